@@ -1,0 +1,445 @@
+// Package hooks installs the ent hooks every write path goes through
+// (GraphQL, CLI, import, discovery): normalisation, cross-field validation,
+// keeping the Identifier table in step with a CI's primary identifiers,
+// cascading deletes that are audited, and the audit trail itself.
+package hooks
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/asset"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/hook"
+	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/owner"
+	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/money"
+)
+
+// Register installs the hooks on c. Type hooks are registered first so they
+// run outside the audit hook: the audit trail sees normalised values.
+func Register(c *ent.Client) {
+	c.ConfigurationItem.Use(normalizeCI, cascadeCI, syncIdentifiers)
+	c.Identifier.Use(normalizeIdentifier)
+	c.Relationship.Use(validateRelationship)
+	c.Contract.Use(validateContract)
+	c.ChangeRecord.Use(validateChangeRecord)
+	c.Asset.Use(validateAsset)
+	c.Owner.Use(validateOwner)
+	c.Location.Use(validateLocation)
+	c.Service.Use(validateService)
+	c.Use(auditHook)
+}
+
+
+// primaryKinds are the CI fields mirrored in the Identifier table.
+func primaryKinds() []struct {
+	field string
+	kind  identifier.Kind
+} {
+	return []struct {
+		field string
+		kind  identifier.Kind
+	}{
+		{configurationitem.FieldHostname, identifier.KindHostname},
+		{configurationitem.FieldFqdn, identifier.KindFQDN},
+		{configurationitem.FieldSerialNumber, identifier.KindSerial},
+		{configurationitem.FieldAssetTag, identifier.KindAssetTag},
+	}
+}
+
+func normalizeCI(next ent.Mutator) ent.Mutator {
+	return hook.ConfigurationItemFunc(func(ctx context.Context, m *ent.ConfigurationItemMutation) (ent.Value, error) {
+		if name, ok := m.Name(); ok {
+			m.SetName(strings.TrimSpace(name))
+		}
+		if h, ok := m.Hostname(); ok {
+			h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+			if short, _, dotted := strings.Cut(h, "."); dotted && ident.ValidFQDN(h) {
+				// A dotted host name is an FQDN: keep both.
+				if _, hasFQDN := m.Fqdn(); !hasFQDN {
+					m.SetFqdn(h)
+				}
+				h = short
+			}
+			m.SetHostname(h)
+		}
+		if f, ok := m.Fqdn(); ok {
+			f = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(f)), ".")
+			m.SetFqdn(f)
+			if _, hasHost := m.Hostname(); !hasHost && m.Op().Is(ent.OpCreate) && ident.ValidFQDN(f) {
+				m.SetHostname(ident.ShortName(f))
+			}
+		}
+		if s, ok := m.SerialNumber(); ok {
+			if n, err := ident.Normalize(ident.Serial, s); err == nil {
+				m.SetSerialNumber(n)
+			}
+		}
+		if s, ok := m.AssetTag(); ok {
+			if n, err := ident.Normalize(ident.AssetTag, s); err == nil {
+				m.SetAssetTag(n)
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// syncIdentifiers keeps Identifier rows (source "record") in step with the
+// CI's hostname, FQDN, serial number and asset tag.
+func syncIdentifiers(next ent.Mutator) ent.Mutator {
+	return hook.ConfigurationItemFunc(func(ctx context.Context, m *ent.ConfigurationItemMutation) (ent.Value, error) {
+		touched := false
+		for _, p := range primaryKinds() {
+			_, set := m.Field(p.field)
+			if set || m.FieldCleared(p.field) {
+				touched = true
+			}
+		}
+		switch {
+		case !touched:
+			return next.Mutate(ctx, m)
+		case m.Op().Is(ent.OpCreate):
+			v, err := next.Mutate(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			id, _ := m.ID()
+			var creates []*ent.IdentifierCreate
+			for _, p := range primaryKinds() {
+				if val, ok := m.Field(p.field); ok {
+					if s, _ := val.(string); s != "" {
+						creates = append(creates, m.Client().Identifier.Create().
+							SetConfigurationItemID(id).SetKind(p.kind).SetValue(s).SetSource("record"))
+					}
+				}
+			}
+			for _, c := range creates {
+				if err := c.Exec(ctx); err != nil {
+					return nil, fmt.Errorf("recording identifiers of CI %d: %w", id, err)
+				}
+			}
+			return v, nil
+		case m.Op().Is(ent.OpUpdateOne):
+			id, _ := m.ID()
+			old := map[string]string{}
+			for _, p := range primaryKinds() {
+				_, set := m.Field(p.field)
+				if !set && !m.FieldCleared(p.field) {
+					continue
+				}
+				ov, err := m.OldField(ctx, p.field)
+				if err != nil {
+					return nil, fmt.Errorf("reading old %s of CI %d: %w", p.field, id, err)
+				}
+				if s, ok := ov.(*string); ok && s != nil {
+					old[p.field] = *s
+				} else {
+					old[p.field] = ""
+				}
+			}
+			v, err := next.Mutate(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			c := m.Client()
+			for _, p := range primaryKinds() {
+				ov, considered := old[p.field]
+				if !considered {
+					continue
+				}
+				nv := ""
+				if val, ok := m.Field(p.field); ok {
+					nv, _ = val.(string)
+				}
+				if nv == ov {
+					continue
+				}
+				if ov != "" {
+					if _, err := c.Identifier.Delete().Where(
+						identifier.ConfigurationItemID(id), identifier.KindEQ(p.kind),
+						identifier.Value(ov), identifier.Source("record"),
+					).Exec(ctx); err != nil {
+						return nil, fmt.Errorf("removing old %s identifier of CI %d: %w", p.kind, id, err)
+					}
+				}
+				if nv != "" {
+					exists, err := c.Identifier.Query().Where(
+						identifier.ConfigurationItemID(id), identifier.KindEQ(p.kind), identifier.Value(nv),
+					).Exist(ctx)
+					if err != nil {
+						return nil, fmt.Errorf("checking %s identifier of CI %d: %w", p.kind, id, err)
+					}
+					if !exists {
+						if err := c.Identifier.Create().SetConfigurationItemID(id).SetKind(p.kind).
+							SetValue(nv).SetSource("record").Exec(ctx); err != nil {
+							return nil, fmt.Errorf("recording %s identifier of CI %d: %w", p.kind, id, err)
+						}
+					}
+				}
+			}
+			return v, nil
+		default:
+			return nil, apperr.New(apperr.BadUserInput, "bulk updates of hostname, fqdn, serial number or asset tag are not supported: update each CI")
+		}
+	})
+}
+
+// cascadeCI deletes a CI's relationships, identifiers and asset through ent
+// before the CI itself, so each of those deletions is audited too.
+func cascadeCI(next ent.Mutator) ent.Mutator {
+	return hook.ConfigurationItemFunc(func(ctx context.Context, m *ent.ConfigurationItemMutation) (ent.Value, error) {
+		if !m.Op().Is(ent.OpDelete) && !m.Op().Is(ent.OpDeleteOne) {
+			return next.Mutate(ctx, m)
+		}
+		var ids []int
+		if id, ok := m.ID(); ok {
+			ids = []int{id}
+		} else {
+			var err error
+			if ids, err = m.IDs(ctx); err != nil {
+				return nil, fmt.Errorf("listing CIs to delete: %w", err)
+			}
+		}
+		if len(ids) > 0 {
+			c := m.Client()
+			if _, err := c.Relationship.Delete().Where(relationship.Or(relationship.FromIDIn(ids...), relationship.ToIDIn(ids...))).Exec(ctx); err != nil {
+				return nil, fmt.Errorf("deleting relationships of deleted CIs: %w", err)
+			}
+			if _, err := c.Identifier.Delete().Where(identifier.ConfigurationItemIDIn(ids...)).Exec(ctx); err != nil {
+				return nil, fmt.Errorf("deleting identifiers of deleted CIs: %w", err)
+			}
+			if _, err := c.Asset.Delete().Where(asset.ConfigurationItemIDIn(ids...)).Exec(ctx); err != nil {
+				return nil, fmt.Errorf("deleting assets of deleted CIs: %w", err)
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+func normalizeIdentifier(next ent.Mutator) ent.Mutator {
+	return hook.IdentifierFunc(func(ctx context.Context, m *ent.IdentifierMutation) (ent.Value, error) {
+		kind, hasKind := m.Kind()
+		if !hasKind && m.Op().Is(ent.OpUpdateOne) {
+			old, err := m.OldKind(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("reading identifier kind: %w", err)
+			}
+			kind, hasKind = old, true
+		}
+		if v, ok := m.Value(); ok && hasKind {
+			n, err := ident.Normalize(ident.Kind(kind), v)
+			if err != nil {
+				return nil, apperr.InvalidErr("value", err)
+			}
+			m.SetValue(n)
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+func validateRelationship(next ent.Mutator) ent.Mutator {
+	return hook.RelationshipFunc(func(ctx context.Context, m *ent.RelationshipMutation) (ent.Value, error) {
+		from, ok1 := m.FromID()
+		to, ok2 := m.ToID()
+		if ok1 && ok2 && from == to {
+			return nil, apperr.Invalid("to", "a CI cannot depend on itself (from and to are both %d)", from)
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// timeRange checks that end is after start, reading the stored value of the
+// one that the mutation does not set.
+func timeRange(ctx context.Context, m ent.Mutation, startField, endField string) error {
+	start, err := timeValue(ctx, m, startField)
+	if err != nil {
+		return err
+	}
+	end, err := timeValue(ctx, m, endField)
+	if err != nil {
+		return err
+	}
+	if start != nil && end != nil && !end.After(*start) {
+		return apperr.Invalid(apperr.GraphQLName(endField), "%s (%s) must be after %s (%s)",
+			apperr.GraphQLName(endField), end.Format(time.RFC3339), apperr.GraphQLName(startField), start.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func timeValue(ctx context.Context, m ent.Mutation, field string) (*time.Time, error) {
+	if v, ok := m.Field(field); ok {
+		t, _ := v.(time.Time)
+		return &t, nil
+	}
+	if m.FieldCleared(field) || !m.Op().Is(ent.OpUpdateOne) {
+		return nil, nil
+	}
+	old, err := m.OldField(ctx, field)
+	if err != nil {
+		return nil, fmt.Errorf("reading stored %s: %w", field, err)
+	}
+	switch t := old.(type) {
+	case time.Time:
+		return &t, nil
+	case *time.Time:
+		return t, nil
+	}
+	return nil, nil
+}
+
+func validateContract(next ent.Mutator) ent.Mutator {
+	return hook.ContractFunc(func(ctx context.Context, m *ent.ContractMutation) (ent.Value, error) {
+		if c, ok := m.Currency(); ok {
+			m.SetCurrency(strings.ToUpper(strings.TrimSpace(c)))
+		}
+		if err := timeRange(ctx, m, "start_date", "end_date"); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+func validateChangeRecord(next ent.Mutator) ent.Mutator {
+	return hook.ChangeRecordFunc(func(ctx context.Context, m *ent.ChangeRecordMutation) (ent.Value, error) {
+		if err := timeRange(ctx, m, "window_start", "window_end"); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+func validateAsset(next ent.Mutator) ent.Mutator {
+	return hook.AssetFunc(func(ctx context.Context, m *ent.AssetMutation) (ent.Value, error) {
+		if c, ok := m.Currency(); ok {
+			m.SetCurrency(strings.ToUpper(strings.TrimSpace(c)))
+		}
+		get := func(field string) (any, error) {
+			if v, ok := m.Field(field); ok {
+				return v, nil
+			}
+			if m.FieldCleared(field) || !m.Op().Is(ent.OpUpdateOne) {
+				return nil, nil
+			}
+			return m.OldField(ctx, field)
+		}
+		costV, err := get(asset.FieldCostMinor)
+		if err != nil {
+			return nil, fmt.Errorf("reading stored cost: %w", err)
+		}
+		salvageV, err := get(asset.FieldSalvageMinor)
+		if err != nil {
+			return nil, fmt.Errorf("reading stored salvage value: %w", err)
+		}
+		cost, _ := costV.(int64)
+		salvage, _ := salvageV.(int64)
+		if salvage > cost {
+			cur := "EUR"
+			if cv, _ := get(asset.FieldCurrency); cv != nil {
+				cur, _ = cv.(string)
+			}
+			return nil, apperr.Invalid("salvageValue", "salvage value %s must not exceed cost %s",
+				money.Format(salvage, cur), money.Format(cost, cur))
+		}
+		if err := timeOrder(ctx, m, asset.FieldPurchaseDate, asset.FieldInServiceDate); err != nil {
+			return nil, err
+		}
+		if err := timeOrder(ctx, m, asset.FieldInServiceDate, asset.FieldDisposalDate); err != nil {
+			return nil, err
+		}
+		methodV, err := get(asset.FieldDepreciationMethod)
+		if err != nil {
+			return nil, fmt.Errorf("reading stored depreciation method: %w", err)
+		}
+		rateV, err := get(asset.FieldDecliningRate)
+		if err != nil {
+			return nil, fmt.Errorf("reading stored declining rate: %w", err)
+		}
+		var rate *float64
+		switch r := rateV.(type) {
+		case float64:
+			rate = &r
+		case *float64:
+			rate = r
+		}
+		if rate != nil && (*rate <= 0 || *rate > 1) {
+			return nil, apperr.Invalid("decliningRate", "declining rate must be in (0, 1], got %g", *rate)
+		}
+		if method, _ := methodV.(asset.DepreciationMethod); method == asset.DepreciationMethodDecliningBalance && rate == nil {
+			return nil, apperr.Invalid("decliningRate", "DECLINING_BALANCE needs a declining rate in (0, 1]")
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// timeOrder checks that the later field, when both are set, is not before
+// the earlier one.
+func timeOrder(ctx context.Context, m ent.Mutation, earlier, later string) error {
+	a, err := timeValue(ctx, m, earlier)
+	if err != nil {
+		return err
+	}
+	b, err := timeValue(ctx, m, later)
+	if err != nil {
+		return err
+	}
+	if a != nil && b != nil && b.Before(*a) {
+		return apperr.Invalid(apperr.GraphQLName(later), "%s (%s) must not be before %s (%s)",
+			apperr.GraphQLName(later), b.Format("2006-01-02"), apperr.GraphQLName(earlier), a.Format("2006-01-02"))
+	}
+	return nil
+}
+
+func validateOwner(next ent.Mutator) ent.Mutator {
+	return hook.OwnerFunc(func(ctx context.Context, m *ent.OwnerMutation) (ent.Value, error) {
+		if teamID, ok := m.TeamID(); ok {
+			if id, self := m.ID(); self && id == teamID {
+				return nil, apperr.Invalid("teamID", "an owner cannot be its own team")
+			}
+			t, err := m.Client().Owner.Query().Where(owner.ID(teamID)).Only(ctx)
+			if ent.IsNotFound(err) {
+				return nil, apperr.Invalid("teamID", "team %d does not exist", teamID)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading team %d: %w", teamID, err)
+			}
+			if t.Kind != owner.KindTeam {
+				return nil, apperr.Invalid("teamID", "%q is a %s, not a TEAM: persons belong to teams", t.Name, t.Kind)
+			}
+		}
+		if e, ok := m.Email(); ok {
+			m.SetEmail(strings.TrimSpace(e))
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+func validateLocation(next ent.Mutator) ent.Mutator {
+	return hook.LocationFunc(func(ctx context.Context, m *ent.LocationMutation) (ent.Value, error) {
+		if p, ok := m.ParentID(); ok {
+			if id, self := m.ID(); self && id == p {
+				return nil, apperr.Invalid("parentID", "a location cannot be its own parent")
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+func validateService(next ent.Mutator) ent.Mutator {
+	return hook.ServiceFunc(func(ctx context.Context, m *ent.ServiceMutation) (ent.Value, error) {
+		if id, ok := m.ID(); ok {
+			for _, d := range m.DependsOnIDs() {
+				if d == id {
+					return nil, apperr.Invalid("addDependsOnIDs", "a service cannot depend on itself")
+				}
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
