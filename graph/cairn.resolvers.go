@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -15,192 +14,249 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/graph/generated"
 	"github.com/cairn-cmdb/cairn/graph/model"
+	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
 // Cost is the resolver for the cost field.
 func (r *assetResolver) Cost(ctx context.Context, obj *ent.Asset) (*money.Money, error) {
-	panic(fmt.Errorf("not implemented: Cost - cost"))
+	return &money.Money{Minor: obj.CostMinor, Currency: obj.Currency}, nil
 }
 
 // SalvageValue is the resolver for the salvageValue field.
 func (r *assetResolver) SalvageValue(ctx context.Context, obj *ent.Asset) (*money.Money, error) {
-	panic(fmt.Errorf("not implemented: SalvageValue - salvageValue"))
+	return &money.Money{Minor: obj.SalvageMinor, Currency: obj.Currency}, nil
 }
 
 // DisposalProceeds is the resolver for the disposalProceeds field.
 func (r *assetResolver) DisposalProceeds(ctx context.Context, obj *ent.Asset) (*money.Money, error) {
-	panic(fmt.Errorf("not implemented: DisposalProceeds - disposalProceeds"))
+	if obj.DisposalProceedsMinor == nil {
+		return nil, nil
+	}
+	return &money.Money{Minor: *obj.DisposalProceedsMinor, Currency: obj.Currency}, nil
 }
 
 // Cost is the resolver for the cost field.
 func (r *contractResolver) Cost(ctx context.Context, obj *ent.Contract) (*money.Money, error) {
-	panic(fmt.Errorf("not implemented: Cost - cost"))
+	return &money.Money{Minor: obj.CostMinor, Currency: obj.Currency}, nil
 }
 
 // CreateConfigurationItem is the resolver for the createConfigurationItem field.
 func (r *mutationResolver) CreateConfigurationItem(ctx context.Context, input ent.CreateConfigurationItemInput) (*ent.ConfigurationItem, error) {
-	panic(fmt.Errorf("not implemented: CreateConfigurationItem - createConfigurationItem"))
+	return r.tx(ctx).ConfigurationItem.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateConfigurationItem is the resolver for the updateConfigurationItem field.
 func (r *mutationResolver) UpdateConfigurationItem(ctx context.Context, id int, input ent.UpdateConfigurationItemInput) (*ent.ConfigurationItem, error) {
-	panic(fmt.Errorf("not implemented: UpdateConfigurationItem - updateConfigurationItem"))
+	return r.tx(ctx).ConfigurationItem.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // DeleteConfigurationItem is the resolver for the deleteConfigurationItem field.
 func (r *mutationResolver) DeleteConfigurationItem(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteConfigurationItem - deleteConfigurationItem"))
+	if err := r.tx(ctx).ConfigurationItem.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // CreateIdentifier is the resolver for the createIdentifier field.
 func (r *mutationResolver) CreateIdentifier(ctx context.Context, input ent.CreateIdentifierInput) (*ent.Identifier, error) {
-	panic(fmt.Errorf("not implemented: CreateIdentifier - createIdentifier"))
+	return r.tx(ctx).Identifier.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateIdentifier is the resolver for the updateIdentifier field.
 func (r *mutationResolver) UpdateIdentifier(ctx context.Context, id int, input ent.UpdateIdentifierInput) (*ent.Identifier, error) {
-	panic(fmt.Errorf("not implemented: UpdateIdentifier - updateIdentifier"))
+	return r.tx(ctx).Identifier.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // DeleteIdentifier is the resolver for the deleteIdentifier field.
 func (r *mutationResolver) DeleteIdentifier(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteIdentifier - deleteIdentifier"))
+	if err := r.tx(ctx).Identifier.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // AddRelationship is the resolver for the addRelationship field.
 func (r *mutationResolver) AddRelationship(ctx context.Context, from int, to int, typeArg relationship.Type, description *string) (*ent.Relationship, error) {
-	panic(fmt.Errorf("not implemented: AddRelationship - addRelationship"))
+	return r.addRelationship(ctx, from, to, typeArg, description)
 }
 
 // RemoveRelationship is the resolver for the removeRelationship field.
 func (r *mutationResolver) RemoveRelationship(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: RemoveRelationship - removeRelationship"))
+	if err := r.tx(ctx).Relationship.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // CreateService is the resolver for the createService field.
 func (r *mutationResolver) CreateService(ctx context.Context, input ent.CreateServiceInput) (*ent.Service, error) {
-	panic(fmt.Errorf("not implemented: CreateService - createService"))
+	return r.tx(ctx).Service.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateService is the resolver for the updateService field.
 func (r *mutationResolver) UpdateService(ctx context.Context, id int, input ent.UpdateServiceInput) (*ent.Service, error) {
-	panic(fmt.Errorf("not implemented: UpdateService - updateService"))
+	return r.tx(ctx).Service.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // DeleteService is the resolver for the deleteService field.
 func (r *mutationResolver) DeleteService(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteService - deleteService"))
+	if err := r.tx(ctx).Service.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // CreateOwner is the resolver for the createOwner field.
 func (r *mutationResolver) CreateOwner(ctx context.Context, input ent.CreateOwnerInput) (*ent.Owner, error) {
-	panic(fmt.Errorf("not implemented: CreateOwner - createOwner"))
+	return r.tx(ctx).Owner.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateOwner is the resolver for the updateOwner field.
 func (r *mutationResolver) UpdateOwner(ctx context.Context, id int, input ent.UpdateOwnerInput) (*ent.Owner, error) {
-	panic(fmt.Errorf("not implemented: UpdateOwner - updateOwner"))
+	return r.tx(ctx).Owner.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // DeleteOwner is the resolver for the deleteOwner field.
 func (r *mutationResolver) DeleteOwner(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteOwner - deleteOwner"))
+	if err := r.tx(ctx).Owner.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // CreateVendor is the resolver for the createVendor field.
 func (r *mutationResolver) CreateVendor(ctx context.Context, input ent.CreateVendorInput) (*ent.Vendor, error) {
-	panic(fmt.Errorf("not implemented: CreateVendor - createVendor"))
+	return r.tx(ctx).Vendor.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateVendor is the resolver for the updateVendor field.
 func (r *mutationResolver) UpdateVendor(ctx context.Context, id int, input ent.UpdateVendorInput) (*ent.Vendor, error) {
-	panic(fmt.Errorf("not implemented: UpdateVendor - updateVendor"))
+	return r.tx(ctx).Vendor.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // DeleteVendor is the resolver for the deleteVendor field.
 func (r *mutationResolver) DeleteVendor(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteVendor - deleteVendor"))
+	if err := r.tx(ctx).Vendor.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // CreateContract is the resolver for the createContract field.
 func (r *mutationResolver) CreateContract(ctx context.Context, input model.CreateContractInput) (*ent.Contract, error) {
-	panic(fmt.Errorf("not implemented: CreateContract - createContract"))
+	return r.createContract(ctx, input)
 }
 
 // UpdateContract is the resolver for the updateContract field.
 func (r *mutationResolver) UpdateContract(ctx context.Context, id int, input model.UpdateContractInput) (*ent.Contract, error) {
-	panic(fmt.Errorf("not implemented: UpdateContract - updateContract"))
+	return r.updateContract(ctx, id, input)
 }
 
 // DeleteContract is the resolver for the deleteContract field.
 func (r *mutationResolver) DeleteContract(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteContract - deleteContract"))
+	if err := r.tx(ctx).Contract.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // CreateAsset is the resolver for the createAsset field.
 func (r *mutationResolver) CreateAsset(ctx context.Context, input model.CreateAssetInput) (*ent.Asset, error) {
-	panic(fmt.Errorf("not implemented: CreateAsset - createAsset"))
+	return r.createAsset(ctx, input)
 }
 
 // UpdateAsset is the resolver for the updateAsset field.
 func (r *mutationResolver) UpdateAsset(ctx context.Context, id int, input model.UpdateAssetInput) (*ent.Asset, error) {
-	panic(fmt.Errorf("not implemented: UpdateAsset - updateAsset"))
+	return r.updateAsset(ctx, id, input)
 }
 
 // DeleteAsset is the resolver for the deleteAsset field.
 func (r *mutationResolver) DeleteAsset(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteAsset - deleteAsset"))
+	if err := r.tx(ctx).Asset.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // CreateLocation is the resolver for the createLocation field.
 func (r *mutationResolver) CreateLocation(ctx context.Context, input ent.CreateLocationInput) (*ent.Location, error) {
-	panic(fmt.Errorf("not implemented: CreateLocation - createLocation"))
+	return r.tx(ctx).Location.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateLocation is the resolver for the updateLocation field.
 func (r *mutationResolver) UpdateLocation(ctx context.Context, id int, input ent.UpdateLocationInput) (*ent.Location, error) {
-	panic(fmt.Errorf("not implemented: UpdateLocation - updateLocation"))
+	return r.tx(ctx).Location.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // DeleteLocation is the resolver for the deleteLocation field.
 func (r *mutationResolver) DeleteLocation(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteLocation - deleteLocation"))
+	if err := r.tx(ctx).Location.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // CreateChangeRecord is the resolver for the createChangeRecord field.
 func (r *mutationResolver) CreateChangeRecord(ctx context.Context, input ent.CreateChangeRecordInput) (*ent.ChangeRecord, error) {
-	panic(fmt.Errorf("not implemented: CreateChangeRecord - createChangeRecord"))
+	return r.tx(ctx).ChangeRecord.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateChangeRecord is the resolver for the updateChangeRecord field.
 func (r *mutationResolver) UpdateChangeRecord(ctx context.Context, id int, input ent.UpdateChangeRecordInput) (*ent.ChangeRecord, error) {
-	panic(fmt.Errorf("not implemented: UpdateChangeRecord - updateChangeRecord"))
+	return r.tx(ctx).ChangeRecord.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // DeleteChangeRecord is the resolver for the deleteChangeRecord field.
 func (r *mutationResolver) DeleteChangeRecord(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteChangeRecord - deleteChangeRecord"))
+	if err := r.tx(ctx).ChangeRecord.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // CreateAPIToken is the resolver for the createAPIToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, name string, role apitoken.Role, expiresAt *time.Time) (*model.CreatedAPIToken, error) {
-	panic(fmt.Errorf("not implemented: CreateAPIToken - createAPIToken"))
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
+	secret, tok, err := auth.CreateToken(ctx, r.tx(ctx), name, role, expiresAt)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedAPIToken{Token: secret, APIToken: tok}, nil
 }
 
 // DeleteAPIToken is the resolver for the deleteAPIToken field.
 func (r *mutationResolver) DeleteAPIToken(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteAPIToken - deleteAPIToken"))
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return 0, err
+	}
+	if err := r.tx(ctx).APIToken.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	r.authn.ForgetAll()
+	return id, nil
 }
 
 // ConfigurationItemAt is the resolver for the configurationItemAt field.
 func (r *queryResolver) ConfigurationItemAt(ctx context.Context, id int, at time.Time) (*model.ConfigurationItemSnapshot, error) {
-	panic(fmt.Errorf("not implemented: ConfigurationItemAt - configurationItemAt"))
+	return r.configurationItemAt(ctx, id, at)
 }
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return &model.Viewer{Name: "anonymous"}, nil
+	}
+	v := &model.Viewer{Name: p.Name, Authenticated: p.Authenticated}
+	if p.Authenticated {
+		role := p.Role
+		v.Role = &role
+	}
+	return v, nil
 }
 
 // Mutation returns generated.MutationResolver implementation.

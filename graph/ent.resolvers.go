@@ -7,81 +7,108 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/graph/generated"
+	"github.com/cairn-cmdb/cairn/internal/auth"
 )
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.client.Noder(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	return r.client.Noders(ctx, ids)
 }
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.APITokenOrder, where *ent.APITokenWhereInput) (*ent.APITokenConnection, error) {
-	panic(fmt.Errorf("not implemented: APITokens - apiTokens"))
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
+	first, last = page(first, last)
+	return r.client.APIToken.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAPITokenOrder(orderBy), ent.WithAPITokenFilter(where.Filter))
 }
 
 // Assets is the resolver for the assets field.
 func (r *queryResolver) Assets(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AssetOrder, where *ent.AssetWhereInput) (*ent.AssetConnection, error) {
-	panic(fmt.Errorf("not implemented: Assets - assets"))
+	first, last = page(first, last)
+	return r.client.Asset.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAssetOrder(orderBy), ent.WithAssetFilter(where.Filter))
 }
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
-	panic(fmt.Errorf("not implemented: AuditEvents - auditEvents"))
+	first, last = page(first, last)
+	return r.client.AuditEvent.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
 }
 
 // ChangeRecords is the resolver for the changeRecords field.
 func (r *queryResolver) ChangeRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) (*ent.ChangeRecordConnection, error) {
-	panic(fmt.Errorf("not implemented: ChangeRecords - changeRecords"))
+	first, last = page(first, last)
+	return r.client.ChangeRecord.Query().Paginate(ctx, after, first, before, last,
+		ent.WithChangeRecordOrder(orderBy), ent.WithChangeRecordFilter(where.Filter))
 }
 
 // ConfigurationItems is the resolver for the configurationItems field.
 func (r *queryResolver) ConfigurationItems(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) (*ent.ConfigurationItemConnection, error) {
-	panic(fmt.Errorf("not implemented: ConfigurationItems - configurationItems"))
+	first, last = page(first, last)
+	return r.client.ConfigurationItem.Query().Paginate(ctx, after, first, before, last,
+		ent.WithConfigurationItemOrder(orderBy), ent.WithConfigurationItemFilter(where.Filter))
 }
 
 // Contracts is the resolver for the contracts field.
 func (r *queryResolver) Contracts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) (*ent.ContractConnection, error) {
-	panic(fmt.Errorf("not implemented: Contracts - contracts"))
+	first, last = page(first, last)
+	return r.client.Contract.Query().Paginate(ctx, after, first, before, last,
+		ent.WithContractOrder(orderBy), ent.WithContractFilter(where.Filter))
 }
 
 // Identifiers is the resolver for the identifiers field.
 func (r *queryResolver) Identifiers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) (*ent.IdentifierConnection, error) {
-	panic(fmt.Errorf("not implemented: Identifiers - identifiers"))
+	first, last = page(first, last)
+	return r.client.Identifier.Query().Paginate(ctx, after, first, before, last,
+		ent.WithIdentifierOrder(orderBy), ent.WithIdentifierFilter(where.Filter))
 }
 
 // Locations is the resolver for the locations field.
 func (r *queryResolver) Locations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) (*ent.LocationConnection, error) {
-	panic(fmt.Errorf("not implemented: Locations - locations"))
+	first, last = page(first, last)
+	return r.client.Location.Query().Paginate(ctx, after, first, before, last,
+		ent.WithLocationOrder(orderBy), ent.WithLocationFilter(where.Filter))
 }
 
 // Owners is the resolver for the owners field.
 func (r *queryResolver) Owners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) (*ent.OwnerConnection, error) {
-	panic(fmt.Errorf("not implemented: Owners - owners"))
+	first, last = page(first, last)
+	return r.client.Owner.Query().Paginate(ctx, after, first, before, last,
+		ent.WithOwnerOrder(orderBy), ent.WithOwnerFilter(where.Filter))
 }
 
 // Relationships is the resolver for the relationships field.
 func (r *queryResolver) Relationships(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) (*ent.RelationshipConnection, error) {
-	panic(fmt.Errorf("not implemented: Relationships - relationships"))
+	first, last = page(first, last)
+	return r.client.Relationship.Query().Paginate(ctx, after, first, before, last,
+		ent.WithRelationshipOrder(orderBy), ent.WithRelationshipFilter(where.Filter))
 }
 
 // Services is the resolver for the services field.
 func (r *queryResolver) Services(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) (*ent.ServiceConnection, error) {
-	panic(fmt.Errorf("not implemented: Services - services"))
+	first, last = page(first, last)
+	return r.client.Service.Query().Paginate(ctx, after, first, before, last,
+		ent.WithServiceOrder(orderBy), ent.WithServiceFilter(where.Filter))
 }
 
 // Vendors is the resolver for the vendors field.
 func (r *queryResolver) Vendors(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) (*ent.VendorConnection, error) {
-	panic(fmt.Errorf("not implemented: Vendors - vendors"))
+	first, last = page(first, last)
+	return r.client.Vendor.Query().Paginate(ctx, after, first, before, last,
+		ent.WithVendorOrder(orderBy), ent.WithVendorFilter(where.Filter))
 }
 
 // Asset returns generated.AssetResolver implementation.

@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/txn"
 )
 
 // Roles, in increasing order of power.
@@ -111,7 +112,7 @@ func CreateToken(ctx context.Context, c *ent.Client, name string, role apitoken.
 		return "", nil, err
 	}
 	var tok *ent.APIToken
-	err = WithTx(ctx, c, func(tx *ent.Client) error {
+	err = txn.Do(ctx, c, func(tx *ent.Client) error {
 		exists, err := tx.APIToken.Query().Where(apitoken.Name(name)).Exist(ctx)
 		if err != nil {
 			return fmt.Errorf("checking token name: %w", err)
@@ -153,24 +154,6 @@ func Bootstrap(ctx context.Context, c *ent.Client) (secret string, created bool,
 		return "", false, err
 	}
 	return secret, true, nil
-}
-
-// WithTx runs fn in a transaction of c and commits, or rolls back on error.
-func WithTx(ctx context.Context, c *ent.Client, fn func(tx *ent.Client) error) error {
-	tx, err := c.Tx(ctx)
-	if err != nil {
-		return fmt.Errorf("starting transaction: %w", err)
-	}
-	if err := fn(tx.Client()); err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
-			return fmt.Errorf("%w (rolling back: %v)", err, rerr)
-		}
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	return nil
 }
 
 // Authenticator checks bearer secrets. Valid tokens are cached for CacheTTL
@@ -227,7 +210,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (Princi
 	}
 	if now.Sub(lastUsed) > time.Minute {
 		// Not audited (last_used_at is bookkeeping), but still in a transaction.
-		if err := WithTx(ctx, a.client, func(tx *ent.Client) error {
+		if err := txn.Do(ctx, a.client, func(tx *ent.Client) error {
 			return tx.APIToken.UpdateOneID(tok.ID).SetLastUsedAt(now).Exec(ctx)
 		}); err != nil {
 			return Principal{}, fmt.Errorf("recording token use: %w", err)

@@ -37,7 +37,6 @@ func Register(c *ent.Client) {
 	c.Use(auditHook)
 }
 
-
 // primaryKinds are the CI fields mirrored in the Identifier table.
 func primaryKinds() []struct {
 	field string

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/server"
+)
+
+func serveCmd(g *globals) *cobra.Command {
+	var (
+		addr     string
+		anon     bool
+		timeout  time.Duration
+		maxBody  int64
+		maxCost  int
+		maxToken int
+		grace    time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the GraphQL API, GraphiQL, health and metrics",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			db, err := g.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			secret, created, err := auth.Bootstrap(ctx, db.Client)
+			if err != nil {
+				return err
+			}
+			if created {
+				fmt.Fprintf(g.stderr, "\nNo API tokens existed, so Cairn created an admin token named \"admin\".\n"+
+					"It is shown this once and never again; keep it somewhere safe:\n\n    %s\n\n", secret)
+			}
+			srv, err := server.New(db, server.Config{
+				AllowAnonymousRead: anon,
+				RequestTimeout:     timeout,
+				MaxBodyBytes:       maxBody,
+				ComplexityLimit:    maxCost,
+				ParserTokenLimit:   maxToken,
+				Logger:             log,
+				Registry:           prometheus.NewRegistry(),
+			})
+			if err != nil {
+				return err
+			}
+			log.Info("cairn starting", "db", redactDSN(g.db), "backend", db.Store.Backend(), "anonymous_read", anon)
+			return server.ListenAndServe(ctx, addr, srv, grace, log)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", envOr("CAIRN_ADDR", ":8080"), "listen address (env CAIRN_ADDR)")
+	f.BoolVar(&anon, "allow-anonymous-read", envOr("CAIRN_ALLOW_ANONYMOUS_READ", "") == "true", "let callers without a token query; mutations always need one (env CAIRN_ALLOW_ANONYMOUS_READ=true)")
+	f.DurationVar(&timeout, "request-timeout", 30*time.Second, "per-request timeout")
+	f.Int64Var(&maxBody, "max-body-bytes", 1<<20, "largest accepted request body")
+	f.IntVar(&maxCost, "max-complexity", 250_000, "largest accepted operation cost (rows asked for times fields)")
+	f.IntVar(&maxToken, "max-query-tokens", 15_000, "largest accepted query document, in parser tokens")
+	f.DurationVar(&grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
+	return cmd
+}

@@ -1,0 +1,356 @@
+// Package server is Cairn's HTTP side: POST /graphql with auth, limits,
+// metrics and logs; GraphiQL at /; /healthz, /readyz and /metrics.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/cairn-cmdb/cairn/graph"
+	"github.com/cairn-cmdb/cairn/graph/generated"
+	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/server/graphiql"
+	"github.com/cairn-cmdb/cairn/internal/store"
+)
+
+// Config tunes the server. Zero values take the defaults in brackets.
+type Config struct {
+	// AllowAnonymousRead lets callers without a token query (never mutate).
+	AllowAnonymousRead bool
+	// RequestTimeout bounds each request [30s].
+	RequestTimeout time.Duration
+	// MaxBodyBytes bounds a request body [1 MiB].
+	MaxBodyBytes int64
+	// ComplexityLimit bounds an operation's cost [250000].
+	ComplexityLimit int
+	// ParserTokenLimit bounds the tokens of a query document [15000].
+	ParserTokenLimit int
+	// Logger receives request logs [discard].
+	Logger *slog.Logger
+	// Registry receives metrics [a fresh registry].
+	Registry *prometheus.Registry
+}
+
+func (c *Config) defaults() {
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.ComplexityLimit <= 0 {
+		c.ComplexityLimit = 250_000
+	}
+	if c.ParserTokenLimit <= 0 {
+		c.ParserTokenLimit = 15_000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+	}
+}
+
+// Server is the HTTP handler of Cairn.
+type Server struct {
+	cfg     Config
+	db      *app.DB
+	authn   *auth.Authenticator
+	mux     *http.ServeMux
+	metrics *metrics
+}
+
+// New builds the handler over db.
+func New(db *app.DB, cfg Config) (*Server, error) {
+	cfg.defaults()
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Registry.Register(collectors.NewGoCollector()); err != nil {
+		return nil, fmt.Errorf("registering go metrics: %w", err)
+	}
+	if err := store.RegisterMetrics(cfg.Registry, db.Store); err != nil {
+		return nil, fmt.Errorf("registering database metrics: %w", err)
+	}
+	s := &Server{cfg: cfg, db: db, authn: auth.NewAuthenticator(db.Client), mux: http.NewServeMux(), metrics: m}
+
+	gql := handler.New(generated.NewExecutableSchema(generated.Config{
+		Resolvers: graph.NewResolver(db.Client, db.Store, s.authn),
+	}))
+	gql.AddTransport(transport.Options{})
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.SetParserTokenLimit(cfg.ParserTokenLimit)
+	gql.Use(introspectionGate{})
+	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	gql.Use(complexityLimit{limit: cfg.ComplexityLimit})
+	gql.Use(entgql.Transactioner{TxOpener: db.Client})
+	gql.AroundOperations(s.aroundOperation)
+	gql.SetErrorPresenter(presentError(cfg.Logger))
+	gql.SetRecoverFunc(func(ctx context.Context, v any) error {
+		cfg.Logger.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v), "request_id", audit.RequestID(ctx))
+		return apperr.New(apperr.Internal, "internal error (request %s)", audit.RequestID(ctx))
+	})
+
+	ui := graphiql.Handler("/graphql")
+	s.mux.Handle("/graphql", s.authenticate(gql))
+	s.mux.Handle("/", ui)
+	s.mux.Handle("/graphiql/", ui)
+	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	s.mux.HandleFunc("/readyz", s.ready)
+	s.mux.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	return s, nil
+}
+
+// Authenticator returns the server's token checker.
+func (s *Server) Authenticator() *auth.Authenticator { return s.authn }
+
+// ServeHTTP implements http.Handler: request IDs, timeouts, body limits,
+// metrics and logs around every route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-ID")
+	if id == "" || len(id) > 128 {
+		id = newRequestID()
+	}
+	w.Header().Set("X-Request-ID", id)
+	ctx, cancel := context.WithTimeout(audit.WithRequestID(r.Context(), id), s.cfg.RequestTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	}
+	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rw, r)
+	route := routeOf(r.URL.Path)
+	elapsed := time.Since(start)
+	s.metrics.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(rw.status)).Inc()
+	s.metrics.httpDuration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+	if route != "/metrics" && route != "/healthz" {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "http request",
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rw.status), slog.Duration("duration", elapsed))
+	}
+}
+
+func routeOf(p string) string {
+	switch {
+	case p == "/graphql", p == "/healthz", p == "/readyz", p == "/metrics", p == "/":
+		return p
+	case strings.HasPrefix(p, "/graphiql/"):
+		return "/graphiql/"
+	}
+	return "other"
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if _, err := s.db.Client.APIToken.Query().Exist(r.Context()); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "database not ready: %v\n", err)
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// authenticate resolves the bearer token (or anonymous read) into a
+// principal. A bad token is refused outright; no token is refused unless
+// anonymous read is on.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := r.Header.Get("Authorization")
+		ctx := r.Context()
+		switch {
+		case h != "":
+			scheme, secret, _ := strings.Cut(h, " ")
+			if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+				writeGraphQLError(w, http.StatusUnauthorized, apperr.Unauthenticated, "the Authorization header must be \"Bearer <token>\"")
+				return
+			}
+			p, err := s.authn.Authenticate(ctx, strings.TrimSpace(secret))
+			if err != nil {
+				if ae, ok := apperr.As(err); ok {
+					writeGraphQLError(w, http.StatusUnauthorized, ae.Code, ae.Error())
+					return
+				}
+				s.cfg.Logger.ErrorContext(ctx, "authenticating", "err", err)
+				writeGraphQLError(w, http.StatusInternalServerError, apperr.Internal, "could not check the token")
+				return
+			}
+			ctx = auth.WithPrincipal(ctx, p)
+		case s.cfg.AllowAnonymousRead:
+			ctx = auth.WithPrincipal(ctx, auth.Principal{Name: "anonymous", Role: auth.Viewer})
+		default:
+			writeGraphQLError(w, http.StatusUnauthorized, apperr.Unauthenticated, "an API token is needed: send Authorization: Bearer <token> (cairn token create --name NAME --role viewer)")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="cairn"`)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
+		"data":   nil,
+	})
+}
+
+func principal(ctx context.Context) (auth.Principal, bool) { return auth.FromContext(ctx) }
+
+// aroundOperation enforces roles per operation type and records metrics.
+func (s *Server) aroundOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	opType := "query"
+	if oc.Operation != nil {
+		opType = string(oc.Operation.Operation)
+	}
+	start := time.Now()
+	if opType == string(ast.Mutation) {
+		if err := auth.Require(ctx, auth.Editor); err != nil {
+			s.metrics.gqlOps.WithLabelValues(opType, "refused").Inc()
+			ae, _ := apperr.As(err)
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+				Message: ae.Error(), Extensions: map[string]any{"code": string(ae.Code)},
+			}}})
+		}
+	}
+	h := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		status := "ok"
+		if resp != nil && len(resp.Errors) > 0 {
+			status = "error"
+		}
+		s.metrics.gqlOps.WithLabelValues(opType, status).Inc()
+		s.metrics.gqlDuration.WithLabelValues(opType).Observe(time.Since(start).Seconds())
+		return resp
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+type metrics struct {
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+	gqlOps       *prometheus.CounterVec
+	gqlDuration  *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cairn_http_requests_total", Help: "HTTP requests by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "cairn_http_request_duration_seconds", Help: "HTTP request latency by route and method.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+		gqlOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cairn_graphql_operations_total", Help: "GraphQL operations by type and outcome (ok, error, refused).",
+		}, []string{"type", "status"}),
+		gqlDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "cairn_graphql_operation_duration_seconds", Help: "GraphQL operation latency by type.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"type"}),
+	}
+	for _, c := range []prometheus.Collector{m.httpRequests, m.httpDuration, m.gqlOps, m.gqlDuration} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("registering metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// ListenAndServe serves h on addr until ctx is cancelled, then shuts down
+// gracefully, giving in-flight requests up to grace to finish.
+func ListenAndServe(ctx context.Context, addr string, h http.Handler, grace time.Duration, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return Serve(ctx, ln, h, grace, log)
+}
+
+// Serve is ListenAndServe on an open listener.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
