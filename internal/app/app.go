@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/internal/hooks"
 	"github.com/cairn-cmdb/cairn/internal/store"
@@ -15,8 +17,11 @@ import (
 // Options tune Open.
 type Options struct {
 	Store store.Options
-	// Migrate runs the schema migration (default for every command).
+	// SkipMigrate skips the schema migration every command runs by default.
 	SkipMigrate bool
+	// WrapDriver, when set, wraps the database driver (tests count SQL
+	// statements with store.NewCountingDriver).
+	WrapDriver func(dialect.Driver) dialect.Driver
 }
 
 // DB is an open Cairn database.
@@ -32,7 +37,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := ent.NewClient(ent.Driver(st.Driver()))
+	drv := st.Driver()
+	if opts.WrapDriver != nil {
+		drv = opts.WrapDriver(drv)
+	}
+	c := ent.NewClient(ent.Driver(drv))
 	hooks.Register(c)
 	if !opts.SkipMigrate {
 		if err := Migrate(ctx, c); err != nil {
