@@ -1,0 +1,42 @@
+# Cairn. `make run` serves the demo estate on an embedded SQLite file;
+# `make test` runs every test (PostgreSQL and lab tests too when enabled:
+# see README).
+GO       ?= go
+BIN      ?= bin/cairn
+DB       ?= ./cairn-demo.db
+ADDR     ?= :8080
+TESTFLAGS ?=
+BENCHTIME ?= 1x
+
+export GOFLAGS := -buildvcs=false
+
+.PHONY: all generate build run test bench lint fmt clean
+
+all: build
+
+generate:
+	$(GO) run -mod=mod ./ent/entc.go
+	$(GO) run -mod=mod github.com/99designs/gqlgen generate --config gqlgen.yml
+	gofmt -w graph
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/cairn
+
+# Serve the demo estate with anonymous read on an embedded SQLite file.
+run: build
+	@if [ ! -f $(DB) ]; then ./$(BIN) seed --demo --db $(DB); fi
+	./$(BIN) serve --db $(DB) --addr $(ADDR) --allow-anonymous-read
+
+test:
+	$(GO) test -count=1 -timeout 14m $(TESTFLAGS) ./...
+
+# Benchmarks: figures go to BENCHMARKS.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf bin $(DB) $(DB)-wal $(DB)-shm
