@@ -1,0 +1,305 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairn-cmdb/cairn/ent/apitoken"
+	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/estate"
+	"github.com/cairn-cmdb/cairn/internal/loadgen"
+	"github.com/cairn-cmdb/cairn/internal/server"
+	"github.com/cairn-cmdb/cairn/internal/store"
+)
+
+// estateSize is the synthetic estate's CI count (CAIRN_BENCH_N, default 100,000).
+func estateSize() int {
+	if v, err := strconv.Atoi(os.Getenv("CAIRN_BENCH_N")); err == nil && v > 0 {
+		return v
+	}
+	return 100_000
+}
+
+// loadDuration is how long each load phase runs (CAIRN_BENCH_DURATION, default 10s).
+func loadDuration() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("CAIRN_BENCH_DURATION")); err == nil && d > 0 {
+		return d
+	}
+	return 10 * time.Second
+}
+
+type env struct {
+	db    *app.DB
+	url   string
+	token string
+	h     http.Handler
+	n     int
+}
+
+// setup opens (seeding once and caching in the temp dir) the synthetic
+// estate and serves it on a real loopback listener.
+func setup(b *testing.B) *env {
+	b.Helper()
+	ctx := context.Background()
+	n := estateSize()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("cairn-bench-%d.db", n))
+	fresh := false
+	if _, err := os.Stat(path); err != nil {
+		fresh = true
+	}
+	db, err := app.Open(ctx, path, app.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	if fresh {
+		start := time.Now()
+		if _, err := estate.SeedSynthetic(ctx, db, n); err != nil {
+			_ = os.Remove(path)
+			b.Fatal(err)
+		}
+		b.Logf("seeded %d CIs in %s", n, time.Since(start))
+		if err := store.Optimize(ctx, db.Store); err != nil {
+			b.Fatal(err)
+		}
+	}
+	secret, _, err := auth.CreateToken(audit.WithActor(ctx, "bench"), db.Client,
+		fmt.Sprintf("bench-%d", time.Now().UnixNano()), apitoken.RoleEditor, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := server.New(db, server.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	b.Cleanup(ts.Close)
+	return &env{db: db, url: ts.URL + "/graphql", token: secret, h: srv, n: n}
+}
+
+const lookupQuery = `query($h: String!) {
+  configurationItems(where: {hostname: $h}, first: 1) {
+    edges { node { id name kind hostname
+      owner { name email oncallContact }
+      vendor { name }
+      services { name tier }
+      identifiers { kind value } } }
+  }
+}`
+
+const vmsQuery = `{
+  configurationItems(first: 100, where: {kind: VM}, orderBy: [{field: NAME}]) {
+    edges { node { id name hostname owner { name } vendor { name } } }
+  }
+}`
+
+func (e *env) run(b *testing.B, clients int, body loadgen.Request) loadgen.Result {
+	b.Helper()
+	res, err := loadgen.Run(context.Background(), loadgen.Options{
+		URL: e.url, Token: e.token, Clients: clients,
+		Duration: loadDuration(), Warmup: time.Second, Body: body,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Errors > 0 {
+		b.Fatalf("%d errors, first: %s", res.Errors, res.FirstErr)
+	}
+	b.ReportMetric(res.PerSecond, "req/s")
+	b.ReportMetric(float64(res.P50.Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(res.P99.Microseconds())/1000, "p99-ms")
+	b.Logf("%d clients: %s", clients, res)
+	return res
+}
+
+func (e *env) lookupBody(c, i int) []byte {
+	k := (c*7919 + i*104729) % e.n
+	return loadgen.Body(lookupQuery, map[string]any{"h": estate.SyntheticHostname(k)})
+}
+
+// BenchmarkLookupByHostnameHTTP: one CI by hostname with owner, vendor,
+// services and identifiers, hostnames varying per request.
+func BenchmarkLookupByHostnameHTTP(b *testing.B) {
+	e := setup(b)
+	for _, clients := range []int{2, 8} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			for b.Loop() {
+				e.run(b, clients, e.lookupBody)
+			}
+		})
+	}
+}
+
+// BenchmarkFirst100VMsHTTP: the first 100 VMs ordered by name with owner
+// and vendor.
+func BenchmarkFirst100VMsHTTP(b *testing.B) {
+	e := setup(b)
+	body := loadgen.Body(vmsQuery, nil)
+	for b.Loop() {
+		e.run(b, 2, func(int, int) []byte { return body })
+	}
+}
+
+// BenchmarkLookupGraphQLvsSQL runs the lookup in process (the handler,
+// without the network) and as raw SQL doing the same work, and reports both
+// and their ratio.
+func BenchmarkLookupGraphQLvsSQL(b *testing.B) {
+	e := setup(b)
+	ctx := context.Background()
+	const rounds = 5000
+	for b.Loop() {
+		start := time.Now()
+		for i := 0; i < rounds; i++ {
+			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(e.lookupBody(0, i))))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"errors"`) {
+				b.Fatalf("lookup failed: %d %s", rec.Code, rec.Body.String())
+			}
+		}
+		gql := time.Since(start) / rounds
+		start = time.Now()
+		for i := 0; i < rounds; i++ {
+			k := (i * 104729) % e.n
+			if err := rawLookup(ctx, e.db.Store, estate.SyntheticHostname(k)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		raw := time.Since(start) / rounds
+		b.ReportMetric(float64(gql.Microseconds()), "graphql-us")
+		b.ReportMetric(float64(raw.Microseconds()), "sql-us")
+		b.ReportMetric(float64(gql)/float64(raw), "ratio")
+		b.Logf("in-process GraphQL %s, raw SQL %s, ratio %.2f", gql, raw, float64(gql)/float64(raw))
+	}
+}
+
+// rawLookup is the SQL the lookup needs, written by hand: the CI by
+// hostname, then its owner, vendor, services and identifiers.
+func rawLookup(ctx context.Context, st *store.DB, hostname string) error {
+	db := st.Reader()
+	var (
+		id                int
+		name, kind        string
+		ownerID, vendorID sql.NullInt64
+	)
+	if err := db.QueryRowContext(ctx, st.Rebind(`SELECT id, name, kind, owner_id, vendor_id FROM configuration_items WHERE hostname = ? LIMIT 1`), hostname).
+		Scan(&id, &name, &kind, &ownerID, &vendorID); err != nil {
+		return fmt.Errorf("ci %q: %w", hostname, err)
+	}
+	var s1, s2, s3 sql.NullString
+	if ownerID.Valid {
+		if err := db.QueryRowContext(ctx, st.Rebind(`SELECT name, email, oncall_contact FROM owners WHERE id = ?`), ownerID.Int64).Scan(&s1, &s2, &s3); err != nil {
+			return fmt.Errorf("owner: %w", err)
+		}
+	}
+	if vendorID.Valid {
+		if err := db.QueryRowContext(ctx, st.Rebind(`SELECT name FROM vendors WHERE id = ?`), vendorID.Int64).Scan(&s1); err != nil {
+			return fmt.Errorf("vendor: %w", err)
+		}
+	}
+	for _, q := range []string{
+		`SELECT s.name, s.tier FROM services s JOIN service_members m ON m.service_id = s.id WHERE m.configuration_item_id = ?`,
+		`SELECT kind, value FROM identifiers WHERE configuration_item_id = ?`,
+	} {
+		rows, err := db.QueryContext(ctx, st.Rebind(q), id)
+		if err != nil {
+			return fmt.Errorf("lookup: %w", err)
+		}
+		for rows.Next() {
+			var a, b any
+			if err := rows.Scan(&a, &b); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BenchmarkUpdateCIHTTP: an update of one CI with its audit event, one
+// client, over HTTP.
+func BenchmarkUpdateCIHTTP(b *testing.B) {
+	e := setup(b)
+	ids := sampleIDs(b, e, 1000)
+	const q = `mutation($id: ID!, $d: String!) { updateConfigurationItem(id: $id, input: {description: $d}) { id } }`
+	for b.Loop() {
+		e.run(b, 1, func(c, i int) []byte {
+			return loadgen.Body(q, map[string]any{"id": ids[i%len(ids)], "d": fmt.Sprintf("bench update %d", i)})
+		})
+	}
+}
+
+// BenchmarkMixed8Clients: 8 clients for 30 s, 4 of 5 requests reads and 1 a
+// write; afterwards every client's last write must be in the database.
+func BenchmarkMixed8Clients(b *testing.B) {
+	e := setup(b)
+	ids := sampleIDs(b, e, 8)
+	const q = `mutation($id: ID!, $d: String!) { updateConfigurationItem(id: $id, input: {description: $d}) { id } }`
+	for b.Loop() {
+		last := make([]int, 8)
+		res, err := loadgen.Run(context.Background(), loadgen.Options{
+			URL: e.url, Token: e.token, Clients: 8, Duration: 3 * loadDuration(),
+			Body: func(c, i int) []byte {
+				if i%5 == 4 {
+					last[c] = i
+					return loadgen.Body(q, map[string]any{"id": ids[c], "d": fmt.Sprintf("client %d write %d", c, i)})
+				}
+				return e.lookupBody(c, i)
+			},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Errors > 0 {
+			b.Fatalf("%d errors, first: %s", res.Errors, res.FirstErr)
+		}
+		for c, id := range ids {
+			ci, err := e.db.Client.ConfigurationItem.Get(context.Background(), id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if ci.Description == nil {
+				b.Fatalf("client %d: CI %d has no description: writes lost", c, id)
+			}
+			var wrote int
+			if _, err := fmt.Sscanf(*ci.Description, "client %d write %d", new(int), &wrote); err != nil || wrote < last[c]-5 {
+				b.Fatalf("client %d: CI %d holds %q, last write was %d: a write was lost", c, id, *ci.Description, last[c])
+			}
+		}
+		b.ReportMetric(res.PerSecond, "req/s")
+		b.ReportMetric(float64(res.P99.Microseconds())/1000, "p99-ms")
+		b.Logf("8 clients mixed: %s", res)
+	}
+}
+
+func sampleIDs(b *testing.B, e *env, n int) []int {
+	b.Helper()
+	ids, err := e.db.Client.ConfigurationItem.Query().Limit(n).IDs(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(ids) < n {
+		b.Fatalf("estate has %d CIs, want at least %d", len(ids), n)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	r.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	return ids
+}
