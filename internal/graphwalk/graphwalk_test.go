@@ -1,0 +1,170 @@
+package graphwalk_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/graphwalk"
+	"github.com/cairn-cmdb/cairn/internal/store/storetest"
+	"github.com/cairn-cmdb/cairn/internal/txn"
+)
+
+// graph builds CIs named by the edges "a>b:TYPE" (a depends on b) and
+// returns the name → ID map.
+func graph(t *testing.T, db *app.DB, edges ...string) map[string]int {
+	t.Helper()
+	ctx := audit.WithActor(context.Background(), "test")
+	ids := map[string]int{}
+	err := txn.Do(ctx, db.Client, func(tx *ent.Client) error {
+		ci := func(name string) (int, error) {
+			if id, ok := ids[name]; ok {
+				return id, nil
+			}
+			c, err := tx.ConfigurationItem.Create().SetName(name).SetKind(configurationitem.KindServer).Save(ctx)
+			if err != nil {
+				return 0, err
+			}
+			ids[name] = c.ID
+			return c.ID, nil
+		}
+		for _, e := range edges {
+			pair, typ, _ := strings.Cut(e, ":")
+			from, to, _ := strings.Cut(pair, ">")
+			f, err := ci(from)
+			if err != nil {
+				return err
+			}
+			if to == "" {
+				continue
+			}
+			tt, err := ci(to)
+			if err != nil {
+				return err
+			}
+			if typ == "" {
+				typ = "DEPENDS_ON"
+			}
+			if err := tx.Relationship.Create().SetFromID(f).SetToID(tt).SetType(relationship.Type(typ)).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func names(ids map[string]int, res graphwalk.Result) string {
+	byID := map[int]string{}
+	for n, id := range ids {
+		byID[id] = n
+	}
+	var out []string
+	for _, n := range res.Nodes {
+		out = append(out, fmt.Sprintf("%s@%d/%s", byID[n.ID], n.Depth, n.Via))
+	}
+	return strings.Join(out, " ")
+}
+
+func TestWalk(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		db, err := app.Open(context.Background(), dsn, app.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		// app runs on vm1 and vm2; both hosted on host; host connects to sw;
+		// db1 and db2 replicate to each other (a cycle); app uses db1;
+		// a diamond: app → lb → host at depth 2 and app → vm1 → host.
+		ids := graph(t, db,
+			"app>vm1:RUNS_ON", "app>vm2:RUNS_ON", "vm1>host:HOSTED_ON", "vm2>host:HOSTED_ON",
+			"host>sw:CONNECTS_TO", "app>db1:USES", "db1>db2:REPLICATES_TO", "db2>db1:REPLICATES_TO",
+			"db2>host:HOSTED_ON", "web>app:DEPENDS_ON", "lonely>",
+		)
+		w := graphwalk.New(db.Store)
+		ctx := context.Background()
+		tests := []struct {
+			name string
+			root string
+			opt  graphwalk.Options
+			want string
+			trunc bool
+		}{
+			{"dependents of the switch", "sw", graphwalk.Options{},
+				"host@1/CONNECTS_TO vm1@2/HOSTED_ON vm2@2/HOSTED_ON db2@2/HOSTED_ON app@3/RUNS_ON db1@3/REPLICATES_TO web@4/DEPENDS_ON", false},
+			{"max depth 2", "sw", graphwalk.Options{MaxDepth: 2},
+				"host@1/CONNECTS_TO vm1@2/HOSTED_ON vm2@2/HOSTED_ON db2@2/HOSTED_ON", false},
+			{"only hosting and connection types", "sw", graphwalk.Options{Types: []relationship.Type{relationship.TypeConnectsTo, relationship.TypeHostedOn}},
+				"host@1/CONNECTS_TO vm1@2/HOSTED_ON vm2@2/HOSTED_ON db2@2/HOSTED_ON", false},
+			{"dependencies of web", "web", graphwalk.Options{Direction: graphwalk.Dependencies},
+				"app@1/DEPENDS_ON vm1@2/RUNS_ON vm2@2/RUNS_ON db1@2/USES host@3/HOSTED_ON db2@3/REPLICATES_TO sw@4/CONNECTS_TO", false},
+			{"cycle: dependents of db1", "db1", graphwalk.Options{},
+				"app@1/USES db2@1/REPLICATES_TO web@2/DEPENDS_ON", false},
+			{"capped", "sw", graphwalk.Options{Limit: 3},
+				"host@1/CONNECTS_TO vm1@2/HOSTED_ON vm2@2/HOSTED_ON", true},
+			{"nothing depends on web", "web", graphwalk.Options{}, "", false},
+			{"isolated CI", "lonely", graphwalk.Options{Direction: graphwalk.Dependencies}, "", false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				res, err := w.Walk(ctx, ids[tt.root], tt.opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Order within a depth is by ID, which follows creation order here.
+				if got := names(ids, res); got != tt.want {
+					t.Errorf("Walk(%s) = %q, want %q", tt.root, got, tt.want)
+				}
+				if res.Truncated != tt.trunc {
+					t.Errorf("Truncated = %v, want %v", res.Truncated, tt.trunc)
+				}
+			})
+		}
+	})
+}
+
+// A chain longer than one recursive chunk, closed into a ring, must still
+// reach every CI exactly once at its true depth.
+func TestWalkDeepRing(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		db, err := app.Open(context.Background(), dsn, app.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		const n = 40
+		var edges []string
+		for i := 0; i < n; i++ {
+			edges = append(edges, fmt.Sprintf("c%d>c%d", (i+1)%n, i))
+		}
+		ids := graph(t, db, edges...)
+		res, err := graphwalk.New(db.Store).Walk(context.Background(), ids["c0"], graphwalk.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Nodes) != n-1 {
+			t.Fatalf("reached %d CIs, want %d", len(res.Nodes), n-1)
+		}
+		for i, node := range res.Nodes {
+			if node.Depth != i+1 || node.ID != ids[fmt.Sprintf("c%d", i+1)] {
+				t.Fatalf("node %d = %+v, want c%d at depth %d", i, node, i+1, i+1)
+			}
+		}
+		res, err = graphwalk.New(db.Store).Walk(context.Background(), ids["c0"], graphwalk.Options{MaxDepth: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Nodes) != 20 || res.Nodes[19].Depth != 20 {
+			t.Fatalf("max depth 20 reached %d CIs (last %+v), want 20", len(res.Nodes), res.Nodes[len(res.Nodes)-1])
+		}
+	})
+}
