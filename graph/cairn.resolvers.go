@@ -236,6 +236,17 @@ func (r *mutationResolver) DeleteAPIToken(ctx context.Context, id int) (int, err
 	if err := r.tx(ctx).APIToken.DeleteOneID(id).Exec(ctx); err != nil {
 		return 0, err
 	}
+	// Drop cached tokens once the deletion is committed, so no concurrent
+	// request can cache the token again in between.
+	if tx := ent.TxFromContext(ctx); tx != nil {
+		tx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+				err := next.Commit(ctx, tx)
+				r.authn.ForgetAll()
+				return err
+			})
+		})
+	}
 	r.authn.ForgetAll()
 	return id, nil
 }

@@ -16,12 +16,26 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	return r.client.Noder(ctx, id)
+	n, err := r.client.Noder(ctx, id)
+	if _, isToken := n.(*ent.APIToken); isToken {
+		if err := auth.Require(ctx, auth.Admin); err != nil {
+			return nil, err
+		}
+	}
+	return n, err
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	return r.client.Noders(ctx, ids)
+	ns, err := r.client.Noders(ctx, ids)
+	for _, n := range ns {
+		if _, isToken := n.(*ent.APIToken); isToken {
+			if err := auth.Require(ctx, auth.Admin); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ns, err
 }
 
 // APITokens is the resolver for the apiTokens field.

@@ -93,10 +93,10 @@ func TestWalk(t *testing.T) {
 		w := graphwalk.New(db.Store)
 		ctx := context.Background()
 		tests := []struct {
-			name string
-			root string
-			opt  graphwalk.Options
-			want string
+			name  string
+			root  string
+			opt   graphwalk.Options
+			want  string
 			trunc bool
 		}{
 			{"dependents of the switch", "sw", graphwalk.Options{},

@@ -15,8 +15,10 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/hook"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/vendor"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/money"
@@ -34,7 +36,7 @@ func Register(c *ent.Client) {
 	c.Owner.Use(validateOwner)
 	c.Location.Use(validateLocation)
 	c.Service.Use(validateService)
-	c.Use(auditHook)
+	c.Use(checkRefs, auditHook)
 }
 
 // primaryKinds are the CI fields mirrored in the Identifier table.
@@ -232,7 +234,16 @@ func normalizeIdentifier(next ent.Mutator) ent.Mutator {
 			}
 			kind, hasKind = old, true
 		}
-		if v, ok := m.Value(); ok && hasKind {
+		v, hasValue := m.Value()
+		if _, kindSet := m.Kind(); kindSet && !hasValue && m.Op().Is(ent.OpUpdateOne) {
+			// A new kind alone: the stored value must be valid for it.
+			old, err := m.OldValue(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("reading identifier value: %w", err)
+			}
+			v, hasValue = old, true
+		}
+		if hasValue && hasKind {
 			n, err := ident.Normalize(ident.Kind(kind), v)
 			if err != nil {
 				return nil, apperr.InvalidErr("value", err)
@@ -441,4 +452,63 @@ func validateService(next ent.Mutator) ent.Mutator {
 		}
 		return next.Mutate(ctx, m)
 	})
+}
+
+// refFields are foreign-key fields whose target must exist, checked before
+// the write so the error names the field (the database's own foreign-key
+// error does not, on SQLite).
+func refFields() map[string]string {
+	return map[string]string{
+		"owner_id":              ent.TypeOwner,
+		"vendor_id":             ent.TypeVendor,
+		"location_id":           ent.TypeLocation,
+		"parent_id":             ent.TypeLocation,
+		"configuration_item_id": ent.TypeConfigurationItem,
+	}
+}
+
+// checkRefs fails with BAD_USER_INPUT naming the field when a mutation sets
+// a reference to a row that does not exist.
+func checkRefs(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if m.Type() == ent.TypeAuditEvent || m.Op().Is(ent.OpDelete) || m.Op().Is(ent.OpDeleteOne) {
+			return next.Mutate(ctx, m)
+		}
+		cm, ok := m.(interface{ Client() *ent.Client })
+		if !ok {
+			return next.Mutate(ctx, m)
+		}
+		for field, target := range refFields() {
+			v, set := m.Field(field)
+			if !set {
+				continue
+			}
+			id, ok := v.(int)
+			if !ok {
+				continue
+			}
+			exists, err := refExists(ctx, cm.Client(), target, id)
+			if err != nil {
+				return nil, fmt.Errorf("checking %s %d: %w", field, id, err)
+			}
+			if !exists {
+				return nil, apperr.Invalid(apperr.GraphQLName(field), "%s %d does not exist", strings.ToLower(target), id)
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+func refExists(ctx context.Context, c *ent.Client, typ string, id int) (bool, error) {
+	switch typ {
+	case ent.TypeOwner:
+		return c.Owner.Query().Where(owner.ID(id)).Exist(ctx)
+	case ent.TypeVendor:
+		return c.Vendor.Query().Where(vendor.ID(id)).Exist(ctx)
+	case ent.TypeLocation:
+		return c.Location.Query().Where(location.ID(id)).Exist(ctx)
+	case ent.TypeConfigurationItem:
+		return c.ConfigurationItem.Query().Where(configurationitem.ID(id)).Exist(ctx)
+	}
+	return true, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -28,8 +30,30 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if _, has := gerr.Extensions["code"]; has && gerr.Err == nil {
 			return gerr
 		}
+		if gerr.Err == nil {
+			// gqlgen's own refusal of a request it could not read (malformed JSON).
+			gerr.Extensions["code"] = string(apperr.BadUserInput)
+			return gerr
+		}
+		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Args == nil && len(fc.Field.Arguments) > 0 {
+			// An argument that did not parse (an ID, a Cursor, a Time): gqlgen
+			// reports it before the field's arguments are set.
+			var gq *gqlerror.Error
+			if errors.As(err, &gq) && gq.Err != nil {
+				arg := ""
+				if n := len(gerr.Path); n > 0 {
+					if p, ok := gerr.Path[n-1].(ast.PathName); ok {
+						arg = string(p)
+					}
+				}
+				gerr.Message = fmt.Sprintf("%s: invalid value: %v", arg, gq.Err)
+				gerr.Extensions["code"] = string(apperr.BadUserInput)
+				gerr.Extensions["field"] = arg
+				return gerr
+			}
+		}
 		code, field, msg := classify(err)
-		if code == apperr.Internal {
+		if code == apperr.Internal && !errors.Is(err, context.DeadlineExceeded) {
 			log.ErrorContext(ctx, "graphql resolver failed", "err", err, "path", gerr.Path.String(), "request_id", audit.RequestID(ctx))
 			msg = "internal error"
 			if id := audit.RequestID(ctx); id != "" {
@@ -68,6 +92,12 @@ func classify(err error) (apperr.Code, string, string) {
 		return apperr.NotFound, "", strings.TrimPrefix(nf.Error(), "ent: ")
 	case errors.As(err, &ce):
 		msg := ce.Error()
+		if pg := (*pgconn.PgError)(nil); errors.As(err, &pg) && pg.Code == "23505" && pg.TableName != "" {
+			if col := strings.TrimSuffix(strings.TrimPrefix(pg.ConstraintName, pg.TableName+"_"), "_key"); col != pg.ConstraintName {
+				f := apperr.GraphQLName(col)
+				return apperr.Conflict, f, fmt.Sprintf("another %s already has this %s", strings.TrimSuffix(pg.TableName, "s"), f)
+			}
+		}
 		if m := uniqueRe.FindStringSubmatch(msg); m != nil {
 			if m[2] != "" {
 				f := apperr.GraphQLName(m[2])
@@ -81,6 +111,8 @@ func classify(err error) (apperr.Code, string, string) {
 		return apperr.Conflict, "", strings.TrimPrefix(msg, "ent: ")
 	case errors.As(err, &nl):
 		return apperr.Internal, "", err.Error()
+	case strings.HasSuffix(err.Error(), "introspection disabled"): // gqlgen's refusal when introspectionGate turned it off
+		return apperr.Unauthenticated, "", "introspection (__schema, __type) needs an API token: send Authorization: Bearer <token>"
 	case errors.Is(err, context.DeadlineExceeded):
 		return apperr.Internal, "", "the request took too long and was cancelled"
 	case errors.As(err, &gq) && gq.Extensions != nil && gq.Extensions["code"] != nil:

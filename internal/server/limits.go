@@ -124,6 +124,8 @@ func fieldCost(f *ast.Field, vars map[string]any, depth int) (int, *gqlerror.Err
 		}
 		if !paginated {
 			switch {
+			case f.Name == "edges" && f.ObjectDefinition != nil && strings.HasSuffix(f.ObjectDefinition.Name, "Connection"):
+				mult = 1 // the connection's first/last already counts its edges
 			case strings.HasSuffix(f.Definition.Type.Name(), "Connection"):
 				mult = DefaultPageSize
 			case f.Definition.Type.Elem != nil:

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -113,7 +115,7 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	gql.Use(introspectionGate{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	gql.Use(complexityLimit{limit: cfg.ComplexityLimit})
-	gql.Use(entgql.Transactioner{TxOpener: db.Client})
+	gql.Use(txExtension{entgql.Transactioner{TxOpener: db.Client}})
 	gql.AroundOperations(s.aroundOperation)
 	gql.SetErrorPresenter(presentError(cfg.Logger))
 	gql.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -149,11 +151,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(audit.WithRequestID(r.Context(), id), s.cfg.RequestTimeout)
 	defer cancel()
 	r = r.WithContext(ctx)
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	}
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rw, r)
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+		if err != nil {
+			status, msg := http.StatusBadRequest, "could not read the request body: "+err.Error()
+			if errors.As(err, new(*http.MaxBytesError)) {
+				status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", s.cfg.MaxBodyBytes)
+			}
+			writeGraphQLError(rw, status, apperr.BadUserInput, msg)
+		} else {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			s.mux.ServeHTTP(rw, r)
+		}
+	} else {
+		s.mux.ServeHTTP(rw, r)
+	}
 	route := routeOf(r.URL.Path)
 	elapsed := time.Since(start)
 	s.metrics.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(rw.status)).Inc()
@@ -200,6 +213,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mt != "application/json" {
+			writeGraphQLError(w, http.StatusUnsupportedMediaType, apperr.BadUserInput, "POST /graphql takes a JSON body: send Content-Type: application/json")
+			return
+		}
 		h := r.Header.Get("Authorization")
 		ctx := r.Context()
 		switch {
@@ -210,6 +227,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			p, err := s.authn.Authenticate(ctx, strings.TrimSpace(secret))
+			if err != nil && ctx.Err() != nil {
+				writeGraphQLError(w, http.StatusServiceUnavailable, apperr.Internal, fmt.Sprintf("the request took too long (limit %s) and was cancelled", s.cfg.RequestTimeout))
+				return
+			}
 			if err != nil {
 				if ae, ok := apperr.As(err); ok {
 					writeGraphQLError(w, http.StatusUnauthorized, ae.Code, ae.Error())
@@ -264,6 +285,13 @@ func (s *Server) aroundOperation(ctx context.Context, next graphql.OperationHand
 	h := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		resp := h(ctx)
+		if resp == nil && ctx.Err() != nil {
+			// gqlgen answers nothing at all once the context has ended.
+			resp = &graphql.Response{Errors: gqlerror.List{{
+				Message:    fmt.Sprintf("the request took too long (limit %s) and was cancelled", s.cfg.RequestTimeout),
+				Extensions: map[string]any{"code": string(apperr.Internal)},
+			}}}
+		}
 		status := "ok"
 		if resp != nil && len(resp.Errors) > 0 {
 			status = "error"
@@ -353,4 +381,17 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Dura
 		return err
 	}
 	return nil
+}
+
+// txExtension runs entgql.Transactioner only inside an operation: gqlgen
+// also runs response interceptors for transport errors (an unreadable or
+// malformed body), where Transactioner panics on the missing operation
+// context.
+type txExtension struct{ entgql.Transactioner }
+
+func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	return t.Transactioner.InterceptResponse(ctx, next)
 }

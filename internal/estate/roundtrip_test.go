@@ -1,0 +1,81 @@
+package estate
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/cairn-cmdb/cairn/internal/store/storetest"
+)
+
+// TestRoundTripSharedNames checks refs of CIs that share a name: the export
+// of an import of an export is identical, and re-importing into the same
+// database changes nothing.
+func TestRoundTripSharedNames(t *testing.T) {
+	doc := &Document{Version: Version,
+		Locations: []Location{{Name: "Site/With Slash", Kind: "SITE"}, {Name: `Rack \1`, Kind: "RACK", Parent: `Site\/With Slash`}},
+		ConfigurationItems: []CI{
+			{Name: "db01", Kind: "SERVER", FQDN: "db01.fra.example.com", Location: `Site\/With Slash/Rack \\1`},
+			{Name: "db01", Kind: "SERVER", FQDN: "db01.ams.example.com"},
+			{Name: "worker", Kind: "CONTAINER"},
+			{Name: "worker", Kind: "CONTAINER"},
+			{Name: "db01@db01.fra.example.com", Kind: "APPLICATION"},
+		},
+	}
+	ctx := context.Background()
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		a := openDB(t, dsn)
+		if rep, err := Import(ctx, a.Client, doc, ImportOptions{Source: "shared.json"}); err != nil {
+			t.Fatalf("%v %v", err, rep.Problems)
+		}
+		first, err := ExportDB(ctx, a, ExportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b1 bytes.Buffer
+		if err := Encode(&b1, first); err != nil {
+			t.Fatal(err)
+		}
+		refs := map[string]bool{}
+		for _, c := range first.ConfigurationItems {
+			if refs[c.Ref] {
+				t.Fatalf("ref %q repeats", c.Ref)
+			}
+			refs[c.Ref] = true
+		}
+		if len(refs) != 5 {
+			t.Fatalf("refs %v", refs)
+		}
+		// Into a second empty database of the same backend.
+		b := openDB(t, storetest.DSN(t, a.Store.Backend()))
+		again, err := Decode(bytes.NewReader(b1.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := Import(ctx, b.Client, again, ImportOptions{Source: "first.json"}); err != nil {
+			t.Fatalf("%v %v", err, rep.Problems)
+		}
+		second, err := ExportDB(ctx, b, ExportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b2 bytes.Buffer
+		if err := Encode(&b2, second); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
+			t.Fatalf("round trip differs:\n%s", firstDiff(b2.Bytes(), b1.Bytes()))
+		}
+		// Re-importing its own export changes nothing.
+		again, _ = Decode(bytes.NewReader(b1.Bytes()))
+		rep, err := Import(ctx, a.Client, again, ImportOptions{Source: "first.json"})
+		if err != nil {
+			t.Fatalf("%v %v", err, rep.Problems)
+		}
+		for _, er := range rep.Entities {
+			if er.Created+er.Updated != 0 {
+				t.Errorf("re-import: %+v", er)
+			}
+		}
+	})
+}

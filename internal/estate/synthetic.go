@@ -1,0 +1,604 @@
+package estate
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/migrate"
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/store"
+)
+
+// SyntheticActor is the audit actor of the synthetic seed.
+const SyntheticActor = "seed:synthetic"
+
+// ErrNotEmpty is returned (wrapped) by SeedSynthetic when the database
+// already holds an estate and Force is not set.
+var ErrNotEmpty = errors.New("database is not empty")
+
+// SyntheticStats counts what SeedSynthetic wrote.
+type SyntheticStats struct {
+	ConfigurationItems int
+	Identifiers        int
+	Relationships      int
+	Services           int
+	ServiceMembers     int
+	Owners             int
+	Vendors            int
+	Assets             int
+	AuditEvents        int
+	Elapsed            time.Duration
+}
+
+// SyntheticOptions tune SeedSyntheticWith.
+type SyntheticOptions struct {
+	// Force seeds into a database that already has CIs, owners, vendors or
+	// services. The new CIs continue the numbering (host-000001 … follow the
+	// CIs already stored) and owner, vendor and service names get a suffix.
+	Force bool
+}
+
+// SyntheticHostname is the hostname (and name) of the i-th synthetic CI,
+// i from 0: "host-000001" for i = 0.
+func SyntheticHostname(i int) string { return fmt.Sprintf("host-%06d", i+1) }
+
+// SyntheticFQDN is the FQDN of the i-th synthetic CI.
+func SyntheticFQDN(i int) string {
+	return SyntheticHostname(i) + "." + []string{"fra1", "ams2", "euc1"}[i%3] + ".example.com"
+}
+
+// SyntheticSerial is the serial number of the i-th synthetic CI.
+func SyntheticSerial(i int) string { return fmt.Sprintf("SYN%08d", i+1) }
+
+// SyntheticIP is the IPv4 address of the i-th synthetic CI (unique below
+// 16 million CIs).
+func SyntheticIP(i int) string {
+	return fmt.Sprintf("10.%d.%d.%d", (i/250/256)%256, (i/250)%256, i%250+1)
+}
+
+// SyntheticKind is the kind of the i-th synthetic CI: about 40% VM, the rest
+// servers, containers, network devices, storage, databases, applications,
+// load balancers, cloud resources and clusters. CIs 2k and 2k+1 share a kind
+// (database pairs replicate to each other).
+func SyntheticKind(i int) string {
+	x := splitmix(uint64(i/2)) % 100
+	switch {
+	case x < 40:
+		return "VM"
+	case x < 55:
+		return "SERVER"
+	case x < 65:
+		return "CONTAINER"
+	case x < 70:
+		return "NETWORK_DEVICE"
+	case x < 73:
+		return "STORAGE"
+	case x < 81:
+		return "DATABASE"
+	case x < 91:
+		return "APPLICATION"
+	case x < 94:
+		return "LOAD_BALANCER"
+	case x < 98:
+		return "CLOUD_RESOURCE"
+	}
+	return "CLUSTER"
+}
+
+// SyntheticHostnames returns the hostnames of the synthetic CIs of kind
+// among the first n (all kinds when kind is ""), for load generators.
+func SyntheticHostnames(n int, kind string) []string {
+	var out []string
+	for i := range n {
+		if kind == "" || SyntheticKind(i) == kind {
+			out = append(out, SyntheticHostname(i))
+		}
+	}
+	return out
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func isHardware(kind string) bool {
+	return kind == "SERVER" || kind == "NETWORK_DEVICE" || kind == "STORAGE"
+}
+
+// syntheticScale returns the numbers of services, owners and vendors for n
+// CIs: 1,000, 200 and 50 for 100,000, proportionally fewer (at least one)
+// for smaller estates.
+func syntheticScale(n int) (services, owners, vendors int) {
+	return max(1, n/100), max(1, n/500), max(1, n/2000)
+}
+
+// SeedSynthetic writes a deterministic synthetic estate of n CIs (see
+// SeedSyntheticWith) into an empty database.
+func SeedSynthetic(ctx context.Context, db *app.DB, n int) (SyntheticStats, error) {
+	return SeedSyntheticWith(ctx, db, n, SyntheticOptions{})
+}
+
+// SeedSyntheticWith writes a deterministic (fixed-seed) estate of n CIs for
+// benchmarks: 3 relationships per CI (mostly pointing at earlier CIs, some
+// back-edges and database replication pairs make cycles), n/100 services
+// with every CI a member of one, n/500 owners, n/2000 vendors, an asset per
+// hardware CI, and hostname, FQDN, serial and IP identifiers for every CI.
+//
+// It bypasses the per-row ent hooks for speed: rows are written with
+// multi-row INSERTs through prepared statements in one transaction on the
+// store's writer, and one AuditEvent per created CI (actor
+// "seed:synthetic", action CREATE, the CI's fields as changes) is written in
+// the same transaction. Owners, vendors and services get audit events too;
+// relationships, identifiers, memberships and assets do not. IDs are
+// assigned from each table's current maximum (or the table's global-ID
+// offset), and PostgreSQL sequences are moved past them.
+func SeedSyntheticWith(ctx context.Context, db *app.DB, n int, opts SyntheticOptions) (SyntheticStats, error) {
+	start := time.Now()
+	var st SyntheticStats
+	if n <= 0 {
+		return st, fmt.Errorf("synthetic estate size must be positive, got %d", n)
+	}
+	s := &seeder{ctx: ctx, st: db.Store, now: time.Now().UTC().Truncate(time.Microsecond)}
+	tx, err := db.Store.Writer().BeginTx(ctx, nil)
+	if err != nil {
+		return st, fmt.Errorf("starting transaction: %w", err)
+	}
+	s.tx = tx
+	if err := s.seed(n, opts, &st); err != nil {
+		return st, errors.Join(err, tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return st, fmt.Errorf("committing synthetic estate: %w", err)
+	}
+	st.Elapsed = time.Since(start)
+	return st, nil
+}
+
+type seeder struct {
+	ctx context.Context
+	st  *store.DB
+	tx  *sql.Tx
+	now time.Time
+}
+
+func (s *seeder) count(table string) (int, error) {
+	var n int
+	if err := s.tx.QueryRowContext(s.ctx, `SELECT COUNT(*) FROM "`+table+`"`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// firstID returns the next free ID of table.
+func (s *seeder) firstID(t *migrateTable) (int, error) {
+	var m sql.NullInt64
+	if err := s.tx.QueryRowContext(s.ctx, `SELECT MAX(id) FROM "`+t.name+`"`).Scan(&m); err != nil {
+		return 0, fmt.Errorf("reading the largest id of %s: %w", t.name, err)
+	}
+	if m.Valid && int(m.Int64) >= t.start {
+		return int(m.Int64) + 1, nil
+	}
+	return t.start + 1, nil
+}
+
+type migrateTable struct {
+	name  string
+	start int
+}
+
+func tableOf(name string) *migrateTable {
+	for _, t := range migrate.Tables {
+		if t.Name == name {
+			mt := &migrateTable{name: name}
+			if t.Annotation != nil && t.Annotation.IncrementStart != nil {
+				mt.start = *t.Annotation.IncrementStart
+			}
+			return mt
+		}
+	}
+	return &migrateTable{name: name}
+}
+
+func (s *seeder) seed(n int, opts SyntheticOptions, st *SyntheticStats) error {
+	offset := 0
+	suffix := ""
+	for _, t := range []string{"configuration_items", "owners", "vendors", "services"} {
+		c, err := s.count(t)
+		if err != nil {
+			return err
+		}
+		if c > 0 && !opts.Force {
+			return fmt.Errorf("refusing to seed a synthetic estate: %s already has %d rows (use --force to add to it): %w", t, c, ErrNotEmpty)
+		}
+		if t == "configuration_items" {
+			offset = c
+		}
+		if c > 0 {
+			suffix = fmt.Sprintf("-b%d", time.Now().Unix())
+		}
+	}
+	nSvc, nOwner, nVendor := syntheticScale(n)
+	tables := map[string]*migrateTable{}
+	ids := map[string]int{}
+	for _, name := range []string{"configuration_items", "identifiers", "relationships", "services", "owners", "vendors", "assets", "audit_events"} {
+		tables[name] = tableOf(name)
+		id, err := s.firstID(tables[name])
+		if err != nil {
+			return err
+		}
+		ids[name] = id
+	}
+	audit, err := s.inserter("audit_events", "id", "at", "actor", "action", "entity_type", "entity_id", "changes", "request_id")
+	if err != nil {
+		return err
+	}
+	auditID := ids["audit_events"]
+	writeAudit := func(typ string, id int, changes []schematype.FieldChange) error {
+		b, err := json.Marshal(changes)
+		if err != nil {
+			return fmt.Errorf("encoding audit changes: %w", err)
+		}
+		st.AuditEvents++
+		auditID++
+		return audit.add(auditID-1, s.now, SyntheticActor, "CREATE", typ, id, b, "")
+	}
+	fc := func(field string, v any) schematype.FieldChange {
+		return schematype.FieldChange{Field: field, After: v}
+	}
+
+	// Owners: the first fifth are teams, the others persons in them.
+	owners, err := s.inserter("owners", "id", "created_at", "updated_at", "name", "kind", "email", "team_id")
+	if err != nil {
+		return err
+	}
+	nTeams := max(1, nOwner/5)
+	ownerID := func(k int) int { return ids["owners"] + k }
+	for k := range nOwner {
+		name := fmt.Sprintf("synthetic-team-%03d%s", k+1, suffix)
+		kind := "TEAM"
+		var team any
+		if k >= nTeams {
+			name = fmt.Sprintf("synthetic-person-%03d%s", k+1, suffix)
+			kind = "PERSON"
+			team = ownerID(k % nTeams)
+		}
+		email := strings.TrimPrefix(name, "synthetic-") + "@example.com"
+		if err := owners.add(ownerID(k), s.now, s.now, name, kind, email, team); err != nil {
+			return err
+		}
+		if err := writeAudit(ent.TypeOwner, ownerID(k), []schematype.FieldChange{fc("email", email), fc("kind", kind), fc("name", name), fc("team_id", team)}); err != nil {
+			return err
+		}
+	}
+	if err := owners.close(); err != nil {
+		return err
+	}
+	st.Owners = nOwner
+
+	vendors, err := s.inserter("vendors", "id", "created_at", "updated_at", "name", "website")
+	if err != nil {
+		return err
+	}
+	vendorID := func(k int) int { return ids["vendors"] + k }
+	for k := range nVendor {
+		name := fmt.Sprintf("synthetic-vendor-%03d%s", k+1, suffix)
+		site := fmt.Sprintf("https://vendor-%03d.example.net", k+1)
+		if err := vendors.add(vendorID(k), s.now, s.now, name, site); err != nil {
+			return err
+		}
+		if err := writeAudit(ent.TypeVendor, vendorID(k), []schematype.FieldChange{fc("name", name), fc("website", site)}); err != nil {
+			return err
+		}
+	}
+	if err := vendors.close(); err != nil {
+		return err
+	}
+	st.Vendors = nVendor
+
+	services, err := s.inserter("services", "id", "created_at", "updated_at", "name", "tier", "slo_target", "rto_minutes", "rpo_minutes", "runbook_url", "owner_id")
+	if err != nil {
+		return err
+	}
+	serviceID := func(k int) int { return ids["services"] + k }
+	for k := range nSvc {
+		name := fmt.Sprintf("synthetic-service-%04d%s", k+1, suffix)
+		tier := k % 5
+		slo := []float64{99.99, 99.95, 99.9, 99.5, 99}[tier]
+		runbook := fmt.Sprintf("https://runbooks.example.com/synthetic/%04d", k+1)
+		if err := services.add(serviceID(k), s.now, s.now, name, tier, slo, 15*(tier+1), 5*(tier+1), runbook, ownerID(k%nTeams)); err != nil {
+			return err
+		}
+		if err := writeAudit(ent.TypeService, serviceID(k), []schematype.FieldChange{fc("name", name), fc("owner_id", ownerID(k%nTeams)),
+			fc("rpo_minutes", 5*(tier+1)), fc("rto_minutes", 15*(tier+1)), fc("runbook_url", runbook), fc("slo_target", slo), fc("tier", tier)}); err != nil {
+			return err
+		}
+	}
+	if err := services.close(); err != nil {
+		return err
+	}
+	st.Services = nSvc
+
+	cis, err := s.inserter("configuration_items", "id", "created_at", "updated_at", "name", "kind", "status", "environment",
+		"criticality", "hostname", "fqdn", "serial_number", "tags", "owner_id", "vendor_id")
+	if err != nil {
+		return err
+	}
+	idents, err := s.inserter("identifiers", "id", "created_at", "updated_at", "kind", "value", "source", "configuration_item_id")
+	if err != nil {
+		return err
+	}
+	members, err := s.inserter("service_members", "service_id", "configuration_item_id")
+	if err != nil {
+		return err
+	}
+	assets, err := s.inserter("assets", "id", "created_at", "updated_at", "purchase_date", "in_service_date", "cost_minor",
+		"salvage_minor", "currency", "useful_life_months", "depreciation_method", "convention", "cost_center", "warranty_end",
+		"configuration_item_id")
+	if err != nil {
+		return err
+	}
+	idents.parents = []*inserter{cis}
+	members.parents = []*inserter{cis}
+	assets.parents = []*inserter{cis}
+	ciID := func(i int) int { return ids["configuration_items"] + i }
+	identID := ids["identifiers"]
+	assetID := ids["assets"]
+	envs := []string{"PRODUCTION", "PRODUCTION", "PRODUCTION", "STAGING", "TEST", "DEVELOPMENT", "DR", "SHARED"}
+	crits := []string{"CRITICAL", "HIGH", "MEDIUM", "MEDIUM", "LOW"}
+	tagsByKind := map[string][]byte{}
+	for i := range n {
+		g := offset + i // global synthetic index
+		kind := SyntheticKind(g)
+		host, fqdn, serial, ip := SyntheticHostname(g), SyntheticFQDN(g), SyntheticSerial(g), SyntheticIP(g)
+		env := envs[splitmix(uint64(g)+7)%uint64(len(envs))]
+		crit := crits[splitmix(uint64(g)+11)%uint64(len(crits))]
+		tags, ok := tagsByKind[kind]
+		if !ok {
+			tags, _ = json.Marshal([]string{"synthetic", strings.ToLower(kind)})
+			tagsByKind[kind] = tags
+		}
+		owner, vendor := ownerID(g%nOwner), vendorID(g%nVendor)
+		id := ciID(i)
+		if err := cis.add(id, s.now, s.now, host, kind, "ACTIVE", env, crit, host, fqdn, serial, tags, owner, vendor); err != nil {
+			return err
+		}
+		for _, kv := range [][2]string{{"HOSTNAME", host}, {"FQDN", fqdn}, {"SERIAL", serial}, {"IP", ip}} {
+			if err := idents.add(identID, s.now, s.now, kv[0], kv[1], "record", id); err != nil {
+				return err
+			}
+			identID++
+			st.Identifiers++
+		}
+		if err := members.add(serviceID(g%nSvc), id); err != nil {
+			return err
+		}
+		st.ServiceMembers++
+		if isHardware(kind) {
+			purchase := time.Date(2019+g%6, time.Month(1+g%12), 1+g%28, 0, 0, 0, 0, time.UTC)
+			cost := int64(200000 + splitmix(uint64(g))%2000000) // 2,000.00 – 22,000.00 EUR
+			if err := assets.add(assetID, s.now, s.now, purchase, purchase.AddDate(0, 0, 14), cost, cost/10, "EUR", 60,
+				"STRAIGHT_LINE", "FULL_MONTH", fmt.Sprintf("CC-%03d", g%40), purchase.AddDate(3, 0, 0), id); err != nil {
+				return err
+			}
+			assetID++
+			st.Assets++
+		}
+		if err := writeAudit(ent.TypeConfigurationItem, id, []schematype.FieldChange{
+			fc("created_at", s.now), fc("criticality", crit), fc("environment", env), fc("fqdn", fqdn), fc("hostname", host),
+			fc("kind", kind), fc("name", host), fc("owner_id", owner), fc("serial_number", serial), fc("status", "ACTIVE"),
+			fc("tags", []string{"synthetic", strings.ToLower(kind)}), fc("vendor_id", vendor),
+		}); err != nil {
+			return err
+		}
+	}
+	for _, b := range []*inserter{cis, idents, members, assets} {
+		if err := b.close(); err != nil {
+			return err
+		}
+	}
+	st.ConfigurationItems = n
+
+	rels, err := s.inserter("relationships", "id", "created_at", "updated_at", "type", "source", "from_id", "to_id")
+	if err != nil {
+		return err
+	}
+	relID := ids["relationships"]
+	rng := rand.New(rand.NewPCG(20261123, uint64(offset)))
+	for i := range n {
+		for _, e := range syntheticEdges(i, n, offset, rng) {
+			if err := rels.add(relID, s.now, s.now, e.typ, "record", ciID(i), ciID(e.to)); err != nil {
+				return err
+			}
+			relID++
+			st.Relationships++
+		}
+	}
+	if err := rels.close(); err != nil {
+		return err
+	}
+	if err := audit.close(); err != nil {
+		return err
+	}
+	if s.st.Backend() == store.Postgres {
+		for _, t := range []string{"configuration_items", "identifiers", "relationships", "services", "owners", "vendors", "assets", "audit_events"} {
+			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM "%s"))`, t, t)
+			if _, err := s.tx.ExecContext(s.ctx, q); err != nil {
+				return fmt.Errorf("moving the id sequence of %s: %w", t, err)
+			}
+		}
+	}
+	return nil
+}
+
+type synthEdge struct {
+	to  int
+	typ string
+}
+
+// syntheticEdges returns the (up to) three relationships of CI i of n:
+// distinct targets, so (from, to, type) is unique.
+func syntheticEdges(i, n, offset int, rng *rand.Rand) []synthEdge {
+	if n < 2 {
+		return nil
+	}
+	want := min(3, n-1)
+	kind := SyntheticKind(offset + i)
+	out := make([]synthEdge, 0, want)
+	taken := func(j int) bool {
+		for _, e := range out {
+			if e.to == j {
+				return true
+			}
+		}
+		return j == i
+	}
+	if kind == "DATABASE" {
+		if p := i ^ 1; p < n && SyntheticKind(offset+p) == "DATABASE" {
+			out = append(out, synthEdge{to: p, typ: "REPLICATES_TO"})
+		}
+	}
+	types := edgeTypes(kind)
+	for len(out) < want {
+		var j int
+		switch {
+		case i < 4 || rng.IntN(50) == 0:
+			j = rng.IntN(n) // anywhere: back-edges make some cycles
+		default:
+			j = rng.IntN(i) // an earlier CI: mostly a DAG
+		}
+		if taken(j) {
+			continue
+		}
+		out = append(out, synthEdge{to: j, typ: types[len(out)%len(types)]})
+	}
+	return out
+}
+
+func edgeTypes(kind string) []string {
+	switch kind {
+	case "VM":
+		return []string{"HOSTED_ON", "CONNECTS_TO", "BACKS_UP_TO"}
+	case "CONTAINER":
+		return []string{"RUNS_ON", "DEPENDS_ON", "USES"}
+	case "APPLICATION":
+		return []string{"RUNS_ON", "USES", "DEPENDS_ON"}
+	case "DATABASE":
+		return []string{"RUNS_ON", "BACKS_UP_TO", "DEPENDS_ON"}
+	case "SERVER", "STORAGE":
+		return []string{"CONNECTS_TO", "MEMBER_OF", "DEPENDS_ON"}
+	case "NETWORK_DEVICE":
+		return []string{"CONNECTS_TO", "DEPENDS_ON", "MEMBER_OF"}
+	case "LOAD_BALANCER":
+		return []string{"USES", "CONNECTS_TO", "DEPENDS_ON"}
+	case "CLUSTER":
+		return []string{"DEPENDS_ON", "USES", "CONNECTS_TO"}
+	}
+	return []string{"DEPENDS_ON", "USES", "CONNECTS_TO"}
+}
+
+// inserter writes rows with multi-row INSERTs through one prepared statement
+// for full batches.
+type inserter struct {
+	s     *seeder
+	table string
+	cols  []string
+	batch int
+	stmt  *sql.Stmt
+	args  []any
+	rows  int
+	// parents are flushed before this table's rows (foreign keys).
+	parents []*inserter
+}
+
+func (s *seeder) inserter(table string, cols ...string) (*inserter, error) {
+	// SQLite allows 32,766 parameters per statement, PostgreSQL 65,535.
+	// Batches of 250 CIs line up with the 1,000 identifiers they have.
+	batch := 1000
+	if table == "configuration_items" || table == "service_members" || table == "assets" {
+		batch = 250
+	}
+	batch = min(batch, 30000/len(cols))
+	return &inserter{s: s, table: table, cols: cols, batch: batch, args: make([]any, 0, batch*len(cols))}, nil
+}
+
+func (b *inserter) query(rows int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO "` + b.table + `" (`)
+	for i, c := range b.cols {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(`"` + c + `"`)
+	}
+	q.WriteString(") VALUES ")
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(b.cols)), ",") + ")"
+	for r := range rows {
+		if r > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(one)
+	}
+	return b.s.st.Rebind(q.String())
+}
+
+func (b *inserter) add(vals ...any) error {
+	b.args = append(b.args, vals...)
+	b.rows++
+	if b.rows < b.batch {
+		return nil
+	}
+	for _, p := range b.parents {
+		if err := p.flush(); err != nil {
+			return err
+		}
+	}
+	if b.stmt == nil {
+		st, err := b.s.tx.PrepareContext(b.s.ctx, b.query(b.batch))
+		if err != nil {
+			return fmt.Errorf("preparing insert into %s: %w", b.table, err)
+		}
+		b.stmt = st
+	}
+	if _, err := b.stmt.ExecContext(b.s.ctx, b.args...); err != nil {
+		return fmt.Errorf("inserting into %s: %w", b.table, err)
+	}
+	b.args, b.rows = b.args[:0], 0
+	return nil
+}
+
+// flush writes the pending rows.
+func (b *inserter) flush() error {
+	if b.rows == 0 {
+		return nil
+	}
+	for _, p := range b.parents {
+		if err := p.flush(); err != nil {
+			return err
+		}
+	}
+	if _, err := b.s.tx.ExecContext(b.s.ctx, b.query(b.rows), b.args...); err != nil {
+		return fmt.Errorf("inserting into %s: %w", b.table, err)
+	}
+	b.args, b.rows = b.args[:0], 0
+	return nil
+}
+
+func (b *inserter) close() error {
+	err := b.flush()
+	if b.stmt != nil {
+		err = errors.Join(err, b.stmt.Close())
+		b.stmt = nil
+	}
+	return err
+}

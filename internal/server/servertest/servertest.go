@@ -1,0 +1,281 @@
+// Package servertest starts a real Cairn HTTP server (httptest.NewServer over
+// server.New) on a given database DSN, with one API token per role, and sends
+// GraphQL requests to it the way a client does: JSON over POST /graphql.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/apitoken"
+	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/server"
+	"github.com/cairn-cmdb/cairn/internal/store"
+	"github.com/cairn-cmdb/cairn/internal/txn"
+)
+
+// Names of the tokens Start creates; they are also the audit actors of the
+// writes made with them.
+const (
+	AdminName  = "test-admin"
+	EditorName = "test-editor"
+	ViewerName = "test-viewer"
+	// SetupActor is the audit actor of Seed.
+	SetupActor = "test-setup"
+)
+
+// Options tune Start.
+type Options struct {
+	// Config is passed to server.New. A nil Registry gets a fresh one that
+	// Env.Registry exposes.
+	Config server.Config
+	// CountStatements wraps the driver in a store.CountingDriver (Env.Counter).
+	CountStatements bool
+	// WrapDriver, when set, wraps the database driver (inside the counter),
+	// for instance to slow statements down.
+	WrapDriver func(dialect.Driver) dialect.Driver
+}
+
+// Env is a running server over a fresh database.
+type Env struct {
+	DB       *app.DB
+	Server   *server.Server
+	HTTP     *httptest.Server
+	Registry *prometheus.Registry
+	// Counter counts SQL statements when Options.CountStatements is set.
+	Counter *store.CountingDriver
+	// Secrets of the tokens of each role.
+	Admin, Editor, Viewer string
+}
+
+// Start opens dsn (migrating it), creates an admin, an editor and a viewer
+// token, and serves server.New over it until the test ends.
+func Start(t testing.TB, dsn string, opts Options) *Env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	env := &Env{}
+	aopts := app.Options{
+		WrapDriver: func(d dialect.Driver) dialect.Driver {
+			if opts.WrapDriver != nil {
+				d = opts.WrapDriver(d)
+			}
+			if opts.CountStatements {
+				env.Counter = store.NewCountingDriver(d)
+				d = env.Counter
+			}
+			return d
+		},
+	}
+	db, err := app.Open(ctx, dsn, aopts)
+	if err != nil {
+		t.Fatalf("servertest: opening %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	env.DB = db
+	cfg := opts.Config
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	env.Registry = cfg.Registry
+	srv, err := server.New(db, cfg)
+	if err != nil {
+		t.Fatalf("servertest: server.New: %v", err)
+	}
+	env.Server = srv
+	env.HTTP = httptest.NewServer(srv)
+	t.Cleanup(env.HTTP.Close)
+	actx := audit.WithActor(ctx, SetupActor)
+	for _, tok := range []struct {
+		name string
+		role apitoken.Role
+		dst  *string
+	}{
+		{AdminName, auth.Admin, &env.Admin},
+		{EditorName, auth.Editor, &env.Editor},
+		{ViewerName, auth.Viewer, &env.Viewer},
+	} {
+		secret, _, err := auth.CreateToken(actx, db.Client, tok.name, tok.role, nil)
+		if err != nil {
+			t.Fatalf("servertest: creating %s token: %v", tok.role, err)
+		}
+		*tok.dst = secret
+	}
+	return env
+}
+
+// URL returns the server's URL for path.
+func (e *Env) URL(path string) string { return e.HTTP.URL + path }
+
+// Seed runs fn in one transaction as the audit actor SetupActor, the way
+// every write path does (the hooks refuse writes outside a transaction).
+func (e *Env) Seed(t testing.TB, fn func(ctx context.Context, tx *ent.Client) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ctx = audit.WithActor(ctx, SetupActor)
+	if err := txn.Do(ctx, e.DB.Client, func(tx *ent.Client) error { return fn(ctx, tx) }); err != nil {
+		t.Fatalf("servertest: seeding: %v", err)
+	}
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path,omitempty"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+// Code returns extensions.code.
+func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// Field returns extensions.field.
+func (e Error) Field() string { s, _ := e.Extensions["field"].(string); return s }
+
+// Response is a decoded GraphQL HTTP response.
+type Response struct {
+	Status int
+	Header http.Header
+	// Body is the raw response body.
+	Body   []byte
+	Data   json.RawMessage
+	Errors []Error
+}
+
+// Request is a GraphQL request with optional extra headers.
+type Request struct {
+	Token     string // bearer secret; "" sends no Authorization header
+	Query     string
+	Variables map[string]any
+	Header    http.Header
+}
+
+// Do POSTs query with vars as JSON to /graphql with token ("" for none) and
+// decodes the response.
+func (e *Env) Do(t testing.TB, token, query string, vars map[string]any) Response {
+	t.Helper()
+	return e.DoRequest(t, Request{Token: token, Query: query, Variables: vars})
+}
+
+// DoRequest is Do with headers.
+func (e *Env) DoRequest(t testing.TB, r Request) Response {
+	t.Helper()
+	body := map[string]any{"query": r.Query}
+	if r.Variables != nil {
+		body["variables"] = r.Variables
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatalf("servertest: encoding request: %v", err)
+	}
+	req, err := http.NewRequest(http.MethodPost, e.URL("/graphql"), bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+	}
+	return e.Send(t, req)
+}
+
+// Send sends a prepared request (any path, method or body) and decodes the
+// body as a GraphQL response when it is JSON.
+func (e *Env) Send(t testing.TB, req *http.Request) Response {
+	t.Helper()
+	if req.Header.Get("Content-Type") == "" && req.Method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := &http.Client{Timeout: time.Minute}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("servertest: %s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("servertest: reading response: %v", err)
+	}
+	out := Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	if strings.Contains(resp.Header.Get("Content-Type"), "json") || bytes.HasPrefix(raw, []byte(`{"`)) {
+		var env struct {
+			Data   json.RawMessage `json:"data"`
+			Errors []Error         `json:"errors"`
+		}
+		if err := json.Unmarshal(raw, &env); err != nil {
+			t.Fatalf("servertest: decoding response %q: %v", raw, err)
+		}
+		out.Data, out.Errors = env.Data, env.Errors
+	}
+	return out
+}
+
+// OK fails the test unless the response has status 200, data and no errors.
+func (r Response) OK(t testing.TB) Response {
+	t.Helper()
+	if r.Status != http.StatusOK || len(r.Errors) > 0 || len(r.Data) == 0 || string(r.Data) == "null" {
+		t.Fatalf("servertest: want a successful response, got HTTP %d: %s", r.Status, r.Body)
+	}
+	return r
+}
+
+// Decode unmarshals data into v.
+func (r Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("servertest: decoding data %s: %v", r.Data, err)
+	}
+}
+
+// Err returns the only error of the response, failing the test when there
+// is not exactly one.
+func (r Response) Err(t testing.TB) Error {
+	t.Helper()
+	if len(r.Errors) != 1 {
+		t.Fatalf("servertest: want exactly one error, got HTTP %d: %s", r.Status, r.Body)
+	}
+	return r.Errors[0]
+}
+
+// String is the raw body, for messages.
+func (r Response) String() string { return fmt.Sprintf("HTTP %d %s", r.Status, r.Body) }
+
+// SlowDriver delays every Query whose SQL contains Match by Delay, or until
+// the statement's context ends (then it fails with the context's error, as a
+// real driver does when a query is cancelled). Tests use it to exceed the
+// request timeout in the middle of execution.
+type SlowDriver struct {
+	dialect.Driver
+	Match string
+	Delay time.Duration
+}
+
+// Query delays matching statements.
+func (d *SlowDriver) Query(ctx context.Context, query string, args, v any) error {
+	if strings.Contains(query, d.Match) {
+		select {
+		case <-time.After(d.Delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return d.Driver.Query(ctx, query, args, v)
+}
