@@ -44,7 +44,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	c := ent.NewClient(ent.Driver(drv))
 	hooks.Register(c)
 	if !opts.SkipMigrate {
-		if err := Migrate(ctx, c); err != nil {
+		if err := Migrate(ctx, c, st); err != nil {
 			_ = st.Close()
 			return nil, err
 		}
@@ -53,9 +53,23 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 }
 
 // Migrate brings the schema up to date.
-func Migrate(ctx context.Context, c *ent.Client) error {
+func Migrate(ctx context.Context, c *ent.Client, st *store.DB) error {
 	if err := c.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrating schema: %w", err)
+	}
+	// ent gives many-to-many join tables a primary key on (left, right)
+	// only; lookups from the right side (a CI's services, contracts and
+	// changes) need their own index or they scan the whole table.
+	for _, ix := range []struct{ name, table, column string }{
+		{"service_members_ci", "service_members", "configuration_item_id"},
+		{"contract_covered_cis_ci", "contract_covered_cis", "configuration_item_id"},
+		{"change_record_cis_ci", "change_record_configuration_items", "configuration_item_id"},
+		{"service_depends_on_dependent", "service_depends_on", "dependent_id"},
+	} {
+		q := fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", ix.name, ix.table, ix.column)
+		if _, err := st.Writer().ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("creating index %s: %w", ix.name, err)
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,6 +53,9 @@ type env struct {
 // estate and serves it on a real loopback listener.
 func setup(b *testing.B) *env {
 	b.Helper()
+	// The same GC target as `cairn serve` (its --gc-percent default).
+	old := debug.SetGCPercent(400)
+	b.Cleanup(func() { debug.SetGCPercent(old) })
 	ctx := context.Background()
 	n := estateSize()
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("cairn-bench-%d.db", n))

@@ -13,8 +13,10 @@ import (
 // sqliteDriver is the ent driver for SQLite: read-only Query statements go to
 // the reader pool, everything else to the single-connection writer pool.
 type sqliteDriver struct {
-	w *entsql.Driver
-	r *entsql.Driver
+	w     *entsql.Driver
+	r     *entsql.Driver
+	rq    *entsql.Driver // reads through the prepared-statement cache
+	cache *stmtCachingDB
 }
 
 var (
@@ -25,9 +27,12 @@ var (
 )
 
 func newSQLiteDriver(writer, reader *sql.DB) *sqliteDriver {
+	cache := newStmtCachingDB(reader)
 	return &sqliteDriver{
-		w: entsql.OpenDB(dialect.SQLite, writer),
-		r: entsql.OpenDB(dialect.SQLite, reader),
+		w:     entsql.OpenDB(dialect.SQLite, writer),
+		r:     entsql.OpenDB(dialect.SQLite, reader),
+		rq:    entsql.NewDriver(dialect.SQLite, entsql.Conn{ExecQuerier: cache}),
+		cache: cache,
 	}
 }
 
@@ -41,7 +46,7 @@ func (d *sqliteDriver) Exec(ctx context.Context, query string, args, v any) erro
 // Query outside transactions, so routing on the statement text is required.
 func (d *sqliteDriver) Query(ctx context.Context, query string, args, v any) error {
 	if readOnlyQuery(query) {
-		return d.r.Query(ctx, query, args, v)
+		return d.rq.Query(ctx, query, args, v)
 	}
 	return d.w.Query(ctx, query, args, v)
 }
@@ -54,7 +59,7 @@ func (d *sqliteDriver) ExecContext(ctx context.Context, query string, args ...an
 // QueryContext routes like Query (used by ent's sql/execquery feature).
 func (d *sqliteDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if readOnlyQuery(query) {
-		return d.r.QueryContext(ctx, query, args...)
+		return d.rq.QueryContext(ctx, query, args...)
 	}
 	return d.w.QueryContext(ctx, query, args...)
 }
@@ -75,7 +80,7 @@ func (d *sqliteDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialec
 
 // Close closes both pools.
 func (d *sqliteDriver) Close() error {
-	return errors.Join(d.r.Close(), d.w.Close())
+	return errors.Join(d.cache.Close(), d.r.Close(), d.w.Close())
 }
 
 // Dialect returns dialect.SQLite.
