@@ -21,6 +21,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -48,6 +49,8 @@ type Client struct {
 	ConfigurationItem *ConfigurationItemClient
 	// Contract is the client for interacting with the Contract builders.
 	Contract *ContractClient
+	// Drift is the client for interacting with the Drift builders.
+	Drift *DriftClient
 	// Identifier is the client for interacting with the Identifier builders.
 	Identifier *IdentifierClient
 	// Location is the client for interacting with the Location builders.
@@ -77,6 +80,7 @@ func (c *Client) init() {
 	c.ChangeRecord = NewChangeRecordClient(c.config)
 	c.ConfigurationItem = NewConfigurationItemClient(c.config)
 	c.Contract = NewContractClient(c.config)
+	c.Drift = NewDriftClient(c.config)
 	c.Identifier = NewIdentifierClient(c.config)
 	c.Location = NewLocationClient(c.config)
 	c.Owner = NewOwnerClient(c.config)
@@ -181,6 +185,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ChangeRecord:      NewChangeRecordClient(cfg),
 		ConfigurationItem: NewConfigurationItemClient(cfg),
 		Contract:          NewContractClient(cfg),
+		Drift:             NewDriftClient(cfg),
 		Identifier:        NewIdentifierClient(cfg),
 		Location:          NewLocationClient(cfg),
 		Owner:             NewOwnerClient(cfg),
@@ -212,6 +217,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ChangeRecord:      NewChangeRecordClient(cfg),
 		ConfigurationItem: NewConfigurationItemClient(cfg),
 		Contract:          NewContractClient(cfg),
+		Drift:             NewDriftClient(cfg),
 		Identifier:        NewIdentifierClient(cfg),
 		Location:          NewLocationClient(cfg),
 		Owner:             NewOwnerClient(cfg),
@@ -248,8 +254,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Asset, c.AuditEvent, c.ChangeRecord, c.ConfigurationItem,
-		c.Contract, c.Identifier, c.Location, c.Owner, c.Relationship, c.Service,
-		c.Vendor,
+		c.Contract, c.Drift, c.Identifier, c.Location, c.Owner, c.Relationship,
+		c.Service, c.Vendor,
 	} {
 		n.Use(hooks...)
 	}
@@ -260,8 +266,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Asset, c.AuditEvent, c.ChangeRecord, c.ConfigurationItem,
-		c.Contract, c.Identifier, c.Location, c.Owner, c.Relationship, c.Service,
-		c.Vendor,
+		c.Contract, c.Drift, c.Identifier, c.Location, c.Owner, c.Relationship,
+		c.Service, c.Vendor,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -282,6 +288,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ConfigurationItem.mutate(ctx, m)
 	case *ContractMutation:
 		return c.Contract.mutate(ctx, m)
+	case *DriftMutation:
+		return c.Drift.mutate(ctx, m)
 	case *IdentifierMutation:
 		return c.Identifier.mutate(ctx, m)
 	case *LocationMutation:
@@ -1131,6 +1139,22 @@ func (c *ConfigurationItemClient) QueryChangeRecords(_m *ConfigurationItem) *Cha
 	return query
 }
 
+// QueryDrifts queries the drifts edge of a ConfigurationItem.
+func (c *ConfigurationItemClient) QueryDrifts(_m *ConfigurationItem) *DriftQuery {
+	query := (&DriftClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, id),
+			sqlgraph.To(drift.Table, drift.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, configurationitem.DriftsTable, configurationitem.DriftsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ConfigurationItemClient) Hooks() []Hook {
 	return c.hooks.ConfigurationItem
@@ -1318,6 +1342,155 @@ func (c *ContractClient) mutate(ctx context.Context, m *ContractMutation) (Value
 		return (&ContractDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Contract mutation op: %q", m.Op())
+	}
+}
+
+// DriftClient is a client for the Drift schema.
+type DriftClient struct {
+	config
+}
+
+// NewDriftClient returns a client for the Drift from the given config.
+func NewDriftClient(c config) *DriftClient {
+	return &DriftClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `drift.Hooks(f(g(h())))`.
+func (c *DriftClient) Use(hooks ...Hook) {
+	c.hooks.Drift = append(c.hooks.Drift, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `drift.Intercept(f(g(h())))`.
+func (c *DriftClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Drift = append(c.inters.Drift, interceptors...)
+}
+
+// Create returns a builder for creating a Drift entity.
+func (c *DriftClient) Create() *DriftCreate {
+	mutation := newDriftMutation(c.config, OpCreate)
+	return &DriftCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Drift entities.
+func (c *DriftClient) CreateBulk(builders ...*DriftCreate) *DriftCreateBulk {
+	return &DriftCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DriftClient) MapCreateBulk(slice any, setFunc func(*DriftCreate, int)) *DriftCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DriftCreateBulk{err: fmt.Errorf("calling to DriftClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DriftCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DriftCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Drift.
+func (c *DriftClient) Update() *DriftUpdate {
+	mutation := newDriftMutation(c.config, OpUpdate)
+	return &DriftUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DriftClient) UpdateOne(_m *Drift) *DriftUpdateOne {
+	mutation := newDriftMutation(c.config, OpUpdateOne, withDrift(_m))
+	return &DriftUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DriftClient) UpdateOneID(id int) *DriftUpdateOne {
+	mutation := newDriftMutation(c.config, OpUpdateOne, withDriftID(id))
+	return &DriftUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Drift.
+func (c *DriftClient) Delete() *DriftDelete {
+	mutation := newDriftMutation(c.config, OpDelete)
+	return &DriftDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DriftClient) DeleteOne(_m *Drift) *DriftDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DriftClient) DeleteOneID(id int) *DriftDeleteOne {
+	builder := c.Delete().Where(drift.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DriftDeleteOne{builder}
+}
+
+// Query returns a query builder for Drift.
+func (c *DriftClient) Query() *DriftQuery {
+	return &DriftQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDrift},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Drift entity by its id.
+func (c *DriftClient) Get(ctx context.Context, id int) (*Drift, error) {
+	return c.Query().Where(drift.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DriftClient) GetX(ctx context.Context, id int) *Drift {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryConfigurationItem queries the configuration_item edge of a Drift.
+func (c *DriftClient) QueryConfigurationItem(_m *Drift) *ConfigurationItemQuery {
+	query := (&ConfigurationItemClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(drift.Table, drift.FieldID, id),
+			sqlgraph.To(configurationitem.Table, configurationitem.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, drift.ConfigurationItemTable, drift.ConfigurationItemColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DriftClient) Hooks() []Hook {
+	return c.hooks.Drift
+}
+
+// Interceptors returns the client interceptors.
+func (c *DriftClient) Interceptors() []Interceptor {
+	return c.inters.Drift
+}
+
+func (c *DriftClient) mutate(ctx context.Context, m *DriftMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DriftCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DriftUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DriftUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DriftDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Drift mutation op: %q", m.Op())
 	}
 }
 
@@ -2378,11 +2551,11 @@ func (c *VendorClient) mutate(ctx context.Context, m *VendorMutation) (Value, er
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract,
+		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract, Drift,
 		Identifier, Location, Owner, Relationship, Service, Vendor []ent.Hook
 	}
 	inters struct {
-		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract,
+		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract, Drift,
 		Identifier, Location, Owner, Relationship, Service, Vendor []ent.Interceptor
 	}
 )

@@ -88,11 +88,13 @@ type ConfigurationItemEdges struct {
 	Contracts []*Contract `json:"contracts,omitempty"`
 	// ChangeRecords holds the value of the change_records edge.
 	ChangeRecords []*ChangeRecord `json:"change_records,omitempty"`
+	// Drifts holds the value of the drifts edge.
+	Drifts []*Drift `json:"drifts,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [10]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
-	totalCount [10]map[string]int
+	totalCount [11]map[string]int
 
 	namedServices      map[string][]*Service
 	namedIdentifiers   map[string][]*Identifier
@@ -100,6 +102,7 @@ type ConfigurationItemEdges struct {
 	namedIncoming      map[string][]*Relationship
 	namedContracts     map[string][]*Contract
 	namedChangeRecords map[string][]*ChangeRecord
+	namedDrifts        map[string][]*Drift
 }
 
 // OwnerOrErr returns the Owner value or an error if the edge
@@ -198,6 +201,15 @@ func (e ConfigurationItemEdges) ChangeRecordsOrErr() ([]*ChangeRecord, error) {
 		return e.ChangeRecords, nil
 	}
 	return nil, &NotLoadedError{edge: "change_records"}
+}
+
+// DriftsOrErr returns the Drifts value or an error if the edge
+// was not loaded in eager-loading.
+func (e ConfigurationItemEdges) DriftsOrErr() ([]*Drift, error) {
+	if e.loadedTypes[10] {
+		return e.Drifts, nil
+	}
+	return nil, &NotLoadedError{edge: "drifts"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -424,6 +436,11 @@ func (_m *ConfigurationItem) QueryContracts() *ContractQuery {
 // QueryChangeRecords queries the "change_records" edge of the ConfigurationItem entity.
 func (_m *ConfigurationItem) QueryChangeRecords() *ChangeRecordQuery {
 	return NewConfigurationItemClient(_m.config).QueryChangeRecords(_m)
+}
+
+// QueryDrifts queries the "drifts" edge of the ConfigurationItem entity.
+func (_m *ConfigurationItem) QueryDrifts() *DriftQuery {
+	return NewConfigurationItemClient(_m.config).QueryDrifts(_m)
 }
 
 // Update returns a builder for updating this ConfigurationItem.
@@ -668,6 +685,30 @@ func (_m *ConfigurationItem) appendNamedChangeRecords(name string, edges ...*Cha
 		_m.Edges.namedChangeRecords[name] = []*ChangeRecord{}
 	} else {
 		_m.Edges.namedChangeRecords[name] = append(_m.Edges.namedChangeRecords[name], edges...)
+	}
+}
+
+// NamedDrifts returns the Drifts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ConfigurationItem) NamedDrifts(name string) ([]*Drift, error) {
+	if _m.Edges.namedDrifts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDrifts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ConfigurationItem) appendNamedDrifts(name string, edges ...*Drift) {
+	if _m.Edges.namedDrifts == nil {
+		_m.Edges.namedDrifts = make(map[string][]*Drift)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDrifts[name] = []*Drift{}
+	} else {
+		_m.Edges.namedDrifts[name] = append(_m.Edges.namedDrifts[name], edges...)
 	}
 }
 

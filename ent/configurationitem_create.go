@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -379,6 +380,21 @@ func (_c *ConfigurationItemCreate) AddChangeRecords(v ...*ChangeRecord) *Configu
 		ids[i] = v[i].ID
 	}
 	return _c.AddChangeRecordIDs(ids...)
+}
+
+// AddDriftIDs adds the "drifts" edge to the Drift entity by IDs.
+func (_c *ConfigurationItemCreate) AddDriftIDs(ids ...int) *ConfigurationItemCreate {
+	_c.mutation.AddDriftIDs(ids...)
+	return _c
+}
+
+// AddDrifts adds the "drifts" edges to the Drift entity.
+func (_c *ConfigurationItemCreate) AddDrifts(v ...*Drift) *ConfigurationItemCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDriftIDs(ids...)
 }
 
 // Mutation returns the ConfigurationItemMutation object of the builder.
@@ -758,6 +774,22 @@ func (_c *ConfigurationItemCreate) createSpec() (*ConfigurationItem, *sqlgraph.C
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(changerecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DriftsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.DriftsTable,
+			Columns: []string{configurationitem.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(drift.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -43,6 +44,7 @@ type ConfigurationItemQuery struct {
 	withAsset              *AssetQuery
 	withContracts          *ContractQuery
 	withChangeRecords      *ChangeRecordQuery
+	withDrifts             *DriftQuery
 	loadTotal              []func(context.Context, []*ConfigurationItem) error
 	modifiers              []func(*sql.Selector)
 	withNamedServices      map[string]*ServiceQuery
@@ -51,6 +53,7 @@ type ConfigurationItemQuery struct {
 	withNamedIncoming      map[string]*RelationshipQuery
 	withNamedContracts     map[string]*ContractQuery
 	withNamedChangeRecords map[string]*ChangeRecordQuery
+	withNamedDrifts        map[string]*DriftQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -307,6 +310,28 @@ func (_q *ConfigurationItemQuery) QueryChangeRecords() *ChangeRecordQuery {
 	return query
 }
 
+// QueryDrifts chains the current query on the "drifts" edge.
+func (_q *ConfigurationItemQuery) QueryDrifts() *DriftQuery {
+	query := (&DriftClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, selector),
+			sqlgraph.To(drift.Table, drift.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, configurationitem.DriftsTable, configurationitem.DriftsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first ConfigurationItem entity from the query.
 // Returns a *NotFoundError when no ConfigurationItem was found.
 func (_q *ConfigurationItemQuery) First(ctx context.Context) (*ConfigurationItem, error) {
@@ -509,6 +534,7 @@ func (_q *ConfigurationItemQuery) Clone() *ConfigurationItemQuery {
 		withAsset:         _q.withAsset.Clone(),
 		withContracts:     _q.withContracts.Clone(),
 		withChangeRecords: _q.withChangeRecords.Clone(),
+		withDrifts:        _q.withDrifts.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -626,6 +652,17 @@ func (_q *ConfigurationItemQuery) WithChangeRecords(opts ...func(*ChangeRecordQu
 	return _q
 }
 
+// WithDrifts tells the query-builder to eager-load the nodes that are connected to
+// the "drifts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithDrifts(opts ...func(*DriftQuery)) *ConfigurationItemQuery {
+	query := (&DriftClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDrifts = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -704,7 +741,7 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 	var (
 		nodes       = []*ConfigurationItem{}
 		_spec       = _q.querySpec()
-		loadedTypes = [10]bool{
+		loadedTypes = [11]bool{
 			_q.withOwner != nil,
 			_q.withVendor != nil,
 			_q.withLocation != nil,
@@ -715,6 +752,7 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			_q.withAsset != nil,
 			_q.withContracts != nil,
 			_q.withChangeRecords != nil,
+			_q.withDrifts != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -804,6 +842,13 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			return nil, err
 		}
 	}
+	if query := _q.withDrifts; query != nil {
+		if err := _q.loadDrifts(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.Edges.Drifts = []*Drift{} },
+			func(n *ConfigurationItem, e *Drift) { n.Edges.Drifts = append(n.Edges.Drifts, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedServices {
 		if err := _q.loadServices(ctx, query, nodes,
 			func(n *ConfigurationItem) { n.appendNamedServices(name) },
@@ -843,6 +888,13 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 		if err := _q.loadChangeRecords(ctx, query, nodes,
 			func(n *ConfigurationItem) { n.appendNamedChangeRecords(name) },
 			func(n *ConfigurationItem, e *ChangeRecord) { n.appendNamedChangeRecords(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDrifts {
+		if err := _q.loadDrifts(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.appendNamedDrifts(name) },
+			func(n *ConfigurationItem, e *Drift) { n.appendNamedDrifts(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1250,6 +1302,39 @@ func (_q *ConfigurationItemQuery) loadChangeRecords(ctx context.Context, query *
 	}
 	return nil
 }
+func (_q *ConfigurationItemQuery) loadDrifts(ctx context.Context, query *DriftQuery, nodes []*ConfigurationItem, init func(*ConfigurationItem), assign func(*ConfigurationItem, *Drift)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ConfigurationItem)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(drift.FieldConfigurationItemID)
+	}
+	query.Where(predicate.Drift(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(configurationitem.DriftsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ConfigurationItemID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "configuration_item_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "configuration_item_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ConfigurationItemQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1460,6 +1545,20 @@ func (_q *ConfigurationItemQuery) WithNamedChangeRecords(name string, opts ...fu
 		_q.withNamedChangeRecords = make(map[string]*ChangeRecordQuery)
 	}
 	_q.withNamedChangeRecords[name] = query
+	return _q
+}
+
+// WithNamedDrifts tells the query-builder to eager-load the nodes that are connected to the "drifts"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithNamedDrifts(name string, opts ...func(*DriftQuery)) *ConfigurationItemQuery {
+	query := (&DriftClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDrifts == nil {
+		_q.withNamedDrifts = make(map[string]*DriftQuery)
+	}
+	_q.withNamedDrifts[name] = query
 	return _q
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -461,6 +462,21 @@ func (_u *ConfigurationItemUpdate) AddChangeRecords(v ...*ChangeRecord) *Configu
 	return _u.AddChangeRecordIDs(ids...)
 }
 
+// AddDriftIDs adds the "drifts" edge to the Drift entity by IDs.
+func (_u *ConfigurationItemUpdate) AddDriftIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.AddDriftIDs(ids...)
+	return _u
+}
+
+// AddDrifts adds the "drifts" edges to the Drift entity.
+func (_u *ConfigurationItemUpdate) AddDrifts(v ...*Drift) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDriftIDs(ids...)
+}
+
 // Mutation returns the ConfigurationItemMutation object of the builder.
 func (_u *ConfigurationItemUpdate) Mutation() *ConfigurationItemMutation {
 	return _u.mutation
@@ -614,6 +630,27 @@ func (_u *ConfigurationItemUpdate) RemoveChangeRecords(v ...*ChangeRecord) *Conf
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveChangeRecordIDs(ids...)
+}
+
+// ClearDrifts clears all "drifts" edges to the Drift entity.
+func (_u *ConfigurationItemUpdate) ClearDrifts() *ConfigurationItemUpdate {
+	_u.mutation.ClearDrifts()
+	return _u
+}
+
+// RemoveDriftIDs removes the "drifts" edge to Drift entities by IDs.
+func (_u *ConfigurationItemUpdate) RemoveDriftIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.RemoveDriftIDs(ids...)
+	return _u
+}
+
+// RemoveDrifts removes "drifts" edges to Drift entities.
+func (_u *ConfigurationItemUpdate) RemoveDrifts(v ...*Drift) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDriftIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1188,6 +1225,51 @@ func (_u *ConfigurationItemUpdate) sqlSave(ctx context.Context) (_node int, err 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.DriftsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.DriftsTable,
+			Columns: []string{configurationitem.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(drift.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDriftsIDs(); len(nodes) > 0 && !_u.mutation.DriftsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.DriftsTable,
+			Columns: []string{configurationitem.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(drift.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DriftsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.DriftsTable,
+			Columns: []string{configurationitem.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(drift.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1632,6 +1714,21 @@ func (_u *ConfigurationItemUpdateOne) AddChangeRecords(v ...*ChangeRecord) *Conf
 	return _u.AddChangeRecordIDs(ids...)
 }
 
+// AddDriftIDs adds the "drifts" edge to the Drift entity by IDs.
+func (_u *ConfigurationItemUpdateOne) AddDriftIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.AddDriftIDs(ids...)
+	return _u
+}
+
+// AddDrifts adds the "drifts" edges to the Drift entity.
+func (_u *ConfigurationItemUpdateOne) AddDrifts(v ...*Drift) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDriftIDs(ids...)
+}
+
 // Mutation returns the ConfigurationItemMutation object of the builder.
 func (_u *ConfigurationItemUpdateOne) Mutation() *ConfigurationItemMutation {
 	return _u.mutation
@@ -1785,6 +1882,27 @@ func (_u *ConfigurationItemUpdateOne) RemoveChangeRecords(v ...*ChangeRecord) *C
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveChangeRecordIDs(ids...)
+}
+
+// ClearDrifts clears all "drifts" edges to the Drift entity.
+func (_u *ConfigurationItemUpdateOne) ClearDrifts() *ConfigurationItemUpdateOne {
+	_u.mutation.ClearDrifts()
+	return _u
+}
+
+// RemoveDriftIDs removes the "drifts" edge to Drift entities by IDs.
+func (_u *ConfigurationItemUpdateOne) RemoveDriftIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.RemoveDriftIDs(ids...)
+	return _u
+}
+
+// RemoveDrifts removes "drifts" edges to Drift entities.
+func (_u *ConfigurationItemUpdateOne) RemoveDrifts(v ...*Drift) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDriftIDs(ids...)
 }
 
 // Where appends a list predicates to the ConfigurationItemUpdate builder.
@@ -2382,6 +2500,51 @@ func (_u *ConfigurationItemUpdateOne) sqlSave(ctx context.Context) (_node *Confi
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(changerecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DriftsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.DriftsTable,
+			Columns: []string{configurationitem.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(drift.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDriftsIDs(); len(nodes) > 0 && !_u.mutation.DriftsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.DriftsTable,
+			Columns: []string{configurationitem.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(drift.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DriftsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.DriftsTable,
+			Columns: []string{configurationitem.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(drift.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

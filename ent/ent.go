@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -90,6 +91,7 @@ func checkColumn(t, c string) error {
 			changerecord.Table:      changerecord.ValidColumn,
 			configurationitem.Table: configurationitem.ValidColumn,
 			contract.Table:          contract.ValidColumn,
+			drift.Table:             drift.ValidColumn,
 			identifier.Table:        identifier.ValidColumn,
 			location.Table:          location.ValidColumn,
 			owner.Table:             owner.ValidColumn,

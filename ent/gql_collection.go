@@ -13,6 +13,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -764,6 +765,19 @@ func (_q *ConfigurationItemQuery) collectField(ctx context.Context, oneNode bool
 			_q.WithNamedChangeRecords(alias, func(wq *ChangeRecordQuery) {
 				*wq = *query
 			})
+
+		case "drifts":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DriftClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, driftImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedDrifts(alias, func(wq *DriftQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[configurationitem.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, configurationitem.FieldCreatedAt)
@@ -1112,6 +1126,176 @@ func newContractPaginateArgs(rv map[string]any) *contractPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ContractWhereInput); ok {
 		args.opts = append(args.opts, WithContractFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DriftQuery) CollectFields(ctx context.Context, satisfies ...string) (*DriftQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DriftQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(drift.Columns))
+		selectedFields = []string{drift.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "configurationItem":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConfigurationItemClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, configurationitemImplementors)...); err != nil {
+				return err
+			}
+			_q.withConfigurationItem = query
+			if _, ok := fieldSeen[drift.FieldConfigurationItemID]; !ok {
+				selectedFields = append(selectedFields, drift.FieldConfigurationItemID)
+				fieldSeen[drift.FieldConfigurationItemID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[drift.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, drift.FieldCreatedAt)
+				fieldSeen[drift.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[drift.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, drift.FieldUpdatedAt)
+				fieldSeen[drift.FieldUpdatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[drift.FieldKind]; !ok {
+				selectedFields = append(selectedFields, drift.FieldKind)
+				fieldSeen[drift.FieldKind] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[drift.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, drift.FieldStatus)
+				fieldSeen[drift.FieldStatus] = struct{}{}
+			}
+		case "authorized":
+			if _, ok := fieldSeen[drift.FieldAuthorized]; !ok {
+				selectedFields = append(selectedFields, drift.FieldAuthorized)
+				fieldSeen[drift.FieldAuthorized] = struct{}{}
+			}
+		case "recorded":
+			if _, ok := fieldSeen[drift.FieldRecorded]; !ok {
+				selectedFields = append(selectedFields, drift.FieldRecorded)
+				fieldSeen[drift.FieldRecorded] = struct{}{}
+			}
+		case "observed":
+			if _, ok := fieldSeen[drift.FieldObserved]; !ok {
+				selectedFields = append(selectedFields, drift.FieldObserved)
+				fieldSeen[drift.FieldObserved] = struct{}{}
+			}
+		case "firstSeenAt":
+			if _, ok := fieldSeen[drift.FieldFirstSeenAt]; !ok {
+				selectedFields = append(selectedFields, drift.FieldFirstSeenAt)
+				fieldSeen[drift.FieldFirstSeenAt] = struct{}{}
+			}
+		case "lastSeenAt":
+			if _, ok := fieldSeen[drift.FieldLastSeenAt]; !ok {
+				selectedFields = append(selectedFields, drift.FieldLastSeenAt)
+				fieldSeen[drift.FieldLastSeenAt] = struct{}{}
+			}
+		case "resolvedAt":
+			if _, ok := fieldSeen[drift.FieldResolvedAt]; !ok {
+				selectedFields = append(selectedFields, drift.FieldResolvedAt)
+				fieldSeen[drift.FieldResolvedAt] = struct{}{}
+			}
+		case "note":
+			if _, ok := fieldSeen[drift.FieldNote]; !ok {
+				selectedFields = append(selectedFields, drift.FieldNote)
+				fieldSeen[drift.FieldNote] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[drift.FieldSource]; !ok {
+				selectedFields = append(selectedFields, drift.FieldSource)
+				fieldSeen[drift.FieldSource] = struct{}{}
+			}
+		case "configurationItemID":
+			if _, ok := fieldSeen[drift.FieldConfigurationItemID]; !ok {
+				selectedFields = append(selectedFields, drift.FieldConfigurationItemID)
+				fieldSeen[drift.FieldConfigurationItemID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type driftPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DriftPaginateOption
+}
+
+func newDriftPaginateArgs(rv map[string]any) *driftPaginateArgs {
+	args := &driftPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*DriftOrder:
+			args.opts = append(args.opts, WithDriftOrder(v))
+		case []any:
+			var orders []*DriftOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &DriftOrder{Field: &DriftOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithDriftOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*DriftWhereInput); ok {
+		args.opts = append(args.opts, WithDriftFilter(v.Filter))
 	}
 	return args
 }

@@ -132,6 +132,18 @@ func (_m *ConfigurationItem) ChangeRecords(ctx context.Context) (result []*Chang
 	return result, err
 }
 
+func (_m *ConfigurationItem) Drifts(ctx context.Context) (result []*Drift, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedDrifts(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.DriftsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDrifts().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Contract) Vendor(ctx context.Context) (*Vendor, error) {
 	result, err := _m.Edges.VendorOrErr()
 	if IsNotLoaded(err) {
@@ -150,6 +162,14 @@ func (_m *Contract) CoveredCis(ctx context.Context) (result []*ConfigurationItem
 		result, err = _m.QueryCoveredCis().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *Drift) ConfigurationItem(ctx context.Context) (*ConfigurationItem, error) {
+	result, err := _m.Edges.ConfigurationItemOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConfigurationItem().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Identifier) ConfigurationItem(ctx context.Context) (*ConfigurationItem, error) {

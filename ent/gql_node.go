@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/internal"
 	"github.com/cairn-cmdb/cairn/ent/location"
@@ -59,6 +60,11 @@ var contractImplementors = []string{"Contract", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Contract) IsNode() {}
+
+var driftImplementors = []string{"Drift", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Drift) IsNode() {}
 
 var identifierImplementors = []string{"Identifier", "Node"}
 
@@ -217,6 +223,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(contract.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, contractImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case drift.Table:
+		query := c.Drift.Query().
+			Where(drift.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, driftImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -432,6 +447,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Contract.Query().
 			Where(contract.IDIn(ids...))
 		query, err := query.CollectFields(ctx, contractImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case drift.Table:
+		query := c.Drift.Query().
+			Where(drift.IDIn(ids...))
+		query, err := query.CollectFields(ctx, driftImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -2654,6 +2655,428 @@ func (_m *Contract) ToEdge(order *ContractOrder) *ContractEdge {
 		order = DefaultContractOrder
 	}
 	return &ContractEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DriftEdge is the edge representation of Drift.
+type DriftEdge struct {
+	Node   *Drift `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// DriftConnection is the connection containing edges to Drift.
+type DriftConnection struct {
+	Edges      []*DriftEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *DriftConnection) build(nodes []*Drift, pager *driftPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Drift
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Drift {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Drift {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DriftEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DriftEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DriftPaginateOption enables pagination customization.
+type DriftPaginateOption func(*driftPager) error
+
+// WithDriftOrder configures pagination ordering.
+func WithDriftOrder(order []*DriftOrder) DriftPaginateOption {
+	return func(pager *driftPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithDriftFilter configures pagination filter.
+func WithDriftFilter(filter func(*DriftQuery) (*DriftQuery, error)) DriftPaginateOption {
+	return func(pager *driftPager) error {
+		if filter == nil {
+			return errors.New("DriftQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type driftPager struct {
+	reverse bool
+	order   []*DriftOrder
+	filter  func(*DriftQuery) (*DriftQuery, error)
+}
+
+func newDriftPager(opts []DriftPaginateOption, reverse bool) (*driftPager, error) {
+	pager := &driftPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *driftPager) applyFilter(query *DriftQuery) (*DriftQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *driftPager) toCursor(_m *Drift) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *driftPager) applyCursors(query *DriftQuery, after, before *Cursor) (*DriftQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultDriftOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *driftPager) applyOrder(query *DriftQuery) *DriftQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultDriftOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultDriftOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *driftPager) orderExpr(query *DriftQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultDriftOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Drift.
+func (_m *DriftQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DriftPaginateOption,
+) (*DriftConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDriftPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DriftConnection{Edges: []*DriftEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DriftOrderFieldCreatedAt orders Drift by created_at.
+	DriftOrderFieldCreatedAt = &DriftOrderField{
+		Value: func(_m *Drift) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: drift.FieldCreatedAt,
+		toTerm: drift.ByCreatedAt,
+		toCursor: func(_m *Drift) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// DriftOrderFieldUpdatedAt orders Drift by updated_at.
+	DriftOrderFieldUpdatedAt = &DriftOrderField{
+		Value: func(_m *Drift) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: drift.FieldUpdatedAt,
+		toTerm: drift.ByUpdatedAt,
+		toCursor: func(_m *Drift) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// DriftOrderFieldKind orders Drift by kind.
+	DriftOrderFieldKind = &DriftOrderField{
+		Value: func(_m *Drift) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: drift.FieldKind,
+		toTerm: drift.ByKind,
+		toCursor: func(_m *Drift) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// DriftOrderFieldStatus orders Drift by status.
+	DriftOrderFieldStatus = &DriftOrderField{
+		Value: func(_m *Drift) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: drift.FieldStatus,
+		toTerm: drift.ByStatus,
+		toCursor: func(_m *Drift) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// DriftOrderFieldFirstSeenAt orders Drift by first_seen_at.
+	DriftOrderFieldFirstSeenAt = &DriftOrderField{
+		Value: func(_m *Drift) (ent.Value, error) {
+			return _m.FirstSeenAt, nil
+		},
+		column: drift.FieldFirstSeenAt,
+		toTerm: drift.ByFirstSeenAt,
+		toCursor: func(_m *Drift) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.FirstSeenAt,
+			}
+		},
+	}
+	// DriftOrderFieldLastSeenAt orders Drift by last_seen_at.
+	DriftOrderFieldLastSeenAt = &DriftOrderField{
+		Value: func(_m *Drift) (ent.Value, error) {
+			return _m.LastSeenAt, nil
+		},
+		column: drift.FieldLastSeenAt,
+		toTerm: drift.ByLastSeenAt,
+		toCursor: func(_m *Drift) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.LastSeenAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DriftOrderField) String() string {
+	var str string
+	switch f.column {
+	case DriftOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case DriftOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case DriftOrderFieldKind.column:
+		str = "KIND"
+	case DriftOrderFieldStatus.column:
+		str = "STATUS"
+	case DriftOrderFieldFirstSeenAt.column:
+		str = "FIRST_SEEN_AT"
+	case DriftOrderFieldLastSeenAt.column:
+		str = "LAST_SEEN_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DriftOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DriftOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DriftOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DriftOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *DriftOrderFieldUpdatedAt
+	case "KIND":
+		*f = *DriftOrderFieldKind
+	case "STATUS":
+		*f = *DriftOrderFieldStatus
+	case "FIRST_SEEN_AT":
+		*f = *DriftOrderFieldFirstSeenAt
+	case "LAST_SEEN_AT":
+		*f = *DriftOrderFieldLastSeenAt
+	default:
+		return fmt.Errorf("%s is not a valid DriftOrderField", str)
+	}
+	return nil
+}
+
+// DriftOrderField defines the ordering field of Drift.
+type DriftOrderField struct {
+	// Value extracts the ordering value from the given Drift.
+	Value    func(*Drift) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) drift.OrderOption
+	toCursor func(*Drift) Cursor
+}
+
+// DriftOrder defines the ordering of Drift.
+type DriftOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *DriftOrderField `json:"field"`
+}
+
+// DefaultDriftOrder is the default ordering of Drift.
+var DefaultDriftOrder = &DriftOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DriftOrderField{
+		Value: func(_m *Drift) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: drift.FieldID,
+		toTerm: drift.ByID,
+		toCursor: func(_m *Drift) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Drift into DriftEdge.
+func (_m *Drift) ToEdge(order *DriftOrder) *DriftEdge {
+	if order == nil {
+		order = DefaultDriftOrder
+	}
+	return &DriftEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -2432,6 +2433,10 @@ type ConfigurationItemWhereInput struct {
 	// "change_records" edge predicates.
 	HasChangeRecords     *bool                     `json:"hasChangeRecords,omitempty"`
 	HasChangeRecordsWith []*ChangeRecordWhereInput `json:"hasChangeRecordsWith,omitempty"`
+
+	// "drifts" edge predicates.
+	HasDrifts     *bool              `json:"hasDrifts,omitempty"`
+	HasDriftsWith []*DriftWhereInput `json:"hasDriftsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3153,6 +3158,24 @@ func (i *ConfigurationItemWhereInput) P() (predicate.ConfigurationItem, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, configurationitem.HasChangeRecordsWith(with...))
+	}
+	if i.HasDrifts != nil {
+		p := configurationitem.HasDrifts()
+		if !*i.HasDrifts {
+			p = configurationitem.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDriftsWith) > 0 {
+		with := make([]predicate.Drift, 0, len(i.HasDriftsWith))
+		for _, w := range i.HasDriftsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDriftsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, configurationitem.HasDriftsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -3889,6 +3912,650 @@ func (i *ContractWhereInput) P() (predicate.Contract, error) {
 		return predicates[0], nil
 	default:
 		return contract.And(predicates...), nil
+	}
+}
+
+// DriftWhereInput represents a where input for filtering Drift queries.
+type DriftWhereInput struct {
+	Predicates []predicate.Drift  `json:"-"`
+	Not        *DriftWhereInput   `json:"not,omitempty"`
+	Or         []*DriftWhereInput `json:"or,omitempty"`
+	And        []*DriftWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *drift.Kind  `json:"kind,omitempty"`
+	KindNEQ   *drift.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []drift.Kind `json:"kindIn,omitempty"`
+	KindNotIn []drift.Kind `json:"kindNotIn,omitempty"`
+
+	// "status" field predicates.
+	Status      *drift.Status  `json:"status,omitempty"`
+	StatusNEQ   *drift.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []drift.Status `json:"statusIn,omitempty"`
+	StatusNotIn []drift.Status `json:"statusNotIn,omitempty"`
+
+	// "authorized" field predicates.
+	Authorized    *bool `json:"authorized,omitempty"`
+	AuthorizedNEQ *bool `json:"authorizedNEQ,omitempty"`
+
+	// "recorded" field predicates.
+	Recorded             *string  `json:"recorded,omitempty"`
+	RecordedNEQ          *string  `json:"recordedNEQ,omitempty"`
+	RecordedIn           []string `json:"recordedIn,omitempty"`
+	RecordedNotIn        []string `json:"recordedNotIn,omitempty"`
+	RecordedGT           *string  `json:"recordedGT,omitempty"`
+	RecordedGTE          *string  `json:"recordedGTE,omitempty"`
+	RecordedLT           *string  `json:"recordedLT,omitempty"`
+	RecordedLTE          *string  `json:"recordedLTE,omitempty"`
+	RecordedContains     *string  `json:"recordedContains,omitempty"`
+	RecordedHasPrefix    *string  `json:"recordedHasPrefix,omitempty"`
+	RecordedHasSuffix    *string  `json:"recordedHasSuffix,omitempty"`
+	RecordedIsNil        bool     `json:"recordedIsNil,omitempty"`
+	RecordedNotNil       bool     `json:"recordedNotNil,omitempty"`
+	RecordedEqualFold    *string  `json:"recordedEqualFold,omitempty"`
+	RecordedContainsFold *string  `json:"recordedContainsFold,omitempty"`
+
+	// "observed" field predicates.
+	Observed             *string  `json:"observed,omitempty"`
+	ObservedNEQ          *string  `json:"observedNEQ,omitempty"`
+	ObservedIn           []string `json:"observedIn,omitempty"`
+	ObservedNotIn        []string `json:"observedNotIn,omitempty"`
+	ObservedGT           *string  `json:"observedGT,omitempty"`
+	ObservedGTE          *string  `json:"observedGTE,omitempty"`
+	ObservedLT           *string  `json:"observedLT,omitempty"`
+	ObservedLTE          *string  `json:"observedLTE,omitempty"`
+	ObservedContains     *string  `json:"observedContains,omitempty"`
+	ObservedHasPrefix    *string  `json:"observedHasPrefix,omitempty"`
+	ObservedHasSuffix    *string  `json:"observedHasSuffix,omitempty"`
+	ObservedIsNil        bool     `json:"observedIsNil,omitempty"`
+	ObservedNotNil       bool     `json:"observedNotNil,omitempty"`
+	ObservedEqualFold    *string  `json:"observedEqualFold,omitempty"`
+	ObservedContainsFold *string  `json:"observedContainsFold,omitempty"`
+
+	// "first_seen_at" field predicates.
+	FirstSeenAt      *time.Time  `json:"firstSeenAt,omitempty"`
+	FirstSeenAtNEQ   *time.Time  `json:"firstSeenAtNEQ,omitempty"`
+	FirstSeenAtIn    []time.Time `json:"firstSeenAtIn,omitempty"`
+	FirstSeenAtNotIn []time.Time `json:"firstSeenAtNotIn,omitempty"`
+	FirstSeenAtGT    *time.Time  `json:"firstSeenAtGT,omitempty"`
+	FirstSeenAtGTE   *time.Time  `json:"firstSeenAtGTE,omitempty"`
+	FirstSeenAtLT    *time.Time  `json:"firstSeenAtLT,omitempty"`
+	FirstSeenAtLTE   *time.Time  `json:"firstSeenAtLTE,omitempty"`
+
+	// "last_seen_at" field predicates.
+	LastSeenAt      *time.Time  `json:"lastSeenAt,omitempty"`
+	LastSeenAtNEQ   *time.Time  `json:"lastSeenAtNEQ,omitempty"`
+	LastSeenAtIn    []time.Time `json:"lastSeenAtIn,omitempty"`
+	LastSeenAtNotIn []time.Time `json:"lastSeenAtNotIn,omitempty"`
+	LastSeenAtGT    *time.Time  `json:"lastSeenAtGT,omitempty"`
+	LastSeenAtGTE   *time.Time  `json:"lastSeenAtGTE,omitempty"`
+	LastSeenAtLT    *time.Time  `json:"lastSeenAtLT,omitempty"`
+	LastSeenAtLTE   *time.Time  `json:"lastSeenAtLTE,omitempty"`
+
+	// "resolved_at" field predicates.
+	ResolvedAt       *time.Time  `json:"resolvedAt,omitempty"`
+	ResolvedAtNEQ    *time.Time  `json:"resolvedAtNEQ,omitempty"`
+	ResolvedAtIn     []time.Time `json:"resolvedAtIn,omitempty"`
+	ResolvedAtNotIn  []time.Time `json:"resolvedAtNotIn,omitempty"`
+	ResolvedAtGT     *time.Time  `json:"resolvedAtGT,omitempty"`
+	ResolvedAtGTE    *time.Time  `json:"resolvedAtGTE,omitempty"`
+	ResolvedAtLT     *time.Time  `json:"resolvedAtLT,omitempty"`
+	ResolvedAtLTE    *time.Time  `json:"resolvedAtLTE,omitempty"`
+	ResolvedAtIsNil  bool        `json:"resolvedAtIsNil,omitempty"`
+	ResolvedAtNotNil bool        `json:"resolvedAtNotNil,omitempty"`
+
+	// "note" field predicates.
+	Note             *string  `json:"note,omitempty"`
+	NoteNEQ          *string  `json:"noteNEQ,omitempty"`
+	NoteIn           []string `json:"noteIn,omitempty"`
+	NoteNotIn        []string `json:"noteNotIn,omitempty"`
+	NoteGT           *string  `json:"noteGT,omitempty"`
+	NoteGTE          *string  `json:"noteGTE,omitempty"`
+	NoteLT           *string  `json:"noteLT,omitempty"`
+	NoteLTE          *string  `json:"noteLTE,omitempty"`
+	NoteContains     *string  `json:"noteContains,omitempty"`
+	NoteHasPrefix    *string  `json:"noteHasPrefix,omitempty"`
+	NoteHasSuffix    *string  `json:"noteHasSuffix,omitempty"`
+	NoteIsNil        bool     `json:"noteIsNil,omitempty"`
+	NoteNotNil       bool     `json:"noteNotNil,omitempty"`
+	NoteEqualFold    *string  `json:"noteEqualFold,omitempty"`
+	NoteContainsFold *string  `json:"noteContainsFold,omitempty"`
+
+	// "source" field predicates.
+	Source             *string  `json:"source,omitempty"`
+	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
+	SourceIn           []string `json:"sourceIn,omitempty"`
+	SourceNotIn        []string `json:"sourceNotIn,omitempty"`
+	SourceGT           *string  `json:"sourceGT,omitempty"`
+	SourceGTE          *string  `json:"sourceGTE,omitempty"`
+	SourceLT           *string  `json:"sourceLT,omitempty"`
+	SourceLTE          *string  `json:"sourceLTE,omitempty"`
+	SourceContains     *string  `json:"sourceContains,omitempty"`
+	SourceHasPrefix    *string  `json:"sourceHasPrefix,omitempty"`
+	SourceHasSuffix    *string  `json:"sourceHasSuffix,omitempty"`
+	SourceIsNil        bool     `json:"sourceIsNil,omitempty"`
+	SourceNotNil       bool     `json:"sourceNotNil,omitempty"`
+	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
+	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
+
+	// "configuration_item_id" field predicates.
+	ConfigurationItemID       *int  `json:"configurationItemID,omitempty"`
+	ConfigurationItemIDNEQ    *int  `json:"configurationItemIDNEQ,omitempty"`
+	ConfigurationItemIDIn     []int `json:"configurationItemIDIn,omitempty"`
+	ConfigurationItemIDNotIn  []int `json:"configurationItemIDNotIn,omitempty"`
+	ConfigurationItemIDIsNil  bool  `json:"configurationItemIDIsNil,omitempty"`
+	ConfigurationItemIDNotNil bool  `json:"configurationItemIDNotNil,omitempty"`
+
+	// "configuration_item" edge predicates.
+	HasConfigurationItem     *bool                          `json:"hasConfigurationItem,omitempty"`
+	HasConfigurationItemWith []*ConfigurationItemWhereInput `json:"hasConfigurationItemWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *DriftWhereInput) AddPredicates(predicates ...predicate.Drift) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the DriftWhereInput filter on the DriftQuery builder.
+func (i *DriftWhereInput) Filter(q *DriftQuery) (*DriftQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyDriftWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyDriftWhereInput is returned in case the DriftWhereInput is empty.
+var ErrEmptyDriftWhereInput = errors.New("ent: empty predicate DriftWhereInput")
+
+// P returns a predicate for filtering drifts.
+// An error is returned if the input is empty or invalid.
+func (i *DriftWhereInput) P() (predicate.Drift, error) {
+	var predicates []predicate.Drift
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, drift.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Drift, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, drift.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Drift, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, drift.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, drift.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, drift.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, drift.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, drift.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, drift.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, drift.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, drift.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, drift.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, drift.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, drift.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, drift.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, drift.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, drift.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, drift.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, drift.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, drift.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, drift.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, drift.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, drift.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, drift.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, drift.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, drift.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, drift.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, drift.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, drift.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, drift.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, drift.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, drift.KindNotIn(i.KindNotIn...))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, drift.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, drift.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, drift.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, drift.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Authorized != nil {
+		predicates = append(predicates, drift.AuthorizedEQ(*i.Authorized))
+	}
+	if i.AuthorizedNEQ != nil {
+		predicates = append(predicates, drift.AuthorizedNEQ(*i.AuthorizedNEQ))
+	}
+	if i.Recorded != nil {
+		predicates = append(predicates, drift.RecordedEQ(*i.Recorded))
+	}
+	if i.RecordedNEQ != nil {
+		predicates = append(predicates, drift.RecordedNEQ(*i.RecordedNEQ))
+	}
+	if len(i.RecordedIn) > 0 {
+		predicates = append(predicates, drift.RecordedIn(i.RecordedIn...))
+	}
+	if len(i.RecordedNotIn) > 0 {
+		predicates = append(predicates, drift.RecordedNotIn(i.RecordedNotIn...))
+	}
+	if i.RecordedGT != nil {
+		predicates = append(predicates, drift.RecordedGT(*i.RecordedGT))
+	}
+	if i.RecordedGTE != nil {
+		predicates = append(predicates, drift.RecordedGTE(*i.RecordedGTE))
+	}
+	if i.RecordedLT != nil {
+		predicates = append(predicates, drift.RecordedLT(*i.RecordedLT))
+	}
+	if i.RecordedLTE != nil {
+		predicates = append(predicates, drift.RecordedLTE(*i.RecordedLTE))
+	}
+	if i.RecordedContains != nil {
+		predicates = append(predicates, drift.RecordedContains(*i.RecordedContains))
+	}
+	if i.RecordedHasPrefix != nil {
+		predicates = append(predicates, drift.RecordedHasPrefix(*i.RecordedHasPrefix))
+	}
+	if i.RecordedHasSuffix != nil {
+		predicates = append(predicates, drift.RecordedHasSuffix(*i.RecordedHasSuffix))
+	}
+	if i.RecordedIsNil {
+		predicates = append(predicates, drift.RecordedIsNil())
+	}
+	if i.RecordedNotNil {
+		predicates = append(predicates, drift.RecordedNotNil())
+	}
+	if i.RecordedEqualFold != nil {
+		predicates = append(predicates, drift.RecordedEqualFold(*i.RecordedEqualFold))
+	}
+	if i.RecordedContainsFold != nil {
+		predicates = append(predicates, drift.RecordedContainsFold(*i.RecordedContainsFold))
+	}
+	if i.Observed != nil {
+		predicates = append(predicates, drift.ObservedEQ(*i.Observed))
+	}
+	if i.ObservedNEQ != nil {
+		predicates = append(predicates, drift.ObservedNEQ(*i.ObservedNEQ))
+	}
+	if len(i.ObservedIn) > 0 {
+		predicates = append(predicates, drift.ObservedIn(i.ObservedIn...))
+	}
+	if len(i.ObservedNotIn) > 0 {
+		predicates = append(predicates, drift.ObservedNotIn(i.ObservedNotIn...))
+	}
+	if i.ObservedGT != nil {
+		predicates = append(predicates, drift.ObservedGT(*i.ObservedGT))
+	}
+	if i.ObservedGTE != nil {
+		predicates = append(predicates, drift.ObservedGTE(*i.ObservedGTE))
+	}
+	if i.ObservedLT != nil {
+		predicates = append(predicates, drift.ObservedLT(*i.ObservedLT))
+	}
+	if i.ObservedLTE != nil {
+		predicates = append(predicates, drift.ObservedLTE(*i.ObservedLTE))
+	}
+	if i.ObservedContains != nil {
+		predicates = append(predicates, drift.ObservedContains(*i.ObservedContains))
+	}
+	if i.ObservedHasPrefix != nil {
+		predicates = append(predicates, drift.ObservedHasPrefix(*i.ObservedHasPrefix))
+	}
+	if i.ObservedHasSuffix != nil {
+		predicates = append(predicates, drift.ObservedHasSuffix(*i.ObservedHasSuffix))
+	}
+	if i.ObservedIsNil {
+		predicates = append(predicates, drift.ObservedIsNil())
+	}
+	if i.ObservedNotNil {
+		predicates = append(predicates, drift.ObservedNotNil())
+	}
+	if i.ObservedEqualFold != nil {
+		predicates = append(predicates, drift.ObservedEqualFold(*i.ObservedEqualFold))
+	}
+	if i.ObservedContainsFold != nil {
+		predicates = append(predicates, drift.ObservedContainsFold(*i.ObservedContainsFold))
+	}
+	if i.FirstSeenAt != nil {
+		predicates = append(predicates, drift.FirstSeenAtEQ(*i.FirstSeenAt))
+	}
+	if i.FirstSeenAtNEQ != nil {
+		predicates = append(predicates, drift.FirstSeenAtNEQ(*i.FirstSeenAtNEQ))
+	}
+	if len(i.FirstSeenAtIn) > 0 {
+		predicates = append(predicates, drift.FirstSeenAtIn(i.FirstSeenAtIn...))
+	}
+	if len(i.FirstSeenAtNotIn) > 0 {
+		predicates = append(predicates, drift.FirstSeenAtNotIn(i.FirstSeenAtNotIn...))
+	}
+	if i.FirstSeenAtGT != nil {
+		predicates = append(predicates, drift.FirstSeenAtGT(*i.FirstSeenAtGT))
+	}
+	if i.FirstSeenAtGTE != nil {
+		predicates = append(predicates, drift.FirstSeenAtGTE(*i.FirstSeenAtGTE))
+	}
+	if i.FirstSeenAtLT != nil {
+		predicates = append(predicates, drift.FirstSeenAtLT(*i.FirstSeenAtLT))
+	}
+	if i.FirstSeenAtLTE != nil {
+		predicates = append(predicates, drift.FirstSeenAtLTE(*i.FirstSeenAtLTE))
+	}
+	if i.LastSeenAt != nil {
+		predicates = append(predicates, drift.LastSeenAtEQ(*i.LastSeenAt))
+	}
+	if i.LastSeenAtNEQ != nil {
+		predicates = append(predicates, drift.LastSeenAtNEQ(*i.LastSeenAtNEQ))
+	}
+	if len(i.LastSeenAtIn) > 0 {
+		predicates = append(predicates, drift.LastSeenAtIn(i.LastSeenAtIn...))
+	}
+	if len(i.LastSeenAtNotIn) > 0 {
+		predicates = append(predicates, drift.LastSeenAtNotIn(i.LastSeenAtNotIn...))
+	}
+	if i.LastSeenAtGT != nil {
+		predicates = append(predicates, drift.LastSeenAtGT(*i.LastSeenAtGT))
+	}
+	if i.LastSeenAtGTE != nil {
+		predicates = append(predicates, drift.LastSeenAtGTE(*i.LastSeenAtGTE))
+	}
+	if i.LastSeenAtLT != nil {
+		predicates = append(predicates, drift.LastSeenAtLT(*i.LastSeenAtLT))
+	}
+	if i.LastSeenAtLTE != nil {
+		predicates = append(predicates, drift.LastSeenAtLTE(*i.LastSeenAtLTE))
+	}
+	if i.ResolvedAt != nil {
+		predicates = append(predicates, drift.ResolvedAtEQ(*i.ResolvedAt))
+	}
+	if i.ResolvedAtNEQ != nil {
+		predicates = append(predicates, drift.ResolvedAtNEQ(*i.ResolvedAtNEQ))
+	}
+	if len(i.ResolvedAtIn) > 0 {
+		predicates = append(predicates, drift.ResolvedAtIn(i.ResolvedAtIn...))
+	}
+	if len(i.ResolvedAtNotIn) > 0 {
+		predicates = append(predicates, drift.ResolvedAtNotIn(i.ResolvedAtNotIn...))
+	}
+	if i.ResolvedAtGT != nil {
+		predicates = append(predicates, drift.ResolvedAtGT(*i.ResolvedAtGT))
+	}
+	if i.ResolvedAtGTE != nil {
+		predicates = append(predicates, drift.ResolvedAtGTE(*i.ResolvedAtGTE))
+	}
+	if i.ResolvedAtLT != nil {
+		predicates = append(predicates, drift.ResolvedAtLT(*i.ResolvedAtLT))
+	}
+	if i.ResolvedAtLTE != nil {
+		predicates = append(predicates, drift.ResolvedAtLTE(*i.ResolvedAtLTE))
+	}
+	if i.ResolvedAtIsNil {
+		predicates = append(predicates, drift.ResolvedAtIsNil())
+	}
+	if i.ResolvedAtNotNil {
+		predicates = append(predicates, drift.ResolvedAtNotNil())
+	}
+	if i.Note != nil {
+		predicates = append(predicates, drift.NoteEQ(*i.Note))
+	}
+	if i.NoteNEQ != nil {
+		predicates = append(predicates, drift.NoteNEQ(*i.NoteNEQ))
+	}
+	if len(i.NoteIn) > 0 {
+		predicates = append(predicates, drift.NoteIn(i.NoteIn...))
+	}
+	if len(i.NoteNotIn) > 0 {
+		predicates = append(predicates, drift.NoteNotIn(i.NoteNotIn...))
+	}
+	if i.NoteGT != nil {
+		predicates = append(predicates, drift.NoteGT(*i.NoteGT))
+	}
+	if i.NoteGTE != nil {
+		predicates = append(predicates, drift.NoteGTE(*i.NoteGTE))
+	}
+	if i.NoteLT != nil {
+		predicates = append(predicates, drift.NoteLT(*i.NoteLT))
+	}
+	if i.NoteLTE != nil {
+		predicates = append(predicates, drift.NoteLTE(*i.NoteLTE))
+	}
+	if i.NoteContains != nil {
+		predicates = append(predicates, drift.NoteContains(*i.NoteContains))
+	}
+	if i.NoteHasPrefix != nil {
+		predicates = append(predicates, drift.NoteHasPrefix(*i.NoteHasPrefix))
+	}
+	if i.NoteHasSuffix != nil {
+		predicates = append(predicates, drift.NoteHasSuffix(*i.NoteHasSuffix))
+	}
+	if i.NoteIsNil {
+		predicates = append(predicates, drift.NoteIsNil())
+	}
+	if i.NoteNotNil {
+		predicates = append(predicates, drift.NoteNotNil())
+	}
+	if i.NoteEqualFold != nil {
+		predicates = append(predicates, drift.NoteEqualFold(*i.NoteEqualFold))
+	}
+	if i.NoteContainsFold != nil {
+		predicates = append(predicates, drift.NoteContainsFold(*i.NoteContainsFold))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, drift.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, drift.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, drift.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, drift.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.SourceGT != nil {
+		predicates = append(predicates, drift.SourceGT(*i.SourceGT))
+	}
+	if i.SourceGTE != nil {
+		predicates = append(predicates, drift.SourceGTE(*i.SourceGTE))
+	}
+	if i.SourceLT != nil {
+		predicates = append(predicates, drift.SourceLT(*i.SourceLT))
+	}
+	if i.SourceLTE != nil {
+		predicates = append(predicates, drift.SourceLTE(*i.SourceLTE))
+	}
+	if i.SourceContains != nil {
+		predicates = append(predicates, drift.SourceContains(*i.SourceContains))
+	}
+	if i.SourceHasPrefix != nil {
+		predicates = append(predicates, drift.SourceHasPrefix(*i.SourceHasPrefix))
+	}
+	if i.SourceHasSuffix != nil {
+		predicates = append(predicates, drift.SourceHasSuffix(*i.SourceHasSuffix))
+	}
+	if i.SourceIsNil {
+		predicates = append(predicates, drift.SourceIsNil())
+	}
+	if i.SourceNotNil {
+		predicates = append(predicates, drift.SourceNotNil())
+	}
+	if i.SourceEqualFold != nil {
+		predicates = append(predicates, drift.SourceEqualFold(*i.SourceEqualFold))
+	}
+	if i.SourceContainsFold != nil {
+		predicates = append(predicates, drift.SourceContainsFold(*i.SourceContainsFold))
+	}
+	if i.ConfigurationItemID != nil {
+		predicates = append(predicates, drift.ConfigurationItemIDEQ(*i.ConfigurationItemID))
+	}
+	if i.ConfigurationItemIDNEQ != nil {
+		predicates = append(predicates, drift.ConfigurationItemIDNEQ(*i.ConfigurationItemIDNEQ))
+	}
+	if len(i.ConfigurationItemIDIn) > 0 {
+		predicates = append(predicates, drift.ConfigurationItemIDIn(i.ConfigurationItemIDIn...))
+	}
+	if len(i.ConfigurationItemIDNotIn) > 0 {
+		predicates = append(predicates, drift.ConfigurationItemIDNotIn(i.ConfigurationItemIDNotIn...))
+	}
+	if i.ConfigurationItemIDIsNil {
+		predicates = append(predicates, drift.ConfigurationItemIDIsNil())
+	}
+	if i.ConfigurationItemIDNotNil {
+		predicates = append(predicates, drift.ConfigurationItemIDNotNil())
+	}
+
+	if i.HasConfigurationItem != nil {
+		p := drift.HasConfigurationItem()
+		if !*i.HasConfigurationItem {
+			p = drift.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasConfigurationItemWith) > 0 {
+		with := make([]predicate.ConfigurationItem, 0, len(i.HasConfigurationItemWith))
+		for _, w := range i.HasConfigurationItemWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasConfigurationItemWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, drift.HasConfigurationItemWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyDriftWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return drift.And(predicates...), nil
 	}
 }
 

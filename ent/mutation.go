@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -42,6 +43,7 @@ const (
 	TypeChangeRecord      = "ChangeRecord"
 	TypeConfigurationItem = "ConfigurationItem"
 	TypeContract          = "Contract"
+	TypeDrift             = "Drift"
 	TypeIdentifier        = "Identifier"
 	TypeLocation          = "Location"
 	TypeOwner             = "Owner"
@@ -4425,6 +4427,9 @@ type ConfigurationItemMutation struct {
 	change_records        map[int]struct{}
 	removedchange_records map[int]struct{}
 	clearedchange_records bool
+	drifts                map[int]struct{}
+	removeddrifts         map[int]struct{}
+	cleareddrifts         bool
 	done                  bool
 	oldValue              func(context.Context) (*ConfigurationItem, error)
 	predicates            []predicate.ConfigurationItem
@@ -5828,6 +5833,60 @@ func (m *ConfigurationItemMutation) ResetChangeRecords() {
 	m.removedchange_records = nil
 }
 
+// AddDriftIDs adds the "drifts" edge to the Drift entity by ids.
+func (m *ConfigurationItemMutation) AddDriftIDs(ids ...int) {
+	if m.drifts == nil {
+		m.drifts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.drifts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDrifts clears the "drifts" edge to the Drift entity.
+func (m *ConfigurationItemMutation) ClearDrifts() {
+	m.cleareddrifts = true
+}
+
+// DriftsCleared reports if the "drifts" edge to the Drift entity was cleared.
+func (m *ConfigurationItemMutation) DriftsCleared() bool {
+	return m.cleareddrifts
+}
+
+// RemoveDriftIDs removes the "drifts" edge to the Drift entity by IDs.
+func (m *ConfigurationItemMutation) RemoveDriftIDs(ids ...int) {
+	if m.removeddrifts == nil {
+		m.removeddrifts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.drifts, ids[i])
+		m.removeddrifts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDrifts returns the removed IDs of the "drifts" edge to the Drift entity.
+func (m *ConfigurationItemMutation) RemovedDriftsIDs() (ids []int) {
+	for id := range m.removeddrifts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DriftsIDs returns the "drifts" edge IDs in the mutation.
+func (m *ConfigurationItemMutation) DriftsIDs() (ids []int) {
+	for id := range m.drifts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDrifts resets all changes to the "drifts" edge.
+func (m *ConfigurationItemMutation) ResetDrifts() {
+	m.drifts = nil
+	m.cleareddrifts = false
+	m.removeddrifts = nil
+}
+
 // Where appends a list predicates to the ConfigurationItemMutation builder.
 func (m *ConfigurationItemMutation) Where(ps ...predicate.ConfigurationItem) {
 	m.predicates = append(m.predicates, ps...)
@@ -6345,7 +6404,7 @@ func (m *ConfigurationItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ConfigurationItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.owner != nil {
 		edges = append(edges, configurationitem.EdgeOwner)
 	}
@@ -6375,6 +6434,9 @@ func (m *ConfigurationItemMutation) AddedEdges() []string {
 	}
 	if m.change_records != nil {
 		edges = append(edges, configurationitem.EdgeChangeRecords)
+	}
+	if m.drifts != nil {
+		edges = append(edges, configurationitem.EdgeDrifts)
 	}
 	return edges
 }
@@ -6435,13 +6497,19 @@ func (m *ConfigurationItemMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case configurationitem.EdgeDrifts:
+		ids := make([]ent.Value, 0, len(m.drifts))
+		for id := range m.drifts {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ConfigurationItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.removedservices != nil {
 		edges = append(edges, configurationitem.EdgeServices)
 	}
@@ -6459,6 +6527,9 @@ func (m *ConfigurationItemMutation) RemovedEdges() []string {
 	}
 	if m.removedchange_records != nil {
 		edges = append(edges, configurationitem.EdgeChangeRecords)
+	}
+	if m.removeddrifts != nil {
+		edges = append(edges, configurationitem.EdgeDrifts)
 	}
 	return edges
 }
@@ -6503,13 +6574,19 @@ func (m *ConfigurationItemMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case configurationitem.EdgeDrifts:
+		ids := make([]ent.Value, 0, len(m.removeddrifts))
+		for id := range m.removeddrifts {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ConfigurationItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.clearedowner {
 		edges = append(edges, configurationitem.EdgeOwner)
 	}
@@ -6540,6 +6617,9 @@ func (m *ConfigurationItemMutation) ClearedEdges() []string {
 	if m.clearedchange_records {
 		edges = append(edges, configurationitem.EdgeChangeRecords)
 	}
+	if m.cleareddrifts {
+		edges = append(edges, configurationitem.EdgeDrifts)
+	}
 	return edges
 }
 
@@ -6567,6 +6647,8 @@ func (m *ConfigurationItemMutation) EdgeCleared(name string) bool {
 		return m.clearedcontracts
 	case configurationitem.EdgeChangeRecords:
 		return m.clearedchange_records
+	case configurationitem.EdgeDrifts:
+		return m.cleareddrifts
 	}
 	return false
 }
@@ -6624,6 +6706,9 @@ func (m *ConfigurationItemMutation) ResetEdge(name string) error {
 		return nil
 	case configurationitem.EdgeChangeRecords:
 		m.ResetChangeRecords()
+		return nil
+	case configurationitem.EdgeDrifts:
+		m.ResetDrifts()
 		return nil
 	}
 	return fmt.Errorf("unknown ConfigurationItem edge %s", name)
@@ -8049,6 +8134,1227 @@ func (m *ContractMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Contract edge %s", name)
+}
+
+// DriftMutation represents an operation that mutates the Drift nodes in the graph.
+type DriftMutation struct {
+	config
+	op                        Op
+	typ                       string
+	id                        *int
+	created_at                *time.Time
+	updated_at                *time.Time
+	kind                      *drift.Kind
+	status                    *drift.Status
+	authorized                *bool
+	field_name                *string
+	recorded                  *string
+	observed                  *string
+	first_seen_at             *time.Time
+	last_seen_at              *time.Time
+	resolved_at               *time.Time
+	note                      *string
+	source                    *string
+	clearedFields             map[string]struct{}
+	configuration_item        *int
+	clearedconfiguration_item bool
+	done                      bool
+	oldValue                  func(context.Context) (*Drift, error)
+	predicates                []predicate.Drift
+}
+
+var _ ent.Mutation = (*DriftMutation)(nil)
+
+// driftOption allows management of the mutation configuration using functional options.
+type driftOption func(*DriftMutation)
+
+// newDriftMutation creates new mutation for the Drift entity.
+func newDriftMutation(c config, op Op, opts ...driftOption) *DriftMutation {
+	m := &DriftMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDrift,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDriftID sets the ID field of the mutation.
+func withDriftID(id int) driftOption {
+	return func(m *DriftMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Drift
+		)
+		m.oldValue = func(ctx context.Context) (*Drift, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Drift.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDrift sets the old Drift of the mutation.
+func withDrift(node *Drift) driftOption {
+	return func(m *DriftMutation) {
+		m.oldValue = func(context.Context) (*Drift, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DriftMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DriftMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DriftMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DriftMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Drift.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DriftMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DriftMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DriftMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DriftMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DriftMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DriftMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *DriftMutation) SetKind(d drift.Kind) {
+	m.kind = &d
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *DriftMutation) Kind() (r drift.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldKind(ctx context.Context) (v drift.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *DriftMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *DriftMutation) SetStatus(d drift.Status) {
+	m.status = &d
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *DriftMutation) Status() (r drift.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldStatus(ctx context.Context) (v drift.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *DriftMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAuthorized sets the "authorized" field.
+func (m *DriftMutation) SetAuthorized(b bool) {
+	m.authorized = &b
+}
+
+// Authorized returns the value of the "authorized" field in the mutation.
+func (m *DriftMutation) Authorized() (r bool, exists bool) {
+	v := m.authorized
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorized returns the old "authorized" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldAuthorized(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorized is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorized requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorized: %w", err)
+	}
+	return oldValue.Authorized, nil
+}
+
+// ResetAuthorized resets all changes to the "authorized" field.
+func (m *DriftMutation) ResetAuthorized() {
+	m.authorized = nil
+}
+
+// SetFieldName sets the "field_name" field.
+func (m *DriftMutation) SetFieldName(s string) {
+	m.field_name = &s
+}
+
+// FieldName returns the value of the "field_name" field in the mutation.
+func (m *DriftMutation) FieldName() (r string, exists bool) {
+	v := m.field_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFieldName returns the old "field_name" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldFieldName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFieldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFieldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFieldName: %w", err)
+	}
+	return oldValue.FieldName, nil
+}
+
+// ClearFieldName clears the value of the "field_name" field.
+func (m *DriftMutation) ClearFieldName() {
+	m.field_name = nil
+	m.clearedFields[drift.FieldFieldName] = struct{}{}
+}
+
+// FieldNameCleared returns if the "field_name" field was cleared in this mutation.
+func (m *DriftMutation) FieldNameCleared() bool {
+	_, ok := m.clearedFields[drift.FieldFieldName]
+	return ok
+}
+
+// ResetFieldName resets all changes to the "field_name" field.
+func (m *DriftMutation) ResetFieldName() {
+	m.field_name = nil
+	delete(m.clearedFields, drift.FieldFieldName)
+}
+
+// SetRecorded sets the "recorded" field.
+func (m *DriftMutation) SetRecorded(s string) {
+	m.recorded = &s
+}
+
+// Recorded returns the value of the "recorded" field in the mutation.
+func (m *DriftMutation) Recorded() (r string, exists bool) {
+	v := m.recorded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecorded returns the old "recorded" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldRecorded(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecorded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecorded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecorded: %w", err)
+	}
+	return oldValue.Recorded, nil
+}
+
+// ClearRecorded clears the value of the "recorded" field.
+func (m *DriftMutation) ClearRecorded() {
+	m.recorded = nil
+	m.clearedFields[drift.FieldRecorded] = struct{}{}
+}
+
+// RecordedCleared returns if the "recorded" field was cleared in this mutation.
+func (m *DriftMutation) RecordedCleared() bool {
+	_, ok := m.clearedFields[drift.FieldRecorded]
+	return ok
+}
+
+// ResetRecorded resets all changes to the "recorded" field.
+func (m *DriftMutation) ResetRecorded() {
+	m.recorded = nil
+	delete(m.clearedFields, drift.FieldRecorded)
+}
+
+// SetObserved sets the "observed" field.
+func (m *DriftMutation) SetObserved(s string) {
+	m.observed = &s
+}
+
+// Observed returns the value of the "observed" field in the mutation.
+func (m *DriftMutation) Observed() (r string, exists bool) {
+	v := m.observed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObserved returns the old "observed" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldObserved(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObserved is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObserved requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObserved: %w", err)
+	}
+	return oldValue.Observed, nil
+}
+
+// ClearObserved clears the value of the "observed" field.
+func (m *DriftMutation) ClearObserved() {
+	m.observed = nil
+	m.clearedFields[drift.FieldObserved] = struct{}{}
+}
+
+// ObservedCleared returns if the "observed" field was cleared in this mutation.
+func (m *DriftMutation) ObservedCleared() bool {
+	_, ok := m.clearedFields[drift.FieldObserved]
+	return ok
+}
+
+// ResetObserved resets all changes to the "observed" field.
+func (m *DriftMutation) ResetObserved() {
+	m.observed = nil
+	delete(m.clearedFields, drift.FieldObserved)
+}
+
+// SetFirstSeenAt sets the "first_seen_at" field.
+func (m *DriftMutation) SetFirstSeenAt(t time.Time) {
+	m.first_seen_at = &t
+}
+
+// FirstSeenAt returns the value of the "first_seen_at" field in the mutation.
+func (m *DriftMutation) FirstSeenAt() (r time.Time, exists bool) {
+	v := m.first_seen_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstSeenAt returns the old "first_seen_at" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldFirstSeenAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstSeenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstSeenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstSeenAt: %w", err)
+	}
+	return oldValue.FirstSeenAt, nil
+}
+
+// ResetFirstSeenAt resets all changes to the "first_seen_at" field.
+func (m *DriftMutation) ResetFirstSeenAt() {
+	m.first_seen_at = nil
+}
+
+// SetLastSeenAt sets the "last_seen_at" field.
+func (m *DriftMutation) SetLastSeenAt(t time.Time) {
+	m.last_seen_at = &t
+}
+
+// LastSeenAt returns the value of the "last_seen_at" field in the mutation.
+func (m *DriftMutation) LastSeenAt() (r time.Time, exists bool) {
+	v := m.last_seen_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSeenAt returns the old "last_seen_at" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldLastSeenAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSeenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSeenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSeenAt: %w", err)
+	}
+	return oldValue.LastSeenAt, nil
+}
+
+// ResetLastSeenAt resets all changes to the "last_seen_at" field.
+func (m *DriftMutation) ResetLastSeenAt() {
+	m.last_seen_at = nil
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (m *DriftMutation) SetResolvedAt(t time.Time) {
+	m.resolved_at = &t
+}
+
+// ResolvedAt returns the value of the "resolved_at" field in the mutation.
+func (m *DriftMutation) ResolvedAt() (r time.Time, exists bool) {
+	v := m.resolved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedAt returns the old "resolved_at" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldResolvedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedAt: %w", err)
+	}
+	return oldValue.ResolvedAt, nil
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (m *DriftMutation) ClearResolvedAt() {
+	m.resolved_at = nil
+	m.clearedFields[drift.FieldResolvedAt] = struct{}{}
+}
+
+// ResolvedAtCleared returns if the "resolved_at" field was cleared in this mutation.
+func (m *DriftMutation) ResolvedAtCleared() bool {
+	_, ok := m.clearedFields[drift.FieldResolvedAt]
+	return ok
+}
+
+// ResetResolvedAt resets all changes to the "resolved_at" field.
+func (m *DriftMutation) ResetResolvedAt() {
+	m.resolved_at = nil
+	delete(m.clearedFields, drift.FieldResolvedAt)
+}
+
+// SetNote sets the "note" field.
+func (m *DriftMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *DriftMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldNote(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ClearNote clears the value of the "note" field.
+func (m *DriftMutation) ClearNote() {
+	m.note = nil
+	m.clearedFields[drift.FieldNote] = struct{}{}
+}
+
+// NoteCleared returns if the "note" field was cleared in this mutation.
+func (m *DriftMutation) NoteCleared() bool {
+	_, ok := m.clearedFields[drift.FieldNote]
+	return ok
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *DriftMutation) ResetNote() {
+	m.note = nil
+	delete(m.clearedFields, drift.FieldNote)
+}
+
+// SetSource sets the "source" field.
+func (m *DriftMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *DriftMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldSource(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ClearSource clears the value of the "source" field.
+func (m *DriftMutation) ClearSource() {
+	m.source = nil
+	m.clearedFields[drift.FieldSource] = struct{}{}
+}
+
+// SourceCleared returns if the "source" field was cleared in this mutation.
+func (m *DriftMutation) SourceCleared() bool {
+	_, ok := m.clearedFields[drift.FieldSource]
+	return ok
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *DriftMutation) ResetSource() {
+	m.source = nil
+	delete(m.clearedFields, drift.FieldSource)
+}
+
+// SetConfigurationItemID sets the "configuration_item_id" field.
+func (m *DriftMutation) SetConfigurationItemID(i int) {
+	m.configuration_item = &i
+}
+
+// ConfigurationItemID returns the value of the "configuration_item_id" field in the mutation.
+func (m *DriftMutation) ConfigurationItemID() (r int, exists bool) {
+	v := m.configuration_item
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfigurationItemID returns the old "configuration_item_id" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldConfigurationItemID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfigurationItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfigurationItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfigurationItemID: %w", err)
+	}
+	return oldValue.ConfigurationItemID, nil
+}
+
+// ClearConfigurationItemID clears the value of the "configuration_item_id" field.
+func (m *DriftMutation) ClearConfigurationItemID() {
+	m.configuration_item = nil
+	m.clearedFields[drift.FieldConfigurationItemID] = struct{}{}
+}
+
+// ConfigurationItemIDCleared returns if the "configuration_item_id" field was cleared in this mutation.
+func (m *DriftMutation) ConfigurationItemIDCleared() bool {
+	_, ok := m.clearedFields[drift.FieldConfigurationItemID]
+	return ok
+}
+
+// ResetConfigurationItemID resets all changes to the "configuration_item_id" field.
+func (m *DriftMutation) ResetConfigurationItemID() {
+	m.configuration_item = nil
+	delete(m.clearedFields, drift.FieldConfigurationItemID)
+}
+
+// ClearConfigurationItem clears the "configuration_item" edge to the ConfigurationItem entity.
+func (m *DriftMutation) ClearConfigurationItem() {
+	m.clearedconfiguration_item = true
+	m.clearedFields[drift.FieldConfigurationItemID] = struct{}{}
+}
+
+// ConfigurationItemCleared reports if the "configuration_item" edge to the ConfigurationItem entity was cleared.
+func (m *DriftMutation) ConfigurationItemCleared() bool {
+	return m.ConfigurationItemIDCleared() || m.clearedconfiguration_item
+}
+
+// ConfigurationItemIDs returns the "configuration_item" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConfigurationItemID instead. It exists only for internal usage by the builders.
+func (m *DriftMutation) ConfigurationItemIDs() (ids []int) {
+	if id := m.configuration_item; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConfigurationItem resets all changes to the "configuration_item" edge.
+func (m *DriftMutation) ResetConfigurationItem() {
+	m.configuration_item = nil
+	m.clearedconfiguration_item = false
+}
+
+// Where appends a list predicates to the DriftMutation builder.
+func (m *DriftMutation) Where(ps ...predicate.Drift) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DriftMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DriftMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Drift, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DriftMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DriftMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Drift).
+func (m *DriftMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DriftMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, drift.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, drift.FieldUpdatedAt)
+	}
+	if m.kind != nil {
+		fields = append(fields, drift.FieldKind)
+	}
+	if m.status != nil {
+		fields = append(fields, drift.FieldStatus)
+	}
+	if m.authorized != nil {
+		fields = append(fields, drift.FieldAuthorized)
+	}
+	if m.field_name != nil {
+		fields = append(fields, drift.FieldFieldName)
+	}
+	if m.recorded != nil {
+		fields = append(fields, drift.FieldRecorded)
+	}
+	if m.observed != nil {
+		fields = append(fields, drift.FieldObserved)
+	}
+	if m.first_seen_at != nil {
+		fields = append(fields, drift.FieldFirstSeenAt)
+	}
+	if m.last_seen_at != nil {
+		fields = append(fields, drift.FieldLastSeenAt)
+	}
+	if m.resolved_at != nil {
+		fields = append(fields, drift.FieldResolvedAt)
+	}
+	if m.note != nil {
+		fields = append(fields, drift.FieldNote)
+	}
+	if m.source != nil {
+		fields = append(fields, drift.FieldSource)
+	}
+	if m.configuration_item != nil {
+		fields = append(fields, drift.FieldConfigurationItemID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DriftMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case drift.FieldCreatedAt:
+		return m.CreatedAt()
+	case drift.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case drift.FieldKind:
+		return m.Kind()
+	case drift.FieldStatus:
+		return m.Status()
+	case drift.FieldAuthorized:
+		return m.Authorized()
+	case drift.FieldFieldName:
+		return m.FieldName()
+	case drift.FieldRecorded:
+		return m.Recorded()
+	case drift.FieldObserved:
+		return m.Observed()
+	case drift.FieldFirstSeenAt:
+		return m.FirstSeenAt()
+	case drift.FieldLastSeenAt:
+		return m.LastSeenAt()
+	case drift.FieldResolvedAt:
+		return m.ResolvedAt()
+	case drift.FieldNote:
+		return m.Note()
+	case drift.FieldSource:
+		return m.Source()
+	case drift.FieldConfigurationItemID:
+		return m.ConfigurationItemID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DriftMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case drift.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case drift.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case drift.FieldKind:
+		return m.OldKind(ctx)
+	case drift.FieldStatus:
+		return m.OldStatus(ctx)
+	case drift.FieldAuthorized:
+		return m.OldAuthorized(ctx)
+	case drift.FieldFieldName:
+		return m.OldFieldName(ctx)
+	case drift.FieldRecorded:
+		return m.OldRecorded(ctx)
+	case drift.FieldObserved:
+		return m.OldObserved(ctx)
+	case drift.FieldFirstSeenAt:
+		return m.OldFirstSeenAt(ctx)
+	case drift.FieldLastSeenAt:
+		return m.OldLastSeenAt(ctx)
+	case drift.FieldResolvedAt:
+		return m.OldResolvedAt(ctx)
+	case drift.FieldNote:
+		return m.OldNote(ctx)
+	case drift.FieldSource:
+		return m.OldSource(ctx)
+	case drift.FieldConfigurationItemID:
+		return m.OldConfigurationItemID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Drift field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DriftMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case drift.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case drift.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case drift.FieldKind:
+		v, ok := value.(drift.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case drift.FieldStatus:
+		v, ok := value.(drift.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case drift.FieldAuthorized:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorized(v)
+		return nil
+	case drift.FieldFieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldName(v)
+		return nil
+	case drift.FieldRecorded:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecorded(v)
+		return nil
+	case drift.FieldObserved:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObserved(v)
+		return nil
+	case drift.FieldFirstSeenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstSeenAt(v)
+		return nil
+	case drift.FieldLastSeenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSeenAt(v)
+		return nil
+	case drift.FieldResolvedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedAt(v)
+		return nil
+	case drift.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case drift.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case drift.FieldConfigurationItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfigurationItemID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Drift field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DriftMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DriftMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DriftMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Drift numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DriftMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(drift.FieldFieldName) {
+		fields = append(fields, drift.FieldFieldName)
+	}
+	if m.FieldCleared(drift.FieldRecorded) {
+		fields = append(fields, drift.FieldRecorded)
+	}
+	if m.FieldCleared(drift.FieldObserved) {
+		fields = append(fields, drift.FieldObserved)
+	}
+	if m.FieldCleared(drift.FieldResolvedAt) {
+		fields = append(fields, drift.FieldResolvedAt)
+	}
+	if m.FieldCleared(drift.FieldNote) {
+		fields = append(fields, drift.FieldNote)
+	}
+	if m.FieldCleared(drift.FieldSource) {
+		fields = append(fields, drift.FieldSource)
+	}
+	if m.FieldCleared(drift.FieldConfigurationItemID) {
+		fields = append(fields, drift.FieldConfigurationItemID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DriftMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DriftMutation) ClearField(name string) error {
+	switch name {
+	case drift.FieldFieldName:
+		m.ClearFieldName()
+		return nil
+	case drift.FieldRecorded:
+		m.ClearRecorded()
+		return nil
+	case drift.FieldObserved:
+		m.ClearObserved()
+		return nil
+	case drift.FieldResolvedAt:
+		m.ClearResolvedAt()
+		return nil
+	case drift.FieldNote:
+		m.ClearNote()
+		return nil
+	case drift.FieldSource:
+		m.ClearSource()
+		return nil
+	case drift.FieldConfigurationItemID:
+		m.ClearConfigurationItemID()
+		return nil
+	}
+	return fmt.Errorf("unknown Drift nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DriftMutation) ResetField(name string) error {
+	switch name {
+	case drift.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case drift.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case drift.FieldKind:
+		m.ResetKind()
+		return nil
+	case drift.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case drift.FieldAuthorized:
+		m.ResetAuthorized()
+		return nil
+	case drift.FieldFieldName:
+		m.ResetFieldName()
+		return nil
+	case drift.FieldRecorded:
+		m.ResetRecorded()
+		return nil
+	case drift.FieldObserved:
+		m.ResetObserved()
+		return nil
+	case drift.FieldFirstSeenAt:
+		m.ResetFirstSeenAt()
+		return nil
+	case drift.FieldLastSeenAt:
+		m.ResetLastSeenAt()
+		return nil
+	case drift.FieldResolvedAt:
+		m.ResetResolvedAt()
+		return nil
+	case drift.FieldNote:
+		m.ResetNote()
+		return nil
+	case drift.FieldSource:
+		m.ResetSource()
+		return nil
+	case drift.FieldConfigurationItemID:
+		m.ResetConfigurationItemID()
+		return nil
+	}
+	return fmt.Errorf("unknown Drift field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DriftMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.configuration_item != nil {
+		edges = append(edges, drift.EdgeConfigurationItem)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DriftMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case drift.EdgeConfigurationItem:
+		if id := m.configuration_item; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DriftMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DriftMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DriftMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedconfiguration_item {
+		edges = append(edges, drift.EdgeConfigurationItem)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DriftMutation) EdgeCleared(name string) bool {
+	switch name {
+	case drift.EdgeConfigurationItem:
+		return m.clearedconfiguration_item
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DriftMutation) ClearEdge(name string) error {
+	switch name {
+	case drift.EdgeConfigurationItem:
+		m.ClearConfigurationItem()
+		return nil
+	}
+	return fmt.Errorf("unknown Drift unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DriftMutation) ResetEdge(name string) error {
+	switch name {
+	case drift.EdgeConfigurationItem:
+		m.ResetConfigurationItem()
+		return nil
+	}
+	return fmt.Errorf("unknown Drift edge %s", name)
 }
 
 // IdentifierMutation represents an operation that mutates the Identifier nodes in the graph.

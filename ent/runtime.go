@@ -11,6 +11,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -323,6 +324,41 @@ func init() {
 	contractDescNotes := contractFields[11].Descriptor()
 	// contract.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
 	contract.NotesValidator = contractDescNotes.Validators[0].(func(string) error)
+	driftMixin := schema.Drift{}.Mixin()
+	driftMixinFields0 := driftMixin[0].Fields()
+	_ = driftMixinFields0
+	driftFields := schema.Drift{}.Fields()
+	_ = driftFields
+	// driftDescCreatedAt is the schema descriptor for created_at field.
+	driftDescCreatedAt := driftMixinFields0[0].Descriptor()
+	// drift.DefaultCreatedAt holds the default value on creation for the created_at field.
+	drift.DefaultCreatedAt = driftDescCreatedAt.Default.(func() time.Time)
+	// driftDescUpdatedAt is the schema descriptor for updated_at field.
+	driftDescUpdatedAt := driftMixinFields0[1].Descriptor()
+	// drift.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	drift.DefaultUpdatedAt = driftDescUpdatedAt.Default.(func() time.Time)
+	// drift.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	drift.UpdateDefaultUpdatedAt = driftDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// driftDescAuthorized is the schema descriptor for authorized field.
+	driftDescAuthorized := driftFields[2].Descriptor()
+	// drift.DefaultAuthorized holds the default value on creation for the authorized field.
+	drift.DefaultAuthorized = driftDescAuthorized.Default.(bool)
+	// driftDescFieldName is the schema descriptor for field_name field.
+	driftDescFieldName := driftFields[3].Descriptor()
+	// drift.FieldNameValidator is a validator for the "field_name" field. It is called by the builders before save.
+	drift.FieldNameValidator = driftDescFieldName.Validators[0].(func(string) error)
+	// driftDescFirstSeenAt is the schema descriptor for first_seen_at field.
+	driftDescFirstSeenAt := driftFields[6].Descriptor()
+	// drift.DefaultFirstSeenAt holds the default value on creation for the first_seen_at field.
+	drift.DefaultFirstSeenAt = driftDescFirstSeenAt.Default.(func() time.Time)
+	// driftDescLastSeenAt is the schema descriptor for last_seen_at field.
+	driftDescLastSeenAt := driftFields[7].Descriptor()
+	// drift.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
+	drift.DefaultLastSeenAt = driftDescLastSeenAt.Default.(func() time.Time)
+	// driftDescNote is the schema descriptor for note field.
+	driftDescNote := driftFields[9].Descriptor()
+	// drift.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	drift.NoteValidator = driftDescNote.Validators[0].(func(string) error)
 	identifierMixin := schema.Identifier{}.Mixin()
 	identifierMixinFields0 := identifierMixin[0].Fields()
 	_ = identifierMixinFields0

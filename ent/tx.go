@@ -26,6 +26,8 @@ type Tx struct {
 	ConfigurationItem *ConfigurationItemClient
 	// Contract is the client for interacting with the Contract builders.
 	Contract *ContractClient
+	// Drift is the client for interacting with the Drift builders.
+	Drift *DriftClient
 	// Identifier is the client for interacting with the Identifier builders.
 	Identifier *IdentifierClient
 	// Location is the client for interacting with the Location builders.
@@ -175,6 +177,7 @@ func (tx *Tx) init() {
 	tx.ChangeRecord = NewChangeRecordClient(tx.config)
 	tx.ConfigurationItem = NewConfigurationItemClient(tx.config)
 	tx.Contract = NewContractClient(tx.config)
+	tx.Drift = NewDriftClient(tx.config)
 	tx.Identifier = NewIdentifierClient(tx.config)
 	tx.Location = NewLocationClient(tx.config)
 	tx.Owner = NewOwnerClient(tx.config)

@@ -83,6 +83,13 @@ func (r *queryResolver) Contracts(ctx context.Context, after *entgql.Cursor[int]
 		ent.WithContractOrder(orderBy), ent.WithContractFilter(where.Filter))
 }
 
+// Drifts is the resolver for the drifts field.
+func (r *queryResolver) Drifts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) (*ent.DriftConnection, error) {
+	first, last = page(first, last)
+	return r.client.Drift.Query().Paginate(ctx, after, first, before, last,
+		ent.WithDriftOrder(orderBy), ent.WithDriftFilter(where.Filter))
+}
+
 // Identifiers is the resolver for the identifiers field.
 func (r *queryResolver) Identifiers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) (*ent.IdentifierConnection, error) {
 	first, last = page(first, last)
@@ -131,11 +138,15 @@ func (r *Resolver) Asset() generated.AssetResolver { return &assetResolver{r} }
 // Contract returns generated.ContractResolver implementation.
 func (r *Resolver) Contract() generated.ContractResolver { return &contractResolver{r} }
 
+// Drift returns generated.DriftResolver implementation.
+func (r *Resolver) Drift() generated.DriftResolver { return &driftResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
 	assetResolver    struct{ *Resolver }
 	contractResolver struct{ *Resolver }
+	driftResolver    struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
 )

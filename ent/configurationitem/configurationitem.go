@@ -75,6 +75,8 @@ const (
 	EdgeContracts = "contracts"
 	// EdgeChangeRecords holds the string denoting the change_records edge name in mutations.
 	EdgeChangeRecords = "change_records"
+	// EdgeDrifts holds the string denoting the drifts edge name in mutations.
+	EdgeDrifts = "drifts"
 	// Table holds the table name of the configurationitem in the database.
 	Table = "configuration_items"
 	// OwnerTable is the table that holds the owner relation/edge.
@@ -141,6 +143,13 @@ const (
 	// ChangeRecordsInverseTable is the table name for the ChangeRecord entity.
 	// It exists in this package in order to avoid circular dependency with the "changerecord" package.
 	ChangeRecordsInverseTable = "change_records"
+	// DriftsTable is the table that holds the drifts relation/edge.
+	DriftsTable = "drifts"
+	// DriftsInverseTable is the table name for the Drift entity.
+	// It exists in this package in order to avoid circular dependency with the "drift" package.
+	DriftsInverseTable = "drifts"
+	// DriftsColumn is the table column denoting the drifts relation/edge.
+	DriftsColumn = "configuration_item_id"
 )
 
 // Columns holds all SQL columns for configurationitem fields.
@@ -530,6 +539,20 @@ func ByChangeRecords(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newChangeRecordsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByDriftsCount orders the results by drifts count.
+func ByDriftsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDriftsStep(), opts...)
+	}
+}
+
+// ByDrifts orders the results by drifts terms.
+func ByDrifts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDriftsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOwnerStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -598,6 +621,13 @@ func newChangeRecordsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ChangeRecordsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, ChangeRecordsTable, ChangeRecordsPrimaryKey...),
+	)
+}
+func newDriftsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DriftsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DriftsTable, DriftsColumn),
 	)
 }
 

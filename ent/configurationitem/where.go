@@ -1115,6 +1115,29 @@ func HasChangeRecordsWith(preds ...predicate.ChangeRecord) predicate.Configurati
 	})
 }
 
+// HasDrifts applies the HasEdge predicate on the "drifts" edge.
+func HasDrifts() predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DriftsTable, DriftsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDriftsWith applies the HasEdge predicate on the "drifts" edge with a given conditions (other predicates).
+func HasDriftsWith(preds ...predicate.Drift) predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := newDriftsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.ConfigurationItem) predicate.ConfigurationItem {
 	return predicate.ConfigurationItem(sql.AndPredicates(predicates...))

@@ -81,6 +81,18 @@ func (f ContractFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ContractMutation", m)
 }
 
+// The DriftFunc type is an adapter to allow the use of ordinary
+// function as Drift mutator.
+type DriftFunc func(context.Context, *ent.DriftMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DriftFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DriftMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DriftMutation", m)
+}
+
 // The IdentifierFunc type is an adapter to allow the use of ordinary
 // function as Identifier mutator.
 type IdentifierFunc func(context.Context, *ent.IdentifierMutation) (ent.Value, error)

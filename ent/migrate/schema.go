@@ -295,6 +295,50 @@ var (
 			},
 		},
 	}
+	// DriftsColumns holds the columns for the "drifts" table.
+	DriftsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"ATTRIBUTE_CHANGED", "MISSING", "UNREGISTERED", "RELATIONSHIP_CHANGED", "AMBIGUOUS"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "ACKNOWLEDGED", "RESOLVED", "ACCEPTED", "IGNORED"}, Default: "OPEN"},
+		{Name: "authorized", Type: field.TypeBool, Default: false},
+		{Name: "field_name", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "recorded", Type: field.TypeString, Nullable: true},
+		{Name: "observed", Type: field.TypeString, Nullable: true},
+		{Name: "first_seen_at", Type: field.TypeTime},
+		{Name: "last_seen_at", Type: field.TypeTime},
+		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
+		{Name: "note", Type: field.TypeString, Nullable: true, Size: 4000},
+		{Name: "source", Type: field.TypeString, Nullable: true},
+		{Name: "configuration_item_id", Type: field.TypeInt, Nullable: true},
+	}
+	// DriftsTable holds the schema information for the "drifts" table.
+	DriftsTable = &schema.Table{
+		Name:       "drifts",
+		Columns:    DriftsColumns,
+		PrimaryKey: []*schema.Column{DriftsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "drifts_configuration_items_drifts",
+				Columns:    []*schema.Column{DriftsColumns[14]},
+				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "drift_configuration_item_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{DriftsColumns[14], DriftsColumns[4]},
+			},
+			{
+				Name:    "drift_status_last_seen_at",
+				Unique:  false,
+				Columns: []*schema.Column{DriftsColumns[4], DriftsColumns[10]},
+			},
+		},
+	}
 	// IdentifiersColumns holds the columns for the "identifiers" table.
 	IdentifiersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -607,6 +651,7 @@ var (
 		ChangeRecordsTable,
 		ConfigurationItemsTable,
 		ContractsTable,
+		DriftsTable,
 		IdentifiersTable,
 		LocationsTable,
 		OwnersTable,
@@ -643,6 +688,10 @@ func init() {
 	ContractsTable.ForeignKeys[0].RefTable = VendorsTable
 	ContractsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	DriftsTable.ForeignKeys[0].RefTable = ConfigurationItemsTable
+	DriftsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
 	}
 	IdentifiersTable.ForeignKeys[0].RefTable = ConfigurationItemsTable
 	IdentifiersTable.Annotation = &entsql.Annotation{

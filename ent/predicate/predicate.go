@@ -24,6 +24,9 @@ type ConfigurationItem func(*sql.Selector)
 // Contract is the predicate function for contract builders.
 type Contract func(*sql.Selector)
 
+// Drift is the predicate function for drift builders.
+type Drift func(*sql.Selector)
+
 // Identifier is the predicate function for identifier builders.
 type Identifier func(*sql.Selector)
 

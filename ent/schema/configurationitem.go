@@ -130,6 +130,8 @@ func (ConfigurationItem) Edges() []ent.Edge {
 			Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.From("contracts", Contract.Type).Ref("covered_cis"),
 		edge.From("change_records", ChangeRecord.Type).Ref("configuration_items"),
+		edge.To("drifts", Drift.Type).
+			Annotations(entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -45,6 +46,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Asset() AssetResolver
 	Contract() ContractResolver
+	Drift() DriftResolver
+	IncidentContext() IncidentContextResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 }
@@ -167,6 +170,7 @@ type ComplexityRoot struct {
 		CreatedAt     func(childComplexity int) int
 		Criticality   func(childComplexity int) int
 		Description   func(childComplexity int) int
+		Drifts        func(childComplexity int) int
 		Environment   func(childComplexity int) int
 		Facts         func(childComplexity int) int
 		Fqdn          func(childComplexity int) int
@@ -263,6 +267,42 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	DependencyPath struct {
+		Cis           func(childComplexity int) int
+		Length        func(childComplexity int) int
+		Relationships func(childComplexity int) int
+	}
+
+	Drift struct {
+		Authorized          func(childComplexity int) int
+		ConfigurationItem   func(childComplexity int) int
+		ConfigurationItemID func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		Field               func(childComplexity int) int
+		FirstSeenAt         func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Kind                func(childComplexity int) int
+		LastSeenAt          func(childComplexity int) int
+		Note                func(childComplexity int) int
+		Observed            func(childComplexity int) int
+		Recorded            func(childComplexity int) int
+		ResolvedAt          func(childComplexity int) int
+		Source              func(childComplexity int) int
+		Status              func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+	}
+
+	DriftConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DriftEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	FieldChange struct {
 		After  func(childComplexity int) int
 		Before func(childComplexity int) int
@@ -291,6 +331,43 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Impact struct {
+		Count     func(childComplexity int) int
+		Direction func(childComplexity int) int
+		Nodes     func(childComplexity int) int
+		Root      func(childComplexity int) int
+		Services  func(childComplexity int) int
+		Truncated func(childComplexity int) int
+	}
+
+	ImpactNode struct {
+		Ci       func(childComplexity int) int
+		Depth    func(childComplexity int) int
+		ParentID func(childComplexity int) int
+		Via      func(childComplexity int) int
+	}
+
+	IncidentContext struct {
+		Alternatives     func(childComplexity int) int
+		Ambiguous        func(childComplexity int) int
+		AsOf             func(childComplexity int) int
+		BookValue        func(childComplexity int) int
+		CI               func(childComplexity int) int
+		Dependencies     func(childComplexity int) int
+		Dependents       func(childComplexity int) int
+		MatchRule        func(childComplexity int) int
+		MatchedBy        func(childComplexity int) int
+		MatchedValue     func(childComplexity int) int
+		OpenDrifts       func(childComplexity int) int
+		Owner            func(childComplexity int) int
+		RecentChanges    func(childComplexity int) int
+		Services         func(childComplexity int) int
+		SupportContracts func(childComplexity int) int
+		Team             func(childComplexity int) int
+		Vendor           func(childComplexity int) int
+		Warranty         func(childComplexity int) int
+	}
+
 	Location struct {
 		Address            func(childComplexity int) int
 		Children           func(childComplexity int) int
@@ -315,6 +392,15 @@ type ComplexityRoot struct {
 	LocationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	LookupHit struct {
+		Ci           func(childComplexity int) int
+		MatchedBy    func(childComplexity int) int
+		MatchedValue func(childComplexity int) int
+		Score        func(childComplexity int) int
+		Service      func(childComplexity int) int
+		Type         func(childComplexity int) int
 	}
 
 	Money struct {
@@ -399,12 +485,19 @@ type ComplexityRoot struct {
 		ConfigurationItemAt func(childComplexity int, id int, at time.Time) int
 		ConfigurationItems  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) int
 		Contracts           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) int
+		DependencyPath      func(childComplexity int, from int, to int, maxDepth *int) int
+		Drifts              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) int
 		Identifiers         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) int
+		Impact              func(childComplexity int, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) int
+		IncidentContext     func(childComplexity int, identifier string, asOf *time.Time, depth *int) int
 		Locations           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) int
+		Lookup              func(childComplexity int, query string, first *int) int
 		Node                func(childComplexity int, id int) int
 		Nodes               func(childComplexity int, ids []int) int
 		Owners              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) int
 		Relationships       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) int
+		ServiceImpact       func(childComplexity int, service int, direction *model.ImpactDirection, maxDepth *int) int
+		ServiceMap          func(childComplexity int, service int) int
 		Services            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) int
 		Vendors             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) int
 		Viewer              func(childComplexity int) int
@@ -470,6 +563,38 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ServiceImpact struct {
+		Direction func(childComplexity int) int
+		Root      func(childComplexity int) int
+		Services  func(childComplexity int) int
+	}
+
+	ServiceImpactNode struct {
+		Depth   func(childComplexity int) int
+		Service func(childComplexity int) int
+		Via     func(childComplexity int) int
+	}
+
+	ServiceMap struct {
+		Edges func(childComplexity int) int
+		Nodes func(childComplexity int) int
+	}
+
+	ServiceMapEdge struct {
+		From func(childComplexity int) int
+		To   func(childComplexity int) int
+		Type func(childComplexity int) int
+	}
+
+	ServiceMapNode struct {
+		CiKind    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		InService func(childComplexity int) int
+		Label     func(childComplexity int) int
+		Tier      func(childComplexity int) int
+		Type      func(childComplexity int) int
+	}
+
 	Vendor struct {
 		AccountNumber      func(childComplexity int) int
 		ConfigurationItems func(childComplexity int) int
@@ -500,6 +625,13 @@ type ComplexityRoot struct {
 		Name          func(childComplexity int) int
 		Role          func(childComplexity int) int
 	}
+
+	WarrantyStatus struct {
+		Active   func(childComplexity int) int
+		Contract func(childComplexity int) int
+		DaysLeft func(childComplexity int) int
+		EndDate  func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -513,6 +645,22 @@ type AssetResolver interface {
 }
 type ContractResolver interface {
 	Cost(ctx context.Context, obj *ent.Contract) (*money.Money, error)
+}
+type DriftResolver interface {
+	Field(ctx context.Context, obj *ent.Drift) (*string, error)
+}
+type IncidentContextResolver interface {
+	Owner(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error)
+	Team(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error)
+	Services(ctx context.Context, obj *model.IncidentContext) ([]*ent.Service, error)
+	Dependents(ctx context.Context, obj *model.IncidentContext) (*model.Impact, error)
+	Dependencies(ctx context.Context, obj *model.IncidentContext) (*model.Impact, error)
+	Vendor(ctx context.Context, obj *model.IncidentContext) (*ent.Vendor, error)
+	SupportContracts(ctx context.Context, obj *model.IncidentContext) ([]*ent.Contract, error)
+	Warranty(ctx context.Context, obj *model.IncidentContext) (*model.WarrantyStatus, error)
+	BookValue(ctx context.Context, obj *model.IncidentContext) (*money.Money, error)
+	OpenDrifts(ctx context.Context, obj *model.IncidentContext) ([]*ent.Drift, error)
+	RecentChanges(ctx context.Context, obj *model.IncidentContext) ([]*ent.AuditEvent, error)
 }
 type MutationResolver interface {
 	CreateConfigurationItem(ctx context.Context, input ent.CreateConfigurationItemInput) (*ent.ConfigurationItem, error)
@@ -556,6 +704,7 @@ type QueryResolver interface {
 	ChangeRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) (*ent.ChangeRecordConnection, error)
 	ConfigurationItems(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) (*ent.ConfigurationItemConnection, error)
 	Contracts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) (*ent.ContractConnection, error)
+	Drifts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) (*ent.DriftConnection, error)
 	Identifiers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) (*ent.IdentifierConnection, error)
 	Locations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) (*ent.LocationConnection, error)
 	Owners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) (*ent.OwnerConnection, error)
@@ -564,6 +713,12 @@ type QueryResolver interface {
 	Vendors(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) (*ent.VendorConnection, error)
 	ConfigurationItemAt(ctx context.Context, id int, at time.Time) (*model.ConfigurationItemSnapshot, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
+	Impact(ctx context.Context, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) (*model.Impact, error)
+	ServiceImpact(ctx context.Context, service int, direction *model.ImpactDirection, maxDepth *int) (*model.ServiceImpact, error)
+	ServiceMap(ctx context.Context, service int) (*model.ServiceMap, error)
+	DependencyPath(ctx context.Context, from int, to int, maxDepth *int) (*model.DependencyPath, error)
+	IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int) (*model.IncidentContext, error)
+	Lookup(ctx context.Context, query string, first *int) ([]*model.LookupHit, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1058,6 +1213,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConfigurationItem.Description(childComplexity), true
+	case "ConfigurationItem.drifts":
+		if e.ComplexityRoot.ConfigurationItem.Drifts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigurationItem.Drifts(childComplexity), true
 	case "ConfigurationItem.environment":
 		if e.ComplexityRoot.ConfigurationItem.Environment == nil {
 			break
@@ -1504,6 +1665,154 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedAPIToken.Token(childComplexity), true
 
+	case "DependencyPath.cis":
+		if e.ComplexityRoot.DependencyPath.Cis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DependencyPath.Cis(childComplexity), true
+	case "DependencyPath.length":
+		if e.ComplexityRoot.DependencyPath.Length == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DependencyPath.Length(childComplexity), true
+	case "DependencyPath.relationships":
+		if e.ComplexityRoot.DependencyPath.Relationships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DependencyPath.Relationships(childComplexity), true
+
+	case "Drift.authorized":
+		if e.ComplexityRoot.Drift.Authorized == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Authorized(childComplexity), true
+	case "Drift.configurationItem":
+		if e.ComplexityRoot.Drift.ConfigurationItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.ConfigurationItem(childComplexity), true
+	case "Drift.configurationItemID":
+		if e.ComplexityRoot.Drift.ConfigurationItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.ConfigurationItemID(childComplexity), true
+	case "Drift.createdAt":
+		if e.ComplexityRoot.Drift.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.CreatedAt(childComplexity), true
+	case "Drift.field":
+		if e.ComplexityRoot.Drift.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Field(childComplexity), true
+	case "Drift.firstSeenAt":
+		if e.ComplexityRoot.Drift.FirstSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.FirstSeenAt(childComplexity), true
+	case "Drift.id":
+		if e.ComplexityRoot.Drift.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.ID(childComplexity), true
+	case "Drift.kind":
+		if e.ComplexityRoot.Drift.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Kind(childComplexity), true
+	case "Drift.lastSeenAt":
+		if e.ComplexityRoot.Drift.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.LastSeenAt(childComplexity), true
+	case "Drift.note":
+		if e.ComplexityRoot.Drift.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Note(childComplexity), true
+	case "Drift.observed":
+		if e.ComplexityRoot.Drift.Observed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Observed(childComplexity), true
+	case "Drift.recorded":
+		if e.ComplexityRoot.Drift.Recorded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Recorded(childComplexity), true
+	case "Drift.resolvedAt":
+		if e.ComplexityRoot.Drift.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.ResolvedAt(childComplexity), true
+	case "Drift.source":
+		if e.ComplexityRoot.Drift.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Source(childComplexity), true
+	case "Drift.status":
+		if e.ComplexityRoot.Drift.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Status(childComplexity), true
+	case "Drift.updatedAt":
+		if e.ComplexityRoot.Drift.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.UpdatedAt(childComplexity), true
+
+	case "DriftConnection.edges":
+		if e.ComplexityRoot.DriftConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftConnection.Edges(childComplexity), true
+	case "DriftConnection.pageInfo":
+		if e.ComplexityRoot.DriftConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftConnection.PageInfo(childComplexity), true
+	case "DriftConnection.totalCount":
+		if e.ComplexityRoot.DriftConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftConnection.TotalCount(childComplexity), true
+
+	case "DriftEdge.cursor":
+		if e.ComplexityRoot.DriftEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftEdge.Cursor(childComplexity), true
+	case "DriftEdge.node":
+		if e.ComplexityRoot.DriftEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftEdge.Node(childComplexity), true
+
 	case "FieldChange.after":
 		if e.ComplexityRoot.FieldChange.After == nil {
 			break
@@ -1603,6 +1912,177 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IdentifierEdge.Node(childComplexity), true
+
+	case "Impact.count":
+		if e.ComplexityRoot.Impact.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Count(childComplexity), true
+	case "Impact.direction":
+		if e.ComplexityRoot.Impact.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Direction(childComplexity), true
+	case "Impact.nodes":
+		if e.ComplexityRoot.Impact.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Nodes(childComplexity), true
+	case "Impact.root":
+		if e.ComplexityRoot.Impact.Root == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Root(childComplexity), true
+	case "Impact.services":
+		if e.ComplexityRoot.Impact.Services == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Services(childComplexity), true
+	case "Impact.truncated":
+		if e.ComplexityRoot.Impact.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Impact.Truncated(childComplexity), true
+
+	case "ImpactNode.ci":
+		if e.ComplexityRoot.ImpactNode.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactNode.Ci(childComplexity), true
+	case "ImpactNode.depth":
+		if e.ComplexityRoot.ImpactNode.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactNode.Depth(childComplexity), true
+	case "ImpactNode.parentID":
+		if e.ComplexityRoot.ImpactNode.ParentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactNode.ParentID(childComplexity), true
+	case "ImpactNode.via":
+		if e.ComplexityRoot.ImpactNode.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactNode.Via(childComplexity), true
+
+	case "IncidentContext.alternatives":
+		if e.ComplexityRoot.IncidentContext.Alternatives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.Alternatives(childComplexity), true
+	case "IncidentContext.ambiguous":
+		if e.ComplexityRoot.IncidentContext.Ambiguous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.Ambiguous(childComplexity), true
+	case "IncidentContext.asOf":
+		if e.ComplexityRoot.IncidentContext.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.AsOf(childComplexity), true
+	case "IncidentContext.bookValue":
+		if e.ComplexityRoot.IncidentContext.BookValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.BookValue(childComplexity), true
+	case "IncidentContext.ci":
+		if e.ComplexityRoot.IncidentContext.CI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.CI(childComplexity), true
+	case "IncidentContext.dependencies":
+		if e.ComplexityRoot.IncidentContext.Dependencies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.Dependencies(childComplexity), true
+	case "IncidentContext.dependents":
+		if e.ComplexityRoot.IncidentContext.Dependents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.Dependents(childComplexity), true
+	case "IncidentContext.matchRule":
+		if e.ComplexityRoot.IncidentContext.MatchRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.MatchRule(childComplexity), true
+	case "IncidentContext.matchedBy":
+		if e.ComplexityRoot.IncidentContext.MatchedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.MatchedBy(childComplexity), true
+	case "IncidentContext.matchedValue":
+		if e.ComplexityRoot.IncidentContext.MatchedValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.MatchedValue(childComplexity), true
+	case "IncidentContext.openDrifts":
+		if e.ComplexityRoot.IncidentContext.OpenDrifts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.OpenDrifts(childComplexity), true
+	case "IncidentContext.owner":
+		if e.ComplexityRoot.IncidentContext.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.Owner(childComplexity), true
+	case "IncidentContext.recentChanges":
+		if e.ComplexityRoot.IncidentContext.RecentChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.RecentChanges(childComplexity), true
+	case "IncidentContext.services":
+		if e.ComplexityRoot.IncidentContext.Services == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.Services(childComplexity), true
+	case "IncidentContext.supportContracts":
+		if e.ComplexityRoot.IncidentContext.SupportContracts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.SupportContracts(childComplexity), true
+	case "IncidentContext.team":
+		if e.ComplexityRoot.IncidentContext.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.Team(childComplexity), true
+	case "IncidentContext.vendor":
+		if e.ComplexityRoot.IncidentContext.Vendor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.Vendor(childComplexity), true
+	case "IncidentContext.warranty":
+		if e.ComplexityRoot.IncidentContext.Warranty == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.Warranty(childComplexity), true
 
 	case "Location.address":
 		if e.ComplexityRoot.Location.Address == nil {
@@ -1708,6 +2188,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LocationEdge.Node(childComplexity), true
+
+	case "LookupHit.ci":
+		if e.ComplexityRoot.LookupHit.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LookupHit.Ci(childComplexity), true
+	case "LookupHit.matchedBy":
+		if e.ComplexityRoot.LookupHit.MatchedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LookupHit.MatchedBy(childComplexity), true
+	case "LookupHit.matchedValue":
+		if e.ComplexityRoot.LookupHit.MatchedValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LookupHit.MatchedValue(childComplexity), true
+	case "LookupHit.score":
+		if e.ComplexityRoot.LookupHit.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LookupHit.Score(childComplexity), true
+	case "LookupHit.service":
+		if e.ComplexityRoot.LookupHit.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LookupHit.Service(childComplexity), true
+	case "LookupHit.type":
+		if e.ComplexityRoot.LookupHit.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LookupHit.Type(childComplexity), true
 
 	case "Money.amount":
 		if e.ComplexityRoot.Money.Amount == nil {
@@ -2283,6 +2800,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contracts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ContractOrder), args["where"].(*ent.ContractWhereInput)), true
+	case "Query.dependencyPath":
+		if e.ComplexityRoot.Query.DependencyPath == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dependencyPath_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DependencyPath(childComplexity, args["from"].(int), args["to"].(int), args["maxDepth"].(*int)), true
+	case "Query.drifts":
+		if e.ComplexityRoot.Query.Drifts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_drifts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Drifts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.DriftOrder), args["where"].(*ent.DriftWhereInput)), true
 	case "Query.identifiers":
 		if e.ComplexityRoot.Query.Identifiers == nil {
 			break
@@ -2294,6 +2833,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Identifiers(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.IdentifierOrder), args["where"].(*ent.IdentifierWhereInput)), true
+	case "Query.impact":
+		if e.ComplexityRoot.Query.Impact == nil {
+			break
+		}
+
+		args, err := ec.field_Query_impact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Impact(childComplexity, args["ci"].(int), args["direction"].(*model.ImpactDirection), args["maxDepth"].(*int), args["types"].([]relationship.Type), args["limit"].(*int)), true
+	case "Query.incidentContext":
+		if e.ComplexityRoot.Query.IncidentContext == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incidentContext_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IncidentContext(childComplexity, args["identifier"].(string), args["asOf"].(*time.Time), args["depth"].(*int)), true
 
 	case "Query.locations":
 		if e.ComplexityRoot.Query.Locations == nil {
@@ -2306,6 +2867,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Locations(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.LocationOrder), args["where"].(*ent.LocationWhereInput)), true
+	case "Query.lookup":
+		if e.ComplexityRoot.Query.Lookup == nil {
+			break
+		}
+
+		args, err := ec.field_Query_lookup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Lookup(childComplexity, args["query"].(string), args["first"].(*int)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2350,6 +2922,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Relationships(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.RelationshipOrder), args["where"].(*ent.RelationshipWhereInput)), true
+	case "Query.serviceImpact":
+		if e.ComplexityRoot.Query.ServiceImpact == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceImpact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceImpact(childComplexity, args["service"].(int), args["direction"].(*model.ImpactDirection), args["maxDepth"].(*int)), true
+	case "Query.serviceMap":
+		if e.ComplexityRoot.Query.ServiceMap == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceMap_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceMap(childComplexity, args["service"].(int)), true
 	case "Query.services":
 		if e.ComplexityRoot.Query.Services == nil {
 			break
@@ -2620,6 +3214,113 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServiceEdge.Node(childComplexity), true
 
+	case "ServiceImpact.direction":
+		if e.ComplexityRoot.ServiceImpact.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceImpact.Direction(childComplexity), true
+	case "ServiceImpact.root":
+		if e.ComplexityRoot.ServiceImpact.Root == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceImpact.Root(childComplexity), true
+	case "ServiceImpact.services":
+		if e.ComplexityRoot.ServiceImpact.Services == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceImpact.Services(childComplexity), true
+
+	case "ServiceImpactNode.depth":
+		if e.ComplexityRoot.ServiceImpactNode.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceImpactNode.Depth(childComplexity), true
+	case "ServiceImpactNode.service":
+		if e.ComplexityRoot.ServiceImpactNode.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceImpactNode.Service(childComplexity), true
+	case "ServiceImpactNode.via":
+		if e.ComplexityRoot.ServiceImpactNode.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceImpactNode.Via(childComplexity), true
+
+	case "ServiceMap.edges":
+		if e.ComplexityRoot.ServiceMap.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMap.Edges(childComplexity), true
+	case "ServiceMap.nodes":
+		if e.ComplexityRoot.ServiceMap.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMap.Nodes(childComplexity), true
+
+	case "ServiceMapEdge.from":
+		if e.ComplexityRoot.ServiceMapEdge.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMapEdge.From(childComplexity), true
+	case "ServiceMapEdge.to":
+		if e.ComplexityRoot.ServiceMapEdge.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMapEdge.To(childComplexity), true
+	case "ServiceMapEdge.type":
+		if e.ComplexityRoot.ServiceMapEdge.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMapEdge.Type(childComplexity), true
+
+	case "ServiceMapNode.ciKind":
+		if e.ComplexityRoot.ServiceMapNode.CiKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMapNode.CiKind(childComplexity), true
+	case "ServiceMapNode.id":
+		if e.ComplexityRoot.ServiceMapNode.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMapNode.ID(childComplexity), true
+	case "ServiceMapNode.inService":
+		if e.ComplexityRoot.ServiceMapNode.InService == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMapNode.InService(childComplexity), true
+	case "ServiceMapNode.label":
+		if e.ComplexityRoot.ServiceMapNode.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMapNode.Label(childComplexity), true
+	case "ServiceMapNode.tier":
+		if e.ComplexityRoot.ServiceMapNode.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMapNode.Tier(childComplexity), true
+	case "ServiceMapNode.type":
+		if e.ComplexityRoot.ServiceMapNode.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceMapNode.Type(childComplexity), true
+
 	case "Vendor.accountNumber":
 		if e.ComplexityRoot.Vendor.AccountNumber == nil {
 			break
@@ -2738,6 +3439,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.Role(childComplexity), true
 
+	case "WarrantyStatus.active":
+		if e.ComplexityRoot.WarrantyStatus.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarrantyStatus.Active(childComplexity), true
+	case "WarrantyStatus.contract":
+		if e.ComplexityRoot.WarrantyStatus.Contract == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarrantyStatus.Contract(childComplexity), true
+	case "WarrantyStatus.daysLeft":
+		if e.ComplexityRoot.WarrantyStatus.DaysLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarrantyStatus.DaysLeft(childComplexity), true
+	case "WarrantyStatus.endDate":
+		if e.ComplexityRoot.WarrantyStatus.EndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarrantyStatus.EndDate(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2768,6 +3494,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateOwnerInput", ec.unmarshalInputCreateOwnerInput),
 			graphql.NewInputUnmarshaler("CreateServiceInput", ec.unmarshalInputCreateServiceInput),
 			graphql.NewInputUnmarshaler("CreateVendorInput", ec.unmarshalInputCreateVendorInput),
+			graphql.NewInputUnmarshaler("DriftOrder", ec.unmarshalInputDriftOrder),
+			graphql.NewInputUnmarshaler("DriftWhereInput", ec.unmarshalInputDriftWhereInput),
 			graphql.NewInputUnmarshaler("IdentifierOrder", ec.unmarshalInputIdentifierOrder),
 			graphql.NewInputUnmarshaler("IdentifierWhereInput", ec.unmarshalInputIdentifierWhereInput),
 			graphql.NewInputUnmarshaler("LocationOrder", ec.unmarshalInputLocationOrder),
@@ -3975,6 +4703,7 @@ type ConfigurationItem implements Node {
   asset: Asset
   contracts: [Contract!]
   changeRecords: [ChangeRecord!]
+  drifts: [Drift!]
 }
 """
 A connection to a list of items.
@@ -4347,6 +5076,11 @@ input ConfigurationItemWhereInput {
   """
   hasChangeRecords: Boolean
   hasChangeRecordsWith: [ChangeRecordWhereInput!]
+  """
+  drifts edge predicates
+  """
+  hasDrifts: Boolean
+  hasDriftsWith: [DriftWhereInput!]
 }
 type Contract implements Node {
   id: ID!
@@ -4818,6 +5552,288 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+type Drift implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  kind: DriftKind!
+  status: DriftStatus!
+  authorized: Boolean!
+  """
+  the record's value, as JSON text
+  """
+  recorded: String
+  """
+  the observed value, as JSON text
+  """
+  observed: String
+  firstSeenAt: Time!
+  lastSeenAt: Time!
+  resolvedAt: Time
+  note: String
+  """
+  discovery:<job> that saw it
+  """
+  source: String
+  configurationItemID: ID
+  configurationItem: ConfigurationItem
+}
+"""
+A connection to a list of items.
+"""
+type DriftConnection {
+  """
+  A list of edges.
+  """
+  edges: [DriftEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type DriftEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Drift
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+DriftKind is enum for the field kind
+"""
+enum DriftKind @goModel(model: "github.com/cairn-cmdb/cairn/ent/drift.Kind") {
+  ATTRIBUTE_CHANGED
+  MISSING
+  UNREGISTERED
+  RELATIONSHIP_CHANGED
+  AMBIGUOUS
+}
+"""
+Ordering options for Drift connections
+"""
+input DriftOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Drifts.
+  """
+  field: DriftOrderField!
+}
+"""
+Properties by which Drift connections can be ordered.
+"""
+enum DriftOrderField {
+  CREATED_AT
+  UPDATED_AT
+  KIND
+  STATUS
+  FIRST_SEEN_AT
+  LAST_SEEN_AT
+}
+"""
+DriftStatus is enum for the field status
+"""
+enum DriftStatus @goModel(model: "github.com/cairn-cmdb/cairn/ent/drift.Status") {
+  OPEN
+  ACKNOWLEDGED
+  RESOLVED
+  ACCEPTED
+  IGNORED
+}
+"""
+DriftWhereInput is used for filtering Drift objects.
+Input was generated by ent.
+"""
+input DriftWhereInput {
+  not: DriftWhereInput
+  and: [DriftWhereInput!]
+  or: [DriftWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  kind field predicates
+  """
+  kind: DriftKind
+  kindNEQ: DriftKind
+  kindIn: [DriftKind!]
+  kindNotIn: [DriftKind!]
+  """
+  status field predicates
+  """
+  status: DriftStatus
+  statusNEQ: DriftStatus
+  statusIn: [DriftStatus!]
+  statusNotIn: [DriftStatus!]
+  """
+  authorized field predicates
+  """
+  authorized: Boolean
+  authorizedNEQ: Boolean
+  """
+  recorded field predicates
+  """
+  recorded: String
+  recordedNEQ: String
+  recordedIn: [String!]
+  recordedNotIn: [String!]
+  recordedGT: String
+  recordedGTE: String
+  recordedLT: String
+  recordedLTE: String
+  recordedContains: String
+  recordedHasPrefix: String
+  recordedHasSuffix: String
+  recordedIsNil: Boolean
+  recordedNotNil: Boolean
+  recordedEqualFold: String
+  recordedContainsFold: String
+  """
+  observed field predicates
+  """
+  observed: String
+  observedNEQ: String
+  observedIn: [String!]
+  observedNotIn: [String!]
+  observedGT: String
+  observedGTE: String
+  observedLT: String
+  observedLTE: String
+  observedContains: String
+  observedHasPrefix: String
+  observedHasSuffix: String
+  observedIsNil: Boolean
+  observedNotNil: Boolean
+  observedEqualFold: String
+  observedContainsFold: String
+  """
+  first_seen_at field predicates
+  """
+  firstSeenAt: Time
+  firstSeenAtNEQ: Time
+  firstSeenAtIn: [Time!]
+  firstSeenAtNotIn: [Time!]
+  firstSeenAtGT: Time
+  firstSeenAtGTE: Time
+  firstSeenAtLT: Time
+  firstSeenAtLTE: Time
+  """
+  last_seen_at field predicates
+  """
+  lastSeenAt: Time
+  lastSeenAtNEQ: Time
+  lastSeenAtIn: [Time!]
+  lastSeenAtNotIn: [Time!]
+  lastSeenAtGT: Time
+  lastSeenAtGTE: Time
+  lastSeenAtLT: Time
+  lastSeenAtLTE: Time
+  """
+  resolved_at field predicates
+  """
+  resolvedAt: Time
+  resolvedAtNEQ: Time
+  resolvedAtIn: [Time!]
+  resolvedAtNotIn: [Time!]
+  resolvedAtGT: Time
+  resolvedAtGTE: Time
+  resolvedAtLT: Time
+  resolvedAtLTE: Time
+  resolvedAtIsNil: Boolean
+  resolvedAtNotNil: Boolean
+  """
+  note field predicates
+  """
+  note: String
+  noteNEQ: String
+  noteIn: [String!]
+  noteNotIn: [String!]
+  noteGT: String
+  noteGTE: String
+  noteLT: String
+  noteLTE: String
+  noteContains: String
+  noteHasPrefix: String
+  noteHasSuffix: String
+  noteIsNil: Boolean
+  noteNotNil: Boolean
+  noteEqualFold: String
+  noteContainsFold: String
+  """
+  source field predicates
+  """
+  source: String
+  sourceNEQ: String
+  sourceIn: [String!]
+  sourceNotIn: [String!]
+  sourceGT: String
+  sourceGTE: String
+  sourceLT: String
+  sourceLTE: String
+  sourceContains: String
+  sourceHasPrefix: String
+  sourceHasSuffix: String
+  sourceIsNil: Boolean
+  sourceNotNil: Boolean
+  sourceEqualFold: String
+  sourceContainsFold: String
+  """
+  configuration_item_id field predicates
+  """
+  configurationItemID: ID
+  configurationItemIDNEQ: ID
+  configurationItemIDIn: [ID!]
+  configurationItemIDNotIn: [ID!]
+  configurationItemIDIsNil: Boolean
+  configurationItemIDNotNil: Boolean
+  """
+  configuration_item edge predicates
+  """
+  hasConfigurationItem: Boolean
+  hasConfigurationItemWith: [ConfigurationItemWhereInput!]
+}
 type Identifier implements Node {
   id: ID!
   createdAt: Time!
@@ -5715,6 +6731,37 @@ type Query {
     """
     where: ContractWhereInput
   ): ContractConnection!
+  drifts(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Drifts returned from the connection.
+    """
+    orderBy: [DriftOrder!]
+
+    """
+    Filtering options for Drifts returned from the connection.
+    """
+    where: DriftWhereInput
+  ): DriftConnection!
   identifiers(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -6822,6 +7869,164 @@ input VendorWhereInput {
   hasContractsWith: [ContractWhereInput!]
 }
 `, BuiltIn: false},
+	{Name: "../../schema/incident.graphql", Input: `# Blast radius and incident lookup.
+
+enum ImpactDirection {
+  "What breaks when this breaks: CIs that depend on it, at any distance."
+  DEPENDENTS
+  "What this needs: CIs it depends on, at any distance."
+  DEPENDENCIES
+}
+
+"Every CI reached from ` + "`" + `root` + "`" + `, each once at its shortest depth, and the services they belong to."
+type Impact {
+  root: ConfigurationItem!
+  direction: ImpactDirection!
+  nodes: [ImpactNode!]!
+  "Services with a reached CI (or the root) as a member."
+  services: [Service!]!
+  "How many CIs were reached (at most the cap)."
+  count: Int!
+  "True when the cap was hit and nodes is incomplete."
+  truncated: Boolean!
+}
+
+type ImpactNode {
+  ci: ConfigurationItem!
+  "1 for direct neighbours."
+  depth: Int!
+  "The relationship type this CI was reached by, on one of its shortest paths."
+  via: RelationshipType!
+  "The CI one step closer to the root on that path."
+  parentID: ID!
+}
+
+"Impact at service level: through member CIs and service-to-service links."
+type ServiceImpact {
+  root: Service!
+  direction: ImpactDirection!
+  services: [ServiceImpactNode!]!
+}
+
+type ServiceImpactNode {
+  service: Service!
+  "Shortest number of service-level hops."
+  depth: Int!
+  "SERVICE when reached by a service-to-service link, CI when through member CIs' relationships."
+  via: String!
+}
+
+"A service drawn as a graph: its member CIs, their direct dependencies, and neighbouring services."
+type ServiceMap {
+  nodes: [ServiceMapNode!]!
+  edges: [ServiceMapEdge!]!
+}
+
+type ServiceMapNode {
+  "Global ID of the CI or service."
+  id: ID!
+  "SERVICE or CI."
+  type: String!
+  label: String!
+  "CI kind, for CI nodes."
+  ciKind: ConfigurationItemKind
+  "Service tier, for service nodes."
+  tier: Int
+  "True for the service the map is about and its members."
+  inService: Boolean!
+}
+
+type ServiceMapEdge {
+  from: ID!
+  to: ID!
+  "A relationship type, MEMBER (service → member CI) or SERVICE_DEPENDS_ON."
+  type: String!
+}
+
+"The shortest dependency chain between two CIs: from depends (transitively) on to."
+type DependencyPath {
+  length: Int!
+  "from first, to last."
+  cis: [ConfigurationItem!]!
+  "relationships[i] links cis[i] to cis[i+1]."
+  relationships: [Relationship!]!
+}
+
+enum MatchRule {
+  "The input equalled a normalised identifier."
+  IDENTIFIER
+  "The input equalled a CI name (case-insensitive)."
+  NAME
+  "The input was a prefix of exactly one CI's name or host name."
+  PREFIX
+}
+
+type WarrantyStatus {
+  active: Boolean!
+  endDate: Time
+  "Days from asOf to the end date; negative once ended."
+  daysLeft: Int
+  "The WARRANTY contract it comes from, when one covers the CI."
+  contract: Contract
+}
+
+"Everything an on-call engineer needs about one CI, in one request."
+type IncidentContext {
+  ci: ConfigurationItem!
+  "The identifier kind that matched (HOSTNAME for name and prefix matches)."
+  matchedBy: IdentifierKind!
+  matchRule: MatchRule!
+  "The normalised value that matched."
+  matchedValue: String!
+  "Other CIs that matched the same input equally well; when non-empty the match is ambiguous and ci is only the first."
+  alternatives: [ConfigurationItem!]!
+  ambiguous: Boolean!
+  asOf: Time!
+  owner: Owner
+  "The owner's team, when the owner is a person."
+  team: Owner
+  services: [Service!]!
+  dependents: Impact!
+  dependencies: Impact!
+  vendor: Vendor
+  "Support, maintenance and warranty contracts covering the CI, active at asOf."
+  supportContracts: [Contract!]!
+  warranty: WarrantyStatus
+  "Book value at asOf (null until assets carry depreciation)."
+  bookValue: Money
+  openDrifts: [Drift!]!
+  "The last 10 audit events of the CI, newest first."
+  recentChanges: [AuditEvent!]!
+}
+
+"A search-box hit."
+type LookupHit {
+  "CONFIGURATION_ITEM or SERVICE."
+  type: String!
+  ci: ConfigurationItem
+  service: Service
+  "What matched: IDENTIFIER, NAME, NAME_PREFIX, NAME_CONTAINS, SERVICE_NAME."
+  matchedBy: String!
+  matchedValue: String!
+  "Higher is better."
+  score: Float!
+}
+
+extend type Drift {
+  "The CI field that differs (for ATTRIBUTE_CHANGED)."
+  field: String
+}
+
+extend type Query {
+  impact(ci: ID!, direction: ImpactDirection = DEPENDENTS, maxDepth: Int, types: [RelationshipType!], limit: Int): Impact!
+  serviceImpact(service: ID!, direction: ImpactDirection = DEPENDENTS, maxDepth: Int): ServiceImpact!
+  serviceMap(service: ID!): ServiceMap!
+  dependencyPath(from: ID!, to: ID!, maxDepth: Int): DependencyPath
+  "What an alert said (host name, FQDN, IP, MAC, serial, asset tag, cloud ID, UUID or CI name); null when nothing matches."
+  incidentContext(identifier: String!, asOf: Time, depth: Int = 3): IncidentContext
+  lookup(query: String!, first: Int = 10): [LookupHit!]!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -7101,6 +8306,8 @@ func (ec *executionContext) childFields_ConfigurationItem(ctx context.Context, f
 		return ec.fieldContext_ConfigurationItem_contracts(ctx, field)
 	case "changeRecords":
 		return ec.fieldContext_ConfigurationItem_changeRecords(ctx, field)
+	case "drifts":
+		return ec.fieldContext_ConfigurationItem_drifts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConfigurationItem", field.Name)
 }
@@ -7249,6 +8456,78 @@ func (ec *executionContext) childFields_CreatedAPIToken(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CreatedAPIToken", field.Name)
 }
 
+func (ec *executionContext) childFields_DependencyPath(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "length":
+		return ec.fieldContext_DependencyPath_length(ctx, field)
+	case "cis":
+		return ec.fieldContext_DependencyPath_cis(ctx, field)
+	case "relationships":
+		return ec.fieldContext_DependencyPath_relationships(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DependencyPath", field.Name)
+}
+
+func (ec *executionContext) childFields_Drift(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Drift_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Drift_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Drift_updatedAt(ctx, field)
+	case "kind":
+		return ec.fieldContext_Drift_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_Drift_status(ctx, field)
+	case "authorized":
+		return ec.fieldContext_Drift_authorized(ctx, field)
+	case "recorded":
+		return ec.fieldContext_Drift_recorded(ctx, field)
+	case "observed":
+		return ec.fieldContext_Drift_observed(ctx, field)
+	case "firstSeenAt":
+		return ec.fieldContext_Drift_firstSeenAt(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_Drift_lastSeenAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Drift_resolvedAt(ctx, field)
+	case "note":
+		return ec.fieldContext_Drift_note(ctx, field)
+	case "source":
+		return ec.fieldContext_Drift_source(ctx, field)
+	case "configurationItemID":
+		return ec.fieldContext_Drift_configurationItemID(ctx, field)
+	case "configurationItem":
+		return ec.fieldContext_Drift_configurationItem(ctx, field)
+	case "field":
+		return ec.fieldContext_Drift_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Drift", field.Name)
+}
+
+func (ec *executionContext) childFields_DriftConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DriftConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DriftConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DriftConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DriftConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DriftEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DriftEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DriftEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DriftEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "field":
@@ -7305,6 +8584,80 @@ func (ec *executionContext) childFields_IdentifierEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type IdentifierEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Impact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "root":
+		return ec.fieldContext_Impact_root(ctx, field)
+	case "direction":
+		return ec.fieldContext_Impact_direction(ctx, field)
+	case "nodes":
+		return ec.fieldContext_Impact_nodes(ctx, field)
+	case "services":
+		return ec.fieldContext_Impact_services(ctx, field)
+	case "count":
+		return ec.fieldContext_Impact_count(ctx, field)
+	case "truncated":
+		return ec.fieldContext_Impact_truncated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Impact", field.Name)
+}
+
+func (ec *executionContext) childFields_ImpactNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ci":
+		return ec.fieldContext_ImpactNode_ci(ctx, field)
+	case "depth":
+		return ec.fieldContext_ImpactNode_depth(ctx, field)
+	case "via":
+		return ec.fieldContext_ImpactNode_via(ctx, field)
+	case "parentID":
+		return ec.fieldContext_ImpactNode_parentID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImpactNode", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentContext(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ci":
+		return ec.fieldContext_IncidentContext_ci(ctx, field)
+	case "matchedBy":
+		return ec.fieldContext_IncidentContext_matchedBy(ctx, field)
+	case "matchRule":
+		return ec.fieldContext_IncidentContext_matchRule(ctx, field)
+	case "matchedValue":
+		return ec.fieldContext_IncidentContext_matchedValue(ctx, field)
+	case "alternatives":
+		return ec.fieldContext_IncidentContext_alternatives(ctx, field)
+	case "ambiguous":
+		return ec.fieldContext_IncidentContext_ambiguous(ctx, field)
+	case "asOf":
+		return ec.fieldContext_IncidentContext_asOf(ctx, field)
+	case "owner":
+		return ec.fieldContext_IncidentContext_owner(ctx, field)
+	case "team":
+		return ec.fieldContext_IncidentContext_team(ctx, field)
+	case "services":
+		return ec.fieldContext_IncidentContext_services(ctx, field)
+	case "dependents":
+		return ec.fieldContext_IncidentContext_dependents(ctx, field)
+	case "dependencies":
+		return ec.fieldContext_IncidentContext_dependencies(ctx, field)
+	case "vendor":
+		return ec.fieldContext_IncidentContext_vendor(ctx, field)
+	case "supportContracts":
+		return ec.fieldContext_IncidentContext_supportContracts(ctx, field)
+	case "warranty":
+		return ec.fieldContext_IncidentContext_warranty(ctx, field)
+	case "bookValue":
+		return ec.fieldContext_IncidentContext_bookValue(ctx, field)
+	case "openDrifts":
+		return ec.fieldContext_IncidentContext_openDrifts(ctx, field)
+	case "recentChanges":
+		return ec.fieldContext_IncidentContext_recentChanges(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentContext", field.Name)
+}
+
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7355,6 +8708,24 @@ func (ec *executionContext) childFields_LocationEdge(ctx context.Context, field 
 		return ec.fieldContext_LocationEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LocationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LookupHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_LookupHit_type(ctx, field)
+	case "ci":
+		return ec.fieldContext_LookupHit_ci(ctx, field)
+	case "service":
+		return ec.fieldContext_LookupHit_service(ctx, field)
+	case "matchedBy":
+		return ec.fieldContext_LookupHit_matchedBy(ctx, field)
+	case "matchedValue":
+		return ec.fieldContext_LookupHit_matchedValue(ctx, field)
+	case "score":
+		return ec.fieldContext_LookupHit_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LookupHit", field.Name)
 }
 
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7557,6 +8928,70 @@ func (ec *executionContext) childFields_ServiceEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ServiceEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ServiceImpact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "root":
+		return ec.fieldContext_ServiceImpact_root(ctx, field)
+	case "direction":
+		return ec.fieldContext_ServiceImpact_direction(ctx, field)
+	case "services":
+		return ec.fieldContext_ServiceImpact_services(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceImpact", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceImpactNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "service":
+		return ec.fieldContext_ServiceImpactNode_service(ctx, field)
+	case "depth":
+		return ec.fieldContext_ServiceImpactNode_depth(ctx, field)
+	case "via":
+		return ec.fieldContext_ServiceImpactNode_via(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceImpactNode", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceMap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ServiceMap_nodes(ctx, field)
+	case "edges":
+		return ec.fieldContext_ServiceMap_edges(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceMap", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceMapEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ServiceMapEdge_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ServiceMapEdge_to(ctx, field)
+	case "type":
+		return ec.fieldContext_ServiceMapEdge_type(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceMapEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceMapNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ServiceMapNode_id(ctx, field)
+	case "type":
+		return ec.fieldContext_ServiceMapNode_type(ctx, field)
+	case "label":
+		return ec.fieldContext_ServiceMapNode_label(ctx, field)
+	case "ciKind":
+		return ec.fieldContext_ServiceMapNode_ciKind(ctx, field)
+	case "tier":
+		return ec.fieldContext_ServiceMapNode_tier(ctx, field)
+	case "inService":
+		return ec.fieldContext_ServiceMapNode_inService(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceMapNode", field.Name)
+}
+
 func (ec *executionContext) childFields_Vendor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7617,6 +9052,20 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_authenticated(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_WarrantyStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "active":
+		return ec.fieldContext_WarrantyStatus_active(ctx, field)
+	case "endDate":
+		return ec.fieldContext_WarrantyStatus_endDate(ctx, field)
+	case "daysLeft":
+		return ec.fieldContext_WarrantyStatus_daysLeft(ctx, field)
+	case "contract":
+		return ec.fieldContext_WarrantyStatus_contract(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WarrantyStatus", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8641,6 +10090,90 @@ func (ec *executionContext) field_Query_contracts_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_dependencyPath_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_drifts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.DriftOrder, error) {
+			return ec.unmarshalODriftOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.DriftWhereInput, error) {
+			return ec.unmarshalODriftWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_identifiers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8695,6 +10228,82 @@ func (ec *executionContext) field_Query_identifiers_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_impact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ci",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ci"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.ImpactDirection, error) {
+			return ec.unmarshalOImpactDirection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]relationship.Type, error) {
+			return ec.unmarshalORelationshipType2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋrelationshipᚐTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_incidentContext_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "identifier",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["identifier"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "depth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["depth"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_locations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8746,6 +10355,28 @@ func (ec *executionContext) field_Query_locations_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_lookup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -8882,6 +10513,50 @@ func (ec *executionContext) field_Query_relationships_args(ctx context.Context, 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_serviceImpact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "service",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["service"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.ImpactDirection, error) {
+			return ec.unmarshalOImpactDirection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_serviceMap_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "service",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["service"] = arg0
 	return args, nil
 }
 
@@ -11596,6 +13271,38 @@ func (ec *executionContext) fieldContext_ConfigurationItem_changeRecords(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ConfigurationItem_drifts(ctx context.Context, field graphql.CollectedField, obj *ent.ConfigurationItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigurationItem_drifts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Drifts(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Drift) graphql.Marshaler {
+			return ec.marshalODrift2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigurationItem_drifts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfigurationItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Drift(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConfigurationItemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ConfigurationItemConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12877,6 +14584,612 @@ func (ec *executionContext) fieldContext_CreatedAPIToken_apiToken(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _DependencyPath_length(ctx context.Context, field graphql.CollectedField, obj *model.DependencyPath) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DependencyPath_length(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Length, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DependencyPath_length(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DependencyPath", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DependencyPath_cis(ctx context.Context, field graphql.CollectedField, obj *model.DependencyPath) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DependencyPath_cis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DependencyPath_cis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DependencyPath",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DependencyPath_relationships(ctx context.Context, field graphql.CollectedField, obj *model.DependencyPath) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DependencyPath_relationships(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Relationships, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Relationship) graphql.Marshaler {
+			return ec.marshalNRelationship2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐRelationshipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DependencyPath_relationships(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DependencyPath",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Relationship(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Drift_id(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Drift_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Drift_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Drift_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v drift.Kind) graphql.Marshaler {
+			return ec.marshalNDriftKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "DriftKind")
+}
+
+func (ec *executionContext) _Drift_status(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v drift.Status) graphql.Marshaler {
+			return ec.marshalNDriftStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "DriftStatus")
+}
+
+func (ec *executionContext) _Drift_authorized(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_authorized(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Authorized, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_authorized(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Drift_recorded(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_recorded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recorded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_recorded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "String")
+}
+
+func (ec *executionContext) _Drift_observed(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_observed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Observed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_observed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "String")
+}
+
+func (ec *executionContext) _Drift_firstSeenAt(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_firstSeenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_firstSeenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Drift_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_lastSeenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_lastSeenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Drift_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Drift_note(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "String")
+}
+
+func (ec *executionContext) _Drift_source(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "String")
+}
+
+func (ec *executionContext) _Drift_configurationItemID(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_configurationItemID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItemID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_configurationItemID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Drift_configurationItem(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_configurationItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItem(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalOConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_configurationItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Drift",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Drift_field(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Drift().Field(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, true, true, "String")
+}
+
+func (ec *executionContext) _DriftConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.DriftConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DriftEdge) graphql.Marshaler {
+			return ec.marshalODriftEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriftConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DriftConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.DriftConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriftConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DriftConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.DriftConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.DriftEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Drift) graphql.Marshaler {
+			return ec.marshalODrift2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDrift(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriftEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Drift(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DriftEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.DriftEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *schematype.FieldChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13279,6 +15592,803 @@ func (ec *executionContext) _IdentifierEdge_cursor(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_IdentifierEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IdentifierEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Impact_root(ctx context.Context, field graphql.CollectedField, obj *model.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_root(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Root, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_root(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Impact_direction(ctx context.Context, field graphql.CollectedField, obj *model.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_direction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ImpactDirection) graphql.Marshaler {
+			return ec.marshalNImpactDirection2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactDirection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Impact", field, false, false, "ImpactDirection")
+}
+
+func (ec *executionContext) _Impact_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ImpactNode) graphql.Marshaler {
+			return ec.marshalNImpactNode2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImpactNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Impact_services(ctx context.Context, field graphql.CollectedField, obj *model.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_services(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Services, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
+			return ec.marshalNService2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_services(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Impact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Impact_count(ctx context.Context, field graphql.CollectedField, obj *model.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Impact", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Impact_truncated(ctx context.Context, field graphql.CollectedField, obj *model.Impact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Impact_truncated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Truncated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Impact_truncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Impact", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ImpactNode_ci(ctx context.Context, field graphql.CollectedField, obj *model.ImpactNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactNode_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ci, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactNode_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactNode",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactNode_depth(ctx context.Context, field graphql.CollectedField, obj *model.ImpactNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactNode_depth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Depth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactNode_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactNode", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImpactNode_via(ctx context.Context, field graphql.CollectedField, obj *model.ImpactNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactNode_via(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Via, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v relationship.Type) graphql.Marshaler {
+			return ec.marshalNRelationshipType2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋrelationshipᚐType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactNode_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactNode", field, false, false, "RelationshipType")
+}
+
+func (ec *executionContext) _ImpactNode_parentID(ctx context.Context, field graphql.CollectedField, obj *model.ImpactNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactNode_parentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactNode_parentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactNode", field, false, false, "ID")
+}
+
+func (ec *executionContext) _IncidentContext_ci(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_matchedBy(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_matchedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v identifier.Kind) graphql.Marshaler {
+			return ec.marshalNIdentifierKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋidentifierᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_matchedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentContext", field, false, false, "IdentifierKind")
+}
+
+func (ec *executionContext) _IncidentContext_matchRule(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_matchRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MatchRule) graphql.Marshaler {
+			return ec.marshalNMatchRule2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMatchRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_matchRule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentContext", field, false, false, "MatchRule")
+}
+
+func (ec *executionContext) _IncidentContext_matchedValue(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_matchedValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_matchedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentContext", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncidentContext_alternatives(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_alternatives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alternatives, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_alternatives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_ambiguous(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_ambiguous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ambiguous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_ambiguous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentContext", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IncidentContext_asOf(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentContext", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IncidentContext_owner(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Owner) graphql.Marshaler {
+			return ec.marshalOOwner2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐOwner(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Owner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_team(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().Team(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Owner) graphql.Marshaler {
+			return ec.marshalOOwner2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐOwner(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Owner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_services(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_services(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().Services(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
+			return ec.marshalNService2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_services(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_dependents(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_dependents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().Dependents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Impact) graphql.Marshaler {
+			return ec.marshalNImpact2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_dependents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Impact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_dependencies(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_dependencies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().Dependencies(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Impact) graphql.Marshaler {
+			return ec.marshalNImpact2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_dependencies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Impact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_vendor(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_vendor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().Vendor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Vendor) graphql.Marshaler {
+			return ec.marshalOVendor2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐVendor(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_vendor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Vendor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_supportContracts(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_supportContracts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().SupportContracts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Contract) graphql.Marshaler {
+			return ec.marshalNContract2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContractᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_supportContracts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_warranty(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_warranty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().Warranty(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WarrantyStatus) graphql.Marshaler {
+			return ec.marshalOWarrantyStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWarrantyStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_warranty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarrantyStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_bookValue(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_bookValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().BookValue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_bookValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_openDrifts(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_openDrifts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().OpenDrifts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Drift) graphql.Marshaler {
+			return ec.marshalNDrift2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_openDrifts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Drift(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentContext_recentChanges(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_recentChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentContext().RecentChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAuditEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_recentChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentContext",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Location_id(ctx context.Context, field graphql.CollectedField, obj *ent.Location) (ret graphql.Marshaler) {
@@ -13724,6 +16834,162 @@ func (ec *executionContext) _LocationEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_LocationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LocationEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _LookupHit_type(ctx context.Context, field graphql.CollectedField, obj *model.LookupHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LookupHit_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LookupHit_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LookupHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _LookupHit_ci(ctx context.Context, field graphql.CollectedField, obj *model.LookupHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LookupHit_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ci, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalOConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LookupHit_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LookupHit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LookupHit_service(ctx context.Context, field graphql.CollectedField, obj *model.LookupHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LookupHit_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Service) graphql.Marshaler {
+			return ec.marshalOService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐService(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LookupHit_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LookupHit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LookupHit_matchedBy(ctx context.Context, field graphql.CollectedField, obj *model.LookupHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LookupHit_matchedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LookupHit_matchedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LookupHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _LookupHit_matchedValue(ctx context.Context, field graphql.CollectedField, obj *model.LookupHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LookupHit_matchedValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LookupHit_matchedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LookupHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _LookupHit_score(ctx context.Context, field graphql.CollectedField, obj *model.LookupHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LookupHit_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LookupHit_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LookupHit", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
@@ -16080,6 +19346,50 @@ func (ec *executionContext) fieldContext_Query_contracts(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_drifts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_drifts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Drifts(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.DriftOrder), fc.Args["where"].(*ent.DriftWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DriftConnection) graphql.Marshaler {
+			return ec.marshalNDriftConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_drifts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_drifts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_identifiers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16416,6 +19726,270 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Viewer(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_impact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_impact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Impact(ctx, fc.Args["ci"].(int), fc.Args["direction"].(*model.ImpactDirection), fc.Args["maxDepth"].(*int), fc.Args["types"].([]relationship.Type), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Impact) graphql.Marshaler {
+			return ec.marshalNImpact2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_impact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Impact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_impact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_serviceImpact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceImpact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceImpact(ctx, fc.Args["service"].(int), fc.Args["direction"].(*model.ImpactDirection), fc.Args["maxDepth"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceImpact) graphql.Marshaler {
+			return ec.marshalNServiceImpact2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceImpact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceImpact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceImpact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceImpact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_serviceMap(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceMap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceMap(ctx, fc.Args["service"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceMap) graphql.Marshaler {
+			return ec.marshalNServiceMap2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMap(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceMap(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceMap(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceMap_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dependencyPath(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dependencyPath(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DependencyPath(ctx, fc.Args["from"].(int), fc.Args["to"].(int), fc.Args["maxDepth"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DependencyPath) graphql.Marshaler {
+			return ec.marshalODependencyPath2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDependencyPath(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dependencyPath(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DependencyPath(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dependencyPath_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_incidentContext(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incidentContext(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IncidentContext(ctx, fc.Args["identifier"].(string), fc.Args["asOf"].(*time.Time), fc.Args["depth"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentContext) graphql.Marshaler {
+			return ec.marshalOIncidentContext2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐIncidentContext(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incidentContext(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentContext(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incidentContext_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_lookup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_lookup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Lookup(ctx, fc.Args["query"].(string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LookupHit) graphql.Marshaler {
+			return ec.marshalNLookupHit2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐLookupHitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_lookup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LookupHit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_lookup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -17501,6 +21075,442 @@ func (ec *executionContext) fieldContext_ServiceEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("ServiceEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ServiceImpact_root(ctx context.Context, field graphql.CollectedField, obj *model.ServiceImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceImpact_root(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Root, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Service) graphql.Marshaler {
+			return ec.marshalNService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐService(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceImpact_root(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceImpact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceImpact_direction(ctx context.Context, field graphql.CollectedField, obj *model.ServiceImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceImpact_direction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ImpactDirection) graphql.Marshaler {
+			return ec.marshalNImpactDirection2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactDirection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceImpact_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceImpact", field, false, false, "ImpactDirection")
+}
+
+func (ec *executionContext) _ServiceImpact_services(ctx context.Context, field graphql.CollectedField, obj *model.ServiceImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceImpact_services(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Services, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceImpactNode) graphql.Marshaler {
+			return ec.marshalNServiceImpactNode2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceImpactNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceImpact_services(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceImpact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceImpactNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceImpactNode_service(ctx context.Context, field graphql.CollectedField, obj *model.ServiceImpactNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceImpactNode_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Service) graphql.Marshaler {
+			return ec.marshalNService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐService(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceImpactNode_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceImpactNode",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceImpactNode_depth(ctx context.Context, field graphql.CollectedField, obj *model.ServiceImpactNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceImpactNode_depth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Depth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceImpactNode_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceImpactNode", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceImpactNode_via(ctx context.Context, field graphql.CollectedField, obj *model.ServiceImpactNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceImpactNode_via(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Via, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceImpactNode_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceImpactNode", field, false, false, "String")
+}
+
+func (ec *executionContext) _ServiceMap_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMap_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceMapNode) graphql.Marshaler {
+			return ec.marshalNServiceMapNode2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMap_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceMap",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceMapNode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceMap_edges(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMap_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceMapEdge) graphql.Marshaler {
+			return ec.marshalNServiceMapEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMap_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceMap",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceMapEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceMapEdge_from(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMapEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMapEdge_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMapEdge_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMapEdge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ServiceMapEdge_to(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMapEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMapEdge_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMapEdge_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMapEdge", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ServiceMapEdge_type(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMapEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMapEdge_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMapEdge_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMapEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ServiceMapNode_id(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMapNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMapNode_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMapNode_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMapNode", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ServiceMapNode_type(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMapNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMapNode_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMapNode_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMapNode", field, false, false, "String")
+}
+
+func (ec *executionContext) _ServiceMapNode_label(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMapNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMapNode_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMapNode_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMapNode", field, false, false, "String")
+}
+
+func (ec *executionContext) _ServiceMapNode_ciKind(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMapNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMapNode_ciKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CiKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *configurationitem.Kind) graphql.Marshaler {
+			return ec.marshalOConfigurationItemKind2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMapNode_ciKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMapNode", field, false, false, "ConfigurationItemKind")
+}
+
+func (ec *executionContext) _ServiceMapNode_tier(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMapNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMapNode_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMapNode_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMapNode", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceMapNode_inService(ctx context.Context, field graphql.CollectedField, obj *model.ServiceMapNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceMapNode_inService(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InService, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceMapNode_inService(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceMapNode", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Vendor_id(ctx context.Context, field graphql.CollectedField, obj *ent.Vendor) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17981,6 +21991,107 @@ func (ec *executionContext) _Viewer_authenticated(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Viewer_authenticated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WarrantyStatus_active(ctx context.Context, field graphql.CollectedField, obj *model.WarrantyStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarrantyStatus_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarrantyStatus_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarrantyStatus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WarrantyStatus_endDate(ctx context.Context, field graphql.CollectedField, obj *model.WarrantyStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarrantyStatus_endDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarrantyStatus_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarrantyStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WarrantyStatus_daysLeft(ctx context.Context, field graphql.CollectedField, obj *model.WarrantyStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarrantyStatus_daysLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysLeft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarrantyStatus_daysLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarrantyStatus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WarrantyStatus_contract(ctx context.Context, field graphql.CollectedField, obj *model.WarrantyStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarrantyStatus_contract(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contract, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contract) graphql.Marshaler {
+			return ec.marshalOContract2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContract(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarrantyStatus_contract(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarrantyStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -22531,7 +26642,7 @@ func (ec *executionContext) unmarshalInputConfigurationItemWhereInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "environment", "environmentNEQ", "environmentIn", "environmentNotIn", "criticality", "criticalityNEQ", "criticalityIn", "criticalityNotIn", "hostname", "hostnameNEQ", "hostnameIn", "hostnameNotIn", "hostnameGT", "hostnameGTE", "hostnameLT", "hostnameLTE", "hostnameContains", "hostnameHasPrefix", "hostnameHasSuffix", "hostnameIsNil", "hostnameNotNil", "hostnameEqualFold", "hostnameContainsFold", "fqdn", "fqdnNEQ", "fqdnIn", "fqdnNotIn", "fqdnGT", "fqdnGTE", "fqdnLT", "fqdnLTE", "fqdnContains", "fqdnHasPrefix", "fqdnHasSuffix", "fqdnIsNil", "fqdnNotNil", "fqdnEqualFold", "fqdnContainsFold", "serialNumber", "serialNumberNEQ", "serialNumberIn", "serialNumberNotIn", "serialNumberGT", "serialNumberGTE", "serialNumberLT", "serialNumberLTE", "serialNumberContains", "serialNumberHasPrefix", "serialNumberHasSuffix", "serialNumberIsNil", "serialNumberNotNil", "serialNumberEqualFold", "serialNumberContainsFold", "assetTag", "assetTagNEQ", "assetTagIn", "assetTagNotIn", "assetTagGT", "assetTagGTE", "assetTagLT", "assetTagLTE", "assetTagContains", "assetTagHasPrefix", "assetTagHasSuffix", "assetTagIsNil", "assetTagNotNil", "assetTagEqualFold", "assetTagContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "lastSeenAt", "lastSeenAtNEQ", "lastSeenAtIn", "lastSeenAtNotIn", "lastSeenAtGT", "lastSeenAtGTE", "lastSeenAtLT", "lastSeenAtLTE", "lastSeenAtIsNil", "lastSeenAtNotNil", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDIsNil", "ownerIDNotNil", "vendorID", "vendorIDNEQ", "vendorIDIn", "vendorIDNotIn", "vendorIDIsNil", "vendorIDNotNil", "locationID", "locationIDNEQ", "locationIDIn", "locationIDNotIn", "locationIDIsNil", "locationIDNotNil", "hasOwner", "hasOwnerWith", "hasVendor", "hasVendorWith", "hasLocation", "hasLocationWith", "hasServices", "hasServicesWith", "hasIdentifiers", "hasIdentifiersWith", "hasOutgoing", "hasOutgoingWith", "hasIncoming", "hasIncomingWith", "hasAsset", "hasAssetWith", "hasContracts", "hasContractsWith", "hasChangeRecords", "hasChangeRecordsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "environment", "environmentNEQ", "environmentIn", "environmentNotIn", "criticality", "criticalityNEQ", "criticalityIn", "criticalityNotIn", "hostname", "hostnameNEQ", "hostnameIn", "hostnameNotIn", "hostnameGT", "hostnameGTE", "hostnameLT", "hostnameLTE", "hostnameContains", "hostnameHasPrefix", "hostnameHasSuffix", "hostnameIsNil", "hostnameNotNil", "hostnameEqualFold", "hostnameContainsFold", "fqdn", "fqdnNEQ", "fqdnIn", "fqdnNotIn", "fqdnGT", "fqdnGTE", "fqdnLT", "fqdnLTE", "fqdnContains", "fqdnHasPrefix", "fqdnHasSuffix", "fqdnIsNil", "fqdnNotNil", "fqdnEqualFold", "fqdnContainsFold", "serialNumber", "serialNumberNEQ", "serialNumberIn", "serialNumberNotIn", "serialNumberGT", "serialNumberGTE", "serialNumberLT", "serialNumberLTE", "serialNumberContains", "serialNumberHasPrefix", "serialNumberHasSuffix", "serialNumberIsNil", "serialNumberNotNil", "serialNumberEqualFold", "serialNumberContainsFold", "assetTag", "assetTagNEQ", "assetTagIn", "assetTagNotIn", "assetTagGT", "assetTagGTE", "assetTagLT", "assetTagLTE", "assetTagContains", "assetTagHasPrefix", "assetTagHasSuffix", "assetTagIsNil", "assetTagNotNil", "assetTagEqualFold", "assetTagContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "lastSeenAt", "lastSeenAtNEQ", "lastSeenAtIn", "lastSeenAtNotIn", "lastSeenAtGT", "lastSeenAtGTE", "lastSeenAtLT", "lastSeenAtLTE", "lastSeenAtIsNil", "lastSeenAtNotNil", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDIsNil", "ownerIDNotNil", "vendorID", "vendorIDNEQ", "vendorIDIn", "vendorIDNotIn", "vendorIDIsNil", "vendorIDNotNil", "locationID", "locationIDNEQ", "locationIDIn", "locationIDNotIn", "locationIDIsNil", "locationIDNotNil", "hasOwner", "hasOwnerWith", "hasVendor", "hasVendorWith", "hasLocation", "hasLocationWith", "hasServices", "hasServicesWith", "hasIdentifiers", "hasIdentifiersWith", "hasOutgoing", "hasOutgoingWith", "hasIncoming", "hasIncomingWith", "hasAsset", "hasAssetWith", "hasContracts", "hasContractsWith", "hasChangeRecords", "hasChangeRecordsWith", "hasDrifts", "hasDriftsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23791,6 +27902,20 @@ func (ec *executionContext) unmarshalInputConfigurationItemWhereInput(ctx contex
 				return it, err
 			}
 			it.HasChangeRecordsWith = data
+		case "hasDrifts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDrifts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDrifts = data
+		case "hasDriftsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDriftsWith"))
+			data, err := ec.unmarshalODriftWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDriftsWith = data
 		}
 	}
 	return it, nil
@@ -25930,6 +30055,1011 @@ func (ec *executionContext) unmarshalInputCreateVendorInput(ctx context.Context,
 func UnmarshalCreateVendorInput(ctx context.Context, raw any) (ent.CreateVendorInput, error) {
 	var out ent.CreateVendorInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateVendorInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDriftOrder(ctx context.Context, obj any) (ent.DriftOrder, error) {
+	var it ent.DriftOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNDriftOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDriftOrder unmarshals raw into the DriftOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDriftOrder(ctx context.Context, raw any) (ent.DriftOrder, error) {
+	var out ent.DriftOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DriftOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDriftWhereInput(ctx context.Context, obj any) (ent.DriftWhereInput, error) {
+	var it ent.DriftWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "authorized", "authorizedNEQ", "recorded", "recordedNEQ", "recordedIn", "recordedNotIn", "recordedGT", "recordedGTE", "recordedLT", "recordedLTE", "recordedContains", "recordedHasPrefix", "recordedHasSuffix", "recordedIsNil", "recordedNotNil", "recordedEqualFold", "recordedContainsFold", "observed", "observedNEQ", "observedIn", "observedNotIn", "observedGT", "observedGTE", "observedLT", "observedLTE", "observedContains", "observedHasPrefix", "observedHasSuffix", "observedIsNil", "observedNotNil", "observedEqualFold", "observedContainsFold", "firstSeenAt", "firstSeenAtNEQ", "firstSeenAtIn", "firstSeenAtNotIn", "firstSeenAtGT", "firstSeenAtGTE", "firstSeenAtLT", "firstSeenAtLTE", "lastSeenAt", "lastSeenAtNEQ", "lastSeenAtIn", "lastSeenAtNotIn", "lastSeenAtGT", "lastSeenAtGTE", "lastSeenAtLT", "lastSeenAtLTE", "resolvedAt", "resolvedAtNEQ", "resolvedAtIn", "resolvedAtNotIn", "resolvedAtGT", "resolvedAtGTE", "resolvedAtLT", "resolvedAtLTE", "resolvedAtIsNil", "resolvedAtNotNil", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceIsNil", "sourceNotNil", "sourceEqualFold", "sourceContainsFold", "configurationItemID", "configurationItemIDNEQ", "configurationItemIDIn", "configurationItemIDNotIn", "configurationItemIDIsNil", "configurationItemIDNotNil", "hasConfigurationItem", "hasConfigurationItemWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalODriftWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalODriftWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalODriftWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalODriftKind2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalODriftKind2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalODriftKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalODriftKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalODriftStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalODriftStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalODriftStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalODriftStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "authorized":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorized"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Authorized = data
+		case "authorizedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorizedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorizedNEQ = data
+		case "recorded":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recorded"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Recorded = data
+		case "recordedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedNEQ = data
+		case "recordedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedIn = data
+		case "recordedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedNotIn = data
+		case "recordedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedGT = data
+		case "recordedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedGTE = data
+		case "recordedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedLT = data
+		case "recordedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedLTE = data
+		case "recordedContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedContains = data
+		case "recordedHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedHasPrefix = data
+		case "recordedHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedHasSuffix = data
+		case "recordedIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedIsNil = data
+		case "recordedNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedNotNil = data
+		case "recordedEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedEqualFold = data
+		case "recordedContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedContainsFold = data
+		case "observed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observed"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Observed = data
+		case "observedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedNEQ = data
+		case "observedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedIn = data
+		case "observedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedNotIn = data
+		case "observedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedGT = data
+		case "observedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedGTE = data
+		case "observedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedLT = data
+		case "observedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedLTE = data
+		case "observedContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedContains = data
+		case "observedHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedHasPrefix = data
+		case "observedHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedHasSuffix = data
+		case "observedIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedIsNil = data
+		case "observedNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedNotNil = data
+		case "observedEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedEqualFold = data
+		case "observedContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedContainsFold = data
+		case "firstSeenAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenAt = data
+		case "firstSeenAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenAtNEQ = data
+		case "firstSeenAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenAtIn = data
+		case "firstSeenAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenAtNotIn = data
+		case "firstSeenAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenAtGT = data
+		case "firstSeenAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenAtGTE = data
+		case "firstSeenAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenAtLT = data
+		case "firstSeenAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenAtLTE = data
+		case "lastSeenAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenAt = data
+		case "lastSeenAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenAtNEQ = data
+		case "lastSeenAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenAtIn = data
+		case "lastSeenAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenAtNotIn = data
+		case "lastSeenAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenAtGT = data
+		case "lastSeenAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenAtGTE = data
+		case "lastSeenAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenAtLT = data
+		case "lastSeenAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenAtLTE = data
+		case "resolvedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAt = data
+		case "resolvedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNEQ = data
+		case "resolvedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtIn = data
+		case "resolvedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNotIn = data
+		case "resolvedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtGT = data
+		case "resolvedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtGTE = data
+		case "resolvedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtLT = data
+		case "resolvedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtLTE = data
+		case "resolvedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtIsNil = data
+		case "resolvedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNotNil = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "noteNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNEQ = data
+		case "noteIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIn = data
+		case "noteNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotIn = data
+		case "noteGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGT = data
+		case "noteGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGTE = data
+		case "noteLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLT = data
+		case "noteLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLTE = data
+		case "noteContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContains = data
+		case "noteHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasPrefix = data
+		case "noteHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasSuffix = data
+		case "noteIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIsNil = data
+		case "noteNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotNil = data
+		case "noteEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteEqualFold = data
+		case "noteContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContainsFold = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "sourceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNEQ = data
+		case "sourceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIn = data
+		case "sourceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNotIn = data
+		case "sourceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceGT = data
+		case "sourceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceGTE = data
+		case "sourceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceLT = data
+		case "sourceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceLTE = data
+		case "sourceContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceContains = data
+		case "sourceHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceHasPrefix = data
+		case "sourceHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceHasSuffix = data
+		case "sourceIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIsNil = data
+		case "sourceNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNotNil = data
+		case "sourceEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceEqualFold = data
+		case "sourceContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceContainsFold = data
+		case "configurationItemID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemID = data
+		case "configurationItemIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDNEQ = data
+		case "configurationItemIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDIn = data
+		case "configurationItemIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDNotIn = data
+		case "configurationItemIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDIsNil = data
+		case "configurationItemIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDNotNil = data
+		case "hasConfigurationItem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConfigurationItem"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConfigurationItem = data
+		case "hasConfigurationItemWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConfigurationItemWith"))
+			data, err := ec.unmarshalOConfigurationItemWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConfigurationItemWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDriftWhereInput unmarshals raw into the DriftWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDriftWhereInput(ctx context.Context, raw any) (ent.DriftWhereInput, error) {
+	var out ent.DriftWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DriftWhereInput", raw, &out)
 	return out, err
 }
 
@@ -32197,6 +37327,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Identifier(ctx, sel, obj)
+	case *ent.Drift:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Drift(ctx, sel, obj)
 	case *ent.Contract:
 		if obj == nil {
 			return graphql.Null
@@ -33097,6 +38232,12 @@ func (ec *executionContext) _ConfigurationItem(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConfigurationItem_changeRecords(ctx, field, obj)
 				})
+		case "drifts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConfigurationItem_drifts(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33568,6 +38709,240 @@ func (ec *executionContext) _CreatedAPIToken(ctx context.Context, sel ast.Select
 	return out
 }
 
+var dependencyPathImplementors = []string{"DependencyPath"}
+
+func (ec *executionContext) _DependencyPath(ctx context.Context, sel ast.SelectionSet, obj *model.DependencyPath) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dependencyPathImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DependencyPath")
+		case "length":
+			out.Values[i] = ec._DependencyPath_length(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cis":
+			out.Values[i] = ec._DependencyPath_cis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "relationships":
+			out.Values[i] = ec._DependencyPath_relationships(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var driftImplementors = []string{"Drift", "Node"}
+
+func (ec *executionContext) _Drift(ctx context.Context, sel ast.SelectionSet, obj *ent.Drift) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, driftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Drift")
+		case "id":
+			out.Values[i] = ec._Drift_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Drift_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Drift_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Drift_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Drift_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "authorized":
+			out.Values[i] = ec._Drift_authorized(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recorded":
+			out.Values[i] = ec._Drift_recorded(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "observed":
+			out.Values[i] = ec._Drift_observed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstSeenAt":
+			out.Values[i] = ec._Drift_firstSeenAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSeenAt":
+			out.Values[i] = ec._Drift_lastSeenAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._Drift_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._Drift_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._Drift_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "configurationItemID":
+			out.Values[i] = ec._Drift_configurationItemID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "configurationItem":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Drift_configurationItem(ctx, field, obj)
+				})
+		case "field":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Drift_field(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var driftConnectionImplementors = []string{"DriftConnection"}
+
+func (ec *executionContext) _DriftConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.DriftConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, driftConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DriftConnection")
+		case "edges":
+			out.Values[i] = ec._DriftConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DriftConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DriftConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var driftEdgeImplementors = []string{"DriftEdge"}
+
+func (ec *executionContext) _DriftEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.DriftEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, driftEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DriftEdge")
+		case "node":
+			out.Values[i] = ec._DriftEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DriftEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fieldChangeImplementors = []string{"FieldChange"}
 
 func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *schematype.FieldChange) graphql.Marshaler {
@@ -33761,6 +39136,241 @@ func (ec *executionContext) _IdentifierEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var impactImplementors = []string{"Impact"}
+
+func (ec *executionContext) _Impact(ctx context.Context, sel ast.SelectionSet, obj *model.Impact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, impactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Impact")
+		case "root":
+			out.Values[i] = ec._Impact_root(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "direction":
+			out.Values[i] = ec._Impact_direction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._Impact_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "services":
+			out.Values[i] = ec._Impact_services(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._Impact_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "truncated":
+			out.Values[i] = ec._Impact_truncated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var impactNodeImplementors = []string{"ImpactNode"}
+
+func (ec *executionContext) _ImpactNode(ctx context.Context, sel ast.SelectionSet, obj *model.ImpactNode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, impactNodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImpactNode")
+		case "ci":
+			out.Values[i] = ec._ImpactNode_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "depth":
+			out.Values[i] = ec._ImpactNode_depth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "via":
+			out.Values[i] = ec._ImpactNode_via(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "parentID":
+			out.Values[i] = ec._ImpactNode_parentID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentContextImplementors = []string{"IncidentContext"}
+
+func (ec *executionContext) _IncidentContext(ctx context.Context, sel ast.SelectionSet, obj *model.IncidentContext) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentContextImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentContext")
+		case "ci":
+			out.Values[i] = ec._IncidentContext_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchedBy":
+			out.Values[i] = ec._IncidentContext_matchedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchRule":
+			out.Values[i] = ec._IncidentContext_matchRule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchedValue":
+			out.Values[i] = ec._IncidentContext_matchedValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "alternatives":
+			out.Values[i] = ec._IncidentContext_alternatives(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ambiguous":
+			out.Values[i] = ec._IncidentContext_ambiguous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "asOf":
+			out.Values[i] = ec._IncidentContext_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_owner(ctx, field, obj)
+				})
+		case "team":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_team(ctx, field, obj)
+				})
+		case "services":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_services(ctx, field, obj)
+				})
+		case "dependents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_dependents(ctx, field, obj)
+				})
+		case "dependencies":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_dependencies(ctx, field, obj)
+				})
+		case "vendor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_vendor(ctx, field, obj)
+				})
+		case "supportContracts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_supportContracts(ctx, field, obj)
+				})
+		case "warranty":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_warranty(ctx, field, obj)
+				})
+		case "bookValue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_bookValue(ctx, field, obj)
+				})
+		case "openDrifts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_openDrifts(ctx, field, obj)
+				})
+		case "recentChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentContext_recentChanges(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var locationImplementors = []string{"Location", "Node"}
 
 func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *ent.Location) graphql.Marshaler {
@@ -33913,6 +39523,64 @@ func (ec *executionContext) _LocationEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._LocationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var lookupHitImplementors = []string{"LookupHit"}
+
+func (ec *executionContext) _LookupHit(ctx context.Context, sel ast.SelectionSet, obj *model.LookupHit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lookupHitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LookupHit")
+		case "type":
+			out.Values[i] = ec._LookupHit_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ci":
+			out.Values[i] = ec._LookupHit_ci(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "service":
+			out.Values[i] = ec._LookupHit_service(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "matchedBy":
+			out.Values[i] = ec._LookupHit_matchedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matchedValue":
+			out.Values[i] = ec._LookupHit_matchedValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._LookupHit_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34522,6 +40190,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_contracts(ctx, field)
 				})
+		case "drifts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_drifts(ctx, field)
+				})
 		case "identifiers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -34569,6 +40243,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewer(ctx, field)
+				})
+		case "impact":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_impact(ctx, field)
+				})
+		case "serviceImpact":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_serviceImpact(ctx, field)
+				})
+		case "serviceMap":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_serviceMap(ctx, field)
+				})
+		case "dependencyPath":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dependencyPath(ctx, field)
+				})
+		case "incidentContext":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incidentContext(ctx, field)
+				})
+		case "lookup":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_lookup(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -34998,6 +40708,231 @@ func (ec *executionContext) _ServiceEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var serviceImpactImplementors = []string{"ServiceImpact"}
+
+func (ec *executionContext) _ServiceImpact(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceImpact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceImpactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceImpact")
+		case "root":
+			out.Values[i] = ec._ServiceImpact_root(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "direction":
+			out.Values[i] = ec._ServiceImpact_direction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "services":
+			out.Values[i] = ec._ServiceImpact_services(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceImpactNodeImplementors = []string{"ServiceImpactNode"}
+
+func (ec *executionContext) _ServiceImpactNode(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceImpactNode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceImpactNodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceImpactNode")
+		case "service":
+			out.Values[i] = ec._ServiceImpactNode_service(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "depth":
+			out.Values[i] = ec._ServiceImpactNode_depth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "via":
+			out.Values[i] = ec._ServiceImpactNode_via(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceMapImplementors = []string{"ServiceMap"}
+
+func (ec *executionContext) _ServiceMap(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceMap) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceMapImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceMap")
+		case "nodes":
+			out.Values[i] = ec._ServiceMap_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "edges":
+			out.Values[i] = ec._ServiceMap_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceMapEdgeImplementors = []string{"ServiceMapEdge"}
+
+func (ec *executionContext) _ServiceMapEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceMapEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceMapEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceMapEdge")
+		case "from":
+			out.Values[i] = ec._ServiceMapEdge_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ServiceMapEdge_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._ServiceMapEdge_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceMapNodeImplementors = []string{"ServiceMapNode"}
+
+func (ec *executionContext) _ServiceMapNode(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceMapNode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceMapNodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceMapNode")
+		case "id":
+			out.Values[i] = ec._ServiceMapNode_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._ServiceMapNode_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ServiceMapNode_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ciKind":
+			out.Values[i] = ec._ServiceMapNode_ciKind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._ServiceMapNode_tier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "inService":
+			out.Values[i] = ec._ServiceMapNode_inService(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var vendorImplementors = []string{"Vendor", "Node"}
 
 func (ec *executionContext) _Vendor(ctx context.Context, sel ast.SelectionSet, obj *ent.Vendor) graphql.Marshaler {
@@ -35188,6 +41123,54 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		case "authenticated":
 			out.Values[i] = ec._Viewer_authenticated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var warrantyStatusImplementors = []string{"WarrantyStatus"}
+
+func (ec *executionContext) _WarrantyStatus(ctx context.Context, sel ast.SelectionSet, obj *model.WarrantyStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warrantyStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WarrantyStatus")
+		case "active":
+			out.Values[i] = ec._WarrantyStatus_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endDate":
+			out.Values[i] = ec._WarrantyStatus_endDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "daysLeft":
+			out.Values[i] = ec._WarrantyStatus_daysLeft(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contract":
+			out.Values[i] = ec._WarrantyStatus_contract(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -35669,6 +41652,30 @@ func (ec *executionContext) unmarshalNAssetWhereInput2ᚖgithubᚗcomᚋcairnᚑ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAuditEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEvent!")
+		return graphql.Null
+	}
+	return ec._AuditEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAuditEventAction2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋauditeventᚐAction(ctx context.Context, v any) (auditevent.Action, error) {
 	var res auditevent.Action
 	err := res.UnmarshalGQL(v)
@@ -35775,6 +41782,22 @@ func (ec *executionContext) unmarshalNChangeRecordWhereInput2ᚖgithubᚗcomᚋc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNConfigurationItem2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ConfigurationItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx context.Context, sel ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ConfigurationItem!")
@@ -35853,6 +41876,22 @@ func (ec *executionContext) marshalNConfigurationItemStatus2githubᚗcomᚋcairn
 func (ec *executionContext) unmarshalNConfigurationItemWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemWhereInput(ctx context.Context, v any) (*ent.ConfigurationItemWhereInput, error) {
 	res, err := ec.unmarshalInputConfigurationItemWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContract2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContractᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Contract) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContract2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContract(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNContract2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContract(ctx context.Context, sel ast.SelectionSet, v *ent.Contract) graphql.Marshaler {
@@ -35966,6 +42005,82 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNDrift2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Drift) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrift2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDrift(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDrift2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDrift(ctx context.Context, sel ast.SelectionSet, v *ent.Drift) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Drift!")
+		return graphql.Null
+	}
+	return ec._Drift(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDriftConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DriftConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DriftConnection!")
+		return graphql.Null
+	}
+	return ec._DriftConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDriftKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx context.Context, v any) (drift.Kind, error) {
+	var res drift.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDriftKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx context.Context, sel ast.SelectionSet, v drift.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDriftOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftOrder(ctx context.Context, v any) (*ent.DriftOrder, error) {
+	res, err := ec.unmarshalInputDriftOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDriftOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftOrderField(ctx context.Context, v any) (*ent.DriftOrderField, error) {
+	var res = new(ent.DriftOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDriftOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.DriftOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DriftOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNDriftStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx context.Context, v any) (drift.Status, error) {
+	var res drift.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDriftStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx context.Context, sel ast.SelectionSet, v drift.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDriftWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInput(ctx context.Context, v any) (*ent.DriftWhereInput, error) {
+	res, err := ec.unmarshalInputDriftWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNFieldChange2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋschemaᚋschematypeᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v schematype.FieldChange) graphql.Marshaler {
@@ -36095,6 +42210,48 @@ func (ec *executionContext) unmarshalNIdentifierWhereInput2ᚖgithubᚗcomᚋcai
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNImpact2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpact(ctx context.Context, sel ast.SelectionSet, v *model.Impact) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Impact!")
+		return graphql.Null
+	}
+	return ec._Impact(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNImpactDirection2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactDirection(ctx context.Context, v any) (model.ImpactDirection, error) {
+	var res model.ImpactDirection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImpactDirection2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactDirection(ctx context.Context, sel ast.SelectionSet, v model.ImpactDirection) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNImpactNode2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImpactNode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImpactNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImpactNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactNode(ctx context.Context, sel ast.SelectionSet, v *model.ImpactNode) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImpactNode!")
+		return graphql.Null
+	}
+	return ec._ImpactNode(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36159,6 +42316,30 @@ func (ec *executionContext) unmarshalNLocationWhereInput2ᚖgithubᚗcomᚋcairn
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNLookupHit2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐLookupHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LookupHit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLookupHit2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐLookupHit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLookupHit2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐLookupHit(ctx context.Context, sel ast.SelectionSet, v *model.LookupHit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LookupHit!")
+		return graphql.Null
+	}
+	return ec._LookupHit(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMap2map(ctx context.Context, v any) (map[string]any, error) {
 	res, err := graphql.UnmarshalMap(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36175,6 +42356,16 @@ func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Map!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNMatchRule2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMatchRule(ctx context.Context, v any) (model.MatchRule, error) {
+	var res model.MatchRule
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMatchRule2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMatchRule(ctx context.Context, sel ast.SelectionSet, v model.MatchRule) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
@@ -36257,6 +42448,22 @@ func (ec *executionContext) unmarshalNOwnerWhereInput2ᚖgithubᚗcomᚋcairnᚑ
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRelationship2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐRelationshipᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Relationship) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRelationship2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐRelationship(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNRelationship2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐRelationship(ctx context.Context, sel ast.SelectionSet, v *ent.Relationship) graphql.Marshaler {
@@ -36343,6 +42550,22 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋe
 	return v
 }
 
+func (ec *executionContext) marshalNService2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐService(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐService(ctx context.Context, sel ast.SelectionSet, v *ent.Service) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Service!")
@@ -36357,6 +42580,94 @@ func (ec *executionContext) marshalNServiceConnection2ᚖgithubᚗcomᚋcairnᚑ
 		return graphql.Null
 	}
 	return ec._ServiceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceImpact2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceImpact(ctx context.Context, sel ast.SelectionSet, v *model.ServiceImpact) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceImpact!")
+		return graphql.Null
+	}
+	return ec._ServiceImpact(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceImpactNode2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceImpactNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceImpactNode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceImpactNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceImpactNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceImpactNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceImpactNode(ctx context.Context, sel ast.SelectionSet, v *model.ServiceImpactNode) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceImpactNode!")
+		return graphql.Null
+	}
+	return ec._ServiceImpactNode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceMap2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMap(ctx context.Context, sel ast.SelectionSet, v *model.ServiceMap) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceMap!")
+		return graphql.Null
+	}
+	return ec._ServiceMap(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceMapEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceMapEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceMapEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceMapEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapEdge(ctx context.Context, sel ast.SelectionSet, v *model.ServiceMapEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceMapEdge!")
+		return graphql.Null
+	}
+	return ec._ServiceMapEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceMapNode2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceMapNode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceMapNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceMapNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapNode(ctx context.Context, sel ast.SelectionSet, v *model.ServiceMapNode) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceMapNode!")
+		return graphql.Null
+	}
+	return ec._ServiceMapNode(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNServiceOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceOrder(ctx context.Context, v any) (*ent.ServiceOrder, error) {
@@ -37656,6 +43967,205 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 	return v
 }
 
+func (ec *executionContext) marshalODependencyPath2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDependencyPath(ctx context.Context, sel ast.SelectionSet, v *model.DependencyPath) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DependencyPath(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODrift2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Drift) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrift2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDrift(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalODrift2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDrift(ctx context.Context, sel ast.SelectionSet, v *ent.Drift) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Drift(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODriftEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DriftEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODriftEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalODriftEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DriftEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DriftEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODriftKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKindᚄ(ctx context.Context, v any) ([]drift.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]drift.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDriftKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODriftKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []drift.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDriftKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODriftKind2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx context.Context, v any) (*drift.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(drift.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODriftKind2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx context.Context, sel ast.SelectionSet, v *drift.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalODriftOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftOrderᚄ(ctx context.Context, v any) ([]*ent.DriftOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.DriftOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDriftOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODriftStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatusᚄ(ctx context.Context, v any) ([]drift.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]drift.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDriftStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODriftStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []drift.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDriftStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODriftStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx context.Context, v any) (*drift.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(drift.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODriftStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx context.Context, sel ast.SelectionSet, v *drift.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalODriftWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInputᚄ(ctx context.Context, v any) ([]*ent.DriftWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.DriftWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDriftWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODriftWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInput(ctx context.Context, v any) (*ent.DriftWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDriftWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚕfloat64ᚄ(ctx context.Context, v any) ([]float64, error) {
 	if v == nil {
 		return nil, nil
@@ -37899,6 +44409,29 @@ func (ec *executionContext) unmarshalOIdentifierWhereInput2ᚖgithubᚗcomᚋcai
 	}
 	res, err := ec.unmarshalInputIdentifierWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOImpactDirection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactDirection(ctx context.Context, v any) (*model.ImpactDirection, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ImpactDirection)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOImpactDirection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactDirection(ctx context.Context, sel ast.SelectionSet, v *model.ImpactDirection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOIncidentContext2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐIncidentContext(ctx context.Context, sel ast.SelectionSet, v *model.IncidentContext) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._IncidentContext(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
@@ -38731,6 +45264,13 @@ func (ec *executionContext) unmarshalOVendorWhereInput2ᚖgithubᚗcomᚋcairn�
 	}
 	res, err := ec.unmarshalInputVendorWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWarrantyStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWarrantyStatus(ctx context.Context, sel ast.SelectionSet, v *model.WarrantyStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WarrantyStatus(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -46,6 +50,38 @@ type CreatedAPIToken struct {
 	APIToken *ent.APIToken `json:"apiToken"`
 }
 
+// The shortest dependency chain between two CIs: from depends (transitively) on to.
+type DependencyPath struct {
+	Length int `json:"length"`
+	// from first, to last.
+	Cis []*ent.ConfigurationItem `json:"cis"`
+	// relationships[i] links cis[i] to cis[i+1].
+	Relationships []*ent.Relationship `json:"relationships"`
+}
+
+type ImpactNode struct {
+	Ci *ent.ConfigurationItem `json:"ci"`
+	// 1 for direct neighbours.
+	Depth int `json:"depth"`
+	// The relationship type this CI was reached by, on one of its shortest paths.
+	Via relationship.Type `json:"via"`
+	// The CI one step closer to the root on that path.
+	ParentID int `json:"parentID"`
+}
+
+// A search-box hit.
+type LookupHit struct {
+	// CONFIGURATION_ITEM or SERVICE.
+	Type    string                 `json:"type"`
+	Ci      *ent.ConfigurationItem `json:"ci,omitempty"`
+	Service *ent.Service           `json:"service,omitempty"`
+	// What matched: IDENTIFIER, NAME, NAME_PREFIX, NAME_CONTAINS, SERVICE_NAME.
+	MatchedBy    string `json:"matchedBy"`
+	MatchedValue string `json:"matchedValue"`
+	// Higher is better.
+	Score float64 `json:"score"`
+}
+
 type RelationshipSnapshot struct {
 	ID     int               `json:"id"`
 	Type   relationship.Type `json:"type"`
@@ -53,9 +89,177 @@ type RelationshipSnapshot struct {
 	ToID   int               `json:"toID"`
 }
 
+// Impact at service level: through member CIs and service-to-service links.
+type ServiceImpact struct {
+	Root      *ent.Service         `json:"root"`
+	Direction ImpactDirection      `json:"direction"`
+	Services  []*ServiceImpactNode `json:"services"`
+}
+
+type ServiceImpactNode struct {
+	Service *ent.Service `json:"service"`
+	// Shortest number of service-level hops.
+	Depth int `json:"depth"`
+	// SERVICE when reached by a service-to-service link, CI when through member CIs' relationships.
+	Via string `json:"via"`
+}
+
+// A service drawn as a graph: its member CIs, their direct dependencies, and neighbouring services.
+type ServiceMap struct {
+	Nodes []*ServiceMapNode `json:"nodes"`
+	Edges []*ServiceMapEdge `json:"edges"`
+}
+
+type ServiceMapEdge struct {
+	From int `json:"from"`
+	To   int `json:"to"`
+	// A relationship type, MEMBER (service → member CI) or SERVICE_DEPENDS_ON.
+	Type string `json:"type"`
+}
+
+type ServiceMapNode struct {
+	// Global ID of the CI or service.
+	ID int `json:"id"`
+	// SERVICE or CI.
+	Type  string `json:"type"`
+	Label string `json:"label"`
+	// CI kind, for CI nodes.
+	CiKind *configurationitem.Kind `json:"ciKind,omitempty"`
+	// Service tier, for service nodes.
+	Tier *int `json:"tier,omitempty"`
+	// True for the service the map is about and its members.
+	InService bool `json:"inService"`
+}
+
 // Who the caller is.
 type Viewer struct {
 	Name          string         `json:"name"`
 	Role          *apitoken.Role `json:"role,omitempty"`
 	Authenticated bool           `json:"authenticated"`
+}
+
+type WarrantyStatus struct {
+	Active  bool       `json:"active"`
+	EndDate *time.Time `json:"endDate,omitempty"`
+	// Days from asOf to the end date; negative once ended.
+	DaysLeft *int `json:"daysLeft,omitempty"`
+	// The WARRANTY contract it comes from, when one covers the CI.
+	Contract *ent.Contract `json:"contract,omitempty"`
+}
+
+type ImpactDirection string
+
+const (
+	// What breaks when this breaks: CIs that depend on it, at any distance.
+	ImpactDirectionDependents ImpactDirection = "DEPENDENTS"
+	// What this needs: CIs it depends on, at any distance.
+	ImpactDirectionDependencies ImpactDirection = "DEPENDENCIES"
+)
+
+var AllImpactDirection = []ImpactDirection{
+	ImpactDirectionDependents,
+	ImpactDirectionDependencies,
+}
+
+func (e ImpactDirection) IsValid() bool {
+	switch e {
+	case ImpactDirectionDependents, ImpactDirectionDependencies:
+		return true
+	}
+	return false
+}
+
+func (e ImpactDirection) String() string {
+	return string(e)
+}
+
+func (e *ImpactDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ImpactDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ImpactDirection", str)
+	}
+	return nil
+}
+
+func (e ImpactDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ImpactDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ImpactDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type MatchRule string
+
+const (
+	// The input equalled a normalised identifier.
+	MatchRuleIdentifier MatchRule = "IDENTIFIER"
+	// The input equalled a CI name (case-insensitive).
+	MatchRuleName MatchRule = "NAME"
+	// The input was a prefix of exactly one CI's name or host name.
+	MatchRulePrefix MatchRule = "PREFIX"
+)
+
+var AllMatchRule = []MatchRule{
+	MatchRuleIdentifier,
+	MatchRuleName,
+	MatchRulePrefix,
+}
+
+func (e MatchRule) IsValid() bool {
+	switch e {
+	case MatchRuleIdentifier, MatchRuleName, MatchRulePrefix:
+		return true
+	}
+	return false
+}
+
+func (e MatchRule) String() string {
+	return string(e)
+}
+
+func (e *MatchRule) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MatchRule(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MatchRule", str)
+	}
+	return nil
+}
+
+func (e MatchRule) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MatchRule) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MatchRule) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

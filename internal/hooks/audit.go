@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -342,6 +343,8 @@ func loadRows(ctx context.Context, c *ent.Client, typ string, ids []int) (map[in
 		rows, err = c.ChangeRecord.Query().Where(changerecord.IDIn(ids...)).All(ctx)
 	case ent.TypeAPIToken:
 		rows, err = c.APIToken.Query().Where(apitoken.IDIn(ids...)).All(ctx)
+	case ent.TypeDrift:
+		rows, err = c.Drift.Query().Where(drift.IDIn(ids...)).All(ctx)
 	default:
 		if extra, ok := extraLoaders(typ); ok {
 			rows, err = extra(ctx, c, ids)
