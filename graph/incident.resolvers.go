@@ -27,22 +27,22 @@ func (r *driftResolver) Field(ctx context.Context, obj *ent.Drift) (*string, err
 
 // Owner is the resolver for the owner field.
 func (r *incidentContextResolver) Owner(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error) {
-	if obj.CI.OwnerID == nil {
-		return nil, nil
-	}
-	q, err := r.client.Owner.Query().Where(owner.ID(*obj.CI.OwnerID)).CollectFields(ctx)
+	// The CI was loaded with only the fields the query selected, so go
+	// through the edge rather than the CI's owner_id.
+	q, err := r.client.Owner.Query().Where(owner.HasConfigurationItemsWith(configurationitem.ID(obj.CI.ID))).CollectFields(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return q.Only(ctx)
+	o, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return o, err
 }
 
 // Team is the resolver for the team field.
 func (r *incidentContextResolver) Team(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error) {
-	if obj.CI.OwnerID == nil {
-		return nil, nil
-	}
-	t, err := r.client.Owner.Query().Where(owner.HasMembersWith(owner.ID(*obj.CI.OwnerID))).Only(ctx)
+	t, err := r.client.Owner.Query().Where(owner.HasMembersWith(owner.HasConfigurationItemsWith(configurationitem.ID(obj.CI.ID)))).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
@@ -73,14 +73,15 @@ func (r *incidentContextResolver) Dependencies(ctx context.Context, obj *model.I
 
 // Vendor is the resolver for the vendor field.
 func (r *incidentContextResolver) Vendor(ctx context.Context, obj *model.IncidentContext) (*ent.Vendor, error) {
-	if obj.CI.VendorID == nil {
-		return nil, nil
-	}
-	q, err := r.client.Vendor.Query().Where(vendor.ID(*obj.CI.VendorID)).CollectFields(ctx)
+	q, err := r.client.Vendor.Query().Where(vendor.HasConfigurationItemsWith(configurationitem.ID(obj.CI.ID))).CollectFields(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return q.Only(ctx)
+	v, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return v, err
 }
 
 // SupportContracts is the resolver for the supportContracts field.

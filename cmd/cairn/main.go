@@ -87,6 +87,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		serveCmd(g),
 		migrateCmd(g),
 		tokenCmd(g),
+		lookupCmd(g),
 	)
 	root.AddCommand(estateCommands(g)...)
 	return root
