@@ -315,6 +315,9 @@ func (r *Resolver) serviceMap(ctx context.Context, id int) (*model.ServiceMap, e
 func (r *Resolver) dependencyPath(ctx context.Context, from, to int, maxDepth *int) (*model.DependencyPath, error) {
 	opts := graphwalk.Options{Direction: graphwalk.Dependencies, Limit: MaxImpactLimit}
 	if maxDepth != nil {
+		if *maxDepth < 0 {
+			return nil, apperr.Invalid("maxDepth", "maxDepth must not be negative, got %d", *maxDepth)
+		}
 		opts.MaxDepth = *maxDepth
 	}
 	cis, err := r.loadCIs(ctx, nil, []int{from, to})
@@ -403,7 +406,36 @@ func (r *Resolver) match(ctx context.Context, input string) (*model.IncidentCont
 				}
 			}
 			if len(ids) > 0 {
+				if ids, err = r.inNameOrder(ctx, ids); err != nil {
+					return nil, nil, err
+				}
 				return &model.IncidentContext{MatchedBy: identifier.Kind(c.Kind), MatchRule: model.MatchRuleIdentifier, MatchedValue: c.Value}, ids, nil
+			}
+		}
+		// A short host name typed for a CI whose FQDN alone is recorded
+		// (discovery and imports often record only the FQDN): match the
+		// FQDN's first label. Only for single-label input, so that an FQDN
+		// never matches a host of the same name in another domain.
+		if host, ok := shortHostCandidate(cands); ok {
+			rows, err := r.client.Identifier.Query().Where(
+				identifier.KindEQ(identifier.KindFQDN), identifier.ValueHasPrefix(host+"."),
+			).Order(identifier.ByValue(), identifier.ByID()).All(ctx)
+			if err != nil {
+				return nil, nil, fmt.Errorf("matching FQDNs by host name: %w", err)
+			}
+			var ids []int
+			fqdn := map[int]string{}
+			for _, row := range rows {
+				if ident.ShortName(row.Value) == host && !containsInt(ids, row.ConfigurationItemID) {
+					ids = append(ids, row.ConfigurationItemID)
+					fqdn[row.ConfigurationItemID] = row.Value
+				}
+			}
+			if len(ids) > 0 {
+				if ids, err = r.inNameOrder(ctx, ids); err != nil {
+					return nil, nil, err
+				}
+				return &model.IncidentContext{MatchedBy: identifier.KindFQDN, MatchRule: model.MatchRuleIdentifier, MatchedValue: fqdn[ids[0]]}, ids, nil
 			}
 		}
 	}
@@ -428,6 +460,39 @@ func (r *Resolver) match(ctx context.Context, input string) (*model.IncidentCont
 	return nil, nil, nil
 }
 
+// shortHostCandidate returns the HOSTNAME interpretation of a single-label
+// input (one Guess offered no FQDN for).
+func shortHostCandidate(cands []ident.Candidate) (string, bool) {
+	host, ok := "", false
+	for _, c := range cands {
+		switch c.Kind {
+		case ident.FQDN:
+			return "", false
+		case ident.Hostname:
+			host, ok = c.Value, true
+		}
+	}
+	return host, ok
+}
+
+// inNameOrder orders several matched CIs by name (then ID), the order the
+// name and prefix matches use, so that the CI an ambiguous match shows
+// first does not depend on the database's row order.
+func (r *Resolver) inNameOrder(ctx context.Context, ids []int) ([]int, error) {
+	if len(ids) < 2 {
+		return ids, nil
+	}
+	sorted, err := r.client.ConfigurationItem.Query().Where(configurationitem.IDIn(ids...)).
+		Order(configurationitem.ByName(), configurationitem.ByID()).IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ordering matches: %w", err)
+	}
+	if len(sorted) == 0 {
+		return ids, nil
+	}
+	return sorted, nil
+}
+
 func prefixFold(column, prefix string) predicate.ConfigurationItem {
 	return predicate.ConfigurationItem(func(s *sql.Selector) {
 		s.Where(sql.HasPrefixFold(s.C(column), prefix))
@@ -436,6 +501,15 @@ func prefixFold(column, prefix string) predicate.ConfigurationItem {
 
 // incidentContext resolves what was typed into the context of one CI.
 func (r *Resolver) incidentContext(ctx context.Context, input string, asOf *time.Time, depth *int) (*model.IncidentContext, error) {
+	// Validate before matching, so that a bad depth is refused whether or
+	// not the identifier matches.
+	d := 3
+	if depth != nil {
+		if *depth < 1 || *depth > 50 {
+			return nil, apperr.Invalid("depth", "depth must be between 1 and 50, got %d", *depth)
+		}
+		d = *depth
+	}
 	ic, ids, err := r.match(ctx, input)
 	if err != nil || ic == nil {
 		return nil, err
@@ -444,13 +518,7 @@ func (r *Resolver) incidentContext(ctx context.Context, input string, asOf *time
 	if asOf != nil {
 		ic.AsOf = *asOf
 	}
-	ic.Depth = 3
-	if depth != nil {
-		if *depth < 1 || *depth > 50 {
-			return nil, apperr.Invalid("depth", "depth must be between 1 and 50, got %d", *depth)
-		}
-		ic.Depth = *depth
-	}
+	ic.Depth = d
 	// The matched CIs, in name order; the first is the CI, the rest are
 	// alternatives.
 	cis, err := r.loadCIs(ctx, subField(ctx, "ci"), ids[:1])
@@ -599,20 +667,31 @@ func (r *Resolver) lookup(ctx context.Context, query string, first *int) ([]*mod
 			add(c.ID, step.score, step.by, c.Name)
 		}
 	}
-	svcs, err := r.client.Service.Query().Where(service.NameContainsFold(q)).Order(service.ByName()).Limit(n).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("searching services: %w", err)
-	}
+	// Services in score order, exact names first, so that cutting each
+	// step to n never drops a better hit for one that sorts first by name.
 	var hits []*model.LookupHit
-	for _, s := range svcs {
-		score := 40.0
-		switch {
-		case strings.EqualFold(s.Name, q):
-			score = 95
-		case strings.HasPrefix(strings.ToLower(s.Name), lower):
-			score = 75
+	svcSeen := map[int]bool{}
+	for _, step := range []struct {
+		pred  predicate.Service
+		score float64
+	}{
+		{service.NameEqualFold(q), 95},
+		{predicate.Service(func(s *sql.Selector) { s.Where(sql.HasPrefixFold(s.C(service.FieldName), lower)) }), 75},
+		{service.NameContainsFold(q), 40},
+	} {
+		if len(svcSeen) >= n {
+			break
 		}
-		hits = append(hits, &model.LookupHit{Type: "SERVICE", Service: s, MatchedBy: "SERVICE_NAME", MatchedValue: s.Name, Score: score})
+		svcs, err := r.client.Service.Query().Where(step.pred).Order(service.ByName(), service.ByID()).Limit(n).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("searching services: %w", err)
+		}
+		for _, s := range svcs {
+			if !svcSeen[s.ID] {
+				svcSeen[s.ID] = true
+				hits = append(hits, &model.LookupHit{Type: "SERVICE", Service: s, MatchedBy: "SERVICE_NAME", MatchedValue: s.Name, Score: step.score})
+			}
+		}
 	}
 	ids := make([]int, 0, len(ciHits))
 	for id := range ciHits {
