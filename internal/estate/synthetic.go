@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"time"
 
@@ -415,8 +416,9 @@ func (s *seeder) seed(n int, opts SyntheticOptions, st *SyntheticStats) error {
 	}
 	relID := ids["relationships"]
 	rng := rand.New(rand.NewPCG(20261123, uint64(offset)))
+	lay := newLayers(n, offset)
 	for i := range n {
-		for _, e := range syntheticEdges(i, n, offset, rng) {
+		for _, e := range lay.edges(i, rng) {
 			if err := rels.add(relID, s.now, s.now, e.typ, "record", ciID(i), ciID(e.to)); err != nil {
 				return err
 			}
@@ -441,46 +443,146 @@ func (s *seeder) seed(n int, opts SyntheticOptions, st *SyntheticStats) error {
 	return nil
 }
 
+// layers shapes the synthetic estate like a real one, in tiers, so that a
+// random host has a few dozen dependents and a core switch thousands:
+// core switches (every 250th network device) peer in pairs; the other
+// network devices (top-of-rack switches) connect to 3 cores; servers and
+// storage connect to 2 top-of-rack switches (storage replicates in pairs); VMs are hosted on servers and
+// back up to storage; containers run on VMs; databases run on VMs and
+// replicate in pairs; applications run on VMs or containers, use a database
+// and depend on an earlier application (a few on any, making cycles); load
+// balancers use applications; clusters depend on servers; cloud resources
+// depend on each other. Every CI has three relationships with distinct
+// targets, so (from, to, type) is unique.
+type layers struct {
+	n, offset int
+	byKind    map[string][]int
+	cores     []int
+	tors      []int
+}
+
+func newLayers(n, offset int) *layers {
+	l := &layers{n: n, offset: offset, byKind: map[string][]int{}}
+	for i := range n {
+		k := SyntheticKind(offset + i)
+		l.byKind[k] = append(l.byKind[k], i)
+	}
+	for j, i := range l.byKind["NETWORK_DEVICE"] {
+		if j%250 == 0 {
+			l.cores = append(l.cores, i)
+		} else {
+			l.tors = append(l.tors, i)
+		}
+	}
+	return l
+}
+
 type synthEdge struct {
 	to  int
 	typ string
 }
 
-// syntheticEdges returns the (up to) three relationships of CI i of n:
-// distinct targets, so (from, to, type) is unique.
-func syntheticEdges(i, n, offset int, rng *rand.Rand) []synthEdge {
-	if n < 2 {
+func (l *layers) edges(i int, rng *rand.Rand) []synthEdge {
+	if l.n < 2 {
 		return nil
 	}
-	want := min(3, n-1)
-	kind := SyntheticKind(offset + i)
+	want := min(3, l.n-1)
 	out := make([]synthEdge, 0, want)
 	taken := func(j int) bool {
+		if j == i {
+			return true
+		}
 		for _, e := range out {
 			if e.to == j {
 				return true
 			}
 		}
-		return j == i
+		return false
 	}
-	if kind == "DATABASE" {
-		if p := i ^ 1; p < n && SyntheticKind(offset+p) == "DATABASE" {
+	pick := func(pool []int, typ string) {
+		if len(out) >= want || len(pool) == 0 {
+			return
+		}
+		for try := 0; try < 8; try++ {
+			if j := pool[rng.IntN(len(pool))]; !taken(j) {
+				out = append(out, synthEdge{to: j, typ: typ})
+				return
+			}
+		}
+	}
+	earlier := func(pool []int) []int {
+		// The members of pool before i (pool is in index order).
+		k := sort.SearchInts(pool, i)
+		return pool[:k]
+	}
+	kind := SyntheticKind(l.offset + i)
+	switch kind {
+	case "NETWORK_DEVICE":
+		if k := sort.SearchInts(l.cores, i); k < len(l.cores) && l.cores[k] == i {
+			if p := k ^ 1; p < len(l.cores) {
+				out = append(out, synthEdge{to: l.cores[p], typ: "CONNECTS_TO"})
+			}
+			pick(l.byKind["CLOUD_RESOURCE"], "DEPENDS_ON")
+			pick(l.byKind["CLOUD_RESOURCE"], "USES")
+			break
+		}
+		for range 3 {
+			pick(l.cores, "CONNECTS_TO")
+		}
+	case "SERVER":
+		pick(l.tors, "CONNECTS_TO")
+		pick(l.tors, "CONNECTS_TO")
+		pick(l.byKind["STORAGE"], "USES")
+	case "STORAGE":
+		if p := i ^ 1; p < l.n && SyntheticKind(l.offset+p) == "STORAGE" {
 			out = append(out, synthEdge{to: p, typ: "REPLICATES_TO"})
 		}
+		pick(l.tors, "CONNECTS_TO")
+		pick(l.tors, "CONNECTS_TO")
+	case "VM":
+		pick(l.byKind["SERVER"], "HOSTED_ON")
+		pick(l.byKind["STORAGE"], "BACKS_UP_TO")
+		pick(l.byKind["CLUSTER"], "MEMBER_OF")
+	case "CONTAINER":
+		pick(l.byKind["VM"], "RUNS_ON")
+		pick(l.byKind["CLUSTER"], "MEMBER_OF")
+		pick(l.byKind["STORAGE"], "USES")
+	case "DATABASE":
+		if p := i ^ 1; p < l.n && SyntheticKind(l.offset+p) == "DATABASE" {
+			out = append(out, synthEdge{to: p, typ: "REPLICATES_TO"})
+		}
+		pick(l.byKind["VM"], "RUNS_ON")
+		pick(l.byKind["STORAGE"], "BACKS_UP_TO")
+	case "APPLICATION":
+		if rng.IntN(2) == 0 {
+			pick(l.byKind["VM"], "RUNS_ON")
+		} else {
+			pick(l.byKind["CONTAINER"], "RUNS_ON")
+		}
+		pick(l.byKind["DATABASE"], "USES")
+		if rng.IntN(50) == 0 {
+			pick(l.byKind["APPLICATION"], "DEPENDS_ON") // anywhere: some cycles
+		} else {
+			pick(earlier(l.byKind["APPLICATION"]), "DEPENDS_ON")
+		}
+	case "LOAD_BALANCER":
+		pick(l.byKind["APPLICATION"], "USES")
+		pick(l.byKind["APPLICATION"], "USES")
+		pick(l.tors, "CONNECTS_TO")
+	case "CLUSTER":
+		for range 3 {
+			pick(l.byKind["SERVER"], "DEPENDS_ON")
+		}
+	default: // CLOUD_RESOURCE
+		pick(earlier(l.byKind["CLOUD_RESOURCE"]), "DEPENDS_ON")
+		pick(l.byKind["DATABASE"], "USES")
 	}
+	// Fill up to three with any CI, keeping targets distinct.
 	types := edgeTypes(kind)
 	for len(out) < want {
-		var j int
-		switch {
-		case i < 4 || rng.IntN(50) == 0:
-			j = rng.IntN(n) // anywhere: back-edges make some cycles
-		default:
-			j = rng.IntN(i) // an earlier CI: mostly a DAG
+		if j := rng.IntN(l.n); !taken(j) {
+			out = append(out, synthEdge{to: j, typ: types[len(out)%len(types)]})
 		}
-		if taken(j) {
-			continue
-		}
-		out = append(out, synthEdge{to: j, typ: types[len(out)%len(types)]})
 	}
 	return out
 }

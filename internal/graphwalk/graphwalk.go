@@ -8,11 +8,16 @@
 // needs) forwards.
 //
 // Cycles (replication pairs, mutual dependencies) end because the recursion
-// carries a depth bound and deduplicates (id, depth, via) rows with UNION.
-// To reach any depth without letting a cycle multiply rows, the walk runs in
-// chunks of chunkDepth levels: CIs first reached at the last level of a
-// chunk seed the next chunk, and CIs already reached are dropped in Go, so
-// every CI appears once at its shortest depth.
+// carries a depth bound and deduplicates (id, depth) rows with UNION. Both
+// engines produce those rows level by level, so the first row of a CI holds
+// its shortest depth, and reading stops as soon as the cap is reached: a
+// hub with a million dependents costs what the cap allows, not the whole
+// closure. To reach any depth without letting a cycle multiply rows, the
+// walk runs in chunks of chunkDepth levels: CIs first reached at the last
+// level of a chunk seed the next chunk, and CIs already reached are dropped
+// in Go, so every CI appears once at its shortest depth. A second query
+// finds, for the CIs returned, the relationship type and parent by which
+// each was reached.
 package graphwalk
 
 import (
@@ -95,14 +100,15 @@ func (w *Walker) WalkFrom(ctx context.Context, roots []int, o Options) (Result, 
 			return Result{}, fmt.Errorf("relationship type %q: %w", t, err)
 		}
 	}
-	seen := make(map[int]bool, len(roots))
+	depth := make(map[int]int, len(roots))
 	for _, r := range roots {
-		seen[r] = true
+		depth[r] = 0
 	}
-	var nodes []Node
+	var order []int // reached CIs in BFS order
 	frontier := append([]int(nil), roots...)
 	base := 0
-	for len(frontier) > 0 {
+	truncated := false
+	for len(frontier) > 0 && !truncated {
 		bound := chunkDepth
 		if o.MaxDepth > 0 {
 			if base >= o.MaxDepth {
@@ -110,50 +116,51 @@ func (w *Walker) WalkFrom(ctx context.Context, roots []int, o Options) (Result, 
 			}
 			bound = min(bound, o.MaxDepth-base)
 		}
-		chunk, err := w.chunk(ctx, frontier, bound, o)
+		// Ask for one more CI than the cap still allows, to know whether
+		// the cap cut the walk short.
+		want := limit - len(order) + 1
+		chunk, complete, err := w.chunk(ctx, frontier, bound, want, depth, o)
 		if err != nil {
 			return Result{}, err
 		}
 		frontier = frontier[:0]
 		for _, n := range chunk {
-			if seen[n.ID] {
-				continue
+			depth[n.id] = base + n.depth
+			order = append(order, n.id)
+			if n.depth == bound {
+				frontier = append(frontier, n.id)
 			}
-			seen[n.ID] = true
-			n.Depth += base
-			nodes = append(nodes, n)
-			if n.Depth == base+bound {
-				frontier = append(frontier, n.ID)
-			}
+		}
+		if !complete || len(order) > limit {
+			truncated = true
 		}
 		base += bound
-		if len(nodes) > limit {
-			break
-		}
 	}
-	sort.Slice(nodes, func(i, j int) bool {
-		if nodes[i].Depth != nodes[j].Depth {
-			return nodes[i].Depth < nodes[j].Depth
-		}
-		return nodes[i].ID < nodes[j].ID
-	})
-	res := Result{Nodes: nodes}
-	if len(nodes) > limit {
-		res.Nodes, res.Truncated = nodes[:limit], true
+	if len(order) > limit {
+		order = order[:limit]
 	}
-	return res, nil
+	nodes, err := w.annotate(ctx, order, depth, o)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Nodes: nodes, Truncated: truncated}, nil
 }
 
-// chunk runs one bounded recursive query from seeds and returns each CI
-// once at its smallest depth within the bound (seeds excluded).
-func (w *Walker) chunk(ctx context.Context, seeds []int, bound int, o Options) ([]Node, error) {
+type reachedRow struct{ id, depth int }
+
+// chunk runs one bounded recursive query from seeds and returns up to want
+// CIs not in seen, each at its smallest depth within the bound, in
+// breadth-first order. The query yields (id, depth) rows level by level on
+// both engines, so the first row of a CI carries its smallest depth and
+// reading can stop as soon as want CIs are known. complete is false when it
+// stopped early.
+func (w *Walker) chunk(ctx context.Context, seeds []int, bound, want int, seen map[int]int, o Options) ([]reachedRow, bool, error) {
 	near, far := "to_id", "from_id"
 	if o.Direction == Dependencies {
 		near, far = "from_id", "to_id"
 	}
-	var args []any
 	seedSQL, seedArg := w.idList(seeds)
-	args = append(args, seedArg, bound)
+	args := []any{seedArg, bound}
 	typeFilter := ""
 	if len(o.Types) > 0 {
 		ph := make([]string, len(o.Types))
@@ -163,37 +170,115 @@ func (w *Walker) chunk(ctx context.Context, seeds []int, bound int, o Options) (
 		}
 		typeFilter = " AND r.type IN (" + strings.Join(ph, ", ") + ")"
 	}
-	q := `WITH RECURSIVE reached(id, depth, via, parent) AS (
-  SELECT CAST(s.id AS BIGINT), 0, CAST('' AS VARCHAR(32)), CAST(0 AS BIGINT) FROM (` + seedSQL + `) s
+	q := `WITH RECURSIVE reached(id, depth) AS (
+  SELECT CAST(s.id AS BIGINT), 0 FROM (` + seedSQL + `) s
   UNION
-  SELECT r.` + far + `, reached.depth + 1, CAST(r.type AS VARCHAR(32)), reached.id
+  SELECT r.` + far + `, reached.depth + 1
   FROM reached JOIN relationships r ON r.` + near + ` = reached.id
   WHERE reached.depth < ?` + typeFilter + `
 )
-SELECT id, depth, via, parent FROM (
-  SELECT id, depth, via, parent,
-         ROW_NUMBER() OVER (PARTITION BY id ORDER BY depth, via, parent) AS rn
-  FROM reached WHERE depth > 0
-) best WHERE rn = 1`
+SELECT id, depth FROM reached WHERE depth > 0 LIMIT ?`
+	// A CI can come back at several depths; read in budgets that grow
+	// until enough distinct CIs are known or the walk is exhausted.
+	for budget := max(4*want, 1024); ; budget *= 4 {
+		rows, err := w.st.Reader().QueryContext(ctx, w.st.Rebind(q), append(args, budget)...)
+		if err != nil {
+			return nil, false, fmt.Errorf("walking relationships: %w", err)
+		}
+		var out []reachedRow
+		got := map[int]bool{}
+		n := 0
+		for rows.Next() {
+			var r reachedRow
+			if err := rows.Scan(&r.id, &r.depth); err != nil {
+				rows.Close()
+				return nil, false, fmt.Errorf("reading walk row: %w", err)
+			}
+			n++
+			if _, old := seen[r.id]; old || got[r.id] {
+				continue
+			}
+			got[r.id] = true
+			out = append(out, r)
+			if len(out) >= want {
+				break
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, false, fmt.Errorf("walking relationships: %w", err)
+		}
+		if len(out) >= want {
+			return out, false, nil
+		}
+		if n < budget {
+			return out, true, nil
+		}
+	}
+}
+
+// annotate gives each reached CI the relationship type and the parent by
+// which it was reached on a shortest path (smallest type, then parent, when
+// there are several), in one query, and orders the nodes by depth then ID.
+func (w *Walker) annotate(ctx context.Context, ids []int, depth map[int]int, o Options) ([]Node, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	self, other := "from_id", "to_id"
+	if o.Direction == Dependencies {
+		self, other = "to_id", "from_id"
+	}
+	sub, arg := w.idList(ids)
+	args := []any{arg}
+	typeFilter := ""
+	if len(o.Types) > 0 {
+		ph := make([]string, len(o.Types))
+		for i, t := range o.Types {
+			ph[i] = "?"
+			args = append(args, string(t))
+		}
+		typeFilter = " AND type IN (" + strings.Join(ph, ", ") + ")"
+	}
+	q := `SELECT ` + self + `, ` + other + `, type FROM relationships WHERE ` + self + ` IN (` + sub + `)` + typeFilter
 	rows, err := w.st.Reader().QueryContext(ctx, w.st.Rebind(q), args...)
 	if err != nil {
-		return nil, fmt.Errorf("walking relationships: %w", err)
+		return nil, fmt.Errorf("reading reached relationships: %w", err)
 	}
 	defer rows.Close()
-	var out []Node
+	best := make(map[int]Node, len(ids))
 	for rows.Next() {
-		var n Node
-		var via string
-		if err := rows.Scan(&n.ID, &n.Depth, &via, &n.Parent); err != nil {
-			return nil, fmt.Errorf("reading walk row: %w", err)
+		var id, parent int
+		var typ string
+		if err := rows.Scan(&id, &parent, &typ); err != nil {
+			return nil, fmt.Errorf("reading reached relationship: %w", err)
 		}
-		n.Via = relationship.Type(via)
-		out = append(out, n)
+		d, ok := depth[id]
+		pd, pok := depth[parent]
+		if !ok || !pok || pd != d-1 {
+			continue
+		}
+		cand := Node{ID: id, Depth: d, Via: relationship.Type(typ), Parent: parent}
+		if cur, ok := best[id]; !ok || cand.Via < cur.Via || (cand.Via == cur.Via && cand.Parent < cur.Parent) {
+			best[id] = cand
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("walking relationships: %w", err)
+		return nil, fmt.Errorf("reading reached relationships: %w", err)
 	}
-	return out, nil
+	nodes := make([]Node, 0, len(ids))
+	for _, id := range ids {
+		if n, ok := best[id]; ok {
+			nodes = append(nodes, n)
+		}
+	}
+	sort.Slice(nodes, func(i, j int) bool {
+		if nodes[i].Depth != nodes[j].Depth {
+			return nodes[i].Depth < nodes[j].Depth
+		}
+		return nodes[i].ID < nodes[j].ID
+	})
+	return nodes, nil
 }
 
 // idList returns a subquery yielding one column "id" from a single
