@@ -445,12 +445,14 @@ func (s *seeder) seed(n int, opts SyntheticOptions, st *SyntheticStats) error {
 
 // layers shapes the synthetic estate like a real one, in tiers, so that a
 // random host has a few dozen dependents and a core switch thousands:
-// core switches (every 250th network device) peer in pairs; the other
-// network devices (top-of-rack switches) connect to 3 cores; servers and
+// core switches (every 50th network device) are meshed in groups of four;
+// the other network devices (top-of-rack switches) connect to 3 cores of
+// one group; servers and
 // storage connect to 2 top-of-rack switches (storage replicates in pairs); VMs are hosted on servers and
 // back up to storage; containers run on VMs; databases run on VMs and
 // replicate in pairs; applications run on VMs or containers, use a database
-// and depend on an earlier application (a few on any, making cycles); load
+// and depend on an earlier application of their block of 20 (a few on a
+// later one, making cycles); load
 // balancers use applications; clusters depend on servers; cloud resources
 // depend on each other. Every CI has three relationships with distinct
 // targets, so (from, to, type) is unique.
@@ -459,6 +461,7 @@ type layers struct {
 	byKind    map[string][]int
 	cores     []int
 	tors      []int
+	torGroups [][]int // top-of-rack switches by core group
 }
 
 func newLayers(n, offset int) *layers {
@@ -468,13 +471,36 @@ func newLayers(n, offset int) *layers {
 		l.byKind[k] = append(l.byKind[k], i)
 	}
 	for j, i := range l.byKind["NETWORK_DEVICE"] {
-		if j%250 == 0 {
+		if j%50 == 0 {
 			l.cores = append(l.cores, i)
 		} else {
 			l.tors = append(l.tors, i)
 		}
 	}
+	l.torGroups = make([][]int, max(1, (len(l.cores)+3)/4))
+	for k, i := range l.tors {
+		g := k % len(l.torGroups)
+		l.torGroups[g] = append(l.torGroups[g], i)
+	}
 	return l
+}
+
+// rackTors are the top-of-rack switches a server or storage system at
+// index i may uplink to: those of one core group, the same for blocks of
+// 20 consecutive systems (a rack row).
+func (l *layers) rackTors(i int) []int {
+	pool := l.byKind[SyntheticKind(l.offset+i)]
+	k := sort.SearchInts(pool, i)
+	return l.torGroups[(k/20)%len(l.torGroups)]
+}
+
+// group returns the block of 20 consecutive members of pool holding i, so
+// that applications depend on applications of their own system rather
+// than forming one estate-wide chain.
+func (l *layers) group(pool []int, i int) []int {
+	k := sort.SearchInts(pool, i)
+	g := k / 20 * 20
+	return pool[g:min(g+20, len(pool))]
 }
 
 type synthEdge struct {
@@ -519,26 +545,34 @@ func (l *layers) edges(i int, rng *rand.Rand) []synthEdge {
 	switch kind {
 	case "NETWORK_DEVICE":
 		if k := sort.SearchInts(l.cores, i); k < len(l.cores) && l.cores[k] == i {
-			if p := k ^ 1; p < len(l.cores) {
-				out = append(out, synthEdge{to: l.cores[p], typ: "CONNECTS_TO"})
+			// Cores are meshed in groups of four.
+			g := k / 4 * 4
+			for m := g; m < min(g+4, len(l.cores)); m++ {
+				if m != k {
+					out = append(out, synthEdge{to: l.cores[m], typ: "CONNECTS_TO"})
+				}
 			}
-			pick(l.byKind["CLOUD_RESOURCE"], "DEPENDS_ON")
-			pick(l.byKind["CLOUD_RESOURCE"], "USES")
 			break
 		}
-		for range 3 {
-			pick(l.cores, "CONNECTS_TO")
+		// A top-of-rack switch uplinks to three cores of one group.
+		if len(l.cores) > 0 {
+			groups := (len(l.cores) + 3) / 4
+			k := sort.SearchInts(l.tors, i)
+			g := (k % groups) * 4
+			pick(l.cores[g:min(g+4, len(l.cores))], "CONNECTS_TO")
+			pick(l.cores[g:min(g+4, len(l.cores))], "CONNECTS_TO")
+			pick(l.cores[g:min(g+4, len(l.cores))], "CONNECTS_TO")
 		}
 	case "SERVER":
-		pick(l.tors, "CONNECTS_TO")
-		pick(l.tors, "CONNECTS_TO")
+		pick(l.rackTors(i), "CONNECTS_TO")
+		pick(l.rackTors(i), "CONNECTS_TO")
 		pick(l.byKind["STORAGE"], "USES")
 	case "STORAGE":
 		if p := i ^ 1; p < l.n && SyntheticKind(l.offset+p) == "STORAGE" {
 			out = append(out, synthEdge{to: p, typ: "REPLICATES_TO"})
 		}
-		pick(l.tors, "CONNECTS_TO")
-		pick(l.tors, "CONNECTS_TO")
+		pick(l.rackTors(i), "CONNECTS_TO")
+		pick(l.rackTors(i), "CONNECTS_TO")
 	case "VM":
 		pick(l.byKind["SERVER"], "HOSTED_ON")
 		pick(l.byKind["STORAGE"], "BACKS_UP_TO")
@@ -561,20 +595,26 @@ func (l *layers) edges(i int, rng *rand.Rand) []synthEdge {
 		}
 		pick(l.byKind["DATABASE"], "USES")
 		if rng.IntN(50) == 0 {
-			pick(l.byKind["APPLICATION"], "DEPENDS_ON") // anywhere: some cycles
+			pick(l.group(l.byKind["APPLICATION"], i), "DEPENDS_ON") // either way: some cycles
 		} else {
-			pick(earlier(l.byKind["APPLICATION"]), "DEPENDS_ON")
+			pick(earlier(l.group(l.byKind["APPLICATION"], i)), "DEPENDS_ON")
 		}
 	case "LOAD_BALANCER":
 		pick(l.byKind["APPLICATION"], "USES")
 		pick(l.byKind["APPLICATION"], "USES")
 		pick(l.tors, "CONNECTS_TO")
 	case "CLUSTER":
-		for range 3 {
-			pick(l.byKind["SERVER"], "DEPENDS_ON")
+		// A cluster's hosts sit in one rack row.
+		servers := l.byKind["SERVER"]
+		if len(servers) > 0 {
+			k := sort.SearchInts(l.byKind["CLUSTER"], i)
+			b := (k * 20) % len(servers)
+			for range 3 {
+				pick(servers[b:min(b+20, len(servers))], "DEPENDS_ON")
+			}
 		}
 	default: // CLOUD_RESOURCE
-		pick(earlier(l.byKind["CLOUD_RESOURCE"]), "DEPENDS_ON")
+		pick(earlier(l.group(l.byKind["CLOUD_RESOURCE"], i)), "DEPENDS_ON")
 		pick(l.byKind["DATABASE"], "USES")
 	}
 	// Fill up to three with any CI, keeping targets distinct.
