@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
@@ -21,8 +22,10 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/graph/model"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/finance"
 	"github.com/cairn-cmdb/cairn/internal/graphwalk"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
 // MaxImpactLimit is the largest cap a caller may ask an impact walk for.
@@ -725,4 +728,33 @@ func (r *Resolver) lookup(ctx context.Context, query string, first *int) ([]*mod
 		hits = []*model.LookupHit{}
 	}
 	return hits, nil
+}
+
+// bookValue is the CI's asset's book value at asOf, from the depreciation
+// engine; null when the CI has no asset record.
+func (r *Resolver) bookValue(ctx context.Context, ic *model.IncidentContext) (*money.Money, error) {
+	a, err := r.client.Asset.Query().Where(asset.ConfigurationItemID(ic.CI.ID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading asset: %w", err)
+	}
+	fa := finance.Asset{
+		Cost: a.CostMinor, Salvage: a.SalvageMinor, Currency: a.Currency,
+		UsefulLifeMonths: a.UsefulLifeMonths, Method: finance.Method(a.DepreciationMethod),
+		Convention: finance.Convention(a.Convention), PurchaseDate: a.PurchaseDate,
+		DisposalDate: a.DisposalDate, DisposalProceeds: a.DisposalProceedsMinor,
+	}
+	if a.DecliningRate != nil {
+		fa.DecliningRate = *a.DecliningRate
+	}
+	if a.InServiceDate != nil {
+		fa.InServiceDate = *a.InServiceDate
+	}
+	v, err := finance.BookValue(fa, ic.AsOf)
+	if err != nil {
+		return nil, fmt.Errorf("computing book value of asset %d: %w", a.ID, err)
+	}
+	return &money.Money{Minor: v, Currency: a.Currency}, nil
 }

@@ -96,7 +96,7 @@ func (r *incidentContextResolver) Warranty(ctx context.Context, obj *model.Incid
 
 // BookValue is the resolver for the bookValue field.
 func (r *incidentContextResolver) BookValue(ctx context.Context, obj *model.IncidentContext) (*money.Money, error) {
-	return nil, nil // filled by the finance engine
+	return r.bookValue(ctx, obj)
 }
 
 // OpenDrifts is the resolver for the openDrifts field.
@@ -145,15 +145,3 @@ func (r *Resolver) IncidentContext() generated.IncidentContextResolver {
 }
 
 type incidentContextResolver struct{ *Resolver }
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *incidentContextResolver) MatchedBy(ctx context.Context, obj *model.IncidentContext) (identifier.Kind, error) {
-	panic(fmt.Errorf("not implemented: MatchedBy - matchedBy"))
-}
-*/

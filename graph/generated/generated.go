@@ -7992,7 +7992,7 @@ type IncidentContext {
   "Support, maintenance and warranty contracts covering the CI, active at asOf."
   supportContracts: [Contract!]!
   warranty: WarrantyStatus
-  "Book value at asOf (null until assets carry depreciation)."
+  "Book value of the CI's asset at asOf, from its depreciation method (null when the CI has no asset record)."
   bookValue: Money
   openDrifts: [Drift!]!
   "The last 10 audit events of the CI, newest first."
