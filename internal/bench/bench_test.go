@@ -331,7 +331,7 @@ func hostIDs(b *testing.B, e *env, n int) []int {
 	ids := make([]int, 0, n)
 	for i := 0; i < n; i++ {
 		id, err := e.db.Client.ConfigurationItem.Query().
-			Where(configurationitem.Hostname(estate.SyntheticHostname((i*104729)%e.n))).OnlyID(context.Background())
+			Where(configurationitem.Hostname(estate.SyntheticHostname((i * 104729) % e.n))).OnlyID(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
