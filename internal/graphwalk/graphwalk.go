@@ -148,6 +148,20 @@ func (w *Walker) WalkFrom(ctx context.Context, roots []int, o Options) (Result, 
 
 type reachedRow struct{ id, depth int }
 
+// typeFilter is the SQL condition (with its arguments) keeping only
+// relationships of the given types; empty when types is.
+func typeFilter(column string, types []relationship.Type) (string, []any) {
+	if len(types) == 0 {
+		return "", nil
+	}
+	ph := make([]string, len(types))
+	args := make([]any, len(types))
+	for i, t := range types {
+		ph[i], args[i] = "?", string(t)
+	}
+	return " AND " + column + " IN (" + strings.Join(ph, ", ") + ")", args
+}
+
 // chunk runs one bounded recursive query from seeds and returns up to want
 // CIs not in seen, each at its smallest depth within the bound, in
 // breadth-first order. The query yields (id, depth) rows level by level on
@@ -160,22 +174,14 @@ func (w *Walker) chunk(ctx context.Context, seeds []int, bound, want int, seen m
 		near, far = "from_id", "to_id"
 	}
 	seedSQL, seedArg := w.idList(seeds)
-	args := []any{seedArg, bound}
-	typeFilter := ""
-	if len(o.Types) > 0 {
-		ph := make([]string, len(o.Types))
-		for i, t := range o.Types {
-			ph[i] = "?"
-			args = append(args, string(t))
-		}
-		typeFilter = " AND r.type IN (" + strings.Join(ph, ", ") + ")"
-	}
+	typeCond, typeArgs := typeFilter("r.type", o.Types)
+	args := append([]any{seedArg, bound}, typeArgs...)
 	q := `WITH RECURSIVE reached(id, depth) AS (
   SELECT CAST(s.id AS BIGINT), 0 FROM (` + seedSQL + `) s
   UNION
   SELECT r.` + far + `, reached.depth + 1
   FROM reached JOIN relationships r ON r.` + near + ` = reached.id
-  WHERE reached.depth < ?` + typeFilter + `
+  WHERE reached.depth < ?` + typeCond + `
 )
 SELECT id, depth FROM reached WHERE depth > 0 LIMIT ?`
 	// A CI can come back at several depths; read in budgets that grow
@@ -230,17 +236,9 @@ func (w *Walker) annotate(ctx context.Context, ids []int, depth map[int]int, o O
 		self, other = "to_id", "from_id"
 	}
 	sub, arg := w.idList(ids)
-	args := []any{arg}
-	typeFilter := ""
-	if len(o.Types) > 0 {
-		ph := make([]string, len(o.Types))
-		for i, t := range o.Types {
-			ph[i] = "?"
-			args = append(args, string(t))
-		}
-		typeFilter = " AND type IN (" + strings.Join(ph, ", ") + ")"
-	}
-	q := `SELECT ` + self + `, ` + other + `, type FROM relationships WHERE ` + self + ` IN (` + sub + `)` + typeFilter
+	typeCond, typeArgs := typeFilter("type", o.Types)
+	args := append([]any{arg}, typeArgs...)
+	q := `SELECT ` + self + `, ` + other + `, type FROM relationships WHERE ` + self + ` IN (` + sub + `)` + typeCond
 	rows, err := w.st.Reader().QueryContext(ctx, w.st.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading reached relationships: %w", err)
