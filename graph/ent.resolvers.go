@@ -135,6 +135,11 @@ func (r *queryResolver) Vendors(ctx context.Context, after *entgql.Cursor[int], 
 // Asset returns generated.AssetResolver implementation.
 func (r *Resolver) Asset() generated.AssetResolver { return &assetResolver{r} }
 
+// ConfigurationItem returns generated.ConfigurationItemResolver implementation.
+func (r *Resolver) ConfigurationItem() generated.ConfigurationItemResolver {
+	return &configurationItemResolver{r}
+}
+
 // Contract returns generated.ContractResolver implementation.
 func (r *Resolver) Contract() generated.ContractResolver { return &contractResolver{r} }
 
@@ -145,8 +150,9 @@ func (r *Resolver) Drift() generated.DriftResolver { return &driftResolver{r} }
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
-	assetResolver    struct{ *Resolver }
-	contractResolver struct{ *Resolver }
-	driftResolver    struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	assetResolver             struct{ *Resolver }
+	configurationItemResolver struct{ *Resolver }
+	contractResolver          struct{ *Resolver }
+	driftResolver             struct{ *Resolver }
+	queryResolver             struct{ *Resolver }
 )

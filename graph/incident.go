@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/graph/model"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/costs"
 	"github.com/cairn-cmdb/cairn/internal/finance"
 	"github.com/cairn-cmdb/cairn/internal/graphwalk"
 	"github.com/cairn-cmdb/cairn/internal/ident"
@@ -740,21 +742,25 @@ func (r *Resolver) bookValue(ctx context.Context, ic *model.IncidentContext) (*m
 	if err != nil {
 		return nil, fmt.Errorf("loading asset: %w", err)
 	}
-	fa := finance.Asset{
-		Cost: a.CostMinor, Salvage: a.SalvageMinor, Currency: a.Currency,
-		UsefulLifeMonths: a.UsefulLifeMonths, Method: finance.Method(a.DepreciationMethod),
-		Convention: finance.Convention(a.Convention), PurchaseDate: a.PurchaseDate,
-		DisposalDate: a.DisposalDate, DisposalProceeds: a.DisposalProceedsMinor,
-	}
-	if a.DecliningRate != nil {
-		fa.DecliningRate = *a.DecliningRate
-	}
-	if a.InServiceDate != nil {
-		fa.InServiceDate = *a.InServiceDate
-	}
-	v, err := finance.BookValue(fa, ic.AsOf)
+	v, err := finance.BookValue(costs.FinanceAsset(a), ic.AsOf)
 	if err != nil {
-		return nil, fmt.Errorf("computing book value of asset %d: %w", a.ID, err)
+		return nil, financeErr(err)
 	}
 	return &money.Money{Minor: v, Currency: a.Currency}, nil
+}
+
+func asOfOrNow(t *time.Time) time.Time {
+	if t == nil {
+		return time.Now().UTC()
+	}
+	return *t
+}
+
+// financeErr turns the engine's field errors into BAD_USER_INPUT.
+func financeErr(err error) error {
+	var fe *finance.FieldError
+	if errors.As(err, &fe) {
+		return apperr.Invalid(fe.Field, "%s", fe.Msg)
+	}
+	return err
 }

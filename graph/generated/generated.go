@@ -45,6 +45,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Asset() AssetResolver
+	ConfigurationItem() ConfigurationItemResolver
 	Contract() ContractResolver
 	Drift() DriftResolver
 	IncidentContext() IncidentContextResolver
@@ -80,26 +81,30 @@ type ComplexityRoot struct {
 	}
 
 	Asset struct {
-		ConfigurationItem   func(childComplexity int) int
-		ConfigurationItemID func(childComplexity int) int
-		Convention          func(childComplexity int) int
-		Cost                func(childComplexity int) int
-		CostCenter          func(childComplexity int) int
-		CreatedAt           func(childComplexity int) int
-		Currency            func(childComplexity int) int
-		DecliningRate       func(childComplexity int) int
-		DepreciationMethod  func(childComplexity int) int
-		DisposalDate        func(childComplexity int) int
-		DisposalProceeds    func(childComplexity int) int
-		ID                  func(childComplexity int) int
-		InServiceDate       func(childComplexity int) int
-		InvoiceNumber       func(childComplexity int) int
-		PoNumber            func(childComplexity int) int
-		PurchaseDate        func(childComplexity int) int
-		SalvageValue        func(childComplexity int) int
-		UpdatedAt           func(childComplexity int) int
-		UsefulLifeMonths    func(childComplexity int) int
-		WarrantyEnd         func(childComplexity int) int
+		AccumulatedDepreciation func(childComplexity int, asOf *time.Time) int
+		BookValue               func(childComplexity int, asOf *time.Time) int
+		ConfigurationItem       func(childComplexity int) int
+		ConfigurationItemID     func(childComplexity int) int
+		Convention              func(childComplexity int) int
+		Cost                    func(childComplexity int) int
+		CostCenter              func(childComplexity int) int
+		CreatedAt               func(childComplexity int) int
+		Currency                func(childComplexity int) int
+		DecliningRate           func(childComplexity int) int
+		DepreciationMethod      func(childComplexity int) int
+		DepreciationSchedule    func(childComplexity int, period *model.SchedulePeriod) int
+		DisposalDate            func(childComplexity int) int
+		DisposalGainOrLoss      func(childComplexity int) int
+		DisposalProceeds        func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		InServiceDate           func(childComplexity int) int
+		InvoiceNumber           func(childComplexity int) int
+		PoNumber                func(childComplexity int) int
+		PurchaseDate            func(childComplexity int) int
+		SalvageValue            func(childComplexity int) int
+		UpdatedAt               func(childComplexity int) int
+		UsefulLifeMonths        func(childComplexity int) int
+		WarrantyEnd             func(childComplexity int) int
 	}
 
 	AssetConnection struct {
@@ -165,6 +170,7 @@ type ComplexityRoot struct {
 		Asset         func(childComplexity int) int
 		AssetTag      func(childComplexity int) int
 		Attributes    func(childComplexity int) int
+		BookValue     func(childComplexity int, asOf *time.Time) int
 		ChangeRecords func(childComplexity int) int
 		Contracts     func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
@@ -236,6 +242,7 @@ type ComplexityRoot struct {
 		CoveredCis         func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		Currency           func(childComplexity int) int
+		DaysToEnd          func(childComplexity int) int
 		EndDate            func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Kind               func(childComplexity int) int
@@ -243,6 +250,7 @@ type ComplexityRoot struct {
 		Notes              func(childComplexity int) int
 		NoticePeriodDays   func(childComplexity int) int
 		Number             func(childComplexity int) int
+		RenewalNoticeDate  func(childComplexity int) int
 		SLAResponseMinutes func(childComplexity int) int
 		StartDate          func(childComplexity int) int
 		SupportContact     func(childComplexity int) int
@@ -262,6 +270,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CostRollupRow struct {
+		AssetCount           func(childComplexity int) int
+		BookValue            func(childComplexity int) int
+		ContractCostPerYear  func(childComplexity int) int
+		Currency             func(childComplexity int) int
+		DepreciationThisYear func(childComplexity int) int
+		Group                func(childComplexity int) int
+		Key                  func(childComplexity int) int
+		PurchaseCost         func(childComplexity int) int
+		TotalCostOfOwnership func(childComplexity int) int
+	}
+
 	CreatedAPIToken struct {
 		APIToken func(childComplexity int) int
 		Token    func(childComplexity int) int
@@ -271,6 +291,14 @@ type ComplexityRoot struct {
 		Cis           func(childComplexity int) int
 		Length        func(childComplexity int) int
 		Relationships func(childComplexity int) int
+	}
+
+	DepreciationRow struct {
+		Accumulated  func(childComplexity int) int
+		BookValue    func(childComplexity int) int
+		Depreciation func(childComplexity int) int
+		PeriodEnd    func(childComplexity int) int
+		PeriodStart  func(childComplexity int) int
 	}
 
 	Drift struct {
@@ -485,8 +513,10 @@ type ComplexityRoot struct {
 		ConfigurationItemAt func(childComplexity int, id int, at time.Time) int
 		ConfigurationItems  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) int
 		Contracts           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) int
+		CostRollup          func(childComplexity int, groupBy model.RollupKey, asOf *time.Time) int
 		DependencyPath      func(childComplexity int, from int, to int, maxDepth *int) int
 		Drifts              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) int
+		ExpiringContracts   func(childComplexity int, withinDays *int) int
 		Identifiers         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) int
 		Impact              func(childComplexity int, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) int
 		IncidentContext     func(childComplexity int, identifier string, asOf *time.Time, depth *int) int
@@ -642,9 +672,18 @@ type AssetResolver interface {
 	Cost(ctx context.Context, obj *ent.Asset) (*money.Money, error)
 	SalvageValue(ctx context.Context, obj *ent.Asset) (*money.Money, error)
 	DisposalProceeds(ctx context.Context, obj *ent.Asset) (*money.Money, error)
+	BookValue(ctx context.Context, obj *ent.Asset, asOf *time.Time) (*money.Money, error)
+	AccumulatedDepreciation(ctx context.Context, obj *ent.Asset, asOf *time.Time) (*money.Money, error)
+	DepreciationSchedule(ctx context.Context, obj *ent.Asset, period *model.SchedulePeriod) ([]*model.DepreciationRow, error)
+	DisposalGainOrLoss(ctx context.Context, obj *ent.Asset) (*money.Money, error)
+}
+type ConfigurationItemResolver interface {
+	BookValue(ctx context.Context, obj *ent.ConfigurationItem, asOf *time.Time) (*money.Money, error)
 }
 type ContractResolver interface {
 	Cost(ctx context.Context, obj *ent.Contract) (*money.Money, error)
+	RenewalNoticeDate(ctx context.Context, obj *ent.Contract) (*time.Time, error)
+	DaysToEnd(ctx context.Context, obj *ent.Contract) (int, error)
 }
 type DriftResolver interface {
 	Field(ctx context.Context, obj *ent.Drift) (*string, error)
@@ -713,6 +752,8 @@ type QueryResolver interface {
 	Vendors(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) (*ent.VendorConnection, error)
 	ConfigurationItemAt(ctx context.Context, id int, at time.Time) (*model.ConfigurationItemSnapshot, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
+	CostRollup(ctx context.Context, groupBy model.RollupKey, asOf *time.Time) ([]*model.CostRollupRow, error)
+	ExpiringContracts(ctx context.Context, withinDays *int) ([]*ent.Contract, error)
 	Impact(ctx context.Context, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) (*model.Impact, error)
 	ServiceImpact(ctx context.Context, service int, direction *model.ImpactDirection, maxDepth *int) (*model.ServiceImpact, error)
 	ServiceMap(ctx context.Context, service int) (*model.ServiceMap, error)
@@ -826,6 +867,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.APITokenEdge.Node(childComplexity), true
 
+	case "Asset.accumulatedDepreciation":
+		if e.ComplexityRoot.Asset.AccumulatedDepreciation == nil {
+			break
+		}
+
+		args, err := ec.field_Asset_accumulatedDepreciation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Asset.AccumulatedDepreciation(childComplexity, args["asOf"].(*time.Time)), true
+	case "Asset.bookValue":
+		if e.ComplexityRoot.Asset.BookValue == nil {
+			break
+		}
+
+		args, err := ec.field_Asset_bookValue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Asset.BookValue(childComplexity, args["asOf"].(*time.Time)), true
 	case "Asset.configurationItem":
 		if e.ComplexityRoot.Asset.ConfigurationItem == nil {
 			break
@@ -880,12 +943,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Asset.DepreciationMethod(childComplexity), true
+	case "Asset.depreciationSchedule":
+		if e.ComplexityRoot.Asset.DepreciationSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Asset_depreciationSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Asset.DepreciationSchedule(childComplexity, args["period"].(*model.SchedulePeriod)), true
 	case "Asset.disposalDate":
 		if e.ComplexityRoot.Asset.DisposalDate == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Asset.DisposalDate(childComplexity), true
+	case "Asset.disposalGainOrLoss":
+		if e.ComplexityRoot.Asset.DisposalGainOrLoss == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Asset.DisposalGainOrLoss(childComplexity), true
 	case "Asset.disposalProceeds":
 		if e.ComplexityRoot.Asset.DisposalProceeds == nil {
 			break
@@ -1183,6 +1263,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConfigurationItem.Attributes(childComplexity), true
+	case "ConfigurationItem.bookValue":
+		if e.ComplexityRoot.ConfigurationItem.BookValue == nil {
+			break
+		}
+
+		args, err := ec.field_ConfigurationItem_bookValue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ConfigurationItem.BookValue(childComplexity, args["asOf"].(*time.Time)), true
 	case "ConfigurationItem.changeRecords":
 		if e.ComplexityRoot.ConfigurationItem.ChangeRecords == nil {
 			break
@@ -1541,6 +1632,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.Currency(childComplexity), true
+	case "Contract.daysToEnd":
+		if e.ComplexityRoot.Contract.DaysToEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.DaysToEnd(childComplexity), true
 	case "Contract.endDate":
 		if e.ComplexityRoot.Contract.EndDate == nil {
 			break
@@ -1583,6 +1680,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contract.Number(childComplexity), true
+	case "Contract.renewalNoticeDate":
+		if e.ComplexityRoot.Contract.RenewalNoticeDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contract.RenewalNoticeDate(childComplexity), true
 	case "Contract.slaResponseMinutes":
 		if e.ComplexityRoot.Contract.SLAResponseMinutes == nil {
 			break
@@ -1652,6 +1755,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ContractEdge.Node(childComplexity), true
 
+	case "CostRollupRow.assetCount":
+		if e.ComplexityRoot.CostRollupRow.AssetCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostRollupRow.AssetCount(childComplexity), true
+	case "CostRollupRow.bookValue":
+		if e.ComplexityRoot.CostRollupRow.BookValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostRollupRow.BookValue(childComplexity), true
+	case "CostRollupRow.contractCostPerYear":
+		if e.ComplexityRoot.CostRollupRow.ContractCostPerYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostRollupRow.ContractCostPerYear(childComplexity), true
+	case "CostRollupRow.currency":
+		if e.ComplexityRoot.CostRollupRow.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostRollupRow.Currency(childComplexity), true
+	case "CostRollupRow.depreciationThisYear":
+		if e.ComplexityRoot.CostRollupRow.DepreciationThisYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostRollupRow.DepreciationThisYear(childComplexity), true
+	case "CostRollupRow.group":
+		if e.ComplexityRoot.CostRollupRow.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostRollupRow.Group(childComplexity), true
+	case "CostRollupRow.key":
+		if e.ComplexityRoot.CostRollupRow.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostRollupRow.Key(childComplexity), true
+	case "CostRollupRow.purchaseCost":
+		if e.ComplexityRoot.CostRollupRow.PurchaseCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostRollupRow.PurchaseCost(childComplexity), true
+	case "CostRollupRow.totalCostOfOwnership":
+		if e.ComplexityRoot.CostRollupRow.TotalCostOfOwnership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CostRollupRow.TotalCostOfOwnership(childComplexity), true
+
 	case "CreatedAPIToken.apiToken":
 		if e.ComplexityRoot.CreatedAPIToken.APIToken == nil {
 			break
@@ -1683,6 +1841,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DependencyPath.Relationships(childComplexity), true
+
+	case "DepreciationRow.accumulated":
+		if e.ComplexityRoot.DepreciationRow.Accumulated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepreciationRow.Accumulated(childComplexity), true
+	case "DepreciationRow.bookValue":
+		if e.ComplexityRoot.DepreciationRow.BookValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepreciationRow.BookValue(childComplexity), true
+	case "DepreciationRow.depreciation":
+		if e.ComplexityRoot.DepreciationRow.Depreciation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepreciationRow.Depreciation(childComplexity), true
+	case "DepreciationRow.periodEnd":
+		if e.ComplexityRoot.DepreciationRow.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepreciationRow.PeriodEnd(childComplexity), true
+	case "DepreciationRow.periodStart":
+		if e.ComplexityRoot.DepreciationRow.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepreciationRow.PeriodStart(childComplexity), true
 
 	case "Drift.authorized":
 		if e.ComplexityRoot.Drift.Authorized == nil {
@@ -2800,6 +2989,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contracts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ContractOrder), args["where"].(*ent.ContractWhereInput)), true
+	case "Query.costRollup":
+		if e.ComplexityRoot.Query.CostRollup == nil {
+			break
+		}
+
+		args, err := ec.field_Query_costRollup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CostRollup(childComplexity, args["groupBy"].(model.RollupKey), args["asOf"].(*time.Time)), true
 	case "Query.dependencyPath":
 		if e.ComplexityRoot.Query.DependencyPath == nil {
 			break
@@ -2822,6 +3022,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Drifts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.DriftOrder), args["where"].(*ent.DriftWhereInput)), true
+	case "Query.expiringContracts":
+		if e.ComplexityRoot.Query.ExpiringContracts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_expiringContracts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExpiringContracts(childComplexity, args["withinDays"].(*int)), true
 	case "Query.identifiers":
 		if e.ComplexityRoot.Query.Identifiers == nil {
 			break
@@ -7869,6 +8080,68 @@ input VendorWhereInput {
   hasContractsWith: [ContractWhereInput!]
 }
 `, BuiltIn: false},
+	{Name: "../../schema/finance.graphql", Input: `# What it is worth: depreciation, book value, contracts, warranties, cost roll-ups.
+
+enum SchedulePeriod {
+  "One row per month of life, from the in-service month."
+  MONTH
+  "One row per calendar year."
+  YEAR
+}
+
+type DepreciationRow {
+  periodStart: Time!
+  periodEnd: Time!
+  depreciation: Money!
+  accumulated: Money!
+  bookValue: Money!
+}
+
+extend type Asset {
+  "Book value at asOf (default now); the month containing asOf counts as depreciated. 0 once disposed."
+  bookValue(asOf: Time): Money!
+  accumulatedDepreciation(asOf: Time): Money!
+  depreciationSchedule(period: SchedulePeriod = MONTH): [DepreciationRow!]!
+  "Gain (positive) or loss on disposal; null until disposed."
+  disposalGainOrLoss: Money
+}
+
+extend type ConfigurationItem {
+  "Book value of the CI's asset at asOf; null when it has no asset record."
+  bookValue(asOf: Time): Money
+}
+
+extend type Contract {
+  "The last day to give notice before the end date (endDate − noticePeriodDays)."
+  renewalNoticeDate: Time!
+  "Days from now to the end date; negative once ended."
+  daysToEnd: Int!
+}
+
+enum RollupKey { SERVICE OWNER VENDOR COST_CENTER LOCATION }
+
+"Costs of one group in one currency (no FX conversion)."
+type CostRollupRow {
+  key: RollupKey!
+  "The service, owner, vendor, location name or cost centre; \"(none)\" for assets without one."
+  group: String!
+  currency: String!
+  assetCount: Int!
+  purchaseCost: Money!
+  bookValue: Money!
+  depreciationThisYear: Money!
+  "Contracts covering the group's CIs, their value per year (a contract shared by several groups counts in each)."
+  contractCostPerYear: Money!
+  "Purchase cost plus contract cost per year over each asset's useful life."
+  totalCostOfOwnership: Money!
+}
+
+extend type Query {
+  costRollup(groupBy: RollupKey!, asOf: Time): [CostRollupRow!]!
+  "Contracts ending within the next withinDays days (and not yet ended), soonest first."
+  expiringContracts(withinDays: Int = 90): [Contract!]!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/incident.graphql", Input: `# Blast radius and incident lookup.
 
 enum ImpactDirection {
@@ -8122,6 +8395,14 @@ func (ec *executionContext) childFields_Asset(ctx context.Context, field graphql
 		return ec.fieldContext_Asset_salvageValue(ctx, field)
 	case "disposalProceeds":
 		return ec.fieldContext_Asset_disposalProceeds(ctx, field)
+	case "bookValue":
+		return ec.fieldContext_Asset_bookValue(ctx, field)
+	case "accumulatedDepreciation":
+		return ec.fieldContext_Asset_accumulatedDepreciation(ctx, field)
+	case "depreciationSchedule":
+		return ec.fieldContext_Asset_depreciationSchedule(ctx, field)
+	case "disposalGainOrLoss":
+		return ec.fieldContext_Asset_disposalGainOrLoss(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Asset", field.Name)
 }
@@ -8308,6 +8589,8 @@ func (ec *executionContext) childFields_ConfigurationItem(ctx context.Context, f
 		return ec.fieldContext_ConfigurationItem_changeRecords(ctx, field)
 	case "drifts":
 		return ec.fieldContext_ConfigurationItem_drifts(ctx, field)
+	case "bookValue":
+		return ec.fieldContext_ConfigurationItem_bookValue(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConfigurationItem", field.Name)
 }
@@ -8420,6 +8703,10 @@ func (ec *executionContext) childFields_Contract(ctx context.Context, field grap
 		return ec.fieldContext_Contract_coveredCis(ctx, field)
 	case "cost":
 		return ec.fieldContext_Contract_cost(ctx, field)
+	case "renewalNoticeDate":
+		return ec.fieldContext_Contract_renewalNoticeDate(ctx, field)
+	case "daysToEnd":
+		return ec.fieldContext_Contract_daysToEnd(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contract", field.Name)
 }
@@ -8446,6 +8733,30 @@ func (ec *executionContext) childFields_ContractEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ContractEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CostRollupRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_CostRollupRow_key(ctx, field)
+	case "group":
+		return ec.fieldContext_CostRollupRow_group(ctx, field)
+	case "currency":
+		return ec.fieldContext_CostRollupRow_currency(ctx, field)
+	case "assetCount":
+		return ec.fieldContext_CostRollupRow_assetCount(ctx, field)
+	case "purchaseCost":
+		return ec.fieldContext_CostRollupRow_purchaseCost(ctx, field)
+	case "bookValue":
+		return ec.fieldContext_CostRollupRow_bookValue(ctx, field)
+	case "depreciationThisYear":
+		return ec.fieldContext_CostRollupRow_depreciationThisYear(ctx, field)
+	case "contractCostPerYear":
+		return ec.fieldContext_CostRollupRow_contractCostPerYear(ctx, field)
+	case "totalCostOfOwnership":
+		return ec.fieldContext_CostRollupRow_totalCostOfOwnership(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CostRollupRow", field.Name)
+}
+
 func (ec *executionContext) childFields_CreatedAPIToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -8466,6 +8777,22 @@ func (ec *executionContext) childFields_DependencyPath(ctx context.Context, fiel
 		return ec.fieldContext_DependencyPath_relationships(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DependencyPath", field.Name)
+}
+
+func (ec *executionContext) childFields_DepreciationRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "periodStart":
+		return ec.fieldContext_DepreciationRow_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_DepreciationRow_periodEnd(ctx, field)
+	case "depreciation":
+		return ec.fieldContext_DepreciationRow_depreciation(ctx, field)
+	case "accumulated":
+		return ec.fieldContext_DepreciationRow_accumulated(ctx, field)
+	case "bookValue":
+		return ec.fieldContext_DepreciationRow_bookValue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DepreciationRow", field.Name)
 }
 
 func (ec *executionContext) childFields_Drift(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9183,6 +9510,62 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Asset_accumulatedDepreciation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Asset_bookValue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Asset_depreciationSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*model.SchedulePeriod, error) {
+			return ec.unmarshalOSchedulePeriod2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐSchedulePeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_ConfigurationItem_bookValue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Mutation_addRelationship_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -10090,6 +10473,28 @@ func (ec *executionContext) field_Query_contracts_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_costRollup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (model.RollupKey, error) {
+			return ec.unmarshalNRollupKey2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRollupKey(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_dependencyPath_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10171,6 +10576,20 @@ func (ec *executionContext) field_Query_drifts_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_expiringContracts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "withinDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["withinDays"] = arg0
 	return args, nil
 }
 
@@ -11575,6 +11994,170 @@ func (ec *executionContext) _Asset_disposalProceeds(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Asset_disposalProceeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Asset",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Asset_bookValue(ctx context.Context, field graphql.CollectedField, obj *ent.Asset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Asset_bookValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Asset().BookValue(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Asset_bookValue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Asset",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Asset_bookValue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Asset_accumulatedDepreciation(ctx context.Context, field graphql.CollectedField, obj *ent.Asset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Asset_accumulatedDepreciation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Asset().AccumulatedDepreciation(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Asset_accumulatedDepreciation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Asset",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Asset_accumulatedDepreciation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Asset_depreciationSchedule(ctx context.Context, field graphql.CollectedField, obj *ent.Asset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Asset_depreciationSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Asset().DepreciationSchedule(ctx, obj, fc.Args["period"].(*model.SchedulePeriod))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DepreciationRow) graphql.Marshaler {
+			return ec.marshalNDepreciationRow2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDepreciationRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Asset_depreciationSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Asset",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DepreciationRow(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Asset_depreciationSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Asset_disposalGainOrLoss(ctx context.Context, field graphql.CollectedField, obj *ent.Asset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Asset_disposalGainOrLoss(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Asset().DisposalGainOrLoss(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Asset_disposalGainOrLoss(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Asset",
 		Field:      field,
@@ -13303,6 +13886,50 @@ func (ec *executionContext) fieldContext_ConfigurationItem_drifts(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _ConfigurationItem_bookValue(ctx context.Context, field graphql.CollectedField, obj *ent.ConfigurationItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigurationItem_bookValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ConfigurationItem().BookValue(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigurationItem_bookValue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfigurationItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ConfigurationItem_bookValue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConfigurationItemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ConfigurationItemConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14387,6 +15014,52 @@ func (ec *executionContext) fieldContext_Contract_cost(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Contract_renewalNoticeDate(ctx context.Context, field graphql.CollectedField, obj *ent.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_renewalNoticeDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contract().RenewalNoticeDate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_renewalNoticeDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Contract_daysToEnd(ctx context.Context, field graphql.CollectedField, obj *ent.Contract) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contract_daysToEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contract().DaysToEnd(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contract_daysToEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contract", field, true, true, "Int")
+}
+
 func (ec *executionContext) _ContractConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ContractConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14529,6 +15202,258 @@ func (ec *executionContext) fieldContext_ContractEdge_cursor(_ context.Context, 
 	return graphql.NewScalarFieldContext("ContractEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _CostRollupRow_key(ctx context.Context, field graphql.CollectedField, obj *model.CostRollupRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostRollupRow_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RollupKey) graphql.Marshaler {
+			return ec.marshalNRollupKey2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRollupKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostRollupRow_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostRollupRow", field, false, false, "RollupKey")
+}
+
+func (ec *executionContext) _CostRollupRow_group(ctx context.Context, field graphql.CollectedField, obj *model.CostRollupRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostRollupRow_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostRollupRow_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostRollupRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _CostRollupRow_currency(ctx context.Context, field graphql.CollectedField, obj *model.CostRollupRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostRollupRow_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostRollupRow_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostRollupRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _CostRollupRow_assetCount(ctx context.Context, field graphql.CollectedField, obj *model.CostRollupRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostRollupRow_assetCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssetCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostRollupRow_assetCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CostRollupRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CostRollupRow_purchaseCost(ctx context.Context, field graphql.CollectedField, obj *model.CostRollupRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostRollupRow_purchaseCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurchaseCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostRollupRow_purchaseCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CostRollupRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CostRollupRow_bookValue(ctx context.Context, field graphql.CollectedField, obj *model.CostRollupRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostRollupRow_bookValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BookValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostRollupRow_bookValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CostRollupRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CostRollupRow_depreciationThisYear(ctx context.Context, field graphql.CollectedField, obj *model.CostRollupRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostRollupRow_depreciationThisYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepreciationThisYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostRollupRow_depreciationThisYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CostRollupRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CostRollupRow_contractCostPerYear(ctx context.Context, field graphql.CollectedField, obj *model.CostRollupRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostRollupRow_contractCostPerYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractCostPerYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostRollupRow_contractCostPerYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CostRollupRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CostRollupRow_totalCostOfOwnership(ctx context.Context, field graphql.CollectedField, obj *model.CostRollupRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CostRollupRow_totalCostOfOwnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCostOfOwnership, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CostRollupRow_totalCostOfOwnership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CostRollupRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreatedAPIToken_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14666,6 +15591,148 @@ func (ec *executionContext) fieldContext_DependencyPath_relationships(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Relationship(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DepreciationRow_periodStart(ctx context.Context, field graphql.CollectedField, obj *model.DepreciationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepreciationRow_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepreciationRow_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepreciationRow", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DepreciationRow_periodEnd(ctx context.Context, field graphql.CollectedField, obj *model.DepreciationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepreciationRow_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepreciationRow_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepreciationRow", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DepreciationRow_depreciation(ctx context.Context, field graphql.CollectedField, obj *model.DepreciationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepreciationRow_depreciation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Depreciation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepreciationRow_depreciation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepreciationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DepreciationRow_accumulated(ctx context.Context, field graphql.CollectedField, obj *model.DepreciationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepreciationRow_accumulated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accumulated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepreciationRow_accumulated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepreciationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DepreciationRow_bookValue(ctx context.Context, field graphql.CollectedField, obj *model.DepreciationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepreciationRow_bookValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BookValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepreciationRow_bookValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepreciationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19726,6 +20793,94 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Viewer(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_costRollup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_costRollup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CostRollup(ctx, fc.Args["groupBy"].(model.RollupKey), fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CostRollupRow) graphql.Marshaler {
+			return ec.marshalNCostRollupRow2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCostRollupRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_costRollup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CostRollupRow(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_costRollup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_expiringContracts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_expiringContracts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExpiringContracts(ctx, fc.Args["withinDays"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Contract) graphql.Marshaler {
+			return ec.marshalNContract2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContractᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_expiringContracts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contract(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_expiringContracts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -37644,6 +38799,30 @@ func (ec *executionContext) _Asset(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Asset_disposalProceeds(ctx, field, obj)
 				})
+		case "bookValue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Asset_bookValue(ctx, field, obj)
+				})
+		case "accumulatedDepreciation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Asset_accumulatedDepreciation(ctx, field, obj)
+				})
+		case "depreciationSchedule":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Asset_depreciationSchedule(ctx, field, obj)
+				})
+		case "disposalGainOrLoss":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Asset_disposalGainOrLoss(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38238,6 +39417,12 @@ func (ec *executionContext) _ConfigurationItem(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConfigurationItem_drifts(ctx, field, obj)
 				})
+		case "bookValue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConfigurationItem_bookValue(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38573,6 +39758,18 @@ func (ec *executionContext) _Contract(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contract_cost(ctx, field, obj)
 				})
+		case "renewalNoticeDate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contract_renewalNoticeDate(ctx, field, obj)
+				})
+		case "daysToEnd":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contract_daysToEnd(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38671,6 +39868,79 @@ func (ec *executionContext) _ContractEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var costRollupRowImplementors = []string{"CostRollupRow"}
+
+func (ec *executionContext) _CostRollupRow(ctx context.Context, sel ast.SelectionSet, obj *model.CostRollupRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, costRollupRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CostRollupRow")
+		case "key":
+			out.Values[i] = ec._CostRollupRow_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "group":
+			out.Values[i] = ec._CostRollupRow_group(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._CostRollupRow_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assetCount":
+			out.Values[i] = ec._CostRollupRow_assetCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchaseCost":
+			out.Values[i] = ec._CostRollupRow_purchaseCost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bookValue":
+			out.Values[i] = ec._CostRollupRow_bookValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "depreciationThisYear":
+			out.Values[i] = ec._CostRollupRow_depreciationThisYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contractCostPerYear":
+			out.Values[i] = ec._CostRollupRow_contractCostPerYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCostOfOwnership":
+			out.Values[i] = ec._CostRollupRow_totalCostOfOwnership(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createdAPITokenImplementors = []string{"CreatedAPIToken"}
 
 func (ec *executionContext) _CreatedAPIToken(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedAPIToken) graphql.Marshaler {
@@ -38732,6 +40002,59 @@ func (ec *executionContext) _DependencyPath(ctx context.Context, sel ast.Selecti
 			}
 		case "relationships":
 			out.Values[i] = ec._DependencyPath_relationships(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var depreciationRowImplementors = []string{"DepreciationRow"}
+
+func (ec *executionContext) _DepreciationRow(ctx context.Context, sel ast.SelectionSet, obj *model.DepreciationRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, depreciationRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DepreciationRow")
+		case "periodStart":
+			out.Values[i] = ec._DepreciationRow_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._DepreciationRow_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "depreciation":
+			out.Values[i] = ec._DepreciationRow_depreciation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accumulated":
+			out.Values[i] = ec._DepreciationRow_accumulated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bookValue":
+			out.Values[i] = ec._DepreciationRow_bookValue(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40243,6 +41566,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewer(ctx, field)
+				})
+		case "costRollup":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_costRollup(ctx, field)
+				})
+		case "expiringContracts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_expiringContracts(ctx, field)
 				})
 		case "impact":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -41944,6 +43279,30 @@ func (ec *executionContext) unmarshalNContractWhereInput2ᚖgithubᚗcomᚋcairn
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCostRollupRow2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCostRollupRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CostRollupRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCostRollupRow2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCostRollupRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCostRollupRow2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCostRollupRow(ctx context.Context, sel ast.SelectionSet, v *model.CostRollupRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CostRollupRow!")
+		return graphql.Null
+	}
+	return ec._CostRollupRow(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateAssetInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCreateAssetInput(ctx context.Context, v any) (model.CreateAssetInput, error) {
 	res, err := ec.unmarshalInputCreateAssetInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -42005,6 +43364,30 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNDepreciationRow2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDepreciationRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DepreciationRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDepreciationRow2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDepreciationRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDepreciationRow2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDepreciationRow(ctx context.Context, sel ast.SelectionSet, v *model.DepreciationRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DepreciationRow!")
+		return graphql.Null
+	}
+	return ec._DepreciationRow(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDrift2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Drift) graphql.Marshaler {
@@ -42550,6 +43933,16 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋe
 	return v
 }
 
+func (ec *executionContext) unmarshalNRollupKey2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRollupKey(ctx context.Context, v any) (model.RollupKey, error) {
+	var res model.RollupKey
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRollupKey2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRollupKey(ctx context.Context, sel ast.SelectionSet, v model.RollupKey) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNService2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -42716,6 +44109,24 @@ func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v an
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Time!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalTime(*v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -44985,6 +46396,22 @@ func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcair
 }
 
 func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋapitokenᚐRole(ctx context.Context, sel ast.SelectionSet, v *apitoken.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOSchedulePeriod2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐSchedulePeriod(ctx context.Context, v any) (*model.SchedulePeriod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.SchedulePeriod)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSchedulePeriod2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐSchedulePeriod(ctx context.Context, sel ast.SelectionSet, v *model.SchedulePeriod) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

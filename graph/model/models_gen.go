@@ -13,6 +13,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
 // A CI as it was at a moment, rebuilt from the audit trail.
@@ -44,6 +45,22 @@ type ConfigurationItemSnapshot struct {
 	LastChange *ent.AuditEvent `json:"lastChange,omitempty"`
 }
 
+// Costs of one group in one currency (no FX conversion).
+type CostRollupRow struct {
+	Key RollupKey `json:"key"`
+	// The service, owner, vendor, location name or cost centre; "(none)" for assets without one.
+	Group                string       `json:"group"`
+	Currency             string       `json:"currency"`
+	AssetCount           int          `json:"assetCount"`
+	PurchaseCost         *money.Money `json:"purchaseCost"`
+	BookValue            *money.Money `json:"bookValue"`
+	DepreciationThisYear *money.Money `json:"depreciationThisYear"`
+	// Contracts covering the group's CIs, their value per year (a contract shared by several groups counts in each).
+	ContractCostPerYear *money.Money `json:"contractCostPerYear"`
+	// Purchase cost plus contract cost per year over each asset's useful life.
+	TotalCostOfOwnership *money.Money `json:"totalCostOfOwnership"`
+}
+
 // A new API token. `token` is the secret: it is shown once and never again.
 type CreatedAPIToken struct {
 	Token    string        `json:"token"`
@@ -57,6 +74,14 @@ type DependencyPath struct {
 	Cis []*ent.ConfigurationItem `json:"cis"`
 	// relationships[i] links cis[i] to cis[i+1].
 	Relationships []*ent.Relationship `json:"relationships"`
+}
+
+type DepreciationRow struct {
+	PeriodStart  time.Time    `json:"periodStart"`
+	PeriodEnd    time.Time    `json:"periodEnd"`
+	Depreciation *money.Money `json:"depreciation"`
+	Accumulated  *money.Money `json:"accumulated"`
+	BookValue    *money.Money `json:"bookValue"`
 }
 
 type ImpactNode struct {
@@ -259,6 +284,124 @@ func (e *MatchRule) UnmarshalJSON(b []byte) error {
 }
 
 func (e MatchRule) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type RollupKey string
+
+const (
+	RollupKeyService    RollupKey = "SERVICE"
+	RollupKeyOwner      RollupKey = "OWNER"
+	RollupKeyVendor     RollupKey = "VENDOR"
+	RollupKeyCostCenter RollupKey = "COST_CENTER"
+	RollupKeyLocation   RollupKey = "LOCATION"
+)
+
+var AllRollupKey = []RollupKey{
+	RollupKeyService,
+	RollupKeyOwner,
+	RollupKeyVendor,
+	RollupKeyCostCenter,
+	RollupKeyLocation,
+}
+
+func (e RollupKey) IsValid() bool {
+	switch e {
+	case RollupKeyService, RollupKeyOwner, RollupKeyVendor, RollupKeyCostCenter, RollupKeyLocation:
+		return true
+	}
+	return false
+}
+
+func (e RollupKey) String() string {
+	return string(e)
+}
+
+func (e *RollupKey) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RollupKey(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RollupKey", str)
+	}
+	return nil
+}
+
+func (e RollupKey) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RollupKey) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RollupKey) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SchedulePeriod string
+
+const (
+	// One row per month of life, from the in-service month.
+	SchedulePeriodMonth SchedulePeriod = "MONTH"
+	// One row per calendar year.
+	SchedulePeriodYear SchedulePeriod = "YEAR"
+)
+
+var AllSchedulePeriod = []SchedulePeriod{
+	SchedulePeriodMonth,
+	SchedulePeriodYear,
+}
+
+func (e SchedulePeriod) IsValid() bool {
+	switch e {
+	case SchedulePeriodMonth, SchedulePeriodYear:
+		return true
+	}
+	return false
+}
+
+func (e SchedulePeriod) String() string {
+	return string(e)
+}
+
+func (e *SchedulePeriod) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SchedulePeriod(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SchedulePeriod", str)
+	}
+	return nil
+}
+
+func (e SchedulePeriod) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SchedulePeriod) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SchedulePeriod) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
