@@ -88,6 +88,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		migrateCmd(g),
 		tokenCmd(g),
 		lookupCmd(g),
+		reportCmd(g),
 	)
 	root.AddCommand(estateCommands(g)...)
 	return root

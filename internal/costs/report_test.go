@@ -1,0 +1,66 @@
+package costs_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	cairn "github.com/cairn-cmdb/cairn"
+	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/costs"
+	"github.com/cairn-cmdb/cairn/internal/estate"
+	"github.com/cairn-cmdb/cairn/internal/store/storetest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// The asset report of the demo estate at a fixed date, in every format,
+// against golden files; the same on SQLite and PostgreSQL.
+func TestAssetReportGolden(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, err := app.Open(ctx, dsn, app.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := estate.SeedDemo(ctx, db.Client, cairn.DemoEstate(), estate.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		asOf := time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)
+		lines, err := costs.AssetReport(ctx, db.Client, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lines) != 52 {
+			t.Fatalf("report has %d assets, want the demo's 52", len(lines))
+		}
+		for _, format := range []string{"csv", "md", "json"} {
+			var buf bytes.Buffer
+			if err := costs.WriteAssetReport(&buf, format, asOf, lines); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "demo-assets-2026-12-31."+format+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s report differs from %s (run with -update after checking)", format, golden)
+			}
+		}
+		if err := costs.WriteAssetReport(&bytes.Buffer{}, "xml", asOf, lines); err == nil {
+			t.Error("WriteAssetReport(xml) succeeded, want an unknown-format error")
+		}
+	})
+}
