@@ -91,6 +91,11 @@ func (r *configurationItemResolver) BookValue(ctx context.Context, obj *ent.Conf
 	return &money.Money{Minor: v, Currency: a.Currency}, nil
 }
 
+// Warranty is the resolver for the warranty field.
+func (r *configurationItemResolver) Warranty(ctx context.Context, obj *ent.ConfigurationItem, asOf *time.Time) (*model.WarrantyStatus, error) {
+	return r.warranty(ctx, &model.IncidentContext{CI: obj, AsOf: asOfOrNow(asOf)})
+}
+
 // RenewalNoticeDate is the resolver for the renewalNoticeDate field.
 func (r *contractResolver) RenewalNoticeDate(ctx context.Context, obj *ent.Contract) (*time.Time, error) {
 	t := obj.EndDate.AddDate(0, 0, -obj.NoticePeriodDays)

@@ -199,6 +199,7 @@ type ComplexityRoot struct {
 		UpdatedAt     func(childComplexity int) int
 		Vendor        func(childComplexity int) int
 		VendorID      func(childComplexity int) int
+		Warranty      func(childComplexity int, asOf *time.Time) int
 	}
 
 	ConfigurationItemConnection struct {
@@ -679,6 +680,7 @@ type AssetResolver interface {
 }
 type ConfigurationItemResolver interface {
 	BookValue(ctx context.Context, obj *ent.ConfigurationItem, asOf *time.Time) (*money.Money, error)
+	Warranty(ctx context.Context, obj *ent.ConfigurationItem, asOf *time.Time) (*model.WarrantyStatus, error)
 }
 type ContractResolver interface {
 	Cost(ctx context.Context, obj *ent.Contract) (*money.Money, error)
@@ -1442,6 +1444,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConfigurationItem.VendorID(childComplexity), true
+	case "ConfigurationItem.warranty":
+		if e.ComplexityRoot.ConfigurationItem.Warranty == nil {
+			break
+		}
+
+		args, err := ec.field_ConfigurationItem_warranty_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ConfigurationItem.Warranty(childComplexity, args["asOf"].(*time.Time)), true
 
 	case "ConfigurationItemConnection.edges":
 		if e.ComplexityRoot.ConfigurationItemConnection.Edges == nil {
@@ -8109,6 +8122,8 @@ extend type Asset {
 extend type ConfigurationItem {
   "Book value of the CI's asset at asOf; null when it has no asset record."
   bookValue(asOf: Time): Money
+  "Warranty at asOf (default now), from WARRANTY contracts covering the CI and its asset's warrantyEnd; null when none is recorded."
+  warranty(asOf: Time): WarrantyStatus
 }
 
 extend type Contract {
@@ -8591,6 +8606,8 @@ func (ec *executionContext) childFields_ConfigurationItem(ctx context.Context, f
 		return ec.fieldContext_ConfigurationItem_drifts(ctx, field)
 	case "bookValue":
 		return ec.fieldContext_ConfigurationItem_bookValue(ctx, field)
+	case "warranty":
+		return ec.fieldContext_ConfigurationItem_warranty(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConfigurationItem", field.Name)
 }
@@ -9554,6 +9571,20 @@ func (ec *executionContext) field_Asset_depreciationSchedule_args(ctx context.Co
 }
 
 func (ec *executionContext) field_ConfigurationItem_bookValue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_ConfigurationItem_warranty_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
@@ -13924,6 +13955,50 @@ func (ec *executionContext) fieldContext_ConfigurationItem_bookValue(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_ConfigurationItem_bookValue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConfigurationItem_warranty(ctx context.Context, field graphql.CollectedField, obj *ent.ConfigurationItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigurationItem_warranty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ConfigurationItem().Warranty(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WarrantyStatus) graphql.Marshaler {
+			return ec.marshalOWarrantyStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWarrantyStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigurationItem_warranty(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfigurationItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarrantyStatus(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ConfigurationItem_warranty_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -39422,6 +39497,12 @@ func (ec *executionContext) _ConfigurationItem(ctx context.Context, sel ast.Sele
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConfigurationItem_bookValue(ctx, field, obj)
+				})
+		case "warranty":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConfigurationItem_warranty(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
