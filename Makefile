@@ -20,7 +20,7 @@ generate:
 	gofmt -w graph
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/cairn
+	$(GO) build -o $(BIN) ./cmd/cairn
 
 # Serve the demo estate with anonymous read on an embedded SQLite file.
 run: build
