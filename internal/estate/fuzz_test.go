@@ -78,3 +78,38 @@ func FuzzParseRow(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecode feeds arbitrary bytes to the estate document decoder and, when
+// they decode, to the per-element checks an import runs before writing:
+// neither may panic, and every problem names its element.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"version":1}`,
+		`{"version":1,"configurationItems":[{"ref":"a","name":"a","kind":"SERVER","hostname":"bad_host"}]}`,
+		`{"version":1,"owners":[{"name":"x","kind":"PERSON","email":"nope"}]}`,
+		`{"version":2,"bogus":true}`, `[]`, `{`, ``,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		doc, err := Decode(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		for i := range doc.ConfigurationItems {
+			c := &checker{loc: jsonLoc("configurationItems", i)}
+			checkCI(c, &doc.ConfigurationItems[i], "import")
+			for _, p := range c.problems {
+				if !strings.HasPrefix(p.Path, "configurationItems[") {
+					t.Fatalf("problem %+v does not name its element", p)
+				}
+			}
+		}
+		for i := range doc.Owners {
+			checkOwner(&checker{loc: jsonLoc("owners", i)}, &doc.Owners[i])
+		}
+		for i := range doc.Locations {
+			checkLocation(&checker{loc: jsonLoc("locations", i)}, &doc.Locations[i])
+		}
+	})
+}
