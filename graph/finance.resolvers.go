@@ -70,19 +70,17 @@ func (r *assetResolver) DisposalGainOrLoss(ctx context.Context, obj *ent.Asset) 
 
 // BookValue is the resolver for the bookValue field.
 func (r *configurationItemResolver) BookValue(ctx context.Context, obj *ent.ConfigurationItem, asOf *time.Time) (*money.Money, error) {
-	a, err := obj.Edges.AssetOrErr()
-	if err != nil {
-		// Not eager-loaded: one query for this CI.
-		a, err = r.client.Asset.Query().Where(asset.ConfigurationItemID(obj.ID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	if _, err := obj.Edges.AssetOrErr(); ent.IsNotFound(err) {
+		return nil, nil // eager-loaded: the CI has no asset
 	}
-	if a == nil {
+	// An eager-loaded asset holds only the columns the query selected
+	// (CollectFields projects them), so read the whole record.
+	a, err := r.client.Asset.Query().Where(asset.ConfigurationItemID(obj.ID)).Only(ctx)
+	if ent.IsNotFound(err) {
 		return nil, nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	v, err := finance.BookValue(costs.FinanceAsset(a), asOfOrNow(asOf))
 	if err != nil {
@@ -98,13 +96,21 @@ func (r *configurationItemResolver) Warranty(ctx context.Context, obj *ent.Confi
 
 // RenewalNoticeDate is the resolver for the renewalNoticeDate field.
 func (r *contractResolver) RenewalNoticeDate(ctx context.Context, obj *ent.Contract) (*time.Time, error) {
-	t := obj.EndDate.AddDate(0, 0, -obj.NoticePeriodDays)
+	// In UTC: in a local zone a clock change between the two dates would
+	// shift the result by an hour (PostgreSQL times come back local).
+	t := obj.EndDate.UTC().AddDate(0, 0, -obj.NoticePeriodDays)
 	return &t, nil
 }
 
 // DaysToEnd is the resolver for the daysToEnd field.
 func (r *contractResolver) DaysToEnd(ctx context.Context, obj *ent.Contract) (int, error) {
-	return int(time.Until(obj.EndDate).Hours() / 24), nil
+	// Whole days, rounded down: negative as soon as the end has passed.
+	d := time.Until(obj.EndDate)
+	days := int(d / (24 * time.Hour))
+	if d < 0 && d%(24*time.Hour) != 0 {
+		days--
+	}
+	return days, nil
 }
 
 // CostRollup is the resolver for the costRollup field.

@@ -14,21 +14,36 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/finance"
 )
 
-// FinanceAsset converts a stored asset for the depreciation engine.
+// FinanceAsset converts a stored asset for the depreciation engine. Dates
+// are taken in UTC, as they are stored (drivers may return them in the
+// local time zone, where midnight UTC can fall on the day before). Disposal
+// proceeds recorded ahead of a disposal date are left out until there is
+// one: they change nothing before it.
 func FinanceAsset(a *ent.Asset) finance.Asset {
 	fa := finance.Asset{
 		Cost: a.CostMinor, Salvage: a.SalvageMinor, Currency: a.Currency,
 		UsefulLifeMonths: a.UsefulLifeMonths, Method: finance.Method(a.DepreciationMethod),
-		Convention: finance.Convention(a.Convention), PurchaseDate: a.PurchaseDate,
-		DisposalDate: a.DisposalDate, DisposalProceeds: a.DisposalProceedsMinor,
+		Convention: finance.Convention(a.Convention), PurchaseDate: utc(a.PurchaseDate),
+		DisposalDate: utc(a.DisposalDate),
+	}
+	if a.DisposalDate != nil {
+		fa.DisposalProceeds = a.DisposalProceedsMinor
 	}
 	if a.DecliningRate != nil {
 		fa.DecliningRate = *a.DecliningRate
 	}
 	if a.InServiceDate != nil {
-		fa.InServiceDate = *a.InServiceDate
+		fa.InServiceDate = a.InServiceDate.UTC()
 	}
 	return fa
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // Key is what a roll-up groups by.
@@ -95,6 +110,9 @@ func Rollup(ctx context.Context, c *ent.Client, key Key, asOf time.Time) ([]Row,
 	}
 	yearStart := time.Date(asOf.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
 	lifeYears := map[gk]float64{} // sum of useful lives, for TCO's contract share
+	// The same per group in every currency, for rows of contracts in a
+	// currency none of the group's assets is in.
+	groupLife, groupAssets := map[string]float64{}, map[string]int{}
 	for _, a := range assets {
 		fa := FinanceAsset(a)
 		bv, err := finance.BookValue(fa, asOf)
@@ -112,6 +130,8 @@ func Rollup(ctx context.Context, c *ent.Client, key Key, asOf time.Time) ([]Row,
 			r.BookValue += bv
 			r.DepreciationThisYear += dep
 			lifeYears[gk{g, a.Currency}] += float64(a.UsefulLifeMonths) / 12
+			groupLife[g] += float64(a.UsefulLifeMonths) / 12
+			groupAssets[g]++
 		}
 	}
 	for _, k := range contracts {
@@ -130,9 +150,12 @@ func Rollup(ctx context.Context, c *ent.Client, key Key, asOf time.Time) ([]Row,
 	}
 	out := make([]Row, 0, len(rows))
 	for k, r := range rows {
-		years := lifeYears[k]
-		if r.AssetCount > 0 {
-			years /= float64(r.AssetCount) // the group's average useful life
+		var years float64 // the average useful life of the row's assets
+		switch {
+		case r.AssetCount > 0:
+			years = lifeYears[k] / float64(r.AssetCount)
+		case groupAssets[k.group] > 0:
+			years = groupLife[k.group] / float64(groupAssets[k.group])
 		}
 		r.TotalCostOfOwnership = r.PurchaseCost + int64(float64(r.ContractCostPerYear)*years+0.5)
 		out = append(out, *r)

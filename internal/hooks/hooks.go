@@ -363,6 +363,19 @@ func validateAsset(next ent.Mutator) ent.Mutator {
 		if err := timeOrder(ctx, m, asset.FieldInServiceDate, asset.FieldDisposalDate); err != nil {
 			return nil, err
 		}
+		// Without an in-service date the chain above does not tie the
+		// disposal to the purchase.
+		if err := timeOrder(ctx, m, asset.FieldPurchaseDate, asset.FieldDisposalDate); err != nil {
+			return nil, err
+		}
+		lifeV, err := get(asset.FieldUsefulLifeMonths)
+		if err != nil {
+			return nil, fmt.Errorf("reading stored useful life: %w", err)
+		}
+		// 1200 is finance.MaxUsefulLifeMonths: the engine refuses longer lives.
+		if life, ok := lifeV.(int); ok && (life < 1 || life > 1200) {
+			return nil, apperr.Invalid("usefulLifeMonths", "useful life must be between 1 and 1200 months, got %d", life)
+		}
 		methodV, err := get(asset.FieldDepreciationMethod)
 		if err != nil {
 			return nil, fmt.Errorf("reading stored depreciation method: %w", err)
