@@ -113,6 +113,17 @@ func isPostgresDSN(dsn string) bool {
 }
 
 func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	// Sessions run in UTC unless the DSN says otherwise, so times read back
+	// (dates of contracts, assets, windows) do not depend on the server's
+	// time zone.
+	if u, err := url.Parse(dsn); err == nil {
+		q := u.Query()
+		if q.Get("timezone") == "" {
+			q.Set("timezone", "UTC")
+			u.RawQuery = q.Encode()
+			dsn = u.String()
+		}
+	}
 	db, err := sql.Open(postgresDriverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
