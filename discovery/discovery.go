@@ -1,0 +1,215 @@
+// Package discovery holds what every discovery source shares: the Source
+// interface, the Observation a source produces, and the registry of source
+// kinds with their validated configuration types.
+//
+// A source only observes; it never writes. Reconciliation (package
+// discovery/reconcile) alone decides what an observation means for the
+// record.
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cairn-cmdb/cairn/internal/ident"
+)
+
+// Identifier is a value that names the observed thing in the real world.
+// Value need not be normalised: reconciliation normalises it with
+// ident.Normalize and drops values that do not validate.
+type Identifier struct {
+	Kind  ident.Kind `json:"kind"`
+	Value string     `json:"value"`
+}
+
+// Relationship is an observed, directed edge "this depends on To", where To
+// is the Key of another observation of the same run. Type is a Cairn
+// relationship type in UPPER_SNAKE form, such as DEPENDS_ON or RUNS_ON.
+type Relationship struct {
+	Type string `json:"type"`
+	To   string `json:"to"`
+}
+
+// Observation is what a source saw of one thing.
+//
+// Fields are the record's own columns the source can speak for: "name",
+// "hostname", "fqdn", "serial_number", "description". Facts are flat
+// key/value strings stored in the CI's facts ("os.name", "port.tcp.22",
+// "tag.Env"); a value compares as a string, so the same input always yields
+// the same facts.
+//
+// CompleteFacts lists fact key prefixes the observation reports in full:
+// a recorded fact under such a prefix that the observation lacks has gone
+// (for example a port that closed, with prefix "port.").
+type Observation struct {
+	// Key identifies the observation within one run, for relationships and
+	// error messages, for example "host 127.0.0.1" or "aws_instance.web".
+	Key           string            `json:"key"`
+	Kind          string            `json:"kind"`
+	Name          string            `json:"name"`
+	Identifiers   []Identifier      `json:"identifiers,omitempty"`
+	Fields        map[string]string `json:"fields,omitempty"`
+	Facts         map[string]string `json:"facts,omitempty"`
+	CompleteFacts []string          `json:"completeFacts,omitempty"`
+	Relationships []Relationship    `json:"relationships,omitempty"`
+	SeenAt        time.Time         `json:"seenAt"`
+}
+
+// The CI kinds an observation may carry (ent's configurationitem.Kind values).
+const (
+	KindServer        = "SERVER"
+	KindVM            = "VM"
+	KindContainer     = "CONTAINER"
+	KindNetworkDevice = "NETWORK_DEVICE"
+	KindStorage       = "STORAGE"
+	KindDatabase      = "DATABASE"
+	KindApplication   = "APPLICATION"
+	KindLoadBalancer  = "LOAD_BALANCER"
+	KindCloudResource = "CLOUD_RESOURCE"
+	KindCluster       = "CLUSTER"
+)
+
+// ValidKind reports whether k is a CI kind.
+func ValidKind(k string) bool {
+	switch k {
+	case KindServer, KindVM, KindContainer, KindNetworkDevice, KindStorage, KindDatabase,
+		KindApplication, KindLoadBalancer, KindCloudResource, KindCluster:
+		return true
+	}
+	return false
+}
+
+// Fields an observation may set on the record.
+var recordFields = map[string]bool{"name": true, "hostname": true, "fqdn": true, "serial_number": true, "description": true}
+
+// RecordField reports whether name is a record column an observation may set.
+func RecordField(name string) bool { return recordFields[name] }
+
+// Check reports the first problem with o: an empty key, an unknown kind or
+// record field, or a relationship without a target.
+func (o *Observation) Check() error {
+	if strings.TrimSpace(o.Key) == "" {
+		return errors.New("observation without a key")
+	}
+	if !ValidKind(o.Kind) {
+		return fmt.Errorf("observation %q: unknown kind %q", o.Key, o.Kind)
+	}
+	for f := range o.Fields {
+		if !RecordField(f) {
+			return fmt.Errorf("observation %q: field %q cannot be observed", o.Key, f)
+		}
+	}
+	for _, id := range o.Identifiers {
+		if !id.Kind.Valid() {
+			return fmt.Errorf("observation %q: unknown identifier kind %q", o.Key, id.Kind)
+		}
+	}
+	for _, r := range o.Relationships {
+		if r.To == "" || r.Type == "" {
+			return fmt.Errorf("observation %q: relationship without a type or target", o.Key)
+		}
+	}
+	return nil
+}
+
+// Target is one host or address a source is asked to look at.
+type Target = string
+
+// Env is what a run hands its source.
+type Env struct {
+	// Targets from the job's scope, for sources that reach out (ssh, snmp,
+	// nmap); file sources ignore them.
+	Targets []Target
+	// Credentials, decrypted; nil when the job has none.
+	Credentials map[string]string
+	// Now is the time observations are stamped with when the source has no
+	// better time of its own.
+	Now    time.Time
+	Logger *slog.Logger
+}
+
+// Result is what a source returns. Partial is set when some targets failed
+// while others answered: the run reconciles what was seen but concludes
+// nothing from what was not. HostErrors names each failure.
+type Result struct {
+	Observations []Observation
+	Partial      bool
+	HostErrors   map[string]string
+}
+
+// Source observes one kind of infrastructure.
+type Source interface {
+	// Discover returns what the source saw. An error fails the whole run.
+	Discover(ctx context.Context, env Env) (*Result, error)
+}
+
+// Config is a source's configuration. Decode fills it from JSON; the
+// registry validates it with validator/v10 and then calls Build.
+type Config interface {
+	// Build returns the source this configuration describes.
+	Build() (Source, error)
+}
+
+// Kind describes one source kind in the registry.
+type Kind struct {
+	// Name is the job's source kind, such as "nmap".
+	Name string
+	// NewConfig returns a configuration holding the documented defaults.
+	NewConfig func() Config
+}
+
+// Registry maps source kinds to their configuration types. It is built once
+// at start-up (see package discovery/install) and read-only afterwards.
+type Registry struct {
+	kinds map[string]Kind
+}
+
+// NewRegistry returns a registry holding kinds. A duplicate name is an error.
+func NewRegistry(kinds ...Kind) (*Registry, error) {
+	r := &Registry{kinds: map[string]Kind{}}
+	for _, k := range kinds {
+		if _, dup := r.kinds[k.Name]; dup {
+			return nil, fmt.Errorf("discovery source kind %q registered twice", k.Name)
+		}
+		r.kinds[k.Name] = k
+	}
+	return r, nil
+}
+
+// Names returns the registered kinds in order.
+func (r *Registry) Names() []string {
+	out := make([]string, 0, len(r.kinds))
+	for n := range r.kinds {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lookup returns the kind called name.
+func (r *Registry) Lookup(name string) (Kind, bool) {
+	k, ok := r.kinds[name]
+	return k, ok
+}
+
+// ConfigError is a configuration that does not decode or validate. Field is
+// the JSON path of the offending setting when known.
+type ConfigError struct {
+	Kind  string
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s source config: %s: %v", e.Kind, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s source config: %v", e.Kind, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }

@@ -1,0 +1,5 @@
+package discovery
+
+import "reflect"
+
+type reflectField = reflect.StructField
