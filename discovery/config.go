@@ -31,7 +31,11 @@ func (r *Registry) Decode(name string, raw []byte) (Config, error) {
 		}
 	}
 	if err := Validate(cfg); err != nil {
-		return nil, &ConfigError{Kind: name, Field: fieldOf(err), Err: err}
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return nil, &ConfigError{Kind: name, Field: fe.field, Err: errors.New(fe.msg)}
+		}
+		return nil, &ConfigError{Kind: name, Err: err}
 	}
 	return cfg, nil
 }
@@ -71,13 +75,6 @@ type fieldError struct{ field, msg string }
 
 func (e *fieldError) Error() string { return e.field + ": " + e.msg }
 
-func fieldOf(err error) string {
-	var fe *fieldError
-	if errors.As(err, &fe) {
-		return fe.field
-	}
-	return ""
-}
 
 func jsonName(f reflectField) string {
 	name := strings.SplitN(f.Tag.Get("json"), ",", 2)[0]
