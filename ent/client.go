@@ -21,12 +21,17 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/lease"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 
 	stdsql "database/sql"
@@ -49,10 +54,18 @@ type Client struct {
 	ConfigurationItem *ConfigurationItemClient
 	// Contract is the client for interacting with the Contract builders.
 	Contract *ContractClient
+	// DiscoveryJob is the client for interacting with the DiscoveryJob builders.
+	DiscoveryJob *DiscoveryJobClient
+	// DiscoveryRun is the client for interacting with the DiscoveryRun builders.
+	DiscoveryRun *DiscoveryRunClient
 	// Drift is the client for interacting with the Drift builders.
 	Drift *DriftClient
+	// DriftIgnoreRule is the client for interacting with the DriftIgnoreRule builders.
+	DriftIgnoreRule *DriftIgnoreRuleClient
 	// Identifier is the client for interacting with the Identifier builders.
 	Identifier *IdentifierClient
+	// Lease is the client for interacting with the Lease builders.
+	Lease *LeaseClient
 	// Location is the client for interacting with the Location builders.
 	Location *LocationClient
 	// Owner is the client for interacting with the Owner builders.
@@ -61,6 +74,8 @@ type Client struct {
 	Relationship *RelationshipClient
 	// Service is the client for interacting with the Service builders.
 	Service *ServiceClient
+	// Sighting is the client for interacting with the Sighting builders.
+	Sighting *SightingClient
 	// Vendor is the client for interacting with the Vendor builders.
 	Vendor *VendorClient
 }
@@ -80,12 +95,17 @@ func (c *Client) init() {
 	c.ChangeRecord = NewChangeRecordClient(c.config)
 	c.ConfigurationItem = NewConfigurationItemClient(c.config)
 	c.Contract = NewContractClient(c.config)
+	c.DiscoveryJob = NewDiscoveryJobClient(c.config)
+	c.DiscoveryRun = NewDiscoveryRunClient(c.config)
 	c.Drift = NewDriftClient(c.config)
+	c.DriftIgnoreRule = NewDriftIgnoreRuleClient(c.config)
 	c.Identifier = NewIdentifierClient(c.config)
+	c.Lease = NewLeaseClient(c.config)
 	c.Location = NewLocationClient(c.config)
 	c.Owner = NewOwnerClient(c.config)
 	c.Relationship = NewRelationshipClient(c.config)
 	c.Service = NewServiceClient(c.config)
+	c.Sighting = NewSightingClient(c.config)
 	c.Vendor = NewVendorClient(c.config)
 }
 
@@ -185,12 +205,17 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ChangeRecord:      NewChangeRecordClient(cfg),
 		ConfigurationItem: NewConfigurationItemClient(cfg),
 		Contract:          NewContractClient(cfg),
+		DiscoveryJob:      NewDiscoveryJobClient(cfg),
+		DiscoveryRun:      NewDiscoveryRunClient(cfg),
 		Drift:             NewDriftClient(cfg),
+		DriftIgnoreRule:   NewDriftIgnoreRuleClient(cfg),
 		Identifier:        NewIdentifierClient(cfg),
+		Lease:             NewLeaseClient(cfg),
 		Location:          NewLocationClient(cfg),
 		Owner:             NewOwnerClient(cfg),
 		Relationship:      NewRelationshipClient(cfg),
 		Service:           NewServiceClient(cfg),
+		Sighting:          NewSightingClient(cfg),
 		Vendor:            NewVendorClient(cfg),
 	}, nil
 }
@@ -217,12 +242,17 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ChangeRecord:      NewChangeRecordClient(cfg),
 		ConfigurationItem: NewConfigurationItemClient(cfg),
 		Contract:          NewContractClient(cfg),
+		DiscoveryJob:      NewDiscoveryJobClient(cfg),
+		DiscoveryRun:      NewDiscoveryRunClient(cfg),
 		Drift:             NewDriftClient(cfg),
+		DriftIgnoreRule:   NewDriftIgnoreRuleClient(cfg),
 		Identifier:        NewIdentifierClient(cfg),
+		Lease:             NewLeaseClient(cfg),
 		Location:          NewLocationClient(cfg),
 		Owner:             NewOwnerClient(cfg),
 		Relationship:      NewRelationshipClient(cfg),
 		Service:           NewServiceClient(cfg),
+		Sighting:          NewSightingClient(cfg),
 		Vendor:            NewVendorClient(cfg),
 	}, nil
 }
@@ -254,8 +284,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Asset, c.AuditEvent, c.ChangeRecord, c.ConfigurationItem,
-		c.Contract, c.Drift, c.Identifier, c.Location, c.Owner, c.Relationship,
-		c.Service, c.Vendor,
+		c.Contract, c.DiscoveryJob, c.DiscoveryRun, c.Drift, c.DriftIgnoreRule,
+		c.Identifier, c.Lease, c.Location, c.Owner, c.Relationship, c.Service,
+		c.Sighting, c.Vendor,
 	} {
 		n.Use(hooks...)
 	}
@@ -266,8 +297,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Asset, c.AuditEvent, c.ChangeRecord, c.ConfigurationItem,
-		c.Contract, c.Drift, c.Identifier, c.Location, c.Owner, c.Relationship,
-		c.Service, c.Vendor,
+		c.Contract, c.DiscoveryJob, c.DiscoveryRun, c.Drift, c.DriftIgnoreRule,
+		c.Identifier, c.Lease, c.Location, c.Owner, c.Relationship, c.Service,
+		c.Sighting, c.Vendor,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -288,10 +320,18 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ConfigurationItem.mutate(ctx, m)
 	case *ContractMutation:
 		return c.Contract.mutate(ctx, m)
+	case *DiscoveryJobMutation:
+		return c.DiscoveryJob.mutate(ctx, m)
+	case *DiscoveryRunMutation:
+		return c.DiscoveryRun.mutate(ctx, m)
 	case *DriftMutation:
 		return c.Drift.mutate(ctx, m)
+	case *DriftIgnoreRuleMutation:
+		return c.DriftIgnoreRule.mutate(ctx, m)
 	case *IdentifierMutation:
 		return c.Identifier.mutate(ctx, m)
+	case *LeaseMutation:
+		return c.Lease.mutate(ctx, m)
 	case *LocationMutation:
 		return c.Location.mutate(ctx, m)
 	case *OwnerMutation:
@@ -300,6 +340,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Relationship.mutate(ctx, m)
 	case *ServiceMutation:
 		return c.Service.mutate(ctx, m)
+	case *SightingMutation:
+		return c.Sighting.mutate(ctx, m)
 	case *VendorMutation:
 		return c.Vendor.mutate(ctx, m)
 	default:
@@ -1139,6 +1181,22 @@ func (c *ConfigurationItemClient) QueryChangeRecords(_m *ConfigurationItem) *Cha
 	return query
 }
 
+// QuerySightings queries the sightings edge of a ConfigurationItem.
+func (c *ConfigurationItemClient) QuerySightings(_m *ConfigurationItem) *SightingQuery {
+	query := (&SightingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, id),
+			sqlgraph.To(sighting.Table, sighting.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, configurationitem.SightingsTable, configurationitem.SightingsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryDrifts queries the drifts edge of a ConfigurationItem.
 func (c *ConfigurationItemClient) QueryDrifts(_m *ConfigurationItem) *DriftQuery {
 	query := (&DriftClient{config: c.config}).Query()
@@ -1345,6 +1403,352 @@ func (c *ContractClient) mutate(ctx context.Context, m *ContractMutation) (Value
 	}
 }
 
+// DiscoveryJobClient is a client for the DiscoveryJob schema.
+type DiscoveryJobClient struct {
+	config
+}
+
+// NewDiscoveryJobClient returns a client for the DiscoveryJob from the given config.
+func NewDiscoveryJobClient(c config) *DiscoveryJobClient {
+	return &DiscoveryJobClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `discoveryjob.Hooks(f(g(h())))`.
+func (c *DiscoveryJobClient) Use(hooks ...Hook) {
+	c.hooks.DiscoveryJob = append(c.hooks.DiscoveryJob, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `discoveryjob.Intercept(f(g(h())))`.
+func (c *DiscoveryJobClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DiscoveryJob = append(c.inters.DiscoveryJob, interceptors...)
+}
+
+// Create returns a builder for creating a DiscoveryJob entity.
+func (c *DiscoveryJobClient) Create() *DiscoveryJobCreate {
+	mutation := newDiscoveryJobMutation(c.config, OpCreate)
+	return &DiscoveryJobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DiscoveryJob entities.
+func (c *DiscoveryJobClient) CreateBulk(builders ...*DiscoveryJobCreate) *DiscoveryJobCreateBulk {
+	return &DiscoveryJobCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DiscoveryJobClient) MapCreateBulk(slice any, setFunc func(*DiscoveryJobCreate, int)) *DiscoveryJobCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DiscoveryJobCreateBulk{err: fmt.Errorf("calling to DiscoveryJobClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DiscoveryJobCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DiscoveryJobCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DiscoveryJob.
+func (c *DiscoveryJobClient) Update() *DiscoveryJobUpdate {
+	mutation := newDiscoveryJobMutation(c.config, OpUpdate)
+	return &DiscoveryJobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DiscoveryJobClient) UpdateOne(_m *DiscoveryJob) *DiscoveryJobUpdateOne {
+	mutation := newDiscoveryJobMutation(c.config, OpUpdateOne, withDiscoveryJob(_m))
+	return &DiscoveryJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DiscoveryJobClient) UpdateOneID(id int) *DiscoveryJobUpdateOne {
+	mutation := newDiscoveryJobMutation(c.config, OpUpdateOne, withDiscoveryJobID(id))
+	return &DiscoveryJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DiscoveryJob.
+func (c *DiscoveryJobClient) Delete() *DiscoveryJobDelete {
+	mutation := newDiscoveryJobMutation(c.config, OpDelete)
+	return &DiscoveryJobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DiscoveryJobClient) DeleteOne(_m *DiscoveryJob) *DiscoveryJobDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DiscoveryJobClient) DeleteOneID(id int) *DiscoveryJobDeleteOne {
+	builder := c.Delete().Where(discoveryjob.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DiscoveryJobDeleteOne{builder}
+}
+
+// Query returns a query builder for DiscoveryJob.
+func (c *DiscoveryJobClient) Query() *DiscoveryJobQuery {
+	return &DiscoveryJobQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDiscoveryJob},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DiscoveryJob entity by its id.
+func (c *DiscoveryJobClient) Get(ctx context.Context, id int) (*DiscoveryJob, error) {
+	return c.Query().Where(discoveryjob.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DiscoveryJobClient) GetX(ctx context.Context, id int) *DiscoveryJob {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRuns queries the runs edge of a DiscoveryJob.
+func (c *DiscoveryJobClient) QueryRuns(_m *DiscoveryJob) *DiscoveryRunQuery {
+	query := (&DiscoveryRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(discoveryjob.Table, discoveryjob.FieldID, id),
+			sqlgraph.To(discoveryrun.Table, discoveryrun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, discoveryjob.RunsTable, discoveryjob.RunsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDrifts queries the drifts edge of a DiscoveryJob.
+func (c *DiscoveryJobClient) QueryDrifts(_m *DiscoveryJob) *DriftQuery {
+	query := (&DriftClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(discoveryjob.Table, discoveryjob.FieldID, id),
+			sqlgraph.To(drift.Table, drift.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, discoveryjob.DriftsTable, discoveryjob.DriftsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySightings queries the sightings edge of a DiscoveryJob.
+func (c *DiscoveryJobClient) QuerySightings(_m *DiscoveryJob) *SightingQuery {
+	query := (&SightingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(discoveryjob.Table, discoveryjob.FieldID, id),
+			sqlgraph.To(sighting.Table, sighting.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, discoveryjob.SightingsTable, discoveryjob.SightingsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DiscoveryJobClient) Hooks() []Hook {
+	return c.hooks.DiscoveryJob
+}
+
+// Interceptors returns the client interceptors.
+func (c *DiscoveryJobClient) Interceptors() []Interceptor {
+	return c.inters.DiscoveryJob
+}
+
+func (c *DiscoveryJobClient) mutate(ctx context.Context, m *DiscoveryJobMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DiscoveryJobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DiscoveryJobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DiscoveryJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DiscoveryJobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DiscoveryJob mutation op: %q", m.Op())
+	}
+}
+
+// DiscoveryRunClient is a client for the DiscoveryRun schema.
+type DiscoveryRunClient struct {
+	config
+}
+
+// NewDiscoveryRunClient returns a client for the DiscoveryRun from the given config.
+func NewDiscoveryRunClient(c config) *DiscoveryRunClient {
+	return &DiscoveryRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `discoveryrun.Hooks(f(g(h())))`.
+func (c *DiscoveryRunClient) Use(hooks ...Hook) {
+	c.hooks.DiscoveryRun = append(c.hooks.DiscoveryRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `discoveryrun.Intercept(f(g(h())))`.
+func (c *DiscoveryRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DiscoveryRun = append(c.inters.DiscoveryRun, interceptors...)
+}
+
+// Create returns a builder for creating a DiscoveryRun entity.
+func (c *DiscoveryRunClient) Create() *DiscoveryRunCreate {
+	mutation := newDiscoveryRunMutation(c.config, OpCreate)
+	return &DiscoveryRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DiscoveryRun entities.
+func (c *DiscoveryRunClient) CreateBulk(builders ...*DiscoveryRunCreate) *DiscoveryRunCreateBulk {
+	return &DiscoveryRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DiscoveryRunClient) MapCreateBulk(slice any, setFunc func(*DiscoveryRunCreate, int)) *DiscoveryRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DiscoveryRunCreateBulk{err: fmt.Errorf("calling to DiscoveryRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DiscoveryRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DiscoveryRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DiscoveryRun.
+func (c *DiscoveryRunClient) Update() *DiscoveryRunUpdate {
+	mutation := newDiscoveryRunMutation(c.config, OpUpdate)
+	return &DiscoveryRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DiscoveryRunClient) UpdateOne(_m *DiscoveryRun) *DiscoveryRunUpdateOne {
+	mutation := newDiscoveryRunMutation(c.config, OpUpdateOne, withDiscoveryRun(_m))
+	return &DiscoveryRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DiscoveryRunClient) UpdateOneID(id int) *DiscoveryRunUpdateOne {
+	mutation := newDiscoveryRunMutation(c.config, OpUpdateOne, withDiscoveryRunID(id))
+	return &DiscoveryRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DiscoveryRun.
+func (c *DiscoveryRunClient) Delete() *DiscoveryRunDelete {
+	mutation := newDiscoveryRunMutation(c.config, OpDelete)
+	return &DiscoveryRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DiscoveryRunClient) DeleteOne(_m *DiscoveryRun) *DiscoveryRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DiscoveryRunClient) DeleteOneID(id int) *DiscoveryRunDeleteOne {
+	builder := c.Delete().Where(discoveryrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DiscoveryRunDeleteOne{builder}
+}
+
+// Query returns a query builder for DiscoveryRun.
+func (c *DiscoveryRunClient) Query() *DiscoveryRunQuery {
+	return &DiscoveryRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDiscoveryRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DiscoveryRun entity by its id.
+func (c *DiscoveryRunClient) Get(ctx context.Context, id int) (*DiscoveryRun, error) {
+	return c.Query().Where(discoveryrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DiscoveryRunClient) GetX(ctx context.Context, id int) *DiscoveryRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryJob queries the job edge of a DiscoveryRun.
+func (c *DiscoveryRunClient) QueryJob(_m *DiscoveryRun) *DiscoveryJobQuery {
+	query := (&DiscoveryJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(discoveryrun.Table, discoveryrun.FieldID, id),
+			sqlgraph.To(discoveryjob.Table, discoveryjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, discoveryrun.JobTable, discoveryrun.JobColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDrifts queries the drifts edge of a DiscoveryRun.
+func (c *DiscoveryRunClient) QueryDrifts(_m *DiscoveryRun) *DriftQuery {
+	query := (&DriftClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(discoveryrun.Table, discoveryrun.FieldID, id),
+			sqlgraph.To(drift.Table, drift.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, discoveryrun.DriftsTable, discoveryrun.DriftsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DiscoveryRunClient) Hooks() []Hook {
+	return c.hooks.DiscoveryRun
+}
+
+// Interceptors returns the client interceptors.
+func (c *DiscoveryRunClient) Interceptors() []Interceptor {
+	return c.inters.DiscoveryRun
+}
+
+func (c *DiscoveryRunClient) mutate(ctx context.Context, m *DiscoveryRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DiscoveryRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DiscoveryRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DiscoveryRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DiscoveryRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DiscoveryRun mutation op: %q", m.Op())
+	}
+}
+
 // DriftClient is a client for the Drift schema.
 type DriftClient struct {
 	config
@@ -1469,6 +1873,38 @@ func (c *DriftClient) QueryConfigurationItem(_m *Drift) *ConfigurationItemQuery 
 	return query
 }
 
+// QueryJob queries the job edge of a Drift.
+func (c *DriftClient) QueryJob(_m *Drift) *DiscoveryJobQuery {
+	query := (&DiscoveryJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(drift.Table, drift.FieldID, id),
+			sqlgraph.To(discoveryjob.Table, discoveryjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, drift.JobTable, drift.JobColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRun queries the run edge of a Drift.
+func (c *DriftClient) QueryRun(_m *Drift) *DiscoveryRunQuery {
+	query := (&DiscoveryRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(drift.Table, drift.FieldID, id),
+			sqlgraph.To(discoveryrun.Table, discoveryrun.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, drift.RunTable, drift.RunColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *DriftClient) Hooks() []Hook {
 	return c.hooks.Drift
@@ -1491,6 +1927,139 @@ func (c *DriftClient) mutate(ctx context.Context, m *DriftMutation) (Value, erro
 		return (&DriftDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Drift mutation op: %q", m.Op())
+	}
+}
+
+// DriftIgnoreRuleClient is a client for the DriftIgnoreRule schema.
+type DriftIgnoreRuleClient struct {
+	config
+}
+
+// NewDriftIgnoreRuleClient returns a client for the DriftIgnoreRule from the given config.
+func NewDriftIgnoreRuleClient(c config) *DriftIgnoreRuleClient {
+	return &DriftIgnoreRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `driftignorerule.Hooks(f(g(h())))`.
+func (c *DriftIgnoreRuleClient) Use(hooks ...Hook) {
+	c.hooks.DriftIgnoreRule = append(c.hooks.DriftIgnoreRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `driftignorerule.Intercept(f(g(h())))`.
+func (c *DriftIgnoreRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DriftIgnoreRule = append(c.inters.DriftIgnoreRule, interceptors...)
+}
+
+// Create returns a builder for creating a DriftIgnoreRule entity.
+func (c *DriftIgnoreRuleClient) Create() *DriftIgnoreRuleCreate {
+	mutation := newDriftIgnoreRuleMutation(c.config, OpCreate)
+	return &DriftIgnoreRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DriftIgnoreRule entities.
+func (c *DriftIgnoreRuleClient) CreateBulk(builders ...*DriftIgnoreRuleCreate) *DriftIgnoreRuleCreateBulk {
+	return &DriftIgnoreRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DriftIgnoreRuleClient) MapCreateBulk(slice any, setFunc func(*DriftIgnoreRuleCreate, int)) *DriftIgnoreRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DriftIgnoreRuleCreateBulk{err: fmt.Errorf("calling to DriftIgnoreRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DriftIgnoreRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DriftIgnoreRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DriftIgnoreRule.
+func (c *DriftIgnoreRuleClient) Update() *DriftIgnoreRuleUpdate {
+	mutation := newDriftIgnoreRuleMutation(c.config, OpUpdate)
+	return &DriftIgnoreRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DriftIgnoreRuleClient) UpdateOne(_m *DriftIgnoreRule) *DriftIgnoreRuleUpdateOne {
+	mutation := newDriftIgnoreRuleMutation(c.config, OpUpdateOne, withDriftIgnoreRule(_m))
+	return &DriftIgnoreRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DriftIgnoreRuleClient) UpdateOneID(id int) *DriftIgnoreRuleUpdateOne {
+	mutation := newDriftIgnoreRuleMutation(c.config, OpUpdateOne, withDriftIgnoreRuleID(id))
+	return &DriftIgnoreRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DriftIgnoreRule.
+func (c *DriftIgnoreRuleClient) Delete() *DriftIgnoreRuleDelete {
+	mutation := newDriftIgnoreRuleMutation(c.config, OpDelete)
+	return &DriftIgnoreRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DriftIgnoreRuleClient) DeleteOne(_m *DriftIgnoreRule) *DriftIgnoreRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DriftIgnoreRuleClient) DeleteOneID(id int) *DriftIgnoreRuleDeleteOne {
+	builder := c.Delete().Where(driftignorerule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DriftIgnoreRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for DriftIgnoreRule.
+func (c *DriftIgnoreRuleClient) Query() *DriftIgnoreRuleQuery {
+	return &DriftIgnoreRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDriftIgnoreRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DriftIgnoreRule entity by its id.
+func (c *DriftIgnoreRuleClient) Get(ctx context.Context, id int) (*DriftIgnoreRule, error) {
+	return c.Query().Where(driftignorerule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DriftIgnoreRuleClient) GetX(ctx context.Context, id int) *DriftIgnoreRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DriftIgnoreRuleClient) Hooks() []Hook {
+	return c.hooks.DriftIgnoreRule
+}
+
+// Interceptors returns the client interceptors.
+func (c *DriftIgnoreRuleClient) Interceptors() []Interceptor {
+	return c.inters.DriftIgnoreRule
+}
+
+func (c *DriftIgnoreRuleClient) mutate(ctx context.Context, m *DriftIgnoreRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DriftIgnoreRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DriftIgnoreRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DriftIgnoreRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DriftIgnoreRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DriftIgnoreRule mutation op: %q", m.Op())
 	}
 }
 
@@ -1640,6 +2209,139 @@ func (c *IdentifierClient) mutate(ctx context.Context, m *IdentifierMutation) (V
 		return (&IdentifierDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Identifier mutation op: %q", m.Op())
+	}
+}
+
+// LeaseClient is a client for the Lease schema.
+type LeaseClient struct {
+	config
+}
+
+// NewLeaseClient returns a client for the Lease from the given config.
+func NewLeaseClient(c config) *LeaseClient {
+	return &LeaseClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `lease.Hooks(f(g(h())))`.
+func (c *LeaseClient) Use(hooks ...Hook) {
+	c.hooks.Lease = append(c.hooks.Lease, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `lease.Intercept(f(g(h())))`.
+func (c *LeaseClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Lease = append(c.inters.Lease, interceptors...)
+}
+
+// Create returns a builder for creating a Lease entity.
+func (c *LeaseClient) Create() *LeaseCreate {
+	mutation := newLeaseMutation(c.config, OpCreate)
+	return &LeaseCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Lease entities.
+func (c *LeaseClient) CreateBulk(builders ...*LeaseCreate) *LeaseCreateBulk {
+	return &LeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LeaseClient) MapCreateBulk(slice any, setFunc func(*LeaseCreate, int)) *LeaseCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LeaseCreateBulk{err: fmt.Errorf("calling to LeaseClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LeaseCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Lease.
+func (c *LeaseClient) Update() *LeaseUpdate {
+	mutation := newLeaseMutation(c.config, OpUpdate)
+	return &LeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LeaseClient) UpdateOne(_m *Lease) *LeaseUpdateOne {
+	mutation := newLeaseMutation(c.config, OpUpdateOne, withLease(_m))
+	return &LeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LeaseClient) UpdateOneID(id int) *LeaseUpdateOne {
+	mutation := newLeaseMutation(c.config, OpUpdateOne, withLeaseID(id))
+	return &LeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Lease.
+func (c *LeaseClient) Delete() *LeaseDelete {
+	mutation := newLeaseMutation(c.config, OpDelete)
+	return &LeaseDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LeaseClient) DeleteOne(_m *Lease) *LeaseDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LeaseClient) DeleteOneID(id int) *LeaseDeleteOne {
+	builder := c.Delete().Where(lease.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LeaseDeleteOne{builder}
+}
+
+// Query returns a query builder for Lease.
+func (c *LeaseClient) Query() *LeaseQuery {
+	return &LeaseQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLease},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Lease entity by its id.
+func (c *LeaseClient) Get(ctx context.Context, id int) (*Lease, error) {
+	return c.Query().Where(lease.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LeaseClient) GetX(ctx context.Context, id int) *Lease {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *LeaseClient) Hooks() []Hook {
+	return c.hooks.Lease
+}
+
+// Interceptors returns the client interceptors.
+func (c *LeaseClient) Interceptors() []Interceptor {
+	return c.inters.Lease
+}
+
+func (c *LeaseClient) mutate(ctx context.Context, m *LeaseMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LeaseCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LeaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Lease mutation op: %q", m.Op())
 	}
 }
 
@@ -2383,6 +3085,171 @@ func (c *ServiceClient) mutate(ctx context.Context, m *ServiceMutation) (Value, 
 	}
 }
 
+// SightingClient is a client for the Sighting schema.
+type SightingClient struct {
+	config
+}
+
+// NewSightingClient returns a client for the Sighting from the given config.
+func NewSightingClient(c config) *SightingClient {
+	return &SightingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sighting.Hooks(f(g(h())))`.
+func (c *SightingClient) Use(hooks ...Hook) {
+	c.hooks.Sighting = append(c.hooks.Sighting, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sighting.Intercept(f(g(h())))`.
+func (c *SightingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Sighting = append(c.inters.Sighting, interceptors...)
+}
+
+// Create returns a builder for creating a Sighting entity.
+func (c *SightingClient) Create() *SightingCreate {
+	mutation := newSightingMutation(c.config, OpCreate)
+	return &SightingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Sighting entities.
+func (c *SightingClient) CreateBulk(builders ...*SightingCreate) *SightingCreateBulk {
+	return &SightingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SightingClient) MapCreateBulk(slice any, setFunc func(*SightingCreate, int)) *SightingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SightingCreateBulk{err: fmt.Errorf("calling to SightingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SightingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SightingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Sighting.
+func (c *SightingClient) Update() *SightingUpdate {
+	mutation := newSightingMutation(c.config, OpUpdate)
+	return &SightingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SightingClient) UpdateOne(_m *Sighting) *SightingUpdateOne {
+	mutation := newSightingMutation(c.config, OpUpdateOne, withSighting(_m))
+	return &SightingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SightingClient) UpdateOneID(id int) *SightingUpdateOne {
+	mutation := newSightingMutation(c.config, OpUpdateOne, withSightingID(id))
+	return &SightingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Sighting.
+func (c *SightingClient) Delete() *SightingDelete {
+	mutation := newSightingMutation(c.config, OpDelete)
+	return &SightingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SightingClient) DeleteOne(_m *Sighting) *SightingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SightingClient) DeleteOneID(id int) *SightingDeleteOne {
+	builder := c.Delete().Where(sighting.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SightingDeleteOne{builder}
+}
+
+// Query returns a query builder for Sighting.
+func (c *SightingClient) Query() *SightingQuery {
+	return &SightingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSighting},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Sighting entity by its id.
+func (c *SightingClient) Get(ctx context.Context, id int) (*Sighting, error) {
+	return c.Query().Where(sighting.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SightingClient) GetX(ctx context.Context, id int) *Sighting {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryJob queries the job edge of a Sighting.
+func (c *SightingClient) QueryJob(_m *Sighting) *DiscoveryJobQuery {
+	query := (&DiscoveryJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(sighting.Table, sighting.FieldID, id),
+			sqlgraph.To(discoveryjob.Table, discoveryjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, sighting.JobTable, sighting.JobColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConfigurationItem queries the configuration_item edge of a Sighting.
+func (c *SightingClient) QueryConfigurationItem(_m *Sighting) *ConfigurationItemQuery {
+	query := (&ConfigurationItemClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(sighting.Table, sighting.FieldID, id),
+			sqlgraph.To(configurationitem.Table, configurationitem.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, sighting.ConfigurationItemTable, sighting.ConfigurationItemColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SightingClient) Hooks() []Hook {
+	return c.hooks.Sighting
+}
+
+// Interceptors returns the client interceptors.
+func (c *SightingClient) Interceptors() []Interceptor {
+	return c.inters.Sighting
+}
+
+func (c *SightingClient) mutate(ctx context.Context, m *SightingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SightingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SightingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SightingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SightingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Sighting mutation op: %q", m.Op())
+	}
+}
+
 // VendorClient is a client for the Vendor schema.
 type VendorClient struct {
 	config
@@ -2551,12 +3418,14 @@ func (c *VendorClient) mutate(ctx context.Context, m *VendorMutation) (Value, er
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract, Drift,
-		Identifier, Location, Owner, Relationship, Service, Vendor []ent.Hook
+		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract,
+		DiscoveryJob, DiscoveryRun, Drift, DriftIgnoreRule, Identifier, Lease,
+		Location, Owner, Relationship, Service, Sighting, Vendor []ent.Hook
 	}
 	inters struct {
-		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract, Drift,
-		Identifier, Location, Owner, Relationship, Service, Vendor []ent.Interceptor
+		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract,
+		DiscoveryJob, DiscoveryRun, Drift, DriftIgnoreRule, Identifier, Lease,
+		Location, Owner, Relationship, Service, Sighting, Vendor []ent.Interceptor
 	}
 )
 

@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -54,6 +55,8 @@ type ConfigurationItem struct {
 	Facts map[string]interface{} `json:"facts,omitempty"`
 	// LastSeenAt holds the value of the "last_seen_at" field.
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+	// who last set each field (facts as facts.<key>), when, with which precedence
+	Provenance map[string]schematype.Provenance `json:"provenance,omitempty"`
 	// OwnerID holds the value of the "owner_id" field.
 	OwnerID *int `json:"owner_id,omitempty"`
 	// VendorID holds the value of the "vendor_id" field.
@@ -88,11 +91,13 @@ type ConfigurationItemEdges struct {
 	Contracts []*Contract `json:"contracts,omitempty"`
 	// ChangeRecords holds the value of the change_records edge.
 	ChangeRecords []*ChangeRecord `json:"change_records,omitempty"`
+	// Sightings holds the value of the sightings edge.
+	Sightings []*Sighting `json:"sightings,omitempty"`
 	// Drifts holds the value of the drifts edge.
 	Drifts []*Drift `json:"drifts,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [11]bool
+	loadedTypes [12]bool
 	// totalCount holds the count of the edges above.
 	totalCount [11]map[string]int
 
@@ -102,6 +107,7 @@ type ConfigurationItemEdges struct {
 	namedIncoming      map[string][]*Relationship
 	namedContracts     map[string][]*Contract
 	namedChangeRecords map[string][]*ChangeRecord
+	namedSightings     map[string][]*Sighting
 	namedDrifts        map[string][]*Drift
 }
 
@@ -203,10 +209,19 @@ func (e ConfigurationItemEdges) ChangeRecordsOrErr() ([]*ChangeRecord, error) {
 	return nil, &NotLoadedError{edge: "change_records"}
 }
 
+// SightingsOrErr returns the Sightings value or an error if the edge
+// was not loaded in eager-loading.
+func (e ConfigurationItemEdges) SightingsOrErr() ([]*Sighting, error) {
+	if e.loadedTypes[10] {
+		return e.Sightings, nil
+	}
+	return nil, &NotLoadedError{edge: "sightings"}
+}
+
 // DriftsOrErr returns the Drifts value or an error if the edge
 // was not loaded in eager-loading.
 func (e ConfigurationItemEdges) DriftsOrErr() ([]*Drift, error) {
-	if e.loadedTypes[10] {
+	if e.loadedTypes[11] {
 		return e.Drifts, nil
 	}
 	return nil, &NotLoadedError{edge: "drifts"}
@@ -217,7 +232,7 @@ func (*ConfigurationItem) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case configurationitem.FieldTags, configurationitem.FieldAttributes, configurationitem.FieldFacts:
+		case configurationitem.FieldTags, configurationitem.FieldAttributes, configurationitem.FieldFacts, configurationitem.FieldProvenance:
 			values[i] = new([]byte)
 		case configurationitem.FieldID, configurationitem.FieldOwnerID, configurationitem.FieldVendorID, configurationitem.FieldLocationID:
 			values[i] = new(sql.NullInt64)
@@ -354,6 +369,14 @@ func (_m *ConfigurationItem) assignValues(columns []string, values []any) error 
 				_m.LastSeenAt = new(time.Time)
 				*_m.LastSeenAt = value.Time
 			}
+		case configurationitem.FieldProvenance:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field provenance", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Provenance); err != nil {
+					return fmt.Errorf("unmarshal field provenance: %w", err)
+				}
+			}
 		case configurationitem.FieldOwnerID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field owner_id", values[i])
@@ -436,6 +459,11 @@ func (_m *ConfigurationItem) QueryContracts() *ContractQuery {
 // QueryChangeRecords queries the "change_records" edge of the ConfigurationItem entity.
 func (_m *ConfigurationItem) QueryChangeRecords() *ChangeRecordQuery {
 	return NewConfigurationItemClient(_m.config).QueryChangeRecords(_m)
+}
+
+// QuerySightings queries the "sightings" edge of the ConfigurationItem entity.
+func (_m *ConfigurationItem) QuerySightings() *SightingQuery {
+	return NewConfigurationItemClient(_m.config).QuerySightings(_m)
 }
 
 // QueryDrifts queries the "drifts" edge of the ConfigurationItem entity.
@@ -525,6 +553,9 @@ func (_m *ConfigurationItem) String() string {
 		builder.WriteString("last_seen_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("provenance=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Provenance))
 	builder.WriteString(", ")
 	if v := _m.OwnerID; v != nil {
 		builder.WriteString("owner_id=")
@@ -685,6 +716,30 @@ func (_m *ConfigurationItem) appendNamedChangeRecords(name string, edges ...*Cha
 		_m.Edges.namedChangeRecords[name] = []*ChangeRecord{}
 	} else {
 		_m.Edges.namedChangeRecords[name] = append(_m.Edges.namedChangeRecords[name], edges...)
+	}
+}
+
+// NamedSightings returns the Sightings named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ConfigurationItem) NamedSightings(name string) ([]*Sighting, error) {
+	if _m.Edges.namedSightings == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSightings[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ConfigurationItem) appendNamedSightings(name string, edges ...*Sighting) {
+	if _m.Edges.namedSightings == nil {
+		_m.Edges.namedSightings = make(map[string][]*Sighting)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSightings[name] = []*Sighting{}
+	} else {
+		_m.Edges.namedSightings[name] = append(_m.Edges.namedSightings[name], edges...)
 	}
 }
 

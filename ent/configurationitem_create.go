@@ -20,7 +20,9 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -216,6 +218,12 @@ func (_c *ConfigurationItemCreate) SetNillableLastSeenAt(v *time.Time) *Configur
 	return _c
 }
 
+// SetProvenance sets the "provenance" field.
+func (_c *ConfigurationItemCreate) SetProvenance(v map[string]schematype.Provenance) *ConfigurationItemCreate {
+	_c.mutation.SetProvenance(v)
+	return _c
+}
+
 // SetOwnerID sets the "owner_id" field.
 func (_c *ConfigurationItemCreate) SetOwnerID(v int) *ConfigurationItemCreate {
 	_c.mutation.SetOwnerID(v)
@@ -380,6 +388,21 @@ func (_c *ConfigurationItemCreate) AddChangeRecords(v ...*ChangeRecord) *Configu
 		ids[i] = v[i].ID
 	}
 	return _c.AddChangeRecordIDs(ids...)
+}
+
+// AddSightingIDs adds the "sightings" edge to the Sighting entity by IDs.
+func (_c *ConfigurationItemCreate) AddSightingIDs(ids ...int) *ConfigurationItemCreate {
+	_c.mutation.AddSightingIDs(ids...)
+	return _c
+}
+
+// AddSightings adds the "sightings" edges to the Sighting entity.
+func (_c *ConfigurationItemCreate) AddSightings(v ...*Sighting) *ConfigurationItemCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSightingIDs(ids...)
 }
 
 // AddDriftIDs adds the "drifts" edge to the Drift entity by IDs.
@@ -618,6 +641,10 @@ func (_c *ConfigurationItemCreate) createSpec() (*ConfigurationItem, *sqlgraph.C
 		_spec.SetField(configurationitem.FieldLastSeenAt, field.TypeTime, value)
 		_node.LastSeenAt = &value
 	}
+	if value, ok := _c.mutation.Provenance(); ok {
+		_spec.SetField(configurationitem.FieldProvenance, field.TypeJSON, value)
+		_node.Provenance = value
+	}
 	if nodes := _c.mutation.OwnerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -774,6 +801,22 @@ func (_c *ConfigurationItemCreate) createSpec() (*ConfigurationItem, *sqlgraph.C
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(changerecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SightingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SightingsTable,
+			Columns: []string{configurationitem.SightingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sighting.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1080,6 +1123,24 @@ func (u *ConfigurationItemUpsert) UpdateLastSeenAt() *ConfigurationItemUpsert {
 // ClearLastSeenAt clears the value of the "last_seen_at" field.
 func (u *ConfigurationItemUpsert) ClearLastSeenAt() *ConfigurationItemUpsert {
 	u.SetNull(configurationitem.FieldLastSeenAt)
+	return u
+}
+
+// SetProvenance sets the "provenance" field.
+func (u *ConfigurationItemUpsert) SetProvenance(v map[string]schematype.Provenance) *ConfigurationItemUpsert {
+	u.Set(configurationitem.FieldProvenance, v)
+	return u
+}
+
+// UpdateProvenance sets the "provenance" field to the value that was provided on create.
+func (u *ConfigurationItemUpsert) UpdateProvenance() *ConfigurationItemUpsert {
+	u.SetExcluded(configurationitem.FieldProvenance)
+	return u
+}
+
+// ClearProvenance clears the value of the "provenance" field.
+func (u *ConfigurationItemUpsert) ClearProvenance() *ConfigurationItemUpsert {
+	u.SetNull(configurationitem.FieldProvenance)
 	return u
 }
 
@@ -1452,6 +1513,27 @@ func (u *ConfigurationItemUpsertOne) UpdateLastSeenAt() *ConfigurationItemUpsert
 func (u *ConfigurationItemUpsertOne) ClearLastSeenAt() *ConfigurationItemUpsertOne {
 	return u.Update(func(s *ConfigurationItemUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetProvenance sets the "provenance" field.
+func (u *ConfigurationItemUpsertOne) SetProvenance(v map[string]schematype.Provenance) *ConfigurationItemUpsertOne {
+	return u.Update(func(s *ConfigurationItemUpsert) {
+		s.SetProvenance(v)
+	})
+}
+
+// UpdateProvenance sets the "provenance" field to the value that was provided on create.
+func (u *ConfigurationItemUpsertOne) UpdateProvenance() *ConfigurationItemUpsertOne {
+	return u.Update(func(s *ConfigurationItemUpsert) {
+		s.UpdateProvenance()
+	})
+}
+
+// ClearProvenance clears the value of the "provenance" field.
+func (u *ConfigurationItemUpsertOne) ClearProvenance() *ConfigurationItemUpsertOne {
+	return u.Update(func(s *ConfigurationItemUpsert) {
+		s.ClearProvenance()
 	})
 }
 
@@ -1999,6 +2081,27 @@ func (u *ConfigurationItemUpsertBulk) UpdateLastSeenAt() *ConfigurationItemUpser
 func (u *ConfigurationItemUpsertBulk) ClearLastSeenAt() *ConfigurationItemUpsertBulk {
 	return u.Update(func(s *ConfigurationItemUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetProvenance sets the "provenance" field.
+func (u *ConfigurationItemUpsertBulk) SetProvenance(v map[string]schematype.Provenance) *ConfigurationItemUpsertBulk {
+	return u.Update(func(s *ConfigurationItemUpsert) {
+		s.SetProvenance(v)
+	})
+}
+
+// UpdateProvenance sets the "provenance" field to the value that was provided on create.
+func (u *ConfigurationItemUpsertBulk) UpdateProvenance() *ConfigurationItemUpsertBulk {
+	return u.Update(func(s *ConfigurationItemUpsert) {
+		s.UpdateProvenance()
+	})
+}
+
+// ClearProvenance clears the value of the "provenance" field.
+func (u *ConfigurationItemUpsertBulk) ClearProvenance() *ConfigurationItemUpsertBulk {
+	return u.Update(func(s *ConfigurationItemUpsert) {
+		s.ClearProvenance()
 	})
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -44,6 +45,7 @@ type ConfigurationItemQuery struct {
 	withAsset              *AssetQuery
 	withContracts          *ContractQuery
 	withChangeRecords      *ChangeRecordQuery
+	withSightings          *SightingQuery
 	withDrifts             *DriftQuery
 	loadTotal              []func(context.Context, []*ConfigurationItem) error
 	modifiers              []func(*sql.Selector)
@@ -53,6 +55,7 @@ type ConfigurationItemQuery struct {
 	withNamedIncoming      map[string]*RelationshipQuery
 	withNamedContracts     map[string]*ContractQuery
 	withNamedChangeRecords map[string]*ChangeRecordQuery
+	withNamedSightings     map[string]*SightingQuery
 	withNamedDrifts        map[string]*DriftQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -310,6 +313,28 @@ func (_q *ConfigurationItemQuery) QueryChangeRecords() *ChangeRecordQuery {
 	return query
 }
 
+// QuerySightings chains the current query on the "sightings" edge.
+func (_q *ConfigurationItemQuery) QuerySightings() *SightingQuery {
+	query := (&SightingClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, selector),
+			sqlgraph.To(sighting.Table, sighting.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, configurationitem.SightingsTable, configurationitem.SightingsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // QueryDrifts chains the current query on the "drifts" edge.
 func (_q *ConfigurationItemQuery) QueryDrifts() *DriftQuery {
 	query := (&DriftClient{config: _q.config}).Query()
@@ -534,6 +559,7 @@ func (_q *ConfigurationItemQuery) Clone() *ConfigurationItemQuery {
 		withAsset:         _q.withAsset.Clone(),
 		withContracts:     _q.withContracts.Clone(),
 		withChangeRecords: _q.withChangeRecords.Clone(),
+		withSightings:     _q.withSightings.Clone(),
 		withDrifts:        _q.withDrifts.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -652,6 +678,17 @@ func (_q *ConfigurationItemQuery) WithChangeRecords(opts ...func(*ChangeRecordQu
 	return _q
 }
 
+// WithSightings tells the query-builder to eager-load the nodes that are connected to
+// the "sightings" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithSightings(opts ...func(*SightingQuery)) *ConfigurationItemQuery {
+	query := (&SightingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSightings = query
+	return _q
+}
+
 // WithDrifts tells the query-builder to eager-load the nodes that are connected to
 // the "drifts" edge. The optional arguments are used to configure the query builder of the edge.
 func (_q *ConfigurationItemQuery) WithDrifts(opts ...func(*DriftQuery)) *ConfigurationItemQuery {
@@ -741,7 +778,7 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 	var (
 		nodes       = []*ConfigurationItem{}
 		_spec       = _q.querySpec()
-		loadedTypes = [11]bool{
+		loadedTypes = [12]bool{
 			_q.withOwner != nil,
 			_q.withVendor != nil,
 			_q.withLocation != nil,
@@ -752,6 +789,7 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			_q.withAsset != nil,
 			_q.withContracts != nil,
 			_q.withChangeRecords != nil,
+			_q.withSightings != nil,
 			_q.withDrifts != nil,
 		}
 	)
@@ -842,6 +880,13 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			return nil, err
 		}
 	}
+	if query := _q.withSightings; query != nil {
+		if err := _q.loadSightings(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.Edges.Sightings = []*Sighting{} },
+			func(n *ConfigurationItem, e *Sighting) { n.Edges.Sightings = append(n.Edges.Sightings, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withDrifts; query != nil {
 		if err := _q.loadDrifts(ctx, query, nodes,
 			func(n *ConfigurationItem) { n.Edges.Drifts = []*Drift{} },
@@ -888,6 +933,13 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 		if err := _q.loadChangeRecords(ctx, query, nodes,
 			func(n *ConfigurationItem) { n.appendNamedChangeRecords(name) },
 			func(n *ConfigurationItem, e *ChangeRecord) { n.appendNamedChangeRecords(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSightings {
+		if err := _q.loadSightings(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.appendNamedSightings(name) },
+			func(n *ConfigurationItem, e *Sighting) { n.appendNamedSightings(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1302,6 +1354,36 @@ func (_q *ConfigurationItemQuery) loadChangeRecords(ctx context.Context, query *
 	}
 	return nil
 }
+func (_q *ConfigurationItemQuery) loadSightings(ctx context.Context, query *SightingQuery, nodes []*ConfigurationItem, init func(*ConfigurationItem), assign func(*ConfigurationItem, *Sighting)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ConfigurationItem)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(sighting.FieldConfigurationItemID)
+	}
+	query.Where(predicate.Sighting(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(configurationitem.SightingsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ConfigurationItemID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "configuration_item_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *ConfigurationItemQuery) loadDrifts(ctx context.Context, query *DriftQuery, nodes []*ConfigurationItem, init func(*ConfigurationItem), assign func(*ConfigurationItem, *Drift)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[int]*ConfigurationItem)
@@ -1545,6 +1627,20 @@ func (_q *ConfigurationItemQuery) WithNamedChangeRecords(name string, opts ...fu
 		_q.withNamedChangeRecords = make(map[string]*ChangeRecordQuery)
 	}
 	_q.withNamedChangeRecords[name] = query
+	return _q
+}
+
+// WithNamedSightings tells the query-builder to eager-load the nodes that are connected to the "sightings"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithNamedSightings(name string, opts ...func(*SightingQuery)) *ConfigurationItemQuery {
+	query := (&SightingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSightings == nil {
+		_q.withNamedSightings = make(map[string]*SightingQuery)
+	}
+	_q.withNamedSightings[name] = query
 	return _q
 }
 

@@ -22,7 +22,9 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -278,6 +280,18 @@ func (_u *ConfigurationItemUpdate) ClearLastSeenAt() *ConfigurationItemUpdate {
 	return _u
 }
 
+// SetProvenance sets the "provenance" field.
+func (_u *ConfigurationItemUpdate) SetProvenance(v map[string]schematype.Provenance) *ConfigurationItemUpdate {
+	_u.mutation.SetProvenance(v)
+	return _u
+}
+
+// ClearProvenance clears the value of the "provenance" field.
+func (_u *ConfigurationItemUpdate) ClearProvenance() *ConfigurationItemUpdate {
+	_u.mutation.ClearProvenance()
+	return _u
+}
+
 // SetOwnerID sets the "owner_id" field.
 func (_u *ConfigurationItemUpdate) SetOwnerID(v int) *ConfigurationItemUpdate {
 	_u.mutation.SetOwnerID(v)
@@ -462,6 +476,21 @@ func (_u *ConfigurationItemUpdate) AddChangeRecords(v ...*ChangeRecord) *Configu
 	return _u.AddChangeRecordIDs(ids...)
 }
 
+// AddSightingIDs adds the "sightings" edge to the Sighting entity by IDs.
+func (_u *ConfigurationItemUpdate) AddSightingIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.AddSightingIDs(ids...)
+	return _u
+}
+
+// AddSightings adds the "sightings" edges to the Sighting entity.
+func (_u *ConfigurationItemUpdate) AddSightings(v ...*Sighting) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSightingIDs(ids...)
+}
+
 // AddDriftIDs adds the "drifts" edge to the Drift entity by IDs.
 func (_u *ConfigurationItemUpdate) AddDriftIDs(ids ...int) *ConfigurationItemUpdate {
 	_u.mutation.AddDriftIDs(ids...)
@@ -630,6 +659,27 @@ func (_u *ConfigurationItemUpdate) RemoveChangeRecords(v ...*ChangeRecord) *Conf
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveChangeRecordIDs(ids...)
+}
+
+// ClearSightings clears all "sightings" edges to the Sighting entity.
+func (_u *ConfigurationItemUpdate) ClearSightings() *ConfigurationItemUpdate {
+	_u.mutation.ClearSightings()
+	return _u
+}
+
+// RemoveSightingIDs removes the "sightings" edge to Sighting entities by IDs.
+func (_u *ConfigurationItemUpdate) RemoveSightingIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.RemoveSightingIDs(ids...)
+	return _u
+}
+
+// RemoveSightings removes "sightings" edges to Sighting entities.
+func (_u *ConfigurationItemUpdate) RemoveSightings(v ...*Sighting) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSightingIDs(ids...)
 }
 
 // ClearDrifts clears all "drifts" edges to the Drift entity.
@@ -838,6 +888,12 @@ func (_u *ConfigurationItemUpdate) sqlSave(ctx context.Context) (_node int, err 
 	}
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(configurationitem.FieldLastSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Provenance(); ok {
+		_spec.SetField(configurationitem.FieldProvenance, field.TypeJSON, value)
+	}
+	if _u.mutation.ProvenanceCleared() {
+		_spec.ClearField(configurationitem.FieldProvenance, field.TypeJSON)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1218,6 +1274,51 @@ func (_u *ConfigurationItemUpdate) sqlSave(ctx context.Context) (_node int, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(changerecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SightingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SightingsTable,
+			Columns: []string{configurationitem.SightingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sighting.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSightingsIDs(); len(nodes) > 0 && !_u.mutation.SightingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SightingsTable,
+			Columns: []string{configurationitem.SightingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sighting.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SightingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SightingsTable,
+			Columns: []string{configurationitem.SightingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sighting.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1530,6 +1631,18 @@ func (_u *ConfigurationItemUpdateOne) ClearLastSeenAt() *ConfigurationItemUpdate
 	return _u
 }
 
+// SetProvenance sets the "provenance" field.
+func (_u *ConfigurationItemUpdateOne) SetProvenance(v map[string]schematype.Provenance) *ConfigurationItemUpdateOne {
+	_u.mutation.SetProvenance(v)
+	return _u
+}
+
+// ClearProvenance clears the value of the "provenance" field.
+func (_u *ConfigurationItemUpdateOne) ClearProvenance() *ConfigurationItemUpdateOne {
+	_u.mutation.ClearProvenance()
+	return _u
+}
+
 // SetOwnerID sets the "owner_id" field.
 func (_u *ConfigurationItemUpdateOne) SetOwnerID(v int) *ConfigurationItemUpdateOne {
 	_u.mutation.SetOwnerID(v)
@@ -1714,6 +1827,21 @@ func (_u *ConfigurationItemUpdateOne) AddChangeRecords(v ...*ChangeRecord) *Conf
 	return _u.AddChangeRecordIDs(ids...)
 }
 
+// AddSightingIDs adds the "sightings" edge to the Sighting entity by IDs.
+func (_u *ConfigurationItemUpdateOne) AddSightingIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.AddSightingIDs(ids...)
+	return _u
+}
+
+// AddSightings adds the "sightings" edges to the Sighting entity.
+func (_u *ConfigurationItemUpdateOne) AddSightings(v ...*Sighting) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSightingIDs(ids...)
+}
+
 // AddDriftIDs adds the "drifts" edge to the Drift entity by IDs.
 func (_u *ConfigurationItemUpdateOne) AddDriftIDs(ids ...int) *ConfigurationItemUpdateOne {
 	_u.mutation.AddDriftIDs(ids...)
@@ -1882,6 +2010,27 @@ func (_u *ConfigurationItemUpdateOne) RemoveChangeRecords(v ...*ChangeRecord) *C
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveChangeRecordIDs(ids...)
+}
+
+// ClearSightings clears all "sightings" edges to the Sighting entity.
+func (_u *ConfigurationItemUpdateOne) ClearSightings() *ConfigurationItemUpdateOne {
+	_u.mutation.ClearSightings()
+	return _u
+}
+
+// RemoveSightingIDs removes the "sightings" edge to Sighting entities by IDs.
+func (_u *ConfigurationItemUpdateOne) RemoveSightingIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.RemoveSightingIDs(ids...)
+	return _u
+}
+
+// RemoveSightings removes "sightings" edges to Sighting entities.
+func (_u *ConfigurationItemUpdateOne) RemoveSightings(v ...*Sighting) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSightingIDs(ids...)
 }
 
 // ClearDrifts clears all "drifts" edges to the Drift entity.
@@ -2120,6 +2269,12 @@ func (_u *ConfigurationItemUpdateOne) sqlSave(ctx context.Context) (_node *Confi
 	}
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(configurationitem.FieldLastSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Provenance(); ok {
+		_spec.SetField(configurationitem.FieldProvenance, field.TypeJSON, value)
+	}
+	if _u.mutation.ProvenanceCleared() {
+		_spec.ClearField(configurationitem.FieldProvenance, field.TypeJSON)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -2500,6 +2655,51 @@ func (_u *ConfigurationItemUpdateOne) sqlSave(ctx context.Context) (_node *Confi
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(changerecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SightingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SightingsTable,
+			Columns: []string{configurationitem.SightingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sighting.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSightingsIDs(); len(nodes) > 0 && !_u.mutation.SightingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SightingsTable,
+			Columns: []string{configurationitem.SightingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sighting.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SightingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SightingsTable,
+			Columns: []string{configurationitem.SightingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(sighting.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -10,6 +10,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 )
 
@@ -44,8 +46,22 @@ type Drift struct {
 	Note *string `json:"note,omitempty"`
 	// discovery:<job> that saw it
 	Source *string `json:"source,omitempty"`
+	// what the source called the observed thing; for drifts without a CI
+	ObservationKey *string `json:"observation_key,omitempty"`
+	// the strongest identifier of an unregistered or ambiguous observation, KIND:value
+	Identity *string `json:"identity,omitempty"`
+	// AcknowledgedBy holds the value of the "acknowledged_by" field.
+	AcknowledgedBy *string `json:"acknowledged_by,omitempty"`
+	// AcknowledgedAt holds the value of the "acknowledged_at" field.
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	// the ignore rule that matched
+	IgnoredBy *string `json:"ignored_by,omitempty"`
 	// ConfigurationItemID holds the value of the "configuration_item_id" field.
 	ConfigurationItemID *int `json:"configuration_item_id,omitempty"`
+	// DiscoveryJobID holds the value of the "discovery_job_id" field.
+	DiscoveryJobID *int `json:"discovery_job_id,omitempty"`
+	// the last run that saw it
+	RunID *int `json:"run_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DriftQuery when eager-loading is set.
 	Edges        DriftEdges `json:"edges"`
@@ -56,11 +72,15 @@ type Drift struct {
 type DriftEdges struct {
 	// ConfigurationItem holds the value of the configuration_item edge.
 	ConfigurationItem *ConfigurationItem `json:"configuration_item,omitempty"`
+	// Job holds the value of the job edge.
+	Job *DiscoveryJob `json:"job,omitempty"`
+	// Run holds the value of the run edge.
+	Run *DiscoveryRun `json:"run,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [3]map[string]int
 }
 
 // ConfigurationItemOrErr returns the ConfigurationItem value or an error if the edge
@@ -74,6 +94,28 @@ func (e DriftEdges) ConfigurationItemOrErr() (*ConfigurationItem, error) {
 	return nil, &NotLoadedError{edge: "configuration_item"}
 }
 
+// JobOrErr returns the Job value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DriftEdges) JobOrErr() (*DiscoveryJob, error) {
+	if e.Job != nil {
+		return e.Job, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: discoveryjob.Label}
+	}
+	return nil, &NotLoadedError{edge: "job"}
+}
+
+// RunOrErr returns the Run value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DriftEdges) RunOrErr() (*DiscoveryRun, error) {
+	if e.Run != nil {
+		return e.Run, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: discoveryrun.Label}
+	}
+	return nil, &NotLoadedError{edge: "run"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Drift) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -81,11 +123,11 @@ func (*Drift) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case drift.FieldAuthorized:
 			values[i] = new(sql.NullBool)
-		case drift.FieldID, drift.FieldConfigurationItemID:
+		case drift.FieldID, drift.FieldConfigurationItemID, drift.FieldDiscoveryJobID, drift.FieldRunID:
 			values[i] = new(sql.NullInt64)
-		case drift.FieldKind, drift.FieldStatus, drift.FieldFieldName, drift.FieldRecorded, drift.FieldObserved, drift.FieldNote, drift.FieldSource:
+		case drift.FieldKind, drift.FieldStatus, drift.FieldFieldName, drift.FieldRecorded, drift.FieldObserved, drift.FieldNote, drift.FieldSource, drift.FieldObservationKey, drift.FieldIdentity, drift.FieldAcknowledgedBy, drift.FieldIgnoredBy:
 			values[i] = new(sql.NullString)
-		case drift.FieldCreatedAt, drift.FieldUpdatedAt, drift.FieldFirstSeenAt, drift.FieldLastSeenAt, drift.FieldResolvedAt:
+		case drift.FieldCreatedAt, drift.FieldUpdatedAt, drift.FieldFirstSeenAt, drift.FieldLastSeenAt, drift.FieldResolvedAt, drift.FieldAcknowledgedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -192,12 +234,61 @@ func (_m *Drift) assignValues(columns []string, values []any) error {
 				_m.Source = new(string)
 				*_m.Source = value.String
 			}
+		case drift.FieldObservationKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field observation_key", values[i])
+			} else if value.Valid {
+				_m.ObservationKey = new(string)
+				*_m.ObservationKey = value.String
+			}
+		case drift.FieldIdentity:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field identity", values[i])
+			} else if value.Valid {
+				_m.Identity = new(string)
+				*_m.Identity = value.String
+			}
+		case drift.FieldAcknowledgedBy:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field acknowledged_by", values[i])
+			} else if value.Valid {
+				_m.AcknowledgedBy = new(string)
+				*_m.AcknowledgedBy = value.String
+			}
+		case drift.FieldAcknowledgedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field acknowledged_at", values[i])
+			} else if value.Valid {
+				_m.AcknowledgedAt = new(time.Time)
+				*_m.AcknowledgedAt = value.Time
+			}
+		case drift.FieldIgnoredBy:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field ignored_by", values[i])
+			} else if value.Valid {
+				_m.IgnoredBy = new(string)
+				*_m.IgnoredBy = value.String
+			}
 		case drift.FieldConfigurationItemID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field configuration_item_id", values[i])
 			} else if value.Valid {
 				_m.ConfigurationItemID = new(int)
 				*_m.ConfigurationItemID = int(value.Int64)
+			}
+		case drift.FieldDiscoveryJobID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field discovery_job_id", values[i])
+			} else if value.Valid {
+				_m.DiscoveryJobID = new(int)
+				*_m.DiscoveryJobID = int(value.Int64)
+			}
+		case drift.FieldRunID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field run_id", values[i])
+			} else if value.Valid {
+				_m.RunID = new(int)
+				*_m.RunID = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -215,6 +306,16 @@ func (_m *Drift) Value(name string) (ent.Value, error) {
 // QueryConfigurationItem queries the "configuration_item" edge of the Drift entity.
 func (_m *Drift) QueryConfigurationItem() *ConfigurationItemQuery {
 	return NewDriftClient(_m.config).QueryConfigurationItem(_m)
+}
+
+// QueryJob queries the "job" edge of the Drift entity.
+func (_m *Drift) QueryJob() *DiscoveryJobQuery {
+	return NewDriftClient(_m.config).QueryJob(_m)
+}
+
+// QueryRun queries the "run" edge of the Drift entity.
+func (_m *Drift) QueryRun() *DiscoveryRunQuery {
+	return NewDriftClient(_m.config).QueryRun(_m)
 }
 
 // Update returns a builder for updating this Drift.
@@ -291,8 +392,43 @@ func (_m *Drift) String() string {
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
+	if v := _m.ObservationKey; v != nil {
+		builder.WriteString("observation_key=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.Identity; v != nil {
+		builder.WriteString("identity=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.AcknowledgedBy; v != nil {
+		builder.WriteString("acknowledged_by=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.AcknowledgedAt; v != nil {
+		builder.WriteString("acknowledged_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.IgnoredBy; v != nil {
+		builder.WriteString("ignored_by=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
 	if v := _m.ConfigurationItemID; v != nil {
 		builder.WriteString("configuration_item_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.DiscoveryJobID; v != nil {
+		builder.WriteString("discovery_job_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.RunID; v != nil {
+		builder.WriteString("run_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')

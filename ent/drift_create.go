@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 )
 
@@ -197,6 +199,76 @@ func (_c *DriftCreate) SetNillableSource(v *string) *DriftCreate {
 	return _c
 }
 
+// SetObservationKey sets the "observation_key" field.
+func (_c *DriftCreate) SetObservationKey(v string) *DriftCreate {
+	_c.mutation.SetObservationKey(v)
+	return _c
+}
+
+// SetNillableObservationKey sets the "observation_key" field if the given value is not nil.
+func (_c *DriftCreate) SetNillableObservationKey(v *string) *DriftCreate {
+	if v != nil {
+		_c.SetObservationKey(*v)
+	}
+	return _c
+}
+
+// SetIdentity sets the "identity" field.
+func (_c *DriftCreate) SetIdentity(v string) *DriftCreate {
+	_c.mutation.SetIdentity(v)
+	return _c
+}
+
+// SetNillableIdentity sets the "identity" field if the given value is not nil.
+func (_c *DriftCreate) SetNillableIdentity(v *string) *DriftCreate {
+	if v != nil {
+		_c.SetIdentity(*v)
+	}
+	return _c
+}
+
+// SetAcknowledgedBy sets the "acknowledged_by" field.
+func (_c *DriftCreate) SetAcknowledgedBy(v string) *DriftCreate {
+	_c.mutation.SetAcknowledgedBy(v)
+	return _c
+}
+
+// SetNillableAcknowledgedBy sets the "acknowledged_by" field if the given value is not nil.
+func (_c *DriftCreate) SetNillableAcknowledgedBy(v *string) *DriftCreate {
+	if v != nil {
+		_c.SetAcknowledgedBy(*v)
+	}
+	return _c
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (_c *DriftCreate) SetAcknowledgedAt(v time.Time) *DriftCreate {
+	_c.mutation.SetAcknowledgedAt(v)
+	return _c
+}
+
+// SetNillableAcknowledgedAt sets the "acknowledged_at" field if the given value is not nil.
+func (_c *DriftCreate) SetNillableAcknowledgedAt(v *time.Time) *DriftCreate {
+	if v != nil {
+		_c.SetAcknowledgedAt(*v)
+	}
+	return _c
+}
+
+// SetIgnoredBy sets the "ignored_by" field.
+func (_c *DriftCreate) SetIgnoredBy(v string) *DriftCreate {
+	_c.mutation.SetIgnoredBy(v)
+	return _c
+}
+
+// SetNillableIgnoredBy sets the "ignored_by" field if the given value is not nil.
+func (_c *DriftCreate) SetNillableIgnoredBy(v *string) *DriftCreate {
+	if v != nil {
+		_c.SetIgnoredBy(*v)
+	}
+	return _c
+}
+
 // SetConfigurationItemID sets the "configuration_item_id" field.
 func (_c *DriftCreate) SetConfigurationItemID(v int) *DriftCreate {
 	_c.mutation.SetConfigurationItemID(v)
@@ -211,9 +283,61 @@ func (_c *DriftCreate) SetNillableConfigurationItemID(v *int) *DriftCreate {
 	return _c
 }
 
+// SetDiscoveryJobID sets the "discovery_job_id" field.
+func (_c *DriftCreate) SetDiscoveryJobID(v int) *DriftCreate {
+	_c.mutation.SetDiscoveryJobID(v)
+	return _c
+}
+
+// SetNillableDiscoveryJobID sets the "discovery_job_id" field if the given value is not nil.
+func (_c *DriftCreate) SetNillableDiscoveryJobID(v *int) *DriftCreate {
+	if v != nil {
+		_c.SetDiscoveryJobID(*v)
+	}
+	return _c
+}
+
+// SetRunID sets the "run_id" field.
+func (_c *DriftCreate) SetRunID(v int) *DriftCreate {
+	_c.mutation.SetRunID(v)
+	return _c
+}
+
+// SetNillableRunID sets the "run_id" field if the given value is not nil.
+func (_c *DriftCreate) SetNillableRunID(v *int) *DriftCreate {
+	if v != nil {
+		_c.SetRunID(*v)
+	}
+	return _c
+}
+
 // SetConfigurationItem sets the "configuration_item" edge to the ConfigurationItem entity.
 func (_c *DriftCreate) SetConfigurationItem(v *ConfigurationItem) *DriftCreate {
 	return _c.SetConfigurationItemID(v.ID)
+}
+
+// SetJobID sets the "job" edge to the DiscoveryJob entity by ID.
+func (_c *DriftCreate) SetJobID(id int) *DriftCreate {
+	_c.mutation.SetJobID(id)
+	return _c
+}
+
+// SetNillableJobID sets the "job" edge to the DiscoveryJob entity by ID if the given value is not nil.
+func (_c *DriftCreate) SetNillableJobID(id *int) *DriftCreate {
+	if id != nil {
+		_c = _c.SetJobID(*id)
+	}
+	return _c
+}
+
+// SetJob sets the "job" edge to the DiscoveryJob entity.
+func (_c *DriftCreate) SetJob(v *DiscoveryJob) *DriftCreate {
+	return _c.SetJobID(v.ID)
+}
+
+// SetRun sets the "run" edge to the DiscoveryRun entity.
+func (_c *DriftCreate) SetRun(v *DiscoveryRun) *DriftCreate {
+	return _c.SetRunID(v.ID)
 }
 
 // Mutation returns the DriftMutation object of the builder.
@@ -320,6 +444,16 @@ func (_c *DriftCreate) check() error {
 			return &ValidationError{Name: "note", err: fmt.Errorf(`ent: validator failed for field "Drift.note": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ObservationKey(); ok {
+		if err := drift.ObservationKeyValidator(v); err != nil {
+			return &ValidationError{Name: "observation_key", err: fmt.Errorf(`ent: validator failed for field "Drift.observation_key": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Identity(); ok {
+		if err := drift.IdentityValidator(v); err != nil {
+			return &ValidationError{Name: "identity", err: fmt.Errorf(`ent: validator failed for field "Drift.identity": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -399,6 +533,26 @@ func (_c *DriftCreate) createSpec() (*Drift, *sqlgraph.CreateSpec) {
 		_spec.SetField(drift.FieldSource, field.TypeString, value)
 		_node.Source = &value
 	}
+	if value, ok := _c.mutation.ObservationKey(); ok {
+		_spec.SetField(drift.FieldObservationKey, field.TypeString, value)
+		_node.ObservationKey = &value
+	}
+	if value, ok := _c.mutation.Identity(); ok {
+		_spec.SetField(drift.FieldIdentity, field.TypeString, value)
+		_node.Identity = &value
+	}
+	if value, ok := _c.mutation.AcknowledgedBy(); ok {
+		_spec.SetField(drift.FieldAcknowledgedBy, field.TypeString, value)
+		_node.AcknowledgedBy = &value
+	}
+	if value, ok := _c.mutation.AcknowledgedAt(); ok {
+		_spec.SetField(drift.FieldAcknowledgedAt, field.TypeTime, value)
+		_node.AcknowledgedAt = &value
+	}
+	if value, ok := _c.mutation.IgnoredBy(); ok {
+		_spec.SetField(drift.FieldIgnoredBy, field.TypeString, value)
+		_node.IgnoredBy = &value
+	}
 	if nodes := _c.mutation.ConfigurationItemIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -414,6 +568,40 @@ func (_c *DriftCreate) createSpec() (*Drift, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ConfigurationItemID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.JobIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.JobTable,
+			Columns: []string{drift.JobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DiscoveryJobID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RunIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.RunTable,
+			Columns: []string{drift.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryrun.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RunID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -648,6 +836,96 @@ func (u *DriftUpsert) ClearSource() *DriftUpsert {
 	return u
 }
 
+// SetObservationKey sets the "observation_key" field.
+func (u *DriftUpsert) SetObservationKey(v string) *DriftUpsert {
+	u.Set(drift.FieldObservationKey, v)
+	return u
+}
+
+// UpdateObservationKey sets the "observation_key" field to the value that was provided on create.
+func (u *DriftUpsert) UpdateObservationKey() *DriftUpsert {
+	u.SetExcluded(drift.FieldObservationKey)
+	return u
+}
+
+// ClearObservationKey clears the value of the "observation_key" field.
+func (u *DriftUpsert) ClearObservationKey() *DriftUpsert {
+	u.SetNull(drift.FieldObservationKey)
+	return u
+}
+
+// SetIdentity sets the "identity" field.
+func (u *DriftUpsert) SetIdentity(v string) *DriftUpsert {
+	u.Set(drift.FieldIdentity, v)
+	return u
+}
+
+// UpdateIdentity sets the "identity" field to the value that was provided on create.
+func (u *DriftUpsert) UpdateIdentity() *DriftUpsert {
+	u.SetExcluded(drift.FieldIdentity)
+	return u
+}
+
+// ClearIdentity clears the value of the "identity" field.
+func (u *DriftUpsert) ClearIdentity() *DriftUpsert {
+	u.SetNull(drift.FieldIdentity)
+	return u
+}
+
+// SetAcknowledgedBy sets the "acknowledged_by" field.
+func (u *DriftUpsert) SetAcknowledgedBy(v string) *DriftUpsert {
+	u.Set(drift.FieldAcknowledgedBy, v)
+	return u
+}
+
+// UpdateAcknowledgedBy sets the "acknowledged_by" field to the value that was provided on create.
+func (u *DriftUpsert) UpdateAcknowledgedBy() *DriftUpsert {
+	u.SetExcluded(drift.FieldAcknowledgedBy)
+	return u
+}
+
+// ClearAcknowledgedBy clears the value of the "acknowledged_by" field.
+func (u *DriftUpsert) ClearAcknowledgedBy() *DriftUpsert {
+	u.SetNull(drift.FieldAcknowledgedBy)
+	return u
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (u *DriftUpsert) SetAcknowledgedAt(v time.Time) *DriftUpsert {
+	u.Set(drift.FieldAcknowledgedAt, v)
+	return u
+}
+
+// UpdateAcknowledgedAt sets the "acknowledged_at" field to the value that was provided on create.
+func (u *DriftUpsert) UpdateAcknowledgedAt() *DriftUpsert {
+	u.SetExcluded(drift.FieldAcknowledgedAt)
+	return u
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (u *DriftUpsert) ClearAcknowledgedAt() *DriftUpsert {
+	u.SetNull(drift.FieldAcknowledgedAt)
+	return u
+}
+
+// SetIgnoredBy sets the "ignored_by" field.
+func (u *DriftUpsert) SetIgnoredBy(v string) *DriftUpsert {
+	u.Set(drift.FieldIgnoredBy, v)
+	return u
+}
+
+// UpdateIgnoredBy sets the "ignored_by" field to the value that was provided on create.
+func (u *DriftUpsert) UpdateIgnoredBy() *DriftUpsert {
+	u.SetExcluded(drift.FieldIgnoredBy)
+	return u
+}
+
+// ClearIgnoredBy clears the value of the "ignored_by" field.
+func (u *DriftUpsert) ClearIgnoredBy() *DriftUpsert {
+	u.SetNull(drift.FieldIgnoredBy)
+	return u
+}
+
 // SetConfigurationItemID sets the "configuration_item_id" field.
 func (u *DriftUpsert) SetConfigurationItemID(v int) *DriftUpsert {
 	u.Set(drift.FieldConfigurationItemID, v)
@@ -663,6 +941,42 @@ func (u *DriftUpsert) UpdateConfigurationItemID() *DriftUpsert {
 // ClearConfigurationItemID clears the value of the "configuration_item_id" field.
 func (u *DriftUpsert) ClearConfigurationItemID() *DriftUpsert {
 	u.SetNull(drift.FieldConfigurationItemID)
+	return u
+}
+
+// SetDiscoveryJobID sets the "discovery_job_id" field.
+func (u *DriftUpsert) SetDiscoveryJobID(v int) *DriftUpsert {
+	u.Set(drift.FieldDiscoveryJobID, v)
+	return u
+}
+
+// UpdateDiscoveryJobID sets the "discovery_job_id" field to the value that was provided on create.
+func (u *DriftUpsert) UpdateDiscoveryJobID() *DriftUpsert {
+	u.SetExcluded(drift.FieldDiscoveryJobID)
+	return u
+}
+
+// ClearDiscoveryJobID clears the value of the "discovery_job_id" field.
+func (u *DriftUpsert) ClearDiscoveryJobID() *DriftUpsert {
+	u.SetNull(drift.FieldDiscoveryJobID)
+	return u
+}
+
+// SetRunID sets the "run_id" field.
+func (u *DriftUpsert) SetRunID(v int) *DriftUpsert {
+	u.Set(drift.FieldRunID, v)
+	return u
+}
+
+// UpdateRunID sets the "run_id" field to the value that was provided on create.
+func (u *DriftUpsert) UpdateRunID() *DriftUpsert {
+	u.SetExcluded(drift.FieldRunID)
+	return u
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (u *DriftUpsert) ClearRunID() *DriftUpsert {
+	u.SetNull(drift.FieldRunID)
 	return u
 }
 
@@ -921,6 +1235,111 @@ func (u *DriftUpsertOne) ClearSource() *DriftUpsertOne {
 	})
 }
 
+// SetObservationKey sets the "observation_key" field.
+func (u *DriftUpsertOne) SetObservationKey(v string) *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetObservationKey(v)
+	})
+}
+
+// UpdateObservationKey sets the "observation_key" field to the value that was provided on create.
+func (u *DriftUpsertOne) UpdateObservationKey() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateObservationKey()
+	})
+}
+
+// ClearObservationKey clears the value of the "observation_key" field.
+func (u *DriftUpsertOne) ClearObservationKey() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearObservationKey()
+	})
+}
+
+// SetIdentity sets the "identity" field.
+func (u *DriftUpsertOne) SetIdentity(v string) *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetIdentity(v)
+	})
+}
+
+// UpdateIdentity sets the "identity" field to the value that was provided on create.
+func (u *DriftUpsertOne) UpdateIdentity() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateIdentity()
+	})
+}
+
+// ClearIdentity clears the value of the "identity" field.
+func (u *DriftUpsertOne) ClearIdentity() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearIdentity()
+	})
+}
+
+// SetAcknowledgedBy sets the "acknowledged_by" field.
+func (u *DriftUpsertOne) SetAcknowledgedBy(v string) *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetAcknowledgedBy(v)
+	})
+}
+
+// UpdateAcknowledgedBy sets the "acknowledged_by" field to the value that was provided on create.
+func (u *DriftUpsertOne) UpdateAcknowledgedBy() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateAcknowledgedBy()
+	})
+}
+
+// ClearAcknowledgedBy clears the value of the "acknowledged_by" field.
+func (u *DriftUpsertOne) ClearAcknowledgedBy() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearAcknowledgedBy()
+	})
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (u *DriftUpsertOne) SetAcknowledgedAt(v time.Time) *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetAcknowledgedAt(v)
+	})
+}
+
+// UpdateAcknowledgedAt sets the "acknowledged_at" field to the value that was provided on create.
+func (u *DriftUpsertOne) UpdateAcknowledgedAt() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateAcknowledgedAt()
+	})
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (u *DriftUpsertOne) ClearAcknowledgedAt() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearAcknowledgedAt()
+	})
+}
+
+// SetIgnoredBy sets the "ignored_by" field.
+func (u *DriftUpsertOne) SetIgnoredBy(v string) *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetIgnoredBy(v)
+	})
+}
+
+// UpdateIgnoredBy sets the "ignored_by" field to the value that was provided on create.
+func (u *DriftUpsertOne) UpdateIgnoredBy() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateIgnoredBy()
+	})
+}
+
+// ClearIgnoredBy clears the value of the "ignored_by" field.
+func (u *DriftUpsertOne) ClearIgnoredBy() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearIgnoredBy()
+	})
+}
+
 // SetConfigurationItemID sets the "configuration_item_id" field.
 func (u *DriftUpsertOne) SetConfigurationItemID(v int) *DriftUpsertOne {
 	return u.Update(func(s *DriftUpsert) {
@@ -939,6 +1358,48 @@ func (u *DriftUpsertOne) UpdateConfigurationItemID() *DriftUpsertOne {
 func (u *DriftUpsertOne) ClearConfigurationItemID() *DriftUpsertOne {
 	return u.Update(func(s *DriftUpsert) {
 		s.ClearConfigurationItemID()
+	})
+}
+
+// SetDiscoveryJobID sets the "discovery_job_id" field.
+func (u *DriftUpsertOne) SetDiscoveryJobID(v int) *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetDiscoveryJobID(v)
+	})
+}
+
+// UpdateDiscoveryJobID sets the "discovery_job_id" field to the value that was provided on create.
+func (u *DriftUpsertOne) UpdateDiscoveryJobID() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateDiscoveryJobID()
+	})
+}
+
+// ClearDiscoveryJobID clears the value of the "discovery_job_id" field.
+func (u *DriftUpsertOne) ClearDiscoveryJobID() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearDiscoveryJobID()
+	})
+}
+
+// SetRunID sets the "run_id" field.
+func (u *DriftUpsertOne) SetRunID(v int) *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetRunID(v)
+	})
+}
+
+// UpdateRunID sets the "run_id" field to the value that was provided on create.
+func (u *DriftUpsertOne) UpdateRunID() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateRunID()
+	})
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (u *DriftUpsertOne) ClearRunID() *DriftUpsertOne {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearRunID()
 	})
 }
 
@@ -1363,6 +1824,111 @@ func (u *DriftUpsertBulk) ClearSource() *DriftUpsertBulk {
 	})
 }
 
+// SetObservationKey sets the "observation_key" field.
+func (u *DriftUpsertBulk) SetObservationKey(v string) *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetObservationKey(v)
+	})
+}
+
+// UpdateObservationKey sets the "observation_key" field to the value that was provided on create.
+func (u *DriftUpsertBulk) UpdateObservationKey() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateObservationKey()
+	})
+}
+
+// ClearObservationKey clears the value of the "observation_key" field.
+func (u *DriftUpsertBulk) ClearObservationKey() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearObservationKey()
+	})
+}
+
+// SetIdentity sets the "identity" field.
+func (u *DriftUpsertBulk) SetIdentity(v string) *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetIdentity(v)
+	})
+}
+
+// UpdateIdentity sets the "identity" field to the value that was provided on create.
+func (u *DriftUpsertBulk) UpdateIdentity() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateIdentity()
+	})
+}
+
+// ClearIdentity clears the value of the "identity" field.
+func (u *DriftUpsertBulk) ClearIdentity() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearIdentity()
+	})
+}
+
+// SetAcknowledgedBy sets the "acknowledged_by" field.
+func (u *DriftUpsertBulk) SetAcknowledgedBy(v string) *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetAcknowledgedBy(v)
+	})
+}
+
+// UpdateAcknowledgedBy sets the "acknowledged_by" field to the value that was provided on create.
+func (u *DriftUpsertBulk) UpdateAcknowledgedBy() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateAcknowledgedBy()
+	})
+}
+
+// ClearAcknowledgedBy clears the value of the "acknowledged_by" field.
+func (u *DriftUpsertBulk) ClearAcknowledgedBy() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearAcknowledgedBy()
+	})
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (u *DriftUpsertBulk) SetAcknowledgedAt(v time.Time) *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetAcknowledgedAt(v)
+	})
+}
+
+// UpdateAcknowledgedAt sets the "acknowledged_at" field to the value that was provided on create.
+func (u *DriftUpsertBulk) UpdateAcknowledgedAt() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateAcknowledgedAt()
+	})
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (u *DriftUpsertBulk) ClearAcknowledgedAt() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearAcknowledgedAt()
+	})
+}
+
+// SetIgnoredBy sets the "ignored_by" field.
+func (u *DriftUpsertBulk) SetIgnoredBy(v string) *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetIgnoredBy(v)
+	})
+}
+
+// UpdateIgnoredBy sets the "ignored_by" field to the value that was provided on create.
+func (u *DriftUpsertBulk) UpdateIgnoredBy() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateIgnoredBy()
+	})
+}
+
+// ClearIgnoredBy clears the value of the "ignored_by" field.
+func (u *DriftUpsertBulk) ClearIgnoredBy() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearIgnoredBy()
+	})
+}
+
 // SetConfigurationItemID sets the "configuration_item_id" field.
 func (u *DriftUpsertBulk) SetConfigurationItemID(v int) *DriftUpsertBulk {
 	return u.Update(func(s *DriftUpsert) {
@@ -1381,6 +1947,48 @@ func (u *DriftUpsertBulk) UpdateConfigurationItemID() *DriftUpsertBulk {
 func (u *DriftUpsertBulk) ClearConfigurationItemID() *DriftUpsertBulk {
 	return u.Update(func(s *DriftUpsert) {
 		s.ClearConfigurationItemID()
+	})
+}
+
+// SetDiscoveryJobID sets the "discovery_job_id" field.
+func (u *DriftUpsertBulk) SetDiscoveryJobID(v int) *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetDiscoveryJobID(v)
+	})
+}
+
+// UpdateDiscoveryJobID sets the "discovery_job_id" field to the value that was provided on create.
+func (u *DriftUpsertBulk) UpdateDiscoveryJobID() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateDiscoveryJobID()
+	})
+}
+
+// ClearDiscoveryJobID clears the value of the "discovery_job_id" field.
+func (u *DriftUpsertBulk) ClearDiscoveryJobID() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearDiscoveryJobID()
+	})
+}
+
+// SetRunID sets the "run_id" field.
+func (u *DriftUpsertBulk) SetRunID(v int) *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.SetRunID(v)
+	})
+}
+
+// UpdateRunID sets the "run_id" field to the value that was provided on create.
+func (u *DriftUpsertBulk) UpdateRunID() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.UpdateRunID()
+	})
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (u *DriftUpsertBulk) ClearRunID() *DriftUpsertBulk {
+	return u.Update(func(s *DriftUpsert) {
+		s.ClearRunID()
 	})
 }
 

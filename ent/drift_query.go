@@ -13,6 +13,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 )
@@ -25,6 +27,8 @@ type DriftQuery struct {
 	inters                []Interceptor
 	predicates            []predicate.Drift
 	withConfigurationItem *ConfigurationItemQuery
+	withJob               *DiscoveryJobQuery
+	withRun               *DiscoveryRunQuery
 	loadTotal             []func(context.Context, []*Drift) error
 	modifiers             []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -78,6 +82,50 @@ func (_q *DriftQuery) QueryConfigurationItem() *ConfigurationItemQuery {
 			sqlgraph.From(drift.Table, drift.FieldID, selector),
 			sqlgraph.To(configurationitem.Table, configurationitem.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, drift.ConfigurationItemTable, drift.ConfigurationItemColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryJob chains the current query on the "job" edge.
+func (_q *DriftQuery) QueryJob() *DiscoveryJobQuery {
+	query := (&DiscoveryJobClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(drift.Table, drift.FieldID, selector),
+			sqlgraph.To(discoveryjob.Table, discoveryjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, drift.JobTable, drift.JobColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRun chains the current query on the "run" edge.
+func (_q *DriftQuery) QueryRun() *DiscoveryRunQuery {
+	query := (&DiscoveryRunClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(drift.Table, drift.FieldID, selector),
+			sqlgraph.To(discoveryrun.Table, discoveryrun.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, drift.RunTable, drift.RunColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -278,6 +326,8 @@ func (_q *DriftQuery) Clone() *DriftQuery {
 		inters:                append([]Interceptor{}, _q.inters...),
 		predicates:            append([]predicate.Drift{}, _q.predicates...),
 		withConfigurationItem: _q.withConfigurationItem.Clone(),
+		withJob:               _q.withJob.Clone(),
+		withRun:               _q.withRun.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -293,6 +343,28 @@ func (_q *DriftQuery) WithConfigurationItem(opts ...func(*ConfigurationItemQuery
 		opt(query)
 	}
 	_q.withConfigurationItem = query
+	return _q
+}
+
+// WithJob tells the query-builder to eager-load the nodes that are connected to
+// the "job" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DriftQuery) WithJob(opts ...func(*DiscoveryJobQuery)) *DriftQuery {
+	query := (&DiscoveryJobClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withJob = query
+	return _q
+}
+
+// WithRun tells the query-builder to eager-load the nodes that are connected to
+// the "run" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DriftQuery) WithRun(opts ...func(*DiscoveryRunQuery)) *DriftQuery {
+	query := (&DiscoveryRunClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRun = query
 	return _q
 }
 
@@ -374,8 +446,10 @@ func (_q *DriftQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Drift,
 	var (
 		nodes       = []*Drift{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [3]bool{
 			_q.withConfigurationItem != nil,
+			_q.withJob != nil,
+			_q.withRun != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -402,6 +476,18 @@ func (_q *DriftQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Drift,
 	if query := _q.withConfigurationItem; query != nil {
 		if err := _q.loadConfigurationItem(ctx, query, nodes, nil,
 			func(n *Drift, e *ConfigurationItem) { n.Edges.ConfigurationItem = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withJob; query != nil {
+		if err := _q.loadJob(ctx, query, nodes, nil,
+			func(n *Drift, e *DiscoveryJob) { n.Edges.Job = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRun; query != nil {
+		if err := _q.loadRun(ctx, query, nodes, nil,
+			func(n *Drift, e *DiscoveryRun) { n.Edges.Run = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -445,6 +531,70 @@ func (_q *DriftQuery) loadConfigurationItem(ctx context.Context, query *Configur
 	}
 	return nil
 }
+func (_q *DriftQuery) loadJob(ctx context.Context, query *DiscoveryJobQuery, nodes []*Drift, init func(*Drift), assign func(*Drift, *DiscoveryJob)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Drift)
+	for i := range nodes {
+		if nodes[i].DiscoveryJobID == nil {
+			continue
+		}
+		fk := *nodes[i].DiscoveryJobID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(discoveryjob.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "discovery_job_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *DriftQuery) loadRun(ctx context.Context, query *DiscoveryRunQuery, nodes []*Drift, init func(*Drift), assign func(*Drift, *DiscoveryRun)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Drift)
+	for i := range nodes {
+		if nodes[i].RunID == nil {
+			continue
+		}
+		fk := *nodes[i].RunID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(discoveryrun.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "run_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *DriftQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -476,6 +626,12 @@ func (_q *DriftQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withConfigurationItem != nil {
 			_spec.Node.AddColumnOnce(drift.FieldConfigurationItemID)
+		}
+		if _q.withJob != nil {
+			_spec.Node.AddColumnOnce(drift.FieldDiscoveryJobID)
+		}
+		if _q.withRun != nil {
+			_spec.Node.AddColumnOnce(drift.FieldRunID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 )
@@ -226,6 +228,106 @@ func (_u *DriftUpdate) ClearSource() *DriftUpdate {
 	return _u
 }
 
+// SetObservationKey sets the "observation_key" field.
+func (_u *DriftUpdate) SetObservationKey(v string) *DriftUpdate {
+	_u.mutation.SetObservationKey(v)
+	return _u
+}
+
+// SetNillableObservationKey sets the "observation_key" field if the given value is not nil.
+func (_u *DriftUpdate) SetNillableObservationKey(v *string) *DriftUpdate {
+	if v != nil {
+		_u.SetObservationKey(*v)
+	}
+	return _u
+}
+
+// ClearObservationKey clears the value of the "observation_key" field.
+func (_u *DriftUpdate) ClearObservationKey() *DriftUpdate {
+	_u.mutation.ClearObservationKey()
+	return _u
+}
+
+// SetIdentity sets the "identity" field.
+func (_u *DriftUpdate) SetIdentity(v string) *DriftUpdate {
+	_u.mutation.SetIdentity(v)
+	return _u
+}
+
+// SetNillableIdentity sets the "identity" field if the given value is not nil.
+func (_u *DriftUpdate) SetNillableIdentity(v *string) *DriftUpdate {
+	if v != nil {
+		_u.SetIdentity(*v)
+	}
+	return _u
+}
+
+// ClearIdentity clears the value of the "identity" field.
+func (_u *DriftUpdate) ClearIdentity() *DriftUpdate {
+	_u.mutation.ClearIdentity()
+	return _u
+}
+
+// SetAcknowledgedBy sets the "acknowledged_by" field.
+func (_u *DriftUpdate) SetAcknowledgedBy(v string) *DriftUpdate {
+	_u.mutation.SetAcknowledgedBy(v)
+	return _u
+}
+
+// SetNillableAcknowledgedBy sets the "acknowledged_by" field if the given value is not nil.
+func (_u *DriftUpdate) SetNillableAcknowledgedBy(v *string) *DriftUpdate {
+	if v != nil {
+		_u.SetAcknowledgedBy(*v)
+	}
+	return _u
+}
+
+// ClearAcknowledgedBy clears the value of the "acknowledged_by" field.
+func (_u *DriftUpdate) ClearAcknowledgedBy() *DriftUpdate {
+	_u.mutation.ClearAcknowledgedBy()
+	return _u
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (_u *DriftUpdate) SetAcknowledgedAt(v time.Time) *DriftUpdate {
+	_u.mutation.SetAcknowledgedAt(v)
+	return _u
+}
+
+// SetNillableAcknowledgedAt sets the "acknowledged_at" field if the given value is not nil.
+func (_u *DriftUpdate) SetNillableAcknowledgedAt(v *time.Time) *DriftUpdate {
+	if v != nil {
+		_u.SetAcknowledgedAt(*v)
+	}
+	return _u
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (_u *DriftUpdate) ClearAcknowledgedAt() *DriftUpdate {
+	_u.mutation.ClearAcknowledgedAt()
+	return _u
+}
+
+// SetIgnoredBy sets the "ignored_by" field.
+func (_u *DriftUpdate) SetIgnoredBy(v string) *DriftUpdate {
+	_u.mutation.SetIgnoredBy(v)
+	return _u
+}
+
+// SetNillableIgnoredBy sets the "ignored_by" field if the given value is not nil.
+func (_u *DriftUpdate) SetNillableIgnoredBy(v *string) *DriftUpdate {
+	if v != nil {
+		_u.SetIgnoredBy(*v)
+	}
+	return _u
+}
+
+// ClearIgnoredBy clears the value of the "ignored_by" field.
+func (_u *DriftUpdate) ClearIgnoredBy() *DriftUpdate {
+	_u.mutation.ClearIgnoredBy()
+	return _u
+}
+
 // SetConfigurationItemID sets the "configuration_item_id" field.
 func (_u *DriftUpdate) SetConfigurationItemID(v int) *DriftUpdate {
 	_u.mutation.SetConfigurationItemID(v)
@@ -246,9 +348,73 @@ func (_u *DriftUpdate) ClearConfigurationItemID() *DriftUpdate {
 	return _u
 }
 
+// SetDiscoveryJobID sets the "discovery_job_id" field.
+func (_u *DriftUpdate) SetDiscoveryJobID(v int) *DriftUpdate {
+	_u.mutation.SetDiscoveryJobID(v)
+	return _u
+}
+
+// SetNillableDiscoveryJobID sets the "discovery_job_id" field if the given value is not nil.
+func (_u *DriftUpdate) SetNillableDiscoveryJobID(v *int) *DriftUpdate {
+	if v != nil {
+		_u.SetDiscoveryJobID(*v)
+	}
+	return _u
+}
+
+// ClearDiscoveryJobID clears the value of the "discovery_job_id" field.
+func (_u *DriftUpdate) ClearDiscoveryJobID() *DriftUpdate {
+	_u.mutation.ClearDiscoveryJobID()
+	return _u
+}
+
+// SetRunID sets the "run_id" field.
+func (_u *DriftUpdate) SetRunID(v int) *DriftUpdate {
+	_u.mutation.SetRunID(v)
+	return _u
+}
+
+// SetNillableRunID sets the "run_id" field if the given value is not nil.
+func (_u *DriftUpdate) SetNillableRunID(v *int) *DriftUpdate {
+	if v != nil {
+		_u.SetRunID(*v)
+	}
+	return _u
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (_u *DriftUpdate) ClearRunID() *DriftUpdate {
+	_u.mutation.ClearRunID()
+	return _u
+}
+
 // SetConfigurationItem sets the "configuration_item" edge to the ConfigurationItem entity.
 func (_u *DriftUpdate) SetConfigurationItem(v *ConfigurationItem) *DriftUpdate {
 	return _u.SetConfigurationItemID(v.ID)
+}
+
+// SetJobID sets the "job" edge to the DiscoveryJob entity by ID.
+func (_u *DriftUpdate) SetJobID(id int) *DriftUpdate {
+	_u.mutation.SetJobID(id)
+	return _u
+}
+
+// SetNillableJobID sets the "job" edge to the DiscoveryJob entity by ID if the given value is not nil.
+func (_u *DriftUpdate) SetNillableJobID(id *int) *DriftUpdate {
+	if id != nil {
+		_u = _u.SetJobID(*id)
+	}
+	return _u
+}
+
+// SetJob sets the "job" edge to the DiscoveryJob entity.
+func (_u *DriftUpdate) SetJob(v *DiscoveryJob) *DriftUpdate {
+	return _u.SetJobID(v.ID)
+}
+
+// SetRun sets the "run" edge to the DiscoveryRun entity.
+func (_u *DriftUpdate) SetRun(v *DiscoveryRun) *DriftUpdate {
+	return _u.SetRunID(v.ID)
 }
 
 // Mutation returns the DriftMutation object of the builder.
@@ -259,6 +425,18 @@ func (_u *DriftUpdate) Mutation() *DriftMutation {
 // ClearConfigurationItem clears the "configuration_item" edge to the ConfigurationItem entity.
 func (_u *DriftUpdate) ClearConfigurationItem() *DriftUpdate {
 	_u.mutation.ClearConfigurationItem()
+	return _u
+}
+
+// ClearJob clears the "job" edge to the DiscoveryJob entity.
+func (_u *DriftUpdate) ClearJob() *DriftUpdate {
+	_u.mutation.ClearJob()
+	return _u
+}
+
+// ClearRun clears the "run" edge to the DiscoveryRun entity.
+func (_u *DriftUpdate) ClearRun() *DriftUpdate {
+	_u.mutation.ClearRun()
 	return _u
 }
 
@@ -318,6 +496,16 @@ func (_u *DriftUpdate) check() error {
 	if v, ok := _u.mutation.Note(); ok {
 		if err := drift.NoteValidator(v); err != nil {
 			return &ValidationError{Name: "note", err: fmt.Errorf(`ent: validator failed for field "Drift.note": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ObservationKey(); ok {
+		if err := drift.ObservationKeyValidator(v); err != nil {
+			return &ValidationError{Name: "observation_key", err: fmt.Errorf(`ent: validator failed for field "Drift.observation_key": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Identity(); ok {
+		if err := drift.IdentityValidator(v); err != nil {
+			return &ValidationError{Name: "identity", err: fmt.Errorf(`ent: validator failed for field "Drift.identity": %w`, err)}
 		}
 	}
 	return nil
@@ -395,6 +583,36 @@ func (_u *DriftUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.SourceCleared() {
 		_spec.ClearField(drift.FieldSource, field.TypeString)
 	}
+	if value, ok := _u.mutation.ObservationKey(); ok {
+		_spec.SetField(drift.FieldObservationKey, field.TypeString, value)
+	}
+	if _u.mutation.ObservationKeyCleared() {
+		_spec.ClearField(drift.FieldObservationKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.Identity(); ok {
+		_spec.SetField(drift.FieldIdentity, field.TypeString, value)
+	}
+	if _u.mutation.IdentityCleared() {
+		_spec.ClearField(drift.FieldIdentity, field.TypeString)
+	}
+	if value, ok := _u.mutation.AcknowledgedBy(); ok {
+		_spec.SetField(drift.FieldAcknowledgedBy, field.TypeString, value)
+	}
+	if _u.mutation.AcknowledgedByCleared() {
+		_spec.ClearField(drift.FieldAcknowledgedBy, field.TypeString)
+	}
+	if value, ok := _u.mutation.AcknowledgedAt(); ok {
+		_spec.SetField(drift.FieldAcknowledgedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AcknowledgedAtCleared() {
+		_spec.ClearField(drift.FieldAcknowledgedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.IgnoredBy(); ok {
+		_spec.SetField(drift.FieldIgnoredBy, field.TypeString, value)
+	}
+	if _u.mutation.IgnoredByCleared() {
+		_spec.ClearField(drift.FieldIgnoredBy, field.TypeString)
+	}
 	if _u.mutation.ConfigurationItemCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -417,6 +635,64 @@ func (_u *DriftUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(configurationitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.JobCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.JobTable,
+			Columns: []string{drift.JobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryjob.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.JobIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.JobTable,
+			Columns: []string{drift.JobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RunCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.RunTable,
+			Columns: []string{drift.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryrun.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.RunTable,
+			Columns: []string{drift.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryrun.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -642,6 +918,106 @@ func (_u *DriftUpdateOne) ClearSource() *DriftUpdateOne {
 	return _u
 }
 
+// SetObservationKey sets the "observation_key" field.
+func (_u *DriftUpdateOne) SetObservationKey(v string) *DriftUpdateOne {
+	_u.mutation.SetObservationKey(v)
+	return _u
+}
+
+// SetNillableObservationKey sets the "observation_key" field if the given value is not nil.
+func (_u *DriftUpdateOne) SetNillableObservationKey(v *string) *DriftUpdateOne {
+	if v != nil {
+		_u.SetObservationKey(*v)
+	}
+	return _u
+}
+
+// ClearObservationKey clears the value of the "observation_key" field.
+func (_u *DriftUpdateOne) ClearObservationKey() *DriftUpdateOne {
+	_u.mutation.ClearObservationKey()
+	return _u
+}
+
+// SetIdentity sets the "identity" field.
+func (_u *DriftUpdateOne) SetIdentity(v string) *DriftUpdateOne {
+	_u.mutation.SetIdentity(v)
+	return _u
+}
+
+// SetNillableIdentity sets the "identity" field if the given value is not nil.
+func (_u *DriftUpdateOne) SetNillableIdentity(v *string) *DriftUpdateOne {
+	if v != nil {
+		_u.SetIdentity(*v)
+	}
+	return _u
+}
+
+// ClearIdentity clears the value of the "identity" field.
+func (_u *DriftUpdateOne) ClearIdentity() *DriftUpdateOne {
+	_u.mutation.ClearIdentity()
+	return _u
+}
+
+// SetAcknowledgedBy sets the "acknowledged_by" field.
+func (_u *DriftUpdateOne) SetAcknowledgedBy(v string) *DriftUpdateOne {
+	_u.mutation.SetAcknowledgedBy(v)
+	return _u
+}
+
+// SetNillableAcknowledgedBy sets the "acknowledged_by" field if the given value is not nil.
+func (_u *DriftUpdateOne) SetNillableAcknowledgedBy(v *string) *DriftUpdateOne {
+	if v != nil {
+		_u.SetAcknowledgedBy(*v)
+	}
+	return _u
+}
+
+// ClearAcknowledgedBy clears the value of the "acknowledged_by" field.
+func (_u *DriftUpdateOne) ClearAcknowledgedBy() *DriftUpdateOne {
+	_u.mutation.ClearAcknowledgedBy()
+	return _u
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (_u *DriftUpdateOne) SetAcknowledgedAt(v time.Time) *DriftUpdateOne {
+	_u.mutation.SetAcknowledgedAt(v)
+	return _u
+}
+
+// SetNillableAcknowledgedAt sets the "acknowledged_at" field if the given value is not nil.
+func (_u *DriftUpdateOne) SetNillableAcknowledgedAt(v *time.Time) *DriftUpdateOne {
+	if v != nil {
+		_u.SetAcknowledgedAt(*v)
+	}
+	return _u
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (_u *DriftUpdateOne) ClearAcknowledgedAt() *DriftUpdateOne {
+	_u.mutation.ClearAcknowledgedAt()
+	return _u
+}
+
+// SetIgnoredBy sets the "ignored_by" field.
+func (_u *DriftUpdateOne) SetIgnoredBy(v string) *DriftUpdateOne {
+	_u.mutation.SetIgnoredBy(v)
+	return _u
+}
+
+// SetNillableIgnoredBy sets the "ignored_by" field if the given value is not nil.
+func (_u *DriftUpdateOne) SetNillableIgnoredBy(v *string) *DriftUpdateOne {
+	if v != nil {
+		_u.SetIgnoredBy(*v)
+	}
+	return _u
+}
+
+// ClearIgnoredBy clears the value of the "ignored_by" field.
+func (_u *DriftUpdateOne) ClearIgnoredBy() *DriftUpdateOne {
+	_u.mutation.ClearIgnoredBy()
+	return _u
+}
+
 // SetConfigurationItemID sets the "configuration_item_id" field.
 func (_u *DriftUpdateOne) SetConfigurationItemID(v int) *DriftUpdateOne {
 	_u.mutation.SetConfigurationItemID(v)
@@ -662,9 +1038,73 @@ func (_u *DriftUpdateOne) ClearConfigurationItemID() *DriftUpdateOne {
 	return _u
 }
 
+// SetDiscoveryJobID sets the "discovery_job_id" field.
+func (_u *DriftUpdateOne) SetDiscoveryJobID(v int) *DriftUpdateOne {
+	_u.mutation.SetDiscoveryJobID(v)
+	return _u
+}
+
+// SetNillableDiscoveryJobID sets the "discovery_job_id" field if the given value is not nil.
+func (_u *DriftUpdateOne) SetNillableDiscoveryJobID(v *int) *DriftUpdateOne {
+	if v != nil {
+		_u.SetDiscoveryJobID(*v)
+	}
+	return _u
+}
+
+// ClearDiscoveryJobID clears the value of the "discovery_job_id" field.
+func (_u *DriftUpdateOne) ClearDiscoveryJobID() *DriftUpdateOne {
+	_u.mutation.ClearDiscoveryJobID()
+	return _u
+}
+
+// SetRunID sets the "run_id" field.
+func (_u *DriftUpdateOne) SetRunID(v int) *DriftUpdateOne {
+	_u.mutation.SetRunID(v)
+	return _u
+}
+
+// SetNillableRunID sets the "run_id" field if the given value is not nil.
+func (_u *DriftUpdateOne) SetNillableRunID(v *int) *DriftUpdateOne {
+	if v != nil {
+		_u.SetRunID(*v)
+	}
+	return _u
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (_u *DriftUpdateOne) ClearRunID() *DriftUpdateOne {
+	_u.mutation.ClearRunID()
+	return _u
+}
+
 // SetConfigurationItem sets the "configuration_item" edge to the ConfigurationItem entity.
 func (_u *DriftUpdateOne) SetConfigurationItem(v *ConfigurationItem) *DriftUpdateOne {
 	return _u.SetConfigurationItemID(v.ID)
+}
+
+// SetJobID sets the "job" edge to the DiscoveryJob entity by ID.
+func (_u *DriftUpdateOne) SetJobID(id int) *DriftUpdateOne {
+	_u.mutation.SetJobID(id)
+	return _u
+}
+
+// SetNillableJobID sets the "job" edge to the DiscoveryJob entity by ID if the given value is not nil.
+func (_u *DriftUpdateOne) SetNillableJobID(id *int) *DriftUpdateOne {
+	if id != nil {
+		_u = _u.SetJobID(*id)
+	}
+	return _u
+}
+
+// SetJob sets the "job" edge to the DiscoveryJob entity.
+func (_u *DriftUpdateOne) SetJob(v *DiscoveryJob) *DriftUpdateOne {
+	return _u.SetJobID(v.ID)
+}
+
+// SetRun sets the "run" edge to the DiscoveryRun entity.
+func (_u *DriftUpdateOne) SetRun(v *DiscoveryRun) *DriftUpdateOne {
+	return _u.SetRunID(v.ID)
 }
 
 // Mutation returns the DriftMutation object of the builder.
@@ -675,6 +1115,18 @@ func (_u *DriftUpdateOne) Mutation() *DriftMutation {
 // ClearConfigurationItem clears the "configuration_item" edge to the ConfigurationItem entity.
 func (_u *DriftUpdateOne) ClearConfigurationItem() *DriftUpdateOne {
 	_u.mutation.ClearConfigurationItem()
+	return _u
+}
+
+// ClearJob clears the "job" edge to the DiscoveryJob entity.
+func (_u *DriftUpdateOne) ClearJob() *DriftUpdateOne {
+	_u.mutation.ClearJob()
+	return _u
+}
+
+// ClearRun clears the "run" edge to the DiscoveryRun entity.
+func (_u *DriftUpdateOne) ClearRun() *DriftUpdateOne {
+	_u.mutation.ClearRun()
 	return _u
 }
 
@@ -747,6 +1199,16 @@ func (_u *DriftUpdateOne) check() error {
 	if v, ok := _u.mutation.Note(); ok {
 		if err := drift.NoteValidator(v); err != nil {
 			return &ValidationError{Name: "note", err: fmt.Errorf(`ent: validator failed for field "Drift.note": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ObservationKey(); ok {
+		if err := drift.ObservationKeyValidator(v); err != nil {
+			return &ValidationError{Name: "observation_key", err: fmt.Errorf(`ent: validator failed for field "Drift.observation_key": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Identity(); ok {
+		if err := drift.IdentityValidator(v); err != nil {
+			return &ValidationError{Name: "identity", err: fmt.Errorf(`ent: validator failed for field "Drift.identity": %w`, err)}
 		}
 	}
 	return nil
@@ -841,6 +1303,36 @@ func (_u *DriftUpdateOne) sqlSave(ctx context.Context) (_node *Drift, err error)
 	if _u.mutation.SourceCleared() {
 		_spec.ClearField(drift.FieldSource, field.TypeString)
 	}
+	if value, ok := _u.mutation.ObservationKey(); ok {
+		_spec.SetField(drift.FieldObservationKey, field.TypeString, value)
+	}
+	if _u.mutation.ObservationKeyCleared() {
+		_spec.ClearField(drift.FieldObservationKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.Identity(); ok {
+		_spec.SetField(drift.FieldIdentity, field.TypeString, value)
+	}
+	if _u.mutation.IdentityCleared() {
+		_spec.ClearField(drift.FieldIdentity, field.TypeString)
+	}
+	if value, ok := _u.mutation.AcknowledgedBy(); ok {
+		_spec.SetField(drift.FieldAcknowledgedBy, field.TypeString, value)
+	}
+	if _u.mutation.AcknowledgedByCleared() {
+		_spec.ClearField(drift.FieldAcknowledgedBy, field.TypeString)
+	}
+	if value, ok := _u.mutation.AcknowledgedAt(); ok {
+		_spec.SetField(drift.FieldAcknowledgedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AcknowledgedAtCleared() {
+		_spec.ClearField(drift.FieldAcknowledgedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.IgnoredBy(); ok {
+		_spec.SetField(drift.FieldIgnoredBy, field.TypeString, value)
+	}
+	if _u.mutation.IgnoredByCleared() {
+		_spec.ClearField(drift.FieldIgnoredBy, field.TypeString)
+	}
 	if _u.mutation.ConfigurationItemCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -863,6 +1355,64 @@ func (_u *DriftUpdateOne) sqlSave(ctx context.Context) (_node *Drift, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(configurationitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.JobCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.JobTable,
+			Columns: []string{drift.JobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryjob.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.JobIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.JobTable,
+			Columns: []string{drift.JobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RunCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.RunTable,
+			Columns: []string{drift.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryrun.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   drift.RunTable,
+			Columns: []string{drift.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(discoveryrun.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

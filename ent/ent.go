@@ -18,12 +18,17 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/lease"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -91,12 +96,17 @@ func checkColumn(t, c string) error {
 			changerecord.Table:      changerecord.ValidColumn,
 			configurationitem.Table: configurationitem.ValidColumn,
 			contract.Table:          contract.ValidColumn,
+			discoveryjob.Table:      discoveryjob.ValidColumn,
+			discoveryrun.Table:      discoveryrun.ValidColumn,
 			drift.Table:             drift.ValidColumn,
+			driftignorerule.Table:   driftignorerule.ValidColumn,
 			identifier.Table:        identifier.ValidColumn,
+			lease.Table:             lease.ValidColumn,
 			location.Table:          location.ValidColumn,
 			owner.Table:             owner.ValidColumn,
 			relationship.Table:      relationship.ValidColumn,
 			service.Table:           service.ValidColumn,
+			sighting.Table:          sighting.ValidColumn,
 			vendor.Table:            vendor.ValidColumn,
 		})
 	})

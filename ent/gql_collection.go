@@ -4,8 +4,11 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/asset"
@@ -13,7 +16,10 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -1131,6 +1137,420 @@ func newContractPaginateArgs(rv map[string]any) *contractPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DiscoveryJobQuery) CollectFields(ctx context.Context, satisfies ...string) (*DiscoveryJobQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DiscoveryJobQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(discoveryjob.Columns))
+		selectedFields = []string{discoveryjob.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "runs":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DiscoveryRunClient{config: _q.config}).Query()
+			)
+			args := newDiscoveryRunPaginateArgs(fieldArgs(ctx, new(DiscoveryRunWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newDiscoveryRunPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*DiscoveryJob) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"discovery_job_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(discoveryjob.RunsColumn), ids...))
+						})
+						if err := query.GroupBy(discoveryjob.RunsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*DiscoveryJob) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Runs)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, discoveryrunImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(discoveryjob.RunsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedRuns(alias, func(wq *DiscoveryRunQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[discoveryjob.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldCreatedAt)
+				fieldSeen[discoveryjob.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[discoveryjob.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldUpdatedAt)
+				fieldSeen[discoveryjob.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[discoveryjob.FieldName]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldName)
+				fieldSeen[discoveryjob.FieldName] = struct{}{}
+			}
+		case "sourceKind":
+			if _, ok := fieldSeen[discoveryjob.FieldSourceKind]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldSourceKind)
+				fieldSeen[discoveryjob.FieldSourceKind] = struct{}{}
+			}
+		case "config":
+			if _, ok := fieldSeen[discoveryjob.FieldConfig]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldConfig)
+				fieldSeen[discoveryjob.FieldConfig] = struct{}{}
+			}
+		case "schedule":
+			if _, ok := fieldSeen[discoveryjob.FieldSchedule]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldSchedule)
+				fieldSeen[discoveryjob.FieldSchedule] = struct{}{}
+			}
+		case "timeZone":
+			if _, ok := fieldSeen[discoveryjob.FieldTimeZone]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldTimeZone)
+				fieldSeen[discoveryjob.FieldTimeZone] = struct{}{}
+			}
+		case "mode":
+			if _, ok := fieldSeen[discoveryjob.FieldMode]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldMode)
+				fieldSeen[discoveryjob.FieldMode] = struct{}{}
+			}
+		case "timeoutSeconds":
+			if _, ok := fieldSeen[discoveryjob.FieldTimeoutSeconds]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldTimeoutSeconds)
+				fieldSeen[discoveryjob.FieldTimeoutSeconds] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[discoveryjob.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldEnabled)
+				fieldSeen[discoveryjob.FieldEnabled] = struct{}{}
+			}
+		case "createUnregistered":
+			if _, ok := fieldSeen[discoveryjob.FieldCreateUnregistered]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldCreateUnregistered)
+				fieldSeen[discoveryjob.FieldCreateUnregistered] = struct{}{}
+			}
+		case "missingGrace":
+			if _, ok := fieldSeen[discoveryjob.FieldMissingGrace]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldMissingGrace)
+				fieldSeen[discoveryjob.FieldMissingGrace] = struct{}{}
+			}
+		case "retireAfter":
+			if _, ok := fieldSeen[discoveryjob.FieldRetireAfter]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldRetireAfter)
+				fieldSeen[discoveryjob.FieldRetireAfter] = struct{}{}
+			}
+		case "priority":
+			if _, ok := fieldSeen[discoveryjob.FieldPriority]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldPriority)
+				fieldSeen[discoveryjob.FieldPriority] = struct{}{}
+			}
+		case "staleAfterHours":
+			if _, ok := fieldSeen[discoveryjob.FieldStaleAfterHours]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldStaleAfterHours)
+				fieldSeen[discoveryjob.FieldStaleAfterHours] = struct{}{}
+			}
+		case "lastRunAt":
+			if _, ok := fieldSeen[discoveryjob.FieldLastRunAt]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldLastRunAt)
+				fieldSeen[discoveryjob.FieldLastRunAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type discoveryjobPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DiscoveryJobPaginateOption
+}
+
+func newDiscoveryJobPaginateArgs(rv map[string]any) *discoveryjobPaginateArgs {
+	args := &discoveryjobPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*DiscoveryJobOrder:
+			args.opts = append(args.opts, WithDiscoveryJobOrder(v))
+		case []any:
+			var orders []*DiscoveryJobOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &DiscoveryJobOrder{Field: &DiscoveryJobOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithDiscoveryJobOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*DiscoveryJobWhereInput); ok {
+		args.opts = append(args.opts, WithDiscoveryJobFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DiscoveryRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*DiscoveryRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DiscoveryRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(discoveryrun.Columns))
+		selectedFields = []string{discoveryrun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "job":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DiscoveryJobClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, discoveryjobImplementors)...); err != nil {
+				return err
+			}
+			_q.withJob = query
+			if _, ok := fieldSeen[discoveryrun.FieldDiscoveryJobID]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldDiscoveryJobID)
+				fieldSeen[discoveryrun.FieldDiscoveryJobID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[discoveryrun.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldStatus)
+				fieldSeen[discoveryrun.FieldStatus] = struct{}{}
+			}
+		case "sourceKind":
+			if _, ok := fieldSeen[discoveryrun.FieldSourceKind]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldSourceKind)
+				fieldSeen[discoveryrun.FieldSourceKind] = struct{}{}
+			}
+		case "trigger":
+			if _, ok := fieldSeen[discoveryrun.FieldTrigger]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldTrigger)
+				fieldSeen[discoveryrun.FieldTrigger] = struct{}{}
+			}
+		case "dryRun":
+			if _, ok := fieldSeen[discoveryrun.FieldDryRun]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldDryRun)
+				fieldSeen[discoveryrun.FieldDryRun] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[discoveryrun.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldStartedAt)
+				fieldSeen[discoveryrun.FieldStartedAt] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[discoveryrun.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldFinishedAt)
+				fieldSeen[discoveryrun.FieldFinishedAt] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[discoveryrun.FieldError]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldError)
+				fieldSeen[discoveryrun.FieldError] = struct{}{}
+			}
+		case "log":
+			if _, ok := fieldSeen[discoveryrun.FieldLog]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldLog)
+				fieldSeen[discoveryrun.FieldLog] = struct{}{}
+			}
+		case "holder":
+			if _, ok := fieldSeen[discoveryrun.FieldHolder]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldHolder)
+				fieldSeen[discoveryrun.FieldHolder] = struct{}{}
+			}
+		case "discoveryJobID":
+			if _, ok := fieldSeen[discoveryrun.FieldDiscoveryJobID]; !ok {
+				selectedFields = append(selectedFields, discoveryrun.FieldDiscoveryJobID)
+				fieldSeen[discoveryrun.FieldDiscoveryJobID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type discoveryrunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DiscoveryRunPaginateOption
+}
+
+func newDiscoveryRunPaginateArgs(rv map[string]any) *discoveryrunPaginateArgs {
+	args := &discoveryrunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*DiscoveryRunOrder:
+			args.opts = append(args.opts, WithDiscoveryRunOrder(v))
+		case []any:
+			var orders []*DiscoveryRunOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &DiscoveryRunOrder{Field: &DiscoveryRunOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithDiscoveryRunOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*DiscoveryRunWhereInput); ok {
+		args.opts = append(args.opts, WithDiscoveryRunFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *DriftQuery) CollectFields(ctx context.Context, satisfies ...string) (*DriftQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1165,6 +1585,36 @@ func (_q *DriftQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 			if _, ok := fieldSeen[drift.FieldConfigurationItemID]; !ok {
 				selectedFields = append(selectedFields, drift.FieldConfigurationItemID)
 				fieldSeen[drift.FieldConfigurationItemID] = struct{}{}
+			}
+
+		case "job":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DiscoveryJobClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, discoveryjobImplementors)...); err != nil {
+				return err
+			}
+			_q.withJob = query
+			if _, ok := fieldSeen[drift.FieldDiscoveryJobID]; !ok {
+				selectedFields = append(selectedFields, drift.FieldDiscoveryJobID)
+				fieldSeen[drift.FieldDiscoveryJobID] = struct{}{}
+			}
+
+		case "run":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DiscoveryRunClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, discoveryrunImplementors)...); err != nil {
+				return err
+			}
+			_q.withRun = query
+			if _, ok := fieldSeen[drift.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, drift.FieldRunID)
+				fieldSeen[drift.FieldRunID] = struct{}{}
 			}
 		case "createdAt":
 			if _, ok := fieldSeen[drift.FieldCreatedAt]; !ok {
@@ -1226,10 +1676,45 @@ func (_q *DriftQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, drift.FieldSource)
 				fieldSeen[drift.FieldSource] = struct{}{}
 			}
+		case "observationKey":
+			if _, ok := fieldSeen[drift.FieldObservationKey]; !ok {
+				selectedFields = append(selectedFields, drift.FieldObservationKey)
+				fieldSeen[drift.FieldObservationKey] = struct{}{}
+			}
+		case "identity":
+			if _, ok := fieldSeen[drift.FieldIdentity]; !ok {
+				selectedFields = append(selectedFields, drift.FieldIdentity)
+				fieldSeen[drift.FieldIdentity] = struct{}{}
+			}
+		case "acknowledgedBy":
+			if _, ok := fieldSeen[drift.FieldAcknowledgedBy]; !ok {
+				selectedFields = append(selectedFields, drift.FieldAcknowledgedBy)
+				fieldSeen[drift.FieldAcknowledgedBy] = struct{}{}
+			}
+		case "acknowledgedAt":
+			if _, ok := fieldSeen[drift.FieldAcknowledgedAt]; !ok {
+				selectedFields = append(selectedFields, drift.FieldAcknowledgedAt)
+				fieldSeen[drift.FieldAcknowledgedAt] = struct{}{}
+			}
+		case "ignoredBy":
+			if _, ok := fieldSeen[drift.FieldIgnoredBy]; !ok {
+				selectedFields = append(selectedFields, drift.FieldIgnoredBy)
+				fieldSeen[drift.FieldIgnoredBy] = struct{}{}
+			}
 		case "configurationItemID":
 			if _, ok := fieldSeen[drift.FieldConfigurationItemID]; !ok {
 				selectedFields = append(selectedFields, drift.FieldConfigurationItemID)
 				fieldSeen[drift.FieldConfigurationItemID] = struct{}{}
+			}
+		case "discoveryJobID":
+			if _, ok := fieldSeen[drift.FieldDiscoveryJobID]; !ok {
+				selectedFields = append(selectedFields, drift.FieldDiscoveryJobID)
+				fieldSeen[drift.FieldDiscoveryJobID] = struct{}{}
+			}
+		case "runID":
+			if _, ok := fieldSeen[drift.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, drift.FieldRunID)
+				fieldSeen[drift.FieldRunID] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1296,6 +1781,140 @@ func newDriftPaginateArgs(rv map[string]any) *driftPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*DriftWhereInput); ok {
 		args.opts = append(args.opts, WithDriftFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DriftIgnoreRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*DriftIgnoreRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DriftIgnoreRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(driftignorerule.Columns))
+		selectedFields = []string{driftignorerule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[driftignorerule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldCreatedAt)
+				fieldSeen[driftignorerule.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[driftignorerule.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldUpdatedAt)
+				fieldSeen[driftignorerule.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[driftignorerule.FieldName]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldName)
+				fieldSeen[driftignorerule.FieldName] = struct{}{}
+			}
+		case "ciKind":
+			if _, ok := fieldSeen[driftignorerule.FieldCiKind]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldCiKind)
+				fieldSeen[driftignorerule.FieldCiKind] = struct{}{}
+			}
+		case "tag":
+			if _, ok := fieldSeen[driftignorerule.FieldTag]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldTag)
+				fieldSeen[driftignorerule.FieldTag] = struct{}{}
+			}
+		case "fieldPattern":
+			if _, ok := fieldSeen[driftignorerule.FieldFieldPattern]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldFieldPattern)
+				fieldSeen[driftignorerule.FieldFieldPattern] = struct{}{}
+			}
+		case "driftKind":
+			if _, ok := fieldSeen[driftignorerule.FieldDriftKind]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldDriftKind)
+				fieldSeen[driftignorerule.FieldDriftKind] = struct{}{}
+			}
+		case "jobName":
+			if _, ok := fieldSeen[driftignorerule.FieldJobName]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldJobName)
+				fieldSeen[driftignorerule.FieldJobName] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[driftignorerule.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldEnabled)
+				fieldSeen[driftignorerule.FieldEnabled] = struct{}{}
+			}
+		case "note":
+			if _, ok := fieldSeen[driftignorerule.FieldNote]; !ok {
+				selectedFields = append(selectedFields, driftignorerule.FieldNote)
+				fieldSeen[driftignorerule.FieldNote] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type driftignorerulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DriftIgnoreRulePaginateOption
+}
+
+func newDriftIgnoreRulePaginateArgs(rv map[string]any) *driftignorerulePaginateArgs {
+	args := &driftignorerulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DriftIgnoreRuleOrder{Field: &DriftIgnoreRuleOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDriftIgnoreRuleOrder(order))
+			}
+		case *DriftIgnoreRuleOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDriftIgnoreRuleOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*DriftIgnoreRuleWhereInput); ok {
+		args.opts = append(args.opts, WithDriftIgnoreRuleFilter(v.Filter))
 	}
 	return args
 }

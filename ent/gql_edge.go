@@ -164,10 +164,55 @@ func (_m *Contract) CoveredCis(ctx context.Context) (result []*ConfigurationItem
 	return result, err
 }
 
+func (_m *DiscoveryJob) Runs(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*DiscoveryRunOrder, where *DiscoveryRunWhereInput,
+) (*DiscoveryRunConnection, error) {
+	opts := []DiscoveryRunPaginateOption{
+		WithDiscoveryRunOrder(orderBy),
+		WithDiscoveryRunFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedRuns(alias); err == nil || hasTotalCount {
+		pager, err := newDiscoveryRunPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &DiscoveryRunConnection{Edges: []*DiscoveryRunEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryRuns().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *DiscoveryRun) Job(ctx context.Context) (*DiscoveryJob, error) {
+	result, err := _m.Edges.JobOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryJob().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Drift) ConfigurationItem(ctx context.Context) (*ConfigurationItem, error) {
 	result, err := _m.Edges.ConfigurationItemOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryConfigurationItem().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Drift) Job(ctx context.Context) (*DiscoveryJob, error) {
+	result, err := _m.Edges.JobOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryJob().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Drift) Run(ctx context.Context) (*DiscoveryRun, error) {
+	result, err := _m.Edges.RunOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRun().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }

@@ -694,6 +694,126 @@ func (c *ContractUpdateOne) SetInput(i UpdateContractInput) *ContractUpdateOne {
 	return c
 }
 
+// CreateDriftIgnoreRuleInput represents a mutation input for creating driftignorerules.
+type CreateDriftIgnoreRuleInput struct {
+	Name         string
+	CiKind       *string
+	Tag          *string
+	FieldPattern *string
+	DriftKind    *string
+	JobName      *string
+	Enabled      *bool
+	Note         *string
+}
+
+// Mutate applies the CreateDriftIgnoreRuleInput on the DriftIgnoreRuleMutation builder.
+func (i *CreateDriftIgnoreRuleInput) Mutate(m *DriftIgnoreRuleMutation) {
+	m.SetName(i.Name)
+	if v := i.CiKind; v != nil {
+		m.SetCiKind(*v)
+	}
+	if v := i.Tag; v != nil {
+		m.SetTag(*v)
+	}
+	if v := i.FieldPattern; v != nil {
+		m.SetFieldPattern(*v)
+	}
+	if v := i.DriftKind; v != nil {
+		m.SetDriftKind(*v)
+	}
+	if v := i.JobName; v != nil {
+		m.SetJobName(*v)
+	}
+	if v := i.Enabled; v != nil {
+		m.SetEnabled(*v)
+	}
+	if v := i.Note; v != nil {
+		m.SetNote(*v)
+	}
+}
+
+// SetInput applies the change-set in the CreateDriftIgnoreRuleInput on the DriftIgnoreRuleCreate builder.
+func (c *DriftIgnoreRuleCreate) SetInput(i CreateDriftIgnoreRuleInput) *DriftIgnoreRuleCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateDriftIgnoreRuleInput represents a mutation input for updating driftignorerules.
+type UpdateDriftIgnoreRuleInput struct {
+	Name              *string
+	ClearCiKind       bool
+	CiKind            *string
+	ClearTag          bool
+	Tag               *string
+	ClearFieldPattern bool
+	FieldPattern      *string
+	ClearDriftKind    bool
+	DriftKind         *string
+	ClearJobName      bool
+	JobName           *string
+	Enabled           *bool
+	ClearNote         bool
+	Note              *string
+}
+
+// Mutate applies the UpdateDriftIgnoreRuleInput on the DriftIgnoreRuleMutation builder.
+func (i *UpdateDriftIgnoreRuleInput) Mutate(m *DriftIgnoreRuleMutation) {
+	if v := i.Name; v != nil {
+		m.SetName(*v)
+	}
+	if i.ClearCiKind {
+		m.ClearCiKind()
+	}
+	if v := i.CiKind; v != nil {
+		m.SetCiKind(*v)
+	}
+	if i.ClearTag {
+		m.ClearTag()
+	}
+	if v := i.Tag; v != nil {
+		m.SetTag(*v)
+	}
+	if i.ClearFieldPattern {
+		m.ClearFieldPattern()
+	}
+	if v := i.FieldPattern; v != nil {
+		m.SetFieldPattern(*v)
+	}
+	if i.ClearDriftKind {
+		m.ClearDriftKind()
+	}
+	if v := i.DriftKind; v != nil {
+		m.SetDriftKind(*v)
+	}
+	if i.ClearJobName {
+		m.ClearJobName()
+	}
+	if v := i.JobName; v != nil {
+		m.SetJobName(*v)
+	}
+	if v := i.Enabled; v != nil {
+		m.SetEnabled(*v)
+	}
+	if i.ClearNote {
+		m.ClearNote()
+	}
+	if v := i.Note; v != nil {
+		m.SetNote(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateDriftIgnoreRuleInput on the DriftIgnoreRuleUpdate builder.
+func (c *DriftIgnoreRuleUpdate) SetInput(i UpdateDriftIgnoreRuleInput) *DriftIgnoreRuleUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateDriftIgnoreRuleInput on the DriftIgnoreRuleUpdateOne builder.
+func (c *DriftIgnoreRuleUpdateOne) SetInput(i UpdateDriftIgnoreRuleInput) *DriftIgnoreRuleUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
 // CreateIdentifierInput represents a mutation input for creating identifiers.
 type CreateIdentifierInput struct {
 	Kind                identifier.Kind

@@ -15,7 +15,10 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/internal"
 	"github.com/cairn-cmdb/cairn/ent/location"
@@ -61,10 +64,25 @@ var contractImplementors = []string{"Contract", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Contract) IsNode() {}
 
+var discoveryjobImplementors = []string{"DiscoveryJob", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*DiscoveryJob) IsNode() {}
+
+var discoveryrunImplementors = []string{"DiscoveryRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*DiscoveryRun) IsNode() {}
+
 var driftImplementors = []string{"Drift", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Drift) IsNode() {}
+
+var driftignoreruleImplementors = []string{"DriftIgnoreRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*DriftIgnoreRule) IsNode() {}
 
 var identifierImplementors = []string{"Identifier", "Node"}
 
@@ -227,11 +245,38 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case discoveryjob.Table:
+		query := c.DiscoveryJob.Query().
+			Where(discoveryjob.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, discoveryjobImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case discoveryrun.Table:
+		query := c.DiscoveryRun.Query().
+			Where(discoveryrun.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, discoveryrunImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case drift.Table:
 		query := c.Drift.Query().
 			Where(drift.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, driftImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case driftignorerule.Table:
+		query := c.DriftIgnoreRule.Query().
+			Where(driftignorerule.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, driftignoreruleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -459,10 +504,58 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case discoveryjob.Table:
+		query := c.DiscoveryJob.Query().
+			Where(discoveryjob.IDIn(ids...))
+		query, err := query.CollectFields(ctx, discoveryjobImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case discoveryrun.Table:
+		query := c.DiscoveryRun.Query().
+			Where(discoveryrun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, discoveryrunImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case drift.Table:
 		query := c.Drift.Query().
 			Where(drift.IDIn(ids...))
 		query, err := query.CollectFields(ctx, driftImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case driftignorerule.Table:
+		query := c.DriftIgnoreRule.Query().
+			Where(driftignorerule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, driftignoreruleImplementors...)
 		if err != nil {
 			return nil, err
 		}

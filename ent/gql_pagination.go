@@ -20,7 +20,10 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -2660,6 +2663,760 @@ func (_m *Contract) ToEdge(order *ContractOrder) *ContractEdge {
 	}
 }
 
+// DiscoveryJobEdge is the edge representation of DiscoveryJob.
+type DiscoveryJobEdge struct {
+	Node   *DiscoveryJob `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// DiscoveryJobConnection is the connection containing edges to DiscoveryJob.
+type DiscoveryJobConnection struct {
+	Edges      []*DiscoveryJobEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *DiscoveryJobConnection) build(nodes []*DiscoveryJob, pager *discoveryjobPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *DiscoveryJob
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *DiscoveryJob {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *DiscoveryJob {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DiscoveryJobEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DiscoveryJobEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DiscoveryJobPaginateOption enables pagination customization.
+type DiscoveryJobPaginateOption func(*discoveryjobPager) error
+
+// WithDiscoveryJobOrder configures pagination ordering.
+func WithDiscoveryJobOrder(order []*DiscoveryJobOrder) DiscoveryJobPaginateOption {
+	return func(pager *discoveryjobPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithDiscoveryJobFilter configures pagination filter.
+func WithDiscoveryJobFilter(filter func(*DiscoveryJobQuery) (*DiscoveryJobQuery, error)) DiscoveryJobPaginateOption {
+	return func(pager *discoveryjobPager) error {
+		if filter == nil {
+			return errors.New("DiscoveryJobQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type discoveryjobPager struct {
+	reverse bool
+	order   []*DiscoveryJobOrder
+	filter  func(*DiscoveryJobQuery) (*DiscoveryJobQuery, error)
+}
+
+func newDiscoveryJobPager(opts []DiscoveryJobPaginateOption, reverse bool) (*discoveryjobPager, error) {
+	pager := &discoveryjobPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *discoveryjobPager) applyFilter(query *DiscoveryJobQuery) (*DiscoveryJobQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *discoveryjobPager) toCursor(_m *DiscoveryJob) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *discoveryjobPager) applyCursors(query *DiscoveryJobQuery, after, before *Cursor) (*DiscoveryJobQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultDiscoveryJobOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *discoveryjobPager) applyOrder(query *DiscoveryJobQuery) *DiscoveryJobQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultDiscoveryJobOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultDiscoveryJobOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *discoveryjobPager) orderExpr(query *DiscoveryJobQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultDiscoveryJobOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to DiscoveryJob.
+func (_m *DiscoveryJobQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DiscoveryJobPaginateOption,
+) (*DiscoveryJobConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDiscoveryJobPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DiscoveryJobConnection{Edges: []*DiscoveryJobEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DiscoveryJobOrderFieldCreatedAt orders DiscoveryJob by created_at.
+	DiscoveryJobOrderFieldCreatedAt = &DiscoveryJobOrderField{
+		Value: func(_m *DiscoveryJob) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: discoveryjob.FieldCreatedAt,
+		toTerm: discoveryjob.ByCreatedAt,
+		toCursor: func(_m *DiscoveryJob) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// DiscoveryJobOrderFieldUpdatedAt orders DiscoveryJob by updated_at.
+	DiscoveryJobOrderFieldUpdatedAt = &DiscoveryJobOrderField{
+		Value: func(_m *DiscoveryJob) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: discoveryjob.FieldUpdatedAt,
+		toTerm: discoveryjob.ByUpdatedAt,
+		toCursor: func(_m *DiscoveryJob) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// DiscoveryJobOrderFieldName orders DiscoveryJob by name.
+	DiscoveryJobOrderFieldName = &DiscoveryJobOrderField{
+		Value: func(_m *DiscoveryJob) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: discoveryjob.FieldName,
+		toTerm: discoveryjob.ByName,
+		toCursor: func(_m *DiscoveryJob) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// DiscoveryJobOrderFieldSourceKind orders DiscoveryJob by source_kind.
+	DiscoveryJobOrderFieldSourceKind = &DiscoveryJobOrderField{
+		Value: func(_m *DiscoveryJob) (ent.Value, error) {
+			return _m.SourceKind, nil
+		},
+		column: discoveryjob.FieldSourceKind,
+		toTerm: discoveryjob.BySourceKind,
+		toCursor: func(_m *DiscoveryJob) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.SourceKind,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DiscoveryJobOrderField) String() string {
+	var str string
+	switch f.column {
+	case DiscoveryJobOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case DiscoveryJobOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case DiscoveryJobOrderFieldName.column:
+		str = "NAME"
+	case DiscoveryJobOrderFieldSourceKind.column:
+		str = "SOURCE_KIND"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DiscoveryJobOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DiscoveryJobOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DiscoveryJobOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DiscoveryJobOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *DiscoveryJobOrderFieldUpdatedAt
+	case "NAME":
+		*f = *DiscoveryJobOrderFieldName
+	case "SOURCE_KIND":
+		*f = *DiscoveryJobOrderFieldSourceKind
+	default:
+		return fmt.Errorf("%s is not a valid DiscoveryJobOrderField", str)
+	}
+	return nil
+}
+
+// DiscoveryJobOrderField defines the ordering field of DiscoveryJob.
+type DiscoveryJobOrderField struct {
+	// Value extracts the ordering value from the given DiscoveryJob.
+	Value    func(*DiscoveryJob) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) discoveryjob.OrderOption
+	toCursor func(*DiscoveryJob) Cursor
+}
+
+// DiscoveryJobOrder defines the ordering of DiscoveryJob.
+type DiscoveryJobOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *DiscoveryJobOrderField `json:"field"`
+}
+
+// DefaultDiscoveryJobOrder is the default ordering of DiscoveryJob.
+var DefaultDiscoveryJobOrder = &DiscoveryJobOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DiscoveryJobOrderField{
+		Value: func(_m *DiscoveryJob) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: discoveryjob.FieldID,
+		toTerm: discoveryjob.ByID,
+		toCursor: func(_m *DiscoveryJob) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts DiscoveryJob into DiscoveryJobEdge.
+func (_m *DiscoveryJob) ToEdge(order *DiscoveryJobOrder) *DiscoveryJobEdge {
+	if order == nil {
+		order = DefaultDiscoveryJobOrder
+	}
+	return &DiscoveryJobEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DiscoveryRunEdge is the edge representation of DiscoveryRun.
+type DiscoveryRunEdge struct {
+	Node   *DiscoveryRun `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// DiscoveryRunConnection is the connection containing edges to DiscoveryRun.
+type DiscoveryRunConnection struct {
+	Edges      []*DiscoveryRunEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *DiscoveryRunConnection) build(nodes []*DiscoveryRun, pager *discoveryrunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *DiscoveryRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *DiscoveryRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *DiscoveryRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DiscoveryRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DiscoveryRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DiscoveryRunPaginateOption enables pagination customization.
+type DiscoveryRunPaginateOption func(*discoveryrunPager) error
+
+// WithDiscoveryRunOrder configures pagination ordering.
+func WithDiscoveryRunOrder(order []*DiscoveryRunOrder) DiscoveryRunPaginateOption {
+	return func(pager *discoveryrunPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithDiscoveryRunFilter configures pagination filter.
+func WithDiscoveryRunFilter(filter func(*DiscoveryRunQuery) (*DiscoveryRunQuery, error)) DiscoveryRunPaginateOption {
+	return func(pager *discoveryrunPager) error {
+		if filter == nil {
+			return errors.New("DiscoveryRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type discoveryrunPager struct {
+	reverse bool
+	order   []*DiscoveryRunOrder
+	filter  func(*DiscoveryRunQuery) (*DiscoveryRunQuery, error)
+}
+
+func newDiscoveryRunPager(opts []DiscoveryRunPaginateOption, reverse bool) (*discoveryrunPager, error) {
+	pager := &discoveryrunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *discoveryrunPager) applyFilter(query *DiscoveryRunQuery) (*DiscoveryRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *discoveryrunPager) toCursor(_m *DiscoveryRun) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *discoveryrunPager) applyCursors(query *DiscoveryRunQuery, after, before *Cursor) (*DiscoveryRunQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultDiscoveryRunOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *discoveryrunPager) applyOrder(query *DiscoveryRunQuery) *DiscoveryRunQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultDiscoveryRunOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultDiscoveryRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *discoveryrunPager) orderExpr(query *DiscoveryRunQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultDiscoveryRunOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to DiscoveryRun.
+func (_m *DiscoveryRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DiscoveryRunPaginateOption,
+) (*DiscoveryRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDiscoveryRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DiscoveryRunConnection{Edges: []*DiscoveryRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DiscoveryRunOrderFieldStatus orders DiscoveryRun by status.
+	DiscoveryRunOrderFieldStatus = &DiscoveryRunOrderField{
+		Value: func(_m *DiscoveryRun) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: discoveryrun.FieldStatus,
+		toTerm: discoveryrun.ByStatus,
+		toCursor: func(_m *DiscoveryRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// DiscoveryRunOrderFieldStartedAt orders DiscoveryRun by started_at.
+	DiscoveryRunOrderFieldStartedAt = &DiscoveryRunOrderField{
+		Value: func(_m *DiscoveryRun) (ent.Value, error) {
+			return _m.StartedAt, nil
+		},
+		column: discoveryrun.FieldStartedAt,
+		toTerm: discoveryrun.ByStartedAt,
+		toCursor: func(_m *DiscoveryRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.StartedAt,
+			}
+		},
+	}
+	// DiscoveryRunOrderFieldFinishedAt orders DiscoveryRun by finished_at.
+	DiscoveryRunOrderFieldFinishedAt = &DiscoveryRunOrderField{
+		Value: func(_m *DiscoveryRun) (ent.Value, error) {
+			return _m.FinishedAt, nil
+		},
+		column: discoveryrun.FieldFinishedAt,
+		toTerm: discoveryrun.ByFinishedAt,
+		toCursor: func(_m *DiscoveryRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.FinishedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DiscoveryRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case DiscoveryRunOrderFieldStatus.column:
+		str = "STATUS"
+	case DiscoveryRunOrderFieldStartedAt.column:
+		str = "STARTED_AT"
+	case DiscoveryRunOrderFieldFinishedAt.column:
+		str = "FINISHED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DiscoveryRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DiscoveryRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DiscoveryRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "STATUS":
+		*f = *DiscoveryRunOrderFieldStatus
+	case "STARTED_AT":
+		*f = *DiscoveryRunOrderFieldStartedAt
+	case "FINISHED_AT":
+		*f = *DiscoveryRunOrderFieldFinishedAt
+	default:
+		return fmt.Errorf("%s is not a valid DiscoveryRunOrderField", str)
+	}
+	return nil
+}
+
+// DiscoveryRunOrderField defines the ordering field of DiscoveryRun.
+type DiscoveryRunOrderField struct {
+	// Value extracts the ordering value from the given DiscoveryRun.
+	Value    func(*DiscoveryRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) discoveryrun.OrderOption
+	toCursor func(*DiscoveryRun) Cursor
+}
+
+// DiscoveryRunOrder defines the ordering of DiscoveryRun.
+type DiscoveryRunOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *DiscoveryRunOrderField `json:"field"`
+}
+
+// DefaultDiscoveryRunOrder is the default ordering of DiscoveryRun.
+var DefaultDiscoveryRunOrder = &DiscoveryRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DiscoveryRunOrderField{
+		Value: func(_m *DiscoveryRun) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: discoveryrun.FieldID,
+		toTerm: discoveryrun.ByID,
+		toCursor: func(_m *DiscoveryRun) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts DiscoveryRun into DiscoveryRunEdge.
+func (_m *DiscoveryRun) ToEdge(order *DiscoveryRunOrder) *DiscoveryRunEdge {
+	if order == nil {
+		order = DefaultDiscoveryRunOrder
+	}
+	return &DiscoveryRunEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // DriftEdge is the edge representation of Drift.
 type DriftEdge struct {
 	Node   *Drift `json:"node"`
@@ -3077,6 +3834,338 @@ func (_m *Drift) ToEdge(order *DriftOrder) *DriftEdge {
 		order = DefaultDriftOrder
 	}
 	return &DriftEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DriftIgnoreRuleEdge is the edge representation of DriftIgnoreRule.
+type DriftIgnoreRuleEdge struct {
+	Node   *DriftIgnoreRule `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// DriftIgnoreRuleConnection is the connection containing edges to DriftIgnoreRule.
+type DriftIgnoreRuleConnection struct {
+	Edges      []*DriftIgnoreRuleEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *DriftIgnoreRuleConnection) build(nodes []*DriftIgnoreRule, pager *driftignorerulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *DriftIgnoreRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *DriftIgnoreRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *DriftIgnoreRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DriftIgnoreRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DriftIgnoreRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DriftIgnoreRulePaginateOption enables pagination customization.
+type DriftIgnoreRulePaginateOption func(*driftignorerulePager) error
+
+// WithDriftIgnoreRuleOrder configures pagination ordering.
+func WithDriftIgnoreRuleOrder(order *DriftIgnoreRuleOrder) DriftIgnoreRulePaginateOption {
+	if order == nil {
+		order = DefaultDriftIgnoreRuleOrder
+	}
+	o := *order
+	return func(pager *driftignorerulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDriftIgnoreRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDriftIgnoreRuleFilter configures pagination filter.
+func WithDriftIgnoreRuleFilter(filter func(*DriftIgnoreRuleQuery) (*DriftIgnoreRuleQuery, error)) DriftIgnoreRulePaginateOption {
+	return func(pager *driftignorerulePager) error {
+		if filter == nil {
+			return errors.New("DriftIgnoreRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type driftignorerulePager struct {
+	reverse bool
+	order   *DriftIgnoreRuleOrder
+	filter  func(*DriftIgnoreRuleQuery) (*DriftIgnoreRuleQuery, error)
+}
+
+func newDriftIgnoreRulePager(opts []DriftIgnoreRulePaginateOption, reverse bool) (*driftignorerulePager, error) {
+	pager := &driftignorerulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDriftIgnoreRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *driftignorerulePager) applyFilter(query *DriftIgnoreRuleQuery) (*DriftIgnoreRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *driftignorerulePager) toCursor(_m *DriftIgnoreRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *driftignorerulePager) applyCursors(query *DriftIgnoreRuleQuery, after, before *Cursor) (*DriftIgnoreRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDriftIgnoreRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *driftignorerulePager) applyOrder(query *DriftIgnoreRuleQuery) *DriftIgnoreRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDriftIgnoreRuleOrder.Field {
+		query = query.Order(DefaultDriftIgnoreRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *driftignorerulePager) orderExpr(query *DriftIgnoreRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDriftIgnoreRuleOrder.Field {
+			b.Comma().Ident(DefaultDriftIgnoreRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to DriftIgnoreRule.
+func (_m *DriftIgnoreRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DriftIgnoreRulePaginateOption,
+) (*DriftIgnoreRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDriftIgnoreRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DriftIgnoreRuleConnection{Edges: []*DriftIgnoreRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DriftIgnoreRuleOrderFieldCreatedAt orders DriftIgnoreRule by created_at.
+	DriftIgnoreRuleOrderFieldCreatedAt = &DriftIgnoreRuleOrderField{
+		Value: func(_m *DriftIgnoreRule) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: driftignorerule.FieldCreatedAt,
+		toTerm: driftignorerule.ByCreatedAt,
+		toCursor: func(_m *DriftIgnoreRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// DriftIgnoreRuleOrderFieldUpdatedAt orders DriftIgnoreRule by updated_at.
+	DriftIgnoreRuleOrderFieldUpdatedAt = &DriftIgnoreRuleOrderField{
+		Value: func(_m *DriftIgnoreRule) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: driftignorerule.FieldUpdatedAt,
+		toTerm: driftignorerule.ByUpdatedAt,
+		toCursor: func(_m *DriftIgnoreRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// DriftIgnoreRuleOrderFieldName orders DriftIgnoreRule by name.
+	DriftIgnoreRuleOrderFieldName = &DriftIgnoreRuleOrderField{
+		Value: func(_m *DriftIgnoreRule) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: driftignorerule.FieldName,
+		toTerm: driftignorerule.ByName,
+		toCursor: func(_m *DriftIgnoreRule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DriftIgnoreRuleOrderField) String() string {
+	var str string
+	switch f.column {
+	case DriftIgnoreRuleOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case DriftIgnoreRuleOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case DriftIgnoreRuleOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DriftIgnoreRuleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DriftIgnoreRuleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DriftIgnoreRuleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DriftIgnoreRuleOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *DriftIgnoreRuleOrderFieldUpdatedAt
+	case "NAME":
+		*f = *DriftIgnoreRuleOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid DriftIgnoreRuleOrderField", str)
+	}
+	return nil
+}
+
+// DriftIgnoreRuleOrderField defines the ordering field of DriftIgnoreRule.
+type DriftIgnoreRuleOrderField struct {
+	// Value extracts the ordering value from the given DriftIgnoreRule.
+	Value    func(*DriftIgnoreRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) driftignorerule.OrderOption
+	toCursor func(*DriftIgnoreRule) Cursor
+}
+
+// DriftIgnoreRuleOrder defines the ordering of DriftIgnoreRule.
+type DriftIgnoreRuleOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *DriftIgnoreRuleOrderField `json:"field"`
+}
+
+// DefaultDriftIgnoreRuleOrder is the default ordering of DriftIgnoreRule.
+var DefaultDriftIgnoreRuleOrder = &DriftIgnoreRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DriftIgnoreRuleOrderField{
+		Value: func(_m *DriftIgnoreRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: driftignorerule.FieldID,
+		toTerm: driftignorerule.ByID,
+		toCursor: func(_m *DriftIgnoreRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts DriftIgnoreRule into DriftIgnoreRuleEdge.
+func (_m *DriftIgnoreRule) ToEdge(order *DriftIgnoreRuleOrder) *DriftIgnoreRuleEdge {
+	if order == nil {
+		order = DefaultDriftIgnoreRuleOrder
+	}
+	return &DriftIgnoreRuleEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

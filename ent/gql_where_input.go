@@ -13,7 +13,10 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -3915,6 +3918,1264 @@ func (i *ContractWhereInput) P() (predicate.Contract, error) {
 	}
 }
 
+// DiscoveryJobWhereInput represents a where input for filtering DiscoveryJob queries.
+type DiscoveryJobWhereInput struct {
+	Predicates []predicate.DiscoveryJob  `json:"-"`
+	Not        *DiscoveryJobWhereInput   `json:"not,omitempty"`
+	Or         []*DiscoveryJobWhereInput `json:"or,omitempty"`
+	And        []*DiscoveryJobWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "source_kind" field predicates.
+	SourceKind             *string  `json:"sourceKind,omitempty"`
+	SourceKindNEQ          *string  `json:"sourceKindNEQ,omitempty"`
+	SourceKindIn           []string `json:"sourceKindIn,omitempty"`
+	SourceKindNotIn        []string `json:"sourceKindNotIn,omitempty"`
+	SourceKindGT           *string  `json:"sourceKindGT,omitempty"`
+	SourceKindGTE          *string  `json:"sourceKindGTE,omitempty"`
+	SourceKindLT           *string  `json:"sourceKindLT,omitempty"`
+	SourceKindLTE          *string  `json:"sourceKindLTE,omitempty"`
+	SourceKindContains     *string  `json:"sourceKindContains,omitempty"`
+	SourceKindHasPrefix    *string  `json:"sourceKindHasPrefix,omitempty"`
+	SourceKindHasSuffix    *string  `json:"sourceKindHasSuffix,omitempty"`
+	SourceKindEqualFold    *string  `json:"sourceKindEqualFold,omitempty"`
+	SourceKindContainsFold *string  `json:"sourceKindContainsFold,omitempty"`
+
+	// "schedule" field predicates.
+	Schedule             *string  `json:"schedule,omitempty"`
+	ScheduleNEQ          *string  `json:"scheduleNEQ,omitempty"`
+	ScheduleIn           []string `json:"scheduleIn,omitempty"`
+	ScheduleNotIn        []string `json:"scheduleNotIn,omitempty"`
+	ScheduleGT           *string  `json:"scheduleGT,omitempty"`
+	ScheduleGTE          *string  `json:"scheduleGTE,omitempty"`
+	ScheduleLT           *string  `json:"scheduleLT,omitempty"`
+	ScheduleLTE          *string  `json:"scheduleLTE,omitempty"`
+	ScheduleContains     *string  `json:"scheduleContains,omitempty"`
+	ScheduleHasPrefix    *string  `json:"scheduleHasPrefix,omitempty"`
+	ScheduleHasSuffix    *string  `json:"scheduleHasSuffix,omitempty"`
+	ScheduleIsNil        bool     `json:"scheduleIsNil,omitempty"`
+	ScheduleNotNil       bool     `json:"scheduleNotNil,omitempty"`
+	ScheduleEqualFold    *string  `json:"scheduleEqualFold,omitempty"`
+	ScheduleContainsFold *string  `json:"scheduleContainsFold,omitempty"`
+
+	// "time_zone" field predicates.
+	TimeZone             *string  `json:"timeZone,omitempty"`
+	TimeZoneNEQ          *string  `json:"timeZoneNEQ,omitempty"`
+	TimeZoneIn           []string `json:"timeZoneIn,omitempty"`
+	TimeZoneNotIn        []string `json:"timeZoneNotIn,omitempty"`
+	TimeZoneGT           *string  `json:"timeZoneGT,omitempty"`
+	TimeZoneGTE          *string  `json:"timeZoneGTE,omitempty"`
+	TimeZoneLT           *string  `json:"timeZoneLT,omitempty"`
+	TimeZoneLTE          *string  `json:"timeZoneLTE,omitempty"`
+	TimeZoneContains     *string  `json:"timeZoneContains,omitempty"`
+	TimeZoneHasPrefix    *string  `json:"timeZoneHasPrefix,omitempty"`
+	TimeZoneHasSuffix    *string  `json:"timeZoneHasSuffix,omitempty"`
+	TimeZoneEqualFold    *string  `json:"timeZoneEqualFold,omitempty"`
+	TimeZoneContainsFold *string  `json:"timeZoneContainsFold,omitempty"`
+
+	// "mode" field predicates.
+	Mode      *discoveryjob.Mode  `json:"mode,omitempty"`
+	ModeNEQ   *discoveryjob.Mode  `json:"modeNEQ,omitempty"`
+	ModeIn    []discoveryjob.Mode `json:"modeIn,omitempty"`
+	ModeNotIn []discoveryjob.Mode `json:"modeNotIn,omitempty"`
+
+	// "timeout_seconds" field predicates.
+	TimeoutSeconds      *int  `json:"timeoutSeconds,omitempty"`
+	TimeoutSecondsNEQ   *int  `json:"timeoutSecondsNEQ,omitempty"`
+	TimeoutSecondsIn    []int `json:"timeoutSecondsIn,omitempty"`
+	TimeoutSecondsNotIn []int `json:"timeoutSecondsNotIn,omitempty"`
+	TimeoutSecondsGT    *int  `json:"timeoutSecondsGT,omitempty"`
+	TimeoutSecondsGTE   *int  `json:"timeoutSecondsGTE,omitempty"`
+	TimeoutSecondsLT    *int  `json:"timeoutSecondsLT,omitempty"`
+	TimeoutSecondsLTE   *int  `json:"timeoutSecondsLTE,omitempty"`
+
+	// "enabled" field predicates.
+	Enabled    *bool `json:"enabled,omitempty"`
+	EnabledNEQ *bool `json:"enabledNEQ,omitempty"`
+
+	// "create_unregistered" field predicates.
+	CreateUnregistered    *bool `json:"createUnregistered,omitempty"`
+	CreateUnregisteredNEQ *bool `json:"createUnregisteredNEQ,omitempty"`
+
+	// "missing_grace" field predicates.
+	MissingGrace      *int  `json:"missingGrace,omitempty"`
+	MissingGraceNEQ   *int  `json:"missingGraceNEQ,omitempty"`
+	MissingGraceIn    []int `json:"missingGraceIn,omitempty"`
+	MissingGraceNotIn []int `json:"missingGraceNotIn,omitempty"`
+	MissingGraceGT    *int  `json:"missingGraceGT,omitempty"`
+	MissingGraceGTE   *int  `json:"missingGraceGTE,omitempty"`
+	MissingGraceLT    *int  `json:"missingGraceLT,omitempty"`
+	MissingGraceLTE   *int  `json:"missingGraceLTE,omitempty"`
+
+	// "retire_after" field predicates.
+	RetireAfter      *int  `json:"retireAfter,omitempty"`
+	RetireAfterNEQ   *int  `json:"retireAfterNEQ,omitempty"`
+	RetireAfterIn    []int `json:"retireAfterIn,omitempty"`
+	RetireAfterNotIn []int `json:"retireAfterNotIn,omitempty"`
+	RetireAfterGT    *int  `json:"retireAfterGT,omitempty"`
+	RetireAfterGTE   *int  `json:"retireAfterGTE,omitempty"`
+	RetireAfterLT    *int  `json:"retireAfterLT,omitempty"`
+	RetireAfterLTE   *int  `json:"retireAfterLTE,omitempty"`
+
+	// "priority" field predicates.
+	Priority      *int  `json:"priority,omitempty"`
+	PriorityNEQ   *int  `json:"priorityNEQ,omitempty"`
+	PriorityIn    []int `json:"priorityIn,omitempty"`
+	PriorityNotIn []int `json:"priorityNotIn,omitempty"`
+	PriorityGT    *int  `json:"priorityGT,omitempty"`
+	PriorityGTE   *int  `json:"priorityGTE,omitempty"`
+	PriorityLT    *int  `json:"priorityLT,omitempty"`
+	PriorityLTE   *int  `json:"priorityLTE,omitempty"`
+
+	// "stale_after_hours" field predicates.
+	StaleAfterHours      *int  `json:"staleAfterHours,omitempty"`
+	StaleAfterHoursNEQ   *int  `json:"staleAfterHoursNEQ,omitempty"`
+	StaleAfterHoursIn    []int `json:"staleAfterHoursIn,omitempty"`
+	StaleAfterHoursNotIn []int `json:"staleAfterHoursNotIn,omitempty"`
+	StaleAfterHoursGT    *int  `json:"staleAfterHoursGT,omitempty"`
+	StaleAfterHoursGTE   *int  `json:"staleAfterHoursGTE,omitempty"`
+	StaleAfterHoursLT    *int  `json:"staleAfterHoursLT,omitempty"`
+	StaleAfterHoursLTE   *int  `json:"staleAfterHoursLTE,omitempty"`
+
+	// "last_run_at" field predicates.
+	LastRunAt       *time.Time  `json:"lastRunAt,omitempty"`
+	LastRunAtNEQ    *time.Time  `json:"lastRunAtNEQ,omitempty"`
+	LastRunAtIn     []time.Time `json:"lastRunAtIn,omitempty"`
+	LastRunAtNotIn  []time.Time `json:"lastRunAtNotIn,omitempty"`
+	LastRunAtGT     *time.Time  `json:"lastRunAtGT,omitempty"`
+	LastRunAtGTE    *time.Time  `json:"lastRunAtGTE,omitempty"`
+	LastRunAtLT     *time.Time  `json:"lastRunAtLT,omitempty"`
+	LastRunAtLTE    *time.Time  `json:"lastRunAtLTE,omitempty"`
+	LastRunAtIsNil  bool        `json:"lastRunAtIsNil,omitempty"`
+	LastRunAtNotNil bool        `json:"lastRunAtNotNil,omitempty"`
+
+	// "runs" edge predicates.
+	HasRuns     *bool                     `json:"hasRuns,omitempty"`
+	HasRunsWith []*DiscoveryRunWhereInput `json:"hasRunsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *DiscoveryJobWhereInput) AddPredicates(predicates ...predicate.DiscoveryJob) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the DiscoveryJobWhereInput filter on the DiscoveryJobQuery builder.
+func (i *DiscoveryJobWhereInput) Filter(q *DiscoveryJobQuery) (*DiscoveryJobQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyDiscoveryJobWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyDiscoveryJobWhereInput is returned in case the DiscoveryJobWhereInput is empty.
+var ErrEmptyDiscoveryJobWhereInput = errors.New("ent: empty predicate DiscoveryJobWhereInput")
+
+// P returns a predicate for filtering discoveryjobs.
+// An error is returned if the input is empty or invalid.
+func (i *DiscoveryJobWhereInput) P() (predicate.DiscoveryJob, error) {
+	var predicates []predicate.DiscoveryJob
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, discoveryjob.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.DiscoveryJob, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, discoveryjob.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.DiscoveryJob, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, discoveryjob.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, discoveryjob.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, discoveryjob.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, discoveryjob.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, discoveryjob.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, discoveryjob.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, discoveryjob.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, discoveryjob.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, discoveryjob.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, discoveryjob.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, discoveryjob.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, discoveryjob.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, discoveryjob.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, discoveryjob.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, discoveryjob.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, discoveryjob.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, discoveryjob.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, discoveryjob.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, discoveryjob.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, discoveryjob.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, discoveryjob.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, discoveryjob.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, discoveryjob.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, discoveryjob.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, discoveryjob.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, discoveryjob.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, discoveryjob.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, discoveryjob.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, discoveryjob.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, discoveryjob.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, discoveryjob.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, discoveryjob.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, discoveryjob.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, discoveryjob.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.SourceKind != nil {
+		predicates = append(predicates, discoveryjob.SourceKindEQ(*i.SourceKind))
+	}
+	if i.SourceKindNEQ != nil {
+		predicates = append(predicates, discoveryjob.SourceKindNEQ(*i.SourceKindNEQ))
+	}
+	if len(i.SourceKindIn) > 0 {
+		predicates = append(predicates, discoveryjob.SourceKindIn(i.SourceKindIn...))
+	}
+	if len(i.SourceKindNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.SourceKindNotIn(i.SourceKindNotIn...))
+	}
+	if i.SourceKindGT != nil {
+		predicates = append(predicates, discoveryjob.SourceKindGT(*i.SourceKindGT))
+	}
+	if i.SourceKindGTE != nil {
+		predicates = append(predicates, discoveryjob.SourceKindGTE(*i.SourceKindGTE))
+	}
+	if i.SourceKindLT != nil {
+		predicates = append(predicates, discoveryjob.SourceKindLT(*i.SourceKindLT))
+	}
+	if i.SourceKindLTE != nil {
+		predicates = append(predicates, discoveryjob.SourceKindLTE(*i.SourceKindLTE))
+	}
+	if i.SourceKindContains != nil {
+		predicates = append(predicates, discoveryjob.SourceKindContains(*i.SourceKindContains))
+	}
+	if i.SourceKindHasPrefix != nil {
+		predicates = append(predicates, discoveryjob.SourceKindHasPrefix(*i.SourceKindHasPrefix))
+	}
+	if i.SourceKindHasSuffix != nil {
+		predicates = append(predicates, discoveryjob.SourceKindHasSuffix(*i.SourceKindHasSuffix))
+	}
+	if i.SourceKindEqualFold != nil {
+		predicates = append(predicates, discoveryjob.SourceKindEqualFold(*i.SourceKindEqualFold))
+	}
+	if i.SourceKindContainsFold != nil {
+		predicates = append(predicates, discoveryjob.SourceKindContainsFold(*i.SourceKindContainsFold))
+	}
+	if i.Schedule != nil {
+		predicates = append(predicates, discoveryjob.ScheduleEQ(*i.Schedule))
+	}
+	if i.ScheduleNEQ != nil {
+		predicates = append(predicates, discoveryjob.ScheduleNEQ(*i.ScheduleNEQ))
+	}
+	if len(i.ScheduleIn) > 0 {
+		predicates = append(predicates, discoveryjob.ScheduleIn(i.ScheduleIn...))
+	}
+	if len(i.ScheduleNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.ScheduleNotIn(i.ScheduleNotIn...))
+	}
+	if i.ScheduleGT != nil {
+		predicates = append(predicates, discoveryjob.ScheduleGT(*i.ScheduleGT))
+	}
+	if i.ScheduleGTE != nil {
+		predicates = append(predicates, discoveryjob.ScheduleGTE(*i.ScheduleGTE))
+	}
+	if i.ScheduleLT != nil {
+		predicates = append(predicates, discoveryjob.ScheduleLT(*i.ScheduleLT))
+	}
+	if i.ScheduleLTE != nil {
+		predicates = append(predicates, discoveryjob.ScheduleLTE(*i.ScheduleLTE))
+	}
+	if i.ScheduleContains != nil {
+		predicates = append(predicates, discoveryjob.ScheduleContains(*i.ScheduleContains))
+	}
+	if i.ScheduleHasPrefix != nil {
+		predicates = append(predicates, discoveryjob.ScheduleHasPrefix(*i.ScheduleHasPrefix))
+	}
+	if i.ScheduleHasSuffix != nil {
+		predicates = append(predicates, discoveryjob.ScheduleHasSuffix(*i.ScheduleHasSuffix))
+	}
+	if i.ScheduleIsNil {
+		predicates = append(predicates, discoveryjob.ScheduleIsNil())
+	}
+	if i.ScheduleNotNil {
+		predicates = append(predicates, discoveryjob.ScheduleNotNil())
+	}
+	if i.ScheduleEqualFold != nil {
+		predicates = append(predicates, discoveryjob.ScheduleEqualFold(*i.ScheduleEqualFold))
+	}
+	if i.ScheduleContainsFold != nil {
+		predicates = append(predicates, discoveryjob.ScheduleContainsFold(*i.ScheduleContainsFold))
+	}
+	if i.TimeZone != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneEQ(*i.TimeZone))
+	}
+	if i.TimeZoneNEQ != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneNEQ(*i.TimeZoneNEQ))
+	}
+	if len(i.TimeZoneIn) > 0 {
+		predicates = append(predicates, discoveryjob.TimeZoneIn(i.TimeZoneIn...))
+	}
+	if len(i.TimeZoneNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.TimeZoneNotIn(i.TimeZoneNotIn...))
+	}
+	if i.TimeZoneGT != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneGT(*i.TimeZoneGT))
+	}
+	if i.TimeZoneGTE != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneGTE(*i.TimeZoneGTE))
+	}
+	if i.TimeZoneLT != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneLT(*i.TimeZoneLT))
+	}
+	if i.TimeZoneLTE != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneLTE(*i.TimeZoneLTE))
+	}
+	if i.TimeZoneContains != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneContains(*i.TimeZoneContains))
+	}
+	if i.TimeZoneHasPrefix != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneHasPrefix(*i.TimeZoneHasPrefix))
+	}
+	if i.TimeZoneHasSuffix != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneHasSuffix(*i.TimeZoneHasSuffix))
+	}
+	if i.TimeZoneEqualFold != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneEqualFold(*i.TimeZoneEqualFold))
+	}
+	if i.TimeZoneContainsFold != nil {
+		predicates = append(predicates, discoveryjob.TimeZoneContainsFold(*i.TimeZoneContainsFold))
+	}
+	if i.Mode != nil {
+		predicates = append(predicates, discoveryjob.ModeEQ(*i.Mode))
+	}
+	if i.ModeNEQ != nil {
+		predicates = append(predicates, discoveryjob.ModeNEQ(*i.ModeNEQ))
+	}
+	if len(i.ModeIn) > 0 {
+		predicates = append(predicates, discoveryjob.ModeIn(i.ModeIn...))
+	}
+	if len(i.ModeNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.ModeNotIn(i.ModeNotIn...))
+	}
+	if i.TimeoutSeconds != nil {
+		predicates = append(predicates, discoveryjob.TimeoutSecondsEQ(*i.TimeoutSeconds))
+	}
+	if i.TimeoutSecondsNEQ != nil {
+		predicates = append(predicates, discoveryjob.TimeoutSecondsNEQ(*i.TimeoutSecondsNEQ))
+	}
+	if len(i.TimeoutSecondsIn) > 0 {
+		predicates = append(predicates, discoveryjob.TimeoutSecondsIn(i.TimeoutSecondsIn...))
+	}
+	if len(i.TimeoutSecondsNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.TimeoutSecondsNotIn(i.TimeoutSecondsNotIn...))
+	}
+	if i.TimeoutSecondsGT != nil {
+		predicates = append(predicates, discoveryjob.TimeoutSecondsGT(*i.TimeoutSecondsGT))
+	}
+	if i.TimeoutSecondsGTE != nil {
+		predicates = append(predicates, discoveryjob.TimeoutSecondsGTE(*i.TimeoutSecondsGTE))
+	}
+	if i.TimeoutSecondsLT != nil {
+		predicates = append(predicates, discoveryjob.TimeoutSecondsLT(*i.TimeoutSecondsLT))
+	}
+	if i.TimeoutSecondsLTE != nil {
+		predicates = append(predicates, discoveryjob.TimeoutSecondsLTE(*i.TimeoutSecondsLTE))
+	}
+	if i.Enabled != nil {
+		predicates = append(predicates, discoveryjob.EnabledEQ(*i.Enabled))
+	}
+	if i.EnabledNEQ != nil {
+		predicates = append(predicates, discoveryjob.EnabledNEQ(*i.EnabledNEQ))
+	}
+	if i.CreateUnregistered != nil {
+		predicates = append(predicates, discoveryjob.CreateUnregisteredEQ(*i.CreateUnregistered))
+	}
+	if i.CreateUnregisteredNEQ != nil {
+		predicates = append(predicates, discoveryjob.CreateUnregisteredNEQ(*i.CreateUnregisteredNEQ))
+	}
+	if i.MissingGrace != nil {
+		predicates = append(predicates, discoveryjob.MissingGraceEQ(*i.MissingGrace))
+	}
+	if i.MissingGraceNEQ != nil {
+		predicates = append(predicates, discoveryjob.MissingGraceNEQ(*i.MissingGraceNEQ))
+	}
+	if len(i.MissingGraceIn) > 0 {
+		predicates = append(predicates, discoveryjob.MissingGraceIn(i.MissingGraceIn...))
+	}
+	if len(i.MissingGraceNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.MissingGraceNotIn(i.MissingGraceNotIn...))
+	}
+	if i.MissingGraceGT != nil {
+		predicates = append(predicates, discoveryjob.MissingGraceGT(*i.MissingGraceGT))
+	}
+	if i.MissingGraceGTE != nil {
+		predicates = append(predicates, discoveryjob.MissingGraceGTE(*i.MissingGraceGTE))
+	}
+	if i.MissingGraceLT != nil {
+		predicates = append(predicates, discoveryjob.MissingGraceLT(*i.MissingGraceLT))
+	}
+	if i.MissingGraceLTE != nil {
+		predicates = append(predicates, discoveryjob.MissingGraceLTE(*i.MissingGraceLTE))
+	}
+	if i.RetireAfter != nil {
+		predicates = append(predicates, discoveryjob.RetireAfterEQ(*i.RetireAfter))
+	}
+	if i.RetireAfterNEQ != nil {
+		predicates = append(predicates, discoveryjob.RetireAfterNEQ(*i.RetireAfterNEQ))
+	}
+	if len(i.RetireAfterIn) > 0 {
+		predicates = append(predicates, discoveryjob.RetireAfterIn(i.RetireAfterIn...))
+	}
+	if len(i.RetireAfterNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.RetireAfterNotIn(i.RetireAfterNotIn...))
+	}
+	if i.RetireAfterGT != nil {
+		predicates = append(predicates, discoveryjob.RetireAfterGT(*i.RetireAfterGT))
+	}
+	if i.RetireAfterGTE != nil {
+		predicates = append(predicates, discoveryjob.RetireAfterGTE(*i.RetireAfterGTE))
+	}
+	if i.RetireAfterLT != nil {
+		predicates = append(predicates, discoveryjob.RetireAfterLT(*i.RetireAfterLT))
+	}
+	if i.RetireAfterLTE != nil {
+		predicates = append(predicates, discoveryjob.RetireAfterLTE(*i.RetireAfterLTE))
+	}
+	if i.Priority != nil {
+		predicates = append(predicates, discoveryjob.PriorityEQ(*i.Priority))
+	}
+	if i.PriorityNEQ != nil {
+		predicates = append(predicates, discoveryjob.PriorityNEQ(*i.PriorityNEQ))
+	}
+	if len(i.PriorityIn) > 0 {
+		predicates = append(predicates, discoveryjob.PriorityIn(i.PriorityIn...))
+	}
+	if len(i.PriorityNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.PriorityNotIn(i.PriorityNotIn...))
+	}
+	if i.PriorityGT != nil {
+		predicates = append(predicates, discoveryjob.PriorityGT(*i.PriorityGT))
+	}
+	if i.PriorityGTE != nil {
+		predicates = append(predicates, discoveryjob.PriorityGTE(*i.PriorityGTE))
+	}
+	if i.PriorityLT != nil {
+		predicates = append(predicates, discoveryjob.PriorityLT(*i.PriorityLT))
+	}
+	if i.PriorityLTE != nil {
+		predicates = append(predicates, discoveryjob.PriorityLTE(*i.PriorityLTE))
+	}
+	if i.StaleAfterHours != nil {
+		predicates = append(predicates, discoveryjob.StaleAfterHoursEQ(*i.StaleAfterHours))
+	}
+	if i.StaleAfterHoursNEQ != nil {
+		predicates = append(predicates, discoveryjob.StaleAfterHoursNEQ(*i.StaleAfterHoursNEQ))
+	}
+	if len(i.StaleAfterHoursIn) > 0 {
+		predicates = append(predicates, discoveryjob.StaleAfterHoursIn(i.StaleAfterHoursIn...))
+	}
+	if len(i.StaleAfterHoursNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.StaleAfterHoursNotIn(i.StaleAfterHoursNotIn...))
+	}
+	if i.StaleAfterHoursGT != nil {
+		predicates = append(predicates, discoveryjob.StaleAfterHoursGT(*i.StaleAfterHoursGT))
+	}
+	if i.StaleAfterHoursGTE != nil {
+		predicates = append(predicates, discoveryjob.StaleAfterHoursGTE(*i.StaleAfterHoursGTE))
+	}
+	if i.StaleAfterHoursLT != nil {
+		predicates = append(predicates, discoveryjob.StaleAfterHoursLT(*i.StaleAfterHoursLT))
+	}
+	if i.StaleAfterHoursLTE != nil {
+		predicates = append(predicates, discoveryjob.StaleAfterHoursLTE(*i.StaleAfterHoursLTE))
+	}
+	if i.LastRunAt != nil {
+		predicates = append(predicates, discoveryjob.LastRunAtEQ(*i.LastRunAt))
+	}
+	if i.LastRunAtNEQ != nil {
+		predicates = append(predicates, discoveryjob.LastRunAtNEQ(*i.LastRunAtNEQ))
+	}
+	if len(i.LastRunAtIn) > 0 {
+		predicates = append(predicates, discoveryjob.LastRunAtIn(i.LastRunAtIn...))
+	}
+	if len(i.LastRunAtNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.LastRunAtNotIn(i.LastRunAtNotIn...))
+	}
+	if i.LastRunAtGT != nil {
+		predicates = append(predicates, discoveryjob.LastRunAtGT(*i.LastRunAtGT))
+	}
+	if i.LastRunAtGTE != nil {
+		predicates = append(predicates, discoveryjob.LastRunAtGTE(*i.LastRunAtGTE))
+	}
+	if i.LastRunAtLT != nil {
+		predicates = append(predicates, discoveryjob.LastRunAtLT(*i.LastRunAtLT))
+	}
+	if i.LastRunAtLTE != nil {
+		predicates = append(predicates, discoveryjob.LastRunAtLTE(*i.LastRunAtLTE))
+	}
+	if i.LastRunAtIsNil {
+		predicates = append(predicates, discoveryjob.LastRunAtIsNil())
+	}
+	if i.LastRunAtNotNil {
+		predicates = append(predicates, discoveryjob.LastRunAtNotNil())
+	}
+
+	if i.HasRuns != nil {
+		p := discoveryjob.HasRuns()
+		if !*i.HasRuns {
+			p = discoveryjob.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRunsWith) > 0 {
+		with := make([]predicate.DiscoveryRun, 0, len(i.HasRunsWith))
+		for _, w := range i.HasRunsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRunsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, discoveryjob.HasRunsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyDiscoveryJobWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return discoveryjob.And(predicates...), nil
+	}
+}
+
+// DiscoveryRunWhereInput represents a where input for filtering DiscoveryRun queries.
+type DiscoveryRunWhereInput struct {
+	Predicates []predicate.DiscoveryRun  `json:"-"`
+	Not        *DiscoveryRunWhereInput   `json:"not,omitempty"`
+	Or         []*DiscoveryRunWhereInput `json:"or,omitempty"`
+	And        []*DiscoveryRunWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "status" field predicates.
+	Status      *discoveryrun.Status  `json:"status,omitempty"`
+	StatusNEQ   *discoveryrun.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []discoveryrun.Status `json:"statusIn,omitempty"`
+	StatusNotIn []discoveryrun.Status `json:"statusNotIn,omitempty"`
+
+	// "source_kind" field predicates.
+	SourceKind             *string  `json:"sourceKind,omitempty"`
+	SourceKindNEQ          *string  `json:"sourceKindNEQ,omitempty"`
+	SourceKindIn           []string `json:"sourceKindIn,omitempty"`
+	SourceKindNotIn        []string `json:"sourceKindNotIn,omitempty"`
+	SourceKindGT           *string  `json:"sourceKindGT,omitempty"`
+	SourceKindGTE          *string  `json:"sourceKindGTE,omitempty"`
+	SourceKindLT           *string  `json:"sourceKindLT,omitempty"`
+	SourceKindLTE          *string  `json:"sourceKindLTE,omitempty"`
+	SourceKindContains     *string  `json:"sourceKindContains,omitempty"`
+	SourceKindHasPrefix    *string  `json:"sourceKindHasPrefix,omitempty"`
+	SourceKindHasSuffix    *string  `json:"sourceKindHasSuffix,omitempty"`
+	SourceKindEqualFold    *string  `json:"sourceKindEqualFold,omitempty"`
+	SourceKindContainsFold *string  `json:"sourceKindContainsFold,omitempty"`
+
+	// "trigger" field predicates.
+	Trigger             *string  `json:"trigger,omitempty"`
+	TriggerNEQ          *string  `json:"triggerNEQ,omitempty"`
+	TriggerIn           []string `json:"triggerIn,omitempty"`
+	TriggerNotIn        []string `json:"triggerNotIn,omitempty"`
+	TriggerGT           *string  `json:"triggerGT,omitempty"`
+	TriggerGTE          *string  `json:"triggerGTE,omitempty"`
+	TriggerLT           *string  `json:"triggerLT,omitempty"`
+	TriggerLTE          *string  `json:"triggerLTE,omitempty"`
+	TriggerContains     *string  `json:"triggerContains,omitempty"`
+	TriggerHasPrefix    *string  `json:"triggerHasPrefix,omitempty"`
+	TriggerHasSuffix    *string  `json:"triggerHasSuffix,omitempty"`
+	TriggerEqualFold    *string  `json:"triggerEqualFold,omitempty"`
+	TriggerContainsFold *string  `json:"triggerContainsFold,omitempty"`
+
+	// "dry_run" field predicates.
+	DryRun    *bool `json:"dryRun,omitempty"`
+	DryRunNEQ *bool `json:"dryRunNEQ,omitempty"`
+
+	// "started_at" field predicates.
+	StartedAt      *time.Time  `json:"startedAt,omitempty"`
+	StartedAtNEQ   *time.Time  `json:"startedAtNEQ,omitempty"`
+	StartedAtIn    []time.Time `json:"startedAtIn,omitempty"`
+	StartedAtNotIn []time.Time `json:"startedAtNotIn,omitempty"`
+	StartedAtGT    *time.Time  `json:"startedAtGT,omitempty"`
+	StartedAtGTE   *time.Time  `json:"startedAtGTE,omitempty"`
+	StartedAtLT    *time.Time  `json:"startedAtLT,omitempty"`
+	StartedAtLTE   *time.Time  `json:"startedAtLTE,omitempty"`
+
+	// "finished_at" field predicates.
+	FinishedAt       *time.Time  `json:"finishedAt,omitempty"`
+	FinishedAtNEQ    *time.Time  `json:"finishedAtNEQ,omitempty"`
+	FinishedAtIn     []time.Time `json:"finishedAtIn,omitempty"`
+	FinishedAtNotIn  []time.Time `json:"finishedAtNotIn,omitempty"`
+	FinishedAtGT     *time.Time  `json:"finishedAtGT,omitempty"`
+	FinishedAtGTE    *time.Time  `json:"finishedAtGTE,omitempty"`
+	FinishedAtLT     *time.Time  `json:"finishedAtLT,omitempty"`
+	FinishedAtLTE    *time.Time  `json:"finishedAtLTE,omitempty"`
+	FinishedAtIsNil  bool        `json:"finishedAtIsNil,omitempty"`
+	FinishedAtNotNil bool        `json:"finishedAtNotNil,omitempty"`
+
+	// "error" field predicates.
+	Error             *string  `json:"error,omitempty"`
+	ErrorNEQ          *string  `json:"errorNEQ,omitempty"`
+	ErrorIn           []string `json:"errorIn,omitempty"`
+	ErrorNotIn        []string `json:"errorNotIn,omitempty"`
+	ErrorGT           *string  `json:"errorGT,omitempty"`
+	ErrorGTE          *string  `json:"errorGTE,omitempty"`
+	ErrorLT           *string  `json:"errorLT,omitempty"`
+	ErrorLTE          *string  `json:"errorLTE,omitempty"`
+	ErrorContains     *string  `json:"errorContains,omitempty"`
+	ErrorHasPrefix    *string  `json:"errorHasPrefix,omitempty"`
+	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
+	ErrorIsNil        bool     `json:"errorIsNil,omitempty"`
+	ErrorNotNil       bool     `json:"errorNotNil,omitempty"`
+	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
+	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
+
+	// "log" field predicates.
+	Log             *string  `json:"log,omitempty"`
+	LogNEQ          *string  `json:"logNEQ,omitempty"`
+	LogIn           []string `json:"logIn,omitempty"`
+	LogNotIn        []string `json:"logNotIn,omitempty"`
+	LogGT           *string  `json:"logGT,omitempty"`
+	LogGTE          *string  `json:"logGTE,omitempty"`
+	LogLT           *string  `json:"logLT,omitempty"`
+	LogLTE          *string  `json:"logLTE,omitempty"`
+	LogContains     *string  `json:"logContains,omitempty"`
+	LogHasPrefix    *string  `json:"logHasPrefix,omitempty"`
+	LogHasSuffix    *string  `json:"logHasSuffix,omitempty"`
+	LogIsNil        bool     `json:"logIsNil,omitempty"`
+	LogNotNil       bool     `json:"logNotNil,omitempty"`
+	LogEqualFold    *string  `json:"logEqualFold,omitempty"`
+	LogContainsFold *string  `json:"logContainsFold,omitempty"`
+
+	// "holder" field predicates.
+	Holder             *string  `json:"holder,omitempty"`
+	HolderNEQ          *string  `json:"holderNEQ,omitempty"`
+	HolderIn           []string `json:"holderIn,omitempty"`
+	HolderNotIn        []string `json:"holderNotIn,omitempty"`
+	HolderGT           *string  `json:"holderGT,omitempty"`
+	HolderGTE          *string  `json:"holderGTE,omitempty"`
+	HolderLT           *string  `json:"holderLT,omitempty"`
+	HolderLTE          *string  `json:"holderLTE,omitempty"`
+	HolderContains     *string  `json:"holderContains,omitempty"`
+	HolderHasPrefix    *string  `json:"holderHasPrefix,omitempty"`
+	HolderHasSuffix    *string  `json:"holderHasSuffix,omitempty"`
+	HolderIsNil        bool     `json:"holderIsNil,omitempty"`
+	HolderNotNil       bool     `json:"holderNotNil,omitempty"`
+	HolderEqualFold    *string  `json:"holderEqualFold,omitempty"`
+	HolderContainsFold *string  `json:"holderContainsFold,omitempty"`
+
+	// "discovery_job_id" field predicates.
+	DiscoveryJobID       *int  `json:"discoveryJobID,omitempty"`
+	DiscoveryJobIDNEQ    *int  `json:"discoveryJobIDNEQ,omitempty"`
+	DiscoveryJobIDIn     []int `json:"discoveryJobIDIn,omitempty"`
+	DiscoveryJobIDNotIn  []int `json:"discoveryJobIDNotIn,omitempty"`
+	DiscoveryJobIDIsNil  bool  `json:"discoveryJobIDIsNil,omitempty"`
+	DiscoveryJobIDNotNil bool  `json:"discoveryJobIDNotNil,omitempty"`
+
+	// "job" edge predicates.
+	HasJob     *bool                     `json:"hasJob,omitempty"`
+	HasJobWith []*DiscoveryJobWhereInput `json:"hasJobWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *DiscoveryRunWhereInput) AddPredicates(predicates ...predicate.DiscoveryRun) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the DiscoveryRunWhereInput filter on the DiscoveryRunQuery builder.
+func (i *DiscoveryRunWhereInput) Filter(q *DiscoveryRunQuery) (*DiscoveryRunQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyDiscoveryRunWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyDiscoveryRunWhereInput is returned in case the DiscoveryRunWhereInput is empty.
+var ErrEmptyDiscoveryRunWhereInput = errors.New("ent: empty predicate DiscoveryRunWhereInput")
+
+// P returns a predicate for filtering discoveryruns.
+// An error is returned if the input is empty or invalid.
+func (i *DiscoveryRunWhereInput) P() (predicate.DiscoveryRun, error) {
+	var predicates []predicate.DiscoveryRun
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, discoveryrun.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.DiscoveryRun, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, discoveryrun.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.DiscoveryRun, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, discoveryrun.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, discoveryrun.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, discoveryrun.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, discoveryrun.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, discoveryrun.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, discoveryrun.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, discoveryrun.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, discoveryrun.IDLTE(*i.IDLTE))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, discoveryrun.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, discoveryrun.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, discoveryrun.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.SourceKind != nil {
+		predicates = append(predicates, discoveryrun.SourceKindEQ(*i.SourceKind))
+	}
+	if i.SourceKindNEQ != nil {
+		predicates = append(predicates, discoveryrun.SourceKindNEQ(*i.SourceKindNEQ))
+	}
+	if len(i.SourceKindIn) > 0 {
+		predicates = append(predicates, discoveryrun.SourceKindIn(i.SourceKindIn...))
+	}
+	if len(i.SourceKindNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.SourceKindNotIn(i.SourceKindNotIn...))
+	}
+	if i.SourceKindGT != nil {
+		predicates = append(predicates, discoveryrun.SourceKindGT(*i.SourceKindGT))
+	}
+	if i.SourceKindGTE != nil {
+		predicates = append(predicates, discoveryrun.SourceKindGTE(*i.SourceKindGTE))
+	}
+	if i.SourceKindLT != nil {
+		predicates = append(predicates, discoveryrun.SourceKindLT(*i.SourceKindLT))
+	}
+	if i.SourceKindLTE != nil {
+		predicates = append(predicates, discoveryrun.SourceKindLTE(*i.SourceKindLTE))
+	}
+	if i.SourceKindContains != nil {
+		predicates = append(predicates, discoveryrun.SourceKindContains(*i.SourceKindContains))
+	}
+	if i.SourceKindHasPrefix != nil {
+		predicates = append(predicates, discoveryrun.SourceKindHasPrefix(*i.SourceKindHasPrefix))
+	}
+	if i.SourceKindHasSuffix != nil {
+		predicates = append(predicates, discoveryrun.SourceKindHasSuffix(*i.SourceKindHasSuffix))
+	}
+	if i.SourceKindEqualFold != nil {
+		predicates = append(predicates, discoveryrun.SourceKindEqualFold(*i.SourceKindEqualFold))
+	}
+	if i.SourceKindContainsFold != nil {
+		predicates = append(predicates, discoveryrun.SourceKindContainsFold(*i.SourceKindContainsFold))
+	}
+	if i.Trigger != nil {
+		predicates = append(predicates, discoveryrun.TriggerEQ(*i.Trigger))
+	}
+	if i.TriggerNEQ != nil {
+		predicates = append(predicates, discoveryrun.TriggerNEQ(*i.TriggerNEQ))
+	}
+	if len(i.TriggerIn) > 0 {
+		predicates = append(predicates, discoveryrun.TriggerIn(i.TriggerIn...))
+	}
+	if len(i.TriggerNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.TriggerNotIn(i.TriggerNotIn...))
+	}
+	if i.TriggerGT != nil {
+		predicates = append(predicates, discoveryrun.TriggerGT(*i.TriggerGT))
+	}
+	if i.TriggerGTE != nil {
+		predicates = append(predicates, discoveryrun.TriggerGTE(*i.TriggerGTE))
+	}
+	if i.TriggerLT != nil {
+		predicates = append(predicates, discoveryrun.TriggerLT(*i.TriggerLT))
+	}
+	if i.TriggerLTE != nil {
+		predicates = append(predicates, discoveryrun.TriggerLTE(*i.TriggerLTE))
+	}
+	if i.TriggerContains != nil {
+		predicates = append(predicates, discoveryrun.TriggerContains(*i.TriggerContains))
+	}
+	if i.TriggerHasPrefix != nil {
+		predicates = append(predicates, discoveryrun.TriggerHasPrefix(*i.TriggerHasPrefix))
+	}
+	if i.TriggerHasSuffix != nil {
+		predicates = append(predicates, discoveryrun.TriggerHasSuffix(*i.TriggerHasSuffix))
+	}
+	if i.TriggerEqualFold != nil {
+		predicates = append(predicates, discoveryrun.TriggerEqualFold(*i.TriggerEqualFold))
+	}
+	if i.TriggerContainsFold != nil {
+		predicates = append(predicates, discoveryrun.TriggerContainsFold(*i.TriggerContainsFold))
+	}
+	if i.DryRun != nil {
+		predicates = append(predicates, discoveryrun.DryRunEQ(*i.DryRun))
+	}
+	if i.DryRunNEQ != nil {
+		predicates = append(predicates, discoveryrun.DryRunNEQ(*i.DryRunNEQ))
+	}
+	if i.StartedAt != nil {
+		predicates = append(predicates, discoveryrun.StartedAtEQ(*i.StartedAt))
+	}
+	if i.StartedAtNEQ != nil {
+		predicates = append(predicates, discoveryrun.StartedAtNEQ(*i.StartedAtNEQ))
+	}
+	if len(i.StartedAtIn) > 0 {
+		predicates = append(predicates, discoveryrun.StartedAtIn(i.StartedAtIn...))
+	}
+	if len(i.StartedAtNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.StartedAtNotIn(i.StartedAtNotIn...))
+	}
+	if i.StartedAtGT != nil {
+		predicates = append(predicates, discoveryrun.StartedAtGT(*i.StartedAtGT))
+	}
+	if i.StartedAtGTE != nil {
+		predicates = append(predicates, discoveryrun.StartedAtGTE(*i.StartedAtGTE))
+	}
+	if i.StartedAtLT != nil {
+		predicates = append(predicates, discoveryrun.StartedAtLT(*i.StartedAtLT))
+	}
+	if i.StartedAtLTE != nil {
+		predicates = append(predicates, discoveryrun.StartedAtLTE(*i.StartedAtLTE))
+	}
+	if i.FinishedAt != nil {
+		predicates = append(predicates, discoveryrun.FinishedAtEQ(*i.FinishedAt))
+	}
+	if i.FinishedAtNEQ != nil {
+		predicates = append(predicates, discoveryrun.FinishedAtNEQ(*i.FinishedAtNEQ))
+	}
+	if len(i.FinishedAtIn) > 0 {
+		predicates = append(predicates, discoveryrun.FinishedAtIn(i.FinishedAtIn...))
+	}
+	if len(i.FinishedAtNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.FinishedAtNotIn(i.FinishedAtNotIn...))
+	}
+	if i.FinishedAtGT != nil {
+		predicates = append(predicates, discoveryrun.FinishedAtGT(*i.FinishedAtGT))
+	}
+	if i.FinishedAtGTE != nil {
+		predicates = append(predicates, discoveryrun.FinishedAtGTE(*i.FinishedAtGTE))
+	}
+	if i.FinishedAtLT != nil {
+		predicates = append(predicates, discoveryrun.FinishedAtLT(*i.FinishedAtLT))
+	}
+	if i.FinishedAtLTE != nil {
+		predicates = append(predicates, discoveryrun.FinishedAtLTE(*i.FinishedAtLTE))
+	}
+	if i.FinishedAtIsNil {
+		predicates = append(predicates, discoveryrun.FinishedAtIsNil())
+	}
+	if i.FinishedAtNotNil {
+		predicates = append(predicates, discoveryrun.FinishedAtNotNil())
+	}
+	if i.Error != nil {
+		predicates = append(predicates, discoveryrun.ErrorEQ(*i.Error))
+	}
+	if i.ErrorNEQ != nil {
+		predicates = append(predicates, discoveryrun.ErrorNEQ(*i.ErrorNEQ))
+	}
+	if len(i.ErrorIn) > 0 {
+		predicates = append(predicates, discoveryrun.ErrorIn(i.ErrorIn...))
+	}
+	if len(i.ErrorNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.ErrorNotIn(i.ErrorNotIn...))
+	}
+	if i.ErrorGT != nil {
+		predicates = append(predicates, discoveryrun.ErrorGT(*i.ErrorGT))
+	}
+	if i.ErrorGTE != nil {
+		predicates = append(predicates, discoveryrun.ErrorGTE(*i.ErrorGTE))
+	}
+	if i.ErrorLT != nil {
+		predicates = append(predicates, discoveryrun.ErrorLT(*i.ErrorLT))
+	}
+	if i.ErrorLTE != nil {
+		predicates = append(predicates, discoveryrun.ErrorLTE(*i.ErrorLTE))
+	}
+	if i.ErrorContains != nil {
+		predicates = append(predicates, discoveryrun.ErrorContains(*i.ErrorContains))
+	}
+	if i.ErrorHasPrefix != nil {
+		predicates = append(predicates, discoveryrun.ErrorHasPrefix(*i.ErrorHasPrefix))
+	}
+	if i.ErrorHasSuffix != nil {
+		predicates = append(predicates, discoveryrun.ErrorHasSuffix(*i.ErrorHasSuffix))
+	}
+	if i.ErrorIsNil {
+		predicates = append(predicates, discoveryrun.ErrorIsNil())
+	}
+	if i.ErrorNotNil {
+		predicates = append(predicates, discoveryrun.ErrorNotNil())
+	}
+	if i.ErrorEqualFold != nil {
+		predicates = append(predicates, discoveryrun.ErrorEqualFold(*i.ErrorEqualFold))
+	}
+	if i.ErrorContainsFold != nil {
+		predicates = append(predicates, discoveryrun.ErrorContainsFold(*i.ErrorContainsFold))
+	}
+	if i.Log != nil {
+		predicates = append(predicates, discoveryrun.LogEQ(*i.Log))
+	}
+	if i.LogNEQ != nil {
+		predicates = append(predicates, discoveryrun.LogNEQ(*i.LogNEQ))
+	}
+	if len(i.LogIn) > 0 {
+		predicates = append(predicates, discoveryrun.LogIn(i.LogIn...))
+	}
+	if len(i.LogNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.LogNotIn(i.LogNotIn...))
+	}
+	if i.LogGT != nil {
+		predicates = append(predicates, discoveryrun.LogGT(*i.LogGT))
+	}
+	if i.LogGTE != nil {
+		predicates = append(predicates, discoveryrun.LogGTE(*i.LogGTE))
+	}
+	if i.LogLT != nil {
+		predicates = append(predicates, discoveryrun.LogLT(*i.LogLT))
+	}
+	if i.LogLTE != nil {
+		predicates = append(predicates, discoveryrun.LogLTE(*i.LogLTE))
+	}
+	if i.LogContains != nil {
+		predicates = append(predicates, discoveryrun.LogContains(*i.LogContains))
+	}
+	if i.LogHasPrefix != nil {
+		predicates = append(predicates, discoveryrun.LogHasPrefix(*i.LogHasPrefix))
+	}
+	if i.LogHasSuffix != nil {
+		predicates = append(predicates, discoveryrun.LogHasSuffix(*i.LogHasSuffix))
+	}
+	if i.LogIsNil {
+		predicates = append(predicates, discoveryrun.LogIsNil())
+	}
+	if i.LogNotNil {
+		predicates = append(predicates, discoveryrun.LogNotNil())
+	}
+	if i.LogEqualFold != nil {
+		predicates = append(predicates, discoveryrun.LogEqualFold(*i.LogEqualFold))
+	}
+	if i.LogContainsFold != nil {
+		predicates = append(predicates, discoveryrun.LogContainsFold(*i.LogContainsFold))
+	}
+	if i.Holder != nil {
+		predicates = append(predicates, discoveryrun.HolderEQ(*i.Holder))
+	}
+	if i.HolderNEQ != nil {
+		predicates = append(predicates, discoveryrun.HolderNEQ(*i.HolderNEQ))
+	}
+	if len(i.HolderIn) > 0 {
+		predicates = append(predicates, discoveryrun.HolderIn(i.HolderIn...))
+	}
+	if len(i.HolderNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.HolderNotIn(i.HolderNotIn...))
+	}
+	if i.HolderGT != nil {
+		predicates = append(predicates, discoveryrun.HolderGT(*i.HolderGT))
+	}
+	if i.HolderGTE != nil {
+		predicates = append(predicates, discoveryrun.HolderGTE(*i.HolderGTE))
+	}
+	if i.HolderLT != nil {
+		predicates = append(predicates, discoveryrun.HolderLT(*i.HolderLT))
+	}
+	if i.HolderLTE != nil {
+		predicates = append(predicates, discoveryrun.HolderLTE(*i.HolderLTE))
+	}
+	if i.HolderContains != nil {
+		predicates = append(predicates, discoveryrun.HolderContains(*i.HolderContains))
+	}
+	if i.HolderHasPrefix != nil {
+		predicates = append(predicates, discoveryrun.HolderHasPrefix(*i.HolderHasPrefix))
+	}
+	if i.HolderHasSuffix != nil {
+		predicates = append(predicates, discoveryrun.HolderHasSuffix(*i.HolderHasSuffix))
+	}
+	if i.HolderIsNil {
+		predicates = append(predicates, discoveryrun.HolderIsNil())
+	}
+	if i.HolderNotNil {
+		predicates = append(predicates, discoveryrun.HolderNotNil())
+	}
+	if i.HolderEqualFold != nil {
+		predicates = append(predicates, discoveryrun.HolderEqualFold(*i.HolderEqualFold))
+	}
+	if i.HolderContainsFold != nil {
+		predicates = append(predicates, discoveryrun.HolderContainsFold(*i.HolderContainsFold))
+	}
+	if i.DiscoveryJobID != nil {
+		predicates = append(predicates, discoveryrun.DiscoveryJobIDEQ(*i.DiscoveryJobID))
+	}
+	if i.DiscoveryJobIDNEQ != nil {
+		predicates = append(predicates, discoveryrun.DiscoveryJobIDNEQ(*i.DiscoveryJobIDNEQ))
+	}
+	if len(i.DiscoveryJobIDIn) > 0 {
+		predicates = append(predicates, discoveryrun.DiscoveryJobIDIn(i.DiscoveryJobIDIn...))
+	}
+	if len(i.DiscoveryJobIDNotIn) > 0 {
+		predicates = append(predicates, discoveryrun.DiscoveryJobIDNotIn(i.DiscoveryJobIDNotIn...))
+	}
+	if i.DiscoveryJobIDIsNil {
+		predicates = append(predicates, discoveryrun.DiscoveryJobIDIsNil())
+	}
+	if i.DiscoveryJobIDNotNil {
+		predicates = append(predicates, discoveryrun.DiscoveryJobIDNotNil())
+	}
+
+	if i.HasJob != nil {
+		p := discoveryrun.HasJob()
+		if !*i.HasJob {
+			p = discoveryrun.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasJobWith) > 0 {
+		with := make([]predicate.DiscoveryJob, 0, len(i.HasJobWith))
+		for _, w := range i.HasJobWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasJobWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, discoveryrun.HasJobWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyDiscoveryRunWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return discoveryrun.And(predicates...), nil
+	}
+}
+
 // DriftWhereInput represents a where input for filtering Drift queries.
 type DriftWhereInput struct {
 	Predicates []predicate.Drift  `json:"-"`
@@ -4068,6 +5329,86 @@ type DriftWhereInput struct {
 	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
 	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
 
+	// "observation_key" field predicates.
+	ObservationKey             *string  `json:"observationKey,omitempty"`
+	ObservationKeyNEQ          *string  `json:"observationKeyNEQ,omitempty"`
+	ObservationKeyIn           []string `json:"observationKeyIn,omitempty"`
+	ObservationKeyNotIn        []string `json:"observationKeyNotIn,omitempty"`
+	ObservationKeyGT           *string  `json:"observationKeyGT,omitempty"`
+	ObservationKeyGTE          *string  `json:"observationKeyGTE,omitempty"`
+	ObservationKeyLT           *string  `json:"observationKeyLT,omitempty"`
+	ObservationKeyLTE          *string  `json:"observationKeyLTE,omitempty"`
+	ObservationKeyContains     *string  `json:"observationKeyContains,omitempty"`
+	ObservationKeyHasPrefix    *string  `json:"observationKeyHasPrefix,omitempty"`
+	ObservationKeyHasSuffix    *string  `json:"observationKeyHasSuffix,omitempty"`
+	ObservationKeyIsNil        bool     `json:"observationKeyIsNil,omitempty"`
+	ObservationKeyNotNil       bool     `json:"observationKeyNotNil,omitempty"`
+	ObservationKeyEqualFold    *string  `json:"observationKeyEqualFold,omitempty"`
+	ObservationKeyContainsFold *string  `json:"observationKeyContainsFold,omitempty"`
+
+	// "identity" field predicates.
+	Identity             *string  `json:"identity,omitempty"`
+	IdentityNEQ          *string  `json:"identityNEQ,omitempty"`
+	IdentityIn           []string `json:"identityIn,omitempty"`
+	IdentityNotIn        []string `json:"identityNotIn,omitempty"`
+	IdentityGT           *string  `json:"identityGT,omitempty"`
+	IdentityGTE          *string  `json:"identityGTE,omitempty"`
+	IdentityLT           *string  `json:"identityLT,omitempty"`
+	IdentityLTE          *string  `json:"identityLTE,omitempty"`
+	IdentityContains     *string  `json:"identityContains,omitempty"`
+	IdentityHasPrefix    *string  `json:"identityHasPrefix,omitempty"`
+	IdentityHasSuffix    *string  `json:"identityHasSuffix,omitempty"`
+	IdentityIsNil        bool     `json:"identityIsNil,omitempty"`
+	IdentityNotNil       bool     `json:"identityNotNil,omitempty"`
+	IdentityEqualFold    *string  `json:"identityEqualFold,omitempty"`
+	IdentityContainsFold *string  `json:"identityContainsFold,omitempty"`
+
+	// "acknowledged_by" field predicates.
+	AcknowledgedBy             *string  `json:"acknowledgedBy,omitempty"`
+	AcknowledgedByNEQ          *string  `json:"acknowledgedByNEQ,omitempty"`
+	AcknowledgedByIn           []string `json:"acknowledgedByIn,omitempty"`
+	AcknowledgedByNotIn        []string `json:"acknowledgedByNotIn,omitempty"`
+	AcknowledgedByGT           *string  `json:"acknowledgedByGT,omitempty"`
+	AcknowledgedByGTE          *string  `json:"acknowledgedByGTE,omitempty"`
+	AcknowledgedByLT           *string  `json:"acknowledgedByLT,omitempty"`
+	AcknowledgedByLTE          *string  `json:"acknowledgedByLTE,omitempty"`
+	AcknowledgedByContains     *string  `json:"acknowledgedByContains,omitempty"`
+	AcknowledgedByHasPrefix    *string  `json:"acknowledgedByHasPrefix,omitempty"`
+	AcknowledgedByHasSuffix    *string  `json:"acknowledgedByHasSuffix,omitempty"`
+	AcknowledgedByIsNil        bool     `json:"acknowledgedByIsNil,omitempty"`
+	AcknowledgedByNotNil       bool     `json:"acknowledgedByNotNil,omitempty"`
+	AcknowledgedByEqualFold    *string  `json:"acknowledgedByEqualFold,omitempty"`
+	AcknowledgedByContainsFold *string  `json:"acknowledgedByContainsFold,omitempty"`
+
+	// "acknowledged_at" field predicates.
+	AcknowledgedAt       *time.Time  `json:"acknowledgedAt,omitempty"`
+	AcknowledgedAtNEQ    *time.Time  `json:"acknowledgedAtNEQ,omitempty"`
+	AcknowledgedAtIn     []time.Time `json:"acknowledgedAtIn,omitempty"`
+	AcknowledgedAtNotIn  []time.Time `json:"acknowledgedAtNotIn,omitempty"`
+	AcknowledgedAtGT     *time.Time  `json:"acknowledgedAtGT,omitempty"`
+	AcknowledgedAtGTE    *time.Time  `json:"acknowledgedAtGTE,omitempty"`
+	AcknowledgedAtLT     *time.Time  `json:"acknowledgedAtLT,omitempty"`
+	AcknowledgedAtLTE    *time.Time  `json:"acknowledgedAtLTE,omitempty"`
+	AcknowledgedAtIsNil  bool        `json:"acknowledgedAtIsNil,omitempty"`
+	AcknowledgedAtNotNil bool        `json:"acknowledgedAtNotNil,omitempty"`
+
+	// "ignored_by" field predicates.
+	IgnoredBy             *string  `json:"ignoredBy,omitempty"`
+	IgnoredByNEQ          *string  `json:"ignoredByNEQ,omitempty"`
+	IgnoredByIn           []string `json:"ignoredByIn,omitempty"`
+	IgnoredByNotIn        []string `json:"ignoredByNotIn,omitempty"`
+	IgnoredByGT           *string  `json:"ignoredByGT,omitempty"`
+	IgnoredByGTE          *string  `json:"ignoredByGTE,omitempty"`
+	IgnoredByLT           *string  `json:"ignoredByLT,omitempty"`
+	IgnoredByLTE          *string  `json:"ignoredByLTE,omitempty"`
+	IgnoredByContains     *string  `json:"ignoredByContains,omitempty"`
+	IgnoredByHasPrefix    *string  `json:"ignoredByHasPrefix,omitempty"`
+	IgnoredByHasSuffix    *string  `json:"ignoredByHasSuffix,omitempty"`
+	IgnoredByIsNil        bool     `json:"ignoredByIsNil,omitempty"`
+	IgnoredByNotNil       bool     `json:"ignoredByNotNil,omitempty"`
+	IgnoredByEqualFold    *string  `json:"ignoredByEqualFold,omitempty"`
+	IgnoredByContainsFold *string  `json:"ignoredByContainsFold,omitempty"`
+
 	// "configuration_item_id" field predicates.
 	ConfigurationItemID       *int  `json:"configurationItemID,omitempty"`
 	ConfigurationItemIDNEQ    *int  `json:"configurationItemIDNEQ,omitempty"`
@@ -4076,9 +5417,33 @@ type DriftWhereInput struct {
 	ConfigurationItemIDIsNil  bool  `json:"configurationItemIDIsNil,omitempty"`
 	ConfigurationItemIDNotNil bool  `json:"configurationItemIDNotNil,omitempty"`
 
+	// "discovery_job_id" field predicates.
+	DiscoveryJobID       *int  `json:"discoveryJobID,omitempty"`
+	DiscoveryJobIDNEQ    *int  `json:"discoveryJobIDNEQ,omitempty"`
+	DiscoveryJobIDIn     []int `json:"discoveryJobIDIn,omitempty"`
+	DiscoveryJobIDNotIn  []int `json:"discoveryJobIDNotIn,omitempty"`
+	DiscoveryJobIDIsNil  bool  `json:"discoveryJobIDIsNil,omitempty"`
+	DiscoveryJobIDNotNil bool  `json:"discoveryJobIDNotNil,omitempty"`
+
+	// "run_id" field predicates.
+	RunID       *int  `json:"runID,omitempty"`
+	RunIDNEQ    *int  `json:"runIDNEQ,omitempty"`
+	RunIDIn     []int `json:"runIDIn,omitempty"`
+	RunIDNotIn  []int `json:"runIDNotIn,omitempty"`
+	RunIDIsNil  bool  `json:"runIDIsNil,omitempty"`
+	RunIDNotNil bool  `json:"runIDNotNil,omitempty"`
+
 	// "configuration_item" edge predicates.
 	HasConfigurationItem     *bool                          `json:"hasConfigurationItem,omitempty"`
 	HasConfigurationItemWith []*ConfigurationItemWhereInput `json:"hasConfigurationItemWith,omitempty"`
+
+	// "job" edge predicates.
+	HasJob     *bool                     `json:"hasJob,omitempty"`
+	HasJobWith []*DiscoveryJobWhereInput `json:"hasJobWith,omitempty"`
+
+	// "run" edge predicates.
+	HasRun     *bool                     `json:"hasRun,omitempty"`
+	HasRunWith []*DiscoveryRunWhereInput `json:"hasRunWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -4512,6 +5877,216 @@ func (i *DriftWhereInput) P() (predicate.Drift, error) {
 	if i.SourceContainsFold != nil {
 		predicates = append(predicates, drift.SourceContainsFold(*i.SourceContainsFold))
 	}
+	if i.ObservationKey != nil {
+		predicates = append(predicates, drift.ObservationKeyEQ(*i.ObservationKey))
+	}
+	if i.ObservationKeyNEQ != nil {
+		predicates = append(predicates, drift.ObservationKeyNEQ(*i.ObservationKeyNEQ))
+	}
+	if len(i.ObservationKeyIn) > 0 {
+		predicates = append(predicates, drift.ObservationKeyIn(i.ObservationKeyIn...))
+	}
+	if len(i.ObservationKeyNotIn) > 0 {
+		predicates = append(predicates, drift.ObservationKeyNotIn(i.ObservationKeyNotIn...))
+	}
+	if i.ObservationKeyGT != nil {
+		predicates = append(predicates, drift.ObservationKeyGT(*i.ObservationKeyGT))
+	}
+	if i.ObservationKeyGTE != nil {
+		predicates = append(predicates, drift.ObservationKeyGTE(*i.ObservationKeyGTE))
+	}
+	if i.ObservationKeyLT != nil {
+		predicates = append(predicates, drift.ObservationKeyLT(*i.ObservationKeyLT))
+	}
+	if i.ObservationKeyLTE != nil {
+		predicates = append(predicates, drift.ObservationKeyLTE(*i.ObservationKeyLTE))
+	}
+	if i.ObservationKeyContains != nil {
+		predicates = append(predicates, drift.ObservationKeyContains(*i.ObservationKeyContains))
+	}
+	if i.ObservationKeyHasPrefix != nil {
+		predicates = append(predicates, drift.ObservationKeyHasPrefix(*i.ObservationKeyHasPrefix))
+	}
+	if i.ObservationKeyHasSuffix != nil {
+		predicates = append(predicates, drift.ObservationKeyHasSuffix(*i.ObservationKeyHasSuffix))
+	}
+	if i.ObservationKeyIsNil {
+		predicates = append(predicates, drift.ObservationKeyIsNil())
+	}
+	if i.ObservationKeyNotNil {
+		predicates = append(predicates, drift.ObservationKeyNotNil())
+	}
+	if i.ObservationKeyEqualFold != nil {
+		predicates = append(predicates, drift.ObservationKeyEqualFold(*i.ObservationKeyEqualFold))
+	}
+	if i.ObservationKeyContainsFold != nil {
+		predicates = append(predicates, drift.ObservationKeyContainsFold(*i.ObservationKeyContainsFold))
+	}
+	if i.Identity != nil {
+		predicates = append(predicates, drift.IdentityEQ(*i.Identity))
+	}
+	if i.IdentityNEQ != nil {
+		predicates = append(predicates, drift.IdentityNEQ(*i.IdentityNEQ))
+	}
+	if len(i.IdentityIn) > 0 {
+		predicates = append(predicates, drift.IdentityIn(i.IdentityIn...))
+	}
+	if len(i.IdentityNotIn) > 0 {
+		predicates = append(predicates, drift.IdentityNotIn(i.IdentityNotIn...))
+	}
+	if i.IdentityGT != nil {
+		predicates = append(predicates, drift.IdentityGT(*i.IdentityGT))
+	}
+	if i.IdentityGTE != nil {
+		predicates = append(predicates, drift.IdentityGTE(*i.IdentityGTE))
+	}
+	if i.IdentityLT != nil {
+		predicates = append(predicates, drift.IdentityLT(*i.IdentityLT))
+	}
+	if i.IdentityLTE != nil {
+		predicates = append(predicates, drift.IdentityLTE(*i.IdentityLTE))
+	}
+	if i.IdentityContains != nil {
+		predicates = append(predicates, drift.IdentityContains(*i.IdentityContains))
+	}
+	if i.IdentityHasPrefix != nil {
+		predicates = append(predicates, drift.IdentityHasPrefix(*i.IdentityHasPrefix))
+	}
+	if i.IdentityHasSuffix != nil {
+		predicates = append(predicates, drift.IdentityHasSuffix(*i.IdentityHasSuffix))
+	}
+	if i.IdentityIsNil {
+		predicates = append(predicates, drift.IdentityIsNil())
+	}
+	if i.IdentityNotNil {
+		predicates = append(predicates, drift.IdentityNotNil())
+	}
+	if i.IdentityEqualFold != nil {
+		predicates = append(predicates, drift.IdentityEqualFold(*i.IdentityEqualFold))
+	}
+	if i.IdentityContainsFold != nil {
+		predicates = append(predicates, drift.IdentityContainsFold(*i.IdentityContainsFold))
+	}
+	if i.AcknowledgedBy != nil {
+		predicates = append(predicates, drift.AcknowledgedByEQ(*i.AcknowledgedBy))
+	}
+	if i.AcknowledgedByNEQ != nil {
+		predicates = append(predicates, drift.AcknowledgedByNEQ(*i.AcknowledgedByNEQ))
+	}
+	if len(i.AcknowledgedByIn) > 0 {
+		predicates = append(predicates, drift.AcknowledgedByIn(i.AcknowledgedByIn...))
+	}
+	if len(i.AcknowledgedByNotIn) > 0 {
+		predicates = append(predicates, drift.AcknowledgedByNotIn(i.AcknowledgedByNotIn...))
+	}
+	if i.AcknowledgedByGT != nil {
+		predicates = append(predicates, drift.AcknowledgedByGT(*i.AcknowledgedByGT))
+	}
+	if i.AcknowledgedByGTE != nil {
+		predicates = append(predicates, drift.AcknowledgedByGTE(*i.AcknowledgedByGTE))
+	}
+	if i.AcknowledgedByLT != nil {
+		predicates = append(predicates, drift.AcknowledgedByLT(*i.AcknowledgedByLT))
+	}
+	if i.AcknowledgedByLTE != nil {
+		predicates = append(predicates, drift.AcknowledgedByLTE(*i.AcknowledgedByLTE))
+	}
+	if i.AcknowledgedByContains != nil {
+		predicates = append(predicates, drift.AcknowledgedByContains(*i.AcknowledgedByContains))
+	}
+	if i.AcknowledgedByHasPrefix != nil {
+		predicates = append(predicates, drift.AcknowledgedByHasPrefix(*i.AcknowledgedByHasPrefix))
+	}
+	if i.AcknowledgedByHasSuffix != nil {
+		predicates = append(predicates, drift.AcknowledgedByHasSuffix(*i.AcknowledgedByHasSuffix))
+	}
+	if i.AcknowledgedByIsNil {
+		predicates = append(predicates, drift.AcknowledgedByIsNil())
+	}
+	if i.AcknowledgedByNotNil {
+		predicates = append(predicates, drift.AcknowledgedByNotNil())
+	}
+	if i.AcknowledgedByEqualFold != nil {
+		predicates = append(predicates, drift.AcknowledgedByEqualFold(*i.AcknowledgedByEqualFold))
+	}
+	if i.AcknowledgedByContainsFold != nil {
+		predicates = append(predicates, drift.AcknowledgedByContainsFold(*i.AcknowledgedByContainsFold))
+	}
+	if i.AcknowledgedAt != nil {
+		predicates = append(predicates, drift.AcknowledgedAtEQ(*i.AcknowledgedAt))
+	}
+	if i.AcknowledgedAtNEQ != nil {
+		predicates = append(predicates, drift.AcknowledgedAtNEQ(*i.AcknowledgedAtNEQ))
+	}
+	if len(i.AcknowledgedAtIn) > 0 {
+		predicates = append(predicates, drift.AcknowledgedAtIn(i.AcknowledgedAtIn...))
+	}
+	if len(i.AcknowledgedAtNotIn) > 0 {
+		predicates = append(predicates, drift.AcknowledgedAtNotIn(i.AcknowledgedAtNotIn...))
+	}
+	if i.AcknowledgedAtGT != nil {
+		predicates = append(predicates, drift.AcknowledgedAtGT(*i.AcknowledgedAtGT))
+	}
+	if i.AcknowledgedAtGTE != nil {
+		predicates = append(predicates, drift.AcknowledgedAtGTE(*i.AcknowledgedAtGTE))
+	}
+	if i.AcknowledgedAtLT != nil {
+		predicates = append(predicates, drift.AcknowledgedAtLT(*i.AcknowledgedAtLT))
+	}
+	if i.AcknowledgedAtLTE != nil {
+		predicates = append(predicates, drift.AcknowledgedAtLTE(*i.AcknowledgedAtLTE))
+	}
+	if i.AcknowledgedAtIsNil {
+		predicates = append(predicates, drift.AcknowledgedAtIsNil())
+	}
+	if i.AcknowledgedAtNotNil {
+		predicates = append(predicates, drift.AcknowledgedAtNotNil())
+	}
+	if i.IgnoredBy != nil {
+		predicates = append(predicates, drift.IgnoredByEQ(*i.IgnoredBy))
+	}
+	if i.IgnoredByNEQ != nil {
+		predicates = append(predicates, drift.IgnoredByNEQ(*i.IgnoredByNEQ))
+	}
+	if len(i.IgnoredByIn) > 0 {
+		predicates = append(predicates, drift.IgnoredByIn(i.IgnoredByIn...))
+	}
+	if len(i.IgnoredByNotIn) > 0 {
+		predicates = append(predicates, drift.IgnoredByNotIn(i.IgnoredByNotIn...))
+	}
+	if i.IgnoredByGT != nil {
+		predicates = append(predicates, drift.IgnoredByGT(*i.IgnoredByGT))
+	}
+	if i.IgnoredByGTE != nil {
+		predicates = append(predicates, drift.IgnoredByGTE(*i.IgnoredByGTE))
+	}
+	if i.IgnoredByLT != nil {
+		predicates = append(predicates, drift.IgnoredByLT(*i.IgnoredByLT))
+	}
+	if i.IgnoredByLTE != nil {
+		predicates = append(predicates, drift.IgnoredByLTE(*i.IgnoredByLTE))
+	}
+	if i.IgnoredByContains != nil {
+		predicates = append(predicates, drift.IgnoredByContains(*i.IgnoredByContains))
+	}
+	if i.IgnoredByHasPrefix != nil {
+		predicates = append(predicates, drift.IgnoredByHasPrefix(*i.IgnoredByHasPrefix))
+	}
+	if i.IgnoredByHasSuffix != nil {
+		predicates = append(predicates, drift.IgnoredByHasSuffix(*i.IgnoredByHasSuffix))
+	}
+	if i.IgnoredByIsNil {
+		predicates = append(predicates, drift.IgnoredByIsNil())
+	}
+	if i.IgnoredByNotNil {
+		predicates = append(predicates, drift.IgnoredByNotNil())
+	}
+	if i.IgnoredByEqualFold != nil {
+		predicates = append(predicates, drift.IgnoredByEqualFold(*i.IgnoredByEqualFold))
+	}
+	if i.IgnoredByContainsFold != nil {
+		predicates = append(predicates, drift.IgnoredByContainsFold(*i.IgnoredByContainsFold))
+	}
 	if i.ConfigurationItemID != nil {
 		predicates = append(predicates, drift.ConfigurationItemIDEQ(*i.ConfigurationItemID))
 	}
@@ -4529,6 +6104,42 @@ func (i *DriftWhereInput) P() (predicate.Drift, error) {
 	}
 	if i.ConfigurationItemIDNotNil {
 		predicates = append(predicates, drift.ConfigurationItemIDNotNil())
+	}
+	if i.DiscoveryJobID != nil {
+		predicates = append(predicates, drift.DiscoveryJobIDEQ(*i.DiscoveryJobID))
+	}
+	if i.DiscoveryJobIDNEQ != nil {
+		predicates = append(predicates, drift.DiscoveryJobIDNEQ(*i.DiscoveryJobIDNEQ))
+	}
+	if len(i.DiscoveryJobIDIn) > 0 {
+		predicates = append(predicates, drift.DiscoveryJobIDIn(i.DiscoveryJobIDIn...))
+	}
+	if len(i.DiscoveryJobIDNotIn) > 0 {
+		predicates = append(predicates, drift.DiscoveryJobIDNotIn(i.DiscoveryJobIDNotIn...))
+	}
+	if i.DiscoveryJobIDIsNil {
+		predicates = append(predicates, drift.DiscoveryJobIDIsNil())
+	}
+	if i.DiscoveryJobIDNotNil {
+		predicates = append(predicates, drift.DiscoveryJobIDNotNil())
+	}
+	if i.RunID != nil {
+		predicates = append(predicates, drift.RunIDEQ(*i.RunID))
+	}
+	if i.RunIDNEQ != nil {
+		predicates = append(predicates, drift.RunIDNEQ(*i.RunIDNEQ))
+	}
+	if len(i.RunIDIn) > 0 {
+		predicates = append(predicates, drift.RunIDIn(i.RunIDIn...))
+	}
+	if len(i.RunIDNotIn) > 0 {
+		predicates = append(predicates, drift.RunIDNotIn(i.RunIDNotIn...))
+	}
+	if i.RunIDIsNil {
+		predicates = append(predicates, drift.RunIDIsNil())
+	}
+	if i.RunIDNotNil {
+		predicates = append(predicates, drift.RunIDNotNil())
 	}
 
 	if i.HasConfigurationItem != nil {
@@ -4549,6 +6160,42 @@ func (i *DriftWhereInput) P() (predicate.Drift, error) {
 		}
 		predicates = append(predicates, drift.HasConfigurationItemWith(with...))
 	}
+	if i.HasJob != nil {
+		p := drift.HasJob()
+		if !*i.HasJob {
+			p = drift.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasJobWith) > 0 {
+		with := make([]predicate.DiscoveryJob, 0, len(i.HasJobWith))
+		for _, w := range i.HasJobWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasJobWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, drift.HasJobWith(with...))
+	}
+	if i.HasRun != nil {
+		p := drift.HasRun()
+		if !*i.HasRun {
+			p = drift.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRunWith) > 0 {
+		with := make([]predicate.DiscoveryRun, 0, len(i.HasRunWith))
+		for _, w := range i.HasRunWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRunWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, drift.HasRunWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyDriftWhereInput
@@ -4556,6 +6203,634 @@ func (i *DriftWhereInput) P() (predicate.Drift, error) {
 		return predicates[0], nil
 	default:
 		return drift.And(predicates...), nil
+	}
+}
+
+// DriftIgnoreRuleWhereInput represents a where input for filtering DriftIgnoreRule queries.
+type DriftIgnoreRuleWhereInput struct {
+	Predicates []predicate.DriftIgnoreRule  `json:"-"`
+	Not        *DriftIgnoreRuleWhereInput   `json:"not,omitempty"`
+	Or         []*DriftIgnoreRuleWhereInput `json:"or,omitempty"`
+	And        []*DriftIgnoreRuleWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "ci_kind" field predicates.
+	CiKind             *string  `json:"ciKind,omitempty"`
+	CiKindNEQ          *string  `json:"ciKindNEQ,omitempty"`
+	CiKindIn           []string `json:"ciKindIn,omitempty"`
+	CiKindNotIn        []string `json:"ciKindNotIn,omitempty"`
+	CiKindGT           *string  `json:"ciKindGT,omitempty"`
+	CiKindGTE          *string  `json:"ciKindGTE,omitempty"`
+	CiKindLT           *string  `json:"ciKindLT,omitempty"`
+	CiKindLTE          *string  `json:"ciKindLTE,omitempty"`
+	CiKindContains     *string  `json:"ciKindContains,omitempty"`
+	CiKindHasPrefix    *string  `json:"ciKindHasPrefix,omitempty"`
+	CiKindHasSuffix    *string  `json:"ciKindHasSuffix,omitempty"`
+	CiKindIsNil        bool     `json:"ciKindIsNil,omitempty"`
+	CiKindNotNil       bool     `json:"ciKindNotNil,omitempty"`
+	CiKindEqualFold    *string  `json:"ciKindEqualFold,omitempty"`
+	CiKindContainsFold *string  `json:"ciKindContainsFold,omitempty"`
+
+	// "tag" field predicates.
+	Tag             *string  `json:"tag,omitempty"`
+	TagNEQ          *string  `json:"tagNEQ,omitempty"`
+	TagIn           []string `json:"tagIn,omitempty"`
+	TagNotIn        []string `json:"tagNotIn,omitempty"`
+	TagGT           *string  `json:"tagGT,omitempty"`
+	TagGTE          *string  `json:"tagGTE,omitempty"`
+	TagLT           *string  `json:"tagLT,omitempty"`
+	TagLTE          *string  `json:"tagLTE,omitempty"`
+	TagContains     *string  `json:"tagContains,omitempty"`
+	TagHasPrefix    *string  `json:"tagHasPrefix,omitempty"`
+	TagHasSuffix    *string  `json:"tagHasSuffix,omitempty"`
+	TagIsNil        bool     `json:"tagIsNil,omitempty"`
+	TagNotNil       bool     `json:"tagNotNil,omitempty"`
+	TagEqualFold    *string  `json:"tagEqualFold,omitempty"`
+	TagContainsFold *string  `json:"tagContainsFold,omitempty"`
+
+	// "field_pattern" field predicates.
+	FieldPattern             *string  `json:"fieldPattern,omitempty"`
+	FieldPatternNEQ          *string  `json:"fieldPatternNEQ,omitempty"`
+	FieldPatternIn           []string `json:"fieldPatternIn,omitempty"`
+	FieldPatternNotIn        []string `json:"fieldPatternNotIn,omitempty"`
+	FieldPatternGT           *string  `json:"fieldPatternGT,omitempty"`
+	FieldPatternGTE          *string  `json:"fieldPatternGTE,omitempty"`
+	FieldPatternLT           *string  `json:"fieldPatternLT,omitempty"`
+	FieldPatternLTE          *string  `json:"fieldPatternLTE,omitempty"`
+	FieldPatternContains     *string  `json:"fieldPatternContains,omitempty"`
+	FieldPatternHasPrefix    *string  `json:"fieldPatternHasPrefix,omitempty"`
+	FieldPatternHasSuffix    *string  `json:"fieldPatternHasSuffix,omitempty"`
+	FieldPatternIsNil        bool     `json:"fieldPatternIsNil,omitempty"`
+	FieldPatternNotNil       bool     `json:"fieldPatternNotNil,omitempty"`
+	FieldPatternEqualFold    *string  `json:"fieldPatternEqualFold,omitempty"`
+	FieldPatternContainsFold *string  `json:"fieldPatternContainsFold,omitempty"`
+
+	// "drift_kind" field predicates.
+	DriftKind             *string  `json:"driftKind,omitempty"`
+	DriftKindNEQ          *string  `json:"driftKindNEQ,omitempty"`
+	DriftKindIn           []string `json:"driftKindIn,omitempty"`
+	DriftKindNotIn        []string `json:"driftKindNotIn,omitempty"`
+	DriftKindGT           *string  `json:"driftKindGT,omitempty"`
+	DriftKindGTE          *string  `json:"driftKindGTE,omitempty"`
+	DriftKindLT           *string  `json:"driftKindLT,omitempty"`
+	DriftKindLTE          *string  `json:"driftKindLTE,omitempty"`
+	DriftKindContains     *string  `json:"driftKindContains,omitempty"`
+	DriftKindHasPrefix    *string  `json:"driftKindHasPrefix,omitempty"`
+	DriftKindHasSuffix    *string  `json:"driftKindHasSuffix,omitempty"`
+	DriftKindIsNil        bool     `json:"driftKindIsNil,omitempty"`
+	DriftKindNotNil       bool     `json:"driftKindNotNil,omitempty"`
+	DriftKindEqualFold    *string  `json:"driftKindEqualFold,omitempty"`
+	DriftKindContainsFold *string  `json:"driftKindContainsFold,omitempty"`
+
+	// "job_name" field predicates.
+	JobName             *string  `json:"jobName,omitempty"`
+	JobNameNEQ          *string  `json:"jobNameNEQ,omitempty"`
+	JobNameIn           []string `json:"jobNameIn,omitempty"`
+	JobNameNotIn        []string `json:"jobNameNotIn,omitempty"`
+	JobNameGT           *string  `json:"jobNameGT,omitempty"`
+	JobNameGTE          *string  `json:"jobNameGTE,omitempty"`
+	JobNameLT           *string  `json:"jobNameLT,omitempty"`
+	JobNameLTE          *string  `json:"jobNameLTE,omitempty"`
+	JobNameContains     *string  `json:"jobNameContains,omitempty"`
+	JobNameHasPrefix    *string  `json:"jobNameHasPrefix,omitempty"`
+	JobNameHasSuffix    *string  `json:"jobNameHasSuffix,omitempty"`
+	JobNameIsNil        bool     `json:"jobNameIsNil,omitempty"`
+	JobNameNotNil       bool     `json:"jobNameNotNil,omitempty"`
+	JobNameEqualFold    *string  `json:"jobNameEqualFold,omitempty"`
+	JobNameContainsFold *string  `json:"jobNameContainsFold,omitempty"`
+
+	// "enabled" field predicates.
+	Enabled    *bool `json:"enabled,omitempty"`
+	EnabledNEQ *bool `json:"enabledNEQ,omitempty"`
+
+	// "note" field predicates.
+	Note             *string  `json:"note,omitempty"`
+	NoteNEQ          *string  `json:"noteNEQ,omitempty"`
+	NoteIn           []string `json:"noteIn,omitempty"`
+	NoteNotIn        []string `json:"noteNotIn,omitempty"`
+	NoteGT           *string  `json:"noteGT,omitempty"`
+	NoteGTE          *string  `json:"noteGTE,omitempty"`
+	NoteLT           *string  `json:"noteLT,omitempty"`
+	NoteLTE          *string  `json:"noteLTE,omitempty"`
+	NoteContains     *string  `json:"noteContains,omitempty"`
+	NoteHasPrefix    *string  `json:"noteHasPrefix,omitempty"`
+	NoteHasSuffix    *string  `json:"noteHasSuffix,omitempty"`
+	NoteIsNil        bool     `json:"noteIsNil,omitempty"`
+	NoteNotNil       bool     `json:"noteNotNil,omitempty"`
+	NoteEqualFold    *string  `json:"noteEqualFold,omitempty"`
+	NoteContainsFold *string  `json:"noteContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *DriftIgnoreRuleWhereInput) AddPredicates(predicates ...predicate.DriftIgnoreRule) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the DriftIgnoreRuleWhereInput filter on the DriftIgnoreRuleQuery builder.
+func (i *DriftIgnoreRuleWhereInput) Filter(q *DriftIgnoreRuleQuery) (*DriftIgnoreRuleQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyDriftIgnoreRuleWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyDriftIgnoreRuleWhereInput is returned in case the DriftIgnoreRuleWhereInput is empty.
+var ErrEmptyDriftIgnoreRuleWhereInput = errors.New("ent: empty predicate DriftIgnoreRuleWhereInput")
+
+// P returns a predicate for filtering driftignorerules.
+// An error is returned if the input is empty or invalid.
+func (i *DriftIgnoreRuleWhereInput) P() (predicate.DriftIgnoreRule, error) {
+	var predicates []predicate.DriftIgnoreRule
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, driftignorerule.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.DriftIgnoreRule, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, driftignorerule.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.DriftIgnoreRule, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, driftignorerule.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, driftignorerule.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, driftignorerule.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, driftignorerule.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, driftignorerule.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, driftignorerule.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, driftignorerule.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, driftignorerule.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, driftignorerule.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, driftignorerule.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, driftignorerule.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, driftignorerule.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, driftignorerule.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, driftignorerule.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, driftignorerule.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, driftignorerule.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, driftignorerule.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, driftignorerule.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, driftignorerule.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, driftignorerule.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, driftignorerule.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, driftignorerule.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, driftignorerule.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, driftignorerule.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, driftignorerule.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, driftignorerule.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, driftignorerule.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, driftignorerule.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, driftignorerule.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, driftignorerule.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, driftignorerule.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, driftignorerule.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, driftignorerule.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, driftignorerule.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.CiKind != nil {
+		predicates = append(predicates, driftignorerule.CiKindEQ(*i.CiKind))
+	}
+	if i.CiKindNEQ != nil {
+		predicates = append(predicates, driftignorerule.CiKindNEQ(*i.CiKindNEQ))
+	}
+	if len(i.CiKindIn) > 0 {
+		predicates = append(predicates, driftignorerule.CiKindIn(i.CiKindIn...))
+	}
+	if len(i.CiKindNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.CiKindNotIn(i.CiKindNotIn...))
+	}
+	if i.CiKindGT != nil {
+		predicates = append(predicates, driftignorerule.CiKindGT(*i.CiKindGT))
+	}
+	if i.CiKindGTE != nil {
+		predicates = append(predicates, driftignorerule.CiKindGTE(*i.CiKindGTE))
+	}
+	if i.CiKindLT != nil {
+		predicates = append(predicates, driftignorerule.CiKindLT(*i.CiKindLT))
+	}
+	if i.CiKindLTE != nil {
+		predicates = append(predicates, driftignorerule.CiKindLTE(*i.CiKindLTE))
+	}
+	if i.CiKindContains != nil {
+		predicates = append(predicates, driftignorerule.CiKindContains(*i.CiKindContains))
+	}
+	if i.CiKindHasPrefix != nil {
+		predicates = append(predicates, driftignorerule.CiKindHasPrefix(*i.CiKindHasPrefix))
+	}
+	if i.CiKindHasSuffix != nil {
+		predicates = append(predicates, driftignorerule.CiKindHasSuffix(*i.CiKindHasSuffix))
+	}
+	if i.CiKindIsNil {
+		predicates = append(predicates, driftignorerule.CiKindIsNil())
+	}
+	if i.CiKindNotNil {
+		predicates = append(predicates, driftignorerule.CiKindNotNil())
+	}
+	if i.CiKindEqualFold != nil {
+		predicates = append(predicates, driftignorerule.CiKindEqualFold(*i.CiKindEqualFold))
+	}
+	if i.CiKindContainsFold != nil {
+		predicates = append(predicates, driftignorerule.CiKindContainsFold(*i.CiKindContainsFold))
+	}
+	if i.Tag != nil {
+		predicates = append(predicates, driftignorerule.TagEQ(*i.Tag))
+	}
+	if i.TagNEQ != nil {
+		predicates = append(predicates, driftignorerule.TagNEQ(*i.TagNEQ))
+	}
+	if len(i.TagIn) > 0 {
+		predicates = append(predicates, driftignorerule.TagIn(i.TagIn...))
+	}
+	if len(i.TagNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.TagNotIn(i.TagNotIn...))
+	}
+	if i.TagGT != nil {
+		predicates = append(predicates, driftignorerule.TagGT(*i.TagGT))
+	}
+	if i.TagGTE != nil {
+		predicates = append(predicates, driftignorerule.TagGTE(*i.TagGTE))
+	}
+	if i.TagLT != nil {
+		predicates = append(predicates, driftignorerule.TagLT(*i.TagLT))
+	}
+	if i.TagLTE != nil {
+		predicates = append(predicates, driftignorerule.TagLTE(*i.TagLTE))
+	}
+	if i.TagContains != nil {
+		predicates = append(predicates, driftignorerule.TagContains(*i.TagContains))
+	}
+	if i.TagHasPrefix != nil {
+		predicates = append(predicates, driftignorerule.TagHasPrefix(*i.TagHasPrefix))
+	}
+	if i.TagHasSuffix != nil {
+		predicates = append(predicates, driftignorerule.TagHasSuffix(*i.TagHasSuffix))
+	}
+	if i.TagIsNil {
+		predicates = append(predicates, driftignorerule.TagIsNil())
+	}
+	if i.TagNotNil {
+		predicates = append(predicates, driftignorerule.TagNotNil())
+	}
+	if i.TagEqualFold != nil {
+		predicates = append(predicates, driftignorerule.TagEqualFold(*i.TagEqualFold))
+	}
+	if i.TagContainsFold != nil {
+		predicates = append(predicates, driftignorerule.TagContainsFold(*i.TagContainsFold))
+	}
+	if i.FieldPattern != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternEQ(*i.FieldPattern))
+	}
+	if i.FieldPatternNEQ != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternNEQ(*i.FieldPatternNEQ))
+	}
+	if len(i.FieldPatternIn) > 0 {
+		predicates = append(predicates, driftignorerule.FieldPatternIn(i.FieldPatternIn...))
+	}
+	if len(i.FieldPatternNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.FieldPatternNotIn(i.FieldPatternNotIn...))
+	}
+	if i.FieldPatternGT != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternGT(*i.FieldPatternGT))
+	}
+	if i.FieldPatternGTE != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternGTE(*i.FieldPatternGTE))
+	}
+	if i.FieldPatternLT != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternLT(*i.FieldPatternLT))
+	}
+	if i.FieldPatternLTE != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternLTE(*i.FieldPatternLTE))
+	}
+	if i.FieldPatternContains != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternContains(*i.FieldPatternContains))
+	}
+	if i.FieldPatternHasPrefix != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternHasPrefix(*i.FieldPatternHasPrefix))
+	}
+	if i.FieldPatternHasSuffix != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternHasSuffix(*i.FieldPatternHasSuffix))
+	}
+	if i.FieldPatternIsNil {
+		predicates = append(predicates, driftignorerule.FieldPatternIsNil())
+	}
+	if i.FieldPatternNotNil {
+		predicates = append(predicates, driftignorerule.FieldPatternNotNil())
+	}
+	if i.FieldPatternEqualFold != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternEqualFold(*i.FieldPatternEqualFold))
+	}
+	if i.FieldPatternContainsFold != nil {
+		predicates = append(predicates, driftignorerule.FieldPatternContainsFold(*i.FieldPatternContainsFold))
+	}
+	if i.DriftKind != nil {
+		predicates = append(predicates, driftignorerule.DriftKindEQ(*i.DriftKind))
+	}
+	if i.DriftKindNEQ != nil {
+		predicates = append(predicates, driftignorerule.DriftKindNEQ(*i.DriftKindNEQ))
+	}
+	if len(i.DriftKindIn) > 0 {
+		predicates = append(predicates, driftignorerule.DriftKindIn(i.DriftKindIn...))
+	}
+	if len(i.DriftKindNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.DriftKindNotIn(i.DriftKindNotIn...))
+	}
+	if i.DriftKindGT != nil {
+		predicates = append(predicates, driftignorerule.DriftKindGT(*i.DriftKindGT))
+	}
+	if i.DriftKindGTE != nil {
+		predicates = append(predicates, driftignorerule.DriftKindGTE(*i.DriftKindGTE))
+	}
+	if i.DriftKindLT != nil {
+		predicates = append(predicates, driftignorerule.DriftKindLT(*i.DriftKindLT))
+	}
+	if i.DriftKindLTE != nil {
+		predicates = append(predicates, driftignorerule.DriftKindLTE(*i.DriftKindLTE))
+	}
+	if i.DriftKindContains != nil {
+		predicates = append(predicates, driftignorerule.DriftKindContains(*i.DriftKindContains))
+	}
+	if i.DriftKindHasPrefix != nil {
+		predicates = append(predicates, driftignorerule.DriftKindHasPrefix(*i.DriftKindHasPrefix))
+	}
+	if i.DriftKindHasSuffix != nil {
+		predicates = append(predicates, driftignorerule.DriftKindHasSuffix(*i.DriftKindHasSuffix))
+	}
+	if i.DriftKindIsNil {
+		predicates = append(predicates, driftignorerule.DriftKindIsNil())
+	}
+	if i.DriftKindNotNil {
+		predicates = append(predicates, driftignorerule.DriftKindNotNil())
+	}
+	if i.DriftKindEqualFold != nil {
+		predicates = append(predicates, driftignorerule.DriftKindEqualFold(*i.DriftKindEqualFold))
+	}
+	if i.DriftKindContainsFold != nil {
+		predicates = append(predicates, driftignorerule.DriftKindContainsFold(*i.DriftKindContainsFold))
+	}
+	if i.JobName != nil {
+		predicates = append(predicates, driftignorerule.JobNameEQ(*i.JobName))
+	}
+	if i.JobNameNEQ != nil {
+		predicates = append(predicates, driftignorerule.JobNameNEQ(*i.JobNameNEQ))
+	}
+	if len(i.JobNameIn) > 0 {
+		predicates = append(predicates, driftignorerule.JobNameIn(i.JobNameIn...))
+	}
+	if len(i.JobNameNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.JobNameNotIn(i.JobNameNotIn...))
+	}
+	if i.JobNameGT != nil {
+		predicates = append(predicates, driftignorerule.JobNameGT(*i.JobNameGT))
+	}
+	if i.JobNameGTE != nil {
+		predicates = append(predicates, driftignorerule.JobNameGTE(*i.JobNameGTE))
+	}
+	if i.JobNameLT != nil {
+		predicates = append(predicates, driftignorerule.JobNameLT(*i.JobNameLT))
+	}
+	if i.JobNameLTE != nil {
+		predicates = append(predicates, driftignorerule.JobNameLTE(*i.JobNameLTE))
+	}
+	if i.JobNameContains != nil {
+		predicates = append(predicates, driftignorerule.JobNameContains(*i.JobNameContains))
+	}
+	if i.JobNameHasPrefix != nil {
+		predicates = append(predicates, driftignorerule.JobNameHasPrefix(*i.JobNameHasPrefix))
+	}
+	if i.JobNameHasSuffix != nil {
+		predicates = append(predicates, driftignorerule.JobNameHasSuffix(*i.JobNameHasSuffix))
+	}
+	if i.JobNameIsNil {
+		predicates = append(predicates, driftignorerule.JobNameIsNil())
+	}
+	if i.JobNameNotNil {
+		predicates = append(predicates, driftignorerule.JobNameNotNil())
+	}
+	if i.JobNameEqualFold != nil {
+		predicates = append(predicates, driftignorerule.JobNameEqualFold(*i.JobNameEqualFold))
+	}
+	if i.JobNameContainsFold != nil {
+		predicates = append(predicates, driftignorerule.JobNameContainsFold(*i.JobNameContainsFold))
+	}
+	if i.Enabled != nil {
+		predicates = append(predicates, driftignorerule.EnabledEQ(*i.Enabled))
+	}
+	if i.EnabledNEQ != nil {
+		predicates = append(predicates, driftignorerule.EnabledNEQ(*i.EnabledNEQ))
+	}
+	if i.Note != nil {
+		predicates = append(predicates, driftignorerule.NoteEQ(*i.Note))
+	}
+	if i.NoteNEQ != nil {
+		predicates = append(predicates, driftignorerule.NoteNEQ(*i.NoteNEQ))
+	}
+	if len(i.NoteIn) > 0 {
+		predicates = append(predicates, driftignorerule.NoteIn(i.NoteIn...))
+	}
+	if len(i.NoteNotIn) > 0 {
+		predicates = append(predicates, driftignorerule.NoteNotIn(i.NoteNotIn...))
+	}
+	if i.NoteGT != nil {
+		predicates = append(predicates, driftignorerule.NoteGT(*i.NoteGT))
+	}
+	if i.NoteGTE != nil {
+		predicates = append(predicates, driftignorerule.NoteGTE(*i.NoteGTE))
+	}
+	if i.NoteLT != nil {
+		predicates = append(predicates, driftignorerule.NoteLT(*i.NoteLT))
+	}
+	if i.NoteLTE != nil {
+		predicates = append(predicates, driftignorerule.NoteLTE(*i.NoteLTE))
+	}
+	if i.NoteContains != nil {
+		predicates = append(predicates, driftignorerule.NoteContains(*i.NoteContains))
+	}
+	if i.NoteHasPrefix != nil {
+		predicates = append(predicates, driftignorerule.NoteHasPrefix(*i.NoteHasPrefix))
+	}
+	if i.NoteHasSuffix != nil {
+		predicates = append(predicates, driftignorerule.NoteHasSuffix(*i.NoteHasSuffix))
+	}
+	if i.NoteIsNil {
+		predicates = append(predicates, driftignorerule.NoteIsNil())
+	}
+	if i.NoteNotNil {
+		predicates = append(predicates, driftignorerule.NoteNotNil())
+	}
+	if i.NoteEqualFold != nil {
+		predicates = append(predicates, driftignorerule.NoteEqualFold(*i.NoteEqualFold))
+	}
+	if i.NoteContainsFold != nil {
+		predicates = append(predicates, driftignorerule.NoteContainsFold(*i.NoteContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyDriftIgnoreRuleWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return driftignorerule.And(predicates...), nil
 	}
 }
 

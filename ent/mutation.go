@@ -17,14 +17,19 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/lease"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -43,12 +48,17 @@ const (
 	TypeChangeRecord      = "ChangeRecord"
 	TypeConfigurationItem = "ConfigurationItem"
 	TypeContract          = "Contract"
+	TypeDiscoveryJob      = "DiscoveryJob"
+	TypeDiscoveryRun      = "DiscoveryRun"
 	TypeDrift             = "Drift"
+	TypeDriftIgnoreRule   = "DriftIgnoreRule"
 	TypeIdentifier        = "Identifier"
+	TypeLease             = "Lease"
 	TypeLocation          = "Location"
 	TypeOwner             = "Owner"
 	TypeRelationship      = "Relationship"
 	TypeService           = "Service"
+	TypeSighting          = "Sighting"
 	TypeVendor            = "Vendor"
 )
 
@@ -4400,6 +4410,7 @@ type ConfigurationItemMutation struct {
 	attributes            *map[string]interface{}
 	facts                 *map[string]interface{}
 	last_seen_at          *time.Time
+	provenance            *map[string]schematype.Provenance
 	clearedFields         map[string]struct{}
 	owner                 *int
 	clearedowner          bool
@@ -4427,6 +4438,9 @@ type ConfigurationItemMutation struct {
 	change_records        map[int]struct{}
 	removedchange_records map[int]struct{}
 	clearedchange_records bool
+	sightings             map[int]struct{}
+	removedsightings      map[int]struct{}
+	clearedsightings      bool
 	drifts                map[int]struct{}
 	removeddrifts         map[int]struct{}
 	cleareddrifts         bool
@@ -5242,6 +5256,55 @@ func (m *ConfigurationItemMutation) ResetLastSeenAt() {
 	delete(m.clearedFields, configurationitem.FieldLastSeenAt)
 }
 
+// SetProvenance sets the "provenance" field.
+func (m *ConfigurationItemMutation) SetProvenance(value map[string]schematype.Provenance) {
+	m.provenance = &value
+}
+
+// Provenance returns the value of the "provenance" field in the mutation.
+func (m *ConfigurationItemMutation) Provenance() (r map[string]schematype.Provenance, exists bool) {
+	v := m.provenance
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProvenance returns the old "provenance" field's value of the ConfigurationItem entity.
+// If the ConfigurationItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConfigurationItemMutation) OldProvenance(ctx context.Context) (v map[string]schematype.Provenance, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProvenance is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProvenance requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProvenance: %w", err)
+	}
+	return oldValue.Provenance, nil
+}
+
+// ClearProvenance clears the value of the "provenance" field.
+func (m *ConfigurationItemMutation) ClearProvenance() {
+	m.provenance = nil
+	m.clearedFields[configurationitem.FieldProvenance] = struct{}{}
+}
+
+// ProvenanceCleared returns if the "provenance" field was cleared in this mutation.
+func (m *ConfigurationItemMutation) ProvenanceCleared() bool {
+	_, ok := m.clearedFields[configurationitem.FieldProvenance]
+	return ok
+}
+
+// ResetProvenance resets all changes to the "provenance" field.
+func (m *ConfigurationItemMutation) ResetProvenance() {
+	m.provenance = nil
+	delete(m.clearedFields, configurationitem.FieldProvenance)
+}
+
 // SetOwnerID sets the "owner_id" field.
 func (m *ConfigurationItemMutation) SetOwnerID(i int) {
 	m.owner = &i
@@ -5833,6 +5896,60 @@ func (m *ConfigurationItemMutation) ResetChangeRecords() {
 	m.removedchange_records = nil
 }
 
+// AddSightingIDs adds the "sightings" edge to the Sighting entity by ids.
+func (m *ConfigurationItemMutation) AddSightingIDs(ids ...int) {
+	if m.sightings == nil {
+		m.sightings = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.sightings[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSightings clears the "sightings" edge to the Sighting entity.
+func (m *ConfigurationItemMutation) ClearSightings() {
+	m.clearedsightings = true
+}
+
+// SightingsCleared reports if the "sightings" edge to the Sighting entity was cleared.
+func (m *ConfigurationItemMutation) SightingsCleared() bool {
+	return m.clearedsightings
+}
+
+// RemoveSightingIDs removes the "sightings" edge to the Sighting entity by IDs.
+func (m *ConfigurationItemMutation) RemoveSightingIDs(ids ...int) {
+	if m.removedsightings == nil {
+		m.removedsightings = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.sightings, ids[i])
+		m.removedsightings[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSightings returns the removed IDs of the "sightings" edge to the Sighting entity.
+func (m *ConfigurationItemMutation) RemovedSightingsIDs() (ids []int) {
+	for id := range m.removedsightings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SightingsIDs returns the "sightings" edge IDs in the mutation.
+func (m *ConfigurationItemMutation) SightingsIDs() (ids []int) {
+	for id := range m.sightings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSightings resets all changes to the "sightings" edge.
+func (m *ConfigurationItemMutation) ResetSightings() {
+	m.sightings = nil
+	m.clearedsightings = false
+	m.removedsightings = nil
+}
+
 // AddDriftIDs adds the "drifts" edge to the Drift entity by ids.
 func (m *ConfigurationItemMutation) AddDriftIDs(ids ...int) {
 	if m.drifts == nil {
@@ -5921,7 +6038,7 @@ func (m *ConfigurationItemMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConfigurationItemMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, configurationitem.FieldCreatedAt)
 	}
@@ -5969,6 +6086,9 @@ func (m *ConfigurationItemMutation) Fields() []string {
 	}
 	if m.last_seen_at != nil {
 		fields = append(fields, configurationitem.FieldLastSeenAt)
+	}
+	if m.provenance != nil {
+		fields = append(fields, configurationitem.FieldProvenance)
 	}
 	if m.owner != nil {
 		fields = append(fields, configurationitem.FieldOwnerID)
@@ -6019,6 +6139,8 @@ func (m *ConfigurationItemMutation) Field(name string) (ent.Value, bool) {
 		return m.Facts()
 	case configurationitem.FieldLastSeenAt:
 		return m.LastSeenAt()
+	case configurationitem.FieldProvenance:
+		return m.Provenance()
 	case configurationitem.FieldOwnerID:
 		return m.OwnerID()
 	case configurationitem.FieldVendorID:
@@ -6066,6 +6188,8 @@ func (m *ConfigurationItemMutation) OldField(ctx context.Context, name string) (
 		return m.OldFacts(ctx)
 	case configurationitem.FieldLastSeenAt:
 		return m.OldLastSeenAt(ctx)
+	case configurationitem.FieldProvenance:
+		return m.OldProvenance(ctx)
 	case configurationitem.FieldOwnerID:
 		return m.OldOwnerID(ctx)
 	case configurationitem.FieldVendorID:
@@ -6193,6 +6317,13 @@ func (m *ConfigurationItemMutation) SetField(name string, value ent.Value) error
 		}
 		m.SetLastSeenAt(v)
 		return nil
+	case configurationitem.FieldProvenance:
+		v, ok := value.(map[string]schematype.Provenance)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProvenance(v)
+		return nil
 	case configurationitem.FieldOwnerID:
 		v, ok := value.(int)
 		if !ok {
@@ -6274,6 +6405,9 @@ func (m *ConfigurationItemMutation) ClearedFields() []string {
 	if m.FieldCleared(configurationitem.FieldLastSeenAt) {
 		fields = append(fields, configurationitem.FieldLastSeenAt)
 	}
+	if m.FieldCleared(configurationitem.FieldProvenance) {
+		fields = append(fields, configurationitem.FieldProvenance)
+	}
 	if m.FieldCleared(configurationitem.FieldOwnerID) {
 		fields = append(fields, configurationitem.FieldOwnerID)
 	}
@@ -6323,6 +6457,9 @@ func (m *ConfigurationItemMutation) ClearField(name string) error {
 		return nil
 	case configurationitem.FieldLastSeenAt:
 		m.ClearLastSeenAt()
+		return nil
+	case configurationitem.FieldProvenance:
+		m.ClearProvenance()
 		return nil
 	case configurationitem.FieldOwnerID:
 		m.ClearOwnerID()
@@ -6389,6 +6526,9 @@ func (m *ConfigurationItemMutation) ResetField(name string) error {
 	case configurationitem.FieldLastSeenAt:
 		m.ResetLastSeenAt()
 		return nil
+	case configurationitem.FieldProvenance:
+		m.ResetProvenance()
+		return nil
 	case configurationitem.FieldOwnerID:
 		m.ResetOwnerID()
 		return nil
@@ -6404,7 +6544,7 @@ func (m *ConfigurationItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ConfigurationItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.owner != nil {
 		edges = append(edges, configurationitem.EdgeOwner)
 	}
@@ -6434,6 +6574,9 @@ func (m *ConfigurationItemMutation) AddedEdges() []string {
 	}
 	if m.change_records != nil {
 		edges = append(edges, configurationitem.EdgeChangeRecords)
+	}
+	if m.sightings != nil {
+		edges = append(edges, configurationitem.EdgeSightings)
 	}
 	if m.drifts != nil {
 		edges = append(edges, configurationitem.EdgeDrifts)
@@ -6497,6 +6640,12 @@ func (m *ConfigurationItemMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case configurationitem.EdgeSightings:
+		ids := make([]ent.Value, 0, len(m.sightings))
+		for id := range m.sightings {
+			ids = append(ids, id)
+		}
+		return ids
 	case configurationitem.EdgeDrifts:
 		ids := make([]ent.Value, 0, len(m.drifts))
 		for id := range m.drifts {
@@ -6509,7 +6658,7 @@ func (m *ConfigurationItemMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ConfigurationItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.removedservices != nil {
 		edges = append(edges, configurationitem.EdgeServices)
 	}
@@ -6527,6 +6676,9 @@ func (m *ConfigurationItemMutation) RemovedEdges() []string {
 	}
 	if m.removedchange_records != nil {
 		edges = append(edges, configurationitem.EdgeChangeRecords)
+	}
+	if m.removedsightings != nil {
+		edges = append(edges, configurationitem.EdgeSightings)
 	}
 	if m.removeddrifts != nil {
 		edges = append(edges, configurationitem.EdgeDrifts)
@@ -6574,6 +6726,12 @@ func (m *ConfigurationItemMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case configurationitem.EdgeSightings:
+		ids := make([]ent.Value, 0, len(m.removedsightings))
+		for id := range m.removedsightings {
+			ids = append(ids, id)
+		}
+		return ids
 	case configurationitem.EdgeDrifts:
 		ids := make([]ent.Value, 0, len(m.removeddrifts))
 		for id := range m.removeddrifts {
@@ -6586,7 +6744,7 @@ func (m *ConfigurationItemMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ConfigurationItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.clearedowner {
 		edges = append(edges, configurationitem.EdgeOwner)
 	}
@@ -6616,6 +6774,9 @@ func (m *ConfigurationItemMutation) ClearedEdges() []string {
 	}
 	if m.clearedchange_records {
 		edges = append(edges, configurationitem.EdgeChangeRecords)
+	}
+	if m.clearedsightings {
+		edges = append(edges, configurationitem.EdgeSightings)
 	}
 	if m.cleareddrifts {
 		edges = append(edges, configurationitem.EdgeDrifts)
@@ -6647,6 +6808,8 @@ func (m *ConfigurationItemMutation) EdgeCleared(name string) bool {
 		return m.clearedcontracts
 	case configurationitem.EdgeChangeRecords:
 		return m.clearedchange_records
+	case configurationitem.EdgeSightings:
+		return m.clearedsightings
 	case configurationitem.EdgeDrifts:
 		return m.cleareddrifts
 	}
@@ -6706,6 +6869,9 @@ func (m *ConfigurationItemMutation) ResetEdge(name string) error {
 		return nil
 	case configurationitem.EdgeChangeRecords:
 		m.ResetChangeRecords()
+		return nil
+	case configurationitem.EdgeSightings:
+		m.ResetSightings()
 		return nil
 	case configurationitem.EdgeDrifts:
 		m.ResetDrifts()
@@ -8136,6 +8302,3130 @@ func (m *ContractMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Contract edge %s", name)
 }
 
+// DiscoveryJobMutation represents an operation that mutates the DiscoveryJob nodes in the graph.
+type DiscoveryJobMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	created_at           *time.Time
+	updated_at           *time.Time
+	name                 *string
+	source_kind          *string
+	_config              *map[string]interface{}
+	credentials_sealed   *[]byte
+	schedule             *string
+	time_zone            *string
+	scope                *schematype.DiscoveryScope
+	mode                 *discoveryjob.Mode
+	timeout_seconds      *int
+	addtimeout_seconds   *int
+	enabled              *bool
+	create_unregistered  *bool
+	missing_grace        *int
+	addmissing_grace     *int
+	retire_after         *int
+	addretire_after      *int
+	priority             *int
+	addpriority          *int
+	field_priorities     *map[string]int
+	stale_after_hours    *int
+	addstale_after_hours *int
+	last_run_at          *time.Time
+	clearedFields        map[string]struct{}
+	runs                 map[int]struct{}
+	removedruns          map[int]struct{}
+	clearedruns          bool
+	drifts               map[int]struct{}
+	removeddrifts        map[int]struct{}
+	cleareddrifts        bool
+	sightings            map[int]struct{}
+	removedsightings     map[int]struct{}
+	clearedsightings     bool
+	done                 bool
+	oldValue             func(context.Context) (*DiscoveryJob, error)
+	predicates           []predicate.DiscoveryJob
+}
+
+var _ ent.Mutation = (*DiscoveryJobMutation)(nil)
+
+// discoveryjobOption allows management of the mutation configuration using functional options.
+type discoveryjobOption func(*DiscoveryJobMutation)
+
+// newDiscoveryJobMutation creates new mutation for the DiscoveryJob entity.
+func newDiscoveryJobMutation(c config, op Op, opts ...discoveryjobOption) *DiscoveryJobMutation {
+	m := &DiscoveryJobMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDiscoveryJob,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDiscoveryJobID sets the ID field of the mutation.
+func withDiscoveryJobID(id int) discoveryjobOption {
+	return func(m *DiscoveryJobMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DiscoveryJob
+		)
+		m.oldValue = func(ctx context.Context) (*DiscoveryJob, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DiscoveryJob.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDiscoveryJob sets the old DiscoveryJob of the mutation.
+func withDiscoveryJob(node *DiscoveryJob) discoveryjobOption {
+	return func(m *DiscoveryJobMutation) {
+		m.oldValue = func(context.Context) (*DiscoveryJob, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DiscoveryJobMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DiscoveryJobMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DiscoveryJobMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DiscoveryJobMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DiscoveryJob.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DiscoveryJobMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DiscoveryJobMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DiscoveryJobMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DiscoveryJobMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DiscoveryJobMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DiscoveryJobMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *DiscoveryJobMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *DiscoveryJobMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *DiscoveryJobMutation) ResetName() {
+	m.name = nil
+}
+
+// SetSourceKind sets the "source_kind" field.
+func (m *DiscoveryJobMutation) SetSourceKind(s string) {
+	m.source_kind = &s
+}
+
+// SourceKind returns the value of the "source_kind" field in the mutation.
+func (m *DiscoveryJobMutation) SourceKind() (r string, exists bool) {
+	v := m.source_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceKind returns the old "source_kind" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldSourceKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceKind: %w", err)
+	}
+	return oldValue.SourceKind, nil
+}
+
+// ResetSourceKind resets all changes to the "source_kind" field.
+func (m *DiscoveryJobMutation) ResetSourceKind() {
+	m.source_kind = nil
+}
+
+// SetConfig sets the "config" field.
+func (m *DiscoveryJobMutation) SetConfig(value map[string]interface{}) {
+	m._config = &value
+}
+
+// Config returns the value of the "config" field in the mutation.
+func (m *DiscoveryJobMutation) Config() (r map[string]interface{}, exists bool) {
+	v := m._config
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfig returns the old "config" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldConfig(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfig is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfig requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfig: %w", err)
+	}
+	return oldValue.Config, nil
+}
+
+// ClearConfig clears the value of the "config" field.
+func (m *DiscoveryJobMutation) ClearConfig() {
+	m._config = nil
+	m.clearedFields[discoveryjob.FieldConfig] = struct{}{}
+}
+
+// ConfigCleared returns if the "config" field was cleared in this mutation.
+func (m *DiscoveryJobMutation) ConfigCleared() bool {
+	_, ok := m.clearedFields[discoveryjob.FieldConfig]
+	return ok
+}
+
+// ResetConfig resets all changes to the "config" field.
+func (m *DiscoveryJobMutation) ResetConfig() {
+	m._config = nil
+	delete(m.clearedFields, discoveryjob.FieldConfig)
+}
+
+// SetCredentialsSealed sets the "credentials_sealed" field.
+func (m *DiscoveryJobMutation) SetCredentialsSealed(b []byte) {
+	m.credentials_sealed = &b
+}
+
+// CredentialsSealed returns the value of the "credentials_sealed" field in the mutation.
+func (m *DiscoveryJobMutation) CredentialsSealed() (r []byte, exists bool) {
+	v := m.credentials_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCredentialsSealed returns the old "credentials_sealed" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldCredentialsSealed(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCredentialsSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCredentialsSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCredentialsSealed: %w", err)
+	}
+	return oldValue.CredentialsSealed, nil
+}
+
+// ClearCredentialsSealed clears the value of the "credentials_sealed" field.
+func (m *DiscoveryJobMutation) ClearCredentialsSealed() {
+	m.credentials_sealed = nil
+	m.clearedFields[discoveryjob.FieldCredentialsSealed] = struct{}{}
+}
+
+// CredentialsSealedCleared returns if the "credentials_sealed" field was cleared in this mutation.
+func (m *DiscoveryJobMutation) CredentialsSealedCleared() bool {
+	_, ok := m.clearedFields[discoveryjob.FieldCredentialsSealed]
+	return ok
+}
+
+// ResetCredentialsSealed resets all changes to the "credentials_sealed" field.
+func (m *DiscoveryJobMutation) ResetCredentialsSealed() {
+	m.credentials_sealed = nil
+	delete(m.clearedFields, discoveryjob.FieldCredentialsSealed)
+}
+
+// SetSchedule sets the "schedule" field.
+func (m *DiscoveryJobMutation) SetSchedule(s string) {
+	m.schedule = &s
+}
+
+// Schedule returns the value of the "schedule" field in the mutation.
+func (m *DiscoveryJobMutation) Schedule() (r string, exists bool) {
+	v := m.schedule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSchedule returns the old "schedule" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldSchedule(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSchedule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSchedule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSchedule: %w", err)
+	}
+	return oldValue.Schedule, nil
+}
+
+// ClearSchedule clears the value of the "schedule" field.
+func (m *DiscoveryJobMutation) ClearSchedule() {
+	m.schedule = nil
+	m.clearedFields[discoveryjob.FieldSchedule] = struct{}{}
+}
+
+// ScheduleCleared returns if the "schedule" field was cleared in this mutation.
+func (m *DiscoveryJobMutation) ScheduleCleared() bool {
+	_, ok := m.clearedFields[discoveryjob.FieldSchedule]
+	return ok
+}
+
+// ResetSchedule resets all changes to the "schedule" field.
+func (m *DiscoveryJobMutation) ResetSchedule() {
+	m.schedule = nil
+	delete(m.clearedFields, discoveryjob.FieldSchedule)
+}
+
+// SetTimeZone sets the "time_zone" field.
+func (m *DiscoveryJobMutation) SetTimeZone(s string) {
+	m.time_zone = &s
+}
+
+// TimeZone returns the value of the "time_zone" field in the mutation.
+func (m *DiscoveryJobMutation) TimeZone() (r string, exists bool) {
+	v := m.time_zone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimeZone returns the old "time_zone" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldTimeZone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimeZone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimeZone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimeZone: %w", err)
+	}
+	return oldValue.TimeZone, nil
+}
+
+// ResetTimeZone resets all changes to the "time_zone" field.
+func (m *DiscoveryJobMutation) ResetTimeZone() {
+	m.time_zone = nil
+}
+
+// SetScope sets the "scope" field.
+func (m *DiscoveryJobMutation) SetScope(ss schematype.DiscoveryScope) {
+	m.scope = &ss
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *DiscoveryJobMutation) Scope() (r schematype.DiscoveryScope, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldScope(ctx context.Context) (v schematype.DiscoveryScope, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ClearScope clears the value of the "scope" field.
+func (m *DiscoveryJobMutation) ClearScope() {
+	m.scope = nil
+	m.clearedFields[discoveryjob.FieldScope] = struct{}{}
+}
+
+// ScopeCleared returns if the "scope" field was cleared in this mutation.
+func (m *DiscoveryJobMutation) ScopeCleared() bool {
+	_, ok := m.clearedFields[discoveryjob.FieldScope]
+	return ok
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *DiscoveryJobMutation) ResetScope() {
+	m.scope = nil
+	delete(m.clearedFields, discoveryjob.FieldScope)
+}
+
+// SetMode sets the "mode" field.
+func (m *DiscoveryJobMutation) SetMode(d discoveryjob.Mode) {
+	m.mode = &d
+}
+
+// Mode returns the value of the "mode" field in the mutation.
+func (m *DiscoveryJobMutation) Mode() (r discoveryjob.Mode, exists bool) {
+	v := m.mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMode returns the old "mode" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldMode(ctx context.Context) (v discoveryjob.Mode, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMode: %w", err)
+	}
+	return oldValue.Mode, nil
+}
+
+// ResetMode resets all changes to the "mode" field.
+func (m *DiscoveryJobMutation) ResetMode() {
+	m.mode = nil
+}
+
+// SetTimeoutSeconds sets the "timeout_seconds" field.
+func (m *DiscoveryJobMutation) SetTimeoutSeconds(i int) {
+	m.timeout_seconds = &i
+	m.addtimeout_seconds = nil
+}
+
+// TimeoutSeconds returns the value of the "timeout_seconds" field in the mutation.
+func (m *DiscoveryJobMutation) TimeoutSeconds() (r int, exists bool) {
+	v := m.timeout_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimeoutSeconds returns the old "timeout_seconds" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldTimeoutSeconds(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimeoutSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimeoutSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimeoutSeconds: %w", err)
+	}
+	return oldValue.TimeoutSeconds, nil
+}
+
+// AddTimeoutSeconds adds i to the "timeout_seconds" field.
+func (m *DiscoveryJobMutation) AddTimeoutSeconds(i int) {
+	if m.addtimeout_seconds != nil {
+		*m.addtimeout_seconds += i
+	} else {
+		m.addtimeout_seconds = &i
+	}
+}
+
+// AddedTimeoutSeconds returns the value that was added to the "timeout_seconds" field in this mutation.
+func (m *DiscoveryJobMutation) AddedTimeoutSeconds() (r int, exists bool) {
+	v := m.addtimeout_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTimeoutSeconds resets all changes to the "timeout_seconds" field.
+func (m *DiscoveryJobMutation) ResetTimeoutSeconds() {
+	m.timeout_seconds = nil
+	m.addtimeout_seconds = nil
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *DiscoveryJobMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *DiscoveryJobMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *DiscoveryJobMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// SetCreateUnregistered sets the "create_unregistered" field.
+func (m *DiscoveryJobMutation) SetCreateUnregistered(b bool) {
+	m.create_unregistered = &b
+}
+
+// CreateUnregistered returns the value of the "create_unregistered" field in the mutation.
+func (m *DiscoveryJobMutation) CreateUnregistered() (r bool, exists bool) {
+	v := m.create_unregistered
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreateUnregistered returns the old "create_unregistered" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldCreateUnregistered(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreateUnregistered is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreateUnregistered requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreateUnregistered: %w", err)
+	}
+	return oldValue.CreateUnregistered, nil
+}
+
+// ResetCreateUnregistered resets all changes to the "create_unregistered" field.
+func (m *DiscoveryJobMutation) ResetCreateUnregistered() {
+	m.create_unregistered = nil
+}
+
+// SetMissingGrace sets the "missing_grace" field.
+func (m *DiscoveryJobMutation) SetMissingGrace(i int) {
+	m.missing_grace = &i
+	m.addmissing_grace = nil
+}
+
+// MissingGrace returns the value of the "missing_grace" field in the mutation.
+func (m *DiscoveryJobMutation) MissingGrace() (r int, exists bool) {
+	v := m.missing_grace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMissingGrace returns the old "missing_grace" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldMissingGrace(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMissingGrace is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMissingGrace requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMissingGrace: %w", err)
+	}
+	return oldValue.MissingGrace, nil
+}
+
+// AddMissingGrace adds i to the "missing_grace" field.
+func (m *DiscoveryJobMutation) AddMissingGrace(i int) {
+	if m.addmissing_grace != nil {
+		*m.addmissing_grace += i
+	} else {
+		m.addmissing_grace = &i
+	}
+}
+
+// AddedMissingGrace returns the value that was added to the "missing_grace" field in this mutation.
+func (m *DiscoveryJobMutation) AddedMissingGrace() (r int, exists bool) {
+	v := m.addmissing_grace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMissingGrace resets all changes to the "missing_grace" field.
+func (m *DiscoveryJobMutation) ResetMissingGrace() {
+	m.missing_grace = nil
+	m.addmissing_grace = nil
+}
+
+// SetRetireAfter sets the "retire_after" field.
+func (m *DiscoveryJobMutation) SetRetireAfter(i int) {
+	m.retire_after = &i
+	m.addretire_after = nil
+}
+
+// RetireAfter returns the value of the "retire_after" field in the mutation.
+func (m *DiscoveryJobMutation) RetireAfter() (r int, exists bool) {
+	v := m.retire_after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetireAfter returns the old "retire_after" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldRetireAfter(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetireAfter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetireAfter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetireAfter: %w", err)
+	}
+	return oldValue.RetireAfter, nil
+}
+
+// AddRetireAfter adds i to the "retire_after" field.
+func (m *DiscoveryJobMutation) AddRetireAfter(i int) {
+	if m.addretire_after != nil {
+		*m.addretire_after += i
+	} else {
+		m.addretire_after = &i
+	}
+}
+
+// AddedRetireAfter returns the value that was added to the "retire_after" field in this mutation.
+func (m *DiscoveryJobMutation) AddedRetireAfter() (r int, exists bool) {
+	v := m.addretire_after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRetireAfter resets all changes to the "retire_after" field.
+func (m *DiscoveryJobMutation) ResetRetireAfter() {
+	m.retire_after = nil
+	m.addretire_after = nil
+}
+
+// SetPriority sets the "priority" field.
+func (m *DiscoveryJobMutation) SetPriority(i int) {
+	m.priority = &i
+	m.addpriority = nil
+}
+
+// Priority returns the value of the "priority" field in the mutation.
+func (m *DiscoveryJobMutation) Priority() (r int, exists bool) {
+	v := m.priority
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPriority returns the old "priority" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldPriority(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPriority is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPriority requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPriority: %w", err)
+	}
+	return oldValue.Priority, nil
+}
+
+// AddPriority adds i to the "priority" field.
+func (m *DiscoveryJobMutation) AddPriority(i int) {
+	if m.addpriority != nil {
+		*m.addpriority += i
+	} else {
+		m.addpriority = &i
+	}
+}
+
+// AddedPriority returns the value that was added to the "priority" field in this mutation.
+func (m *DiscoveryJobMutation) AddedPriority() (r int, exists bool) {
+	v := m.addpriority
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPriority resets all changes to the "priority" field.
+func (m *DiscoveryJobMutation) ResetPriority() {
+	m.priority = nil
+	m.addpriority = nil
+}
+
+// SetFieldPriorities sets the "field_priorities" field.
+func (m *DiscoveryJobMutation) SetFieldPriorities(value map[string]int) {
+	m.field_priorities = &value
+}
+
+// FieldPriorities returns the value of the "field_priorities" field in the mutation.
+func (m *DiscoveryJobMutation) FieldPriorities() (r map[string]int, exists bool) {
+	v := m.field_priorities
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFieldPriorities returns the old "field_priorities" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldFieldPriorities(ctx context.Context) (v map[string]int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFieldPriorities is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFieldPriorities requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFieldPriorities: %w", err)
+	}
+	return oldValue.FieldPriorities, nil
+}
+
+// ClearFieldPriorities clears the value of the "field_priorities" field.
+func (m *DiscoveryJobMutation) ClearFieldPriorities() {
+	m.field_priorities = nil
+	m.clearedFields[discoveryjob.FieldFieldPriorities] = struct{}{}
+}
+
+// FieldPrioritiesCleared returns if the "field_priorities" field was cleared in this mutation.
+func (m *DiscoveryJobMutation) FieldPrioritiesCleared() bool {
+	_, ok := m.clearedFields[discoveryjob.FieldFieldPriorities]
+	return ok
+}
+
+// ResetFieldPriorities resets all changes to the "field_priorities" field.
+func (m *DiscoveryJobMutation) ResetFieldPriorities() {
+	m.field_priorities = nil
+	delete(m.clearedFields, discoveryjob.FieldFieldPriorities)
+}
+
+// SetStaleAfterHours sets the "stale_after_hours" field.
+func (m *DiscoveryJobMutation) SetStaleAfterHours(i int) {
+	m.stale_after_hours = &i
+	m.addstale_after_hours = nil
+}
+
+// StaleAfterHours returns the value of the "stale_after_hours" field in the mutation.
+func (m *DiscoveryJobMutation) StaleAfterHours() (r int, exists bool) {
+	v := m.stale_after_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStaleAfterHours returns the old "stale_after_hours" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldStaleAfterHours(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStaleAfterHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStaleAfterHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStaleAfterHours: %w", err)
+	}
+	return oldValue.StaleAfterHours, nil
+}
+
+// AddStaleAfterHours adds i to the "stale_after_hours" field.
+func (m *DiscoveryJobMutation) AddStaleAfterHours(i int) {
+	if m.addstale_after_hours != nil {
+		*m.addstale_after_hours += i
+	} else {
+		m.addstale_after_hours = &i
+	}
+}
+
+// AddedStaleAfterHours returns the value that was added to the "stale_after_hours" field in this mutation.
+func (m *DiscoveryJobMutation) AddedStaleAfterHours() (r int, exists bool) {
+	v := m.addstale_after_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStaleAfterHours resets all changes to the "stale_after_hours" field.
+func (m *DiscoveryJobMutation) ResetStaleAfterHours() {
+	m.stale_after_hours = nil
+	m.addstale_after_hours = nil
+}
+
+// SetLastRunAt sets the "last_run_at" field.
+func (m *DiscoveryJobMutation) SetLastRunAt(t time.Time) {
+	m.last_run_at = &t
+}
+
+// LastRunAt returns the value of the "last_run_at" field in the mutation.
+func (m *DiscoveryJobMutation) LastRunAt() (r time.Time, exists bool) {
+	v := m.last_run_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastRunAt returns the old "last_run_at" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldLastRunAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastRunAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastRunAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastRunAt: %w", err)
+	}
+	return oldValue.LastRunAt, nil
+}
+
+// ClearLastRunAt clears the value of the "last_run_at" field.
+func (m *DiscoveryJobMutation) ClearLastRunAt() {
+	m.last_run_at = nil
+	m.clearedFields[discoveryjob.FieldLastRunAt] = struct{}{}
+}
+
+// LastRunAtCleared returns if the "last_run_at" field was cleared in this mutation.
+func (m *DiscoveryJobMutation) LastRunAtCleared() bool {
+	_, ok := m.clearedFields[discoveryjob.FieldLastRunAt]
+	return ok
+}
+
+// ResetLastRunAt resets all changes to the "last_run_at" field.
+func (m *DiscoveryJobMutation) ResetLastRunAt() {
+	m.last_run_at = nil
+	delete(m.clearedFields, discoveryjob.FieldLastRunAt)
+}
+
+// AddRunIDs adds the "runs" edge to the DiscoveryRun entity by ids.
+func (m *DiscoveryJobMutation) AddRunIDs(ids ...int) {
+	if m.runs == nil {
+		m.runs = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.runs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRuns clears the "runs" edge to the DiscoveryRun entity.
+func (m *DiscoveryJobMutation) ClearRuns() {
+	m.clearedruns = true
+}
+
+// RunsCleared reports if the "runs" edge to the DiscoveryRun entity was cleared.
+func (m *DiscoveryJobMutation) RunsCleared() bool {
+	return m.clearedruns
+}
+
+// RemoveRunIDs removes the "runs" edge to the DiscoveryRun entity by IDs.
+func (m *DiscoveryJobMutation) RemoveRunIDs(ids ...int) {
+	if m.removedruns == nil {
+		m.removedruns = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.runs, ids[i])
+		m.removedruns[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRuns returns the removed IDs of the "runs" edge to the DiscoveryRun entity.
+func (m *DiscoveryJobMutation) RemovedRunsIDs() (ids []int) {
+	for id := range m.removedruns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RunsIDs returns the "runs" edge IDs in the mutation.
+func (m *DiscoveryJobMutation) RunsIDs() (ids []int) {
+	for id := range m.runs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRuns resets all changes to the "runs" edge.
+func (m *DiscoveryJobMutation) ResetRuns() {
+	m.runs = nil
+	m.clearedruns = false
+	m.removedruns = nil
+}
+
+// AddDriftIDs adds the "drifts" edge to the Drift entity by ids.
+func (m *DiscoveryJobMutation) AddDriftIDs(ids ...int) {
+	if m.drifts == nil {
+		m.drifts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.drifts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDrifts clears the "drifts" edge to the Drift entity.
+func (m *DiscoveryJobMutation) ClearDrifts() {
+	m.cleareddrifts = true
+}
+
+// DriftsCleared reports if the "drifts" edge to the Drift entity was cleared.
+func (m *DiscoveryJobMutation) DriftsCleared() bool {
+	return m.cleareddrifts
+}
+
+// RemoveDriftIDs removes the "drifts" edge to the Drift entity by IDs.
+func (m *DiscoveryJobMutation) RemoveDriftIDs(ids ...int) {
+	if m.removeddrifts == nil {
+		m.removeddrifts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.drifts, ids[i])
+		m.removeddrifts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDrifts returns the removed IDs of the "drifts" edge to the Drift entity.
+func (m *DiscoveryJobMutation) RemovedDriftsIDs() (ids []int) {
+	for id := range m.removeddrifts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DriftsIDs returns the "drifts" edge IDs in the mutation.
+func (m *DiscoveryJobMutation) DriftsIDs() (ids []int) {
+	for id := range m.drifts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDrifts resets all changes to the "drifts" edge.
+func (m *DiscoveryJobMutation) ResetDrifts() {
+	m.drifts = nil
+	m.cleareddrifts = false
+	m.removeddrifts = nil
+}
+
+// AddSightingIDs adds the "sightings" edge to the Sighting entity by ids.
+func (m *DiscoveryJobMutation) AddSightingIDs(ids ...int) {
+	if m.sightings == nil {
+		m.sightings = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.sightings[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSightings clears the "sightings" edge to the Sighting entity.
+func (m *DiscoveryJobMutation) ClearSightings() {
+	m.clearedsightings = true
+}
+
+// SightingsCleared reports if the "sightings" edge to the Sighting entity was cleared.
+func (m *DiscoveryJobMutation) SightingsCleared() bool {
+	return m.clearedsightings
+}
+
+// RemoveSightingIDs removes the "sightings" edge to the Sighting entity by IDs.
+func (m *DiscoveryJobMutation) RemoveSightingIDs(ids ...int) {
+	if m.removedsightings == nil {
+		m.removedsightings = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.sightings, ids[i])
+		m.removedsightings[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSightings returns the removed IDs of the "sightings" edge to the Sighting entity.
+func (m *DiscoveryJobMutation) RemovedSightingsIDs() (ids []int) {
+	for id := range m.removedsightings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SightingsIDs returns the "sightings" edge IDs in the mutation.
+func (m *DiscoveryJobMutation) SightingsIDs() (ids []int) {
+	for id := range m.sightings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSightings resets all changes to the "sightings" edge.
+func (m *DiscoveryJobMutation) ResetSightings() {
+	m.sightings = nil
+	m.clearedsightings = false
+	m.removedsightings = nil
+}
+
+// Where appends a list predicates to the DiscoveryJobMutation builder.
+func (m *DiscoveryJobMutation) Where(ps ...predicate.DiscoveryJob) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DiscoveryJobMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DiscoveryJobMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DiscoveryJob, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DiscoveryJobMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DiscoveryJobMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DiscoveryJob).
+func (m *DiscoveryJobMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DiscoveryJobMutation) Fields() []string {
+	fields := make([]string, 0, 19)
+	if m.created_at != nil {
+		fields = append(fields, discoveryjob.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, discoveryjob.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, discoveryjob.FieldName)
+	}
+	if m.source_kind != nil {
+		fields = append(fields, discoveryjob.FieldSourceKind)
+	}
+	if m._config != nil {
+		fields = append(fields, discoveryjob.FieldConfig)
+	}
+	if m.credentials_sealed != nil {
+		fields = append(fields, discoveryjob.FieldCredentialsSealed)
+	}
+	if m.schedule != nil {
+		fields = append(fields, discoveryjob.FieldSchedule)
+	}
+	if m.time_zone != nil {
+		fields = append(fields, discoveryjob.FieldTimeZone)
+	}
+	if m.scope != nil {
+		fields = append(fields, discoveryjob.FieldScope)
+	}
+	if m.mode != nil {
+		fields = append(fields, discoveryjob.FieldMode)
+	}
+	if m.timeout_seconds != nil {
+		fields = append(fields, discoveryjob.FieldTimeoutSeconds)
+	}
+	if m.enabled != nil {
+		fields = append(fields, discoveryjob.FieldEnabled)
+	}
+	if m.create_unregistered != nil {
+		fields = append(fields, discoveryjob.FieldCreateUnregistered)
+	}
+	if m.missing_grace != nil {
+		fields = append(fields, discoveryjob.FieldMissingGrace)
+	}
+	if m.retire_after != nil {
+		fields = append(fields, discoveryjob.FieldRetireAfter)
+	}
+	if m.priority != nil {
+		fields = append(fields, discoveryjob.FieldPriority)
+	}
+	if m.field_priorities != nil {
+		fields = append(fields, discoveryjob.FieldFieldPriorities)
+	}
+	if m.stale_after_hours != nil {
+		fields = append(fields, discoveryjob.FieldStaleAfterHours)
+	}
+	if m.last_run_at != nil {
+		fields = append(fields, discoveryjob.FieldLastRunAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DiscoveryJobMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case discoveryjob.FieldCreatedAt:
+		return m.CreatedAt()
+	case discoveryjob.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case discoveryjob.FieldName:
+		return m.Name()
+	case discoveryjob.FieldSourceKind:
+		return m.SourceKind()
+	case discoveryjob.FieldConfig:
+		return m.Config()
+	case discoveryjob.FieldCredentialsSealed:
+		return m.CredentialsSealed()
+	case discoveryjob.FieldSchedule:
+		return m.Schedule()
+	case discoveryjob.FieldTimeZone:
+		return m.TimeZone()
+	case discoveryjob.FieldScope:
+		return m.Scope()
+	case discoveryjob.FieldMode:
+		return m.Mode()
+	case discoveryjob.FieldTimeoutSeconds:
+		return m.TimeoutSeconds()
+	case discoveryjob.FieldEnabled:
+		return m.Enabled()
+	case discoveryjob.FieldCreateUnregistered:
+		return m.CreateUnregistered()
+	case discoveryjob.FieldMissingGrace:
+		return m.MissingGrace()
+	case discoveryjob.FieldRetireAfter:
+		return m.RetireAfter()
+	case discoveryjob.FieldPriority:
+		return m.Priority()
+	case discoveryjob.FieldFieldPriorities:
+		return m.FieldPriorities()
+	case discoveryjob.FieldStaleAfterHours:
+		return m.StaleAfterHours()
+	case discoveryjob.FieldLastRunAt:
+		return m.LastRunAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DiscoveryJobMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case discoveryjob.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case discoveryjob.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case discoveryjob.FieldName:
+		return m.OldName(ctx)
+	case discoveryjob.FieldSourceKind:
+		return m.OldSourceKind(ctx)
+	case discoveryjob.FieldConfig:
+		return m.OldConfig(ctx)
+	case discoveryjob.FieldCredentialsSealed:
+		return m.OldCredentialsSealed(ctx)
+	case discoveryjob.FieldSchedule:
+		return m.OldSchedule(ctx)
+	case discoveryjob.FieldTimeZone:
+		return m.OldTimeZone(ctx)
+	case discoveryjob.FieldScope:
+		return m.OldScope(ctx)
+	case discoveryjob.FieldMode:
+		return m.OldMode(ctx)
+	case discoveryjob.FieldTimeoutSeconds:
+		return m.OldTimeoutSeconds(ctx)
+	case discoveryjob.FieldEnabled:
+		return m.OldEnabled(ctx)
+	case discoveryjob.FieldCreateUnregistered:
+		return m.OldCreateUnregistered(ctx)
+	case discoveryjob.FieldMissingGrace:
+		return m.OldMissingGrace(ctx)
+	case discoveryjob.FieldRetireAfter:
+		return m.OldRetireAfter(ctx)
+	case discoveryjob.FieldPriority:
+		return m.OldPriority(ctx)
+	case discoveryjob.FieldFieldPriorities:
+		return m.OldFieldPriorities(ctx)
+	case discoveryjob.FieldStaleAfterHours:
+		return m.OldStaleAfterHours(ctx)
+	case discoveryjob.FieldLastRunAt:
+		return m.OldLastRunAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown DiscoveryJob field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscoveryJobMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case discoveryjob.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case discoveryjob.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case discoveryjob.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case discoveryjob.FieldSourceKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceKind(v)
+		return nil
+	case discoveryjob.FieldConfig:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfig(v)
+		return nil
+	case discoveryjob.FieldCredentialsSealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCredentialsSealed(v)
+		return nil
+	case discoveryjob.FieldSchedule:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSchedule(v)
+		return nil
+	case discoveryjob.FieldTimeZone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimeZone(v)
+		return nil
+	case discoveryjob.FieldScope:
+		v, ok := value.(schematype.DiscoveryScope)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case discoveryjob.FieldMode:
+		v, ok := value.(discoveryjob.Mode)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMode(v)
+		return nil
+	case discoveryjob.FieldTimeoutSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimeoutSeconds(v)
+		return nil
+	case discoveryjob.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	case discoveryjob.FieldCreateUnregistered:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreateUnregistered(v)
+		return nil
+	case discoveryjob.FieldMissingGrace:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMissingGrace(v)
+		return nil
+	case discoveryjob.FieldRetireAfter:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetireAfter(v)
+		return nil
+	case discoveryjob.FieldPriority:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPriority(v)
+		return nil
+	case discoveryjob.FieldFieldPriorities:
+		v, ok := value.(map[string]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldPriorities(v)
+		return nil
+	case discoveryjob.FieldStaleAfterHours:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStaleAfterHours(v)
+		return nil
+	case discoveryjob.FieldLastRunAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastRunAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryJob field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DiscoveryJobMutation) AddedFields() []string {
+	var fields []string
+	if m.addtimeout_seconds != nil {
+		fields = append(fields, discoveryjob.FieldTimeoutSeconds)
+	}
+	if m.addmissing_grace != nil {
+		fields = append(fields, discoveryjob.FieldMissingGrace)
+	}
+	if m.addretire_after != nil {
+		fields = append(fields, discoveryjob.FieldRetireAfter)
+	}
+	if m.addpriority != nil {
+		fields = append(fields, discoveryjob.FieldPriority)
+	}
+	if m.addstale_after_hours != nil {
+		fields = append(fields, discoveryjob.FieldStaleAfterHours)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DiscoveryJobMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case discoveryjob.FieldTimeoutSeconds:
+		return m.AddedTimeoutSeconds()
+	case discoveryjob.FieldMissingGrace:
+		return m.AddedMissingGrace()
+	case discoveryjob.FieldRetireAfter:
+		return m.AddedRetireAfter()
+	case discoveryjob.FieldPriority:
+		return m.AddedPriority()
+	case discoveryjob.FieldStaleAfterHours:
+		return m.AddedStaleAfterHours()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscoveryJobMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case discoveryjob.FieldTimeoutSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTimeoutSeconds(v)
+		return nil
+	case discoveryjob.FieldMissingGrace:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMissingGrace(v)
+		return nil
+	case discoveryjob.FieldRetireAfter:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetireAfter(v)
+		return nil
+	case discoveryjob.FieldPriority:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPriority(v)
+		return nil
+	case discoveryjob.FieldStaleAfterHours:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStaleAfterHours(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryJob numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DiscoveryJobMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(discoveryjob.FieldConfig) {
+		fields = append(fields, discoveryjob.FieldConfig)
+	}
+	if m.FieldCleared(discoveryjob.FieldCredentialsSealed) {
+		fields = append(fields, discoveryjob.FieldCredentialsSealed)
+	}
+	if m.FieldCleared(discoveryjob.FieldSchedule) {
+		fields = append(fields, discoveryjob.FieldSchedule)
+	}
+	if m.FieldCleared(discoveryjob.FieldScope) {
+		fields = append(fields, discoveryjob.FieldScope)
+	}
+	if m.FieldCleared(discoveryjob.FieldFieldPriorities) {
+		fields = append(fields, discoveryjob.FieldFieldPriorities)
+	}
+	if m.FieldCleared(discoveryjob.FieldLastRunAt) {
+		fields = append(fields, discoveryjob.FieldLastRunAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DiscoveryJobMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DiscoveryJobMutation) ClearField(name string) error {
+	switch name {
+	case discoveryjob.FieldConfig:
+		m.ClearConfig()
+		return nil
+	case discoveryjob.FieldCredentialsSealed:
+		m.ClearCredentialsSealed()
+		return nil
+	case discoveryjob.FieldSchedule:
+		m.ClearSchedule()
+		return nil
+	case discoveryjob.FieldScope:
+		m.ClearScope()
+		return nil
+	case discoveryjob.FieldFieldPriorities:
+		m.ClearFieldPriorities()
+		return nil
+	case discoveryjob.FieldLastRunAt:
+		m.ClearLastRunAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryJob nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DiscoveryJobMutation) ResetField(name string) error {
+	switch name {
+	case discoveryjob.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case discoveryjob.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case discoveryjob.FieldName:
+		m.ResetName()
+		return nil
+	case discoveryjob.FieldSourceKind:
+		m.ResetSourceKind()
+		return nil
+	case discoveryjob.FieldConfig:
+		m.ResetConfig()
+		return nil
+	case discoveryjob.FieldCredentialsSealed:
+		m.ResetCredentialsSealed()
+		return nil
+	case discoveryjob.FieldSchedule:
+		m.ResetSchedule()
+		return nil
+	case discoveryjob.FieldTimeZone:
+		m.ResetTimeZone()
+		return nil
+	case discoveryjob.FieldScope:
+		m.ResetScope()
+		return nil
+	case discoveryjob.FieldMode:
+		m.ResetMode()
+		return nil
+	case discoveryjob.FieldTimeoutSeconds:
+		m.ResetTimeoutSeconds()
+		return nil
+	case discoveryjob.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	case discoveryjob.FieldCreateUnregistered:
+		m.ResetCreateUnregistered()
+		return nil
+	case discoveryjob.FieldMissingGrace:
+		m.ResetMissingGrace()
+		return nil
+	case discoveryjob.FieldRetireAfter:
+		m.ResetRetireAfter()
+		return nil
+	case discoveryjob.FieldPriority:
+		m.ResetPriority()
+		return nil
+	case discoveryjob.FieldFieldPriorities:
+		m.ResetFieldPriorities()
+		return nil
+	case discoveryjob.FieldStaleAfterHours:
+		m.ResetStaleAfterHours()
+		return nil
+	case discoveryjob.FieldLastRunAt:
+		m.ResetLastRunAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryJob field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DiscoveryJobMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.runs != nil {
+		edges = append(edges, discoveryjob.EdgeRuns)
+	}
+	if m.drifts != nil {
+		edges = append(edges, discoveryjob.EdgeDrifts)
+	}
+	if m.sightings != nil {
+		edges = append(edges, discoveryjob.EdgeSightings)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DiscoveryJobMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case discoveryjob.EdgeRuns:
+		ids := make([]ent.Value, 0, len(m.runs))
+		for id := range m.runs {
+			ids = append(ids, id)
+		}
+		return ids
+	case discoveryjob.EdgeDrifts:
+		ids := make([]ent.Value, 0, len(m.drifts))
+		for id := range m.drifts {
+			ids = append(ids, id)
+		}
+		return ids
+	case discoveryjob.EdgeSightings:
+		ids := make([]ent.Value, 0, len(m.sightings))
+		for id := range m.sightings {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DiscoveryJobMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedruns != nil {
+		edges = append(edges, discoveryjob.EdgeRuns)
+	}
+	if m.removeddrifts != nil {
+		edges = append(edges, discoveryjob.EdgeDrifts)
+	}
+	if m.removedsightings != nil {
+		edges = append(edges, discoveryjob.EdgeSightings)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DiscoveryJobMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case discoveryjob.EdgeRuns:
+		ids := make([]ent.Value, 0, len(m.removedruns))
+		for id := range m.removedruns {
+			ids = append(ids, id)
+		}
+		return ids
+	case discoveryjob.EdgeDrifts:
+		ids := make([]ent.Value, 0, len(m.removeddrifts))
+		for id := range m.removeddrifts {
+			ids = append(ids, id)
+		}
+		return ids
+	case discoveryjob.EdgeSightings:
+		ids := make([]ent.Value, 0, len(m.removedsightings))
+		for id := range m.removedsightings {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DiscoveryJobMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedruns {
+		edges = append(edges, discoveryjob.EdgeRuns)
+	}
+	if m.cleareddrifts {
+		edges = append(edges, discoveryjob.EdgeDrifts)
+	}
+	if m.clearedsightings {
+		edges = append(edges, discoveryjob.EdgeSightings)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DiscoveryJobMutation) EdgeCleared(name string) bool {
+	switch name {
+	case discoveryjob.EdgeRuns:
+		return m.clearedruns
+	case discoveryjob.EdgeDrifts:
+		return m.cleareddrifts
+	case discoveryjob.EdgeSightings:
+		return m.clearedsightings
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DiscoveryJobMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown DiscoveryJob unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DiscoveryJobMutation) ResetEdge(name string) error {
+	switch name {
+	case discoveryjob.EdgeRuns:
+		m.ResetRuns()
+		return nil
+	case discoveryjob.EdgeDrifts:
+		m.ResetDrifts()
+		return nil
+	case discoveryjob.EdgeSightings:
+		m.ResetSightings()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryJob edge %s", name)
+}
+
+// DiscoveryRunMutation represents an operation that mutates the DiscoveryRun nodes in the graph.
+type DiscoveryRunMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	status        *discoveryrun.Status
+	source_kind   *string
+	trigger       *string
+	dry_run       *bool
+	started_at    *time.Time
+	finished_at   *time.Time
+	counts        *schematype.RunCounts
+	error         *string
+	host_errors   *map[string]string
+	changes       *[]schematype.PlannedChange
+	appendchanges []schematype.PlannedChange
+	log           *string
+	holder        *string
+	clearedFields map[string]struct{}
+	job           *int
+	clearedjob    bool
+	drifts        map[int]struct{}
+	removeddrifts map[int]struct{}
+	cleareddrifts bool
+	done          bool
+	oldValue      func(context.Context) (*DiscoveryRun, error)
+	predicates    []predicate.DiscoveryRun
+}
+
+var _ ent.Mutation = (*DiscoveryRunMutation)(nil)
+
+// discoveryrunOption allows management of the mutation configuration using functional options.
+type discoveryrunOption func(*DiscoveryRunMutation)
+
+// newDiscoveryRunMutation creates new mutation for the DiscoveryRun entity.
+func newDiscoveryRunMutation(c config, op Op, opts ...discoveryrunOption) *DiscoveryRunMutation {
+	m := &DiscoveryRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDiscoveryRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDiscoveryRunID sets the ID field of the mutation.
+func withDiscoveryRunID(id int) discoveryrunOption {
+	return func(m *DiscoveryRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DiscoveryRun
+		)
+		m.oldValue = func(ctx context.Context) (*DiscoveryRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DiscoveryRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDiscoveryRun sets the old DiscoveryRun of the mutation.
+func withDiscoveryRun(node *DiscoveryRun) discoveryrunOption {
+	return func(m *DiscoveryRunMutation) {
+		m.oldValue = func(context.Context) (*DiscoveryRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DiscoveryRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DiscoveryRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DiscoveryRunMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DiscoveryRunMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DiscoveryRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetStatus sets the "status" field.
+func (m *DiscoveryRunMutation) SetStatus(d discoveryrun.Status) {
+	m.status = &d
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *DiscoveryRunMutation) Status() (r discoveryrun.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldStatus(ctx context.Context) (v discoveryrun.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *DiscoveryRunMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetSourceKind sets the "source_kind" field.
+func (m *DiscoveryRunMutation) SetSourceKind(s string) {
+	m.source_kind = &s
+}
+
+// SourceKind returns the value of the "source_kind" field in the mutation.
+func (m *DiscoveryRunMutation) SourceKind() (r string, exists bool) {
+	v := m.source_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceKind returns the old "source_kind" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldSourceKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceKind: %w", err)
+	}
+	return oldValue.SourceKind, nil
+}
+
+// ResetSourceKind resets all changes to the "source_kind" field.
+func (m *DiscoveryRunMutation) ResetSourceKind() {
+	m.source_kind = nil
+}
+
+// SetTrigger sets the "trigger" field.
+func (m *DiscoveryRunMutation) SetTrigger(s string) {
+	m.trigger = &s
+}
+
+// Trigger returns the value of the "trigger" field in the mutation.
+func (m *DiscoveryRunMutation) Trigger() (r string, exists bool) {
+	v := m.trigger
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrigger returns the old "trigger" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldTrigger(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrigger is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrigger requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrigger: %w", err)
+	}
+	return oldValue.Trigger, nil
+}
+
+// ResetTrigger resets all changes to the "trigger" field.
+func (m *DiscoveryRunMutation) ResetTrigger() {
+	m.trigger = nil
+}
+
+// SetDryRun sets the "dry_run" field.
+func (m *DiscoveryRunMutation) SetDryRun(b bool) {
+	m.dry_run = &b
+}
+
+// DryRun returns the value of the "dry_run" field in the mutation.
+func (m *DiscoveryRunMutation) DryRun() (r bool, exists bool) {
+	v := m.dry_run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDryRun returns the old "dry_run" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldDryRun(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDryRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDryRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDryRun: %w", err)
+	}
+	return oldValue.DryRun, nil
+}
+
+// ResetDryRun resets all changes to the "dry_run" field.
+func (m *DiscoveryRunMutation) ResetDryRun() {
+	m.dry_run = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *DiscoveryRunMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *DiscoveryRunMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *DiscoveryRunMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *DiscoveryRunMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *DiscoveryRunMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *DiscoveryRunMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[discoveryrun.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *DiscoveryRunMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[discoveryrun.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *DiscoveryRunMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, discoveryrun.FieldFinishedAt)
+}
+
+// SetCounts sets the "counts" field.
+func (m *DiscoveryRunMutation) SetCounts(sc schematype.RunCounts) {
+	m.counts = &sc
+}
+
+// Counts returns the value of the "counts" field in the mutation.
+func (m *DiscoveryRunMutation) Counts() (r schematype.RunCounts, exists bool) {
+	v := m.counts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCounts returns the old "counts" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldCounts(ctx context.Context) (v schematype.RunCounts, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCounts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCounts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCounts: %w", err)
+	}
+	return oldValue.Counts, nil
+}
+
+// ResetCounts resets all changes to the "counts" field.
+func (m *DiscoveryRunMutation) ResetCounts() {
+	m.counts = nil
+}
+
+// SetError sets the "error" field.
+func (m *DiscoveryRunMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *DiscoveryRunMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *DiscoveryRunMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[discoveryrun.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *DiscoveryRunMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[discoveryrun.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *DiscoveryRunMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, discoveryrun.FieldError)
+}
+
+// SetHostErrors sets the "host_errors" field.
+func (m *DiscoveryRunMutation) SetHostErrors(value map[string]string) {
+	m.host_errors = &value
+}
+
+// HostErrors returns the value of the "host_errors" field in the mutation.
+func (m *DiscoveryRunMutation) HostErrors() (r map[string]string, exists bool) {
+	v := m.host_errors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHostErrors returns the old "host_errors" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldHostErrors(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHostErrors is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHostErrors requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHostErrors: %w", err)
+	}
+	return oldValue.HostErrors, nil
+}
+
+// ClearHostErrors clears the value of the "host_errors" field.
+func (m *DiscoveryRunMutation) ClearHostErrors() {
+	m.host_errors = nil
+	m.clearedFields[discoveryrun.FieldHostErrors] = struct{}{}
+}
+
+// HostErrorsCleared returns if the "host_errors" field was cleared in this mutation.
+func (m *DiscoveryRunMutation) HostErrorsCleared() bool {
+	_, ok := m.clearedFields[discoveryrun.FieldHostErrors]
+	return ok
+}
+
+// ResetHostErrors resets all changes to the "host_errors" field.
+func (m *DiscoveryRunMutation) ResetHostErrors() {
+	m.host_errors = nil
+	delete(m.clearedFields, discoveryrun.FieldHostErrors)
+}
+
+// SetChanges sets the "changes" field.
+func (m *DiscoveryRunMutation) SetChanges(sc []schematype.PlannedChange) {
+	m.changes = &sc
+	m.appendchanges = nil
+}
+
+// Changes returns the value of the "changes" field in the mutation.
+func (m *DiscoveryRunMutation) Changes() (r []schematype.PlannedChange, exists bool) {
+	v := m.changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChanges returns the old "changes" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldChanges(ctx context.Context) (v []schematype.PlannedChange, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChanges is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChanges requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChanges: %w", err)
+	}
+	return oldValue.Changes, nil
+}
+
+// AppendChanges adds sc to the "changes" field.
+func (m *DiscoveryRunMutation) AppendChanges(sc []schematype.PlannedChange) {
+	m.appendchanges = append(m.appendchanges, sc...)
+}
+
+// AppendedChanges returns the list of values that were appended to the "changes" field in this mutation.
+func (m *DiscoveryRunMutation) AppendedChanges() ([]schematype.PlannedChange, bool) {
+	if len(m.appendchanges) == 0 {
+		return nil, false
+	}
+	return m.appendchanges, true
+}
+
+// ClearChanges clears the value of the "changes" field.
+func (m *DiscoveryRunMutation) ClearChanges() {
+	m.changes = nil
+	m.appendchanges = nil
+	m.clearedFields[discoveryrun.FieldChanges] = struct{}{}
+}
+
+// ChangesCleared returns if the "changes" field was cleared in this mutation.
+func (m *DiscoveryRunMutation) ChangesCleared() bool {
+	_, ok := m.clearedFields[discoveryrun.FieldChanges]
+	return ok
+}
+
+// ResetChanges resets all changes to the "changes" field.
+func (m *DiscoveryRunMutation) ResetChanges() {
+	m.changes = nil
+	m.appendchanges = nil
+	delete(m.clearedFields, discoveryrun.FieldChanges)
+}
+
+// SetLog sets the "log" field.
+func (m *DiscoveryRunMutation) SetLog(s string) {
+	m.log = &s
+}
+
+// Log returns the value of the "log" field in the mutation.
+func (m *DiscoveryRunMutation) Log() (r string, exists bool) {
+	v := m.log
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLog returns the old "log" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldLog(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLog is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLog requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLog: %w", err)
+	}
+	return oldValue.Log, nil
+}
+
+// ClearLog clears the value of the "log" field.
+func (m *DiscoveryRunMutation) ClearLog() {
+	m.log = nil
+	m.clearedFields[discoveryrun.FieldLog] = struct{}{}
+}
+
+// LogCleared returns if the "log" field was cleared in this mutation.
+func (m *DiscoveryRunMutation) LogCleared() bool {
+	_, ok := m.clearedFields[discoveryrun.FieldLog]
+	return ok
+}
+
+// ResetLog resets all changes to the "log" field.
+func (m *DiscoveryRunMutation) ResetLog() {
+	m.log = nil
+	delete(m.clearedFields, discoveryrun.FieldLog)
+}
+
+// SetHolder sets the "holder" field.
+func (m *DiscoveryRunMutation) SetHolder(s string) {
+	m.holder = &s
+}
+
+// Holder returns the value of the "holder" field in the mutation.
+func (m *DiscoveryRunMutation) Holder() (r string, exists bool) {
+	v := m.holder
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHolder returns the old "holder" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldHolder(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHolder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHolder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHolder: %w", err)
+	}
+	return oldValue.Holder, nil
+}
+
+// ClearHolder clears the value of the "holder" field.
+func (m *DiscoveryRunMutation) ClearHolder() {
+	m.holder = nil
+	m.clearedFields[discoveryrun.FieldHolder] = struct{}{}
+}
+
+// HolderCleared returns if the "holder" field was cleared in this mutation.
+func (m *DiscoveryRunMutation) HolderCleared() bool {
+	_, ok := m.clearedFields[discoveryrun.FieldHolder]
+	return ok
+}
+
+// ResetHolder resets all changes to the "holder" field.
+func (m *DiscoveryRunMutation) ResetHolder() {
+	m.holder = nil
+	delete(m.clearedFields, discoveryrun.FieldHolder)
+}
+
+// SetDiscoveryJobID sets the "discovery_job_id" field.
+func (m *DiscoveryRunMutation) SetDiscoveryJobID(i int) {
+	m.job = &i
+}
+
+// DiscoveryJobID returns the value of the "discovery_job_id" field in the mutation.
+func (m *DiscoveryRunMutation) DiscoveryJobID() (r int, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscoveryJobID returns the old "discovery_job_id" field's value of the DiscoveryRun entity.
+// If the DiscoveryRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryRunMutation) OldDiscoveryJobID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscoveryJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscoveryJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscoveryJobID: %w", err)
+	}
+	return oldValue.DiscoveryJobID, nil
+}
+
+// ClearDiscoveryJobID clears the value of the "discovery_job_id" field.
+func (m *DiscoveryRunMutation) ClearDiscoveryJobID() {
+	m.job = nil
+	m.clearedFields[discoveryrun.FieldDiscoveryJobID] = struct{}{}
+}
+
+// DiscoveryJobIDCleared returns if the "discovery_job_id" field was cleared in this mutation.
+func (m *DiscoveryRunMutation) DiscoveryJobIDCleared() bool {
+	_, ok := m.clearedFields[discoveryrun.FieldDiscoveryJobID]
+	return ok
+}
+
+// ResetDiscoveryJobID resets all changes to the "discovery_job_id" field.
+func (m *DiscoveryRunMutation) ResetDiscoveryJobID() {
+	m.job = nil
+	delete(m.clearedFields, discoveryrun.FieldDiscoveryJobID)
+}
+
+// SetJobID sets the "job" edge to the DiscoveryJob entity by id.
+func (m *DiscoveryRunMutation) SetJobID(id int) {
+	m.job = &id
+}
+
+// ClearJob clears the "job" edge to the DiscoveryJob entity.
+func (m *DiscoveryRunMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[discoveryrun.FieldDiscoveryJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the DiscoveryJob entity was cleared.
+func (m *DiscoveryRunMutation) JobCleared() bool {
+	return m.DiscoveryJobIDCleared() || m.clearedjob
+}
+
+// JobID returns the "job" edge ID in the mutation.
+func (m *DiscoveryRunMutation) JobID() (id int, exists bool) {
+	if m.job != nil {
+		return *m.job, true
+	}
+	return
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *DiscoveryRunMutation) JobIDs() (ids []int) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *DiscoveryRunMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// AddDriftIDs adds the "drifts" edge to the Drift entity by ids.
+func (m *DiscoveryRunMutation) AddDriftIDs(ids ...int) {
+	if m.drifts == nil {
+		m.drifts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.drifts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDrifts clears the "drifts" edge to the Drift entity.
+func (m *DiscoveryRunMutation) ClearDrifts() {
+	m.cleareddrifts = true
+}
+
+// DriftsCleared reports if the "drifts" edge to the Drift entity was cleared.
+func (m *DiscoveryRunMutation) DriftsCleared() bool {
+	return m.cleareddrifts
+}
+
+// RemoveDriftIDs removes the "drifts" edge to the Drift entity by IDs.
+func (m *DiscoveryRunMutation) RemoveDriftIDs(ids ...int) {
+	if m.removeddrifts == nil {
+		m.removeddrifts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.drifts, ids[i])
+		m.removeddrifts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDrifts returns the removed IDs of the "drifts" edge to the Drift entity.
+func (m *DiscoveryRunMutation) RemovedDriftsIDs() (ids []int) {
+	for id := range m.removeddrifts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DriftsIDs returns the "drifts" edge IDs in the mutation.
+func (m *DiscoveryRunMutation) DriftsIDs() (ids []int) {
+	for id := range m.drifts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDrifts resets all changes to the "drifts" edge.
+func (m *DiscoveryRunMutation) ResetDrifts() {
+	m.drifts = nil
+	m.cleareddrifts = false
+	m.removeddrifts = nil
+}
+
+// Where appends a list predicates to the DiscoveryRunMutation builder.
+func (m *DiscoveryRunMutation) Where(ps ...predicate.DiscoveryRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DiscoveryRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DiscoveryRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DiscoveryRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DiscoveryRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DiscoveryRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DiscoveryRun).
+func (m *DiscoveryRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DiscoveryRunMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.status != nil {
+		fields = append(fields, discoveryrun.FieldStatus)
+	}
+	if m.source_kind != nil {
+		fields = append(fields, discoveryrun.FieldSourceKind)
+	}
+	if m.trigger != nil {
+		fields = append(fields, discoveryrun.FieldTrigger)
+	}
+	if m.dry_run != nil {
+		fields = append(fields, discoveryrun.FieldDryRun)
+	}
+	if m.started_at != nil {
+		fields = append(fields, discoveryrun.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, discoveryrun.FieldFinishedAt)
+	}
+	if m.counts != nil {
+		fields = append(fields, discoveryrun.FieldCounts)
+	}
+	if m.error != nil {
+		fields = append(fields, discoveryrun.FieldError)
+	}
+	if m.host_errors != nil {
+		fields = append(fields, discoveryrun.FieldHostErrors)
+	}
+	if m.changes != nil {
+		fields = append(fields, discoveryrun.FieldChanges)
+	}
+	if m.log != nil {
+		fields = append(fields, discoveryrun.FieldLog)
+	}
+	if m.holder != nil {
+		fields = append(fields, discoveryrun.FieldHolder)
+	}
+	if m.job != nil {
+		fields = append(fields, discoveryrun.FieldDiscoveryJobID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DiscoveryRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case discoveryrun.FieldStatus:
+		return m.Status()
+	case discoveryrun.FieldSourceKind:
+		return m.SourceKind()
+	case discoveryrun.FieldTrigger:
+		return m.Trigger()
+	case discoveryrun.FieldDryRun:
+		return m.DryRun()
+	case discoveryrun.FieldStartedAt:
+		return m.StartedAt()
+	case discoveryrun.FieldFinishedAt:
+		return m.FinishedAt()
+	case discoveryrun.FieldCounts:
+		return m.Counts()
+	case discoveryrun.FieldError:
+		return m.Error()
+	case discoveryrun.FieldHostErrors:
+		return m.HostErrors()
+	case discoveryrun.FieldChanges:
+		return m.Changes()
+	case discoveryrun.FieldLog:
+		return m.Log()
+	case discoveryrun.FieldHolder:
+		return m.Holder()
+	case discoveryrun.FieldDiscoveryJobID:
+		return m.DiscoveryJobID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DiscoveryRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case discoveryrun.FieldStatus:
+		return m.OldStatus(ctx)
+	case discoveryrun.FieldSourceKind:
+		return m.OldSourceKind(ctx)
+	case discoveryrun.FieldTrigger:
+		return m.OldTrigger(ctx)
+	case discoveryrun.FieldDryRun:
+		return m.OldDryRun(ctx)
+	case discoveryrun.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case discoveryrun.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	case discoveryrun.FieldCounts:
+		return m.OldCounts(ctx)
+	case discoveryrun.FieldError:
+		return m.OldError(ctx)
+	case discoveryrun.FieldHostErrors:
+		return m.OldHostErrors(ctx)
+	case discoveryrun.FieldChanges:
+		return m.OldChanges(ctx)
+	case discoveryrun.FieldLog:
+		return m.OldLog(ctx)
+	case discoveryrun.FieldHolder:
+		return m.OldHolder(ctx)
+	case discoveryrun.FieldDiscoveryJobID:
+		return m.OldDiscoveryJobID(ctx)
+	}
+	return nil, fmt.Errorf("unknown DiscoveryRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscoveryRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case discoveryrun.FieldStatus:
+		v, ok := value.(discoveryrun.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case discoveryrun.FieldSourceKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceKind(v)
+		return nil
+	case discoveryrun.FieldTrigger:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrigger(v)
+		return nil
+	case discoveryrun.FieldDryRun:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDryRun(v)
+		return nil
+	case discoveryrun.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case discoveryrun.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	case discoveryrun.FieldCounts:
+		v, ok := value.(schematype.RunCounts)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCounts(v)
+		return nil
+	case discoveryrun.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case discoveryrun.FieldHostErrors:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHostErrors(v)
+		return nil
+	case discoveryrun.FieldChanges:
+		v, ok := value.([]schematype.PlannedChange)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChanges(v)
+		return nil
+	case discoveryrun.FieldLog:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLog(v)
+		return nil
+	case discoveryrun.FieldHolder:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHolder(v)
+		return nil
+	case discoveryrun.FieldDiscoveryJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscoveryJobID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DiscoveryRunMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DiscoveryRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DiscoveryRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown DiscoveryRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DiscoveryRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(discoveryrun.FieldFinishedAt) {
+		fields = append(fields, discoveryrun.FieldFinishedAt)
+	}
+	if m.FieldCleared(discoveryrun.FieldError) {
+		fields = append(fields, discoveryrun.FieldError)
+	}
+	if m.FieldCleared(discoveryrun.FieldHostErrors) {
+		fields = append(fields, discoveryrun.FieldHostErrors)
+	}
+	if m.FieldCleared(discoveryrun.FieldChanges) {
+		fields = append(fields, discoveryrun.FieldChanges)
+	}
+	if m.FieldCleared(discoveryrun.FieldLog) {
+		fields = append(fields, discoveryrun.FieldLog)
+	}
+	if m.FieldCleared(discoveryrun.FieldHolder) {
+		fields = append(fields, discoveryrun.FieldHolder)
+	}
+	if m.FieldCleared(discoveryrun.FieldDiscoveryJobID) {
+		fields = append(fields, discoveryrun.FieldDiscoveryJobID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DiscoveryRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DiscoveryRunMutation) ClearField(name string) error {
+	switch name {
+	case discoveryrun.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	case discoveryrun.FieldError:
+		m.ClearError()
+		return nil
+	case discoveryrun.FieldHostErrors:
+		m.ClearHostErrors()
+		return nil
+	case discoveryrun.FieldChanges:
+		m.ClearChanges()
+		return nil
+	case discoveryrun.FieldLog:
+		m.ClearLog()
+		return nil
+	case discoveryrun.FieldHolder:
+		m.ClearHolder()
+		return nil
+	case discoveryrun.FieldDiscoveryJobID:
+		m.ClearDiscoveryJobID()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DiscoveryRunMutation) ResetField(name string) error {
+	switch name {
+	case discoveryrun.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case discoveryrun.FieldSourceKind:
+		m.ResetSourceKind()
+		return nil
+	case discoveryrun.FieldTrigger:
+		m.ResetTrigger()
+		return nil
+	case discoveryrun.FieldDryRun:
+		m.ResetDryRun()
+		return nil
+	case discoveryrun.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case discoveryrun.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	case discoveryrun.FieldCounts:
+		m.ResetCounts()
+		return nil
+	case discoveryrun.FieldError:
+		m.ResetError()
+		return nil
+	case discoveryrun.FieldHostErrors:
+		m.ResetHostErrors()
+		return nil
+	case discoveryrun.FieldChanges:
+		m.ResetChanges()
+		return nil
+	case discoveryrun.FieldLog:
+		m.ResetLog()
+		return nil
+	case discoveryrun.FieldHolder:
+		m.ResetHolder()
+		return nil
+	case discoveryrun.FieldDiscoveryJobID:
+		m.ResetDiscoveryJobID()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DiscoveryRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.job != nil {
+		edges = append(edges, discoveryrun.EdgeJob)
+	}
+	if m.drifts != nil {
+		edges = append(edges, discoveryrun.EdgeDrifts)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DiscoveryRunMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case discoveryrun.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	case discoveryrun.EdgeDrifts:
+		ids := make([]ent.Value, 0, len(m.drifts))
+		for id := range m.drifts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DiscoveryRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removeddrifts != nil {
+		edges = append(edges, discoveryrun.EdgeDrifts)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DiscoveryRunMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case discoveryrun.EdgeDrifts:
+		ids := make([]ent.Value, 0, len(m.removeddrifts))
+		for id := range m.removeddrifts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DiscoveryRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedjob {
+		edges = append(edges, discoveryrun.EdgeJob)
+	}
+	if m.cleareddrifts {
+		edges = append(edges, discoveryrun.EdgeDrifts)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DiscoveryRunMutation) EdgeCleared(name string) bool {
+	switch name {
+	case discoveryrun.EdgeJob:
+		return m.clearedjob
+	case discoveryrun.EdgeDrifts:
+		return m.cleareddrifts
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DiscoveryRunMutation) ClearEdge(name string) error {
+	switch name {
+	case discoveryrun.EdgeJob:
+		m.ClearJob()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DiscoveryRunMutation) ResetEdge(name string) error {
+	switch name {
+	case discoveryrun.EdgeJob:
+		m.ResetJob()
+		return nil
+	case discoveryrun.EdgeDrifts:
+		m.ResetDrifts()
+		return nil
+	}
+	return fmt.Errorf("unknown DiscoveryRun edge %s", name)
+}
+
 // DriftMutation represents an operation that mutates the Drift nodes in the graph.
 type DriftMutation struct {
 	config
@@ -8155,9 +11445,18 @@ type DriftMutation struct {
 	resolved_at               *time.Time
 	note                      *string
 	source                    *string
+	observation_key           *string
+	identity                  *string
+	acknowledged_by           *string
+	acknowledged_at           *time.Time
+	ignored_by                *string
 	clearedFields             map[string]struct{}
 	configuration_item        *int
 	clearedconfiguration_item bool
+	job                       *int
+	clearedjob                bool
+	run                       *int
+	clearedrun                bool
 	done                      bool
 	oldValue                  func(context.Context) (*Drift, error)
 	predicates                []predicate.Drift
@@ -8807,6 +12106,251 @@ func (m *DriftMutation) ResetSource() {
 	delete(m.clearedFields, drift.FieldSource)
 }
 
+// SetObservationKey sets the "observation_key" field.
+func (m *DriftMutation) SetObservationKey(s string) {
+	m.observation_key = &s
+}
+
+// ObservationKey returns the value of the "observation_key" field in the mutation.
+func (m *DriftMutation) ObservationKey() (r string, exists bool) {
+	v := m.observation_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObservationKey returns the old "observation_key" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldObservationKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObservationKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObservationKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObservationKey: %w", err)
+	}
+	return oldValue.ObservationKey, nil
+}
+
+// ClearObservationKey clears the value of the "observation_key" field.
+func (m *DriftMutation) ClearObservationKey() {
+	m.observation_key = nil
+	m.clearedFields[drift.FieldObservationKey] = struct{}{}
+}
+
+// ObservationKeyCleared returns if the "observation_key" field was cleared in this mutation.
+func (m *DriftMutation) ObservationKeyCleared() bool {
+	_, ok := m.clearedFields[drift.FieldObservationKey]
+	return ok
+}
+
+// ResetObservationKey resets all changes to the "observation_key" field.
+func (m *DriftMutation) ResetObservationKey() {
+	m.observation_key = nil
+	delete(m.clearedFields, drift.FieldObservationKey)
+}
+
+// SetIdentity sets the "identity" field.
+func (m *DriftMutation) SetIdentity(s string) {
+	m.identity = &s
+}
+
+// Identity returns the value of the "identity" field in the mutation.
+func (m *DriftMutation) Identity() (r string, exists bool) {
+	v := m.identity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdentity returns the old "identity" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldIdentity(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdentity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdentity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdentity: %w", err)
+	}
+	return oldValue.Identity, nil
+}
+
+// ClearIdentity clears the value of the "identity" field.
+func (m *DriftMutation) ClearIdentity() {
+	m.identity = nil
+	m.clearedFields[drift.FieldIdentity] = struct{}{}
+}
+
+// IdentityCleared returns if the "identity" field was cleared in this mutation.
+func (m *DriftMutation) IdentityCleared() bool {
+	_, ok := m.clearedFields[drift.FieldIdentity]
+	return ok
+}
+
+// ResetIdentity resets all changes to the "identity" field.
+func (m *DriftMutation) ResetIdentity() {
+	m.identity = nil
+	delete(m.clearedFields, drift.FieldIdentity)
+}
+
+// SetAcknowledgedBy sets the "acknowledged_by" field.
+func (m *DriftMutation) SetAcknowledgedBy(s string) {
+	m.acknowledged_by = &s
+}
+
+// AcknowledgedBy returns the value of the "acknowledged_by" field in the mutation.
+func (m *DriftMutation) AcknowledgedBy() (r string, exists bool) {
+	v := m.acknowledged_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcknowledgedBy returns the old "acknowledged_by" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldAcknowledgedBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcknowledgedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcknowledgedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcknowledgedBy: %w", err)
+	}
+	return oldValue.AcknowledgedBy, nil
+}
+
+// ClearAcknowledgedBy clears the value of the "acknowledged_by" field.
+func (m *DriftMutation) ClearAcknowledgedBy() {
+	m.acknowledged_by = nil
+	m.clearedFields[drift.FieldAcknowledgedBy] = struct{}{}
+}
+
+// AcknowledgedByCleared returns if the "acknowledged_by" field was cleared in this mutation.
+func (m *DriftMutation) AcknowledgedByCleared() bool {
+	_, ok := m.clearedFields[drift.FieldAcknowledgedBy]
+	return ok
+}
+
+// ResetAcknowledgedBy resets all changes to the "acknowledged_by" field.
+func (m *DriftMutation) ResetAcknowledgedBy() {
+	m.acknowledged_by = nil
+	delete(m.clearedFields, drift.FieldAcknowledgedBy)
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (m *DriftMutation) SetAcknowledgedAt(t time.Time) {
+	m.acknowledged_at = &t
+}
+
+// AcknowledgedAt returns the value of the "acknowledged_at" field in the mutation.
+func (m *DriftMutation) AcknowledgedAt() (r time.Time, exists bool) {
+	v := m.acknowledged_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcknowledgedAt returns the old "acknowledged_at" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldAcknowledgedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcknowledgedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcknowledgedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcknowledgedAt: %w", err)
+	}
+	return oldValue.AcknowledgedAt, nil
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (m *DriftMutation) ClearAcknowledgedAt() {
+	m.acknowledged_at = nil
+	m.clearedFields[drift.FieldAcknowledgedAt] = struct{}{}
+}
+
+// AcknowledgedAtCleared returns if the "acknowledged_at" field was cleared in this mutation.
+func (m *DriftMutation) AcknowledgedAtCleared() bool {
+	_, ok := m.clearedFields[drift.FieldAcknowledgedAt]
+	return ok
+}
+
+// ResetAcknowledgedAt resets all changes to the "acknowledged_at" field.
+func (m *DriftMutation) ResetAcknowledgedAt() {
+	m.acknowledged_at = nil
+	delete(m.clearedFields, drift.FieldAcknowledgedAt)
+}
+
+// SetIgnoredBy sets the "ignored_by" field.
+func (m *DriftMutation) SetIgnoredBy(s string) {
+	m.ignored_by = &s
+}
+
+// IgnoredBy returns the value of the "ignored_by" field in the mutation.
+func (m *DriftMutation) IgnoredBy() (r string, exists bool) {
+	v := m.ignored_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIgnoredBy returns the old "ignored_by" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldIgnoredBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIgnoredBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIgnoredBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIgnoredBy: %w", err)
+	}
+	return oldValue.IgnoredBy, nil
+}
+
+// ClearIgnoredBy clears the value of the "ignored_by" field.
+func (m *DriftMutation) ClearIgnoredBy() {
+	m.ignored_by = nil
+	m.clearedFields[drift.FieldIgnoredBy] = struct{}{}
+}
+
+// IgnoredByCleared returns if the "ignored_by" field was cleared in this mutation.
+func (m *DriftMutation) IgnoredByCleared() bool {
+	_, ok := m.clearedFields[drift.FieldIgnoredBy]
+	return ok
+}
+
+// ResetIgnoredBy resets all changes to the "ignored_by" field.
+func (m *DriftMutation) ResetIgnoredBy() {
+	m.ignored_by = nil
+	delete(m.clearedFields, drift.FieldIgnoredBy)
+}
+
 // SetConfigurationItemID sets the "configuration_item_id" field.
 func (m *DriftMutation) SetConfigurationItemID(i int) {
 	m.configuration_item = &i
@@ -8856,6 +12400,104 @@ func (m *DriftMutation) ResetConfigurationItemID() {
 	delete(m.clearedFields, drift.FieldConfigurationItemID)
 }
 
+// SetDiscoveryJobID sets the "discovery_job_id" field.
+func (m *DriftMutation) SetDiscoveryJobID(i int) {
+	m.job = &i
+}
+
+// DiscoveryJobID returns the value of the "discovery_job_id" field in the mutation.
+func (m *DriftMutation) DiscoveryJobID() (r int, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscoveryJobID returns the old "discovery_job_id" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldDiscoveryJobID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscoveryJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscoveryJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscoveryJobID: %w", err)
+	}
+	return oldValue.DiscoveryJobID, nil
+}
+
+// ClearDiscoveryJobID clears the value of the "discovery_job_id" field.
+func (m *DriftMutation) ClearDiscoveryJobID() {
+	m.job = nil
+	m.clearedFields[drift.FieldDiscoveryJobID] = struct{}{}
+}
+
+// DiscoveryJobIDCleared returns if the "discovery_job_id" field was cleared in this mutation.
+func (m *DriftMutation) DiscoveryJobIDCleared() bool {
+	_, ok := m.clearedFields[drift.FieldDiscoveryJobID]
+	return ok
+}
+
+// ResetDiscoveryJobID resets all changes to the "discovery_job_id" field.
+func (m *DriftMutation) ResetDiscoveryJobID() {
+	m.job = nil
+	delete(m.clearedFields, drift.FieldDiscoveryJobID)
+}
+
+// SetRunID sets the "run_id" field.
+func (m *DriftMutation) SetRunID(i int) {
+	m.run = &i
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *DriftMutation) RunID() (r int, exists bool) {
+	v := m.run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the Drift entity.
+// If the Drift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftMutation) OldRunID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (m *DriftMutation) ClearRunID() {
+	m.run = nil
+	m.clearedFields[drift.FieldRunID] = struct{}{}
+}
+
+// RunIDCleared returns if the "run_id" field was cleared in this mutation.
+func (m *DriftMutation) RunIDCleared() bool {
+	_, ok := m.clearedFields[drift.FieldRunID]
+	return ok
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *DriftMutation) ResetRunID() {
+	m.run = nil
+	delete(m.clearedFields, drift.FieldRunID)
+}
+
 // ClearConfigurationItem clears the "configuration_item" edge to the ConfigurationItem entity.
 func (m *DriftMutation) ClearConfigurationItem() {
 	m.clearedconfiguration_item = true
@@ -8881,6 +12523,73 @@ func (m *DriftMutation) ConfigurationItemIDs() (ids []int) {
 func (m *DriftMutation) ResetConfigurationItem() {
 	m.configuration_item = nil
 	m.clearedconfiguration_item = false
+}
+
+// SetJobID sets the "job" edge to the DiscoveryJob entity by id.
+func (m *DriftMutation) SetJobID(id int) {
+	m.job = &id
+}
+
+// ClearJob clears the "job" edge to the DiscoveryJob entity.
+func (m *DriftMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[drift.FieldDiscoveryJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the DiscoveryJob entity was cleared.
+func (m *DriftMutation) JobCleared() bool {
+	return m.DiscoveryJobIDCleared() || m.clearedjob
+}
+
+// JobID returns the "job" edge ID in the mutation.
+func (m *DriftMutation) JobID() (id int, exists bool) {
+	if m.job != nil {
+		return *m.job, true
+	}
+	return
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *DriftMutation) JobIDs() (ids []int) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *DriftMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// ClearRun clears the "run" edge to the DiscoveryRun entity.
+func (m *DriftMutation) ClearRun() {
+	m.clearedrun = true
+	m.clearedFields[drift.FieldRunID] = struct{}{}
+}
+
+// RunCleared reports if the "run" edge to the DiscoveryRun entity was cleared.
+func (m *DriftMutation) RunCleared() bool {
+	return m.RunIDCleared() || m.clearedrun
+}
+
+// RunIDs returns the "run" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RunID instead. It exists only for internal usage by the builders.
+func (m *DriftMutation) RunIDs() (ids []int) {
+	if id := m.run; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRun resets all changes to the "run" edge.
+func (m *DriftMutation) ResetRun() {
+	m.run = nil
+	m.clearedrun = false
 }
 
 // Where appends a list predicates to the DriftMutation builder.
@@ -8917,7 +12626,7 @@ func (m *DriftMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DriftMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, drift.FieldCreatedAt)
 	}
@@ -8957,8 +12666,29 @@ func (m *DriftMutation) Fields() []string {
 	if m.source != nil {
 		fields = append(fields, drift.FieldSource)
 	}
+	if m.observation_key != nil {
+		fields = append(fields, drift.FieldObservationKey)
+	}
+	if m.identity != nil {
+		fields = append(fields, drift.FieldIdentity)
+	}
+	if m.acknowledged_by != nil {
+		fields = append(fields, drift.FieldAcknowledgedBy)
+	}
+	if m.acknowledged_at != nil {
+		fields = append(fields, drift.FieldAcknowledgedAt)
+	}
+	if m.ignored_by != nil {
+		fields = append(fields, drift.FieldIgnoredBy)
+	}
 	if m.configuration_item != nil {
 		fields = append(fields, drift.FieldConfigurationItemID)
+	}
+	if m.job != nil {
+		fields = append(fields, drift.FieldDiscoveryJobID)
+	}
+	if m.run != nil {
+		fields = append(fields, drift.FieldRunID)
 	}
 	return fields
 }
@@ -8994,8 +12724,22 @@ func (m *DriftMutation) Field(name string) (ent.Value, bool) {
 		return m.Note()
 	case drift.FieldSource:
 		return m.Source()
+	case drift.FieldObservationKey:
+		return m.ObservationKey()
+	case drift.FieldIdentity:
+		return m.Identity()
+	case drift.FieldAcknowledgedBy:
+		return m.AcknowledgedBy()
+	case drift.FieldAcknowledgedAt:
+		return m.AcknowledgedAt()
+	case drift.FieldIgnoredBy:
+		return m.IgnoredBy()
 	case drift.FieldConfigurationItemID:
 		return m.ConfigurationItemID()
+	case drift.FieldDiscoveryJobID:
+		return m.DiscoveryJobID()
+	case drift.FieldRunID:
+		return m.RunID()
 	}
 	return nil, false
 }
@@ -9031,8 +12775,22 @@ func (m *DriftMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldNote(ctx)
 	case drift.FieldSource:
 		return m.OldSource(ctx)
+	case drift.FieldObservationKey:
+		return m.OldObservationKey(ctx)
+	case drift.FieldIdentity:
+		return m.OldIdentity(ctx)
+	case drift.FieldAcknowledgedBy:
+		return m.OldAcknowledgedBy(ctx)
+	case drift.FieldAcknowledgedAt:
+		return m.OldAcknowledgedAt(ctx)
+	case drift.FieldIgnoredBy:
+		return m.OldIgnoredBy(ctx)
 	case drift.FieldConfigurationItemID:
 		return m.OldConfigurationItemID(ctx)
+	case drift.FieldDiscoveryJobID:
+		return m.OldDiscoveryJobID(ctx)
+	case drift.FieldRunID:
+		return m.OldRunID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Drift field %s", name)
 }
@@ -9133,12 +12891,61 @@ func (m *DriftMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSource(v)
 		return nil
+	case drift.FieldObservationKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObservationKey(v)
+		return nil
+	case drift.FieldIdentity:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdentity(v)
+		return nil
+	case drift.FieldAcknowledgedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcknowledgedBy(v)
+		return nil
+	case drift.FieldAcknowledgedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcknowledgedAt(v)
+		return nil
+	case drift.FieldIgnoredBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIgnoredBy(v)
+		return nil
 	case drift.FieldConfigurationItemID:
 		v, ok := value.(int)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetConfigurationItemID(v)
+		return nil
+	case drift.FieldDiscoveryJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscoveryJobID(v)
+		return nil
+	case drift.FieldRunID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Drift field %s", name)
@@ -9191,8 +12998,29 @@ func (m *DriftMutation) ClearedFields() []string {
 	if m.FieldCleared(drift.FieldSource) {
 		fields = append(fields, drift.FieldSource)
 	}
+	if m.FieldCleared(drift.FieldObservationKey) {
+		fields = append(fields, drift.FieldObservationKey)
+	}
+	if m.FieldCleared(drift.FieldIdentity) {
+		fields = append(fields, drift.FieldIdentity)
+	}
+	if m.FieldCleared(drift.FieldAcknowledgedBy) {
+		fields = append(fields, drift.FieldAcknowledgedBy)
+	}
+	if m.FieldCleared(drift.FieldAcknowledgedAt) {
+		fields = append(fields, drift.FieldAcknowledgedAt)
+	}
+	if m.FieldCleared(drift.FieldIgnoredBy) {
+		fields = append(fields, drift.FieldIgnoredBy)
+	}
 	if m.FieldCleared(drift.FieldConfigurationItemID) {
 		fields = append(fields, drift.FieldConfigurationItemID)
+	}
+	if m.FieldCleared(drift.FieldDiscoveryJobID) {
+		fields = append(fields, drift.FieldDiscoveryJobID)
+	}
+	if m.FieldCleared(drift.FieldRunID) {
+		fields = append(fields, drift.FieldRunID)
 	}
 	return fields
 }
@@ -9226,8 +13054,29 @@ func (m *DriftMutation) ClearField(name string) error {
 	case drift.FieldSource:
 		m.ClearSource()
 		return nil
+	case drift.FieldObservationKey:
+		m.ClearObservationKey()
+		return nil
+	case drift.FieldIdentity:
+		m.ClearIdentity()
+		return nil
+	case drift.FieldAcknowledgedBy:
+		m.ClearAcknowledgedBy()
+		return nil
+	case drift.FieldAcknowledgedAt:
+		m.ClearAcknowledgedAt()
+		return nil
+	case drift.FieldIgnoredBy:
+		m.ClearIgnoredBy()
+		return nil
 	case drift.FieldConfigurationItemID:
 		m.ClearConfigurationItemID()
+		return nil
+	case drift.FieldDiscoveryJobID:
+		m.ClearDiscoveryJobID()
+		return nil
+	case drift.FieldRunID:
+		m.ClearRunID()
 		return nil
 	}
 	return fmt.Errorf("unknown Drift nullable field %s", name)
@@ -9276,8 +13125,29 @@ func (m *DriftMutation) ResetField(name string) error {
 	case drift.FieldSource:
 		m.ResetSource()
 		return nil
+	case drift.FieldObservationKey:
+		m.ResetObservationKey()
+		return nil
+	case drift.FieldIdentity:
+		m.ResetIdentity()
+		return nil
+	case drift.FieldAcknowledgedBy:
+		m.ResetAcknowledgedBy()
+		return nil
+	case drift.FieldAcknowledgedAt:
+		m.ResetAcknowledgedAt()
+		return nil
+	case drift.FieldIgnoredBy:
+		m.ResetIgnoredBy()
+		return nil
 	case drift.FieldConfigurationItemID:
 		m.ResetConfigurationItemID()
+		return nil
+	case drift.FieldDiscoveryJobID:
+		m.ResetDiscoveryJobID()
+		return nil
+	case drift.FieldRunID:
+		m.ResetRunID()
 		return nil
 	}
 	return fmt.Errorf("unknown Drift field %s", name)
@@ -9285,9 +13155,15 @@ func (m *DriftMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DriftMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.configuration_item != nil {
 		edges = append(edges, drift.EdgeConfigurationItem)
+	}
+	if m.job != nil {
+		edges = append(edges, drift.EdgeJob)
+	}
+	if m.run != nil {
+		edges = append(edges, drift.EdgeRun)
 	}
 	return edges
 }
@@ -9300,13 +13176,21 @@ func (m *DriftMutation) AddedIDs(name string) []ent.Value {
 		if id := m.configuration_item; id != nil {
 			return []ent.Value{*id}
 		}
+	case drift.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	case drift.EdgeRun:
+		if id := m.run; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DriftMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -9318,9 +13202,15 @@ func (m *DriftMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DriftMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.clearedconfiguration_item {
 		edges = append(edges, drift.EdgeConfigurationItem)
+	}
+	if m.clearedjob {
+		edges = append(edges, drift.EdgeJob)
+	}
+	if m.clearedrun {
+		edges = append(edges, drift.EdgeRun)
 	}
 	return edges
 }
@@ -9331,6 +13221,10 @@ func (m *DriftMutation) EdgeCleared(name string) bool {
 	switch name {
 	case drift.EdgeConfigurationItem:
 		return m.clearedconfiguration_item
+	case drift.EdgeJob:
+		return m.clearedjob
+	case drift.EdgeRun:
+		return m.clearedrun
 	}
 	return false
 }
@@ -9341,6 +13235,12 @@ func (m *DriftMutation) ClearEdge(name string) error {
 	switch name {
 	case drift.EdgeConfigurationItem:
 		m.ClearConfigurationItem()
+		return nil
+	case drift.EdgeJob:
+		m.ClearJob()
+		return nil
+	case drift.EdgeRun:
+		m.ClearRun()
 		return nil
 	}
 	return fmt.Errorf("unknown Drift unique edge %s", name)
@@ -9353,8 +13253,943 @@ func (m *DriftMutation) ResetEdge(name string) error {
 	case drift.EdgeConfigurationItem:
 		m.ResetConfigurationItem()
 		return nil
+	case drift.EdgeJob:
+		m.ResetJob()
+		return nil
+	case drift.EdgeRun:
+		m.ResetRun()
+		return nil
 	}
 	return fmt.Errorf("unknown Drift edge %s", name)
+}
+
+// DriftIgnoreRuleMutation represents an operation that mutates the DriftIgnoreRule nodes in the graph.
+type DriftIgnoreRuleMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_at    *time.Time
+	updated_at    *time.Time
+	name          *string
+	ci_kind       *string
+	tag           *string
+	field_pattern *string
+	drift_kind    *string
+	job_name      *string
+	enabled       *bool
+	note          *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*DriftIgnoreRule, error)
+	predicates    []predicate.DriftIgnoreRule
+}
+
+var _ ent.Mutation = (*DriftIgnoreRuleMutation)(nil)
+
+// driftignoreruleOption allows management of the mutation configuration using functional options.
+type driftignoreruleOption func(*DriftIgnoreRuleMutation)
+
+// newDriftIgnoreRuleMutation creates new mutation for the DriftIgnoreRule entity.
+func newDriftIgnoreRuleMutation(c config, op Op, opts ...driftignoreruleOption) *DriftIgnoreRuleMutation {
+	m := &DriftIgnoreRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDriftIgnoreRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDriftIgnoreRuleID sets the ID field of the mutation.
+func withDriftIgnoreRuleID(id int) driftignoreruleOption {
+	return func(m *DriftIgnoreRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DriftIgnoreRule
+		)
+		m.oldValue = func(ctx context.Context) (*DriftIgnoreRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DriftIgnoreRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDriftIgnoreRule sets the old DriftIgnoreRule of the mutation.
+func withDriftIgnoreRule(node *DriftIgnoreRule) driftignoreruleOption {
+	return func(m *DriftIgnoreRuleMutation) {
+		m.oldValue = func(context.Context) (*DriftIgnoreRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DriftIgnoreRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DriftIgnoreRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DriftIgnoreRuleMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DriftIgnoreRuleMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DriftIgnoreRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DriftIgnoreRuleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DriftIgnoreRuleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DriftIgnoreRuleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DriftIgnoreRuleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DriftIgnoreRuleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DriftIgnoreRuleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *DriftIgnoreRuleMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *DriftIgnoreRuleMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *DriftIgnoreRuleMutation) ResetName() {
+	m.name = nil
+}
+
+// SetCiKind sets the "ci_kind" field.
+func (m *DriftIgnoreRuleMutation) SetCiKind(s string) {
+	m.ci_kind = &s
+}
+
+// CiKind returns the value of the "ci_kind" field in the mutation.
+func (m *DriftIgnoreRuleMutation) CiKind() (r string, exists bool) {
+	v := m.ci_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCiKind returns the old "ci_kind" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldCiKind(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCiKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCiKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCiKind: %w", err)
+	}
+	return oldValue.CiKind, nil
+}
+
+// ClearCiKind clears the value of the "ci_kind" field.
+func (m *DriftIgnoreRuleMutation) ClearCiKind() {
+	m.ci_kind = nil
+	m.clearedFields[driftignorerule.FieldCiKind] = struct{}{}
+}
+
+// CiKindCleared returns if the "ci_kind" field was cleared in this mutation.
+func (m *DriftIgnoreRuleMutation) CiKindCleared() bool {
+	_, ok := m.clearedFields[driftignorerule.FieldCiKind]
+	return ok
+}
+
+// ResetCiKind resets all changes to the "ci_kind" field.
+func (m *DriftIgnoreRuleMutation) ResetCiKind() {
+	m.ci_kind = nil
+	delete(m.clearedFields, driftignorerule.FieldCiKind)
+}
+
+// SetTag sets the "tag" field.
+func (m *DriftIgnoreRuleMutation) SetTag(s string) {
+	m.tag = &s
+}
+
+// Tag returns the value of the "tag" field in the mutation.
+func (m *DriftIgnoreRuleMutation) Tag() (r string, exists bool) {
+	v := m.tag
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTag returns the old "tag" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldTag(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTag is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTag requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTag: %w", err)
+	}
+	return oldValue.Tag, nil
+}
+
+// ClearTag clears the value of the "tag" field.
+func (m *DriftIgnoreRuleMutation) ClearTag() {
+	m.tag = nil
+	m.clearedFields[driftignorerule.FieldTag] = struct{}{}
+}
+
+// TagCleared returns if the "tag" field was cleared in this mutation.
+func (m *DriftIgnoreRuleMutation) TagCleared() bool {
+	_, ok := m.clearedFields[driftignorerule.FieldTag]
+	return ok
+}
+
+// ResetTag resets all changes to the "tag" field.
+func (m *DriftIgnoreRuleMutation) ResetTag() {
+	m.tag = nil
+	delete(m.clearedFields, driftignorerule.FieldTag)
+}
+
+// SetFieldPattern sets the "field_pattern" field.
+func (m *DriftIgnoreRuleMutation) SetFieldPattern(s string) {
+	m.field_pattern = &s
+}
+
+// FieldPattern returns the value of the "field_pattern" field in the mutation.
+func (m *DriftIgnoreRuleMutation) FieldPattern() (r string, exists bool) {
+	v := m.field_pattern
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFieldPattern returns the old "field_pattern" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldFieldPattern(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFieldPattern is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFieldPattern requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFieldPattern: %w", err)
+	}
+	return oldValue.FieldPattern, nil
+}
+
+// ClearFieldPattern clears the value of the "field_pattern" field.
+func (m *DriftIgnoreRuleMutation) ClearFieldPattern() {
+	m.field_pattern = nil
+	m.clearedFields[driftignorerule.FieldFieldPattern] = struct{}{}
+}
+
+// FieldPatternCleared returns if the "field_pattern" field was cleared in this mutation.
+func (m *DriftIgnoreRuleMutation) FieldPatternCleared() bool {
+	_, ok := m.clearedFields[driftignorerule.FieldFieldPattern]
+	return ok
+}
+
+// ResetFieldPattern resets all changes to the "field_pattern" field.
+func (m *DriftIgnoreRuleMutation) ResetFieldPattern() {
+	m.field_pattern = nil
+	delete(m.clearedFields, driftignorerule.FieldFieldPattern)
+}
+
+// SetDriftKind sets the "drift_kind" field.
+func (m *DriftIgnoreRuleMutation) SetDriftKind(s string) {
+	m.drift_kind = &s
+}
+
+// DriftKind returns the value of the "drift_kind" field in the mutation.
+func (m *DriftIgnoreRuleMutation) DriftKind() (r string, exists bool) {
+	v := m.drift_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDriftKind returns the old "drift_kind" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldDriftKind(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDriftKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDriftKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDriftKind: %w", err)
+	}
+	return oldValue.DriftKind, nil
+}
+
+// ClearDriftKind clears the value of the "drift_kind" field.
+func (m *DriftIgnoreRuleMutation) ClearDriftKind() {
+	m.drift_kind = nil
+	m.clearedFields[driftignorerule.FieldDriftKind] = struct{}{}
+}
+
+// DriftKindCleared returns if the "drift_kind" field was cleared in this mutation.
+func (m *DriftIgnoreRuleMutation) DriftKindCleared() bool {
+	_, ok := m.clearedFields[driftignorerule.FieldDriftKind]
+	return ok
+}
+
+// ResetDriftKind resets all changes to the "drift_kind" field.
+func (m *DriftIgnoreRuleMutation) ResetDriftKind() {
+	m.drift_kind = nil
+	delete(m.clearedFields, driftignorerule.FieldDriftKind)
+}
+
+// SetJobName sets the "job_name" field.
+func (m *DriftIgnoreRuleMutation) SetJobName(s string) {
+	m.job_name = &s
+}
+
+// JobName returns the value of the "job_name" field in the mutation.
+func (m *DriftIgnoreRuleMutation) JobName() (r string, exists bool) {
+	v := m.job_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobName returns the old "job_name" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldJobName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobName: %w", err)
+	}
+	return oldValue.JobName, nil
+}
+
+// ClearJobName clears the value of the "job_name" field.
+func (m *DriftIgnoreRuleMutation) ClearJobName() {
+	m.job_name = nil
+	m.clearedFields[driftignorerule.FieldJobName] = struct{}{}
+}
+
+// JobNameCleared returns if the "job_name" field was cleared in this mutation.
+func (m *DriftIgnoreRuleMutation) JobNameCleared() bool {
+	_, ok := m.clearedFields[driftignorerule.FieldJobName]
+	return ok
+}
+
+// ResetJobName resets all changes to the "job_name" field.
+func (m *DriftIgnoreRuleMutation) ResetJobName() {
+	m.job_name = nil
+	delete(m.clearedFields, driftignorerule.FieldJobName)
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *DriftIgnoreRuleMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *DriftIgnoreRuleMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *DriftIgnoreRuleMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// SetNote sets the "note" field.
+func (m *DriftIgnoreRuleMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *DriftIgnoreRuleMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the DriftIgnoreRule entity.
+// If the DriftIgnoreRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DriftIgnoreRuleMutation) OldNote(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ClearNote clears the value of the "note" field.
+func (m *DriftIgnoreRuleMutation) ClearNote() {
+	m.note = nil
+	m.clearedFields[driftignorerule.FieldNote] = struct{}{}
+}
+
+// NoteCleared returns if the "note" field was cleared in this mutation.
+func (m *DriftIgnoreRuleMutation) NoteCleared() bool {
+	_, ok := m.clearedFields[driftignorerule.FieldNote]
+	return ok
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *DriftIgnoreRuleMutation) ResetNote() {
+	m.note = nil
+	delete(m.clearedFields, driftignorerule.FieldNote)
+}
+
+// Where appends a list predicates to the DriftIgnoreRuleMutation builder.
+func (m *DriftIgnoreRuleMutation) Where(ps ...predicate.DriftIgnoreRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DriftIgnoreRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DriftIgnoreRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DriftIgnoreRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DriftIgnoreRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DriftIgnoreRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DriftIgnoreRule).
+func (m *DriftIgnoreRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DriftIgnoreRuleMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, driftignorerule.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, driftignorerule.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, driftignorerule.FieldName)
+	}
+	if m.ci_kind != nil {
+		fields = append(fields, driftignorerule.FieldCiKind)
+	}
+	if m.tag != nil {
+		fields = append(fields, driftignorerule.FieldTag)
+	}
+	if m.field_pattern != nil {
+		fields = append(fields, driftignorerule.FieldFieldPattern)
+	}
+	if m.drift_kind != nil {
+		fields = append(fields, driftignorerule.FieldDriftKind)
+	}
+	if m.job_name != nil {
+		fields = append(fields, driftignorerule.FieldJobName)
+	}
+	if m.enabled != nil {
+		fields = append(fields, driftignorerule.FieldEnabled)
+	}
+	if m.note != nil {
+		fields = append(fields, driftignorerule.FieldNote)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DriftIgnoreRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case driftignorerule.FieldCreatedAt:
+		return m.CreatedAt()
+	case driftignorerule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case driftignorerule.FieldName:
+		return m.Name()
+	case driftignorerule.FieldCiKind:
+		return m.CiKind()
+	case driftignorerule.FieldTag:
+		return m.Tag()
+	case driftignorerule.FieldFieldPattern:
+		return m.FieldPattern()
+	case driftignorerule.FieldDriftKind:
+		return m.DriftKind()
+	case driftignorerule.FieldJobName:
+		return m.JobName()
+	case driftignorerule.FieldEnabled:
+		return m.Enabled()
+	case driftignorerule.FieldNote:
+		return m.Note()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DriftIgnoreRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case driftignorerule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case driftignorerule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case driftignorerule.FieldName:
+		return m.OldName(ctx)
+	case driftignorerule.FieldCiKind:
+		return m.OldCiKind(ctx)
+	case driftignorerule.FieldTag:
+		return m.OldTag(ctx)
+	case driftignorerule.FieldFieldPattern:
+		return m.OldFieldPattern(ctx)
+	case driftignorerule.FieldDriftKind:
+		return m.OldDriftKind(ctx)
+	case driftignorerule.FieldJobName:
+		return m.OldJobName(ctx)
+	case driftignorerule.FieldEnabled:
+		return m.OldEnabled(ctx)
+	case driftignorerule.FieldNote:
+		return m.OldNote(ctx)
+	}
+	return nil, fmt.Errorf("unknown DriftIgnoreRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DriftIgnoreRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case driftignorerule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case driftignorerule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case driftignorerule.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case driftignorerule.FieldCiKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCiKind(v)
+		return nil
+	case driftignorerule.FieldTag:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTag(v)
+		return nil
+	case driftignorerule.FieldFieldPattern:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldPattern(v)
+		return nil
+	case driftignorerule.FieldDriftKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDriftKind(v)
+		return nil
+	case driftignorerule.FieldJobName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobName(v)
+		return nil
+	case driftignorerule.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	case driftignorerule.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DriftIgnoreRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DriftIgnoreRuleMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DriftIgnoreRuleMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DriftIgnoreRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown DriftIgnoreRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DriftIgnoreRuleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(driftignorerule.FieldCiKind) {
+		fields = append(fields, driftignorerule.FieldCiKind)
+	}
+	if m.FieldCleared(driftignorerule.FieldTag) {
+		fields = append(fields, driftignorerule.FieldTag)
+	}
+	if m.FieldCleared(driftignorerule.FieldFieldPattern) {
+		fields = append(fields, driftignorerule.FieldFieldPattern)
+	}
+	if m.FieldCleared(driftignorerule.FieldDriftKind) {
+		fields = append(fields, driftignorerule.FieldDriftKind)
+	}
+	if m.FieldCleared(driftignorerule.FieldJobName) {
+		fields = append(fields, driftignorerule.FieldJobName)
+	}
+	if m.FieldCleared(driftignorerule.FieldNote) {
+		fields = append(fields, driftignorerule.FieldNote)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DriftIgnoreRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DriftIgnoreRuleMutation) ClearField(name string) error {
+	switch name {
+	case driftignorerule.FieldCiKind:
+		m.ClearCiKind()
+		return nil
+	case driftignorerule.FieldTag:
+		m.ClearTag()
+		return nil
+	case driftignorerule.FieldFieldPattern:
+		m.ClearFieldPattern()
+		return nil
+	case driftignorerule.FieldDriftKind:
+		m.ClearDriftKind()
+		return nil
+	case driftignorerule.FieldJobName:
+		m.ClearJobName()
+		return nil
+	case driftignorerule.FieldNote:
+		m.ClearNote()
+		return nil
+	}
+	return fmt.Errorf("unknown DriftIgnoreRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DriftIgnoreRuleMutation) ResetField(name string) error {
+	switch name {
+	case driftignorerule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case driftignorerule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case driftignorerule.FieldName:
+		m.ResetName()
+		return nil
+	case driftignorerule.FieldCiKind:
+		m.ResetCiKind()
+		return nil
+	case driftignorerule.FieldTag:
+		m.ResetTag()
+		return nil
+	case driftignorerule.FieldFieldPattern:
+		m.ResetFieldPattern()
+		return nil
+	case driftignorerule.FieldDriftKind:
+		m.ResetDriftKind()
+		return nil
+	case driftignorerule.FieldJobName:
+		m.ResetJobName()
+		return nil
+	case driftignorerule.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	case driftignorerule.FieldNote:
+		m.ResetNote()
+		return nil
+	}
+	return fmt.Errorf("unknown DriftIgnoreRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DriftIgnoreRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DriftIgnoreRuleMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DriftIgnoreRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DriftIgnoreRuleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DriftIgnoreRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DriftIgnoreRuleMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DriftIgnoreRuleMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown DriftIgnoreRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DriftIgnoreRuleMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown DriftIgnoreRule edge %s", name)
 }
 
 // IdentifierMutation represents an operation that mutates the Identifier nodes in the graph.
@@ -10008,6 +14843,494 @@ func (m *IdentifierMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Identifier edge %s", name)
+}
+
+// LeaseMutation represents an operation that mutates the Lease nodes in the graph.
+type LeaseMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	key           *string
+	holder        *string
+	expires_at    *time.Time
+	acquired_at   *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Lease, error)
+	predicates    []predicate.Lease
+}
+
+var _ ent.Mutation = (*LeaseMutation)(nil)
+
+// leaseOption allows management of the mutation configuration using functional options.
+type leaseOption func(*LeaseMutation)
+
+// newLeaseMutation creates new mutation for the Lease entity.
+func newLeaseMutation(c config, op Op, opts ...leaseOption) *LeaseMutation {
+	m := &LeaseMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLease,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLeaseID sets the ID field of the mutation.
+func withLeaseID(id int) leaseOption {
+	return func(m *LeaseMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Lease
+		)
+		m.oldValue = func(ctx context.Context) (*Lease, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Lease.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLease sets the old Lease of the mutation.
+func withLease(node *Lease) leaseOption {
+	return func(m *LeaseMutation) {
+		m.oldValue = func(context.Context) (*Lease, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LeaseMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LeaseMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LeaseMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LeaseMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Lease.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKey sets the "key" field.
+func (m *LeaseMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *LeaseMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the Lease entity.
+// If the Lease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *LeaseMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetHolder sets the "holder" field.
+func (m *LeaseMutation) SetHolder(s string) {
+	m.holder = &s
+}
+
+// Holder returns the value of the "holder" field in the mutation.
+func (m *LeaseMutation) Holder() (r string, exists bool) {
+	v := m.holder
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHolder returns the old "holder" field's value of the Lease entity.
+// If the Lease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseMutation) OldHolder(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHolder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHolder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHolder: %w", err)
+	}
+	return oldValue.Holder, nil
+}
+
+// ResetHolder resets all changes to the "holder" field.
+func (m *LeaseMutation) ResetHolder() {
+	m.holder = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *LeaseMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *LeaseMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the Lease entity.
+// If the Lease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *LeaseMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetAcquiredAt sets the "acquired_at" field.
+func (m *LeaseMutation) SetAcquiredAt(t time.Time) {
+	m.acquired_at = &t
+}
+
+// AcquiredAt returns the value of the "acquired_at" field in the mutation.
+func (m *LeaseMutation) AcquiredAt() (r time.Time, exists bool) {
+	v := m.acquired_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcquiredAt returns the old "acquired_at" field's value of the Lease entity.
+// If the Lease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseMutation) OldAcquiredAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcquiredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcquiredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcquiredAt: %w", err)
+	}
+	return oldValue.AcquiredAt, nil
+}
+
+// ResetAcquiredAt resets all changes to the "acquired_at" field.
+func (m *LeaseMutation) ResetAcquiredAt() {
+	m.acquired_at = nil
+}
+
+// Where appends a list predicates to the LeaseMutation builder.
+func (m *LeaseMutation) Where(ps ...predicate.Lease) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LeaseMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LeaseMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Lease, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LeaseMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LeaseMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Lease).
+func (m *LeaseMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LeaseMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.key != nil {
+		fields = append(fields, lease.FieldKey)
+	}
+	if m.holder != nil {
+		fields = append(fields, lease.FieldHolder)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, lease.FieldExpiresAt)
+	}
+	if m.acquired_at != nil {
+		fields = append(fields, lease.FieldAcquiredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LeaseMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case lease.FieldKey:
+		return m.Key()
+	case lease.FieldHolder:
+		return m.Holder()
+	case lease.FieldExpiresAt:
+		return m.ExpiresAt()
+	case lease.FieldAcquiredAt:
+		return m.AcquiredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LeaseMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case lease.FieldKey:
+		return m.OldKey(ctx)
+	case lease.FieldHolder:
+		return m.OldHolder(ctx)
+	case lease.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case lease.FieldAcquiredAt:
+		return m.OldAcquiredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Lease field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LeaseMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case lease.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case lease.FieldHolder:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHolder(v)
+		return nil
+	case lease.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case lease.FieldAcquiredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcquiredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Lease field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LeaseMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LeaseMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LeaseMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Lease numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LeaseMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LeaseMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LeaseMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Lease nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LeaseMutation) ResetField(name string) error {
+	switch name {
+	case lease.FieldKey:
+		m.ResetKey()
+		return nil
+	case lease.FieldHolder:
+		m.ResetHolder()
+		return nil
+	case lease.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case lease.FieldAcquiredAt:
+		m.ResetAcquiredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Lease field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LeaseMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LeaseMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LeaseMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LeaseMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LeaseMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LeaseMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LeaseMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Lease unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LeaseMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Lease edge %s", name)
 }
 
 // LocationMutation represents an operation that mutates the Location nodes in the graph.
@@ -14327,6 +19650,730 @@ func (m *ServiceMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Service edge %s", name)
+}
+
+// SightingMutation represents an operation that mutates the Sighting nodes in the graph.
+type SightingMutation struct {
+	config
+	op                        Op
+	typ                       string
+	id                        *int
+	last_seen_at              *time.Time
+	last_run_id               *int
+	addlast_run_id            *int
+	missed_runs               *int
+	addmissed_runs            *int
+	clearedFields             map[string]struct{}
+	job                       *int
+	clearedjob                bool
+	configuration_item        *int
+	clearedconfiguration_item bool
+	done                      bool
+	oldValue                  func(context.Context) (*Sighting, error)
+	predicates                []predicate.Sighting
+}
+
+var _ ent.Mutation = (*SightingMutation)(nil)
+
+// sightingOption allows management of the mutation configuration using functional options.
+type sightingOption func(*SightingMutation)
+
+// newSightingMutation creates new mutation for the Sighting entity.
+func newSightingMutation(c config, op Op, opts ...sightingOption) *SightingMutation {
+	m := &SightingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSighting,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSightingID sets the ID field of the mutation.
+func withSightingID(id int) sightingOption {
+	return func(m *SightingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Sighting
+		)
+		m.oldValue = func(ctx context.Context) (*Sighting, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Sighting.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSighting sets the old Sighting of the mutation.
+func withSighting(node *Sighting) sightingOption {
+	return func(m *SightingMutation) {
+		m.oldValue = func(context.Context) (*Sighting, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SightingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SightingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SightingMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SightingMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Sighting.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDiscoveryJobID sets the "discovery_job_id" field.
+func (m *SightingMutation) SetDiscoveryJobID(i int) {
+	m.job = &i
+}
+
+// DiscoveryJobID returns the value of the "discovery_job_id" field in the mutation.
+func (m *SightingMutation) DiscoveryJobID() (r int, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscoveryJobID returns the old "discovery_job_id" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldDiscoveryJobID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscoveryJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscoveryJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscoveryJobID: %w", err)
+	}
+	return oldValue.DiscoveryJobID, nil
+}
+
+// ResetDiscoveryJobID resets all changes to the "discovery_job_id" field.
+func (m *SightingMutation) ResetDiscoveryJobID() {
+	m.job = nil
+}
+
+// SetConfigurationItemID sets the "configuration_item_id" field.
+func (m *SightingMutation) SetConfigurationItemID(i int) {
+	m.configuration_item = &i
+}
+
+// ConfigurationItemID returns the value of the "configuration_item_id" field in the mutation.
+func (m *SightingMutation) ConfigurationItemID() (r int, exists bool) {
+	v := m.configuration_item
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfigurationItemID returns the old "configuration_item_id" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldConfigurationItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfigurationItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfigurationItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfigurationItemID: %w", err)
+	}
+	return oldValue.ConfigurationItemID, nil
+}
+
+// ResetConfigurationItemID resets all changes to the "configuration_item_id" field.
+func (m *SightingMutation) ResetConfigurationItemID() {
+	m.configuration_item = nil
+}
+
+// SetLastSeenAt sets the "last_seen_at" field.
+func (m *SightingMutation) SetLastSeenAt(t time.Time) {
+	m.last_seen_at = &t
+}
+
+// LastSeenAt returns the value of the "last_seen_at" field in the mutation.
+func (m *SightingMutation) LastSeenAt() (r time.Time, exists bool) {
+	v := m.last_seen_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSeenAt returns the old "last_seen_at" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldLastSeenAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSeenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSeenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSeenAt: %w", err)
+	}
+	return oldValue.LastSeenAt, nil
+}
+
+// ResetLastSeenAt resets all changes to the "last_seen_at" field.
+func (m *SightingMutation) ResetLastSeenAt() {
+	m.last_seen_at = nil
+}
+
+// SetLastRunID sets the "last_run_id" field.
+func (m *SightingMutation) SetLastRunID(i int) {
+	m.last_run_id = &i
+	m.addlast_run_id = nil
+}
+
+// LastRunID returns the value of the "last_run_id" field in the mutation.
+func (m *SightingMutation) LastRunID() (r int, exists bool) {
+	v := m.last_run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastRunID returns the old "last_run_id" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldLastRunID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastRunID: %w", err)
+	}
+	return oldValue.LastRunID, nil
+}
+
+// AddLastRunID adds i to the "last_run_id" field.
+func (m *SightingMutation) AddLastRunID(i int) {
+	if m.addlast_run_id != nil {
+		*m.addlast_run_id += i
+	} else {
+		m.addlast_run_id = &i
+	}
+}
+
+// AddedLastRunID returns the value that was added to the "last_run_id" field in this mutation.
+func (m *SightingMutation) AddedLastRunID() (r int, exists bool) {
+	v := m.addlast_run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLastRunID resets all changes to the "last_run_id" field.
+func (m *SightingMutation) ResetLastRunID() {
+	m.last_run_id = nil
+	m.addlast_run_id = nil
+}
+
+// SetMissedRuns sets the "missed_runs" field.
+func (m *SightingMutation) SetMissedRuns(i int) {
+	m.missed_runs = &i
+	m.addmissed_runs = nil
+}
+
+// MissedRuns returns the value of the "missed_runs" field in the mutation.
+func (m *SightingMutation) MissedRuns() (r int, exists bool) {
+	v := m.missed_runs
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMissedRuns returns the old "missed_runs" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldMissedRuns(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMissedRuns is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMissedRuns requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMissedRuns: %w", err)
+	}
+	return oldValue.MissedRuns, nil
+}
+
+// AddMissedRuns adds i to the "missed_runs" field.
+func (m *SightingMutation) AddMissedRuns(i int) {
+	if m.addmissed_runs != nil {
+		*m.addmissed_runs += i
+	} else {
+		m.addmissed_runs = &i
+	}
+}
+
+// AddedMissedRuns returns the value that was added to the "missed_runs" field in this mutation.
+func (m *SightingMutation) AddedMissedRuns() (r int, exists bool) {
+	v := m.addmissed_runs
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMissedRuns resets all changes to the "missed_runs" field.
+func (m *SightingMutation) ResetMissedRuns() {
+	m.missed_runs = nil
+	m.addmissed_runs = nil
+}
+
+// SetJobID sets the "job" edge to the DiscoveryJob entity by id.
+func (m *SightingMutation) SetJobID(id int) {
+	m.job = &id
+}
+
+// ClearJob clears the "job" edge to the DiscoveryJob entity.
+func (m *SightingMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[sighting.FieldDiscoveryJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the DiscoveryJob entity was cleared.
+func (m *SightingMutation) JobCleared() bool {
+	return m.clearedjob
+}
+
+// JobID returns the "job" edge ID in the mutation.
+func (m *SightingMutation) JobID() (id int, exists bool) {
+	if m.job != nil {
+		return *m.job, true
+	}
+	return
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *SightingMutation) JobIDs() (ids []int) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *SightingMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// ClearConfigurationItem clears the "configuration_item" edge to the ConfigurationItem entity.
+func (m *SightingMutation) ClearConfigurationItem() {
+	m.clearedconfiguration_item = true
+	m.clearedFields[sighting.FieldConfigurationItemID] = struct{}{}
+}
+
+// ConfigurationItemCleared reports if the "configuration_item" edge to the ConfigurationItem entity was cleared.
+func (m *SightingMutation) ConfigurationItemCleared() bool {
+	return m.clearedconfiguration_item
+}
+
+// ConfigurationItemIDs returns the "configuration_item" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConfigurationItemID instead. It exists only for internal usage by the builders.
+func (m *SightingMutation) ConfigurationItemIDs() (ids []int) {
+	if id := m.configuration_item; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConfigurationItem resets all changes to the "configuration_item" edge.
+func (m *SightingMutation) ResetConfigurationItem() {
+	m.configuration_item = nil
+	m.clearedconfiguration_item = false
+}
+
+// Where appends a list predicates to the SightingMutation builder.
+func (m *SightingMutation) Where(ps ...predicate.Sighting) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SightingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SightingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Sighting, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SightingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SightingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Sighting).
+func (m *SightingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SightingMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.job != nil {
+		fields = append(fields, sighting.FieldDiscoveryJobID)
+	}
+	if m.configuration_item != nil {
+		fields = append(fields, sighting.FieldConfigurationItemID)
+	}
+	if m.last_seen_at != nil {
+		fields = append(fields, sighting.FieldLastSeenAt)
+	}
+	if m.last_run_id != nil {
+		fields = append(fields, sighting.FieldLastRunID)
+	}
+	if m.missed_runs != nil {
+		fields = append(fields, sighting.FieldMissedRuns)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SightingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sighting.FieldDiscoveryJobID:
+		return m.DiscoveryJobID()
+	case sighting.FieldConfigurationItemID:
+		return m.ConfigurationItemID()
+	case sighting.FieldLastSeenAt:
+		return m.LastSeenAt()
+	case sighting.FieldLastRunID:
+		return m.LastRunID()
+	case sighting.FieldMissedRuns:
+		return m.MissedRuns()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SightingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sighting.FieldDiscoveryJobID:
+		return m.OldDiscoveryJobID(ctx)
+	case sighting.FieldConfigurationItemID:
+		return m.OldConfigurationItemID(ctx)
+	case sighting.FieldLastSeenAt:
+		return m.OldLastSeenAt(ctx)
+	case sighting.FieldLastRunID:
+		return m.OldLastRunID(ctx)
+	case sighting.FieldMissedRuns:
+		return m.OldMissedRuns(ctx)
+	}
+	return nil, fmt.Errorf("unknown Sighting field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SightingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sighting.FieldDiscoveryJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscoveryJobID(v)
+		return nil
+	case sighting.FieldConfigurationItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfigurationItemID(v)
+		return nil
+	case sighting.FieldLastSeenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSeenAt(v)
+		return nil
+	case sighting.FieldLastRunID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastRunID(v)
+		return nil
+	case sighting.FieldMissedRuns:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMissedRuns(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Sighting field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SightingMutation) AddedFields() []string {
+	var fields []string
+	if m.addlast_run_id != nil {
+		fields = append(fields, sighting.FieldLastRunID)
+	}
+	if m.addmissed_runs != nil {
+		fields = append(fields, sighting.FieldMissedRuns)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SightingMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case sighting.FieldLastRunID:
+		return m.AddedLastRunID()
+	case sighting.FieldMissedRuns:
+		return m.AddedMissedRuns()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SightingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case sighting.FieldLastRunID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLastRunID(v)
+		return nil
+	case sighting.FieldMissedRuns:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMissedRuns(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Sighting numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SightingMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SightingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SightingMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Sighting nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SightingMutation) ResetField(name string) error {
+	switch name {
+	case sighting.FieldDiscoveryJobID:
+		m.ResetDiscoveryJobID()
+		return nil
+	case sighting.FieldConfigurationItemID:
+		m.ResetConfigurationItemID()
+		return nil
+	case sighting.FieldLastSeenAt:
+		m.ResetLastSeenAt()
+		return nil
+	case sighting.FieldLastRunID:
+		m.ResetLastRunID()
+		return nil
+	case sighting.FieldMissedRuns:
+		m.ResetMissedRuns()
+		return nil
+	}
+	return fmt.Errorf("unknown Sighting field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SightingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.job != nil {
+		edges = append(edges, sighting.EdgeJob)
+	}
+	if m.configuration_item != nil {
+		edges = append(edges, sighting.EdgeConfigurationItem)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SightingMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case sighting.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	case sighting.EdgeConfigurationItem:
+		if id := m.configuration_item; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SightingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SightingMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SightingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedjob {
+		edges = append(edges, sighting.EdgeJob)
+	}
+	if m.clearedconfiguration_item {
+		edges = append(edges, sighting.EdgeConfigurationItem)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SightingMutation) EdgeCleared(name string) bool {
+	switch name {
+	case sighting.EdgeJob:
+		return m.clearedjob
+	case sighting.EdgeConfigurationItem:
+		return m.clearedconfiguration_item
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SightingMutation) ClearEdge(name string) error {
+	switch name {
+	case sighting.EdgeJob:
+		m.ClearJob()
+		return nil
+	case sighting.EdgeConfigurationItem:
+		m.ClearConfigurationItem()
+		return nil
+	}
+	return fmt.Errorf("unknown Sighting unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SightingMutation) ResetEdge(name string) error {
+	switch name {
+	case sighting.EdgeJob:
+		m.ResetJob()
+		return nil
+	case sighting.EdgeConfigurationItem:
+		m.ResetConfigurationItem()
+		return nil
+	}
+	return fmt.Errorf("unknown Sighting edge %s", name)
 }
 
 // VendorMutation represents an operation that mutates the Vendor nodes in the graph.

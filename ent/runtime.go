@@ -11,13 +11,18 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/lease"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/schema"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -324,6 +329,185 @@ func init() {
 	contractDescNotes := contractFields[11].Descriptor()
 	// contract.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
 	contract.NotesValidator = contractDescNotes.Validators[0].(func(string) error)
+	discoveryjobMixin := schema.DiscoveryJob{}.Mixin()
+	discoveryjobMixinFields0 := discoveryjobMixin[0].Fields()
+	_ = discoveryjobMixinFields0
+	discoveryjobFields := schema.DiscoveryJob{}.Fields()
+	_ = discoveryjobFields
+	// discoveryjobDescCreatedAt is the schema descriptor for created_at field.
+	discoveryjobDescCreatedAt := discoveryjobMixinFields0[0].Descriptor()
+	// discoveryjob.DefaultCreatedAt holds the default value on creation for the created_at field.
+	discoveryjob.DefaultCreatedAt = discoveryjobDescCreatedAt.Default.(func() time.Time)
+	// discoveryjobDescUpdatedAt is the schema descriptor for updated_at field.
+	discoveryjobDescUpdatedAt := discoveryjobMixinFields0[1].Descriptor()
+	// discoveryjob.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	discoveryjob.DefaultUpdatedAt = discoveryjobDescUpdatedAt.Default.(func() time.Time)
+	// discoveryjob.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	discoveryjob.UpdateDefaultUpdatedAt = discoveryjobDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// discoveryjobDescName is the schema descriptor for name field.
+	discoveryjobDescName := discoveryjobFields[0].Descriptor()
+	// discoveryjob.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	discoveryjob.NameValidator = func() func(string) error {
+		validators := discoveryjobDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescSourceKind is the schema descriptor for source_kind field.
+	discoveryjobDescSourceKind := discoveryjobFields[1].Descriptor()
+	// discoveryjob.SourceKindValidator is a validator for the "source_kind" field. It is called by the builders before save.
+	discoveryjob.SourceKindValidator = func() func(string) error {
+		validators := discoveryjobDescSourceKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source_kind string) error {
+			for _, fn := range fns {
+				if err := fn(source_kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescSchedule is the schema descriptor for schedule field.
+	discoveryjobDescSchedule := discoveryjobFields[4].Descriptor()
+	// discoveryjob.ScheduleValidator is a validator for the "schedule" field. It is called by the builders before save.
+	discoveryjob.ScheduleValidator = discoveryjobDescSchedule.Validators[0].(func(string) error)
+	// discoveryjobDescTimeZone is the schema descriptor for time_zone field.
+	discoveryjobDescTimeZone := discoveryjobFields[5].Descriptor()
+	// discoveryjob.DefaultTimeZone holds the default value on creation for the time_zone field.
+	discoveryjob.DefaultTimeZone = discoveryjobDescTimeZone.Default.(string)
+	// discoveryjob.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
+	discoveryjob.TimeZoneValidator = discoveryjobDescTimeZone.Validators[0].(func(string) error)
+	// discoveryjobDescTimeoutSeconds is the schema descriptor for timeout_seconds field.
+	discoveryjobDescTimeoutSeconds := discoveryjobFields[8].Descriptor()
+	// discoveryjob.DefaultTimeoutSeconds holds the default value on creation for the timeout_seconds field.
+	discoveryjob.DefaultTimeoutSeconds = discoveryjobDescTimeoutSeconds.Default.(int)
+	// discoveryjob.TimeoutSecondsValidator is a validator for the "timeout_seconds" field. It is called by the builders before save.
+	discoveryjob.TimeoutSecondsValidator = func() func(int) error {
+		validators := discoveryjobDescTimeoutSeconds.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(timeout_seconds int) error {
+			for _, fn := range fns {
+				if err := fn(timeout_seconds); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescEnabled is the schema descriptor for enabled field.
+	discoveryjobDescEnabled := discoveryjobFields[9].Descriptor()
+	// discoveryjob.DefaultEnabled holds the default value on creation for the enabled field.
+	discoveryjob.DefaultEnabled = discoveryjobDescEnabled.Default.(bool)
+	// discoveryjobDescCreateUnregistered is the schema descriptor for create_unregistered field.
+	discoveryjobDescCreateUnregistered := discoveryjobFields[10].Descriptor()
+	// discoveryjob.DefaultCreateUnregistered holds the default value on creation for the create_unregistered field.
+	discoveryjob.DefaultCreateUnregistered = discoveryjobDescCreateUnregistered.Default.(bool)
+	// discoveryjobDescMissingGrace is the schema descriptor for missing_grace field.
+	discoveryjobDescMissingGrace := discoveryjobFields[11].Descriptor()
+	// discoveryjob.DefaultMissingGrace holds the default value on creation for the missing_grace field.
+	discoveryjob.DefaultMissingGrace = discoveryjobDescMissingGrace.Default.(int)
+	// discoveryjob.MissingGraceValidator is a validator for the "missing_grace" field. It is called by the builders before save.
+	discoveryjob.MissingGraceValidator = func() func(int) error {
+		validators := discoveryjobDescMissingGrace.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(missing_grace int) error {
+			for _, fn := range fns {
+				if err := fn(missing_grace); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescRetireAfter is the schema descriptor for retire_after field.
+	discoveryjobDescRetireAfter := discoveryjobFields[12].Descriptor()
+	// discoveryjob.DefaultRetireAfter holds the default value on creation for the retire_after field.
+	discoveryjob.DefaultRetireAfter = discoveryjobDescRetireAfter.Default.(int)
+	// discoveryjob.RetireAfterValidator is a validator for the "retire_after" field. It is called by the builders before save.
+	discoveryjob.RetireAfterValidator = func() func(int) error {
+		validators := discoveryjobDescRetireAfter.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(retire_after int) error {
+			for _, fn := range fns {
+				if err := fn(retire_after); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescPriority is the schema descriptor for priority field.
+	discoveryjobDescPriority := discoveryjobFields[13].Descriptor()
+	// discoveryjob.DefaultPriority holds the default value on creation for the priority field.
+	discoveryjob.DefaultPriority = discoveryjobDescPriority.Default.(int)
+	// discoveryjob.PriorityValidator is a validator for the "priority" field. It is called by the builders before save.
+	discoveryjob.PriorityValidator = func() func(int) error {
+		validators := discoveryjobDescPriority.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(priority int) error {
+			for _, fn := range fns {
+				if err := fn(priority); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescStaleAfterHours is the schema descriptor for stale_after_hours field.
+	discoveryjobDescStaleAfterHours := discoveryjobFields[15].Descriptor()
+	// discoveryjob.DefaultStaleAfterHours holds the default value on creation for the stale_after_hours field.
+	discoveryjob.DefaultStaleAfterHours = discoveryjobDescStaleAfterHours.Default.(int)
+	// discoveryjob.StaleAfterHoursValidator is a validator for the "stale_after_hours" field. It is called by the builders before save.
+	discoveryjob.StaleAfterHoursValidator = discoveryjobDescStaleAfterHours.Validators[0].(func(int) error)
+	discoveryrunFields := schema.DiscoveryRun{}.Fields()
+	_ = discoveryrunFields
+	// discoveryrunDescSourceKind is the schema descriptor for source_kind field.
+	discoveryrunDescSourceKind := discoveryrunFields[1].Descriptor()
+	// discoveryrun.SourceKindValidator is a validator for the "source_kind" field. It is called by the builders before save.
+	discoveryrun.SourceKindValidator = discoveryrunDescSourceKind.Validators[0].(func(string) error)
+	// discoveryrunDescTrigger is the schema descriptor for trigger field.
+	discoveryrunDescTrigger := discoveryrunFields[2].Descriptor()
+	// discoveryrun.DefaultTrigger holds the default value on creation for the trigger field.
+	discoveryrun.DefaultTrigger = discoveryrunDescTrigger.Default.(string)
+	// discoveryrun.TriggerValidator is a validator for the "trigger" field. It is called by the builders before save.
+	discoveryrun.TriggerValidator = discoveryrunDescTrigger.Validators[0].(func(string) error)
+	// discoveryrunDescDryRun is the schema descriptor for dry_run field.
+	discoveryrunDescDryRun := discoveryrunFields[3].Descriptor()
+	// discoveryrun.DefaultDryRun holds the default value on creation for the dry_run field.
+	discoveryrun.DefaultDryRun = discoveryrunDescDryRun.Default.(bool)
+	// discoveryrunDescError is the schema descriptor for error field.
+	discoveryrunDescError := discoveryrunFields[7].Descriptor()
+	// discoveryrun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	discoveryrun.ErrorValidator = discoveryrunDescError.Validators[0].(func(string) error)
+	// discoveryrunDescLog is the schema descriptor for log field.
+	discoveryrunDescLog := discoveryrunFields[10].Descriptor()
+	// discoveryrun.LogValidator is a validator for the "log" field. It is called by the builders before save.
+	discoveryrun.LogValidator = discoveryrunDescLog.Validators[0].(func(string) error)
 	driftMixin := schema.Drift{}.Mixin()
 	driftMixinFields0 := driftMixin[0].Fields()
 	_ = driftMixinFields0
@@ -359,6 +543,75 @@ func init() {
 	driftDescNote := driftFields[9].Descriptor()
 	// drift.NoteValidator is a validator for the "note" field. It is called by the builders before save.
 	drift.NoteValidator = driftDescNote.Validators[0].(func(string) error)
+	// driftDescObservationKey is the schema descriptor for observation_key field.
+	driftDescObservationKey := driftFields[11].Descriptor()
+	// drift.ObservationKeyValidator is a validator for the "observation_key" field. It is called by the builders before save.
+	drift.ObservationKeyValidator = driftDescObservationKey.Validators[0].(func(string) error)
+	// driftDescIdentity is the schema descriptor for identity field.
+	driftDescIdentity := driftFields[12].Descriptor()
+	// drift.IdentityValidator is a validator for the "identity" field. It is called by the builders before save.
+	drift.IdentityValidator = driftDescIdentity.Validators[0].(func(string) error)
+	driftignoreruleMixin := schema.DriftIgnoreRule{}.Mixin()
+	driftignoreruleMixinFields0 := driftignoreruleMixin[0].Fields()
+	_ = driftignoreruleMixinFields0
+	driftignoreruleFields := schema.DriftIgnoreRule{}.Fields()
+	_ = driftignoreruleFields
+	// driftignoreruleDescCreatedAt is the schema descriptor for created_at field.
+	driftignoreruleDescCreatedAt := driftignoreruleMixinFields0[0].Descriptor()
+	// driftignorerule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	driftignorerule.DefaultCreatedAt = driftignoreruleDescCreatedAt.Default.(func() time.Time)
+	// driftignoreruleDescUpdatedAt is the schema descriptor for updated_at field.
+	driftignoreruleDescUpdatedAt := driftignoreruleMixinFields0[1].Descriptor()
+	// driftignorerule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	driftignorerule.DefaultUpdatedAt = driftignoreruleDescUpdatedAt.Default.(func() time.Time)
+	// driftignorerule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	driftignorerule.UpdateDefaultUpdatedAt = driftignoreruleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// driftignoreruleDescName is the schema descriptor for name field.
+	driftignoreruleDescName := driftignoreruleFields[0].Descriptor()
+	// driftignorerule.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	driftignorerule.NameValidator = func() func(string) error {
+		validators := driftignoreruleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// driftignoreruleDescCiKind is the schema descriptor for ci_kind field.
+	driftignoreruleDescCiKind := driftignoreruleFields[1].Descriptor()
+	// driftignorerule.CiKindValidator is a validator for the "ci_kind" field. It is called by the builders before save.
+	driftignorerule.CiKindValidator = driftignoreruleDescCiKind.Validators[0].(func(string) error)
+	// driftignoreruleDescTag is the schema descriptor for tag field.
+	driftignoreruleDescTag := driftignoreruleFields[2].Descriptor()
+	// driftignorerule.TagValidator is a validator for the "tag" field. It is called by the builders before save.
+	driftignorerule.TagValidator = driftignoreruleDescTag.Validators[0].(func(string) error)
+	// driftignoreruleDescFieldPattern is the schema descriptor for field_pattern field.
+	driftignoreruleDescFieldPattern := driftignoreruleFields[3].Descriptor()
+	// driftignorerule.FieldPatternValidator is a validator for the "field_pattern" field. It is called by the builders before save.
+	driftignorerule.FieldPatternValidator = driftignoreruleDescFieldPattern.Validators[0].(func(string) error)
+	// driftignoreruleDescDriftKind is the schema descriptor for drift_kind field.
+	driftignoreruleDescDriftKind := driftignoreruleFields[4].Descriptor()
+	// driftignorerule.DriftKindValidator is a validator for the "drift_kind" field. It is called by the builders before save.
+	driftignorerule.DriftKindValidator = driftignoreruleDescDriftKind.Validators[0].(func(string) error)
+	// driftignoreruleDescJobName is the schema descriptor for job_name field.
+	driftignoreruleDescJobName := driftignoreruleFields[5].Descriptor()
+	// driftignorerule.JobNameValidator is a validator for the "job_name" field. It is called by the builders before save.
+	driftignorerule.JobNameValidator = driftignoreruleDescJobName.Validators[0].(func(string) error)
+	// driftignoreruleDescEnabled is the schema descriptor for enabled field.
+	driftignoreruleDescEnabled := driftignoreruleFields[6].Descriptor()
+	// driftignorerule.DefaultEnabled holds the default value on creation for the enabled field.
+	driftignorerule.DefaultEnabled = driftignoreruleDescEnabled.Default.(bool)
+	// driftignoreruleDescNote is the schema descriptor for note field.
+	driftignoreruleDescNote := driftignoreruleFields[7].Descriptor()
+	// driftignorerule.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	driftignorerule.NoteValidator = driftignoreruleDescNote.Validators[0].(func(string) error)
 	identifierMixin := schema.Identifier{}.Mixin()
 	identifierMixinFields0 := identifierMixin[0].Fields()
 	_ = identifierMixinFields0
@@ -396,6 +649,20 @@ func init() {
 	identifierDescSource := identifierFields[2].Descriptor()
 	// identifier.DefaultSource holds the default value on creation for the source field.
 	identifier.DefaultSource = identifierDescSource.Default.(string)
+	leaseFields := schema.Lease{}.Fields()
+	_ = leaseFields
+	// leaseDescKey is the schema descriptor for key field.
+	leaseDescKey := leaseFields[0].Descriptor()
+	// lease.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	lease.KeyValidator = leaseDescKey.Validators[0].(func(string) error)
+	// leaseDescHolder is the schema descriptor for holder field.
+	leaseDescHolder := leaseFields[1].Descriptor()
+	// lease.HolderValidator is a validator for the "holder" field. It is called by the builders before save.
+	lease.HolderValidator = leaseDescHolder.Validators[0].(func(string) error)
+	// leaseDescAcquiredAt is the schema descriptor for acquired_at field.
+	leaseDescAcquiredAt := leaseFields[3].Descriptor()
+	// lease.DefaultAcquiredAt holds the default value on creation for the acquired_at field.
+	lease.DefaultAcquiredAt = leaseDescAcquiredAt.Default.(func() time.Time)
 	locationMixin := schema.Location{}.Mixin()
 	locationMixinFields0 := locationMixin[0].Fields()
 	_ = locationMixinFields0
@@ -572,6 +839,12 @@ func init() {
 	serviceDescRunbookURL := serviceFields[6].Descriptor()
 	// service.RunbookURLValidator is a validator for the "runbook_url" field. It is called by the builders before save.
 	service.RunbookURLValidator = serviceDescRunbookURL.Validators[0].(func(string) error)
+	sightingFields := schema.Sighting{}.Fields()
+	_ = sightingFields
+	// sightingDescMissedRuns is the schema descriptor for missed_runs field.
+	sightingDescMissedRuns := sightingFields[4].Descriptor()
+	// sighting.DefaultMissedRuns holds the default value on creation for the missed_runs field.
+	sighting.DefaultMissedRuns = sightingDescMissedRuns.Default.(int)
 	vendorMixin := schema.Vendor{}.Mixin()
 	vendorMixinFields0 := vendorMixin[0].Fields()
 	_ = vendorMixinFields0

@@ -26,10 +26,18 @@ type Tx struct {
 	ConfigurationItem *ConfigurationItemClient
 	// Contract is the client for interacting with the Contract builders.
 	Contract *ContractClient
+	// DiscoveryJob is the client for interacting with the DiscoveryJob builders.
+	DiscoveryJob *DiscoveryJobClient
+	// DiscoveryRun is the client for interacting with the DiscoveryRun builders.
+	DiscoveryRun *DiscoveryRunClient
 	// Drift is the client for interacting with the Drift builders.
 	Drift *DriftClient
+	// DriftIgnoreRule is the client for interacting with the DriftIgnoreRule builders.
+	DriftIgnoreRule *DriftIgnoreRuleClient
 	// Identifier is the client for interacting with the Identifier builders.
 	Identifier *IdentifierClient
+	// Lease is the client for interacting with the Lease builders.
+	Lease *LeaseClient
 	// Location is the client for interacting with the Location builders.
 	Location *LocationClient
 	// Owner is the client for interacting with the Owner builders.
@@ -38,6 +46,8 @@ type Tx struct {
 	Relationship *RelationshipClient
 	// Service is the client for interacting with the Service builders.
 	Service *ServiceClient
+	// Sighting is the client for interacting with the Sighting builders.
+	Sighting *SightingClient
 	// Vendor is the client for interacting with the Vendor builders.
 	Vendor *VendorClient
 
@@ -177,12 +187,17 @@ func (tx *Tx) init() {
 	tx.ChangeRecord = NewChangeRecordClient(tx.config)
 	tx.ConfigurationItem = NewConfigurationItemClient(tx.config)
 	tx.Contract = NewContractClient(tx.config)
+	tx.DiscoveryJob = NewDiscoveryJobClient(tx.config)
+	tx.DiscoveryRun = NewDiscoveryRunClient(tx.config)
 	tx.Drift = NewDriftClient(tx.config)
+	tx.DriftIgnoreRule = NewDriftIgnoreRuleClient(tx.config)
 	tx.Identifier = NewIdentifierClient(tx.config)
+	tx.Lease = NewLeaseClient(tx.config)
 	tx.Location = NewLocationClient(tx.config)
 	tx.Owner = NewOwnerClient(tx.config)
 	tx.Relationship = NewRelationshipClient(tx.config)
 	tx.Service = NewServiceClient(tx.config)
+	tx.Sighting = NewSightingClient(tx.config)
 	tx.Vendor = NewVendorClient(tx.config)
 }
 

@@ -17,7 +17,7 @@ import (
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 	n, err := r.client.Noder(ctx, id)
-	if _, isToken := n.(*ent.APIToken); isToken {
+	if adminOnlyNode(n) {
 		if err := auth.Require(ctx, auth.Admin); err != nil {
 			return nil, err
 		}
@@ -29,7 +29,7 @@ func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
 	ns, err := r.client.Noders(ctx, ids)
 	for _, n := range ns {
-		if _, isToken := n.(*ent.APIToken); isToken {
+		if adminOnlyNode(n) {
 			if err := auth.Require(ctx, auth.Admin); err != nil {
 				return nil, err
 			}
@@ -83,11 +83,35 @@ func (r *queryResolver) Contracts(ctx context.Context, after *entgql.Cursor[int]
 		ent.WithContractOrder(orderBy), ent.WithContractFilter(where.Filter))
 }
 
+// DiscoveryJobs is the resolver for the discoveryJobs field.
+func (r *queryResolver) DiscoveryJobs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryJobOrder, where *ent.DiscoveryJobWhereInput) (*ent.DiscoveryJobConnection, error) {
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
+	first, last = page(first, last)
+	return r.client.DiscoveryJob.Query().Paginate(ctx, after, first, before, last, ent.WithDiscoveryJobOrder(orderBy), ent.WithDiscoveryJobFilter(where.Filter))
+}
+
+// DiscoveryRuns is the resolver for the discoveryRuns field.
+func (r *queryResolver) DiscoveryRuns(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryRunOrder, where *ent.DiscoveryRunWhereInput) (*ent.DiscoveryRunConnection, error) {
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
+	first, last = page(first, last)
+	return r.client.DiscoveryRun.Query().Paginate(ctx, after, first, before, last, ent.WithDiscoveryRunOrder(orderBy), ent.WithDiscoveryRunFilter(where.Filter))
+}
+
 // Drifts is the resolver for the drifts field.
 func (r *queryResolver) Drifts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) (*ent.DriftConnection, error) {
 	first, last = page(first, last)
 	return r.client.Drift.Query().Paginate(ctx, after, first, before, last,
 		ent.WithDriftOrder(orderBy), ent.WithDriftFilter(where.Filter))
+}
+
+// DriftIgnoreRules is the resolver for the driftIgnoreRules field.
+func (r *queryResolver) DriftIgnoreRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DriftIgnoreRuleOrder, where *ent.DriftIgnoreRuleWhereInput) (*ent.DriftIgnoreRuleConnection, error) {
+	first, last = page(first, last)
+	return r.client.DriftIgnoreRule.Query().Paginate(ctx, after, first, before, last, ent.WithDriftIgnoreRuleOrder(orderBy), ent.WithDriftIgnoreRuleFilter(where.Filter))
 }
 
 // Identifiers is the resolver for the identifiers field.
@@ -143,6 +167,12 @@ func (r *Resolver) ConfigurationItem() generated.ConfigurationItemResolver {
 // Contract returns generated.ContractResolver implementation.
 func (r *Resolver) Contract() generated.ContractResolver { return &contractResolver{r} }
 
+// DiscoveryJob returns generated.DiscoveryJobResolver implementation.
+func (r *Resolver) DiscoveryJob() generated.DiscoveryJobResolver { return &discoveryJobResolver{r} }
+
+// DiscoveryRun returns generated.DiscoveryRunResolver implementation.
+func (r *Resolver) DiscoveryRun() generated.DiscoveryRunResolver { return &discoveryRunResolver{r} }
+
 // Drift returns generated.DriftResolver implementation.
 func (r *Resolver) Drift() generated.DriftResolver { return &driftResolver{r} }
 
@@ -153,6 +183,8 @@ type (
 	assetResolver             struct{ *Resolver }
 	configurationItemResolver struct{ *Resolver }
 	contractResolver          struct{ *Resolver }
+	discoveryJobResolver      struct{ *Resolver }
+	discoveryRunResolver      struct{ *Resolver }
 	driftResolver             struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
 )

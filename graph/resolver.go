@@ -22,6 +22,8 @@ type Resolver struct {
 	client *ent.Client
 	store  *store.DB
 	authn  *auth.Authenticator
+	// discovery is nil on servers without discovery.
+	discovery *Discovery
 }
 
 // NewResolver returns the root resolver.

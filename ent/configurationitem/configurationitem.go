@@ -49,6 +49,8 @@ const (
 	FieldFacts = "facts"
 	// FieldLastSeenAt holds the string denoting the last_seen_at field in the database.
 	FieldLastSeenAt = "last_seen_at"
+	// FieldProvenance holds the string denoting the provenance field in the database.
+	FieldProvenance = "provenance"
 	// FieldOwnerID holds the string denoting the owner_id field in the database.
 	FieldOwnerID = "owner_id"
 	// FieldVendorID holds the string denoting the vendor_id field in the database.
@@ -75,6 +77,8 @@ const (
 	EdgeContracts = "contracts"
 	// EdgeChangeRecords holds the string denoting the change_records edge name in mutations.
 	EdgeChangeRecords = "change_records"
+	// EdgeSightings holds the string denoting the sightings edge name in mutations.
+	EdgeSightings = "sightings"
 	// EdgeDrifts holds the string denoting the drifts edge name in mutations.
 	EdgeDrifts = "drifts"
 	// Table holds the table name of the configurationitem in the database.
@@ -143,6 +147,13 @@ const (
 	// ChangeRecordsInverseTable is the table name for the ChangeRecord entity.
 	// It exists in this package in order to avoid circular dependency with the "changerecord" package.
 	ChangeRecordsInverseTable = "change_records"
+	// SightingsTable is the table that holds the sightings relation/edge.
+	SightingsTable = "sightings"
+	// SightingsInverseTable is the table name for the Sighting entity.
+	// It exists in this package in order to avoid circular dependency with the "sighting" package.
+	SightingsInverseTable = "sightings"
+	// SightingsColumn is the table column denoting the sightings relation/edge.
+	SightingsColumn = "configuration_item_id"
 	// DriftsTable is the table that holds the drifts relation/edge.
 	DriftsTable = "drifts"
 	// DriftsInverseTable is the table name for the Drift entity.
@@ -171,6 +182,7 @@ var Columns = []string{
 	FieldAttributes,
 	FieldFacts,
 	FieldLastSeenAt,
+	FieldProvenance,
 	FieldOwnerID,
 	FieldVendorID,
 	FieldLocationID,
@@ -540,6 +552,20 @@ func ByChangeRecords(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// BySightingsCount orders the results by sightings count.
+func BySightingsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSightingsStep(), opts...)
+	}
+}
+
+// BySightings orders the results by sightings terms.
+func BySightings(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSightingsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByDriftsCount orders the results by drifts count.
 func ByDriftsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -621,6 +647,13 @@ func newChangeRecordsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ChangeRecordsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, ChangeRecordsTable, ChangeRecordsPrimaryKey...),
+	)
+}
+func newSightingsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SightingsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SightingsTable, SightingsColumn),
 	)
 }
 func newDriftsStep() *sqlgraph.Step {

@@ -795,6 +795,16 @@ func LastSeenAtNotNil() predicate.ConfigurationItem {
 	return predicate.ConfigurationItem(sql.FieldNotNull(FieldLastSeenAt))
 }
 
+// ProvenanceIsNil applies the IsNil predicate on the "provenance" field.
+func ProvenanceIsNil() predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(sql.FieldIsNull(FieldProvenance))
+}
+
+// ProvenanceNotNil applies the NotNil predicate on the "provenance" field.
+func ProvenanceNotNil() predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(sql.FieldNotNull(FieldProvenance))
+}
+
 // OwnerIDEQ applies the EQ predicate on the "owner_id" field.
 func OwnerIDEQ(v int) predicate.ConfigurationItem {
 	return predicate.ConfigurationItem(sql.FieldEQ(FieldOwnerID, v))
@@ -1107,6 +1117,29 @@ func HasChangeRecords() predicate.ConfigurationItem {
 func HasChangeRecordsWith(preds ...predicate.ChangeRecord) predicate.ConfigurationItem {
 	return predicate.ConfigurationItem(func(s *sql.Selector) {
 		step := newChangeRecordsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasSightings applies the HasEdge predicate on the "sightings" edge.
+func HasSightings() predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, SightingsTable, SightingsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSightingsWith applies the HasEdge predicate on the "sightings" edge with a given conditions (other predicates).
+func HasSightingsWith(preds ...predicate.Sighting) predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := newSightingsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

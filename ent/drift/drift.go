@@ -43,10 +43,28 @@ const (
 	FieldNote = "note"
 	// FieldSource holds the string denoting the source field in the database.
 	FieldSource = "source"
+	// FieldObservationKey holds the string denoting the observation_key field in the database.
+	FieldObservationKey = "observation_key"
+	// FieldIdentity holds the string denoting the identity field in the database.
+	FieldIdentity = "identity"
+	// FieldAcknowledgedBy holds the string denoting the acknowledged_by field in the database.
+	FieldAcknowledgedBy = "acknowledged_by"
+	// FieldAcknowledgedAt holds the string denoting the acknowledged_at field in the database.
+	FieldAcknowledgedAt = "acknowledged_at"
+	// FieldIgnoredBy holds the string denoting the ignored_by field in the database.
+	FieldIgnoredBy = "ignored_by"
 	// FieldConfigurationItemID holds the string denoting the configuration_item_id field in the database.
 	FieldConfigurationItemID = "configuration_item_id"
+	// FieldDiscoveryJobID holds the string denoting the discovery_job_id field in the database.
+	FieldDiscoveryJobID = "discovery_job_id"
+	// FieldRunID holds the string denoting the run_id field in the database.
+	FieldRunID = "run_id"
 	// EdgeConfigurationItem holds the string denoting the configuration_item edge name in mutations.
 	EdgeConfigurationItem = "configuration_item"
+	// EdgeJob holds the string denoting the job edge name in mutations.
+	EdgeJob = "job"
+	// EdgeRun holds the string denoting the run edge name in mutations.
+	EdgeRun = "run"
 	// Table holds the table name of the drift in the database.
 	Table = "drifts"
 	// ConfigurationItemTable is the table that holds the configuration_item relation/edge.
@@ -56,6 +74,20 @@ const (
 	ConfigurationItemInverseTable = "configuration_items"
 	// ConfigurationItemColumn is the table column denoting the configuration_item relation/edge.
 	ConfigurationItemColumn = "configuration_item_id"
+	// JobTable is the table that holds the job relation/edge.
+	JobTable = "drifts"
+	// JobInverseTable is the table name for the DiscoveryJob entity.
+	// It exists in this package in order to avoid circular dependency with the "discoveryjob" package.
+	JobInverseTable = "discovery_jobs"
+	// JobColumn is the table column denoting the job relation/edge.
+	JobColumn = "discovery_job_id"
+	// RunTable is the table that holds the run relation/edge.
+	RunTable = "drifts"
+	// RunInverseTable is the table name for the DiscoveryRun entity.
+	// It exists in this package in order to avoid circular dependency with the "discoveryrun" package.
+	RunInverseTable = "discovery_runs"
+	// RunColumn is the table column denoting the run relation/edge.
+	RunColumn = "run_id"
 )
 
 // Columns holds all SQL columns for drift fields.
@@ -74,7 +106,14 @@ var Columns = []string{
 	FieldResolvedAt,
 	FieldNote,
 	FieldSource,
+	FieldObservationKey,
+	FieldIdentity,
+	FieldAcknowledgedBy,
+	FieldAcknowledgedAt,
+	FieldIgnoredBy,
 	FieldConfigurationItemID,
+	FieldDiscoveryJobID,
+	FieldRunID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -104,6 +143,10 @@ var (
 	DefaultLastSeenAt func() time.Time
 	// NoteValidator is a validator for the "note" field. It is called by the builders before save.
 	NoteValidator func(string) error
+	// ObservationKeyValidator is a validator for the "observation_key" field. It is called by the builders before save.
+	ObservationKeyValidator func(string) error
+	// IdentityValidator is a validator for the "identity" field. It is called by the builders before save.
+	IdentityValidator func(string) error
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -234,9 +277,44 @@ func BySource(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSource, opts...).ToFunc()
 }
 
+// ByObservationKey orders the results by the observation_key field.
+func ByObservationKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldObservationKey, opts...).ToFunc()
+}
+
+// ByIdentity orders the results by the identity field.
+func ByIdentity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIdentity, opts...).ToFunc()
+}
+
+// ByAcknowledgedBy orders the results by the acknowledged_by field.
+func ByAcknowledgedBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAcknowledgedBy, opts...).ToFunc()
+}
+
+// ByAcknowledgedAt orders the results by the acknowledged_at field.
+func ByAcknowledgedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAcknowledgedAt, opts...).ToFunc()
+}
+
+// ByIgnoredBy orders the results by the ignored_by field.
+func ByIgnoredBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIgnoredBy, opts...).ToFunc()
+}
+
 // ByConfigurationItemID orders the results by the configuration_item_id field.
 func ByConfigurationItemID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldConfigurationItemID, opts...).ToFunc()
+}
+
+// ByDiscoveryJobID orders the results by the discovery_job_id field.
+func ByDiscoveryJobID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDiscoveryJobID, opts...).ToFunc()
+}
+
+// ByRunID orders the results by the run_id field.
+func ByRunID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRunID, opts...).ToFunc()
 }
 
 // ByConfigurationItemField orders the results by configuration_item field.
@@ -245,11 +323,39 @@ func ByConfigurationItemField(field string, opts ...sql.OrderTermOption) OrderOp
 		sqlgraph.OrderByNeighborTerms(s, newConfigurationItemStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByJobField orders the results by job field.
+func ByJobField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newJobStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByRunField orders the results by run field.
+func ByRunField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRunStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newConfigurationItemStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ConfigurationItemInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ConfigurationItemTable, ConfigurationItemColumn),
+	)
+}
+func newJobStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(JobInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, JobTable, JobColumn),
+	)
+}
+func newRunStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RunInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, RunTable, RunColumn),
 	)
 }
 

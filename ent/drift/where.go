@@ -110,9 +110,44 @@ func Source(v string) predicate.Drift {
 	return predicate.Drift(sql.FieldEQ(FieldSource, v))
 }
 
+// ObservationKey applies equality check predicate on the "observation_key" field. It's identical to ObservationKeyEQ.
+func ObservationKey(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldObservationKey, v))
+}
+
+// Identity applies equality check predicate on the "identity" field. It's identical to IdentityEQ.
+func Identity(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldIdentity, v))
+}
+
+// AcknowledgedBy applies equality check predicate on the "acknowledged_by" field. It's identical to AcknowledgedByEQ.
+func AcknowledgedBy(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedAt applies equality check predicate on the "acknowledged_at" field. It's identical to AcknowledgedAtEQ.
+func AcknowledgedAt(v time.Time) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldAcknowledgedAt, v))
+}
+
+// IgnoredBy applies equality check predicate on the "ignored_by" field. It's identical to IgnoredByEQ.
+func IgnoredBy(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldIgnoredBy, v))
+}
+
 // ConfigurationItemID applies equality check predicate on the "configuration_item_id" field. It's identical to ConfigurationItemIDEQ.
 func ConfigurationItemID(v int) predicate.Drift {
 	return predicate.Drift(sql.FieldEQ(FieldConfigurationItemID, v))
+}
+
+// DiscoveryJobID applies equality check predicate on the "discovery_job_id" field. It's identical to DiscoveryJobIDEQ.
+func DiscoveryJobID(v int) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldDiscoveryJobID, v))
+}
+
+// RunID applies equality check predicate on the "run_id" field. It's identical to RunIDEQ.
+func RunID(v int) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldRunID, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -750,6 +785,356 @@ func SourceContainsFold(v string) predicate.Drift {
 	return predicate.Drift(sql.FieldContainsFold(FieldSource, v))
 }
 
+// ObservationKeyEQ applies the EQ predicate on the "observation_key" field.
+func ObservationKeyEQ(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldObservationKey, v))
+}
+
+// ObservationKeyNEQ applies the NEQ predicate on the "observation_key" field.
+func ObservationKeyNEQ(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldNEQ(FieldObservationKey, v))
+}
+
+// ObservationKeyIn applies the In predicate on the "observation_key" field.
+func ObservationKeyIn(vs ...string) predicate.Drift {
+	return predicate.Drift(sql.FieldIn(FieldObservationKey, vs...))
+}
+
+// ObservationKeyNotIn applies the NotIn predicate on the "observation_key" field.
+func ObservationKeyNotIn(vs ...string) predicate.Drift {
+	return predicate.Drift(sql.FieldNotIn(FieldObservationKey, vs...))
+}
+
+// ObservationKeyGT applies the GT predicate on the "observation_key" field.
+func ObservationKeyGT(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldGT(FieldObservationKey, v))
+}
+
+// ObservationKeyGTE applies the GTE predicate on the "observation_key" field.
+func ObservationKeyGTE(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldGTE(FieldObservationKey, v))
+}
+
+// ObservationKeyLT applies the LT predicate on the "observation_key" field.
+func ObservationKeyLT(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldLT(FieldObservationKey, v))
+}
+
+// ObservationKeyLTE applies the LTE predicate on the "observation_key" field.
+func ObservationKeyLTE(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldLTE(FieldObservationKey, v))
+}
+
+// ObservationKeyContains applies the Contains predicate on the "observation_key" field.
+func ObservationKeyContains(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldContains(FieldObservationKey, v))
+}
+
+// ObservationKeyHasPrefix applies the HasPrefix predicate on the "observation_key" field.
+func ObservationKeyHasPrefix(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldHasPrefix(FieldObservationKey, v))
+}
+
+// ObservationKeyHasSuffix applies the HasSuffix predicate on the "observation_key" field.
+func ObservationKeyHasSuffix(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldHasSuffix(FieldObservationKey, v))
+}
+
+// ObservationKeyIsNil applies the IsNil predicate on the "observation_key" field.
+func ObservationKeyIsNil() predicate.Drift {
+	return predicate.Drift(sql.FieldIsNull(FieldObservationKey))
+}
+
+// ObservationKeyNotNil applies the NotNil predicate on the "observation_key" field.
+func ObservationKeyNotNil() predicate.Drift {
+	return predicate.Drift(sql.FieldNotNull(FieldObservationKey))
+}
+
+// ObservationKeyEqualFold applies the EqualFold predicate on the "observation_key" field.
+func ObservationKeyEqualFold(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEqualFold(FieldObservationKey, v))
+}
+
+// ObservationKeyContainsFold applies the ContainsFold predicate on the "observation_key" field.
+func ObservationKeyContainsFold(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldContainsFold(FieldObservationKey, v))
+}
+
+// IdentityEQ applies the EQ predicate on the "identity" field.
+func IdentityEQ(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldIdentity, v))
+}
+
+// IdentityNEQ applies the NEQ predicate on the "identity" field.
+func IdentityNEQ(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldNEQ(FieldIdentity, v))
+}
+
+// IdentityIn applies the In predicate on the "identity" field.
+func IdentityIn(vs ...string) predicate.Drift {
+	return predicate.Drift(sql.FieldIn(FieldIdentity, vs...))
+}
+
+// IdentityNotIn applies the NotIn predicate on the "identity" field.
+func IdentityNotIn(vs ...string) predicate.Drift {
+	return predicate.Drift(sql.FieldNotIn(FieldIdentity, vs...))
+}
+
+// IdentityGT applies the GT predicate on the "identity" field.
+func IdentityGT(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldGT(FieldIdentity, v))
+}
+
+// IdentityGTE applies the GTE predicate on the "identity" field.
+func IdentityGTE(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldGTE(FieldIdentity, v))
+}
+
+// IdentityLT applies the LT predicate on the "identity" field.
+func IdentityLT(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldLT(FieldIdentity, v))
+}
+
+// IdentityLTE applies the LTE predicate on the "identity" field.
+func IdentityLTE(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldLTE(FieldIdentity, v))
+}
+
+// IdentityContains applies the Contains predicate on the "identity" field.
+func IdentityContains(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldContains(FieldIdentity, v))
+}
+
+// IdentityHasPrefix applies the HasPrefix predicate on the "identity" field.
+func IdentityHasPrefix(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldHasPrefix(FieldIdentity, v))
+}
+
+// IdentityHasSuffix applies the HasSuffix predicate on the "identity" field.
+func IdentityHasSuffix(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldHasSuffix(FieldIdentity, v))
+}
+
+// IdentityIsNil applies the IsNil predicate on the "identity" field.
+func IdentityIsNil() predicate.Drift {
+	return predicate.Drift(sql.FieldIsNull(FieldIdentity))
+}
+
+// IdentityNotNil applies the NotNil predicate on the "identity" field.
+func IdentityNotNil() predicate.Drift {
+	return predicate.Drift(sql.FieldNotNull(FieldIdentity))
+}
+
+// IdentityEqualFold applies the EqualFold predicate on the "identity" field.
+func IdentityEqualFold(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEqualFold(FieldIdentity, v))
+}
+
+// IdentityContainsFold applies the ContainsFold predicate on the "identity" field.
+func IdentityContainsFold(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldContainsFold(FieldIdentity, v))
+}
+
+// AcknowledgedByEQ applies the EQ predicate on the "acknowledged_by" field.
+func AcknowledgedByEQ(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByNEQ applies the NEQ predicate on the "acknowledged_by" field.
+func AcknowledgedByNEQ(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldNEQ(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByIn applies the In predicate on the "acknowledged_by" field.
+func AcknowledgedByIn(vs ...string) predicate.Drift {
+	return predicate.Drift(sql.FieldIn(FieldAcknowledgedBy, vs...))
+}
+
+// AcknowledgedByNotIn applies the NotIn predicate on the "acknowledged_by" field.
+func AcknowledgedByNotIn(vs ...string) predicate.Drift {
+	return predicate.Drift(sql.FieldNotIn(FieldAcknowledgedBy, vs...))
+}
+
+// AcknowledgedByGT applies the GT predicate on the "acknowledged_by" field.
+func AcknowledgedByGT(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldGT(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByGTE applies the GTE predicate on the "acknowledged_by" field.
+func AcknowledgedByGTE(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldGTE(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByLT applies the LT predicate on the "acknowledged_by" field.
+func AcknowledgedByLT(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldLT(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByLTE applies the LTE predicate on the "acknowledged_by" field.
+func AcknowledgedByLTE(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldLTE(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByContains applies the Contains predicate on the "acknowledged_by" field.
+func AcknowledgedByContains(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldContains(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByHasPrefix applies the HasPrefix predicate on the "acknowledged_by" field.
+func AcknowledgedByHasPrefix(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldHasPrefix(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByHasSuffix applies the HasSuffix predicate on the "acknowledged_by" field.
+func AcknowledgedByHasSuffix(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldHasSuffix(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByIsNil applies the IsNil predicate on the "acknowledged_by" field.
+func AcknowledgedByIsNil() predicate.Drift {
+	return predicate.Drift(sql.FieldIsNull(FieldAcknowledgedBy))
+}
+
+// AcknowledgedByNotNil applies the NotNil predicate on the "acknowledged_by" field.
+func AcknowledgedByNotNil() predicate.Drift {
+	return predicate.Drift(sql.FieldNotNull(FieldAcknowledgedBy))
+}
+
+// AcknowledgedByEqualFold applies the EqualFold predicate on the "acknowledged_by" field.
+func AcknowledgedByEqualFold(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEqualFold(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedByContainsFold applies the ContainsFold predicate on the "acknowledged_by" field.
+func AcknowledgedByContainsFold(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldContainsFold(FieldAcknowledgedBy, v))
+}
+
+// AcknowledgedAtEQ applies the EQ predicate on the "acknowledged_at" field.
+func AcknowledgedAtEQ(v time.Time) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtNEQ applies the NEQ predicate on the "acknowledged_at" field.
+func AcknowledgedAtNEQ(v time.Time) predicate.Drift {
+	return predicate.Drift(sql.FieldNEQ(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtIn applies the In predicate on the "acknowledged_at" field.
+func AcknowledgedAtIn(vs ...time.Time) predicate.Drift {
+	return predicate.Drift(sql.FieldIn(FieldAcknowledgedAt, vs...))
+}
+
+// AcknowledgedAtNotIn applies the NotIn predicate on the "acknowledged_at" field.
+func AcknowledgedAtNotIn(vs ...time.Time) predicate.Drift {
+	return predicate.Drift(sql.FieldNotIn(FieldAcknowledgedAt, vs...))
+}
+
+// AcknowledgedAtGT applies the GT predicate on the "acknowledged_at" field.
+func AcknowledgedAtGT(v time.Time) predicate.Drift {
+	return predicate.Drift(sql.FieldGT(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtGTE applies the GTE predicate on the "acknowledged_at" field.
+func AcknowledgedAtGTE(v time.Time) predicate.Drift {
+	return predicate.Drift(sql.FieldGTE(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtLT applies the LT predicate on the "acknowledged_at" field.
+func AcknowledgedAtLT(v time.Time) predicate.Drift {
+	return predicate.Drift(sql.FieldLT(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtLTE applies the LTE predicate on the "acknowledged_at" field.
+func AcknowledgedAtLTE(v time.Time) predicate.Drift {
+	return predicate.Drift(sql.FieldLTE(FieldAcknowledgedAt, v))
+}
+
+// AcknowledgedAtIsNil applies the IsNil predicate on the "acknowledged_at" field.
+func AcknowledgedAtIsNil() predicate.Drift {
+	return predicate.Drift(sql.FieldIsNull(FieldAcknowledgedAt))
+}
+
+// AcknowledgedAtNotNil applies the NotNil predicate on the "acknowledged_at" field.
+func AcknowledgedAtNotNil() predicate.Drift {
+	return predicate.Drift(sql.FieldNotNull(FieldAcknowledgedAt))
+}
+
+// IgnoredByEQ applies the EQ predicate on the "ignored_by" field.
+func IgnoredByEQ(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldIgnoredBy, v))
+}
+
+// IgnoredByNEQ applies the NEQ predicate on the "ignored_by" field.
+func IgnoredByNEQ(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldNEQ(FieldIgnoredBy, v))
+}
+
+// IgnoredByIn applies the In predicate on the "ignored_by" field.
+func IgnoredByIn(vs ...string) predicate.Drift {
+	return predicate.Drift(sql.FieldIn(FieldIgnoredBy, vs...))
+}
+
+// IgnoredByNotIn applies the NotIn predicate on the "ignored_by" field.
+func IgnoredByNotIn(vs ...string) predicate.Drift {
+	return predicate.Drift(sql.FieldNotIn(FieldIgnoredBy, vs...))
+}
+
+// IgnoredByGT applies the GT predicate on the "ignored_by" field.
+func IgnoredByGT(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldGT(FieldIgnoredBy, v))
+}
+
+// IgnoredByGTE applies the GTE predicate on the "ignored_by" field.
+func IgnoredByGTE(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldGTE(FieldIgnoredBy, v))
+}
+
+// IgnoredByLT applies the LT predicate on the "ignored_by" field.
+func IgnoredByLT(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldLT(FieldIgnoredBy, v))
+}
+
+// IgnoredByLTE applies the LTE predicate on the "ignored_by" field.
+func IgnoredByLTE(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldLTE(FieldIgnoredBy, v))
+}
+
+// IgnoredByContains applies the Contains predicate on the "ignored_by" field.
+func IgnoredByContains(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldContains(FieldIgnoredBy, v))
+}
+
+// IgnoredByHasPrefix applies the HasPrefix predicate on the "ignored_by" field.
+func IgnoredByHasPrefix(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldHasPrefix(FieldIgnoredBy, v))
+}
+
+// IgnoredByHasSuffix applies the HasSuffix predicate on the "ignored_by" field.
+func IgnoredByHasSuffix(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldHasSuffix(FieldIgnoredBy, v))
+}
+
+// IgnoredByIsNil applies the IsNil predicate on the "ignored_by" field.
+func IgnoredByIsNil() predicate.Drift {
+	return predicate.Drift(sql.FieldIsNull(FieldIgnoredBy))
+}
+
+// IgnoredByNotNil applies the NotNil predicate on the "ignored_by" field.
+func IgnoredByNotNil() predicate.Drift {
+	return predicate.Drift(sql.FieldNotNull(FieldIgnoredBy))
+}
+
+// IgnoredByEqualFold applies the EqualFold predicate on the "ignored_by" field.
+func IgnoredByEqualFold(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldEqualFold(FieldIgnoredBy, v))
+}
+
+// IgnoredByContainsFold applies the ContainsFold predicate on the "ignored_by" field.
+func IgnoredByContainsFold(v string) predicate.Drift {
+	return predicate.Drift(sql.FieldContainsFold(FieldIgnoredBy, v))
+}
+
 // ConfigurationItemIDEQ applies the EQ predicate on the "configuration_item_id" field.
 func ConfigurationItemIDEQ(v int) predicate.Drift {
 	return predicate.Drift(sql.FieldEQ(FieldConfigurationItemID, v))
@@ -780,6 +1165,66 @@ func ConfigurationItemIDNotNil() predicate.Drift {
 	return predicate.Drift(sql.FieldNotNull(FieldConfigurationItemID))
 }
 
+// DiscoveryJobIDEQ applies the EQ predicate on the "discovery_job_id" field.
+func DiscoveryJobIDEQ(v int) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldDiscoveryJobID, v))
+}
+
+// DiscoveryJobIDNEQ applies the NEQ predicate on the "discovery_job_id" field.
+func DiscoveryJobIDNEQ(v int) predicate.Drift {
+	return predicate.Drift(sql.FieldNEQ(FieldDiscoveryJobID, v))
+}
+
+// DiscoveryJobIDIn applies the In predicate on the "discovery_job_id" field.
+func DiscoveryJobIDIn(vs ...int) predicate.Drift {
+	return predicate.Drift(sql.FieldIn(FieldDiscoveryJobID, vs...))
+}
+
+// DiscoveryJobIDNotIn applies the NotIn predicate on the "discovery_job_id" field.
+func DiscoveryJobIDNotIn(vs ...int) predicate.Drift {
+	return predicate.Drift(sql.FieldNotIn(FieldDiscoveryJobID, vs...))
+}
+
+// DiscoveryJobIDIsNil applies the IsNil predicate on the "discovery_job_id" field.
+func DiscoveryJobIDIsNil() predicate.Drift {
+	return predicate.Drift(sql.FieldIsNull(FieldDiscoveryJobID))
+}
+
+// DiscoveryJobIDNotNil applies the NotNil predicate on the "discovery_job_id" field.
+func DiscoveryJobIDNotNil() predicate.Drift {
+	return predicate.Drift(sql.FieldNotNull(FieldDiscoveryJobID))
+}
+
+// RunIDEQ applies the EQ predicate on the "run_id" field.
+func RunIDEQ(v int) predicate.Drift {
+	return predicate.Drift(sql.FieldEQ(FieldRunID, v))
+}
+
+// RunIDNEQ applies the NEQ predicate on the "run_id" field.
+func RunIDNEQ(v int) predicate.Drift {
+	return predicate.Drift(sql.FieldNEQ(FieldRunID, v))
+}
+
+// RunIDIn applies the In predicate on the "run_id" field.
+func RunIDIn(vs ...int) predicate.Drift {
+	return predicate.Drift(sql.FieldIn(FieldRunID, vs...))
+}
+
+// RunIDNotIn applies the NotIn predicate on the "run_id" field.
+func RunIDNotIn(vs ...int) predicate.Drift {
+	return predicate.Drift(sql.FieldNotIn(FieldRunID, vs...))
+}
+
+// RunIDIsNil applies the IsNil predicate on the "run_id" field.
+func RunIDIsNil() predicate.Drift {
+	return predicate.Drift(sql.FieldIsNull(FieldRunID))
+}
+
+// RunIDNotNil applies the NotNil predicate on the "run_id" field.
+func RunIDNotNil() predicate.Drift {
+	return predicate.Drift(sql.FieldNotNull(FieldRunID))
+}
+
 // HasConfigurationItem applies the HasEdge predicate on the "configuration_item" edge.
 func HasConfigurationItem() predicate.Drift {
 	return predicate.Drift(func(s *sql.Selector) {
@@ -795,6 +1240,52 @@ func HasConfigurationItem() predicate.Drift {
 func HasConfigurationItemWith(preds ...predicate.ConfigurationItem) predicate.Drift {
 	return predicate.Drift(func(s *sql.Selector) {
 		step := newConfigurationItemStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasJob applies the HasEdge predicate on the "job" edge.
+func HasJob() predicate.Drift {
+	return predicate.Drift(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, JobTable, JobColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasJobWith applies the HasEdge predicate on the "job" edge with a given conditions (other predicates).
+func HasJobWith(preds ...predicate.DiscoveryJob) predicate.Drift {
+	return predicate.Drift(func(s *sql.Selector) {
+		step := newJobStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRun applies the HasEdge predicate on the "run" edge.
+func HasRun() predicate.Drift {
+	return predicate.Drift(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, RunTable, RunColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRunWith applies the HasEdge predicate on the "run" edge with a given conditions (other predicates).
+func HasRunWith(preds ...predicate.DiscoveryRun) predicate.Drift {
+	return predicate.Drift(func(s *sql.Selector) {
+		step := newRunStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -81,6 +81,30 @@ func (f ContractFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ContractMutation", m)
 }
 
+// The DiscoveryJobFunc type is an adapter to allow the use of ordinary
+// function as DiscoveryJob mutator.
+type DiscoveryJobFunc func(context.Context, *ent.DiscoveryJobMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DiscoveryJobFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DiscoveryJobMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DiscoveryJobMutation", m)
+}
+
+// The DiscoveryRunFunc type is an adapter to allow the use of ordinary
+// function as DiscoveryRun mutator.
+type DiscoveryRunFunc func(context.Context, *ent.DiscoveryRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DiscoveryRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DiscoveryRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DiscoveryRunMutation", m)
+}
+
 // The DriftFunc type is an adapter to allow the use of ordinary
 // function as Drift mutator.
 type DriftFunc func(context.Context, *ent.DriftMutation) (ent.Value, error)
@@ -93,6 +117,18 @@ func (f DriftFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DriftMutation", m)
 }
 
+// The DriftIgnoreRuleFunc type is an adapter to allow the use of ordinary
+// function as DriftIgnoreRule mutator.
+type DriftIgnoreRuleFunc func(context.Context, *ent.DriftIgnoreRuleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DriftIgnoreRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DriftIgnoreRuleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DriftIgnoreRuleMutation", m)
+}
+
 // The IdentifierFunc type is an adapter to allow the use of ordinary
 // function as Identifier mutator.
 type IdentifierFunc func(context.Context, *ent.IdentifierMutation) (ent.Value, error)
@@ -103,6 +139,18 @@ func (f IdentifierFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IdentifierMutation", m)
+}
+
+// The LeaseFunc type is an adapter to allow the use of ordinary
+// function as Lease mutator.
+type LeaseFunc func(context.Context, *ent.LeaseMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LeaseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LeaseMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LeaseMutation", m)
 }
 
 // The LocationFunc type is an adapter to allow the use of ordinary
@@ -151,6 +199,18 @@ func (f ServiceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ServiceMutation", m)
+}
+
+// The SightingFunc type is an adapter to allow the use of ordinary
+// function as Sighting mutator.
+type SightingFunc func(context.Context, *ent.SightingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SightingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SightingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SightingMutation", m)
 }
 
 // The VendorFunc type is an adapter to allow the use of ordinary

@@ -168,6 +168,7 @@ var (
 		{Name: "attributes", Type: field.TypeJSON, Nullable: true},
 		{Name: "facts", Type: field.TypeJSON, Nullable: true},
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "provenance", Type: field.TypeJSON, Nullable: true},
 		{Name: "location_id", Type: field.TypeInt, Nullable: true},
 		{Name: "owner_id", Type: field.TypeInt, Nullable: true},
 		{Name: "vendor_id", Type: field.TypeInt, Nullable: true},
@@ -180,19 +181,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "configuration_items_locations_configuration_items",
-				Columns:    []*schema.Column{ConfigurationItemsColumns[17]},
+				Columns:    []*schema.Column{ConfigurationItemsColumns[18]},
 				RefColumns: []*schema.Column{LocationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "configuration_items_owners_configuration_items",
-				Columns:    []*schema.Column{ConfigurationItemsColumns[18]},
+				Columns:    []*schema.Column{ConfigurationItemsColumns[19]},
 				RefColumns: []*schema.Column{OwnersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "configuration_items_vendors_configuration_items",
-				Columns:    []*schema.Column{ConfigurationItemsColumns[19]},
+				Columns:    []*schema.Column{ConfigurationItemsColumns[20]},
 				RefColumns: []*schema.Column{VendorsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -231,17 +232,17 @@ var (
 			{
 				Name:    "configurationitem_owner_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConfigurationItemsColumns[18]},
+				Columns: []*schema.Column{ConfigurationItemsColumns[19]},
 			},
 			{
 				Name:    "configurationitem_vendor_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConfigurationItemsColumns[19]},
+				Columns: []*schema.Column{ConfigurationItemsColumns[20]},
 			},
 			{
 				Name:    "configurationitem_location_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConfigurationItemsColumns[17]},
+				Columns: []*schema.Column{ConfigurationItemsColumns[18]},
 			},
 		},
 	}
@@ -295,6 +296,66 @@ var (
 			},
 		},
 	}
+	// DiscoveryJobsColumns holds the columns for the "discovery_jobs" table.
+	DiscoveryJobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 100},
+		{Name: "source_kind", Type: field.TypeString, Size: 50},
+		{Name: "config", Type: field.TypeJSON, Nullable: true},
+		{Name: "credentials_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "schedule", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "time_zone", Type: field.TypeString, Size: 64, Default: "UTC"},
+		{Name: "scope", Type: field.TypeJSON, Nullable: true},
+		{Name: "mode", Type: field.TypeEnum, Enums: []string{"REPORT", "UPDATE"}, Default: "REPORT"},
+		{Name: "timeout_seconds", Type: field.TypeInt, Default: 600},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "create_unregistered", Type: field.TypeBool, Default: false},
+		{Name: "missing_grace", Type: field.TypeInt, Default: 1},
+		{Name: "retire_after", Type: field.TypeInt, Default: 0},
+		{Name: "priority", Type: field.TypeInt, Default: 50},
+		{Name: "field_priorities", Type: field.TypeJSON, Nullable: true},
+		{Name: "stale_after_hours", Type: field.TypeInt, Default: 0},
+		{Name: "last_run_at", Type: field.TypeTime, Nullable: true},
+	}
+	// DiscoveryJobsTable holds the schema information for the "discovery_jobs" table.
+	DiscoveryJobsTable = &schema.Table{
+		Name:       "discovery_jobs",
+		Columns:    DiscoveryJobsColumns,
+		PrimaryKey: []*schema.Column{DiscoveryJobsColumns[0]},
+	}
+	// DiscoveryRunsColumns holds the columns for the "discovery_runs" table.
+	DiscoveryRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"RUNNING", "SUCCEEDED", "PARTIAL", "FAILED", "TIMED_OUT", "CANCELLED"}, Default: "RUNNING"},
+		{Name: "source_kind", Type: field.TypeString, Size: 50},
+		{Name: "trigger", Type: field.TypeString, Size: 20, Default: "manual"},
+		{Name: "dry_run", Type: field.TypeBool, Default: false},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "counts", Type: field.TypeJSON},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 4000},
+		{Name: "host_errors", Type: field.TypeJSON, Nullable: true},
+		{Name: "changes", Type: field.TypeJSON, Nullable: true},
+		{Name: "log", Type: field.TypeString, Nullable: true, Size: 16000},
+		{Name: "holder", Type: field.TypeString, Nullable: true},
+		{Name: "discovery_job_id", Type: field.TypeInt, Nullable: true},
+	}
+	// DiscoveryRunsTable holds the schema information for the "discovery_runs" table.
+	DiscoveryRunsTable = &schema.Table{
+		Name:       "discovery_runs",
+		Columns:    DiscoveryRunsColumns,
+		PrimaryKey: []*schema.Column{DiscoveryRunsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "discovery_runs_discovery_jobs_runs",
+				Columns:    []*schema.Column{DiscoveryRunsColumns[13]},
+				RefColumns: []*schema.Column{DiscoveryJobsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// DriftsColumns holds the columns for the "drifts" table.
 	DriftsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -311,7 +372,14 @@ var (
 		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "note", Type: field.TypeString, Nullable: true, Size: 4000},
 		{Name: "source", Type: field.TypeString, Nullable: true},
+		{Name: "observation_key", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "identity", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "acknowledged_by", Type: field.TypeString, Nullable: true},
+		{Name: "acknowledged_at", Type: field.TypeTime, Nullable: true},
+		{Name: "ignored_by", Type: field.TypeString, Nullable: true},
 		{Name: "configuration_item_id", Type: field.TypeInt, Nullable: true},
+		{Name: "discovery_job_id", Type: field.TypeInt, Nullable: true},
+		{Name: "run_id", Type: field.TypeInt, Nullable: true},
 	}
 	// DriftsTable holds the schema information for the "drifts" table.
 	DriftsTable = &schema.Table{
@@ -321,8 +389,20 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "drifts_configuration_items_drifts",
-				Columns:    []*schema.Column{DriftsColumns[14]},
+				Columns:    []*schema.Column{DriftsColumns[19]},
 				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "drifts_discovery_jobs_drifts",
+				Columns:    []*schema.Column{DriftsColumns[20]},
+				RefColumns: []*schema.Column{DiscoveryJobsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "drifts_discovery_runs_drifts",
+				Columns:    []*schema.Column{DriftsColumns[21]},
+				RefColumns: []*schema.Column{DiscoveryRunsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 		},
@@ -330,14 +410,49 @@ var (
 			{
 				Name:    "drift_configuration_item_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{DriftsColumns[14], DriftsColumns[4]},
+				Columns: []*schema.Column{DriftsColumns[19], DriftsColumns[4]},
 			},
 			{
 				Name:    "drift_status_last_seen_at",
 				Unique:  false,
 				Columns: []*schema.Column{DriftsColumns[4], DriftsColumns[10]},
 			},
+			{
+				Name:    "drift_configuration_item_id_kind_field_name",
+				Unique:  false,
+				Columns: []*schema.Column{DriftsColumns[19], DriftsColumns[3], DriftsColumns[6]},
+			},
+			{
+				Name:    "drift_discovery_job_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{DriftsColumns[20], DriftsColumns[4]},
+			},
+			{
+				Name:    "drift_identity",
+				Unique:  false,
+				Columns: []*schema.Column{DriftsColumns[15]},
+			},
 		},
+	}
+	// DriftIgnoreRulesColumns holds the columns for the "drift_ignore_rules" table.
+	DriftIgnoreRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 100},
+		{Name: "ci_kind", Type: field.TypeString, Nullable: true, Size: 50},
+		{Name: "tag", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "field_pattern", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "drift_kind", Type: field.TypeString, Nullable: true, Size: 50},
+		{Name: "job_name", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "note", Type: field.TypeString, Nullable: true, Size: 4000},
+	}
+	// DriftIgnoreRulesTable holds the schema information for the "drift_ignore_rules" table.
+	DriftIgnoreRulesTable = &schema.Table{
+		Name:       "drift_ignore_rules",
+		Columns:    DriftIgnoreRulesColumns,
+		PrimaryKey: []*schema.Column{DriftIgnoreRulesColumns[0]},
 	}
 	// IdentifiersColumns holds the columns for the "identifiers" table.
 	IdentifiersColumns = []*schema.Column{
@@ -374,6 +489,20 @@ var (
 				Columns: []*schema.Column{IdentifiersColumns[6], IdentifiersColumns[3], IdentifiersColumns[4]},
 			},
 		},
+	}
+	// LeasesColumns holds the columns for the "leases" table.
+	LeasesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "holder", Type: field.TypeString, Size: 200},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "acquired_at", Type: field.TypeTime},
+	}
+	// LeasesTable holds the schema information for the "leases" table.
+	LeasesTable = &schema.Table{
+		Name:       "leases",
+		Columns:    LeasesColumns,
+		PrimaryKey: []*schema.Column{LeasesColumns[0]},
 	}
 	// LocationsColumns holds the columns for the "locations" table.
 	LocationsColumns = []*schema.Column{
@@ -525,6 +654,47 @@ var (
 			},
 		},
 	}
+	// SightingsColumns holds the columns for the "sightings" table.
+	SightingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "last_seen_at", Type: field.TypeTime},
+		{Name: "last_run_id", Type: field.TypeInt},
+		{Name: "missed_runs", Type: field.TypeInt, Default: 0},
+		{Name: "configuration_item_id", Type: field.TypeInt},
+		{Name: "discovery_job_id", Type: field.TypeInt},
+	}
+	// SightingsTable holds the schema information for the "sightings" table.
+	SightingsTable = &schema.Table{
+		Name:       "sightings",
+		Columns:    SightingsColumns,
+		PrimaryKey: []*schema.Column{SightingsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "sightings_configuration_items_sightings",
+				Columns:    []*schema.Column{SightingsColumns[4]},
+				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "sightings_discovery_jobs_sightings",
+				Columns:    []*schema.Column{SightingsColumns[5]},
+				RefColumns: []*schema.Column{DiscoveryJobsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sighting_discovery_job_id_configuration_item_id",
+				Unique:  true,
+				Columns: []*schema.Column{SightingsColumns[5], SightingsColumns[4]},
+			},
+			{
+				Name:    "sighting_configuration_item_id",
+				Unique:  false,
+				Columns: []*schema.Column{SightingsColumns[4]},
+			},
+		},
+	}
 	// VendorsColumns holds the columns for the "vendors" table.
 	VendorsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -651,12 +821,17 @@ var (
 		ChangeRecordsTable,
 		ConfigurationItemsTable,
 		ContractsTable,
+		DiscoveryJobsTable,
+		DiscoveryRunsTable,
 		DriftsTable,
+		DriftIgnoreRulesTable,
 		IdentifiersTable,
+		LeasesTable,
 		LocationsTable,
 		OwnersTable,
 		RelationshipsTable,
 		ServicesTable,
+		SightingsTable,
 		VendorsTable,
 		ChangeRecordConfigurationItemsTable,
 		ContractCoveredCisTable,
@@ -689,13 +864,29 @@ func init() {
 	ContractsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
 	}
+	DiscoveryJobsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	DiscoveryRunsTable.ForeignKeys[0].RefTable = DiscoveryJobsTable
+	DiscoveryRunsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
 	DriftsTable.ForeignKeys[0].RefTable = ConfigurationItemsTable
+	DriftsTable.ForeignKeys[1].RefTable = DiscoveryJobsTable
+	DriftsTable.ForeignKeys[2].RefTable = DiscoveryRunsTable
 	DriftsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(51539607552),
+	}
+	DriftIgnoreRulesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
 	IdentifiersTable.ForeignKeys[0].RefTable = ConfigurationItemsTable
 	IdentifiersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
+	}
+	LeasesTable.Annotation = &entsql.Annotation{
+		Table:          "leases",
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	LocationsTable.ForeignKeys[0].RefTable = LocationsTable
 	LocationsTable.Annotation = &entsql.Annotation{
@@ -713,6 +904,11 @@ func init() {
 	ServicesTable.ForeignKeys[0].RefTable = OwnersTable
 	ServicesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(42949672960),
+	}
+	SightingsTable.ForeignKeys[0].RefTable = ConfigurationItemsTable
+	SightingsTable.ForeignKeys[1].RefTable = DiscoveryJobsTable
+	SightingsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
 	VendorsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),

@@ -24,11 +24,23 @@ type ConfigurationItem func(*sql.Selector)
 // Contract is the predicate function for contract builders.
 type Contract func(*sql.Selector)
 
+// DiscoveryJob is the predicate function for discoveryjob builders.
+type DiscoveryJob func(*sql.Selector)
+
+// DiscoveryRun is the predicate function for discoveryrun builders.
+type DiscoveryRun func(*sql.Selector)
+
 // Drift is the predicate function for drift builders.
 type Drift func(*sql.Selector)
 
+// DriftIgnoreRule is the predicate function for driftignorerule builders.
+type DriftIgnoreRule func(*sql.Selector)
+
 // Identifier is the predicate function for identifier builders.
 type Identifier func(*sql.Selector)
+
+// Lease is the predicate function for lease builders.
+type Lease func(*sql.Selector)
 
 // Location is the predicate function for location builders.
 type Location func(*sql.Selector)
@@ -41,6 +53,9 @@ type Relationship func(*sql.Selector)
 
 // Service is the predicate function for service builders.
 type Service func(*sql.Selector)
+
+// Sighting is the predicate function for sighting builders.
+type Sighting func(*sql.Selector)
 
 // Vendor is the predicate function for vendor builders.
 type Vendor func(*sql.Selector)

@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 )
 
 // ConfigurationItem is anything Cairn manages: a server, VM, container,
@@ -105,6 +107,10 @@ func (ConfigurationItem) Fields() []ent.Field {
 				entgql.OrderField("LAST_SEEN_AT"),
 				entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 			),
+		field.JSON("provenance", map[string]schematype.Provenance{}).
+			Optional().
+			Comment("who last set each field (facts as facts.<key>), when, with which precedence").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("owner_id").Optional().Nillable(),
 		field.Int("vendor_id").Optional().Nillable(),
 		field.Int("location_id").Optional().Nillable(),
@@ -130,6 +136,8 @@ func (ConfigurationItem) Edges() []ent.Edge {
 			Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.From("contracts", Contract.Type).Ref("covered_cis"),
 		edge.From("change_records", ChangeRecord.Type).Ref("configuration_items"),
+		edge.To("sightings", Sighting.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip(entgql.SkipAll)),
 		edge.To("drifts", Drift.Type).
 			Annotations(entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}

@@ -51,7 +51,16 @@ func (Drift) Fields() []ent.Field {
 		field.Time("resolved_at").Optional().Nillable(),
 		field.String("note").Optional().Nillable().MaxLen(4000),
 		field.String("source").Optional().Nillable().Comment("discovery:<job> that saw it"),
+		field.String("observation_key").Optional().Nillable().MaxLen(1000).
+			Comment("what the source called the observed thing; for drifts without a CI"),
+		field.String("identity").Optional().Nillable().MaxLen(1000).
+			Comment("the strongest identifier of an unregistered or ambiguous observation, KIND:value"),
+		field.String("acknowledged_by").Optional().Nillable(),
+		field.Time("acknowledged_at").Optional().Nillable(),
+		field.String("ignored_by").Optional().Nillable().Comment("the ignore rule that matched"),
 		field.Int("configuration_item_id").Optional().Nillable(),
+		field.Int("discovery_job_id").Optional().Nillable(),
+		field.Int("run_id").Optional().Nillable().Comment("the last run that saw it"),
 	}
 }
 
@@ -62,6 +71,8 @@ func (Drift) Edges() []ent.Edge {
 			Ref("drifts").
 			Field("configuration_item_id").
 			Unique(),
+		edge.From("job", DiscoveryJob.Type).Ref("drifts").Field("discovery_job_id").Unique(),
+		edge.From("run", DiscoveryRun.Type).Ref("drifts").Field("run_id").Unique(),
 	}
 }
 
@@ -70,6 +81,9 @@ func (Drift) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("configuration_item_id", "status"),
 		index.Fields("status", "last_seen_at"),
+		index.Fields("configuration_item_id", "kind", "field_name"),
+		index.Fields("discovery_job_id", "status"),
+		index.Fields("identity"),
 	}
 }
 

@@ -22,6 +22,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
@@ -47,6 +49,8 @@ type ResolverRoot interface {
 	Asset() AssetResolver
 	ConfigurationItem() ConfigurationItemResolver
 	Contract() ContractResolver
+	DiscoveryJob() DiscoveryJobResolver
+	DiscoveryRun() DiscoveryRunResolver
 	Drift() DriftResolver
 	IncidentContext() IncidentContextResolver
 	Mutation() MutationResolver
@@ -302,20 +306,120 @@ type ComplexityRoot struct {
 		PeriodStart  func(childComplexity int) int
 	}
 
+	DiscoveryJob struct {
+		Config             func(childComplexity int) int
+		CreateUnregistered func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Enabled            func(childComplexity int) int
+		FieldPriorities    func(childComplexity int) int
+		HasCredentials     func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		LastRun            func(childComplexity int) int
+		LastRunAt          func(childComplexity int) int
+		MissingGrace       func(childComplexity int) int
+		Mode               func(childComplexity int) int
+		Name               func(childComplexity int) int
+		NextRuns           func(childComplexity int, count *int) int
+		Priority           func(childComplexity int) int
+		RetireAfter        func(childComplexity int) int
+		Runs               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryRunOrder, where *ent.DiscoveryRunWhereInput) int
+		Schedule           func(childComplexity int) int
+		Scope              func(childComplexity int) int
+		SourceKind         func(childComplexity int) int
+		StaleAfterHours    func(childComplexity int) int
+		TimeZone           func(childComplexity int) int
+		TimeoutSeconds     func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+	}
+
+	DiscoveryJobConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DiscoveryJobEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DiscoveryRun struct {
+		Changes        func(childComplexity int) int
+		Counts         func(childComplexity int) int
+		DiscoveryJobID func(childComplexity int) int
+		DryRun         func(childComplexity int) int
+		Duration       func(childComplexity int) int
+		Error          func(childComplexity int) int
+		FinishedAt     func(childComplexity int) int
+		Holder         func(childComplexity int) int
+		HostErrors     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Job            func(childComplexity int) int
+		Log            func(childComplexity int) int
+		SourceKind     func(childComplexity int) int
+		StartedAt      func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Trigger        func(childComplexity int) int
+	}
+
+	DiscoveryRunConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DiscoveryRunCounts struct {
+		Ambiguous      func(childComplexity int) int
+		Created        func(childComplexity int) int
+		DriftsIgnored  func(childComplexity int) int
+		DriftsOpened   func(childComplexity int) int
+		DriftsResolved func(childComplexity int) int
+		DriftsUpdated  func(childComplexity int) int
+		Filled         func(childComplexity int) int
+		Matched        func(childComplexity int) int
+		Missing        func(childComplexity int) int
+		Observed       func(childComplexity int) int
+		Retired        func(childComplexity int) int
+		Unchanged      func(childComplexity int) int
+		Unregistered   func(childComplexity int) int
+		Updated        func(childComplexity int) int
+	}
+
+	DiscoveryRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DiscoveryScope struct {
+		Environments func(childComplexity int) int
+		Kinds        func(childComplexity int) int
+		Tags         func(childComplexity int) int
+		Targets      func(childComplexity int) int
+	}
+
 	Drift struct {
+		AcknowledgedAt      func(childComplexity int) int
+		AcknowledgedBy      func(childComplexity int) int
 		Authorized          func(childComplexity int) int
 		ConfigurationItem   func(childComplexity int) int
 		ConfigurationItemID func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
+		DiscoveryJobID      func(childComplexity int) int
 		Field               func(childComplexity int) int
 		FirstSeenAt         func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		Identity            func(childComplexity int) int
+		IgnoredBy           func(childComplexity int) int
+		Job                 func(childComplexity int) int
 		Kind                func(childComplexity int) int
 		LastSeenAt          func(childComplexity int) int
 		Note                func(childComplexity int) int
+		ObservationKey      func(childComplexity int) int
 		Observed            func(childComplexity int) int
 		Recorded            func(childComplexity int) int
 		ResolvedAt          func(childComplexity int) int
+		Run                 func(childComplexity int) int
+		RunID               func(childComplexity int) int
 		Source              func(childComplexity int) int
 		Status              func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
@@ -327,15 +431,65 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	DriftCount struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
+	}
+
 	DriftEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	DriftIgnoreRule struct {
+		CiKind       func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		DriftKind    func(childComplexity int) int
+		Enabled      func(childComplexity int) int
+		FieldPattern func(childComplexity int) int
+		ID           func(childComplexity int) int
+		JobName      func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Note         func(childComplexity int) int
+		Tag          func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	DriftIgnoreRuleConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DriftIgnoreRuleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DriftSummary struct {
+		Accepted     func(childComplexity int) int
+		Acknowledged func(childComplexity int) int
+		Authorized   func(childComplexity int) int
+		ByJob        func(childComplexity int) int
+		ByKind       func(childComplexity int) int
+		ByService    func(childComplexity int) int
+		Ignored      func(childComplexity int) int
+		Open         func(childComplexity int) int
+		Opened       func(childComplexity int) int
+		Resolved     func(childComplexity int) int
+		Since        func(childComplexity int) int
+		Unauthorized func(childComplexity int) int
 	}
 
 	FieldChange struct {
 		After  func(childComplexity int) int
 		Before func(childComplexity int) int
 		Field  func(childComplexity int) int
+	}
+
+	HostError struct {
+		Error func(childComplexity int) int
+		Host  func(childComplexity int) int
 	}
 
 	Identifier struct {
@@ -438,12 +592,16 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptDrift             func(childComplexity int, id int) int
+		AcknowledgeDrift        func(childComplexity int, id int, note *string) int
 		AddRelationship         func(childComplexity int, from int, to int, typeArg relationship.Type, description *string) int
 		CreateAPIToken          func(childComplexity int, name string, role apitoken.Role, expiresAt *time.Time) int
 		CreateAsset             func(childComplexity int, input model.CreateAssetInput) int
 		CreateChangeRecord      func(childComplexity int, input ent.CreateChangeRecordInput) int
 		CreateConfigurationItem func(childComplexity int, input ent.CreateConfigurationItemInput) int
 		CreateContract          func(childComplexity int, input model.CreateContractInput) int
+		CreateDiscoveryJob      func(childComplexity int, input model.CreateDiscoveryJobInput) int
+		CreateDriftIgnoreRule   func(childComplexity int, input ent.CreateDriftIgnoreRuleInput) int
 		CreateIdentifier        func(childComplexity int, input ent.CreateIdentifierInput) int
 		CreateLocation          func(childComplexity int, input ent.CreateLocationInput) int
 		CreateOwner             func(childComplexity int, input ent.CreateOwnerInput) int
@@ -454,16 +612,22 @@ type ComplexityRoot struct {
 		DeleteChangeRecord      func(childComplexity int, id int) int
 		DeleteConfigurationItem func(childComplexity int, id int) int
 		DeleteContract          func(childComplexity int, id int) int
+		DeleteDiscoveryJob      func(childComplexity int, id int) int
+		DeleteDriftIgnoreRule   func(childComplexity int, id int) int
 		DeleteIdentifier        func(childComplexity int, id int) int
 		DeleteLocation          func(childComplexity int, id int) int
 		DeleteOwner             func(childComplexity int, id int) int
 		DeleteService           func(childComplexity int, id int) int
 		DeleteVendor            func(childComplexity int, id int) int
+		MergeConfigurationItems func(childComplexity int, keep int, remove int) int
 		RemoveRelationship      func(childComplexity int, id int) int
+		RunDiscoveryJob         func(childComplexity int, id int, dryRun *bool) int
 		UpdateAsset             func(childComplexity int, id int, input model.UpdateAssetInput) int
 		UpdateChangeRecord      func(childComplexity int, id int, input ent.UpdateChangeRecordInput) int
 		UpdateConfigurationItem func(childComplexity int, id int, input ent.UpdateConfigurationItemInput) int
 		UpdateContract          func(childComplexity int, id int, input model.UpdateContractInput) int
+		UpdateDiscoveryJob      func(childComplexity int, id int, input model.UpdateDiscoveryJobInput) int
+		UpdateDriftIgnoreRule   func(childComplexity int, id int, input ent.UpdateDriftIgnoreRuleInput) int
 		UpdateIdentifier        func(childComplexity int, id int, input ent.UpdateIdentifierInput) int
 		UpdateLocation          func(childComplexity int, id int, input ent.UpdateLocationInput) int
 		UpdateOwner             func(childComplexity int, id int, input ent.UpdateOwnerInput) int
@@ -506,32 +670,48 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PlannedChange struct {
+		Action            func(childComplexity int) int
+		After             func(childComplexity int) int
+		Before            func(childComplexity int) int
+		ConfigurationItem func(childComplexity int) int
+		DriftKind         func(childComplexity int) int
+		Field             func(childComplexity int) int
+		MatchedBy         func(childComplexity int) int
+		ObservationKey    func(childComplexity int) int
+	}
+
 	Query struct {
-		APITokens           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.APITokenOrder, where *ent.APITokenWhereInput) int
-		Assets              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AssetOrder, where *ent.AssetWhereInput) int
-		AuditEvents         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		ChangeRecords       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) int
-		ConfigurationItemAt func(childComplexity int, id int, at time.Time) int
-		ConfigurationItems  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) int
-		Contracts           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) int
-		CostRollup          func(childComplexity int, groupBy model.RollupKey, asOf *time.Time) int
-		DependencyPath      func(childComplexity int, from int, to int, maxDepth *int) int
-		Drifts              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) int
-		ExpiringContracts   func(childComplexity int, withinDays *int) int
-		Identifiers         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) int
-		Impact              func(childComplexity int, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) int
-		IncidentContext     func(childComplexity int, identifier string, asOf *time.Time, depth *int) int
-		Locations           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) int
-		Lookup              func(childComplexity int, query string, first *int) int
-		Node                func(childComplexity int, id int) int
-		Nodes               func(childComplexity int, ids []int) int
-		Owners              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) int
-		Relationships       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) int
-		ServiceImpact       func(childComplexity int, service int, direction *model.ImpactDirection, maxDepth *int) int
-		ServiceMap          func(childComplexity int, service int) int
-		Services            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) int
-		Vendors             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) int
-		Viewer              func(childComplexity int) int
+		APITokens            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		Assets               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AssetOrder, where *ent.AssetWhereInput) int
+		AuditEvents          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		ChangeRecords        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) int
+		ConfigurationItemAt  func(childComplexity int, id int, at time.Time) int
+		ConfigurationItems   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) int
+		Contracts            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) int
+		CostRollup           func(childComplexity int, groupBy model.RollupKey, asOf *time.Time) int
+		DependencyPath       func(childComplexity int, from int, to int, maxDepth *int) int
+		DiscoveryJobs        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryJobOrder, where *ent.DiscoveryJobWhereInput) int
+		DiscoveryRuns        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryRunOrder, where *ent.DiscoveryRunWhereInput) int
+		DiscoverySourceKinds func(childComplexity int) int
+		DriftIgnoreRules     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DriftIgnoreRuleOrder, where *ent.DriftIgnoreRuleWhereInput) int
+		DriftSummary         func(childComplexity int, since *time.Time) int
+		Drifts               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) int
+		ExpiringContracts    func(childComplexity int, withinDays *int) int
+		Identifiers          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) int
+		Impact               func(childComplexity int, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) int
+		IncidentContext      func(childComplexity int, identifier string, asOf *time.Time, depth *int) int
+		Locations            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) int
+		Lookup               func(childComplexity int, query string, first *int) int
+		Node                 func(childComplexity int, id int) int
+		Nodes                func(childComplexity int, ids []int) int
+		Owners               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) int
+		Relationships        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) int
+		ServiceImpact        func(childComplexity int, service int, direction *model.ImpactDirection, maxDepth *int) int
+		ServiceMap           func(childComplexity int, service int) int
+		Services             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) int
+		Vendors              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) int
+		Viewer               func(childComplexity int) int
 	}
 
 	Relationship struct {
@@ -687,6 +867,18 @@ type ContractResolver interface {
 	RenewalNoticeDate(ctx context.Context, obj *ent.Contract) (*time.Time, error)
 	DaysToEnd(ctx context.Context, obj *ent.Contract) (int, error)
 }
+type DiscoveryJobResolver interface {
+	HasCredentials(ctx context.Context, obj *ent.DiscoveryJob) (bool, error)
+	Scope(ctx context.Context, obj *ent.DiscoveryJob) (*model.DiscoveryScope, error)
+	FieldPriorities(ctx context.Context, obj *ent.DiscoveryJob) (map[string]any, error)
+	NextRuns(ctx context.Context, obj *ent.DiscoveryJob, count *int) ([]*time.Time, error)
+	LastRun(ctx context.Context, obj *ent.DiscoveryJob) (*ent.DiscoveryRun, error)
+}
+type DiscoveryRunResolver interface {
+	HostErrors(ctx context.Context, obj *ent.DiscoveryRun) ([]*model.HostError, error)
+	Duration(ctx context.Context, obj *ent.DiscoveryRun) (*float64, error)
+	Changes(ctx context.Context, obj *ent.DiscoveryRun) ([]*model.PlannedChange, error)
+}
 type DriftResolver interface {
 	Field(ctx context.Context, obj *ent.Drift) (*string, error)
 }
@@ -735,6 +927,16 @@ type MutationResolver interface {
 	DeleteChangeRecord(ctx context.Context, id int) (int, error)
 	CreateAPIToken(ctx context.Context, name string, role apitoken.Role, expiresAt *time.Time) (*model.CreatedAPIToken, error)
 	DeleteAPIToken(ctx context.Context, id int) (int, error)
+	CreateDiscoveryJob(ctx context.Context, input model.CreateDiscoveryJobInput) (*ent.DiscoveryJob, error)
+	UpdateDiscoveryJob(ctx context.Context, id int, input model.UpdateDiscoveryJobInput) (*ent.DiscoveryJob, error)
+	DeleteDiscoveryJob(ctx context.Context, id int) (int, error)
+	RunDiscoveryJob(ctx context.Context, id int, dryRun *bool) (*ent.DiscoveryRun, error)
+	AcknowledgeDrift(ctx context.Context, id int, note *string) (*ent.Drift, error)
+	AcceptDrift(ctx context.Context, id int) (*ent.Drift, error)
+	CreateDriftIgnoreRule(ctx context.Context, input ent.CreateDriftIgnoreRuleInput) (*ent.DriftIgnoreRule, error)
+	UpdateDriftIgnoreRule(ctx context.Context, id int, input ent.UpdateDriftIgnoreRuleInput) (*ent.DriftIgnoreRule, error)
+	DeleteDriftIgnoreRule(ctx context.Context, id int) (int, error)
+	MergeConfigurationItems(ctx context.Context, keep int, remove int) (*ent.ConfigurationItem, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -745,7 +947,10 @@ type QueryResolver interface {
 	ChangeRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) (*ent.ChangeRecordConnection, error)
 	ConfigurationItems(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) (*ent.ConfigurationItemConnection, error)
 	Contracts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) (*ent.ContractConnection, error)
+	DiscoveryJobs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryJobOrder, where *ent.DiscoveryJobWhereInput) (*ent.DiscoveryJobConnection, error)
+	DiscoveryRuns(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryRunOrder, where *ent.DiscoveryRunWhereInput) (*ent.DiscoveryRunConnection, error)
 	Drifts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) (*ent.DriftConnection, error)
+	DriftIgnoreRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DriftIgnoreRuleOrder, where *ent.DriftIgnoreRuleWhereInput) (*ent.DriftIgnoreRuleConnection, error)
 	Identifiers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) (*ent.IdentifierConnection, error)
 	Locations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) (*ent.LocationConnection, error)
 	Owners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) (*ent.OwnerConnection, error)
@@ -754,6 +959,8 @@ type QueryResolver interface {
 	Vendors(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) (*ent.VendorConnection, error)
 	ConfigurationItemAt(ctx context.Context, id int, at time.Time) (*model.ConfigurationItemSnapshot, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
+	DriftSummary(ctx context.Context, since *time.Time) (*model.DriftSummary, error)
+	DiscoverySourceKinds(ctx context.Context) ([]string, error)
 	CostRollup(ctx context.Context, groupBy model.RollupKey, asOf *time.Time) ([]*model.CostRollupRow, error)
 	ExpiringContracts(ctx context.Context, withinDays *int) ([]*ent.Contract, error)
 	Impact(ctx context.Context, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) (*model.Impact, error)
@@ -1886,6 +2093,438 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DepreciationRow.PeriodStart(childComplexity), true
 
+	case "DiscoveryJob.config":
+		if e.ComplexityRoot.DiscoveryJob.Config == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.Config(childComplexity), true
+	case "DiscoveryJob.createUnregistered":
+		if e.ComplexityRoot.DiscoveryJob.CreateUnregistered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.CreateUnregistered(childComplexity), true
+	case "DiscoveryJob.createdAt":
+		if e.ComplexityRoot.DiscoveryJob.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.CreatedAt(childComplexity), true
+	case "DiscoveryJob.enabled":
+		if e.ComplexityRoot.DiscoveryJob.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.Enabled(childComplexity), true
+	case "DiscoveryJob.fieldPriorities":
+		if e.ComplexityRoot.DiscoveryJob.FieldPriorities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.FieldPriorities(childComplexity), true
+	case "DiscoveryJob.hasCredentials":
+		if e.ComplexityRoot.DiscoveryJob.HasCredentials == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.HasCredentials(childComplexity), true
+	case "DiscoveryJob.id":
+		if e.ComplexityRoot.DiscoveryJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.ID(childComplexity), true
+	case "DiscoveryJob.lastRun":
+		if e.ComplexityRoot.DiscoveryJob.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.LastRun(childComplexity), true
+	case "DiscoveryJob.lastRunAt":
+		if e.ComplexityRoot.DiscoveryJob.LastRunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.LastRunAt(childComplexity), true
+	case "DiscoveryJob.missingGrace":
+		if e.ComplexityRoot.DiscoveryJob.MissingGrace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.MissingGrace(childComplexity), true
+	case "DiscoveryJob.mode":
+		if e.ComplexityRoot.DiscoveryJob.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.Mode(childComplexity), true
+	case "DiscoveryJob.name":
+		if e.ComplexityRoot.DiscoveryJob.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.Name(childComplexity), true
+	case "DiscoveryJob.nextRuns":
+		if e.ComplexityRoot.DiscoveryJob.NextRuns == nil {
+			break
+		}
+
+		args, err := ec.field_DiscoveryJob_nextRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.NextRuns(childComplexity, args["count"].(*int)), true
+	case "DiscoveryJob.priority":
+		if e.ComplexityRoot.DiscoveryJob.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.Priority(childComplexity), true
+	case "DiscoveryJob.retireAfter":
+		if e.ComplexityRoot.DiscoveryJob.RetireAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.RetireAfter(childComplexity), true
+	case "DiscoveryJob.runs":
+		if e.ComplexityRoot.DiscoveryJob.Runs == nil {
+			break
+		}
+
+		args, err := ec.field_DiscoveryJob_runs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.Runs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.DiscoveryRunOrder), args["where"].(*ent.DiscoveryRunWhereInput)), true
+	case "DiscoveryJob.schedule":
+		if e.ComplexityRoot.DiscoveryJob.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.Schedule(childComplexity), true
+	case "DiscoveryJob.scope":
+		if e.ComplexityRoot.DiscoveryJob.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.Scope(childComplexity), true
+	case "DiscoveryJob.sourceKind":
+		if e.ComplexityRoot.DiscoveryJob.SourceKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.SourceKind(childComplexity), true
+	case "DiscoveryJob.staleAfterHours":
+		if e.ComplexityRoot.DiscoveryJob.StaleAfterHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.StaleAfterHours(childComplexity), true
+	case "DiscoveryJob.timeZone":
+		if e.ComplexityRoot.DiscoveryJob.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.TimeZone(childComplexity), true
+	case "DiscoveryJob.timeoutSeconds":
+		if e.ComplexityRoot.DiscoveryJob.TimeoutSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.TimeoutSeconds(childComplexity), true
+	case "DiscoveryJob.updatedAt":
+		if e.ComplexityRoot.DiscoveryJob.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.UpdatedAt(childComplexity), true
+
+	case "DiscoveryJobConnection.edges":
+		if e.ComplexityRoot.DiscoveryJobConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJobConnection.Edges(childComplexity), true
+	case "DiscoveryJobConnection.pageInfo":
+		if e.ComplexityRoot.DiscoveryJobConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJobConnection.PageInfo(childComplexity), true
+	case "DiscoveryJobConnection.totalCount":
+		if e.ComplexityRoot.DiscoveryJobConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJobConnection.TotalCount(childComplexity), true
+
+	case "DiscoveryJobEdge.cursor":
+		if e.ComplexityRoot.DiscoveryJobEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJobEdge.Cursor(childComplexity), true
+	case "DiscoveryJobEdge.node":
+		if e.ComplexityRoot.DiscoveryJobEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJobEdge.Node(childComplexity), true
+
+	case "DiscoveryRun.changes":
+		if e.ComplexityRoot.DiscoveryRun.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.Changes(childComplexity), true
+	case "DiscoveryRun.counts":
+		if e.ComplexityRoot.DiscoveryRun.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.Counts(childComplexity), true
+	case "DiscoveryRun.discoveryJobID":
+		if e.ComplexityRoot.DiscoveryRun.DiscoveryJobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.DiscoveryJobID(childComplexity), true
+	case "DiscoveryRun.dryRun":
+		if e.ComplexityRoot.DiscoveryRun.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.DryRun(childComplexity), true
+	case "DiscoveryRun.duration":
+		if e.ComplexityRoot.DiscoveryRun.Duration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.Duration(childComplexity), true
+	case "DiscoveryRun.error":
+		if e.ComplexityRoot.DiscoveryRun.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.Error(childComplexity), true
+	case "DiscoveryRun.finishedAt":
+		if e.ComplexityRoot.DiscoveryRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.FinishedAt(childComplexity), true
+	case "DiscoveryRun.holder":
+		if e.ComplexityRoot.DiscoveryRun.Holder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.Holder(childComplexity), true
+	case "DiscoveryRun.hostErrors":
+		if e.ComplexityRoot.DiscoveryRun.HostErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.HostErrors(childComplexity), true
+	case "DiscoveryRun.id":
+		if e.ComplexityRoot.DiscoveryRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.ID(childComplexity), true
+	case "DiscoveryRun.job":
+		if e.ComplexityRoot.DiscoveryRun.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.Job(childComplexity), true
+	case "DiscoveryRun.log":
+		if e.ComplexityRoot.DiscoveryRun.Log == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.Log(childComplexity), true
+	case "DiscoveryRun.sourceKind":
+		if e.ComplexityRoot.DiscoveryRun.SourceKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.SourceKind(childComplexity), true
+	case "DiscoveryRun.startedAt":
+		if e.ComplexityRoot.DiscoveryRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.StartedAt(childComplexity), true
+	case "DiscoveryRun.status":
+		if e.ComplexityRoot.DiscoveryRun.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.Status(childComplexity), true
+	case "DiscoveryRun.trigger":
+		if e.ComplexityRoot.DiscoveryRun.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRun.Trigger(childComplexity), true
+
+	case "DiscoveryRunConnection.edges":
+		if e.ComplexityRoot.DiscoveryRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunConnection.Edges(childComplexity), true
+	case "DiscoveryRunConnection.pageInfo":
+		if e.ComplexityRoot.DiscoveryRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunConnection.PageInfo(childComplexity), true
+	case "DiscoveryRunConnection.totalCount":
+		if e.ComplexityRoot.DiscoveryRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunConnection.TotalCount(childComplexity), true
+
+	case "DiscoveryRunCounts.ambiguous":
+		if e.ComplexityRoot.DiscoveryRunCounts.Ambiguous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Ambiguous(childComplexity), true
+	case "DiscoveryRunCounts.created":
+		if e.ComplexityRoot.DiscoveryRunCounts.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Created(childComplexity), true
+	case "DiscoveryRunCounts.driftsIgnored":
+		if e.ComplexityRoot.DiscoveryRunCounts.DriftsIgnored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.DriftsIgnored(childComplexity), true
+	case "DiscoveryRunCounts.driftsOpened":
+		if e.ComplexityRoot.DiscoveryRunCounts.DriftsOpened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.DriftsOpened(childComplexity), true
+	case "DiscoveryRunCounts.driftsResolved":
+		if e.ComplexityRoot.DiscoveryRunCounts.DriftsResolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.DriftsResolved(childComplexity), true
+	case "DiscoveryRunCounts.driftsUpdated":
+		if e.ComplexityRoot.DiscoveryRunCounts.DriftsUpdated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.DriftsUpdated(childComplexity), true
+	case "DiscoveryRunCounts.filled":
+		if e.ComplexityRoot.DiscoveryRunCounts.Filled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Filled(childComplexity), true
+	case "DiscoveryRunCounts.matched":
+		if e.ComplexityRoot.DiscoveryRunCounts.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Matched(childComplexity), true
+	case "DiscoveryRunCounts.missing":
+		if e.ComplexityRoot.DiscoveryRunCounts.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Missing(childComplexity), true
+	case "DiscoveryRunCounts.observed":
+		if e.ComplexityRoot.DiscoveryRunCounts.Observed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Observed(childComplexity), true
+	case "DiscoveryRunCounts.retired":
+		if e.ComplexityRoot.DiscoveryRunCounts.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Retired(childComplexity), true
+	case "DiscoveryRunCounts.unchanged":
+		if e.ComplexityRoot.DiscoveryRunCounts.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Unchanged(childComplexity), true
+	case "DiscoveryRunCounts.unregistered":
+		if e.ComplexityRoot.DiscoveryRunCounts.Unregistered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Unregistered(childComplexity), true
+	case "DiscoveryRunCounts.updated":
+		if e.ComplexityRoot.DiscoveryRunCounts.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunCounts.Updated(childComplexity), true
+
+	case "DiscoveryRunEdge.cursor":
+		if e.ComplexityRoot.DiscoveryRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunEdge.Cursor(childComplexity), true
+	case "DiscoveryRunEdge.node":
+		if e.ComplexityRoot.DiscoveryRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryRunEdge.Node(childComplexity), true
+
+	case "DiscoveryScope.environments":
+		if e.ComplexityRoot.DiscoveryScope.Environments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryScope.Environments(childComplexity), true
+	case "DiscoveryScope.kinds":
+		if e.ComplexityRoot.DiscoveryScope.Kinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryScope.Kinds(childComplexity), true
+	case "DiscoveryScope.tags":
+		if e.ComplexityRoot.DiscoveryScope.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryScope.Tags(childComplexity), true
+	case "DiscoveryScope.targets":
+		if e.ComplexityRoot.DiscoveryScope.Targets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryScope.Targets(childComplexity), true
+
+	case "Drift.acknowledgedAt":
+		if e.ComplexityRoot.Drift.AcknowledgedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.AcknowledgedAt(childComplexity), true
+	case "Drift.acknowledgedBy":
+		if e.ComplexityRoot.Drift.AcknowledgedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.AcknowledgedBy(childComplexity), true
 	case "Drift.authorized":
 		if e.ComplexityRoot.Drift.Authorized == nil {
 			break
@@ -1910,6 +2549,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Drift.CreatedAt(childComplexity), true
+	case "Drift.discoveryJobID":
+		if e.ComplexityRoot.Drift.DiscoveryJobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.DiscoveryJobID(childComplexity), true
 	case "Drift.field":
 		if e.ComplexityRoot.Drift.Field == nil {
 			break
@@ -1928,6 +2573,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Drift.ID(childComplexity), true
+	case "Drift.identity":
+		if e.ComplexityRoot.Drift.Identity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Identity(childComplexity), true
+	case "Drift.ignoredBy":
+		if e.ComplexityRoot.Drift.IgnoredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.IgnoredBy(childComplexity), true
+	case "Drift.job":
+		if e.ComplexityRoot.Drift.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Job(childComplexity), true
 	case "Drift.kind":
 		if e.ComplexityRoot.Drift.Kind == nil {
 			break
@@ -1946,6 +2609,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Drift.Note(childComplexity), true
+	case "Drift.observationKey":
+		if e.ComplexityRoot.Drift.ObservationKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.ObservationKey(childComplexity), true
 	case "Drift.observed":
 		if e.ComplexityRoot.Drift.Observed == nil {
 			break
@@ -1964,6 +2633,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Drift.ResolvedAt(childComplexity), true
+	case "Drift.run":
+		if e.ComplexityRoot.Drift.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.Run(childComplexity), true
+	case "Drift.runID":
+		if e.ComplexityRoot.Drift.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Drift.RunID(childComplexity), true
 	case "Drift.source":
 		if e.ComplexityRoot.Drift.Source == nil {
 			break
@@ -2002,6 +2683,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DriftConnection.TotalCount(childComplexity), true
 
+	case "DriftCount.count":
+		if e.ComplexityRoot.DriftCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftCount.Count(childComplexity), true
+	case "DriftCount.key":
+		if e.ComplexityRoot.DriftCount.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftCount.Key(childComplexity), true
+
 	case "DriftEdge.cursor":
 		if e.ComplexityRoot.DriftEdge.Cursor == nil {
 			break
@@ -2014,6 +2708,178 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DriftEdge.Node(childComplexity), true
+
+	case "DriftIgnoreRule.ciKind":
+		if e.ComplexityRoot.DriftIgnoreRule.CiKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.CiKind(childComplexity), true
+	case "DriftIgnoreRule.createdAt":
+		if e.ComplexityRoot.DriftIgnoreRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.CreatedAt(childComplexity), true
+	case "DriftIgnoreRule.driftKind":
+		if e.ComplexityRoot.DriftIgnoreRule.DriftKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.DriftKind(childComplexity), true
+	case "DriftIgnoreRule.enabled":
+		if e.ComplexityRoot.DriftIgnoreRule.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.Enabled(childComplexity), true
+	case "DriftIgnoreRule.fieldPattern":
+		if e.ComplexityRoot.DriftIgnoreRule.FieldPattern == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.FieldPattern(childComplexity), true
+	case "DriftIgnoreRule.id":
+		if e.ComplexityRoot.DriftIgnoreRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.ID(childComplexity), true
+	case "DriftIgnoreRule.jobName":
+		if e.ComplexityRoot.DriftIgnoreRule.JobName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.JobName(childComplexity), true
+	case "DriftIgnoreRule.name":
+		if e.ComplexityRoot.DriftIgnoreRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.Name(childComplexity), true
+	case "DriftIgnoreRule.note":
+		if e.ComplexityRoot.DriftIgnoreRule.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.Note(childComplexity), true
+	case "DriftIgnoreRule.tag":
+		if e.ComplexityRoot.DriftIgnoreRule.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.Tag(childComplexity), true
+	case "DriftIgnoreRule.updatedAt":
+		if e.ComplexityRoot.DriftIgnoreRule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRule.UpdatedAt(childComplexity), true
+
+	case "DriftIgnoreRuleConnection.edges":
+		if e.ComplexityRoot.DriftIgnoreRuleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRuleConnection.Edges(childComplexity), true
+	case "DriftIgnoreRuleConnection.pageInfo":
+		if e.ComplexityRoot.DriftIgnoreRuleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRuleConnection.PageInfo(childComplexity), true
+	case "DriftIgnoreRuleConnection.totalCount":
+		if e.ComplexityRoot.DriftIgnoreRuleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRuleConnection.TotalCount(childComplexity), true
+
+	case "DriftIgnoreRuleEdge.cursor":
+		if e.ComplexityRoot.DriftIgnoreRuleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRuleEdge.Cursor(childComplexity), true
+	case "DriftIgnoreRuleEdge.node":
+		if e.ComplexityRoot.DriftIgnoreRuleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftIgnoreRuleEdge.Node(childComplexity), true
+
+	case "DriftSummary.accepted":
+		if e.ComplexityRoot.DriftSummary.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.Accepted(childComplexity), true
+	case "DriftSummary.acknowledged":
+		if e.ComplexityRoot.DriftSummary.Acknowledged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.Acknowledged(childComplexity), true
+	case "DriftSummary.authorized":
+		if e.ComplexityRoot.DriftSummary.Authorized == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.Authorized(childComplexity), true
+	case "DriftSummary.byJob":
+		if e.ComplexityRoot.DriftSummary.ByJob == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.ByJob(childComplexity), true
+	case "DriftSummary.byKind":
+		if e.ComplexityRoot.DriftSummary.ByKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.ByKind(childComplexity), true
+	case "DriftSummary.byService":
+		if e.ComplexityRoot.DriftSummary.ByService == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.ByService(childComplexity), true
+	case "DriftSummary.ignored":
+		if e.ComplexityRoot.DriftSummary.Ignored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.Ignored(childComplexity), true
+	case "DriftSummary.open":
+		if e.ComplexityRoot.DriftSummary.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.Open(childComplexity), true
+	case "DriftSummary.opened":
+		if e.ComplexityRoot.DriftSummary.Opened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.Opened(childComplexity), true
+	case "DriftSummary.resolved":
+		if e.ComplexityRoot.DriftSummary.Resolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.Resolved(childComplexity), true
+	case "DriftSummary.since":
+		if e.ComplexityRoot.DriftSummary.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.Since(childComplexity), true
+	case "DriftSummary.unauthorized":
+		if e.ComplexityRoot.DriftSummary.Unauthorized == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DriftSummary.Unauthorized(childComplexity), true
 
 	case "FieldChange.after":
 		if e.ComplexityRoot.FieldChange.After == nil {
@@ -2033,6 +2899,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FieldChange.Field(childComplexity), true
+
+	case "HostError.error":
+		if e.ComplexityRoot.HostError.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostError.Error(childComplexity), true
+	case "HostError.host":
+		if e.ComplexityRoot.HostError.Host == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HostError.Host(childComplexity), true
 
 	case "Identifier.configurationItem":
 		if e.ComplexityRoot.Identifier.ConfigurationItem == nil {
@@ -2441,6 +3320,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.Currency(childComplexity), true
 
+	case "Mutation.acceptDrift":
+		if e.ComplexityRoot.Mutation.AcceptDrift == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptDrift_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptDrift(childComplexity, args["id"].(int)), true
+	case "Mutation.acknowledgeDrift":
+		if e.ComplexityRoot.Mutation.AcknowledgeDrift == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeDrift_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeDrift(childComplexity, args["id"].(int), args["note"].(*string)), true
 	case "Mutation.addRelationship":
 		if e.ComplexityRoot.Mutation.AddRelationship == nil {
 			break
@@ -2507,6 +3408,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateContract(childComplexity, args["input"].(model.CreateContractInput)), true
+	case "Mutation.createDiscoveryJob":
+		if e.ComplexityRoot.Mutation.CreateDiscoveryJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDiscoveryJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDiscoveryJob(childComplexity, args["input"].(model.CreateDiscoveryJobInput)), true
+	case "Mutation.createDriftIgnoreRule":
+		if e.ComplexityRoot.Mutation.CreateDriftIgnoreRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDriftIgnoreRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDriftIgnoreRule(childComplexity, args["input"].(ent.CreateDriftIgnoreRuleInput)), true
 	case "Mutation.createIdentifier":
 		if e.ComplexityRoot.Mutation.CreateIdentifier == nil {
 			break
@@ -2617,6 +3540,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteContract(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteDiscoveryJob":
+		if e.ComplexityRoot.Mutation.DeleteDiscoveryJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDiscoveryJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDiscoveryJob(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteDriftIgnoreRule":
+		if e.ComplexityRoot.Mutation.DeleteDriftIgnoreRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDriftIgnoreRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDriftIgnoreRule(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteIdentifier":
 		if e.ComplexityRoot.Mutation.DeleteIdentifier == nil {
 			break
@@ -2672,6 +3617,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteVendor(childComplexity, args["id"].(int)), true
+	case "Mutation.mergeConfigurationItems":
+		if e.ComplexityRoot.Mutation.MergeConfigurationItems == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeConfigurationItems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeConfigurationItems(childComplexity, args["keep"].(int), args["remove"].(int)), true
 	case "Mutation.removeRelationship":
 		if e.ComplexityRoot.Mutation.RemoveRelationship == nil {
 			break
@@ -2683,6 +3639,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveRelationship(childComplexity, args["id"].(int)), true
+	case "Mutation.runDiscoveryJob":
+		if e.ComplexityRoot.Mutation.RunDiscoveryJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runDiscoveryJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunDiscoveryJob(childComplexity, args["id"].(int), args["dryRun"].(*bool)), true
 	case "Mutation.updateAsset":
 		if e.ComplexityRoot.Mutation.UpdateAsset == nil {
 			break
@@ -2727,6 +3694,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContract(childComplexity, args["id"].(int), args["input"].(model.UpdateContractInput)), true
+	case "Mutation.updateDiscoveryJob":
+		if e.ComplexityRoot.Mutation.UpdateDiscoveryJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDiscoveryJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDiscoveryJob(childComplexity, args["id"].(int), args["input"].(model.UpdateDiscoveryJobInput)), true
+	case "Mutation.updateDriftIgnoreRule":
+		if e.ComplexityRoot.Mutation.UpdateDriftIgnoreRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDriftIgnoreRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDriftIgnoreRule(childComplexity, args["id"].(int), args["input"].(ent.UpdateDriftIgnoreRuleInput)), true
 	case "Mutation.updateIdentifier":
 		if e.ComplexityRoot.Mutation.UpdateIdentifier == nil {
 			break
@@ -2925,6 +3914,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PlannedChange.action":
+		if e.ComplexityRoot.PlannedChange.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedChange.Action(childComplexity), true
+	case "PlannedChange.after":
+		if e.ComplexityRoot.PlannedChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedChange.After(childComplexity), true
+	case "PlannedChange.before":
+		if e.ComplexityRoot.PlannedChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedChange.Before(childComplexity), true
+	case "PlannedChange.configurationItem":
+		if e.ComplexityRoot.PlannedChange.ConfigurationItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedChange.ConfigurationItem(childComplexity), true
+	case "PlannedChange.driftKind":
+		if e.ComplexityRoot.PlannedChange.DriftKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedChange.DriftKind(childComplexity), true
+	case "PlannedChange.field":
+		if e.ComplexityRoot.PlannedChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedChange.Field(childComplexity), true
+	case "PlannedChange.matchedBy":
+		if e.ComplexityRoot.PlannedChange.MatchedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedChange.MatchedBy(childComplexity), true
+	case "PlannedChange.observationKey":
+		if e.ComplexityRoot.PlannedChange.ObservationKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedChange.ObservationKey(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -3024,6 +4062,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DependencyPath(childComplexity, args["from"].(int), args["to"].(int), args["maxDepth"].(*int)), true
+	case "Query.discoveryJobs":
+		if e.ComplexityRoot.Query.DiscoveryJobs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_discoveryJobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DiscoveryJobs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.DiscoveryJobOrder), args["where"].(*ent.DiscoveryJobWhereInput)), true
+	case "Query.discoveryRuns":
+		if e.ComplexityRoot.Query.DiscoveryRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_discoveryRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DiscoveryRuns(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.DiscoveryRunOrder), args["where"].(*ent.DiscoveryRunWhereInput)), true
+	case "Query.discoverySourceKinds":
+		if e.ComplexityRoot.Query.DiscoverySourceKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.DiscoverySourceKinds(childComplexity), true
+	case "Query.driftIgnoreRules":
+		if e.ComplexityRoot.Query.DriftIgnoreRules == nil {
+			break
+		}
+
+		args, err := ec.field_Query_driftIgnoreRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DriftIgnoreRules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.DriftIgnoreRuleOrder), args["where"].(*ent.DriftIgnoreRuleWhereInput)), true
+	case "Query.driftSummary":
+		if e.ComplexityRoot.Query.DriftSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_driftSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DriftSummary(childComplexity, args["since"].(*time.Time)), true
 	case "Query.drifts":
 		if e.ComplexityRoot.Query.Drifts == nil {
 			break
@@ -3713,11 +4801,20 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateChangeRecordInput", ec.unmarshalInputCreateChangeRecordInput),
 			graphql.NewInputUnmarshaler("CreateConfigurationItemInput", ec.unmarshalInputCreateConfigurationItemInput),
 			graphql.NewInputUnmarshaler("CreateContractInput", ec.unmarshalInputCreateContractInput),
+			graphql.NewInputUnmarshaler("CreateDiscoveryJobInput", ec.unmarshalInputCreateDiscoveryJobInput),
+			graphql.NewInputUnmarshaler("CreateDriftIgnoreRuleInput", ec.unmarshalInputCreateDriftIgnoreRuleInput),
 			graphql.NewInputUnmarshaler("CreateIdentifierInput", ec.unmarshalInputCreateIdentifierInput),
 			graphql.NewInputUnmarshaler("CreateLocationInput", ec.unmarshalInputCreateLocationInput),
 			graphql.NewInputUnmarshaler("CreateOwnerInput", ec.unmarshalInputCreateOwnerInput),
 			graphql.NewInputUnmarshaler("CreateServiceInput", ec.unmarshalInputCreateServiceInput),
 			graphql.NewInputUnmarshaler("CreateVendorInput", ec.unmarshalInputCreateVendorInput),
+			graphql.NewInputUnmarshaler("DiscoveryJobOrder", ec.unmarshalInputDiscoveryJobOrder),
+			graphql.NewInputUnmarshaler("DiscoveryJobWhereInput", ec.unmarshalInputDiscoveryJobWhereInput),
+			graphql.NewInputUnmarshaler("DiscoveryRunOrder", ec.unmarshalInputDiscoveryRunOrder),
+			graphql.NewInputUnmarshaler("DiscoveryRunWhereInput", ec.unmarshalInputDiscoveryRunWhereInput),
+			graphql.NewInputUnmarshaler("DiscoveryScopeInput", ec.unmarshalInputDiscoveryScopeInput),
+			graphql.NewInputUnmarshaler("DriftIgnoreRuleOrder", ec.unmarshalInputDriftIgnoreRuleOrder),
+			graphql.NewInputUnmarshaler("DriftIgnoreRuleWhereInput", ec.unmarshalInputDriftIgnoreRuleWhereInput),
 			graphql.NewInputUnmarshaler("DriftOrder", ec.unmarshalInputDriftOrder),
 			graphql.NewInputUnmarshaler("DriftWhereInput", ec.unmarshalInputDriftWhereInput),
 			graphql.NewInputUnmarshaler("IdentifierOrder", ec.unmarshalInputIdentifierOrder),
@@ -3734,6 +4831,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateChangeRecordInput", ec.unmarshalInputUpdateChangeRecordInput),
 			graphql.NewInputUnmarshaler("UpdateConfigurationItemInput", ec.unmarshalInputUpdateConfigurationItemInput),
 			graphql.NewInputUnmarshaler("UpdateContractInput", ec.unmarshalInputUpdateContractInput),
+			graphql.NewInputUnmarshaler("UpdateDiscoveryJobInput", ec.unmarshalInputUpdateDiscoveryJobInput),
+			graphql.NewInputUnmarshaler("UpdateDriftIgnoreRuleInput", ec.unmarshalInputUpdateDriftIgnoreRuleInput),
 			graphql.NewInputUnmarshaler("UpdateIdentifierInput", ec.unmarshalInputUpdateIdentifierInput),
 			graphql.NewInputUnmarshaler("UpdateLocationInput", ec.unmarshalInputUpdateLocationInput),
 			graphql.NewInputUnmarshaler("UpdateOwnerInput", ec.unmarshalInputUpdateOwnerInput),
@@ -3975,6 +5074,176 @@ type Mutation {
   createAPIToken(name: String!, role: Role!, expiresAt: Time): CreatedAPIToken!
   "Admin only. Revokes the token at once."
   deleteAPIToken(id: ID!): ID!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/discovery.graphql", Input: `# Discovery: jobs, runs, drift. Jobs and runs are for admins only.
+
+type DiscoveryScope {
+  targets: [String!]!
+  kinds: [ConfigurationItemKind!]!
+  environments: [ConfigurationItemEnvironment!]!
+  tags: [String!]!
+}
+
+input DiscoveryScopeInput {
+  targets: [String!]
+  kinds: [ConfigurationItemKind!]
+  environments: [ConfigurationItemEnvironment!]
+  tags: [String!]
+}
+
+extend type DiscoveryJob {
+  "true when credentials are stored; they are never returned"
+  hasCredentials: Boolean!
+  scope: DiscoveryScope!
+  "per-field precedence overrides: field or fact pattern → priority"
+  fieldPriorities: Map
+  "the next scheduled run times; empty for an on-demand job"
+  nextRuns(count: Int = 3): [Time!]!
+  lastRun: DiscoveryRun
+}
+
+type DiscoveryRunCounts {
+  observed: Int!
+  matched: Int!
+  created: Int!
+  filled: Int!
+  updated: Int!
+  unchanged: Int!
+  driftsOpened: Int!
+  driftsUpdated: Int!
+  driftsResolved: Int!
+  driftsIgnored: Int!
+  missing: Int!
+  retired: Int!
+  ambiguous: Int!
+  unregistered: Int!
+}
+
+type HostError {
+  host: String!
+  error: String!
+}
+
+enum PlannedAction {
+  CREATE
+  FILL
+  UPDATE
+  OPEN_DRIFT
+  UPDATE_DRIFT
+  RESOLVE_DRIFT
+  IGNORE_DRIFT
+  RETIRE
+  REVIVE
+}
+
+"One thing a run did or, dry, would do."
+type PlannedChange {
+  action: PlannedAction!
+  configurationItem: ConfigurationItem
+  observationKey: String
+  field: String
+  before: String
+  after: String
+  driftKind: DriftKind
+  "the identification rule that matched the observation to the CI"
+  matchedBy: String
+}
+
+extend type DiscoveryRun {
+  counts: DiscoveryRunCounts!
+  hostErrors: [HostError!]!
+  "seconds from start to finish; null while running"
+  duration: Float
+  "what the run did (or, dry, would do): the first 1,000 changes"
+  changes: [PlannedChange!]!
+}
+
+type DriftCount {
+  key: String!
+  count: Int!
+}
+
+type DriftSummary {
+  since: Time
+  "drifts first seen since"
+  opened: Int!
+  "open or acknowledged now"
+  open: Int!
+  acknowledged: Int!
+  "resolved, accepted or ignored since"
+  resolved: Int!
+  accepted: Int!
+  ignored: Int!
+  authorized: Int!
+  unauthorized: Int!
+  "open drifts by kind, job and service"
+  byKind: [DriftCount!]!
+  byJob: [DriftCount!]!
+  byService: [DriftCount!]!
+}
+
+input CreateDiscoveryJobInput {
+  name: String!
+  sourceKind: String!
+  config: Map
+  "write-only; sealed with the server's secret key"
+  credentials: Map
+  schedule: String
+  timeZone: String
+  scope: DiscoveryScopeInput
+  mode: DiscoveryMode
+  timeoutSeconds: Int
+  enabled: Boolean
+  createUnregistered: Boolean
+  missingGrace: Int
+  retireAfter: Int
+  priority: Int
+  fieldPriorities: Map
+  staleAfterHours: Int
+}
+
+input UpdateDiscoveryJobInput {
+  name: String
+  sourceKind: String
+  config: Map
+  credentials: Map
+  clearCredentials: Boolean
+  schedule: String
+  timeZone: String
+  scope: DiscoveryScopeInput
+  mode: DiscoveryMode
+  timeoutSeconds: Int
+  enabled: Boolean
+  createUnregistered: Boolean
+  missingGrace: Int
+  retireAfter: Int
+  priority: Int
+  fieldPriorities: Map
+  staleAfterHours: Int
+}
+
+extend type Query {
+  "drift counts since a time (default: 24 hours ago)"
+  driftSummary(since: Time): DriftSummary!
+  "the source kinds this server can run"
+  discoverySourceKinds: [String!]!
+}
+
+extend type Mutation {
+  createDiscoveryJob(input: CreateDiscoveryJobInput!): DiscoveryJob!
+  updateDiscoveryJob(id: ID!, input: UpdateDiscoveryJobInput!): DiscoveryJob!
+  deleteDiscoveryJob(id: ID!): ID!
+  "runs the job now and returns the finished run; dry runs write nothing"
+  runDiscoveryJob(id: ID!, dryRun: Boolean = false): DiscoveryRun!
+  acknowledgeDrift(id: ID!, note: String): Drift!
+  "the record takes the observed value (audited) and the drift is accepted"
+  acceptDrift(id: ID!): Drift!
+  createDriftIgnoreRule(input: CreateDriftIgnoreRuleInput!): DriftIgnoreRule!
+  updateDriftIgnoreRule(id: ID!, input: UpdateDriftIgnoreRuleInput!): DriftIgnoreRule!
+  deleteDriftIgnoreRule(id: ID!): ID!
+  "moves identifiers, relationships, services, contracts, drifts, sightings and the audit trail of remove to keep, then deletes remove"
+  mergeConfigurationItems(keep: ID!, remove: ID!): ConfigurationItem!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -5680,6 +6949,32 @@ input CreateContractInput {
   coveredCiIDs: [ID!]
 }
 """
+CreateDriftIgnoreRuleInput is used for create DriftIgnoreRule object.
+Input was generated by ent.
+"""
+input CreateDriftIgnoreRuleInput {
+  name: String!
+  """
+  a ConfigurationItemKind value
+  """
+  ciKind: String
+  """
+  CIs carrying this tag
+  """
+  tag: String
+  """
+  glob over drift fields, such as facts.port.* 
+  """
+  fieldPattern: String
+  """
+  a DriftKind value
+  """
+  driftKind: String
+  jobName: String
+  enabled: Boolean
+  note: String
+}
+"""
 CreateIdentifierInput is used for create Identifier object.
 Input was generated by ent.
 """
@@ -5776,6 +7071,575 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+type DiscoveryJob implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+  sourceKind: String!
+  """
+  the source's settings; validated against the source's config type
+  """
+  config: Map
+  """
+  cron spec with optional seconds; empty: run on demand only
+  """
+  schedule: String
+  timeZone: String!
+  mode: DiscoveryMode!
+  timeoutSeconds: Int!
+  enabled: Boolean!
+  """
+  create unseen things as CIs with status DISCOVERED
+  """
+  createUnregistered: Boolean!
+  """
+  complete runs a CI must be unseen before a missing drift opens
+  """
+  missingGrace: Int!
+  """
+  further complete runs missing before the CI is retired; 0 = never
+  """
+  retireAfter: Int!
+  """
+  precedence of this job's values over other writers' (people count 100)
+  """
+  priority: Int!
+  """
+  after this long without this job reporting a field it set, lower-priority sources may take it over; 0 = never
+  """
+  staleAfterHours: Int!
+  lastRunAt: Time
+  runs(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for DiscoveryRuns returned from the connection.
+    """
+    orderBy: [DiscoveryRunOrder!]
+
+    """
+    Filtering options for DiscoveryRuns returned from the connection.
+    """
+    where: DiscoveryRunWhereInput
+  ): DiscoveryRunConnection!
+}
+"""
+A connection to a list of items.
+"""
+type DiscoveryJobConnection {
+  """
+  A list of edges.
+  """
+  edges: [DiscoveryJobEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type DiscoveryJobEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: DiscoveryJob
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for DiscoveryJob connections
+"""
+input DiscoveryJobOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order DiscoveryJobs.
+  """
+  field: DiscoveryJobOrderField!
+}
+"""
+Properties by which DiscoveryJob connections can be ordered.
+"""
+enum DiscoveryJobOrderField {
+  CREATED_AT
+  UPDATED_AT
+  NAME
+  SOURCE_KIND
+}
+"""
+DiscoveryJobWhereInput is used for filtering DiscoveryJob objects.
+Input was generated by ent.
+"""
+input DiscoveryJobWhereInput {
+  not: DiscoveryJobWhereInput
+  and: [DiscoveryJobWhereInput!]
+  or: [DiscoveryJobWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  source_kind field predicates
+  """
+  sourceKind: String
+  sourceKindNEQ: String
+  sourceKindIn: [String!]
+  sourceKindNotIn: [String!]
+  sourceKindGT: String
+  sourceKindGTE: String
+  sourceKindLT: String
+  sourceKindLTE: String
+  sourceKindContains: String
+  sourceKindHasPrefix: String
+  sourceKindHasSuffix: String
+  sourceKindEqualFold: String
+  sourceKindContainsFold: String
+  """
+  schedule field predicates
+  """
+  schedule: String
+  scheduleNEQ: String
+  scheduleIn: [String!]
+  scheduleNotIn: [String!]
+  scheduleGT: String
+  scheduleGTE: String
+  scheduleLT: String
+  scheduleLTE: String
+  scheduleContains: String
+  scheduleHasPrefix: String
+  scheduleHasSuffix: String
+  scheduleIsNil: Boolean
+  scheduleNotNil: Boolean
+  scheduleEqualFold: String
+  scheduleContainsFold: String
+  """
+  time_zone field predicates
+  """
+  timeZone: String
+  timeZoneNEQ: String
+  timeZoneIn: [String!]
+  timeZoneNotIn: [String!]
+  timeZoneGT: String
+  timeZoneGTE: String
+  timeZoneLT: String
+  timeZoneLTE: String
+  timeZoneContains: String
+  timeZoneHasPrefix: String
+  timeZoneHasSuffix: String
+  timeZoneEqualFold: String
+  timeZoneContainsFold: String
+  """
+  mode field predicates
+  """
+  mode: DiscoveryMode
+  modeNEQ: DiscoveryMode
+  modeIn: [DiscoveryMode!]
+  modeNotIn: [DiscoveryMode!]
+  """
+  timeout_seconds field predicates
+  """
+  timeoutSeconds: Int
+  timeoutSecondsNEQ: Int
+  timeoutSecondsIn: [Int!]
+  timeoutSecondsNotIn: [Int!]
+  timeoutSecondsGT: Int
+  timeoutSecondsGTE: Int
+  timeoutSecondsLT: Int
+  timeoutSecondsLTE: Int
+  """
+  enabled field predicates
+  """
+  enabled: Boolean
+  enabledNEQ: Boolean
+  """
+  create_unregistered field predicates
+  """
+  createUnregistered: Boolean
+  createUnregisteredNEQ: Boolean
+  """
+  missing_grace field predicates
+  """
+  missingGrace: Int
+  missingGraceNEQ: Int
+  missingGraceIn: [Int!]
+  missingGraceNotIn: [Int!]
+  missingGraceGT: Int
+  missingGraceGTE: Int
+  missingGraceLT: Int
+  missingGraceLTE: Int
+  """
+  retire_after field predicates
+  """
+  retireAfter: Int
+  retireAfterNEQ: Int
+  retireAfterIn: [Int!]
+  retireAfterNotIn: [Int!]
+  retireAfterGT: Int
+  retireAfterGTE: Int
+  retireAfterLT: Int
+  retireAfterLTE: Int
+  """
+  priority field predicates
+  """
+  priority: Int
+  priorityNEQ: Int
+  priorityIn: [Int!]
+  priorityNotIn: [Int!]
+  priorityGT: Int
+  priorityGTE: Int
+  priorityLT: Int
+  priorityLTE: Int
+  """
+  stale_after_hours field predicates
+  """
+  staleAfterHours: Int
+  staleAfterHoursNEQ: Int
+  staleAfterHoursIn: [Int!]
+  staleAfterHoursNotIn: [Int!]
+  staleAfterHoursGT: Int
+  staleAfterHoursGTE: Int
+  staleAfterHoursLT: Int
+  staleAfterHoursLTE: Int
+  """
+  last_run_at field predicates
+  """
+  lastRunAt: Time
+  lastRunAtNEQ: Time
+  lastRunAtIn: [Time!]
+  lastRunAtNotIn: [Time!]
+  lastRunAtGT: Time
+  lastRunAtGTE: Time
+  lastRunAtLT: Time
+  lastRunAtLTE: Time
+  lastRunAtIsNil: Boolean
+  lastRunAtNotNil: Boolean
+  """
+  runs edge predicates
+  """
+  hasRuns: Boolean
+  hasRunsWith: [DiscoveryRunWhereInput!]
+}
+"""
+DiscoveryMode is enum for the field mode
+"""
+enum DiscoveryMode @goModel(model: "github.com/cairn-cmdb/cairn/ent/discoveryjob.Mode") {
+  REPORT
+  UPDATE
+}
+type DiscoveryRun implements Node {
+  id: ID!
+  status: DiscoveryRunStatus!
+  sourceKind: String!
+  """
+  schedule, manual or cli
+  """
+  trigger: String!
+  dryRun: Boolean!
+  startedAt: Time!
+  finishedAt: Time
+  error: String
+  """
+  log excerpt
+  """
+  log: String
+  """
+  the process that ran it
+  """
+  holder: String
+  discoveryJobID: ID
+  job: DiscoveryJob
+}
+"""
+A connection to a list of items.
+"""
+type DiscoveryRunConnection {
+  """
+  A list of edges.
+  """
+  edges: [DiscoveryRunEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type DiscoveryRunEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: DiscoveryRun
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for DiscoveryRun connections
+"""
+input DiscoveryRunOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order DiscoveryRuns.
+  """
+  field: DiscoveryRunOrderField!
+}
+"""
+Properties by which DiscoveryRun connections can be ordered.
+"""
+enum DiscoveryRunOrderField {
+  STATUS
+  STARTED_AT
+  FINISHED_AT
+}
+"""
+DiscoveryRunStatus is enum for the field status
+"""
+enum DiscoveryRunStatus @goModel(model: "github.com/cairn-cmdb/cairn/ent/discoveryrun.Status") {
+  RUNNING
+  SUCCEEDED
+  PARTIAL
+  FAILED
+  TIMED_OUT
+  CANCELLED
+}
+"""
+DiscoveryRunWhereInput is used for filtering DiscoveryRun objects.
+Input was generated by ent.
+"""
+input DiscoveryRunWhereInput {
+  not: DiscoveryRunWhereInput
+  and: [DiscoveryRunWhereInput!]
+  or: [DiscoveryRunWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  status field predicates
+  """
+  status: DiscoveryRunStatus
+  statusNEQ: DiscoveryRunStatus
+  statusIn: [DiscoveryRunStatus!]
+  statusNotIn: [DiscoveryRunStatus!]
+  """
+  source_kind field predicates
+  """
+  sourceKind: String
+  sourceKindNEQ: String
+  sourceKindIn: [String!]
+  sourceKindNotIn: [String!]
+  sourceKindGT: String
+  sourceKindGTE: String
+  sourceKindLT: String
+  sourceKindLTE: String
+  sourceKindContains: String
+  sourceKindHasPrefix: String
+  sourceKindHasSuffix: String
+  sourceKindEqualFold: String
+  sourceKindContainsFold: String
+  """
+  trigger field predicates
+  """
+  trigger: String
+  triggerNEQ: String
+  triggerIn: [String!]
+  triggerNotIn: [String!]
+  triggerGT: String
+  triggerGTE: String
+  triggerLT: String
+  triggerLTE: String
+  triggerContains: String
+  triggerHasPrefix: String
+  triggerHasSuffix: String
+  triggerEqualFold: String
+  triggerContainsFold: String
+  """
+  dry_run field predicates
+  """
+  dryRun: Boolean
+  dryRunNEQ: Boolean
+  """
+  started_at field predicates
+  """
+  startedAt: Time
+  startedAtNEQ: Time
+  startedAtIn: [Time!]
+  startedAtNotIn: [Time!]
+  startedAtGT: Time
+  startedAtGTE: Time
+  startedAtLT: Time
+  startedAtLTE: Time
+  """
+  finished_at field predicates
+  """
+  finishedAt: Time
+  finishedAtNEQ: Time
+  finishedAtIn: [Time!]
+  finishedAtNotIn: [Time!]
+  finishedAtGT: Time
+  finishedAtGTE: Time
+  finishedAtLT: Time
+  finishedAtLTE: Time
+  finishedAtIsNil: Boolean
+  finishedAtNotNil: Boolean
+  """
+  error field predicates
+  """
+  error: String
+  errorNEQ: String
+  errorIn: [String!]
+  errorNotIn: [String!]
+  errorGT: String
+  errorGTE: String
+  errorLT: String
+  errorLTE: String
+  errorContains: String
+  errorHasPrefix: String
+  errorHasSuffix: String
+  errorIsNil: Boolean
+  errorNotNil: Boolean
+  errorEqualFold: String
+  errorContainsFold: String
+  """
+  log field predicates
+  """
+  log: String
+  logNEQ: String
+  logIn: [String!]
+  logNotIn: [String!]
+  logGT: String
+  logGTE: String
+  logLT: String
+  logLTE: String
+  logContains: String
+  logHasPrefix: String
+  logHasSuffix: String
+  logIsNil: Boolean
+  logNotNil: Boolean
+  logEqualFold: String
+  logContainsFold: String
+  """
+  holder field predicates
+  """
+  holder: String
+  holderNEQ: String
+  holderIn: [String!]
+  holderNotIn: [String!]
+  holderGT: String
+  holderGTE: String
+  holderLT: String
+  holderLTE: String
+  holderContains: String
+  holderHasPrefix: String
+  holderHasSuffix: String
+  holderIsNil: Boolean
+  holderNotNil: Boolean
+  holderEqualFold: String
+  holderContainsFold: String
+  """
+  discovery_job_id field predicates
+  """
+  discoveryJobID: ID
+  discoveryJobIDNEQ: ID
+  discoveryJobIDIn: [ID!]
+  discoveryJobIDNotIn: [ID!]
+  discoveryJobIDIsNil: Boolean
+  discoveryJobIDNotNil: Boolean
+  """
+  job edge predicates
+  """
+  hasJob: Boolean
+  hasJobWith: [DiscoveryJobWhereInput!]
+}
 type Drift implements Node {
   id: ID!
   createdAt: Time!
@@ -5799,8 +7663,29 @@ type Drift implements Node {
   discovery:<job> that saw it
   """
   source: String
+  """
+  what the source called the observed thing; for drifts without a CI
+  """
+  observationKey: String
+  """
+  the strongest identifier of an unregistered or ambiguous observation, KIND:value
+  """
+  identity: String
+  acknowledgedBy: String
+  acknowledgedAt: Time
+  """
+  the ignore rule that matched
+  """
+  ignoredBy: String
   configurationItemID: ID
+  discoveryJobID: ID
+  """
+  the last run that saw it
+  """
+  runID: ID
   configurationItem: ConfigurationItem
+  job: DiscoveryJob
+  run: DiscoveryRun
 }
 """
 A connection to a list of items.
@@ -5831,6 +7716,253 @@ type DriftEdge {
   A cursor for use in pagination.
   """
   cursor: Cursor!
+}
+type DriftIgnoreRule implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+  """
+  a ConfigurationItemKind value
+  """
+  ciKind: String
+  """
+  CIs carrying this tag
+  """
+  tag: String
+  """
+  glob over drift fields, such as facts.port.* 
+  """
+  fieldPattern: String
+  """
+  a DriftKind value
+  """
+  driftKind: String
+  jobName: String
+  enabled: Boolean!
+  note: String
+}
+"""
+A connection to a list of items.
+"""
+type DriftIgnoreRuleConnection {
+  """
+  A list of edges.
+  """
+  edges: [DriftIgnoreRuleEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type DriftIgnoreRuleEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: DriftIgnoreRule
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for DriftIgnoreRule connections
+"""
+input DriftIgnoreRuleOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order DriftIgnoreRules.
+  """
+  field: DriftIgnoreRuleOrderField!
+}
+"""
+Properties by which DriftIgnoreRule connections can be ordered.
+"""
+enum DriftIgnoreRuleOrderField {
+  CREATED_AT
+  UPDATED_AT
+  NAME
+}
+"""
+DriftIgnoreRuleWhereInput is used for filtering DriftIgnoreRule objects.
+Input was generated by ent.
+"""
+input DriftIgnoreRuleWhereInput {
+  not: DriftIgnoreRuleWhereInput
+  and: [DriftIgnoreRuleWhereInput!]
+  or: [DriftIgnoreRuleWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  ci_kind field predicates
+  """
+  ciKind: String
+  ciKindNEQ: String
+  ciKindIn: [String!]
+  ciKindNotIn: [String!]
+  ciKindGT: String
+  ciKindGTE: String
+  ciKindLT: String
+  ciKindLTE: String
+  ciKindContains: String
+  ciKindHasPrefix: String
+  ciKindHasSuffix: String
+  ciKindIsNil: Boolean
+  ciKindNotNil: Boolean
+  ciKindEqualFold: String
+  ciKindContainsFold: String
+  """
+  tag field predicates
+  """
+  tag: String
+  tagNEQ: String
+  tagIn: [String!]
+  tagNotIn: [String!]
+  tagGT: String
+  tagGTE: String
+  tagLT: String
+  tagLTE: String
+  tagContains: String
+  tagHasPrefix: String
+  tagHasSuffix: String
+  tagIsNil: Boolean
+  tagNotNil: Boolean
+  tagEqualFold: String
+  tagContainsFold: String
+  """
+  field_pattern field predicates
+  """
+  fieldPattern: String
+  fieldPatternNEQ: String
+  fieldPatternIn: [String!]
+  fieldPatternNotIn: [String!]
+  fieldPatternGT: String
+  fieldPatternGTE: String
+  fieldPatternLT: String
+  fieldPatternLTE: String
+  fieldPatternContains: String
+  fieldPatternHasPrefix: String
+  fieldPatternHasSuffix: String
+  fieldPatternIsNil: Boolean
+  fieldPatternNotNil: Boolean
+  fieldPatternEqualFold: String
+  fieldPatternContainsFold: String
+  """
+  drift_kind field predicates
+  """
+  driftKind: String
+  driftKindNEQ: String
+  driftKindIn: [String!]
+  driftKindNotIn: [String!]
+  driftKindGT: String
+  driftKindGTE: String
+  driftKindLT: String
+  driftKindLTE: String
+  driftKindContains: String
+  driftKindHasPrefix: String
+  driftKindHasSuffix: String
+  driftKindIsNil: Boolean
+  driftKindNotNil: Boolean
+  driftKindEqualFold: String
+  driftKindContainsFold: String
+  """
+  job_name field predicates
+  """
+  jobName: String
+  jobNameNEQ: String
+  jobNameIn: [String!]
+  jobNameNotIn: [String!]
+  jobNameGT: String
+  jobNameGTE: String
+  jobNameLT: String
+  jobNameLTE: String
+  jobNameContains: String
+  jobNameHasPrefix: String
+  jobNameHasSuffix: String
+  jobNameIsNil: Boolean
+  jobNameNotNil: Boolean
+  jobNameEqualFold: String
+  jobNameContainsFold: String
+  """
+  enabled field predicates
+  """
+  enabled: Boolean
+  enabledNEQ: Boolean
+  """
+  note field predicates
+  """
+  note: String
+  noteNEQ: String
+  noteIn: [String!]
+  noteNotIn: [String!]
+  noteGT: String
+  noteGTE: String
+  noteLT: String
+  noteLTE: String
+  noteContains: String
+  noteHasPrefix: String
+  noteHasSuffix: String
+  noteIsNil: Boolean
+  noteNotNil: Boolean
+  noteEqualFold: String
+  noteContainsFold: String
 }
 """
 DriftKind is enum for the field kind
@@ -6044,6 +8176,91 @@ input DriftWhereInput {
   sourceEqualFold: String
   sourceContainsFold: String
   """
+  observation_key field predicates
+  """
+  observationKey: String
+  observationKeyNEQ: String
+  observationKeyIn: [String!]
+  observationKeyNotIn: [String!]
+  observationKeyGT: String
+  observationKeyGTE: String
+  observationKeyLT: String
+  observationKeyLTE: String
+  observationKeyContains: String
+  observationKeyHasPrefix: String
+  observationKeyHasSuffix: String
+  observationKeyIsNil: Boolean
+  observationKeyNotNil: Boolean
+  observationKeyEqualFold: String
+  observationKeyContainsFold: String
+  """
+  identity field predicates
+  """
+  identity: String
+  identityNEQ: String
+  identityIn: [String!]
+  identityNotIn: [String!]
+  identityGT: String
+  identityGTE: String
+  identityLT: String
+  identityLTE: String
+  identityContains: String
+  identityHasPrefix: String
+  identityHasSuffix: String
+  identityIsNil: Boolean
+  identityNotNil: Boolean
+  identityEqualFold: String
+  identityContainsFold: String
+  """
+  acknowledged_by field predicates
+  """
+  acknowledgedBy: String
+  acknowledgedByNEQ: String
+  acknowledgedByIn: [String!]
+  acknowledgedByNotIn: [String!]
+  acknowledgedByGT: String
+  acknowledgedByGTE: String
+  acknowledgedByLT: String
+  acknowledgedByLTE: String
+  acknowledgedByContains: String
+  acknowledgedByHasPrefix: String
+  acknowledgedByHasSuffix: String
+  acknowledgedByIsNil: Boolean
+  acknowledgedByNotNil: Boolean
+  acknowledgedByEqualFold: String
+  acknowledgedByContainsFold: String
+  """
+  acknowledged_at field predicates
+  """
+  acknowledgedAt: Time
+  acknowledgedAtNEQ: Time
+  acknowledgedAtIn: [Time!]
+  acknowledgedAtNotIn: [Time!]
+  acknowledgedAtGT: Time
+  acknowledgedAtGTE: Time
+  acknowledgedAtLT: Time
+  acknowledgedAtLTE: Time
+  acknowledgedAtIsNil: Boolean
+  acknowledgedAtNotNil: Boolean
+  """
+  ignored_by field predicates
+  """
+  ignoredBy: String
+  ignoredByNEQ: String
+  ignoredByIn: [String!]
+  ignoredByNotIn: [String!]
+  ignoredByGT: String
+  ignoredByGTE: String
+  ignoredByLT: String
+  ignoredByLTE: String
+  ignoredByContains: String
+  ignoredByHasPrefix: String
+  ignoredByHasSuffix: String
+  ignoredByIsNil: Boolean
+  ignoredByNotNil: Boolean
+  ignoredByEqualFold: String
+  ignoredByContainsFold: String
+  """
   configuration_item_id field predicates
   """
   configurationItemID: ID
@@ -6053,10 +8270,38 @@ input DriftWhereInput {
   configurationItemIDIsNil: Boolean
   configurationItemIDNotNil: Boolean
   """
+  discovery_job_id field predicates
+  """
+  discoveryJobID: ID
+  discoveryJobIDNEQ: ID
+  discoveryJobIDIn: [ID!]
+  discoveryJobIDNotIn: [ID!]
+  discoveryJobIDIsNil: Boolean
+  discoveryJobIDNotNil: Boolean
+  """
+  run_id field predicates
+  """
+  runID: ID
+  runIDNEQ: ID
+  runIDIn: [ID!]
+  runIDNotIn: [ID!]
+  runIDIsNil: Boolean
+  runIDNotNil: Boolean
+  """
   configuration_item edge predicates
   """
   hasConfigurationItem: Boolean
   hasConfigurationItemWith: [ConfigurationItemWhereInput!]
+  """
+  job edge predicates
+  """
+  hasJob: Boolean
+  hasJobWith: [DiscoveryJobWhereInput!]
+  """
+  run edge predicates
+  """
+  hasRun: Boolean
+  hasRunWith: [DiscoveryRunWhereInput!]
 }
 type Identifier implements Node {
   id: ID!
@@ -6955,6 +9200,68 @@ type Query {
     """
     where: ContractWhereInput
   ): ContractConnection!
+  discoveryJobs(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for DiscoveryJobs returned from the connection.
+    """
+    orderBy: [DiscoveryJobOrder!]
+
+    """
+    Filtering options for DiscoveryJobs returned from the connection.
+    """
+    where: DiscoveryJobWhereInput
+  ): DiscoveryJobConnection!
+  discoveryRuns(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for DiscoveryRuns returned from the connection.
+    """
+    orderBy: [DiscoveryRunOrder!]
+
+    """
+    Filtering options for DiscoveryRuns returned from the connection.
+    """
+    where: DiscoveryRunWhereInput
+  ): DiscoveryRunConnection!
   drifts(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -6986,6 +9293,37 @@ type Query {
     """
     where: DriftWhereInput
   ): DriftConnection!
+  driftIgnoreRules(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for DriftIgnoreRules returned from the connection.
+    """
+    orderBy: DriftIgnoreRuleOrder
+
+    """
+    Filtering options for DriftIgnoreRules returned from the connection.
+    """
+    where: DriftIgnoreRuleWhereInput
+  ): DriftIgnoreRuleConnection!
   identifiers(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -7737,6 +10075,38 @@ input UpdateContractInput {
   addCoveredCiIDs: [ID!]
   removeCoveredCiIDs: [ID!]
   clearCoveredCis: Boolean
+}
+"""
+UpdateDriftIgnoreRuleInput is used for update DriftIgnoreRule object.
+Input was generated by ent.
+"""
+input UpdateDriftIgnoreRuleInput {
+  name: String
+  """
+  a ConfigurationItemKind value
+  """
+  ciKind: String
+  clearCiKind: Boolean
+  """
+  CIs carrying this tag
+  """
+  tag: String
+  clearTag: Boolean
+  """
+  glob over drift fields, such as facts.port.* 
+  """
+  fieldPattern: String
+  clearFieldPattern: Boolean
+  """
+  a DriftKind value
+  """
+  driftKind: String
+  clearDriftKind: Boolean
+  jobName: String
+  clearJobName: Boolean
+  enabled: Boolean
+  note: String
+  clearNote: Boolean
 }
 """
 UpdateIdentifierInput is used for update Identifier object.
@@ -8812,6 +11182,188 @@ func (ec *executionContext) childFields_DepreciationRow(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type DepreciationRow", field.Name)
 }
 
+func (ec *executionContext) childFields_DiscoveryJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DiscoveryJob_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DiscoveryJob_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_DiscoveryJob_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_DiscoveryJob_name(ctx, field)
+	case "sourceKind":
+		return ec.fieldContext_DiscoveryJob_sourceKind(ctx, field)
+	case "config":
+		return ec.fieldContext_DiscoveryJob_config(ctx, field)
+	case "schedule":
+		return ec.fieldContext_DiscoveryJob_schedule(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_DiscoveryJob_timeZone(ctx, field)
+	case "mode":
+		return ec.fieldContext_DiscoveryJob_mode(ctx, field)
+	case "timeoutSeconds":
+		return ec.fieldContext_DiscoveryJob_timeoutSeconds(ctx, field)
+	case "enabled":
+		return ec.fieldContext_DiscoveryJob_enabled(ctx, field)
+	case "createUnregistered":
+		return ec.fieldContext_DiscoveryJob_createUnregistered(ctx, field)
+	case "missingGrace":
+		return ec.fieldContext_DiscoveryJob_missingGrace(ctx, field)
+	case "retireAfter":
+		return ec.fieldContext_DiscoveryJob_retireAfter(ctx, field)
+	case "priority":
+		return ec.fieldContext_DiscoveryJob_priority(ctx, field)
+	case "staleAfterHours":
+		return ec.fieldContext_DiscoveryJob_staleAfterHours(ctx, field)
+	case "lastRunAt":
+		return ec.fieldContext_DiscoveryJob_lastRunAt(ctx, field)
+	case "runs":
+		return ec.fieldContext_DiscoveryJob_runs(ctx, field)
+	case "hasCredentials":
+		return ec.fieldContext_DiscoveryJob_hasCredentials(ctx, field)
+	case "scope":
+		return ec.fieldContext_DiscoveryJob_scope(ctx, field)
+	case "fieldPriorities":
+		return ec.fieldContext_DiscoveryJob_fieldPriorities(ctx, field)
+	case "nextRuns":
+		return ec.fieldContext_DiscoveryJob_nextRuns(ctx, field)
+	case "lastRun":
+		return ec.fieldContext_DiscoveryJob_lastRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscoveryJob", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscoveryJobConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DiscoveryJobConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DiscoveryJobConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DiscoveryJobConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscoveryJobConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscoveryJobEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DiscoveryJobEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DiscoveryJobEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscoveryJobEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscoveryRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DiscoveryRun_id(ctx, field)
+	case "status":
+		return ec.fieldContext_DiscoveryRun_status(ctx, field)
+	case "sourceKind":
+		return ec.fieldContext_DiscoveryRun_sourceKind(ctx, field)
+	case "trigger":
+		return ec.fieldContext_DiscoveryRun_trigger(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_DiscoveryRun_dryRun(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_DiscoveryRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_DiscoveryRun_finishedAt(ctx, field)
+	case "error":
+		return ec.fieldContext_DiscoveryRun_error(ctx, field)
+	case "log":
+		return ec.fieldContext_DiscoveryRun_log(ctx, field)
+	case "holder":
+		return ec.fieldContext_DiscoveryRun_holder(ctx, field)
+	case "discoveryJobID":
+		return ec.fieldContext_DiscoveryRun_discoveryJobID(ctx, field)
+	case "job":
+		return ec.fieldContext_DiscoveryRun_job(ctx, field)
+	case "counts":
+		return ec.fieldContext_DiscoveryRun_counts(ctx, field)
+	case "hostErrors":
+		return ec.fieldContext_DiscoveryRun_hostErrors(ctx, field)
+	case "duration":
+		return ec.fieldContext_DiscoveryRun_duration(ctx, field)
+	case "changes":
+		return ec.fieldContext_DiscoveryRun_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscoveryRun", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscoveryRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DiscoveryRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DiscoveryRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DiscoveryRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscoveryRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscoveryRunCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "observed":
+		return ec.fieldContext_DiscoveryRunCounts_observed(ctx, field)
+	case "matched":
+		return ec.fieldContext_DiscoveryRunCounts_matched(ctx, field)
+	case "created":
+		return ec.fieldContext_DiscoveryRunCounts_created(ctx, field)
+	case "filled":
+		return ec.fieldContext_DiscoveryRunCounts_filled(ctx, field)
+	case "updated":
+		return ec.fieldContext_DiscoveryRunCounts_updated(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_DiscoveryRunCounts_unchanged(ctx, field)
+	case "driftsOpened":
+		return ec.fieldContext_DiscoveryRunCounts_driftsOpened(ctx, field)
+	case "driftsUpdated":
+		return ec.fieldContext_DiscoveryRunCounts_driftsUpdated(ctx, field)
+	case "driftsResolved":
+		return ec.fieldContext_DiscoveryRunCounts_driftsResolved(ctx, field)
+	case "driftsIgnored":
+		return ec.fieldContext_DiscoveryRunCounts_driftsIgnored(ctx, field)
+	case "missing":
+		return ec.fieldContext_DiscoveryRunCounts_missing(ctx, field)
+	case "retired":
+		return ec.fieldContext_DiscoveryRunCounts_retired(ctx, field)
+	case "ambiguous":
+		return ec.fieldContext_DiscoveryRunCounts_ambiguous(ctx, field)
+	case "unregistered":
+		return ec.fieldContext_DiscoveryRunCounts_unregistered(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscoveryRunCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscoveryRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DiscoveryRunEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DiscoveryRunEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscoveryRunEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscoveryScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "targets":
+		return ec.fieldContext_DiscoveryScope_targets(ctx, field)
+	case "kinds":
+		return ec.fieldContext_DiscoveryScope_kinds(ctx, field)
+	case "environments":
+		return ec.fieldContext_DiscoveryScope_environments(ctx, field)
+	case "tags":
+		return ec.fieldContext_DiscoveryScope_tags(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscoveryScope", field.Name)
+}
+
 func (ec *executionContext) childFields_Drift(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8840,10 +11392,28 @@ func (ec *executionContext) childFields_Drift(ctx context.Context, field graphql
 		return ec.fieldContext_Drift_note(ctx, field)
 	case "source":
 		return ec.fieldContext_Drift_source(ctx, field)
+	case "observationKey":
+		return ec.fieldContext_Drift_observationKey(ctx, field)
+	case "identity":
+		return ec.fieldContext_Drift_identity(ctx, field)
+	case "acknowledgedBy":
+		return ec.fieldContext_Drift_acknowledgedBy(ctx, field)
+	case "acknowledgedAt":
+		return ec.fieldContext_Drift_acknowledgedAt(ctx, field)
+	case "ignoredBy":
+		return ec.fieldContext_Drift_ignoredBy(ctx, field)
 	case "configurationItemID":
 		return ec.fieldContext_Drift_configurationItemID(ctx, field)
+	case "discoveryJobID":
+		return ec.fieldContext_Drift_discoveryJobID(ctx, field)
+	case "runID":
+		return ec.fieldContext_Drift_runID(ctx, field)
 	case "configurationItem":
 		return ec.fieldContext_Drift_configurationItem(ctx, field)
+	case "job":
+		return ec.fieldContext_Drift_job(ctx, field)
+	case "run":
+		return ec.fieldContext_Drift_run(ctx, field)
 	case "field":
 		return ec.fieldContext_Drift_field(ctx, field)
 	}
@@ -8862,6 +11432,16 @@ func (ec *executionContext) childFields_DriftConnection(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type DriftConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_DriftCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_DriftCount_key(ctx, field)
+	case "count":
+		return ec.fieldContext_DriftCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DriftCount", field.Name)
+}
+
 func (ec *executionContext) childFields_DriftEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -8870,6 +11450,86 @@ func (ec *executionContext) childFields_DriftEdge(ctx context.Context, field gra
 		return ec.fieldContext_DriftEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DriftEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DriftIgnoreRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DriftIgnoreRule_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DriftIgnoreRule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_DriftIgnoreRule_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_DriftIgnoreRule_name(ctx, field)
+	case "ciKind":
+		return ec.fieldContext_DriftIgnoreRule_ciKind(ctx, field)
+	case "tag":
+		return ec.fieldContext_DriftIgnoreRule_tag(ctx, field)
+	case "fieldPattern":
+		return ec.fieldContext_DriftIgnoreRule_fieldPattern(ctx, field)
+	case "driftKind":
+		return ec.fieldContext_DriftIgnoreRule_driftKind(ctx, field)
+	case "jobName":
+		return ec.fieldContext_DriftIgnoreRule_jobName(ctx, field)
+	case "enabled":
+		return ec.fieldContext_DriftIgnoreRule_enabled(ctx, field)
+	case "note":
+		return ec.fieldContext_DriftIgnoreRule_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DriftIgnoreRule", field.Name)
+}
+
+func (ec *executionContext) childFields_DriftIgnoreRuleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DriftIgnoreRuleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DriftIgnoreRuleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DriftIgnoreRuleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DriftIgnoreRuleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DriftIgnoreRuleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DriftIgnoreRuleEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DriftIgnoreRuleEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DriftIgnoreRuleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DriftSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "since":
+		return ec.fieldContext_DriftSummary_since(ctx, field)
+	case "opened":
+		return ec.fieldContext_DriftSummary_opened(ctx, field)
+	case "open":
+		return ec.fieldContext_DriftSummary_open(ctx, field)
+	case "acknowledged":
+		return ec.fieldContext_DriftSummary_acknowledged(ctx, field)
+	case "resolved":
+		return ec.fieldContext_DriftSummary_resolved(ctx, field)
+	case "accepted":
+		return ec.fieldContext_DriftSummary_accepted(ctx, field)
+	case "ignored":
+		return ec.fieldContext_DriftSummary_ignored(ctx, field)
+	case "authorized":
+		return ec.fieldContext_DriftSummary_authorized(ctx, field)
+	case "unauthorized":
+		return ec.fieldContext_DriftSummary_unauthorized(ctx, field)
+	case "byKind":
+		return ec.fieldContext_DriftSummary_byKind(ctx, field)
+	case "byJob":
+		return ec.fieldContext_DriftSummary_byJob(ctx, field)
+	case "byService":
+		return ec.fieldContext_DriftSummary_byService(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DriftSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8882,6 +11542,16 @@ func (ec *executionContext) childFields_FieldChange(ctx context.Context, field g
 		return ec.fieldContext_FieldChange_after(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
+}
+
+func (ec *executionContext) childFields_HostError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "host":
+		return ec.fieldContext_HostError_host(ctx, field)
+	case "error":
+		return ec.fieldContext_HostError_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HostError", field.Name)
 }
 
 func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9150,6 +11820,28 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PlannedChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_PlannedChange_action(ctx, field)
+	case "configurationItem":
+		return ec.fieldContext_PlannedChange_configurationItem(ctx, field)
+	case "observationKey":
+		return ec.fieldContext_PlannedChange_observationKey(ctx, field)
+	case "field":
+		return ec.fieldContext_PlannedChange_field(ctx, field)
+	case "before":
+		return ec.fieldContext_PlannedChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_PlannedChange_after(ctx, field)
+	case "driftKind":
+		return ec.fieldContext_PlannedChange_driftKind(ctx, field)
+	case "matchedBy":
+		return ec.fieldContext_PlannedChange_matchedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlannedChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Relationship(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9598,6 +12290,110 @@ func (ec *executionContext) field_ConfigurationItem_warranty_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_DiscoveryJob_nextRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "count",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["count"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_DiscoveryJob_runs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.DiscoveryRunOrder, error) {
+			return ec.unmarshalODiscoveryRunOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.DiscoveryRunWhereInput, error) {
+			return ec.unmarshalODiscoveryRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_acceptDrift_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_acknowledgeDrift_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addRelationship_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9714,6 +12510,34 @@ func (ec *executionContext) field_Mutation_createContract_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateContractInput, error) {
 			return ec.unmarshalNCreateContractInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCreateContractInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createDiscoveryJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateDiscoveryJobInput, error) {
+			return ec.unmarshalNCreateDiscoveryJobInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCreateDiscoveryJobInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createDriftIgnoreRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateDriftIgnoreRuleInput, error) {
+			return ec.unmarshalNCreateDriftIgnoreRuleInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐCreateDriftIgnoreRuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9862,6 +12686,34 @@ func (ec *executionContext) field_Mutation_deleteContract_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteDiscoveryJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteDriftIgnoreRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteIdentifier_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9932,6 +12784,28 @@ func (ec *executionContext) field_Mutation_deleteVendor_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_mergeConfigurationItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "keep",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["keep"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "remove",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["remove"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeRelationship_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9943,6 +12817,28 @@ func (ec *executionContext) field_Mutation_removeRelationship_args(ctx context.C
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runDiscoveryJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg1
 	return args, nil
 }
 
@@ -10026,6 +12922,50 @@ func (ec *executionContext) field_Mutation_updateContract_args(ctx context.Conte
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateContractInput, error) {
 			return ec.unmarshalNUpdateContractInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐUpdateContractInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateDiscoveryJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateDiscoveryJobInput, error) {
+			return ec.unmarshalNUpdateDiscoveryJobInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐUpdateDiscoveryJobInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateDriftIgnoreRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.UpdateDriftIgnoreRuleInput, error) {
+			return ec.unmarshalNUpdateDriftIgnoreRuleInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐUpdateDriftIgnoreRuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10553,6 +13493,182 @@ func (ec *executionContext) field_Query_dependencyPath_args(ctx context.Context,
 		return nil, err
 	}
 	args["maxDepth"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_discoveryJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.DiscoveryJobOrder, error) {
+			return ec.unmarshalODiscoveryJobOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.DiscoveryJobWhereInput, error) {
+			return ec.unmarshalODiscoveryJobWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_discoveryRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.DiscoveryRunOrder, error) {
+			return ec.unmarshalODiscoveryRunOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.DiscoveryRunWhereInput, error) {
+			return ec.unmarshalODiscoveryRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_driftIgnoreRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.DriftIgnoreRuleOrder, error) {
+			return ec.unmarshalODriftIgnoreRuleOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.DriftIgnoreRuleWhereInput, error) {
+			return ec.unmarshalODriftIgnoreRuleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_driftSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg0
 	return args, nil
 }
 
@@ -15813,6 +18929,1697 @@ func (ec *executionContext) fieldContext_DepreciationRow_bookValue(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _DiscoveryJob_id(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DiscoveryJob_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DiscoveryJob_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DiscoveryJob_name(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryJob_sourceKind(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_sourceKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_sourceKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryJob_config(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_config(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Config, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_config(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Map")
+}
+
+func (ec *executionContext) _DiscoveryJob_schedule(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_schedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schedule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_schedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryJob_timeZone(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryJob_mode(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v discoveryjob.Mode) graphql.Marshaler {
+			return ec.marshalNDiscoveryMode2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "DiscoveryMode")
+}
+
+func (ec *executionContext) _DiscoveryJob_timeoutSeconds(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_timeoutSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeoutSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_timeoutSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryJob_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DiscoveryJob_createUnregistered(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_createUnregistered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreateUnregistered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_createUnregistered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DiscoveryJob_missingGrace(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_missingGrace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissingGrace, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_missingGrace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryJob_retireAfter(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_retireAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetireAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_retireAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryJob_priority(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryJob_staleAfterHours(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_staleAfterHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StaleAfterHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_staleAfterHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryJob_lastRunAt(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_lastRunAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_lastRunAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DiscoveryJob_runs(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_runs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Runs(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.DiscoveryRunOrder), fc.Args["where"].(*ent.DiscoveryRunWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryRunConnection) graphql.Marshaler {
+			return ec.marshalNDiscoveryRunConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_runs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_DiscoveryJob_runs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryJob_hasCredentials(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_hasCredentials(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DiscoveryJob().HasCredentials(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_hasCredentials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _DiscoveryJob_scope(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DiscoveryJob().Scope(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DiscoveryScope) graphql.Marshaler {
+			return ec.marshalNDiscoveryScope2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDiscoveryScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryScope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryJob_fieldPriorities(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_fieldPriorities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DiscoveryJob().FieldPriorities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_fieldPriorities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, true, true, "Map")
+}
+
+func (ec *executionContext) _DiscoveryJob_nextRuns(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_nextRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.DiscoveryJob().NextRuns(ctx, obj, fc.Args["count"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚕᚖtimeᚐTimeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_nextRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_DiscoveryJob_nextRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryJob_lastRun(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_lastRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DiscoveryJob().LastRun(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryRun) graphql.Marshaler {
+			return ec.marshalODiscoveryRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_lastRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryJobConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJobConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DiscoveryJobEdge) graphql.Marshaler {
+			return ec.marshalODiscoveryJobEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJobConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryJobEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryJobConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJobConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJobConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryJobConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJobConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJobConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJobConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryJobEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJobEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryJob) graphql.Marshaler {
+			return ec.marshalODiscoveryJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJobEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryJobEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryJobEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJobEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJobEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJobEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _DiscoveryRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DiscoveryRun_status(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v discoveryrun.Status) graphql.Marshaler {
+			return ec.marshalNDiscoveryRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "DiscoveryRunStatus")
+}
+
+func (ec *executionContext) _DiscoveryRun_sourceKind(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_sourceKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_sourceKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryRun_trigger(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryRun_dryRun(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DiscoveryRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DiscoveryRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DiscoveryRun_error(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryRun_log(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_log(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Log, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_log(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryRun_holder(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_holder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Holder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_holder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryRun_discoveryJobID(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_discoveryJobID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscoveryJobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_discoveryJobID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DiscoveryRun_job(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryJob) graphql.Marshaler {
+			return ec.marshalODiscoveryJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryRun_counts(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v schematype.RunCounts) graphql.Marshaler {
+			return ec.marshalNDiscoveryRunCounts2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋschemaᚋschematypeᚐRunCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryRunCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryRun_hostErrors(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_hostErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DiscoveryRun().HostErrors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HostError) graphql.Marshaler {
+			return ec.marshalNHostError2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐHostErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_hostErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HostError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryRun_duration(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_duration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DiscoveryRun().Duration(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_duration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRun", field, true, true, "Float")
+}
+
+func (ec *executionContext) _DiscoveryRun_changes(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRun_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DiscoveryRun().Changes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PlannedChange) graphql.Marshaler {
+			return ec.marshalNPlannedChange2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐPlannedChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRun_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DiscoveryRunEdge) graphql.Marshaler {
+			return ec.marshalODiscoveryRunEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryRunConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_observed(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_observed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Observed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_observed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_matched(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_created(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_filled(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_filled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_filled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_updated(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_unchanged(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_driftsOpened(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_driftsOpened(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DriftsOpened, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_driftsOpened(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_driftsUpdated(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_driftsUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DriftsUpdated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_driftsUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_driftsResolved(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_driftsResolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DriftsResolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_driftsResolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_driftsIgnored(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_driftsIgnored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DriftsIgnored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_driftsIgnored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_missing(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_retired(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_retired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_retired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_ambiguous(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_ambiguous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ambiguous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_ambiguous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunCounts_unregistered(ctx context.Context, field graphql.CollectedField, obj *schematype.RunCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunCounts_unregistered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unregistered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunCounts_unregistered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DiscoveryRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryRun) graphql.Marshaler {
+			return ec.marshalODiscoveryRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscoveryRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscoveryRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryRunEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _DiscoveryScope_targets(ctx context.Context, field graphql.CollectedField, obj *model.DiscoveryScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryScope_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Targets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryScope_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryScope", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryScope_kinds(ctx context.Context, field graphql.CollectedField, obj *model.DiscoveryScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryScope_kinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kinds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []configurationitem.Kind) graphql.Marshaler {
+			return ec.marshalNConfigurationItemKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKindᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryScope_kinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryScope", field, false, false, "ConfigurationItemKind")
+}
+
+func (ec *executionContext) _DiscoveryScope_environments(ctx context.Context, field graphql.CollectedField, obj *model.DiscoveryScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryScope_environments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Environments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []configurationitem.Environment) graphql.Marshaler {
+			return ec.marshalNConfigurationItemEnvironment2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryScope_environments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryScope", field, false, false, "ConfigurationItemEnvironment")
+}
+
+func (ec *executionContext) _DiscoveryScope_tags(ctx context.Context, field graphql.CollectedField, obj *model.DiscoveryScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryScope_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryScope_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryScope", field, false, false, "String")
+}
+
 func (ec *executionContext) _Drift_id(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16112,6 +20919,121 @@ func (ec *executionContext) fieldContext_Drift_source(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Drift", field, false, false, "String")
 }
 
+func (ec *executionContext) _Drift_observationKey(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_observationKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObservationKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_observationKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "String")
+}
+
+func (ec *executionContext) _Drift_identity(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_identity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Identity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_identity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "String")
+}
+
+func (ec *executionContext) _Drift_acknowledgedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_acknowledgedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcknowledgedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_acknowledgedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "String")
+}
+
+func (ec *executionContext) _Drift_acknowledgedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_acknowledgedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcknowledgedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_acknowledgedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Drift_ignoredBy(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_ignoredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IgnoredBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_ignoredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "String")
+}
+
 func (ec *executionContext) _Drift_configurationItemID(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16132,6 +21054,52 @@ func (ec *executionContext) _Drift_configurationItemID(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Drift_configurationItemID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Drift_discoveryJobID(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_discoveryJobID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscoveryJobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_discoveryJobID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Drift", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Drift_runID(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_runID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_runID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Drift", field, false, false, "ID")
 }
 
@@ -16162,6 +21130,70 @@ func (ec *executionContext) fieldContext_Drift_configurationItem(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Drift_job(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryJob) graphql.Marshaler {
+			return ec.marshalODiscoveryJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Drift",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Drift_run(ctx context.Context, field graphql.CollectedField, obj *ent.Drift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Drift_run(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Run(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryRun) graphql.Marshaler {
+			return ec.marshalODiscoveryRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Drift_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Drift",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryRun(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16277,6 +21309,52 @@ func (ec *executionContext) fieldContext_DriftConnection_totalCount(_ context.Co
 	return graphql.NewScalarFieldContext("DriftConnection", field, false, false, "Int")
 }
 
+func (ec *executionContext) _DriftCount_key(ctx context.Context, field graphql.CollectedField, obj *model.DriftCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftCount_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftCount_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _DriftCount_count(ctx context.Context, field graphql.CollectedField, obj *model.DriftCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _DriftEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.DriftEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16330,6 +21408,704 @@ func (ec *executionContext) _DriftEdge_cursor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_DriftEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DriftEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_id(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_name(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_ciKind(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_ciKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CiKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_ciKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_tag(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_fieldPattern(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_fieldPattern(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FieldPattern, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_fieldPattern(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_driftKind(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_driftKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DriftKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_driftKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_jobName(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_jobName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_jobName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DriftIgnoreRule_note(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRule_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRule_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _DriftIgnoreRuleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRuleConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DriftIgnoreRuleEdge) graphql.Marshaler {
+			return ec.marshalODriftIgnoreRuleEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRuleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriftIgnoreRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftIgnoreRuleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DriftIgnoreRuleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRuleConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRuleConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriftIgnoreRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DriftIgnoreRuleConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRuleConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRuleConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRuleConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftIgnoreRuleEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRuleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRuleEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DriftIgnoreRule) graphql.Marshaler {
+			return ec.marshalODriftIgnoreRule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRuleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriftIgnoreRuleEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftIgnoreRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DriftIgnoreRuleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.DriftIgnoreRuleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftIgnoreRuleEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftIgnoreRuleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftIgnoreRuleEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _DriftSummary_since(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftSummary", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DriftSummary_opened(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_opened(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opened, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_opened(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftSummary_open(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftSummary_acknowledged(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_acknowledged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Acknowledged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_acknowledged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftSummary_resolved(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_resolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftSummary_accepted(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftSummary_ignored(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_ignored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ignored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_ignored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftSummary_authorized(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_authorized(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Authorized, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_authorized(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftSummary_unauthorized(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_unauthorized(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unauthorized, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_unauthorized(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DriftSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DriftSummary_byKind(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_byKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DriftCount) graphql.Marshaler {
+			return ec.marshalNDriftCount2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_byKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriftSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DriftSummary_byJob(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_byJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByJob, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DriftCount) graphql.Marshaler {
+			return ec.marshalNDriftCount2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_byJob(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriftSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DriftSummary_byService(ctx context.Context, field graphql.CollectedField, obj *model.DriftSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DriftSummary_byService(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByService, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DriftCount) graphql.Marshaler {
+			return ec.marshalNDriftCount2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DriftSummary_byService(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DriftSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *schematype.FieldChange) (ret graphql.Marshaler) {
@@ -16399,6 +22175,52 @@ func (ec *executionContext) _FieldChange_after(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_FieldChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "Any")
+}
+
+func (ec *executionContext) _HostError_host(ctx context.Context, field graphql.CollectedField, obj *model.HostError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostError_host(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Host, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostError_host(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostError", field, false, false, "String")
+}
+
+func (ec *executionContext) _HostError_error(ctx context.Context, field graphql.CollectedField, obj *model.HostError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HostError_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HostError_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HostError", field, false, false, "String")
 }
 
 func (ec *executionContext) _Identifier_id(ctx context.Context, field graphql.CollectedField, obj *ent.Identifier) (ret graphql.Marshaler) {
@@ -19544,6 +25366,446 @@ func (ec *executionContext) fieldContext_Mutation_deleteAPIToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createDiscoveryJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createDiscoveryJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateDiscoveryJob(ctx, fc.Args["input"].(model.CreateDiscoveryJobInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryJob) graphql.Marshaler {
+			return ec.marshalNDiscoveryJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createDiscoveryJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createDiscoveryJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateDiscoveryJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateDiscoveryJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateDiscoveryJob(ctx, fc.Args["id"].(int), fc.Args["input"].(model.UpdateDiscoveryJobInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryJob) graphql.Marshaler {
+			return ec.marshalNDiscoveryJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateDiscoveryJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateDiscoveryJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteDiscoveryJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteDiscoveryJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteDiscoveryJob(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteDiscoveryJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteDiscoveryJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runDiscoveryJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runDiscoveryJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunDiscoveryJob(ctx, fc.Args["id"].(int), fc.Args["dryRun"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryRun) graphql.Marshaler {
+			return ec.marshalNDiscoveryRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runDiscoveryJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runDiscoveryJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acknowledgeDrift(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acknowledgeDrift(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcknowledgeDrift(ctx, fc.Args["id"].(int), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Drift) graphql.Marshaler {
+			return ec.marshalNDrift2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDrift(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acknowledgeDrift(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Drift(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acknowledgeDrift_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptDrift(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptDrift(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptDrift(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Drift) graphql.Marshaler {
+			return ec.marshalNDrift2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDrift(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptDrift(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Drift(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptDrift_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createDriftIgnoreRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createDriftIgnoreRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateDriftIgnoreRule(ctx, fc.Args["input"].(ent.CreateDriftIgnoreRuleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DriftIgnoreRule) graphql.Marshaler {
+			return ec.marshalNDriftIgnoreRule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createDriftIgnoreRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftIgnoreRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createDriftIgnoreRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateDriftIgnoreRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateDriftIgnoreRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateDriftIgnoreRule(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateDriftIgnoreRuleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DriftIgnoreRule) graphql.Marshaler {
+			return ec.marshalNDriftIgnoreRule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateDriftIgnoreRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftIgnoreRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateDriftIgnoreRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteDriftIgnoreRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteDriftIgnoreRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteDriftIgnoreRule(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteDriftIgnoreRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteDriftIgnoreRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeConfigurationItems(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeConfigurationItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeConfigurationItems(ctx, fc.Args["keep"].(int), fc.Args["remove"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeConfigurationItems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeConfigurationItems_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Owner_id(ctx context.Context, field graphql.CollectedField, obj *ent.Owner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20136,6 +26398,199 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _PlannedChange_action(ctx context.Context, field graphql.CollectedField, obj *model.PlannedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedChange_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PlannedAction) graphql.Marshaler {
+			return ec.marshalNPlannedAction2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐPlannedAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedChange_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedChange", field, false, false, "PlannedAction")
+}
+
+func (ec *executionContext) _PlannedChange_configurationItem(ctx context.Context, field graphql.CollectedField, obj *model.PlannedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedChange_configurationItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalOConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedChange_configurationItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlannedChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlannedChange_observationKey(ctx context.Context, field graphql.CollectedField, obj *model.PlannedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedChange_observationKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObservationKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedChange_observationKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedChange_field(ctx context.Context, field graphql.CollectedField, obj *model.PlannedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedChange_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedChange_before(ctx context.Context, field graphql.CollectedField, obj *model.PlannedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PlannedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedChange_driftKind(ctx context.Context, field graphql.CollectedField, obj *model.PlannedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedChange_driftKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DriftKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *drift.Kind) graphql.Marshaler {
+			return ec.marshalODriftKind2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedChange_driftKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedChange", field, false, false, "DriftKind")
+}
+
+func (ec *executionContext) _PlannedChange_matchedBy(ctx context.Context, field graphql.CollectedField, obj *model.PlannedChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedChange_matchedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedChange_matchedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedChange", field, false, false, "String")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20488,6 +26943,94 @@ func (ec *executionContext) fieldContext_Query_contracts(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_discoveryJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_discoveryJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DiscoveryJobs(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.DiscoveryJobOrder), fc.Args["where"].(*ent.DiscoveryJobWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryJobConnection) graphql.Marshaler {
+			return ec.marshalNDiscoveryJobConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_discoveryJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryJobConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_discoveryJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_discoveryRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_discoveryRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DiscoveryRuns(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.DiscoveryRunOrder), fc.Args["where"].(*ent.DiscoveryRunWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryRunConnection) graphql.Marshaler {
+			return ec.marshalNDiscoveryRunConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_discoveryRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_discoveryRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_drifts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20526,6 +27069,50 @@ func (ec *executionContext) fieldContext_Query_drifts(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_drifts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_driftIgnoreRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_driftIgnoreRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DriftIgnoreRules(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DriftIgnoreRuleOrder), fc.Args["where"].(*ent.DriftIgnoreRuleWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DriftIgnoreRuleConnection) graphql.Marshaler {
+			return ec.marshalNDriftIgnoreRuleConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_driftIgnoreRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftIgnoreRuleConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_driftIgnoreRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20870,6 +27457,73 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_driftSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_driftSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DriftSummary(ctx, fc.Args["since"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DriftSummary) graphql.Marshaler {
+			return ec.marshalNDriftSummary2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_driftSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DriftSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_driftSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_discoverySourceKinds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_discoverySourceKinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().DiscoverySourceKinds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_discoverySourceKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query_costRollup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -30826,6 +37480,244 @@ func UnmarshalCreateContractInput(ctx context.Context, raw any) (model.CreateCon
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateDiscoveryJobInput(ctx context.Context, obj any) (model.CreateDiscoveryJobInput, error) {
+	var it model.CreateDiscoveryJobInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "sourceKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKind"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKind = data
+		case "config":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("config"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Config = data
+		case "credentials":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("credentials"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Credentials = data
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalODiscoveryScopeInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDiscoveryScopeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalODiscoveryMode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "timeoutSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSeconds = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "createUnregistered":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createUnregistered"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreateUnregistered = data
+		case "missingGrace":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGrace"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGrace = data
+		case "retireAfter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfter"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfter = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "fieldPriorities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPriorities"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPriorities = data
+		case "staleAfterHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHours = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateDiscoveryJobInput unmarshals raw into the CreateDiscoveryJobInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateDiscoveryJobInput(ctx context.Context, raw any) (model.CreateDiscoveryJobInput, error) {
+	var out model.CreateDiscoveryJobInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateDiscoveryJobInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateDriftIgnoreRuleInput(ctx context.Context, obj any) (ent.CreateDriftIgnoreRuleInput, error) {
+	var it ent.CreateDriftIgnoreRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "ciKind", "tag", "fieldPattern", "driftKind", "jobName", "enabled", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "ciKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKind = data
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
+		case "fieldPattern":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPattern"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPattern = data
+		case "driftKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKind = data
+		case "jobName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobName = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateDriftIgnoreRuleInput unmarshals raw into the CreateDriftIgnoreRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateDriftIgnoreRuleInput(ctx context.Context, raw any) (ent.CreateDriftIgnoreRuleInput, error) {
+	var out ent.CreateDriftIgnoreRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateDriftIgnoreRuleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateIdentifierInput(ctx context.Context, obj any) (ent.CreateIdentifierInput, error) {
 	var it ent.CreateIdentifierInput
 	if obj == nil {
@@ -31288,6 +38180,3042 @@ func UnmarshalCreateVendorInput(ctx context.Context, raw any) (ent.CreateVendorI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDiscoveryJobOrder(ctx context.Context, obj any) (ent.DiscoveryJobOrder, error) {
+	var it ent.DiscoveryJobOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNDiscoveryJobOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDiscoveryJobOrder unmarshals raw into the DiscoveryJobOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDiscoveryJobOrder(ctx context.Context, raw any) (ent.DiscoveryJobOrder, error) {
+	var out ent.DiscoveryJobOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DiscoveryJobOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDiscoveryJobWhereInput(ctx context.Context, obj any) (ent.DiscoveryJobWhereInput, error) {
+	var it ent.DiscoveryJobWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "sourceKind", "sourceKindNEQ", "sourceKindIn", "sourceKindNotIn", "sourceKindGT", "sourceKindGTE", "sourceKindLT", "sourceKindLTE", "sourceKindContains", "sourceKindHasPrefix", "sourceKindHasSuffix", "sourceKindEqualFold", "sourceKindContainsFold", "schedule", "scheduleNEQ", "scheduleIn", "scheduleNotIn", "scheduleGT", "scheduleGTE", "scheduleLT", "scheduleLTE", "scheduleContains", "scheduleHasPrefix", "scheduleHasSuffix", "scheduleIsNil", "scheduleNotNil", "scheduleEqualFold", "scheduleContainsFold", "timeZone", "timeZoneNEQ", "timeZoneIn", "timeZoneNotIn", "timeZoneGT", "timeZoneGTE", "timeZoneLT", "timeZoneLTE", "timeZoneContains", "timeZoneHasPrefix", "timeZoneHasSuffix", "timeZoneEqualFold", "timeZoneContainsFold", "mode", "modeNEQ", "modeIn", "modeNotIn", "timeoutSeconds", "timeoutSecondsNEQ", "timeoutSecondsIn", "timeoutSecondsNotIn", "timeoutSecondsGT", "timeoutSecondsGTE", "timeoutSecondsLT", "timeoutSecondsLTE", "enabled", "enabledNEQ", "createUnregistered", "createUnregisteredNEQ", "missingGrace", "missingGraceNEQ", "missingGraceIn", "missingGraceNotIn", "missingGraceGT", "missingGraceGTE", "missingGraceLT", "missingGraceLTE", "retireAfter", "retireAfterNEQ", "retireAfterIn", "retireAfterNotIn", "retireAfterGT", "retireAfterGTE", "retireAfterLT", "retireAfterLTE", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "staleAfterHours", "staleAfterHoursNEQ", "staleAfterHoursIn", "staleAfterHoursNotIn", "staleAfterHoursGT", "staleAfterHoursGTE", "staleAfterHoursLT", "staleAfterHoursLTE", "lastRunAt", "lastRunAtNEQ", "lastRunAtIn", "lastRunAtNotIn", "lastRunAtGT", "lastRunAtGTE", "lastRunAtLT", "lastRunAtLTE", "lastRunAtIsNil", "lastRunAtNotNil", "hasRuns", "hasRunsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalODiscoveryJobWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalODiscoveryJobWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalODiscoveryJobWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "sourceKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKind = data
+		case "sourceKindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindNEQ = data
+		case "sourceKindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindIn = data
+		case "sourceKindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindNotIn = data
+		case "sourceKindGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindGT = data
+		case "sourceKindGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindGTE = data
+		case "sourceKindLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindLT = data
+		case "sourceKindLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindLTE = data
+		case "sourceKindContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindContains = data
+		case "sourceKindHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindHasPrefix = data
+		case "sourceKindHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindHasSuffix = data
+		case "sourceKindEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindEqualFold = data
+		case "sourceKindContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindContainsFold = data
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "scheduleNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleNEQ = data
+		case "scheduleIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleIn = data
+		case "scheduleNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleNotIn = data
+		case "scheduleGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleGT = data
+		case "scheduleGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleGTE = data
+		case "scheduleLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleLT = data
+		case "scheduleLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleLTE = data
+		case "scheduleContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleContains = data
+		case "scheduleHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleHasPrefix = data
+		case "scheduleHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleHasSuffix = data
+		case "scheduleIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleIsNil = data
+		case "scheduleNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleNotNil = data
+		case "scheduleEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleEqualFold = data
+		case "scheduleContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleContainsFold = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "timeZoneNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneNEQ = data
+		case "timeZoneIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneIn = data
+		case "timeZoneNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneNotIn = data
+		case "timeZoneGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneGT = data
+		case "timeZoneGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneGTE = data
+		case "timeZoneLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneLT = data
+		case "timeZoneLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneLTE = data
+		case "timeZoneContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneContains = data
+		case "timeZoneHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneHasPrefix = data
+		case "timeZoneHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneHasSuffix = data
+		case "timeZoneEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneEqualFold = data
+		case "timeZoneContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneContainsFold = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalODiscoveryMode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "modeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modeNEQ"))
+			data, err := ec.unmarshalODiscoveryMode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ModeNEQ = data
+		case "modeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modeIn"))
+			data, err := ec.unmarshalODiscoveryMode2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐModeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ModeIn = data
+		case "modeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modeNotIn"))
+			data, err := ec.unmarshalODiscoveryMode2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐModeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ModeNotIn = data
+		case "timeoutSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSeconds = data
+		case "timeoutSecondsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSecondsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSecondsNEQ = data
+		case "timeoutSecondsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSecondsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSecondsIn = data
+		case "timeoutSecondsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSecondsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSecondsNotIn = data
+		case "timeoutSecondsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSecondsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSecondsGT = data
+		case "timeoutSecondsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSecondsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSecondsGTE = data
+		case "timeoutSecondsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSecondsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSecondsLT = data
+		case "timeoutSecondsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSecondsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSecondsLTE = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "enabledNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabledNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnabledNEQ = data
+		case "createUnregistered":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createUnregistered"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreateUnregistered = data
+		case "createUnregisteredNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createUnregisteredNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreateUnregisteredNEQ = data
+		case "missingGrace":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGrace"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGrace = data
+		case "missingGraceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGraceNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGraceNEQ = data
+		case "missingGraceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGraceIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGraceIn = data
+		case "missingGraceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGraceNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGraceNotIn = data
+		case "missingGraceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGraceGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGraceGT = data
+		case "missingGraceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGraceGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGraceGTE = data
+		case "missingGraceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGraceLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGraceLT = data
+		case "missingGraceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGraceLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGraceLTE = data
+		case "retireAfter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfter"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfter = data
+		case "retireAfterNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfterNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfterNEQ = data
+		case "retireAfterIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfterIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfterIn = data
+		case "retireAfterNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfterNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfterNotIn = data
+		case "retireAfterGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfterGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfterGT = data
+		case "retireAfterGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfterGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfterGTE = data
+		case "retireAfterLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfterLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfterLT = data
+		case "retireAfterLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfterLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfterLTE = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "priorityNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityNEQ = data
+		case "priorityIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityIn = data
+		case "priorityNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityNotIn = data
+		case "priorityGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityGT = data
+		case "priorityGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityGTE = data
+		case "priorityLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityLT = data
+		case "priorityLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityLTE = data
+		case "staleAfterHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHours = data
+		case "staleAfterHoursNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHoursNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHoursNEQ = data
+		case "staleAfterHoursIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHoursIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHoursIn = data
+		case "staleAfterHoursNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHoursNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHoursNotIn = data
+		case "staleAfterHoursGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHoursGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHoursGT = data
+		case "staleAfterHoursGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHoursGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHoursGTE = data
+		case "staleAfterHoursLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHoursLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHoursLT = data
+		case "staleAfterHoursLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHoursLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHoursLTE = data
+		case "lastRunAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAt = data
+		case "lastRunAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtNEQ = data
+		case "lastRunAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtIn = data
+		case "lastRunAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtNotIn = data
+		case "lastRunAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtGT = data
+		case "lastRunAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtGTE = data
+		case "lastRunAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtLT = data
+		case "lastRunAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtLTE = data
+		case "lastRunAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtIsNil = data
+		case "lastRunAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtNotNil = data
+		case "hasRuns":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRuns"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRuns = data
+		case "hasRunsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRunsWith"))
+			data, err := ec.unmarshalODiscoveryRunWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRunsWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDiscoveryJobWhereInput unmarshals raw into the DiscoveryJobWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDiscoveryJobWhereInput(ctx context.Context, raw any) (ent.DiscoveryJobWhereInput, error) {
+	var out ent.DiscoveryJobWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DiscoveryJobWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDiscoveryRunOrder(ctx context.Context, obj any) (ent.DiscoveryRunOrder, error) {
+	var it ent.DiscoveryRunOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNDiscoveryRunOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDiscoveryRunOrder unmarshals raw into the DiscoveryRunOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDiscoveryRunOrder(ctx context.Context, raw any) (ent.DiscoveryRunOrder, error) {
+	var out ent.DiscoveryRunOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DiscoveryRunOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDiscoveryRunWhereInput(ctx context.Context, obj any) (ent.DiscoveryRunWhereInput, error) {
+	var it ent.DiscoveryRunWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceKind", "sourceKindNEQ", "sourceKindIn", "sourceKindNotIn", "sourceKindGT", "sourceKindGTE", "sourceKindLT", "sourceKindLTE", "sourceKindContains", "sourceKindHasPrefix", "sourceKindHasSuffix", "sourceKindEqualFold", "sourceKindContainsFold", "trigger", "triggerNEQ", "triggerIn", "triggerNotIn", "triggerGT", "triggerGTE", "triggerLT", "triggerLTE", "triggerContains", "triggerHasPrefix", "triggerHasSuffix", "triggerEqualFold", "triggerContainsFold", "dryRun", "dryRunNEQ", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "finishedAt", "finishedAtNEQ", "finishedAtIn", "finishedAtNotIn", "finishedAtGT", "finishedAtGTE", "finishedAtLT", "finishedAtLTE", "finishedAtIsNil", "finishedAtNotNil", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "log", "logNEQ", "logIn", "logNotIn", "logGT", "logGTE", "logLT", "logLTE", "logContains", "logHasPrefix", "logHasSuffix", "logIsNil", "logNotNil", "logEqualFold", "logContainsFold", "holder", "holderNEQ", "holderIn", "holderNotIn", "holderGT", "holderGTE", "holderLT", "holderLTE", "holderContains", "holderHasPrefix", "holderHasSuffix", "holderIsNil", "holderNotNil", "holderEqualFold", "holderContainsFold", "discoveryJobID", "discoveryJobIDNEQ", "discoveryJobIDIn", "discoveryJobIDNotIn", "discoveryJobIDIsNil", "discoveryJobIDNotNil", "hasJob", "hasJobWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalODiscoveryRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalODiscoveryRunWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalODiscoveryRunWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalODiscoveryRunStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalODiscoveryRunStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalODiscoveryRunStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalODiscoveryRunStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "sourceKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKind = data
+		case "sourceKindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindNEQ = data
+		case "sourceKindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindIn = data
+		case "sourceKindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindNotIn = data
+		case "sourceKindGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindGT = data
+		case "sourceKindGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindGTE = data
+		case "sourceKindLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindLT = data
+		case "sourceKindLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindLTE = data
+		case "sourceKindContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindContains = data
+		case "sourceKindHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindHasPrefix = data
+		case "sourceKindHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindHasSuffix = data
+		case "sourceKindEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindEqualFold = data
+		case "sourceKindContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKindContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKindContainsFold = data
+		case "trigger":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trigger"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trigger = data
+		case "triggerNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerNEQ = data
+		case "triggerIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerIn = data
+		case "triggerNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerNotIn = data
+		case "triggerGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerGT = data
+		case "triggerGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerGTE = data
+		case "triggerLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerLT = data
+		case "triggerLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerLTE = data
+		case "triggerContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerContains = data
+		case "triggerHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerHasPrefix = data
+		case "triggerHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerHasSuffix = data
+		case "triggerEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerEqualFold = data
+		case "triggerContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerContainsFold = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		case "dryRunNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRunNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRunNEQ = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		case "startedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNEQ = data
+		case "startedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtIn = data
+		case "startedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNotIn = data
+		case "startedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGT = data
+		case "startedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGTE = data
+		case "startedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLT = data
+		case "startedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLTE = data
+		case "finishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAt = data
+		case "finishedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNEQ = data
+		case "finishedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIn = data
+		case "finishedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotIn = data
+		case "finishedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGT = data
+		case "finishedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGTE = data
+		case "finishedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLT = data
+		case "finishedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLTE = data
+		case "finishedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIsNil = data
+		case "finishedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotNil = data
+		case "error":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("error"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Error = data
+		case "errorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNEQ = data
+		case "errorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorIn = data
+		case "errorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNotIn = data
+		case "errorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorGT = data
+		case "errorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorGTE = data
+		case "errorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorLT = data
+		case "errorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorLTE = data
+		case "errorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorContains = data
+		case "errorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorHasPrefix = data
+		case "errorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorHasSuffix = data
+		case "errorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorIsNil = data
+		case "errorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNotNil = data
+		case "errorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorEqualFold = data
+		case "errorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorContainsFold = data
+		case "log":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("log"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Log = data
+		case "logNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogNEQ = data
+		case "logIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogIn = data
+		case "logNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogNotIn = data
+		case "logGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogGT = data
+		case "logGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogGTE = data
+		case "logLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogLT = data
+		case "logLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogLTE = data
+		case "logContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogContains = data
+		case "logHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogHasPrefix = data
+		case "logHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogHasSuffix = data
+		case "logIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogIsNil = data
+		case "logNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogNotNil = data
+		case "logEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogEqualFold = data
+		case "logContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogContainsFold = data
+		case "holder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holder"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Holder = data
+		case "holderNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderNEQ = data
+		case "holderIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderIn = data
+		case "holderNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderNotIn = data
+		case "holderGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderGT = data
+		case "holderGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderGTE = data
+		case "holderLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderLT = data
+		case "holderLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderLTE = data
+		case "holderContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderContains = data
+		case "holderHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderHasPrefix = data
+		case "holderHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderHasSuffix = data
+		case "holderIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderIsNil = data
+		case "holderNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderNotNil = data
+		case "holderEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderEqualFold = data
+		case "holderContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holderContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HolderContainsFold = data
+		case "discoveryJobID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobID = data
+		case "discoveryJobIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDNEQ = data
+		case "discoveryJobIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDIn = data
+		case "discoveryJobIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDNotIn = data
+		case "discoveryJobIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDIsNil = data
+		case "discoveryJobIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDNotNil = data
+		case "hasJob":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasJob"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasJob = data
+		case "hasJobWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasJobWith"))
+			data, err := ec.unmarshalODiscoveryJobWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasJobWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDiscoveryRunWhereInput unmarshals raw into the DiscoveryRunWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDiscoveryRunWhereInput(ctx context.Context, raw any) (ent.DiscoveryRunWhereInput, error) {
+	var out ent.DiscoveryRunWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DiscoveryRunWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDiscoveryScopeInput(ctx context.Context, obj any) (model.DiscoveryScopeInput, error) {
+	var it model.DiscoveryScopeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"targets", "kinds", "environments", "tags"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "targets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targets"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Targets = data
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalOConfigurationItemKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "environments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environments"))
+			data, err := ec.unmarshalOConfigurationItemEnvironment2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironmentᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environments = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDiscoveryScopeInput unmarshals raw into the DiscoveryScopeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDiscoveryScopeInput(ctx context.Context, raw any) (model.DiscoveryScopeInput, error) {
+	var out model.DiscoveryScopeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DiscoveryScopeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDriftIgnoreRuleOrder(ctx context.Context, obj any) (ent.DriftIgnoreRuleOrder, error) {
+	var it ent.DriftIgnoreRuleOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNDriftIgnoreRuleOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDriftIgnoreRuleOrder unmarshals raw into the DriftIgnoreRuleOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDriftIgnoreRuleOrder(ctx context.Context, raw any) (ent.DriftIgnoreRuleOrder, error) {
+	var out ent.DriftIgnoreRuleOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DriftIgnoreRuleOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDriftIgnoreRuleWhereInput(ctx context.Context, obj any) (ent.DriftIgnoreRuleWhereInput, error) {
+	var it ent.DriftIgnoreRuleWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "ciKind", "ciKindNEQ", "ciKindIn", "ciKindNotIn", "ciKindGT", "ciKindGTE", "ciKindLT", "ciKindLTE", "ciKindContains", "ciKindHasPrefix", "ciKindHasSuffix", "ciKindIsNil", "ciKindNotNil", "ciKindEqualFold", "ciKindContainsFold", "tag", "tagNEQ", "tagIn", "tagNotIn", "tagGT", "tagGTE", "tagLT", "tagLTE", "tagContains", "tagHasPrefix", "tagHasSuffix", "tagIsNil", "tagNotNil", "tagEqualFold", "tagContainsFold", "fieldPattern", "fieldPatternNEQ", "fieldPatternIn", "fieldPatternNotIn", "fieldPatternGT", "fieldPatternGTE", "fieldPatternLT", "fieldPatternLTE", "fieldPatternContains", "fieldPatternHasPrefix", "fieldPatternHasSuffix", "fieldPatternIsNil", "fieldPatternNotNil", "fieldPatternEqualFold", "fieldPatternContainsFold", "driftKind", "driftKindNEQ", "driftKindIn", "driftKindNotIn", "driftKindGT", "driftKindGTE", "driftKindLT", "driftKindLTE", "driftKindContains", "driftKindHasPrefix", "driftKindHasSuffix", "driftKindIsNil", "driftKindNotNil", "driftKindEqualFold", "driftKindContainsFold", "jobName", "jobNameNEQ", "jobNameIn", "jobNameNotIn", "jobNameGT", "jobNameGTE", "jobNameLT", "jobNameLTE", "jobNameContains", "jobNameHasPrefix", "jobNameHasSuffix", "jobNameIsNil", "jobNameNotNil", "jobNameEqualFold", "jobNameContainsFold", "enabled", "enabledNEQ", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalODriftIgnoreRuleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalODriftIgnoreRuleWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalODriftIgnoreRuleWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "ciKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKind = data
+		case "ciKindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindNEQ = data
+		case "ciKindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindIn = data
+		case "ciKindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindNotIn = data
+		case "ciKindGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindGT = data
+		case "ciKindGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindGTE = data
+		case "ciKindLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindLT = data
+		case "ciKindLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindLTE = data
+		case "ciKindContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindContains = data
+		case "ciKindHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindHasPrefix = data
+		case "ciKindHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindHasSuffix = data
+		case "ciKindIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindIsNil = data
+		case "ciKindNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindNotNil = data
+		case "ciKindEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindEqualFold = data
+		case "ciKindContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKindContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKindContainsFold = data
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
+		case "tagNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagNEQ = data
+		case "tagIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagIn = data
+		case "tagNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagNotIn = data
+		case "tagGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagGT = data
+		case "tagGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagGTE = data
+		case "tagLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagLT = data
+		case "tagLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagLTE = data
+		case "tagContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagContains = data
+		case "tagHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagHasPrefix = data
+		case "tagHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagHasSuffix = data
+		case "tagIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagIsNil = data
+		case "tagNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagNotNil = data
+		case "tagEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagEqualFold = data
+		case "tagContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tagContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TagContainsFold = data
+		case "fieldPattern":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPattern"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPattern = data
+		case "fieldPatternNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternNEQ = data
+		case "fieldPatternIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternIn = data
+		case "fieldPatternNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternNotIn = data
+		case "fieldPatternGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternGT = data
+		case "fieldPatternGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternGTE = data
+		case "fieldPatternLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternLT = data
+		case "fieldPatternLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternLTE = data
+		case "fieldPatternContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternContains = data
+		case "fieldPatternHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternHasPrefix = data
+		case "fieldPatternHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternHasSuffix = data
+		case "fieldPatternIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternIsNil = data
+		case "fieldPatternNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternNotNil = data
+		case "fieldPatternEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternEqualFold = data
+		case "fieldPatternContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPatternContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPatternContainsFold = data
+		case "driftKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKind = data
+		case "driftKindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindNEQ = data
+		case "driftKindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindIn = data
+		case "driftKindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindNotIn = data
+		case "driftKindGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindGT = data
+		case "driftKindGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindGTE = data
+		case "driftKindLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindLT = data
+		case "driftKindLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindLTE = data
+		case "driftKindContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindContains = data
+		case "driftKindHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindHasPrefix = data
+		case "driftKindHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindHasSuffix = data
+		case "driftKindIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindIsNil = data
+		case "driftKindNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindNotNil = data
+		case "driftKindEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindEqualFold = data
+		case "driftKindContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKindContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKindContainsFold = data
+		case "jobName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobName = data
+		case "jobNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameNEQ = data
+		case "jobNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameIn = data
+		case "jobNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameNotIn = data
+		case "jobNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameGT = data
+		case "jobNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameGTE = data
+		case "jobNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameLT = data
+		case "jobNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameLTE = data
+		case "jobNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameContains = data
+		case "jobNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameHasPrefix = data
+		case "jobNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameHasSuffix = data
+		case "jobNameIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameIsNil = data
+		case "jobNameNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameNotNil = data
+		case "jobNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameEqualFold = data
+		case "jobNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNameContainsFold = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "enabledNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabledNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnabledNEQ = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "noteNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNEQ = data
+		case "noteIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIn = data
+		case "noteNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotIn = data
+		case "noteGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGT = data
+		case "noteGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGTE = data
+		case "noteLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLT = data
+		case "noteLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLTE = data
+		case "noteContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContains = data
+		case "noteHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasPrefix = data
+		case "noteHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasSuffix = data
+		case "noteIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIsNil = data
+		case "noteNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotNil = data
+		case "noteEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteEqualFold = data
+		case "noteContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDriftIgnoreRuleWhereInput unmarshals raw into the DriftIgnoreRuleWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDriftIgnoreRuleWhereInput(ctx context.Context, raw any) (ent.DriftIgnoreRuleWhereInput, error) {
+	var out ent.DriftIgnoreRuleWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DriftIgnoreRuleWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDriftOrder(ctx context.Context, obj any) (ent.DriftOrder, error) {
 	var it ent.DriftOrder
 	if obj == nil {
@@ -31352,7 +41280,7 @@ func (ec *executionContext) unmarshalInputDriftWhereInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "authorized", "authorizedNEQ", "recorded", "recordedNEQ", "recordedIn", "recordedNotIn", "recordedGT", "recordedGTE", "recordedLT", "recordedLTE", "recordedContains", "recordedHasPrefix", "recordedHasSuffix", "recordedIsNil", "recordedNotNil", "recordedEqualFold", "recordedContainsFold", "observed", "observedNEQ", "observedIn", "observedNotIn", "observedGT", "observedGTE", "observedLT", "observedLTE", "observedContains", "observedHasPrefix", "observedHasSuffix", "observedIsNil", "observedNotNil", "observedEqualFold", "observedContainsFold", "firstSeenAt", "firstSeenAtNEQ", "firstSeenAtIn", "firstSeenAtNotIn", "firstSeenAtGT", "firstSeenAtGTE", "firstSeenAtLT", "firstSeenAtLTE", "lastSeenAt", "lastSeenAtNEQ", "lastSeenAtIn", "lastSeenAtNotIn", "lastSeenAtGT", "lastSeenAtGTE", "lastSeenAtLT", "lastSeenAtLTE", "resolvedAt", "resolvedAtNEQ", "resolvedAtIn", "resolvedAtNotIn", "resolvedAtGT", "resolvedAtGTE", "resolvedAtLT", "resolvedAtLTE", "resolvedAtIsNil", "resolvedAtNotNil", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceIsNil", "sourceNotNil", "sourceEqualFold", "sourceContainsFold", "configurationItemID", "configurationItemIDNEQ", "configurationItemIDIn", "configurationItemIDNotIn", "configurationItemIDIsNil", "configurationItemIDNotNil", "hasConfigurationItem", "hasConfigurationItemWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "authorized", "authorizedNEQ", "recorded", "recordedNEQ", "recordedIn", "recordedNotIn", "recordedGT", "recordedGTE", "recordedLT", "recordedLTE", "recordedContains", "recordedHasPrefix", "recordedHasSuffix", "recordedIsNil", "recordedNotNil", "recordedEqualFold", "recordedContainsFold", "observed", "observedNEQ", "observedIn", "observedNotIn", "observedGT", "observedGTE", "observedLT", "observedLTE", "observedContains", "observedHasPrefix", "observedHasSuffix", "observedIsNil", "observedNotNil", "observedEqualFold", "observedContainsFold", "firstSeenAt", "firstSeenAtNEQ", "firstSeenAtIn", "firstSeenAtNotIn", "firstSeenAtGT", "firstSeenAtGTE", "firstSeenAtLT", "firstSeenAtLTE", "lastSeenAt", "lastSeenAtNEQ", "lastSeenAtIn", "lastSeenAtNotIn", "lastSeenAtGT", "lastSeenAtGTE", "lastSeenAtLT", "lastSeenAtLTE", "resolvedAt", "resolvedAtNEQ", "resolvedAtIn", "resolvedAtNotIn", "resolvedAtGT", "resolvedAtGTE", "resolvedAtLT", "resolvedAtLTE", "resolvedAtIsNil", "resolvedAtNotNil", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceIsNil", "sourceNotNil", "sourceEqualFold", "sourceContainsFold", "observationKey", "observationKeyNEQ", "observationKeyIn", "observationKeyNotIn", "observationKeyGT", "observationKeyGTE", "observationKeyLT", "observationKeyLTE", "observationKeyContains", "observationKeyHasPrefix", "observationKeyHasSuffix", "observationKeyIsNil", "observationKeyNotNil", "observationKeyEqualFold", "observationKeyContainsFold", "identity", "identityNEQ", "identityIn", "identityNotIn", "identityGT", "identityGTE", "identityLT", "identityLTE", "identityContains", "identityHasPrefix", "identityHasSuffix", "identityIsNil", "identityNotNil", "identityEqualFold", "identityContainsFold", "acknowledgedBy", "acknowledgedByNEQ", "acknowledgedByIn", "acknowledgedByNotIn", "acknowledgedByGT", "acknowledgedByGTE", "acknowledgedByLT", "acknowledgedByLTE", "acknowledgedByContains", "acknowledgedByHasPrefix", "acknowledgedByHasSuffix", "acknowledgedByIsNil", "acknowledgedByNotNil", "acknowledgedByEqualFold", "acknowledgedByContainsFold", "acknowledgedAt", "acknowledgedAtNEQ", "acknowledgedAtIn", "acknowledgedAtNotIn", "acknowledgedAtGT", "acknowledgedAtGTE", "acknowledgedAtLT", "acknowledgedAtLTE", "acknowledgedAtIsNil", "acknowledgedAtNotNil", "ignoredBy", "ignoredByNEQ", "ignoredByIn", "ignoredByNotIn", "ignoredByGT", "ignoredByGTE", "ignoredByLT", "ignoredByLTE", "ignoredByContains", "ignoredByHasPrefix", "ignoredByHasSuffix", "ignoredByIsNil", "ignoredByNotNil", "ignoredByEqualFold", "ignoredByContainsFold", "configurationItemID", "configurationItemIDNEQ", "configurationItemIDIn", "configurationItemIDNotIn", "configurationItemIDIsNil", "configurationItemIDNotNil", "discoveryJobID", "discoveryJobIDNEQ", "discoveryJobIDIn", "discoveryJobIDNotIn", "discoveryJobIDIsNil", "discoveryJobIDNotNil", "runID", "runIDNEQ", "runIDIn", "runIDNotIn", "runIDIsNil", "runIDNotNil", "hasConfigurationItem", "hasConfigurationItemWith", "hasJob", "hasJobWith", "hasRun", "hasRunWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32220,6 +42148,496 @@ func (ec *executionContext) unmarshalInputDriftWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.SourceContainsFold = data
+		case "observationKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKey = data
+		case "observationKeyNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyNEQ = data
+		case "observationKeyIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyIn = data
+		case "observationKeyNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyNotIn = data
+		case "observationKeyGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyGT = data
+		case "observationKeyGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyGTE = data
+		case "observationKeyLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyLT = data
+		case "observationKeyLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyLTE = data
+		case "observationKeyContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyContains = data
+		case "observationKeyHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyHasPrefix = data
+		case "observationKeyHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyHasSuffix = data
+		case "observationKeyIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyIsNil = data
+		case "observationKeyNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyNotNil = data
+		case "observationKeyEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyEqualFold = data
+		case "observationKeyContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observationKeyContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservationKeyContainsFold = data
+		case "identity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identity"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Identity = data
+		case "identityNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityNEQ = data
+		case "identityIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityIn = data
+		case "identityNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityNotIn = data
+		case "identityGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityGT = data
+		case "identityGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityGTE = data
+		case "identityLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityLT = data
+		case "identityLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityLTE = data
+		case "identityContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityContains = data
+		case "identityHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityHasPrefix = data
+		case "identityHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityHasSuffix = data
+		case "identityIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityIsNil = data
+		case "identityNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityNotNil = data
+		case "identityEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityEqualFold = data
+		case "identityContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identityContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdentityContainsFold = data
+		case "acknowledgedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedBy = data
+		case "acknowledgedByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByNEQ = data
+		case "acknowledgedByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByIn = data
+		case "acknowledgedByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByNotIn = data
+		case "acknowledgedByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByGT = data
+		case "acknowledgedByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByGTE = data
+		case "acknowledgedByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByLT = data
+		case "acknowledgedByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByLTE = data
+		case "acknowledgedByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByContains = data
+		case "acknowledgedByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByHasPrefix = data
+		case "acknowledgedByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByHasSuffix = data
+		case "acknowledgedByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByIsNil = data
+		case "acknowledgedByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByNotNil = data
+		case "acknowledgedByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByEqualFold = data
+		case "acknowledgedByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByContainsFold = data
+		case "acknowledgedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAt = data
+		case "acknowledgedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNEQ = data
+		case "acknowledgedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtIn = data
+		case "acknowledgedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNotIn = data
+		case "acknowledgedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtGT = data
+		case "acknowledgedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtGTE = data
+		case "acknowledgedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtLT = data
+		case "acknowledgedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtLTE = data
+		case "acknowledgedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtIsNil = data
+		case "acknowledgedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNotNil = data
+		case "ignoredBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredBy = data
+		case "ignoredByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByNEQ = data
+		case "ignoredByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByIn = data
+		case "ignoredByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByNotIn = data
+		case "ignoredByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByGT = data
+		case "ignoredByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByGTE = data
+		case "ignoredByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByLT = data
+		case "ignoredByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByLTE = data
+		case "ignoredByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByContains = data
+		case "ignoredByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByHasPrefix = data
+		case "ignoredByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByHasSuffix = data
+		case "ignoredByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByIsNil = data
+		case "ignoredByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByNotNil = data
+		case "ignoredByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByEqualFold = data
+		case "ignoredByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoredByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoredByContainsFold = data
 		case "configurationItemID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -32262,6 +42680,90 @@ func (ec *executionContext) unmarshalInputDriftWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.ConfigurationItemIDNotNil = data
+		case "discoveryJobID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobID = data
+		case "discoveryJobIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDNEQ = data
+		case "discoveryJobIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDIn = data
+		case "discoveryJobIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDNotIn = data
+		case "discoveryJobIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDIsNil = data
+		case "discoveryJobIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryJobIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryJobIDNotNil = data
+		case "runID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunID = data
+		case "runIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDNEQ = data
+		case "runIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDIn = data
+		case "runIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDNotIn = data
+		case "runIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDIsNil = data
+		case "runIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDNotNil = data
 		case "hasConfigurationItem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConfigurationItem"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -32276,6 +42778,34 @@ func (ec *executionContext) unmarshalInputDriftWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.HasConfigurationItemWith = data
+		case "hasJob":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasJob"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasJob = data
+		case "hasJobWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasJobWith"))
+			data, err := ec.unmarshalODiscoveryJobWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasJobWith = data
+		case "hasRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRun = data
+		case "hasRunWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRunWith"))
+			data, err := ec.unmarshalODiscoveryRunWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRunWith = data
 		}
 	}
 	return it, nil
@@ -36856,6 +47386,293 @@ func UnmarshalUpdateContractInput(ctx context.Context, raw any) (model.UpdateCon
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateDiscoveryJobInput(ctx context.Context, obj any) (model.UpdateDiscoveryJobInput, error) {
+	var it model.UpdateDiscoveryJobInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "clearCredentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "sourceKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceKind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceKind = data
+		case "config":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("config"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Config = data
+		case "credentials":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("credentials"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Credentials = data
+		case "clearCredentials":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearCredentials"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearCredentials = data
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalODiscoveryScopeInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDiscoveryScopeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalODiscoveryMode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "timeoutSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSeconds = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "createUnregistered":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createUnregistered"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreateUnregistered = data
+		case "missingGrace":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingGrace"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingGrace = data
+		case "retireAfter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retireAfter"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetireAfter = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "fieldPriorities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPriorities"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPriorities = data
+		case "staleAfterHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staleAfterHours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaleAfterHours = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateDiscoveryJobInput unmarshals raw into the UpdateDiscoveryJobInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateDiscoveryJobInput(ctx context.Context, raw any) (model.UpdateDiscoveryJobInput, error) {
+	var out model.UpdateDiscoveryJobInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateDiscoveryJobInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateDriftIgnoreRuleInput(ctx context.Context, obj any) (ent.UpdateDriftIgnoreRuleInput, error) {
+	var it ent.UpdateDriftIgnoreRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "ciKind", "clearCiKind", "tag", "clearTag", "fieldPattern", "clearFieldPattern", "driftKind", "clearDriftKind", "jobName", "clearJobName", "enabled", "note", "clearNote"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "ciKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciKind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CiKind = data
+		case "clearCiKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearCiKind"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearCiKind = data
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
+		case "clearTag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearTag"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearTag = data
+		case "fieldPattern":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldPattern"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldPattern = data
+		case "clearFieldPattern":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearFieldPattern"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearFieldPattern = data
+		case "driftKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftKind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftKind = data
+		case "clearDriftKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearDriftKind"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearDriftKind = data
+		case "jobName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobName = data
+		case "clearJobName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearJobName"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearJobName = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "clearNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearNote"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearNote = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateDriftIgnoreRuleInput unmarshals raw into the UpdateDriftIgnoreRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateDriftIgnoreRuleInput(ctx context.Context, raw any) (ent.UpdateDriftIgnoreRuleInput, error) {
+	var out ent.UpdateDriftIgnoreRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateDriftIgnoreRuleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateIdentifierInput(ctx context.Context, obj any) (ent.UpdateIdentifierInput, error) {
 	var it ent.UpdateIdentifierInput
 	if obj == nil {
@@ -38557,11 +49374,26 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Identifier(ctx, sel, obj)
+	case *ent.DriftIgnoreRule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DriftIgnoreRule(ctx, sel, obj)
 	case *ent.Drift:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Drift(ctx, sel, obj)
+	case *ent.DiscoveryRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DiscoveryRun(ctx, sel, obj)
+	case *ent.DiscoveryJob:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DiscoveryJob(ctx, sel, obj)
 	case *ent.Contract:
 		if obj == nil {
 			return graphql.Null
@@ -40156,6 +50988,575 @@ func (ec *executionContext) _DepreciationRow(ctx context.Context, sel ast.Select
 	return out
 }
 
+var discoveryJobImplementors = []string{"DiscoveryJob", "Node"}
+
+func (ec *executionContext) _DiscoveryJob(ctx context.Context, sel ast.SelectionSet, obj *ent.DiscoveryJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discoveryJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscoveryJob")
+		case "id":
+			out.Values[i] = ec._DiscoveryJob_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._DiscoveryJob_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._DiscoveryJob_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._DiscoveryJob_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceKind":
+			out.Values[i] = ec._DiscoveryJob_sourceKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "config":
+			out.Values[i] = ec._DiscoveryJob_config(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "schedule":
+			out.Values[i] = ec._DiscoveryJob_schedule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeZone":
+			out.Values[i] = ec._DiscoveryJob_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mode":
+			out.Values[i] = ec._DiscoveryJob_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeoutSeconds":
+			out.Values[i] = ec._DiscoveryJob_timeoutSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enabled":
+			out.Values[i] = ec._DiscoveryJob_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createUnregistered":
+			out.Values[i] = ec._DiscoveryJob_createUnregistered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "missingGrace":
+			out.Values[i] = ec._DiscoveryJob_missingGrace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "retireAfter":
+			out.Values[i] = ec._DiscoveryJob_retireAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priority":
+			out.Values[i] = ec._DiscoveryJob_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "staleAfterHours":
+			out.Values[i] = ec._DiscoveryJob_staleAfterHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastRunAt":
+			out.Values[i] = ec._DiscoveryJob_lastRunAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "runs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryJob_runs(ctx, field, obj)
+				})
+		case "hasCredentials":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryJob_hasCredentials(ctx, field, obj)
+				})
+		case "scope":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryJob_scope(ctx, field, obj)
+				})
+		case "fieldPriorities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryJob_fieldPriorities(ctx, field, obj)
+				})
+		case "nextRuns":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryJob_nextRuns(ctx, field, obj)
+				})
+		case "lastRun":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryJob_lastRun(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var discoveryJobConnectionImplementors = []string{"DiscoveryJobConnection"}
+
+func (ec *executionContext) _DiscoveryJobConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.DiscoveryJobConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discoveryJobConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscoveryJobConnection")
+		case "edges":
+			out.Values[i] = ec._DiscoveryJobConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DiscoveryJobConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DiscoveryJobConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var discoveryJobEdgeImplementors = []string{"DiscoveryJobEdge"}
+
+func (ec *executionContext) _DiscoveryJobEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.DiscoveryJobEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discoveryJobEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscoveryJobEdge")
+		case "node":
+			out.Values[i] = ec._DiscoveryJobEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DiscoveryJobEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var discoveryRunImplementors = []string{"DiscoveryRun", "Node"}
+
+func (ec *executionContext) _DiscoveryRun(ctx context.Context, sel ast.SelectionSet, obj *ent.DiscoveryRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discoveryRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscoveryRun")
+		case "id":
+			out.Values[i] = ec._DiscoveryRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._DiscoveryRun_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceKind":
+			out.Values[i] = ec._DiscoveryRun_sourceKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trigger":
+			out.Values[i] = ec._DiscoveryRun_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dryRun":
+			out.Values[i] = ec._DiscoveryRun_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._DiscoveryRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._DiscoveryRun_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._DiscoveryRun_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "log":
+			out.Values[i] = ec._DiscoveryRun_log(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "holder":
+			out.Values[i] = ec._DiscoveryRun_holder(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discoveryJobID":
+			out.Values[i] = ec._DiscoveryRun_discoveryJobID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "job":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryRun_job(ctx, field, obj)
+				})
+		case "counts":
+			out.Values[i] = ec._DiscoveryRun_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hostErrors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryRun_hostErrors(ctx, field, obj)
+				})
+		case "duration":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryRun_duration(ctx, field, obj)
+				})
+		case "changes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DiscoveryRun_changes(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var discoveryRunConnectionImplementors = []string{"DiscoveryRunConnection"}
+
+func (ec *executionContext) _DiscoveryRunConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.DiscoveryRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discoveryRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscoveryRunConnection")
+		case "edges":
+			out.Values[i] = ec._DiscoveryRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DiscoveryRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DiscoveryRunConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var discoveryRunCountsImplementors = []string{"DiscoveryRunCounts"}
+
+func (ec *executionContext) _DiscoveryRunCounts(ctx context.Context, sel ast.SelectionSet, obj *schematype.RunCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discoveryRunCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscoveryRunCounts")
+		case "observed":
+			out.Values[i] = ec._DiscoveryRunCounts_observed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matched":
+			out.Values[i] = ec._DiscoveryRunCounts_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._DiscoveryRunCounts_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filled":
+			out.Values[i] = ec._DiscoveryRunCounts_filled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._DiscoveryRunCounts_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unchanged":
+			out.Values[i] = ec._DiscoveryRunCounts_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "driftsOpened":
+			out.Values[i] = ec._DiscoveryRunCounts_driftsOpened(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "driftsUpdated":
+			out.Values[i] = ec._DiscoveryRunCounts_driftsUpdated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "driftsResolved":
+			out.Values[i] = ec._DiscoveryRunCounts_driftsResolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "driftsIgnored":
+			out.Values[i] = ec._DiscoveryRunCounts_driftsIgnored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._DiscoveryRunCounts_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retired":
+			out.Values[i] = ec._DiscoveryRunCounts_retired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ambiguous":
+			out.Values[i] = ec._DiscoveryRunCounts_ambiguous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregistered":
+			out.Values[i] = ec._DiscoveryRunCounts_unregistered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var discoveryRunEdgeImplementors = []string{"DiscoveryRunEdge"}
+
+func (ec *executionContext) _DiscoveryRunEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.DiscoveryRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discoveryRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscoveryRunEdge")
+		case "node":
+			out.Values[i] = ec._DiscoveryRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DiscoveryRunEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var discoveryScopeImplementors = []string{"DiscoveryScope"}
+
+func (ec *executionContext) _DiscoveryScope(ctx context.Context, sel ast.SelectionSet, obj *model.DiscoveryScope) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discoveryScopeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscoveryScope")
+		case "targets":
+			out.Values[i] = ec._DiscoveryScope_targets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kinds":
+			out.Values[i] = ec._DiscoveryScope_kinds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "environments":
+			out.Values[i] = ec._DiscoveryScope_environments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._DiscoveryScope_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var driftImplementors = []string{"Drift", "Node"}
 
 func (ec *executionContext) _Drift(ctx context.Context, sel ast.SelectionSet, obj *ent.Drift) graphql.Marshaler {
@@ -40232,8 +51633,43 @@ func (ec *executionContext) _Drift(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "observationKey":
+			out.Values[i] = ec._Drift_observationKey(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "identity":
+			out.Values[i] = ec._Drift_identity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acknowledgedBy":
+			out.Values[i] = ec._Drift_acknowledgedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acknowledgedAt":
+			out.Values[i] = ec._Drift_acknowledgedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ignoredBy":
+			out.Values[i] = ec._Drift_ignoredBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "configurationItemID":
 			out.Values[i] = ec._Drift_configurationItemID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discoveryJobID":
+			out.Values[i] = ec._Drift_discoveryJobID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "runID":
+			out.Values[i] = ec._Drift_runID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -40242,6 +51678,18 @@ func (ec *executionContext) _Drift(ctx context.Context, sel ast.SelectionSet, ob
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Drift_configurationItem(ctx, field, obj)
+				})
+		case "job":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Drift_job(ctx, field, obj)
+				})
+		case "run":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Drift_run(ctx, field, obj)
 				})
 		case "field":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -40309,6 +51757,44 @@ func (ec *executionContext) _DriftConnection(ctx context.Context, sel ast.Select
 	return out
 }
 
+var driftCountImplementors = []string{"DriftCount"}
+
+func (ec *executionContext) _DriftCount(ctx context.Context, sel ast.SelectionSet, obj *model.DriftCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, driftCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DriftCount")
+		case "key":
+			out.Values[i] = ec._DriftCount_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._DriftCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var driftEdgeImplementors = []string{"DriftEdge"}
 
 func (ec *executionContext) _DriftEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.DriftEdge) graphql.Marshaler {
@@ -40327,6 +51813,258 @@ func (ec *executionContext) _DriftEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "cursor":
 			out.Values[i] = ec._DriftEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var driftIgnoreRuleImplementors = []string{"DriftIgnoreRule", "Node"}
+
+func (ec *executionContext) _DriftIgnoreRule(ctx context.Context, sel ast.SelectionSet, obj *ent.DriftIgnoreRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, driftIgnoreRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DriftIgnoreRule")
+		case "id":
+			out.Values[i] = ec._DriftIgnoreRule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._DriftIgnoreRule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._DriftIgnoreRule_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._DriftIgnoreRule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ciKind":
+			out.Values[i] = ec._DriftIgnoreRule_ciKind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tag":
+			out.Values[i] = ec._DriftIgnoreRule_tag(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fieldPattern":
+			out.Values[i] = ec._DriftIgnoreRule_fieldPattern(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "driftKind":
+			out.Values[i] = ec._DriftIgnoreRule_driftKind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobName":
+			out.Values[i] = ec._DriftIgnoreRule_jobName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._DriftIgnoreRule_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._DriftIgnoreRule_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var driftIgnoreRuleConnectionImplementors = []string{"DriftIgnoreRuleConnection"}
+
+func (ec *executionContext) _DriftIgnoreRuleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.DriftIgnoreRuleConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, driftIgnoreRuleConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DriftIgnoreRuleConnection")
+		case "edges":
+			out.Values[i] = ec._DriftIgnoreRuleConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DriftIgnoreRuleConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DriftIgnoreRuleConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var driftIgnoreRuleEdgeImplementors = []string{"DriftIgnoreRuleEdge"}
+
+func (ec *executionContext) _DriftIgnoreRuleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.DriftIgnoreRuleEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, driftIgnoreRuleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DriftIgnoreRuleEdge")
+		case "node":
+			out.Values[i] = ec._DriftIgnoreRuleEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DriftIgnoreRuleEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var driftSummaryImplementors = []string{"DriftSummary"}
+
+func (ec *executionContext) _DriftSummary(ctx context.Context, sel ast.SelectionSet, obj *model.DriftSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, driftSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DriftSummary")
+		case "since":
+			out.Values[i] = ec._DriftSummary_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "opened":
+			out.Values[i] = ec._DriftSummary_opened(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._DriftSummary_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acknowledged":
+			out.Values[i] = ec._DriftSummary_acknowledged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolved":
+			out.Values[i] = ec._DriftSummary_resolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accepted":
+			out.Values[i] = ec._DriftSummary_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ignored":
+			out.Values[i] = ec._DriftSummary_ignored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authorized":
+			out.Values[i] = ec._DriftSummary_authorized(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unauthorized":
+			out.Values[i] = ec._DriftSummary_unauthorized(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byKind":
+			out.Values[i] = ec._DriftSummary_byKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byJob":
+			out.Values[i] = ec._DriftSummary_byJob(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byService":
+			out.Values[i] = ec._DriftSummary_byService(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40371,6 +52109,44 @@ func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionS
 		case "after":
 			out.Values[i] = ec._FieldChange_after(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hostErrorImplementors = []string{"HostError"}
+
+func (ec *executionContext) _HostError(ctx context.Context, sel ast.SelectionSet, obj *model.HostError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hostErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HostError")
+		case "host":
+			out.Values[i] = ec._HostError_host(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._HostError_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -41279,6 +53055,76 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createDiscoveryJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createDiscoveryJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateDiscoveryJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateDiscoveryJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteDiscoveryJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteDiscoveryJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runDiscoveryJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runDiscoveryJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acknowledgeDrift":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acknowledgeDrift(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptDrift":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptDrift(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createDriftIgnoreRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createDriftIgnoreRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateDriftIgnoreRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateDriftIgnoreRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteDriftIgnoreRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteDriftIgnoreRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeConfigurationItems":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeConfigurationItems(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -41527,6 +53373,74 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var plannedChangeImplementors = []string{"PlannedChange"}
+
+func (ec *executionContext) _PlannedChange(ctx context.Context, sel ast.SelectionSet, obj *model.PlannedChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plannedChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlannedChange")
+		case "action":
+			out.Values[i] = ec._PlannedChange_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configurationItem":
+			out.Values[i] = ec._PlannedChange_configurationItem(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "observationKey":
+			out.Values[i] = ec._PlannedChange_observationKey(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._PlannedChange_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._PlannedChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._PlannedChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "driftKind":
+			out.Values[i] = ec._PlannedChange_driftKind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "matchedBy":
+			out.Values[i] = ec._PlannedChange_matchedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -41594,11 +53508,29 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_contracts(ctx, field)
 				})
+		case "discoveryJobs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_discoveryJobs(ctx, field)
+				})
+		case "discoveryRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_discoveryRuns(ctx, field)
+				})
 		case "drifts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_drifts(ctx, field)
+				})
+		case "driftIgnoreRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_driftIgnoreRules(ctx, field)
 				})
 		case "identifiers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -41647,6 +53579,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewer(ctx, field)
+				})
+		case "driftSummary":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_driftSummary(ctx, field)
+				})
+		case "discoverySourceKinds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_discoverySourceKinds(ctx, field)
 				})
 		case "costRollup":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -43250,6 +55194,36 @@ func (ec *executionContext) marshalNConfigurationItemEnvironment2githubᚗcomᚋ
 	return v
 }
 
+func (ec *executionContext) unmarshalNConfigurationItemEnvironment2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironmentᚄ(ctx context.Context, v any) ([]configurationitem.Environment, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]configurationitem.Environment, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConfigurationItemEnvironment2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironment(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNConfigurationItemEnvironment2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironmentᚄ(ctx context.Context, sel ast.SelectionSet, v []configurationitem.Environment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConfigurationItemEnvironment2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNConfigurationItemKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKind(ctx context.Context, v any) (configurationitem.Kind, error) {
 	var res configurationitem.Kind
 	err := res.UnmarshalGQL(v)
@@ -43258,6 +55232,36 @@ func (ec *executionContext) unmarshalNConfigurationItemKind2githubᚗcomᚋcairn
 
 func (ec *executionContext) marshalNConfigurationItemKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKind(ctx context.Context, sel ast.SelectionSet, v configurationitem.Kind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNConfigurationItemKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKindᚄ(ctx context.Context, v any) ([]configurationitem.Kind, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]configurationitem.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConfigurationItemKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNConfigurationItemKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []configurationitem.Kind) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConfigurationItemKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNConfigurationItemOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemOrder(ctx context.Context, v any) (*ent.ConfigurationItemOrder, error) {
@@ -43404,6 +55408,16 @@ func (ec *executionContext) unmarshalNCreateContractInput2githubᚗcomᚋcairn�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateDiscoveryJobInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCreateDiscoveryJobInput(ctx context.Context, v any) (model.CreateDiscoveryJobInput, error) {
+	res, err := ec.unmarshalInputCreateDiscoveryJobInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateDriftIgnoreRuleInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐCreateDriftIgnoreRuleInput(ctx context.Context, v any) (ent.CreateDriftIgnoreRuleInput, error) {
+	res, err := ec.unmarshalInputCreateDriftIgnoreRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateIdentifierInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐCreateIdentifierInput(ctx context.Context, v any) (ent.CreateIdentifierInput, error) {
 	res, err := ec.unmarshalInputCreateIdentifierInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -43471,6 +55485,118 @@ func (ec *executionContext) marshalNDepreciationRow2ᚖgithubᚗcomᚋcairnᚑcm
 	return ec._DepreciationRow(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDiscoveryJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJob(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryJob) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiscoveryJob!")
+		return graphql.Null
+	}
+	return ec._DiscoveryJob(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDiscoveryJobConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryJobConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiscoveryJobConnection!")
+		return graphql.Null
+	}
+	return ec._DiscoveryJobConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDiscoveryJobOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobOrder(ctx context.Context, v any) (*ent.DiscoveryJobOrder, error) {
+	res, err := ec.unmarshalInputDiscoveryJobOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDiscoveryJobOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobOrderField(ctx context.Context, v any) (*ent.DiscoveryJobOrderField, error) {
+	var res = new(ent.DiscoveryJobOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiscoveryJobOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryJobOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiscoveryJobOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNDiscoveryJobWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInput(ctx context.Context, v any) (*ent.DiscoveryJobWhereInput, error) {
+	res, err := ec.unmarshalInputDiscoveryJobWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDiscoveryMode2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx context.Context, v any) (discoveryjob.Mode, error) {
+	var res discoveryjob.Mode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiscoveryMode2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx context.Context, sel ast.SelectionSet, v discoveryjob.Mode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNDiscoveryRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRun(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiscoveryRun!")
+		return graphql.Null
+	}
+	return ec._DiscoveryRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDiscoveryRunConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryRunConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiscoveryRunConnection!")
+		return graphql.Null
+	}
+	return ec._DiscoveryRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDiscoveryRunCounts2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋschemaᚋschematypeᚐRunCounts(ctx context.Context, sel ast.SelectionSet, v schematype.RunCounts) graphql.Marshaler {
+	return ec._DiscoveryRunCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNDiscoveryRunOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunOrder(ctx context.Context, v any) (*ent.DiscoveryRunOrder, error) {
+	res, err := ec.unmarshalInputDiscoveryRunOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDiscoveryRunOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunOrderField(ctx context.Context, v any) (*ent.DiscoveryRunOrderField, error) {
+	var res = new(ent.DiscoveryRunOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiscoveryRunOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryRunOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiscoveryRunOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNDiscoveryRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx context.Context, v any) (discoveryrun.Status, error) {
+	var res discoveryrun.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiscoveryRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx context.Context, sel ast.SelectionSet, v discoveryrun.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDiscoveryRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInput(ctx context.Context, v any) (*ent.DiscoveryRunWhereInput, error) {
+	res, err := ec.unmarshalInputDiscoveryRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiscoveryScope2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDiscoveryScope(ctx context.Context, sel ast.SelectionSet, v *model.DiscoveryScope) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiscoveryScope!")
+		return graphql.Null
+	}
+	return ec._DiscoveryScope(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDrift2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Drift) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -43501,6 +55627,65 @@ func (ec *executionContext) marshalNDriftConnection2ᚖgithubᚗcomᚋcairnᚑcm
 		return graphql.Null
 	}
 	return ec._DriftConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDriftCount2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DriftCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDriftCount2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDriftCount2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftCount(ctx context.Context, sel ast.SelectionSet, v *model.DriftCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DriftCount!")
+		return graphql.Null
+	}
+	return ec._DriftCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDriftIgnoreRule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRule(ctx context.Context, sel ast.SelectionSet, v *ent.DriftIgnoreRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DriftIgnoreRule!")
+		return graphql.Null
+	}
+	return ec._DriftIgnoreRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDriftIgnoreRuleConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DriftIgnoreRuleConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DriftIgnoreRuleConnection!")
+		return graphql.Null
+	}
+	return ec._DriftIgnoreRuleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDriftIgnoreRuleOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleOrderField(ctx context.Context, v any) (*ent.DriftIgnoreRuleOrderField, error) {
+	var res = new(ent.DriftIgnoreRuleOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDriftIgnoreRuleOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.DriftIgnoreRuleOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DriftIgnoreRuleOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNDriftIgnoreRuleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleWhereInput(ctx context.Context, v any) (*ent.DriftIgnoreRuleWhereInput, error) {
+	res, err := ec.unmarshalInputDriftIgnoreRuleWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDriftKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx context.Context, v any) (drift.Kind, error) {
@@ -43542,6 +55727,14 @@ func (ec *executionContext) marshalNDriftStatus2githubᚗcomᚋcairnᚑcmdbᚋca
 	return v
 }
 
+func (ec *executionContext) marshalNDriftSummary2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftSummary(ctx context.Context, sel ast.SelectionSet, v *model.DriftSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DriftSummary!")
+		return graphql.Null
+	}
+	return ec._DriftSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDriftWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftWhereInput(ctx context.Context, v any) (*ent.DriftWhereInput, error) {
 	res, err := ec.unmarshalInputDriftWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -43579,6 +55772,30 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNHostError2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐHostErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HostError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHostError2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐHostError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHostError2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐHostError(ctx context.Context, sel ast.SelectionSet, v *model.HostError) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HostError!")
+		return graphql.Null
+	}
+	return ec._HostError(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
@@ -43914,6 +56131,40 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) unmarshalNPlannedAction2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐPlannedAction(ctx context.Context, v any) (model.PlannedAction, error) {
+	var res model.PlannedAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlannedAction2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐPlannedAction(ctx context.Context, sel ast.SelectionSet, v model.PlannedAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPlannedChange2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐPlannedChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlannedChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlannedChange2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐPlannedChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlannedChange2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐPlannedChange(ctx context.Context, sel ast.SelectionSet, v *model.PlannedChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlannedChange!")
+		return graphql.Null
+	}
+	return ec._PlannedChange(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRelationship2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐRelationshipᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Relationship) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -44182,6 +56433,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -44194,6 +56474,35 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNTime2ᚕᚖtimeᚐTimeᚄ(ctx context.Context, v any) ([]*time.Time, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*time.Time, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTime2ᚖtimeᚐTime(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNTime2ᚕᚖtimeᚐTimeᚄ(ctx context.Context, sel ast.SelectionSet, v []*time.Time) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNTime2ᚖtimeᚐTime(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
@@ -44231,6 +56540,16 @@ func (ec *executionContext) unmarshalNUpdateConfigurationItemInput2githubᚗcom�
 
 func (ec *executionContext) unmarshalNUpdateContractInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐUpdateContractInput(ctx context.Context, v any) (model.UpdateContractInput, error) {
 	res, err := ec.unmarshalInputUpdateContractInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateDiscoveryJobInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐUpdateDiscoveryJobInput(ctx context.Context, v any) (model.UpdateDiscoveryJobInput, error) {
+	res, err := ec.unmarshalInputUpdateDiscoveryJobInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateDriftIgnoreRuleInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐUpdateDriftIgnoreRuleInput(ctx context.Context, v any) (ent.UpdateDriftIgnoreRuleInput, error) {
+	res, err := ec.unmarshalInputUpdateDriftIgnoreRuleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -45466,6 +57785,256 @@ func (ec *executionContext) marshalODependencyPath2ᚖgithubᚗcomᚋcairnᚑcmd
 	return ec._DependencyPath(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalODiscoveryJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJob(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryJob) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DiscoveryJob(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODiscoveryJobEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DiscoveryJobEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODiscoveryJobEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalODiscoveryJobEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryJobEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DiscoveryJobEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODiscoveryJobOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobOrderᚄ(ctx context.Context, v any) ([]*ent.DiscoveryJobOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.DiscoveryJobOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDiscoveryJobOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODiscoveryJobWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInputᚄ(ctx context.Context, v any) ([]*ent.DiscoveryJobWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.DiscoveryJobWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDiscoveryJobWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODiscoveryJobWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobWhereInput(ctx context.Context, v any) (*ent.DiscoveryJobWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDiscoveryJobWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODiscoveryMode2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐModeᚄ(ctx context.Context, v any) ([]discoveryjob.Mode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]discoveryjob.Mode, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDiscoveryMode2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODiscoveryMode2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐModeᚄ(ctx context.Context, sel ast.SelectionSet, v []discoveryjob.Mode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDiscoveryMode2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODiscoveryMode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx context.Context, v any) (*discoveryjob.Mode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(discoveryjob.Mode)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODiscoveryMode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx context.Context, sel ast.SelectionSet, v *discoveryjob.Mode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalODiscoveryRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRun(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DiscoveryRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODiscoveryRunEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DiscoveryRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODiscoveryRunEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalODiscoveryRunEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DiscoveryRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DiscoveryRunEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODiscoveryRunOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunOrderᚄ(ctx context.Context, v any) ([]*ent.DiscoveryRunOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.DiscoveryRunOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDiscoveryRunOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODiscoveryRunStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatusᚄ(ctx context.Context, v any) ([]discoveryrun.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]discoveryrun.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDiscoveryRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODiscoveryRunStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []discoveryrun.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDiscoveryRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODiscoveryRunStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx context.Context, v any) (*discoveryrun.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(discoveryrun.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODiscoveryRunStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx context.Context, sel ast.SelectionSet, v *discoveryrun.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalODiscoveryRunWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInputᚄ(ctx context.Context, v any) ([]*ent.DiscoveryRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.DiscoveryRunWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDiscoveryRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODiscoveryRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunWhereInput(ctx context.Context, v any) (*ent.DiscoveryRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDiscoveryRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODiscoveryScopeInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDiscoveryScopeInput(ctx context.Context, v any) (*model.DiscoveryScopeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDiscoveryScopeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalODrift2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Drift) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -45510,6 +58079,66 @@ func (ec *executionContext) marshalODriftEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋc
 		return graphql.Null
 	}
 	return ec._DriftEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODriftIgnoreRule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRule(ctx context.Context, sel ast.SelectionSet, v *ent.DriftIgnoreRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DriftIgnoreRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODriftIgnoreRuleEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DriftIgnoreRuleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODriftIgnoreRuleEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalODriftIgnoreRuleEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DriftIgnoreRuleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DriftIgnoreRuleEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODriftIgnoreRuleOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleOrder(ctx context.Context, v any) (*ent.DriftIgnoreRuleOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDriftIgnoreRuleOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODriftIgnoreRuleWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleWhereInputᚄ(ctx context.Context, v any) ([]*ent.DriftIgnoreRuleWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.DriftIgnoreRuleWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDriftIgnoreRuleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODriftIgnoreRuleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleWhereInput(ctx context.Context, v any) (*ent.DriftIgnoreRuleWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDriftIgnoreRuleWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalODriftKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKindᚄ(ctx context.Context, v any) ([]drift.Kind, error) {

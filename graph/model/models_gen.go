@@ -12,6 +12,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
@@ -61,6 +63,26 @@ type CostRollupRow struct {
 	TotalCostOfOwnership *money.Money `json:"totalCostOfOwnership"`
 }
 
+type CreateDiscoveryJobInput struct {
+	Name       string         `json:"name"`
+	SourceKind string         `json:"sourceKind"`
+	Config     map[string]any `json:"config,omitempty"`
+	// write-only; sealed with the server's secret key
+	Credentials        map[string]any       `json:"credentials,omitempty"`
+	Schedule           *string              `json:"schedule,omitempty"`
+	TimeZone           *string              `json:"timeZone,omitempty"`
+	Scope              *DiscoveryScopeInput `json:"scope,omitempty"`
+	Mode               *discoveryjob.Mode   `json:"mode,omitempty"`
+	TimeoutSeconds     *int                 `json:"timeoutSeconds,omitempty"`
+	Enabled            *bool                `json:"enabled,omitempty"`
+	CreateUnregistered *bool                `json:"createUnregistered,omitempty"`
+	MissingGrace       *int                 `json:"missingGrace,omitempty"`
+	RetireAfter        *int                 `json:"retireAfter,omitempty"`
+	Priority           *int                 `json:"priority,omitempty"`
+	FieldPriorities    map[string]any       `json:"fieldPriorities,omitempty"`
+	StaleAfterHours    *int                 `json:"staleAfterHours,omitempty"`
+}
+
 // A new API token. `token` is the secret: it is shown once and never again.
 type CreatedAPIToken struct {
 	Token    string        `json:"token"`
@@ -84,6 +106,49 @@ type DepreciationRow struct {
 	BookValue    *money.Money `json:"bookValue"`
 }
 
+type DiscoveryScope struct {
+	Targets      []string                        `json:"targets"`
+	Kinds        []configurationitem.Kind        `json:"kinds"`
+	Environments []configurationitem.Environment `json:"environments"`
+	Tags         []string                        `json:"tags"`
+}
+
+type DiscoveryScopeInput struct {
+	Targets      []string                        `json:"targets,omitempty"`
+	Kinds        []configurationitem.Kind        `json:"kinds,omitempty"`
+	Environments []configurationitem.Environment `json:"environments,omitempty"`
+	Tags         []string                        `json:"tags,omitempty"`
+}
+
+type DriftCount struct {
+	Key   string `json:"key"`
+	Count int    `json:"count"`
+}
+
+type DriftSummary struct {
+	Since *time.Time `json:"since,omitempty"`
+	// drifts first seen since
+	Opened int `json:"opened"`
+	// open or acknowledged now
+	Open         int `json:"open"`
+	Acknowledged int `json:"acknowledged"`
+	// resolved, accepted or ignored since
+	Resolved     int `json:"resolved"`
+	Accepted     int `json:"accepted"`
+	Ignored      int `json:"ignored"`
+	Authorized   int `json:"authorized"`
+	Unauthorized int `json:"unauthorized"`
+	// open drifts by kind, job and service
+	ByKind    []*DriftCount `json:"byKind"`
+	ByJob     []*DriftCount `json:"byJob"`
+	ByService []*DriftCount `json:"byService"`
+}
+
+type HostError struct {
+	Host  string `json:"host"`
+	Error string `json:"error"`
+}
+
 type ImpactNode struct {
 	Ci *ent.ConfigurationItem `json:"ci"`
 	// 1 for direct neighbours.
@@ -105,6 +170,19 @@ type LookupHit struct {
 	MatchedValue string `json:"matchedValue"`
 	// Higher is better.
 	Score float64 `json:"score"`
+}
+
+// One thing a run did or, dry, would do.
+type PlannedChange struct {
+	Action            PlannedAction          `json:"action"`
+	ConfigurationItem *ent.ConfigurationItem `json:"configurationItem,omitempty"`
+	ObservationKey    *string                `json:"observationKey,omitempty"`
+	Field             *string                `json:"field,omitempty"`
+	Before            *string                `json:"before,omitempty"`
+	After             *string                `json:"after,omitempty"`
+	DriftKind         *drift.Kind            `json:"driftKind,omitempty"`
+	// the identification rule that matched the observation to the CI
+	MatchedBy *string `json:"matchedBy,omitempty"`
 }
 
 type RelationshipSnapshot struct {
@@ -154,6 +232,26 @@ type ServiceMapNode struct {
 	Tier *int `json:"tier,omitempty"`
 	// True for the service the map is about and its members.
 	InService bool `json:"inService"`
+}
+
+type UpdateDiscoveryJobInput struct {
+	Name               *string              `json:"name,omitempty"`
+	SourceKind         *string              `json:"sourceKind,omitempty"`
+	Config             map[string]any       `json:"config,omitempty"`
+	Credentials        map[string]any       `json:"credentials,omitempty"`
+	ClearCredentials   *bool                `json:"clearCredentials,omitempty"`
+	Schedule           *string              `json:"schedule,omitempty"`
+	TimeZone           *string              `json:"timeZone,omitempty"`
+	Scope              *DiscoveryScopeInput `json:"scope,omitempty"`
+	Mode               *discoveryjob.Mode   `json:"mode,omitempty"`
+	TimeoutSeconds     *int                 `json:"timeoutSeconds,omitempty"`
+	Enabled            *bool                `json:"enabled,omitempty"`
+	CreateUnregistered *bool                `json:"createUnregistered,omitempty"`
+	MissingGrace       *int                 `json:"missingGrace,omitempty"`
+	RetireAfter        *int                 `json:"retireAfter,omitempty"`
+	Priority           *int                 `json:"priority,omitempty"`
+	FieldPriorities    map[string]any       `json:"fieldPriorities,omitempty"`
+	StaleAfterHours    *int                 `json:"staleAfterHours,omitempty"`
 }
 
 // Who the caller is.
@@ -284,6 +382,75 @@ func (e *MatchRule) UnmarshalJSON(b []byte) error {
 }
 
 func (e MatchRule) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type PlannedAction string
+
+const (
+	PlannedActionCreate       PlannedAction = "CREATE"
+	PlannedActionFill         PlannedAction = "FILL"
+	PlannedActionUpdate       PlannedAction = "UPDATE"
+	PlannedActionOpenDrift    PlannedAction = "OPEN_DRIFT"
+	PlannedActionUpdateDrift  PlannedAction = "UPDATE_DRIFT"
+	PlannedActionResolveDrift PlannedAction = "RESOLVE_DRIFT"
+	PlannedActionIgnoreDrift  PlannedAction = "IGNORE_DRIFT"
+	PlannedActionRetire       PlannedAction = "RETIRE"
+	PlannedActionRevive       PlannedAction = "REVIVE"
+)
+
+var AllPlannedAction = []PlannedAction{
+	PlannedActionCreate,
+	PlannedActionFill,
+	PlannedActionUpdate,
+	PlannedActionOpenDrift,
+	PlannedActionUpdateDrift,
+	PlannedActionResolveDrift,
+	PlannedActionIgnoreDrift,
+	PlannedActionRetire,
+	PlannedActionRevive,
+}
+
+func (e PlannedAction) IsValid() bool {
+	switch e {
+	case PlannedActionCreate, PlannedActionFill, PlannedActionUpdate, PlannedActionOpenDrift, PlannedActionUpdateDrift, PlannedActionResolveDrift, PlannedActionIgnoreDrift, PlannedActionRetire, PlannedActionRevive:
+		return true
+	}
+	return false
+}
+
+func (e PlannedAction) String() string {
+	return string(e)
+}
+
+func (e *PlannedAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PlannedAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PlannedAction", str)
+	}
+	return nil
+}
+
+func (e PlannedAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PlannedAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PlannedAction) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

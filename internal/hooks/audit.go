@@ -36,6 +36,24 @@ func ignoredField(typ, field string) bool {
 		return true
 	case "last_used_at":
 		return typ == ent.TypeAPIToken
+	case "provenance":
+		return typ == ent.TypeConfigurationItem
+	case "last_seen_at", "run_id", "observed", "recorded":
+		return typ == ent.TypeDrift
+	}
+	return false
+}
+
+// unaudited reports whether m is bookkeeping rather than a change of the
+// record: audit events themselves, scheduler leases, discovery sightings and
+// runs, and drifts as discovery opens them (a person's later change of a
+// drift is audited).
+func unaudited(m ent.Mutation) bool {
+	switch m.Type() {
+	case ent.TypeAuditEvent, ent.TypeLease, ent.TypeSighting, ent.TypeDiscoveryRun:
+		return true
+	case ent.TypeDrift:
+		return m.Op().Is(ent.OpCreate)
 	}
 	return false
 }
@@ -62,7 +80,7 @@ type idMutation interface {
 // an entity change can never land without its audit event.
 func auditHook(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-		if m.Type() == ent.TypeAuditEvent {
+		if unaudited(m) {
 			return next.Mutate(ctx, m)
 		}
 		im, ok := m.(idMutation)

@@ -18,8 +18,10 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
@@ -27,7 +29,7 @@ import (
 // Register installs the hooks on c. Type hooks are registered first so they
 // run outside the audit hook: the audit trail sees normalised values.
 func Register(c *ent.Client) {
-	c.ConfigurationItem.Use(normalizeCI, cascadeCI, syncIdentifiers)
+	c.ConfigurationItem.Use(normalizeCI, cascadeCI, syncIdentifiers, provenanceCI)
 	c.Identifier.Use(normalizeIdentifier)
 	c.Relationship.Use(validateRelationship)
 	c.Contract.Use(validateContract)
@@ -524,4 +526,85 @@ func refExists(ctx context.Context, c *ent.Client, typ string, id int) (bool, er
 		return c.ConfigurationItem.Query().Where(configurationitem.ID(id)).Exist(ctx)
 	}
 	return true, nil
+}
+
+// PersonPriority is the precedence of values set by people and imports:
+// above every discovery job's default, so discovery in report mode never
+// overwrites them.
+const PersonPriority = 100
+
+// provenanceBookkeeping are CI fields that carry no provenance of their own.
+func provenanceBookkeeping(f string) bool {
+	switch f {
+	case configurationitem.FieldCreatedAt, configurationitem.FieldUpdatedAt,
+		configurationitem.FieldLastSeenAt, configurationitem.FieldProvenance:
+		return true
+	}
+	return false
+}
+
+// provenanceCI records who set each field of a CI and when, for writers that
+// do not set provenance themselves (discovery does, with its own priority).
+// Facts and attributes are tracked per key.
+func provenanceCI(next ent.Mutator) ent.Mutator {
+	return hook.ConfigurationItemFunc(func(ctx context.Context, m *ent.ConfigurationItemMutation) (ent.Value, error) {
+		if _, set := m.Provenance(); set {
+			return next.Mutate(ctx, m)
+		}
+		var prov map[string]schematype.Provenance
+		var oldFacts, oldAttrs map[string]any
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			prov = map[string]schematype.Provenance{}
+		case m.Op().Is(ent.OpUpdateOne):
+			old, err := m.OldProvenance(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("reading provenance: %w", err)
+			}
+			prov = make(map[string]schematype.Provenance, len(old)+4)
+			for k, v := range old {
+				prov[k] = v
+			}
+			if _, ok := m.Facts(); ok {
+				if oldFacts, err = m.OldFacts(ctx); err != nil {
+					return nil, fmt.Errorf("reading facts: %w", err)
+				}
+			}
+			if _, ok := m.Attributes(); ok {
+				if oldAttrs, err = m.OldAttributes(ctx); err != nil {
+					return nil, fmt.Errorf("reading attributes: %w", err)
+				}
+			}
+		default:
+			return next.Mutate(ctx, m) // bulk updates keep their provenance
+		}
+		p := schematype.Provenance{By: audit.Actor(ctx), At: time.Now().UTC(), Priority: PersonPriority}
+		mark := func(prefix string, before, after map[string]any) {
+			for k, v := range after {
+				if ov, ok := before[k]; !ok || !equalJSON(ov, v) {
+					prov[prefix+k] = p
+				}
+			}
+			for k := range before {
+				if _, ok := after[k]; !ok {
+					prov[prefix+k] = p
+				}
+			}
+		}
+		for _, f := range append(m.Fields(), m.ClearedFields()...) {
+			switch {
+			case provenanceBookkeeping(f):
+			case f == configurationitem.FieldFacts:
+				nf, _ := m.Facts()
+				mark("facts.", oldFacts, nf)
+			case f == configurationitem.FieldAttributes:
+				na, _ := m.Attributes()
+				mark("attributes.", oldAttrs, na)
+			default:
+				prov[f] = p
+			}
+		}
+		m.SetProvenance(prov)
+		return next.Mutate(ctx, m)
+	})
 }

@@ -390,8 +390,33 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Dura
 type txExtension struct{ entgql.Transactioner }
 
 func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	if !graphql.HasOperationContext(ctx) {
+	if !graphql.HasOperationContext(ctx) || selfTransacting(graphql.GetOperationContext(ctx)) {
 		return next(ctx)
 	}
 	return t.Transactioner.InterceptResponse(ctx, next)
+}
+
+// selfTransactingFields are mutations that manage their own transactions:
+// a discovery run records a failed run row even when its reconciliation
+// rolls back, and must not wait behind a request transaction holding
+// SQLite's single writer.
+func selfTransactingFields(name string) bool {
+	return name == "runDiscoveryJob"
+}
+
+// selfTransacting reports whether every root field of the operation manages
+// its own transaction.
+func selfTransacting(oc *graphql.OperationContext) bool {
+	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return false
+	}
+	n := 0
+	for _, sel := range oc.Operation.SelectionSet {
+		f, ok := sel.(*ast.Field)
+		if !ok || !selfTransactingFields(f.Name) {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }

@@ -302,3 +302,11 @@ func (d *DB) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Dialect is the ent dialect name of the backend.
+func (d *DB) Dialect() string {
+	if d.backend == Postgres {
+		return dialect.Postgres
+	}
+	return dialect.SQLite
+}

@@ -1,6 +1,8 @@
 // Package schematype holds Go types stored in JSON columns of the ent schema.
 package schematype
 
+import "time"
+
 // FieldChange is one field's value before and after a change, as written to
 // the audit trail. Before is nil on create, After is nil on delete. Secrets
 // are replaced by the string "[redacted]".
@@ -8,4 +10,54 @@ type FieldChange struct {
 	Field  string `json:"field"`
 	Before any    `json:"before"`
 	After  any    `json:"after"`
+}
+
+// DiscoveryScope limits what a discovery job looks at and what it may call
+// missing. Targets are hosts, addresses or CIDR ranges for sources that
+// reach out. Kinds, Environments and Tags narrow which previously seen CIs
+// the job answers for; empty means no restriction.
+type DiscoveryScope struct {
+	Targets      []string `json:"targets,omitempty"`
+	Kinds        []string `json:"kinds,omitempty"`
+	Environments []string `json:"environments,omitempty"`
+	Tags         []string `json:"tags,omitempty"`
+}
+
+// RunCounts are the tallies of one discovery run.
+type RunCounts struct {
+	Observed       int `json:"observed"`
+	Matched        int `json:"matched"`
+	Created        int `json:"created"`
+	Filled         int `json:"filled"`
+	Updated        int `json:"updated"`
+	Unchanged      int `json:"unchanged"`
+	DriftsOpened   int `json:"driftsOpened"`
+	DriftsUpdated  int `json:"driftsUpdated"`
+	DriftsResolved int `json:"driftsResolved"`
+	DriftsIgnored  int `json:"driftsIgnored"`
+	Missing        int `json:"missing"`
+	Retired        int `json:"retired"`
+	Ambiguous      int `json:"ambiguous"`
+	Unregistered   int `json:"unregistered"`
+}
+
+// Provenance says who last set one field of a CI, when, and with which
+// precedence. By is an audit actor: a token name, "import:<file>" or
+// "discovery:<job>".
+type Provenance struct {
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	Priority int       `json:"priority"`
+}
+
+// PlannedChange is one thing a discovery run did or, dry, would do.
+type PlannedChange struct {
+	Action         string `json:"action"`
+	CI             int    `json:"ci,omitempty"`
+	ObservationKey string `json:"observationKey,omitempty"`
+	Field          string `json:"field,omitempty"`
+	Before         string `json:"before,omitempty"`
+	After          string `json:"after,omitempty"`
+	DriftKind      string `json:"driftKind,omitempty"`
+	MatchedBy      string `json:"matchedBy,omitempty"`
 }

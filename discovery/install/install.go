@@ -1,0 +1,21 @@
+// Package install builds the registry of every discovery source kind this
+// binary carries. Adding a source means adding it here.
+package install
+
+import (
+	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/file"
+	"github.com/cairn-cmdb/cairn/discovery/nmap"
+	"github.com/cairn-cmdb/cairn/discovery/terraform"
+)
+
+// Registry returns a registry of all built-in source kinds.
+func Registry() *discovery.Registry {
+	r, err := discovery.NewRegistry(file.Kind(), nmap.Kind(), terraform.Kind())
+	if err != nil {
+		// The kinds above have distinct names; a duplicate is a programming
+		// error caught by TestRegistry.
+		panic(err)
+	}
+	return r
+}

@@ -1,0 +1,493 @@
+package nmap
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/internal/ident"
+)
+
+// CompletePrefix is the fact prefix an nmap observation reports in full:
+// the open ports. A recorded "port." fact the scan lacks has closed (or was
+// outside the scanned port list; scan the same ports every time).
+const CompletePrefix = "port."
+
+// maxUnix is the first second of year 10000, which a time.Time can hold but
+// not marshal as JSON; any later time is an error.
+const maxUnix = 253402300800
+
+// Parse reads nmap XML output ("nmap -oX") from r and returns one
+// observation per host whose status is "up", in document order. Hosts that
+// are down are skipped. name is the input's name for error messages, such as
+// the file path.
+//
+// Each observation has:
+//   - Key "host <address>", the host's first IP address (normalised), and
+//     Kind SERVER;
+//   - Name: the first host name nmap reports (user-supplied or PTR), else
+//     the address;
+//   - Identifiers: every IPv4/IPv6 address (IP) and MAC address (MAC), and
+//     for every valid host name, a dotted name as FQDN plus its first label
+//     as HOSTNAME, an undotted one as HOSTNAME; normalised, without
+//     duplicates. Host names that are not valid DNS names (PTR records may
+//     hold anything) are not identifiers;
+//   - Fields "hostname" (the short name of the first valid host name) and
+//     "fqdn" (the first valid dotted name), when there are such names;
+//   - Facts "mac.vendor" (the MAC address's vendor), "os.name" (the OS
+//     match of highest accuracy, the first on a tie), "os.family" and
+//     "os.vendor" (that match's first osclass), and for every open port
+//     "port.<protocol>.<portid>" = service name, product, version and
+//     extra information joined by single spaces ("unknown" when nmap
+//     reports none of them). Ports in any other state ("closed",
+//     "filtered", "open|filtered") are not facts;
+//   - CompleteFacts ["port."]: the scan reports open ports in full;
+//   - SeenAt: the host's endtime, else the scan's finish time (runstats),
+//     in UTC; zero when the file records neither.
+//
+// A host listed twice (nmap scans a target once per time it is named) is
+// reported once, at its first position, with the identifiers and facts of
+// both; the later scan wins where they disagree.
+//
+// Parse decodes one <host> element at a time, so memory grows with the
+// observations, not with the XML. Malformed input is an error that names
+// the element and its line; input whose root element is not <nmaprun> is
+// rejected.
+func Parse(r io.Reader, name string) ([]discovery.Observation, error) {
+	obs, err := parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("parsing nmap XML %s: %w", name, err)
+	}
+	return obs, nil
+}
+
+func parse(r io.Reader) ([]discovery.Observation, error) {
+	d := xml.NewDecoder(r)
+	if err := findRoot(d); err != nil {
+		return nil, err
+	}
+	var (
+		out      []discovery.Observation
+		index    = map[string]int{} // Key → position in out
+		finished time.Time
+		hosts    int // <host> elements seen, for error messages
+	)
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			where := "before the first host"
+			if hosts > 0 {
+				where = fmt.Sprintf("after host %d", hosts)
+			}
+			return nil, fmt.Errorf("<nmaprun> not closed (truncated scan?) %s: %w", where, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			line, _ := d.InputPos()
+			switch t.Name.Local {
+			case "host":
+				hosts++
+				var h xHost
+				if err := d.DecodeElement(&h, &t); err != nil {
+					return nil, fmt.Errorf("host %d (line %d): %w", hosts, line, err)
+				}
+				o, ok, err := h.observation()
+				if err != nil {
+					return nil, fmt.Errorf("host %d (line %d): %w", hosts, line, err)
+				}
+				if !ok {
+					continue
+				}
+				if i, dup := index[o.Key]; dup {
+					merge(&out[i], &o)
+					continue
+				}
+				index[o.Key] = len(out)
+				out = append(out, o)
+			case "runstats":
+				var rs xRunstats
+				if err := d.DecodeElement(&rs, &t); err != nil {
+					return nil, fmt.Errorf("runstats (line %d): %w", line, err)
+				}
+				finished, err = unixTime(rs.Finished.Time)
+				if err != nil {
+					return nil, fmt.Errorf("runstats (line %d): <finished time=%q>: %w", line, clip(rs.Finished.Time), err)
+				}
+			default:
+				if err := d.Skip(); err != nil {
+					return nil, fmt.Errorf("<%s> (line %d): %w", clip(t.Name.Local), line, err)
+				}
+			}
+		case xml.EndElement:
+			// Only </nmaprun> can end here: the decoder matches tags and
+			// every child element was consumed whole.
+			if err := checkTrailer(d); err != nil {
+				return nil, err
+			}
+			for i := range out {
+				if out[i].SeenAt.IsZero() {
+					out[i].SeenAt = finished
+				}
+			}
+			return out, nil
+		}
+	}
+}
+
+// findRoot reads up to the root element and checks that it is <nmaprun>.
+func findRoot(d *xml.Decoder) error {
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return errors.New("no <nmaprun> element: empty input or not XML")
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local != "nmaprun" {
+				line, _ := d.InputPos()
+				return fmt.Errorf("root element is <%s> (line %d), want <nmaprun>: not nmap XML output", clip(t.Name.Local), line)
+			}
+			return nil
+		case xml.CharData:
+			if len(strings.TrimSpace(string(t))) > 0 {
+				line, _ := d.InputPos()
+				return fmt.Errorf("text before the root element (line %d): not XML", line)
+			}
+		}
+	}
+}
+
+// checkTrailer rejects a second root element or text after </nmaprun>.
+func checkTrailer(d *xml.Decoder) error {
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("after </nmaprun>: %w", err)
+		}
+		line, _ := d.InputPos()
+		switch t := tok.(type) {
+		case xml.StartElement:
+			return fmt.Errorf("element <%s> after </nmaprun> (line %d)", clip(t.Name.Local), line)
+		case xml.CharData:
+			if len(strings.TrimSpace(string(t))) > 0 {
+				return fmt.Errorf("text after </nmaprun> (line %d)", line)
+			}
+		}
+	}
+}
+
+// The subset of nmap's XML (nmap.dtd) that Parse reads.
+type (
+	xHost struct {
+		EndTime   string      `xml:"endtime,attr"`
+		Status    xStatus     `xml:"status"`
+		Addresses []xAddress  `xml:"address"`
+		Hostnames []xHostname `xml:"hostnames>hostname"`
+		Ports     []xPort     `xml:"ports>port"`
+		OS        xOS         `xml:"os"`
+	}
+	xStatus struct {
+		State string `xml:"state,attr"`
+	}
+	xAddress struct {
+		Addr     string `xml:"addr,attr"`
+		AddrType string `xml:"addrtype,attr"`
+		Vendor   string `xml:"vendor,attr"`
+	}
+	xHostname struct {
+		Name string `xml:"name,attr"`
+		Type string `xml:"type,attr"`
+	}
+	xPort struct {
+		Protocol string    `xml:"protocol,attr"`
+		PortID   string    `xml:"portid,attr"`
+		State    xStatus   `xml:"state"`
+		Service  *xService `xml:"service"`
+	}
+	xService struct {
+		Name      string `xml:"name,attr"`
+		Product   string `xml:"product,attr"`
+		Version   string `xml:"version,attr"`
+		ExtraInfo string `xml:"extrainfo,attr"`
+	}
+	xOS struct {
+		Matches []xOSMatch `xml:"osmatch"`
+		// Classes directly under <os> are the layout of XML output
+		// version 1.03 and earlier; later versions nest them in osmatch.
+		Classes []xOSClass `xml:"osclass"`
+	}
+	xOSMatch struct {
+		Name     string     `xml:"name,attr"`
+		Accuracy string     `xml:"accuracy,attr"`
+		Classes  []xOSClass `xml:"osclass"`
+	}
+	xOSClass struct {
+		Vendor string `xml:"vendor,attr"`
+		Family string `xml:"osfamily,attr"`
+	}
+	xRunstats struct {
+		Finished struct {
+			Time string `xml:"time,attr"`
+		} `xml:"finished"`
+	}
+)
+
+// observation maps h; ok is false for a host that is not up.
+func (h *xHost) observation() (o discovery.Observation, ok bool, err error) {
+	if strings.TrimSpace(h.Status.State) != "up" {
+		return o, false, nil
+	}
+	o.Kind = discovery.KindServer
+	o.Facts = map[string]string{}
+	o.CompleteFacts = []string{CompletePrefix}
+	if o.SeenAt, err = unixTime(h.EndTime); err != nil {
+		return o, false, fmt.Errorf("endtime %q: %w", clip(h.EndTime), err)
+	}
+
+	var first, firstIP string
+	for _, a := range h.Addresses {
+		raw := strings.TrimSpace(a.Addr)
+		var kind ident.Kind
+		switch a.AddrType {
+		case "ipv4", "ipv6", "": // nmap.dtd: addrtype defaults to ipv4
+			kind = ident.IP
+		case "mac":
+			kind = ident.MAC
+		default:
+			return o, false, fmt.Errorf("<address addr=%q addrtype=%q>: unknown addrtype", clip(a.Addr), clip(a.AddrType))
+		}
+		v, err := ident.Normalize(kind, raw)
+		if err != nil {
+			return o, false, fmt.Errorf("<address addr=%q addrtype=%q>: %w", clip(a.Addr), a.AddrType, err)
+		}
+		addIdent(&o, kind, v)
+		if first == "" {
+			first = v
+		}
+		if kind == ident.IP && firstIP == "" {
+			firstIP = v
+		}
+		if kind == ident.MAC && o.Facts["mac.vendor"] == "" {
+			if vendor := clean(a.Vendor); vendor != "" {
+				o.Facts["mac.vendor"] = vendor
+			}
+		}
+	}
+	if firstIP != "" {
+		first = firstIP
+	}
+	if first == "" {
+		return o, false, errors.New("no <address>")
+	}
+	o.Key = "host " + first
+	o.Name = first
+
+	named := false
+	for _, hn := range h.Hostnames {
+		name := strings.TrimSuffix(strings.TrimSpace(hn.Name), ".")
+		if name == "" {
+			continue
+		}
+		if !named {
+			o.Name, named = name, true
+		}
+		if strings.Contains(name, ".") {
+			fqdn, err := ident.Normalize(ident.FQDN, name)
+			if err != nil {
+				continue
+			}
+			short, err := ident.Normalize(ident.Hostname, ident.ShortName(fqdn))
+			if err != nil {
+				continue
+			}
+			addIdent(&o, ident.FQDN, fqdn)
+			addIdent(&o, ident.Hostname, short)
+			setField(&o, "fqdn", fqdn)
+			setField(&o, "hostname", short)
+			continue
+		}
+		short, err := ident.Normalize(ident.Hostname, name)
+		if err != nil {
+			continue
+		}
+		addIdent(&o, ident.Hostname, short)
+		setField(&o, "hostname", short)
+	}
+
+	if err := h.OS.facts(o.Facts); err != nil {
+		return o, false, err
+	}
+
+	for i := range h.Ports {
+		p := &h.Ports[i]
+		key, err := p.factKey()
+		if err != nil {
+			return o, false, err
+		}
+		if p.State.State != "open" {
+			continue
+		}
+		o.Facts[key] = p.Service.describe()
+	}
+	return o, true, nil
+}
+
+// facts sets the os.* facts from the most accurate match.
+func (x *xOS) facts(facts map[string]string) error {
+	best, bestAcc := -1, -1
+	for i, m := range x.Matches {
+		acc := 0
+		if s := strings.TrimSpace(m.Accuracy); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 || n > 100 {
+				return fmt.Errorf("<osmatch name=%q accuracy=%q>: accuracy is not a percentage", clip(m.Name), clip(m.Accuracy))
+			}
+			acc = n
+		}
+		if clean(m.Name) != "" && acc > bestAcc {
+			best, bestAcc = i, acc
+		}
+	}
+	classes := x.Classes
+	if best >= 0 {
+		m := x.Matches[best]
+		facts["os.name"] = clean(m.Name)
+		if len(m.Classes) > 0 {
+			classes = m.Classes
+		}
+	}
+	if len(classes) > 0 {
+		if v := clean(classes[0].Family); v != "" {
+			facts["os.family"] = v
+		}
+		if v := clean(classes[0].Vendor); v != "" {
+			facts["os.vendor"] = v
+		}
+	}
+	return nil
+}
+
+// factKey returns "port.<protocol>.<portid>", checking both.
+func (p *xPort) factKey() (string, error) {
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("<port protocol=%q portid=%q>: %s", clip(p.Protocol), clip(p.PortID), why)
+	}
+	proto := p.Protocol
+	if proto == "" {
+		return bad("no protocol")
+	}
+	for i := 0; i < len(proto); i++ {
+		if c := proto[i]; c < 'a' || c > 'z' {
+			return bad("protocol is not a lower-case word such as tcp, udp, sctp or ip")
+		}
+	}
+	n, err := strconv.ParseUint(p.PortID, 10, 16)
+	if err != nil {
+		return bad("portid is not a number from 0 to 65535")
+	}
+	return "port." + proto + "." + strconv.FormatUint(n, 10), nil
+}
+
+// describe joins what nmap knows of the service on an open port.
+func (s *xService) describe() string {
+	if s == nil {
+		return "unknown"
+	}
+	v := clean(s.Name + " " + s.Product + " " + s.Version + " " + s.ExtraInfo)
+	if v == "" {
+		return "unknown"
+	}
+	return v
+}
+
+// unixTime parses a time in Unix seconds; "" and "0" are no time.
+func unixTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, errors.New("not a Unix time in seconds")
+	}
+	if n >= maxUnix {
+		return time.Time{}, errors.New("Unix time after the year 9999")
+	}
+	if n == 0 {
+		return time.Time{}, nil
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+// merge folds a later scan of the same host into o.
+func merge(o, later *discovery.Observation) {
+	for _, id := range later.Identifiers {
+		addIdent(o, id.Kind, id.Value)
+	}
+	for k, v := range later.Fields {
+		if o.Fields == nil {
+			o.Fields = map[string]string{}
+		}
+		o.Fields[k] = v
+	}
+	for k, v := range later.Facts {
+		o.Facts[k] = v
+	}
+	if o.Name == strings.TrimPrefix(o.Key, "host ") {
+		o.Name = later.Name // the first scan had no host name
+	}
+	if later.SeenAt.After(o.SeenAt) {
+		o.SeenAt = later.SeenAt
+	}
+}
+
+func addIdent(o *discovery.Observation, kind ident.Kind, v string) {
+	for _, id := range o.Identifiers {
+		if id.Kind == kind && id.Value == v {
+			return
+		}
+	}
+	o.Identifiers = append(o.Identifiers, discovery.Identifier{Kind: kind, Value: v})
+}
+
+// setField sets a field unless an earlier host name already did.
+func setField(o *discovery.Observation, field, v string) {
+	if o.Fields == nil {
+		o.Fields = map[string]string{}
+	}
+	if _, ok := o.Fields[field]; !ok {
+		o.Fields[field] = v
+	}
+}
+
+// clean trims s and collapses runs of white space to one space.
+func clean(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// clip shortens a value repeated in an error message.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,490 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/auditevent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/audit"
+)
+
+func activeDrift(d *ent.Drift) bool {
+	return d.Status == drift.StatusOpen || d.Status == drift.StatusAcknowledged || d.Status == drift.StatusIgnored
+}
+
+// Acknowledge marks an open drift as seen by a person, with a note. It
+// stays active: a later run still resolves it when reality comes back.
+func Acknowledge(ctx context.Context, c *ent.Client, id int, note *string, now time.Time) (*ent.Drift, error) {
+	d, err := c.Drift.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !activeDrift(d) {
+		return nil, apperr.New(apperr.Conflict, "drift %d is %s; only open drifts can be acknowledged", id, d.Status)
+	}
+	u := c.Drift.UpdateOneID(id).SetStatus(drift.StatusAcknowledged).
+		SetAcknowledgedBy(audit.Actor(ctx)).SetAcknowledgedAt(now.UTC())
+	if note != nil {
+		u.SetNote(strings.TrimSpace(*note))
+	}
+	return u.Save(ctx)
+}
+
+// Accept makes the record take the observed value (audited, through the
+// hooks) and marks the drift accepted.
+func Accept(ctx context.Context, c *ent.Client, id int, now time.Time) (*ent.Drift, error) {
+	d, err := c.Drift.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !activeDrift(d) {
+		return nil, apperr.New(apperr.Conflict, "drift %d is %s; only open drifts can be accepted", id, d.Status)
+	}
+	observed := ""
+	if d.Observed != nil {
+		observed = *d.Observed
+	}
+	switch d.Kind {
+	case drift.KindAttributeChanged:
+		if d.ConfigurationItemID == nil || d.FieldName == nil {
+			return nil, apperr.New(apperr.Conflict, "drift %d names no CI field", id)
+		}
+		if err := applyField(ctx, c, *d.ConfigurationItemID, *d.FieldName, observed, now); err != nil {
+			return nil, err
+		}
+	case drift.KindMissing:
+		if d.ConfigurationItemID == nil {
+			return nil, apperr.New(apperr.Conflict, "drift %d names no CI", id)
+		}
+		if err := c.ConfigurationItem.UpdateOneID(*d.ConfigurationItemID).SetStatus(configurationitem.StatusRetired).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("retiring CI %d: %w", *d.ConfigurationItemID, err)
+		}
+	case drift.KindUnregistered:
+		if d.ConfigurationItemID != nil {
+			ci, err := c.ConfigurationItem.Get(ctx, *d.ConfigurationItemID)
+			if err != nil {
+				return nil, err
+			}
+			if ci.Status == configurationitem.StatusDiscovered {
+				if err := c.ConfigurationItem.UpdateOneID(ci.ID).SetStatus(configurationitem.StatusActive).Exec(ctx); err != nil {
+					return nil, fmt.Errorf("activating CI %d: %w", ci.ID, err)
+				}
+			}
+			break
+		}
+		ciID, err := registerObserved(ctx, c, d, observed)
+		if err != nil {
+			return nil, err
+		}
+		d.ConfigurationItemID = &ciID
+	case drift.KindRelationshipChanged:
+		if d.ConfigurationItemID == nil || d.FieldName == nil {
+			return nil, apperr.New(apperr.Conflict, "drift %d names no relationship", id)
+		}
+		if err := applyRelationship(ctx, c, *d.ConfigurationItemID, *d.FieldName, observed); err != nil {
+			return nil, err
+		}
+	case drift.KindAmbiguous:
+		return nil, apperr.New(apperr.Conflict, "an ambiguous match cannot be accepted: merge the duplicate CIs (mergeConfigurationItems) or fix their identifiers")
+	}
+	u := c.Drift.UpdateOneID(id).SetStatus(drift.StatusAccepted).SetResolvedAt(now.UTC())
+	if d.ConfigurationItemID != nil {
+		u.SetConfigurationItemID(*d.ConfigurationItemID)
+	}
+	return u.Save(ctx)
+}
+
+func applyField(ctx context.Context, c *ent.Client, ciID int, field, value string, now time.Time) error {
+	u := c.ConfigurationItem.UpdateOneID(ciID)
+	if k, ok := strings.CutPrefix(field, "facts."); ok {
+		ci, err := c.ConfigurationItem.Get(ctx, ciID)
+		if err != nil {
+			return err
+		}
+		facts := make(map[string]any, len(ci.Facts)+1)
+		for fk, fv := range ci.Facts {
+			facts[fk] = fv
+		}
+		if value == "" {
+			delete(facts, k)
+		} else {
+			facts[k] = value
+		}
+		u.SetFacts(facts)
+	} else {
+		if !discovery.RecordField(field) {
+			return apperr.New(apperr.Conflict, "field %q cannot be accepted", field)
+		}
+		if value == "" {
+			switch field {
+			case "hostname":
+				u.ClearHostname()
+			case "fqdn":
+				u.ClearFqdn()
+			case "serial_number":
+				u.ClearSerialNumber()
+			case "description":
+				u.ClearDescription()
+			default:
+				return apperr.New(apperr.Conflict, "field %q cannot be emptied", field)
+			}
+		} else {
+			setField(u, field, value)
+		}
+	}
+	if err := u.Exec(ctx); err != nil {
+		return fmt.Errorf("accepting %s of CI %d: %w", field, ciID, err)
+	}
+	return nil
+}
+
+func applyRelationship(ctx context.Context, c *ent.Client, from int, field, observed string) error {
+	var typ string
+	var to int
+	if _, err := fmt.Sscanf(strings.ReplaceAll(field, ".", " "), "relationship %s %d", &typ, &to); err != nil {
+		return apperr.New(apperr.Conflict, "drift field %q names no relationship", field)
+	}
+	switch observed {
+	case "present":
+		exists, err := c.Relationship.Query().Where(relationship.FromID(from), relationship.ToID(to), relationship.TypeEQ(relationship.Type(typ))).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return c.Relationship.Create().SetFromID(from).SetToID(to).SetType(relationship.Type(typ)).Exec(ctx)
+		}
+	case "absent":
+		_, err := c.Relationship.Delete().Where(relationship.FromID(from), relationship.ToID(to), relationship.TypeEQ(relationship.Type(typ))).Exec(ctx)
+		return err
+	}
+	return nil
+}
+
+// registerObserved creates the CI an unregistered drift describes.
+func registerObserved(ctx context.Context, c *ent.Client, d *ent.Drift, observed string) (int, error) {
+	var s struct {
+		Kind        string                 `json:"kind"`
+		Name        string                 `json:"name"`
+		Identifiers []discovery.Identifier `json:"identifiers"`
+	}
+	if err := json.Unmarshal([]byte(observed), &s); err != nil || !discovery.ValidKind(s.Kind) {
+		return 0, apperr.New(apperr.Conflict, "drift %d does not describe a CI that can be registered", d.ID)
+	}
+	name := s.Name
+	if name == "" && d.ObservationKey != nil {
+		name = *d.ObservationKey
+	}
+	cr := c.ConfigurationItem.Create().SetName(clip(name, 255)).SetKind(configurationitem.Kind(s.Kind)).SetStatus(configurationitem.StatusActive)
+	for _, id := range s.Identifiers {
+		switch string(id.Kind) {
+		case "HOSTNAME":
+			cr.SetHostname(id.Value)
+		case "FQDN":
+			cr.SetFqdn(id.Value)
+		case "SERIAL":
+			cr.SetSerialNumber(id.Value)
+		}
+	}
+	ci, err := cr.Save(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("registering %s: %w", name, err)
+	}
+	for _, id := range s.Identifiers {
+		switch string(id.Kind) {
+		case "HOSTNAME", "FQDN", "SERIAL":
+			continue
+		}
+		if err := c.Identifier.Create().SetConfigurationItemID(ci.ID).SetKind(identifier.Kind(id.Kind)).SetValue(id.Value).SetSource(audit.Actor(ctx)).Exec(ctx); err != nil {
+			return 0, fmt.Errorf("recording identifier %s of %s: %w", id.Value, name, err)
+		}
+	}
+	return ci.ID, nil
+}
+
+// Merge moves everything of remove to keep and deletes remove: identifiers,
+// relationships, services, contracts, change records, drifts, sightings,
+// the asset record, empty fields and facts, and the audit trail. The merge
+// itself is an audit event on keep. dialect is the SQL dialect of c.
+func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string) (*ent.ConfigurationItem, error) {
+	if keep == remove {
+		return nil, apperr.Invalid("remove", "cannot merge a CI into itself")
+	}
+	k, err := c.ConfigurationItem.Query().Where(configurationitem.ID(keep)).WithAsset().Only(ctx)
+	if err != nil {
+		return nil, apperr.InvalidErr("keep", err)
+	}
+	r, err := c.ConfigurationItem.Query().Where(configurationitem.ID(remove)).
+		WithAsset().WithServices().WithContracts().WithChangeRecords().WithIdentifiers().Only(ctx)
+	if err != nil {
+		return nil, apperr.InvalidErr("remove", err)
+	}
+	if k.Edges.Asset != nil && r.Edges.Asset != nil {
+		return nil, apperr.New(apperr.Conflict, "both CIs have an asset record (%d and %d): delete or move one first", k.Edges.Asset.ID, r.Edges.Asset.ID)
+	}
+	// Fields and facts: keep's values win; its empty ones are filled.
+	u := c.ConfigurationItem.UpdateOneID(keep)
+	fill := func(cur *string, v *string, set func(string)) {
+		if (cur == nil || *cur == "") && v != nil && *v != "" {
+			set(*v)
+		}
+	}
+	// Remove's primary identifiers go first so keep can take them over.
+	if err := c.ConfigurationItem.UpdateOneID(remove).ClearHostname().ClearFqdn().ClearSerialNumber().ClearAssetTag().Exec(ctx); err != nil {
+		return nil, fmt.Errorf("releasing identifiers of CI %d: %w", remove, err)
+	}
+	fill(k.Hostname, r.Hostname, func(v string) { u.SetHostname(v) })
+	fill(k.Fqdn, r.Fqdn, func(v string) { u.SetFqdn(v) })
+	fill(k.SerialNumber, r.SerialNumber, func(v string) { u.SetSerialNumber(v) })
+	fill(k.AssetTag, r.AssetTag, func(v string) { u.SetAssetTag(v) })
+	fill(k.Description, r.Description, func(v string) { u.SetDescription(v) })
+	if k.OwnerID == nil && r.OwnerID != nil {
+		u.SetOwnerID(*r.OwnerID)
+	}
+	if k.VendorID == nil && r.VendorID != nil {
+		u.SetVendorID(*r.VendorID)
+	}
+	if k.LocationID == nil && r.LocationID != nil {
+		u.SetLocationID(*r.LocationID)
+	}
+	if len(r.Facts) > 0 {
+		facts := map[string]any{}
+		for f, v := range r.Facts {
+			facts[f] = v
+		}
+		for f, v := range k.Facts {
+			facts[f] = v
+		}
+		u.SetFacts(facts)
+	}
+	tags := append([]string{}, k.Tags...)
+	for _, t := range r.Tags {
+		if !contains(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	u.SetTags(tags)
+	for _, s := range r.Edges.Services {
+		u.AddServiceIDs(s.ID)
+	}
+	for _, ct := range r.Edges.Contracts {
+		u.AddContractIDs(ct.ID)
+	}
+	for _, cr := range r.Edges.ChangeRecords {
+		u.AddChangeRecordIDs(cr.ID)
+	}
+	if err := u.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("merging fields into CI %d: %w", keep, err)
+	}
+	// Identifiers not already on keep move over.
+	have, err := c.Identifier.Query().Where(identifier.ConfigurationItemID(keep)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, i := range have {
+		seen[string(i.Kind)+"\x00"+i.Value] = true
+	}
+	for _, i := range r.Edges.Identifiers {
+		if i.Source == "record" || seen[string(i.Kind)+"\x00"+i.Value] {
+			continue
+		}
+		if err := c.Identifier.UpdateOneID(i.ID).SetConfigurationItemID(keep).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("moving identifier %s: %w", i.Value, err)
+		}
+	}
+	// Relationships are immutable edges: recreate them on keep.
+	rels, err := c.Relationship.Query().Where(relationship.Or(relationship.FromID(remove), relationship.ToID(remove))).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, rel := range rels {
+		from, to := rel.FromID, rel.ToID
+		if from == remove {
+			from = keep
+		}
+		if to == remove {
+			to = keep
+		}
+		if err := c.Relationship.DeleteOneID(rel.ID).Exec(ctx); err != nil {
+			return nil, err
+		}
+		if from == to {
+			continue
+		}
+		exists, err := c.Relationship.Query().Where(relationship.FromID(from), relationship.ToID(to), relationship.TypeEQ(rel.Type)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			if err := c.Relationship.Create().SetFromID(from).SetToID(to).SetType(rel.Type).Exec(ctx); err != nil {
+				return nil, fmt.Errorf("moving relationship %d: %w", rel.ID, err)
+			}
+		}
+	}
+	if r.Edges.Asset != nil {
+		if err := c.Asset.UpdateOneID(r.Edges.Asset.ID).SetConfigurationItemID(keep).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("moving asset %d: %w", r.Edges.Asset.ID, err)
+		}
+	}
+	if _, err := c.Drift.Update().Where(drift.ConfigurationItemID(remove)).SetConfigurationItemID(keep).Save(ctx); err != nil {
+		return nil, fmt.Errorf("moving drifts: %w", err)
+	}
+	// Sightings: keep's own win; the rest move.
+	keepJobs, err := c.Sighting.Query().Where(sighting.ConfigurationItemID(keep)).Select(sighting.FieldDiscoveryJobID).Ints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Sighting.Delete().Where(sighting.ConfigurationItemID(remove), sighting.DiscoveryJobIDIn(keepJobs...)).Exec(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := c.Sighting.Update().Where(sighting.ConfigurationItemID(remove)).SetConfigurationItemID(keep).Save(ctx); err != nil {
+		return nil, err
+	}
+	// The audit trail of remove becomes keep's (entity IDs are immutable in
+	// ent, so this is one plain statement).
+	q, args := entsql.Dialect(dialect).Update(auditevent.Table).
+		Set(auditevent.FieldEntityID, keep).
+		Where(entsql.And(entsql.EQ(auditevent.FieldEntityType, ent.TypeConfigurationItem), entsql.EQ(auditevent.FieldEntityID, remove))).Query()
+	if _, err := c.ExecContext(ctx, q, args...); err != nil {
+		return nil, fmt.Errorf("moving the audit trail: %w", err)
+	}
+	if err := c.ConfigurationItem.DeleteOneID(remove).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("deleting merged CI %d: %w", remove, err)
+	}
+	if err := c.AuditEvent.Create().SetEntityType(ent.TypeConfigurationItem).SetEntityID(keep).
+		SetAction(auditevent.ActionUpdate).SetActor(audit.Actor(ctx)).
+		SetChanges([]schematype.FieldChange{{Field: "merged_from", Before: nil, After: map[string]any{"id": remove, "name": r.Name}}}).
+		Exec(ctx); err != nil {
+		return nil, fmt.Errorf("auditing the merge: %w", err)
+	}
+	return c.ConfigurationItem.Get(ctx, keep)
+}
+
+// Count is one row of a summary breakdown.
+type Count struct {
+	Key   string
+	Count int
+}
+
+// Summary is the drift summary since a time.
+type Summary struct {
+	Opened, Open, Acknowledged, Resolved, Accepted, Ignored, Authorized, Unauthorized int
+	ByKind, ByJob, ByService                                                         []Count
+}
+
+// Summarize counts drifts first seen or closed since, and breaks the active
+// ones down by kind, job and service, in a handful of grouped queries.
+func Summarize(ctx context.Context, c *ent.Client, since time.Time, dialect string) (*Summary, error) {
+	s := &Summary{}
+	var err error
+	if s.Opened, err = c.Drift.Query().Where(drift.FirstSeenAtGTE(since)).Count(ctx); err != nil {
+		return nil, err
+	}
+	var byStatus []struct {
+		Status     drift.Status `json:"status"`
+		Authorized bool         `json:"authorized"`
+		Count      int          `json:"count"`
+	}
+	if err := c.Drift.Query().Where(drift.Or(
+		drift.StatusIn(drift.StatusOpen, drift.StatusAcknowledged),
+		drift.ResolvedAtGTE(since),
+		drift.And(drift.StatusEQ(drift.StatusIgnored), drift.LastSeenAtGTE(since)),
+	)).GroupBy(drift.FieldStatus, drift.FieldAuthorized).Aggregate(ent.Count()).Scan(ctx, &byStatus); err != nil {
+		return nil, fmt.Errorf("counting drifts: %w", err)
+	}
+	for _, r := range byStatus {
+		switch r.Status {
+		case drift.StatusOpen:
+			s.Open += r.Count
+		case drift.StatusAcknowledged:
+			s.Acknowledged += r.Count
+		case drift.StatusResolved:
+			s.Resolved += r.Count
+		case drift.StatusAccepted:
+			s.Accepted += r.Count
+		case drift.StatusIgnored:
+			s.Ignored += r.Count
+		}
+		if r.Status == drift.StatusOpen || r.Status == drift.StatusAcknowledged {
+			if r.Authorized {
+				s.Authorized += r.Count
+			} else {
+				s.Unauthorized += r.Count
+			}
+		}
+	}
+	active := drift.StatusIn(drift.StatusOpen, drift.StatusAcknowledged)
+	var kinds []struct {
+		Kind  string `json:"kind"`
+		Count int    `json:"count"`
+	}
+	if err := c.Drift.Query().Where(active).GroupBy(drift.FieldKind).Aggregate(ent.Count()).Scan(ctx, &kinds); err != nil {
+		return nil, err
+	}
+	for _, k := range kinds {
+		s.ByKind = append(s.ByKind, Count{k.Kind, k.Count})
+	}
+	var jobs []struct {
+		Source *string `json:"source"`
+		Count  int     `json:"count"`
+	}
+	if err := c.Drift.Query().Where(active).GroupBy(drift.FieldSource).Aggregate(ent.Count()).Scan(ctx, &jobs); err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		key := "(none)"
+		if j.Source != nil {
+			key = strings.TrimPrefix(*j.Source, "discovery:")
+		}
+		s.ByJob = append(s.ByJob, Count{key, j.Count})
+	}
+	d := entsql.Dialect(dialect)
+	dt, sm, sv := entsql.Table(drift.Table).As("d"), entsql.Table(service.MembersTable).As("sm"), entsql.Table(service.Table).As("s")
+	q, args := d.Select(sv.C(service.FieldName), entsql.As(entsql.Count("DISTINCT "+dt.C(drift.FieldID)), "n")).
+		From(dt).
+		Join(sm).On(sm.C(service.MembersPrimaryKey[1]), dt.C(drift.FieldConfigurationItemID)).
+		Join(sv).On(sv.C(service.FieldID), sm.C(service.MembersPrimaryKey[0])).
+		Where(entsql.In(dt.C(drift.FieldStatus), string(drift.StatusOpen), string(drift.StatusAcknowledged))).
+		GroupBy(sv.C(service.FieldName)).Query()
+	rows, err := c.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("counting drifts by service: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		var cnt int
+		if err := rows.Scan(&n, &cnt); err != nil {
+			return nil, fmt.Errorf("counting drifts by service: %w", err)
+		}
+		s.ByService = append(s.ByService, Count{n, cnt})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting drifts by service: %w", err)
+	}
+	for _, l := range [][]Count{s.ByKind, s.ByJob, s.ByService} {
+		sort.Slice(l, func(i, j int) bool {
+			if l[i].Count != l[j].Count {
+				return l[i].Count > l[j].Count
+			}
+			return l[i].Key < l[j].Key
+		})
+	}
+	return s, nil
+}
