@@ -35,8 +35,10 @@ type globals struct {
 	db        string
 	logFormat string
 	logLevel  string
-	stdout    io.Writer
-	stderr    io.Writer
+	// secretKeyFile holds the credentials key when CAIRN_SECRET_KEY is unset.
+	secretKeyFile string
+	stdout        io.Writer
+	stderr        io.Writer
 }
 
 func (g *globals) logger() (*slog.Logger, error) {
@@ -82,6 +84,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.db, "db", envOr("CAIRN_DB", "./cairn.db"), "SQLite file path or postgres:// DSN (env CAIRN_DB)")
 	pf.StringVar(&g.logFormat, "log-format", envOr("CAIRN_LOG_FORMAT", "text"), "log format: text or json (env CAIRN_LOG_FORMAT)")
+	pf.StringVar(&g.secretKeyFile, "secret-key-file", envOr("CAIRN_SECRET_KEY_FILE", ""), "file with the key that seals discovery credentials, created on first use; CAIRN_SECRET_KEY overrides it [next to the SQLite file]")
 	pf.StringVar(&g.logLevel, "log-level", envOr("CAIRN_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env CAIRN_LOG_LEVEL)")
 	root.AddCommand(
 		serveCmd(g),
@@ -89,6 +92,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		tokenCmd(g),
 		lookupCmd(g),
 		reportCmd(g),
+		discoverCmd(g),
 	)
 	root.AddCommand(estateCommands(g)...)
 	return root

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -23,6 +24,8 @@ func serveCmd(g *globals) *cobra.Command {
 		maxToken int
 		grace    time.Duration
 		gcPct    int
+
+		noScheduler bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -53,7 +56,24 @@ func serveCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stderr, "\nNo API tokens existed, so Cairn created an admin token named \"admin\".\n"+
 					"It is shown this once and never again; keep it somewhere safe:\n\n    %s\n\n", secret)
 			}
+			svc, disc, err := g.discovery(db, log)
+			if err != nil {
+				return err
+			}
+			if !noScheduler {
+				if err := svc.Scheduler.Start(ctx); err != nil {
+					return fmt.Errorf("starting the discovery scheduler: %w", err)
+				}
+				defer func() {
+					sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+					defer cancel()
+					if err := svc.Scheduler.Stop(sctx); err != nil {
+						log.Warn("stopping the discovery scheduler", "err", err)
+					}
+				}()
+			}
 			srv, err := server.New(db, server.Config{
+				Discovery:          disc,
 				AllowAnonymousRead: anon,
 				RequestTimeout:     timeout,
 				MaxBodyBytes:       maxBody,
@@ -77,6 +97,7 @@ func serveCmd(g *globals) *cobra.Command {
 	f.IntVar(&maxCost, "max-complexity", 250_000, "largest accepted operation cost (rows asked for times fields)")
 	f.IntVar(&maxToken, "max-query-tokens", 15_000, "largest accepted query document, in parser tokens")
 	f.IntVar(&gcPct, "gc-percent", 400, "Go GC target percentage (GOGC in the environment overrides it)")
+	f.BoolVar(&noScheduler, "no-scheduler", false, "do not run discovery jobs on their schedules (runDiscoveryJob still works)")
 	f.DurationVar(&grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
 	return cmd
 }

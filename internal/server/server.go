@@ -57,6 +57,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Registry receives metrics [a fresh registry].
 	Registry *prometheus.Registry
+	// Discovery serves discovery jobs and runs [none: those mutations fail].
+	Discovery *graph.Discovery
 }
 
 func (c *Config) defaults() {
@@ -105,7 +107,7 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, db: db, authn: auth.NewAuthenticator(db.Client), mux: http.NewServeMux(), metrics: m}
 
 	gql := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers: graph.NewResolver(db.Client, db.Store, s.authn),
+		Resolvers: graph.NewResolver(db.Client, db.Store, s.authn).WithDiscovery(cfg.Discovery),
 	}))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-cmdb/cairn/discovery/install"
+	"github.com/cairn-cmdb/cairn/discovery/reconcile"
+	"github.com/cairn-cmdb/cairn/discovery/runner"
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
+	"github.com/cairn-cmdb/cairn/graph"
+	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/discover"
+	"github.com/cairn-cmdb/cairn/internal/secret"
+)
+
+// secretBox loads the credentials key: CAIRN_SECRET_KEY, else the key file
+// (created on first use next to a SQLite database, or in the working
+// directory for PostgreSQL).
+func (g *globals) secretBox() (*secret.Box, error) {
+	path := g.secretKeyFile
+	if path == "" {
+		dir := "."
+		if !strings.Contains(g.db, "://") {
+			dir = filepath.Dir(g.db)
+		}
+		path = filepath.Join(dir, "cairn-secret.key")
+	}
+	return secret.Load(os.Getenv(secret.EnvKey), path)
+}
+
+// discovery builds the runner and service for db.
+func (g *globals) discovery(db *app.DB, log *slog.Logger) (*discover.Service, *graph.Discovery, error) {
+	box, err := g.secretBox()
+	if err != nil {
+		return nil, nil, err
+	}
+	rn := &runner.Runner{Client: db.Client, Registry: install.Registry(), Secrets: box, Dialect: db.Store.Dialect(), Logger: log}
+	svc := discover.New(rn, log)
+	return svc, &graph.Discovery{
+		Runner: rn, Registry: rn.Registry, Secrets: box,
+		JobsChanged: svc.JobsChanged, RunJob: svc.RunJob,
+	}, nil
+}
+
+func discoverCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "discover",
+		Short: "Run discovery jobs, or one-off discovery from a file",
+	}
+	cmd.AddCommand(discoverRunCmd(g), discoverListCmd(g))
+	return cmd
+}
+
+func discoverRunCmd(g *globals) *cobra.Command {
+	var (
+		source, file, mode, config string
+		createUnregistered, dryRun bool
+		asJSON                     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run [JOB]",
+		Short: "Run a discovery job (by name or ID) or, with --source and --file, a one-off discovery",
+		Long: `Run a discovery job now, by name or ID, or a one-off discovery of a file:
+
+  cairn discover run nightly-scan
+  cairn discover run --source nmap --file scan.xml --mode report --dry-run
+  cairn discover run --source file --file servers.csv --config '{"kind":"VM"}'
+
+Prints the run's counts; exits non-zero when the run failed.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			db, err := g.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			svc, _, err := g.discovery(db, log)
+			if err != nil {
+				return err
+			}
+			var res *runner.Result
+			switch {
+			case len(args) == 1 && source == "":
+				job, err := findJob(ctx, db.Client, args[0])
+				if err != nil {
+					return err
+				}
+				res, err = svc.RunJob(ctx, job.ID, dryRun)
+				if err != nil {
+					return err
+				}
+			case len(args) == 0 && source != "":
+				if file == "" {
+					return errors.New("--file is required with --source")
+				}
+				cfg := map[string]any{}
+				if config != "" {
+					if err := json.Unmarshal([]byte(config), &cfg); err != nil {
+						return fmt.Errorf("--config: %w", err)
+					}
+				}
+				cfg["file"] = file
+				raw, _ := json.Marshal(cfg)
+				m := reconcile.Mode(strings.ToUpper(mode))
+				if m != reconcile.Report && m != reconcile.Update {
+					return fmt.Errorf("--mode must be report or update, not %q", mode)
+				}
+				res, err = svc.Runner.Run(ctx, runner.Spec{
+					SourceKind: source, Config: raw, Mode: m,
+					CreateUnregistered: createUnregistered, DryRun: dryRun, Trigger: "cli",
+				})
+				if err != nil {
+					return err
+				}
+			default:
+				return errors.New("give a job name or ID, or --source and --file (not both)")
+			}
+			if err := printRun(g, res, asJSON); err != nil {
+				return err
+			}
+			switch res.Run.Status {
+			case discoveryrun.StatusFailed, discoveryrun.StatusTimedOut, discoveryrun.StatusCancelled:
+				return fmt.Errorf("discovery run %s: %s", strings.ToLower(string(res.Run.Status)), deref(res.Run.Error))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&source, "source", "", "source kind for a one-off run: file, nmap, terraform")
+	f.StringVar(&file, "file", "", "input file for a one-off run")
+	f.StringVar(&config, "config", "", "extra source settings for a one-off run, as JSON")
+	f.StringVar(&mode, "mode", "report", "report (differences become drifts) or update (the record takes observed values)")
+	f.BoolVar(&createUnregistered, "create-unregistered", false, "create unseen things as CIs with status DISCOVERED")
+	f.BoolVar(&dryRun, "dry-run", false, "show what the run would fill, update, open and resolve; write nothing")
+	f.BoolVar(&asJSON, "json", false, "print the run as JSON")
+	return cmd
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func findJob(ctx context.Context, c *ent.Client, nameOrID string) (*ent.DiscoveryJob, error) {
+	j, err := c.DiscoveryJob.Query().Where(discoveryjob.Name(nameOrID)).Only(ctx)
+	if err == nil {
+		return j, nil
+	}
+	if id, perr := strconv.Atoi(nameOrID); perr == nil {
+		if j, err := c.DiscoveryJob.Get(ctx, id); err == nil {
+			return j, nil
+		}
+	}
+	return nil, fmt.Errorf("no discovery job named %q", nameOrID)
+}
+
+func printRun(g *globals, res *runner.Result, asJSON bool) error {
+	run := res.Run
+	if asJSON {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{
+			"id": run.ID, "status": run.Status, "dryRun": run.DryRun, "source": run.SourceKind,
+			"error": run.Error, "hostErrors": run.HostErrors, "counts": run.Counts, "changes": run.Changes,
+		})
+	}
+	w := tabwriter.NewWriter(g.stdout, 0, 2, 2, ' ', 0)
+	title := fmt.Sprintf("run %d", run.ID)
+	if run.DryRun {
+		title = "dry run (nothing written)"
+	}
+	fmt.Fprintf(w, "%s\t%s\t%s\n", title, run.SourceKind, run.Status)
+	if run.Error != nil {
+		fmt.Fprintf(w, "error\t%s\n", *run.Error)
+	}
+	for _, he := range runner.SortedHostErrors(run.HostErrors) {
+		fmt.Fprintf(w, "host %s\t%s\n", he[0], he[1])
+	}
+	c := run.Counts
+	for _, kv := range []struct {
+		k string
+		v int
+	}{
+		{"observed", c.Observed}, {"matched", c.Matched}, {"created", c.Created}, {"filled", c.Filled},
+		{"updated", c.Updated}, {"unchanged", c.Unchanged}, {"drifts opened", c.DriftsOpened},
+		{"drifts updated", c.DriftsUpdated}, {"drifts resolved", c.DriftsResolved}, {"drifts ignored", c.DriftsIgnored},
+		{"missing", c.Missing}, {"retired", c.Retired}, {"ambiguous", c.Ambiguous}, {"unregistered", c.Unregistered},
+	} {
+		fmt.Fprintf(w, "%s\t%d\n", kv.k, kv.v)
+	}
+	if run.DryRun && len(run.Changes) > 0 {
+		fmt.Fprintln(w, "\nwould\tCI\tfield\tbefore\tafter")
+		for _, ch := range run.Changes {
+			target := ch.ObservationKey
+			if ch.CI != 0 {
+				target = strconv.Itoa(ch.CI)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", ch.Action, target, ch.Field, ch.Before, ch.After)
+		}
+	}
+	return w.Flush()
+}
+
+func discoverListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "jobs",
+		Short: "List discovery jobs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			db, err := g.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			jobs, err := db.Client.DiscoveryJob.Query().Order(ent.Asc(discoveryjob.FieldName)).All(ctx)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(g.stdout, 0, 2, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tNAME\tSOURCE\tSCHEDULE\tMODE\tENABLED\tLAST RUN")
+			for _, j := range jobs {
+				last := "-"
+				if j.LastRunAt != nil {
+					last = j.LastRunAt.Format("2006-01-02 15:04:05Z")
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%t\t%s\n", j.ID, j.Name, j.SourceKind, orDash(j.Schedule), j.Mode, j.Enabled, last)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
