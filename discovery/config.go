@@ -75,7 +75,6 @@ type fieldError struct{ field, msg string }
 
 func (e *fieldError) Error() string { return e.field + ": " + e.msg }
 
-
 func jsonName(f reflectField) string {
 	name := strings.SplitN(f.Tag.Get("json"), ",", 2)[0]
 	if name == "-" {

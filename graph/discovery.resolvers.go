@@ -138,7 +138,7 @@ func (r *mutationResolver) UpdateDiscoveryJob(ctx context.Context, id int, input
 	j, err := r.saveJob(ctx, id, jobFields{
 		Name: input.Name, SourceKind: input.SourceKind, Config: input.Config, Credentials: input.Credentials,
 		ClearCredentials: input.ClearCredentials != nil && *input.ClearCredentials,
-		Schedule: input.Schedule, TimeZone: input.TimeZone, Scope: input.Scope, Mode: input.Mode,
+		Schedule:         input.Schedule, TimeZone: input.TimeZone, Scope: input.Scope, Mode: input.Mode,
 		TimeoutSeconds: input.TimeoutSeconds, Enabled: input.Enabled, CreateUnregistered: input.CreateUnregistered,
 		MissingGrace: input.MissingGrace, RetireAfter: input.RetireAfter, Priority: input.Priority,
 		FieldPriorities: input.FieldPriorities, StaleAfterHours: input.StaleAfterHours,
