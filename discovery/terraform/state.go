@@ -146,10 +146,11 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 	for i, raw := range resources {
 		where := fmt.Sprintf("resources[%d]", i)
 		var res rawResource
-		if err := json.Unmarshal(raw, &res); err != nil {
-			if res.Type != "" && res.Name != "" {
-				where = "resource " + joinModule(res.Module, res.Type+"."+res.Name)
-			}
+		err := json.Unmarshal(raw, &res)
+		if res.Type != "" && res.Name != "" {
+			where = "resource " + joinModule(res.Module, res.Type+"."+res.Name)
+		}
+		if err != nil {
 			return nil, fail("%s: %s", where, typeError(err, raw))
 		}
 		switch res.Mode {
@@ -166,7 +167,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 			continue
 		}
 		if !validIdent(res.Name) {
-			return nil, fail("%s: resource name %q is not a Terraform identifier", where, clip(res.Name))
+			return nil, fail("resources[%d]: resource name %q is not a Terraform identifier", i, clip(res.Name))
 		}
 		configModule, err := parseModule(res.Module)
 		if err != nil {
@@ -231,13 +232,13 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 // module.edge["eu"].aws_s3_bucket.assets.
 func relate(obs []discovery.Observation, nodes []node) {
 	instances := map[string][]string{}
+	type pair struct{ addr, key string }
+	added := map[pair]bool{}
 	add := func(addr, key string) {
-		for _, k := range instances[addr] {
-			if k == key {
-				return
-			}
+		if !added[pair{addr, key}] {
+			added[pair{addr, key}] = true
+			instances[addr] = append(instances[addr], key)
 		}
-		instances[addr] = append(instances[addr], key)
 	}
 	for i, n := range nodes {
 		add(n.config, obs[i].Key)

@@ -29,8 +29,10 @@
 //   - IP: a VM's private and public addresses (private_ip, public_ip,
 //     network_interface addresses, private_ip_address(es),
 //     public_ip_address(es), default_ip_address, guest_ip_addresses), a
-//     load balancer's frontend address, a managed database's addresses.
-//     Loopback, link-local and unspecified addresses are dropped.
+//     load balancer's frontend address (Google forwarding rule, Azure load
+//     balancer), a Cloud SQL instance's addresses, a GKE cluster's
+//     endpoint. Loopback, link-local, multicast and unspecified addresses
+//     are dropped.
 //   - FQDN and HOSTNAME: a VM's private_dns and public_dns (AWS),
 //     hostname and name (Google), computer_name (Azure), name (vSphere),
 //     each as FQDN when it is a dotted name and HOSTNAME when it is a
@@ -87,9 +89,11 @@
 //
 // An instance's "dependencies" (and the "depends_on" of early 0.12 states)
 // become DEPENDS_ON relationships, to every instance of the named resource
-// that yields an observation in the same file. Dependencies on data
-// sources, on skipped types and on resources the file does not hold are
-// dropped.
+// that yields an observation in the same file; within an instance of a
+// module with count or for_each, a dependency on a resource of the same
+// module stands for that module instance's resource only. Dependencies on
+// data sources, on skipped types and on resources the file does not hold
+// are dropped.
 //
 // # Time
 //

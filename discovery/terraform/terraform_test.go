@@ -381,7 +381,7 @@ func TestBadInput(t *testing.T) {
 		{"resources object", `{"version": 4, "resources": {}}`, "resources: want a list, got an object"},
 		{"serial string", `{"version": 4, "serial": "1", "resources": []}`, "serial: want a whole number"},
 		{"resource string", state(`"aws_instance.web"`), "resources[0]: want an object, got a string"},
-		{"mode", state(`{"mode": "import", "type": "aws_instance", "name": "x", "instances": []}`), `resources[0]: mode "import"`},
+		{"mode", state(`{"mode": "import", "type": "aws_instance", "name": "x", "instances": []}`), `resource aws_instance.x: mode "import"`},
 		{"type number", state(`{"mode": "managed", "type": 7, "name": "x", "instances": []}`), "resources[0]: type: want a string, got number"},
 		{"instances object", state(`{"mode": "managed", "type": "aws_instance", "name": "web", "instances": {}}`),
 			"resource aws_instance.web: instances: want a list, got object"},
