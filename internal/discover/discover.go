@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -67,7 +68,8 @@ func (l *Leaser) Acquire(ctx context.Context, key, holder string, ttl time.Durat
 	if err != nil {
 		return false, fmt.Errorf("reading lease %q: %w", key, err)
 	}
-	return cur.Holder == holder && cur.ExpiresAt.Equal(exp), nil
+	// PostgreSQL keeps microseconds: compare the holder, not the expiry.
+	return cur.Holder == holder, nil
 }
 
 func isNoRows(err error) bool {
@@ -190,7 +192,7 @@ func (s *Service) RunJob(ctx context.Context, id int, dryRun bool) (*runner.Resu
 
 // JobsChanged reloads the scheduler after a job changed.
 func (s *Service) JobsChanged(ctx context.Context) {
-	if err := s.Scheduler.Reload(ctx); err != nil && err != scheduler.ErrNotStarted {
+	if err := s.Scheduler.Reload(ctx); err != nil && !errors.Is(err, scheduler.ErrNotStarted) && !errors.Is(err, scheduler.ErrStopped) {
 		s.Logger.Warn("reloading discovery schedules", "err", err)
 	}
 }

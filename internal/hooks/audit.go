@@ -15,7 +15,9 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -38,6 +40,8 @@ func ignoredField(typ, field string) bool {
 		return typ == ent.TypeAPIToken
 	case "provenance":
 		return typ == ent.TypeConfigurationItem
+	case "last_run_at":
+		return typ == ent.TypeDiscoveryJob
 	case "last_seen_at", "run_id", "observed", "recorded":
 		return typ == ent.TypeDrift
 	}
@@ -363,6 +367,10 @@ func loadRows(ctx context.Context, c *ent.Client, typ string, ids []int) (map[in
 		rows, err = c.APIToken.Query().Where(apitoken.IDIn(ids...)).All(ctx)
 	case ent.TypeDrift:
 		rows, err = c.Drift.Query().Where(drift.IDIn(ids...)).All(ctx)
+	case ent.TypeDiscoveryJob:
+		rows, err = c.DiscoveryJob.Query().Where(discoveryjob.IDIn(ids...)).All(ctx)
+	case ent.TypeDriftIgnoreRule:
+		rows, err = c.DriftIgnoreRule.Query().Where(driftignorerule.IDIn(ids...)).All(ctx)
 	default:
 		if extra, ok := extraLoaders(typ); ok {
 			rows, err = extra(ctx, c, ids)

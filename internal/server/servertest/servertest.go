@@ -18,10 +18,15 @@ import (
 	"entgo.io/ent/dialect"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cairn-cmdb/cairn/discovery/install"
+	"github.com/cairn-cmdb/cairn/discovery/runner"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/graph"
 	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/discover"
+	"github.com/cairn-cmdb/cairn/internal/secret"
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/server"
 	"github.com/cairn-cmdb/cairn/internal/store"
@@ -48,7 +53,14 @@ type Options struct {
 	// WrapDriver, when set, wraps the database driver (inside the counter),
 	// for instance to slow statements down.
 	WrapDriver func(dialect.Driver) dialect.Driver
+	// Discovery serves discovery (every built-in source kind, credentials
+	// sealed with SecretKey) through a discover.Service (Env.Discovery)
+	// whose scheduler is not started.
+	Discovery bool
 }
+
+// SecretKey seals credentials in test servers.
+const SecretKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
 // Env is a running server over a fresh database.
 type Env struct {
@@ -58,6 +70,8 @@ type Env struct {
 	Registry *prometheus.Registry
 	// Counter counts SQL statements when Options.CountStatements is set.
 	Counter *store.CountingDriver
+	// Discovery is the discovery service when Options.Discovery is set.
+	Discovery *discover.Service
 	// Secrets of the tokens of each role.
 	Admin, Editor, Viewer string
 }
@@ -92,6 +106,18 @@ func Start(t testing.TB, dsn string, opts Options) *Env {
 		cfg.Registry = prometheus.NewRegistry()
 	}
 	env.Registry = cfg.Registry
+	if opts.Discovery {
+		box, err := secret.Load(SecretKey, "")
+		if err != nil {
+			t.Fatalf("servertest: %v", err)
+		}
+		rn := &runner.Runner{Client: db.Client, Registry: install.Registry(), Secrets: box, Dialect: db.Store.Dialect()}
+		env.Discovery = discover.New(rn, nil)
+		cfg.Discovery = &graph.Discovery{
+			Runner: rn, Registry: rn.Registry, Secrets: box,
+			JobsChanged: env.Discovery.JobsChanged, RunJob: env.Discovery.RunJob,
+		}
+	}
 	srv, err := server.New(db, cfg)
 	if err != nil {
 		t.Fatalf("servertest: server.New: %v", err)

@@ -1,0 +1,266 @@
+package server_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/auditevent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/internal/server/servertest"
+	"github.com/cairn-cmdb/cairn/internal/store/storetest"
+)
+
+func nmapFixture(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", "testdata", "discovery", "nmap", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const createJobMutation = `mutation($in: CreateDiscoveryJobInput!) {
+  createDiscoveryJob(input: $in) { id name sourceKind hasCredentials config mode schedule timeZone nextRuns(count: 2)
+    scope { targets kinds } }
+}`
+
+const runJobMutation = `mutation($id: ID!, $dry: Boolean) {
+  runDiscoveryJob(id: $id, dryRun: $dry) {
+    id status dryRun error
+    counts { observed matched created filled updated unchanged driftsOpened driftsUpdated driftsResolved missing unregistered }
+    changes { action field before after driftKind matchedBy configurationItem { name } }
+  }
+}`
+
+type runResult struct {
+	ID     string  `json:"id"`
+	Status string  `json:"status"`
+	DryRun bool    `json:"dryRun"`
+	Error  *string `json:"error"`
+	Counts struct {
+		Observed, Matched, Created, Filled, Updated, Unchanged int
+		DriftsOpened, DriftsUpdated, DriftsResolved, Missing   int
+		Unregistered                                           int
+	} `json:"counts"`
+	Changes []struct {
+		Action, Field, Before, After string
+		DriftKind, MatchedBy         *string
+		ConfigurationItem            *struct{ Name string }
+	} `json:"changes"`
+}
+
+func runJob(t *testing.T, env *servertest.Env, id string, dry bool) runResult {
+	t.Helper()
+	var out struct {
+		RunDiscoveryJob runResult `json:"runDiscoveryJob"`
+	}
+	env.Do(t, env.Admin, runJobMutation, map[string]any{"id": id, "dry": dry}).OK(t).Decode(t, &out)
+	return out.RunDiscoveryJob
+}
+
+func TestDiscoveryJobsOverGraphQL(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		env := servertest.Start(t, dsn, servertest.Options{Discovery: true, CountStatements: true})
+		ctx := context.Background()
+		var ciID int
+		env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
+			ci, err := tx.ConfigurationItem.Create().SetName("loopback").SetKind(configurationitem.KindServer).
+				SetHostname("localhost").Save(ctx)
+			ciID = ci.ID
+			return err
+		})
+
+		// Validation: each bad input names its field.
+		bad := []struct {
+			name  string
+			in    map[string]any
+			field string
+			msg   string
+		}{
+			{"unknown kind", map[string]any{"name": "x", "sourceKind": "ftp"}, "sourceKind", `unknown source kind "ftp"`},
+			{"missing file", map[string]any{"name": "x", "sourceKind": "nmap", "config": map[string]any{}}, "config", "file: is required"},
+			{"unknown setting", map[string]any{"name": "x", "sourceKind": "nmap", "config": map[string]any{"file": "a", "flie": "b"}}, "config", `unknown field "flie"`},
+			{"bad cron", map[string]any{"name": "x", "sourceKind": "nmap", "config": map[string]any{"file": "a"}, "schedule": "61 * * * *"}, "schedule", "61"},
+			{"bad zone", map[string]any{"name": "x", "sourceKind": "nmap", "config": map[string]any{"file": "a"}, "schedule": "@daily", "timeZone": "Mars/Base"}, "timeZone", "Mars/Base"},
+			{"bad priority", map[string]any{"name": "x", "sourceKind": "nmap", "config": map[string]any{"file": "a"}, "fieldPriorities": map[string]any{"facts.*": "high"}}, "fieldPriorities", "must be a number"},
+		}
+		for _, tc := range bad {
+			e := env.Do(t, env.Admin, createJobMutation, map[string]any{"in": tc.in}).Err(t)
+			if e.Code() != "BAD_USER_INPUT" || e.Field() != tc.field || !strings.Contains(e.Message, tc.msg) {
+				t.Errorf("%s: got %s field=%q %q, want BAD_USER_INPUT on %s containing %q", tc.name, e.Code(), e.Field(), e.Message, tc.field, tc.msg)
+			}
+		}
+		in := map[string]any{
+			"name": "loopback-scan", "sourceKind": "nmap",
+			"config":      map[string]any{"file": nmapFixture(t, "loopback.xml")},
+			"credentials": map[string]any{"password": "s3cret-pw"},
+			"schedule":    "0 */6 * * *", "timeZone": "Europe/Berlin",
+			"scope": map[string]any{"targets": []string{"127.0.0.1"}, "kinds": []string{"SERVER"}},
+		}
+		if e := env.Do(t, env.Editor, createJobMutation, map[string]any{"in": in}).Err(t); e.Code() != "FORBIDDEN" {
+			t.Fatalf("editor creating a job: %s %q, want FORBIDDEN", e.Code(), e.Message)
+		}
+		resp := env.Do(t, env.Admin, createJobMutation, map[string]any{"in": in}).OK(t)
+		if strings.Contains(string(resp.Body), "s3cret-pw") {
+			t.Fatalf("credentials returned: %s", resp.Body)
+		}
+		var created struct {
+			CreateDiscoveryJob struct {
+				ID             string   `json:"id"`
+				HasCredentials bool     `json:"hasCredentials"`
+				Mode           string   `json:"mode"`
+				NextRuns       []string `json:"nextRuns"`
+				Scope          struct{ Targets, Kinds []string }
+			} `json:"createDiscoveryJob"`
+		}
+		resp.Decode(t, &created)
+		job := created.CreateDiscoveryJob
+		if !job.HasCredentials || job.Mode != "REPORT" || len(job.NextRuns) != 2 || job.Scope.Targets[0] != "127.0.0.1" {
+			t.Fatalf("created job = %+v", job)
+		}
+		sealed, err := env.DB.Client.DiscoveryJob.Query().Only(ctx)
+		if err != nil || sealed.CredentialsSealed == nil || strings.Contains(string(*sealed.CredentialsSealed), "s3cret-pw") {
+			t.Fatalf("credentials at rest: %v %v", sealed, err)
+		}
+		// A viewer cannot list jobs.
+		if e := env.Do(t, env.Viewer, `{ discoveryJobs { totalCount } }`, nil).Err(t); e.Code() != "FORBIDDEN" {
+			t.Errorf("viewer listing jobs: %s", e.Code())
+		}
+
+		// Dry run: the changes, nothing written.
+		before, _ := env.DB.Client.AuditEvent.Query().Count(ctx)
+		dry := runJob(t, env, job.ID, true)
+		if !dry.DryRun || dry.Status != "SUCCEEDED" || dry.Counts.Matched != 1 || dry.Counts.Filled != 7 {
+			t.Fatalf("dry run = %+v", dry)
+		}
+		if dry.Changes[0].Action != "FILL" || dry.Changes[0].ConfigurationItem == nil || dry.Changes[0].ConfigurationItem.Name != "loopback" || *dry.Changes[0].MatchedBy != "HOSTNAME" {
+			t.Errorf("dry run first change = %+v", dry.Changes[0])
+		}
+		after, _ := env.DB.Client.AuditEvent.Query().Count(ctx)
+		runs, _ := env.DB.Client.DiscoveryRun.Query().Count(ctx)
+		if after != before || runs != 0 {
+			t.Fatalf("dry run wrote: audit %d→%d, runs %d", before, after, runs)
+		}
+
+		// First run fills six port facts and the IP identifier.
+		first := runJob(t, env, job.ID, false)
+		if first.Status != "SUCCEEDED" || first.Counts.Filled != 7 || first.Counts.DriftsOpened != 0 {
+			t.Fatalf("first run = %+v", first.Counts)
+		}
+		ci := env.DB.Client.ConfigurationItem.GetX(ctx, ciID)
+		if ci.Facts["port.tcp.6379"] != "redis Redis key-value store 7.0.15" || ci.LastSeenAt == nil {
+			t.Fatalf("facts after first run: %v, last seen %v", ci.Facts, ci.LastSeenAt)
+		}
+		if p := ci.Provenance["facts.port.tcp.6379"]; p.By != "discovery:loopback-scan" {
+			t.Errorf("provenance = %+v", p)
+		}
+		n, _ := env.DB.Client.AuditEvent.Query().Where(auditevent.EntityID(ciID), auditevent.Actor("discovery:loopback-scan")).Count(ctx)
+		if n != 1 {
+			t.Errorf("audit events by the job on the CI: %d, want 1", n)
+		}
+		// The same scan again changes nothing.
+		again := runJob(t, env, job.ID, false)
+		if again.Counts.Filled != 0 || again.Counts.DriftsOpened != 0 || again.Counts.Unchanged != 1 {
+			t.Fatalf("identical second run = %+v", again.Counts)
+		}
+
+		// Port 8080 opens: exactly one drift.
+		upd := env.Do(t, env.Admin, `mutation($id: ID!, $f: String!) { updateDiscoveryJob(id: $id, input: {config: {file: $f}}) { id hasCredentials } }`,
+			map[string]any{"id": job.ID, "f": nmapFixture(t, "loopback-port-opened.xml")}).OK(t)
+		if !strings.Contains(string(upd.Data), `"hasCredentials":true`) {
+			t.Errorf("update dropped credentials: %s", upd.Data)
+		}
+		opened := runJob(t, env, job.ID, false)
+		if opened.Counts.DriftsOpened != 1 || opened.Counts.Filled != 0 {
+			t.Fatalf("port-opened run = %+v", opened.Counts)
+		}
+		var drifts struct {
+			Drifts struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct {
+						ID, Kind, Status, Field, Recorded, Observed string
+						Authorized                                  bool
+						ConfigurationItem                           struct{ Name string }
+						Job                                         struct{ Name string }
+					}
+				}
+			}
+		}
+		env.Do(t, env.Viewer, `{ drifts(where: {status: OPEN, hasJobWith: {name: "loopback-scan"}}) { totalCount edges { node {
+			id kind status field recorded observed authorized configurationItem { name } job { name } } } } }`, nil).OK(t).Decode(t, &drifts)
+		if drifts.Drifts.TotalCount != 1 {
+			t.Fatalf("open drifts = %+v", drifts)
+		}
+		d := drifts.Drifts.Edges[0].Node
+		if d.Kind != "ATTRIBUTE_CHANGED" || d.Field != "facts.port.tcp.8080" || d.Recorded != "" ||
+			d.Observed != "http SimpleHTTPServer 0.6 Python 3.11.7" ||
+			d.Authorized || d.ConfigurationItem.Name != "loopback" || d.Job.Name != "loopback-scan" {
+			t.Fatalf("drift = %+v", d)
+		}
+		// Re-detection updates the same drift.
+		if re := runJob(t, env, job.ID, false); re.Counts.DriftsOpened != 0 || re.Counts.DriftsUpdated != 1 {
+			t.Fatalf("re-detection = %+v", re.Counts)
+		}
+
+		var sum struct {
+			DriftSummary struct {
+				Opened, Open, Unauthorized int
+				ByKind                     []struct {
+					Key   string
+					Count int
+				}
+			}
+		}
+		env.Do(t, env.Viewer, `{ driftSummary { opened open unauthorized byKind { key count } } }`, nil).OK(t).Decode(t, &sum)
+		if sum.DriftSummary.Open != 1 || sum.DriftSummary.Opened != 1 || sum.DriftSummary.Unauthorized != 1 ||
+			len(sum.DriftSummary.ByKind) != 1 || sum.DriftSummary.ByKind[0].Key != "ATTRIBUTE_CHANGED" {
+			t.Errorf("driftSummary = %+v", sum.DriftSummary)
+		}
+
+		ack := `mutation($id: ID!) { acknowledgeDrift(id: $id, note: "expected: demo web server") { status note acknowledgedBy } }`
+		if e := env.Do(t, env.Viewer, ack, map[string]any{"id": d.ID}).Err(t); e.Code() != "FORBIDDEN" {
+			t.Errorf("viewer acknowledging: %s", e.Code())
+		}
+		ackd := env.Do(t, env.Editor, ack, map[string]any{"id": d.ID}).OK(t)
+		if !strings.Contains(string(ackd.Data), `"status":"ACKNOWLEDGED"`) || !strings.Contains(string(ackd.Data), servertest.EditorName) {
+			t.Errorf("acknowledge = %s", ackd.Data)
+		}
+		acc := env.Do(t, env.Editor, `mutation($id: ID!) { acceptDrift(id: $id) { status resolvedAt } }`, map[string]any{"id": d.ID}).OK(t)
+		if !strings.Contains(string(acc.Data), `"status":"ACCEPTED"`) {
+			t.Errorf("accept = %s", acc.Data)
+		}
+		ci = env.DB.Client.ConfigurationItem.GetX(ctx, ciID)
+		if !strings.HasPrefix(ci.Facts["port.tcp.8080"].(string), "http") {
+			t.Errorf("accepted fact missing: %v", ci.Facts)
+		}
+		if ci.Provenance["facts.port.tcp.8080"].By != servertest.EditorName {
+			t.Errorf("provenance after accept = %+v", ci.Provenance["facts.port.tcp.8080"])
+		}
+		if e := env.Do(t, env.Editor, `mutation($id: ID!) { acceptDrift(id: $id) { status } }`, map[string]any{"id": d.ID}).Err(t); e.Code() != "CONFLICT" {
+			t.Errorf("accepting twice: %s", e.Code())
+		}
+		// Record and reality agree now: the next run is quiet.
+		if quiet := runJob(t, env, job.ID, false); quiet.Counts.DriftsOpened != 0 || quiet.Counts.DriftsUpdated != 0 || quiet.Counts.Unchanged != 1 {
+			t.Fatalf("run after accept = %+v", quiet.Counts)
+		}
+
+		// Runs list with their changes and CIs, in a constant number of statements.
+		q := `{ discoveryRuns(first: 10, orderBy: [{field: STARTED_AT, direction: DESC}]) { totalCount edges { node {
+			status counts { observed } duration job { name } changes { action configurationItem { name } } } } } }`
+		env.Counter.Reset()
+		var runsResp struct {
+			DiscoveryRuns struct{ TotalCount int } `json:"discoveryRuns"`
+		}
+		env.Do(t, env.Admin, q, nil).OK(t).Decode(t, &runsResp)
+		if runsResp.DiscoveryRuns.TotalCount != 5 {
+			t.Errorf("runs = %d, want 5 (the dry run is not stored)", runsResp.DiscoveryRuns.TotalCount)
+		}
+		if got := env.Counter.Count(); got > 16 {
+			t.Errorf("listing 6 runs with changes took %d statements", got)
+		}
+	})
+}
