@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/cairn-cmdb/cairn/internal/estate"
+)
+
+// TestMain lets the test binary act as the cairn command, so a test can
+// start it as a separate process and kill it.
+func TestMain(m *testing.M) {
+	if os.Getenv("CAIRN_TEST_AS_MAIN") == "1" {
+		root := newRoot(os.Stdout, os.Stderr)
+		root.SetArgs(os.Args[1:])
+		if err := root.ExecuteContext(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, "cairn:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestDiscoverRunFromFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cairn.db")
+	if _, err := runCairn(t, "--db", db, "seed", "--demo"); err != nil {
+		t.Fatal(err)
+	}
+	scan, _ := filepath.Abs("../../testdata/discovery/nmap/loopback.xml")
+	out, err := runCairn(t, "--db", db, "discover", "run", "--source", "nmap", "--file", scan, "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"dry run (nothing written)", "observed        1", "unregistered    1", "OPEN_DRIFT"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = runCairn(t, "--db", db, "discover", "run", "--source", "nmap", "--file", scan, "--create-unregistered", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"created": 1`) || !strings.Contains(out, `"status": "SUCCEEDED"`) {
+		t.Errorf("run output:\n%s", out)
+	}
+	// A malformed file is a failed run, exit non-zero, naming the element.
+	bad := filepath.Join(dir, "bad.xml")
+	if err := os.WriteFile(bad, []byte("<nmaprun><host><status state=\"up\"/><address addr=\"300.1.1.1\" addrtype=\"ipv4\"/></host></nmaprun>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCairn(t, "--db", db, "discover", "run", "--source", "nmap", "--file", bad)
+	if err == nil || !strings.Contains(err.Error(), "discovery run failed") || !strings.Contains(out, "FAILED") || !strings.Contains(out, "300.1.1.1") {
+		t.Errorf("malformed scan: err=%v out=%s", err, out)
+	}
+	if _, err := runCairn(t, "--db", db, "discover", "run", "--source", "nmap", "--file", scan, "--mode", "sideways"); err == nil || !strings.Contains(err.Error(), "--mode") {
+		t.Errorf("bad mode: %v", err)
+	}
+	if _, err := runCairn(t, "--db", db, "discover", "run", "no-such-job"); err == nil || !strings.Contains(err.Error(), `no discovery job named "no-such-job"`) {
+		t.Errorf("unknown job: %v", err)
+	}
+}
+
+// TestKilledRunChangesNothing kills a discovery process in the middle of a
+// large run: the database must be exactly as it was before the run.
+func TestKilledRunChangesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: seeds 20,000 CIs")
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cairn.db")
+	const n = 20000
+	if _, err := runCairn(t, "--db", db, "seed", "--synthetic", fmt.Sprint(n)); err != nil {
+		t.Fatal(err)
+	}
+	// Every CI gets a new fact: 20,000 audited fills, several seconds.
+	var csv bytes.Buffer
+	csv.WriteString("hostname,fact.rack\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "%s,R%d\n", estate.SyntheticHostname(i), i%40)
+	}
+	inv := filepath.Join(dir, "inventory.csv")
+	if err := os.WriteFile(inv, csv.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := fingerprint(t, db)
+	cmd := exec.Command(os.Args[0], "--db", db, "discover", "run", "--source", "file", "--file", inv)
+	cmd.Env = append(os.Environ(), "CAIRN_TEST_AS_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("the run finished (%v) before it could be killed; make it larger\n%s", err, stderr.String())
+	case <-time.After(2 * time.Second):
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	after := fingerprint(t, db)
+	if before != after {
+		t.Fatalf("a killed run changed the database:\nbefore %s\nafter  %s", before, after)
+	}
+	// The same run, not killed, does change it: the fingerprint can tell.
+	if _, err := runCairn(t, "--db", db, "discover", "run", "--source", "file", "--file", inv); err != nil {
+		t.Fatal(err)
+	}
+	if done := fingerprint(t, db); done == before {
+		t.Fatal("a finished run left the fingerprint unchanged: the check cannot fail")
+	}
+}
+
+// fingerprint summarises what a run may write.
+func fingerprint(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ok string
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
+		t.Fatalf("integrity check: %q %v", ok, err)
+	}
+	var parts []string
+	for _, q := range []string{
+		"SELECT COUNT(*) FROM discovery_runs",
+		"SELECT COUNT(*) FROM drifts",
+		"SELECT COUNT(*) FROM audit_events",
+		"SELECT COUNT(*) FROM identifiers",
+		"SELECT COUNT(*) FROM configuration_items",
+		"SELECT COUNT(*) FROM configuration_items WHERE facts LIKE '%rack%'",
+		"SELECT COUNT(*) FROM configuration_items WHERE last_seen_at IS NOT NULL",
+	} {
+		var c int
+		if err := db.QueryRow(q).Scan(&c); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		parts = append(parts, fmt.Sprint(c))
+	}
+	return strings.Join(parts, "/")
+}
