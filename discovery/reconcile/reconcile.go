@@ -108,7 +108,9 @@ const (
 // active drift statuses: one per (CI, kind, field).
 var activeStatuses = []drift.Status{drift.StatusOpen, drift.StatusAcknowledged, drift.StatusIgnored}
 
-const chunk = 500
+// chunk is the number of IDs per IN list: well under SQLite's 32,766 and
+// PostgreSQL's 65,535 bind parameters even with several per row.
+const chunk = 2000
 
 type driftKey struct {
 	ci    int
@@ -293,35 +295,41 @@ func (r *reconciler) normalize(o *discovery.Observation) *discovery.Observation 
 }
 
 func (r *reconciler) loadIndex(ctx context.Context) error {
-	var rows []struct {
-		Kind  identifier.Kind `json:"kind"`
-		Value string          `json:"value"`
-		CI    int             `json:"configuration_item_id"`
-	}
-	if err := r.c.Identifier.Query().
-		Select(identifier.FieldKind, identifier.FieldValue, identifier.FieldConfigurationItemID).
-		Scan(ctx, &rows); err != nil {
+	// A plain scan: this reads every identifier (several per CI), and ent's
+	// reflective Scan costs more than the query.
+	rows, err := r.c.QueryContext(ctx, "SELECT "+identifier.FieldKind+", "+identifier.FieldValue+", "+
+		identifier.FieldConfigurationItemID+" FROM "+identifier.Table)
+	if err != nil {
 		return fmt.Errorf("loading the identifier index: %w", err)
 	}
+	defer rows.Close()
 	r.idx = map[ident.Kind]map[string][]int{}
-	for _, row := range rows {
-		k := ident.Kind(row.Kind)
+	var kind, value string
+	var ci int
+	for rows.Next() {
+		if err := rows.Scan(&kind, &value, &ci); err != nil {
+			return fmt.Errorf("loading the identifier index: %w", err)
+		}
+		k := ident.Kind(kind)
 		m := r.idx[k]
 		if m == nil {
 			m = map[string][]int{}
 			r.idx[k] = m
 		}
-		ids := m[row.Value]
+		ids := m[value]
 		dup := false
 		for _, id := range ids {
-			if id == row.CI {
+			if id == ci {
 				dup = true
 				break
 			}
 		}
 		if !dup {
-			m[row.Value] = append(ids, row.CI)
+			m[value] = append(ids, ci)
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("loading the identifier index: %w", err)
 	}
 	return nil
 }
@@ -1208,9 +1216,31 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 		}
 		q = q.Where(sighting.HasConfigurationItemWith(ps...))
 	}
-	rows, err := q.WithConfigurationItem().All(ctx)
+	all, err := q.Select(sighting.FieldID, sighting.FieldConfigurationItemID, sighting.FieldMissedRuns).All(ctx)
 	if err != nil {
 		return fmt.Errorf("loading the job's sightings: %w", err)
+	}
+	var rows []*ent.Sighting
+	var unseen []int
+	for _, s := range all {
+		if !seen[s.ConfigurationItemID] {
+			rows = append(rows, s)
+			unseen = append(unseen, s.ConfigurationItemID)
+		}
+	}
+	cis := make(map[int]*ent.ConfigurationItem, len(unseen))
+	for start := 0; start < len(unseen); start += chunk {
+		end := min(start+chunk, len(unseen))
+		got, err := r.c.ConfigurationItem.Query().Where(configurationitem.IDIn(unseen[start:end]...)).All(ctx)
+		if err != nil {
+			return fmt.Errorf("loading unseen CIs: %w", err)
+		}
+		for _, ci := range got {
+			cis[ci.ID] = ci
+		}
+	}
+	for _, s := range rows {
+		s.Edges.ConfigurationItem = cis[s.ConfigurationItemID]
 	}
 	var bump []int
 	for _, s := range rows {
@@ -1355,34 +1385,70 @@ func (r *reconciler) flushDrifts(ctx context.Context) error {
 // sightings, in bulk statements: bookkeeping, not a change of the record,
 // so it is not audited.
 func (r *reconciler) markSeen(ctx context.Context, ids []int) error {
-	for start := 0; start < len(ids); start += chunk {
-		end := min(start+chunk, len(ids))
+	d := entsql.Dialect(r.o.Dialect)
+	if r.o.JobID == 0 {
+		for start := 0; start < len(ids); start += chunk {
+			end := min(start+chunk, len(ids))
+			args := make([]any, 0, end-start)
+			for _, id := range ids[start:end] {
+				args = append(args, id)
+			}
+			q, qa := d.Update(configurationitem.Table).
+				Set(configurationitem.FieldLastSeenAt, r.o.Now).
+				Where(entsql.In(configurationitem.FieldID, args...)).Query()
+			if _, err := r.c.ExecContext(ctx, q, qa...); err != nil {
+				return fmt.Errorf("stamping last-seen times: %w", err)
+			}
+		}
+		return nil
+	}
+	// This job's sightings first (new ones inserted, known ones updated),
+	// then every CI this run saw gets its last-seen time in one statement.
+	var fresh, known []int
+	for _, id := range ids {
+		if r.seenBefore[id] {
+			known = append(known, id)
+		} else {
+			fresh = append(fresh, id)
+		}
+	}
+	for start := 0; start < len(known); start += chunk {
+		end := min(start+chunk, len(known))
 		args := make([]any, 0, end-start)
-		for _, id := range ids[start:end] {
+		for _, id := range known[start:end] {
 			args = append(args, id)
 		}
-		q, qa := entsql.Dialect(r.o.Dialect).Update(configurationitem.Table).
-			Set(configurationitem.FieldLastSeenAt, r.o.Now).
-			Where(entsql.In(configurationitem.FieldID, args...)).Query()
+		q, qa := d.Update(sighting.Table).
+			Set(sighting.FieldLastSeenAt, r.o.Now).Set(sighting.FieldLastRunID, r.o.RunID).Set(sighting.FieldMissedRuns, 0).
+			Where(entsql.And(entsql.EQ(sighting.FieldDiscoveryJobID, r.o.JobID), entsql.In(sighting.FieldConfigurationItemID, args...))).Query()
 		if _, err := r.c.ExecContext(ctx, q, qa...); err != nil {
-			return fmt.Errorf("stamping last-seen times: %w", err)
+			return fmt.Errorf("recording sightings: %w", err)
 		}
-		if r.o.JobID == 0 {
-			continue
-		}
-		ins := entsql.Dialect(r.o.Dialect).Insert(sighting.Table).
+	}
+	const rowsPerInsert = chunk / 5
+	for start := 0; start < len(fresh); start += rowsPerInsert {
+		end := min(start+rowsPerInsert, len(fresh))
+		ins := d.Insert(sighting.Table).
 			Columns(sighting.FieldDiscoveryJobID, sighting.FieldConfigurationItemID, sighting.FieldLastSeenAt, sighting.FieldLastRunID, sighting.FieldMissedRuns)
-		for _, id := range ids[start:end] {
+		for _, id := range fresh[start:end] {
 			ins.Values(r.o.JobID, id, r.o.Now, r.o.RunID, 0)
 		}
 		ins.OnConflict(
 			entsql.ConflictColumns(sighting.FieldDiscoveryJobID, sighting.FieldConfigurationItemID),
 			entsql.ResolveWithNewValues(),
 		)
-		q, qa = ins.Query()
+		q, qa := ins.Query()
 		if _, err := r.c.ExecContext(ctx, q, qa...); err != nil {
 			return fmt.Errorf("recording sightings: %w", err)
 		}
+	}
+	sub := d.Select(sighting.FieldConfigurationItemID).From(entsql.Table(sighting.Table)).
+		Where(entsql.And(entsql.EQ(sighting.FieldDiscoveryJobID, r.o.JobID), entsql.EQ(sighting.FieldLastRunID, r.o.RunID)))
+	q, qa := d.Update(configurationitem.Table).
+		Set(configurationitem.FieldLastSeenAt, r.o.Now).
+		Where(entsql.In(configurationitem.FieldID, sub)).Query()
+	if _, err := r.c.ExecContext(ctx, q, qa...); err != nil {
+		return fmt.Errorf("stamping last-seen times: %w", err)
 	}
 	return nil
 }
