@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/discovery/reconcile"
@@ -19,6 +20,16 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/scheduler"
 )
+
+// Provenance is the resolver for the provenance field.
+func (r *configurationItemResolver) Provenance(ctx context.Context, obj *ent.ConfigurationItem) ([]*model.FieldProvenance, error) {
+	out := make([]*model.FieldProvenance, 0, len(obj.Provenance))
+	for f, p := range obj.Provenance {
+		out = append(out, &model.FieldProvenance{Field: f, By: p.By, At: p.At, Priority: p.Priority})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out, nil
+}
 
 // HasCredentials is the resolver for the hasCredentials field.
 func (r *discoveryJobResolver) HasCredentials(ctx context.Context, obj *ent.DiscoveryJob) (bool, error) {

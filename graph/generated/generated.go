@@ -196,6 +196,7 @@ type ComplexityRoot struct {
 		Outgoing      func(childComplexity int) int
 		Owner         func(childComplexity int) int
 		OwnerID       func(childComplexity int) int
+		Provenance    func(childComplexity int) int
 		SerialNumber  func(childComplexity int) int
 		Services      func(childComplexity int) int
 		Status        func(childComplexity int) int
@@ -485,6 +486,13 @@ type ComplexityRoot struct {
 		After  func(childComplexity int) int
 		Before func(childComplexity int) int
 		Field  func(childComplexity int) int
+	}
+
+	FieldProvenance struct {
+		At       func(childComplexity int) int
+		By       func(childComplexity int) int
+		Field    func(childComplexity int) int
+		Priority func(childComplexity int) int
 	}
 
 	HostError struct {
@@ -859,6 +867,7 @@ type AssetResolver interface {
 	DisposalGainOrLoss(ctx context.Context, obj *ent.Asset) (*money.Money, error)
 }
 type ConfigurationItemResolver interface {
+	Provenance(ctx context.Context, obj *ent.ConfigurationItem) ([]*model.FieldProvenance, error)
 	BookValue(ctx context.Context, obj *ent.ConfigurationItem, asOf *time.Time) (*money.Money, error)
 	Warranty(ctx context.Context, obj *ent.ConfigurationItem, asOf *time.Time) (*model.WarrantyStatus, error)
 }
@@ -1609,6 +1618,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConfigurationItem.OwnerID(childComplexity), true
+	case "ConfigurationItem.provenance":
+		if e.ComplexityRoot.ConfigurationItem.Provenance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfigurationItem.Provenance(childComplexity), true
 	case "ConfigurationItem.serialNumber":
 		if e.ComplexityRoot.ConfigurationItem.SerialNumber == nil {
 			break
@@ -2899,6 +2914,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FieldChange.Field(childComplexity), true
+
+	case "FieldProvenance.at":
+		if e.ComplexityRoot.FieldProvenance.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldProvenance.At(childComplexity), true
+	case "FieldProvenance.by":
+		if e.ComplexityRoot.FieldProvenance.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldProvenance.By(childComplexity), true
+	case "FieldProvenance.field":
+		if e.ComplexityRoot.FieldProvenance.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldProvenance.Field(childComplexity), true
+	case "FieldProvenance.priority":
+		if e.ComplexityRoot.FieldProvenance.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldProvenance.Priority(childComplexity), true
 
 	case "HostError.error":
 		if e.ComplexityRoot.HostError.Error == nil {
@@ -5244,6 +5284,20 @@ extend type Mutation {
   deleteDriftIgnoreRule(id: ID!): ID!
   "moves identifiers, relationships, services, contracts, drifts, sightings and the audit trail of remove to keep, then deletes remove"
   mergeConfigurationItems(keep: ID!, remove: ID!): ConfigurationItem!
+}
+
+"Who last set one field of a CI (facts as facts.<key>), when, and with which precedence."
+type FieldProvenance {
+  field: String!
+  "a token's name, import:<file> or discovery:<job>"
+  by: String!
+  at: Time!
+  priority: Int!
+}
+
+extend type ConfigurationItem {
+  "who last set each field, sorted by field"
+  provenance: [FieldProvenance!]!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -10974,6 +11028,8 @@ func (ec *executionContext) childFields_ConfigurationItem(ctx context.Context, f
 		return ec.fieldContext_ConfigurationItem_changeRecords(ctx, field)
 	case "drifts":
 		return ec.fieldContext_ConfigurationItem_drifts(ctx, field)
+	case "provenance":
+		return ec.fieldContext_ConfigurationItem_provenance(ctx, field)
 	case "bookValue":
 		return ec.fieldContext_ConfigurationItem_bookValue(ctx, field)
 	case "warranty":
@@ -11542,6 +11598,20 @@ func (ec *executionContext) childFields_FieldChange(ctx context.Context, field g
 		return ec.fieldContext_FieldChange_after(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
+}
+
+func (ec *executionContext) childFields_FieldProvenance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldProvenance_field(ctx, field)
+	case "by":
+		return ec.fieldContext_FieldProvenance_by(ctx, field)
+	case "at":
+		return ec.fieldContext_FieldProvenance_at(ctx, field)
+	case "priority":
+		return ec.fieldContext_FieldProvenance_priority(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldProvenance", field.Name)
 }
 
 func (ec *executionContext) childFields_HostError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -17033,6 +17103,38 @@ func (ec *executionContext) fieldContext_ConfigurationItem_drifts(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _ConfigurationItem_provenance(ctx context.Context, field graphql.CollectedField, obj *ent.ConfigurationItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigurationItem_provenance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConfigurationItem().Provenance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FieldProvenance) graphql.Marshaler {
+			return ec.marshalNFieldProvenance2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFieldProvenanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigurationItem_provenance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfigurationItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldProvenance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConfigurationItem_bookValue(ctx context.Context, field graphql.CollectedField, obj *ent.ConfigurationItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22175,6 +22277,98 @@ func (ec *executionContext) _FieldChange_after(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_FieldChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "Any")
+}
+
+func (ec *executionContext) _FieldProvenance_field(ctx context.Context, field graphql.CollectedField, obj *model.FieldProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldProvenance_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldProvenance_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldProvenance", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldProvenance_by(ctx context.Context, field graphql.CollectedField, obj *model.FieldProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldProvenance_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldProvenance_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldProvenance", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldProvenance_at(ctx context.Context, field graphql.CollectedField, obj *model.FieldProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldProvenance_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldProvenance_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldProvenance", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FieldProvenance_priority(ctx context.Context, field graphql.CollectedField, obj *model.FieldProvenance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldProvenance_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldProvenance_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldProvenance", field, false, false, "Int")
 }
 
 func (ec *executionContext) _HostError_host(ctx context.Context, field graphql.CollectedField, obj *model.HostError) (ret graphql.Marshaler) {
@@ -50324,6 +50518,12 @@ func (ec *executionContext) _ConfigurationItem(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConfigurationItem_drifts(ctx, field, obj)
 				})
+		case "provenance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConfigurationItem_provenance(ctx, field, obj)
+				})
 		case "bookValue":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -52109,6 +52309,54 @@ func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionS
 		case "after":
 			out.Values[i] = ec._FieldChange_after(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fieldProvenanceImplementors = []string{"FieldProvenance"}
+
+func (ec *executionContext) _FieldProvenance(ctx context.Context, sel ast.SelectionSet, obj *model.FieldProvenance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldProvenanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldProvenance")
+		case "field":
+			out.Values[i] = ec._FieldProvenance_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._FieldProvenance_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._FieldProvenance_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priority":
+			out.Values[i] = ec._FieldProvenance_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -55758,6 +56006,30 @@ func (ec *executionContext) marshalNFieldChange2ᚕgithubᚗcomᚋcairnᚑcmdb�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNFieldProvenance2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFieldProvenanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldProvenance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldProvenance2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFieldProvenance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFieldProvenance2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFieldProvenance(ctx context.Context, sel ast.SelectionSet, v *model.FieldProvenance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FieldProvenance!")
+		return graphql.Null
+	}
+	return ec._FieldProvenance(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {

@@ -144,6 +144,15 @@ type DriftSummary struct {
 	ByService []*DriftCount `json:"byService"`
 }
 
+// Who last set one field of a CI (facts as facts.<key>), when, and with which precedence.
+type FieldProvenance struct {
+	Field string `json:"field"`
+	// a token's name, import:<file> or discovery:<job>
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	Priority int       `json:"priority"`
+}
+
 type HostError struct {
 	Host  string `json:"host"`
 	Error string `json:"error"`

@@ -237,6 +237,24 @@ func TestDiscoveryJobsOverGraphQL(t *testing.T) {
 		if !strings.HasPrefix(ci.Facts["port.tcp.8080"].(string), "http") {
 			t.Errorf("accepted fact missing: %v", ci.Facts)
 		}
+		var prov struct {
+			Node struct {
+				Provenance []struct {
+					Field, By string
+					Priority  int
+				}
+			}
+		}
+		env.Do(t, env.Viewer, `query($id: ID!) { node(id: $id) { ... on ConfigurationItem { provenance { field by priority } } } }`,
+			map[string]any{"id": ciID}).OK(t).Decode(t, &prov)
+		var fields []string
+		for _, p := range prov.Node.Provenance {
+			fields = append(fields, p.Field+"="+p.By)
+		}
+		if got := strings.Join(fields, ","); !strings.Contains(got, "facts.port.tcp.8080="+servertest.EditorName) ||
+			!strings.Contains(got, "facts.port.tcp.1883=discovery:loopback-scan") || !strings.Contains(got, "hostname="+servertest.SetupActor) {
+			t.Errorf("provenance over GraphQL = %s", got)
+		}
 		if ci.Provenance["facts.port.tcp.8080"].By != servertest.EditorName {
 			t.Errorf("provenance after accept = %+v", ci.Provenance["facts.port.tcp.8080"])
 		}
