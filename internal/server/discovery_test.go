@@ -282,3 +282,92 @@ func TestDiscoveryJobsOverGraphQL(t *testing.T) {
 		}
 	})
 }
+
+func TestDriftIgnoreRulesAndMergeOverGraphQL(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		env := servertest.Start(t, dsn, servertest.Options{Discovery: true})
+		create := `mutation($in: CreateDriftIgnoreRuleInput!) { createDriftIgnoreRule(input: $in) { id name fieldPattern enabled } }`
+		bad := []struct {
+			in    map[string]any
+			field string
+		}{
+			{map[string]any{"name": "everything"}, "fieldPattern"},
+			{map[string]any{"name": "k", "ciKind": "TOASTER"}, "ciKind"},
+			{map[string]any{"name": "d", "driftKind": "SIDEWAYS"}, "driftKind"},
+			{map[string]any{"name": "p", "fieldPattern": "facts.[port"}, "fieldPattern"},
+		}
+		for _, tc := range bad {
+			if e := env.Do(t, env.Editor, create, map[string]any{"in": tc.in}).Err(t); e.Code() != "BAD_USER_INPUT" || e.Field() != tc.field {
+				t.Errorf("rule %v: %s on %q (%s), want BAD_USER_INPUT on %s", tc.in, e.Code(), e.Field(), e.Message, tc.field)
+			}
+		}
+		if e := env.Do(t, env.Viewer, create, map[string]any{"in": map[string]any{"name": "v", "fieldPattern": "x"}}).Err(t); e.Code() != "FORBIDDEN" {
+			t.Errorf("viewer creating a rule: %s", e.Code())
+		}
+		var rule struct {
+			CreateDriftIgnoreRule struct{ ID, Name, FieldPattern string }
+		}
+		env.Do(t, env.Editor, create, map[string]any{"in": map[string]any{"name": "ports", "fieldPattern": "facts.port.*"}}).OK(t).Decode(t, &rule)
+		if rule.CreateDriftIgnoreRule.FieldPattern != "facts.port.*" {
+			t.Fatalf("rule = %+v", rule)
+		}
+		// Clearing the only criterion is refused too.
+		if e := env.Do(t, env.Editor, `mutation($id: ID!) { updateDriftIgnoreRule(id: $id, input: {clearFieldPattern: true}) { id } }`,
+			map[string]any{"id": rule.CreateDriftIgnoreRule.ID}).Err(t); e.Code() != "BAD_USER_INPUT" {
+			t.Errorf("clearing the last criterion: %s", e.Code())
+		}
+
+		// Merge two records of one machine.
+		var keep, remove int
+		env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
+			a, err := tx.ConfigurationItem.Create().SetName("web-01").SetKind(configurationitem.KindServer).SetHostname("web-01").Save(ctx)
+			if err != nil {
+				return err
+			}
+			b, err := tx.ConfigurationItem.Create().SetName("web-01 (dup)").SetKind(configurationitem.KindServer).
+				SetSerialNumber("SN-778899").Save(ctx)
+			if err != nil {
+				return err
+			}
+			keep, remove = a.ID, b.ID
+			return nil
+		})
+		merge := `mutation($k: ID!, $r: ID!) { mergeConfigurationItems(keep: $k, remove: $r) { name hostname serialNumber identifiers { kind value } } }`
+		if e := env.Do(t, env.Viewer, merge, map[string]any{"k": keep, "r": remove}).Err(t); e.Code() != "FORBIDDEN" {
+			t.Errorf("viewer merging: %s", e.Code())
+		}
+		if e := env.Do(t, env.Editor, merge, map[string]any{"k": keep, "r": keep}).Err(t); e.Code() != "BAD_USER_INPUT" {
+			t.Errorf("merging a CI into itself: %s", e.Code())
+		}
+		var merged struct {
+			MergeConfigurationItems struct {
+				Name, Hostname, SerialNumber string
+				Identifiers                  []struct{ Kind, Value string }
+			}
+		}
+		env.Do(t, env.Editor, merge, map[string]any{"k": keep, "r": remove}).OK(t).Decode(t, &merged)
+		m := merged.MergeConfigurationItems
+		if m.Name != "web-01" || m.Hostname != "web-01" || m.SerialNumber != "SN-778899" || len(m.Identifiers) != 2 {
+			t.Fatalf("merged = %+v", m)
+		}
+		ctx := context.Background()
+		if n, _ := env.DB.Client.ConfigurationItem.Query().Where(configurationitem.ID(remove)).Count(ctx); n != 0 {
+			t.Error("the removed CI still exists")
+		}
+		events, _ := env.DB.Client.AuditEvent.Query().Where(auditevent.EntityType("ConfigurationItem"), auditevent.EntityID(keep)).All(ctx)
+		var sawCreateOfRemoved, sawMerge bool
+		for _, e := range events {
+			for _, c := range e.Changes {
+				if c.Field == "merged_from" {
+					sawMerge = e.Actor == servertest.EditorName
+				}
+				if c.Field == "serial_number" && c.After == "SN-778899" && e.Action == auditevent.ActionCreate {
+					sawCreateOfRemoved = true
+				}
+			}
+		}
+		if !sawMerge || !sawCreateOfRemoved {
+			t.Errorf("audit trail of the kept CI: merge event %v, removed CI's history moved %v", sawMerge, sawCreateOfRemoved)
+		}
+	})
+}
