@@ -221,11 +221,18 @@ func registerObserved(ctx context.Context, c *ent.Client, d *ent.Drift, observed
 // relationships, services, contracts, change records, drifts, sightings,
 // the asset record, empty fields and facts, and the audit trail. The merge
 // itself is an audit event on keep. dialect is the SQL dialect of c.
+//
+// remove's primary identifiers (host name, FQDN, serial number, asset tag)
+// that keep does not take over as its own fields stay identifiers of keep,
+// so that discovery still recognises what it knew as remove. An active drift
+// of remove that duplicates one of keep (same kind and field) is resolved:
+// one active drift per CI, kind and field.
 func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string) (*ent.ConfigurationItem, error) {
 	if keep == remove {
 		return nil, apperr.Invalid("remove", "cannot merge a CI into itself")
 	}
-	k, err := c.ConfigurationItem.Query().Where(configurationitem.ID(keep)).WithAsset().Only(ctx)
+	k, err := c.ConfigurationItem.Query().Where(configurationitem.ID(keep)).
+		WithAsset().WithServices().WithContracts().WithChangeRecords().Only(ctx)
 	if err != nil {
 		return nil, apperr.InvalidErr("keep", err)
 	}
@@ -237,22 +244,42 @@ func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string)
 	if k.Edges.Asset != nil && r.Edges.Asset != nil {
 		return nil, apperr.New(apperr.Conflict, "both CIs have an asset record (%d and %d): delete or move one first", k.Edges.Asset.ID, r.Edges.Asset.ID)
 	}
+	actor := audit.Actor(ctx)
 	// Fields and facts: keep's values win; its empty ones are filled.
 	u := c.ConfigurationItem.UpdateOneID(keep)
-	fill := func(cur *string, v *string, set func(string)) {
-		if (cur == nil || *cur == "") && v != nil && *v != "" {
-			set(*v)
+	final := map[identifier.Kind]string{}
+	fill := func(kind identifier.Kind, cur *string, v *string, set func(string)) {
+		if cur != nil && *cur != "" {
+			final[kind] = *cur
+			return
 		}
+		if v != nil && *v != "" {
+			set(*v)
+			final[kind] = *v
+		}
+	}
+	fill(identifier.KindHostname, k.Hostname, r.Hostname, func(v string) { u.SetHostname(v) })
+	fill(identifier.KindFQDN, k.Fqdn, r.Fqdn, func(v string) { u.SetFqdn(v) })
+	fill(identifier.KindSerial, k.SerialNumber, r.SerialNumber, func(v string) { u.SetSerialNumber(v) })
+	fill(identifier.KindAssetTag, k.AssetTag, r.AssetTag, func(v string) { u.SetAssetTag(v) })
+	fill("", k.Description, r.Description, func(v string) { u.SetDescription(v) })
+	// remove's primary identifiers keep does not take as fields are kept as
+	// plain identifiers: they stop being "record" ones, which releasing
+	// remove's fields below would delete.
+	adopt := map[int]bool{}
+	for _, i := range r.Edges.Identifiers {
+		if i.Source != "record" || final[i.Kind] == i.Value {
+			continue
+		}
+		if err := c.Identifier.UpdateOneID(i.ID).SetSource(actor).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("keeping identifier %s of CI %d: %w", i.Value, remove, err)
+		}
+		adopt[i.ID] = true
 	}
 	// Remove's primary identifiers go first so keep can take them over.
 	if err := c.ConfigurationItem.UpdateOneID(remove).ClearHostname().ClearFqdn().ClearSerialNumber().ClearAssetTag().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("releasing identifiers of CI %d: %w", remove, err)
 	}
-	fill(k.Hostname, r.Hostname, func(v string) { u.SetHostname(v) })
-	fill(k.Fqdn, r.Fqdn, func(v string) { u.SetFqdn(v) })
-	fill(k.SerialNumber, r.SerialNumber, func(v string) { u.SetSerialNumber(v) })
-	fill(k.AssetTag, r.AssetTag, func(v string) { u.SetAssetTag(v) })
-	fill(k.Description, r.Description, func(v string) { u.SetDescription(v) })
 	if k.OwnerID == nil && r.OwnerID != nil {
 		u.SetOwnerID(*r.OwnerID)
 	}
@@ -278,15 +305,34 @@ func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string)
 			tags = append(tags, t)
 		}
 	}
-	u.SetTags(tags)
+	if len(tags) != len(k.Tags) {
+		u.SetTags(tags)
+	}
+	// Edges keep already has would be duplicate rows.
+	has := map[string]bool{}
+	for _, s := range k.Edges.Services {
+		has[fmt.Sprint("service", s.ID)] = true
+	}
+	for _, ct := range k.Edges.Contracts {
+		has[fmt.Sprint("contract", ct.ID)] = true
+	}
+	for _, cr := range k.Edges.ChangeRecords {
+		has[fmt.Sprint("change", cr.ID)] = true
+	}
 	for _, s := range r.Edges.Services {
-		u.AddServiceIDs(s.ID)
+		if !has[fmt.Sprint("service", s.ID)] {
+			u.AddServiceIDs(s.ID)
+		}
 	}
 	for _, ct := range r.Edges.Contracts {
-		u.AddContractIDs(ct.ID)
+		if !has[fmt.Sprint("contract", ct.ID)] {
+			u.AddContractIDs(ct.ID)
+		}
 	}
 	for _, cr := range r.Edges.ChangeRecords {
-		u.AddChangeRecordIDs(cr.ID)
+		if !has[fmt.Sprint("change", cr.ID)] {
+			u.AddChangeRecordIDs(cr.ID)
+		}
 	}
 	if err := u.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("merging fields into CI %d: %w", keep, err)
@@ -301,12 +347,13 @@ func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string)
 		seen[string(i.Kind)+"\x00"+i.Value] = true
 	}
 	for _, i := range r.Edges.Identifiers {
-		if i.Source == "record" || seen[string(i.Kind)+"\x00"+i.Value] {
+		if (i.Source == "record" && !adopt[i.ID]) || seen[string(i.Kind)+"\x00"+i.Value] {
 			continue
 		}
 		if err := c.Identifier.UpdateOneID(i.ID).SetConfigurationItemID(keep).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("moving identifier %s: %w", i.Value, err)
 		}
+		seen[string(i.Kind)+"\x00"+i.Value] = true
 	}
 	// Relationships are immutable edges: recreate them on keep.
 	rels, err := c.Relationship.Query().Where(relationship.Or(relationship.FromID(remove), relationship.ToID(remove))).All(ctx)
@@ -332,7 +379,8 @@ func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string)
 			return nil, err
 		}
 		if !exists {
-			if err := c.Relationship.Create().SetFromID(from).SetToID(to).SetType(rel.Type).Exec(ctx); err != nil {
+			if err := c.Relationship.Create().SetFromID(from).SetToID(to).SetType(rel.Type).
+				SetSource(rel.Source).SetNillableDescription(rel.Description).Exec(ctx); err != nil {
 				return nil, fmt.Errorf("moving relationship %d: %w", rel.ID, err)
 			}
 		}
@@ -342,8 +390,38 @@ func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string)
 			return nil, fmt.Errorf("moving asset %d: %w", r.Edges.Asset.ID, err)
 		}
 	}
+	// Drifts: remove's active drifts that keep has too are closed.
+	keepActive, err := c.Drift.Query().Where(drift.ConfigurationItemID(keep), drift.StatusIn(activeStatuses...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dup := map[driftKey]bool{}
+	for _, d := range keepActive {
+		dk := keyOf(d)
+		dk.ci = 0
+		dup[dk] = true
+	}
+	removeActive, err := c.Drift.Query().Where(drift.ConfigurationItemID(remove), drift.StatusIn(activeStatuses...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var superseded []int
+	for _, d := range removeActive {
+		dk := keyOf(d)
+		dk.ci = 0
+		if dup[dk] {
+			superseded = append(superseded, d.ID)
+		}
+		dup[dk] = true
+	}
 	if _, err := c.Drift.Update().Where(drift.ConfigurationItemID(remove)).SetConfigurationItemID(keep).Save(ctx); err != nil {
 		return nil, fmt.Errorf("moving drifts: %w", err)
+	}
+	if len(superseded) > 0 {
+		if _, err := c.Drift.Update().Where(drift.IDIn(superseded...)).SetStatus(drift.StatusResolved).
+			SetResolvedAt(time.Now().UTC()).Save(ctx); err != nil {
+			return nil, fmt.Errorf("closing duplicate drifts: %w", err)
+		}
 	}
 	// Sightings: keep's own win; the rest move.
 	keepJobs, err := c.Sighting.Query().Where(sighting.ConfigurationItemID(keep)).Select(sighting.FieldDiscoveryJobID).Ints(ctx)
@@ -356,19 +434,28 @@ func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string)
 	if _, err := c.Sighting.Update().Where(sighting.ConfigurationItemID(remove)).SetConfigurationItemID(keep).Save(ctx); err != nil {
 		return nil, err
 	}
-	// The audit trail of remove becomes keep's (entity IDs are immutable in
-	// ent, so this is one plain statement).
-	q, args := entsql.Dialect(dialect).Update(auditevent.Table).
-		Set(auditevent.FieldEntityID, keep).
-		Where(entsql.And(entsql.EQ(auditevent.FieldEntityType, ent.TypeConfigurationItem), entsql.EQ(auditevent.FieldEntityID, remove))).Query()
-	if _, err := c.ExecContext(ctx, q, args...); err != nil {
-		return nil, fmt.Errorf("moving the audit trail: %w", err)
+	// The audit trail of remove, its own events and those of its
+	// relationships, becomes keep's (entity IDs are immutable in ent, so
+	// these are plain statements).
+	d := entsql.Dialect(dialect)
+	for _, st := range []struct {
+		set  string
+		cond *entsql.Predicate
+	}{
+		{auditevent.FieldEntityID, entsql.And(entsql.EQ(auditevent.FieldEntityType, ent.TypeConfigurationItem), entsql.EQ(auditevent.FieldEntityID, remove))},
+		{auditevent.FieldFromCiID, entsql.EQ(auditevent.FieldFromCiID, remove)},
+		{auditevent.FieldToCiID, entsql.EQ(auditevent.FieldToCiID, remove)},
+	} {
+		q, args := d.Update(auditevent.Table).Set(st.set, keep).Where(st.cond).Query()
+		if _, err := c.ExecContext(ctx, q, args...); err != nil {
+			return nil, fmt.Errorf("moving the audit trail: %w", err)
+		}
 	}
 	if err := c.ConfigurationItem.DeleteOneID(remove).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("deleting merged CI %d: %w", remove, err)
 	}
 	if err := c.AuditEvent.Create().SetEntityType(ent.TypeConfigurationItem).SetEntityID(keep).
-		SetAction(auditevent.ActionUpdate).SetActor(audit.Actor(ctx)).
+		SetAction(auditevent.ActionUpdate).SetActor(actor).
 		SetChanges([]schematype.FieldChange{{Field: "merged_from", Before: nil, After: map[string]any{"id": remove, "name": r.Name}}}).
 		Exec(ctx); err != nil {
 		return nil, fmt.Errorf("auditing the merge: %w", err)
@@ -385,7 +472,7 @@ type Count struct {
 // Summary is the drift summary since a time.
 type Summary struct {
 	Opened, Open, Acknowledged, Resolved, Accepted, Ignored, Authorized, Unauthorized int
-	ByKind, ByJob, ByService                                                         []Count
+	ByKind, ByJob, ByService                                                          []Count
 }
 
 // Summarize counts drifts first seen or closed since, and breaks the active

@@ -130,6 +130,13 @@ type reconciler struct {
 	out  *Outcome
 	idx  map[ident.Kind]map[string][]int
 	open map[driftKey]*ent.Drift
+	// openByCI lists the active drifts of each CI.
+	openByCI map[int][]*ent.Drift
+	// cis are the CIs this run matched or created, by ID.
+	cis map[int]*ent.ConfigurationItem
+	// spared are CIs an ambiguous observation names: seen, but not told
+	// apart, so not missing either.
+	spared map[int]bool
 	// seen drift IDs re-detected in this run
 	touched     map[int]bool
 	authorized  map[int]bool
@@ -160,6 +167,7 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 	r := &reconciler{
 		c: c, o: o, out: &Outcome{},
 		touched: map[int]bool{}, newDriftKey: map[driftKey]bool{}, observedUpd: map[int]string{},
+		cis: map[int]*ent.ConfigurationItem{}, spared: map[int]bool{},
 	}
 	r.out.Counts.Observed = len(obs)
 	if err := r.loadIndex(ctx); err != nil {
@@ -196,6 +204,9 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 	}
 	for _, a := range ambiguous {
 		r.ambiguous(a.obs, a.cands)
+		for _, id := range a.cands {
+			r.spared[id] = true
+		}
 	}
 	for _, u := range unmatched {
 		id, err := r.unregistered(ctx, u)
@@ -417,6 +428,7 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 			unmatched = append(unmatched, p.obs)
 			continue
 		}
+		r.cis[ci.ID] = ci
 		out = append(out, matched{obs: p.obs, ci: ci, matchedBy: string(p.by)})
 	}
 	r.out.Counts.Matched = len(out)
@@ -425,13 +437,21 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 }
 
 func (r *reconciler) loadDrifts(ctx context.Context) error {
-	rows, err := r.c.Drift.Query().Where(drift.StatusIn(activeStatuses...)).All(ctx)
+	rows, err := r.c.Drift.Query().Where(drift.StatusIn(activeStatuses...)).Order(ent.Asc(drift.FieldID)).All(ctx)
 	if err != nil {
 		return fmt.Errorf("loading open drifts: %w", err)
 	}
 	r.open = make(map[driftKey]*ent.Drift, len(rows))
+	r.openByCI = map[int][]*ent.Drift{}
 	for _, d := range rows {
-		r.open[keyOf(d)] = d
+		k := keyOf(d)
+		if _, dup := r.open[k]; dup {
+			continue // the oldest active drift of a key is the one
+		}
+		r.open[k] = d
+		if k.ci != 0 {
+			r.openByCI[k.ci] = append(r.openByCI[k.ci], d)
+		}
 	}
 	return nil
 }
@@ -518,13 +538,13 @@ func (r *reconciler) mayOverwrite(ctx context.Context, ciID int, field string, p
 	if p.Priority <= r.priorityFor(field) {
 		return true, nil
 	}
-	ttl := r.o.StaleAfter[p.By]
-	if ttl <= 0 {
-		return false, nil
-	}
 	owner, known := r.o.JobIDs[p.By]
-	if !known {
-		return true, nil // the owning job is gone
+	if !known && r.o.JobIDs != nil {
+		return true, nil // the owning job is gone: nobody defends the value
+	}
+	ttl := r.o.StaleAfter[p.By]
+	if ttl <= 0 || !known {
+		return false, nil
 	}
 	s, err := r.c.Sighting.Query().Where(sighting.DiscoveryJobID(owner), sighting.ConfigurationItemID(ciID)).Only(ctx)
 	if ent.IsNotFound(err) {
@@ -695,7 +715,25 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 				continue
 			}
 		}
-		r.openOrTouch(ci, key, d.recorded, d.observ, o.Key, "")
+		r.openOrTouch(ci, "", key, d.recorded, d.observ, o.Key, "")
+	}
+	// Facts under a complete prefix that neither the record nor the
+	// observation has agree too: a port that opened and closed again.
+	if r.o.Complete && len(o.CompleteFacts) > 0 {
+		for _, d := range r.openByCI[ci.ID] {
+			if d.Kind != drift.KindAttributeChanged || d.FieldName == nil {
+				continue
+			}
+			k, isFact := strings.CutPrefix(*d.FieldName, "facts.")
+			if !isFact || !r.completePrefix(o, k) {
+				continue
+			}
+			_, observed := o.Facts[k]
+			_, recorded := ci.Facts[k]
+			if !observed && !recorded {
+				covered[*d.FieldName] = true
+			}
+		}
 	}
 	// Agreement resolves drifts on the fields this observation covers.
 	if r.o.Complete {
@@ -736,6 +774,16 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 		}
 	}
 	return r.addIdentifiers(ctx, ci.ID, o)
+}
+
+// ciByID returns the CI this run matched or created with id (every CI a
+// relationship of the run names is one), so that ignore rules see its kind
+// and tags.
+func (r *reconciler) ciByID(id int) *ent.ConfigurationItem {
+	if ci := r.cis[id]; ci != nil {
+		return ci
+	}
+	return &ent.ConfigurationItem{ID: id}
 }
 
 func withPriority(p schematype.Provenance, prio int) schematype.Provenance {
@@ -804,8 +852,10 @@ func (r *reconciler) addIdentifiers(ctx context.Context, ciID int, o *discovery.
 	return nil
 }
 
-// ignoredBy returns the name of the first enabled rule that matches.
-func (r *reconciler) ignoredBy(ci *ent.ConfigurationItem, kind drift.Kind, field string) string {
+// ignoredBy returns the name of the first enabled rule that matches. For a
+// drift without a CI (unregistered, ambiguous), obsKind is the observed kind,
+// which a rule's CI kind matches.
+func (r *reconciler) ignoredBy(ci *ent.ConfigurationItem, obsKind string, kind drift.Kind, field string) string {
 	job := strings.TrimPrefix(r.o.Actor, "discovery:")
 	for _, rule := range r.o.IgnoreRules {
 		if !rule.Enabled {
@@ -817,8 +867,14 @@ func (r *reconciler) ignoredBy(ci *ent.ConfigurationItem, kind drift.Kind, field
 		if rule.JobName != nil && *rule.JobName != job {
 			continue
 		}
-		if rule.CiKind != nil && (ci == nil || string(ci.Kind) != *rule.CiKind) {
-			continue
+		if rule.CiKind != nil {
+			k := obsKind
+			if ci != nil {
+				k = string(ci.Kind)
+			}
+			if k != *rule.CiKind {
+				continue
+			}
 		}
 		if rule.Tag != nil {
 			if ci == nil || !contains(ci.Tags, *rule.Tag) {
@@ -845,7 +901,8 @@ func contains(list []string, s string) bool {
 }
 
 // openOrTouch opens a drift, or updates the active one with the same key.
-func (r *reconciler) openOrTouch(ci *ent.ConfigurationItem, key driftKey, recorded, observed, obsKey, identity string) {
+// obsKind is the observed kind of a drift without a CI, for ignore rules.
+func (r *reconciler) openOrTouch(ci *ent.ConfigurationItem, obsKind string, key driftKey, recorded, observed, obsKey, identity string) {
 	if ex := r.open[key]; ex != nil {
 		r.touched[ex.ID] = true
 		if ex.Observed == nil || *ex.Observed != observed {
@@ -863,7 +920,7 @@ func (r *reconciler) openOrTouch(ci *ent.ConfigurationItem, key driftKey, record
 	if ci == nil {
 		field = ""
 	}
-	rule := r.ignoredBy(ci, key.kind, field)
+	rule := r.ignoredBy(ci, obsKind, key.kind, field)
 	if rule != "" {
 		status = drift.StatusIgnored
 	}
@@ -963,7 +1020,7 @@ func (r *reconciler) ambiguous(o *discovery.Observation, cands []int) {
 		ids[i] = fmt.Sprint(c)
 	}
 	key := driftKey{kind: drift.KindAmbiguous, field: identity(o)}
-	r.openOrTouch(nil, key, "", "matches CIs "+strings.Join(ids, ", "), o.Key, key.field)
+	r.openOrTouch(nil, o.Kind, key, "", "matches CIs "+strings.Join(ids, ", "), o.Key, key.field)
 	r.logf("%s: matches %d CIs (%s); not updated", o.Key, len(cands), strings.Join(ids, ", "))
 }
 
@@ -981,7 +1038,7 @@ func (r *reconciler) unregistered(ctx context.Context, o *discovery.Observation)
 	idn := identity(o)
 	if !r.o.CreateUnregistered {
 		key := driftKey{kind: drift.KindUnregistered, field: idn}
-		r.openOrTouch(nil, key, "", summary(o), o.Key, idn)
+		r.openOrTouch(nil, o.Kind, key, "", summary(o), o.Key, idn)
 		return 0, nil
 	}
 	name := o.Name
@@ -1024,13 +1081,14 @@ func (r *reconciler) unregistered(ctx context.Context, o *discovery.Observation)
 	if err != nil {
 		return 0, fmt.Errorf("creating CI for unregistered %s: %w", o.Key, err)
 	}
+	r.cis[ci.ID] = ci
 	r.out.Counts.Created++
 	r.change(schematype.PlannedChange{Action: ActCreate, CI: ci.ID, ObservationKey: o.Key, After: name})
 	if err := r.addIdentifiers(ctx, ci.ID, o); err != nil {
 		return 0, err
 	}
 	// The new CI carries an unregistered drift so that someone reviews it.
-	r.openOrTouch(ci, driftKey{ci: ci.ID, kind: drift.KindUnregistered}, "", summary(o), o.Key, idn)
+	r.openOrTouch(ci, "", driftKey{ci: ci.ID, kind: drift.KindUnregistered}, "", summary(o), o.Key, idn)
 	return ci.ID, nil
 }
 
@@ -1143,7 +1201,7 @@ func (r *reconciler) relationships(ctx context.Context, obs []*discovery.Observa
 		fill := !hasType[[2]any{k.from, k.typ}]
 		if fill || r.o.Mode == Update {
 			if err := r.c.Relationship.Create().SetFromID(k.from).SetToID(k.to).
-				SetType(relationship.Type(k.typ)).Exec(ctx); err != nil {
+				SetType(relationship.Type(k.typ)).SetSource(r.o.Actor).Exec(ctx); err != nil {
 				return fmt.Errorf("recording relationship %s from CI %d to CI %d: %w", k.typ, k.from, k.to, err)
 			}
 			if fill {
@@ -1152,11 +1210,11 @@ func (r *reconciler) relationships(ctx context.Context, obs []*discovery.Observa
 			} else {
 				r.out.Counts.Updated++
 				r.change(schematype.PlannedChange{Action: ActUpdate, CI: k.from, Field: field, Before: "absent", After: "present"})
-				r.addDrift(&ent.ConfigurationItem{ID: k.from}, dk, "absent", "present", drift.StatusAccepted, "", "")
+				r.addDrift(r.ciByID(k.from), dk, "absent", "present", drift.StatusAccepted, "", "")
 			}
 			continue
 		}
-		r.openOrTouch(&ent.ConfigurationItem{ID: k.from}, dk, "absent", "present", "", "")
+		r.openOrTouch(r.ciByID(k.from), "", dk, "absent", "present", "", "")
 	}
 	if !r.o.Complete {
 		return nil
@@ -1167,7 +1225,7 @@ func (r *reconciler) relationships(ctx context.Context, obs []*discovery.Observa
 		}
 		field := fmt.Sprintf("relationship.%s.%d", k.typ, k.to)
 		dk := driftKey{ci: k.from, kind: drift.KindRelationshipChanged, field: field}
-		r.openOrTouch(&ent.ConfigurationItem{ID: k.from}, dk, "present", "absent", "", "")
+		r.openOrTouch(r.ciByID(k.from), "", dk, "present", "absent", "", "")
 	}
 	// Agreement resolves relationship drifts of the CIs seen.
 	for key, d := range r.open {
@@ -1244,7 +1302,7 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 	}
 	var bump []int
 	for _, s := range rows {
-		if seen[s.ConfigurationItemID] {
+		if seen[s.ConfigurationItemID] || r.spared[s.ConfigurationItemID] {
 			continue
 		}
 		ci := s.Edges.ConfigurationItem
@@ -1255,7 +1313,10 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 			continue
 		}
 		if ci.Status == configurationitem.StatusRetired || ci.Status == configurationitem.StatusDisposed {
-			if s.MissedRuns >= r.o.MissingGrace {
+			// Gone from reality and from the record alike: keep an active
+			// missing drift current, but never open one (a person who
+			// retired the CI, or accepted its missing drift, agrees).
+			if r.open[driftKey{ci: ci.ID, kind: drift.KindMissing}] != nil {
 				r.touchMissing(ci, s.MissedRuns+1)
 			}
 			bump = append(bump, s.ID)
@@ -1293,7 +1354,7 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 
 func (r *reconciler) touchMissing(ci *ent.ConfigurationItem, missed int) {
 	key := driftKey{ci: ci.ID, kind: drift.KindMissing}
-	r.openOrTouch(ci, key, "present", fmt.Sprintf("not seen by %d complete runs", missed), "", "")
+	r.openOrTouch(ci, "", key, "present", fmt.Sprintf("not seen by %d complete runs", missed), "", "")
 }
 
 func anyTag(have, want []string) bool {
