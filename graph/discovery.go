@@ -52,10 +52,29 @@ func (r *Resolver) disc() (*Discovery, error) {
 	return r.discovery, nil
 }
 
+// jobsChanged tells the scheduler to reload once the mutation's
+// transaction has committed (before that, the scheduler would not see the
+// change).
 func (r *Resolver) jobsChanged(ctx context.Context) {
-	if r.discovery != nil && r.discovery.JobsChanged != nil {
-		r.discovery.JobsChanged(ctx)
+	if r.discovery == nil || r.discovery.JobsChanged == nil {
+		return
 	}
+	reload := r.discovery.JobsChanged
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		reload(ctx)
+		return
+	}
+	bg := context.WithoutCancel(ctx)
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			reload(bg)
+			return nil
+		})
+	})
 }
 
 // jobFields is the union of the create and update inputs.

@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/internal/server/servertest"
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
 )
@@ -368,6 +370,40 @@ func TestDriftIgnoreRulesAndMergeOverGraphQL(t *testing.T) {
 		}
 		if !sawMerge || !sawCreateOfRemoved {
 			t.Errorf("audit trail of the kept CI: merge event %v, removed CI's history moved %v", sawMerge, sawCreateOfRemoved)
+		}
+	})
+}
+
+// TestCreatedJobIsScheduled: a job created through GraphQL is on the
+// scheduler as soon as its transaction commits.
+func TestCreatedJobIsScheduled(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		env := servertest.Start(t, dsn, servertest.Options{Discovery: true})
+		if err := env.Discovery.Scheduler.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = env.Discovery.Scheduler.Stop(ctx)
+		})
+		env.Do(t, env.Admin, createJobMutation, map[string]any{"in": map[string]any{
+			"name": "every-second", "sourceKind": "nmap", "schedule": "* * * * * *",
+			"config": map[string]any{"file": nmapFixture(t, "loopback.xml")},
+		}}).OK(t)
+		deadline := time.Now().Add(4 * time.Second)
+		for {
+			n, err := env.DB.Client.DiscoveryRun.Query().Where(discoveryrun.Trigger("schedule")).Count(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the job created through GraphQL did not run on its per-second schedule within 4 s")
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 }
