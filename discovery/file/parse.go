@@ -382,7 +382,7 @@ func (p *parser) parseJSON(ctx context.Context, r io.Reader) error {
 		}
 		at := pos{lc.lineAt(dec.InputOffset() - int64(len(raw))), elem}
 		if raw[0] != '{' {
-			return p.errAt(at, "", fmt.Errorf("want an object, got %s", rawKind(raw)))
+			return p.errAt(at, "", fmt.Errorf("want an object, got %s", discovery.JSONKind(raw)))
 		}
 		var obj map[string]any
 		d := json.NewDecoder(bytes.NewReader(raw))
@@ -430,20 +430,6 @@ func tokenKind(tok json.Token) string {
 	return fmt.Sprintf("%T", tok)
 }
 
-// rawKind describes a JSON value for an error message.
-func rawKind(raw []byte) string {
-	switch raw[0] {
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
 
 // leaf is a dotted path of a JSON object and its value.
 type leaf struct {

@@ -106,7 +106,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 	}
 	var version int64
 	if err := json.Unmarshal(rawVersion, &version); err != nil {
-		return nil, fail("version: want an integer, got %s", clip(string(rawVersion)))
+		return nil, fail("version: want an integer, got %s", discovery.Clip(string(rawVersion)))
 	}
 	if version != stateVersion {
 		hint := ""
@@ -128,7 +128,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 			continue
 		}
 		if err := json.Unmarshal(raw, f.dst); err != nil {
-			return nil, fail("%s: want %s, got %s", f.key, want(reflect.TypeOf(f.dst).Elem()), clip(string(raw)))
+			return nil, fail("%s: want %s, got %s", f.key, want(reflect.TypeOf(f.dst).Elem()), discovery.Clip(string(raw)))
 		}
 	}
 	rawResources, ok := top["resources"]
@@ -137,7 +137,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 	}
 	var resources []json.RawMessage
 	if err := json.Unmarshal(rawResources, &resources); err != nil {
-		return nil, fail("resources: want a list, got %s", jsonKind(rawResources))
+		return nil, fail("resources: want a list, got %s", discovery.JSONKind(rawResources))
 	}
 
 	table := specs()
@@ -159,7 +159,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 			st.skipped["data source"] += len(res.Instances)
 			continue
 		default:
-			return nil, fail("%s: mode %q: want managed or data", where, clip(res.Mode))
+			return nil, fail("%s: mode %q: want managed or data", where, discovery.Clip(res.Mode))
 		}
 		sp, supported := table[res.Type]
 		if !supported || (types != nil && !types[res.Type]) {
@@ -167,11 +167,11 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 			continue
 		}
 		if !validIdent(res.Name) {
-			return nil, fail("resources[%d]: resource name %q is not a Terraform identifier", i, clip(res.Name))
+			return nil, fail("resources[%d]: resource name %q is not a Terraform identifier", i, discovery.Clip(res.Name))
 		}
 		configModule, err := parseModule(res.Module)
 		if err != nil {
-			return nil, fail("%s: module %q: %v", where, clip(res.Module), err)
+			return nil, fail("%s: module %q: %v", where, discovery.Clip(res.Module), err)
 		}
 		resAddr := joinModule(res.Module, res.Type+"."+res.Name)
 		cfgAddr := joinModule(configModule, res.Type+"."+res.Name)
@@ -291,7 +291,7 @@ func parseModule(s string) (string, error) {
 			n++
 		}
 		if !validIdent(after[:n]) {
-			return "", fmt.Errorf("module name %q is not a Terraform identifier", clip(after[:n]))
+			return "", fmt.Errorf("module name %q is not a Terraform identifier", discovery.Clip(after[:n]))
 		}
 		if b.Len() > 0 {
 			b.WriteByte('.')
@@ -364,11 +364,11 @@ func indexKey(raw json.RawMessage) (string, error) {
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		n, err := strconv.ParseUint(s, 10, 63)
 		if err != nil {
-			return "", fmt.Errorf("index_key %s: want a whole number or a string", clip(s))
+			return "", fmt.Errorf("index_key %s: want a whole number or a string", discovery.Clip(s))
 		}
 		return "[" + strconv.FormatUint(n, 10) + "]", nil
 	}
-	return "", fmt.Errorf("index_key: want a number or a string, got %s", jsonKind(raw))
+	return "", fmt.Errorf("index_key: want a number or a string, got %s", discovery.JSONKind(raw))
 }
 
 // quote quotes a string instance key as Terraform writes it in an address:
@@ -462,7 +462,7 @@ func typeError(err error, raw json.RawMessage) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		if te.Field == "" {
-			return fmt.Sprintf("want an object, got %s", jsonKind(raw))
+			return fmt.Sprintf("want an object, got %s", discovery.JSONKind(raw))
 		}
 		return fmt.Sprintf("%s: want %s, got %s", te.Field, want(te.Type), te.Value)
 	}
@@ -485,38 +485,5 @@ func want(t reflect.Type) string {
 	return t.String()
 }
 
-// jsonKind names the JSON type of a raw value.
-func jsonKind(raw json.RawMessage) string {
-	s := bytes.TrimSpace(raw)
-	if len(s) == 0 {
-		return "nothing"
-	}
-	switch s[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
 
 // clip shortens a value repeated in an error message.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
