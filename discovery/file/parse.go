@@ -430,7 +430,6 @@ func tokenKind(tok json.Token) string {
 	return fmt.Sprintf("%T", tok)
 }
 
-
 // leaf is a dotted path of a JSON object and its value.
 type leaf struct {
 	path  string

@@ -484,6 +484,3 @@ func want(t reflect.Type) string {
 	}
 	return t.String()
 }
-
-
-// clip shortens a value repeated in an error message.
