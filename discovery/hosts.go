@@ -1,0 +1,171 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// MaxTargets bounds how many addresses a scope may expand to.
+const MaxTargets = 1 << 16
+
+// ExpandTargets turns a scope's targets (host names, IPv4/IPv6 addresses and
+// CIDR ranges) into the list of hosts to visit, in order and without
+// duplicates. Network and broadcast addresses of IPv4 ranges wider than /31
+// are left out. More than max hosts (MaxTargets when max <= 0) is an error.
+func ExpandTargets(targets []string, max int) ([]string, error) {
+	if max <= 0 {
+		max = MaxTargets
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(h string) error {
+		if seen[h] {
+			return nil
+		}
+		if len(out) >= max {
+			return fmt.Errorf("targets expand to more than %d hosts", max)
+		}
+		seen[h] = true
+		out = append(out, h)
+		return nil
+	}
+	for _, t := range targets {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if !strings.Contains(t, "/") {
+			if a, err := netip.ParseAddr(t); err == nil {
+				if err := add(a.String()); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if strings.ContainsAny(t, " \t,;") {
+				return nil, fmt.Errorf("target %q: not a host name, address or CIDR range", Clip(t))
+			}
+			if err := add(strings.ToLower(t)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		p, err := netip.ParsePrefix(t)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", Clip(t), err)
+		}
+		p = p.Masked()
+		bits := p.Addr().BitLen() - p.Bits()
+		if bits > 20 {
+			return nil, fmt.Errorf("target %q: range too large (more than %d hosts)", t, 1<<20)
+		}
+		a := p.Addr()
+		skipEnds := p.Addr().Is4() && p.Bits() < 31
+		n := 1 << bits
+		for i := 0; i < n; i, a = i+1, a.Next() {
+			if skipEnds && (i == 0 || i == n-1) {
+				continue
+			}
+			if err := add(a.String()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// HostOptions bound a per-host visit.
+type HostOptions struct {
+	// Concurrency is how many hosts are visited at once (at least 1).
+	Concurrency int
+	// Rate is how many host visits may start per second; 0 means no limit.
+	Rate float64
+	// Timeout bounds each host's visit; 0 means none.
+	Timeout time.Duration
+}
+
+// ForEachHost calls visit for every host with the given concurrency, rate
+// and per-host timeout, and gathers the observations. A host whose visit
+// fails is recorded in HostErrors and makes the result Partial; the others
+// still count. When every host fails, or ctx ends, the error says so and the
+// run fails.
+func ForEachHost(ctx context.Context, hosts []string, o HostOptions, visit func(ctx context.Context, host string) ([]Observation, error)) (*Result, error) {
+	if o.Concurrency < 1 {
+		o.Concurrency = 1
+	}
+	var lim *rate.Limiter
+	if o.Rate > 0 {
+		lim = rate.NewLimiter(rate.Limit(o.Rate), 1)
+	}
+	type outcome struct {
+		obs []Observation
+		err error
+	}
+	results := make([]outcome, len(hosts))
+	sem := make(chan struct{}, o.Concurrency)
+	var wg sync.WaitGroup
+loop:
+	for i, h := range hosts {
+		if lim != nil {
+			if err := lim.Wait(ctx); err != nil {
+				break loop
+			}
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			hctx := ctx
+			if o.Timeout > 0 {
+				var cancel context.CancelFunc
+				hctx, cancel = context.WithTimeout(ctx, o.Timeout)
+				defer cancel()
+			}
+			obs, err := visit(hctx, h)
+			if err != nil && errors.Is(hctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+				err = fmt.Errorf("timed out after %s: %w", o.Timeout, err)
+			}
+			results[i] = outcome{obs, err}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("visiting %d hosts: %w", len(hosts), err)
+	}
+	res := &Result{HostErrors: map[string]string{}}
+	for i, r := range results {
+		if r.err != nil {
+			res.HostErrors[hosts[i]] = r.err.Error()
+			continue
+		}
+		res.Observations = append(res.Observations, r.obs...)
+	}
+	if len(res.HostErrors) > 0 {
+		res.Partial = true
+		if len(res.HostErrors) == len(hosts) {
+			return nil, fmt.Errorf("every host failed; first: %s", firstError(res.HostErrors))
+		}
+	}
+	return res, nil
+}
+
+func firstError(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys[0] + ": " + m[keys[0]]
+}
