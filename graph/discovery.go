@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/push"
 	"github.com/cairn-cmdb/cairn/discovery/reconcile"
 	"github.com/cairn-cmdb/cairn/discovery/runner"
 	"github.com/cairn-cmdb/cairn/ent"
@@ -21,6 +22,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/graph/model"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/scheduler"
 	"github.com/cairn-cmdb/cairn/internal/secret"
 )
@@ -443,4 +445,92 @@ func adminOnlyNode(n ent.Noder) bool {
 		return true
 	}
 	return false
+}
+
+// MaxSubmittedObservations bounds one submitObservations call.
+const MaxSubmittedObservations = 10000
+
+// observationsFromInput converts and checks pushed observations; a problem
+// is BAD_USER_INPUT naming the observation.
+func observationsFromInput(in []*model.ObservationInput, now time.Time) ([]discovery.Observation, error) {
+	if len(in) == 0 {
+		return nil, apperr.Invalid("observations", "at least one observation is required")
+	}
+	if len(in) > MaxSubmittedObservations {
+		return nil, apperr.Invalid("observations", "at most %d observations per call, got %d", MaxSubmittedObservations, len(in))
+	}
+	out := make([]discovery.Observation, 0, len(in))
+	keys := map[string]bool{}
+	for i, o := range in {
+		field := fmt.Sprintf("observations[%d]", i)
+		ob := discovery.Observation{
+			Key: o.Key, Kind: string(o.Kind), Name: o.Name, CompleteFacts: o.CompleteFacts, SeenAt: now,
+		}
+		if o.SeenAt != nil {
+			ob.SeenAt = o.SeenAt.UTC()
+		}
+		for _, id := range o.Identifiers {
+			ob.Identifiers = append(ob.Identifiers, discovery.Identifier{Kind: ident.Kind(id.Kind), Value: id.Value})
+		}
+		var err error
+		if ob.Fields, err = stringMap(o.Fields); err != nil {
+			return nil, apperr.Invalid(field+".fields", "%v", err)
+		}
+		if ob.Facts, err = stringMap(o.Facts); err != nil {
+			return nil, apperr.Invalid(field+".facts", "%v", err)
+		}
+		if err := ob.Check(); err != nil {
+			return nil, apperr.Invalid(field, "%v", err)
+		}
+		if keys[ob.Key] {
+			return nil, apperr.Invalid(field+".key", "duplicate key %q", ob.Key)
+		}
+		keys[ob.Key] = true
+		out = append(out, ob)
+	}
+	return out, nil
+}
+
+func stringMap(m map[string]any) (map[string]string, error) {
+	if m == nil {
+		return nil, nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("%q must be a string", k)
+		}
+		out[k] = s
+	}
+	return out, nil
+}
+
+func (r *Resolver) submitObservations(ctx context.Context, jobName string, in []*model.ObservationInput, dryRun bool) (*ent.DiscoveryRun, error) {
+	d, err := r.disc()
+	if err != nil {
+		return nil, err
+	}
+	job, err := r.client.DiscoveryJob.Query().Where(discoveryjob.Name(jobName)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Invalid("job", "no discovery job named %q", jobName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if job.SourceKind != push.Name {
+		return nil, apperr.Invalid("job", "job %q has source kind %q; observations can be submitted only to %q jobs", jobName, job.SourceKind, push.Name)
+	}
+	if !job.Enabled {
+		return nil, apperr.New(apperr.Conflict, "job %q is disabled", jobName)
+	}
+	obs, err := observationsFromInput(in, time.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.Runner.Run(ctx, runner.Spec{Job: job, Observations: obs, DryRun: dryRun, Trigger: "push"})
+	if err != nil {
+		return nil, err
+	}
+	return res.Run, nil
 }

@@ -253,6 +253,14 @@ func (r *mutationResolver) MergeConfigurationItems(ctx context.Context, keep int
 	return reconcile.Merge(ctx, r.tx(ctx), keep, remove, r.dialect())
 }
 
+// SubmitObservations is the resolver for the submitObservations field.
+func (r *mutationResolver) SubmitObservations(ctx context.Context, job string, observations []*model.ObservationInput, dryRun *bool) (*ent.DiscoveryRun, error) {
+	if err := auth.Require(ctx, auth.Editor); err != nil {
+		return nil, err
+	}
+	return r.submitObservations(ctx, job, observations, dryRun != nil && *dryRun)
+}
+
 // DriftSummary is the resolver for the driftSummary field.
 func (r *queryResolver) DriftSummary(ctx context.Context, since *time.Time) (*model.DriftSummary, error) {
 	return r.driftSummary(ctx, since)

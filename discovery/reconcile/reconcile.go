@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	entsql "entgo.io/ent/dialect/sql"
 
@@ -55,7 +56,11 @@ type Options struct {
 	Mode  Mode
 	// Complete is false for a partial run: nothing is marked missing and
 	// nothing is resolved.
-	Complete           bool
+	Complete bool
+	// NoMissing: the run is complete about what it reports, but not about
+	// the job's scope (an agent pushing its own observation), so nothing is
+	// marked missing and unseen unregistered things are not resolved.
+	NoMissing          bool
 	CreateUnregistered bool
 	// MissingGrace is the number of complete runs a CI must be unseen
 	// before a missing drift opens (at least 1).
@@ -144,6 +149,7 @@ type reconciler struct {
 	newDrifts   []*ent.DriftCreate
 	newDriftKey map[driftKey]bool
 	observedUpd map[int]string
+	recordedUpd map[int]string
 	resolve     []int
 	acceptIDs   []int
 }
@@ -167,7 +173,7 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 	r := &reconciler{
 		c: c, o: o, out: &Outcome{},
 		touched: map[int]bool{}, newDriftKey: map[driftKey]bool{}, observedUpd: map[int]string{},
-		cis: map[int]*ent.ConfigurationItem{}, spared: map[int]bool{},
+		recordedUpd: map[int]string{}, cis: map[int]*ent.ConfigurationItem{}, spared: map[int]bool{},
 	}
 	r.out.Counts.Observed = len(obs)
 	if err := r.loadIndex(ctx); err != nil {
@@ -228,7 +234,7 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 	if err := r.missing(ctx, seenIDs); err != nil {
 		return nil, err
 	}
-	if o.Complete {
+	if o.Complete && !o.NoMissing {
 		r.resolveUnseen(byKey, norm, ambiguous)
 	}
 	if err := r.flushDrifts(ctx); err != nil {
@@ -708,6 +714,7 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 				updated = true
 				r.change(schematype.PlannedChange{Action: ActUpdate, CI: ci.ID, Field: d.field, Before: d.recorded, After: d.observ, MatchedBy: m.matchedBy})
 				if ex := r.open[key]; ex != nil {
+					r.refresh(ex, d.recorded, d.observ)
 					r.resolveAs(ex, drift.StatusAccepted)
 				} else {
 					r.addDrift(ci, key, d.recorded, d.observ, drift.StatusAccepted, o.Key, "")
@@ -905,9 +912,7 @@ func contains(list []string, s string) bool {
 func (r *reconciler) openOrTouch(ci *ent.ConfigurationItem, obsKind string, key driftKey, recorded, observed, obsKey, identity string) {
 	if ex := r.open[key]; ex != nil {
 		r.touched[ex.ID] = true
-		if ex.Observed == nil || *ex.Observed != observed {
-			r.observedUpd[ex.ID] = observed
-		}
+		r.refresh(ex, recorded, observed)
 		r.out.Counts.DriftsUpdated++
 		r.change(schematype.PlannedChange{Action: ActUpdateDrift, CI: key.ci, ObservationKey: obsKey, Field: key.field, Before: recorded, After: observed, DriftKind: string(key.kind)})
 		return
@@ -927,6 +932,17 @@ func (r *reconciler) openOrTouch(ci *ent.ConfigurationItem, obsKind string, key 
 	r.addDrift(ci, key, recorded, observed, status, obsKey, identity)
 	if rule != "" {
 		r.newDrifts[len(r.newDrifts)-1].SetIgnoredBy(rule)
+	}
+}
+
+// refresh notes the values an active drift's row must take: what was
+// observed now, and what the record holds now.
+func (r *reconciler) refresh(d *ent.Drift, recorded, observed string) {
+	if d.Observed == nil || *d.Observed != observed {
+		r.observedUpd[d.ID] = observed
+	}
+	if d.Recorded != nil && *d.Recorded != recorded {
+		r.recordedUpd[d.ID] = recorded
 	}
 }
 
@@ -978,9 +994,14 @@ func (r *reconciler) addDrift(ci *ent.ConfigurationItem, key driftKey, recorded,
 	}
 }
 
+// clip shortens s to at most n bytes (the columns' limits count bytes)
+// without splitting a character: PostgreSQL refuses invalid UTF-8.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
@@ -1204,13 +1225,22 @@ func (r *reconciler) relationships(ctx context.Context, obs []*discovery.Observa
 				SetType(relationship.Type(k.typ)).SetSource(r.o.Actor).Exec(ctx); err != nil {
 				return fmt.Errorf("recording relationship %s from CI %d to CI %d: %w", k.typ, k.from, k.to, err)
 			}
+			ex := r.open[dk]
 			if fill {
 				r.out.Counts.Filled++
 				r.change(schematype.PlannedChange{Action: ActFill, CI: k.from, Field: field, After: "present"})
+				if ex != nil && r.o.Complete {
+					r.resolveAs(ex, drift.StatusResolved) // the record now agrees
+				}
 			} else {
 				r.out.Counts.Updated++
 				r.change(schematype.PlannedChange{Action: ActUpdate, CI: k.from, Field: field, Before: "absent", After: "present"})
-				r.addDrift(r.ciByID(k.from), dk, "absent", "present", drift.StatusAccepted, "", "")
+				if ex != nil {
+					r.refresh(ex, "absent", "present")
+					r.resolveAs(ex, drift.StatusAccepted)
+				} else {
+					r.addDrift(r.ciByID(k.from), dk, "absent", "present", drift.StatusAccepted, "", "")
+				}
 			}
 			continue
 		}
@@ -1247,7 +1277,7 @@ func (r *reconciler) relationships(ctx context.Context, obs []*discovery.Observa
 // missing counts complete runs that did not see CIs this job saw before,
 // opens missing drifts after the grace and retires after RetireAfter more.
 func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
-	if r.o.JobID == 0 || !r.o.Complete {
+	if r.o.JobID == 0 || !r.o.Complete || r.o.NoMissing {
 		return nil
 	}
 	seen := make(map[int]bool, len(seenIDs))
@@ -1401,13 +1431,25 @@ func (r *reconciler) flushDrifts(ctx context.Context) error {
 			return fmt.Errorf("updating re-detected drifts: %w", err)
 		}
 	}
-	obsIDs := make([]int, 0, len(r.observedUpd))
+	valIDs := make([]int, 0, len(r.observedUpd)+len(r.recordedUpd))
 	for id := range r.observedUpd {
-		obsIDs = append(obsIDs, id)
+		valIDs = append(valIDs, id)
 	}
-	sort.Ints(obsIDs)
-	for _, id := range obsIDs {
-		if err := r.c.Drift.UpdateOneID(id).SetObserved(r.observedUpd[id]).Exec(ctx); err != nil {
+	for id := range r.recordedUpd {
+		if _, dup := r.observedUpd[id]; !dup {
+			valIDs = append(valIDs, id)
+		}
+	}
+	sort.Ints(valIDs)
+	for _, id := range valIDs {
+		u := r.c.Drift.UpdateOneID(id)
+		if v, ok := r.observedUpd[id]; ok {
+			u.SetObserved(v)
+		}
+		if v, ok := r.recordedUpd[id]; ok {
+			u.SetRecorded(v)
+		}
+		if err := u.Exec(ctx); err != nil {
 			return fmt.Errorf("updating drift %d: %w", id, err)
 		}
 	}
@@ -1447,7 +1489,7 @@ func (r *reconciler) flushDrifts(ctx context.Context) error {
 // so it is not audited.
 func (r *reconciler) markSeen(ctx context.Context, ids []int) error {
 	d := entsql.Dialect(r.o.Dialect)
-	if r.o.JobID == 0 {
+	stampIDs := func() error {
 		for start := 0; start < len(ids); start += chunk {
 			end := min(start+chunk, len(ids))
 			args := make([]any, 0, end-start)
@@ -1462,6 +1504,9 @@ func (r *reconciler) markSeen(ctx context.Context, ids []int) error {
 			}
 		}
 		return nil
+	}
+	if r.o.JobID == 0 {
+		return stampIDs()
 	}
 	// This job's sightings first (new ones inserted, known ones updated),
 	// then every CI this run saw gets its last-seen time in one statement.
@@ -1502,6 +1547,11 @@ func (r *reconciler) markSeen(ctx context.Context, ids []int) error {
 		if _, err := r.c.ExecContext(ctx, q, qa...); err != nil {
 			return fmt.Errorf("recording sightings: %w", err)
 		}
+	}
+	if r.o.RunID == 0 {
+		// Without a run row the sightings of this run cannot be told from
+		// earlier ones without one.
+		return stampIDs()
 	}
 	sub := d.Select(sighting.FieldConfigurationItemID).From(entsql.Table(sighting.Table)).
 		Where(entsql.And(entsql.EQ(sighting.FieldDiscoveryJobID, r.o.JobID), entsql.EQ(sighting.FieldLastRunID, r.o.RunID)))

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/discovery/reconcile"
@@ -51,6 +52,10 @@ type Spec struct {
 	CreateUnregistered bool
 	DryRun             bool
 	Trigger            string
+	// Observations, when not nil, are what an agent pushed: the job's
+	// source is not run, and the run marks nothing missing (an agent speaks
+	// only for itself).
+	Observations []discovery.Observation
 }
 
 // Result is a finished run: the run row (not stored for a dry run, ID 0)
@@ -134,10 +139,6 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	run.SourceKind = kind
 	opts.Actor = actor
-	src, err := r.Registry.Build(kind, raw)
-	if err != nil {
-		return r.fail(ctx, run, kind, err)
-	}
 	runCtx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -145,14 +146,30 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 		defer cancel()
 	}
 	log := r.logger().With("source", kind, "actor", actor)
-	res, err := src.Discover(runCtx, discovery.Env{
-		Targets: scopeTargets(spec.Job), Credentials: creds, Now: run.StartedAt, Logger: log,
-	})
+	var res *discovery.Result
+	var err error
+	if spec.Observations != nil {
+		res = &discovery.Result{Observations: spec.Observations}
+		opts.NoMissing = true
+	} else {
+		src, berr := r.Registry.Build(kind, raw)
+		if berr != nil {
+			return r.fail(ctx, run, kind, berr)
+		}
+		res, err = discover(runCtx, src, discovery.Env{
+			Targets: scopeTargets(spec.Job), Credentials: creds, Now: run.StartedAt, Logger: log,
+		})
+	}
 	if err != nil {
 		return r.fail(ctx, run, kind, contextErr(runCtx, err))
 	}
 	if err := runCtx.Err(); err != nil {
 		return r.fail(ctx, run, kind, contextErr(runCtx, err))
+	}
+	if res == nil {
+		// Not an empty result: concluding from it that everything is
+		// missing would be wrong.
+		return r.fail(ctx, run, kind, errors.New("the source returned no result"))
 	}
 	run.Status = discoveryrun.StatusSucceeded
 	if res.Partial || len(res.HostErrors) > 0 {
@@ -192,11 +209,16 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 			SetCounts(o.Counts).SetChanges(o.Changes).SetLog(run.Log).Exec(ctx)
 	})
 	if txErr != nil && !errors.Is(txErr, errDry) {
+		// Rolled back: the run did none of what it had counted.
 		run.ID = 0
+		run.Counts, run.Changes, run.Log = schematype.RunCounts{}, nil, ""
 		return r.fail(ctx, run, kind, contextErr(runCtx, txErr))
 	}
 	if spec.Job != nil && !spec.DryRun {
-		if err := r.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
+		// The run has committed: stamp the job even if ctx ends now.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := r.inTx(wctx, func(ctx context.Context, tx *ent.Client) error {
 			return tx.DiscoveryJob.UpdateOneID(spec.Job.ID).SetLastRunAt(run.StartedAt).Exec(ctx)
 		}); err != nil {
 			return nil, fmt.Errorf("stamping job's last run: %w", err)
@@ -205,6 +227,17 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 	log.Info("discovery run finished", "status", run.Status, "observed", out.Counts.Observed,
 		"matched", out.Counts.Matched, "drifts_opened", out.Counts.DriftsOpened, "dry_run", spec.DryRun)
 	return &Result{Run: run, Outcome: out}, nil
+}
+
+// discover runs the source; a source that panics fails its run rather than
+// the process running it (the scheduler, the server).
+func discover(ctx context.Context, src discovery.Source, env discovery.Env) (res *discovery.Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("the source panicked: %v", p)
+		}
+	}()
+	return src.Discover(ctx, env)
 }
 
 func orDefault(s, d string) string {
@@ -222,11 +255,19 @@ func scopeTargets(j *ent.DiscoveryJob) []string {
 }
 
 func excerpt(lines []string) string {
-	s := strings.Join(lines, "\n")
-	if len(s) > 16000 {
-		s = s[:16000]
+	return clip(strings.Join(lines, "\n"), 16000)
+}
+
+// clip shortens s to at most n bytes (the columns' limits count bytes)
+// without splitting a character: PostgreSQL refuses invalid UTF-8.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // contextErr says "timed out" or "cancelled" when the run's context ended.
@@ -267,10 +308,7 @@ func (r *Runner) fail(ctx context.Context, run *ent.DiscoveryRun, kind string, c
 	default:
 		run.Status = discoveryrun.StatusFailed
 	}
-	msg := cause.Error()
-	if len(msg) > 4000 {
-		msg = msg[:4000]
-	}
+	msg := clip(cause.Error(), 4000)
 	run.Error = &msg
 	fin := r.now()
 	run.FinishedAt = &fin
@@ -300,6 +338,13 @@ func (r *Runner) inTx(ctx context.Context, fn func(context.Context, *ent.Client)
 	if err != nil {
 		return fmt.Errorf("starting transaction: %w", err)
 	}
+	defer func() {
+		// A panic must not leave the transaction (and SQLite's writer) open.
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(ent.NewTxContext(ctx, tx), tx.Client()); err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
 			return fmt.Errorf("%w (rolling back: %v)", err, rerr)

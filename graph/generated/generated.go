@@ -630,6 +630,7 @@ type ComplexityRoot struct {
 		MergeConfigurationItems func(childComplexity int, keep int, remove int) int
 		RemoveRelationship      func(childComplexity int, id int) int
 		RunDiscoveryJob         func(childComplexity int, id int, dryRun *bool) int
+		SubmitObservations      func(childComplexity int, job string, observations []*model.ObservationInput, dryRun *bool) int
 		UpdateAsset             func(childComplexity int, id int, input model.UpdateAssetInput) int
 		UpdateChangeRecord      func(childComplexity int, id int, input ent.UpdateChangeRecordInput) int
 		UpdateConfigurationItem func(childComplexity int, id int, input ent.UpdateConfigurationItemInput) int
@@ -946,6 +947,7 @@ type MutationResolver interface {
 	UpdateDriftIgnoreRule(ctx context.Context, id int, input ent.UpdateDriftIgnoreRuleInput) (*ent.DriftIgnoreRule, error)
 	DeleteDriftIgnoreRule(ctx context.Context, id int) (int, error)
 	MergeConfigurationItems(ctx context.Context, keep int, remove int) (*ent.ConfigurationItem, error)
+	SubmitObservations(ctx context.Context, job string, observations []*model.ObservationInput, dryRun *bool) (*ent.DiscoveryRun, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -3690,6 +3692,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RunDiscoveryJob(childComplexity, args["id"].(int), args["dryRun"].(*bool)), true
+	case "Mutation.submitObservations":
+		if e.ComplexityRoot.Mutation.SubmitObservations == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitObservations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitObservations(childComplexity, args["job"].(string), args["observations"].([]*model.ObservationInput), args["dryRun"].(*bool)), true
 	case "Mutation.updateAsset":
 		if e.ComplexityRoot.Mutation.UpdateAsset == nil {
 			break
@@ -4861,6 +4874,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("IdentifierWhereInput", ec.unmarshalInputIdentifierWhereInput),
 			graphql.NewInputUnmarshaler("LocationOrder", ec.unmarshalInputLocationOrder),
 			graphql.NewInputUnmarshaler("LocationWhereInput", ec.unmarshalInputLocationWhereInput),
+			graphql.NewInputUnmarshaler("ObservationInput", ec.unmarshalInputObservationInput),
+			graphql.NewInputUnmarshaler("ObservedIdentifierInput", ec.unmarshalInputObservedIdentifierInput),
 			graphql.NewInputUnmarshaler("OwnerOrder", ec.unmarshalInputOwnerOrder),
 			graphql.NewInputUnmarshaler("OwnerWhereInput", ec.unmarshalInputOwnerWhereInput),
 			graphql.NewInputUnmarshaler("RelationshipOrder", ec.unmarshalInputRelationshipOrder),
@@ -5298,6 +5313,37 @@ type FieldProvenance {
 extend type ConfigurationItem {
   "who last set each field, sorted by field"
   provenance: [FieldProvenance!]!
+}
+
+input ObservedIdentifierInput {
+  kind: IdentifierKind!
+  value: String!
+}
+
+"What an agent saw of one thing (see discovery.Observation)."
+input ObservationInput {
+  "identifies the observation within the submission"
+  key: String!
+  kind: ConfigurationItemKind!
+  name: String!
+  identifiers: [ObservedIdentifierInput!]
+  "record fields the agent speaks for: name, hostname, fqdn, serial_number, description"
+  fields: Map
+  "flat facts; values are strings"
+  facts: Map
+  "fact prefixes reported in full (a key gone from them has gone)"
+  completeFacts: [String!]
+  seenAt: Time
+}
+
+extend type Mutation {
+  """
+  Reconciles observations pushed by an agent (cairn discover local) as a run of
+  the named job, whose source kind must be "push". The run is complete for what
+  it reports but marks nothing missing: an agent speaks only for itself. Editors
+  and admins may submit; at most 10,000 observations per call.
+  """
+  submitObservations(job: String!, observations: [ObservationInput!]!, dryRun: Boolean = false): DiscoveryRun!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -12909,6 +12955,36 @@ func (ec *executionContext) field_Mutation_runDiscoveryJob_args(ctx context.Cont
 		return nil, err
 	}
 	args["dryRun"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitObservations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "job",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["job"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "observations",
+		func(ctx context.Context, v any) ([]*model.ObservationInput, error) {
+			return ec.unmarshalNObservationInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservationInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["observations"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg2
 	return args, nil
 }
 
@@ -25994,6 +26070,50 @@ func (ec *executionContext) fieldContext_Mutation_mergeConfigurationItems(ctx co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_mergeConfigurationItems_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitObservations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitObservations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitObservations(ctx, fc.Args["job"].(string), fc.Args["observations"].([]*model.ObservationInput), fc.Args["dryRun"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DiscoveryRun) graphql.Marshaler {
+			return ec.marshalNDiscoveryRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitObservations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoveryRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitObservations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -44341,6 +44461,146 @@ func UnmarshalLocationWhereInput(ctx context.Context, raw any) (ent.LocationWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputObservationInput(ctx context.Context, obj any) (model.ObservationInput, error) {
+	var it model.ObservationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "kind", "name", "identifiers", "fields", "facts", "completeFacts", "seenAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNConfigurationItemKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "identifiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiers"))
+			data, err := ec.unmarshalOObservedIdentifierInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedIdentifierInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Identifiers = data
+		case "fields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fields = data
+		case "facts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facts"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Facts = data
+		case "completeFacts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completeFacts"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompleteFacts = data
+		case "seenAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seenAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeenAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalObservationInput unmarshals raw into the ObservationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalObservationInput(ctx context.Context, raw any) (model.ObservationInput, error) {
+	var out model.ObservationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ObservationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputObservedIdentifierInput(ctx context.Context, obj any) (model.ObservedIdentifierInput, error) {
+	var it model.ObservedIdentifierInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNIdentifierKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋidentifierᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalObservedIdentifierInput unmarshals raw into the ObservedIdentifierInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalObservedIdentifierInput(ctx context.Context, raw any) (model.ObservedIdentifierInput, error) {
+	var out model.ObservedIdentifierInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ObservedIdentifierInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOwnerOrder(ctx context.Context, obj any) (ent.OwnerOrder, error) {
 	var it ent.OwnerOrder
 	if obj == nil {
@@ -53373,6 +53633,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "submitObservations":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitObservations(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -56339,6 +56606,30 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairn�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNObservationInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservationInputᚄ(ctx context.Context, v any) ([]*model.ObservationInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ObservationInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNObservationInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservationInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNObservationInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservationInput(ctx context.Context, v any) (*model.ObservationInput, error) {
+	res, err := ec.unmarshalInputObservationInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNObservedIdentifierInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedIdentifierInput(ctx context.Context, v any) (*model.ObservedIdentifierInput, error) {
+	res, err := ec.unmarshalInputObservedIdentifierInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, v any) (entgql.OrderDirection, error) {
 	var res entgql.OrderDirection
 	err := res.UnmarshalGQL(v)
@@ -59050,6 +59341,23 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋe
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOObservedIdentifierInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedIdentifierInputᚄ(ctx context.Context, v any) ([]*model.ObservedIdentifierInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ObservedIdentifierInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNObservedIdentifierInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedIdentifierInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOOwner2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐOwnerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Owner) graphql.Marshaler {

@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
@@ -179,6 +180,27 @@ type LookupHit struct {
 	MatchedValue string `json:"matchedValue"`
 	// Higher is better.
 	Score float64 `json:"score"`
+}
+
+// What an agent saw of one thing (see discovery.Observation).
+type ObservationInput struct {
+	// identifies the observation within the submission
+	Key         string                     `json:"key"`
+	Kind        configurationitem.Kind     `json:"kind"`
+	Name        string                     `json:"name"`
+	Identifiers []*ObservedIdentifierInput `json:"identifiers,omitempty"`
+	// record fields the agent speaks for: name, hostname, fqdn, serial_number, description
+	Fields map[string]any `json:"fields,omitempty"`
+	// flat facts; values are strings
+	Facts map[string]any `json:"facts,omitempty"`
+	// fact prefixes reported in full (a key gone from them has gone)
+	CompleteFacts []string   `json:"completeFacts,omitempty"`
+	SeenAt        *time.Time `json:"seenAt,omitempty"`
+}
+
+type ObservedIdentifierInput struct {
+	Kind  identifier.Kind `json:"kind"`
+	Value string          `json:"value"`
 }
 
 // One thing a run did or, dry, would do.

@@ -407,3 +407,66 @@ func TestCreatedJobIsScheduled(t *testing.T) {
 		}
 	})
 }
+
+func TestSubmitObservations(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		env := servertest.Start(t, dsn, servertest.Options{Discovery: true})
+		var created struct {
+			CreateDiscoveryJob struct{ ID string }
+		}
+		env.Do(t, env.Admin, createJobMutation, map[string]any{"in": map[string]any{"name": "agents", "sourceKind": "push", "createUnregistered": true}}).OK(t).Decode(t, &created)
+		submit := `mutation($job: String!, $obs: [ObservationInput!]!) { submitObservations(job: $job, observations: $obs) {
+			status error counts { observed matched created filled driftsOpened missing } } }`
+		host := func(name, mem string) map[string]any {
+			return map[string]any{
+				"key": "local " + name, "kind": "SERVER", "name": name,
+				"identifiers": []map[string]any{{"kind": "HOSTNAME", "value": name}, {"kind": "UUID", "value": "6f1c2a4e-0b7d-4e7a-9c55-" + map[string]string{"app-01": "000000000001", "app-02": "000000000002"}[name]}},
+				"fields":      map[string]any{"hostname": name},
+				"facts":       map[string]any{"memory.total_bytes": mem, "os.id": "debian"},
+			}
+		}
+		type counts struct {
+			SubmitObservations struct {
+				Status string
+				Error  *string
+				Counts struct{ Observed, Matched, Created, Filled, DriftsOpened, Missing int }
+			}
+		}
+		var c counts
+		if e := env.Do(t, env.Viewer, submit, map[string]any{"job": "agents", "obs": []any{host("app-01", "1024")}}).Err(t); e.Code() != "FORBIDDEN" {
+			t.Errorf("viewer submitting: %s", e.Code())
+		}
+		env.Do(t, env.Editor, submit, map[string]any{"job": "agents", "obs": []any{host("app-01", "1024"), host("app-02", "2048")}}).OK(t).Decode(t, &c)
+		if got := c.SubmitObservations; got.Status != "SUCCEEDED" || got.Counts.Created != 2 || got.Counts.Observed != 2 {
+			t.Fatalf("first submission = %+v", got)
+		}
+		// app-01 alone, with more memory: a drift on app-01, app-02 not missing.
+		env.Do(t, env.Editor, submit, map[string]any{"job": "agents", "obs": []any{host("app-01", "2048")}}).OK(t).Decode(t, &c)
+		if got := c.SubmitObservations; got.Counts.Matched != 1 || got.Counts.DriftsOpened != 1 || got.Counts.Missing != 0 {
+			t.Fatalf("second submission = %+v", got)
+		}
+		bad := []struct {
+			job   string
+			obs   []any
+			field string
+		}{
+			{"nope", []any{host("x", "1")}, "job"},
+			{"agents", []any{}, "observations"},
+			{"agents", []any{map[string]any{"key": "", "kind": "SERVER", "name": "x"}}, "observations[0]"},
+			{"agents", []any{map[string]any{"key": "k", "kind": "SERVER", "name": "x", "facts": map[string]any{"n": 1}}}, "observations[0].facts"},
+			{"agents", []any{map[string]any{"key": "k", "kind": "SERVER", "name": "x", "fields": map[string]any{"owner": "me"}}}, "observations[0]"},
+			{"agents", []any{host("a", "1"), host("a", "1")}, "observations[1].key"},
+		}
+		for _, b := range bad {
+			e := env.Do(t, env.Editor, submit, map[string]any{"job": b.job, "obs": b.obs}).Err(t)
+			if e.Code() != "BAD_USER_INPUT" || e.Field() != b.field {
+				t.Errorf("submit %v: %s on %q (%s), want BAD_USER_INPUT on %s", b.obs, e.Code(), e.Field(), e.Message, b.field)
+			}
+		}
+		// A push job cannot be run.
+		r := runJob(t, env, created.CreateDiscoveryJob.ID, false)
+		if r.Status != "FAILED" || r.Error == nil || !strings.Contains(*r.Error, "push job receives observations") {
+			t.Errorf("running a push job = %+v", r)
+		}
+	})
+}

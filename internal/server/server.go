@@ -403,7 +403,7 @@ func (t txExtension) InterceptResponse(ctx context.Context, next graphql.Respons
 // rolls back, and must not wait behind a request transaction holding
 // SQLite's single writer.
 func selfTransactingFields(name string) bool {
-	return name == "runDiscoveryJob"
+	return name == "runDiscoveryJob" || name == "submitObservations"
 }
 
 // selfTransacting reports whether every root field of the operation manages
