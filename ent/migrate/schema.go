@@ -364,7 +364,7 @@ var (
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"ATTRIBUTE_CHANGED", "MISSING", "UNREGISTERED", "RELATIONSHIP_CHANGED", "AMBIGUOUS"}},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "ACKNOWLEDGED", "RESOLVED", "ACCEPTED", "IGNORED"}, Default: "OPEN"},
 		{Name: "authorized", Type: field.TypeBool, Default: false},
-		{Name: "field_name", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "field_name", Type: field.TypeString, Nullable: true, Size: 1000},
 		{Name: "recorded", Type: field.TypeString, Nullable: true},
 		{Name: "observed", Type: field.TypeString, Nullable: true},
 		{Name: "first_seen_at", Type: field.TypeTime},

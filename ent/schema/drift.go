@@ -41,7 +41,7 @@ func (Drift) Fields() []ent.Field {
 			Default("OPEN").
 			Annotations(entgql.OrderField("STATUS")),
 		field.Bool("authorized").Default(false),
-		field.String("field_name").Optional().Nillable().MaxLen(255).
+		field.String("field_name").Optional().Nillable().MaxLen(1000).
 			Comment("the CI field that differs; GraphQL shows it as Drift.field").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("recorded").Optional().Nillable().Comment("the record's value, as JSON text"),
