@@ -10,7 +10,7 @@ BENCHTIME ?= 1x
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all generate build run test bench lint fmt clean
+.PHONY: all generate build run test bench lint fmt clean lab
 
 all: build
 
@@ -29,6 +29,12 @@ run: build
 
 test:
 	$(GO) test -count=1 -timeout 14m $(TESTFLAGS) ./...
+
+# Start the discovery lab (sshd, snmpd, node_exporter on 127.0.0.2-4) until
+# Ctrl-C; the packages: apt-get install openssh-server snmpd snmp nmap
+# prometheus-node-exporter.
+lab:
+	$(GO) run ./cmd/cairnlab
 
 # Benchmarks: figures go to BENCHMARKS.md.
 bench:
