@@ -558,8 +558,8 @@ func TestMissingOnlyForTheJob(t *testing.T) {
 		}
 		missing := e.drifts(func(q *ent.DriftQuery) { q.Where(drift.KindEQ(drift.KindMissing)) })
 		checkDrifts(t, missing,
-			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: b.ID, Recorded: "present", Observed: "not seen by 1 complete runs"},
-			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: c.ID, Recorded: "present", Observed: "not seen by 1 complete runs"},
+			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: b.ID, Field: "discovery:vms", Recorded: "present", Observed: "not seen by 1 complete runs"},
+			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: c.ID, Field: "discovery:lab", Recorded: "present", Observed: "not seen by 1 complete runs"},
 		)
 
 		// Accepting the missing drift retires b; later misses open nothing new.
@@ -575,7 +575,7 @@ func TestMissingOnlyForTheJob(t *testing.T) {
 		}
 		missing = e.drifts(func(q *ent.DriftQuery) { q.Where(drift.KindEQ(drift.KindMissing), drift.ConfigurationItemID(b.ID)) })
 		checkDrifts(t, missing,
-			driftView{Kind: drift.KindMissing, Status: drift.StatusAccepted, CI: b.ID, Recorded: "present", Observed: "not seen by 1 complete runs"})
+			driftView{Kind: drift.KindMissing, Status: drift.StatusAccepted, CI: b.ID, Field: "discovery:vms", Recorded: "present", Observed: "not seen by 1 complete runs"})
 		// A person retired b: seeing it again does not revive it.
 		e.tick(time.Hour)
 		e.reconcile(e.opts(vms), see("b"))
@@ -672,5 +672,29 @@ func TestLongNames(t *testing.T) {
 		if id := str(d.Identity); !utf8.ValidString(id) || len(id) > 1000 || !strings.HasPrefix(id, "KEY:k") {
 			t.Fatalf("identity of %d bytes, valid UTF-8 %v", len(id), utf8.ValidString(id))
 		}
+	})
+}
+
+// TestMissingIsPerJob: a CI one job can no longer see keeps that job's
+// missing drift open while another job still sees it; only the job that
+// lost it resolves it by seeing it again.
+func TestMissingIsPerJob(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn)
+		ci := e.seed(ciSpec{Name: "a", Hostname: "a"})[0]
+		see := withFields(obs("a"), "hostname", "a")
+		scan, agent := e.job("scan", nil), e.job("agent", nil)
+		e.reconcile(e.opts(scan), see)
+		e.reconcile(e.opts(agent), see)
+		e.tick(time.Hour)
+		e.reconcile(e.opts(scan)) // the scan loses it
+		e.reconcile(e.opts(agent), see)
+		want := driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: ci.ID, Field: "discovery:scan", Recorded: "present", Observed: "not seen by 1 complete runs"}
+		checkDrifts(t, e.drifts(), want)
+		e.tick(time.Hour)
+		e.reconcile(e.opts(scan), see)
+		want.Status = drift.StatusResolved
+		checkDrifts(t, e.drifts(), want)
 	})
 }

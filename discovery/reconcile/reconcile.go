@@ -750,11 +750,10 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 				r.resolveAs(ex, drift.StatusResolved)
 			}
 		}
-		for _, k := range []drift.Kind{drift.KindMissing, drift.KindUnregistered} {
-			key := driftKey{ci: ci.ID, kind: k}
-			if ex := r.open[key]; ex != nil && k == drift.KindMissing {
-				r.resolveAs(ex, drift.StatusResolved)
-			}
+		// Only this job's missing drift: another job that cannot see the
+		// CI keeps its own.
+		if ex := r.open[r.missingKey(ci.ID)]; ex != nil {
+			r.resolveAs(ex, drift.StatusResolved)
 		}
 	}
 	// A CI this job retired comes back when seen.
@@ -1346,7 +1345,7 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 			// Gone from reality and from the record alike: keep an active
 			// missing drift current, but never open one (a person who
 			// retired the CI, or accepted its missing drift, agrees).
-			if r.open[driftKey{ci: ci.ID, kind: drift.KindMissing}] != nil {
+			if r.open[r.missingKey(ci.ID)] != nil {
 				r.touchMissing(ci, s.MissedRuns+1)
 			}
 			bump = append(bump, s.ID)
@@ -1382,8 +1381,14 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 	return nil
 }
 
+// missingKey is the key of this job's missing drift on a CI: each job
+// reports what it cannot see, so the drift's field is the job's actor.
+func (r *reconciler) missingKey(ci int) driftKey {
+	return driftKey{ci: ci, kind: drift.KindMissing, field: r.o.Actor}
+}
+
 func (r *reconciler) touchMissing(ci *ent.ConfigurationItem, missed int) {
-	key := driftKey{ci: ci.ID, kind: drift.KindMissing}
+	key := r.missingKey(ci.ID)
 	r.openOrTouch(ci, "", key, "present", fmt.Sprintf("not seen by %d complete runs", missed), "", "")
 }
 
