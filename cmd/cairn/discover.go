@@ -60,7 +60,7 @@ func discoverCmd(g *globals) *cobra.Command {
 		Use:   "discover",
 		Short: "Run discovery jobs, or one-off discovery from a file",
 	}
-	cmd.AddCommand(discoverRunCmd(g), discoverListCmd(g))
+	cmd.AddCommand(discoverRunCmd(g), discoverListCmd(g), discoverLocalCmd(g))
 	return cmd
 }
 

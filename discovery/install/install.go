@@ -5,7 +5,9 @@ package install
 import (
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/discovery/file"
+	"github.com/cairn-cmdb/cairn/discovery/local"
 	"github.com/cairn-cmdb/cairn/discovery/nmap"
+	"github.com/cairn-cmdb/cairn/discovery/nodeexporter"
 	"github.com/cairn-cmdb/cairn/discovery/push"
 	"github.com/cairn-cmdb/cairn/discovery/snmp"
 	"github.com/cairn-cmdb/cairn/discovery/ssh"
@@ -14,7 +16,7 @@ import (
 
 // Registry returns a registry of all built-in source kinds.
 func Registry() *discovery.Registry {
-	r, err := discovery.NewRegistry(file.Kind(), nmap.Kind(), push.Kind(), snmp.Kind(), ssh.Kind(), terraform.Kind())
+	r, err := discovery.NewRegistry(file.Kind(), local.Kind(), nmap.Kind(), nodeexporter.Kind(), push.Kind(), snmp.Kind(), ssh.Kind(), terraform.Kind())
 	if err != nil {
 		// The kinds above have distinct names; a duplicate is a programming
 		// error caught by TestRegistry.

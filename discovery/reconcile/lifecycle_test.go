@@ -698,3 +698,31 @@ func TestMissingIsPerJob(t *testing.T) {
 		checkDrifts(t, e.drifts(), want)
 	})
 }
+
+// TestCompletePrefixIsPerSource: two jobs that both report "net." in full,
+// one with addresses and one without, do not report each other's facts gone.
+func TestCompletePrefixIsPerSource(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn)
+		ci := e.seed(ciSpec{Name: "a", Hostname: "a"})[0]
+		ssh, node := e.job("ssh", nil), e.job("node", nil)
+		withSSH := withFields(obs("a"), "hostname", "a")
+		withSSH.Facts = map[string]string{"net.eth0.mac": "02:00:00:00:00:01", "net.eth0.addrs": "10.0.0.5/24"}
+		withSSH.CompleteFacts = []string{"net."}
+		withNode := withFields(obs("a"), "hostname", "a")
+		withNode.Facts = map[string]string{"net.eth0.mac": "02:00:00:00:00:01"}
+		withNode.CompleteFacts = []string{"net."}
+		for range 3 {
+			e.reconcile(e.opts(ssh), withSSH)
+			e.reconcile(e.opts(node), withNode)
+			e.tick(time.Hour)
+		}
+		checkDrifts(t, e.drifts())
+		// The job that set a fact still reports it gone.
+		withSSH.Facts = map[string]string{"net.eth0.mac": "02:00:00:00:00:01"}
+		e.reconcile(e.opts(ssh), withSSH)
+		checkDrifts(t, e.drifts(), driftView{Kind: drift.KindAttributeChanged, Status: drift.StatusOpen, CI: ci.ID,
+			Field: "facts.net.eth0.addrs", Recorded: "10.0.0.5/24", Observed: ""})
+	})
+}

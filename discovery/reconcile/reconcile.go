@@ -674,11 +674,17 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 			diffs = append(diffs, fieldDiff{f, rec, v})
 		}
 	}
-	// Facts gone from a prefix the observation reports in full.
+	// Facts gone from a prefix the observation reports in full. A fact
+	// another discovery job set is that job's to report gone: two sources
+	// that both speak for "net." (ssh with addresses, node_exporter
+	// without) must not undo each other on every run.
 	if len(o.CompleteFacts) > 0 {
 		gone := []string{}
 		for k := range ci.Facts {
 			if _, ok := o.Facts[k]; ok {
+				continue
+			}
+			if p, ok := ci.Provenance["facts."+k]; ok && p.By != r.o.Actor && strings.HasPrefix(p.By, "discovery:") {
 				continue
 			}
 			if r.completePrefix(o, k) {

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// pushServer is a fake Cairn server on 127.0.0.1 that records the
+// submitObservations requests and answers with a canned body.
+type pushServer struct {
+	*httptest.Server
+	mu     sync.Mutex
+	bodies []map[string]any
+	heads  []http.Header
+	paths  []string
+}
+
+func newPushServer(t *testing.T, status int, answer string) *pushServer {
+	t.Helper()
+	s := &pushServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var body map[string]any
+		if err := json.Unmarshal(b, &body); err != nil {
+			t.Errorf("request body is not JSON: %v: %s", err, b)
+		}
+		s.mu.Lock()
+		s.bodies = append(s.bodies, body)
+		s.heads = append(s.heads, r.Header.Clone())
+		s.paths = append(s.paths, r.Method+" "+r.URL.Path)
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, answer)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+const okAnswer = `{"data":{"submitObservations":{"id":"42","status":"SUCCEEDED","dryRun":false,"error":null,"hostErrors":[],
+"counts":{"observed":1,"matched":1,"created":0,"filled":2,"updated":0,"unchanged":0,"driftsOpened":3,"driftsUpdated":0,"driftsResolved":0,"driftsIgnored":0,"missing":0,"retired":0,"ambiguous":0,"unregistered":0}}}}`
+
+// runLocal runs "discover local" with args, returning stdout, stderr and
+// the command's error.
+func runLocal(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	g := &globals{stdout: &stdout, stderr: &stderr, logLevel: "warn", logFormat: "text"}
+	cmd := discoverLocalCmd(g)
+	cmd.SetArgs(args)
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SilenceUsage = true
+	cmd.SilenceErrors = true
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := cmd.ExecuteContext(ctx)
+	return stdout.String(), stderr.String(), err
+}
+
+const testToken = "cairn_test_0123456789abcdef"
+
+func TestDiscoverLocalPush(t *testing.T) {
+	srv := newPushServer(t, http.StatusOK, okAnswer)
+	out, errOut, err := runLocal(t, "--server", srv.URL, "--token", testToken)
+	if err != nil {
+		t.Fatalf("discover local: %v\n%s%s", err, out, errOut)
+	}
+	if strings.Contains(out+errOut, testToken) {
+		t.Error("the token was printed")
+	}
+	for _, want := range []string{"run 42", "job agents", "SUCCEEDED", "observed 1", "filled 2", "drifts opened 3"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if len(srv.bodies) != 1 {
+		t.Fatalf("%d requests, want 1", len(srv.bodies))
+	}
+	if srv.paths[0] != "POST /graphql" {
+		t.Errorf("request %q, want POST /graphql", srv.paths[0])
+	}
+	h := srv.heads[0]
+	if got := h.Get("Authorization"); got != "Bearer "+testToken {
+		t.Errorf("Authorization %q", got)
+	}
+	if got := h.Get("Content-Type"); got != "application/json" {
+		t.Errorf("Content-Type %q", got)
+	}
+	body := srv.bodies[0]
+	q, _ := body["query"].(string)
+	for _, want := range []string{"mutation", "submitObservations(job: $job, observations: $observations, dryRun: $dryRun)", "$observations: [ObservationInput!]!", "status", "counts", "observed"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("query lacks %q:\n%s", want, q)
+		}
+	}
+	vars, _ := body["variables"].(map[string]any)
+	if vars["job"] != "agents" || vars["dryRun"] != false {
+		t.Errorf("variables job=%v dryRun=%v, want agents, false", vars["job"], vars["dryRun"])
+	}
+	obs, _ := vars["observations"].([]any)
+	if len(obs) != 1 {
+		t.Fatalf("observations %v, want one", vars["observations"])
+	}
+	o, _ := obs[0].(map[string]any)
+	host, _ := os.Hostname()
+	if o["key"] != "local "+host || o["kind"] != "SERVER" || o["name"] != host {
+		t.Errorf("observation key=%v kind=%v name=%v", o["key"], o["kind"], o["name"])
+	}
+	for _, k := range []string{"key", "kind", "name", "identifiers", "fields", "facts", "completeFacts", "seenAt"} {
+		if _, ok := o[k]; !ok {
+			t.Errorf("observation lacks %s: %v", k, o)
+		}
+	}
+	for k := range o {
+		switch k {
+		case "key", "kind", "name", "identifiers", "fields", "facts", "completeFacts", "seenAt":
+		default:
+			t.Errorf("observation has %q, which ObservationInput lacks", k)
+		}
+	}
+	if facts, _ := o["facts"].(map[string]any); facts["memory.total_bytes"] == nil || facts["kernel.release"] == nil {
+		t.Errorf("facts %v", o["facts"])
+	}
+	ids, _ := o["identifiers"].([]any)
+	if len(ids) == 0 {
+		t.Errorf("no identifiers")
+	}
+	for _, id := range ids {
+		m, _ := id.(map[string]any)
+		if m["kind"] == nil || m["value"] == nil || len(m) != 2 {
+			t.Errorf("identifier %v, want {kind, value}", id)
+		}
+	}
+	seen, _ := o["seenAt"].(string)
+	if ts, err := time.Parse(time.RFC3339Nano, seen); err != nil || time.Since(ts) > time.Minute {
+		t.Errorf("seenAt %q: %v", seen, err)
+	}
+}
+
+func TestDiscoverLocalDryRunFromEnv(t *testing.T) {
+	srv := newPushServer(t, http.StatusOK, `{"data":{"submitObservations":{"id":"0","status":"SUCCEEDED","dryRun":true,"error":null,"hostErrors":[],
+"counts":{"observed":1,"matched":0,"created":0,"filled":0,"updated":0,"unchanged":0,"driftsOpened":0,"driftsUpdated":0,"driftsResolved":0,"driftsIgnored":0,"missing":0,"retired":0,"ambiguous":0,"unregistered":1},
+"changes":[{"action":"CREATE","observationKey":"local web01","field":null,"before":null,"after":"web01"}]}}}`)
+	t.Setenv("CAIRN_TOKEN", testToken)
+	t.Setenv("CAIRN_SERVER", srv.URL+"/graphql")
+	out, errOut, err := runLocal(t, "--job", "laptops", "--dry-run")
+	if err != nil {
+		t.Fatalf("discover local: %v\n%s%s", err, out, errOut)
+	}
+	if strings.Contains(out+errOut, testToken) {
+		t.Error("the token was printed")
+	}
+	for _, want := range []string{"dry run (nothing written)", "job laptops", "unregistered 1", "CREATE local web01"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if got := srv.heads[0].Get("Authorization"); got != "Bearer "+testToken {
+		t.Errorf("Authorization %q, want the CAIRN_TOKEN", got)
+	}
+	vars, _ := srv.bodies[0]["variables"].(map[string]any)
+	if vars["job"] != "laptops" || vars["dryRun"] != true {
+		t.Errorf("variables job=%v dryRun=%v", vars["job"], vars["dryRun"])
+	}
+}
+
+func TestDiscoverLocalFailures(t *testing.T) {
+	failed := newPushServer(t, http.StatusOK, `{"data":{"submitObservations":{"id":"7","status":"FAILED","dryRun":false,"error":"job agents is disabled","hostErrors":[],"counts":{"observed":1}}}}`)
+	gqlErr := newPushServer(t, http.StatusOK, `{"errors":[{"message":"no discovery job named \"nope\"","path":["submitObservations"],"extensions":{"code":"NOT_FOUND"}}],"data":null}`)
+	unauth := newPushServer(t, http.StatusUnauthorized, `{"errors":[{"message":"the API token is not valid","extensions":{"code":"UNAUTHENTICATED"}}]}`)
+	html := newPushServer(t, http.StatusBadGateway, `<html>bad gateway</html>`)
+	empty := newPushServer(t, http.StatusOK, `{"data":{"submitObservations":null}}`)
+	tests := []struct {
+		name string
+		args []string
+		want string
+		out  string // also expected on stdout
+	}{
+		{"failed run", []string{"--server", failed.URL, "--token", testToken}, "discovery run failed: job agents is disabled", "FAILED"},
+		{"graphql error", []string{"--server", gqlErr.URL, "--token", testToken, "--job", "nope"}, `no discovery job named "nope" (NOT_FOUND)`, ""},
+		{"unauthorized", []string{"--server", unauth.URL, "--token", testToken}, "401 Unauthorized: the API token is not valid (UNAUTHENTICATED)", ""},
+		{"not graphql", []string{"--server", html.URL, "--token", testToken}, "502 Bad Gateway: <html>bad gateway</html>", ""},
+		{"no run", []string{"--server", empty.URL, "--token", testToken}, "holds no run", ""},
+		{"no server", []string{"--token", testToken}, "--server is empty", ""},
+		{"bad server", []string{"--server", "ftp://cairn.example.com", "--token", testToken}, "want an http or https URL", ""},
+		{"no token", []string{"--server", failed.URL}, "--token is empty", ""},
+		{"no job", []string{"--server", failed.URL, "--token", testToken, "--job", " "}, "--job is empty", ""},
+		{"unreachable", []string{"--server", "http://127.0.0.1:1", "--token", testToken}, "connection refused", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("CAIRN_TOKEN", "")
+			t.Setenv("CAIRN_SERVER", "")
+			out, errOut, err := runLocal(t, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one containing %q\n%s%s", err, tt.want, out, errOut)
+			}
+			if strings.Contains(err.Error()+out+errOut, testToken) {
+				t.Error("the token was printed")
+			}
+			if tt.out != "" && !strings.Contains(out, tt.out) {
+				t.Errorf("output lacks %q:\n%s", tt.out, out)
+			}
+		})
+	}
+}
+
+func TestGraphQLEndpoint(t *testing.T) {
+	tests := map[string]string{
+		"https://cairn.example.com":            "https://cairn.example.com/graphql",
+		"https://cairn.example.com/":           "https://cairn.example.com/graphql",
+		"http://127.0.0.1:8080/graphql":        "http://127.0.0.1:8080/graphql",
+		" https://x.example.com/cairn/graphql": "https://x.example.com/cairn/graphql",
+	}
+	for in, want := range tests {
+		u, err := graphqlEndpoint(in)
+		if err != nil || u.String() != want {
+			t.Errorf("graphqlEndpoint(%q) = %v, %v; want %s", in, u, err, want)
+		}
+	}
+	if _, err := graphqlEndpoint("https://admin:pw@cairn.example.com"); err == nil || strings.Contains(err.Error(), "pw") {
+		t.Errorf("credentials in the URL: %v", err)
+	}
+}
+
+func TestDiscoverLocalPlainHTTPWarning(t *testing.T) {
+	// A non-loopback http URL draws a warning before anything is sent; the
+	// empty --job stops the command before any request.
+	t.Setenv("CAIRN_SERVER", "")
+	_, errOut, err := runLocal(t, "--server", "http://192.0.2.1", "--token", testToken, "--job", "")
+	if err == nil || !strings.Contains(err.Error(), "--job is empty") {
+		t.Fatalf("err = %v, want --job is empty", err)
+	}
+	if !strings.Contains(errOut, "over plain http") {
+		t.Errorf("no plain-http warning: %q", errOut)
+	}
+	_, errOut, _ = runLocal(t, "--server", "http://127.0.0.1:1", "--token", testToken, "--job", "")
+	if strings.Contains(errOut, "plain http") {
+		t.Errorf("warning for a loopback server: %q", errOut)
+	}
+}
+
+// The mutation the agent sends is valid against the server's schema.
+func TestSubmitMutationMatchesSchema(t *testing.T) {
+	files, err := filepath.Glob("../../schema/*.graphql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no schema files: %v", err)
+	}
+	var sources []*ast.Source
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, &ast.Source{Name: f, Input: string(b)})
+	}
+	schema, gerr := gqlparser.LoadSchema(sources...)
+	if gerr != nil {
+		t.Fatalf("schema: %v", gerr)
+	}
+	if _, errs := gqlparser.LoadQuery(schema, submitMutation); len(errs) > 0 {
+		t.Fatalf("submitMutation does not validate against the schema: %v", errs)
+	}
+	// The variables as the agent builds them fit ObservationInput.
+	in := schema.Types["ObservationInput"]
+	if in == nil {
+		t.Fatal("no ObservationInput in the schema")
+	}
+	b, _ := json.Marshal(observationInput{Key: "k", Kind: "SERVER", Name: "n", Identifiers: []identifierInput{{"HOSTNAME", "n"}},
+		Fields: map[string]string{"hostname": "n"}, Facts: map[string]string{"a": "b"}, CompleteFacts: []string{"fs."}, SeenAt: "2030-01-02T03:04:05Z"})
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	for k := range m {
+		if in.Fields.ForName(k) == nil {
+			t.Errorf("the agent sends %q, which ObservationInput lacks", k)
+		}
+	}
+}

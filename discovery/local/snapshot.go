@@ -1,0 +1,474 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/shirou/gopsutil/v4/disk"
+	"github.com/shirou/gopsutil/v4/host"
+	"github.com/shirou/gopsutil/v4/mem"
+	psnet "github.com/shirou/gopsutil/v4/net"
+
+	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/nodeexporter"
+	"github.com/cairn-cmdb/cairn/internal/ident"
+)
+
+// Snapshot is what Collect read of a machine. Empty strings and zero
+// numbers are values that could not be read.
+type Snapshot struct {
+	// Hostname is the kernel's host name (os.Hostname); required.
+	Hostname string
+	// OSRelease holds the variables of /etc/os-release (or
+	// /usr/lib/os-release): ID, NAME, VERSION_ID, VERSION, PRETTY_NAME …
+	OSRelease map[string]string
+	// Platform and PlatformVersion are gopsutil's names for the operating
+	// system ("debian", "12.8"), used when there is no os-release.
+	Platform, PlatformVersion string
+	// KernelRelease ("6.1.0-18-amd64"), KernelArch ("x86_64") and
+	// KernelSysname ("Linux") are uname's release, machine and sysname.
+	KernelRelease, KernelArch, KernelSysname string
+	// Virtualization is the hypervisor or container system gopsutil
+	// detects ("kvm", "docker"), VirtualizationRole "guest" or "host".
+	Virtualization, VirtualizationRole string
+	// MemoryTotal is MemTotal, in bytes.
+	MemoryTotal uint64
+	// CPUCount is the number of online logical CPUs (the cpuN lines of
+	// /proc/stat, as node_exporter counts them).
+	CPUCount int
+	// CPUModels are the distinct "model name"s of /proc/cpuinfo, sorted.
+	CPUModels []string
+	DMI       DMI
+	// Filesystems are the real file systems (nodeexporter.RealFilesystem),
+	// in mount order.
+	Filesystems []Filesystem
+	// Interfaces are the network interfaces, in kernel order.
+	Interfaces []Interface
+	// Warnings say what could not be read without failing the run, such as
+	// the size of a file system whose statfs failed.
+	Warnings []string
+}
+
+// DMI is what /sys/class/dmi/id tells of the hardware. The UUID and the
+// serial numbers are readable by root only.
+type DMI struct {
+	Vendor, Product                           string // sys_vendor, product_name
+	ProductUUID, ProductSerial, ChassisSerial string
+}
+
+// Filesystem is one mounted file system.
+type Filesystem struct {
+	Mountpoint, Fstype string
+	SizeBytes          uint64
+}
+
+// Interface is one network interface.
+type Interface struct {
+	Name string
+	// MAC is the link-layer address as gopsutil reports it.
+	MAC string
+	// Loopback is set for the loopback interface.
+	Loopback bool
+	// RandomMAC is set when the kernel made the address up at random
+	// (addr_assign_type 1): veth pairs, most bridges.
+	RandomMAC bool
+	// OperState is /sys/class/net/<name>/operstate ("up", "down").
+	OperState string
+	// Addrs are the addresses in CIDR form, sorted, without temporary
+	// (privacy) IPv6 addresses, which change every day.
+	Addrs []string
+}
+
+// Collect reads this machine. It fails when the host's identity, memory,
+// mounts or network interfaces cannot be read; other values that cannot be
+// read are left empty. It honours gopsutil's HOST_PROC, HOST_SYS and
+// HOST_ETC for its own reads too.
+func Collect(ctx context.Context) (*Snapshot, error) {
+	info, err := host.InfoWithContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("local source: %w", err)
+	}
+	if strings.TrimSpace(info.Hostname) == "" {
+		return nil, errors.New("local source: this machine has no host name")
+	}
+	s := &Snapshot{
+		Hostname:           info.Hostname,
+		OSRelease:          readOSRelease(),
+		Platform:           info.Platform,
+		PlatformVersion:    info.PlatformVersion,
+		KernelRelease:      info.KernelVersion,
+		KernelArch:         info.KernelArch,
+		KernelSysname:      readLine(procPath("sys/kernel/ostype")),
+		Virtualization:     info.VirtualizationSystem,
+		VirtualizationRole: info.VirtualizationRole,
+		DMI: DMI{
+			Vendor:        readLine(sysPath("class/dmi/id/sys_vendor")),
+			Product:       readLine(sysPath("class/dmi/id/product_name")),
+			ProductUUID:   readLine(sysPath("class/dmi/id/product_uuid")),
+			ProductSerial: readLine(sysPath("class/dmi/id/product_serial")),
+			ChassisSerial: readLine(sysPath("class/dmi/id/chassis_serial")),
+		},
+	}
+	if s.KernelSysname == "" && runtime.GOOS == "linux" {
+		s.KernelSysname = "Linux"
+	}
+
+	vm, err := mem.VirtualMemoryWithContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("local source: memory: %w", err)
+	}
+	s.MemoryTotal = vm.Total
+
+	s.CPUCount, s.CPUModels = readCPUs()
+
+	parts, err := disk.PartitionsWithContext(ctx, true)
+	if err != nil {
+		return nil, fmt.Errorf("local source: mounts: %w", err)
+	}
+	for _, p := range parts {
+		if !nodeexporter.RealFilesystem(p.Fstype, p.Mountpoint) {
+			continue
+		}
+		u, err := disk.UsageWithContext(ctx, p.Mountpoint)
+		if err != nil {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("file system %s: %v", p.Mountpoint, err))
+			continue
+		}
+		s.Filesystems = append(s.Filesystems, Filesystem{Mountpoint: p.Mountpoint, Fstype: p.Fstype, SizeBytes: u.Total})
+	}
+
+	ifs, err := psnet.InterfacesWithContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("local source: network interfaces: %w", err)
+	}
+	temporary := temporaryIPv6()
+	for _, i := range ifs {
+		it := Interface{
+			Name:      i.Name,
+			MAC:       i.HardwareAddr,
+			Loopback:  slices.Contains(i.Flags, "loopback"),
+			RandomMAC: readLine(sysPath("class/net", i.Name, "addr_assign_type")) == "1",
+			OperState: readLine(sysPath("class/net", i.Name, "operstate")),
+		}
+		for _, a := range i.Addrs {
+			if p, err := netip.ParsePrefix(a.Addr); err == nil && temporary[p.Addr()] {
+				continue
+			}
+			it.Addrs = append(it.Addrs, a.Addr)
+		}
+		sort.Strings(it.Addrs)
+		s.Interfaces = append(s.Interfaces, it)
+	}
+	return s, nil
+}
+
+// Observation maps the snapshot to the machine's observation:
+//   - Key "local <hostname>", Kind SERVER, Name the host name;
+//   - Fields "hostname" (the first label) and "fqdn" (when dotted),
+//     normalised, when the host name is a valid DNS name;
+//   - Identifiers: HOSTNAME and FQDN as the fields; UUID, the DMI
+//     product_uuid (which is gopsutil's host ID when readable; its
+//     fallbacks, /etc/machine-id and the boot ID, are not hardware
+//     identifiers: cloned machines share the first and the second changes
+//     on every boot); SERIAL from the DMI product and chassis serial numbers
+//     unless they are placeholders; MAC for every interface that is not the
+//     loopback, has a real 48-bit address and did not get it at random;
+//   - Facts "os.id", "os.name", "os.version" (VERSION_ID, else VERSION),
+//     "os.pretty_name" from os-release (without one, gopsutil's platform
+//     and platform version); "kernel.release", "kernel.arch",
+//     "kernel.sysname"; "virtualization" and "virtualization.role";
+//     "dmi.vendor", "dmi.product"; "memory.total_bytes"; "cpu.count",
+//     "cpu.model" (distinct models joined by "; "); for each real file
+//     system "fs.<mountpoint>.size_bytes" and "fs.<mountpoint>.fstype";
+//     for each interface "net.<name>.mac" (when it has an address that is
+//     not all zeros), "net.<name>.operstate" and "net.<name>.addrs" (its
+//     addresses in CIDR form, sorted, joined by ","). The names and values
+//     are those of the node_exporter source where they overlap;
+//   - CompleteFacts ["fs.", "net."];
+//   - SeenAt zero (Discover stamps it).
+func (s *Snapshot) Observation() discovery.Observation {
+	o := discovery.Observation{
+		Key:           KeyPrefix + s.Hostname,
+		Kind:          discovery.KindServer,
+		Name:          strings.TrimSpace(s.Hostname),
+		Facts:         map[string]string{},
+		CompleteFacts: nodeexporter.CompletePrefixes(),
+	}
+	setNames(&o, o.Name)
+
+	id := s.OSRelease["ID"]
+	if id == "" {
+		id = s.Platform
+	}
+	setFact(&o, "os.id", id)
+	setFact(&o, "os.name", s.OSRelease["NAME"])
+	version := s.OSRelease["VERSION_ID"]
+	if version == "" {
+		version = s.OSRelease["VERSION"]
+	}
+	if version == "" && len(s.OSRelease) == 0 {
+		version = s.PlatformVersion
+	}
+	setFact(&o, "os.version", version)
+	setFact(&o, "os.pretty_name", s.OSRelease["PRETTY_NAME"])
+	setFact(&o, "kernel.release", s.KernelRelease)
+	setFact(&o, "kernel.arch", s.KernelArch)
+	setFact(&o, "kernel.sysname", s.KernelSysname)
+	if strings.TrimSpace(s.Virtualization) != "" {
+		setFact(&o, "virtualization", s.Virtualization)
+		setFact(&o, "virtualization.role", s.VirtualizationRole)
+	}
+	setFact(&o, "dmi.vendor", s.DMI.Vendor)
+	setFact(&o, "dmi.product", s.DMI.Product)
+	if s.MemoryTotal > 0 {
+		o.Facts["memory.total_bytes"] = strconv.FormatUint(s.MemoryTotal, 10)
+	}
+	if s.CPUCount > 0 {
+		o.Facts["cpu.count"] = strconv.Itoa(s.CPUCount)
+	}
+	if len(s.CPUModels) > 0 {
+		models := slices.Clone(s.CPUModels)
+		sort.Strings(models)
+		setFact(&o, "cpu.model", strings.Join(slices.Compact(models), "; "))
+	}
+
+	if v, err := ident.Normalize(ident.UUID, s.DMI.ProductUUID); err == nil {
+		addIdent(&o, ident.UUID, v)
+	}
+	for _, raw := range []string{s.DMI.ProductSerial, s.DMI.ChassisSerial} {
+		raw = strings.TrimSpace(raw)
+		if raw == "" || ident.IsPlaceholderSerial(raw) {
+			continue
+		}
+		if v, err := ident.Normalize(ident.Serial, raw); err == nil {
+			addIdent(&o, ident.Serial, v)
+		}
+	}
+
+	for _, f := range s.Filesystems {
+		if !nodeexporter.RealFilesystem(f.Fstype, f.Mountpoint) {
+			continue
+		}
+		o.Facts["fs."+f.Mountpoint+".size_bytes"] = strconv.FormatUint(f.SizeBytes, 10)
+		o.Facts["fs."+f.Mountpoint+".fstype"] = f.Fstype
+	}
+
+	for _, i := range s.Interfaces {
+		if i.Name == "" {
+			continue
+		}
+		setFact(&o, "net."+i.Name+".operstate", i.OperState)
+		if len(i.Addrs) > 0 {
+			addrs := slices.Clone(i.Addrs)
+			sort.Strings(addrs)
+			o.Facts["net."+i.Name+".addrs"] = strings.Join(addrs, ",")
+		}
+		mac, ok := nodeexporter.MACFact(i.MAC)
+		if !ok {
+			continue
+		}
+		o.Facts["net."+i.Name+".mac"] = mac
+		if i.Loopback || i.RandomMAC {
+			continue
+		}
+		if v, err := ident.Normalize(ident.MAC, mac); err == nil {
+			addIdent(&o, ident.MAC, v)
+		}
+	}
+	return o
+}
+
+// setNames sets the hostname and fqdn fields and identifiers from the host
+// name, when it is a valid DNS name.
+func setNames(o *discovery.Observation, name string) {
+	name = strings.TrimSuffix(name, ".")
+	if strings.Contains(name, ".") {
+		fqdn, err := ident.Normalize(ident.FQDN, name)
+		if err != nil {
+			return
+		}
+		short, err := ident.Normalize(ident.Hostname, ident.ShortName(fqdn))
+		if err != nil {
+			return
+		}
+		addIdent(o, ident.FQDN, fqdn)
+		addIdent(o, ident.Hostname, short)
+		setField(o, "fqdn", fqdn)
+		setField(o, "hostname", short)
+		return
+	}
+	short, err := ident.Normalize(ident.Hostname, name)
+	if err != nil {
+		return
+	}
+	addIdent(o, ident.Hostname, short)
+	setField(o, "hostname", short)
+}
+
+func addIdent(o *discovery.Observation, kind ident.Kind, v string) {
+	for _, id := range o.Identifiers {
+		if id.Kind == kind && id.Value == v {
+			return
+		}
+	}
+	o.Identifiers = append(o.Identifiers, discovery.Identifier{Kind: kind, Value: v})
+}
+
+func setField(o *discovery.Observation, name, v string) {
+	if o.Fields == nil {
+		o.Fields = map[string]string{}
+	}
+	o.Fields[name] = v
+}
+
+func setFact(o *discovery.Observation, key, v string) {
+	if v = strings.TrimSpace(v); v != "" {
+		o.Facts[key] = v
+	}
+}
+
+// hostPath joins a gopsutil-style root (HOST_PROC and the like, else def)
+// with the rest of a path.
+func hostPath(env, def string, elem ...string) string {
+	root := os.Getenv(env)
+	if root == "" {
+		root = def
+	}
+	return filepath.Join(append([]string{root}, elem...)...)
+}
+
+func procPath(elem ...string) string { return hostPath("HOST_PROC", "/proc", elem...) }
+func sysPath(elem ...string) string  { return hostPath("HOST_SYS", "/sys", elem...) }
+func etcPath(elem ...string) string  { return hostPath("HOST_ETC", "/etc", elem...) }
+
+// readLine returns the first line of a small file, trimmed; "" when it
+// cannot be read.
+func readLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	return strings.TrimSpace(string(line))
+}
+
+// readOSRelease reads os-release(5); nil when there is none.
+func readOSRelease() map[string]string {
+	for _, p := range []string{etcPath("os-release"), "/usr/lib/os-release"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		return ParseOSRelease(b)
+	}
+	return nil
+}
+
+// ParseOSRelease parses the KEY=value lines of os-release(5), with values
+// in double or single quotes or bare, and backslash escapes in double
+// quotes.
+func ParseOSRelease(b []byte) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || k == "" {
+			continue
+		}
+		switch {
+		case len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"':
+			v = v[1 : len(v)-1]
+			var b strings.Builder
+			for i := 0; i < len(v); i++ {
+				if v[i] == '\\' && i+1 < len(v) && strings.IndexByte("\"\\$`", v[i+1]) >= 0 {
+					i++
+				}
+				b.WriteByte(v[i])
+			}
+			v = b.String()
+		case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'':
+			v = v[1 : len(v)-1]
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// readCPUs counts the cpuN lines of /proc/stat and gathers the distinct
+// model names of /proc/cpuinfo. Without /proc/stat the count is Go's.
+func readCPUs() (count int, models []string) {
+	if b, err := os.ReadFile(procPath("stat")); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if len(line) > 3 && strings.HasPrefix(line, "cpu") && line[3] >= '0' && line[3] <= '9' {
+				count++
+			}
+		}
+	}
+	if count == 0 {
+		count = runtime.NumCPU()
+	}
+	if b, err := os.ReadFile(procPath("cpuinfo")); err == nil {
+		seen := map[string]bool{}
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok || strings.TrimSpace(k) != "model name" {
+				continue
+			}
+			if v = strings.TrimSpace(v); v != "" && !seen[v] {
+				seen[v] = true
+				models = append(models, v)
+			}
+		}
+		sort.Strings(models)
+	}
+	return count, models
+}
+
+// temporaryIPv6 returns the temporary (privacy) IPv6 addresses of
+// /proc/net/if_inet6 (flag IFA_F_TEMPORARY).
+func temporaryIPv6() map[netip.Addr]bool {
+	out := map[netip.Addr]bool{}
+	b, err := os.ReadFile(procPath("net/if_inet6"))
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || len(f[0]) != 32 {
+			continue
+		}
+		flags, err := strconv.ParseUint(f[4], 16, 32)
+		if err != nil || flags&0x01 == 0 {
+			continue
+		}
+		var a [16]byte
+		ok := true
+		for i := 0; i < 16; i++ {
+			n, err := strconv.ParseUint(f[0][2*i:2*i+2], 16, 8)
+			if err != nil {
+				ok = false
+				break
+			}
+			a[i] = byte(n)
+		}
+		if ok {
+			out[netip.AddrFrom16(a)] = true
+		}
+	}
+	return out
+}
