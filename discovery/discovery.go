@@ -43,9 +43,10 @@ type Relationship struct {
 // "tag.Env"); a value compares as a string, so the same input always yields
 // the same facts.
 //
-// CompleteFacts lists fact key prefixes the observation reports in full:
-// a recorded fact under such a prefix that the observation lacks has gone
-// (for example a port that closed, with prefix "port.").
+// CompleteFacts lists what the observation reports in full: an entry ending
+// in "." is a prefix ("port." covers every port), any other entry is one
+// exact key ("open.tcp.22"). A recorded fact so covered that the observation
+// lacks has gone (a port that closed).
 type Observation struct {
 	// Key identifies the observation within one run, for relationships and
 	// error messages, for example "host 127.0.0.1" or "aws_instance.web".

@@ -11,12 +11,13 @@ import (
 	"github.com/cairn-cmdb/cairn/discovery/push"
 	"github.com/cairn-cmdb/cairn/discovery/snmp"
 	"github.com/cairn-cmdb/cairn/discovery/ssh"
+	"github.com/cairn-cmdb/cairn/discovery/tcpscan"
 	"github.com/cairn-cmdb/cairn/discovery/terraform"
 )
 
 // Registry returns a registry of all built-in source kinds.
 func Registry() *discovery.Registry {
-	r, err := discovery.NewRegistry(file.Kind(), local.Kind(), nmap.Kind(), nodeexporter.Kind(), push.Kind(), snmp.Kind(), ssh.Kind(), terraform.Kind())
+	r, err := discovery.NewRegistry(file.Kind(), local.Kind(), nmap.Kind(), nmap.ScanKind(), nodeexporter.Kind(), push.Kind(), snmp.Kind(), ssh.Kind(), tcpscan.Kind(), terraform.Kind())
 	if err != nil {
 		// The kinds above have distinct names; a duplicate is a programming
 		// error caught by TestRegistry.

@@ -193,7 +193,9 @@ func checkTrailer(d *xml.Decoder) error {
 // The subset of nmap's XML (nmap.dtd) that Parse reads.
 type (
 	xHost struct {
-		EndTime   string      `xml:"endtime,attr"`
+		EndTime string `xml:"endtime,attr"`
+		// TimedOut is set when --host-timeout cut the host's scan short.
+		TimedOut  string      `xml:"timedout,attr"`
 		Status    xStatus     `xml:"status"`
 		Addresses []xAddress  `xml:"address"`
 		Hostnames []xHostname `xml:"hostnames>hostname"`
@@ -253,7 +255,11 @@ func (h *xHost) observation() (o discovery.Observation, ok bool, err error) {
 	}
 	o.Kind = discovery.KindServer
 	o.Facts = map[string]string{}
-	o.CompleteFacts = []string{CompletePrefix}
+	// A host whose scan timed out (--host-timeout) reports what it found
+	// so far, not every open port: it claims nothing in full.
+	if h.TimedOut != "true" {
+		o.CompleteFacts = []string{CompletePrefix}
+	}
 	if o.SeenAt, err = unixTime(h.EndTime); err != nil {
 		return o, false, fmt.Errorf("endtime %q: %w", discovery.Clip(h.EndTime), err)
 	}

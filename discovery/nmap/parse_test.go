@@ -441,3 +441,15 @@ func TestParseMalformed(t *testing.T) {
 		})
 	}
 }
+
+func TestTimedOutHostClaimsNothing(t *testing.T) {
+	const x = `<?xml version="1.0"?><nmaprun><host starttime="1" endtime="2" timedout="true"><status state="up"/>` +
+		`<address addr="127.0.0.1" addrtype="ipv4"/><ports><port protocol="tcp" portid="22"><state state="open"/><service name="ssh"/></port></ports></host></nmaprun>`
+	obs, err := nmap.Parse(strings.NewReader(x), "t.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs) != 1 || len(obs[0].CompleteFacts) != 0 || obs[0].Facts["port.tcp.22"] != "ssh" {
+		t.Fatalf("timed-out host = %+v", obs)
+	}
+}

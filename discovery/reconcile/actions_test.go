@@ -451,9 +451,14 @@ func TestSummarize(t *testing.T) {
 		if _, err := acceptAs(e, e.driftsOf(d.ID)[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		// Another job finds b as recorded: its drift resolves.
+		// Another job finding b as recorded does not speak for the scan;
+		// the scan finding it so resolves its drift.
 		e.tick(time.Hour)
 		e.reconcile(e.opts(e.job("ssh", nil)), see("b", "x"))
+		if st := e.driftsOf(b.ID)[0].Status; st != drift.StatusOpen {
+			t.Fatalf("b's drift after another job agreed with the record: %s", st)
+		}
+		e.reconcile(opts, see("a", "y"), see("b", "x"), see("c", "y"), see("d", "y"), see("e", "y"), obs("u", id(ident.Serial, "SN-U")))
 		if st := e.driftsOf(b.ID)[0].Status; st != drift.StatusResolved {
 			t.Fatalf("b's drift %s", st)
 		}

@@ -748,11 +748,13 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 			}
 		}
 	}
-	// Agreement resolves drifts on the fields this observation covers.
+	// Agreement resolves drifts on the fields this observation covers —
+	// drifts this source saw: another source agreeing with the record does
+	// not mean the reality the first one saw has changed.
 	if r.o.Complete {
 		for f := range covered {
 			key := driftKey{ci: ci.ID, kind: drift.KindAttributeChanged, field: f}
-			if ex := r.open[key]; ex != nil && !r.touched[ex.ID] {
+			if ex := r.open[key]; ex != nil && !r.touched[ex.ID] && r.sawIt(ex) {
 				r.resolveAs(ex, drift.StatusResolved)
 			}
 		}
@@ -788,6 +790,12 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 	return r.addIdentifiers(ctx, ci.ID, o)
 }
 
+// sawIt reports whether this run's source is the one that saw d (drifts
+// from before sources were recorded count as anyone's).
+func (r *reconciler) sawIt(d *ent.Drift) bool {
+	return d.Source == nil || *d.Source == r.o.Actor
+}
+
 // ciByID returns the CI this run matched or created with id (every CI a
 // relationship of the run names is one), so that ignore rules see its kind
 // and tags.
@@ -805,7 +813,7 @@ func withPriority(p schematype.Provenance, prio int) schematype.Provenance {
 
 func (r *reconciler) completePrefix(o *discovery.Observation, key string) bool {
 	for _, p := range o.CompleteFacts {
-		if strings.HasPrefix(key, p) {
+		if key == p || strings.HasSuffix(p, ".") && strings.HasPrefix(key, p) {
 			return true
 		}
 	}
@@ -820,13 +828,24 @@ func (r *reconciler) priorObserved(ci *ent.ConfigurationItem, o *discovery.Obser
 		return true
 	}
 	for _, p := range o.CompleteFacts {
-		if !strings.HasPrefix(key, p) {
+		if key != p && !(strings.HasSuffix(p, ".") && strings.HasPrefix(key, p)) {
 			continue
 		}
+		// An exact entry ("open.tcp.22") belongs to its family ("open.tcp.").
+		family := p[:strings.LastIndexByte(p, '.')+1]
+		if family == "" {
+			family = p
+		}
 		for k := range ci.Facts {
-			if strings.HasPrefix(k, p) {
-				return true
+			if !strings.HasPrefix(k, family) {
+				continue
 			}
+			// What another discovery source put there is that source's
+			// account, not the record's claim about this one's facts.
+			if p, ok := ci.Provenance["facts."+k]; ok && p.By != r.o.Actor && strings.HasPrefix(p.By, "discovery:") {
+				continue
+			}
+			return true
 		}
 	}
 	return false
