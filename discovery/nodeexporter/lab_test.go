@@ -25,11 +25,8 @@ var record = flag.Bool("record", false, "rewrite testdata/discovery/nodeexporter
 // what a scrape gets.
 const labAccept = `text/plain;version=0.0.4;q=1,application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,*/*;q=0.1`
 
-// TestRecordFixture rewrites lab.prom with -record.
-func TestRecordFixture(t *testing.T) {
-	if !*record {
-		t.Skip("run with -record to rewrite lab.prom from the lab's node_exporter")
-	}
+// recordFixture (run by the lab test with -record) rewrites lab.prom with -record.
+func recordFixture(t *testing.T) {
 	ne := lab.StartNodeExporter(t)
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, ne.URL, nil)
 	if err != nil {
@@ -81,6 +78,9 @@ func memTotal(t *testing.T) int64 {
 // away: a run that still reaches another exporter is partial, one that
 // reaches none fails.
 func TestLabNodeExporter(t *testing.T) {
+	if *record {
+		t.Run("record", recordFixture)
+	}
 	ne := lab.StartNodeExporter(t)
 
 	src, err := registry(t).Build(nodeexporter.KindName, []byte(`{"timeout": "5s"}`))

@@ -91,6 +91,9 @@ func discoverOne(t *testing.T, s *snmp.Source, host string, creds map[string]str
 }
 
 func TestLabV2c(t *testing.T) {
+	if *record {
+		t.Run("record", recordFixture)
+	}
 	n := lab.StartSNMPD(t, labContact)
 	host := labHost(t, n)
 	o := discoverOne(t, labSource(t, n, ""), host, v2cCreds(n))
@@ -292,13 +295,10 @@ func TestRecordedRestart(t *testing.T) {
 	}
 }
 
-// TestRecordFixture rewrites lab.pdus.json and lab-restarted.pdus.json with
+// recordFixture (run by the lab test with -record) rewrites lab.pdus.json and lab-restarted.pdus.json with
 // -record: a v2c walk of the lab agent, then one after a restart with a new
 // sysContact.
-func TestRecordFixture(t *testing.T) {
-	if !*record {
-		t.Skip("run with -record to rewrite lab*.pdus.json from the lab's snmpd")
-	}
+func recordFixture(t *testing.T) {
 	n := lab.StartSNMPD(t, labContact)
 	host := labHost(t, n)
 	s := labSource(t, n, "")
