@@ -30,6 +30,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
@@ -72,6 +74,10 @@ type Client struct {
 	Owner *OwnerClient
 	// Relationship is the client for interacting with the Relationship builders.
 	Relationship *RelationshipClient
+	// ReportRun is the client for interacting with the ReportRun builders.
+	ReportRun *ReportRunClient
+	// ReportSchedule is the client for interacting with the ReportSchedule builders.
+	ReportSchedule *ReportScheduleClient
 	// Service is the client for interacting with the Service builders.
 	Service *ServiceClient
 	// Sighting is the client for interacting with the Sighting builders.
@@ -104,6 +110,8 @@ func (c *Client) init() {
 	c.Location = NewLocationClient(c.config)
 	c.Owner = NewOwnerClient(c.config)
 	c.Relationship = NewRelationshipClient(c.config)
+	c.ReportRun = NewReportRunClient(c.config)
+	c.ReportSchedule = NewReportScheduleClient(c.config)
 	c.Service = NewServiceClient(c.config)
 	c.Sighting = NewSightingClient(c.config)
 	c.Vendor = NewVendorClient(c.config)
@@ -214,6 +222,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Location:          NewLocationClient(cfg),
 		Owner:             NewOwnerClient(cfg),
 		Relationship:      NewRelationshipClient(cfg),
+		ReportRun:         NewReportRunClient(cfg),
+		ReportSchedule:    NewReportScheduleClient(cfg),
 		Service:           NewServiceClient(cfg),
 		Sighting:          NewSightingClient(cfg),
 		Vendor:            NewVendorClient(cfg),
@@ -251,6 +261,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Location:          NewLocationClient(cfg),
 		Owner:             NewOwnerClient(cfg),
 		Relationship:      NewRelationshipClient(cfg),
+		ReportRun:         NewReportRunClient(cfg),
+		ReportSchedule:    NewReportScheduleClient(cfg),
 		Service:           NewServiceClient(cfg),
 		Sighting:          NewSightingClient(cfg),
 		Vendor:            NewVendorClient(cfg),
@@ -285,8 +297,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Asset, c.AuditEvent, c.ChangeRecord, c.ConfigurationItem,
 		c.Contract, c.DiscoveryJob, c.DiscoveryRun, c.Drift, c.DriftIgnoreRule,
-		c.Identifier, c.Lease, c.Location, c.Owner, c.Relationship, c.Service,
-		c.Sighting, c.Vendor,
+		c.Identifier, c.Lease, c.Location, c.Owner, c.Relationship, c.ReportRun,
+		c.ReportSchedule, c.Service, c.Sighting, c.Vendor,
 	} {
 		n.Use(hooks...)
 	}
@@ -298,8 +310,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Asset, c.AuditEvent, c.ChangeRecord, c.ConfigurationItem,
 		c.Contract, c.DiscoveryJob, c.DiscoveryRun, c.Drift, c.DriftIgnoreRule,
-		c.Identifier, c.Lease, c.Location, c.Owner, c.Relationship, c.Service,
-		c.Sighting, c.Vendor,
+		c.Identifier, c.Lease, c.Location, c.Owner, c.Relationship, c.ReportRun,
+		c.ReportSchedule, c.Service, c.Sighting, c.Vendor,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -338,6 +350,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Owner.mutate(ctx, m)
 	case *RelationshipMutation:
 		return c.Relationship.mutate(ctx, m)
+	case *ReportRunMutation:
+		return c.ReportRun.mutate(ctx, m)
+	case *ReportScheduleMutation:
+		return c.ReportSchedule.mutate(ctx, m)
 	case *ServiceMutation:
 		return c.Service.mutate(ctx, m)
 	case *SightingMutation:
@@ -2888,6 +2904,304 @@ func (c *RelationshipClient) mutate(ctx context.Context, m *RelationshipMutation
 	}
 }
 
+// ReportRunClient is a client for the ReportRun schema.
+type ReportRunClient struct {
+	config
+}
+
+// NewReportRunClient returns a client for the ReportRun from the given config.
+func NewReportRunClient(c config) *ReportRunClient {
+	return &ReportRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `reportrun.Hooks(f(g(h())))`.
+func (c *ReportRunClient) Use(hooks ...Hook) {
+	c.hooks.ReportRun = append(c.hooks.ReportRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `reportrun.Intercept(f(g(h())))`.
+func (c *ReportRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReportRun = append(c.inters.ReportRun, interceptors...)
+}
+
+// Create returns a builder for creating a ReportRun entity.
+func (c *ReportRunClient) Create() *ReportRunCreate {
+	mutation := newReportRunMutation(c.config, OpCreate)
+	return &ReportRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReportRun entities.
+func (c *ReportRunClient) CreateBulk(builders ...*ReportRunCreate) *ReportRunCreateBulk {
+	return &ReportRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReportRunClient) MapCreateBulk(slice any, setFunc func(*ReportRunCreate, int)) *ReportRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReportRunCreateBulk{err: fmt.Errorf("calling to ReportRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReportRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReportRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReportRun.
+func (c *ReportRunClient) Update() *ReportRunUpdate {
+	mutation := newReportRunMutation(c.config, OpUpdate)
+	return &ReportRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReportRunClient) UpdateOne(_m *ReportRun) *ReportRunUpdateOne {
+	mutation := newReportRunMutation(c.config, OpUpdateOne, withReportRun(_m))
+	return &ReportRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReportRunClient) UpdateOneID(id int) *ReportRunUpdateOne {
+	mutation := newReportRunMutation(c.config, OpUpdateOne, withReportRunID(id))
+	return &ReportRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReportRun.
+func (c *ReportRunClient) Delete() *ReportRunDelete {
+	mutation := newReportRunMutation(c.config, OpDelete)
+	return &ReportRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReportRunClient) DeleteOne(_m *ReportRun) *ReportRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReportRunClient) DeleteOneID(id int) *ReportRunDeleteOne {
+	builder := c.Delete().Where(reportrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReportRunDeleteOne{builder}
+}
+
+// Query returns a query builder for ReportRun.
+func (c *ReportRunClient) Query() *ReportRunQuery {
+	return &ReportRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReportRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReportRun entity by its id.
+func (c *ReportRunClient) Get(ctx context.Context, id int) (*ReportRun, error) {
+	return c.Query().Where(reportrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReportRunClient) GetX(ctx context.Context, id int) *ReportRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySchedule queries the schedule edge of a ReportRun.
+func (c *ReportRunClient) QuerySchedule(_m *ReportRun) *ReportScheduleQuery {
+	query := (&ReportScheduleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reportrun.Table, reportrun.FieldID, id),
+			sqlgraph.To(reportschedule.Table, reportschedule.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, reportrun.ScheduleTable, reportrun.ScheduleColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ReportRunClient) Hooks() []Hook {
+	return c.hooks.ReportRun
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReportRunClient) Interceptors() []Interceptor {
+	return c.inters.ReportRun
+}
+
+func (c *ReportRunClient) mutate(ctx context.Context, m *ReportRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReportRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReportRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReportRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReportRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReportRun mutation op: %q", m.Op())
+	}
+}
+
+// ReportScheduleClient is a client for the ReportSchedule schema.
+type ReportScheduleClient struct {
+	config
+}
+
+// NewReportScheduleClient returns a client for the ReportSchedule from the given config.
+func NewReportScheduleClient(c config) *ReportScheduleClient {
+	return &ReportScheduleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `reportschedule.Hooks(f(g(h())))`.
+func (c *ReportScheduleClient) Use(hooks ...Hook) {
+	c.hooks.ReportSchedule = append(c.hooks.ReportSchedule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `reportschedule.Intercept(f(g(h())))`.
+func (c *ReportScheduleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReportSchedule = append(c.inters.ReportSchedule, interceptors...)
+}
+
+// Create returns a builder for creating a ReportSchedule entity.
+func (c *ReportScheduleClient) Create() *ReportScheduleCreate {
+	mutation := newReportScheduleMutation(c.config, OpCreate)
+	return &ReportScheduleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReportSchedule entities.
+func (c *ReportScheduleClient) CreateBulk(builders ...*ReportScheduleCreate) *ReportScheduleCreateBulk {
+	return &ReportScheduleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReportScheduleClient) MapCreateBulk(slice any, setFunc func(*ReportScheduleCreate, int)) *ReportScheduleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReportScheduleCreateBulk{err: fmt.Errorf("calling to ReportScheduleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReportScheduleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReportScheduleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReportSchedule.
+func (c *ReportScheduleClient) Update() *ReportScheduleUpdate {
+	mutation := newReportScheduleMutation(c.config, OpUpdate)
+	return &ReportScheduleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReportScheduleClient) UpdateOne(_m *ReportSchedule) *ReportScheduleUpdateOne {
+	mutation := newReportScheduleMutation(c.config, OpUpdateOne, withReportSchedule(_m))
+	return &ReportScheduleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReportScheduleClient) UpdateOneID(id int) *ReportScheduleUpdateOne {
+	mutation := newReportScheduleMutation(c.config, OpUpdateOne, withReportScheduleID(id))
+	return &ReportScheduleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReportSchedule.
+func (c *ReportScheduleClient) Delete() *ReportScheduleDelete {
+	mutation := newReportScheduleMutation(c.config, OpDelete)
+	return &ReportScheduleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReportScheduleClient) DeleteOne(_m *ReportSchedule) *ReportScheduleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReportScheduleClient) DeleteOneID(id int) *ReportScheduleDeleteOne {
+	builder := c.Delete().Where(reportschedule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReportScheduleDeleteOne{builder}
+}
+
+// Query returns a query builder for ReportSchedule.
+func (c *ReportScheduleClient) Query() *ReportScheduleQuery {
+	return &ReportScheduleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReportSchedule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReportSchedule entity by its id.
+func (c *ReportScheduleClient) Get(ctx context.Context, id int) (*ReportSchedule, error) {
+	return c.Query().Where(reportschedule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReportScheduleClient) GetX(ctx context.Context, id int) *ReportSchedule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRuns queries the runs edge of a ReportSchedule.
+func (c *ReportScheduleClient) QueryRuns(_m *ReportSchedule) *ReportRunQuery {
+	query := (&ReportRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reportschedule.Table, reportschedule.FieldID, id),
+			sqlgraph.To(reportrun.Table, reportrun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, reportschedule.RunsTable, reportschedule.RunsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ReportScheduleClient) Hooks() []Hook {
+	return c.hooks.ReportSchedule
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReportScheduleClient) Interceptors() []Interceptor {
+	return c.inters.ReportSchedule
+}
+
+func (c *ReportScheduleClient) mutate(ctx context.Context, m *ReportScheduleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReportScheduleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReportScheduleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReportScheduleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReportScheduleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReportSchedule mutation op: %q", m.Op())
+	}
+}
+
 // ServiceClient is a client for the Service schema.
 type ServiceClient struct {
 	config
@@ -3420,12 +3734,14 @@ type (
 	hooks struct {
 		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract,
 		DiscoveryJob, DiscoveryRun, Drift, DriftIgnoreRule, Identifier, Lease,
-		Location, Owner, Relationship, Service, Sighting, Vendor []ent.Hook
+		Location, Owner, Relationship, ReportRun, ReportSchedule, Service, Sighting,
+		Vendor []ent.Hook
 	}
 	inters struct {
 		APIToken, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract,
 		DiscoveryJob, DiscoveryRun, Drift, DriftIgnoreRule, Identifier, Lease,
-		Location, Owner, Relationship, Service, Sighting, Vendor []ent.Interceptor
+		Location, Owner, Relationship, ReportRun, ReportSchedule, Service, Sighting,
+		Vendor []ent.Interceptor
 	}
 )
 

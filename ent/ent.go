@@ -27,6 +27,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
@@ -105,6 +107,8 @@ func checkColumn(t, c string) error {
 			location.Table:          location.ValidColumn,
 			owner.Table:             owner.ValidColumn,
 			relationship.Table:      relationship.ValidColumn,
+			reportrun.Table:         reportrun.ValidColumn,
+			reportschedule.Table:    reportschedule.ValidColumn,
 			service.Table:           service.ValidColumn,
 			sighting.Table:          sighting.ValidColumn,
 			vendor.Table:            vendor.ValidColumn,

@@ -24,6 +24,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
@@ -2565,6 +2567,390 @@ func newRelationshipPaginateArgs(rv map[string]any) *relationshipPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*RelationshipWhereInput); ok {
 		args.opts = append(args.opts, WithRelationshipFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ReportRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*ReportRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ReportRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(reportrun.Columns))
+		selectedFields = []string{reportrun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "schedule":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ReportScheduleClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, reportscheduleImplementors)...); err != nil {
+				return err
+			}
+			_q.withSchedule = query
+			if _, ok := fieldSeen[reportrun.FieldReportScheduleID]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldReportScheduleID)
+				fieldSeen[reportrun.FieldReportScheduleID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[reportrun.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldStatus)
+				fieldSeen[reportrun.FieldStatus] = struct{}{}
+			}
+		case "trigger":
+			if _, ok := fieldSeen[reportrun.FieldTrigger]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldTrigger)
+				fieldSeen[reportrun.FieldTrigger] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[reportrun.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldStartedAt)
+				fieldSeen[reportrun.FieldStartedAt] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[reportrun.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldFinishedAt)
+				fieldSeen[reportrun.FieldFinishedAt] = struct{}{}
+			}
+		case "windowStart":
+			if _, ok := fieldSeen[reportrun.FieldWindowStart]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldWindowStart)
+				fieldSeen[reportrun.FieldWindowStart] = struct{}{}
+			}
+		case "windowEnd":
+			if _, ok := fieldSeen[reportrun.FieldWindowEnd]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldWindowEnd)
+				fieldSeen[reportrun.FieldWindowEnd] = struct{}{}
+			}
+		case "driftCount":
+			if _, ok := fieldSeen[reportrun.FieldDriftCount]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldDriftCount)
+				fieldSeen[reportrun.FieldDriftCount] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[reportrun.FieldError]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldError)
+				fieldSeen[reportrun.FieldError] = struct{}{}
+			}
+		case "reportScheduleID":
+			if _, ok := fieldSeen[reportrun.FieldReportScheduleID]; !ok {
+				selectedFields = append(selectedFields, reportrun.FieldReportScheduleID)
+				fieldSeen[reportrun.FieldReportScheduleID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type reportrunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ReportRunPaginateOption
+}
+
+func newReportRunPaginateArgs(rv map[string]any) *reportrunPaginateArgs {
+	args := &reportrunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*ReportRunOrder:
+			args.opts = append(args.opts, WithReportRunOrder(v))
+		case []any:
+			var orders []*ReportRunOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &ReportRunOrder{Field: &ReportRunOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithReportRunOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*ReportRunWhereInput); ok {
+		args.opts = append(args.opts, WithReportRunFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ReportScheduleQuery) CollectFields(ctx context.Context, satisfies ...string) (*ReportScheduleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ReportScheduleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(reportschedule.Columns))
+		selectedFields = []string{reportschedule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "runs":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ReportRunClient{config: _q.config}).Query()
+			)
+			args := newReportRunPaginateArgs(fieldArgs(ctx, new(ReportRunWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newReportRunPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*ReportSchedule) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"report_schedule_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(reportschedule.RunsColumn), ids...))
+						})
+						if err := query.GroupBy(reportschedule.RunsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*ReportSchedule) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Runs)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, reportrunImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(reportschedule.RunsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedRuns(alias, func(wq *ReportRunQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[reportschedule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldCreatedAt)
+				fieldSeen[reportschedule.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[reportschedule.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldUpdatedAt)
+				fieldSeen[reportschedule.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[reportschedule.FieldName]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldName)
+				fieldSeen[reportschedule.FieldName] = struct{}{}
+			}
+		case "schedule":
+			if _, ok := fieldSeen[reportschedule.FieldSchedule]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldSchedule)
+				fieldSeen[reportschedule.FieldSchedule] = struct{}{}
+			}
+		case "timeZone":
+			if _, ok := fieldSeen[reportschedule.FieldTimeZone]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldTimeZone)
+				fieldSeen[reportschedule.FieldTimeZone] = struct{}{}
+			}
+		case "windowHours":
+			if _, ok := fieldSeen[reportschedule.FieldWindowHours]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldWindowHours)
+				fieldSeen[reportschedule.FieldWindowHours] = struct{}{}
+			}
+		case "formats":
+			if _, ok := fieldSeen[reportschedule.FieldFormats]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldFormats)
+				fieldSeen[reportschedule.FieldFormats] = struct{}{}
+			}
+		case "directory":
+			if _, ok := fieldSeen[reportschedule.FieldDirectory]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldDirectory)
+				fieldSeen[reportschedule.FieldDirectory] = struct{}{}
+			}
+		case "retain":
+			if _, ok := fieldSeen[reportschedule.FieldRetain]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldRetain)
+				fieldSeen[reportschedule.FieldRetain] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[reportschedule.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldEnabled)
+				fieldSeen[reportschedule.FieldEnabled] = struct{}{}
+			}
+		case "lastRunAt":
+			if _, ok := fieldSeen[reportschedule.FieldLastRunAt]; !ok {
+				selectedFields = append(selectedFields, reportschedule.FieldLastRunAt)
+				fieldSeen[reportschedule.FieldLastRunAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type reportschedulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ReportSchedulePaginateOption
+}
+
+func newReportSchedulePaginateArgs(rv map[string]any) *reportschedulePaginateArgs {
+	args := &reportschedulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*ReportScheduleOrder:
+			args.opts = append(args.opts, WithReportScheduleOrder(v))
+		case []any:
+			var orders []*ReportScheduleOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &ReportScheduleOrder{Field: &ReportScheduleOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithReportScheduleOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*ReportScheduleWhereInput); ok {
+		args.opts = append(args.opts, WithReportScheduleFilter(v.Filter))
 	}
 	return args
 }

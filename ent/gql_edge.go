@@ -317,6 +317,35 @@ func (_m *Relationship) To(ctx context.Context) (*ConfigurationItem, error) {
 	return result, err
 }
 
+func (_m *ReportRun) Schedule(ctx context.Context) (*ReportSchedule, error) {
+	result, err := _m.Edges.ScheduleOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySchedule().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ReportSchedule) Runs(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ReportRunOrder, where *ReportRunWhereInput,
+) (*ReportRunConnection, error) {
+	opts := []ReportRunPaginateOption{
+		WithReportRunOrder(orderBy),
+		WithReportRunFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedRuns(alias); err == nil || hasTotalCount {
+		pager, err := newReportRunPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ReportRunConnection{Edges: []*ReportRunEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryRuns().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Service) Owner(ctx context.Context) (*Owner, error) {
 	result, err := _m.Edges.OwnerOrErr()
 	if IsNotLoaded(err) {

@@ -24,6 +24,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 	"github.com/hashicorp/go-multierror"
@@ -103,6 +105,16 @@ var relationshipImplementors = []string{"Relationship", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Relationship) IsNode() {}
+
+var reportrunImplementors = []string{"ReportRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ReportRun) IsNode() {}
+
+var reportscheduleImplementors = []string{"ReportSchedule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ReportSchedule) IsNode() {}
 
 var serviceImplementors = []string{"Service", "Node"}
 
@@ -313,6 +325,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(relationship.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, relationshipImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case reportrun.Table:
+		query := c.ReportRun.Query().
+			Where(reportrun.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reportrunImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case reportschedule.Table:
+		query := c.ReportSchedule.Query().
+			Where(reportschedule.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reportscheduleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -620,6 +650,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Relationship.Query().
 			Where(relationship.IDIn(ids...))
 		query, err := query.CollectFields(ctx, relationshipImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case reportrun.Table:
+		query := c.ReportRun.Query().
+			Where(reportrun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, reportrunImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case reportschedule.Table:
+		query := c.ReportSchedule.Query().
+			Where(reportschedule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, reportscheduleImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -28,6 +28,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -5692,6 +5694,724 @@ func (_m *Relationship) ToEdge(order *RelationshipOrder) *RelationshipEdge {
 		order = DefaultRelationshipOrder
 	}
 	return &RelationshipEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ReportRunEdge is the edge representation of ReportRun.
+type ReportRunEdge struct {
+	Node   *ReportRun `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// ReportRunConnection is the connection containing edges to ReportRun.
+type ReportRunConnection struct {
+	Edges      []*ReportRunEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *ReportRunConnection) build(nodes []*ReportRun, pager *reportrunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ReportRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ReportRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ReportRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ReportRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ReportRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ReportRunPaginateOption enables pagination customization.
+type ReportRunPaginateOption func(*reportrunPager) error
+
+// WithReportRunOrder configures pagination ordering.
+func WithReportRunOrder(order []*ReportRunOrder) ReportRunPaginateOption {
+	return func(pager *reportrunPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithReportRunFilter configures pagination filter.
+func WithReportRunFilter(filter func(*ReportRunQuery) (*ReportRunQuery, error)) ReportRunPaginateOption {
+	return func(pager *reportrunPager) error {
+		if filter == nil {
+			return errors.New("ReportRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type reportrunPager struct {
+	reverse bool
+	order   []*ReportRunOrder
+	filter  func(*ReportRunQuery) (*ReportRunQuery, error)
+}
+
+func newReportRunPager(opts []ReportRunPaginateOption, reverse bool) (*reportrunPager, error) {
+	pager := &reportrunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *reportrunPager) applyFilter(query *ReportRunQuery) (*ReportRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *reportrunPager) toCursor(_m *ReportRun) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *reportrunPager) applyCursors(query *ReportRunQuery, after, before *Cursor) (*ReportRunQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultReportRunOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *reportrunPager) applyOrder(query *ReportRunQuery) *ReportRunQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultReportRunOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultReportRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *reportrunPager) orderExpr(query *ReportRunQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultReportRunOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ReportRun.
+func (_m *ReportRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ReportRunPaginateOption,
+) (*ReportRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newReportRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ReportRunConnection{Edges: []*ReportRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ReportRunOrderFieldStatus orders ReportRun by status.
+	ReportRunOrderFieldStatus = &ReportRunOrderField{
+		Value: func(_m *ReportRun) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: reportrun.FieldStatus,
+		toTerm: reportrun.ByStatus,
+		toCursor: func(_m *ReportRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// ReportRunOrderFieldStartedAt orders ReportRun by started_at.
+	ReportRunOrderFieldStartedAt = &ReportRunOrderField{
+		Value: func(_m *ReportRun) (ent.Value, error) {
+			return _m.StartedAt, nil
+		},
+		column: reportrun.FieldStartedAt,
+		toTerm: reportrun.ByStartedAt,
+		toCursor: func(_m *ReportRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.StartedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ReportRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case ReportRunOrderFieldStatus.column:
+		str = "STATUS"
+	case ReportRunOrderFieldStartedAt.column:
+		str = "STARTED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ReportRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ReportRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ReportRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "STATUS":
+		*f = *ReportRunOrderFieldStatus
+	case "STARTED_AT":
+		*f = *ReportRunOrderFieldStartedAt
+	default:
+		return fmt.Errorf("%s is not a valid ReportRunOrderField", str)
+	}
+	return nil
+}
+
+// ReportRunOrderField defines the ordering field of ReportRun.
+type ReportRunOrderField struct {
+	// Value extracts the ordering value from the given ReportRun.
+	Value    func(*ReportRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) reportrun.OrderOption
+	toCursor func(*ReportRun) Cursor
+}
+
+// ReportRunOrder defines the ordering of ReportRun.
+type ReportRunOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *ReportRunOrderField `json:"field"`
+}
+
+// DefaultReportRunOrder is the default ordering of ReportRun.
+var DefaultReportRunOrder = &ReportRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ReportRunOrderField{
+		Value: func(_m *ReportRun) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: reportrun.FieldID,
+		toTerm: reportrun.ByID,
+		toCursor: func(_m *ReportRun) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ReportRun into ReportRunEdge.
+func (_m *ReportRun) ToEdge(order *ReportRunOrder) *ReportRunEdge {
+	if order == nil {
+		order = DefaultReportRunOrder
+	}
+	return &ReportRunEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ReportScheduleEdge is the edge representation of ReportSchedule.
+type ReportScheduleEdge struct {
+	Node   *ReportSchedule `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// ReportScheduleConnection is the connection containing edges to ReportSchedule.
+type ReportScheduleConnection struct {
+	Edges      []*ReportScheduleEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *ReportScheduleConnection) build(nodes []*ReportSchedule, pager *reportschedulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ReportSchedule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ReportSchedule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ReportSchedule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ReportScheduleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ReportScheduleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ReportSchedulePaginateOption enables pagination customization.
+type ReportSchedulePaginateOption func(*reportschedulePager) error
+
+// WithReportScheduleOrder configures pagination ordering.
+func WithReportScheduleOrder(order []*ReportScheduleOrder) ReportSchedulePaginateOption {
+	return func(pager *reportschedulePager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithReportScheduleFilter configures pagination filter.
+func WithReportScheduleFilter(filter func(*ReportScheduleQuery) (*ReportScheduleQuery, error)) ReportSchedulePaginateOption {
+	return func(pager *reportschedulePager) error {
+		if filter == nil {
+			return errors.New("ReportScheduleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type reportschedulePager struct {
+	reverse bool
+	order   []*ReportScheduleOrder
+	filter  func(*ReportScheduleQuery) (*ReportScheduleQuery, error)
+}
+
+func newReportSchedulePager(opts []ReportSchedulePaginateOption, reverse bool) (*reportschedulePager, error) {
+	pager := &reportschedulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *reportschedulePager) applyFilter(query *ReportScheduleQuery) (*ReportScheduleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *reportschedulePager) toCursor(_m *ReportSchedule) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *reportschedulePager) applyCursors(query *ReportScheduleQuery, after, before *Cursor) (*ReportScheduleQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultReportScheduleOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *reportschedulePager) applyOrder(query *ReportScheduleQuery) *ReportScheduleQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultReportScheduleOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultReportScheduleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *reportschedulePager) orderExpr(query *ReportScheduleQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultReportScheduleOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ReportSchedule.
+func (_m *ReportScheduleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ReportSchedulePaginateOption,
+) (*ReportScheduleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newReportSchedulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ReportScheduleConnection{Edges: []*ReportScheduleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ReportScheduleOrderFieldCreatedAt orders ReportSchedule by created_at.
+	ReportScheduleOrderFieldCreatedAt = &ReportScheduleOrderField{
+		Value: func(_m *ReportSchedule) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: reportschedule.FieldCreatedAt,
+		toTerm: reportschedule.ByCreatedAt,
+		toCursor: func(_m *ReportSchedule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ReportScheduleOrderFieldUpdatedAt orders ReportSchedule by updated_at.
+	ReportScheduleOrderFieldUpdatedAt = &ReportScheduleOrderField{
+		Value: func(_m *ReportSchedule) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: reportschedule.FieldUpdatedAt,
+		toTerm: reportschedule.ByUpdatedAt,
+		toCursor: func(_m *ReportSchedule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ReportScheduleOrderFieldName orders ReportSchedule by name.
+	ReportScheduleOrderFieldName = &ReportScheduleOrderField{
+		Value: func(_m *ReportSchedule) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: reportschedule.FieldName,
+		toTerm: reportschedule.ByName,
+		toCursor: func(_m *ReportSchedule) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ReportScheduleOrderField) String() string {
+	var str string
+	switch f.column {
+	case ReportScheduleOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ReportScheduleOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ReportScheduleOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ReportScheduleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ReportScheduleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ReportScheduleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ReportScheduleOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ReportScheduleOrderFieldUpdatedAt
+	case "NAME":
+		*f = *ReportScheduleOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid ReportScheduleOrderField", str)
+	}
+	return nil
+}
+
+// ReportScheduleOrderField defines the ordering field of ReportSchedule.
+type ReportScheduleOrderField struct {
+	// Value extracts the ordering value from the given ReportSchedule.
+	Value    func(*ReportSchedule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) reportschedule.OrderOption
+	toCursor func(*ReportSchedule) Cursor
+}
+
+// ReportScheduleOrder defines the ordering of ReportSchedule.
+type ReportScheduleOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *ReportScheduleOrderField `json:"field"`
+}
+
+// DefaultReportScheduleOrder is the default ordering of ReportSchedule.
+var DefaultReportScheduleOrder = &ReportScheduleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ReportScheduleOrderField{
+		Value: func(_m *ReportSchedule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: reportschedule.FieldID,
+		toTerm: reportschedule.ByID,
+		toCursor: func(_m *ReportSchedule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ReportSchedule into ReportScheduleEdge.
+func (_m *ReportSchedule) ToEdge(order *ReportScheduleOrder) *ReportScheduleEdge {
+	if order == nil {
+		order = DefaultReportScheduleOrder
+	}
+	return &ReportScheduleEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
@@ -8763,6 +8765,1048 @@ func (i *RelationshipWhereInput) P() (predicate.Relationship, error) {
 		return predicates[0], nil
 	default:
 		return relationship.And(predicates...), nil
+	}
+}
+
+// ReportRunWhereInput represents a where input for filtering ReportRun queries.
+type ReportRunWhereInput struct {
+	Predicates []predicate.ReportRun  `json:"-"`
+	Not        *ReportRunWhereInput   `json:"not,omitempty"`
+	Or         []*ReportRunWhereInput `json:"or,omitempty"`
+	And        []*ReportRunWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "status" field predicates.
+	Status      *reportrun.Status  `json:"status,omitempty"`
+	StatusNEQ   *reportrun.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []reportrun.Status `json:"statusIn,omitempty"`
+	StatusNotIn []reportrun.Status `json:"statusNotIn,omitempty"`
+
+	// "trigger" field predicates.
+	Trigger             *string  `json:"trigger,omitempty"`
+	TriggerNEQ          *string  `json:"triggerNEQ,omitempty"`
+	TriggerIn           []string `json:"triggerIn,omitempty"`
+	TriggerNotIn        []string `json:"triggerNotIn,omitempty"`
+	TriggerGT           *string  `json:"triggerGT,omitempty"`
+	TriggerGTE          *string  `json:"triggerGTE,omitempty"`
+	TriggerLT           *string  `json:"triggerLT,omitempty"`
+	TriggerLTE          *string  `json:"triggerLTE,omitempty"`
+	TriggerContains     *string  `json:"triggerContains,omitempty"`
+	TriggerHasPrefix    *string  `json:"triggerHasPrefix,omitempty"`
+	TriggerHasSuffix    *string  `json:"triggerHasSuffix,omitempty"`
+	TriggerEqualFold    *string  `json:"triggerEqualFold,omitempty"`
+	TriggerContainsFold *string  `json:"triggerContainsFold,omitempty"`
+
+	// "started_at" field predicates.
+	StartedAt      *time.Time  `json:"startedAt,omitempty"`
+	StartedAtNEQ   *time.Time  `json:"startedAtNEQ,omitempty"`
+	StartedAtIn    []time.Time `json:"startedAtIn,omitempty"`
+	StartedAtNotIn []time.Time `json:"startedAtNotIn,omitempty"`
+	StartedAtGT    *time.Time  `json:"startedAtGT,omitempty"`
+	StartedAtGTE   *time.Time  `json:"startedAtGTE,omitempty"`
+	StartedAtLT    *time.Time  `json:"startedAtLT,omitempty"`
+	StartedAtLTE   *time.Time  `json:"startedAtLTE,omitempty"`
+
+	// "finished_at" field predicates.
+	FinishedAt       *time.Time  `json:"finishedAt,omitempty"`
+	FinishedAtNEQ    *time.Time  `json:"finishedAtNEQ,omitempty"`
+	FinishedAtIn     []time.Time `json:"finishedAtIn,omitempty"`
+	FinishedAtNotIn  []time.Time `json:"finishedAtNotIn,omitempty"`
+	FinishedAtGT     *time.Time  `json:"finishedAtGT,omitempty"`
+	FinishedAtGTE    *time.Time  `json:"finishedAtGTE,omitempty"`
+	FinishedAtLT     *time.Time  `json:"finishedAtLT,omitempty"`
+	FinishedAtLTE    *time.Time  `json:"finishedAtLTE,omitempty"`
+	FinishedAtIsNil  bool        `json:"finishedAtIsNil,omitempty"`
+	FinishedAtNotNil bool        `json:"finishedAtNotNil,omitempty"`
+
+	// "window_start" field predicates.
+	WindowStart      *time.Time  `json:"windowStart,omitempty"`
+	WindowStartNEQ   *time.Time  `json:"windowStartNEQ,omitempty"`
+	WindowStartIn    []time.Time `json:"windowStartIn,omitempty"`
+	WindowStartNotIn []time.Time `json:"windowStartNotIn,omitempty"`
+	WindowStartGT    *time.Time  `json:"windowStartGT,omitempty"`
+	WindowStartGTE   *time.Time  `json:"windowStartGTE,omitempty"`
+	WindowStartLT    *time.Time  `json:"windowStartLT,omitempty"`
+	WindowStartLTE   *time.Time  `json:"windowStartLTE,omitempty"`
+
+	// "window_end" field predicates.
+	WindowEnd      *time.Time  `json:"windowEnd,omitempty"`
+	WindowEndNEQ   *time.Time  `json:"windowEndNEQ,omitempty"`
+	WindowEndIn    []time.Time `json:"windowEndIn,omitempty"`
+	WindowEndNotIn []time.Time `json:"windowEndNotIn,omitempty"`
+	WindowEndGT    *time.Time  `json:"windowEndGT,omitempty"`
+	WindowEndGTE   *time.Time  `json:"windowEndGTE,omitempty"`
+	WindowEndLT    *time.Time  `json:"windowEndLT,omitempty"`
+	WindowEndLTE   *time.Time  `json:"windowEndLTE,omitempty"`
+
+	// "drift_count" field predicates.
+	DriftCount      *int  `json:"driftCount,omitempty"`
+	DriftCountNEQ   *int  `json:"driftCountNEQ,omitempty"`
+	DriftCountIn    []int `json:"driftCountIn,omitempty"`
+	DriftCountNotIn []int `json:"driftCountNotIn,omitempty"`
+	DriftCountGT    *int  `json:"driftCountGT,omitempty"`
+	DriftCountGTE   *int  `json:"driftCountGTE,omitempty"`
+	DriftCountLT    *int  `json:"driftCountLT,omitempty"`
+	DriftCountLTE   *int  `json:"driftCountLTE,omitempty"`
+
+	// "error" field predicates.
+	Error             *string  `json:"error,omitempty"`
+	ErrorNEQ          *string  `json:"errorNEQ,omitempty"`
+	ErrorIn           []string `json:"errorIn,omitempty"`
+	ErrorNotIn        []string `json:"errorNotIn,omitempty"`
+	ErrorGT           *string  `json:"errorGT,omitempty"`
+	ErrorGTE          *string  `json:"errorGTE,omitempty"`
+	ErrorLT           *string  `json:"errorLT,omitempty"`
+	ErrorLTE          *string  `json:"errorLTE,omitempty"`
+	ErrorContains     *string  `json:"errorContains,omitempty"`
+	ErrorHasPrefix    *string  `json:"errorHasPrefix,omitempty"`
+	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
+	ErrorIsNil        bool     `json:"errorIsNil,omitempty"`
+	ErrorNotNil       bool     `json:"errorNotNil,omitempty"`
+	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
+	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
+
+	// "report_schedule_id" field predicates.
+	ReportScheduleID       *int  `json:"reportScheduleID,omitempty"`
+	ReportScheduleIDNEQ    *int  `json:"reportScheduleIDNEQ,omitempty"`
+	ReportScheduleIDIn     []int `json:"reportScheduleIDIn,omitempty"`
+	ReportScheduleIDNotIn  []int `json:"reportScheduleIDNotIn,omitempty"`
+	ReportScheduleIDIsNil  bool  `json:"reportScheduleIDIsNil,omitempty"`
+	ReportScheduleIDNotNil bool  `json:"reportScheduleIDNotNil,omitempty"`
+
+	// "schedule" edge predicates.
+	HasSchedule     *bool                       `json:"hasSchedule,omitempty"`
+	HasScheduleWith []*ReportScheduleWhereInput `json:"hasScheduleWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ReportRunWhereInput) AddPredicates(predicates ...predicate.ReportRun) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ReportRunWhereInput filter on the ReportRunQuery builder.
+func (i *ReportRunWhereInput) Filter(q *ReportRunQuery) (*ReportRunQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyReportRunWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyReportRunWhereInput is returned in case the ReportRunWhereInput is empty.
+var ErrEmptyReportRunWhereInput = errors.New("ent: empty predicate ReportRunWhereInput")
+
+// P returns a predicate for filtering reportruns.
+// An error is returned if the input is empty or invalid.
+func (i *ReportRunWhereInput) P() (predicate.ReportRun, error) {
+	var predicates []predicate.ReportRun
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, reportrun.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ReportRun, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, reportrun.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ReportRun, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, reportrun.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, reportrun.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, reportrun.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, reportrun.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, reportrun.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, reportrun.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, reportrun.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, reportrun.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, reportrun.IDLTE(*i.IDLTE))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, reportrun.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, reportrun.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, reportrun.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, reportrun.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Trigger != nil {
+		predicates = append(predicates, reportrun.TriggerEQ(*i.Trigger))
+	}
+	if i.TriggerNEQ != nil {
+		predicates = append(predicates, reportrun.TriggerNEQ(*i.TriggerNEQ))
+	}
+	if len(i.TriggerIn) > 0 {
+		predicates = append(predicates, reportrun.TriggerIn(i.TriggerIn...))
+	}
+	if len(i.TriggerNotIn) > 0 {
+		predicates = append(predicates, reportrun.TriggerNotIn(i.TriggerNotIn...))
+	}
+	if i.TriggerGT != nil {
+		predicates = append(predicates, reportrun.TriggerGT(*i.TriggerGT))
+	}
+	if i.TriggerGTE != nil {
+		predicates = append(predicates, reportrun.TriggerGTE(*i.TriggerGTE))
+	}
+	if i.TriggerLT != nil {
+		predicates = append(predicates, reportrun.TriggerLT(*i.TriggerLT))
+	}
+	if i.TriggerLTE != nil {
+		predicates = append(predicates, reportrun.TriggerLTE(*i.TriggerLTE))
+	}
+	if i.TriggerContains != nil {
+		predicates = append(predicates, reportrun.TriggerContains(*i.TriggerContains))
+	}
+	if i.TriggerHasPrefix != nil {
+		predicates = append(predicates, reportrun.TriggerHasPrefix(*i.TriggerHasPrefix))
+	}
+	if i.TriggerHasSuffix != nil {
+		predicates = append(predicates, reportrun.TriggerHasSuffix(*i.TriggerHasSuffix))
+	}
+	if i.TriggerEqualFold != nil {
+		predicates = append(predicates, reportrun.TriggerEqualFold(*i.TriggerEqualFold))
+	}
+	if i.TriggerContainsFold != nil {
+		predicates = append(predicates, reportrun.TriggerContainsFold(*i.TriggerContainsFold))
+	}
+	if i.StartedAt != nil {
+		predicates = append(predicates, reportrun.StartedAtEQ(*i.StartedAt))
+	}
+	if i.StartedAtNEQ != nil {
+		predicates = append(predicates, reportrun.StartedAtNEQ(*i.StartedAtNEQ))
+	}
+	if len(i.StartedAtIn) > 0 {
+		predicates = append(predicates, reportrun.StartedAtIn(i.StartedAtIn...))
+	}
+	if len(i.StartedAtNotIn) > 0 {
+		predicates = append(predicates, reportrun.StartedAtNotIn(i.StartedAtNotIn...))
+	}
+	if i.StartedAtGT != nil {
+		predicates = append(predicates, reportrun.StartedAtGT(*i.StartedAtGT))
+	}
+	if i.StartedAtGTE != nil {
+		predicates = append(predicates, reportrun.StartedAtGTE(*i.StartedAtGTE))
+	}
+	if i.StartedAtLT != nil {
+		predicates = append(predicates, reportrun.StartedAtLT(*i.StartedAtLT))
+	}
+	if i.StartedAtLTE != nil {
+		predicates = append(predicates, reportrun.StartedAtLTE(*i.StartedAtLTE))
+	}
+	if i.FinishedAt != nil {
+		predicates = append(predicates, reportrun.FinishedAtEQ(*i.FinishedAt))
+	}
+	if i.FinishedAtNEQ != nil {
+		predicates = append(predicates, reportrun.FinishedAtNEQ(*i.FinishedAtNEQ))
+	}
+	if len(i.FinishedAtIn) > 0 {
+		predicates = append(predicates, reportrun.FinishedAtIn(i.FinishedAtIn...))
+	}
+	if len(i.FinishedAtNotIn) > 0 {
+		predicates = append(predicates, reportrun.FinishedAtNotIn(i.FinishedAtNotIn...))
+	}
+	if i.FinishedAtGT != nil {
+		predicates = append(predicates, reportrun.FinishedAtGT(*i.FinishedAtGT))
+	}
+	if i.FinishedAtGTE != nil {
+		predicates = append(predicates, reportrun.FinishedAtGTE(*i.FinishedAtGTE))
+	}
+	if i.FinishedAtLT != nil {
+		predicates = append(predicates, reportrun.FinishedAtLT(*i.FinishedAtLT))
+	}
+	if i.FinishedAtLTE != nil {
+		predicates = append(predicates, reportrun.FinishedAtLTE(*i.FinishedAtLTE))
+	}
+	if i.FinishedAtIsNil {
+		predicates = append(predicates, reportrun.FinishedAtIsNil())
+	}
+	if i.FinishedAtNotNil {
+		predicates = append(predicates, reportrun.FinishedAtNotNil())
+	}
+	if i.WindowStart != nil {
+		predicates = append(predicates, reportrun.WindowStartEQ(*i.WindowStart))
+	}
+	if i.WindowStartNEQ != nil {
+		predicates = append(predicates, reportrun.WindowStartNEQ(*i.WindowStartNEQ))
+	}
+	if len(i.WindowStartIn) > 0 {
+		predicates = append(predicates, reportrun.WindowStartIn(i.WindowStartIn...))
+	}
+	if len(i.WindowStartNotIn) > 0 {
+		predicates = append(predicates, reportrun.WindowStartNotIn(i.WindowStartNotIn...))
+	}
+	if i.WindowStartGT != nil {
+		predicates = append(predicates, reportrun.WindowStartGT(*i.WindowStartGT))
+	}
+	if i.WindowStartGTE != nil {
+		predicates = append(predicates, reportrun.WindowStartGTE(*i.WindowStartGTE))
+	}
+	if i.WindowStartLT != nil {
+		predicates = append(predicates, reportrun.WindowStartLT(*i.WindowStartLT))
+	}
+	if i.WindowStartLTE != nil {
+		predicates = append(predicates, reportrun.WindowStartLTE(*i.WindowStartLTE))
+	}
+	if i.WindowEnd != nil {
+		predicates = append(predicates, reportrun.WindowEndEQ(*i.WindowEnd))
+	}
+	if i.WindowEndNEQ != nil {
+		predicates = append(predicates, reportrun.WindowEndNEQ(*i.WindowEndNEQ))
+	}
+	if len(i.WindowEndIn) > 0 {
+		predicates = append(predicates, reportrun.WindowEndIn(i.WindowEndIn...))
+	}
+	if len(i.WindowEndNotIn) > 0 {
+		predicates = append(predicates, reportrun.WindowEndNotIn(i.WindowEndNotIn...))
+	}
+	if i.WindowEndGT != nil {
+		predicates = append(predicates, reportrun.WindowEndGT(*i.WindowEndGT))
+	}
+	if i.WindowEndGTE != nil {
+		predicates = append(predicates, reportrun.WindowEndGTE(*i.WindowEndGTE))
+	}
+	if i.WindowEndLT != nil {
+		predicates = append(predicates, reportrun.WindowEndLT(*i.WindowEndLT))
+	}
+	if i.WindowEndLTE != nil {
+		predicates = append(predicates, reportrun.WindowEndLTE(*i.WindowEndLTE))
+	}
+	if i.DriftCount != nil {
+		predicates = append(predicates, reportrun.DriftCountEQ(*i.DriftCount))
+	}
+	if i.DriftCountNEQ != nil {
+		predicates = append(predicates, reportrun.DriftCountNEQ(*i.DriftCountNEQ))
+	}
+	if len(i.DriftCountIn) > 0 {
+		predicates = append(predicates, reportrun.DriftCountIn(i.DriftCountIn...))
+	}
+	if len(i.DriftCountNotIn) > 0 {
+		predicates = append(predicates, reportrun.DriftCountNotIn(i.DriftCountNotIn...))
+	}
+	if i.DriftCountGT != nil {
+		predicates = append(predicates, reportrun.DriftCountGT(*i.DriftCountGT))
+	}
+	if i.DriftCountGTE != nil {
+		predicates = append(predicates, reportrun.DriftCountGTE(*i.DriftCountGTE))
+	}
+	if i.DriftCountLT != nil {
+		predicates = append(predicates, reportrun.DriftCountLT(*i.DriftCountLT))
+	}
+	if i.DriftCountLTE != nil {
+		predicates = append(predicates, reportrun.DriftCountLTE(*i.DriftCountLTE))
+	}
+	if i.Error != nil {
+		predicates = append(predicates, reportrun.ErrorEQ(*i.Error))
+	}
+	if i.ErrorNEQ != nil {
+		predicates = append(predicates, reportrun.ErrorNEQ(*i.ErrorNEQ))
+	}
+	if len(i.ErrorIn) > 0 {
+		predicates = append(predicates, reportrun.ErrorIn(i.ErrorIn...))
+	}
+	if len(i.ErrorNotIn) > 0 {
+		predicates = append(predicates, reportrun.ErrorNotIn(i.ErrorNotIn...))
+	}
+	if i.ErrorGT != nil {
+		predicates = append(predicates, reportrun.ErrorGT(*i.ErrorGT))
+	}
+	if i.ErrorGTE != nil {
+		predicates = append(predicates, reportrun.ErrorGTE(*i.ErrorGTE))
+	}
+	if i.ErrorLT != nil {
+		predicates = append(predicates, reportrun.ErrorLT(*i.ErrorLT))
+	}
+	if i.ErrorLTE != nil {
+		predicates = append(predicates, reportrun.ErrorLTE(*i.ErrorLTE))
+	}
+	if i.ErrorContains != nil {
+		predicates = append(predicates, reportrun.ErrorContains(*i.ErrorContains))
+	}
+	if i.ErrorHasPrefix != nil {
+		predicates = append(predicates, reportrun.ErrorHasPrefix(*i.ErrorHasPrefix))
+	}
+	if i.ErrorHasSuffix != nil {
+		predicates = append(predicates, reportrun.ErrorHasSuffix(*i.ErrorHasSuffix))
+	}
+	if i.ErrorIsNil {
+		predicates = append(predicates, reportrun.ErrorIsNil())
+	}
+	if i.ErrorNotNil {
+		predicates = append(predicates, reportrun.ErrorNotNil())
+	}
+	if i.ErrorEqualFold != nil {
+		predicates = append(predicates, reportrun.ErrorEqualFold(*i.ErrorEqualFold))
+	}
+	if i.ErrorContainsFold != nil {
+		predicates = append(predicates, reportrun.ErrorContainsFold(*i.ErrorContainsFold))
+	}
+	if i.ReportScheduleID != nil {
+		predicates = append(predicates, reportrun.ReportScheduleIDEQ(*i.ReportScheduleID))
+	}
+	if i.ReportScheduleIDNEQ != nil {
+		predicates = append(predicates, reportrun.ReportScheduleIDNEQ(*i.ReportScheduleIDNEQ))
+	}
+	if len(i.ReportScheduleIDIn) > 0 {
+		predicates = append(predicates, reportrun.ReportScheduleIDIn(i.ReportScheduleIDIn...))
+	}
+	if len(i.ReportScheduleIDNotIn) > 0 {
+		predicates = append(predicates, reportrun.ReportScheduleIDNotIn(i.ReportScheduleIDNotIn...))
+	}
+	if i.ReportScheduleIDIsNil {
+		predicates = append(predicates, reportrun.ReportScheduleIDIsNil())
+	}
+	if i.ReportScheduleIDNotNil {
+		predicates = append(predicates, reportrun.ReportScheduleIDNotNil())
+	}
+
+	if i.HasSchedule != nil {
+		p := reportrun.HasSchedule()
+		if !*i.HasSchedule {
+			p = reportrun.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasScheduleWith) > 0 {
+		with := make([]predicate.ReportSchedule, 0, len(i.HasScheduleWith))
+		for _, w := range i.HasScheduleWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasScheduleWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, reportrun.HasScheduleWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyReportRunWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return reportrun.And(predicates...), nil
+	}
+}
+
+// ReportScheduleWhereInput represents a where input for filtering ReportSchedule queries.
+type ReportScheduleWhereInput struct {
+	Predicates []predicate.ReportSchedule  `json:"-"`
+	Not        *ReportScheduleWhereInput   `json:"not,omitempty"`
+	Or         []*ReportScheduleWhereInput `json:"or,omitempty"`
+	And        []*ReportScheduleWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "schedule" field predicates.
+	Schedule             *string  `json:"schedule,omitempty"`
+	ScheduleNEQ          *string  `json:"scheduleNEQ,omitempty"`
+	ScheduleIn           []string `json:"scheduleIn,omitempty"`
+	ScheduleNotIn        []string `json:"scheduleNotIn,omitempty"`
+	ScheduleGT           *string  `json:"scheduleGT,omitempty"`
+	ScheduleGTE          *string  `json:"scheduleGTE,omitempty"`
+	ScheduleLT           *string  `json:"scheduleLT,omitempty"`
+	ScheduleLTE          *string  `json:"scheduleLTE,omitempty"`
+	ScheduleContains     *string  `json:"scheduleContains,omitempty"`
+	ScheduleHasPrefix    *string  `json:"scheduleHasPrefix,omitempty"`
+	ScheduleHasSuffix    *string  `json:"scheduleHasSuffix,omitempty"`
+	ScheduleEqualFold    *string  `json:"scheduleEqualFold,omitempty"`
+	ScheduleContainsFold *string  `json:"scheduleContainsFold,omitempty"`
+
+	// "time_zone" field predicates.
+	TimeZone             *string  `json:"timeZone,omitempty"`
+	TimeZoneNEQ          *string  `json:"timeZoneNEQ,omitempty"`
+	TimeZoneIn           []string `json:"timeZoneIn,omitempty"`
+	TimeZoneNotIn        []string `json:"timeZoneNotIn,omitempty"`
+	TimeZoneGT           *string  `json:"timeZoneGT,omitempty"`
+	TimeZoneGTE          *string  `json:"timeZoneGTE,omitempty"`
+	TimeZoneLT           *string  `json:"timeZoneLT,omitempty"`
+	TimeZoneLTE          *string  `json:"timeZoneLTE,omitempty"`
+	TimeZoneContains     *string  `json:"timeZoneContains,omitempty"`
+	TimeZoneHasPrefix    *string  `json:"timeZoneHasPrefix,omitempty"`
+	TimeZoneHasSuffix    *string  `json:"timeZoneHasSuffix,omitempty"`
+	TimeZoneEqualFold    *string  `json:"timeZoneEqualFold,omitempty"`
+	TimeZoneContainsFold *string  `json:"timeZoneContainsFold,omitempty"`
+
+	// "window_hours" field predicates.
+	WindowHours      *int  `json:"windowHours,omitempty"`
+	WindowHoursNEQ   *int  `json:"windowHoursNEQ,omitempty"`
+	WindowHoursIn    []int `json:"windowHoursIn,omitempty"`
+	WindowHoursNotIn []int `json:"windowHoursNotIn,omitempty"`
+	WindowHoursGT    *int  `json:"windowHoursGT,omitempty"`
+	WindowHoursGTE   *int  `json:"windowHoursGTE,omitempty"`
+	WindowHoursLT    *int  `json:"windowHoursLT,omitempty"`
+	WindowHoursLTE   *int  `json:"windowHoursLTE,omitempty"`
+
+	// "directory" field predicates.
+	Directory             *string  `json:"directory,omitempty"`
+	DirectoryNEQ          *string  `json:"directoryNEQ,omitempty"`
+	DirectoryIn           []string `json:"directoryIn,omitempty"`
+	DirectoryNotIn        []string `json:"directoryNotIn,omitempty"`
+	DirectoryGT           *string  `json:"directoryGT,omitempty"`
+	DirectoryGTE          *string  `json:"directoryGTE,omitempty"`
+	DirectoryLT           *string  `json:"directoryLT,omitempty"`
+	DirectoryLTE          *string  `json:"directoryLTE,omitempty"`
+	DirectoryContains     *string  `json:"directoryContains,omitempty"`
+	DirectoryHasPrefix    *string  `json:"directoryHasPrefix,omitempty"`
+	DirectoryHasSuffix    *string  `json:"directoryHasSuffix,omitempty"`
+	DirectoryIsNil        bool     `json:"directoryIsNil,omitempty"`
+	DirectoryNotNil       bool     `json:"directoryNotNil,omitempty"`
+	DirectoryEqualFold    *string  `json:"directoryEqualFold,omitempty"`
+	DirectoryContainsFold *string  `json:"directoryContainsFold,omitempty"`
+
+	// "retain" field predicates.
+	Retain      *int  `json:"retain,omitempty"`
+	RetainNEQ   *int  `json:"retainNEQ,omitempty"`
+	RetainIn    []int `json:"retainIn,omitempty"`
+	RetainNotIn []int `json:"retainNotIn,omitempty"`
+	RetainGT    *int  `json:"retainGT,omitempty"`
+	RetainGTE   *int  `json:"retainGTE,omitempty"`
+	RetainLT    *int  `json:"retainLT,omitempty"`
+	RetainLTE   *int  `json:"retainLTE,omitempty"`
+
+	// "enabled" field predicates.
+	Enabled    *bool `json:"enabled,omitempty"`
+	EnabledNEQ *bool `json:"enabledNEQ,omitempty"`
+
+	// "last_run_at" field predicates.
+	LastRunAt       *time.Time  `json:"lastRunAt,omitempty"`
+	LastRunAtNEQ    *time.Time  `json:"lastRunAtNEQ,omitempty"`
+	LastRunAtIn     []time.Time `json:"lastRunAtIn,omitempty"`
+	LastRunAtNotIn  []time.Time `json:"lastRunAtNotIn,omitempty"`
+	LastRunAtGT     *time.Time  `json:"lastRunAtGT,omitempty"`
+	LastRunAtGTE    *time.Time  `json:"lastRunAtGTE,omitempty"`
+	LastRunAtLT     *time.Time  `json:"lastRunAtLT,omitempty"`
+	LastRunAtLTE    *time.Time  `json:"lastRunAtLTE,omitempty"`
+	LastRunAtIsNil  bool        `json:"lastRunAtIsNil,omitempty"`
+	LastRunAtNotNil bool        `json:"lastRunAtNotNil,omitempty"`
+
+	// "runs" edge predicates.
+	HasRuns     *bool                  `json:"hasRuns,omitempty"`
+	HasRunsWith []*ReportRunWhereInput `json:"hasRunsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ReportScheduleWhereInput) AddPredicates(predicates ...predicate.ReportSchedule) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ReportScheduleWhereInput filter on the ReportScheduleQuery builder.
+func (i *ReportScheduleWhereInput) Filter(q *ReportScheduleQuery) (*ReportScheduleQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyReportScheduleWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyReportScheduleWhereInput is returned in case the ReportScheduleWhereInput is empty.
+var ErrEmptyReportScheduleWhereInput = errors.New("ent: empty predicate ReportScheduleWhereInput")
+
+// P returns a predicate for filtering reportschedules.
+// An error is returned if the input is empty or invalid.
+func (i *ReportScheduleWhereInput) P() (predicate.ReportSchedule, error) {
+	var predicates []predicate.ReportSchedule
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, reportschedule.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ReportSchedule, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, reportschedule.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ReportSchedule, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, reportschedule.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, reportschedule.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, reportschedule.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, reportschedule.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, reportschedule.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, reportschedule.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, reportschedule.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, reportschedule.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, reportschedule.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, reportschedule.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, reportschedule.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, reportschedule.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, reportschedule.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, reportschedule.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, reportschedule.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, reportschedule.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, reportschedule.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, reportschedule.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, reportschedule.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, reportschedule.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, reportschedule.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, reportschedule.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, reportschedule.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, reportschedule.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, reportschedule.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, reportschedule.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, reportschedule.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, reportschedule.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, reportschedule.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, reportschedule.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, reportschedule.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, reportschedule.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, reportschedule.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, reportschedule.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, reportschedule.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, reportschedule.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, reportschedule.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, reportschedule.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Schedule != nil {
+		predicates = append(predicates, reportschedule.ScheduleEQ(*i.Schedule))
+	}
+	if i.ScheduleNEQ != nil {
+		predicates = append(predicates, reportschedule.ScheduleNEQ(*i.ScheduleNEQ))
+	}
+	if len(i.ScheduleIn) > 0 {
+		predicates = append(predicates, reportschedule.ScheduleIn(i.ScheduleIn...))
+	}
+	if len(i.ScheduleNotIn) > 0 {
+		predicates = append(predicates, reportschedule.ScheduleNotIn(i.ScheduleNotIn...))
+	}
+	if i.ScheduleGT != nil {
+		predicates = append(predicates, reportschedule.ScheduleGT(*i.ScheduleGT))
+	}
+	if i.ScheduleGTE != nil {
+		predicates = append(predicates, reportschedule.ScheduleGTE(*i.ScheduleGTE))
+	}
+	if i.ScheduleLT != nil {
+		predicates = append(predicates, reportschedule.ScheduleLT(*i.ScheduleLT))
+	}
+	if i.ScheduleLTE != nil {
+		predicates = append(predicates, reportschedule.ScheduleLTE(*i.ScheduleLTE))
+	}
+	if i.ScheduleContains != nil {
+		predicates = append(predicates, reportschedule.ScheduleContains(*i.ScheduleContains))
+	}
+	if i.ScheduleHasPrefix != nil {
+		predicates = append(predicates, reportschedule.ScheduleHasPrefix(*i.ScheduleHasPrefix))
+	}
+	if i.ScheduleHasSuffix != nil {
+		predicates = append(predicates, reportschedule.ScheduleHasSuffix(*i.ScheduleHasSuffix))
+	}
+	if i.ScheduleEqualFold != nil {
+		predicates = append(predicates, reportschedule.ScheduleEqualFold(*i.ScheduleEqualFold))
+	}
+	if i.ScheduleContainsFold != nil {
+		predicates = append(predicates, reportschedule.ScheduleContainsFold(*i.ScheduleContainsFold))
+	}
+	if i.TimeZone != nil {
+		predicates = append(predicates, reportschedule.TimeZoneEQ(*i.TimeZone))
+	}
+	if i.TimeZoneNEQ != nil {
+		predicates = append(predicates, reportschedule.TimeZoneNEQ(*i.TimeZoneNEQ))
+	}
+	if len(i.TimeZoneIn) > 0 {
+		predicates = append(predicates, reportschedule.TimeZoneIn(i.TimeZoneIn...))
+	}
+	if len(i.TimeZoneNotIn) > 0 {
+		predicates = append(predicates, reportschedule.TimeZoneNotIn(i.TimeZoneNotIn...))
+	}
+	if i.TimeZoneGT != nil {
+		predicates = append(predicates, reportschedule.TimeZoneGT(*i.TimeZoneGT))
+	}
+	if i.TimeZoneGTE != nil {
+		predicates = append(predicates, reportschedule.TimeZoneGTE(*i.TimeZoneGTE))
+	}
+	if i.TimeZoneLT != nil {
+		predicates = append(predicates, reportschedule.TimeZoneLT(*i.TimeZoneLT))
+	}
+	if i.TimeZoneLTE != nil {
+		predicates = append(predicates, reportschedule.TimeZoneLTE(*i.TimeZoneLTE))
+	}
+	if i.TimeZoneContains != nil {
+		predicates = append(predicates, reportschedule.TimeZoneContains(*i.TimeZoneContains))
+	}
+	if i.TimeZoneHasPrefix != nil {
+		predicates = append(predicates, reportschedule.TimeZoneHasPrefix(*i.TimeZoneHasPrefix))
+	}
+	if i.TimeZoneHasSuffix != nil {
+		predicates = append(predicates, reportschedule.TimeZoneHasSuffix(*i.TimeZoneHasSuffix))
+	}
+	if i.TimeZoneEqualFold != nil {
+		predicates = append(predicates, reportschedule.TimeZoneEqualFold(*i.TimeZoneEqualFold))
+	}
+	if i.TimeZoneContainsFold != nil {
+		predicates = append(predicates, reportschedule.TimeZoneContainsFold(*i.TimeZoneContainsFold))
+	}
+	if i.WindowHours != nil {
+		predicates = append(predicates, reportschedule.WindowHoursEQ(*i.WindowHours))
+	}
+	if i.WindowHoursNEQ != nil {
+		predicates = append(predicates, reportschedule.WindowHoursNEQ(*i.WindowHoursNEQ))
+	}
+	if len(i.WindowHoursIn) > 0 {
+		predicates = append(predicates, reportschedule.WindowHoursIn(i.WindowHoursIn...))
+	}
+	if len(i.WindowHoursNotIn) > 0 {
+		predicates = append(predicates, reportschedule.WindowHoursNotIn(i.WindowHoursNotIn...))
+	}
+	if i.WindowHoursGT != nil {
+		predicates = append(predicates, reportschedule.WindowHoursGT(*i.WindowHoursGT))
+	}
+	if i.WindowHoursGTE != nil {
+		predicates = append(predicates, reportschedule.WindowHoursGTE(*i.WindowHoursGTE))
+	}
+	if i.WindowHoursLT != nil {
+		predicates = append(predicates, reportschedule.WindowHoursLT(*i.WindowHoursLT))
+	}
+	if i.WindowHoursLTE != nil {
+		predicates = append(predicates, reportschedule.WindowHoursLTE(*i.WindowHoursLTE))
+	}
+	if i.Directory != nil {
+		predicates = append(predicates, reportschedule.DirectoryEQ(*i.Directory))
+	}
+	if i.DirectoryNEQ != nil {
+		predicates = append(predicates, reportschedule.DirectoryNEQ(*i.DirectoryNEQ))
+	}
+	if len(i.DirectoryIn) > 0 {
+		predicates = append(predicates, reportschedule.DirectoryIn(i.DirectoryIn...))
+	}
+	if len(i.DirectoryNotIn) > 0 {
+		predicates = append(predicates, reportschedule.DirectoryNotIn(i.DirectoryNotIn...))
+	}
+	if i.DirectoryGT != nil {
+		predicates = append(predicates, reportschedule.DirectoryGT(*i.DirectoryGT))
+	}
+	if i.DirectoryGTE != nil {
+		predicates = append(predicates, reportschedule.DirectoryGTE(*i.DirectoryGTE))
+	}
+	if i.DirectoryLT != nil {
+		predicates = append(predicates, reportschedule.DirectoryLT(*i.DirectoryLT))
+	}
+	if i.DirectoryLTE != nil {
+		predicates = append(predicates, reportschedule.DirectoryLTE(*i.DirectoryLTE))
+	}
+	if i.DirectoryContains != nil {
+		predicates = append(predicates, reportschedule.DirectoryContains(*i.DirectoryContains))
+	}
+	if i.DirectoryHasPrefix != nil {
+		predicates = append(predicates, reportschedule.DirectoryHasPrefix(*i.DirectoryHasPrefix))
+	}
+	if i.DirectoryHasSuffix != nil {
+		predicates = append(predicates, reportschedule.DirectoryHasSuffix(*i.DirectoryHasSuffix))
+	}
+	if i.DirectoryIsNil {
+		predicates = append(predicates, reportschedule.DirectoryIsNil())
+	}
+	if i.DirectoryNotNil {
+		predicates = append(predicates, reportschedule.DirectoryNotNil())
+	}
+	if i.DirectoryEqualFold != nil {
+		predicates = append(predicates, reportschedule.DirectoryEqualFold(*i.DirectoryEqualFold))
+	}
+	if i.DirectoryContainsFold != nil {
+		predicates = append(predicates, reportschedule.DirectoryContainsFold(*i.DirectoryContainsFold))
+	}
+	if i.Retain != nil {
+		predicates = append(predicates, reportschedule.RetainEQ(*i.Retain))
+	}
+	if i.RetainNEQ != nil {
+		predicates = append(predicates, reportschedule.RetainNEQ(*i.RetainNEQ))
+	}
+	if len(i.RetainIn) > 0 {
+		predicates = append(predicates, reportschedule.RetainIn(i.RetainIn...))
+	}
+	if len(i.RetainNotIn) > 0 {
+		predicates = append(predicates, reportschedule.RetainNotIn(i.RetainNotIn...))
+	}
+	if i.RetainGT != nil {
+		predicates = append(predicates, reportschedule.RetainGT(*i.RetainGT))
+	}
+	if i.RetainGTE != nil {
+		predicates = append(predicates, reportschedule.RetainGTE(*i.RetainGTE))
+	}
+	if i.RetainLT != nil {
+		predicates = append(predicates, reportschedule.RetainLT(*i.RetainLT))
+	}
+	if i.RetainLTE != nil {
+		predicates = append(predicates, reportschedule.RetainLTE(*i.RetainLTE))
+	}
+	if i.Enabled != nil {
+		predicates = append(predicates, reportschedule.EnabledEQ(*i.Enabled))
+	}
+	if i.EnabledNEQ != nil {
+		predicates = append(predicates, reportschedule.EnabledNEQ(*i.EnabledNEQ))
+	}
+	if i.LastRunAt != nil {
+		predicates = append(predicates, reportschedule.LastRunAtEQ(*i.LastRunAt))
+	}
+	if i.LastRunAtNEQ != nil {
+		predicates = append(predicates, reportschedule.LastRunAtNEQ(*i.LastRunAtNEQ))
+	}
+	if len(i.LastRunAtIn) > 0 {
+		predicates = append(predicates, reportschedule.LastRunAtIn(i.LastRunAtIn...))
+	}
+	if len(i.LastRunAtNotIn) > 0 {
+		predicates = append(predicates, reportschedule.LastRunAtNotIn(i.LastRunAtNotIn...))
+	}
+	if i.LastRunAtGT != nil {
+		predicates = append(predicates, reportschedule.LastRunAtGT(*i.LastRunAtGT))
+	}
+	if i.LastRunAtGTE != nil {
+		predicates = append(predicates, reportschedule.LastRunAtGTE(*i.LastRunAtGTE))
+	}
+	if i.LastRunAtLT != nil {
+		predicates = append(predicates, reportschedule.LastRunAtLT(*i.LastRunAtLT))
+	}
+	if i.LastRunAtLTE != nil {
+		predicates = append(predicates, reportschedule.LastRunAtLTE(*i.LastRunAtLTE))
+	}
+	if i.LastRunAtIsNil {
+		predicates = append(predicates, reportschedule.LastRunAtIsNil())
+	}
+	if i.LastRunAtNotNil {
+		predicates = append(predicates, reportschedule.LastRunAtNotNil())
+	}
+
+	if i.HasRuns != nil {
+		p := reportschedule.HasRuns()
+		if !*i.HasRuns {
+			p = reportschedule.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRunsWith) > 0 {
+		with := make([]predicate.ReportRun, 0, len(i.HasRunsWith))
+		for _, w := range i.HasRunsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRunsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, reportschedule.HasRunsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyReportScheduleWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return reportschedule.And(predicates...), nil
 	}
 }
 

@@ -27,6 +27,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
@@ -57,6 +59,8 @@ const (
 	TypeLocation          = "Location"
 	TypeOwner             = "Owner"
 	TypeRelationship      = "Relationship"
+	TypeReportRun         = "ReportRun"
+	TypeReportSchedule    = "ReportSchedule"
 	TypeService           = "Service"
 	TypeSighting          = "Sighting"
 	TypeVendor            = "Vendor"
@@ -18278,6 +18282,2338 @@ func (m *RelationshipMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Relationship edge %s", name)
+}
+
+// ReportRunMutation represents an operation that mutates the ReportRun nodes in the graph.
+type ReportRunMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	status           *reportrun.Status
+	trigger          *string
+	started_at       *time.Time
+	finished_at      *time.Time
+	window_start     *time.Time
+	window_end       *time.Time
+	sizes            *map[string]int
+	deliveries       *[]schematype.Delivery
+	appenddeliveries []schematype.Delivery
+	drift_count      *int
+	adddrift_count   *int
+	error            *string
+	clearedFields    map[string]struct{}
+	schedule         *int
+	clearedschedule  bool
+	done             bool
+	oldValue         func(context.Context) (*ReportRun, error)
+	predicates       []predicate.ReportRun
+}
+
+var _ ent.Mutation = (*ReportRunMutation)(nil)
+
+// reportrunOption allows management of the mutation configuration using functional options.
+type reportrunOption func(*ReportRunMutation)
+
+// newReportRunMutation creates new mutation for the ReportRun entity.
+func newReportRunMutation(c config, op Op, opts ...reportrunOption) *ReportRunMutation {
+	m := &ReportRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReportRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReportRunID sets the ID field of the mutation.
+func withReportRunID(id int) reportrunOption {
+	return func(m *ReportRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReportRun
+		)
+		m.oldValue = func(ctx context.Context) (*ReportRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReportRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReportRun sets the old ReportRun of the mutation.
+func withReportRun(node *ReportRun) reportrunOption {
+	return func(m *ReportRunMutation) {
+		m.oldValue = func(context.Context) (*ReportRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReportRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReportRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReportRunMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReportRunMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReportRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetStatus sets the "status" field.
+func (m *ReportRunMutation) SetStatus(r reportrun.Status) {
+	m.status = &r
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ReportRunMutation) Status() (r reportrun.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldStatus(ctx context.Context) (v reportrun.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ReportRunMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetTrigger sets the "trigger" field.
+func (m *ReportRunMutation) SetTrigger(s string) {
+	m.trigger = &s
+}
+
+// Trigger returns the value of the "trigger" field in the mutation.
+func (m *ReportRunMutation) Trigger() (r string, exists bool) {
+	v := m.trigger
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrigger returns the old "trigger" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldTrigger(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrigger is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrigger requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrigger: %w", err)
+	}
+	return oldValue.Trigger, nil
+}
+
+// ResetTrigger resets all changes to the "trigger" field.
+func (m *ReportRunMutation) ResetTrigger() {
+	m.trigger = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *ReportRunMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *ReportRunMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *ReportRunMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *ReportRunMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *ReportRunMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *ReportRunMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[reportrun.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *ReportRunMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[reportrun.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *ReportRunMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, reportrun.FieldFinishedAt)
+}
+
+// SetWindowStart sets the "window_start" field.
+func (m *ReportRunMutation) SetWindowStart(t time.Time) {
+	m.window_start = &t
+}
+
+// WindowStart returns the value of the "window_start" field in the mutation.
+func (m *ReportRunMutation) WindowStart() (r time.Time, exists bool) {
+	v := m.window_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowStart returns the old "window_start" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldWindowStart(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowStart: %w", err)
+	}
+	return oldValue.WindowStart, nil
+}
+
+// ResetWindowStart resets all changes to the "window_start" field.
+func (m *ReportRunMutation) ResetWindowStart() {
+	m.window_start = nil
+}
+
+// SetWindowEnd sets the "window_end" field.
+func (m *ReportRunMutation) SetWindowEnd(t time.Time) {
+	m.window_end = &t
+}
+
+// WindowEnd returns the value of the "window_end" field in the mutation.
+func (m *ReportRunMutation) WindowEnd() (r time.Time, exists bool) {
+	v := m.window_end
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowEnd returns the old "window_end" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldWindowEnd(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowEnd is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowEnd requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowEnd: %w", err)
+	}
+	return oldValue.WindowEnd, nil
+}
+
+// ResetWindowEnd resets all changes to the "window_end" field.
+func (m *ReportRunMutation) ResetWindowEnd() {
+	m.window_end = nil
+}
+
+// SetSizes sets the "sizes" field.
+func (m *ReportRunMutation) SetSizes(value map[string]int) {
+	m.sizes = &value
+}
+
+// Sizes returns the value of the "sizes" field in the mutation.
+func (m *ReportRunMutation) Sizes() (r map[string]int, exists bool) {
+	v := m.sizes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSizes returns the old "sizes" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldSizes(ctx context.Context) (v map[string]int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSizes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSizes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSizes: %w", err)
+	}
+	return oldValue.Sizes, nil
+}
+
+// ClearSizes clears the value of the "sizes" field.
+func (m *ReportRunMutation) ClearSizes() {
+	m.sizes = nil
+	m.clearedFields[reportrun.FieldSizes] = struct{}{}
+}
+
+// SizesCleared returns if the "sizes" field was cleared in this mutation.
+func (m *ReportRunMutation) SizesCleared() bool {
+	_, ok := m.clearedFields[reportrun.FieldSizes]
+	return ok
+}
+
+// ResetSizes resets all changes to the "sizes" field.
+func (m *ReportRunMutation) ResetSizes() {
+	m.sizes = nil
+	delete(m.clearedFields, reportrun.FieldSizes)
+}
+
+// SetDeliveries sets the "deliveries" field.
+func (m *ReportRunMutation) SetDeliveries(s []schematype.Delivery) {
+	m.deliveries = &s
+	m.appenddeliveries = nil
+}
+
+// Deliveries returns the value of the "deliveries" field in the mutation.
+func (m *ReportRunMutation) Deliveries() (r []schematype.Delivery, exists bool) {
+	v := m.deliveries
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeliveries returns the old "deliveries" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldDeliveries(ctx context.Context) (v []schematype.Delivery, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeliveries is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeliveries requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeliveries: %w", err)
+	}
+	return oldValue.Deliveries, nil
+}
+
+// AppendDeliveries adds s to the "deliveries" field.
+func (m *ReportRunMutation) AppendDeliveries(s []schematype.Delivery) {
+	m.appenddeliveries = append(m.appenddeliveries, s...)
+}
+
+// AppendedDeliveries returns the list of values that were appended to the "deliveries" field in this mutation.
+func (m *ReportRunMutation) AppendedDeliveries() ([]schematype.Delivery, bool) {
+	if len(m.appenddeliveries) == 0 {
+		return nil, false
+	}
+	return m.appenddeliveries, true
+}
+
+// ClearDeliveries clears the value of the "deliveries" field.
+func (m *ReportRunMutation) ClearDeliveries() {
+	m.deliveries = nil
+	m.appenddeliveries = nil
+	m.clearedFields[reportrun.FieldDeliveries] = struct{}{}
+}
+
+// DeliveriesCleared returns if the "deliveries" field was cleared in this mutation.
+func (m *ReportRunMutation) DeliveriesCleared() bool {
+	_, ok := m.clearedFields[reportrun.FieldDeliveries]
+	return ok
+}
+
+// ResetDeliveries resets all changes to the "deliveries" field.
+func (m *ReportRunMutation) ResetDeliveries() {
+	m.deliveries = nil
+	m.appenddeliveries = nil
+	delete(m.clearedFields, reportrun.FieldDeliveries)
+}
+
+// SetDriftCount sets the "drift_count" field.
+func (m *ReportRunMutation) SetDriftCount(i int) {
+	m.drift_count = &i
+	m.adddrift_count = nil
+}
+
+// DriftCount returns the value of the "drift_count" field in the mutation.
+func (m *ReportRunMutation) DriftCount() (r int, exists bool) {
+	v := m.drift_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDriftCount returns the old "drift_count" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldDriftCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDriftCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDriftCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDriftCount: %w", err)
+	}
+	return oldValue.DriftCount, nil
+}
+
+// AddDriftCount adds i to the "drift_count" field.
+func (m *ReportRunMutation) AddDriftCount(i int) {
+	if m.adddrift_count != nil {
+		*m.adddrift_count += i
+	} else {
+		m.adddrift_count = &i
+	}
+}
+
+// AddedDriftCount returns the value that was added to the "drift_count" field in this mutation.
+func (m *ReportRunMutation) AddedDriftCount() (r int, exists bool) {
+	v := m.adddrift_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDriftCount resets all changes to the "drift_count" field.
+func (m *ReportRunMutation) ResetDriftCount() {
+	m.drift_count = nil
+	m.adddrift_count = nil
+}
+
+// SetError sets the "error" field.
+func (m *ReportRunMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *ReportRunMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *ReportRunMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[reportrun.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *ReportRunMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[reportrun.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *ReportRunMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, reportrun.FieldError)
+}
+
+// SetReportScheduleID sets the "report_schedule_id" field.
+func (m *ReportRunMutation) SetReportScheduleID(i int) {
+	m.schedule = &i
+}
+
+// ReportScheduleID returns the value of the "report_schedule_id" field in the mutation.
+func (m *ReportRunMutation) ReportScheduleID() (r int, exists bool) {
+	v := m.schedule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReportScheduleID returns the old "report_schedule_id" field's value of the ReportRun entity.
+// If the ReportRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportRunMutation) OldReportScheduleID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReportScheduleID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReportScheduleID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReportScheduleID: %w", err)
+	}
+	return oldValue.ReportScheduleID, nil
+}
+
+// ClearReportScheduleID clears the value of the "report_schedule_id" field.
+func (m *ReportRunMutation) ClearReportScheduleID() {
+	m.schedule = nil
+	m.clearedFields[reportrun.FieldReportScheduleID] = struct{}{}
+}
+
+// ReportScheduleIDCleared returns if the "report_schedule_id" field was cleared in this mutation.
+func (m *ReportRunMutation) ReportScheduleIDCleared() bool {
+	_, ok := m.clearedFields[reportrun.FieldReportScheduleID]
+	return ok
+}
+
+// ResetReportScheduleID resets all changes to the "report_schedule_id" field.
+func (m *ReportRunMutation) ResetReportScheduleID() {
+	m.schedule = nil
+	delete(m.clearedFields, reportrun.FieldReportScheduleID)
+}
+
+// SetScheduleID sets the "schedule" edge to the ReportSchedule entity by id.
+func (m *ReportRunMutation) SetScheduleID(id int) {
+	m.schedule = &id
+}
+
+// ClearSchedule clears the "schedule" edge to the ReportSchedule entity.
+func (m *ReportRunMutation) ClearSchedule() {
+	m.clearedschedule = true
+	m.clearedFields[reportrun.FieldReportScheduleID] = struct{}{}
+}
+
+// ScheduleCleared reports if the "schedule" edge to the ReportSchedule entity was cleared.
+func (m *ReportRunMutation) ScheduleCleared() bool {
+	return m.ReportScheduleIDCleared() || m.clearedschedule
+}
+
+// ScheduleID returns the "schedule" edge ID in the mutation.
+func (m *ReportRunMutation) ScheduleID() (id int, exists bool) {
+	if m.schedule != nil {
+		return *m.schedule, true
+	}
+	return
+}
+
+// ScheduleIDs returns the "schedule" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ScheduleID instead. It exists only for internal usage by the builders.
+func (m *ReportRunMutation) ScheduleIDs() (ids []int) {
+	if id := m.schedule; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSchedule resets all changes to the "schedule" edge.
+func (m *ReportRunMutation) ResetSchedule() {
+	m.schedule = nil
+	m.clearedschedule = false
+}
+
+// Where appends a list predicates to the ReportRunMutation builder.
+func (m *ReportRunMutation) Where(ps ...predicate.ReportRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReportRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReportRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReportRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReportRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReportRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReportRun).
+func (m *ReportRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReportRunMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.status != nil {
+		fields = append(fields, reportrun.FieldStatus)
+	}
+	if m.trigger != nil {
+		fields = append(fields, reportrun.FieldTrigger)
+	}
+	if m.started_at != nil {
+		fields = append(fields, reportrun.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, reportrun.FieldFinishedAt)
+	}
+	if m.window_start != nil {
+		fields = append(fields, reportrun.FieldWindowStart)
+	}
+	if m.window_end != nil {
+		fields = append(fields, reportrun.FieldWindowEnd)
+	}
+	if m.sizes != nil {
+		fields = append(fields, reportrun.FieldSizes)
+	}
+	if m.deliveries != nil {
+		fields = append(fields, reportrun.FieldDeliveries)
+	}
+	if m.drift_count != nil {
+		fields = append(fields, reportrun.FieldDriftCount)
+	}
+	if m.error != nil {
+		fields = append(fields, reportrun.FieldError)
+	}
+	if m.schedule != nil {
+		fields = append(fields, reportrun.FieldReportScheduleID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReportRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case reportrun.FieldStatus:
+		return m.Status()
+	case reportrun.FieldTrigger:
+		return m.Trigger()
+	case reportrun.FieldStartedAt:
+		return m.StartedAt()
+	case reportrun.FieldFinishedAt:
+		return m.FinishedAt()
+	case reportrun.FieldWindowStart:
+		return m.WindowStart()
+	case reportrun.FieldWindowEnd:
+		return m.WindowEnd()
+	case reportrun.FieldSizes:
+		return m.Sizes()
+	case reportrun.FieldDeliveries:
+		return m.Deliveries()
+	case reportrun.FieldDriftCount:
+		return m.DriftCount()
+	case reportrun.FieldError:
+		return m.Error()
+	case reportrun.FieldReportScheduleID:
+		return m.ReportScheduleID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReportRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case reportrun.FieldStatus:
+		return m.OldStatus(ctx)
+	case reportrun.FieldTrigger:
+		return m.OldTrigger(ctx)
+	case reportrun.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case reportrun.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	case reportrun.FieldWindowStart:
+		return m.OldWindowStart(ctx)
+	case reportrun.FieldWindowEnd:
+		return m.OldWindowEnd(ctx)
+	case reportrun.FieldSizes:
+		return m.OldSizes(ctx)
+	case reportrun.FieldDeliveries:
+		return m.OldDeliveries(ctx)
+	case reportrun.FieldDriftCount:
+		return m.OldDriftCount(ctx)
+	case reportrun.FieldError:
+		return m.OldError(ctx)
+	case reportrun.FieldReportScheduleID:
+		return m.OldReportScheduleID(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReportRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReportRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case reportrun.FieldStatus:
+		v, ok := value.(reportrun.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case reportrun.FieldTrigger:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrigger(v)
+		return nil
+	case reportrun.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case reportrun.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	case reportrun.FieldWindowStart:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowStart(v)
+		return nil
+	case reportrun.FieldWindowEnd:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowEnd(v)
+		return nil
+	case reportrun.FieldSizes:
+		v, ok := value.(map[string]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSizes(v)
+		return nil
+	case reportrun.FieldDeliveries:
+		v, ok := value.([]schematype.Delivery)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeliveries(v)
+		return nil
+	case reportrun.FieldDriftCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDriftCount(v)
+		return nil
+	case reportrun.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case reportrun.FieldReportScheduleID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReportScheduleID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReportRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReportRunMutation) AddedFields() []string {
+	var fields []string
+	if m.adddrift_count != nil {
+		fields = append(fields, reportrun.FieldDriftCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReportRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case reportrun.FieldDriftCount:
+		return m.AddedDriftCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReportRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case reportrun.FieldDriftCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDriftCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReportRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReportRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(reportrun.FieldFinishedAt) {
+		fields = append(fields, reportrun.FieldFinishedAt)
+	}
+	if m.FieldCleared(reportrun.FieldSizes) {
+		fields = append(fields, reportrun.FieldSizes)
+	}
+	if m.FieldCleared(reportrun.FieldDeliveries) {
+		fields = append(fields, reportrun.FieldDeliveries)
+	}
+	if m.FieldCleared(reportrun.FieldError) {
+		fields = append(fields, reportrun.FieldError)
+	}
+	if m.FieldCleared(reportrun.FieldReportScheduleID) {
+		fields = append(fields, reportrun.FieldReportScheduleID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReportRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReportRunMutation) ClearField(name string) error {
+	switch name {
+	case reportrun.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	case reportrun.FieldSizes:
+		m.ClearSizes()
+		return nil
+	case reportrun.FieldDeliveries:
+		m.ClearDeliveries()
+		return nil
+	case reportrun.FieldError:
+		m.ClearError()
+		return nil
+	case reportrun.FieldReportScheduleID:
+		m.ClearReportScheduleID()
+		return nil
+	}
+	return fmt.Errorf("unknown ReportRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReportRunMutation) ResetField(name string) error {
+	switch name {
+	case reportrun.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case reportrun.FieldTrigger:
+		m.ResetTrigger()
+		return nil
+	case reportrun.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case reportrun.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	case reportrun.FieldWindowStart:
+		m.ResetWindowStart()
+		return nil
+	case reportrun.FieldWindowEnd:
+		m.ResetWindowEnd()
+		return nil
+	case reportrun.FieldSizes:
+		m.ResetSizes()
+		return nil
+	case reportrun.FieldDeliveries:
+		m.ResetDeliveries()
+		return nil
+	case reportrun.FieldDriftCount:
+		m.ResetDriftCount()
+		return nil
+	case reportrun.FieldError:
+		m.ResetError()
+		return nil
+	case reportrun.FieldReportScheduleID:
+		m.ResetReportScheduleID()
+		return nil
+	}
+	return fmt.Errorf("unknown ReportRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReportRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.schedule != nil {
+		edges = append(edges, reportrun.EdgeSchedule)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReportRunMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case reportrun.EdgeSchedule:
+		if id := m.schedule; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReportRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReportRunMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReportRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedschedule {
+		edges = append(edges, reportrun.EdgeSchedule)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReportRunMutation) EdgeCleared(name string) bool {
+	switch name {
+	case reportrun.EdgeSchedule:
+		return m.clearedschedule
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReportRunMutation) ClearEdge(name string) error {
+	switch name {
+	case reportrun.EdgeSchedule:
+		m.ClearSchedule()
+		return nil
+	}
+	return fmt.Errorf("unknown ReportRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReportRunMutation) ResetEdge(name string) error {
+	switch name {
+	case reportrun.EdgeSchedule:
+		m.ResetSchedule()
+		return nil
+	}
+	return fmt.Errorf("unknown ReportRun edge %s", name)
+}
+
+// ReportScheduleMutation represents an operation that mutates the ReportSchedule nodes in the graph.
+type ReportScheduleMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	name            *string
+	schedule        *string
+	time_zone       *string
+	scope           *schematype.ReportScope
+	window_hours    *int
+	addwindow_hours *int
+	formats         *[]string
+	appendformats   []string
+	directory       *string
+	retain          *int
+	addretain       *int
+	webhooks        *[]schematype.WebhookDestination
+	appendwebhooks  []schematype.WebhookDestination
+	enabled         *bool
+	last_run_at     *time.Time
+	clearedFields   map[string]struct{}
+	runs            map[int]struct{}
+	removedruns     map[int]struct{}
+	clearedruns     bool
+	done            bool
+	oldValue        func(context.Context) (*ReportSchedule, error)
+	predicates      []predicate.ReportSchedule
+}
+
+var _ ent.Mutation = (*ReportScheduleMutation)(nil)
+
+// reportscheduleOption allows management of the mutation configuration using functional options.
+type reportscheduleOption func(*ReportScheduleMutation)
+
+// newReportScheduleMutation creates new mutation for the ReportSchedule entity.
+func newReportScheduleMutation(c config, op Op, opts ...reportscheduleOption) *ReportScheduleMutation {
+	m := &ReportScheduleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReportSchedule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReportScheduleID sets the ID field of the mutation.
+func withReportScheduleID(id int) reportscheduleOption {
+	return func(m *ReportScheduleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReportSchedule
+		)
+		m.oldValue = func(ctx context.Context) (*ReportSchedule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReportSchedule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReportSchedule sets the old ReportSchedule of the mutation.
+func withReportSchedule(node *ReportSchedule) reportscheduleOption {
+	return func(m *ReportScheduleMutation) {
+		m.oldValue = func(context.Context) (*ReportSchedule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReportScheduleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReportScheduleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReportScheduleMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReportScheduleMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReportSchedule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ReportScheduleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ReportScheduleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ReportScheduleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ReportScheduleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ReportScheduleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ReportScheduleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *ReportScheduleMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ReportScheduleMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ReportScheduleMutation) ResetName() {
+	m.name = nil
+}
+
+// SetSchedule sets the "schedule" field.
+func (m *ReportScheduleMutation) SetSchedule(s string) {
+	m.schedule = &s
+}
+
+// Schedule returns the value of the "schedule" field in the mutation.
+func (m *ReportScheduleMutation) Schedule() (r string, exists bool) {
+	v := m.schedule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSchedule returns the old "schedule" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldSchedule(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSchedule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSchedule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSchedule: %w", err)
+	}
+	return oldValue.Schedule, nil
+}
+
+// ResetSchedule resets all changes to the "schedule" field.
+func (m *ReportScheduleMutation) ResetSchedule() {
+	m.schedule = nil
+}
+
+// SetTimeZone sets the "time_zone" field.
+func (m *ReportScheduleMutation) SetTimeZone(s string) {
+	m.time_zone = &s
+}
+
+// TimeZone returns the value of the "time_zone" field in the mutation.
+func (m *ReportScheduleMutation) TimeZone() (r string, exists bool) {
+	v := m.time_zone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimeZone returns the old "time_zone" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldTimeZone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimeZone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimeZone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimeZone: %w", err)
+	}
+	return oldValue.TimeZone, nil
+}
+
+// ResetTimeZone resets all changes to the "time_zone" field.
+func (m *ReportScheduleMutation) ResetTimeZone() {
+	m.time_zone = nil
+}
+
+// SetScope sets the "scope" field.
+func (m *ReportScheduleMutation) SetScope(ss schematype.ReportScope) {
+	m.scope = &ss
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *ReportScheduleMutation) Scope() (r schematype.ReportScope, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldScope(ctx context.Context) (v schematype.ReportScope, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ClearScope clears the value of the "scope" field.
+func (m *ReportScheduleMutation) ClearScope() {
+	m.scope = nil
+	m.clearedFields[reportschedule.FieldScope] = struct{}{}
+}
+
+// ScopeCleared returns if the "scope" field was cleared in this mutation.
+func (m *ReportScheduleMutation) ScopeCleared() bool {
+	_, ok := m.clearedFields[reportschedule.FieldScope]
+	return ok
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *ReportScheduleMutation) ResetScope() {
+	m.scope = nil
+	delete(m.clearedFields, reportschedule.FieldScope)
+}
+
+// SetWindowHours sets the "window_hours" field.
+func (m *ReportScheduleMutation) SetWindowHours(i int) {
+	m.window_hours = &i
+	m.addwindow_hours = nil
+}
+
+// WindowHours returns the value of the "window_hours" field in the mutation.
+func (m *ReportScheduleMutation) WindowHours() (r int, exists bool) {
+	v := m.window_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowHours returns the old "window_hours" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldWindowHours(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowHours: %w", err)
+	}
+	return oldValue.WindowHours, nil
+}
+
+// AddWindowHours adds i to the "window_hours" field.
+func (m *ReportScheduleMutation) AddWindowHours(i int) {
+	if m.addwindow_hours != nil {
+		*m.addwindow_hours += i
+	} else {
+		m.addwindow_hours = &i
+	}
+}
+
+// AddedWindowHours returns the value that was added to the "window_hours" field in this mutation.
+func (m *ReportScheduleMutation) AddedWindowHours() (r int, exists bool) {
+	v := m.addwindow_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWindowHours resets all changes to the "window_hours" field.
+func (m *ReportScheduleMutation) ResetWindowHours() {
+	m.window_hours = nil
+	m.addwindow_hours = nil
+}
+
+// SetFormats sets the "formats" field.
+func (m *ReportScheduleMutation) SetFormats(s []string) {
+	m.formats = &s
+	m.appendformats = nil
+}
+
+// Formats returns the value of the "formats" field in the mutation.
+func (m *ReportScheduleMutation) Formats() (r []string, exists bool) {
+	v := m.formats
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFormats returns the old "formats" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldFormats(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFormats is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFormats requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFormats: %w", err)
+	}
+	return oldValue.Formats, nil
+}
+
+// AppendFormats adds s to the "formats" field.
+func (m *ReportScheduleMutation) AppendFormats(s []string) {
+	m.appendformats = append(m.appendformats, s...)
+}
+
+// AppendedFormats returns the list of values that were appended to the "formats" field in this mutation.
+func (m *ReportScheduleMutation) AppendedFormats() ([]string, bool) {
+	if len(m.appendformats) == 0 {
+		return nil, false
+	}
+	return m.appendformats, true
+}
+
+// ResetFormats resets all changes to the "formats" field.
+func (m *ReportScheduleMutation) ResetFormats() {
+	m.formats = nil
+	m.appendformats = nil
+}
+
+// SetDirectory sets the "directory" field.
+func (m *ReportScheduleMutation) SetDirectory(s string) {
+	m.directory = &s
+}
+
+// Directory returns the value of the "directory" field in the mutation.
+func (m *ReportScheduleMutation) Directory() (r string, exists bool) {
+	v := m.directory
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDirectory returns the old "directory" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldDirectory(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDirectory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDirectory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDirectory: %w", err)
+	}
+	return oldValue.Directory, nil
+}
+
+// ClearDirectory clears the value of the "directory" field.
+func (m *ReportScheduleMutation) ClearDirectory() {
+	m.directory = nil
+	m.clearedFields[reportschedule.FieldDirectory] = struct{}{}
+}
+
+// DirectoryCleared returns if the "directory" field was cleared in this mutation.
+func (m *ReportScheduleMutation) DirectoryCleared() bool {
+	_, ok := m.clearedFields[reportschedule.FieldDirectory]
+	return ok
+}
+
+// ResetDirectory resets all changes to the "directory" field.
+func (m *ReportScheduleMutation) ResetDirectory() {
+	m.directory = nil
+	delete(m.clearedFields, reportschedule.FieldDirectory)
+}
+
+// SetRetain sets the "retain" field.
+func (m *ReportScheduleMutation) SetRetain(i int) {
+	m.retain = &i
+	m.addretain = nil
+}
+
+// Retain returns the value of the "retain" field in the mutation.
+func (m *ReportScheduleMutation) Retain() (r int, exists bool) {
+	v := m.retain
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetain returns the old "retain" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldRetain(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetain is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetain requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetain: %w", err)
+	}
+	return oldValue.Retain, nil
+}
+
+// AddRetain adds i to the "retain" field.
+func (m *ReportScheduleMutation) AddRetain(i int) {
+	if m.addretain != nil {
+		*m.addretain += i
+	} else {
+		m.addretain = &i
+	}
+}
+
+// AddedRetain returns the value that was added to the "retain" field in this mutation.
+func (m *ReportScheduleMutation) AddedRetain() (r int, exists bool) {
+	v := m.addretain
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRetain resets all changes to the "retain" field.
+func (m *ReportScheduleMutation) ResetRetain() {
+	m.retain = nil
+	m.addretain = nil
+}
+
+// SetWebhooks sets the "webhooks" field.
+func (m *ReportScheduleMutation) SetWebhooks(sd []schematype.WebhookDestination) {
+	m.webhooks = &sd
+	m.appendwebhooks = nil
+}
+
+// Webhooks returns the value of the "webhooks" field in the mutation.
+func (m *ReportScheduleMutation) Webhooks() (r []schematype.WebhookDestination, exists bool) {
+	v := m.webhooks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebhooks returns the old "webhooks" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldWebhooks(ctx context.Context) (v []schematype.WebhookDestination, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebhooks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebhooks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebhooks: %w", err)
+	}
+	return oldValue.Webhooks, nil
+}
+
+// AppendWebhooks adds sd to the "webhooks" field.
+func (m *ReportScheduleMutation) AppendWebhooks(sd []schematype.WebhookDestination) {
+	m.appendwebhooks = append(m.appendwebhooks, sd...)
+}
+
+// AppendedWebhooks returns the list of values that were appended to the "webhooks" field in this mutation.
+func (m *ReportScheduleMutation) AppendedWebhooks() ([]schematype.WebhookDestination, bool) {
+	if len(m.appendwebhooks) == 0 {
+		return nil, false
+	}
+	return m.appendwebhooks, true
+}
+
+// ClearWebhooks clears the value of the "webhooks" field.
+func (m *ReportScheduleMutation) ClearWebhooks() {
+	m.webhooks = nil
+	m.appendwebhooks = nil
+	m.clearedFields[reportschedule.FieldWebhooks] = struct{}{}
+}
+
+// WebhooksCleared returns if the "webhooks" field was cleared in this mutation.
+func (m *ReportScheduleMutation) WebhooksCleared() bool {
+	_, ok := m.clearedFields[reportschedule.FieldWebhooks]
+	return ok
+}
+
+// ResetWebhooks resets all changes to the "webhooks" field.
+func (m *ReportScheduleMutation) ResetWebhooks() {
+	m.webhooks = nil
+	m.appendwebhooks = nil
+	delete(m.clearedFields, reportschedule.FieldWebhooks)
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *ReportScheduleMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *ReportScheduleMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *ReportScheduleMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// SetLastRunAt sets the "last_run_at" field.
+func (m *ReportScheduleMutation) SetLastRunAt(t time.Time) {
+	m.last_run_at = &t
+}
+
+// LastRunAt returns the value of the "last_run_at" field in the mutation.
+func (m *ReportScheduleMutation) LastRunAt() (r time.Time, exists bool) {
+	v := m.last_run_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastRunAt returns the old "last_run_at" field's value of the ReportSchedule entity.
+// If the ReportSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReportScheduleMutation) OldLastRunAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastRunAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastRunAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastRunAt: %w", err)
+	}
+	return oldValue.LastRunAt, nil
+}
+
+// ClearLastRunAt clears the value of the "last_run_at" field.
+func (m *ReportScheduleMutation) ClearLastRunAt() {
+	m.last_run_at = nil
+	m.clearedFields[reportschedule.FieldLastRunAt] = struct{}{}
+}
+
+// LastRunAtCleared returns if the "last_run_at" field was cleared in this mutation.
+func (m *ReportScheduleMutation) LastRunAtCleared() bool {
+	_, ok := m.clearedFields[reportschedule.FieldLastRunAt]
+	return ok
+}
+
+// ResetLastRunAt resets all changes to the "last_run_at" field.
+func (m *ReportScheduleMutation) ResetLastRunAt() {
+	m.last_run_at = nil
+	delete(m.clearedFields, reportschedule.FieldLastRunAt)
+}
+
+// AddRunIDs adds the "runs" edge to the ReportRun entity by ids.
+func (m *ReportScheduleMutation) AddRunIDs(ids ...int) {
+	if m.runs == nil {
+		m.runs = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.runs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRuns clears the "runs" edge to the ReportRun entity.
+func (m *ReportScheduleMutation) ClearRuns() {
+	m.clearedruns = true
+}
+
+// RunsCleared reports if the "runs" edge to the ReportRun entity was cleared.
+func (m *ReportScheduleMutation) RunsCleared() bool {
+	return m.clearedruns
+}
+
+// RemoveRunIDs removes the "runs" edge to the ReportRun entity by IDs.
+func (m *ReportScheduleMutation) RemoveRunIDs(ids ...int) {
+	if m.removedruns == nil {
+		m.removedruns = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.runs, ids[i])
+		m.removedruns[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRuns returns the removed IDs of the "runs" edge to the ReportRun entity.
+func (m *ReportScheduleMutation) RemovedRunsIDs() (ids []int) {
+	for id := range m.removedruns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RunsIDs returns the "runs" edge IDs in the mutation.
+func (m *ReportScheduleMutation) RunsIDs() (ids []int) {
+	for id := range m.runs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRuns resets all changes to the "runs" edge.
+func (m *ReportScheduleMutation) ResetRuns() {
+	m.runs = nil
+	m.clearedruns = false
+	m.removedruns = nil
+}
+
+// Where appends a list predicates to the ReportScheduleMutation builder.
+func (m *ReportScheduleMutation) Where(ps ...predicate.ReportSchedule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReportScheduleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReportScheduleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReportSchedule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReportScheduleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReportScheduleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReportSchedule).
+func (m *ReportScheduleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReportScheduleMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, reportschedule.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, reportschedule.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, reportschedule.FieldName)
+	}
+	if m.schedule != nil {
+		fields = append(fields, reportschedule.FieldSchedule)
+	}
+	if m.time_zone != nil {
+		fields = append(fields, reportschedule.FieldTimeZone)
+	}
+	if m.scope != nil {
+		fields = append(fields, reportschedule.FieldScope)
+	}
+	if m.window_hours != nil {
+		fields = append(fields, reportschedule.FieldWindowHours)
+	}
+	if m.formats != nil {
+		fields = append(fields, reportschedule.FieldFormats)
+	}
+	if m.directory != nil {
+		fields = append(fields, reportschedule.FieldDirectory)
+	}
+	if m.retain != nil {
+		fields = append(fields, reportschedule.FieldRetain)
+	}
+	if m.webhooks != nil {
+		fields = append(fields, reportschedule.FieldWebhooks)
+	}
+	if m.enabled != nil {
+		fields = append(fields, reportschedule.FieldEnabled)
+	}
+	if m.last_run_at != nil {
+		fields = append(fields, reportschedule.FieldLastRunAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReportScheduleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case reportschedule.FieldCreatedAt:
+		return m.CreatedAt()
+	case reportschedule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case reportschedule.FieldName:
+		return m.Name()
+	case reportschedule.FieldSchedule:
+		return m.Schedule()
+	case reportschedule.FieldTimeZone:
+		return m.TimeZone()
+	case reportschedule.FieldScope:
+		return m.Scope()
+	case reportschedule.FieldWindowHours:
+		return m.WindowHours()
+	case reportschedule.FieldFormats:
+		return m.Formats()
+	case reportschedule.FieldDirectory:
+		return m.Directory()
+	case reportschedule.FieldRetain:
+		return m.Retain()
+	case reportschedule.FieldWebhooks:
+		return m.Webhooks()
+	case reportschedule.FieldEnabled:
+		return m.Enabled()
+	case reportschedule.FieldLastRunAt:
+		return m.LastRunAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReportScheduleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case reportschedule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case reportschedule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case reportschedule.FieldName:
+		return m.OldName(ctx)
+	case reportschedule.FieldSchedule:
+		return m.OldSchedule(ctx)
+	case reportschedule.FieldTimeZone:
+		return m.OldTimeZone(ctx)
+	case reportschedule.FieldScope:
+		return m.OldScope(ctx)
+	case reportschedule.FieldWindowHours:
+		return m.OldWindowHours(ctx)
+	case reportschedule.FieldFormats:
+		return m.OldFormats(ctx)
+	case reportschedule.FieldDirectory:
+		return m.OldDirectory(ctx)
+	case reportschedule.FieldRetain:
+		return m.OldRetain(ctx)
+	case reportschedule.FieldWebhooks:
+		return m.OldWebhooks(ctx)
+	case reportschedule.FieldEnabled:
+		return m.OldEnabled(ctx)
+	case reportschedule.FieldLastRunAt:
+		return m.OldLastRunAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReportSchedule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReportScheduleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case reportschedule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case reportschedule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case reportschedule.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case reportschedule.FieldSchedule:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSchedule(v)
+		return nil
+	case reportschedule.FieldTimeZone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimeZone(v)
+		return nil
+	case reportschedule.FieldScope:
+		v, ok := value.(schematype.ReportScope)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case reportschedule.FieldWindowHours:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowHours(v)
+		return nil
+	case reportschedule.FieldFormats:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFormats(v)
+		return nil
+	case reportschedule.FieldDirectory:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDirectory(v)
+		return nil
+	case reportschedule.FieldRetain:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetain(v)
+		return nil
+	case reportschedule.FieldWebhooks:
+		v, ok := value.([]schematype.WebhookDestination)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebhooks(v)
+		return nil
+	case reportschedule.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	case reportschedule.FieldLastRunAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastRunAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReportSchedule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReportScheduleMutation) AddedFields() []string {
+	var fields []string
+	if m.addwindow_hours != nil {
+		fields = append(fields, reportschedule.FieldWindowHours)
+	}
+	if m.addretain != nil {
+		fields = append(fields, reportschedule.FieldRetain)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReportScheduleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case reportschedule.FieldWindowHours:
+		return m.AddedWindowHours()
+	case reportschedule.FieldRetain:
+		return m.AddedRetain()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReportScheduleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case reportschedule.FieldWindowHours:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWindowHours(v)
+		return nil
+	case reportschedule.FieldRetain:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetain(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReportSchedule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReportScheduleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(reportschedule.FieldScope) {
+		fields = append(fields, reportschedule.FieldScope)
+	}
+	if m.FieldCleared(reportschedule.FieldDirectory) {
+		fields = append(fields, reportschedule.FieldDirectory)
+	}
+	if m.FieldCleared(reportschedule.FieldWebhooks) {
+		fields = append(fields, reportschedule.FieldWebhooks)
+	}
+	if m.FieldCleared(reportschedule.FieldLastRunAt) {
+		fields = append(fields, reportschedule.FieldLastRunAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReportScheduleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReportScheduleMutation) ClearField(name string) error {
+	switch name {
+	case reportschedule.FieldScope:
+		m.ClearScope()
+		return nil
+	case reportschedule.FieldDirectory:
+		m.ClearDirectory()
+		return nil
+	case reportschedule.FieldWebhooks:
+		m.ClearWebhooks()
+		return nil
+	case reportschedule.FieldLastRunAt:
+		m.ClearLastRunAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReportSchedule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReportScheduleMutation) ResetField(name string) error {
+	switch name {
+	case reportschedule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case reportschedule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case reportschedule.FieldName:
+		m.ResetName()
+		return nil
+	case reportschedule.FieldSchedule:
+		m.ResetSchedule()
+		return nil
+	case reportschedule.FieldTimeZone:
+		m.ResetTimeZone()
+		return nil
+	case reportschedule.FieldScope:
+		m.ResetScope()
+		return nil
+	case reportschedule.FieldWindowHours:
+		m.ResetWindowHours()
+		return nil
+	case reportschedule.FieldFormats:
+		m.ResetFormats()
+		return nil
+	case reportschedule.FieldDirectory:
+		m.ResetDirectory()
+		return nil
+	case reportschedule.FieldRetain:
+		m.ResetRetain()
+		return nil
+	case reportschedule.FieldWebhooks:
+		m.ResetWebhooks()
+		return nil
+	case reportschedule.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	case reportschedule.FieldLastRunAt:
+		m.ResetLastRunAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReportSchedule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReportScheduleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.runs != nil {
+		edges = append(edges, reportschedule.EdgeRuns)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReportScheduleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case reportschedule.EdgeRuns:
+		ids := make([]ent.Value, 0, len(m.runs))
+		for id := range m.runs {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReportScheduleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedruns != nil {
+		edges = append(edges, reportschedule.EdgeRuns)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReportScheduleMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case reportschedule.EdgeRuns:
+		ids := make([]ent.Value, 0, len(m.removedruns))
+		for id := range m.removedruns {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReportScheduleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedruns {
+		edges = append(edges, reportschedule.EdgeRuns)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReportScheduleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case reportschedule.EdgeRuns:
+		return m.clearedruns
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReportScheduleMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ReportSchedule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReportScheduleMutation) ResetEdge(name string) error {
+	switch name {
+	case reportschedule.EdgeRuns:
+		m.ResetRuns()
+		return nil
+	}
+	return fmt.Errorf("unknown ReportSchedule edge %s", name)
 }
 
 // ServiceMutation represents an operation that mutates the Service nodes in the graph.

@@ -20,6 +20,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/schema"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
@@ -780,6 +782,113 @@ func init() {
 	relationshipDescDescription := relationshipFields[4].Descriptor()
 	// relationship.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	relationship.DescriptionValidator = relationshipDescDescription.Validators[0].(func(string) error)
+	reportrunFields := schema.ReportRun{}.Fields()
+	_ = reportrunFields
+	// reportrunDescTrigger is the schema descriptor for trigger field.
+	reportrunDescTrigger := reportrunFields[1].Descriptor()
+	// reportrun.DefaultTrigger holds the default value on creation for the trigger field.
+	reportrun.DefaultTrigger = reportrunDescTrigger.Default.(string)
+	// reportrun.TriggerValidator is a validator for the "trigger" field. It is called by the builders before save.
+	reportrun.TriggerValidator = reportrunDescTrigger.Validators[0].(func(string) error)
+	// reportrunDescDriftCount is the schema descriptor for drift_count field.
+	reportrunDescDriftCount := reportrunFields[8].Descriptor()
+	// reportrun.DefaultDriftCount holds the default value on creation for the drift_count field.
+	reportrun.DefaultDriftCount = reportrunDescDriftCount.Default.(int)
+	// reportrunDescError is the schema descriptor for error field.
+	reportrunDescError := reportrunFields[9].Descriptor()
+	// reportrun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	reportrun.ErrorValidator = reportrunDescError.Validators[0].(func(string) error)
+	reportscheduleMixin := schema.ReportSchedule{}.Mixin()
+	reportscheduleMixinFields0 := reportscheduleMixin[0].Fields()
+	_ = reportscheduleMixinFields0
+	reportscheduleFields := schema.ReportSchedule{}.Fields()
+	_ = reportscheduleFields
+	// reportscheduleDescCreatedAt is the schema descriptor for created_at field.
+	reportscheduleDescCreatedAt := reportscheduleMixinFields0[0].Descriptor()
+	// reportschedule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	reportschedule.DefaultCreatedAt = reportscheduleDescCreatedAt.Default.(func() time.Time)
+	// reportscheduleDescUpdatedAt is the schema descriptor for updated_at field.
+	reportscheduleDescUpdatedAt := reportscheduleMixinFields0[1].Descriptor()
+	// reportschedule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	reportschedule.DefaultUpdatedAt = reportscheduleDescUpdatedAt.Default.(func() time.Time)
+	// reportschedule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	reportschedule.UpdateDefaultUpdatedAt = reportscheduleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// reportscheduleDescName is the schema descriptor for name field.
+	reportscheduleDescName := reportscheduleFields[0].Descriptor()
+	// reportschedule.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	reportschedule.NameValidator = func() func(string) error {
+		validators := reportscheduleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// reportscheduleDescSchedule is the schema descriptor for schedule field.
+	reportscheduleDescSchedule := reportscheduleFields[1].Descriptor()
+	// reportschedule.ScheduleValidator is a validator for the "schedule" field. It is called by the builders before save.
+	reportschedule.ScheduleValidator = reportscheduleDescSchedule.Validators[0].(func(string) error)
+	// reportscheduleDescTimeZone is the schema descriptor for time_zone field.
+	reportscheduleDescTimeZone := reportscheduleFields[2].Descriptor()
+	// reportschedule.DefaultTimeZone holds the default value on creation for the time_zone field.
+	reportschedule.DefaultTimeZone = reportscheduleDescTimeZone.Default.(string)
+	// reportschedule.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
+	reportschedule.TimeZoneValidator = reportscheduleDescTimeZone.Validators[0].(func(string) error)
+	// reportscheduleDescWindowHours is the schema descriptor for window_hours field.
+	reportscheduleDescWindowHours := reportscheduleFields[4].Descriptor()
+	// reportschedule.DefaultWindowHours holds the default value on creation for the window_hours field.
+	reportschedule.DefaultWindowHours = reportscheduleDescWindowHours.Default.(int)
+	// reportschedule.WindowHoursValidator is a validator for the "window_hours" field. It is called by the builders before save.
+	reportschedule.WindowHoursValidator = func() func(int) error {
+		validators := reportscheduleDescWindowHours.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(window_hours int) error {
+			for _, fn := range fns {
+				if err := fn(window_hours); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// reportscheduleDescDirectory is the schema descriptor for directory field.
+	reportscheduleDescDirectory := reportscheduleFields[6].Descriptor()
+	// reportschedule.DirectoryValidator is a validator for the "directory" field. It is called by the builders before save.
+	reportschedule.DirectoryValidator = reportscheduleDescDirectory.Validators[0].(func(string) error)
+	// reportscheduleDescRetain is the schema descriptor for retain field.
+	reportscheduleDescRetain := reportscheduleFields[7].Descriptor()
+	// reportschedule.DefaultRetain holds the default value on creation for the retain field.
+	reportschedule.DefaultRetain = reportscheduleDescRetain.Default.(int)
+	// reportschedule.RetainValidator is a validator for the "retain" field. It is called by the builders before save.
+	reportschedule.RetainValidator = func() func(int) error {
+		validators := reportscheduleDescRetain.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(retain int) error {
+			for _, fn := range fns {
+				if err := fn(retain); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// reportscheduleDescEnabled is the schema descriptor for enabled field.
+	reportscheduleDescEnabled := reportscheduleFields[9].Descriptor()
+	// reportschedule.DefaultEnabled holds the default value on creation for the enabled field.
+	reportschedule.DefaultEnabled = reportscheduleDescEnabled.Default.(bool)
 	serviceMixin := schema.Service{}.Mixin()
 	serviceMixinFields0 := serviceMixin[0].Fields()
 	_ = serviceMixinFields0

@@ -44,6 +44,10 @@ type Tx struct {
 	Owner *OwnerClient
 	// Relationship is the client for interacting with the Relationship builders.
 	Relationship *RelationshipClient
+	// ReportRun is the client for interacting with the ReportRun builders.
+	ReportRun *ReportRunClient
+	// ReportSchedule is the client for interacting with the ReportSchedule builders.
+	ReportSchedule *ReportScheduleClient
 	// Service is the client for interacting with the Service builders.
 	Service *ServiceClient
 	// Sighting is the client for interacting with the Sighting builders.
@@ -196,6 +200,8 @@ func (tx *Tx) init() {
 	tx.Location = NewLocationClient(tx.config)
 	tx.Owner = NewOwnerClient(tx.config)
 	tx.Relationship = NewRelationshipClient(tx.config)
+	tx.ReportRun = NewReportRunClient(tx.config)
+	tx.ReportSchedule = NewReportScheduleClient(tx.config)
 	tx.Service = NewServiceClient(tx.config)
 	tx.Sighting = NewSightingClient(tx.config)
 	tx.Vendor = NewVendorClient(tx.config)

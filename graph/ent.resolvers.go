@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/cairn-cmdb/cairn/ent"
@@ -142,6 +143,16 @@ func (r *queryResolver) Relationships(ctx context.Context, after *entgql.Cursor[
 		ent.WithRelationshipOrder(orderBy), ent.WithRelationshipFilter(where.Filter))
 }
 
+// ReportRuns is the resolver for the reportRuns field.
+func (r *queryResolver) ReportRuns(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportRunOrder, where *ent.ReportRunWhereInput) (*ent.ReportRunConnection, error) {
+	panic(fmt.Errorf("not implemented: ReportRuns - reportRuns"))
+}
+
+// ReportSchedules is the resolver for the reportSchedules field.
+func (r *queryResolver) ReportSchedules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportScheduleOrder, where *ent.ReportScheduleWhereInput) (*ent.ReportScheduleConnection, error) {
+	panic(fmt.Errorf("not implemented: ReportSchedules - reportSchedules"))
+}
+
 // Services is the resolver for the services field.
 func (r *queryResolver) Services(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) (*ent.ServiceConnection, error) {
 	first, last = page(first, last)
@@ -179,6 +190,14 @@ func (r *Resolver) Drift() generated.DriftResolver { return &driftResolver{r} }
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// ReportRun returns generated.ReportRunResolver implementation.
+func (r *Resolver) ReportRun() generated.ReportRunResolver { return &reportRunResolver{r} }
+
+// ReportSchedule returns generated.ReportScheduleResolver implementation.
+func (r *Resolver) ReportSchedule() generated.ReportScheduleResolver {
+	return &reportScheduleResolver{r}
+}
+
 type (
 	assetResolver             struct{ *Resolver }
 	configurationItemResolver struct{ *Resolver }
@@ -187,4 +206,6 @@ type (
 	discoveryRunResolver      struct{ *Resolver }
 	driftResolver             struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	reportRunResolver         struct{ *Resolver }
+	reportScheduleResolver    struct{ *Resolver }
 )

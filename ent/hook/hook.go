@@ -189,6 +189,30 @@ func (f RelationshipFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RelationshipMutation", m)
 }
 
+// The ReportRunFunc type is an adapter to allow the use of ordinary
+// function as ReportRun mutator.
+type ReportRunFunc func(context.Context, *ent.ReportRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ReportRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ReportRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReportRunMutation", m)
+}
+
+// The ReportScheduleFunc type is an adapter to allow the use of ordinary
+// function as ReportSchedule mutator.
+type ReportScheduleFunc func(context.Context, *ent.ReportScheduleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ReportScheduleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ReportScheduleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReportScheduleMutation", m)
+}
+
 // The ServiceFunc type is an adapter to allow the use of ordinary
 // function as Service mutator.
 type ServiceFunc func(context.Context, *ent.ServiceMutation) (ent.Value, error)

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"api_tokens\":0,\"assets\":4294967296,\"audit_events\":8589934592,\"change_records\":12884901888,\"configuration_items\":17179869184,\"contracts\":21474836480,\"discovery_jobs\":55834574848,\"discovery_runs\":60129542144,\"drift_ignore_rules\":64424509440,\"drifts\":51539607552,\"identifiers\":25769803776,\"leases\":68719476736,\"locations\":30064771072,\"owners\":34359738368,\"relationships\":38654705664,\"services\":42949672960,\"sightings\":73014444032,\"vendors\":47244640256}"
+const IncrementStarts = "{\"api_tokens\":0,\"assets\":4294967296,\"audit_events\":8589934592,\"change_records\":12884901888,\"configuration_items\":17179869184,\"contracts\":21474836480,\"discovery_jobs\":55834574848,\"discovery_runs\":60129542144,\"drift_ignore_rules\":64424509440,\"drifts\":51539607552,\"identifiers\":25769803776,\"leases\":68719476736,\"locations\":30064771072,\"owners\":34359738368,\"relationships\":38654705664,\"report_runs\":77309411328,\"report_schedules\":81604378624,\"services\":42949672960,\"sightings\":73014444032,\"vendors\":47244640256}"

@@ -619,6 +619,58 @@ var (
 			},
 		},
 	}
+	// ReportRunsColumns holds the columns for the "report_runs" table.
+	ReportRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"RUNNING", "SUCCEEDED", "PARTIAL", "FAILED"}, Default: "RUNNING"},
+		{Name: "trigger", Type: field.TypeString, Size: 20, Default: "schedule"},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "window_start", Type: field.TypeTime},
+		{Name: "window_end", Type: field.TypeTime},
+		{Name: "sizes", Type: field.TypeJSON, Nullable: true},
+		{Name: "deliveries", Type: field.TypeJSON, Nullable: true},
+		{Name: "drift_count", Type: field.TypeInt, Default: 0},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 4000},
+		{Name: "report_schedule_id", Type: field.TypeInt, Nullable: true},
+	}
+	// ReportRunsTable holds the schema information for the "report_runs" table.
+	ReportRunsTable = &schema.Table{
+		Name:       "report_runs",
+		Columns:    ReportRunsColumns,
+		PrimaryKey: []*schema.Column{ReportRunsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "report_runs_report_schedules_runs",
+				Columns:    []*schema.Column{ReportRunsColumns[11]},
+				RefColumns: []*schema.Column{ReportSchedulesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// ReportSchedulesColumns holds the columns for the "report_schedules" table.
+	ReportSchedulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 100},
+		{Name: "schedule", Type: field.TypeString, Size: 200},
+		{Name: "time_zone", Type: field.TypeString, Size: 64, Default: "UTC"},
+		{Name: "scope", Type: field.TypeJSON, Nullable: true},
+		{Name: "window_hours", Type: field.TypeInt, Default: 0},
+		{Name: "formats", Type: field.TypeJSON},
+		{Name: "directory", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "retain", Type: field.TypeInt, Default: 30},
+		{Name: "webhooks", Type: field.TypeJSON, Nullable: true},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "last_run_at", Type: field.TypeTime, Nullable: true},
+	}
+	// ReportSchedulesTable holds the schema information for the "report_schedules" table.
+	ReportSchedulesTable = &schema.Table{
+		Name:       "report_schedules",
+		Columns:    ReportSchedulesColumns,
+		PrimaryKey: []*schema.Column{ReportSchedulesColumns[0]},
+	}
 	// ServicesColumns holds the columns for the "services" table.
 	ServicesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -830,6 +882,8 @@ var (
 		LocationsTable,
 		OwnersTable,
 		RelationshipsTable,
+		ReportRunsTable,
+		ReportSchedulesTable,
 		ServicesTable,
 		SightingsTable,
 		VendorsTable,
@@ -900,6 +954,13 @@ func init() {
 	RelationshipsTable.ForeignKeys[1].RefTable = ConfigurationItemsTable
 	RelationshipsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	ReportRunsTable.ForeignKeys[0].RefTable = ReportSchedulesTable
+	ReportRunsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(77309411328),
+	}
+	ReportSchedulesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
 	}
 	ServicesTable.ForeignKeys[0].RefTable = OwnersTable
 	ServicesTable.Annotation = &entsql.Annotation{

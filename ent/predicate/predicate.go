@@ -51,6 +51,12 @@ type Owner func(*sql.Selector)
 // Relationship is the predicate function for relationship builders.
 type Relationship func(*sql.Selector)
 
+// ReportRun is the predicate function for reportrun builders.
+type ReportRun func(*sql.Selector)
+
+// ReportSchedule is the predicate function for reportschedule builders.
+type ReportSchedule func(*sql.Selector)
+
 // Service is the predicate function for service builders.
 type Service func(*sql.Selector)
 

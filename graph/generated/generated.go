@@ -29,6 +29,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/graph/model"
 	"github.com/cairn-cmdb/cairn/internal/money"
@@ -55,6 +56,8 @@ type ResolverRoot interface {
 	IncidentContext() IncidentContextResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	ReportRun() ReportRunResolver
+	ReportSchedule() ReportScheduleResolver
 }
 
 type DirectiveRoot struct {
@@ -142,6 +145,21 @@ type ComplexityRoot struct {
 	AuditEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CMDBHealth struct {
+		Completeness         func(childComplexity int) int
+		ContractsExpiring    func(childComplexity int) int
+		DuplicateIdentifiers func(childComplexity int) int
+		Duplicates           func(childComplexity int) int
+		FailingJobs          func(childComplexity int) int
+		GeneratedAt          func(childComplexity int) int
+		NeverSeen            func(childComplexity int) int
+		OrphanSample         func(childComplexity int) int
+		Orphans              func(childComplexity int) int
+		Stale                func(childComplexity int) int
+		TotalCIs             func(childComplexity int) int
+		WarrantiesExpiring   func(childComplexity int) int
 	}
 
 	ChangeRecord struct {
@@ -482,6 +500,19 @@ type ComplexityRoot struct {
 		Unauthorized func(childComplexity int) int
 	}
 
+	DuplicateIdentifier struct {
+		ConfigurationItems func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		Value              func(childComplexity int) int
+	}
+
+	FailingJob struct {
+		At     func(childComplexity int) int
+		Error  func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
 	FieldChange struct {
 		After  func(childComplexity int) int
 		Before func(childComplexity int) int
@@ -559,6 +590,15 @@ type ComplexityRoot struct {
 		Warranty         func(childComplexity int) int
 	}
 
+	KindCompleteness struct {
+		Count        func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		WithAsset    func(childComplexity int) int
+		WithLocation func(childComplexity int) int
+		WithOwner    func(childComplexity int) int
+		WithService  func(childComplexity int) int
+	}
+
 	Location struct {
 		Address            func(childComplexity int) int
 		Children           func(childComplexity int) int
@@ -613,6 +653,7 @@ type ComplexityRoot struct {
 		CreateIdentifier        func(childComplexity int, input ent.CreateIdentifierInput) int
 		CreateLocation          func(childComplexity int, input ent.CreateLocationInput) int
 		CreateOwner             func(childComplexity int, input ent.CreateOwnerInput) int
+		CreateReportSchedule    func(childComplexity int, input model.CreateReportScheduleInput) int
 		CreateService           func(childComplexity int, input ent.CreateServiceInput) int
 		CreateVendor            func(childComplexity int, input ent.CreateVendorInput) int
 		DeleteAPIToken          func(childComplexity int, id int) int
@@ -625,11 +666,13 @@ type ComplexityRoot struct {
 		DeleteIdentifier        func(childComplexity int, id int) int
 		DeleteLocation          func(childComplexity int, id int) int
 		DeleteOwner             func(childComplexity int, id int) int
+		DeleteReportSchedule    func(childComplexity int, id int) int
 		DeleteService           func(childComplexity int, id int) int
 		DeleteVendor            func(childComplexity int, id int) int
 		MergeConfigurationItems func(childComplexity int, keep int, remove int) int
 		RemoveRelationship      func(childComplexity int, id int) int
 		RunDiscoveryJob         func(childComplexity int, id int, dryRun *bool) int
+		RunReportSchedule       func(childComplexity int, id int) int
 		SubmitObservations      func(childComplexity int, job string, observations []*model.ObservationInput, dryRun *bool) int
 		UpdateAsset             func(childComplexity int, id int, input model.UpdateAssetInput) int
 		UpdateChangeRecord      func(childComplexity int, id int, input ent.UpdateChangeRecordInput) int
@@ -640,6 +683,7 @@ type ComplexityRoot struct {
 		UpdateIdentifier        func(childComplexity int, id int, input ent.UpdateIdentifierInput) int
 		UpdateLocation          func(childComplexity int, id int, input ent.UpdateLocationInput) int
 		UpdateOwner             func(childComplexity int, id int, input ent.UpdateOwnerInput) int
+		UpdateReportSchedule    func(childComplexity int, id int, input model.UpdateReportScheduleInput) int
 		UpdateService           func(childComplexity int, id int, input ent.UpdateServiceInput) int
 		UpdateVendor            func(childComplexity int, id int, input ent.UpdateVendorInput) int
 	}
@@ -695,6 +739,7 @@ type ComplexityRoot struct {
 		Assets               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AssetOrder, where *ent.AssetWhereInput) int
 		AuditEvents          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		ChangeRecords        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) int
+		CmdbHealth           func(childComplexity int, staleDays *int, expiringDays *int) int
 		ConfigurationItemAt  func(childComplexity int, id int, at time.Time) int
 		ConfigurationItems   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) int
 		Contracts            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) int
@@ -716,6 +761,8 @@ type ComplexityRoot struct {
 		Nodes                func(childComplexity int, ids []int) int
 		Owners               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) int
 		Relationships        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) int
+		ReportRuns           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportRunOrder, where *ent.ReportRunWhereInput) int
+		ReportSchedules      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportScheduleOrder, where *ent.ReportScheduleWhereInput) int
 		ServiceImpact        func(childComplexity int, service int, direction *model.ImpactDirection, maxDepth *int) int
 		ServiceMap           func(childComplexity int, service int) int
 		Services             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) int
@@ -752,6 +799,82 @@ type ComplexityRoot struct {
 		ID     func(childComplexity int) int
 		ToID   func(childComplexity int) int
 		Type   func(childComplexity int) int
+	}
+
+	ReportDelivery struct {
+		Attempts    func(childComplexity int) int
+		Destination func(childComplexity int) int
+		Error       func(childComplexity int) int
+		Format      func(childComplexity int) int
+		Ok          func(childComplexity int) int
+		Path        func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	ReportRun struct {
+		Deliveries       func(childComplexity int) int
+		DriftCount       func(childComplexity int) int
+		Duration         func(childComplexity int) int
+		Error            func(childComplexity int) int
+		FinishedAt       func(childComplexity int) int
+		ID               func(childComplexity int) int
+		ReportScheduleID func(childComplexity int) int
+		Schedule         func(childComplexity int) int
+		Sizes            func(childComplexity int) int
+		StartedAt        func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Trigger          func(childComplexity int) int
+		WindowEnd        func(childComplexity int) int
+		WindowStart      func(childComplexity int) int
+	}
+
+	ReportRunConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReportRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReportSchedule struct {
+		CreatedAt   func(childComplexity int) int
+		Directory   func(childComplexity int) int
+		Enabled     func(childComplexity int) int
+		Formats     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		LastRun     func(childComplexity int) int
+		LastRunAt   func(childComplexity int) int
+		Name        func(childComplexity int) int
+		NextRuns    func(childComplexity int, count *int) int
+		Retain      func(childComplexity int) int
+		Runs        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportRunOrder, where *ent.ReportRunWhereInput) int
+		Schedule    func(childComplexity int) int
+		Scope       func(childComplexity int) int
+		TimeZone    func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		Webhooks    func(childComplexity int) int
+		WindowHours func(childComplexity int) int
+	}
+
+	ReportScheduleConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReportScheduleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReportScope struct {
+		Environments func(childComplexity int) int
+		Kinds        func(childComplexity int) int
+		Owners       func(childComplexity int) int
+		Services     func(childComplexity int) int
 	}
 
 	Service struct {
@@ -852,6 +975,11 @@ type ComplexityRoot struct {
 		DaysLeft func(childComplexity int) int
 		EndDate  func(childComplexity int) int
 	}
+
+	WebhookDestination struct {
+		HasSecret func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -948,6 +1076,10 @@ type MutationResolver interface {
 	DeleteDriftIgnoreRule(ctx context.Context, id int) (int, error)
 	MergeConfigurationItems(ctx context.Context, keep int, remove int) (*ent.ConfigurationItem, error)
 	SubmitObservations(ctx context.Context, job string, observations []*model.ObservationInput, dryRun *bool) (*ent.DiscoveryRun, error)
+	CreateReportSchedule(ctx context.Context, input model.CreateReportScheduleInput) (*ent.ReportSchedule, error)
+	UpdateReportSchedule(ctx context.Context, id int, input model.UpdateReportScheduleInput) (*ent.ReportSchedule, error)
+	DeleteReportSchedule(ctx context.Context, id int) (int, error)
+	RunReportSchedule(ctx context.Context, id int) (*ent.ReportRun, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -966,6 +1098,8 @@ type QueryResolver interface {
 	Locations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) (*ent.LocationConnection, error)
 	Owners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) (*ent.OwnerConnection, error)
 	Relationships(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) (*ent.RelationshipConnection, error)
+	ReportRuns(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportRunOrder, where *ent.ReportRunWhereInput) (*ent.ReportRunConnection, error)
+	ReportSchedules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportScheduleOrder, where *ent.ReportScheduleWhereInput) (*ent.ReportScheduleConnection, error)
 	Services(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) (*ent.ServiceConnection, error)
 	Vendors(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) (*ent.VendorConnection, error)
 	ConfigurationItemAt(ctx context.Context, id int, at time.Time) (*model.ConfigurationItemSnapshot, error)
@@ -980,6 +1114,18 @@ type QueryResolver interface {
 	DependencyPath(ctx context.Context, from int, to int, maxDepth *int) (*model.DependencyPath, error)
 	IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int) (*model.IncidentContext, error)
 	Lookup(ctx context.Context, query string, first *int) ([]*model.LookupHit, error)
+	CmdbHealth(ctx context.Context, staleDays *int, expiringDays *int) (*model.CMDBHealth, error)
+}
+type ReportRunResolver interface {
+	Sizes(ctx context.Context, obj *ent.ReportRun) (map[string]any, error)
+	Deliveries(ctx context.Context, obj *ent.ReportRun) ([]*model.ReportDelivery, error)
+	Duration(ctx context.Context, obj *ent.ReportRun) (*float64, error)
+}
+type ReportScheduleResolver interface {
+	Scope(ctx context.Context, obj *ent.ReportSchedule) (*model.ReportScope, error)
+	Webhooks(ctx context.Context, obj *ent.ReportSchedule) ([]*model.WebhookDestination, error)
+	NextRuns(ctx context.Context, obj *ent.ReportSchedule, count *int) ([]*time.Time, error)
+	LastRun(ctx context.Context, obj *ent.ReportSchedule) (*ent.ReportRun, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1359,6 +1505,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "CMDBHealth.completeness":
+		if e.ComplexityRoot.CMDBHealth.Completeness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.Completeness(childComplexity), true
+	case "CMDBHealth.contractsExpiring":
+		if e.ComplexityRoot.CMDBHealth.ContractsExpiring == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.ContractsExpiring(childComplexity), true
+	case "CMDBHealth.duplicateIdentifiers":
+		if e.ComplexityRoot.CMDBHealth.DuplicateIdentifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.DuplicateIdentifiers(childComplexity), true
+	case "CMDBHealth.duplicates":
+		if e.ComplexityRoot.CMDBHealth.Duplicates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.Duplicates(childComplexity), true
+	case "CMDBHealth.failingJobs":
+		if e.ComplexityRoot.CMDBHealth.FailingJobs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.FailingJobs(childComplexity), true
+	case "CMDBHealth.generatedAt":
+		if e.ComplexityRoot.CMDBHealth.GeneratedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.GeneratedAt(childComplexity), true
+	case "CMDBHealth.neverSeen":
+		if e.ComplexityRoot.CMDBHealth.NeverSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.NeverSeen(childComplexity), true
+	case "CMDBHealth.orphanSample":
+		if e.ComplexityRoot.CMDBHealth.OrphanSample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.OrphanSample(childComplexity), true
+	case "CMDBHealth.orphans":
+		if e.ComplexityRoot.CMDBHealth.Orphans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.Orphans(childComplexity), true
+	case "CMDBHealth.stale":
+		if e.ComplexityRoot.CMDBHealth.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.Stale(childComplexity), true
+	case "CMDBHealth.totalCIs":
+		if e.ComplexityRoot.CMDBHealth.TotalCIs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.TotalCIs(childComplexity), true
+	case "CMDBHealth.warrantiesExpiring":
+		if e.ComplexityRoot.CMDBHealth.WarrantiesExpiring == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CMDBHealth.WarrantiesExpiring(childComplexity), true
 
 	case "ChangeRecord.approver":
 		if e.ComplexityRoot.ChangeRecord.Approver == nil {
@@ -2898,6 +3117,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DriftSummary.Unauthorized(childComplexity), true
 
+	case "DuplicateIdentifier.configurationItems":
+		if e.ComplexityRoot.DuplicateIdentifier.ConfigurationItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateIdentifier.ConfigurationItems(childComplexity), true
+	case "DuplicateIdentifier.kind":
+		if e.ComplexityRoot.DuplicateIdentifier.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateIdentifier.Kind(childComplexity), true
+	case "DuplicateIdentifier.value":
+		if e.ComplexityRoot.DuplicateIdentifier.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateIdentifier.Value(childComplexity), true
+
+	case "FailingJob.at":
+		if e.ComplexityRoot.FailingJob.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailingJob.At(childComplexity), true
+	case "FailingJob.error":
+		if e.ComplexityRoot.FailingJob.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailingJob.Error(childComplexity), true
+	case "FailingJob.name":
+		if e.ComplexityRoot.FailingJob.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailingJob.Name(childComplexity), true
+	case "FailingJob.status":
+		if e.ComplexityRoot.FailingJob.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailingJob.Status(childComplexity), true
+
 	case "FieldChange.after":
 		if e.ComplexityRoot.FieldChange.After == nil {
 			break
@@ -3207,6 +3470,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IncidentContext.Warranty(childComplexity), true
 
+	case "KindCompleteness.count":
+		if e.ComplexityRoot.KindCompleteness.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindCompleteness.Count(childComplexity), true
+	case "KindCompleteness.kind":
+		if e.ComplexityRoot.KindCompleteness.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindCompleteness.Kind(childComplexity), true
+	case "KindCompleteness.withAsset":
+		if e.ComplexityRoot.KindCompleteness.WithAsset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindCompleteness.WithAsset(childComplexity), true
+	case "KindCompleteness.withLocation":
+		if e.ComplexityRoot.KindCompleteness.WithLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindCompleteness.WithLocation(childComplexity), true
+	case "KindCompleteness.withOwner":
+		if e.ComplexityRoot.KindCompleteness.WithOwner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindCompleteness.WithOwner(childComplexity), true
+	case "KindCompleteness.withService":
+		if e.ComplexityRoot.KindCompleteness.WithService == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindCompleteness.WithService(childComplexity), true
+
 	case "Location.address":
 		if e.ComplexityRoot.Location.Address == nil {
 			break
@@ -3505,6 +3805,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateOwner(childComplexity, args["input"].(ent.CreateOwnerInput)), true
+	case "Mutation.createReportSchedule":
+		if e.ComplexityRoot.Mutation.CreateReportSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createReportSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateReportSchedule(childComplexity, args["input"].(model.CreateReportScheduleInput)), true
 	case "Mutation.createService":
 		if e.ComplexityRoot.Mutation.CreateService == nil {
 			break
@@ -3637,6 +3948,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteOwner(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteReportSchedule":
+		if e.ComplexityRoot.Mutation.DeleteReportSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteReportSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteReportSchedule(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteService":
 		if e.ComplexityRoot.Mutation.DeleteService == nil {
 			break
@@ -3692,6 +4014,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RunDiscoveryJob(childComplexity, args["id"].(int), args["dryRun"].(*bool)), true
+	case "Mutation.runReportSchedule":
+		if e.ComplexityRoot.Mutation.RunReportSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runReportSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunReportSchedule(childComplexity, args["id"].(int)), true
 	case "Mutation.submitObservations":
 		if e.ComplexityRoot.Mutation.SubmitObservations == nil {
 			break
@@ -3802,6 +4135,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOwner(childComplexity, args["id"].(int), args["input"].(ent.UpdateOwnerInput)), true
+	case "Mutation.updateReportSchedule":
+		if e.ComplexityRoot.Mutation.UpdateReportSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateReportSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateReportSchedule(childComplexity, args["id"].(int), args["input"].(model.UpdateReportScheduleInput)), true
 	case "Mutation.updateService":
 		if e.ComplexityRoot.Mutation.UpdateService == nil {
 			break
@@ -4060,6 +4404,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ChangeRecords(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ChangeRecordOrder), args["where"].(*ent.ChangeRecordWhereInput)), true
+	case "Query.cmdbHealth":
+		if e.ComplexityRoot.Query.CmdbHealth == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cmdbHealth_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CmdbHealth(childComplexity, args["staleDays"].(*int), args["expiringDays"].(*int)), true
 	case "Query.configurationItemAt":
 		if e.ComplexityRoot.Query.ConfigurationItemAt == nil {
 			break
@@ -4287,6 +4642,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Relationships(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.RelationshipOrder), args["where"].(*ent.RelationshipWhereInput)), true
+	case "Query.reportRuns":
+		if e.ComplexityRoot.Query.ReportRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reportRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReportRuns(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ReportRunOrder), args["where"].(*ent.ReportRunWhereInput)), true
+	case "Query.reportSchedules":
+		if e.ComplexityRoot.Query.ReportSchedules == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reportSchedules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReportSchedules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ReportScheduleOrder), args["where"].(*ent.ReportScheduleWhereInput)), true
 	case "Query.serviceImpact":
 		if e.ComplexityRoot.Query.ServiceImpact == nil {
 			break
@@ -4455,6 +4832,336 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RelationshipSnapshot.Type(childComplexity), true
+
+	case "ReportDelivery.attempts":
+		if e.ComplexityRoot.ReportDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.Attempts(childComplexity), true
+	case "ReportDelivery.destination":
+		if e.ComplexityRoot.ReportDelivery.Destination == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.Destination(childComplexity), true
+	case "ReportDelivery.error":
+		if e.ComplexityRoot.ReportDelivery.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.Error(childComplexity), true
+	case "ReportDelivery.format":
+		if e.ComplexityRoot.ReportDelivery.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.Format(childComplexity), true
+	case "ReportDelivery.ok":
+		if e.ComplexityRoot.ReportDelivery.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.Ok(childComplexity), true
+	case "ReportDelivery.path":
+		if e.ComplexityRoot.ReportDelivery.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.Path(childComplexity), true
+	case "ReportDelivery.status":
+		if e.ComplexityRoot.ReportDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportDelivery.Status(childComplexity), true
+
+	case "ReportRun.deliveries":
+		if e.ComplexityRoot.ReportRun.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Deliveries(childComplexity), true
+	case "ReportRun.driftCount":
+		if e.ComplexityRoot.ReportRun.DriftCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.DriftCount(childComplexity), true
+	case "ReportRun.duration":
+		if e.ComplexityRoot.ReportRun.Duration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Duration(childComplexity), true
+	case "ReportRun.error":
+		if e.ComplexityRoot.ReportRun.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Error(childComplexity), true
+	case "ReportRun.finishedAt":
+		if e.ComplexityRoot.ReportRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.FinishedAt(childComplexity), true
+	case "ReportRun.id":
+		if e.ComplexityRoot.ReportRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.ID(childComplexity), true
+	case "ReportRun.reportScheduleID":
+		if e.ComplexityRoot.ReportRun.ReportScheduleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.ReportScheduleID(childComplexity), true
+	case "ReportRun.schedule":
+		if e.ComplexityRoot.ReportRun.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Schedule(childComplexity), true
+	case "ReportRun.sizes":
+		if e.ComplexityRoot.ReportRun.Sizes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Sizes(childComplexity), true
+	case "ReportRun.startedAt":
+		if e.ComplexityRoot.ReportRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.StartedAt(childComplexity), true
+	case "ReportRun.status":
+		if e.ComplexityRoot.ReportRun.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Status(childComplexity), true
+	case "ReportRun.trigger":
+		if e.ComplexityRoot.ReportRun.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.Trigger(childComplexity), true
+	case "ReportRun.windowEnd":
+		if e.ComplexityRoot.ReportRun.WindowEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.WindowEnd(childComplexity), true
+	case "ReportRun.windowStart":
+		if e.ComplexityRoot.ReportRun.WindowStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRun.WindowStart(childComplexity), true
+
+	case "ReportRunConnection.edges":
+		if e.ComplexityRoot.ReportRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunConnection.Edges(childComplexity), true
+	case "ReportRunConnection.pageInfo":
+		if e.ComplexityRoot.ReportRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunConnection.PageInfo(childComplexity), true
+	case "ReportRunConnection.totalCount":
+		if e.ComplexityRoot.ReportRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunConnection.TotalCount(childComplexity), true
+
+	case "ReportRunEdge.cursor":
+		if e.ComplexityRoot.ReportRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunEdge.Cursor(childComplexity), true
+	case "ReportRunEdge.node":
+		if e.ComplexityRoot.ReportRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportRunEdge.Node(childComplexity), true
+
+	case "ReportSchedule.createdAt":
+		if e.ComplexityRoot.ReportSchedule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.CreatedAt(childComplexity), true
+	case "ReportSchedule.directory":
+		if e.ComplexityRoot.ReportSchedule.Directory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.Directory(childComplexity), true
+	case "ReportSchedule.enabled":
+		if e.ComplexityRoot.ReportSchedule.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.Enabled(childComplexity), true
+	case "ReportSchedule.formats":
+		if e.ComplexityRoot.ReportSchedule.Formats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.Formats(childComplexity), true
+	case "ReportSchedule.id":
+		if e.ComplexityRoot.ReportSchedule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.ID(childComplexity), true
+	case "ReportSchedule.lastRun":
+		if e.ComplexityRoot.ReportSchedule.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.LastRun(childComplexity), true
+	case "ReportSchedule.lastRunAt":
+		if e.ComplexityRoot.ReportSchedule.LastRunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.LastRunAt(childComplexity), true
+	case "ReportSchedule.name":
+		if e.ComplexityRoot.ReportSchedule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.Name(childComplexity), true
+	case "ReportSchedule.nextRuns":
+		if e.ComplexityRoot.ReportSchedule.NextRuns == nil {
+			break
+		}
+
+		args, err := ec.field_ReportSchedule_nextRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ReportSchedule.NextRuns(childComplexity, args["count"].(*int)), true
+	case "ReportSchedule.retain":
+		if e.ComplexityRoot.ReportSchedule.Retain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.Retain(childComplexity), true
+	case "ReportSchedule.runs":
+		if e.ComplexityRoot.ReportSchedule.Runs == nil {
+			break
+		}
+
+		args, err := ec.field_ReportSchedule_runs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ReportSchedule.Runs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ReportRunOrder), args["where"].(*ent.ReportRunWhereInput)), true
+	case "ReportSchedule.schedule":
+		if e.ComplexityRoot.ReportSchedule.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.Schedule(childComplexity), true
+	case "ReportSchedule.scope":
+		if e.ComplexityRoot.ReportSchedule.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.Scope(childComplexity), true
+	case "ReportSchedule.timeZone":
+		if e.ComplexityRoot.ReportSchedule.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.TimeZone(childComplexity), true
+	case "ReportSchedule.updatedAt":
+		if e.ComplexityRoot.ReportSchedule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.UpdatedAt(childComplexity), true
+	case "ReportSchedule.webhooks":
+		if e.ComplexityRoot.ReportSchedule.Webhooks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.Webhooks(childComplexity), true
+	case "ReportSchedule.windowHours":
+		if e.ComplexityRoot.ReportSchedule.WindowHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSchedule.WindowHours(childComplexity), true
+
+	case "ReportScheduleConnection.edges":
+		if e.ComplexityRoot.ReportScheduleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportScheduleConnection.Edges(childComplexity), true
+	case "ReportScheduleConnection.pageInfo":
+		if e.ComplexityRoot.ReportScheduleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportScheduleConnection.PageInfo(childComplexity), true
+	case "ReportScheduleConnection.totalCount":
+		if e.ComplexityRoot.ReportScheduleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportScheduleConnection.TotalCount(childComplexity), true
+
+	case "ReportScheduleEdge.cursor":
+		if e.ComplexityRoot.ReportScheduleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportScheduleEdge.Cursor(childComplexity), true
+	case "ReportScheduleEdge.node":
+		if e.ComplexityRoot.ReportScheduleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportScheduleEdge.Node(childComplexity), true
+
+	case "ReportScope.environments":
+		if e.ComplexityRoot.ReportScope.Environments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportScope.Environments(childComplexity), true
+	case "ReportScope.kinds":
+		if e.ComplexityRoot.ReportScope.Kinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportScope.Kinds(childComplexity), true
+	case "ReportScope.owners":
+		if e.ComplexityRoot.ReportScope.Owners == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportScope.Owners(childComplexity), true
+	case "ReportScope.services":
+		if e.ComplexityRoot.ReportScope.Services == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportScope.Services(childComplexity), true
 
 	case "Service.createdAt":
 		if e.ComplexityRoot.Service.CreatedAt == nil {
@@ -4829,6 +5536,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WarrantyStatus.EndDate(childComplexity), true
 
+	case "WebhookDestination.hasSecret":
+		if e.ComplexityRoot.WebhookDestination.HasSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDestination.HasSecret(childComplexity), true
+	case "WebhookDestination.url":
+		if e.ComplexityRoot.WebhookDestination.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDestination.URL(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -4859,6 +5579,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateIdentifierInput", ec.unmarshalInputCreateIdentifierInput),
 			graphql.NewInputUnmarshaler("CreateLocationInput", ec.unmarshalInputCreateLocationInput),
 			graphql.NewInputUnmarshaler("CreateOwnerInput", ec.unmarshalInputCreateOwnerInput),
+			graphql.NewInputUnmarshaler("CreateReportScheduleInput", ec.unmarshalInputCreateReportScheduleInput),
 			graphql.NewInputUnmarshaler("CreateServiceInput", ec.unmarshalInputCreateServiceInput),
 			graphql.NewInputUnmarshaler("CreateVendorInput", ec.unmarshalInputCreateVendorInput),
 			graphql.NewInputUnmarshaler("DiscoveryJobOrder", ec.unmarshalInputDiscoveryJobOrder),
@@ -4880,6 +5601,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OwnerWhereInput", ec.unmarshalInputOwnerWhereInput),
 			graphql.NewInputUnmarshaler("RelationshipOrder", ec.unmarshalInputRelationshipOrder),
 			graphql.NewInputUnmarshaler("RelationshipWhereInput", ec.unmarshalInputRelationshipWhereInput),
+			graphql.NewInputUnmarshaler("ReportRunOrder", ec.unmarshalInputReportRunOrder),
+			graphql.NewInputUnmarshaler("ReportRunWhereInput", ec.unmarshalInputReportRunWhereInput),
+			graphql.NewInputUnmarshaler("ReportScheduleOrder", ec.unmarshalInputReportScheduleOrder),
+			graphql.NewInputUnmarshaler("ReportScheduleWhereInput", ec.unmarshalInputReportScheduleWhereInput),
+			graphql.NewInputUnmarshaler("ReportScopeInput", ec.unmarshalInputReportScopeInput),
 			graphql.NewInputUnmarshaler("ServiceOrder", ec.unmarshalInputServiceOrder),
 			graphql.NewInputUnmarshaler("ServiceWhereInput", ec.unmarshalInputServiceWhereInput),
 			graphql.NewInputUnmarshaler("UpdateAssetInput", ec.unmarshalInputUpdateAssetInput),
@@ -4891,10 +5617,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateIdentifierInput", ec.unmarshalInputUpdateIdentifierInput),
 			graphql.NewInputUnmarshaler("UpdateLocationInput", ec.unmarshalInputUpdateLocationInput),
 			graphql.NewInputUnmarshaler("UpdateOwnerInput", ec.unmarshalInputUpdateOwnerInput),
+			graphql.NewInputUnmarshaler("UpdateReportScheduleInput", ec.unmarshalInputUpdateReportScheduleInput),
 			graphql.NewInputUnmarshaler("UpdateServiceInput", ec.unmarshalInputUpdateServiceInput),
 			graphql.NewInputUnmarshaler("UpdateVendorInput", ec.unmarshalInputUpdateVendorInput),
 			graphql.NewInputUnmarshaler("VendorOrder", ec.unmarshalInputVendorOrder),
 			graphql.NewInputUnmarshaler("VendorWhereInput", ec.unmarshalInputVendorWhereInput),
+			graphql.NewInputUnmarshaler("WebhookDestinationInput", ec.unmarshalInputWebhookDestinationInput),
 		)
 	}
 	first := true
@@ -9548,6 +10276,68 @@ type Query {
     """
     where: RelationshipWhereInput
   ): RelationshipConnection!
+  reportRuns(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for ReportRuns returned from the connection.
+    """
+    orderBy: [ReportRunOrder!]
+
+    """
+    Filtering options for ReportRuns returned from the connection.
+    """
+    where: ReportRunWhereInput
+  ): ReportRunConnection!
+  reportSchedules(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for ReportSchedules returned from the connection.
+    """
+    orderBy: [ReportScheduleOrder!]
+
+    """
+    Filtering options for ReportSchedules returned from the connection.
+    """
+    where: ReportScheduleWhereInput
+  ): ReportScheduleConnection!
   services(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -9796,6 +10586,474 @@ input RelationshipWhereInput {
   """
   hasTo: Boolean
   hasToWith: [ConfigurationItemWhereInput!]
+}
+type ReportRun implements Node {
+  id: ID!
+  status: ReportRunStatus!
+  trigger: String!
+  startedAt: Time!
+  finishedAt: Time
+  windowStart: Time!
+  windowEnd: Time!
+  driftCount: Int!
+  error: String
+  reportScheduleID: ID
+  schedule: ReportSchedule
+}
+"""
+A connection to a list of items.
+"""
+type ReportRunConnection {
+  """
+  A list of edges.
+  """
+  edges: [ReportRunEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type ReportRunEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: ReportRun
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for ReportRun connections
+"""
+input ReportRunOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order ReportRuns.
+  """
+  field: ReportRunOrderField!
+}
+"""
+Properties by which ReportRun connections can be ordered.
+"""
+enum ReportRunOrderField {
+  STATUS
+  STARTED_AT
+}
+"""
+ReportRunStatus is enum for the field status
+"""
+enum ReportRunStatus @goModel(model: "github.com/cairn-cmdb/cairn/ent/reportrun.Status") {
+  RUNNING
+  SUCCEEDED
+  PARTIAL
+  FAILED
+}
+"""
+ReportRunWhereInput is used for filtering ReportRun objects.
+Input was generated by ent.
+"""
+input ReportRunWhereInput {
+  not: ReportRunWhereInput
+  and: [ReportRunWhereInput!]
+  or: [ReportRunWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  status field predicates
+  """
+  status: ReportRunStatus
+  statusNEQ: ReportRunStatus
+  statusIn: [ReportRunStatus!]
+  statusNotIn: [ReportRunStatus!]
+  """
+  trigger field predicates
+  """
+  trigger: String
+  triggerNEQ: String
+  triggerIn: [String!]
+  triggerNotIn: [String!]
+  triggerGT: String
+  triggerGTE: String
+  triggerLT: String
+  triggerLTE: String
+  triggerContains: String
+  triggerHasPrefix: String
+  triggerHasSuffix: String
+  triggerEqualFold: String
+  triggerContainsFold: String
+  """
+  started_at field predicates
+  """
+  startedAt: Time
+  startedAtNEQ: Time
+  startedAtIn: [Time!]
+  startedAtNotIn: [Time!]
+  startedAtGT: Time
+  startedAtGTE: Time
+  startedAtLT: Time
+  startedAtLTE: Time
+  """
+  finished_at field predicates
+  """
+  finishedAt: Time
+  finishedAtNEQ: Time
+  finishedAtIn: [Time!]
+  finishedAtNotIn: [Time!]
+  finishedAtGT: Time
+  finishedAtGTE: Time
+  finishedAtLT: Time
+  finishedAtLTE: Time
+  finishedAtIsNil: Boolean
+  finishedAtNotNil: Boolean
+  """
+  window_start field predicates
+  """
+  windowStart: Time
+  windowStartNEQ: Time
+  windowStartIn: [Time!]
+  windowStartNotIn: [Time!]
+  windowStartGT: Time
+  windowStartGTE: Time
+  windowStartLT: Time
+  windowStartLTE: Time
+  """
+  window_end field predicates
+  """
+  windowEnd: Time
+  windowEndNEQ: Time
+  windowEndIn: [Time!]
+  windowEndNotIn: [Time!]
+  windowEndGT: Time
+  windowEndGTE: Time
+  windowEndLT: Time
+  windowEndLTE: Time
+  """
+  drift_count field predicates
+  """
+  driftCount: Int
+  driftCountNEQ: Int
+  driftCountIn: [Int!]
+  driftCountNotIn: [Int!]
+  driftCountGT: Int
+  driftCountGTE: Int
+  driftCountLT: Int
+  driftCountLTE: Int
+  """
+  error field predicates
+  """
+  error: String
+  errorNEQ: String
+  errorIn: [String!]
+  errorNotIn: [String!]
+  errorGT: String
+  errorGTE: String
+  errorLT: String
+  errorLTE: String
+  errorContains: String
+  errorHasPrefix: String
+  errorHasSuffix: String
+  errorIsNil: Boolean
+  errorNotNil: Boolean
+  errorEqualFold: String
+  errorContainsFold: String
+  """
+  report_schedule_id field predicates
+  """
+  reportScheduleID: ID
+  reportScheduleIDNEQ: ID
+  reportScheduleIDIn: [ID!]
+  reportScheduleIDNotIn: [ID!]
+  reportScheduleIDIsNil: Boolean
+  reportScheduleIDNotNil: Boolean
+  """
+  schedule edge predicates
+  """
+  hasSchedule: Boolean
+  hasScheduleWith: [ReportScheduleWhereInput!]
+}
+type ReportSchedule implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  name: String!
+  """
+  cron spec with optional seconds
+  """
+  schedule: String!
+  timeZone: String!
+  """
+  the report covers this many hours before the run; 0 = since the schedule's last run (24 hours the first time)
+  """
+  windowHours: Int!
+  """
+  markdown, html, json, csv
+  """
+  formats: [String!]!
+  """
+  write reports here (atomically, dated names)
+  """
+  directory: String
+  """
+  reports of each format kept in the directory
+  """
+  retain: Int!
+  enabled: Boolean!
+  lastRunAt: Time
+  runs(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for ReportRuns returned from the connection.
+    """
+    orderBy: [ReportRunOrder!]
+
+    """
+    Filtering options for ReportRuns returned from the connection.
+    """
+    where: ReportRunWhereInput
+  ): ReportRunConnection!
+}
+"""
+A connection to a list of items.
+"""
+type ReportScheduleConnection {
+  """
+  A list of edges.
+  """
+  edges: [ReportScheduleEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type ReportScheduleEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: ReportSchedule
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for ReportSchedule connections
+"""
+input ReportScheduleOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order ReportSchedules.
+  """
+  field: ReportScheduleOrderField!
+}
+"""
+Properties by which ReportSchedule connections can be ordered.
+"""
+enum ReportScheduleOrderField {
+  CREATED_AT
+  UPDATED_AT
+  NAME
+}
+"""
+ReportScheduleWhereInput is used for filtering ReportSchedule objects.
+Input was generated by ent.
+"""
+input ReportScheduleWhereInput {
+  not: ReportScheduleWhereInput
+  and: [ReportScheduleWhereInput!]
+  or: [ReportScheduleWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  schedule field predicates
+  """
+  schedule: String
+  scheduleNEQ: String
+  scheduleIn: [String!]
+  scheduleNotIn: [String!]
+  scheduleGT: String
+  scheduleGTE: String
+  scheduleLT: String
+  scheduleLTE: String
+  scheduleContains: String
+  scheduleHasPrefix: String
+  scheduleHasSuffix: String
+  scheduleEqualFold: String
+  scheduleContainsFold: String
+  """
+  time_zone field predicates
+  """
+  timeZone: String
+  timeZoneNEQ: String
+  timeZoneIn: [String!]
+  timeZoneNotIn: [String!]
+  timeZoneGT: String
+  timeZoneGTE: String
+  timeZoneLT: String
+  timeZoneLTE: String
+  timeZoneContains: String
+  timeZoneHasPrefix: String
+  timeZoneHasSuffix: String
+  timeZoneEqualFold: String
+  timeZoneContainsFold: String
+  """
+  window_hours field predicates
+  """
+  windowHours: Int
+  windowHoursNEQ: Int
+  windowHoursIn: [Int!]
+  windowHoursNotIn: [Int!]
+  windowHoursGT: Int
+  windowHoursGTE: Int
+  windowHoursLT: Int
+  windowHoursLTE: Int
+  """
+  directory field predicates
+  """
+  directory: String
+  directoryNEQ: String
+  directoryIn: [String!]
+  directoryNotIn: [String!]
+  directoryGT: String
+  directoryGTE: String
+  directoryLT: String
+  directoryLTE: String
+  directoryContains: String
+  directoryHasPrefix: String
+  directoryHasSuffix: String
+  directoryIsNil: Boolean
+  directoryNotNil: Boolean
+  directoryEqualFold: String
+  directoryContainsFold: String
+  """
+  retain field predicates
+  """
+  retain: Int
+  retainNEQ: Int
+  retainIn: [Int!]
+  retainNotIn: [Int!]
+  retainGT: Int
+  retainGTE: Int
+  retainLT: Int
+  retainLTE: Int
+  """
+  enabled field predicates
+  """
+  enabled: Boolean
+  enabledNEQ: Boolean
+  """
+  last_run_at field predicates
+  """
+  lastRunAt: Time
+  lastRunAtNEQ: Time
+  lastRunAtIn: [Time!]
+  lastRunAtNotIn: [Time!]
+  lastRunAtGT: Time
+  lastRunAtGTE: Time
+  lastRunAtLT: Time
+  lastRunAtLTE: Time
+  lastRunAtIsNil: Boolean
+  lastRunAtNotNil: Boolean
+  """
+  runs edge predicates
+  """
+  hasRuns: Boolean
+  hasRunsWith: [ReportRunWhereInput!]
 }
 """
 Role is enum for the field role
@@ -10785,6 +12043,149 @@ extend type Query {
   lookup(query: String!, first: Int = 10): [LookupHit!]!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/report.graphql", Input: `# Scheduled drift reports and CMDB health. Report schedules are for admins.
+
+enum ReportFormat {
+  MARKDOWN
+  HTML
+  JSON
+  CSV
+}
+
+type ReportScope {
+  services: [String!]!
+  environments: [ConfigurationItemEnvironment!]!
+  kinds: [ConfigurationItemKind!]!
+  owners: [String!]!
+}
+
+input ReportScopeInput {
+  "service names"
+  services: [String!]
+  environments: [ConfigurationItemEnvironment!]
+  kinds: [ConfigurationItemKind!]
+  "owner names"
+  owners: [String!]
+}
+
+type WebhookDestination {
+  url: String!
+  "true when a signing secret is stored; it is never returned"
+  hasSecret: Boolean!
+}
+
+input WebhookDestinationInput {
+  url: String!
+  "HMAC-SHA256 key for X-Cairn-Signature; write-only"
+  secret: String
+}
+
+extend type ReportSchedule {
+  scope: ReportScope!
+  webhooks: [WebhookDestination!]!
+  nextRuns(count: Int = 3): [Time!]!
+  lastRun: ReportRun
+}
+
+type ReportDelivery {
+  destination: String!
+  format: String!
+  ok: Boolean!
+  attempts: Int!
+  status: Int
+  path: String
+  error: String
+}
+
+extend type ReportRun {
+  "bytes per format"
+  sizes: Map
+  deliveries: [ReportDelivery!]!
+  duration: Float
+}
+
+input CreateReportScheduleInput {
+  name: String!
+  schedule: String!
+  timeZone: String
+  scope: ReportScopeInput
+  "hours before the run the report covers; 0 or absent: since the last run"
+  windowHours: Int
+  formats: [ReportFormat!]!
+  directory: String
+  retain: Int
+  webhooks: [WebhookDestinationInput!]
+  enabled: Boolean
+}
+
+input UpdateReportScheduleInput {
+  name: String
+  schedule: String
+  timeZone: String
+  scope: ReportScopeInput
+  windowHours: Int
+  formats: [ReportFormat!]
+  directory: String
+  retain: Int
+  "replaces every webhook; secrets not given are dropped"
+  webhooks: [WebhookDestinationInput!]
+  enabled: Boolean
+}
+
+type KindCompleteness {
+  kind: ConfigurationItemKind!
+  count: Int!
+  "shares from 0 to 1"
+  withOwner: Float!
+  withService: Float!
+  withLocation: Float!
+  withAsset: Float!
+}
+
+type DuplicateIdentifier {
+  kind: IdentifierKind!
+  value: String!
+  configurationItems: [ConfigurationItem!]!
+}
+
+type FailingJob {
+  name: String!
+  status: DiscoveryRunStatus!
+  error: String
+  at: Time
+}
+
+type CMDBHealth {
+  generatedAt: Time!
+  totalCIs: Int!
+  completeness: [KindCompleteness!]!
+  "CIs discovery has seen, but not within staleDays"
+  stale: Int!
+  "CIs no discovery job has ever seen"
+  neverSeen: Int!
+  "CIs with neither an owner nor a service"
+  orphans: Int!
+  orphanSample: [ConfigurationItem!]!
+  duplicateIdentifiers: Int!
+  duplicates: [DuplicateIdentifier!]!
+  warrantiesExpiring: Int!
+  contractsExpiring: Int!
+  failingJobs: [FailingJob!]!
+}
+
+extend type Query {
+  "completeness, staleness, orphans, duplicates, expiring warranties and contracts, failing discovery jobs"
+  cmdbHealth(staleDays: Int = 30, expiringDays: Int = 30): CMDBHealth!
+}
+
+extend type Mutation {
+  createReportSchedule(input: CreateReportScheduleInput!): ReportSchedule!
+  updateReportSchedule(id: ID!, input: UpdateReportScheduleInput!): ReportSchedule!
+  deleteReportSchedule(id: ID!): ID!
+  "runs the schedule now and returns the finished run"
+  runReportSchedule(id: ID!): ReportRun!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -10956,6 +12357,36 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CMDBHealth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "generatedAt":
+		return ec.fieldContext_CMDBHealth_generatedAt(ctx, field)
+	case "totalCIs":
+		return ec.fieldContext_CMDBHealth_totalCIs(ctx, field)
+	case "completeness":
+		return ec.fieldContext_CMDBHealth_completeness(ctx, field)
+	case "stale":
+		return ec.fieldContext_CMDBHealth_stale(ctx, field)
+	case "neverSeen":
+		return ec.fieldContext_CMDBHealth_neverSeen(ctx, field)
+	case "orphans":
+		return ec.fieldContext_CMDBHealth_orphans(ctx, field)
+	case "orphanSample":
+		return ec.fieldContext_CMDBHealth_orphanSample(ctx, field)
+	case "duplicateIdentifiers":
+		return ec.fieldContext_CMDBHealth_duplicateIdentifiers(ctx, field)
+	case "duplicates":
+		return ec.fieldContext_CMDBHealth_duplicates(ctx, field)
+	case "warrantiesExpiring":
+		return ec.fieldContext_CMDBHealth_warrantiesExpiring(ctx, field)
+	case "contractsExpiring":
+		return ec.fieldContext_CMDBHealth_contractsExpiring(ctx, field)
+	case "failingJobs":
+		return ec.fieldContext_CMDBHealth_failingJobs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CMDBHealth", field.Name)
 }
 
 func (ec *executionContext) childFields_ChangeRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11634,6 +13065,32 @@ func (ec *executionContext) childFields_DriftSummary(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type DriftSummary", field.Name)
 }
 
+func (ec *executionContext) childFields_DuplicateIdentifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_DuplicateIdentifier_kind(ctx, field)
+	case "value":
+		return ec.fieldContext_DuplicateIdentifier_value(ctx, field)
+	case "configurationItems":
+		return ec.fieldContext_DuplicateIdentifier_configurationItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateIdentifier", field.Name)
+}
+
+func (ec *executionContext) childFields_FailingJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_FailingJob_name(ctx, field)
+	case "status":
+		return ec.fieldContext_FailingJob_status(ctx, field)
+	case "error":
+		return ec.fieldContext_FailingJob_error(ctx, field)
+	case "at":
+		return ec.fieldContext_FailingJob_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FailingJob", field.Name)
+}
+
 func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "field":
@@ -11786,6 +13243,24 @@ func (ec *executionContext) childFields_IncidentContext(ctx context.Context, fie
 		return ec.fieldContext_IncidentContext_recentChanges(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IncidentContext", field.Name)
+}
+
+func (ec *executionContext) childFields_KindCompleteness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_KindCompleteness_kind(ctx, field)
+	case "count":
+		return ec.fieldContext_KindCompleteness_count(ctx, field)
+	case "withOwner":
+		return ec.fieldContext_KindCompleteness_withOwner(ctx, field)
+	case "withService":
+		return ec.fieldContext_KindCompleteness_withService(ctx, field)
+	case "withLocation":
+		return ec.fieldContext_KindCompleteness_withLocation(ctx, field)
+	case "withAsset":
+		return ec.fieldContext_KindCompleteness_withAsset(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KindCompleteness", field.Name)
 }
 
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12022,6 +13497,158 @@ func (ec *executionContext) childFields_RelationshipSnapshot(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type RelationshipSnapshot", field.Name)
 }
 
+func (ec *executionContext) childFields_ReportDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "destination":
+		return ec.fieldContext_ReportDelivery_destination(ctx, field)
+	case "format":
+		return ec.fieldContext_ReportDelivery_format(ctx, field)
+	case "ok":
+		return ec.fieldContext_ReportDelivery_ok(ctx, field)
+	case "attempts":
+		return ec.fieldContext_ReportDelivery_attempts(ctx, field)
+	case "status":
+		return ec.fieldContext_ReportDelivery_status(ctx, field)
+	case "path":
+		return ec.fieldContext_ReportDelivery_path(ctx, field)
+	case "error":
+		return ec.fieldContext_ReportDelivery_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReportRun_id(ctx, field)
+	case "status":
+		return ec.fieldContext_ReportRun_status(ctx, field)
+	case "trigger":
+		return ec.fieldContext_ReportRun_trigger(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_ReportRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_ReportRun_finishedAt(ctx, field)
+	case "windowStart":
+		return ec.fieldContext_ReportRun_windowStart(ctx, field)
+	case "windowEnd":
+		return ec.fieldContext_ReportRun_windowEnd(ctx, field)
+	case "driftCount":
+		return ec.fieldContext_ReportRun_driftCount(ctx, field)
+	case "error":
+		return ec.fieldContext_ReportRun_error(ctx, field)
+	case "reportScheduleID":
+		return ec.fieldContext_ReportRun_reportScheduleID(ctx, field)
+	case "schedule":
+		return ec.fieldContext_ReportRun_schedule(ctx, field)
+	case "sizes":
+		return ec.fieldContext_ReportRun_sizes(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_ReportRun_deliveries(ctx, field)
+	case "duration":
+		return ec.fieldContext_ReportRun_duration(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportRun", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReportRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReportRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReportRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ReportRunEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ReportRunEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportRunEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportSchedule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReportSchedule_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReportSchedule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ReportSchedule_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_ReportSchedule_name(ctx, field)
+	case "schedule":
+		return ec.fieldContext_ReportSchedule_schedule(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_ReportSchedule_timeZone(ctx, field)
+	case "windowHours":
+		return ec.fieldContext_ReportSchedule_windowHours(ctx, field)
+	case "formats":
+		return ec.fieldContext_ReportSchedule_formats(ctx, field)
+	case "directory":
+		return ec.fieldContext_ReportSchedule_directory(ctx, field)
+	case "retain":
+		return ec.fieldContext_ReportSchedule_retain(ctx, field)
+	case "enabled":
+		return ec.fieldContext_ReportSchedule_enabled(ctx, field)
+	case "lastRunAt":
+		return ec.fieldContext_ReportSchedule_lastRunAt(ctx, field)
+	case "runs":
+		return ec.fieldContext_ReportSchedule_runs(ctx, field)
+	case "scope":
+		return ec.fieldContext_ReportSchedule_scope(ctx, field)
+	case "webhooks":
+		return ec.fieldContext_ReportSchedule_webhooks(ctx, field)
+	case "nextRuns":
+		return ec.fieldContext_ReportSchedule_nextRuns(ctx, field)
+	case "lastRun":
+		return ec.fieldContext_ReportSchedule_lastRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportSchedule", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportScheduleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReportScheduleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReportScheduleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReportScheduleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportScheduleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportScheduleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ReportScheduleEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ReportScheduleEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportScheduleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "services":
+		return ec.fieldContext_ReportScope_services(ctx, field)
+	case "environments":
+		return ec.fieldContext_ReportScope_environments(ctx, field)
+	case "kinds":
+		return ec.fieldContext_ReportScope_kinds(ctx, field)
+	case "owners":
+		return ec.fieldContext_ReportScope_owners(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportScope", field.Name)
+}
+
 func (ec *executionContext) childFields_Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -12218,6 +13845,16 @@ func (ec *executionContext) childFields_WarrantyStatus(ctx context.Context, fiel
 		return ec.fieldContext_WarrantyStatus_contract(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WarrantyStatus", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDestination(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_WebhookDestination_url(ctx, field)
+	case "hasSecret":
+		return ec.fieldContext_WebhookDestination_hasSecret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDestination", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12704,6 +14341,20 @@ func (ec *executionContext) field_Mutation_createOwner_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createReportSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateReportScheduleInput, error) {
+			return ec.unmarshalNCreateReportScheduleInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCreateReportScheduleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createService_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12872,6 +14523,20 @@ func (ec *executionContext) field_Mutation_deleteOwner_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteReportSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteService_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12955,6 +14620,20 @@ func (ec *executionContext) field_Mutation_runDiscoveryJob_args(ctx context.Cont
 		return nil, err
 	}
 	args["dryRun"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runReportSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -13178,6 +14857,28 @@ func (ec *executionContext) field_Mutation_updateOwner_args(ctx context.Context,
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateOwnerInput, error) {
 			return ec.unmarshalNUpdateOwnerInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐUpdateOwnerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateReportSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateReportScheduleInput, error) {
+			return ec.unmarshalNUpdateReportScheduleInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐUpdateReportScheduleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13457,6 +15158,28 @@ func (ec *executionContext) field_Query_changeRecords_args(ctx context.Context, 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cmdbHealth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "staleDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["staleDays"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expiringDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expiringDays"] = arg1
 	return args, nil
 }
 
@@ -14228,6 +15951,114 @@ func (ec *executionContext) field_Query_relationships_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_reportRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.ReportRunOrder, error) {
+			return ec.unmarshalOReportRunOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ReportRunWhereInput, error) {
+			return ec.unmarshalOReportRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reportSchedules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.ReportScheduleOrder, error) {
+			return ec.unmarshalOReportScheduleOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ReportScheduleWhereInput, error) {
+			return ec.unmarshalOReportScheduleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_serviceImpact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14372,6 +16203,74 @@ func (ec *executionContext) field_Query_vendors_args(ctx context.Context, rawArg
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.VendorWhereInput, error) {
 			return ec.unmarshalOVendorWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐVendorWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_ReportSchedule_nextRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "count",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["count"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_ReportSchedule_runs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.ReportRunOrder, error) {
+			return ec.unmarshalOReportRunOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ReportRunWhereInput, error) {
+			return ec.unmarshalOReportRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -15938,6 +17837,318 @@ func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CMDBHealth_generatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_generatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GeneratedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_generatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CMDBHealth", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CMDBHealth_totalCIs(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_totalCIs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCIs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_totalCIs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CMDBHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CMDBHealth_completeness(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_completeness(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completeness, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.KindCompleteness) graphql.Marshaler {
+			return ec.marshalNKindCompleteness2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐKindCompletenessᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_completeness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CMDBHealth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KindCompleteness(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CMDBHealth_stale(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CMDBHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CMDBHealth_neverSeen(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_neverSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeverSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_neverSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CMDBHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CMDBHealth_orphans(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_orphans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_orphans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CMDBHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CMDBHealth_orphanSample(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_orphanSample(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrphanSample, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_orphanSample(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CMDBHealth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CMDBHealth_duplicateIdentifiers(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_duplicateIdentifiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DuplicateIdentifiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_duplicateIdentifiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CMDBHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CMDBHealth_duplicates(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_duplicates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DuplicateIdentifier) graphql.Marshaler {
+			return ec.marshalNDuplicateIdentifier2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateIdentifierᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_duplicates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CMDBHealth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateIdentifier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CMDBHealth_warrantiesExpiring(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_warrantiesExpiring(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarrantiesExpiring, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_warrantiesExpiring(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CMDBHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CMDBHealth_contractsExpiring(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_contractsExpiring(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractsExpiring, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_contractsExpiring(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CMDBHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CMDBHealth_failingJobs(ctx context.Context, field graphql.CollectedField, obj *model.CMDBHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CMDBHealth_failingJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailingJobs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FailingJob) graphql.Marshaler {
+			return ec.marshalNFailingJob2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFailingJobᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CMDBHealth_failingJobs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CMDBHealth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailingJob(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ChangeRecord_id(ctx context.Context, field graphql.CollectedField, obj *ent.ChangeRecord) (ret graphql.Marshaler) {
@@ -22286,6 +24497,176 @@ func (ec *executionContext) fieldContext_DriftSummary_byService(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _DuplicateIdentifier_kind(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateIdentifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateIdentifier_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v identifier.Kind) graphql.Marshaler {
+			return ec.marshalNIdentifierKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋidentifierᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateIdentifier_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateIdentifier", field, false, false, "IdentifierKind")
+}
+
+func (ec *executionContext) _DuplicateIdentifier_value(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateIdentifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateIdentifier_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateIdentifier_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateIdentifier", field, false, false, "String")
+}
+
+func (ec *executionContext) _DuplicateIdentifier_configurationItems(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateIdentifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateIdentifier_configurationItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateIdentifier_configurationItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateIdentifier",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FailingJob_name(ctx context.Context, field graphql.CollectedField, obj *model.FailingJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailingJob_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailingJob_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailingJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _FailingJob_status(ctx context.Context, field graphql.CollectedField, obj *model.FailingJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailingJob_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v discoveryrun.Status) graphql.Marshaler {
+			return ec.marshalNDiscoveryRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailingJob_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailingJob", field, false, false, "DiscoveryRunStatus")
+}
+
+func (ec *executionContext) _FailingJob_error(ctx context.Context, field graphql.CollectedField, obj *model.FailingJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailingJob_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FailingJob_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailingJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _FailingJob_at(ctx context.Context, field graphql.CollectedField, obj *model.FailingJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailingJob_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FailingJob_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailingJob", field, false, false, "Time")
+}
+
 func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *schematype.FieldChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23623,6 +26004,144 @@ func (ec *executionContext) fieldContext_IncidentContext_recentChanges(_ context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _KindCompleteness_kind(ctx context.Context, field graphql.CollectedField, obj *model.KindCompleteness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindCompleteness_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v configurationitem.Kind) graphql.Marshaler {
+			return ec.marshalNConfigurationItemKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KindCompleteness_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KindCompleteness", field, false, false, "ConfigurationItemKind")
+}
+
+func (ec *executionContext) _KindCompleteness_count(ctx context.Context, field graphql.CollectedField, obj *model.KindCompleteness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindCompleteness_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KindCompleteness_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KindCompleteness", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KindCompleteness_withOwner(ctx context.Context, field graphql.CollectedField, obj *model.KindCompleteness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindCompleteness_withOwner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithOwner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KindCompleteness_withOwner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KindCompleteness", field, false, false, "Float")
+}
+
+func (ec *executionContext) _KindCompleteness_withService(ctx context.Context, field graphql.CollectedField, obj *model.KindCompleteness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindCompleteness_withService(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithService, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KindCompleteness_withService(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KindCompleteness", field, false, false, "Float")
+}
+
+func (ec *executionContext) _KindCompleteness_withLocation(ctx context.Context, field graphql.CollectedField, obj *model.KindCompleteness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindCompleteness_withLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithLocation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KindCompleteness_withLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KindCompleteness", field, false, false, "Float")
+}
+
+func (ec *executionContext) _KindCompleteness_withAsset(ctx context.Context, field graphql.CollectedField, obj *model.KindCompleteness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindCompleteness_withAsset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithAsset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KindCompleteness_withAsset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KindCompleteness", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Location_id(ctx context.Context, field graphql.CollectedField, obj *ent.Location) (ret graphql.Marshaler) {
@@ -26120,6 +28639,182 @@ func (ec *executionContext) fieldContext_Mutation_submitObservations(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createReportSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createReportSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateReportSchedule(ctx, fc.Args["input"].(model.CreateReportScheduleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportSchedule) graphql.Marshaler {
+			return ec.marshalNReportSchedule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportSchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createReportSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSchedule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createReportSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateReportSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateReportSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateReportSchedule(ctx, fc.Args["id"].(int), fc.Args["input"].(model.UpdateReportScheduleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportSchedule) graphql.Marshaler {
+			return ec.marshalNReportSchedule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportSchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateReportSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSchedule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateReportSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteReportSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteReportSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteReportSchedule(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteReportSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteReportSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runReportSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runReportSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunReportSchedule(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportRun) graphql.Marshaler {
+			return ec.marshalNReportRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runReportSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runReportSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Owner_id(ctx context.Context, field graphql.CollectedField, obj *ent.Owner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27609,6 +30304,94 @@ func (ec *executionContext) fieldContext_Query_relationships(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_reportRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reportRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReportRuns(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ReportRunOrder), fc.Args["where"].(*ent.ReportRunWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportRunConnection) graphql.Marshaler {
+			return ec.marshalNReportRunConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reportRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reportRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_reportSchedules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reportSchedules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReportSchedules(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ReportScheduleOrder), fc.Args["where"].(*ent.ReportScheduleWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportScheduleConnection) graphql.Marshaler {
+			return ec.marshalNReportScheduleConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reportSchedules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportScheduleConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reportSchedules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_services(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28192,6 +30975,50 @@ func (ec *executionContext) fieldContext_Query_lookup(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_cmdbHealth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cmdbHealth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CmdbHealth(ctx, fc.Args["staleDays"].(*int), fc.Args["expiringDays"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CMDBHealth) graphql.Marshaler {
+			return ec.marshalNCMDBHealth2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCMDBHealth(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cmdbHealth(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CMDBHealth(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cmdbHealth_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28748,6 +31575,1343 @@ func (ec *executionContext) _RelationshipSnapshot_toID(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_RelationshipSnapshot_toID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RelationshipSnapshot", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReportDelivery_destination(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_destination(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Destination, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_destination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportDelivery_format(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportDelivery_ok(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReportDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportDelivery_status(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportDelivery_path(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportDelivery_error(ctx context.Context, field graphql.CollectedField, obj *model.ReportDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportDelivery_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportDelivery_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportDelivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReportRun_status(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v reportrun.Status) graphql.Marshaler {
+			return ec.marshalNReportRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "ReportRunStatus")
+}
+
+func (ec *executionContext) _ReportRun_trigger(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportRun_windowStart(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_windowStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_windowStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportRun_windowEnd(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_windowEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_windowEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportRun_driftCount(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_driftCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DriftCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_driftCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportRun_error(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportRun_reportScheduleID(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_reportScheduleID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportScheduleID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_reportScheduleID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReportRun_schedule(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_schedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schedule(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportSchedule) graphql.Marshaler {
+			return ec.marshalOReportSchedule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportSchedule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_schedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSchedule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportRun_sizes(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_sizes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportRun().Sizes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_sizes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, true, true, "Map")
+}
+
+func (ec *executionContext) _ReportRun_deliveries(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportRun().Deliveries(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportDelivery) graphql.Marshaler {
+			return ec.marshalNReportDelivery2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportRun_duration(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRun_duration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportRun().Duration(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRun_duration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRun", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReportRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ReportRunEdge) graphql.Marshaler {
+			return ec.marshalOReportRunEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportRunConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportRun) graphql.Marshaler {
+			return ec.marshalOReportRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ReportRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportRunEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ReportSchedule_id(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReportSchedule_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportSchedule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportSchedule_name(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSchedule_schedule(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_schedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schedule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_schedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSchedule_timeZone(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSchedule_windowHours(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_windowHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_windowHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportSchedule_formats(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_formats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Formats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_formats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSchedule_directory(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_directory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Directory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_directory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSchedule_retain(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_retain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_retain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportSchedule_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReportSchedule_lastRunAt(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_lastRunAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_lastRunAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSchedule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportSchedule_runs(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_runs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Runs(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ReportRunOrder), fc.Args["where"].(*ent.ReportRunWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportRunConnection) graphql.Marshaler {
+			return ec.marshalNReportRunConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_runs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSchedule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ReportSchedule_runs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportSchedule_scope(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportSchedule().Scope(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportScope) graphql.Marshaler {
+			return ec.marshalNReportScope2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSchedule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportScope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportSchedule_webhooks(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_webhooks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportSchedule().Webhooks(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WebhookDestination) graphql.Marshaler {
+			return ec.marshalNWebhookDestination2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestinationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_webhooks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSchedule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookDestination(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportSchedule_nextRuns(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_nextRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ReportSchedule().NextRuns(ctx, obj, fc.Args["count"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚕᚖtimeᚐTimeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_nextRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSchedule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ReportSchedule_nextRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportSchedule_lastRun(ctx context.Context, field graphql.CollectedField, obj *ent.ReportSchedule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSchedule_lastRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportSchedule().LastRun(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportRun) graphql.Marshaler {
+			return ec.marshalOReportRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSchedule_lastRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSchedule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportScheduleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ReportScheduleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportScheduleConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ReportScheduleEdge) graphql.Marshaler {
+			return ec.marshalOReportScheduleEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportScheduleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportScheduleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportScheduleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportScheduleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ReportScheduleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportScheduleConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportScheduleConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportScheduleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportScheduleConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ReportScheduleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportScheduleConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportScheduleConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportScheduleConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportScheduleEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ReportScheduleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportScheduleEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReportSchedule) graphql.Marshaler {
+			return ec.marshalOReportSchedule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportSchedule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportScheduleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportScheduleEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSchedule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportScheduleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ReportScheduleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportScheduleEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportScheduleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportScheduleEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ReportScope_services(ctx context.Context, field graphql.CollectedField, obj *model.ReportScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportScope_services(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Services, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportScope_services(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportScope", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportScope_environments(ctx context.Context, field graphql.CollectedField, obj *model.ReportScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportScope_environments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Environments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []configurationitem.Environment) graphql.Marshaler {
+			return ec.marshalNConfigurationItemEnvironment2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportScope_environments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportScope", field, false, false, "ConfigurationItemEnvironment")
+}
+
+func (ec *executionContext) _ReportScope_kinds(ctx context.Context, field graphql.CollectedField, obj *model.ReportScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportScope_kinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kinds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []configurationitem.Kind) graphql.Marshaler {
+			return ec.marshalNConfigurationItemKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKindᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportScope_kinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportScope", field, false, false, "ConfigurationItemKind")
+}
+
+func (ec *executionContext) _ReportScope_owners(ctx context.Context, field graphql.CollectedField, obj *model.ReportScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportScope_owners(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owners, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportScope_owners(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportScope", field, false, false, "String")
 }
 
 func (ec *executionContext) _Service_id(ctx context.Context, field graphql.CollectedField, obj *ent.Service) (ret graphql.Marshaler) {
@@ -30290,6 +34454,52 @@ func (ec *executionContext) fieldContext_WarrantyStatus_contract(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _WebhookDestination_url(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDestination) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDestination_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDestination_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDestination", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebhookDestination_hasSecret(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDestination) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDestination_hasSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDestination_hasSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDestination", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -38291,6 +42501,111 @@ func UnmarshalCreateOwnerInput(ctx context.Context, raw any) (ent.CreateOwnerInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateReportScheduleInput(ctx context.Context, obj any) (model.CreateReportScheduleInput, error) {
+	var it model.CreateReportScheduleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "schedule", "timeZone", "scope", "windowHours", "formats", "directory", "retain", "webhooks", "enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOReportScopeInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportScopeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "windowHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHours = data
+		case "formats":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formats"))
+			data, err := ec.unmarshalNReportFormat2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormatᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Formats = data
+		case "directory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directory"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Directory = data
+		case "retain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retain"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retain = data
+		case "webhooks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhooks"))
+			data, err := ec.unmarshalOWebhookDestinationInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestinationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Webhooks = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateReportScheduleInput unmarshals raw into the CreateReportScheduleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateReportScheduleInput(ctx context.Context, raw any) (model.CreateReportScheduleInput, error) {
+	var out model.CreateReportScheduleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateReportScheduleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateServiceInput(ctx context.Context, obj any) (ent.CreateServiceInput, error) {
 	var it ent.CreateServiceInput
 	if obj == nil {
@@ -46100,6 +50415,1673 @@ func UnmarshalRelationshipWhereInput(ctx context.Context, raw any) (ent.Relation
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputReportRunOrder(ctx context.Context, obj any) (ent.ReportRunOrder, error) {
+	var it ent.ReportRunOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNReportRunOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportRunOrder unmarshals raw into the ReportRunOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportRunOrder(ctx context.Context, raw any) (ent.ReportRunOrder, error) {
+	var out ent.ReportRunOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportRunOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportRunWhereInput(ctx context.Context, obj any) (ent.ReportRunWhereInput, error) {
+	var it ent.ReportRunWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "status", "statusNEQ", "statusIn", "statusNotIn", "trigger", "triggerNEQ", "triggerIn", "triggerNotIn", "triggerGT", "triggerGTE", "triggerLT", "triggerLTE", "triggerContains", "triggerHasPrefix", "triggerHasSuffix", "triggerEqualFold", "triggerContainsFold", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "finishedAt", "finishedAtNEQ", "finishedAtIn", "finishedAtNotIn", "finishedAtGT", "finishedAtGTE", "finishedAtLT", "finishedAtLTE", "finishedAtIsNil", "finishedAtNotNil", "windowStart", "windowStartNEQ", "windowStartIn", "windowStartNotIn", "windowStartGT", "windowStartGTE", "windowStartLT", "windowStartLTE", "windowEnd", "windowEndNEQ", "windowEndIn", "windowEndNotIn", "windowEndGT", "windowEndGTE", "windowEndLT", "windowEndLTE", "driftCount", "driftCountNEQ", "driftCountIn", "driftCountNotIn", "driftCountGT", "driftCountGTE", "driftCountLT", "driftCountLTE", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "reportScheduleID", "reportScheduleIDNEQ", "reportScheduleIDIn", "reportScheduleIDNotIn", "reportScheduleIDIsNil", "reportScheduleIDNotNil", "hasSchedule", "hasScheduleWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOReportRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOReportRunWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOReportRunWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOReportRunStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOReportRunStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOReportRunStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOReportRunStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "trigger":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trigger"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trigger = data
+		case "triggerNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerNEQ = data
+		case "triggerIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerIn = data
+		case "triggerNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerNotIn = data
+		case "triggerGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerGT = data
+		case "triggerGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerGTE = data
+		case "triggerLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerLT = data
+		case "triggerLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerLTE = data
+		case "triggerContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerContains = data
+		case "triggerHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerHasPrefix = data
+		case "triggerHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerHasSuffix = data
+		case "triggerEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerEqualFold = data
+		case "triggerContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerContainsFold = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		case "startedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNEQ = data
+		case "startedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtIn = data
+		case "startedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNotIn = data
+		case "startedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGT = data
+		case "startedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGTE = data
+		case "startedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLT = data
+		case "startedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLTE = data
+		case "finishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAt = data
+		case "finishedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNEQ = data
+		case "finishedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIn = data
+		case "finishedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotIn = data
+		case "finishedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGT = data
+		case "finishedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGTE = data
+		case "finishedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLT = data
+		case "finishedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLTE = data
+		case "finishedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIsNil = data
+		case "finishedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotNil = data
+		case "windowStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowStart"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowStart = data
+		case "windowStartNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowStartNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowStartNEQ = data
+		case "windowStartIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowStartIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowStartIn = data
+		case "windowStartNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowStartNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowStartNotIn = data
+		case "windowStartGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowStartGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowStartGT = data
+		case "windowStartGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowStartGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowStartGTE = data
+		case "windowStartLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowStartLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowStartLT = data
+		case "windowStartLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowStartLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowStartLTE = data
+		case "windowEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowEnd"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowEnd = data
+		case "windowEndNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowEndNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowEndNEQ = data
+		case "windowEndIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowEndIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowEndIn = data
+		case "windowEndNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowEndNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowEndNotIn = data
+		case "windowEndGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowEndGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowEndGT = data
+		case "windowEndGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowEndGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowEndGTE = data
+		case "windowEndLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowEndLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowEndLT = data
+		case "windowEndLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowEndLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowEndLTE = data
+		case "driftCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftCount"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftCount = data
+		case "driftCountNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftCountNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftCountNEQ = data
+		case "driftCountIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftCountIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftCountIn = data
+		case "driftCountNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftCountNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftCountNotIn = data
+		case "driftCountGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftCountGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftCountGT = data
+		case "driftCountGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftCountGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftCountGTE = data
+		case "driftCountLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftCountLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftCountLT = data
+		case "driftCountLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("driftCountLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DriftCountLTE = data
+		case "error":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("error"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Error = data
+		case "errorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNEQ = data
+		case "errorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorIn = data
+		case "errorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNotIn = data
+		case "errorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorGT = data
+		case "errorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorGTE = data
+		case "errorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorLT = data
+		case "errorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorLTE = data
+		case "errorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorContains = data
+		case "errorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorHasPrefix = data
+		case "errorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorHasSuffix = data
+		case "errorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorIsNil = data
+		case "errorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNotNil = data
+		case "errorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorEqualFold = data
+		case "errorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorContainsFold = data
+		case "reportScheduleID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportScheduleID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportScheduleID = data
+		case "reportScheduleIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportScheduleIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportScheduleIDNEQ = data
+		case "reportScheduleIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportScheduleIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportScheduleIDIn = data
+		case "reportScheduleIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportScheduleIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportScheduleIDNotIn = data
+		case "reportScheduleIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportScheduleIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportScheduleIDIsNil = data
+		case "reportScheduleIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportScheduleIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportScheduleIDNotNil = data
+		case "hasSchedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSchedule"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasSchedule = data
+		case "hasScheduleWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasScheduleWith"))
+			data, err := ec.unmarshalOReportScheduleWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasScheduleWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportRunWhereInput unmarshals raw into the ReportRunWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportRunWhereInput(ctx context.Context, raw any) (ent.ReportRunWhereInput, error) {
+	var out ent.ReportRunWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportRunWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportScheduleOrder(ctx context.Context, obj any) (ent.ReportScheduleOrder, error) {
+	var it ent.ReportScheduleOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNReportScheduleOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportScheduleOrder unmarshals raw into the ReportScheduleOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportScheduleOrder(ctx context.Context, raw any) (ent.ReportScheduleOrder, error) {
+	var out ent.ReportScheduleOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportScheduleOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportScheduleWhereInput(ctx context.Context, obj any) (ent.ReportScheduleWhereInput, error) {
+	var it ent.ReportScheduleWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "schedule", "scheduleNEQ", "scheduleIn", "scheduleNotIn", "scheduleGT", "scheduleGTE", "scheduleLT", "scheduleLTE", "scheduleContains", "scheduleHasPrefix", "scheduleHasSuffix", "scheduleEqualFold", "scheduleContainsFold", "timeZone", "timeZoneNEQ", "timeZoneIn", "timeZoneNotIn", "timeZoneGT", "timeZoneGTE", "timeZoneLT", "timeZoneLTE", "timeZoneContains", "timeZoneHasPrefix", "timeZoneHasSuffix", "timeZoneEqualFold", "timeZoneContainsFold", "windowHours", "windowHoursNEQ", "windowHoursIn", "windowHoursNotIn", "windowHoursGT", "windowHoursGTE", "windowHoursLT", "windowHoursLTE", "directory", "directoryNEQ", "directoryIn", "directoryNotIn", "directoryGT", "directoryGTE", "directoryLT", "directoryLTE", "directoryContains", "directoryHasPrefix", "directoryHasSuffix", "directoryIsNil", "directoryNotNil", "directoryEqualFold", "directoryContainsFold", "retain", "retainNEQ", "retainIn", "retainNotIn", "retainGT", "retainGTE", "retainLT", "retainLTE", "enabled", "enabledNEQ", "lastRunAt", "lastRunAtNEQ", "lastRunAtIn", "lastRunAtNotIn", "lastRunAtGT", "lastRunAtGTE", "lastRunAtLT", "lastRunAtLTE", "lastRunAtIsNil", "lastRunAtNotNil", "hasRuns", "hasRunsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOReportScheduleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOReportScheduleWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOReportScheduleWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "scheduleNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleNEQ = data
+		case "scheduleIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleIn = data
+		case "scheduleNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleNotIn = data
+		case "scheduleGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleGT = data
+		case "scheduleGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleGTE = data
+		case "scheduleLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleLT = data
+		case "scheduleLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleLTE = data
+		case "scheduleContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleContains = data
+		case "scheduleHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleHasPrefix = data
+		case "scheduleHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleHasSuffix = data
+		case "scheduleEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleEqualFold = data
+		case "scheduleContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduleContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduleContainsFold = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "timeZoneNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneNEQ = data
+		case "timeZoneIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneIn = data
+		case "timeZoneNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneNotIn = data
+		case "timeZoneGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneGT = data
+		case "timeZoneGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneGTE = data
+		case "timeZoneLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneLT = data
+		case "timeZoneLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneLTE = data
+		case "timeZoneContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneContains = data
+		case "timeZoneHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneHasPrefix = data
+		case "timeZoneHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneHasSuffix = data
+		case "timeZoneEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneEqualFold = data
+		case "timeZoneContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZoneContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZoneContainsFold = data
+		case "windowHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHours = data
+		case "windowHoursNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHoursNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHoursNEQ = data
+		case "windowHoursIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHoursIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHoursIn = data
+		case "windowHoursNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHoursNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHoursNotIn = data
+		case "windowHoursGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHoursGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHoursGT = data
+		case "windowHoursGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHoursGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHoursGTE = data
+		case "windowHoursLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHoursLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHoursLT = data
+		case "windowHoursLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHoursLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHoursLTE = data
+		case "directory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directory"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Directory = data
+		case "directoryNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryNEQ = data
+		case "directoryIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryIn = data
+		case "directoryNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryNotIn = data
+		case "directoryGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryGT = data
+		case "directoryGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryGTE = data
+		case "directoryLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryLT = data
+		case "directoryLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryLTE = data
+		case "directoryContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryContains = data
+		case "directoryHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryHasPrefix = data
+		case "directoryHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryHasSuffix = data
+		case "directoryIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryIsNil = data
+		case "directoryNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryNotNil = data
+		case "directoryEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryEqualFold = data
+		case "directoryContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryContainsFold = data
+		case "retain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retain"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retain = data
+		case "retainNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retainNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetainNEQ = data
+		case "retainIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retainIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetainIn = data
+		case "retainNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retainNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetainNotIn = data
+		case "retainGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retainGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetainGT = data
+		case "retainGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retainGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetainGTE = data
+		case "retainLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retainLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetainLT = data
+		case "retainLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retainLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetainLTE = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "enabledNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabledNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnabledNEQ = data
+		case "lastRunAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAt = data
+		case "lastRunAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtNEQ = data
+		case "lastRunAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtIn = data
+		case "lastRunAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtNotIn = data
+		case "lastRunAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtGT = data
+		case "lastRunAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtGTE = data
+		case "lastRunAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtLT = data
+		case "lastRunAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtLTE = data
+		case "lastRunAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtIsNil = data
+		case "lastRunAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtNotNil = data
+		case "hasRuns":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRuns"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRuns = data
+		case "hasRunsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRunsWith"))
+			data, err := ec.unmarshalOReportRunWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRunsWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportScheduleWhereInput unmarshals raw into the ReportScheduleWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportScheduleWhereInput(ctx context.Context, raw any) (ent.ReportScheduleWhereInput, error) {
+	var out ent.ReportScheduleWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportScheduleWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportScopeInput(ctx context.Context, obj any) (model.ReportScopeInput, error) {
+	var it model.ReportScopeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"services", "environments", "kinds", "owners"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "services":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("services"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Services = data
+		case "environments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environments"))
+			data, err := ec.unmarshalOConfigurationItemEnvironment2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironmentᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environments = data
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalOConfigurationItemKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "owners":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("owners"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Owners = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportScopeInput unmarshals raw into the ReportScopeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportScopeInput(ctx context.Context, raw any) (model.ReportScopeInput, error) {
+	var out model.ReportScopeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportScopeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputServiceOrder(ctx context.Context, obj any) (ent.ServiceOrder, error) {
 	var it ent.ServiceOrder
 	if obj == nil {
@@ -48519,6 +54501,111 @@ func UnmarshalUpdateOwnerInput(ctx context.Context, raw any) (ent.UpdateOwnerInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateReportScheduleInput(ctx context.Context, obj any) (model.UpdateReportScheduleInput, error) {
+	var it model.UpdateReportScheduleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "schedule", "timeZone", "scope", "windowHours", "formats", "directory", "retain", "webhooks", "enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOReportScopeInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportScopeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "windowHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowHours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowHours = data
+		case "formats":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formats"))
+			data, err := ec.unmarshalOReportFormat2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormatᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Formats = data
+		case "directory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directory"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Directory = data
+		case "retain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retain"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retain = data
+		case "webhooks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhooks"))
+			data, err := ec.unmarshalOWebhookDestinationInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestinationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Webhooks = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateReportScheduleInput unmarshals raw into the UpdateReportScheduleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateReportScheduleInput(ctx context.Context, raw any) (model.UpdateReportScheduleInput, error) {
+	var out model.UpdateReportScheduleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateReportScheduleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateServiceInput(ctx context.Context, obj any) (ent.UpdateServiceInput, error) {
 	var it ent.UpdateServiceInput
 	if obj == nil {
@@ -49790,6 +55877,55 @@ func UnmarshalVendorWhereInput(ctx context.Context, raw any) (ent.VendorWhereInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWebhookDestinationInput(ctx context.Context, obj any) (model.WebhookDestinationInput, error) {
+	var it model.WebhookDestinationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"url", "secret"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "secret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Secret = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebhookDestinationInput unmarshals raw into the WebhookDestinationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebhookDestinationInput(ctx context.Context, raw any) (model.WebhookDestinationInput, error) {
+	var out model.WebhookDestinationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebhookDestinationInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -49808,6 +55944,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Service(ctx, sel, obj)
+	case *ent.ReportSchedule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ReportSchedule(ctx, sel, obj)
+	case *ent.ReportRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ReportRun(ctx, sel, obj)
 	case *ent.Relationship:
 		if obj == nil {
 			return graphql.Null
@@ -50411,6 +56557,94 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "cursor":
 			out.Values[i] = ec._AuditEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cMDBHealthImplementors = []string{"CMDBHealth"}
+
+func (ec *executionContext) _CMDBHealth(ctx context.Context, sel ast.SelectionSet, obj *model.CMDBHealth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cMDBHealthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CMDBHealth")
+		case "generatedAt":
+			out.Values[i] = ec._CMDBHealth_generatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCIs":
+			out.Values[i] = ec._CMDBHealth_totalCIs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeness":
+			out.Values[i] = ec._CMDBHealth_completeness(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stale":
+			out.Values[i] = ec._CMDBHealth_stale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "neverSeen":
+			out.Values[i] = ec._CMDBHealth_neverSeen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orphans":
+			out.Values[i] = ec._CMDBHealth_orphans(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orphanSample":
+			out.Values[i] = ec._CMDBHealth_orphanSample(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicateIdentifiers":
+			out.Values[i] = ec._CMDBHealth_duplicateIdentifiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicates":
+			out.Values[i] = ec._CMDBHealth_duplicates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warrantiesExpiring":
+			out.Values[i] = ec._CMDBHealth_warrantiesExpiring(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contractsExpiring":
+			out.Values[i] = ec._CMDBHealth_contractsExpiring(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failingJobs":
+			out.Values[i] = ec._CMDBHealth_failingJobs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -52545,6 +58779,97 @@ func (ec *executionContext) _DriftSummary(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var duplicateIdentifierImplementors = []string{"DuplicateIdentifier"}
+
+func (ec *executionContext) _DuplicateIdentifier(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateIdentifier) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateIdentifierImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateIdentifier")
+		case "kind":
+			out.Values[i] = ec._DuplicateIdentifier_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._DuplicateIdentifier_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "configurationItems":
+			out.Values[i] = ec._DuplicateIdentifier_configurationItems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var failingJobImplementors = []string{"FailingJob"}
+
+func (ec *executionContext) _FailingJob(ctx context.Context, sel ast.SelectionSet, obj *model.FailingJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, failingJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FailingJob")
+		case "name":
+			out.Values[i] = ec._FailingJob_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._FailingJob_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._FailingJob_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._FailingJob_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fieldChangeImplementors = []string{"FieldChange"}
 
 func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *schematype.FieldChange) graphql.Marshaler {
@@ -53042,6 +59367,64 @@ func (ec *executionContext) _IncidentContext(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IncidentContext_recentChanges(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var kindCompletenessImplementors = []string{"KindCompleteness"}
+
+func (ec *executionContext) _KindCompleteness(ctx context.Context, sel ast.SelectionSet, obj *model.KindCompleteness) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kindCompletenessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KindCompleteness")
+		case "kind":
+			out.Values[i] = ec._KindCompleteness_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._KindCompleteness_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withOwner":
+			out.Values[i] = ec._KindCompleteness_withOwner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withService":
+			out.Values[i] = ec._KindCompleteness_withService(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withLocation":
+			out.Values[i] = ec._KindCompleteness_withLocation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withAsset":
+			out.Values[i] = ec._KindCompleteness_withAsset(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -53640,6 +60023,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createReportSchedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createReportSchedule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateReportSchedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateReportSchedule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteReportSchedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteReportSchedule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runReportSchedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runReportSchedule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -54071,6 +60482,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_relationships(ctx, field)
 				})
+		case "reportRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reportRuns(ctx, field)
+				})
+		case "reportSchedules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reportSchedules(ctx, field)
+				})
 		case "services":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -54154,6 +60577,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_lookup(ctx, field)
+				})
+		case "cmdbHealth":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cmdbHealth(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -54375,6 +60804,499 @@ func (ec *executionContext) _RelationshipSnapshot(ctx context.Context, sel ast.S
 			}
 		case "toID":
 			out.Values[i] = ec._RelationshipSnapshot_toID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportDeliveryImplementors = []string{"ReportDelivery"}
+
+func (ec *executionContext) _ReportDelivery(ctx context.Context, sel ast.SelectionSet, obj *model.ReportDelivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportDelivery")
+		case "destination":
+			out.Values[i] = ec._ReportDelivery_destination(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "format":
+			out.Values[i] = ec._ReportDelivery_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ok":
+			out.Values[i] = ec._ReportDelivery_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._ReportDelivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ReportDelivery_status(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "path":
+			out.Values[i] = ec._ReportDelivery_path(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ReportDelivery_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportRunImplementors = []string{"ReportRun", "Node"}
+
+func (ec *executionContext) _ReportRun(ctx context.Context, sel ast.SelectionSet, obj *ent.ReportRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportRun")
+		case "id":
+			out.Values[i] = ec._ReportRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._ReportRun_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trigger":
+			out.Values[i] = ec._ReportRun_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._ReportRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._ReportRun_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowStart":
+			out.Values[i] = ec._ReportRun_windowStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowEnd":
+			out.Values[i] = ec._ReportRun_windowEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "driftCount":
+			out.Values[i] = ec._ReportRun_driftCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._ReportRun_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reportScheduleID":
+			out.Values[i] = ec._ReportRun_reportScheduleID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "schedule":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportRun_schedule(ctx, field, obj)
+				})
+		case "sizes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportRun_sizes(ctx, field, obj)
+				})
+		case "deliveries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportRun_deliveries(ctx, field, obj)
+				})
+		case "duration":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportRun_duration(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportRunConnectionImplementors = []string{"ReportRunConnection"}
+
+func (ec *executionContext) _ReportRunConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ReportRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportRunConnection")
+		case "edges":
+			out.Values[i] = ec._ReportRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReportRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ReportRunConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportRunEdgeImplementors = []string{"ReportRunEdge"}
+
+func (ec *executionContext) _ReportRunEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ReportRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportRunEdge")
+		case "node":
+			out.Values[i] = ec._ReportRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ReportRunEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportScheduleImplementors = []string{"ReportSchedule", "Node"}
+
+func (ec *executionContext) _ReportSchedule(ctx context.Context, sel ast.SelectionSet, obj *ent.ReportSchedule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportScheduleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportSchedule")
+		case "id":
+			out.Values[i] = ec._ReportSchedule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ReportSchedule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ReportSchedule_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._ReportSchedule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "schedule":
+			out.Values[i] = ec._ReportSchedule_schedule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeZone":
+			out.Values[i] = ec._ReportSchedule_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowHours":
+			out.Values[i] = ec._ReportSchedule_windowHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formats":
+			out.Values[i] = ec._ReportSchedule_formats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "directory":
+			out.Values[i] = ec._ReportSchedule_directory(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "retain":
+			out.Values[i] = ec._ReportSchedule_retain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enabled":
+			out.Values[i] = ec._ReportSchedule_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastRunAt":
+			out.Values[i] = ec._ReportSchedule_lastRunAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "runs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportSchedule_runs(ctx, field, obj)
+				})
+		case "scope":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportSchedule_scope(ctx, field, obj)
+				})
+		case "webhooks":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportSchedule_webhooks(ctx, field, obj)
+				})
+		case "nextRuns":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportSchedule_nextRuns(ctx, field, obj)
+				})
+		case "lastRun":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportSchedule_lastRun(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportScheduleConnectionImplementors = []string{"ReportScheduleConnection"}
+
+func (ec *executionContext) _ReportScheduleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ReportScheduleConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportScheduleConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportScheduleConnection")
+		case "edges":
+			out.Values[i] = ec._ReportScheduleConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReportScheduleConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ReportScheduleConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportScheduleEdgeImplementors = []string{"ReportScheduleEdge"}
+
+func (ec *executionContext) _ReportScheduleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ReportScheduleEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportScheduleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportScheduleEdge")
+		case "node":
+			out.Values[i] = ec._ReportScheduleEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ReportScheduleEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportScopeImplementors = []string{"ReportScope"}
+
+func (ec *executionContext) _ReportScope(ctx context.Context, sel ast.SelectionSet, obj *model.ReportScope) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportScopeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportScope")
+		case "services":
+			out.Values[i] = ec._ReportScope_services(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "environments":
+			out.Values[i] = ec._ReportScope_environments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kinds":
+			out.Values[i] = ec._ReportScope_kinds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owners":
+			out.Values[i] = ec._ReportScope_owners(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -55065,6 +61987,44 @@ func (ec *executionContext) _WarrantyStatus(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var webhookDestinationImplementors = []string{"WebhookDestination"}
+
+func (ec *executionContext) _WebhookDestination(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookDestination) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDestinationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookDestination")
+		case "url":
+			out.Values[i] = ec._WebhookDestination_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasSecret":
+			out.Values[i] = ec._WebhookDestination_hasSecret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
@@ -55607,6 +62567,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCMDBHealth2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCMDBHealth(ctx context.Context, sel ast.SelectionSet, v *model.CMDBHealth) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CMDBHealth!")
+		return graphql.Null
+	}
+	return ec._CMDBHealth(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNChangeRecord2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐChangeRecord(ctx context.Context, sel ast.SelectionSet, v *ent.ChangeRecord) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ChangeRecord!")
@@ -55948,6 +62916,11 @@ func (ec *executionContext) unmarshalNCreateOwnerInput2githubᚗcomᚋcairnᚑcm
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateReportScheduleInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCreateReportScheduleInput(ctx context.Context, v any) (model.CreateReportScheduleInput, error) {
+	res, err := ec.unmarshalInputCreateReportScheduleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateServiceInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐCreateServiceInput(ctx context.Context, v any) (ent.CreateServiceInput, error) {
 	res, err := ec.unmarshalInputCreateServiceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -56255,6 +63228,54 @@ func (ec *executionContext) unmarshalNDriftWhereInput2ᚖgithubᚗcomᚋcairnᚑ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNDuplicateIdentifier2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateIdentifierᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DuplicateIdentifier) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateIdentifier2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateIdentifier(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDuplicateIdentifier2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateIdentifier(ctx context.Context, sel ast.SelectionSet, v *model.DuplicateIdentifier) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateIdentifier!")
+		return graphql.Null
+	}
+	return ec._DuplicateIdentifier(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFailingJob2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFailingJobᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FailingJob) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFailingJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFailingJob(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFailingJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFailingJob(ctx context.Context, sel ast.SelectionSet, v *model.FailingJob) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FailingJob!")
+		return graphql.Null
+	}
+	return ec._FailingJob(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNFieldChange2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋschemaᚋschematypeᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v schematype.FieldChange) graphql.Marshaler {
 	return ec._FieldChange(ctx, sel, &v)
 }
@@ -56484,6 +63505,30 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNKindCompleteness2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐKindCompletenessᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KindCompleteness) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKindCompleteness2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐKindCompleteness(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNKindCompleteness2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐKindCompleteness(ctx context.Context, sel ast.SelectionSet, v *model.KindCompleteness) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "KindCompleteness!")
+		return graphql.Null
+	}
+	return ec._KindCompleteness(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLocation2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐLocation(ctx context.Context, sel ast.SelectionSet, v *ent.Location) graphql.Marshaler {
@@ -56818,6 +63863,168 @@ func (ec *executionContext) unmarshalNRelationshipWhereInput2ᚖgithubᚗcomᚋc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNReportDelivery2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportDelivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportDelivery2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportDelivery2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportDelivery(ctx context.Context, sel ast.SelectionSet, v *model.ReportDelivery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportDelivery!")
+		return graphql.Null
+	}
+	return ec._ReportDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportFormat2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormat(ctx context.Context, v any) (model.ReportFormat, error) {
+	var res model.ReportFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportFormat2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormat(ctx context.Context, sel ast.SelectionSet, v model.ReportFormat) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportFormat2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormatᚄ(ctx context.Context, v any) ([]model.ReportFormat, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ReportFormat, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportFormat2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormat(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNReportFormat2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormatᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReportFormat) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportFormat2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormat(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRun(ctx context.Context, sel ast.SelectionSet, v *ent.ReportRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportRun!")
+		return graphql.Null
+	}
+	return ec._ReportRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportRunConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ReportRunConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportRunConnection!")
+		return graphql.Null
+	}
+	return ec._ReportRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportRunOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunOrder(ctx context.Context, v any) (*ent.ReportRunOrder, error) {
+	res, err := ec.unmarshalInputReportRunOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReportRunOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunOrderField(ctx context.Context, v any) (*ent.ReportRunOrderField, error) {
+	var res = new(ent.ReportRunOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportRunOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ReportRunOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportRunOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx context.Context, v any) (reportrun.Status, error) {
+	var res reportrun.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx context.Context, sel ast.SelectionSet, v reportrun.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInput(ctx context.Context, v any) (*ent.ReportRunWhereInput, error) {
+	res, err := ec.unmarshalInputReportRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportSchedule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportSchedule(ctx context.Context, sel ast.SelectionSet, v *ent.ReportSchedule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportSchedule!")
+		return graphql.Null
+	}
+	return ec._ReportSchedule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportScheduleConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ReportScheduleConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportScheduleConnection!")
+		return graphql.Null
+	}
+	return ec._ReportScheduleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportScheduleOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleOrder(ctx context.Context, v any) (*ent.ReportScheduleOrder, error) {
+	res, err := ec.unmarshalInputReportScheduleOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReportScheduleOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleOrderField(ctx context.Context, v any) (*ent.ReportScheduleOrderField, error) {
+	var res = new(ent.ReportScheduleOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportScheduleOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ReportScheduleOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportScheduleOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNReportScheduleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleWhereInput(ctx context.Context, v any) (*ent.ReportScheduleWhereInput, error) {
+	res, err := ec.unmarshalInputReportScheduleWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportScope2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportScope(ctx context.Context, sel ast.SelectionSet, v *model.ReportScope) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportScope!")
+		return graphql.Null
+	}
+	return ec._ReportScope(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋapitokenᚐRole(ctx context.Context, v any) (apitoken.Role, error) {
 	var res apitoken.Role
 	err := res.UnmarshalGQL(v)
@@ -57131,6 +64338,11 @@ func (ec *executionContext) unmarshalNUpdateOwnerInput2githubᚗcomᚋcairnᚑcm
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateReportScheduleInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐUpdateReportScheduleInput(ctx context.Context, v any) (model.UpdateReportScheduleInput, error) {
+	res, err := ec.unmarshalInputUpdateReportScheduleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateServiceInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐUpdateServiceInput(ctx context.Context, v any) (ent.UpdateServiceInput, error) {
 	res, err := ec.unmarshalInputUpdateServiceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -57187,6 +64399,35 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcair
 		return graphql.Null
 	}
 	return ec._Viewer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWebhookDestination2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestinationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookDestination) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebhookDestination2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestination(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebhookDestination2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestination(ctx context.Context, sel ast.SelectionSet, v *model.WebhookDestination) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebhookDestination!")
+		return graphql.Null
+	}
+	return ec._WebhookDestination(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWebhookDestinationInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestinationInput(ctx context.Context, v any) (*model.WebhookDestinationInput, error) {
+	res, err := ec.unmarshalInputWebhookDestinationInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -59640,6 +66881,240 @@ func (ec *executionContext) unmarshalORelationshipWhereInput2ᚖgithubᚗcomᚋc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOReportFormat2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormatᚄ(ctx context.Context, v any) ([]model.ReportFormat, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ReportFormat, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportFormat2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormat(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOReportFormat2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormatᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReportFormat) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportFormat2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormat(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOReportRun2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRun(ctx context.Context, sel ast.SelectionSet, v *ent.ReportRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReportRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReportRunEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ReportRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOReportRunEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOReportRunEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ReportRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReportRunEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOReportRunOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunOrderᚄ(ctx context.Context, v any) ([]*ent.ReportRunOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.ReportRunOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportRunOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReportRunStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatusᚄ(ctx context.Context, v any) ([]reportrun.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]reportrun.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOReportRunStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []reportrun.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOReportRunStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx context.Context, v any) (*reportrun.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(reportrun.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportRunStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx context.Context, sel ast.SelectionSet, v *reportrun.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOReportRunWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInputᚄ(ctx context.Context, v any) ([]*ent.ReportRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.ReportRunWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReportRunWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunWhereInput(ctx context.Context, v any) (*ent.ReportRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReportRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportSchedule2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportSchedule(ctx context.Context, sel ast.SelectionSet, v *ent.ReportSchedule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReportSchedule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReportScheduleEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ReportScheduleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOReportScheduleEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOReportScheduleEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ReportScheduleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReportScheduleEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOReportScheduleOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleOrderᚄ(ctx context.Context, v any) ([]*ent.ReportScheduleOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.ReportScheduleOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportScheduleOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReportScheduleWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleWhereInputᚄ(ctx context.Context, v any) ([]*ent.ReportScheduleWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.ReportScheduleWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReportScheduleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReportScheduleWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleWhereInput(ctx context.Context, v any) (*ent.ReportScheduleWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReportScheduleWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOReportScopeInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportScopeInput(ctx context.Context, v any) (*model.ReportScopeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReportScopeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalORole2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋapitokenᚐRoleᚄ(ctx context.Context, v any) ([]apitoken.Role, error) {
 	if v == nil {
 		return nil, nil
@@ -59988,6 +67463,23 @@ func (ec *executionContext) marshalOWarrantyStatus2ᚖgithubᚗcomᚋcairnᚑcmd
 		return graphql.Null
 	}
 	return ec._WarrantyStatus(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWebhookDestinationInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestinationInputᚄ(ctx context.Context, v any) ([]*model.WebhookDestinationInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.WebhookDestinationInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWebhookDestinationInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestinationInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

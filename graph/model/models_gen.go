@@ -13,11 +13,30 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
+
+type CMDBHealth struct {
+	GeneratedAt  time.Time           `json:"generatedAt"`
+	TotalCIs     int                 `json:"totalCIs"`
+	Completeness []*KindCompleteness `json:"completeness"`
+	// CIs discovery has seen, but not within staleDays
+	Stale int `json:"stale"`
+	// CIs no discovery job has ever seen
+	NeverSeen int `json:"neverSeen"`
+	// CIs with neither an owner nor a service
+	Orphans              int                      `json:"orphans"`
+	OrphanSample         []*ent.ConfigurationItem `json:"orphanSample"`
+	DuplicateIdentifiers int                      `json:"duplicateIdentifiers"`
+	Duplicates           []*DuplicateIdentifier   `json:"duplicates"`
+	WarrantiesExpiring   int                      `json:"warrantiesExpiring"`
+	ContractsExpiring    int                      `json:"contractsExpiring"`
+	FailingJobs          []*FailingJob            `json:"failingJobs"`
+}
 
 // A CI as it was at a moment, rebuilt from the audit trail.
 type ConfigurationItemSnapshot struct {
@@ -84,6 +103,20 @@ type CreateDiscoveryJobInput struct {
 	StaleAfterHours    *int                 `json:"staleAfterHours,omitempty"`
 }
 
+type CreateReportScheduleInput struct {
+	Name     string            `json:"name"`
+	Schedule string            `json:"schedule"`
+	TimeZone *string           `json:"timeZone,omitempty"`
+	Scope    *ReportScopeInput `json:"scope,omitempty"`
+	// hours before the run the report covers; 0 or absent: since the last run
+	WindowHours *int                       `json:"windowHours,omitempty"`
+	Formats     []ReportFormat             `json:"formats"`
+	Directory   *string                    `json:"directory,omitempty"`
+	Retain      *int                       `json:"retain,omitempty"`
+	Webhooks    []*WebhookDestinationInput `json:"webhooks,omitempty"`
+	Enabled     *bool                      `json:"enabled,omitempty"`
+}
+
 // A new API token. `token` is the secret: it is shown once and never again.
 type CreatedAPIToken struct {
 	Token    string        `json:"token"`
@@ -145,6 +178,19 @@ type DriftSummary struct {
 	ByService []*DriftCount `json:"byService"`
 }
 
+type DuplicateIdentifier struct {
+	Kind               identifier.Kind          `json:"kind"`
+	Value              string                   `json:"value"`
+	ConfigurationItems []*ent.ConfigurationItem `json:"configurationItems"`
+}
+
+type FailingJob struct {
+	Name   string              `json:"name"`
+	Status discoveryrun.Status `json:"status"`
+	Error  *string             `json:"error,omitempty"`
+	At     *time.Time          `json:"at,omitempty"`
+}
+
 // Who last set one field of a CI (facts as facts.<key>), when, and with which precedence.
 type FieldProvenance struct {
 	Field string `json:"field"`
@@ -167,6 +213,16 @@ type ImpactNode struct {
 	Via relationship.Type `json:"via"`
 	// The CI one step closer to the root on that path.
 	ParentID int `json:"parentID"`
+}
+
+type KindCompleteness struct {
+	Kind  configurationitem.Kind `json:"kind"`
+	Count int                    `json:"count"`
+	// shares from 0 to 1
+	WithOwner    float64 `json:"withOwner"`
+	WithService  float64 `json:"withService"`
+	WithLocation float64 `json:"withLocation"`
+	WithAsset    float64 `json:"withAsset"`
 }
 
 // A search-box hit.
@@ -221,6 +277,32 @@ type RelationshipSnapshot struct {
 	Type   relationship.Type `json:"type"`
 	FromID int               `json:"fromID"`
 	ToID   int               `json:"toID"`
+}
+
+type ReportDelivery struct {
+	Destination string  `json:"destination"`
+	Format      string  `json:"format"`
+	Ok          bool    `json:"ok"`
+	Attempts    int     `json:"attempts"`
+	Status      *int    `json:"status,omitempty"`
+	Path        *string `json:"path,omitempty"`
+	Error       *string `json:"error,omitempty"`
+}
+
+type ReportScope struct {
+	Services     []string                        `json:"services"`
+	Environments []configurationitem.Environment `json:"environments"`
+	Kinds        []configurationitem.Kind        `json:"kinds"`
+	Owners       []string                        `json:"owners"`
+}
+
+type ReportScopeInput struct {
+	// service names
+	Services     []string                        `json:"services,omitempty"`
+	Environments []configurationitem.Environment `json:"environments,omitempty"`
+	Kinds        []configurationitem.Kind        `json:"kinds,omitempty"`
+	// owner names
+	Owners []string `json:"owners,omitempty"`
 }
 
 // Impact at service level: through member CIs and service-to-service links.
@@ -285,6 +367,20 @@ type UpdateDiscoveryJobInput struct {
 	StaleAfterHours    *int                 `json:"staleAfterHours,omitempty"`
 }
 
+type UpdateReportScheduleInput struct {
+	Name        *string           `json:"name,omitempty"`
+	Schedule    *string           `json:"schedule,omitempty"`
+	TimeZone    *string           `json:"timeZone,omitempty"`
+	Scope       *ReportScopeInput `json:"scope,omitempty"`
+	WindowHours *int              `json:"windowHours,omitempty"`
+	Formats     []ReportFormat    `json:"formats,omitempty"`
+	Directory   *string           `json:"directory,omitempty"`
+	Retain      *int              `json:"retain,omitempty"`
+	// replaces every webhook; secrets not given are dropped
+	Webhooks []*WebhookDestinationInput `json:"webhooks,omitempty"`
+	Enabled  *bool                      `json:"enabled,omitempty"`
+}
+
 // Who the caller is.
 type Viewer struct {
 	Name          string         `json:"name"`
@@ -299,6 +395,18 @@ type WarrantyStatus struct {
 	DaysLeft *int `json:"daysLeft,omitempty"`
 	// The WARRANTY contract it comes from, when one covers the CI.
 	Contract *ent.Contract `json:"contract,omitempty"`
+}
+
+type WebhookDestination struct {
+	URL string `json:"url"`
+	// true when a signing secret is stored; it is never returned
+	HasSecret bool `json:"hasSecret"`
+}
+
+type WebhookDestinationInput struct {
+	URL string `json:"url"`
+	// HMAC-SHA256 key for X-Cairn-Signature; write-only
+	Secret *string `json:"secret,omitempty"`
 }
 
 type ImpactDirection string
@@ -482,6 +590,65 @@ func (e *PlannedAction) UnmarshalJSON(b []byte) error {
 }
 
 func (e PlannedAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ReportFormat string
+
+const (
+	ReportFormatMarkdown ReportFormat = "MARKDOWN"
+	ReportFormatHTML     ReportFormat = "HTML"
+	ReportFormatJSON     ReportFormat = "JSON"
+	ReportFormatCSV      ReportFormat = "CSV"
+)
+
+var AllReportFormat = []ReportFormat{
+	ReportFormatMarkdown,
+	ReportFormatHTML,
+	ReportFormatJSON,
+	ReportFormatCSV,
+}
+
+func (e ReportFormat) IsValid() bool {
+	switch e {
+	case ReportFormatMarkdown, ReportFormatHTML, ReportFormatJSON, ReportFormatCSV:
+		return true
+	}
+	return false
+}
+
+func (e ReportFormat) String() string {
+	return string(e)
+}
+
+func (e *ReportFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReportFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReportFormat", str)
+	}
+	return nil
+}
+
+func (e ReportFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReportFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReportFormat) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

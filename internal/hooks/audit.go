@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
@@ -41,7 +42,7 @@ func ignoredField(typ, field string) bool {
 	case "provenance":
 		return typ == ent.TypeConfigurationItem
 	case "last_run_at":
-		return typ == ent.TypeDiscoveryJob
+		return typ == ent.TypeDiscoveryJob || typ == ent.TypeReportSchedule
 	case "last_seen_at", "run_id", "observed", "recorded":
 		return typ == ent.TypeDrift
 	}
@@ -54,7 +55,7 @@ func ignoredField(typ, field string) bool {
 // drift is audited).
 func unaudited(m ent.Mutation) bool {
 	switch m.Type() {
-	case ent.TypeAuditEvent, ent.TypeLease, ent.TypeSighting, ent.TypeDiscoveryRun:
+	case ent.TypeAuditEvent, ent.TypeLease, ent.TypeSighting, ent.TypeDiscoveryRun, ent.TypeReportRun:
 		return true
 	case ent.TypeDrift:
 		return m.Op().Is(ent.OpCreate)
@@ -63,7 +64,7 @@ func unaudited(m ent.Mutation) bool {
 }
 
 func secretField(field string) bool {
-	for _, s := range []string{"hash", "secret", "password", "credential", "private_key"} {
+	for _, s := range []string{"hash", "secret", "password", "credential", "private_key", "webhook"} {
 		if strings.Contains(field, s) {
 			return true
 		}
@@ -371,6 +372,8 @@ func loadRows(ctx context.Context, c *ent.Client, typ string, ids []int) (map[in
 		rows, err = c.DiscoveryJob.Query().Where(discoveryjob.IDIn(ids...)).All(ctx)
 	case ent.TypeDriftIgnoreRule:
 		rows, err = c.DriftIgnoreRule.Query().Where(driftignorerule.IDIn(ids...)).All(ctx)
+	case ent.TypeReportSchedule:
+		rows, err = c.ReportSchedule.Query().Where(reportschedule.IDIn(ids...)).All(ctx)
 	default:
 		if extra, ok := extraLoaders(typ); ok {
 			rows, err = extra(ctx, c, ids)

@@ -61,3 +61,30 @@ type PlannedChange struct {
 	DriftKind      string `json:"driftKind,omitempty"`
 	MatchedBy      string `json:"matchedBy,omitempty"`
 }
+
+// ReportScope narrows a report: empty lists mean everything.
+type ReportScope struct {
+	Services     []string `json:"services,omitempty"`
+	Environments []string `json:"environments,omitempty"`
+	Kinds        []string `json:"kinds,omitempty"`
+	Owners       []string `json:"owners,omitempty"`
+}
+
+// WebhookDestination is a URL reports are POSTed to; SecretSealed is the
+// HMAC key, sealed with the server's secret key.
+type WebhookDestination struct {
+	URL          string `json:"url"`
+	SecretSealed []byte `json:"secretSealed,omitempty"`
+}
+
+// Delivery is the outcome of delivering one report format to one
+// destination.
+type Delivery struct {
+	Destination string `json:"destination"`
+	Format      string `json:"format"`
+	OK          bool   `json:"ok"`
+	Attempts    int    `json:"attempts"`
+	Status      int    `json:"status,omitempty"`
+	Path        string `json:"path,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
