@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/cairn-cmdb/cairn/ent"
@@ -145,12 +144,20 @@ func (r *queryResolver) Relationships(ctx context.Context, after *entgql.Cursor[
 
 // ReportRuns is the resolver for the reportRuns field.
 func (r *queryResolver) ReportRuns(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportRunOrder, where *ent.ReportRunWhereInput) (*ent.ReportRunConnection, error) {
-	panic(fmt.Errorf("not implemented: ReportRuns - reportRuns"))
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
+	first, last = page(first, last)
+	return r.client.ReportRun.Query().Paginate(ctx, after, first, before, last, ent.WithReportRunOrder(orderBy), ent.WithReportRunFilter(where.Filter))
 }
 
 // ReportSchedules is the resolver for the reportSchedules field.
 func (r *queryResolver) ReportSchedules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportScheduleOrder, where *ent.ReportScheduleWhereInput) (*ent.ReportScheduleConnection, error) {
-	panic(fmt.Errorf("not implemented: ReportSchedules - reportSchedules"))
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
+	first, last = page(first, last)
+	return r.client.ReportSchedule.Query().Paginate(ctx, after, first, before, last, ent.WithReportScheduleOrder(orderBy), ent.WithReportScheduleFilter(where.Filter))
 }
 
 // Services is the resolver for the services field.

@@ -7,69 +7,136 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
 	"github.com/cairn-cmdb/cairn/graph/model"
+	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/auth"
 )
 
 // CreateReportSchedule is the resolver for the createReportSchedule field.
 func (r *mutationResolver) CreateReportSchedule(ctx context.Context, input model.CreateReportScheduleInput) (*ent.ReportSchedule, error) {
-	panic(fmt.Errorf("not implemented: CreateReportSchedule - createReportSchedule"))
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
+	s, err := r.saveReportSchedule(ctx, 0, reportFields{
+		Name: &input.Name, Schedule: &input.Schedule, TimeZone: input.TimeZone, Scope: input.Scope,
+		WindowHours: input.WindowHours, Formats: nonNilFormats(input.Formats), Directory: input.Directory,
+		Retain: input.Retain, Webhooks: input.Webhooks, WebhooksSet: true, Enabled: input.Enabled,
+	})
+	if err == nil {
+		r.schedulesChanged(ctx)
+	}
+	return s, err
 }
 
 // UpdateReportSchedule is the resolver for the updateReportSchedule field.
 func (r *mutationResolver) UpdateReportSchedule(ctx context.Context, id int, input model.UpdateReportScheduleInput) (*ent.ReportSchedule, error) {
-	panic(fmt.Errorf("not implemented: UpdateReportSchedule - updateReportSchedule"))
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
+	s, err := r.saveReportSchedule(ctx, id, reportFields{
+		Name: input.Name, Schedule: input.Schedule, TimeZone: input.TimeZone, Scope: input.Scope,
+		WindowHours: input.WindowHours, Formats: input.Formats, Directory: input.Directory,
+		Retain: input.Retain, Webhooks: input.Webhooks, WebhooksSet: input.Webhooks != nil, Enabled: input.Enabled,
+	})
+	if err == nil {
+		r.schedulesChanged(ctx)
+	}
+	return s, err
 }
 
 // DeleteReportSchedule is the resolver for the deleteReportSchedule field.
 func (r *mutationResolver) DeleteReportSchedule(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteReportSchedule - deleteReportSchedule"))
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return 0, err
+	}
+	if err := r.tx(ctx).ReportSchedule.DeleteOneID(id).Exec(ctx); err != nil {
+		return 0, err
+	}
+	r.schedulesChanged(ctx)
+	return id, nil
 }
 
 // RunReportSchedule is the resolver for the runReportSchedule field.
 func (r *mutationResolver) RunReportSchedule(ctx context.Context, id int) (*ent.ReportRun, error) {
-	panic(fmt.Errorf("not implemented: RunReportSchedule - runReportSchedule"))
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
+	if r.reports == nil || r.reports.RunSchedule == nil {
+		return nil, apperr.New(apperr.Internal, "reports are not configured on this server")
+	}
+	if _, err := r.client.ReportSchedule.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	return r.reports.RunSchedule(ctx, id)
 }
 
 // CmdbHealth is the resolver for the cmdbHealth field.
 func (r *queryResolver) CmdbHealth(ctx context.Context, staleDays *int, expiringDays *int) (*model.CMDBHealth, error) {
-	panic(fmt.Errorf("not implemented: CmdbHealth - cmdbHealth"))
+	return r.cmdbHealth(ctx, staleDays, expiringDays)
 }
 
 // Sizes is the resolver for the sizes field.
 func (r *reportRunResolver) Sizes(ctx context.Context, obj *ent.ReportRun) (map[string]any, error) {
-	panic(fmt.Errorf("not implemented: Sizes - sizes"))
+	out := make(map[string]any, len(obj.Sizes))
+	for k, v := range obj.Sizes {
+		out[k] = v
+	}
+	return out, nil
 }
 
 // Deliveries is the resolver for the deliveries field.
 func (r *reportRunResolver) Deliveries(ctx context.Context, obj *ent.ReportRun) ([]*model.ReportDelivery, error) {
-	panic(fmt.Errorf("not implemented: Deliveries - deliveries"))
+	out := make([]*model.ReportDelivery, 0, len(obj.Deliveries))
+	for _, d := range obj.Deliveries {
+		m := &model.ReportDelivery{Destination: d.Destination, Format: d.Format, Ok: d.OK, Attempts: d.Attempts}
+		if d.Status != 0 {
+			st := d.Status
+			m.Status = &st
+		}
+		m.Path = strPtr(d.Path)
+		m.Error = strPtr(d.Error)
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // Duration is the resolver for the duration field.
 func (r *reportRunResolver) Duration(ctx context.Context, obj *ent.ReportRun) (*float64, error) {
-	panic(fmt.Errorf("not implemented: Duration - duration"))
+	if obj.FinishedAt == nil {
+		return nil, nil
+	}
+	d := obj.FinishedAt.Sub(obj.StartedAt).Seconds()
+	return &d, nil
 }
 
 // Scope is the resolver for the scope field.
 func (r *reportScheduleResolver) Scope(ctx context.Context, obj *ent.ReportSchedule) (*model.ReportScope, error) {
-	panic(fmt.Errorf("not implemented: Scope - scope"))
+	return r.reportScheduleScope(obj), nil
 }
 
 // Webhooks is the resolver for the webhooks field.
 func (r *reportScheduleResolver) Webhooks(ctx context.Context, obj *ent.ReportSchedule) ([]*model.WebhookDestination, error) {
-	panic(fmt.Errorf("not implemented: Webhooks - webhooks"))
+	out := make([]*model.WebhookDestination, 0, len(obj.Webhooks))
+	for _, w := range obj.Webhooks {
+		out = append(out, &model.WebhookDestination{URL: w.URL, HasSecret: len(w.SecretSealed) > 0})
+	}
+	return out, nil
 }
 
 // NextRuns is the resolver for the nextRuns field.
 func (r *reportScheduleResolver) NextRuns(ctx context.Context, obj *ent.ReportSchedule, count *int) ([]*time.Time, error) {
-	panic(fmt.Errorf("not implemented: NextRuns - nextRuns"))
+	return nextRunTimes(obj.Schedule, obj.TimeZone, obj.Enabled, count)
 }
 
 // LastRun is the resolver for the lastRun field.
 func (r *reportScheduleResolver) LastRun(ctx context.Context, obj *ent.ReportSchedule) (*ent.ReportRun, error) {
-	panic(fmt.Errorf("not implemented: LastRun - lastRun"))
+	run, err := obj.QueryRuns().Order(ent.Desc(reportrun.FieldStartedAt), ent.Desc(reportrun.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return run, err
 }

@@ -24,6 +24,8 @@ type Resolver struct {
 	authn  *auth.Authenticator
 	// discovery is nil on servers without discovery.
 	discovery *Discovery
+	// reports is nil on servers that do not run report schedules.
+	reports *Reports
 }
 
 // NewResolver returns the root resolver.
