@@ -23,6 +23,7 @@ import (
 	"github.com/cairn-cmdb/cairn/graph"
 	"github.com/cairn-cmdb/cairn/internal/app"
 	"github.com/cairn-cmdb/cairn/internal/discover"
+	"github.com/cairn-cmdb/cairn/internal/reporting"
 	"github.com/cairn-cmdb/cairn/internal/secret"
 )
 
@@ -48,7 +49,8 @@ func (g *globals) discovery(db *app.DB, log *slog.Logger) (*discover.Service, *g
 		return nil, nil, err
 	}
 	rn := &runner.Runner{Client: db.Client, Registry: install.Registry(), Secrets: box, Dialect: db.Store.Dialect(), Logger: log}
-	svc := discover.New(rn, log)
+	reports := &reporting.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(), Logger: log}
+	svc := discover.New(rn, log, reports)
 	return svc, &graph.Discovery{
 		Runner: rn, Registry: rn.Registry, Secrets: box,
 		JobsChanged: svc.JobsChanged, RunJob: svc.RunJob,

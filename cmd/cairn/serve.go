@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/cairn-cmdb/cairn/graph"
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/server"
 )
@@ -74,6 +75,7 @@ func serveCmd(g *globals) *cobra.Command {
 			}
 			srv, err := server.New(db, server.Config{
 				Discovery:          disc,
+				Reports:            &graph.Reports{RunSchedule: svc.RunReport, SchedulesChanged: svc.JobsChanged},
 				AllowAnonymousRead: anon,
 				RequestTimeout:     timeout,
 				MaxBodyBytes:       maxBody,

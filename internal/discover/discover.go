@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
 	"github.com/cairn-cmdb/cairn/ent/lease"
+	"github.com/cairn-cmdb/cairn/internal/reporting"
 	"github.com/cairn-cmdb/cairn/internal/scheduler"
 )
 
@@ -115,24 +116,45 @@ func (l Lister) Jobs(ctx context.Context) ([]scheduler.Job, error) {
 	return out, nil
 }
 
-// Service runs discovery jobs on schedule and on demand.
+// Service runs discovery jobs (and report schedules, when Reports is set)
+// on schedule and on demand, on one scheduler.
 type Service struct {
 	Runner    *runner.Runner
+	Reports   *reporting.Runner
 	Scheduler *scheduler.Scheduler
 	Leaser    scheduler.Leaser
 	Logger    *slog.Logger
 	holder    string
 }
 
-// New returns a service whose scheduler runs jobs through rn and keeps
-// them apart with the database lease.
-func New(rn *runner.Runner, logger *slog.Logger) *Service {
+// lister lists discovery jobs and report schedules.
+type lister struct{ s *Service }
+
+func (l lister) Jobs(ctx context.Context) ([]scheduler.Job, error) {
+	jobs, err := Lister{Client: l.s.Runner.Client}.Jobs(ctx)
+	if err != nil || l.s.Reports == nil {
+		return jobs, err
+	}
+	reports, err := reporting.Lister{Client: l.s.Runner.Client}.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(jobs, reports...), nil
+}
+
+// New returns a service whose scheduler runs jobs through rn (and report
+// schedules through reports, when not nil) and keeps them apart with the
+// database lease.
+func New(rn *runner.Runner, logger *slog.Logger, reports ...*reporting.Runner) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{Runner: rn, Leaser: &Leaser{Client: rn.Client}, Logger: logger}
+	if len(reports) > 0 {
+		s.Reports = reports[0]
+	}
 	s.Scheduler = scheduler.New(scheduler.Options{
-		Lister: Lister{Client: rn.Client},
+		Lister: lister{s},
 		Run:    s.scheduled,
 		Leaser: s.Leaser,
 		Logger: logger.With("component", "scheduler"),
@@ -145,6 +167,9 @@ func New(rn *runner.Runner, logger *slog.Logger) *Service {
 }
 
 func (s *Service) scheduled(ctx context.Context, job scheduler.Job) error {
+	if strings.HasPrefix(job.Key, reporting.KeyPrefix) && s.Reports != nil {
+		return s.Reports.RunKey(ctx, job.Key)
+	}
 	id, err := strconv.Atoi(strings.TrimPrefix(job.Key, KeyPrefix))
 	if err != nil {
 		return fmt.Errorf("bad job key %q", job.Key)
@@ -188,6 +213,33 @@ func (s *Service) RunJob(ctx context.Context, id int, dryRun bool) (*runner.Resu
 		}
 	}()
 	return s.Runner.RunJob(ctx, id, dryRun, "manual")
+}
+
+// RunReport runs report schedule id now under its lease, so that a
+// scheduled run of it (here or in another process) does not overlap.
+func (s *Service) RunReport(ctx context.Context, id int) (*ent.ReportRun, error) {
+	if s.Reports == nil {
+		return nil, errors.New("reports are not configured")
+	}
+	key := reporting.Key(id)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	holder := s.holder + ":run:" + hex.EncodeToString(b)
+	ok, err := s.Leaser.Acquire(ctx, key, holder, 31*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, scheduler.ErrLeaseHeld
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := s.Leaser.Release(rctx, key, holder); err != nil {
+			s.Logger.Warn("releasing report lease", "key", key, "err", err)
+		}
+	}()
+	return s.Reports.Run(ctx, id, "manual")
 }
 
 // JobsChanged reloads the scheduler after a job changed.

@@ -59,6 +59,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Discovery serves discovery jobs and runs [none: those mutations fail].
 	Discovery *graph.Discovery
+	// Reports runs report schedules on demand [none: runReportSchedule fails].
+	Reports *graph.Reports
 }
 
 func (c *Config) defaults() {
@@ -107,7 +109,7 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, db: db, authn: auth.NewAuthenticator(db.Client), mux: http.NewServeMux(), metrics: m}
 
 	gql := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers: graph.NewResolver(db.Client, db.Store, s.authn).WithDiscovery(cfg.Discovery),
+		Resolvers: graph.NewResolver(db.Client, db.Store, s.authn).WithDiscovery(cfg.Discovery).WithReports(cfg.Reports),
 	}))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
@@ -403,7 +405,7 @@ func (t txExtension) InterceptResponse(ctx context.Context, next graphql.Respons
 // rolls back, and must not wait behind a request transaction holding
 // SQLite's single writer.
 func selfTransactingFields(name string) bool {
-	return name == "runDiscoveryJob" || name == "submitObservations"
+	return name == "runDiscoveryJob" || name == "submitObservations" || name == "runReportSchedule"
 }
 
 // selfTransacting reports whether every root field of the operation manages

@@ -27,6 +27,8 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/discover"
+	"github.com/cairn-cmdb/cairn/internal/report/deliver"
+	"github.com/cairn-cmdb/cairn/internal/reporting"
 	"github.com/cairn-cmdb/cairn/internal/secret"
 	"github.com/cairn-cmdb/cairn/internal/server"
 	"github.com/cairn-cmdb/cairn/internal/store"
@@ -112,7 +114,10 @@ func Start(t testing.TB, dsn string, opts Options) *Env {
 			t.Fatalf("servertest: %v", err)
 		}
 		rn := &runner.Runner{Client: db.Client, Registry: install.Registry(), Secrets: box, Dialect: db.Store.Dialect()}
-		env.Discovery = discover.New(rn, nil)
+		reports := &reporting.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(),
+			Webhook: deliver.Webhook{Backoff: 10 * time.Millisecond, Timeout: 2 * time.Second, MaxAttempts: 3}}
+		env.Discovery = discover.New(rn, nil, reports)
+		cfg.Reports = &graph.Reports{RunSchedule: env.Discovery.RunReport, SchedulesChanged: env.Discovery.JobsChanged}
 		cfg.Discovery = &graph.Discovery{
 			Runner: rn, Registry: rn.Registry, Secrets: box,
 			JobsChanged: env.Discovery.JobsChanged, RunJob: env.Discovery.RunJob,
