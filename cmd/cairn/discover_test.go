@@ -156,3 +156,45 @@ func fingerprint(t *testing.T, path string) string {
 	}
 	return strings.Join(parts, "/")
 }
+
+func TestReportDriftCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cairn.db")
+	if _, err := runCairn(t, "--db", db, "seed", "--demo"); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing has drifted yet: the report says so rather than being empty.
+	out, err := runCairn(t, "--db", db, "report", "drift", "--since", "24h", "--format", "md")
+	if err != nil || !strings.Contains(out, "No drift in this window.") {
+		t.Fatalf("empty window: %v\n%s", err, out)
+	}
+	scan, _ := filepath.Abs("../../testdata/discovery/nmap/loopback.xml")
+	opened, _ := filepath.Abs("../../testdata/discovery/nmap/loopback-port-opened.xml")
+	for _, f := range []string{scan, opened} {
+		if _, err := runCairn(t, "--db", db, "discover", "run", "--source", "nmap", "--file", f, "--create-unregistered"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	csvOut, err := runCairn(t, "--db", db, "report", "drift", "--since", "1h", "--format", "csv")
+	if err != nil || !strings.Contains(csvOut, "facts.port.tcp.8080") {
+		t.Fatalf("csv report: %v\n%s", err, csvOut)
+	}
+	html := filepath.Join(dir, "drift.html")
+	if _, err := runCairn(t, "--db", db, "report", "drift", "--since", "1h", "--format", "html", "--out", html); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(html)
+	if err != nil || !bytes.Contains(b, []byte("<svg")) || bytes.Contains(b, []byte("http://")) && bytes.Contains(b, []byte("<link")) {
+		t.Errorf("html report: %v, %d bytes", err, len(b))
+	}
+	for _, bad := range [][]string{
+		{"--format", "pdf"},
+		{"--since", "yesterday"},
+		{"--since", "-5h"},
+	} {
+		args := append([]string{"--db", db, "report", "drift"}, bad...)
+		if _, err := runCairn(t, args...); err == nil {
+			t.Errorf("report drift %v: no error", bad)
+		}
+	}
+}
