@@ -24,8 +24,8 @@ func (r *Resolver) cmdbHealth(ctx context.Context, staleDays, expiringDays *int)
 		o.StaleDays = *staleDays
 	}
 	if expiringDays != nil {
-		if *expiringDays < 0 || *expiringDays > 3650 {
-			return nil, apperr.Invalid("expiringDays", "must be between 0 and 3650")
+		if *expiringDays < 1 || *expiringDays > 3650 {
+			return nil, apperr.Invalid("expiringDays", "must be between 1 and 3650")
 		}
 		o.ExpiringDays = *expiringDays
 	}

@@ -155,12 +155,10 @@ func health(ctx context.Context, c *ent.Client, o HealthOptions, validate bool) 
 		Duplicates: []DuplicateGroup{}, Warranties: []Warranty{}, Contracts: []ContractEnd{}, FailingJobs: []FailingJob{},
 	}
 	hb := &healthBuilder{c: c, o: o, h: h}
-	for i, step := range []func(context.Context) error{hb.completeness, hb.orphans, hb.stale, hb.duplicates, hb.warranties, hb.contracts, hb.failingJobs} {
-		t0 := time.Now()
+	for _, step := range []func(context.Context) error{hb.completeness, hb.orphans, hb.stale, hb.duplicates, hb.warranties, hb.contracts, hb.failingJobs} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
-		println("health", i, time.Since(t0).String())
 	}
 	return h, nil
 }
@@ -292,9 +290,15 @@ ORDER BY m.last, ci.id LIMIT ` + a.p(SampleSize)
 func (hb *healthBuilder) duplicates(ctx context.Context) error {
 	a := &args{}
 	scope := scopeSQL(hb.o.Scope, a)
-	q := `WITH g AS (
+	// c groups the identifiers alone, which the (kind, value) index answers
+	// without reading the CIs (an identifier is on a CI at most once); only
+	// its candidates are checked against the CIs' status and the scope.
+	q := `WITH c AS (
+  SELECT kind, value FROM identifiers GROUP BY kind, value HAVING COUNT(*) > 1
+), g AS (
   SELECT i.kind AS kind, i.value AS value, MIN(i.id) AS first
-  FROM identifiers i JOIN configuration_items ci ON ci.id = i.configuration_item_id
+  FROM c JOIN identifiers i ON i.kind = c.kind AND i.value = c.value
+  JOIN configuration_items ci ON ci.id = i.configuration_item_id
   WHERE ` + live + scope + `
   GROUP BY i.kind, i.value
   HAVING COUNT(DISTINCT i.configuration_item_id) > 1

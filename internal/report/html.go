@@ -16,12 +16,13 @@ import (
 var htmlSource string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"utc":   utc,
-	"date":  func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
-	"scope": scopeText,
-	"clip":  clip,
-	"yesno": yesNo,
-	"pct":   countPct,
+	"utc":       utc,
+	"date":      func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+	"scope":     scopeText,
+	"clip":      clip,
+	"stillOpen": stillOpenText,
+	"yesno":     yesNo,
+	"pct":       countPct,
 	"sample": func(shown, total int, what string) string {
 		return sampleNote(shown, total, what)
 	},

@@ -247,8 +247,10 @@ func writeMarkdown(w *bufio.Writer, r *Report) error {
 		m.line(NoDriftText)
 		m.line("")
 		if s.OpenNow > 0 {
-			m.printf("%d drifts first seen earlier are still open.\n\n", s.OpenNow)
+			m.line(stillOpenText(s.OpenNow))
+			m.line("")
 		}
+		m.markdownTrend(r)
 	} else {
 		m.line("## Summary")
 		m.line("")
@@ -357,9 +359,11 @@ func (m *mdWriter) markdownHealth(h *HealthReport) {
 	}
 	m.line("## CMDB health")
 	m.line("")
-	m.printf("As of %s: %d live CIs (retired and disposed ones left out); %d stale (not seen by discovery for more than %d days), %d never seen by discovery, %d orphans, %d duplicate identifiers, %d warranties and %d contracts ending within %d days, %d failing discovery jobs.\n\n",
-		utc(h.GeneratedAt), h.TotalCIs, h.Stale, h.StaleDays, h.NeverSeen, h.Orphans, h.DuplicateIdentifiers,
-		h.WarrantiesExpiring, h.ContractsExpiring, h.ExpiringDays, len(h.FailingJobs))
+	m.printf("As of %s: %s (retired and disposed ones left out); %d stale (not seen by discovery for more than %d days), %d never seen by discovery, %s, %s, %s and %s ending within %d days, %s.\n\n",
+		utc(h.GeneratedAt), plural(h.TotalCIs, "live CI", "live CIs"), h.Stale, h.StaleDays, h.NeverSeen,
+		plural(h.Orphans, "orphan", "orphans"), plural(h.DuplicateIdentifiers, "duplicate identifier", "duplicate identifiers"),
+		plural(h.WarrantiesExpiring, "warranty", "warranties"), plural(h.ContractsExpiring, "contract", "contracts"), h.ExpiringDays,
+		plural(len(h.FailingJobs), "failing discovery job", "failing discovery jobs"))
 
 	m.line("### Completeness")
 	m.line("")
@@ -466,6 +470,21 @@ func (m *mdWriter) markdownHealth(h *HealthReport) {
 		}
 	}
 	m.line("")
+}
+
+// plural is "1 thing" or "n things".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func stillOpenText(n int) string {
+	if n == 1 {
+		return "1 drift first seen earlier is still open."
+	}
+	return strconv.Itoa(n) + " drifts first seen earlier are still open."
 }
 
 func yesNo(b bool) string {

@@ -316,12 +316,10 @@ func Build(ctx context.Context, c *ent.Client, o Options) (*Report, error) {
 		Missing:      []Missing{},
 	}
 	b := &builder{c: c, o: o, r: r}
-	for i, step := range []func(context.Context) error{b.summary, b.byService, b.closedAndOpen, b.trend, b.lists, b.risk} {
-		t0 := time.Now()
+	for _, step := range []func(context.Context) error{b.summary, b.byService, b.closedAndOpen, b.trend, b.lists, b.risk} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
-		println("step", i, time.Since(t0).String())
 	}
 	r.Health, err = health(ctx, c, HealthOptions{Now: o.Until, StaleDays: o.StaleDays, ExpiringDays: o.ExpiringDays, Scope: o.Scope}, false)
 	if err != nil {
@@ -628,45 +626,24 @@ ORDER BY d.first_seen_at, d.id`
 	})
 }
 
-// risk finds, for every distinct CI of the listed drifts at once, the
-// services of the CI and of its dependents up to RiskDepth relationships
-// away: one recursive query whose rows carry their root, deduplicated per
-// (root, CI, depth), then one join with the service memberships.
+// risk sets the services at risk of every listed drift with a CI.
 func (b *builder) risk(ctx context.Context) error {
-	need := false
+	roots := map[int]bool{}
 	for _, d := range b.r.Drifts {
 		if d.CI != nil {
-			need = true
-			break
+			roots[d.CI.ID] = true
 		}
 	}
-	if !need {
+	if len(roots) == 0 {
 		return nil
 	}
-	a := &args{}
-	q := `WITH RECURSIVE roots(id) AS (
-  SELECT DISTINCT d.configuration_item_id` + fromDrifts + `
-  WHERE ` + b.inWindow(a) + ` AND ` + listed + ` AND d.configuration_item_id IS NOT NULL
-), reached(root, id, depth) AS (
-  SELECT id, id, 0 FROM roots
-  UNION
-  SELECT reached.root, r.from_id, reached.depth + 1
-  FROM reached JOIN relationships r ON r.to_id = reached.id
-  WHERE reached.depth < ` + a.p(RiskDepth) + `
-)
-SELECT DISTINCT reached.root, s.name FROM reached
-JOIN service_members sm ON sm.configuration_item_id = reached.id
-JOIN services s ON s.id = sm.service_id`
-	at := map[int][]string{}
-	err := query(ctx, b.c, "finding the services at risk", q, a, func(rows *sql.Rows) error {
-		var root int
-		var name string
-		if err := rows.Scan(&root, &name); err != nil {
-			return err
-		}
-		at[root] = append(at[root], name)
-		return nil
-	})
+	var at map[int][]string
+	var err error
+	if len(roots) < riskScanFrom {
+		at, err = b.riskByWalk(ctx)
+	} else {
+		at, err = riskByScan(ctx, b.c, roots)
+	}
 	if err != nil {
 		return err
 	}

@@ -348,6 +348,48 @@ func checkFixtureHealth(t *testing.T, h *report.HealthReport, f *fixture) {
 	}
 }
 
+// TestRiskPaths: the services at risk are the same whether the graph is
+// walked from each drifted CI or read whole, on the fixture and with more
+// drifts, relationships and a cycle.
+func TestRiskPaths(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		e := open(t, dsn)
+		f := seed(t, e)
+		// A cycle (report-01 ↔ srv-02) and a second service of db-01.
+		e.tx(t, func(ctx context.Context, c *ent.Client) error {
+			c.Relationship.Create().SetFromID(f.ci["srv-02"]).SetToID(f.ci["report-01"]).SetType("DEPENDS_ON").ExecX(ctx)
+			c.Relationship.Create().SetFromID(f.ci["report-01"]).SetToID(f.ci["srv-02"]).SetType("DEPENDS_ON").ExecX(ctx)
+			c.Service.Create().SetName("backups").AddMemberIDs(f.ci["db-01"], f.ci["sw-01"]).ExecX(ctx)
+			c.Drift.Create().SetConfigurationItemID(f.ci["report-01"]).SetKind(drift.KindAttributeChanged).SetFieldName("facts.a").
+				SetRecorded("1").SetObserved("2").SetFirstSeenAt(at(3, 9, 9, 0)).SetLastSeenAt(at(3, 9, 9, 0)).ExecX(ctx)
+			return nil
+		})
+		risk := func() map[int][]string {
+			out := map[int][]string{}
+			for _, d := range build(t, e.c, fixtureOptions()).Drifts {
+				out[d.ID] = d.ServicesAtRisk
+			}
+			return out
+		}
+		walked := risk()
+		restore := report.SetRiskScanFrom(1)
+		scanned := risk()
+		restore()
+		if !reflect.DeepEqual(walked, scanned) {
+			t.Errorf("walked %v\nscanned %v", walked, scanned)
+		}
+		// srv-02 now has report-01 as a dependent (reporting) and through
+		// it lb-01 is 3 hops away... in the other direction: report-01
+		// depends on lb-01, so lb-01 is not a dependent of srv-02.
+		if got := walked[f.drift["D5"]]; !reflect.DeepEqual(got, []string{"reporting"}) {
+			t.Errorf("D5 (srv-02) at risk: %v", got)
+		}
+		if got := walked[f.drift["D1"]]; !reflect.DeepEqual(got, []string{"backups", "checkout", "payments-api", "reporting"}) {
+			t.Errorf("D1 (db-01) at risk: %v", got)
+		}
+	})
+}
+
 // TestHealthAlone is the GraphQL cmdbHealth path: Health with its own
 // options, scoped and not.
 func TestHealthAlone(t *testing.T) {
@@ -444,6 +486,7 @@ func TestEmptyWindow(t *testing.T) {
 		golden(t, "empty.md", stable(md))
 		golden(t, "empty.json", stable(js))
 		golden(t, "empty.csv", stable(render(t, r, "csv")))
+		golden(t, "empty.html", stable(html))
 	})
 }
 
@@ -562,9 +605,16 @@ func TestStatementsDoNotGrowWithDrifts(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dsn string) {
 		e := open(t, dsn)
 		f := seed(t, e)
-		e.count.Reset()
-		build(t, e.c, fixtureOptions())
-		before := e.count.Count()
+		counts := func() (walk, scan int64) {
+			e.count.Reset()
+			build(t, e.c, fixtureOptions())
+			walk = e.count.Count()
+			defer report.SetRiskScanFrom(1)()
+			e.count.Reset()
+			build(t, e.c, fixtureOptions())
+			return walk, e.count.Count()
+		}
+		walkBefore, scanBefore := counts()
 		e.tx(t, func(ctx context.Context, c *ent.Client) error {
 			svc := c.Service.Create().SetName("bulk").SaveX(ctx)
 			for i := range 60 {
@@ -576,16 +626,15 @@ func TestStatementsDoNotGrowWithDrifts(t *testing.T) {
 			}
 			return nil
 		})
-		e.count.Reset()
-		r := build(t, e.c, fixtureOptions())
-		after := e.count.Count()
-		if len(r.Drifts) != 68 {
+		if r := build(t, e.c, fixtureOptions()); len(r.Drifts) != 68 {
 			t.Fatalf("%d drifts listed, want 68", len(r.Drifts))
 		}
-		if before != after || after > 20 {
-			t.Errorf("Build ran %d statements before and %d after adding 60 drifts", before, after)
+		walkAfter, scanAfter := counts()
+		if walkBefore != walkAfter || scanBefore != scanAfter || max(walkAfter, scanAfter) > 20 {
+			t.Errorf("Build ran %d (walking) and %d (scanning) statements before, %d and %d after adding 60 drifts",
+				walkBefore, scanBefore, walkAfter, scanAfter)
 		}
-		t.Logf("Build: %d SQL statements", after)
+		t.Logf("Build: %d SQL statements walking the graph, %d reading it whole", walkAfter, scanAfter)
 	})
 }
 
