@@ -25,7 +25,7 @@ func (ReportSchedule) Fields() []ent.Field {
 		field.String("schedule").MaxLen(200).Comment("cron spec with optional seconds"),
 		field.String("time_zone").Default("UTC").MaxLen(64),
 		field.JSON("scope", schematype.ReportScope{}).Optional().Annotations(entgql.Skip(entgql.SkipAll)),
-		field.Int("window_hours").Default(0).Min(0).Max(24*366).
+		field.Int("window_hours").Default(0).Min(0).Max(24 * 366).
 			Comment("the report covers this many hours before the run; 0 = since the schedule's last run (24 hours the first time)"),
 		field.Strings("formats").Comment("markdown, html, json, csv"),
 		field.String("directory").Optional().MaxLen(1000).Comment("write reports here (atomically, dated names)"),
