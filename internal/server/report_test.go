@@ -248,3 +248,38 @@ func TestCMDBHealthOverGraphQL(t *testing.T) {
 		}
 	})
 }
+
+// TestReportScheduleRunsOnItsSchedule: a schedule created through GraphQL
+// runs on the discovery scheduler and writes its report.
+func TestReportScheduleRunsOnItsSchedule(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		env := servertest.Start(t, dsn, servertest.Options{Discovery: true})
+		if err := env.Discovery.Scheduler.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = env.Discovery.Scheduler.Stop(ctx)
+		})
+		dir := filepath.Join(t.TempDir(), "out")
+		env.Do(t, env.Admin, createReport, map[string]any{"in": map[string]any{
+			"name": "every-second", "schedule": "* * * * * *", "formats": []string{"JSON"}, "directory": dir,
+		}}).OK(t)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			entries, _ := os.ReadDir(dir)
+			n, err := env.DB.Client.ReportRun.Query().Count(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 && len(entries) > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no scheduled report run within 5 s (%d runs, %d files)", n, len(entries))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+}
