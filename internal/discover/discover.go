@@ -184,62 +184,59 @@ func (s *Service) scheduled(ctx context.Context, job scheduler.Job) error {
 	return nil
 }
 
-// RunJob runs job id now, holding its lease so that neither the scheduler
-// (here or in another process) nor another request runs it at the same
-// time. A dry run takes the lease too: it reads the same state.
-func (s *Service) RunJob(ctx context.Context, id int, dryRun bool) (*runner.Result, error) {
-	key := JobKey(id)
+// withLease runs fn holding the scheduler lease key under a holder of its
+// own, so that neither the scheduler (here or in another process) nor
+// another request runs the same job at the same time. ttl bounds how long a
+// crashed process keeps the lease.
+func (s *Service) withLease(ctx context.Context, key string, ttl time.Duration, fn func() error) error {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	holder := s.holder + ":run:" + hex.EncodeToString(b)
+	ok, err := s.Leaser.Acquire(ctx, key, holder, ttl)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return scheduler.ErrLeaseHeld
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := s.Leaser.Release(rctx, key, holder); err != nil {
+			s.Logger.Warn("releasing lease", "key", key, "err", err)
+		}
+	}()
+	return fn()
+}
+
+// RunJob runs job id now under its lease. A dry run takes the lease too:
+// it reads the same state.
+func (s *Service) RunJob(ctx context.Context, id int, dryRun bool) (*runner.Result, error) {
 	job, err := s.Runner.Client.DiscoveryJob.Get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("loading discovery job %d: %w", id, err)
 	}
 	// Held for the run's longest possible life, so a crash frees it soon.
 	ttl := time.Duration(job.TimeoutSeconds)*time.Second + time.Minute
-	ok, err := s.Leaser.Acquire(ctx, key, holder, ttl)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, scheduler.ErrLeaseHeld
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := s.Leaser.Release(rctx, key, holder); err != nil {
-			s.Logger.Warn("releasing discovery lease", "key", key, "err", err)
-		}
-	}()
-	return s.Runner.RunJob(ctx, id, dryRun, "manual")
+	var res *runner.Result
+	err = s.withLease(ctx, JobKey(id), ttl, func() (err error) {
+		res, err = s.Runner.RunJob(ctx, id, dryRun, "manual")
+		return err
+	})
+	return res, err
 }
 
-// RunReport runs report schedule id now under its lease, so that a
-// scheduled run of it (here or in another process) does not overlap.
+// RunReport runs report schedule id now under its lease.
 func (s *Service) RunReport(ctx context.Context, id int) (*ent.ReportRun, error) {
 	if s.Reports == nil {
 		return nil, errors.New("reports are not configured")
 	}
-	key := reporting.Key(id)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	holder := s.holder + ":run:" + hex.EncodeToString(b)
-	ok, err := s.Leaser.Acquire(ctx, key, holder, 31*time.Minute)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, scheduler.ErrLeaseHeld
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := s.Leaser.Release(rctx, key, holder); err != nil {
-			s.Logger.Warn("releasing report lease", "key", key, "err", err)
-		}
-	}()
-	return s.Reports.Run(ctx, id, "manual")
+	var run *ent.ReportRun
+	err := s.withLease(ctx, reporting.Key(id), 31*time.Minute, func() (err error) {
+		run, err = s.Reports.Run(ctx, id, "manual")
+		return err
+	})
+	return run, err
 }
 
 // JobsChanged reloads the scheduler after a job changed.

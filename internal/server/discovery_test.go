@@ -379,14 +379,7 @@ func TestDriftIgnoreRulesAndMergeOverGraphQL(t *testing.T) {
 func TestCreatedJobIsScheduled(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dsn string) {
 		env := servertest.Start(t, dsn, servertest.Options{Discovery: true})
-		if err := env.Discovery.Scheduler.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = env.Discovery.Scheduler.Stop(ctx)
-		})
+		env.StartScheduler(t)
 		env.Do(t, env.Admin, createJobMutation, map[string]any{"in": map[string]any{
 			"name": "every-second", "sourceKind": "nmap", "schedule": "* * * * * *",
 			"config": map[string]any{"file": nmapFixture(t, "loopback.xml")},

@@ -254,14 +254,7 @@ func TestCMDBHealthOverGraphQL(t *testing.T) {
 func TestReportScheduleRunsOnItsSchedule(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dsn string) {
 		env := servertest.Start(t, dsn, servertest.Options{Discovery: true})
-		if err := env.Discovery.Scheduler.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = env.Discovery.Scheduler.Stop(ctx)
-		})
+		env.StartScheduler(t)
 		dir := filepath.Join(t.TempDir(), "out")
 		env.Do(t, env.Admin, createReport, map[string]any{"in": map[string]any{
 			"name": "every-second", "schedule": "* * * * * *", "formats": []string{"JSON"}, "directory": dir,

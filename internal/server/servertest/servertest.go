@@ -310,3 +310,17 @@ func (d *SlowDriver) Query(ctx context.Context, query string, args, v any) error
 	}
 	return d.Driver.Query(ctx, query, args, v)
 }
+
+// StartScheduler starts the discovery service's scheduler (Options.Discovery
+// must be set) and stops it when the test ends.
+func (e *Env) StartScheduler(t testing.TB) {
+	t.Helper()
+	if err := e.Discovery.Scheduler.Start(context.Background()); err != nil {
+		t.Fatalf("servertest: starting the scheduler: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = e.Discovery.Scheduler.Stop(ctx)
+	})
+}
