@@ -503,6 +503,20 @@ func (l *layers) group(pool []int, i int) []int {
 	return pool[g:min(g+20, len(pool))]
 }
 
+// near returns the window of up to 40 members of pool at the position
+// proportional to i's in the estate: a VM lands on hosts, storage, clusters
+// and databases of its own part of the estate, as real ones do, so that a
+// host's dependents are its VMs and what runs on them, not a random tenth
+// of the estate.
+func (l *layers) near(pool []int, i int) []int {
+	if len(pool) <= 40 {
+		return pool
+	}
+	c := int(int64(i) * int64(len(pool)) / int64(max(1, l.n)))
+	lo := max(0, min(c-20, len(pool)-40))
+	return pool[lo : lo+40]
+}
+
 type synthEdge struct {
 	to  int
 	typ string
@@ -566,7 +580,7 @@ func (l *layers) edges(i int, rng *rand.Rand) []synthEdge {
 	case "SERVER":
 		pick(l.rackTors(i), "CONNECTS_TO")
 		pick(l.rackTors(i), "CONNECTS_TO")
-		pick(l.byKind["STORAGE"], "USES")
+		pick(l.near(l.byKind["STORAGE"], i), "USES")
 	case "STORAGE":
 		if p := i ^ 1; p < l.n && SyntheticKind(l.offset+p) == "STORAGE" {
 			out = append(out, synthEdge{to: p, typ: "REPLICATES_TO"})
@@ -574,35 +588,35 @@ func (l *layers) edges(i int, rng *rand.Rand) []synthEdge {
 		pick(l.rackTors(i), "CONNECTS_TO")
 		pick(l.rackTors(i), "CONNECTS_TO")
 	case "VM":
-		pick(l.byKind["SERVER"], "HOSTED_ON")
-		pick(l.byKind["STORAGE"], "BACKS_UP_TO")
-		pick(l.byKind["CLUSTER"], "MEMBER_OF")
+		pick(l.near(l.byKind["SERVER"], i), "HOSTED_ON")
+		pick(l.near(l.byKind["STORAGE"], i), "BACKS_UP_TO")
+		pick(l.near(l.byKind["CLUSTER"], i), "MEMBER_OF")
 	case "CONTAINER":
-		pick(l.byKind["VM"], "RUNS_ON")
-		pick(l.byKind["CLUSTER"], "MEMBER_OF")
-		pick(l.byKind["STORAGE"], "USES")
+		pick(l.near(l.byKind["VM"], i), "RUNS_ON")
+		pick(l.near(l.byKind["CLUSTER"], i), "MEMBER_OF")
+		pick(l.near(l.byKind["STORAGE"], i), "USES")
 	case "DATABASE":
 		if p := i ^ 1; p < l.n && SyntheticKind(l.offset+p) == "DATABASE" {
 			out = append(out, synthEdge{to: p, typ: "REPLICATES_TO"})
 		}
-		pick(l.byKind["VM"], "RUNS_ON")
-		pick(l.byKind["STORAGE"], "BACKS_UP_TO")
+		pick(l.near(l.byKind["VM"], i), "RUNS_ON")
+		pick(l.near(l.byKind["STORAGE"], i), "BACKS_UP_TO")
 	case "APPLICATION":
 		if rng.IntN(2) == 0 {
-			pick(l.byKind["VM"], "RUNS_ON")
+			pick(l.near(l.byKind["VM"], i), "RUNS_ON")
 		} else {
-			pick(l.byKind["CONTAINER"], "RUNS_ON")
+			pick(l.near(l.byKind["CONTAINER"], i), "RUNS_ON")
 		}
-		pick(l.byKind["DATABASE"], "USES")
+		pick(l.near(l.byKind["DATABASE"], i), "USES")
 		if rng.IntN(50) == 0 {
 			pick(l.group(l.byKind["APPLICATION"], i), "DEPENDS_ON") // either way: some cycles
 		} else {
 			pick(earlier(l.group(l.byKind["APPLICATION"], i)), "DEPENDS_ON")
 		}
 	case "LOAD_BALANCER":
-		pick(l.byKind["APPLICATION"], "USES")
-		pick(l.byKind["APPLICATION"], "USES")
-		pick(l.tors, "CONNECTS_TO")
+		pick(l.near(l.byKind["APPLICATION"], i), "USES")
+		pick(l.near(l.byKind["APPLICATION"], i), "USES")
+		pick(l.near(l.tors, i), "CONNECTS_TO")
 	case "CLUSTER":
 		// A cluster's hosts sit in one rack row.
 		servers := l.byKind["SERVER"]
@@ -615,12 +629,18 @@ func (l *layers) edges(i int, rng *rand.Rand) []synthEdge {
 		}
 	default: // CLOUD_RESOURCE
 		pick(earlier(l.group(l.byKind["CLOUD_RESOURCE"], i)), "DEPENDS_ON")
-		pick(l.byKind["DATABASE"], "USES")
+		pick(l.near(l.byKind["DATABASE"], i), "USES")
 	}
-	// Fill up to three with any CI, keeping targets distinct.
+	// Fill up to three with nearby storage (a sink: it depends only on
+	// switches), then nearby CIs, keeping targets distinct. Links between
+	// arbitrary neighbours would chain into estate-wide closures.
 	types := edgeTypes(kind)
+	for try := 0; len(out) < want && try < 16; try++ {
+		pick(l.near(l.byKind["STORAGE"], i), types[len(out)%len(types)])
+	}
 	for len(out) < want {
-		if j := rng.IntN(l.n); !taken(j) {
+		lo := max(0, min(i-50, l.n-100))
+		if j := lo + rng.IntN(min(100, l.n-lo)); !taken(j) {
 			out = append(out, synthEdge{to: j, typ: types[len(out)%len(types)]})
 		}
 	}
