@@ -290,6 +290,11 @@ func (s *ScanSource) run(ctx context.Context, env discovery.Env, targets []strin
 	_, _ = io.Copy(io.Discard, stdout)
 	werr := cmd.Wait()
 	exited := cmd.ProcessState != nil && cmd.ProcessState.Exited() // not killed
+	if perr != nil && errors.Is(werr, context.Canceled) {
+		// Our own kill after bad output (the process may have exited just
+		// before it): the bad output is the error.
+		werr = nil
+	}
 	switch {
 	case ctx.Err() != nil:
 		return nil, nil, fmt.Errorf("nmap scan: %w", context.Cause(ctx))
