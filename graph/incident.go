@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -28,6 +29,7 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/graphwalk"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/money"
+	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
 // MaxImpactLimit is the largest cap a caller may ask an impact walk for.
@@ -66,7 +68,7 @@ func (r *Resolver) loadCIs(ctx, sel context.Context, ids []int) (map[int]*ent.Co
 	if len(ids) == 0 {
 		return out, nil
 	}
-	q := r.client.ConfigurationItem.Query().Where(configurationitem.IDIn(ids...))
+	q := r.client.ConfigurationItem.Query().Where(predicate.ConfigurationItem(r.idsIn(configurationitem.FieldID, ids)))
 	if sel != nil {
 		var err error
 		if q, err = q.CollectFields(sel); err != nil {
@@ -81,6 +83,22 @@ func (r *Resolver) loadCIs(ctx, sel context.Context, ids []int) (map[int]*ent.Co
 		out[c.ID] = c
 	}
 	return out, nil
+}
+
+// idsIn is the condition "column IN ids" as one parameter, so that the
+// statement text does not change with the number of IDs and its prepared
+// form is reused: json_each on SQLite, an array on PostgreSQL.
+func (r *Resolver) idsIn(column string, ids []int) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		s.Where(sql.P(func(b *sql.Builder) {
+			if r.store.Backend() == store.Postgres {
+				b.Ident(s.C(column)).WriteString(" = ANY(").Arg(graphwalk.PGArray(ids)).WriteString("::bigint[])")
+				return
+			}
+			list, _ := json.Marshal(ids)
+			b.Ident(s.C(column)).WriteString(" IN (SELECT value FROM json_each(").Arg(string(list)).WriteString("))")
+		}))
+	}
 }
 
 func (r *Resolver) walker() *graphwalk.Walker { return graphwalk.New(r.store) }
@@ -109,17 +127,21 @@ func (r *Resolver) impact(ctx context.Context, rootID int, dir *model.ImpactDire
 		}
 		opts.Limit = *limit
 	}
-	roots, err := r.loadCIs(ctx, subField(ctx, "root"), []int{rootID})
-	if err != nil {
-		return nil, err
-	}
-	root := roots[rootID]
-	if root == nil {
-		return nil, &apperr.Error{Code: apperr.NotFound, Field: "ci", Msg: fmt.Sprintf("configuration item %d does not exist", rootID)}
-	}
 	res, err := r.walker().Walk(ctx, rootID, opts)
 	if err != nil {
 		return nil, err
+	}
+	// A CI with dependents or dependencies exists; load it only when the
+	// query asks for it or to tell a missing CI from an isolated one.
+	var root *ent.ConfigurationItem
+	if sel := subField(ctx, "root"); sel != nil || len(res.Nodes) == 0 {
+		roots, err := r.loadCIs(ctx, sel, []int{rootID})
+		if err != nil {
+			return nil, err
+		}
+		if root = roots[rootID]; root == nil {
+			return nil, &apperr.Error{Code: apperr.NotFound, Field: "ci", Msg: fmt.Sprintf("configuration item %d does not exist", rootID)}
+		}
 	}
 	out := &model.Impact{Root: root, Direction: gdir, Count: len(res.Nodes), Truncated: res.Truncated}
 	ids := make([]int, len(res.Nodes))

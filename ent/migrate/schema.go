@@ -613,9 +613,9 @@ var (
 				Columns: []*schema.Column{RelationshipsColumns[6], RelationshipsColumns[7], RelationshipsColumns[3]},
 			},
 			{
-				Name:    "relationship_to_id_type",
+				Name:    "relationship_to_id_type_from_id",
 				Unique:  false,
-				Columns: []*schema.Column{RelationshipsColumns[7], RelationshipsColumns[3]},
+				Columns: []*schema.Column{RelationshipsColumns[7], RelationshipsColumns[3], RelationshipsColumns[6]},
 			},
 		},
 	}

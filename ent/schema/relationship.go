@@ -52,7 +52,9 @@ func (Relationship) Edges() []ent.Edge {
 func (Relationship) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("from_id", "to_id", "type").Unique(),
-		index.Fields("to_id", "type"),
+		// Covering for walks towards dependents: the recursive step reads
+		// from_id for a to_id without touching the table.
+		index.Fields("to_id", "type", "from_id"),
 	}
 }
 

@@ -71,6 +71,11 @@ func Migrate(ctx context.Context, c *ent.Client, st *store.DB) error {
 			return fmt.Errorf("creating index %s: %w", ix.name, err)
 		}
 	}
+	// Superseded by relationship_to_id_type_from_id, which covers the
+	// dependents walk.
+	if _, err := st.Writer().ExecContext(ctx, `DROP INDEX IF EXISTS relationship_to_id_type`); err != nil {
+		return fmt.Errorf("dropping superseded index: %w", err)
+	}
 	return nil
 }
 

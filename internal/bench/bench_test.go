@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -325,13 +327,28 @@ const incidentQuery = `query($h: String!) {
   }
 }`
 
-// hostIDs maps a sample of synthetic hostnames to CI IDs for impact requests.
-func hostIDs(b *testing.B, e *env, n int) []int {
+// hostSample returns n synthetic hostnames spread over the estate: hosts
+// (the issue's "random host": physical servers and VMs, whose dependents
+// number about 35 on average) or, with anyKind, CIs of every kind (network
+// devices and storage arrays among them, whose dependents number
+// thousands).
+func hostSample(e *env, n int, anyKind bool) []string {
+	var out []string
+	for i := 0; len(out) < n && i < 50*n; i++ {
+		k := (i * 104729) % e.n
+		if kind := estate.SyntheticKind(k); anyKind || kind == "SERVER" || kind == "VM" {
+			out = append(out, estate.SyntheticHostname(k))
+		}
+	}
+	return out
+}
+
+// hostIDs maps hostnames to CI IDs for impact requests.
+func hostIDs(b *testing.B, e *env, names []string) []int {
 	b.Helper()
-	ids := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		id, err := e.db.Client.ConfigurationItem.Query().
-			Where(configurationitem.Hostname(estate.SyntheticHostname((i * 104729) % e.n))).OnlyID(context.Background())
+	ids := make([]int, 0, len(names))
+	for _, h := range names {
+		id, err := e.db.Client.ConfigurationItem.Query().Where(configurationitem.Hostname(h)).OnlyID(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -340,13 +357,39 @@ func hostIDs(b *testing.B, e *env, n int) []int {
 	return ids
 }
 
-// BenchmarkImpactDependentsHTTP: a random host's dependents, 2 clients.
+// BenchmarkImpactDependentsHTTP: a random host's dependents, 2 clients;
+// and, for comparison, a random CI's of any kind.
 func BenchmarkImpactDependentsHTTP(b *testing.B) {
 	e := setup(b)
-	ids := hostIDs(b, e, 2000)
-	for b.Loop() {
-		e.run(b, 2, func(c, i int) []byte {
-			return loadgen.Body(impactQuery, map[string]any{"id": ids[(c*7919+i)%len(ids)]})
+	for _, anyKind := range []bool{false, true} {
+		name := "hosts"
+		if anyKind {
+			name = "any-kind"
+		}
+		b.Run(name, func(b *testing.B) {
+			ids := hostIDs(b, e, hostSample(e, 2000, anyKind))
+			// The shape of the sample: how many dependents its CIs have.
+			w := graphwalk.New(e.db.Store)
+			total, most, capped := 0, 0, 0
+			for _, id := range ids {
+				res, err := w.Walk(context.Background(), id, graphwalk.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += len(res.Nodes)
+				most = max(most, len(res.Nodes))
+				if res.Truncated {
+					capped++
+				}
+			}
+			b.Logf("%s: %d CIs, dependents mean %.1f, max %d, %d capped at %d",
+				name, len(ids), float64(total)/float64(len(ids)), most, capped, graphwalk.DefaultLimit)
+			b.ReportMetric(float64(total)/float64(len(ids)), "mean-dependents")
+			for b.Loop() {
+				e.run(b, 2, func(c, i int) []byte {
+					return loadgen.Body(impactQuery, map[string]any{"id": ids[(c*7919+i)%len(ids)]})
+				})
+			}
 		})
 	}
 }
@@ -354,12 +397,12 @@ func BenchmarkImpactDependentsHTTP(b *testing.B) {
 // BenchmarkIncidentContextHTTP: incidentContext for a random host, 2 and 8 clients.
 func BenchmarkIncidentContextHTTP(b *testing.B) {
 	e := setup(b)
+	hosts := hostSample(e, 2000, false)
 	for _, clients := range []int{2, 8} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			for b.Loop() {
 				e.run(b, clients, func(c, i int) []byte {
-					k := (c*7919 + i*104729) % e.n
-					return loadgen.Body(incidentQuery, map[string]any{"h": estate.SyntheticHostname(k)})
+					return loadgen.Body(incidentQuery, map[string]any{"h": hosts[(c*7919+i)%len(hosts)]})
 				})
 			}
 		})
@@ -367,8 +410,9 @@ func BenchmarkIncidentContextHTTP(b *testing.B) {
 }
 
 // BenchmarkCoreSwitchDependents: the dependents of the first core switch
-// (capped at the default 10,000) through the walker, against the bare
-// recursive CTE reading the same number of rows, in the same run.
+// (capped at the default 10,000) through the walker and as a whole GraphQL
+// request over HTTP, against the bare recursive CTE reading the same number
+// of rows, interleaved in the same run; medians of 15 rounds.
 func BenchmarkCoreSwitchDependents(b *testing.B) {
 	e := setup(b)
 	ctx := context.Background()
@@ -387,30 +431,64 @@ func BenchmarkCoreSwitchDependents(b *testing.B) {
 		b.Fatal(err)
 	}
 	w := graphwalk.New(e.db.Store)
+	body := loadgen.Body(impactQuery, map[string]any{"id": id})
+	client := &http.Client{}
+	median := func(d []time.Duration) time.Duration {
+		s := append([]time.Duration(nil), d...)
+		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+		return s[len(s)/2]
+	}
 	for b.Loop() {
-		start := time.Now()
-		res, err := w.Walk(ctx, id, graphwalk.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		walk := time.Since(start)
-		start = time.Now()
-		rows, err := e.db.Store.Reader().QueryContext(ctx, e.db.Store.Rebind(`WITH RECURSIVE reached(id) AS (
+		var walks, bares, requests []time.Duration
+		var res graphwalk.Result
+		n := 0
+		for round := 0; round < 15; round++ {
+			start := time.Now()
+			res, err = w.Walk(ctx, id, graphwalk.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			walks = append(walks, time.Since(start))
+
+			start = time.Now()
+			rows, err := e.db.Store.Reader().QueryContext(ctx, e.db.Store.Rebind(`WITH RECURSIVE reached(id) AS (
   SELECT CAST(? AS BIGINT) UNION SELECT r.from_id FROM reached JOIN relationships r ON r.to_id = reached.id
 ) SELECT id FROM reached LIMIT ?`), id, len(res.Nodes)+1)
-		if err != nil {
-			b.Fatal(err)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n = 0
+			for rows.Next() {
+				n++
+			}
+			rows.Close()
+			bares = append(bares, time.Since(start))
+
+			start = time.Now()
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, strings.NewReader(string(body)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(out), `"count":10000`) {
+				b.Fatalf("core switch request: %v, status %d, %.200s", err, resp.StatusCode, out)
+			}
+			requests = append(requests, time.Since(start))
 		}
-		n := 0
-		for rows.Next() {
-			n++
-		}
-		rows.Close()
-		bare := time.Since(start)
+		walk, bare, request := median(walks), median(bares), median(requests)
 		b.ReportMetric(float64(walk.Microseconds())/1000, "walk-ms")
+		b.ReportMetric(float64(request.Microseconds())/1000, "http-ms")
 		b.ReportMetric(float64(bare.Microseconds())/1000, "bare-cte-ms")
 		b.ReportMetric(float64(len(res.Nodes)), "cis")
-		b.Logf("core switch %s: %d dependents (truncated %v) in %s; bare CTE for %d rows %s; ratio %.2f",
-			estate.SyntheticHostname(core), len(res.Nodes), res.Truncated, walk, n, bare, float64(walk)/float64(bare))
+		b.Logf("core switch %s: %d dependents (truncated %v): walk %s, GraphQL over HTTP %s; bare CTE for %d rows %s; walk %.2fx, request %.2fx the bare CTE (medians of 15)",
+			estate.SyntheticHostname(core), len(res.Nodes), res.Truncated, walk, request, n, bare,
+			float64(walk)/float64(bare), float64(request)/float64(bare))
 	}
 }

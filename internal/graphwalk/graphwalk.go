@@ -7,21 +7,24 @@
 // backwards, from their TO end to their FROM end; its dependencies (what it
 // needs) forwards.
 //
-// Cycles (replication pairs, mutual dependencies) end because the recursion
-// carries a depth bound and deduplicates (id, depth) rows with UNION. Both
-// engines produce those rows level by level, so the first row of a CI holds
-// its shortest depth, and reading stops as soon as the cap is reached: a
-// hub with a million dependents costs what the cap allows, not the whole
-// closure. To reach any depth without letting a cycle multiply rows, the
-// walk runs in chunks of chunkDepth levels: CIs first reached at the last
-// level of a chunk seed the next chunk, and CIs already reached are dropped
-// in Go, so every CI appears once at its shortest depth. A second query
-// finds, for the CIs returned, the relationship type and parent by which
-// each was reached.
+// A walk is two statements. The first is a recursive CTE that yields the
+// reached CIs in breadth-first order: both engines evaluate a recursive
+// UNION level by level (SQLite's queue is FIFO, PostgreSQL iterates a
+// working table), so the rows come out in order of distance and reading
+// stops at the cap; a hub with a million dependents costs what the cap
+// allows. Without a depth bound the CTE carries only the CI ID and UNION
+// drops every CI already reached, so cycles end and each CI is expanded
+// once, exactly as the bare closure query. With a small depth bound it
+// carries (id, depth) so that the bound can stop it. The second statement
+// reads the relationships leaving the reached CIs (always by from_id, the
+// side with few rows per CI); a breadth-first pass over those few rows in
+// Go gives each CI its shortest depth and the relationship type and parent
+// it was reached by.
 package graphwalk
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -43,8 +46,9 @@ const (
 // DefaultLimit is the most CIs one walk returns unless told otherwise.
 const DefaultLimit = 10_000
 
-// chunkDepth is the depth bound of one recursive query.
-const chunkDepth = 16
+// boundedDepth is the largest MaxDepth walked with the depth-carrying
+// CTE; deeper bounds use the closure CTE and cut in Go.
+const boundedDepth = 8
 
 // Options shape a walk.
 type Options struct {
@@ -100,53 +104,43 @@ func (w *Walker) WalkFrom(ctx context.Context, roots []int, o Options) (Result, 
 			return Result{}, fmt.Errorf("relationship type %q: %w", t, err)
 		}
 	}
-	depth := make(map[int]int, len(roots))
+	isRoot := make(map[int]bool, len(roots))
+	uniq := make([]int, 0, len(roots))
 	for _, r := range roots {
-		depth[r] = 0
+		if !isRoot[r] {
+			isRoot[r] = true
+			uniq = append(uniq, r)
+		}
 	}
-	var order []int // reached CIs in BFS order
-	frontier := append([]int(nil), roots...)
-	base := 0
-	truncated := false
-	for len(frontier) > 0 && !truncated {
-		bound := chunkDepth
-		if o.MaxDepth > 0 {
-			if base >= o.MaxDepth {
-				break
-			}
-			bound = min(bound, o.MaxDepth-base)
-		}
-		// Ask for one more CI than the cap still allows, to know whether
-		// the cap cut the walk short.
-		want := limit - len(order) + 1
-		chunk, complete, err := w.chunk(ctx, frontier, bound, want, depth, o)
-		if err != nil {
-			return Result{}, err
-		}
-		frontier = frontier[:0]
-		for _, n := range chunk {
-			depth[n.id] = base + n.depth
-			order = append(order, n.id)
-			if n.depth == bound {
-				frontier = append(frontier, n.id)
-			}
-		}
-		if !complete || len(order) > limit {
-			truncated = true
-		}
-		base += bound
+	roots = uniq
+	if len(roots) == 0 {
+		return Result{}, nil
 	}
-	if len(order) > limit {
-		order = order[:limit]
-	}
-	nodes, err := w.annotate(ctx, order, depth, o)
+	// Read one CI more than the cap allows, to know whether it cut the
+	// walk short.
+	reached, next, err := w.reach(ctx, roots, isRoot, limit+1, o)
 	if err != nil {
 		return Result{}, err
 	}
+	nodes := annotate(roots, len(reached), next)
+	if o.MaxDepth > 0 {
+		// A breadth-first prefix that went past the bound holds every CI
+		// within it.
+		kept := nodes[:0]
+		for _, n := range nodes {
+			if n.Depth <= o.MaxDepth {
+				kept = append(kept, n)
+			}
+		}
+		nodes = kept
+	}
+	truncated := len(nodes) > limit
+	if truncated {
+		// The extra CI is of the deepest level read.
+		nodes = nodes[:limit]
+	}
 	return Result{Nodes: nodes, Truncated: truncated}, nil
 }
-
-type reachedRow struct{ id, depth int }
 
 // typeFilter is the SQL condition (with its arguments) keeping only
 // relationships of the given types; empty when types is.
@@ -162,113 +156,173 @@ func typeFilter(column string, types []relationship.Type) (string, []any) {
 	return " AND " + column + " IN (" + strings.Join(ph, ", ") + ")", args
 }
 
-// chunk runs one bounded recursive query from seeds and returns up to want
-// CIs not in seen, each at its smallest depth within the bound, in
-// breadth-first order. The query yields (id, depth) rows level by level on
-// both engines, so the first row of a CI carries its smallest depth and
-// reading can stop as soon as want CIs are known. complete is false when it
-// stopped early.
-func (w *Walker) chunk(ctx context.Context, seeds []int, bound, want int, seen map[int]int, o Options) ([]reachedRow, bool, error) {
-	near, far := "to_id", "from_id"
-	if o.Direction == Dependencies {
-		near, far = "from_id", "to_id"
+// steps returns the columns a walk step joins on and reads: near is
+// matched against the CI reached so far, far is the CI reached next.
+func steps(d Direction) (near, far string) {
+	if d == Dependencies {
+		return "from_id", "to_id"
 	}
-	seedSQL, seedArg := w.idList(seeds)
-	typeCond, typeArgs := typeFilter("r.type", o.Types)
-	args := append([]any{seedArg, bound}, typeArgs...)
-	q := `WITH RECURSIVE reached(id, depth) AS (
-  SELECT CAST(s.id AS BIGINT), 0 FROM (` + seedSQL + `) s
-  UNION
-  SELECT r.` + far + `, reached.depth + 1
-  FROM reached JOIN relationships r ON r.` + near + ` = reached.id
-  WHERE reached.depth < ?` + typeCond + `
-)
-SELECT id, depth FROM reached WHERE depth > 0 LIMIT ?`
-	// A CI can come back at several depths; read in budgets that grow
-	// until enough distinct CIs are known or the walk is exhausted.
-	for budget := max(4*want, 1024); ; budget *= 4 {
-		rows, err := w.st.Reader().QueryContext(ctx, w.st.Rebind(q), append(args, budget)...)
-		if err != nil {
-			return nil, false, fmt.Errorf("walking relationships: %w", err)
-		}
-		var out []reachedRow
-		got := map[int]bool{}
-		n := 0
-		for rows.Next() {
-			var r reachedRow
-			if err := rows.Scan(&r.id, &r.depth); err != nil {
-				rows.Close()
-				return nil, false, fmt.Errorf("reading walk row: %w", err)
-			}
-			n++
-			if _, old := seen[r.id]; old || got[r.id] {
-				continue
-			}
-			got[r.id] = true
-			out = append(out, r)
-			if len(out) >= want {
-				break
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, false, fmt.Errorf("walking relationships: %w", err)
-		}
-		if len(out) >= want {
-			return out, false, nil
-		}
-		if n < budget {
-			return out, true, nil
-		}
-	}
+	return "to_id", "from_id"
 }
 
-// annotate gives each reached CI the relationship type and the parent by
-// which it was reached on a shortest path (smallest type, then parent, when
-// there are several), in one query, and orders the nodes by depth then ID.
-func (w *Walker) annotate(ctx context.Context, ids []int, depth map[int]int, o Options) ([]Node, error) {
-	if len(ids) == 0 {
-		return nil, nil
+// step is a relationship seen from the walk: from the CI one level closer
+// to the roots to the CI reached through it.
+type step struct {
+	to  int
+	via relationship.Type
+}
+
+// walkSQL is the one statement of a walk. The recursive CTE "reached"
+// yields the roots, then the CIs reached from them, level by level; "lim"
+// keeps the first of them (distinct, roots included); the outer query
+// returns, for each CI of lim, the relationships leaving it (a row with
+// NULLs when there are none), read by from_id, the side with few rows per
+// CI: a CI depends on a handful of things, while a switch or a storage
+// array has thousands of dependents. A CI of lim is joined to the
+// relationships through a nested loop (SQLite: lim is the left side of a
+// LEFT JOIN; PostgreSQL: LATERAL), never by scanning the relationships
+// table.
+//
+// Without a depth bound the CTE carries only the ID, so that UNION expands
+// each CI once, as the bare closure query does. With one it carries (id,
+// depth) so that the bound stops it; UNION then keeps a CI once per depth,
+// so lim reads at most (bound+1) rows per distinct CI.
+func (w *Walker) walkSQL(nRoots int, o Options, want int) (string, []any) {
+	near, far := steps(o.Direction)
+	pg := w.st.Backend() == store.Postgres
+	// The roots come from one parameter (set by reach), so that the
+	// statement text does not depend on how many there are.
+	seed := func(cols string) string {
+		if pg {
+			return `SELECT CAST(s.id AS BIGINT)` + cols + ` FROM unnest(?::bigint[]) AS s(id)`
+		}
+		return `SELECT CAST(s.value AS BIGINT)` + cols + ` FROM json_each(?) s`
 	}
-	self, other := "from_id", "to_id"
-	if o.Direction == Dependencies {
-		self, other = "to_id", "from_id"
+	stepCond, stepArgs := typeFilter("r.type", o.Types)
+	var q string
+	args := []any{nil}
+	if o.MaxDepth > 0 && o.MaxDepth <= boundedDepth {
+		q = `WITH RECURSIVE reached(id, depth) AS (
+  ` + seed(", 0") + `
+  UNION
+  SELECT r.` + far + `, reached.depth + 1 FROM reached JOIN relationships r ON r.` + near + ` = reached.id
+  WHERE reached.depth < ?` + stepCond + `
+),
+lim(id) AS (SELECT DISTINCT id FROM (SELECT id FROM reached LIMIT ?) b LIMIT ?)`
+		args = append(args, o.MaxDepth)
+		args = append(args, stepArgs...)
+		args = append(args, (o.MaxDepth+1)*(want+nRoots), want+nRoots)
+	} else {
+		q = `WITH RECURSIVE reached(id) AS (
+  ` + seed("") + `
+  UNION
+  SELECT r.` + far + ` FROM reached JOIN relationships r ON r.` + near + ` = reached.id` + stepCond + `
+),
+lim(id) AS (SELECT id FROM reached LIMIT ?)`
+		args = append(args, stepArgs...)
+		args = append(args, want+nRoots)
 	}
-	sub, arg := w.idList(ids)
-	typeCond, typeArgs := typeFilter("type", o.Types)
-	args := append([]any{arg}, typeArgs...)
-	q := `SELECT ` + self + `, ` + other + `, type FROM relationships WHERE ` + self + ` IN (` + sub + `)` + typeCond
-	rows, err := w.st.Reader().QueryContext(ctx, w.st.Rebind(q), args...)
+	edgeCond, edgeArgs := typeFilter("r.type", o.Types)
+	if pg {
+		q += `
+SELECT lim.id, r.to_id, r.type FROM lim
+LEFT JOIN LATERAL (SELECT r.to_id, r.type FROM relationships r WHERE r.from_id = lim.id` + edgeCond + `) r ON true`
+	} else {
+		q += `
+SELECT lim.id, r.to_id, r.type FROM lim LEFT JOIN relationships r ON r.from_id = lim.id` + edgeCond
+	}
+	return q, append(args, edgeArgs...)
+}
+
+// reach runs the walk's statement and returns the CIs reached (roots
+// excluded), in the order the CTE produced them (at most want), and the
+// relationships among roots and reached CIs, keyed by the CI closer to
+// the roots.
+func (w *Walker) reach(ctx context.Context, roots []int, isRoot map[int]bool, want int, o Options) ([]int, map[int][]step, error) {
+	q, args := w.walkSQL(len(roots), o, want)
+	if w.st.Backend() == store.Postgres {
+		args[0] = pgArray(roots)
+	} else {
+		b, _ := json.Marshal(roots)
+		args[0] = string(b)
+	}
+	rows, err := w.st.Query(ctx, w.st.Rebind(q), args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading reached relationships: %w", err)
+		return nil, nil, fmt.Errorf("walking relationships: %w", err)
 	}
 	defer rows.Close()
-	best := make(map[int]Node, len(ids))
+	type edge struct {
+		from, to int
+		via      relationship.Type
+	}
+	var reached []int
+	var edges []edge
+	in := map[int]bool{}
+	types := map[string]relationship.Type{}
 	for rows.Next() {
-		var id, parent int
-		var typ string
-		if err := rows.Scan(&id, &parent, &typ); err != nil {
-			return nil, fmt.Errorf("reading reached relationship: %w", err)
+		var id int
+		var to sql.NullInt64
+		var raw sql.RawBytes
+		if err := rows.Scan(&id, &to, &raw); err != nil {
+			return nil, nil, fmt.Errorf("reading walk row: %w", err)
 		}
-		d, ok := depth[id]
-		pd, pok := depth[parent]
-		if !ok || !pok || pd != d-1 {
+		if !isRoot[id] && !in[id] {
+			in[id] = true
+			reached = append(reached, id)
+		}
+		if !to.Valid {
 			continue
 		}
-		cand := Node{ID: id, Depth: d, Via: relationship.Type(typ), Parent: parent}
-		if cur, ok := best[id]; !ok || cand.Via < cur.Via || (cand.Via == cur.Via && cand.Parent < cur.Parent) {
-			best[id] = cand
+		typ, ok := types[string(raw)] // a map lookup by []byte does not allocate
+		if !ok {
+			typ = relationship.Type(raw)
+			types[string(typ)] = typ
 		}
+		edges = append(edges, edge{from: id, to: int(to.Int64), via: typ})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading reached relationships: %w", err)
+		return nil, nil, fmt.Errorf("walking relationships: %w", err)
 	}
-	nodes := make([]Node, 0, len(ids))
-	for _, id := range ids {
-		if n, ok := best[id]; ok {
-			nodes = append(nodes, n)
+	next := make(map[int][]step, len(reached)+len(roots))
+	for _, e := range edges {
+		parent, child := e.to, e.from
+		if o.Direction == Dependencies {
+			parent, child = e.from, e.to
 		}
+		if in[child] {
+			next[parent] = append(next[parent], step{to: child, via: e.via})
+		}
+	}
+	return reached, next, nil
+}
+
+// annotate walks the relationships among the reached CIs breadth-first
+// from the roots and returns each CI at its shortest depth with the
+// relationship type and parent by which it was reached on a shortest path
+// (smallest type, then parent, when there are several), ordered by depth
+// then ID. A CI that cannot be reached from the roots through the others
+// (a relationship deleted while the statement ran) is dropped.
+func annotate(roots []int, reached int, next map[int][]step) []Node {
+	best := make(map[int]Node, reached)
+	level := roots
+	for d := 1; len(level) > 0; d++ {
+		var found []int
+		for _, p := range level {
+			for _, s := range next[p] {
+				cur, seen := best[s.to]
+				if !seen {
+					found = append(found, s.to)
+				} else if cur.Depth < d || s.via > cur.Via || (s.via == cur.Via && p >= cur.Parent) {
+					continue
+				}
+				best[s.to] = Node{ID: s.to, Depth: d, Via: s.via, Parent: p}
+			}
+		}
+		level = found
+	}
+	nodes := make([]Node, 0, len(best))
+	for _, n := range best {
+		nodes = append(nodes, n)
 	}
 	sort.Slice(nodes, func(i, j int) bool {
 		if nodes[i].Depth != nodes[j].Depth {
@@ -276,7 +330,7 @@ func (w *Walker) annotate(ctx context.Context, ids []int, depth map[int]int, o O
 		}
 		return nodes[i].ID < nodes[j].ID
 	})
-	return nodes, nil
+	return nodes
 }
 
 // idList returns a subquery yielding one column "id" from a single
@@ -290,9 +344,8 @@ func (w *Walker) idList(ids []int) (string, any) {
 	return `SELECT value AS id FROM json_each(?)`, string(b)
 }
 
-// IDListSQL is idList for other packages: a subquery yielding column "id"
-// from one parameter, and that parameter's value.
-func (w *Walker) IDListSQL(ids []int) (string, any) { return w.idList(ids) }
+// PGArray is the PostgreSQL array literal of ids, for "= ANY(?::bigint[])".
+func PGArray(ids []int) string { return pgArray(ids) }
 
 func pgArray(ids []int) string {
 	var b strings.Builder
@@ -315,7 +368,7 @@ func (w *Walker) ServicesOf(ctx context.Context, ciIDs []int) ([]int, error) {
 	}
 	sub, arg := w.idList(ciIDs)
 	q := `SELECT DISTINCT service_id FROM service_members WHERE configuration_item_id IN (` + sub + `) ORDER BY service_id`
-	rows, err := w.st.Reader().QueryContext(ctx, w.st.Rebind(q), arg)
+	rows, err := w.st.Query(ctx, w.st.Rebind(q), arg)
 	if err != nil {
 		return nil, fmt.Errorf("finding services of reached CIs: %w", err)
 	}

@@ -111,6 +111,14 @@ func TestWalk(t *testing.T) {
 				"app@1/USES db2@1/REPLICATES_TO web@2/DEPENDS_ON", false},
 			{"capped", "sw", graphwalk.Options{Limit: 3},
 				"host@1/CONNECTS_TO vm1@2/HOSTED_ON vm2@2/HOSTED_ON", true},
+			{"capped within max depth", "sw", graphwalk.Options{MaxDepth: 2, Limit: 3},
+				"host@1/CONNECTS_TO vm1@2/HOSTED_ON vm2@2/HOSTED_ON", true},
+			{"cap equal to what max depth allows", "sw", graphwalk.Options{MaxDepth: 2, Limit: 4},
+				"host@1/CONNECTS_TO vm1@2/HOSTED_ON vm2@2/HOSTED_ON db2@2/HOSTED_ON", false},
+			{"dependencies of web to depth 2", "web", graphwalk.Options{Direction: graphwalk.Dependencies, MaxDepth: 2},
+				"app@1/DEPENDS_ON vm1@2/RUNS_ON vm2@2/RUNS_ON db1@2/USES", false},
+			{"dependencies of web capped", "web", graphwalk.Options{Direction: graphwalk.Dependencies, Limit: 5},
+				"app@1/DEPENDS_ON vm1@2/RUNS_ON vm2@2/RUNS_ON db1@2/USES host@3/HOSTED_ON", true},
 			{"nothing depends on web", "web", graphwalk.Options{}, "", false},
 			{"isolated CI", "lonely", graphwalk.Options{Direction: graphwalk.Dependencies}, "", false},
 		}
@@ -163,8 +171,30 @@ func TestWalkDeepRing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Nodes) != 20 || res.Nodes[19].Depth != 20 {
-			t.Fatalf("max depth 20 reached %d CIs (last %+v), want 20", len(res.Nodes), res.Nodes[len(res.Nodes)-1])
+		if len(res.Nodes) != 20 || res.Nodes[19].Depth != 20 || res.Truncated {
+			t.Fatalf("max depth 20 reached %d CIs (last %+v, truncated %v), want 20", len(res.Nodes), res.Nodes[len(res.Nodes)-1], res.Truncated)
+		}
+		// Bounded walks (the depth-carrying CTE) and deep bounds cut in Go,
+		// with and without the cap.
+		for _, tc := range []struct {
+			maxDepth, limit, want int
+			trunc                 bool
+		}{
+			{5, 0, 5, false}, {5, 5, 5, false}, {5, 4, 4, true},
+			{20, 20, 20, false}, {20, 19, 19, true}, {0, 10, 10, true}, {0, 39, 39, false},
+		} {
+			res, err := graphwalk.New(db.Store).Walk(context.Background(), ids["c0"], graphwalk.Options{MaxDepth: tc.maxDepth, Limit: tc.limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Nodes) != tc.want || res.Truncated != tc.trunc {
+				t.Errorf("max depth %d, limit %d: %d CIs, truncated %v; want %d, %v", tc.maxDepth, tc.limit, len(res.Nodes), res.Truncated, tc.want, tc.trunc)
+			}
+			for i, node := range res.Nodes {
+				if node.Depth != i+1 || node.ID != ids[fmt.Sprintf("c%d", i+1)] || node.Parent != ids[fmt.Sprintf("c%d", i)] {
+					t.Errorf("max depth %d, limit %d: node %d = %+v, want c%d at depth %d", tc.maxDepth, tc.limit, i, node, i+1, i+1)
+				}
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 )
 
@@ -11,6 +12,10 @@ import (
 // set of distinct statements is unbounded; once the cache is full, new
 // statements run unprepared rather than evicting ones in use.
 const maxCachedReadStatements = 1024
+
+// maxCachedPlaceholders is the most parameters of a cached statement:
+// longer IN lists are rarely repeated and would fill the cache.
+const maxCachedPlaceholders = 64
 
 // stmtCachingDB runs reads through prepared statements kept for the life of
 // the pool: SQLite otherwise parses and plans every statement again, which
@@ -28,6 +33,9 @@ func newStmtCachingDB(db *sql.DB) *stmtCachingDB {
 }
 
 func (c *stmtCachingDB) stmt(ctx context.Context, query string) *sql.Stmt {
+	if strings.Count(query, "?") > maxCachedPlaceholders {
+		return nil // a long IN list: one of a kind
+	}
 	c.mu.RLock()
 	st, ok := c.stmts[query]
 	full := len(c.stmts) >= maxCachedReadStatements

@@ -277,6 +277,17 @@ func (d *DB) Writer() *sql.DB { return d.writer }
 // query_only; on PostgreSQL it is the same pool as Writer.
 func (d *DB) Reader() *sql.DB { return d.reader }
 
+// Query runs a read-only statement on a reader. On SQLite it goes through
+// the reader pool's prepared-statement cache (so its text should not vary
+// with its arguments: pass ID lists as one parameter); on PostgreSQL pgx
+// caches statements itself.
+func (d *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if sd, ok := d.driver.(*sqliteDriver); ok {
+		return sd.cache.QueryContext(ctx, query, args...)
+	}
+	return d.reader.QueryContext(ctx, query, args...)
+}
+
 // Stats returns the database/sql statistics of each pool, keyed "writer" and
 // "reader" on SQLite and "pool" on PostgreSQL.
 func (d *DB) Stats() map[string]sql.DBStats {
