@@ -190,10 +190,14 @@ func snmpget(t *testing.T, s *SNMPD, oid string) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-v2c", "-c", s.Community, "-On", "-Oqv", "-t", "2", "-r", "1", s.Addr, oid)
-	cmd.Env = append(os.Environ(), "MIBS=", "SNMPCONFPATH="+s.Dir)
-	out, err := cmd.CombinedOutput()
+	// Persistent files in the lab's directory, and stdout only: on a fresh
+	// machine net-snmp reports creating /var/lib/snmp/… on stderr.
+	cmd.Env = append(os.Environ(), "MIBS=", "SNMPCONFPATH="+s.Dir, "SNMP_PERSISTENT_DIR="+s.Dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("snmpget %s: %v: %s", oid, err, out)
+		t.Fatalf("snmpget %s: %v: %s%s", oid, err, out, stderr.String())
 	}
 	return strings.Trim(strings.TrimSpace(string(out)), `"`)
 }
