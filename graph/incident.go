@@ -19,9 +19,11 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/contract"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/vendor"
 	"github.com/cairn-cmdb/cairn/graph/model"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/costs"
@@ -83,6 +85,26 @@ func (r *Resolver) loadCIs(ctx, sel context.Context, ids []int) (map[int]*ent.Co
 		out[c.ID] = c
 	}
 	return out, nil
+}
+
+// idFromCI is the condition "column = the CI's ciColumn" as an uncorrelated
+// subquery: a primary-key lookup in both tables. (ent's HasXWith on an
+// edge held by the CI is a correlated EXISTS that probes the CI table once
+// per owner or vendor.)
+func idFromCI(column, ciColumn string, ciID int) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		s.Where(sql.In(s.C(column), sql.Select(ciColumn).From(sql.Table(configurationitem.Table)).Where(sql.EQ(configurationitem.FieldID, ciID))))
+	}
+}
+
+// ownerOfCI selects the owner of the CI.
+func ownerOfCI(ciID int) predicate.Owner {
+	return idFromCI(owner.FieldID, configurationitem.FieldOwnerID, ciID)
+}
+
+// vendorOfCI selects the vendor of the CI.
+func vendorOfCI(ciID int) predicate.Vendor {
+	return idFromCI(vendor.FieldID, configurationitem.FieldVendorID, ciID)
 }
 
 // idsIn is the condition "column IN ids" as one parameter, so that the

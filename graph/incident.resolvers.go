@@ -14,7 +14,6 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/service"
-	"github.com/cairn-cmdb/cairn/ent/vendor"
 	"github.com/cairn-cmdb/cairn/graph/generated"
 	"github.com/cairn-cmdb/cairn/graph/model"
 	"github.com/cairn-cmdb/cairn/internal/money"
@@ -29,7 +28,7 @@ func (r *driftResolver) Field(ctx context.Context, obj *ent.Drift) (*string, err
 func (r *incidentContextResolver) Owner(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error) {
 	// The CI was loaded with only the fields the query selected, so go
 	// through the edge rather than the CI's owner_id.
-	q, err := r.client.Owner.Query().Where(owner.HasConfigurationItemsWith(configurationitem.ID(obj.CI.ID))).CollectFields(ctx)
+	q, err := r.client.Owner.Query().Where(ownerOfCI(obj.CI.ID)).CollectFields(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +41,7 @@ func (r *incidentContextResolver) Owner(ctx context.Context, obj *model.Incident
 
 // Team is the resolver for the team field.
 func (r *incidentContextResolver) Team(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error) {
-	t, err := r.client.Owner.Query().Where(owner.HasMembersWith(owner.HasConfigurationItemsWith(configurationitem.ID(obj.CI.ID)))).Only(ctx)
+	t, err := r.client.Owner.Query().Where(owner.HasMembersWith(ownerOfCI(obj.CI.ID))).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
@@ -73,7 +72,7 @@ func (r *incidentContextResolver) Dependencies(ctx context.Context, obj *model.I
 
 // Vendor is the resolver for the vendor field.
 func (r *incidentContextResolver) Vendor(ctx context.Context, obj *model.IncidentContext) (*ent.Vendor, error) {
-	q, err := r.client.Vendor.Query().Where(vendor.HasConfigurationItemsWith(configurationitem.ID(obj.CI.ID))).CollectFields(ctx)
+	q, err := r.client.Vendor.Query().Where(vendorOfCI(obj.CI.ID)).CollectFields(ctx)
 	if err != nil {
 		return nil, err
 	}
