@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/asset"
@@ -50,15 +51,24 @@ func subField(ctx context.Context, path ...string) context.Context {
 	field := fc.Field
 	for _, name := range path {
 		found := false
+		var merged graphql.CollectedField
 		for _, f := range graphql.CollectFields(oc, field.Selections, nil) {
-			if f.Name == name {
-				field, found = f, true
-				break
+			if f.Name != name {
+				continue
+			}
+			// The same field under several aliases: load the union of
+			// what they select.
+			if !found {
+				merged, found = f, true
+				merged.Selections = append(ast.SelectionSet(nil), f.Selections...)
+			} else {
+				merged.Selections = append(merged.Selections, f.Selections...)
 			}
 		}
 		if !found {
 			return nil
 		}
+		field = merged
 	}
 	return graphql.WithFieldContext(ctx, &graphql.FieldContext{Parent: fc, Field: field, Object: field.ObjectDefinition.Name})
 }
@@ -591,7 +601,105 @@ func (r *Resolver) incidentContext(ctx context.Context, input string, asOf *time
 			}
 		}
 	}
+	if err := r.fill(ctx, ic); err != nil {
+		return nil, err
+	}
 	return ic, nil
+}
+
+// fill computes the parts of ic that the query selects, one after another
+// on this goroutine. As resolvers, gqlgen would run each on a goroutine of
+// its own, whose stack grows through SQLite's deep call chains; on a busy
+// server that costs more than running the statements side by side saves.
+// ctx is the field context of the incidentContext field.
+func (r *Resolver) fill(ctx context.Context, ic *model.IncidentContext) error {
+	dependents, dependencies := model.ImpactDirectionDependents, model.ImpactDirectionDependencies
+	parts := []struct {
+		field string
+		load  func(context.Context) error
+	}{
+		{"owner", func(ctx context.Context) (err error) { ic.Owner, err = r.icOwner(ctx, ic); return err }},
+		{"team", func(ctx context.Context) (err error) { ic.Team, err = r.icTeam(ctx, ic); return err }},
+		{"services", func(ctx context.Context) (err error) { ic.Services, err = r.icServices(ctx, ic); return err }},
+		{"dependents", func(ctx context.Context) (err error) {
+			ic.Dependents, err = r.impact(ctx, ic.CI.ID, &dependents, &ic.Depth, nil, nil)
+			return err
+		}},
+		{"dependencies", func(ctx context.Context) (err error) {
+			ic.Dependencies, err = r.impact(ctx, ic.CI.ID, &dependencies, &ic.Depth, nil, nil)
+			return err
+		}},
+		{"vendor", func(ctx context.Context) (err error) { ic.Vendor, err = r.icVendor(ctx, ic); return err }},
+		{"supportContracts", func(ctx context.Context) (err error) {
+			ic.SupportContracts, err = r.supportContracts(ctx, ic)
+			return err
+		}},
+		{"warranty", func(ctx context.Context) (err error) { ic.Warranty, err = r.warranty(ctx, ic); return err }},
+		{"bookValue", func(ctx context.Context) (err error) { ic.BookValue, err = r.bookValue(ctx, ic); return err }},
+		{"openDrifts", func(ctx context.Context) (err error) { ic.OpenDrifts, err = r.openDrifts(ctx, ic); return err }},
+		{"recentChanges", func(ctx context.Context) (err error) { ic.RecentChanges, err = r.recentChanges(ctx, ic); return err }},
+	}
+	for _, p := range parts {
+		sel := subField(ctx, p.field)
+		if sel == nil {
+			continue
+		}
+		if err := p.load(sel); err != nil {
+			return fmt.Errorf("incident context, %s: %w", p.field, err)
+		}
+	}
+	return nil
+}
+
+// icOwner is the CI's owner, with the fields selected at ctx.
+func (r *Resolver) icOwner(ctx context.Context, ic *model.IncidentContext) (*ent.Owner, error) {
+	// The CI was loaded with only the fields the query selected, so go
+	// by its ID rather than its owner_id.
+	q, err := r.client.Owner.Query().Where(ownerOfCI(ic.CI.ID)).CollectFields(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("collecting fields: %w", err)
+	}
+	o, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return o, err
+}
+
+// icTeam is the team of the CI's owner, when the owner is a person.
+func (r *Resolver) icTeam(ctx context.Context, ic *model.IncidentContext) (*ent.Owner, error) {
+	q, err := r.client.Owner.Query().Where(owner.HasMembersWith(ownerOfCI(ic.CI.ID))).CollectFields(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("collecting fields: %w", err)
+	}
+	t, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return t, err
+}
+
+// icServices are the services the CI belongs to, most critical first.
+func (r *Resolver) icServices(ctx context.Context, ic *model.IncidentContext) ([]*ent.Service, error) {
+	q, err := r.client.Service.Query().Where(service.HasMembersWith(configurationitem.ID(ic.CI.ID))).
+		Order(service.ByTier(), service.ByName()).CollectFields(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("collecting fields: %w", err)
+	}
+	return q.All(ctx)
+}
+
+// icVendor is the CI's vendor.
+func (r *Resolver) icVendor(ctx context.Context, ic *model.IncidentContext) (*ent.Vendor, error) {
+	q, err := r.client.Vendor.Query().Where(vendorOfCI(ic.CI.ID)).CollectFields(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("collecting fields: %w", err)
+	}
+	v, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return v, err
 }
 
 // supportContracts are the support, maintenance and warranty contracts

@@ -10,102 +10,13 @@ import (
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
-	"github.com/cairn-cmdb/cairn/ent/configurationitem"
-	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
-	"github.com/cairn-cmdb/cairn/ent/service"
-	"github.com/cairn-cmdb/cairn/graph/generated"
 	"github.com/cairn-cmdb/cairn/graph/model"
-	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
 // Field is the resolver for the field field.
 func (r *driftResolver) Field(ctx context.Context, obj *ent.Drift) (*string, error) {
 	return obj.FieldName, nil
-}
-
-// Owner is the resolver for the owner field.
-func (r *incidentContextResolver) Owner(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error) {
-	// The CI was loaded with only the fields the query selected, so go
-	// through the edge rather than the CI's owner_id.
-	q, err := r.client.Owner.Query().Where(ownerOfCI(obj.CI.ID)).CollectFields(ctx)
-	if err != nil {
-		return nil, err
-	}
-	o, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return o, err
-}
-
-// Team is the resolver for the team field.
-func (r *incidentContextResolver) Team(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error) {
-	t, err := r.client.Owner.Query().Where(owner.HasMembersWith(ownerOfCI(obj.CI.ID))).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return t, err
-}
-
-// Services is the resolver for the services field.
-func (r *incidentContextResolver) Services(ctx context.Context, obj *model.IncidentContext) ([]*ent.Service, error) {
-	q, err := r.client.Service.Query().Where(service.HasMembersWith(configurationitem.ID(obj.CI.ID))).
-		Order(service.ByTier(), service.ByName()).CollectFields(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return q.All(ctx)
-}
-
-// Dependents is the resolver for the dependents field.
-func (r *incidentContextResolver) Dependents(ctx context.Context, obj *model.IncidentContext) (*model.Impact, error) {
-	dir := model.ImpactDirectionDependents
-	return r.impact(ctx, obj.CI.ID, &dir, &obj.Depth, nil, nil)
-}
-
-// Dependencies is the resolver for the dependencies field.
-func (r *incidentContextResolver) Dependencies(ctx context.Context, obj *model.IncidentContext) (*model.Impact, error) {
-	dir := model.ImpactDirectionDependencies
-	return r.impact(ctx, obj.CI.ID, &dir, &obj.Depth, nil, nil)
-}
-
-// Vendor is the resolver for the vendor field.
-func (r *incidentContextResolver) Vendor(ctx context.Context, obj *model.IncidentContext) (*ent.Vendor, error) {
-	q, err := r.client.Vendor.Query().Where(vendorOfCI(obj.CI.ID)).CollectFields(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return v, err
-}
-
-// SupportContracts is the resolver for the supportContracts field.
-func (r *incidentContextResolver) SupportContracts(ctx context.Context, obj *model.IncidentContext) ([]*ent.Contract, error) {
-	return r.supportContracts(ctx, obj)
-}
-
-// Warranty is the resolver for the warranty field.
-func (r *incidentContextResolver) Warranty(ctx context.Context, obj *model.IncidentContext) (*model.WarrantyStatus, error) {
-	return r.warranty(ctx, obj)
-}
-
-// BookValue is the resolver for the bookValue field.
-func (r *incidentContextResolver) BookValue(ctx context.Context, obj *model.IncidentContext) (*money.Money, error) {
-	return r.bookValue(ctx, obj)
-}
-
-// OpenDrifts is the resolver for the openDrifts field.
-func (r *incidentContextResolver) OpenDrifts(ctx context.Context, obj *model.IncidentContext) ([]*ent.Drift, error) {
-	return r.openDrifts(ctx, obj)
-}
-
-// RecentChanges is the resolver for the recentChanges field.
-func (r *incidentContextResolver) RecentChanges(ctx context.Context, obj *model.IncidentContext) ([]*ent.AuditEvent, error) {
-	return r.recentChanges(ctx, obj)
 }
 
 // Impact is the resolver for the impact field.
@@ -137,10 +48,3 @@ func (r *queryResolver) IncidentContext(ctx context.Context, identifier string, 
 func (r *queryResolver) Lookup(ctx context.Context, query string, first *int) ([]*model.LookupHit, error) {
 	return r.lookup(ctx, query, first)
 }
-
-// IncidentContext returns generated.IncidentContextResolver implementation.
-func (r *Resolver) IncidentContext() generated.IncidentContextResolver {
-	return &incidentContextResolver{r}
-}
-
-type incidentContextResolver struct{ *Resolver }

@@ -53,7 +53,6 @@ type ResolverRoot interface {
 	DiscoveryJob() DiscoveryJobResolver
 	DiscoveryRun() DiscoveryRunResolver
 	Drift() DriftResolver
-	IncidentContext() IncidentContextResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ReportRun() ReportRunResolver
@@ -1019,19 +1018,6 @@ type DiscoveryRunResolver interface {
 }
 type DriftResolver interface {
 	Field(ctx context.Context, obj *ent.Drift) (*string, error)
-}
-type IncidentContextResolver interface {
-	Owner(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error)
-	Team(ctx context.Context, obj *model.IncidentContext) (*ent.Owner, error)
-	Services(ctx context.Context, obj *model.IncidentContext) ([]*ent.Service, error)
-	Dependents(ctx context.Context, obj *model.IncidentContext) (*model.Impact, error)
-	Dependencies(ctx context.Context, obj *model.IncidentContext) (*model.Impact, error)
-	Vendor(ctx context.Context, obj *model.IncidentContext) (*ent.Vendor, error)
-	SupportContracts(ctx context.Context, obj *model.IncidentContext) ([]*ent.Contract, error)
-	Warranty(ctx context.Context, obj *model.IncidentContext) (*model.WarrantyStatus, error)
-	BookValue(ctx context.Context, obj *model.IncidentContext) (*money.Money, error)
-	OpenDrifts(ctx context.Context, obj *model.IncidentContext) ([]*ent.Drift, error)
-	RecentChanges(ctx context.Context, obj *model.IncidentContext) ([]*ent.AuditEvent, error)
 }
 type MutationResolver interface {
 	CreateConfigurationItem(ctx context.Context, input ent.CreateConfigurationItemInput) (*ent.ConfigurationItem, error)
@@ -25663,7 +25649,7 @@ func (ec *executionContext) _IncidentContext_owner(ctx context.Context, field gr
 			return ec.fieldContext_IncidentContext_owner(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().Owner(ctx, obj)
+			return obj.Owner, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Owner) graphql.Marshaler {
@@ -25677,8 +25663,8 @@ func (ec *executionContext) fieldContext_IncidentContext_owner(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Owner(ctx, field)
 		},
@@ -25695,7 +25681,7 @@ func (ec *executionContext) _IncidentContext_team(ctx context.Context, field gra
 			return ec.fieldContext_IncidentContext_team(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().Team(ctx, obj)
+			return obj.Team, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Owner) graphql.Marshaler {
@@ -25709,8 +25695,8 @@ func (ec *executionContext) fieldContext_IncidentContext_team(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Owner(ctx, field)
 		},
@@ -25727,7 +25713,7 @@ func (ec *executionContext) _IncidentContext_services(ctx context.Context, field
 			return ec.fieldContext_IncidentContext_services(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().Services(ctx, obj)
+			return obj.Services, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
@@ -25741,8 +25727,8 @@ func (ec *executionContext) fieldContext_IncidentContext_services(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Service(ctx, field)
 		},
@@ -25759,7 +25745,7 @@ func (ec *executionContext) _IncidentContext_dependents(ctx context.Context, fie
 			return ec.fieldContext_IncidentContext_dependents(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().Dependents(ctx, obj)
+			return obj.Dependents, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Impact) graphql.Marshaler {
@@ -25773,8 +25759,8 @@ func (ec *executionContext) fieldContext_IncidentContext_dependents(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Impact(ctx, field)
 		},
@@ -25791,7 +25777,7 @@ func (ec *executionContext) _IncidentContext_dependencies(ctx context.Context, f
 			return ec.fieldContext_IncidentContext_dependencies(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().Dependencies(ctx, obj)
+			return obj.Dependencies, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Impact) graphql.Marshaler {
@@ -25805,8 +25791,8 @@ func (ec *executionContext) fieldContext_IncidentContext_dependencies(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Impact(ctx, field)
 		},
@@ -25823,7 +25809,7 @@ func (ec *executionContext) _IncidentContext_vendor(ctx context.Context, field g
 			return ec.fieldContext_IncidentContext_vendor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().Vendor(ctx, obj)
+			return obj.Vendor, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Vendor) graphql.Marshaler {
@@ -25837,8 +25823,8 @@ func (ec *executionContext) fieldContext_IncidentContext_vendor(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Vendor(ctx, field)
 		},
@@ -25855,7 +25841,7 @@ func (ec *executionContext) _IncidentContext_supportContracts(ctx context.Contex
 			return ec.fieldContext_IncidentContext_supportContracts(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().SupportContracts(ctx, obj)
+			return obj.SupportContracts, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Contract) graphql.Marshaler {
@@ -25869,8 +25855,8 @@ func (ec *executionContext) fieldContext_IncidentContext_supportContracts(_ cont
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contract(ctx, field)
 		},
@@ -25887,7 +25873,7 @@ func (ec *executionContext) _IncidentContext_warranty(ctx context.Context, field
 			return ec.fieldContext_IncidentContext_warranty(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().Warranty(ctx, obj)
+			return obj.Warranty, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.WarrantyStatus) graphql.Marshaler {
@@ -25901,8 +25887,8 @@ func (ec *executionContext) fieldContext_IncidentContext_warranty(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_WarrantyStatus(ctx, field)
 		},
@@ -25919,7 +25905,7 @@ func (ec *executionContext) _IncidentContext_bookValue(ctx context.Context, fiel
 			return ec.fieldContext_IncidentContext_bookValue(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().BookValue(ctx, obj)
+			return obj.BookValue, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
@@ -25933,8 +25919,8 @@ func (ec *executionContext) fieldContext_IncidentContext_bookValue(_ context.Con
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -25951,7 +25937,7 @@ func (ec *executionContext) _IncidentContext_openDrifts(ctx context.Context, fie
 			return ec.fieldContext_IncidentContext_openDrifts(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().OpenDrifts(ctx, obj)
+			return obj.OpenDrifts, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Drift) graphql.Marshaler {
@@ -25965,8 +25951,8 @@ func (ec *executionContext) fieldContext_IncidentContext_openDrifts(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Drift(ctx, field)
 		},
@@ -25983,7 +25969,7 @@ func (ec *executionContext) _IncidentContext_recentChanges(ctx context.Context, 
 			return ec.fieldContext_IncidentContext_recentChanges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IncidentContext().RecentChanges(ctx, obj)
+			return obj.RecentChanges, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AuditEvent) graphql.Marshaler {
@@ -25997,8 +25983,8 @@ func (ec *executionContext) fieldContext_IncidentContext_recentChanges(_ context
 	fc = &graphql.FieldContext{
 		Object:     "IncidentContext",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AuditEvent(ctx, field)
 		},
@@ -59269,104 +59255,93 @@ func (ec *executionContext) _IncidentContext(ctx context.Context, sel ast.Select
 		case "ci":
 			out.Values[i] = ec._IncidentContext_ci(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "matchedBy":
 			out.Values[i] = ec._IncidentContext_matchedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "matchRule":
 			out.Values[i] = ec._IncidentContext_matchRule(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "matchedValue":
 			out.Values[i] = ec._IncidentContext_matchedValue(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "alternatives":
 			out.Values[i] = ec._IncidentContext_alternatives(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "ambiguous":
 			out.Values[i] = ec._IncidentContext_ambiguous(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "asOf":
 			out.Values[i] = ec._IncidentContext_asOf(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "owner":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_owner(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_owner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "team":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_team(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_team(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "services":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_services(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_services(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "dependents":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_dependents(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_dependents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "dependencies":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_dependencies(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_dependencies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "vendor":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_vendor(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_vendor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "supportContracts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_supportContracts(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_supportContracts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "warranty":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_warranty(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_warranty(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "bookValue":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_bookValue(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_bookValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "openDrifts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_openDrifts(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_openDrifts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "recentChanges":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IncidentContext_recentChanges(ctx, field, obj)
-				})
+			out.Values[i] = ec._IncidentContext_recentChanges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

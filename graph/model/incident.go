@@ -5,6 +5,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
 // Impact is a blast-radius result. Its CIs are loaded with the fields the
@@ -18,8 +19,8 @@ type Impact struct {
 	Truncated bool
 }
 
-// IncidentContext is everything about one CI for an incident. The heavier
-// parts (impact, contracts, drifts, changes) resolve only when asked for.
+// IncidentContext is everything about one CI for an incident. The
+// resolver fills only the parts the query selects, one after another.
 type IncidentContext struct {
 	CI           *ent.ConfigurationItem
 	MatchedBy    identifier.Kind
@@ -29,4 +30,16 @@ type IncidentContext struct {
 	Ambiguous    bool
 	AsOf         time.Time
 	Depth        int
+
+	Owner            *ent.Owner
+	Team             *ent.Owner
+	Services         []*ent.Service
+	Dependents       *Impact
+	Dependencies     *Impact
+	Vendor           *ent.Vendor
+	SupportContracts []*ent.Contract
+	Warranty         *WarrantyStatus
+	BookValue        *money.Money
+	OpenDrifts       []*ent.Drift
+	RecentChanges    []*ent.AuditEvent
 }

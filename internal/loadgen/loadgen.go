@@ -13,6 +13,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -32,6 +33,10 @@ type Options struct {
 	Warmup time.Duration
 	Body   Request
 	Check  Check
+	// Interval paces each client to at most one request per Interval
+	// (0: back to back), for latency at a given rate rather than at
+	// saturation.
+	Interval time.Duration
 }
 
 // Result is what a run measured.
@@ -43,11 +48,19 @@ type Result struct {
 	PerSecond float64
 	P50, P90  time.Duration
 	P99, Max  time.Duration
+	// CPU is the CPU time this process (server and load generator, when
+	// they share it) used during the measured phase.
+	CPU time.Duration
+}
+
+// CPUPerRequest is CPU divided by Requests.
+func (r Result) CPUPerRequest() time.Duration {
+	return r.CPU / time.Duration(max(1, r.Requests))
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d requests in %s: %.0f req/s, p50 %s, p90 %s, p99 %s, max %s, %d errors",
-		r.Requests, r.Elapsed.Round(time.Millisecond), r.PerSecond, r.P50, r.P90, r.P99, r.Max, r.Errors)
+	return fmt.Sprintf("%d requests in %s: %.0f req/s, p50 %s, p90 %s, p99 %s, max %s, %d errors, %s CPU per request",
+		r.Requests, r.Elapsed.Round(time.Millisecond), r.PerSecond, r.P50, r.P90, r.P99, r.Max, r.Errors, r.CPUPerRequest().Round(time.Microsecond))
 }
 
 // GraphQLNoErrors fails a response that carries GraphQL errors.
@@ -101,12 +114,27 @@ func phase(ctx context.Context, hc *http.Client, o Options, d time.Duration, rec
 		lats     = make([][]time.Duration, o.Clients)
 	)
 	start := time.Now()
+	cpu0 := cpuTime()
 	for c := 0; c < o.Clients; c++ {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1<<16)
+			// Paced clients start spread over one interval.
+			next := start.Add(o.Interval * time.Duration(c) / time.Duration(o.Clients))
 			for i := 0; ctx.Err() == nil; i++ {
+				if o.Interval > 0 {
+					if wait := time.Until(next); wait > 0 {
+						select {
+						case <-ctx.Done():
+						case <-time.After(wait):
+						}
+						if ctx.Err() != nil {
+							break
+						}
+					}
+					next = next.Add(o.Interval)
+				}
 				t0 := time.Now()
 				body, err := post(ctx, hc, o, o.Body(c, i))
 				el := time.Since(t0)
@@ -131,12 +159,13 @@ func phase(ctx context.Context, hc *http.Client, o Options, d time.Duration, rec
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	var all []time.Duration
 	for _, l := range lats {
 		all = append(all, l...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	r := Result{Requests: int64(len(all)), Errors: errs.Load(), FirstErr: firstErr, Elapsed: elapsed}
+	r := Result{Requests: int64(len(all)), Errors: errs.Load(), FirstErr: firstErr, Elapsed: elapsed, CPU: cpu}
 	if len(all) > 0 {
 		r.PerSecond = float64(len(all)) / elapsed.Seconds()
 		r.P50 = all[len(all)*50/100]
@@ -169,4 +198,13 @@ func post(ctx context.Context, hc *http.Client, o Options, body []byte) ([]byte,
 		return b, fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(b))
 	}
 	return b, nil
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1273,6 +1273,31 @@ func TestIncidentContext(t *testing.T) {
 				t.Errorf("anonymous read: %s", anon.Data)
 			}
 		})
+
+		t.Run("a part selected under several aliases gets what each selects", func(t *testing.T) {
+			r := env.Do(t, env.Viewer, `{ incidentContext(identifier: "10.20.30.40") {
+  a: owner { name } b: owner { email oncallContact }
+  d1: dependents { count } d2: dependents { nodes { depth ci { name } } } } }`, nil).OK(t)
+			var out struct {
+				IncidentContext struct {
+					A  struct{ Name string }
+					B  struct{ Email, OncallContact string }
+					D1 struct{ Count int }
+					D2 struct {
+						Nodes []struct {
+							Depth int
+							Ci    struct{ Name string }
+						}
+					}
+				}
+			}
+			r.Decode(t, &out)
+			ic := out.IncidentContext
+			if ic.A.Name != "alice" || ic.B.Email != "alice@example.com" || ic.B.OncallContact != "+44 20 7946 0000" || ic.D1.Count != 4 ||
+				len(ic.D2.Nodes) != 4 || ic.D2.Nodes[0].Ci.Name != "fe-1" || ic.D2.Nodes[3].Depth != 3 {
+				t.Errorf("aliased parts: %s", r.Data)
+			}
+		})
 	})
 }
 
