@@ -761,9 +761,13 @@ func (r *Resolver) openDrifts(ctx context.Context, ic *model.IncidentContext) ([
 }
 
 func (r *Resolver) recentChanges(ctx context.Context, ic *model.IncidentContext) ([]*ent.AuditEvent, error) {
-	return r.client.AuditEvent.Query().Where(
+	q, err := r.client.AuditEvent.Query().Where(
 		auditevent.EntityType(ent.TypeConfigurationItem), auditevent.EntityID(ic.CI.ID), auditevent.AtLTE(ic.AsOf),
-	).Order(auditevent.ByAt(sql.OrderDesc()), auditevent.ByID(sql.OrderDesc())).Limit(10).All(ctx)
+	).Order(auditevent.ByAt(sql.OrderDesc()), auditevent.ByID(sql.OrderDesc())).Limit(10).CollectFields(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("collecting fields: %w", err)
+	}
+	return q.All(ctx)
 }
 
 // lookup ranks CIs and services for a search box.
