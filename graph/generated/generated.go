@@ -62463,7 +62463,7 @@ func (ec *executionContext) unmarshalNAssetWhereInput2ᚖgithubᚗcomᚋcairnᚑ
 }
 
 func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAuditEvent(ctx, sel, v[i])
@@ -62601,7 +62601,7 @@ func (ec *executionContext) unmarshalNChangeRecordWhereInput2ᚖgithubᚗcomᚋc
 }
 
 func (ec *executionContext) marshalNConfigurationItem2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ConfigurationItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, sel, v[i])
@@ -62667,7 +62667,7 @@ func (ec *executionContext) unmarshalNConfigurationItemEnvironment2ᚕgithubᚗc
 }
 
 func (ec *executionContext) marshalNConfigurationItemEnvironment2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironmentᚄ(ctx context.Context, sel ast.SelectionSet, v []configurationitem.Environment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConfigurationItemEnvironment2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironment(ctx, sel, v[i])
@@ -62707,7 +62707,7 @@ func (ec *executionContext) unmarshalNConfigurationItemKind2ᚕgithubᚗcomᚋca
 }
 
 func (ec *executionContext) marshalNConfigurationItemKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []configurationitem.Kind) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConfigurationItemKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKind(ctx, sel, v[i])
@@ -62757,7 +62757,7 @@ func (ec *executionContext) unmarshalNConfigurationItemWhereInput2ᚖgithubᚗco
 }
 
 func (ec *executionContext) marshalNContract2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContractᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Contract) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContract2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContract(ctx, sel, v[i])
@@ -62823,7 +62823,7 @@ func (ec *executionContext) unmarshalNContractWhereInput2ᚖgithubᚗcomᚋcairn
 }
 
 func (ec *executionContext) marshalNCostRollupRow2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCostRollupRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CostRollupRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCostRollupRow2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐCostRollupRow(ctx, sel, v[i])
@@ -62925,7 +62925,7 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 }
 
 func (ec *executionContext) marshalNDepreciationRow2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDepreciationRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DepreciationRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDepreciationRow2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDepreciationRow(ctx, sel, v[i])
@@ -63061,7 +63061,7 @@ func (ec *executionContext) marshalNDiscoveryScope2ᚖgithubᚗcomᚋcairnᚑcmd
 }
 
 func (ec *executionContext) marshalNDrift2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Drift) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrift2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDrift(ctx, sel, v[i])
@@ -63093,7 +63093,7 @@ func (ec *executionContext) marshalNDriftConnection2ᚖgithubᚗcomᚋcairnᚑcm
 }
 
 func (ec *executionContext) marshalNDriftCount2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DriftCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDriftCount2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDriftCount(ctx, sel, v[i])
@@ -63204,7 +63204,7 @@ func (ec *executionContext) unmarshalNDriftWhereInput2ᚖgithubᚗcomᚋcairnᚑ
 }
 
 func (ec *executionContext) marshalNDuplicateIdentifier2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateIdentifierᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DuplicateIdentifier) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDuplicateIdentifier2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateIdentifier(ctx, sel, v[i])
@@ -63228,7 +63228,7 @@ func (ec *executionContext) marshalNDuplicateIdentifier2ᚖgithubᚗcomᚋcairn�
 }
 
 func (ec *executionContext) marshalNFailingJob2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFailingJobᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FailingJob) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFailingJob2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFailingJob(ctx, sel, v[i])
@@ -63256,7 +63256,7 @@ func (ec *executionContext) marshalNFieldChange2githubᚗcomᚋcairnᚑcmdbᚋca
 }
 
 func (ec *executionContext) marshalNFieldChange2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋschemaᚋschematypeᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.FieldChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFieldChange2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋschemaᚋschematypeᚐFieldChange(ctx, sel, v[i])
@@ -63272,7 +63272,7 @@ func (ec *executionContext) marshalNFieldChange2ᚕgithubᚗcomᚋcairnᚑcmdb�
 }
 
 func (ec *executionContext) marshalNFieldProvenance2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFieldProvenanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldProvenance) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFieldProvenance2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFieldProvenance(ctx, sel, v[i])
@@ -63310,7 +63310,7 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) marshalNHostError2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐHostErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HostError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHostError2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐHostError(ctx, sel, v[i])
@@ -63445,7 +63445,7 @@ func (ec *executionContext) marshalNImpactDirection2githubᚗcomᚋcairnᚑcmdb�
 }
 
 func (ec *executionContext) marshalNImpactNode2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImpactNode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImpactNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactNode(ctx, sel, v[i])
@@ -63483,7 +63483,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNKindCompleteness2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐKindCompletenessᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KindCompleteness) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKindCompleteness2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐKindCompleteness(ctx, sel, v[i])
@@ -63557,7 +63557,7 @@ func (ec *executionContext) unmarshalNLocationWhereInput2ᚖgithubᚗcomᚋcairn
 }
 
 func (ec *executionContext) marshalNLookupHit2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐLookupHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LookupHit) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLookupHit2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐLookupHit(ctx, sel, v[i])
@@ -63617,7 +63617,7 @@ func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairn
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐNoder(ctx, sel, v[i])
@@ -63725,7 +63725,7 @@ func (ec *executionContext) marshalNPlannedAction2githubᚗcomᚋcairnᚑcmdbᚋ
 }
 
 func (ec *executionContext) marshalNPlannedChange2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐPlannedChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlannedChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlannedChange2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐPlannedChange(ctx, sel, v[i])
@@ -63749,7 +63749,7 @@ func (ec *executionContext) marshalNPlannedChange2ᚖgithubᚗcomᚋcairnᚑcmdb
 }
 
 func (ec *executionContext) marshalNRelationship2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐRelationshipᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Relationship) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelationship2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐRelationship(ctx, sel, v[i])
@@ -63800,7 +63800,7 @@ func (ec *executionContext) marshalNRelationshipOrderField2ᚖgithubᚗcomᚋcai
 }
 
 func (ec *executionContext) marshalNRelationshipSnapshot2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRelationshipSnapshotᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RelationshipSnapshot) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelationshipSnapshot2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRelationshipSnapshot(ctx, sel, v[i])
@@ -63839,7 +63839,7 @@ func (ec *executionContext) unmarshalNRelationshipWhereInput2ᚖgithubᚗcomᚋc
 }
 
 func (ec *executionContext) marshalNReportDelivery2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportDelivery) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReportDelivery2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportDelivery(ctx, sel, v[i])
@@ -63887,7 +63887,7 @@ func (ec *executionContext) unmarshalNReportFormat2ᚕgithubᚗcomᚋcairnᚑcmd
 }
 
 func (ec *executionContext) marshalNReportFormat2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormatᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReportFormat) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReportFormat2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormat(ctx, sel, v[i])
@@ -64021,7 +64021,7 @@ func (ec *executionContext) marshalNRollupKey2githubᚗcomᚋcairnᚑcmdbᚋcair
 }
 
 func (ec *executionContext) marshalNService2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐService(ctx, sel, v[i])
@@ -64061,7 +64061,7 @@ func (ec *executionContext) marshalNServiceImpact2ᚖgithubᚗcomᚋcairnᚑcmdb
 }
 
 func (ec *executionContext) marshalNServiceImpactNode2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceImpactNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceImpactNode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceImpactNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceImpactNode(ctx, sel, v[i])
@@ -64093,7 +64093,7 @@ func (ec *executionContext) marshalNServiceMap2ᚖgithubᚗcomᚋcairnᚑcmdbᚋ
 }
 
 func (ec *executionContext) marshalNServiceMapEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceMapEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceMapEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapEdge(ctx, sel, v[i])
@@ -64117,7 +64117,7 @@ func (ec *executionContext) marshalNServiceMapEdge2ᚖgithubᚗcomᚋcairnᚑcmd
 }
 
 func (ec *executionContext) marshalNServiceMapNode2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceMapNode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceMapNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceMapNode(ctx, sel, v[i])
@@ -64377,7 +64377,7 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcair
 }
 
 func (ec *executionContext) marshalNWebhookDestination2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestinationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookDestination) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookDestination2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐWebhookDestination(ctx, sel, v[i])
@@ -64410,7 +64410,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -64454,7 +64454,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -64482,7 +64482,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -64510,7 +64510,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -64558,7 +64558,7 @@ func (ec *executionContext) marshalOAPITokenEdge2ᚕᚖgithubᚗcomᚋcairnᚑcm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAPITokenEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAPITokenEdge(ctx, sel, v[i])
@@ -64662,7 +64662,7 @@ func (ec *executionContext) marshalOAssetConvention2ᚕgithubᚗcomᚋcairnᚑcm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssetConvention2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋassetᚐConvention(ctx, sel, v[i])
@@ -64714,7 +64714,7 @@ func (ec *executionContext) marshalOAssetDepreciationMethod2ᚕgithubᚗcomᚋca
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssetDepreciationMethod2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋassetᚐDepreciationMethod(ctx, sel, v[i])
@@ -64749,7 +64749,7 @@ func (ec *executionContext) marshalOAssetEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdb�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAssetEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAssetEdge(ctx, sel, v[i])
@@ -64835,7 +64835,7 @@ func (ec *executionContext) marshalOAuditEventAction2ᚕgithubᚗcomᚋcairnᚑc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEventAction2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋauditeventᚐAction(ctx, sel, v[i])
@@ -64870,7 +64870,7 @@ func (ec *executionContext) marshalOAuditEventEdge2ᚕᚖgithubᚗcomᚋcairnᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAuditEventEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAuditEventEdge(ctx, sel, v[i])
@@ -64962,7 +64962,7 @@ func (ec *executionContext) marshalOChangeRecord2ᚕᚖgithubᚗcomᚋcairnᚑcm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChangeRecord2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐChangeRecord(ctx, sel, v[i])
@@ -64988,7 +64988,7 @@ func (ec *executionContext) marshalOChangeRecordEdge2ᚕᚖgithubᚗcomᚋcairn�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOChangeRecordEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐChangeRecordEdge(ctx, sel, v[i])
@@ -65042,7 +65042,7 @@ func (ec *executionContext) marshalOChangeRecordStatus2ᚕgithubᚗcomᚋcairn�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChangeRecordStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐStatus(ctx, sel, v[i])
@@ -65102,7 +65102,7 @@ func (ec *executionContext) marshalOConfigurationItem2ᚕᚖgithubᚗcomᚋcairn
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, sel, v[i])
@@ -65145,7 +65145,7 @@ func (ec *executionContext) marshalOConfigurationItemCriticality2ᚕgithubᚗcom
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConfigurationItemCriticality2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐCriticality(ctx, sel, v[i])
@@ -65180,7 +65180,7 @@ func (ec *executionContext) marshalOConfigurationItemEdge2ᚕᚖgithubᚗcomᚋc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOConfigurationItemEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemEdge(ctx, sel, v[i])
@@ -65217,7 +65217,7 @@ func (ec *executionContext) marshalOConfigurationItemEnvironment2ᚕgithubᚗcom
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConfigurationItemEnvironment2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐEnvironment(ctx, sel, v[i])
@@ -65269,7 +65269,7 @@ func (ec *executionContext) marshalOConfigurationItemKind2ᚕgithubᚗcomᚋcair
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConfigurationItemKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐKind(ctx, sel, v[i])
@@ -65345,7 +65345,7 @@ func (ec *executionContext) marshalOConfigurationItemStatus2ᚕgithubᚗcomᚋca
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConfigurationItemStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋconfigurationitemᚐStatus(ctx, sel, v[i])
@@ -65405,7 +65405,7 @@ func (ec *executionContext) marshalOContract2ᚕᚖgithubᚗcomᚋcairnᚑcmdb�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContract2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContract(ctx, sel, v[i])
@@ -65431,7 +65431,7 @@ func (ec *executionContext) marshalOContractEdge2ᚕᚖgithubᚗcomᚋcairnᚑcm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOContractEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐContractEdge(ctx, sel, v[i])
@@ -65468,7 +65468,7 @@ func (ec *executionContext) marshalOContractKind2ᚕgithubᚗcomᚋcairnᚑcmdb�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContractKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋcontractᚐKind(ctx, sel, v[i])
@@ -65575,7 +65575,7 @@ func (ec *executionContext) marshalODiscoveryJobEdge2ᚕᚖgithubᚗcomᚋcairn�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODiscoveryJobEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryJobEdge(ctx, sel, v[i])
@@ -65654,7 +65654,7 @@ func (ec *executionContext) marshalODiscoveryMode2ᚕgithubᚗcomᚋcairnᚑcmdb
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDiscoveryMode2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryjobᚐMode(ctx, sel, v[i])
@@ -65696,7 +65696,7 @@ func (ec *executionContext) marshalODiscoveryRunEdge2ᚕᚖgithubᚗcomᚋcairn�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODiscoveryRunEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDiscoveryRunEdge(ctx, sel, v[i])
@@ -65750,7 +65750,7 @@ func (ec *executionContext) marshalODiscoveryRunStatus2ᚕgithubᚗcomᚋcairn�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDiscoveryRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdiscoveryrunᚐStatus(ctx, sel, v[i])
@@ -65818,7 +65818,7 @@ func (ec *executionContext) marshalODrift2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋca
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrift2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDrift(ctx, sel, v[i])
@@ -65844,7 +65844,7 @@ func (ec *executionContext) marshalODriftEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdb�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODriftEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftEdge(ctx, sel, v[i])
@@ -65871,7 +65871,7 @@ func (ec *executionContext) marshalODriftIgnoreRuleEdge2ᚕᚖgithubᚗcomᚋcai
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODriftIgnoreRuleEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐDriftIgnoreRuleEdge(ctx, sel, v[i])
@@ -65941,7 +65941,7 @@ func (ec *executionContext) marshalODriftKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDriftKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐKind(ctx, sel, v[i])
@@ -66010,7 +66010,7 @@ func (ec *executionContext) marshalODriftStatus2ᚕgithubᚗcomᚋcairnᚑcmdb�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDriftStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋdriftᚐStatus(ctx, sel, v[i])
@@ -66175,7 +66175,7 @@ func (ec *executionContext) marshalOIdentifier2ᚕᚖgithubᚗcomᚋcairnᚑcmdb
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIdentifier2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIdentifier(ctx, sel, v[i])
@@ -66201,7 +66201,7 @@ func (ec *executionContext) marshalOIdentifierEdge2ᚕᚖgithubᚗcomᚋcairnᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOIdentifierEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIdentifierEdge(ctx, sel, v[i])
@@ -66238,7 +66238,7 @@ func (ec *executionContext) marshalOIdentifierKind2ᚕgithubᚗcomᚋcairnᚑcmd
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIdentifierKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋidentifierᚐKind(ctx, sel, v[i])
@@ -66391,7 +66391,7 @@ func (ec *executionContext) marshalOLocation2ᚕᚖgithubᚗcomᚋcairnᚑcmdb�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLocation2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐLocation(ctx, sel, v[i])
@@ -66417,7 +66417,7 @@ func (ec *executionContext) marshalOLocationEdge2ᚕᚖgithubᚗcomᚋcairnᚑcm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLocationEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐLocationEdge(ctx, sel, v[i])
@@ -66454,7 +66454,7 @@ func (ec *executionContext) marshalOLocationKind2ᚕgithubᚗcomᚋcairnᚑcmdb�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLocationKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋlocationᚐKind(ctx, sel, v[i])
@@ -66580,7 +66580,7 @@ func (ec *executionContext) marshalOOwner2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋca
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOwner2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐOwner(ctx, sel, v[i])
@@ -66606,7 +66606,7 @@ func (ec *executionContext) marshalOOwnerEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdb�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOwnerEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐOwnerEdge(ctx, sel, v[i])
@@ -66643,7 +66643,7 @@ func (ec *executionContext) marshalOOwnerKind2ᚕgithubᚗcomᚋcairnᚑcmdbᚋc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOwnerKind2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋownerᚐKind(ctx, sel, v[i])
@@ -66720,7 +66720,7 @@ func (ec *executionContext) marshalORelationship2ᚕᚖgithubᚗcomᚋcairnᚑcm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelationship2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐRelationship(ctx, sel, v[i])
@@ -66746,7 +66746,7 @@ func (ec *executionContext) marshalORelationshipEdge2ᚕᚖgithubᚗcomᚋcairn�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalORelationshipEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐRelationshipEdge(ctx, sel, v[i])
@@ -66800,7 +66800,7 @@ func (ec *executionContext) marshalORelationshipType2ᚕgithubᚗcomᚋcairnᚑc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelationshipType2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋrelationshipᚐType(ctx, sel, v[i])
@@ -66877,7 +66877,7 @@ func (ec *executionContext) marshalOReportFormat2ᚕgithubᚗcomᚋcairnᚑcmdb�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReportFormat2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐReportFormat(ctx, sel, v[i])
@@ -66903,7 +66903,7 @@ func (ec *executionContext) marshalOReportRunEdge2ᚕᚖgithubᚗcomᚋcairnᚑc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOReportRunEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportRunEdge(ctx, sel, v[i])
@@ -66957,7 +66957,7 @@ func (ec *executionContext) marshalOReportRunStatus2ᚕgithubᚗcomᚋcairnᚑcm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReportRunStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋreportrunᚐStatus(ctx, sel, v[i])
@@ -67024,7 +67024,7 @@ func (ec *executionContext) marshalOReportScheduleEdge2ᚕᚖgithubᚗcomᚋcair
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOReportScheduleEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐReportScheduleEdge(ctx, sel, v[i])
@@ -67111,7 +67111,7 @@ func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairn�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋapitokenᚐRole(ctx, sel, v[i])
@@ -67162,7 +67162,7 @@ func (ec *executionContext) marshalOService2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐService(ctx, sel, v[i])
@@ -67188,7 +67188,7 @@ func (ec *executionContext) marshalOServiceEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmd
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOServiceEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceEdge(ctx, sel, v[i])
@@ -67375,7 +67375,7 @@ func (ec *executionContext) marshalOVendorEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdb
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOVendorEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐVendorEdge(ctx, sel, v[i])
@@ -67461,7 +67461,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -67480,7 +67480,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -67499,7 +67499,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -67518,7 +67518,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
