@@ -49,8 +49,8 @@ const (
 	DefaultBusyTimeout  = 10 * time.Second
 	minDefaultReaders   = 4
 	postgresMaxConns    = 16
-	sqliteMmapSize      = 1 << 30 // 1 GiB: lets readers scale (see PERFORMANCE-NOTES).
-	sqliteCacheSizeKiB  = 65536   // cache_size(-65536): 64 MiB per connection.
+	sqliteMmapSize      = 2147418112 // SQLite's maximum (SQLITE_MAX_MMAP_SIZE, 2 GiB): lets readers scale (see PERFORMANCE-NOTES).
+	sqliteCacheSizeKiB  = 65536      // cache_size(-65536): 64 MiB per connection.
 	postgresDriverName  = "pgx"
 	sqliteDriverName    = "sqlite"
 	writerPoolName      = "writer"
