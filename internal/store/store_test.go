@@ -77,7 +77,7 @@ func TestSQLitePragmasOnEveryConnection(t *testing.T) {
 		"journal_mode": "wal",
 		"busy_timeout": "7000",
 		"synchronous":  "1", // NORMAL
-		"mmap_size":    "1073741824",
+		"mmap_size":    "2147418112",
 		"cache_size":   "-65536",
 		"temp_store":   "2", // MEMORY
 	}
