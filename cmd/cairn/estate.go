@@ -14,6 +14,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn"
 	"github.com/cairn-cmdb/cairn/internal/estate"
+	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
 // estateCommands are seed, import and export.
@@ -57,6 +58,10 @@ INSERTs and one audit event per CI. It refuses a database that is not empty unle
 			}
 			st, err := estate.SeedSyntheticWith(ctx, db, synthetic, estate.SyntheticOptions{Force: force})
 			if err != nil {
+				return err
+			}
+			// Planner statistics for the bulk-loaded tables.
+			if err := store.Optimize(ctx, db.Store); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "seeded a synthetic estate in %s:\n", st.Elapsed.Round(time.Millisecond))

@@ -62,20 +62,37 @@ func setup(b *testing.B) *env {
 	b.Cleanup(func() { debug.SetGCPercent(old) })
 	ctx := context.Background()
 	n := estateSize()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("cairn-bench-%d.db", n))
+	// CAIRN_BENCH_POSTGRES_DSN runs the benchmarks on PostgreSQL: an empty
+	// database is seeded once, one holding the estate is reused.
+	path := os.Getenv("CAIRN_BENCH_POSTGRES_DSN")
 	fresh := false
-	if _, err := os.Stat(path); err != nil {
-		fresh = true
+	if path == "" {
+		path = filepath.Join(os.TempDir(), fmt.Sprintf("cairn-bench-%d.db", n))
+		if _, err := os.Stat(path); err != nil {
+			fresh = true
+		}
 	}
 	db, err := app.Open(ctx, path, app.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = db.Close() })
+	if db.Store.Backend() == store.Postgres {
+		have, err := db.Client.ConfigurationItem.Query().Count(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if have != 0 && have != n {
+			b.Fatalf("the PostgreSQL database holds %d CIs, not the %d-CI estate: use an empty one", have, n)
+		}
+		fresh = have == 0
+	}
 	if fresh {
 		start := time.Now()
 		if _, err := estate.SeedSynthetic(ctx, db, n); err != nil {
-			_ = os.Remove(path)
+			if db.Store.Backend() == store.SQLite {
+				_ = os.Remove(path)
+			}
 			b.Fatal(err)
 		}
 		b.Logf("seeded %d CIs in %s", n, time.Since(start))

@@ -25,11 +25,14 @@ import (
 // samples. The writer connection, which loaded the samples while running
 // ANALYZE, is discarded afterwards so the next one starts without them.
 //
-// On PostgreSQL it runs ANALYZE.
+// On PostgreSQL it runs VACUUM (ANALYZE): the statistics, and a visibility
+// map that lets index-only scans (the graph walks' relationship lookups)
+// skip the table after a bulk load, where autovacuum would get to it only
+// later.
 func Optimize(ctx context.Context, db *DB) error {
 	if db.backend == Postgres {
-		if _, err := db.writer.ExecContext(ctx, "ANALYZE"); err != nil {
-			return fmt.Errorf("store: analyze: %w", err)
+		if _, err := db.writer.ExecContext(ctx, "VACUUM (ANALYZE)"); err != nil {
+			return fmt.Errorf("store: vacuum analyze: %w", err)
 		}
 		return nil
 	}
