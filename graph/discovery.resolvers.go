@@ -93,11 +93,7 @@ func (r *discoveryJobResolver) NextRuns(ctx context.Context, obj *ent.DiscoveryJ
 
 // LastRun is the resolver for the lastRun field.
 func (r *discoveryJobResolver) LastRun(ctx context.Context, obj *ent.DiscoveryJob) (*ent.DiscoveryRun, error) {
-	run, err := obj.QueryRuns().Order(ent.Desc(discoveryrun.FieldStartedAt), ent.Desc(discoveryrun.FieldID)).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return run, err
+	return orNone(obj.QueryRuns().Order(ent.Desc(discoveryrun.FieldStartedAt), ent.Desc(discoveryrun.FieldID)).First(ctx))
 }
 
 // HostErrors is the resolver for the hostErrors field.

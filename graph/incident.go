@@ -651,6 +651,14 @@ func (r *Resolver) fill(ctx context.Context, ic *model.IncidentContext) error {
 	return nil
 }
 
+// orNone turns ent's not-found into no value.
+func orNone[T any](v *T, err error) (*T, error) {
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return v, err
+}
+
 // icOwner is the CI's owner, with the fields selected at ctx.
 func (r *Resolver) icOwner(ctx context.Context, ic *model.IncidentContext) (*ent.Owner, error) {
 	// The CI was loaded with only the fields the query selected, so go
@@ -659,11 +667,7 @@ func (r *Resolver) icOwner(ctx context.Context, ic *model.IncidentContext) (*ent
 	if err != nil {
 		return nil, fmt.Errorf("collecting fields: %w", err)
 	}
-	o, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return o, err
+	return orNone(q.Only(ctx))
 }
 
 // icTeam is the team of the CI's owner, when the owner is a person.
@@ -672,11 +676,7 @@ func (r *Resolver) icTeam(ctx context.Context, ic *model.IncidentContext) (*ent.
 	if err != nil {
 		return nil, fmt.Errorf("collecting fields: %w", err)
 	}
-	t, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return t, err
+	return orNone(q.Only(ctx))
 }
 
 // icServices are the services the CI belongs to, most critical first.
@@ -695,11 +695,7 @@ func (r *Resolver) icVendor(ctx context.Context, ic *model.IncidentContext) (*en
 	if err != nil {
 		return nil, fmt.Errorf("collecting fields: %w", err)
 	}
-	v, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return v, err
+	return orNone(q.Only(ctx))
 }
 
 // supportContracts are the support, maintenance and warranty contracts
