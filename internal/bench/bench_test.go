@@ -534,3 +534,30 @@ func BenchmarkCoreSwitchDependents(b *testing.B) {
 			float64(walk)/float64(bare), float64(request)/float64(bare))
 	}
 }
+
+// BenchmarkWalk: the walker alone (no HTTP, no GraphQL) over the hosts
+// sample, as incidentContext and impact use it: ns/op is one walk.
+func BenchmarkWalk(b *testing.B) {
+	e := setup(b)
+	ids := hostIDs(b, e, hostSample(e, 500, false))
+	w := graphwalk.New(e.db.Store)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		opt  graphwalk.Options
+	}{
+		{"dependents", graphwalk.Options{}},
+		{"dependents-depth3", graphwalk.Options{MaxDepth: 3}},
+		{"dependencies-depth3", graphwalk.Options{Direction: graphwalk.Dependencies, MaxDepth: 3}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if _, err := w.Walk(ctx, ids[i%len(ids)], c.opt); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

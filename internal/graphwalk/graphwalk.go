@@ -201,6 +201,7 @@ func (w *Walker) walkSQL(nRoots int, o Options, want int) (string, []any) {
 	stepCond, stepArgs := typeFilter("r.type", o.Types)
 	var q string
 	args := []any{nil}
+	lastLevel := false
 	if o.MaxDepth > 0 && o.MaxDepth <= boundedDepth {
 		q = `WITH RECURSIVE reached(id, depth) AS (
   ` + seed(", 0") + `
@@ -209,6 +210,14 @@ func (w *Walker) walkSQL(nRoots int, o Options, want int) (string, []any) {
   WHERE reached.depth < ?` + stepCond + `
 ),
 lim(id) AS (SELECT DISTINCT id FROM (SELECT id FROM reached LIMIT ?) b LIMIT ?)`
+		if o.Direction == Dependencies {
+			// What a CI needs is a small set, so lim can afford to group
+			// and keep each CI's depth: the CIs of the last level need no
+			// relationships (theirs lead past the bound).
+			q = strings.Replace(q, `lim(id) AS (SELECT DISTINCT id FROM (SELECT id FROM reached LIMIT ?) b LIMIT ?)`,
+				`lim(id, depth) AS (SELECT id, MIN(depth) FROM (SELECT id, depth FROM reached LIMIT ?) b GROUP BY id ORDER BY 2 LIMIT ?)`, 1)
+			lastLevel = true
+		}
 		args = append(args, o.MaxDepth)
 		args = append(args, stepArgs...)
 		args = append(args, (o.MaxDepth+1)*(want+nRoots), want+nRoots)
@@ -223,6 +232,10 @@ lim(id) AS (SELECT id FROM reached LIMIT ?)`
 		args = append(args, want+nRoots)
 	}
 	edgeCond, edgeArgs := typeFilter("r.type", o.Types)
+	if lastLevel {
+		edgeCond += ` AND lim.depth < ?`
+		edgeArgs = append(edgeArgs, o.MaxDepth)
+	}
 	if pg {
 		q += `
 SELECT lim.id, r.to_id, r.type FROM lim
