@@ -186,7 +186,9 @@ type step struct {
 // Without a depth bound the CTE carries only the ID, so that UNION expands
 // each CI once, as the bare closure query does. With one it carries (id,
 // depth) so that the bound stops it; UNION then keeps a CI once per depth,
-// so lim reads at most (bound+1) rows per distinct CI.
+// so lim reads at most (bound+1) rows per distinct CI, and groups them to
+// keep each CI's smallest depth, ordered by it (a DISTINCT does not keep
+// row order on PostgreSQL: a capped walk would keep arbitrary CIs).
 func (w *Walker) walkSQL(nRoots int, o Options, want int) (string, []any) {
 	near, far := steps(o.Direction)
 	pg := w.st.Backend() == store.Postgres
@@ -209,15 +211,10 @@ func (w *Walker) walkSQL(nRoots int, o Options, want int) (string, []any) {
   SELECT r.` + far + `, reached.depth + 1 FROM reached JOIN relationships r ON r.` + near + ` = reached.id
   WHERE reached.depth < ?` + stepCond + `
 ),
-lim(id) AS (SELECT DISTINCT id FROM (SELECT id FROM reached LIMIT ?) b LIMIT ?)`
-		if o.Direction == Dependencies {
-			// What a CI needs is a small set, so lim can afford to group
-			// and keep each CI's depth: the CIs of the last level need no
-			// relationships (theirs lead past the bound).
-			q = strings.Replace(q, `lim(id) AS (SELECT DISTINCT id FROM (SELECT id FROM reached LIMIT ?) b LIMIT ?)`,
-				`lim(id, depth) AS (SELECT id, MIN(depth) FROM (SELECT id, depth FROM reached LIMIT ?) b GROUP BY id ORDER BY 2 LIMIT ?)`, 1)
-			lastLevel = true
-		}
+lim(id, depth) AS (SELECT id, MIN(depth) FROM (SELECT id, depth FROM reached LIMIT ?) b GROUP BY id ORDER BY 2 LIMIT ?)`
+		// Walking towards dependencies, the CIs of the last level need no
+		// relationships: theirs lead past the bound.
+		lastLevel = o.Direction == Dependencies
 		args = append(args, o.MaxDepth)
 		args = append(args, stepArgs...)
 		args = append(args, (o.MaxDepth+1)*(want+nRoots), want+nRoots)

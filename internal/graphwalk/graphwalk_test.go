@@ -3,6 +3,7 @@ package graphwalk_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -117,6 +118,11 @@ func TestWalk(t *testing.T) {
 				"host@1/CONNECTS_TO vm1@2/HOSTED_ON vm2@2/HOSTED_ON db2@2/HOSTED_ON", false},
 			{"dependencies of web to depth 2", "web", graphwalk.Options{Direction: graphwalk.Dependencies, MaxDepth: 2},
 				"app@1/DEPENDS_ON vm1@2/RUNS_ON vm2@2/RUNS_ON db1@2/USES", false},
+			{"dependencies of web to depth 3, running and hosting only", "web", graphwalk.Options{Direction: graphwalk.Dependencies, MaxDepth: 3,
+				Types: []relationship.Type{relationship.TypeDependsOn, relationship.TypeRunsOn, relationship.TypeHostedOn}},
+				"app@1/DEPENDS_ON vm1@2/RUNS_ON vm2@2/RUNS_ON host@3/HOSTED_ON", false},
+			{"dependencies of web to depth 3, capped", "web", graphwalk.Options{Direction: graphwalk.Dependencies, MaxDepth: 3, Limit: 4},
+				"app@1/DEPENDS_ON vm1@2/RUNS_ON vm2@2/RUNS_ON db1@2/USES", true},
 			{"dependencies of web capped", "web", graphwalk.Options{Direction: graphwalk.Dependencies, Limit: 5},
 				"app@1/DEPENDS_ON vm1@2/RUNS_ON vm2@2/RUNS_ON db1@2/USES host@3/HOSTED_ON", true},
 			{"nothing depends on web", "web", graphwalk.Options{}, "", false},
@@ -196,5 +202,146 @@ func TestWalkDeepRing(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// TestWalkMatchesBFS checks walks over a random graph with cycles against a
+// breadth-first search in memory: every option combination, both
+// directions, every root; exact results when not capped, and when capped
+// the right number of CIs, each at its true depth, reached by a real
+// relationship from a CI one level closer.
+func TestWalkMatchesBFS(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		db, err := app.Open(context.Background(), dsn, app.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		types := []relationship.Type{relationship.TypeDependsOn, relationship.TypeRunsOn, relationship.TypeHostedOn, relationship.TypeUses}
+		type edge struct {
+			from, to string
+			typ      relationship.Type
+		}
+		const n = 40
+		rng := rand.New(rand.NewPCG(7, 11))
+		var edges []edge
+		var specs []string
+		seen := map[[2]int]bool{}
+		for len(edges) < 3*n {
+			f, to := rng.IntN(n), rng.IntN(n)
+			if f == to || seen[[2]int{f, to}] {
+				continue
+			}
+			seen[[2]int{f, to}] = true
+			e := edge{fmt.Sprintf("n%02d", f), fmt.Sprintf("n%02d", to), types[rng.IntN(len(types))]}
+			edges = append(edges, e)
+			specs = append(specs, e.from+">"+e.to+":"+string(e.typ))
+		}
+		ids := graph(t, db, specs...)
+		name := map[int]string{}
+		for k, v := range ids {
+			name[v] = k
+		}
+		w := graphwalk.New(db.Store)
+		type hop struct {
+			to  string
+			via relationship.Type
+		}
+		// expect walks in memory: depth, and the smallest (type, parent
+		// ID) among the shortest-path parents.
+		expect := func(root string, o graphwalk.Options) map[string]graphwalk.Node {
+			next := map[string][]hop{}
+			allowed := map[relationship.Type]bool{}
+			for _, ty := range o.Types {
+				allowed[ty] = true
+			}
+			for _, e := range edges {
+				if len(allowed) > 0 && !allowed[e.typ] {
+					continue
+				}
+				if o.Direction == graphwalk.Dependents {
+					next[e.to] = append(next[e.to], hop{e.from, e.typ})
+				} else {
+					next[e.from] = append(next[e.from], hop{e.to, e.typ})
+				}
+			}
+			out := map[string]graphwalk.Node{}
+			depth := map[string]int{root: 0}
+			level := []string{root}
+			for d := 1; len(level) > 0 && (o.MaxDepth == 0 || d <= o.MaxDepth); d++ {
+				var found []string
+				for _, p := range level {
+					for _, h := range next[p] {
+						if dd, ok := depth[h.to]; ok && dd < d {
+							continue
+						}
+						cand := graphwalk.Node{ID: ids[h.to], Depth: d, Via: h.via, Parent: ids[p]}
+						cur, ok := out[h.to]
+						if !ok {
+							depth[h.to] = d
+							found = append(found, h.to)
+							out[h.to] = cand
+						} else if cand.Via < cur.Via || (cand.Via == cur.Via && cand.Parent < cur.Parent) {
+							out[h.to] = cand
+						}
+					}
+				}
+				level = found
+			}
+			return out
+		}
+		edgeOK := func(n graphwalk.Node, o graphwalk.Options) bool {
+			for _, e := range edges {
+				f, to := ids[e.from], ids[e.to]
+				if o.Direction == graphwalk.Dependents {
+					f, to = to, f
+				}
+				if f == n.Parent && to == n.ID && e.typ == n.Via {
+					return true
+				}
+			}
+			return false
+		}
+		ctx := context.Background()
+		checked, capped := 0, 0
+		for _, dir := range []graphwalk.Direction{graphwalk.Dependents, graphwalk.Dependencies} {
+			for _, maxDepth := range []int{0, 1, 2, 3, 5, 9} {
+				for _, limit := range []int{0, 5} {
+					for _, ty := range [][]relationship.Type{nil, types[:2]} {
+						o := graphwalk.Options{Direction: dir, MaxDepth: maxDepth, Limit: limit, Types: ty}
+						for i := 0; i < n; i += 3 {
+							root := fmt.Sprintf("n%02d", i)
+							want := expect(root, o)
+							res, err := w.Walk(ctx, ids[root], o)
+							if err != nil {
+								t.Fatal(err)
+							}
+							checked++
+							if limit > 0 && len(want) > limit {
+								capped++
+								if len(res.Nodes) != limit || !res.Truncated {
+									t.Fatalf("%s %+v: %d CIs, truncated %v; want %d of %d, truncated", root, o, len(res.Nodes), res.Truncated, limit, len(want))
+								}
+								for _, nd := range res.Nodes {
+									if wn, ok := want[name[nd.ID]]; !ok || wn.Depth != nd.Depth || !edgeOK(nd, o) {
+										t.Fatalf("%s %+v: node %s %+v, want depth %d", root, o, name[nd.ID], nd, wn.Depth)
+									}
+								}
+								continue
+							}
+							if res.Truncated || len(res.Nodes) != len(want) {
+								t.Fatalf("%s %+v: %d CIs, truncated %v; want %d", root, o, len(res.Nodes), res.Truncated, len(want))
+							}
+							for _, nd := range res.Nodes {
+								if wn := want[name[nd.ID]]; wn != nd {
+									t.Fatalf("%s %+v: node %s = %+v, want %+v", root, o, name[nd.ID], nd, wn)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%d walks checked, %d of them capped", checked, capped)
 	})
 }
