@@ -729,7 +729,7 @@ func (r *Resolver) warranty(ctx context.Context, ic *model.IncidentContext) (*mo
 	if ws != nil {
 		end, from = &ws.EndDate, ws
 	}
-	a, err := ic.CI.QueryAsset().Only(ctx)
+	a, err := ic.CI.QueryAsset().Select(asset.FieldWarrantyEnd).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, fmt.Errorf("loading asset: %w", err)
 	}

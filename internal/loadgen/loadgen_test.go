@@ -45,3 +45,20 @@ func TestRunCountsRequestsAndErrors(t *testing.T) {
 		t.Fatalf("percentiles out of order: %v", res)
 	}
 }
+
+func TestGraphQLNoErrors(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		ok   bool
+	}{
+		{`{"data":{"a":1}}`, true},
+		{`{"data":{"run":{"errors":[]}}}`, true}, // a field named errors, no GraphQL error
+		{`{"errors":[{"message":"boom"}],"data":null}`, false},
+		{`{"data":{"a":1}`, false}, // cut short
+		{`<html>bad gateway</html>`, false},
+	} {
+		if err := GraphQLNoErrors([]byte(tc.body)); (err == nil) != tc.ok {
+			t.Errorf("GraphQLNoErrors(%s) = %v, want ok %v", tc.body, err, tc.ok)
+		}
+	}
+}
