@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -214,3 +215,28 @@ func (e *ConfigError) Error() string {
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// RelationshipFieldName is the drift field of a relationship of type typ
+// to the CI with ID to: "relationship.TYPE.ID".
+func RelationshipFieldName(typ string, to int) string {
+	return "relationship." + typ + "." + strconv.Itoa(to)
+}
+
+// RelationshipField splits a relationship drift's field,
+// "relationship.TYPE.ID", into the relationship type and the ID of the CI
+// at its other end.
+func RelationshipField(field string) (typ string, id int, ok bool) {
+	rest, found := strings.CutPrefix(field, "relationship.")
+	if !found {
+		return "", 0, false
+	}
+	typ, num, found := strings.Cut(rest, ".")
+	if !found || typ == "" {
+		return "", 0, false
+	}
+	id, err := strconv.Atoi(num)
+	if err != nil || id <= 0 {
+		return "", 0, false
+	}
+	return typ, id, true
+}

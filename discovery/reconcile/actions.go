@@ -155,9 +155,8 @@ func applyField(ctx context.Context, c *ent.Client, ciID int, field, value strin
 }
 
 func applyRelationship(ctx context.Context, c *ent.Client, from int, field, observed string) error {
-	var typ string
-	var to int
-	if _, err := fmt.Sscanf(strings.ReplaceAll(field, ".", " "), "relationship %s %d", &typ, &to); err != nil {
+	typ, to, ok := discovery.RelationshipField(field)
+	if !ok {
 		return apperr.New(apperr.Conflict, "drift field %q names no relationship", field)
 	}
 	switch observed {

@@ -1241,7 +1241,7 @@ func (r *reconciler) relationships(ctx context.Context, obs []*discovery.Observa
 		if recorded[k] {
 			continue
 		}
-		field := fmt.Sprintf("relationship.%s.%d", k.typ, k.to)
+		field := discovery.RelationshipFieldName(k.typ, k.to)
 		dk := driftKey{ci: k.from, kind: drift.KindRelationshipChanged, field: field}
 		fill := !hasType[[2]any{k.from, k.typ}]
 		if fill || r.o.Mode == Update {
@@ -1277,7 +1277,7 @@ func (r *reconciler) relationships(ctx context.Context, obs []*discovery.Observa
 		if observed[k] || !types[k.typ] || !seen[k.to] || !fromIDs[k.from] {
 			continue
 		}
-		field := fmt.Sprintf("relationship.%s.%d", k.typ, k.to)
+		field := discovery.RelationshipFieldName(k.typ, k.to)
 		dk := driftKey{ci: k.from, kind: drift.KindRelationshipChanged, field: field}
 		r.openOrTouch(r.ciByID(k.from), "", dk, "present", "absent", "", "")
 	}
@@ -1286,9 +1286,8 @@ func (r *reconciler) relationships(ctx context.Context, obs []*discovery.Observa
 		if key.kind != drift.KindRelationshipChanged || !seen[key.ci] || r.touched[d.ID] {
 			continue
 		}
-		var typ string
-		var to int
-		if _, err := fmt.Sscanf(strings.ReplaceAll(key.field, ".", " "), "relationship %s %d", &typ, &to); err != nil {
+		typ, to, ok := discovery.RelationshipField(key.field)
+		if !ok {
 			continue
 		}
 		if types[typ] && recorded[edgeKey{key.ci, to, typ}] == observed[edgeKey{key.ci, to, typ}] {

@@ -27,6 +27,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		return sampleNote(shown, total, what)
 	},
 	"subject":  func(d Drift) string { return clip(driftSubject(&d)) },
+	"field":    func(d Drift) string { return clip(driftField(&d)) },
 	"change":   func(d Drift) string { return clip(driftChange(&d)) },
 	"services": servicesText,
 	"observed": func(u Unregistered) string { return clip(observedText(&u)) },

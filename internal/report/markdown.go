@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
+	"github.com/cairn-cmdb/cairn/discovery"
 	"strconv"
 	"strings"
 	"unicode"
@@ -105,6 +106,19 @@ func driftSubject(d *Drift) string {
 		return "observed " + d.ObservationKey
 	}
 	return "observed " + d.Identity
+}
+
+// driftField is a listed drift's field, with a relationship's type and
+// the CI at its other end spelled out.
+func driftField(d *Drift) string {
+	typ, id, ok := discovery.RelationshipField(d.Field)
+	if !ok {
+		return d.Field
+	}
+	if d.Target == nil {
+		return "relationship " + typ + " → #" + strconv.Itoa(id) + " (no longer recorded)"
+	}
+	return "relationship " + typ + " → " + ciText(d.Target)
 }
 
 func driftKindText(d *Drift) string {
@@ -312,7 +326,7 @@ func (m *mdWriter) markdownDrifts(r *Report) {
 	m.header("First seen", "CI", "CI kind", "Drift", "Field", "Recorded → observed", "Status", "Owner", "Job", "Last seen", "Services at risk")
 	for i := range r.Drifts {
 		d := &r.Drifts[i]
-		m.row(utc(d.FirstSeenAt), driftSubject(d), driftKindText(d), d.Kind, d.Field,
+		m.row(utc(d.FirstSeenAt), driftSubject(d), driftKindText(d), d.Kind, driftField(d),
 			driftChange(d), d.Status, ownerText(d.Owner, d.OnCall), d.Job,
 			utc(d.LastSeenAt), servicesText(d.ServicesAtRisk))
 	}

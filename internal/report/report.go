@@ -38,7 +38,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 )
 
 // Defaults and limits.
@@ -243,8 +245,11 @@ type Drift struct {
 	Kind   string `json:"kind"`
 	Status string `json:"status"`
 	// CI is nil for an unregistered or ambiguous observation.
-	CI             *CIRef    `json:"ci"`
-	Field          string    `json:"field"`
+	CI    *CIRef `json:"ci"`
+	Field string `json:"field"`
+	// Target is the CI at the other end of a relationship drift (field
+	// "relationship.TYPE.ID"); nil otherwise or when it no longer exists.
+	Target         *CIRef    `json:"target,omitempty"`
 	Recorded       string    `json:"recorded"`
 	Observed       string    `json:"observed"`
 	FirstSeenAt    time.Time `json:"firstSeenAt"`
@@ -316,7 +321,7 @@ func Build(ctx context.Context, c *ent.Client, o Options) (*Report, error) {
 		Missing:      []Missing{},
 	}
 	b := &builder{c: c, o: o, r: r}
-	for _, step := range []func(context.Context) error{b.summary, b.byService, b.closedAndOpen, b.trend, b.lists, b.risk} {
+	for _, step := range []func(context.Context) error{b.summary, b.byService, b.closedAndOpen, b.trend, b.lists, b.targets, b.risk} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
@@ -624,6 +629,35 @@ ORDER BY d.first_seen_at, d.id`
 		}
 		return nil
 	})
+}
+
+// targets names the CI at the other end of every listed relationship
+// drift, in one query.
+func (b *builder) targets(ctx context.Context) error {
+	var ids []int
+	for _, d := range b.r.Drifts {
+		if _, id, ok := discovery.RelationshipField(d.Field); ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	cis, err := b.c.ConfigurationItem.Query().Where(configurationitem.IDIn(ids...)).
+		Select(configurationitem.FieldName, configurationitem.FieldKind, configurationitem.FieldEnvironment).All(ctx)
+	if err != nil {
+		return fmt.Errorf("naming relationship targets: %w", err)
+	}
+	byID := make(map[int]*CIRef, len(cis))
+	for _, c := range cis {
+		byID[c.ID] = &CIRef{ID: c.ID, Name: c.Name, Kind: string(c.Kind), Environment: string(c.Environment)}
+	}
+	for i := range b.r.Drifts {
+		if _, id, ok := discovery.RelationshipField(b.r.Drifts[i].Field); ok {
+			b.r.Drifts[i].Target = byID[id]
+		}
+	}
+	return nil
 }
 
 // risk sets the services at risk of every listed drift with a CI.
