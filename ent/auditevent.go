@@ -36,7 +36,9 @@ type AuditEvent struct {
 	// for Relationship events: the FROM CI, so a CI's relationships can be rebuilt from the trail
 	FromCiID *int `json:"from_ci_id,omitempty"`
 	// ToCiID holds the value of the "to_ci_id" field.
-	ToCiID       *int `json:"to_ci_id,omitempty"`
+	ToCiID *int `json:"to_ci_id,omitempty"`
+	// set on the events of a CI merged into another (mergeConfigurationItems): the merged CI's ID. They stay in the kept CI's trail, but the kept CI's state at a past moment is rebuilt without them
+	MergedFromID *int `json:"merged_from_id,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -47,7 +49,7 @@ func (*AuditEvent) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case auditevent.FieldChanges:
 			values[i] = new([]byte)
-		case auditevent.FieldID, auditevent.FieldEntityID, auditevent.FieldFromCiID, auditevent.FieldToCiID:
+		case auditevent.FieldID, auditevent.FieldEntityID, auditevent.FieldFromCiID, auditevent.FieldToCiID, auditevent.FieldMergedFromID:
 			values[i] = new(sql.NullInt64)
 		case auditevent.FieldActor, auditevent.FieldAction, auditevent.FieldEntityType, auditevent.FieldRequestID:
 			values[i] = new(sql.NullString)
@@ -132,6 +134,13 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 				_m.ToCiID = new(int)
 				*_m.ToCiID = int(value.Int64)
 			}
+		case auditevent.FieldMergedFromID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field merged_from_id", values[i])
+			} else if value.Valid {
+				_m.MergedFromID = new(int)
+				*_m.MergedFromID = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -196,6 +205,11 @@ func (_m *AuditEvent) String() string {
 	builder.WriteString(", ")
 	if v := _m.ToCiID; v != nil {
 		builder.WriteString("to_ci_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.MergedFromID; v != nil {
+		builder.WriteString("merged_from_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')

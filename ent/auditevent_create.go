@@ -109,6 +109,20 @@ func (_c *AuditEventCreate) SetNillableToCiID(v *int) *AuditEventCreate {
 	return _c
 }
 
+// SetMergedFromID sets the "merged_from_id" field.
+func (_c *AuditEventCreate) SetMergedFromID(v int) *AuditEventCreate {
+	_c.mutation.SetMergedFromID(v)
+	return _c
+}
+
+// SetNillableMergedFromID sets the "merged_from_id" field if the given value is not nil.
+func (_c *AuditEventCreate) SetNillableMergedFromID(v *int) *AuditEventCreate {
+	if v != nil {
+		_c.SetMergedFromID(*v)
+	}
+	return _c
+}
+
 // Mutation returns the AuditEventMutation object of the builder.
 func (_c *AuditEventCreate) Mutation() *AuditEventMutation {
 	return _c.mutation
@@ -238,6 +252,10 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 		_spec.SetField(auditevent.FieldToCiID, field.TypeInt, value)
 		_node.ToCiID = &value
 	}
+	if value, ok := _c.mutation.MergedFromID(); ok {
+		_spec.SetField(auditevent.FieldMergedFromID, field.TypeInt, value)
+		_node.MergedFromID = &value
+	}
 	return _node, _spec
 }
 
@@ -327,6 +345,9 @@ func (u *AuditEventUpsertOne) UpdateNewValues() *AuditEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.ToCiID(); exists {
 			s.SetIgnore(auditevent.FieldToCiID)
+		}
+		if _, exists := u.create.mutation.MergedFromID(); exists {
+			s.SetIgnore(auditevent.FieldMergedFromID)
 		}
 	}))
 	return u
@@ -561,6 +582,9 @@ func (u *AuditEventUpsertBulk) UpdateNewValues() *AuditEventUpsertBulk {
 			}
 			if _, exists := b.mutation.ToCiID(); exists {
 				s.SetIgnore(auditevent.FieldToCiID)
+			}
+			if _, exists := b.mutation.MergedFromID(); exists {
+				s.SetIgnore(auditevent.FieldMergedFromID)
 			}
 		}
 	}))

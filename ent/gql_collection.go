@@ -396,6 +396,11 @@ func (_q *AuditEventQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, auditevent.FieldRequestID)
 				fieldSeen[auditevent.FieldRequestID] = struct{}{}
 			}
+		case "mergedFromID":
+			if _, ok := fieldSeen[auditevent.FieldMergedFromID]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldMergedFromID)
+				fieldSeen[auditevent.FieldMergedFromID] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

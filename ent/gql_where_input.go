@@ -1325,6 +1325,18 @@ type AuditEventWhereInput struct {
 	RequestIDNotNil       bool     `json:"requestIDNotNil,omitempty"`
 	RequestIDEqualFold    *string  `json:"requestIDEqualFold,omitempty"`
 	RequestIDContainsFold *string  `json:"requestIDContainsFold,omitempty"`
+
+	// "merged_from_id" field predicates.
+	MergedFromID       *int  `json:"mergedFromID,omitempty"`
+	MergedFromIDNEQ    *int  `json:"mergedFromIDNEQ,omitempty"`
+	MergedFromIDIn     []int `json:"mergedFromIDIn,omitempty"`
+	MergedFromIDNotIn  []int `json:"mergedFromIDNotIn,omitempty"`
+	MergedFromIDGT     *int  `json:"mergedFromIDGT,omitempty"`
+	MergedFromIDGTE    *int  `json:"mergedFromIDGTE,omitempty"`
+	MergedFromIDLT     *int  `json:"mergedFromIDLT,omitempty"`
+	MergedFromIDLTE    *int  `json:"mergedFromIDLTE,omitempty"`
+	MergedFromIDIsNil  bool  `json:"mergedFromIDIsNil,omitempty"`
+	MergedFromIDNotNil bool  `json:"mergedFromIDNotNil,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1604,6 +1616,36 @@ func (i *AuditEventWhereInput) P() (predicate.AuditEvent, error) {
 	}
 	if i.RequestIDContainsFold != nil {
 		predicates = append(predicates, auditevent.RequestIDContainsFold(*i.RequestIDContainsFold))
+	}
+	if i.MergedFromID != nil {
+		predicates = append(predicates, auditevent.MergedFromIDEQ(*i.MergedFromID))
+	}
+	if i.MergedFromIDNEQ != nil {
+		predicates = append(predicates, auditevent.MergedFromIDNEQ(*i.MergedFromIDNEQ))
+	}
+	if len(i.MergedFromIDIn) > 0 {
+		predicates = append(predicates, auditevent.MergedFromIDIn(i.MergedFromIDIn...))
+	}
+	if len(i.MergedFromIDNotIn) > 0 {
+		predicates = append(predicates, auditevent.MergedFromIDNotIn(i.MergedFromIDNotIn...))
+	}
+	if i.MergedFromIDGT != nil {
+		predicates = append(predicates, auditevent.MergedFromIDGT(*i.MergedFromIDGT))
+	}
+	if i.MergedFromIDGTE != nil {
+		predicates = append(predicates, auditevent.MergedFromIDGTE(*i.MergedFromIDGTE))
+	}
+	if i.MergedFromIDLT != nil {
+		predicates = append(predicates, auditevent.MergedFromIDLT(*i.MergedFromIDLT))
+	}
+	if i.MergedFromIDLTE != nil {
+		predicates = append(predicates, auditevent.MergedFromIDLTE(*i.MergedFromIDLTE))
+	}
+	if i.MergedFromIDIsNil {
+		predicates = append(predicates, auditevent.MergedFromIDIsNil())
+	}
+	if i.MergedFromIDNotNil {
+		predicates = append(predicates, auditevent.MergedFromIDNotNil())
 	}
 
 	switch len(predicates) {

@@ -2510,26 +2510,28 @@ func (m *AssetMutation) ResetEdge(name string) error {
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
 type AuditEventMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	at            *time.Time
-	actor         *string
-	action        *auditevent.Action
-	entity_type   *string
-	entity_id     *int
-	addentity_id  *int
-	changes       *[]schematype.FieldChange
-	appendchanges []schematype.FieldChange
-	request_id    *string
-	from_ci_id    *int
-	addfrom_ci_id *int
-	to_ci_id      *int
-	addto_ci_id   *int
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*AuditEvent, error)
-	predicates    []predicate.AuditEvent
+	op                Op
+	typ               string
+	id                *int
+	at                *time.Time
+	actor             *string
+	action            *auditevent.Action
+	entity_type       *string
+	entity_id         *int
+	addentity_id      *int
+	changes           *[]schematype.FieldChange
+	appendchanges     []schematype.FieldChange
+	request_id        *string
+	from_ci_id        *int
+	addfrom_ci_id     *int
+	to_ci_id          *int
+	addto_ci_id       *int
+	merged_from_id    *int
+	addmerged_from_id *int
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*AuditEvent, error)
+	predicates        []predicate.AuditEvent
 }
 
 var _ ent.Mutation = (*AuditEventMutation)(nil)
@@ -3070,6 +3072,76 @@ func (m *AuditEventMutation) ResetToCiID() {
 	delete(m.clearedFields, auditevent.FieldToCiID)
 }
 
+// SetMergedFromID sets the "merged_from_id" field.
+func (m *AuditEventMutation) SetMergedFromID(i int) {
+	m.merged_from_id = &i
+	m.addmerged_from_id = nil
+}
+
+// MergedFromID returns the value of the "merged_from_id" field in the mutation.
+func (m *AuditEventMutation) MergedFromID() (r int, exists bool) {
+	v := m.merged_from_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMergedFromID returns the old "merged_from_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldMergedFromID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMergedFromID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMergedFromID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMergedFromID: %w", err)
+	}
+	return oldValue.MergedFromID, nil
+}
+
+// AddMergedFromID adds i to the "merged_from_id" field.
+func (m *AuditEventMutation) AddMergedFromID(i int) {
+	if m.addmerged_from_id != nil {
+		*m.addmerged_from_id += i
+	} else {
+		m.addmerged_from_id = &i
+	}
+}
+
+// AddedMergedFromID returns the value that was added to the "merged_from_id" field in this mutation.
+func (m *AuditEventMutation) AddedMergedFromID() (r int, exists bool) {
+	v := m.addmerged_from_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMergedFromID clears the value of the "merged_from_id" field.
+func (m *AuditEventMutation) ClearMergedFromID() {
+	m.merged_from_id = nil
+	m.addmerged_from_id = nil
+	m.clearedFields[auditevent.FieldMergedFromID] = struct{}{}
+}
+
+// MergedFromIDCleared returns if the "merged_from_id" field was cleared in this mutation.
+func (m *AuditEventMutation) MergedFromIDCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldMergedFromID]
+	return ok
+}
+
+// ResetMergedFromID resets all changes to the "merged_from_id" field.
+func (m *AuditEventMutation) ResetMergedFromID() {
+	m.merged_from_id = nil
+	m.addmerged_from_id = nil
+	delete(m.clearedFields, auditevent.FieldMergedFromID)
+}
+
 // Where appends a list predicates to the AuditEventMutation builder.
 func (m *AuditEventMutation) Where(ps ...predicate.AuditEvent) {
 	m.predicates = append(m.predicates, ps...)
@@ -3104,7 +3176,7 @@ func (m *AuditEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AuditEventMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.at != nil {
 		fields = append(fields, auditevent.FieldAt)
 	}
@@ -3132,6 +3204,9 @@ func (m *AuditEventMutation) Fields() []string {
 	if m.to_ci_id != nil {
 		fields = append(fields, auditevent.FieldToCiID)
 	}
+	if m.merged_from_id != nil {
+		fields = append(fields, auditevent.FieldMergedFromID)
+	}
 	return fields
 }
 
@@ -3158,6 +3233,8 @@ func (m *AuditEventMutation) Field(name string) (ent.Value, bool) {
 		return m.FromCiID()
 	case auditevent.FieldToCiID:
 		return m.ToCiID()
+	case auditevent.FieldMergedFromID:
+		return m.MergedFromID()
 	}
 	return nil, false
 }
@@ -3185,6 +3262,8 @@ func (m *AuditEventMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldFromCiID(ctx)
 	case auditevent.FieldToCiID:
 		return m.OldToCiID(ctx)
+	case auditevent.FieldMergedFromID:
+		return m.OldMergedFromID(ctx)
 	}
 	return nil, fmt.Errorf("unknown AuditEvent field %s", name)
 }
@@ -3257,6 +3336,13 @@ func (m *AuditEventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetToCiID(v)
 		return nil
+	case auditevent.FieldMergedFromID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMergedFromID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent field %s", name)
 }
@@ -3274,6 +3360,9 @@ func (m *AuditEventMutation) AddedFields() []string {
 	if m.addto_ci_id != nil {
 		fields = append(fields, auditevent.FieldToCiID)
 	}
+	if m.addmerged_from_id != nil {
+		fields = append(fields, auditevent.FieldMergedFromID)
+	}
 	return fields
 }
 
@@ -3288,6 +3377,8 @@ func (m *AuditEventMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedFromCiID()
 	case auditevent.FieldToCiID:
 		return m.AddedToCiID()
+	case auditevent.FieldMergedFromID:
+		return m.AddedMergedFromID()
 	}
 	return nil, false
 }
@@ -3318,6 +3409,13 @@ func (m *AuditEventMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddToCiID(v)
 		return nil
+	case auditevent.FieldMergedFromID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMergedFromID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent numeric field %s", name)
 }
@@ -3334,6 +3432,9 @@ func (m *AuditEventMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(auditevent.FieldToCiID) {
 		fields = append(fields, auditevent.FieldToCiID)
+	}
+	if m.FieldCleared(auditevent.FieldMergedFromID) {
+		fields = append(fields, auditevent.FieldMergedFromID)
 	}
 	return fields
 }
@@ -3357,6 +3458,9 @@ func (m *AuditEventMutation) ClearField(name string) error {
 		return nil
 	case auditevent.FieldToCiID:
 		m.ClearToCiID()
+		return nil
+	case auditevent.FieldMergedFromID:
+		m.ClearMergedFromID()
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent nullable field %s", name)
@@ -3392,6 +3496,9 @@ func (m *AuditEventMutation) ResetField(name string) error {
 		return nil
 	case auditevent.FieldToCiID:
 		m.ResetToCiID()
+		return nil
+	case auditevent.FieldMergedFromID:
+		m.ResetMergedFromID()
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent field %s", name)

@@ -435,7 +435,9 @@ func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string)
 	}
 	// The audit trail of remove, its own events and those of its
 	// relationships, becomes keep's (entity IDs are immutable in ent, so
-	// these are plain statements).
+	// these are plain statements). Each moved event says where it came from
+	// (the first merge's CI, when merged again), so that keep's state at a
+	// past moment is rebuilt from keep's own events only.
 	d := entsql.Dialect(dialect)
 	for _, st := range []struct {
 		set  string
@@ -445,7 +447,11 @@ func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string)
 		{auditevent.FieldFromCiID, entsql.EQ(auditevent.FieldFromCiID, remove)},
 		{auditevent.FieldToCiID, entsql.EQ(auditevent.FieldToCiID, remove)},
 	} {
-		q, args := d.Update(auditevent.Table).Set(st.set, keep).Where(st.cond).Query()
+		q, args := d.Update(auditevent.Table).Set(st.set, keep).
+			Set(auditevent.FieldMergedFromID, entsql.ExprFunc(func(b *entsql.Builder) {
+				b.WriteString("COALESCE(").Ident(auditevent.FieldMergedFromID).WriteString(", ").Arg(remove).WriteString(")")
+			})).
+			Where(st.cond).Query()
 		if _, err := c.ExecContext(ctx, q, args...); err != nil {
 			return nil, fmt.Errorf("moving the audit trail: %w", err)
 		}

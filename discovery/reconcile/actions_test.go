@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
 )
@@ -366,6 +367,25 @@ func TestMerge(t *testing.T) {
 		if n := e.c.AuditEvent.Query().Where(auditevent.Or(auditevent.FromCiID(remove.ID), auditevent.ToCiID(remove.ID))).CountX(e.ctx); n != 0 {
 			t.Fatalf("%d relationship events still name remove", n)
 		}
+		// The moved events say where they came from, and keep's state
+		// rebuilt from the trail is keep's own: remove's creation is not
+		// a reset of keep.
+		marked := e.c.AuditEvent.Query().Where(auditevent.EntityType(ent.TypeConfigurationItem), auditevent.EntityID(keep.ID),
+			auditevent.MergedFromID(remove.ID)).CountX(e.ctx)
+		own := e.c.AuditEvent.Query().Where(auditevent.EntityType(ent.TypeConfigurationItem), auditevent.EntityID(keep.ID),
+			auditevent.MergedFromIDIsNil()).CountX(e.ctx)
+		if marked < removeEvents || own < keepEvents+1 || marked+own != len(evs) {
+			t.Fatalf("keep's %d events: %d marked as merged from remove (had %d), %d its own (had %d, plus the merge)",
+				len(evs), marked, removeEvents, own, keepEvents)
+		}
+		now := e.c.ConfigurationItem.GetX(e.ctx, keep.ID)
+		snap, err := audit.RebuildCI(e.ctx, e.c, keep.ID, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap == nil || !snap.Existed || snap.Fields["name"] != now.Name || snap.Fields["hostname"] != deref(now.Hostname) {
+			t.Fatalf("keep rebuilt from its trail: %+v; the record: name %q hostname %q", snap, now.Name, deref(now.Hostname))
+		}
 
 		// remove's identifiers now name keep.
 		e.tick(time.Hour)
@@ -485,4 +505,11 @@ func TestSummarize(t *testing.T) {
 			t.Fatalf("summary since later: %+v", sum)
 		}
 	})
+}
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
 }

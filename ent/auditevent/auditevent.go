@@ -34,6 +34,8 @@ const (
 	FieldFromCiID = "from_ci_id"
 	// FieldToCiID holds the string denoting the to_ci_id field in the database.
 	FieldToCiID = "to_ci_id"
+	// FieldMergedFromID holds the string denoting the merged_from_id field in the database.
+	FieldMergedFromID = "merged_from_id"
 	// Table holds the table name of the auditevent in the database.
 	Table = "audit_events"
 )
@@ -50,6 +52,7 @@ var Columns = []string{
 	FieldRequestID,
 	FieldFromCiID,
 	FieldToCiID,
+	FieldMergedFromID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -137,6 +140,11 @@ func ByFromCiID(opts ...sql.OrderTermOption) OrderOption {
 // ByToCiID orders the results by the to_ci_id field.
 func ByToCiID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldToCiID, opts...).ToFunc()
+}
+
+// ByMergedFromID orders the results by the merged_from_id field.
+func ByMergedFromID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMergedFromID, opts...).ToFunc()
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

@@ -89,6 +89,11 @@ func ToCiID(v int) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldToCiID, v))
 }
 
+// MergedFromID applies equality check predicate on the "merged_from_id" field. It's identical to MergedFromIDEQ.
+func MergedFromID(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldMergedFromID, v))
+}
+
 // AtEQ applies the EQ predicate on the "at" field.
 func AtEQ(v time.Time) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldAt, v))
@@ -492,6 +497,56 @@ func ToCiIDIsNil() predicate.AuditEvent {
 // ToCiIDNotNil applies the NotNil predicate on the "to_ci_id" field.
 func ToCiIDNotNil() predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldNotNull(FieldToCiID))
+}
+
+// MergedFromIDEQ applies the EQ predicate on the "merged_from_id" field.
+func MergedFromIDEQ(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldMergedFromID, v))
+}
+
+// MergedFromIDNEQ applies the NEQ predicate on the "merged_from_id" field.
+func MergedFromIDNEQ(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNEQ(FieldMergedFromID, v))
+}
+
+// MergedFromIDIn applies the In predicate on the "merged_from_id" field.
+func MergedFromIDIn(vs ...int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIn(FieldMergedFromID, vs...))
+}
+
+// MergedFromIDNotIn applies the NotIn predicate on the "merged_from_id" field.
+func MergedFromIDNotIn(vs ...int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotIn(FieldMergedFromID, vs...))
+}
+
+// MergedFromIDGT applies the GT predicate on the "merged_from_id" field.
+func MergedFromIDGT(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGT(FieldMergedFromID, v))
+}
+
+// MergedFromIDGTE applies the GTE predicate on the "merged_from_id" field.
+func MergedFromIDGTE(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGTE(FieldMergedFromID, v))
+}
+
+// MergedFromIDLT applies the LT predicate on the "merged_from_id" field.
+func MergedFromIDLT(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLT(FieldMergedFromID, v))
+}
+
+// MergedFromIDLTE applies the LTE predicate on the "merged_from_id" field.
+func MergedFromIDLTE(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLTE(FieldMergedFromID, v))
+}
+
+// MergedFromIDIsNil applies the IsNil predicate on the "merged_from_id" field.
+func MergedFromIDIsNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIsNull(FieldMergedFromID))
+}
+
+// MergedFromIDNotNil applies the NotNil predicate on the "merged_from_id" field.
+func MergedFromIDNotNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotNull(FieldMergedFromID))
 }
 
 // And groups predicates with the AND operator between them.

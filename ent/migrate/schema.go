@@ -83,6 +83,7 @@ var (
 		{Name: "request_id", Type: field.TypeString, Nullable: true},
 		{Name: "from_ci_id", Type: field.TypeInt, Nullable: true},
 		{Name: "to_ci_id", Type: field.TypeInt, Nullable: true},
+		{Name: "merged_from_id", Type: field.TypeInt, Nullable: true},
 	}
 	// AuditEventsTable holds the schema information for the "audit_events" table.
 	AuditEventsTable = &schema.Table{

@@ -35,6 +35,10 @@ func (AuditEvent) Fields() []ent.Field {
 		field.Int("to_ci_id").
 			Optional().Nillable().Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int("merged_from_id").
+			Optional().Nillable().Immutable().
+			Comment("set on the events of a CI merged into another (mergeConfigurationItems): the merged CI's ID. They stay in the kept CI's trail, but the kept CI's state at a past moment is rebuilt without them").
+			Annotations(entgql.Type("ID")),
 	}
 }
 

@@ -125,14 +125,15 @@ type ComplexityRoot struct {
 	}
 
 	AuditEvent struct {
-		Action     func(childComplexity int) int
-		Actor      func(childComplexity int) int
-		At         func(childComplexity int) int
-		Changes    func(childComplexity int) int
-		EntityID   func(childComplexity int) int
-		EntityType func(childComplexity int) int
-		ID         func(childComplexity int) int
-		RequestID  func(childComplexity int) int
+		Action       func(childComplexity int) int
+		Actor        func(childComplexity int) int
+		At           func(childComplexity int) int
+		Changes      func(childComplexity int) int
+		EntityID     func(childComplexity int) int
+		EntityType   func(childComplexity int) int
+		ID           func(childComplexity int) int
+		MergedFromID func(childComplexity int) int
+		RequestID    func(childComplexity int) int
 	}
 
 	AuditEventConnection struct {
@@ -1453,6 +1454,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+	case "AuditEvent.mergedFromID":
+		if e.ComplexityRoot.AuditEvent.MergedFromID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.MergedFromID(childComplexity), true
 	case "AuditEvent.requestID":
 		if e.ComplexityRoot.AuditEvent.RequestID == nil {
 			break
@@ -6568,6 +6575,10 @@ type AuditEvent implements Node {
   entityID: ID!
   changes: [FieldChange!]!
   requestID: String
+  """
+  set on the events of a CI merged into another (mergeConfigurationItems): the merged CI's ID. They stay in the kept CI's trail, but the kept CI's state at a past moment is rebuilt without them
+  """
+  mergedFromID: ID
 }
 """
 AuditEventAction is enum for the field action
@@ -6726,6 +6737,19 @@ input AuditEventWhereInput {
   requestIDNotNil: Boolean
   requestIDEqualFold: String
   requestIDContainsFold: String
+  """
+  merged_from_id field predicates
+  """
+  mergedFromID: ID
+  mergedFromIDNEQ: ID
+  mergedFromIDIn: [ID!]
+  mergedFromIDNotIn: [ID!]
+  mergedFromIDGT: ID
+  mergedFromIDGTE: ID
+  mergedFromIDLT: ID
+  mergedFromIDLTE: ID
+  mergedFromIDIsNil: Boolean
+  mergedFromIDNotNil: Boolean
 }
 type ChangeRecord implements Node {
   id: ID!
@@ -12319,6 +12343,8 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_changes(ctx, field)
 	case "requestID":
 		return ec.fieldContext_AuditEvent_requestID(ctx, field)
+	case "mergedFromID":
+		return ec.fieldContext_AuditEvent_mergedFromID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
 }
@@ -17681,6 +17707,29 @@ func (ec *executionContext) _AuditEvent_requestID(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_AuditEvent_requestID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_mergedFromID(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_mergedFromID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedFromID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_mergedFromID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEventConnection) (ret graphql.Marshaler) {
@@ -37530,7 +37579,7 @@ func (ec *executionContext) unmarshalInputAuditEventWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "at", "atNEQ", "atIn", "atNotIn", "atGT", "atGTE", "atLT", "atLTE", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "action", "actionNEQ", "actionIn", "actionNotIn", "entityType", "entityTypeNEQ", "entityTypeIn", "entityTypeNotIn", "entityTypeGT", "entityTypeGTE", "entityTypeLT", "entityTypeLTE", "entityTypeContains", "entityTypeHasPrefix", "entityTypeHasSuffix", "entityTypeEqualFold", "entityTypeContainsFold", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDGT", "entityIDGTE", "entityIDLT", "entityIDLTE", "requestID", "requestIDNEQ", "requestIDIn", "requestIDNotIn", "requestIDGT", "requestIDGTE", "requestIDLT", "requestIDLTE", "requestIDContains", "requestIDHasPrefix", "requestIDHasSuffix", "requestIDIsNil", "requestIDNotNil", "requestIDEqualFold", "requestIDContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "at", "atNEQ", "atIn", "atNotIn", "atGT", "atGTE", "atLT", "atLTE", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "action", "actionNEQ", "actionIn", "actionNotIn", "entityType", "entityTypeNEQ", "entityTypeIn", "entityTypeNotIn", "entityTypeGT", "entityTypeGTE", "entityTypeLT", "entityTypeLTE", "entityTypeContains", "entityTypeHasPrefix", "entityTypeHasSuffix", "entityTypeEqualFold", "entityTypeContainsFold", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDGT", "entityIDGTE", "entityIDLT", "entityIDLTE", "requestID", "requestIDNEQ", "requestIDIn", "requestIDNotIn", "requestIDGT", "requestIDGTE", "requestIDLT", "requestIDLTE", "requestIDContains", "requestIDHasPrefix", "requestIDHasSuffix", "requestIDIsNil", "requestIDNotNil", "requestIDEqualFold", "requestIDContainsFold", "mergedFromID", "mergedFromIDNEQ", "mergedFromIDIn", "mergedFromIDNotIn", "mergedFromIDGT", "mergedFromIDGTE", "mergedFromIDLT", "mergedFromIDLTE", "mergedFromIDIsNil", "mergedFromIDNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -38041,6 +38090,76 @@ func (ec *executionContext) unmarshalInputAuditEventWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.RequestIDContainsFold = data
+		case "mergedFromID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromID = data
+		case "mergedFromIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromIDNEQ = data
+		case "mergedFromIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromIDIn = data
+		case "mergedFromIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromIDNotIn = data
+		case "mergedFromIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromIDGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromIDGT = data
+		case "mergedFromIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromIDGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromIDGTE = data
+		case "mergedFromIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromIDLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromIDLT = data
+		case "mergedFromIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromIDLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromIDLTE = data
+		case "mergedFromIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromIDIsNil = data
+		case "mergedFromIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedFromIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedFromIDNotNil = data
 		}
 	}
 	return it, nil
@@ -56462,6 +56581,11 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 			}
 		case "requestID":
 			out.Values[i] = ec._AuditEvent_requestID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mergedFromID":
+			out.Values[i] = ec._AuditEvent_mergedFromID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

@@ -38,6 +38,7 @@ func RebuildCI(ctx context.Context, c *ent.Client, id int, at time.Time) (*Snaps
 			auditevent.EntityType(ent.TypeConfigurationItem),
 			auditevent.EntityID(id),
 			auditevent.AtLTE(at),
+			auditevent.MergedFromIDIsNil(), // a merged CI's past is not this one's
 		).
 		Order(auditevent.ByAt(), auditevent.ByID()).
 		All(ctx)
@@ -66,6 +67,7 @@ func RebuildCI(ctx context.Context, c *ent.Client, id int, at time.Time) (*Snaps
 			auditevent.EntityType(ent.TypeRelationship),
 			auditevent.Or(auditevent.FromCiID(id), auditevent.ToCiID(id)),
 			auditevent.AtLTE(at),
+			auditevent.MergedFromIDIsNil(),
 		).
 		Order(auditevent.ByAt(), auditevent.ByID()).
 		All(ctx)
