@@ -37,7 +37,7 @@ type AuditEvent struct {
 	FromCiID *int `json:"from_ci_id,omitempty"`
 	// ToCiID holds the value of the "to_ci_id" field.
 	ToCiID *int `json:"to_ci_id,omitempty"`
-	// set on the events of a CI merged into another (mergeConfigurationItems): the merged CI's ID. They stay in the kept CI's trail, but the kept CI's state at a past moment is rebuilt without them
+	// set on a CI's own events when it is merged into another (mergeConfigurationItems): the merged CI's ID. They stay in the kept CI's trail, but the kept CI's state at a past moment is rebuilt without them. Relationship events are not marked
 	MergedFromID *int `json:"merged_from_id,omitempty"`
 	selectValues sql.SelectValues
 }

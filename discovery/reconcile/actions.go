@@ -435,23 +435,28 @@ func Merge(ctx context.Context, c *ent.Client, keep, remove int, dialect string)
 	}
 	// The audit trail of remove, its own events and those of its
 	// relationships, becomes keep's (entity IDs are immutable in ent, so
-	// these are plain statements). Each moved event says where it came from
-	// (the first merge's CI, when merged again), so that keep's state at a
-	// past moment is rebuilt from keep's own events only.
+	// these are plain statements). remove's own events say where they came
+	// from (the first merge's CI, when merged again), so that keep's state
+	// at a past moment is rebuilt from keep's own events. Relationship
+	// events are not marked: they are also the history of the CI at their
+	// other end.
 	d := entsql.Dialect(dialect)
 	for _, st := range []struct {
-		set  string
-		cond *entsql.Predicate
+		set    string
+		cond   *entsql.Predicate
+		origin bool
 	}{
-		{auditevent.FieldEntityID, entsql.And(entsql.EQ(auditevent.FieldEntityType, ent.TypeConfigurationItem), entsql.EQ(auditevent.FieldEntityID, remove))},
-		{auditevent.FieldFromCiID, entsql.EQ(auditevent.FieldFromCiID, remove)},
-		{auditevent.FieldToCiID, entsql.EQ(auditevent.FieldToCiID, remove)},
+		{auditevent.FieldEntityID, entsql.And(entsql.EQ(auditevent.FieldEntityType, ent.TypeConfigurationItem), entsql.EQ(auditevent.FieldEntityID, remove)), true},
+		{auditevent.FieldFromCiID, entsql.EQ(auditevent.FieldFromCiID, remove), false},
+		{auditevent.FieldToCiID, entsql.EQ(auditevent.FieldToCiID, remove), false},
 	} {
-		q, args := d.Update(auditevent.Table).Set(st.set, keep).
-			Set(auditevent.FieldMergedFromID, entsql.ExprFunc(func(b *entsql.Builder) {
+		u := d.Update(auditevent.Table).Set(st.set, keep)
+		if st.origin {
+			u = u.Set(auditevent.FieldMergedFromID, entsql.ExprFunc(func(b *entsql.Builder) {
 				b.WriteString("COALESCE(").Ident(auditevent.FieldMergedFromID).WriteString(", ").Arg(remove).WriteString(")")
-			})).
-			Where(st.cond).Query()
+			}))
+		}
+		q, args := u.Where(st.cond).Query()
 		if _, err := c.ExecContext(ctx, q, args...); err != nil {
 			return nil, fmt.Errorf("moving the audit trail: %w", err)
 		}

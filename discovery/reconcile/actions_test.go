@@ -378,6 +378,11 @@ func TestMerge(t *testing.T) {
 			t.Fatalf("keep's %d events: %d marked as merged from remove (had %d), %d its own (had %d, plus the merge)",
 				len(evs), marked, removeEvents, own, keepEvents)
 		}
+		// Relationship events are also the history of the CI at their other
+		// end: not marked, so that CI's past keeps its relationships.
+		if n := e.c.AuditEvent.Query().Where(auditevent.EntityType(ent.TypeRelationship), auditevent.MergedFromIDNotNil()).CountX(e.ctx); n != 0 {
+			t.Fatalf("%d relationship events marked as merged", n)
+		}
 		now := e.c.ConfigurationItem.GetX(e.ctx, keep.ID)
 		snap, err := audit.RebuildCI(e.ctx, e.c, keep.ID, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil {

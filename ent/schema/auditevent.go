@@ -37,7 +37,7 @@ func (AuditEvent) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("merged_from_id").
 			Optional().Nillable().Immutable().
-			Comment("set on the events of a CI merged into another (mergeConfigurationItems): the merged CI's ID. They stay in the kept CI's trail, but the kept CI's state at a past moment is rebuilt without them").
+			Comment("set on a CI's own events when it is merged into another (mergeConfigurationItems): the merged CI's ID. They stay in the kept CI's trail, but the kept CI's state at a past moment is rebuilt without them. Relationship events are not marked").
 			Annotations(entgql.Type("ID")),
 	}
 }

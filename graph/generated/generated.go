@@ -6576,7 +6576,7 @@ type AuditEvent implements Node {
   changes: [FieldChange!]!
   requestID: String
   """
-  set on the events of a CI merged into another (mergeConfigurationItems): the merged CI's ID. They stay in the kept CI's trail, but the kept CI's state at a past moment is rebuilt without them
+  set on a CI's own events when it is merged into another (mergeConfigurationItems): the merged CI's ID. They stay in the kept CI's trail, but the kept CI's state at a past moment is rebuilt without them. Relationship events are not marked
   """
   mergedFromID: ID
 }

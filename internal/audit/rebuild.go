@@ -67,7 +67,6 @@ func RebuildCI(ctx context.Context, c *ent.Client, id int, at time.Time) (*Snaps
 			auditevent.EntityType(ent.TypeRelationship),
 			auditevent.Or(auditevent.FromCiID(id), auditevent.ToCiID(id)),
 			auditevent.AtLTE(at),
-			auditevent.MergedFromIDIsNil(),
 		).
 		Order(auditevent.ByAt(), auditevent.ByID()).
 		All(ctx)
