@@ -614,30 +614,34 @@ func (r *Resolver) incidentContext(ctx context.Context, input string, asOf *time
 // ctx is the field context of the incidentContext field.
 func (r *Resolver) fill(ctx context.Context, ic *model.IncidentContext) error {
 	dependents, dependencies := model.ImpactDirectionDependents, model.ImpactDirectionDependencies
+	// A part that fails is an error on its field: a nullable part is then
+	// null and the rest of the context still answers, as a resolver of its
+	// own would; a failing non-null part fails the context.
 	parts := []struct {
-		field string
-		load  func(context.Context) error
+		field    string
+		nullable bool
+		load     func(context.Context) error
 	}{
-		{"owner", func(ctx context.Context) (err error) { ic.Owner, err = r.icOwner(ctx, ic); return err }},
-		{"team", func(ctx context.Context) (err error) { ic.Team, err = r.icTeam(ctx, ic); return err }},
-		{"services", func(ctx context.Context) (err error) { ic.Services, err = r.icServices(ctx, ic); return err }},
-		{"dependents", func(ctx context.Context) (err error) {
+		{"owner", true, func(ctx context.Context) (err error) { ic.Owner, err = r.icOwner(ctx, ic); return err }},
+		{"team", true, func(ctx context.Context) (err error) { ic.Team, err = r.icTeam(ctx, ic); return err }},
+		{"services", false, func(ctx context.Context) (err error) { ic.Services, err = r.icServices(ctx, ic); return err }},
+		{"dependents", false, func(ctx context.Context) (err error) {
 			ic.Dependents, err = r.impact(ctx, ic.CI.ID, &dependents, &ic.Depth, nil, nil)
 			return err
 		}},
-		{"dependencies", func(ctx context.Context) (err error) {
+		{"dependencies", false, func(ctx context.Context) (err error) {
 			ic.Dependencies, err = r.impact(ctx, ic.CI.ID, &dependencies, &ic.Depth, nil, nil)
 			return err
 		}},
-		{"vendor", func(ctx context.Context) (err error) { ic.Vendor, err = r.icVendor(ctx, ic); return err }},
-		{"supportContracts", func(ctx context.Context) (err error) {
+		{"vendor", true, func(ctx context.Context) (err error) { ic.Vendor, err = r.icVendor(ctx, ic); return err }},
+		{"supportContracts", false, func(ctx context.Context) (err error) {
 			ic.SupportContracts, err = r.supportContracts(ctx, ic)
 			return err
 		}},
-		{"warranty", func(ctx context.Context) (err error) { ic.Warranty, err = r.warranty(ctx, ic); return err }},
-		{"bookValue", func(ctx context.Context) (err error) { ic.BookValue, err = r.bookValue(ctx, ic); return err }},
-		{"openDrifts", func(ctx context.Context) (err error) { ic.OpenDrifts, err = r.openDrifts(ctx, ic); return err }},
-		{"recentChanges", func(ctx context.Context) (err error) { ic.RecentChanges, err = r.recentChanges(ctx, ic); return err }},
+		{"warranty", true, func(ctx context.Context) (err error) { ic.Warranty, err = r.warranty(ctx, ic); return err }},
+		{"bookValue", true, func(ctx context.Context) (err error) { ic.BookValue, err = r.bookValue(ctx, ic); return err }},
+		{"openDrifts", false, func(ctx context.Context) (err error) { ic.OpenDrifts, err = r.openDrifts(ctx, ic); return err }},
+		{"recentChanges", false, func(ctx context.Context) (err error) { ic.RecentChanges, err = r.recentChanges(ctx, ic); return err }},
 	}
 	for _, p := range parts {
 		sel := subField(ctx, p.field)
@@ -645,7 +649,10 @@ func (r *Resolver) fill(ctx context.Context, ic *model.IncidentContext) error {
 			continue
 		}
 		if err := p.load(sel); err != nil {
-			return fmt.Errorf("incident context, %s: %w", p.field, err)
+			if !p.nullable {
+				return fmt.Errorf("incident context, %s: %w", p.field, err)
+			}
+			graphql.AddError(sel, err) // reported at incidentContext.<field>
 		}
 	}
 	return nil

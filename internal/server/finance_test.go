@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -356,6 +357,39 @@ func TestFinanceAssets(t *testing.T) {
 			}
 			if g := get(t, ic, "bare.bookValue"); g != nil || str(t, ic, "bare.ci.name") != "fin-bare" {
 				t.Errorf("incidentContext of a CI without asset: %s", jsonOf(get(t, ic, "bare")))
+			}
+			// A book value that cannot be computed (an asset record made
+			// inconsistent behind the API's back) is an error on that field
+			// alone: the rest of the context still answers.
+			ctx := context.Background()
+			aid, err := env.DB.Client.Asset.Query().Where(asset.HasConfigurationItemWith(configurationitem.Name("fin-sl30"))).OnlyID(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cost int64
+			if err := env.DB.Store.Writer().QueryRowContext(ctx, env.DB.Store.Rebind(`SELECT cost_minor FROM assets WHERE id = ?`), aid).Scan(&cost); err != nil {
+				t.Fatal(err)
+			}
+			setCost := func(v int64) {
+				if _, err := env.DB.Store.Writer().ExecContext(ctx, env.DB.Store.Rebind(`UPDATE assets SET cost_minor = ? WHERE id = ?`), v, aid); err != nil {
+					t.Fatal(err)
+				}
+			}
+			setCost(-100)
+			r := env.Do(t, env.Viewer, `{ incidentContext(identifier: "fin-sl30") { ci { name } owner { name } bookValue `+finMoney+` warranty { active } } }`, nil)
+			setCost(cost)
+			var part struct {
+				IncidentContext *struct {
+					Ci        struct{ Name string }
+					BookValue any
+				}
+			}
+			if err := json.Unmarshal(r.Data, &part); err != nil {
+				t.Fatal(err)
+			}
+			if part.IncidentContext == nil || part.IncidentContext.Ci.Name != "fin-sl30" || part.IncidentContext.BookValue != nil ||
+				len(r.Errors) != 1 || fmt.Sprint(r.Errors[0].Path) != "[incidentContext bookValue]" || r.Errors[0].Code() != "BAD_USER_INPUT" {
+				t.Errorf("incidentContext with a broken asset: %s", r)
 			}
 		})
 
