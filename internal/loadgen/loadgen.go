@@ -13,7 +13,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -69,8 +68,8 @@ func (r Result) String() string {
 // small.
 func GraphQLNoErrors(body []byte) error {
 	if !bytes.Contains(body, []byte(`"errors"`)) {
-		if !json.Valid(body) {
-			return fmt.Errorf("response is not JSON: %.200s", body)
+		if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
+			return fmt.Errorf("response is not a JSON object: %.200s", body)
 		}
 		return nil
 	}
@@ -141,6 +140,10 @@ func phase(ctx context.Context, hc *http.Client, o Options, d time.Duration, rec
 						if ctx.Err() != nil {
 							break
 						}
+					} else {
+						// Behind schedule (a slow response): no burst to
+						// catch up; the measured rate shows the shortfall.
+						next = time.Now()
 					}
 					next = next.Add(o.Interval)
 				}
@@ -207,13 +210,4 @@ func post(ctx context.Context, hc *http.Client, o Options, body []byte) ([]byte,
 		return b, fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(b))
 	}
 	return b, nil
-}
-
-// cpuTime is the CPU time (user and system) this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

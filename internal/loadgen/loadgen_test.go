@@ -56,6 +56,8 @@ func TestGraphQLNoErrors(t *testing.T) {
 		{`{"errors":[{"message":"boom"}],"data":null}`, false},
 		{`{"data":{"a":1}`, false}, // cut short
 		{`<html>bad gateway</html>`, false},
+		{`[]`, false},
+		{`null`, false},
 	} {
 		if err := GraphQLNoErrors([]byte(tc.body)); (err == nil) != tc.ok {
 			t.Errorf("GraphQLNoErrors(%s) = %v, want ok %v", tc.body, err, tc.ok)

@@ -634,23 +634,28 @@ ORDER BY d.first_seen_at, d.id`
 // targets names the CI at the other end of every listed relationship
 // drift, in one query.
 func (b *builder) targets(ctx context.Context) error {
+	seen := map[int]bool{}
 	var ids []int
 	for _, d := range b.r.Drifts {
-		if _, id, ok := discovery.RelationshipField(d.Field); ok {
+		if _, id, ok := discovery.RelationshipField(d.Field); ok && !seen[id] {
+			seen[id] = true
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	cis, err := b.c.ConfigurationItem.Query().Where(configurationitem.IDIn(ids...)).
-		Select(configurationitem.FieldName, configurationitem.FieldKind, configurationitem.FieldEnvironment).All(ctx)
-	if err != nil {
-		return fmt.Errorf("naming relationship targets: %w", err)
-	}
-	byID := make(map[int]*CIRef, len(cis))
-	for _, c := range cis {
-		byID[c.ID] = &CIRef{ID: c.ID, Name: c.Name, Kind: string(c.Kind), Environment: string(c.Environment)}
+	byID := make(map[int]*CIRef, len(ids))
+	// In batches: a large scan can list more relationship drifts than a
+	// statement takes parameters.
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		cis, err := b.c.ConfigurationItem.Query().Where(configurationitem.IDIn(ids[:n]...)).
+			Select(configurationitem.FieldName, configurationitem.FieldKind, configurationitem.FieldEnvironment).All(ctx)
+		if err != nil {
+			return fmt.Errorf("naming relationship targets: %w", err)
+		}
+		for _, c := range cis {
+			byID[c.ID] = &CIRef{ID: c.ID, Name: c.Name, Kind: string(c.Kind), Environment: string(c.Environment)}
+		}
+		ids = ids[n:]
 	}
 	for i := range b.r.Drifts {
 		if _, id, ok := discovery.RelationshipField(b.r.Drifts[i].Field); ok {
