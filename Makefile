@@ -15,12 +15,7 @@ export GOFLAGS := -buildvcs=false
 all: build
 
 generate:
-	$(GO) run -mod=mod ./ent/entc.go
-	$(GO) run -mod=mod github.com/99designs/gqlgen generate --config gqlgen.yml
-	# Lists marshal inline, not a goroutine per element: see
-	# graph/generated/inline.go.
-	sed -i 's/graphql\.MarshalSliceConcurrently(ctx, len(v), 0, false, /marshalSliceInline(ctx, len(v), /' graph/generated/generated.go
-	gofmt -w graph
+	$(GO) generate ./...
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cairn

@@ -3,4 +3,4 @@
 package cairn
 
 //go:generate go run -mod=mod ./ent/entc.go
-//go:generate go run -mod=mod github.com/99designs/gqlgen generate --config gqlgen.yml
+//go:generate go run -mod=mod ./internal/codegen/gqlgen

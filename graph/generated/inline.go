@@ -9,8 +9,9 @@ import (
 // marshalSliceInline marshals the elements of a list one after another on
 // the calling goroutine, with the same field context and panic recovery per
 // element as gqlgen's graphql.MarshalSliceConcurrently, which it replaces in
-// generated.go (`make generate` rewrites the calls after gqlgen runs; gqlgen
-// has no setting for it).
+// generated.go (internal/codegen/gqlgen, run by `go generate ./...` and
+// `make generate`, rewrites the calls after gqlgen runs; gqlgen has no
+// setting for it).
 //
 // Why: gqlgen starts a goroutine per list element. Cairn's list resolvers
 // eager-load what the elements need (entgql CollectFields, one statement
