@@ -122,7 +122,7 @@ Prints the run's counts; exits non-zero when the run failed.`,
 				cfg["file"] = file
 				raw, _ := json.Marshal(cfg)
 				m := reconcile.Mode(strings.ToUpper(mode))
-				if m != reconcile.Report && m != reconcile.Update {
+				if m != reconcile.ModeReport && m != reconcile.ModeUpdate {
 					return fmt.Errorf("--mode must be report or update, not %q", mode)
 				}
 				res, err = svc.Runner.Run(ctx, runner.Spec{

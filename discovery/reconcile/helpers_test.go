@@ -199,7 +199,7 @@ func (e *env) job(name string, mod func(*ent.DiscoveryJobCreate)) *ent.Discovery
 // opts are the options of a complete report-mode run of job at the clock's
 // time.
 func (e *env) opts(j *ent.DiscoveryJob) reconcile.Options {
-	o := reconcile.Options{Mode: reconcile.Report, Complete: true, Priority: 50, MissingGrace: 1, Now: e.now, Dialect: e.dialect}
+	o := reconcile.Options{Mode: reconcile.ModeReport, Complete: true, Priority: 50, MissingGrace: 1, Now: e.now, Dialect: e.dialect}
 	if j != nil {
 		o.Actor = "discovery:" + j.Name
 		o.JobID = j.ID

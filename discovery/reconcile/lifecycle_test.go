@@ -109,15 +109,15 @@ func TestCompleteFactPrefixFirstSighting(t *testing.T) {
 		wantFacts   string
 		wantDrift   []string // field recorded→observed status
 	}{
-		{"unseen host without ports: fill", nil, false, reconcile.Report, []string{"22"},
+		{"unseen host without ports: fill", nil, false, reconcile.ModeReport, []string{"22"},
 			"map[port.tcp.22:open]", nil},
-		{"unseen host with recorded ports: new port is drift", map[string]any{"port.tcp.22": "open"}, false, reconcile.Report, []string{"22", "25"},
+		{"unseen host with recorded ports: new port is drift", map[string]any{"port.tcp.22": "open"}, false, reconcile.ModeReport, []string{"22", "25"},
 			"map[port.tcp.22:open]", []string{"facts.port.tcp.25 \"\"→\"open\" OPEN"}},
-		{"host seen before without ports: new port is drift", nil, true, reconcile.Report, []string{"22"},
+		{"host seen before without ports: new port is drift", nil, true, reconcile.ModeReport, []string{"22"},
 			"map[]", []string{"facts.port.tcp.22 \"\"→\"open\" OPEN"}},
-		{"update mode takes opened and closed ports", map[string]any{"port.tcp.22": "open", "port.tcp.23": "open"}, true, reconcile.Update, []string{"22", "443"},
+		{"update mode takes opened and closed ports", map[string]any{"port.tcp.22": "open", "port.tcp.23": "open"}, true, reconcile.ModeUpdate, []string{"22", "443"},
 			"map[port.tcp.22:open port.tcp.443:open]", []string{"facts.port.tcp.23 \"open\"→\"\" ACCEPTED", "facts.port.tcp.443 \"\"→\"open\" ACCEPTED"}},
-		{"other facts are not complete", map[string]any{"os.name": "linux", "port.tcp.22": "open"}, true, reconcile.Report, []string{"22"},
+		{"other facts are not complete", map[string]any{"os.name": "linux", "port.tcp.22": "open"}, true, reconcile.ModeReport, []string{"22"},
 			"map[os.name:linux port.tcp.22:open]", nil},
 	}
 	storetest.Run(t, func(t *testing.T, dsn string) {
@@ -151,7 +151,7 @@ func TestCompleteFactPrefixFirstSighting(t *testing.T) {
 				if strings.Join(got, "; ") != strings.Join(tc.wantDrift, "; ") {
 					t.Fatalf("drifts %q, want %q", got, tc.wantDrift)
 				}
-				if tc.mode == reconcile.Update && len(tc.wantDrift) > 0 {
+				if tc.mode == reconcile.ModeUpdate && len(tc.wantDrift) > 0 {
 					ev := e.lastEvent(ent.TypeConfigurationItem, ci.ID)
 					if ev.Actor != "discovery:"+host {
 						t.Fatalf("update audited as %s", ev.Actor)
@@ -266,7 +266,7 @@ func TestDriftRefresh(t *testing.T) {
 
 		e.tick(time.Hour)
 		upd := e.opts(j)
-		upd.Mode = reconcile.Update
+		upd.Mode = reconcile.ModeUpdate
 		out, _ := e.reconcile(upd, see("d"))
 		if out.Counts.Updated != 1 || out.Counts.DriftsOpened != 0 {
 			t.Fatalf("counts %+v", out.Counts)

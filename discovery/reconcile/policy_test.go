@@ -384,7 +384,7 @@ func TestRelationships(t *testing.T) {
 		// accepted.
 		e.tick(time.Hour)
 		upd := e.opts(j)
-		upd.Mode = reconcile.Update
+		upd.Mode = reconcile.ModeUpdate
 		out, _ = e.reconcile(upd, see("app", "db2", "cache"), see("db1"), see("db2"), see("cache"))
 		f3 := fmt.Sprintf("relationship.DEPENDS_ON.%d", cache.ID)
 		want = fmt.Sprintf("[%d-DEPENDS_ON->%d(record) %d-DEPENDS_ON->%d(discovery:topo)]", app.ID, db2.ID, app.ID, cache.ID)
@@ -441,7 +441,7 @@ func TestRelationshipDriftAccepted(t *testing.T) {
 
 		e.tick(time.Hour)
 		upd := e.opts(j)
-		upd.Mode = reconcile.Update
+		upd.Mode = reconcile.ModeUpdate
 		out, _ := e.reconcile(upd, see("app", "db1", "db2"), see("db1"), see("db2"))
 		got := e.driftsOf(app.ID)
 		checkDrifts(t, got, driftView{Kind: drift.KindRelationshipChanged, Status: drift.StatusAccepted, CI: app.ID, Field: f, Recorded: "absent", Observed: "present"})

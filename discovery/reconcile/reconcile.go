@@ -37,11 +37,11 @@ type Mode string
 
 // The modes.
 const (
-	// Report opens a drift for every difference.
-	Report Mode = "REPORT"
-	// Update writes the observed value (audited) and records the drift as
+	// ModeReport opens a drift for every difference.
+	ModeReport Mode = "REPORT"
+	// ModeUpdate writes the observed value (audited) and records the drift as
 	// accepted, where the job's precedence allows.
-	Update Mode = "UPDATE"
+	ModeUpdate Mode = "UPDATE"
 )
 
 // Options configure one reconciliation.
@@ -164,7 +164,7 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 		o.MaxChanges = 1000
 	}
 	if o.Mode == "" {
-		o.Mode = Report
+		o.Mode = ModeReport
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -699,7 +699,7 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 	}
 	for _, d := range diffs {
 		key := driftKey{ci: ci.ID, kind: drift.KindAttributeChanged, field: d.field}
-		if r.o.Mode == Update {
+		if r.o.Mode == ModeUpdate {
 			ok, err := r.mayOverwrite(ctx, ci.ID, d.field, prov)
 			if err != nil {
 				return err
@@ -1244,7 +1244,7 @@ func (r *reconciler) relationships(ctx context.Context, obs []*discovery.Observa
 		field := discovery.RelationshipFieldName(k.typ, k.to)
 		dk := driftKey{ci: k.from, kind: drift.KindRelationshipChanged, field: field}
 		fill := !hasType[[2]any{k.from, k.typ}]
-		if fill || r.o.Mode == Update {
+		if fill || r.o.Mode == ModeUpdate {
 			if err := r.c.Relationship.Create().SetFromID(k.from).SetToID(k.to).
 				SetType(relationship.Type(k.typ)).SetSource(r.o.Actor).Exec(ctx); err != nil {
 				return fmt.Errorf("recording relationship %s from CI %d to CI %d: %w", k.typ, k.from, k.to, err)

@@ -167,15 +167,15 @@ func TestFieldReconciliation(t *testing.T) {
 		audited   bool
 		counts    schematype.RunCounts
 	}{
-		{"empty description is filled (report)", reconcile.Report, "description", "", "rack 4", "rack 4", "", true, schematype.RunCounts{Filled: 1}},
-		{"empty description is filled (update)", reconcile.Update, "description", "", "rack 4", "rack 4", "", true, schematype.RunCounts{Filled: 1}},
-		{"empty hostname is filled", reconcile.Report, "hostname", "", "Web07", "web07", "", true, schematype.RunCounts{Filled: 1}},
-		{"equal value changes nothing", reconcile.Report, "description", "rack 4", "rack 4", "rack 4", "", false, schematype.RunCounts{Unchanged: 1}},
-		{"equal after normalisation changes nothing", reconcile.Update, "hostname", "web07", "WEB07", "web07", "", false, schematype.RunCounts{Unchanged: 1}},
-		{"different description is drift (report)", reconcile.Report, "description", "rack 4", "rack 5", "rack 4", drift.StatusOpen, false, schematype.RunCounts{DriftsOpened: 1}},
-		{"different name is drift (report)", reconcile.Report, "name", "", "db-new", "", drift.StatusOpen, false, schematype.RunCounts{DriftsOpened: 1}},
-		{"different description is updated (update)", reconcile.Update, "description", "rack 4", "rack 5", "rack 5", drift.StatusAccepted, true, schematype.RunCounts{Updated: 1}},
-		{"different hostname is updated (update)", reconcile.Update, "hostname", "web07", "web08", "web08", drift.StatusAccepted, true, schematype.RunCounts{Updated: 1}},
+		{"empty description is filled (report)", reconcile.ModeReport, "description", "", "rack 4", "rack 4", "", true, schematype.RunCounts{Filled: 1}},
+		{"empty description is filled (update)", reconcile.ModeUpdate, "description", "", "rack 4", "rack 4", "", true, schematype.RunCounts{Filled: 1}},
+		{"empty hostname is filled", reconcile.ModeReport, "hostname", "", "Web07", "web07", "", true, schematype.RunCounts{Filled: 1}},
+		{"equal value changes nothing", reconcile.ModeReport, "description", "rack 4", "rack 4", "rack 4", "", false, schematype.RunCounts{Unchanged: 1}},
+		{"equal after normalisation changes nothing", reconcile.ModeUpdate, "hostname", "web07", "WEB07", "web07", "", false, schematype.RunCounts{Unchanged: 1}},
+		{"different description is drift (report)", reconcile.ModeReport, "description", "rack 4", "rack 5", "rack 4", drift.StatusOpen, false, schematype.RunCounts{DriftsOpened: 1}},
+		{"different name is drift (report)", reconcile.ModeReport, "name", "", "db-new", "", drift.StatusOpen, false, schematype.RunCounts{DriftsOpened: 1}},
+		{"different description is updated (update)", reconcile.ModeUpdate, "description", "rack 4", "rack 5", "rack 5", drift.StatusAccepted, true, schematype.RunCounts{Updated: 1}},
+		{"different hostname is updated (update)", reconcile.ModeUpdate, "hostname", "web07", "web08", "web08", drift.StatusAccepted, true, schematype.RunCounts{Updated: 1}},
 	}
 	storetest.Run(t, func(t *testing.T, dsn string) {
 		e := newEnv(t, dsn)
