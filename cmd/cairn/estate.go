@@ -141,7 +141,7 @@ written, unless --partial.`,
 			defer db.Close()
 			opts := estate.ImportOptions{Source: filepath.Base(path), DryRun: dryRun, Partial: partial}
 			c := estate.BulkClient(db)
-			var rep *estate.Report
+			var rep *estate.ImportResult
 			if format == "json" {
 				doc, derr := estate.Decode(f)
 				if derr != nil {
@@ -164,7 +164,7 @@ written, unless --partial.`,
 
 // printReport prints an import report (also when the import failed, so the
 // problems are listed) and returns err.
-func printReport(w io.Writer, rep *estate.Report, err error) error {
+func printReport(w io.Writer, rep *estate.ImportResult, err error) error {
 	if rep != nil {
 		if werr := rep.WriteText(w); werr != nil {
 			return errors.Join(err, werr)

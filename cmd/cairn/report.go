@@ -39,11 +39,11 @@ func reportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			lines, err := costs.AssetReport(cmd.Context(), db.Client, at)
+			lines, err := costs.AssetRegister(cmd.Context(), db.Client, at)
 			if err != nil {
 				return err
 			}
-			return costs.WriteAssetReport(g.stdout, format, at, lines)
+			return costs.WriteAssetRegister(g.stdout, format, at, lines)
 		},
 	}
 	assets.Flags().StringVar(&asOf, "as-of", "", "value the assets at this date (YYYY-MM-DD or RFC 3339; default now)")

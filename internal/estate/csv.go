@@ -300,7 +300,7 @@ func identifierField(kind string) string {
 // Rows are matched to stored CIs by identifier (see Import) and written in
 // one transaction through ent. Invalid rows are listed by line number; then
 // nothing is written and the error wraps ErrInvalid, unless opts.Partial.
-func ImportCSV(ctx context.Context, c *ent.Client, r io.Reader, m *Mapping, opts ImportOptions) (*Report, error) {
+func ImportCSV(ctx context.Context, c *ent.Client, r io.Reader, m *Mapping, opts ImportOptions) (*ImportResult, error) {
 	start := time.Now()
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1

@@ -77,7 +77,7 @@ var errRollback = errors.New("rollback")
 //
 // Invalid elements are listed in the report with their JSON path; then
 // nothing is written and the error wraps ErrInvalid, unless opts.Partial.
-func Import(ctx context.Context, c *ent.Client, doc *Document, opts ImportOptions) (*Report, error) {
+func Import(ctx context.Context, c *ent.Client, doc *Document, opts ImportOptions) (*ImportResult, error) {
 	start := time.Now()
 	if doc.Version != Version {
 		return nil, fmt.Errorf("version: unsupported document version %d (want %d)", doc.Version, Version)
@@ -185,7 +185,7 @@ type crIn struct {
 
 type importer struct {
 	opts ImportOptions
-	rep  *Report
+	rep  *ImportResult
 	src  string
 	full bool
 
@@ -210,7 +210,7 @@ type importer struct {
 
 func newImporter(opts ImportOptions) *importer {
 	return &importer{
-		opts: opts, rep: newReport(opts.Source, opts.DryRun, opts.Names), src: opts.actor(),
+		opts: opts, rep: newImportResult(opts.Source, opts.DryRun, opts.Names), src: opts.actor(),
 		locByPath: map[string]*locIn{}, ownerByName: map[string]*ownerIn{}, vendorByName: map[string]*vendorIn{},
 		ciByRef: map[string][]*ciIn{}, svcByName: map[string]*svcIn{},
 	}
@@ -367,7 +367,7 @@ func (im *importer) addCI(e *CI, loc locator, pre []Problem) *ciIn {
 	return in
 }
 
-func (im *importer) run(ctx context.Context, c *ent.Client, start time.Time) (*Report, error) {
+func (im *importer) run(ctx context.Context, c *ent.Client, start time.Time) (*ImportResult, error) {
 	ctx = audit.WithActor(ctx, im.opts.actor())
 	var invalid bool
 	err := txn.Do(ctx, c, func(tx *ent.Client) error {

@@ -29,7 +29,7 @@ func seededSQLite(t *testing.T) *app.DB {
 	return db
 }
 
-func reportText(t *testing.T, rep *Report) []byte {
+func reportText(t *testing.T, rep *ImportResult) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := rep.WriteText(&b); err != nil {

@@ -31,7 +31,7 @@ func Decode(r io.Reader) (*Document, error) {
 // SeedDemo imports the demo estate (data is cairn.DemoEstate()) with actor
 // "seed". Seeding an already seeded database matches every element and
 // changes nothing.
-func SeedDemo(ctx context.Context, c *ent.Client, data []byte, opts ImportOptions) (*Report, error) {
+func SeedDemo(ctx context.Context, c *ent.Client, data []byte, opts ImportOptions) (*ImportResult, error) {
 	doc, err := Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, err

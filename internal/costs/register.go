@@ -16,7 +16,7 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
-// AssetLine is one row of the asset report.
+// AssetLine is one row of the asset register.
 type AssetLine struct {
 	CI           string `json:"ci"`
 	Kind         string `json:"kind"`
@@ -34,8 +34,10 @@ type AssetLine struct {
 	DisposalDate string `json:"disposalDate,omitempty"`
 }
 
-// AssetReport computes one line per asset at asOf, ordered by CI name.
-func AssetReport(ctx context.Context, c *ent.Client, asOf time.Time) ([]AssetLine, error) {
+// AssetRegister computes the asset register at asOf: one line per asset
+// (cost, depreciation, book value, warranty, owner, services), ordered by CI
+// name.
+func AssetRegister(ctx context.Context, c *ent.Client, asOf time.Time) ([]AssetLine, error) {
 	assets, err := c.Asset.Query().WithConfigurationItem(func(q *ent.ConfigurationItemQuery) {
 		q.WithOwner().WithServices()
 	}).Order(asset.ByID()).All(ctx)
@@ -87,8 +89,8 @@ func date(t *time.Time) string {
 	return t.UTC().Format(time.DateOnly)
 }
 
-// WriteAssetReport writes lines as csv, md or json.
-func WriteAssetReport(w io.Writer, format string, asOf time.Time, lines []AssetLine) error {
+// WriteAssetRegister writes the register lines as csv, md or json.
+func WriteAssetRegister(w io.Writer, format string, asOf time.Time, lines []AssetLine) error {
 	header := []string{"ci", "kind", "method", "currency", "cost", "accumulated", "book_value", "warranty_end", "owner", "services", "cost_center", "in_service", "useful_life_months", "disposal_date"}
 	cells := func(l AssetLine) []string {
 		return []string{l.CI, l.Kind, l.Method, l.Currency, l.Cost, l.Accumulated, l.BookValue, l.WarrantyEnd, l.Owner, l.Services, l.CostCenter, l.InService, fmt.Sprint(l.UsefulLife), l.DisposalDate}

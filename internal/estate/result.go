@@ -41,8 +41,8 @@ func entityOrder() []string {
 		EntServices, EntContracts, EntAssets, EntChangeRecords}
 }
 
-// EntityReport counts what an import did (or would do) to one entity.
-type EntityReport struct {
+// EntityCounts counts what an import did (or would do) to one entity.
+type EntityCounts struct {
 	Entity    string
 	Created   int
 	Updated   int
@@ -53,12 +53,13 @@ type EntityReport struct {
 	UpdatedNames []string
 }
 
-// Report is the outcome of an import.
-type Report struct {
+// ImportResult is the outcome of an import: counts per entity, the
+// problems found, and whether it was written.
+type ImportResult struct {
 	Source   string // file name
 	DryRun   bool
 	Written  bool // the transaction was committed
-	Entities []*EntityReport
+	Entities []*EntityCounts
 	Problems []Problem
 	// Ignored lists CSV columns that feed no field.
 	Ignored []string
@@ -66,30 +67,30 @@ type Report struct {
 	names   int
 }
 
-func newReport(source string, dryRun bool, names int) *Report {
+func newImportResult(source string, dryRun bool, names int) *ImportResult {
 	if names <= 0 {
 		names = 5
 	}
-	r := &Report{Source: source, DryRun: dryRun, names: names}
+	r := &ImportResult{Source: source, DryRun: dryRun, names: names}
 	for _, e := range entityOrder() {
-		r.Entities = append(r.Entities, &EntityReport{Entity: e})
+		r.Entities = append(r.Entities, &EntityCounts{Entity: e})
 	}
 	return r
 }
 
 // Entity returns the report of entity e.
-func (r *Report) Entity(e string) *EntityReport {
+func (r *ImportResult) Entity(e string) *EntityCounts {
 	for _, er := range r.Entities {
 		if er.Entity == e {
 			return er
 		}
 	}
-	er := &EntityReport{Entity: e}
+	er := &EntityCounts{Entity: e}
 	r.Entities = append(r.Entities, er)
 	return er
 }
 
-func (r *Report) created(e, name string) {
+func (r *ImportResult) created(e, name string) {
 	er := r.Entity(e)
 	er.Created++
 	if len(er.CreatedNames) < r.names && name != "" {
@@ -97,7 +98,7 @@ func (r *Report) created(e, name string) {
 	}
 }
 
-func (r *Report) updated(e, name string) {
+func (r *ImportResult) updated(e, name string) {
 	er := r.Entity(e)
 	er.Updated++
 	if len(er.UpdatedNames) < r.names && name != "" {
@@ -105,11 +106,11 @@ func (r *Report) updated(e, name string) {
 	}
 }
 
-func (r *Report) unchanged(e string) { r.Entity(e).Unchanged++ }
+func (r *ImportResult) unchanged(e string) { r.Entity(e).Unchanged++ }
 
-func (r *Report) resetCounts() {
+func (r *ImportResult) resetCounts() {
 	for _, er := range r.Entities {
-		*er = EntityReport{Entity: er.Entity, Skipped: er.Skipped}
+		*er = EntityCounts{Entity: er.Entity, Skipped: er.Skipped}
 	}
 }
 
@@ -117,7 +118,7 @@ func (r *Report) resetCounts() {
 // updated and left unchanged per entity, the first names, and the problems.
 // It does not print the elapsed time, so that it can be compared with a
 // golden file; the CLI adds it.
-func (r *Report) WriteText(w io.Writer) error {
+func (r *ImportResult) WriteText(w io.Writer) error {
 	var b strings.Builder
 	switch {
 	case r.DryRun:

@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // The asset report of the demo estate at a fixed date, in every format,
 // against golden files; the same on SQLite and PostgreSQL.
-func TestAssetReportGolden(t *testing.T) {
+func TestAssetRegisterGolden(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db, err := app.Open(ctx, dsn, app.Options{})
@@ -32,7 +32,7 @@ func TestAssetReportGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		asOf := time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)
-		lines, err := costs.AssetReport(ctx, db.Client, asOf)
+		lines, err := costs.AssetRegister(ctx, db.Client, asOf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func TestAssetReportGolden(t *testing.T) {
 		}
 		for _, format := range []string{"csv", "md", "json"} {
 			var buf bytes.Buffer
-			if err := costs.WriteAssetReport(&buf, format, asOf, lines); err != nil {
+			if err := costs.WriteAssetRegister(&buf, format, asOf, lines); err != nil {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", "demo-assets-2026-12-31."+format+".golden")
@@ -59,8 +59,8 @@ func TestAssetReportGolden(t *testing.T) {
 				t.Errorf("%s report differs from %s (run with -update after checking)", format, golden)
 			}
 		}
-		if err := costs.WriteAssetReport(&bytes.Buffer{}, "xml", asOf, lines); err == nil {
-			t.Error("WriteAssetReport(xml) succeeded, want an unknown-format error")
+		if err := costs.WriteAssetRegister(&bytes.Buffer{}, "xml", asOf, lines); err == nil {
+			t.Error("WriteAssetRegister(xml) succeeded, want an unknown-format error")
 		}
 	})
 }
