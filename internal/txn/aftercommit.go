@@ -1,0 +1,33 @@
+package txn
+
+import (
+	"context"
+
+	"github.com/cairn-cmdb/cairn/ent"
+)
+
+// AfterCommit runs fn once the transaction of ctx (ent.TxFromContext, the
+// one entgql.Transactioner opens for a mutation) has committed, and never
+// when it rolls back or fails to commit. Outside a transaction fn runs at
+// once, so call AfterCommit after the work it follows: a caller that ran
+// its own transaction (Do) has committed by then.
+//
+// fn gets a context that the request's end does not cancel: a commit is
+// often the request's last act.
+func AfterCommit(ctx context.Context, fn func(context.Context)) {
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		fn(ctx)
+		return
+	}
+	bg := context.WithoutCancel(ctx)
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if err := next.Commit(ctx, tx); err != nil {
+				return err
+			}
+			fn(bg)
+			return nil
+		})
+	})
+}
