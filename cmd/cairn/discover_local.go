@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,18 +14,16 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/Khan/genqlient/graphql"
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/discovery/local"
+	"github.com/cairn-cmdb/cairn/internal/client"
 )
 
 // pushTimeout bounds one submitObservations request.
 const pushTimeout = 30 * time.Second
-
-// maxPushResponse bounds the server's answer (a dry run lists up to 1,000
-// changes).
-const maxPushResponse = 16 << 20
 
 func discoverLocalCmd(g *globals) *cobra.Command {
 	var (
@@ -84,8 +81,8 @@ server reports an error or the run failed.`,
 			if err != nil {
 				return err
 			}
-			c := &pushClient{endpoint: endpoint.String(), token: token, http: &http.Client{Timeout: pushTimeout}}
-			run, err := c.submit(ctx, job, res.Observations, dryRun)
+			c := client.New(endpoint.String(), token, &http.Client{Timeout: pushTimeout})
+			run, err := submit(ctx, c, endpoint.String(), job, res.Observations, dryRun)
 			if err != nil {
 				return err
 			}
@@ -93,12 +90,12 @@ server reports an error or the run failed.`,
 				return err
 			}
 			switch run.Status {
-			case "FAILED", "TIMED_OUT", "CANCELLED":
+			case client.DiscoveryRunStatusFailed, client.DiscoveryRunStatusTimedOut, client.DiscoveryRunStatusCancelled:
 				msg := ""
 				if run.Error != nil {
 					msg = ": " + *run.Error
 				}
-				return fmt.Errorf("discovery run %s%s", strings.ToLower(run.Status), msg)
+				return fmt.Errorf("discovery run %s%s", strings.ToLower(string(run.Status)), msg)
 			}
 			return nil
 		},
@@ -143,195 +140,49 @@ func isLoopbackHost(h string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// submitMutation is the request the light agent sends.
-const submitMutation = `mutation SubmitObservations($job: String!, $observations: [ObservationInput!]!, $dryRun: Boolean!) {
-  submitObservations(job: $job, observations: $observations, dryRun: $dryRun) {
-    id
-    status
-    dryRun
-    error
-    hostErrors { host error }
-    counts {
-      observed matched created filled updated unchanged
-      driftsOpened driftsUpdated driftsResolved driftsIgnored
-      missing retired ambiguous unregistered
-    }
-    changes @include(if: $dryRun) { action observationKey field before after }
-  }
-}`
-
-// pushClient submits observations to a Cairn server's GraphQL API.
-type pushClient struct {
-	endpoint string
-	token    string
-	http     *http.Client
+// submit sends the observations as the typed client's SubmitObservations
+// and returns the run the server made of them. A GraphQL error, an HTTP
+// error status or an answer without a run is an error; the server's
+// refusals are *client.Error, with each extensions.code.
+func submit(ctx context.Context, c graphql.Client, endpoint, job string, obs []discovery.Observation, dryRun bool) (*client.PushedRun, error) {
+	inputs := make([]client.ObservationInput, 0, len(obs))
+	for _, o := range obs {
+		inputs = append(inputs, toInput(o))
+	}
+	resp, err := client.SubmitObservations(ctx, c, job, inputs, dryRun)
+	if err != nil {
+		return nil, err
+	}
+	if resp == nil || resp.SubmitObservations == nil {
+		return nil, fmt.Errorf("the answer of %s holds no run", endpoint)
+	}
+	return resp.SubmitObservations, nil
 }
 
-type identifierInput struct {
-	Kind  string `json:"kind"`
-	Value string `json:"value"`
-}
-
-// observationInput is the GraphQL ObservationInput.
-type observationInput struct {
-	Key           string            `json:"key"`
-	Kind          string            `json:"kind"`
-	Name          string            `json:"name"`
-	Identifiers   []identifierInput `json:"identifiers,omitempty"`
-	Fields        map[string]string `json:"fields,omitempty"`
-	Facts         map[string]string `json:"facts,omitempty"`
-	CompleteFacts []string          `json:"completeFacts,omitempty"`
-	SeenAt        string            `json:"seenAt,omitempty"`
-}
-
-func toInput(o discovery.Observation) observationInput {
-	in := observationInput{
-		Key: o.Key, Kind: o.Kind, Name: o.Name,
+// toInput is an observation as the GraphQL ObservationInput.
+func toInput(o discovery.Observation) client.ObservationInput {
+	in := client.ObservationInput{
+		Key: o.Key, Kind: client.ConfigurationItemKind(o.Kind), Name: o.Name,
 		Fields: o.Fields, Facts: o.Facts, CompleteFacts: o.CompleteFacts,
 	}
 	for _, id := range o.Identifiers {
-		in.Identifiers = append(in.Identifiers, identifierInput{Kind: string(id.Kind), Value: id.Value})
+		in.Identifiers = append(in.Identifiers, client.ObservedIdentifierInput{Kind: client.IdentifierKind(id.Kind), Value: id.Value})
 	}
 	if !o.SeenAt.IsZero() {
-		in.SeenAt = o.SeenAt.UTC().Format(time.RFC3339Nano)
+		t := o.SeenAt.UTC()
+		in.SeenAt = &t
 	}
 	return in
 }
 
-// pushedRun is the DiscoveryRun the server answers with.
-type pushedRun struct {
-	ID         string  `json:"id"`
-	Status     string  `json:"status"`
-	DryRun     bool    `json:"dryRun"`
-	Error      *string `json:"error"`
-	HostErrors []struct {
-		Host  string `json:"host"`
-		Error string `json:"error"`
-	} `json:"hostErrors"`
-	Counts struct {
-		Observed       int `json:"observed"`
-		Matched        int `json:"matched"`
-		Created        int `json:"created"`
-		Filled         int `json:"filled"`
-		Updated        int `json:"updated"`
-		Unchanged      int `json:"unchanged"`
-		DriftsOpened   int `json:"driftsOpened"`
-		DriftsUpdated  int `json:"driftsUpdated"`
-		DriftsResolved int `json:"driftsResolved"`
-		DriftsIgnored  int `json:"driftsIgnored"`
-		Missing        int `json:"missing"`
-		Retired        int `json:"retired"`
-		Ambiguous      int `json:"ambiguous"`
-		Unregistered   int `json:"unregistered"`
-	} `json:"counts"`
-	Changes []struct {
-		Action         string  `json:"action"`
-		ObservationKey *string `json:"observationKey"`
-		Field          *string `json:"field"`
-		Before         *string `json:"before"`
-		After          *string `json:"after"`
-	} `json:"changes,omitempty"`
-}
-
-type gqlError struct {
-	Message    string         `json:"message"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-func (e gqlError) String() string {
-	s := e.Message
-	if code, ok := e.Extensions["code"].(string); ok && code != "" {
-		s += " (" + code + ")"
-	}
-	if field, ok := e.Extensions["field"].(string); ok && field != "" {
-		s += " [field " + field + "]"
-	}
-	return s
-}
-
-// submit sends the observations and returns the run the server made of
-// them. A GraphQL error, an HTTP error status or an answer without a run is
-// an error.
-func (c *pushClient) submit(ctx context.Context, job string, obs []discovery.Observation, dryRun bool) (*pushedRun, error) {
-	inputs := make([]observationInput, 0, len(obs))
-	for _, o := range obs {
-		inputs = append(inputs, toInput(o))
-	}
-	body, err := json.Marshal(map[string]any{
-		"operationName": "SubmitObservations",
-		"query":         submitMutation,
-		"variables":     map[string]any{"job": job, "observations": inputs, "dryRun": dryRun},
-	})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("User-Agent", "cairn-agent")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("submitting to %s: %w", c.endpoint, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxPushResponse+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the answer of %s: %w", c.endpoint, err)
-	}
-	if len(raw) > maxPushResponse {
-		return nil, fmt.Errorf("the answer of %s is larger than %d bytes", c.endpoint, maxPushResponse)
-	}
-	var out struct {
-		Data *struct {
-			SubmitObservations *pushedRun `json:"submitObservations"`
-		} `json:"data"`
-		Errors []gqlError `json:"errors"`
-	}
-	decodeErr := json.Unmarshal(raw, &out)
-	if len(out.Errors) > 0 {
-		msgs := make([]string, len(out.Errors))
-		for i, e := range out.Errors {
-			msgs[i] = e.String()
-		}
-		prefix := "server"
-		if resp.StatusCode != http.StatusOK {
-			prefix = "server answered " + resp.Status
-		}
-		return nil, fmt.Errorf("%s: %s", prefix, strings.Join(msgs, "; "))
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("server answered %s: %s", resp.Status, snippet(raw))
-	}
-	if decodeErr != nil {
-		return nil, fmt.Errorf("the answer of %s is not GraphQL JSON: %v: %s", c.endpoint, decodeErr, snippet(raw))
-	}
-	if out.Data == nil || out.Data.SubmitObservations == nil {
-		return nil, fmt.Errorf("the answer of %s holds no run", c.endpoint)
-	}
-	return out.Data.SubmitObservations, nil
-}
-
-// snippet is the start of a body for an error message.
-func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "(empty body)"
-	}
-	return discovery.Clip(s)
-}
-
-func printPushedRun(w io.Writer, job string, run *pushedRun, asJSON bool) error {
+func printPushedRun(w io.Writer, job string, run *client.PushedRun, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(run)
 	}
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-	title := "run " + run.ID
+	title := "run " + run.Id
 	if run.DryRun {
 		title = "dry run (nothing written)"
 	}

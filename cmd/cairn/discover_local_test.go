@@ -16,6 +16,9 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/internal/client"
 )
 
 // pushServer is a fake Cairn server on 127.0.0.1 that records the
@@ -272,16 +275,18 @@ func TestSubmitMutationMatchesSchema(t *testing.T) {
 	if gerr != nil {
 		t.Fatalf("schema: %v", gerr)
 	}
-	if _, errs := gqlparser.LoadQuery(schema, submitMutation); len(errs) > 0 {
-		t.Fatalf("submitMutation does not validate against the schema: %v", errs)
+	if _, errs := gqlparser.LoadQuery(schema, client.SubmitObservations_Operation); len(errs) > 0 {
+		t.Fatalf("the SubmitObservations operation does not validate against the schema: %v", errs)
 	}
 	// The variables as the agent builds them fit ObservationInput.
 	in := schema.Types["ObservationInput"]
 	if in == nil {
 		t.Fatal("no ObservationInput in the schema")
 	}
-	b, _ := json.Marshal(observationInput{Key: "k", Kind: "SERVER", Name: "n", Identifiers: []identifierInput{{"HOSTNAME", "n"}},
-		Fields: map[string]string{"hostname": "n"}, Facts: map[string]string{"a": "b"}, CompleteFacts: []string{"fs."}, SeenAt: "2030-01-02T03:04:05Z"})
+	b, _ := json.Marshal(toInput(discovery.Observation{Key: "k", Kind: "SERVER", Name: "n",
+		Identifiers: []discovery.Identifier{{Kind: "HOSTNAME", Value: "n"}},
+		Fields:      map[string]string{"hostname": "n"}, Facts: map[string]string{"a": "b"}, CompleteFacts: []string{"fs."},
+		SeenAt: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}))
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	for k := range m {
