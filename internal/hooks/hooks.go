@@ -38,6 +38,9 @@ func Register(c *ent.Client) {
 	c.Owner.Use(validateOwner)
 	c.Location.Use(validateLocation)
 	c.Service.Use(validateService)
+	c.DriftIgnoreRule.Use(validateDriftIgnoreRule)
+	c.DiscoveryJob.Use(validateDiscoveryJob)
+	c.ReportSchedule.Use(validateReportSchedule)
 	c.Use(checkRefs, auditHook)
 }
 
