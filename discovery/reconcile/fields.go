@@ -1,0 +1,430 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
+)
+
+// loadSeenBefore records which matched CIs this job has seen before: for
+// them a new fact under a complete prefix (a port that opened) is drift, not
+// a fill.
+func (r *reconciler) loadSeenBefore(ctx context.Context, ms []matched) error {
+	r.seenBefore = map[int]bool{}
+	if r.o.JobID == 0 {
+		return nil
+	}
+	for start := 0; start < len(ms); start += chunk {
+		end := min(start+chunk, len(ms))
+		ids := make([]int, 0, end-start)
+		for _, m := range ms[start:end] {
+			ids = append(ids, m.ci.ID)
+		}
+		got, err := r.c.Sighting.Query().
+			Where(sighting.DiscoveryJobID(r.o.JobID), sighting.ConfigurationItemIDIn(ids...)).
+			Select(sighting.FieldConfigurationItemID).Ints(ctx)
+		if err != nil {
+			return fmt.Errorf("loading sightings: %w", err)
+		}
+		for _, id := range got {
+			r.seenBefore[id] = true
+		}
+	}
+	return nil
+}
+
+func (r *reconciler) priorityFor(field string) int {
+	best, bestLen := r.o.Priority, -1
+	for pat, p := range r.o.FieldPriorities {
+		if ok, _ := path.Match(pat, field); ok && len(pat) > bestLen {
+			best, bestLen = p, len(pat)
+		}
+	}
+	return best
+}
+
+// mayOverwrite applies precedence: update mode outranks people; among jobs,
+// the higher priority wins unless the owner's sighting of the CI is stale.
+func (r *reconciler) mayOverwrite(ctx context.Context, ciID int, field string, prov map[string]schematype.Provenance) (bool, error) {
+	p, ok := prov[field]
+	if !ok || p.By == r.o.Actor {
+		return true, nil
+	}
+	if !strings.HasPrefix(p.By, "discovery:") {
+		return true, nil // people and imports yield to a job in update mode
+	}
+	if p.Priority <= r.priorityFor(field) {
+		return true, nil
+	}
+	owner, known := r.o.JobIDs[p.By]
+	if !known && r.o.JobIDs != nil {
+		return true, nil // the owning job is gone: nobody defends the value
+	}
+	ttl := r.o.StaleAfter[p.By]
+	if ttl <= 0 || !known {
+		return false, nil
+	}
+	s, err := r.c.Sighting.Query().Where(sighting.DiscoveryJobID(owner), sighting.ConfigurationItemID(ciID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checking staleness of %s on CI %d: %w", field, ciID, err)
+	}
+	return r.o.Now.Sub(s.LastSeenAt) > ttl, nil
+}
+
+func recordField(ci *ent.ConfigurationItem, f string) string {
+	var p *string
+	switch f {
+	case "name":
+		return ci.Name
+	case "hostname":
+		p = ci.Hostname
+	case "fqdn":
+		p = ci.Fqdn
+	case "serial_number":
+		p = ci.SerialNumber
+	case "description":
+		p = ci.Description
+	}
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func setField(u *ent.ConfigurationItemUpdateOne, f, v string) {
+	switch f {
+	case "name":
+		u.SetName(v)
+	case "hostname":
+		u.SetHostname(v)
+	case "fqdn":
+		u.SetFqdn(v)
+	case "serial_number":
+		u.SetSerialNumber(v)
+	case "description":
+		u.SetDescription(v)
+	}
+}
+
+func factString(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	default:
+		b, _ := json.Marshal(t)
+		return string(b)
+	}
+}
+
+type fieldDiff struct {
+	field            string // "hostname" or "facts.port.tcp.22"
+	recorded, observ string
+}
+
+// ciPass is the state of reconciling one observation against its matched CI:
+// the record's values as they are being changed, the pending update, and the
+// differences found.
+type ciPass struct {
+	m     matched
+	ci    *ent.ConfigurationItem
+	o     *discovery.Observation
+	prov  map[string]schematype.Provenance
+	facts map[string]any
+	// mine is this job's provenance stamp.
+	mine schematype.Provenance
+	upd  *ent.ConfigurationItemUpdateOne
+	// dirty: the CI row changes; factsDirty: its facts do; updated: a
+	// difference was written over (update mode).
+	dirty, factsDirty, updated bool
+	diffs                      []fieldDiff
+	// covered are the fields and facts ("facts.k") the observation speaks for.
+	covered map[string]bool
+}
+
+// reconcileCI compares one matched observation with its CI: fills empty
+// values, turns differences into drifts or (update mode) accepted updates,
+// resolves drifts the observation agrees with, revives a CI this job retired,
+// and writes the CI and its new identifiers.
+func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
+	p := r.newCIPass(m)
+	r.compareFields(p)
+	r.compareFacts(p)
+	r.factsGone(p)
+	if err := r.applyDiffs(ctx, p); err != nil {
+		return err
+	}
+	r.coverSettledFacts(p)
+	r.resolveAgreed(p)
+	r.revive(p)
+	if err := r.writeCI(ctx, p); err != nil {
+		return err
+	}
+	return r.addIdentifiers(ctx, p.ci.ID, p.o)
+}
+
+func (r *reconciler) newCIPass(m matched) *ciPass {
+	ci, o := m.ci, m.obs
+	prov := make(map[string]schematype.Provenance, len(ci.Provenance)+4)
+	for k, v := range ci.Provenance {
+		prov[k] = v
+	}
+	facts := make(map[string]any, len(ci.Facts)+len(o.Facts))
+	for k, v := range ci.Facts {
+		facts[k] = v
+	}
+	return &ciPass{
+		m: m, ci: ci, o: o, prov: prov, facts: facts,
+		mine:    schematype.Provenance{By: r.o.Actor, At: r.o.Now, Priority: r.o.Priority},
+		upd:     r.c.ConfigurationItem.UpdateOneID(ci.ID),
+		covered: map[string]bool{},
+	}
+}
+
+// compareFields fills empty CI fields and collects the differing ones.
+func (r *reconciler) compareFields(p *ciPass) {
+	fields := make([]string, 0, len(p.o.Fields))
+	for f := range p.o.Fields {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		v := p.o.Fields[f]
+		p.covered[f] = true
+		rec := recordField(p.ci, f)
+		switch {
+		case rec == v:
+		case rec == "":
+			setField(p.upd, f, v)
+			p.prov[f] = withPriority(p.mine, r.priorityFor(f))
+			p.dirty = true
+			r.out.Counts.Filled++
+			r.change(schematype.PlannedChange{Action: ActFill, CI: p.ci.ID, Field: f, After: v, MatchedBy: p.m.matchedBy})
+		default:
+			p.diffs = append(p.diffs, fieldDiff{f, rec, v})
+		}
+	}
+}
+
+// compareFacts fills facts the CI lacks (unless a new key under a complete
+// prefix is a change) and collects the differing ones.
+func (r *reconciler) compareFacts(p *ciPass) {
+	keys := make([]string, 0, len(p.o.Facts))
+	for k := range p.o.Facts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := p.o.Facts[k]
+		f := "facts." + k
+		p.covered[f] = true
+		recV, has := p.ci.Facts[k]
+		rec := factString(recV)
+		switch {
+		case has && rec == v:
+		case !has && !(r.completePrefix(p.o, k) && r.priorObserved(p.ci, p.o, k)):
+			p.facts[k] = v
+			p.prov[f] = withPriority(p.mine, r.priorityFor(f))
+			p.factsDirty = true
+			r.out.Counts.Filled++
+			r.change(schematype.PlannedChange{Action: ActFill, CI: p.ci.ID, Field: f, After: v, MatchedBy: p.m.matchedBy})
+		default:
+			p.diffs = append(p.diffs, fieldDiff{f, rec, v})
+		}
+	}
+}
+
+// factsGone collects facts gone from a prefix the observation reports in
+// full. A fact another discovery job set is that job's to report gone: two
+// sources that both speak for "net." (ssh with addresses, node_exporter
+// without) must not undo each other on every run.
+func (r *reconciler) factsGone(p *ciPass) {
+	if len(p.o.CompleteFacts) == 0 {
+		return
+	}
+	gone := []string{}
+	for k := range p.ci.Facts {
+		if _, ok := p.o.Facts[k]; ok {
+			continue
+		}
+		if pv, ok := p.ci.Provenance["facts."+k]; ok && pv.By != r.o.Actor && strings.HasPrefix(pv.By, "discovery:") {
+			continue
+		}
+		if r.completePrefix(p.o, k) {
+			gone = append(gone, k)
+		}
+	}
+	sort.Strings(gone)
+	for _, k := range gone {
+		p.covered["facts."+k] = true
+		p.diffs = append(p.diffs, fieldDiff{"facts." + k, factString(p.ci.Facts[k]), ""})
+	}
+}
+
+// applyDiffs writes each difference over the record where update mode and
+// precedence allow (recording the drift as accepted), and otherwise opens or
+// re-detects its drift.
+func (r *reconciler) applyDiffs(ctx context.Context, p *ciPass) error {
+	for _, d := range p.diffs {
+		key := driftKey{ci: p.ci.ID, kind: drift.KindAttributeChanged, field: d.field}
+		if r.o.Mode == ModeUpdate {
+			ok, err := r.mayOverwrite(ctx, p.ci.ID, d.field, p.prov)
+			if err != nil {
+				return err
+			}
+			if ok {
+				r.acceptDiff(p, d, key)
+				continue
+			}
+		}
+		r.openOrTouch(p.ci, "", key, d.recorded, d.observ, p.o.Key, "")
+	}
+	return nil
+}
+
+// acceptDiff takes the observed value of d (update mode) and records the
+// drift as accepted.
+func (r *reconciler) acceptDiff(p *ciPass, d fieldDiff, key driftKey) {
+	if k, isFact := strings.CutPrefix(d.field, "facts."); isFact {
+		if d.observ == "" {
+			delete(p.facts, k)
+		} else {
+			p.facts[k] = d.observ
+		}
+		p.factsDirty = true
+	} else {
+		setField(p.upd, d.field, d.observ)
+		p.dirty = true
+	}
+	p.prov[d.field] = withPriority(p.mine, r.priorityFor(d.field))
+	p.updated = true
+	r.change(schematype.PlannedChange{Action: ActUpdate, CI: p.ci.ID, Field: d.field, Before: d.recorded, After: d.observ, MatchedBy: p.m.matchedBy})
+	if ex := r.open[key]; ex != nil {
+		r.refresh(ex, d.recorded, d.observ)
+		r.resolveAs(ex, drift.StatusAccepted)
+	} else {
+		r.addDrift(p.ci, key, d.recorded, d.observ, drift.StatusAccepted, p.o.Key, "")
+	}
+}
+
+// coverSettledFacts: facts under a complete prefix that neither the record
+// nor the observation has agree too: a port that opened and closed again.
+func (r *reconciler) coverSettledFacts(p *ciPass) {
+	if !r.o.Complete || len(p.o.CompleteFacts) == 0 {
+		return
+	}
+	for _, d := range r.openByCI[p.ci.ID] {
+		if d.Kind != drift.KindAttributeChanged || d.FieldName == nil {
+			continue
+		}
+		k, isFact := strings.CutPrefix(*d.FieldName, "facts.")
+		if !isFact || !r.completePrefix(p.o, k) {
+			continue
+		}
+		_, observed := p.o.Facts[k]
+		_, recorded := p.ci.Facts[k]
+		if !observed && !recorded {
+			p.covered[*d.FieldName] = true
+		}
+	}
+}
+
+// resolveAgreed: agreement resolves drifts on the fields this observation
+// covers — drifts this source saw: another source agreeing with the record
+// does not mean the reality the first one saw has changed.
+func (r *reconciler) resolveAgreed(p *ciPass) {
+	if !r.o.Complete {
+		return
+	}
+	for f := range p.covered {
+		key := driftKey{ci: p.ci.ID, kind: drift.KindAttributeChanged, field: f}
+		if ex := r.open[key]; ex != nil && !r.touched[ex.ID] && r.sawIt(ex) {
+			r.resolveAs(ex, drift.StatusResolved)
+		}
+	}
+	// Only this job's missing drift: another job that cannot see the
+	// CI keeps its own.
+	if ex := r.open[r.missingKey(p.ci.ID)]; ex != nil {
+		r.resolveAs(ex, drift.StatusResolved)
+	}
+}
+
+// writeCI counts the outcome for the CI and writes its row when it changed.
+func (r *reconciler) writeCI(ctx context.Context, p *ciPass) error {
+	if p.factsDirty {
+		p.upd.SetFacts(p.facts)
+		p.dirty = true
+	}
+	if p.updated {
+		r.out.Counts.Updated++
+	}
+	if !p.dirty && len(p.diffs) == 0 {
+		r.out.Counts.Unchanged++
+	}
+	if !p.dirty {
+		return nil
+	}
+	p.upd.SetProvenance(p.prov)
+	if err := p.upd.Exec(ctx); err != nil {
+		return fmt.Errorf("updating CI %d (%s) from %s: %w", p.ci.ID, p.ci.Name, p.o.Key, err)
+	}
+	return nil
+}
+
+func withPriority(p schematype.Provenance, prio int) schematype.Provenance {
+	p.Priority = prio
+	return p
+}
+
+func (r *reconciler) completePrefix(o *discovery.Observation, key string) bool {
+	for _, p := range o.CompleteFacts {
+		if key == p || strings.HasSuffix(p, ".") && strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// priorObserved reports whether the record already holds facts under the
+// complete prefix of key, or this job has seen the CI before: then a new key
+// there is a change, not a first fill.
+func (r *reconciler) priorObserved(ci *ent.ConfigurationItem, o *discovery.Observation, key string) bool {
+	if r.seenBefore[ci.ID] {
+		return true
+	}
+	for _, p := range o.CompleteFacts {
+		if key != p && !(strings.HasSuffix(p, ".") && strings.HasPrefix(key, p)) {
+			continue
+		}
+		// An exact entry ("open.tcp.22") belongs to its family ("open.tcp.").
+		family := p[:strings.LastIndexByte(p, '.')+1]
+		if family == "" {
+			family = p
+		}
+		for k := range ci.Facts {
+			if !strings.HasPrefix(k, family) {
+				continue
+			}
+			// What another discovery source put there is that source's
+			// account, not the record's claim about this one's facts.
+			if p, ok := ci.Provenance["facts."+k]; ok && p.By != r.o.Actor && strings.HasPrefix(p.By, "discovery:") {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
