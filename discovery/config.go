@@ -94,6 +94,11 @@ func describe(fe validator.FieldError) string {
 		return fmt.Sprintf("must be at least %s", fe.Param())
 	case "max", "lte":
 		return fmt.Sprintf("must be at most %s", fe.Param())
+	case "gt":
+		if fe.Param() == "0" {
+			return "must be positive"
+		}
+		return fmt.Sprintf("must be greater than %s", fe.Param())
 	case "oneof":
 		return fmt.Sprintf("must be one of %s", fe.Param())
 	}

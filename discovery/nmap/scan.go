@@ -74,7 +74,7 @@ type ScanConfig struct {
 	ServiceDetection bool `json:"serviceDetection"`
 	// Timeout bounds the whole scan; nmap is killed when it runs out and
 	// the run fails. Default "10m".
-	Timeout tcpscan.Duration `json:"timeout" validate:"gt=0"`
+	Timeout discovery.Duration `json:"timeout" validate:"gt=0"`
 	// Hosts are more targets, scanned with the job's scope: IPv4 or IPv6
 	// addresses, CIDR ranges and host names, as discovery.ExpandTargets
 	// reads them. Default none.
@@ -96,7 +96,7 @@ func DefaultScanConfig() *ScanConfig {
 	return &ScanConfig{
 		Ports:            DefaultScanPorts,
 		ServiceDetection: true,
-		Timeout:          tcpscan.Duration(10 * time.Minute),
+		Timeout:          discovery.Duration(10 * time.Minute),
 		Binary:           "nmap",
 	}
 }

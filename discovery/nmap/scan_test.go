@@ -33,7 +33,7 @@ func TestScanKind(t *testing.T) {
 	want := &nmap.ScanConfig{
 		Ports:            "22,80,443,3306,5432,6379,8080,9100",
 		ServiceDetection: true,
-		Timeout:          tcpscan.Duration(10 * time.Minute),
+		Timeout:          discovery.Duration(10 * time.Minute),
 		Binary:           "nmap",
 	}
 	if !reflect.DeepEqual(cfg, want) || !reflect.DeepEqual(nmap.DefaultScanConfig(), want) {
@@ -90,7 +90,7 @@ func TestScanConfig(t *testing.T) {
 		{"port zero", `{"binary": "` + bin + `", "ports": "0"}`, `ports: item "0": port 0 is out of range`},
 		{"nmap port syntax", `{"binary": "` + bin + `", "ports": "T:22"}`, `item "T:22"`},
 		{"all ports dash", `{"binary": "` + bin + `", "ports": "-"}`, `item "-"`},
-		{"zero timeout", `{"binary": "` + bin + `", "timeout": "0s"}`, "timeout: fails gt=0"},
+		{"zero timeout", `{"binary": "` + bin + `", "timeout": "0s"}`, "timeout: must be positive"},
 		{"bad timeout", `{"binary": "` + bin + `", "timeout": "soon"}`, `"soon" is not a duration`},
 		{"option as host", `{"binary": "` + bin + `", "hosts": ["--script=evil"]}`, `hosts: target "--script=evil" starts with '-'`},
 		{"odd host", `{"binary": "` + bin + `", "hosts": ["a|b"]}`, `target "a|b" is neither an IP address nor a host name`},
@@ -242,7 +242,7 @@ func TestScanFailures(t *testing.T) {
 			c := nmap.DefaultScanConfig()
 			c.Binary = bin
 			if tt.timeout > 0 {
-				c.Timeout = tcpscan.Duration(tt.timeout)
+				c.Timeout = discovery.Duration(tt.timeout)
 			}
 			src, err := c.Build()
 			if err != nil {
@@ -326,7 +326,7 @@ func TestScanNmap(t *testing.T) {
 	closed := freePort(t, "127.0.0.1:0")
 	c := nmap.DefaultScanConfig()
 	c.Ports = tcpscan.PortList(strconv.Itoa(open) + "," + strconv.Itoa(closed))
-	c.Timeout = tcpscan.Duration(2 * time.Minute)
+	c.Timeout = discovery.Duration(2 * time.Minute)
 	src, err := c.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -369,7 +369,7 @@ func TestScanNmapIPv6(t *testing.T) {
 	c := nmap.DefaultScanConfig()
 	c.Ports = tcpscan.PortList(strconv.Itoa(open))
 	c.ServiceDetection = false
-	c.Timeout = tcpscan.Duration(time.Minute)
+	c.Timeout = discovery.Duration(time.Minute)
 	c.Hosts = []string{"::1"}
 	src, err := c.Build()
 	if err != nil {

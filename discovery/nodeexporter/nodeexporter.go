@@ -15,7 +15,6 @@ package nodeexporter
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -66,7 +65,7 @@ type Config struct {
 	Scheme string `json:"scheme" validate:"oneof=http https"`
 	// Timeout bounds each host's scrape, as a Go duration string such as
 	// "10s" or "1m30s". Default "10s".
-	Timeout Duration `json:"timeout"`
+	Timeout discovery.Duration `json:"timeout"`
 	// Concurrency is how many hosts are scraped at once. Default 10.
 	Concurrency int `json:"concurrency" validate:"min=1,max=1000"`
 	// Rate is how many scrapes may start per second; 0, the default, means
@@ -78,29 +77,6 @@ type Config struct {
 	// URL ("https://web01:9100/metrics"), which overrides Port, Path and
 	// Scheme. Default none.
 	Hosts []string `json:"hosts"`
-}
-
-// Duration is a time.Duration written in JSON as a Go duration string
-// ("10s", "1m30s").
-type Duration time.Duration
-
-// MarshalJSON writes d as a duration string.
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Duration(d).String())
-}
-
-// UnmarshalJSON reads a duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration string such as \"10s\", got %s", discovery.JSONKind(b))
-	}
-	v, err := time.ParseDuration(strings.TrimSpace(s))
-	if err != nil {
-		return fmt.Errorf("want a duration such as \"10s\": %w", err)
-	}
-	*d = Duration(v)
-	return nil
 }
 
 // Interface guards.
@@ -115,7 +91,7 @@ func DefaultConfig() *Config {
 		Port:        DefaultPort,
 		Path:        DefaultPath,
 		Scheme:      DefaultScheme,
-		Timeout:     Duration(DefaultTimeout),
+		Timeout:     discovery.Duration(DefaultTimeout),
 		Concurrency: DefaultConcurrency,
 	}
 }

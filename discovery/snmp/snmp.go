@@ -26,10 +26,8 @@ package snmp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -59,7 +57,7 @@ type Config struct {
 	// Timeout bounds each request, as a duration string such as "2s" or
 	// "500ms" (1ms to 1m). A target that does not answer takes
 	// Timeout × (Retries+1) to fail. Default "2s".
-	Timeout Duration `json:"timeout"`
+	Timeout discovery.Duration `json:"timeout"`
 	// Retries is how many times a request that timed out is sent again.
 	// Default 1.
 	Retries int `json:"retries" validate:"min=0,max=10"`
@@ -76,32 +74,6 @@ type Config struct {
 	Hosts []string `json:"hosts"`
 }
 
-// Duration is a time.Duration written in JSON as a Go duration string
-// such as "2s" or "1m30s".
-type Duration time.Duration
-
-// MarshalJSON writes d as a duration string.
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Duration(d).String())
-}
-
-// UnmarshalJSON reads a duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("timeout: want a duration string such as \"2s\", got %s", discovery.JSONKind(b))
-	}
-	v, err := time.ParseDuration(strings.TrimSpace(s))
-	if err != nil {
-		return fmt.Errorf("timeout: %q is not a duration such as \"2s\" or \"500ms\"", discovery.Clip(s))
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// String returns d as a duration string.
-func (d Duration) String() string { return time.Duration(d).String() }
-
 // Interface guards.
 var (
 	_ discovery.Config = (*Config)(nil)
@@ -115,7 +87,7 @@ func DefaultConfig() *Config {
 	return &Config{
 		Port:           161,
 		Version:        "2c",
-		Timeout:        Duration(2 * time.Second),
+		Timeout:        discovery.Duration(2 * time.Second),
 		Retries:        1,
 		Concurrency:    10,
 		MaxRepetitions: 25,

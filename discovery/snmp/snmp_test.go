@@ -32,7 +32,7 @@ func TestKindAndDefaults(t *testing.T) {
 	if !ok {
 		t.Fatalf("NewConfig() is %T, want *snmp.Config", k.NewConfig())
 	}
-	want := &snmp.Config{Port: 161, Version: "2c", Timeout: snmp.Duration(2 * time.Second), Retries: 1,
+	want := &snmp.Config{Port: 161, Version: "2c", Timeout: discovery.Duration(2 * time.Second), Retries: 1,
 		Concurrency: 10, Rate: 0, MaxRepetitions: 25}
 	if !reflect.DeepEqual(cfg, want) || !reflect.DeepEqual(snmp.DefaultConfig(), want) {
 		t.Errorf("defaults = %+v, want %+v", cfg, want)
@@ -65,8 +65,8 @@ func TestConfigValidation(t *testing.T) {
 		{"no concurrency", `{"concurrency": 0}`, "concurrency: must be at least 1"},
 		{"negative rate", `{"rate": -1}`, "rate: must be at least 0"},
 		{"maxRepetitions 0", `{"maxRepetitions": 0}`, "maxRepetitions: must be at least 1"},
-		{"timeout number", `{"timeout": 2}`, `timeout: want a duration string such as "2s", got a number`},
-		{"timeout garbage", `{"timeout": "2 seconds"}`, `timeout: "2 seconds" is not a duration`},
+		{"timeout array", `{"timeout": [2]}`, `want a duration string such as "30s" or a number of seconds, got an array`},
+		{"timeout garbage", `{"timeout": "2 seconds"}`, `"2 seconds" is not a duration`},
 		{"timeout zero", `{"timeout": "0s"}`, "timeout: 0s is not between 1ms and 1m0s"},
 		{"timeout huge", `{"timeout": "1h"}`, "timeout: 1h0m0s is not between"},
 		{"bad host", `{"hosts": ["10.0.0.0/33"]}`, "hosts: target"},

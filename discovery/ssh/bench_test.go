@@ -14,7 +14,7 @@ import (
 // It reports the seconds one run of 50 takes; the target is at most 15.
 func BenchmarkInventory50(b *testing.B) {
 	s := lab.StartSSHD(b)
-	src, err := (&Config{User: s.User, Port: s.Port, Concurrency: 10, Timeout: Duration(60 * time.Second),
+	src, err := (&Config{User: s.User, Port: s.Port, Concurrency: 10, Timeout: discovery.Duration(60 * time.Second),
 		KnownHostsFile: s.KnownHostsFile}).Build()
 	if err != nil {
 		b.Fatal(err)

@@ -29,7 +29,7 @@ func labSource(t *testing.T, s *lab.SSHD, known string, tofu bool, hosts ...stri
 		hosts = []string{s.Host}
 	}
 	src, err := (&ssh.Config{
-		User: s.User, Port: s.Port, Concurrency: 4, Timeout: ssh.Duration(20 * time.Second),
+		User: s.User, Port: s.Port, Concurrency: 4, Timeout: discovery.Duration(20 * time.Second),
 		KnownHostsFile: known, TrustOnFirstUse: tofu, Hosts: hosts,
 	}).Build()
 	if err != nil {
@@ -291,7 +291,7 @@ func TestLab(t *testing.T) {
 				conns = append(conns, c) // accept, then say nothing
 			}
 		}()
-		src, err := (&ssh.Config{User: s.User, Port: s.Port, Concurrency: 2, Timeout: ssh.Duration(2 * time.Second),
+		src, err := (&ssh.Config{User: s.User, Port: s.Port, Concurrency: 2, Timeout: discovery.Duration(2 * time.Second),
 			KnownHostsFile: s.KnownHostsFile, Hosts: []string{s.Host, ln.Addr().String()}}).Build()
 		if err != nil {
 			t.Fatal(err)

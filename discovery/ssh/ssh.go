@@ -37,12 +37,10 @@ package ssh
 
 import (
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -89,7 +87,7 @@ type Config struct {
 	// Timeout bounds each host's visit (connect, log in, run the script,
 	// read its output), as a duration such as "30s" or "2m", or a number
 	// of seconds. Default "30s".
-	Timeout Duration `json:"timeout"`
+	Timeout discovery.Duration `json:"timeout" validate:"gt=0"`
 	// KnownHostsFile is the OpenSSH known_hosts file the host keys are
 	// checked against; a leading "~/" is the home directory of the user
 	// Cairn runs as. Default "~/.ssh/known_hosts".
@@ -104,47 +102,6 @@ type Config struct {
 	Hosts []string `json:"hosts" validate:"max=65536,dive,required"`
 }
 
-// Duration is a length of time in a configuration: a JSON string such as
-// "30s", "1m30s" or "2m" (time.ParseDuration syntax), or a JSON number of
-// seconds. It must be positive.
-type Duration time.Duration
-
-// UnmarshalJSON reads a duration string or a number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var v time.Duration
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		p, err := time.ParseDuration(strings.TrimSpace(s))
-		if err != nil {
-			return fmt.Errorf("invalid duration %q: want a duration such as \"30s\" or a number of seconds", discovery.Clip(s))
-		}
-		v = p
-	} else {
-		var f float64
-		if err := json.Unmarshal(b, &f); err != nil {
-			return fmt.Errorf("invalid duration %s: want a string such as \"30s\" or a number of seconds", discovery.JSONKind(b))
-		}
-		if f > maxTimeout.Seconds() || f < -maxTimeout.Seconds() {
-			return fmt.Errorf("invalid duration %v seconds: want at most %s", f, maxTimeout)
-		}
-		v = time.Duration(f * float64(time.Second))
-		s = strconv.FormatFloat(f, 'g', -1, 64) + " seconds"
-	}
-	if v <= 0 {
-		return fmt.Errorf("invalid duration %q: want a positive duration such as \"30s\"", discovery.Clip(s))
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration as a string such as "30s".
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Duration(d).String())
-}
-
-// String returns the duration as time.Duration prints it.
-func (d Duration) String() string { return time.Duration(d).String() }
-
 // Interface guards.
 var (
 	_ discovery.Config = (*Config)(nil)
@@ -157,7 +114,7 @@ func DefaultConfig() *Config {
 	return &Config{
 		Port:           DefaultPort,
 		Concurrency:    DefaultConcurrency,
-		Timeout:        Duration(DefaultTimeout),
+		Timeout:        discovery.Duration(DefaultTimeout),
 		KnownHostsFile: DefaultKnownHostsFile,
 	}
 }

@@ -38,7 +38,7 @@ func TestKind(t *testing.T) {
 	if !ok {
 		t.Fatalf("NewConfig() is %T, want *ssh.Config", k.NewConfig())
 	}
-	want := &ssh.Config{Port: 22, Concurrency: 10, Timeout: ssh.Duration(30 * time.Second), KnownHostsFile: "~/.ssh/known_hosts"}
+	want := &ssh.Config{Port: 22, Concurrency: 10, Timeout: discovery.Duration(30 * time.Second), KnownHostsFile: "~/.ssh/known_hosts"}
 	if !reflect.DeepEqual(cfg, want) || !reflect.DeepEqual(cfg, ssh.DefaultConfig()) {
 		t.Errorf("NewConfig() = %+v, want %+v", cfg, want)
 	}
@@ -63,7 +63,7 @@ func TestConfigDecode(t *testing.T) {
 		{"everything", `{"user": "inv", "port": 2222, "concurrency": 3, "rate": 2.5, "timeout": "1m30s",
 			"knownHostsFile": "/etc/cairn/known_hosts", "trustOnFirstUse": true, "hosts": ["10.0.0.0/30", "db01"]}`, "",
 			func(t *testing.T, c *ssh.Config) {
-				want := &ssh.Config{User: "inv", Port: 2222, Concurrency: 3, Rate: 2.5, Timeout: ssh.Duration(90 * time.Second),
+				want := &ssh.Config{User: "inv", Port: 2222, Concurrency: 3, Rate: 2.5, Timeout: discovery.Duration(90 * time.Second),
 					KnownHostsFile: "/etc/cairn/known_hosts", TrustOnFirstUse: true, Hosts: []string{"10.0.0.0/30", "db01"}}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("config %+v, want %+v", c, want)
@@ -80,8 +80,8 @@ func TestConfigDecode(t *testing.T) {
 			}
 		}},
 		{"timeout zero", `{"user": "u", "timeout": "0s"}`, "positive", nil},
-		{"timeout negative", `{"user": "u", "timeout": -3}`, "positive", nil},
-		{"timeout garbage", `{"user": "u", "timeout": "soon"}`, `invalid duration "soon"`, nil},
+		{"timeout negative", `{"user": "u", "timeout": -3}`, "is negative", nil},
+		{"timeout garbage", `{"user": "u", "timeout": "soon"}`, `"soon" is not a duration`, nil},
 		{"timeout wrong type", `{"user": "u", "timeout": true}`, "a boolean", nil},
 		{"port zero", `{"user": "u", "port": 0}`, "port: must be at least 1", nil},
 		{"port too big", `{"user": "u", "port": 70000}`, "port: must be at most 65535", nil},
@@ -139,16 +139,16 @@ func TestBuild(t *testing.T) {
 		cfg  ssh.Config
 		want string
 	}{
-		{"valid", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: known}, ""},
-		{"no user", ssh.Config{Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: known}, "user: is required"},
-		{"user with space", ssh.Config{User: "a b", Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: known}, "white space"},
+		{"valid", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: known}, ""},
+		{"no user", ssh.Config{Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: known}, "user: is required"},
+		{"user with space", ssh.Config{User: "a b", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: known}, "white space"},
 		{"zero timeout", ssh.Config{User: "u", Port: 22, Concurrency: 1, KnownHostsFile: known}, "timeout"},
-		{"bad host", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: known, Hosts: []string{"10.0.0.0/33"}}, "hosts:"},
-		{"range too large", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: known, Hosts: []string{"10.0.0.0/8"}}, "hosts:"},
-		{"missing known_hosts", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: filepath.Join(dir, "nope")}, "does not exist"},
-		{"missing known_hosts, TOFU", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: filepath.Join(dir, "new"), TrustOnFirstUse: true}, ""},
-		{"missing directory, TOFU", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: filepath.Join(dir, "a", "b"), TrustOnFirstUse: true}, "directory"},
-		{"known_hosts is a directory", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: dir}, "is a directory"},
+		{"bad host", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: known, Hosts: []string{"10.0.0.0/33"}}, "hosts:"},
+		{"range too large", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: known, Hosts: []string{"10.0.0.0/8"}}, "hosts:"},
+		{"missing known_hosts", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: filepath.Join(dir, "nope")}, "does not exist"},
+		{"missing known_hosts, TOFU", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: filepath.Join(dir, "new"), TrustOnFirstUse: true}, ""},
+		{"missing directory, TOFU", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: filepath.Join(dir, "a", "b"), TrustOnFirstUse: true}, "directory"},
+		{"known_hosts is a directory", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: dir}, "is a directory"},
 	}
 	if home != "" {
 		if _, err := os.Stat(filepath.Join(home, ".ssh", "known_hosts")); err != nil {
@@ -156,7 +156,7 @@ func TestBuild(t *testing.T) {
 				name string
 				cfg  ssh.Config
 				want string
-			}{"default known_hosts is expanded", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: "~/.ssh/known_hosts"}, filepath.Join(home, ".ssh", "known_hosts")})
+			}{"default known_hosts is expanded", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: "~/.ssh/known_hosts"}, filepath.Join(home, ".ssh", "known_hosts")})
 		}
 	}
 	for _, tt := range tests {
@@ -206,7 +206,7 @@ func TestDiscoverCredentials(t *testing.T) {
 	if err := os.WriteFile(known, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	src, err := (&ssh.Config{User: "u", Port: 1, Concurrency: 1, Timeout: ssh.Duration(time.Second), KnownHostsFile: known}).Build()
+	src, err := (&ssh.Config{User: "u", Port: 1, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: known}).Build()
 	if err != nil {
 		t.Fatal(err)
 	}

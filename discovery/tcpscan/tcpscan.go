@@ -108,11 +108,11 @@ type Config struct {
 	// ConnectTimeout is how long an attempt waits for the connection to be
 	// accepted before the port counts as not open. Default "1s"; must be
 	// positive.
-	ConnectTimeout Duration `json:"connectTimeout" validate:"gt=0"`
+	ConnectTimeout discovery.Duration `json:"connectTimeout" validate:"gt=0"`
 	// BannerTimeout is how long the source waits, after connecting, for
 	// the service to say something (see the package documentation); "0s"
 	// reads no banners. Default "500ms".
-	BannerTimeout Duration `json:"bannerTimeout"`
+	BannerTimeout discovery.Duration `json:"bannerTimeout"`
 	// Hosts are more targets, scanned with the job's scope: IPv4 or IPv6
 	// addresses, CIDR ranges and host names, as discovery.ExpandTargets
 	// reads them. Default none.
@@ -130,8 +130,8 @@ func DefaultConfig() *Config {
 	return &Config{
 		Ports:          DefaultPorts,
 		Concurrency:    256,
-		ConnectTimeout: Duration(time.Second),
-		BannerTimeout:  Duration(500 * time.Millisecond),
+		ConnectTimeout: discovery.Duration(time.Second),
+		BannerTimeout:  discovery.Duration(500 * time.Millisecond),
 	}
 }
 

@@ -39,8 +39,8 @@ func TestKind(t *testing.T) {
 	want := &tcpscan.Config{
 		Ports:          "22,80,443,3306,5432,6379,8080,9100",
 		Concurrency:    256,
-		ConnectTimeout: tcpscan.Duration(time.Second),
-		BannerTimeout:  tcpscan.Duration(500 * time.Millisecond),
+		ConnectTimeout: discovery.Duration(time.Second),
+		BannerTimeout:  discovery.Duration(500 * time.Millisecond),
 	}
 	if !reflect.DeepEqual(cfg, want) || !reflect.DeepEqual(tcpscan.DefaultConfig(), want) {
 		t.Errorf("NewConfig() = %+v, want the documented defaults %+v", cfg, want)
@@ -74,9 +74,9 @@ func TestConfig(t *testing.T) {
 		{"huge concurrency", `{"concurrency": 100000}`, "concurrency: must be at most 4096"},
 		{"negative rate", `{"rate": -1}`, "rate: must be at least 0"},
 		{"bad duration", `{"connectTimeout": "1 second"}`, `"1 second" is not a duration`},
-		{"duration as number", `{"connectTimeout": 1}`, `want a duration string such as "1s"`},
+		{"duration as boolean", `{"connectTimeout": true}`, `want a duration string such as "30s" or a number of seconds, got a boolean`},
 		{"negative duration", `{"bannerTimeout": "-1s"}`, "duration -1s is negative"},
-		{"zero connect timeout", `{"connectTimeout": "0s"}`, "connectTimeout: fails gt=0"},
+		{"zero connect timeout", `{"connectTimeout": "0s"}`, "connectTimeout: must be positive"},
 		{"unknown setting", `{"port": "22"}`, `unknown field "port"`},
 		{"hosts wrong type", `{"hosts": "127.0.0.1"}`, "hosts"},
 	}
@@ -197,7 +197,7 @@ func TestDiscover(t *testing.T) {
 
 	c := tcpscan.DefaultConfig()
 	c.Ports = tcpscan.PortList(strings.Join([]string{itoa(ssh), itoa(silent), itoa(smtp), itoa(binary), itoa(closed)}, ","))
-	c.BannerTimeout = tcpscan.Duration(300 * time.Millisecond)
+	c.BannerTimeout = discovery.Duration(300 * time.Millisecond)
 	c.Hosts = []string{ip, "127.0.0.22"} // nothing listens on .22
 	before := time.Now().UTC()
 	res, err := build(t, c).Discover(context.Background(), discovery.Env{})
