@@ -1,0 +1,85 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// seenAt replaces the times the demo seed stamps its audit events with (the
+// time the test ran), so that the golden files do not change with the clock.
+var seenAt = []*regexp.Regexp{
+	regexp.MustCompile(`("at": ")[^"]+(")`),
+	regexp.MustCompile(`(?m)^(change +)\d{4}-\d\d-\d\d \d\d:\d\d( )`),
+}
+
+func stable(s string) string {
+	for _, re := range seenAt {
+		s = re.ReplaceAllString(s, "${1}SEED-TIME${2}")
+	}
+	return s
+}
+
+// TestLookup runs `cairn lookup` on the demo estate and compares its output,
+// as text and as --json, with testdata/lookup/*.golden.
+func TestLookup(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "demo.db")
+	if out, err := runCairn(t, "seed", "--demo", "--db", db); err != nil {
+		t.Fatalf("seed --demo: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"hostname-contract-warranty", []string{"fra1-db01", "--as-of", "2026-01-15"}},
+		{"fqdn-asset-warranty-expired", []string{"ams2-bkp01.ams2.example.net", "--as-of", "2025-06-01"}},
+		{"ip", []string{"10.20.21.11", "--as-of", "2026-01-15"}},
+		{"prefix-ambiguous", []string{"ams2-app", "--as-of", "2026-01-15"}},
+		{"service-member-depth-1", []string{"checkout-web", "--as-of", "2026-01-15", "--depth", "1"}},
+		{"recent-changes", []string{"fra1-lb01", "--as-of", "2099-01-01T00:00:00Z"}},
+	} {
+		for _, format := range []string{"text", "json"} {
+			t.Run(c.name+"/"+format, func(t *testing.T) {
+				args := append([]string{"lookup", "--db", db}, c.args...)
+				if format == "json" {
+					args = append(args, "--json")
+				}
+				out, err := runCairn(t, args...)
+				if err != nil {
+					t.Fatalf("cairn %s: %v", strings.Join(args, " "), err)
+				}
+				golden(t, filepath.Join("testdata", "lookup", c.name+"."+format+".golden"), stable(out))
+			})
+		}
+	}
+	if _, err := runCairn(t, "lookup", "--db", db, "no-such-host-zz"); err == nil ||
+		err.Error() != `nothing matches "no-such-host-zz" (tried identifiers, CI names and name prefixes)` {
+		t.Errorf("lookup of an unknown identifier: %v", err)
+	}
+	if _, err := runCairn(t, "lookup", "--db", db, "fra1-db01", "--depth", "0"); err == nil ||
+		!strings.Contains(err.Error(), "depth must be between 1 and 50, got 0") {
+		t.Errorf("lookup --depth 0: %v", err)
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}

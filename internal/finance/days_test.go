@@ -1,0 +1,44 @@
+package finance
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDaysLeft(t *testing.T) {
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []struct {
+		name     string
+		asOf     string
+		end      string
+		wantDays int
+	}{
+		{"same instant", "2026-03-10T00:00:00Z", "2026-03-10T00:00:00Z", 0},
+		{"same day, end earlier in the day", "2026-03-10T18:00:00Z", "2026-03-10T00:00:00Z", 0},
+		{"same day, end later in the day", "2026-03-10T00:00:00Z", "2026-03-10T23:59:59Z", 0},
+		{"next day, less than 24 hours away", "2026-03-10T23:59:00Z", "2026-03-11T00:01:00Z", 1},
+		{"whole days from a morning", "2026-03-10T06:00:00Z", "2026-03-20T00:00:00Z", 10},
+		{"end a day before", "2026-03-10T00:01:00Z", "2026-03-09T23:59:00Z", -1},
+		{"end long before", "2026-12-07T12:50:00Z", "2025-01-01T00:00:00Z", -705},
+		{"across UTC midnight from another zone", "2026-03-10T23:30:00-02:00", "2026-03-11T12:00:00Z", 0},
+		{"end given in a zone east of UTC", "2026-03-10T12:00:00Z", "2026-03-12T00:30:00+02:00", 1},
+		{"across a leap day", "2028-02-28T12:00:00Z", "2028-03-01T00:00:00Z", 2},
+		{"on a leap day", "2028-02-29T00:00:00Z", "2028-02-29T23:00:00Z", 0},
+		{"a leap year", "2028-01-01T00:00:00Z", "2029-01-01T00:00:00Z", 366},
+		{"a common year", "2027-01-01T00:00:00Z", "2028-01-01T00:00:00Z", 365},
+		{"over a European DST change (UTC has none)", "2026-03-28T12:00:00+01:00", "2026-03-30T12:00:00+02:00", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := DaysLeft(at(c.asOf), at(c.end)); got != c.wantDays {
+				t.Errorf("DaysLeft(%s, %s) = %d, want %d", c.asOf, c.end, got, c.wantDays)
+			}
+		})
+	}
+}

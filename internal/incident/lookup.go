@@ -1,0 +1,174 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/predicate"
+	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/ident"
+)
+
+// Search box bounds.
+const (
+	DefaultHits = 10
+	MaxHits     = 100
+)
+
+// Hit types.
+const (
+	HitCI      = "CONFIGURATION_ITEM"
+	HitService = "SERVICE"
+)
+
+// What a hit matched, with its score (higher is better). A CI matched in
+// several ways keeps its best score; services rank among CIs by score.
+const (
+	ByIdentifier   = "IDENTIFIER"    // 100: a recorded identifier, any notation
+	ByServiceName  = "SERVICE_NAME"  // 95, 75, 40: a service's name, its start, or part of it
+	ByName         = "NAME"          // 90: a CI's name
+	ByNamePrefix   = "NAME_PREFIX"   // 70: the start of a CI's name or host name
+	ByNameContains = "NAME_CONTAINS" // 30: part of a CI's name
+)
+
+// Hit is a search box hit: a CI or a service.
+type Hit struct {
+	// Type is HitCI or HitService; CI or Service is set accordingly.
+	Type    string
+	CI      *ent.ConfigurationItem
+	Service *ent.Service
+	// MatchedBy is one of the By constants; MatchedValue what matched (for
+	// an identifier, "KIND value").
+	MatchedBy    string
+	MatchedValue string
+	Score        float64
+}
+
+func (h Hit) label() string {
+	if h.CI != nil {
+		return h.CI.Name
+	}
+	return h.Service.Name
+}
+
+// Lookup ranks CIs and services for a search box: by score, then name; at
+// most first hits (nil: DefaultHits, at most MaxHits). sel shapes the CIs.
+func (e *Engine) Lookup(ctx context.Context, query string, first *int, sel Select[*ent.ConfigurationItemQuery]) ([]Hit, error) {
+	n := DefaultHits
+	if first != nil {
+		if *first < 1 || *first > MaxHits {
+			return nil, apperr.Invalid("first", "first must be between 1 and %d, got %d", MaxHits, *first)
+		}
+		n = *first
+	}
+	q := strings.TrimSpace(query)
+	if q == "" {
+		return []Hit{}, nil
+	}
+	lower := strings.ToLower(q)
+	type ciHit struct {
+		score     float64
+		by, value string
+	}
+	ciHits := map[int]ciHit{}
+	add := func(id int, score float64, by, value string) {
+		if h, ok := ciHits[id]; !ok || h.score < score {
+			ciHits[id] = ciHit{score, by, value}
+		}
+	}
+	if cands := ident.Guess(q); len(cands) > 0 {
+		preds := make([]predicate.Identifier, 0, len(cands))
+		for _, c := range cands {
+			preds = append(preds, identifier.And(identifier.KindEQ(identifier.Kind(c.Kind)), identifier.Value(c.Value)))
+		}
+		rows, err := e.client.Identifier.Query().Where(identifier.Or(preds...)).Limit(n).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("searching identifiers: %w", err)
+		}
+		for _, row := range rows {
+			add(row.ConfigurationItemID, 100, ByIdentifier, string(row.Kind)+" "+row.Value)
+		}
+	}
+	for _, step := range []struct {
+		pred  predicate.ConfigurationItem
+		score float64
+		by    string
+	}{
+		{configurationitem.NameEqualFold(q), 90, ByName},
+		{configurationitem.Or(prefixFold(configurationitem.FieldName, lower), prefixFold(configurationitem.FieldHostname, lower)), 70, ByNamePrefix},
+		{configurationitem.NameContainsFold(q), 30, ByNameContains},
+	} {
+		if len(ciHits) >= n {
+			break
+		}
+		rows, err := e.client.ConfigurationItem.Query().Where(step.pred).
+			Order(configurationitem.ByName(), configurationitem.ByID()).Limit(n).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("searching names: %w", err)
+		}
+		for _, c := range rows {
+			add(c.ID, step.score, step.by, c.Name)
+		}
+	}
+	// Services in score order, exact names first, so that cutting each
+	// step to n never drops a better hit for one that sorts first by name.
+	var hits []Hit
+	svcSeen := map[int]bool{}
+	for _, step := range []struct {
+		pred  predicate.Service
+		score float64
+	}{
+		{service.NameEqualFold(q), 95},
+		{predicate.Service(func(s *sql.Selector) { s.Where(sql.HasPrefixFold(s.C(service.FieldName), lower)) }), 75},
+		{service.NameContainsFold(q), 40},
+	} {
+		if len(svcSeen) >= n {
+			break
+		}
+		svcs, err := e.client.Service.Query().Where(step.pred).Order(service.ByName(), service.ByID()).Limit(n).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("searching services: %w", err)
+		}
+		for _, s := range svcs {
+			if !svcSeen[s.ID] {
+				svcSeen[s.ID] = true
+				hits = append(hits, Hit{Type: HitService, Service: s, MatchedBy: ByServiceName, MatchedValue: s.Name, Score: step.score})
+			}
+		}
+	}
+	ids := make([]int, 0, len(ciHits))
+	for id := range ciHits {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids) // equal scores and names come out in ID order
+	cis, err := e.LoadCIs(ctx, ids, sel)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if c, h := cis[id], ciHits[id]; c != nil {
+			hits = append(hits, Hit{Type: HitCI, CI: c, MatchedBy: h.by, MatchedValue: h.value, Score: h.score})
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return hits[i].label() < hits[j].label()
+	})
+	if len(hits) > n {
+		hits = hits[:n]
+	}
+	if hits == nil {
+		hits = []Hit{}
+	}
+	return hits, nil
+}
