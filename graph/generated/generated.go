@@ -5693,7 +5693,7 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../../schema/cairn.graphql", Input: `# Hand-written extensions of the schema entgql generates in ent.graphql.
-# Names here are relied on by programs outside the repository: see DESIGN.md.
+# Names here are relied on by programs outside the repository: see ARCHITECTURE.md.
 
 "Any JSON value."
 scalar Any
