@@ -14,6 +14,8 @@ export GOFLAGS := -buildvcs=false
 
 all: build
 
+# ent, then gqlgen (internal/codegen/gqlgen), then genqlient (the typed
+# client in internal/client): see generate.go. The output is committed.
 generate:
 	$(GO) generate ./...
 
@@ -25,6 +27,8 @@ run: build
 	@if [ ! -f $(DB) ]; then ./$(BIN) seed --demo --db $(DB); fi
 	./$(BIN) serve --db $(DB) --addr $(ADDR) --allow-anonymous-read
 
+# Includes the README's examples against a demo server (cmd/cairn,
+# TestReadmeExamples) and the import rules (internal/archtest).
 test:
 	$(GO) test -count=1 -timeout 14m $(TESTFLAGS) ./...
 
