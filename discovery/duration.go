@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // Duration is a length of time in a source configuration. In JSON it is a
@@ -44,7 +46,7 @@ func parseDuration(b []byte) (time.Duration, string, error) {
 	if err := json.Unmarshal(b, &s); err == nil {
 		v, err := time.ParseDuration(strings.TrimSpace(s))
 		if err != nil {
-			return 0, "", fmt.Errorf(`%q is not a duration such as "30s" or "500ms"`, Clip(s))
+			return 0, "", fmt.Errorf(`%q is not a duration such as "30s" or "500ms"`, textclip.Message(s))
 		}
 		return v, s, nil
 	}

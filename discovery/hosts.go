@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // MaxTargets bounds how many addresses a scope may expand to.
@@ -50,7 +52,7 @@ func ExpandTargets(targets []string, max int) ([]string, error) {
 				continue
 			}
 			if strings.ContainsAny(t, " \t,;") {
-				return nil, fmt.Errorf("target %q: not a host name, address or CIDR range", Clip(t))
+				return nil, fmt.Errorf("target %q: not a host name, address or CIDR range", textclip.Message(t))
 			}
 			if err := add(strings.ToLower(t)); err != nil {
 				return nil, err
@@ -59,7 +61,7 @@ func ExpandTargets(targets []string, max int) ([]string, error) {
 		}
 		p, err := netip.ParsePrefix(t)
 		if err != nil {
-			return nil, fmt.Errorf("target %q: %w", Clip(t), err)
+			return nil, fmt.Errorf("target %q: %w", textclip.Message(t), err)
 		}
 		p = p.Masked()
 		bits := p.Addr().BitLen() - p.Bits()

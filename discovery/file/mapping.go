@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // targetKind is what a column feeds.
@@ -92,17 +93,17 @@ func parseTarget(s string) (target, error) {
 	if rest, ok := cutPrefixFold(s, identPrefix); ok {
 		k := upperASCII(strings.TrimSpace(rest))
 		if !ident.Kind(k).Valid() {
-			return target{}, fmt.Errorf("unknown identifier kind %q (want one of %s)", clip(rest), strings.Join(identKinds(), ", "))
+			return target{}, fmt.Errorf("unknown identifier kind %q (want one of %s)", textclip.Message(rest), strings.Join(identKinds(), ", "))
 		}
 		return target{tIdent, k}, nil
 	}
 	if rest, ok := cutPrefixFold(s, factPrefix); ok {
 		key := strings.TrimSpace(rest)
 		if key == "" {
-			return target{}, fmt.Errorf("target %q: want fact.<key>", clip(s))
+			return target{}, fmt.Errorf("target %q: want fact.<key>", textclip.Message(s))
 		}
 		if msg := badText(key); msg != "" {
-			return target{}, fmt.Errorf("fact key %q %s", clip(key), msg)
+			return target{}, fmt.Errorf("fact key %q %s", textclip.Message(key), msg)
 		}
 		return target{tFact, key}, nil
 	}
@@ -113,7 +114,7 @@ func parseTarget(s string) (target, error) {
 				return target{tRel, typ}, nil
 			}
 		}
-		return target{}, fmt.Errorf("unknown relationship type %q (want one of %s)", clip(rest), strings.Join(relTypes(), ", "))
+		return target{}, fmt.Errorf("unknown relationship type %q (want one of %s)", textclip.Message(rest), strings.Join(relTypes(), ", "))
 	}
 	switch lowerASCII(s) {
 	case "key":
@@ -127,7 +128,7 @@ func parseTarget(s string) (target, error) {
 	case "depends_on":
 		return target{tRel, dependsOn}, nil
 	}
-	return target{}, fmt.Errorf("unknown target %q (want %s)", clip(s), targetList)
+	return target{}, fmt.Errorf("unknown target %q (want %s)", textclip.Message(s), targetList)
 }
 
 // defaultTarget is the target a column feeds without a mapping.
@@ -177,7 +178,7 @@ func checkBindings(bs []binding) error {
 			continue
 		}
 		if prev, dup := seen[b.target]; dup {
-			return fmt.Errorf("columns %q and %q both map to %s", clip(prev), clip(b.column), b.target)
+			return fmt.Errorf("columns %q and %q both map to %s", textclip.Message(prev), textclip.Message(b.column), b.target)
 		}
 		seen[b.target] = b.column
 	}
@@ -204,7 +205,7 @@ func compile(cfg *Config, name string) (*Source, error) {
 	case "":
 		f, ok := formatOf(name)
 		if !ok {
-			return nil, errorf("format", "cannot tell the format of %q from its extension: set csv, json or jsonl", clip(name))
+			return nil, errorf("format", "cannot tell the format of %q from its extension: set csv, json or jsonl", textclip.Message(name))
 		}
 		s.format = f
 	case FormatCSV, FormatJSON, FormatJSONL:
@@ -214,7 +215,7 @@ func compile(cfg *Config, name string) (*Source, error) {
 	if s.format == FormatCSV && cfg.Delimiter != "" {
 		r, size := utf8.DecodeRuneInString(cfg.Delimiter)
 		if size != len(cfg.Delimiter) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' || r == 0 {
-			return nil, errorf("delimiter", "want one character other than a quote or line break, got %q", clip(cfg.Delimiter))
+			return nil, errorf("delimiter", "want one character other than a quote or line break, got %q", textclip.Message(cfg.Delimiter))
 		}
 		s.delim = r
 	}
@@ -222,7 +223,7 @@ func compile(cfg *Config, name string) (*Source, error) {
 	if strings.TrimSpace(cfg.Kind) != "" {
 		k, ok := normalizeKind(cfg.Kind)
 		if !ok {
-			return nil, errorf("kind", "unknown kind %q (want one of %s)", clip(strings.TrimSpace(cfg.Kind)), strings.Join(kinds(), ", "))
+			return nil, errorf("kind", "unknown kind %q (want one of %s)", textclip.Message(strings.TrimSpace(cfg.Kind)), strings.Join(kinds(), ", "))
 		}
 		s.kind = k
 	}
@@ -239,7 +240,7 @@ func compile(cfg *Config, name string) (*Source, error) {
 			}
 			t, err := parseTarget(cfg.Mapping[c])
 			if err != nil {
-				return nil, errorf("mapping", "column %q: %v", clip(col), err)
+				return nil, errorf("mapping", "column %q: %v", textclip.Message(col), err)
 			}
 			s.bindings = append(s.bindings, binding{column: col, target: t})
 		}
@@ -300,21 +301,6 @@ func lowerASCII(s string) string {
 		}
 	}
 	return string(b)
-}
-
-// clipRunes is how much of a value an error message repeats.
-const clipRunes = 64
-
-// clip shortens s for an error message.
-func clip(s string) string {
-	n := 0
-	for i := range s {
-		if n == clipRunes {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
 }
 
 // badText says what is wrong with a fact key or value that is not text,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // Error is a problem at one place of an inventory file.
@@ -37,7 +38,7 @@ func (e *Error) Error() string {
 	b.WriteString(pos{e.Line, e.Element}.String())
 	b.WriteString(": ")
 	if e.Column != "" {
-		fmt.Fprintf(&b, "column %q: ", clip(e.Column))
+		fmt.Fprintf(&b, "column %q: ", textclip.Message(e.Column))
 	}
 	b.WriteString(e.Err.Error())
 	return b.String()
@@ -252,7 +253,7 @@ func headerIndex(header []string, column string) (int, error) {
 		for i, h := range header {
 			if eq(h, column) {
 				if idx >= 0 {
-					return 0, fmt.Errorf("column %q is in the header twice", clip(column))
+					return 0, fmt.Errorf("column %q is in the header twice", textclip.Message(column))
 				}
 				idx = i
 			}
@@ -261,7 +262,7 @@ func headerIndex(header []string, column string) (int, error) {
 			return idx, nil
 		}
 	}
-	return 0, fmt.Errorf("column %q is not in the header (columns: %s)", clip(column), quoteList(header))
+	return 0, fmt.Errorf("column %q is not in the header (columns: %s)", textclip.Message(column), quoteList(header))
 }
 
 func quoteList(ss []string) string {
@@ -275,7 +276,7 @@ func quoteList(ss []string) string {
 			fmt.Fprintf(&b, "and %d more", len(ss)-max)
 			break
 		}
-		fmt.Fprintf(&b, "%q", clip(s))
+		fmt.Fprintf(&b, "%q", textclip.Message(s))
 	}
 	return b.String()
 }
@@ -592,7 +593,7 @@ func (r *row) set(column string, t target, vals []string) error {
 	case tKind:
 		k, ok := normalizeKind(vals[0])
 		if !ok {
-			return fmt.Errorf("unknown kind %q", clip(vals[0]))
+			return fmt.Errorf("unknown kind %q", textclip.Message(vals[0]))
 		}
 		o.Kind = k
 	case tField:
@@ -667,7 +668,7 @@ func (p *parser) add(r *row) error {
 		}
 	}
 	if i, dup := p.byKey[o.Key]; dup {
-		return p.errAt(r.pos, "", fmt.Errorf("duplicate key %q (first on %s)", clip(o.Key), p.rows[i].pos))
+		return p.errAt(r.pos, "", fmt.Errorf("duplicate key %q (first on %s)", textclip.Message(o.Key), p.rows[i].pos))
 	}
 	p.byKey[o.Key] = len(p.rows)
 	p.rows = append(p.rows, *r)
@@ -711,15 +712,15 @@ func (p *parser) resolve() error {
 			if !ok {
 				switch idx := byName[rf.to]; len(idx) {
 				case 0:
-					return p.errAt(r.pos, rf.column, fmt.Errorf("no row has the key or name %q", clip(rf.to)))
+					return p.errAt(r.pos, rf.column, fmt.Errorf("no row has the key or name %q", textclip.Message(rf.to)))
 				case 1:
 					j = idx[0]
 				default:
-					return p.errAt(r.pos, rf.column, fmt.Errorf("%q names several rows (on %s and %s)", clip(rf.to), p.rows[idx[0]].pos, p.rows[idx[1]].pos))
+					return p.errAt(r.pos, rf.column, fmt.Errorf("%q names several rows (on %s and %s)", textclip.Message(rf.to), p.rows[idx[0]].pos, p.rows[idx[1]].pos))
 				}
 			}
 			if j == i {
-				return p.errAt(r.pos, rf.column, fmt.Errorf("%q is this row", clip(rf.to)))
+				return p.errAt(r.pos, rf.column, fmt.Errorf("%q is this row", textclip.Message(rf.to)))
 			}
 			rel := discovery.Relationship{Type: rf.typ, To: p.rows[j].obs.Key}
 			if !seen[rel] {

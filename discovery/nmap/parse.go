@@ -11,6 +11,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // CompletePrefix is the fact prefix an nmap observation reports in full:
@@ -119,11 +120,11 @@ func parse(r io.Reader) ([]discovery.Observation, error) {
 				}
 				finished, err = unixTime(rs.Finished.Time)
 				if err != nil {
-					return nil, fmt.Errorf("runstats (line %d): <finished time=%q>: %w", line, discovery.Clip(rs.Finished.Time), err)
+					return nil, fmt.Errorf("runstats (line %d): <finished time=%q>: %w", line, textclip.Message(rs.Finished.Time), err)
 				}
 			default:
 				if err := d.Skip(); err != nil {
-					return nil, fmt.Errorf("<%s> (line %d): %w", discovery.Clip(t.Name.Local), line, err)
+					return nil, fmt.Errorf("<%s> (line %d): %w", textclip.Message(t.Name.Local), line, err)
 				}
 			}
 		case xml.EndElement:
@@ -156,7 +157,7 @@ func findRoot(d *xml.Decoder) error {
 		case xml.StartElement:
 			if t.Name.Local != "nmaprun" {
 				line, _ := d.InputPos()
-				return fmt.Errorf("root element is <%s> (line %d), want <nmaprun>: not nmap XML output", discovery.Clip(t.Name.Local), line)
+				return fmt.Errorf("root element is <%s> (line %d), want <nmaprun>: not nmap XML output", textclip.Message(t.Name.Local), line)
 			}
 			return nil
 		case xml.CharData:
@@ -181,7 +182,7 @@ func checkTrailer(d *xml.Decoder) error {
 		line, _ := d.InputPos()
 		switch t := tok.(type) {
 		case xml.StartElement:
-			return fmt.Errorf("element <%s> after </nmaprun> (line %d)", discovery.Clip(t.Name.Local), line)
+			return fmt.Errorf("element <%s> after </nmaprun> (line %d)", textclip.Message(t.Name.Local), line)
 		case xml.CharData:
 			if len(strings.TrimSpace(string(t))) > 0 {
 				return fmt.Errorf("text after </nmaprun> (line %d)", line)
@@ -261,7 +262,7 @@ func (h *xHost) observation() (o discovery.Observation, ok bool, err error) {
 		o.CompleteFacts = []string{CompletePrefix}
 	}
 	if o.SeenAt, err = unixTime(h.EndTime); err != nil {
-		return o, false, fmt.Errorf("endtime %q: %w", discovery.Clip(h.EndTime), err)
+		return o, false, fmt.Errorf("endtime %q: %w", textclip.Message(h.EndTime), err)
 	}
 
 	var first, firstIP string
@@ -274,11 +275,11 @@ func (h *xHost) observation() (o discovery.Observation, ok bool, err error) {
 		case "mac":
 			kind = ident.MAC
 		default:
-			return o, false, fmt.Errorf("<address addr=%q addrtype=%q>: unknown addrtype", discovery.Clip(a.Addr), discovery.Clip(a.AddrType))
+			return o, false, fmt.Errorf("<address addr=%q addrtype=%q>: unknown addrtype", textclip.Message(a.Addr), textclip.Message(a.AddrType))
 		}
 		v, err := ident.Normalize(kind, raw)
 		if err != nil {
-			return o, false, fmt.Errorf("<address addr=%q addrtype=%q>: %w", discovery.Clip(a.Addr), a.AddrType, err)
+			return o, false, fmt.Errorf("<address addr=%q addrtype=%q>: %w", textclip.Message(a.Addr), a.AddrType, err)
 		}
 		addIdent(&o, kind, v)
 		if first == "" {
@@ -360,7 +361,7 @@ func (x *xOS) facts(facts map[string]string) error {
 		if s := strings.TrimSpace(m.Accuracy); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 0 || n > 100 {
-				return fmt.Errorf("<osmatch name=%q accuracy=%q>: accuracy is not a percentage", discovery.Clip(m.Name), discovery.Clip(m.Accuracy))
+				return fmt.Errorf("<osmatch name=%q accuracy=%q>: accuracy is not a percentage", textclip.Message(m.Name), textclip.Message(m.Accuracy))
 			}
 			acc = n
 		}
@@ -390,7 +391,7 @@ func (x *xOS) facts(facts map[string]string) error {
 // factKey returns "port.<protocol>.<portid>", checking both.
 func (p *xPort) factKey() (string, error) {
 	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("<port protocol=%q portid=%q>: %s", discovery.Clip(p.Protocol), discovery.Clip(p.PortID), why)
+		return "", fmt.Errorf("<port protocol=%q portid=%q>: %s", textclip.Message(p.Protocol), textclip.Message(p.PortID), why)
 	}
 	proto := p.Protocol
 	if proto == "" {

@@ -13,10 +13,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/discovery/tcpscan"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // ScanKindName is the job source kind of the source that runs nmap.
@@ -148,14 +148,14 @@ func lookNmap(binary string) (string, error) {
 	}
 	base := filepath.Base(binary)
 	if base != "nmap" && base != "nmap.exe" {
-		return "", fmt.Errorf("%q is not nmap: the program's file name must be nmap", discovery.Clip(binary))
+		return "", fmt.Errorf("%q is not nmap: the program's file name must be nmap", textclip.Message(binary))
 	}
 	path, err := exec.LookPath(binary)
 	if err != nil {
 		if binary == "nmap" {
 			return "", fmt.Errorf("nmap is not installed (not found in PATH): install it or set binary to its path: %w", err)
 		}
-		return "", fmt.Errorf("cannot run %s: %w", discovery.Clip(binary), err)
+		return "", fmt.Errorf("cannot run %s: %w", textclip.Message(binary), err)
 	}
 	return path, nil
 }
@@ -164,7 +164,7 @@ func lookNmap(binary string) (string, error) {
 // for anything else.
 func checkTarget(t string) error {
 	if strings.HasPrefix(t, "-") {
-		return fmt.Errorf("target %q starts with '-'", discovery.Clip(t))
+		return fmt.Errorf("target %q starts with '-'", textclip.Message(t))
 	}
 	if _, err := netip.ParseAddr(t); err == nil {
 		return nil
@@ -172,7 +172,7 @@ func checkTarget(t string) error {
 	for i := 0; i < len(t); i++ {
 		c := t[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
-			return fmt.Errorf("target %q is neither an IP address nor a host name", discovery.Clip(t))
+			return fmt.Errorf("target %q is neither an IP address nor a host name", textclip.Message(t))
 		}
 	}
 	return nil
@@ -382,13 +382,5 @@ func clipText(s string, max int) string {
 			lines = append(lines, l)
 		}
 	}
-	s = strings.ToValidUTF8(strings.Join(lines, " | "), "\uFFFD")
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return textclip.BytesMarked(strings.ToValidUTF8(strings.Join(lines, " | "), "\uFFFD"), max)
 }

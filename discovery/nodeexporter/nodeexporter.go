@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // KindName is the job source kind this package implements.
@@ -238,7 +239,7 @@ func (s *Source) endpoints(targets []string) ([]endpoint, error) {
 		if h, p, ok := splitHostPort(t); ok {
 			n, err := strconv.ParseUint(p, 10, 16)
 			if err != nil || n == 0 {
-				return nil, fmt.Errorf("target %q: port must be a number from 1 to 65535", discovery.Clip(t))
+				return nil, fmt.Errorf("target %q: port must be a number from 1 to 65535", textclip.Message(t))
 			}
 			host, port, explicit = h, strconv.FormatUint(n, 10), true
 		}
@@ -281,16 +282,16 @@ func splitHostPort(t string) (host, port string, ok bool) {
 func checkURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("target %q: %w", discovery.Clip(raw), err)
+		return "", fmt.Errorf("target %q: %w", textclip.Message(raw), err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("target %q: scheme must be http or https", discovery.Clip(raw))
+		return "", fmt.Errorf("target %q: scheme must be http or https", textclip.Message(raw))
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("target %q: no host", discovery.Clip(raw))
+		return "", fmt.Errorf("target %q: no host", textclip.Message(raw))
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("target %q: put credentials in the job's credentials, not in the URL", discovery.Clip(u.Redacted()))
+		return "", fmt.Errorf("target %q: put credentials in the job's credentials, not in the URL", textclip.Message(u.Redacted()))
 	}
 	return u.String(), nil
 }
@@ -364,7 +365,7 @@ func decode(r io.Reader, h http.Header) (map[string]*dto.MetricFamily, error) {
 	if ct == "" || err == nil && mt == "text/plain" {
 		return parseText(r)
 	}
-	return nil, fmt.Errorf("unsupported Content-Type %q: want Prometheus text format (text/plain)", discovery.Clip(ct))
+	return nil, fmt.Errorf("unsupported Content-Type %q: want Prometheus text format (text/plain)", textclip.Message(ct))
 }
 
 // parseText reads the Prometheus text exposition format.

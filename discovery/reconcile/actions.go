@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 func activeDrift(d *ent.Drift) bool {
@@ -189,7 +190,7 @@ func registerObserved(ctx context.Context, c *ent.Client, d *ent.Drift, observed
 	if name == "" && d.ObservationKey != nil {
 		name = *d.ObservationKey
 	}
-	cr := c.ConfigurationItem.Create().SetName(clip(name, 255)).SetKind(configurationitem.Kind(s.Kind)).SetStatus(configurationitem.StatusActive)
+	cr := c.ConfigurationItem.Create().SetName(textclip.Bytes(name, 255)).SetKind(configurationitem.Kind(s.Kind)).SetStatus(configurationitem.StatusActive)
 	for _, id := range s.Identifiers {
 		switch string(id.Kind) {
 		case "HOSTNAME":

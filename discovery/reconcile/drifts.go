@@ -6,7 +6,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/ent"
@@ -14,6 +13,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 func (r *reconciler) loadDrifts(ctx context.Context) error {
@@ -176,7 +176,7 @@ func (r *reconciler) addDrift(ci *ent.ConfigurationItem, key driftKey, recorded,
 	dc := r.c.Drift.Create().
 		SetKind(key.kind).SetStatus(status).
 		SetFirstSeenAt(r.o.Now).SetLastSeenAt(r.o.Now).
-		SetSource(r.o.Actor).SetObservationKey(clip(obsKey, 1000))
+		SetSource(r.o.Actor).SetObservationKey(textclip.Bytes(obsKey, 1000))
 	if r.o.RunID != 0 {
 		dc.SetRunID(r.o.RunID)
 	}
@@ -190,7 +190,7 @@ func (r *reconciler) addDrift(ci *ent.ConfigurationItem, key driftKey, recorded,
 		}
 	}
 	if identity != "" {
-		dc.SetIdentity(clip(identity, 1000))
+		dc.SetIdentity(textclip.Bytes(identity, 1000))
 	}
 	if recorded != "" || ci != nil {
 		dc.SetRecorded(recorded)
@@ -217,18 +217,6 @@ func (r *reconciler) addDrift(ci *ent.ConfigurationItem, key driftKey, recorded,
 		}
 		r.change(pc)
 	}
-}
-
-// clip shortens s to at most n bytes (the columns' limits count bytes)
-// without splitting a character: PostgreSQL refuses invalid UTF-8.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 func (r *reconciler) resolveAs(d *ent.Drift, st drift.Status) {

@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // normalize returns a copy of o with identifiers and fields in canonical form;
@@ -277,7 +278,7 @@ func (r *reconciler) unregistered(ctx context.Context, o *discovery.Observation)
 	prov := map[string]schematype.Provenance{}
 	mine := schematype.Provenance{By: r.o.Actor, At: r.o.Now, Priority: r.o.Priority}
 	cr := r.c.ConfigurationItem.Create().
-		SetName(clip(name, 255)).
+		SetName(textclip.Bytes(name, 255)).
 		SetKind(configurationitem.Kind(o.Kind)).
 		SetStatus(configurationitem.StatusDiscovered).
 		SetLastSeenAt(r.o.Now)
@@ -293,7 +294,7 @@ func (r *reconciler) unregistered(ctx context.Context, o *discovery.Observation)
 		case "description":
 			cr.SetDescription(v)
 		case "name":
-			cr.SetName(clip(v, 255))
+			cr.SetName(textclip.Bytes(v, 255))
 		}
 		prov[f] = withPriority(mine, r.priorityFor(f))
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // TestExcerptKeepsUTF8 checks that the log excerpt and error messages are
@@ -22,9 +24,9 @@ func TestExcerptKeepsUTF8(t *testing.T) {
 		{"😀😀", 5, 4},  // four-byte runes
 		{"éé", 0, 0},
 	} {
-		got := clip(tc.in, tc.n)
+		got := textclip.Bytes(tc.in, tc.n)
 		if len(got) != tc.want || !utf8.ValidString(got) || !strings.HasPrefix(tc.in, got) {
-			t.Errorf("clip(%q, %d) = %q, want its first %d bytes", tc.in, tc.n, got, tc.want)
+			t.Errorf("textclip.Bytes(%q, %d) = %q, want its first %d bytes", tc.in, tc.n, got, tc.want)
 		}
 	}
 	lines := make([]string, 300)

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/discovery/reconcile"
@@ -24,6 +23,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/secret"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // Runner runs discovery against one database.
@@ -255,19 +255,7 @@ func scopeTargets(j *ent.DiscoveryJob) []string {
 }
 
 func excerpt(lines []string) string {
-	return clip(strings.Join(lines, "\n"), 16000)
-}
-
-// clip shortens s to at most n bytes (the columns' limits count bytes)
-// without splitting a character: PostgreSQL refuses invalid UTF-8.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return textclip.Bytes(strings.Join(lines, "\n"), 16000)
 }
 
 // contextErr says "timed out" or "cancelled" when the run's context ended.
@@ -308,7 +296,7 @@ func (r *Runner) fail(ctx context.Context, run *ent.DiscoveryRun, kind string, c
 	default:
 		run.Status = discoveryrun.StatusFailed
 	}
-	msg := clip(cause.Error(), 4000)
+	msg := textclip.Bytes(cause.Error(), 4000)
 	run.Error = &msg
 	fin := r.now()
 	run.FinishedAt = &fin

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // The OIDs the source reads, numeric only: Debian ships no MIB files, and
@@ -151,7 +152,7 @@ func FromPDUs(host string, pdus []gosnmp.SnmpPDU) (discovery.Observation, error)
 		w.add(&pdus[i])
 	}
 	if !w.sys.hasDescr && !w.sys.hasObjectID && !w.sys.hasName {
-		return o, fmt.Errorf("snmp %s: the walk holds no sysDescr, sysObjectID or sysName (%d values)", discovery.Clip(host), len(pdus))
+		return o, fmt.Errorf("snmp %s: the walk holds no sysDescr, sysObjectID or sysName (%d values)", textclip.Message(host), len(pdus))
 	}
 	return w.observation(host), nil
 }

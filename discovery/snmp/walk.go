@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // The errors a target fails with when the agent cannot be talked to.
@@ -114,7 +116,7 @@ func credentials(version string, m map[string]string) (*security, error) {
 		}
 		p, ok := authProtocol(authName)
 		if !ok {
-			return nil, fmt.Errorf(`"auth_protocol" %q is not one of MD5, SHA, SHA224, SHA256, SHA384, SHA512`, clipName(authName))
+			return nil, fmt.Errorf(`"auth_protocol" %q is not one of MD5, SHA, SHA224, SHA256, SHA384, SHA512`, textclip.BytesMarked(authName, 16))
 		}
 		s.authProto, s.level = p, gosnmp.AuthNoPriv
 	}
@@ -124,19 +126,11 @@ func credentials(version string, m map[string]string) (*security, error) {
 		}
 		p, ok := privProtocol(privName)
 		if !ok {
-			return nil, fmt.Errorf(`"priv_protocol" %q is not one of DES, AES, AES192, AES256, AES192C, AES256C`, clipName(privName))
+			return nil, fmt.Errorf(`"priv_protocol" %q is not one of DES, AES, AES192, AES256, AES192C, AES256C`, textclip.BytesMarked(privName, 16))
 		}
 		s.privProto, s.level = p, gosnmp.AuthPriv
 	}
 	return s, nil
-}
-
-// clipName shortens a protocol name for an error message.
-func clipName(s string) string {
-	if len(s) > 16 {
-		return s[:16] + "…"
-	}
-	return s
 }
 
 // client returns an unconnected gosnmp client for host.

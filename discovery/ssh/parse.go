@@ -15,6 +15,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // completePrefixes are the fact prefixes an observation may report in
@@ -93,7 +94,7 @@ const (
 func Parse(out []byte, host string) (discovery.Observation, error) {
 	secs, err := split(out)
 	if err != nil {
-		return discovery.Observation{}, fmt.Errorf("parsing the ssh inventory of %s: %w", discovery.Clip(host), err)
+		return discovery.Observation{}, fmt.Errorf("parsing the ssh inventory of %s: %w", textclip.Message(host), err)
 	}
 	b := &builder{o: discovery.Observation{
 		Key:    "ssh " + host,

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // Limits of one host's session.
@@ -146,7 +147,7 @@ func (s *Source) inventory(ctx context.Context, host string, auth []gossh.AuthMe
 	if err := sess.Run("sh -s -- " + hex.EncodeToString(nonce)); err != nil {
 		err = ctxErr(ctx, err)
 		if msg := strings.TrimSpace(string(stderr.buf)); msg != "" {
-			err = fmt.Errorf("running the inventory script: %w (stderr: %s)", err, discovery.Clip(msg))
+			err = fmt.Errorf("running the inventory script: %w (stderr: %s)", err, textclip.Message(msg))
 		} else {
 			err = fmt.Errorf("running the inventory script: %w", err)
 		}

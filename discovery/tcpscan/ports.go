@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // FactPrefix starts every fact key this source reports: "open.tcp.22".
@@ -60,11 +61,11 @@ func ParsePorts(s string) (PortSet, error) {
 	for i, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
-			return PortSet{}, fmt.Errorf("item %d of %q is empty", i+1, discovery.Clip(s))
+			return PortSet{}, fmt.Errorf("item %d of %q is empty", i+1, textclip.Message(s))
 		}
 		r, err := parseItem(item)
 		if err != nil {
-			return PortSet{}, fmt.Errorf("item %q: %w", discovery.Clip(item), err)
+			return PortSet{}, fmt.Errorf("item %q: %w", textclip.Message(item), err)
 		}
 		rs = append(rs, r)
 	}
@@ -111,7 +112,7 @@ func parsePort(s string) (uint16, error) {
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("port %s is out of range 1-65535", discovery.Clip(s))
+		return 0, fmt.Errorf("port %s is out of range 1-65535", textclip.Message(s))
 	}
 	return uint16(n), nil
 }

@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // maxStateSize bounds the state file, which is read into memory whole.
@@ -106,7 +107,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 	}
 	var version int64
 	if err := json.Unmarshal(rawVersion, &version); err != nil {
-		return nil, fail("version: want an integer, got %s", discovery.Clip(string(rawVersion)))
+		return nil, fail("version: want an integer, got %s", textclip.Message(string(rawVersion)))
 	}
 	if version != stateVersion {
 		hint := ""
@@ -128,7 +129,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 			continue
 		}
 		if err := json.Unmarshal(raw, f.dst); err != nil {
-			return nil, fail("%s: want %s, got %s", f.key, want(reflect.TypeOf(f.dst).Elem()), discovery.Clip(string(raw)))
+			return nil, fail("%s: want %s, got %s", f.key, want(reflect.TypeOf(f.dst).Elem()), textclip.Message(string(raw)))
 		}
 	}
 	rawResources, ok := top["resources"]
@@ -159,7 +160,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 			st.skipped["data source"] += len(res.Instances)
 			continue
 		default:
-			return nil, fail("%s: mode %q: want managed or data", where, discovery.Clip(res.Mode))
+			return nil, fail("%s: mode %q: want managed or data", where, textclip.Message(res.Mode))
 		}
 		sp, supported := table[res.Type]
 		if !supported || (types != nil && !types[res.Type]) {
@@ -167,11 +168,11 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 			continue
 		}
 		if !validIdent(res.Name) {
-			return nil, fail("resources[%d]: resource name %q is not a Terraform identifier", i, discovery.Clip(res.Name))
+			return nil, fail("resources[%d]: resource name %q is not a Terraform identifier", i, textclip.Message(res.Name))
 		}
 		configModule, err := parseModule(res.Module)
 		if err != nil {
-			return nil, fail("%s: module %q: %v", where, discovery.Clip(res.Module), err)
+			return nil, fail("%s: module %q: %v", where, textclip.Message(res.Module), err)
 		}
 		resAddr := joinModule(res.Module, res.Type+"."+res.Name)
 		cfgAddr := joinModule(configModule, res.Type+"."+res.Name)
@@ -291,7 +292,7 @@ func parseModule(s string) (string, error) {
 			n++
 		}
 		if !validIdent(after[:n]) {
-			return "", fmt.Errorf("module name %q is not a Terraform identifier", discovery.Clip(after[:n]))
+			return "", fmt.Errorf("module name %q is not a Terraform identifier", textclip.Message(after[:n]))
 		}
 		if b.Len() > 0 {
 			b.WriteByte('.')
@@ -364,7 +365,7 @@ func indexKey(raw json.RawMessage) (string, error) {
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		n, err := strconv.ParseUint(s, 10, 63)
 		if err != nil {
-			return "", fmt.Errorf("index_key %s: want a whole number or a string", discovery.Clip(s))
+			return "", fmt.Errorf("index_key %s: want a whole number or a string", textclip.Message(s))
 		}
 		return "[" + strconv.FormatUint(n, 10) + "]", nil
 	}

@@ -6,11 +6,13 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 func normalizeIP(s string) (string, error) {
 	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("invalid IP address %q: %s", clip(s), why)
+		return "", fmt.Errorf("invalid IP address %q: %s", textclip.Message(s), why)
 	}
 	if s == "" {
 		return bad("must not be empty")
@@ -105,7 +107,7 @@ func macHex(s string) (hex string, problem string) {
 func normalizeMAC(s string) (string, error) {
 	hex, p := macHex(s)
 	if p != "" {
-		return "", fmt.Errorf("invalid MAC address %q: %s", clip(s), p)
+		return "", fmt.Errorf("invalid MAC address %q: %s", textclip.Message(s), p)
 	}
 	hex = lowerASCII(hex)
 	switch hex {
@@ -169,7 +171,7 @@ func isPlaceholderUUID(hex string) bool {
 func normalizeUUID(s string) (string, error) {
 	hex, p := uuidHex(s)
 	if p != "" {
-		return "", fmt.Errorf("invalid UUID %q: %s", clip(s), p)
+		return "", fmt.Errorf("invalid UUID %q: %s", textclip.Message(s), p)
 	}
 	hex = lowerASCII(hex)
 	if isPlaceholderUUID(hex) {

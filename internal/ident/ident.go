@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // Kind is the kind of an identifier. The values are also GraphQL enum values
@@ -72,23 +74,7 @@ func Normalize(kind Kind, raw string) (string, error) {
 	case UUID:
 		return normalizeUUID(s)
 	}
-	return "", fmt.Errorf("unknown identifier kind %q", clip(string(kind)))
-}
-
-// clipRunes is how much of a user value an error message repeats.
-const clipRunes = 64
-
-// clip shortens s for use in an error message, so that a huge input does not
-// produce a huge error.
-func clip(s string) string {
-	n := 0
-	for i := range s {
-		if n == clipRunes {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
+	return "", fmt.Errorf("unknown identifier kind %q", textclip.Message(string(kind)))
 }
 
 // lowerASCII lower-cases the ASCII letters of s and leaves every other byte

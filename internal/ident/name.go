@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 const (
@@ -18,7 +20,7 @@ func labelProblem(l string) string {
 		return "empty label"
 	}
 	if len(l) > maxLabelLen {
-		return fmt.Sprintf("label %q is %d characters long, want at most %d", clip(l), len(l), maxLabelLen)
+		return fmt.Sprintf("label %q is %d characters long, want at most %d", textclip.Message(l), len(l), maxLabelLen)
 	}
 	for i := 0; i < len(l); i++ {
 		c := l[i]
@@ -26,11 +28,11 @@ func labelProblem(l string) string {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		case c == '-':
 			if i == 0 || i == len(l)-1 {
-				return fmt.Sprintf("label %q starts or ends with a hyphen", clip(l))
+				return fmt.Sprintf("label %q starts or ends with a hyphen", textclip.Message(l))
 			}
 		default:
 			r, _ := utf8.DecodeRuneInString(l[i:])
-			return fmt.Sprintf("label %q contains %q, want only letters, digits and hyphens", clip(l), r)
+			return fmt.Sprintf("label %q contains %q, want only letters, digits and hyphens", textclip.Message(l), r)
 		}
 	}
 	return ""
@@ -74,7 +76,7 @@ func fqdnProblem(s string) string {
 
 func normalizeHostname(s string) (string, error) {
 	if p := hostnameProblem(s); p != "" {
-		return "", fmt.Errorf("invalid hostname %q: %s", clip(s), p)
+		return "", fmt.Errorf("invalid hostname %q: %s", textclip.Message(s), p)
 	}
 	return lowerASCII(s), nil
 }
@@ -82,7 +84,7 @@ func normalizeHostname(s string) (string, error) {
 func normalizeFQDN(s string) (string, error) {
 	name := strings.TrimSuffix(s, ".")
 	if p := fqdnProblem(name); p != "" {
-		return "", fmt.Errorf("invalid FQDN %q: %s", clip(s), p)
+		return "", fmt.Errorf("invalid FQDN %q: %s", textclip.Message(s), p)
 	}
 	return lowerASCII(name), nil
 }

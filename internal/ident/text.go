@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 const (
@@ -56,7 +58,7 @@ func IsPlaceholderAssetTag(s string) bool {
 
 func normalizeSerial(s string) (string, error) {
 	if p := checkText(s, maxSerialLen); p != "" {
-		return "", fmt.Errorf("invalid serial number %q: %s", clip(s), p)
+		return "", fmt.Errorf("invalid serial number %q: %s", textclip.Message(s), p)
 	}
 	if IsPlaceholderSerial(s) {
 		return "", fmt.Errorf("placeholder serial number %q", s)
@@ -66,7 +68,7 @@ func normalizeSerial(s string) (string, error) {
 
 func normalizeAssetTag(s string) (string, error) {
 	if p := checkText(s, maxAssetTagLen); p != "" {
-		return "", fmt.Errorf("invalid asset tag %q: %s", clip(s), p)
+		return "", fmt.Errorf("invalid asset tag %q: %s", textclip.Message(s), p)
 	}
 	if IsPlaceholderAssetTag(s) {
 		return "", fmt.Errorf("placeholder asset tag %q", s)
@@ -86,7 +88,7 @@ func normalizeCloudID(s string) (string, error) {
 		p = "contains whitespace"
 	}
 	if p != "" {
-		return "", fmt.Errorf("invalid cloud ID %q: %s", clip(s), p)
+		return "", fmt.Errorf("invalid cloud ID %q: %s", textclip.Message(s), p)
 	}
 	if isAzureID(s) {
 		return strings.ToLower(s), nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // currencyTable lists the active ISO 4217 currency codes with their number
@@ -102,5 +104,5 @@ func NormalizeCurrency(s string) (string, error) {
 }
 
 func unknownCurrency(s string) error {
-	return fmt.Errorf("unknown currency %q (want an ISO 4217 code such as \"EUR\")", clip(s))
+	return fmt.Errorf("unknown currency %q (want an ISO 4217 code such as \"EUR\")", textclip.Message(s))
 }

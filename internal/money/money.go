@@ -11,6 +11,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // Money is an amount in the minor unit of an ISO 4217 currency.
@@ -29,21 +31,6 @@ func (m Money) String() string {
 	return m.Amount() + " " + m.Currency
 }
 
-// clipRunes is how much of a user value an error message repeats.
-const clipRunes = 64
-
-// clip shortens s for use in an error message.
-func clip(s string) string {
-	n := 0
-	for i := range s {
-		if n == clipRunes {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
-}
-
 // Parse converts a decimal amount such as "12.50" or "-0.05" into minor
 // units of currency (1250 and -5 for EUR). The amount may have surrounding
 // whitespace, a leading sign, and up to as many decimals as the currency
@@ -58,7 +45,7 @@ func Parse(amount, currency string) (int64, error) {
 	}
 	s := strings.TrimSpace(amount)
 	bad := func(why string) (int64, error) {
-		return 0, fmt.Errorf("invalid amount %q: %s", clip(s), why)
+		return 0, fmt.Errorf("invalid amount %q: %s", textclip.Message(s), why)
 	}
 	if s == "" {
 		return bad(`want a decimal number such as "12.50"`)
@@ -87,7 +74,7 @@ func Parse(amount, currency string) (int64, error) {
 	}
 	if len(frac) > exp {
 		if strings.Trim(frac[exp:], "0") != "" {
-			return 0, fmt.Errorf("amount %q has more decimals than %s allows (%d)", clip(s), currency, exp)
+			return 0, fmt.Errorf("amount %q has more decimals than %s allows (%d)", textclip.Message(s), currency, exp)
 		}
 		frac = frac[:exp]
 	}
@@ -107,7 +94,7 @@ func Parse(amount, currency string) (int64, error) {
 	}
 	for i := 0; i < len(intPart); i++ {
 		if !push(intPart[i]) {
-			return 0, fmt.Errorf("amount %q is out of range", clip(s))
+			return 0, fmt.Errorf("amount %q is out of range", textclip.Message(s))
 		}
 	}
 	for i := 0; i < exp; i++ {
@@ -116,7 +103,7 @@ func Parse(amount, currency string) (int64, error) {
 			d = frac[i]
 		}
 		if !push(d) {
-			return 0, fmt.Errorf("amount %q is out of range", clip(s))
+			return 0, fmt.Errorf("amount %q is out of range", textclip.Message(s))
 		}
 	}
 	if neg {
@@ -158,7 +145,7 @@ func ParseNonNegative(amount, currency string) (int64, error) {
 		return 0, err
 	}
 	if v < 0 {
-		return 0, fmt.Errorf("amount must not be negative, got %q", clip(strings.TrimSpace(amount)))
+		return 0, fmt.Errorf("amount must not be negative, got %q", textclip.Message(strings.TrimSpace(amount)))
 	}
 	return v, nil
 }

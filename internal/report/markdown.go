@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 	"strconv"
 	"strings"
 	"unicode"
@@ -19,17 +20,8 @@ const maxCell = 160
 // maxServices is how many services at risk a Markdown or HTML cell names.
 const maxServices = 8
 
-// clip shortens s to maxCell runes.
-func clip(s string) string {
-	if len(s) <= maxCell {
-		return s
-	}
-	r := []rune(s)
-	if len(r) <= maxCell {
-		return s
-	}
-	return string(r[:maxCell-1]) + "…"
-}
+// clip shortens s to maxCell runes, the cut marked with "…".
+func clip(s string) string { return textclip.Runes(s, maxCell) }
 
 // mdEscape makes s safe inside a Markdown table cell: one line, pipes and
 // the characters that start emphasis, code, links or HTML escaped.
