@@ -14,13 +14,14 @@ import (
 	"github.com/cairn-cmdb/cairn/graph/model"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/hooks"
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
 func (r *Resolver) addRelationship(ctx context.Context, from, to int, typ relationship.Type, description *string) (*ent.Relationship, error) {
 	c := r.tx(ctx)
-	if from == to {
-		return nil, apperr.Invalid("to", "a CI cannot depend on itself (from and to are both %d)", from)
+	if err := hooks.CheckRelationshipEnds(from, to); err != nil {
+		return nil, err
 	}
 	found, err := c.ConfigurationItem.Query().Where(configurationitem.IDIn(from, to)).IDs(ctx)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/internal/hooks"
 )
 
 type edgeKey struct {
@@ -72,7 +73,7 @@ func observedEdges(obs []*discovery.Observation, byKey map[string]int) *edges {
 		}
 		for _, rel := range o.Relationships {
 			to, ok := byKey[rel.To]
-			if !ok || to == from {
+			if !ok || hooks.CheckRelationshipEnds(from, to) != nil {
 				continue
 			}
 			e.observed[edgeKey{from, to, rel.Type}] = true

@@ -259,17 +259,6 @@ func normalizeIdentifier(next ent.Mutator) ent.Mutator {
 	})
 }
 
-func validateRelationship(next ent.Mutator) ent.Mutator {
-	return hook.RelationshipFunc(func(ctx context.Context, m *ent.RelationshipMutation) (ent.Value, error) {
-		from, ok1 := m.FromID()
-		to, ok2 := m.ToID()
-		if ok1 && ok2 && from == to {
-			return nil, apperr.Invalid("to", "a CI cannot depend on itself (from and to are both %d)", from)
-		}
-		return next.Mutate(ctx, m)
-	})
-}
-
 // timeRange checks that end is after start, reading the stored value of the
 // one that the mutation does not set.
 func timeRange(ctx context.Context, m ent.Mutation, startField, endField string) error {
