@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-cmdb/cairn/graph/model"
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/money"
+	"github.com/cairn-cmdb/cairn/internal/txn"
 )
 
 // Cost is the resolver for the cost field.
@@ -236,18 +237,10 @@ func (r *mutationResolver) DeleteAPIToken(ctx context.Context, id int) (int, err
 	if err := r.tx(ctx).APIToken.DeleteOneID(id).Exec(ctx); err != nil {
 		return 0, err
 	}
-	// Drop cached tokens once the deletion is committed, so no concurrent
-	// request can cache the token again in between.
-	if tx := ent.TxFromContext(ctx); tx != nil {
-		tx.OnCommit(func(next ent.Committer) ent.Committer {
-			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-				err := next.Commit(ctx, tx)
-				r.authn.ForgetAll()
-				return err
-			})
-		})
-	}
+	// Drop cached tokens now and again once the deletion has committed, so
+	// no concurrent request can cache the token again in between.
 	r.authn.ForgetAll()
+	txn.AfterCommit(ctx, func(context.Context) { r.authn.ForgetAll() })
 	return id, nil
 }
 

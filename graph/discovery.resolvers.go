@@ -16,9 +16,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/graph/model"
-	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/auth"
-	"github.com/cairn-cmdb/cairn/internal/scheduler"
+	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
 )
 
 // Provenance is the resolver for the provenance field.
@@ -70,25 +69,7 @@ func (r *discoveryJobResolver) FieldPriorities(ctx context.Context, obj *ent.Dis
 
 // NextRuns is the resolver for the nextRuns field.
 func (r *discoveryJobResolver) NextRuns(ctx context.Context, obj *ent.DiscoveryJob, count *int) ([]*time.Time, error) {
-	n := 3
-	if count != nil {
-		n = *count
-	}
-	if n < 0 || n > 100 {
-		return nil, apperr.Invalid("count", "must be between 0 and 100")
-	}
-	out := []*time.Time{}
-	if obj.Schedule == "" || !obj.Enabled || n == 0 {
-		return out, nil
-	}
-	next, err := scheduler.Next(obj.Schedule, obj.TimeZone, time.Now(), n)
-	if err != nil {
-		return nil, err
-	}
-	for i := range next {
-		out = append(out, &next[i])
-	}
-	return out, nil
+	return nextRunTimes(obj.Schedule, obj.TimeZone, obj.Enabled, count)
 }
 
 // LastRun is the resolver for the lastRun field.
@@ -124,17 +105,13 @@ func (r *mutationResolver) CreateDiscoveryJob(ctx context.Context, input model.C
 	if err := auth.Require(ctx, auth.Admin); err != nil {
 		return nil, err
 	}
-	j, err := r.saveJob(ctx, 0, jobFields{
+	return r.jobs.Save(ctx, 0, discoveryjobs.Input{
 		Name: &input.Name, SourceKind: &input.SourceKind, Config: input.Config, Credentials: input.Credentials,
-		Schedule: input.Schedule, TimeZone: input.TimeZone, Scope: input.Scope, Mode: input.Mode,
+		Schedule: input.Schedule, TimeZone: input.TimeZone, Scope: scopeOf(input.Scope), Mode: input.Mode,
 		TimeoutSeconds: input.TimeoutSeconds, Enabled: input.Enabled, CreateUnregistered: input.CreateUnregistered,
 		MissingGrace: input.MissingGrace, RetireAfter: input.RetireAfter, Priority: input.Priority,
 		FieldPriorities: input.FieldPriorities, StaleAfterHours: input.StaleAfterHours,
 	})
-	if err == nil {
-		r.jobsChanged(ctx)
-	}
-	return j, err
 }
 
 // UpdateDiscoveryJob is the resolver for the updateDiscoveryJob field.
@@ -142,18 +119,14 @@ func (r *mutationResolver) UpdateDiscoveryJob(ctx context.Context, id int, input
 	if err := auth.Require(ctx, auth.Admin); err != nil {
 		return nil, err
 	}
-	j, err := r.saveJob(ctx, id, jobFields{
+	return r.jobs.Save(ctx, id, discoveryjobs.Input{
 		Name: input.Name, SourceKind: input.SourceKind, Config: input.Config, Credentials: input.Credentials,
 		ClearCredentials: input.ClearCredentials != nil && *input.ClearCredentials,
-		Schedule:         input.Schedule, TimeZone: input.TimeZone, Scope: input.Scope, Mode: input.Mode,
+		Schedule:         input.Schedule, TimeZone: input.TimeZone, Scope: scopeOf(input.Scope), Mode: input.Mode,
 		TimeoutSeconds: input.TimeoutSeconds, Enabled: input.Enabled, CreateUnregistered: input.CreateUnregistered,
 		MissingGrace: input.MissingGrace, RetireAfter: input.RetireAfter, Priority: input.Priority,
 		FieldPriorities: input.FieldPriorities, StaleAfterHours: input.StaleAfterHours,
 	})
-	if err == nil {
-		r.jobsChanged(ctx)
-	}
-	return j, err
 }
 
 // DeleteDiscoveryJob is the resolver for the deleteDiscoveryJob field.
@@ -161,10 +134,9 @@ func (r *mutationResolver) DeleteDiscoveryJob(ctx context.Context, id int) (int,
 	if err := auth.Require(ctx, auth.Admin); err != nil {
 		return 0, err
 	}
-	if err := r.tx(ctx).DiscoveryJob.DeleteOneID(id).Exec(ctx); err != nil {
+	if err := r.jobs.Delete(ctx, id); err != nil {
 		return 0, err
 	}
-	r.jobsChanged(ctx)
 	return id, nil
 }
 
@@ -197,34 +169,12 @@ func (r *mutationResolver) CreateDriftIgnoreRule(ctx context.Context, input ent.
 	if err := auth.Require(ctx, auth.Editor); err != nil {
 		return nil, err
 	}
-	if err := checkIgnoreRule(input.CiKind, input.Tag, input.FieldPattern, input.DriftKind, input.JobName); err != nil {
-		return nil, err
-	}
 	return r.tx(ctx).DriftIgnoreRule.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateDriftIgnoreRule is the resolver for the updateDriftIgnoreRule field.
 func (r *mutationResolver) UpdateDriftIgnoreRule(ctx context.Context, id int, input ent.UpdateDriftIgnoreRuleInput) (*ent.DriftIgnoreRule, error) {
 	if err := auth.Require(ctx, auth.Editor); err != nil {
-		return nil, err
-	}
-	cur, err := r.tx(ctx).DriftIgnoreRule.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	pick := func(clear bool, v *string, old *string) *string {
-		if clear {
-			return nil
-		}
-		if v != nil {
-			return v
-		}
-		return old
-	}
-	if err := checkIgnoreRule(
-		pick(input.ClearCiKind, input.CiKind, cur.CiKind), pick(input.ClearTag, input.Tag, cur.Tag),
-		pick(input.ClearFieldPattern, input.FieldPattern, cur.FieldPattern), pick(input.ClearDriftKind, input.DriftKind, cur.DriftKind),
-		pick(input.ClearJobName, input.JobName, cur.JobName)); err != nil {
 		return nil, err
 	}
 	return r.tx(ctx).DriftIgnoreRule.UpdateOneID(id).SetInput(input).Save(ctx)
@@ -254,7 +204,7 @@ func (r *mutationResolver) SubmitObservations(ctx context.Context, job string, o
 	if err := auth.Require(ctx, auth.Editor); err != nil {
 		return nil, err
 	}
-	return r.submitObservations(ctx, job, observations, dryRun != nil && *dryRun)
+	return r.jobs.Submit(ctx, job, discoveryObservations(observations), dryRun != nil && *dryRun)
 }
 
 // DriftSummary is the resolver for the driftSummary field.
@@ -264,9 +214,5 @@ func (r *queryResolver) DriftSummary(ctx context.Context, since *time.Time) (*mo
 
 // DiscoverySourceKinds is the resolver for the discoverySourceKinds field.
 func (r *queryResolver) DiscoverySourceKinds(ctx context.Context) ([]string, error) {
-	d, err := r.disc()
-	if err != nil {
-		return nil, err
-	}
-	return d.Registry.Names(), nil
+	return r.jobs.SourceKinds()
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/reportrun"
 	"github.com/cairn-cmdb/cairn/graph/model"
-	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/reportschedules"
 )
 
 // CreateReportSchedule is the resolver for the createReportSchedule field.
@@ -21,15 +21,15 @@ func (r *mutationResolver) CreateReportSchedule(ctx context.Context, input model
 	if err := auth.Require(ctx, auth.Admin); err != nil {
 		return nil, err
 	}
-	s, err := r.saveReportSchedule(ctx, 0, reportFields{
-		Name: &input.Name, Schedule: &input.Schedule, TimeZone: input.TimeZone, Scope: input.Scope,
-		WindowHours: input.WindowHours, Formats: nonNilFormats(input.Formats), Directory: input.Directory,
-		Retain: input.Retain, Webhooks: input.Webhooks, WebhooksSet: true, Enabled: input.Enabled,
-	})
-	if err == nil {
-		r.schedulesChanged(ctx)
+	formats := reportFormats(input.Formats)
+	if formats == nil {
+		formats = []string{}
 	}
-	return s, err
+	return r.reports.Save(ctx, 0, reportschedules.Input{
+		Name: &input.Name, Schedule: &input.Schedule, TimeZone: input.TimeZone, Scope: reportScope(input.Scope),
+		WindowHours: input.WindowHours, Formats: formats, Directory: input.Directory,
+		Retain: input.Retain, Webhooks: webhooks(input.Webhooks), WebhooksSet: true, Enabled: input.Enabled,
+	})
 }
 
 // UpdateReportSchedule is the resolver for the updateReportSchedule field.
@@ -37,15 +37,11 @@ func (r *mutationResolver) UpdateReportSchedule(ctx context.Context, id int, inp
 	if err := auth.Require(ctx, auth.Admin); err != nil {
 		return nil, err
 	}
-	s, err := r.saveReportSchedule(ctx, id, reportFields{
-		Name: input.Name, Schedule: input.Schedule, TimeZone: input.TimeZone, Scope: input.Scope,
-		WindowHours: input.WindowHours, Formats: input.Formats, Directory: input.Directory,
-		Retain: input.Retain, Webhooks: input.Webhooks, WebhooksSet: input.Webhooks != nil, Enabled: input.Enabled,
+	return r.reports.Save(ctx, id, reportschedules.Input{
+		Name: input.Name, Schedule: input.Schedule, TimeZone: input.TimeZone, Scope: reportScope(input.Scope),
+		WindowHours: input.WindowHours, Formats: reportFormats(input.Formats), Directory: input.Directory,
+		Retain: input.Retain, Webhooks: webhooks(input.Webhooks), WebhooksSet: input.Webhooks != nil, Enabled: input.Enabled,
 	})
-	if err == nil {
-		r.schedulesChanged(ctx)
-	}
-	return s, err
 }
 
 // DeleteReportSchedule is the resolver for the deleteReportSchedule field.
@@ -53,10 +49,9 @@ func (r *mutationResolver) DeleteReportSchedule(ctx context.Context, id int) (in
 	if err := auth.Require(ctx, auth.Admin); err != nil {
 		return 0, err
 	}
-	if err := r.tx(ctx).ReportSchedule.DeleteOneID(id).Exec(ctx); err != nil {
+	if err := r.reports.Delete(ctx, id); err != nil {
 		return 0, err
 	}
-	r.schedulesChanged(ctx)
 	return id, nil
 }
 
@@ -65,13 +60,7 @@ func (r *mutationResolver) RunReportSchedule(ctx context.Context, id int) (*ent.
 	if err := auth.Require(ctx, auth.Admin); err != nil {
 		return nil, err
 	}
-	if r.reports == nil || r.reports.RunSchedule == nil {
-		return nil, apperr.New(apperr.Internal, "reports are not configured on this server")
-	}
-	if _, err := r.client.ReportSchedule.Get(ctx, id); err != nil {
-		return nil, err
-	}
-	return r.reports.RunSchedule(ctx, id)
+	return r.reports.RunNow(ctx, id)
 }
 
 // CmdbHealth is the resolver for the cmdbHealth field.

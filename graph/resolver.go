@@ -5,6 +5,8 @@ import (
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
+	"github.com/cairn-cmdb/cairn/internal/reportschedules"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
@@ -22,10 +24,10 @@ type Resolver struct {
 	client *ent.Client
 	store  *store.DB
 	authn  *auth.Authenticator
-	// discovery is nil on servers without discovery.
-	discovery *Discovery
+	// jobs is nil on servers without discovery.
+	jobs *discoveryjobs.Service
 	// reports is nil on servers that do not run report schedules.
-	reports *Reports
+	reports *reportschedules.Service
 }
 
 // NewResolver returns the root resolver.

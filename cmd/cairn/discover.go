@@ -20,10 +20,10 @@ import (
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
-	"github.com/cairn-cmdb/cairn/graph"
 	"github.com/cairn-cmdb/cairn/internal/app"
-	"github.com/cairn-cmdb/cairn/internal/discover"
-	"github.com/cairn-cmdb/cairn/internal/reporting"
+	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
+	"github.com/cairn-cmdb/cairn/internal/reportschedules"
+	"github.com/cairn-cmdb/cairn/internal/scheduler"
 	"github.com/cairn-cmdb/cairn/internal/secret"
 )
 
@@ -42,19 +42,28 @@ func (g *globals) secretBox() (*secret.Box, error) {
 	return secret.Load(os.Getenv(secret.EnvKey), path)
 }
 
-// discovery builds the runner and service for db.
-func (g *globals) discovery(db *app.DB, log *slog.Logger) (*discover.Service, *graph.Discovery, error) {
+// services are the discovery job and report schedule services of one
+// database, on one scheduler (not started).
+type services struct {
+	jobs      *discoveryjobs.Service
+	reports   *reportschedules.Service
+	scheduler *scheduler.Scheduler
+}
+
+// services builds the discovery runner, the two services and their shared
+// scheduler for db.
+func (g *globals) services(db *app.DB, log *slog.Logger) (*services, error) {
 	box, err := g.secretBox()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	rn := &runner.Runner{Client: db.Client, Registry: install.Registry(), Secrets: box, Dialect: db.Store.Dialect(), Logger: log}
-	reports := &reporting.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(), Logger: log}
-	svc := discover.New(rn, log, reports)
-	return svc, &graph.Discovery{
-		Runner: rn, Registry: rn.Registry, Secrets: box,
-		JobsChanged: svc.JobsChanged, RunJob: svc.RunJob,
-	}, nil
+	s := &services{
+		jobs:    discoveryjobs.New(rn, log),
+		reports: reportschedules.New(&reportschedules.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(), Logger: log}),
+	}
+	s.scheduler = scheduler.NewShared(scheduler.Options{Leaser: s.jobs.Leaser, Logger: log.With("component", "scheduler")}, s.jobs, s.reports)
+	return s, nil
 }
 
 func discoverCmd(g *globals) *cobra.Command {
@@ -94,7 +103,7 @@ Prints the run's counts; exits non-zero when the run failed.`,
 				return err
 			}
 			defer db.Close()
-			svc, _, err := g.discovery(db, log)
+			svc, err := g.services(db, log)
 			if err != nil {
 				return err
 			}
@@ -105,7 +114,7 @@ Prints the run's counts; exits non-zero when the run failed.`,
 				if err != nil {
 					return err
 				}
-				res, err = svc.RunJob(ctx, job.ID, dryRun)
+				res, err = svc.jobs.RunNow(ctx, job.ID, dryRun)
 				if err != nil {
 					return err
 				}
@@ -125,7 +134,7 @@ Prints the run's counts; exits non-zero when the run failed.`,
 				if m != reconcile.ModeReport && m != reconcile.ModeUpdate {
 					return fmt.Errorf("--mode must be report or update, not %q", mode)
 				}
-				res, err = svc.Runner.Run(ctx, runner.Spec{
+				res, err = svc.jobs.Runner.Run(ctx, runner.Spec{
 					SourceKind: source, Config: raw, Mode: m,
 					CreateUnregistered: createUnregistered, DryRun: dryRun, Trigger: "cli",
 				})

@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"github.com/cairn-cmdb/cairn/graph"
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/server"
 )
@@ -57,25 +56,25 @@ func serveCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stderr, "\nNo API tokens existed, so Cairn created an admin token named \"admin\".\n"+
 					"It is shown this once and never again; keep it somewhere safe:\n\n    %s\n\n", secret)
 			}
-			svc, disc, err := g.discovery(db, log)
+			svc, err := g.services(db, log)
 			if err != nil {
 				return err
 			}
 			if !noScheduler {
-				if err := svc.Scheduler.Start(ctx); err != nil {
+				if err := svc.scheduler.Start(ctx); err != nil {
 					return fmt.Errorf("starting the discovery scheduler: %w", err)
 				}
 				defer func() {
 					sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 					defer cancel()
-					if err := svc.Scheduler.Stop(sctx); err != nil {
+					if err := svc.scheduler.Stop(sctx); err != nil {
 						log.Warn("stopping the discovery scheduler", "err", err)
 					}
 				}()
 			}
 			srv, err := server.New(db, server.Config{
-				Discovery:          disc,
-				Reports:            &graph.Reports{RunSchedule: svc.RunReport, SchedulesChanged: svc.JobsChanged},
+				Discovery:          svc.jobs,
+				Reports:            svc.reports,
 				AllowAnonymousRead: anon,
 				RequestTimeout:     timeout,
 				MaxBodyBytes:       maxBody,

@@ -90,3 +90,27 @@ func Exclusive(ctx context.Context, l Leaser, key, holder string, ttl time.Durat
 	}()
 	return fn()
 }
+
+// Participant is a service whose jobs run on a shared scheduler: it gives
+// its Source and, once the scheduler exists, learns the scheduler's holder
+// name (for its own leases) and how to reload it after its jobs changed.
+type Participant interface {
+	Source() Source
+	Attach(holder string, reload func(context.Context))
+}
+
+// NewShared returns one scheduler over the jobs of every participant
+// (opts.Lister and opts.Run are replaced) and attaches each to it.
+func NewShared(opts Options, participants ...Participant) *Scheduler {
+	sources := make([]Source, len(participants))
+	for i, p := range participants {
+		sources[i] = p.Source()
+	}
+	opts.Lister, opts.Run = Combine(sources...)
+	s := New(opts)
+	reload := s.ReloadFunc(opts.Logger)
+	for _, p := range participants {
+		p.Attach(s.Holder(), reload)
+	}
+	return s
+}

@@ -37,6 +37,8 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
+	"github.com/cairn-cmdb/cairn/internal/reportschedules"
 	"github.com/cairn-cmdb/cairn/internal/server/graphiql"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
@@ -58,9 +60,10 @@ type Config struct {
 	// Registry receives metrics [a fresh registry].
 	Registry *prometheus.Registry
 	// Discovery serves discovery jobs and runs [none: those mutations fail].
-	Discovery *graph.Discovery
-	// Reports runs report schedules on demand [none: runReportSchedule fails].
-	Reports *graph.Reports
+	Discovery *discoveryjobs.Service
+	// Reports serves report schedules and runs them on demand [none:
+	// report schedule mutations fail].
+	Reports *reportschedules.Service
 }
 
 func (c *Config) defaults() {

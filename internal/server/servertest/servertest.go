@@ -22,13 +22,13 @@ import (
 	"github.com/cairn-cmdb/cairn/discovery/runner"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
-	"github.com/cairn-cmdb/cairn/graph"
 	"github.com/cairn-cmdb/cairn/internal/app"
 	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/auth"
-	"github.com/cairn-cmdb/cairn/internal/discover"
+	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
 	"github.com/cairn-cmdb/cairn/internal/report/deliver"
-	"github.com/cairn-cmdb/cairn/internal/reporting"
+	"github.com/cairn-cmdb/cairn/internal/reportschedules"
+	"github.com/cairn-cmdb/cairn/internal/scheduler"
 	"github.com/cairn-cmdb/cairn/internal/secret"
 	"github.com/cairn-cmdb/cairn/internal/server"
 	"github.com/cairn-cmdb/cairn/internal/store"
@@ -55,9 +55,10 @@ type Options struct {
 	// WrapDriver, when set, wraps the database driver (inside the counter),
 	// for instance to slow statements down.
 	WrapDriver func(dialect.Driver) dialect.Driver
-	// Discovery serves discovery (every built-in source kind, credentials
-	// sealed with SecretKey) through a discover.Service (Env.Discovery)
-	// whose scheduler is not started.
+	// Discovery serves discovery jobs (every built-in source kind,
+	// credentials sealed with SecretKey) and report schedules through
+	// Env.Jobs and Env.Reports, on a shared scheduler (Env.Scheduler) that
+	// is not started.
 	Discovery bool
 }
 
@@ -72,8 +73,10 @@ type Env struct {
 	Registry *prometheus.Registry
 	// Counter counts SQL statements when Options.CountStatements is set.
 	Counter *store.CountingDriver
-	// Discovery is the discovery service when Options.Discovery is set.
-	Discovery *discover.Service
+	// Jobs, Reports and their Scheduler are set when Options.Discovery is.
+	Jobs      *discoveryjobs.Service
+	Reports   *reportschedules.Service
+	Scheduler *scheduler.Scheduler
 	// Secrets of the tokens of each role.
 	Admin, Editor, Viewer string
 }
@@ -114,14 +117,11 @@ func Start(t testing.TB, dsn string, opts Options) *Env {
 			t.Fatalf("servertest: %v", err)
 		}
 		rn := &runner.Runner{Client: db.Client, Registry: install.Registry(), Secrets: box, Dialect: db.Store.Dialect()}
-		reports := &reporting.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(),
-			Webhook: deliver.Webhook{Backoff: 10 * time.Millisecond, Timeout: 2 * time.Second, MaxAttempts: 3}}
-		env.Discovery = discover.New(rn, nil, reports)
-		cfg.Reports = &graph.Reports{RunSchedule: env.Discovery.RunReport, SchedulesChanged: env.Discovery.JobsChanged}
-		cfg.Discovery = &graph.Discovery{
-			Runner: rn, Registry: rn.Registry, Secrets: box,
-			JobsChanged: env.Discovery.JobsChanged, RunJob: env.Discovery.RunJob,
-		}
+		env.Jobs = discoveryjobs.New(rn, nil)
+		env.Reports = reportschedules.New(&reportschedules.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(),
+			Webhook: deliver.Webhook{Backoff: 10 * time.Millisecond, Timeout: 2 * time.Second, MaxAttempts: 3}})
+		env.Scheduler = scheduler.NewShared(scheduler.Options{Leaser: env.Jobs.Leaser}, env.Jobs, env.Reports)
+		cfg.Discovery, cfg.Reports = env.Jobs, env.Reports
 	}
 	srv, err := server.New(db, cfg)
 	if err != nil {
@@ -311,16 +311,16 @@ func (d *SlowDriver) Query(ctx context.Context, query string, args, v any) error
 	return d.Driver.Query(ctx, query, args, v)
 }
 
-// StartScheduler starts the discovery service's scheduler (Options.Discovery
-// must be set) and stops it when the test ends.
+// StartScheduler starts the shared scheduler (Options.Discovery must be
+// set) and stops it when the test ends.
 func (e *Env) StartScheduler(t testing.TB) {
 	t.Helper()
-	if err := e.Discovery.Scheduler.Start(context.Background()); err != nil {
+	if err := e.Scheduler.Start(context.Background()); err != nil {
 		t.Fatalf("servertest: starting the scheduler: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = e.Discovery.Scheduler.Stop(ctx)
+		_ = e.Scheduler.Stop(ctx)
 	})
 }

@@ -1,9 +1,15 @@
-// Package reporting runs report schedules: it works out the window, builds
-// the drift and health report once, renders each format, delivers it to the
-// schedule's directory and webhooks, and records a ReportRun with sizes and
-// delivery results. A delivery that fails does not stop the others: the run
-// is PARTIAL.
-package reporting
+// Package reportschedules is the report schedule service that the GraphQL
+// API and the scheduler call: it seals webhook secrets and saves a schedule
+// in one transaction (the rules on spec, time zone, destinations and
+// formats are ent hooks in internal/hooks, so they hold on every write
+// path), runs a schedule now under the same database lease the scheduler
+// takes, and lists schedules for the shared scheduler.
+//
+// A run works out the window, builds the drift and health report once,
+// renders each format, delivers it to the schedule's directory and
+// webhooks, and records a ReportRun with sizes and delivery results. A
+// delivery that fails does not stop the others: the run is PARTIAL.
+package reportschedules
 
 import (
 	"bytes"
@@ -246,7 +252,7 @@ func (l Lister) Jobs(ctx context.Context) ([]scheduler.Job, error) {
 	out := make([]scheduler.Job, 0, len(all))
 	for _, s := range all {
 		out = append(out, scheduler.Job{Key: Key(s.ID), Name: s.Name, Spec: s.Schedule, TZ: s.TimeZone,
-			Timeout: 30 * time.Minute, Enabled: s.Enabled})
+			Timeout: RunTimeout, Enabled: s.Enabled})
 	}
 	return out, nil
 }

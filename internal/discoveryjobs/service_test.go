@@ -1,0 +1,152 @@
+package discoveryjobs_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/install"
+	"github.com/cairn-cmdb/cairn/discovery/runner"
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
+	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/secret"
+	"github.com/cairn-cmdb/cairn/internal/store/storetest"
+)
+
+func open(t *testing.T, dsn string) *app.DB {
+	t.Helper()
+	db, err := app.Open(context.Background(), dsn, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+const testKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+func newService(t *testing.T, db *app.DB) *discoveryjobs.Service {
+	t.Helper()
+	box, err := secret.Load(testKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := &runner.Runner{Client: db.Client, Registry: install.Registry(), Secrets: box, Dialect: db.Store.Dialect()}
+	return discoveryjobs.New(rn, nil)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestSave saves jobs through the service outside any request: each bad
+// input is BAD_USER_INPUT naming its field (whether the service or the hook
+// checks it), credentials are sealed, and Changed runs once per committed
+// change.
+func TestSave(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		svc := newService(t, db)
+		changes := 0
+		svc.Changed = func(context.Context) { changes++ }
+		ctx := audit.WithActor(context.Background(), "test")
+		nmap := func(in discoveryjobs.Input) discoveryjobs.Input {
+			in.Name, in.SourceKind = ptr("x"), ptr("nmap")
+			if in.Config == nil {
+				in.Config = map[string]any{"file": "a.xml"}
+			}
+			return in
+		}
+		bad := []struct {
+			name  string
+			in    discoveryjobs.Input
+			field string
+			msg   string
+		}{
+			{"unknown kind", discoveryjobs.Input{Name: ptr("x"), SourceKind: ptr("ftp")}, "sourceKind", `unknown source kind "ftp"`},
+			{"missing file", discoveryjobs.Input{Name: ptr("x"), SourceKind: ptr("nmap"), Config: map[string]any{}}, "config", "file: is required"},
+			{"bad cron", nmap(discoveryjobs.Input{Schedule: ptr("61 * * * *")}), "schedule", "61"},
+			{"bad zone", nmap(discoveryjobs.Input{Schedule: ptr("@daily"), TimeZone: ptr("Mars/Base")}), "timeZone", "Mars/Base"},
+			{"priority not a number", nmap(discoveryjobs.Input{FieldPriorities: map[string]any{"facts.*": "high"}}), "fieldPriorities", "must be a number"},
+			{"priority not whole", nmap(discoveryjobs.Input{FieldPriorities: map[string]any{"facts.*": 1.5}}), "fieldPriorities", "whole number"},
+			{"priority out of range", nmap(discoveryjobs.Input{FieldPriorities: map[string]any{"facts.*": float64(2000)}}), "fieldPriorities", "between 0 and 1000"},
+			{"credential not a string", nmap(discoveryjobs.Input{Credentials: map[string]any{"password": 7}}), "credentials", `"password" must be a string`},
+		}
+		for _, tc := range bad {
+			_, err := svc.Save(ctx, 0, tc.in)
+			ae, ok := apperr.As(err)
+			if !ok || ae.Code != apperr.BadUserInput || ae.Field != tc.field || !strings.Contains(ae.Error(), tc.msg) {
+				t.Errorf("%s: err = %v, want BAD_USER_INPUT on %s containing %q", tc.name, err, tc.field, tc.msg)
+			}
+		}
+		if changes != 0 {
+			t.Fatalf("Changed ran %d times for refused saves", changes)
+		}
+		j, err := svc.Save(ctx, 0, nmap(discoveryjobs.Input{Name: ptr("  scan  "), Schedule: ptr(" @daily "), TimeZone: ptr(""),
+			Credentials: map[string]any{"password": "s3cret"}, FieldPriorities: map[string]any{"facts.*": float64(70)}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Name != "x" || j.Schedule != "@daily" || j.TimeZone != "UTC" || j.FieldPriorities["facts.*"] != 70 ||
+			j.CredentialsSealed == nil || strings.Contains(string(*j.CredentialsSealed), "s3cret") || changes != 1 {
+			t.Fatalf("saved job = %+v (changes %d)", j, changes)
+		}
+		// An update keeps what it does not name and checks the result.
+		j, err = svc.Save(ctx, j.ID, discoveryjobs.Input{TimeZone: ptr("Europe/Berlin"), ClearCredentials: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Schedule != "@daily" || j.TimeZone != "Europe/Berlin" || (j.CredentialsSealed != nil && len(*j.CredentialsSealed) > 0) || j.Config["file"] != "a.xml" || changes != 2 {
+			t.Fatalf("updated job = %+v (changes %d)", j, changes)
+		}
+		if err := svc.Delete(ctx, j.ID); err != nil || changes != 3 {
+			t.Fatalf("delete: %v (changes %d)", err, changes)
+		}
+		if _, err := svc.RunNow(ctx, j.ID, true); !ent.IsNotFound(err) {
+			t.Fatalf("running a deleted job: %v, want not found", err)
+		}
+	})
+}
+
+func TestObservations(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	seen := time.Date(2026, 11, 23, 11, 0, 0, 0, time.FixedZone("CET", 3600))
+	host := func(key string) discoveryjobs.Observation {
+		return discoveryjobs.Observation{Key: key, Kind: "SERVER", Name: key,
+			Identifiers: []discovery.Identifier{{Kind: ident.Hostname, Value: key}},
+			Facts:       map[string]any{"cpu.cores": "4"}}
+	}
+	withFacts := func(o discoveryjobs.Observation, f map[string]any) discoveryjobs.Observation { o.Facts = f; return o }
+	withFields := func(o discoveryjobs.Observation, f map[string]any) discoveryjobs.Observation { o.Fields = f; return o }
+	bad := []struct {
+		name  string
+		in    []discoveryjobs.Observation
+		field string
+	}{
+		{"none", nil, "observations"},
+		{"too many", make([]discoveryjobs.Observation, discoveryjobs.MaxSubmittedObservations+1), "observations"},
+		{"fact not a string", []discoveryjobs.Observation{withFacts(host("a"), map[string]any{"cpu.cores": 4})}, "observations[0].facts"},
+		{"field not a string", []discoveryjobs.Observation{host("a"), withFields(host("b"), map[string]any{"name": true})}, "observations[1].fields"},
+		{"duplicate key", []discoveryjobs.Observation{host("a"), host("a")}, "observations[1].key"},
+		{"no key", []discoveryjobs.Observation{host("")}, "observations[0]"},
+	}
+	for _, tc := range bad {
+		_, err := discoveryjobs.Observations(tc.in, now)
+		if ae, ok := apperr.As(err); !ok || ae.Code != apperr.BadUserInput || ae.Field != tc.field {
+			t.Errorf("Observations(%s) = %v, want BAD_USER_INPUT on %s", tc.name, err, tc.field)
+		}
+	}
+	a, b := host("a"), host("b")
+	b.SeenAt = &seen
+	got, err := discoveryjobs.Observations([]discoveryjobs.Observation{a, b}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].SeenAt.Equal(now) || got[1].SeenAt != seen.UTC() || got[0].Facts["cpu.cores"] != "4" {
+		t.Fatalf("Observations = %+v", got)
+	}
+}
