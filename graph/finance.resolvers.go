@@ -91,7 +91,8 @@ func (r *configurationItemResolver) BookValue(ctx context.Context, obj *ent.Conf
 
 // Warranty is the resolver for the warranty field.
 func (r *configurationItemResolver) Warranty(ctx context.Context, obj *ent.ConfigurationItem, asOf *time.Time) (*model.WarrantyStatus, error) {
-	return r.warranty(ctx, &model.IncidentContext{CI: obj, AsOf: asOfOrNow(asOf)})
+	w, err := r.incidents().Warranty(ctx, obj.ID, asOfOrNow(asOf))
+	return warrantyOut(w), err
 }
 
 // RenewalNoticeDate is the resolver for the renewalNoticeDate field.
@@ -104,13 +105,7 @@ func (r *contractResolver) RenewalNoticeDate(ctx context.Context, obj *ent.Contr
 
 // DaysToEnd is the resolver for the daysToEnd field.
 func (r *contractResolver) DaysToEnd(ctx context.Context, obj *ent.Contract) (int, error) {
-	// Whole days, rounded down: negative as soon as the end has passed.
-	d := time.Until(obj.EndDate)
-	days := int(d / (24 * time.Hour))
-	if d < 0 && d%(24*time.Hour) != 0 {
-		days--
-	}
-	return days, nil
+	return finance.DaysLeft(time.Now(), obj.EndDate), nil
 }
 
 // CostRollup is the resolver for the costRollup field.

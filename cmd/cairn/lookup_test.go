@@ -15,6 +15,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // time the test ran), so that the golden files do not change with the clock.
 var seenAt = []*regexp.Regexp{
 	regexp.MustCompile(`("at": ")[^"]+(")`),
+	regexp.MustCompile(`("field": "created_at",\s+"before": null,\s+"after": ")[^"]+(")`),
 	regexp.MustCompile(`(?m)^(change +)\d{4}-\d\d-\d\d \d\d:\d\d( )`),
 }
 

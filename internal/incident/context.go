@@ -160,7 +160,10 @@ func (e *Engine) fill(ctx context.Context, ic *Context, p Parts) error {
 		nullable bool
 		load     func() error
 	}{
-		{"owner", p.Owner != nil, true, func() (err error) { ic.Owner, err = one(ctx, e.client.Owner.Query().Where(ownerOfCI(id)), p.Owner); return err }},
+		{"owner", p.Owner != nil, true, func() (err error) {
+			ic.Owner, err = one(ctx, e.client.Owner.Query().Where(ownerOfCI(id)), p.Owner)
+			return err
+		}},
 		{"team", p.Team != nil, true, func() (err error) {
 			ic.Team, err = one(ctx, e.client.Owner.Query().Where(owner.HasMembersWith(ownerOfCI(id))), p.Team)
 			return err
@@ -178,7 +181,10 @@ func (e *Engine) fill(ctx context.Context, ic *Context, p Parts) error {
 			ic.Dependencies, err = e.Impact(ctx, id, ImpactOptions{Direction: graphwalk.Dependencies, MaxDepth: &ic.Depth}, *p.Dependencies)
 			return err
 		}},
-		{"vendor", p.Vendor != nil, true, func() (err error) { ic.Vendor, err = one(ctx, e.client.Vendor.Query().Where(vendorOfCI(id)), p.Vendor); return err }},
+		{"vendor", p.Vendor != nil, true, func() (err error) {
+			ic.Vendor, err = one(ctx, e.client.Vendor.Query().Where(vendorOfCI(id)), p.Vendor)
+			return err
+		}},
 		{"supportContracts", p.SupportContracts != nil, false, func() (err error) {
 			ic.SupportContracts, err = all(ctx, e.client.Contract.Query().Where(
 				contract.HasCoveredCisWith(configurationitem.ID(id)),
@@ -296,7 +302,7 @@ func (e *Engine) Warranty(ctx context.Context, ciID int, asOf time.Time) (*Warra
 	if ws != nil {
 		end, from = &ws.EndDate, ws
 	}
-	a, err := e.client.ConfigurationItem.QueryAsset(&ent.ConfigurationItem{ID: ciID}).Select(asset.FieldWarrantyEnd).Only(ctx)
+	a, err := e.client.Asset.Query().Where(asset.ConfigurationItemID(ciID)).Select(asset.FieldWarrantyEnd).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, fmt.Errorf("loading asset: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/internal/finance"
 )
 
 // HealthOptions shape a CMDB health report.
@@ -342,12 +343,6 @@ ORDER BY top.first, ci.id`
 	return err
 }
 
-// daysLeft is the number of UTC calendar days from now to t.
-func daysLeft(now, t time.Time) int {
-	d := t.UTC().Truncate(24 * time.Hour).Sub(now.UTC().Truncate(24 * time.Hour))
-	return int(d.Hours() / 24)
-}
-
 // warranties lists assets whose warranty ends within ExpiringDays.
 func (hb *healthBuilder) warranties(ctx context.Context) error {
 	a := &args{}
@@ -367,7 +362,7 @@ ORDER BY a.warranty_end, ci.id LIMIT ` + a.p(SampleSize)
 			return err
 		}
 		scanCI(&w.CI, &id, &env)
-		w.Owner, w.WarrantyEnd, w.DaysLeft = str(ownerName), end.Time, daysLeft(hb.o.Now, end.Time)
+		w.Owner, w.WarrantyEnd, w.DaysLeft = str(ownerName), end.Time, finance.DaysLeft(hb.o.Now, end.Time)
 		h.WarrantiesExpiring = total
 		h.Warranties = append(h.Warranties, w)
 		return nil
@@ -397,7 +392,7 @@ ORDER BY c.end_date, c.id LIMIT ` + a.p(SampleSize)
 		if err := rows.Scan(&ce.ID, &ce.Number, &name, &ce.Kind, &vendor, &end, &ce.AutoRenew, &ce.NoticePeriodDays, &ce.CoveredCIs, &total); err != nil {
 			return err
 		}
-		ce.Name, ce.Vendor, ce.EndDate, ce.DaysLeft = str(name), str(vendor), end.Time, daysLeft(hb.o.Now, end.Time)
+		ce.Name, ce.Vendor, ce.EndDate, ce.DaysLeft = str(name), str(vendor), end.Time, finance.DaysLeft(hb.o.Now, end.Time)
 		h.ContractsExpiring = total
 		h.Contracts = append(h.Contracts, ce)
 		return nil

@@ -483,9 +483,11 @@ func TestFinanceExpiringContracts(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dsn string) {
 		env := servertest.Start(t, dsn, servertest.Options{})
 		now := time.Now().UTC().Truncate(time.Second)
-		// An hour past whole days (in the future, or short of them in the
-		// past), so that daysToEnd is exactly the days.
 		in := func(days int) time.Time { return now.Add(time.Duration(days)*24*time.Hour + time.Hour) }
+		// daysToEnd counts whole UTC calendar days (finance.DaysLeft): an
+		// hour past whole days is a day more late in the evening.
+		today := day(now.Format(time.DateOnly))
+		calendar := func(end time.Time) int { return int(day(end.Format(time.DateOnly)).Sub(today).Hours() / 24) }
 		ids := map[string]string{}
 		for _, c := range []struct {
 			number     string
@@ -526,17 +528,17 @@ func TestFinanceExpiringContracts(t *testing.T) {
 		}
 
 		// renewalNoticeDate = endDate − noticePeriodDays; daysToEnd counts
-		// whole days, negative once ended.
+		// whole calendar days, negative once the end date has passed.
 		for number, want := range map[string]struct {
 			notice time.Time
 			days   int
 		}{
-			"K-10":             {in(10).AddDate(0, 0, -30), 10},
-			"K-5":              {in(5), 5},
-			"K-60":             {in(60).AddDate(0, 0, -90), 60},
-			"K-ENDED":          {now.Add(-12*time.Hour).AddDate(0, 0, -30), -1},
-			"K-ENDED-LONG-AGO": {in(-400).AddDate(0, 0, -30), -400},
-			"K-FAR":            {in(400).AddDate(0, 0, -60), 400},
+			"K-10":             {in(10).AddDate(0, 0, -30), calendar(in(10))},
+			"K-5":              {in(5), calendar(in(5))},
+			"K-60":             {in(60).AddDate(0, 0, -90), calendar(in(60))},
+			"K-ENDED":          {now.Add(-12*time.Hour).AddDate(0, 0, -30), calendar(now.Add(-12 * time.Hour))},
+			"K-ENDED-LONG-AGO": {in(-400).AddDate(0, 0, -30), calendar(in(-400))},
+			"K-FAR":            {in(400).AddDate(0, 0, -60), calendar(in(400))},
 		} {
 			got := data(t, env.Do(t, env.Viewer, `query($id: ID!) { node(id: $id) { ... on Contract { `+fields+` } } }`, map[string]any{"id": ids[number]}))
 			rn, err := time.Parse(time.RFC3339Nano, str(t, got, "node.renewalNoticeDate"))

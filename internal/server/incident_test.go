@@ -1204,7 +1204,8 @@ func TestIncidentContext(t *testing.T) {
 			if len(ic.SupportContracts) != 0 {
 				t.Errorf("support contracts now: %s, want none", jsonOf(ic.SupportContracts))
 			}
-			days := int(day("2025-01-01").Sub(ic.AsOf).Hours()/24) - 1
+			// Whole UTC calendar days (finance.DaysLeft), whatever the time of day.
+			days := int(day("2025-01-01").Sub(day(ic.AsOf.UTC().Format(time.DateOnly))).Hours() / 24)
 			if w := ic.Warranty; w == nil || w.Active || w.DaysLeft == nil || *w.DaysLeft != days || w.Contract == nil || w.Contract.Number != "WAR-2022" {
 				t.Errorf("warranty now: %s, want ended %d days ago", jsonOf(w), -days)
 			}
