@@ -310,7 +310,7 @@ func (s *ScanSource) run(ctx context.Context, env discovery.Env, targets []strin
 	if env.Logger != nil {
 		env.Logger.DebugContext(ctx, "nmap scan done", "args", name, "targets", len(targets), "hosts", len(obs), "elapsed", time.Since(start))
 		if msg := strings.TrimSpace(stderr.buf.String()); msg != "" {
-			env.Logger.WarnContext(ctx, "nmap scan warnings", "args", name, "stderr", clipText(msg, maxStderrMessage))
+			env.Logger.WarnContext(ctx, "nmap scan warnings", "args", name, "stderr", textclip.BytesMarked(oneLine(msg), maxStderrMessage))
 		}
 	}
 	return obs, unresolved, nil
@@ -370,17 +370,17 @@ func (c *capped) quote() string {
 	if msg == "" {
 		return ""
 	}
-	return "; nmap says: " + clipText(msg, maxStderrMessage)
+	return "; nmap says: " + textclip.BytesMarked(oneLine(msg), maxStderrMessage)
 }
 
-// clipText joins the lines of s with " | " and shortens the result to max
-// bytes at a rune boundary, marking a cut with "…".
-func clipText(s string, max int) string {
+// oneLine joins the non-blank lines of s with " | ", invalid UTF-8
+// replaced.
+func oneLine(s string) string {
 	var lines []string
 	for _, l := range strings.Split(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			lines = append(lines, l)
 		}
 	}
-	return textclip.BytesMarked(strings.ToValidUTF8(strings.Join(lines, " | "), "\uFFFD"), max)
+	return strings.ToValidUTF8(strings.Join(lines, " | "), "\uFFFD")
 }

@@ -19,10 +19,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/Khan/genqlient/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // MaxResponseBytes bounds one answer (a dry run lists up to 1,000 changes).
@@ -133,7 +134,7 @@ func messages(list gqlerror.List) []Message {
 		if e == nil {
 			continue
 		}
-		m := Message{Message: clip(strings.TrimSpace(e.Message))}
+		m := Message{Message: textclip.BytesMarked(strings.TrimSpace(e.Message), maxMessageBytes)}
 		if m.Message == "" {
 			m.Message = "(empty body)"
 		}
@@ -148,19 +149,9 @@ func messages(list gqlerror.List) []Message {
 	return out
 }
 
-// clip shortens a message, which may be a whole HTML error page, to a line
-// an error can carry.
-func clip(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// maxMessageBytes bounds a server message, which may be a whole HTML error
+// page, to a line an error can carry.
+const maxMessageBytes = 200
 
 // authDoer sets the headers of every request and bounds every answer.
 type authDoer struct {
