@@ -93,10 +93,10 @@ func graphQLNames(fields []string) []string {
 	return out
 }
 
-// CheckSchedule checks a cron spec and its time zone ("" is UTC) as the
+// checkSchedule checks a cron spec and its time zone ("" is UTC) as the
 // scheduler will parse them; an empty spec is valid when optional (a job
 // run only on demand). The error is BAD_USER_INPUT on schedule or timeZone.
-func CheckSchedule(spec, tz string, optional bool) error {
+func checkSchedule(spec, tz string, optional bool) error {
 	spec = strings.TrimSpace(spec)
 	if spec == "" && optional {
 		if tz != "" && tz != "UTC" {
@@ -116,9 +116,9 @@ func CheckSchedule(spec, tz string, optional bool) error {
 	return nil
 }
 
-// CheckIgnoreRule refuses a drift ignore rule that would match every drift,
+// checkIgnoreRule refuses a drift ignore rule that would match every drift,
 // and criteria that can never match. Unset criteria are "".
-func CheckIgnoreRule(ciKind, tag, fieldPattern, driftKind, jobName string) error {
+func checkIgnoreRule(ciKind, tag, fieldPattern, driftKind, jobName string) error {
 	set := func(s string) bool { return strings.TrimSpace(s) != "" }
 	if !set(ciKind) && !set(tag) && !set(fieldPattern) && !set(driftKind) && !set(jobName) {
 		return apperr.Invalid("fieldPattern", "a rule needs at least one criterion (ciKind, tag, fieldPattern, driftKind or jobName)")
@@ -156,15 +156,15 @@ func validateDriftIgnoreRule(next ent.Mutator) ent.Mutator {
 				return nil, err
 			}
 		}
-		if err := CheckIgnoreRule(v[0], v[1], v[2], v[3], v[4]); err != nil {
+		if err := checkIgnoreRule(v[0], v[1], v[2], v[3], v[4]); err != nil {
 			return nil, err
 		}
 		return next.Mutate(ctx, m)
 	})
 }
 
-// MaxFieldPriority bounds a discovery job's field priorities.
-const MaxFieldPriority = 1000
+// maxFieldPriority bounds a discovery job's field priorities.
+const maxFieldPriority = 1000
 
 func validateDiscoveryJob(next ent.Mutator) ent.Mutator {
 	return hook.DiscoveryJobFunc(func(ctx context.Context, m *ent.DiscoveryJobMutation) (ent.Value, error) {
@@ -183,13 +183,13 @@ func validateDiscoveryJob(next ent.Mutator) ent.Mutator {
 		if err != nil {
 			return nil, err
 		}
-		if err := CheckSchedule(spec, tz, true); err != nil {
+		if err := checkSchedule(spec, tz, true); err != nil {
 			return nil, err
 		}
 		if prios, ok := m.FieldPriorities(); ok {
 			for k, n := range prios {
-				if n < 0 || n > MaxFieldPriority {
-					return nil, apperr.Invalid("fieldPriorities", "%q: priority must be between 0 and %d", k, MaxFieldPriority)
+				if n < 0 || n > maxFieldPriority {
+					return nil, apperr.Invalid("fieldPriorities", "%q: priority must be between 0 and %d", k, maxFieldPriority)
 				}
 			}
 		}
@@ -197,8 +197,8 @@ func validateDiscoveryJob(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// ReportFormats are the formats a report schedule may deliver.
-func ReportFormats() []string { return []string{"markdown", "html", "json", "csv"} }
+// reportFormats are the formats a report schedule may deliver.
+func reportFormats() []string { return []string{"markdown", "html", "json", "csv"} }
 
 func validateReportSchedule(next ent.Mutator) ent.Mutator {
 	return hook.ReportScheduleFunc(func(ctx context.Context, m *ent.ReportScheduleMutation) (ent.Value, error) {
@@ -218,7 +218,7 @@ func validateReportSchedule(next ent.Mutator) ent.Mutator {
 		if err != nil {
 			return nil, err
 		}
-		if err := CheckSchedule(spec, tz, false); err != nil {
+		if err := checkSchedule(spec, tz, false); err != nil {
 			return nil, err
 		}
 		dir, err := afterString(ctx, m, reportschedule.FieldDirectory)
@@ -244,8 +244,8 @@ func validateReportSchedule(next ent.Mutator) ent.Mutator {
 				return nil, apperr.Invalid("formats", "at least one format is required")
 			}
 			for _, f := range formats {
-				if !known(f, ReportFormats()) {
-					return nil, apperr.Invalid("formats", "unknown format %q (known: %s)", f, strings.Join(ReportFormats(), ", "))
+				if !known(f, reportFormats()) {
+					return nil, apperr.Invalid("formats", "unknown format %q (known: %s)", f, strings.Join(reportFormats(), ", "))
 				}
 			}
 		}
