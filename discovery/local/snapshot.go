@@ -205,14 +205,14 @@ func (s *Snapshot) Observation() discovery.Observation {
 		Facts:         map[string]string{},
 		CompleteFacts: nodeexporter.CompletePrefixes(),
 	}
-	setNames(&o, o.Name)
+	o.AddHostName(o.Name)
 
 	id := s.OSRelease["ID"]
 	if id == "" {
 		id = s.Platform
 	}
-	setFact(&o, "os.id", id)
-	setFact(&o, "os.name", s.OSRelease["NAME"])
+	o.SetFact("os.id", id)
+	o.SetFact("os.name", s.OSRelease["NAME"])
 	version := s.OSRelease["VERSION_ID"]
 	if version == "" {
 		version = s.OSRelease["VERSION"]
@@ -220,17 +220,17 @@ func (s *Snapshot) Observation() discovery.Observation {
 	if version == "" && len(s.OSRelease) == 0 {
 		version = s.PlatformVersion
 	}
-	setFact(&o, "os.version", version)
-	setFact(&o, "os.pretty_name", s.OSRelease["PRETTY_NAME"])
-	setFact(&o, "kernel.release", s.KernelRelease)
-	setFact(&o, "kernel.arch", s.KernelArch)
-	setFact(&o, "kernel.sysname", s.KernelSysname)
+	o.SetFact("os.version", version)
+	o.SetFact("os.pretty_name", s.OSRelease["PRETTY_NAME"])
+	o.SetFact("kernel.release", s.KernelRelease)
+	o.SetFact("kernel.arch", s.KernelArch)
+	o.SetFact("kernel.sysname", s.KernelSysname)
 	if strings.TrimSpace(s.Virtualization) != "" {
-		setFact(&o, "virtualization", s.Virtualization)
-		setFact(&o, "virtualization.role", s.VirtualizationRole)
+		o.SetFact("virtualization", s.Virtualization)
+		o.SetFact("virtualization.role", s.VirtualizationRole)
 	}
-	setFact(&o, "dmi.vendor", s.DMI.Vendor)
-	setFact(&o, "dmi.product", s.DMI.Product)
+	o.SetFact("dmi.vendor", s.DMI.Vendor)
+	o.SetFact("dmi.product", s.DMI.Product)
 	if s.MemoryTotal > 0 {
 		o.Facts["memory.total_bytes"] = strconv.FormatUint(s.MemoryTotal, 10)
 	}
@@ -240,21 +240,11 @@ func (s *Snapshot) Observation() discovery.Observation {
 	if len(s.CPUModels) > 0 {
 		models := slices.Clone(s.CPUModels)
 		sort.Strings(models)
-		setFact(&o, "cpu.model", strings.Join(slices.Compact(models), "; "))
+		o.SetFact("cpu.model", strings.Join(slices.Compact(models), "; "))
 	}
 
-	if v, err := ident.Normalize(ident.UUID, s.DMI.ProductUUID); err == nil {
-		addIdent(&o, ident.UUID, v)
-	}
-	for _, raw := range []string{s.DMI.ProductSerial, s.DMI.ChassisSerial} {
-		raw = strings.TrimSpace(raw)
-		if raw == "" || ident.IsPlaceholderSerial(raw) {
-			continue
-		}
-		if v, err := ident.Normalize(ident.Serial, raw); err == nil {
-			addIdent(&o, ident.Serial, v)
-		}
-	}
+	o.AddNormalized(ident.UUID, s.DMI.ProductUUID)
+	o.AddSerials(s.DMI.ProductSerial, s.DMI.ChassisSerial)
 
 	for _, f := range s.Filesystems {
 		if !nodeexporter.RealFilesystem(f.Fstype, f.Mountpoint) {
@@ -268,74 +258,15 @@ func (s *Snapshot) Observation() discovery.Observation {
 		if i.Name == "" {
 			continue
 		}
-		setFact(&o, "net."+i.Name+".operstate", i.OperState)
+		o.SetFact("net."+i.Name+".operstate", i.OperState)
 		if len(i.Addrs) > 0 {
 			addrs := slices.Clone(i.Addrs)
 			sort.Strings(addrs)
 			o.Facts["net."+i.Name+".addrs"] = strings.Join(addrs, ",")
 		}
-		mac, ok := nodeexporter.MACFact(i.MAC)
-		if !ok {
-			continue
-		}
-		o.Facts["net."+i.Name+".mac"] = mac
-		if i.Loopback || i.RandomMAC {
-			continue
-		}
-		if v, err := ident.Normalize(ident.MAC, mac); err == nil {
-			addIdent(&o, ident.MAC, v)
-		}
+		o.AddInterfaceMAC(i.Name, i.MAC, !i.Loopback && !i.RandomMAC)
 	}
 	return o
-}
-
-// setNames sets the hostname and fqdn fields and identifiers from the host
-// name, when it is a valid DNS name.
-func setNames(o *discovery.Observation, name string) {
-	name = strings.TrimSuffix(name, ".")
-	if strings.Contains(name, ".") {
-		fqdn, err := ident.Normalize(ident.FQDN, name)
-		if err != nil {
-			return
-		}
-		short, err := ident.Normalize(ident.Hostname, ident.ShortName(fqdn))
-		if err != nil {
-			return
-		}
-		addIdent(o, ident.FQDN, fqdn)
-		addIdent(o, ident.Hostname, short)
-		setField(o, "fqdn", fqdn)
-		setField(o, "hostname", short)
-		return
-	}
-	short, err := ident.Normalize(ident.Hostname, name)
-	if err != nil {
-		return
-	}
-	addIdent(o, ident.Hostname, short)
-	setField(o, "hostname", short)
-}
-
-func addIdent(o *discovery.Observation, kind ident.Kind, v string) {
-	for _, id := range o.Identifiers {
-		if id.Kind == kind && id.Value == v {
-			return
-		}
-	}
-	o.Identifiers = append(o.Identifiers, discovery.Identifier{Kind: kind, Value: v})
-}
-
-func setField(o *discovery.Observation, name, v string) {
-	if o.Fields == nil {
-		o.Fields = map[string]string{}
-	}
-	o.Fields[name] = v
-}
-
-func setFact(o *discovery.Observation, key, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		o.Facts[key] = v
-	}
 }
 
 // hostPath joins a gopsutil-style root (HOST_PROC and the like, else def)

@@ -281,7 +281,7 @@ func (h *xHost) observation() (o discovery.Observation, ok bool, err error) {
 		if err != nil {
 			return o, false, fmt.Errorf("<address addr=%q addrtype=%q>: %w", textclip.Message(a.Addr), a.AddrType, err)
 		}
-		addIdent(&o, kind, v)
+		o.AddIdentifier(kind, v)
 		if first == "" {
 			first = v
 		}
@@ -312,27 +312,7 @@ func (h *xHost) observation() (o discovery.Observation, ok bool, err error) {
 		if !named {
 			o.Name, named = name, true
 		}
-		if strings.Contains(name, ".") {
-			fqdn, err := ident.Normalize(ident.FQDN, name)
-			if err != nil {
-				continue
-			}
-			short, err := ident.Normalize(ident.Hostname, ident.ShortName(fqdn))
-			if err != nil {
-				continue
-			}
-			addIdent(&o, ident.FQDN, fqdn)
-			addIdent(&o, ident.Hostname, short)
-			setField(&o, "fqdn", fqdn)
-			setField(&o, "hostname", short)
-			continue
-		}
-		short, err := ident.Normalize(ident.Hostname, name)
-		if err != nil {
-			continue
-		}
-		addIdent(&o, ident.Hostname, short)
-		setField(&o, "hostname", short)
+		o.AddHostName(name)
 	}
 
 	if err := h.OS.facts(o.Facts); err != nil {
@@ -443,13 +423,10 @@ func unixTime(s string) (time.Time, error) {
 // merge folds a later scan of the same host into o.
 func merge(o, later *discovery.Observation) {
 	for _, id := range later.Identifiers {
-		addIdent(o, id.Kind, id.Value)
+		o.AddIdentifier(id.Kind, id.Value)
 	}
 	for k, v := range later.Fields {
-		if o.Fields == nil {
-			o.Fields = map[string]string{}
-		}
-		o.Fields[k] = v
+		o.SetField(k, v)
 	}
 	for k, v := range later.Facts {
 		o.Facts[k] = v
@@ -459,25 +436,6 @@ func merge(o, later *discovery.Observation) {
 	}
 	if later.SeenAt.After(o.SeenAt) {
 		o.SeenAt = later.SeenAt
-	}
-}
-
-func addIdent(o *discovery.Observation, kind ident.Kind, v string) {
-	for _, id := range o.Identifiers {
-		if id.Kind == kind && id.Value == v {
-			return
-		}
-	}
-	o.Identifiers = append(o.Identifiers, discovery.Identifier{Kind: kind, Value: v})
-}
-
-// setField sets a field unless an earlier host name already did.
-func setField(o *discovery.Observation, field, v string) {
-	if o.Fields == nil {
-		o.Fields = map[string]string{}
-	}
-	if _, ok := o.Fields[field]; !ok {
-		o.Fields[field] = v
 	}
 }
 

@@ -96,7 +96,7 @@ func FromMetrics(host string, families map[string]*dto.MetricFamily) (discovery.
 		return discovery.Observation{}, errors.New("node_uname_info has no nodename")
 	}
 	o.Name = nodename
-	setNames(&o, nodename)
+	o.AddHostName(nodename)
 	setFact(&o, "kernel.release", uname["release"])
 	setFact(&o, "kernel.arch", uname["machine"])
 	setFact(&o, "kernel.sysname", uname["sysname"])
@@ -115,18 +115,8 @@ func FromMetrics(host string, families map[string]*dto.MetricFamily) (discovery.
 	if dmi, ok := firstLabels(fam("node_dmi_info")); ok {
 		setFact(&o, "dmi.vendor", dmi["system_vendor"])
 		setFact(&o, "dmi.product", dmi["product_name"])
-		if v, err := ident.Normalize(ident.UUID, dmi["product_uuid"]); err == nil {
-			addIdent(&o, ident.UUID, v)
-		}
-		for _, l := range []string{"product_serial", "chassis_serial"} {
-			raw := clean(dmi[l])
-			if raw == "" || ident.IsPlaceholderSerial(raw) {
-				continue
-			}
-			if v, err := ident.Normalize(ident.Serial, raw); err == nil {
-				addIdent(&o, ident.Serial, v)
-			}
-		}
+		o.AddNormalized(ident.UUID, dmi["product_uuid"])
+		o.AddSerials(clean(dmi["product_serial"]), clean(dmi["chassis_serial"]))
 	}
 
 	for _, m := range fam("node_memory_MemTotal_bytes") {
@@ -190,14 +180,7 @@ func FromMetrics(host string, families map[string]*dto.MetricFamily) (discovery.
 			continue
 		}
 		setFact(&o, "net."+dev+".operstate", ls["operstate"])
-		mac, ok := macFact(ls["address"])
-		if !ok {
-			continue
-		}
-		o.Facts["net."+dev+".mac"] = mac
-		if v, err := ident.Normalize(ident.MAC, mac); err == nil && dev != "lo" && !random[dev] {
-			addIdent(&o, ident.MAC, v)
-		}
+		o.AddInterfaceMAC(dev, ls["address"], dev != "lo" && !random[dev])
 	}
 
 	if build, ok := firstLabels(fam("node_exporter_build_info")); ok {
@@ -246,76 +229,8 @@ func RealFilesystem(fstype, mountpoint string) bool {
 	return true
 }
 
-// macFact returns the link-layer address of an interface as a fact: the
-// normalised MAC address, or for a longer address (InfiniBand) the address
-// in lower case. An empty or all-zero address is none.
-func macFact(raw string) (string, bool) {
-	raw = strings.TrimSpace(raw)
-	if strings.Trim(raw, "0:-.") == "" {
-		return "", false
-	}
-	if v, err := ident.Normalize(ident.MAC, raw); err == nil {
-		return v, true
-	}
-	if strings.ContainsFunc(raw, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", false
-	}
-	return strings.ToLower(raw), true
-}
-
-// MACFact is macFact for other sources: the "net.<iface>.mac" value of a
-// link-layer address, or false when the address is empty or all zeros.
-func MACFact(raw string) (string, bool) { return macFact(raw) }
-
-// setNames sets the hostname and fqdn fields and identifiers from a node
-// name, when it is a valid DNS name.
-func setNames(o *discovery.Observation, nodename string) {
-	name := strings.TrimSuffix(nodename, ".")
-	if strings.Contains(name, ".") {
-		fqdn, err := ident.Normalize(ident.FQDN, name)
-		if err != nil {
-			return
-		}
-		short, err := ident.Normalize(ident.Hostname, ident.ShortName(fqdn))
-		if err != nil {
-			return
-		}
-		addIdent(o, ident.FQDN, fqdn)
-		addIdent(o, ident.Hostname, short)
-		setField(o, "fqdn", fqdn)
-		setField(o, "hostname", short)
-		return
-	}
-	short, err := ident.Normalize(ident.Hostname, name)
-	if err != nil {
-		return
-	}
-	addIdent(o, ident.Hostname, short)
-	setField(o, "hostname", short)
-}
-
-func addIdent(o *discovery.Observation, kind ident.Kind, v string) {
-	for _, id := range o.Identifiers {
-		if id.Kind == kind && id.Value == v {
-			return
-		}
-	}
-	o.Identifiers = append(o.Identifiers, discovery.Identifier{Kind: kind, Value: v})
-}
-
-func setField(o *discovery.Observation, name, v string) {
-	if o.Fields == nil {
-		o.Fields = map[string]string{}
-	}
-	o.Fields[name] = v
-}
-
 // setFact sets a fact to a label value, unless the value is empty.
-func setFact(o *discovery.Observation, key, v string) {
-	if v = clean(v); v != "" {
-		o.Facts[key] = v
-	}
-}
+func setFact(o *discovery.Observation, key, v string) { o.SetFact(key, clean(v)) }
 
 // clean trims a label value; "(none)", which uname reports for an unset
 // value, is empty.

@@ -474,20 +474,7 @@ func (w *walk) observation(host string) discovery.Observation {
 	}
 	if n := w.sys.name; n != "" {
 		o.Name = n
-		name := strings.TrimSuffix(n, ".")
-		if strings.Contains(name, ".") {
-			if fqdn, err := ident.Normalize(ident.FQDN, name); err == nil {
-				if short, err := ident.Normalize(ident.Hostname, ident.ShortName(fqdn)); err == nil {
-					o.Fields["fqdn"] = fqdn
-					o.Fields["hostname"] = short
-					addIdent(ident.FQDN, fqdn)
-					addIdent(ident.Hostname, short)
-				}
-			}
-		} else if short, err := ident.Normalize(ident.Hostname, name); err == nil {
-			o.Fields["hostname"] = short
-			addIdent(ident.Hostname, short)
-		}
+		o.AddHostName(n)
 	}
 
 	// Physical entities; the first chassis serial names the device.

@@ -341,7 +341,7 @@ func (s *Source) observation(addr netip.Addr, name string, open map[uint16]strin
 	}
 	if name != "" {
 		o.Name = name
-		nameIdentifiers(&o, name)
+		o.AddHostName(name)
 	}
 	for port, banner := range open {
 		v := "open"
@@ -351,34 +351,6 @@ func (s *Source) observation(addr netip.Addr, name string, open map[uint16]strin
 		o.Facts[FactPrefix+strconv.Itoa(int(port))] = v
 	}
 	return o
-}
-
-// nameIdentifiers adds a target host name as identifiers and fields; a name
-// that is not a valid DNS name adds nothing.
-func nameIdentifiers(o *discovery.Observation, name string) {
-	set := func(kind ident.Kind, field, v string) {
-		o.Identifiers = append(o.Identifiers, discovery.Identifier{Kind: kind, Value: v})
-		if o.Fields == nil {
-			o.Fields = map[string]string{}
-		}
-		o.Fields[field] = v
-	}
-	if strings.Contains(name, ".") {
-		fqdn, err := ident.Normalize(ident.FQDN, name)
-		if err != nil {
-			return
-		}
-		short, err := ident.Normalize(ident.Hostname, ident.ShortName(fqdn))
-		if err != nil {
-			return
-		}
-		set(ident.FQDN, "fqdn", fqdn)
-		set(ident.Hostname, "hostname", short)
-		return
-	}
-	if short, err := ident.Normalize(ident.Hostname, name); err == nil {
-		set(ident.Hostname, "hostname", short)
-	}
 }
 
 // mergeSameKey folds observations of the same address (a host name and its
