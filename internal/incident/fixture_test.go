@@ -28,7 +28,8 @@ import (
 //	db-a, db-b  share IP 10.0.0.9
 //	Cache West, Cache East  FQDNs cache.west.example.com, cache.east.example.com
 //	Payroll Server, Payroll Batch, payments  names only
-//	lb -> web-01 -> app -> db-a (DEPENDS_ON, RUNS_ON, USES)
+//	lb -> web-01 -> app -> db-a (DEPENDS_ON, RUNS_ON, USES); db-b -> app (USES)
+//	app: WARRANTY contracts W-APP 2024-01-01..2026-06-30, W-APP2 2026-07-01..2028-06-30
 //	services: Shop {lb, web-01} depends on Payments {app}; Payments {app, db-a}; Reporting {db-b}
 type estate struct {
 	db    *app.DB
@@ -126,7 +127,8 @@ func (s *estate) seed(t *testing.T) {
 			from string
 			typ  relationship.Type
 			to   string
-		}{{"lb", relationship.TypeDependsOn, "web-01"}, {"web-01", relationship.TypeRunsOn, "app"}, {"app", relationship.TypeUses, "db-a"}} {
+		}{{"lb", relationship.TypeDependsOn, "web-01"}, {"web-01", relationship.TypeRunsOn, "app"}, {"app", relationship.TypeUses, "db-a"},
+			{"db-b", relationship.TypeUses, "app"}} {
 			if err := tx.Relationship.Create().SetFromID(s.ids[r.from]).SetToID(s.ids[r.to]).SetType(r.typ).Exec(ctx); err != nil {
 				return err
 			}
@@ -142,6 +144,16 @@ func (s *estate) seed(t *testing.T) {
 			return err
 		}
 		keep("W-OLD", w.ID)
+		for _, k := range []struct{ number, start, end string }{
+			{"W-APP", "2024-01-01", "2026-06-30"}, {"W-APP2", "2026-07-01", "2028-06-30"},
+		} {
+			w, err := tx.Contract.Create().SetNumber(k.number).SetKind(contract.KindWarranty).SetStartDate(date(k.start)).
+				SetEndDate(date(k.end)).SetCurrency("EUR").AddCoveredCiIDs(s.ids["app"]).Save(ctx)
+			if err != nil {
+				return err
+			}
+			keep(k.number, w.ID)
+		}
 		payments, err := tx.Service.Create().SetName("Payments").SetTier(0).AddMemberIDs(s.ids["app"], s.ids["db-a"]).Save(ctx)
 		if err != nil {
 			return err
