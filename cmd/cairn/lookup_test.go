@@ -62,6 +62,9 @@ func TestLookup(t *testing.T) {
 		err.Error() != `nothing matches "no-such-host-zz" (tried identifiers, CI names and name prefixes)` {
 		t.Errorf("lookup of an unknown identifier: %v", err)
 	}
+	if out, err := runCairn(t, "lookup", "--db", db, "no-such-host-zz", "--json"); err != nil || out != "{\n  \"incidentContext\": null\n}\n" {
+		t.Errorf("lookup --json of an unknown identifier: %v\n%s", err, out)
+	}
 	if _, err := runCairn(t, "lookup", "--db", db, "fra1-db01", "--depth", "0"); err == nil ||
 		!strings.Contains(err.Error(), "depth must be between 1 and 50, got 0") {
 		t.Errorf("lookup --depth 0: %v", err)
