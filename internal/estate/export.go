@@ -33,64 +33,102 @@ func Export(ctx context.Context, c *ent.Client, opts ExportOptions) (*Document, 
 		t := opts.Timestamp.UTC().Truncate(time.Second)
 		doc.ExportedAt = &t
 	}
-	locs, err := c.Location.Query().All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading locations: %w", err)
+	x := &exportPass{c: c, doc: doc}
+	for _, step := range []func(context.Context) error{
+		x.locations, x.owners, x.vendors, x.configurationItems, x.relationships,
+		x.services, x.contracts, x.assets, x.changeRecords,
+	} {
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
 	}
-	locPath, err := locationPaths(locs)
+	return doc, nil
+}
+
+// exportPass fills a document one entity at a time; later steps name rows
+// read by earlier ones (locations by path, owners and vendors by name, CIs
+// by reference).
+type exportPass struct {
+	c          *ent.Client
+	doc        *Document
+	locPath    map[int]string
+	ownerName  map[int]string
+	vendorName map[int]string
+	ciRef      map[int]string
+}
+
+// locations reads the locations, each named by the path of its parents.
+func (x *exportPass) locations(ctx context.Context) error {
+	locs, err := x.c.Location.Query().All(ctx)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("reading locations: %w", err)
+	}
+	x.locPath, err = locationPaths(locs)
+	if err != nil {
+		return err
 	}
 	for _, l := range locs {
 		e := Location{Name: l.Name, Kind: string(l.Kind), Address: deref(l.Address), Provider: deref(l.Provider), Region: deref(l.Region)}
 		if l.ParentID != nil {
-			e.Parent = locPath[*l.ParentID]
+			e.Parent = x.locPath[*l.ParentID]
 		}
-		doc.Locations = append(doc.Locations, e)
+		x.doc.Locations = append(x.doc.Locations, e)
 	}
-	sort.Slice(doc.Locations, func(i, j int) bool {
-		return joinPath(doc.Locations[i].Parent, doc.Locations[i].Name) < joinPath(doc.Locations[j].Parent, doc.Locations[j].Name)
+	sort.Slice(x.doc.Locations, func(i, j int) bool {
+		return joinPath(x.doc.Locations[i].Parent, x.doc.Locations[i].Name) < joinPath(x.doc.Locations[j].Parent, x.doc.Locations[j].Name)
 	})
+	return nil
+}
 
-	owners, err := c.Owner.Query().All(ctx)
+// owners reads the owners and teams.
+func (x *exportPass) owners(ctx context.Context) error {
+	owners, err := x.c.Owner.Query().All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading owners: %w", err)
+		return fmt.Errorf("reading owners: %w", err)
 	}
-	ownerName := map[int]string{}
+	x.ownerName = map[int]string{}
 	for _, o := range owners {
-		ownerName[o.ID] = o.Name
+		x.ownerName[o.ID] = o.Name
 	}
 	for _, o := range owners {
 		e := Owner{Name: o.Name, Kind: string(o.Kind), Email: deref(o.Email), OncallContact: deref(o.OncallContact),
 			Escalation: deref(o.Escalation), ChatChannel: deref(o.ChatChannel)}
 		if o.TeamID != nil {
-			e.Team = ownerName[*o.TeamID]
+			e.Team = x.ownerName[*o.TeamID]
 		}
-		doc.Owners = append(doc.Owners, e)
+		x.doc.Owners = append(x.doc.Owners, e)
 	}
-	sort.Slice(doc.Owners, func(i, j int) bool { return doc.Owners[i].Name < doc.Owners[j].Name })
+	sort.Slice(x.doc.Owners, func(i, j int) bool { return x.doc.Owners[i].Name < x.doc.Owners[j].Name })
+	return nil
+}
 
-	vendors, err := c.Vendor.Query().All(ctx)
+// vendors reads the vendors.
+func (x *exportPass) vendors(ctx context.Context) error {
+	vendors, err := x.c.Vendor.Query().All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading vendors: %w", err)
+		return fmt.Errorf("reading vendors: %w", err)
 	}
-	vendorName := map[int]string{}
+	x.vendorName = map[int]string{}
 	for _, v := range vendors {
-		vendorName[v.ID] = v.Name
-		doc.Vendors = append(doc.Vendors, Vendor{Name: v.Name, Website: deref(v.Website), SupportEmail: deref(v.SupportEmail),
+		x.vendorName[v.ID] = v.Name
+		x.doc.Vendors = append(x.doc.Vendors, Vendor{Name: v.Name, Website: deref(v.Website), SupportEmail: deref(v.SupportEmail),
 			SupportPhone: deref(v.SupportPhone), AccountNumber: deref(v.AccountNumber), Notes: deref(v.Notes)})
 	}
-	sort.Slice(doc.Vendors, func(i, j int) bool { return doc.Vendors[i].Name < doc.Vendors[j].Name })
+	sort.Slice(x.doc.Vendors, func(i, j int) bool { return x.doc.Vendors[i].Name < x.doc.Vendors[j].Name })
+	return nil
+}
 
-	cis, err := c.ConfigurationItem.Query().All(ctx)
+// configurationItems reads the configuration items with their identifiers (those a field implies left out) and gives each its reference.
+func (x *exportPass) configurationItems(ctx context.Context) error {
+	cis, err := x.c.ConfigurationItem.Query().All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading configuration items: %w", err)
+		return fmt.Errorf("reading configuration items: %w", err)
 	}
 	// Identifiers in one query (eager loading would put every CI ID in one
 	// IN list, more than SQLite accepts for a large estate).
-	idents, err := c.Identifier.Query().All(ctx)
+	idents, err := x.c.Identifier.Query().All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading identifiers: %w", err)
+		return fmt.Errorf("reading identifiers: %w", err)
 	}
 	identsOf := map[int][]*ent.Identifier{}
 	for _, id := range idents {
@@ -114,13 +152,13 @@ func Export(ctx context.Context, c *ent.Client, opts ExportOptions) (*Document, 
 			e.Facts = nil
 		}
 		if ci.OwnerID != nil {
-			e.Owner = ownerName[*ci.OwnerID]
+			e.Owner = x.ownerName[*ci.OwnerID]
 		}
 		if ci.VendorID != nil {
-			e.Vendor = vendorName[*ci.VendorID]
+			e.Vendor = x.vendorName[*ci.VendorID]
 		}
 		if ci.LocationID != nil {
-			e.Location = locPath[*ci.LocationID]
+			e.Location = x.locPath[*ci.LocationID]
 		}
 		for _, id := range identsOf[ci.ID] {
 			if impliedIdentifier(ci, id) {
@@ -132,24 +170,28 @@ func Export(ctx context.Context, c *ent.Client, opts ExportOptions) (*Document, 
 		elems[i] = e
 	}
 	refs := assignRefs(elems)
-	ciRef := map[int]string{}
+	x.ciRef = map[int]string{}
 	for i, ci := range cis {
 		elems[i].Ref = refs[i]
-		ciRef[ci.ID] = refs[i]
+		x.ciRef[ci.ID] = refs[i]
 	}
 	sort.Slice(elems, func(i, j int) bool { return elems[i].Ref < elems[j].Ref })
-	doc.ConfigurationItems = elems
+	x.doc.ConfigurationItems = elems
+	return nil
+}
 
-	rels, err := c.Relationship.Query().All(ctx)
+// relationships reads the relationships, ordered by from, type and to.
+func (x *exportPass) relationships(ctx context.Context) error {
+	rels, err := x.c.Relationship.Query().All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading relationships: %w", err)
+		return fmt.Errorf("reading relationships: %w", err)
 	}
 	for _, r := range rels {
-		doc.Relationships = append(doc.Relationships, Relationship{From: ciRef[r.FromID], To: ciRef[r.ToID], Type: string(r.Type),
+		x.doc.Relationships = append(x.doc.Relationships, Relationship{From: x.ciRef[r.FromID], To: x.ciRef[r.ToID], Type: string(r.Type),
 			Source: r.Source, Description: deref(r.Description)})
 	}
-	sort.Slice(doc.Relationships, func(i, j int) bool {
-		a, b := doc.Relationships[i], doc.Relationships[j]
+	sort.Slice(x.doc.Relationships, func(i, j int) bool {
+		a, b := x.doc.Relationships[i], x.doc.Relationships[j]
 		if a.From != b.From {
 			return a.From < b.From
 		}
@@ -158,35 +200,43 @@ func Export(ctx context.Context, c *ent.Client, opts ExportOptions) (*Document, 
 		}
 		return a.To < b.To
 	})
+	return nil
+}
 
-	svcs, err := c.Service.Query().
+// services reads the services with their dependencies and members.
+func (x *exportPass) services(ctx context.Context) error {
+	svcs, err := x.c.Service.Query().
 		WithMembers(func(q *ent.ConfigurationItemQuery) { q.Select(configurationitem.FieldID) }).
 		WithDependsOn().All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading services: %w", err)
+		return fmt.Errorf("reading services: %w", err)
 	}
 	for _, s := range svcs {
 		e := Service{Name: s.Name, Description: deref(s.Description), Tier: ptr(s.Tier), SLOTarget: s.SloTarget,
 			RTOMinutes: s.RtoMinutes, RPOMinutes: s.RpoMinutes, RunbookURL: deref(s.RunbookURL)}
 		if s.OwnerID != nil {
-			e.Owner = ownerName[*s.OwnerID]
+			e.Owner = x.ownerName[*s.OwnerID]
 		}
 		for _, d := range s.Edges.DependsOn {
 			e.DependsOn = append(e.DependsOn, d.Name)
 		}
 		for _, m := range s.Edges.Members {
-			e.Members = append(e.Members, ciRef[m.ID])
+			e.Members = append(e.Members, x.ciRef[m.ID])
 		}
 		sort.Strings(e.DependsOn)
 		sort.Strings(e.Members)
-		doc.Services = append(doc.Services, e)
+		x.doc.Services = append(x.doc.Services, e)
 	}
-	sort.Slice(doc.Services, func(i, j int) bool { return doc.Services[i].Name < doc.Services[j].Name })
+	sort.Slice(x.doc.Services, func(i, j int) bool { return x.doc.Services[i].Name < x.doc.Services[j].Name })
+	return nil
+}
 
-	contracts, err := c.Contract.Query().
+// contracts reads the contracts with the CIs they cover.
+func (x *exportPass) contracts(ctx context.Context) error {
+	contracts, err := x.c.Contract.Query().
 		WithCoveredCis(func(q *ent.ConfigurationItemQuery) { q.Select(configurationitem.FieldID) }).All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading contracts: %w", err)
+		return fmt.Errorf("reading contracts: %w", err)
 	}
 	for _, k := range contracts {
 		e := Contract{Number: k.Number, Name: deref(k.Name), Kind: string(k.Kind), StartDate: docTime(k.StartDate),
@@ -194,24 +244,28 @@ func Export(ctx context.Context, c *ent.Client, opts ExportOptions) (*Document, 
 			SLAResponseMinutes: k.SLAResponseMinutes, SupportContact: deref(k.SupportContact),
 			NoticePeriodDays: ptr(k.NoticePeriodDays), AutoRenew: ptr(k.AutoRenew), Notes: deref(k.Notes)}
 		if k.VendorID != nil {
-			e.Vendor = vendorName[*k.VendorID]
+			e.Vendor = x.vendorName[*k.VendorID]
 		}
 		for _, m := range k.Edges.CoveredCis {
-			e.Covers = append(e.Covers, ciRef[m.ID])
+			e.Covers = append(e.Covers, x.ciRef[m.ID])
 		}
 		sort.Strings(e.Covers)
-		doc.Contracts = append(doc.Contracts, e)
+		x.doc.Contracts = append(x.doc.Contracts, e)
 	}
-	sort.Slice(doc.Contracts, func(i, j int) bool {
-		return contractKey(doc.Contracts[i].Vendor, doc.Contracts[i].Number) < contractKey(doc.Contracts[j].Vendor, doc.Contracts[j].Number)
+	sort.Slice(x.doc.Contracts, func(i, j int) bool {
+		return contractKey(x.doc.Contracts[i].Vendor, x.doc.Contracts[i].Number) < contractKey(x.doc.Contracts[j].Vendor, x.doc.Contracts[j].Number)
 	})
+	return nil
+}
 
-	assets, err := c.Asset.Query().All(ctx)
+// assets reads the asset records.
+func (x *exportPass) assets(ctx context.Context) error {
+	assets, err := x.c.Asset.Query().All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading assets: %w", err)
+		return fmt.Errorf("reading assets: %w", err)
 	}
 	for _, a := range assets {
-		e := Asset{ConfigurationItem: ciRef[a.ConfigurationItemID], PurchaseDate: docTimePtr(a.PurchaseDate),
+		e := Asset{ConfigurationItem: x.ciRef[a.ConfigurationItemID], PurchaseDate: docTimePtr(a.PurchaseDate),
 			InServiceDate: docTimePtr(a.InServiceDate), Cost: money.Format(a.CostMinor, a.Currency),
 			SalvageValue: money.Format(a.SalvageMinor, a.Currency), Currency: a.Currency,
 			UsefulLifeMonths: ptr(a.UsefulLifeMonths), DepreciationMethod: string(a.DepreciationMethod),
@@ -221,26 +275,30 @@ func Export(ctx context.Context, c *ent.Client, opts ExportOptions) (*Document, 
 		if a.DisposalProceedsMinor != nil {
 			e.DisposalProceeds = money.Format(*a.DisposalProceedsMinor, a.Currency)
 		}
-		doc.Assets = append(doc.Assets, e)
+		x.doc.Assets = append(x.doc.Assets, e)
 	}
-	sort.Slice(doc.Assets, func(i, j int) bool { return doc.Assets[i].ConfigurationItem < doc.Assets[j].ConfigurationItem })
+	sort.Slice(x.doc.Assets, func(i, j int) bool { return x.doc.Assets[i].ConfigurationItem < x.doc.Assets[j].ConfigurationItem })
+	return nil
+}
 
-	crs, err := c.ChangeRecord.Query().
+// changeRecords reads the change records with their CIs.
+func (x *exportPass) changeRecords(ctx context.Context) error {
+	crs, err := x.c.ChangeRecord.Query().
 		WithConfigurationItems(func(q *ent.ConfigurationItemQuery) { q.Select(configurationitem.FieldID) }).All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading change records: %w", err)
+		return fmt.Errorf("reading change records: %w", err)
 	}
 	for _, r := range crs {
 		e := ChangeRecord{Number: r.Number, Title: r.Title, Description: deref(r.Description), Status: string(r.Status),
 			WindowStart: docTime(r.WindowStart), WindowEnd: docTime(r.WindowEnd), Requester: r.Requester, Approver: deref(r.Approver)}
 		for _, m := range r.Edges.ConfigurationItems {
-			e.ConfigurationItems = append(e.ConfigurationItems, ciRef[m.ID])
+			e.ConfigurationItems = append(e.ConfigurationItems, x.ciRef[m.ID])
 		}
 		sort.Strings(e.ConfigurationItems)
-		doc.ChangeRecords = append(doc.ChangeRecords, e)
+		x.doc.ChangeRecords = append(x.doc.ChangeRecords, e)
 	}
-	sort.Slice(doc.ChangeRecords, func(i, j int) bool { return doc.ChangeRecords[i].Number < doc.ChangeRecords[j].Number })
-	return doc, nil
+	sort.Slice(x.doc.ChangeRecords, func(i, j int) bool { return x.doc.ChangeRecords[i].Number < x.doc.ChangeRecords[j].Number })
+	return nil
 }
 
 // Encode writes doc as indented JSON followed by a newline. Empty lists are

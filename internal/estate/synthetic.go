@@ -522,129 +522,179 @@ type synthEdge struct {
 	typ string
 }
 
+// edges returns the three relationships of CI i (fewer in an estate of
+// fewer than four CIs): first those its kind calls for, then fill-ins.
+// The draws from rng are in a fixed order, so a seed is reproducible.
 func (l *layers) edges(i int, rng *rand.Rand) []synthEdge {
 	if l.n < 2 {
 		return nil
 	}
 	want := min(3, l.n-1)
-	out := make([]synthEdge, 0, want)
-	taken := func(j int) bool {
-		if j == i {
+	p := &edgePicker{l: l, i: i, rng: rng, want: want, out: make([]synthEdge, 0, want)}
+	kind := SyntheticKind(l.offset + i)
+	p.kindEdges(kind)
+	p.fill(kind)
+	return p.out
+}
+
+// edgePicker collects the relationships of CI i, with distinct targets.
+type edgePicker struct {
+	l    *layers
+	i    int
+	rng  *rand.Rand
+	want int
+	out  []synthEdge
+}
+
+// taken reports whether j is i itself or already a target.
+func (p *edgePicker) taken(j int) bool {
+	if j == p.i {
+		return true
+	}
+	for _, e := range p.out {
+		if e.to == j {
 			return true
 		}
-		for _, e := range out {
-			if e.to == j {
-				return true
-			}
-		}
-		return false
 	}
-	pick := func(pool []int, typ string) {
-		if len(out) >= want || len(pool) == 0 {
+	return false
+}
+
+// pick adds a relationship of type typ to a random member of pool that is
+// not taken (up to eight tries), unless enough are chosen already.
+func (p *edgePicker) pick(pool []int, typ string) {
+	if len(p.out) >= p.want || len(pool) == 0 {
+		return
+	}
+	for try := 0; try < 8; try++ {
+		if j := pool[p.rng.IntN(len(pool))]; !p.taken(j) {
+			p.out = append(p.out, synthEdge{to: j, typ: typ})
 			return
 		}
-		for try := 0; try < 8; try++ {
-			if j := pool[rng.IntN(len(pool))]; !taken(j) {
-				out = append(out, synthEdge{to: j, typ: typ})
-				return
-			}
-		}
 	}
-	earlier := func(pool []int) []int {
-		// The members of pool before i (pool is in index order).
-		k := sort.SearchInts(pool, i)
-		return pool[:k]
-	}
-	kind := SyntheticKind(l.offset + i)
+}
+
+// earlier returns the members of pool before i (pool is in index order).
+func (p *edgePicker) earlier(pool []int) []int {
+	k := sort.SearchInts(pool, p.i)
+	return pool[:k]
+}
+
+// kindEdges adds the relationships the kind of CI i calls for.
+func (p *edgePicker) kindEdges(kind string) {
+	l, i := p.l, p.i
+	near := func(k string) []int { return l.near(l.byKind[k], i) }
 	switch kind {
 	case "NETWORK_DEVICE":
-		if k := sort.SearchInts(l.cores, i); k < len(l.cores) && l.cores[k] == i {
-			// Cores are meshed in groups of four.
-			g := k / 4 * 4
-			for m := g; m < min(g+4, len(l.cores)); m++ {
-				if m != k {
-					out = append(out, synthEdge{to: l.cores[m], typ: "CONNECTS_TO"})
-				}
-			}
-			break
-		}
-		// A top-of-rack switch uplinks to three cores of one group.
-		if len(l.cores) > 0 {
-			groups := (len(l.cores) + 3) / 4
-			k := sort.SearchInts(l.tors, i)
-			g := (k % groups) * 4
-			pick(l.cores[g:min(g+4, len(l.cores))], "CONNECTS_TO")
-			pick(l.cores[g:min(g+4, len(l.cores))], "CONNECTS_TO")
-			pick(l.cores[g:min(g+4, len(l.cores))], "CONNECTS_TO")
-		}
+		p.networkDevice()
 	case "SERVER":
-		pick(l.rackTors(i), "CONNECTS_TO")
-		pick(l.rackTors(i), "CONNECTS_TO")
-		pick(l.near(l.byKind["STORAGE"], i), "USES")
+		p.pick(l.rackTors(i), "CONNECTS_TO")
+		p.pick(l.rackTors(i), "CONNECTS_TO")
+		p.pick(near("STORAGE"), "USES")
 	case "STORAGE":
-		if p := i ^ 1; p < l.n && SyntheticKind(l.offset+p) == "STORAGE" {
-			out = append(out, synthEdge{to: p, typ: "REPLICATES_TO"})
-		}
-		pick(l.rackTors(i), "CONNECTS_TO")
-		pick(l.rackTors(i), "CONNECTS_TO")
+		p.replica("STORAGE")
+		p.pick(l.rackTors(i), "CONNECTS_TO")
+		p.pick(l.rackTors(i), "CONNECTS_TO")
 	case "VM":
-		pick(l.near(l.byKind["SERVER"], i), "HOSTED_ON")
-		pick(l.near(l.byKind["STORAGE"], i), "BACKS_UP_TO")
-		pick(l.near(l.byKind["CLUSTER"], i), "MEMBER_OF")
+		p.pick(near("SERVER"), "HOSTED_ON")
+		p.pick(near("STORAGE"), "BACKS_UP_TO")
+		p.pick(near("CLUSTER"), "MEMBER_OF")
 	case "CONTAINER":
-		pick(l.near(l.byKind["VM"], i), "RUNS_ON")
-		pick(l.near(l.byKind["CLUSTER"], i), "MEMBER_OF")
-		pick(l.near(l.byKind["STORAGE"], i), "USES")
+		p.pick(near("VM"), "RUNS_ON")
+		p.pick(near("CLUSTER"), "MEMBER_OF")
+		p.pick(near("STORAGE"), "USES")
 	case "DATABASE":
-		if p := i ^ 1; p < l.n && SyntheticKind(l.offset+p) == "DATABASE" {
-			out = append(out, synthEdge{to: p, typ: "REPLICATES_TO"})
-		}
-		pick(l.near(l.byKind["VM"], i), "RUNS_ON")
-		pick(l.near(l.byKind["STORAGE"], i), "BACKS_UP_TO")
+		p.replica("DATABASE")
+		p.pick(near("VM"), "RUNS_ON")
+		p.pick(near("STORAGE"), "BACKS_UP_TO")
 	case "APPLICATION":
-		if rng.IntN(2) == 0 {
-			pick(l.near(l.byKind["VM"], i), "RUNS_ON")
-		} else {
-			pick(l.near(l.byKind["CONTAINER"], i), "RUNS_ON")
-		}
-		pick(l.near(l.byKind["DATABASE"], i), "USES")
-		if rng.IntN(50) == 0 {
-			pick(l.group(l.byKind["APPLICATION"], i), "DEPENDS_ON") // either way: some cycles
-		} else {
-			pick(earlier(l.group(l.byKind["APPLICATION"], i)), "DEPENDS_ON")
-		}
+		p.application()
 	case "LOAD_BALANCER":
-		pick(l.near(l.byKind["APPLICATION"], i), "USES")
-		pick(l.near(l.byKind["APPLICATION"], i), "USES")
-		pick(l.near(l.tors, i), "CONNECTS_TO")
+		p.pick(near("APPLICATION"), "USES")
+		p.pick(near("APPLICATION"), "USES")
+		p.pick(l.near(l.tors, i), "CONNECTS_TO")
 	case "CLUSTER":
-		// A cluster's hosts sit in one rack row.
-		servers := l.byKind["SERVER"]
-		if len(servers) > 0 {
-			k := sort.SearchInts(l.byKind["CLUSTER"], i)
-			b := (k * 20) % len(servers)
-			for range 3 {
-				pick(servers[b:min(b+20, len(servers))], "DEPENDS_ON")
+		p.cluster()
+	default: // CLOUD_RESOURCE
+		p.pick(p.earlier(l.group(l.byKind["CLOUD_RESOURCE"], i)), "DEPENDS_ON")
+		p.pick(near("DATABASE"), "USES")
+	}
+}
+
+// networkDevice meshes a core switch with the others of its group of four,
+// and uplinks a top-of-rack switch to three cores of one group.
+func (p *edgePicker) networkDevice() {
+	l, i := p.l, p.i
+	if k := sort.SearchInts(l.cores, i); k < len(l.cores) && l.cores[k] == i {
+		g := k / 4 * 4
+		for m := g; m < min(g+4, len(l.cores)); m++ {
+			if m != k {
+				p.out = append(p.out, synthEdge{to: l.cores[m], typ: "CONNECTS_TO"})
 			}
 		}
-	default: // CLOUD_RESOURCE
-		pick(earlier(l.group(l.byKind["CLOUD_RESOURCE"], i)), "DEPENDS_ON")
-		pick(l.near(l.byKind["DATABASE"], i), "USES")
+		return
 	}
-	// Fill up to three with nearby storage (a sink: it depends only on
-	// switches), then nearby CIs, keeping targets distinct. Links between
-	// arbitrary neighbours would chain into estate-wide closures.
-	types := edgeTypes(kind)
-	for try := 0; len(out) < want && try < 16; try++ {
-		pick(l.near(l.byKind["STORAGE"], i), types[len(out)%len(types)])
+	if len(l.cores) > 0 {
+		groups := (len(l.cores) + 3) / 4
+		k := sort.SearchInts(l.tors, i)
+		g := (k % groups) * 4
+		p.pick(l.cores[g:min(g+4, len(l.cores))], "CONNECTS_TO")
+		p.pick(l.cores[g:min(g+4, len(l.cores))], "CONNECTS_TO")
+		p.pick(l.cores[g:min(g+4, len(l.cores))], "CONNECTS_TO")
 	}
-	for len(out) < want {
-		lo := max(0, min(i-50, l.n-100))
-		if j := lo + rng.IntN(min(100, l.n-lo)); !taken(j) {
-			out = append(out, synthEdge{to: j, typ: types[len(out)%len(types)]})
+}
+
+// replica pairs CI i with its neighbour i^1 when that is of the same kind.
+func (p *edgePicker) replica(kind string) {
+	if j := p.i ^ 1; j < p.l.n && SyntheticKind(p.l.offset+j) == kind {
+		p.out = append(p.out, synthEdge{to: j, typ: "REPLICATES_TO"})
+	}
+}
+
+// application runs on a VM or a container, uses a database and depends on
+// an earlier application of its block (one in 50 on any, making cycles).
+func (p *edgePicker) application() {
+	l, i := p.l, p.i
+	if p.rng.IntN(2) == 0 {
+		p.pick(l.near(l.byKind["VM"], i), "RUNS_ON")
+	} else {
+		p.pick(l.near(l.byKind["CONTAINER"], i), "RUNS_ON")
+	}
+	p.pick(l.near(l.byKind["DATABASE"], i), "USES")
+	if p.rng.IntN(50) == 0 {
+		p.pick(l.group(l.byKind["APPLICATION"], i), "DEPENDS_ON") // either way: some cycles
+	} else {
+		p.pick(p.earlier(l.group(l.byKind["APPLICATION"], i)), "DEPENDS_ON")
+	}
+}
+
+// cluster depends on three servers of one rack row.
+func (p *edgePicker) cluster() {
+	l := p.l
+	servers := l.byKind["SERVER"]
+	if len(servers) > 0 {
+		k := sort.SearchInts(l.byKind["CLUSTER"], p.i)
+		b := (k * 20) % len(servers)
+		for range 3 {
+			p.pick(servers[b:min(b+20, len(servers))], "DEPENDS_ON")
 		}
 	}
-	return out
+}
+
+// fill adds relationships up to three: to nearby storage first (a sink: it
+// depends only on switches), then to nearby CIs, keeping targets distinct.
+// Links between arbitrary neighbours would chain into estate-wide closures.
+func (p *edgePicker) fill(kind string) {
+	l, i := p.l, p.i
+	types := edgeTypes(kind)
+	for try := 0; len(p.out) < p.want && try < 16; try++ {
+		p.pick(l.near(l.byKind["STORAGE"], i), types[len(p.out)%len(types)])
+	}
+	for len(p.out) < p.want {
+		lo := max(0, min(i-50, l.n-100))
+		if j := lo + p.rng.IntN(min(100, l.n-lo)); !p.taken(j) {
+			p.out = append(p.out, synthEdge{to: j, typ: types[len(p.out)%len(types)]})
+		}
+	}
 }
 
 func edgeTypes(kind string) []string {
