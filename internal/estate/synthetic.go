@@ -211,116 +211,171 @@ func tableOf(name string) *migrateTable {
 	return &migrateTable{name: name}
 }
 
+// seed writes the synthetic estate of n CIs in steps: owners, vendors,
+// services, CIs (with identifiers, service memberships, assets), then
+// relationships; every row has its audit event.
 func (s *seeder) seed(n int, opts SyntheticOptions, st *SyntheticStats) error {
-	offset := 0
-	suffix := ""
-	for _, t := range []string{"configuration_items", "owners", "vendors", "services"} {
-		c, err := s.count(t)
-		if err != nil {
-			return err
-		}
-		if c > 0 && !opts.Force {
-			return fmt.Errorf("refusing to seed a synthetic estate: %s already has %d rows (use --force to add to it): %w", t, c, ErrNotEmpty)
-		}
-		if t == "configuration_items" {
-			offset = c
-		}
-		if c > 0 {
-			suffix = fmt.Sprintf("-b%d", time.Now().Unix())
-		}
-	}
-	nSvc, nOwner, nVendor := syntheticScale(n)
-	tables := map[string]*migrateTable{}
-	ids := map[string]int{}
-	for _, name := range []string{"configuration_items", "identifiers", "relationships", "services", "owners", "vendors", "assets", "audit_events"} {
-		tables[name] = tableOf(name)
-		id, err := s.firstID(tables[name])
-		if err != nil {
-			return err
-		}
-		ids[name] = id
-	}
-	audit, err := s.inserter("audit_events", "id", "at", "actor", "action", "entity_type", "entity_id", "changes", "request_id")
+	r, err := s.newSeedRun(n, opts, st)
 	if err != nil {
 		return err
 	}
-	auditID := ids["audit_events"]
-	writeAudit := func(typ string, id int, changes []schematype.FieldChange) error {
-		b, err := json.Marshal(changes)
-		if err != nil {
-			return fmt.Errorf("encoding audit changes: %w", err)
+	for _, step := range []func() error{r.owners, r.vendors, r.services, r.cis, r.relationships, r.audit.close, r.moveSequences} {
+		if err := step(); err != nil {
+			return err
 		}
-		st.AuditEvents++
-		auditID++
-		return audit.add(auditID-1, s.now, SyntheticActor, "CREATE", typ, id, b, "")
 	}
-	fc := func(field string, v any) schematype.FieldChange {
-		return schematype.FieldChange{Field: field, After: v}
-	}
+	return nil
+}
 
-	// Owners: the first fifth are teams, the others persons in them.
+// seedRun is one synthetic seed: the sizes, the first free ID of each
+// table and the audit events written along the way.
+type seedRun struct {
+	s                     *seeder
+	st                    *SyntheticStats
+	n, offset             int
+	suffix                string // added to names when the tables hold rows already
+	nSvc, nOwner, nVendor int
+	nTeams                int
+	ids                   map[string]int
+	audit                 *inserter
+	auditID               int
+}
+
+// newSeedRun refuses a database that holds an estate (unless Force), and
+// reads the first free ID of each table.
+func (s *seeder) newSeedRun(n int, opts SyntheticOptions, st *SyntheticStats) (*seedRun, error) {
+	r := &seedRun{s: s, st: st, n: n}
+	for _, t := range []string{"configuration_items", "owners", "vendors", "services"} {
+		c, err := s.count(t)
+		if err != nil {
+			return nil, err
+		}
+		if c > 0 && !opts.Force {
+			return nil, fmt.Errorf("refusing to seed a synthetic estate: %s already has %d rows (use --force to add to it): %w", t, c, ErrNotEmpty)
+		}
+		if t == "configuration_items" {
+			r.offset = c
+		}
+		if c > 0 {
+			r.suffix = fmt.Sprintf("-b%d", time.Now().Unix())
+		}
+	}
+	r.nSvc, r.nOwner, r.nVendor = syntheticScale(n)
+	r.nTeams = max(1, r.nOwner/5)
+	r.ids = map[string]int{}
+	for _, name := range seededTables() {
+		id, err := s.firstID(tableOf(name))
+		if err != nil {
+			return nil, err
+		}
+		r.ids[name] = id
+	}
+	audit, err := s.inserter("audit_events", "id", "at", "actor", "action", "entity_type", "entity_id", "changes", "request_id")
+	if err != nil {
+		return nil, err
+	}
+	r.audit, r.auditID = audit, r.ids["audit_events"]
+	return r, nil
+}
+
+// seededTables returns the tables with an ID sequence the seed writes to.
+func seededTables() []string {
+	return []string{"configuration_items", "identifiers", "relationships", "services", "owners", "vendors", "assets", "audit_events"}
+}
+
+func (r *seedRun) ownerID(k int) int   { return r.ids["owners"] + k }
+func (r *seedRun) vendorID(k int) int  { return r.ids["vendors"] + k }
+func (r *seedRun) serviceID(k int) int { return r.ids["services"] + k }
+func (r *seedRun) ciID(i int) int      { return r.ids["configuration_items"] + i }
+
+// writeAudit adds the CREATE event of a row.
+func (r *seedRun) writeAudit(typ string, id int, changes []schematype.FieldChange) error {
+	b, err := json.Marshal(changes)
+	if err != nil {
+		return fmt.Errorf("encoding audit changes: %w", err)
+	}
+	r.st.AuditEvents++
+	r.auditID++
+	return r.audit.add(r.auditID-1, r.s.now, SyntheticActor, "CREATE", typ, id, b, "")
+}
+
+func fc(field string, v any) schematype.FieldChange {
+	return schematype.FieldChange{Field: field, After: v}
+}
+
+// owners writes the owners: the first fifth are teams, the others persons
+// in them.
+func (r *seedRun) owners() error {
+	s := r.s
 	owners, err := s.inserter("owners", "id", "created_at", "updated_at", "name", "kind", "email", "team_id")
 	if err != nil {
 		return err
 	}
-	nTeams := max(1, nOwner/5)
-	ownerID := func(k int) int { return ids["owners"] + k }
-	for k := range nOwner {
-		name := fmt.Sprintf("synthetic-team-%03d%s", k+1, suffix)
+	for k := range r.nOwner {
+		name := fmt.Sprintf("synthetic-team-%03d%s", k+1, r.suffix)
 		kind := "TEAM"
 		var team any
-		if k >= nTeams {
-			name = fmt.Sprintf("synthetic-person-%03d%s", k+1, suffix)
+		if k >= r.nTeams {
+			name = fmt.Sprintf("synthetic-person-%03d%s", k+1, r.suffix)
 			kind = "PERSON"
-			team = ownerID(k % nTeams)
+			team = r.ownerID(k % r.nTeams)
 		}
 		email := strings.TrimPrefix(name, "synthetic-") + "@example.com"
-		if err := owners.add(ownerID(k), s.now, s.now, name, kind, email, team); err != nil {
+		if err := owners.add(r.ownerID(k), s.now, s.now, name, kind, email, team); err != nil {
 			return err
 		}
-		if err := writeAudit(ent.TypeOwner, ownerID(k), []schematype.FieldChange{fc("email", email), fc("kind", kind), fc("name", name), fc("team_id", team)}); err != nil {
+		if err := r.writeAudit(ent.TypeOwner, r.ownerID(k), []schematype.FieldChange{fc("email", email), fc("kind", kind), fc("name", name), fc("team_id", team)}); err != nil {
 			return err
 		}
 	}
 	if err := owners.close(); err != nil {
 		return err
 	}
-	st.Owners = nOwner
+	r.st.Owners = r.nOwner
+	return nil
+}
 
+// vendors writes the vendors.
+func (r *seedRun) vendors() error {
+	s := r.s
 	vendors, err := s.inserter("vendors", "id", "created_at", "updated_at", "name", "website")
 	if err != nil {
 		return err
 	}
-	vendorID := func(k int) int { return ids["vendors"] + k }
-	for k := range nVendor {
-		name := fmt.Sprintf("synthetic-vendor-%03d%s", k+1, suffix)
+	for k := range r.nVendor {
+		name := fmt.Sprintf("synthetic-vendor-%03d%s", k+1, r.suffix)
 		site := fmt.Sprintf("https://vendor-%03d.example.net", k+1)
-		if err := vendors.add(vendorID(k), s.now, s.now, name, site); err != nil {
+		if err := vendors.add(r.vendorID(k), s.now, s.now, name, site); err != nil {
 			return err
 		}
-		if err := writeAudit(ent.TypeVendor, vendorID(k), []schematype.FieldChange{fc("name", name), fc("website", site)}); err != nil {
+		if err := r.writeAudit(ent.TypeVendor, r.vendorID(k), []schematype.FieldChange{fc("name", name), fc("website", site)}); err != nil {
 			return err
 		}
 	}
 	if err := vendors.close(); err != nil {
 		return err
 	}
-	st.Vendors = nVendor
+	r.st.Vendors = r.nVendor
+	return nil
+}
 
+// services writes the services, each owned by a team.
+func (r *seedRun) services() error {
+	s := r.s
 	services, err := s.inserter("services", "id", "created_at", "updated_at", "name", "tier", "slo_target", "rto_minutes", "rpo_minutes", "runbook_url", "owner_id")
 	if err != nil {
 		return err
 	}
-	serviceID := func(k int) int { return ids["services"] + k }
-	for k := range nSvc {
-		name := fmt.Sprintf("synthetic-service-%04d%s", k+1, suffix)
+	for k := range r.nSvc {
+		name := fmt.Sprintf("synthetic-service-%04d%s", k+1, r.suffix)
 		tier := k % 5
 		slo := []float64{99.99, 99.95, 99.9, 99.5, 99}[tier]
 		runbook := fmt.Sprintf("https://runbooks.example.com/synthetic/%04d", k+1)
-		if err := services.add(serviceID(k), s.now, s.now, name, tier, slo, 15*(tier+1), 5*(tier+1), runbook, ownerID(k%nTeams)); err != nil {
+		owner := r.ownerID(k % r.nTeams)
+		if err := services.add(r.serviceID(k), s.now, s.now, name, tier, slo, 15*(tier+1), 5*(tier+1), runbook, owner); err != nil {
 			return err
 		}
-		if err := writeAudit(ent.TypeService, serviceID(k), []schematype.FieldChange{fc("name", name), fc("owner_id", ownerID(k%nTeams)),
+		if err := r.writeAudit(ent.TypeService, r.serviceID(k), []schematype.FieldChange{fc("name", name), fc("owner_id", owner),
 			fc("rpo_minutes", 5*(tier+1)), fc("rto_minutes", 15*(tier+1)), fc("runbook_url", runbook), fc("slo_target", slo), fc("tier", tier)}); err != nil {
 			return err
 		}
@@ -328,116 +383,149 @@ func (s *seeder) seed(n int, opts SyntheticOptions, st *SyntheticStats) error {
 	if err := services.close(); err != nil {
 		return err
 	}
-	st.Services = nSvc
+	r.st.Services = r.nSvc
+	return nil
+}
 
+// ciWriters are the inserters of the CIs and the rows that hang off them.
+type ciWriters struct {
+	cis, idents, members, assets *inserter
+	identID, assetID             int
+	tagsByKind                   map[string][]byte
+	envs, crits                  []string // drawn from by a hash of the index
+}
+
+// cis writes the CIs with their identifiers, service memberships and, for
+// hardware, asset records.
+func (r *seedRun) cis() error {
+	w, err := r.ciWriters()
+	if err != nil {
+		return err
+	}
+	for i := range r.n {
+		if err := r.ci(w, i); err != nil {
+			return err
+		}
+	}
+	for _, b := range []*inserter{w.cis, w.idents, w.members, w.assets} {
+		if err := b.close(); err != nil {
+			return err
+		}
+	}
+	r.st.ConfigurationItems = r.n
+	return nil
+}
+
+func (r *seedRun) ciWriters() (*ciWriters, error) {
+	s := r.s
 	cis, err := s.inserter("configuration_items", "id", "created_at", "updated_at", "name", "kind", "status", "environment",
 		"criticality", "hostname", "fqdn", "serial_number", "tags", "owner_id", "vendor_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	idents, err := s.inserter("identifiers", "id", "created_at", "updated_at", "kind", "value", "source", "configuration_item_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	members, err := s.inserter("service_members", "service_id", "configuration_item_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	assets, err := s.inserter("assets", "id", "created_at", "updated_at", "purchase_date", "in_service_date", "cost_minor",
 		"salvage_minor", "currency", "useful_life_months", "depreciation_method", "convention", "cost_center", "warranty_end",
 		"configuration_item_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	idents.parents = []*inserter{cis}
 	members.parents = []*inserter{cis}
 	assets.parents = []*inserter{cis}
-	ciID := func(i int) int { return ids["configuration_items"] + i }
-	identID := ids["identifiers"]
-	assetID := ids["assets"]
-	envs := []string{"PRODUCTION", "PRODUCTION", "PRODUCTION", "STAGING", "TEST", "DEVELOPMENT", "DR", "SHARED"}
-	crits := []string{"CRITICAL", "HIGH", "MEDIUM", "MEDIUM", "LOW"}
-	tagsByKind := map[string][]byte{}
-	for i := range n {
-		g := offset + i // global synthetic index
-		kind := SyntheticKind(g)
-		host, fqdn, serial, ip := SyntheticHostname(g), SyntheticFQDN(g), SyntheticSerial(g), SyntheticIP(g)
-		env := envs[splitmix(uint64(g)+7)%uint64(len(envs))]
-		crit := crits[splitmix(uint64(g)+11)%uint64(len(crits))]
-		tags, ok := tagsByKind[kind]
-		if !ok {
-			tags, _ = json.Marshal([]string{"synthetic", strings.ToLower(kind)})
-			tagsByKind[kind] = tags
-		}
-		owner, vendor := ownerID(g%nOwner), vendorID(g%nVendor)
-		id := ciID(i)
-		if err := cis.add(id, s.now, s.now, host, kind, "ACTIVE", env, crit, host, fqdn, serial, tags, owner, vendor); err != nil {
-			return err
-		}
-		for _, kv := range [][2]string{{"HOSTNAME", host}, {"FQDN", fqdn}, {"SERIAL", serial}, {"IP", ip}} {
-			if err := idents.add(identID, s.now, s.now, kv[0], kv[1], "record", id); err != nil {
-				return err
-			}
-			identID++
-			st.Identifiers++
-		}
-		if err := members.add(serviceID(g%nSvc), id); err != nil {
-			return err
-		}
-		st.ServiceMembers++
-		if isHardware(kind) {
-			purchase := time.Date(2019+g%6, time.Month(1+g%12), 1+g%28, 0, 0, 0, 0, time.UTC)
-			cost := int64(200000 + splitmix(uint64(g))%2000000) // 2,000.00 – 22,000.00 EUR
-			if err := assets.add(assetID, s.now, s.now, purchase, purchase.AddDate(0, 0, 14), cost, cost/10, "EUR", 60,
-				"STRAIGHT_LINE", "FULL_MONTH", fmt.Sprintf("CC-%03d", g%40), purchase.AddDate(3, 0, 0), id); err != nil {
-				return err
-			}
-			assetID++
-			st.Assets++
-		}
-		if err := writeAudit(ent.TypeConfigurationItem, id, []schematype.FieldChange{
-			fc("created_at", s.now), fc("criticality", crit), fc("environment", env), fc("fqdn", fqdn), fc("hostname", host),
-			fc("kind", kind), fc("name", host), fc("owner_id", owner), fc("serial_number", serial), fc("status", "ACTIVE"),
-			fc("tags", []string{"synthetic", strings.ToLower(kind)}), fc("vendor_id", vendor),
-		}); err != nil {
-			return err
-		}
-	}
-	for _, b := range []*inserter{cis, idents, members, assets} {
-		if err := b.close(); err != nil {
-			return err
-		}
-	}
-	st.ConfigurationItems = n
+	return &ciWriters{cis: cis, idents: idents, members: members, assets: assets,
+		identID: r.ids["identifiers"], assetID: r.ids["assets"], tagsByKind: map[string][]byte{},
+		envs:  []string{"PRODUCTION", "PRODUCTION", "PRODUCTION", "STAGING", "TEST", "DEVELOPMENT", "DR", "SHARED"},
+		crits: []string{"CRITICAL", "HIGH", "MEDIUM", "MEDIUM", "LOW"}}, nil
+}
 
+// ci writes the CI of local index i and its rows.
+func (r *seedRun) ci(w *ciWriters, i int) error {
+	s, st := r.s, r.st
+	g := r.offset + i // global synthetic index
+	kind := SyntheticKind(g)
+	host, fqdn, serial, ip := SyntheticHostname(g), SyntheticFQDN(g), SyntheticSerial(g), SyntheticIP(g)
+	env := w.envs[splitmix(uint64(g)+7)%uint64(len(w.envs))]
+	crit := w.crits[splitmix(uint64(g)+11)%uint64(len(w.crits))]
+	tags, ok := w.tagsByKind[kind]
+	if !ok {
+		tags, _ = json.Marshal([]string{"synthetic", strings.ToLower(kind)})
+		w.tagsByKind[kind] = tags
+	}
+	owner, vendor := r.ownerID(g%r.nOwner), r.vendorID(g%r.nVendor)
+	id := r.ciID(i)
+	if err := w.cis.add(id, s.now, s.now, host, kind, "ACTIVE", env, crit, host, fqdn, serial, tags, owner, vendor); err != nil {
+		return err
+	}
+	for _, kv := range [][2]string{{"HOSTNAME", host}, {"FQDN", fqdn}, {"SERIAL", serial}, {"IP", ip}} {
+		if err := w.idents.add(w.identID, s.now, s.now, kv[0], kv[1], "record", id); err != nil {
+			return err
+		}
+		w.identID++
+		st.Identifiers++
+	}
+	if err := w.members.add(r.serviceID(g%r.nSvc), id); err != nil {
+		return err
+	}
+	st.ServiceMembers++
+	if isHardware(kind) {
+		purchase := time.Date(2019+g%6, time.Month(1+g%12), 1+g%28, 0, 0, 0, 0, time.UTC)
+		cost := int64(200000 + splitmix(uint64(g))%2000000) // 2,000.00 – 22,000.00 EUR
+		if err := w.assets.add(w.assetID, s.now, s.now, purchase, purchase.AddDate(0, 0, 14), cost, cost/10, "EUR", 60,
+			"STRAIGHT_LINE", "FULL_MONTH", fmt.Sprintf("CC-%03d", g%40), purchase.AddDate(3, 0, 0), id); err != nil {
+			return err
+		}
+		w.assetID++
+		st.Assets++
+	}
+	return r.writeAudit(ent.TypeConfigurationItem, id, []schematype.FieldChange{
+		fc("created_at", s.now), fc("criticality", crit), fc("environment", env), fc("fqdn", fqdn), fc("hostname", host),
+		fc("kind", kind), fc("name", host), fc("owner_id", owner), fc("serial_number", serial), fc("status", "ACTIVE"),
+		fc("tags", []string{"synthetic", strings.ToLower(kind)}), fc("vendor_id", vendor),
+	})
+}
+
+// relationships writes three relationships per CI, shaped by layers and
+// drawn from a random source seeded with the offset.
+func (r *seedRun) relationships() error {
+	s := r.s
 	rels, err := s.inserter("relationships", "id", "created_at", "updated_at", "type", "source", "from_id", "to_id")
 	if err != nil {
 		return err
 	}
-	relID := ids["relationships"]
-	rng := rand.New(rand.NewPCG(20261123, uint64(offset)))
-	lay := newLayers(n, offset)
-	for i := range n {
+	relID := r.ids["relationships"]
+	rng := rand.New(rand.NewPCG(20261123, uint64(r.offset)))
+	lay := newLayers(r.n, r.offset)
+	for i := range r.n {
 		for _, e := range lay.edges(i, rng) {
-			if err := rels.add(relID, s.now, s.now, e.typ, "record", ciID(i), ciID(e.to)); err != nil {
+			if err := rels.add(relID, s.now, s.now, e.typ, "record", r.ciID(i), r.ciID(e.to)); err != nil {
 				return err
 			}
 			relID++
-			st.Relationships++
+			r.st.Relationships++
 		}
 	}
-	if err := rels.close(); err != nil {
-		return err
+	return rels.close()
+}
+
+// moveSequences moves PostgreSQL's ID sequences past the rows written
+// with explicit IDs.
+func (r *seedRun) moveSequences() error {
+	s := r.s
+	if s.st.Backend() != store.Postgres {
+		return nil
 	}
-	if err := audit.close(); err != nil {
-		return err
-	}
-	if s.st.Backend() == store.Postgres {
-		for _, t := range []string{"configuration_items", "identifiers", "relationships", "services", "owners", "vendors", "assets", "audit_events"} {
-			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM "%s"))`, t, t)
-			if _, err := s.tx.ExecContext(s.ctx, q); err != nil {
-				return fmt.Errorf("moving the id sequence of %s: %w", t, err)
-			}
+	for _, t := range seededTables() {
+		q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM "%s"))`, t, t)
+		if _, err := s.tx.ExecContext(s.ctx, q); err != nil {
+			return fmt.Errorf("moving the id sequence of %s: %w", t, err)
 		}
 	}
 	return nil

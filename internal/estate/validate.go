@@ -107,15 +107,32 @@ func (c *checker) nonNegative(field string, p *int) {
 	}
 }
 
-func (c *checker) money(field, amount, currency string) int64 {
-	if amount == "" {
-		return 0
+// currency normalises the currency *s as the API does, or sets def when
+// it is left out (blank).
+func (c *checker) currency(s *string, def string) {
+	var in *string
+	if t := strings.TrimSpace(*s); t != "" {
+		in = &t
 	}
-	v, err := money.ParseNonNegative(amount, currency)
+	cur, err := money.CurrencyOr(in, def)
+	if err != nil {
+		c.err("currency", err)
+		return
+	}
+	*s = cur
+}
+
+// money parses an amount in currency as the API does; left out ("") is 0.
+func (c *checker) money(field, amount, currency string) int64 {
+	v, err := money.ParseOptional(nz(amount), currency)
 	if err != nil {
 		c.add(field, "%v", err)
+		return 0
 	}
-	return v
+	if v == nil {
+		return 0
+	}
+	return *v
 }
 
 // enumsOf returns the allowed values of an enum column, from the generated
@@ -170,6 +187,34 @@ func checkCI(c *checker, e *CI, defaultSource string) ciKeys {
 	c.enum("status", &e.Status, enumsOf(migrate.ConfigurationItemsTable, "status"), nil)
 	c.enum("environment", &e.Environment, enumsOf(migrate.ConfigurationItemsTable, "environment"), envAliases())
 	c.enum("criticality", &e.Criticality, enumsOf(migrate.ConfigurationItemsTable, "criticality"), nil)
+	checkCINames(c, e)
+	checkCIID(c, "serialNumber", ident.Serial, &e.SerialNumber)
+	checkCIID(c, "assetTag", ident.AssetTag, &e.AssetTag)
+	c.str("description", &e.Description, configurationitem.DescriptionValidator)
+	e.Tags = trimTags(e.Tags)
+	e.Owner = strings.TrimSpace(e.Owner)
+	e.Vendor = strings.TrimSpace(e.Vendor)
+	e.Location = strings.TrimSpace(e.Location)
+	if e.Hostname != "" && c.ok() {
+		keys.add(ident.Hostname, e.Hostname)
+	}
+	if e.FQDN != "" {
+		keys.add(ident.FQDN, e.FQDN)
+	}
+	if e.SerialNumber != "" {
+		keys.add(ident.Serial, e.SerialNumber)
+	}
+	if e.AssetTag != "" {
+		keys.add(ident.AssetTag, e.AssetTag)
+	}
+	checkCIIdentifiers(c, e, defaultSource, keys)
+	sortIdentifiers(e.Identifiers)
+	return keys
+}
+
+// checkCINames normalises the host name and FQDN: a dotted host name is
+// split into both, and a missing host name comes from the FQDN.
+func checkCINames(c *checker, e *CI) {
 	if h := strings.TrimSuffix(strings.TrimSpace(e.Hostname), "."); h != "" {
 		if short, _, dotted := strings.Cut(h, "."); dotted && ident.ValidFQDN(h) {
 			if strings.TrimSpace(e.FQDN) == "" {
@@ -195,46 +240,41 @@ func checkCI(c *checker, e *CI, defaultSource string) ciKeys {
 	} else {
 		e.FQDN = ""
 	}
-	normID := func(field string, kind ident.Kind, s *string) {
-		*s = strings.TrimSpace(*s)
-		if *s == "" {
-			return
-		}
-		n, err := ident.Normalize(kind, *s)
-		if err != nil {
-			c.err(field, err)
-			return
-		}
-		*s = n
+}
+
+// checkCIID normalises a primary identifier field (serial number, asset
+// tag) of kind, when set.
+func checkCIID(c *checker, field string, kind ident.Kind, s *string) {
+	*s = strings.TrimSpace(*s)
+	if *s == "" {
+		return
 	}
-	normID("serialNumber", ident.Serial, &e.SerialNumber)
-	normID("assetTag", ident.AssetTag, &e.AssetTag)
-	c.str("description", &e.Description, configurationitem.DescriptionValidator)
+	n, err := ident.Normalize(kind, *s)
+	if err != nil {
+		c.err(field, err)
+		return
+	}
+	*s = n
+}
+
+// trimTags trims the tags and drops empty ones; a list given empty stays
+// empty rather than absent.
+func trimTags(in []string) []string {
 	var tags []string
-	for _, t := range e.Tags {
+	for _, t := range in {
 		if t = strings.TrimSpace(t); t != "" {
 			tags = append(tags, t)
 		}
 	}
-	if e.Tags != nil && tags == nil {
+	if in != nil && tags == nil {
 		tags = []string{}
 	}
-	e.Tags = tags
-	e.Owner = strings.TrimSpace(e.Owner)
-	e.Vendor = strings.TrimSpace(e.Vendor)
-	e.Location = strings.TrimSpace(e.Location)
-	if e.Hostname != "" && c.ok() {
-		keys.add(ident.Hostname, e.Hostname)
-	}
-	if e.FQDN != "" {
-		keys.add(ident.FQDN, e.FQDN)
-	}
-	if e.SerialNumber != "" {
-		keys.add(ident.Serial, e.SerialNumber)
-	}
-	if e.AssetTag != "" {
-		keys.add(ident.AssetTag, e.AssetTag)
-	}
+	return tags
+}
+
+// checkCIIdentifiers normalises e's extra identifiers and adds them to keys;
+// one without a source gets defaultSource.
+func checkCIIdentifiers(c *checker, e *CI, defaultSource string, keys ciKeys) {
 	for j := range e.Identifiers {
 		id := &e.Identifiers[j]
 		f := fmt.Sprintf("identifiers[%d]", j)
@@ -263,8 +303,6 @@ func checkCI(c *checker, e *CI, defaultSource string) ciKeys {
 		}
 		keys.add(ident.Kind(kind), n)
 	}
-	sortIdentifiers(e.Identifiers)
-	return keys
 }
 
 func checkLocation(c *checker, e *Location) {
@@ -356,11 +394,7 @@ func checkContract(c *checker, e *Contract) (cost int64) {
 	if e.StartDate != nil && e.EndDate != nil && !e.EndDate.After(*e.StartDate) {
 		c.add("endDate", "endDate (%s) must be after startDate (%s)", e.EndDate.UTC().Format("2006-01-02T15:04:05Z07:00"), e.StartDate.UTC().Format("2006-01-02T15:04:05Z07:00"))
 	}
-	e.Currency = strings.ToUpper(strings.TrimSpace(e.Currency))
-	if e.Currency == "" {
-		e.Currency = "EUR"
-	}
-	c.err("currency", contract.CurrencyValidator(e.Currency))
+	c.currency(&e.Currency, contract.DefaultCurrency)
 	if c.ok() {
 		cost = c.money("cost", e.Cost, e.Currency)
 	}
@@ -376,11 +410,7 @@ type assetMoney struct{ cost, salvage, proceeds int64 }
 func checkAsset(c *checker, e *Asset) (m assetMoney) {
 	e.ConfigurationItem = strings.TrimSpace(e.ConfigurationItem)
 	c.required("configurationItem", e.ConfigurationItem)
-	e.Currency = strings.ToUpper(strings.TrimSpace(e.Currency))
-	if e.Currency == "" {
-		e.Currency = "EUR"
-	}
-	c.err("currency", asset.CurrencyValidator(e.Currency))
+	c.currency(&e.Currency, asset.DefaultCurrency)
 	if c.ok() {
 		m.cost = c.money("cost", e.Cost, e.Currency)
 		m.salvage = c.money("salvageValue", e.SalvageValue, e.Currency)
