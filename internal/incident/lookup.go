@@ -73,15 +73,54 @@ func (e *Engine) Lookup(ctx context.Context, query string, first *int, sel Selec
 	if q == "" {
 		return []Hit{}, nil
 	}
-	lower := strings.ToLower(q)
-	type ciHit struct {
-		score     float64
-		by, value string
+	ciHits, err := e.searchCIs(ctx, q, n)
+	if err != nil {
+		return nil, err
 	}
-	ciHits := map[int]ciHit{}
+	hits, err := e.searchServices(ctx, q, n)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int, 0, len(ciHits))
+	for id := range ciHits {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids) // equal scores and names come out in ID order
+	cis, err := e.LoadCIs(ctx, ids, sel)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if c, h := cis[id], ciHits[id]; c != nil {
+			h.CI = c
+			hits = append(hits, h)
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return hits[i].label() < hits[j].label()
+	})
+	if len(hits) > n {
+		hits = hits[:n]
+	}
+	if hits == nil {
+		hits = []Hit{}
+	}
+	return hits, nil
+}
+
+// searchCIs finds up to about n CIs for q, each with its best match (the CI
+// itself is not loaded yet): recorded identifiers in any notation, then the
+// name, the start of the name or host name, and part of the name, stopping
+// once n CIs are found.
+func (e *Engine) searchCIs(ctx context.Context, q string, n int) (map[int]Hit, error) {
+	lower := strings.ToLower(q)
+	hits := map[int]Hit{}
 	add := func(id int, score float64, by, value string) {
-		if h, ok := ciHits[id]; !ok || h.score < score {
-			ciHits[id] = ciHit{score, by, value}
+		if h, ok := hits[id]; !ok || h.Score < score {
+			hits[id] = Hit{Type: HitCI, MatchedBy: by, MatchedValue: value, Score: score}
 		}
 	}
 	if cands := ident.Guess(q); len(cands) > 0 {
@@ -106,7 +145,7 @@ func (e *Engine) Lookup(ctx context.Context, query string, first *int, sel Selec
 		{configurationitem.Or(prefixFold(configurationitem.FieldName, lower), prefixFold(configurationitem.FieldHostname, lower)), 70, ByNamePrefix},
 		{configurationitem.NameContainsFold(q), 30, ByNameContains},
 	} {
-		if len(ciHits) >= n {
+		if len(hits) >= n {
 			break
 		}
 		rows, err := e.client.ConfigurationItem.Query().Where(step.pred).
@@ -118,10 +157,16 @@ func (e *Engine) Lookup(ctx context.Context, query string, first *int, sel Selec
 			add(c.ID, step.score, step.by, c.Name)
 		}
 	}
-	// Services in score order, exact names first, so that cutting each
-	// step to n never drops a better hit for one that sorts first by name.
+	return hits, nil
+}
+
+// searchServices finds up to about n services for q, in score order, exact
+// names first, so that cutting each step to n never drops a better hit for
+// one that sorts first by name.
+func (e *Engine) searchServices(ctx context.Context, q string, n int) ([]Hit, error) {
+	lower := strings.ToLower(q)
 	var hits []Hit
-	svcSeen := map[int]bool{}
+	seen := map[int]bool{}
 	for _, step := range []struct {
 		pred  predicate.Service
 		score float64
@@ -130,7 +175,7 @@ func (e *Engine) Lookup(ctx context.Context, query string, first *int, sel Selec
 		{predicate.Service(func(s *sql.Selector) { s.Where(sql.HasPrefixFold(s.C(service.FieldName), lower)) }), 75},
 		{service.NameContainsFold(q), 40},
 	} {
-		if len(svcSeen) >= n {
+		if len(seen) >= n {
 			break
 		}
 		svcs, err := e.client.Service.Query().Where(step.pred).Order(service.ByName(), service.ByID()).Limit(n).All(ctx)
@@ -138,37 +183,11 @@ func (e *Engine) Lookup(ctx context.Context, query string, first *int, sel Selec
 			return nil, fmt.Errorf("searching services: %w", err)
 		}
 		for _, s := range svcs {
-			if !svcSeen[s.ID] {
-				svcSeen[s.ID] = true
+			if !seen[s.ID] {
+				seen[s.ID] = true
 				hits = append(hits, Hit{Type: HitService, Service: s, MatchedBy: ByServiceName, MatchedValue: s.Name, Score: step.score})
 			}
 		}
-	}
-	ids := make([]int, 0, len(ciHits))
-	for id := range ciHits {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids) // equal scores and names come out in ID order
-	cis, err := e.LoadCIs(ctx, ids, sel)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		if c, h := cis[id], ciHits[id]; c != nil {
-			hits = append(hits, Hit{Type: HitCI, CI: c, MatchedBy: h.by, MatchedValue: h.value, Score: h.score})
-		}
-	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		return hits[i].label() < hits[j].label()
-	})
-	if len(hits) > n {
-		hits = hits[:n]
-	}
-	if hits == nil {
-		hits = []Hit{}
 	}
 	return hits, nil
 }
