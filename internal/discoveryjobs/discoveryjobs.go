@@ -216,28 +216,9 @@ func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.DiscoveryJob
 	}
 	var job *ent.DiscoveryJob
 	err = txn.Do(ctx, s.client(ctx), func(c *ent.Client) error {
-		kind, tz, sched := "", "UTC", ""
-		var config map[string]any
-		if id != 0 {
-			cur, err := c.DiscoveryJob.Get(ctx, id)
-			if err != nil {
-				return err
-			}
-			kind, tz, sched, config = cur.SourceKind, cur.TimeZone, cur.Schedule, cur.Config
-		}
-		if in.SourceKind != nil {
-			kind = *in.SourceKind
-		}
-		if in.Config != nil {
-			config = in.Config
-		}
-		if in.TimeZone != nil {
-			if tz = *in.TimeZone; tz == "" {
-				tz = "UTC"
-			}
-		}
-		if in.Schedule != nil {
-			sched = strings.TrimSpace(*in.Schedule)
+		kind, tz, sched, config, err := in.effective(ctx, c, id)
+		if err != nil {
+			return err
 		}
 		if err := CheckConfig(reg, kind, config); err != nil {
 			return err
@@ -261,47 +242,7 @@ func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.DiscoveryJob
 			up := c.DiscoveryJob.UpdateOneID(id)
 			m, save = up.Mutation(), func() (*ent.DiscoveryJob, error) { return up.Save(ctx) }
 		}
-		if in.Name != nil {
-			m.SetName(strings.TrimSpace(*in.Name))
-		}
-		m.SetSourceKind(kind)
-		if in.Config != nil {
-			m.SetConfig(in.Config)
-		}
-		if sealed != nil {
-			m.SetCredentialsSealed(sealed)
-		} else if in.ClearCredentials {
-			m.ClearCredentialsSealed()
-		}
-		if in.Schedule != nil {
-			m.SetSchedule(sched)
-		}
-		m.SetTimeZone(tz)
-		if in.Scope != nil {
-			m.SetScope(*in.Scope)
-		}
-		if in.Mode != nil {
-			m.SetMode(*in.Mode)
-		}
-		setInt := func(v *int, set func(int)) {
-			if v != nil {
-				set(*v)
-			}
-		}
-		setInt(in.TimeoutSeconds, m.SetTimeoutSeconds)
-		setInt(in.MissingGrace, m.SetMissingGrace)
-		setInt(in.RetireAfter, m.SetRetireAfter)
-		setInt(in.Priority, m.SetPriority)
-		setInt(in.StaleAfterHours, m.SetStaleAfterHours)
-		if in.Enabled != nil {
-			m.SetEnabled(*in.Enabled)
-		}
-		if in.CreateUnregistered != nil {
-			m.SetCreateUnregistered(*in.CreateUnregistered)
-		}
-		if prios != nil {
-			m.SetFieldPriorities(prios)
-		}
+		in.set(m, kind, tz, sched, prios, sealed)
 		job, err = save()
 		return err
 	})
@@ -310,6 +251,81 @@ func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.DiscoveryJob
 	}
 	s.changed(ctx)
 	return job, nil
+}
+
+// effective is the source kind, time zone, schedule and config job id
+// will have once in is saved (id 0: a new job).
+func (in Input) effective(ctx context.Context, c *ent.Client, id int) (kind, tz, sched string, config map[string]any, err error) {
+	tz = "UTC"
+	if id != 0 {
+		cur, err := c.DiscoveryJob.Get(ctx, id)
+		if err != nil {
+			return "", "", "", nil, err
+		}
+		kind, tz, sched, config = cur.SourceKind, cur.TimeZone, cur.Schedule, cur.Config
+	}
+	if in.SourceKind != nil {
+		kind = *in.SourceKind
+	}
+	if in.Config != nil {
+		config = in.Config
+	}
+	if in.TimeZone != nil {
+		if tz = *in.TimeZone; tz == "" {
+			tz = "UTC"
+		}
+	}
+	if in.Schedule != nil {
+		sched = strings.TrimSpace(*in.Schedule)
+	}
+	return kind, tz, sched, config, nil
+}
+
+// set writes the given fields of in to m, with the effective kind, time
+// zone and schedule, the priorities as whole numbers and the sealed
+// credentials (nil: unchanged, or cleared when asked).
+func (in Input) set(m *ent.DiscoveryJobMutation, kind, tz, sched string, prios map[string]int, sealed []byte) {
+	if in.Name != nil {
+		m.SetName(strings.TrimSpace(*in.Name))
+	}
+	m.SetSourceKind(kind)
+	if in.Config != nil {
+		m.SetConfig(in.Config)
+	}
+	if sealed != nil {
+		m.SetCredentialsSealed(sealed)
+	} else if in.ClearCredentials {
+		m.ClearCredentialsSealed()
+	}
+	if in.Schedule != nil {
+		m.SetSchedule(sched)
+	}
+	m.SetTimeZone(tz)
+	if in.Scope != nil {
+		m.SetScope(*in.Scope)
+	}
+	if in.Mode != nil {
+		m.SetMode(*in.Mode)
+	}
+	setInt := func(v *int, set func(int)) {
+		if v != nil {
+			set(*v)
+		}
+	}
+	setInt(in.TimeoutSeconds, m.SetTimeoutSeconds)
+	setInt(in.MissingGrace, m.SetMissingGrace)
+	setInt(in.RetireAfter, m.SetRetireAfter)
+	setInt(in.Priority, m.SetPriority)
+	setInt(in.StaleAfterHours, m.SetStaleAfterHours)
+	if in.Enabled != nil {
+		m.SetEnabled(*in.Enabled)
+	}
+	if in.CreateUnregistered != nil {
+		m.SetCreateUnregistered(*in.CreateUnregistered)
+	}
+	if prios != nil {
+		m.SetFieldPriorities(prios)
+	}
 }
 
 // Delete deletes job id (its runs stay) and tells Changed once the
