@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -58,43 +57,39 @@ func containsInt(xs []int, x int) bool {
 	return false
 }
 
-// currencyOf normalises an input currency, or falls back to def.
+// currencyOf converts an input currency, or def when none is given.
 func currencyOf(in *string, def string) (string, error) {
-	if in == nil {
-		return def, nil
-	}
-	c, err := money.NormalizeCurrency(*in)
+	cur, err := money.CurrencyOr(in, def)
 	if err != nil {
 		return "", apperr.InvalidErr("currency", err)
 	}
-	return c, nil
+	return cur, nil
 }
 
-// amount parses a decimal money input in currency cur.
-func amount(field string, in *string, cur string) (*int64, error) {
-	if in == nil {
-		return nil, nil
+// amounts converts the decimal amounts of an input, by field name, into
+// minor units of cur and hands each given one to its setter.
+func amounts(cur string, fields []amountInput) error {
+	for _, f := range fields {
+		v, err := money.ParseOptional(f.in, cur)
+		if err != nil {
+			return apperr.InvalidErr(f.name, err)
+		}
+		if v != nil {
+			f.set(*v)
+		}
 	}
-	v, err := money.ParseNonNegative(strings.TrimSpace(*in), cur)
-	if err != nil {
-		return nil, apperr.InvalidErr(field, err)
-	}
-	return &v, nil
+	return nil
 }
 
-// recast re-expresses a stored amount in a new currency with the same
-// decimal value, or fails when the new currency cannot hold it.
-func recast(field string, minor int64, from, to string) (int64, error) {
-	if from == to {
-		return minor, nil
-	}
-	s := money.Format(minor, from)
-	v, err := money.Parse(s, to)
-	if err != nil {
-		return 0, apperr.Invalid("currency", "the stored %s %s cannot be expressed in %s: give %s in the same update", field, s, to, field)
-	}
-	return v, nil
+type amountInput struct {
+	name string
+	in   *string
+	set  func(int64)
 }
+
+// The create and update mutations of contracts and assets convert decimal
+// amounts in the record's currency; the hooks keep stored amounts in step
+// when an update changes the currency (internal/hooks/money.go).
 
 func (r *Resolver) createContract(ctx context.Context, in model.CreateContractInput) (*ent.Contract, error) {
 	cur, err := currencyOf(in.Currency, contract.DefaultCurrency)
@@ -102,42 +97,27 @@ func (r *Resolver) createContract(ctx context.Context, in model.CreateContractIn
 		return nil, err
 	}
 	in.Currency = &cur
-	cost, err := amount("cost", in.Cost, cur)
-	if err != nil {
-		return nil, err
-	}
 	b := r.tx(ctx).Contract.Create().SetInput(in.CreateContractInput)
-	if cost != nil {
-		b.SetCostMinor(*cost)
+	if err := amounts(cur, []amountInput{{"cost", in.Cost, func(v int64) { b.SetCostMinor(v) }}}); err != nil {
+		return nil, err
 	}
 	return b.Save(ctx)
 }
 
 func (r *Resolver) updateContract(ctx context.Context, id int, in model.UpdateContractInput) (*ent.Contract, error) {
 	c := r.tx(ctx)
-	old, err := c.Contract.Get(ctx, id)
+	stored, err := c.Contract.Query().Where(contract.ID(id)).Select(contract.FieldCurrency).String(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := currencyOf(in.Currency, old.Currency)
+	cur, err := currencyOf(in.Currency, stored)
 	if err != nil {
 		return nil, err
 	}
 	in.Currency = &cur
-	cost, err := amount("cost", in.Cost, cur)
-	if err != nil {
-		return nil, err
-	}
-	if cost == nil && cur != old.Currency {
-		v, err := recast("cost", old.CostMinor, old.Currency, cur)
-		if err != nil {
-			return nil, err
-		}
-		cost = &v
-	}
 	b := c.Contract.UpdateOneID(id).SetInput(in.UpdateContractInput)
-	if cost != nil {
-		b.SetCostMinor(*cost)
+	if err := amounts(cur, []amountInput{{"cost", in.Cost, func(v int64) { b.SetCostMinor(v) }}}); err != nil {
+		return nil, err
 	}
 	return b.Save(ctx)
 }
@@ -149,69 +129,38 @@ func (r *Resolver) createAsset(ctx context.Context, in model.CreateAssetInput) (
 	}
 	in.Currency = &cur
 	b := r.tx(ctx).Asset.Create().SetInput(in.CreateAssetInput)
-	for _, f := range []struct {
-		name string
-		in   *string
-		set  func(int64)
-	}{
+	if err := amounts(cur, []amountInput{
 		{"cost", in.Cost, func(v int64) { b.SetCostMinor(v) }},
 		{"salvageValue", in.SalvageValue, func(v int64) { b.SetSalvageMinor(v) }},
 		{"disposalProceeds", in.DisposalProceeds, func(v int64) { b.SetDisposalProceedsMinor(v) }},
-	} {
-		v, err := amount(f.name, f.in, cur)
-		if err != nil {
-			return nil, err
-		}
-		if v != nil {
-			f.set(*v)
-		}
+	}); err != nil {
+		return nil, err
 	}
 	return b.Save(ctx)
 }
 
 func (r *Resolver) updateAsset(ctx context.Context, id int, in model.UpdateAssetInput) (*ent.Asset, error) {
 	c := r.tx(ctx)
-	old, err := c.Asset.Get(ctx, id)
+	stored, err := c.Asset.Query().Where(asset.ID(id)).Select(asset.FieldCurrency).String(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := currencyOf(in.Currency, old.Currency)
+	cur, err := currencyOf(in.Currency, stored)
 	if err != nil {
 		return nil, err
 	}
 	in.Currency = &cur
 	b := c.Asset.UpdateOneID(id).SetInput(in.UpdateAssetInput)
-	oldProceeds := int64(0)
-	if old.DisposalProceedsMinor != nil {
-		oldProceeds = *old.DisposalProceedsMinor
-	}
-	for _, f := range []struct {
-		name string
-		in   *string
-		old  int64
-		keep bool
-		set  func(int64)
-	}{
-		{"cost", in.Cost, old.CostMinor, true, func(v int64) { b.SetCostMinor(v) }},
-		{"salvageValue", in.SalvageValue, old.SalvageMinor, true, func(v int64) { b.SetSalvageMinor(v) }},
-		{"disposalProceeds", in.DisposalProceeds, oldProceeds, old.DisposalProceedsMinor != nil, func(v int64) { b.SetDisposalProceedsMinor(v) }},
-	} {
-		v, err := amount(f.name, f.in, cur)
-		if err != nil {
-			return nil, err
-		}
-		if v == nil && f.keep && cur != old.Currency {
-			rv, err := recast(f.name, f.old, old.Currency, cur)
-			if err != nil {
-				return nil, err
-			}
-			v = &rv
-		}
-		if v != nil {
-			f.set(*v)
-		}
+	if err := amounts(cur, []amountInput{
+		{"cost", in.Cost, func(v int64) { b.SetCostMinor(v) }},
+		{"salvageValue", in.SalvageValue, func(v int64) { b.SetSalvageMinor(v) }},
+		{"disposalProceeds", in.DisposalProceeds, func(v int64) { b.SetDisposalProceedsMinor(v) }},
+	}); err != nil {
+		return nil, err
 	}
 	if in.ClearDisposalProceeds != nil && *in.ClearDisposalProceeds {
+		// Two fields of the input that contradict each other: ent would
+		// let the later call win.
 		if in.DisposalProceeds != nil {
 			return nil, apperr.Invalid("clearDisposalProceeds", "give either disposalProceeds or clearDisposalProceeds, not both")
 		}

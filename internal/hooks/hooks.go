@@ -29,6 +29,7 @@ import (
 // Register installs the hooks on c. Type hooks are registered first so they
 // run outside the audit hook: the audit trail sees normalised values.
 func Register(c *ent.Client) {
+	c.Use(storedMoney)
 	c.ConfigurationItem.Use(normalizeCI, cascadeCI, syncIdentifiers, provenanceCI)
 	c.Identifier.Use(normalizeIdentifier)
 	c.Relationship.Use(validateRelationship)
