@@ -102,12 +102,3 @@ func prefixFold(column, prefix string) predicate.ConfigurationItem {
 		s.Where(sql.HasPrefixFold(s.C(column), prefix))
 	})
 }
-
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}

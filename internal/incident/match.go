@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
@@ -97,7 +98,7 @@ func (e *Engine) matchIdentifiers(ctx context.Context, cands []ident.Candidate) 
 	for _, c := range cands {
 		var ids []int
 		for _, row := range rows {
-			if string(row.Kind) == string(c.Kind) && row.Value == c.Value && !containsInt(ids, row.ConfigurationItemID) {
+			if string(row.Kind) == string(c.Kind) && row.Value == c.Value && !slices.Contains(ids, row.ConfigurationItemID) {
 				ids = append(ids, row.ConfigurationItemID)
 			}
 		}
@@ -125,7 +126,7 @@ func (e *Engine) matchShortHost(ctx context.Context, host string) (*Match, error
 	var ids []int
 	fqdn := map[int]string{}
 	for _, row := range rows {
-		if ident.ShortName(row.Value) == host && !containsInt(ids, row.ConfigurationItemID) {
+		if ident.ShortName(row.Value) == host && !slices.Contains(ids, row.ConfigurationItemID) {
 			ids = append(ids, row.ConfigurationItemID)
 			fqdn[row.ConfigurationItemID] = row.Value
 		}
