@@ -457,7 +457,7 @@ func (im *importer) applyAssets(ctx context.Context, tx *ent.Client) error {
 		}
 		changed = setStr(e.CostCenter, cur.CostCenter, u.SetCostCenter) || changed
 		changed = setTime(e.DisposalDate, cur.DisposalDate, u.SetDisposalDate) || changed
-		if proceeds != nil && (cur.DisposalProceedsMinor == nil || *cur.DisposalProceedsMinor != *proceeds) {
+		if proceeds != nil && (cur.DisposalProceedsMinor == nil || *cur.DisposalProceedsMinor != *proceeds || e.Currency != cur.Currency) {
 			u.SetDisposalProceedsMinor(*proceeds)
 			changed = true
 		}
