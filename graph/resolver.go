@@ -8,6 +8,7 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
 	"github.com/cairn-cmdb/cairn/internal/reportschedules"
 	"github.com/cairn-cmdb/cairn/internal/store"
+	"github.com/cairn-cmdb/cairn/internal/txn"
 )
 
 // DefaultPageSize is what a connection returns when asked for neither first
@@ -46,8 +47,5 @@ func page(first, last *int) (*int, *int) {
 
 // tx is the mutation's transactional client.
 func (r *Resolver) tx(ctx context.Context) *ent.Client {
-	if c := ent.FromContext(ctx); c != nil {
-		return c
-	}
-	return r.client
+	return txn.Client(ctx, r.client)
 }

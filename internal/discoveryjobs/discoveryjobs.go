@@ -81,14 +81,14 @@ func (s *Service) holder() string {
 // client is the caller's transaction (a GraphQL mutation's) or the
 // service's database.
 func (s *Service) client(ctx context.Context) *ent.Client {
-	if c := ent.FromContext(ctx); c != nil || s == nil || s.Runner == nil {
-		return c
+	if s == nil || s.Runner == nil {
+		return ent.FromContext(ctx)
 	}
-	return s.Runner.Client
+	return txn.Client(ctx, s.Runner.Client)
 }
 
 func (s *Service) changed(ctx context.Context) {
-	if s != nil && s.Changed != nil {
+	if s != nil {
 		txn.AfterCommit(ctx, s.Changed)
 	}
 }

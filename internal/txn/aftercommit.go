@@ -13,8 +13,11 @@ import (
 // its own transaction (Do) has committed by then.
 //
 // fn gets a context that the request's end does not cancel: a commit is
-// often the request's last act.
+// often the request's last act. A nil fn does nothing.
 func AfterCommit(ctx context.Context, fn func(context.Context)) {
+	if fn == nil {
+		return
+	}
 	tx := ent.TxFromContext(ctx)
 	if tx == nil {
 		fn(ctx)
@@ -30,4 +33,14 @@ func AfterCommit(ctx context.Context, fn func(context.Context)) {
 			return nil
 		})
 	})
+}
+
+// Client is the client of the transaction ctx carries (a GraphQL mutation's,
+// see ent.FromContext), or c when it carries none: work done through it
+// joins the caller's transaction.
+func Client(ctx context.Context, c *ent.Client) *ent.Client {
+	if tc := ent.FromContext(ctx); tc != nil {
+		return tc
+	}
+	return c
 }

@@ -98,3 +98,28 @@ func TestAfterCommit(t *testing.T) {
 		}
 	})
 }
+
+func TestAfterCommitNil(t *testing.T) {
+	txn.AfterCommit(context.Background(), nil) // must not panic
+}
+
+func TestClient(t *testing.T) {
+	db, err := app.Open(context.Background(), "file:"+t.TempDir()+"/c.db", app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	if got := txn.Client(ctx, db.Client); got != db.Client {
+		t.Errorf("Client(no transaction) = %p, want the fallback %p", got, db.Client)
+	}
+	tx, err := db.Client.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	tctx := ent.NewContext(ctx, tx.Client())
+	if got := txn.Client(tctx, db.Client); got == db.Client || got != ent.FromContext(tctx) {
+		t.Errorf("Client(in a transaction) = %p, want the transaction's client %p", got, ent.FromContext(tctx))
+	}
+}
