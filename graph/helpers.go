@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -30,7 +31,7 @@ func (r *Resolver) addRelationship(ctx context.Context, from, to int, typ relati
 		id    int
 		field string
 	}{{from, "from"}, {to, "to"}} {
-		if !containsInt(found, want.id) {
+		if !slices.Contains(found, want.id) {
 			return nil, &apperr.Error{Code: apperr.NotFound, Field: want.field, Msg: fmt.Sprintf("configuration item %d does not exist", want.id)}
 		}
 	}
@@ -46,15 +47,6 @@ func (r *Resolver) addRelationship(ctx context.Context, from, to int, typ relati
 		SetNillableDescription(description).
 		SetSource("record").
 		Save(ctx)
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // currencyOf converts an input currency, or def when none is given.
