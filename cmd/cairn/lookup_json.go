@@ -13,32 +13,34 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/incident"
 )
 
-// The JSON of `cairn lookup --json` is, byte for byte, the data of this
-// GraphQL query as the server returns it, indented: the same fields in the
+// The JSON of `cairn lookup --json` is, byte for byte, the data of
+// lookupQuery as the server returns it, indented: the same fields in the
 // same order, null for what is missing, and scalars written as the server
 // writes them (IDs as strings, Float with %g, Time as RFC 3339 with
 // nanoseconds, strings escaped as gqlgen and then encoding/json escape
-// them). Scripts written against either read the other.
-//
-//	query($id: String!, $asOf: Time, $depth: Int) {
-//	  incidentContext(identifier: $id, asOf: $asOf, depth: $depth) {
-//	    matchedBy matchRule matchedValue ambiguous asOf
-//	    ci { id name kind status environment criticality hostname fqdn serialNumber assetTag
-//	         identifiers { kind value } location { name } }
-//	    alternatives { id name kind hostname }
-//	    owner { name kind email oncallContact escalation chatChannel }
-//	    team { name email oncallContact }
-//	    services { name tier sloTarget rtoMinutes rpoMinutes runbookURL owner { name } }
-//	    dependents { count truncated nodes { depth via ci { name kind } } }
-//	    dependencies { count truncated nodes { depth via ci { name kind } } }
-//	    vendor { name supportEmail supportPhone }
-//	    supportContracts { number kind endDate slaResponseMinutes supportContact vendor { name } }
-//	    warranty { active endDate daysLeft contract { number } }
-//	    bookValue { amount currency }
-//	    openDrifts { kind status field recorded observed lastSeenAt }
-//	    recentChanges { at actor action changes { field before after } }
-//	  }
-//	}
+// them). Scripts written against either read the other;
+// TestLookupJSONIsTheGraphQLAnswer holds the two together.
+const lookupQuery = `query($id: String!, $asOf: Time, $depth: Int) {
+  incidentContext(identifier: $id, asOf: $asOf, depth: $depth) {
+    matchedBy matchRule matchedValue ambiguous asOf
+    ci { id name kind status environment criticality hostname fqdn serialNumber assetTag
+         identifiers { kind value } location { name } }
+    alternatives { id name kind hostname }
+    owner { name kind email oncallContact escalation chatChannel }
+    team { name email oncallContact }
+    services { name tier sloTarget rtoMinutes rpoMinutes runbookURL owner { name } }
+    dependents { count truncated nodes { depth via ci { name kind } } }
+    dependencies { count truncated nodes { depth via ci { name kind } } }
+    vendor { name supportEmail supportPhone }
+    supportContracts { number kind endDate slaResponseMinutes supportContact vendor { name } }
+    warranty { active endDate daysLeft contract { number } }
+    bookValue { amount currency }
+    openDrifts { kind status field recorded observed lastSeenAt }
+    recentChanges { at actor action changes { field before after } }
+  }
+}`
+
+// lookupJSON is the shape of lookupQuery's data.
 type lookupJSON struct {
 	IncidentContext *contextJSON `json:"incidentContext"`
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cairn-cmdb/cairn/internal/server/servertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -85,5 +90,41 @@ func golden(t *testing.T, path, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// TestLookupJSONIsTheGraphQLAnswer checks that `cairn lookup --json` prints,
+// byte for byte, what a real server answers to lookupQuery (indented), so
+// that the command's own JSON shape cannot drift from the API's.
+func TestLookupJSONIsTheGraphQLAnswer(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "demo.db")
+	if out, err := runCairn(t, "seed", "--demo", "--db", db); err != nil {
+		t.Fatalf("seed --demo: %v\n%s", err, out)
+	}
+	env := servertest.Start(t, db, servertest.Options{})
+	for _, c := range []struct {
+		id, asOf string
+		depth    int
+	}{
+		{"fra1-db01", "2026-01-15T00:00:00Z", 3},
+		{"ams2-bkp01.ams2.example.net", "2025-06-01T00:00:00Z", 3},
+		{"10.20.21.11", "2026-01-15T00:00:00Z", 3},
+		{"ams2-app", "2026-01-15T00:00:00Z", 3},
+		{"checkout-web", "2026-01-15T00:00:00Z", 1},
+		{"fra1-lb01", "2099-01-01T00:00:00Z", 3},
+		{"no-such-host-zz", "2026-01-15T00:00:00Z", 3},
+	} {
+		t.Run(c.id, func(t *testing.T) {
+			cli, _ := runCairn(t, "lookup", "--db", db, c.id, "--as-of", c.asOf, "--depth", strconv.Itoa(c.depth), "--json")
+			res := env.Do(t, env.Viewer, lookupQuery, map[string]any{"id": c.id, "asOf": c.asOf, "depth": c.depth}).OK(t)
+			var want bytes.Buffer
+			if err := json.Indent(&want, res.Data, "", "  "); err != nil {
+				t.Fatal(err)
+			}
+			want.WriteString("\n")
+			if cli != want.String() {
+				t.Errorf("cairn lookup --json %s differs from the GraphQL answer:\n--- cli\n%s\n--- graphql\n%s", c.id, cli, want.String())
+			}
+		})
 	}
 }
