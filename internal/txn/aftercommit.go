@@ -18,12 +18,12 @@ func AfterCommit(ctx context.Context, fn func(context.Context)) {
 	if fn == nil {
 		return
 	}
+	bg := context.WithoutCancel(ctx)
 	tx := ent.TxFromContext(ctx)
 	if tx == nil {
-		fn(ctx)
+		fn(bg)
 		return
 	}
-	bg := context.WithoutCancel(ctx)
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			if err := next.Commit(ctx, tx); err != nil {
