@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -14,39 +13,12 @@ import (
 	"github.com/cairn-cmdb/cairn/graph/model"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/audit"
-	"github.com/cairn-cmdb/cairn/internal/hooks"
 	"github.com/cairn-cmdb/cairn/internal/money"
+	"github.com/cairn-cmdb/cairn/internal/relationships"
 )
 
 func (r *Resolver) addRelationship(ctx context.Context, from, to int, typ relationship.Type, description *string) (*ent.Relationship, error) {
-	c := r.tx(ctx)
-	if err := hooks.CheckRelationshipEnds(from, to); err != nil {
-		return nil, err
-	}
-	found, err := c.ConfigurationItem.Query().Where(configurationitem.IDIn(from, to)).IDs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("checking CIs %d and %d: %w", from, to, err)
-	}
-	for _, want := range []struct {
-		id    int
-		field string
-	}{{from, "from"}, {to, "to"}} {
-		if !slices.Contains(found, want.id) {
-			return nil, &apperr.Error{Code: apperr.NotFound, Field: want.field, Msg: fmt.Sprintf("configuration item %d does not exist", want.id)}
-		}
-	}
-	exists, err := c.Relationship.Query().Where(relationship.FromID(from), relationship.ToID(to), relationship.TypeEQ(typ)).Exist(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("checking relationship: %w", err)
-	}
-	if exists {
-		return nil, &apperr.Error{Code: apperr.Conflict, Field: "type", Msg: fmt.Sprintf("CI %d already has a %s relationship to CI %d", from, typ, to)}
-	}
-	return c.Relationship.Create().
-		SetFromID(from).SetToID(to).SetType(typ).
-		SetNillableDescription(description).
-		SetSource("record").
-		Save(ctx)
+	return relationships.Add(ctx, r.tx(ctx), from, to, typ, description, "record")
 }
 
 // currencyOf converts an input currency, or def when none is given.

@@ -9,7 +9,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
-	"github.com/cairn-cmdb/cairn/internal/hooks"
+	"github.com/cairn-cmdb/cairn/internal/relationships"
 )
 
 type edgeKey struct {
@@ -73,7 +73,7 @@ func observedEdges(obs []*discovery.Observation, byKey map[string]int) *edges {
 		}
 		for _, rel := range o.Relationships {
 			to, ok := byKey[rel.To]
-			if !ok || hooks.CheckRelationshipEnds(from, to) != nil {
+			if !ok || relationships.CheckEnds(from, to) != nil {
 				continue
 			}
 			e.observed[edgeKey{from, to, rel.Type}] = true

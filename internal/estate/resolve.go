@@ -7,8 +7,8 @@ import (
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/owner"
-	"github.com/cairn-cmdb/cairn/internal/hooks"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/relationships"
 )
 
 // ---- resolution ----
@@ -505,7 +505,7 @@ func (im *importer) resolveRelationships(ctx context.Context, tx *ent.Client) er
 			im.failf(&in.elem, "to", "%s", msg)
 			continue
 		}
-		if f.id() != 0 && hooks.CheckRelationshipEnds(f.id(), t.id()) != nil {
+		if (f.el != nil && f.el == t.el) || (f.id() != 0 && relationships.CheckEnds(f.id(), t.id()) != nil) {
 			im.failf(&in.elem, "to", "a CI cannot depend on itself (%q and %q are the same configuration item)", in.e.From, in.e.To)
 			continue
 		}
