@@ -104,14 +104,76 @@ func macHex(s string) (hex string, problem string) {
 	return "", want
 }
 
+// isPlaceholderMACHex reports whether hex (12 lower-case hex digits) is the
+// all-zero or the broadcast MAC address, which name no interface.
+func isPlaceholderMACHex(hex string) bool {
+	return hex == "000000000000" || hex == "ffffffffffff"
+}
+
+// IsPlaceholderMAC reports whether s, in any notation Normalize accepts, is
+// the all-zero or the broadcast MAC address: values that drivers and tools
+// report for an interface without an address, which name no interface.
+func IsPlaceholderMAC(s string) bool {
+	o, ok := MACOctets(s)
+	return ok && (o == [6]byte{} || o == [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+}
+
+// MACOctets returns the six octets of a 48-bit MAC address written in any
+// notation Normalize accepts (colons, dashes, Cisco dots, bare hex), and
+// false when s is not one. Unlike Normalize it accepts placeholder
+// addresses, so that callers can classify them.
+func MACOctets(s string) (octets [6]byte, ok bool) {
+	if canonicalMAC(s) { // the stored form, without allocating
+		for i := range octets {
+			octets[i] = unhex(s[3*i])<<4 | unhex(s[3*i+1])
+		}
+		return octets, true
+	}
+	hex, p := macHex(strings.TrimSpace(s))
+	if p != "" {
+		return octets, false
+	}
+	for i := range octets {
+		octets[i] = unhex(hex[2*i])<<4 | unhex(hex[2*i+1])
+	}
+	return octets, true
+}
+
+// canonicalMAC reports whether s is six colon-separated two-digit hex
+// octets.
+func canonicalMAC(s string) bool {
+	if len(s) != 17 {
+		return false
+	}
+	for i := 0; i < 17; i++ {
+		if i%3 == 2 {
+			if s[i] != ':' {
+				return false
+			}
+		} else if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
 func normalizeMAC(s string) (string, error) {
 	hex, p := macHex(s)
 	if p != "" {
 		return "", fmt.Errorf("invalid MAC address %q: %s", textclip.Message(s), p)
 	}
 	hex = lowerASCII(hex)
-	switch hex {
-	case "000000000000", "ffffffffffff":
+	if isPlaceholderMACHex(hex) {
 		return "", fmt.Errorf("placeholder MAC address %q", s)
 	}
 	var b strings.Builder
@@ -156,16 +218,32 @@ func uuidHex(s string) (hex string, problem string) {
 }
 
 // isPlaceholderUUID reports whether hex (32 lower-case hex digits) is a UUID
-// that firmware reports when it has none: the nil and max UUIDs and the
-// well-known bogus SMBIOS UUID of many boards.
+// that firmware reports when it has none: one hex digit repeated (the nil
+// and max UUIDs among them), the well-known bogus SMBIOS UUID of many AMI
+// boards in both byte orders (SMBIOS 2.6 and later store the first three
+// fields little-endian, so tools print either), and the counting pattern
+// some vendors ship.
 func isPlaceholderUUID(hex string) bool {
+	if strings.Trim(hex, hex[:1]) == "" {
+		return true // 000…0, fff…f, 111…1, …
+	}
 	switch hex {
-	case "00000000000000000000000000000000",
-		"ffffffffffffffffffffffffffffffff",
-		"03000200040005000006000700080009":
+	case "03000200040005000006000700080009",
+		"00020003000400050006000700080009",
+		"0123456789abcdef0123456789abcdef":
 		return true
 	}
 	return false
+}
+
+// IsPlaceholderUUID reports whether s, in any notation Normalize accepts, is
+// a UUID that firmware reports when it has none, such as
+// "00000000-0000-0000-0000-000000000000" or the bogus SMBIOS UUID
+// "03000200-0400-0500-0006-000700080009". Such a UUID is shared by many
+// machines and names none of them.
+func IsPlaceholderUUID(s string) bool {
+	hex, p := uuidHex(strings.TrimSpace(s))
+	return p == "" && isPlaceholderUUID(lowerASCII(hex))
 }
 
 func normalizeUUID(s string) (string, error) {

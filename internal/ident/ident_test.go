@@ -183,6 +183,8 @@ func TestNormalizeUUID(t *testing.T) {
 		{name: "nil uuid", in: "00000000-0000-0000-0000-000000000000", wantErr: "placeholder UUID"},
 		{name: "max uuid", in: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", wantErr: "placeholder UUID"},
 		{name: "bogus smbios uuid", in: "03000200-0400-0500-0006-000700080009", wantErr: "placeholder UUID"},
+		{name: "bogus smbios uuid swapped", in: "00020003-0004-0005-0006-000700080009", wantErr: "placeholder UUID"},
+		{name: "repeated digit uuid", in: "11111111-1111-1111-1111-111111111111", wantErr: "placeholder UUID"},
 		{name: "empty", in: "", wantErr: `invalid UUID "": `},
 	})
 }
@@ -193,7 +195,7 @@ func TestNormalizeSerial(t *testing.T) {
 		{name: "trimmed", in: "  CZ1234567X \n", want: "CZ1234567X"},
 		{name: "inner space kept", in: "VMware-42 1a 2b", want: "VMWARE-42 1A 2B"},
 		{name: "unicode upper", in: "straße", want: "STRAßE"},
-		{name: "128 chars", in: strings.Repeat("x", 128), want: strings.Repeat("X", 128)},
+		{name: "128 chars", in: strings.Repeat("xy", 64), want: strings.Repeat("XY", 64)},
 		{name: "129 chars", in: strings.Repeat("x", 129), wantErr: "at most 128"},
 		{name: "128 runes multibyte", in: strings.Repeat("é", 128), want: strings.Repeat("É", 128)},
 		{name: "empty", in: " \t ", wantErr: "must not be empty"},
@@ -231,7 +233,11 @@ func TestIsPlaceholderSerial(t *testing.T) {
 		{"N/A", true},
 		{"Not Available", true},
 		{"  none  ", true},
+		{"XXXXXXXXXX", true},
+		{"Invalid", true},
+		{"null", true},
 		{"", false},
+		{"XX", false},
 		{"CZ1234567X", false},
 		{"01", false},
 		{"No Asset Tag", false},
@@ -365,5 +371,36 @@ func TestGuess(t *testing.T) {
 				t.Fatalf("Guess(%q) = %v, want %v", tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestPlaceholderMACAndUUID(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"00:00:00:00:00:00", true}, {"FFFF.FFFF.FFFF", true}, {"000000000000", true},
+		{"00:1a:2b:3c:4d:5e", false}, {"not a mac", false},
+	} {
+		if got := IsPlaceholderMAC(tc.in); got != tc.want {
+			t.Errorf("IsPlaceholderMAC(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"03000200-0400-0500-0006-000700080009", true}, {"{00000000-0000-0000-0000-000000000000}", true},
+		{"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", true}, {"123e4567-e89b-12d3-a456-426614174000", false}, {"x", false},
+	} {
+		if got := IsPlaceholderUUID(tc.in); got != tc.want {
+			t.Errorf("IsPlaceholderUUID(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	if o, ok := MACOctets("AABB.CCDD.EE0F"); !ok || o != [6]byte{0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x0f} {
+		t.Errorf("MACOctets(AABB.CCDD.EE0F) = %x, %v", o, ok)
+	}
+	if _, ok := MACOctets("aa:bb"); ok {
+		t.Errorf("MACOctets(aa:bb) ok, want not a MAC")
 	}
 }

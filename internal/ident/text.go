@@ -23,12 +23,16 @@ func isPlaceholder(s string, assetTag bool) bool {
 	if s != "" && strings.Trim(s, "0") == "" {
 		return true // "0", "0000000000", ...
 	}
+	if len(s) >= 3 && strings.Trim(s, "X") == "" {
+		return true // "XXXXXXXXXX", the pattern of unfilled template fields
+	}
 	switch s {
 	case "TO BE FILLED BY O.E.M.", "TO BE FILLED BY O.E.M", "TO BE FILLED BY OEM",
 		"DEFAULT STRING", "DEFAULT", "NONE", "NOT SPECIFIED", "NOT AVAILABLE",
 		"NOT APPLICABLE", "N/A", "NA", "UNKNOWN", "EMPTY", "OEM", "O.E.M.", "-",
 		"SYSTEM SERIAL NUMBER", "CHASSIS SERIAL NUMBER", "BASE BOARD SERIAL NUMBER",
-		"SERIAL NUMBER", "0123456789", "123456789", "1234567890":
+		"SERIAL NUMBER", "0123456789", "123456789", "1234567890",
+		"INVALID", "NULL", "NOT SET", "TBD":
 		return true
 	}
 	if assetTag {
