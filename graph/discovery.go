@@ -104,10 +104,7 @@ func (r *Resolver) runJob(ctx context.Context, id int, dryRun bool) (*ent.Discov
 }
 
 func (r *Resolver) driftSummary(ctx context.Context, since *time.Time) (*model.DriftSummary, error) {
-	s := time.Now().UTC().Add(-24 * time.Hour)
-	if since != nil {
-		s = since.UTC()
-	}
+	s := reconcile.SummarySince(since, time.Now())
 	sum, err := reconcile.Summarize(ctx, r.client, s, r.dialect())
 	if err != nil {
 		return nil, err

@@ -11,9 +11,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/asset"
-	"github.com/cairn-cmdb/cairn/ent/contract"
 	"github.com/cairn-cmdb/cairn/graph/model"
-	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/costs"
 	"github.com/cairn-cmdb/cairn/internal/finance"
 	"github.com/cairn-cmdb/cairn/internal/money"
@@ -97,9 +95,7 @@ func (r *configurationItemResolver) Warranty(ctx context.Context, obj *ent.Confi
 
 // RenewalNoticeDate is the resolver for the renewalNoticeDate field.
 func (r *contractResolver) RenewalNoticeDate(ctx context.Context, obj *ent.Contract) (*time.Time, error) {
-	// In UTC: in a local zone a clock change between the two dates would
-	// shift the result by an hour (PostgreSQL times come back local).
-	t := obj.EndDate.UTC().AddDate(0, 0, -obj.NoticePeriodDays)
+	t := finance.RenewalNoticeDate(obj.EndDate, obj.NoticePeriodDays)
 	return &t, nil
 }
 
@@ -126,18 +122,11 @@ func (r *queryResolver) CostRollup(ctx context.Context, groupBy model.RollupKey,
 
 // ExpiringContracts is the resolver for the expiringContracts field.
 func (r *queryResolver) ExpiringContracts(ctx context.Context, withinDays *int) ([]*ent.Contract, error) {
-	days := 90
-	if withinDays != nil {
-		if *withinDays < 0 || *withinDays > 3660 {
-			return nil, apperr.Invalid("withinDays", "withinDays must be between 0 and 3660, got %d", *withinDays)
-		}
-		days = *withinDays
-	}
-	now := time.Now()
-	q, err := r.client.Contract.Query().
-		Where(contract.EndDateGTE(now), contract.EndDateLTE(now.AddDate(0, 0, days))).
-		Order(contract.ByEndDate(), contract.ByID()).CollectFields(ctx)
+	q, err := costs.ExpiringContracts(r.client, time.Now(), withinDays)
 	if err != nil {
+		return nil, err
+	}
+	if q, err = q.CollectFields(ctx); err != nil {
 		return nil, err
 	}
 	return q.All(ctx)

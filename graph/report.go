@@ -7,7 +7,6 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/graph/model"
-	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/reportschedules"
 	"github.com/cairn-cmdb/cairn/internal/scheduler"
 )
@@ -78,25 +77,15 @@ func nonNil(s []string) []string {
 }
 
 // nextRunTimes answers nextRuns(count) of discovery jobs and report
-// schedules: count defaults to 3, at most 100.
+// schedules (scheduler.NextRuns).
 func nextRunTimes(spec, tz string, enabled bool, count *int) ([]*time.Time, error) {
-	n := 3
-	if count != nil {
-		n = *count
-	}
-	if n < 0 || n > 100 {
-		return nil, apperr.Invalid("count", "must be between 0 and 100")
-	}
-	out := []*time.Time{}
-	if spec == "" || !enabled || n == 0 {
-		return out, nil
-	}
-	next, err := scheduler.Next(spec, tz, time.Now(), n)
+	next, err := scheduler.NextRuns(spec, tz, enabled, count, time.Now())
 	if err != nil {
 		return nil, err
 	}
+	out := make([]*time.Time, len(next))
 	for i := range next {
-		out = append(out, &next[i])
+		out[i] = &next[i]
 	}
 	return out, nil
 }

@@ -226,6 +226,18 @@ type Summary struct {
 	ByKind, ByJob, ByService                                                          []Count
 }
 
+// DefaultSummaryWindow is how far back driftSummary looks when not told.
+const DefaultSummaryWindow = 24 * time.Hour
+
+// SummarySince is the start of a drift summary's window: since, or
+// DefaultSummaryWindow before now when since is nil; in UTC.
+func SummarySince(since *time.Time, now time.Time) time.Time {
+	if since != nil {
+		return since.UTC()
+	}
+	return now.UTC().Add(-DefaultSummaryWindow)
+}
+
 // Summarize counts drifts first seen or closed since, and breaks the active
 // ones down by kind, job and service, in a handful of grouped queries.
 func Summarize(ctx context.Context, c *ent.Client, since time.Time, dialect string) (*Summary, error) {

@@ -17,3 +17,11 @@ func utcDate(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
+
+// RenewalNoticeDate is the last day to give notice on a contract ending at
+// end with a notice period of noticeDays: end minus the notice period, in
+// UTC (in a local zone a clock change between the two dates would shift it
+// by an hour; PostgreSQL hands times back in the local zone).
+func RenewalNoticeDate(end time.Time, noticeDays int) time.Time {
+	return end.UTC().AddDate(0, 0, -noticeDays)
+}

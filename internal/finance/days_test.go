@@ -42,3 +42,26 @@ func TestDaysLeft(t *testing.T) {
 		})
 	}
 }
+
+func TestRenewalNoticeDate(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatalf("loading Europe/Paris: %v", err)
+	}
+	tests := []struct {
+		end  time.Time
+		days int
+		want string
+	}{
+		{time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC), 90, "2026-12-31T00:00:00Z"},
+		{time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC), 0, "2027-03-31T00:00:00Z"},
+		{time.Date(2028, 3, 1, 0, 0, 0, 0, time.UTC), 1, "2028-02-29T00:00:00Z"},
+		// A local time across a clock change gives the UTC answer.
+		{time.Date(2027, 4, 1, 2, 0, 0, 0, paris), 30, "2027-03-02T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		if got := RenewalNoticeDate(tt.end, tt.days).Format(time.RFC3339); got != tt.want {
+			t.Errorf("RenewalNoticeDate(%s, %d) = %s, want %s", tt.end, tt.days, got, tt.want)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/cairn-cmdb/cairn/internal/apperr"
 )
 
 // parser accepts standard 5-field specs, 6-field specs with a leading seconds
@@ -112,4 +114,28 @@ func Next(spec, tz string, after time.Time, n int) ([]time.Time, error) {
 		out = append(out, t.In(loc))
 	}
 	return out, nil
+}
+
+// Previews of nextRuns (GraphQL nextRuns(count) of discovery jobs and report
+// schedules): DefaultNextRuns when no count is given, at most MaxNextRuns.
+const (
+	DefaultNextRuns = 3
+	MaxNextRuns     = 100
+)
+
+// NextRuns is the preview of a job's next run times after now: count
+// (nil: DefaultNextRuns; 0 to MaxNextRuns, else BAD_USER_INPUT on "count"),
+// none for a job without a schedule or one that is disabled.
+func NextRuns(spec, tz string, enabled bool, count *int, now time.Time) ([]time.Time, error) {
+	n := DefaultNextRuns
+	if count != nil {
+		n = *count
+	}
+	if n < 0 || n > MaxNextRuns {
+		return nil, apperr.Invalid("count", "must be between 0 and %d", MaxNextRuns)
+	}
+	if spec == "" || !enabled || n == 0 {
+		return []time.Time{}, nil
+	}
+	return Next(spec, tz, now, n)
 }

@@ -190,3 +190,42 @@ func TestNextArguments(t *testing.T) {
 		t.Errorf("Next(29 Feb) = %v, %v", got, err)
 	}
 }
+
+func TestNextRuns(t *testing.T) {
+	now := mustTime(t, "2026-12-07T10:15:00Z")
+	n := func(v int) *int { return &v }
+	tests := []struct {
+		name    string
+		spec    string
+		enabled bool
+		count   *int
+		want    []string
+		wantErr bool
+	}{
+		{"default count", "0 2 * * *", true, nil, []string{"2026-12-08T02:00:00Z", "2026-12-09T02:00:00Z", "2026-12-10T02:00:00Z"}, false},
+		{"one", "0 2 * * *", true, n(1), []string{"2026-12-08T02:00:00Z"}, false},
+		{"zero", "0 2 * * *", true, n(0), []string{}, false},
+		{"disabled", "0 2 * * *", false, n(2), []string{}, false},
+		{"no schedule", "", true, n(2), []string{}, false},
+		{"negative", "0 2 * * *", true, n(-1), nil, true},
+		{"too many", "0 2 * * *", true, n(MaxNextRuns + 1), nil, true},
+	}
+	for _, tt := range tests {
+		got, err := NextRuns(tt.spec, "UTC", tt.enabled, tt.count, now)
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("%s: NextRuns = %v, want an error", tt.name, got)
+			}
+			continue
+		}
+		if err != nil || len(got) != len(tt.want) {
+			t.Errorf("%s: NextRuns = %v, %v; want %v", tt.name, got, err, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i].Format(time.RFC3339) != tt.want[i] {
+				t.Errorf("%s: NextRuns[%d] = %s, want %s", tt.name, i, got[i].Format(time.RFC3339), tt.want[i])
+			}
+		}
+	}
+}
