@@ -57,6 +57,9 @@ func readmeBlocks(md string) ([]readmeBlock, error) {
 			body.WriteString(line + "\n")
 			continue
 		}
+		if lang, ok := strings.CutPrefix(trimmed, "```"); ok && lang != "sh" && shellFence(lang) {
+			return nil, fmt.Errorf("line %d: a shell example fenced %q: fence it ```sh so that it is tested", i+1, trimmed)
+		}
 		if trimmed == "```sh" {
 			cur = &readmeBlock{Line: i + 1}
 			body.Reset()
@@ -102,10 +105,31 @@ func TestReadmeBlocksParse(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("readmeBlocks:\n got %+v\nwant %+v", got, want)
 	}
+	for _, tt := range []struct {
+		json string
+		want bool
+	}{
+		{`{"configurationItems":{"edges":[],"totalCount":0}}`, false},
+		{`{"configurationItemAt":null}`, false},
+		{`{"impact":{"count":3,"nodes":[]}}`, true},
+		{`{"configurationItemAt":{"existed":true}}`, true},
+		{`{"lookup":[{"name":"fra1-db01"}]}`, true},
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(tt.json), &v); err != nil {
+			t.Fatal(err)
+		}
+		if got := hasContent(v); got != tt.want {
+			t.Errorf("hasContent(%s) = %v, want %v", tt.json, got, tt.want)
+		}
+	}
 	for _, bad := range []string{
 		"<!-- readme-test: expect-error -->\n```sh\ncurl\n```\n",
 		"<!-- readme-test: skipp -->\n```sh\nmake\n```\n",
 		"```sh\ncurl\n",
+		"```bash\ncurl -s localhost:8080/graphql\n```\n",
+		"```console\n$ ./bin/cairn lookup x\n```\n",
+		"```sh title=lookup\n./bin/cairn lookup x\n```\n",
 	} {
 		if _, err := readmeBlocks(bad); err == nil {
 			t.Errorf("readmeBlocks(%q): no error", bad)
@@ -348,6 +372,46 @@ func TestReadmeExamples(t *testing.T) {
 	}
 }
 
+// shellFence reports whether a fence's info string names a shell, in any
+// of the spellings Markdown renderers accept ("bash", "shell", "console",
+// "sh title=x", "zsh"…).
+func shellFence(info string) bool {
+	lang, _, _ := strings.Cut(strings.TrimSpace(info), " ")
+	switch strings.Trim(strings.ToLower(lang), "{}.") {
+	case "sh", "bash", "shell", "console", "zsh", "shell-session", "shellsession":
+		return true
+	}
+	return false
+}
+
+// hasContent reports whether a decoded JSON value holds anything: a
+// non-empty string, a non-zero number or true somewhere inside. An answer
+// whose data is only nulls, empty lists, zeros and false shows that an
+// example's names (a host, an ID) no longer match the demo estate.
+func hasContent(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return x != ""
+	case float64:
+		return x != 0
+	case bool:
+		return x
+	case []any:
+		for _, e := range x {
+			if hasContent(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if hasContent(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // checkBlockOutput checks the GraphQL answers a block printed.
 func checkBlockOutput(t *testing.T, b readmeBlock, out string) {
 	t.Helper()
@@ -370,8 +434,18 @@ func checkBlockOutput(t *testing.T, b readmeBlock, out string) {
 				t.Errorf("README.md:%d: GraphQL error %q has code %q, want %s", b.Line, e.Message, code, b.Code)
 			}
 		}
-		if _, ok := a["data"]; !ok && len(errs) == 0 {
+		raw, ok := a["data"]
+		if !ok && len(errs) == 0 {
 			t.Errorf("README.md:%d: an answer with neither data nor errors", b.Line)
+		}
+		var data any
+		if ok {
+			if err := json.Unmarshal(raw, &data); err != nil {
+				t.Errorf("README.md:%d: data is not JSON: %v", b.Line, err)
+			}
+		}
+		if len(errs) == 0 && !hasContent(data) {
+			t.Errorf("README.md:%d: an answer whose data is empty (only nulls, empty lists, zeros and false): does the example still name something in the demo estate?\n%s", b.Line, out)
 		}
 	}
 	if b.Marker == "expect-error" && len(codes) == 0 {
