@@ -439,7 +439,10 @@ func (im *importer) applyAssets(ctx context.Context, tx *ent.Client) error {
 		changed := setTime(e.PurchaseDate, cur.PurchaseDate, u.SetPurchaseDate)
 		changed = setTime(e.InServiceDate, cur.InServiceDate, u.SetInServiceDate) || changed
 		if (e.Cost != "" && in.m.cost != cur.CostMinor) || (e.SalvageValue != "" && in.m.salvage != cur.SalvageMinor) || e.Currency != cur.Currency {
-			u.SetCostMinor(in.m.cost).SetSalvageMinor(in.m.salvage).SetCurrency(e.Currency)
+			u.SetCostMinor(in.m.cost).SetSalvageMinor(in.m.salvage)
+			if e.Currency != cur.Currency { // the money hook reads the stored row only for a currency change
+				u.SetCurrency(e.Currency)
+			}
 			changed = true
 		}
 		changed = setInt(e.UsefulLifeMonths, &cur.UsefulLifeMonths, u.SetUsefulLifeMonths) || changed
