@@ -198,6 +198,18 @@ func validateDiscoveryJob(next ent.Mutator) ent.Mutator {
 }
 
 // reportFormats are the formats a report schedule may deliver.
+// CheckWebhookURL is the rule for the URL of a report schedule's webhook i:
+// http or https, with a host. The service calls it before it seals the
+// webhook's secret, so that a bad URL is the answer whatever the server's
+// key.
+func CheckWebhookURL(i int, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return apperr.Invalid(fmt.Sprintf("webhooks[%d].url", i), "want an http or https URL, got %q", raw)
+	}
+	return nil
+}
+
 func reportFormats() []string { return []string{"markdown", "html", "json", "csv"} }
 
 func validateReportSchedule(next ent.Mutator) ent.Mutator {
@@ -231,9 +243,8 @@ func validateReportSchedule(next ent.Mutator) ent.Mutator {
 		}
 		webhooks, _ := hooksV.([]schematype.WebhookDestination)
 		for i, w := range webhooks {
-			u, err := url.Parse(w.URL)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return nil, apperr.Invalid(fmt.Sprintf("webhooks[%d].url", i), "want an http or https URL, got %q", w.URL)
+			if err := CheckWebhookURL(i, w.URL); err != nil {
+				return nil, err
 			}
 		}
 		if strings.TrimSpace(dir) == "" && len(webhooks) == 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/hooks"
 	"github.com/cairn-cmdb/cairn/internal/scheduler"
 	"github.com/cairn-cmdb/cairn/internal/scheduler/dblease"
 	"github.com/cairn-cmdb/cairn/internal/txn"
@@ -85,7 +86,10 @@ type Input struct {
 
 func (s *Service) webhooks(in []Webhook) ([]schematype.WebhookDestination, error) {
 	out := make([]schematype.WebhookDestination, 0, len(in))
-	for _, w := range in {
+	for i, w := range in {
+		if err := hooks.CheckWebhookURL(i, w.URL); err != nil {
+			return nil, err
+		}
 		d := schematype.WebhookDestination{URL: w.URL}
 		if w.Secret != "" {
 			if s.Runner.Secrets == nil {

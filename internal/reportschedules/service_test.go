@@ -58,6 +58,14 @@ func TestSaveAndRunNow(t *testing.T) {
 				t.Errorf("%s: err = %v, want BAD_USER_INPUT on %s", tc.name, err, tc.field)
 			}
 		}
+		// A bad URL is the answer even on a server that has no key to seal
+		// the webhook's secret with.
+		keyless := reportschedules.New(&reportschedules.Runner{Client: db.Client, Dialect: db.Store.Dialect()})
+		_, err = keyless.Save(ctx, 0, reportschedules.Input{Name: ptr("r"), Schedule: ptr("@daily"), Formats: []string{"csv"},
+			Webhooks: []reportschedules.Webhook{{URL: "ftp://example.com/x", Secret: "s3cret"}}, WebhooksSet: true})
+		if ae, ok := apperr.As(err); !ok || ae.Code != apperr.BadUserInput || ae.Field != "webhooks[0].url" {
+			t.Errorf("bad webhook URL with a secret on a keyless server: err = %v, want BAD_USER_INPUT on webhooks[0].url", err)
+		}
 		s, err := svc.Save(ctx, 0, reportschedules.Input{Name: ptr(" daily "), Schedule: ptr(" 0 6 * * * "), TimeZone: ptr(""),
 			Formats: []string{"MARKDOWN", "csv", "markdown"}, Directory: ptr(" " + dir + " "),
 			Webhooks: []reportschedules.Webhook{{URL: "https://hooks.example/r", Secret: "k3y"}}, WebhooksSet: true})
