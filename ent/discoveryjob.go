@@ -39,6 +39,8 @@ type DiscoveryJob struct {
 	Scope schematype.DiscoveryScope `json:"scope,omitempty"`
 	// Mode holds the value of the "mode" field.
 	Mode discoveryjob.Mode `json:"mode,omitempty"`
+	// the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; null is global
+	NetworkScope *string `json:"network_scope,omitempty"`
 	// TimeoutSeconds holds the value of the "timeout_seconds" field.
 	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
 	// Enabled holds the value of the "enabled" field.
@@ -120,7 +122,7 @@ func (*DiscoveryJob) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case discoveryjob.FieldID, discoveryjob.FieldTimeoutSeconds, discoveryjob.FieldMissingGrace, discoveryjob.FieldRetireAfter, discoveryjob.FieldPriority, discoveryjob.FieldStaleAfterHours:
 			values[i] = new(sql.NullInt64)
-		case discoveryjob.FieldName, discoveryjob.FieldSourceKind, discoveryjob.FieldSchedule, discoveryjob.FieldTimeZone, discoveryjob.FieldMode:
+		case discoveryjob.FieldName, discoveryjob.FieldSourceKind, discoveryjob.FieldSchedule, discoveryjob.FieldTimeZone, discoveryjob.FieldMode, discoveryjob.FieldNetworkScope:
 			values[i] = new(sql.NullString)
 		case discoveryjob.FieldCreatedAt, discoveryjob.FieldUpdatedAt, discoveryjob.FieldLastRunAt:
 			values[i] = new(sql.NullTime)
@@ -208,6 +210,13 @@ func (_m *DiscoveryJob) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field mode", values[i])
 			} else if value.Valid {
 				_m.Mode = discoveryjob.Mode(value.String)
+			}
+		case discoveryjob.FieldNetworkScope:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field network_scope", values[i])
+			} else if value.Valid {
+				_m.NetworkScope = new(string)
+				*_m.NetworkScope = value.String
 			}
 		case discoveryjob.FieldTimeoutSeconds:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -345,6 +354,11 @@ func (_m *DiscoveryJob) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("mode=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Mode))
+	builder.WriteString(", ")
+	if v := _m.NetworkScope; v != nil {
+		builder.WriteString("network_scope=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("timeout_seconds=")
 	builder.WriteString(fmt.Sprintf("%v", _m.TimeoutSeconds))

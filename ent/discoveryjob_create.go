@@ -134,6 +134,20 @@ func (_c *DiscoveryJobCreate) SetNillableMode(v *discoveryjob.Mode) *DiscoveryJo
 	return _c
 }
 
+// SetNetworkScope sets the "network_scope" field.
+func (_c *DiscoveryJobCreate) SetNetworkScope(v string) *DiscoveryJobCreate {
+	_c.mutation.SetNetworkScope(v)
+	return _c
+}
+
+// SetNillableNetworkScope sets the "network_scope" field if the given value is not nil.
+func (_c *DiscoveryJobCreate) SetNillableNetworkScope(v *string) *DiscoveryJobCreate {
+	if v != nil {
+		_c.SetNetworkScope(*v)
+	}
+	return _c
+}
+
 // SetTimeoutSeconds sets the "timeout_seconds" field.
 func (_c *DiscoveryJobCreate) SetTimeoutSeconds(v int) *DiscoveryJobCreate {
 	_c.mutation.SetTimeoutSeconds(v)
@@ -423,6 +437,11 @@ func (_c *DiscoveryJobCreate) check() error {
 			return &ValidationError{Name: "mode", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.mode": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.NetworkScope(); ok {
+		if err := discoveryjob.NetworkScopeValidator(v); err != nil {
+			return &ValidationError{Name: "network_scope", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.network_scope": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.TimeoutSeconds(); !ok {
 		return &ValidationError{Name: "timeout_seconds", err: errors.New(`ent: missing required field "DiscoveryJob.timeout_seconds"`)}
 	}
@@ -535,6 +554,10 @@ func (_c *DiscoveryJobCreate) createSpec() (*DiscoveryJob, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Mode(); ok {
 		_spec.SetField(discoveryjob.FieldMode, field.TypeEnum, value)
 		_node.Mode = value
+	}
+	if value, ok := _c.mutation.NetworkScope(); ok {
+		_spec.SetField(discoveryjob.FieldNetworkScope, field.TypeString, value)
+		_node.NetworkScope = &value
 	}
 	if value, ok := _c.mutation.TimeoutSeconds(); ok {
 		_spec.SetField(discoveryjob.FieldTimeoutSeconds, field.TypeInt, value)
@@ -801,6 +824,24 @@ func (u *DiscoveryJobUpsert) SetMode(v discoveryjob.Mode) *DiscoveryJobUpsert {
 // UpdateMode sets the "mode" field to the value that was provided on create.
 func (u *DiscoveryJobUpsert) UpdateMode() *DiscoveryJobUpsert {
 	u.SetExcluded(discoveryjob.FieldMode)
+	return u
+}
+
+// SetNetworkScope sets the "network_scope" field.
+func (u *DiscoveryJobUpsert) SetNetworkScope(v string) *DiscoveryJobUpsert {
+	u.Set(discoveryjob.FieldNetworkScope, v)
+	return u
+}
+
+// UpdateNetworkScope sets the "network_scope" field to the value that was provided on create.
+func (u *DiscoveryJobUpsert) UpdateNetworkScope() *DiscoveryJobUpsert {
+	u.SetExcluded(discoveryjob.FieldNetworkScope)
+	return u
+}
+
+// ClearNetworkScope clears the value of the "network_scope" field.
+func (u *DiscoveryJobUpsert) ClearNetworkScope() *DiscoveryJobUpsert {
+	u.SetNull(discoveryjob.FieldNetworkScope)
 	return u
 }
 
@@ -1150,6 +1191,27 @@ func (u *DiscoveryJobUpsertOne) SetMode(v discoveryjob.Mode) *DiscoveryJobUpsert
 func (u *DiscoveryJobUpsertOne) UpdateMode() *DiscoveryJobUpsertOne {
 	return u.Update(func(s *DiscoveryJobUpsert) {
 		s.UpdateMode()
+	})
+}
+
+// SetNetworkScope sets the "network_scope" field.
+func (u *DiscoveryJobUpsertOne) SetNetworkScope(v string) *DiscoveryJobUpsertOne {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.SetNetworkScope(v)
+	})
+}
+
+// UpdateNetworkScope sets the "network_scope" field to the value that was provided on create.
+func (u *DiscoveryJobUpsertOne) UpdateNetworkScope() *DiscoveryJobUpsertOne {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.UpdateNetworkScope()
+	})
+}
+
+// ClearNetworkScope clears the value of the "network_scope" field.
+func (u *DiscoveryJobUpsertOne) ClearNetworkScope() *DiscoveryJobUpsertOne {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.ClearNetworkScope()
 	})
 }
 
@@ -1690,6 +1752,27 @@ func (u *DiscoveryJobUpsertBulk) SetMode(v discoveryjob.Mode) *DiscoveryJobUpser
 func (u *DiscoveryJobUpsertBulk) UpdateMode() *DiscoveryJobUpsertBulk {
 	return u.Update(func(s *DiscoveryJobUpsert) {
 		s.UpdateMode()
+	})
+}
+
+// SetNetworkScope sets the "network_scope" field.
+func (u *DiscoveryJobUpsertBulk) SetNetworkScope(v string) *DiscoveryJobUpsertBulk {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.SetNetworkScope(v)
+	})
+}
+
+// UpdateNetworkScope sets the "network_scope" field to the value that was provided on create.
+func (u *DiscoveryJobUpsertBulk) UpdateNetworkScope() *DiscoveryJobUpsertBulk {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.UpdateNetworkScope()
+	})
+}
+
+// ClearNetworkScope clears the value of the "network_scope" field.
+func (u *DiscoveryJobUpsertBulk) ClearNetworkScope() *DiscoveryJobUpsertBulk {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.ClearNetworkScope()
 	})
 }
 

@@ -159,6 +159,26 @@ func (_u *DiscoveryJobUpdate) SetNillableMode(v *discoveryjob.Mode) *DiscoveryJo
 	return _u
 }
 
+// SetNetworkScope sets the "network_scope" field.
+func (_u *DiscoveryJobUpdate) SetNetworkScope(v string) *DiscoveryJobUpdate {
+	_u.mutation.SetNetworkScope(v)
+	return _u
+}
+
+// SetNillableNetworkScope sets the "network_scope" field if the given value is not nil.
+func (_u *DiscoveryJobUpdate) SetNillableNetworkScope(v *string) *DiscoveryJobUpdate {
+	if v != nil {
+		_u.SetNetworkScope(*v)
+	}
+	return _u
+}
+
+// ClearNetworkScope clears the value of the "network_scope" field.
+func (_u *DiscoveryJobUpdate) ClearNetworkScope() *DiscoveryJobUpdate {
+	_u.mutation.ClearNetworkScope()
+	return _u
+}
+
 // SetTimeoutSeconds sets the "timeout_seconds" field.
 func (_u *DiscoveryJobUpdate) SetTimeoutSeconds(v int) *DiscoveryJobUpdate {
 	_u.mutation.ResetTimeoutSeconds()
@@ -500,6 +520,11 @@ func (_u *DiscoveryJobUpdate) check() error {
 			return &ValidationError{Name: "mode", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.mode": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NetworkScope(); ok {
+		if err := discoveryjob.NetworkScopeValidator(v); err != nil {
+			return &ValidationError{Name: "network_scope", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.network_scope": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.TimeoutSeconds(); ok {
 		if err := discoveryjob.TimeoutSecondsValidator(v); err != nil {
 			return &ValidationError{Name: "timeout_seconds", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.timeout_seconds": %w`, err)}
@@ -584,6 +609,12 @@ func (_u *DiscoveryJobUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if value, ok := _u.mutation.Mode(); ok {
 		_spec.SetField(discoveryjob.FieldMode, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.NetworkScope(); ok {
+		_spec.SetField(discoveryjob.FieldNetworkScope, field.TypeString, value)
+	}
+	if _u.mutation.NetworkScopeCleared() {
+		_spec.ClearField(discoveryjob.FieldNetworkScope, field.TypeString)
 	}
 	if value, ok := _u.mutation.TimeoutSeconds(); ok {
 		_spec.SetField(discoveryjob.FieldTimeoutSeconds, field.TypeInt, value)
@@ -913,6 +944,26 @@ func (_u *DiscoveryJobUpdateOne) SetNillableMode(v *discoveryjob.Mode) *Discover
 	if v != nil {
 		_u.SetMode(*v)
 	}
+	return _u
+}
+
+// SetNetworkScope sets the "network_scope" field.
+func (_u *DiscoveryJobUpdateOne) SetNetworkScope(v string) *DiscoveryJobUpdateOne {
+	_u.mutation.SetNetworkScope(v)
+	return _u
+}
+
+// SetNillableNetworkScope sets the "network_scope" field if the given value is not nil.
+func (_u *DiscoveryJobUpdateOne) SetNillableNetworkScope(v *string) *DiscoveryJobUpdateOne {
+	if v != nil {
+		_u.SetNetworkScope(*v)
+	}
+	return _u
+}
+
+// ClearNetworkScope clears the value of the "network_scope" field.
+func (_u *DiscoveryJobUpdateOne) ClearNetworkScope() *DiscoveryJobUpdateOne {
+	_u.mutation.ClearNetworkScope()
 	return _u
 }
 
@@ -1270,6 +1321,11 @@ func (_u *DiscoveryJobUpdateOne) check() error {
 			return &ValidationError{Name: "mode", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.mode": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NetworkScope(); ok {
+		if err := discoveryjob.NetworkScopeValidator(v); err != nil {
+			return &ValidationError{Name: "network_scope", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.network_scope": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.TimeoutSeconds(); ok {
 		if err := discoveryjob.TimeoutSecondsValidator(v); err != nil {
 			return &ValidationError{Name: "timeout_seconds", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.timeout_seconds": %w`, err)}
@@ -1371,6 +1427,12 @@ func (_u *DiscoveryJobUpdateOne) sqlSave(ctx context.Context) (_node *DiscoveryJ
 	}
 	if value, ok := _u.mutation.Mode(); ok {
 		_spec.SetField(discoveryjob.FieldMode, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.NetworkScope(); ok {
+		_spec.SetField(discoveryjob.FieldNetworkScope, field.TypeString, value)
+	}
+	if _u.mutation.NetworkScopeCleared() {
+		_spec.ClearField(discoveryjob.FieldNetworkScope, field.TypeString)
 	}
 	if value, ok := _u.mutation.TimeoutSeconds(); ok {
 		_spec.SetField(discoveryjob.FieldTimeoutSeconds, field.TypeInt, value)

@@ -1293,6 +1293,11 @@ func (_q *DiscoveryJobQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, discoveryjob.FieldMode)
 				fieldSeen[discoveryjob.FieldMode] = struct{}{}
 			}
+		case "networkScope":
+			if _, ok := fieldSeen[discoveryjob.FieldNetworkScope]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldNetworkScope)
+				fieldSeen[discoveryjob.FieldNetworkScope] = struct{}{}
+			}
 		case "timeoutSeconds":
 			if _, ok := fieldSeen[discoveryjob.FieldTimeoutSeconds]; !ok {
 				selectedFields = append(selectedFields, discoveryjob.FieldTimeoutSeconds)
@@ -1981,6 +1986,11 @@ func (_q *IdentifierQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[identifier.FieldValue]; !ok {
 				selectedFields = append(selectedFields, identifier.FieldValue)
 				fieldSeen[identifier.FieldValue] = struct{}{}
+			}
+		case "scope":
+			if _, ok := fieldSeen[identifier.FieldScope]; !ok {
+				selectedFields = append(selectedFields, identifier.FieldScope)
+				fieldSeen[identifier.FieldScope] = struct{}{}
 			}
 		case "source":
 			if _, ok := fieldSeen[identifier.FieldSource]; !ok {

@@ -818,6 +818,7 @@ func (c *DriftIgnoreRuleUpdateOne) SetInput(i UpdateDriftIgnoreRuleInput) *Drift
 type CreateIdentifierInput struct {
 	Kind                identifier.Kind
 	Value               string
+	Scope               *string
 	Source              *string
 	ConfigurationItemID int
 }
@@ -826,6 +827,9 @@ type CreateIdentifierInput struct {
 func (i *CreateIdentifierInput) Mutate(m *IdentifierMutation) {
 	m.SetKind(i.Kind)
 	m.SetValue(i.Value)
+	if v := i.Scope; v != nil {
+		m.SetScope(*v)
+	}
 	if v := i.Source; v != nil {
 		m.SetSource(*v)
 	}
@@ -842,6 +846,8 @@ func (c *IdentifierCreate) SetInput(i CreateIdentifierInput) *IdentifierCreate {
 type UpdateIdentifierInput struct {
 	Kind                *identifier.Kind
 	Value               *string
+	ClearScope          bool
+	Scope               *string
 	Source              *string
 	ConfigurationItemID *int
 }
@@ -853,6 +859,12 @@ func (i *UpdateIdentifierInput) Mutate(m *IdentifierMutation) {
 	}
 	if v := i.Value; v != nil {
 		m.SetValue(*v)
+	}
+	if i.ClearScope {
+		m.ClearScope()
+	}
+	if v := i.Scope; v != nil {
+		m.SetScope(*v)
 	}
 	if v := i.Source; v != nil {
 		m.SetSource(*v)

@@ -4067,6 +4067,23 @@ type DiscoveryJobWhereInput struct {
 	ModeIn    []discoveryjob.Mode `json:"modeIn,omitempty"`
 	ModeNotIn []discoveryjob.Mode `json:"modeNotIn,omitempty"`
 
+	// "network_scope" field predicates.
+	NetworkScope             *string  `json:"networkScope,omitempty"`
+	NetworkScopeNEQ          *string  `json:"networkScopeNEQ,omitempty"`
+	NetworkScopeIn           []string `json:"networkScopeIn,omitempty"`
+	NetworkScopeNotIn        []string `json:"networkScopeNotIn,omitempty"`
+	NetworkScopeGT           *string  `json:"networkScopeGT,omitempty"`
+	NetworkScopeGTE          *string  `json:"networkScopeGTE,omitempty"`
+	NetworkScopeLT           *string  `json:"networkScopeLT,omitempty"`
+	NetworkScopeLTE          *string  `json:"networkScopeLTE,omitempty"`
+	NetworkScopeContains     *string  `json:"networkScopeContains,omitempty"`
+	NetworkScopeHasPrefix    *string  `json:"networkScopeHasPrefix,omitempty"`
+	NetworkScopeHasSuffix    *string  `json:"networkScopeHasSuffix,omitempty"`
+	NetworkScopeIsNil        bool     `json:"networkScopeIsNil,omitempty"`
+	NetworkScopeNotNil       bool     `json:"networkScopeNotNil,omitempty"`
+	NetworkScopeEqualFold    *string  `json:"networkScopeEqualFold,omitempty"`
+	NetworkScopeContainsFold *string  `json:"networkScopeContainsFold,omitempty"`
+
 	// "timeout_seconds" field predicates.
 	TimeoutSeconds      *int  `json:"timeoutSeconds,omitempty"`
 	TimeoutSecondsNEQ   *int  `json:"timeoutSecondsNEQ,omitempty"`
@@ -4458,6 +4475,51 @@ func (i *DiscoveryJobWhereInput) P() (predicate.DiscoveryJob, error) {
 	}
 	if len(i.ModeNotIn) > 0 {
 		predicates = append(predicates, discoveryjob.ModeNotIn(i.ModeNotIn...))
+	}
+	if i.NetworkScope != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeEQ(*i.NetworkScope))
+	}
+	if i.NetworkScopeNEQ != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeNEQ(*i.NetworkScopeNEQ))
+	}
+	if len(i.NetworkScopeIn) > 0 {
+		predicates = append(predicates, discoveryjob.NetworkScopeIn(i.NetworkScopeIn...))
+	}
+	if len(i.NetworkScopeNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.NetworkScopeNotIn(i.NetworkScopeNotIn...))
+	}
+	if i.NetworkScopeGT != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeGT(*i.NetworkScopeGT))
+	}
+	if i.NetworkScopeGTE != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeGTE(*i.NetworkScopeGTE))
+	}
+	if i.NetworkScopeLT != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeLT(*i.NetworkScopeLT))
+	}
+	if i.NetworkScopeLTE != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeLTE(*i.NetworkScopeLTE))
+	}
+	if i.NetworkScopeContains != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeContains(*i.NetworkScopeContains))
+	}
+	if i.NetworkScopeHasPrefix != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeHasPrefix(*i.NetworkScopeHasPrefix))
+	}
+	if i.NetworkScopeHasSuffix != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeHasSuffix(*i.NetworkScopeHasSuffix))
+	}
+	if i.NetworkScopeIsNil {
+		predicates = append(predicates, discoveryjob.NetworkScopeIsNil())
+	}
+	if i.NetworkScopeNotNil {
+		predicates = append(predicates, discoveryjob.NetworkScopeNotNil())
+	}
+	if i.NetworkScopeEqualFold != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeEqualFold(*i.NetworkScopeEqualFold))
+	}
+	if i.NetworkScopeContainsFold != nil {
+		predicates = append(predicates, discoveryjob.NetworkScopeContainsFold(*i.NetworkScopeContainsFold))
 	}
 	if i.TimeoutSeconds != nil {
 		predicates = append(predicates, discoveryjob.TimeoutSecondsEQ(*i.TimeoutSeconds))
@@ -6936,6 +6998,23 @@ type IdentifierWhereInput struct {
 	ValueEqualFold    *string  `json:"valueEqualFold,omitempty"`
 	ValueContainsFold *string  `json:"valueContainsFold,omitempty"`
 
+	// "scope" field predicates.
+	Scope             *string  `json:"scope,omitempty"`
+	ScopeNEQ          *string  `json:"scopeNEQ,omitempty"`
+	ScopeIn           []string `json:"scopeIn,omitempty"`
+	ScopeNotIn        []string `json:"scopeNotIn,omitempty"`
+	ScopeGT           *string  `json:"scopeGT,omitempty"`
+	ScopeGTE          *string  `json:"scopeGTE,omitempty"`
+	ScopeLT           *string  `json:"scopeLT,omitempty"`
+	ScopeLTE          *string  `json:"scopeLTE,omitempty"`
+	ScopeContains     *string  `json:"scopeContains,omitempty"`
+	ScopeHasPrefix    *string  `json:"scopeHasPrefix,omitempty"`
+	ScopeHasSuffix    *string  `json:"scopeHasSuffix,omitempty"`
+	ScopeIsNil        bool     `json:"scopeIsNil,omitempty"`
+	ScopeNotNil       bool     `json:"scopeNotNil,omitempty"`
+	ScopeEqualFold    *string  `json:"scopeEqualFold,omitempty"`
+	ScopeContainsFold *string  `json:"scopeContainsFold,omitempty"`
+
 	// "source" field predicates.
 	Source             *string  `json:"source,omitempty"`
 	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
@@ -7155,6 +7234,51 @@ func (i *IdentifierWhereInput) P() (predicate.Identifier, error) {
 	}
 	if i.ValueContainsFold != nil {
 		predicates = append(predicates, identifier.ValueContainsFold(*i.ValueContainsFold))
+	}
+	if i.Scope != nil {
+		predicates = append(predicates, identifier.ScopeEQ(*i.Scope))
+	}
+	if i.ScopeNEQ != nil {
+		predicates = append(predicates, identifier.ScopeNEQ(*i.ScopeNEQ))
+	}
+	if len(i.ScopeIn) > 0 {
+		predicates = append(predicates, identifier.ScopeIn(i.ScopeIn...))
+	}
+	if len(i.ScopeNotIn) > 0 {
+		predicates = append(predicates, identifier.ScopeNotIn(i.ScopeNotIn...))
+	}
+	if i.ScopeGT != nil {
+		predicates = append(predicates, identifier.ScopeGT(*i.ScopeGT))
+	}
+	if i.ScopeGTE != nil {
+		predicates = append(predicates, identifier.ScopeGTE(*i.ScopeGTE))
+	}
+	if i.ScopeLT != nil {
+		predicates = append(predicates, identifier.ScopeLT(*i.ScopeLT))
+	}
+	if i.ScopeLTE != nil {
+		predicates = append(predicates, identifier.ScopeLTE(*i.ScopeLTE))
+	}
+	if i.ScopeContains != nil {
+		predicates = append(predicates, identifier.ScopeContains(*i.ScopeContains))
+	}
+	if i.ScopeHasPrefix != nil {
+		predicates = append(predicates, identifier.ScopeHasPrefix(*i.ScopeHasPrefix))
+	}
+	if i.ScopeHasSuffix != nil {
+		predicates = append(predicates, identifier.ScopeHasSuffix(*i.ScopeHasSuffix))
+	}
+	if i.ScopeIsNil {
+		predicates = append(predicates, identifier.ScopeIsNil())
+	}
+	if i.ScopeNotNil {
+		predicates = append(predicates, identifier.ScopeNotNil())
+	}
+	if i.ScopeEqualFold != nil {
+		predicates = append(predicates, identifier.ScopeEqualFold(*i.ScopeEqualFold))
+	}
+	if i.ScopeContainsFold != nil {
+		predicates = append(predicates, identifier.ScopeContainsFold(*i.ScopeContainsFold))
 	}
 	if i.Source != nil {
 		predicates = append(predicates, identifier.SourceEQ(*i.Source))

@@ -26,6 +26,8 @@ type Identifier struct {
 	Kind identifier.Kind `json:"kind,omitempty"`
 	// Value holds the value of the "value" field.
 	Value string `json:"value,omitempty"`
+	// the network domain an address is unique in (a site, VRF, VPC or datacenter); null is global. Only private and other non-global addresses keep a scope: internal/identity.AddressScope
+	Scope *string `json:"scope,omitempty"`
 	// who asserted it: record (a CI field), a person, import:<file> or discovery:<job>
 	Source string `json:"source,omitempty"`
 	// ConfigurationItemID holds the value of the "configuration_item_id" field.
@@ -65,7 +67,7 @@ func (*Identifier) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case identifier.FieldID, identifier.FieldConfigurationItemID:
 			values[i] = new(sql.NullInt64)
-		case identifier.FieldKind, identifier.FieldValue, identifier.FieldSource:
+		case identifier.FieldKind, identifier.FieldValue, identifier.FieldScope, identifier.FieldSource:
 			values[i] = new(sql.NullString)
 		case identifier.FieldCreatedAt, identifier.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -113,6 +115,13 @@ func (_m *Identifier) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field value", values[i])
 			} else if value.Valid {
 				_m.Value = value.String
+			}
+		case identifier.FieldScope:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field scope", values[i])
+			} else if value.Valid {
+				_m.Scope = new(string)
+				*_m.Scope = value.String
 			}
 		case identifier.FieldSource:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -178,6 +187,11 @@ func (_m *Identifier) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("value=")
 	builder.WriteString(_m.Value)
+	builder.WriteString(", ")
+	if v := _m.Scope; v != nil {
+		builder.WriteString("scope=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("source=")
 	builder.WriteString(_m.Source)

@@ -63,6 +63,20 @@ func (_c *IdentifierCreate) SetValue(v string) *IdentifierCreate {
 	return _c
 }
 
+// SetScope sets the "scope" field.
+func (_c *IdentifierCreate) SetScope(v string) *IdentifierCreate {
+	_c.mutation.SetScope(v)
+	return _c
+}
+
+// SetNillableScope sets the "scope" field if the given value is not nil.
+func (_c *IdentifierCreate) SetNillableScope(v *string) *IdentifierCreate {
+	if v != nil {
+		_c.SetScope(*v)
+	}
+	return _c
+}
+
 // SetSource sets the "source" field.
 func (_c *IdentifierCreate) SetSource(v string) *IdentifierCreate {
 	_c.mutation.SetSource(v)
@@ -161,6 +175,11 @@ func (_c *IdentifierCreate) check() error {
 			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "Identifier.value": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Scope(); ok {
+		if err := identifier.ScopeValidator(v); err != nil {
+			return &ValidationError{Name: "scope", err: fmt.Errorf(`ent: validator failed for field "Identifier.scope": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Source(); !ok {
 		return &ValidationError{Name: "source", err: errors.New(`ent: missing required field "Identifier.source"`)}
 	}
@@ -212,6 +231,10 @@ func (_c *IdentifierCreate) createSpec() (*Identifier, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Value(); ok {
 		_spec.SetField(identifier.FieldValue, field.TypeString, value)
 		_node.Value = value
+	}
+	if value, ok := _c.mutation.Scope(); ok {
+		_spec.SetField(identifier.FieldScope, field.TypeString, value)
+		_node.Scope = &value
 	}
 	if value, ok := _c.mutation.Source(); ok {
 		_spec.SetField(identifier.FieldSource, field.TypeString, value)
@@ -319,6 +342,24 @@ func (u *IdentifierUpsert) SetValue(v string) *IdentifierUpsert {
 // UpdateValue sets the "value" field to the value that was provided on create.
 func (u *IdentifierUpsert) UpdateValue() *IdentifierUpsert {
 	u.SetExcluded(identifier.FieldValue)
+	return u
+}
+
+// SetScope sets the "scope" field.
+func (u *IdentifierUpsert) SetScope(v string) *IdentifierUpsert {
+	u.Set(identifier.FieldScope, v)
+	return u
+}
+
+// UpdateScope sets the "scope" field to the value that was provided on create.
+func (u *IdentifierUpsert) UpdateScope() *IdentifierUpsert {
+	u.SetExcluded(identifier.FieldScope)
+	return u
+}
+
+// ClearScope clears the value of the "scope" field.
+func (u *IdentifierUpsert) ClearScope() *IdentifierUpsert {
+	u.SetNull(identifier.FieldScope)
 	return u
 }
 
@@ -430,6 +471,27 @@ func (u *IdentifierUpsertOne) SetValue(v string) *IdentifierUpsertOne {
 func (u *IdentifierUpsertOne) UpdateValue() *IdentifierUpsertOne {
 	return u.Update(func(s *IdentifierUpsert) {
 		s.UpdateValue()
+	})
+}
+
+// SetScope sets the "scope" field.
+func (u *IdentifierUpsertOne) SetScope(v string) *IdentifierUpsertOne {
+	return u.Update(func(s *IdentifierUpsert) {
+		s.SetScope(v)
+	})
+}
+
+// UpdateScope sets the "scope" field to the value that was provided on create.
+func (u *IdentifierUpsertOne) UpdateScope() *IdentifierUpsertOne {
+	return u.Update(func(s *IdentifierUpsert) {
+		s.UpdateScope()
+	})
+}
+
+// ClearScope clears the value of the "scope" field.
+func (u *IdentifierUpsertOne) ClearScope() *IdentifierUpsertOne {
+	return u.Update(func(s *IdentifierUpsert) {
+		s.ClearScope()
 	})
 }
 
@@ -711,6 +773,27 @@ func (u *IdentifierUpsertBulk) SetValue(v string) *IdentifierUpsertBulk {
 func (u *IdentifierUpsertBulk) UpdateValue() *IdentifierUpsertBulk {
 	return u.Update(func(s *IdentifierUpsert) {
 		s.UpdateValue()
+	})
+}
+
+// SetScope sets the "scope" field.
+func (u *IdentifierUpsertBulk) SetScope(v string) *IdentifierUpsertBulk {
+	return u.Update(func(s *IdentifierUpsert) {
+		s.SetScope(v)
+	})
+}
+
+// UpdateScope sets the "scope" field to the value that was provided on create.
+func (u *IdentifierUpsertBulk) UpdateScope() *IdentifierUpsertBulk {
+	return u.Update(func(s *IdentifierUpsert) {
+		s.UpdateScope()
+	})
+}
+
+// ClearScope clears the value of the "scope" field.
+func (u *IdentifierUpsertBulk) ClearScope() *IdentifierUpsertBulk {
+	return u.Update(func(s *IdentifierUpsert) {
+		s.ClearScope()
 	})
 }
 

@@ -64,6 +64,26 @@ func (_u *IdentifierUpdate) SetNillableValue(v *string) *IdentifierUpdate {
 	return _u
 }
 
+// SetScope sets the "scope" field.
+func (_u *IdentifierUpdate) SetScope(v string) *IdentifierUpdate {
+	_u.mutation.SetScope(v)
+	return _u
+}
+
+// SetNillableScope sets the "scope" field if the given value is not nil.
+func (_u *IdentifierUpdate) SetNillableScope(v *string) *IdentifierUpdate {
+	if v != nil {
+		_u.SetScope(*v)
+	}
+	return _u
+}
+
+// ClearScope clears the value of the "scope" field.
+func (_u *IdentifierUpdate) ClearScope() *IdentifierUpdate {
+	_u.mutation.ClearScope()
+	return _u
+}
+
 // SetSource sets the "source" field.
 func (_u *IdentifierUpdate) SetSource(v string) *IdentifierUpdate {
 	_u.mutation.SetSource(v)
@@ -156,6 +176,11 @@ func (_u *IdentifierUpdate) check() error {
 			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "Identifier.value": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Scope(); ok {
+		if err := identifier.ScopeValidator(v); err != nil {
+			return &ValidationError{Name: "scope", err: fmt.Errorf(`ent: validator failed for field "Identifier.scope": %w`, err)}
+		}
+	}
 	if _u.mutation.ConfigurationItemCleared() && len(_u.mutation.ConfigurationItemIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Identifier.configuration_item"`)
 	}
@@ -188,6 +213,12 @@ func (_u *IdentifierUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.Value(); ok {
 		_spec.SetField(identifier.FieldValue, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Scope(); ok {
+		_spec.SetField(identifier.FieldScope, field.TypeString, value)
+	}
+	if _u.mutation.ScopeCleared() {
+		_spec.ClearField(identifier.FieldScope, field.TypeString)
 	}
 	if value, ok := _u.mutation.Source(); ok {
 		_spec.SetField(identifier.FieldSource, field.TypeString, value)
@@ -274,6 +305,26 @@ func (_u *IdentifierUpdateOne) SetNillableValue(v *string) *IdentifierUpdateOne 
 	if v != nil {
 		_u.SetValue(*v)
 	}
+	return _u
+}
+
+// SetScope sets the "scope" field.
+func (_u *IdentifierUpdateOne) SetScope(v string) *IdentifierUpdateOne {
+	_u.mutation.SetScope(v)
+	return _u
+}
+
+// SetNillableScope sets the "scope" field if the given value is not nil.
+func (_u *IdentifierUpdateOne) SetNillableScope(v *string) *IdentifierUpdateOne {
+	if v != nil {
+		_u.SetScope(*v)
+	}
+	return _u
+}
+
+// ClearScope clears the value of the "scope" field.
+func (_u *IdentifierUpdateOne) ClearScope() *IdentifierUpdateOne {
+	_u.mutation.ClearScope()
 	return _u
 }
 
@@ -382,6 +433,11 @@ func (_u *IdentifierUpdateOne) check() error {
 			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "Identifier.value": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Scope(); ok {
+		if err := identifier.ScopeValidator(v); err != nil {
+			return &ValidationError{Name: "scope", err: fmt.Errorf(`ent: validator failed for field "Identifier.scope": %w`, err)}
+		}
+	}
 	if _u.mutation.ConfigurationItemCleared() && len(_u.mutation.ConfigurationItemIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Identifier.configuration_item"`)
 	}
@@ -431,6 +487,12 @@ func (_u *IdentifierUpdateOne) sqlSave(ctx context.Context) (_node *Identifier, 
 	}
 	if value, ok := _u.mutation.Value(); ok {
 		_spec.SetField(identifier.FieldValue, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Scope(); ok {
+		_spec.SetField(identifier.FieldScope, field.TypeString, value)
+	}
+	if _u.mutation.ScopeCleared() {
+		_spec.ClearField(identifier.FieldScope, field.TypeString)
 	}
 	if value, ok := _u.mutation.Source(); ok {
 		_spec.SetField(identifier.FieldSource, field.TypeString, value)

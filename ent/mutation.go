@@ -8429,6 +8429,7 @@ type DiscoveryJobMutation struct {
 	time_zone            *string
 	scope                *schematype.DiscoveryScope
 	mode                 *discoveryjob.Mode
+	network_scope        *string
 	timeout_seconds      *int
 	addtimeout_seconds   *int
 	enabled              *bool
@@ -8966,6 +8967,55 @@ func (m *DiscoveryJobMutation) OldMode(ctx context.Context) (v discoveryjob.Mode
 // ResetMode resets all changes to the "mode" field.
 func (m *DiscoveryJobMutation) ResetMode() {
 	m.mode = nil
+}
+
+// SetNetworkScope sets the "network_scope" field.
+func (m *DiscoveryJobMutation) SetNetworkScope(s string) {
+	m.network_scope = &s
+}
+
+// NetworkScope returns the value of the "network_scope" field in the mutation.
+func (m *DiscoveryJobMutation) NetworkScope() (r string, exists bool) {
+	v := m.network_scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNetworkScope returns the old "network_scope" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldNetworkScope(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNetworkScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNetworkScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNetworkScope: %w", err)
+	}
+	return oldValue.NetworkScope, nil
+}
+
+// ClearNetworkScope clears the value of the "network_scope" field.
+func (m *DiscoveryJobMutation) ClearNetworkScope() {
+	m.network_scope = nil
+	m.clearedFields[discoveryjob.FieldNetworkScope] = struct{}{}
+}
+
+// NetworkScopeCleared returns if the "network_scope" field was cleared in this mutation.
+func (m *DiscoveryJobMutation) NetworkScopeCleared() bool {
+	_, ok := m.clearedFields[discoveryjob.FieldNetworkScope]
+	return ok
+}
+
+// ResetNetworkScope resets all changes to the "network_scope" field.
+func (m *DiscoveryJobMutation) ResetNetworkScope() {
+	m.network_scope = nil
+	delete(m.clearedFields, discoveryjob.FieldNetworkScope)
 }
 
 // SetTimeoutSeconds sets the "timeout_seconds" field.
@@ -9614,7 +9664,7 @@ func (m *DiscoveryJobMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DiscoveryJobMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, discoveryjob.FieldCreatedAt)
 	}
@@ -9644,6 +9694,9 @@ func (m *DiscoveryJobMutation) Fields() []string {
 	}
 	if m.mode != nil {
 		fields = append(fields, discoveryjob.FieldMode)
+	}
+	if m.network_scope != nil {
+		fields = append(fields, discoveryjob.FieldNetworkScope)
 	}
 	if m.timeout_seconds != nil {
 		fields = append(fields, discoveryjob.FieldTimeoutSeconds)
@@ -9700,6 +9753,8 @@ func (m *DiscoveryJobMutation) Field(name string) (ent.Value, bool) {
 		return m.Scope()
 	case discoveryjob.FieldMode:
 		return m.Mode()
+	case discoveryjob.FieldNetworkScope:
+		return m.NetworkScope()
 	case discoveryjob.FieldTimeoutSeconds:
 		return m.TimeoutSeconds()
 	case discoveryjob.FieldEnabled:
@@ -9747,6 +9802,8 @@ func (m *DiscoveryJobMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldScope(ctx)
 	case discoveryjob.FieldMode:
 		return m.OldMode(ctx)
+	case discoveryjob.FieldNetworkScope:
+		return m.OldNetworkScope(ctx)
 	case discoveryjob.FieldTimeoutSeconds:
 		return m.OldTimeoutSeconds(ctx)
 	case discoveryjob.FieldEnabled:
@@ -9843,6 +9900,13 @@ func (m *DiscoveryJobMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMode(v)
+		return nil
+	case discoveryjob.FieldNetworkScope:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNetworkScope(v)
 		return nil
 	case discoveryjob.FieldTimeoutSeconds:
 		v, ok := value.(int)
@@ -10012,6 +10076,9 @@ func (m *DiscoveryJobMutation) ClearedFields() []string {
 	if m.FieldCleared(discoveryjob.FieldScope) {
 		fields = append(fields, discoveryjob.FieldScope)
 	}
+	if m.FieldCleared(discoveryjob.FieldNetworkScope) {
+		fields = append(fields, discoveryjob.FieldNetworkScope)
+	}
 	if m.FieldCleared(discoveryjob.FieldFieldPriorities) {
 		fields = append(fields, discoveryjob.FieldFieldPriorities)
 	}
@@ -10043,6 +10110,9 @@ func (m *DiscoveryJobMutation) ClearField(name string) error {
 		return nil
 	case discoveryjob.FieldScope:
 		m.ClearScope()
+		return nil
+	case discoveryjob.FieldNetworkScope:
+		m.ClearNetworkScope()
 		return nil
 	case discoveryjob.FieldFieldPriorities:
 		m.ClearFieldPriorities()
@@ -10087,6 +10157,9 @@ func (m *DiscoveryJobMutation) ResetField(name string) error {
 		return nil
 	case discoveryjob.FieldMode:
 		m.ResetMode()
+		return nil
+	case discoveryjob.FieldNetworkScope:
+		m.ResetNetworkScope()
 		return nil
 	case discoveryjob.FieldTimeoutSeconds:
 		m.ResetTimeoutSeconds()
@@ -14313,6 +14386,7 @@ type IdentifierMutation struct {
 	updated_at                *time.Time
 	kind                      *identifier.Kind
 	value                     *string
+	scope                     *string
 	source                    *string
 	clearedFields             map[string]struct{}
 	configuration_item        *int
@@ -14564,6 +14638,55 @@ func (m *IdentifierMutation) ResetValue() {
 	m.value = nil
 }
 
+// SetScope sets the "scope" field.
+func (m *IdentifierMutation) SetScope(s string) {
+	m.scope = &s
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *IdentifierMutation) Scope() (r string, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the Identifier entity.
+// If the Identifier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdentifierMutation) OldScope(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ClearScope clears the value of the "scope" field.
+func (m *IdentifierMutation) ClearScope() {
+	m.scope = nil
+	m.clearedFields[identifier.FieldScope] = struct{}{}
+}
+
+// ScopeCleared returns if the "scope" field was cleared in this mutation.
+func (m *IdentifierMutation) ScopeCleared() bool {
+	_, ok := m.clearedFields[identifier.FieldScope]
+	return ok
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *IdentifierMutation) ResetScope() {
+	m.scope = nil
+	delete(m.clearedFields, identifier.FieldScope)
+}
+
 // SetSource sets the "source" field.
 func (m *IdentifierMutation) SetSource(s string) {
 	m.source = &s
@@ -14697,7 +14820,7 @@ func (m *IdentifierMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IdentifierMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, identifier.FieldCreatedAt)
 	}
@@ -14709,6 +14832,9 @@ func (m *IdentifierMutation) Fields() []string {
 	}
 	if m.value != nil {
 		fields = append(fields, identifier.FieldValue)
+	}
+	if m.scope != nil {
+		fields = append(fields, identifier.FieldScope)
 	}
 	if m.source != nil {
 		fields = append(fields, identifier.FieldSource)
@@ -14732,6 +14858,8 @@ func (m *IdentifierMutation) Field(name string) (ent.Value, bool) {
 		return m.Kind()
 	case identifier.FieldValue:
 		return m.Value()
+	case identifier.FieldScope:
+		return m.Scope()
 	case identifier.FieldSource:
 		return m.Source()
 	case identifier.FieldConfigurationItemID:
@@ -14753,6 +14881,8 @@ func (m *IdentifierMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldKind(ctx)
 	case identifier.FieldValue:
 		return m.OldValue(ctx)
+	case identifier.FieldScope:
+		return m.OldScope(ctx)
 	case identifier.FieldSource:
 		return m.OldSource(ctx)
 	case identifier.FieldConfigurationItemID:
@@ -14793,6 +14923,13 @@ func (m *IdentifierMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetValue(v)
+		return nil
+	case identifier.FieldScope:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
 		return nil
 	case identifier.FieldSource:
 		v, ok := value.(string)
@@ -14840,7 +14977,11 @@ func (m *IdentifierMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *IdentifierMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(identifier.FieldScope) {
+		fields = append(fields, identifier.FieldScope)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -14853,6 +14994,11 @@ func (m *IdentifierMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *IdentifierMutation) ClearField(name string) error {
+	switch name {
+	case identifier.FieldScope:
+		m.ClearScope()
+		return nil
+	}
 	return fmt.Errorf("unknown Identifier nullable field %s", name)
 }
 
@@ -14871,6 +15017,9 @@ func (m *IdentifierMutation) ResetField(name string) error {
 		return nil
 	case identifier.FieldValue:
 		m.ResetValue()
+		return nil
+	case identifier.FieldScope:
+		m.ResetScope()
 		return nil
 	case identifier.FieldSource:
 		m.ResetSource()
@@ -22106,6 +22255,7 @@ type SightingMutation struct {
 	addlast_run_id            *int
 	missed_runs               *int
 	addmissed_runs            *int
+	matched_by                *string
 	clearedFields             map[string]struct{}
 	job                       *int
 	clearedjob                bool
@@ -22434,6 +22584,55 @@ func (m *SightingMutation) ResetMissedRuns() {
 	m.addmissed_runs = nil
 }
 
+// SetMatchedBy sets the "matched_by" field.
+func (m *SightingMutation) SetMatchedBy(s string) {
+	m.matched_by = &s
+}
+
+// MatchedBy returns the value of the "matched_by" field in the mutation.
+func (m *SightingMutation) MatchedBy() (r string, exists bool) {
+	v := m.matched_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatchedBy returns the old "matched_by" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldMatchedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatchedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatchedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatchedBy: %w", err)
+	}
+	return oldValue.MatchedBy, nil
+}
+
+// ClearMatchedBy clears the value of the "matched_by" field.
+func (m *SightingMutation) ClearMatchedBy() {
+	m.matched_by = nil
+	m.clearedFields[sighting.FieldMatchedBy] = struct{}{}
+}
+
+// MatchedByCleared returns if the "matched_by" field was cleared in this mutation.
+func (m *SightingMutation) MatchedByCleared() bool {
+	_, ok := m.clearedFields[sighting.FieldMatchedBy]
+	return ok
+}
+
+// ResetMatchedBy resets all changes to the "matched_by" field.
+func (m *SightingMutation) ResetMatchedBy() {
+	m.matched_by = nil
+	delete(m.clearedFields, sighting.FieldMatchedBy)
+}
+
 // SetJobID sets the "job" edge to the DiscoveryJob entity by id.
 func (m *SightingMutation) SetJobID(id int) {
 	m.job = &id
@@ -22535,7 +22734,7 @@ func (m *SightingMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SightingMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.job != nil {
 		fields = append(fields, sighting.FieldDiscoveryJobID)
 	}
@@ -22550,6 +22749,9 @@ func (m *SightingMutation) Fields() []string {
 	}
 	if m.missed_runs != nil {
 		fields = append(fields, sighting.FieldMissedRuns)
+	}
+	if m.matched_by != nil {
+		fields = append(fields, sighting.FieldMatchedBy)
 	}
 	return fields
 }
@@ -22569,6 +22771,8 @@ func (m *SightingMutation) Field(name string) (ent.Value, bool) {
 		return m.LastRunID()
 	case sighting.FieldMissedRuns:
 		return m.MissedRuns()
+	case sighting.FieldMatchedBy:
+		return m.MatchedBy()
 	}
 	return nil, false
 }
@@ -22588,6 +22792,8 @@ func (m *SightingMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldLastRunID(ctx)
 	case sighting.FieldMissedRuns:
 		return m.OldMissedRuns(ctx)
+	case sighting.FieldMatchedBy:
+		return m.OldMatchedBy(ctx)
 	}
 	return nil, fmt.Errorf("unknown Sighting field %s", name)
 }
@@ -22631,6 +22837,13 @@ func (m *SightingMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMissedRuns(v)
+		return nil
+	case sighting.FieldMatchedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatchedBy(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Sighting field %s", name)
@@ -22688,7 +22901,11 @@ func (m *SightingMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *SightingMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(sighting.FieldMatchedBy) {
+		fields = append(fields, sighting.FieldMatchedBy)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -22701,6 +22918,11 @@ func (m *SightingMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *SightingMutation) ClearField(name string) error {
+	switch name {
+	case sighting.FieldMatchedBy:
+		m.ClearMatchedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown Sighting nullable field %s", name)
 }
 
@@ -22722,6 +22944,9 @@ func (m *SightingMutation) ResetField(name string) error {
 		return nil
 	case sighting.FieldMissedRuns:
 		m.ResetMissedRuns()
+		return nil
+	case sighting.FieldMatchedBy:
+		m.ResetMatchedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Sighting field %s", name)

@@ -392,8 +392,12 @@ func init() {
 	discoveryjob.DefaultTimeZone = discoveryjobDescTimeZone.Default.(string)
 	// discoveryjob.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
 	discoveryjob.TimeZoneValidator = discoveryjobDescTimeZone.Validators[0].(func(string) error)
+	// discoveryjobDescNetworkScope is the schema descriptor for network_scope field.
+	discoveryjobDescNetworkScope := discoveryjobFields[8].Descriptor()
+	// discoveryjob.NetworkScopeValidator is a validator for the "network_scope" field. It is called by the builders before save.
+	discoveryjob.NetworkScopeValidator = discoveryjobDescNetworkScope.Validators[0].(func(string) error)
 	// discoveryjobDescTimeoutSeconds is the schema descriptor for timeout_seconds field.
-	discoveryjobDescTimeoutSeconds := discoveryjobFields[8].Descriptor()
+	discoveryjobDescTimeoutSeconds := discoveryjobFields[9].Descriptor()
 	// discoveryjob.DefaultTimeoutSeconds holds the default value on creation for the timeout_seconds field.
 	discoveryjob.DefaultTimeoutSeconds = discoveryjobDescTimeoutSeconds.Default.(int)
 	// discoveryjob.TimeoutSecondsValidator is a validator for the "timeout_seconds" field. It is called by the builders before save.
@@ -413,15 +417,15 @@ func init() {
 		}
 	}()
 	// discoveryjobDescEnabled is the schema descriptor for enabled field.
-	discoveryjobDescEnabled := discoveryjobFields[9].Descriptor()
+	discoveryjobDescEnabled := discoveryjobFields[10].Descriptor()
 	// discoveryjob.DefaultEnabled holds the default value on creation for the enabled field.
 	discoveryjob.DefaultEnabled = discoveryjobDescEnabled.Default.(bool)
 	// discoveryjobDescCreateUnregistered is the schema descriptor for create_unregistered field.
-	discoveryjobDescCreateUnregistered := discoveryjobFields[10].Descriptor()
+	discoveryjobDescCreateUnregistered := discoveryjobFields[11].Descriptor()
 	// discoveryjob.DefaultCreateUnregistered holds the default value on creation for the create_unregistered field.
 	discoveryjob.DefaultCreateUnregistered = discoveryjobDescCreateUnregistered.Default.(bool)
 	// discoveryjobDescMissingGrace is the schema descriptor for missing_grace field.
-	discoveryjobDescMissingGrace := discoveryjobFields[11].Descriptor()
+	discoveryjobDescMissingGrace := discoveryjobFields[12].Descriptor()
 	// discoveryjob.DefaultMissingGrace holds the default value on creation for the missing_grace field.
 	discoveryjob.DefaultMissingGrace = discoveryjobDescMissingGrace.Default.(int)
 	// discoveryjob.MissingGraceValidator is a validator for the "missing_grace" field. It is called by the builders before save.
@@ -441,7 +445,7 @@ func init() {
 		}
 	}()
 	// discoveryjobDescRetireAfter is the schema descriptor for retire_after field.
-	discoveryjobDescRetireAfter := discoveryjobFields[12].Descriptor()
+	discoveryjobDescRetireAfter := discoveryjobFields[13].Descriptor()
 	// discoveryjob.DefaultRetireAfter holds the default value on creation for the retire_after field.
 	discoveryjob.DefaultRetireAfter = discoveryjobDescRetireAfter.Default.(int)
 	// discoveryjob.RetireAfterValidator is a validator for the "retire_after" field. It is called by the builders before save.
@@ -461,7 +465,7 @@ func init() {
 		}
 	}()
 	// discoveryjobDescPriority is the schema descriptor for priority field.
-	discoveryjobDescPriority := discoveryjobFields[13].Descriptor()
+	discoveryjobDescPriority := discoveryjobFields[14].Descriptor()
 	// discoveryjob.DefaultPriority holds the default value on creation for the priority field.
 	discoveryjob.DefaultPriority = discoveryjobDescPriority.Default.(int)
 	// discoveryjob.PriorityValidator is a validator for the "priority" field. It is called by the builders before save.
@@ -481,7 +485,7 @@ func init() {
 		}
 	}()
 	// discoveryjobDescStaleAfterHours is the schema descriptor for stale_after_hours field.
-	discoveryjobDescStaleAfterHours := discoveryjobFields[15].Descriptor()
+	discoveryjobDescStaleAfterHours := discoveryjobFields[16].Descriptor()
 	// discoveryjob.DefaultStaleAfterHours holds the default value on creation for the stale_after_hours field.
 	discoveryjob.DefaultStaleAfterHours = discoveryjobDescStaleAfterHours.Default.(int)
 	// discoveryjob.StaleAfterHoursValidator is a validator for the "stale_after_hours" field. It is called by the builders before save.
@@ -647,8 +651,12 @@ func init() {
 			return nil
 		}
 	}()
+	// identifierDescScope is the schema descriptor for scope field.
+	identifierDescScope := identifierFields[2].Descriptor()
+	// identifier.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	identifier.ScopeValidator = identifierDescScope.Validators[0].(func(string) error)
 	// identifierDescSource is the schema descriptor for source field.
-	identifierDescSource := identifierFields[2].Descriptor()
+	identifierDescSource := identifierFields[3].Descriptor()
 	// identifier.DefaultSource holds the default value on creation for the source field.
 	identifier.DefaultSource = identifierDescSource.Default.(string)
 	leaseFields := schema.Lease{}.Fields()
@@ -954,6 +962,10 @@ func init() {
 	sightingDescMissedRuns := sightingFields[4].Descriptor()
 	// sighting.DefaultMissedRuns holds the default value on creation for the missed_runs field.
 	sighting.DefaultMissedRuns = sightingDescMissedRuns.Default.(int)
+	// sightingDescMatchedBy is the schema descriptor for matched_by field.
+	sightingDescMatchedBy := sightingFields[5].Descriptor()
+	// sighting.MatchedByValidator is a validator for the "matched_by" field. It is called by the builders before save.
+	sighting.MatchedByValidator = sightingDescMatchedBy.Validators[0].(func(string) error)
 	vendorMixin := schema.Vendor{}.Mixin()
 	vendorMixinFields0 := vendorMixin[0].Fields()
 	_ = vendorMixinFields0

@@ -29,6 +29,8 @@ type Sighting struct {
 	LastRunID int `json:"last_run_id,omitempty"`
 	// MissedRuns holds the value of the "missed_runs" field.
 	MissedRuns int `json:"missed_runs,omitempty"`
+	// the identifier that identified the CI in the job's last run, as KIND value; empty when the job created the CI
+	MatchedBy string `json:"matched_by,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SightingQuery when eager-loading is set.
 	Edges        SightingEdges `json:"edges"`
@@ -77,6 +79,8 @@ func (*Sighting) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case sighting.FieldID, sighting.FieldDiscoveryJobID, sighting.FieldConfigurationItemID, sighting.FieldLastRunID, sighting.FieldMissedRuns:
 			values[i] = new(sql.NullInt64)
+		case sighting.FieldMatchedBy:
+			values[i] = new(sql.NullString)
 		case sighting.FieldLastSeenAt:
 			values[i] = new(sql.NullTime)
 		default:
@@ -129,6 +133,12 @@ func (_m *Sighting) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field missed_runs", values[i])
 			} else if value.Valid {
 				_m.MissedRuns = int(value.Int64)
+			}
+		case sighting.FieldMatchedBy:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field matched_by", values[i])
+			} else if value.Valid {
+				_m.MatchedBy = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -190,6 +200,9 @@ func (_m *Sighting) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("missed_runs=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MissedRuns))
+	builder.WriteString(", ")
+	builder.WriteString("matched_by=")
+	builder.WriteString(_m.MatchedBy)
 	builder.WriteByte(')')
 	return builder.String()
 }

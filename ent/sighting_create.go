@@ -62,6 +62,20 @@ func (_c *SightingCreate) SetNillableMissedRuns(v *int) *SightingCreate {
 	return _c
 }
 
+// SetMatchedBy sets the "matched_by" field.
+func (_c *SightingCreate) SetMatchedBy(v string) *SightingCreate {
+	_c.mutation.SetMatchedBy(v)
+	return _c
+}
+
+// SetNillableMatchedBy sets the "matched_by" field if the given value is not nil.
+func (_c *SightingCreate) SetNillableMatchedBy(v *string) *SightingCreate {
+	if v != nil {
+		_c.SetMatchedBy(*v)
+	}
+	return _c
+}
+
 // SetJobID sets the "job" edge to the DiscoveryJob entity by ID.
 func (_c *SightingCreate) SetJobID(id int) *SightingCreate {
 	_c.mutation.SetJobID(id)
@@ -136,6 +150,11 @@ func (_c *SightingCreate) check() error {
 	if _, ok := _c.mutation.MissedRuns(); !ok {
 		return &ValidationError{Name: "missed_runs", err: errors.New(`ent: missing required field "Sighting.missed_runs"`)}
 	}
+	if v, ok := _c.mutation.MatchedBy(); ok {
+		if err := sighting.MatchedByValidator(v); err != nil {
+			return &ValidationError{Name: "matched_by", err: fmt.Errorf(`ent: validator failed for field "Sighting.matched_by": %w`, err)}
+		}
+	}
 	if len(_c.mutation.JobIDs()) == 0 {
 		return &ValidationError{Name: "job", err: errors.New(`ent: missing required edge "Sighting.job"`)}
 	}
@@ -180,6 +199,10 @@ func (_c *SightingCreate) createSpec() (*Sighting, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MissedRuns(); ok {
 		_spec.SetField(sighting.FieldMissedRuns, field.TypeInt, value)
 		_node.MissedRuns = value
+	}
+	if value, ok := _c.mutation.MatchedBy(); ok {
+		_spec.SetField(sighting.FieldMatchedBy, field.TypeString, value)
+		_node.MatchedBy = value
 	}
 	if nodes := _c.mutation.JobIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -339,6 +362,24 @@ func (u *SightingUpsert) AddMissedRuns(v int) *SightingUpsert {
 	return u
 }
 
+// SetMatchedBy sets the "matched_by" field.
+func (u *SightingUpsert) SetMatchedBy(v string) *SightingUpsert {
+	u.Set(sighting.FieldMatchedBy, v)
+	return u
+}
+
+// UpdateMatchedBy sets the "matched_by" field to the value that was provided on create.
+func (u *SightingUpsert) UpdateMatchedBy() *SightingUpsert {
+	u.SetExcluded(sighting.FieldMatchedBy)
+	return u
+}
+
+// ClearMatchedBy clears the value of the "matched_by" field.
+func (u *SightingUpsert) ClearMatchedBy() *SightingUpsert {
+	u.SetNull(sighting.FieldMatchedBy)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -460,6 +501,27 @@ func (u *SightingUpsertOne) AddMissedRuns(v int) *SightingUpsertOne {
 func (u *SightingUpsertOne) UpdateMissedRuns() *SightingUpsertOne {
 	return u.Update(func(s *SightingUpsert) {
 		s.UpdateMissedRuns()
+	})
+}
+
+// SetMatchedBy sets the "matched_by" field.
+func (u *SightingUpsertOne) SetMatchedBy(v string) *SightingUpsertOne {
+	return u.Update(func(s *SightingUpsert) {
+		s.SetMatchedBy(v)
+	})
+}
+
+// UpdateMatchedBy sets the "matched_by" field to the value that was provided on create.
+func (u *SightingUpsertOne) UpdateMatchedBy() *SightingUpsertOne {
+	return u.Update(func(s *SightingUpsert) {
+		s.UpdateMatchedBy()
+	})
+}
+
+// ClearMatchedBy clears the value of the "matched_by" field.
+func (u *SightingUpsertOne) ClearMatchedBy() *SightingUpsertOne {
+	return u.Update(func(s *SightingUpsert) {
+		s.ClearMatchedBy()
 	})
 }
 
@@ -748,6 +810,27 @@ func (u *SightingUpsertBulk) AddMissedRuns(v int) *SightingUpsertBulk {
 func (u *SightingUpsertBulk) UpdateMissedRuns() *SightingUpsertBulk {
 	return u.Update(func(s *SightingUpsert) {
 		s.UpdateMissedRuns()
+	})
+}
+
+// SetMatchedBy sets the "matched_by" field.
+func (u *SightingUpsertBulk) SetMatchedBy(v string) *SightingUpsertBulk {
+	return u.Update(func(s *SightingUpsert) {
+		s.SetMatchedBy(v)
+	})
+}
+
+// UpdateMatchedBy sets the "matched_by" field to the value that was provided on create.
+func (u *SightingUpsertBulk) UpdateMatchedBy() *SightingUpsertBulk {
+	return u.Update(func(s *SightingUpsert) {
+		s.UpdateMatchedBy()
+	})
+}
+
+// ClearMatchedBy clears the value of the "matched_by" field.
+func (u *SightingUpsertBulk) ClearMatchedBy() *SightingUpsertBulk {
+	return u.Update(func(s *SightingUpsert) {
+		s.ClearMatchedBy()
 	})
 }
 

@@ -115,6 +115,26 @@ func (_u *SightingUpdate) AddMissedRuns(v int) *SightingUpdate {
 	return _u
 }
 
+// SetMatchedBy sets the "matched_by" field.
+func (_u *SightingUpdate) SetMatchedBy(v string) *SightingUpdate {
+	_u.mutation.SetMatchedBy(v)
+	return _u
+}
+
+// SetNillableMatchedBy sets the "matched_by" field if the given value is not nil.
+func (_u *SightingUpdate) SetNillableMatchedBy(v *string) *SightingUpdate {
+	if v != nil {
+		_u.SetMatchedBy(*v)
+	}
+	return _u
+}
+
+// ClearMatchedBy clears the value of the "matched_by" field.
+func (_u *SightingUpdate) ClearMatchedBy() *SightingUpdate {
+	_u.mutation.ClearMatchedBy()
+	return _u
+}
+
 // SetJobID sets the "job" edge to the DiscoveryJob entity by ID.
 func (_u *SightingUpdate) SetJobID(id int) *SightingUpdate {
 	_u.mutation.SetJobID(id)
@@ -177,6 +197,11 @@ func (_u *SightingUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *SightingUpdate) check() error {
+	if v, ok := _u.mutation.MatchedBy(); ok {
+		if err := sighting.MatchedByValidator(v); err != nil {
+			return &ValidationError{Name: "matched_by", err: fmt.Errorf(`ent: validator failed for field "Sighting.matched_by": %w`, err)}
+		}
+	}
 	if _u.mutation.JobCleared() && len(_u.mutation.JobIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Sighting.job"`)
 	}
@@ -218,6 +243,12 @@ func (_u *SightingUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedMissedRuns(); ok {
 		_spec.AddField(sighting.FieldMissedRuns, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MatchedBy(); ok {
+		_spec.SetField(sighting.FieldMatchedBy, field.TypeString, value)
+	}
+	if _u.mutation.MatchedByCleared() {
+		_spec.ClearField(sighting.FieldMatchedBy, field.TypeString)
 	}
 	if _u.mutation.JobCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -383,6 +414,26 @@ func (_u *SightingUpdateOne) AddMissedRuns(v int) *SightingUpdateOne {
 	return _u
 }
 
+// SetMatchedBy sets the "matched_by" field.
+func (_u *SightingUpdateOne) SetMatchedBy(v string) *SightingUpdateOne {
+	_u.mutation.SetMatchedBy(v)
+	return _u
+}
+
+// SetNillableMatchedBy sets the "matched_by" field if the given value is not nil.
+func (_u *SightingUpdateOne) SetNillableMatchedBy(v *string) *SightingUpdateOne {
+	if v != nil {
+		_u.SetMatchedBy(*v)
+	}
+	return _u
+}
+
+// ClearMatchedBy clears the value of the "matched_by" field.
+func (_u *SightingUpdateOne) ClearMatchedBy() *SightingUpdateOne {
+	_u.mutation.ClearMatchedBy()
+	return _u
+}
+
 // SetJobID sets the "job" edge to the DiscoveryJob entity by ID.
 func (_u *SightingUpdateOne) SetJobID(id int) *SightingUpdateOne {
 	_u.mutation.SetJobID(id)
@@ -458,6 +509,11 @@ func (_u *SightingUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *SightingUpdateOne) check() error {
+	if v, ok := _u.mutation.MatchedBy(); ok {
+		if err := sighting.MatchedByValidator(v); err != nil {
+			return &ValidationError{Name: "matched_by", err: fmt.Errorf(`ent: validator failed for field "Sighting.matched_by": %w`, err)}
+		}
+	}
 	if _u.mutation.JobCleared() && len(_u.mutation.JobIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Sighting.job"`)
 	}
@@ -516,6 +572,12 @@ func (_u *SightingUpdateOne) sqlSave(ctx context.Context) (_node *Sighting, err 
 	}
 	if value, ok := _u.mutation.AddedMissedRuns(); ok {
 		_spec.AddField(sighting.FieldMissedRuns, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MatchedBy(); ok {
+		_spec.SetField(sighting.FieldMatchedBy, field.TypeString, value)
+	}
+	if _u.mutation.MatchedByCleared() {
+		_spec.ClearField(sighting.FieldMatchedBy, field.TypeString)
 	}
 	if _u.mutation.JobCleared() {
 		edge := &sqlgraph.EdgeSpec{

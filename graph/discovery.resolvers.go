@@ -111,6 +111,7 @@ func (r *mutationResolver) CreateDiscoveryJob(ctx context.Context, input model.C
 		TimeoutSeconds: input.TimeoutSeconds, Enabled: input.Enabled, CreateUnregistered: input.CreateUnregistered,
 		MissingGrace: input.MissingGrace, RetireAfter: input.RetireAfter, Priority: input.Priority,
 		FieldPriorities: input.FieldPriorities, StaleAfterHours: input.StaleAfterHours,
+		NetworkScope: input.NetworkScope,
 	})
 }
 
@@ -126,6 +127,7 @@ func (r *mutationResolver) UpdateDiscoveryJob(ctx context.Context, id int, input
 		TimeoutSeconds: input.TimeoutSeconds, Enabled: input.Enabled, CreateUnregistered: input.CreateUnregistered,
 		MissingGrace: input.MissingGrace, RetireAfter: input.RetireAfter, Priority: input.Priority,
 		FieldPriorities: input.FieldPriorities, StaleAfterHours: input.StaleAfterHours,
+		NetworkScope: input.NetworkScope,
 	})
 }
 
@@ -192,11 +194,11 @@ func (r *mutationResolver) DeleteDriftIgnoreRule(ctx context.Context, id int) (i
 }
 
 // MergeConfigurationItems is the resolver for the mergeConfigurationItems field.
-func (r *mutationResolver) MergeConfigurationItems(ctx context.Context, keep int, remove int) (*ent.ConfigurationItem, error) {
+func (r *mutationResolver) MergeConfigurationItems(ctx context.Context, keep int, remove int, dryRun *bool) (*model.MergeResult, error) {
 	if err := auth.Require(ctx, auth.Editor); err != nil {
 		return nil, err
 	}
-	return reconcile.Merge(ctx, r.tx(ctx), keep, remove, r.dialect())
+	return r.mergeConfigurationItems(ctx, keep, remove, dryRun != nil && *dryRun)
 }
 
 // SubmitObservations is the resolver for the submitObservations field.

@@ -40,11 +40,16 @@ func (r *queryResolver) DependencyPath(ctx context.Context, from int, to int, ma
 }
 
 // IncidentContext is the resolver for the incidentContext field.
-func (r *queryResolver) IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int) (*model.IncidentContext, error) {
-	return r.incidentContext(ctx, identifier, asOf, depth)
+func (r *queryResolver) IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int, scope *string) (*model.IncidentContext, error) {
+	return r.incidentContext(ctx, identifier, asOf, depth, scope)
 }
 
 // Lookup is the resolver for the lookup field.
-func (r *queryResolver) Lookup(ctx context.Context, query string, first *int) ([]*model.LookupHit, error) {
-	return r.lookup(ctx, query, first)
+func (r *queryResolver) Lookup(ctx context.Context, query string, first *int, scope *string) ([]*model.LookupHit, error) {
+	return r.lookup(ctx, query, first, scope)
+}
+
+// DuplicateCandidates is the resolver for the duplicateCandidates field.
+func (r *queryResolver) DuplicateCandidates(ctx context.Context, first *int) ([]*model.DuplicateCandidate, error) {
+	return r.duplicateCandidates(ctx, first)
 }

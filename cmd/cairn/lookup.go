@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/incident"
 )
 
@@ -18,6 +20,7 @@ func lookupCmd(g *globals) *cobra.Command {
 		asJSON bool
 		asOf   string
 		depth  int
+		scope  string
 	)
 	cmd := &cobra.Command{
 		Use:   "lookup IDENTIFIER",
@@ -25,6 +28,9 @@ func lookupCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := incident.Request{Identifier: args[0], Depth: &depth}
+			if cmd.Flags().Changed("scope") {
+				req.Scope = &scope
+			}
 			if asOf != "" {
 				t, err := parseDate(asOf)
 				if err != nil {
@@ -45,6 +51,13 @@ func lookupCmd(g *globals) *cobra.Command {
 				return writeLookupJSON(g.stdout, ic)
 			}
 			if ic == nil {
+				why, err := incident.New(db.Client, db.Store).WhyNoMatch(cmd.Context(), args[0], req.Scope)
+				if err != nil {
+					return fmt.Errorf("looking up %q: %w", args[0], err)
+				}
+				if why != "" {
+					return fmt.Errorf("nothing matches %q (tried identifiers, CI names and name prefixes): %s", args[0], why)
+				}
 				return fmt.Errorf("nothing matches %q (tried identifiers, CI names and name prefixes)", args[0])
 			}
 			return printIncident(g.stdout, ic)
@@ -53,6 +66,7 @@ func lookupCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the incident context as JSON, as the GraphQL API's incidentContext query returns it")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "evaluate contracts, warranty and changes at this date (YYYY-MM-DD or RFC 3339)")
 	cmd.Flags().IntVar(&depth, "depth", incident.DefaultContextDepth, "how deep to follow dependents and dependencies")
+	cmd.Flags().StringVar(&scope, "scope", "", "the network scope (site, VRF, VPC, datacenter) of a private address; without it an address held in several scopes is ambiguous; \"\" is the global scope")
 	return cmd
 }
 
@@ -111,6 +125,9 @@ func printIncident(w io.Writer, ic *incident.Context) error {
 			names[i] = a.Name
 		}
 		p("AMBIGUOUS\talso matches: %s", strings.Join(names, ", "))
+		if ic.MatchedBy == identifier.KindIP && identity.IsScoped(ic.MatchedValue) {
+			p("\t%s is a private address: --scope names the network (site, VRF, VPC) you mean", ic.MatchedValue)
+		}
 	}
 	p("host\t%s / %s", str(c.Hostname), str(c.Fqdn))
 	var ids []string

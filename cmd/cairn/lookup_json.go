@@ -20,8 +20,8 @@ import (
 // nanoseconds, strings escaped as gqlgen and then encoding/json escape
 // them). Scripts written against either read the other;
 // TestLookupJSONIsTheGraphQLAnswer holds the two together.
-const lookupQuery = `query($id: String!, $asOf: Time, $depth: Int) {
-  incidentContext(identifier: $id, asOf: $asOf, depth: $depth) {
+const lookupQuery = `query($id: String!, $asOf: Time, $depth: Int, $scope: String) {
+  incidentContext(identifier: $id, asOf: $asOf, depth: $depth, scope: $scope) {
     matchedBy matchRule matchedValue ambiguous asOf
     ci { id name kind status environment criticality hostname fqdn serialNumber assetTag
          identifiers { kind value } location { name } }

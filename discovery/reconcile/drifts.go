@@ -245,12 +245,12 @@ func (r *reconciler) resolveUnseen(byKey map[string]int, obs []*discovery.Observ
 	}
 	stillAmb := map[string]bool{}
 	for _, a := range amb {
-		stillAmb[identity(a.obs)] = true
+		stillAmb[observationIdentity(a.obs)] = true
 	}
 	stillUnreg := map[string]bool{}
 	for _, o := range obs {
-		if _, ok := byKey[o.Key]; !ok && !stillAmb[identity(o)] {
-			stillUnreg[identity(o)] = true
+		if _, ok := byKey[o.Key]; !ok && !stillAmb[observationIdentity(o)] {
+			stillUnreg[observationIdentity(o)] = true
 		}
 	}
 	for key, d := range r.open {

@@ -29,14 +29,21 @@ func (r *reconciler) loadSeenBefore(ctx context.Context, ms []matched) error {
 		for _, m := range ms[start:end] {
 			ids = append(ids, m.ci.ID)
 		}
-		got, err := r.c.Sighting.Query().
+		var got []struct {
+			CI        int     `json:"configuration_item_id"`
+			MatchedBy *string `json:"matched_by"`
+		}
+		err := r.c.Sighting.Query().
 			Where(sighting.DiscoveryJobID(r.o.JobID), sighting.ConfigurationItemIDIn(ids...)).
-			Select(sighting.FieldConfigurationItemID).Ints(ctx)
+			Select(sighting.FieldConfigurationItemID, sighting.FieldMatchedBy).Scan(ctx, &got)
 		if err != nil {
 			return fmt.Errorf("loading sightings: %w", err)
 		}
-		for _, id := range got {
-			r.seenBefore[id] = true
+		for _, g := range got {
+			r.seenBefore[g.CI] = true
+			if m, ok := r.matchedBy[g.CI]; ok && (g.MatchedBy == nil || m.by != *g.MatchedBy) {
+				r.sightingBy = append(r.sightingBy, g.CI)
+			}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
@@ -23,20 +25,35 @@ func (r *reconciler) normalize(o *discovery.Observation) *discovery.Observation 
 	n := *o
 	n.Identifiers = nil
 	seen := map[discovery.Identifier]bool{}
+	var notID []discovery.Identifier
 	add := func(k ident.Kind, v string) {
 		if strings.TrimSpace(v) == "" {
 			return
 		}
 		nv, err := ident.Normalize(k, v)
 		if err != nil {
+			if reason, bad := identity.NotIdentity(k, v); bad {
+				// A placeholder internal/ident refuses: still a fact.
+				nv, err = strings.TrimSpace(v), nil
+				r.logf("%s: %s %s kept as a fact, not an identifier: %s", o.Key, k, nv, reason)
+				notID = appendNew(notID, discovery.Identifier{Kind: k, Value: nv})
+				return
+			}
 			r.logf("%s: dropped %s identifier: %v", o.Key, k, err)
 			return
 		}
 		id := discovery.Identifier{Kind: k, Value: nv}
-		if !seen[id] {
-			seen[id] = true
-			n.Identifiers = append(n.Identifiers, id)
+		if seen[id] {
+			return
 		}
+		seen[id] = true
+		if reason, bad := identity.NotIdentity(k, nv); bad {
+			// Kept as a fact, never matched on nor stored as an identifier.
+			notID = appendNew(notID, id)
+			r.logf("%s: %s %s kept as a fact, not an identifier: %s", o.Key, k, nv, reason)
+			return
+		}
+		n.Identifiers = append(n.Identifiers, id)
 	}
 	for _, id := range o.Identifiers {
 		add(id.Kind, id.Value)
@@ -59,50 +76,85 @@ func (r *reconciler) normalize(o *discovery.Observation) *discovery.Observation 
 		if k != "" {
 			nv, err := ident.Normalize(k, v)
 			if err != nil {
-				r.logf("%s: dropped field %s: %v", o.Key, f, err)
+				if _, bad := identity.NotIdentity(k, v); bad {
+					add(k, v) // kept as a fact
+				} else {
+					r.logf("%s: dropped field %s: %v", o.Key, f, err)
+				}
 				continue
 			}
 			v = nv
 			add(k, nv)
+			if _, bad := identity.NotIdentity(k, nv); bad {
+				// A placeholder serial or localhost is no value for the
+				// record's field either (the field is an identifier too).
+				continue
+			}
 		}
 		n.Fields[f] = v
+	}
+	if len(notID) > 0 {
+		n.Facts = notIdentityFacts(o.Facts, notID)
 	}
 	return &n
 }
 
-func (r *reconciler) loadIndex(ctx context.Context) error {
+// notIdentityFacts returns a copy of facts with the values that are not
+// identity (identity.NotIdentity) added as facts "not_identity.<kind>"
+// (lower case: "not_identity.mac"), each the kind's values sorted and
+// joined by a space, so that a VRRP MAC or a placeholder serial is still
+// seen on the record without ever naming the CI.
+func notIdentityFacts(facts map[string]string, ids []discovery.Identifier) map[string]string {
+	byKind := map[string][]string{}
+	for _, id := range ids {
+		k := notIdentityFact + strings.ToLower(string(id.Kind))
+		byKind[k] = append(byKind[k], id.Value)
+	}
+	out := make(map[string]string, len(facts)+len(byKind))
+	for k, v := range facts {
+		out[k] = v
+	}
+	for k, vs := range byKind {
+		sort.Strings(vs)
+		out[k] = strings.Join(vs, " ")
+	}
+	return out
+}
+
+func appendNew(ids []discovery.Identifier, id discovery.Identifier) []discovery.Identifier {
+	for _, have := range ids {
+		if have == id {
+			return ids
+		}
+	}
+	return append(ids, id)
+}
+
+// notIdentityFact prefixes the facts that keep values which are not
+// identity.
+const notIdentityFact = "not_identity."
+
+// loadIndex loads every stored identifier, with its scope, into the
+// matcher's index; sizeHint is about how many rows to expect (a run sees
+// most of the CIs it knows, each with a few identifiers).
+func (r *reconciler) loadIndex(ctx context.Context, sizeHint int) error {
 	// A plain scan: this reads every identifier (several per CI), and ent's
 	// reflective Scan costs more than the query.
 	rows, err := r.c.QueryContext(ctx, "SELECT "+identifier.FieldKind+", "+identifier.FieldValue+", "+
-		identifier.FieldConfigurationItemID+" FROM "+identifier.Table)
+		identifier.FieldScope+", "+identifier.FieldConfigurationItemID+" FROM "+identifier.Table)
 	if err != nil {
 		return fmt.Errorf("loading the identifier index: %w", err)
 	}
 	defer rows.Close()
-	r.idx = map[ident.Kind]map[string][]int{}
+	r.idx = identity.NewIndex(max(sizeHint, 1024))
 	var kind, value string
+	var scope sql.NullString
 	var ci int
 	for rows.Next() {
-		if err := rows.Scan(&kind, &value, &ci); err != nil {
+		if err := rows.Scan(&kind, &value, &scope, &ci); err != nil {
 			return fmt.Errorf("loading the identifier index: %w", err)
 		}
-		k := ident.Kind(kind)
-		m := r.idx[k]
-		if m == nil {
-			m = map[string][]int{}
-			r.idx[k] = m
-		}
-		ids := m[value]
-		dup := false
-		for _, id := range ids {
-			if id == ci {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			m[value] = append(ids, ci)
-		}
+		r.idx.Add(ci, ident.Kind(kind), value, scope.String)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("loading the identifier index: %w", err)
@@ -116,47 +168,43 @@ type ambiguousObs struct {
 	by    ident.Kind
 }
 
-// identify returns the CIs the observation names, trying the strongest
-// identifier kind first. An IP counts only when it names exactly one CI.
-func (r *reconciler) identify(o *discovery.Observation) (cands []int, by ident.Kind) {
-	for _, k := range []ident.Kind{ident.Serial, ident.CloudID, ident.UUID, ident.MAC, ident.FQDN, ident.Hostname, ident.AssetTag, ident.IP} {
-		set := map[int]bool{}
-		for _, id := range o.Identifiers {
-			if id.Kind != k {
-				continue
-			}
-			for _, ci := range r.idx[k][id.Value] {
-				set[ci] = true
-			}
-		}
-		if len(set) == 0 {
-			continue
-		}
-		if k == ident.IP && len(set) > 1 {
-			return nil, ""
-		}
-		ids := make([]int, 0, len(set))
-		for id := range set {
-			ids = append(ids, id)
-		}
-		sort.Ints(ids)
-		return ids, k
+// identify decides which CIs the observation names through the one matcher
+// (identity.Index.Decide): the strongest identifier kind that names any CI
+// decides, within the domain rule (an observation whose FQDN is in another
+// domain than a CI's names a different host) and the job's network scope
+// for private addresses. An IP counts only when it names exactly one CI.
+// The returned IDs are a copy when several; by is the identifier that
+// decided, "KIND value".
+func (r *reconciler) identify(o *discovery.Observation) (cands []int, kind ident.Kind, by string) {
+	r.cands = r.cands[:0]
+	for _, id := range o.Identifiers {
+		r.cands = identity.Expand(r.cands, id.Kind, id.Value)
 	}
-	return nil, ""
+	res := r.idx.Decide(identity.Input{Candidates: r.cands, Scope: r.scope}, &r.scratch)
+	switch {
+	case !res.Matched():
+		return nil, "", ""
+	case res.By == ident.IP && res.Ambiguous():
+		return nil, "", ""
+	case res.Ambiguous():
+		return append([]int(nil), res.IDs...), res.By, ""
+	}
+	return []int{res.IDs[0]}, res.By, string(res.By) + " " + res.Value
 }
 
 func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([]matched, []*discovery.Observation, []ambiguousObs, error) {
 	type pending struct {
-		obs *discovery.Observation
-		id  int
-		by  ident.Kind
+		obs  *discovery.Observation
+		id   int
+		kind ident.Kind
+		by   string
 	}
 	var pend []pending
 	var unmatched []*discovery.Observation
 	var amb []ambiguousObs
 	claimed := map[int]string{}
 	for _, o := range obs {
-		cands, by := r.identify(o)
+		cands, kind, by := r.identify(o)
 		switch len(cands) {
 		case 0:
 			unmatched = append(unmatched, o)
@@ -166,9 +214,9 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 				continue
 			}
 			claimed[cands[0]] = o.Key
-			pend = append(pend, pending{o, cands[0], by})
+			pend = append(pend, pending{o, cands[0], kind, by})
 		default:
-			amb = append(amb, ambiguousObs{o, cands, by})
+			amb = append(amb, ambiguousObs{o, cands, kind})
 		}
 	}
 	cis := make(map[int]*ent.ConfigurationItem, len(pend))
@@ -194,7 +242,8 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 			continue
 		}
 		r.cis[ci.ID] = ci
-		out = append(out, matched{obs: p.obs, ci: ci, matchedBy: string(p.by)})
+		r.matchedBy[ci.ID] = matchedBy{kind: p.kind, by: p.by}
+		out = append(out, matched{obs: p.obs, ci: ci, matchedBy: string(p.kind)})
 	}
 	r.out.Counts.Matched = len(out)
 	r.out.Counts.Ambiguous = len(amb)
@@ -202,38 +251,64 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 }
 
 // addIdentifiers records observed identifiers the CI does not have yet
-// (fills, audited, source discovery:<job>).
+// (fills, audited, source discovery:<job>). A private address is recorded
+// in the job's network scope (identity.AddressScope), a public one globally.
 func (r *reconciler) addIdentifiers(ctx context.Context, ciID int, o *discovery.Observation) error {
 	for _, id := range o.Identifiers {
 		if id.Kind == ident.Hostname || id.Kind == ident.FQDN || id.Kind == ident.Serial {
 			continue // mirrored from the CI's own fields
 		}
-		owners := r.idx[id.Kind][id.Value]
-		has := false
-		for _, ow := range owners {
-			if ow == ciID {
-				has = true
-				break
-			}
+		scope := ""
+		if id.Kind == ident.IP {
+			scope = identity.AddressScope(id.Value, r.scope)
 		}
-		if has {
+		if r.idx.Holds(ciID, id.Kind, id.Value, scope) {
 			continue
 		}
-		if err := r.c.Identifier.Create().SetConfigurationItemID(ciID).SetKind(identifier.Kind(id.Kind)).
-			SetValue(id.Value).SetSource(r.o.Actor).Exec(ctx); err != nil {
+		if other, ok := r.heldElsewhere(ciID, id.Kind, id.Value); ok {
+			// One row per (CI, kind, value): the CI keeps the address in the
+			// scope it was recorded in (a person or another job said so).
+			r.logf("%s: CI %d holds %s %s in scope %q, not the job's %q; left as it is",
+				o.Key, ciID, id.Kind, id.Value, other, scope)
+			continue
+		}
+		cr := r.c.Identifier.Create().SetConfigurationItemID(ciID).SetKind(identifier.Kind(id.Kind)).
+			SetValue(id.Value).SetSource(r.o.Actor)
+		if scope != "" {
+			cr.SetScope(scope)
+		}
+		if err := cr.Exec(ctx); err != nil {
 			return fmt.Errorf("recording %s identifier %q of CI %d: %w", id.Kind, id.Value, ciID, err)
 		}
-		if r.idx[id.Kind] == nil {
-			r.idx[id.Kind] = map[string][]int{}
-		}
-		r.idx[id.Kind][id.Value] = append(owners, ciID)
+		r.idx.Add(ciID, id.Kind, id.Value, scope)
 		r.out.Counts.Filled++
-		r.change(schematype.PlannedChange{Action: ActFill, CI: ciID, Field: "identifier." + string(id.Kind), After: id.Value})
+		after := id.Value
+		if scope != "" {
+			after += " (scope " + scope + ")"
+		}
+		r.change(schematype.PlannedChange{Action: ActFill, CI: ciID, Field: "identifier." + string(id.Kind), After: after})
 	}
 	return nil
 }
 
-func identity(o *discovery.Observation) string {
+// heldElsewhere reports whether CI ciID holds (kind, value) in another
+// scope than the one being added, and which.
+func (r *reconciler) heldElsewhere(ciID int, kind ident.Kind, value string) (string, bool) {
+	if kind != ident.IP {
+		return "", false
+	}
+	r.rowBuf = r.idx.Rows(identity.Input{Candidates: append(r.cands[:0], identity.Candidate{Kind: kind, Value: value})}, r.rowBuf[:0])
+	for _, row := range r.rowBuf {
+		if row.CI == ciID && row.Kind == kind && row.Value == value {
+			return row.Scope, true
+		}
+	}
+	return "", false
+}
+
+// observationIdentity is the identity of a drift without a CI: the
+// observation's strongest identifier, "KIND:value", or its key.
+func observationIdentity(o *discovery.Observation) string {
 	for _, k := range ident.Kinds() {
 		for _, id := range o.Identifiers {
 			if id.Kind == k {
@@ -249,7 +324,7 @@ func (r *reconciler) ambiguous(o *discovery.Observation, cands []int) {
 	for i, c := range cands {
 		ids[i] = fmt.Sprint(c)
 	}
-	key := driftKey{kind: drift.KindAmbiguous, field: identity(o)}
+	key := driftKey{kind: drift.KindAmbiguous, field: observationIdentity(o)}
 	r.openOrTouch(nil, o.Kind, key, "", "matches CIs "+strings.Join(ids, ", "), o.Key, key.field)
 	r.logf("%s: matches %d CIs (%s); not updated", o.Key, len(cands), strings.Join(ids, ", "))
 }
@@ -265,7 +340,7 @@ func summary(o *discovery.Observation) string {
 
 func (r *reconciler) unregistered(ctx context.Context, o *discovery.Observation) (int, error) {
 	r.out.Counts.Unregistered++
-	idn := identity(o)
+	idn := observationIdentity(o)
 	if !r.o.CreateUnregistered {
 		key := driftKey{kind: drift.KindUnregistered, field: idn}
 		r.openOrTouch(nil, o.Kind, key, "", summary(o), o.Key, idn)

@@ -12,6 +12,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // missing counts complete runs that did not see CIs this job saw before,
@@ -195,11 +196,17 @@ func (r *reconciler) markSeen(ctx context.Context, ids []int) error {
 	if r.o.JobID == 0 {
 		return stampIDs()
 	}
-	// This job's sightings first (new ones inserted, known ones updated),
-	// then every CI this run saw gets its last-seen time in one statement.
+	// This job's sightings first (new ones and those identified another
+	// way than last time upserted with what identified the CI, known ones
+	// updated), then every CI this run saw gets its last-seen time in one
+	// statement.
+	restamp := make(map[int]bool, len(r.sightingBy))
+	for _, id := range r.sightingBy {
+		restamp[id] = true
+	}
 	var fresh, known []int
 	for _, id := range ids {
-		if r.seenBefore[id] {
+		if r.seenBefore[id] && !restamp[id] {
 			known = append(known, id)
 		} else {
 			fresh = append(fresh, id)
@@ -218,13 +225,14 @@ func (r *reconciler) markSeen(ctx context.Context, ids []int) error {
 			return fmt.Errorf("recording sightings: %w", err)
 		}
 	}
-	const rowsPerInsert = chunk / 5
+	const rowsPerInsert = chunk / 6
 	for start := 0; start < len(fresh); start += rowsPerInsert {
 		end := min(start+rowsPerInsert, len(fresh))
 		ins := d.Insert(sighting.Table).
-			Columns(sighting.FieldDiscoveryJobID, sighting.FieldConfigurationItemID, sighting.FieldLastSeenAt, sighting.FieldLastRunID, sighting.FieldMissedRuns)
+			Columns(sighting.FieldDiscoveryJobID, sighting.FieldConfigurationItemID, sighting.FieldLastSeenAt, sighting.FieldLastRunID,
+				sighting.FieldMissedRuns, sighting.FieldMatchedBy)
 		for _, id := range fresh[start:end] {
-			ins.Values(r.o.JobID, id, r.o.Now, r.o.RunID, 0)
+			ins.Values(r.o.JobID, id, r.o.Now, r.o.RunID, 0, textclip.Bytes(r.matchedBy[id].by, 300))
 		}
 		ins.OnConflict(
 			entsql.ConflictColumns(sighting.FieldDiscoveryJobID, sighting.FieldConfigurationItemID),

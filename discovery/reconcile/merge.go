@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -10,6 +11,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
@@ -205,16 +207,16 @@ func (m *merger) moveIdentifiers(ctx context.Context, adopt map[int]bool) error 
 	}
 	seen := map[string]bool{}
 	for _, i := range have {
-		seen[string(i.Kind)+"\x00"+i.Value] = true
+		seen[identifierKey(i)] = true
 	}
 	for _, i := range m.r.Edges.Identifiers {
-		if (i.Source == "record" && !adopt[i.ID]) || seen[string(i.Kind)+"\x00"+i.Value] {
+		if (i.Source == "record" && !adopt[i.ID]) || seen[identifierKey(i)] {
 			continue
 		}
 		if err := m.c.Identifier.UpdateOneID(i.ID).SetConfigurationItemID(m.keep).Exec(ctx); err != nil {
 			return fmt.Errorf("moving identifier %s: %w", i.Value, err)
 		}
-		seen[string(i.Kind)+"\x00"+i.Value] = true
+		seen[identifierKey(i)] = true
 	}
 	return nil
 }
@@ -365,4 +367,383 @@ func (m *merger) finish(ctx context.Context) error {
 		return fmt.Errorf("auditing the merge: %w", err)
 	}
 	return nil
+}
+
+// identifierKey is what makes two identifiers of one CI the same row: one
+// CI holds a kind and value once (the unique index), whatever its scope.
+func identifierKey(i *ent.Identifier) string { return string(i.Kind) + "\x00" + i.Value }
+
+// What a merge moves, as MergeMove.What.
+const (
+	MoveField        = "FIELD"
+	MoveFact         = "FACT"
+	MoveTag          = "TAG"
+	MoveIdentifier   = "IDENTIFIER"
+	MoveRelationship = "RELATIONSHIP"
+	MoveService      = "SERVICE"
+	MoveContract     = "CONTRACT"
+	MoveChangeRecord = "CHANGE_RECORD"
+	MoveAsset        = "ASSET"
+	MoveDrift        = "DRIFT"
+	MoveSighting     = "SIGHTING"
+	MoveAuditEvent   = "AUDIT_EVENT"
+)
+
+// MergePlan is what Merge does to two CIs: what moves from remove to keep
+// (counts by kind, in a fixed order, zero counts included) and the
+// conflicts, each with what the merge does about it. PlanMerge computes it
+// without writing anything.
+type MergePlan struct {
+	Keep, Remove *ent.ConfigurationItem
+	Moves        []MergeMove
+	Conflicts    []MergeConflict
+}
+
+// MergeMove is how many things of one kind move.
+type MergeMove struct {
+	What  string
+	Count int
+}
+
+// MergeConflict is one thing of remove that cannot move as it is.
+type MergeConflict struct {
+	What, Detail, Resolution string
+}
+
+// Count returns the count of what in the plan's moves.
+func (p *MergePlan) Count(what string) int {
+	for _, m := range p.Moves {
+		if m.What == what {
+			return m.Count
+		}
+	}
+	return 0
+}
+
+// PlanMerge returns what Merge(keep, remove) would do, reading only: the
+// dry run of mergeConfigurationItems. It refuses what Merge refuses.
+func PlanMerge(ctx context.Context, c *ent.Client, keep, remove int) (*MergePlan, error) {
+	m, err := loadMerge(ctx, c, keep, remove)
+	if err != nil {
+		return nil, err
+	}
+	p := &MergePlan{Keep: m.k, Remove: m.r}
+	counts := map[string]int{}
+	conflict := func(what, detail, resolution string) {
+		p.Conflicts = append(p.Conflicts, MergeConflict{What: what, Detail: detail, Resolution: resolution})
+	}
+	final := m.planFields(counts, conflict)
+	if err := m.planIdentifiers(ctx, final, counts, conflict); err != nil {
+		return nil, err
+	}
+	if err := m.planRelationships(ctx, counts, conflict); err != nil {
+		return nil, err
+	}
+	m.planEdges(counts)
+	if err := m.planDrifts(ctx, counts, conflict); err != nil {
+		return nil, err
+	}
+	if err := m.planSightings(ctx, counts, conflict); err != nil {
+		return nil, err
+	}
+	n, err := c.AuditEvent.Query().Where(auditevent.Or(
+		auditevent.And(auditevent.EntityType(ent.TypeConfigurationItem), auditevent.EntityID(remove)),
+		auditevent.FromCiID(remove), auditevent.ToCiID(remove),
+	)).Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("counting the audit trail of CI %d: %w", remove, err)
+	}
+	counts[MoveAuditEvent] = n
+	for _, what := range []string{MoveField, MoveFact, MoveTag, MoveIdentifier, MoveRelationship, MoveService,
+		MoveContract, MoveChangeRecord, MoveAsset, MoveDrift, MoveSighting, MoveAuditEvent} {
+		p.Moves = append(p.Moves, MergeMove{What: what, Count: counts[what]})
+	}
+	return p, nil
+}
+
+// planFields counts the fields, facts and tags keep takes from remove and
+// reports those both hold with different values; it returns keep's primary
+// identifier fields after the merge, as takeFields sets them.
+func (m *merger) planFields(counts map[string]int, conflict func(what, detail, resolution string)) map[identifier.Kind]string {
+	k, r := m.k, m.r
+	final := map[identifier.Kind]string{}
+	field := func(name string, kind identifier.Kind, kv, rv *string) {
+		switch {
+		case kv != nil && *kv != "":
+			if kind != "" {
+				final[kind] = *kv
+			}
+			if rv != nil && *rv != "" && *rv != *kv {
+				res := "keep's value stays"
+				if kind != "" {
+					res += "; remove's stays an identifier of keep"
+				}
+				conflict(MoveField, fmt.Sprintf("%s: keep %q, remove %q", name, *kv, *rv), res)
+			}
+		case rv != nil && *rv != "":
+			if kind != "" {
+				final[kind] = *rv
+			}
+			counts[MoveField]++
+		}
+	}
+	field("hostname", identifier.KindHostname, k.Hostname, r.Hostname)
+	field("fqdn", identifier.KindFQDN, k.Fqdn, r.Fqdn)
+	field("serialNumber", identifier.KindSerial, k.SerialNumber, r.SerialNumber)
+	field("assetTag", identifier.KindAssetTag, k.AssetTag, r.AssetTag)
+	field("description", "", k.Description, r.Description)
+	ref := func(name string, kv, rv *int) {
+		switch {
+		case kv == nil && rv != nil:
+			counts[MoveField]++
+		case kv != nil && rv != nil && *kv != *rv:
+			conflict(MoveField, fmt.Sprintf("%s: keep %d, remove %d", name, *kv, *rv), "keep's value stays")
+		}
+	}
+	ref("owner", k.OwnerID, r.OwnerID)
+	ref("vendor", k.VendorID, r.VendorID)
+	ref("location", k.LocationID, r.LocationID)
+	for _, f := range sortedKeys(r.Facts) {
+		kv, ok := k.Facts[f]
+		switch {
+		case !ok:
+			counts[MoveFact]++
+		case fmt.Sprint(kv) != fmt.Sprint(r.Facts[f]):
+			conflict(MoveFact, fmt.Sprintf("%s: keep %v, remove %v", f, kv, r.Facts[f]), "keep's value stays")
+		}
+	}
+	for _, t := range r.Tags {
+		if !contains(k.Tags, t) {
+			counts[MoveTag]++
+		}
+	}
+	return final
+}
+
+// planIdentifiers counts remove's identifiers that become keep's (moved, or
+// recorded again through a field keep takes over) and reports those keep
+// holds already.
+func (m *merger) planIdentifiers(ctx context.Context, final map[identifier.Kind]string, counts map[string]int, conflict func(what, detail, resolution string)) error {
+	have, err := m.c.Identifier.Query().Where(identifier.ConfigurationItemID(m.keep)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading identifiers of CI %d: %w", m.keep, err)
+	}
+	held := map[string]*ent.Identifier{}
+	for _, i := range have {
+		held[identifierKey(i)] = i
+	}
+	for kind, v := range final {
+		// A field keep takes over is recorded on keep.
+		if _, ok := held[string(kind)+"\x00"+v]; !ok {
+			held[string(kind)+"\x00"+v] = &ent.Identifier{Kind: kind, Value: v}
+		}
+	}
+	for _, i := range m.r.Edges.Identifiers {
+		key := identifierKey(i)
+		if i.Source == "record" && final[i.Kind] == i.Value && !keepHasField(m.k, i.Kind, i.Value) {
+			counts[MoveIdentifier]++ // recorded on keep by the field it takes over
+			continue
+		}
+		if h, ok := held[key]; ok && h.ID != 0 {
+			res := "dropped: keep holds it"
+			if scopeOf(h) != scopeOf(i) {
+				res = fmt.Sprintf("dropped: keep holds it in scope %s", scopeName(scopeOf(h)))
+			}
+			conflict(MoveIdentifier, fmt.Sprintf("%s %s (scope %s) is held by both", i.Kind, i.Value, scopeName(scopeOf(i))), res)
+			continue
+		}
+		counts[MoveIdentifier]++
+		held[key] = i
+	}
+	return nil
+}
+
+func keepHasField(k *ent.ConfigurationItem, kind identifier.Kind, v string) bool {
+	var f *string
+	switch kind {
+	case identifier.KindHostname:
+		f = k.Hostname
+	case identifier.KindFQDN:
+		f = k.Fqdn
+	case identifier.KindSerial:
+		f = k.SerialNumber
+	case identifier.KindAssetTag:
+		f = k.AssetTag
+	}
+	return f != nil && *f == v
+}
+
+func scopeOf(i *ent.Identifier) string {
+	if i.Scope == nil {
+		return ""
+	}
+	return *i.Scope
+}
+
+func scopeName(s string) string {
+	if s == "" {
+		return "global"
+	}
+	return s
+}
+
+// planRelationships counts remove's relationships recreated on keep and
+// reports those that would join keep to itself or duplicate one of keep's.
+func (m *merger) planRelationships(ctx context.Context, counts map[string]int, conflict func(what, detail, resolution string)) error {
+	keep, remove := m.keep, m.remove
+	rels, err := m.c.Relationship.Query().Where(relationship.Or(
+		relationship.FromIDIn(keep, remove), relationship.ToIDIn(keep, remove),
+	)).Order(ent.Asc(relationship.FieldID)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading relationships: %w", err)
+	}
+	type edge struct {
+		from, to int
+		typ      relationship.Type
+	}
+	exists := map[edge]bool{}
+	for _, rel := range rels {
+		if rel.FromID != remove && rel.ToID != remove {
+			exists[edge{rel.FromID, rel.ToID, rel.Type}] = true
+		}
+	}
+	for _, rel := range rels {
+		if rel.FromID != remove && rel.ToID != remove {
+			continue
+		}
+		e := edge{rel.FromID, rel.ToID, rel.Type}
+		if e.from == remove {
+			e.from = keep
+		}
+		if e.to == remove {
+			e.to = keep
+		}
+		detail := fmt.Sprintf("relationship %d: %d %s %d", rel.ID, rel.FromID, rel.Type, rel.ToID)
+		switch {
+		case e.from == e.to:
+			conflict(MoveRelationship, detail, "dropped: it would join keep to itself")
+		case exists[e]:
+			conflict(MoveRelationship, detail, fmt.Sprintf("dropped: %d %s %d exists", e.from, e.typ, e.to))
+		default:
+			exists[e] = true
+			counts[MoveRelationship]++
+		}
+	}
+	return nil
+}
+
+// planEdges counts the services, contracts, change records and asset keep
+// takes from remove.
+func (m *merger) planEdges(counts map[string]int) {
+	k, r := m.k, m.r
+	has := map[string]bool{}
+	for _, s := range k.Edges.Services {
+		has[fmt.Sprint("service", s.ID)] = true
+	}
+	for _, ct := range k.Edges.Contracts {
+		has[fmt.Sprint("contract", ct.ID)] = true
+	}
+	for _, cr := range k.Edges.ChangeRecords {
+		has[fmt.Sprint("change", cr.ID)] = true
+	}
+	for _, s := range r.Edges.Services {
+		if !has[fmt.Sprint("service", s.ID)] {
+			counts[MoveService]++
+		}
+	}
+	for _, ct := range r.Edges.Contracts {
+		if !has[fmt.Sprint("contract", ct.ID)] {
+			counts[MoveContract]++
+		}
+	}
+	for _, cr := range r.Edges.ChangeRecords {
+		if !has[fmt.Sprint("change", cr.ID)] {
+			counts[MoveChangeRecord]++
+		}
+	}
+	if r.Edges.Asset != nil {
+		counts[MoveAsset] = 1
+	}
+}
+
+// planDrifts counts remove's drifts (all move) and reports its active
+// drifts that keep has too: those are resolved.
+func (m *merger) planDrifts(ctx context.Context, counts map[string]int, conflict func(what, detail, resolution string)) error {
+	ds, err := m.c.Drift.Query().Where(drift.ConfigurationItemIDIn(m.keep, m.remove)).Order(ent.Asc(drift.FieldID)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading drifts: %w", err)
+	}
+	active := map[driftKey]bool{}
+	isActive := func(d *ent.Drift) bool {
+		for _, s := range activeStatuses {
+			if d.Status == s {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range ds {
+		if *d.ConfigurationItemID == m.keep && isActive(d) {
+			k := keyOf(d)
+			k.ci = 0
+			active[k] = true
+		}
+	}
+	for _, d := range ds {
+		if *d.ConfigurationItemID != m.remove {
+			continue
+		}
+		counts[MoveDrift]++
+		if !isActive(d) {
+			continue
+		}
+		k := keyOf(d)
+		k.ci = 0
+		if active[k] {
+			conflict(MoveDrift, fmt.Sprintf("drift %d: %s %s is active on both", d.ID, d.Kind, k.field), "remove's is resolved")
+		}
+		active[k] = true
+	}
+	return nil
+}
+
+// planSightings counts remove's sightings that move and reports those of
+// jobs that saw keep too: keep's sighting stays, remove's is deleted.
+func (m *merger) planSightings(ctx context.Context, counts map[string]int, conflict func(what, detail, resolution string)) error {
+	ss, err := m.c.Sighting.Query().Where(sighting.ConfigurationItemIDIn(m.keep, m.remove)).
+		WithJob(func(q *ent.DiscoveryJobQuery) { q.Select(discoveryjob.FieldName) }).
+		Order(ent.Asc(sighting.FieldID)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading sightings: %w", err)
+	}
+	keepJobs := map[int]bool{}
+	for _, s := range ss {
+		if s.ConfigurationItemID == m.keep {
+			keepJobs[s.DiscoveryJobID] = true
+		}
+	}
+	for _, s := range ss {
+		if s.ConfigurationItemID != m.remove {
+			continue
+		}
+		if keepJobs[s.DiscoveryJobID] {
+			name := fmt.Sprint(s.DiscoveryJobID)
+			if s.Edges.Job != nil {
+				name = s.Edges.Job.Name
+			}
+			conflict(MoveSighting, fmt.Sprintf("job %s saw both", name), "keep's sighting stays; remove's is deleted")
+			continue
+		}
+		counts[MoveSighting]++
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

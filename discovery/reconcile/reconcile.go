@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 )
 
 // Mode says what a difference between record and observation does.
@@ -66,8 +67,13 @@ type Options struct {
 	JobIDs map[string]int
 	// Scope narrows the CIs this job answers for when looking for missing
 	// ones.
-	Scope       schematype.DiscoveryScope
-	IgnoreRules []*ent.DriftIgnoreRule
+	Scope schematype.DiscoveryScope
+	// NetworkScope is the network domain (site, VRF, VPC, datacenter) of
+	// the private addresses this job observes: they identify CIs only
+	// within it and are recorded in it (identity.AddressScope). "" is the
+	// global scope.
+	NetworkScope string
+	IgnoreRules  []*ent.DriftIgnoreRule
 	// Dialect is the SQL dialect of the client (dialect.SQLite or
 	// dialect.Postgres), for bulk statements.
 	Dialect string
@@ -117,12 +123,29 @@ type matched struct {
 	matchedBy string
 }
 
+// matchedBy is how an observation identified its CI: the kind of the
+// deciding identifier (PlannedChange.MatchedBy) and "KIND value"
+// (Sighting.matched_by).
+type matchedBy struct {
+	kind ident.Kind
+	by   string
+}
+
 type reconciler struct {
-	c    *ent.Client
-	o    Options
-	out  *Outcome
-	idx  map[ident.Kind]map[string][]int
-	open map[driftKey]*ent.Drift
+	c   *ent.Client
+	o   Options
+	out *Outcome
+	// idx is the identifier index the one matcher decides over; scope is
+	// the job's normalised network scope; scratch, cands and rowBuf are
+	// buffers reused from one observation to the next.
+	idx     *identity.Index
+	scope   string
+	scratch identity.Scratch
+	cands   []identity.Candidate
+	rowBuf  []identity.Row
+	// matchedBy says, for each CI an observation identified, how.
+	matchedBy map[int]matchedBy
+	open      map[driftKey]*ent.Drift
 	// openByCI lists the active drifts of each CI.
 	openByCI map[int][]*ent.Drift
 	// cis are the CIs this run matched or created, by ID.
@@ -131,9 +154,12 @@ type reconciler struct {
 	// apart, so not missing either.
 	spared map[int]bool
 	// seen drift IDs re-detected in this run
-	touched     map[int]bool
-	authorized  map[int]bool
-	seenBefore  map[int]bool
+	touched    map[int]bool
+	authorized map[int]bool
+	seenBefore map[int]bool
+	// sightingBy are CIs this job saw before whose sighting must record a
+	// new matched_by.
+	sightingBy  []int
 	newDrifts   []*ent.DriftCreate
 	newDriftKey map[driftKey]bool
 	observedUpd map[int]string
@@ -158,13 +184,17 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 		o.Now = time.Now()
 	}
 	o.Now = o.Now.UTC()
+	scope, err := identity.NormalizeScope(o.NetworkScope)
+	if err != nil {
+		return nil, fmt.Errorf("network scope: %w", err)
+	}
 	r := &reconciler{
-		c: c, o: o, out: &Outcome{},
+		c: c, o: o, out: &Outcome{}, scope: scope, matchedBy: map[int]matchedBy{},
 		touched: map[int]bool{}, newDriftKey: map[driftKey]bool{}, observedUpd: map[int]string{},
 		recordedUpd: map[int]string{}, cis: map[int]*ent.ConfigurationItem{}, spared: map[int]bool{},
 	}
 	r.out.Counts.Observed = len(obs)
-	if err := r.loadIndex(ctx); err != nil {
+	if err := r.loadIndex(ctx, 3*len(obs)); err != nil {
 		return nil, err
 	}
 	norm := make([]*discovery.Observation, 0, len(obs))
@@ -234,7 +264,14 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 	return r.out, nil
 }
 
+// change records a planned or applied change; a change to a CI an
+// observation identified says which identifier kind identified it.
 func (r *reconciler) change(pc schematype.PlannedChange) {
+	if pc.MatchedBy == "" && pc.CI != 0 {
+		if m, ok := r.matchedBy[pc.CI]; ok {
+			pc.MatchedBy = string(m.kind)
+		}
+	}
 	if len(r.out.Changes) < r.o.MaxChanges {
 		r.out.Changes = append(r.out.Changes, pc)
 	}

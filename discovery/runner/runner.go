@@ -126,6 +126,9 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 		opts.Priority = j.Priority
 		opts.FieldPriorities = j.FieldPriorities
 		opts.Scope = j.Scope
+		if j.NetworkScope != nil {
+			opts.NetworkScope = *j.NetworkScope
+		}
 		if j.CredentialsSealed != nil && len(*j.CredentialsSealed) > 0 {
 			if r.Secrets == nil {
 				return r.fail(ctx, run, kind, errors.New("job has credentials but the server has no secret key"))

@@ -37,6 +37,8 @@ const (
 	FieldScope = "scope"
 	// FieldMode holds the string denoting the mode field in the database.
 	FieldMode = "mode"
+	// FieldNetworkScope holds the string denoting the network_scope field in the database.
+	FieldNetworkScope = "network_scope"
 	// FieldTimeoutSeconds holds the string denoting the timeout_seconds field in the database.
 	FieldTimeoutSeconds = "timeout_seconds"
 	// FieldEnabled holds the string denoting the enabled field in the database.
@@ -99,6 +101,7 @@ var Columns = []string{
 	FieldTimeZone,
 	FieldScope,
 	FieldMode,
+	FieldNetworkScope,
 	FieldTimeoutSeconds,
 	FieldEnabled,
 	FieldCreateUnregistered,
@@ -137,6 +140,8 @@ var (
 	DefaultTimeZone string
 	// TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
 	TimeZoneValidator func(string) error
+	// NetworkScopeValidator is a validator for the "network_scope" field. It is called by the builders before save.
+	NetworkScopeValidator func(string) error
 	// DefaultTimeoutSeconds holds the default value on creation for the "timeout_seconds" field.
 	DefaultTimeoutSeconds int
 	// TimeoutSecondsValidator is a validator for the "timeout_seconds" field. It is called by the builders before save.
@@ -230,6 +235,11 @@ func ByTimeZone(opts ...sql.OrderTermOption) OrderOption {
 // ByMode orders the results by the mode field.
 func ByMode(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMode, opts...).ToFunc()
+}
+
+// ByNetworkScope orders the results by the network_scope field.
+func ByNetworkScope(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNetworkScope, opts...).ToFunc()
 }
 
 // ByTimeoutSeconds orders the results by the timeout_seconds field.

@@ -90,6 +90,11 @@ func TimeZone(v string) predicate.DiscoveryJob {
 	return predicate.DiscoveryJob(sql.FieldEQ(FieldTimeZone, v))
 }
 
+// NetworkScope applies equality check predicate on the "network_scope" field. It's identical to NetworkScopeEQ.
+func NetworkScope(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldEQ(FieldNetworkScope, v))
+}
+
 // TimeoutSeconds applies equality check predicate on the "timeout_seconds" field. It's identical to TimeoutSecondsEQ.
 func TimeoutSeconds(v int) predicate.DiscoveryJob {
 	return predicate.DiscoveryJob(sql.FieldEQ(FieldTimeoutSeconds, v))
@@ -568,6 +573,81 @@ func ModeIn(vs ...Mode) predicate.DiscoveryJob {
 // ModeNotIn applies the NotIn predicate on the "mode" field.
 func ModeNotIn(vs ...Mode) predicate.DiscoveryJob {
 	return predicate.DiscoveryJob(sql.FieldNotIn(FieldMode, vs...))
+}
+
+// NetworkScopeEQ applies the EQ predicate on the "network_scope" field.
+func NetworkScopeEQ(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldEQ(FieldNetworkScope, v))
+}
+
+// NetworkScopeNEQ applies the NEQ predicate on the "network_scope" field.
+func NetworkScopeNEQ(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldNEQ(FieldNetworkScope, v))
+}
+
+// NetworkScopeIn applies the In predicate on the "network_scope" field.
+func NetworkScopeIn(vs ...string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldIn(FieldNetworkScope, vs...))
+}
+
+// NetworkScopeNotIn applies the NotIn predicate on the "network_scope" field.
+func NetworkScopeNotIn(vs ...string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldNotIn(FieldNetworkScope, vs...))
+}
+
+// NetworkScopeGT applies the GT predicate on the "network_scope" field.
+func NetworkScopeGT(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldGT(FieldNetworkScope, v))
+}
+
+// NetworkScopeGTE applies the GTE predicate on the "network_scope" field.
+func NetworkScopeGTE(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldGTE(FieldNetworkScope, v))
+}
+
+// NetworkScopeLT applies the LT predicate on the "network_scope" field.
+func NetworkScopeLT(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldLT(FieldNetworkScope, v))
+}
+
+// NetworkScopeLTE applies the LTE predicate on the "network_scope" field.
+func NetworkScopeLTE(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldLTE(FieldNetworkScope, v))
+}
+
+// NetworkScopeContains applies the Contains predicate on the "network_scope" field.
+func NetworkScopeContains(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldContains(FieldNetworkScope, v))
+}
+
+// NetworkScopeHasPrefix applies the HasPrefix predicate on the "network_scope" field.
+func NetworkScopeHasPrefix(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldHasPrefix(FieldNetworkScope, v))
+}
+
+// NetworkScopeHasSuffix applies the HasSuffix predicate on the "network_scope" field.
+func NetworkScopeHasSuffix(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldHasSuffix(FieldNetworkScope, v))
+}
+
+// NetworkScopeIsNil applies the IsNil predicate on the "network_scope" field.
+func NetworkScopeIsNil() predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldIsNull(FieldNetworkScope))
+}
+
+// NetworkScopeNotNil applies the NotNil predicate on the "network_scope" field.
+func NetworkScopeNotNil() predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldNotNull(FieldNetworkScope))
+}
+
+// NetworkScopeEqualFold applies the EqualFold predicate on the "network_scope" field.
+func NetworkScopeEqualFold(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldEqualFold(FieldNetworkScope, v))
+}
+
+// NetworkScopeContainsFold applies the ContainsFold predicate on the "network_scope" field.
+func NetworkScopeContainsFold(v string) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldContainsFold(FieldNetworkScope, v))
 }
 
 // TimeoutSecondsEQ applies the EQ predicate on the "timeout_seconds" field.

@@ -25,6 +25,8 @@ const (
 	FieldKind = "kind"
 	// FieldValue holds the string denoting the value field in the database.
 	FieldValue = "value"
+	// FieldScope holds the string denoting the scope field in the database.
+	FieldScope = "scope"
 	// FieldSource holds the string denoting the source field in the database.
 	FieldSource = "source"
 	// FieldConfigurationItemID holds the string denoting the configuration_item_id field in the database.
@@ -49,6 +51,7 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldKind,
 	FieldValue,
+	FieldScope,
 	FieldSource,
 	FieldConfigurationItemID,
 }
@@ -72,6 +75,8 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// ValueValidator is a validator for the "value" field. It is called by the builders before save.
 	ValueValidator func(string) error
+	// ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	ScopeValidator func(string) error
 	// DefaultSource holds the default value on creation for the "source" field.
 	DefaultSource string
 )
@@ -131,6 +136,11 @@ func ByKind(opts ...sql.OrderTermOption) OrderOption {
 // ByValue orders the results by the value field.
 func ByValue(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldValue, opts...).ToFunc()
+}
+
+// ByScope orders the results by the scope field.
+func ByScope(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldScope, opts...).ToFunc()
 }
 
 // BySource orders the results by the source field.

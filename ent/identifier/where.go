@@ -70,6 +70,11 @@ func Value(v string) predicate.Identifier {
 	return predicate.Identifier(sql.FieldEQ(FieldValue, v))
 }
 
+// Scope applies equality check predicate on the "scope" field. It's identical to ScopeEQ.
+func Scope(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldEQ(FieldScope, v))
+}
+
 // Source applies equality check predicate on the "source" field. It's identical to SourceEQ.
 func Source(v string) predicate.Identifier {
 	return predicate.Identifier(sql.FieldEQ(FieldSource, v))
@@ -243,6 +248,81 @@ func ValueEqualFold(v string) predicate.Identifier {
 // ValueContainsFold applies the ContainsFold predicate on the "value" field.
 func ValueContainsFold(v string) predicate.Identifier {
 	return predicate.Identifier(sql.FieldContainsFold(FieldValue, v))
+}
+
+// ScopeEQ applies the EQ predicate on the "scope" field.
+func ScopeEQ(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldEQ(FieldScope, v))
+}
+
+// ScopeNEQ applies the NEQ predicate on the "scope" field.
+func ScopeNEQ(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldNEQ(FieldScope, v))
+}
+
+// ScopeIn applies the In predicate on the "scope" field.
+func ScopeIn(vs ...string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldIn(FieldScope, vs...))
+}
+
+// ScopeNotIn applies the NotIn predicate on the "scope" field.
+func ScopeNotIn(vs ...string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldNotIn(FieldScope, vs...))
+}
+
+// ScopeGT applies the GT predicate on the "scope" field.
+func ScopeGT(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldGT(FieldScope, v))
+}
+
+// ScopeGTE applies the GTE predicate on the "scope" field.
+func ScopeGTE(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldGTE(FieldScope, v))
+}
+
+// ScopeLT applies the LT predicate on the "scope" field.
+func ScopeLT(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldLT(FieldScope, v))
+}
+
+// ScopeLTE applies the LTE predicate on the "scope" field.
+func ScopeLTE(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldLTE(FieldScope, v))
+}
+
+// ScopeContains applies the Contains predicate on the "scope" field.
+func ScopeContains(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldContains(FieldScope, v))
+}
+
+// ScopeHasPrefix applies the HasPrefix predicate on the "scope" field.
+func ScopeHasPrefix(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldHasPrefix(FieldScope, v))
+}
+
+// ScopeHasSuffix applies the HasSuffix predicate on the "scope" field.
+func ScopeHasSuffix(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldHasSuffix(FieldScope, v))
+}
+
+// ScopeIsNil applies the IsNil predicate on the "scope" field.
+func ScopeIsNil() predicate.Identifier {
+	return predicate.Identifier(sql.FieldIsNull(FieldScope))
+}
+
+// ScopeNotNil applies the NotNil predicate on the "scope" field.
+func ScopeNotNil() predicate.Identifier {
+	return predicate.Identifier(sql.FieldNotNull(FieldScope))
+}
+
+// ScopeEqualFold applies the EqualFold predicate on the "scope" field.
+func ScopeEqualFold(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldEqualFold(FieldScope, v))
+}
+
+// ScopeContainsFold applies the ContainsFold predicate on the "scope" field.
+func ScopeContainsFold(v string) predicate.Identifier {
+	return predicate.Identifier(sql.FieldContainsFold(FieldScope, v))
 }
 
 // SourceEQ applies the EQ predicate on the "source" field.

@@ -310,6 +310,7 @@ var (
 		{Name: "time_zone", Type: field.TypeString, Size: 64, Default: "UTC"},
 		{Name: "scope", Type: field.TypeJSON, Nullable: true},
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"REPORT", "UPDATE"}, Default: "REPORT"},
+		{Name: "network_scope", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "timeout_seconds", Type: field.TypeInt, Default: 600},
 		{Name: "enabled", Type: field.TypeBool, Default: true},
 		{Name: "create_unregistered", Type: field.TypeBool, Default: false},
@@ -462,6 +463,7 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"HOSTNAME", "FQDN", "IP", "MAC", "SERIAL", "ASSET_TAG", "CLOUD_ID", "UUID"}},
 		{Name: "value", Type: field.TypeString, Size: 2048},
+		{Name: "scope", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "source", Type: field.TypeString, Default: "record"},
 		{Name: "configuration_item_id", Type: field.TypeInt},
 	}
@@ -473,7 +475,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "identifiers_configuration_items_identifiers",
-				Columns:    []*schema.Column{IdentifiersColumns[6]},
+				Columns:    []*schema.Column{IdentifiersColumns[7]},
 				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -487,7 +489,7 @@ var (
 			{
 				Name:    "identifier_configuration_item_id_kind_value",
 				Unique:  true,
-				Columns: []*schema.Column{IdentifiersColumns[6], IdentifiersColumns[3], IdentifiersColumns[4]},
+				Columns: []*schema.Column{IdentifiersColumns[7], IdentifiersColumns[3], IdentifiersColumns[4]},
 			},
 		},
 	}
@@ -713,6 +715,7 @@ var (
 		{Name: "last_seen_at", Type: field.TypeTime},
 		{Name: "last_run_id", Type: field.TypeInt},
 		{Name: "missed_runs", Type: field.TypeInt, Default: 0},
+		{Name: "matched_by", Type: field.TypeString, Nullable: true, Size: 300},
 		{Name: "configuration_item_id", Type: field.TypeInt},
 		{Name: "discovery_job_id", Type: field.TypeInt},
 	}
@@ -724,13 +727,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sightings_configuration_items_sightings",
-				Columns:    []*schema.Column{SightingsColumns[4]},
+				Columns:    []*schema.Column{SightingsColumns[5]},
 				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "sightings_discovery_jobs_sightings",
-				Columns:    []*schema.Column{SightingsColumns[5]},
+				Columns:    []*schema.Column{SightingsColumns[6]},
 				RefColumns: []*schema.Column{DiscoveryJobsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -739,12 +742,12 @@ var (
 			{
 				Name:    "sighting_discovery_job_id_configuration_item_id",
 				Unique:  true,
-				Columns: []*schema.Column{SightingsColumns[5], SightingsColumns[4]},
+				Columns: []*schema.Column{SightingsColumns[6], SightingsColumns[5]},
 			},
 			{
 				Name:    "sighting_configuration_item_id",
 				Unique:  false,
-				Columns: []*schema.Column{SightingsColumns[4]},
+				Columns: []*schema.Column{SightingsColumns[5]},
 			},
 		},
 	}

@@ -39,6 +39,11 @@ func (DiscoveryJob) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("mode").NamedValues("Report", "REPORT", "Update", "UPDATE").Default("REPORT").
 			Annotations(entgql.Type("DiscoveryMode")),
+		field.String("network_scope").
+			Optional().
+			Nillable().
+			MaxLen(255).
+			Comment("the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; null is global"),
 		field.Int("timeout_seconds").Default(600).Min(1).Max(86400),
 		field.Bool("enabled").Default(true),
 		field.Bool("create_unregistered").Default(false).

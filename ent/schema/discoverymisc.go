@@ -75,6 +75,10 @@ func (Sighting) Fields() []ent.Field {
 		field.Time("last_seen_at"),
 		field.Int("last_run_id"),
 		field.Int("missed_runs").Default(0),
+		field.String("matched_by").
+			Optional().
+			MaxLen(300).
+			Comment("the identifier that identified the CI in the job's last run, as KIND value; empty when the job created the CI"),
 	}
 }
 

@@ -35,6 +35,11 @@ func (Identifier) Fields() []ent.Field {
 			MaxLen(2048).
 			Validate(notBlank).
 			Annotations(entgql.OrderField("VALUE")),
+		field.String("scope").
+			Optional().
+			Nillable().
+			MaxLen(255).
+			Comment("the network domain an address is unique in (a site, VRF, VPC or datacenter); null is global. Only private and other non-global addresses keep a scope: internal/identity.AddressScope"),
 		field.String("source").
 			Default("record").
 			Comment("who asserted it: record (a CI field), a person, import:<file> or discovery:<job>"),

@@ -22,6 +22,8 @@ const (
 	FieldLastRunID = "last_run_id"
 	// FieldMissedRuns holds the string denoting the missed_runs field in the database.
 	FieldMissedRuns = "missed_runs"
+	// FieldMatchedBy holds the string denoting the matched_by field in the database.
+	FieldMatchedBy = "matched_by"
 	// EdgeJob holds the string denoting the job edge name in mutations.
 	EdgeJob = "job"
 	// EdgeConfigurationItem holds the string denoting the configuration_item edge name in mutations.
@@ -52,6 +54,7 @@ var Columns = []string{
 	FieldLastSeenAt,
 	FieldLastRunID,
 	FieldMissedRuns,
+	FieldMatchedBy,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -67,6 +70,8 @@ func ValidColumn(column string) bool {
 var (
 	// DefaultMissedRuns holds the default value on creation for the "missed_runs" field.
 	DefaultMissedRuns int
+	// MatchedByValidator is a validator for the "matched_by" field. It is called by the builders before save.
+	MatchedByValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Sighting queries.
@@ -100,6 +105,11 @@ func ByLastRunID(opts ...sql.OrderTermOption) OrderOption {
 // ByMissedRuns orders the results by the missed_runs field.
 func ByMissedRuns(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMissedRuns, opts...).ToFunc()
+}
+
+// ByMatchedBy orders the results by the matched_by field.
+func ByMatchedBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMatchedBy, opts...).ToFunc()
 }
 
 // ByJobField orders the results by job field.

@@ -80,6 +80,11 @@ func MissedRuns(v int) predicate.Sighting {
 	return predicate.Sighting(sql.FieldEQ(FieldMissedRuns, v))
 }
 
+// MatchedBy applies equality check predicate on the "matched_by" field. It's identical to MatchedByEQ.
+func MatchedBy(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldEQ(FieldMatchedBy, v))
+}
+
 // DiscoveryJobIDEQ applies the EQ predicate on the "discovery_job_id" field.
 func DiscoveryJobIDEQ(v int) predicate.Sighting {
 	return predicate.Sighting(sql.FieldEQ(FieldDiscoveryJobID, v))
@@ -238,6 +243,81 @@ func MissedRunsLT(v int) predicate.Sighting {
 // MissedRunsLTE applies the LTE predicate on the "missed_runs" field.
 func MissedRunsLTE(v int) predicate.Sighting {
 	return predicate.Sighting(sql.FieldLTE(FieldMissedRuns, v))
+}
+
+// MatchedByEQ applies the EQ predicate on the "matched_by" field.
+func MatchedByEQ(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldEQ(FieldMatchedBy, v))
+}
+
+// MatchedByNEQ applies the NEQ predicate on the "matched_by" field.
+func MatchedByNEQ(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldNEQ(FieldMatchedBy, v))
+}
+
+// MatchedByIn applies the In predicate on the "matched_by" field.
+func MatchedByIn(vs ...string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldIn(FieldMatchedBy, vs...))
+}
+
+// MatchedByNotIn applies the NotIn predicate on the "matched_by" field.
+func MatchedByNotIn(vs ...string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldNotIn(FieldMatchedBy, vs...))
+}
+
+// MatchedByGT applies the GT predicate on the "matched_by" field.
+func MatchedByGT(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldGT(FieldMatchedBy, v))
+}
+
+// MatchedByGTE applies the GTE predicate on the "matched_by" field.
+func MatchedByGTE(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldGTE(FieldMatchedBy, v))
+}
+
+// MatchedByLT applies the LT predicate on the "matched_by" field.
+func MatchedByLT(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldLT(FieldMatchedBy, v))
+}
+
+// MatchedByLTE applies the LTE predicate on the "matched_by" field.
+func MatchedByLTE(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldLTE(FieldMatchedBy, v))
+}
+
+// MatchedByContains applies the Contains predicate on the "matched_by" field.
+func MatchedByContains(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldContains(FieldMatchedBy, v))
+}
+
+// MatchedByHasPrefix applies the HasPrefix predicate on the "matched_by" field.
+func MatchedByHasPrefix(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldHasPrefix(FieldMatchedBy, v))
+}
+
+// MatchedByHasSuffix applies the HasSuffix predicate on the "matched_by" field.
+func MatchedByHasSuffix(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldHasSuffix(FieldMatchedBy, v))
+}
+
+// MatchedByIsNil applies the IsNil predicate on the "matched_by" field.
+func MatchedByIsNil() predicate.Sighting {
+	return predicate.Sighting(sql.FieldIsNull(FieldMatchedBy))
+}
+
+// MatchedByNotNil applies the NotNil predicate on the "matched_by" field.
+func MatchedByNotNil() predicate.Sighting {
+	return predicate.Sighting(sql.FieldNotNull(FieldMatchedBy))
+}
+
+// MatchedByEqualFold applies the EqualFold predicate on the "matched_by" field.
+func MatchedByEqualFold(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldEqualFold(FieldMatchedBy, v))
+}
+
+// MatchedByContainsFold applies the ContainsFold predicate on the "matched_by" field.
+func MatchedByContainsFold(v string) predicate.Sighting {
+	return predicate.Sighting(sql.FieldContainsFold(FieldMatchedBy, v))
 }
 
 // HasJob applies the HasEdge predicate on the "job" edge.

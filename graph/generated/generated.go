@@ -338,6 +338,7 @@ type ComplexityRoot struct {
 		MissingGrace       func(childComplexity int) int
 		Mode               func(childComplexity int) int
 		Name               func(childComplexity int) int
+		NetworkScope       func(childComplexity int) int
 		NextRuns           func(childComplexity int, count *int) int
 		Priority           func(childComplexity int) int
 		RetireAfter        func(childComplexity int) int
@@ -500,6 +501,17 @@ type ComplexityRoot struct {
 		Unauthorized func(childComplexity int) int
 	}
 
+	DuplicateCandidate struct {
+		A        func(childComplexity int) int
+		B        func(childComplexity int) int
+		Evidence func(childComplexity int) int
+	}
+
+	DuplicateEvidence struct {
+		Detail func(childComplexity int) int
+		Rule   func(childComplexity int) int
+	}
+
 	DuplicateIdentifier struct {
 		ConfigurationItems func(childComplexity int) int
 		Kind               func(childComplexity int) int
@@ -537,6 +549,7 @@ type ComplexityRoot struct {
 		CreatedAt           func(childComplexity int) int
 		ID                  func(childComplexity int) int
 		Kind                func(childComplexity int) int
+		Scope               func(childComplexity int) int
 		Source              func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
 		Value               func(childComplexity int) int
@@ -634,6 +647,30 @@ type ComplexityRoot struct {
 		Type         func(childComplexity int) int
 	}
 
+	MergeConflict struct {
+		Detail     func(childComplexity int) int
+		Resolution func(childComplexity int) int
+		What       func(childComplexity int) int
+	}
+
+	MergeMove struct {
+		Count func(childComplexity int) int
+		What  func(childComplexity int) int
+	}
+
+	MergePlan struct {
+		Conflicts func(childComplexity int) int
+		Keep      func(childComplexity int) int
+		Moves     func(childComplexity int) int
+		Remove    func(childComplexity int) int
+	}
+
+	MergeResult struct {
+		ConfigurationItem func(childComplexity int) int
+		DryRun            func(childComplexity int) int
+		Plan              func(childComplexity int) int
+	}
+
 	Money struct {
 		Amount   func(childComplexity int) int
 		Currency func(childComplexity int) int
@@ -669,7 +706,7 @@ type ComplexityRoot struct {
 		DeleteReportSchedule    func(childComplexity int, id int) int
 		DeleteService           func(childComplexity int, id int) int
 		DeleteVendor            func(childComplexity int, id int) int
-		MergeConfigurationItems func(childComplexity int, keep int, remove int) int
+		MergeConfigurationItems func(childComplexity int, keep int, remove int, dryRun *bool) int
 		RemoveRelationship      func(childComplexity int, id int) int
 		RunDiscoveryJob         func(childComplexity int, id int, dryRun *bool) int
 		RunReportSchedule       func(childComplexity int, id int) int
@@ -751,12 +788,13 @@ type ComplexityRoot struct {
 		DriftIgnoreRules     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DriftIgnoreRuleOrder, where *ent.DriftIgnoreRuleWhereInput) int
 		DriftSummary         func(childComplexity int, since *time.Time) int
 		Drifts               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) int
+		DuplicateCandidates  func(childComplexity int, first *int) int
 		ExpiringContracts    func(childComplexity int, withinDays *int) int
 		Identifiers          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) int
 		Impact               func(childComplexity int, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) int
-		IncidentContext      func(childComplexity int, identifier string, asOf *time.Time, depth *int) int
+		IncidentContext      func(childComplexity int, identifier string, asOf *time.Time, depth *int, scope *string) int
 		Locations            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) int
-		Lookup               func(childComplexity int, query string, first *int) int
+		Lookup               func(childComplexity int, query string, first *int, scope *string) int
 		Node                 func(childComplexity int, id int) int
 		Nodes                func(childComplexity int, ids []int) int
 		Owners               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) int
@@ -1061,7 +1099,7 @@ type MutationResolver interface {
 	CreateDriftIgnoreRule(ctx context.Context, input ent.CreateDriftIgnoreRuleInput) (*ent.DriftIgnoreRule, error)
 	UpdateDriftIgnoreRule(ctx context.Context, id int, input ent.UpdateDriftIgnoreRuleInput) (*ent.DriftIgnoreRule, error)
 	DeleteDriftIgnoreRule(ctx context.Context, id int) (int, error)
-	MergeConfigurationItems(ctx context.Context, keep int, remove int) (*ent.ConfigurationItem, error)
+	MergeConfigurationItems(ctx context.Context, keep int, remove int, dryRun *bool) (*model.MergeResult, error)
 	SubmitObservations(ctx context.Context, job string, observations []*model.ObservationInput, dryRun *bool) (*ent.DiscoveryRun, error)
 	CreateReportSchedule(ctx context.Context, input model.CreateReportScheduleInput) (*ent.ReportSchedule, error)
 	UpdateReportSchedule(ctx context.Context, id int, input model.UpdateReportScheduleInput) (*ent.ReportSchedule, error)
@@ -1099,8 +1137,9 @@ type QueryResolver interface {
 	ServiceImpact(ctx context.Context, service int, direction *model.ImpactDirection, maxDepth *int) (*model.ServiceImpact, error)
 	ServiceMap(ctx context.Context, service int) (*model.ServiceMap, error)
 	DependencyPath(ctx context.Context, from int, to int, maxDepth *int) (*model.DependencyPath, error)
-	IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int) (*model.IncidentContext, error)
-	Lookup(ctx context.Context, query string, first *int) ([]*model.LookupHit, error)
+	IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int, scope *string) (*model.IncidentContext, error)
+	Lookup(ctx context.Context, query string, first *int, scope *string) ([]*model.LookupHit, error)
+	DuplicateCandidates(ctx context.Context, first *int) ([]*model.DuplicateCandidate, error)
 	CmdbHealth(ctx context.Context, staleDays *int, expiringDays *int) (*model.CMDBHealth, error)
 }
 type ReportRunResolver interface {
@@ -2394,6 +2433,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DiscoveryJob.Name(childComplexity), true
+	case "DiscoveryJob.networkScope":
+		if e.ComplexityRoot.DiscoveryJob.NetworkScope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.NetworkScope(childComplexity), true
 	case "DiscoveryJob.nextRuns":
 		if e.ComplexityRoot.DiscoveryJob.NextRuns == nil {
 			break
@@ -3110,6 +3155,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DriftSummary.Unauthorized(childComplexity), true
 
+	case "DuplicateCandidate.a":
+		if e.ComplexityRoot.DuplicateCandidate.A == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.A(childComplexity), true
+	case "DuplicateCandidate.b":
+		if e.ComplexityRoot.DuplicateCandidate.B == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.B(childComplexity), true
+	case "DuplicateCandidate.evidence":
+		if e.ComplexityRoot.DuplicateCandidate.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Evidence(childComplexity), true
+
+	case "DuplicateEvidence.detail":
+		if e.ComplexityRoot.DuplicateEvidence.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateEvidence.Detail(childComplexity), true
+	case "DuplicateEvidence.rule":
+		if e.ComplexityRoot.DuplicateEvidence.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateEvidence.Rule(childComplexity), true
+
 	case "DuplicateIdentifier.configurationItems":
 		if e.ComplexityRoot.DuplicateIdentifier.ConfigurationItems == nil {
 			break
@@ -3241,6 +3318,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Identifier.Kind(childComplexity), true
+	case "Identifier.scope":
+		if e.ComplexityRoot.Identifier.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identifier.Scope(childComplexity), true
 	case "Identifier.source":
 		if e.ComplexityRoot.Identifier.Source == nil {
 			break
@@ -3642,6 +3725,82 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LookupHit.Type(childComplexity), true
 
+	case "MergeConflict.detail":
+		if e.ComplexityRoot.MergeConflict.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeConflict.Detail(childComplexity), true
+	case "MergeConflict.resolution":
+		if e.ComplexityRoot.MergeConflict.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeConflict.Resolution(childComplexity), true
+	case "MergeConflict.what":
+		if e.ComplexityRoot.MergeConflict.What == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeConflict.What(childComplexity), true
+
+	case "MergeMove.count":
+		if e.ComplexityRoot.MergeMove.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeMove.Count(childComplexity), true
+	case "MergeMove.what":
+		if e.ComplexityRoot.MergeMove.What == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeMove.What(childComplexity), true
+
+	case "MergePlan.conflicts":
+		if e.ComplexityRoot.MergePlan.Conflicts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergePlan.Conflicts(childComplexity), true
+	case "MergePlan.keep":
+		if e.ComplexityRoot.MergePlan.Keep == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergePlan.Keep(childComplexity), true
+	case "MergePlan.moves":
+		if e.ComplexityRoot.MergePlan.Moves == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergePlan.Moves(childComplexity), true
+	case "MergePlan.remove":
+		if e.ComplexityRoot.MergePlan.Remove == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergePlan.Remove(childComplexity), true
+
+	case "MergeResult.configurationItem":
+		if e.ComplexityRoot.MergeResult.ConfigurationItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeResult.ConfigurationItem(childComplexity), true
+	case "MergeResult.dryRun":
+		if e.ComplexityRoot.MergeResult.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeResult.DryRun(childComplexity), true
+	case "MergeResult.plan":
+		if e.ComplexityRoot.MergeResult.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeResult.Plan(childComplexity), true
+
 	case "Money.amount":
 		if e.ComplexityRoot.Money.Amount == nil {
 			break
@@ -3984,7 +4143,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.MergeConfigurationItems(childComplexity, args["keep"].(int), args["remove"].(int)), true
+		return e.ComplexityRoot.Mutation.MergeConfigurationItems(childComplexity, args["keep"].(int), args["remove"].(int), args["dryRun"].(*bool)), true
 	case "Mutation.removeRelationship":
 		if e.ComplexityRoot.Mutation.RemoveRelationship == nil {
 			break
@@ -4524,6 +4683,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Drifts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.DriftOrder), args["where"].(*ent.DriftWhereInput)), true
+	case "Query.duplicateCandidates":
+		if e.ComplexityRoot.Query.DuplicateCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_duplicateCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DuplicateCandidates(childComplexity, args["first"].(*int)), true
 	case "Query.expiringContracts":
 		if e.ComplexityRoot.Query.ExpiringContracts == nil {
 			break
@@ -4567,7 +4737,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.IncidentContext(childComplexity, args["identifier"].(string), args["asOf"].(*time.Time), args["depth"].(*int)), true
+		return e.ComplexityRoot.Query.IncidentContext(childComplexity, args["identifier"].(string), args["asOf"].(*time.Time), args["depth"].(*int), args["scope"].(*string)), true
 
 	case "Query.locations":
 		if e.ComplexityRoot.Query.Locations == nil {
@@ -4590,7 +4760,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Lookup(childComplexity, args["query"].(string), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.Lookup(childComplexity, args["query"].(string), args["first"].(*int), args["scope"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -5977,6 +6147,8 @@ input CreateDiscoveryJobInput {
   priority: Int
   fieldPriorities: Map
   staleAfterHours: Int
+  "the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; empty or null: global"
+  networkScope: String
 }
 
 input UpdateDiscoveryJobInput {
@@ -5997,6 +6169,8 @@ input UpdateDiscoveryJobInput {
   priority: Int
   fieldPriorities: Map
   staleAfterHours: Int
+  "the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; empty or null: global"
+  networkScope: String
 }
 
 extend type Query {
@@ -6018,8 +6192,11 @@ extend type Mutation {
   createDriftIgnoreRule(input: CreateDriftIgnoreRuleInput!): DriftIgnoreRule!
   updateDriftIgnoreRule(id: ID!, input: UpdateDriftIgnoreRuleInput!): DriftIgnoreRule!
   deleteDriftIgnoreRule(id: ID!): ID!
-  "moves identifiers, relationships, services, contracts, drifts, sightings and the audit trail of remove to keep, then deletes remove"
-  mergeConfigurationItems(keep: ID!, remove: ID!): ConfigurationItem!
+  """
+  moves identifiers, relationships, services, contracts, drifts, sightings and the audit trail of remove to keep, then deletes remove;
+  with dryRun, returns the plan and changes nothing
+  """
+  mergeConfigurationItems(keep: ID!, remove: ID!, dryRun: Boolean = false): MergeResult!
 }
 
 "Who last set one field of a CI (facts as facts.<key>), when, and with which precedence."
@@ -6065,6 +6242,37 @@ extend type Mutation {
   and admins may submit; at most 10,000 observations per call.
   """
   submitObservations(job: String!, observations: [ObservationInput!]!, dryRun: Boolean = false): DiscoveryRun!
+}
+
+"What mergeConfigurationItems did, or (dryRun) would do."
+type MergeResult {
+  "keep, after the merge (as it is, on a dry run)"
+  configurationItem: ConfigurationItem!
+  dryRun: Boolean!
+  plan: MergePlan!
+}
+
+type MergePlan {
+  keep: ConfigurationItem!
+  remove: ConfigurationItem!
+  "what moves from remove to keep"
+  moves: [MergeMove!]!
+  "what cannot move as it is, and what happens to it instead"
+  conflicts: [MergeConflict!]!
+}
+
+type MergeMove {
+  "IDENTIFIER, RELATIONSHIP, SERVICE, CONTRACT, DRIFT, SIGHTING, AUDIT_EVENT, FIELD"
+  what: String!
+  count: Int!
+}
+
+type MergeConflict {
+  what: String!
+  "e.g. the relationship that would become a self loop, the field both hold with different values"
+  detail: String!
+  "what the merge does about it (dropped, kept from keep, ...)"
+  resolution: String!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -7820,6 +8028,10 @@ input CreateIdentifierInput {
   kind: IdentifierKind!
   value: String!
   """
+  the network domain an address is unique in (a site, VRF, VPC or datacenter); null is global. Only private and other non-global addresses keep a scope: internal/identity.AddressScope
+  """
+  scope: String
+  """
   who asserted it: record (a CI field), a person, import:<file> or discovery:<job>
   """
   source: String
@@ -7925,6 +8137,10 @@ type DiscoveryJob implements Node {
   schedule: String
   timeZone: String!
   mode: DiscoveryMode!
+  """
+  the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; null is global
+  """
+  networkScope: String
   timeoutSeconds: Int!
   enabled: Boolean!
   """
@@ -8146,6 +8362,24 @@ input DiscoveryJobWhereInput {
   modeNEQ: DiscoveryMode
   modeIn: [DiscoveryMode!]
   modeNotIn: [DiscoveryMode!]
+  """
+  network_scope field predicates
+  """
+  networkScope: String
+  networkScopeNEQ: String
+  networkScopeIn: [String!]
+  networkScopeNotIn: [String!]
+  networkScopeGT: String
+  networkScopeGTE: String
+  networkScopeLT: String
+  networkScopeLTE: String
+  networkScopeContains: String
+  networkScopeHasPrefix: String
+  networkScopeHasSuffix: String
+  networkScopeIsNil: Boolean
+  networkScopeNotNil: Boolean
+  networkScopeEqualFold: String
+  networkScopeContainsFold: String
   """
   timeout_seconds field predicates
   """
@@ -9148,6 +9382,10 @@ type Identifier implements Node {
   kind: IdentifierKind!
   value: String!
   """
+  the network domain an address is unique in (a site, VRF, VPC or datacenter); null is global. Only private and other non-global addresses keep a scope: internal/identity.AddressScope
+  """
+  scope: String
+  """
   who asserted it: record (a CI field), a person, import:<file> or discovery:<job>
   """
   source: String!
@@ -9283,6 +9521,24 @@ input IdentifierWhereInput {
   valueHasSuffix: String
   valueEqualFold: String
   valueContainsFold: String
+  """
+  scope field predicates
+  """
+  scope: String
+  scopeNEQ: String
+  scopeIn: [String!]
+  scopeNotIn: [String!]
+  scopeGT: String
+  scopeGTE: String
+  scopeLT: String
+  scopeLTE: String
+  scopeContains: String
+  scopeHasPrefix: String
+  scopeHasSuffix: String
+  scopeIsNil: Boolean
+  scopeNotNil: Boolean
+  scopeEqualFold: String
+  scopeContainsFold: String
   """
   source field predicates
   """
@@ -11484,6 +11740,11 @@ input UpdateIdentifierInput {
   kind: IdentifierKind
   value: String
   """
+  the network domain an address is unique in (a site, VRF, VPC or datacenter); null is global. Only private and other non-global addresses keep a scope: internal/identity.AddressScope
+  """
+  scope: String
+  clearScope: Boolean
+  """
   who asserted it: record (a CI field), a person, import:<file> or discovery:<job>
   """
   source: String
@@ -11985,6 +12246,8 @@ enum MatchRule {
   NAME
   "The input was a prefix of exactly one CI's name or host name."
   PREFIX
+  "Weaker than IDENTIFIER: the input's short host name (or an FQDN's first label) equalled the host name of a CI with no known domain, or the first label of a CI's FQDN when the input had no domain."
+  SHORT_NAME
 }
 
 type WarrantyStatus {
@@ -12031,7 +12294,7 @@ type LookupHit {
   type: String!
   ci: ConfigurationItem
   service: Service
-  "What matched: IDENTIFIER, NAME, NAME_PREFIX, NAME_CONTAINS, SERVICE_NAME."
+  "What matched: IDENTIFIER, SHORT_NAME (a host name of the input without its domain, or of a CI without one), NAME, NAME_PREFIX, NAME_CONTAINS, SERVICE_NAME."
   matchedBy: String!
   matchedValue: String!
   "Higher is better."
@@ -12048,9 +12311,37 @@ extend type Query {
   serviceImpact(service: ID!, direction: ImpactDirection = DEPENDENTS, maxDepth: Int): ServiceImpact!
   serviceMap(service: ID!): ServiceMap!
   dependencyPath(from: ID!, to: ID!, maxDepth: Int): DependencyPath
-  "What an alert said (host name, FQDN, IP, MAC, serial, asset tag, cloud ID, UUID or CI name); null when nothing matches."
-  incidentContext(identifier: String!, asOf: Time, depth: Int = 3): IncidentContext
-  lookup(query: String!, first: Int = 10): [LookupHit!]!
+  """
+  What an alert said (host name, FQDN, IP, MAC, serial, asset tag, cloud ID, UUID or CI name); null when nothing matches.
+  scope names the network domain (site, VRF, VPC) of a private address; without it an address held in several scopes is ambiguous.
+  """
+  incidentContext(identifier: String!, asOf: Time, depth: Int = 3, scope: String): IncidentContext
+  "Search box hits; scope as for incidentContext."
+  lookup(query: String!, first: Int = 10, scope: String): [LookupHit!]!
+  "Pairs of CIs that may be one thing recorded twice, each with its evidence, strongest first."
+  duplicateCandidates(first: Int = 50): [DuplicateCandidate!]!
+}
+
+"Why two CIs may be one thing recorded twice."
+enum DuplicateRule {
+  "They share a strong identifier (serial, cloud ID, UUID, MAC, FQDN) or an address in the same scope."
+  SHARED_IDENTIFIER
+  "They have the same name (case-insensitive) in the same environment."
+  NAME_AND_ENVIRONMENT
+  "They have the same short host name and one of them has no known domain."
+  SHORT_NAME_DOMAINLESS
+}
+
+type DuplicateEvidence {
+  rule: DuplicateRule!
+  "What they share, e.g. SERIAL ABC123."
+  detail: String!
+}
+
+type DuplicateCandidate {
+  a: ConfigurationItem!
+  b: ConfigurationItem!
+  evidence: [DuplicateEvidence!]!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/report.graphql", Input: `# Scheduled drift reports and CMDB health. Report schedules are for admins.
@@ -12747,6 +13038,8 @@ func (ec *executionContext) childFields_DiscoveryJob(ctx context.Context, field 
 		return ec.fieldContext_DiscoveryJob_timeZone(ctx, field)
 	case "mode":
 		return ec.fieldContext_DiscoveryJob_mode(ctx, field)
+	case "networkScope":
+		return ec.fieldContext_DiscoveryJob_networkScope(ctx, field)
 	case "timeoutSeconds":
 		return ec.fieldContext_DiscoveryJob_timeoutSeconds(ctx, field)
 	case "enabled":
@@ -13077,6 +13370,28 @@ func (ec *executionContext) childFields_DriftSummary(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type DriftSummary", field.Name)
 }
 
+func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "a":
+		return ec.fieldContext_DuplicateCandidate_a(ctx, field)
+	case "b":
+		return ec.fieldContext_DuplicateCandidate_b(ctx, field)
+	case "evidence":
+		return ec.fieldContext_DuplicateCandidate_evidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_DuplicateEvidence_rule(ctx, field)
+	case "detail":
+		return ec.fieldContext_DuplicateEvidence_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateEvidence", field.Name)
+}
+
 func (ec *executionContext) childFields_DuplicateIdentifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -13151,6 +13466,8 @@ func (ec *executionContext) childFields_Identifier(ctx context.Context, field gr
 		return ec.fieldContext_Identifier_kind(ctx, field)
 	case "value":
 		return ec.fieldContext_Identifier_value(ctx, field)
+	case "scope":
+		return ec.fieldContext_Identifier_scope(ctx, field)
 	case "source":
 		return ec.fieldContext_Identifier_source(ctx, field)
 	case "configurationItemID":
@@ -13343,6 +13660,54 @@ func (ec *executionContext) childFields_LookupHit(ctx context.Context, field gra
 		return ec.fieldContext_LookupHit_score(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LookupHit", field.Name)
+}
+
+func (ec *executionContext) childFields_MergeConflict(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "what":
+		return ec.fieldContext_MergeConflict_what(ctx, field)
+	case "detail":
+		return ec.fieldContext_MergeConflict_detail(ctx, field)
+	case "resolution":
+		return ec.fieldContext_MergeConflict_resolution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergeConflict", field.Name)
+}
+
+func (ec *executionContext) childFields_MergeMove(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "what":
+		return ec.fieldContext_MergeMove_what(ctx, field)
+	case "count":
+		return ec.fieldContext_MergeMove_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergeMove", field.Name)
+}
+
+func (ec *executionContext) childFields_MergePlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "keep":
+		return ec.fieldContext_MergePlan_keep(ctx, field)
+	case "remove":
+		return ec.fieldContext_MergePlan_remove(ctx, field)
+	case "moves":
+		return ec.fieldContext_MergePlan_moves(ctx, field)
+	case "conflicts":
+		return ec.fieldContext_MergePlan_conflicts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergePlan", field.Name)
+}
+
+func (ec *executionContext) childFields_MergeResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "configurationItem":
+		return ec.fieldContext_MergeResult_configurationItem(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_MergeResult_dryRun(ctx, field)
+	case "plan":
+		return ec.fieldContext_MergeResult_plan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergeResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14596,6 +14961,14 @@ func (ec *executionContext) field_Mutation_mergeConfigurationItems_args(ctx cont
 		return nil, err
 	}
 	args["remove"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg2
 	return args, nil
 }
 
@@ -15607,6 +15980,20 @@ func (ec *executionContext) field_Query_drifts_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_expiringContracts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15748,6 +16135,14 @@ func (ec *executionContext) field_Query_incidentContext_args(ctx context.Context
 		return nil, err
 	}
 	args["depth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg3
 	return args, nil
 }
 
@@ -15824,6 +16219,14 @@ func (ec *executionContext) field_Query_lookup_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg2
 	return args, nil
 }
 
@@ -21560,6 +21963,29 @@ func (ec *executionContext) fieldContext_DiscoveryJob_mode(_ context.Context, fi
 	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "DiscoveryMode")
 }
 
+func (ec *executionContext) _DiscoveryJob_networkScope(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_networkScope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NetworkScope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_networkScope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "String")
+}
+
 func (ec *executionContext) _DiscoveryJob_timeoutSeconds(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24532,6 +24958,148 @@ func (ec *executionContext) fieldContext_DriftSummary_byService(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _DuplicateCandidate_a(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_a(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.A, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_a(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidate_b(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_b(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.B, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_b(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidate_evidence(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DuplicateEvidence) graphql.Marshaler {
+			return ec.marshalNDuplicateEvidence2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateEvidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateEvidence_rule(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateEvidence_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DuplicateRule) graphql.Marshaler {
+			return ec.marshalNDuplicateRule2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateEvidence_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateEvidence", field, false, false, "DuplicateRule")
+}
+
+func (ec *executionContext) _DuplicateEvidence_detail(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateEvidence_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateEvidence_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateEvidence", field, false, false, "String")
+}
+
 func (ec *executionContext) _DuplicateIdentifier_kind(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateIdentifier) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25021,6 +25589,29 @@ func (ec *executionContext) _Identifier_value(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Identifier_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identifier", field, false, false, "String")
+}
+
+func (ec *executionContext) _Identifier_scope(ctx context.Context, field graphql.CollectedField, obj *ent.Identifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identifier_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Identifier_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Identifier", field, false, false, "String")
 }
 
@@ -26778,6 +27369,336 @@ func (ec *executionContext) _LookupHit_score(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_LookupHit_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LookupHit", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MergeConflict_what(ctx context.Context, field graphql.CollectedField, obj *model.MergeConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeConflict_what(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.What, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeConflict_what(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeConflict", field, false, false, "String")
+}
+
+func (ec *executionContext) _MergeConflict_detail(ctx context.Context, field graphql.CollectedField, obj *model.MergeConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeConflict_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeConflict_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeConflict", field, false, false, "String")
+}
+
+func (ec *executionContext) _MergeConflict_resolution(ctx context.Context, field graphql.CollectedField, obj *model.MergeConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeConflict_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeConflict_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeConflict", field, false, false, "String")
+}
+
+func (ec *executionContext) _MergeMove_what(ctx context.Context, field graphql.CollectedField, obj *model.MergeMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeMove_what(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.What, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeMove_what(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeMove", field, false, false, "String")
+}
+
+func (ec *executionContext) _MergeMove_count(ctx context.Context, field graphql.CollectedField, obj *model.MergeMove) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeMove_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeMove_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeMove", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MergePlan_keep(ctx context.Context, field graphql.CollectedField, obj *model.MergePlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergePlan_keep(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keep, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergePlan_keep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergePlan_remove(ctx context.Context, field graphql.CollectedField, obj *model.MergePlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergePlan_remove(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remove, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergePlan_remove(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergePlan_moves(ctx context.Context, field graphql.CollectedField, obj *model.MergePlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergePlan_moves(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Moves, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MergeMove) graphql.Marshaler {
+			return ec.marshalNMergeMove2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeMoveᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergePlan_moves(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MergeMove(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergePlan_conflicts(ctx context.Context, field graphql.CollectedField, obj *model.MergePlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergePlan_conflicts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conflicts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MergeConflict) graphql.Marshaler {
+			return ec.marshalNMergeConflict2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeConflictᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergePlan_conflicts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MergeConflict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergeResult_configurationItem(ctx context.Context, field graphql.CollectedField, obj *model.MergeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeResult_configurationItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeResult_configurationItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergeResult_dryRun(ctx context.Context, field graphql.CollectedField, obj *model.MergeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeResult_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeResult_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MergeResult_plan(ctx context.Context, field graphql.CollectedField, obj *model.MergeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeResult_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MergePlan) graphql.Marshaler {
+			return ec.marshalNMergePlan2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergePlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeResult_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MergePlan(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
@@ -28596,11 +29517,11 @@ func (ec *executionContext) _Mutation_mergeConfigurationItems(ctx context.Contex
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().MergeConfigurationItems(ctx, fc.Args["keep"].(int), fc.Args["remove"].(int))
+			return ec.Resolvers.Mutation().MergeConfigurationItems(ctx, fc.Args["keep"].(int), fc.Args["remove"].(int), fc.Args["dryRun"].(*bool))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
-			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MergeResult) graphql.Marshaler {
+			return ec.marshalNMergeResult2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -28613,7 +29534,7 @@ func (ec *executionContext) fieldContext_Mutation_mergeConfigurationItems(ctx co
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ConfigurationItem(ctx, field)
+			return ec.childFields_MergeResult(ctx, field)
 		},
 	}
 	defer func() {
@@ -30932,7 +31853,7 @@ func (ec *executionContext) _Query_incidentContext(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().IncidentContext(ctx, fc.Args["identifier"].(string), fc.Args["asOf"].(*time.Time), fc.Args["depth"].(*int))
+			return ec.Resolvers.Query().IncidentContext(ctx, fc.Args["identifier"].(string), fc.Args["asOf"].(*time.Time), fc.Args["depth"].(*int), fc.Args["scope"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentContext) graphql.Marshaler {
@@ -30976,7 +31897,7 @@ func (ec *executionContext) _Query_lookup(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Lookup(ctx, fc.Args["query"].(string), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().Lookup(ctx, fc.Args["query"].(string), fc.Args["first"].(*int), fc.Args["scope"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.LookupHit) graphql.Marshaler {
@@ -31004,6 +31925,50 @@ func (ec *executionContext) fieldContext_Query_lookup(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_lookup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_duplicateCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DuplicateCandidates(ctx, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DuplicateCandidate) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_duplicateCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -42120,7 +43085,7 @@ func (ec *executionContext) unmarshalInputCreateDiscoveryJobInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours"}
+	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours", "networkScope"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -42239,6 +43204,13 @@ func (ec *executionContext) unmarshalInputCreateDiscoveryJobInput(ctx context.Co
 				return it, err
 			}
 			it.StaleAfterHours = data
+		case "networkScope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScope = data
 		}
 	}
 	return it, nil
@@ -42358,7 +43330,7 @@ func (ec *executionContext) unmarshalInputCreateIdentifierInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "value", "source", "configurationItemID"}
+	fieldsInOrder := [...]string{"kind", "value", "scope", "source", "configurationItemID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -42379,6 +43351,13 @@ func (ec *executionContext) unmarshalInputCreateIdentifierInput(ctx context.Cont
 				return it, err
 			}
 			it.Value = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
 		case "source":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -42978,7 +43957,7 @@ func (ec *executionContext) unmarshalInputDiscoveryJobWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "sourceKind", "sourceKindNEQ", "sourceKindIn", "sourceKindNotIn", "sourceKindGT", "sourceKindGTE", "sourceKindLT", "sourceKindLTE", "sourceKindContains", "sourceKindHasPrefix", "sourceKindHasSuffix", "sourceKindEqualFold", "sourceKindContainsFold", "schedule", "scheduleNEQ", "scheduleIn", "scheduleNotIn", "scheduleGT", "scheduleGTE", "scheduleLT", "scheduleLTE", "scheduleContains", "scheduleHasPrefix", "scheduleHasSuffix", "scheduleIsNil", "scheduleNotNil", "scheduleEqualFold", "scheduleContainsFold", "timeZone", "timeZoneNEQ", "timeZoneIn", "timeZoneNotIn", "timeZoneGT", "timeZoneGTE", "timeZoneLT", "timeZoneLTE", "timeZoneContains", "timeZoneHasPrefix", "timeZoneHasSuffix", "timeZoneEqualFold", "timeZoneContainsFold", "mode", "modeNEQ", "modeIn", "modeNotIn", "timeoutSeconds", "timeoutSecondsNEQ", "timeoutSecondsIn", "timeoutSecondsNotIn", "timeoutSecondsGT", "timeoutSecondsGTE", "timeoutSecondsLT", "timeoutSecondsLTE", "enabled", "enabledNEQ", "createUnregistered", "createUnregisteredNEQ", "missingGrace", "missingGraceNEQ", "missingGraceIn", "missingGraceNotIn", "missingGraceGT", "missingGraceGTE", "missingGraceLT", "missingGraceLTE", "retireAfter", "retireAfterNEQ", "retireAfterIn", "retireAfterNotIn", "retireAfterGT", "retireAfterGTE", "retireAfterLT", "retireAfterLTE", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "staleAfterHours", "staleAfterHoursNEQ", "staleAfterHoursIn", "staleAfterHoursNotIn", "staleAfterHoursGT", "staleAfterHoursGTE", "staleAfterHoursLT", "staleAfterHoursLTE", "lastRunAt", "lastRunAtNEQ", "lastRunAtIn", "lastRunAtNotIn", "lastRunAtGT", "lastRunAtGTE", "lastRunAtLT", "lastRunAtLTE", "lastRunAtIsNil", "lastRunAtNotNil", "hasRuns", "hasRunsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "sourceKind", "sourceKindNEQ", "sourceKindIn", "sourceKindNotIn", "sourceKindGT", "sourceKindGTE", "sourceKindLT", "sourceKindLTE", "sourceKindContains", "sourceKindHasPrefix", "sourceKindHasSuffix", "sourceKindEqualFold", "sourceKindContainsFold", "schedule", "scheduleNEQ", "scheduleIn", "scheduleNotIn", "scheduleGT", "scheduleGTE", "scheduleLT", "scheduleLTE", "scheduleContains", "scheduleHasPrefix", "scheduleHasSuffix", "scheduleIsNil", "scheduleNotNil", "scheduleEqualFold", "scheduleContainsFold", "timeZone", "timeZoneNEQ", "timeZoneIn", "timeZoneNotIn", "timeZoneGT", "timeZoneGTE", "timeZoneLT", "timeZoneLTE", "timeZoneContains", "timeZoneHasPrefix", "timeZoneHasSuffix", "timeZoneEqualFold", "timeZoneContainsFold", "mode", "modeNEQ", "modeIn", "modeNotIn", "networkScope", "networkScopeNEQ", "networkScopeIn", "networkScopeNotIn", "networkScopeGT", "networkScopeGTE", "networkScopeLT", "networkScopeLTE", "networkScopeContains", "networkScopeHasPrefix", "networkScopeHasSuffix", "networkScopeIsNil", "networkScopeNotNil", "networkScopeEqualFold", "networkScopeContainsFold", "timeoutSeconds", "timeoutSecondsNEQ", "timeoutSecondsIn", "timeoutSecondsNotIn", "timeoutSecondsGT", "timeoutSecondsGTE", "timeoutSecondsLT", "timeoutSecondsLTE", "enabled", "enabledNEQ", "createUnregistered", "createUnregisteredNEQ", "missingGrace", "missingGraceNEQ", "missingGraceIn", "missingGraceNotIn", "missingGraceGT", "missingGraceGTE", "missingGraceLT", "missingGraceLTE", "retireAfter", "retireAfterNEQ", "retireAfterIn", "retireAfterNotIn", "retireAfterGT", "retireAfterGTE", "retireAfterLT", "retireAfterLTE", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "staleAfterHours", "staleAfterHoursNEQ", "staleAfterHoursIn", "staleAfterHoursNotIn", "staleAfterHoursGT", "staleAfterHoursGTE", "staleAfterHoursLT", "staleAfterHoursLTE", "lastRunAt", "lastRunAtNEQ", "lastRunAtIn", "lastRunAtNotIn", "lastRunAtGT", "lastRunAtGTE", "lastRunAtLT", "lastRunAtLTE", "lastRunAtIsNil", "lastRunAtNotNil", "hasRuns", "hasRunsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -43580,6 +44559,111 @@ func (ec *executionContext) unmarshalInputDiscoveryJobWhereInput(ctx context.Con
 				return it, err
 			}
 			it.ModeNotIn = data
+		case "networkScope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScope = data
+		case "networkScopeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeNEQ = data
+		case "networkScopeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeIn = data
+		case "networkScopeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeNotIn = data
+		case "networkScopeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeGT = data
+		case "networkScopeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeGTE = data
+		case "networkScopeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeLT = data
+		case "networkScopeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeLTE = data
+		case "networkScopeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeContains = data
+		case "networkScopeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeHasPrefix = data
+		case "networkScopeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeHasSuffix = data
+		case "networkScopeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeIsNil = data
+		case "networkScopeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeNotNil = data
+		case "networkScopeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeEqualFold = data
+		case "networkScopeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScopeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScopeContainsFold = data
 		case "timeoutSeconds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSeconds"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -47621,7 +48705,7 @@ func (ec *executionContext) unmarshalInputIdentifierWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "value", "valueNEQ", "valueIn", "valueNotIn", "valueGT", "valueGTE", "valueLT", "valueLTE", "valueContains", "valueHasPrefix", "valueHasSuffix", "valueEqualFold", "valueContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceEqualFold", "sourceContainsFold", "configurationItemID", "configurationItemIDNEQ", "configurationItemIDIn", "configurationItemIDNotIn", "hasConfigurationItem", "hasConfigurationItemWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "value", "valueNEQ", "valueIn", "valueNotIn", "valueGT", "valueGTE", "valueLT", "valueLTE", "valueContains", "valueHasPrefix", "valueHasSuffix", "valueEqualFold", "valueContainsFold", "scope", "scopeNEQ", "scopeIn", "scopeNotIn", "scopeGT", "scopeGTE", "scopeLT", "scopeLTE", "scopeContains", "scopeHasPrefix", "scopeHasSuffix", "scopeIsNil", "scopeNotNil", "scopeEqualFold", "scopeContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceEqualFold", "sourceContainsFold", "configurationItemID", "configurationItemIDNEQ", "configurationItemIDIn", "configurationItemIDNotIn", "hasConfigurationItem", "hasConfigurationItemWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -47936,6 +49020,111 @@ func (ec *executionContext) unmarshalInputIdentifierWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.ValueContainsFold = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "scopeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNEQ = data
+		case "scopeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeIn = data
+		case "scopeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNotIn = data
+		case "scopeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeGT = data
+		case "scopeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeGTE = data
+		case "scopeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeLT = data
+		case "scopeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeLTE = data
+		case "scopeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeContains = data
+		case "scopeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeHasPrefix = data
+		case "scopeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeHasSuffix = data
+		case "scopeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeIsNil = data
+		case "scopeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNotNil = data
+		case "scopeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeEqualFold = data
+		case "scopeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeContainsFold = data
 		case "source":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -53938,7 +55127,7 @@ func (ec *executionContext) unmarshalInputUpdateDiscoveryJobInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "clearCredentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours"}
+	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "clearCredentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours", "networkScope"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -54064,6 +55253,13 @@ func (ec *executionContext) unmarshalInputUpdateDiscoveryJobInput(ctx context.Co
 				return it, err
 			}
 			it.StaleAfterHours = data
+		case "networkScope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networkScope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NetworkScope = data
 		}
 	}
 	return it, nil
@@ -54225,7 +55421,7 @@ func (ec *executionContext) unmarshalInputUpdateIdentifierInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "value", "source", "configurationItemID"}
+	fieldsInOrder := [...]string{"kind", "value", "scope", "clearScope", "source", "configurationItemID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -54246,6 +55442,20 @@ func (ec *executionContext) unmarshalInputUpdateIdentifierInput(ctx context.Cont
 				return it, err
 			}
 			it.Value = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "clearScope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearScope"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearScope = data
 		case "source":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -57848,6 +59058,11 @@ func (ec *executionContext) _DiscoveryJob(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "networkScope":
+			out.Values[i] = ec._DiscoveryJob_networkScope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "timeoutSeconds":
 			out.Values[i] = ec._DiscoveryJob_timeoutSeconds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -58889,6 +60104,87 @@ func (ec *executionContext) _DriftSummary(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var duplicateCandidateImplementors = []string{"DuplicateCandidate"}
+
+func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateCandidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidate")
+		case "a":
+			out.Values[i] = ec._DuplicateCandidate_a(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "b":
+			out.Values[i] = ec._DuplicateCandidate_b(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "evidence":
+			out.Values[i] = ec._DuplicateCandidate_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var duplicateEvidenceImplementors = []string{"DuplicateEvidence"}
+
+func (ec *executionContext) _DuplicateEvidence(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateEvidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateEvidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateEvidence")
+		case "rule":
+			out.Values[i] = ec._DuplicateEvidence_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._DuplicateEvidence_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var duplicateIdentifierImplementors = []string{"DuplicateIdentifier"}
 
 func (ec *executionContext) _DuplicateIdentifier(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateIdentifier) graphql.Marshaler {
@@ -59143,6 +60439,11 @@ func (ec *executionContext) _Identifier(ctx context.Context, sel ast.SelectionSe
 		case "value":
 			out.Values[i] = ec._Identifier_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._Identifier_scope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "source":
@@ -59751,6 +61052,178 @@ func (ec *executionContext) _LookupHit(ctx context.Context, sel ast.SelectionSet
 			}
 		case "score":
 			out.Values[i] = ec._LookupHit_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mergeConflictImplementors = []string{"MergeConflict"}
+
+func (ec *executionContext) _MergeConflict(ctx context.Context, sel ast.SelectionSet, obj *model.MergeConflict) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeConflictImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergeConflict")
+		case "what":
+			out.Values[i] = ec._MergeConflict_what(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._MergeConflict_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolution":
+			out.Values[i] = ec._MergeConflict_resolution(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mergeMoveImplementors = []string{"MergeMove"}
+
+func (ec *executionContext) _MergeMove(ctx context.Context, sel ast.SelectionSet, obj *model.MergeMove) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeMoveImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergeMove")
+		case "what":
+			out.Values[i] = ec._MergeMove_what(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._MergeMove_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mergePlanImplementors = []string{"MergePlan"}
+
+func (ec *executionContext) _MergePlan(ctx context.Context, sel ast.SelectionSet, obj *model.MergePlan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergePlanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergePlan")
+		case "keep":
+			out.Values[i] = ec._MergePlan_keep(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remove":
+			out.Values[i] = ec._MergePlan_remove(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moves":
+			out.Values[i] = ec._MergePlan_moves(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conflicts":
+			out.Values[i] = ec._MergePlan_conflicts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mergeResultImplementors = []string{"MergeResult"}
+
+func (ec *executionContext) _MergeResult(ctx context.Context, sel ast.SelectionSet, obj *model.MergeResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergeResult")
+		case "configurationItem":
+			out.Values[i] = ec._MergeResult_configurationItem(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._MergeResult_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._MergeResult_plan(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -60676,6 +62149,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_lookup(ctx, field)
+				})
+		case "duplicateCandidates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_duplicateCandidates(ctx, field)
 				})
 		case "cmdbHealth":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -63327,6 +64806,54 @@ func (ec *executionContext) unmarshalNDriftWhereInput2ᚖgithubᚗcomᚋcairnᚑ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DuplicateCandidate) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateCandidate2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateCandidate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDuplicateCandidate2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateCandidate(ctx context.Context, sel ast.SelectionSet, v *model.DuplicateCandidate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateCandidate!")
+		return graphql.Null
+	}
+	return ec._DuplicateCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDuplicateEvidence2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DuplicateEvidence) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateEvidence2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateEvidence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDuplicateEvidence2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateEvidence(ctx context.Context, sel ast.SelectionSet, v *model.DuplicateEvidence) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateEvidence!")
+		return graphql.Null
+	}
+	return ec._DuplicateEvidence(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDuplicateIdentifier2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateIdentifierᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DuplicateIdentifier) graphql.Marshaler {
 	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -63349,6 +64876,16 @@ func (ec *executionContext) marshalNDuplicateIdentifier2ᚖgithubᚗcomᚋcairn�
 		return graphql.Null
 	}
 	return ec._DuplicateIdentifier(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDuplicateRule2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateRule(ctx context.Context, v any) (model.DuplicateRule, error) {
+	var res model.DuplicateRule
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDuplicateRule2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDuplicateRule(ctx context.Context, sel ast.SelectionSet, v model.DuplicateRule) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNFailingJob2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐFailingJobᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FailingJob) graphql.Marshaler {
@@ -63730,6 +65267,70 @@ func (ec *executionContext) unmarshalNMatchRule2githubᚗcomᚋcairnᚑcmdbᚋca
 
 func (ec *executionContext) marshalNMatchRule2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMatchRule(ctx context.Context, sel ast.SelectionSet, v model.MatchRule) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMergeConflict2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeConflictᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MergeConflict) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMergeConflict2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeConflict(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMergeConflict2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeConflict(ctx context.Context, sel ast.SelectionSet, v *model.MergeConflict) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MergeConflict!")
+		return graphql.Null
+	}
+	return ec._MergeConflict(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMergeMove2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeMoveᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MergeMove) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMergeMove2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeMove(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMergeMove2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeMove(ctx context.Context, sel ast.SelectionSet, v *model.MergeMove) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MergeMove!")
+		return graphql.Null
+	}
+	return ec._MergeMove(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMergePlan2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergePlan(ctx context.Context, sel ast.SelectionSet, v *model.MergePlan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MergePlan!")
+		return graphql.Null
+	}
+	return ec._MergePlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMergeResult2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐMergeResult(ctx context.Context, sel ast.SelectionSet, v *model.MergeResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MergeResult!")
+		return graphql.Null
+	}
+	return ec._MergeResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {

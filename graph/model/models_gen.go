@@ -101,6 +101,8 @@ type CreateDiscoveryJobInput struct {
 	Priority           *int                 `json:"priority,omitempty"`
 	FieldPriorities    map[string]any       `json:"fieldPriorities,omitempty"`
 	StaleAfterHours    *int                 `json:"staleAfterHours,omitempty"`
+	// the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; empty or null: global
+	NetworkScope *string `json:"networkScope,omitempty"`
 }
 
 type CreateReportScheduleInput struct {
@@ -178,6 +180,18 @@ type DriftSummary struct {
 	ByService []*DriftCount `json:"byService"`
 }
 
+type DuplicateCandidate struct {
+	A        *ent.ConfigurationItem `json:"a"`
+	B        *ent.ConfigurationItem `json:"b"`
+	Evidence []*DuplicateEvidence   `json:"evidence"`
+}
+
+type DuplicateEvidence struct {
+	Rule DuplicateRule `json:"rule"`
+	// What they share, e.g. SERIAL ABC123.
+	Detail string `json:"detail"`
+}
+
 type DuplicateIdentifier struct {
 	Kind               identifier.Kind          `json:"kind"`
 	Value              string                   `json:"value"`
@@ -231,11 +245,42 @@ type LookupHit struct {
 	Type    string                 `json:"type"`
 	Ci      *ent.ConfigurationItem `json:"ci,omitempty"`
 	Service *ent.Service           `json:"service,omitempty"`
-	// What matched: IDENTIFIER, NAME, NAME_PREFIX, NAME_CONTAINS, SERVICE_NAME.
+	// What matched: IDENTIFIER, SHORT_NAME (a host name of the input without its domain, or of a CI without one), NAME, NAME_PREFIX, NAME_CONTAINS, SERVICE_NAME.
 	MatchedBy    string `json:"matchedBy"`
 	MatchedValue string `json:"matchedValue"`
 	// Higher is better.
 	Score float64 `json:"score"`
+}
+
+type MergeConflict struct {
+	What string `json:"what"`
+	// e.g. the relationship that would become a self loop, the field both hold with different values
+	Detail string `json:"detail"`
+	// what the merge does about it (dropped, kept from keep, ...)
+	Resolution string `json:"resolution"`
+}
+
+type MergeMove struct {
+	// IDENTIFIER, RELATIONSHIP, SERVICE, CONTRACT, DRIFT, SIGHTING, AUDIT_EVENT, FIELD
+	What  string `json:"what"`
+	Count int    `json:"count"`
+}
+
+type MergePlan struct {
+	Keep   *ent.ConfigurationItem `json:"keep"`
+	Remove *ent.ConfigurationItem `json:"remove"`
+	// what moves from remove to keep
+	Moves []*MergeMove `json:"moves"`
+	// what cannot move as it is, and what happens to it instead
+	Conflicts []*MergeConflict `json:"conflicts"`
+}
+
+// What mergeConfigurationItems did, or (dryRun) would do.
+type MergeResult struct {
+	// keep, after the merge (as it is, on a dry run)
+	ConfigurationItem *ent.ConfigurationItem `json:"configurationItem"`
+	DryRun            bool                   `json:"dryRun"`
+	Plan              *MergePlan             `json:"plan"`
 }
 
 // What an agent saw of one thing (see discovery.Observation).
@@ -365,6 +410,8 @@ type UpdateDiscoveryJobInput struct {
 	Priority           *int                 `json:"priority,omitempty"`
 	FieldPriorities    map[string]any       `json:"fieldPriorities,omitempty"`
 	StaleAfterHours    *int                 `json:"staleAfterHours,omitempty"`
+	// the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; empty or null: global
+	NetworkScope *string `json:"networkScope,omitempty"`
 }
 
 type UpdateReportScheduleInput struct {
@@ -407,6 +454,67 @@ type WebhookDestinationInput struct {
 	URL string `json:"url"`
 	// HMAC-SHA256 key for X-Cairn-Signature; write-only
 	Secret *string `json:"secret,omitempty"`
+}
+
+// Why two CIs may be one thing recorded twice.
+type DuplicateRule string
+
+const (
+	// They share a strong identifier (serial, cloud ID, UUID, MAC, FQDN) or an address in the same scope.
+	DuplicateRuleSharedIdentifier DuplicateRule = "SHARED_IDENTIFIER"
+	// They have the same name (case-insensitive) in the same environment.
+	DuplicateRuleNameAndEnvironment DuplicateRule = "NAME_AND_ENVIRONMENT"
+	// They have the same short host name and one of them has no known domain.
+	DuplicateRuleShortNameDomainless DuplicateRule = "SHORT_NAME_DOMAINLESS"
+)
+
+var AllDuplicateRule = []DuplicateRule{
+	DuplicateRuleSharedIdentifier,
+	DuplicateRuleNameAndEnvironment,
+	DuplicateRuleShortNameDomainless,
+}
+
+func (e DuplicateRule) IsValid() bool {
+	switch e {
+	case DuplicateRuleSharedIdentifier, DuplicateRuleNameAndEnvironment, DuplicateRuleShortNameDomainless:
+		return true
+	}
+	return false
+}
+
+func (e DuplicateRule) String() string {
+	return string(e)
+}
+
+func (e *DuplicateRule) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DuplicateRule(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DuplicateRule", str)
+	}
+	return nil
+}
+
+func (e DuplicateRule) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DuplicateRule) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DuplicateRule) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type ImpactDirection string
@@ -475,17 +583,20 @@ const (
 	MatchRuleName MatchRule = "NAME"
 	// The input was a prefix of exactly one CI's name or host name.
 	MatchRulePrefix MatchRule = "PREFIX"
+	// Weaker than IDENTIFIER: the input's short host name (or an FQDN's first label) equalled the host name of a CI with no known domain, or the first label of a CI's FQDN when the input had no domain.
+	MatchRuleShortName MatchRule = "SHORT_NAME"
 )
 
 var AllMatchRule = []MatchRule{
 	MatchRuleIdentifier,
 	MatchRuleName,
 	MatchRulePrefix,
+	MatchRuleShortName,
 }
 
 func (e MatchRule) IsValid() bool {
 	switch e {
-	case MatchRuleIdentifier, MatchRuleName, MatchRulePrefix:
+	case MatchRuleIdentifier, MatchRuleName, MatchRulePrefix, MatchRuleShortName:
 		return true
 	}
 	return false

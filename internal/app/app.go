@@ -71,6 +71,14 @@ func Migrate(ctx context.Context, c *ent.Client, st *store.DB) error {
 			return fmt.Errorf("creating index %s: %w", ix.name, err)
 		}
 	}
+	// PostgreSQL: identifier values by byte order, for the first-label
+	// lookup of a short host name among FQDNs (incident.valueHasPrefix); the
+	// default collation need not be byte order, so (kind, value) cannot.
+	if st.Backend() == store.Postgres {
+		if _, err := st.Writer().ExecContext(ctx, `CREATE INDEX IF NOT EXISTS identifier_kind_value_c ON identifiers (kind, value COLLATE "C")`); err != nil {
+			return fmt.Errorf("creating index identifier_kind_value_c: %w", err)
+		}
+	}
 	// Superseded by relationship_to_id_type_from_id, which covers the
 	// dependents walk.
 	if _, err := st.Writer().ExecContext(ctx, `DROP INDEX IF EXISTS relationship_to_id_type`); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/scheduler"
 	"github.com/cairn-cmdb/cairn/internal/scheduler/dblease"
 	"github.com/cairn-cmdb/cairn/internal/txn"
@@ -127,6 +128,10 @@ type Input struct {
 	// arrive as float64 or json.Number).
 	FieldPriorities map[string]any
 	StaleAfterHours *int
+	// NetworkScope is the network domain (site, VRF, VPC, datacenter) of
+	// the private addresses the job observes, normalised with
+	// identity.NormalizeScope; "" clears it (global).
+	NetworkScope *string
 }
 
 // CheckConfig checks that kind is a source kind of reg and that config
@@ -227,6 +232,10 @@ func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.DiscoveryJob
 		if err != nil {
 			return err
 		}
+		netScope, err := in.networkScope()
+		if err != nil {
+			return err
+		}
 		var sealed []byte
 		if in.Credentials != nil {
 			if sealed, err = s.seal(in.Credentials); err != nil {
@@ -243,6 +252,13 @@ func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.DiscoveryJob
 			m, save = up.Mutation(), func() (*ent.DiscoveryJob, error) { return up.Save(ctx) }
 		}
 		in.set(m, kind, tz, sched, prios, sealed)
+		if in.NetworkScope != nil {
+			if netScope == "" {
+				m.ClearNetworkScope()
+			} else {
+				m.SetNetworkScope(netScope)
+			}
+		}
 		job, err = save()
 		return err
 	})
@@ -251,6 +267,19 @@ func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.DiscoveryJob
 	}
 	s.changed(ctx)
 	return job, nil
+}
+
+// networkScope is the normalised network scope of in; "" is global (and
+// when in leaves it unchanged). The error is BAD_USER_INPUT on networkScope.
+func (in Input) networkScope() (string, error) {
+	if in.NetworkScope == nil {
+		return "", nil
+	}
+	s, err := identity.NormalizeScope(*in.NetworkScope)
+	if err != nil {
+		return "", apperr.InvalidErr("networkScope", err)
+	}
+	return s, nil
 }
 
 // effective is the source kind, time zone, schedule and config job id

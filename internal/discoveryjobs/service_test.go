@@ -75,6 +75,8 @@ func TestSave(t *testing.T) {
 			{"priority not whole", nmap(discoveryjobs.Input{FieldPriorities: map[string]any{"facts.*": 1.5}}), "fieldPriorities", "whole number"},
 			{"priority out of range", nmap(discoveryjobs.Input{FieldPriorities: map[string]any{"facts.*": float64(2000)}}), "fieldPriorities", "between 0 and 1000"},
 			{"credential not a string", nmap(discoveryjobs.Input{Credentials: map[string]any{"password": 7}}), "credentials", `"password" must be a string`},
+			{"network scope too long", nmap(discoveryjobs.Input{NetworkScope: ptr(strings.Repeat("s", 256))}), "networkScope", "at most 255"},
+			{"network scope with a control character", nmap(discoveryjobs.Input{NetworkScope: ptr("site\x00a")}), "networkScope", "control"},
 		}
 		for _, tc := range bad {
 			_, err := svc.Save(ctx, 0, tc.in)
@@ -95,6 +97,27 @@ func TestSave(t *testing.T) {
 			j.CredentialsSealed == nil || strings.Contains(string(*j.CredentialsSealed), "s3cret") || changes != 1 {
 			t.Fatalf("saved job = %+v (changes %d)", j, changes)
 		}
+		if j.NetworkScope != nil {
+			t.Fatalf("network scope %q, want global (null) by default", *j.NetworkScope)
+		}
+		// The network scope is normalised, kept by updates that do not name
+		// it and cleared by "".
+		j, err = svc.Save(ctx, j.ID, discoveryjobs.Input{NetworkScope: ptr("  VPC-0abc ")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.NetworkScope == nil || *j.NetworkScope != "vpc-0abc" {
+			t.Fatalf("network scope %v, want vpc-0abc", j.NetworkScope)
+		}
+		j, err = svc.Save(ctx, j.ID, discoveryjobs.Input{Priority: ptr(60)})
+		if err != nil || j.NetworkScope == nil || *j.NetworkScope != "vpc-0abc" {
+			t.Fatalf("update without a scope: %v, scope %v", err, j.NetworkScope)
+		}
+		j, err = svc.Save(ctx, j.ID, discoveryjobs.Input{NetworkScope: ptr(" ")})
+		if err != nil || j.NetworkScope != nil {
+			t.Fatalf("clearing the scope: %v, scope %v", err, j.NetworkScope)
+		}
+		changes -= 3
 		// An update keeps what it does not name and checks the result.
 		j, err = svc.Save(ctx, j.ID, discoveryjobs.Input{TimeZone: ptr("Europe/Berlin"), ClearCredentials: true})
 		if err != nil {

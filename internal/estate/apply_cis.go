@@ -52,7 +52,7 @@ func (im *importer) applyCIs(ctx context.Context, tx *ent.Client) error {
 			in.id = ci.ID
 			for kind, v := range primaryOf(ci) {
 				if v != "" {
-					im.db.addIdent(kind, v, ci.ID)
+					im.db.addIdent(kind, v, "", ci.ID)
 				}
 			}
 			im.rep.created(EntConfigurationItems, ciName(in))
@@ -79,10 +79,14 @@ func (im *importer) addIdentifiers(ctx context.Context, tx *ent.Client, cis []*c
 			if im.db.ciIdents[in.id][identKey(id.Kind, id.Value)] {
 				continue
 			}
-			builders = append(builders, tx.Identifier.Create().SetConfigurationItemID(in.id).
-				SetKind(identifier.Kind(id.Kind)).SetValue(id.Value).SetSource(id.Source))
+			b := tx.Identifier.Create().SetConfigurationItemID(in.id).
+				SetKind(identifier.Kind(id.Kind)).SetValue(id.Value).SetSource(id.Source)
+			if id.Scope != "" {
+				b.SetScope(id.Scope)
+			}
+			builders = append(builders, b)
 			owners = append(owners, in)
-			im.db.addIdent(ident.Kind(id.Kind), id.Value, in.id)
+			im.db.addIdent(ident.Kind(id.Kind), id.Value, id.Scope, in.id)
 			im.rep.created(EntIdentifiers, id.Value)
 		}
 	}
@@ -195,7 +199,7 @@ func (im *importer) updateCI(ctx context.Context, tx *ent.Client, in *ciIn, memb
 	if changed {
 		for kind, v := range map[ident.Kind]string{ident.Hostname: e.Hostname, ident.FQDN: e.FQDN, ident.Serial: e.SerialNumber, ident.AssetTag: e.AssetTag} {
 			if v != "" {
-				im.db.addIdent(kind, v, in.id)
+				im.db.addIdent(kind, v, "", in.id)
 			}
 		}
 	}

@@ -17,7 +17,7 @@ import (
 // csvFields are the CI fields a CSV column can feed, besides "attr.<key>".
 func csvFields() []string {
 	return []string{"name", "kind", "status", "environment", "criticality", "hostname", "fqdn", "serialNumber",
-		"assetTag", "description", "tags", "owner", "vendor", "location", "service", "ip", "mac", "cloudId"}
+		"assetTag", "description", "tags", "owner", "vendor", "location", "service", "ip", "mac", "cloudId", "scope"}
 }
 
 // attrPrefix starts a mapping field that feeds an attribute.
@@ -217,6 +217,7 @@ func parseRow(cols []column, rec []string, line, width int) csvRow {
 		row.problems = append(row.problems, Problem{Path: loc.at(""), Msg: fmt.Sprintf("has %d fields, the header has %d", len(rec), width)})
 	}
 	e := &row.ci
+	scope := "" // the network scope of the row's IP addresses
 	for _, c := range cols {
 		if c.index >= len(rec) {
 			continue
@@ -256,6 +257,8 @@ func parseRow(cols []column, rec []string, line, width int) csvRow {
 			e.Location = v
 		case "service":
 			row.services = splitList(v)
+		case "scope":
+			scope = v
 		case "ip", "mac", "cloudId":
 			kind := map[string]ident.Kind{"ip": ident.IP, "mac": ident.MAC, "cloudId": ident.CloudID}[c.field]
 			for _, x := range splitList(v) {
@@ -268,6 +271,11 @@ func parseRow(cols []column, rec []string, line, width int) csvRow {
 				}
 				e.Attributes[key] = v
 			}
+		}
+	}
+	for i := range e.Identifiers {
+		if e.Identifiers[i].Kind == string(ident.IP) {
+			e.Identifiers[i].Scope = scope
 		}
 	}
 	if e.Name == "" {

@@ -115,8 +115,11 @@ type CI struct {
 
 // Identifier is an identifier of a CI beyond those its fields imply.
 type Identifier struct {
-	Kind   string `json:"kind"`
-	Value  string `json:"value"`
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+	// Scope is the network scope (site, VRF, VPC, datacenter) of a private
+	// IP address; empty is global. A public address is always global.
+	Scope  string `json:"scope,omitempty"`
 	Source string `json:"source,omitempty"`
 }
 

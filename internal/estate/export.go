@@ -164,7 +164,7 @@ func (x *exportPass) configurationItems(ctx context.Context) error {
 			if impliedIdentifier(ci, id) {
 				continue
 			}
-			e.Identifiers = append(e.Identifiers, Identifier{Kind: string(id.Kind), Value: id.Value, Source: id.Source})
+			e.Identifiers = append(e.Identifiers, Identifier{Kind: string(id.Kind), Value: id.Value, Scope: deref(id.Scope), Source: id.Source})
 		}
 		sortIdentifiers(e.Identifiers)
 		elems[i] = e

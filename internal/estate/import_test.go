@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -229,6 +230,8 @@ func TestImportMatching(t *testing.T) {
 		{Name: "app", Kind: "APPLICATION"},
 		{Name: "shared-ip-a", Kind: "VM", Identifiers: []Identifier{{Kind: "IP", Value: "10.9.9.9"}}},
 		{Name: "shared-ip-b", Kind: "VM", Identifiers: []Identifier{{Kind: "IP", Value: "10.9.9.9"}}},
+		{Name: "x-db01", Kind: "SERVER", Hostname: "db01", FQDN: "db01.eu.example.org"},
+		{Name: "lon3-app", Kind: "VM", Identifiers: []Identifier{{Kind: "IP", Value: "10.20.0.1", Scope: "lon3"}}},
 	}}
 	tests := []struct {
 		name    string
@@ -243,6 +246,12 @@ func TestImportMatching(t *testing.T) {
 		{"by unique IP", CI{Name: "y", Identifiers: []Identifier{{Kind: "IP", Value: "10.0.0.7"}}}, "vm-7"},
 		{"IP naming two CIs is no match", CI{Name: "z", Kind: "VM", Identifiers: []Identifier{{Kind: "IP", Value: "10.9.9.9"}}}, ""},
 		{"by name without identifiers", CI{Name: "app", Kind: "APPLICATION", Description: "now described"}, "app"},
+		// Issue 20: a short name in another domain is another host.
+		{"short name, other domain", CI{Name: "us-db01", Kind: "SERVER", FQDN: "db01.us.example.org"}, ""},
+		{"host name and FQDN, other domain", CI{Name: "us-db01", Kind: "SERVER", Hostname: "db01", FQDN: "db01.us.example.org"}, ""},
+		{"address in its scope", CI{Name: "lon3-app-renamed", Identifiers: []Identifier{{Kind: "IP", Value: "10.20.0.1", Scope: " LON3"}}}, "lon3-app"},
+		{"address in another scope", CI{Name: "fra1-app", Kind: "VM", Identifiers: []Identifier{{Kind: "IP", Value: "10.20.0.1", Scope: "fra1"}}}, ""},
+		{"address without a scope", CI{Name: "global-app", Kind: "VM", Identifiers: []Identifier{{Kind: "IP", Value: "10.20.0.1"}}}, ""},
 	}
 	storetest.Run(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -281,6 +290,49 @@ func TestImportMatching(t *testing.T) {
 				}
 				ids[tc.ci.Name] = ids[tc.matches]
 			})
+		}
+	})
+}
+
+// TestImportScopesAndNotIdentity: the CSV scope column scopes the row's
+// private addresses (a public one stays global); a scope on another kind
+// and a value that is not identity are problems naming the field.
+func TestImportScopesAndNotIdentity(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		in := "name,kind,ip,mac,scope\nr1,server,10.1.1.1;203.0.113.5,aa:bb:cc:00:00:09, LON3\n"
+		if _, err := ImportCSV(ctx, db.Client, strings.NewReader(in), nil, ImportOptions{Source: "x.csv"}); err != nil {
+			t.Fatal(err)
+		}
+		ci, err := db.Client.ConfigurationItem.Query().WithIdentifiers().Only(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, id := range ci.Edges.Identifiers {
+			got = append(got, string(id.Kind)+" "+id.Value+"@"+deref(id.Scope))
+		}
+		sort.Strings(got)
+		if strings.Join(got, ", ") != "IP 10.1.1.1@lon3, IP 203.0.113.5@, MAC aa:bb:cc:00:00:09@" {
+			t.Fatalf("identifiers %s", strings.Join(got, ", "))
+		}
+		doc := &Document{Version: Version, ConfigurationItems: []CI{
+			{Name: "a", Kind: "SERVER", Identifiers: []Identifier{{Kind: "MAC", Value: "00-00-5E-00-01-01"}}},
+			{Name: "b", Kind: "SERVER", Identifiers: []Identifier{{Kind: "MAC", Value: "aa:bb:cc:00:00:0a", Scope: "lon3"}}},
+		}}
+		rep, err := Import(ctx, db.Client, doc, ImportOptions{Source: "y.json", DryRun: true})
+		if err == nil {
+			t.Fatal("an import of values that are not identity succeeded")
+		}
+		var probs []string
+		for _, p := range rep.Problems {
+			probs = append(probs, p.String())
+		}
+		all := strings.Join(probs, "\n")
+		if !strings.Contains(all, "identifiers[0].value") || !strings.Contains(all, "VRRP") ||
+			!strings.Contains(all, "identifiers[0].scope") || !strings.Contains(all, "only an IP address has a network scope") {
+			t.Fatalf("problems:\n%s", all)
 		}
 	})
 }

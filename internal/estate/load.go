@@ -10,6 +10,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 )
 
 // dbState is what an import needs to know of the database, read once at the
@@ -122,29 +123,44 @@ func loadState(ctx context.Context, c *ent.Client, full bool) (*dbState, error) 
 		s.byName[ci.Name] = append(s.byName[ci.Name], ci.ID)
 	}
 	var ids []struct {
-		Kind  string `json:"kind"`
-		Value string `json:"value"`
-		CI    int    `json:"configuration_item_id"`
+		Kind  string  `json:"kind"`
+		Value string  `json:"value"`
+		Scope *string `json:"scope"`
+		CI    int     `json:"configuration_item_id"`
 	}
 	if err := c.Identifier.Query().
-		Select(identifier.FieldKind, identifier.FieldValue, identifier.FieldConfigurationItemID).
+		Select(identifier.FieldKind, identifier.FieldValue, identifier.FieldScope, identifier.FieldConfigurationItemID).
 		Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("reading identifiers: %w", err)
 	}
 	for _, id := range ids {
-		s.addIdent(ident.Kind(id.Kind), id.Value, id.CI)
+		s.addIdent(ident.Kind(id.Kind), id.Value, deref(id.Scope), id.CI)
 	}
 	return s, nil
 }
 
-func (s *dbState) addIdent(kind ident.Kind, value string, ci int) {
+// matchValue is the index key of an identifier: its value, and for an
+// address the scope it identifies in (identity.AddressScope), so that an
+// address matches only within its scope.
+func matchValue(kind ident.Kind, value, scope string) string {
+	if kind != ident.IP {
+		return value
+	}
+	return value + "@" + identity.AddressScope(value, scope)
+}
+
+func (s *dbState) addIdent(kind ident.Kind, value, scope string, ci int) {
 	m := s.index[kind]
 	if m == nil {
 		m = map[string][]int{}
 		s.index[kind] = m
 	}
-	if !slices.Contains(m[value], ci) {
-		m[value] = append(m[value], ci)
+	// Values that are not identity are kept but never matched on.
+	if _, bad := identity.NotIdentity(kind, value); !bad {
+		k := matchValue(kind, value, scope)
+		if !slices.Contains(m[k], ci) {
+			m[k] = append(m[k], ci)
+		}
 	}
 	set := s.ciIdents[ci]
 	if set == nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
@@ -297,11 +298,33 @@ func checkCIIdentifiers(c *checker, e *CI, defaultSource string, keys ciKeys) {
 			continue
 		}
 		id.Value = n
+		vf := f + ".value"
+		if c.loc.csv {
+			vf = f
+		}
+		if reason, bad := identity.NotIdentity(ident.Kind(kind), n); bad {
+			c.add(vf, "%s %q is not an identity: %s (keep it as a fact instead)", kind, n, reason)
+			continue
+		}
+		sf := f + ".scope"
+		if c.loc.csv {
+			sf = "scope"
+		}
+		scope, err := identity.NormalizeScope(id.Scope)
+		if err != nil {
+			c.err(sf, err)
+			continue
+		}
+		if scope != "" && ident.Kind(kind) != ident.IP {
+			c.add(sf, "only an IP address has a network scope, not a %s", kind)
+			continue
+		}
+		id.Scope = identity.AddressScope(n, scope)
 		id.Source = strings.TrimSpace(id.Source)
 		if id.Source == "" {
 			id.Source = defaultSource
 		}
-		keys.add(ident.Kind(kind), n)
+		keys.add(ident.Kind(kind), matchValue(ident.Kind(kind), n, id.Scope))
 	}
 }
 

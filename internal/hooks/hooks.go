@@ -23,6 +23,7 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
@@ -121,7 +122,7 @@ func syncIdentifiers(next ent.Mutator) ent.Mutator {
 			var creates []*ent.IdentifierCreate
 			for _, p := range primaryKinds() {
 				if val, ok := m.Field(p.field); ok {
-					if s, _ := val.(string); s != "" {
+					if s, _ := val.(string); s != "" && mirrored(p.kind, s) {
 						creates = append(creates, m.Client().Identifier.Create().
 							SetConfigurationItemID(id).SetKind(p.kind).SetValue(s).SetSource("record"))
 					}
@@ -176,7 +177,7 @@ func syncIdentifiers(next ent.Mutator) ent.Mutator {
 						return nil, fmt.Errorf("removing old %s identifier of CI %d: %w", p.kind, id, err)
 					}
 				}
-				if nv != "" {
+				if nv != "" && mirrored(p.kind, nv) {
 					exists, err := c.Identifier.Query().Where(
 						identifier.ConfigurationItemID(id), identifier.KindEQ(p.kind), identifier.Value(nv),
 					).Exist(ctx)
@@ -196,6 +197,14 @@ func syncIdentifiers(next ent.Mutator) ent.Mutator {
 			return nil, apperr.New(apperr.BadUserInput, "bulk updates of hostname, fqdn, serial number or asset tag are not supported: update each CI")
 		}
 	})
+}
+
+// mirrored reports whether a CI field's value is mirrored as an identifier:
+// a value that is not identity (a placeholder serial or asset tag,
+// localhost) stays on the CI's field as a fact but names nothing.
+func mirrored(kind identifier.Kind, value string) bool {
+	_, bad := identity.NotIdentity(ident.Kind(kind), value)
+	return !bad
 }
 
 // cascadeCI deletes a CI's relationships, identifiers and asset through ent
@@ -232,32 +241,94 @@ func cascadeCI(next ent.Mutator) ent.Mutator {
 
 func normalizeIdentifier(next ent.Mutator) ent.Mutator {
 	return hook.IdentifierFunc(func(ctx context.Context, m *ent.IdentifierMutation) (ent.Value, error) {
-		kind, hasKind := m.Kind()
-		if !hasKind && m.Op().Is(ent.OpUpdateOne) {
-			old, err := m.OldKind(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("reading identifier kind: %w", err)
-			}
-			kind, hasKind = old, true
+		if !m.Op().Is(ent.OpCreate) && !m.Op().Is(ent.OpUpdateOne) && !m.Op().Is(ent.OpUpdate) {
+			return next.Mutate(ctx, m)
 		}
-		v, hasValue := m.Value()
-		if _, kindSet := m.Kind(); kindSet && !hasValue && m.Op().Is(ent.OpUpdateOne) {
-			// A new kind alone: the stored value must be valid for it.
-			old, err := m.OldValue(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("reading identifier value: %w", err)
+		_, kindSet := m.Kind()
+		_, valueSet := m.Value()
+		_, scopeSet := m.Scope()
+		if m.Op().Is(ent.OpUpdate) {
+			// Bulk updates (moving identifiers between CIs) keep kind,
+			// value and scope as they are.
+			if kindSet || valueSet || scopeSet {
+				return nil, apperr.New(apperr.BadUserInput, "bulk updates of an identifier's kind, value or scope are not supported: update each identifier")
 			}
-			v, hasValue = old, true
+			return next.Mutate(ctx, m)
 		}
-		if hasValue && hasKind {
-			n, err := ident.Normalize(ident.Kind(kind), v)
+		if !kindSet && !valueSet && !scopeSet && !m.ScopeCleared() {
+			return next.Mutate(ctx, m)
+		}
+		kind, value, scope, err := identifierState(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		if value != "" {
+			n, err := ident.Normalize(ident.Kind(kind), value)
 			if err != nil {
 				return nil, apperr.InvalidErr("value", err)
 			}
-			m.SetValue(n)
+			if reason, bad := identity.NotIdentity(ident.Kind(kind), n); bad {
+				return nil, apperr.Invalid("value", "%s %q is not an identity: %s (keep it as a fact instead)", kind, n, reason)
+			}
+			if kindSet || valueSet {
+				m.SetValue(n)
+			}
+			value = n
+		}
+		scope, err = identity.NormalizeScope(scope)
+		if err != nil {
+			return nil, apperr.InvalidErr("scope", err)
+		}
+		if scope != "" && ident.Kind(kind) != ident.IP {
+			return nil, apperr.Invalid("scope", "only an IP address has a network scope, not a %s", kind)
+		}
+		// A public address is global whatever scope it was given.
+		if scope = identity.AddressScope(value, scope); scope == "" {
+			if m.Op().Is(ent.OpCreate) {
+				m.ResetScope()
+			} else {
+				m.ClearScope()
+			}
+		} else {
+			m.SetScope(scope)
 		}
 		return next.Mutate(ctx, m)
 	})
+}
+
+// identifierState returns the kind, value and scope an identifier will have
+// after m: the mutation's values, else the stored ones (update).
+func identifierState(ctx context.Context, m *ent.IdentifierMutation) (identifier.Kind, string, string, error) {
+	kind, _ := m.Kind()
+	value, hasValue := m.Value()
+	scope, hasScope := m.Scope()
+	if !m.Op().Is(ent.OpUpdateOne) {
+		return kind, value, scope, nil
+	}
+	if _, ok := m.Kind(); !ok {
+		old, err := m.OldKind(ctx)
+		if err != nil {
+			return "", "", "", fmt.Errorf("reading identifier kind: %w", err)
+		}
+		kind = old
+	}
+	if !hasValue {
+		old, err := m.OldValue(ctx)
+		if err != nil {
+			return "", "", "", fmt.Errorf("reading identifier value: %w", err)
+		}
+		value = old
+	}
+	if !hasScope && !m.ScopeCleared() {
+		old, err := m.OldScope(ctx)
+		if err != nil {
+			return "", "", "", fmt.Errorf("reading identifier scope: %w", err)
+		}
+		if old != nil {
+			scope = *old
+		}
+	}
+	return kind, value, scope, nil
 }
 
 // timeRange checks that end is after start, reading the stored value of the

@@ -53,7 +53,7 @@
 // UUIDs (the lists in internal/ident), the all-zero, broadcast and other
 // multicast MACs, the virtual router MACs of VRRP and CARP
 // (00:00:5e:00:01:xx, 00:00:5e:00:02:xx), HSRP (00:00:0c:07:ac:xx,
-// 00:00:0c:9f:fx:xx) and GLBP (00:07:b4:00:xx:xx), loopback, unspecified,
+// 00:00:0c:9f:fx:xx) and GLBP (00:07:b4:00:xx:xx), 127.0.0.1 and ::1, unspecified,
 // multicast and broadcast addresses, and the host names localhost and
 // localhost.localdomain.
 //

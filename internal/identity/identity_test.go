@@ -206,6 +206,7 @@ func TestNotIdentity(t *testing.T) {
 		{ident.UUID, "123e4567-e89b-12d3-a456-426614174000", ""},
 		{ident.IP, "127.0.0.1", "loopback"},
 		{ident.IP, "::1", "loopback"},
+		{ident.IP, "127.0.0.5", ""}, // configured on purpose; scoped like a private address
 		{ident.IP, "0.0.0.0", "unspecified"},
 		{ident.IP, "224.0.0.1", "multicast"},
 		{ident.IP, "255.255.255.255", "broadcast"},

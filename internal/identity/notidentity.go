@@ -73,8 +73,12 @@ func notIdentityIP(value string) (string, bool) {
 	}
 	a = a.Unmap()
 	switch {
-	case a.IsLoopback():
-		return "a loopback address is every machine's address for itself", true
+	case a == netip.AddrFrom4([4]byte{127, 0, 0, 1}) || a == netip.IPv6Loopback():
+		// Only the loopback address every machine has: other 127/8
+		// addresses are configured on purpose (a service bound to
+		// 127.0.0.53, a lab of daemons on 127.0.0.2-5) and are scoped like
+		// private addresses (IsScoped).
+		return "the loopback address 127.0.0.1 or ::1 is every machine's address for itself", true
 	case a.IsUnspecified():
 		return "the unspecified address names no machine", true
 	case a.IsMulticast():

@@ -45,6 +45,10 @@ type Request struct {
 	// Depth bounds the dependents and dependencies walks (1 to 50); nil
 	// means DefaultContextDepth.
 	Depth *int
+	// Scope is the network scope (a site, VRF, VPC or datacenter) of a
+	// private address typed; nil looks in every scope, so that an address
+	// held in several is ambiguous. "" is the global scope.
+	Scope *string
 }
 
 // Parts says which parts of a Context to fill and how to shape each. A nil
@@ -116,7 +120,7 @@ func (e *Engine) Context(ctx context.Context, req Request, parts Parts) (*Contex
 		}
 		d = *req.Depth
 	}
-	m, err := e.Match(ctx, req.Identifier)
+	m, err := e.Match(ctx, req.Identifier, req.Scope)
 	if err != nil || m == nil {
 		return nil, err
 	}

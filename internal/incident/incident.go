@@ -1,9 +1,19 @@
 // Package incident answers the questions asked during an incident: which CI
-// an identifier names (Match, with the short host name fallback), what
-// surrounds it (Context: owner, services, blast radius, contracts,
-// warranty, book value, drifts, recent changes), what a search box should
-// offer (Lookup), and how services and CIs hang together (Impact,
-// ServiceImpact, ServiceMap, DependencyPath).
+// an identifier names (Match), what surrounds it (Context: owner, services,
+// blast radius, contracts, warranty, book value, drifts, recent changes),
+// what a search box should offer (Lookup), and how services and CIs hang
+// together (Impact, ServiceImpact, ServiceMap, DependencyPath).
+//
+// Which CI an identifier names is internal/identity's rule, not this
+// package's: Match and Lookup read the input with identity.Parse, fetch the
+// stored identifiers identity.Keys asks for in one statement (and the
+// domains of the CIs they name in one more, when the input carries a domain
+// and the decision reads them), and let identity.Decide answer (rules
+// IDENTIFIER and SHORT_NAME: domain-aware host names, addresses matched
+// within the network scope given, values that are not identity never
+// matched). Only what is not an identifier is decided here: a CI's name
+// (NAME), then the start of names and host names (PREFIX), and the order in
+// which several matched CIs are shown (by name).
 //
 // The GraphQL resolvers (package graph) and `cairn lookup` both call it.
 // It knows nothing of GraphQL: where a caller wants the loaded rows shaped

@@ -10,11 +10,10 @@ import (
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
-	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
-	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 )
 
 // Search box bounds.
@@ -32,7 +31,8 @@ const (
 // What a hit matched, with its score (higher is better). A CI matched in
 // several ways keeps its best score; services rank among CIs by score.
 const (
-	ByIdentifier   = "IDENTIFIER"    // 100: a recorded identifier, any notation
+	ByIdentifier   = "IDENTIFIER"    // 100: a recorded identifier, any notation (identity.RuleIdentifier)
+	ByShortName    = "SHORT_NAME"    // 92: a short host name where the domains allow it (identity.RuleShortName)
 	ByServiceName  = "SERVICE_NAME"  // 95, 75, 40: a service's name, its start, or part of it
 	ByName         = "NAME"          // 90: a CI's name
 	ByNamePrefix   = "NAME_PREFIX"   // 70: the start of a CI's name or host name
@@ -60,8 +60,10 @@ func (h Hit) label() string {
 }
 
 // Lookup ranks CIs and services for a search box: by score, then name; at
-// most first hits (nil: DefaultHits, at most MaxHits). sel shapes the CIs.
-func (e *Engine) Lookup(ctx context.Context, query string, first *int, sel Select[*ent.ConfigurationItemQuery]) ([]Hit, error) {
+// most first hits (nil: DefaultHits, at most MaxHits). Identifier hits
+// follow internal/identity's rule, as Match does, in the network scope
+// given (nil: every scope). sel shapes the CIs.
+func (e *Engine) Lookup(ctx context.Context, query string, first *int, scope *string, sel Select[*ent.ConfigurationItemQuery]) ([]Hit, error) {
 	n := DefaultHits
 	if first != nil {
 		if *first < 1 || *first > MaxHits {
@@ -69,11 +71,15 @@ func (e *Engine) Lookup(ctx context.Context, query string, first *int, sel Selec
 		}
 		n = *first
 	}
+	scope, err := Scope(scope)
+	if err != nil {
+		return nil, err
+	}
 	q := strings.TrimSpace(query)
 	if q == "" {
 		return []Hit{}, nil
 	}
-	ciHits, err := e.searchCIs(ctx, q, n)
+	ciHits, err := e.searchCIs(ctx, q, scope, n)
 	if err != nil {
 		return nil, err
 	}
@@ -112,10 +118,11 @@ func (e *Engine) Lookup(ctx context.Context, query string, first *int, sel Selec
 }
 
 // searchCIs finds up to about n CIs for q, each with its best match (the CI
-// itself is not loaded yet): recorded identifiers in any notation, then the
+// itself is not loaded yet): the CIs internal/identity's rule names (as
+// Match: the strongest kind that matches, domain-aware, in scope), then the
 // name, the start of the name or host name, and part of the name, stopping
 // once n CIs are found.
-func (e *Engine) searchCIs(ctx context.Context, q string, n int) (map[int]Hit, error) {
+func (e *Engine) searchCIs(ctx context.Context, q string, scope *string, n int) (map[int]Hit, error) {
 	lower := strings.ToLower(q)
 	hits := map[int]Hit{}
 	add := func(id int, score float64, by, value string) {
@@ -123,17 +130,27 @@ func (e *Engine) searchCIs(ctx context.Context, q string, n int) (map[int]Hit, e
 			hits[id] = Hit{Type: HitCI, MatchedBy: by, MatchedValue: value, Score: score}
 		}
 	}
-	if cands := ident.Guess(q); len(cands) > 0 {
-		preds := make([]predicate.Identifier, 0, len(cands))
-		for _, c := range cands {
-			preds = append(preds, identifier.And(identifier.KindEQ(identifier.Kind(c.Kind)), identifier.Value(c.Value)))
+	in := identityInput(q, scope)
+	res, rows, err := e.decide(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("searching identifiers: %w", err)
+	}
+	if res.Matched() {
+		by, score := ByIdentifier, 100.0
+		if res.Rule == identity.RuleShortName {
+			by, score = ByShortName, 92
 		}
-		rows, err := e.client.Identifier.Query().Where(identifier.Or(preds...)).Limit(n).All(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("searching identifiers: %w", err)
+		ids := res.IDs
+		if len(ids) > n {
+			// Keep the first n by name, as the ranking shows them.
+			if ids, err = e.inNameOrder(ctx, ids); err != nil {
+				return nil, err
+			}
+			ids = ids[:n]
 		}
-		for _, row := range rows {
-			add(row.ConfigurationItemID, 100, ByIdentifier, string(row.Kind)+" "+row.Value)
+		for _, id := range ids {
+			kind, value := matchedFor(in, rows, id, res)
+			add(id, score, by, string(kind)+" "+value)
 		}
 	}
 	for _, step := range []struct {

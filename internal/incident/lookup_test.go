@@ -36,6 +36,13 @@ func TestLookupRanking(t *testing.T) {
 				"CONFIGURATION_ITEM db-b IDENTIFIER IP 10.0.0.9 100",
 			}},
 			{"a MAC", "001a.2b3c.4d5e", nil, []string{"CONFIGURATION_ITEM web-01 IDENTIFIER MAC 00:1a:2b:3c:4d:5e 100"}},
+			{"a short name ranks below identifiers, above names", "mx02", nil, []string{"CONFIGURATION_ITEM Mail relay SHORT_NAME FQDN mx02.corp.example.com 92"}},
+			{"a short name in two domains", "cache", nil, []string{
+				"CONFIGURATION_ITEM Cache East SHORT_NAME FQDN cache.east.example.com 92",
+				"CONFIGURATION_ITEM Cache West SHORT_NAME FQDN cache.west.example.com 92",
+			}},
+			{"an FQDN names its own domain's host only", "cache.west.example.com", nil, []string{"CONFIGURATION_ITEM Cache West IDENTIFIER FQDN cache.west.example.com 100"}},
+			{"an FQDN in another domain is no identifier hit", "web-01.staging.example.com", nil, []string{}},
 			{"host name prefix", "web", nil, []string{"CONFIGURATION_ITEM web-01 NAME_PREFIX web-01 70"}},
 			{"part of a name", "relay", nil, []string{"CONFIGURATION_ITEM Mail relay NAME_CONTAINS Mail relay 30"}},
 			{"part of a service name", "port", nil, []string{"SERVICE Reporting SERVICE_NAME Reporting 40"}},
@@ -43,7 +50,7 @@ func TestLookupRanking(t *testing.T) {
 			{"blank", "  ", nil, []string{}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				hits, err := s.e.Lookup(context.Background(), c.query, c.first, nil)
+				hits, err := s.e.Lookup(context.Background(), c.query, c.first, nil, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -63,7 +70,7 @@ func TestLookupRanking(t *testing.T) {
 			})
 		}
 		for _, n := range []int{0, 101} {
-			if _, err := s.e.Lookup(context.Background(), "pay", &n, nil); err == nil || !strings.Contains(err.Error(), "first must be between 1 and 100") {
+			if _, err := s.e.Lookup(context.Background(), "pay", &n, nil, nil); err == nil || !strings.Contains(err.Error(), "first must be between 1 and 100") {
 				t.Errorf("first %d: %v, want refused", n, err)
 			}
 		}

@@ -15,8 +15,8 @@ func TestMatch(t *testing.T) {
 			// want is "RULE MATCHEDBY value: CI, CI…"; empty for no match.
 			want string
 		}{
-			{"hostname", "web-01", "IDENTIFIER HOSTNAME web-01: web-01"},
-			{"hostname in capitals, with spaces", "  WEB-01 ", "IDENTIFIER HOSTNAME web-01: web-01"},
+			{"hostname: a short name", "web-01", "SHORT_NAME HOSTNAME web-01: web-01"},
+			{"hostname in capitals, with spaces", "  WEB-01 ", "SHORT_NAME HOSTNAME web-01: web-01"},
 			{"FQDN", "web-01.prod.example.com", "IDENTIFIER FQDN web-01.prod.example.com: web-01"},
 			{"FQDN with a trailing dot", "WEB-01.Prod.Example.Com.", "IDENTIFIER FQDN web-01.prod.example.com: web-01"},
 			{"IPv4", "10.0.0.1", "IDENTIFIER IP 10.0.0.1: web-01"},
@@ -29,9 +29,15 @@ func TestMatch(t *testing.T) {
 			{"MAC bare", "001A2B3C4D5E", "IDENTIFIER MAC 00:1a:2b:3c:4d:5e: web-01"},
 			{"serial, any case", "sn-web-01", "IDENTIFIER SERIAL SN-WEB-01: web-01"},
 			{"asset tag", "at-0001", "IDENTIFIER ASSET_TAG AT-0001: web-01"},
-			{"short host name of a recorded FQDN", "mx02", "IDENTIFIER FQDN mx02.corp.example.com: Mail relay"},
+			{"short host name of a recorded FQDN", "mx02", "SHORT_NAME FQDN mx02.corp.example.com: Mail relay"},
 			{"an FQDN in another domain does not fall back", "mx02.other.example.com", ""},
-			{"short host name of two FQDNs: ambiguous, in name order", "cache", "IDENTIFIER FQDN cache.east.example.com: Cache East, Cache West"},
+			{"short host name of two FQDNs: ambiguous, in name order", "cache", "SHORT_NAME FQDN cache.east.example.com: Cache East, Cache West"},
+			{"an FQDN in a domain of neither: nothing", "cache.north.example.com", ""},
+			{"an FQDN picks its domain among same-named hosts", "cache.west.example.com", "IDENTIFIER FQDN cache.west.example.com: Cache West"},
+			{"a host name of a host in another domain: nothing", "web-01.staging.example.com", ""},
+			{"URL", "https://web-01.prod.example.com:8443/health", "IDENTIFIER FQDN web-01.prod.example.com: web-01"},
+			{"host:port", "10.0.0.1:22", "IDENTIFIER IP 10.0.0.1: web-01"},
+			{"VRRP MAC is not identity", "00:00:5e:00:01:01", ""},
 			{"shared IP: ambiguous, in name order", "10.0.0.9", "IDENTIFIER IP 10.0.0.9: db-a, db-b"},
 			{"CI name, any case", "payroll server", "NAME HOSTNAME payroll server: Payroll Server"},
 			{"name prefix", "Payr", "PREFIX HOSTNAME payr: Payroll Batch, Payroll Server"},
@@ -39,7 +45,7 @@ func TestMatch(t *testing.T) {
 			{"empty", "   ", ""},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				m, err := s.e.Match(context.Background(), c.input)
+				m, err := s.e.Match(context.Background(), c.input, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestDiscoveryJobsOverGraphQL(t *testing.T) {
 		var ciID int
 		env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
 			ci, err := tx.ConfigurationItem.Create().SetName("loopback").SetKind(configurationitem.KindServer).
-				SetHostname("localhost").Save(ctx)
+				SetHostname("labhost").Save(ctx)
 			ciID = ci.ID
 			return err
 		})
@@ -97,10 +98,10 @@ func TestDiscoveryJobsOverGraphQL(t *testing.T) {
 		}
 		in := map[string]any{
 			"name": "loopback-scan", "sourceKind": "nmap",
-			"config":      map[string]any{"file": nmapFixture(t, "loopback.xml")},
+			"config":      map[string]any{"file": nmapFixture(t, "lab.xml")},
 			"credentials": map[string]any{"password": "s3cret-pw"},
 			"schedule":    "0 */6 * * *", "timeZone": "Europe/Berlin",
-			"scope": map[string]any{"targets": []string{"127.0.0.1"}, "kinds": []string{"SERVER"}},
+			"scope": map[string]any{"targets": []string{"127.0.0.9"}, "kinds": []string{"SERVER"}},
 		}
 		if e := env.Do(t, env.Editor, createJobMutation, map[string]any{"in": in}).Err(t); e.Code() != "FORBIDDEN" {
 			t.Fatalf("editor creating a job: %s %q, want FORBIDDEN", e.Code(), e.Message)
@@ -120,7 +121,7 @@ func TestDiscoveryJobsOverGraphQL(t *testing.T) {
 		}
 		resp.Decode(t, &created)
 		job := created.CreateDiscoveryJob
-		if !job.HasCredentials || job.Mode != "REPORT" || len(job.NextRuns) != 2 || job.Scope.Targets[0] != "127.0.0.1" {
+		if !job.HasCredentials || job.Mode != "REPORT" || len(job.NextRuns) != 2 || job.Scope.Targets[0] != "127.0.0.9" {
 			t.Fatalf("created job = %+v", job)
 		}
 		sealed, err := env.DB.Client.DiscoveryJob.Query().Only(ctx)
@@ -171,7 +172,7 @@ func TestDiscoveryJobsOverGraphQL(t *testing.T) {
 
 		// Port 8080 opens: exactly one drift.
 		upd := env.Do(t, env.Admin, `mutation($id: ID!, $f: String!) { updateDiscoveryJob(id: $id, input: {config: {file: $f}}) { id hasCredentials } }`,
-			map[string]any{"id": job.ID, "f": nmapFixture(t, "loopback-port-opened.xml")}).OK(t)
+			map[string]any{"id": job.ID, "f": nmapFixture(t, "lab-port-opened.xml")}).OK(t)
 		if !strings.Contains(string(upd.Data), `"hasCredentials":true`) {
 			t.Errorf("update dropped credentials: %s", upd.Data)
 		}
@@ -334,25 +335,64 @@ func TestDriftIgnoreRulesAndMergeOverGraphQL(t *testing.T) {
 			keep, remove = a.ID, b.ID
 			return nil
 		})
-		merge := `mutation($k: ID!, $r: ID!) { mergeConfigurationItems(keep: $k, remove: $r) { name hostname serialNumber identifiers { kind value } } }`
+		merge := `mutation($k: ID!, $r: ID!, $dry: Boolean) { mergeConfigurationItems(keep: $k, remove: $r, dryRun: $dry) {
+			configurationItem { name hostname serialNumber identifiers { kind value } }
+			dryRun plan { keep { id } remove { id } moves { what count } conflicts { what detail resolution } } } }`
 		if e := env.Do(t, env.Viewer, merge, map[string]any{"k": keep, "r": remove}).Err(t); e.Code() != "FORBIDDEN" {
 			t.Errorf("viewer merging: %s", e.Code())
 		}
 		if e := env.Do(t, env.Editor, merge, map[string]any{"k": keep, "r": keep}).Err(t); e.Code() != "BAD_USER_INPUT" {
 			t.Errorf("merging a CI into itself: %s", e.Code())
 		}
-		var merged struct {
+		type mergeResult struct {
 			MergeConfigurationItems struct {
-				Name, Hostname, SerialNumber string
-				Identifiers                  []struct{ Kind, Value string }
+				ConfigurationItem struct {
+					Name, Hostname, SerialNumber string
+					Identifiers                  []struct{ Kind, Value string }
+				}
+				DryRun bool
+				Plan   struct {
+					Keep, Remove struct{ ID string }
+					Moves        []struct {
+						What  string
+						Count int
+					}
+					Conflicts []struct{ What, Detail, Resolution string }
+				}
 			}
 		}
-		env.Do(t, env.Editor, merge, map[string]any{"k": keep, "r": remove}).OK(t).Decode(t, &merged)
-		m := merged.MergeConfigurationItems
-		if m.Name != "web-01" || m.Hostname != "web-01" || m.SerialNumber != "SN-778899" || len(m.Identifiers) != 2 {
-			t.Fatalf("merged = %+v", m)
-		}
 		ctx := context.Background()
+		eventsBefore, _ := env.DB.Client.AuditEvent.Query().Count(ctx)
+		// A viewer may look at the plan of a merge no more than do one.
+		if e := env.Do(t, env.Viewer, merge, map[string]any{"k": keep, "r": remove, "dry": true}).Err(t); e.Code() != "FORBIDDEN" {
+			t.Errorf("viewer planning a merge: %s", e.Code())
+		}
+		var planned mergeResult
+		env.Do(t, env.Editor, merge, map[string]any{"k": keep, "r": remove, "dry": true}).OK(t).Decode(t, &planned)
+		p := planned.MergeConfigurationItems
+		moves := map[string]int{}
+		for _, mv := range p.Plan.Moves {
+			moves[mv.What] = mv.Count
+		}
+		// The serial number fills keep's empty field, which records it as
+		// keep's identifier; the create event of remove moves.
+		if !p.DryRun || p.Plan.Keep.ID != fmt.Sprint(keep) || p.Plan.Remove.ID != fmt.Sprint(remove) ||
+			moves["FIELD"] != 1 || moves["IDENTIFIER"] != 1 || moves["AUDIT_EVENT"] != 1 || len(p.Plan.Conflicts) != 0 ||
+			p.ConfigurationItem.SerialNumber != "" {
+			t.Fatalf("dry run = %+v", p)
+		}
+		if n, _ := env.DB.Client.ConfigurationItem.Query().Where(configurationitem.ID(remove)).Count(ctx); n != 1 {
+			t.Fatal("a dry run deleted the CI to remove")
+		}
+		if n, _ := env.DB.Client.AuditEvent.Query().Count(ctx); n != eventsBefore {
+			t.Fatalf("a dry run wrote %d audit events", n-eventsBefore)
+		}
+		var merged mergeResult
+		env.Do(t, env.Editor, merge, map[string]any{"k": keep, "r": remove}).OK(t).Decode(t, &merged)
+		m := merged.MergeConfigurationItems.ConfigurationItem
+		if merged.MergeConfigurationItems.DryRun || m.Name != "web-01" || m.Hostname != "web-01" || m.SerialNumber != "SN-778899" || len(m.Identifiers) != 2 {
+			t.Fatalf("merged = %+v", merged.MergeConfigurationItems)
+		}
 		if n, _ := env.DB.Client.ConfigurationItem.Query().Where(configurationitem.ID(remove)).Count(ctx); n != 0 {
 			t.Error("the removed CI still exists")
 		}
@@ -382,7 +422,7 @@ func TestCreatedJobIsScheduled(t *testing.T) {
 		env.StartScheduler(t)
 		env.Do(t, env.Admin, createJobMutation, map[string]any{"in": map[string]any{
 			"name": "every-second", "sourceKind": "nmap", "schedule": "* * * * * *",
-			"config": map[string]any{"file": nmapFixture(t, "loopback.xml")},
+			"config": map[string]any{"file": nmapFixture(t, "lab.xml")},
 		}}).OK(t)
 		deadline := time.Now().Add(4 * time.Second)
 		for {
