@@ -50,9 +50,9 @@ func (im *importer) applyCIs(ctx context.Context, tx *ent.Client) error {
 		for i, ci := range cis {
 			in := chunk[i]
 			in.id = ci.ID
-			for kind, v := range primaryOf(ci) {
-				if v != "" {
-					im.db.addIdent(kind, v, "", ci.ID)
+			for _, f := range primaryOf(ci) {
+				if f.value != "" {
+					im.db.hold(f.kind, f.value, ci.ID)
 				}
 			}
 			im.rep.created(EntConfigurationItems, ciName(in))
@@ -86,7 +86,7 @@ func (im *importer) addIdentifiers(ctx context.Context, tx *ent.Client, cis []*c
 			}
 			builders = append(builders, b)
 			owners = append(owners, in)
-			im.db.addIdent(ident.Kind(id.Kind), id.Value, id.Scope, in.id)
+			im.db.hold(ident.Kind(id.Kind), id.Value, in.id)
 			im.rep.created(EntIdentifiers, id.Value)
 		}
 	}
@@ -197,9 +197,9 @@ func (im *importer) updateCI(ctx context.Context, tx *ent.Client, in *ciIn, memb
 		return err
 	}
 	if changed {
-		for kind, v := range map[ident.Kind]string{ident.Hostname: e.Hostname, ident.FQDN: e.FQDN, ident.Serial: e.SerialNumber, ident.AssetTag: e.AssetTag} {
-			if v != "" {
-				im.db.addIdent(kind, v, "", in.id)
+		for _, f := range primaryOfElem(e) {
+			if f.value != "" {
+				im.db.hold(f.kind, f.value, in.id)
 			}
 		}
 	}

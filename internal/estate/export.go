@@ -355,20 +355,11 @@ func impliedIdentifier(ci *ent.ConfigurationItem, id *ent.Identifier) bool {
 	return field != nil && *field == id.Value
 }
 
-func kindRank(k string) int {
-	for i, kk := range ident.Kinds() {
-		if string(kk) == k {
-			return i
-		}
-	}
-	return len(ident.Kinds())
-}
-
 func sortIdentifiers(ids []Identifier) {
 	sort.Slice(ids, func(i, j int) bool {
 		a, b := ids[i], ids[j]
 		if a.Kind != b.Kind {
-			return kindRank(a.Kind) < kindRank(b.Kind)
+			return kindRank(ident.Kind(a.Kind)) < kindRank(ident.Kind(b.Kind))
 		}
 		if a.Value != b.Value {
 			return a.Value < b.Value

@@ -195,6 +195,7 @@ type importer struct {
 	svcByName    map[string]*svcIn
 
 	db *dbState
+	m  matcher
 }
 
 func newImporter(opts ImportOptions) *importer {

@@ -27,10 +27,13 @@ type dbState struct {
 	ownerNameByID  map[int]string
 	vendorNameByID map[int]string
 
-	cis      map[int]*ent.ConfigurationItem
-	index    map[ident.Kind]map[string][]int // identifier index: kind → value → CI IDs
-	byName   map[string][]int                // CI name → IDs
-	ciIdents map[int]map[string]bool         // CI ID → "KIND\x00value"
+	cis map[int]*ent.ConfigurationItem
+	// idx is the stored identifiers as the one matcher reads them
+	// (identity.Index), with their scopes, as they were when the import
+	// began: rows are matched against the stored estate, not one another.
+	idx      *identity.Index
+	byName   map[string][]int        // CI name → IDs
+	ciIdents map[int]map[string]bool // CI ID → "KIND\x00value"
 }
 
 func identKey(kind, value string) string { return kind + "\x00" + value }
@@ -45,7 +48,7 @@ func loadState(ctx context.Context, c *ent.Client, full bool) (*dbState, error) 
 		svcByName: map[string]*ent.Service{}, contractByK: map[string]*ent.Contract{},
 		assetByCI: map[int]*ent.Asset{}, crByNumber: map[string]*ent.ChangeRecord{},
 		ownerNameByID: map[int]string{}, vendorNameByID: map[int]string{},
-		cis: map[int]*ent.ConfigurationItem{}, index: map[ident.Kind]map[string][]int{},
+		cis:    map[int]*ent.ConfigurationItem{},
 		byName: map[string][]int{}, ciIdents: map[int]map[string]bool{},
 	}
 	locs, err := c.Location.Query().All(ctx)
@@ -133,35 +136,17 @@ func loadState(ctx context.Context, c *ent.Client, full bool) (*dbState, error) 
 		Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("reading identifiers: %w", err)
 	}
+	s.idx = identity.NewIndex(len(ids))
 	for _, id := range ids {
-		s.addIdent(ident.Kind(id.Kind), id.Value, deref(id.Scope), id.CI)
+		s.idx.Add(id.CI, ident.Kind(id.Kind), id.Value, deref(id.Scope))
+		s.hold(ident.Kind(id.Kind), id.Value, id.CI)
 	}
 	return s, nil
 }
 
-// matchValue is the index key of an identifier: its value, and for an
-// address the scope it identifies in (identity.AddressScope), so that an
-// address matches only within its scope.
-func matchValue(kind ident.Kind, value, scope string) string {
-	if kind != ident.IP {
-		return value
-	}
-	return value + "@" + identity.AddressScope(value, scope)
-}
-
-func (s *dbState) addIdent(kind ident.Kind, value, scope string, ci int) {
-	m := s.index[kind]
-	if m == nil {
-		m = map[string][]int{}
-		s.index[kind] = m
-	}
-	// Values that are not identity are kept but never matched on.
-	if _, bad := identity.NotIdentity(kind, value); !bad {
-		k := matchValue(kind, value, scope)
-		if !slices.Contains(m[k], ci) {
-			m[k] = append(m[k], ci)
-		}
-	}
+// hold records that CI ci has the identifier (kind, value), so that an
+// import does not create it twice.
+func (s *dbState) hold(kind ident.Kind, value string, ci int) {
 	set := s.ciIdents[ci]
 	if set == nil {
 		set = map[string]bool{}
@@ -192,34 +177,73 @@ type relKey struct {
 	typ      string
 }
 
-// primaryOf returns a stored CI's own identifier fields, for the
-// consistency check of a match.
-func primaryOf(ci *ent.ConfigurationItem) map[ident.Kind]string {
-	return map[ident.Kind]string{
-		ident.Serial:   deref(ci.SerialNumber),
-		ident.FQDN:     deref(ci.Fqdn),
-		ident.Hostname: deref(ci.Hostname),
-		ident.AssetTag: deref(ci.AssetTag),
-	}
+// primary is a CI's own identifier fields, strongest first (the order of
+// ident.Kinds).
+type primary [4]struct {
+	kind  ident.Kind
+	value string
 }
 
-// consistent reports whether a candidate CI with primary identifiers cand,
-// found by an identifier of kind by, can be the element with identifiers
-// keys: no identifier stronger than by that both have may differ. (A server
-// found by its serial number may have been renamed; a host found by its
-// hostname but with another serial number or FQDN is another machine.)
-func consistent(cand map[ident.Kind]string, keys ciKeys, by ident.Kind) bool {
-	for _, kind := range ident.Kinds() {
-		if kind == by {
-			return true
-		}
-		v := cand[kind]
-		if v == "" || len(keys[kind]) == 0 {
-			continue
-		}
-		if !slices.Contains(keys[kind], v) {
+// primaryOf returns a stored CI's own identifier fields.
+func primaryOf(ci *ent.ConfigurationItem) primary {
+	return primaryFields(deref(ci.SerialNumber), deref(ci.Fqdn), deref(ci.Hostname), deref(ci.AssetTag))
+}
+
+// primaryOfElem returns a CI element's own identifier fields.
+func primaryOfElem(e *CI) primary {
+	return primaryFields(e.SerialNumber, e.FQDN, e.Hostname, e.AssetTag)
+}
+
+func primaryFields(serial, fqdn, hostname, assetTag string) primary {
+	var p primary
+	p[0].kind, p[0].value = ident.Serial, serial
+	p[1].kind, p[1].value = ident.FQDN, fqdn
+	p[2].kind, p[2].value = ident.Hostname, hostname
+	p[3].kind, p[3].value = ident.AssetTag, assetTag
+	return p
+}
+
+// contradicts reports whether a CI with primary identifiers p, named by an
+// identifier of kind by, contradicts the element with identifiers keys: an
+// own identifier field stronger than by that both have and that differs (a
+// host named by its host name or address but with another serial number
+// or FQDN is another machine; one found by its serial number may have been
+// renamed). This is the import's rule on top of the matcher's: a row states
+// its primary identifiers, so a disagreement is evidence. The domain and
+// scope rules are identity's (Decide), not repeated here.
+func contradicts(p primary, keys ciKeys, by ident.Kind) bool {
+	rank := kindRank(by)
+	for _, f := range p {
+		if kindRank(f.kind) >= rank {
 			return false
 		}
+		if f.value != "" && len(keys[f.kind]) > 0 && !slices.Contains(keys[f.kind], f.value) {
+			return true
+		}
 	}
-	return true
+	return false
+}
+
+// kindRank is k's position in ident.Kinds (strongest first; a test
+// checks), without allocating; an unknown kind ranks last.
+func kindRank(k ident.Kind) int {
+	switch k {
+	case ident.Serial:
+		return 0
+	case ident.CloudID:
+		return 1
+	case ident.UUID:
+		return 2
+	case ident.MAC:
+		return 3
+	case ident.FQDN:
+		return 4
+	case ident.Hostname:
+		return 5
+	case ident.AssetTag:
+		return 6
+	case ident.IP:
+		return 7
+	}
+	return 8
 }

@@ -3,11 +3,14 @@ package estate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/relationships"
 )
 
@@ -408,7 +411,7 @@ func (im *importer) admitNewCI(in *ciIn, newByKey map[docKey]*ciIn) {
 	for _, k := range strong {
 		dup := false
 		for _, v := range in.keys[k] {
-			if prev, ok := newByKey[docKey{k, v}]; ok && consistent(primaryOfElem(prev.e), in.keys, k) {
+			if prev, ok := newByKey[docKey{k, v}]; ok && !contradicts(primaryOfElem(prev.e), in.keys, k) {
 				im.failf(&in.elem, "", "duplicates %s (same %s %q)", prev.loc.prefix, kindLabel(k), v)
 				dup = true
 			}
@@ -440,11 +443,28 @@ func kindLabel(k ident.Kind) string {
 	return string(k)
 }
 
-func primaryOfElem(e *CI) map[ident.Kind]string {
-	return map[ident.Kind]string{ident.Serial: e.SerialNumber, ident.FQDN: e.FQDN, ident.Hostname: e.Hostname, ident.AssetTag: e.AssetTag}
+// matcher holds the buffers matchCI reuses from row to row.
+type matcher struct {
+	cands  []identity.Candidate
+	rows   []identity.Row
+	ids    []int
+	scopes []string
+	union  []int
 }
 
 // matchCI finds the stored CI that element in describes: 0 when none.
+//
+// The one matcher decides (identity.Decide over the rows of
+// identity.Index): the row's identifiers, strongest kind first, within the
+// domain rule (a CI whose FQDN is in another domain than the row's is
+// another host) and the scope rule (a private address matches only within
+// the scope the row gives it). Before deciding, the stored rows of CIs the
+// element contradicts (contradicts: another serial number, FQDN, host name
+// or asset tag, stronger than the kind that would match) are dropped, so a
+// weaker kind may still decide. An IP matches only when it names one CI;
+// several CIs by another kind are ambiguous unless one of them has the
+// element's name (and kind), and no CI matches an element without
+// identifiers but the one of its name.
 func (im *importer) matchCI(in *ciIn, claimed map[int]*ciIn) (int, string) {
 	sameName := func(ids []int) []int {
 		var out []int
@@ -459,34 +479,98 @@ func (im *importer) matchCI(in *ciIn, claimed map[int]*ciIn) (int, string) {
 		sort.Ints(out)
 		return out
 	}
-	for _, kind := range ident.Kinds() {
-		for _, v := range in.keys[kind] {
-			var cands []int
-			for _, id := range im.db.index[kind][v] {
-				if ci := im.db.cis[id]; ci != nil && consistent(primaryOf(ci), in.keys, kind) {
-					cands = append(cands, id)
-				}
-			}
-			switch {
-			case len(cands) == 0:
-				continue
-			case len(cands) == 1:
-				return cands[0], ""
-			case kind == ident.IP:
-				continue
-			}
-			if same := sameName(cands); len(same) > 0 {
-				return same[0], ""
-			}
-			return 0, fmt.Sprintf("ambiguous: %s %q names %d configuration items", kindLabel(kind), v, len(cands))
-		}
-	}
 	if in.keys.empty() {
 		if same := sameName(im.db.byName[in.e.Name]); len(same) > 0 {
 			return same[0], ""
 		}
+		return 0, ""
+	}
+	m := &im.m
+	m.cands = m.cands[:0]
+	for _, kind := range ident.Kinds() {
+		if kind == ident.IP {
+			continue
+		}
+		for _, v := range in.keys[kind] {
+			m.cands = identity.Expand(m.cands, kind, v)
+		}
+	}
+	// The element's addresses, decided scope by scope (an element's
+	// scoped addresses normally share one; a public address is global
+	// and goes with each).
+	m.scopes = m.scopes[:0]
+	for _, id := range in.e.Identifiers {
+		if ident.Kind(id.Kind) == ident.IP && identity.IsScoped(id.Value) && !slices.Contains(m.scopes, id.Scope) {
+			m.scopes = append(m.scopes, id.Scope)
+		}
+	}
+	if len(m.scopes) == 0 {
+		m.scopes = append(m.scopes, "")
+	}
+	named := len(m.cands)
+	m.union = m.union[:0]
+	for _, scope := range m.scopes {
+		m.cands = m.cands[:named]
+		for _, id := range in.e.Identifiers {
+			if ident.Kind(id.Kind) == ident.IP && (id.Scope == scope || !identity.IsScoped(id.Value)) {
+				m.cands = identity.Expand(m.cands, ident.IP, id.Value)
+			}
+		}
+		res := im.decide(in, identity.Input{Candidates: m.cands, Scope: scope})
+		switch {
+		case !res.Matched():
+			continue
+		case res.By == ident.IP:
+			for _, id := range res.IDs {
+				if !slices.Contains(m.union, id) {
+					m.union = append(m.union, id)
+				}
+			}
+			continue
+		case !res.Ambiguous():
+			return res.IDs[0], ""
+		}
+		if same := sameName(res.IDs); len(same) > 0 {
+			return same[0], ""
+		}
+		kind, v := res.By, res.Value
+		if res.Rule == identity.RuleShortName {
+			// A short name, maybe the first label of a stored FQDN.
+			kind = ident.Hostname
+			v, _, _ = strings.Cut(v, ".")
+		}
+		return 0, fmt.Sprintf("ambiguous: %s %q names %d configuration items", kindLabel(kind), v, len(res.IDs))
+	}
+	if len(m.union) == 1 {
+		return m.union[0], ""
 	}
 	return 0, ""
+}
+
+// decide is identity's decision over the stored rows the input may match,
+// without the rows of CIs element in contradicts. The result's IDs live in
+// im.m.ids.
+func (im *importer) decide(in *ciIn, input identity.Input) identity.Result {
+	m := &im.m
+	m.rows = im.db.idx.Rows(input, m.rows[:0])
+	keep := m.rows[:0]
+	for _, r := range m.rows {
+		ci := im.db.cis[r.CI]
+		if ci == nil {
+			continue
+		}
+		by := r.Kind
+		if by == ident.FQDN && !slices.Contains(in.keys[ident.FQDN], r.Value) {
+			by = ident.Hostname // its first label matched a short name
+		}
+		if !contradicts(primaryOf(ci), in.keys, by) {
+			keep = append(keep, r)
+		}
+	}
+	m.rows = keep
+	res := identity.Decide(input, keep, m.ids)
+	m.ids = res.IDs
+	return res
 }
 
 func (im *importer) resolveRelationships(ctx context.Context, tx *ent.Client) error {

@@ -324,7 +324,9 @@ func checkCIIdentifiers(c *checker, e *CI, defaultSource string, keys ciKeys) {
 		if id.Source == "" {
 			id.Source = defaultSource
 		}
-		keys.add(ident.Kind(kind), matchValue(ident.Kind(kind), n, id.Scope))
+		// An address's scope stays on the identifier (id.Scope): matchCI
+		// decides each scope's addresses within it.
+		keys.add(ident.Kind(kind), n)
 	}
 }
 
