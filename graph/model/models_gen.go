@@ -583,7 +583,7 @@ const (
 	MatchRuleName MatchRule = "NAME"
 	// The input was a prefix of exactly one CI's name or host name.
 	MatchRulePrefix MatchRule = "PREFIX"
-	// Weaker than IDENTIFIER: the input's short host name (or an FQDN's first label) equalled the host name of a CI with no known domain, or the first label of a CI's FQDN when the input had no domain.
+	// Weaker than IDENTIFIER: the answer rests on a host name without its domain: an input with no domain equalled a CI's host name or the first label of its FQDN, or an FQDN input equalled the host name of a CI with no known domain.
 	MatchRuleShortName MatchRule = "SHORT_NAME"
 )
 
