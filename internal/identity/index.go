@@ -51,16 +51,33 @@ type indexKey struct {
 // row by (kind, value), FQDN rows also by first label, and each CI's known
 // domains. It is not safe for concurrent use.
 type Index struct {
-	exact   map[indexKey][]Row
-	label   map[string][]Row
+	// exact holds the CIs of each (kind, value); label the FQDNs of each
+	// first label. An entry carries only what the key does not, so that a
+	// reconciliation's index of every stored identifier stays small; Rows
+	// makes full rows of them on demand.
+	exact   map[indexKey][]entry
+	label   map[string][]labelEntry
 	domains map[int][]string
+}
+
+// entry is one stored identifier of a known (kind, value).
+type entry struct {
+	CI    int
+	Scope string
+}
+
+// labelEntry is one stored FQDN of a known first label.
+type labelEntry struct {
+	CI    int
+	Value string
+	Scope string
 }
 
 // NewIndex returns an empty index sized for about n rows.
 func NewIndex(n int) *Index {
 	return &Index{
-		exact:   make(map[indexKey][]Row, n),
-		label:   make(map[string][]Row, n/4),
+		exact:   make(map[indexKey][]entry, n),
+		label:   make(map[string][]labelEntry, n/4),
 		domains: make(map[int][]string, n/4),
 	}
 }
@@ -76,11 +93,10 @@ func (x *Index) Add(ci int, kind ident.Kind, value, scope string) bool {
 			return false
 		}
 	}
-	r := Row{CI: ci, Kind: kind, Value: value, Scope: scope}
-	x.exact[k] = append(rows, r)
+	x.exact[k] = append(rows, entry{CI: ci, Scope: scope})
 	if kind == ident.FQDN {
 		short, dom, _ := strings.Cut(value, ".")
-		x.label[short] = append(x.label[short], r)
+		x.label[short] = append(x.label[short], labelEntry{CI: ci, Value: value, Scope: scope})
 		if ds := x.domains[ci]; !slices.Contains(ds, dom) {
 			x.domains[ci] = append(ds, dom)
 		}
@@ -121,14 +137,12 @@ func (x *Index) rowsOf(in Input, k ident.Kind, dst []Row) []Row {
 		if _, bad := NotIdentity(c.Kind, c.Value); bad {
 			continue
 		}
-		for _, r := range x.exact[indexKey{c.Kind, c.Value}] {
-			r.Domains = x.domains[r.CI]
-			dst = append(dst, r)
+		for _, e := range x.exact[indexKey{c.Kind, c.Value}] {
+			dst = append(dst, Row{CI: e.CI, Kind: c.Kind, Value: c.Value, Scope: e.Scope, Domains: x.domains[e.CI]})
 		}
 		if c.Kind == ident.Hostname {
-			for _, r := range x.label[c.Value] {
-				r.Domains = x.domains[r.CI]
-				dst = append(dst, r)
+			for _, e := range x.label[c.Value] {
+				dst = append(dst, Row{CI: e.CI, Kind: ident.FQDN, Value: e.Value, Scope: e.Scope, Domains: x.domains[e.CI]})
 			}
 		}
 	}
