@@ -153,7 +153,11 @@ func (e *Engine) searchCIs(ctx context.Context, q string, scope *string, n int) 
 			add(id, score, by, string(kind)+" "+value)
 		}
 	}
-	for _, step := range []struct {
+	// An address, MAC or UUID is searched as an identifier (and as a CI's
+	// exact name when no scope is given), never as the start or part of a
+	// name: "10.0.0.5" is not "10.0.0.50" (Match has the same rule).
+	addressLike := isAddressLike(in)
+	for i, step := range []struct {
 		pred  predicate.ConfigurationItem
 		score float64
 		by    string
@@ -162,7 +166,7 @@ func (e *Engine) searchCIs(ctx context.Context, q string, scope *string, n int) 
 		{configurationitem.Or(prefixFold(configurationitem.FieldName, lower), prefixFold(configurationitem.FieldHostname, lower)), 70, ByNamePrefix},
 		{configurationitem.NameContainsFold(q), 30, ByNameContains},
 	} {
-		if len(hits) >= n {
+		if len(hits) >= n || (addressLike && (i > 0 || scope != nil)) {
 			break
 		}
 		rows, err := e.client.ConfigurationItem.Query().Where(step.pred).

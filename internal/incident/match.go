@@ -96,9 +96,18 @@ func (e *Engine) Match(ctx context.Context, input string, scope *string) (*Match
 	if in == "" {
 		return nil, nil
 	}
-	m, err := e.matchIdentity(ctx, identityInput(in, scope))
+	idIn := identityInput(in, scope)
+	m, err := e.matchIdentity(ctx, idIn)
 	if m != nil || err != nil {
 		return m, err
+	}
+	// An address, MAC or UUID is an identifier or nothing: a CI named (or
+	// whose name starts with) "10.0.0.5" is not the host 10.0.0.5 of a
+	// scope, and "10.0.0.5" is the start of "10.0.0.50". A CI named after
+	// an address is still found by its name when no scope is given.
+	addressLike := isAddressLike(idIn)
+	if addressLike && scope != nil {
+		return nil, nil
 	}
 	ids, err := e.client.ConfigurationItem.Query().Where(configurationitem.NameEqualFold(in)).
 		Order(configurationitem.ByName(), configurationitem.ByID()).Limit(maxMatches).IDs(ctx)
@@ -107,6 +116,9 @@ func (e *Engine) Match(ctx context.Context, input string, scope *string) (*Match
 	}
 	if len(ids) > 0 {
 		return &Match{MatchedBy: identifier.KindHostname, Rule: RuleName, Value: in, IDs: ids}, nil
+	}
+	if addressLike {
+		return nil, nil
 	}
 	lower := strings.ToLower(in)
 	ids, err = e.client.ConfigurationItem.Query().Where(configurationitem.Or(
@@ -119,6 +131,19 @@ func (e *Engine) Match(ctx context.Context, input string, scope *string) (*Match
 		return &Match{MatchedBy: identifier.KindHostname, Rule: RulePrefix, Value: lower, IDs: ids}, nil
 	}
 	return nil, nil
+}
+
+// isAddressLike reports whether the input reads first as an IP address,
+// a MAC or a UUID (its strongest reading is one of those).
+func isAddressLike(in identity.Input) bool {
+	if len(in.Candidates) == 0 {
+		return false
+	}
+	switch in.Candidates[0].Kind {
+	case ident.IP, ident.MAC, ident.UUID:
+		return true
+	}
+	return false
 }
 
 // matchIdentity decides in over the recorded identifiers; nil when none
@@ -247,7 +272,9 @@ func (e *Engine) fillDomains(ctx context.Context, in identity.Input, rows []iden
 // (internal/app.Migrate), since the database's own collation need not be
 // byte order.
 func (e *Engine) valueHasPrefix(prefix string) predicate.Identifier {
-	upper := prefix[:len(prefix)-1] + string(rune(prefix[len(prefix)-1]+1))
+	// prefix ends in "." (0x2e): the bound is the same text ending in "/",
+	// the next byte.
+	upper := strings.TrimSuffix(prefix, ".") + "/"
 	if e.db.Backend() == store.Postgres {
 		return predicate.Identifier(func(s *sql.Selector) {
 			s.Where(sql.P(func(b *sql.Builder) {

@@ -249,6 +249,8 @@ func TestScopedAddress(t *testing.T) {
 				{"fra1-app05", "IP 10.0.0.5@fra1"},
 				{"lon3-app05", "IP 10.0.0.5@lon3"},
 				{"edge", "IP 203.0.113.7"},
+				// Named after an address that 10.0.0.5 is the start of.
+				{"10.0.0.50", "IP 10.0.0.50@ams2"},
 			} {
 				ci, err := tx.ConfigurationItem.Create().SetName(c.name).SetKind(configurationitem.KindServer).Save(ctx)
 				if err != nil {
@@ -277,6 +279,8 @@ func TestScopedAddress(t *testing.T) {
 			{"10.0.0.5", str("ams2"), ""},
 			{"10.0.0.5", str(""), ""},
 			{"203.0.113.7", str("fra1"), "edge"},
+			// An address is an identifier or nothing: never a name prefix.
+			{"10.0.0.6", str("fra1"), ""},
 		} {
 			ic, err := e.Context(ctx, incident.Request{Identifier: c.input, Scope: c.scope}, incident.Parts{})
 			if err != nil {
