@@ -24,6 +24,7 @@ import (
 	"github.com/cairn-cmdb/cairn/discovery/runner"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/identity"
@@ -252,21 +253,69 @@ func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.DiscoveryJob
 			m, save = up.Mutation(), func() (*ent.DiscoveryJob, error) { return up.Save(ctx) }
 		}
 		in.set(m, kind, tz, sched, prios, sealed)
+		var before *ent.DiscoveryJob
 		if in.NetworkScope != nil {
 			if netScope == "" {
 				m.ClearNetworkScope()
 			} else {
 				m.SetNetworkScope(netScope)
 			}
+			if id != 0 {
+				if before, err = c.DiscoveryJob.Get(ctx, id); err != nil {
+					return err
+				}
+			}
 		}
-		job, err = save()
-		return err
+		if job, err = save(); err != nil {
+			return err
+		}
+		if before != nil && deref(before.NetworkScope) != netScope {
+			return rescope(ctx, c, before.Name, netScope)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.changed(ctx)
 	return job, nil
+}
+
+// rescope moves the private addresses the job named jobName recorded
+// (identifier source "discovery:<job>") into its new network scope scope
+// ("" global), one audited update each, in the caller's transaction: the
+// job will look for them there, and without the move it would record every
+// host it knew only by address again, as new. Public addresses stay global
+// (the identifier hook); addresses other sources recorded keep their scope.
+func rescope(ctx context.Context, c *ent.Client, jobName, scope string) error {
+	rows, err := c.Identifier.Query().
+		Where(identifier.Source("discovery:"+jobName), identifier.KindEQ(identifier.KindIP)).
+		All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the addresses job %q recorded: %w", jobName, err)
+	}
+	for _, r := range rows {
+		if !identity.IsScoped(r.Value) || deref(r.Scope) == scope {
+			continue
+		}
+		u := c.Identifier.UpdateOneID(r.ID)
+		if scope == "" {
+			u.ClearScope()
+		} else {
+			u.SetScope(scope)
+		}
+		if err := u.Exec(ctx); err != nil {
+			return fmt.Errorf("moving %s into network scope %q: %w", r.Value, scope, err)
+		}
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // networkScope is the normalised network scope of in; "" is global (and

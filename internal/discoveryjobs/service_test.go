@@ -2,6 +2,7 @@ package discoveryjobs_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +173,76 @@ func TestObservations(t *testing.T) {
 	if len(got) != 2 || !got[0].SeenAt.Equal(now) || got[1].SeenAt != seen.UTC() || got[0].Facts["cpu.cores"] != "4" {
 		t.Fatalf("Observations = %+v", got)
 	}
+}
+
+// TestNetworkScopeChangeKeepsHosts: a job that knew a host only by a
+// private address is given a network scope; the addresses it recorded move
+// into the scope with it, so the next run finds the same host instead of
+// recording it again (and marking the first one missing). Addresses another
+// source recorded keep their scope.
+func TestNetworkScopeChangeKeepsHosts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		svc := newService(t, db)
+		ctx := audit.WithActor(context.Background(), "test")
+		inv := t.TempDir() + "/inventory.csv"
+		if err := os.WriteFile(inv, []byte("key,identifier.IP\nbox,10.1.2.3\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		job, err := svc.Save(ctx, 0, discoveryjobs.Input{Name: ptr("inventory"), SourceKind: ptr("file"),
+			Config: map[string]any{"file": inv}, CreateUnregistered: ptr(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := func() {
+			t.Helper()
+			if _, err := svc.RunNow(ctx, job.ID, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run()
+		// Another source records the same address on another CI, globally.
+		if err := txnDo(ctx, db, func(c *ent.Client) error {
+			other, err := c.ConfigurationItem.Create().SetName("elsewhere").SetKind("SERVER").Save(ctx)
+			if err != nil {
+				return err
+			}
+			return c.Identifier.Create().SetConfigurationItemID(other.ID).SetKind("IP").SetValue("10.1.2.3").SetSource("import:x.csv").Exec(ctx)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Save(ctx, job.ID, discoveryjobs.Input{NetworkScope: ptr("Site-A")}); err != nil {
+			t.Fatal(err)
+		}
+		run()
+		n, err := db.Client.ConfigurationItem.Query().Count(ctx)
+		if err != nil || n != 2 {
+			t.Errorf("CIs after the scope change = %d, %v; want 2 (the job's host and the other source's)", n, err)
+		}
+		ids, err := db.Client.Identifier.Query().All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scopes := map[string]string{}
+		for _, id := range ids {
+			if id.Kind == "IP" {
+				scopes[id.Source] = deref(id.Scope)
+			}
+		}
+		if scopes["discovery:inventory"] != "site-a" || scopes["import:x.csv"] != "" {
+			t.Errorf("address scopes by source = %v, want the job's in site-a and the import's global", scopes)
+		}
+	})
+}
+
+func txnDo(ctx context.Context, db *app.DB, fn func(*ent.Client) error) error {
+	tx, err := db.Client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
