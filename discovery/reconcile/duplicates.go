@@ -46,15 +46,21 @@ type DuplicatePair struct {
 }
 
 // sharedKinds are the identifier kinds whose sharing is evidence, strongest
-// first: their position is the evidence's rank.
+// first: their position is the evidence's rank (IP's is rankAddress).
 func sharedKinds() []ident.Kind {
 	return []ident.Kind{ident.Serial, ident.CloudID, ident.UUID, ident.MAC, ident.FQDN, ident.IP}
 }
 
-// Ranks of the weaker rules, after every shared kind.
+// Ranks of the weaker evidence, after every shared kind but IP: a shared
+// address is the weakest evidence of all (a virtual or anycast address, or
+// a private one that addresses stored before scopes existed reuse across
+// sites, is shared by design), and an address without a scope that is not
+// global is weaker still.
 const (
 	rankNameAndEnvironment = 10
 	rankShortName          = 11
+	rankAddress            = 12
+	rankUnscopedPrivate    = 13
 )
 
 // dupGroup is a set of CIs (ascending, distinct) that share one piece of
@@ -252,7 +258,14 @@ func sharedIdentifierGroups(ctx context.Context, c *ent.Client) ([]dupGroup, err
 		if scope != "" {
 			detail += " in scope " + scope
 		}
-		out = appendMember(out, DuplicateEvidence{Rule: DupSharedIdentifier, Detail: detail, rank: rank[k]}, ci)
+		r := rank[k]
+		if k == ident.IP {
+			r = rankAddress
+			if scope == "" && identity.IsScoped(value) {
+				r, detail = rankUnscopedPrivate, detail+" (a private address with no scope)"
+			}
+		}
+		out = appendMember(out, DuplicateEvidence{Rule: DupSharedIdentifier, Detail: detail, rank: r}, ci)
 		return nil
 	})
 	return dropSingles(out), err

@@ -55,6 +55,8 @@ func TestDuplicateCandidates(t *testing.T) {
 			ciSpec{Name: "mail", Env: staging},                   // 10: other environment
 			ciSpec{Name: "r1"},                                   // 11
 			ciSpec{Name: "r2"},                                   // 12: legacy VRRP MAC shared with 11
+			ciSpec{Name: "old-a"},                                // 13
+			ciSpec{Name: "old-b"},                                // 14: private address of 13, no scope
 		)
 		e.tx("alice", func(ctx context.Context, tx *ent.Client) error {
 			for _, x := range []struct {
@@ -63,6 +65,11 @@ func TestDuplicateCandidates(t *testing.T) {
 			}{{2, "lon3"}, {3, "fra1"}, {4, "LON3"}} {
 				if err := tx.Identifier.Create().SetConfigurationItemID(cis[x.ci].ID).SetKind("IP").SetValue("10.0.0.5").
 					SetScope(x.scope).Exec(ctx); err != nil {
+					return err
+				}
+			}
+			for _, ci := range []int{13, 14} {
+				if err := tx.Identifier.Create().SetConfigurationItemID(cis[ci].ID).SetKind("IP").SetValue("192.168.7.7").Exec(ctx); err != nil {
 					return err
 				}
 			}
@@ -89,15 +96,18 @@ func TestDuplicateCandidates(t *testing.T) {
 		}
 		want := []string{
 			"web|web (dup): SHARED_IDENTIFIER SERIAL CZ-1",
-			"lon3-app|lon3-app2: SHARED_IDENTIFIER IP 10.0.0.5 in scope lon3",
 			"Mail|mail: NAME_AND_ENVIRONMENT name mail, environment PRODUCTION",
 			"db01-bare|x-db01: SHORT_NAME_DOMAINLESS short name db01",
 			"db01-bare|y-db01: SHORT_NAME_DOMAINLESS short name db01",
+			// A shared address is the weakest evidence (virtual, anycast
+			// and reused private addresses are shared by design).
+			"lon3-app|lon3-app2: SHARED_IDENTIFIER IP 10.0.0.5 in scope lon3",
+			"old-a|old-b: SHARED_IDENTIFIER IP 192.168.7.7 (a private address with no scope)",
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("candidates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		if top := duplicatesOf(t, e, 2); len(top) != 2 || name[top[1].A] != "lon3-app" {
+		if top := duplicatesOf(t, e, 2); len(top) != 2 || name[top[1].A] != "Mail" {
 			t.Fatalf("first 2: %+v", top)
 		}
 	})
