@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/internal/app"
 	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/reportschedules"
 	"github.com/cairn-cmdb/cairn/internal/scheduler"
 	"github.com/cairn-cmdb/cairn/internal/secret"
@@ -78,6 +79,7 @@ func discoverCmd(g *globals) *cobra.Command {
 func discoverRunCmd(g *globals) *cobra.Command {
 	var (
 		source, file, mode, config string
+		networkScope               string
 		createUnregistered, dryRun bool
 		asJSON                     bool
 	)
@@ -107,6 +109,9 @@ Prints the run's counts; exits non-zero when the run failed.`,
 			if err != nil {
 				return err
 			}
+			if networkScope != "" && source == "" {
+				return errors.New("--network-scope is for one-off runs (--source); a job has its own networkScope")
+			}
 			var res *runner.Result
 			switch {
 			case len(args) == 1 && source == "":
@@ -119,6 +124,9 @@ Prints the run's counts; exits non-zero when the run failed.`,
 					return err
 				}
 			case len(args) == 0 && source != "":
+				if networkScope, err = identity.NormalizeScope(networkScope); err != nil {
+					return fmt.Errorf("--network-scope: %w", err)
+				}
 				if file == "" {
 					return errors.New("--file is required with --source")
 				}
@@ -136,7 +144,7 @@ Prints the run's counts; exits non-zero when the run failed.`,
 				}
 				res, err = svc.jobs.Runner.Run(ctx, runner.Spec{
 					SourceKind: source, Config: raw, Mode: m,
-					CreateUnregistered: createUnregistered, DryRun: dryRun, Trigger: "cli",
+					CreateUnregistered: createUnregistered, NetworkScope: networkScope, DryRun: dryRun, Trigger: "cli",
 				})
 				if err != nil {
 					return err
@@ -160,6 +168,7 @@ Prints the run's counts; exits non-zero when the run failed.`,
 	f.StringVar(&config, "config", "", "extra source settings for a one-off run, as JSON")
 	f.StringVar(&mode, "mode", "report", "report (differences become drifts) or update (the record takes observed values)")
 	f.BoolVar(&createUnregistered, "create-unregistered", false, "create unseen things as CIs with status DISCOVERED")
+	f.StringVar(&networkScope, "network-scope", "", "for a one-off run: the network scope (site, VRF, VPC) of the private addresses in the file; default global")
 	f.BoolVar(&dryRun, "dry-run", false, "show what the run would fill, update, open and resolve; write nothing")
 	f.BoolVar(&asJSON, "json", false, "print the run as JSON")
 	return cmd

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/cairn-cmdb/cairn/internal/app"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,6 +198,47 @@ func TestReportDriftCommand(t *testing.T) {
 		args := append([]string{"--db", db, "report", "drift"}, bad...)
 		if _, err := runCairn(t, args...); err == nil {
 			t.Errorf("report drift %v: no error", bad)
+		}
+	}
+}
+
+// TestDiscoverRunNetworkScope: a one-off run records the private addresses
+// of its file in --network-scope; a bad scope or one given with a job is
+// refused before anything runs.
+func TestDiscoverRunNetworkScope(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cairn.db")
+	inv := filepath.Join(dir, "inv.csv")
+	if err := os.WriteFile(inv, []byte("key,identifier.IP\nbox,10.1.2.3\nweb,203.0.113.9\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCairn(t, "--db", db, "discover", "run", "--source", "file", "--file", inv, "--create-unregistered", "--network-scope", " Site-A "); err != nil {
+		t.Fatal(err)
+	}
+	d, err := app.Open(context.Background(), db, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ids, err := d.Client.Identifier.Query().All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, id := range ids {
+		if id.Kind == "IP" {
+			got[id.Value] = deref(id.Scope)
+		}
+	}
+	if got["10.1.2.3"] != "site-a" || got["203.0.113.9"] != "" {
+		t.Errorf("address scopes = %v, want 10.1.2.3 in site-a and the public 203.0.113.9 global", got)
+	}
+	for _, args := range [][]string{
+		{"--source", "file", "--file", inv, "--network-scope", "bad\x01scope"},
+		{"nightly", "--network-scope", "site-a"},
+	} {
+		if _, err := runCairn(t, append([]string{"--db", db, "discover", "run"}, args...)...); err == nil || !strings.Contains(err.Error(), "network-scope") {
+			t.Errorf("discover run %q: %v, want an error naming --network-scope", args, err)
 		}
 	}
 }

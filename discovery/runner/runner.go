@@ -47,9 +47,12 @@ type Spec struct {
 	Job        *ent.DiscoveryJob
 	SourceKind string
 	Config     []byte
-	// Mode, CreateUnregistered apply to one-off runs (jobs carry their own).
+	// Mode, CreateUnregistered and NetworkScope (the network domain of the
+	// private addresses observed; "" global) apply to one-off runs (jobs
+	// carry their own).
 	Mode               reconcile.Mode
 	CreateUnregistered bool
+	NetworkScope       string
 	DryRun             bool
 	Trigger            string
 	// Observations, when not nil, are what an agent pushed: the job's
@@ -99,7 +102,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 		StartedAt: r.now(), Holder: r.Holder,
 	}
 	opts := reconcile.Options{
-		Mode: spec.Mode, CreateUnregistered: spec.CreateUnregistered,
+		Mode: spec.Mode, CreateUnregistered: spec.CreateUnregistered, NetworkScope: spec.NetworkScope,
 		MissingGrace: 1, Priority: 50, Dialect: r.Dialect,
 	}
 	kind, raw := spec.SourceKind, spec.Config
