@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/cairn-cmdb/cairn/internal/app"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/cairn-cmdb/cairn/internal/app"
 	"github.com/cairn-cmdb/cairn/internal/estate"
 )
 
