@@ -26,8 +26,14 @@ func normalizeIP(s string) (string, error) {
 		}
 		text, bracketed = inner, true
 	}
-	if strings.Contains(text, "%") {
-		return bad("zones (the %zone suffix) are not supported")
+	// A zone (fe80::1%eth0) names an interface of the machine that wrote
+	// the address, not a network: the address is the same without it, and
+	// which network it belongs to is the identifier's scope.
+	if i := strings.IndexByte(text, '%'); i >= 0 {
+		if i == len(text)-1 {
+			return bad("an empty zone after %")
+		}
+		text = text[:i]
 	}
 	if strings.Contains(text, "/") {
 		return bad("a prefix length is not allowed, want a single address")

@@ -75,6 +75,10 @@ func fqdnProblem(s string) string {
 }
 
 func normalizeHostname(s string) (string, error) {
+	// "web01." is the host name web01 written as an absolute name.
+	if t := strings.TrimSuffix(s, "."); t != "" {
+		s = t
+	}
 	if p := hostnameProblem(s); p != "" {
 		return "", fmt.Errorf("invalid hostname %q: %s", textclip.Message(s), p)
 	}
