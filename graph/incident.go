@@ -195,7 +195,7 @@ func (r *Resolver) incidentContext(ctx context.Context, input string, asOf *time
 		return nil, err
 	}
 	return &model.IncidentContext{
-		CI: ic.CI, MatchedBy: ic.MatchedBy, MatchRule: model.MatchRule(ic.Rule), MatchedValue: ic.MatchedValue,
+		CI: ic.CI, MatchedBy: ic.MatchedBy, MatchRule: model.MatchRule(ic.Rule), MatchedValue: ic.MatchedValue, MatchedScope: orNil(ic.MatchedScope),
 		Alternatives: ic.Alternatives, Ambiguous: ic.Ambiguous, AsOf: ic.AsOf, Depth: ic.Depth,
 		Owner: ic.Owner, Team: ic.Team, Services: ic.Services,
 		Dependents: impactOut(ic.Dependents), Dependencies: impactOut(ic.Dependencies),
@@ -247,4 +247,26 @@ func financeErr(err error) error {
 		return apperr.Invalid(fe.Field, "%s", fe.Msg)
 	}
 	return err
+}
+
+// orNil is nil for "", else a pointer to s.
+func orNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// whyNoMatch says why incidentContext answers null for input; null when it
+// matches.
+func (r *Resolver) whyNoMatch(ctx context.Context, input string, scope *string) (*string, error) {
+	m, err := r.incidents().Match(ctx, input, scope)
+	if err != nil || m != nil {
+		return nil, err
+	}
+	why, err := r.incidents().WhyNoMatch(ctx, input, scope)
+	if err != nil {
+		return nil, err
+	}
+	return orNil(why), nil
 }

@@ -44,6 +44,11 @@ func (r *queryResolver) IncidentContext(ctx context.Context, identifier string, 
 	return r.incidentContext(ctx, identifier, asOf, depth, scope)
 }
 
+// WhyNoMatch is the resolver for the whyNoMatch field.
+func (r *queryResolver) WhyNoMatch(ctx context.Context, identifier string, scope *string) (*string, error) {
+	return r.whyNoMatch(ctx, identifier, scope)
+}
+
 // Lookup is the resolver for the lookup field.
 func (r *queryResolver) Lookup(ctx context.Context, query string, first *int, scope *string) ([]*model.LookupHit, error) {
 	return r.lookup(ctx, query, first, scope)

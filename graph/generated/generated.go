@@ -592,6 +592,7 @@ type ComplexityRoot struct {
 		Dependents       func(childComplexity int) int
 		MatchRule        func(childComplexity int) int
 		MatchedBy        func(childComplexity int) int
+		MatchedScope     func(childComplexity int) int
 		MatchedValue     func(childComplexity int) int
 		OpenDrifts       func(childComplexity int) int
 		Owner            func(childComplexity int) int
@@ -806,6 +807,7 @@ type ComplexityRoot struct {
 		Services             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) int
 		Vendors              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) int
 		Viewer               func(childComplexity int) int
+		WhyNoMatch           func(childComplexity int, identifier string, scope *string) int
 	}
 
 	Relationship struct {
@@ -1138,6 +1140,7 @@ type QueryResolver interface {
 	ServiceMap(ctx context.Context, service int) (*model.ServiceMap, error)
 	DependencyPath(ctx context.Context, from int, to int, maxDepth *int) (*model.DependencyPath, error)
 	IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int, scope *string) (*model.IncidentContext, error)
+	WhyNoMatch(ctx context.Context, identifier string, scope *string) (*string, error)
 	Lookup(ctx context.Context, query string, first *int, scope *string) ([]*model.LookupHit, error)
 	DuplicateCandidates(ctx context.Context, first *int) ([]*model.DuplicateCandidate, error)
 	CmdbHealth(ctx context.Context, staleDays *int, expiringDays *int) (*model.CMDBHealth, error)
@@ -3491,6 +3494,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IncidentContext.MatchedBy(childComplexity), true
+	case "IncidentContext.matchedScope":
+		if e.ComplexityRoot.IncidentContext.MatchedScope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentContext.MatchedScope(childComplexity), true
 	case "IncidentContext.matchedValue":
 		if e.ComplexityRoot.IncidentContext.MatchedValue == nil {
 			break
@@ -4877,6 +4886,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.whyNoMatch":
+		if e.ComplexityRoot.Query.WhyNoMatch == nil {
+			break
+		}
+
+		args, err := ec.field_Query_whyNoMatch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WhyNoMatch(childComplexity, args["identifier"].(string), args["scope"].(*string)), true
 
 	case "Relationship.createdAt":
 		if e.ComplexityRoot.Relationship.CreatedAt == nil {
@@ -12267,6 +12287,8 @@ type IncidentContext {
   matchRule: MatchRule!
   "The normalised value that matched."
   matchedValue: String!
+  "The network scope (site, VRF, VPC) of the address that matched; null when global or not an address."
+  matchedScope: String
   "Other CIs that matched the same input equally well; when non-empty the match is ambiguous and ci is only the first."
   alternatives: [ConfigurationItem!]!
   ambiguous: Boolean!
@@ -12316,6 +12338,8 @@ extend type Query {
   scope names the network domain (site, VRF, VPC) of a private address; without it an address held in several scopes is ambiguous.
   """
   incidentContext(identifier: String!, asOf: Time, depth: Int = 3, scope: String): IncidentContext
+  "Why incidentContext answers null for this input (another domain, another scope, not an identity, nothing recorded); null when something matches."
+  whyNoMatch(identifier: String!, scope: String): String
   "Search box hits; scope as for incidentContext."
   lookup(query: String!, first: Int = 10, scope: String): [LookupHit!]!
   "Pairs of CIs that may be one thing recorded twice, each with its evidence, strongest first."
@@ -13542,6 +13566,8 @@ func (ec *executionContext) childFields_IncidentContext(ctx context.Context, fie
 		return ec.fieldContext_IncidentContext_matchRule(ctx, field)
 	case "matchedValue":
 		return ec.fieldContext_IncidentContext_matchedValue(ctx, field)
+	case "matchedScope":
+		return ec.fieldContext_IncidentContext_matchedScope(ctx, field)
 	case "alternatives":
 		return ec.fieldContext_IncidentContext_alternatives(ctx, field)
 	case "ambiguous":
@@ -16623,6 +16649,28 @@ func (ec *executionContext) field_Query_vendors_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_whyNoMatch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "identifier",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["identifier"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg1
 	return args, nil
 }
 
@@ -26202,6 +26250,29 @@ func (ec *executionContext) fieldContext_IncidentContext_matchedValue(_ context.
 	return graphql.NewScalarFieldContext("IncidentContext", field, false, false, "String")
 }
 
+func (ec *executionContext) _IncidentContext_matchedScope(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentContext_matchedScope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedScope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentContext_matchedScope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentContext", field, false, false, "String")
+}
+
 func (ec *executionContext) _IncidentContext_alternatives(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31881,6 +31952,50 @@ func (ec *executionContext) fieldContext_Query_incidentContext(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_incidentContext_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_whyNoMatch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_whyNoMatch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WhyNoMatch(ctx, fc.Args["identifier"].(string), fc.Args["scope"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_whyNoMatch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_whyNoMatch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -60697,6 +60812,11 @@ func (ec *executionContext) _IncidentContext(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "matchedScope":
+			out.Values[i] = ec._IncidentContext_matchedScope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "alternatives":
 			out.Values[i] = ec._IncidentContext_alternatives(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62143,6 +62263,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_incidentContext(ctx, field)
+				})
+		case "whyNoMatch":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_whyNoMatch(ctx, field)
 				})
 		case "lookup":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -26,6 +26,7 @@ type IncidentContext struct {
 	MatchedBy    identifier.Kind
 	MatchRule    MatchRule
 	MatchedValue string
+	MatchedScope *string
 	Alternatives []*ent.ConfigurationItem
 	Ambiguous    bool
 	AsOf         time.Time

@@ -81,6 +81,9 @@ type Context struct {
 	MatchedBy    identifier.Kind
 	Rule         MatchRule
 	MatchedValue string
+	// MatchedScope is the network scope of the address that matched; ""
+	// when global or not an address.
+	MatchedScope string
 	// Alternatives are the other CIs the input matched, in name order.
 	Alternatives []*ent.ConfigurationItem
 	Ambiguous    bool
@@ -124,7 +127,7 @@ func (e *Engine) Context(ctx context.Context, req Request, parts Parts) (*Contex
 	if err != nil || m == nil {
 		return nil, err
 	}
-	ic := &Context{MatchedBy: m.MatchedBy, Rule: m.Rule, MatchedValue: m.Value, AsOf: time.Now().UTC(), Depth: d}
+	ic := &Context{MatchedBy: m.MatchedBy, Rule: m.Rule, MatchedValue: m.Value, MatchedScope: m.Scope, AsOf: time.Now().UTC(), Depth: d}
 	if req.AsOf != nil {
 		ic.AsOf = *req.AsOf
 	}

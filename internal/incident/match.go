@@ -52,6 +52,9 @@ type Match struct {
 	// FQDN for a short host name, the lower-cased prefix for a prefix
 	// match).
 	Value string
+	// Scope is the network scope of the address that matched, for the
+	// first CI; "" when global or not an address.
+	Scope string
 	// IDs are the matched CIs in name order; more than one is ambiguous.
 	IDs []int
 }
@@ -158,7 +161,19 @@ func (e *Engine) matchIdentity(ctx context.Context, in identity.Input) (*Match, 
 		return nil, err
 	}
 	by, value := matchedFor(in, rows, ids[0], res)
-	return &Match{MatchedBy: identifier.Kind(by), Rule: MatchRule(res.Rule), Value: value, IDs: ids}, nil
+	return &Match{MatchedBy: identifier.Kind(by), Rule: MatchRule(res.Rule), Value: value,
+		Scope: scopeOf(rows, ids[0], by, value), IDs: ids}, nil
+}
+
+// scopeOf is the scope of CI id's row (kind, value) among rows: where an
+// address that matched is recorded.
+func scopeOf(rows []identity.Row, id int, kind ident.Kind, value string) string {
+	for _, r := range rows {
+		if r.CI == id && r.Kind == kind && r.Value == value {
+			return r.Scope
+		}
+	}
+	return ""
 }
 
 // matchedFor returns what matched for CI id, one of res's CIs: res's own

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -72,6 +73,79 @@ func TestDuplicateCandidatesOverGraphQL(t *testing.T) {
 		for _, first := range []int{0, 501} {
 			if e := env.Do(t, env.Viewer, q, map[string]any{"first": first}).Err(t); e.Code() != "BAD_USER_INPUT" || e.Field() != "first" {
 				t.Errorf("first %d: %+v, want BAD_USER_INPUT on first", first, e)
+			}
+		}
+	})
+}
+
+// TestIdentityOverGraphQL: an answer names the scope of the address that
+// matched, and whyNoMatch says why an input answers null.
+func TestIdentityOverGraphQL(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		env := servertest.Start(t, dsn, servertest.Options{})
+		env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
+			for _, c := range []struct{ name, fqdn, scope string }{
+				{"lon3-app05", "lon3-app05.lon3.example.org", "lon3"},
+				{"fra1-app05", "fra1-app05.fra1.example.org", "fra1"},
+			} {
+				ci, err := tx.ConfigurationItem.Create().SetName(c.name).SetKind(configurationitem.KindServer).SetFqdn(c.fqdn).Save(ctx)
+				if err != nil {
+					return err
+				}
+				if err := tx.Identifier.Create().SetConfigurationItemID(ci.ID).SetKind("IP").SetValue("10.0.0.5").SetScope(c.scope).Exec(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		const q = `query($id: String!, $scope: String) {
+  incidentContext(identifier: $id, scope: $scope) { ci { name } matchRule matchedBy matchedValue matchedScope ambiguous }
+  whyNoMatch(identifier: $id, scope: $scope) }`
+		type answer struct {
+			IncidentContext *struct {
+				CI                                 struct{ Name string }
+				MatchRule, MatchedBy, MatchedValue string
+				MatchedScope                       *string
+				Ambiguous                          bool
+			}
+			WhyNoMatch *string
+		}
+		for _, tt := range []struct {
+			id, scope string
+			want      string // "name rule by value scope ambiguous" or "null: <part of the reason>"
+		}{
+			{"10.0.0.5", "LON3", "lon3-app05 IDENTIFIER IP 10.0.0.5 lon3 false"},
+			{"10.0.0.5", "", "fra1-app05 IDENTIFIER IP 10.0.0.5 fra1 true"},
+			{"lon3-app05.lon3.example.org", "", "lon3-app05 IDENTIFIER FQDN lon3-app05.lon3.example.org - false"},
+			{"lon3-app05.staging.example.org", "", "null: in another domain"},
+			{"10.0.0.5", "ams2", "null: not in ams2"},
+			{"00:00:5e:00:01:07", "", "null: VRRP"},
+		} {
+			vars := map[string]any{"id": tt.id}
+			if tt.scope != "" {
+				vars["scope"] = tt.scope
+			}
+			var a answer
+			env.Do(t, env.Viewer, q, vars).OK(t).Decode(t, &a)
+			var got string
+			if ic := a.IncidentContext; ic != nil {
+				scope := "-"
+				if ic.MatchedScope != nil {
+					scope = *ic.MatchedScope
+				}
+				got = fmt.Sprintf("%s %s %s %s %s %v", ic.CI.Name, ic.MatchRule, ic.MatchedBy, ic.MatchedValue, scope, ic.Ambiguous)
+				if a.WhyNoMatch != nil {
+					t.Errorf("%s: whyNoMatch %q for an input that matches", tt.id, *a.WhyNoMatch)
+				}
+			} else if a.WhyNoMatch != nil {
+				got = "null: " + *a.WhyNoMatch
+			}
+			if reason, ok := strings.CutPrefix(tt.want, "null: "); ok {
+				if !strings.HasPrefix(got, "null: ") || !strings.Contains(got, reason) {
+					t.Errorf("%s (scope %q) = %q, want null with a reason containing %q", tt.id, tt.scope, got, reason)
+				}
+			} else if got != tt.want {
+				t.Errorf("%s (scope %q) = %q, want %q", tt.id, tt.scope, got, tt.want)
 			}
 		}
 	})
