@@ -118,7 +118,11 @@ func printIncident(w io.Writer, ic *incident.Context) error {
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
 	c := ic.CI
 	p("CI\t%s (%s, %s, %s, criticality %s)", c.Name, c.Kind, c.Status, c.Environment, c.Criticality)
-	p("matched\t%s %s (%s)", ic.MatchedBy, ic.MatchedValue, ic.Rule)
+	if ic.MatchedScope != "" {
+		p("matched\t%s %s in network scope %s (%s)", ic.MatchedBy, ic.MatchedValue, ic.MatchedScope, ic.Rule)
+	} else {
+		p("matched\t%s %s (%s)", ic.MatchedBy, ic.MatchedValue, ic.Rule)
+	}
 	if ic.Ambiguous {
 		names := make([]string, len(ic.Alternatives))
 		for i, a := range ic.Alternatives {
