@@ -107,7 +107,7 @@ func (r *reconciler) normalize(o *discovery.Observation) *discovery.Observation 
 func notIdentityFacts(facts map[string]string, ids []discovery.Identifier) map[string]string {
 	byKind := map[string][]string{}
 	for _, id := range ids {
-		k := notIdentityFact + strings.ToLower(string(id.Kind))
+		k := identity.NotIdentityFact(id.Kind)
 		byKind[k] = append(byKind[k], id.Value)
 	}
 	out := make(map[string]string, len(facts)+len(byKind))
@@ -129,10 +129,6 @@ func appendNew(ids []discovery.Identifier, id discovery.Identifier) []discovery.
 	}
 	return append(ids, id)
 }
-
-// notIdentityFact prefixes the facts that keep values which are not
-// identity.
-const notIdentityFact = "not_identity."
 
 // loadIndex loads every stored identifier, with its scope, into the
 // matcher's index; sizeHint is about how many rows to expect (a run sees

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -16,6 +18,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/internal/app"
 	"github.com/cairn-cmdb/cairn/internal/ident"
+	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/money"
 )
 
@@ -162,6 +165,13 @@ func (x *exportPass) configurationItems(ctx context.Context) error {
 		}
 		for _, id := range identsOf[ci.ID] {
 			if impliedIdentifier(ci, id) {
+				continue
+			}
+			if _, bad := identity.NotIdentity(ident.Kind(id.Kind), id.Value); bad {
+				// Stored before such values were refused: written as the
+				// fact discovery keeps them in, so that the import (which
+				// refuses them as identifiers) reads the export back.
+				e.Facts = addNotIdentityFact(e.Facts, ident.Kind(id.Kind), id.Value)
 				continue
 			}
 			e.Identifiers = append(e.Identifiers, Identifier{Kind: string(id.Kind), Value: id.Value, Scope: deref(id.Scope), Source: id.Source})
@@ -497,4 +507,24 @@ func ExportDB(ctx context.Context, db *app.DB, opts ExportOptions) (*Document, e
 		err = fmt.Errorf("ending read transaction: %w", rerr)
 	}
 	return doc, err
+}
+
+// addNotIdentityFact adds value to the CI's fact of kind's values that are
+// not identity (identity.NotIdentityFact), kept sorted and unique.
+func addNotIdentityFact(facts map[string]any, kind ident.Kind, value string) map[string]any {
+	k := identity.NotIdentityFact(kind)
+	out := make(map[string]any, len(facts)+1)
+	for fk, fv := range facts {
+		out[fk] = fv
+	}
+	var vs []string
+	if have, ok := out[k].(string); ok && have != "" {
+		vs = strings.Fields(have)
+	}
+	if !slices.Contains(vs, value) {
+		vs = append(vs, value)
+	}
+	sort.Strings(vs)
+	out[k] = strings.Join(vs, " ")
+	return out
 }

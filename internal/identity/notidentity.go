@@ -88,3 +88,12 @@ func notIdentityIP(value string) (string, bool) {
 	}
 	return "", false
 }
+
+// NotIdentityFact is the fact under which a CI keeps its values of kind
+// that are not identity ("not_identity.mac"): discovery records them there
+// instead of as identifiers, and an export writes older identifier rows of
+// such values there too. The fact's value is the values, sorted and joined
+// by a space.
+func NotIdentityFact(kind ident.Kind) string {
+	return "not_identity." + strings.ToLower(string(kind))
+}
