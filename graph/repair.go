@@ -6,6 +6,7 @@ import (
 	"github.com/cairn-cmdb/cairn/discovery/reconcile"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/graph/model"
+	"github.com/cairn-cmdb/cairn/internal/auth"
 )
 
 // mergeConfigurationItems plans the merge of remove into keep and, unless
@@ -43,7 +44,14 @@ func mergePlan(p *reconcile.MergePlan) *model.MergePlan {
 // duplicateCandidates converts reconcile.DuplicateCandidates, loading each
 // side's CIs with what the query selects under a and under b (two
 // statements plus the edges selected, whatever the number of pairs).
+//
+// Editors and admins only: it is the repair desk's query (merge needs an
+// editor too), and it reads every identifier of the estate, which no
+// anonymous or viewer request should be able to make the server do.
 func (r *Resolver) duplicateCandidates(ctx context.Context, first *int) ([]*model.DuplicateCandidate, error) {
+	if err := auth.Require(ctx, auth.Editor); err != nil {
+		return nil, err
+	}
 	pairs, err := reconcile.DuplicateCandidates(ctx, r.tx(ctx), first)
 	if err != nil {
 		return nil, err

@@ -12342,7 +12342,7 @@ extend type Query {
   whyNoMatch(identifier: String!, scope: String): String
   "Search box hits; scope as for incidentContext."
   lookup(query: String!, first: Int = 10, scope: String): [LookupHit!]!
-  "Pairs of CIs that may be one thing recorded twice, each with its evidence, strongest first."
+  "Pairs of CIs that may be one thing recorded twice, each with its evidence, strongest first (editors and admins: it reads every identifier)."
   duplicateCandidates(first: Int = 50): [DuplicateCandidate!]!
 }
 

@@ -13,8 +13,9 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
 )
 
-// TestDuplicateCandidatesOverGraphQL: a viewer reads the pairs with their
-// evidence; first is checked; and the number of SQL statements does not
+// TestDuplicateCandidatesOverGraphQL: an editor reads the pairs with their
+// evidence (a viewer may not: it reads every identifier); first is checked;
+// and the number of SQL statements does not
 // grow with the number of pairs (each side's CIs and owners load once).
 func TestDuplicateCandidatesOverGraphQL(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dsn string) {
@@ -48,7 +49,7 @@ func TestDuplicateCandidatesOverGraphQL(t *testing.T) {
 		run := func(first int) ([]pair, int64) {
 			env.Counter.Reset()
 			var out struct{ DuplicateCandidates []pair }
-			env.Do(t, env.Viewer, q, map[string]any{"first": first}).OK(t).Decode(t, &out)
+			env.Do(t, env.Editor, q, map[string]any{"first": first}).OK(t).Decode(t, &out)
 			return out.DuplicateCandidates, env.Counter.Count()
 		}
 		seed(3)
@@ -70,8 +71,11 @@ func TestDuplicateCandidatesOverGraphQL(t *testing.T) {
 		if many != few {
 			t.Errorf("statements: %d for 3 pairs, %d for 43: they must not grow with the pairs", few, many)
 		}
+		if e := env.Do(t, env.Viewer, q, map[string]any{"first": 5}).Err(t); e.Code() != "FORBIDDEN" {
+			t.Errorf("viewer reading duplicate candidates: %+v, want FORBIDDEN", e)
+		}
 		for _, first := range []int{0, 501} {
-			if e := env.Do(t, env.Viewer, q, map[string]any{"first": first}).Err(t); e.Code() != "BAD_USER_INPUT" || e.Field() != "first" {
+			if e := env.Do(t, env.Editor, q, map[string]any{"first": first}).Err(t); e.Code() != "BAD_USER_INPUT" || e.Field() != "first" {
 				t.Errorf("first %d: %+v, want BAD_USER_INPUT on first", first, e)
 			}
 		}
