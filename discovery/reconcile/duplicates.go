@@ -12,6 +12,7 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/identity"
+	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
 // DuplicateRule says why two CIs may be one thing recorded twice. The
@@ -244,7 +245,7 @@ func sharedIdentifierGroups(ctx context.Context, c *ent.Client) ([]dupGroup, err
   FROM identifiers WHERE kind IN (` + strings.Join(lits, ", ") + `)
 ) t WHERE n > 1 ORDER BY kind, value, sc, configuration_item_id`
 	var out []dupGroup
-	err := scanRows(ctx, c, "reading shared identifiers", q, func(rows *sql.Rows) error {
+	err := store.EachRow(ctx, c, "reading shared identifiers", q, nil, func(rows *sql.Rows) error {
 		var ci int
 		var kind, value, scope string
 		if err := rows.Scan(&ci, &kind, &value, &scope); err != nil {
@@ -284,7 +285,7 @@ func nameGroups(ctx context.Context, c *ent.Client) ([]dupGroup, error) {
 		name, env string
 	}
 	byKey := map[string][]row{}
-	err := scanRows(ctx, c, "reading CIs that share a name", q, func(rows *sql.Rows) error {
+	err := store.EachRow(ctx, c, "reading CIs that share a name", q, nil, func(rows *sql.Rows) error {
 		var r row
 		if err := rows.Scan(&r.id, &r.name, &r.env); err != nil {
 			return err
@@ -332,7 +333,7 @@ func shortNameGroups(ctx context.Context, c *ent.Client) ([]dupGroup, error) {
 		string(ident.Hostname) + `', '` + string(ident.FQDN) + `')`
 	byShort := map[string]map[int]bool{}
 	domained := map[int]bool{}
-	err := scanRows(ctx, c, "reading host names", q, func(rows *sql.Rows) error {
+	err := store.EachRow(ctx, c, "reading host names", q, nil, func(rows *sql.Rows) error {
 		var ci int
 		var kind, value string
 		if err := rows.Scan(&ci, &kind, &value); err != nil {
@@ -410,21 +411,4 @@ func dropSingles(gs []dupGroup) []dupGroup {
 		}
 	}
 	return out
-}
-
-func scanRows(ctx context.Context, c *ent.Client, what, q string, fn func(*sql.Rows) error) error {
-	rows, err := c.QueryContext(ctx, q)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
 }

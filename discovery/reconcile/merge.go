@@ -167,9 +167,12 @@ func (m *merger) fillRest(u *ent.ConfigurationItemUpdateOne) {
 	}
 }
 
-// addEdges links keep to remove's services, contracts and change records
-// it is not linked to already (those would be duplicate rows).
-func (m *merger) addEdges(u *ent.ConfigurationItemUpdateOne) {
+// takenEdges are the services, contracts and change records of remove that
+// keep is not linked to already (linking those again would make duplicate
+// rows): what the merge links to keep, and what its plan counts.
+type takenEdges struct{ services, contracts, changes []int }
+
+func (m *merger) takenEdges() takenEdges {
 	k, r := m.k, m.r
 	has := map[string]bool{}
 	for _, s := range k.Edges.Services {
@@ -181,21 +184,29 @@ func (m *merger) addEdges(u *ent.ConfigurationItemUpdateOne) {
 	for _, cr := range k.Edges.ChangeRecords {
 		has[fmt.Sprint("change", cr.ID)] = true
 	}
+	var t takenEdges
 	for _, s := range r.Edges.Services {
 		if !has[fmt.Sprint("service", s.ID)] {
-			u.AddServiceIDs(s.ID)
+			t.services = append(t.services, s.ID)
 		}
 	}
 	for _, ct := range r.Edges.Contracts {
 		if !has[fmt.Sprint("contract", ct.ID)] {
-			u.AddContractIDs(ct.ID)
+			t.contracts = append(t.contracts, ct.ID)
 		}
 	}
 	for _, cr := range r.Edges.ChangeRecords {
 		if !has[fmt.Sprint("change", cr.ID)] {
-			u.AddChangeRecordIDs(cr.ID)
+			t.changes = append(t.changes, cr.ID)
 		}
 	}
+	return t
+}
+
+// addEdges links keep to the edges it takes from remove.
+func (m *merger) addEdges(u *ent.ConfigurationItemUpdateOne) {
+	t := m.takenEdges()
+	u.AddServiceIDs(t.services...).AddContractIDs(t.contracts...).AddChangeRecordIDs(t.changes...)
 }
 
 // moveIdentifiers moves remove's identifiers keep does not have: its plain
@@ -635,33 +646,11 @@ func (m *merger) planRelationships(ctx context.Context, counts map[string]int, c
 // planEdges counts the services, contracts, change records and asset keep
 // takes from remove.
 func (m *merger) planEdges(counts map[string]int) {
-	k, r := m.k, m.r
-	has := map[string]bool{}
-	for _, s := range k.Edges.Services {
-		has[fmt.Sprint("service", s.ID)] = true
-	}
-	for _, ct := range k.Edges.Contracts {
-		has[fmt.Sprint("contract", ct.ID)] = true
-	}
-	for _, cr := range k.Edges.ChangeRecords {
-		has[fmt.Sprint("change", cr.ID)] = true
-	}
-	for _, s := range r.Edges.Services {
-		if !has[fmt.Sprint("service", s.ID)] {
-			counts[MoveService]++
-		}
-	}
-	for _, ct := range r.Edges.Contracts {
-		if !has[fmt.Sprint("contract", ct.ID)] {
-			counts[MoveContract]++
-		}
-	}
-	for _, cr := range r.Edges.ChangeRecords {
-		if !has[fmt.Sprint("change", cr.ID)] {
-			counts[MoveChangeRecord]++
-		}
-	}
-	if r.Edges.Asset != nil {
+	t := m.takenEdges()
+	counts[MoveService] += len(t.services)
+	counts[MoveContract] += len(t.contracts)
+	counts[MoveChangeRecord] += len(t.changes)
+	if m.r.Edges.Asset != nil {
 		counts[MoveAsset] = 1
 	}
 }

@@ -45,24 +45,8 @@ func TestExportLegacyNotIdentity(t *testing.T) {
 		if err := Encode(&b1, first); err != nil {
 			t.Fatal(err)
 		}
-		b := openDB(t, storetest.DSN(t, a.Store.Backend()))
-		again, err := Decode(bytes.NewReader(b1.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rep, err := Import(ctx, b.Client, again, ImportOptions{Source: "first.json"}); err != nil {
-			t.Fatalf("importing the export: %v %v", err, rep.Problems)
-		}
-		second, err := ExportDB(ctx, b, ExportOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b2 bytes.Buffer
-		if err := Encode(&b2, second); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
-			t.Errorf("export of the import differs:\n%s\n---\n%s", b1.String(), b2.String())
+		if b2 := reexport(t, a.Store.Backend(), b1.Bytes()); !bytes.Equal(b1.Bytes(), b2) {
+			t.Errorf("export of the import differs:\n%s\n---\n%s", b1.String(), b2)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/cairn-cmdb/cairn/internal/store"
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
 )
 
@@ -47,27 +48,11 @@ func TestRoundTripSharedNames(t *testing.T) {
 			t.Fatalf("refs %v", refs)
 		}
 		// Into a second empty database of the same backend.
-		b := openDB(t, storetest.DSN(t, a.Store.Backend()))
-		again, err := Decode(bytes.NewReader(b1.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rep, err := Import(ctx, b.Client, again, ImportOptions{Source: "first.json"}); err != nil {
-			t.Fatalf("%v %v", err, rep.Problems)
-		}
-		second, err := ExportDB(ctx, b, ExportOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b2 bytes.Buffer
-		if err := Encode(&b2, second); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
-			t.Fatalf("round trip differs:\n%s", firstDiff(b2.Bytes(), b1.Bytes()))
+		if b2 := reexport(t, a.Store.Backend(), b1.Bytes()); !bytes.Equal(b1.Bytes(), b2) {
+			t.Fatalf("round trip differs:\n%s", firstDiff(b2, b1.Bytes()))
 		}
 		// Re-importing its own export changes nothing.
-		again, _ = Decode(bytes.NewReader(b1.Bytes()))
+		again, _ := Decode(bytes.NewReader(b1.Bytes()))
 		rep, err := Import(ctx, a.Client, again, ImportOptions{Source: "first.json"})
 		if err != nil {
 			t.Fatalf("%v %v", err, rep.Problems)
@@ -78,4 +63,28 @@ func TestRoundTripSharedNames(t *testing.T) {
 			}
 		}
 	})
+}
+
+// reexport imports an encoded export into a new empty database of backend
+// and returns that database's export, encoded.
+func reexport(t *testing.T, backend store.Backend, export []byte) []byte {
+	t.Helper()
+	ctx := context.Background()
+	b := openDB(t, storetest.DSN(t, backend))
+	doc, err := Decode(bytes.NewReader(export))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := Import(ctx, b.Client, doc, ImportOptions{Source: "export.json"}); err != nil {
+		t.Fatalf("importing the export: %v %v", err, rep.Problems)
+	}
+	again, err := ExportDB(ctx, b, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Encode(&out, again); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
 // The report's SQL is written once for both engines: numbered placeholders
@@ -124,20 +125,7 @@ func quoted(ss []string) string {
 
 // query runs q and calls fn for every row.
 func query(ctx context.Context, c *ent.Client, what, q string, a *args, fn func(*sql.Rows) error) error {
-	rows, err := c.QueryContext(ctx, q, a.vals...)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
+	return store.EachRow(ctx, c, what, q, a.vals, fn)
 }
 
 // nullTime scans a time column, also when SQLite hands an aggregate
