@@ -47,7 +47,11 @@ type Relationship struct {
 // CompleteFacts lists what the observation reports in full: an entry ending
 // in "." is a prefix ("port." covers every port), any other entry is one
 // exact key ("open.tcp.22"). A recorded fact so covered that the observation
-// lacks has gone (a port that closed).
+// lacks has gone (a port that closed). An entry "identifier.<KIND>"
+// ("identifier.MAC") says the observation's identifiers of that kind are
+// all of them: one the same job recorded and no longer sees is released
+// through a drift (a changed MAC), never silently kept or dropped
+// (reconcile.IdentifierClaim).
 type Observation struct {
 	// Key identifies the observation within one run, for relationships and
 	// error messages, for example "host 127.0.0.1" or "aws_instance.web".
@@ -142,6 +146,11 @@ type Result struct {
 	Observations []Observation
 	Partial      bool
 	HostErrors   map[string]string
+	// Warnings are what the source read but could not use, said once with
+	// counts ("1 dependency reference unresolved (no such resource in the
+	// state): …"): the run's log starts with them, so that a run that
+	// succeeded on part of its input is not silent about the rest.
+	Warnings []string
 }
 
 // Source observes one kind of infrastructure.

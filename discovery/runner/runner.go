@@ -26,6 +26,11 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
+// DefaultMaxMissingPercent is the missing guard of one-off runs (jobs carry
+// their own, reconcile.Options.MaxMissingPercent): a complete run that would
+// mark more than half the CIs in scope missing is held as partial.
+const DefaultMaxMissingPercent = 50
+
 // Runner runs discovery against one database.
 type Runner struct {
 	Client   *ent.Client
@@ -103,7 +108,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	opts := reconcile.Options{
 		Mode: spec.Mode, CreateUnregistered: spec.CreateUnregistered, NetworkScope: spec.NetworkScope,
-		MissingGrace: 1, Priority: 50, Dialect: r.Dialect,
+		MissingGrace: 1, Priority: 50, Dialect: r.Dialect, MaxMissingPercent: DefaultMaxMissingPercent,
 	}
 	kind, raw := spec.SourceKind, spec.Config
 	var creds map[string]string
@@ -126,6 +131,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 		opts.CreateUnregistered = j.CreateUnregistered
 		opts.MissingGrace = j.MissingGrace
 		opts.RetireAfter = j.RetireAfter
+		opts.MaxMissingPercent = j.MaxMissingPercent
 		opts.Priority = j.Priority
 		opts.FieldPriorities = j.FieldPriorities
 		opts.Scope = j.Scope
@@ -207,17 +213,24 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 		run.FinishedAt = &fin
 		run.Counts = o.Counts
 		run.Changes = o.Changes
-		run.Log = excerpt(o.Log)
+		run.Log = excerpt(append(append([]string(nil), res.Warnings...), o.Log...))
+		if o.Held != "" {
+			// The missing guard held a complete run: it is partial, and
+			// says why.
+			run.Status = discoveryrun.StatusPartial
+			held := o.Held
+			run.Error = &held
+		}
 		if spec.DryRun {
 			return errDry
 		}
 		return tx.DiscoveryRun.UpdateOneID(run.ID).SetStatus(run.Status).SetFinishedAt(fin).
-			SetCounts(o.Counts).SetChanges(o.Changes).SetLog(run.Log).Exec(ctx)
+			SetCounts(o.Counts).SetChanges(o.Changes).SetLog(run.Log).SetNillableError(run.Error).Exec(ctx)
 	})
 	if txErr != nil && !errors.Is(txErr, errDry) {
 		// Rolled back: the run did none of what it had counted.
 		run.ID = 0
-		run.Counts, run.Changes, run.Log = schematype.RunCounts{}, nil, ""
+		run.Counts, run.Changes, run.Log, run.Error = schematype.RunCounts{}, nil, "", nil
 		return r.fail(ctx, run, kind, contextErr(runCtx, txErr))
 	}
 	if spec.Job != nil && !spec.DryRun {
@@ -232,6 +245,9 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	log.Info("discovery run finished", "status", run.Status, "observed", out.Counts.Observed,
 		"matched", out.Counts.Matched, "drifts_opened", out.Counts.DriftsOpened, "dry_run", spec.DryRun)
+	if out.Held != "" {
+		log.Warn("discovery run held as partial", "reason", out.Held)
+	}
 	return &Result{Run: run, Outcome: out}, nil
 }
 

@@ -28,6 +28,33 @@ type parsed struct {
 	terraformVersion string
 	serial           uint64
 	lineage          string
+	// unresolved lists the dependency references that name no resource
+	// in the file, as "REF (from ADDRESS)"; Discover warns of them.
+	unresolved []string
+	// onSkipped counts the references to resources the file holds but
+	// that yield no observation (data sources, skipped types).
+	onSkipped int
+}
+
+// warnings are the lines Discover logs at warning level: what the file
+// holds that Cairn could not make sense of, so that a dropped edge is
+// never silent.
+func (st *parsed) warnings() []string {
+	if len(st.unresolved) == 0 {
+		return nil
+	}
+	const shown = 10
+	list := st.unresolved
+	more := ""
+	if len(list) > shown {
+		list, more = list[:shown], fmt.Sprintf(" and %d more", len(st.unresolved)-shown)
+	}
+	noun := "references"
+	if len(st.unresolved) == 1 {
+		noun = "reference"
+	}
+	return []string{fmt.Sprintf("%d dependency %s unresolved (no such resource in the state): %s%s",
+		len(st.unresolved), noun, strings.Join(list, ", "), more)}
 }
 
 // Parse reads the Terraform state in r, called name in errors, and returns
@@ -63,17 +90,18 @@ type rawInstance struct {
 	Deposed        string            `json:"deposed"`
 	Attributes     json.RawMessage   `json:"attributes"`
 	AttributesFlat map[string]string `json:"attributes_flat"`
-	Dependencies   []string          `json:"dependencies"`
-	DependsOn      []string          `json:"depends_on"` // early 0.12 states
+	Dependencies   []string          `json:"dependencies"` // absolute resource addresses
+	DependsOn      []string          `json:"depends_on"`   // early 0.12 states: relative to the module
 }
 
 // node is an observation with what its relationships are resolved from.
 type node struct {
-	module       string // module instance address: `module.edge["eu"]`
-	configModule string // module configuration address: module.edge
-	resource     string // absolute resource address: module keys, no instance key
-	config       string // configuration address: no keys at all
-	deps         []string
+	module       string   // module instance address: `module.edge["eu"]`
+	configModule string   // module configuration address: module.edge
+	resource     string   // absolute resource address: module keys, no instance key
+	config       string   // configuration address: no keys at all
+	deps         []string // absolute: "dependencies"
+	relDeps      []string // relative to module: the "depends_on" of early 0.12 states
 }
 
 // parse is Parse limited to types (nil: every supported type), with what
@@ -144,6 +172,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 	table := specs()
 	var nodes []node
 	seen := map[string]bool{}
+	known := map[string]bool{} // every resource address in the file, observed or not
 	for i, raw := range resources {
 		where := fmt.Sprintf("resources[%d]", i)
 		var res rawResource
@@ -156,11 +185,16 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 		}
 		switch res.Mode {
 		case "managed":
+			known[joinModule(res.Module, res.Type+"."+res.Name)] = true
 		case "data":
+			known[joinModule(res.Module, "data."+res.Type+"."+res.Name)] = true
 			st.skipped["data source"] += len(res.Instances)
 			continue
 		default:
 			return nil, fail("%s: mode %q: want managed or data", where, textclip.Message(res.Mode))
+		}
+		if cm, err := parseModule(res.Module); err == nil && cm != res.Module {
+			known[joinModule(cm, res.Type+"."+res.Name)] = true
 		}
 		sp, supported := table[res.Type]
 		if !supported || (types != nil && !types[res.Type]) {
@@ -216,22 +250,41 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 				configModule: configModule,
 				resource:     resAddr,
 				config:       cfgAddr,
-				deps:         append(inst.Dependencies, inst.DependsOn...),
+				deps:         inst.Dependencies,
+				relDeps:      inst.DependsOn,
 			})
 		}
 	}
-	relate(st.obs, nodes)
+	st.unresolved, st.onSkipped = relate(st.obs, nodes, known)
 	return st, nil
 }
 
-// relate turns dependencies into DEPENDS_ON relationships: a dependency
-// names a resource (by its configuration address, or by its absolute
-// address in early 0.12 states) or an instance, and stands for each of its
-// instances that is an observation. A dependency on a resource of the
-// dependent's own module stands for the instances in the same instance of
-// that module: in module.edge["eu"], module.edge.aws_s3_bucket.assets is
+// relate turns dependencies into DEPENDS_ON relationships, the way
+// Terraform's own state reader (states/statefile, version 4) reads them:
+//
+//   - "dependencies" (Terraform 0.12.x after the first releases, and every
+//     later version) hold absolute resource addresses:
+//     module.vpc.aws_subnet.a, or in 0.12 with module keys,
+//     module.vpc["eu"].aws_subnet.a.
+//   - "depends_on" (the first 0.12 releases) holds references as the
+//     configuration wrote them, parsed by Terraform relative to the
+//     resource's own module: in module.vpc, aws_subnet.a is
+//     module.vpc.aws_subnet.a (and in module.vpc["eu"], that module
+//     instance's resource). A reference may name an instance
+//     (aws_subnet.a[0]) or a data source (data.aws_ami.x).
+//
+// A dependency names a resource (by its configuration address or its
+// absolute address) or an instance, and stands for each of its instances
+// that is an observation. A dependency on a resource of the dependent's own
+// module stands for the instances in the same instance of that module: in
+// module.edge["eu"], module.edge.aws_s3_bucket.assets is
 // module.edge["eu"].aws_s3_bucket.assets.
-func relate(obs []discovery.Observation, nodes []node) {
+//
+// It returns the references that name no resource in the file (known holds
+// every resource address the file has, observed or not), as "REF (from
+// ADDRESS)" in the order of the file, and how many references named a
+// resource that yields no observation, such as a data source.
+func relate(obs []discovery.Observation, nodes []node, known map[string]bool) (unresolved []string, onSkipped int) {
 	instances := map[string][]string{}
 	type pair struct{ addr, key string }
 	added := map[pair]bool{}
@@ -248,14 +301,14 @@ func relate(obs []discovery.Observation, nodes []node) {
 	}
 	for i, n := range nodes {
 		done := map[string]bool{obs[i].Key: true}
-		for _, dep := range n.deps {
-			targets := instances[dep]
-			if n.module != n.configModule {
-				if local, ok := strings.CutPrefix(dep, n.configModule+"."); ok && !strings.HasPrefix(local, "module.") {
-					if own, ok := instances[n.module+"."+local]; ok {
-						targets = own
-					}
+		link := func(raw, dep string, targets []string) {
+			if len(targets) == 0 {
+				if known[stripKey(dep)] {
+					onSkipped++
+				} else {
+					unresolved = append(unresolved, fmt.Sprintf("%s (from %s)", textclip.Message(raw), obs[i].Key))
 				}
+				return
 			}
 			for _, to := range targets {
 				if done[to] {
@@ -265,7 +318,37 @@ func relate(obs []discovery.Observation, nodes []node) {
 				obs[i].Relationships = append(obs[i].Relationships, discovery.Relationship{Type: "DEPENDS_ON", To: to})
 			}
 		}
+		for _, dep := range n.deps {
+			targets := instances[dep]
+			if n.module != n.configModule {
+				if local, ok := strings.CutPrefix(dep, n.configModule+"."); ok && !strings.HasPrefix(local, "module.") {
+					if own, ok := instances[n.module+"."+local]; ok {
+						targets = own
+					}
+				}
+			}
+			link(dep, dep, targets)
+		}
+		for _, ref := range n.relDeps {
+			abs := joinModule(n.module, ref)
+			link(ref, abs, instances[abs])
+		}
 	}
+	return unresolved, onSkipped
+}
+
+// stripKey returns addr without a trailing instance key: aws_subnet.a for
+// aws_subnet.a[0] or aws_subnet.a["x"].
+func stripKey(addr string) string {
+	if !strings.HasSuffix(addr, "]") {
+		return addr
+	}
+	for i := strings.LastIndexByte(addr, '['); i > 0; i = strings.LastIndexByte(addr[:i], '[') {
+		if keyLen(addr[i:]) == len(addr)-i {
+			return addr[:i]
+		}
+	}
+	return addr
 }
 
 // joinModule returns the address of resource in module ("" for the root).

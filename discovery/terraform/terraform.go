@@ -87,13 +87,18 @@
 //
 // # Relationships
 //
-// An instance's "dependencies" (and the "depends_on" of early 0.12 states)
+// An instance's "dependencies" and the "depends_on" of early 0.12 states
 // become DEPENDS_ON relationships, to every instance of the named resource
 // that yields an observation in the same file; within an instance of a
 // module with count or for_each, a dependency on a resource of the same
-// module stands for that module instance's resource only. Dependencies on
-// data sources, on skipped types and on resources the file does not hold
-// are dropped.
+// module stands for that module instance's resource only. As in
+// Terraform's own state reader, "dependencies" are absolute addresses
+// (module.vpc.aws_subnet.a) and "depends_on" references are relative to the
+// dependent's module: aws_subnet.a in module.vpc is
+// module.vpc.aws_subnet.a. Dependencies on data sources and on skipped
+// types make no edge (counted at debug level); references that name no
+// resource in the file are counted and logged as a warning, never dropped
+// silently.
 //
 // # Time
 //
@@ -185,7 +190,9 @@ type Source struct {
 // Discover reads the configured state file and returns one observation per
 // instance of a supported managed resource, stamped with env.Now (the
 // current time when env.Now is zero): the state records no time of its own.
-// Env.Targets are ignored. Skipped resources are logged at debug level.
+// Env.Targets are ignored. Skipped resources are logged at debug level;
+// dependency references that name no resource in the state are counted and
+// logged at warning level (see the package doc's Relationships).
 func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -214,9 +221,14 @@ func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Re
 			"lineage", st.lineage,
 			"observations", len(st.obs),
 			"skipped", st.skipped.total(),
-			"skipped_resources", st.skipped.String())
+			"skipped_resources", st.skipped.String(),
+			"dependencies_unresolved", len(st.unresolved),
+			"dependencies_on_skipped", st.onSkipped)
+		for _, w := range st.warnings() {
+			env.Logger.WarnContext(ctx, "terraform source: "+w, "file", s.file, "unresolved", len(st.unresolved))
+		}
 	}
-	return &discovery.Result{Observations: st.obs}, nil
+	return &discovery.Result{Observations: st.obs, Warnings: st.warnings()}, nil
 }
 
 // ctxReader stops a long read when the run is cancelled.

@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // fixtureDir holds the state files and their golden observations.
 var fixtureDir = filepath.Join("..", "..", "testdata", "discovery", "terraform")
 
-var fixtures = []string{"aws", "mixed"}
+var fixtures = []string{"aws", "mixed", "module-deps-0.12.0", "module-deps-1.7"}
 
 // now is the env.Now of the golden runs.
 var now = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)

@@ -237,7 +237,34 @@ func TestIsPlaceholderSerial(t *testing.T) {
 		{"XXXXXXXXXX", true},
 		{"Invalid", true},
 		{"null", true},
+		// The values vendors were seen reporting (issue 18), in the
+		// spellings and paddings they come in.
+		{"serial", true},
+		{"Serial", true},
+		{" SERIAL ", true},
+		{"<private>", true},
+		{"<PRIVATE>", true},
+		{"To be filled by O.E.M.", true},
+		{"  To be filled by O.E.M.  ", true},
+		{"To Be Filled By  O.E.M.", true},
+		{"TO BE FILLED BY OEM", true},
+		{"Not Specified", true},
+		{"not specified\n", true},
+		{"Default string", true},
+		{"\tDEFAULT STRING", true},
+		{"0123456789", true},
+		{"System Serial Number", true},
+		{"Chassis Serial Number", true},
+		{"chassis serial number", true},
+		{"NONE", true},
+		{"n/a", true},
+		{" N/A ", true},
+		{"00000000000000000000", true},
 		{"", false},
+		{"   ", false},
+		{"SERIAL-7Q2", false},
+		{"private-rack-4", false},
+		{"0123456788", false},
 		{"XX", false},
 		{"CZ1234567X", false},
 		{"01", false},
@@ -249,6 +276,35 @@ func TestIsPlaceholderSerial(t *testing.T) {
 	}
 	if !IsPlaceholderAssetTag("No Asset Tag") || !IsPlaceholderAssetTag("Default string") || IsPlaceholderAssetTag("A-1234") {
 		t.Errorf("IsPlaceholderAssetTag disagrees with its documented list")
+	}
+}
+
+// TestIsPlaceholderAssetTag checks that an asset tag field takes every
+// placeholder serial and its own ones, ignoring case and padding.
+func TestIsPlaceholderAssetTag(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"No Asset Tag", true},
+		{" no asset tag ", true},
+		{"No Asset Information", true},
+		{"Asset-1234567890", true},
+		{"<private>", true},
+		{"To be filled by O.E.M.", true},
+		{"Not Specified", true},
+		{"Default string", true},
+		{"0123456789", true},
+		{"None", true},
+		{"N/A", true},
+		{"serial", true},
+		{"A-1234", false},
+		{"IT 4711", false},
+		{"", false},
+	} {
+		if got := IsPlaceholderAssetTag(tc.in); got != tc.want {
+			t.Errorf("IsPlaceholderAssetTag(%q) = %v, want %v", tc.in, got, tc.want)
+		}
 	}
 }
 
@@ -381,6 +437,7 @@ func TestPlaceholderMACAndUUID(t *testing.T) {
 		want bool
 	}{
 		{"00:00:00:00:00:00", true}, {"FFFF.FFFF.FFFF", true}, {"000000000000", true},
+		{" 00-00-00-00-00-00 ", true}, {"0000.0000.0000", true}, {"ff:ff:ff:ff:ff:ff", true},
 		{"00:1a:2b:3c:4d:5e", false}, {"not a mac", false},
 	} {
 		if got := IsPlaceholderMAC(tc.in); got != tc.want {
@@ -392,6 +449,8 @@ func TestPlaceholderMACAndUUID(t *testing.T) {
 		want bool
 	}{
 		{"03000200-0400-0500-0006-000700080009", true}, {"{00000000-0000-0000-0000-000000000000}", true},
+		{"00000000-0000-0000-0000-000000000000", true}, {" 00000000000000000000000000000000 ", true},
+		{"urn:uuid:00000000-0000-0000-0000-000000000000", true}, {"FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", true},
 		{"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", true}, {"123e4567-e89b-12d3-a456-426614174000", false}, {"x", false},
 	} {
 		if got := IsPlaceholderUUID(tc.in); got != tc.want {

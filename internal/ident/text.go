@@ -18,8 +18,16 @@ const (
 // SMBIOS) and vendor tools report in a serial number or asset tag field that
 // was never filled in. Such a value names no machine in particular, so it
 // must never be used to reconcile two records into one.
+//
+// The comparison ignores case, surrounding whitespace and runs of inner
+// whitespace ("To be filled by  O.E.M."), since vendor tools pad these
+// fields.
 func isPlaceholder(s string, assetTag bool) bool {
-	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "  ") || strings.ContainsAny(s, "\t\n\r\v\f") {
+		s = strings.Join(strings.Fields(s), " ") // rare; keeps the common path free of allocations
+	}
+	s = strings.ToUpper(s)
 	if s != "" && strings.Trim(s, "0") == "" {
 		return true // "0", "0000000000", ...
 	}
@@ -32,7 +40,13 @@ func isPlaceholder(s string, assetTag bool) bool {
 		"NOT APPLICABLE", "N/A", "NA", "UNKNOWN", "EMPTY", "OEM", "O.E.M.", "-",
 		"SYSTEM SERIAL NUMBER", "CHASSIS SERIAL NUMBER", "BASE BOARD SERIAL NUMBER",
 		"SERIAL NUMBER", "0123456789", "123456789", "1234567890",
-		"INVALID", "NULL", "NOT SET", "TBD":
+		"INVALID", "NULL", "NOT SET", "TBD",
+		// The field's own name, left in by vendors and image builders.
+		"SERIAL", "SERIALNUMBER", "SERIAL NO", "SERIAL#", "SYSTEM SERIAL", "CHASSIS SERIAL",
+		"NO SERIAL", "NO SERIAL NUMBER", "NOT PRESENT",
+		// What privacy-preserving tools (macOS's unified log, redacting
+		// collectors) write in place of the real value.
+		"<PRIVATE>", "PRIVATE", "<REDACTED>", "REDACTED", "[REDACTED]":
 		return true
 	}
 	if assetTag {
