@@ -41,6 +41,8 @@ type DiscoveryJob struct {
 	Mode discoveryjob.Mode `json:"mode,omitempty"`
 	// the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; null is global
 	NetworkScope *string `json:"network_scope,omitempty"`
+	// a complete run that would mark more than this share (percent) of the job's CIs missing is held as PARTIAL and says why, instead of concluding they are gone (a scan that silently saw nothing); 0 turns the guard off
+	MaxMissingPercent int `json:"max_missing_percent,omitempty"`
 	// TimeoutSeconds holds the value of the "timeout_seconds" field.
 	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
 	// Enabled holds the value of the "enabled" field.
@@ -120,7 +122,7 @@ func (*DiscoveryJob) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case discoveryjob.FieldEnabled, discoveryjob.FieldCreateUnregistered:
 			values[i] = new(sql.NullBool)
-		case discoveryjob.FieldID, discoveryjob.FieldTimeoutSeconds, discoveryjob.FieldMissingGrace, discoveryjob.FieldRetireAfter, discoveryjob.FieldPriority, discoveryjob.FieldStaleAfterHours:
+		case discoveryjob.FieldID, discoveryjob.FieldMaxMissingPercent, discoveryjob.FieldTimeoutSeconds, discoveryjob.FieldMissingGrace, discoveryjob.FieldRetireAfter, discoveryjob.FieldPriority, discoveryjob.FieldStaleAfterHours:
 			values[i] = new(sql.NullInt64)
 		case discoveryjob.FieldName, discoveryjob.FieldSourceKind, discoveryjob.FieldSchedule, discoveryjob.FieldTimeZone, discoveryjob.FieldMode, discoveryjob.FieldNetworkScope:
 			values[i] = new(sql.NullString)
@@ -217,6 +219,12 @@ func (_m *DiscoveryJob) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.NetworkScope = new(string)
 				*_m.NetworkScope = value.String
+			}
+		case discoveryjob.FieldMaxMissingPercent:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field max_missing_percent", values[i])
+			} else if value.Valid {
+				_m.MaxMissingPercent = int(value.Int64)
 			}
 		case discoveryjob.FieldTimeoutSeconds:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -359,6 +367,9 @@ func (_m *DiscoveryJob) String() string {
 		builder.WriteString("network_scope=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("max_missing_percent=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MaxMissingPercent))
 	builder.WriteString(", ")
 	builder.WriteString("timeout_seconds=")
 	builder.WriteString(fmt.Sprintf("%v", _m.TimeoutSeconds))

@@ -148,6 +148,20 @@ func (_c *DiscoveryJobCreate) SetNillableNetworkScope(v *string) *DiscoveryJobCr
 	return _c
 }
 
+// SetMaxMissingPercent sets the "max_missing_percent" field.
+func (_c *DiscoveryJobCreate) SetMaxMissingPercent(v int) *DiscoveryJobCreate {
+	_c.mutation.SetMaxMissingPercent(v)
+	return _c
+}
+
+// SetNillableMaxMissingPercent sets the "max_missing_percent" field if the given value is not nil.
+func (_c *DiscoveryJobCreate) SetNillableMaxMissingPercent(v *int) *DiscoveryJobCreate {
+	if v != nil {
+		_c.SetMaxMissingPercent(*v)
+	}
+	return _c
+}
+
 // SetTimeoutSeconds sets the "timeout_seconds" field.
 func (_c *DiscoveryJobCreate) SetTimeoutSeconds(v int) *DiscoveryJobCreate {
 	_c.mutation.SetTimeoutSeconds(v)
@@ -362,6 +376,10 @@ func (_c *DiscoveryJobCreate) defaults() {
 		v := discoveryjob.DefaultMode
 		_c.mutation.SetMode(v)
 	}
+	if _, ok := _c.mutation.MaxMissingPercent(); !ok {
+		v := discoveryjob.DefaultMaxMissingPercent
+		_c.mutation.SetMaxMissingPercent(v)
+	}
 	if _, ok := _c.mutation.TimeoutSeconds(); !ok {
 		v := discoveryjob.DefaultTimeoutSeconds
 		_c.mutation.SetTimeoutSeconds(v)
@@ -440,6 +458,14 @@ func (_c *DiscoveryJobCreate) check() error {
 	if v, ok := _c.mutation.NetworkScope(); ok {
 		if err := discoveryjob.NetworkScopeValidator(v); err != nil {
 			return &ValidationError{Name: "network_scope", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.network_scope": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.MaxMissingPercent(); !ok {
+		return &ValidationError{Name: "max_missing_percent", err: errors.New(`ent: missing required field "DiscoveryJob.max_missing_percent"`)}
+	}
+	if v, ok := _c.mutation.MaxMissingPercent(); ok {
+		if err := discoveryjob.MaxMissingPercentValidator(v); err != nil {
+			return &ValidationError{Name: "max_missing_percent", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.max_missing_percent": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.TimeoutSeconds(); !ok {
@@ -558,6 +584,10 @@ func (_c *DiscoveryJobCreate) createSpec() (*DiscoveryJob, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.NetworkScope(); ok {
 		_spec.SetField(discoveryjob.FieldNetworkScope, field.TypeString, value)
 		_node.NetworkScope = &value
+	}
+	if value, ok := _c.mutation.MaxMissingPercent(); ok {
+		_spec.SetField(discoveryjob.FieldMaxMissingPercent, field.TypeInt, value)
+		_node.MaxMissingPercent = value
 	}
 	if value, ok := _c.mutation.TimeoutSeconds(); ok {
 		_spec.SetField(discoveryjob.FieldTimeoutSeconds, field.TypeInt, value)
@@ -842,6 +872,24 @@ func (u *DiscoveryJobUpsert) UpdateNetworkScope() *DiscoveryJobUpsert {
 // ClearNetworkScope clears the value of the "network_scope" field.
 func (u *DiscoveryJobUpsert) ClearNetworkScope() *DiscoveryJobUpsert {
 	u.SetNull(discoveryjob.FieldNetworkScope)
+	return u
+}
+
+// SetMaxMissingPercent sets the "max_missing_percent" field.
+func (u *DiscoveryJobUpsert) SetMaxMissingPercent(v int) *DiscoveryJobUpsert {
+	u.Set(discoveryjob.FieldMaxMissingPercent, v)
+	return u
+}
+
+// UpdateMaxMissingPercent sets the "max_missing_percent" field to the value that was provided on create.
+func (u *DiscoveryJobUpsert) UpdateMaxMissingPercent() *DiscoveryJobUpsert {
+	u.SetExcluded(discoveryjob.FieldMaxMissingPercent)
+	return u
+}
+
+// AddMaxMissingPercent adds v to the "max_missing_percent" field.
+func (u *DiscoveryJobUpsert) AddMaxMissingPercent(v int) *DiscoveryJobUpsert {
+	u.Add(discoveryjob.FieldMaxMissingPercent, v)
 	return u
 }
 
@@ -1212,6 +1260,27 @@ func (u *DiscoveryJobUpsertOne) UpdateNetworkScope() *DiscoveryJobUpsertOne {
 func (u *DiscoveryJobUpsertOne) ClearNetworkScope() *DiscoveryJobUpsertOne {
 	return u.Update(func(s *DiscoveryJobUpsert) {
 		s.ClearNetworkScope()
+	})
+}
+
+// SetMaxMissingPercent sets the "max_missing_percent" field.
+func (u *DiscoveryJobUpsertOne) SetMaxMissingPercent(v int) *DiscoveryJobUpsertOne {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.SetMaxMissingPercent(v)
+	})
+}
+
+// AddMaxMissingPercent adds v to the "max_missing_percent" field.
+func (u *DiscoveryJobUpsertOne) AddMaxMissingPercent(v int) *DiscoveryJobUpsertOne {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.AddMaxMissingPercent(v)
+	})
+}
+
+// UpdateMaxMissingPercent sets the "max_missing_percent" field to the value that was provided on create.
+func (u *DiscoveryJobUpsertOne) UpdateMaxMissingPercent() *DiscoveryJobUpsertOne {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.UpdateMaxMissingPercent()
 	})
 }
 
@@ -1773,6 +1842,27 @@ func (u *DiscoveryJobUpsertBulk) UpdateNetworkScope() *DiscoveryJobUpsertBulk {
 func (u *DiscoveryJobUpsertBulk) ClearNetworkScope() *DiscoveryJobUpsertBulk {
 	return u.Update(func(s *DiscoveryJobUpsert) {
 		s.ClearNetworkScope()
+	})
+}
+
+// SetMaxMissingPercent sets the "max_missing_percent" field.
+func (u *DiscoveryJobUpsertBulk) SetMaxMissingPercent(v int) *DiscoveryJobUpsertBulk {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.SetMaxMissingPercent(v)
+	})
+}
+
+// AddMaxMissingPercent adds v to the "max_missing_percent" field.
+func (u *DiscoveryJobUpsertBulk) AddMaxMissingPercent(v int) *DiscoveryJobUpsertBulk {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.AddMaxMissingPercent(v)
+	})
+}
+
+// UpdateMaxMissingPercent sets the "max_missing_percent" field to the value that was provided on create.
+func (u *DiscoveryJobUpsertBulk) UpdateMaxMissingPercent() *DiscoveryJobUpsertBulk {
+	return u.Update(func(s *DiscoveryJobUpsert) {
+		s.UpdateMaxMissingPercent()
 	})
 }
 

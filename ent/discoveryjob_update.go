@@ -179,6 +179,27 @@ func (_u *DiscoveryJobUpdate) ClearNetworkScope() *DiscoveryJobUpdate {
 	return _u
 }
 
+// SetMaxMissingPercent sets the "max_missing_percent" field.
+func (_u *DiscoveryJobUpdate) SetMaxMissingPercent(v int) *DiscoveryJobUpdate {
+	_u.mutation.ResetMaxMissingPercent()
+	_u.mutation.SetMaxMissingPercent(v)
+	return _u
+}
+
+// SetNillableMaxMissingPercent sets the "max_missing_percent" field if the given value is not nil.
+func (_u *DiscoveryJobUpdate) SetNillableMaxMissingPercent(v *int) *DiscoveryJobUpdate {
+	if v != nil {
+		_u.SetMaxMissingPercent(*v)
+	}
+	return _u
+}
+
+// AddMaxMissingPercent adds value to the "max_missing_percent" field.
+func (_u *DiscoveryJobUpdate) AddMaxMissingPercent(v int) *DiscoveryJobUpdate {
+	_u.mutation.AddMaxMissingPercent(v)
+	return _u
+}
+
 // SetTimeoutSeconds sets the "timeout_seconds" field.
 func (_u *DiscoveryJobUpdate) SetTimeoutSeconds(v int) *DiscoveryJobUpdate {
 	_u.mutation.ResetTimeoutSeconds()
@@ -525,6 +546,11 @@ func (_u *DiscoveryJobUpdate) check() error {
 			return &ValidationError{Name: "network_scope", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.network_scope": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MaxMissingPercent(); ok {
+		if err := discoveryjob.MaxMissingPercentValidator(v); err != nil {
+			return &ValidationError{Name: "max_missing_percent", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.max_missing_percent": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.TimeoutSeconds(); ok {
 		if err := discoveryjob.TimeoutSecondsValidator(v); err != nil {
 			return &ValidationError{Name: "timeout_seconds", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.timeout_seconds": %w`, err)}
@@ -615,6 +641,12 @@ func (_u *DiscoveryJobUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.NetworkScopeCleared() {
 		_spec.ClearField(discoveryjob.FieldNetworkScope, field.TypeString)
+	}
+	if value, ok := _u.mutation.MaxMissingPercent(); ok {
+		_spec.SetField(discoveryjob.FieldMaxMissingPercent, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxMissingPercent(); ok {
+		_spec.AddField(discoveryjob.FieldMaxMissingPercent, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.TimeoutSeconds(); ok {
 		_spec.SetField(discoveryjob.FieldTimeoutSeconds, field.TypeInt, value)
@@ -964,6 +996,27 @@ func (_u *DiscoveryJobUpdateOne) SetNillableNetworkScope(v *string) *DiscoveryJo
 // ClearNetworkScope clears the value of the "network_scope" field.
 func (_u *DiscoveryJobUpdateOne) ClearNetworkScope() *DiscoveryJobUpdateOne {
 	_u.mutation.ClearNetworkScope()
+	return _u
+}
+
+// SetMaxMissingPercent sets the "max_missing_percent" field.
+func (_u *DiscoveryJobUpdateOne) SetMaxMissingPercent(v int) *DiscoveryJobUpdateOne {
+	_u.mutation.ResetMaxMissingPercent()
+	_u.mutation.SetMaxMissingPercent(v)
+	return _u
+}
+
+// SetNillableMaxMissingPercent sets the "max_missing_percent" field if the given value is not nil.
+func (_u *DiscoveryJobUpdateOne) SetNillableMaxMissingPercent(v *int) *DiscoveryJobUpdateOne {
+	if v != nil {
+		_u.SetMaxMissingPercent(*v)
+	}
+	return _u
+}
+
+// AddMaxMissingPercent adds value to the "max_missing_percent" field.
+func (_u *DiscoveryJobUpdateOne) AddMaxMissingPercent(v int) *DiscoveryJobUpdateOne {
+	_u.mutation.AddMaxMissingPercent(v)
 	return _u
 }
 
@@ -1326,6 +1379,11 @@ func (_u *DiscoveryJobUpdateOne) check() error {
 			return &ValidationError{Name: "network_scope", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.network_scope": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MaxMissingPercent(); ok {
+		if err := discoveryjob.MaxMissingPercentValidator(v); err != nil {
+			return &ValidationError{Name: "max_missing_percent", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.max_missing_percent": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.TimeoutSeconds(); ok {
 		if err := discoveryjob.TimeoutSecondsValidator(v); err != nil {
 			return &ValidationError{Name: "timeout_seconds", err: fmt.Errorf(`ent: validator failed for field "DiscoveryJob.timeout_seconds": %w`, err)}
@@ -1433,6 +1491,12 @@ func (_u *DiscoveryJobUpdateOne) sqlSave(ctx context.Context) (_node *DiscoveryJ
 	}
 	if _u.mutation.NetworkScopeCleared() {
 		_spec.ClearField(discoveryjob.FieldNetworkScope, field.TypeString)
+	}
+	if value, ok := _u.mutation.MaxMissingPercent(); ok {
+		_spec.SetField(discoveryjob.FieldMaxMissingPercent, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxMissingPercent(); ok {
+		_spec.AddField(discoveryjob.FieldMaxMissingPercent, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.TimeoutSeconds(); ok {
 		_spec.SetField(discoveryjob.FieldTimeoutSeconds, field.TypeInt, value)

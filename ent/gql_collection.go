@@ -1298,6 +1298,11 @@ func (_q *DiscoveryJobQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, discoveryjob.FieldNetworkScope)
 				fieldSeen[discoveryjob.FieldNetworkScope] = struct{}{}
 			}
+		case "maxMissingPercent":
+			if _, ok := fieldSeen[discoveryjob.FieldMaxMissingPercent]; !ok {
+				selectedFields = append(selectedFields, discoveryjob.FieldMaxMissingPercent)
+				fieldSeen[discoveryjob.FieldMaxMissingPercent] = struct{}{}
+			}
 		case "timeoutSeconds":
 			if _, ok := fieldSeen[discoveryjob.FieldTimeoutSeconds]; !ok {
 				selectedFields = append(selectedFields, discoveryjob.FieldTimeoutSeconds)

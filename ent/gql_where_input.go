@@ -4084,6 +4084,16 @@ type DiscoveryJobWhereInput struct {
 	NetworkScopeEqualFold    *string  `json:"networkScopeEqualFold,omitempty"`
 	NetworkScopeContainsFold *string  `json:"networkScopeContainsFold,omitempty"`
 
+	// "max_missing_percent" field predicates.
+	MaxMissingPercent      *int  `json:"maxMissingPercent,omitempty"`
+	MaxMissingPercentNEQ   *int  `json:"maxMissingPercentNEQ,omitempty"`
+	MaxMissingPercentIn    []int `json:"maxMissingPercentIn,omitempty"`
+	MaxMissingPercentNotIn []int `json:"maxMissingPercentNotIn,omitempty"`
+	MaxMissingPercentGT    *int  `json:"maxMissingPercentGT,omitempty"`
+	MaxMissingPercentGTE   *int  `json:"maxMissingPercentGTE,omitempty"`
+	MaxMissingPercentLT    *int  `json:"maxMissingPercentLT,omitempty"`
+	MaxMissingPercentLTE   *int  `json:"maxMissingPercentLTE,omitempty"`
+
 	// "timeout_seconds" field predicates.
 	TimeoutSeconds      *int  `json:"timeoutSeconds,omitempty"`
 	TimeoutSecondsNEQ   *int  `json:"timeoutSecondsNEQ,omitempty"`
@@ -4520,6 +4530,30 @@ func (i *DiscoveryJobWhereInput) P() (predicate.DiscoveryJob, error) {
 	}
 	if i.NetworkScopeContainsFold != nil {
 		predicates = append(predicates, discoveryjob.NetworkScopeContainsFold(*i.NetworkScopeContainsFold))
+	}
+	if i.MaxMissingPercent != nil {
+		predicates = append(predicates, discoveryjob.MaxMissingPercentEQ(*i.MaxMissingPercent))
+	}
+	if i.MaxMissingPercentNEQ != nil {
+		predicates = append(predicates, discoveryjob.MaxMissingPercentNEQ(*i.MaxMissingPercentNEQ))
+	}
+	if len(i.MaxMissingPercentIn) > 0 {
+		predicates = append(predicates, discoveryjob.MaxMissingPercentIn(i.MaxMissingPercentIn...))
+	}
+	if len(i.MaxMissingPercentNotIn) > 0 {
+		predicates = append(predicates, discoveryjob.MaxMissingPercentNotIn(i.MaxMissingPercentNotIn...))
+	}
+	if i.MaxMissingPercentGT != nil {
+		predicates = append(predicates, discoveryjob.MaxMissingPercentGT(*i.MaxMissingPercentGT))
+	}
+	if i.MaxMissingPercentGTE != nil {
+		predicates = append(predicates, discoveryjob.MaxMissingPercentGTE(*i.MaxMissingPercentGTE))
+	}
+	if i.MaxMissingPercentLT != nil {
+		predicates = append(predicates, discoveryjob.MaxMissingPercentLT(*i.MaxMissingPercentLT))
+	}
+	if i.MaxMissingPercentLTE != nil {
+		predicates = append(predicates, discoveryjob.MaxMissingPercentLTE(*i.MaxMissingPercentLTE))
 	}
 	if i.TimeoutSeconds != nil {
 		predicates = append(predicates, discoveryjob.TimeoutSecondsEQ(*i.TimeoutSeconds))

@@ -8416,47 +8416,49 @@ func (m *ContractMutation) ResetEdge(name string) error {
 // DiscoveryJobMutation represents an operation that mutates the DiscoveryJob nodes in the graph.
 type DiscoveryJobMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *int
-	created_at           *time.Time
-	updated_at           *time.Time
-	name                 *string
-	source_kind          *string
-	_config              *map[string]interface{}
-	credentials_sealed   *[]byte
-	schedule             *string
-	time_zone            *string
-	scope                *schematype.DiscoveryScope
-	mode                 *discoveryjob.Mode
-	network_scope        *string
-	timeout_seconds      *int
-	addtimeout_seconds   *int
-	enabled              *bool
-	create_unregistered  *bool
-	missing_grace        *int
-	addmissing_grace     *int
-	retire_after         *int
-	addretire_after      *int
-	priority             *int
-	addpriority          *int
-	field_priorities     *map[string]int
-	stale_after_hours    *int
-	addstale_after_hours *int
-	last_run_at          *time.Time
-	clearedFields        map[string]struct{}
-	runs                 map[int]struct{}
-	removedruns          map[int]struct{}
-	clearedruns          bool
-	drifts               map[int]struct{}
-	removeddrifts        map[int]struct{}
-	cleareddrifts        bool
-	sightings            map[int]struct{}
-	removedsightings     map[int]struct{}
-	clearedsightings     bool
-	done                 bool
-	oldValue             func(context.Context) (*DiscoveryJob, error)
-	predicates           []predicate.DiscoveryJob
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	updated_at             *time.Time
+	name                   *string
+	source_kind            *string
+	_config                *map[string]interface{}
+	credentials_sealed     *[]byte
+	schedule               *string
+	time_zone              *string
+	scope                  *schematype.DiscoveryScope
+	mode                   *discoveryjob.Mode
+	network_scope          *string
+	max_missing_percent    *int
+	addmax_missing_percent *int
+	timeout_seconds        *int
+	addtimeout_seconds     *int
+	enabled                *bool
+	create_unregistered    *bool
+	missing_grace          *int
+	addmissing_grace       *int
+	retire_after           *int
+	addretire_after        *int
+	priority               *int
+	addpriority            *int
+	field_priorities       *map[string]int
+	stale_after_hours      *int
+	addstale_after_hours   *int
+	last_run_at            *time.Time
+	clearedFields          map[string]struct{}
+	runs                   map[int]struct{}
+	removedruns            map[int]struct{}
+	clearedruns            bool
+	drifts                 map[int]struct{}
+	removeddrifts          map[int]struct{}
+	cleareddrifts          bool
+	sightings              map[int]struct{}
+	removedsightings       map[int]struct{}
+	clearedsightings       bool
+	done                   bool
+	oldValue               func(context.Context) (*DiscoveryJob, error)
+	predicates             []predicate.DiscoveryJob
 }
 
 var _ ent.Mutation = (*DiscoveryJobMutation)(nil)
@@ -9016,6 +9018,62 @@ func (m *DiscoveryJobMutation) NetworkScopeCleared() bool {
 func (m *DiscoveryJobMutation) ResetNetworkScope() {
 	m.network_scope = nil
 	delete(m.clearedFields, discoveryjob.FieldNetworkScope)
+}
+
+// SetMaxMissingPercent sets the "max_missing_percent" field.
+func (m *DiscoveryJobMutation) SetMaxMissingPercent(i int) {
+	m.max_missing_percent = &i
+	m.addmax_missing_percent = nil
+}
+
+// MaxMissingPercent returns the value of the "max_missing_percent" field in the mutation.
+func (m *DiscoveryJobMutation) MaxMissingPercent() (r int, exists bool) {
+	v := m.max_missing_percent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxMissingPercent returns the old "max_missing_percent" field's value of the DiscoveryJob entity.
+// If the DiscoveryJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DiscoveryJobMutation) OldMaxMissingPercent(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxMissingPercent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxMissingPercent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxMissingPercent: %w", err)
+	}
+	return oldValue.MaxMissingPercent, nil
+}
+
+// AddMaxMissingPercent adds i to the "max_missing_percent" field.
+func (m *DiscoveryJobMutation) AddMaxMissingPercent(i int) {
+	if m.addmax_missing_percent != nil {
+		*m.addmax_missing_percent += i
+	} else {
+		m.addmax_missing_percent = &i
+	}
+}
+
+// AddedMaxMissingPercent returns the value that was added to the "max_missing_percent" field in this mutation.
+func (m *DiscoveryJobMutation) AddedMaxMissingPercent() (r int, exists bool) {
+	v := m.addmax_missing_percent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxMissingPercent resets all changes to the "max_missing_percent" field.
+func (m *DiscoveryJobMutation) ResetMaxMissingPercent() {
+	m.max_missing_percent = nil
+	m.addmax_missing_percent = nil
 }
 
 // SetTimeoutSeconds sets the "timeout_seconds" field.
@@ -9664,7 +9722,7 @@ func (m *DiscoveryJobMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DiscoveryJobMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, discoveryjob.FieldCreatedAt)
 	}
@@ -9697,6 +9755,9 @@ func (m *DiscoveryJobMutation) Fields() []string {
 	}
 	if m.network_scope != nil {
 		fields = append(fields, discoveryjob.FieldNetworkScope)
+	}
+	if m.max_missing_percent != nil {
+		fields = append(fields, discoveryjob.FieldMaxMissingPercent)
 	}
 	if m.timeout_seconds != nil {
 		fields = append(fields, discoveryjob.FieldTimeoutSeconds)
@@ -9755,6 +9816,8 @@ func (m *DiscoveryJobMutation) Field(name string) (ent.Value, bool) {
 		return m.Mode()
 	case discoveryjob.FieldNetworkScope:
 		return m.NetworkScope()
+	case discoveryjob.FieldMaxMissingPercent:
+		return m.MaxMissingPercent()
 	case discoveryjob.FieldTimeoutSeconds:
 		return m.TimeoutSeconds()
 	case discoveryjob.FieldEnabled:
@@ -9804,6 +9867,8 @@ func (m *DiscoveryJobMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldMode(ctx)
 	case discoveryjob.FieldNetworkScope:
 		return m.OldNetworkScope(ctx)
+	case discoveryjob.FieldMaxMissingPercent:
+		return m.OldMaxMissingPercent(ctx)
 	case discoveryjob.FieldTimeoutSeconds:
 		return m.OldTimeoutSeconds(ctx)
 	case discoveryjob.FieldEnabled:
@@ -9908,6 +9973,13 @@ func (m *DiscoveryJobMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetNetworkScope(v)
 		return nil
+	case discoveryjob.FieldMaxMissingPercent:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxMissingPercent(v)
+		return nil
 	case discoveryjob.FieldTimeoutSeconds:
 		v, ok := value.(int)
 		if !ok {
@@ -9979,6 +10051,9 @@ func (m *DiscoveryJobMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *DiscoveryJobMutation) AddedFields() []string {
 	var fields []string
+	if m.addmax_missing_percent != nil {
+		fields = append(fields, discoveryjob.FieldMaxMissingPercent)
+	}
 	if m.addtimeout_seconds != nil {
 		fields = append(fields, discoveryjob.FieldTimeoutSeconds)
 	}
@@ -10002,6 +10077,8 @@ func (m *DiscoveryJobMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *DiscoveryJobMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case discoveryjob.FieldMaxMissingPercent:
+		return m.AddedMaxMissingPercent()
 	case discoveryjob.FieldTimeoutSeconds:
 		return m.AddedTimeoutSeconds()
 	case discoveryjob.FieldMissingGrace:
@@ -10021,6 +10098,13 @@ func (m *DiscoveryJobMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *DiscoveryJobMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case discoveryjob.FieldMaxMissingPercent:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxMissingPercent(v)
+		return nil
 	case discoveryjob.FieldTimeoutSeconds:
 		v, ok := value.(int)
 		if !ok {
@@ -10160,6 +10244,9 @@ func (m *DiscoveryJobMutation) ResetField(name string) error {
 		return nil
 	case discoveryjob.FieldNetworkScope:
 		m.ResetNetworkScope()
+		return nil
+	case discoveryjob.FieldMaxMissingPercent:
+		m.ResetMaxMissingPercent()
 		return nil
 	case discoveryjob.FieldTimeoutSeconds:
 		m.ResetTimeoutSeconds()

@@ -396,8 +396,28 @@ func init() {
 	discoveryjobDescNetworkScope := discoveryjobFields[8].Descriptor()
 	// discoveryjob.NetworkScopeValidator is a validator for the "network_scope" field. It is called by the builders before save.
 	discoveryjob.NetworkScopeValidator = discoveryjobDescNetworkScope.Validators[0].(func(string) error)
+	// discoveryjobDescMaxMissingPercent is the schema descriptor for max_missing_percent field.
+	discoveryjobDescMaxMissingPercent := discoveryjobFields[9].Descriptor()
+	// discoveryjob.DefaultMaxMissingPercent holds the default value on creation for the max_missing_percent field.
+	discoveryjob.DefaultMaxMissingPercent = discoveryjobDescMaxMissingPercent.Default.(int)
+	// discoveryjob.MaxMissingPercentValidator is a validator for the "max_missing_percent" field. It is called by the builders before save.
+	discoveryjob.MaxMissingPercentValidator = func() func(int) error {
+		validators := discoveryjobDescMaxMissingPercent.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(max_missing_percent int) error {
+			for _, fn := range fns {
+				if err := fn(max_missing_percent); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// discoveryjobDescTimeoutSeconds is the schema descriptor for timeout_seconds field.
-	discoveryjobDescTimeoutSeconds := discoveryjobFields[9].Descriptor()
+	discoveryjobDescTimeoutSeconds := discoveryjobFields[10].Descriptor()
 	// discoveryjob.DefaultTimeoutSeconds holds the default value on creation for the timeout_seconds field.
 	discoveryjob.DefaultTimeoutSeconds = discoveryjobDescTimeoutSeconds.Default.(int)
 	// discoveryjob.TimeoutSecondsValidator is a validator for the "timeout_seconds" field. It is called by the builders before save.
@@ -417,15 +437,15 @@ func init() {
 		}
 	}()
 	// discoveryjobDescEnabled is the schema descriptor for enabled field.
-	discoveryjobDescEnabled := discoveryjobFields[10].Descriptor()
+	discoveryjobDescEnabled := discoveryjobFields[11].Descriptor()
 	// discoveryjob.DefaultEnabled holds the default value on creation for the enabled field.
 	discoveryjob.DefaultEnabled = discoveryjobDescEnabled.Default.(bool)
 	// discoveryjobDescCreateUnregistered is the schema descriptor for create_unregistered field.
-	discoveryjobDescCreateUnregistered := discoveryjobFields[11].Descriptor()
+	discoveryjobDescCreateUnregistered := discoveryjobFields[12].Descriptor()
 	// discoveryjob.DefaultCreateUnregistered holds the default value on creation for the create_unregistered field.
 	discoveryjob.DefaultCreateUnregistered = discoveryjobDescCreateUnregistered.Default.(bool)
 	// discoveryjobDescMissingGrace is the schema descriptor for missing_grace field.
-	discoveryjobDescMissingGrace := discoveryjobFields[12].Descriptor()
+	discoveryjobDescMissingGrace := discoveryjobFields[13].Descriptor()
 	// discoveryjob.DefaultMissingGrace holds the default value on creation for the missing_grace field.
 	discoveryjob.DefaultMissingGrace = discoveryjobDescMissingGrace.Default.(int)
 	// discoveryjob.MissingGraceValidator is a validator for the "missing_grace" field. It is called by the builders before save.
@@ -445,7 +465,7 @@ func init() {
 		}
 	}()
 	// discoveryjobDescRetireAfter is the schema descriptor for retire_after field.
-	discoveryjobDescRetireAfter := discoveryjobFields[13].Descriptor()
+	discoveryjobDescRetireAfter := discoveryjobFields[14].Descriptor()
 	// discoveryjob.DefaultRetireAfter holds the default value on creation for the retire_after field.
 	discoveryjob.DefaultRetireAfter = discoveryjobDescRetireAfter.Default.(int)
 	// discoveryjob.RetireAfterValidator is a validator for the "retire_after" field. It is called by the builders before save.
@@ -465,7 +485,7 @@ func init() {
 		}
 	}()
 	// discoveryjobDescPriority is the schema descriptor for priority field.
-	discoveryjobDescPriority := discoveryjobFields[14].Descriptor()
+	discoveryjobDescPriority := discoveryjobFields[15].Descriptor()
 	// discoveryjob.DefaultPriority holds the default value on creation for the priority field.
 	discoveryjob.DefaultPriority = discoveryjobDescPriority.Default.(int)
 	// discoveryjob.PriorityValidator is a validator for the "priority" field. It is called by the builders before save.
@@ -485,7 +505,7 @@ func init() {
 		}
 	}()
 	// discoveryjobDescStaleAfterHours is the schema descriptor for stale_after_hours field.
-	discoveryjobDescStaleAfterHours := discoveryjobFields[16].Descriptor()
+	discoveryjobDescStaleAfterHours := discoveryjobFields[17].Descriptor()
 	// discoveryjob.DefaultStaleAfterHours holds the default value on creation for the stale_after_hours field.
 	discoveryjob.DefaultStaleAfterHours = discoveryjobDescStaleAfterHours.Default.(int)
 	// discoveryjob.StaleAfterHoursValidator is a validator for the "stale_after_hours" field. It is called by the builders before save.

@@ -109,7 +109,7 @@ func (r *mutationResolver) CreateDiscoveryJob(ctx context.Context, input model.C
 		Name: &input.Name, SourceKind: &input.SourceKind, Config: input.Config, Credentials: input.Credentials,
 		Schedule: input.Schedule, TimeZone: input.TimeZone, Scope: scopeOf(input.Scope), Mode: input.Mode,
 		TimeoutSeconds: input.TimeoutSeconds, Enabled: input.Enabled, CreateUnregistered: input.CreateUnregistered,
-		MissingGrace: input.MissingGrace, RetireAfter: input.RetireAfter, Priority: input.Priority,
+		MissingGrace: input.MissingGrace, RetireAfter: input.RetireAfter, MaxMissingPercent: input.MaxMissingPercent, Priority: input.Priority,
 		FieldPriorities: input.FieldPriorities, StaleAfterHours: input.StaleAfterHours,
 		NetworkScope: input.NetworkScope,
 	})
@@ -125,7 +125,7 @@ func (r *mutationResolver) UpdateDiscoveryJob(ctx context.Context, id int, input
 		ClearCredentials: input.ClearCredentials != nil && *input.ClearCredentials,
 		Schedule:         input.Schedule, TimeZone: input.TimeZone, Scope: scopeOf(input.Scope), Mode: input.Mode,
 		TimeoutSeconds: input.TimeoutSeconds, Enabled: input.Enabled, CreateUnregistered: input.CreateUnregistered,
-		MissingGrace: input.MissingGrace, RetireAfter: input.RetireAfter, Priority: input.Priority,
+		MissingGrace: input.MissingGrace, RetireAfter: input.RetireAfter, MaxMissingPercent: input.MaxMissingPercent, Priority: input.Priority,
 		FieldPriorities: input.FieldPriorities, StaleAfterHours: input.StaleAfterHours,
 		NetworkScope: input.NetworkScope,
 	})

@@ -30,16 +30,20 @@ func FuzzParse(f *testing.F) {
 <hostnames><hostname name="web01.example.com" type="PTR"/></hostnames>
 <os><osmatch name="Linux 5.0 - 5.4" accuracy="98"><osclass vendor="Linux" osfamily="Linux"/></osmatch></os></host>`)))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		obs, err := nmap.Parse(strings.NewReader(string(in)), "fuzz.xml")
+		res, err := nmap.Parse(strings.NewReader(string(in)), "fuzz.xml")
 		if err != nil {
-			if obs != nil {
-				t.Fatalf("observations returned with error %v", err)
+			if res != nil {
+				t.Fatalf("result returned with error %v", err)
 			}
 			if !strings.HasPrefix(err.Error(), "parsing nmap XML fuzz.xml: ") {
 				t.Fatalf("error %q does not name the input", err)
 			}
 			return
 		}
+		if res.Partial != (len(res.HostErrors) > 0) {
+			t.Fatalf("partial %v with host errors %v", res.Partial, res.HostErrors)
+		}
+		obs := res.Observations
 		keys := map[string]bool{}
 		for i := range obs {
 			if err := obs[i].Check(); err != nil {
@@ -54,7 +58,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		again, err := nmap.Parse(strings.NewReader(string(in)), "fuzz.xml")
-		if err != nil || !reflect.DeepEqual(obs, again) {
+		if err != nil || !reflect.DeepEqual(res, again) {
 			t.Fatalf("second parse differs: %v", err)
 		}
 	})

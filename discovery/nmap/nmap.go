@@ -68,7 +68,9 @@ type Source struct {
 }
 
 // Discover reads the configured file and returns one observation per host
-// that was up. An observation whose scan recorded no time at all is stamped
+// that was up. A scan nmap reports as failed, or that scanned no address,
+// fails the run; hosts whose status the file lacks make it partial (see
+// Parse). An observation whose scan recorded no time at all is stamped
 // with env.Now (or the current time when env.Now is zero). Env.Targets are
 // ignored: the file decides what was scanned.
 func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Result, error) {
@@ -80,7 +82,7 @@ func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Re
 		return nil, fmt.Errorf("nmap source: %w", err)
 	}
 	defer f.Close()
-	obs, err := Parse(ctxReader{ctx: ctx, r: f}, s.file)
+	res, err := Parse(ctxReader{ctx: ctx, r: f}, s.file)
 	if err != nil {
 		return nil, err
 	}
@@ -88,15 +90,15 @@ func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Re
 	if now.IsZero() {
 		now = time.Now()
 	}
-	for i := range obs {
-		if obs[i].SeenAt.IsZero() {
-			obs[i].SeenAt = now.UTC()
+	for i := range res.Observations {
+		if res.Observations[i].SeenAt.IsZero() {
+			res.Observations[i].SeenAt = now.UTC()
 		}
 	}
 	if env.Logger != nil {
-		env.Logger.DebugContext(ctx, "nmap scan read", "file", s.file, "hosts", len(obs))
+		env.Logger.DebugContext(ctx, "nmap scan read", "file", s.file, "hosts", len(res.Observations), "partial", res.Partial)
 	}
-	return &discovery.Result{Observations: obs}, nil
+	return res, nil
 }
 
 // ctxReader stops a long parse when the run is cancelled.

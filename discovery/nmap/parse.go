@@ -28,6 +28,17 @@ const maxUnix = 253402300800
 // are down are skipped. name is the input's name for error messages, such as
 // the file path.
 //
+// The result says honestly whether the scan is complete, so that a scan
+// that went wrong never reads as "these hosts have gone":
+//   - a scan nmap itself reports as failed (<finished exit="error"
+//     errormsg="...">, written for instance when a --script name matches
+//     nothing) is an error quoting nmap's message;
+//   - a scan of no address at all (<hosts total="0">: every target name
+//     failed to resolve, or none was given) is an error;
+//   - a host without a <status> (nmap does not say whether it is up) is a
+//     host error, keyed by its first address, and makes the result
+//     partial.
+//
 // Each observation has:
 //   - Key "host <address>", the host's first IP address (normalised), and
 //     Kind SERVER;
@@ -59,15 +70,21 @@ const maxUnix = 253402300800
 // observations, not with the XML. Malformed input is an error that names
 // the element and its line; input whose root element is not <nmaprun> is
 // rejected.
-func Parse(r io.Reader, name string) ([]discovery.Observation, error) {
-	obs, err := parse(r)
+func Parse(r io.Reader, name string) (*discovery.Result, error) {
+	res, err := parse(r)
 	if err != nil {
 		return nil, fmt.Errorf("parsing nmap XML %s: %w", name, err)
 	}
-	return obs, nil
+	return res, nil
 }
 
-func parse(r io.Reader) ([]discovery.Observation, error) {
+// ErrScanFailed is the error of a scan that nmap reports as failed.
+var ErrScanFailed = errors.New("the nmap scan failed")
+
+// ErrNothingScanned is the error of a scan of no address at all.
+var ErrNothingScanned = errors.New("the nmap scan scanned nothing")
+
+func parse(r io.Reader) (*discovery.Result, error) {
 	d := xml.NewDecoder(r)
 	if err := findRoot(d); err != nil {
 		return nil, err
@@ -77,6 +94,9 @@ func parse(r io.Reader) ([]discovery.Observation, error) {
 		index    = map[string]int{} // Key → position in out
 		finished time.Time
 		hosts    int // <host> elements seen, for error messages
+		unknown  map[string]string
+		stats    xRunstats
+		sawStats bool
 	)
 	for {
 		tok, err := d.Token()
@@ -100,6 +120,15 @@ func parse(r io.Reader) ([]discovery.Observation, error) {
 				if err := d.DecodeElement(&h, &t); err != nil {
 					return nil, fmt.Errorf("host %d (line %d): %w", hosts, line, err)
 				}
+				if h.Status == nil {
+					// nmap does not say whether the host is up: the
+					// scan cannot speak for it.
+					if unknown == nil {
+						unknown = map[string]string{}
+					}
+					unknown[h.label(hosts)] = "nmap reports no <status> for the host: not known whether it is up"
+					continue
+				}
 				o, ok, err := h.observation()
 				if err != nil {
 					return nil, fmt.Errorf("host %d (line %d): %w", hosts, line, err)
@@ -122,6 +151,7 @@ func parse(r io.Reader) ([]discovery.Observation, error) {
 				if err != nil {
 					return nil, fmt.Errorf("runstats (line %d): <finished time=%q>: %w", line, textclip.Message(rs.Finished.Time), err)
 				}
+				stats, sawStats = rs, true
 			default:
 				if err := d.Skip(); err != nil {
 					return nil, fmt.Errorf("<%s> (line %d): %w", textclip.Message(t.Name.Local), line, err)
@@ -133,12 +163,17 @@ func parse(r io.Reader) ([]discovery.Observation, error) {
 			if err := checkTrailer(d); err != nil {
 				return nil, err
 			}
+			if sawStats {
+				if err := stats.check(); err != nil {
+					return nil, err
+				}
+			}
 			for i := range out {
 				if out[i].SeenAt.IsZero() {
 					out[i].SeenAt = finished
 				}
 			}
-			return out, nil
+			return &discovery.Result{Observations: out, Partial: len(unknown) > 0, HostErrors: unknown}, nil
 		}
 	}
 }
@@ -196,8 +231,9 @@ type (
 	xHost struct {
 		EndTime string `xml:"endtime,attr"`
 		// TimedOut is set when --host-timeout cut the host's scan short.
-		TimedOut  string      `xml:"timedout,attr"`
-		Status    xStatus     `xml:"status"`
+		TimedOut string `xml:"timedout,attr"`
+		// Status is nil when the host has no <status> element.
+		Status    *xStatus    `xml:"status"`
 		Addresses []xAddress  `xml:"address"`
 		Hostnames []xHostname `xml:"hostnames>hostname"`
 		Ports     []xPort     `xml:"ports>port"`
@@ -244,10 +280,41 @@ type (
 	}
 	xRunstats struct {
 		Finished struct {
-			Time string `xml:"time,attr"`
+			Time     string `xml:"time,attr"`
+			Exit     string `xml:"exit,attr"`
+			ErrorMsg string `xml:"errormsg,attr"`
 		} `xml:"finished"`
+		Hosts *struct {
+			Total string `xml:"total,attr"`
+		} `xml:"hosts"`
 	}
 )
+
+// check returns ErrScanFailed, with nmap's reason, when nmap reports the
+// scan failed, and ErrNothingScanned when it scanned no address at all.
+func (rs *xRunstats) check() error {
+	if strings.TrimSpace(rs.Finished.Exit) == "error" {
+		msg := clean(rs.Finished.ErrorMsg)
+		if msg == "" {
+			msg = "no reason given"
+		}
+		return fmt.Errorf("%w: nmap reports exit=\"error\": %s", ErrScanFailed, textclip.BytesMarked(strings.ToValidUTF8(msg, "\uFFFD"), 1000))
+	}
+	if rs.Hosts != nil && strings.TrimSpace(rs.Hosts.Total) == "0" {
+		return fmt.Errorf("%w: nmap scanned no address (<hosts total=\"0\">): no target was given, or none resolved", ErrNothingScanned)
+	}
+	return nil
+}
+
+// label names a host in host errors: its first address, else its position.
+func (h *xHost) label(pos int) string {
+	for _, a := range h.Addresses {
+		if v := strings.TrimSpace(a.Addr); v != "" {
+			return textclip.Message(v)
+		}
+	}
+	return fmt.Sprintf("host %d", pos)
+}
 
 // observation maps h; ok is false for a host that is not up.
 func (h *xHost) observation() (o discovery.Observation, ok bool, err error) {

@@ -3,6 +3,7 @@ package nmap_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -28,11 +29,14 @@ func parseFile(t testing.TB, name string) []discovery.Observation {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	obs, err := nmap.Parse(f, name)
+	res, err := nmap.Parse(f, name)
 	if err != nil {
 		t.Fatalf("Parse(%s): %v", name, err)
 	}
-	return obs
+	if res.Partial || len(res.HostErrors) > 0 {
+		t.Fatalf("Parse(%s): partial %v, host errors %v; want a complete scan", name, res.Partial, res.HostErrors)
+	}
+	return res.Observations
 }
 
 // Each real scan, against its golden JSON and a few values checked by hand.
@@ -368,10 +372,14 @@ func TestParseUnit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := nmap.Parse(strings.NewReader(tt.in), "unit.xml")
+			res, err := nmap.Parse(strings.NewReader(tt.in), "unit.xml")
 			if err != nil {
 				t.Fatal(err)
 			}
+			if res.Partial || len(res.HostErrors) > 0 {
+				t.Errorf("partial %v, host errors %v; want a complete scan", res.Partial, res.HostErrors)
+			}
+			got := res.Observations
 			if !reflect.DeepEqual(got, tt.want) {
 				g, _ := json.MarshalIndent(got, "", "  ")
 				w, _ := json.MarshalIndent(tt.want, "", "  ")
@@ -426,12 +434,12 @@ func TestParseMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			obs, err := nmap.Parse(strings.NewReader(tt.in), "bad.xml")
+			res, err := nmap.Parse(strings.NewReader(tt.in), "bad.xml")
 			if err == nil {
-				t.Fatalf("Parse succeeded with %d observations, want an error", len(obs))
+				t.Fatalf("Parse succeeded with %d observations, want an error", len(res.Observations))
 			}
-			if obs != nil {
-				t.Errorf("Parse returned %d observations with its error", len(obs))
+			if res != nil {
+				t.Errorf("Parse returned a result with its error: %+v", res)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -445,11 +453,97 @@ func TestParseMalformed(t *testing.T) {
 func TestTimedOutHostClaimsNothing(t *testing.T) {
 	const x = `<?xml version="1.0"?><nmaprun><host starttime="1" endtime="2" timedout="true"><status state="up"/>` +
 		`<address addr="127.0.0.1" addrtype="ipv4"/><ports><port protocol="tcp" portid="22"><state state="open"/><service name="ssh"/></port></ports></host></nmaprun>`
-	obs, err := nmap.Parse(strings.NewReader(x), "t.xml")
+	res, err := nmap.Parse(strings.NewReader(x), "t.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(obs) != 1 || len(obs[0].CompleteFacts) != 0 || obs[0].Facts["port.tcp.22"] != "ssh" {
-		t.Fatalf("timed-out host = %+v", obs)
+	if obs := res.Observations; len(obs) != 1 || len(obs[0].CompleteFacts) != 0 || obs[0].Facts["port.tcp.22"] != "ssh" {
+		t.Fatalf("timed-out host = %+v", res.Observations)
+	}
+}
+
+// Real scans that went wrong (see the fixtures' README) are errors, never an
+// empty, complete scan: a scheduled job fed one must not conclude that every
+// host has gone.
+func TestParseFailedScans(t *testing.T) {
+	tests := []struct {
+		file string
+		is   error
+		want string
+	}{
+		{"failed-script.xml", nmap.ErrScanFailed,
+			`parsing nmap XML failed-script.xml: the nmap scan failed: nmap reports exit="error": NSE: failed to initialize the script engine: ` +
+				`/usr/bin/../share/nmap/nse_main.lua:833: 'does-not-exist' did not match a category, filename, or directory stack traceback: [C]: in function 'error'`},
+		{"unresolved.xml", nmap.ErrNothingScanned,
+			`parsing nmap XML unresolved.xml: the nmap scan scanned nothing: nmap scanned no address (<hosts total="0">): no target was given, or none resolved`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join(fixtures, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			res, err := nmap.Parse(f, tt.file)
+			if err == nil {
+				t.Fatalf("Parse = %d observations, want an error", len(res.Observations))
+			}
+			if !errors.Is(err, tt.is) {
+				t.Errorf("error %v is not %v", err, tt.is)
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error\n got %q\nwant prefix %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// A host without <status> is neither up nor down: the scan cannot speak for
+// it, so the result is partial (nothing may be marked missing) and says which
+// host.
+func TestParseHostWithoutStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		keys    []string
+		partial bool
+		errs    map[string]string
+	}{
+		{
+			name: "one of two hosts lacks a status",
+			in: scan(`<host endtime="1700000042"><status state="up"/><address addr="192.0.2.10" addrtype="ipv4"/></host>
+<host endtime="1700000042"><address addr="192.0.2.11" addrtype="ipv4"/></host>` + runstats),
+			keys: []string{"host 192.0.2.10"}, partial: true,
+			errs: map[string]string{"192.0.2.11": "nmap reports no <status> for the host: not known whether it is up"},
+		},
+		{
+			name:    "no status and no address",
+			in:      scan(`<host></host>`),
+			partial: true,
+			errs:    map[string]string{"host 1": "nmap reports no <status> for the host: not known whether it is up"},
+		},
+		{
+			name: "down and unknown hosts are still complete",
+			in: scan(`<host><status state="down"/><address addr="192.0.2.1" addrtype="ipv4"/></host>
+<host><status state="unknown"/><address addr="192.0.2.3" addrtype="ipv4"/></host>` + runstats),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := nmap.Parse(strings.NewReader(tt.in), "unit.xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, o := range res.Observations {
+				keys = append(keys, o.Key)
+			}
+			if !reflect.DeepEqual(keys, tt.keys) {
+				t.Errorf("keys %q, want %q", keys, tt.keys)
+			}
+			if res.Partial != tt.partial || !reflect.DeepEqual(res.HostErrors, tt.errs) {
+				t.Errorf("partial %v, host errors %q; want %v, %q", res.Partial, res.HostErrors, tt.partial, tt.errs)
+			}
+		})
 	}
 }

@@ -228,6 +228,7 @@ func (s *ScanSource) Discover(ctx context.Context, env discovery.Env) (*discover
 	ctx, cancel := context.WithTimeoutCause(ctx, s.timeout, fmt.Errorf("nmap scan timed out after %s", s.timeout))
 	defer cancel()
 	res := &discovery.Result{HostErrors: map[string]string{}}
+	nUnresolved := 0
 	for _, group := range []struct {
 		targets []string
 		ipv6    bool
@@ -235,17 +236,22 @@ func (s *ScanSource) Discover(ctx context.Context, env discovery.Env) (*discover
 		if len(group.targets) == 0 {
 			continue
 		}
-		obs, unresolved, err := s.run(ctx, env, group.targets, group.ipv6)
+		got, unresolved, err := s.run(ctx, env, group.targets, group.ipv6)
 		if err != nil {
 			return nil, err
 		}
-		res.Observations = append(res.Observations, obs...)
+		res.Observations = append(res.Observations, got.Observations...)
+		for host, msg := range got.HostErrors {
+			res.HostErrors[host] = msg
+		}
+		res.Partial = res.Partial || got.Partial
 		for _, name := range unresolved {
 			res.HostErrors[name] = "nmap could not resolve the host name"
 		}
+		nUnresolved += len(unresolved)
 	}
 	if len(res.HostErrors) > 0 {
-		if len(res.HostErrors) == len(hosts) {
+		if nUnresolved == len(hosts) {
 			return nil, fmt.Errorf("nmap scan: no target resolved, first: %s", hosts[0])
 		}
 		res.Partial = true
@@ -264,7 +270,7 @@ func (s *ScanSource) Discover(ctx context.Context, env discovery.Env) (*discover
 
 // run runs nmap once on targets and parses its output; unresolved lists
 // the targets nmap said it could not resolve.
-func (s *ScanSource) run(ctx context.Context, env discovery.Env, targets []string, ipv6 bool) (obs []discovery.Observation, unresolved []string, err error) {
+func (s *ScanSource) run(ctx context.Context, env discovery.Env, targets []string, ipv6 bool) (res *discovery.Result, unresolved []string, err error) {
 	args := s.Args(ipv6)
 	cmdCtx, kill := context.WithCancel(ctx)
 	defer kill()
@@ -283,7 +289,7 @@ func (s *ScanSource) run(ctx context.Context, env discovery.Env, targets []strin
 	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("nmap scan: starting %s: %w", s.bin, err)
 	}
-	obs, perr := Parse(stdout, "output of "+name)
+	res, perr := Parse(stdout, "output of "+name)
 	if perr != nil {
 		kill() // bad output: do not wait for the rest of the scan
 	}
@@ -294,6 +300,12 @@ func (s *ScanSource) run(ctx context.Context, env discovery.Env, targets []strin
 		// Our own kill after bad output (the process may have exited just
 		// before it): the bad output is the error.
 		werr = nil
+	}
+	unresolved = failedToResolve(stderr.buf.String(), targets)
+	if errors.Is(perr, ErrNothingScanned) && len(unresolved) > 0 && werr == nil {
+		// Every target failed to resolve: each is a host error, and
+		// Discover decides whether anything was scanned at all.
+		perr, werr, res = nil, nil, &discovery.Result{}
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -306,14 +318,13 @@ func (s *ScanSource) run(ctx context.Context, env discovery.Env, targets []strin
 	case werr != nil:
 		return nil, nil, fmt.Errorf("nmap scan: %s: %v%s", name, werr, stderr.quote())
 	}
-	unresolved = failedToResolve(stderr.buf.String(), targets)
 	if env.Logger != nil {
-		env.Logger.DebugContext(ctx, "nmap scan done", "args", name, "targets", len(targets), "hosts", len(obs), "elapsed", time.Since(start))
+		env.Logger.DebugContext(ctx, "nmap scan done", "args", name, "targets", len(targets), "hosts", len(res.Observations), "elapsed", time.Since(start))
 		if msg := strings.TrimSpace(stderr.buf.String()); msg != "" {
 			env.Logger.WarnContext(ctx, "nmap scan warnings", "args", name, "stderr", textclip.BytesMarked(oneLine(msg), maxStderrMessage))
 		}
 	}
-	return obs, unresolved, nil
+	return res, unresolved, nil
 }
 
 // environ returns the environment nmap runs with: only what it needs, so

@@ -230,6 +230,12 @@ func TestScanFailures(t *testing.T) {
 		{"long stderr", `i=0; while [ $i -lt 3000 ]; do echo "warning line $i" >&2; i=$((i+1)); done; exit 2`, nil, 0, "…"},
 		{"timeout", `exec sleep 30`, nil, 300 * time.Millisecond, "nmap scan timed out after 300ms"},
 		{"nothing resolved", `cat "$dir/out"; echo 'Failed to resolve "a.example".' >&2`, []string{"a.example"}, 0, "no target resolved"},
+		// The real output of nmap runs that went wrong (see the fixtures'
+		// README), written as if nmap had exited 0.
+		{"exit=error in the output", `cat "` + fixtures + `/failed-script.xml"`, nil, 0,
+			`nmap reports exit="error": NSE: failed to initialize the script engine: /usr/bin/../share/nmap/nse_main.lua:833: 'does-not-exist' did not match a category, filename, or directory`},
+		{"real unresolved scan", `cat "` + fixtures + `/unresolved.xml"; echo 'Failed to resolve "no-such-host.invalid".' >&2`, []string{"no-such-host.invalid"}, 0, "no target resolved"},
+		{"nothing scanned, nothing said", `cat "` + fixtures + `/unresolved.xml"`, nil, 0, `nmap scanned no address (<hosts total="0">)`},
 		{"no targets", `exit 0`, []string{}, 0, "no hosts to scan"},
 		{"option target", `exit 0`, []string{"-iR"}, 0, `target "-ir" starts with '-'`},
 	}

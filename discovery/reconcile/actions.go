@@ -63,7 +63,11 @@ func Accept(ctx context.Context, c *ent.Client, id int, now time.Time) (*ent.Dri
 		if d.ConfigurationItemID == nil || d.FieldName == nil {
 			return nil, apperr.New(apperr.Conflict, "drift %d names no CI field", id)
 		}
-		if err := applyField(ctx, c, *d.ConfigurationItemID, *d.FieldName, observed, now); err != nil {
+		if _, isID := identifierField(*d.FieldName); isID {
+			if err := acceptRelease(ctx, c, d); err != nil {
+				return nil, err
+			}
+		} else if err := applyField(ctx, c, *d.ConfigurationItemID, *d.FieldName, observed, now); err != nil {
 			return nil, err
 		}
 	case drift.KindMissing:

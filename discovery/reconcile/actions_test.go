@@ -294,8 +294,8 @@ func TestMerge(t *testing.T) {
 		e.reconcile(e.opts(both))
 		checkDrifts(t, e.drifts(),
 			driftView{Kind: drift.KindAttributeChanged, Status: drift.StatusOpen, CI: remove.ID, Field: "description", Recorded: "from the duplicate", Observed: "changed"},
-			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: keep.ID, Field: "discovery:both", Recorded: "present", Observed: "not seen by 1 complete runs"},
-			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: remove.ID, Field: "discovery:both", Recorded: "present", Observed: "not seen by 1 complete runs"},
+			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: keep.ID, Field: "discovery:both", Recorded: "present", Observed: "not seen by 1 complete run"},
+			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: remove.ID, Field: "discovery:both", Recorded: "present", Observed: "not seen by 1 complete run"},
 		)
 		removeEvents := len(e.ciEvents(remove.ID))
 		keepEvents := len(e.ciEvents(keep.ID))
@@ -338,8 +338,8 @@ func TestMerge(t *testing.T) {
 		// Drifts move; remove's missing drift duplicates keep's and is closed.
 		checkDrifts(t, e.drifts(),
 			driftView{Kind: drift.KindAttributeChanged, Status: drift.StatusOpen, CI: keep.ID, Field: "description", Recorded: "from the duplicate", Observed: "changed"},
-			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: keep.ID, Field: "discovery:both", Recorded: "present", Observed: "not seen by 1 complete runs"},
-			driftView{Kind: drift.KindMissing, Status: drift.StatusResolved, CI: keep.ID, Field: "discovery:both", Recorded: "present", Observed: "not seen by 1 complete runs"},
+			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: keep.ID, Field: "discovery:both", Recorded: "present", Observed: "not seen by 1 complete run"},
+			driftView{Kind: drift.KindMissing, Status: drift.StatusResolved, CI: keep.ID, Field: "discovery:both", Recorded: "present", Observed: "not seen by 1 complete run"},
 		)
 		var sightings []string
 		for _, s := range e.c.Sighting.Query().Order(ent.Asc(sighting.FieldDiscoveryJobID)).AllX(e.ctx) {

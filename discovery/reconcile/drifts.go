@@ -12,7 +12,9 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
@@ -356,4 +358,34 @@ func (r *reconciler) flushDrifts(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// acceptRelease accepts an identifier drift (field "identifier.<KIND>",
+// IdentifierClaim): the recorded values the job that saw it had recorded
+// on the CI are removed, audited through the hooks. Rows of the same value
+// that a person, an import or another job recorded stay.
+func acceptRelease(ctx context.Context, c *ent.Client, d *ent.Drift) error {
+	kind, _ := identifierField(*d.FieldName)
+	if d.Source == nil || d.Recorded == nil {
+		return apperr.New(apperr.Conflict, "drift %d names no identifier a job recorded", d.ID)
+	}
+	values := strings.Fields(*d.Recorded)
+	if len(values) == 0 {
+		return nil
+	}
+	_, err := c.Identifier.Delete().Where(identifier.ConfigurationItemID(*d.ConfigurationItemID),
+		identifier.KindEQ(identifier.Kind(kind)), identifier.ValueIn(values...), identifier.Source(*d.Source)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("releasing %s of CI %d: %w", kind, *d.ConfigurationItemID, err)
+	}
+	return nil
+}
+
+// plural returns one when n is 1 and many otherwise, for drift and log text
+// ("not seen by 1 complete run", "by 2 complete runs").
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/internal/ident"
 )
 
 // loadSeenBefore records which matched CIs this job has seen before: for
@@ -46,7 +49,7 @@ func (r *reconciler) loadSeenBefore(ctx context.Context, ms []matched) error {
 			}
 		}
 	}
-	return nil
+	return r.loadJobIdentifiers(ctx, ms)
 }
 
 func (r *reconciler) priorityFor(field string) int {
@@ -160,6 +163,9 @@ type ciPass struct {
 	diffs                      []fieldDiff
 	// covered are the fields and facts ("facts.k") the observation speaks for.
 	covered map[string]bool
+	// release are the IDs of identifier rows this job recorded that the
+	// observation no longer shows and update mode removes.
+	release []int
 }
 
 // reconcileCI compares one matched observation with its CI: fills empty
@@ -173,6 +179,7 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 	r.compareFields(&p)
 	r.compareFacts(&p)
 	r.factsGone(&p)
+	r.identifiersGone(&p)
 	if err := r.applyDiffs(ctx, &p); err != nil {
 		return err
 	}
@@ -180,6 +187,9 @@ func (r *reconciler) reconcileCI(ctx context.Context, m matched) error {
 	r.resolveAgreed(&p)
 	r.revive(&p)
 	if err := r.writeCI(ctx, &p); err != nil {
+		return err
+	}
+	if err := r.releaseIdentifiers(ctx, &p); err != nil {
 		return err
 	}
 	return r.addIdentifiers(ctx, p.ci.ID, p.o)
@@ -307,18 +317,27 @@ func (r *reconciler) applyDiffs(ctx context.Context, p *ciPass) error {
 // acceptDiff takes the observed value of d (update mode) and records the
 // drift as accepted.
 func (r *reconciler) acceptDiff(p *ciPass, d fieldDiff, key driftKey) {
-	if k, isFact := strings.CutPrefix(d.field, "facts."); isFact {
+	if kind, isID := identifierField(d.field); isID {
+		// Released below (releaseIdentifiers); identifiers carry their
+		// source in their own row, not in the CI's provenance.
+		for _, row := range r.jobIdents[p.ci.ID] {
+			if ident.Kind(row.Kind) == kind && slices.Contains(strings.Fields(d.recorded), row.Value) {
+				p.release = append(p.release, row.ID)
+			}
+		}
+	} else if k, isFact := strings.CutPrefix(d.field, "facts."); isFact {
 		if d.observ == "" {
 			delete(p.facts, k)
 		} else {
 			p.facts[k] = d.observ
 		}
 		p.factsDirty = true
+		p.prov[d.field] = withPriority(p.mine, r.priorityFor(d.field))
 	} else {
 		setField(p.upd, d.field, d.observ)
 		p.dirty = true
+		p.prov[d.field] = withPriority(p.mine, r.priorityFor(d.field))
 	}
-	p.prov[d.field] = withPriority(p.mine, r.priorityFor(d.field))
 	p.updated = true
 	r.change(schematype.PlannedChange{Action: ActUpdate, CI: p.ci.ID, Field: d.field, Before: d.recorded, After: d.observ, MatchedBy: p.m.matchedBy})
 	if ex := r.open[key]; ex != nil {
@@ -400,6 +419,9 @@ func withPriority(p schematype.Provenance, prio int) schematype.Provenance {
 
 func (r *reconciler) completePrefix(o *discovery.Observation, key string) bool {
 	for _, p := range o.CompleteFacts {
+		if strings.HasPrefix(p, IdentifierClaim) {
+			continue // an identifier kind, not facts
+		}
 		if key == p || strings.HasSuffix(p, ".") && strings.HasPrefix(key, p) {
 			return true
 		}
@@ -415,6 +437,9 @@ func (r *reconciler) priorObserved(ci *ent.ConfigurationItem, o *discovery.Obser
 		return true
 	}
 	for _, p := range o.CompleteFacts {
+		if strings.HasPrefix(p, IdentifierClaim) {
+			continue
+		}
 		if key != p && !(strings.HasSuffix(p, ".") && strings.HasPrefix(key, p)) {
 			continue
 		}
@@ -436,4 +461,128 @@ func (r *reconciler) priorObserved(ci *ent.ConfigurationItem, o *discovery.Obser
 		}
 	}
 	return false
+}
+
+// IdentifierClaim prefixes an entry of Observation.CompleteFacts that
+// claims an identifier kind in full rather than facts: "identifier.MAC"
+// says the observation carries every MAC address of the thing (an SNMP
+// walk of the whole interface table; not nmap, which sees at most the
+// address of the interface it reached). A MAC address this job recorded on
+// the CI that such an observation no longer shows is released through an
+// ATTRIBUTE_CHANGED drift on the field "identifier.MAC" (recorded: the
+// released values, observed: the values seen now, each sorted and joined
+// by a space): report mode keeps it until the drift is accepted, update
+// mode removes it (audited) and records the drift as accepted. Only
+// identifier rows whose source is this job ("discovery:<job>") are ever
+// released: what a person, an import or another job recorded stays. Kinds
+// mirrored from the CI's own columns (HOSTNAME, FQDN, SERIAL, ASSET_TAG)
+// change through their field instead and are not claimed this way; a
+// partial run and a one-off run (no job) release nothing.
+const IdentifierClaim = "identifier."
+
+// identifierField reports whether a drift field names an identifier kind
+// ("identifier.MAC"), and which.
+func identifierField(field string) (ident.Kind, bool) {
+	k, ok := strings.CutPrefix(field, IdentifierClaim)
+	if !ok || !ident.Kind(k).Valid() {
+		return "", false
+	}
+	return ident.Kind(k), true
+}
+
+// claimedKinds returns the identifier kinds o reports in full
+// (IdentifierClaim), without the kinds mirrored from the CI's columns.
+func claimedKinds(o *discovery.Observation) []ident.Kind {
+	var out []ident.Kind
+	for _, p := range o.CompleteFacts {
+		k, ok := identifierField(p)
+		if !ok || slices.Contains(out, k) {
+			continue
+		}
+		switch k {
+		case ident.Hostname, ident.FQDN, ident.Serial, ident.AssetTag:
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// loadJobIdentifiers loads, for the matched CIs whose observations claim
+// identifier kinds in full, the identifier rows of those kinds this job
+// recorded (source Actor). Only a complete run of a job releases any.
+func (r *reconciler) loadJobIdentifiers(ctx context.Context, ms []matched) error {
+	r.jobIdents = map[int][]*ent.Identifier{}
+	if !r.o.Complete || r.o.JobID == 0 {
+		return nil
+	}
+	var ids []int
+	var kinds []identifier.Kind
+	for _, m := range ms {
+		ks := claimedKinds(m.obs)
+		if len(ks) == 0 {
+			continue
+		}
+		ids = append(ids, m.ci.ID)
+		for _, k := range ks {
+			if !slices.Contains(kinds, identifier.Kind(k)) {
+				kinds = append(kinds, identifier.Kind(k))
+			}
+		}
+	}
+	for start := 0; start < len(ids); start += chunk {
+		end := min(start+chunk, len(ids))
+		rows, err := r.c.Identifier.Query().Where(identifier.ConfigurationItemIDIn(ids[start:end]...),
+			identifier.Source(r.o.Actor), identifier.KindIn(kinds...)).Order(ent.Asc(identifier.FieldID)).All(ctx)
+		if err != nil {
+			return fmt.Errorf("loading the identifiers %s recorded: %w", r.o.Actor, err)
+		}
+		for _, row := range rows {
+			r.jobIdents[row.ConfigurationItemID] = append(r.jobIdents[row.ConfigurationItemID], row)
+		}
+	}
+	return nil
+}
+
+// identifiersGone collects, per identifier kind the observation claims in
+// full, the values this job recorded on the CI that it no longer shows, as
+// one difference on the field "identifier.<KIND>" (see IdentifierClaim).
+// A claimed kind with nothing gone is covered: its drift resolves.
+func (r *reconciler) identifiersGone(p *ciPass) {
+	if !r.o.Complete || r.o.JobID == 0 {
+		return
+	}
+	for _, k := range claimedKinds(p.o) {
+		field := IdentifierClaim + string(k)
+		p.covered[field] = true
+		var seen, gone []string
+		for _, id := range p.o.Identifiers {
+			if id.Kind == k {
+				seen = append(seen, id.Value)
+			}
+		}
+		for _, row := range r.jobIdents[p.ci.ID] {
+			if ident.Kind(row.Kind) == k && !slices.Contains(seen, row.Value) && !slices.Contains(gone, row.Value) {
+				gone = append(gone, row.Value)
+			}
+		}
+		if len(gone) == 0 {
+			continue
+		}
+		sort.Strings(seen)
+		sort.Strings(gone)
+		p.diffs = append(p.diffs, fieldDiff{field, strings.Join(gone, " "), strings.Join(seen, " ")})
+	}
+}
+
+// releaseIdentifiers removes (audited, through the hooks) the identifier
+// rows update mode released from the CI.
+func (r *reconciler) releaseIdentifiers(ctx context.Context, p *ciPass) error {
+	if len(p.release) == 0 {
+		return nil
+	}
+	if _, err := r.c.Identifier.Delete().Where(identifier.IDIn(p.release...)).Exec(ctx); err != nil {
+		return fmt.Errorf("releasing identifiers of CI %d: %w", p.ci.ID, err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/auditevent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
@@ -14,6 +15,88 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
+
+// HeldReason is the text of a run held as partial by the missing guard
+// (Options.MaxMissingPercent): it would mark gone of total CIs missing.
+func HeldReason(gone, total, maxPercent int) string {
+	return fmt.Sprintf("would mark %d of %d CIs (%d%%) missing, above the job's %d%%: held as PARTIAL; "+
+		"a scan that saw nothing is more likely broken than the estate gone",
+		gone, total, (gone*100+total/2)/total, maxPercent)
+}
+
+// guardMissing holds a complete run as partial when it would mark more
+// than MaxMissingPercent of the job's CIs missing: the CIs this job has
+// sightings of, within its scope, that are not retired or disposed. The
+// observations matched (and CIs an ambiguous observation names) are seen;
+// the rest would be missing. A held run is partial from here on: nothing
+// is marked missing, nothing resolved, no complete fact concluded.
+func (r *reconciler) guardMissing(ctx context.Context, matches []matched, ambiguous []ambiguousObs) error {
+	if r.o.JobID == 0 || !r.o.Complete || r.o.NoMissing || r.o.MaxMissingPercent <= 0 {
+		return nil
+	}
+	seen := make(map[int]bool, len(matches))
+	for _, m := range matches {
+		seen[m.ci.ID] = true
+	}
+	for _, a := range ambiguous {
+		for _, id := range a.cands {
+			seen[id] = true
+		}
+	}
+	rows, err := r.unseenSightings(ctx, seen)
+	if err != nil {
+		return err
+	}
+	r.unseen = rows
+	gone := 0
+	for _, s := range rows {
+		if ci := s.Edges.ConfigurationItem; ci != nil && r.inTagScope(ci) && live(ci) {
+			gone++
+		}
+	}
+	if gone == 0 {
+		return nil
+	}
+	// The seen CIs in scope: this job's sightings of them, narrowed like
+	// the unseen ones.
+	q := r.c.Sighting.Query().Where(sighting.DiscoveryJobID(r.o.JobID))
+	if ps := scopePredicates(r.o.Scope); len(ps) > 0 {
+		q = q.Where(sighting.HasConfigurationItemWith(ps...))
+	}
+	ids, err := q.Select(sighting.FieldConfigurationItemID).Ints(ctx)
+	if err != nil {
+		return fmt.Errorf("counting the job's sightings: %w", err)
+	}
+	total := gone
+	for _, id := range ids {
+		if !seen[id] {
+			continue
+		}
+		// A CI only an ambiguous observation names was not loaded: it
+		// counts.
+		if ci := r.cis[id]; ci == nil || (r.inTagScope(ci) && live(ci)) {
+			total++
+		}
+	}
+	if gone*100 <= r.o.MaxMissingPercent*total {
+		return nil
+	}
+	r.out.Held = HeldReason(gone, total, r.o.MaxMissingPercent)
+	r.logf("%s", r.out.Held)
+	r.o.Complete = false
+	return nil
+}
+
+// live: a CI a run may still mark missing.
+func live(ci *ent.ConfigurationItem) bool {
+	return ci.Status != configurationitem.StatusRetired && ci.Status != configurationitem.StatusDisposed
+}
+
+// inTagScope: the job's scope names no tags, or the CI carries one of them.
+func (r *reconciler) inTagScope(ci *ent.ConfigurationItem) bool {
+	sc := r.o.Scope
+	return len(sc.Tags) == 0 || anyTag(ci.Tags, sc.Tags)
+}
 
 // missing counts complete runs that did not see CIs this job saw before,
 // opens missing drifts after the grace and retires after RetireAfter more.
@@ -25,9 +108,12 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 	for _, id := range seenIDs {
 		seen[id] = true
 	}
-	rows, err := r.unseenSightings(ctx, seen)
-	if err != nil {
-		return err
+	rows := r.unseen
+	if rows == nil {
+		var err error
+		if rows, err = r.unseenSightings(ctx, seen); err != nil {
+			return err
+		}
 	}
 	var bump []int
 	for _, s := range rows {
@@ -38,7 +124,7 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 		if ci == nil {
 			continue
 		}
-		if sc := r.o.Scope; len(sc.Tags) > 0 && !anyTag(ci.Tags, sc.Tags) {
+		if !r.inTagScope(ci) {
 			continue
 		}
 		bump = append(bump, s.ID)
@@ -160,7 +246,7 @@ func (r *reconciler) missingKey(ci int) driftKey {
 
 func (r *reconciler) touchMissing(ci *ent.ConfigurationItem, missed int) {
 	key := r.missingKey(ci.ID)
-	r.openOrTouch(ci, "", key, "present", fmt.Sprintf("not seen by %d complete runs", missed), "", "")
+	r.openOrTouch(ci, "", key, "present", fmt.Sprintf("not seen by %d complete %s", missed, plural(missed, "run", "runs")), "", "")
 }
 
 func anyTag(have, want []string) bool {
@@ -259,13 +345,64 @@ func (r *reconciler) markSeen(ctx context.Context, ids []int) error {
 	return nil
 }
 
-// revive brings back a CI this job retired, now that it is seen.
+// revivable: a CI this job retired, which it revives when it sees it.
+func (r *reconciler) revivable(ci *ent.ConfigurationItem) bool {
+	return ci.Status == configurationitem.StatusRetired && ci.Provenance["status"].By == r.o.Actor
+}
+
+// loadRetiredFrom reads, for each matched CI this job retired, the status
+// it had before: the "before" of the status change in the newest audit
+// event of this job that retired it.
+func (r *reconciler) loadRetiredFrom(ctx context.Context, matches []matched) error {
+	var ids []int
+	for _, m := range matches {
+		if r.revivable(m.ci) {
+			ids = append(ids, m.ci.ID)
+		}
+	}
+	r.retiredFrom = make(map[int]configurationitem.Status, len(ids))
+	for start := 0; start < len(ids); start += chunk {
+		end := min(start+chunk, len(ids))
+		evs, err := r.c.AuditEvent.Query().
+			Where(auditevent.EntityType(ent.TypeConfigurationItem), auditevent.EntityIDIn(ids[start:end]...),
+				auditevent.Actor(r.o.Actor)).
+			Order(ent.Desc(auditevent.FieldID)).All(ctx)
+		if err != nil {
+			return fmt.Errorf("loading the retirements of CIs to revive: %w", err)
+		}
+		for _, ev := range evs {
+			if _, done := r.retiredFrom[ev.EntityID]; done {
+				continue
+			}
+			for _, ch := range ev.Changes {
+				before, _ := ch.Before.(string)
+				if ch.Field != configurationitem.FieldStatus || fmt.Sprint(ch.After) != string(configurationitem.StatusRetired) {
+					continue
+				}
+				st := configurationitem.Status(before)
+				if configurationitem.StatusValidator(st) != nil || !live(&ent.ConfigurationItem{Status: st}) {
+					st = configurationitem.StatusActive
+				}
+				r.retiredFrom[ev.EntityID] = st
+			}
+		}
+	}
+	return nil
+}
+
+// revive brings back a CI this job retired, now that it is seen, to the
+// status it had before it was retired (ACTIVE when the audit trail does not
+// say).
 func (r *reconciler) revive(p *ciPass) {
-	if p.ci.Status != configurationitem.StatusRetired || p.prov["status"].By != r.o.Actor {
+	if !r.revivable(p.ci) {
 		return
 	}
-	p.upd.SetStatus(configurationitem.StatusActive)
+	st, ok := r.retiredFrom[p.ci.ID]
+	if !ok {
+		st = configurationitem.StatusActive
+	}
+	p.upd.SetStatus(st)
 	p.prov["status"] = p.mine
 	p.dirty = true
-	r.change(schematype.PlannedChange{Action: ActRevive, CI: p.ci.ID, Field: "status", Before: string(configurationitem.StatusRetired), After: string(configurationitem.StatusActive)})
+	r.change(schematype.PlannedChange{Action: ActRevive, CI: p.ci.ID, Field: "status", Before: string(configurationitem.StatusRetired), After: string(st)})
 }

@@ -558,8 +558,8 @@ func TestMissingOnlyForTheJob(t *testing.T) {
 		}
 		missing := e.drifts(func(q *ent.DriftQuery) { q.Where(drift.KindEQ(drift.KindMissing)) })
 		checkDrifts(t, missing,
-			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: b.ID, Field: "discovery:vms", Recorded: "present", Observed: "not seen by 1 complete runs"},
-			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: c.ID, Field: "discovery:lab", Recorded: "present", Observed: "not seen by 1 complete runs"},
+			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: b.ID, Field: "discovery:vms", Recorded: "present", Observed: "not seen by 1 complete run"},
+			driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: c.ID, Field: "discovery:lab", Recorded: "present", Observed: "not seen by 1 complete run"},
 		)
 
 		// Accepting the missing drift retires b; later misses open nothing new.
@@ -575,7 +575,7 @@ func TestMissingOnlyForTheJob(t *testing.T) {
 		}
 		missing = e.drifts(func(q *ent.DriftQuery) { q.Where(drift.KindEQ(drift.KindMissing), drift.ConfigurationItemID(b.ID)) })
 		checkDrifts(t, missing,
-			driftView{Kind: drift.KindMissing, Status: drift.StatusAccepted, CI: b.ID, Field: "discovery:vms", Recorded: "present", Observed: "not seen by 1 complete runs"})
+			driftView{Kind: drift.KindMissing, Status: drift.StatusAccepted, CI: b.ID, Field: "discovery:vms", Recorded: "present", Observed: "not seen by 1 complete run"})
 		// A person retired b: seeing it again does not revive it.
 		e.tick(time.Hour)
 		e.reconcile(e.opts(vms), see("b"))
@@ -690,7 +690,7 @@ func TestMissingIsPerJob(t *testing.T) {
 		e.tick(time.Hour)
 		e.reconcile(e.opts(scan)) // the scan loses it
 		e.reconcile(e.opts(agent), see)
-		want := driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: ci.ID, Field: "discovery:scan", Recorded: "present", Observed: "not seen by 1 complete runs"}
+		want := driftView{Kind: drift.KindMissing, Status: drift.StatusOpen, CI: ci.ID, Field: "discovery:scan", Recorded: "present", Observed: "not seen by 1 complete run"}
 		checkDrifts(t, e.drifts(), want)
 		e.tick(time.Hour)
 		e.reconcile(e.opts(scan), see)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/ident"
@@ -56,6 +57,11 @@ type Options struct {
 	MissingGrace int
 	// RetireAfter further missed complete runs retire the CI; 0 = never.
 	RetireAfter int
+	// MaxMissingPercent guards against a broken scan: a complete run that
+	// would mark more than this share (in percent) of the job's CIs (its
+	// sightings within its scope, not retired or disposed) missing is held
+	// as partial and says why in Outcome.Held. 0 turns the guard off.
+	MaxMissingPercent int
 	// Priority is the precedence of this job's values; FieldPriorities
 	// override it per field or fact glob ("facts.os.*").
 	Priority        int
@@ -89,6 +95,9 @@ type Outcome struct {
 	// Log holds notable, per-observation messages (dropped identifiers,
 	// duplicate observations).
 	Log []string
+	// Held says why a complete run was held as partial (see
+	// Options.MaxMissingPercent); "" when it was not.
+	Held string
 }
 
 // The planned actions.
@@ -157,6 +166,9 @@ type reconciler struct {
 	touched    map[int]bool
 	authorized map[int]bool
 	seenBefore map[int]bool
+	// jobIdents are the identifier rows this job recorded on matched CIs,
+	// of the kinds their observations claim in full (IdentifierClaim).
+	jobIdents map[int][]*ent.Identifier
 	// sightingBy are CIs this job saw before whose sighting must record a
 	// new matched_by.
 	sightingBy  []int
@@ -166,6 +178,11 @@ type reconciler struct {
 	recordedUpd map[int]string
 	resolve     []int
 	acceptIDs   []int
+	// unseen are this job's sightings of CIs the run did not see, loaded
+	// once by the missing guard for the missing pass.
+	unseen []*ent.Sighting
+	// retiredFrom is the status each CI this job retired had before.
+	retiredFrom map[int]configurationitem.Status
 }
 
 // Reconcile reconciles observations against the record through c, which
@@ -217,6 +234,12 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 	if err := r.loadSeenBefore(ctx, matches); err != nil {
 		return nil, err
 	}
+	if err := r.guardMissing(ctx, matches, ambiguous); err != nil {
+		return nil, err
+	}
+	if err := r.loadRetiredFrom(ctx, matches); err != nil {
+		return nil, err
+	}
 	byKey := map[string]int{}
 	for _, m := range matches {
 		byKey[m.obs.Key] = m.ci.ID
@@ -252,7 +275,7 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 	if err := r.missing(ctx, seenIDs); err != nil {
 		return nil, err
 	}
-	if o.Complete && !o.NoMissing {
+	if r.o.Complete && !r.o.NoMissing {
 		r.resolveUnseen(byKey, norm, ambiguous)
 	}
 	if err := r.flushDrifts(ctx); err != nil {

@@ -81,8 +81,14 @@ const (
 
 // CompleteFacts returns the fact prefixes every SNMP observation reports in
 // full: a recorded interface, address, storage area or physical entity that
-// the walk no longer shows has gone. The caller owns the returned slice.
-func CompleteFacts() []string { return []string{"if.", "ip.", "storage.", "entity."} }
+// the walk no longer shows has gone. It also claims the MAC identifiers in
+// full ("identifier.MAC", reconcile.IdentifierClaim): a walk reads the whole
+// interface table or fails, so a MAC address the job recorded that the walk
+// no longer shows has gone from the device. The caller owns the returned
+// slice.
+func CompleteFacts() []string {
+	return []string{"if.", "ip.", "storage.", "entity.", "identifier." + string(ident.MAC)}
+}
 
 // entPhysicalClass value of a chassis.
 const classChassis = 3
@@ -134,7 +140,7 @@ const classChassis = 3
 //     per physical entity: "entity.<index>.descr", ".name", ".class"
 //     ("chassis", "module", "port", ...), ".model", ".serial", when not
 //     empty;
-//   - CompleteFacts ["if.", "ip.", "storage.", "entity."];
+//   - CompleteFacts ["if.", "ip.", "storage.", "entity.", "identifier.MAC"];
 //   - SeenAt zero: the caller stamps it.
 //
 // Text values have trailing NUL bytes and surrounding white space removed,

@@ -160,7 +160,7 @@ func TestSwitchFixture(t *testing.T) {
 			t.Errorf("fact %s from a walk without HOST-RESOURCES-MIB", k)
 		}
 	}
-	if !slices.Equal(o.CompleteFacts, []string{"if.", "ip.", "storage.", "entity."}) {
+	if !slices.Equal(o.CompleteFacts, []string{"if.", "ip.", "storage.", "entity.", "identifier.MAC"}) {
 		t.Errorf("CompleteFacts = %v", o.CompleteFacts)
 	}
 }

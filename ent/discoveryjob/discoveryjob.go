@@ -39,6 +39,8 @@ const (
 	FieldMode = "mode"
 	// FieldNetworkScope holds the string denoting the network_scope field in the database.
 	FieldNetworkScope = "network_scope"
+	// FieldMaxMissingPercent holds the string denoting the max_missing_percent field in the database.
+	FieldMaxMissingPercent = "max_missing_percent"
 	// FieldTimeoutSeconds holds the string denoting the timeout_seconds field in the database.
 	FieldTimeoutSeconds = "timeout_seconds"
 	// FieldEnabled holds the string denoting the enabled field in the database.
@@ -102,6 +104,7 @@ var Columns = []string{
 	FieldScope,
 	FieldMode,
 	FieldNetworkScope,
+	FieldMaxMissingPercent,
 	FieldTimeoutSeconds,
 	FieldEnabled,
 	FieldCreateUnregistered,
@@ -142,6 +145,10 @@ var (
 	TimeZoneValidator func(string) error
 	// NetworkScopeValidator is a validator for the "network_scope" field. It is called by the builders before save.
 	NetworkScopeValidator func(string) error
+	// DefaultMaxMissingPercent holds the default value on creation for the "max_missing_percent" field.
+	DefaultMaxMissingPercent int
+	// MaxMissingPercentValidator is a validator for the "max_missing_percent" field. It is called by the builders before save.
+	MaxMissingPercentValidator func(int) error
 	// DefaultTimeoutSeconds holds the default value on creation for the "timeout_seconds" field.
 	DefaultTimeoutSeconds int
 	// TimeoutSecondsValidator is a validator for the "timeout_seconds" field. It is called by the builders before save.
@@ -240,6 +247,11 @@ func ByMode(opts ...sql.OrderTermOption) OrderOption {
 // ByNetworkScope orders the results by the network_scope field.
 func ByNetworkScope(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNetworkScope, opts...).ToFunc()
+}
+
+// ByMaxMissingPercent orders the results by the max_missing_percent field.
+func ByMaxMissingPercent(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMaxMissingPercent, opts...).ToFunc()
 }
 
 // ByTimeoutSeconds orders the results by the timeout_seconds field.

@@ -95,6 +95,11 @@ func NetworkScope(v string) predicate.DiscoveryJob {
 	return predicate.DiscoveryJob(sql.FieldEQ(FieldNetworkScope, v))
 }
 
+// MaxMissingPercent applies equality check predicate on the "max_missing_percent" field. It's identical to MaxMissingPercentEQ.
+func MaxMissingPercent(v int) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldEQ(FieldMaxMissingPercent, v))
+}
+
 // TimeoutSeconds applies equality check predicate on the "timeout_seconds" field. It's identical to TimeoutSecondsEQ.
 func TimeoutSeconds(v int) predicate.DiscoveryJob {
 	return predicate.DiscoveryJob(sql.FieldEQ(FieldTimeoutSeconds, v))
@@ -648,6 +653,46 @@ func NetworkScopeEqualFold(v string) predicate.DiscoveryJob {
 // NetworkScopeContainsFold applies the ContainsFold predicate on the "network_scope" field.
 func NetworkScopeContainsFold(v string) predicate.DiscoveryJob {
 	return predicate.DiscoveryJob(sql.FieldContainsFold(FieldNetworkScope, v))
+}
+
+// MaxMissingPercentEQ applies the EQ predicate on the "max_missing_percent" field.
+func MaxMissingPercentEQ(v int) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldEQ(FieldMaxMissingPercent, v))
+}
+
+// MaxMissingPercentNEQ applies the NEQ predicate on the "max_missing_percent" field.
+func MaxMissingPercentNEQ(v int) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldNEQ(FieldMaxMissingPercent, v))
+}
+
+// MaxMissingPercentIn applies the In predicate on the "max_missing_percent" field.
+func MaxMissingPercentIn(vs ...int) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldIn(FieldMaxMissingPercent, vs...))
+}
+
+// MaxMissingPercentNotIn applies the NotIn predicate on the "max_missing_percent" field.
+func MaxMissingPercentNotIn(vs ...int) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldNotIn(FieldMaxMissingPercent, vs...))
+}
+
+// MaxMissingPercentGT applies the GT predicate on the "max_missing_percent" field.
+func MaxMissingPercentGT(v int) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldGT(FieldMaxMissingPercent, v))
+}
+
+// MaxMissingPercentGTE applies the GTE predicate on the "max_missing_percent" field.
+func MaxMissingPercentGTE(v int) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldGTE(FieldMaxMissingPercent, v))
+}
+
+// MaxMissingPercentLT applies the LT predicate on the "max_missing_percent" field.
+func MaxMissingPercentLT(v int) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldLT(FieldMaxMissingPercent, v))
+}
+
+// MaxMissingPercentLTE applies the LTE predicate on the "max_missing_percent" field.
+func MaxMissingPercentLTE(v int) predicate.DiscoveryJob {
+	return predicate.DiscoveryJob(sql.FieldLTE(FieldMaxMissingPercent, v))
 }
 
 // TimeoutSecondsEQ applies the EQ predicate on the "timeout_seconds" field.

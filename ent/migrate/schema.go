@@ -311,6 +311,7 @@ var (
 		{Name: "scope", Type: field.TypeJSON, Nullable: true},
 		{Name: "mode", Type: field.TypeEnum, Enums: []string{"REPORT", "UPDATE"}, Default: "REPORT"},
 		{Name: "network_scope", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "max_missing_percent", Type: field.TypeInt, Default: 50},
 		{Name: "timeout_seconds", Type: field.TypeInt, Default: 600},
 		{Name: "enabled", Type: field.TypeBool, Default: true},
 		{Name: "create_unregistered", Type: field.TypeBool, Default: false},

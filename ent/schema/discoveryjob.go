@@ -44,6 +44,11 @@ func (DiscoveryJob) Fields() []ent.Field {
 			Nillable().
 			MaxLen(255).
 			Comment("the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; null is global"),
+		field.Int("max_missing_percent").
+			Default(50).
+			Min(0).
+			Max(100).
+			Comment("a complete run that would mark more than this share (percent) of the job's CIs missing is held as PARTIAL and says why, instead of concluding they are gone (a scan that silently saw nothing); 0 turns the guard off"),
 		field.Int("timeout_seconds").Default(600).Min(1).Max(86400),
 		field.Bool("enabled").Default(true),
 		field.Bool("create_unregistered").Default(false).

@@ -335,6 +335,7 @@ type ComplexityRoot struct {
 		ID                 func(childComplexity int) int
 		LastRun            func(childComplexity int) int
 		LastRunAt          func(childComplexity int) int
+		MaxMissingPercent  func(childComplexity int) int
 		MissingGrace       func(childComplexity int) int
 		Mode               func(childComplexity int) int
 		Name               func(childComplexity int) int
@@ -2418,6 +2419,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DiscoveryJob.LastRunAt(childComplexity), true
+	case "DiscoveryJob.maxMissingPercent":
+		if e.ComplexityRoot.DiscoveryJob.MaxMissingPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoveryJob.MaxMissingPercent(childComplexity), true
 	case "DiscoveryJob.missingGrace":
 		if e.ComplexityRoot.DiscoveryJob.MissingGrace == nil {
 			break
@@ -6169,6 +6176,8 @@ input CreateDiscoveryJobInput {
   staleAfterHours: Int
   "the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; empty or null: global"
   networkScope: String
+  "a complete run that would mark more than this percentage of the job's CIs missing is held as PARTIAL instead (default 50; 0 turns the guard off)"
+  maxMissingPercent: Int
 }
 
 input UpdateDiscoveryJobInput {
@@ -6191,6 +6200,8 @@ input UpdateDiscoveryJobInput {
   staleAfterHours: Int
   "the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; empty or null: global"
   networkScope: String
+  "a complete run that would mark more than this percentage of the job's CIs missing is held as PARTIAL instead (default 50; 0 turns the guard off)"
+  maxMissingPercent: Int
 }
 
 extend type Query {
@@ -8161,6 +8172,10 @@ type DiscoveryJob implements Node {
   the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; null is global
   """
   networkScope: String
+  """
+  a complete run that would mark more than this share (percent) of the job's CIs missing is held as PARTIAL and says why, instead of concluding they are gone (a scan that silently saw nothing); 0 turns the guard off
+  """
+  maxMissingPercent: Int!
   timeoutSeconds: Int!
   enabled: Boolean!
   """
@@ -8400,6 +8415,17 @@ input DiscoveryJobWhereInput {
   networkScopeNotNil: Boolean
   networkScopeEqualFold: String
   networkScopeContainsFold: String
+  """
+  max_missing_percent field predicates
+  """
+  maxMissingPercent: Int
+  maxMissingPercentNEQ: Int
+  maxMissingPercentIn: [Int!]
+  maxMissingPercentNotIn: [Int!]
+  maxMissingPercentGT: Int
+  maxMissingPercentGTE: Int
+  maxMissingPercentLT: Int
+  maxMissingPercentLTE: Int
   """
   timeout_seconds field predicates
   """
@@ -13064,6 +13090,8 @@ func (ec *executionContext) childFields_DiscoveryJob(ctx context.Context, field 
 		return ec.fieldContext_DiscoveryJob_mode(ctx, field)
 	case "networkScope":
 		return ec.fieldContext_DiscoveryJob_networkScope(ctx, field)
+	case "maxMissingPercent":
+		return ec.fieldContext_DiscoveryJob_maxMissingPercent(ctx, field)
 	case "timeoutSeconds":
 		return ec.fieldContext_DiscoveryJob_timeoutSeconds(ctx, field)
 	case "enabled":
@@ -22032,6 +22060,29 @@ func (ec *executionContext) _DiscoveryJob_networkScope(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_DiscoveryJob_networkScope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _DiscoveryJob_maxMissingPercent(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscoveryJob_maxMissingPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxMissingPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscoveryJob_maxMissingPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiscoveryJob", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DiscoveryJob_timeoutSeconds(ctx context.Context, field graphql.CollectedField, obj *ent.DiscoveryJob) (ret graphql.Marshaler) {
@@ -43200,7 +43251,7 @@ func (ec *executionContext) unmarshalInputCreateDiscoveryJobInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours", "networkScope"}
+	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours", "networkScope", "maxMissingPercent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -43326,6 +43377,13 @@ func (ec *executionContext) unmarshalInputCreateDiscoveryJobInput(ctx context.Co
 				return it, err
 			}
 			it.NetworkScope = data
+		case "maxMissingPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercent"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercent = data
 		}
 	}
 	return it, nil
@@ -44072,7 +44130,7 @@ func (ec *executionContext) unmarshalInputDiscoveryJobWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "sourceKind", "sourceKindNEQ", "sourceKindIn", "sourceKindNotIn", "sourceKindGT", "sourceKindGTE", "sourceKindLT", "sourceKindLTE", "sourceKindContains", "sourceKindHasPrefix", "sourceKindHasSuffix", "sourceKindEqualFold", "sourceKindContainsFold", "schedule", "scheduleNEQ", "scheduleIn", "scheduleNotIn", "scheduleGT", "scheduleGTE", "scheduleLT", "scheduleLTE", "scheduleContains", "scheduleHasPrefix", "scheduleHasSuffix", "scheduleIsNil", "scheduleNotNil", "scheduleEqualFold", "scheduleContainsFold", "timeZone", "timeZoneNEQ", "timeZoneIn", "timeZoneNotIn", "timeZoneGT", "timeZoneGTE", "timeZoneLT", "timeZoneLTE", "timeZoneContains", "timeZoneHasPrefix", "timeZoneHasSuffix", "timeZoneEqualFold", "timeZoneContainsFold", "mode", "modeNEQ", "modeIn", "modeNotIn", "networkScope", "networkScopeNEQ", "networkScopeIn", "networkScopeNotIn", "networkScopeGT", "networkScopeGTE", "networkScopeLT", "networkScopeLTE", "networkScopeContains", "networkScopeHasPrefix", "networkScopeHasSuffix", "networkScopeIsNil", "networkScopeNotNil", "networkScopeEqualFold", "networkScopeContainsFold", "timeoutSeconds", "timeoutSecondsNEQ", "timeoutSecondsIn", "timeoutSecondsNotIn", "timeoutSecondsGT", "timeoutSecondsGTE", "timeoutSecondsLT", "timeoutSecondsLTE", "enabled", "enabledNEQ", "createUnregistered", "createUnregisteredNEQ", "missingGrace", "missingGraceNEQ", "missingGraceIn", "missingGraceNotIn", "missingGraceGT", "missingGraceGTE", "missingGraceLT", "missingGraceLTE", "retireAfter", "retireAfterNEQ", "retireAfterIn", "retireAfterNotIn", "retireAfterGT", "retireAfterGTE", "retireAfterLT", "retireAfterLTE", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "staleAfterHours", "staleAfterHoursNEQ", "staleAfterHoursIn", "staleAfterHoursNotIn", "staleAfterHoursGT", "staleAfterHoursGTE", "staleAfterHoursLT", "staleAfterHoursLTE", "lastRunAt", "lastRunAtNEQ", "lastRunAtIn", "lastRunAtNotIn", "lastRunAtGT", "lastRunAtGTE", "lastRunAtLT", "lastRunAtLTE", "lastRunAtIsNil", "lastRunAtNotNil", "hasRuns", "hasRunsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "sourceKind", "sourceKindNEQ", "sourceKindIn", "sourceKindNotIn", "sourceKindGT", "sourceKindGTE", "sourceKindLT", "sourceKindLTE", "sourceKindContains", "sourceKindHasPrefix", "sourceKindHasSuffix", "sourceKindEqualFold", "sourceKindContainsFold", "schedule", "scheduleNEQ", "scheduleIn", "scheduleNotIn", "scheduleGT", "scheduleGTE", "scheduleLT", "scheduleLTE", "scheduleContains", "scheduleHasPrefix", "scheduleHasSuffix", "scheduleIsNil", "scheduleNotNil", "scheduleEqualFold", "scheduleContainsFold", "timeZone", "timeZoneNEQ", "timeZoneIn", "timeZoneNotIn", "timeZoneGT", "timeZoneGTE", "timeZoneLT", "timeZoneLTE", "timeZoneContains", "timeZoneHasPrefix", "timeZoneHasSuffix", "timeZoneEqualFold", "timeZoneContainsFold", "mode", "modeNEQ", "modeIn", "modeNotIn", "networkScope", "networkScopeNEQ", "networkScopeIn", "networkScopeNotIn", "networkScopeGT", "networkScopeGTE", "networkScopeLT", "networkScopeLTE", "networkScopeContains", "networkScopeHasPrefix", "networkScopeHasSuffix", "networkScopeIsNil", "networkScopeNotNil", "networkScopeEqualFold", "networkScopeContainsFold", "maxMissingPercent", "maxMissingPercentNEQ", "maxMissingPercentIn", "maxMissingPercentNotIn", "maxMissingPercentGT", "maxMissingPercentGTE", "maxMissingPercentLT", "maxMissingPercentLTE", "timeoutSeconds", "timeoutSecondsNEQ", "timeoutSecondsIn", "timeoutSecondsNotIn", "timeoutSecondsGT", "timeoutSecondsGTE", "timeoutSecondsLT", "timeoutSecondsLTE", "enabled", "enabledNEQ", "createUnregistered", "createUnregisteredNEQ", "missingGrace", "missingGraceNEQ", "missingGraceIn", "missingGraceNotIn", "missingGraceGT", "missingGraceGTE", "missingGraceLT", "missingGraceLTE", "retireAfter", "retireAfterNEQ", "retireAfterIn", "retireAfterNotIn", "retireAfterGT", "retireAfterGTE", "retireAfterLT", "retireAfterLTE", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "staleAfterHours", "staleAfterHoursNEQ", "staleAfterHoursIn", "staleAfterHoursNotIn", "staleAfterHoursGT", "staleAfterHoursGTE", "staleAfterHoursLT", "staleAfterHoursLTE", "lastRunAt", "lastRunAtNEQ", "lastRunAtIn", "lastRunAtNotIn", "lastRunAtGT", "lastRunAtGTE", "lastRunAtLT", "lastRunAtLTE", "lastRunAtIsNil", "lastRunAtNotNil", "hasRuns", "hasRunsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -44779,6 +44837,62 @@ func (ec *executionContext) unmarshalInputDiscoveryJobWhereInput(ctx context.Con
 				return it, err
 			}
 			it.NetworkScopeContainsFold = data
+		case "maxMissingPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercent"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercent = data
+		case "maxMissingPercentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercentNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercentNEQ = data
+		case "maxMissingPercentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercentIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercentIn = data
+		case "maxMissingPercentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercentNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercentNotIn = data
+		case "maxMissingPercentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercentGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercentGT = data
+		case "maxMissingPercentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercentGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercentGTE = data
+		case "maxMissingPercentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercentLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercentLT = data
+		case "maxMissingPercentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercentLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercentLTE = data
 		case "timeoutSeconds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSeconds"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -55242,7 +55356,7 @@ func (ec *executionContext) unmarshalInputUpdateDiscoveryJobInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "clearCredentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours", "networkScope"}
+	fieldsInOrder := [...]string{"name", "sourceKind", "config", "credentials", "clearCredentials", "schedule", "timeZone", "scope", "mode", "timeoutSeconds", "enabled", "createUnregistered", "missingGrace", "retireAfter", "priority", "fieldPriorities", "staleAfterHours", "networkScope", "maxMissingPercent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -55375,6 +55489,13 @@ func (ec *executionContext) unmarshalInputUpdateDiscoveryJobInput(ctx context.Co
 				return it, err
 			}
 			it.NetworkScope = data
+		case "maxMissingPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMissingPercent"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMissingPercent = data
 		}
 	}
 	return it, nil
@@ -59176,6 +59297,11 @@ func (ec *executionContext) _DiscoveryJob(ctx context.Context, sel ast.Selection
 		case "networkScope":
 			out.Values[i] = ec._DiscoveryJob_networkScope(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "maxMissingPercent":
+			out.Values[i] = ec._DiscoveryJob_maxMissingPercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "timeoutSeconds":

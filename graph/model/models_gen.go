@@ -103,6 +103,8 @@ type CreateDiscoveryJobInput struct {
 	StaleAfterHours    *int                 `json:"staleAfterHours,omitempty"`
 	// the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; empty or null: global
 	NetworkScope *string `json:"networkScope,omitempty"`
+	// a complete run that would mark more than this percentage of the job's CIs missing is held as PARTIAL instead (default 50; 0 turns the guard off)
+	MaxMissingPercent *int `json:"maxMissingPercent,omitempty"`
 }
 
 type CreateReportScheduleInput struct {
@@ -412,6 +414,8 @@ type UpdateDiscoveryJobInput struct {
 	StaleAfterHours    *int                 `json:"staleAfterHours,omitempty"`
 	// the network domain (site, VRF, VPC, datacenter) of the private addresses this job observes; empty or null: global
 	NetworkScope *string `json:"networkScope,omitempty"`
+	// a complete run that would mark more than this percentage of the job's CIs missing is held as PARTIAL instead (default 50; 0 turns the guard off)
+	MaxMissingPercent *int `json:"maxMissingPercent,omitempty"`
 }
 
 type UpdateReportScheduleInput struct {

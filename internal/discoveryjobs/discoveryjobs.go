@@ -124,7 +124,11 @@ type Input struct {
 	CreateUnregistered *bool
 	MissingGrace       *int
 	RetireAfter        *int
-	Priority           *int
+	// MaxMissingPercent is the missing guard: a complete run that would
+	// mark more than this share (0..100) of the job's CIs missing is held
+	// as partial; 0 turns the guard off. Default 50.
+	MaxMissingPercent *int
+	Priority          *int
 	// FieldPriorities maps field patterns to whole numbers (JSON numbers
 	// arrive as float64 or json.Number).
 	FieldPriorities map[string]any
@@ -232,6 +236,9 @@ func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.DiscoveryJob
 		prios, err := priorities(in.FieldPriorities)
 		if err != nil {
 			return err
+		}
+		if v := in.MaxMissingPercent; v != nil && (*v < 0 || *v > 100) {
+			return apperr.Invalid("maxMissingPercent", "must be a percentage from 0 (no guard) to 100, got %d", *v)
 		}
 		netScope, err := in.networkScope()
 		if err != nil {
@@ -393,6 +400,7 @@ func (in Input) set(m *ent.DiscoveryJobMutation, kind, tz, sched string, prios m
 	setInt(in.TimeoutSeconds, m.SetTimeoutSeconds)
 	setInt(in.MissingGrace, m.SetMissingGrace)
 	setInt(in.RetireAfter, m.SetRetireAfter)
+	setInt(in.MaxMissingPercent, m.SetMaxMissingPercent)
 	setInt(in.Priority, m.SetPriority)
 	setInt(in.StaleAfterHours, m.SetStaleAfterHours)
 	if in.Enabled != nil {

@@ -78,6 +78,8 @@ func TestSave(t *testing.T) {
 			{"credential not a string", nmap(discoveryjobs.Input{Credentials: map[string]any{"password": 7}}), "credentials", `"password" must be a string`},
 			{"network scope too long", nmap(discoveryjobs.Input{NetworkScope: ptr(strings.Repeat("s", 256))}), "networkScope", "at most 255"},
 			{"network scope with a control character", nmap(discoveryjobs.Input{NetworkScope: ptr("site\x00a")}), "networkScope", "control"},
+			{"missing guard below 0", nmap(discoveryjobs.Input{MaxMissingPercent: ptr(-1)}), "maxMissingPercent", "from 0 (no guard) to 100, got -1"},
+			{"missing guard above 100", nmap(discoveryjobs.Input{MaxMissingPercent: ptr(101)}), "maxMissingPercent", "got 101"},
 		}
 		for _, tc := range bad {
 			_, err := svc.Save(ctx, 0, tc.in)
