@@ -1,7 +1,7 @@
 // Package nmap is a discovery source that reads nmap's XML output (the file
 // written by "nmap -oX FILE").
 //
-// Every host nmap reports up becomes one SERVER observation keyed
+// Every host nmap reports up becomes one observation keyed
 // "host <address>": its addresses and host names are identifiers, its open
 // ports are facts ("port.tcp.22" = "ssh OpenSSH 9.2p1 ..."), and the scan is
 // taken to report open ports in full, so a recorded port fact the scan lacks

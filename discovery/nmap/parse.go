@@ -40,8 +40,16 @@ const maxUnix = 253402300800
 //     partial.
 //
 // Each observation has:
-//   - Key "host <address>", the host's first IP address (normalised), and
-//     Kind SERVER;
+//   - Key "host <address>", the host's first IP address (normalised);
+//   - Kind from the device types nmap reports (<osclass type="..."> of the
+//     most accurate OS match, else <service devicetype="..."> of the open
+//     ports): SERVER for "general purpose", NETWORK_DEVICE for "router",
+//     "switch", "firewall", "WAP" and the like, LOAD_BALANCER, STORAGE for
+//     "storage-misc"; SERVER when nmap reports no device type. Evidence that
+//     disagrees or names a device Cairn has no kind for ("printer",
+//     "phone", ...) keeps SERVER and adds the fact "kind.evidence" =
+//     "unsure: ..." saying why. The table is deviceKind's, the order
+//     kindOf's (kind.go);
 //   - Name: the first host name nmap reports (user-supplied or PTR), else
 //     the address;
 //   - Identifiers: every IPv4/IPv6 address (IP) and MAC address (MAC), and
@@ -262,6 +270,9 @@ type (
 		Product   string `xml:"product,attr"`
 		Version   string `xml:"version,attr"`
 		ExtraInfo string `xml:"extrainfo,attr"`
+		// DeviceType is the service probe's device type ("router",
+		// "printer", ...), written by -sV when the probe names one.
+		DeviceType string `xml:"devicetype,attr"`
 	}
 	xOS struct {
 		Matches []xOSMatch `xml:"osmatch"`
@@ -275,6 +286,7 @@ type (
 		Classes  []xOSClass `xml:"osclass"`
 	}
 	xOSClass struct {
+		Type   string `xml:"type,attr"` // device type: "general purpose", "router", ...
 		Vendor string `xml:"vendor,attr"`
 		Family string `xml:"osfamily,attr"`
 	}
@@ -382,8 +394,13 @@ func (h *xHost) observation() (o discovery.Observation, ok bool, err error) {
 		o.AddHostName(name)
 	}
 
-	if err := h.OS.facts(o.Facts); err != nil {
+	classes, err := h.OS.facts(o.Facts)
+	if err != nil {
 		return o, false, err
+	}
+	var osTypes, serviceTypes []string
+	for _, c := range classes {
+		osTypes = append(osTypes, c.Type)
 	}
 
 	for i := range h.Ports {
@@ -396,19 +413,28 @@ func (h *xHost) observation() (o discovery.Observation, ok bool, err error) {
 			continue
 		}
 		o.Facts[key] = p.Service.describe()
+		if p.Service != nil {
+			serviceTypes = append(serviceTypes, p.Service.DeviceType)
+		}
+	}
+	kind, unsure := kindOf(osTypes, serviceTypes)
+	o.Kind = kind
+	if unsure != "" {
+		o.Facts[KindEvidenceFact] = textclip.BytesMarked(strings.ToValidUTF8(unsure, "\uFFFD"), 1000)
 	}
 	return o, true, nil
 }
 
-// facts sets the os.* facts from the most accurate match.
-func (x *xOS) facts(facts map[string]string) error {
+// facts sets the os.* facts from the most accurate match and returns that
+// match's classes.
+func (x *xOS) facts(facts map[string]string) ([]xOSClass, error) {
 	best, bestAcc := -1, -1
 	for i, m := range x.Matches {
 		acc := 0
 		if s := strings.TrimSpace(m.Accuracy); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 0 || n > 100 {
-				return fmt.Errorf("<osmatch name=%q accuracy=%q>: accuracy is not a percentage", textclip.Message(m.Name), textclip.Message(m.Accuracy))
+				return nil, fmt.Errorf("<osmatch name=%q accuracy=%q>: accuracy is not a percentage", textclip.Message(m.Name), textclip.Message(m.Accuracy))
 			}
 			acc = n
 		}
@@ -432,7 +458,7 @@ func (x *xOS) facts(facts map[string]string) error {
 			facts["os.vendor"] = v
 		}
 	}
-	return nil
+	return classes, nil
 }
 
 // factKey returns "port.<protocol>.<portid>", checking both.
@@ -497,6 +523,11 @@ func merge(o, later *discovery.Observation) {
 	}
 	for k, v := range later.Facts {
 		o.Facts[k] = v
+	}
+	// The later scan's evidence decides the kind, as it wins elsewhere.
+	o.Kind = later.Kind
+	if _, ok := later.Facts[KindEvidenceFact]; !ok {
+		delete(o.Facts, KindEvidenceFact)
 	}
 	if o.Name == strings.TrimPrefix(o.Key, "host ") {
 		o.Name = later.Name // the first scan had no host name

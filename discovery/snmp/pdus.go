@@ -29,6 +29,11 @@ const (
 	oidSysContact  = ".1.3.6.1.2.1.1.4.0"
 	oidSysName     = ".1.3.6.1.2.1.1.5.0"
 	oidSysLocation = ".1.3.6.1.2.1.1.6.0"
+	oidSysServices = ".1.3.6.1.2.1.1.7.0"
+
+	// HOST-RESOURCES-MIB hrSystemUptime: read only to learn whether the
+	// agent implements HOST-RESOURCES-MIB (its value changes all the time).
+	oidHrSystemUptime = ".1.3.6.1.2.1.25.1.1.0"
 
 	// IF-MIB ifTable columns (.1.3.6.1.2.1.2.2.1.<column>.<ifIndex>).
 	oidIfEntry       = ".1.3.6.1.2.1.2.2.1"
@@ -98,13 +103,12 @@ const classChassis = 3
 //
 // The observation has:
 //   - Key "snmp <host>";
-//   - Kind SERVER when sysObjectID is one of net-snmp's operating system
-//     identifiers (.1.3.6.1.4.1.8072.3.2.N, N from 1 to 17: Linux is 10)
-//     or Microsoft's Windows identifiers (.1.3.6.1.4.1.311.1.1.3.1.N); also
-//     when sysObjectID is missing, .0.0 or net-snmp's "unknown" (.255) and
-//     sysDescr starts with the name of a host operating system ("Linux ",
-//     "Windows", "Hardware: ... Software: Windows", "FreeBSD ", ...);
-//     NETWORK_DEVICE otherwise;
+//   - Kind from the evidence the walk gives: sysObjectID's enterprise and
+//     product, sysServices' layer bits, HOST-RESOURCES-MIB answering, and
+//     sysDescr when sysObjectID says nothing; the table and rule order are
+//     (*walk).kind's (kind.go). SERVER or NETWORK_DEVICE; when the evidence
+//     does not settle it, NETWORK_DEVICE and the fact "kind.evidence" =
+//     "unsure: ..." naming the evidence there was;
 //   - Name: sysName, else host;
 //   - Fields "hostname" (sysName's first label, when sysName is a valid
 //     host name or FQDN), "fqdn" (sysName, when it is a valid dotted name)
@@ -120,7 +124,7 @@ const classChassis = 3
 //     is idle, so no sysUpTime, counter or used-space value):
 //     "snmp.sysDescr", "snmp.sysObjectID", "snmp.sysContact",
 //     "snmp.sysLocation", "snmp.sysName" when the agent returned them
-//     (even empty);
+//     (even empty); "snmp.sysServices" (the number) when returned;
 //     per interface, named by ifName, else ifDescr, else its ifIndex (a
 //     name already taken gets "#<ifIndex>" appended): "if.<name>.type"
 //     (IANAifType name such as "ethernetCsmacd" or "softwareLoopback",
@@ -168,6 +172,9 @@ type walk struct {
 	sys struct {
 		descr, objectID, contact, name, location                string
 		hasDescr, hasObjectID, hasContact, hasName, hasLocation bool
+		services                                                int64
+		hasServices                                             bool
+		hrSystem                                                bool // hrSystemUptime answered
 	}
 	ifs      map[uint32]*iface
 	ips      map[netip.Addr]*ipAddr
@@ -278,6 +285,14 @@ func (w *walk) add(p *gosnmp.SnmpPDU) {
 		return
 	case oidSysLocation:
 		w.sys.location, w.sys.hasLocation = textValue(p)
+		return
+	case oidSysServices:
+		if n, ok := intValue(p); ok && n >= 0 && n <= 127 {
+			w.sys.services, w.sys.hasServices = n, true
+		}
+		return
+	case oidHrSystemUptime:
+		w.sys.hrSystem = true
 		return
 	}
 
@@ -447,7 +462,7 @@ func (w *walk) add(p *gosnmp.SnmpPDU) {
 func (w *walk) observation(host string) discovery.Observation {
 	o := discovery.Observation{
 		Key:           "snmp " + host,
-		Kind:          kindOf(w.sys.objectID, w.sys.descr),
+		Kind:          discovery.KindNetworkDevice,
 		Name:          host,
 		Fields:        map[string]string{},
 		Facts:         map[string]string{},
@@ -477,6 +492,14 @@ func (w *walk) observation(host string) discovery.Observation {
 		if f.has {
 			o.Facts[f.key] = f.val
 		}
+	}
+	if w.sys.hasServices {
+		o.Facts["snmp.sysServices"] = strconv.FormatInt(w.sys.services, 10)
+	}
+	kind, unsure := w.kind()
+	o.Kind = kind
+	if unsure != "" {
+		o.Facts[KindEvidenceFact] = unsure
 	}
 	if n := w.sys.name; n != "" {
 		o.Name = n
@@ -875,34 +898,6 @@ func cleanText(b []byte) string {
 // runs of white space as one space.
 func keyText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// kindOf tells a host from a network device by its sysObjectID and
-// sysDescr.
-func kindOf(objectID, descr string) string {
-	const netSNMPOS = ".1.3.6.1.4.1.8072.3.2" // net-snmp's per-OS agent OIDs
-	const windows = ".1.3.6.1.4.1.311.1.1.3.1"
-	if rest, ok := column(objectID, netSNMPOS); ok {
-		if n, ok := oneIndex(rest); ok && n >= 1 && n <= 17 {
-			return discovery.KindServer
-		}
-	}
-	if _, ok := column(objectID, windows); ok {
-		return discovery.KindServer
-	}
-	if objectID == "" || objectID == netSNMPOS+".255" || objectID == ".0.0" {
-		// sysDescr prefixes of host operating systems.
-		for _, p := range []string{"Linux ", "Windows", "Hardware:", "FreeBSD ", "OpenBSD ", "NetBSD ",
-			"DragonFly ", "Darwin ", "SunOS ", "AIX ", "HP-UX "} {
-			if strings.HasPrefix(descr, p) {
-				if p == "Hardware:" && !strings.Contains(descr, "Software: Windows") {
-					continue
-				}
-				return discovery.KindServer
-			}
-		}
-	}
-	return discovery.KindNetworkDevice
 }
 
 // operStatus names an IF-MIB ifOperStatus value.

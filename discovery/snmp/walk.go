@@ -197,8 +197,12 @@ func (s *Source) walk(ctx context.Context, host string, sec *security) ([]gosnmp
 	defer g.Close()
 
 	// One GET reads the system group and tells whether the agent answers
-	// at all. sysUpTime is read but not mapped (it changes all the time).
-	res, err := g.Get([]string{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysContact, oidSysName, oidSysLocation})
+	// at all. sysUpTime is read but not mapped (it changes all the time);
+	// hrSystemUptime only tells whether the agent implements
+	// HOST-RESOURCES-MIB (noSuchObject when it does not), which is evidence
+	// of the device's kind.
+	res, err := g.Get([]string{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysContact, oidSysName, oidSysLocation,
+		oidSysServices, oidHrSystemUptime})
 	if err != nil {
 		return nil, s.requestError(ctx, g, err, "")
 	}
