@@ -96,8 +96,9 @@ type HostOptions struct {
 // ForEachHost calls visit for every host with the given concurrency, rate
 // and per-host timeout, and gathers the observations. A host whose visit
 // fails is recorded in HostErrors and makes the result Partial; the others
-// still count. When every host fails, or ctx ends, the error says so and the
-// run fails.
+// still count. When every host fails the run fails with a *HostsFailedError,
+// which carries every host's error (the runner records them in the run's
+// hostErrors); when ctx ends, the error says so.
 func ForEachHost(ctx context.Context, hosts []string, o HostOptions, visit func(ctx context.Context, host string) ([]Observation, error)) (*Result, error) {
 	if o.Concurrency < 1 {
 		o.Concurrency = 1
@@ -157,10 +158,23 @@ loop:
 	if len(res.HostErrors) > 0 {
 		res.Partial = true
 		if len(res.HostErrors) == len(hosts) {
-			return nil, fmt.Errorf("every host failed; first: %s", firstError(res.HostErrors))
+			return nil, &HostsFailedError{HostErrors: res.HostErrors}
 		}
 	}
 	return res, nil
+}
+
+// HostsFailedError is the error of a per-host visit in which every host
+// failed: a failed run whose hosts' errors are still worth recording, such
+// as a single-host SNMP walk that got no answer.
+type HostsFailedError struct {
+	// HostErrors maps each host to its error; never empty.
+	HostErrors map[string]string
+}
+
+// Error says that every host failed and names the first (by host).
+func (e *HostsFailedError) Error() string {
+	return "every host failed; first: " + firstError(e.HostErrors)
 }
 
 func firstError(m map[string]string) string {

@@ -80,6 +80,16 @@ func TestForEachHost(t *testing.T) {
 	}); err == nil || !strings.Contains(err.Error(), "every host failed; first: x: no route") {
 		t.Errorf("all failed: %v", err)
 	}
+	// The failed run still says how each host failed (the runner records
+	// it in hostErrors).
+	_, err = ForEachHost(context.Background(), []string{"b", "a"}, HostOptions{}, func(_ context.Context, h string) ([]Observation, error) {
+		return nil, errors.New("no answer from " + h)
+	})
+	var hf *HostsFailedError
+	if !errors.As(err, &hf) || len(hf.HostErrors) != 2 || hf.HostErrors["a"] != "no answer from a" || hf.HostErrors["b"] != "no answer from b" ||
+		err.Error() != "every host failed; first: a: no answer from a" {
+		t.Errorf("all failed: %v, want a *HostsFailedError naming both hosts", err)
+	}
 	start := time.Now()
 	if _, err := ForEachHost(context.Background(), []string{"1", "2", "3", "4", "5"}, HostOptions{Concurrency: 5, Rate: 20},
 		func(context.Context, string) ([]Observation, error) { return nil, nil }); err != nil {

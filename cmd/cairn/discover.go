@@ -92,7 +92,10 @@ func discoverRunCmd(g *globals) *cobra.Command {
   cairn discover run --source nmap --file scan.xml --mode report --dry-run
   cairn discover run --source file --file servers.csv --config '{"kind":"VM"}'
 
-Prints the run's counts; exits non-zero when the run failed.`,
+Prints the run's status, its error, each host's error, what the source
+read but could not use (its warnings, such as resources of types Cairn does
+not map) and the run's counts; --json prints the same as one object
+("warnings", "hostErrors"). Exits non-zero when the run failed.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -199,9 +202,17 @@ func printRun(g *globals, res *runner.Result, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
+		hostErrors := run.HostErrors
+		if hostErrors == nil {
+			hostErrors = map[string]string{}
+		}
+		warnings := res.Warnings
+		if warnings == nil {
+			warnings = []string{}
+		}
 		return enc.Encode(map[string]any{
 			"id": run.ID, "status": run.Status, "dryRun": run.DryRun, "source": run.SourceKind,
-			"error": run.Error, "hostErrors": run.HostErrors, "counts": run.Counts, "changes": run.Changes,
+			"error": run.Error, "warnings": warnings, "hostErrors": hostErrors, "counts": run.Counts, "changes": run.Changes,
 		})
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 2, 2, ' ', 0)
@@ -215,6 +226,9 @@ func printRun(g *globals, res *runner.Result, asJSON bool) error {
 	}
 	for _, he := range runner.SortedHostErrors(run.HostErrors) {
 		fmt.Fprintf(w, "host %s\t%s\n", he[0], he[1])
+	}
+	for _, warning := range res.Warnings {
+		fmt.Fprintf(w, "warning\t%s\n", warning)
 	}
 	c := run.Counts
 	for _, kv := range []struct {

@@ -71,6 +71,9 @@ type Spec struct {
 type Result struct {
 	Run     *ent.DiscoveryRun
 	Outcome *reconcile.Outcome
+	// Warnings are the source's (discovery.Result.Warnings): what it read
+	// but could not use. They are also the first lines of Run.Log.
+	Warnings []string
 }
 
 func (r *Runner) logger() *slog.Logger {
@@ -248,7 +251,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 	if out.Held != "" {
 		log.Warn("discovery run held as partial", "reason", out.Held)
 	}
-	return &Result{Run: run, Outcome: out}, nil
+	return &Result{Run: run, Outcome: out, Warnings: res.Warnings}, nil
 }
 
 // discover runs the source; a source that panics fails its run rather than
@@ -320,6 +323,11 @@ func (r *Runner) fail(ctx context.Context, run *ent.DiscoveryRun, kind string, c
 	}
 	msg := textclip.Bytes(cause.Error(), 4000)
 	run.Error = &msg
+	var hf *discovery.HostsFailedError
+	if errors.As(cause, &hf) && len(run.HostErrors) == 0 {
+		// Every host failed: the run failed, and says how each did.
+		run.HostErrors = hf.HostErrors
+	}
 	fin := r.now()
 	run.FinishedAt = &fin
 	r.logger().Warn("discovery run failed", "source", kind, "status", run.Status, "err", cause)

@@ -23,8 +23,13 @@ const stateVersion = 4
 
 // parsed is what one state file yields.
 type parsed struct {
-	obs              []discovery.Observation
-	skipped          skipCounts
+	obs     []discovery.Observation
+	skipped skipCounts
+	// unmapped counts the managed resource instances skipped because
+	// Cairn maps no such type (not those a job's Types leave out);
+	// managed counts every managed resource instance, deposed or not.
+	unmapped         skipCounts
+	managed          int
 	terraformVersion string
 	serial           uint64
 	lineage          string
@@ -36,25 +41,43 @@ type parsed struct {
 	onSkipped int
 }
 
-// warnings are the lines Discover logs at warning level: what the file
-// holds that Cairn could not make sense of, so that a dropped edge is
-// never silent.
+// maxListed bounds the items a warning lists by name.
+const maxListed = 10
+
+// warnings are the lines Discover logs at warning level and returns in
+// Result.Warnings: what the file holds that Cairn could not make sense of,
+// with counts, so that neither a skipped resource nor a dropped edge is
+// silent. A state whose managed resources are all of types Cairn does not
+// map says so first: the run succeeds (the file was read in full) but
+// observed nothing.
 func (st *parsed) warnings() []string {
-	if len(st.unresolved) == 0 {
-		return nil
+	var out []string
+	if n := st.unmapped.total(); n > 0 {
+		if len(st.obs) == 0 && n == st.managed {
+			out = append(out, fmt.Sprintf("nothing observed: all %d managed %s in the state %s of types Cairn does not map (it maps AWS, Google Cloud, Azure and vSphere types)",
+				n, plural(n, "resource", "resources"), plural(n, "is", "are")))
+		}
+		out = append(out, fmt.Sprintf("%d %s of types Cairn does not map %s skipped: %s",
+			n, plural(n, "resource", "resources"), plural(n, "was", "were"), st.unmapped.byCount()))
 	}
-	const shown = 10
-	list := st.unresolved
-	more := ""
-	if len(list) > shown {
-		list, more = list[:shown], fmt.Sprintf(" and %d more", len(st.unresolved)-shown)
+	if len(st.unresolved) > 0 {
+		list := st.unresolved
+		more := ""
+		if len(list) > maxListed {
+			list, more = list[:maxListed], fmt.Sprintf(" and %d more", len(st.unresolved)-maxListed)
+		}
+		out = append(out, fmt.Sprintf("%d dependency %s unresolved (no such resource in the state): %s%s",
+			len(st.unresolved), plural(len(st.unresolved), "reference", "references"), strings.Join(list, ", "), more))
 	}
-	noun := "references"
-	if len(st.unresolved) == 1 {
-		noun = "reference"
+	return out
+}
+
+// plural returns one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
 	}
-	return []string{fmt.Sprintf("%d dependency %s unresolved (no such resource in the state): %s%s",
-		len(st.unresolved), noun, strings.Join(list, ", "), more)}
+	return many
 }
 
 // Parse reads the Terraform state in r, called name in errors, and returns
@@ -128,7 +151,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 	if top == nil {
 		return nil, fail("not a Terraform state: want a JSON object, got null")
 	}
-	st := &parsed{skipped: skipCounts{}}
+	st := &parsed{skipped: skipCounts{}, unmapped: skipCounts{}}
 	rawVersion, ok := top["version"]
 	if !ok {
 		return nil, fail(`not a Terraform state: no "version"`)
@@ -186,6 +209,7 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 		switch res.Mode {
 		case "managed":
 			known[joinModule(res.Module, res.Type+"."+res.Name)] = true
+			st.managed += len(res.Instances)
 		case "data":
 			known[joinModule(res.Module, "data."+res.Type+"."+res.Name)] = true
 			st.skipped["data source"] += len(res.Instances)
@@ -199,6 +223,9 @@ func parse(r io.Reader, name string, types map[string]bool) (*parsed, error) {
 		sp, supported := table[res.Type]
 		if !supported || (types != nil && !types[res.Type]) {
 			st.skipped[res.Type] += len(res.Instances)
+			if !supported {
+				st.unmapped[res.Type] += len(res.Instances)
+			}
 			continue
 		}
 		if !validIdent(res.Name) {

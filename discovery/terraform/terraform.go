@@ -100,6 +100,26 @@
 // resource in the file are counted and logged as a warning, never dropped
 // silently.
 //
+// # Warnings
+//
+// A run says what it read but could not use, with counts, in
+// Result.Warnings (the first lines of the run's log) and at warning level:
+//
+//   - managed resources of types Cairn does not map, by type, largest
+//     count first: "12 resources of types Cairn does not map were skipped:
+//     scaleway_instance_server ×9, scaleway_instance_ip ×3" (types a job's
+//     Types leave out, data sources and deposed objects are not counted);
+//   - a state whose managed resources are all of such types (an OpenStack,
+//     FlexibleEngine or Scaleway state) adds "nothing observed: …" first;
+//   - dependency references that name no resource in the state.
+//
+// A state read in full is a complete run even when it observed nothing:
+// the file says what exists of the types Cairn maps, which may be nothing
+// (a destroyed stack). The run does not become PARTIAL for it: that would
+// keep a job from ever marking missing what was destroyed. What protects a
+// job's CIs from a state that suddenly holds none of them is the missing
+// guard (the job's maxMissingPercent), which holds such a run as PARTIAL.
+//
 // # Time
 //
 // A state file records no time of observation (only a serial number), so
@@ -191,8 +211,9 @@ type Source struct {
 // instance of a supported managed resource, stamped with env.Now (the
 // current time when env.Now is zero): the state records no time of its own.
 // Env.Targets are ignored. Skipped resources are logged at debug level;
-// dependency references that name no resource in the state are counted and
-// logged at warning level (see the package doc's Relationships).
+// resources of types Cairn does not map and dependency references that name
+// no resource in the state are counted, logged at warning level and
+// returned in Result.Warnings (see the package doc's Warnings).
 func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -225,7 +246,7 @@ func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Re
 			"dependencies_unresolved", len(st.unresolved),
 			"dependencies_on_skipped", st.onSkipped)
 		for _, w := range st.warnings() {
-			env.Logger.WarnContext(ctx, "terraform source: "+w, "file", s.file, "unresolved", len(st.unresolved))
+			env.Logger.WarnContext(ctx, "terraform source: "+w, "file", s.file)
 		}
 	}
 	return &discovery.Result{Observations: st.obs, Warnings: st.warnings()}, nil
@@ -254,6 +275,39 @@ func (s skipCounts) total() int {
 		n += c
 	}
 	return n
+}
+
+// byCount lists the counts, largest first and then by name, as
+// "scaleway_instance_server ×9, openstack_compute_instance_v2 ×3"; past
+// maxListed entries it says how many more there are.
+func (s skipCounts) byCount() string {
+	keys := make([]string, 0, len(s))
+	for k := range s {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if s[keys[i]] != s[keys[j]] {
+			return s[keys[i]] > s[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	more := ""
+	if len(keys) > maxListed {
+		rest := 0
+		for _, k := range keys[maxListed:] {
+			rest += s[k]
+		}
+		more = fmt.Sprintf(" and %d more of %d other types", rest, len(keys)-maxListed)
+		keys = keys[:maxListed]
+	}
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s ×%d", k, s[k])
+	}
+	return b.String() + more
 }
 
 // String lists the counts sorted by reason: "aws_iam_role=2, data source=1".
