@@ -64,6 +64,25 @@ type Observation struct {
 	CompleteFacts []string          `json:"completeFacts,omitempty"`
 	Relationships []Relationship    `json:"relationships,omitempty"`
 	SeenAt        time.Time         `json:"seenAt"`
+	// StableKey says Key is the source's own stable name for the thing,
+	// the same on every run while the thing exists (a Terraform resource
+	// address with its count or for_each key, a vSphere managed-object ID,
+	// an AWS ARN). Reconciliation then records SourceKey(actor, Key) as a
+	// SOURCE_KEY identifier of the CI and matches on it first, so a thing
+	// that carries no other identifier is found again by the source that
+	// recorded it instead of being created anew on every run.
+	StableKey bool `json:"stableKey,omitempty"`
+}
+
+// SourceKey returns the SOURCE_KEY identifier value of an observation with
+// a stable key: "<actor>|<key>", such as
+// "discovery:tf-prod|module.vpc.aws_lb.front". The actor ("discovery:<job>",
+// or "discovery:<kind>" for a one-off run) namespaces the key, so no other
+// source or job can produce the same value: a SOURCE_KEY matches only what
+// the same job recorded. Sources never produce SOURCE_KEY identifiers
+// themselves (Check refuses them); they set Observation.StableKey.
+func SourceKey(actor, key string) string {
+	return actor + "|" + key
 }
 
 // The CI kinds an observation may carry (ent's configurationitem.Kind values).
@@ -97,7 +116,8 @@ var recordFields = map[string]bool{"name": true, "hostname": true, "fqdn": true,
 func RecordField(name string) bool { return recordFields[name] }
 
 // Check reports the first problem with o: an empty key, an unknown kind or
-// record field, or a relationship without a target.
+// record field, a SOURCE_KEY identifier (only reconciliation adds those,
+// from StableKey), or a relationship without a target.
 func (o *Observation) Check() error {
 	if strings.TrimSpace(o.Key) == "" {
 		return errors.New("observation without a key")
@@ -113,6 +133,9 @@ func (o *Observation) Check() error {
 	for _, id := range o.Identifiers {
 		if !id.Kind.Valid() {
 			return fmt.Errorf("observation %q: unknown identifier kind %q", o.Key, id.Kind)
+		}
+		if id.Kind == ident.SourceKey {
+			return fmt.Errorf("observation %q: a source does not give %s identifiers; it sets stableKey and reconciliation adds one", o.Key, ident.SourceKey)
 		}
 	}
 	for _, r := range o.Relationships {

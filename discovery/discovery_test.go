@@ -28,3 +28,27 @@ func TestRelationshipField(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceKey(t *testing.T) {
+	if got, want := discovery.SourceKey("discovery:tf-prod", "module.vpc.aws_lb.front"), "discovery:tf-prod|module.vpc.aws_lb.front"; got != want {
+		t.Errorf("SourceKey = %q, want %q", got, want)
+	}
+	if discovery.SourceKey("discovery:a", "x") == discovery.SourceKey("discovery:b", "x") {
+		t.Error("SourceKey of two actors is the same value, want them namespaced")
+	}
+}
+
+// TestCheckRefusesSourceKey: only reconciliation makes SOURCE_KEY
+// identifiers (from StableKey); a source or a push that gives one could
+// claim another job's things.
+func TestCheckRefusesSourceKey(t *testing.T) {
+	o := discovery.Observation{Key: "x", Kind: discovery.KindServer, StableKey: true,
+		Identifiers: []discovery.Identifier{{Kind: "SOURCE_KEY", Value: "discovery:other|x"}}}
+	if err := o.Check(); err == nil {
+		t.Fatal("Check accepted a SOURCE_KEY identifier, want an error")
+	}
+	o.Identifiers = nil
+	if err := o.Check(); err != nil {
+		t.Fatalf("Check of a StableKey observation: %v", err)
+	}
+}

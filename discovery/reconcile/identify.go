@@ -14,13 +14,16 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
 // normalize returns a copy of o with identifiers and fields in canonical form;
-// invalid values are dropped with a log line.
+// invalid values are dropped with a log line. An observation with a stable
+// key gets its SOURCE_KEY identifier (discovery.SourceKey of the run's
+// actor and its key) here.
 func (r *reconciler) normalize(o *discovery.Observation) *discovery.Observation {
 	n := *o
 	n.Identifiers = nil
@@ -55,7 +58,16 @@ func (r *reconciler) normalize(o *discovery.Observation) *discovery.Observation 
 		}
 		n.Identifiers = append(n.Identifiers, id)
 	}
+	if o.StableKey {
+		// The source's own stable name, namespaced by this job: the
+		// strongest identifier, so a re-run finds what it created even
+		// when nothing else names the thing.
+		add(ident.SourceKey, discovery.SourceKey(r.o.Actor, o.Key))
+	}
 	for _, id := range o.Identifiers {
+		if id.Kind == ident.SourceKey {
+			continue // only the line above makes one (Check refuses them)
+		}
 		add(id.Kind, id.Value)
 	}
 	n.Fields = map[string]string{}
@@ -199,8 +211,17 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 	var unmatched []*discovery.Observation
 	var amb []ambiguousObs
 	claimed := map[int]string{}
+	adopt, err := r.adoptable(ctx, obs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	for _, o := range obs {
 		cands, kind, by := r.identify(o)
+		if len(cands) == 0 {
+			if id, ok := adopt[o.Name]; ok {
+				cands, kind, by = []int{id}, ident.SourceKey, "name, adopted by the job's source key"
+			}
+		}
 		switch len(cands) {
 		case 0:
 			unmatched = append(unmatched, o)
@@ -244,6 +265,49 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 	r.out.Counts.Matched = len(out)
 	r.out.Counts.Ambiguous = len(amb)
 	return out, unmatched, amb, nil
+}
+
+// adoptable maps, for the observations with stable keys of a job, the
+// names of the CIs this job has sighted and that hold no source key yet to
+// their IDs: CIs it recorded before source keys existed. An observation
+// with a stable key that matches nothing else adopts the CI of its name
+// (when exactly one), so the first run after the upgrade records the key
+// on it instead of creating the thing again and marking it missing. One
+// statement, and none for a one-off run or a source without stable keys.
+func (r *reconciler) adoptable(ctx context.Context, obs []*discovery.Observation) (map[string]int, error) {
+	if r.o.JobID == 0 {
+		return nil, nil
+	}
+	names := map[string]bool{}
+	for _, o := range obs {
+		if o.StableKey && o.Name != "" {
+			names[o.Name] = true
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	cis, err := r.c.ConfigurationItem.Query().
+		Where(configurationitem.HasSightingsWith(sighting.DiscoveryJobID(r.o.JobID)),
+			configurationitem.Not(configurationitem.HasIdentifiersWith(identifier.KindEQ(identifier.KindSourceKey)))).
+		Select(configurationitem.FieldID, configurationitem.FieldName).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading the job's CIs without a source key: %w", err)
+	}
+	out := map[string]int{}
+	seen := map[string]int{}
+	for _, ci := range cis {
+		if names[ci.Name] {
+			out[ci.Name] = ci.ID
+			seen[ci.Name]++
+		}
+	}
+	for name, n := range seen {
+		if n > 1 {
+			delete(out, name) // several of that name: not sure which
+		}
+	}
+	return out, nil
 }
 
 // addIdentifiers records observed identifiers the CI does not have yet

@@ -15,6 +15,9 @@ func observe(sp spec, typ, addr string, a attrs) (discovery.Observation, error) 
 	o := discovery.Observation{
 		Key:  addr,
 		Kind: sp.kind,
+		// The resource address (with its count or for_each key) is
+		// Terraform's stable name for the instance.
+		StableKey: true,
 		Facts: map[string]string{
 			"cloud.provider": sp.provider,
 			"cloud.type":     typ,

@@ -20,6 +20,13 @@
 //
 // # Identifiers
 //
+//   - SOURCE_KEY: every observation's key is the resource address (with
+//     its count or for_each key: aws_instance.web[0],
+//     module.vpc.aws_lb.front["eu"]), Terraform's stable name for the
+//     instance, so every observation sets StableKey and reconciliation
+//     records discovery.SourceKey(actor, address). A resource whose state
+//     carries nothing else Cairn knows (an aws_lb without DNS name, a GCP
+//     instance with only its id) is thus found again on the next run.
 //   - CLOUD_ID: the provider's canonical ID, as written: the AWS ARN (and
 //     the resource ID where it is unique, such as "i-0abc…", "vol-…",
 //     "sg-…", or an RDS resource ID), the Google self_link (and the id when

@@ -86,14 +86,15 @@ type Kind string
 
 // Kind values.
 const (
-	KindHostname Kind = "HOSTNAME"
-	KindFQDN     Kind = "FQDN"
-	KindIP       Kind = "IP"
-	KindMAC      Kind = "MAC"
-	KindSerial   Kind = "SERIAL"
-	KindAssetTag Kind = "ASSET_TAG"
-	KindCloudID  Kind = "CLOUD_ID"
-	KindUUID     Kind = "UUID"
+	KindHostname  Kind = "HOSTNAME"
+	KindFQDN      Kind = "FQDN"
+	KindIP        Kind = "IP"
+	KindMAC       Kind = "MAC"
+	KindSerial    Kind = "SERIAL"
+	KindAssetTag  Kind = "ASSET_TAG"
+	KindCloudID   Kind = "CLOUD_ID"
+	KindUUID      Kind = "UUID"
+	KindSourceKey Kind = "SOURCE_KEY"
 )
 
 func (k Kind) String() string {
@@ -103,7 +104,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindHostname, KindFQDN, KindIP, KindMAC, KindSerial, KindAssetTag, KindCloudID, KindUUID:
+	case KindHostname, KindFQDN, KindIP, KindMAC, KindSerial, KindAssetTag, KindCloudID, KindUUID, KindSourceKey:
 		return nil
 	default:
 		return fmt.Errorf("identifier: invalid enum value for kind field: %q", k)

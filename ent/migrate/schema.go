@@ -462,7 +462,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"HOSTNAME", "FQDN", "IP", "MAC", "SERIAL", "ASSET_TAG", "CLOUD_ID", "UUID"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"HOSTNAME", "FQDN", "IP", "MAC", "SERIAL", "ASSET_TAG", "CLOUD_ID", "UUID", "SOURCE_KEY"}},
 		{Name: "value", Type: field.TypeString, Size: 2048},
 		{Name: "scope", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "source", Type: field.TypeString, Default: "record"},

@@ -29,6 +29,7 @@ func (Identifier) Fields() []ent.Field {
 				"AssetTag", "ASSET_TAG",
 				"CloudID", "CLOUD_ID",
 				"UUID", "UUID",
+				"SourceKey", "SOURCE_KEY",
 			).
 			Annotations(entgql.OrderField("KIND")),
 		field.String("value").

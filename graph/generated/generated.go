@@ -9480,6 +9480,7 @@ enum IdentifierKind @goModel(model: "github.com/cairn-cmdb/cairn/ent/identifier.
   ASSET_TAG
   CLOUD_ID
   UUID
+  SOURCE_KEY
 }
 """
 Ordering options for Identifier connections

@@ -63,14 +63,15 @@ var AllDiscoveryRunStatus = []DiscoveryRunStatus{
 type IdentifierKind string
 
 const (
-	IdentifierKindHostname IdentifierKind = "HOSTNAME"
-	IdentifierKindFqdn     IdentifierKind = "FQDN"
-	IdentifierKindIp       IdentifierKind = "IP"
-	IdentifierKindMac      IdentifierKind = "MAC"
-	IdentifierKindSerial   IdentifierKind = "SERIAL"
-	IdentifierKindAssetTag IdentifierKind = "ASSET_TAG"
-	IdentifierKindCloudId  IdentifierKind = "CLOUD_ID"
-	IdentifierKindUuid     IdentifierKind = "UUID"
+	IdentifierKindHostname  IdentifierKind = "HOSTNAME"
+	IdentifierKindFqdn      IdentifierKind = "FQDN"
+	IdentifierKindIp        IdentifierKind = "IP"
+	IdentifierKindMac       IdentifierKind = "MAC"
+	IdentifierKindSerial    IdentifierKind = "SERIAL"
+	IdentifierKindAssetTag  IdentifierKind = "ASSET_TAG"
+	IdentifierKindCloudId   IdentifierKind = "CLOUD_ID"
+	IdentifierKindUuid      IdentifierKind = "UUID"
+	IdentifierKindSourceKey IdentifierKind = "SOURCE_KEY"
 )
 
 var AllIdentifierKind = []IdentifierKind{
@@ -82,6 +83,7 @@ var AllIdentifierKind = []IdentifierKind{
 	IdentifierKindAssetTag,
 	IdentifierKindCloudId,
 	IdentifierKindUuid,
+	IdentifierKindSourceKey,
 }
 
 // What an agent saw of one thing (see discovery.Observation).

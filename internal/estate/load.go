@@ -228,22 +228,24 @@ func contradicts(p primary, keys ciKeys, by ident.Kind) bool {
 // checks), without allocating; an unknown kind ranks last.
 func kindRank(k ident.Kind) int {
 	switch k {
-	case ident.Serial:
+	case ident.SourceKey:
 		return 0
-	case ident.CloudID:
+	case ident.Serial:
 		return 1
-	case ident.UUID:
+	case ident.CloudID:
 		return 2
-	case ident.MAC:
+	case ident.UUID:
 		return 3
-	case ident.FQDN:
+	case ident.MAC:
 		return 4
-	case ident.Hostname:
+	case ident.FQDN:
 		return 5
-	case ident.AssetTag:
+	case ident.Hostname:
 		return 6
-	case ident.IP:
+	case ident.AssetTag:
 		return 7
+	case ident.IP:
+		return 8
 	}
-	return 8
+	return 9
 }

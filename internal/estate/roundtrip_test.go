@@ -88,3 +88,54 @@ func reexport(t *testing.T, backend store.Backend, export []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+// TestRoundTripSourceKey: a SOURCE_KEY identifier (a discovery job's own
+// name for a thing) survives export and import with its source, so the job
+// still finds the CI after a restore.
+func TestRoundTripSourceKey(t *testing.T) {
+	doc := &Document{Version: Version,
+		ConfigurationItems: []CI{
+			{Name: "front", Kind: "LOAD_BALANCER", Identifiers: []Identifier{
+				{Kind: "SOURCE_KEY", Value: "discovery:tf-prod|aws_lb.front", Source: "discovery:tf-prod"},
+				{Kind: "MAC", Value: "aa:bb:cc:00:00:01"},
+			}},
+		},
+	}
+	ctx := context.Background()
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		a := openDB(t, dsn)
+		if rep, err := Import(ctx, a.Client, doc, ImportOptions{Source: "keys.json"}); err != nil {
+			t.Fatalf("%v %v", err, rep.Problems)
+		}
+		first, err := ExportDB(ctx, a, ExportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first.ConfigurationItems) != 1 {
+			t.Fatalf("exported %d CIs, want 1", len(first.ConfigurationItems))
+		}
+		ids := first.ConfigurationItems[0].Identifiers
+		if len(ids) == 0 || ids[0].Kind != "SOURCE_KEY" || ids[0].Value != "discovery:tf-prod|aws_lb.front" || ids[0].Source != "discovery:tf-prod" {
+			t.Fatalf("exported identifiers %+v, want the SOURCE_KEY first with its source", ids)
+		}
+		var b1 bytes.Buffer
+		if err := Encode(&b1, first); err != nil {
+			t.Fatal(err)
+		}
+		if b2 := reexport(t, a.Store.Backend(), b1.Bytes()); !bytes.Equal(b1.Bytes(), b2) {
+			t.Fatalf("round trip differs:\n%s", firstDiff(b2, b1.Bytes()))
+		}
+		// Re-importing its own export matches the CI by its SOURCE_KEY and
+		// changes nothing.
+		again, _ := Decode(bytes.NewReader(b1.Bytes()))
+		rep, err := Import(ctx, a.Client, again, ImportOptions{Source: "first.json"})
+		if err != nil {
+			t.Fatalf("%v %v", err, rep.Problems)
+		}
+		for _, er := range rep.Entities {
+			if er.Created+er.Updated != 0 {
+				t.Errorf("re-import: %+v", er)
+			}
+		}
+	})
+}

@@ -45,6 +45,9 @@ func TestIdentifierScopeAndNotIdentity(t *testing.T) {
 			{kind: "MAC", value: "00-00-5E-00-01-01", field: "value", msg: "VRRP"},
 			{kind: "SERIAL", value: "To Be Filled By O.E.M.", field: "value", msg: "placeholder serial"},
 			{kind: "UUID", value: "03000200-0400-0500-0006-000700080009", field: "value", msg: "placeholder UUID"},
+			{kind: "SOURCE_KEY", value: " discovery:tf-prod|aws_lb.front ", wantValue: "discovery:tf-prod|aws_lb.front", wantScope: "<nil>"},
+			{kind: "SOURCE_KEY", value: "discovery:tf-prod|aws_lb.back", scope: "lon3", field: "scope", msg: "only an IP address has a network scope"},
+			{kind: "SOURCE_KEY", value: "discovery:tf-prod|a\nb", field: "value", msg: "control"},
 		} {
 			var got *ent.Identifier
 			err := txn.Do(ctx, c, func(tx *ent.Client) error {

@@ -31,18 +31,24 @@ const (
 	AssetTag Kind = "ASSET_TAG"
 	CloudID  Kind = "CLOUD_ID"
 	UUID     Kind = "UUID"
+	// SourceKey is a discovery source's own stable name for what it
+	// observed (a Terraform resource address, a vSphere managed-object ID),
+	// namespaced by who recorded it (see discovery.SourceKey). It is the
+	// strongest kind, matched only by the source that recorded it, and
+	// never typed by a person (Guess does not offer it).
+	SourceKey Kind = "SOURCE_KEY"
 )
 
 // Kinds returns every identifier kind, strongest first: the order in which
 // reconciliation trusts a match. The caller owns the returned slice.
 func Kinds() []Kind {
-	return []Kind{Serial, CloudID, UUID, MAC, FQDN, Hostname, AssetTag, IP}
+	return []Kind{SourceKey, Serial, CloudID, UUID, MAC, FQDN, Hostname, AssetTag, IP}
 }
 
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool {
 	switch k {
-	case Hostname, FQDN, IP, MAC, Serial, AssetTag, CloudID, UUID:
+	case Hostname, FQDN, IP, MAC, Serial, AssetTag, CloudID, UUID, SourceKey:
 		return true
 	}
 	return false
@@ -73,8 +79,26 @@ func Normalize(kind Kind, raw string) (string, error) {
 		return normalizeCloudID(s)
 	case UUID:
 		return normalizeUUID(s)
+	case SourceKey:
+		return normalizeSourceKey(s)
 	}
 	return "", fmt.Errorf("unknown identifier kind %q", textclip.Message(string(kind)))
+}
+
+// MaxSourceKeyLen is the longest SOURCE_KEY value, in bytes.
+const MaxSourceKeyLen = 2048
+
+// normalizeSourceKey accepts any non-empty text of at most MaxSourceKeyLen
+// bytes without control or format characters, exactly as given (after
+// trimming): a source key is compared byte for byte.
+func normalizeSourceKey(s string) (string, error) {
+	if len(s) > MaxSourceKeyLen {
+		return "", fmt.Errorf("invalid source key %q: is %d bytes long, want at most %d", textclip.Message(s), len(s), MaxSourceKeyLen)
+	}
+	if p := checkText(s, MaxSourceKeyLen); p != "" {
+		return "", fmt.Errorf("invalid source key %q: %s", textclip.Message(s), p)
+	}
+	return s, nil
 }
 
 // lowerASCII lower-cases the ASCII letters of s and leaves every other byte

@@ -42,7 +42,7 @@ func runNormalize(t *testing.T, kind Kind, cases []normCase) {
 }
 
 func TestKinds(t *testing.T) {
-	want := []Kind{"SERIAL", "CLOUD_ID", "UUID", "MAC", "FQDN", "HOSTNAME", "ASSET_TAG", "IP"}
+	want := []Kind{"SOURCE_KEY", "SERIAL", "CLOUD_ID", "UUID", "MAC", "FQDN", "HOSTNAME", "ASSET_TAG", "IP"}
 	got := Kinds()
 	if !slices.Equal(got, want) {
 		t.Fatalf("Kinds() = %v, want %v", got, want)
@@ -53,7 +53,7 @@ func TestKinds(t *testing.T) {
 		}
 	}
 	got[0] = "MUTATED"
-	if Kinds()[0] != Serial {
+	if Kinds()[0] != SourceKey {
 		t.Fatalf("Kinds() returned shared state: mutation leaked")
 	}
 	for _, k := range []Kind{"", "hostname", "SERIAL ", "EMAIL"} {
@@ -337,6 +337,30 @@ func TestNormalizeCloudID(t *testing.T) {
 		{name: "newline", in: "i-0abc\n123", wantErr: "control"},
 		{name: "empty", in: "", wantErr: `invalid cloud ID "": must not be empty`},
 	})
+}
+
+func TestNormalizeSourceKey(t *testing.T) {
+	runNormalize(t, SourceKey, []normCase{
+		{name: "terraform address", in: "discovery:tf-prod|module.vpc.aws_lb.front", want: "discovery:tf-prod|module.vpc.aws_lb.front"},
+		{name: "trimmed, case kept", in: "  discovery:x|AWS_LB.Front[\"a b\"] \n", want: "discovery:x|AWS_LB.Front[\"a b\"]"},
+		{name: "2048 bytes", in: strings.Repeat("k", 2048), want: strings.Repeat("k", 2048)},
+		{name: "2049 bytes", in: strings.Repeat("k", 2049), wantErr: "at most 2048"},
+		{name: "multibyte over 2048 bytes", in: strings.Repeat("é", 1025), wantErr: "at most 2048"},
+		{name: "empty", in: " \t ", wantErr: `invalid source key "": must not be empty`},
+		{name: "control char", in: "a\x00b", wantErr: "control"},
+		{name: "newline", in: "a\nb", wantErr: "control"},
+		{name: "invalid utf8", in: "a\xffb", wantErr: "invalid UTF-8"},
+	})
+}
+
+func TestGuessNeverSourceKey(t *testing.T) {
+	for _, in := range []string{"discovery:tf-prod|module.vpc.aws_lb.front", "aws_lb.front", "x"} {
+		for _, c := range Guess(in) {
+			if c.Kind == SourceKey {
+				t.Errorf("Guess(%q) offers %v, want no SOURCE_KEY", in, c)
+			}
+		}
+	}
 }
 
 func TestErrorMessagesClipLongInput(t *testing.T) {

@@ -70,8 +70,8 @@ func (r Result) Ambiguous() bool { return len(r.IDs) > 1 }
 
 // order returns the identifier kinds strongest first; it equals
 // ident.Kinds() (a test checks) without allocating.
-func order() [8]ident.Kind {
-	return [8]ident.Kind{ident.Serial, ident.CloudID, ident.UUID, ident.MAC, ident.FQDN, ident.Hostname, ident.AssetTag, ident.IP}
+func order() [9]ident.Kind {
+	return [9]ident.Kind{ident.SourceKey, ident.Serial, ident.CloudID, ident.UUID, ident.MAC, ident.FQDN, ident.Hostname, ident.AssetTag, ident.IP}
 }
 
 // Decide returns the CIs the input names among rows, by the rules in the

@@ -67,9 +67,13 @@
 //
 // # Decision
 //
-// Decide walks the identifier kinds strongest first (SERIAL, CLOUD_ID,
-// UUID, MAC, FQDN, HOSTNAME, ASSET_TAG, IP) and answers the CIs of the
-// first kind that matches; several CIs are ambiguous. Exact matches of
+// Decide walks the identifier kinds strongest first (SOURCE_KEY, SERIAL,
+// CLOUD_ID, UUID, MAC, FQDN, HOSTNAME, ASSET_TAG, IP) and answers the CIs
+// of the first kind that matches; several CIs are ambiguous. A SOURCE_KEY
+// is a discovery source's own stable name for a thing, namespaced by the
+// actor that recorded it (discovery.SourceKey), so only that source ever
+// produces it; Parse never yields one (a person does not type it) and
+// Expand derives nothing from it. Exact matches of
 // every kind but HOSTNAME answer rule IDENTIFIER; a HOSTNAME candidate
 // (a short-name input, or the first label of an FQDN input) matching a
 // stored host name or the first label of a stored FQDN answers SHORT_NAME.
@@ -84,8 +88,8 @@
 //     CIs are ambiguous. A public address matches whatever scope it was
 //     stored with.
 //   - Values that are not identity never match, stored or given.
-//   - SERIAL, CLOUD_ID, UUID and MAC name hardware or a cloud resource and
-//     match whatever the domains say; they are how a host that moved
+//   - SOURCE_KEY, SERIAL, CLOUD_ID, UUID and MAC name a source's record,
+//     hardware or a cloud resource and match whatever the domains say; they are how a host that moved
 //     domain is still found.
 //
 // Each row below is a test case (TestDecisionTable reads this table),
