@@ -164,7 +164,7 @@ func (r *Resolver) dependencyPath(ctx context.Context, from, to int, maxDepth *i
 
 // incidentContext resolves what was typed into the context of one CI,
 // filling only the parts the query selects.
-func (r *Resolver) incidentContext(ctx context.Context, input string, asOf *time.Time, depth *int, scope *string) (*model.IncidentContext, error) {
+func (r *Resolver) incidentContext(ctx context.Context, req incident.Request) (*model.IncidentContext, error) {
 	parts := incident.Parts{
 		CI:               collect[*ent.ConfigurationItemQuery](subField(ctx, "ci")),
 		Alternatives:     collect[*ent.ConfigurationItemQuery](subField(ctx, "alternatives")),
@@ -190,7 +190,7 @@ func (r *Resolver) incidentContext(ctx context.Context, input string, asOf *time
 			*d.to = &p
 		}
 	}
-	ic, err := r.incidents().Context(ctx, incident.Request{Identifier: input, AsOf: asOf, Depth: depth, Scope: scope}, parts)
+	ic, err := r.incidents().Context(ctx, req, parts)
 	if err != nil || ic == nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/graph/model"
+	"github.com/cairn-cmdb/cairn/internal/incident"
 )
 
 // Field is the resolver for the field field.
@@ -41,7 +42,12 @@ func (r *queryResolver) DependencyPath(ctx context.Context, from int, to int, ma
 
 // IncidentContext is the resolver for the incidentContext field.
 func (r *queryResolver) IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int, scope *string) (*model.IncidentContext, error) {
-	return r.incidentContext(ctx, identifier, asOf, depth, scope)
+	return r.incidentContext(ctx, incident.Request{Identifier: identifier, AsOf: asOf, Depth: depth, Scope: scope})
+}
+
+// ConfigurationItemContext is the resolver for the configurationItemContext field.
+func (r *queryResolver) ConfigurationItemContext(ctx context.Context, id int, asOf *time.Time, depth *int) (*model.IncidentContext, error) {
+	return r.incidentContext(ctx, incident.Request{CI: &id, AsOf: asOf, Depth: depth})
 }
 
 // WhyNoMatch is the resolver for the whyNoMatch field.

@@ -774,41 +774,42 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.APITokenOrder, where *ent.APITokenWhereInput) int
-		Assets               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AssetOrder, where *ent.AssetWhereInput) int
-		AuditEvents          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		ChangeRecords        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) int
-		CmdbHealth           func(childComplexity int, staleDays *int, expiringDays *int) int
-		ConfigurationItemAt  func(childComplexity int, id int, at time.Time) int
-		ConfigurationItems   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) int
-		Contracts            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) int
-		CostRollup           func(childComplexity int, groupBy model.RollupKey, asOf *time.Time) int
-		DependencyPath       func(childComplexity int, from int, to int, maxDepth *int) int
-		DiscoveryJobs        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryJobOrder, where *ent.DiscoveryJobWhereInput) int
-		DiscoveryRuns        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryRunOrder, where *ent.DiscoveryRunWhereInput) int
-		DiscoverySourceKinds func(childComplexity int) int
-		DriftIgnoreRules     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DriftIgnoreRuleOrder, where *ent.DriftIgnoreRuleWhereInput) int
-		DriftSummary         func(childComplexity int, since *time.Time) int
-		Drifts               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) int
-		DuplicateCandidates  func(childComplexity int, first *int) int
-		ExpiringContracts    func(childComplexity int, withinDays *int) int
-		Identifiers          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) int
-		Impact               func(childComplexity int, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) int
-		IncidentContext      func(childComplexity int, identifier string, asOf *time.Time, depth *int, scope *string) int
-		Locations            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) int
-		Lookup               func(childComplexity int, query string, first *int, scope *string) int
-		Node                 func(childComplexity int, id int) int
-		Nodes                func(childComplexity int, ids []int) int
-		Owners               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) int
-		Relationships        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) int
-		ReportRuns           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportRunOrder, where *ent.ReportRunWhereInput) int
-		ReportSchedules      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportScheduleOrder, where *ent.ReportScheduleWhereInput) int
-		ServiceImpact        func(childComplexity int, service int, direction *model.ImpactDirection, maxDepth *int) int
-		ServiceMap           func(childComplexity int, service int) int
-		Services             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) int
-		Vendors              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) int
-		Viewer               func(childComplexity int) int
-		WhyNoMatch           func(childComplexity int, identifier string, scope *string) int
+		APITokens                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		Assets                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AssetOrder, where *ent.AssetWhereInput) int
+		AuditEvents              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		ChangeRecords            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) int
+		CmdbHealth               func(childComplexity int, staleDays *int, expiringDays *int) int
+		ConfigurationItemAt      func(childComplexity int, id int, at time.Time) int
+		ConfigurationItemContext func(childComplexity int, id int, asOf *time.Time, depth *int) int
+		ConfigurationItems       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ConfigurationItemOrder, where *ent.ConfigurationItemWhereInput) int
+		Contracts                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ContractOrder, where *ent.ContractWhereInput) int
+		CostRollup               func(childComplexity int, groupBy model.RollupKey, asOf *time.Time) int
+		DependencyPath           func(childComplexity int, from int, to int, maxDepth *int) int
+		DiscoveryJobs            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryJobOrder, where *ent.DiscoveryJobWhereInput) int
+		DiscoveryRuns            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryRunOrder, where *ent.DiscoveryRunWhereInput) int
+		DiscoverySourceKinds     func(childComplexity int) int
+		DriftIgnoreRules         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DriftIgnoreRuleOrder, where *ent.DriftIgnoreRuleWhereInput) int
+		DriftSummary             func(childComplexity int, since *time.Time) int
+		Drifts                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) int
+		DuplicateCandidates      func(childComplexity int, first *int) int
+		ExpiringContracts        func(childComplexity int, withinDays *int) int
+		Identifiers              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) int
+		Impact                   func(childComplexity int, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) int
+		IncidentContext          func(childComplexity int, identifier string, asOf *time.Time, depth *int, scope *string) int
+		Locations                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) int
+		Lookup                   func(childComplexity int, query string, first *int, scope *string) int
+		Node                     func(childComplexity int, id int) int
+		Nodes                    func(childComplexity int, ids []int) int
+		Owners                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) int
+		Relationships            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) int
+		ReportRuns               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportRunOrder, where *ent.ReportRunWhereInput) int
+		ReportSchedules          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportScheduleOrder, where *ent.ReportScheduleWhereInput) int
+		ServiceImpact            func(childComplexity int, service int, direction *model.ImpactDirection, maxDepth *int) int
+		ServiceMap               func(childComplexity int, service int) int
+		Services                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) int
+		Vendors                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) int
+		Viewer                   func(childComplexity int) int
+		WhyNoMatch               func(childComplexity int, identifier string, scope *string) int
 	}
 
 	Relationship struct {
@@ -1141,6 +1142,7 @@ type QueryResolver interface {
 	ServiceMap(ctx context.Context, service int) (*model.ServiceMap, error)
 	DependencyPath(ctx context.Context, from int, to int, maxDepth *int) (*model.DependencyPath, error)
 	IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int, scope *string) (*model.IncidentContext, error)
+	ConfigurationItemContext(ctx context.Context, id int, asOf *time.Time, depth *int) (*model.IncidentContext, error)
 	WhyNoMatch(ctx context.Context, identifier string, scope *string) (*string, error)
 	Lookup(ctx context.Context, query string, first *int, scope *string) ([]*model.LookupHit, error)
 	DuplicateCandidates(ctx context.Context, first *int) ([]*model.DuplicateCandidate, error)
@@ -4594,6 +4596,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ConfigurationItemAt(childComplexity, args["id"].(int), args["at"].(time.Time)), true
+	case "Query.configurationItemContext":
+		if e.ComplexityRoot.Query.ConfigurationItemContext == nil {
+			break
+		}
+
+		args, err := ec.field_Query_configurationItemContext_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ConfigurationItemContext(childComplexity, args["id"].(int), args["asOf"].(*time.Time), args["depth"].(*int)), true
 	case "Query.configurationItems":
 		if e.ComplexityRoot.Query.ConfigurationItems == nil {
 			break
@@ -12295,6 +12308,8 @@ enum MatchRule {
   PREFIX
   "Weaker than IDENTIFIER: the answer rests on a host name without its domain: an input with no domain equalled a CI's host name or the first label of its FQDN, or an FQDN input equalled the host name of a CI with no known domain."
   SHORT_NAME
+  "The CI was named by its ID (configurationItemContext); matchedBy is then HOSTNAME and matchedValue the ID."
+  ID
 }
 
 type WarrantyStatus {
@@ -12365,6 +12380,8 @@ extend type Query {
   scope names the network domain (site, VRF, VPC) of a private address; without it an address held in several scopes is ambiguous.
   """
   incidentContext(identifier: String!, asOf: Time, depth: Int = 3, scope: String): IncidentContext
+  "The incident context of one CI named by its ID (a console's incident view, a link from a graph); null when no CI has that ID."
+  configurationItemContext(id: ID!, asOf: Time, depth: Int = 3): IncidentContext
   "Why incidentContext answers null for this input (another domain, another scope, not an identity, nothing recorded); null when something matches."
   whyNoMatch(identifier: String!, scope: String): String
   "Search box hits; scope as for incidentContext."
@@ -15642,6 +15659,36 @@ func (ec *executionContext) field_Query_configurationItemAt_args(ctx context.Con
 		return nil, err
 	}
 	args["at"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_configurationItemContext_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "depth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["depth"] = arg2
 	return args, nil
 }
 
@@ -32004,6 +32051,50 @@ func (ec *executionContext) fieldContext_Query_incidentContext(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_incidentContext_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_configurationItemContext(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_configurationItemContext(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ConfigurationItemContext(ctx, fc.Args["id"].(int), fc.Args["asOf"].(*time.Time), fc.Args["depth"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentContext) graphql.Marshaler {
+			return ec.marshalOIncidentContext2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐIncidentContext(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_configurationItemContext(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentContext(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_configurationItemContext_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -62390,6 +62481,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_incidentContext(ctx, field)
+				})
+		case "configurationItemContext":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_configurationItemContext(ctx, field)
 				})
 		case "whyNoMatch":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

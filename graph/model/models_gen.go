@@ -589,6 +589,8 @@ const (
 	MatchRulePrefix MatchRule = "PREFIX"
 	// Weaker than IDENTIFIER: the answer rests on a host name without its domain: an input with no domain equalled a CI's host name or the first label of its FQDN, or an FQDN input equalled the host name of a CI with no known domain.
 	MatchRuleShortName MatchRule = "SHORT_NAME"
+	// The CI was named by its ID (configurationItemContext); matchedBy is then HOSTNAME and matchedValue the ID.
+	MatchRuleID MatchRule = "ID"
 )
 
 var AllMatchRule = []MatchRule{
@@ -596,11 +598,12 @@ var AllMatchRule = []MatchRule{
 	MatchRuleName,
 	MatchRulePrefix,
 	MatchRuleShortName,
+	MatchRuleID,
 }
 
 func (e MatchRule) IsValid() bool {
 	switch e {
-	case MatchRuleIdentifier, MatchRuleName, MatchRulePrefix, MatchRuleShortName:
+	case MatchRuleIdentifier, MatchRuleName, MatchRulePrefix, MatchRuleShortName, MatchRuleID:
 		return true
 	}
 	return false

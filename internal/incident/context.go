@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -49,6 +50,9 @@ type Request struct {
 	// private address typed; nil looks in every scope, so that an address
 	// held in several is ambiguous. "" is the global scope.
 	Scope *string
+	// CI, when set, names the CI by its ID instead of Identifier (and
+	// Scope): the match is then RuleID by HOSTNAME with the ID as value.
+	CI *int
 }
 
 // Parts says which parts of a Context to fill and how to shape each. A nil
@@ -123,7 +127,7 @@ func (e *Engine) Context(ctx context.Context, req Request, parts Parts) (*Contex
 		}
 		d = *req.Depth
 	}
-	m, err := e.Match(ctx, req.Identifier, req.Scope)
+	m, err := e.requested(ctx, req)
 	if err != nil || m == nil {
 		return nil, err
 	}
@@ -155,6 +159,15 @@ func (e *Engine) Context(ctx context.Context, req Request, parts Parts) (*Contex
 		return nil, err
 	}
 	return ic, nil
+}
+
+// requested is the match a request names: the CI of its ID, or what its
+// identifier matches.
+func (e *Engine) requested(ctx context.Context, req Request) (*Match, error) {
+	if req.CI == nil {
+		return e.Match(ctx, req.Identifier, req.Scope)
+	}
+	return &Match{MatchedBy: identifier.KindHostname, Rule: RuleID, Value: strconv.Itoa(*req.CI), IDs: []int{*req.CI}}, nil
 }
 
 // fill computes the parts of ic asked for, in the order of the fields of

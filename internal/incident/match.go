@@ -35,6 +35,9 @@ const (
 	RuleName MatchRule = "NAME"
 	// RulePrefix: the start of CI names or host names.
 	RulePrefix MatchRule = "PREFIX"
+	// RuleID: the CI was named by its ID (Request.CI), not by what an
+	// alert said.
+	RuleID MatchRule = "ID"
 )
 
 // maxMatches is how many CIs a name or prefix match returns at most: the

@@ -1554,3 +1554,35 @@ func TestIncidentNoNPlusOne(t *testing.T) {
 		}
 	})
 }
+
+// TestConfigurationItemContext: naming a CI by its ID gives the same
+// context as naming it by what an alert said, with the ID rule; an ID of
+// another type or of nothing answers null.
+func TestConfigurationItemContext(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		env := servertest.Start(t, dsn, servertest.Options{})
+		incidentEstate(t, env)
+		const q = `query($i: String!) { incidentContext(identifier: $i) { ci { id name } owner { name } services { name } dependents { count } } }`
+		byName := env.Do(t, env.Viewer, q, map[string]any{"i": "10.20.30.40"}).OK(t)
+		id := str(t, data(t, byName), "incidentContext.ci.id")
+		const qid = `query($id: ID!) { configurationItemContext(id: $id) { matchedBy matchRule matchedValue ci { id name } owner { name } services { name } dependents { count } } }`
+		byID := data(t, env.Do(t, env.Viewer, qid, map[string]any{"id": id}).OK(t))
+		got := byID["configurationItemContext"].(map[string]any)
+		if got["matchRule"] != "ID" || got["matchedBy"] != "HOSTNAME" || got["matchedValue"] != id {
+			t.Errorf("match: %v", got)
+		}
+		want := data(t, byName)["incidentContext"].(map[string]any)
+		for _, k := range []string{"ci", "owner", "services", "dependents"} {
+			if fmt.Sprint(got[k]) != fmt.Sprint(want[k]) {
+				t.Errorf("%s: by ID %v, by address %v", k, got[k], want[k])
+			}
+		}
+		ownerID := str(t, data(t, env.Do(t, env.Viewer, `{ owners(first: 1) { edges { node { id } } } }`, nil)), "owners.edges.0.node.id")
+		for _, other := range []string{ownerID, "999999999"} {
+			r := data(t, env.Do(t, env.Viewer, qid, map[string]any{"id": other}).OK(t))
+			if r["configurationItemContext"] != nil {
+				t.Errorf("ID %s: %v, want null", other, r["configurationItemContext"])
+			}
+		}
+	})
+}
