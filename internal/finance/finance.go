@@ -16,11 +16,28 @@
 //
 // # Calendar
 //
-// Depreciation is monthly. Dates are calendar dates: only the year, month
+// Schedules are monthly. Dates are calendar dates: only the year, month
 // and day of a time.Time in its own location are used (pass UTC). The month
 // containing the in-service date is month 1 of the life; nothing is
 // depreciated before it, and an asset with a zero InServiceDate is not
 // depreciated at all.
+//
+// # Asset years
+//
+// Straight line depreciates cost − salvage evenly over the months of the
+// life. The accelerated methods (DOUBLE_DECLINING_BALANCE,
+// DECLINING_BALANCE, SUM_OF_YEARS_DIGITS) are computed as accountants and
+// ERP systems compute them: once per asset year, the year of useful life
+// counted from the in-service month (life months 1–12, 13–24, …), and each
+// asset year's amount is spread evenly over its twelve months. An asset in
+// service in January therefore shows the textbook table in its calendar
+// years (10,000 cost, 1,000 salvage, 5 years: DDB 4,000, 2,400, 1,440, 864,
+// 296; SYD 3,000, 2,400, 1,800, 1,200, 600); one in service in April has
+// 9/12 of asset year 1 in its first calendar year and 3/12 of it plus 9/12
+// of asset year 2 in the next (the textbook's partial-period treatment). A
+// life that is not whole years ends with a short asset year whose rate is
+// prorated by its months. See assetYears for each method's rule. The
+// monthly compounding of earlier versions is not offered.
 //
 // Conventions (how the N months of useful life map onto calendar months):
 //
@@ -34,8 +51,7 @@
 //     the second half of life month N; the life spans N + 1 calendar months.
 //     For straight line this is half a month's amount in the first and the
 //     last calendar month. For the accelerated methods the same split applies
-//     to the method's life months (the usual allocation of a depreciation
-//     period across fiscal periods).
+//     to the life months of their asset years.
 //
 // # Disposal
 //
@@ -74,18 +90,18 @@ type Method string
 const (
 	// StraightLine depreciates cost − salvage evenly over the life.
 	StraightLine Method = "STRAIGHT_LINE"
-	// DecliningBalance depreciates, each month, DecliningRate/12 of the
-	// opening book value, never below salvage; the last month of the life
-	// takes whatever is left down to salvage.
+	// DecliningBalance depreciates, each asset year, DecliningRate (an
+	// annual rate) of the year's opening book value, never below salvage;
+	// the last asset year takes whatever is left down to salvage.
 	DecliningBalance Method = "DECLINING_BALANCE"
-	// DoubleDecliningBalance depreciates, each month, 2/N of the opening book
-	// value for a life of N months (an annual rate of 2 / life in years),
-	// never below salvage, and switches to straight line over the remaining
-	// life in the first month where straight line gives more.
+	// DoubleDecliningBalance depreciates, each asset year, 2 / (life in
+	// years) of the year's opening book value, never below salvage, and
+	// switches to straight line over the remaining life in the first asset
+	// year where straight line gives at least as much.
 	DoubleDecliningBalance Method = "DOUBLE_DECLINING_BALANCE"
-	// SumOfYearsDigits is sum of the years' digits computed over months: for
-	// a life of N months, month m (1-based) gets (N − m + 1) / (N(N+1)/2) of
-	// cost − salvage, which also handles lives that are not whole years.
+	// SumOfYearsDigits gives asset year j of an L-year life
+	// (L − j + 1) / (L(L+1)/2) of cost − salvage; a life that is not whole
+	// years ends with a short year taking the remainder.
 	SumOfYearsDigits Method = "SUM_OF_YEARS_DIGITS"
 	// None is no depreciation: the book value stays at cost and the schedule
 	// is empty.

@@ -164,60 +164,124 @@ var examples = []example{
 		years: []string{},
 	},
 	{
-		// DDB over 60 months: 2/60 = 1/30 of the opening book value each
-		// month. Month 1: 10,000.00/30 = 333.33 (book value 9,666.67);
-		// month 2: 9,666.67/30 = 322.22 (9,344.45); month 3: 311.48.
-		// It switches to straight line in the first month j (0-based) where
-		// (BV − 1,000)/(60 − j) >= BV/30, i.e. BV·(j − 30) >= 30,000: with
-		// BV ≈ 10,000·(29/30)^j that is j = 43 (BV 2,327.55: 1,327.55/17 =
-		// 78.09 > 77.58), so months 44–60 are 78.09 or 78.10.
-		// Compounded monthly, year 1 is 10,000·(1 − (29/30)^12) ≈ 3,342
-		// rather than the yearly table's 4,000 (see TestTextbookYearly).
-		// (Year figures cross-checked with an independent exact-fraction
-		// computation of the same rule.)
+		// The example and the textbook DDB table (5 years: 2/5 = 40%
+		// of the opening book value each asset year): 40% of 10,000.00,
+		// 6,000.00, 3,600.00, 2,160.00 = 4,000, 2,400, 1,440, 864; year 5
+		// would be 40% of 1,296.00 = 518.40 but only 296.00 is left above
+		// salvage. Straight line never gives as much (year 4: 1,160/2 = 580
+		// < 864), so no switch. In service in January, the calendar years
+		// are the asset years; each month is 1/12 of its year: 4,000/12 =
+		// 333.33, 333.34, 333.33 (rounding carried).
 		name:   "double_declining_60m",
 		asset:  eur("10000.00", "1000.00", 60, DoubleDecliningBalance, FullMonth, date(2024, 1, 1)),
-		years:  []string{"3342.34", "2225.22", "1481.48", "1013.87", "937.09"},
-		months: []string{"333.33", "322.22", "311.48"},
+		years:  []string{"4000.00", "2400.00", "1440.00", "864.00", "296.00"},
+		months: []string{"333.33", "333.34", "333.33"},
 	},
 	{
-		// Declining balance at 100% a year reaches a high salvage early:
-		// 1/12 of the book value a month: 833.33, 763.89, 700.23, 641.88,
-		// 588.39, 539.36, 494.41 (book value 5,438.51), then month 8 would
-		// take 453.21 but is capped at 438.51 so that the book value is
-		// exactly the salvage, 5,000.00; nothing after.
-		name:   "declining_balance_reaches_salvage_early",
-		asset:  with(eur("10000.00", "5000.00", 60, DecliningBalance, FullMonth, date(2024, 1, 1)), rate(1)),
-		years:  []string{"5000.00", "0.00", "0.00", "0.00", "0.00"},
-		months: []string{"833.33", "763.89", "700.23", "641.88", "588.39", "539.36", "494.41", "438.51", "0.00"},
+		// Textbook DDB with the switch to straight line: salvage 0, so in
+		// asset year 4 straight line over the 2 years left gives 2,160/2 =
+		// 1,080 > 40% of 2,160 = 864: 4,000, 2,400, 1,440, 1,080, 1,080.
+		name:  "double_declining_switch_to_straight_line",
+		asset: eur("10000.00", "0.00", 60, DoubleDecliningBalance, FullMonth, date(2024, 1, 1)),
+		years: []string{"4000.00", "2400.00", "1440.00", "1080.00", "1080.00"},
 	},
 	{
-		// Declining balance at 20% a year for 24 months: 1/60 of the book
-		// value a month (month 1: 166.67), and the last month takes what is
-		// left down to the salvage value: 10,000·(59/60)^23 ≈ 6,794 − 1,000
-		// = 5,793.86 (cross-checked with exact fractions).
+		// The crane of Kieso, Weygandt & Warfield, Intermediate Accounting
+		// (the depreciation chapter): cost 500,000, salvage 50,000, 5 years.
+		// DDB: 200,000, 120,000, 72,000, 43,200, and 14,800 in year 5
+		// (limited so that the book value stays at the salvage value).
+		name:  "textbook_crane_double_declining",
+		asset: cur("USD", "500000.00", "50000.00", 60, DoubleDecliningBalance, FullMonth, date(2024, 1, 1)),
+		years: []string{"200000.00", "120000.00", "72000.00", "43200.00", "14800.00"},
+	},
+	{
+		// The same crane by sum of the years' digits: 5+4+3+2+1 = 15;
+		// 450,000·5/15 = 150,000, then 120,000, 90,000, 60,000, 30,000.
+		name:  "textbook_crane_sum_of_years_digits",
+		asset: cur("USD", "500000.00", "50000.00", 60, SumOfYearsDigits, FullMonth, date(2024, 1, 1)),
+		years: []string{"150000.00", "120000.00", "90000.00", "60000.00", "30000.00"},
+	},
+	{
+		// The example by SYD: 9,000·5/15 = 3,000 (not the 3,216.39
+		// that monthly digits gave), 2,400, 1,800, 1,200, 600; 250.00 a
+		// month in the first year.
+		name:   "sum_of_years_digits_60m_january",
+		asset:  eur("10000.00", "1000.00", 60, SumOfYearsDigits, FullMonth, date(2024, 1, 1)),
+		years:  []string{"3000.00", "2400.00", "1800.00", "1200.00", "600.00"},
+		months: []string{"250.00", "250.00"},
+	},
+	{
+		// Partial periods, the textbook way: the same asset in service on
+		// 1 July. Asset year 1 (3,000) runs July 2024 – June 2025, so 2024
+		// gets 6/12 of it = 1,500; 2025 = 1,500 + 6/12 of 2,400 = 2,700;
+		// 2026 = 1,200 + 900 = 2,100; 2027 = 900 + 600 = 1,500; 2028 =
+		// 600 + 300 = 900; 2029 = 300.
+		name:  "sum_of_years_digits_60m_july",
+		asset: eur("10000.00", "1000.00", 60, SumOfYearsDigits, FullMonth, date(2024, 7, 1)),
+		years: []string{"1500.00", "2700.00", "2100.00", "1500.00", "900.00", "300.00"},
+	},
+	{
+		// DDB in service in April: 9/12 of asset year 1 in 2024 = 3,000;
+		// 2025 = 3/12 of 4,000 + 9/12 of 2,400 = 1,000 + 1,800 = 2,800;
+		// 2026 = 600 + 1,080 = 1,680; 2027 = 360 + 648 = 1,008; 2028 =
+		// 216 + 9/12 of 296 = 216 + 222 = 438; 2029 = 74.
+		name:  "double_declining_60m_april",
+		asset: eur("10000.00", "1000.00", 60, DoubleDecliningBalance, FullMonth, date(2024, 4, 1)),
+		years: []string{"3000.00", "2800.00", "1680.00", "1008.00", "438.00", "74.00"},
+	},
+	{
+		// Reducing balance as British textbooks teach it: the rate that
+		// reaches salvage at the end of life, 1 − (1,000/10,000)^(1/5) =
+		// 36.9% to 3 places, of the opening book value each year: 3,690.00;
+		// 6,310.00·0.369 = 2,328.39; 3,981.61·0.369 = 1,469.21;
+		// 2,512.40·0.369 = 927.08; the last year takes what is left above
+		// salvage: 1,585.32 − 1,000 = 585.32.
+		name:  "declining_balance_textbook_rate",
+		asset: with(eur("10000.00", "1000.00", 60, DecliningBalance, FullMonth, date(2024, 1, 1)), rate(0.369)),
+		years: []string{"3690.00", "2328.39", "1469.21", "927.08", "585.32"},
+	},
+	{
+		// Declining balance at 100% a year reaches a high salvage in the
+		// first asset year: 100% of 10,000 is capped at the 5,000 above
+		// salvage; nothing after. The year's 5,000 is spread evenly:
+		// accumulated round(5,000·k/12) gives 416.67 and 416.66.
+		name:  "declining_balance_reaches_salvage_early",
+		asset: with(eur("10000.00", "5000.00", 60, DecliningBalance, FullMonth, date(2024, 1, 1)), rate(1)),
+		years: []string{"5000.00", "0.00", "0.00", "0.00", "0.00"},
+		months: []string{"416.67", "416.66", "416.67", "416.67", "416.66", "416.67",
+			"416.67", "416.66", "416.67", "416.67", "416.66", "416.67", "0.00"},
+	},
+	{
+		// Declining balance at 20% a year for 2 years: 2,000.00 in year 1,
+		// and the last year takes what is left down to the salvage value:
+		// 8,000 − 1,000 = 7,000.00.
 		name:  "declining_balance_remainder_last",
 		asset: with(eur("10000.00", "1000.00", 24, DecliningBalance, FullMonth, date(2024, 1, 1)), rate(0.2)),
-		years: []string{"1826.48", "7173.52"},
+		years: []string{"2000.00", "7000.00"},
 	},
 	{
-		// Sum of the months' digits, 36 months, salvage 0: the weights sum
-		// to 36·37/2 = 666, so each weight is 10.00: month 1 = 360.00, month
-		// 2 = 350.00 … month 36 = 10.00. In service in March 2024:
-		// 2024 = weights 36..27 = 315 → 3,150.00; 2025 = 26..15 = 246 →
-		// 2,460.00; 2026 = 14..3 = 102 → 1,020.00; 2027 = 2 + 1 → 30.00.
+		// SYD, 3 years, salvage 0: digits 3+2+1 = 6, so the asset years are
+		// 3,330.00, 2,220.00 and 1,110.00, a month 277.50, 185.00 and 92.50.
+		// In service in March 2024, asset years run March to February:
+		// 2024 = 10 × 277.50 = 2,775.00; 2025 = 2 × 277.50 + 10 × 185.00 =
+		// 2,405.00; 2026 = 2 × 185.00 + 10 × 92.50 = 1,295.00; 2027 = 2 ×
+		// 92.50 = 185.00.
 		name:   "sum_of_years_digits_36m_salvage_0",
 		asset:  eur("6660.00", "0.00", 36, SumOfYearsDigits, FullMonth, date(2024, 3, 1)),
-		years:  []string{"3150.00", "2460.00", "1020.00", "30.00"},
-		months: []string{"360.00", "350.00", "340.00"},
+		years:  []string{"2775.00", "2405.00", "1295.00", "185.00"},
+		months: []string{"277.50", "277.50", "277.50"},
 	},
 	{
-		// SYD over a 30-month life (not whole years), mid-year: weights sum
-		// to 465, 10.00 each; 2024 = 30..25 = 165 → 1,650.00; 2025 = 24..13
-		// = 222 → 2,220.00; 2026 = 12..1 = 78 → 780.00.
+		// SYD over a 30-month life (2.5 years, not whole years), in service
+		// in July: the digits of L = 2.5 sum to L(L+1)/2 = 4.375; asset year
+		// 1 = 4,650·2.5/4.375 = 2,657.14, year 2 = 4,650·1.5/4.375 =
+		// 1,594.29, and the short last year (6 months) the remainder,
+		// 398.57 (= 4,650·0.375/4.375). Calendar years: 2024 = half of year
+		// 1 = 1,328.57; 2025 = 1,328.57 + half of year 2 (797.15) =
+		// 2,125.72; 2026 = 797.14 + 398.57 = 1,195.71.
 		name:  "sum_of_years_digits_30m_mid_year",
 		asset: eur("4750.00", "100.00", 30, SumOfYearsDigits, FullMonth, date(2024, 7, 31)),
-		years: []string{"1650.00", "2220.00", "780.00"},
+		years: []string{"1328.57", "2125.72", "1195.71"},
 	},
 	{
 		// JPY has no decimals: 900,000 yen over 7 months is 128,571.43, so
@@ -231,20 +295,23 @@ var examples = []example{
 	{
 		// JPY declining balance at 50% a year, mid-month, disposed of in
 		// March 2025 (half a month) for 120,000 yen.
-		// Life month 1 = 250,000/24 = 10,417 (rounded); calendar month 1 is
-		// its first half, 5,209 (rounded half up).
+		// Asset year 1 = 125,000, life month 1 = 125,000/12 = 10,417
+		// (rounded); calendar month 1 is its first half, 5,209 (rounded half
+		// up).
 		name: "jpy_declining_balance_disposal_mid_month",
 		asset: with(with(cur("JPY", "250000", "0", 48, DecliningBalance, MidMonth, date(2024, 1, 20)), rate(0.5)),
 			disposed(date(2025, 3, 3), "120000")),
 		months: []string{"5209"},
 	},
 	{
-		// BHD has 3 decimals: 1,234.567 − 0.001 over 30 months by DDB,
-		// mid-month, in service on the last day of November. Month 1 is
-		// half of 1,234.567·2/30 = 82.304 (rounded half up: 41.152).
+		// BHD has 3 decimals: 1,234.567 − 0.001 over 30 months (2.5 years)
+		// by DDB, mid-month, in service on the last day of November. Asset
+		// year 1 is 2/2.5 = 80% of 1,234.567 = 987.654 (rounded), life month
+		// 1 is 987.654/12 = 82.305 (82.3045 rounded half up) and calendar
+		// month 1 is its first half, 41.153 (rounded half up).
 		name:   "bhd_double_declining_mid_month",
 		asset:  cur("BHD", "1234.567", "0.001", 30, DoubleDecliningBalance, MidMonth, date(2023, 11, 30)),
-		months: []string{"41.152"},
+		months: []string{"41.153"},
 	},
 }
 
@@ -294,52 +361,51 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// TestTextbookYearly reproduces the usual textbook tables, which apply the
-// method once per whole year: the engine's life computation with one period
-// a year. The monthly schedules differ on purpose for the declining
-// methods (the rate compounds monthly; see double_declining_60m) and for
-// SYD (the digits are months, so the weights fall every month, not every
-// year); straight line is the same either way.
-func TestTextbookYearly(t *testing.T) {
+// TestAssetYears checks the asset-year figures of each method directly,
+// including lives that are not whole years, against hand computation.
+func TestAssetYears(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		m             Method
 		cost, salvage string
+		months        int
 		rate          float64
 		want          []string
 	}{
-		// 9,000.00 / 5.
-		{"straight line", StraightLine, "10000.00", "1000.00", 0,
-			[]string{"1800.00", "1800.00", "1800.00", "1800.00", "1800.00"}},
-		// 40% of 10,000.00, 6,000.00, 3,600.00, 2,160.00 = 4,000, 2,400,
-		// 1,440, 864; year 5 would be 40% of 1,296.00 = 518.40 but only
-		// 296.00 is left above salvage. Straight line never gives more
-		// (year 4: 1,160/2 = 580 < 864; year 5: 296 < 518.40): no switch.
-		{"double declining", DoubleDecliningBalance, "10000.00", "1000.00", 0,
-			[]string{"4000.00", "2400.00", "1440.00", "864.00", "296.00"}},
-		// Salvage 0: in year 4 straight line gives 2,160/2 = 1,080 > 864,
-		// so it switches: 1,080 and 1,080.
-		{"double declining switch", DoubleDecliningBalance, "10000.00", "0.00", 0,
-			[]string{"4000.00", "2400.00", "1440.00", "1080.00", "1080.00"}},
-		// Digits 5+4+3+2+1 = 15: 9,000·5/15 = 3,000, then 2,400, 1,800,
-		// 1,200, 600.
-		{"sum of years digits", SumOfYearsDigits, "10000.00", "1000.00", 0,
-			[]string{"3000.00", "2400.00", "1800.00", "1200.00", "600.00"}},
-		// 36.9% (1 − 0.1^(1/5) to 3 places): 3,690.00; 6,310.00·0.369 =
-		// 2,328.39; 3,981.61·0.369 = 1,469.21; 2,512.40·0.369 = 927.08; the
-		// last year takes what is left above salvage: 1,585.32 − 1,000 =
-		// 585.32.
-		{"declining balance", DecliningBalance, "10000.00", "1000.00", 0.369,
-			[]string{"3690.00", "2328.39", "1469.21", "927.08", "585.32"}},
+		// 2 years of DDB at 2/2 = 100%: everything above salvage in year 1.
+		{"double declining 2 years", DoubleDecliningBalance, "10000.00", "1000.00", 24, 0,
+			[]string{"9000.00", "0.00"}},
+		// 18 months = 1.5 years: rate 2/1.5 = 133% is capped at the 9,000
+		// above salvage in asset year 1.
+		{"double declining 18 months", DoubleDecliningBalance, "10000.00", "1000.00", 18, 0,
+			[]string{"9000.00", "0.00"}},
+		// 42 months = 3.5 years, salvage 0: rate 2/3.5 = 4/7. Year 1:
+		// 5,714.29; year 2: 4/7 of 4,285.71 = 2,448.98 (book value
+		// 1,836.73); year 3: straight line over the 18 months left gives
+		// 1,836.73·12/18 = 1,224.49 >= 4/7 of 1,836.73 = 1,049.56, so it
+		// switches: 1,224.49 and the short last year 612.24.
+		{"double declining 3.5 years", DoubleDecliningBalance, "10000.00", "0.00", 42, 0,
+			[]string{"5714.29", "2448.98", "1224.49", "612.24"}},
+		// SYD 1 year: everything in year 1.
+		{"sum of years digits 1 year", SumOfYearsDigits, "1200.00", "0.00", 12, 0,
+			[]string{"1200.00"}},
+		// SYD 18 months = 1.5 years: digits 1.5·2.5/2 = 1.875; year 1 =
+		// 1.5/1.875 = 80% of 1,000 = 800.00, the short year 200.00.
+		{"sum of years digits 18 months", SumOfYearsDigits, "1000.00", "0.00", 18, 0,
+			[]string{"800.00", "200.00"}},
+		// Declining balance at 40% over 2.5 years: 4,000; 40% of 6,000 =
+		// 2,400; the short last year takes what is left: 3,600 − 1,000.
+		{"declining balance 2.5 years", DecliningBalance, "10000.00", "1000.00", 30, 0.4,
+			[]string{"4000.00", "2400.00", "2600.00"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := lifeCumulative(tc.m, mustParse(t, tc.cost, "EUR"), mustParse(t, tc.salvage, "EUR"), 5, 1, tc.rate)
+			y := assetYears(tc.m, mustParse(t, tc.cost, "EUR"), mustParse(t, tc.salvage, "EUR"), tc.months, tc.rate)
 			var got []string
-			for j := 1; j < len(l); j++ {
-				got = append(got, money.Format(l[j]-l[j-1], "EUR"))
+			for j := 1; j < len(y); j++ {
+				got = append(got, money.Format(y[j]-y[j-1], "EUR"))
 			}
 			if !slices.Equal(got, tc.want) {
-				t.Errorf("yearly = %v, want %v", got, tc.want)
+				t.Errorf("asset years = %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -225,8 +225,9 @@ func TestProperties(t *testing.T) {
 }
 
 // checkMethod checks method-specific shapes of a full FULL_MONTH schedule:
-// straight-line months differ by at most one minor unit, and SYD months
-// never increase by more than the one minor unit of rounding.
+// straight-line months differ by at most one minor unit, SYD months never
+// increase by more than the one minor unit of rounding, and the months of
+// one asset year of the other methods differ by at most one minor unit.
 func checkMethod(t testing.TB, a Asset, months []Row) {
 	t.Helper()
 	if a.Convention != FullMonth || a.DisposalDate != nil || len(months) < 2 {
@@ -245,6 +246,18 @@ func checkMethod(t testing.TB, a Asset, months []Row) {
 		for k := 1; k < len(months); k++ {
 			if months[k].Depreciation > months[k-1].Depreciation+1 {
 				t.Fatalf("%+v: SYD month %d (%d) above month %d (%d)", a, k, months[k].Depreciation, k-1, months[k-1].Depreciation)
+			}
+		}
+	}
+	if a.Method != StraightLine {
+		// Each asset year is spread evenly over its months.
+		for first := 0; first < len(months); first += 12 {
+			lo, hi := int64(math.MaxInt64), int64(0)
+			for _, r := range months[first:min(first+12, len(months))] {
+				lo, hi = min(lo, r.Depreciation), max(hi, r.Depreciation)
+			}
+			if hi-lo > 1 {
+				t.Fatalf("%+v: asset year from month %d ranges from %d to %d a month", a, first+1, lo, hi)
 			}
 		}
 	}
