@@ -112,11 +112,12 @@ func TestFinanceAsset(t *testing.T) {
 // rollupEstate, as of 2025-02-15:
 //
 //	asset  CI  currency  cost        method                           in service  book value  depreciation 2025  cost centre
-//	X      w1  EUR       1200.00     SUM_OF_YEARS_DIGITS, 3 months     2025-01-05  200.00      1000.00 (600 + 400)  OPS
+//	X      w1  EUR       1200.00     SUM_OF_YEARS_DIGITS, 3 months     2025-01-05  400.00      800.00 (400 + 400)   OPS
 //	Y      w2  JPY       ¥360000     STRAIGHT_LINE 36 m, MID_MONTH     2024-11-20  ¥325000     ¥20000 (Jan, Feb)    OPS
 //	Z      b1  EUR       500.00      STRAIGHT_LINE 12 m                2025-06-01  500.00      0 (not yet)          —
 //	—      n1  (no asset)
 //
+// X: a 3-month life is one short asset year, spread evenly: 400.00 a month.
 // Y: ¥10000 a month, half in November 2024: 5000 + 3 × 10000 by February.
 // Services: Web {w1, w2}, Batch {w2, b1}; n1 in none.
 //
@@ -206,7 +207,7 @@ func TestRollup(t *testing.T) {
 				// ¥360000 + ¥60000 × 3 years.
 				"SERVICE Batch JPY 1 | 360000 325000 20000 60000 540000",
 				// C1 covers w1 and w2, both in Web: once. 1200.00 + 997.27 × 0.25.
-				"SERVICE Web EUR 1 | 120000 20000 100000 99727 144932",
+				"SERVICE Web EUR 1 | 120000 40000 80000 99727 144932",
 				"SERVICE Web JPY 1 | 360000 325000 20000 0 360000",
 			}},
 			{costs.ByCostCenter, "2025-02-15", []string{
@@ -214,21 +215,21 @@ func TestRollup(t *testing.T) {
 				// C2 covers b1 (Z, no cost centre) and n1 (no asset): once.
 				// No JPY asset without a cost centre: Z's 1 year.
 				"COST_CENTER (none) JPY 0 | 0 0 0 60000 60000",
-				"COST_CENTER OPS EUR 1 | 120000 20000 100000 99727 144932",
+				"COST_CENTER OPS EUR 1 | 120000 40000 80000 99727 144932",
 				"COST_CENTER OPS JPY 1 | 360000 325000 20000 0 360000",
 			}},
 			// No owner, vendor or location anywhere: one group per currency.
 			{costs.ByOwner, "2025-02-15", []string{
 				// 1200.00 + 500.00 + (997.27 × (0.25 + 1) / 2 = 623.29375).
-				"OWNER (none) EUR 2 | 170000 70000 100000 99727 232329",
+				"OWNER (none) EUR 2 | 170000 90000 80000 99727 232329",
 				"OWNER (none) JPY 1 | 360000 325000 20000 60000 540000",
 			}},
 			{costs.ByVendor, "2025-02-15", []string{
-				"VENDOR (none) EUR 2 | 170000 70000 100000 99727 232329",
+				"VENDOR (none) EUR 2 | 170000 90000 80000 99727 232329",
 				"VENDOR (none) JPY 1 | 360000 325000 20000 60000 540000",
 			}},
 			{costs.ByLocation, "2025-02-15", []string{
-				"LOCATION (none) EUR 2 | 170000 70000 100000 99727 232329",
+				"LOCATION (none) EUR 2 | 170000 90000 80000 99727 232329",
 				"LOCATION (none) JPY 1 | 360000 325000 20000 60000 540000",
 			}},
 			// A year later: X fully depreciated; Y at month 17 of its
