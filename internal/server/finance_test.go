@@ -66,13 +66,13 @@ func TestFinanceAssets(t *testing.T) {
 		env := servertest.Start(t, dsn, servertest.Options{})
 
 		// Every asset field by its GraphQL name. Declining balance at 60 % a
-		// year is 5 % of the opening book value a month, each month rounded
-		// half up to cents:
-		//   Sep 2024: 1000.00 × 5 % = 50.00           → acc  50.00, bv 950.00
-		//   Oct 2024:  950.00 × 5 % = 47.50           → acc  97.50, bv 902.50
-		//   Nov 2024:  902.50 × 5 % = 45.125 → 45.13  → acc 142.63, bv 857.37
+		// year: asset year 1 (September 2024 – August 2025) is 60 % of
+		// 1000.00 = 600.00, spread evenly, 50.00 a month:
+		//   Sep 2024: 50.00 → acc  50.00, bv 950.00
+		//   Oct 2024: 50.00 → acc 100.00, bv 900.00
+		//   Nov 2024: 50.00 → acc 150.00, bv 850.00
 		// and the schedule stops at the disposal month (November, a full month
-		// under FULL_MONTH). Loss on disposal: 800.00 − 857.37 = −57.37.
+		// under FULL_MONTH). Loss on disposal: 800.00 − 850.00 = −50.00.
 		t.Run("every field", func(t *testing.T) {
 			ci := finCI(t, env, "fin-all")
 			got := data(t, env.Do(t, env.Editor, `mutation($ci: ID!) { createAsset(input: {
@@ -101,7 +101,7 @@ func TestFinanceAssets(t *testing.T) {
 			}
 			for path, want := range map[string]string{
 				"cost": "1000.00 EUR", "salvageValue": "100.00 EUR", "disposalProceeds": "800.00 EUR",
-				"bookValue": "902.50 EUR", "accumulatedDepreciation": "97.50 EUR", "disposalGainOrLoss": "-57.37 EUR",
+				"bookValue": "900.00 EUR", "accumulatedDepreciation": "100.00 EUR", "disposalGainOrLoss": "-50.00 EUR",
 			} {
 				if g := finM(t, a, path); g != want {
 					t.Errorf("%s = %s, want %s", path, g, want)
@@ -109,8 +109,8 @@ func TestFinanceAssets(t *testing.T) {
 			}
 			wantRows := []string{
 				"2024-09-01..2024-09-30 50.00 EUR 50.00 EUR 950.00 EUR",
-				"2024-10-01..2024-10-31 47.50 EUR 97.50 EUR 902.50 EUR",
-				"2024-11-01..2024-11-30 45.13 EUR 142.63 EUR 857.37 EUR",
+				"2024-10-01..2024-10-31 50.00 EUR 100.00 EUR 900.00 EUR",
+				"2024-11-01..2024-11-30 50.00 EUR 150.00 EUR 850.00 EUR",
 			}
 			eqLines(t, "schedule", finRows(t, get(t, a, "depreciationSchedule")), wantRows)
 			goldenJSON(t, "finance_asset_every_field", got)
@@ -124,10 +124,10 @@ func TestFinanceAssets(t *testing.T) {
 				"2024-08-31": {"1000.00 EUR", "0.00 EUR"},
 				"2024-09-01": {"950.00 EUR", "50.00 EUR"},
 				"2024-09-30": {"950.00 EUR", "50.00 EUR"},
-				"2024-10-01": {"902.50 EUR", "97.50 EUR"},
-				"2024-11-19": {"857.37 EUR", "142.63 EUR"},
-				"2024-11-20": {"0.00 EUR", "142.63 EUR"},
-				"2030-01-01": {"0.00 EUR", "142.63 EUR"},
+				"2024-10-01": {"900.00 EUR", "100.00 EUR"},
+				"2024-11-19": {"850.00 EUR", "150.00 EUR"},
+				"2024-11-20": {"0.00 EUR", "150.00 EUR"},
+				"2030-01-01": {"0.00 EUR", "150.00 EUR"},
 			}
 			i := 0
 			alias := map[string]int{}
