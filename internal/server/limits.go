@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -22,10 +23,20 @@ const DefaultPageSize = 100
 // pagination) when costing a query.
 const listEstimate = 10
 
+// maxNesting is the deepest a query may nest (fields, fragment spreads and
+// inline fragments each count a level).
+const maxNesting = 50
+
+// costCheckEvery is how many selections the cost check visits between two
+// looks at the request's context.
+const costCheckEvery = 256
+
 // complexityLimit refuses operations whose cost exceeds limit. A field costs
 // 1 plus its children, and the children of a paginated field count once per
 // row asked for: first/last, or DefaultPageSize when neither is given. It
 // also refuses page sizes above MaxPageSize or below zero, naming the field.
+// The check prices each fragment once, stops as soon as the running total
+// passes the limit, and gives up when the request's context ends.
 type complexityLimit struct{ limit int }
 
 var _ interface {
@@ -35,108 +46,206 @@ var _ interface {
 
 func (complexityLimit) ExtensionName() string                   { return "CairnComplexityLimit" }
 func (complexityLimit) Validate(graphql.ExecutableSchema) error { return nil }
-func (c complexityLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (c complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
 	}
-	cost, err := selectionCost(oc.Operation.SelectionSet, oc.Variables, 0)
+	cost, _, err := operationCost(ctx, oc.Operation, oc.Variables, c.limit)
 	if err != nil {
 		return err
 	}
 	if cost > c.limit {
 		return &gqlerror.Error{
-			Message:    fmt.Sprintf("operation costs %d, above the limit of %d: ask for fewer rows (first/last) or fewer nested fields", cost, c.limit),
+			Message:    fmt.Sprintf("operation costs at least %d, above the limit of %d: ask for fewer rows (first/last) or fewer nested fields", cost, c.limit),
 			Extensions: map[string]any{"code": string(apperr.BadUserInput), "cost": cost, "limit": c.limit},
 		}
 	}
 	return nil
 }
 
-func selectionCost(set ast.SelectionSet, vars map[string]any, depth int) (int, *gqlerror.Error) {
-	if depth > 50 {
-		return 0, &gqlerror.Error{Message: "query nests deeper than 50 levels", Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
-	}
-	total := 0
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			c, err := fieldCost(s, vars, depth)
-			if err != nil {
-				return 0, err
-			}
-			total += c
-		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				c, err := selectionCost(s.Definition.SelectionSet, vars, depth+1)
-				if err != nil {
-					return 0, err
-				}
-				total += c
-			}
-		case *ast.InlineFragment:
-			c, err := selectionCost(s.SelectionSet, vars, depth+1)
-			if err != nil {
-				return 0, err
-			}
-			total += c
-		}
-		if total > 1<<40 {
-			return total, nil
-		}
-	}
-	return total, nil
+// operationCost prices op against limit. A cost at or below limit is exact;
+// above it, the walk stopped early and the cost is a lower bound. visits
+// counts the selections walked: each fragment's selections once, however
+// often it is spread.
+func operationCost(ctx context.Context, op *ast.OperationDefinition, vars map[string]any, limit int) (cost, visits int, err *gqlerror.Error) {
+	c := &coster{ctx: ctx, vars: vars, frags: map[*ast.FragmentDefinition]*fragmentCost{}}
+	cost, _, err = c.selections(op.SelectionSet, 0, limit)
+	return cost, c.visits, err
 }
 
-func fieldCost(f *ast.Field, vars map[string]any, depth int) (int, *gqlerror.Error) {
-	if strings.HasPrefix(f.Name, "__") {
-		return 1, nil
+// coster walks one operation's selections.
+type coster struct {
+	ctx    context.Context
+	vars   map[string]any
+	frags  map[*ast.FragmentDefinition]*fragmentCost
+	visits int
+}
+
+// fragmentCost is a fragment's priced selection set: its cost (exact), and
+// height, how many levels it nests below its spread. pending marks a
+// fragment being priced, so that a cycle cannot recurse forever.
+type fragmentCost struct {
+	cost, height int
+	pending      bool
+}
+
+// selections prices set at nesting depth within budget. It returns the
+// cost (a lower bound once above budget, when the walk stopped) and the
+// levels the set nests below depth.
+func (c *coster) selections(set ast.SelectionSet, depth, budget int) (total, height int, err *gqlerror.Error) {
+	if depth > maxNesting {
+		return 0, 0, nestingErr()
 	}
-	children, err := selectionCost(f.SelectionSet, vars, depth+1)
+	for _, sel := range set {
+		if err := c.visit(); err != nil {
+			return 0, 0, err
+		}
+		var cost, h int
+		switch s := sel.(type) {
+		case *ast.Field:
+			cost, h, err = c.field(s, depth, budget-total)
+		case *ast.FragmentSpread:
+			cost, h, err = c.spread(s, depth, budget-total)
+		case *ast.InlineFragment:
+			cost, h, err = c.selections(s.SelectionSet, depth+1, budget-total)
+			h++
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		total = satAdd(total, cost)
+		height = max(height, h)
+		if total > budget {
+			return total, height, nil
+		}
+	}
+	return total, height, nil
+}
+
+// spread prices a fragment spread: the fragment's selections are walked the
+// first time and remembered.
+func (c *coster) spread(s *ast.FragmentSpread, depth, budget int) (int, int, *gqlerror.Error) {
+	def := s.Definition
+	if def == nil {
+		return 0, 0, nil
+	}
+	if f, ok := c.frags[def]; ok {
+		if f.pending {
+			return 0, 0, &gqlerror.Error{Message: fmt.Sprintf("fragment %s spreads itself", def.Name), Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
+		}
+		if depth+1+f.height > maxNesting {
+			return 0, 0, nestingErr()
+		}
+		return f.cost, f.height + 1, nil
+	}
+	f := &fragmentCost{pending: true}
+	c.frags[def] = f
+	cost, h, err := c.selections(def.SelectionSet, depth+1, budget)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	if len(f.SelectionSet) == 0 {
+	if cost > budget {
+		// A lower bound: the walk stops here, so it is never reused.
+		delete(c.frags, def)
+		return cost, h + 1, nil
+	}
+	*f = fragmentCost{cost: cost, height: h}
+	return cost, h + 1, nil
+}
+
+func (c *coster) visit() *gqlerror.Error {
+	c.visits++
+	if c.visits%costCheckEvery == 0 && c.ctx.Err() != nil {
+		return &gqlerror.Error{
+			Message:    "the request took too long while its cost was checked and was cancelled",
+			Extensions: map[string]any{"code": string(apperr.Internal)},
+		}
+	}
+	return nil
+}
+
+func nestingErr() *gqlerror.Error {
+	return &gqlerror.Error{Message: fmt.Sprintf("query nests deeper than %d levels", maxNesting), Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
+}
+
+// field prices f within budget: 1, plus its children times the rows it
+// returns.
+func (c *coster) field(f *ast.Field, depth, budget int) (int, int, *gqlerror.Error) {
+	if strings.HasPrefix(f.Name, "__") || len(f.SelectionSet) == 0 {
+		return 1, 0, nil
+	}
+	mult, err := c.rows(f)
+	if err != nil {
+		return 0, 0, err
+	}
+	if budget < 1 {
+		return 1, 0, nil
+	}
+	children, h, err := c.selections(f.SelectionSet, depth+1, (budget-1)/mult)
+	if err != nil {
+		return 0, 0, err
+	}
+	return satAdd(1, satMul(mult, children)), h + 1, nil
+}
+
+// rows is how many times f's children count: the rows asked for (first or
+// last), the default page of a connection, 1 for a connection's edges and
+// single objects, listEstimate for a plain list.
+func (c *coster) rows(f *ast.Field) (int, *gqlerror.Error) {
+	if f.Definition == nil {
 		return 1, nil
 	}
 	mult := 1
 	paginated := false
-	if f.Definition != nil {
-		args := f.ArgumentMap(vars)
-		for _, name := range []string{"first", "last"} {
-			v, ok := args[name]
-			if !ok || v == nil {
-				continue
-			}
-			n, ok := toInt(v)
-			if !ok {
-				continue
-			}
-			if n < 0 {
-				return 0, pageErr(f, name, fmt.Sprintf("%s must not be negative, got %d", name, n))
-			}
-			if n > MaxPageSize {
-				return 0, pageErr(f, name, fmt.Sprintf("%s may be at most %d, got %d: page through the rest with after/before", name, MaxPageSize, n))
-			}
-			paginated = true
-			if n > mult || mult == 1 {
-				mult = n
-			}
+	args := f.ArgumentMap(c.vars)
+	for _, name := range []string{"first", "last"} {
+		v, ok := args[name]
+		if !ok || v == nil {
+			continue
 		}
-		if !paginated {
-			switch {
-			case f.Name == "edges" && f.ObjectDefinition != nil && strings.HasSuffix(f.ObjectDefinition.Name, "Connection"):
-				mult = 1 // the connection's first/last already counts its edges
-			case strings.HasSuffix(f.Definition.Type.Name(), "Connection"):
-				mult = DefaultPageSize
-			case f.Definition.Type.Elem != nil:
-				mult = listEstimate
-			}
+		n, ok := toInt(v)
+		if !ok {
+			continue
+		}
+		if n < 0 {
+			return 0, pageErr(f, name, fmt.Sprintf("%s must not be negative, got %d", name, n))
+		}
+		if n > MaxPageSize {
+			return 0, pageErr(f, name, fmt.Sprintf("%s may be at most %d, got %d: page through the rest with after/before", name, MaxPageSize, n))
+		}
+		paginated = true
+		if n > mult || mult == 1 {
+			mult = n
 		}
 	}
-	if mult == 0 {
-		mult = 1
+	if !paginated {
+		switch {
+		case f.Name == "edges" && f.ObjectDefinition != nil && strings.HasSuffix(f.ObjectDefinition.Name, "Connection"):
+			mult = 1 // the connection's first/last already counts its edges
+		case strings.HasSuffix(f.Definition.Type.Name(), "Connection"):
+			mult = DefaultPageSize
+		case f.Definition.Type.Elem != nil:
+			mult = listEstimate
+		}
 	}
-	return 1 + mult*children, nil
+	return max(mult, 1), nil
+}
+
+// costCeiling keeps sums and products of costs from overflowing.
+const costCeiling = math.MaxInt / 4
+
+func satAdd(a, b int) int {
+	if a >= costCeiling-b {
+		return costCeiling
+	}
+	return a + b
+}
+
+func satMul(a, b int) int {
+	if a != 0 && b > costCeiling/a {
+		return costCeiling
+	}
+	return a * b
 }
 
 func pageErr(f *ast.Field, arg, msg string) *gqlerror.Error {
