@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/internal/finance"
 	"github.com/cairn-cmdb/cairn/internal/money"
+	"github.com/cairn-cmdb/cairn/internal/textsafe"
 )
 
 // AssetLine is one row of the asset register.
@@ -89,7 +90,9 @@ func date(t *time.Time) string {
 	return t.UTC().Format(time.DateOnly)
 }
 
-// WriteAssetRegister writes the register lines as csv, md or json.
+// WriteAssetRegister writes the register lines as csv, md or json. CSV and
+// Markdown cells go through textsafe (CSVCell: no formulas, numbers stay
+// numbers; MarkdownCell: one line, markup escaped).
 func WriteAssetRegister(w io.Writer, format string, asOf time.Time, lines []AssetLine) error {
 	header := []string{"ci", "kind", "method", "currency", "cost", "accumulated", "book_value", "warranty_end", "owner", "services", "cost_center", "in_service", "useful_life_months", "disposal_date"}
 	cells := func(l AssetLine) []string {
@@ -102,7 +105,7 @@ func WriteAssetRegister(w io.Writer, format string, asOf time.Time, lines []Asse
 			return err
 		}
 		for _, l := range lines {
-			if err := cw.Write(cells(l)); err != nil {
+			if err := cw.Write(textsafe.CSVRow(cells(l))); err != nil {
 				return err
 			}
 		}
@@ -120,7 +123,7 @@ func WriteAssetRegister(w io.Writer, format string, asOf time.Time, lines []Asse
 		for _, l := range lines {
 			c := cells(l)
 			for i := range c {
-				c[i] = strings.ReplaceAll(c[i], "|", `\|`)
+				c[i] = textsafe.MarkdownCell(c[i])
 			}
 			if _, err := fmt.Fprintf(w, "| %s |\n", strings.Join(c, " | ")); err != nil {
 				return err

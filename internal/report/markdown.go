@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/internal/textclip"
+	"github.com/cairn-cmdb/cairn/internal/textsafe"
 	"strconv"
 	"strings"
-	"unicode"
 )
 
 // NoDriftText is what Markdown and HTML reports say for an empty window.
@@ -23,35 +23,9 @@ const maxServices = 8
 // clip shortens s to maxCell runes, the cut marked with "…".
 func clip(s string) string { return textclip.Runes(s, maxCell) }
 
-// mdEscape makes s safe inside a Markdown table cell: one line, pipes and
-// the characters that start emphasis, code, links or HTML escaped.
-func mdEscape(s string) string {
-	rs := []rune(clip(s))
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i, r := range rs {
-		switch r {
-		case '\r', '\n', '\t':
-			b.WriteByte(' ')
-		case '_':
-			// An underscore between two letters or digits can neither open
-			// nor close emphasis (ATTRIBUTE_CHANGED, db_01): left as is.
-			if i > 0 && i+1 < len(rs) && alnum(rs[i-1]) && alnum(rs[i+1]) {
-				b.WriteRune(r)
-				break
-			}
-			b.WriteString(`\_`)
-		case '\\', '|', '`', '*', '[', ']', '<', '>', '~':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func alnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+// mdEscape makes s safe inside a Markdown table cell or line: clipped to
+// maxCell runes, then textsafe.MarkdownCell (one line, markup escaped).
+func mdEscape(s string) string { return textsafe.MarkdownCell(clip(s)) }
 
 // or returns s, or dash when s is empty.
 func or(s, dash string) string {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cairn-cmdb/cairn/internal/textsafe"
 )
 
 // Formats lists the formats Write accepts, by canonical name.
@@ -181,9 +183,9 @@ const NoDrift = "no drift"
 
 // writeCSV writes one row per new unauthorised drift. With none, it writes
 // the header and one row whose ci_name is "no drift", so the file is never
-// empty and never mistaken for a truncated one. Cells that a spreadsheet
-// would run as a formula (starting with =, +, -, @, tab or carriage return,
-// and not a number) are prefixed with an apostrophe.
+// empty and never mistaken for a truncated one. Every cell goes through
+// textsafe.CSVCell: one that a spreadsheet would run as a formula gets a
+// leading apostrophe, a plain number stays a number.
 func writeCSV(w *bufio.Writer, r *Report) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
@@ -209,27 +211,10 @@ func writeCSV(w *bufio.Writer, r *Report) error {
 		row[6], row[7] = rfc3339(d.FirstSeenAt), rfc3339(d.LastSeenAt)
 		row[8], row[9], row[10] = d.Owner, d.Job, strings.Join(d.ServicesAtRisk, "; ")
 		row[11], row[12], row[13] = strconv.Itoa(d.ID), d.Kind, d.Status
-		for j := range row {
-			row[j] = csvSafe(row[j])
-		}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(textsafe.CSVRow(row)); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-func csvSafe(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		if _, err := strconv.ParseFloat(s, 64); err == nil {
-			return s
-		}
-		return "'" + s
-	}
-	return s
 }
