@@ -1,6 +1,6 @@
 module github.com/cairn-cmdb/cairn
 
-go 1.26.0
+go 1.27.3
 
 require (
 	entgo.io/contrib v0.7.0

@@ -12,7 +12,8 @@ import (
 
 // Decode returns the configuration of source kind name read from raw (JSON;
 // empty means all defaults) and validated. Unknown settings are errors, so a
-// typo never silently falls back to a default.
+// typo never silently falls back to a default. A confined registry then
+// checks a Confined config's paths and programs (see Confinement).
 func (r *Registry) Decode(name string, raw []byte) (Config, error) {
 	k, ok := r.kinds[name]
 	if !ok {
@@ -37,7 +38,49 @@ func (r *Registry) Decode(name string, raw []byte) (Config, error) {
 		}
 		return nil, &ConfigError{Kind: name, Err: err}
 	}
+	if r.confine != nil {
+		if cc, ok := cfg.(Confined); ok {
+			if err := cc.Confine(r.confine); err != nil {
+				return nil, &ConfigError{Kind: name, Err: err}
+			}
+		}
+	}
 	return cfg, nil
+}
+
+// Check is what a job's save checks: that raw decodes, validates and builds
+// (Build's checks, such as nmap-scan's targets, included) for kind name,
+// and that the source can take the job's scope targets (see
+// TargetChecker). A source is built and dropped: nothing runs.
+func (r *Registry) Check(name string, raw []byte, targets []string) error {
+	cfg, err := r.Decode(name, raw)
+	if err != nil {
+		return err
+	}
+	if _, err := cfg.Build(); err != nil {
+		return &ConfigError{Kind: name, Err: err}
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	if tc, ok := cfg.(TargetChecker); ok {
+		if err := tc.CheckTargets(targets); err != nil {
+			return &ConfigError{Kind: name, Field: "scope.targets", Err: err}
+		}
+		return nil
+	}
+	if _, err := ExpandTargets(targets, 0); err != nil {
+		return &ConfigError{Kind: name, Field: "scope.targets", Err: err}
+	}
+	return nil
+}
+
+// TargetChecker is a Config whose source reads the job's scope targets
+// (Env.Targets) in its own way: CheckTargets refuses targets it could not
+// visit, so that a job is refused when it is saved and not only when it
+// runs. Other sources' targets must expand (ExpandTargets).
+type TargetChecker interface {
+	CheckTargets(targets []string) error
 }
 
 // Build decodes, validates and builds the source of kind name.

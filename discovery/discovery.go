@@ -201,7 +201,18 @@ type Kind struct {
 // at start-up (see package discovery/install) and read-only afterwards.
 type Registry struct {
 	kinds map[string]Kind
+	// confine, when set, is checked by every Decode (see Confinement).
+	confine *Confinement
 }
+
+// Confine returns a registry of r's kinds that checks every config it
+// decodes against c: the registry of saved jobs. r is unchanged.
+func (r *Registry) Confine(c *Confinement) *Registry {
+	return &Registry{kinds: r.kinds, confine: c}
+}
+
+// Confinement returns the registry's confinement, nil for none.
+func (r *Registry) Confinement() *Confinement { return r.confine }
 
 // NewRegistry returns a registry holding kinds. A duplicate name is an error.
 func NewRegistry(kinds ...Kind) (*Registry, error) {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,8 +21,8 @@ import (
 const MaxTargets = 1 << 16
 
 // ExpandTargets turns a scope's targets (host names, IPv4/IPv6 addresses and
-// CIDR ranges) into the list of hosts to visit, in order and without
-// duplicates. Network and broadcast addresses of IPv4 ranges wider than /31
+// CIDR ranges; a host name may carry ":port", see CheckHostName) into the
+// list of hosts to visit, in order and without duplicates. Network and broadcast addresses of IPv4 ranges wider than /31
 // are left out. More than max hosts (MaxTargets when max <= 0) is an error.
 func ExpandTargets(targets []string, max int) ([]string, error) {
 	if max <= 0 {
@@ -44,6 +46,9 @@ func ExpandTargets(targets []string, max int) ([]string, error) {
 		if t == "" {
 			continue
 		}
+		if strings.HasPrefix(t, "-") {
+			return nil, fmt.Errorf("target %q starts with '-'", textclip.Message(t))
+		}
 		if !strings.Contains(t, "/") {
 			if a, err := netip.ParseAddr(t); err == nil {
 				if err := add(a.String()); err != nil {
@@ -51,8 +56,8 @@ func ExpandTargets(targets []string, max int) ([]string, error) {
 				}
 				continue
 			}
-			if strings.ContainsAny(t, " \t,;") {
-				return nil, fmt.Errorf("target %q: not a host name, address or CIDR range", textclip.Message(t))
+			if err := CheckHostName(t); err != nil {
+				return nil, err
 			}
 			if err := add(strings.ToLower(t)); err != nil {
 				return nil, err
@@ -81,6 +86,37 @@ func ExpandTargets(targets []string, max int) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// CheckHostName is the rule for a target that is not an address or a range:
+// a host name of letters, digits, '.', '-' and '_' (at most 253 of them)
+// that starts with a letter, digit or '_', optionally followed by ":port"
+// (1 to 65535); "[v6]:port" is an IPv6 address with a port. Nothing that
+// starts with '-' passes, so no target is ever read as a program's option.
+func CheckHostName(t string) error {
+	if strings.HasPrefix(t, "-") {
+		return fmt.Errorf("target %q starts with '-'", textclip.Message(t))
+	}
+	name := t
+	if h, p, err := net.SplitHostPort(t); err == nil {
+		n, perr := strconv.ParseUint(p, 10, 16)
+		if perr != nil || n == 0 {
+			return fmt.Errorf("target %q: port must be a number from 1 to 65535", textclip.Message(t))
+		}
+		if _, aerr := netip.ParseAddr(h); aerr == nil {
+			return nil
+		}
+		name = h
+	}
+	bad := name == "" || len(name) > 253 || name[0] == '.' || name[0] == '-' || strings.Contains(name, "..")
+	for i := 0; i < len(name) && !bad; i++ {
+		c := name[i]
+		bad = !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_')
+	}
+	if bad {
+		return fmt.Errorf("target %q is neither an IP address nor a host name", textclip.Message(t))
+	}
+	return nil
 }
 
 // HostOptions bound a per-host visit.

@@ -20,7 +20,17 @@ func TestExpandTargets(t *testing.T) {
 		{[]string{"127.0.0.8/31"}, "127.0.0.8 127.0.0.9", ""},
 		{[]string{"::1/127"}, ":: ::1", ""},
 		{[]string{"10.0.0.0/33"}, "", "netip.ParsePrefix"},
-		{[]string{"a b"}, "", "not a host name"},
+		{[]string{"a b"}, "", "neither an IP address nor a host name"},
+		{[]string{"db01:2222", "[::1]:22"}, "db01:2222 [::1]:22", ""},
+		// Issue 13: nothing that starts with '-' is a target, so none can
+		// be read as a program's option (nmap's -iL reads a file).
+		{[]string{"-iL/etc/shadow"}, "", "starts with '-'"},
+		{[]string{"-iL"}, "", "starts with '-'"},
+		{[]string{"--script=x"}, "", "starts with '-'"},
+		{[]string{"a|b"}, "", "neither an IP address nor a host name"},
+		{[]string{".hidden"}, "", "neither an IP address nor a host name"},
+		{[]string{"db01:0"}, "", "port must be a number"},
+		{[]string{"db01:ssh"}, "", "port must be a number"},
 		{[]string{"10.0.0.0/8"}, "", "range too large"},
 	}
 	for _, c := range cases {

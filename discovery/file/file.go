@@ -75,7 +75,9 @@ const (
 
 // Config is the configuration of a file source.
 type Config struct {
-	// File is the path of the inventory file. Required.
+	// File is the path of the inventory file. Required. A saved job's file
+	// must lie in a discovery directory (--discovery-dir; a relative path
+	// is taken in the first; see discovery.Confinement).
 	File string `json:"file" validate:"required"`
 	// Format is csv, json (an array of objects) or jsonl (one object a
 	// line). Default: from the extension of File: .csv, .json, and .jsonl
@@ -114,6 +116,23 @@ func (c *Config) Build() (discovery.Source, error) {
 	return compile(c, c.File)
 }
 
+// Confine implements discovery.Confined: File must be a regular file in
+// the discovery directories; the source reads the file it resolves to. The
+// format still comes from the extension of File as written.
+func (c *Config) Confine(cf *discovery.Confinement) error {
+	real, err := cf.Input("file", c.File)
+	if err != nil {
+		return err
+	}
+	if c.Format == "" {
+		if f, ok := formatOf(c.File); ok {
+			c.Format = f
+		}
+	}
+	c.File = real
+	return nil
+}
+
 // Source reads one inventory file.
 type Source struct {
 	file     string
@@ -124,8 +143,9 @@ type Source struct {
 }
 
 var (
-	_ discovery.Config = (*Config)(nil)
-	_ discovery.Source = (*Source)(nil)
+	_ discovery.Config   = (*Config)(nil)
+	_ discovery.Confined = (*Config)(nil)
+	_ discovery.Source   = (*Source)(nil)
 )
 
 // Discover reads the file and returns an observation for each row, seen at

@@ -76,9 +76,11 @@ type row struct {
 	refs []ref
 }
 
-// ref is a relationship to a row named by key or name.
+// ref is a relationship to a row named by key or name: the n-th (from 1)
+// of its column's cell, which errors name instead of the value.
 type ref struct {
 	column, typ, to string
+	n               int
 }
 
 func (s *Source) newParser(name string) *parser {
@@ -221,7 +223,7 @@ func (p *parser) csvColumns(header []string) ([]csvColumn, error) {
 			cols = append(cols, csvColumn{b, i})
 		}
 		if len(cols) == 0 {
-			return nil, fmt.Errorf("no column maps to a target (columns: %s): give a mapping", quoteList(header))
+			return nil, fmt.Errorf("no column maps to a target (the header has %s, none named like one): give a mapping", columns(len(header)))
 		}
 		if err := checkBindings(bs); err != nil {
 			return nil, err
@@ -262,23 +264,16 @@ func headerIndex(header []string, column string) (int, error) {
 			return idx, nil
 		}
 	}
-	return 0, fmt.Errorf("column %q is not in the header (columns: %s)", textclip.Message(column), quoteList(header))
+	return 0, fmt.Errorf("column %q is not in the header (of %s)", textclip.Message(column), columns(len(header)))
 }
 
-func quoteList(ss []string) string {
-	const max = 20
-	var b strings.Builder
-	for i, s := range ss {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if i == max {
-			fmt.Fprintf(&b, "and %d more", len(ss)-max)
-			break
-		}
-		fmt.Fprintf(&b, "%q", textclip.Message(s))
+// columns says how many columns a header has; errors never list them: a
+// header is the file's content.
+func columns(n int) string {
+	if n == 1 {
+		return "1 column"
 	}
-	return b.String()
+	return strconv.Itoa(n) + " columns"
 }
 
 // lineCounter counts the lines of what the JSON decoder reads, so that an
@@ -316,35 +311,43 @@ func (lc *lineCounter) lineAt(off int64) int {
 	return lc.lines + 1
 }
 
-// nextOffset is the offset of the decoder's next non-space byte (or of the
-// end of what it has read).
+// nextOffset is the offset of the decoder's next byte that is neither space
+// nor a comma between array elements (or of the end of what it has read).
 func nextOffset(dec *json.Decoder) int64 {
 	off := dec.InputOffset()
-	buf, _ := dec.Buffered().(*bytes.Reader)
-	if buf == nil {
-		return off
-	}
+	r := dec.Buffered()
+	var b [256]byte
 	for {
-		c, err := buf.ReadByte()
-		if err != nil || (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+		n, err := r.Read(b[:])
+		for _, c := range b[:n] {
+			if c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',' {
+				return off
+			}
+			off++
+		}
+		if err != nil || n == 0 {
 			return off
 		}
-		off++
 	}
 }
 
-// jsonError rewrites a decoder error to name the file and line.
+// jsonError rewrites a decoder error to name the file and line, and says
+// what is wrong without quoting the file (the decoder's messages do).
 func (p *parser) jsonError(lc *lineCounter, dec *json.Decoder, elem int, err error) error {
-	at := pos{lc.lineAt(nextOffset(dec)), elem}
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return p.errAt(at, "", errors.New("unexpected end of file"))
-	}
 	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return p.errAt(at, "", errors.New(se.Error()))
+	isSyntax := errors.As(err, &se)
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || isSyntax && strings.Contains(se.Error(), "unexpected end") {
+		off := nextOffset(dec)
+		if off >= lc.n {
+			elem = -1 // no element had begun
+		}
+		return p.errAt(pos{lc.lineAt(off), elem}, "", errors.New("unexpected end of file"))
 	}
-	return p.errAt(at, "", err)
+	if isSyntax {
+		// Offset counts the bytes read up to and including the bad one.
+		return p.errAt(pos{lc.lineAt(max(se.Offset-1, 0)), elem}, "", errors.New("not valid JSON"))
+	}
+	return p.errAt(pos{lc.lineAt(nextOffset(dec)), elem}, "", errors.New("not valid JSON"))
 }
 
 func (p *parser) parseJSON(ctx context.Context, r io.Reader) error {
@@ -389,7 +392,7 @@ func (p *parser) parseJSON(ctx context.Context, r io.Reader) error {
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.UseNumber()
 		if err := d.Decode(&obj); err != nil {
-			return p.errAt(at, "", err)
+			return p.errAt(at, "", errors.New("not valid JSON"))
 		}
 		if err := p.jsonRow(at, obj); err != nil {
 			return err
@@ -593,7 +596,7 @@ func (r *row) set(column string, t target, vals []string) error {
 	case tKind:
 		k, ok := normalizeKind(vals[0])
 		if !ok {
-			return fmt.Errorf("unknown kind %q", textclip.Message(vals[0]))
+			return fmt.Errorf("unknown kind (want one of %s)", strings.Join(kinds(), ", "))
 		}
 		o.Kind = k
 	case tField:
@@ -615,9 +618,11 @@ func (r *row) set(column string, t target, vals []string) error {
 			}
 		}
 	case tRel:
+		n := 0
 		for _, v := range vals {
 			for _, to := range splitList(v) {
-				r.refs = append(r.refs, ref{column: column, typ: t.arg, to: to})
+				n++
+				r.refs = append(r.refs, ref{column: column, typ: t.arg, to: to, n: n})
 			}
 		}
 	}
@@ -668,7 +673,7 @@ func (p *parser) add(r *row) error {
 		}
 	}
 	if i, dup := p.byKey[o.Key]; dup {
-		return p.errAt(r.pos, "", fmt.Errorf("duplicate key %q (first on %s)", textclip.Message(o.Key), p.rows[i].pos))
+		return p.errAt(r.pos, "", fmt.Errorf("duplicate key (first on %s)", p.rows[i].pos))
 	}
 	p.byKey[o.Key] = len(p.rows)
 	p.rows = append(p.rows, *r)
@@ -712,15 +717,15 @@ func (p *parser) resolve() error {
 			if !ok {
 				switch idx := byName[rf.to]; len(idx) {
 				case 0:
-					return p.errAt(r.pos, rf.column, fmt.Errorf("no row has the key or name %q", textclip.Message(rf.to)))
+					return p.errAt(r.pos, rf.column, fmt.Errorf("reference %d names no row (by key or name)", rf.n))
 				case 1:
 					j = idx[0]
 				default:
-					return p.errAt(r.pos, rf.column, fmt.Errorf("%q names several rows (on %s and %s)", textclip.Message(rf.to), p.rows[idx[0]].pos, p.rows[idx[1]].pos))
+					return p.errAt(r.pos, rf.column, fmt.Errorf("reference %d names several rows (on %s and %s)", rf.n, p.rows[idx[0]].pos, p.rows[idx[1]].pos))
 				}
 			}
 			if j == i {
-				return p.errAt(r.pos, rf.column, fmt.Errorf("%q is this row", textclip.Message(rf.to)))
+				return p.errAt(r.pos, rf.column, fmt.Errorf("reference %d names this row itself", rf.n))
 			}
 			rel := discovery.Relationship{Type: rf.typ, To: p.rows[j].obs.Key}
 			if !seen[rel] {

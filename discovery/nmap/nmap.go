@@ -30,16 +30,30 @@ const KindName = "nmap"
 // settings.
 type Config struct {
 	// File is the path of an nmap XML output file ("nmap -oX FILE"), read
-	// on every run. A relative path is relative to the working directory of
-	// the Cairn process. Required; there is no default.
+	// on every run. A saved job's file must lie in a discovery directory
+	// (--discovery-dir), where a relative path is taken (see
+	// discovery.Confinement); a one-off run's relative path is relative to
+	// the working directory. Required; there is no default.
 	File string `json:"file" validate:"required"`
 }
 
 // Interface guards.
 var (
-	_ discovery.Config = (*Config)(nil)
-	_ discovery.Source = (*Source)(nil)
+	_ discovery.Config   = (*Config)(nil)
+	_ discovery.Confined = (*Config)(nil)
+	_ discovery.Source   = (*Source)(nil)
 )
+
+// Confine implements discovery.Confined: File must be a regular file in
+// the discovery directories; the source reads the file it resolves to.
+func (c *Config) Confine(cf *discovery.Confinement) error {
+	real, err := cf.Input("file", c.File)
+	if err != nil {
+		return err
+	}
+	c.File = real
+	return nil
+}
 
 // DefaultConfig returns the documented defaults: every setting empty, which
 // does not validate until File is set.

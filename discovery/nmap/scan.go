@@ -79,17 +79,50 @@ type ScanConfig struct {
 	// addresses, CIDR ranges and host names, as discovery.ExpandTargets
 	// reads them. Default none.
 	Hosts []string `json:"hosts"`
-	// Binary is the nmap program: a path, or a name looked up in PATH.
-	// Its file name must be "nmap", so that a job cannot run some other
-	// program with nmap's arguments. Default "nmap".
+	// Binary is the nmap program. A saved job may run only the programs
+	// the operator allows (--nmap-binary, default /usr/bin/nmap and
+	// /usr/local/bin/nmap), named by their absolute path, each an
+	// executable regular file named nmap; "nmap" is the first of them that
+	// exists (see discovery.Confinement.Program). Without a confinement
+	// (one-off runs) it is a path, or a name looked up in PATH, whose file
+	// name must be "nmap". Default "nmap".
 	Binary string `json:"binary" validate:"required"`
 }
 
 // Interface guards.
 var (
-	_ discovery.Config = (*ScanConfig)(nil)
-	_ discovery.Source = (*ScanSource)(nil)
+	_ discovery.Config        = (*ScanConfig)(nil)
+	_ discovery.Confined      = (*ScanConfig)(nil)
+	_ discovery.TargetChecker = (*ScanConfig)(nil)
+	_ discovery.Source        = (*ScanSource)(nil)
 )
+
+// Confine implements discovery.Confined: Binary must be one of the nmap
+// programs the operator allows.
+func (c *ScanConfig) Confine(cf *discovery.Confinement) error {
+	bin, err := cf.Program("binary", c.Binary)
+	if err != nil {
+		return err
+	}
+	c.Binary = bin
+	return nil
+}
+
+// CheckTargets implements discovery.TargetChecker: the job's scope targets
+// must be what Discover writes to nmap (addresses, ranges, host names; no
+// ports), so a job is refused when it is saved, not when it runs.
+func (c *ScanConfig) CheckTargets(targets []string) error {
+	hosts, err := discovery.ExpandTargets(targets, 0)
+	if err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		if err := checkTarget(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // DefaultScanConfig returns the documented defaults.
 func DefaultScanConfig() *ScanConfig {

@@ -237,7 +237,7 @@ func TestScanFailures(t *testing.T) {
 		{"real unresolved scan", `cat "` + fixtures + `/unresolved.xml"; echo 'Failed to resolve "no-such-host.invalid".' >&2`, []string{"no-such-host.invalid"}, 0, "no target resolved"},
 		{"nothing scanned, nothing said", `cat "` + fixtures + `/unresolved.xml"`, nil, 0, `nmap scanned no address (<hosts total="0">)`},
 		{"no targets", `exit 0`, []string{}, 0, "no hosts to scan"},
-		{"option target", `exit 0`, []string{"-iR"}, 0, `target "-ir" starts with '-'`},
+		{"option target", `exit 0`, []string{"-iR"}, 0, `target "-iR" starts with '-'`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -245,7 +245,7 @@ func TestDiscoverNoTargets(t *testing.T) {
 		t.Fatalf("Discover without targets = %v", err)
 	}
 	_, err = src.Discover(context.Background(), discovery.Env{Targets: []string{"not a host"}})
-	if err == nil || !strings.Contains(err.Error(), "not a host name") {
+	if err == nil || !strings.Contains(err.Error(), "neither an IP address nor a host name") {
 		t.Fatalf("Discover with a bad target = %v", err)
 	}
 }

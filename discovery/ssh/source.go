@@ -11,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -270,7 +272,7 @@ func (s *Source) openKnownHosts() (*hostKeys, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("known_hosts file %s does not exist; record the hosts' keys there (ssh-keyscan) or set trustOnFirstUse", file)
 		}
-		return nil, fmt.Errorf("known_hosts file: %w", err)
+		return nil, knownHostsError(file, err)
 	}
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -282,6 +284,23 @@ func (s *Source) openKnownHosts() (*hostKeys, error) {
 	}
 	return &hostKeys{file: file, tofu: s.cfg.TrustOnFirstUse, mu: s.mu, db: db, probe: probe,
 		added: map[string]gossh.PublicKey{}}, nil
+}
+
+// knownHostsLine finds the line number in a knownhosts parse error.
+var knownHostsLine = regexp.MustCompile(`:(\d+): `)
+
+// knownHostsError says which line of file did not parse, never what the
+// line holds: the parser's messages quote it, and run errors are read by
+// more people than the file is.
+func knownHostsError(file string, err error) error {
+	if m := knownHostsLine.FindAllStringSubmatch(err.Error(), -1); len(m) > 0 {
+		return fmt.Errorf("known_hosts file %s line %s is not a known_hosts entry", file, m[len(m)-1][1])
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("known_hosts file %s: %w", file, pe.Err)
+	}
+	return fmt.Errorf("known_hosts file %s cannot be read as a known_hosts file", file)
 }
 
 // createFile creates file (and its directory) empty if it does not exist.

@@ -65,7 +65,7 @@ const (
 	DefaultPort           = 22
 	DefaultConcurrency    = 10
 	DefaultTimeout        = 30 * time.Second
-	DefaultKnownHostsFile = "~/.ssh/known_hosts"
+	DefaultKnownHostsFile = "known_hosts"
 )
 
 // maxTimeout bounds Config.Timeout.
@@ -89,8 +89,11 @@ type Config struct {
 	// of seconds. Default "30s".
 	Timeout discovery.Duration `json:"timeout" validate:"gt=0"`
 	// KnownHostsFile is the OpenSSH known_hosts file the host keys are
-	// checked against; a leading "~/" is the home directory of the user
-	// Cairn runs as. Default "~/.ssh/known_hosts".
+	// checked against. A saved job's file must lie in a discovery
+	// directory (--discovery-dir), where a relative path is taken (see
+	// discovery.Confinement); a leading "~/" is the home directory of the
+	// user Cairn runs as. Default "known_hosts" (in the first discovery
+	// directory).
 	KnownHostsFile string `json:"knownHostsFile" validate:"required"`
 	// TrustOnFirstUse accepts the key of a host the known_hosts file does
 	// not know and appends it to the file (creating the file if needed).
@@ -104,8 +107,9 @@ type Config struct {
 
 // Interface guards.
 var (
-	_ discovery.Config = (*Config)(nil)
-	_ discovery.Source = (*Source)(nil)
+	_ discovery.Config   = (*Config)(nil)
+	_ discovery.Confined = (*Config)(nil)
+	_ discovery.Source   = (*Source)(nil)
 )
 
 // DefaultConfig returns the documented defaults. It does not validate until
@@ -126,6 +130,27 @@ func Kind() discovery.Kind {
 		Name:      KindName,
 		NewConfig: func() discovery.Config { return DefaultConfig() },
 	}
+}
+
+// Confine implements discovery.Confined: KnownHostsFile must lie in the
+// discovery directories, an existing one a regular file; with
+// TrustOnFirstUse a missing one may be created there (its directory must
+// exist). The source uses the file it resolves to.
+func (c *Config) Confine(cf *discovery.Confinement) error {
+	file, err := expandHome(c.KnownHostsFile)
+	if err != nil {
+		return fmt.Errorf("knownHostsFile: %w", err)
+	}
+	if c.TrustOnFirstUse {
+		file, err = cf.Output("knownHostsFile", file)
+	} else {
+		file, err = cf.Input("knownHostsFile", file)
+	}
+	if err != nil {
+		return err
+	}
+	c.KnownHostsFile = file
+	return nil
 }
 
 // Build checks c and returns the source it describes: the settings'

@@ -38,7 +38,7 @@ func TestKind(t *testing.T) {
 	if !ok {
 		t.Fatalf("NewConfig() is %T, want *ssh.Config", k.NewConfig())
 	}
-	want := &ssh.Config{Port: 22, Concurrency: 10, Timeout: discovery.Duration(30 * time.Second), KnownHostsFile: "~/.ssh/known_hosts"}
+	want := &ssh.Config{Port: 22, Concurrency: 10, Timeout: discovery.Duration(30 * time.Second), KnownHostsFile: "known_hosts"}
 	if !reflect.DeepEqual(cfg, want) || !reflect.DeepEqual(cfg, ssh.DefaultConfig()) {
 		t.Errorf("NewConfig() = %+v, want %+v", cfg, want)
 	}
@@ -56,7 +56,7 @@ func TestConfigDecode(t *testing.T) {
 		{"defaults only", ``, "user: is required", nil},
 		{"user only", `{"user": "cairn"}`, "", func(t *testing.T, c *ssh.Config) {
 			if c.User != "cairn" || c.Port != 22 || c.Concurrency != 10 || time.Duration(c.Timeout) != 30*time.Second ||
-				c.KnownHostsFile != "~/.ssh/known_hosts" || c.TrustOnFirstUse || c.Rate != 0 || c.Hosts != nil {
+				c.KnownHostsFile != "known_hosts" || c.TrustOnFirstUse || c.Rate != 0 || c.Hosts != nil {
 				t.Errorf("config %+v", c)
 			}
 		}},
@@ -156,7 +156,7 @@ func TestBuild(t *testing.T) {
 				name string
 				cfg  ssh.Config
 				want string
-			}{"default known_hosts is expanded", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: "~/.ssh/known_hosts"}, filepath.Join(home, ".ssh", "known_hosts")})
+			}{"a home known_hosts is expanded", ssh.Config{User: "u", Port: 22, Concurrency: 1, Timeout: discovery.Duration(time.Second), KnownHostsFile: "~/.ssh/known_hosts"}, filepath.Join(home, ".ssh", "known_hosts")})
 		}
 	}
 	for _, tt := range tests {
@@ -241,7 +241,7 @@ func TestDiscoverCredentials(t *testing.T) {
 		t.Errorf("Discover without targets = %v, want a no-hosts error", err)
 	}
 	_, err = src.Discover(context.Background(), discovery.Env{Targets: []string{"a b"}, Credentials: map[string]string{"password": "x"}})
-	if err == nil || !strings.Contains(err.Error(), "not a host name") {
+	if err == nil || !strings.Contains(err.Error(), "neither an IP address nor a host name") {
 		t.Errorf("Discover with a bad target = %v", err)
 	}
 }

@@ -154,8 +154,10 @@ const KindName = "terraform"
 type Config struct {
 	// File is the path of the state file (terraform.tfstate, or the output
 	// of "terraform state pull" saved by a scheduled job), read on every
-	// run. A relative path is relative to the working directory of the
-	// Cairn process. Required; there is no default.
+	// run. A saved job's file must lie in a discovery directory
+	// (--discovery-dir), where a relative path is taken (see
+	// discovery.Confinement); a one-off run's relative path is relative to
+	// the working directory. Required; there is no default.
 	File string `json:"file" validate:"required"`
 	// Types limits discovery to these resource types, such as
 	// "aws_instance"; each must be one of SupportedTypes. Default (absent
@@ -165,9 +167,21 @@ type Config struct {
 
 // Interface guards.
 var (
-	_ discovery.Config = (*Config)(nil)
-	_ discovery.Source = (*Source)(nil)
+	_ discovery.Config   = (*Config)(nil)
+	_ discovery.Confined = (*Config)(nil)
+	_ discovery.Source   = (*Source)(nil)
 )
+
+// Confine implements discovery.Confined: File must be a regular file in
+// the discovery directories; the source reads the file it resolves to.
+func (c *Config) Confine(cf *discovery.Confinement) error {
+	real, err := cf.Input("file", c.File)
+	if err != nil {
+		return err
+	}
+	c.File = real
+	return nil
+}
 
 // DefaultConfig returns the documented defaults: File empty, which does not
 // validate until it is set, and Types empty, meaning every supported type.

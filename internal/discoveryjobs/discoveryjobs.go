@@ -139,10 +139,12 @@ type Input struct {
 	NetworkScope *string
 }
 
-// CheckConfig checks that kind is a source kind of reg and that config
-// decodes and validates for it. The error is BAD_USER_INPUT on sourceKind
-// or config.
-func CheckConfig(reg *discovery.Registry, kind string, config map[string]any) error {
+// CheckConfig checks that kind is a source kind of reg, that config decodes,
+// validates and builds for it (with a confined registry, its files and
+// programs within what the operator allows: discovery.Confinement), and
+// that the source can take the scope targets. The error is BAD_USER_INPUT
+// on sourceKind, config or scope.
+func CheckConfig(reg *discovery.Registry, kind string, config map[string]any, targets []string) error {
 	var raw []byte
 	if len(config) > 0 {
 		b, err := json.Marshal(config)
@@ -154,10 +156,16 @@ func CheckConfig(reg *discovery.Registry, kind string, config map[string]any) er
 	if _, ok := reg.Lookup(kind); !ok {
 		return apperr.Invalid("sourceKind", "unknown source kind %q (known: %s)", kind, strings.Join(reg.Names(), ", "))
 	}
-	if _, err := reg.Decode(kind, raw); err != nil {
+	if err := reg.Check(kind, raw, targets); err != nil {
 		var ce *discovery.ConfigError
-		if errors.As(err, &ce) && ce.Field != "" {
-			return apperr.Invalid("config", "%s: %v", ce.Field, ce.Err)
+		if errors.As(err, &ce) && ce.Field == "scope.targets" {
+			return apperr.Invalid("scope", "targets: %v", ce.Err)
+		}
+		if errors.As(err, &ce) {
+			if ce.Field != "" {
+				return apperr.Invalid("config", "%s: %v", ce.Field, ce.Err)
+			}
+			return apperr.Invalid("config", "%v", ce.Err)
 		}
 		return apperr.InvalidErr("config", err)
 	}
@@ -226,11 +234,11 @@ func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.DiscoveryJob
 	}
 	var job *ent.DiscoveryJob
 	err = txn.Do(ctx, s.client(ctx), func(c *ent.Client) error {
-		kind, tz, sched, config, err := in.effective(ctx, c, id)
+		kind, tz, sched, config, targets, err := in.effective(ctx, c, id)
 		if err != nil {
 			return err
 		}
-		if err := CheckConfig(reg, kind, config); err != nil {
+		if err := CheckConfig(reg, kind, config, targets); err != nil {
 			return err
 		}
 		prios, err := priorities(in.FieldPriorities)
@@ -338,16 +346,19 @@ func (in Input) networkScope() (string, error) {
 	return s, nil
 }
 
-// effective is the source kind, time zone, schedule and config job id
-// will have once in is saved (id 0: a new job).
-func (in Input) effective(ctx context.Context, c *ent.Client, id int) (kind, tz, sched string, config map[string]any, err error) {
+// effective is the source kind, time zone, schedule, config and scope
+// targets job id will have once in is saved (id 0: a new job).
+func (in Input) effective(ctx context.Context, c *ent.Client, id int) (kind, tz, sched string, config map[string]any, targets []string, err error) {
 	tz = "UTC"
 	if id != 0 {
 		cur, err := c.DiscoveryJob.Get(ctx, id)
 		if err != nil {
-			return "", "", "", nil, err
+			return "", "", "", nil, nil, err
 		}
-		kind, tz, sched, config = cur.SourceKind, cur.TimeZone, cur.Schedule, cur.Config
+		kind, tz, sched, config, targets = cur.SourceKind, cur.TimeZone, cur.Schedule, cur.Config, cur.Scope.Targets
+	}
+	if in.Scope != nil {
+		targets = in.Scope.Targets
 	}
 	if in.SourceKind != nil {
 		kind = *in.SourceKind
@@ -363,7 +374,7 @@ func (in Input) effective(ctx context.Context, c *ent.Client, id int) (kind, tz,
 	if in.Schedule != nil {
 		sched = strings.TrimSpace(*in.Schedule)
 	}
-	return kind, tz, sched, config, nil
+	return kind, tz, sched, config, targets, nil
 }
 
 // set writes the given fields of in to m, with the effective kind, time
