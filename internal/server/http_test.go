@@ -40,13 +40,13 @@ func TestHTTPEndpoints(t *testing.T) {
 			}
 		})
 		t.Run("GraphiQL", func(t *testing.T) {
-			r := httpGet(t, env, "/", nil)
+			r := httpGet(t, env, "/graphiql", nil)
 			body := string(r.Body)
 			if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
-				t.Fatalf("/: HTTP %d, Content-Type %q", r.Status, r.Header.Get("Content-Type"))
+				t.Fatalf("/graphiql: HTTP %d, Content-Type %q", r.Status, r.Header.Get("Content-Type"))
 			}
 			if !strings.Contains(strings.ToLower(body), "<!doctype html") || !strings.Contains(strings.ToLower(body), "graphiql") {
-				t.Errorf("/ is not the GraphiQL page: %.300s", body)
+				t.Errorf("/graphiql is not the GraphiQL page: %.300s", body)
 			}
 			// Works offline: every script and stylesheet is served by Cairn.
 			for _, m := range regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(body, -1) {

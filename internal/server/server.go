@@ -1,5 +1,6 @@
 // Package server is Cairn's HTTP side: POST /graphql with auth, limits,
-// metrics and logs; GraphiQL at /; /healthz, /readyz and /metrics.
+// metrics and logs; the web console at / (internal/console); GraphiQL at
+// /graphiql; /healthz, /readyz and /metrics.
 package server
 
 import (
@@ -37,6 +38,7 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/console"
 	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
 	"github.com/cairn-cmdb/cairn/internal/reportschedules"
 	"github.com/cairn-cmdb/cairn/internal/server/graphiql"
@@ -55,6 +57,16 @@ type Config struct {
 	ComplexityLimit int
 	// ParserTokenLimit bounds the tokens of a query document [15000].
 	ParserTokenLimit int
+	// MaxSelections bounds the selections written in a query document
+	// (fields, fragment spreads and inline fragments, in operations and
+	// fragments), checked before validation, whose time grows with their
+	// square [500].
+	MaxSelections int
+	// MaxAliases bounds the aliased fields of a query document [200].
+	MaxAliases int
+	// MaxErrors bounds the errors of one response; a last one says more
+	// were found [20].
+	MaxErrors int
 	// Logger receives request logs [discard].
 	Logger *slog.Logger
 	// Registry receives metrics [a fresh registry].
@@ -78,6 +90,15 @@ func (c *Config) defaults() {
 	}
 	if c.ParserTokenLimit <= 0 {
 		c.ParserTokenLimit = 15_000
+	}
+	if c.MaxSelections <= 0 {
+		c.MaxSelections = 500
+	}
+	if c.MaxAliases <= 0 {
+		c.MaxAliases = 200
+	}
+	if c.MaxErrors <= 0 {
+		c.MaxErrors = 20
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -117,13 +138,18 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	docs := lru.New[*ast.QueryDocument](1000)
+	gql.SetQueryCache(docs)
 	gql.SetParserTokenLimit(cfg.ParserTokenLimit)
+	gql.SetValidationRulesFn(cappedRules(cfg.MaxErrors))
 	gql.Use(introspectionGate{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// After the persisted query extension, which fills in the query text.
+	gql.Use(documentLimits{maxSelections: cfg.MaxSelections, maxAliases: cfg.MaxAliases, tokenLimit: cfg.ParserTokenLimit, cache: docs})
 	gql.Use(complexityLimit{limit: cfg.ComplexityLimit})
 	gql.Use(txExtension{entgql.Transactioner{TxOpener: db.Client}})
 	gql.AroundOperations(s.aroundOperation)
+	gql.AroundResponses(capErrors(cfg.MaxErrors))
 	gql.SetErrorPresenter(presentError(cfg.Logger))
 	gql.SetRecoverFunc(func(ctx context.Context, v any) error {
 		cfg.Logger.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v), "request_id", audit.RequestID(ctx))
@@ -131,8 +157,13 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	})
 
 	ui := graphiql.Handler("/graphql")
+	web, err := console.New()
+	if err != nil {
+		return nil, err
+	}
 	s.mux.Handle("/graphql", s.authenticate(gql))
-	s.mux.Handle("/", ui)
+	s.mux.Handle("/", web)
+	s.mux.Handle("/graphiql", ui)
 	s.mux.Handle("/graphiql/", ui)
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -187,12 +218,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func routeOf(p string) string {
 	switch {
-	case p == "/graphql", p == "/healthz", p == "/readyz", p == "/metrics", p == "/":
+	case p == "/graphql", p == "/healthz", p == "/readyz", p == "/metrics":
 		return p
-	case strings.HasPrefix(p, "/graphiql/"):
+	case p == "/graphiql", strings.HasPrefix(p, "/graphiql/"):
 		return "/graphiql/"
+	case strings.HasPrefix(p, "/assets/"):
+		return "/assets/"
 	}
-	return "other"
+	return "console"
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

@@ -8,13 +8,14 @@
 //
 // A single [http.Handler] owns two URL spaces:
 //
-//	/                   the GraphiQL HTML page (GET/HEAD only)
-//	/graphiql/assets/*  the embedded static assets (long-lived cache headers)
+//	/graphiql, /graphiql/  the GraphiQL HTML page (GET/HEAD only)
+//	/graphiql/assets/*     the embedded static assets (long-lived cache headers)
 //
-// Every other path gets 404. Mount it for both patterns:
+// Every other path gets 404. Mount it for both patterns (the web console
+// owns "/"):
 //
 //	h := graphiql.Handler("/graphql")
-//	mux.Handle("/", h)          // "/" is a catch-all in ServeMux; h 404s the rest
+//	mux.Handle("/graphiql", h)
 //	mux.Handle("/graphiql/", h)
 //
 // The page is served with a strict Content-Security-Policy (script-src
@@ -39,6 +40,10 @@ import (
 // AssetPrefix is the URL path prefix under which the embedded assets are
 // served. It always ends in a slash.
 const AssetPrefix = "/graphiql/assets/"
+
+// PagePath is where the GraphiQL page is served (with or without a
+// trailing slash).
+const PagePath = "/graphiql"
 
 // DefaultQuery is the query pre-filled in the editor the first time a user
 // opens the IDE (GraphiQL remembers edits in localStorage afterwards).
@@ -182,7 +187,7 @@ type handler struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch {
-	case r.URL.Path == "/":
+	case r.URL.Path == PagePath, r.URL.Path == PagePath+"/":
 		h.servePage(w, r)
 	case strings.HasPrefix(r.URL.Path, AssetPrefix):
 		h.serveAsset(w, r)

@@ -41,7 +41,7 @@ func pageRefs(t *testing.T, body string) (scripts, links []string) {
 
 func TestPage(t *testing.T) {
 	h := Handler("/graphql")
-	rec := get(t, h, "/")
+	rec := get(t, h, "/graphiql")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET / = %d, want 200", rec.Code)
 	}
@@ -91,7 +91,7 @@ func TestPage(t *testing.T) {
 
 func TestPageEscapesEndpoint(t *testing.T) {
 	h := Handler(`/graphql"><script>alert(1)</script>`)
-	body := get(t, h, "/").Body.String()
+	body := get(t, h, "/graphiql").Body.String()
 	if strings.Contains(body, "<script>alert(1)") {
 		t.Fatalf("endpoint not escaped:\n%s", body)
 	}
@@ -101,7 +101,7 @@ func TestPageEscapesEndpoint(t *testing.T) {
 }
 
 func TestAbsoluteEndpointAllowedByCSP(t *testing.T) {
-	rec := get(t, Handler("https://api.example.com/graphql"), "/")
+	rec := get(t, Handler("https://api.example.com/graphql"), "/graphiql")
 	csp := rec.Header().Get("Content-Security-Policy")
 	if !strings.Contains(csp, "connect-src 'self' https://api.example.com") {
 		t.Errorf("CSP = %q, want connect-src to include the endpoint origin", csp)
@@ -110,7 +110,7 @@ func TestAbsoluteEndpointAllowedByCSP(t *testing.T) {
 
 func TestPageAssetsServed(t *testing.T) {
 	h := Handler("/graphql")
-	body := get(t, h, "/").Body.String()
+	body := get(t, h, "/graphiql").Body.String()
 	scripts, links := pageRefs(t, body)
 	base, _ := url.Parse("http://cairn.test/")
 
@@ -173,10 +173,10 @@ func TestPageAssetsServed(t *testing.T) {
 func TestNotFound(t *testing.T) {
 	h := Handler("/graphql")
 	for _, p := range []string{
+		"/",
 		"/index.html",
 		"/graphql",
-		"/graphiql",
-		"/graphiql/",
+		"/graphiql/index.html",
 		"/graphiql/assets",
 		"/graphiql/assets/", // no directory listing
 		"/graphiql/assets/nope.js",
@@ -192,15 +192,15 @@ func TestNotFound(t *testing.T) {
 
 func TestMethodNotAllowed(t *testing.T) {
 	h := Handler("/graphql")
-	for _, p := range []string{"/", "/graphiql/assets/init.js"} {
+	for _, p := range []string{"/graphiql", "/graphiql/assets/init.js"} {
 		rec := do(t, h, httptest.NewRequest(http.MethodPost, p, strings.NewReader("{}")))
 		if rec.Code != http.StatusMethodNotAllowed {
 			t.Errorf("POST %s = %d, want 405", p, rec.Code)
 		}
 	}
-	rec := do(t, h, httptest.NewRequest(http.MethodHead, "/", nil))
+	rec := do(t, h, httptest.NewRequest(http.MethodHead, "/graphiql", nil))
 	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
-		t.Errorf("HEAD / = %d with %d body bytes, want 200 and empty", rec.Code, rec.Body.Len())
+		t.Errorf("HEAD /graphiql = %d with %d body bytes, want 200 and empty", rec.Code, rec.Body.Len())
 	}
 }
 
@@ -208,13 +208,14 @@ func TestMethodNotAllowed(t *testing.T) {
 func TestMountedOnServeMux(t *testing.T) {
 	h := Handler("/graphql")
 	mux := http.NewServeMux()
-	mux.Handle("/", h)
+	mux.Handle("/graphiql", h)
 	mux.Handle("/graphiql/", h)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
 	for path, want := range map[string]int{
-		"/":                                200,
+		"/graphiql":                        200,
+		"/graphiql/":                       200,
 		"/graphiql/assets/graphiql.min.js": 200,
 		"/graphiql/assets/nope.js":         404,
 		"/elsewhere":                       404,

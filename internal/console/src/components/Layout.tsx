@@ -1,0 +1,94 @@
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+import { useLocation } from "preact-iso";
+import { useSession } from "../session";
+import { SearchBox } from "./SearchBox";
+
+const nav: { href: string; label: string; admin?: boolean }[] = [
+  { href: "/list/cis", label: "CIs" },
+  { href: "/list/services", label: "Services" },
+  { href: "/drifts", label: "Drift" },
+  { href: "/finance", label: "Assets" },
+  { href: "/health", label: "Health" },
+  { href: "/admin", label: "Admin", admin: true },
+];
+
+export function Layout({ children }: { children: ComponentChildren }) {
+  const { viewer, can, signOut } = useSession();
+  const { path, url } = useLocation();
+  const search = useRef<HTMLInputElement>(null);
+  const main = useRef<HTMLElement>(null);
+
+  // "/" focuses the search box from anywhere but a text field.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+      const t = e.target as HTMLElement;
+      if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName))) return;
+      e.preventDefault();
+      search.current?.focus();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+  // A new page: move focus to it for keyboard and screen-reader users
+  // (not on the first load, where the search box has it).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }, [url]);
+
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <a href="/" class="brand" aria-label="Cairn home">
+          <span aria-hidden="true">▲</span> Cairn
+        </a>
+        <SearchBox inputRef={search} />
+        <nav aria-label="Main">
+          <ul>
+            {nav
+              .filter((n) => !n.admin || can("ADMIN"))
+              .map((n) => (
+                <li key={n.href}>
+                  <a href={n.href} aria-current={path === n.href || path.startsWith(n.href + "/") ? "page" : undefined}>
+                    {n.label}
+                  </a>
+                </li>
+              ))}
+          </ul>
+        </nav>
+        <div class="who">
+          {viewer?.authenticated ? (
+            <>
+              <span class="role" title="Your token's role">
+                {viewer.name} · {viewer.role?.toLowerCase()}
+              </span>
+              <button type="button" class="btn b-plain" onClick={signOut}>
+                Sign out
+              </button>
+            </>
+          ) : (
+            <>
+              <span class="role">read-only</span>
+              <a class="btn b-plain" href={`/signin?next=${encodeURIComponent(url)}`}>
+                Sign in
+              </a>
+            </>
+          )}
+        </div>
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,276 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import type { FunctionComponent } from "preact";
+import { takeOver } from "../cache";
+import type { GraphProps } from "../components/DepGraph";
+import { Badge, Empty, ErrorBox, Facts, Kind, Loading, Section } from "../components/ui";
+import { date, dateTime, money, plural, relative, words } from "../format";
+import { useQuery, useTitle } from "../hooks";
+import { incidentMarkdown } from "../markdown";
+import FRAGMENT from "../queries/fragments/incident.graphql";
+import BY_ID from "../queries/incident.graphql";
+import type { Impact, IncidentContext } from "../types";
+
+const query = FRAGMENT + BY_ID;
+
+/** The page the on-call engineer lands on: everything about one CI. */
+export function IncidentPage({ id }: { id: string }) {
+  const handed = useMemo(() => takeOver<IncidentContext>(`ci:${id}`), [id]);
+  const { data, error, loading } = useQuery<{ configurationItemContext: IncidentContext | null }>(query, { id }, !!handed);
+  const ic = handed ?? data?.configurationItemContext ?? null;
+  useTitle(ic ? ic.ci.name : "Incident view");
+  if (loading && !ic) return <Loading what="Loading the CI" />;
+  if (error) return <div class="page"><ErrorBox error={error} /></div>;
+  if (!ic) return <div class="page"><h1>No such CI</h1><Empty>No configuration item has the ID {id}.</Empty></div>;
+  return <Incident ic={ic} />;
+}
+
+function Incident({ ic }: { ic: IncidentContext }) {
+  const ci = ic.ci;
+  return (
+    <div class="page incident">
+      <header class="page-h">
+        <div>
+          <h1>{ci.name}</h1>
+          <p class="sub">
+            <Kind kind={ci.kind} /> <Badge>{words(ci.environment)}</Badge> <Badge tone={ci.status === "ACTIVE" ? "ok" : "warn"}>{words(ci.status)}</Badge>{" "}
+            <Badge tone={ci.criticality === "CRITICAL" || ci.criticality === "HIGH" ? "bad" : "plain"}>{words(ci.criticality)} criticality</Badge>
+            {ci.fqdn ? <span class="muted"> {ci.fqdn}</span> : null}
+          </p>
+        </div>
+        <div class="actions">
+          <a class="btn b-plain" href={`/ci/${ci.id}/graph`}>Dependency graph</a>
+          <a class="btn b-plain" href={`/ci/${ci.id}/details`}>Details &amp; history</a>
+          <CopySummary ic={ic} />
+        </div>
+      </header>
+      {ci.description ? <p>{ci.description}</p> : null}
+      <div class="grid">
+        <OwnerCard ic={ic} />
+        <Section title="Services" id="services">
+          {ic.services.length ? (
+            <ul class="rows">
+              {ic.services.map((s) => (
+                <li key={s.id}>
+                  <a href={`/services/${s.id}`}>{s.name}</a> <Badge tone={s.tier <= 1 ? "bad" : "plain"}>tier {s.tier}</Badge>
+                  <span class="muted">
+                    {s.sloTarget !== null ? ` SLO ${s.sloTarget}%` : ""}
+                    {s.rtoMinutes !== null ? ` · RTO ${s.rtoMinutes} min` : ""}
+                    {s.rpoMinutes !== null ? ` · RPO ${s.rpoMinutes} min` : ""}
+                  </span>
+                  {s.runbookURL ? (
+                    <>
+                      {" "}
+                      <a href={s.runbookURL} rel="noreferrer noopener" target="_blank">runbook</a>
+                    </>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>In no service.</Empty>
+          )}
+        </Section>
+        <Section title="Blast radius" id="blast">
+          <Facts
+            rows={[
+              ["What breaks with it", <a href={`/ci/${ci.id}/graph?direction=DEPENDENTS`}>{countOf(ic.dependents, "dependent")}</a>],
+              ["What it needs", <a href={`/ci/${ci.id}/graph?direction=DEPENDENCIES`}>{countOf(ic.dependencies, "dependency", "dependencies")}</a>],
+            ]}
+          />
+          <NearList title="Direct dependents" impact={ic.dependents} />
+          <NearList title="Direct dependencies" impact={ic.dependencies} />
+        </Section>
+        <Section title="Support and warranty" id="support">
+          {ic.vendor ? (
+            <p>
+              Vendor <strong>{ic.vendor.name}</strong>
+              {ic.vendor.supportPhone ? ` · ${ic.vendor.supportPhone}` : ""}
+              {ic.vendor.supportEmail ? ` · ${ic.vendor.supportEmail}` : ""}
+            </p>
+          ) : null}
+          {ic.supportContracts.length ? (
+            <ul class="rows">
+              {ic.supportContracts.map((c) => (
+                <li key={c.id}>
+                  <strong>{c.vendor?.name ?? "—"}</strong> {words(c.kind)} {c.number}
+                  {c.slaResponseMinutes !== null ? <Badge tone="info">SLA {c.slaResponseMinutes} min</Badge> : null}
+                  <span class="muted"> {c.supportContact ?? ""} · until {date(c.endDate)}</span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>No support contract in force.</Empty>
+          )}
+          <Facts
+            rows={[
+              [
+                "Warranty",
+                ic.warranty ? (
+                  <>
+                    <Badge tone={ic.warranty.active ? "ok" : "warn"}>{ic.warranty.active ? "active" : "ended"}</Badge> ends {date(ic.warranty.endDate)}
+                    {ic.warranty.daysLeft !== null ? ` (${ic.warranty.daysLeft} days left)` : ""}
+                  </>
+                ) : (
+                  "none recorded"
+                ),
+              ],
+              ["Book value", ic.bookValue ? money(ic.bookValue) : "no asset record"],
+            ]}
+          />
+        </Section>
+        <Section title={`Open drifts (${ic.openDrifts.length})`} id="drifts" actions={<a href={`/drifts?ci=${ci.id}`}>Drift desk</a>}>
+          {ic.openDrifts.length ? (
+            <ul class="rows">
+              {ic.openDrifts.map((d) => (
+                <li key={d.id}>
+                  <Badge tone={d.authorized ? "info" : "bad"}>{words(d.kind)}</Badge> {d.field ?? ""}{" "}
+                  {d.recorded !== null || d.observed !== null ? (
+                    <span class="muted">
+                      {d.recorded ?? "—"} → {d.observed ?? "—"}
+                    </span>
+                  ) : null}{" "}
+                  <span class="muted">seen {relative(d.lastSeenAt)}</span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>No open drift.</Empty>
+          )}
+        </Section>
+        <Section title="Recent changes" id="changes" actions={<a href={`/ci/${ci.id}/details#history`}>History</a>}>
+          {ic.recentChanges.length ? (
+            <ol class="rows">
+              {ic.recentChanges.map((e) => (
+                <li key={e.id}>
+                  <time dateTime={e.at}>{dateTime(e.at)}</time> <strong>{e.actor}</strong> {words(e.action)}{" "}
+                  <span class="muted">{e.changes.map((c) => c.field).join(", ")}</span>
+                </li>
+              ))}
+            </ol>
+          ) : (
+            <Empty>No change recorded.</Empty>
+          )}
+        </Section>
+        <Section title="Identifiers" id="identifiers">
+          {ci.identifiers?.length ? (
+            <table class="table compact">
+              <caption class="sr-only">Identifiers</caption>
+              <thead>
+                <tr><th scope="col">Kind</th><th scope="col">Value</th><th scope="col">Scope</th><th scope="col">Source</th></tr>
+              </thead>
+              <tbody>
+                {ci.identifiers.map((i) => (
+                  <tr key={`${i.kind}-${i.value}-${i.scope}`}>
+                    <td>{i.kind}</td><td><code>{i.value}</code></td><td>{i.scope ?? "—"}</td><td>{i.source}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <Empty>No identifier recorded.</Empty>
+          )}
+        </Section>
+      </div>
+      <GraphSection ic={ic} />
+      <p class="muted small">
+        Matched by {words(ic.matchRule)} ({words(ic.matchedBy)} <code>{ic.matchedValue}</code>
+        {ic.matchedScope ? ` in ${ic.matchedScope}` : ""}) as of {dateTime(ic.asOf)}.
+      </p>
+    </div>
+  );
+}
+
+function countOf(i: Impact, one: string, many?: string) {
+  return plural(i.count, one, many) + (i.truncated ? " (more beyond the cap)" : "");
+}
+
+function NearList({ title, impact }: { title: string; impact: Impact }) {
+  const near = impact.nodes.filter((n) => n.depth === 1);
+  if (!near.length) return null;
+  const shown = near.slice(0, 8);
+  return (
+    <>
+      <h3>{title}</h3>
+      <ul class="chips">
+        {shown.map((n) => (
+          <li key={n.ci.id}>
+            <a href={`/ci/${n.ci.id}`}>{n.ci.name}</a> <span class="muted">{words(n.via)}</span>
+          </li>
+        ))}
+        {near.length > shown.length ? <li class="muted">and {near.length - shown.length} more</li> : null}
+      </ul>
+    </>
+  );
+}
+
+function OwnerCard({ ic }: { ic: IncidentContext }) {
+  const o = ic.owner;
+  const t = ic.team;
+  return (
+    <Section title="Owner and on call" id="owner">
+      {o ? (
+        <Facts
+          rows={[
+            ["Owner", <strong>{o.name}</strong>],
+            ["On call", o.oncallContact],
+            ["Escalation", o.escalation],
+            ["Chat", o.chatChannel],
+            ["Email", o.email ? <a href={`mailto:${o.email}`}>{o.email}</a> : null],
+          ]}
+        />
+      ) : (
+        <Empty>No owner recorded: this CI has nobody to call.</Empty>
+      )}
+      {t ? (
+        <>
+          <h3>Team {t.name}</h3>
+          <Facts rows={[["On call", t.oncallContact], ["Escalation", t.escalation], ["Chat", t.chatChannel]]} />
+        </>
+      ) : null}
+    </Section>
+  );
+}
+
+function CopySummary({ ic }: { ic: IncidentContext }) {
+  const [done, setDone] = useState("");
+  const copy = async () => {
+    const text = incidentMarkdown(ic, location.origin + `/ci/${ic.ci.id}`);
+    try {
+      await navigator.clipboard.writeText(text);
+      setDone("Copied");
+    } catch {
+      setDone("Copy refused by the browser");
+    }
+    setTimeout(() => setDone(""), 2500);
+  };
+  return (
+    <>
+      <button type="button" class="btn b-primary" onClick={copy}>
+        Copy summary (Markdown)
+      </button>
+      <span role="status" aria-live="polite" class="muted">{done}</span>
+    </>
+  );
+}
+
+/** The dependency graph below the incident view, loaded with its library after the page shows. */
+function GraphSection({ ic }: { ic: IncidentContext }) {
+  const [Graph, setGraph] = useState<FunctionComponent<GraphProps> | null>(null);
+  const [failed, setFailed] = useState("");
+  useEffect(() => {
+    import("../components/DepGraph").then(
+      (m) => setGraph(() => m.DepGraph),
+      (e: Error) => setFailed(e.message),
+    );
+  }, []);
+  return (
+    <Section title="Dependency graph" id="graph" actions={<a href={`/ci/${ic.ci.id}/graph`}>Open with filters</a>}>
+      {failed ? <ErrorBox error={new Error(failed)} title="The graph could not load" /> : null}
+      {Graph ? (
+        <Graph root={ic.ci} dependents={ic.dependents} dependencies={ic.dependencies} />
+      ) : (
+        <Loading what="Drawing" />
+      )}
+    </Section>
+  );
+}

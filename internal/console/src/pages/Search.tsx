@@ -1,0 +1,128 @@
+import { useEffect } from "preact/hooks";
+import { useLocation } from "preact-iso";
+import { handOver } from "../cache";
+import { hitHref, type LookupHit } from "../components/SearchBox";
+import { Empty, ErrorBox, Kind, Loading } from "../components/ui";
+import { words } from "../format";
+import { useQuery, useTitle } from "../hooks";
+import FRAGMENT from "../queries/fragments/incident.graphql";
+import RESOLVE from "../queries/resolve.graphql";
+import type { CIRef, IncidentContext } from "../types";
+
+const query = FRAGMENT + RESOLVE;
+
+interface Answer {
+  incidentContext: IncidentContext | null;
+  whyNoMatch: string | null;
+  lookup: LookupHit[];
+}
+
+/**
+ * What Enter in the search box opens: the incident view of the one CI the
+ * input names, or every alternative when it names several (never one of
+ * them picked), or why nothing matched and what the input resembles.
+ */
+export function SearchPage() {
+  const { query: params, route } = useLocation();
+  const q = (params.q ?? "").trim();
+  const scope = params.scope?.trim() || undefined;
+  useTitle(q ? `Search: ${q}` : "Search");
+  const { data, error, loading } = useQuery<Answer>(query, { identifier: q, scope }, q === "");
+
+  const ic = data?.incidentContext;
+  const single = ic && !ic.ambiguous ? ic : null;
+  const onlyHit = !ic && data && data.lookup.length === 1 ? data.lookup[0] : null;
+  useEffect(() => {
+    if (single) {
+      handOver(`ci:${single.ci.id}`, single);
+      route(`/ci/${single.ci.id}`, true);
+    } else if (onlyHit) {
+      route(hitHref(onlyHit), true);
+    }
+  }, [single, onlyHit]);
+
+  if (!q) return <Page q={q}>Type what the alert said into the search box.</Page>;
+  if (loading || single || onlyHit) return <Page q={q}><Loading what="Looking" /></Page>;
+  if (error) return <Page q={q}><ErrorBox error={error} /></Page>;
+  if (!data) return null;
+  if (ic?.ambiguous) {
+    const all: CIRef[] = [ic.ci, ...ic.alternatives];
+    return (
+      <Page q={q}>
+        <p class="notice" role="status">
+          <strong>Ambiguous:</strong> {all.length} CIs match {words(ic.matchedBy)} <code>{ic.matchedValue}</code>
+          {ic.matchedScope ? ` in scope ${ic.matchedScope}` : ""} equally well. Cairn will not pick one for you
+          {ic.matchedBy === "IP" && !scope ? "; add the network scope (site, VRF, VPC) to narrow it" : ""}.
+        </p>
+        <CIList cis={all} />
+      </Page>
+    );
+  }
+  return (
+    <Page q={q}>
+      <p class="notice" role="status">
+        <strong>Nothing matches exactly.</strong> {data.whyNoMatch ?? "No CI has that identifier or name."}
+      </p>
+      {data.lookup.length ? (
+        <>
+          <h2>Similar</h2>
+          <ul class="rows">
+            {data.lookup.map((h) => (
+              <li key={`${h.type}-${h.ci?.id ?? h.service?.id}`}>
+                <a href={hitHref(h)}>{h.ci?.name ?? h.service?.name}</a> {h.ci ? <Kind kind={h.ci.kind} /> : <span class="badge">service</span>}{" "}
+                <span class="muted">
+                  {words(h.matchedBy)} {h.matchedValue}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        <Empty>No CI or service resembles it either.</Empty>
+      )}
+    </Page>
+  );
+}
+
+function Page({ q, children }: { q: string; children: preact.ComponentChildren }) {
+  return (
+    <div class="page">
+      <h1>
+        Search{q ? <>: <q>{q}</q></> : null}
+      </h1>
+      {children}
+    </div>
+  );
+}
+
+function CIList({ cis }: { cis: CIRef[] }) {
+  return (
+    <table class="table">
+      <caption class="sr-only">Matching CIs</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Environment</th>
+          <th scope="col">Status</th>
+          <th scope="col">FQDN</th>
+        </tr>
+      </thead>
+      <tbody>
+        {cis.map((c) => (
+          <tr key={c.id}>
+            <td>
+              <a href={`/ci/${c.id}`}>{c.name}</a>
+            </td>
+            <td>
+              <Kind kind={c.kind} />
+            </td>
+            <td>{words(c.environment)}</td>
+            <td>{words(c.status)}</td>
+            <td>{c.fqdn ?? "—"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
