@@ -22,6 +22,9 @@ func serveCmd(g *globals) *cobra.Command {
 		maxBody  int64
 		maxCost  int
 		maxToken int
+		maxSel   int
+		maxAlias int
+		maxErrs  int
 		grace    time.Duration
 		gcPct    int
 
@@ -80,6 +83,9 @@ func serveCmd(g *globals) *cobra.Command {
 				MaxBodyBytes:       maxBody,
 				ComplexityLimit:    maxCost,
 				ParserTokenLimit:   maxToken,
+				MaxSelections:      maxSel,
+				MaxAliases:         maxAlias,
+				MaxErrors:          maxErrs,
 				Logger:             log,
 				Registry:           prometheus.NewRegistry(),
 			})
@@ -97,6 +103,9 @@ func serveCmd(g *globals) *cobra.Command {
 	f.Int64Var(&maxBody, "max-body-bytes", 1<<20, "largest accepted request body")
 	f.IntVar(&maxCost, "max-complexity", 250_000, "largest accepted operation cost (rows asked for times fields)")
 	f.IntVar(&maxToken, "max-query-tokens", 15_000, "largest accepted query document, in parser tokens")
+	f.IntVar(&maxSel, "max-selections", 500, "largest accepted query document, in fields, fragment spreads and inline fragments (checked before validation)")
+	f.IntVar(&maxAlias, "max-aliases", 200, "most aliased fields in one query document")
+	f.IntVar(&maxErrs, "max-errors", 20, "most errors one response lists (a last one says more were found)")
 	f.IntVar(&gcPct, "gc-percent", 400, "Go GC target percentage (GOGC in the environment overrides it)")
 	f.BoolVar(&noScheduler, "no-scheduler", false, "do not run discovery jobs on their schedules (runDiscoveryJob still works)")
 	f.DurationVar(&grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
