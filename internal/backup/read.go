@@ -69,6 +69,9 @@ type parser struct {
 
 // wrap says where in the file an error happened.
 func (p *parser) wrap(err error) error {
+	if p.line == 0 {
+		return fmt.Errorf("backup: %w", err)
+	}
 	where := fmt.Sprintf("line %d", p.line)
 	if p.table != nil {
 		where += fmt.Sprintf(" (table %s, row %d)", p.table.Table, p.rows+1)
@@ -243,15 +246,15 @@ func (p *parser) open(th *TableHeader) error {
 func (p *parser) row(line []byte) error {
 	p.raw = p.raw[:0]
 	if err := json.Unmarshal(line, &p.raw); err != nil {
-		return fmt.Errorf("a row that is not a JSON array: %w", err)
+		return fmt.Errorf("a damaged row (not a JSON array of values): %w", err)
 	}
 	if len(p.raw) != len(p.kinds) {
-		return fmt.Errorf("a row of %d values for %d columns", len(p.raw), len(p.kinds))
+		return fmt.Errorf("a damaged row: %d values for %d columns", len(p.raw), len(p.kinds))
 	}
 	for i, raw := range p.raw {
 		v, err := decodeValue(p.kinds[i], raw)
 		if err != nil {
-			return fmt.Errorf("column %s: %w", p.table.Columns[i][0], err)
+			return fmt.Errorf("a damaged row: column %s: %w", p.table.Columns[i][0], err)
 		}
 		p.values[i] = v
 	}
