@@ -38,9 +38,16 @@ run: build
 	@if [ ! -f $(DB) ]; then ./$(BIN) seed --demo --db $(DB); fi
 	./$(BIN) serve --db $(DB) --addr $(ADDR) --allow-anonymous-read
 
+# The console's npm packages (pinned by package-lock.json): the build
+# (make generate) and the console tests' axe-core need them; make run does
+# not (the built console is committed).
+CONSOLE_DEPS := internal/console/node_modules/.package-lock.json
+$(CONSOLE_DEPS): internal/console/package-lock.json
+	cd internal/console && npm ci --no-audit --no-fund --loglevel=error
+
 # Includes the README's examples against a demo server (cmd/cairn,
 # TestReadmeExamples) and the import rules (internal/archtest).
-test:
+test: $(CONSOLE_DEPS)
 	$(GO) test -count=1 -timeout 14m $(TESTFLAGS) ./...
 
 # Start the discovery lab (sshd, snmpd, node_exporter on 127.0.0.2-4) until
