@@ -5,11 +5,16 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"entgo.io/ent/dialect"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	// The schema's defaults, validators, hooks and privacy policies.
+	_ "github.com/cairn-cmdb/cairn/ent/runtime"
 	"github.com/cairn-cmdb/cairn/internal/hooks"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
@@ -31,8 +36,14 @@ type DB struct {
 }
 
 // Open opens dsn (a file path or a postgres:// DSN), installs the hooks and
-// migrates the schema.
+// migrates the schema. A SQLite file that does not exist yet is created
+// with mode 0600 first (see createPrivate).
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if path, ok := store.SQLitePath(dsn); ok {
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
+	}
 	st, err := store.Open(ctx, dsn, opts.Store)
 	if err != nil {
 		return nil, err
@@ -85,6 +96,23 @@ func Migrate(ctx context.Context, c *ent.Client, st *store.DB) error {
 		return fmt.Errorf("dropping superseded index: %w", err)
 	}
 	return nil
+}
+
+// createPrivate creates the SQLite file path, empty and mode 0600, when it
+// does not exist, so the database (credentials sealed, token hashes, the
+// audit trail) is not readable by other users of the machine whatever the
+// umask: SQLite gives the -wal and -shm files it makes beside it the
+// database file's mode. An existing file keeps its mode; a missing
+// directory is left for the store to report.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case errors.Is(err, fs.ErrExist), errors.Is(err, fs.ErrNotExist):
+		return nil
+	}
+	return fmt.Errorf("creating database file %s: %w", path, err)
 }
 
 // Close closes the database.

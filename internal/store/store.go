@@ -107,6 +107,16 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	return openSQLite(ctx, dsn, opts)
 }
 
+// SQLitePath returns the file a SQLite DSN names; ok is false for a
+// PostgreSQL DSN or a DSN that names no file.
+func SQLitePath(dsn string) (path string, ok bool) {
+	if isPostgresDSN(dsn) {
+		return "", false
+	}
+	_, _, path, err := parseSQLiteDSN(dsn)
+	return path, err == nil
+}
+
 func isPostgresDSN(dsn string) bool {
 	lower := strings.ToLower(dsn)
 	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
