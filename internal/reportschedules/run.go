@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -57,8 +58,16 @@ type Runner struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 	// Webhook is the template for webhook deliveries (timeouts, attempts,
-	// backoff, HTTP client); URL and Secret are filled per destination.
+	// backoff, the addresses they may reach: Webhook.Egress); URL and
+	// Secret are filled per destination.
 	Webhook deliver.Webhook
+	// Root is the report root (--report-root): schedules' directories lie
+	// inside it, relative ones taken there (see Directory). "" leaves
+	// directories as given.
+	Root string
+	// FileMode and DirMode are the modes of report files and of the
+	// directories made for them [0600, 0700].
+	FileMode, DirMode os.FileMode
 }
 
 func (r *Runner) now() time.Time {
@@ -130,9 +139,15 @@ func (r *Runner) Run(ctx context.Context, id int, trigger string) (*ent.ReportRu
 	for _, format := range s.Formats {
 		body := func(w io.Writer) error { return report.Write(w, rep, format) }
 		if s.Directory != "" {
-			dir := deliver.Directory{Path: s.Directory, Retain: s.Retain, Now: r.Now, Logger: r.logger()}
-			path, size, err := dir.Write(ctx, s.Name, Extension(format), body)
-			d := schematype.Delivery{Destination: "directory " + s.Directory, Format: format, Attempts: 1, Path: path}
+			d := schematype.Delivery{Destination: "directory " + s.Directory, Format: format, Attempts: 1}
+			path, size, err := "", int64(0), error(nil)
+			if where, derr := r.Directory(s.Directory); derr != nil {
+				err = fmt.Errorf("directory %w", derr)
+			} else {
+				dir := deliver.Directory{Path: where, Retain: s.Retain, Now: r.Now, Logger: r.logger(), FileMode: r.FileMode, DirMode: r.DirMode}
+				path, size, err = dir.Write(ctx, s.Name, Extension(format), body)
+			}
+			d.Path = path
 			if err != nil {
 				d.Error = err.Error()
 			} else {

@@ -90,6 +90,9 @@ func (s *Service) webhooks(in []Webhook) ([]schematype.WebhookDestination, error
 		if err := hooks.CheckWebhookURL(i, w.URL); err != nil {
 			return nil, err
 		}
+		if err := s.Runner.Webhook.Egress.CheckURL(w.URL); err != nil {
+			return nil, apperr.InvalidErr(fmt.Sprintf("webhooks[%d].url", i), err)
+		}
 		d := schematype.WebhookDestination{URL: w.URL}
 		if w.Secret != "" {
 			if s.Runner.Secrets == nil {
@@ -126,6 +129,11 @@ func formats(in []string) []string {
 func (s *Service) Save(ctx context.Context, id int, in Input) (*ent.ReportSchedule, error) {
 	if err := s.configured(); err != nil {
 		return nil, err
+	}
+	if in.Directory != nil && strings.TrimSpace(*in.Directory) != "" {
+		if _, err := s.Runner.Directory(*in.Directory); err != nil {
+			return nil, apperr.Invalid("directory", "%v", err)
+		}
 	}
 	var webhooks []schematype.WebhookDestination
 	if in.WebhooksSet {

@@ -42,8 +42,13 @@ const (
 // beyond Retain are deleted. Only names of exactly that shape are
 // considered; other files in the directory are never touched.
 type Directory struct {
-	// Path is the directory; it is created (0755) if missing.
+	// Path is the directory; it is created (DirMode) if missing.
 	Path string
+	// FileMode is the mode of each report file; zero means 0600.
+	FileMode os.FileMode
+	// DirMode is the mode of the directories created for Path; zero
+	// means 0700. Existing directories keep theirs.
+	DirMode os.FileMode
 	// Retain is how many reports to keep per (prefix, extension): zero
 	// means DefaultRetain, a negative value keeps every report.
 	Retain int
@@ -83,7 +88,7 @@ func (d Directory) Write(ctx context.Context, prefix, ext string, body Body) (pa
 	}
 	stamp := now().UTC().Format(stampLayout)
 
-	if err := os.MkdirAll(d.Path, 0o755); err != nil {
+	if err := os.MkdirAll(d.Path, orMode(d.DirMode, 0o700)); err != nil {
 		return "", 0, fmt.Errorf("write report %s: create directory: %w", prefix, err)
 	}
 	tmp, size, err := d.writeTemp(ctx, prefix, body)
@@ -139,7 +144,7 @@ func (d Directory) writeTemp(ctx context.Context, prefix string, body Body) (nam
 	if err := f.Close(); err != nil {
 		return "", 0, fmt.Errorf("close %s: %w", f.Name(), err)
 	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
+	if err := os.Chmod(f.Name(), orMode(d.FileMode, 0o600)); err != nil {
 		return "", 0, fmt.Errorf("chmod %s: %w", f.Name(), err)
 	}
 	done = true
@@ -362,4 +367,12 @@ func (c *ctxWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// orMode returns m's permission bits, or def when m has none.
+func orMode(m, def os.FileMode) os.FileMode {
+	if m.Perm() == 0 {
+		return def
+	}
+	return m.Perm()
 }

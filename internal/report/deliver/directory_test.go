@@ -90,12 +90,19 @@ func TestDirectoryWriteNames(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fi.Mode().Perm() != 0o644 {
-				t.Errorf("mode = %v, want 0644", fi.Mode().Perm())
+			// Issue 13: reports are the operator's, 0600 in 0700
+			// directories unless the operator says otherwise.
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("mode = %v, want 0600", fi.Mode().Perm())
 			}
 			di, err := os.Stat(dir)
 			if err != nil {
 				t.Fatal(err)
+			}
+			for _, d := range []string{dir, filepath.Dir(dir)} {
+				if fi, err := os.Stat(d); err != nil || fi.Mode().Perm() != 0o700 {
+					t.Errorf("created directory %s: mode %v, %v; want 0700", d, fi.Mode().Perm(), err)
+				}
 			}
 			if !di.IsDir() {
 				t.Errorf("%s is not a directory", dir)
@@ -475,5 +482,22 @@ func TestParseReportName(t *testing.T) {
 				t.Errorf("stamp = %s, want %s", stamp.Format(stampLayout), tt.stamped)
 			}
 		})
+	}
+}
+
+// TestDirectoryModes: the operator's modes apply to files and the
+// directories Write creates (issue 13: --report-file-mode, --report-dir-mode).
+func TestDirectoryModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shared", "reports")
+	d := Directory{Path: dir, FileMode: 0o640, DirMode: 0o750}
+	path, _, err := d.Write(t.Context(), "r", "csv", text("x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("file mode %v, %v; want 0640", fi.Mode().Perm(), err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm()&^0o022 != 0o750&^0o022 {
+		t.Errorf("directory mode %v, %v; want 0750 (less the umask)", fi.Mode().Perm(), err)
 	}
 }

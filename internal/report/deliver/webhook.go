@@ -24,7 +24,6 @@ const (
 
 	maxBackoff    = 30 * time.Second
 	maxRetryAfter = 60 * time.Second
-	snippetLen    = 200
 	drainLimit    = 64 << 10
 )
 
@@ -45,8 +44,16 @@ const (
 // up to 60s. Other statuses are final: 2xx succeeds, 3xx (redirects are
 // never followed) and other 4xx fail at once.
 //
+// Every connection is checked where it is made, after DNS resolution, by
+// Egress (see Egress.Check): a name that resolves to a loopback,
+// link-local or unspecified address is refused like the address itself,
+// whatever it resolved to when the schedule was saved, and so is any
+// connection a redirect would make. No proxy from the environment is used:
+// a proxy would make the connection the check sees.
+//
 // Error messages and log records name only the scheme and host of URL,
-// since webhook URLs often carry a token in their path or query.
+// since webhook URLs often carry a token in their path or query, and of a
+// reply only its status (StatusError): the body is never kept.
 type Webhook struct {
 	// URL is the http or https endpoint.
 	URL string
@@ -65,10 +72,10 @@ type Webhook struct {
 	// crypto/rand for each Post. A *rand.Rand is not safe for concurrent
 	// use: do not share one between concurrent Posts.
 	Rand *rand.Rand
-	// Client sends the requests; nil means a client with the default
-	// transport. It is copied and its CheckRedirect replaced so that
-	// redirects are not followed.
-	Client *http.Client
+	// Egress says which addresses the webhook may reach; its zero value
+	// refuses loopback, link-local, unspecified, multicast and broadcast
+	// addresses.
+	Egress Egress
 	// Logger receives a record per failed attempt; nil discards.
 	Logger *slog.Logger
 }
@@ -85,36 +92,25 @@ type Result struct {
 	Delivery string
 }
 
-// StatusError is an attempt's failure by HTTP status.
+// StatusError is an attempt's failure by HTTP status. It holds the status
+// code only: the reply's body, reason phrase and headers are the receiver's
+// words, which a delivery error (read by whoever reads report runs) never
+// repeats.
 type StatusError struct {
 	Code int
-	// Status is the response's status line text, e.g. "500 Internal Server Error".
-	Status string
-	// Body is the first 200 bytes of the response body.
-	Body string
-	// Location is the Location header of a 3xx response.
-	Location string
 }
 
+// Error is the status line as Go names the code, "status 500 Internal
+// Server Error", and for a redirect that it was not followed.
 func (e *StatusError) Error() string {
-	var b strings.Builder
-	b.WriteString("status ")
-	if e.Status != "" {
-		b.WriteString(e.Status)
-	} else {
-		b.WriteString(strconv.Itoa(e.Code))
+	msg := "status " + strconv.Itoa(e.Code)
+	if text := http.StatusText(e.Code); text != "" {
+		msg += " " + text
 	}
 	if e.Code >= 300 && e.Code < 400 {
-		b.WriteString(" (redirect not followed")
-		if e.Location != "" {
-			b.WriteString(" to " + strconv.Quote(e.Location))
-		}
-		b.WriteString(")")
+		msg += " (redirect not followed)"
 	}
-	if e.Body != "" {
-		b.WriteString(": " + strconv.Quote(e.Body))
-	}
-	return b.String()
+	return msg
 }
 
 // Post sends payload with Content-Type application/json and the given extra
@@ -149,7 +145,8 @@ func (h Webhook) Post(ctx context.Context, payload []byte, headers map[string]st
 		_, _ = crand.Read(seed[:]) // never fails
 		rng = rand.New(rand.NewChaCha8(seed))
 	}
-	client := noRedirects(h.Client)
+	client := h.Egress.client()
+	defer client.CloseIdleConnections()
 	log := logger(h.Logger).With("webhook", site, "delivery", res.Delivery)
 
 	for attempt := 1; ; attempt++ {
@@ -213,7 +210,10 @@ func attemptPost(ctx context.Context, client *http.Client, target string, payloa
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
+		var refused *RefusedError
 		switch {
+		case errors.As(err, &refused):
+			return outcome{err: refused, retryAfter: -1}
 		case ctx.Err() != nil:
 			return outcome{err: err, retryAfter: -1}
 		case errors.Is(actx.Err(), context.DeadlineExceeded):
@@ -229,15 +229,8 @@ func attemptPost(ctx context.Context, client *http.Client, target string, payloa
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 		return out
 	}
-	snippet := make([]byte, snippetLen)
-	n, _ := io.ReadFull(resp.Body, snippet)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
-	out.err = &StatusError{
-		Code:     code,
-		Status:   resp.Status,
-		Body:     strings.TrimSpace(strings.ToValidUTF8(string(snippet[:n]), "\uFFFD")),
-		Location: resp.Header.Get("Location"),
-	}
+	out.err = &StatusError{Code: code}
 	switch {
 	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code >= 500 && code < 600:
 		out.retry = true
@@ -352,16 +345,6 @@ func validHeaderValue(s string) bool {
 	return true
 }
 
-// noRedirects returns a copy of c (or a new client) that does not follow
-// redirects.
-func noRedirects(c *http.Client) *http.Client {
-	var cp http.Client
-	if c != nil {
-		cp = *c
-	}
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
-}
 
 // newDeliveryID returns a random version 4 UUID.
 func newDeliveryID() string {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,6 +85,9 @@ func testHook(t *testing.T, url string) Webhook {
 		Backoff:     time.Millisecond,
 		Rand:        rand.New(rand.NewPCG(1, 2)),
 		Logger:      slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// The test servers listen on loopback, which webhooks may not
+		// reach unless the operator allows it.
+		Egress: Egress{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
 	}
 }
 
@@ -157,7 +161,7 @@ func TestWebhookStatuses(t *testing.T) {
 		{"200", []http.HandlerFunc{status(200, "")}, 1, 200, nil},
 		{"204", []http.HandlerFunc{status(204, "")}, 1, 204, nil},
 		{"400 not retried", []http.HandlerFunc{status(400, "bad payload")}, 1, 400,
-			[]string{"status 400 Bad Request", `"bad payload"`, "not retried"}},
+			[]string{"status 400 Bad Request", "not retried"}},
 		{"401 not retried", []http.HandlerFunc{status(401, "")}, 1, 401, []string{"401", "not retried"}},
 		{"404 not retried", []http.HandlerFunc{status(404, "")}, 1, 404, []string{"404", "not retried"}},
 		{"422 not retried", []http.HandlerFunc{status(422, "")}, 1, 422, []string{"422", "not retried"}},
@@ -166,9 +170,9 @@ func TestWebhookStatuses(t *testing.T) {
 		{"429 retried", []http.HandlerFunc{status(429, ""), status(200, "")}, 2, 200, nil},
 		{"502 retried", []http.HandlerFunc{status(502, ""), status(503, ""), status(504, ""), status(200, "")}, 4, 200, nil},
 		{"500 until max attempts", []http.HandlerFunc{status(500, long)}, 4, 500,
-			[]string{"giving up after 4 attempts", "status 500 Internal Server Error", strconv.Quote(long[:200])}},
+			[]string{"giving up after 4 attempts", "status 500 Internal Server Error"}},
 		{"last failure reported", []http.HandlerFunc{status(500, "a"), status(429, "b"), status(503, "c"), status(502, "last")}, 4, 502,
-			[]string{"status 502 Bad Gateway", `"last"`}},
+			[]string{"status 502 Bad Gateway"}},
 		{"retry then permanent", []http.HandlerFunc{status(503, ""), status(403, "no")}, 2, 403,
 			[]string{"attempt 2, not retried", "403"}},
 	}
@@ -196,8 +200,10 @@ func TestWebhookStatuses(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, s)
 				}
 			}
-			if strings.Contains(err.Error(), long[:201]) {
-				t.Errorf("error carries more than 200 bytes of the body")
+			for _, body := range []string{"eeeeeeee", "bad payload", "last"} {
+				if strings.Contains(err.Error(), body) {
+					t.Errorf("error %q carries the reply's body", err)
+				}
 			}
 			if res.Err == "" || !strings.Contains(err.Error(), res.Err) {
 				t.Errorf("res.Err = %q, not the last failure of %q", res.Err, err)
@@ -359,7 +365,6 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 				http.Redirect(w, r, target.srv.URL+"/elsewhere", code)
 			})
 			h := testHook(t, rec.srv.URL)
-			h.Client = &http.Client{} // a caller's client is copied and still does not follow
 			res, err := h.Post(t.Context(), []byte(`{}`), nil)
 			if err == nil {
 				t.Fatal("redirect counted as success")
@@ -370,11 +375,8 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 			if n := len(target.got()); n != 0 {
 				t.Errorf("redirect target saw %d requests", n)
 			}
-			if !strings.Contains(err.Error(), "redirect not followed") || !strings.Contains(err.Error(), "/elsewhere") {
-				t.Errorf("error %q does not explain the redirect", err)
-			}
-			if h.Client.CheckRedirect != nil {
-				t.Error("caller's client was modified")
+			if !strings.Contains(err.Error(), "redirect not followed") || strings.Contains(err.Error(), "/elsewhere") {
+				t.Errorf("error %q does not explain the redirect, or repeats its Location", err)
 			}
 		})
 	}

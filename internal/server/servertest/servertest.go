@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -119,7 +120,10 @@ func Start(t testing.TB, dsn string, opts Options) *Env {
 		rn := &runner.Runner{Client: db.Client, Registry: install.Registry(), Secrets: box, Dialect: db.Store.Dialect()}
 		env.Jobs = discoveryjobs.New(rn, nil)
 		env.Reports = reportschedules.New(&reportschedules.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(),
-			Webhook: deliver.Webhook{Backoff: 10 * time.Millisecond, Timeout: 2 * time.Second, MaxAttempts: 3}})
+			// Test receivers listen on loopback, which webhooks reach only
+			// when the operator allows it (--webhook-allow).
+			Webhook: deliver.Webhook{Backoff: 10 * time.Millisecond, Timeout: 2 * time.Second, MaxAttempts: 3,
+				Egress: deliver.Egress{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}}})
 		env.Scheduler = scheduler.NewShared(scheduler.Options{Leaser: env.Jobs.Leaser}, env.Jobs, env.Reports)
 		cfg.Discovery, cfg.Reports = env.Jobs, env.Reports
 	}
