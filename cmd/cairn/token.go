@@ -12,6 +12,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/textsafe"
 	"github.com/cairn-cmdb/cairn/internal/txn"
 )
 
@@ -74,7 +75,11 @@ func tokenCmd(g *globals) *cobra.Command {
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tROLE\tPREFIX\tEXPIRES\tLAST USED")
 			for _, t := range toks {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s…\t%s\t%s\n", t.ID, t.Name, t.Role, t.Prefix, fmtTime(t.ExpiresAt), fmtTime(t.LastUsedAt))
+				// Names are checked when written (textsafe.CheckName); an
+				// older database may still hold one that would steer the
+				// terminal or break the columns, so it is shown escaped.
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s…\t%s\t%s\n", t.ID, textsafe.Display(t.Name), t.Role,
+					textsafe.Display(t.Prefix), fmtTime(t.ExpiresAt), fmtTime(t.LastUsedAt))
 			}
 			return tw.Flush()
 		},

@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/textsafe"
 	"github.com/cairn-cmdb/cairn/internal/txn"
 )
 
@@ -100,6 +101,12 @@ func CreateToken(ctx context.Context, c *ent.Client, name string, role apitoken.
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return "", nil, apperr.Invalid("name", "token name must not be empty")
+	}
+	// The names rule the hooks apply to every write, checked before the
+	// name is looked up (PostgreSQL refuses NUL and invalid UTF-8 even in a
+	// query).
+	if err := textsafe.CheckName(name); err != nil {
+		return "", nil, apperr.InvalidErr("name", err)
 	}
 	if err := apitoken.RoleValidator(role); err != nil {
 		return "", nil, apperr.Invalid("role", "unknown role %q: want VIEWER, EDITOR or ADMIN", role)

@@ -43,7 +43,7 @@ func Register(c *ent.Client) {
 	c.DriftIgnoreRule.Use(validateDriftIgnoreRule)
 	c.DiscoveryJob.Use(validateDiscoveryJob)
 	c.ReportSchedule.Use(validateReportSchedule)
-	c.Use(checkRefs, auditHook)
+	c.Use(displayText, checkRefs, auditHook)
 }
 
 // primaryKinds are the CI fields mirrored in the Identifier table.

@@ -11,14 +11,16 @@
 //
 // A name, host name, serial number, asset tag, cost centre and the like is
 // one line of visible text. Refused (Unsafe): invalid UTF-8; every control
-// character (C0 including NUL, tab, CR and LF; DEL; C1); the bidirectional
-// formatting characters (U+061C, U+200E, U+200F, U+202A–U+202E,
-// U+2066–U+2069), which reorder what a terminal or a report shows around
-// them; the line and paragraph separators U+2028 and U+2029; the invisible
-// U+200B (zero-width space), U+2060 (word joiner) and U+FEFF (byte order
-// mark), which make two different names look the same; and the tag
-// characters U+E0000–U+E007F, which carry hidden text. Joiners that scripts
-// and emoji need (U+200C, U+200D) are allowed.
+// character (Unicode Cc: C0 including NUL, tab, CR and LF; DEL; C1); every
+// format character (Cf) but the joiners U+200C and U+200D that scripts and
+// emoji need: the bidirectional formatting characters (U+061C, U+200E,
+// U+200F, U+202A–U+202E, U+2066–U+2069), which reorder what a terminal or a
+// report shows around them, the invisible U+200B (zero-width space), U+2060
+// (word joiner), U+00AD (soft hyphen) and U+FEFF (byte order mark), which
+// make two different names look the same, and the tag characters
+// U+E0000–U+E007F, which carry hidden text; and the line and paragraph
+// separators U+2028 and U+2029 (Zl, Zp). Identifiers (internal/ident) are
+// stricter still and refuse the joiners too.
 //
 // # CSV
 //
@@ -47,25 +49,19 @@ import (
 	"unicode/utf8"
 )
 
-// Unsafe reports whether r may not appear in a name: see the package
-// documentation.
+// Unsafe reports whether r may not appear in a name: a control character
+// (Unicode Cc), a format character (Cf: the bidirectional controls, the
+// zero-width space, the byte order mark, tags, the soft hyphen …) other
+// than the joiners U+200C and U+200D, or a line or paragraph separator (Zl,
+// Zp). See the package documentation.
 func Unsafe(r rune) bool {
 	switch {
-	case r < 0x20, r >= 0x7f && r <= 0x9f: // C0, DEL, C1
-		return true
-	case r < 0x600:
+	case r >= 0x20 && r < 0x7f: // printable ASCII, the common case
 		return false
-	case r == 0x061c, // Arabic letter mark
-		r == 0x200b,              // zero-width space
-		r == 0x200e, r == 0x200f, // LRM, RLM
-		r >= 0x2028 && r <= 0x202e,   // line and paragraph separators, LRE, RLE, PDF, LRO, RLO
-		r == 0x2060,                  // word joiner
-		r >= 0x2066 && r <= 0x2069,   // LRI, RLI, FSI, PDI
-		r == 0xfeff,                  // byte order mark, zero-width no-break space
-		r >= 0xe0000 && r <= 0xe007f: // tags
-		return true
+	case r == 0x200c, r == 0x200d: // ZWNJ, ZWJ: scripts and emoji need them
+		return false
 	}
-	return false
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // NameError is why a name was refused: the first unsafe character and its
@@ -93,7 +89,7 @@ func kindOf(r rune) string {
 	case r == 0x2028, r == 0x2029:
 		return "line separator"
 	}
-	return "invisible"
+	return "invisible formatting"
 }
 
 // CheckName returns a *NameError for the first character of s that a name

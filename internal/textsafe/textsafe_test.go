@@ -46,6 +46,7 @@ func TestCheckName(t *testing.T) {
 		{"wj\u2060", 0x2060, 3, false},
 		{"ls\u2028", 0x2028, 3, false},
 		{"tag\U000E0041", 0xe0041, 4, false},
+		{"soft\u00adhyphen", 0xad, 5, false},
 		{"latin1 \xe9", 0, 8, true},
 	} {
 		err := CheckName(tc.in)
