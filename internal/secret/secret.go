@@ -1,6 +1,7 @@
 // Package secret seals credentials at rest with AES-256-GCM. The key comes
 // from CAIRN_SECRET_KEY (64 hex digits or base64 of 32 bytes) or from a key
-// file, created with mode 0600 on first use.
+// file (mode 0600). Load never makes a key; CreateKeyFile does, and
+// internal/sealed decides when that is safe (no sealed value exists yet).
 package secret
 
 import (
@@ -58,8 +59,15 @@ func ParseKey(s string) ([]byte, error) {
 	return nil, errors.New("secret key must be 64 hex digits or base64 of 32 bytes")
 }
 
-// Load returns the Box for the key in env (when set) or in keyFile, which is
-// created with a fresh random key when it does not exist.
+// ErrNoKey is the error (wrapped) of Load when CAIRN_SECRET_KEY is unset and
+// the key file does not exist.
+var ErrNoKey = errors.New("no secret key")
+
+// Load returns the Box for the key in env (when set) or in keyFile. It never
+// creates a key: a missing key file is an error that wraps ErrNoKey and
+// names the file, because a new key silently put in place of a lost one
+// opens none of the values sealed under the old (see CreateKeyFile and
+// internal/sealed, which decides when a new key may be made).
 func Load(env, keyFile string) (*Box, error) {
 	if env != "" {
 		k, err := ParseKey(env)
@@ -68,36 +76,124 @@ func Load(env, keyFile string) (*Box, error) {
 		}
 		return New(k)
 	}
-	b, err := os.ReadFile(keyFile)
+	k, err := ReadKeyFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return New(k)
+}
+
+// ReadKeyFile reads the key in path. A missing file wraps ErrNoKey and
+// os.ErrNotExist.
+func ReadKeyFile(path string) ([]byte, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: %s is unset and no key file is named", ErrNoKey, EnvKey)
+	}
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		k := make([]byte, 32)
-		if _, err := rand.Read(k); err != nil {
-			return nil, fmt.Errorf("generating secret key: %w", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
-			return nil, fmt.Errorf("creating key directory: %w", err)
-		}
-		f, err := os.OpenFile(keyFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("creating key file %s: %w", keyFile, err)
-		}
-		if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("writing key file %s: %w", keyFile, err)
-		}
-		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("writing key file %s: %w", keyFile, err)
-		}
-		return New(k)
+		return nil, fmt.Errorf("%w: %s is unset and the key file %s does not exist: %w", ErrNoKey, EnvKey, path, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading key file %s: %w", keyFile, err)
+		return nil, fmt.Errorf("reading key file %s: %w", path, err)
 	}
 	k, err := ParseKey(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("key file %s: %w", keyFile, err)
+		return nil, fmt.Errorf("key file %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// GenerateKey returns a new random 32-byte key.
+func GenerateKey() ([]byte, error) {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("generating secret key: %w", err)
+	}
+	return k, nil
+}
+
+// EncodeKey is the text of a key file holding k: 64 hex digits and a line
+// break.
+func EncodeKey(k []byte) []byte { return []byte(hex.EncodeToString(k) + "\n") }
+
+// CreateKeyFile writes a new random key to path (its directory created
+// 0700), mode 0600, and returns its Box. An existing file is never
+// replaced: that is an error.
+func CreateKeyFile(path string) (*Box, error) {
+	k, err := GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating key directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating key file %s: %w", path, err)
+	}
+	_, werr := f.Write(EncodeKey(k))
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("writing key file %s: %w", path, werr)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 	return New(k)
+}
+
+// WriteKeyFile writes k to path atomically: a temporary file (mode 0600)
+// in the same directory, synced, renamed over path, and the directory
+// synced. A reader sees the old key or the new one, never a part.
+func WriteKeyFile(path string, k []byte) error {
+	if len(k) != 32 {
+		return fmt.Errorf("secret key must be 32 bytes, got %d", len(k))
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating key directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing key file %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(EncodeKey(k))
+	if werr == nil {
+		werr = f.Chmod(0o600)
+	}
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing key file %s: %w", path, werr)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("syncing key directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing key directory %s: %w", dir, err)
+	}
+	return nil
 }
 
 // Seal encrypts plain.

@@ -2,6 +2,7 @@ package secret
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,15 +42,28 @@ func TestSealOpen(t *testing.T) {
 	}
 }
 
+// TestKeyFile: Load never makes a key (issue 13: a lost key file was
+// silently replaced by a new key, which opens nothing sealed under the
+// old); CreateKeyFile does, 0600, and never over an existing file;
+// WriteKeyFile replaces one atomically.
 func TestKeyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys", "secret.key")
-	b1, err := Load("", path)
+	if _, err := Load("", path); !errors.Is(err, ErrNoKey) || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Load of a missing key file = %v, want ErrNoKey naming %s", err, path)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Load made a key file: %v", err)
+	}
+	b1, err := CreateKeyFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(path)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode: %v %v", st, err)
+	}
+	if _, err := CreateKeyFile(path); err == nil {
+		t.Fatal("CreateKeyFile replaced an existing key file")
 	}
 	sealed, _ := b1.Seal([]byte("x"))
 	b2, err := Load("", path)
@@ -59,7 +73,29 @@ func TestKeyFile(t *testing.T) {
 	if got, err := b2.Open(sealed); err != nil || string(got) != "x" {
 		t.Fatalf("reopening with the key file: %q %v", got, err)
 	}
+	k, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteKeyFile(path, k); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadKeyFile(path); err != nil || !bytes.Equal(got, k) {
+		t.Fatalf("ReadKeyFile after WriteKeyFile = %x, %v", got, err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("rewritten key file mode: %v %v", st, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Errorf("WriteKeyFile left %d files", len(ents))
+	}
+	if err := WriteKeyFile(path, k[:3]); err == nil {
+		t.Error("WriteKeyFile took a short key")
+	}
 	if _, err := Load("not-a-key", ""); err == nil || !strings.Contains(err.Error(), EnvKey) {
 		t.Errorf("bad env key: %v", err)
+	}
+	if _, err := Load("", ""); !errors.Is(err, ErrNoKey) {
+		t.Errorf("no key at all: %v", err)
 	}
 }
