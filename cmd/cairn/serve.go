@@ -25,6 +25,8 @@ func serveCmd(g *globals) *cobra.Command {
 		maxSel   int
 		maxAlias int
 		maxErrs  int
+		maxResp  int64
+		statsInt time.Duration
 		grace    time.Duration
 		gcPct    int
 
@@ -86,6 +88,8 @@ func serveCmd(g *globals) *cobra.Command {
 				MaxSelections:      maxSel,
 				MaxAliases:         maxAlias,
 				MaxErrors:          maxErrs,
+				MaxResponseBytes:   maxResp,
+				StatsInterval:      statsInt,
 				Logger:             log,
 				Registry:           prometheus.NewRegistry(),
 			})
@@ -106,6 +110,8 @@ func serveCmd(g *globals) *cobra.Command {
 	f.IntVar(&maxSel, "max-selections", 500, "largest accepted query document, in fields, fragment spreads and inline fragments (checked before validation)")
 	f.IntVar(&maxAlias, "max-aliases", 200, "most aliased fields in one query document")
 	f.IntVar(&maxErrs, "max-errors", 20, "most errors one response lists (a last one says more were found)")
+	f.Int64Var(&maxResp, "max-response-bytes", 16<<20, "largest GraphQL response body; an operation that grows past it is cancelled")
+	f.DurationVar(&statsInt, "cost-stats-interval", 5*time.Minute, "how often the cost model measures the estate (row counts, list fan-outs) to price queries")
 	f.IntVar(&gcPct, "gc-percent", 400, "Go GC target percentage (GOGC in the environment overrides it)")
 	f.BoolVar(&noScheduler, "no-scheduler", false, "do not run discovery jobs on their schedules (runDiscoveryJob still works)")
 	f.DurationVar(&grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM")

@@ -1,11 +1,19 @@
 package server_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	cairn "github.com/cairn-cmdb/cairn"
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/estate"
 	"github.com/cairn-cmdb/cairn/internal/server"
 	"github.com/cairn-cmdb/cairn/internal/server/servertest"
 	"github.com/cairn-cmdb/cairn/internal/store"
@@ -133,4 +141,176 @@ func TestValidationCost(t *testing.T) {
 		wantErr(t, small.Do(t, "", `{ ...V } fragment V on Query { viewer { name role } x: viewer { name } }`, nil), "BAD_USER_INPUT", "", "more than 4 fields and fragments")
 		wantErr(t, small.Do(t, "", `{ ...V ...V ...V ... on Query { ...V } } fragment V on Query { viewer { name } }`, nil), "BAD_USER_INPUT", "", "more than 4 fields and fragments")
 	})
+}
+
+// values counts what a JSON document holds: every object, array and scalar.
+func values(t *testing.T, raw []byte) int {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	var count func(any) int
+	count = func(v any) int {
+		n := 1
+		switch x := v.(type) {
+		case map[string]any:
+			for _, e := range x {
+				n += count(e)
+			}
+		case []any:
+			for _, e := range x {
+				n += count(e)
+			}
+		}
+		return n
+	}
+	return count(v)
+}
+
+// measured re-measures env's estate for the cost model after seeding.
+func measured(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	if err := env.Server.MeasureEstate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unlimited serves env's database with no cost or size limits, to see
+// what a query really returns.
+func unlimited(t *testing.T, env *servertest.Env) *servertest.Env {
+	t.Helper()
+	srv, err := server.New(env.DB, server.Config{AllowAnonymousRead: true, ComplexityLimit: 1 << 60, MaxResponseBytes: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &servertest.Env{DB: env.DB, Server: srv, HTTP: ts}
+}
+
+// TestCostModelBoundsRealWork: plain list edges are priced from the
+// database's real fan-out, so a query's price is at least the values it
+// returns (the issue's vendors query was priced 111,301 whatever the
+// lists held and returned 300,000 objects); expensive resolvers carry
+// their own work (150 costRollup aliases were priced ~1,650 and ran
+// 5.4 s).
+func TestCostModelBoundsRealWork(t *testing.T) {
+	t.Run("plain lists by real fan-out", func(t *testing.T) {
+		env := anonymousEnv(t, server.Config{})
+		// One vendor with 200 CIs; 5 services with all of them as members.
+		env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
+			v, err := tx.Vendor.Create().SetName("bulk").Save(ctx)
+			if err != nil {
+				return err
+			}
+			var cis []int
+			for i := range 200 {
+				ci, err := tx.ConfigurationItem.Create().SetName(fmt.Sprintf("bulk-%03d", i)).SetKind(configurationitem.KindServer).SetVendorID(v.ID).Save(ctx)
+				if err != nil {
+					return err
+				}
+				cis = append(cis, ci.ID)
+			}
+			for i := range 5 {
+				if err := tx.Service.Create().SetName(fmt.Sprintf("shared-%d", i)).AddMemberIDs(cis...).Exec(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		measured(t, env)
+		const issue = `{ vendors(first:100){ edges { node { configurationItems { services { members { name } } } } } } }`
+		wantErr(t, env.Do(t, "", issue, nil), "BAD_USER_INPUT", "", "above the limit of 250000")
+		open := unlimited(t, env)
+		for _, q := range []string{
+			issue,
+			`{ services(first: 10) { edges { node { name members { name vendor { name } services { name } } } } } }`,
+			`{ configurationItems(first: 50) { edges { node { name services { name members { name } } } } } }`,
+			`{ vendors { edges { node { name configurationItems { name } contracts { number } } } } }`,
+		} {
+			r := open.Do(t, "", q, nil).OK(t)
+			got := values(t, r.Data)
+			cost, err := server.QueryCost(env.Server, q, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cost < got {
+				t.Errorf("%s: priced %d, returned %d values", q, cost, got)
+			}
+		}
+	})
+	t.Run("expensive resolvers", func(t *testing.T) {
+		env := anonymousEnv(t, server.Config{})
+		if _, err := estate.SeedDemo(audit.WithActor(context.Background(), estate.DemoActor), env.DB.Client, cairn.DemoEstate(), estate.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		measured(t, env)
+		rollups := func(n int) string {
+			var q strings.Builder
+			q.WriteString("{")
+			for i := range n {
+				fmt.Fprintf(&q, " r%d: costRollup(groupBy: SERVICE) { group assetCount }", i)
+			}
+			return q.String() + " }"
+		}
+		r := timed(t, env, rollups(150), 2*time.Second, 2048)
+		wantErr(t, r, "BAD_USER_INPUT", "", "above the limit of 250000")
+		env.Do(t, "", rollups(10), nil).OK(t)
+		for _, c := range []struct {
+			query   string
+			atLeast int
+		}{
+			// Whole-table work on top of the rows returned.
+			{`{ costRollup(groupBy: OWNER) { group } }`, 2000},
+			{`{ cmdbHealth { totalCIs } }`, 2000},
+			{`{ driftSummary { byKind { count } } }`, 2000},
+			{`{ expiringContracts { number } }`, 2000},
+			{`{ lookup(query: "web") { score } }`, 2000},
+			// Walks: the CIs they may reach.
+			{`query($id: ID!) { impact(ci: $id) { count } }`, 199},
+			{`{ incidentContext(identifier: "x") { dependents { count } } }`, 199},
+		} {
+			cost, err := server.QueryCost(env.Server, c.query, map[string]any{"id": "1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cost < c.atLeast {
+				t.Errorf("%s: priced %d, want at least %d", c.query, cost, c.atLeast)
+			}
+		}
+	})
+}
+
+// TestResponseSizeCap: whatever the estimate, an operation whose response
+// grows past MaxResponseBytes is cancelled and answers one small error.
+func TestResponseSizeCap(t *testing.T) {
+	env := anonymousEnv(t, server.Config{MaxResponseBytes: 8 << 10})
+	env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
+		for i := range 3 {
+			if err := tx.ConfigurationItem.Create().SetName(fmt.Sprintf("big-%d", i)).SetKind(configurationitem.KindServer).SetDescription(strings.Repeat("d", 4000)).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		for i := range 300 {
+			if err := tx.ConfigurationItem.Create().SetName(fmt.Sprintf("host-%03d", i)).SetKind(configurationitem.KindVM).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	env.Do(t, "", `{ configurationItems(first: 5) { edges { node { name } } } }`, nil).OK(t)
+	for _, q := range []string{
+		`{ configurationItems(where: {nameHasPrefix: "big-"}) { edges { node { name description } } } }`,
+		`{ configurationItems(first: 1000) { edges { node { id name kind status hostname } } } }`,
+	} {
+		r := timed(t, env, q, 5*time.Second, 1024)
+		e := wantErr(t, r, "BAD_USER_INPUT", "", "the response is larger than the limit of 8192 bytes: ask for fewer rows (first/last) or fewer fields")
+		if string(r.Data) != "null" {
+			t.Errorf("data %s, want null", r.Data)
+		}
+		if e.Extensions["limit"] != float64(8192) {
+			t.Errorf("extensions %v", e.Extensions)
+		}
+	}
 }

@@ -19,10 +19,6 @@ const MaxPageSize = 1000
 // DefaultPageSize is used when a connection is asked for neither first nor last.
 const DefaultPageSize = 100
 
-// listEstimate is the assumed length of a plain list field (an edge without
-// pagination) when costing a query.
-const listEstimate = 10
-
 // maxNesting is the deepest a query may nest (fields, fragment spreads and
 // inline fragments each count a level).
 const maxNesting = 50
@@ -37,7 +33,10 @@ const costCheckEvery = 256
 // also refuses page sizes above MaxPageSize or below zero, naming the field.
 // The check prices each fragment once, stops as soon as the running total
 // passes the limit, and gives up when the request's context ends.
-type complexityLimit struct{ limit int }
+type complexityLimit struct {
+	limit int
+	model *costModel
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -50,7 +49,7 @@ func (c complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql
 	if oc.Operation == nil {
 		return nil
 	}
-	cost, _, err := operationCost(ctx, oc.Operation, oc.Variables, c.limit)
+	cost, _, err := operationCost(ctx, oc.Operation, oc.Variables, c.model.current(), c.limit)
 	if err != nil {
 		return err
 	}
@@ -67,8 +66,15 @@ func (c complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql
 // above it, the walk stopped early and the cost is a lower bound. visits
 // counts the selections walked: each fragment's selections once, however
 // often it is spread.
-func operationCost(ctx context.Context, op *ast.OperationDefinition, vars map[string]any, limit int) (cost, visits int, err *gqlerror.Error) {
-	c := &coster{ctx: ctx, vars: vars, frags: map[*ast.FragmentDefinition]*fragmentCost{}}
+func operationCost(ctx context.Context, op *ast.OperationDefinition, vars map[string]any, stats *costStats, limit int) (cost, visits int, err *gqlerror.Error) {
+	defer func() {
+		if v := recover(); v != nil {
+			// ArgumentMap panics on a value it cannot read; validation should
+			// have refused it first.
+			cost, err = 0, &gqlerror.Error{Message: fmt.Sprintf("the query's arguments could not be read: %v", v), Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
+		}
+	}()
+	c := &coster{ctx: ctx, vars: vars, stats: stats, frags: map[*ast.FragmentDefinition]*fragmentCost{}}
 	cost, _, err = c.selections(op.SelectionSet, 0, limit)
 	return cost, c.visits, err
 }
@@ -77,6 +83,7 @@ func operationCost(ctx context.Context, op *ast.OperationDefinition, vars map[st
 type coster struct {
 	ctx    context.Context
 	vars   map[string]any
+	stats  *costStats
 	frags  map[*ast.FragmentDefinition]*fragmentCost
 	visits int
 }
@@ -168,68 +175,80 @@ func nestingErr() *gqlerror.Error {
 	return &gqlerror.Error{Message: fmt.Sprintf("query nests deeper than %d levels", maxNesting), Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
 }
 
-// field prices f within budget: 1, plus its children times the rows it
-// returns.
+// field prices f within budget: 1, plus the work its resolver does, plus
+// its children times the rows it returns. A leaf field of an object costs
+// 1; a root leaf field (whyNoMatch) may do work.
 func (c *coster) field(f *ast.Field, depth, budget int) (int, int, *gqlerror.Error) {
-	if strings.HasPrefix(f.Name, "__") || len(f.SelectionSet) == 0 {
+	if strings.HasPrefix(f.Name, "__") || (len(f.SelectionSet) == 0 && f.ObjectDefinition != nil && !isRoot(f.ObjectDefinition.Name)) {
 		return 1, 0, nil
 	}
-	mult, err := c.rows(f)
+	work, mult, err := c.rows(f)
 	if err != nil {
 		return 0, 0, err
 	}
-	if budget < 1 {
-		return 1, 0, nil
+	own := satAdd(1, work)
+	if len(f.SelectionSet) == 0 || own > budget {
+		return own, 0, nil
 	}
-	children, h, err := c.selections(f.SelectionSet, depth+1, (budget-1)/mult)
+	children, h, err := c.selections(f.SelectionSet, depth+1, (budget-own)/mult)
 	if err != nil {
 		return 0, 0, err
 	}
-	return satAdd(1, satMul(mult, children)), h + 1, nil
+	return satAdd(own, satMul(mult, children)), h + 1, nil
 }
 
-// rows is how many times f's children count: the rows asked for (first or
-// last), the default page of a connection, 1 for a connection's edges and
-// single objects, listEstimate for a plain list.
-func (c *coster) rows(f *ast.Field) (int, *gqlerror.Error) {
+// rows is the work f's resolver does once per parent, and how many times
+// its children count: the rows asked for (first or last), the default page
+// of a connection, 1 for a connection's edges, and otherwise what the cost
+// model says (price).
+func (c *coster) rows(f *ast.Field) (work, mult int, err *gqlerror.Error) {
 	if f.Definition == nil {
-		return 1, nil
+		return 0, 1, nil
 	}
-	mult := 1
+	var argMap map[string]any
+	args := func() map[string]any {
+		if argMap == nil {
+			argMap = f.ArgumentMap(c.vars)
+		}
+		return argMap
+	}
 	paginated := false
-	args := f.ArgumentMap(c.vars)
-	for _, name := range []string{"first", "last"} {
-		v, ok := args[name]
-		if !ok || v == nil {
-			continue
-		}
-		n, ok := toInt(v)
-		if !ok {
-			continue
-		}
-		if n < 0 {
-			return 0, pageErr(f, name, fmt.Sprintf("%s must not be negative, got %d", name, n))
-		}
-		if n > MaxPageSize {
-			return 0, pageErr(f, name, fmt.Sprintf("%s may be at most %d, got %d: page through the rest with after/before", name, MaxPageSize, n))
-		}
-		paginated = true
-		if n > mult || mult == 1 {
-			mult = n
-		}
-	}
-	if !paginated {
-		switch {
-		case f.Name == "edges" && f.ObjectDefinition != nil && strings.HasSuffix(f.ObjectDefinition.Name, "Connection"):
-			mult = 1 // the connection's first/last already counts its edges
-		case strings.HasSuffix(f.Definition.Type.Name(), "Connection"):
-			mult = DefaultPageSize
-		case f.Definition.Type.Elem != nil:
-			mult = listEstimate
+	if f.Definition.Arguments.ForName("first") != nil || f.Definition.Arguments.ForName("last") != nil {
+		for _, name := range []string{"first", "last"} {
+			v, ok := args()[name]
+			if !ok || v == nil {
+				continue
+			}
+			n, ok := toInt(v)
+			if !ok {
+				continue
+			}
+			if n < 0 {
+				return 0, 0, pageErr(f, name, fmt.Sprintf("%s must not be negative, got %d", name, n))
+			}
+			if n > MaxPageSize {
+				return 0, 0, pageErr(f, name, fmt.Sprintf("%s may be at most %d, got %d: page through the rest with after/before", name, MaxPageSize, n))
+			}
+			if !paginated || n > mult {
+				mult = n
+			}
+			paginated = true
 		}
 	}
-	return max(mult, 1), nil
+	switch {
+	case paginated:
+		work, _ = c.price(f, args)
+	case f.Name == "edges" && f.ObjectDefinition != nil && strings.HasSuffix(f.ObjectDefinition.Name, "Connection"):
+		mult = 1 // the connection's first/last already counts its edges
+	case strings.HasSuffix(f.Definition.Type.Name(), "Connection"):
+		mult = DefaultPageSize
+	default:
+		work, mult = c.price(f, args)
+	}
+	return work, max(mult, 1), nil
 }
+
+func isRoot(typ string) bool { return typ == "Query" || typ == "Mutation" || typ == "Subscription" }
 
 // costCeiling keeps sums and products of costs from overflowing.
 const costCeiling = math.MaxInt / 4

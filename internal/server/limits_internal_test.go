@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -86,7 +88,7 @@ func TestCostPricesEachFragmentOnce(t *testing.T) {
 	} {
 		q := fanOutQuery(c.levels)
 		doc := validated(t, q)
-		cost, visits, err := operationCost(ctx, doc.Operations[0], nil, c.limit)
+		cost, visits, err := operationCost(ctx, doc.Operations[0], nil, &costStats{}, c.limit)
 		if err != nil {
 			t.Fatalf("%d levels: %v", c.levels, err)
 		}
@@ -114,7 +116,7 @@ func TestCostNestingThroughRememberedFragments(t *testing.T) {
 		q := "{ locations(first: 1) { edges { node { ...Deep " + strings.Repeat("parent { ", c.levels) + "...Deep" + strings.Repeat(" }", c.levels) +
 			" } } } } fragment Deep on Location { parent { name } }"
 		doc := validated(t, q)
-		_, _, err := operationCost(context.Background(), doc.Operations[0], nil, math.MaxInt/8)
+		_, _, err := operationCost(context.Background(), doc.Operations[0], nil, &costStats{}, math.MaxInt/8)
 		if c.ok && err != nil {
 			t.Errorf("%d levels: %v", c.levels, err)
 		}
@@ -135,7 +137,7 @@ func TestCostStopsAtTheLimit(t *testing.T) {
 	if errs := validator.Validate(generated.NewExecutableSchema(generated.Config{}).Schema(), doc); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	cost, visits, gerr := operationCost(context.Background(), doc.Operations[0], nil, 10_000)
+	cost, visits, gerr := operationCost(context.Background(), doc.Operations[0], nil, &costStats{}, 10_000)
 	if gerr != nil {
 		t.Fatal(gerr)
 	}
@@ -154,7 +156,7 @@ func TestCostHonoursTheContext(t *testing.T) {
 	cancel()
 	q := "{" + strings.Repeat(" viewer { name }", costCheckEvery) + " }"
 	doc := validated(t, q)
-	_, _, err := operationCost(ctx, doc.Operations[0], nil, math.MaxInt/8)
+	_, _, err := operationCost(ctx, doc.Operations[0], nil, &costStats{}, math.MaxInt/8)
 	if err == nil || err.Extensions["code"] != "INTERNAL" || !strings.Contains(err.Message, "took too long") {
 		t.Errorf("err = %v, want the request's end to stop the check", err)
 	}
@@ -217,11 +219,73 @@ func BenchmarkCost15kTokens(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%s", name, lim.name), func(b *testing.B) {
 				var visits int
 				for b.Loop() {
-					_, visits, _ = operationCost(ctx, doc.Operations[0], nil, lim.limit)
+					_, visits, _ = operationCost(ctx, doc.Operations[0], nil, &costStats{}, lim.limit)
 				}
 				b.ReportMetric(float64(visits), "visits")
 				b.ReportMetric(float64(tokens(b, q)), "tokens")
 			})
 		}
 	}
+}
+
+// TestEveryListIsPriced: each list field of an object type that returns
+// objects is priced by the cost model (real fan-out, an argument, or a
+// bound the domain keeps), so a new edge cannot silently cost 10 rows.
+func TestEveryListIsPriced(t *testing.T) {
+	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
+	priced := pricedLists()
+	for name, def := range schema.Types {
+		if def.Kind != ast.Object || strings.HasPrefix(name, "__") || strings.HasSuffix(name, "Connection") {
+			continue
+		}
+		for _, f := range def.Fields {
+			if f.Type.Elem == nil {
+				continue
+			}
+			if et := schema.Types[f.Type.Name()]; et == nil || et.Kind == ast.Scalar || et.Kind == ast.Enum {
+				continue
+			}
+			if key := name + "." + f.Name; !priced[key] {
+				t.Errorf("%s (%s) is not priced: add it to listEdges or to price", key, f.Type)
+			}
+		}
+	}
+	for _, e := range listEdges() {
+		parent, field, _ := strings.Cut(e.field, ".")
+		if def := schema.Types[parent]; def == nil || def.Fields.ForName(field) == nil {
+			t.Errorf("listEdges names %s, which the schema does not have", e.field)
+		}
+	}
+}
+
+// TestResponseWriterCap: the /graphql writer refuses a body above the limit
+// with one error, and aborts a body that passes it after part was sent.
+func TestResponseWriterCap(t *testing.T) {
+	rec := httptest.NewRecorder()
+	w := &sizeCappedWriter{ResponseWriter: rec, limit: 50}
+	w.Header().Set("Content-Type", "application/json")
+	if n, err := w.Write(make([]byte, 80)); n != 80 || err != nil {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	if _, err := w.Write([]byte("more")); err != nil {
+		t.Fatal(err)
+	}
+	w.finish()
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "the response is larger than the limit of 50 bytes") || !strings.Contains(rec.Body.String(), "BAD_USER_INPUT") {
+		t.Errorf("HTTP %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	w = &sizeCappedWriter{ResponseWriter: rec, limit: 50}
+	w.WriteHeader(422)
+	_, _ = w.Write([]byte(`{"errors":[]}`))
+	w.finish()
+	if rec.Code != 422 || rec.Body.String() != `{"errors":[]}` {
+		t.Errorf("within the limit: HTTP %d %s", rec.Code, rec.Body)
+	}
+	defer func() {
+		if v := recover(); v != http.ErrAbortHandler {
+			t.Errorf("passing the limit after a first write: recovered %v, want http.ErrAbortHandler", v)
+		}
+	}()
+	_, _ = w.Write(make([]byte, 40))
 }

@@ -67,6 +67,14 @@ type Config struct {
 	// MaxErrors bounds the errors of one response; a last one says more
 	// were found [20].
 	MaxErrors int
+	// MaxResponseBytes bounds the JSON body of one GraphQL response: an
+	// operation whose resolved values pass it is cancelled and answers one
+	// error [16 MiB].
+	MaxResponseBytes int64
+	// StatsInterval is how often the cost model measures the estate (row
+	// counts, the most children of any parent on each plain list edge) to
+	// price queries; the first measure is taken in New [5m].
+	StatsInterval time.Duration
 	// Logger receives request logs [discard].
 	Logger *slog.Logger
 	// Registry receives metrics [a fresh registry].
@@ -100,6 +108,12 @@ func (c *Config) defaults() {
 	if c.MaxErrors <= 0 {
 		c.MaxErrors = 20
 	}
+	if c.MaxResponseBytes <= 0 {
+		c.MaxResponseBytes = 16 << 20
+	}
+	if c.StatsInterval <= 0 {
+		c.StatsInterval = 5 * time.Minute
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -115,6 +129,7 @@ type Server struct {
 	authn   *auth.Authenticator
 	mux     *http.ServeMux
 	metrics *metrics
+	costs   *costModel
 }
 
 // New builds the handler over db.
@@ -146,9 +161,13 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	// After the persisted query extension, which fills in the query text.
 	gql.Use(documentLimits{maxSelections: cfg.MaxSelections, maxAliases: cfg.MaxAliases, tokenLimit: cfg.ParserTokenLimit, cache: docs})
-	gql.Use(complexityLimit{limit: cfg.ComplexityLimit})
+	if s.costs, err = newCostModel(db.Store, cfg.StatsInterval, cfg.Logger); err != nil {
+		return nil, err
+	}
+	gql.Use(complexityLimit{limit: cfg.ComplexityLimit, model: s.costs})
 	gql.Use(txExtension{entgql.Transactioner{TxOpener: db.Client}})
 	gql.AroundOperations(s.aroundOperation)
+	gql.AroundFields(countResponse)
 	gql.AroundResponses(capErrors(cfg.MaxErrors))
 	gql.SetErrorPresenter(presentError(cfg.Logger))
 	gql.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -190,6 +209,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	r = r.WithContext(ctx)
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	var out http.ResponseWriter = rw
+	var capped *sizeCappedWriter
+	if r.URL.Path == "/graphql" {
+		capped = &sizeCappedWriter{ResponseWriter: rw, limit: s.cfg.MaxResponseBytes}
+		out = capped
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 		if err != nil {
@@ -197,13 +222,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if errors.As(err, new(*http.MaxBytesError)) {
 				status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", s.cfg.MaxBodyBytes)
 			}
-			writeGraphQLError(rw, status, apperr.BadUserInput, msg)
+			writeGraphQLError(out, status, apperr.BadUserInput, msg)
 		} else {
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			s.mux.ServeHTTP(rw, r)
+			s.mux.ServeHTTP(out, r)
 		}
 	} else {
-		s.mux.ServeHTTP(rw, r)
+		s.mux.ServeHTTP(out, r)
+	}
+	if capped != nil {
+		capped.finish()
 	}
 	route := routeOf(r.URL.Path)
 	elapsed := time.Since(start)
@@ -313,6 +341,7 @@ func (s *Server) aroundOperation(ctx context.Context, next graphql.OperationHand
 		opType = string(oc.Operation.Operation)
 	}
 	start := time.Now()
+	ctx, budget := withBudget(ctx, s.cfg.MaxResponseBytes)
 	if opType == string(ast.Mutation) {
 		if err := auth.Require(ctx, auth.Editor); err != nil {
 			s.metrics.gqlOps.WithLabelValues(opType, "refused").Inc()
@@ -325,6 +354,10 @@ func (s *Server) aroundOperation(ctx context.Context, next graphql.OperationHand
 	h := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		resp := h(ctx)
+		budget.cancel()
+		if budget.over.Load() {
+			resp = tooLarge(budget.limit)
+		}
 		if resp == nil && ctx.Err() != nil {
 			// gqlgen answers nothing at all once the context has ended.
 			resp = &graphql.Response{Errors: gqlerror.List{{
