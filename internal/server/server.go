@@ -165,6 +165,7 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	gql.Use(complexityLimit{limit: cfg.ComplexityLimit, model: s.costs})
+	gql.Use(&readRules{})
 	gql.Use(txExtension{entgql.Transactioner{TxOpener: db.Client}})
 	gql.AroundOperations(s.aroundOperation)
 	gql.AroundFields(countResponse)
