@@ -60,8 +60,7 @@ type Options struct {
 // Env is a served console and a browser.
 type Env struct {
 	*servertest.Env
-	browser context.Context
-	shots   string
+	*Browser
 }
 
 // Start serves the console over the demo estate and starts Chromium.
@@ -86,8 +85,22 @@ func StartWith(t testing.TB, o Options) *Env {
 			t.Fatalf("browsertest: seeding the demo estate: %v", err)
 		}
 	}
-	if o.Width == 0 {
-		o.Width, o.Height = 1280, 800
+	return &Env{Env: env, Browser: NewBrowser(t, o.Width, o.Height)}
+}
+
+// Browser is a running headless Chromium.
+type Browser struct {
+	ctx   context.Context
+	shots string
+}
+
+// NewBrowser starts Chromium with a window of width x height (0: 1280x800)
+// until the test ends.
+func NewBrowser(t testing.TB, width, height int) *Browser {
+	t.Helper()
+	lab.Need(t, "Chromium for the console tests", "chromium")
+	if width == 0 {
+		width, height = 1280, 800
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(Chromium),
@@ -98,7 +111,7 @@ func StartWith(t testing.TB, o Options) *Env {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
-		chromedp.WindowSize(o.Width, o.Height),
+		chromedp.WindowSize(width, height),
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -111,27 +124,38 @@ func StartWith(t testing.TB, o Options) *Env {
 	if shots == "" {
 		shots = filepath.Join(os.TempDir(), "cairn-console-screenshots")
 	}
-	return &Env{Env: env, browser: browser, shots: shots}
+	return &Browser{ctx: browser, shots: shots}
 }
 
 // Tab is one browser tab on the console.
 type Tab struct {
-	t      testing.TB
-	env    *Env
-	Ctx    context.Context
-	origin string
+	t       testing.TB
+	browser *Browser
+	base    string
+	Ctx     context.Context
+	origin  string
 
 	mu       sync.Mutex
 	problems []string
 	allowed  []string
 }
 
-// Tab opens a tab whose sessionStorage holds token ("" for none: anonymous).
+// Tab opens a tab on the served console whose sessionStorage holds token
+// ("" for none: anonymous).
 func (e *Env) Tab(t testing.TB, token string) *Tab {
 	t.Helper()
-	base, cancel := chromedp.NewContext(e.browser)
-	u, _ := url.Parse(e.HTTP.URL)
-	tab := &Tab{t: t, env: e, origin: u.Scheme + "://" + u.Host}
+	return e.Browser.Tab(t, e.HTTP.URL, token)
+}
+
+// Tab opens a tab on the console served at baseURL.
+func (b *Browser) Tab(t testing.TB, baseURL, token string) *Tab {
+	t.Helper()
+	base, cancel := chromedp.NewContext(b.ctx)
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		t.Fatalf("browsertest: %v", err)
+	}
+	tab := &Tab{t: t, browser: b, base: baseURL, origin: u.Scheme + "://" + u.Host}
 	// The first Do opens the tab; it must have no timeout (it would close
 	// the tab), so the timeout wraps what follows.
 	if err := chromedp.Do(base); err != nil {
@@ -156,7 +180,7 @@ func (e *Env) Tab(t testing.TB, token string) *Tab {
 		t.Fatalf("browser: network.enable: %v", err)
 	}
 	if token != "" {
-		tab.Do(chromedp.Navigate(e.HTTP.URL+"/healthz"),
+		tab.Do(chromedp.Navigate(baseURL+"/healthz"),
 			chromedp.Evaluate[chromedp.Void](fmt.Sprintf("sessionStorage.setItem('cairn.token', %q)", token)))
 	}
 	return tab
@@ -274,11 +298,11 @@ func (tab *Tab) failureShot() string {
 // Go opens path and waits for the application to render into <main>.
 func (tab *Tab) Go(path string) {
 	tab.t.Helper()
-	tab.Do(chromedp.Navigate(tab.env.HTTP.URL+path), chromedp.WaitVisible(chromedp.CSS("main#main > *")))
+	tab.Do(chromedp.Navigate(tab.base+path), chromedp.WaitVisible(chromedp.CSS("main#main > *")))
 }
 
 // URL is the console URL of path.
-func (tab *Tab) URL(path string) string { return tab.env.HTTP.URL + path }
+func (tab *Tab) URL(path string) string { return tab.base + path }
 
 // Path is the current location's path and query.
 func (tab *Tab) Path() string {
@@ -344,10 +368,10 @@ func (tab *Tab) Shot(name string) string {
 	if err != nil {
 		tab.t.Fatalf("browser: screenshot: %v", err)
 	}
-	if err := os.MkdirAll(tab.env.shots, 0o755); err != nil {
+	if err := os.MkdirAll(tab.browser.shots, 0o755); err != nil {
 		tab.t.Fatalf("browsertest: %v", err)
 	}
-	p := filepath.Join(tab.env.shots, name+".png")
+	p := filepath.Join(tab.browser.shots, name+".png")
 	if err := os.WriteFile(p, buf, 0o644); err != nil {
 		tab.t.Fatalf("browsertest: writing %s: %v", p, err)
 	}
