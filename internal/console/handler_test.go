@@ -36,7 +36,7 @@ func TestHandler(t *testing.T) {
 	entry := m[1]
 	for _, c := range []struct {
 		path, accept, wantType, wantCache, wantEncoding string
-		wantStatus                                       int
+		wantStatus                                      int
 	}{
 		{"/", "", "text/html; charset=utf-8", "no-cache", "", 200},
 		{"/ci/17179869194", "gzip", "text/html; charset=utf-8", "no-cache", "gzip", 200},
