@@ -475,7 +475,8 @@ func (c *APITokenClient) GetX(ctx context.Context, id int) *APIToken {
 
 // Hooks returns the client hooks.
 func (c *APITokenClient) Hooks() []Hook {
-	return c.hooks.APIToken
+	hooks := c.hooks.APIToken
+	return append(hooks[:len(hooks):len(hooks)], apitoken.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -757,7 +758,8 @@ func (c *AuditEventClient) GetX(ctx context.Context, id int) *AuditEvent {
 
 // Hooks returns the client hooks.
 func (c *AuditEventClient) Hooks() []Hook {
-	return c.hooks.AuditEvent
+	hooks := c.hooks.AuditEvent
+	return append(hooks[:len(hooks):len(hooks)], auditevent.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1577,7 +1579,8 @@ func (c *DiscoveryJobClient) QuerySightings(_m *DiscoveryJob) *SightingQuery {
 
 // Hooks returns the client hooks.
 func (c *DiscoveryJobClient) Hooks() []Hook {
-	return c.hooks.DiscoveryJob
+	hooks := c.hooks.DiscoveryJob
+	return append(hooks[:len(hooks):len(hooks)], discoveryjob.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1742,7 +1745,8 @@ func (c *DiscoveryRunClient) QueryDrifts(_m *DiscoveryRun) *DriftQuery {
 
 // Hooks returns the client hooks.
 func (c *DiscoveryRunClient) Hooks() []Hook {
-	return c.hooks.DiscoveryRun
+	hooks := c.hooks.DiscoveryRun
+	return append(hooks[:len(hooks):len(hooks)], discoveryrun.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -3030,7 +3034,8 @@ func (c *ReportRunClient) QuerySchedule(_m *ReportRun) *ReportScheduleQuery {
 
 // Hooks returns the client hooks.
 func (c *ReportRunClient) Hooks() []Hook {
-	return c.hooks.ReportRun
+	hooks := c.hooks.ReportRun
+	return append(hooks[:len(hooks):len(hooks)], reportrun.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -3179,7 +3184,8 @@ func (c *ReportScheduleClient) QueryRuns(_m *ReportSchedule) *ReportRunQuery {
 
 // Hooks returns the client hooks.
 func (c *ReportScheduleClient) Hooks() []Hook {
-	return c.hooks.ReportSchedule
+	hooks := c.hooks.ReportSchedule
+	return append(hooks[:len(hooks):len(hooks)], reportschedule.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.

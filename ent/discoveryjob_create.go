@@ -332,7 +332,9 @@ func (_c *DiscoveryJobCreate) Mutation() *DiscoveryJobMutation {
 
 // Save creates the DiscoveryJob in the database.
 func (_c *DiscoveryJobCreate) Save(ctx context.Context) (*DiscoveryJob, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -359,12 +361,18 @@ func (_c *DiscoveryJobCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *DiscoveryJobCreate) defaults() {
+func (_c *DiscoveryJobCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if discoveryjob.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized discoveryjob.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := discoveryjob.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if discoveryjob.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized discoveryjob.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := discoveryjob.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -408,6 +416,7 @@ func (_c *DiscoveryJobCreate) defaults() {
 		v := discoveryjob.DefaultStaleAfterHours
 		_c.mutation.SetStaleAfterHours(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -480,7 +480,9 @@ func (_u *DiscoveryJobUpdate) RemoveSightings(v ...*Sighting) *DiscoveryJobUpdat
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *DiscoveryJobUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -507,11 +509,15 @@ func (_u *DiscoveryJobUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *DiscoveryJobUpdate) defaults() {
+func (_u *DiscoveryJobUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if discoveryjob.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized discoveryjob.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := discoveryjob.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -1313,7 +1319,9 @@ func (_u *DiscoveryJobUpdateOne) Select(field string, fields ...string) *Discove
 
 // Save executes the query and returns the updated DiscoveryJob entity.
 func (_u *DiscoveryJobUpdateOne) Save(ctx context.Context) (*DiscoveryJob, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -1340,11 +1348,15 @@ func (_u *DiscoveryJobUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *DiscoveryJobUpdateOne) defaults() {
+func (_u *DiscoveryJobUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if discoveryjob.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized discoveryjob.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := discoveryjob.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

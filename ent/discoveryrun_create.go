@@ -208,7 +208,9 @@ func (_c *DiscoveryRunCreate) Mutation() *DiscoveryRunMutation {
 
 // Save creates the DiscoveryRun in the database.
 func (_c *DiscoveryRunCreate) Save(ctx context.Context) (*DiscoveryRun, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -235,7 +237,7 @@ func (_c *DiscoveryRunCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *DiscoveryRunCreate) defaults() {
+func (_c *DiscoveryRunCreate) defaults() error {
 	if _, ok := _c.mutation.Status(); !ok {
 		v := discoveryrun.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -248,6 +250,7 @@ func (_c *DiscoveryRunCreate) defaults() {
 		v := discoveryrun.DefaultDryRun
 		_c.mutation.SetDryRun(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -29,6 +29,7 @@ func main() {
 			gen.FeatureExecQuery,
 			gen.FeatureModifier,
 			gen.FeatureLock,
+			gen.FeaturePrivacy,
 		},
 	}, entc.Extensions(ex), entc.FeatureNames("sql/globalid"))
 	if err != nil {

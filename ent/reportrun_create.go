@@ -164,7 +164,9 @@ func (_c *ReportRunCreate) Mutation() *ReportRunMutation {
 
 // Save creates the ReportRun in the database.
 func (_c *ReportRunCreate) Save(ctx context.Context) (*ReportRun, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -191,7 +193,7 @@ func (_c *ReportRunCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ReportRunCreate) defaults() {
+func (_c *ReportRunCreate) defaults() error {
 	if _, ok := _c.mutation.Status(); !ok {
 		v := reportrun.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -204,6 +206,7 @@ func (_c *ReportRunCreate) defaults() {
 		v := reportrun.DefaultDriftCount
 		_c.mutation.SetDriftCount(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

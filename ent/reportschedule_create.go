@@ -196,7 +196,9 @@ func (_c *ReportScheduleCreate) Mutation() *ReportScheduleMutation {
 
 // Save creates the ReportSchedule in the database.
 func (_c *ReportScheduleCreate) Save(ctx context.Context) (*ReportSchedule, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -223,12 +225,18 @@ func (_c *ReportScheduleCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ReportScheduleCreate) defaults() {
+func (_c *ReportScheduleCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if reportschedule.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized reportschedule.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := reportschedule.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if reportschedule.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized reportschedule.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := reportschedule.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -248,6 +256,7 @@ func (_c *ReportScheduleCreate) defaults() {
 		v := reportschedule.DefaultEnabled
 		_c.mutation.SetEnabled(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

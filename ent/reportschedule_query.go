@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -368,6 +369,12 @@ func (_q *ReportScheduleQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if reportschedule.Policy == nil {
+		return errors.New("ent: uninitialized reportschedule.Policy (forgotten import ent/runtime?)")
+	}
+	if err := reportschedule.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

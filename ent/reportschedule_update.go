@@ -269,7 +269,9 @@ func (_u *ReportScheduleUpdate) RemoveRuns(v ...*ReportRun) *ReportScheduleUpdat
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ReportScheduleUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -296,11 +298,15 @@ func (_u *ReportScheduleUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ReportScheduleUpdate) defaults() {
+func (_u *ReportScheduleUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if reportschedule.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized reportschedule.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := reportschedule.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -737,7 +743,9 @@ func (_u *ReportScheduleUpdateOne) Select(field string, fields ...string) *Repor
 
 // Save executes the query and returns the updated ReportSchedule entity.
 func (_u *ReportScheduleUpdateOne) Save(ctx context.Context) (*ReportSchedule, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -764,11 +772,15 @@ func (_u *ReportScheduleUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ReportScheduleUpdateOne) defaults() {
+func (_u *ReportScheduleUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if reportschedule.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized reportschedule.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := reportschedule.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -124,15 +124,6 @@ func (r *Resolver) driftSummary(ctx context.Context, since *time.Time) (*model.D
 	}, nil
 }
 
-// adminOnlyNode reports whether only admins may read n through node(id).
-func adminOnlyNode(n ent.Noder) bool {
-	switch n.(type) {
-	case *ent.APIToken, *ent.DiscoveryJob, *ent.DiscoveryRun:
-		return true
-	}
-	return false
-}
-
 // discoveryObservations converts pushed observations; discoveryjobs checks them.
 func discoveryObservations(in []*model.ObservationInput) []discoveryjobs.Observation {
 	out := make([]discoveryjobs.Observation, 0, len(in))

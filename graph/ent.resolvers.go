@@ -11,38 +11,20 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/graph/generated"
-	"github.com/cairn-cmdb/cairn/internal/auth"
 )
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	n, err := r.client.Noder(ctx, id)
-	if adminOnlyNode(n) {
-		if err := auth.Require(ctx, auth.Admin); err != nil {
-			return nil, err
-		}
-	}
-	return n, err
+	return r.client.Noder(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	ns, err := r.client.Noders(ctx, ids)
-	for _, n := range ns {
-		if adminOnlyNode(n) {
-			if err := auth.Require(ctx, auth.Admin); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return ns, err
+	return r.client.Noders(ctx, ids)
 }
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.APITokenOrder, where *ent.APITokenWhereInput) (*ent.APITokenConnection, error) {
-	if err := auth.Require(ctx, auth.Admin); err != nil {
-		return nil, err
-	}
 	first, last = page(first, last)
 	return r.client.APIToken.Query().Paginate(ctx, after, first, before, last,
 		ent.WithAPITokenOrder(orderBy), ent.WithAPITokenFilter(where.Filter))
@@ -85,18 +67,12 @@ func (r *queryResolver) Contracts(ctx context.Context, after *entgql.Cursor[int]
 
 // DiscoveryJobs is the resolver for the discoveryJobs field.
 func (r *queryResolver) DiscoveryJobs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryJobOrder, where *ent.DiscoveryJobWhereInput) (*ent.DiscoveryJobConnection, error) {
-	if err := auth.Require(ctx, auth.Admin); err != nil {
-		return nil, err
-	}
 	first, last = page(first, last)
 	return r.client.DiscoveryJob.Query().Paginate(ctx, after, first, before, last, ent.WithDiscoveryJobOrder(orderBy), ent.WithDiscoveryJobFilter(where.Filter))
 }
 
 // DiscoveryRuns is the resolver for the discoveryRuns field.
 func (r *queryResolver) DiscoveryRuns(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DiscoveryRunOrder, where *ent.DiscoveryRunWhereInput) (*ent.DiscoveryRunConnection, error) {
-	if err := auth.Require(ctx, auth.Admin); err != nil {
-		return nil, err
-	}
 	first, last = page(first, last)
 	return r.client.DiscoveryRun.Query().Paginate(ctx, after, first, before, last, ent.WithDiscoveryRunOrder(orderBy), ent.WithDiscoveryRunFilter(where.Filter))
 }
@@ -144,18 +120,12 @@ func (r *queryResolver) Relationships(ctx context.Context, after *entgql.Cursor[
 
 // ReportRuns is the resolver for the reportRuns field.
 func (r *queryResolver) ReportRuns(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportRunOrder, where *ent.ReportRunWhereInput) (*ent.ReportRunConnection, error) {
-	if err := auth.Require(ctx, auth.Admin); err != nil {
-		return nil, err
-	}
 	first, last = page(first, last)
 	return r.client.ReportRun.Query().Paginate(ctx, after, first, before, last, ent.WithReportRunOrder(orderBy), ent.WithReportRunFilter(where.Filter))
 }
 
 // ReportSchedules is the resolver for the reportSchedules field.
 func (r *queryResolver) ReportSchedules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportScheduleOrder, where *ent.ReportScheduleWhereInput) (*ent.ReportScheduleConnection, error) {
-	if err := auth.Require(ctx, auth.Admin); err != nil {
-		return nil, err
-	}
 	first, last = page(first, last)
 	return r.client.ReportSchedule.Query().Paginate(ctx, after, first, before, last, ent.WithReportScheduleOrder(orderBy), ent.WithReportScheduleFilter(where.Filter))
 }

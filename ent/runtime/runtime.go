@@ -2,7 +2,1102 @@
 
 package runtime
 
-// The schema-stitching logic is generated in github.com/cairn-cmdb/cairn/ent/runtime.go
+import (
+	"context"
+	"time"
+
+	"github.com/cairn-cmdb/cairn/ent/apitoken"
+	"github.com/cairn-cmdb/cairn/ent/asset"
+	"github.com/cairn-cmdb/cairn/ent/auditevent"
+	"github.com/cairn-cmdb/cairn/ent/changerecord"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/contract"
+	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
+	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
+	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/lease"
+	"github.com/cairn-cmdb/cairn/ent/location"
+	"github.com/cairn-cmdb/cairn/ent/owner"
+	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/ent/reportrun"
+	"github.com/cairn-cmdb/cairn/ent/reportschedule"
+	"github.com/cairn-cmdb/cairn/ent/schema"
+	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/ent/vendor"
+
+	"entgo.io/ent"
+	"entgo.io/ent/privacy"
+)
+
+// The init function reads all schema descriptors with runtime code
+// (default values, validators, hooks and policies) and stitches it
+// to their package variables.
+func init() {
+	apitokenMixin := schema.APIToken{}.Mixin()
+	apitoken.Policy = privacy.NewPolicies(schema.APIToken{})
+	apitoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := apitoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	apitokenMixinFields0 := apitokenMixin[0].Fields()
+	_ = apitokenMixinFields0
+	apitokenFields := schema.APIToken{}.Fields()
+	_ = apitokenFields
+	// apitokenDescCreatedAt is the schema descriptor for created_at field.
+	apitokenDescCreatedAt := apitokenMixinFields0[0].Descriptor()
+	// apitoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apitoken.DefaultCreatedAt = apitokenDescCreatedAt.Default.(func() time.Time)
+	// apitokenDescUpdatedAt is the schema descriptor for updated_at field.
+	apitokenDescUpdatedAt := apitokenMixinFields0[1].Descriptor()
+	// apitoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	apitoken.DefaultUpdatedAt = apitokenDescUpdatedAt.Default.(func() time.Time)
+	// apitoken.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	apitoken.UpdateDefaultUpdatedAt = apitokenDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// apitokenDescName is the schema descriptor for name field.
+	apitokenDescName := apitokenFields[0].Descriptor()
+	// apitoken.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apitoken.NameValidator = func() func(string) error {
+		validators := apitokenDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apitokenDescCreatedBy is the schema descriptor for created_by field.
+	apitokenDescCreatedBy := apitokenFields[6].Descriptor()
+	// apitoken.DefaultCreatedBy holds the default value on creation for the created_by field.
+	apitoken.DefaultCreatedBy = apitokenDescCreatedBy.Default.(string)
+	assetMixin := schema.Asset{}.Mixin()
+	assetMixinFields0 := assetMixin[0].Fields()
+	_ = assetMixinFields0
+	assetFields := schema.Asset{}.Fields()
+	_ = assetFields
+	// assetDescCreatedAt is the schema descriptor for created_at field.
+	assetDescCreatedAt := assetMixinFields0[0].Descriptor()
+	// asset.DefaultCreatedAt holds the default value on creation for the created_at field.
+	asset.DefaultCreatedAt = assetDescCreatedAt.Default.(func() time.Time)
+	// assetDescUpdatedAt is the schema descriptor for updated_at field.
+	assetDescUpdatedAt := assetMixinFields0[1].Descriptor()
+	// asset.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	asset.DefaultUpdatedAt = assetDescUpdatedAt.Default.(func() time.Time)
+	// asset.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	asset.UpdateDefaultUpdatedAt = assetDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// assetDescCostMinor is the schema descriptor for cost_minor field.
+	assetDescCostMinor := assetFields[2].Descriptor()
+	// asset.DefaultCostMinor holds the default value on creation for the cost_minor field.
+	asset.DefaultCostMinor = assetDescCostMinor.Default.(int64)
+	// asset.CostMinorValidator is a validator for the "cost_minor" field. It is called by the builders before save.
+	asset.CostMinorValidator = assetDescCostMinor.Validators[0].(func(int64) error)
+	// assetDescSalvageMinor is the schema descriptor for salvage_minor field.
+	assetDescSalvageMinor := assetFields[3].Descriptor()
+	// asset.DefaultSalvageMinor holds the default value on creation for the salvage_minor field.
+	asset.DefaultSalvageMinor = assetDescSalvageMinor.Default.(int64)
+	// asset.SalvageMinorValidator is a validator for the "salvage_minor" field. It is called by the builders before save.
+	asset.SalvageMinorValidator = assetDescSalvageMinor.Validators[0].(func(int64) error)
+	// assetDescCurrency is the schema descriptor for currency field.
+	assetDescCurrency := assetFields[4].Descriptor()
+	// asset.DefaultCurrency holds the default value on creation for the currency field.
+	asset.DefaultCurrency = assetDescCurrency.Default.(string)
+	// asset.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	asset.CurrencyValidator = assetDescCurrency.Validators[0].(func(string) error)
+	// assetDescUsefulLifeMonths is the schema descriptor for useful_life_months field.
+	assetDescUsefulLifeMonths := assetFields[5].Descriptor()
+	// asset.DefaultUsefulLifeMonths holds the default value on creation for the useful_life_months field.
+	asset.DefaultUsefulLifeMonths = assetDescUsefulLifeMonths.Default.(int)
+	// asset.UsefulLifeMonthsValidator is a validator for the "useful_life_months" field. It is called by the builders before save.
+	asset.UsefulLifeMonthsValidator = assetDescUsefulLifeMonths.Validators[0].(func(int) error)
+	// assetDescCostCenter is the schema descriptor for cost_center field.
+	assetDescCostCenter := assetFields[9].Descriptor()
+	// asset.CostCenterValidator is a validator for the "cost_center" field. It is called by the builders before save.
+	asset.CostCenterValidator = assetDescCostCenter.Validators[0].(func(string) error)
+	// assetDescDisposalProceedsMinor is the schema descriptor for disposal_proceeds_minor field.
+	assetDescDisposalProceedsMinor := assetFields[11].Descriptor()
+	// asset.DisposalProceedsMinorValidator is a validator for the "disposal_proceeds_minor" field. It is called by the builders before save.
+	asset.DisposalProceedsMinorValidator = assetDescDisposalProceedsMinor.Validators[0].(func(int64) error)
+	// assetDescPoNumber is the schema descriptor for po_number field.
+	assetDescPoNumber := assetFields[13].Descriptor()
+	// asset.PoNumberValidator is a validator for the "po_number" field. It is called by the builders before save.
+	asset.PoNumberValidator = assetDescPoNumber.Validators[0].(func(string) error)
+	// assetDescInvoiceNumber is the schema descriptor for invoice_number field.
+	assetDescInvoiceNumber := assetFields[14].Descriptor()
+	// asset.InvoiceNumberValidator is a validator for the "invoice_number" field. It is called by the builders before save.
+	asset.InvoiceNumberValidator = assetDescInvoiceNumber.Validators[0].(func(string) error)
+	auditevent.Policy = privacy.NewPolicies(schema.AuditEvent{})
+	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := auditevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	auditeventFields := schema.AuditEvent{}.Fields()
+	_ = auditeventFields
+	// auditeventDescAt is the schema descriptor for at field.
+	auditeventDescAt := auditeventFields[0].Descriptor()
+	// auditevent.DefaultAt holds the default value on creation for the at field.
+	auditevent.DefaultAt = auditeventDescAt.Default.(func() time.Time)
+	changerecordMixin := schema.ChangeRecord{}.Mixin()
+	changerecordMixinFields0 := changerecordMixin[0].Fields()
+	_ = changerecordMixinFields0
+	changerecordFields := schema.ChangeRecord{}.Fields()
+	_ = changerecordFields
+	// changerecordDescCreatedAt is the schema descriptor for created_at field.
+	changerecordDescCreatedAt := changerecordMixinFields0[0].Descriptor()
+	// changerecord.DefaultCreatedAt holds the default value on creation for the created_at field.
+	changerecord.DefaultCreatedAt = changerecordDescCreatedAt.Default.(func() time.Time)
+	// changerecordDescUpdatedAt is the schema descriptor for updated_at field.
+	changerecordDescUpdatedAt := changerecordMixinFields0[1].Descriptor()
+	// changerecord.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	changerecord.DefaultUpdatedAt = changerecordDescUpdatedAt.Default.(func() time.Time)
+	// changerecord.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	changerecord.UpdateDefaultUpdatedAt = changerecordDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// changerecordDescNumber is the schema descriptor for number field.
+	changerecordDescNumber := changerecordFields[0].Descriptor()
+	// changerecord.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	changerecord.NumberValidator = func() func(string) error {
+		validators := changerecordDescNumber.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(number string) error {
+			for _, fn := range fns {
+				if err := fn(number); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// changerecordDescTitle is the schema descriptor for title field.
+	changerecordDescTitle := changerecordFields[1].Descriptor()
+	// changerecord.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	changerecord.TitleValidator = func() func(string) error {
+		validators := changerecordDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// changerecordDescDescription is the schema descriptor for description field.
+	changerecordDescDescription := changerecordFields[2].Descriptor()
+	// changerecord.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	changerecord.DescriptionValidator = changerecordDescDescription.Validators[0].(func(string) error)
+	// changerecordDescRequester is the schema descriptor for requester field.
+	changerecordDescRequester := changerecordFields[6].Descriptor()
+	// changerecord.RequesterValidator is a validator for the "requester" field. It is called by the builders before save.
+	changerecord.RequesterValidator = func() func(string) error {
+		validators := changerecordDescRequester.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(requester string) error {
+			for _, fn := range fns {
+				if err := fn(requester); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// changerecordDescApprover is the schema descriptor for approver field.
+	changerecordDescApprover := changerecordFields[7].Descriptor()
+	// changerecord.ApproverValidator is a validator for the "approver" field. It is called by the builders before save.
+	changerecord.ApproverValidator = changerecordDescApprover.Validators[0].(func(string) error)
+	configurationitemMixin := schema.ConfigurationItem{}.Mixin()
+	configurationitemMixinFields0 := configurationitemMixin[0].Fields()
+	_ = configurationitemMixinFields0
+	configurationitemFields := schema.ConfigurationItem{}.Fields()
+	_ = configurationitemFields
+	// configurationitemDescCreatedAt is the schema descriptor for created_at field.
+	configurationitemDescCreatedAt := configurationitemMixinFields0[0].Descriptor()
+	// configurationitem.DefaultCreatedAt holds the default value on creation for the created_at field.
+	configurationitem.DefaultCreatedAt = configurationitemDescCreatedAt.Default.(func() time.Time)
+	// configurationitemDescUpdatedAt is the schema descriptor for updated_at field.
+	configurationitemDescUpdatedAt := configurationitemMixinFields0[1].Descriptor()
+	// configurationitem.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	configurationitem.DefaultUpdatedAt = configurationitemDescUpdatedAt.Default.(func() time.Time)
+	// configurationitem.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	configurationitem.UpdateDefaultUpdatedAt = configurationitemDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// configurationitemDescName is the schema descriptor for name field.
+	configurationitemDescName := configurationitemFields[0].Descriptor()
+	// configurationitem.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	configurationitem.NameValidator = func() func(string) error {
+		validators := configurationitemDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// configurationitemDescHostname is the schema descriptor for hostname field.
+	configurationitemDescHostname := configurationitemFields[5].Descriptor()
+	// configurationitem.HostnameValidator is a validator for the "hostname" field. It is called by the builders before save.
+	configurationitem.HostnameValidator = configurationitemDescHostname.Validators[0].(func(string) error)
+	// configurationitemDescFqdn is the schema descriptor for fqdn field.
+	configurationitemDescFqdn := configurationitemFields[6].Descriptor()
+	// configurationitem.FqdnValidator is a validator for the "fqdn" field. It is called by the builders before save.
+	configurationitem.FqdnValidator = configurationitemDescFqdn.Validators[0].(func(string) error)
+	// configurationitemDescSerialNumber is the schema descriptor for serial_number field.
+	configurationitemDescSerialNumber := configurationitemFields[7].Descriptor()
+	// configurationitem.SerialNumberValidator is a validator for the "serial_number" field. It is called by the builders before save.
+	configurationitem.SerialNumberValidator = configurationitemDescSerialNumber.Validators[0].(func(string) error)
+	// configurationitemDescAssetTag is the schema descriptor for asset_tag field.
+	configurationitemDescAssetTag := configurationitemFields[8].Descriptor()
+	// configurationitem.AssetTagValidator is a validator for the "asset_tag" field. It is called by the builders before save.
+	configurationitem.AssetTagValidator = configurationitemDescAssetTag.Validators[0].(func(string) error)
+	// configurationitemDescDescription is the schema descriptor for description field.
+	configurationitemDescDescription := configurationitemFields[9].Descriptor()
+	// configurationitem.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	configurationitem.DescriptionValidator = configurationitemDescDescription.Validators[0].(func(string) error)
+	contractMixin := schema.Contract{}.Mixin()
+	contractMixinFields0 := contractMixin[0].Fields()
+	_ = contractMixinFields0
+	contractFields := schema.Contract{}.Fields()
+	_ = contractFields
+	// contractDescCreatedAt is the schema descriptor for created_at field.
+	contractDescCreatedAt := contractMixinFields0[0].Descriptor()
+	// contract.DefaultCreatedAt holds the default value on creation for the created_at field.
+	contract.DefaultCreatedAt = contractDescCreatedAt.Default.(func() time.Time)
+	// contractDescUpdatedAt is the schema descriptor for updated_at field.
+	contractDescUpdatedAt := contractMixinFields0[1].Descriptor()
+	// contract.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	contract.DefaultUpdatedAt = contractDescUpdatedAt.Default.(func() time.Time)
+	// contract.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	contract.UpdateDefaultUpdatedAt = contractDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// contractDescNumber is the schema descriptor for number field.
+	contractDescNumber := contractFields[0].Descriptor()
+	// contract.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	contract.NumberValidator = func() func(string) error {
+		validators := contractDescNumber.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(number string) error {
+			for _, fn := range fns {
+				if err := fn(number); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// contractDescName is the schema descriptor for name field.
+	contractDescName := contractFields[1].Descriptor()
+	// contract.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	contract.NameValidator = contractDescName.Validators[0].(func(string) error)
+	// contractDescCostMinor is the schema descriptor for cost_minor field.
+	contractDescCostMinor := contractFields[5].Descriptor()
+	// contract.DefaultCostMinor holds the default value on creation for the cost_minor field.
+	contract.DefaultCostMinor = contractDescCostMinor.Default.(int64)
+	// contract.CostMinorValidator is a validator for the "cost_minor" field. It is called by the builders before save.
+	contract.CostMinorValidator = contractDescCostMinor.Validators[0].(func(int64) error)
+	// contractDescCurrency is the schema descriptor for currency field.
+	contractDescCurrency := contractFields[6].Descriptor()
+	// contract.DefaultCurrency holds the default value on creation for the currency field.
+	contract.DefaultCurrency = contractDescCurrency.Default.(string)
+	// contract.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	contract.CurrencyValidator = contractDescCurrency.Validators[0].(func(string) error)
+	// contractDescSLAResponseMinutes is the schema descriptor for sla_response_minutes field.
+	contractDescSLAResponseMinutes := contractFields[7].Descriptor()
+	// contract.SLAResponseMinutesValidator is a validator for the "sla_response_minutes" field. It is called by the builders before save.
+	contract.SLAResponseMinutesValidator = contractDescSLAResponseMinutes.Validators[0].(func(int) error)
+	// contractDescSupportContact is the schema descriptor for support_contact field.
+	contractDescSupportContact := contractFields[8].Descriptor()
+	// contract.SupportContactValidator is a validator for the "support_contact" field. It is called by the builders before save.
+	contract.SupportContactValidator = contractDescSupportContact.Validators[0].(func(string) error)
+	// contractDescNoticePeriodDays is the schema descriptor for notice_period_days field.
+	contractDescNoticePeriodDays := contractFields[9].Descriptor()
+	// contract.DefaultNoticePeriodDays holds the default value on creation for the notice_period_days field.
+	contract.DefaultNoticePeriodDays = contractDescNoticePeriodDays.Default.(int)
+	// contract.NoticePeriodDaysValidator is a validator for the "notice_period_days" field. It is called by the builders before save.
+	contract.NoticePeriodDaysValidator = contractDescNoticePeriodDays.Validators[0].(func(int) error)
+	// contractDescAutoRenew is the schema descriptor for auto_renew field.
+	contractDescAutoRenew := contractFields[10].Descriptor()
+	// contract.DefaultAutoRenew holds the default value on creation for the auto_renew field.
+	contract.DefaultAutoRenew = contractDescAutoRenew.Default.(bool)
+	// contractDescNotes is the schema descriptor for notes field.
+	contractDescNotes := contractFields[11].Descriptor()
+	// contract.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
+	contract.NotesValidator = contractDescNotes.Validators[0].(func(string) error)
+	discoveryjobMixin := schema.DiscoveryJob{}.Mixin()
+	discoveryjob.Policy = privacy.NewPolicies(schema.DiscoveryJob{})
+	discoveryjob.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := discoveryjob.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	discoveryjobMixinFields0 := discoveryjobMixin[0].Fields()
+	_ = discoveryjobMixinFields0
+	discoveryjobFields := schema.DiscoveryJob{}.Fields()
+	_ = discoveryjobFields
+	// discoveryjobDescCreatedAt is the schema descriptor for created_at field.
+	discoveryjobDescCreatedAt := discoveryjobMixinFields0[0].Descriptor()
+	// discoveryjob.DefaultCreatedAt holds the default value on creation for the created_at field.
+	discoveryjob.DefaultCreatedAt = discoveryjobDescCreatedAt.Default.(func() time.Time)
+	// discoveryjobDescUpdatedAt is the schema descriptor for updated_at field.
+	discoveryjobDescUpdatedAt := discoveryjobMixinFields0[1].Descriptor()
+	// discoveryjob.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	discoveryjob.DefaultUpdatedAt = discoveryjobDescUpdatedAt.Default.(func() time.Time)
+	// discoveryjob.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	discoveryjob.UpdateDefaultUpdatedAt = discoveryjobDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// discoveryjobDescName is the schema descriptor for name field.
+	discoveryjobDescName := discoveryjobFields[0].Descriptor()
+	// discoveryjob.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	discoveryjob.NameValidator = func() func(string) error {
+		validators := discoveryjobDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescSourceKind is the schema descriptor for source_kind field.
+	discoveryjobDescSourceKind := discoveryjobFields[1].Descriptor()
+	// discoveryjob.SourceKindValidator is a validator for the "source_kind" field. It is called by the builders before save.
+	discoveryjob.SourceKindValidator = func() func(string) error {
+		validators := discoveryjobDescSourceKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source_kind string) error {
+			for _, fn := range fns {
+				if err := fn(source_kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescSchedule is the schema descriptor for schedule field.
+	discoveryjobDescSchedule := discoveryjobFields[4].Descriptor()
+	// discoveryjob.ScheduleValidator is a validator for the "schedule" field. It is called by the builders before save.
+	discoveryjob.ScheduleValidator = discoveryjobDescSchedule.Validators[0].(func(string) error)
+	// discoveryjobDescTimeZone is the schema descriptor for time_zone field.
+	discoveryjobDescTimeZone := discoveryjobFields[5].Descriptor()
+	// discoveryjob.DefaultTimeZone holds the default value on creation for the time_zone field.
+	discoveryjob.DefaultTimeZone = discoveryjobDescTimeZone.Default.(string)
+	// discoveryjob.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
+	discoveryjob.TimeZoneValidator = discoveryjobDescTimeZone.Validators[0].(func(string) error)
+	// discoveryjobDescNetworkScope is the schema descriptor for network_scope field.
+	discoveryjobDescNetworkScope := discoveryjobFields[8].Descriptor()
+	// discoveryjob.NetworkScopeValidator is a validator for the "network_scope" field. It is called by the builders before save.
+	discoveryjob.NetworkScopeValidator = discoveryjobDescNetworkScope.Validators[0].(func(string) error)
+	// discoveryjobDescMaxMissingPercent is the schema descriptor for max_missing_percent field.
+	discoveryjobDescMaxMissingPercent := discoveryjobFields[9].Descriptor()
+	// discoveryjob.DefaultMaxMissingPercent holds the default value on creation for the max_missing_percent field.
+	discoveryjob.DefaultMaxMissingPercent = discoveryjobDescMaxMissingPercent.Default.(int)
+	// discoveryjob.MaxMissingPercentValidator is a validator for the "max_missing_percent" field. It is called by the builders before save.
+	discoveryjob.MaxMissingPercentValidator = func() func(int) error {
+		validators := discoveryjobDescMaxMissingPercent.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(max_missing_percent int) error {
+			for _, fn := range fns {
+				if err := fn(max_missing_percent); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescTimeoutSeconds is the schema descriptor for timeout_seconds field.
+	discoveryjobDescTimeoutSeconds := discoveryjobFields[10].Descriptor()
+	// discoveryjob.DefaultTimeoutSeconds holds the default value on creation for the timeout_seconds field.
+	discoveryjob.DefaultTimeoutSeconds = discoveryjobDescTimeoutSeconds.Default.(int)
+	// discoveryjob.TimeoutSecondsValidator is a validator for the "timeout_seconds" field. It is called by the builders before save.
+	discoveryjob.TimeoutSecondsValidator = func() func(int) error {
+		validators := discoveryjobDescTimeoutSeconds.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(timeout_seconds int) error {
+			for _, fn := range fns {
+				if err := fn(timeout_seconds); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescEnabled is the schema descriptor for enabled field.
+	discoveryjobDescEnabled := discoveryjobFields[11].Descriptor()
+	// discoveryjob.DefaultEnabled holds the default value on creation for the enabled field.
+	discoveryjob.DefaultEnabled = discoveryjobDescEnabled.Default.(bool)
+	// discoveryjobDescCreateUnregistered is the schema descriptor for create_unregistered field.
+	discoveryjobDescCreateUnregistered := discoveryjobFields[12].Descriptor()
+	// discoveryjob.DefaultCreateUnregistered holds the default value on creation for the create_unregistered field.
+	discoveryjob.DefaultCreateUnregistered = discoveryjobDescCreateUnregistered.Default.(bool)
+	// discoveryjobDescMissingGrace is the schema descriptor for missing_grace field.
+	discoveryjobDescMissingGrace := discoveryjobFields[13].Descriptor()
+	// discoveryjob.DefaultMissingGrace holds the default value on creation for the missing_grace field.
+	discoveryjob.DefaultMissingGrace = discoveryjobDescMissingGrace.Default.(int)
+	// discoveryjob.MissingGraceValidator is a validator for the "missing_grace" field. It is called by the builders before save.
+	discoveryjob.MissingGraceValidator = func() func(int) error {
+		validators := discoveryjobDescMissingGrace.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(missing_grace int) error {
+			for _, fn := range fns {
+				if err := fn(missing_grace); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescRetireAfter is the schema descriptor for retire_after field.
+	discoveryjobDescRetireAfter := discoveryjobFields[14].Descriptor()
+	// discoveryjob.DefaultRetireAfter holds the default value on creation for the retire_after field.
+	discoveryjob.DefaultRetireAfter = discoveryjobDescRetireAfter.Default.(int)
+	// discoveryjob.RetireAfterValidator is a validator for the "retire_after" field. It is called by the builders before save.
+	discoveryjob.RetireAfterValidator = func() func(int) error {
+		validators := discoveryjobDescRetireAfter.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(retire_after int) error {
+			for _, fn := range fns {
+				if err := fn(retire_after); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescPriority is the schema descriptor for priority field.
+	discoveryjobDescPriority := discoveryjobFields[15].Descriptor()
+	// discoveryjob.DefaultPriority holds the default value on creation for the priority field.
+	discoveryjob.DefaultPriority = discoveryjobDescPriority.Default.(int)
+	// discoveryjob.PriorityValidator is a validator for the "priority" field. It is called by the builders before save.
+	discoveryjob.PriorityValidator = func() func(int) error {
+		validators := discoveryjobDescPriority.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(priority int) error {
+			for _, fn := range fns {
+				if err := fn(priority); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// discoveryjobDescStaleAfterHours is the schema descriptor for stale_after_hours field.
+	discoveryjobDescStaleAfterHours := discoveryjobFields[17].Descriptor()
+	// discoveryjob.DefaultStaleAfterHours holds the default value on creation for the stale_after_hours field.
+	discoveryjob.DefaultStaleAfterHours = discoveryjobDescStaleAfterHours.Default.(int)
+	// discoveryjob.StaleAfterHoursValidator is a validator for the "stale_after_hours" field. It is called by the builders before save.
+	discoveryjob.StaleAfterHoursValidator = discoveryjobDescStaleAfterHours.Validators[0].(func(int) error)
+	discoveryrun.Policy = privacy.NewPolicies(schema.DiscoveryRun{})
+	discoveryrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := discoveryrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	discoveryrunFields := schema.DiscoveryRun{}.Fields()
+	_ = discoveryrunFields
+	// discoveryrunDescSourceKind is the schema descriptor for source_kind field.
+	discoveryrunDescSourceKind := discoveryrunFields[1].Descriptor()
+	// discoveryrun.SourceKindValidator is a validator for the "source_kind" field. It is called by the builders before save.
+	discoveryrun.SourceKindValidator = discoveryrunDescSourceKind.Validators[0].(func(string) error)
+	// discoveryrunDescTrigger is the schema descriptor for trigger field.
+	discoveryrunDescTrigger := discoveryrunFields[2].Descriptor()
+	// discoveryrun.DefaultTrigger holds the default value on creation for the trigger field.
+	discoveryrun.DefaultTrigger = discoveryrunDescTrigger.Default.(string)
+	// discoveryrun.TriggerValidator is a validator for the "trigger" field. It is called by the builders before save.
+	discoveryrun.TriggerValidator = discoveryrunDescTrigger.Validators[0].(func(string) error)
+	// discoveryrunDescDryRun is the schema descriptor for dry_run field.
+	discoveryrunDescDryRun := discoveryrunFields[3].Descriptor()
+	// discoveryrun.DefaultDryRun holds the default value on creation for the dry_run field.
+	discoveryrun.DefaultDryRun = discoveryrunDescDryRun.Default.(bool)
+	// discoveryrunDescError is the schema descriptor for error field.
+	discoveryrunDescError := discoveryrunFields[7].Descriptor()
+	// discoveryrun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	discoveryrun.ErrorValidator = discoveryrunDescError.Validators[0].(func(string) error)
+	// discoveryrunDescLog is the schema descriptor for log field.
+	discoveryrunDescLog := discoveryrunFields[10].Descriptor()
+	// discoveryrun.LogValidator is a validator for the "log" field. It is called by the builders before save.
+	discoveryrun.LogValidator = discoveryrunDescLog.Validators[0].(func(string) error)
+	driftMixin := schema.Drift{}.Mixin()
+	driftMixinFields0 := driftMixin[0].Fields()
+	_ = driftMixinFields0
+	driftFields := schema.Drift{}.Fields()
+	_ = driftFields
+	// driftDescCreatedAt is the schema descriptor for created_at field.
+	driftDescCreatedAt := driftMixinFields0[0].Descriptor()
+	// drift.DefaultCreatedAt holds the default value on creation for the created_at field.
+	drift.DefaultCreatedAt = driftDescCreatedAt.Default.(func() time.Time)
+	// driftDescUpdatedAt is the schema descriptor for updated_at field.
+	driftDescUpdatedAt := driftMixinFields0[1].Descriptor()
+	// drift.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	drift.DefaultUpdatedAt = driftDescUpdatedAt.Default.(func() time.Time)
+	// drift.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	drift.UpdateDefaultUpdatedAt = driftDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// driftDescAuthorized is the schema descriptor for authorized field.
+	driftDescAuthorized := driftFields[2].Descriptor()
+	// drift.DefaultAuthorized holds the default value on creation for the authorized field.
+	drift.DefaultAuthorized = driftDescAuthorized.Default.(bool)
+	// driftDescFieldName is the schema descriptor for field_name field.
+	driftDescFieldName := driftFields[3].Descriptor()
+	// drift.FieldNameValidator is a validator for the "field_name" field. It is called by the builders before save.
+	drift.FieldNameValidator = driftDescFieldName.Validators[0].(func(string) error)
+	// driftDescFirstSeenAt is the schema descriptor for first_seen_at field.
+	driftDescFirstSeenAt := driftFields[6].Descriptor()
+	// drift.DefaultFirstSeenAt holds the default value on creation for the first_seen_at field.
+	drift.DefaultFirstSeenAt = driftDescFirstSeenAt.Default.(func() time.Time)
+	// driftDescLastSeenAt is the schema descriptor for last_seen_at field.
+	driftDescLastSeenAt := driftFields[7].Descriptor()
+	// drift.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
+	drift.DefaultLastSeenAt = driftDescLastSeenAt.Default.(func() time.Time)
+	// driftDescNote is the schema descriptor for note field.
+	driftDescNote := driftFields[9].Descriptor()
+	// drift.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	drift.NoteValidator = driftDescNote.Validators[0].(func(string) error)
+	// driftDescObservationKey is the schema descriptor for observation_key field.
+	driftDescObservationKey := driftFields[11].Descriptor()
+	// drift.ObservationKeyValidator is a validator for the "observation_key" field. It is called by the builders before save.
+	drift.ObservationKeyValidator = driftDescObservationKey.Validators[0].(func(string) error)
+	// driftDescIdentity is the schema descriptor for identity field.
+	driftDescIdentity := driftFields[12].Descriptor()
+	// drift.IdentityValidator is a validator for the "identity" field. It is called by the builders before save.
+	drift.IdentityValidator = driftDescIdentity.Validators[0].(func(string) error)
+	driftignoreruleMixin := schema.DriftIgnoreRule{}.Mixin()
+	driftignoreruleMixinFields0 := driftignoreruleMixin[0].Fields()
+	_ = driftignoreruleMixinFields0
+	driftignoreruleFields := schema.DriftIgnoreRule{}.Fields()
+	_ = driftignoreruleFields
+	// driftignoreruleDescCreatedAt is the schema descriptor for created_at field.
+	driftignoreruleDescCreatedAt := driftignoreruleMixinFields0[0].Descriptor()
+	// driftignorerule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	driftignorerule.DefaultCreatedAt = driftignoreruleDescCreatedAt.Default.(func() time.Time)
+	// driftignoreruleDescUpdatedAt is the schema descriptor for updated_at field.
+	driftignoreruleDescUpdatedAt := driftignoreruleMixinFields0[1].Descriptor()
+	// driftignorerule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	driftignorerule.DefaultUpdatedAt = driftignoreruleDescUpdatedAt.Default.(func() time.Time)
+	// driftignorerule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	driftignorerule.UpdateDefaultUpdatedAt = driftignoreruleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// driftignoreruleDescName is the schema descriptor for name field.
+	driftignoreruleDescName := driftignoreruleFields[0].Descriptor()
+	// driftignorerule.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	driftignorerule.NameValidator = func() func(string) error {
+		validators := driftignoreruleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// driftignoreruleDescCiKind is the schema descriptor for ci_kind field.
+	driftignoreruleDescCiKind := driftignoreruleFields[1].Descriptor()
+	// driftignorerule.CiKindValidator is a validator for the "ci_kind" field. It is called by the builders before save.
+	driftignorerule.CiKindValidator = driftignoreruleDescCiKind.Validators[0].(func(string) error)
+	// driftignoreruleDescTag is the schema descriptor for tag field.
+	driftignoreruleDescTag := driftignoreruleFields[2].Descriptor()
+	// driftignorerule.TagValidator is a validator for the "tag" field. It is called by the builders before save.
+	driftignorerule.TagValidator = driftignoreruleDescTag.Validators[0].(func(string) error)
+	// driftignoreruleDescFieldPattern is the schema descriptor for field_pattern field.
+	driftignoreruleDescFieldPattern := driftignoreruleFields[3].Descriptor()
+	// driftignorerule.FieldPatternValidator is a validator for the "field_pattern" field. It is called by the builders before save.
+	driftignorerule.FieldPatternValidator = driftignoreruleDescFieldPattern.Validators[0].(func(string) error)
+	// driftignoreruleDescDriftKind is the schema descriptor for drift_kind field.
+	driftignoreruleDescDriftKind := driftignoreruleFields[4].Descriptor()
+	// driftignorerule.DriftKindValidator is a validator for the "drift_kind" field. It is called by the builders before save.
+	driftignorerule.DriftKindValidator = driftignoreruleDescDriftKind.Validators[0].(func(string) error)
+	// driftignoreruleDescJobName is the schema descriptor for job_name field.
+	driftignoreruleDescJobName := driftignoreruleFields[5].Descriptor()
+	// driftignorerule.JobNameValidator is a validator for the "job_name" field. It is called by the builders before save.
+	driftignorerule.JobNameValidator = driftignoreruleDescJobName.Validators[0].(func(string) error)
+	// driftignoreruleDescEnabled is the schema descriptor for enabled field.
+	driftignoreruleDescEnabled := driftignoreruleFields[6].Descriptor()
+	// driftignorerule.DefaultEnabled holds the default value on creation for the enabled field.
+	driftignorerule.DefaultEnabled = driftignoreruleDescEnabled.Default.(bool)
+	// driftignoreruleDescNote is the schema descriptor for note field.
+	driftignoreruleDescNote := driftignoreruleFields[7].Descriptor()
+	// driftignorerule.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	driftignorerule.NoteValidator = driftignoreruleDescNote.Validators[0].(func(string) error)
+	identifierMixin := schema.Identifier{}.Mixin()
+	identifierMixinFields0 := identifierMixin[0].Fields()
+	_ = identifierMixinFields0
+	identifierFields := schema.Identifier{}.Fields()
+	_ = identifierFields
+	// identifierDescCreatedAt is the schema descriptor for created_at field.
+	identifierDescCreatedAt := identifierMixinFields0[0].Descriptor()
+	// identifier.DefaultCreatedAt holds the default value on creation for the created_at field.
+	identifier.DefaultCreatedAt = identifierDescCreatedAt.Default.(func() time.Time)
+	// identifierDescUpdatedAt is the schema descriptor for updated_at field.
+	identifierDescUpdatedAt := identifierMixinFields0[1].Descriptor()
+	// identifier.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	identifier.DefaultUpdatedAt = identifierDescUpdatedAt.Default.(func() time.Time)
+	// identifier.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	identifier.UpdateDefaultUpdatedAt = identifierDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// identifierDescValue is the schema descriptor for value field.
+	identifierDescValue := identifierFields[1].Descriptor()
+	// identifier.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	identifier.ValueValidator = func() func(string) error {
+		validators := identifierDescValue.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(value string) error {
+			for _, fn := range fns {
+				if err := fn(value); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// identifierDescScope is the schema descriptor for scope field.
+	identifierDescScope := identifierFields[2].Descriptor()
+	// identifier.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	identifier.ScopeValidator = identifierDescScope.Validators[0].(func(string) error)
+	// identifierDescSource is the schema descriptor for source field.
+	identifierDescSource := identifierFields[3].Descriptor()
+	// identifier.DefaultSource holds the default value on creation for the source field.
+	identifier.DefaultSource = identifierDescSource.Default.(string)
+	leaseFields := schema.Lease{}.Fields()
+	_ = leaseFields
+	// leaseDescKey is the schema descriptor for key field.
+	leaseDescKey := leaseFields[0].Descriptor()
+	// lease.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	lease.KeyValidator = leaseDescKey.Validators[0].(func(string) error)
+	// leaseDescHolder is the schema descriptor for holder field.
+	leaseDescHolder := leaseFields[1].Descriptor()
+	// lease.HolderValidator is a validator for the "holder" field. It is called by the builders before save.
+	lease.HolderValidator = leaseDescHolder.Validators[0].(func(string) error)
+	// leaseDescAcquiredAt is the schema descriptor for acquired_at field.
+	leaseDescAcquiredAt := leaseFields[3].Descriptor()
+	// lease.DefaultAcquiredAt holds the default value on creation for the acquired_at field.
+	lease.DefaultAcquiredAt = leaseDescAcquiredAt.Default.(func() time.Time)
+	locationMixin := schema.Location{}.Mixin()
+	locationMixinFields0 := locationMixin[0].Fields()
+	_ = locationMixinFields0
+	locationFields := schema.Location{}.Fields()
+	_ = locationFields
+	// locationDescCreatedAt is the schema descriptor for created_at field.
+	locationDescCreatedAt := locationMixinFields0[0].Descriptor()
+	// location.DefaultCreatedAt holds the default value on creation for the created_at field.
+	location.DefaultCreatedAt = locationDescCreatedAt.Default.(func() time.Time)
+	// locationDescUpdatedAt is the schema descriptor for updated_at field.
+	locationDescUpdatedAt := locationMixinFields0[1].Descriptor()
+	// location.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	location.DefaultUpdatedAt = locationDescUpdatedAt.Default.(func() time.Time)
+	// location.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	location.UpdateDefaultUpdatedAt = locationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// locationDescName is the schema descriptor for name field.
+	locationDescName := locationFields[0].Descriptor()
+	// location.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	location.NameValidator = func() func(string) error {
+		validators := locationDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// locationDescAddress is the schema descriptor for address field.
+	locationDescAddress := locationFields[2].Descriptor()
+	// location.AddressValidator is a validator for the "address" field. It is called by the builders before save.
+	location.AddressValidator = locationDescAddress.Validators[0].(func(string) error)
+	// locationDescProvider is the schema descriptor for provider field.
+	locationDescProvider := locationFields[3].Descriptor()
+	// location.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	location.ProviderValidator = locationDescProvider.Validators[0].(func(string) error)
+	// locationDescRegion is the schema descriptor for region field.
+	locationDescRegion := locationFields[4].Descriptor()
+	// location.RegionValidator is a validator for the "region" field. It is called by the builders before save.
+	location.RegionValidator = locationDescRegion.Validators[0].(func(string) error)
+	ownerMixin := schema.Owner{}.Mixin()
+	ownerMixinFields0 := ownerMixin[0].Fields()
+	_ = ownerMixinFields0
+	ownerFields := schema.Owner{}.Fields()
+	_ = ownerFields
+	// ownerDescCreatedAt is the schema descriptor for created_at field.
+	ownerDescCreatedAt := ownerMixinFields0[0].Descriptor()
+	// owner.DefaultCreatedAt holds the default value on creation for the created_at field.
+	owner.DefaultCreatedAt = ownerDescCreatedAt.Default.(func() time.Time)
+	// ownerDescUpdatedAt is the schema descriptor for updated_at field.
+	ownerDescUpdatedAt := ownerMixinFields0[1].Descriptor()
+	// owner.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	owner.DefaultUpdatedAt = ownerDescUpdatedAt.Default.(func() time.Time)
+	// owner.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	owner.UpdateDefaultUpdatedAt = ownerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// ownerDescName is the schema descriptor for name field.
+	ownerDescName := ownerFields[0].Descriptor()
+	// owner.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	owner.NameValidator = func() func(string) error {
+		validators := ownerDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// ownerDescEmail is the schema descriptor for email field.
+	ownerDescEmail := ownerFields[2].Descriptor()
+	// owner.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	owner.EmailValidator = ownerDescEmail.Validators[0].(func(string) error)
+	// ownerDescOncallContact is the schema descriptor for oncall_contact field.
+	ownerDescOncallContact := ownerFields[3].Descriptor()
+	// owner.OncallContactValidator is a validator for the "oncall_contact" field. It is called by the builders before save.
+	owner.OncallContactValidator = ownerDescOncallContact.Validators[0].(func(string) error)
+	// ownerDescEscalation is the schema descriptor for escalation field.
+	ownerDescEscalation := ownerFields[4].Descriptor()
+	// owner.EscalationValidator is a validator for the "escalation" field. It is called by the builders before save.
+	owner.EscalationValidator = ownerDescEscalation.Validators[0].(func(string) error)
+	// ownerDescChatChannel is the schema descriptor for chat_channel field.
+	ownerDescChatChannel := ownerFields[5].Descriptor()
+	// owner.ChatChannelValidator is a validator for the "chat_channel" field. It is called by the builders before save.
+	owner.ChatChannelValidator = ownerDescChatChannel.Validators[0].(func(string) error)
+	relationshipMixin := schema.Relationship{}.Mixin()
+	relationshipMixinFields0 := relationshipMixin[0].Fields()
+	_ = relationshipMixinFields0
+	relationshipFields := schema.Relationship{}.Fields()
+	_ = relationshipFields
+	// relationshipDescCreatedAt is the schema descriptor for created_at field.
+	relationshipDescCreatedAt := relationshipMixinFields0[0].Descriptor()
+	// relationship.DefaultCreatedAt holds the default value on creation for the created_at field.
+	relationship.DefaultCreatedAt = relationshipDescCreatedAt.Default.(func() time.Time)
+	// relationshipDescUpdatedAt is the schema descriptor for updated_at field.
+	relationshipDescUpdatedAt := relationshipMixinFields0[1].Descriptor()
+	// relationship.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	relationship.DefaultUpdatedAt = relationshipDescUpdatedAt.Default.(func() time.Time)
+	// relationship.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	relationship.UpdateDefaultUpdatedAt = relationshipDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// relationshipDescSource is the schema descriptor for source field.
+	relationshipDescSource := relationshipFields[3].Descriptor()
+	// relationship.DefaultSource holds the default value on creation for the source field.
+	relationship.DefaultSource = relationshipDescSource.Default.(string)
+	// relationshipDescDescription is the schema descriptor for description field.
+	relationshipDescDescription := relationshipFields[4].Descriptor()
+	// relationship.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	relationship.DescriptionValidator = relationshipDescDescription.Validators[0].(func(string) error)
+	reportrun.Policy = privacy.NewPolicies(schema.ReportRun{})
+	reportrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := reportrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	reportrunFields := schema.ReportRun{}.Fields()
+	_ = reportrunFields
+	// reportrunDescTrigger is the schema descriptor for trigger field.
+	reportrunDescTrigger := reportrunFields[1].Descriptor()
+	// reportrun.DefaultTrigger holds the default value on creation for the trigger field.
+	reportrun.DefaultTrigger = reportrunDescTrigger.Default.(string)
+	// reportrun.TriggerValidator is a validator for the "trigger" field. It is called by the builders before save.
+	reportrun.TriggerValidator = reportrunDescTrigger.Validators[0].(func(string) error)
+	// reportrunDescDriftCount is the schema descriptor for drift_count field.
+	reportrunDescDriftCount := reportrunFields[8].Descriptor()
+	// reportrun.DefaultDriftCount holds the default value on creation for the drift_count field.
+	reportrun.DefaultDriftCount = reportrunDescDriftCount.Default.(int)
+	// reportrunDescError is the schema descriptor for error field.
+	reportrunDescError := reportrunFields[9].Descriptor()
+	// reportrun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	reportrun.ErrorValidator = reportrunDescError.Validators[0].(func(string) error)
+	reportscheduleMixin := schema.ReportSchedule{}.Mixin()
+	reportschedule.Policy = privacy.NewPolicies(schema.ReportSchedule{})
+	reportschedule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := reportschedule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	reportscheduleMixinFields0 := reportscheduleMixin[0].Fields()
+	_ = reportscheduleMixinFields0
+	reportscheduleFields := schema.ReportSchedule{}.Fields()
+	_ = reportscheduleFields
+	// reportscheduleDescCreatedAt is the schema descriptor for created_at field.
+	reportscheduleDescCreatedAt := reportscheduleMixinFields0[0].Descriptor()
+	// reportschedule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	reportschedule.DefaultCreatedAt = reportscheduleDescCreatedAt.Default.(func() time.Time)
+	// reportscheduleDescUpdatedAt is the schema descriptor for updated_at field.
+	reportscheduleDescUpdatedAt := reportscheduleMixinFields0[1].Descriptor()
+	// reportschedule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	reportschedule.DefaultUpdatedAt = reportscheduleDescUpdatedAt.Default.(func() time.Time)
+	// reportschedule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	reportschedule.UpdateDefaultUpdatedAt = reportscheduleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// reportscheduleDescName is the schema descriptor for name field.
+	reportscheduleDescName := reportscheduleFields[0].Descriptor()
+	// reportschedule.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	reportschedule.NameValidator = func() func(string) error {
+		validators := reportscheduleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// reportscheduleDescSchedule is the schema descriptor for schedule field.
+	reportscheduleDescSchedule := reportscheduleFields[1].Descriptor()
+	// reportschedule.ScheduleValidator is a validator for the "schedule" field. It is called by the builders before save.
+	reportschedule.ScheduleValidator = reportscheduleDescSchedule.Validators[0].(func(string) error)
+	// reportscheduleDescTimeZone is the schema descriptor for time_zone field.
+	reportscheduleDescTimeZone := reportscheduleFields[2].Descriptor()
+	// reportschedule.DefaultTimeZone holds the default value on creation for the time_zone field.
+	reportschedule.DefaultTimeZone = reportscheduleDescTimeZone.Default.(string)
+	// reportschedule.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
+	reportschedule.TimeZoneValidator = reportscheduleDescTimeZone.Validators[0].(func(string) error)
+	// reportscheduleDescWindowHours is the schema descriptor for window_hours field.
+	reportscheduleDescWindowHours := reportscheduleFields[4].Descriptor()
+	// reportschedule.DefaultWindowHours holds the default value on creation for the window_hours field.
+	reportschedule.DefaultWindowHours = reportscheduleDescWindowHours.Default.(int)
+	// reportschedule.WindowHoursValidator is a validator for the "window_hours" field. It is called by the builders before save.
+	reportschedule.WindowHoursValidator = func() func(int) error {
+		validators := reportscheduleDescWindowHours.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(window_hours int) error {
+			for _, fn := range fns {
+				if err := fn(window_hours); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// reportscheduleDescDirectory is the schema descriptor for directory field.
+	reportscheduleDescDirectory := reportscheduleFields[6].Descriptor()
+	// reportschedule.DirectoryValidator is a validator for the "directory" field. It is called by the builders before save.
+	reportschedule.DirectoryValidator = reportscheduleDescDirectory.Validators[0].(func(string) error)
+	// reportscheduleDescRetain is the schema descriptor for retain field.
+	reportscheduleDescRetain := reportscheduleFields[7].Descriptor()
+	// reportschedule.DefaultRetain holds the default value on creation for the retain field.
+	reportschedule.DefaultRetain = reportscheduleDescRetain.Default.(int)
+	// reportschedule.RetainValidator is a validator for the "retain" field. It is called by the builders before save.
+	reportschedule.RetainValidator = func() func(int) error {
+		validators := reportscheduleDescRetain.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(retain int) error {
+			for _, fn := range fns {
+				if err := fn(retain); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// reportscheduleDescEnabled is the schema descriptor for enabled field.
+	reportscheduleDescEnabled := reportscheduleFields[9].Descriptor()
+	// reportschedule.DefaultEnabled holds the default value on creation for the enabled field.
+	reportschedule.DefaultEnabled = reportscheduleDescEnabled.Default.(bool)
+	serviceMixin := schema.Service{}.Mixin()
+	serviceMixinFields0 := serviceMixin[0].Fields()
+	_ = serviceMixinFields0
+	serviceFields := schema.Service{}.Fields()
+	_ = serviceFields
+	// serviceDescCreatedAt is the schema descriptor for created_at field.
+	serviceDescCreatedAt := serviceMixinFields0[0].Descriptor()
+	// service.DefaultCreatedAt holds the default value on creation for the created_at field.
+	service.DefaultCreatedAt = serviceDescCreatedAt.Default.(func() time.Time)
+	// serviceDescUpdatedAt is the schema descriptor for updated_at field.
+	serviceDescUpdatedAt := serviceMixinFields0[1].Descriptor()
+	// service.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	service.DefaultUpdatedAt = serviceDescUpdatedAt.Default.(func() time.Time)
+	// service.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	service.UpdateDefaultUpdatedAt = serviceDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// serviceDescName is the schema descriptor for name field.
+	serviceDescName := serviceFields[0].Descriptor()
+	// service.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	service.NameValidator = func() func(string) error {
+		validators := serviceDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// serviceDescDescription is the schema descriptor for description field.
+	serviceDescDescription := serviceFields[1].Descriptor()
+	// service.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	service.DescriptionValidator = serviceDescDescription.Validators[0].(func(string) error)
+	// serviceDescTier is the schema descriptor for tier field.
+	serviceDescTier := serviceFields[2].Descriptor()
+	// service.DefaultTier holds the default value on creation for the tier field.
+	service.DefaultTier = serviceDescTier.Default.(int)
+	// service.TierValidator is a validator for the "tier" field. It is called by the builders before save.
+	service.TierValidator = serviceDescTier.Validators[0].(func(int) error)
+	// serviceDescSloTarget is the schema descriptor for slo_target field.
+	serviceDescSloTarget := serviceFields[3].Descriptor()
+	// service.SloTargetValidator is a validator for the "slo_target" field. It is called by the builders before save.
+	service.SloTargetValidator = serviceDescSloTarget.Validators[0].(func(float64) error)
+	// serviceDescRtoMinutes is the schema descriptor for rto_minutes field.
+	serviceDescRtoMinutes := serviceFields[4].Descriptor()
+	// service.RtoMinutesValidator is a validator for the "rto_minutes" field. It is called by the builders before save.
+	service.RtoMinutesValidator = serviceDescRtoMinutes.Validators[0].(func(int) error)
+	// serviceDescRpoMinutes is the schema descriptor for rpo_minutes field.
+	serviceDescRpoMinutes := serviceFields[5].Descriptor()
+	// service.RpoMinutesValidator is a validator for the "rpo_minutes" field. It is called by the builders before save.
+	service.RpoMinutesValidator = serviceDescRpoMinutes.Validators[0].(func(int) error)
+	// serviceDescRunbookURL is the schema descriptor for runbook_url field.
+	serviceDescRunbookURL := serviceFields[6].Descriptor()
+	// service.RunbookURLValidator is a validator for the "runbook_url" field. It is called by the builders before save.
+	service.RunbookURLValidator = serviceDescRunbookURL.Validators[0].(func(string) error)
+	sightingFields := schema.Sighting{}.Fields()
+	_ = sightingFields
+	// sightingDescMissedRuns is the schema descriptor for missed_runs field.
+	sightingDescMissedRuns := sightingFields[4].Descriptor()
+	// sighting.DefaultMissedRuns holds the default value on creation for the missed_runs field.
+	sighting.DefaultMissedRuns = sightingDescMissedRuns.Default.(int)
+	// sightingDescMatchedBy is the schema descriptor for matched_by field.
+	sightingDescMatchedBy := sightingFields[5].Descriptor()
+	// sighting.MatchedByValidator is a validator for the "matched_by" field. It is called by the builders before save.
+	sighting.MatchedByValidator = sightingDescMatchedBy.Validators[0].(func(string) error)
+	vendorMixin := schema.Vendor{}.Mixin()
+	vendorMixinFields0 := vendorMixin[0].Fields()
+	_ = vendorMixinFields0
+	vendorFields := schema.Vendor{}.Fields()
+	_ = vendorFields
+	// vendorDescCreatedAt is the schema descriptor for created_at field.
+	vendorDescCreatedAt := vendorMixinFields0[0].Descriptor()
+	// vendor.DefaultCreatedAt holds the default value on creation for the created_at field.
+	vendor.DefaultCreatedAt = vendorDescCreatedAt.Default.(func() time.Time)
+	// vendorDescUpdatedAt is the schema descriptor for updated_at field.
+	vendorDescUpdatedAt := vendorMixinFields0[1].Descriptor()
+	// vendor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	vendor.DefaultUpdatedAt = vendorDescUpdatedAt.Default.(func() time.Time)
+	// vendor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	vendor.UpdateDefaultUpdatedAt = vendorDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// vendorDescName is the schema descriptor for name field.
+	vendorDescName := vendorFields[0].Descriptor()
+	// vendor.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	vendor.NameValidator = func() func(string) error {
+		validators := vendorDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// vendorDescWebsite is the schema descriptor for website field.
+	vendorDescWebsite := vendorFields[1].Descriptor()
+	// vendor.WebsiteValidator is a validator for the "website" field. It is called by the builders before save.
+	vendor.WebsiteValidator = vendorDescWebsite.Validators[0].(func(string) error)
+	// vendorDescSupportEmail is the schema descriptor for support_email field.
+	vendorDescSupportEmail := vendorFields[2].Descriptor()
+	// vendor.SupportEmailValidator is a validator for the "support_email" field. It is called by the builders before save.
+	vendor.SupportEmailValidator = vendorDescSupportEmail.Validators[0].(func(string) error)
+	// vendorDescSupportPhone is the schema descriptor for support_phone field.
+	vendorDescSupportPhone := vendorFields[3].Descriptor()
+	// vendor.SupportPhoneValidator is a validator for the "support_phone" field. It is called by the builders before save.
+	vendor.SupportPhoneValidator = vendorDescSupportPhone.Validators[0].(func(string) error)
+	// vendorDescAccountNumber is the schema descriptor for account_number field.
+	vendorDescAccountNumber := vendorFields[4].Descriptor()
+	// vendor.AccountNumberValidator is a validator for the "account_number" field. It is called by the builders before save.
+	vendor.AccountNumberValidator = vendorDescAccountNumber.Validators[0].(func(string) error)
+	// vendorDescNotes is the schema descriptor for notes field.
+	vendorDescNotes := vendorFields[5].Descriptor()
+	// vendor.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
+	vendor.NotesValidator = vendorDescNotes.Validators[0].(func(string) error)
+}
 
 const (
 	Version = "v0.14.5"                                         // Version of ent codegen.

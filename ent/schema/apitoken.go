@@ -5,6 +5,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
+
+	"github.com/cairn-cmdb/cairn/internal/privacy"
 )
 
 // APIToken authenticates a client. The secret is shown once; only its
@@ -47,3 +49,6 @@ func (APIToken) Annotations() []schema.Annotation {
 		entgql.MultiOrder(),
 	}
 }
+
+// Policy of the APIToken: tokens are for admins only (internal/privacy).
+func (APIToken) Policy() ent.Policy { return privacy.EntityPolicy("APIToken") }

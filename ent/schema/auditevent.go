@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/internal/privacy"
 )
 
 // AuditEvent records who changed what, field by field, written in the same
@@ -62,3 +63,7 @@ func (AuditEvent) Annotations() []schema.Annotation {
 		entgql.MultiOrder(),
 	}
 }
+
+// Policy of the AuditEvent: readers do not see the events about admin-only
+// entities (internal/privacy).
+func (AuditEvent) Policy() ent.Policy { return privacy.AuditTrailPolicy() }

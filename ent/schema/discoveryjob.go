@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/field"
 
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/internal/privacy"
 )
 
 // DiscoveryJob is a persisted discovery definition: a source kind with its
@@ -90,6 +91,10 @@ func (DiscoveryJob) Annotations() []schema.Annotation {
 	}
 }
 
+// Policy of the DiscoveryJob: for admins, save its public fields
+// (internal/privacy).
+func (DiscoveryJob) Policy() ent.Policy { return privacy.EntityPolicy("DiscoveryJob") }
+
 // DiscoveryRun is one execution of a discovery job, or a one-off run from a
 // file.
 type DiscoveryRun struct{ ent.Schema }
@@ -142,3 +147,7 @@ func (DiscoveryRun) Annotations() []schema.Annotation {
 		entgql.MultiOrder(),
 	}
 }
+
+// Policy of the DiscoveryRun: for admins, save its public fields
+// (internal/privacy).
+func (DiscoveryRun) Policy() ent.Policy { return privacy.EntityPolicy("DiscoveryRun") }

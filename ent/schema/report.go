@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/field"
 
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/internal/privacy"
 )
 
 // ReportSchedule is a scheduled drift and CMDB-health report: what, when,
@@ -51,6 +52,9 @@ func (ReportSchedule) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField(), entgql.MultiOrder()}
 }
 
+// Policy of the ReportSchedule: for admins only (internal/privacy).
+func (ReportSchedule) Policy() ent.Policy { return privacy.EntityPolicy("ReportSchedule") }
+
 // ReportRun is one run of a report schedule.
 type ReportRun struct{ ent.Schema }
 
@@ -84,3 +88,6 @@ func (ReportRun) Edges() []ent.Edge {
 func (ReportRun) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField(), entgql.MultiOrder()}
 }
+
+// Policy of the ReportRun: for admins only (internal/privacy).
+func (ReportRun) Policy() ent.Policy { return privacy.EntityPolicy("ReportRun") }

@@ -6062,7 +6062,10 @@ type Mutation {
   deleteAPIToken(id: ID!): ID!
 }
 `, BuiltIn: false},
-	{Name: "../../schema/discovery.graphql", Input: `# Discovery: jobs, runs, drift. Jobs and runs are for admins only.
+	{Name: "../../schema/discovery.graphql", Input: `# Discovery: jobs, runs, drift. Jobs and runs are for admins, save what a
+# reader sees of them through a drift (job: id, name, sourceKind; run: id,
+# status, sourceKind, trigger, dryRun, startedAt, finishedAt, duration,
+# counts, job): the declaration is internal/privacy.
 
 type DiscoveryScope {
   targets: [String!]!
@@ -12520,6 +12523,7 @@ type DuplicateIdentifier {
 type FailingJob {
   name: String!
   status: DiscoveryRunStatus!
+  "the failed run's error; admins only"
   error: String
   at: Time
 }

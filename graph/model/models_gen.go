@@ -203,8 +203,9 @@ type DuplicateIdentifier struct {
 type FailingJob struct {
 	Name   string              `json:"name"`
 	Status discoveryrun.Status `json:"status"`
-	Error  *string             `json:"error,omitempty"`
-	At     *time.Time          `json:"at,omitempty"`
+	// the failed run's error; admins only
+	Error *string    `json:"error,omitempty"`
+	At    *time.Time `json:"at,omitempty"`
 }
 
 // Who last set one field of a CI (facts as facts.<key>), when, and with which precedence.
