@@ -15,8 +15,6 @@ import (
 	"github.com/cairn-cmdb/cairn/ent"
 	// The schema's defaults, validators, hooks and privacy policies.
 	_ "github.com/cairn-cmdb/cairn/ent/runtime"
-	// The schema's defaults, validators, hooks and privacy policies.
-	_ "github.com/cairn-cmdb/cairn/ent/runtime"
 	"github.com/cairn-cmdb/cairn/internal/hooks"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
