@@ -59,8 +59,10 @@ func (r *readRules) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 			if err, ok := refused[fc.Field.Field]; ok {
 				return nil, err
 			}
-			if err := privacy.Field(ctx, fc.Object, fc.Field.Name, fc.Field.Definition.Type.Name(), ownResult(fc)); err != nil {
-				return nil, err
+			// The caller is a reader: AdminOnly alone decides (string
+			// switches, no context lookups); Field words the refusal.
+			if result, own := fc.Field.Definition.Type.Name(), ownResult(fc); privacy.AdminOnly(fc.Object, fc.Field.Name, result, own) {
+				return nil, privacy.Field(ctx, fc.Object, fc.Field.Name, result, own)
 			}
 		}
 		return next(ctx, resolve)

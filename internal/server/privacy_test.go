@@ -11,6 +11,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
+	"github.com/cairn-cmdb/cairn/ent/auditevent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
@@ -19,6 +20,7 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/server"
 	"github.com/cairn-cmdb/cairn/internal/server/servertest"
+	"github.com/cairn-cmdb/cairn/internal/store"
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
 )
 
@@ -452,4 +454,289 @@ func TestNoAdminOnlyDataForReaders(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestNodeFollowsTheReadRules: node and nodes answer a reader with the
+// rows of every admin-only type refused (report schedules and runs were
+// left out before), and with a job's and a run's public fields only.
+func TestNodeFollowsTheReadRules(t *testing.T) {
+	env := servertest.Start(t, storetest.DSN(t, store.SQLite), servertest.Options{Config: server.Config{AllowAnonymousRead: true}})
+	ids := seedAdminSecrets(t, env)
+	job, run, sched, rrun, tok := ids.nodes[2], ids.nodes[3], ids.nodes[4], ids.nodes[5], ids.nodes[6]
+	cases := []struct {
+		name      string
+		id        int
+		selection string
+		// want is the node's JSON for a reader, "null" for a refusal;
+		// refused whether an error says so.
+		want    string
+		refused bool
+	}{
+		{"report schedule", sched, `... on ReportSchedule { directory webhooks { url } }`, "null", true},
+		{"report schedule id", sched, `id`, "null", true},
+		{"report run", rrun, `... on ReportRun { error deliveries { error } }`, "null", true},
+		{"api token", tok, `... on APIToken { name role }`, "null", true},
+		{"job config", job, `... on DiscoveryJob { name config }`, `{"name":"nightly","config":null}`, true},
+		{"job schedule", job, `... on DiscoveryJob { name timeoutSeconds }`, "null", true},
+		{"job name", job, `... on DiscoveryJob { name sourceKind }`, `{"name":"nightly","sourceKind":"file"}`, false},
+		{"run error", run, `... on DiscoveryRun { status error }`, `{"status":"FAILED","error":null}`, true},
+		{"run status", run, `... on DiscoveryRun { status trigger counts { observed } job { name } }`,
+			`{"status":"FAILED","trigger":"schedule","counts":{"observed":2},"job":{"name":"nightly"}}`, false},
+	}
+	for _, c := range cases {
+		for _, who := range []struct{ name, token, code string }{{"viewer", env.Viewer, "FORBIDDEN"}, {"anonymous", "", "UNAUTHENTICATED"}} {
+			t.Run(c.name+"/"+who.name, func(t *testing.T) {
+				for _, q := range []string{
+					fmt.Sprintf(`{ node(id: %q) { %s } }`, fmt.Sprint(c.id), c.selection),
+					fmt.Sprintf(`{ node: nodes(ids: [%q]) { %s } }`, fmt.Sprint(c.id), c.selection),
+				} {
+					r := env.Do(t, who.token, q, nil)
+					for _, s := range adminSecrets {
+						if bytes.Contains(r.Body, []byte(s)) {
+							t.Fatalf("%s read %s: %s", who.name, s, r.Body)
+						}
+					}
+					got := strings.TrimSuffix(strings.TrimPrefix(string(r.Data), `{"node":`), `}`)
+					got = strings.TrimSuffix(strings.TrimPrefix(got, "["), "]")
+					if c.refused && (len(r.Errors) != 1 || r.Errors[0].Code() != who.code || !strings.Contains(r.Errors[0].Message, "ADMIN")) {
+						t.Errorf("%s: want one %s error, got %s", q, who.code, r)
+					}
+					if !c.refused && len(r.Errors) > 0 {
+						t.Errorf("%s: %s", q, r)
+					}
+					if got != c.want {
+						t.Errorf("%s: node = %s, want %s", q, got, c.want)
+					}
+				}
+			})
+		}
+	}
+	// An admin reads them all.
+	r := env.Do(t, env.Admin, fmt.Sprintf(`{ nodes(ids: [%q, %q]) { ... on ReportSchedule { directory } ... on ReportRun { error } } }`,
+		fmt.Sprint(sched), fmt.Sprint(rrun)), nil).OK(t)
+	if want := `{"nodes":[{"directory":"/srv/SECRET-REPORT-DIR"},{"error":"SECRET-REPORT-RUN-ERROR"}]}`; string(r.Data) != want {
+		t.Errorf("admin nodes = %s, want %s", r.Data, want)
+	}
+}
+
+// TestDriftEdgesShowPublicFieldsOnly: a drift list stays usable for a
+// reader: its job and run show their public fields; an admin-only field of
+// them answers null with an error at its path, and the drifts are still
+// there.
+func TestDriftEdgesShowPublicFieldsOnly(t *testing.T) {
+	env := servertest.Start(t, storetest.DSN(t, store.SQLite), servertest.Options{})
+	seedAdminSecrets(t, env)
+	r := env.Do(t, env.Viewer, `{ drifts { edges { node { kind source job { id name sourceKind } run { status trigger startedAt finishedAt duration } } } } }`, nil).OK(t)
+	var ok struct {
+		Drifts struct {
+			Edges []struct {
+				Node struct {
+					Kind, Source string
+					Job          struct{ Name, SourceKind string }
+					Run          struct {
+						Status, Trigger string
+						Duration        float64
+					}
+				}
+			}
+		}
+	}
+	r.Decode(t, &ok)
+	if len(ok.Drifts.Edges) != 1 {
+		t.Fatalf("drifts = %s", r.Data)
+	}
+	n := ok.Drifts.Edges[0].Node
+	if n.Kind != "ATTRIBUTE_CHANGED" || n.Source != "discovery:nightly" || n.Job.Name != "nightly" || n.Job.SourceKind != "file" ||
+		n.Run.Status != "FAILED" || n.Run.Trigger != "schedule" || n.Run.Duration != 60 {
+		t.Errorf("drift = %+v", n)
+	}
+	for _, c := range []struct{ selection, path string }{
+		{`job { name config }`, "drifts.edges.0.node.job.config"},
+		{`job { name networkScope }`, "drifts.edges.0.node.job.networkScope"},
+		{`job { name runs { totalCount } }`, "drifts.edges.0.node.job.runs"},
+		{`job { name lastRun { status } }`, "drifts.edges.0.node.job.lastRun"},
+		{`run { status error }`, "drifts.edges.0.node.run.error"},
+		{`run { status log }`, "drifts.edges.0.node.run.log"},
+		{`run { status hostErrors { error } }`, "drifts.edges.0.node.run.hostErrors"},
+		{`run { status changes { observationKey } }`, "drifts.edges.0.node.run.changes"},
+	} {
+		r := env.Do(t, env.Viewer, `{ drifts { edges { node { kind `+c.selection+` } } } }`, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" || pathString(r.Errors[0].Path) != c.path {
+			t.Errorf("%s: want one FORBIDDEN error at %s, got %s", c.selection, c.path, r)
+			continue
+		}
+		if !strings.Contains(string(r.Data), `"kind":"ATTRIBUTE_CHANGED"`) {
+			t.Errorf("%s: the drift is gone: %s", c.selection, r.Data)
+		}
+	}
+}
+
+func pathString(p []any) string {
+	parts := make([]string, len(p))
+	for i, e := range p {
+		parts[i] = fmt.Sprint(e)
+	}
+	return strings.Join(parts, ".")
+}
+
+// TestAuditTrailLeavesOutAdminOnlyEntities: a reader's audit trail has no
+// event about a job, a report schedule or a token (their changes carry
+// configs, directories, token names and roles), whichever way it is asked;
+// an admin's has them.
+func TestAuditTrailLeavesOutAdminOnlyEntities(t *testing.T) {
+	env := servertest.Start(t, storetest.DSN(t, store.SQLite), servertest.Options{})
+	seedAdminSecrets(t, env)
+	types := func(token string) map[string]int {
+		var got struct {
+			AuditEvents struct {
+				Edges []struct{ Node struct{ EntityType string } }
+			}
+		}
+		env.Do(t, token, `{ auditEvents(first: 1000) { edges { node { entityType } } } }`, nil).OK(t).Decode(t, &got)
+		out := map[string]int{}
+		for _, e := range got.AuditEvents.Edges {
+			out[e.Node.EntityType]++
+		}
+		return out
+	}
+	admin, viewer := types(env.Admin), types(env.Viewer)
+	for _, typ := range []string{"DiscoveryJob", "ReportSchedule", "APIToken"} {
+		if admin[typ] == 0 {
+			t.Errorf("the admin's audit trail has no %s event: %v", typ, admin)
+		}
+		if viewer[typ] != 0 {
+			t.Errorf("the viewer's audit trail has %d %s events", viewer[typ], typ)
+		}
+	}
+	if viewer["ConfigurationItem"] != admin["ConfigurationItem"] || viewer["ConfigurationItem"] == 0 {
+		t.Errorf("CI events: viewer %d, admin %d", viewer["ConfigurationItem"], admin["ConfigurationItem"])
+	}
+	// Filtering and counting see the same trail.
+	var n struct{ AuditEvents struct{ TotalCount int } }
+	env.Do(t, env.Viewer, `{ auditEvents(where: {entityType: "DiscoveryJob"}) { totalCount } }`, nil).OK(t).Decode(t, &n)
+	if n.AuditEvents.TotalCount != 0 {
+		t.Errorf("viewer counts %d job events", n.AuditEvents.TotalCount)
+	}
+	// node(id:) of a job's event is not found for a reader.
+	ev, err := env.DB.Client.AuditEvent.Query().Where(auditevent.EntityType("DiscoveryJob")).FirstID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := env.Do(t, env.Viewer, fmt.Sprintf(`{ node(id: %q) { ... on AuditEvent { changes { after } } } }`, fmt.Sprint(ev)), nil)
+	if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" || strings.Contains(string(r.Body), "SECRET") {
+		t.Errorf("viewer node(job event) = %s, want NOT_FOUND", r)
+	}
+}
+
+// TestFailingJobErrorIsForAdmins: cmdbHealth names failing jobs for every
+// reader; the run's error is an admin's.
+func TestFailingJobErrorIsForAdmins(t *testing.T) {
+	env := servertest.Start(t, storetest.DSN(t, store.SQLite), servertest.Options{Config: server.Config{AllowAnonymousRead: true}})
+	seedAdminSecrets(t, env)
+	for _, who := range []struct{ name, token, code string }{{"viewer", env.Viewer, "FORBIDDEN"}, {"editor", env.Editor, "FORBIDDEN"}, {"anonymous", "", "UNAUTHENTICATED"}} {
+		r := env.Do(t, who.token, `{ cmdbHealth { totalCIs failingJobs { name status } } }`, nil).OK(t)
+		if want := `{"cmdbHealth":{"totalCIs":2,"failingJobs":[{"name":"nightly","status":"FAILED"}]}}`; string(r.Data) != want {
+			t.Errorf("%s: %s, want %s", who.name, r.Data, want)
+		}
+		r = env.Do(t, who.token, `{ cmdbHealth { totalCIs failingJobs { name error } } }`, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != who.code || pathString(r.Errors[0].Path) != "cmdbHealth.failingJobs.0.error" ||
+			strings.Contains(string(r.Body), "SECRET") {
+			t.Errorf("%s asking for the error: %s", who.name, r)
+		}
+	}
+	r := env.Do(t, env.Admin, `{ cmdbHealth { failingJobs { name error } } }`, nil).OK(t)
+	if want := `{"cmdbHealth":{"failingJobs":[{"name":"nightly","error":"reading SECRET-RUN-ERROR failed"}]}}`; string(r.Data) != want {
+		t.Errorf("admin: %s, want %s", r.Data, want)
+	}
+}
+
+// TestReaderFiltersOnPublicFieldsOnly: a filter is a question about what it
+// filters on, so a reader may filter drifts by their job's and run's public
+// fields only, whether the filter is written in the query or sent as a
+// variable.
+func TestReaderFiltersOnPublicFieldsOnly(t *testing.T) {
+	env := servertest.Start(t, storetest.DSN(t, store.SQLite), servertest.Options{})
+	seedAdminSecrets(t, env)
+	count := `query($w: DriftWhereInput) { drifts(where: $w) { totalCount } }`
+	for _, c := range []struct {
+		name  string
+		query string
+		where map[string]any
+		// want is the count, -1 for a refusal.
+		want int
+	}{
+		{"job name", `{ drifts(where: {hasJobWith: [{name: "nightly"}]}) { totalCount } }`, nil, 1},
+		{"run status", `{ drifts(where: {hasRunWith: [{statusIn: [FAILED]}, {trigger: "x"}]}) { totalCount } }`, nil, 0},
+		{"run error", `{ drifts(where: {hasRunWith: [{errorContains: "SECRET-RUN"}]}) { totalCount } }`, nil, -1},
+		{"run log, nested", `{ drifts(where: {or: [{kind: MISSING}, {hasRunWith: [{not: {logIsNil: true}}]}]}) { totalCount } }`, nil, -1},
+		{"job network scope", `{ drifts(where: {hasJobWith: [{networkScopeHasPrefix: "SECRET"}]}) { totalCount } }`, nil, -1},
+		{"job runs", `{ drifts(where: {hasJobWith: [{hasRunsWith: [{holder: "x"}]}]}) { totalCount } }`, nil, -1},
+		{"through a CI", `{ configurationItems(where: {hasDriftsWith: [{hasRunWith: [{errorContains: "SECRET"}]}]}) { totalCount } }`, nil, -1},
+		{"variable: job name", count, map[string]any{"hasJobWith": []any{map[string]any{"nameContains": "night"}}}, 1},
+		{"variable: run error", count, map[string]any{"hasRunWith": []any{map[string]any{"errorContains": "SECRET"}}}, -1},
+		{"variable: a null field is no filter", count, map[string]any{"hasRunWith": []any{map[string]any{"errorContains": nil, "status": "FAILED"}}}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var vars map[string]any
+			if c.where != nil {
+				vars = map[string]any{"w": c.where}
+			}
+			r := env.Do(t, env.Viewer, c.query, vars)
+			if c.want < 0 {
+				if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, "filtering") {
+					t.Errorf("want one FORBIDDEN error, got %s", r)
+				}
+				return
+			}
+			var got map[string]struct{ TotalCount int }
+			r.OK(t).Decode(t, &got)
+			for _, v := range got {
+				if v.TotalCount != c.want {
+					t.Errorf("totalCount = %d, want %d", v.TotalCount, c.want)
+				}
+			}
+			// An admin may filter on anything.
+			env.Do(t, env.Admin, c.query, vars).OK(t)
+		})
+	}
+}
+
+// BenchmarkReadRules prices the per-field check of a reader's operation: the
+// same drift list, with each drift's job and run, read by an admin (no
+// check) and by a viewer (every field checked), and a CI list by a viewer
+// (which the check skips: it touches no admin-only type).
+func BenchmarkReadRules(b *testing.B) {
+	env := servertest.Start(b, storetest.DSN(b, store.SQLite), servertest.Options{})
+	env.Seed(b, func(ctx context.Context, tx *ent.Client) error {
+		job, err := tx.DiscoveryJob.Create().SetName("nightly").SetSourceKind("file").Save(ctx)
+		if err != nil {
+			return err
+		}
+		run, err := tx.DiscoveryRun.Create().SetSourceKind("file").SetStartedAt(time.Now()).SetCounts(schematype.RunCounts{}).SetJob(job).Save(ctx)
+		if err != nil {
+			return err
+		}
+		for i := range 500 {
+			ci, err := tx.ConfigurationItem.Create().SetName(fmt.Sprintf("host-%03d", i)).SetKind(configurationitem.KindServer).Save(ctx)
+			if err != nil {
+				return err
+			}
+			if err := tx.Drift.Create().SetKind(drift.KindMissing).SetFieldName("hostname").SetSource("discovery:nightly").
+				SetConfigurationItem(ci).SetJob(job).SetRun(run).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	drifts := `{ drifts(first: 500) { edges { node { id kind status source firstSeenAt job { id name } run { status startedAt } } } } }`
+	cis := `{ configurationItems(first: 500) { edges { node { id name kind status environment criticality } } } }`
+	for _, c := range []struct{ name, token, query string }{
+		{"drifts/admin", env.Admin, drifts}, {"drifts/viewer", env.Viewer, drifts}, {"cis/admin", env.Admin, cis}, {"cis/viewer", env.Viewer, cis},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				env.Do(b, c.token, c.query, nil).OK(b)
+			}
+		})
+	}
 }
