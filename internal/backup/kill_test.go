@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/backup/backupfile"
 )
 
 // Environment of the child process TestKillMidBackup starts: this test
@@ -132,7 +133,7 @@ func TestKillMidBackup(t *testing.T) {
 			if !bytes.Equal(got, good) {
 				t.Error("the older backup was changed by the killed backup")
 			}
-			if _, err := ReadManifest(bytes.NewReader(got)); err != nil {
+			if _, err := backupfile.ReadManifest(bytes.NewReader(got)); err != nil {
 				t.Errorf("the older backup no longer reads: %v", err)
 			}
 			if len(visible) != 1 {

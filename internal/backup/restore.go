@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/cairn-cmdb/cairn/internal/backup/backupfile"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
@@ -58,7 +59,7 @@ func Restore(ctx context.Context, st *store.DB, r io.Reader, opts RestoreOptions
 		return nil, err
 	}
 	rv := &restorer{ctx: ctx, tx: tx, st: st, cat: cat, onHeader: opts.OnHeader, onTable: opts.OnTable, done: map[string]bool{}, seqs: map[string]int64{}}
-	m, err = Read(r, rv)
+	m, err = backupfile.Read(r, rv)
 	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
@@ -179,7 +180,7 @@ func (r *restorer) Row(values []any) error {
 	return r.ins.add(values, r.selfRef)
 }
 
-func (r *restorer) EndTable(end *TableEnd) error {
+func (r *restorer) EndTable(end *backupfile.TableEnd) error {
 	if r.t == nil {
 		return nil
 	}

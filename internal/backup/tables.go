@@ -11,29 +11,8 @@ import (
 	"entgo.io/ent/schema/field"
 
 	"github.com/cairn-cmdb/cairn/ent/migrate"
+	"github.com/cairn-cmdb/cairn/internal/backup/backupfile"
 )
-
-// Kind is a column's type in a backup, the same on every engine.
-type Kind string
-
-// The column kinds and how a row line writes them (see the package doc).
-const (
-	KindInt    Kind = "int"    // a JSON number
-	KindFloat  Kind = "float"  // a JSON number, or "NaN", "+Inf", "-Inf"
-	KindBool   Kind = "bool"   // true or false
-	KindString Kind = "string" // a JSON string, or {"utf8":false,"base64":…} for bytes that are not UTF-8
-	KindTime   Kind = "time"   // RFC 3339 with nanoseconds, in UTC
-	KindJSON   Kind = "json"   // the stored JSON text, as a JSON string
-	KindBytes  Kind = "bytes"  // standard base64
-)
-
-func (k Kind) valid() bool {
-	switch k {
-	case KindInt, KindFloat, KindBool, KindString, KindTime, KindJSON, KindBytes:
-		return true
-	}
-	return false
-}
 
 // skippedTables are tables a backup leaves out: leases are the running
 // processes' locks (a restored lease would hold a job back until it
@@ -191,19 +170,19 @@ func kindOf(c *schema.Column) (Kind, error) {
 	switch c.Type {
 	case field.TypeInt, field.TypeInt8, field.TypeInt16, field.TypeInt32, field.TypeInt64,
 		field.TypeUint, field.TypeUint8, field.TypeUint16, field.TypeUint32, field.TypeUint64:
-		return KindInt, nil
+		return backupfile.KindInt, nil
 	case field.TypeFloat32, field.TypeFloat64:
-		return KindFloat, nil
+		return backupfile.KindFloat, nil
 	case field.TypeBool:
-		return KindBool, nil
+		return backupfile.KindBool, nil
 	case field.TypeString, field.TypeEnum, field.TypeUUID:
-		return KindString, nil
+		return backupfile.KindString, nil
 	case field.TypeTime:
-		return KindTime, nil
+		return backupfile.KindTime, nil
 	case field.TypeJSON:
-		return KindJSON, nil
+		return backupfile.KindJSON, nil
 	case field.TypeBytes:
-		return KindBytes, nil
+		return backupfile.KindBytes, nil
 	}
 	return "", fmt.Errorf("column %s: type %s has no backup kind", c.Name, c.Type)
 }

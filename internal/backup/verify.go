@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/cairn-cmdb/cairn/internal/app"
 )
@@ -89,21 +88,4 @@ func Verify(ctx context.Context, r io.Reader, dir string) (m *Manifest, err erro
 		return m, errors.Join(problems...)
 	}
 	return m, nil
-}
-
-// Summary is a manifest in a few lines, for the CLI.
-func (m *Manifest) Summary() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "format %s version %d, taken %s from %s", m.Format, m.Version, m.CreatedAt.Format("2006-01-02 15:04:05Z07:00"), m.Engine)
-	if m.Cairn != "" {
-		fmt.Fprintf(&b, " by cairn %s", m.Cairn)
-	}
-	fmt.Fprintf(&b, ", schema %s\n", m.Schema)
-	fmt.Fprintf(&b, "%d rows in %d tables, %d sealed credentials, sha256 %s\n", m.Rows, len(m.Tables), m.Sealed, m.SHA256)
-	for _, t := range m.Tables {
-		if t.Rows > 0 {
-			fmt.Fprintf(&b, "  %-34s %9d\n", t.Name, t.Rows)
-		}
-	}
-	return b.String()
 }

@@ -1,24 +1,26 @@
 package backup
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
-	"github.com/cairn-cmdb/cairn/ent/reportschedule"
-	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
+	"github.com/cairn-cmdb/cairn/internal/backup/backupfile"
 	"github.com/cairn-cmdb/cairn/internal/store"
+)
+
+// The file format's types, for callers of this package.
+type (
+	Header       = backupfile.Header
+	TableHeader  = backupfile.TableHeader
+	Manifest     = backupfile.Manifest
+	TableSummary = backupfile.TableSummary
+	Kind         = backupfile.Kind
 )
 
 // Options tune Write.
@@ -31,14 +33,9 @@ type Options struct {
 	IncludeKey bool
 	// Now is the clock [time.Now].
 	Now func() time.Time
-	// Level is the gzip level [gzip.BestSpeed].
+	// Level is the gzip level [backupfile.DefaultLevel].
 	Level int
 }
-
-// compressionLevel: backups are written while the server runs, on the
-// same cores; BestSpeed costs a fifth more bytes than the default level
-// and writes about three times as fast (BENCHMARKS.md, issue 13).
-const compressionLevel = gzip.BestSpeed
 
 // Write writes a backup of every table of st (leases excepted) to w: one
 // consistent snapshot (a read transaction on SQLite, whose WAL snapshot
@@ -55,7 +52,7 @@ func Write(ctx context.Context, st *store.DB, w io.Writer, opts Options) (*Manif
 
 // write writes a backup of tables (their named columns) from one snapshot
 // of st.
-func write(ctx context.Context, st *store.DB, w io.Writer, opts Options, tables []*table, fingerprint string) (m *Manifest, err error) {
+func write(ctx context.Context, st *store.DB, w io.Writer, opts Options, tables []*table, fingerprint string) (*Manifest, error) {
 	txOpts := &sql.TxOptions{ReadOnly: true}
 	if st.Backend() == store.Postgres {
 		txOpts.Isolation = sql.LevelRepeatableRead
@@ -76,102 +73,46 @@ func write(ctx context.Context, st *store.DB, w io.Writer, opts Options, tables 
 		now = opts.Now
 	}
 	h := Header{
-		Format:    Format,
-		Version:   Version,
 		CreatedAt: now().UTC(),
 		Engine:    string(st.Backend()),
 		Cairn:     opts.Cairn,
 		Schema:    fingerprint,
 	}
 	if len(opts.SecretKey) > 0 {
-		h.SecretKeyID = KeyID(opts.SecretKey)
+		h.SecretKeyID = backupfile.KeyID(opts.SecretKey)
 		if opts.IncludeKey {
 			h.SecretKey = hex.EncodeToString(opts.SecretKey)
 		}
 	} else if opts.IncludeKey {
 		return nil, errors.New("backup: the secret key is to be included, but there is none")
 	}
-	level := opts.Level
-	if level == 0 {
-		level = compressionLevel
-	}
-	gz, err := gzip.NewWriterLevel(w, level)
+	bw, err := backupfile.NewWriter(w, opts.Level, h)
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
-	e := newEncoder(gz)
-	if err := e.object(h); err != nil {
-		return nil, err
-	}
-	tr := Trailer{}
 	for _, t := range tables {
-		sum, sealed, err := e.table(ctx, tx, t, seqs[t.Name])
-		if err != nil {
+		if err := writeTable(ctx, tx, bw, t, seqs[t.Name]); err != nil {
 			return nil, err
 		}
-		tr.Tables = append(tr.Tables, sum)
-		tr.Rows += sum.Rows
-		tr.Sealed += sealed
 	}
-	tr.SHA256 = hex.EncodeToString(e.all.Sum(nil))
-	if err := e.object(trailerLine{Trailer: &tr}); err != nil {
-		return nil, err
-	}
-	if err := e.bw.Flush(); err != nil {
-		return nil, fmt.Errorf("backup: write: %w", err)
-	}
-	if err := gz.Close(); err != nil {
-		return nil, fmt.Errorf("backup: write: %w", err)
-	}
-	return &Manifest{Header: h, Trailer: tr}, nil
-}
-
-// encoder writes lines and hashes them: all is every byte so far, for the
-// trailer's checksum.
-type encoder struct {
-	bw   *bufio.Writer
-	all  hash.Hash
-	line []byte
-}
-
-func newEncoder(w io.Writer) *encoder {
-	return &encoder{bw: bufio.NewWriterSize(w, 256<<10), all: sha256.New()}
-}
-
-// write writes one line (without its newline) to the file and to the
-// running hashes.
-func (e *encoder) write(line []byte, hashes ...hash.Hash) error {
-	line = append(line, '\n')
-	e.all.Write(line)
-	for _, h := range hashes {
-		h.Write(line)
-	}
-	if _, err := e.bw.Write(line); err != nil {
-		return fmt.Errorf("backup: write: %w", err)
-	}
-	return nil
-}
-
-func (e *encoder) object(v any) error {
-	b, err := json.Marshal(v)
+	tr, err := bw.Close()
 	if err != nil {
-		return fmt.Errorf("backup: encode: %w", err)
+		return nil, fmt.Errorf("backup: %w", err)
 	}
-	return e.write(b)
+	h.Format, h.Version = backupfile.Format, backupfile.Version
+	return &Manifest{Header: h, Trailer: *tr}, nil
 }
 
-// table writes one table's section: header, rows in primary key order,
-// end. It returns the table's summary and how many sealed credentials it
-// holds.
-func (e *encoder) table(ctx context.Context, tx *sql.Tx, t *table, seq int64) (TableSummary, int64, error) {
+// writeTable writes one table's section: its rows in primary key order.
+func writeTable(ctx context.Context, tx *sql.Tx, bw *backupfile.Writer, t *table, seq int64) error {
 	th := TableHeader{Table: t.Name, Sequence: seq}
 	names := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		th.Columns = append(th.Columns, [2]string{c.Name, string(c.Kind)})
 		names[i] = quote(c.Name)
 	}
-	if err := e.object(th); err != nil {
-		return TableSummary{}, 0, err
+	if err := bw.BeginTable(th); err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
 	order := make([]string, len(t.PK))
 	for i, c := range t.PK {
@@ -180,95 +121,34 @@ func (e *encoder) table(ctx context.Context, tx *sql.Tx, t *table, seq int64) (T
 	q := "SELECT " + strings.Join(names, ", ") + " FROM " + quote(t.Name) + " ORDER BY " + strings.Join(order, ", ")
 	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
-		return TableSummary{}, 0, fmt.Errorf("backup: read table %s: %w", t.Name, err)
+		return fmt.Errorf("backup: read table %s: %w", t.Name, err)
 	}
 	defer rows.Close()
-	sealed := sealedCounter(t.Name)
 	sc := newScanner(t.Columns)
-	th256 := sha256.New()
+	values := make([]any, len(t.Columns))
 	var n int64
 	for rows.Next() {
 		if err := rows.Scan(sc.dest...); err != nil {
-			return TableSummary{}, 0, fmt.Errorf("backup: read table %s, row %d: %w", t.Name, n+1, err)
+			return fmt.Errorf("backup: read table %s, row %d: %w", t.Name, n+1, err)
 		}
-		line := append(e.line[:0], '[')
-		for i, c := range t.Columns {
-			if i > 0 {
-				line = append(line, ',')
-			}
-			v := sc.value(i)
-			if line, err = appendValue(line, c.Kind, v); err != nil {
-				return TableSummary{}, 0, fmt.Errorf("backup: table %s, row %d, column %s: %w", t.Name, n+1, c.Name, err)
-			}
-			if sealed != nil {
-				sealed.see(c.Name, v)
-			}
+		for i := range values {
+			values[i] = sc.value(i)
 		}
-		line = append(line, ']')
-		e.line = line
-		if err := e.write(line, th256); err != nil {
-			return TableSummary{}, 0, err
+		if err := bw.Row(values); err != nil {
+			return fmt.Errorf("backup: %w", err)
 		}
 		n++
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return TableSummary{}, 0, fmt.Errorf("backup: table %s: %w", t.Name, err)
+				return fmt.Errorf("backup: table %s: %w", t.Name, err)
 			}
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return TableSummary{}, 0, fmt.Errorf("backup: read table %s: %w", t.Name, err)
+		return fmt.Errorf("backup: read table %s: %w", t.Name, err)
 	}
-	sum := TableSummary{Name: t.Name, Rows: n, SHA256: hex.EncodeToString(th256.Sum(nil))}
-	if err := e.object(TableEnd{End: t.Name, Rows: n, SHA256: sum.SHA256}); err != nil {
-		return TableSummary{}, 0, err
-	}
-	var s int64
-	if sealed != nil {
-		s = sealed.n
-	}
-	return sum, s, nil
-}
-
-// sealed counts the sealed credentials of a table's rows.
-type sealed struct {
-	column string
-	count  func(v any) int64
-	n      int64
-}
-
-func (s *sealed) see(column string, v any) {
-	if column == s.column && v != nil {
-		s.n += s.count(v)
-	}
-}
-
-// sealedCounter returns the counter for the tables that hold sealed
-// values, nil for the others.
-func sealedCounter(table string) *sealed {
-	switch table {
-	case discoveryjob.Table:
-		return &sealed{column: discoveryjob.FieldCredentialsSealed, count: func(v any) int64 {
-			if b, _ := v.([]byte); len(b) > 0 {
-				return 1
-			}
-			return 0
-		}}
-	case reportschedule.Table:
-		return &sealed{column: reportschedule.FieldWebhooks, count: func(v any) int64 {
-			b, _ := v.([]byte)
-			var hooks []schematype.WebhookDestination
-			if json.Unmarshal(b, &hooks) != nil {
-				return 0
-			}
-			var n int64
-			for _, h := range hooks {
-				if len(h.SecretSealed) > 0 {
-					n++
-				}
-			}
-			return n
-		}}
+	if _, err := bw.EndTable(); err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
 	return nil
 }
@@ -284,15 +164,15 @@ func newScanner(cols []column) *scanner {
 	for i, c := range cols {
 		s.kinds[i] = c.Kind
 		switch c.Kind {
-		case KindInt:
+		case backupfile.KindInt:
 			s.dest[i] = new(sql.NullInt64)
-		case KindFloat:
+		case backupfile.KindFloat:
 			s.dest[i] = new(sql.NullFloat64)
-		case KindBool:
+		case backupfile.KindBool:
 			s.dest[i] = new(sql.NullBool)
-		case KindString:
+		case backupfile.KindString:
 			s.dest[i] = new(sql.NullString)
-		case KindTime:
+		case backupfile.KindTime:
 			s.dest[i] = new(sql.NullTime)
 		default:
 			s.dest[i] = new(nullBytes)
@@ -395,13 +275,4 @@ func sequences(ctx context.Context, tx *sql.Tx, b store.Backend, tables []*table
 		return nil, fmt.Errorf("backup: read sqlite_sequence: %w", err)
 	}
 	return out, nil
-}
-
-// KeyID names a secret key without revealing it: the first 16 hex digits
-// of a SHA-256 of the key under a fixed label.
-func KeyID(key []byte) string {
-	h := sha256.New()
-	h.Write([]byte("cairn secret key id\x00"))
-	h.Write(key)
-	return hex.EncodeToString(h.Sum(nil))[:16]
 }

@@ -1,4 +1,11 @@
-package backup
+// Package backupfile is the file format of Cairn's backups (see package
+// backup for what goes in them): a gzip stream of JSON lines, a header,
+// each table's typed rows between a table header and an end line with the
+// table's row count and SHA-256, and a trailer with the checksum of every
+// byte before it. Writer writes one; Read parses one, checking everything,
+// for a Visitor. It knows nothing of databases, so the parser of files
+// that come from outside is small enough to fuzz.
+package backupfile
 
 import (
 	"encoding/base64"
@@ -7,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -19,6 +27,29 @@ const (
 	Format  = "cairn-backup"
 	Version = 1
 )
+
+// Kind is a column's type in a backup, the same on every engine.
+type Kind string
+
+// The column kinds and how a row line writes them.
+const (
+	KindInt    Kind = "int"    // a JSON number
+	KindFloat  Kind = "float"  // a JSON number, or "NaN", "+Inf", "-Inf"
+	KindBool   Kind = "bool"   // true or false
+	KindString Kind = "string" // a JSON string, or {"utf8":false,"base64":…} for bytes that are not UTF-8
+	KindTime   Kind = "time"   // RFC 3339 with nanoseconds, in UTC
+	KindJSON   Kind = "json"   // the stored JSON text, as a JSON string (SQL NULL and JSON null stay apart)
+	KindBytes  Kind = "bytes"  // standard base64
+)
+
+// Valid reports whether k is one of the kinds.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindInt, KindFloat, KindBool, KindString, KindTime, KindJSON, KindBytes:
+		return true
+	}
+	return false
+}
 
 // Header is the first line of a backup.
 type Header struct {
@@ -70,10 +101,7 @@ type TableSummary struct {
 type Trailer struct {
 	Tables []TableSummary `json:"tables"`
 	Rows   int64          `json:"rows"`
-	// Sealed counts sealed credentials (discovery job credentials and
-	// webhook secrets): they open only with the secret key.
-	Sealed int64  `json:"sealed"`
-	SHA256 string `json:"sha256"`
+	SHA256 string         `json:"sha256"`
 }
 
 type trailerLine struct {
@@ -149,7 +177,7 @@ func appendValue(b []byte, k Kind, v any) ([]byte, error) {
 		b = t.UTC().AppendFormat(b, time.RFC3339Nano)
 		return append(b, '"'), nil
 	case KindJSON:
-		raw, ok := v.([]byte)
+		raw, ok := asBytes(v)
 		if !ok {
 			break
 		}
@@ -158,7 +186,7 @@ func appendValue(b []byte, k Kind, v any) ([]byte, error) {
 		}
 		return appendString(b, string(raw)), nil
 	case KindBytes:
-		raw, ok := v.([]byte)
+		raw, ok := asBytes(v)
 		if !ok {
 			break
 		}
@@ -167,6 +195,16 @@ func appendValue(b []byte, k Kind, v any) ([]byte, error) {
 		return append(b, '"'), nil
 	}
 	return nil, fmt.Errorf("a %T value for a %s column", v, k)
+}
+
+func asBytes(v any) ([]byte, bool) {
+	switch b := v.(type) {
+	case []byte:
+		return b, true
+	case json.RawMessage:
+		return b, true
+	}
+	return nil, false
 }
 
 // appendString appends s as a JSON string: quotes, backslashes and control
@@ -199,10 +237,10 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// decodeValue reads one value of a row line for a column of kind k into
+// DecodeValue reads one value of a row line for a column of kind k into
 // the Go value a restore binds: int64, float64, bool, string, time.Time,
 // json.RawMessage, []byte, or nil.
-func decodeValue(k Kind, raw json.RawMessage) (any, error) {
+func DecodeValue(k Kind, raw json.RawMessage) (any, error) {
 	if string(raw) == "null" {
 		return nil, nil
 	}
@@ -291,3 +329,20 @@ func decodeValue(k Kind, raw json.RawMessage) (any, error) {
 
 // clip shortens a value quoted in an error.
 func clip(raw []byte) string { return textclip.Message(string(raw)) }
+
+// Summary is a manifest in a few lines, for the CLI.
+func (m *Manifest) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "format %s version %d, taken %s from %s", m.Format, m.Version, m.CreatedAt.Format("2006-01-02 15:04:05Z07:00"), m.Engine)
+	if m.Cairn != "" {
+		fmt.Fprintf(&b, " by cairn %s", m.Cairn)
+	}
+	fmt.Fprintf(&b, ", schema %s\n", m.Schema)
+	fmt.Fprintf(&b, "%d rows in %d tables, sha256 %s\n", m.Rows, len(m.Tables), m.SHA256)
+	for _, t := range m.Tables {
+		if t.Rows > 0 {
+			fmt.Fprintf(&b, "  %-34s %9d\n", t.Name, t.Rows)
+		}
+	}
+	return b.String()
+}

@@ -1,4 +1,4 @@
-package backup
+package backupfile
 
 import (
 	"bufio"
@@ -24,7 +24,7 @@ type Visitor interface {
 	// Table opens a table's section; kinds are its columns' kinds.
 	Table(th *TableHeader) error
 	// Row is one row of the open table, one Go value per column (see
-	// decodeValue); values is reused for the next row.
+	// DecodeValue); values is reused for the next row.
 	Row(values []any) error
 	// EndTable closes the section after its count and checksum matched.
 	EndTable(end *TableEnd) error
@@ -221,7 +221,7 @@ func (p *parser) open(th *TableHeader) error {
 	names := map[string]bool{}
 	for _, c := range th.Columns {
 		k := Kind(c[1])
-		if c[0] == "" || !k.valid() {
+		if c[0] == "" || !k.Valid() {
 			return fmt.Errorf("table %s: column %q has kind %q, want one of int, float, bool, string, time, json, bytes", th.Table, c[0], c[1])
 		}
 		if names[c[0]] {
@@ -252,7 +252,7 @@ func (p *parser) row(line []byte) error {
 		return fmt.Errorf("a damaged row: %d values for %d columns", len(p.raw), len(p.kinds))
 	}
 	for i, raw := range p.raw {
-		v, err := decodeValue(p.kinds[i], raw)
+		v, err := DecodeValue(p.kinds[i], raw)
 		if err != nil {
 			return fmt.Errorf("a damaged row: column %s: %w", p.table.Columns[i][0], err)
 		}
