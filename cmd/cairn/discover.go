@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -23,25 +21,10 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/app"
 	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
 	"github.com/cairn-cmdb/cairn/internal/identity"
+	"github.com/cairn-cmdb/cairn/internal/report/deliver"
 	"github.com/cairn-cmdb/cairn/internal/reportschedules"
 	"github.com/cairn-cmdb/cairn/internal/scheduler"
-	"github.com/cairn-cmdb/cairn/internal/secret"
 )
-
-// secretBox loads the credentials key: CAIRN_SECRET_KEY, else the key file
-// (created on first use next to a SQLite database, or in the working
-// directory for PostgreSQL).
-func (g *globals) secretBox() (*secret.Box, error) {
-	path := g.secretKeyFile
-	if path == "" {
-		dir := "."
-		if !strings.Contains(g.db, "://") {
-			dir = filepath.Dir(g.db)
-		}
-		path = filepath.Join(dir, "cairn-secret.key")
-	}
-	return secret.Load(os.Getenv(secret.EnvKey), path)
-}
 
 // services are the discovery job and report schedule services of one
 // database, on one scheduler (not started).
@@ -52,16 +35,32 @@ type services struct {
 }
 
 // services builds the discovery runner, the two services and their shared
-// scheduler for db.
-func (g *globals) services(db *app.DB, log *slog.Logger) (*services, error) {
-	box, err := g.secretBox()
+// scheduler for db. Saved jobs and schedules are confined by g.conf
+// (--discovery-dir, --nmap-binary, --webhook-allow, --report-root and the
+// report modes); the key is refused when it is missing or wrong while
+// values are sealed.
+func (g *globals) services(ctx context.Context, db *app.DB, log *slog.Logger) (*services, error) {
+	box, err := g.key(ctx, db, log)
 	if err != nil {
 		return nil, err
 	}
-	rn := &runner.Runner{Client: db.Client, Registry: install.Registry(), Secrets: box, Dialect: db.Store.Dialect(), Logger: log}
+	dc, err := g.conf.discovery(g)
+	if err != nil {
+		return nil, err
+	}
+	egress, err := g.conf.egress()
+	if err != nil {
+		return nil, err
+	}
+	root, fileMode, dirMode, err := g.conf.reports(g)
+	if err != nil {
+		return nil, err
+	}
+	rn := &runner.Runner{Client: db.Client, Registry: install.Registry().Confine(dc), Secrets: box, Dialect: db.Store.Dialect(), Logger: log}
 	s := &services{
-		jobs:    discoveryjobs.New(rn, log),
-		reports: reportschedules.New(&reportschedules.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(), Logger: log}),
+		jobs: discoveryjobs.New(rn, log),
+		reports: reportschedules.New(&reportschedules.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(), Logger: log,
+			Webhook: deliver.Webhook{Egress: egress}, Root: root, FileMode: fileMode, DirMode: dirMode}),
 	}
 	s.scheduler = scheduler.NewShared(scheduler.Options{Leaser: s.jobs.Leaser, Logger: log.With("component", "scheduler")}, s.jobs, s.reports)
 	return s, nil
@@ -108,7 +107,7 @@ not map) and the run's counts; --json prints the same as one object
 				return err
 			}
 			defer db.Close()
-			svc, err := g.services(db, log)
+			svc, err := g.services(ctx, db, log)
 			if err != nil {
 				return err
 			}
@@ -145,7 +144,11 @@ not map) and the run's counts; --json prints the same as one object
 				if m != reconcile.ModeReport && m != reconcile.ModeUpdate {
 					return fmt.Errorf("--mode must be report or update, not %q", mode)
 				}
-				res, err = svc.jobs.Runner.Run(ctx, runner.Spec{
+				// A one-off run reads the file the operator names in
+				// their own shell: the registry is not confined.
+				oneOff := *svc.jobs.Runner
+				oneOff.Registry = install.Registry()
+				res, err = oneOff.Run(ctx, runner.Spec{
 					SourceKind: source, Config: raw, Mode: m,
 					CreateUnregistered: createUnregistered, NetworkScope: networkScope, DryRun: dryRun, Trigger: "cli",
 				})
@@ -174,6 +177,7 @@ not map) and the run's counts; --json prints the same as one object
 	f.StringVar(&networkScope, "network-scope", "", "for a one-off run: the network scope (site, VRF, VPC) of the private addresses in the file; default global")
 	f.BoolVar(&dryRun, "dry-run", false, "show what the run would fill, update, open and resolve; write nothing")
 	f.BoolVar(&asJSON, "json", false, "print the run as JSON")
+	g.conf.flags(f)
 	return cmd
 }
 

@@ -37,8 +37,11 @@ type globals struct {
 	logLevel  string
 	// secretKeyFile holds the credentials key when CAIRN_SECRET_KEY is unset.
 	secretKeyFile string
-	stdout        io.Writer
-	stderr        io.Writer
+	// conf bounds what saved jobs and report schedules touch (serve and
+	// discover run take its flags).
+	conf   confinement
+	stdout io.Writer
+	stderr io.Writer
 }
 
 func (g *globals) logger() (*slog.Logger, error) {
@@ -84,7 +87,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.db, "db", envOr("CAIRN_DB", "./cairn.db"), "SQLite file path or postgres:// DSN (env CAIRN_DB)")
 	pf.StringVar(&g.logFormat, "log-format", envOr("CAIRN_LOG_FORMAT", "text"), "log format: text or json (env CAIRN_LOG_FORMAT)")
-	pf.StringVar(&g.secretKeyFile, "secret-key-file", envOr("CAIRN_SECRET_KEY_FILE", ""), "file with the key that seals discovery credentials, created on first use; CAIRN_SECRET_KEY overrides it [next to the SQLite file]")
+	pf.StringVar(&g.secretKeyFile, "secret-key-file", envOr("CAIRN_SECRET_KEY_FILE", ""), "file with the key that seals discovery credentials and webhook secrets, made on the first start while nothing is sealed (a missing key is refused once something is: see cairn secret rotate); CAIRN_SECRET_KEY overrides it (env CAIRN_SECRET_KEY_FILE) [cairn-secret.key next to the SQLite file]")
 	pf.StringVar(&g.logLevel, "log-level", envOr("CAIRN_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env CAIRN_LOG_LEVEL)")
 	root.AddCommand(
 		serveCmd(g),
@@ -93,6 +96,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		lookupCmd(g),
 		reportCmd(g),
 		discoverCmd(g),
+		secretCmd(g),
 	)
 	root.AddCommand(estateCommands(g)...)
 	return root

@@ -61,7 +61,7 @@ func serveCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stderr, "\nNo API tokens existed, so Cairn created an admin token named \"admin\".\n"+
 					"It is shown this once and never again; keep it somewhere safe:\n\n    %s\n\n", secret)
 			}
-			svc, err := g.services(db, log)
+			svc, err := g.services(ctx, db, log)
 			if err != nil {
 				return err
 			}
@@ -115,5 +115,6 @@ func serveCmd(g *globals) *cobra.Command {
 	f.IntVar(&gcPct, "gc-percent", 400, "Go GC target percentage (GOGC in the environment overrides it)")
 	f.BoolVar(&noScheduler, "no-scheduler", false, "do not run discovery jobs on their schedules (runDiscoveryJob still works)")
 	f.DurationVar(&grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
+	g.conf.flags(f)
 	return cmd
 }
