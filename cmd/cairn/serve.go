@@ -27,6 +27,8 @@ func serveCmd(g *globals) *cobra.Command {
 		maxErrs  int
 		maxResp  int64
 		statsInt time.Duration
+		inFlight int
+		hcfg     server.HTTPConfig
 		grace    time.Duration
 		gcPct    int
 
@@ -90,6 +92,7 @@ func serveCmd(g *globals) *cobra.Command {
 				MaxErrors:          maxErrs,
 				MaxResponseBytes:   maxResp,
 				StatsInterval:      statsInt,
+				MaxInFlight:        inFlight,
 				Logger:             log,
 				Registry:           prometheus.NewRegistry(),
 			})
@@ -97,7 +100,10 @@ func serveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			log.Info("cairn starting", "db", redactDSN(g.db), "backend", db.Store.Backend(), "anonymous_read", anon)
-			return server.ListenAndServe(ctx, addr, srv, grace, log)
+			if hcfg.WriteTimeout == 0 {
+				hcfg.WriteTimeout = timeout + 15*time.Second // room to answer a request that timed out
+			}
+			return server.ListenAndServe(ctx, addr, srv, hcfg, grace, log)
 		},
 	}
 	f := cmd.Flags()
@@ -112,6 +118,12 @@ func serveCmd(g *globals) *cobra.Command {
 	f.IntVar(&maxErrs, "max-errors", 20, "most errors one response lists (a last one says more were found)")
 	f.Int64Var(&maxResp, "max-response-bytes", 16<<20, "largest GraphQL response body; an operation that grows past it is cancelled")
 	f.DurationVar(&statsInt, "cost-stats-interval", 5*time.Minute, "how often the cost model measures the estate (row counts, list fan-outs) to price queries")
+	f.IntVar(&inFlight, "max-in-flight", 32, "requests served at once; past it a request is answered 503 with Retry-After (health and metrics aside)")
+	f.IntVar(&hcfg.MaxConns, "max-conns", 1024, "open connections; further clients wait to be accepted")
+	f.DurationVar(&hcfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers")
+	f.DurationVar(&hcfg.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole request, body included")
+	f.DurationVar(&hcfg.WriteTimeout, "write-timeout", 0, "time from a request's headers to the end of its response (0: --request-timeout plus 15s)")
+	f.DurationVar(&hcfg.IdleTimeout, "idle-timeout", 120*time.Second, "how long a kept-alive connection may wait for its next request")
 	f.IntVar(&gcPct, "gc-percent", 400, "Go GC target percentage (GOGC in the environment overrides it)")
 	f.BoolVar(&noScheduler, "no-scheduler", false, "do not run discovery jobs on their schedules (runDiscoveryJob still works)")
 	f.DurationVar(&grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM")

@@ -14,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,8 +50,14 @@ type Config struct {
 	AllowAnonymousRead bool
 	// RequestTimeout bounds each request [30s].
 	RequestTimeout time.Duration
-	// MaxBodyBytes bounds a request body [1 MiB].
+	// MaxBodyBytes bounds a request body, read only once the caller is
+	// authenticated (or anonymous read is on) [1 MiB].
 	MaxBodyBytes int64
+	// MaxInFlight bounds the requests served at once (probes and metrics
+	// aside); past it a request is answered 503 with Retry-After instead
+	// of queueing. It also bounds the request bodies held in memory, at
+	// most MaxBodyBytes each [32].
+	MaxInFlight int
 	// ComplexityLimit bounds an operation's cost [250000].
 	ComplexityLimit int
 	// ParserTokenLimit bounds the tokens of a query document [15000].
@@ -93,6 +98,9 @@ func (c *Config) defaults() {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 32
+	}
 	if c.ComplexityLimit <= 0 {
 		c.ComplexityLimit = 250_000
 	}
@@ -130,6 +138,8 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	costs   *costModel
+	// inflight holds a token per request being served (Config.MaxInFlight).
+	inflight chan struct{}
 }
 
 // New builds the handler over db.
@@ -145,7 +155,8 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	if err := store.RegisterMetrics(cfg.Registry, db.Store); err != nil {
 		return nil, fmt.Errorf("registering database metrics: %w", err)
 	}
-	s := &Server{cfg: cfg, db: db, authn: auth.NewAuthenticator(db.Client), mux: http.NewServeMux(), metrics: m}
+	s := &Server{cfg: cfg, db: db, authn: auth.NewAuthenticator(db.Client), mux: http.NewServeMux(), metrics: m,
+		inflight: make(chan struct{}, cfg.MaxInFlight)}
 
 	gql := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers: graph.NewResolver(db.Client, db.Store, s.authn).WithDiscovery(cfg.Discovery).WithReports(cfg.Reports),
@@ -210,29 +221,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	r = r.WithContext(ctx)
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	var out http.ResponseWriter = rw
-	var capped *sizeCappedWriter
-	if r.URL.Path == "/graphql" {
-		capped = &sizeCappedWriter{ResponseWriter: rw, limit: s.cfg.MaxResponseBytes}
-		out = capped
-	}
-	if r.Body != nil && r.Body != http.NoBody {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-		if err != nil {
-			status, msg := http.StatusBadRequest, "could not read the request body: "+err.Error()
-			if errors.As(err, new(*http.MaxBytesError)) {
-				status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: the limit is %d bytes", s.cfg.MaxBodyBytes)
-			}
-			writeGraphQLError(out, status, apperr.BadUserInput, msg)
-		} else {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			s.mux.ServeHTTP(out, r)
+	if release, ok := s.admit(rw, r); ok {
+		var out http.ResponseWriter = rw
+		var capped *sizeCappedWriter
+		if r.URL.Path == "/graphql" {
+			capped = &sizeCappedWriter{ResponseWriter: rw, limit: s.cfg.MaxResponseBytes}
+			out = capped
 		}
-	} else {
+		// The body is read by the /graphql handler once the caller is known
+		// (readBody), never here.
 		s.mux.ServeHTTP(out, r)
-	}
-	if capped != nil {
-		capped.finish()
+		if capped != nil {
+			capped.finish()
+		}
+		release()
 	}
 	route := routeOf(r.URL.Path)
 	elapsed := time.Since(start)
@@ -316,8 +318,39 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusUnauthorized, apperr.Unauthenticated, "an API token is needed: send Authorization: Bearer <token> (cairn token create --name NAME --role viewer)")
 			return
 		}
+		if !s.readBody(w, r) {
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// readBody reads r's body into memory, at most MaxBodyBytes (a declared
+// length above it is refused unread), and answers the error itself when it
+// cannot. It runs after authentication: an unauthenticated request is
+// refused without its body being read.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	tooLarge := func() {
+		writeGraphQLError(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, fmt.Sprintf("request body too large: the limit is %d bytes", s.cfg.MaxBodyBytes))
+	}
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		tooLarge()
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	switch {
+	case errors.As(err, new(*http.MaxBytesError)):
+		tooLarge()
+		return false
+	case err != nil:
+		writeGraphQLError(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body: "+err.Error())
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
@@ -422,39 +455,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return m, nil
-}
-
-// ListenAndServe serves h on addr until ctx is cancelled, then shuts down
-// gracefully, giving in-flight requests up to grace to finish.
-func ListenAndServe(ctx context.Context, addr string, h http.Handler, grace time.Duration, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", addr, err)
-	}
-	return Serve(ctx, ln, h, grace, log)
-}
-
-// Serve is ListenAndServe on an open listener.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down", "grace", grace)
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 // txExtension runs entgql.Transactioner only inside an operation: gqlgen

@@ -51,6 +51,9 @@ type Options struct {
 	// Config is passed to server.New. A nil Registry gets a fresh one that
 	// Env.Registry exposes.
 	Config server.Config
+	// HTTP tunes the http.Server (server.NewHTTPServer, with its
+	// connection cap), as cairn serve builds it.
+	HTTP server.HTTPConfig
 	// CountStatements wraps the driver in a store.CountingDriver (Env.Counter).
 	CountStatements bool
 	// WrapDriver, when set, wraps the database driver (inside the counter),
@@ -132,7 +135,12 @@ func Start(t testing.TB, dsn string, opts Options) *Env {
 		t.Fatalf("servertest: server.New: %v", err)
 	}
 	env.Server = srv
-	env.HTTP = httptest.NewServer(srv)
+	env.HTTP = httptest.NewUnstartedServer(srv)
+	env.HTTP.Config = server.NewHTTPServer("", srv, opts.HTTP)
+	if opts.HTTP.MaxConns > 0 {
+		env.HTTP.Listener = server.LimitListener(env.HTTP.Listener, opts.HTTP.MaxConns)
+	}
+	env.HTTP.Start()
 	t.Cleanup(env.HTTP.Close)
 	actx := audit.WithActor(ctx, SetupActor)
 	for _, tok := range []struct {

@@ -32,13 +32,17 @@ export function Layout({ children }: { children: ComponentChildren }) {
     return () => window.removeEventListener("keydown", onKey);
   }, []);
   // A new page: move focus to it for keyboard and screen-reader users
-  // (not on the first load, where the search box has it).
+  // (not on the first load, where the search box has it, nor when the page
+  // changed its own URL from a control that is still there: a filter, a
+  // pager link, so that focus and scroll stay where the user is).
   const first = useRef(true);
   useEffect(() => {
     if (first.current) {
       first.current = false;
       return;
     }
+    const active = document.activeElement;
+    if (active && active !== main.current && active.isConnected && main.current?.contains(active)) return;
     main.current?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }, [url]);

@@ -1,0 +1,177 @@
+package console_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairn-cmdb/cairn/internal/console/browsertest"
+)
+
+// editControls counts the controls that change a CI in its fields and
+// relationships sections (the "as it was at" form only reads).
+const editControls = `document.querySelectorAll("#fields :is(button, input, select, textarea), #relationships :is(button, input, select, textarea, form)").length`
+
+// idOf asks the API for the ID of the CI or service named name.
+func idOf(t *testing.T, env *browsertest.Env, list, name string) string {
+	t.Helper()
+	var out map[string]struct {
+		Edges []struct{ Node struct{ ID string } }
+	}
+	env.Do(t, env.Viewer, `query($name: String!) {
+		cis: configurationItems(where: {name: $name}) { edges { node { id } } }
+		services(where: {name: $name}) { edges { node { id } } }
+	}`, map[string]any{"name": name}).OK(t).Decode(t, &out)
+	if es := out[list].Edges; len(es) == 1 {
+		return es[0].Node.ID
+	}
+	t.Fatalf("no single %s named %q: %+v", list, name, out[list])
+	return ""
+}
+
+// editField opens the editor of the field labelled label, replaces its
+// text and saves.
+func editField(tab *browsertest.Tab, label, text string) {
+	tab.Click(`button[aria-label="Edit ` + label + `"]`)
+	form := `#fields form[aria-label="Edit ` + label + `"]`
+	tab.Eval(`(() => { const c = document.querySelector('`+form+` :is(input, textarea)'); c.value = ""; c.dispatchEvent(new Event("input", {bubbles: true})); })()`, nil)
+	tab.Type(form+` :is(input, textarea)`, text)
+	tab.Click(form + ` button[type=submit]`)
+}
+
+// TestCIAndServicePages: on the CI page a viewer (and an anonymous
+// reader) sees every field with who set it and no edit control; an editor
+// edits the description and sees the audit entry with before → after in
+// the timeline; an invalid FQDN the API refuses shows its message next to
+// the FQDN field (aria-invalid, aria-describedby); an editor adds and
+// removes a relationship through the CI picker; "as it was at" a time
+// between two edits shows the earlier description next to the current
+// one. The service page shows levels, owner with on-call, members,
+// service dependencies and impact counts, and links to its map. axe-core
+// passes on each, as viewer and editor.
+func TestCIAndServicePages(t *testing.T) {
+	env := browsertest.Start(t)
+	db := idOf(t, env, "cis", "ams2-db01")
+	page := "/ci/" + db + "/details"
+
+	for _, who := range []struct{ name, token string }{{"anonymous", ""}, {"viewer", env.Viewer}} {
+		tab := env.Tab(t, who.token)
+		tab.Go(page)
+		tab.WaitText("main h1", "ams2-db01")
+		tab.WaitText("#fields", "CZJJDLQ3RR")
+		tab.WaitText("#fields", "seed")
+		tab.WaitText("#identifiers", "94:40:c9:d5:2c:ec")
+		tab.WaitText("#relationships", "pg-payments-ams")
+		tab.WaitText("#history", "seed")
+		if n := tab.Count(`button[aria-label^="Edit"]`); n != 0 {
+			t.Errorf("%s: %d Edit buttons on the CI page", who.name, n)
+		}
+		var n int
+		tab.Eval(editControls, &n)
+		if n != 0 {
+			t.Errorf("%s: %d edit controls in the fields and relationships of the CI page", who.name, n)
+		}
+		tab.Axe("CI page (" + who.name + ")")
+	}
+
+	ed := env.Tab(t, env.Editor)
+	ed.Go(page)
+	ed.WaitText("#fields", "CZJJDLQ3RR")
+	editField(ed, "description", "Primary payments database")
+	ed.WaitText("#fields", "Primary payments database")
+	// The timeline's newest entry is the edit, by the editor's token, before → after.
+	ed.WaitText("#history .ci-timeline > li:first-child", "Primary payments database")
+	newest := func() string {
+		var s string
+		ed.Eval(`document.querySelector("#history .ci-timeline > li:first-child").textContent.replace(/\s+/g, " ")`, &s)
+		return s
+	}
+	for _, want := range []string{"test-editor", "update", "description before: — → after: Primary payments database"} {
+		if got := newest(); !strings.Contains(got, want) {
+			t.Errorf("the newest history entry %q lacks %q", got, want)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	between := time.Now().UTC()
+	time.Sleep(50 * time.Millisecond)
+	editField(ed, "description", "Payments database, moved to DC2")
+	ed.WaitText("#history .ci-timeline > li:first-child", "Payments database, moved to DC2")
+	ed.WaitText("#fields", "Payments database, moved to DC2")
+	if got, want := newest(), "description before: Primary payments database → after: Payments database, moved to DC2"; !strings.Contains(got, want) {
+		t.Errorf("the newest history entry %q lacks %q", got, want)
+	}
+
+	// A value the API refuses: its message next to the field it names.
+	editField(ed, "FQDN", "not a host name!")
+	errSel := `#fields form[aria-label="Edit FQDN"] .field-error`
+	ed.WaitText(errSel, "invalid FQDN")
+	var a11y struct {
+		Invalid, DescribedBy, ErrID, Row string
+	}
+	ed.Eval(`(() => {
+		const f = document.querySelector('#fields form[aria-label="Edit FQDN"]');
+		const c = f.querySelector("input"), e = f.querySelector(".field-error");
+		return {invalid: c.getAttribute("aria-invalid"), describedBy: c.getAttribute("aria-describedby") || "", errID: e.id, row: f.closest("tr").querySelector("th").textContent};
+	})()`, &a11y)
+	if a11y.Invalid != "true" || !strings.Contains(a11y.DescribedBy, a11y.ErrID) || a11y.ErrID == "" || a11y.Row != "FQDN" {
+		t.Errorf("the refused FQDN: %+v; want aria-invalid, described by the error, in the FQDN row", a11y)
+	}
+	if n := ed.Count(`#fields .field-error`); n != 1 {
+		t.Errorf("%d field errors on the page, want 1 (next to the FQDN)", n)
+	}
+	ed.Axe("CI page editing, with a refused value (editor)")
+	ed.Click(`#fields form[aria-label="Edit FQDN"] button[type=button]`)
+	ed.WaitText("#fields", "ams2-db01.ams2.example.net")
+
+	// A relationship through the picker, then removed.
+	ed.Type("#ci-rel-other", "ams2-ldap01")
+	ed.Click(`.ci-picks button`)
+	ed.WaitText(".ci-picker [role=status]", "Chosen: ams2-ldap01")
+	ed.Click(`.ci-addrel button[type=submit]`)
+	ed.WaitText("#relationships .ci-rels", "ams2-ldap01")
+	ed.WaitText(".ci-addrel .actions [role=status]", "Added")
+	before := ed.Count("#relationships .ci-rels tbody tr")
+	ed.Eval(`[...document.querySelectorAll("#relationships .ci-rels tbody tr")].find(tr => tr.textContent.includes("ams2-ldap01")).querySelector("button").click()`, nil)
+	ed.Eval(`[...document.querySelectorAll("#relationships .ci-rels tbody tr")].find(tr => tr.textContent.includes("ams2-ldap01")).querySelector("button.b-danger").click()`, nil)
+	for i := 0; i < 200 && ed.Count("#relationships .ci-rels tbody tr") != before-1; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if strings.Contains(ed.Text("#relationships .ci-rels"), "ams2-ldap01") {
+		t.Errorf("the relationship to ams2-ldap01 is still listed after its removal")
+	}
+
+	// As it was between the two edits: the first description, marked as differing from now.
+	ed.Go(page + "?at=" + between.Format(time.RFC3339Nano))
+	ed.WaitText(".ci-snapnote", "Showing the CI as it was at")
+	var row struct{ Now, Then string }
+	ed.Eval(`(() => {
+		const tr = [...document.querySelectorAll("#fields tbody tr")].find(tr => tr.querySelector("th").textContent === "Description");
+		return {now: tr.querySelector(".ci-now").textContent, then: tr.querySelector(".ci-then").textContent};
+	})()`, &row)
+	if !strings.Contains(row.Then, "Primary payments database") || !strings.Contains(row.Then, "differs from now") || !strings.Contains(row.Now, "Payments database, moved to DC2") {
+		t.Errorf("as it was at %s: description now %q, then %q", between.Format(time.RFC3339Nano), row.Now, row.Then)
+	}
+	ed.Shot("ci")
+	ed.Axe("CI page as it was at a time (editor)")
+
+	// The service page.
+	checkout := idOf(t, env, "services", "Checkout")
+	for _, who := range []struct{ name, token string }{{"viewer", env.Viewer}, {"editor", env.Editor}} {
+		tab := env.Tab(t, who.token)
+		tab.Go("/services/" + checkout)
+		tab.WaitText("main h1", "Checkout")
+		tab.WaitText("#levels", "99.99% availability")
+		tab.WaitText("#levels", "15 minutes")
+		tab.WaitText("#owner", "Web Team")
+		tab.WaitText("#owner", "https://oncall.example.com/rota/web")
+		tab.WaitText("#members", "checkout-web")
+		tab.WaitText("#depends-on", "Payments")
+		tab.WaitText("#impact", "services it needs")
+		tab.Axe("service page (" + who.name + ")")
+		if who.name == "viewer" {
+			tab.Shot("service")
+			tab.Click(`main a[href="/services/` + checkout + `/map"]`)
+			tab.WaitPath("/services/" + checkout + "/map")
+		}
+	}
+}

@@ -1,1 +1,0 @@
-import{g as t}from"./chunk-H3CTZQFA.js";import{j as i}from"./chunk-6Z4K6NR3.js";import"./chunk-XQT7O4XN.js";function e(){return t("Admin"),i("div",{class:"page",children:[i("h1",{children:"Admin"}),i("p",{children:"Not built yet."})]})}export{e as AdminPage};

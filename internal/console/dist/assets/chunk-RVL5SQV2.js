@@ -1,1 +1,0 @@
-import{g as i}from"./chunk-H3CTZQFA.js";import{j as e}from"./chunk-6Z4K6NR3.js";import"./chunk-XQT7O4XN.js";function t(){return i("Finance"),e("div",{class:"page",children:[e("h1",{children:"Finance"}),e("p",{children:"Not built yet."})]})}export{t as FinancePage};

@@ -1,1 +1,0 @@
-import{g as i}from"./chunk-H3CTZQFA.js";import{j as t}from"./chunk-6Z4K6NR3.js";import"./chunk-XQT7O4XN.js";function e(){return i("Drifts"),t("div",{class:"page",children:[t("h1",{children:"Drifts"}),t("p",{children:"Not built yet."})]})}export{e as DriftPage};

@@ -1,0 +1,197 @@
+package console_test
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cairn-cmdb/cairn/internal/console/browsertest"
+)
+
+// listKinds are the lists at /list/:kind and the heading each shows.
+var listKinds = []struct{ kind, title string }{
+	{"cis", "Configuration items"},
+	{"services", "Services"},
+	{"owners", "Owners"},
+	{"vendors", "Vendors"},
+	{"contracts", "Contracts"},
+	{"assets", "Assets"},
+	{"changes", "Change records"},
+	{"jobs", "Discovery jobs"},
+	{"runs", "Discovery runs"},
+	{"drifts", "Drifts"},
+	{"locations", "Locations"},
+}
+
+// rowNames reads the first link of each row's header cell: the names the
+// list shows, in order.
+const rowNames = `[...document.querySelectorAll(".list-table tbody th[scope=row]")].map(th => th.querySelector("a,code")?.textContent ?? th.textContent.trim())`
+
+// ciNames asks the API for the names of the CIs matching where, by name.
+func ciNames(t *testing.T, env *browsertest.Env, where map[string]any) (names []string, total int) {
+	t.Helper()
+	var out struct {
+		ConfigurationItems struct {
+			TotalCount int
+			Edges      []struct{ Node struct{ Name string } }
+		}
+	}
+	env.Do(t, env.Viewer, `query($where: ConfigurationItemWhereInput) {
+		configurationItems(first: 1000, where: $where, orderBy: [{field: NAME}]) { totalCount edges { node { name } } }
+	}`, map[string]any{"where": where}).OK(t).Decode(t, &out)
+	for _, e := range out.ConfigurationItems.Edges {
+		names = append(names, e.Node.Name)
+	}
+	return names, out.ConfigurationItems.TotalCount
+}
+
+// waitRows waits until the table shows want, in order.
+func waitRows(t *testing.T, tab *browsertest.Tab, want []string) {
+	t.Helper()
+	var got []string
+	for range 300 {
+		tab.Eval(rowNames, &got)
+		if slices.Equal(got, want) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("list rows = %q,\nwant %q", got, want)
+}
+
+// TestListsPageWithCursors: the CI list pages through cursors (page size
+// 20: Next shows the 21st to 40th CI by name, Previous the first 20
+// again), keeps filters, order and cursor in the URL (a reload shows the
+// same rows), filters by select and by typed text, sorts by a column
+// header, opens a row's details, says so for a list that does not exist,
+// shows discovery jobs and runs to admins only, and passes axe-core on
+// every list as a viewer and on the CI list as an editor.
+func TestListsPageWithCursors(t *testing.T) {
+	env := browsertest.Start(t)
+	all, total := ciNames(t, env, nil)
+	if total < 41 {
+		t.Fatalf("the demo estate has %d CIs; the test needs more than 40", total)
+	}
+
+	tab := env.Tab(t, "")
+	tab.Go("/list/cis?size=20")
+	tab.WaitText("main h1", "Configuration items")
+	tab.WaitText(".list-range", fmt.Sprintf("1–20 of %d CIs", total))
+	waitRows(t, tab, all[:20])
+	tab.Shot("list-cis")
+
+	tab.Click(".list-pager a[rel=next]")
+	tab.WaitText(".list-range", fmt.Sprintf("21–40 of %d CIs", total))
+	waitRows(t, tab, all[20:40])
+	if p := tab.Path(); !strings.Contains(p, "after=") || !strings.Contains(p, "size=20") {
+		t.Errorf("after Next the URL is %s: want the cursor and the page size in it", p)
+	}
+	// The cursor is in the URL: a reload shows the same page.
+	tab.Do(chromedp.Reload())
+	waitRows(t, tab, all[20:40])
+	tab.Click(".list-pager a[rel=prev]")
+	tab.WaitText(".list-range", fmt.Sprintf("1–20 of %d CIs", total))
+	waitRows(t, tab, all[:20])
+	// Back returns to the second page.
+	tab.Do(chromedp.NavigateBack())
+	waitRows(t, tab, all[20:40])
+
+	// A filter in the URL filters, and survives a reload.
+	dbs, n := ciNames(t, env, map[string]any{"kind": "DATABASE", "environment": "PRODUCTION"})
+	if n == 0 || n > 20 {
+		t.Fatalf("the demo estate has %d production databases; the test wants 1 to 20", n)
+	}
+	tab.Go("/list/cis?kind=DATABASE&env=PRODUCTION")
+	waitRows(t, tab, dbs)
+	tab.WaitText(".list-total", fmt.Sprintf("%d CIs match", n))
+	tab.Do(chromedp.Reload())
+	waitRows(t, tab, dbs)
+	var kindValue string
+	tab.Eval(`document.querySelector("#filter-kind").value`, &kindValue)
+	if kindValue != "DATABASE" {
+		t.Errorf("after a reload the kind filter shows %q, want DATABASE", kindValue)
+	}
+
+	// Choosing a value writes the URL and starts at the first page.
+	tab.Eval(`(() => { const s = document.querySelector("#filter-env"); s.value = "DR"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, nil)
+	drDBs, _ := ciNames(t, env, map[string]any{"kind": "DATABASE", "environment": "DR"})
+	waitRows(t, tab, drDBs)
+	if p := tab.Path(); !strings.Contains(p, "env=DR") || !strings.Contains(p, "kind=DATABASE") {
+		t.Errorf("after choosing DR the URL is %s", p)
+	}
+
+	// Typed text filters once typing settles, and is in the URL.
+	tab.Go("/list/cis")
+	tab.Type("#filter-q", "esx")
+	esx, _ := ciNames(t, env, map[string]any{"nameContainsFold": "esx"})
+	waitRows(t, tab, esx[:min(20, len(esx))])
+	if got := tab.WaitPath("/list/cis?q=esx"); got != "/list/cis?q=esx" {
+		t.Errorf("after typing the URL is %s", got)
+	}
+
+	// A column header sorts; again reverses.
+	tab.Go("/list/cis?size=10")
+	tab.Click(".list-table thead th:first-child button")
+	rev := slices.Clone(all)
+	slices.Reverse(rev)
+	waitRows(t, tab, rev[:10])
+	if p := tab.Path(); !strings.Contains(p, "order=NAME") || !strings.Contains(p, "dir=DESC") {
+		t.Errorf("after sorting by name the URL is %s", p)
+	}
+	var sorted string
+	tab.Eval(`document.querySelector(".list-table thead th:first-child").getAttribute("aria-sort")`, &sorted)
+	if sorted != "descending" {
+		t.Errorf("the name header says aria-sort=%q, want descending", sorted)
+	}
+
+	// A row's details open below it and are in the URL.
+	tab.Go("/list/contracts?q=HPE-WTY")
+	tab.WaitText(".list-table", "HPE-WTY-CZJ2023")
+	tab.Click(".list-table button.list-more")
+	tab.WaitText(".list-details", "Covered CIs")
+	if p := tab.Path(); !strings.Contains(p, "open=") {
+		t.Errorf("opening the details left the URL at %s", p)
+	}
+	tab.WaitText(".list-details", "ams2-db01")
+
+	// A link from a row leads to its page.
+	tab.Go("/list/services?q=checkout")
+	tab.Click(".list-table tbody th a")
+	tab.WaitPath("/services/")
+	tab.WaitText("main h1", "Checkout")
+
+	tab.Go("/list/no-such-kind")
+	tab.WaitText("main", "There is no list called “no-such-kind”")
+	tab.Axe("unknown list")
+
+	// Every list, as a viewer: jobs and runs are for admins only.
+	viewer := env.Tab(t, env.Viewer)
+	for _, k := range listKinds {
+		viewer.Go("/list/" + k.kind)
+		viewer.WaitText("main h1", k.title)
+		if k.kind == "jobs" || k.kind == "runs" {
+			viewer.WaitText("main .notice", "Only admins")
+			if n := viewer.Count(".list-table"); n != 0 {
+				t.Errorf("a viewer sees the %s table", k.kind)
+			}
+		} else {
+			viewer.WaitText(".list-pager", "Showing")
+		}
+		viewer.Axe("list " + k.kind + " (viewer)")
+	}
+	admin := env.Tab(t, env.Admin)
+	for _, kind := range []string{"jobs", "runs"} {
+		admin.Go("/list/" + kind)
+		admin.WaitText(".list-pager", "Showing")
+		admin.Axe("list " + kind + " (admin)")
+	}
+	editor := env.Tab(t, env.Editor)
+	editor.Go("/list/cis?" + url.Values{"kind": {"SERVER"}, "order": {"FQDN"}, "dir": {"DESC"}}.Encode())
+	editor.WaitText(".list-pager", "Showing")
+	editor.Axe("list cis (editor)")
+}

@@ -1,0 +1,20 @@
+// The API's enum values the lists, the CI page and the service page offer
+// as choices (schema/ent.graphql). One place, so a filter and an editor
+// never disagree.
+
+export const CI_KINDS = ["SERVER", "VM", "CONTAINER", "NETWORK_DEVICE", "STORAGE", "DATABASE", "APPLICATION", "LOAD_BALANCER", "CLOUD_RESOURCE", "CLUSTER"];
+export const CI_STATUSES = ["PLANNED", "ORDERED", "IN_STOCK", "ACTIVE", "MAINTENANCE", "RETIRED", "DISPOSED", "DISCOVERED"];
+export const ENVIRONMENTS = ["PRODUCTION", "STAGING", "TEST", "DEVELOPMENT", "DR", "SHARED"];
+export const CRITICALITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
+export const OWNER_KINDS = ["TEAM", "PERSON"];
+export const CONTRACT_KINDS = ["SUPPORT", "WARRANTY", "MAINTENANCE", "LEASE", "LICENSE", "SUBSCRIPTION"];
+export const LOCATION_KINDS = ["SITE", "BUILDING", "ROOM", "RACK", "CLOUD_REGION"];
+export const CHANGE_STATUSES = ["DRAFT", "REQUESTED", "APPROVED", "IN_PROGRESS", "IMPLEMENTED", "REJECTED", "CANCELLED"];
+export const DRIFT_KINDS = ["ATTRIBUTE_CHANGED", "MISSING", "UNREGISTERED", "RELATIONSHIP_CHANGED", "AMBIGUOUS"];
+export const DRIFT_STATUSES = ["OPEN", "ACKNOWLEDGED", "RESOLVED", "ACCEPTED", "IGNORED"];
+export const RUN_STATUSES = ["RUNNING", "SUCCEEDED", "PARTIAL", "FAILED", "TIMED_OUT", "CANCELLED"];
+export const DISCOVERY_MODES = ["REPORT", "UPDATE"];
+export const DEPRECIATION_METHODS = ["STRAIGHT_LINE", "DECLINING_BALANCE", "DOUBLE_DECLINING_BALANCE", "SUM_OF_YEARS_DIGITS", "NONE"];
+export const SERVICE_TIERS = ["0", "1", "2", "3", "4"];
+/** Relationship types; read "FROM <type> TO", i.e. FROM depends on TO. */
+export const RELATIONSHIP_TYPES = ["DEPENDS_ON", "RUNS_ON", "HOSTED_ON", "CONNECTS_TO", "MEMBER_OF", "USES", "BACKS_UP_TO", "REPLICATES_TO"];
