@@ -52,13 +52,13 @@ func envList(key string, def []string) []string {
 // flags adds the confinement flags to f.
 func (c *confinement) flags(f *pflag.FlagSet) {
 	f.StringSliceVar(&c.discoveryDirs, "discovery-dir", envList("CAIRN_DISCOVERY_DIR", nil),
-		"directory a discovery job's files (inventories, scans, states, known_hosts) must lie in; repeat or comma-separate for several, relative paths in jobs are taken in the first (env CAIRN_DISCOVERY_DIR) [discovery/ next to a SQLite database, made if missing]")
+		"directory a discovery job's files (inventories, scans, states, known_hosts) must lie in; repeat or comma-separate for several, relative paths in jobs are taken in the first (env CAIRN_DISCOVERY_DIR) [cairn-discovery/ next to a SQLite database, made if missing]")
 	f.StringSliceVar(&c.nmapBinaries, "nmap-binary", envList("CAIRN_NMAP_BINARY", discovery.DefaultNmapBinaries),
 		"absolute path of an nmap program nmap-scan jobs may run; repeat or comma-separate (env CAIRN_NMAP_BINARY)")
 	f.StringSliceVar(&c.webhookAllow, "webhook-allow", envList("CAIRN_WEBHOOK_ALLOW", nil),
 		"CIDR range or address webhooks may reach although it is loopback, link-local, unspecified or multicast, e.g. 127.0.0.0/8; repeat or comma-separate (env CAIRN_WEBHOOK_ALLOW)")
 	f.StringVar(&c.reportRoot, "report-root", envOr("CAIRN_REPORT_ROOT", ""),
-		"directory report schedules' directories must lie in, relative ones taken there (env CAIRN_REPORT_ROOT) [reports/ next to a SQLite database]")
+		"directory report schedules' directories must lie in, relative ones taken there (env CAIRN_REPORT_ROOT) [cairn-reports/ next to a SQLite database]")
 	f.StringVar(&c.reportFileMode, "report-file-mode", envOr("CAIRN_REPORT_FILE_MODE", "0600"), "mode of report files, octal (env CAIRN_REPORT_FILE_MODE)")
 	f.StringVar(&c.reportDirMode, "report-dir-mode", envOr("CAIRN_REPORT_DIR_MODE", "0700"), "mode of the report directories Cairn makes, octal (env CAIRN_REPORT_DIR_MODE)")
 }
@@ -74,11 +74,12 @@ func (g *globals) besideDB(name string) string {
 }
 
 // discovery returns the confinement of saved jobs: --discovery-dir, or
-// discovery/ next to the database, made (0700) when missing.
+// cairn-discovery/ next to the database, made (0700) when missing (not
+// discovery/: next to a database in the repository that is a Go package).
 func (c *confinement) discovery(g *globals) (*discovery.Confinement, error) {
 	dirs := c.discoveryDirs
 	if len(dirs) == 0 {
-		def := g.besideDB("discovery")
+		def := g.besideDB("cairn-discovery")
 		if err := os.Mkdir(def, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("making the discovery directory %s: %w", def, err)
 		}
@@ -104,7 +105,7 @@ func (c *confinement) egress() (deliver.Egress, error) {
 func (c *confinement) reports(g *globals) (root string, file, dir os.FileMode, err error) {
 	root = c.reportRoot
 	if root == "" {
-		root = g.besideDB("reports")
+		root = g.besideDB("cairn-reports")
 	}
 	if root, err = filepath.Abs(root); err != nil {
 		return "", 0, 0, fmt.Errorf("--report-root: %w", err)

@@ -56,10 +56,10 @@ func TestLostKeyIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "discovery"), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "cairn-discovery"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "discovery", "scan.xml"), scan, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "cairn-discovery", "scan.xml"), scan, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// First start: nothing sealed, so the key file is made. A job with
@@ -165,12 +165,12 @@ func TestServeConfinementFlags(t *testing.T) {
 	schedule := reportschedules.Input{Name: ptr("hook"), Schedule: ptr("@daily"), Formats: []string{"json"},
 		Webhooks: []reportschedules.Webhook{{URL: srv.URL + "/hook"}}, WebhooksSet: true}
 
-	// Defaults: discovery/ next to the database (made), loopback refused.
+	// Defaults: cairn-discovery/ next to the database (made), loopback refused.
 	svc, _, err := servicesFor(t, filepath.Join(dir, "a.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(filepath.Join(dir, "discovery")); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+	if fi, err := os.Stat(filepath.Join(dir, "cairn-discovery")); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("default discovery directory: %v %v", fi, err)
 	}
 	_, err = svc.jobs.Save(ctx, 0, discoveryjobs.Input{Name: ptr("f"), SourceKind: ptr("file"), Config: map[string]any{"file": outside}})
