@@ -283,12 +283,12 @@ func (tab *Tab) Type(sel, text string) {
 func (tab *Tab) failureShot() string {
 	ctx, cancel := context.WithTimeout(tab.Ctx, 5*time.Second)
 	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil || len(buf) == 0 {
 		return ""
 	}
 	name := strings.NewReplacer("/", "_", " ", "_").Replace(tab.t.Name())
-	p := filepath.Join(os.TempDir(), "cairn-console-failure-"+name+".jpg")
+	p := filepath.Join(os.TempDir(), "cairn-console-failure-"+name+".png")
 	if os.WriteFile(p, buf, 0o644) != nil {
 		return ""
 	}

@@ -17,6 +17,11 @@ export interface ImpactNode {
   ci: CIRef & { drifts: { status: string }[] | null };
 }
 
+export interface ImpactCount {
+  count: number;
+  truncated: boolean;
+}
+
 export interface Impact {
   count: number;
   truncated: boolean;
@@ -58,8 +63,9 @@ export interface IncidentContext {
     rpoMinutes: number | null;
     runbookURL: string | null;
   }[];
-  dependents: Impact;
-  dependencies: Impact;
+  /** Counts only: the graph asks for its nodes itself, capped. */
+  dependents: ImpactCount;
+  dependencies: ImpactCount;
   vendor: { id: string; name: string; supportEmail: string | null; supportPhone: string | null } | null;
   supportContracts: {
     id: string;

@@ -4,11 +4,12 @@ import { takeOver } from "../cache";
 import type { GraphProps } from "../components/DepGraph";
 import { Badge, Empty, ErrorBox, Facts, Kind, Loading, Section } from "../components/ui";
 import { date, dateTime, money, plural, relative, words } from "../format";
-import { useQuery, useTitle } from "../hooks";
+import { useQuery, useTitle, type QueryState } from "../hooks";
 import { incidentMarkdown } from "../markdown";
 import FRAGMENT from "../queries/fragments/incident.graphql";
 import BY_ID from "../queries/incident.graphql";
-import type { Impact, IncidentContext } from "../types";
+import GRAPH from "../queries/graph.graphql";
+import type { CIRef, Impact, ImpactCount, IncidentContext } from "../types";
 
 const query = FRAGMENT + BY_ID;
 
@@ -26,6 +27,7 @@ export function IncidentPage({ id }: { id: string }) {
 
 function Incident({ ic }: { ic: IncidentContext }) {
   const ci = ic.ci;
+  const graph = useGraphData(ci.id);
   return (
     <div class="page incident">
       <header class="page-h">
@@ -77,8 +79,7 @@ function Incident({ ic }: { ic: IncidentContext }) {
               ["What it needs", <a href={`/ci/${ci.id}/graph?direction=DEPENDENCIES`}>{countOf(ic.dependencies, "dependency", "dependencies")}</a>],
             ]}
           />
-          <NearList title="Direct dependents" impact={ic.dependents} />
-          <NearList title="Direct dependencies" impact={ic.dependencies} />
+          <NearLists data={graph.data} />
         </Section>
         <Section title="Support and warranty" id="support">
           {ic.vendor ? (
@@ -171,7 +172,7 @@ function Incident({ ic }: { ic: IncidentContext }) {
           )}
         </Section>
       </div>
-      <GraphSection ic={ic} />
+      <GraphSection ic={ic} graph={graph} />
       <p class="muted small">
         Matched by {words(ic.matchRule)} ({words(ic.matchedBy)} <code>{ic.matchedValue}</code>
         {ic.matchedScope ? ` in ${ic.matchedScope}` : ""}) as of {dateTime(ic.asOf)}.
@@ -180,8 +181,35 @@ function Incident({ ic }: { ic: IncidentContext }) {
   );
 }
 
-function countOf(i: Impact, one: string, many?: string) {
+function countOf(i: ImpactCount, one: string, many?: string) {
   return plural(i.count, one, many) + (i.truncated ? " (more beyond the cap)" : "");
+}
+
+/**
+ * The walks the graph draws: capped, so that a CI with thousands of
+ * dependents costs the same to show as one with ten (the counts above come
+ * uncapped from the incident context).
+ */
+export const GRAPH_LIMIT = 400;
+
+interface GraphData {
+  node: CIRef | null;
+  dependents?: Impact;
+  dependencies?: Impact;
+}
+
+function useGraphData(id: string) {
+  return useQuery<GraphData>(GRAPH, { ci: id, depth: 3, types: null, limit: GRAPH_LIMIT, dependents: true, dependencies: true });
+}
+
+function NearLists({ data }: { data: GraphData | undefined }) {
+  if (!data) return null;
+  return (
+    <>
+      {data.dependents ? <NearList title="Direct dependents" impact={data.dependents} /> : null}
+      {data.dependencies ? <NearList title="Direct dependencies" impact={data.dependencies} /> : null}
+    </>
+  );
 }
 
 function NearList({ title, impact }: { title: string; impact: Impact }) {
@@ -254,7 +282,8 @@ function CopySummary({ ic }: { ic: IncidentContext }) {
 }
 
 /** The dependency graph below the incident view, loaded with its library after the page shows. */
-function GraphSection({ ic }: { ic: IncidentContext }) {
+function GraphSection({ ic, graph }: { ic: IncidentContext; graph: QueryState<GraphData> }) {
+  const { data, error } = graph;
   const [Graph, setGraph] = useState<FunctionComponent<GraphProps> | null>(null);
   const [failed, setFailed] = useState("");
   useEffect(() => {
@@ -266,8 +295,9 @@ function GraphSection({ ic }: { ic: IncidentContext }) {
   return (
     <Section title="Dependency graph" id="graph" actions={<a href={`/ci/${ic.ci.id}/graph`}>Open with filters</a>}>
       {failed ? <ErrorBox error={new Error(failed)} title="The graph could not load" /> : null}
-      {Graph ? (
-        <Graph root={ic.ci} dependents={ic.dependents} dependencies={ic.dependencies} />
+      {error ? <ErrorBox error={error} title="The graph could not load" /> : null}
+      {Graph && data ? (
+        <Graph root={ic.ci} dependents={data.dependents} dependencies={data.dependencies} />
       ) : (
         <Loading what="Drawing" />
       )}

@@ -7,12 +7,16 @@ import { words } from "../format";
 import { useQuery, useTitle } from "../hooks";
 import FRAGMENT from "../queries/fragments/incident.graphql";
 import RESOLVE from "../queries/resolve.graphql";
+import RESOLVE_MORE from "../queries/resolve-more.graphql";
 import type { CIRef, IncidentContext } from "../types";
 
 const query = FRAGMENT + RESOLVE;
 
 interface Answer {
   incidentContext: IncidentContext | null;
+}
+
+interface More {
   whyNoMatch: string | null;
   lookup: LookupHit[];
 }
@@ -27,11 +31,16 @@ export function SearchPage() {
   const q = (params.q ?? "").trim();
   const scope = params.scope?.trim() || undefined;
   useTitle(q ? `Search: ${q}` : "Search");
-  const { data, error, loading } = useQuery<Answer>(query, { identifier: q, scope }, q === "");
+  const first = useQuery<Answer>(query, { identifier: q, scope }, q === "");
+  const ic = first.data?.incidentContext;
+  const none = !!first.data && !ic;
+  const more = useQuery<More>(RESOLVE_MORE, { identifier: q, scope }, !none);
+  const data = none ? more.data : undefined;
+  const error = first.error ?? more.error;
+  const loading = first.loading || (none && more.loading);
 
-  const ic = data?.incidentContext;
   const single = ic && !ic.ambiguous ? ic : null;
-  const onlyHit = !ic && data && data.lookup.length === 1 ? data.lookup[0] : null;
+  const onlyHit = data && data.lookup.length === 1 ? data.lookup[0] : null;
   useEffect(() => {
     if (single) {
       handOver(`ci:${single.ci.id}`, single);
@@ -44,7 +53,6 @@ export function SearchPage() {
   if (!q) return <Page q={q}>Type what the alert said into the search box.</Page>;
   if (loading || single || onlyHit) return <Page q={q}><Loading what="Looking" /></Page>;
   if (error) return <Page q={q}><ErrorBox error={error} /></Page>;
-  if (!data) return null;
   if (ic?.ambiguous) {
     const all: CIRef[] = [ic.ci, ...ic.alternatives];
     return (
@@ -58,6 +66,7 @@ export function SearchPage() {
       </Page>
     );
   }
+  if (!data) return null;
   return (
     <Page q={q}>
       <p class="notice" role="status">
