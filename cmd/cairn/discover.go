@@ -35,11 +35,11 @@ type services struct {
 }
 
 // services builds the discovery runner, the two services and their shared
-// scheduler for db. Saved jobs and schedules are confined by g.conf
-// (--discovery-dir, --nmap-binary, --webhook-allow, --report-root and the
-// report modes); the key is refused when it is missing or wrong while
-// values are sealed.
-func (g *globals) services(ctx context.Context, db *app.DB, log *slog.Logger) (*services, error) {
+// scheduler for db, with the jobs of extra (scheduled backups) on it too.
+// Saved jobs and schedules are confined by g.conf (--discovery-dir,
+// --nmap-binary, --webhook-allow, --report-root and the report modes); the
+// key is refused when it is missing or wrong while values are sealed.
+func (g *globals) services(ctx context.Context, db *app.DB, log *slog.Logger, extra ...scheduler.Participant) (*services, error) {
 	box, err := g.key(ctx, db, log)
 	if err != nil {
 		return nil, err
@@ -62,7 +62,8 @@ func (g *globals) services(ctx context.Context, db *app.DB, log *slog.Logger) (*
 		reports: reportschedules.New(&reportschedules.Runner{Client: db.Client, Secrets: box, Dialect: db.Store.Dialect(), Logger: log,
 			Webhook: deliver.Webhook{Egress: egress}, Root: root, FileMode: fileMode, DirMode: dirMode}),
 	}
-	s.scheduler = scheduler.NewShared(scheduler.Options{Leaser: s.jobs.Leaser, Logger: log.With("component", "scheduler")}, s.jobs, s.reports)
+	s.scheduler = scheduler.NewShared(scheduler.Options{Leaser: s.jobs.Leaser, Logger: log.With("component", "scheduler")},
+		append([]scheduler.Participant{s.jobs, s.reports}, extra...)...)
 	return s, nil
 }
 

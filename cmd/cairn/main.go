@@ -97,6 +97,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		reportCmd(g),
 		discoverCmd(g),
 		secretCmd(g),
+		backupCmd(g),
+		restoreCmd(g),
 	)
 	root.AddCommand(estateCommands(g)...)
 	return root

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-cmdb/cairn/internal/auth"
+	"github.com/cairn-cmdb/cairn/internal/backup"
 	"github.com/cairn-cmdb/cairn/internal/server"
 )
 
@@ -33,6 +34,9 @@ func serveCmd(g *globals) *cobra.Command {
 		gcPct    int
 
 		noScheduler bool
+
+		backupSpec, backupDir string
+		backupKeep            int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -63,7 +67,11 @@ func serveCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stderr, "\nNo API tokens existed, so Cairn created an admin token named \"admin\".\n"+
 					"It is shown this once and never again; keep it somewhere safe:\n\n    %s\n\n", secret)
 			}
-			svc, err := g.services(ctx, db, log)
+			backups, err := g.scheduledBackups(db, log, backupSpec, backupDir, backupKeep, noScheduler)
+			if err != nil {
+				return err
+			}
+			svc, err := g.services(ctx, db, log, backups...)
 			if err != nil {
 				return err
 			}
@@ -126,6 +134,9 @@ func serveCmd(g *globals) *cobra.Command {
 	f.DurationVar(&hcfg.IdleTimeout, "idle-timeout", 120*time.Second, "how long a kept-alive connection may wait for its next request")
 	f.IntVar(&gcPct, "gc-percent", 400, "Go GC target percentage (GOGC in the environment overrides it)")
 	f.BoolVar(&noScheduler, "no-scheduler", false, "do not run discovery jobs on their schedules (runDiscoveryJob still works)")
+	f.StringVar(&backupSpec, "backup-schedule", envOr("CAIRN_BACKUP_SCHEDULE", ""), "cron spec (UTC) of scheduled backups, e.g. \"0 3 * * *\"; one process of those sharing the database writes each (env CAIRN_BACKUP_SCHEDULE)")
+	f.StringVar(&backupDir, "backup-dir", envOr("CAIRN_BACKUP_DIR", ""), "directory of scheduled backups, made 0700 (env CAIRN_BACKUP_DIR) [backups/ next to the database]")
+	f.IntVar(&backupKeep, "backup-keep", backup.DefaultKeep, "how many scheduled backups to keep")
 	f.DurationVar(&grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
 	g.conf.flags(f)
 	return cmd

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -94,12 +93,9 @@ var _ scheduler.Participant = (*Scheduled)(nil)
 // returns the new file's path and manifest.
 func (s *Scheduled) Run(ctx context.Context) (path string, m *Manifest, err error) {
 	start := time.Now()
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return "", nil, fmt.Errorf("scheduled backup: create %s: %w", s.Dir, err)
-	}
 	opts := s.Options
 	opts.IncludeKey = false
-	d := deliver.Directory{Path: s.Dir, Retain: s.Keep, Logger: s.Logger}
+	d := deliver.Directory{Path: s.Dir, Retain: s.Keep, FileMode: FileMode, DirMode: 0o700, Logger: s.Logger}
 	path, size, err := d.Write(ctx, FilePrefix, FileExt, func(w io.Writer) (err error) {
 		m, err = Write(ctx, s.Store, w, opts)
 		return err
@@ -107,9 +103,6 @@ func (s *Scheduled) Run(ctx context.Context) (path string, m *Manifest, err erro
 	if err != nil {
 		s.logger().Error("scheduled backup failed", "dir", s.Dir, "err", err)
 		return "", nil, fmt.Errorf("scheduled backup: %w", err)
-	}
-	if err := os.Chmod(path, FileMode); err != nil {
-		return path, m, fmt.Errorf("scheduled backup: %w", err)
 	}
 	s.logger().Info("backup written", "file", path, "bytes", size, "rows", m.Rows, "tables", len(m.Tables),
 		"elapsed", time.Since(start).Round(time.Millisecond))
