@@ -13,16 +13,23 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
 )
 
-// withRequestID sends query as token with an X-Request-ID header and checks
-// that the header comes back.
+// withRequestID sends query as token with the client's X-Request-ID
+// header; the answer gives it back in X-Client-Request-ID and the server's
+// own ID, the one the audit trail records, in X-Request-ID (serverID).
 func withRequestID(t *testing.T, env *servertest.Env, token, reqID, query string, vars map[string]any) servertest.Response {
 	t.Helper()
 	r := env.DoRequest(t, servertest.Request{Token: token, Query: query, Variables: vars, Header: http.Header{"X-Request-ID": {reqID}}})
-	if got := r.Header.Get("X-Request-ID"); got != reqID {
-		t.Errorf("X-Request-ID echoed as %q, want %q", got, reqID)
+	if got := r.Header.Get("X-Client-Request-ID"); got != reqID {
+		t.Errorf("X-Client-Request-ID echoed as %q, want %q", got, reqID)
+	}
+	if id := serverID(r); !hex16Re.MatchString(id) {
+		t.Errorf("X-Request-ID %q, want the server's own 16 hex digits", id)
 	}
 	return r
 }
+
+// serverID is the server's request ID of r, the one audit events record.
+func serverID(r servertest.Response) string { return r.Header.Get("X-Request-ID") }
 
 type auditEvent struct {
 	Actor      string `json:"actor"`
@@ -140,20 +147,23 @@ func TestAuditPerEntity(t *testing.T) {
 				for _, v := range created {
 					id = v["id"]
 				}
+				reqs := []string{serverID(r)}
 				r = withRequestID(t, env, env.Admin, "req-"+lc+"-update", c.update, map[string]any{"id": id})
 				r.OK(t)
+				reqs = append(reqs, serverID(r))
 				r = withRequestID(t, env, env.Editor, "req-"+lc+"-delete", c.delete, map[string]any{"id": id})
 				if got := string(r.OK(t).Data); !strings.Contains(got, `"`+id+`"`) {
 					t.Errorf("delete returned %s, want the ID %s", got, id)
 				}
+				reqs = append(reqs, serverID(r))
 				evs := events(t, env, `{entityType: "`+c.entity+`", entityID: $id}`, map[string]any{"id": id})
 				if len(evs) != 3 {
 					t.Fatalf("want 3 audit events for %s %s, got %+v", c.entity, id, evs)
 				}
 				for i, want := range []struct{ action, actor, req string }{
-					{"CREATE", servertest.EditorName, "req-" + lc + "-create"},
-					{"UPDATE", servertest.AdminName, "req-" + lc + "-update"},
-					{"DELETE", servertest.EditorName, "req-" + lc + "-delete"},
+					{"CREATE", servertest.EditorName, reqs[0]},
+					{"UPDATE", servertest.AdminName, reqs[1]},
+					{"DELETE", servertest.EditorName, reqs[2]},
 				} {
 					e := evs[i]
 					if e.Action != want.action || e.Actor != want.actor || e.RequestID != want.req || e.EntityID != id || e.EntityType != c.entity {
@@ -184,7 +194,7 @@ func TestAuditPerEntity(t *testing.T) {
 			r := withRequestID(t, env, env.Editor, "req-members", `mutation($s: ID!, $ci: ID!) { updateService(id: $s, input: {addMemberIDs: [$ci]}) { id } }`,
 				map[string]any{"s": f.service, "ci": f.ci})
 			r.OK(t)
-			evs := events(t, env, `{requestID: $sreq}`, map[string]any{"sreq": "req-members"})
+			evs := events(t, env, `{requestID: $sreq}`, map[string]any{"sreq": serverID(r)})
 			if len(evs) != 1 || changedFields(evs[0]) != "members.added" || jsonOf(evs[0].Changes[0].After) != fmt.Sprintf("[%d]", f.ci) {
 				t.Errorf("adding a member: events %+v, want one UPDATE of Service with members.added [%d]", evs, f.ci)
 			}
@@ -227,22 +237,30 @@ func TestAuditTimeRangeAndSnapshots(t *testing.T) {
 			time.Sleep(3 * time.Millisecond)
 		}
 		mark() // 0: before creation
-		ci := str(t, data(t, withRequestID(t, env, env.Editor, "life-1", `mutation($o: ID!) { createConfigurationItem(input: {name: "app02", kind: APPLICATION,
+		// The server's request ID of each step, by the client's label.
+		ids := map[string]string{}
+		step := func(token, label, query string, vars map[string]any) servertest.Response {
+			t.Helper()
+			r := withRequestID(t, env, token, label, query, vars)
+			ids[label] = serverID(r)
+			return r
+		}
+		ci := str(t, data(t, step(env.Editor, "life-1", `mutation($o: ID!) { createConfigurationItem(input: {name: "app02", kind: APPLICATION,
 			hostname: "app02", ownerID: $o, tags: ["a", "b"], attributes: {port: 8080}}) { id } }`, map[string]any{"o": f.team})), "createConfigurationItem.id")
 		mark() // 1: created
-		data(t, withRequestID(t, env, env.Admin, "life-2", `mutation($id: ID!) { updateConfigurationItem(id: $id, input: {name: "app02-renamed", status: MAINTENANCE, clearOwner: true}) { id } }`,
+		data(t, step(env.Admin, "life-2", `mutation($id: ID!) { updateConfigurationItem(id: $id, input: {name: "app02-renamed", status: MAINTENANCE, clearOwner: true}) { id } }`,
 			map[string]any{"id": ci}))
 		mark() // 2: updated
-		out := data(t, withRequestID(t, env, env.Editor, "life-3", `mutation($id: ID!, $db: ID!, $web: ID!) {
+		out := data(t, step(env.Editor, "life-3", `mutation($id: ID!, $db: ID!, $web: ID!) {
 			a: addRelationship(from: $id, to: $db, type: DEPENDS_ON) { id }
 			b: addRelationship(from: $web, to: $id, type: USES) { id } }`, map[string]any{"id": ci, "db": f.other, "web": f.ci}))
 		relA, relB := str(t, out, "a.id"), str(t, out, "b.id")
 		mark() // 3: two relationships
-		if got := string(withRequestID(t, env, env.Editor, "life-4", `mutation($r: ID!) { removeRelationship(id: $r) }`, map[string]any{"r": relA}).OK(t).Data); got != `{"removeRelationship":"`+relA+`"}` {
+		if got := string(step(env.Editor, "life-4", `mutation($r: ID!) { removeRelationship(id: $r) }`, map[string]any{"r": relA}).OK(t).Data); got != `{"removeRelationship":"`+relA+`"}` {
 			t.Errorf("removeRelationship returned %s", got)
 		}
 		mark() // 4: one relationship left
-		data(t, withRequestID(t, env, env.Editor, "life-5", `mutation($id: ID!) { deleteConfigurationItem(id: $id) }`, map[string]any{"id": ci}))
+		data(t, step(env.Editor, "life-5", `mutation($id: ID!) { deleteConfigurationItem(id: $id) }`, map[string]any{"id": ci}))
 		mark() // 5: deleted
 
 		// One event per entity per request; the delete cascades, audited.
@@ -254,7 +272,7 @@ func TestAuditTimeRangeAndSnapshots(t *testing.T) {
 			"life-5": "DELETE ConfigurationItem,DELETE Identifier,DELETE Relationship",
 		} {
 			var got []string
-			for _, e := range events(t, env, `{requestID: $sreq}`, map[string]any{"sreq": req}) {
+			for _, e := range events(t, env, `{requestID: $sreq}`, map[string]any{"sreq": ids[req]}) {
 				got = append(got, e.Action+" "+e.EntityType)
 			}
 			sort.Strings(got)
@@ -262,7 +280,7 @@ func TestAuditTimeRangeAndSnapshots(t *testing.T) {
 				t.Errorf("request %s wrote %v, want %s", req, got, want)
 			}
 		}
-		upd := events(t, env, `{requestID: $sreq}`, map[string]any{"sreq": "life-2"})
+		upd := events(t, env, `{requestID: $sreq}`, map[string]any{"sreq": ids["life-2"]})
 		if len(upd) == 1 && changedFields(upd[0]) != "name,owner_id,status" {
 			t.Errorf("update changes %q, want name,owner_id,status", changedFields(upd[0]))
 		}

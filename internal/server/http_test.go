@@ -64,9 +64,14 @@ func TestHTTPEndpoints(t *testing.T) {
 			}
 		})
 		t.Run("request IDs", func(t *testing.T) {
+			// The server's own ID in X-Request-ID; a client's well-formed ID
+			// comes back in X-Client-Request-ID.
 			r := env.DoRequest(t, servertest.Request{Token: env.Viewer, Query: `{ viewer { name } }`, Header: http.Header{"X-Request-ID": {"incident-4711"}}})
-			if got := r.Header.Get("X-Request-ID"); got != "incident-4711" {
-				t.Errorf("X-Request-ID = %q, want it echoed", got)
+			if got := r.Header.Get("X-Client-Request-ID"); got != "incident-4711" {
+				t.Errorf("X-Client-Request-ID = %q, want the client's ID echoed", got)
+			}
+			if got := r.Header.Get("X-Request-ID"); !hex16Re.MatchString(got) {
+				t.Errorf("X-Request-ID = %q, want the server's own ID", got)
 			}
 			a, b := httpGet(t, env, "/healthz", nil), httpGet(t, env, "/healthz", nil)
 			ida, idb := a.Header.Get("X-Request-ID"), b.Header.Get("X-Request-ID")
@@ -74,8 +79,8 @@ func TestHTTPEndpoints(t *testing.T) {
 				t.Errorf("generated request IDs %q and %q: want distinct 16-hex-digit IDs", ida, idb)
 			}
 			long := strings.Repeat("x", 200)
-			if got := httpGet(t, env, "/healthz", http.Header{"X-Request-Id": {long}}).Header.Get("X-Request-ID"); got == long || !hex16Re.MatchString(got) {
-				t.Errorf("an oversized X-Request-ID was echoed (%d bytes), want a generated one", len(got))
+			if got := httpGet(t, env, "/healthz", http.Header{"X-Request-Id": {long}}); got.Header.Get("X-Request-ID") == long || got.Header.Get("X-Client-Request-ID") != "" {
+				t.Errorf("an oversized X-Request-ID was echoed (%d bytes)", len(long))
 			}
 			// Errors name the request ID so operators can find the log line.
 			r = env.DoRequest(t, servertest.Request{Token: env.Viewer, Query: `{ viewer { name } }`})

@@ -6,8 +6,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,11 +210,11 @@ func (s *Server) Authenticator() *auth.Authenticator { return s.authn }
 // metrics and logs around every route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := r.Header.Get("X-Request-ID")
-	if id == "" || len(id) > 128 {
-		id = newRequestID()
-	}
+	id, client := newRequestID(), clientRequestID(r.Header.Get("X-Request-ID"))
 	w.Header().Set("X-Request-ID", id)
+	if client != "" {
+		w.Header().Set("X-Client-Request-ID", client)
+	}
 	ctx, cancel := context.WithTimeout(audit.WithRequestID(r.Context(), id), s.cfg.RequestTimeout)
 	defer cancel()
 	r = r.WithContext(ctx)
@@ -241,9 +239,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.metrics.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(rw.status)).Inc()
 	s.metrics.httpDuration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 	if route != "/metrics" && route != "/healthz" {
-		s.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "http request",
-			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rw.status), slog.Duration("duration", elapsed))
+		attrs := []slog.Attr{slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rw.status), slog.Duration("duration", elapsed)}
+		if client != "" {
+			attrs = append(attrs, slog.String("client_request_id", client))
+		}
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "http request", attrs...)
 	}
 }
 
@@ -267,12 +268,6 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ready\n")
-}
-
-func newRequestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // authenticate resolves the bearer token (or anonymous read) into a
