@@ -172,7 +172,7 @@ export function DepGraph(props: GraphProps) {
     const layout = c.layout(
       big
         ? { name: "breadthfirst", directed: true, spacingFactor: 0.9, animate: false }
-        : ({ name: "dagre", rankDir: "LR", nodeSep: 12, rankSep: 70, animate: false } as cytoscape.LayoutOptions),
+        : ({ name: "dagre", rankDir: "LR", nodeSep: 12, rankSep: 110, animate: false } as cytoscape.LayoutOptions),
     );
     layout.one("layoutstop", () => {
       if (box.current) box.current.dataset.drawn = String(elements.nodes.length);

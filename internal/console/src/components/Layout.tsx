@@ -19,17 +19,27 @@ export function Layout({ children }: { children: ComponentChildren }) {
   const search = useRef<HTMLInputElement>(null);
   const main = useRef<HTMLElement>(null);
 
-  // "/" focuses the search box from anywhere but a text field.
+  // "/" focuses the search box from anywhere but a text field: the key
+  // press is swallowed and the focus moves when the key comes up, so the
+  // "/" is never typed into the box.
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const inField = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
-      if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName))) return;
-      e.preventDefault();
-      search.current?.focus();
+      return !!t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
     };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
+    const slash = (e: KeyboardEvent) => e.key === "/" && !e.ctrlKey && !e.metaKey && !e.altKey && !inField(e);
+    const onDown = (e: KeyboardEvent) => {
+      if (slash(e)) e.preventDefault();
+    };
+    const onUp = (e: KeyboardEvent) => {
+      if (slash(e)) search.current?.focus();
+    };
+    window.addEventListener("keydown", onDown);
+    window.addEventListener("keyup", onUp);
+    return () => {
+      window.removeEventListener("keydown", onDown);
+      window.removeEventListener("keyup", onUp);
+    };
   }, []);
   // A new page: move focus to it for keyboard and screen-reader users
   // (not on the first load, where the search box has it, nor when the page

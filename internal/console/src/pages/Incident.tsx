@@ -109,7 +109,11 @@ function Incident({ ic }: { ic: IncidentContext }) {
                 ic.warranty ? (
                   <>
                     <Badge tone={ic.warranty.active ? "ok" : "warn"}>{ic.warranty.active ? "active" : "ended"}</Badge> ends {date(ic.warranty.endDate)}
-                    {ic.warranty.daysLeft !== null ? ` (${ic.warranty.daysLeft} days left)` : ""}
+                    {ic.warranty.daysLeft !== null
+                      ? ic.warranty.daysLeft >= 0
+                        ? ` (${plural(ic.warranty.daysLeft, "day")} left)`
+                        : ` (${plural(-ic.warranty.daysLeft, "day")} ago)`
+                      : ""}
                   </>
                 ) : (
                   "none recorded"
@@ -154,6 +158,7 @@ function Incident({ ic }: { ic: IncidentContext }) {
         </Section>
         <Section title="Identifiers" id="identifiers">
           {ci.identifiers?.length ? (
+            <div class="table-wrap">
             <table class="table compact">
               <caption class="sr-only">Identifiers</caption>
               <thead>
@@ -167,6 +172,7 @@ function Incident({ ic }: { ic: IncidentContext }) {
                 ))}
               </tbody>
             </table>
+            </div>
           ) : (
             <Empty>No identifier recorded.</Empty>
           )}
