@@ -82,8 +82,9 @@ type Config struct {
 
 // Interface guards.
 var (
-	_ discovery.Config = (*Config)(nil)
-	_ discovery.Source = (*Source)(nil)
+	_ discovery.Config        = (*Config)(nil)
+	_ discovery.TargetChecker = (*Config)(nil)
+	_ discovery.Source        = (*Source)(nil)
 )
 
 // DefaultConfig returns the documented defaults.
@@ -104,6 +105,17 @@ func Kind() discovery.Kind {
 		Name:      KindName,
 		NewConfig: func() discovery.Config { return DefaultConfig() },
 	}
+}
+
+// CheckTargets implements discovery.TargetChecker: a job's scope targets
+// are read like Hosts, full URLs and "host:port" included.
+func (c *Config) CheckTargets(targets []string) error {
+	src, err := c.Build()
+	if err != nil {
+		return err
+	}
+	_, err = src.(*Source).endpoints(targets)
+	return err
 }
 
 // Build returns the source c describes. It checks what the validator

@@ -155,3 +155,23 @@ func TestSaveConfinesWhatAJobTouches(t *testing.T) {
 		}
 	})
 }
+
+// TestSaveTakesEachSourcesTargets: a source that reads scope targets its
+// own way (node_exporter: full URLs, host:port) is checked by its own rule
+// when the job is saved.
+func TestSaveTakesEachSourcesTargets(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		svc := newService(t, db)
+		ctx := audit.WithActor(context.Background(), "test")
+		in := discoveryjobs.Input{Name: ptr("ne"), SourceKind: ptr("node_exporter"),
+			Scope: &schematype.DiscoveryScope{Targets: []string{"https://web01:9100/metrics", "10.0.0.5:9200", "[::1]:9100", "db01"}}}
+		if _, err := svc.Save(ctx, 0, in); err != nil {
+			t.Fatalf("node_exporter targets: %v", err)
+		}
+		in.Name, in.Scope.Targets = ptr("ne2"), []string{"ftp://web01/"}
+		if _, err := svc.Save(ctx, 0, in); err == nil || !strings.Contains(err.Error(), "scheme must be http or https") {
+			t.Fatalf("node_exporter ftp target: %v", err)
+		}
+	})
+}
