@@ -345,7 +345,6 @@ func validHeaderValue(s string) bool {
 	return true
 }
 
-
 // newDeliveryID returns a random version 4 UUID.
 func newDeliveryID() string {
 	var b [16]byte
