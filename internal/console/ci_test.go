@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/cairn-cmdb/cairn/internal/console/browsertest"
 )
 
@@ -173,5 +175,25 @@ func TestCIAndServicePages(t *testing.T) {
 			tab.Click(`main a[href="/services/` + checkout + `/map"]`)
 			tab.WaitPath("/services/" + checkout + "/map")
 		}
+	}
+
+	// At phone width the wide tables scroll sideways inside regions a
+	// keyboard can reach; axe checks it (scrollable-region-focusable).
+	phone := env.Tab(t, env.Viewer)
+	phone.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, p := range []struct{ path, wait, name string }{
+		{page + "?at=" + between.Format(time.RFC3339Nano), ".ci-snapnote", "CI page as it was, phone width"},
+		{"/services/" + checkout, "#members", "service page, phone width"},
+		{"/list/cis", ".list-pager", "CI list, phone width"},
+		{"/list/contracts", ".list-pager", "contract list, phone width"},
+	} {
+		phone.Go(p.path)
+		phone.WaitText(p.wait, " ")
+		var overflow int
+		phone.Eval(`document.documentElement.scrollWidth - document.documentElement.clientWidth`, &overflow)
+		if overflow > 0 {
+			t.Errorf("%s: the page is %d px wider than the screen (only tables may scroll sideways)", p.name, overflow)
+		}
+		phone.Axe(p.name)
 	}
 }

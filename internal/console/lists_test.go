@@ -88,6 +88,13 @@ func TestListsPageWithCursors(t *testing.T) {
 	tab.Click(".list-pager a[rel=next]")
 	tab.WaitText(".list-range", fmt.Sprintf("21–40 of %d CIs", total))
 	waitRows(t, tab, all[20:40])
+	// The page changed its own URL: focus stays on the pager (Layout
+	// moves it to <main> only when the control that navigated is gone).
+	var inPager bool
+	tab.Eval(`!!document.activeElement.closest(".list-pager")`, &inPager)
+	if !inPager {
+		t.Errorf("after Next the focus left the pager")
+	}
 	if p := tab.Path(); !strings.Contains(p, "after=") || !strings.Contains(p, "size=20") {
 		t.Errorf("after Next the URL is %s: want the cursor and the page size in it", p)
 	}
@@ -118,9 +125,14 @@ func TestListsPageWithCursors(t *testing.T) {
 	}
 
 	// Choosing a value writes the URL and starts at the first page.
-	tab.Eval(`(() => { const s = document.querySelector("#filter-env"); s.value = "DR"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, nil)
+	tab.Eval(`(() => { const s = document.querySelector("#filter-env"); s.focus(); s.value = "DR"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, nil)
 	drDBs, _ := ciNames(t, env, map[string]any{"kind": "DATABASE", "environment": "DR"})
 	waitRows(t, tab, drDBs)
+	var focused string
+	tab.Eval(`document.activeElement.id`, &focused)
+	if focused != "filter-env" {
+		t.Errorf("after choosing a filter the focus is on %q, want the filter (filter-env)", focused)
+	}
 	if p := tab.Path(); !strings.Contains(p, "env=DR") || !strings.Contains(p, "kind=DATABASE") {
 		t.Errorf("after choosing DR the URL is %s", p)
 	}

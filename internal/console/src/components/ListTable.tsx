@@ -32,7 +32,7 @@ export function ListTable(props: { def: ListDef; rows: Row[]; order: string; dir
   };
   const span = def.columns.length + (def.details ? 1 : 0);
   return (
-    <div class="table-wrap">
+    <div class="table-wrap list-scroll">
       <table class="table list-table">
         <caption class="sr-only">
           {def.title}, ordered by {words(order)} {direction === "ASC" ? "ascending" : "descending"}

@@ -351,8 +351,8 @@ export function CIPage({ id }: { id: string }) {
       {at ? <SnapshotNotice at={at} snap={snap} loading={snapQ.loading} error={snapQ.error} /> : null}
 
       <Section title="Fields" id="fields">
-        <div class="table-wrap">
-          <table class="table ci-fields">
+        <ScrollBox label={`Fields of ${ci.name}`}>
+          <table class={at ? "table ci-fields ci-with-then" : "table ci-fields"}>
             <caption class="sr-only">Fields of {ci.name}{at ? `, now and at ${dateTimeSec(at)}` : ""}, and who set each</caption>
             <thead>
               <tr>
@@ -368,12 +368,12 @@ export function CIPage({ id }: { id: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
       </Section>
 
       <Section title="Identifiers" id="identifiers">
         {ci.identifiers?.length ? (
-          <div class="table-wrap">
+          <ScrollBox label={`Identifiers of ${ci.name}`}>
             <table class="table compact">
               <caption class="sr-only">Identifiers of {ci.name} and who asserted each</caption>
               <thead>
@@ -397,7 +397,7 @@ export function CIPage({ id }: { id: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollBox>
         ) : (
           <Empty>No identifier recorded.</Empty>
         )}
@@ -497,6 +497,18 @@ function FieldRow(props: { f: FieldSpec; ci: CI; snap: Snapshot | null; showThen
   );
 }
 
+/**
+ * A table that may scroll sideways on a narrow screen: a named region
+ * reachable by keyboard, so that its hidden columns can be scrolled to.
+ */
+function ScrollBox({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap ci-scroll" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}
+
 /** Values compared as the API would store them: empty is nothing. */
 function norm(v: unknown): unknown {
   if (v === undefined || v === "" || (Array.isArray(v) && v.length === 0)) return null;
@@ -518,35 +530,35 @@ function ProvenanceCell({ p }: { p: Provenance }) {
 /** Keys and values of attributes or facts, with who set each when known. */
 function KeyValues({ values, prefix, provenance, caption }: { values: Record<string, unknown>; prefix?: string; provenance?: Provenance[]; caption?: string }) {
   const keys = Object.keys(values).sort();
-  return (
-    <div class="table-wrap">
-      <table class="table compact ci-kv">
-        {caption ? <caption class="sr-only">{caption}</caption> : null}
-        {provenance ? (
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Value</th>
-              <th scope="col">Set by</th>
+  const table = (
+    <table class="table compact ci-kv">
+      {caption ? <caption class="sr-only">{caption}</caption> : null}
+      {provenance ? (
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Value</th>
+            <th scope="col">Set by</th>
+          </tr>
+        </thead>
+      ) : null}
+      <tbody>
+        {keys.map((k) => {
+          const v = values[k];
+          const p = provenance?.find((x) => x.field === `${prefix}${k}`);
+          return (
+            <tr key={k}>
+              <th scope="row">{k}</th>
+              <td>{typeof v === "string" ? v : <code>{JSON.stringify(v)}</code>}</td>
+              {provenance ? <td class="ci-prov">{p ? <ProvenanceCell p={p} /> : <span class="muted">—</span>}</td> : null}
             </tr>
-          </thead>
-        ) : null}
-        <tbody>
-          {keys.map((k) => {
-            const v = values[k];
-            const p = provenance?.find((x) => x.field === `${prefix}${k}`);
-            return (
-              <tr key={k}>
-                <th scope="row">{k}</th>
-                <td>{typeof v === "string" ? v : <code>{JSON.stringify(v)}</code>}</td>
-                {provenance ? <td class="ci-prov">{p ? <ProvenanceCell p={p} /> : <span class="muted">—</span>}</td> : null}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+          );
+        })}
+      </tbody>
+    </table>
   );
+  // Within the fields table (attributes) the table scrolls with it; on its own (facts) it is its own region.
+  return caption ? <ScrollBox label={caption}>{table}</ScrollBox> : table;
 }
 
 function AsAtForm({ at, invalid, set, now }: { at: string | null; invalid: boolean; set: (c: Record<string, string | null>) => void; now: string }) {
@@ -655,7 +667,7 @@ function Relationships({ ci, editor, saved, snap, names }: { ci: CI; editor: boo
 function RelTable({ rels, dir, ci, editor, saved }: { rels: Rel[]; dir: "in" | "out"; ci: CI; editor: boolean; saved: () => void }) {
   if (!rels.length) return <Empty>{dir === "out" ? "It depends on nothing recorded." : "Nothing recorded depends on it."}</Empty>;
   return (
-    <div class="table-wrap">
+    <ScrollBox label={dir === "out" ? `What ${ci.name} depends on` : `What depends on ${ci.name}`}>
       <table class="table compact ci-rels">
         <caption class="sr-only">{dir === "out" ? `What ${ci.name} depends on` : `What depends on ${ci.name}`}</caption>
         <thead>
@@ -677,7 +689,7 @@ function RelTable({ rels, dir, ci, editor, saved }: { rels: Rel[]; dir: "in" | "
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 

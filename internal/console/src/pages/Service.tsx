@@ -201,7 +201,7 @@ function ServiceView({ svc, data }: { svc: Service; data: Data }) {
         actions={members.totalCount > members.edges.length ? <a href={`/list/cis?service=${svc.id}`}>All {members.totalCount} in the CI list</a> : null}
       >
         {members.edges.length ? (
-          <div class="table-wrap">
+          <div class="table-wrap ci-scroll">
             <table class="table">
               <caption class="sr-only">Member CIs of {svc.name}</caption>
               <thead>
