@@ -14,7 +14,7 @@ const nav: { href: string; label: string; admin?: boolean }[] = [
 ];
 
 export function Layout({ children }: { children: ComponentChildren }) {
-  const { viewer, can, signOut } = useSession();
+  const { viewer, needsToken, can, signOut } = useSession();
   const { path, url } = useLocation();
   const search = useRef<HTMLInputElement>(null);
   const main = useRef<HTMLElement>(null);
@@ -92,7 +92,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
             </>
           ) : (
             <>
-              <span class="role">read-only</span>
+              <span class="role">{needsToken ? "not signed in" : "read-only"}</span>
               <a class="btn b-plain" href={`/signin?next=${encodeURIComponent(url)}`}>
                 Sign in
               </a>
