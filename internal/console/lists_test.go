@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
@@ -10,8 +11,46 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
+	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/console/browsertest"
 )
+
+// seedListRows gives the demo estate (which has none) a discovery job,
+// one run of it, and two drifts it saw: a changed attribute of ams2-db01
+// and an unregistered thing.
+func seedListRows(t *testing.T, env *browsertest.Env) (runID int) {
+	t.Helper()
+	now := time.Now().UTC()
+	env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
+		db, err := tx.ConfigurationItem.Query().Where(configurationitem.Name("ams2-db01")).OnlyID(ctx)
+		if err != nil {
+			return err
+		}
+		job, err := tx.DiscoveryJob.Create().SetName("ssh-ams2").SetSourceKind("ssh").Save(ctx)
+		if err != nil {
+			return err
+		}
+		run, err := tx.DiscoveryRun.Create().SetJob(job).SetSourceKind("ssh").SetTrigger("schedule").
+			SetStatus(discoveryrun.StatusPartial).SetStartedAt(now.Add(-time.Hour)).SetFinishedAt(now.Add(-time.Hour + 90*time.Second)).
+			SetCounts(schematype.RunCounts{Observed: 12, DriftsOpened: 2}).Save(ctx)
+		if err != nil {
+			return err
+		}
+		runID = run.ID
+		if err := tx.Drift.Create().SetKind(drift.KindAttributeChanged).SetConfigurationItemID(db).SetFieldName("attributes.os").
+			SetRecorded(`"Red Hat Enterprise Linux 9.4"`).SetObserved(`"Red Hat Enterprise Linux 9.5"`).
+			SetSource("discovery:ssh-ams2").SetDiscoveryJobID(job.ID).SetRunID(run.ID).Exec(ctx); err != nil {
+			return err
+		}
+		return tx.Drift.Create().SetKind(drift.KindUnregistered).SetObservationKey("10.20.9.99").SetIdentity("IP:10.20.9.99").
+			SetSource("discovery:ssh-ams2").SetDiscoveryJobID(job.ID).SetRunID(run.ID).Exec(ctx)
+	})
+	return runID
+}
 
 // listKinds are the lists at /list/:kind and the heading each shows.
 var listKinds = []struct{ kind, title string }{
@@ -177,6 +216,20 @@ func TestListsPageWithCursors(t *testing.T) {
 	tab.WaitPath("/services/")
 	tab.WaitText("main h1", "Checkout")
 
+	// Drifts: a filter by kind and by the run that saw them, a CI link and details.
+	run := seedListRows(t, env)
+	tab.Go("/list/drifts?kind=ATTRIBUTE_CHANGED")
+	tab.WaitText(".list-table", "ams2-db01")
+	tab.WaitText(".list-table", "Red Hat Enterprise Linux 9.5")
+	if n := tab.Count(".list-table tbody tr"); n != 1 {
+		t.Errorf("%d drifts of kind ATTRIBUTE_CHANGED listed, want 1", n)
+	}
+	tab.Click(".list-table button.list-more")
+	tab.WaitText(".list-details", "discovery:ssh-ams2")
+	tab.Go(fmt.Sprintf("/list/drifts?run=%d", run))
+	tab.WaitText(".list-total", "2 drifts match")
+	tab.Axe("list drifts, filtered by run, with rows")
+
 	tab.Go("/list/no-such-kind")
 	tab.WaitText("main", "There is no list called “no-such-kind”")
 	tab.Axe("unknown list")
@@ -197,11 +250,14 @@ func TestListsPageWithCursors(t *testing.T) {
 		viewer.Axe("list " + k.kind + " (viewer)")
 	}
 	admin := env.Tab(t, env.Admin)
-	for _, kind := range []string{"jobs", "runs"} {
-		admin.Go("/list/" + kind)
-		admin.WaitText(".list-pager", "Showing")
-		admin.Axe("list " + kind + " (admin)")
+	for _, k := range []struct{ kind, row string }{{"jobs", "ssh-ams2"}, {"runs", "partial"}} {
+		admin.Go("/list/" + k.kind)
+		admin.WaitText(".list-table", k.row)
+		admin.Axe("list " + k.kind + " (admin)")
 	}
+	// A run links to the drifts it opened.
+	admin.Click(`.list-table a[href="/list/drifts?run=` + fmt.Sprint(run) + `"]`)
+	admin.WaitText(".list-total", "2 drifts match")
 	editor := env.Tab(t, env.Editor)
 	editor.Go("/list/cis?" + url.Values{"kind": {"SERVER"}, "order": {"FQDN"}, "dir": {"DESC"}}.Encode())
 	editor.WaitText(".list-pager", "Showing")

@@ -405,7 +405,7 @@ export const LISTS: Record<string, ListDef> = {
       { key: "trigger", label: "Trigger", cell: (r) => r.trigger },
       { key: "duration", label: "Took", num: true, cell: (r) => (r.duration !== null ? `${r.duration.toFixed(1)} s` : "running") },
       { key: "observed", label: "Observed", num: true, cell: (r) => r.counts.observed },
-      { key: "drifts", label: "Drifts opened", num: true, cell: (r) => (r.counts.driftsOpened ? <a href={`/list/drifts?run=${r.id}`}>{r.counts.driftsOpened}</a> : 0) },
+      { key: "drifts", label: "Drifts opened", num: true, cell: (r) => (r.counts.driftsOpened ? <a href={`/list/drifts?run=${r.id}`}>{r.counts.driftsOpened}<span class="sr-only"> drifts this run saw</span></a> : 0) },
     ],
     filters: [
       oneOf("status", "Status", "status", RUN_STATUSES),
