@@ -107,6 +107,24 @@ func phoneWidth(t *testing.T, tab *browsertest.Tab, name string) {
 	}
 }
 
+// darkAxe runs axe on the page with prefers-color-scheme: dark (contrast
+// of the dark palette included), then turns the scheme back.
+func darkAxe(t *testing.T, tab *browsertest.Tab, name string) {
+	t.Helper()
+	scheme := func(v string) {
+		var fs []*emulation.MediaFeature
+		if v != "" {
+			fs = []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}
+		}
+		if _, err := chromedp.Call(tab.Ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: fs}); err != nil {
+			t.Fatalf("color scheme %q: %v", v, err)
+		}
+	}
+	scheme("dark")
+	defer scheme("")
+	tab.Axe(name)
+}
+
 // adminOnly are the queries and mutations only an admin may send.
 var adminOnly = []string{"discoveryJobs", "discoveryRuns", "discoverySourceKinds", "reportSchedules", "reportRuns", "apiTokens", "DiscoveryJob", "ReportSchedule", "APIToken"}
 
@@ -315,6 +333,7 @@ func TestAdminDiscoveryJobs(t *testing.T) {
 	tab.WaitText("#run", "tcpscan 127.0.0.1")
 	tab.WaitText("#run", "Log")
 	tab.Axe("admin discovery run")
+	darkAxe(t, tab, "admin discovery run, dark")
 
 	// Edit: the credentials field is empty (write-only); only the priority is sent.
 	tab.Click(fmt.Sprintf(`a[href="/admin/jobs?edit=%s"]`, job.ID))
@@ -467,6 +486,16 @@ func TestAdminReportsAndTokens(t *testing.T) {
 		t.Errorf("the run wrote %v to %s, want a Markdown and an HTML report", files, dir)
 	}
 
+	// Edit: a 24-hour window and JSON too; the schedule's page says so.
+	tab.Click(`#schedule a[href^="/admin/reports?edit="]`)
+	tab.WaitText("main h2", "Edit morning-drift")
+	fill(t, tab, "#report-windowHours", "24")
+	tab.Click(`#report-formats input[value="JSON"]`)
+	tab.Click(`#report-form button[type=submit]`)
+	tab.WaitText("main", "Saved the report schedule morning-drift")
+	tab.WaitText("#schedule", "the 24 hours before each run")
+	tab.WaitText("#schedule", "markdown, html, json")
+
 	// Tokens.
 	recordGraphQL(t, tab)
 	tab.Go("/admin/tokens")
@@ -497,6 +526,7 @@ func TestAdminReportsAndTokens(t *testing.T) {
 	tab.Axe("admin tokens with a new secret")
 	tab.Shot("admin-tokens")
 	phoneWidth(t, tab, "admin-tokens")
+	darkAxe(t, tab, "admin tokens with a new secret, dark")
 
 	// The same name again: the API's conflict shows next to the name.
 	tab.Type("#token-name", "ci-bot")

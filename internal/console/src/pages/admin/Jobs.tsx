@@ -235,6 +235,8 @@ function JobDetail({ id, runId, runsAfter }: { id: string; runId?: string; runsA
       }
     } catch {
       setSaid("");
+      // A run that outlived the request may still have been recorded.
+      if (!isDry) reload();
     } finally {
       setRunning("");
     }
