@@ -6,14 +6,15 @@
 // # Format (version 1)
 //
 // A backup is logical and engine-neutral, so that a SQLite backup restores
-// into PostgreSQL and back: a gzip stream of newline-terminated JSON lines.
+// into PostgreSQL and back: a gzip stream of newline-terminated JSON lines,
+// written and read by package backupfile.
 //
 //	{"format":"cairn-backup","version":1,"createdAt":…,"engine":"sqlite","cairn":…,"schema":"sha256:…","secretKeyId":…}
 //	{"table":"configuration_items","columns":[["id","int"],["name","string"],…],"sequence":17179869400}
 //	[17179869185,"2026-12-07T10:00:00.123456789Z",…]          one line per row, in primary key order
 //	{"end":"configuration_items","rows":812,"sha256":…}          of the table's row lines
 //	…                                                            every table, each after those it references
-//	{"trailer":{"tables":[{"name":…,"rows":…,"sha256":…}],"rows":…,"sealed":…,"sha256":…}}
+//	{"trailer":{"tables":[{"name":…,"rows":…,"sha256":…}],"rows":…,"sha256":…}}
 //
 // The trailer's sha256 covers every byte before it; with the per-table
 // checksums and counts (and gzip's CRC) a reader finds any damage and
