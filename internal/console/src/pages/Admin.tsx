@@ -40,7 +40,7 @@ export function AdminPage({ tab }: { tab?: string }) {
           <p>
             Discovery jobs, report schedules and API tokens are managed by admins.{" "}
             <a href={`/signin?next=${encodeURIComponent(url)}`}>Sign in with an admin token</a>, or ask an admin (one makes a
-            token with <code>cairn token create --role admin</code>).
+            token with <code>cairn token create --name NAME --role admin</code>).
           </p>
         </div>
       </div>
