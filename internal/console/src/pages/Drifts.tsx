@@ -253,6 +253,7 @@ export function DriftPage() {
         {list.data && rows.length === 0 ? <Empty>No drift matches these filters.</Empty> : null}
         {rows.length ? (
           <DriftTable
+            busy={list.loading}
             rows={rows.map((r) => changed[r.id] ?? r)}
             seenBy={seenBy}
             ends={ends}
@@ -409,7 +410,7 @@ function TrendCard({ q, days }: { q: Query; days: number }) {
           />
           <details class="drift-trend-table">
             <summary>The figures per day</summary>
-            <div class="table-wrap">
+            <div tabIndex={0} role="region" aria-label="Drifts per day" class="table-wrap">
               <table class="table compact">
                 <caption class="sr-only">Drifts first seen and closed per day (UTC)</caption>
                 <thead>
@@ -551,6 +552,7 @@ function Filters({
 type Panel = { id: string; what: "ack" | "accept" | "ignore" } | null;
 
 function DriftTable({
+  busy,
   rows,
   seenBy,
   ends,
@@ -559,6 +561,7 @@ function DriftTable({
   admin,
   onChanged,
 }: {
+  busy: boolean;
   rows: DriftRow[];
   seenBy: Map<string, SeenBy>;
   ends: Map<string, CIName>;
@@ -574,7 +577,7 @@ function DriftTable({
     if (p) setTimeout(() => document.getElementById(`act-${p.what}-${p.id}`)?.focus(), 0);
   };
   return (
-    <div class="table-wrap">
+    <div tabIndex={0} role="region" aria-label="Drifts" class="table-wrap" aria-busy={busy ? "true" : undefined}>
       <table class="table drift-table">
         <caption class="sr-only">Drifts: the CI, what differs, when it was seen, its status and the run that saw it</caption>
         <thead>

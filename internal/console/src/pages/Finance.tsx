@@ -311,7 +311,7 @@ function AssetList({ q, asOf, day }: { q: Query; asOf: string; day: string }) {
       {!a && loading ? <Loading what="Loading assets" /> : null}
       {a && !a.edges.length ? <Empty>No asset matches.</Empty> : null}
       {a && a.edges.length ? (
-        <div class="table-wrap">
+        <div tabIndex={0} role="region" aria-label="Asset register" class="table-wrap">
           <table class="table fin-asset-table">
             <caption class="sr-only">Assets with their book value today and at {day}</caption>
             <thead>
@@ -378,8 +378,11 @@ function AssetCard({ q, id, asOf, day }: { q: Query; id: string; asOf: string; d
   const { data, error, loading } = useQuery<{ node: AssetDetail | null }>(ASSET, { id, asOf, period });
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    if (document.activeElement?.closest(".fin-period")) return;
-    heading.current?.focus({ preventScroll: true });
+    // A Schedule link in the page moves focus here; a page loaded with
+    // ?asset= leaves it where the console puts it (the search box).
+    const from = document.activeElement;
+    if (!from || !from.closest("main") || from.closest(".fin-period")) return;
+    heading.current?.focus();
   }, [id]);
   const a = data?.node;
   // The schedule scrolls (inside its own box) to the period holding the date.
@@ -479,7 +482,7 @@ function AssetCard({ q, id, asOf, day }: { q: Query; id: string; asOf: string; d
             />
           ) : null}
           {a.depreciationSchedule.length ? (
-            <div class="table-wrap fin-schedule-wrap" ref={wrap}>
+            <div tabIndex={0} role="region" aria-label="Depreciation schedule" class="table-wrap fin-schedule-wrap" ref={wrap}>
               <table class="table compact fin-schedule" aria-labelledby="fin-schedule-h">
                 <thead>
                   <tr>
@@ -527,7 +530,7 @@ function Warranty({ w, end }: { w: AssetDetail["configurationItem"]["warranty"];
   return (
     <>
       <Badge tone={w.active ? (w.daysLeft !== null && w.daysLeft <= 90 ? "warn" : "ok") : "bad"}>{w.active ? "active" : "expired"}</Badge>{" "}
-      {w.endDate ? `until ${date(w.endDate)}` : ""}
+      {w.endDate ? `${w.active ? "until" : "ended"} ${date(w.endDate)}` : ""}
       {w.daysLeft !== null ? <span class="muted"> ({w.daysLeft >= 0 ? `${plural(w.daysLeft, "day")} left` : `${plural(-w.daysLeft, "day")} ago`})</span> : null}
       {w.contract ? (
         <span class="muted">
@@ -552,7 +555,7 @@ function Rollups({ q, rows, groupBy, day }: { q: Query; rows: RollupRow[]; group
         ))}
       </nav>
       {rows.length ? (
-        <div class="table-wrap">
+        <div tabIndex={0} role="region" aria-label="Cost roll-up" class="table-wrap">
           <table class="table fin-rollup-table">
             <caption class="sr-only">
               Costs per {label.toLowerCase()}, book value at {day}
@@ -646,7 +649,7 @@ function Expiring({ q }: { q: Query }) {
           <div>
             <h3>Contracts ({data.expiringContracts.length})</h3>
             {data.expiringContracts.length ? (
-              <div class="table-wrap">
+              <div tabIndex={0} role="region" aria-label="Expiring contracts" class="table-wrap">
                 <table class="table compact">
                   <caption class="sr-only">Contracts ending within {within} days, soonest first</caption>
                   <thead>

@@ -120,7 +120,7 @@ export function figureOf(show: string, kind: string | undefined, h: Health, stal
   if (part && k) {
     const share = (k as unknown as Record<string, number>)[part.field];
     return {
-      title: `${words(k.kind)} CIs ${part.label}`,
+      title: `CIs of kind ${words(k.kind)} ${part.label}`,
       where: { ...LIVE, kind: k.kind, [part.has]: false },
       figure: Math.round(k.count * (1 - share)),
     };
@@ -235,7 +235,7 @@ function pct(share: number): string {
 function Completeness({ h, show }: { h: Health; show: (figure: string, kind?: string) => string }) {
   return (
     <Section title="Completeness by kind" id="health-completeness">
-      <div class="table-wrap">
+      <div tabIndex={0} role="region" aria-label="Completeness by kind" class="table-wrap">
         <table class="table health-completeness">
           <caption class="sr-only">Share of live CIs of each kind with an owner, a service, a location and an asset record; the links list the CIs without</caption>
           <thead>
@@ -289,8 +289,10 @@ function DrillDown({ q, h, staleDays, expiringDays }: { q: Query; h: Health; sta
   const heading = useRef<HTMLHeadingElement>(null);
   const show = q.show ?? "";
   useEffect(() => {
-    // Only a drill-down link moves focus here; paging keeps it on the pager.
-    if (document.activeElement?.closest(".cursor-pager")) return;
+    // A figure's link in the page moves focus here; a page loaded with
+    // ?show= leaves it where the console puts it (the search box).
+    const from = document.activeElement;
+    if (!from || !from.closest("main")) return;
     heading.current?.focus();
     heading.current?.scrollIntoView({ block: "start" });
   }, [show, q.kind]);
@@ -312,7 +314,8 @@ function DrillDown({ q, h, staleDays, expiringDays }: { q: Query; h: Health; sta
         <a href={hrefWith(PATH, q, { show: null, kind: null, after: null, before: null })}>Close</a>
       </header>
       {show === "contracts" ? <ExpiringContracts within={expiringDays} figure={h.contractsExpiring} /> : null}
-      <CIList q={q} f={f} />
+      {/* A new figure starts afresh (no rows of the last one); its pages replace each other. */}
+      <CIList key={`${show}:${q.kind ?? ""}:${q.staleDays ?? ""}:${q.expiringDays ?? ""}`} q={q} f={f} />
     </section>
   );
 }
@@ -328,6 +331,20 @@ function CIList({ q, f }: { q: Query; f: Figure }) {
   if (error) return <ErrorBox error={error} />;
   if (!data) return loading ? <Loading what="Finding the CIs" /> : null;
   const c = data.configurationItems;
+  return <CITable q={q} f={f} c={c} loading={loading} />;
+}
+
+function CITable({
+  q,
+  f,
+  c,
+  loading,
+}: {
+  q: Query;
+  f: Figure;
+  c: { totalCount: number; pageInfo: PageInfo; edges: { node: CIRow & { status: string; lastSeenAt: string | null; owner: { id: string; name: string } | null } }[] };
+  loading: boolean;
+}) {
   const differs = f.figure !== null && c.totalCount !== f.figure;
   return (
     <>
@@ -343,7 +360,7 @@ function CIList({ q, f }: { q: Query; f: Figure }) {
       </p>
       {differs && f.caveat ? <p class="notice small">{f.caveat}</p> : null}
       {c.edges.length ? (
-        <div class="table-wrap">
+        <div tabIndex={0} role="region" aria-label="The CIs behind the figure" class="table-wrap" aria-busy={loading ? "true" : undefined}>
           <table class="table compact health-cis">
             <caption class="sr-only">The CIs behind the figure</caption>
             <thead>
@@ -393,7 +410,7 @@ function ExpiringContracts({ within, figure }: { within: number; figure: number 
       <h3>
         {plural(data.expiringContracts.length, "contract")} <span class="muted">(the figure says {figure})</span>
       </h3>
-      <div class="table-wrap">
+      <div tabIndex={0} role="region" aria-label="Expiring contracts" class="table-wrap">
         <table class="table compact">
           <caption class="sr-only">Contracts ending within {within} days</caption>
           <thead>
