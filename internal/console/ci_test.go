@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +156,28 @@ func TestCIAndServicePages(t *testing.T) {
 	}
 	ed.Shot("ci")
 	ed.Axe("CI page as it was at a time (editor)")
+
+	// The timeline pages by cursor, ten events a page, newest first.
+	for i := range 10 {
+		env.Do(t, env.Editor, `mutation($id: ID!, $tags: [String!]) { updateConfigurationItem(id: $id, input: {tags: $tags}) { id } }`,
+			map[string]any{"id": db, "tags": []string{"ams2", fmt.Sprintf("round-%d", i)}}).OK(t)
+	}
+	ed.Go(page)
+	ed.WaitText("#history h2", "13 changes")
+	if n := ed.Count("#history .ci-timeline > li"); n != 10 {
+		t.Errorf("the first history page lists %d events, want 10", n)
+	}
+	ed.WaitText("#history .ci-timeline > li:first-child", "round-9")
+	ed.Click(`nav[aria-label="History pages"] a`)
+	ed.WaitText("#history .ci-timeline > li:last-child", "create")
+	if n := ed.Count("#history .ci-timeline > li"); n != 3 {
+		t.Errorf("the older history page lists %d events, want 3", n)
+	}
+	if p := ed.Path(); !strings.Contains(p, "hafter=") {
+		t.Errorf("the older history page is not in the URL: %s", p)
+	}
+	ed.Click(`nav[aria-label="History pages"] a`)
+	ed.WaitText("#history .ci-timeline > li:first-child", "round-9")
 
 	// The service page.
 	checkout := idOf(t, env, "services", "Checkout")

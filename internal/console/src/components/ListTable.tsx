@@ -16,7 +16,42 @@ export interface PageInfo {
 export interface Connection {
   totalCount: number;
   pageInfo: PageInfo;
-  edges: { node: Row }[];
+  edges: { cursor: string; node: Row }[];
+}
+
+/**
+ * The connection arguments for a page of size rows from a cursor: one row
+ * more than shown, so that trimPage can drop the row the cursor names
+ * should the API return it. On SQLite, times written with Go's monotonic
+ * clock reading ("… m=+0.09") compare as text just above the same instant
+ * in a cursor, so a page after (ascending) or before (descending) a time
+ * cursor starts with the cursor's own row.
+ */
+export function pageArgs(size: number, after: string | undefined, before: string | undefined): Record<string, unknown> {
+  return before ? { last: size + 1, before } : { first: size + 1, after: after || null };
+}
+
+/** The page pageArgs asked for: without the cursor's own row, at most size rows, its page info to match. */
+export function trimPage(conn: Connection, size: number, after: string | undefined, before: string | undefined): Connection {
+  const from = before || after;
+  let edges = from ? conn.edges.filter((e) => e.cursor !== from) : conn.edges;
+  const info = { ...conn.pageInfo };
+  if (before) {
+    if (edges.length > size) {
+      edges = edges.slice(edges.length - size);
+      info.hasPreviousPage = true;
+    }
+    info.hasNextPage = true;
+  } else {
+    if (edges.length > size) {
+      edges = edges.slice(0, size);
+      info.hasNextPage = true;
+    }
+    info.hasPreviousPage = !!after;
+  }
+  info.startCursor = edges[0]?.cursor ?? null;
+  info.endCursor = edges[edges.length - 1]?.cursor ?? null;
+  return { ...conn, edges, pageInfo: info };
 }
 
 /** A row's name for links and screen readers. */

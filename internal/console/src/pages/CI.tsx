@@ -7,7 +7,7 @@ import { CIPicker, type PickedCI } from "../components/CIPicker";
 import { CITimeline, dateTimeSec, type AuditEvent } from "../components/CITimeline";
 import { CI_KINDS, CI_STATUSES, CRITICALITIES, ENVIRONMENTS, RELATIONSHIP_TYPES } from "../components/ListEnums";
 import type { RefKind } from "../components/ListKinds";
-import type { Connection } from "../components/ListTable";
+import { pageArgs, trimPage, type Connection } from "../components/ListTable";
 import { Badge, Empty, ErrorBox, Facts, Kind, Loading, Section } from "../components/ui";
 import { date, dateTime, money, plural, relative, words } from "../format";
 import { useMutation, useQuery, useTitle } from "../hooks";
@@ -279,9 +279,10 @@ export function CIPage({ id }: { id: string }) {
 
   const histVars = {
     where: { entityID: id },
-    ...(query.hbefore ? { last: HISTORY_PAGE, before: query.hbefore } : { first: HISTORY_PAGE, after: query.hafter || null }),
+    ...pageArgs(HISTORY_PAGE, query.hafter, query.hbefore),
   };
   const histQ = useQuery<{ auditEvents: Connection }>(HISTORY, histVars);
+  const history = histQ.data ? trimPage(histQ.data.auditEvents, HISTORY_PAGE, query.hafter, query.hbefore) : undefined;
   const snapQ = useQuery<{ configurationItemAt: Snapshot | null }>(AT, { id, at }, !at);
   const snap = at ? snapQ.data?.configurationItemAt : undefined;
 
@@ -447,7 +448,7 @@ export function CIPage({ id }: { id: string }) {
       <Relationships ci={ci} editor={editor} saved={saved} snap={at ? snap ?? null : undefined} names={names} />
 
       <History
-        events={histQ.data?.auditEvents}
+        events={history}
         error={histQ.error}
         loading={histQ.loading}
         href={href}

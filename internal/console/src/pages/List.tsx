@@ -3,7 +3,7 @@ import { useLocation } from "preact-iso";
 import { Empty, ErrorBox, Loading } from "../components/ui";
 import { LIST_ORDER, LISTS, type ListDef, type RefKind } from "../components/ListKinds";
 import { buildWhere, ListFilters, type RefOptions } from "../components/ListFilters";
-import { ListPager, ListTable, PAGE_SIZES, type Connection } from "../components/ListTable";
+import { ListPager, ListTable, PAGE_SIZES, pageArgs, trimPage, type Connection } from "../components/ListTable";
 import { plural } from "../format";
 import { useQuery, useTitle } from "../hooks";
 import { useSession } from "../session";
@@ -85,7 +85,7 @@ function ListView({ def }: { def: ListDef }) {
 
   const denied = !!def.admin && !admin;
   const vars = {
-    ...(query.before ? { last: size, before: query.before } : { first: size, after: query.after || null }),
+    ...pageArgs(size, query.after, query.before),
     orderBy: [{ field: order, direction }],
     where,
   };
@@ -110,7 +110,7 @@ function ListView({ def }: { def: ListDef }) {
     if (el && el.getBoundingClientRect().top < 0) el.scrollIntoView({ block: "start" });
   }, [query.after, query.before]);
 
-  const conn = data?.list;
+  const conn = useMemo(() => (data ? trimPage(data.list, size, query.after, query.before) : undefined), [data]);
   const clearHref = href(Object.fromEntries(def.filters.map((f) => [f.key, null])), false);
   return (
     <>
