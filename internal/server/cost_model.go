@@ -31,8 +31,18 @@ import (
 // (rows it reads that it does not return: a walk, a roll-up, a scan), plus
 // its children times the rows it returns. Rows returned come from
 // first/last on connections, from the database's real cardinality on plain
-// list edges (the most children any parent has, measured at start-up and
-// every StatsInterval), and from the bounds the domain code keeps elsewhere.
+// list edges, and from the bounds the domain code keeps elsewhere.
+//
+// Real cardinality: for each plain list edge the model measures (at
+// start-up and every StatsInterval) how many children the parents with the
+// most children have together: the largest 1, 2, 5, 10, 20, 50… fan-outs
+// summed. P parents of a list then return at most the sum of the largest P
+// fan-outs, which is what a field costs them per parent on average: one CI
+// costs its edge's largest fan-out (the core switch's thousands of
+// dependents), a page of 1,000 CIs the average of the 1,000 largest, never
+// 1,000 times the largest. Each sum is taken at the largest checkpoint at
+// or below P, whose average is at least that of the largest P: the price
+// stays an upper bound.
 
 // listEstimate is the smallest row count a plain list is priced at, and
 // the price of lists whose length nothing bounds better (small in-memory
@@ -62,40 +72,55 @@ const (
 	statementWork = 50
 	// scanWork prices a resolver that runs several statements over whole
 	// tables (roll-ups, health, summaries, searches: 2-10 ms on the demo
-	// estate), on top of the rows it reads.
+	// estate), on top of the rows it reads (scanned).
 	scanWork = 2000
+	// rowsPerScanUnit is how many rows a statement scans (or aggregates)
+	// for the price of one row returned.
+	rowsPerScanUnit = 10
 )
 
+// scanned prices reading whole tables of rows rows.
+func scanned(rows ...int) int {
+	n := 0
+	for _, r := range rows {
+		n = satAdd(n, r)
+	}
+	return scanWork + n/rowsPerScanUnit
+}
+
 // listEdge is a plain list edge that ent loads from a table: the columns
-// holding the parent's ID (both ends of a self-referencing join table).
+// holding the parent's ID (both ends of a self-referencing join table), and
+// whether each child has one parent (one-to-many: a foreign key in the
+// child's table), so that the children of distinct parents are distinct.
 type listEdge struct {
-	field   string
-	table   string
-	columns []string
+	field     string
+	table     string
+	columns   []string
+	oneParent bool
 }
 
 // listEdges are the schema's plain list edges over ent tables.
 func listEdges() []listEdge {
 	return []listEdge{
-		{"ConfigurationItem.identifiers", configurationitem.IdentifiersTable, []string{configurationitem.IdentifiersColumn}},
-		{"ConfigurationItem.outgoing", configurationitem.OutgoingTable, []string{configurationitem.OutgoingColumn}},
-		{"ConfigurationItem.incoming", configurationitem.IncomingTable, []string{configurationitem.IncomingColumn}},
-		{"ConfigurationItem.drifts", configurationitem.DriftsTable, []string{configurationitem.DriftsColumn}},
-		{"ConfigurationItem.services", configurationitem.ServicesTable, []string{configurationitem.ServicesPrimaryKey[1]}},
-		{"ConfigurationItem.contracts", configurationitem.ContractsTable, []string{configurationitem.ContractsPrimaryKey[1]}},
-		{"ConfigurationItem.changeRecords", configurationitem.ChangeRecordsTable, []string{configurationitem.ChangeRecordsPrimaryKey[1]}},
-		{"ChangeRecord.configurationItems", changerecord.ConfigurationItemsTable, []string{changerecord.ConfigurationItemsPrimaryKey[0]}},
-		{"Contract.coveredCis", contract.CoveredCisTable, []string{contract.CoveredCisPrimaryKey[0]}},
-		{"Location.children", location.ChildrenTable, []string{location.ChildrenColumn}},
-		{"Location.configurationItems", location.ConfigurationItemsTable, []string{location.ConfigurationItemsColumn}},
-		{"Owner.configurationItems", owner.ConfigurationItemsTable, []string{owner.ConfigurationItemsColumn}},
-		{"Owner.members", owner.MembersTable, []string{owner.MembersColumn}},
-		{"Owner.services", owner.ServicesTable, []string{owner.ServicesColumn}},
-		{"Service.members", service.MembersTable, []string{service.MembersPrimaryKey[0]}},
-		{"Service.dependents", service.DependentsTable, service.DependentsPrimaryKey},
-		{"Service.dependsOn", service.DependsOnTable, service.DependsOnPrimaryKey},
-		{"Vendor.configurationItems", vendor.ConfigurationItemsTable, []string{vendor.ConfigurationItemsColumn}},
-		{"Vendor.contracts", vendor.ContractsTable, []string{vendor.ContractsColumn}},
+		{"ConfigurationItem.identifiers", configurationitem.IdentifiersTable, []string{configurationitem.IdentifiersColumn}, true},
+		{"ConfigurationItem.outgoing", configurationitem.OutgoingTable, []string{configurationitem.OutgoingColumn}, true},
+		{"ConfigurationItem.incoming", configurationitem.IncomingTable, []string{configurationitem.IncomingColumn}, true},
+		{"ConfigurationItem.drifts", configurationitem.DriftsTable, []string{configurationitem.DriftsColumn}, true},
+		{"ConfigurationItem.services", configurationitem.ServicesTable, []string{configurationitem.ServicesPrimaryKey[1]}, false},
+		{"ConfigurationItem.contracts", configurationitem.ContractsTable, []string{configurationitem.ContractsPrimaryKey[1]}, false},
+		{"ConfigurationItem.changeRecords", configurationitem.ChangeRecordsTable, []string{configurationitem.ChangeRecordsPrimaryKey[1]}, false},
+		{"ChangeRecord.configurationItems", changerecord.ConfigurationItemsTable, []string{changerecord.ConfigurationItemsPrimaryKey[0]}, false},
+		{"Contract.coveredCis", contract.CoveredCisTable, []string{contract.CoveredCisPrimaryKey[0]}, false},
+		{"Location.children", location.ChildrenTable, []string{location.ChildrenColumn}, true},
+		{"Location.configurationItems", location.ConfigurationItemsTable, []string{location.ConfigurationItemsColumn}, true},
+		{"Owner.configurationItems", owner.ConfigurationItemsTable, []string{owner.ConfigurationItemsColumn}, true},
+		{"Owner.members", owner.MembersTable, []string{owner.MembersColumn}, true},
+		{"Owner.services", owner.ServicesTable, []string{owner.ServicesColumn}, true},
+		{"Service.members", service.MembersTable, []string{service.MembersPrimaryKey[0]}, false},
+		{"Service.dependents", service.DependentsTable, service.DependentsPrimaryKey, false},
+		{"Service.dependsOn", service.DependsOnTable, service.DependsOnPrimaryKey, false},
+		{"Vendor.configurationItems", vendor.ConfigurationItemsTable, []string{vendor.ConfigurationItemsColumn}, true},
+		{"Vendor.contracts", vendor.ContractsTable, []string{vendor.ContractsColumn}, true},
 	}
 }
 
@@ -107,12 +132,78 @@ func countedTables() []string {
 	}
 }
 
+// parentScales is the number of checkpoints: the numbers of parents whose
+// largest fan-outs are summed, 1, 2, 5, 10, 20, 50… up to 5·10^9
+// (scaleParents).
+const parentScales = 30
+
+// scaleParents is the checkpoint of a scale: 1, 2, 5, 10, 20, 50…
+func scaleParents(scale int) int {
+	n := [3]int{1, 2, 5}[scale%3]
+	for range scale / 3 {
+		n *= 10
+	}
+	return n
+}
+
+// measuredFanouts is how many of the largest fan-outs measure reads of one
+// edge; beyond them, every further parent is counted at the last one read.
+const measuredFanouts = 10_000
+
+// parentScale is the scale of the largest checkpoint at or below parents.
+func parentScale(parents int) int {
+	scale := 0
+	for scale+1 < parentScales && scaleParents(scale+1) <= parents {
+		scale++
+	}
+	return scale
+}
+
+// fanout is one list edge's measure: top[scale] sums the largest
+// scaleParents(scale) fan-outs.
+type fanout struct{ top []int }
+
+// perParent is the most children one of parents parents has on average:
+// the largest fan-outs of the checkpoint at or below parents, averaged.
+func (f fanout) perParent(parents int) int {
+	if len(f.top) == 0 {
+		return 0
+	}
+	scale := parentScale(max(parents, 1))
+	n := scaleParents(scale)
+	return (f.top[scale] + n - 1) / n
+}
+
+// fanoutOf sums sorted (the largest fan-outs, largest first, at most
+// measuredFanouts of them; complete when fewer) at every checkpoint.
+func fanoutOf(sorted []int, total int) fanout {
+	f := fanout{top: make([]int, parentScales)}
+	sum, j := 0, 0
+	for i := range parentScales {
+		n := scaleParents(i)
+		for j < len(sorted) && j < n {
+			sum += sorted[j]
+			j++
+		}
+		top := sum
+		if n > len(sorted) && len(sorted) == measuredFanouts {
+			// More parents than were read: each further one has at most
+			// the last fan-out read, and all of them the edge's total.
+			top = min(total, satAdd(sum, satMul(n-len(sorted), sorted[len(sorted)-1])))
+		}
+		f.top[i] = top
+	}
+	return f
+}
+
 // costStats is what the cost model knows of the database.
 type costStats struct {
 	// rows counts each countedTables table.
 	rows map[string]int
-	// fanout is, per listEdges field, the most children one parent has.
-	fanout map[string]int
+	// fanout measures each listEdges field.
+	fanout map[string]fanout
+	// oneParent names the one-to-many listEdges fields.
+	oneParent map[string]bool
 	// lifeMonths is the longest useful life of an asset.
 	lifeMonths int
 	at         time.Time
@@ -120,11 +211,19 @@ type costStats struct {
 
 func (s *costStats) count(table string) int { return max(s.rows[table], 1) }
 
-// listRows prices a plain list edge: its real fan-out, at least
-// listEstimate (the estate grows between two measurements).
-func (s *costStats) listRows(field string) (int, bool) {
-	n, ok := s.fanout[field]
-	return max(n, listEstimate), ok
+// most is the largest fan-out of a list edge.
+func (s *costStats) most(field string) int { return s.fanout[field].perParent(1) }
+
+// listRows prices a plain list edge at a level: the largest fan-out when
+// its parents may repeat (all of them may be the one with the most), the
+// average of the largest fan-outs of that many when they are distinct rows;
+// at least listEstimate (the estate grows between two measurements).
+func (s *costStats) listRows(field string, at level) (int, bool) {
+	f, ok := s.fanout[field]
+	if !at.distinct {
+		return max(f.perParent(1), listEstimate), ok
+	}
+	return max(f.perParent(at.parents), listEstimate), ok
 }
 
 // walkRows is the most CIs a walk with limit reaches.
@@ -194,7 +293,7 @@ func (m *costModel) current() *costStats {
 
 // measure reads the row counts and list fan-outs of the database.
 func measure(ctx context.Context, db *store.DB) (*costStats, error) {
-	s := &costStats{rows: map[string]int{}, fanout: map[string]int{}, at: time.Now()}
+	s := &costStats{rows: map[string]int{}, fanout: map[string]fanout{}, oneParent: map[string]bool{}, at: time.Now()}
 	one := func(what, query string, dst *int) error {
 		var n sql.NullInt64
 		if err := db.Reader().QueryRowContext(ctx, query).Scan(&n); err != nil {
@@ -211,16 +310,37 @@ func measure(ctx context.Context, db *store.DB) (*costStats, error) {
 		s.rows[t] = n
 	}
 	for _, e := range listEdges() {
-		most := 0
+		// Both ends of a self-referencing join table: the larger fan-out of
+		// each rank, and the larger total.
+		var sorted []int
+		total := 0
 		for _, col := range e.columns {
 			var n int
-			q := fmt.Sprintf("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM %s WHERE %s IS NOT NULL GROUP BY %s) g", e.table, col, col)
-			if err := one(e.field, q, &n); err != nil {
+			if err := one(e.field, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s IS NOT NULL", e.table, col), &n); err != nil {
 				return nil, err
 			}
-			most = max(most, n)
+			total = max(total, n)
+			q := fmt.Sprintf("SELECT COUNT(*) AS n FROM %s WHERE %s IS NOT NULL GROUP BY %s ORDER BY n DESC LIMIT %d", e.table, col, col, measuredFanouts)
+			i := 0
+			err := store.EachRow(ctx, db.Reader(), "measuring "+e.field+" for query costs", q, nil, func(rows *sql.Rows) error {
+				var n int
+				if err := rows.Scan(&n); err != nil {
+					return err
+				}
+				if i < len(sorted) {
+					sorted[i] = max(sorted[i], n)
+				} else {
+					sorted = append(sorted, n)
+				}
+				i++
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
-		s.fanout[e.field] = most
+		s.fanout[e.field] = fanoutOf(sorted, total)
+		s.oneParent[e.field] = e.oneParent
 	}
 	if err := one("asset lives", "SELECT MAX("+asset.FieldUsefulLifeMonths+") FROM "+asset.Table, &s.lifeMonths); err != nil {
 		return nil, err
@@ -232,7 +352,7 @@ func measure(ctx context.Context, db *store.DB) (*costStats, error) {
 // per parent, and rows, how many times its children count. Connections
 // (first/last or the default page) and their edges are priced by the
 // caller; price covers every other field.
-func (c *coster) price(f *ast.Field, args func() map[string]any) (work, rows int) {
+func (c *coster) price(f *ast.Field, args func() map[string]any, at level) (work, rows int, distinct bool) {
 	s := c.stats
 	parent := ""
 	if f.ObjectDefinition != nil {
@@ -247,98 +367,98 @@ func (c *coster) price(f *ast.Field, args func() map[string]any) (work, rows int
 	// per CI reached.
 	case "Query.impact":
 		n := s.walkRows(intArg("limit"))
-		return statementWork + n, n
+		return statementWork + n, n, false
 	case "IncidentContext.dependents", "IncidentContext.dependencies":
 		n := s.walkRows(0)
-		return statementWork + n, n
+		return statementWork + n, n, false
 	case "Query.serviceImpact":
 		n := s.count(service.Table)
-		return scanWork + s.walkRows(0) + n, n
+		return scanned(n) + s.walkRows(0), n, false
 	case "Query.serviceMap":
-		n := s.count(service.Table) + s.fanout["Service.members"]
-		return scanWork + n, n
+		n := s.count(service.Table) + s.most("Service.members")
+		return scanned(n), n, false
 	case "Query.dependencyPath":
 		n := s.walkRows(0)
 		if d := intArg("maxDepth"); d > 0 {
-			return statementWork + n, min(d+1, n)
+			return statementWork + n, min(d+1, n), false
 		}
-		return statementWork + n, n
+		return statementWork + n, n, false
 	case "Impact.nodes", "Impact.services", "ServiceImpact.services", "ServiceMap.nodes", "ServiceMap.edges",
 		"DependencyPath.cis", "DependencyPath.relationships":
-		return 0, 1 // counted where the walk is asked for
+		return 0, 1, false // counted where the walk is asked for
 	// Matching and search.
 	case "Query.incidentContext", "Query.configurationItemContext", "Query.whyNoMatch":
-		return 4 * statementWork, 1
+		return 4 * statementWork, 1, false
 	case "Query.lookup":
 		// Name searches read every CI and service name; rows are first.
-		return scanWork + s.count(configurationitem.Table) + s.count(service.Table), 0
+		return scanned(s.count(configurationitem.Table), s.count(service.Table)), 0, false
 	case "Query.duplicateCandidates":
-		return scanWork + s.count(identifier.Table) + s.count(configurationitem.Table), 0
+		return scanned(s.count(identifier.Table), s.count(configurationitem.Table)), 0, false
 	case "Query.configurationItemAt":
-		return entityHistory, 1
+		return entityHistory, 1, false
 	case "ConfigurationItemSnapshot.relationships":
-		return 0, max(s.fanout["ConfigurationItem.outgoing"]+s.fanout["ConfigurationItem.incoming"], listEstimate)
+		return 0, max(s.most("ConfigurationItem.outgoing")+s.most("ConfigurationItem.incoming"), listEstimate), false
 	case "IncidentContext.alternatives", "DuplicateIdentifier.configurationItems":
-		return 0, maxMatches
+		return 0, maxMatches, false
 	case "IncidentContext.services":
-		n, _ := s.listRows("ConfigurationItem.services")
-		return 0, n
+		n, _ := s.listRows("ConfigurationItem.services", level{parents: 1})
+		return 0, n, false
 	case "IncidentContext.supportContracts":
-		n, _ := s.listRows("ConfigurationItem.contracts")
-		return 0, n
+		n, _ := s.listRows("ConfigurationItem.contracts", level{parents: 1})
+		return 0, n, false
 	case "IncidentContext.openDrifts":
-		n, _ := s.listRows("ConfigurationItem.drifts")
-		return 0, n
+		n, _ := s.listRows("ConfigurationItem.drifts", level{parents: 1})
+		return 0, n, false
 	case "IncidentContext.recentChanges":
-		return 0, listEstimate
+		return 0, listEstimate, false
 	// Roll-ups, reports and health read whole tables.
 	case "Query.costRollup":
-		work := scanWork + s.count(asset.Table) + s.count(contract.Table) + s.count(configurationitem.Table)
+		work := scanned(s.count(asset.Table), s.count(contract.Table), s.count(configurationitem.Table))
 		groups := map[string]string{"SERVICE": service.Table, "OWNER": owner.Table, "VENDOR": vendor.Table, "LOCATION": location.Table, "COST_CENTER": asset.Table}
 		t, ok := groups[fmt.Sprint(args()["groupBy"])]
 		if !ok {
 			t = asset.Table
 		}
-		return work, s.count(t) + 1
+		return work, s.count(t) + 1, false
 	case "Query.expiringContracts":
-		return scanWork + s.count(contract.Table), s.count(contract.Table)
+		return scanned(s.count(contract.Table)), s.count(contract.Table), false
 	case "Query.cmdbHealth", "Mutation.runReportSchedule":
-		return scanWork + s.count(configurationitem.Table) + s.count(identifier.Table) + s.count(contract.Table) + s.count(asset.Table) + s.count(drift.Table), 1
+		return scanned(s.count(configurationitem.Table), s.count(identifier.Table), s.count(contract.Table), s.count(asset.Table), s.count(drift.Table)), 1, false
 	case "Query.driftSummary":
-		return scanWork + s.count(drift.Table), 1
+		return scanned(s.count(drift.Table)), 1, false
 	case "CMDBHealth.completeness", "DriftSummary.byKind":
-		return 0, maxSmallEnum
+		return 0, maxSmallEnum, false
 	case "CMDBHealth.orphanSample", "CMDBHealth.duplicates":
-		return 0, report.SampleSize
+		return 0, report.SampleSize, false
 	case "CMDBHealth.failingJobs", "DriftSummary.byJob":
-		return 0, s.count(discoveryjob.Table)
+		return 0, s.count(discoveryjob.Table), false
 	case "DriftSummary.byService":
-		return 0, s.count(service.Table) + 1
+		return 0, s.count(service.Table) + 1, false
 	// Lists kept in a row.
 	case "DiscoveryRun.changes":
-		return statementWork, maxRunChanges
+		return statementWork, maxRunChanges, false
 	case "DiscoveryRun.hostErrors":
-		return 0, maxRunHostErrors
+		return 0, maxRunHostErrors, false
 	case "AuditEvent.changes", "ConfigurationItem.provenance":
-		return 0, maxFieldChanges
+		return 0, maxFieldChanges, false
 	case "Asset.depreciationSchedule":
 		n := max(s.lifeMonths, 12) + 1
 		if fmt.Sprint(args()["period"]) == "YEAR" {
 			n = n/12 + 2
 		}
-		return n, n
+		return n, n, false
 	case "Query.nodes":
 		ids, _ := args()["ids"].([]any)
-		return 0, max(len(ids), 1)
+		return 0, max(len(ids), 1), false
 	default:
-		if n, ok := s.listRows(key); ok {
-			return 0, n
+		if n, ok := s.listRows(key, at); ok {
+			return 0, n, at.distinct && s.oneParent[key]
 		}
 	}
 	if f.Definition != nil && f.Definition.Type.Elem != nil {
-		return 0, listEstimate
+		return 0, listEstimate, false
 	}
-	return 0, 1
+	return 0, 1, false
 }
 
 // pricedLists names every list field price knows, for the test that keeps

@@ -64,8 +64,9 @@ func (c complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql
 
 // operationCost prices op against limit. A cost at or below limit is exact;
 // above it, the walk stopped early and the cost is a lower bound. visits
-// counts the selections walked: each fragment's selections once, however
-// often it is spread.
+// counts the selections walked: each fragment's selections once for each
+// scale of parents it is spread under (parentScale), however often it is
+// spread.
 func operationCost(ctx context.Context, op *ast.OperationDefinition, vars map[string]any, stats *costStats, limit int) (cost, visits int, err *gqlerror.Error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -74,32 +75,50 @@ func operationCost(ctx context.Context, op *ast.OperationDefinition, vars map[st
 			cost, err = 0, &gqlerror.Error{Message: fmt.Sprintf("the query's arguments could not be read: %v", v), Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
 		}
 	}()
-	c := &coster{ctx: ctx, vars: vars, stats: stats, frags: map[*ast.FragmentDefinition]*fragmentCost{}}
-	cost, _, err = c.selections(op.SelectionSet, 0, limit)
+	c := &coster{ctx: ctx, vars: vars, stats: stats, frags: map[fragmentKey]fragmentCost{}, pending: map[*ast.FragmentDefinition]bool{}}
+	cost, _, err = c.selections(op.SelectionSet, 0, limit, level{parents: 1, distinct: true})
 	return cost, c.visits, err
 }
 
 // coster walks one operation's selections.
 type coster struct {
-	ctx    context.Context
-	vars   map[string]any
-	stats  *costStats
-	frags  map[*ast.FragmentDefinition]*fragmentCost
-	visits int
+	ctx     context.Context
+	vars    map[string]any
+	stats   *costStats
+	frags   map[fragmentKey]fragmentCost
+	pending map[*ast.FragmentDefinition]bool
+	visits  int
+}
+
+// level is what the cost check knows of the objects a selection set is
+// asked of: how many there may be (the product of the rows of the fields
+// above), and whether they are distinct rows (a root connection's page and
+// what one-to-many edges lead to from it) or may repeat (the owner many
+// CIs share, a service several CIs belong to).
+type level struct {
+	parents  int
+	distinct bool
+}
+
+// fragmentKey names a fragment priced at a level: plain lists cost per
+// distinct parent what the largest fan-outs of that many parents average
+// (costStats.listRows), so a fragment's price depends on the scale of the
+// level it is spread at, and on nothing else.
+type fragmentKey struct {
+	def      *ast.FragmentDefinition
+	scale    int
+	distinct bool
 }
 
 // fragmentCost is a fragment's priced selection set: its cost (exact), and
-// height, how many levels it nests below its spread. pending marks a
-// fragment being priced, so that a cycle cannot recurse forever.
-type fragmentCost struct {
-	cost, height int
-	pending      bool
-}
+// height, how many levels it nests below its spread.
+type fragmentCost struct{ cost, height int }
 
-// selections prices set at nesting depth within budget. It returns the
-// cost (a lower bound once above budget, when the walk stopped) and the
-// levels the set nests below depth.
-func (c *coster) selections(set ast.SelectionSet, depth, budget int) (total, height int, err *gqlerror.Error) {
+// selections prices set at nesting depth within budget, for parents
+// objects of its type (the product of the rows of the fields above). It
+// returns the cost (a lower bound once above budget, when the walk
+// stopped) and the levels the set nests below depth.
+func (c *coster) selections(set ast.SelectionSet, depth, budget int, at level) (total, height int, err *gqlerror.Error) {
 	if depth > maxNesting {
 		return 0, 0, nestingErr()
 	}
@@ -110,11 +129,11 @@ func (c *coster) selections(set ast.SelectionSet, depth, budget int) (total, hei
 		var cost, h int
 		switch s := sel.(type) {
 		case *ast.Field:
-			cost, h, err = c.field(s, depth, budget-total)
+			cost, h, err = c.field(s, depth, budget-total, at)
 		case *ast.FragmentSpread:
-			cost, h, err = c.spread(s, depth, budget-total)
+			cost, h, err = c.spread(s, depth, budget-total, at)
 		case *ast.InlineFragment:
-			cost, h, err = c.selections(s.SelectionSet, depth+1, budget-total)
+			cost, h, err = c.selections(s.SelectionSet, depth+1, budget-total, at)
 			h++
 		}
 		if err != nil {
@@ -130,33 +149,33 @@ func (c *coster) selections(set ast.SelectionSet, depth, budget int) (total, hei
 }
 
 // spread prices a fragment spread: the fragment's selections are walked the
-// first time and remembered.
-func (c *coster) spread(s *ast.FragmentSpread, depth, budget int) (int, int, *gqlerror.Error) {
+// first time it is spread under a scale of parents, and remembered.
+func (c *coster) spread(s *ast.FragmentSpread, depth, budget int, at level) (int, int, *gqlerror.Error) {
 	def := s.Definition
 	if def == nil {
 		return 0, 0, nil
 	}
-	if f, ok := c.frags[def]; ok {
-		if f.pending {
-			return 0, 0, &gqlerror.Error{Message: fmt.Sprintf("fragment %s spreads itself", def.Name), Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
-		}
+	if c.pending[def] {
+		return 0, 0, &gqlerror.Error{Message: fmt.Sprintf("fragment %s spreads itself", def.Name), Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
+	}
+	scale := parentScale(at.parents)
+	key := fragmentKey{def, scale, at.distinct}
+	if f, ok := c.frags[key]; ok {
 		if depth+1+f.height > maxNesting {
 			return 0, 0, nestingErr()
 		}
 		return f.cost, f.height + 1, nil
 	}
-	f := &fragmentCost{pending: true}
-	c.frags[def] = f
-	cost, h, err := c.selections(def.SelectionSet, depth+1, budget)
+	c.pending[def] = true
+	cost, h, err := c.selections(def.SelectionSet, depth+1, budget, level{parents: scaleParents(scale), distinct: at.distinct})
+	delete(c.pending, def)
 	if err != nil {
 		return 0, 0, err
 	}
-	if cost > budget {
-		// A lower bound: the walk stops here, so it is never reused.
-		delete(c.frags, def)
-		return cost, h + 1, nil
+	if cost <= budget {
+		// Above the budget it is a lower bound, never reused: the walk stops.
+		c.frags[key] = fragmentCost{cost: cost, height: h}
 	}
-	*f = fragmentCost{cost: cost, height: h}
 	return cost, h + 1, nil
 }
 
@@ -178,11 +197,11 @@ func nestingErr() *gqlerror.Error {
 // field prices f within budget: 1, plus the work its resolver does, plus
 // its children times the rows it returns. A leaf field of an object costs
 // 1; a root leaf field (whyNoMatch) may do work.
-func (c *coster) field(f *ast.Field, depth, budget int) (int, int, *gqlerror.Error) {
+func (c *coster) field(f *ast.Field, depth, budget int, at level) (int, int, *gqlerror.Error) {
 	if strings.HasPrefix(f.Name, "__") || (len(f.SelectionSet) == 0 && f.ObjectDefinition != nil && !isRoot(f.ObjectDefinition.Name)) {
 		return 1, 0, nil
 	}
-	work, mult, err := c.rows(f)
+	work, mult, distinct, err := c.rows(f, at)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -190,20 +209,20 @@ func (c *coster) field(f *ast.Field, depth, budget int) (int, int, *gqlerror.Err
 	if len(f.SelectionSet) == 0 || own > budget {
 		return own, 0, nil
 	}
-	children, h, err := c.selections(f.SelectionSet, depth+1, (budget-own)/mult)
+	children, h, err := c.selections(f.SelectionSet, depth+1, (budget-own)/mult, level{parents: satMul(at.parents, mult), distinct: distinct})
 	if err != nil {
 		return 0, 0, err
 	}
 	return satAdd(own, satMul(mult, children)), h + 1, nil
 }
 
-// rows is the work f's resolver does once per parent, and how many times
-// its children count: the rows asked for (first or last), the default page
-// of a connection, 1 for a connection's edges, and otherwise what the cost
-// model says (price).
-func (c *coster) rows(f *ast.Field) (work, mult int, err *gqlerror.Error) {
+// rows is the work f's resolver does once per parent, how many times its
+// children count (the rows asked for (first or last), the default page of
+// a connection, 1 for a connection's edges, and otherwise what the cost
+// model says: price), and whether its children are distinct rows.
+func (c *coster) rows(f *ast.Field, at level) (work, mult int, distinct bool, err *gqlerror.Error) {
 	if f.Definition == nil {
-		return 0, 1, nil
+		return 0, 1, false, nil
 	}
 	var argMap map[string]any
 	args := func() map[string]any {
@@ -224,10 +243,10 @@ func (c *coster) rows(f *ast.Field) (work, mult int, err *gqlerror.Error) {
 				continue
 			}
 			if n < 0 {
-				return 0, 0, pageErr(f, name, fmt.Sprintf("%s must not be negative, got %d", name, n))
+				return 0, 0, false, pageErr(f, name, fmt.Sprintf("%s must not be negative, got %d", name, n))
 			}
 			if n > MaxPageSize {
-				return 0, 0, pageErr(f, name, fmt.Sprintf("%s may be at most %d, got %d: page through the rest with after/before", name, MaxPageSize, n))
+				return 0, 0, false, pageErr(f, name, fmt.Sprintf("%s may be at most %d, got %d: page through the rest with after/before", name, MaxPageSize, n))
 			}
 			if !paginated || n > mult {
 				mult = n
@@ -235,17 +254,21 @@ func (c *coster) rows(f *ast.Field) (work, mult int, err *gqlerror.Error) {
 			paginated = true
 		}
 	}
+	connection := strings.HasSuffix(f.Definition.Type.Name(), "Connection")
 	switch {
 	case paginated:
-		work, _ = c.price(f, args)
-	case f.Name == "edges" && f.ObjectDefinition != nil && strings.HasSuffix(f.ObjectDefinition.Name, "Connection"):
-		mult = 1 // the connection's first/last already counts its edges
-	case strings.HasSuffix(f.Definition.Type.Name(), "Connection"):
-		mult = DefaultPageSize
+		work, _, _ = c.price(f, args, at)
+		// A page of a connection asked once holds distinct rows.
+		distinct = connection && at.parents == 1 && at.distinct
+	case f.ObjectDefinition != nil && (f.Name == "edges" && strings.HasSuffix(f.ObjectDefinition.Name, "Connection") ||
+		f.Name == "node" && strings.HasSuffix(f.ObjectDefinition.Name, "Edge")):
+		mult, distinct = 1, at.distinct // the connection's first/last already counts its edges
+	case connection:
+		mult, distinct = DefaultPageSize, at.parents == 1 && at.distinct
 	default:
-		work, mult = c.price(f, args)
+		work, mult, distinct = c.price(f, args, at)
 	}
-	return work, max(mult, 1), nil
+	return work, max(mult, 1), distinct, nil
 }
 
 func isRoot(typ string) bool { return typ == "Query" || typ == "Mutation" || typ == "Subscription" }

@@ -289,3 +289,53 @@ func TestResponseWriterCap(t *testing.T) {
 	}()
 	_, _ = w.Write(make([]byte, 40))
 }
+
+// TestFanoutPerParent: P parents cost per parent the average of the
+// largest fan-outs of the checkpoint at or below P, an upper bound of what
+// any P of them return together.
+func TestFanoutPerParent(t *testing.T) {
+	if got := []int{parentScale(1), parentScale(4), parentScale(5), parentScale(999), parentScale(1000), parentScale(1 << 62)}; fmt.Sprint(got) != "[0 1 2 8 9 29]" {
+		t.Errorf("scales %v", got)
+	}
+	// One parent of 5,000 children, 99 of 10, then 10,000 of 1 (more than
+	// measure reads: the rest counted at the last one read, within the
+	// total).
+	sorted := []int{5000}
+	for range 99 {
+		sorted = append(sorted, 10)
+	}
+	for len(sorted) < measuredFanouts {
+		sorted = append(sorted, 1)
+	}
+	total := 5000 + 990 + 19_900
+	f := fanoutOf(sorted, total)
+	for _, c := range []struct{ parents, want int }{
+		{1, 5000},
+		{3, 2505},                          // (5000+10)/2, rounded up
+		{100, 60},                          // all of the 100 largest: 5990/100, rounded up
+		{150, 60},                          // the 100 largest still
+		{1000, 7},                          // (5990+900)/1000, rounded up
+		{50_000, (5990+19_900)/50_000 + 1}, // the total over 50,000
+	} {
+		if got := f.perParent(c.parents); got != c.want {
+			t.Errorf("perParent(%d) = %d, want %d", c.parents, got, c.want)
+		}
+		// Never below what the c.parents largest really hold.
+		real := 0
+		for i := 0; i < c.parents && i < len(sorted); i++ {
+			real += sorted[i]
+		}
+		if f.perParent(c.parents)*c.parents < min(real, total) {
+			t.Errorf("perParent(%d) = %d: %d parents hold %d", c.parents, f.perParent(c.parents), c.parents, real)
+		}
+	}
+	// Parents that may repeat (the same service under many CIs) may all be
+	// the one with the most.
+	stats := &costStats{fanout: map[string]fanout{"Service.members": f}}
+	if n, _ := stats.listRows("Service.members", level{parents: 1000, distinct: false}); n != 5000 {
+		t.Errorf("1,000 parents that may repeat: %d each, want the largest fan-out 5000", n)
+	}
+	if n, _ := stats.listRows("Service.members", level{parents: 1000, distinct: true}); n != 10 {
+		t.Errorf("1,000 distinct parents: %d each, want 7, at least 10", n)
+	}
+}
