@@ -12,11 +12,11 @@ import (
 	"io"
 )
 
-// DefaultLevel is the gzip level of Writer: backups are written while the
-// server runs, on the same cores, and on the 100,000-CI estate BestSpeed
-// wrote the backup in half the time of gzip's default level for a quarter
-// more bytes (BENCHMARKS.md, issue 13).
-const DefaultLevel = gzip.BestSpeed
+// DefaultLevel is the gzip level of Writer: gzip's default. The rows are
+// repetitive text that deflates cheaply: on the 100,000-CI estate
+// BestSpeed saved about a tenth of the backup's CPU time for a file a
+// quarter larger (BENCHMARKS.md, issue 13).
+const DefaultLevel = gzip.DefaultCompression
 
 // Writer writes a backup: NewWriter (the header), then for each table
 // BeginTable, Row for each row, EndTable; then Close (the trailer).
