@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/cairn-cmdb/cairn/internal/app"
 	"github.com/cairn-cmdb/cairn/internal/backup/backupfile"
 )
@@ -22,13 +24,14 @@ const (
 	envKillOut   = "CAIRN_BACKUP_KILL_CHILD_OUT"
 )
 
-// TestMain runs killChild in the child process instead of the tests.
+// TestMain runs killChild in the child process instead of the tests, and
+// checks that the tests leave no goroutine behind (schedulers, writers).
 func TestMain(m *testing.M) {
 	if db := os.Getenv(envKillChild); db != "" {
 		killChild(db, os.Getenv(envKillOut))
 		return
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // killChild writes a backup of db to out through the real ToFile path,
