@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
@@ -51,6 +55,43 @@ func deskWaitCount(t *testing.T, tab *browsertest.Tab, sel string, n int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s: %d elements, want %d", sel, got, n)
+}
+
+// deskPhoneDark looks at the page at a phone's width, dark: the document
+// must not scroll sideways (wide tables scroll inside their wrappers) and
+// axe must pass with the dark palette (contrast of the charts' page
+// included). It leaves the tab as it was.
+func deskPhoneDark(t *testing.T, tab *browsertest.Tab, name string) {
+	t.Helper()
+	const phone = 390
+	if _, err := chromedp.Call(tab.Ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: phone, Height: 844, DeviceScaleFactor: 1}); err != nil {
+		t.Fatalf("phone width: %v", err)
+	}
+	dark := []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}
+	if _, err := chromedp.Call(tab.Ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: dark}); err != nil {
+		t.Fatalf("dark scheme: %v", err)
+	}
+	defer func() {
+		if _, err := chromedp.Call(tab.Ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+			t.Errorf("phone width: %v", err)
+		}
+		if _, err := chromedp.Call(tab.Ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+			t.Errorf("dark scheme: %v", err)
+		}
+	}()
+	var over struct {
+		Doc, Win int
+		Wide     []string
+	}
+	tab.Eval(`new Promise(ok => setTimeout(() => requestAnimationFrame(() => ok({
+		doc: document.documentElement.scrollWidth, win: window.innerWidth,
+		wide: [...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.parentElement.closest(".table-wrap"))
+			.slice(0, 5).map(e => e.tagName + "." + e.className)
+	})), 300))`, &over)
+	if over.Win != phone || over.Doc > over.Win {
+		t.Errorf("%s at phone width: the page is %d px wide in a %d px window; too wide: %v", name, over.Doc, over.Win, over.Wide)
+	}
+	tab.Axe(name + " (phone width, dark)")
 }
 
 // seededDrifts are the drifts seedDrifts writes, by name.
@@ -289,5 +330,7 @@ func TestDriftDesk(t *testing.T) {
 		t.Errorf("after accepting, the CI's hostname is %v", ci.Node.Hostname)
 	}
 	editor.Axe("drift desk (editor)")
+	editor.Eval(`window.scrollTo(0, 0)`, nil)
 	editor.Shot("drifts")
+	deskPhoneDark(t, editor, "drift desk")
 }

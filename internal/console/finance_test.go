@@ -177,11 +177,12 @@ func TestFinancePage(t *testing.T) {
 	tab.Axe("finance (viewer)")
 
 	editor := env.Tab(t, env.Editor)
-	editor.Go(fmt.Sprintf("/finance?asset=%s&asOf=%s&within=365", id, day))
+	editor.Go(fmt.Sprintf("/finance?asset=%s&asOf=%s", id, day))
 	editor.WaitText("#fin-asset-h", name)
 	deskWaitCount(t, editor, "table.fin-schedule tbody tr[aria-current]", 1)
 	editor.WaitText("#fin-expiring", "Contracts")
 	editor.Axe("finance (editor)")
 	editor.Eval(`window.scrollTo(0, 0)`, nil)
 	editor.Shot("finance")
+	deskPhoneDark(t, editor, "assets")
 }

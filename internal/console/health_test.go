@@ -157,6 +157,7 @@ func TestHealthPage(t *testing.T) {
 	tab.Axe("health drill-down (viewer)")
 	tab.Eval(`window.scrollTo(0, 0)`, nil)
 	tab.Shot("health")
+	deskPhoneDark(t, tab, "health drill-down")
 
 	editor := env.Tab(t, env.Editor)
 	editor.Go("/health?show=contracts&expiringDays=365")
