@@ -79,7 +79,7 @@ failed, when the file is damaged.`,
 	f.StringVar(&out, "out", "", "write the backup to `FILE`")
 	f.StringVar(&verify, "verify", "", "check the backup `FILE` by restoring it into a scratch database")
 	f.BoolVar(&includeKey, "include-key", false, "put the secret key in the backup too (anyone with the file can then open the credentials)")
-	f.StringVar(&scratch, "scratch-dir", "", "with --verify: where the scratch database goes [the system's temporary directory]")
+	f.StringVar(&scratch, "scratch-dir", "", "with --verify: the `DIR` the scratch database goes in [the system's temporary directory]")
 	return cmd
 }
 
