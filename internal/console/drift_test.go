@@ -242,6 +242,15 @@ func TestDriftDesk(t *testing.T) {
 	viewer.WaitText(".drift-ci-filter", "ams2-tor-sw01")
 	viewer.Go("/drifts?service=Core%20Network")
 	viewer.WaitText("#drift-list", "ams2-core-sw01")
+	// Sixty days of trend (120 counts in one request) are drawn.
+	viewer.Go("/drifts?days=60")
+	deskWaitCount(t, viewer, ".drift-chart .chart-canvas[data-drawn] canvas", 1)
+	viewer.WaitText("#drift-trend", "60 days")
+
+	// An admin may open the run that saw a drift.
+	admin := env.Tab(t, env.Admin)
+	admin.Go("/drifts")
+	deskWaitCount(t, admin, fmt.Sprintf(`%s a[href="/admin/jobs?job=%d&run=%d"]`, row, s.jobID, s.runID), 1)
 
 	// An editor acknowledges a drift with a note.
 	editor := env.Tab(t, env.Editor)

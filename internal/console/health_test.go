@@ -7,9 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
+	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/console/browsertest"
 )
 
@@ -48,8 +51,19 @@ func healthDrillTotal(t *testing.T, tab *browsertest.Tab) int {
 func TestHealthPage(t *testing.T) {
 	env := browsertest.Start(t)
 	// The demo estate has no orphan: one CI without owner or service.
+	// A job whose last run failed: its error is for admins only.
 	env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
-		return tx.ConfigurationItem.Create().SetName("lonely-host01").SetKind(configurationitem.KindServer).Exec(ctx)
+		if err := tx.ConfigurationItem.Create().SetName("lonely-host01").SetKind(configurationitem.KindServer).Exec(ctx); err != nil {
+			return err
+		}
+		job, err := tx.DiscoveryJob.Create().SetName("snmp-fra").SetSourceKind("snmp").Save(ctx)
+		if err != nil {
+			return err
+		}
+		at := time.Now().Add(-time.Hour)
+		return tx.DiscoveryRun.Create().SetJob(job).SetSourceKind("snmp").SetStatus(discoveryrun.StatusFailed).
+			SetStartedAt(at).SetFinishedAt(at.Add(time.Minute)).SetError("snmp: no answer from 10.20.0.1").
+			SetCounts(schematype.RunCounts{}).Exec(ctx)
 	})
 	var h healthFigures
 	deskAPI(t, env, env.Viewer, `{ cmdbHealth { totalCIs stale neverSeen orphans duplicateIdentifiers warrantiesExpiring contractsExpiring
@@ -83,6 +97,10 @@ func TestHealthPage(t *testing.T) {
 		}
 	}
 	tab.WaitText("#health-orphans", "lonely-host01")
+	tab.WaitText("#health-jobs", "snmp-fra")
+	if strings.Contains(tab.Text("#health-jobs"), "no answer") {
+		t.Error("a viewer sees a failing job's error")
+	}
 	tab.WaitText("#health-duplicates", "2001:db8:10:20::b")
 	tab.Axe("health (viewer)")
 
@@ -158,6 +176,10 @@ func TestHealthPage(t *testing.T) {
 	tab.Eval(`window.scrollTo(0, 0)`, nil)
 	tab.Shot("health")
 	deskPhoneDark(t, tab, "health drill-down")
+
+	admin := env.Tab(t, env.Admin)
+	admin.Go("/health")
+	admin.WaitText("#health-jobs", "snmp: no answer from 10.20.0.1")
 
 	editor := env.Tab(t, env.Editor)
 	editor.Go("/health?show=contracts&expiringDays=365")
