@@ -308,6 +308,7 @@ function SummaryCard({ state, days, q }: { state: { data?: { driftSummary: Summa
               </span>
             </li>
           </ul>
+          <p class="small muted">Every drift, whatever the filters; the trend and the list below follow them.</p>
           <div class="drift-breakdown">
             <Breakdown title="Active by kind" counts={s.byKind} href={(k) => link({ kind: k })} label={words} />
             <Breakdown title="By job" counts={s.byJob} href={(k) => link({ job: k })} />
