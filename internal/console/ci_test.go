@@ -128,7 +128,9 @@ func TestCIAndServicePages(t *testing.T) {
 
 	// A relationship through the picker, then removed.
 	ed.Type("#ci-rel-other", "ams2-ldap01")
-	ed.Click(`.ci-picks button`)
+	// The hits follow the typing; pick the CI once the hits name it.
+	ed.WaitText(".ci-picks", "ams2-ldap01")
+	ed.Eval(`[...document.querySelectorAll(".ci-picks button")].find(b => b.textContent.includes("ams2-ldap01")).click()`, nil)
 	ed.WaitText(".ci-picker [role=status]", "Chosen: ams2-ldap01")
 	ed.Click(`.ci-addrel button[type=submit]`)
 	ed.WaitText("#relationships .ci-rels", "ams2-ldap01")
