@@ -69,6 +69,10 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
+// emptyWhereRe is entgql's refusal of an empty filter object (`{}`) inside
+// and/or/not: "ent: empty predicate DriftWhereInput: field 'and'".
+var emptyWhereRe = regexp.MustCompile(`ent: empty predicate ([A-Za-z]+)WhereInput(?:: field '([a-zA-Z]+)')?`)
+
 var uniqueRe = regexp.MustCompile(`(?i)(?:UNIQUE constraint failed: ([a-z_]+)\.([a-z_]+)|duplicate key value violates unique constraint "([a-z_]+)")`)
 
 func classify(err error) (apperr.Code, string, string) {
@@ -115,6 +119,13 @@ func classify(err error) (apperr.Code, string, string) {
 		return apperr.Unauthenticated, "", "introspection (__schema, __type) needs an API token: send Authorization: Bearer <token>"
 	case errors.Is(err, context.DeadlineExceeded):
 		return apperr.Internal, "", "the request took too long and was cancelled"
+	case emptyWhereRe.MatchString(err.Error()):
+		m := emptyWhereRe.FindStringSubmatch(err.Error())
+		field := "where"
+		if m[2] != "" {
+			field += "." + m[2]
+		}
+		return apperr.BadUserInput, field, fmt.Sprintf("%s: an empty %sWhereInput ({}) filters nothing: leave it out or give it a condition", field, m[1])
 	case errors.As(err, &gq) && gq.Extensions != nil && gq.Extensions["code"] != nil:
 		return apperr.Code(fmt.Sprint(gq.Extensions["code"])), fmt.Sprint(gq.Extensions["field"]), gq.Message
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -275,6 +276,25 @@ func TestMultiFieldMutationIsAtomic(t *testing.T) {
 		}`, map[string]any{"ci": f.ci})
 		if got := string(r.OK(t).Data); got != `{"a":{"name":"sre"},"b":{"name":"renamed"}}` {
 			t.Errorf("data = %s", got)
+		}
+	})
+}
+
+// TestEmptyFilterInAnd: an empty filter object inside and/or is bad input
+// naming the field, not an internal error.
+func TestEmptyFilterInAnd(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		env := servertest.Start(t, dsn, servertest.Options{})
+		for _, q := range []string{
+			`{ drifts(first: 1, where: {and: [{}]}) { totalCount } }`,
+			`{ configurationItems(first: 1, where: {or: [{}, {name: "x"}]}) { totalCount } }`,
+		} {
+			r := env.Do(t, env.Viewer, q, nil)
+			field := "where.and"
+			if strings.Contains(q, "or:") {
+				field = "where.or"
+			}
+			wantErr(t, r, "BAD_USER_INPUT", field, "filters nothing")
 		}
 	})
 }
