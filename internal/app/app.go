@@ -11,8 +11,11 @@ import (
 	"os"
 
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql/schema"
+	"entgo.io/ent/schema/field"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/migrate"
 	// The schema's defaults, validators, hooks and privacy policies.
 	_ "github.com/cairn-cmdb/cairn/ent/runtime"
 	"github.com/cairn-cmdb/cairn/internal/hooks"
@@ -68,6 +71,12 @@ func Migrate(ctx context.Context, c *ent.Client, st *store.DB) error {
 	if err := c.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrating schema: %w", err)
 	}
+	// SQLite databases written before times were stored as sortable UTC
+	// text hold them in Go's time.String() form; rewrite them (once: the
+	// canonical ones are left alone).
+	if _, err := st.CanonicalizeTimes(ctx, TimeColumns(migrate.Tables)); err != nil {
+		return fmt.Errorf("migrating stored times: %w", err)
+	}
 	// ent gives many-to-many join tables a primary key on (left, right)
 	// only; lookups from the right side (a CI's services, contracts and
 	// changes) need their own index or they scan the whole table.
@@ -96,6 +105,20 @@ func Migrate(ctx context.Context, c *ent.Client, st *store.DB) error {
 		return fmt.Errorf("dropping superseded index: %w", err)
 	}
 	return nil
+}
+
+// TimeColumns lists the time columns of tables, from the schema ent
+// migrates to, so that a new time column is covered the day it is added.
+func TimeColumns(tables []*schema.Table) []store.TimeColumn {
+	var cols []store.TimeColumn
+	for _, t := range tables {
+		for _, c := range t.Columns {
+			if c.Type == field.TypeTime {
+				cols = append(cols, store.TimeColumn{Table: t.Name, Column: c.Name})
+			}
+		}
+	}
+	return cols
 }
 
 // createPrivate creates the SQLite file path, empty and mode 0600, when it

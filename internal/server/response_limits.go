@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/cairn-cmdb/cairn/internal/apperr"
@@ -17,10 +19,10 @@ import (
 // The response size cap. The cost check prices a query before it runs; the
 // cap bounds what it actually builds, whatever the estimate said (the
 // estate grows between two measures; a text field may hold megabytes):
-// every resolved value adds its approximate JSON size to the operation's
-// budget, and once past MaxResponseBytes the operation is cancelled and
-// answers one error instead of its data. The HTTP writer then refuses any
-// body above the limit, the figure being exact there.
+// every list and long text resolved adds its approximate JSON size to the
+// operation's budget, and once past MaxResponseBytes the operation is
+// cancelled and answers one error instead of its data. The HTTP writer
+// then refuses any body above the limit, the figure being exact there.
 
 // responseBudget is one operation's running response size.
 type responseBudget struct {
@@ -61,60 +63,131 @@ func tooLarge(limit int64) *graphql.Response {
 	}}}
 }
 
-// countResponse is the field middleware that spends the budget.
+// countResponse is the field middleware that spends the budget on what
+// makes a response large: lists (each element at a size estimated from
+// the fields selected of it) and long texts. Short scalars, the bulk of the
+// fields, cost no more than a type switch here; the list that holds them
+// has paid for them.
 func countResponse(ctx context.Context, next graphql.Resolver) (any, error) {
+	res, err := next(ctx)
+	n := largeValue(ctx, res)
+	if n == 0 {
+		return res, err
+	}
 	b, _ := ctx.Value(budgetKey{}).(*responseBudget)
 	if b == nil {
-		return next(ctx)
+		return res, err
 	}
-	if b.over.Load() {
-		return nil, errResponseTooLarge
-	}
-	res, err := next(ctx)
-	n := int64(8) // "alias": and punctuation, roughly
-	if fc := graphql.GetFieldContext(ctx); fc != nil {
-		n += int64(len(fc.Field.Alias))
-	}
-	if !b.spend(n + jsonSize(res)) {
+	if b.over.Load() || !b.spend(n) {
 		return nil, errResponseTooLarge
 	}
 	return res, err
 }
 
-// jsonSize approximates the JSON size of a resolved value: exact for text,
-// a small constant for numbers, booleans and objects (whose fields count
-// when they resolve).
-func jsonSize(v any) int64 {
+// longText is the length from which a text is counted by itself.
+const longText = 256
+
+// Estimated JSON sizes: a list element's own punctuation, and each field
+// selected of it ("name":"value",).
+const (
+	elementBytes = 16
+	fieldBytes   = 24
+)
+
+// largeValue approximates the JSON size of a resolved value when it is a
+// list or a long text, and is 0 otherwise.
+func largeValue(ctx context.Context, v any) int64 {
 	switch x := v.(type) {
-	case nil:
-		return 4
+	case nil, bool, int, int64, float64, time.Time, *time.Time:
+		return 0
 	case string:
-		return int64(len(x)) + 2
+		return textSize(len(x))
 	case *string:
 		if x == nil {
-			return 4
+			return 0
 		}
-		return int64(len(*x)) + 2
+		return textSize(len(*x))
+	case []byte:
+		return textSize(len(x))
+	case json.RawMessage:
+		return textSize(len(x))
 	case []string:
 		n := int64(2)
 		for _, s := range x {
 			n += int64(len(s)) + 3
 		}
 		return n
-	case []byte:
-		return int64(len(x)) + 2
-	case json.RawMessage:
-		return int64(len(x))
-	case map[string]any, []any:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return 16
-		}
-		return int64(len(b))
-	case time.Time, *time.Time:
-		return 32
+	case map[string]any:
+		return approxJSON(x)
 	}
-	return 16
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice || rv.Len() == 0 {
+		return 0
+	}
+	per := int64(elementBytes)
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		visits := maxElementVisits
+		per += elementSize(fc.Field.Selections, 0, &visits)
+	}
+	return int64(rv.Len()) * per
+}
+
+// maxElementVisits bounds the selections elementSize walks for one list.
+const maxElementVisits = 4096
+
+// elementSize estimates the JSON of one object selected by set: each field,
+// and the fields of the single objects below it; lists below count
+// themselves when they resolve. It walks at most *visits selections.
+func elementSize(set ast.SelectionSet, depth int, visits *int) int64 {
+	n := int64(0)
+	for _, sel := range set {
+		if *visits--; *visits < 0 || depth > maxNesting {
+			return n
+		}
+		switch x := sel.(type) {
+		case *ast.Field:
+			n += fieldBytes
+			if x.Definition != nil && x.Definition.Type.Elem == nil {
+				n += elementSize(x.SelectionSet, depth+1, visits)
+			}
+		case *ast.InlineFragment:
+			n += elementSize(x.SelectionSet, depth+1, visits)
+		case *ast.FragmentSpread:
+			if x.Definition != nil {
+				n += elementSize(x.Definition.SelectionSet, depth+1, visits)
+			}
+		}
+	}
+	return n
+}
+
+func textSize(n int) int64 {
+	if n < longText {
+		return 0
+	}
+	return int64(n) + 2
+}
+
+// approxJSON sums the texts of a JSON value (an attributes map) and a few
+// bytes for everything else, without encoding it.
+func approxJSON(v any) int64 {
+	switch x := v.(type) {
+	case string:
+		return int64(len(x)) + 2
+	case map[string]any:
+		n := int64(2)
+		for k, e := range x {
+			n += int64(len(k)) + 4 + approxJSON(e)
+		}
+		return n
+	case []any:
+		n := int64(2)
+		for _, e := range x {
+			n += 1 + approxJSON(e)
+		}
+		return n
+	}
+	return 8
 }
 
 // sizeCappedWriter refuses a /graphql response body above limit bytes.

@@ -169,6 +169,9 @@ func openSQLite(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: sqlite database directory %q is not a directory", dir)
 	}
 
+	if err := checkReservedParams(query); err != nil {
+		return nil, err
+	}
 	common := sqliteParams(opts.BusyTimeout)
 	writerDSN := joinDSN(base, query, append(common, "_txlock=immediate"))
 	readerDSN := joinDSN(base, query, append(common, "_query_only=1"))
@@ -213,9 +216,12 @@ func openSQLite(ctx context.Context, dsn string, opts Options) (*DB, error) {
 }
 
 // sqliteParams are the DSN parameters shared by writer and reader. _pragma
-// values are executed by modernc on every new connection.
+// values are executed by modernc on every new connection; the time
+// parameters make times stored as sortable UTC text (see timeformat.go).
 func sqliteParams(busy time.Duration) []string {
 	return []string{
+		"_time_format=sqlite", // SQLiteTimeLayout
+		"_timezone=UTC",       // written in UTC, read in UTC
 		"_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
@@ -224,6 +230,24 @@ func sqliteParams(busy time.Duration) []string {
 		"_pragma=cache_size(-" + strconv.Itoa(sqliteCacheSizeKiB) + ")",
 		"_pragma=temp_store(MEMORY)",
 	}
+}
+
+// checkReservedParams refuses a DSN query that sets how times are stored:
+// every connection must write and read them the one way.
+func checkReservedParams(query string) error {
+	if query == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return fmt.Errorf("store: parse sqlite dsn parameters: %w", err)
+	}
+	for _, p := range sqliteReservedParams {
+		if q.Has(p) {
+			return fmt.Errorf("store: sqlite dsn parameter %s is not allowed: cairn stores every time as UTC text itself", p)
+		}
+	}
+	return nil
 }
 
 func joinDSN(base, query string, params []string) string {
