@@ -74,7 +74,7 @@ const timesCanonicalVersion = 1
 // to the nanosecond, in one transaction, and returns how many rows it
 // rewrote (a row with legacy values both in UTC and in other offsets counts
 // twice). Values already canonical (and NULLs) are left alone, so running
-// it again rewrites nothing. Legacy values in UTC (all Cairn wrote) are
+// it again rewrites nothing. Legacy values in UTC (what a server in UTC wrote) are
 // rewritten by one UPDATE per table; others are parsed in Go. A value that
 // looks legacy but does not parse is left as it is and logged. On
 // PostgreSQL (timestamptz) it does nothing.
