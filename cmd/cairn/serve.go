@@ -40,7 +40,7 @@ func serveCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the GraphQL API, GraphiQL, health and metrics",
+		Short: "Serve the web console (/), the GraphQL API (/graphql), GraphiQL (/graphiql), health and metrics",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()

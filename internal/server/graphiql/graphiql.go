@@ -8,7 +8,7 @@
 //
 // A single [http.Handler] owns two URL spaces:
 //
-//	/graphiql, /graphiql/  the GraphiQL HTML page (GET/HEAD only)
+//	/graphiql              the GraphiQL HTML page (GET/HEAD only; /graphiql/ redirects to it)
 //	/graphiql/assets/*     the embedded static assets (long-lived cache headers)
 //
 // Every other path gets 404. Mount it for both patterns (the web console
@@ -122,8 +122,8 @@ func assetVersions() map[string]string {
 
 // assetURL returns the page-relative URL for an asset. It is relative
 // ("graphiql/assets/...", which resolves to /graphiql/assets/... from the
-// page at "/") so the IDE keeps working behind a reverse proxy that mounts
-// Cairn under a path prefix.
+// page at /graphiql; /graphiql/ redirects there) so the IDE keeps working
+// behind a reverse proxy that mounts Cairn under a path prefix.
 func assetURL(name string) string {
 	u := strings.TrimPrefix(AssetPrefix, "/") + name
 	if v := assetVersions()[name]; v != "" {
@@ -187,8 +187,16 @@ type handler struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch {
-	case r.URL.Path == PagePath, r.URL.Path == PagePath+"/":
+	case r.URL.Path == PagePath:
 		h.servePage(w, r)
+	case r.URL.Path == PagePath+"/":
+		// The page's asset URLs are relative to /graphiql; from /graphiql/
+		// they would resolve one level too deep.
+		target := PagePath
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
 	case strings.HasPrefix(r.URL.Path, AssetPrefix):
 		h.serveAsset(w, r)
 	default:

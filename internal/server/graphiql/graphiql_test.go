@@ -215,7 +215,6 @@ func TestMountedOnServeMux(t *testing.T) {
 
 	for path, want := range map[string]int{
 		"/graphiql":                        200,
-		"/graphiql/":                       200,
 		"/graphiql/assets/graphiql.min.js": 200,
 		"/graphiql/assets/nope.js":         404,
 		"/elsewhere":                       404,
@@ -300,5 +299,32 @@ func TestVersionsFileEmbedded(t *testing.T) {
 		if _, err := fs.Stat(assetsFS, lic); err != nil {
 			t.Errorf("missing %s: %v", lic, err)
 		}
+	}
+}
+
+// TestTrailingSlashRedirects: /graphiql/ redirects to /graphiql (keeping
+// the query), where the page's relative asset URLs resolve; every asset
+// the page names is served from there.
+func TestTrailingSlashRedirects(t *testing.T) {
+	h := Handler("/graphql")
+	rec := get(t, h, "/graphiql/?query=%7Bviewer%7Bname%7D%7D")
+	if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != "/graphiql?query=%7Bviewer%7Bname%7D%7D" {
+		t.Fatalf("GET /graphiql/ = %d Location %q, want 301 to /graphiql?query=…", rec.Code, rec.Header().Get("Location"))
+	}
+	page := get(t, h, "/graphiql").Body.String()
+	base, _ := url.Parse("http://cairn.test/graphiql")
+	n := 0
+	for _, m := range regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(page, -1) {
+		u, err := base.Parse(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := get(t, h, u.Path); a.Code != http.StatusOK {
+			t.Errorf("asset %s resolves to %s: %d", m[1], u.Path, a.Code)
+		}
+		n++
+	}
+	if n < 3 {
+		t.Errorf("the page names %d assets", n)
 	}
 }
