@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -107,6 +108,9 @@ func fuzzSeeds(t testing.TB) []string {
 // resolver panics, every request answered within the request timeout (and
 // a margin for a loaded machine), no response body above the response
 // limit, no 500.
+// fuzzAllocBytes bounds what one fuzzed request may allocate.
+const fuzzAllocBytes = 256 << 20
+
 func FuzzGraphQLHandler(f *testing.F) {
 	panics, last := &atomic.Int64{}, &atomic.Value{}
 	env := servertest.Start(f, storetest.DSN(f, store.SQLite), servertest.Options{Config: server.Config{
@@ -138,8 +142,16 @@ func FuzzGraphQLHandler(f *testing.F) {
 		r.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		before := panics.Load()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
 		start := time.Now()
 		env.Server.ServeHTTP(w, r)
+		runtime.ReadMemStats(&m1)
+		// Memory bounded: what one request allocates (garbage included),
+		// whatever it asks for.
+		if a := m1.TotalAlloc - m0.TotalAlloc; a > fuzzAllocBytes {
+			t.Errorf("one request allocated %d MiB, above %d MiB: %.300q", a>>20, fuzzAllocBytes>>20, query)
+		}
 		if d := time.Since(start); d > fuzzTimeout+5*time.Second {
 			t.Errorf("answered in %s, past the %s request timeout: %.300q", d, fuzzTimeout, query)
 		}
