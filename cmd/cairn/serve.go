@@ -29,6 +29,8 @@ func serveCmd(g *globals) *cobra.Command {
 		maxResp  int64
 		statsInt time.Duration
 		inFlight int
+		bodyTO   time.Duration
+		bodyRds  int
 		hcfg     server.HTTPConfig
 		grace    time.Duration
 		gcPct    int
@@ -101,6 +103,8 @@ func serveCmd(g *globals) *cobra.Command {
 				MaxResponseBytes:   maxResp,
 				StatsInterval:      statsInt,
 				MaxInFlight:        inFlight,
+				BodyReadTimeout:    bodyTO,
+				MaxBodyReads:       bodyRds,
 				Logger:             log,
 				Registry:           prometheus.NewRegistry(),
 			})
@@ -126,8 +130,11 @@ func serveCmd(g *globals) *cobra.Command {
 	f.IntVar(&maxErrs, "max-errors", 20, "most errors one response lists (a last one says more were found)")
 	f.Int64Var(&maxResp, "max-response-bytes", 16<<20, "largest GraphQL response body; an operation that grows past it is cancelled")
 	f.DurationVar(&statsInt, "cost-stats-interval", 5*time.Minute, "how often the cost model measures the estate (row counts, list fan-outs) to price queries")
-	f.IntVar(&inFlight, "max-in-flight", 32, "requests served at once; past it a request is answered 503 with Retry-After (health and metrics aside)")
-	f.IntVar(&hcfg.MaxConns, "max-conns", 1024, "open connections; further clients wait to be accepted")
+	f.IntVar(&inFlight, "max-in-flight", 32, "GraphQL requests executed at once, each once its body is read; past it a request is answered 503 with Retry-After; a quarter is kept for callers with a token")
+	f.DurationVar(&bodyTO, "body-read-timeout", 10*time.Second, "time a client has to send a GraphQL request's body; a slower body is answered 400")
+	f.IntVar(&bodyRds, "max-body-reads", 128, "GraphQL request bodies received at once; past it a request is answered 503 with Retry-After; anonymous callers get three quarters, one address an eighth")
+	f.IntVar(&hcfg.MaxConns, "max-conns", 1024, "open connections; past it the longest idle kept-alive connection is closed (a new client waits only while none is idle)")
+	f.IntVar(&hcfg.MaxConnsPerIP, "max-conns-per-ip", 64, "open connections of one client address; past it its longest idle one is closed, or the new one is answered 503")
 	f.DurationVar(&hcfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers")
 	f.DurationVar(&hcfg.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole request, body included")
 	f.DurationVar(&hcfg.WriteTimeout, "write-timeout", 0, "time from a request's headers to the end of its response (0: --request-timeout plus 15s)")

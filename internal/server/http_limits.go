@@ -19,8 +19,8 @@ import (
 type HTTPConfig struct {
 	// ReadHeaderTimeout bounds reading a request's headers [10s].
 	ReadHeaderTimeout time.Duration
-	// ReadTimeout bounds reading a whole request, body included, so a body
-	// sent a byte at a time is cut off [30s].
+	// ReadTimeout bounds reading a whole request; the /graphql body has
+	// its own, shorter bound (Config.BodyReadTimeout) [30s].
 	ReadTimeout time.Duration
 	// WriteTimeout bounds a request from the end of its headers to the end
 	// of its response; keep it above the handler's RequestTimeout so that
@@ -30,9 +30,14 @@ type HTTPConfig struct {
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds a request's headers [64 KiB].
 	MaxHeaderBytes int
-	// MaxConns bounds the open connections; further clients wait to be
-	// accepted [1024].
+	// MaxConns bounds the open connections. A new connection past it
+	// closes the kept-alive connection idle the longest; only when none is
+	// idle does it wait for one to close or fall idle [1024].
 	MaxConns int
+	// MaxConnsPerIP bounds the open connections of one client address. A
+	// new connection past it closes that client's own longest idle
+	// connection, or is answered 503 and closed when none is idle [64].
+	MaxConnsPerIP int
 }
 
 func (c *HTTPConfig) defaults() {
@@ -54,11 +59,15 @@ func (c *HTTPConfig) defaults() {
 	if c.MaxConns <= 0 {
 		c.MaxConns = 1024
 	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = 64
+	}
 }
 
 // NewHTTPServer is the one http.Server Cairn serves h with: every timeout
-// of cfg set. Serve it on a listener from LimitListener to cap connections
-// (Serve and ListenAndServe do both).
+// of cfg set, and the connection state hook that lets LimitListener close
+// idle connections. Serve it on a listener from LimitListener to cap
+// connections (Serve and ListenAndServe do both).
 func NewHTTPServer(addr string, h http.Handler, cfg HTTPConfig) *http.Server {
 	cfg.defaults()
 	return &http.Server{
@@ -69,35 +78,163 @@ func NewHTTPServer(addr string, h http.Handler, cfg HTTPConfig) *http.Server {
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ConnState:         trackConnState,
 	}
 }
 
-// LimitListener accepts at most n connections at once: past that, Accept
-// waits for one to close (the kernel's backlog holds new clients), as
-// golang.org/x/net/netutil.LimitListener does.
-func LimitListener(ln net.Listener, n int) net.Listener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{})}
+// trackConnState tells a connection of a LimitListener whether it is idle
+// (kept alive between requests), which it learns from the http.Server.
+func trackConnState(c net.Conn, st http.ConnState) {
+	if lc, ok := c.(*limitConn); ok {
+		lc.l.setIdle(lc, st == http.StateIdle)
+	}
+}
+
+// LimitListener caps the connections of ln at cfg.MaxConns in all and
+// cfg.MaxConnsPerIP per client address (defaults as in HTTPConfig). Idle
+// kept-alive connections make room: a new connection past a cap closes the
+// longest idle one (the client's own for the per-address cap), so clients
+// holding connections open cannot lock others out for the idle timeout.
+// Past the per-address cap with none idle, the new connection is answered
+// 503 and closed; past the total cap with none idle, Accept waits for a
+// connection to close or fall idle (every request is bounded by the
+// timeouts). The idle state comes from NewHTTPServer's ConnState hook.
+func LimitListener(ln net.Listener, cfg HTTPConfig) net.Listener {
+	cfg.defaults()
+	return &limitListener{Listener: ln, max: cfg.MaxConns, perIP: cfg.MaxConnsPerIP,
+		byIP: map[string]int{}, idle: map[*limitConn]time.Time{},
+		changed: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 type limitListener struct {
 	net.Listener
-	slots     chan struct{}
+	max, perIP int
+
+	mu    sync.Mutex
+	total int
+	byIP  map[string]int
+	// idle holds the connections kept alive between requests, with the
+	// time each fell idle.
+	idle map[*limitConn]time.Time
+
+	// changed is signalled when a connection closes or falls idle.
+	changed   chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if lc := l.admit(c); lc != nil {
+			return lc, nil
+		}
+		select {
+		case <-l.done:
+			return nil, net.ErrClosed
+		default:
+		}
+	}
+}
+
+// admit counts c in, closing idle connections to make room, or refuses it
+// (nil) past the per-address cap. It waits only while the total cap is
+// reached with no connection idle.
+func (l *limitListener) admit(c net.Conn) *limitConn {
+	ip := clientIP(c.RemoteAddr())
+	l.mu.Lock()
+	if l.byIP[ip] >= l.perIP {
+		victim := l.oldestIdle(ip)
+		if victim == nil {
+			l.mu.Unlock()
+			go refuseConn(c, fmt.Sprintf("too many connections from %s (limit %d): reuse or close some", ip, l.perIP))
+			return nil
+		}
+		l.evict(victim)
+	}
+	for l.total >= l.max {
+		if victim := l.oldestIdle(""); victim != nil {
+			l.evict(victim)
+			continue
+		}
+		l.mu.Unlock()
+		select {
+		case <-l.changed:
+		case <-l.done:
+			_ = c.Close()
+			return nil
+		}
+		l.mu.Lock()
+	}
+	l.total++
+	l.byIP[ip]++
+	l.mu.Unlock()
+	return &limitConn{Conn: c, l: l, ip: ip}
+}
+
+// oldestIdle is the connection idle the longest (of ip, when not empty).
+// Callers hold l.mu.
+func (l *limitListener) oldestIdle(ip string) *limitConn {
+	var oldest *limitConn
+	var since time.Time
+	for c, t := range l.idle {
+		if (ip == "" || c.ip == ip) && (oldest == nil || t.Before(since)) {
+			oldest, since = c, t
+		}
+	}
+	return oldest
+}
+
+// evict closes an idle connection and counts it out at once. Callers hold
+// l.mu.
+func (l *limitListener) evict(c *limitConn) {
+	delete(l.idle, c)
+	l.release(c)
+	// The server's goroutine serving c sees its read fail and ends.
+	_ = c.Conn.Close()
+}
+
+// release counts c out, once. Callers hold l.mu.
+func (l *limitListener) release(c *limitConn) {
+	if c.released {
+		return
+	}
+	c.released = true
+	l.total--
+	if l.byIP[c.ip]--; l.byIP[c.ip] <= 0 {
+		delete(l.byIP, c.ip)
+	}
+	l.signal()
+}
+
+func (l *limitListener) signal() {
 	select {
-	case l.slots <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
+	case l.changed <- struct{}{}:
+	default:
 	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
+}
+
+func (l *limitListener) setIdle(c *limitConn, idle bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case c.released:
+	case idle:
+		l.idle[c] = time.Now()
+		l.signal()
+	default:
+		delete(l.idle, c)
 	}
-	return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) closed(c *limitConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.idle, c)
+	l.release(c)
 }
 
 func (l *limitListener) Close() error {
@@ -107,14 +244,38 @@ func (l *limitListener) Close() error {
 
 type limitConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	l  *limitListener
+	ip string
+	// released is guarded by l.mu.
+	released bool
 }
 
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.l.closed(c)
 	return err
+}
+
+// clientIP is the address part of a connection's remote address.
+func clientIP(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+// refuseConn answers a connection refused by LimitListener with a 503 (its
+// request unread) and closes it, giving the client a second at most.
+func refuseConn(c net.Conn, msg string) {
+	defer func() { _ = c.Close() }()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	body := fmt.Sprintf(`{"errors":[{"message":%q,"extensions":{"code":%q}}],"data":null}`+"\n", msg, apperr.Internal)
+	_, _ = fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: %d\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
+		retryAfterSeconds, len(body), body)
 }
 
 // ListenAndServe serves h on addr until ctx is cancelled, then shuts down
@@ -132,8 +293,8 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, cfg HTTPConfig,
 	cfg.defaults()
 	srv := NewHTTPServer(ln.Addr().String(), h, cfg)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(LimitListener(ln, cfg.MaxConns)) }()
-	log.Info("serving", "addr", ln.Addr().String(), "max_conns", cfg.MaxConns,
+	go func() { errc <- srv.Serve(LimitListener(ln, cfg)) }()
+	log.Info("serving", "addr", ln.Addr().String(), "max_conns", cfg.MaxConns, "max_conns_per_ip", cfg.MaxConnsPerIP,
 		"read_timeout", cfg.ReadTimeout, "write_timeout", cfg.WriteTimeout)
 	select {
 	case err := <-errc:
@@ -152,28 +313,85 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, cfg HTTPConfig,
 	return nil
 }
 
-// shedExempt names the routes served whatever the load: probes and
-// metrics.
-func shedExempt(path string) bool {
-	return path == "/healthz" || path == "/readyz" || path == "/metrics"
-}
-
 // retryAfterSeconds is what a shed request is told to wait.
 const retryAfterSeconds = 1
 
-// admit takes one of the in-flight slots, or answers 503 with Retry-After
-// and reports false when all are taken: load is shed rather than queued.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
-	if shedExempt(r.URL.Path) {
-		return func() {}, true
+// slots bounds work done at once: total in all, of which anonymous callers
+// may take three quarters (a quarter is kept for token holders, so that
+// anonymous load never locks them out) and one client address at most
+// perClient of those (0: no such bound). Nothing waits for a slot.
+type slots struct {
+	total, anonMax, perClient int
+
+	mu       sync.Mutex
+	used     int
+	anon     int
+	byClient map[string]int
+}
+
+func newSlots(total, perClient int) *slots {
+	reserve := total / 4
+	if reserve == 0 && total > 1 {
+		reserve = 1
 	}
-	select {
-	case s.inflight <- struct{}{}:
-		return func() { <-s.inflight }, true
-	default:
-		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds))
-		writeGraphQLError(w, http.StatusServiceUnavailable, apperr.Internal,
-			fmt.Sprintf("the server is busy (%d requests in progress): retry in %d s", cap(s.inflight), retryAfterSeconds))
+	return &slots{total: total, anonMax: total - reserve, perClient: perClient, byClient: map[string]int{}}
+}
+
+// acquire takes a slot for a caller (anonymous ones by client address),
+// or reports false when none is left to it.
+func (s *slots) acquire(client string, anonymous bool) (release func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used >= s.total {
 		return nil, false
 	}
+	if anonymous {
+		if s.anon >= s.anonMax || (s.perClient > 0 && s.byClient[client] >= s.perClient) {
+			return nil, false
+		}
+		s.anon++
+		s.byClient[client]++
+	}
+	s.used++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.used--
+			if anonymous {
+				s.anon--
+				if s.byClient[client]--; s.byClient[client] <= 0 {
+					delete(s.byClient, client)
+				}
+			}
+		})
+	}, true
+}
+
+// shed answers 503 with Retry-After: load is shed rather than queued.
+func shed(w http.ResponseWriter, what string) {
+	w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds))
+	writeGraphQLError(w, http.StatusServiceUnavailable, apperr.Internal,
+		fmt.Sprintf("the server is busy (%s): retry in %d s", what, retryAfterSeconds))
+}
+
+// admit takes one of the execution slots for a /graphql request whose body
+// is in memory, or answers 503 with Retry-After and reports false when none
+// is left to the caller. Only /graphql is admitted: the other routes serve
+// files from memory, probes and metrics.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, anonymous bool) (release func(), ok bool) {
+	if release, ok = s.inflight.acquire(remoteIP(r), anonymous); !ok {
+		shed(w, fmt.Sprintf("%d requests in progress", s.inflight.total))
+	}
+	return release, ok
+}
+
+// remoteIP is the address part of r's remote address.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

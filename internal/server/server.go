@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,10 +52,21 @@ type Config struct {
 	// MaxBodyBytes bounds a request body, read only once the caller is
 	// authenticated (or anonymous read is on) [1 MiB].
 	MaxBodyBytes int64
-	// MaxInFlight bounds the requests served at once (probes and metrics
-	// aside); past it a request is answered 503 with Retry-After instead
-	// of queueing. It also bounds the request bodies held in memory, at
-	// most MaxBodyBytes each [32].
+	// BodyReadTimeout bounds reading a /graphql request's body, from the
+	// moment it is admitted to be read; a body that arrives slower is
+	// answered 400 [10s].
+	BodyReadTimeout time.Duration
+	// MaxBodyReads bounds the /graphql request bodies being received at
+	// once; past it a request is answered 503 with Retry-After. Anonymous
+	// callers may hold three quarters of them, one client address an
+	// eighth. Bodies are read before a request takes an execution slot,
+	// so a slow body holds only this; memory held by bodies is at most
+	// (MaxBodyReads + MaxInFlight) x MaxBodyBytes [128].
+	MaxBodyReads int
+	// MaxInFlight bounds the /graphql requests executed at once, each once
+	// its body is in memory; past it a request is answered 503 with
+	// Retry-After instead of queueing. Anonymous callers may hold three
+	// quarters of them: the rest is kept for token holders [32].
 	MaxInFlight int
 	// ComplexityLimit bounds an operation's cost [250000].
 	ComplexityLimit int
@@ -96,6 +108,12 @@ func (c *Config) defaults() {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	if c.BodyReadTimeout <= 0 {
+		c.BodyReadTimeout = 10 * time.Second
+	}
+	if c.MaxBodyReads <= 0 {
+		c.MaxBodyReads = 128
+	}
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 32
 	}
@@ -136,8 +154,10 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	costs   *costModel
-	// inflight holds a token per request being served (Config.MaxInFlight).
-	inflight chan struct{}
+	// inflight bounds the /graphql requests executed at once
+	// (Config.MaxInFlight), bodyReads the bodies being received
+	// (Config.MaxBodyReads).
+	inflight, bodyReads *slots
 }
 
 // New builds the handler over db.
@@ -154,7 +174,7 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("registering database metrics: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, authn: auth.NewAuthenticator(db.Client), mux: http.NewServeMux(), metrics: m,
-		inflight: make(chan struct{}, cfg.MaxInFlight)}
+		inflight: newSlots(cfg.MaxInFlight, 0), bodyReads: newSlots(cfg.MaxBodyReads, max(1, cfg.MaxBodyReads/8))}
 
 	gql := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers: graph.NewResolver(db.Client, db.Store, s.authn).WithDiscovery(cfg.Discovery).WithReports(cfg.Reports),
@@ -219,20 +239,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	r = r.WithContext(ctx)
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	if release, ok := s.admit(rw, r); ok {
-		var out http.ResponseWriter = rw
-		var capped *sizeCappedWriter
-		if r.URL.Path == "/graphql" {
-			capped = &sizeCappedWriter{ResponseWriter: rw, limit: s.cfg.MaxResponseBytes}
-			out = capped
-		}
-		// The body is read by the /graphql handler once the caller is known
-		// (readBody), never here.
-		s.mux.ServeHTTP(out, r)
-		if capped != nil {
-			capped.finish()
-		}
-		release()
+	if r.URL.Path == "/graphql" {
+		// The /graphql handler reads the body once the caller is known
+		// (readBody), then takes an execution slot (admit), never here.
+		capped := &sizeCappedWriter{ResponseWriter: rw, limit: s.cfg.MaxResponseBytes}
+		s.mux.ServeHTTP(capped, r)
+		capped.finish()
+	} else {
+		s.mux.ServeHTTP(rw, r)
 	}
 	route := routeOf(r.URL.Path)
 	elapsed := time.Since(start)
@@ -272,59 +286,77 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // authenticate resolves the bearer token (or anonymous read) into a
 // principal. A bad token is refused outright; no token is refused unless
-// anonymous read is on.
+// anonymous read is on. Then it reads the body (readBody) and only with the
+// body in memory takes an execution slot (admit), released however the
+// request ends (the size-capped writer aborts with a panic).
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// A refusal before the body is read closes the connection: the
+		// server would otherwise wait for the unread body (up to its read
+		// timeout) before answering, so as to keep the connection alive.
+		refuse := func(status int, code apperr.Code, msg string) {
+			closeUnread(w, r)
+			writeGraphQLError(w, status, code, msg)
+		}
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mt != "application/json" {
-			writeGraphQLError(w, http.StatusUnsupportedMediaType, apperr.BadUserInput, "POST /graphql takes a JSON body: send Content-Type: application/json")
+			refuse(http.StatusUnsupportedMediaType, apperr.BadUserInput, "POST /graphql takes a JSON body: send Content-Type: application/json")
 			return
 		}
 		h := r.Header.Get("Authorization")
 		ctx := r.Context()
+		anonymous := false
 		switch {
 		case h != "":
 			scheme, secret, _ := strings.Cut(h, " ")
 			if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-				writeGraphQLError(w, http.StatusUnauthorized, apperr.Unauthenticated, "the Authorization header must be \"Bearer <token>\"")
+				refuse(http.StatusUnauthorized, apperr.Unauthenticated, "the Authorization header must be \"Bearer <token>\"")
 				return
 			}
 			p, err := s.authn.Authenticate(ctx, strings.TrimSpace(secret))
 			if err != nil && ctx.Err() != nil {
-				writeGraphQLError(w, http.StatusServiceUnavailable, apperr.Internal, fmt.Sprintf("the request took too long (limit %s) and was cancelled", s.cfg.RequestTimeout))
+				refuse(http.StatusServiceUnavailable, apperr.Internal, fmt.Sprintf("the request took too long (limit %s) and was cancelled", s.cfg.RequestTimeout))
 				return
 			}
 			if err != nil {
 				if ae, ok := apperr.As(err); ok {
-					writeGraphQLError(w, http.StatusUnauthorized, ae.Code, ae.Error())
+					refuse(http.StatusUnauthorized, ae.Code, ae.Error())
 					return
 				}
 				s.cfg.Logger.ErrorContext(ctx, "authenticating", "err", err)
-				writeGraphQLError(w, http.StatusInternalServerError, apperr.Internal, "could not check the token")
+				refuse(http.StatusInternalServerError, apperr.Internal, "could not check the token")
 				return
 			}
 			ctx = auth.WithPrincipal(ctx, p)
 		case s.cfg.AllowAnonymousRead:
+			anonymous = true
 			ctx = auth.WithPrincipal(ctx, auth.Principal{Name: "anonymous", Role: auth.Viewer})
 		default:
-			writeGraphQLError(w, http.StatusUnauthorized, apperr.Unauthenticated, "an API token is needed: send Authorization: Bearer <token> (cairn token create --name NAME --role viewer)")
+			refuse(http.StatusUnauthorized, apperr.Unauthenticated, "an API token is needed: send Authorization: Bearer <token> (cairn token create --name NAME --role viewer)")
 			return
 		}
-		if !s.readBody(w, r) {
+		if !s.readBody(w, r, anonymous) {
 			return
 		}
+		release, ok := s.admit(w, r, anonymous)
+		if !ok {
+			return
+		}
+		defer release()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 // readBody reads r's body into memory, at most MaxBodyBytes (a declared
-// length above it is refused unread), and answers the error itself when it
+// length above it is refused unread) within BodyReadTimeout, holding one of
+// the MaxBodyReads slots meanwhile, and answers the error itself when it
 // cannot. It runs after authentication: an unauthenticated request is
-// refused without its body being read.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) bool {
+// refused without its body being read; and before admission, so a slow
+// body never holds an execution slot.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, anonymous bool) bool {
 	if r.Body == nil || r.Body == http.NoBody {
 		return true
 	}
@@ -335,17 +367,47 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) bool {
 		tooLarge()
 		return false
 	}
+	release, ok := s.bodyReads.acquire(remoteIP(r), anonymous)
+	if !ok {
+		closeUnread(w, r)
+		shed(w, fmt.Sprintf("%d request bodies being received", s.bodyReads.total))
+		return false
+	}
+	defer release()
+	rc := http.NewResponseController(w)
+	// Not every ResponseWriter has a connection (a test recorder): then
+	// the body is in memory already.
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var ne net.Error
 	switch {
 	case errors.As(err, new(*http.MaxBytesError)):
 		tooLarge()
 		return false
+	case errors.As(err, &ne) && ne.Timeout():
+		writeGraphQLError(w, http.StatusBadRequest, apperr.BadUserInput,
+			fmt.Sprintf("the request body arrived too slowly: it must arrive within %s", s.cfg.BodyReadTimeout))
+		return false
 	case err != nil:
-		writeGraphQLError(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body: "+err.Error())
+		// Never the error's text: it names the connection's addresses.
+		writeGraphQLError(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body: the connection failed or the body was malformed")
 		return false
 	}
+	// The body is in: the request is bounded by RequestTimeout from here,
+	// and a read deadline passing while it runs would cancel it. (On an
+	// error the deadline stays, so that the server's reading what is left
+	// of the body ends too.)
+	_ = rc.SetReadDeadline(time.Time{})
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return true
+}
+
+// closeUnread asks that the connection be closed after the answer to r
+// when r has a body left unread.
+func closeUnread(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
@@ -408,6 +470,13 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Unwrap lets http.ResponseController reach the connection (readBody's
+// read deadline).
+func (w *sizeCappedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code

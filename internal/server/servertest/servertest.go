@@ -137,8 +137,8 @@ func Start(t testing.TB, dsn string, opts Options) *Env {
 	env.Server = srv
 	env.HTTP = httptest.NewUnstartedServer(srv)
 	env.HTTP.Config = server.NewHTTPServer("", srv, opts.HTTP)
-	if opts.HTTP.MaxConns > 0 {
-		env.HTTP.Listener = server.LimitListener(env.HTTP.Listener, opts.HTTP.MaxConns)
+	if opts.HTTP.MaxConns > 0 || opts.HTTP.MaxConnsPerIP > 0 {
+		env.HTTP.Listener = server.LimitListener(env.HTTP.Listener, opts.HTTP)
 	}
 	env.HTTP.Start()
 	t.Cleanup(env.HTTP.Close)
