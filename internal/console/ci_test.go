@@ -15,7 +15,8 @@ import (
 // relationships sections (the "as it was at" form only reads).
 const editControls = `document.querySelectorAll("#fields :is(button, input, select, textarea), #relationships :is(button, input, select, textarea, form)").length`
 
-// idOf asks the API for the ID of the CI or service named name.
+// idOf asks the API for the ID of the CI, service or owner named name
+// (list is cis, services or owners).
 func idOf(t *testing.T, env *browsertest.Env, list, name string) string {
 	t.Helper()
 	var out map[string]struct {
@@ -24,12 +25,29 @@ func idOf(t *testing.T, env *browsertest.Env, list, name string) string {
 	env.Do(t, env.Viewer, `query($name: String!) {
 		cis: configurationItems(where: {name: $name}) { edges { node { id } } }
 		services(where: {name: $name}) { edges { node { id } } }
+		owners(where: {name: $name}) { edges { node { id } } }
 	}`, map[string]any{"name": name}).OK(t).Decode(t, &out)
 	if es := out[list].Edges; len(es) == 1 {
 		return es[0].Node.ID
 	}
 	t.Fatalf("no single %s named %q: %+v", list, name, out[list])
 	return ""
+}
+
+// waitFocus waits until the focused element satisfies the JavaScript
+// predicate over el. Editors move the focus in an effect after the paint,
+// which can come after the test's next keys under load.
+func waitFocus(t *testing.T, tab *browsertest.Tab, what, predicate string) {
+	t.Helper()
+	for range 200 {
+		var ok bool
+		tab.Eval(fmt.Sprintf(`(() => { const el = document.activeElement; return !!el && (%s); })()`, predicate), &ok)
+		if ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the focus never reached %s", what)
 }
 
 // editField opens the editor of the field labelled label, replaces its
@@ -66,6 +84,11 @@ func TestCIAndServicePages(t *testing.T) {
 		tab.WaitText("#identifiers", "94:40:c9:d5:2c:ec")
 		tab.WaitText("#relationships", "pg-payments-ams")
 		tab.WaitText("#history", "seed")
+		// History is the CI's own fields; it says where the rest is.
+		tab.WaitText("#history .ci-history-note", "relationships and identifiers")
+		if n := tab.Count(`#history .ci-history-note a[href="#relationships"]`); n != 1 {
+			t.Errorf("%s: the history note does not link to the relationships", who.name)
+		}
 		if n := tab.Count(`button[aria-label^="Edit"]`); n != 0 {
 			t.Errorf("%s: %d Edit buttons on the CI page", who.name, n)
 		}
@@ -125,6 +148,10 @@ func TestCIAndServicePages(t *testing.T) {
 	ed.Axe("CI page editing, with a refused value (editor)")
 	ed.Click(`#fields form[aria-label="Edit FQDN"] button[type=button]`)
 	ed.WaitText("#fields", "ams2-db01.ams2.example.net")
+	// Cancel returns the focus to the Edit button (in an effect, after the
+	// paint): wait for it, or it takes the focus from the picker below
+	// while the test types into it.
+	waitFocus(t, ed, "the FQDN's Edit button", `el.getAttribute("aria-label") === "Edit FQDN"`)
 
 	// A relationship through the picker, then removed.
 	ed.Type("#ci-rel-other", "ams2-ldap01")
@@ -143,6 +170,24 @@ func TestCIAndServicePages(t *testing.T) {
 	}
 	if strings.Contains(ed.Text("#relationships .ci-rels"), "ams2-ldap01") {
 		t.Errorf("the relationship to ams2-ldap01 is still listed after its removal")
+	}
+
+	// An editor left open on one CI does not follow to the next: the
+	// router reuses the page for a new :id, and Save would write this
+	// CI's text to that one.
+	pg := idOf(t, env, "cis", "pg-payments-ams")
+	ed.Click(`button[aria-label="Edit description"]`)
+	waitFocus(t, ed, "the description editor", `el.tagName === "TEXTAREA"`)
+	ed.Type(`#fields form[aria-label="Edit description"] textarea`, " (unsaved)")
+	ed.Click(`#relationships a[href="/ci/` + pg + `/details"]`)
+	ed.WaitPath("/ci/" + pg + "/details")
+	ed.WaitText("main h1", "pg-payments-ams")
+	ed.WaitText("#fields", "postgresql")
+	if n := ed.Count(`#fields form[aria-label="Edit description"]`); n != 0 {
+		t.Errorf("the description editor opened on ams2-db01 is still open on pg-payments-ams")
+	}
+	if got := ed.Text("#fields"); strings.Contains(got, "moved to DC2") || strings.Contains(got, "unsaved") {
+		t.Errorf("pg-payments-ams's fields show ams2-db01's description: %.300q", got)
 	}
 
 	// As it was between the two edits: the first description, marked as differing from now.
@@ -199,6 +244,8 @@ func TestCIAndServicePages(t *testing.T) {
 			tab.Shot("service")
 			tab.Click(`main a[href="/services/` + checkout + `/map"]`)
 			tab.WaitPath("/services/" + checkout + "/map")
+			graphRoot(t, tab, "Checkout")
+			tab.Axe("service map (viewer)")
 		}
 	}
 

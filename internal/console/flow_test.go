@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -43,13 +44,42 @@ func clickGraphNode(t *testing.T, tab *browsertest.Tab, name string) string {
 	return pos.ID
 }
 
+// graphRoot waits until the page's graph is drawn with the CI named want
+// as its root, and fails with what it shows otherwise.
+func graphRoot(t *testing.T, tab *browsertest.Tab, want string) {
+	t.Helper()
+	var got struct {
+		Root  string   `json:"root"`
+		Nodes []string `json:"nodes"`
+	}
+	for range 300 {
+		tab.Eval(`(() => {
+			const box = document.querySelector(".graph-canvas");
+			if (!box || !box.cy || !box.dataset.drawn) return {root: "", nodes: []};
+			const label = n => n.data("label").replace(/^⚠ /, "");
+			const root = box.cy.nodes(".root")[0];
+			return {root: root ? label(root) : "", nodes: box.cy.nodes().map(label)};
+		})()`, &got)
+		if got.Root == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the graph's root is %q (nodes %q), want %q", got.Root, got.Nodes, want)
+}
+
 // TestThreeAMFlow is the on-call engineer's path: a MAC with dashes typed
 // into the search box, Enter, the owner and on-call contact on the
-// incident view, a click on a dependent in the graph, its page.
+// incident view, a click on a dependent in the graph, its page (its own
+// graph and owner, not the previous CI's), a click on to the next one, the
+// full graph page; axe-core on each. A tab whose stored token Cairn
+// refuses (revoked) forgets it and reads anonymously, saying so.
 func TestThreeAMFlow(t *testing.T) {
 	env := browsertest.Start(t)
 	tab := env.Tab(t, "")
 	tab.Go("/")
+	tab.WaitText("main h1", "What is it, who owns it, what breaks?")
+	tab.Axe("home")
 	tab.Type(searchBox, "94-40-C9-D5-2C-EC")
 	tab.WaitText("[role=listbox]", "ams2-db01")
 	tab.Type(searchBox, "\r")
@@ -57,23 +87,81 @@ func TestThreeAMFlow(t *testing.T) {
 	tab.WaitText("main h1", "ams2-db01")
 	tab.WaitText("#owner", "Database Team")
 	tab.WaitText("#owner", "https://oncall.example.com/rota/dba")
+	if n := tab.Count(`#owner a[href="https://oncall.example.com/rota/dba"]`); n != 1 {
+		t.Errorf("the on-call rota is not a link (%d links)", n)
+	}
 	tab.WaitText("#blast", "3 dependents")
+	// A dependency reads as a sentence about this CI.
+	tab.WaitText("#blast", "connects to ams2-tor-sw04")
+	tab.WaitText("#identifiers", "mac")
+	if n := tab.Count(".match-note"); n != 0 {
+		t.Errorf("a MAC (an identifier) got a note about a weak match")
+	}
+	graphRoot(t, tab, "ams2-db01")
 	tab.Shot("incident")
 	tab.Axe("incident view")
 
+	// A dependent: its own page, owner and graph (the router reuses the
+	// page for the new :id; nothing of ams2-db01 may stay).
 	id := clickGraphNode(t, tab, "pg-payments-ams")
 	tab.WaitPath("/ci/" + id)
 	tab.WaitText("main h1", "pg-payments-ams")
-	tab.WaitText("#owner", "Owner")
+	graphRoot(t, tab, "pg-payments-ams")
+	tab.WaitText("#owner", "Database Team") // pg-payments-ams's owner in the demo estate
+	tab.WaitText("#blast", "backs up to ams2-bkp01")
 
-	// Back returns to the incident view of the host.
+	// On again, from a page that was not handed over by the search: the
+	// old CI must not show under the new address, and its graph must go.
+	bkp := clickGraphNode(t, tab, "ams2-bkp01")
+	tab.WaitPath("/ci/" + bkp)
+	tab.WaitText("main h1", "ams2-bkp01")
+	graphRoot(t, tab, "ams2-bkp01")
+	tab.WaitText("#owner", "Storage Team")
+	if got := tab.Text("#owner"); strings.Contains(got, "Database Team") {
+		t.Errorf("ams2-bkp01's owner card still names the Database Team: %q", got)
+	}
+
+	// Back returns to the incident view of pg-payments-ams, then of the host.
+	tab.Do(chromedp.NavigateBack())
+	tab.WaitText("main h1", "pg-payments-ams")
+	graphRoot(t, tab, "pg-payments-ams")
 	tab.Do(chromedp.NavigateBack())
 	tab.WaitText("main h1", "ams2-db01")
+	graphRoot(t, tab, "ams2-db01")
+
+	// The full graph page.
+	tab.Go("/ci/" + id + "/graph")
+	tab.WaitText("main h1", "Dependency graph of pg-payments-ams")
+	graphRoot(t, tab, "pg-payments-ams")
+	tab.Axe("graph page")
+
+	// A token Cairn no longer accepts (created, then revoked).
+	var made struct {
+		CreateAPIToken struct {
+			Token    string
+			APIToken struct{ ID string }
+		}
+	}
+	env.Do(t, env.Admin, `mutation { createAPIToken(name: "revoked-in-test", role: VIEWER) { token apiToken { id } } }`, nil).OK(t).Decode(t, &made)
+	env.Do(t, env.Admin, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": made.CreateAPIToken.APIToken.ID}).OK(t)
+	stale := env.Tab(t, made.CreateAPIToken.Token)
+	stale.Go("/")
+	stale.WaitText("main [role=alert]", "Cairn refused the token this tab held")
+	stale.WaitText("main h1", "What is it, who owns it, what breaks?")
+	stale.WaitText("header .who", "read-only")
+	var kept string
+	stale.Eval(`sessionStorage.getItem("cairn.token") || ""`, &kept)
+	if kept != "" {
+		t.Errorf("the refused token is still in sessionStorage")
+	}
 }
 
 // TestSearchAmbiguousAndNothing: an address two CIs hold (typed in
-// another notation) lists both and opens neither; input that names
-// nothing says why and stays on the search page.
+// another notation) lists both and opens neither, and the list fits a
+// phone (it scrolls, the page does not); a service's name lists the
+// service among what it may mean; the only CI whose name starts with the
+// input opens with a note saying so; input that names nothing says why
+// and stays on the search page.
 func TestSearchAmbiguousAndNothing(t *testing.T) {
 	env := browsertest.Start(t)
 	tab := env.Tab(t, "")
@@ -88,8 +176,30 @@ func TestSearchAmbiguousAndNothing(t *testing.T) {
 	if n := tab.Count("main table tbody tr"); n != 2 {
 		t.Errorf("%d alternatives listed, want 2", n)
 	}
+	if n := tab.Count("main .search-services"); n != 0 {
+		t.Errorf("an address lists services")
+	}
 	tab.Shot("search-ambiguous")
 	tab.Axe("search, ambiguous")
+
+	// A service's name: the service is offered with the CIs it prefixes.
+	payments := idOf(t, env, "services", "Payments")
+	tab.Go("/search?q=Payments")
+	tab.WaitText("main", "Ambiguous")
+	tab.WaitText("main table", "payments-api")
+	tab.WaitText("main .search-services", "Payments")
+	if n := tab.Count(`main .search-services a[href="/services/` + payments + `"]`); n != 1 {
+		t.Errorf("the Payments service is not offered for %q", "Payments")
+	}
+	tab.WaitText("main [role=status]", "a service has that name")
+	tab.Axe("search, ambiguous with a service")
+
+	// The only CI whose name starts with the input: opened, with a note.
+	tab.Go("/search?q=cloudfront")
+	tab.WaitPath("/ci/")
+	tab.WaitText("main h1", "cloudfront-www")
+	tab.WaitText(".match-note", "Opened the only CI whose name or host name starts with")
+	tab.WaitText(".match-note q", "cloudfront")
 
 	tab.Go("/search?q=no-such-host.example.org")
 	tab.WaitText("main", "Nothing matches exactly")
@@ -97,4 +207,15 @@ func TestSearchAmbiguousAndNothing(t *testing.T) {
 		t.Errorf("nothing found, yet the page moved to %s", p)
 	}
 	tab.Axe("search, nothing found")
+
+	// At phone width the alternatives scroll inside their region.
+	tab.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	tab.Go("/search?q=2001:db8:10:20::b")
+	tab.WaitText("main table", "fra1-web01")
+	var overflow int
+	tab.Eval(`document.documentElement.scrollWidth - document.documentElement.clientWidth`, &overflow)
+	if overflow > 0 {
+		t.Errorf("search, ambiguous, at phone width: the page is %d px wider than the screen", overflow)
+	}
+	tab.Axe("search, ambiguous, phone width")
 }

@@ -50,3 +50,22 @@ export function words(s: string | null | undefined): string {
 export function plural(n: number, one: string, many = one + "s"): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** Book-keeping columns every write touches: not worth naming in a change. */
+export const QUIET_FIELDS = new Set(["updated_at", "created_at", "provenance"]);
+
+/**
+ * A changed field as the audit trail stores it, in the words the pages use
+ * for it: owner_id → owner, serial_number → serial number,
+ * attributes.os → attributes.os.
+ */
+export function fieldWords(field: string): string {
+  return words(field.replace(/_id$/, ""));
+}
+
+/** An http(s) address, or null: only those become links (no javascript:, data:, file:). */
+export function webURL(s: string | null | undefined): string | null {
+  if (!s) return null;
+  const t = s.trim();
+  return /^https?:\/\/[^\s<>"]+$/i.test(t) ? t : null;
+}

@@ -10,30 +10,46 @@ export interface QueryState<T> {
 
 /**
  * Runs query with vars whenever they change (compared as JSON), cancelling
- * the previous request; skip leaves it idle.
+ * the previous request; skip leaves it idle. Data answers the variables it
+ * was asked with: once they change (another CI's ID) the old data is
+ * dropped and the state is loading, so a page never shows one record under
+ * another's address. keepPrevious keeps the old data (marked loading) until
+ * the new answer: for the pages of one list, whose old rows stay dimmed.
  */
-export function useQuery<T>(query: string, vars?: Record<string, unknown>, skip = false): QueryState<T> {
-  const key = JSON.stringify(vars ?? {});
-  const [state, setState] = useState<{ data?: T; error?: ApiError; loading: boolean }>({ loading: !skip });
+export function useQuery<T>(
+  query: string,
+  vars?: Record<string, unknown>,
+  skip = false,
+  opts: { keepPrevious?: boolean } = {},
+): QueryState<T> {
+  const vkey = JSON.stringify(vars ?? {});
+  // What the state answers: the query, the variables, and whether it was skipped.
+  const key = `${skip ? "skip" : "run"}\u0000${query}\u0000${vkey}`;
+  const keep = !!opts.keepPrevious;
+  const [state, setState] = useState<{ key: string; data?: T; error?: ApiError; loading: boolean }>({ key, loading: !skip });
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   useEffect(() => {
     if (skip) {
-      setState({ loading: false });
+      setState({ key, loading: false });
       return;
     }
     const ctl = new AbortController();
-    setState((s) => ({ data: s.data, loading: true }));
-    gql<T>(query, JSON.parse(key), ctl.signal).then(
-      (data) => setState({ data, loading: false }),
+    setState((s) => ({ key, data: s.key === key || keep ? s.data : undefined, loading: true }));
+    gql<T>(query, JSON.parse(vkey), ctl.signal).then(
+      (data) => setState({ key, data, loading: false }),
       (err: unknown) => {
         if ((err as Error).name === "AbortError") return;
-        setState({ error: err instanceof ApiError ? err : new ApiError([{ message: String(err) }], 0), loading: false });
+        setState({ key, error: err instanceof ApiError ? err : new ApiError([{ message: String(err) }], 0), loading: false });
       },
     );
     return () => ctl.abort();
-  }, [query, key, skip, tick]);
-  return { ...state, reload };
+  }, [key, tick]);
+  if (state.key !== key) {
+    // Rendered before the effect for the new variables ran.
+    return { data: keep ? state.data : undefined, loading: !skip, reload };
+  }
+  return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 
 /** A mutation runner: run(vars) resolves to the data or throws ApiError. */

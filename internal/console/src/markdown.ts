@@ -1,12 +1,34 @@
-import { date, money, words } from "./format";
+import { date, money, webURL, words } from "./format";
 import type { IncidentContext } from "./types";
 
-/** Escapes text for Markdown: characters that would format, link or break a line. */
+/** Web addresses: left as written, so that chat tools make them links. */
+const URL_RE = /https?:\/\/[^\s<>|`]+/gi;
+
+/**
+ * Escapes text for Markdown, as little as it can: chat tools (Slack,
+ * Teams) show backslash escapes as written, so only what would format text
+ * within a line (* _ ` [ ] < > | \ ~) is escaped; names, dots, dashes,
+ * amounts and # stay as they are, and web addresses are left whole (an
+ * escaped address is no longer a link). Line breaks become spaces. A value
+ * is never put at the start of a line (each line of the summary starts
+ * with "### " or "- **…:** "), so what would start a block there (# - + >
+ * "1.") cannot.
+ */
 export function md(s: string | number | null | undefined): string {
   if (s === null || s === undefined || s === "") return "—";
-  return String(s)
-    .replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => "\\" + c)
-    .replace(/\s*\n\s*/g, " ");
+  const text = String(s).replace(/\s*\n\s*/g, " ");
+  let out = "";
+  let last = 0;
+  for (const m of text.matchAll(URL_RE)) {
+    out += inline(text.slice(last, m.index));
+    out += m[0];
+    last = m.index! + m[0].length;
+  }
+  return out + inline(text.slice(last));
+}
+
+function inline(t: string): string {
+  return t.replace(/[\\`*_[\]<>|~]/g, (c) => "\\" + c);
 }
 
 /** The incident summary to paste into the incident channel. */
@@ -30,7 +52,7 @@ export function incidentMarkdown(ic: IncidentContext, pageURL: string): string {
     if (s.sloTarget !== null) bits.push(`SLO ${s.sloTarget}%`);
     if (s.rtoMinutes !== null) bits.push(`RTO ${s.rtoMinutes} min`);
     if (s.rpoMinutes !== null) bits.push(`RPO ${s.rpoMinutes} min`);
-    lines.push(`- **Service:** ${md(s.name)} (${bits.join(", ")})${s.runbookURL ? ` · runbook <${s.runbookURL.replace(/[<>\s]/g, "")}>` : ""}`);
+    lines.push(`- **Service:** ${md(s.name)} (${bits.join(", ")})${s.runbookURL ? ` · runbook ${webURL(s.runbookURL) ? `<${webURL(s.runbookURL)}>` : md(s.runbookURL)}` : ""}`);
   }
   lines.push(`- **Blast radius:** ${ic.dependents.count}${ic.dependents.truncated ? "+" : ""} dependents, ${ic.dependencies.count}${ic.dependencies.truncated ? "+" : ""} dependencies`);
   for (const c of ic.supportContracts) {

@@ -17,7 +17,14 @@ export interface Session {
   viewer: Viewer | null;
   /** The API refused to answer without a token (anonymous read is off). */
   needsToken: boolean;
+  /** Why the first question to the API failed (not a refused token): shown with a Retry. */
   error: ApiError | undefined;
+  /** Asks the API again who we are (after error). */
+  retry: () => void;
+  /** The API refused the token this tab held (revoked, expired); it was forgotten. */
+  tokenRefused: boolean;
+  /** Hides the tokenRefused notice. */
+  dismissTokenRefused: () => void;
   /** True when the caller's role is at least role. */
   can: (role: Role) => boolean;
   signIn: (token: string) => Promise<void>;
@@ -28,6 +35,9 @@ const SessionContext = createContext<Session>({
   viewer: null,
   needsToken: false,
   error: undefined,
+  retry: () => {},
+  tokenRefused: false,
+  dismissTokenRefused: () => {},
   can: () => false,
   signIn: async () => {},
   signOut: () => {},
@@ -39,25 +49,41 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
   const [viewer, setViewer] = useState<Viewer | null>(null);
   const [needsToken, setNeedsToken] = useState(false);
   const [error, setError] = useState<ApiError>();
+  const [tokenRefused, setTokenRefused] = useState(false);
 
+  // Who we are. A token the API refuses (revoked, expired) is forgotten and
+  // the question asked again without it: with anonymous read on, the
+  // console then reads anonymously and says the token was refused; without,
+  // it asks for a token. Any other failure (Cairn down, shedding load) is
+  // shown with a Retry instead of "Connecting…" for ever.
   const load = useCallback(async () => {
-    try {
-      const d = await gql<{ viewer: Viewer }>(VIEWER_QUERY);
-      setViewer(d.viewer);
-      setNeedsToken(false);
-      setError(undefined);
-    } catch (e) {
-      const err = e as ApiError;
-      if (err.status === 401 || err.code === "UNAUTHENTICATED") {
-        if (getToken()) setToken(null);
-        setViewer({ name: "", role: null, authenticated: false });
-        setNeedsToken(true);
-      } else {
-        setError(err);
+    setError(undefined);
+    for (;;) {
+      try {
+        const d = await gql<{ viewer: Viewer }>(VIEWER_QUERY);
+        setViewer(d.viewer);
+        setNeedsToken(false);
+        return;
+      } catch (e) {
+        const err = e instanceof ApiError ? e : new ApiError([{ message: String(e) }], 0);
+        if (err.status === 401 || err.code === "UNAUTHENTICATED") {
+          if (getToken()) {
+            setToken(null);
+            setTokenRefused(true);
+            continue;
+          }
+          setViewer({ name: "", role: null, authenticated: false });
+          setNeedsToken(true);
+        } else {
+          setError(err);
+        }
+        return;
       }
     }
   }, []);
   useEffect(() => void load(), [load]);
+  const retry = useCallback(() => void load(), [load]);
+  const dismissTokenRefused = useCallback(() => setTokenRefused(false), []);
 
   const signIn = useCallback(async (token: string) => {
     const previous = getToken();
@@ -67,6 +93,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
       if (!d.viewer.authenticated) throw new ApiError([{ message: "the API did not accept this token" }], 401);
       setViewer(d.viewer);
       setNeedsToken(false);
+      setTokenRefused(false);
     } catch (e) {
       setToken(previous);
       throw e;
@@ -74,13 +101,14 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
   }, []);
   const signOut = useCallback(() => {
     setToken(null);
+    setTokenRefused(false);
     setViewer(null);
     void load();
   }, [load]);
   const can = useCallback((role: Role) => !!viewer?.role && rank[viewer.role] >= rank[role], [viewer]);
 
   return (
-    <SessionContext.Provider value={{ viewer, needsToken, error, can, signIn, signOut }}>{children}</SessionContext.Provider>
+    <SessionContext.Provider value={{ viewer, needsToken, error, retry, tokenRefused, dismissTokenRefused, can, signIn, signOut }}>{children}</SessionContext.Provider>
   );
 }
 

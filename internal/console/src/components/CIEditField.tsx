@@ -9,6 +9,7 @@ import { words } from "../format";
 import { useQuery } from "../hooks";
 import { ErrorBox } from "./ui";
 import type { RefKind } from "./ListKinds";
+import { RefByID, REF_FIELDS } from "./ListFilters";
 import REFS from "../queries/list-refs.graphql";
 
 export type Editor = "text" | "textarea" | "enum" | "tags" | "json" | "ref";
@@ -138,7 +139,7 @@ export function CIEditField(p: EditFieldProps) {
       );
       break;
     case "ref":
-      input = <RefSelect a11y={a11y} kind={p.refKind!} value={text} onChange={onText} onKey={onKey} />;
+      input = <RefSelect a11y={a11y} kind={p.refKind!} value={text} onChange={onText} setValue={setText} onKey={onKey} label={p.label} />;
       break;
     case "tags":
       input = <input {...a11y} type="text" value={text} onInput={onText} onKeyDown={onKey} />;
@@ -180,15 +181,28 @@ function RefSelect(props: {
   kind: RefKind;
   value: string;
   onChange: (e: Event) => void;
+  setValue: (id: string) => void;
   onKey: (e: KeyboardEvent) => void;
+  label: string;
 }) {
   const vars = { owners: false, vendors: false, locations: false, services: false, jobs: false, [props.kind]: true };
-  const { data, error } = useQuery<Record<string, { edges: { node: { id: string; name: string } }[] } | undefined>>(REFS, vars);
-  const field = props.kind === "jobs" ? "discoveryJobs" : props.kind;
-  const opts = data?.[field]?.edges.map((e) => e.node) ?? [];
+  const { data, error } = useQuery<Record<string, { totalCount: number; edges: { node: { id: string; name: string } }[] } | undefined>>(REFS, vars);
+  const conn = data?.[REF_FIELDS[props.kind]];
+  const opts = conn?.edges.map((e) => e.node) ?? [];
+  // The choices are the first few hundred by name: say so, and take an ID for the others.
+  const more = !!conn && conn.totalCount > opts.length;
+  const moreId = `${String(props.a11y.id)}-more`;
+  const described = [props.a11y["aria-describedby"], more ? moreId : ""].filter(Boolean).join(" ") || undefined;
   return (
     <>
-      <select {...props.a11y} value={props.value} onChange={props.onChange} onKeyDown={props.onKey} aria-busy={data ? undefined : "true"}>
+      <select
+        {...props.a11y}
+        aria-describedby={described}
+        value={props.value}
+        onChange={props.onChange}
+        onKeyDown={props.onKey}
+        aria-busy={data ? undefined : "true"}
+      >
         <option value="">none</option>
         {props.value && !opts.some((o) => o.id === props.value) ? <option value={props.value}>#{props.value}</option> : null}
         {opts.map((o) => (
@@ -197,6 +211,14 @@ function RefSelect(props: {
           </option>
         ))}
       </select>
+      {more ? (
+        <div class="ref-more">
+          <span id={moreId} class="muted">
+            The first {opts.length} of {conn.totalCount} by name; another by its ID:
+          </span>
+          <RefByID label={`New ${props.label} ID`} value={props.value} set={props.setValue} live />
+        </div>
+      ) : null}
       <ErrorBox error={error} title="The choices could not load" />
     </>
   );

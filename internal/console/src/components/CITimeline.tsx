@@ -1,7 +1,7 @@
 // The audit history of one record as a timeline, newest first, paged by
 // cursor: who, when, what, and each field's value before → after.
 import { Badge, Empty } from "./ui";
-import { relative, words } from "../format";
+import { fieldWords, QUIET_FIELDS, relative, words } from "../format";
 
 /** A moment to the second (events of one minute must tell apart): 2026-12-07 15:38:12 UTC. */
 export function dateTimeSec(s: string | null | undefined): string {
@@ -19,9 +19,6 @@ export interface AuditEvent {
   requestID: string | null;
   changes: { field: string; before: unknown; after: unknown }[];
 }
-
-/** Book-keeping columns every write touches: not worth a line each. */
-const quiet = new Set(["updated_at", "created_at", "provenance"]);
 
 /** A value in a change: JSON for objects, clipped; an em dash for none; a name for a known ID. */
 export function changeValue(v: unknown, field = "", names?: Record<string, { name: string }>): string {
@@ -44,7 +41,7 @@ export function CITimeline(props: {
   return (
     <ol class="timeline ci-timeline">
       {props.events.map((e) => {
-        const changes = e.changes.filter((c) => !quiet.has(c.field));
+        const changes = e.changes.filter((c) => !QUIET_FIELDS.has(c.field));
         return (
           <li key={e.id}>
             <p class="ci-event-h">
@@ -60,7 +57,7 @@ export function CITimeline(props: {
               <ul class="ci-changes">
                 {changes.map((c) => (
                   <li key={c.field}>
-                    <span class="ci-change-field">{words(c.field.replace(/_id$/, ""))}</span>{" "}
+                    <span class="ci-change-field">{fieldWords(c.field)}</span>{" "}
                     {e.action === "CREATE" ? (
                       <ins>{changeValue(c.after, c.field, props.names)}</ins>
                     ) : (

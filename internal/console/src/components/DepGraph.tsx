@@ -3,7 +3,7 @@
 // libraries load only when a page draws a graph.
 import cytoscape, { type Core, type ElementDefinition } from "cytoscape";
 import dagre from "cytoscape-dagre";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import type { CIRef, Impact } from "../types";
 
@@ -112,8 +112,12 @@ export function DepGraph(props: GraphProps) {
   const box = useRef<HTMLDivElement>(null);
   const cy = useRef<Core | null>(null);
   const { route } = useLocation();
-  const [els] = useState<GraphElements>(() => props.elements ?? impactElements(props.root, props.dependents, props.dependencies));
-  const elements = props.elements ?? els;
+  // Built again whenever the graph's data changes (another CI, new walks),
+  // never kept from a first render.
+  const elements = useMemo<GraphElements>(
+    () => props.elements ?? impactElements(props.root, props.dependents, props.dependencies),
+    [props.elements, props.root.id, props.root.name, props.dependents, props.dependencies],
+  );
 
   useEffect(() => {
     if (!box.current) return;

@@ -1,12 +1,20 @@
 // The filter and order form of a list (pages/List.tsx). Every value lives
 // in the URL: a select applies at once, a text box once typing settles
 // (or on Enter), so a filtered list is a link that survives a reload.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useId, useState } from "preact/hooks";
 import { useDebounced } from "../hooks";
 import { words } from "../format";
 import type { FilterDef, ListDef, RefKind, Where } from "./ListKinds";
 
-export type RefOptions = Partial<Record<RefKind, { id: string; name: string }[]>>;
+/** The records a ref filter offers (the first REF_FIRST by name) and how many there are. */
+export type RefChoices = { id: string; name: string }[] & { total: number };
+export type RefOptions = Partial<Record<RefKind, RefChoices>>;
+
+/** The fields of list-refs.graphql by kind. */
+export const REF_FIELDS: Record<RefKind, string> = { owners: "owners", vendors: "vendors", locations: "locations", services: "services", jobs: "discoveryJobs" };
+
+/** An ID as the API writes them. */
+export const ID_RE = /^\d{1,20}$/;
 
 /** Sets URL parameters (null removes one); replace keeps history short while typing. */
 export type SetParams = (changes: Record<string, string | null>, replace?: boolean) => void;
@@ -24,7 +32,7 @@ export function validFilterValue(f: FilterDef, v: string): boolean {
       return /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`));
     case "ref":
     case "id":
-      return /^\d{1,20}$/.test(v);
+      return ID_RE.test(v);
     default:
       return v.trim().length > 0 && v.length <= maxText;
   }
@@ -121,18 +129,29 @@ function FilterControl({ f, value, refs, set }: { f: FilterDef; value: string; r
       break;
     case "ref": {
       const opts = refs?.[f.ref!];
-      control = (
-        <select id={id} value={value} onChange={choose} aria-busy={opts ? undefined : "true"}>
-          <option value="">any</option>
-          {value && !opts?.some((o) => o.id === value) ? <option value={value}>#{value}</option> : null}
-          {(opts ?? []).map((o) => (
-            <option key={o.id} value={o.id}>
-              {o.name}
-            </option>
-          ))}
-        </select>
+      const more = !!opts && opts.total > opts.length;
+      return (
+        <div class="list-field">
+          <label for={id}>{f.label}</label>
+          <select id={id} value={value} onChange={choose} aria-busy={opts ? undefined : "true"} aria-describedby={more ? `${id}-more` : undefined}>
+            <option value="">any</option>
+            {value && !opts?.some((o) => o.id === value) ? <option value={value}>#{value}</option> : null}
+            {(opts ?? []).map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
+              </option>
+            ))}
+          </select>
+          {more ? (
+            <div class="ref-more">
+              <span id={`${id}-more`} class="muted">
+                The first {opts.length} of {opts.total} by name; another by its ID:
+              </span>
+              <RefByID label={`${f.label} ID`} value={value} set={(v) => set({ [f.key]: v })} />
+            </div>
+          ) : null}
+        </div>
       );
-      break;
     }
     case "date":
       control = <input id={id} type="date" value={value} onChange={choose} />;
@@ -145,6 +164,54 @@ function FilterControl({ f, value, refs, set }: { f: FilterDef; value: string; r
       <label for={id}>{f.label}</label>
       {control}
     </div>
+  );
+}
+
+/**
+ * A record typed by its ID, for when the choices stop before it (the
+ * choices are the first few hundred by name): applied on Enter or when
+ * the box is left, or as typed when live (an editor's value, not the URL);
+ * an ID the API could not take is said, not sent. The box starts empty:
+ * the choice above shows what is chosen.
+ */
+export function RefByID({ label, value, set, live = false }: { label: string; value: string; set: (id: string) => void; live?: boolean }) {
+  const [text, setText] = useState("");
+  const t = text.trim();
+  const bad = t !== "" && !ID_RE.test(t);
+  const apply = () => {
+    if (t !== "" && t !== value && ID_RE.test(t)) set(t);
+  };
+  const errId = useId();
+  return (
+    <>
+      <input
+        type="text"
+        inputMode="numeric"
+        class="ref-by-id"
+        aria-label={label}
+        value={text}
+        placeholder="ID"
+        aria-invalid={bad ? "true" : undefined}
+        aria-describedby={bad ? errId : undefined}
+        onInput={(e) => {
+          const v = (e.target as HTMLInputElement).value;
+          setText(v);
+          if (live && ID_RE.test(v.trim())) set(v.trim());
+        }}
+        onChange={apply}
+        onKeyDown={(e) => {
+          if (e.key === "Enter") {
+            e.preventDefault();
+            apply();
+          }
+        }}
+      />
+      {bad ? (
+        <span id={errId} class="field-error">
+          An ID is digits only.
+        </span>
+      ) : null}
+    </>
   );
 }
 

@@ -3,7 +3,7 @@
 // renders any of them with one table, one filter form and one pager.
 import type { ComponentChildren } from "preact";
 import { Badge, Kind } from "./ui";
-import { date, dateTime, money, relative, words } from "../format";
+import { date, dateTime, money, relative, webURL, words } from "../format";
 import {
   CHANGE_STATUSES,
   CI_KINDS,
@@ -122,7 +122,7 @@ const listOf = (cis: { id: string; name: string }[] | null | undefined, max = 12
   );
 };
 const mail = (e: string | null) => (e ? <a href={`mailto:${e}`}>{e}</a> : null);
-const web = (u: string | null) => (u && /^https?:\/\//i.test(u) ? <a href={u} rel="noreferrer noopener" target="_blank">{u}</a> : u);
+const web = (u: string | null) => (webURL(u) ? <a href={webURL(u)!} rel="noreferrer noopener" target="_blank">{u}</a> : u);
 type Tone = "ok" | "warn" | "bad" | "info" | "plain";
 const tones: Record<string, Tone> = { ACTIVE: "ok", SUCCEEDED: "ok", IMPLEMENTED: "ok", APPROVED: "info", RESOLVED: "ok", ACCEPTED: "info", OPEN: "bad", FAILED: "bad", TIMED_OUT: "bad", PARTIAL: "warn", MAINTENANCE: "warn", RETIRED: "warn", DISPOSED: "warn", ACKNOWLEDGED: "warn", REJECTED: "bad" };
 const tone = (s: string): Tone => tones[s] ?? "plain";
@@ -186,7 +186,17 @@ export const LISTS: Record<string, ListDef> = {
       { key: "rpo", label: "RPO", num: true, cell: (r) => orNone(r.rpoMinutes !== null ? `${r.rpoMinutes} min` : null) },
       { key: "owner", label: "Owner", cell: (r) => orNone(r.owner?.name) },
       { key: "oncall", label: "On call", cell: (r) => orNone(r.owner?.oncallContact) },
-      { key: "runbook", label: "Runbook", cell: (r) => orNone(r.runbookURL ? <a href={r.runbookURL} rel="noreferrer noopener" target="_blank">runbook<span class="sr-only"> of {r.name}</span></a> : null) },
+      { key: "runbook", label: "Runbook", cell: (r) =>
+          orNone(
+            webURL(r.runbookURL) ? (
+              <a href={webURL(r.runbookURL)!} rel="noreferrer noopener" target="_blank">
+                runbook<span class="sr-only"> of {r.name}</span>
+              </a>
+            ) : (
+              r.runbookURL
+            ),
+          ),
+      },
     ],
     filters: [
       text("q", "Name contains", "name"),

@@ -281,7 +281,7 @@ export function CIPage({ id }: { id: string }) {
     where: { entityID: id },
     ...pageArgs(HISTORY_PAGE, query.hafter, query.hbefore),
   };
-  const histQ = useQuery<{ auditEvents: Connection }>(HISTORY, histVars);
+  const histQ = useQuery<{ auditEvents: Connection }>(HISTORY, histVars, false, { keepPrevious: true });
   const history = histQ.data ? trimPage(histQ.data.auditEvents, HISTORY_PAGE, query.hafter, query.hbefore) : undefined;
   const snapQ = useQuery<{ configurationItemAt: Snapshot | null }>(AT, { id, at }, !at);
   const snap = at ? snapQ.data?.configurationItemAt : undefined;
@@ -861,6 +861,11 @@ function History(props: {
   const info = events?.pageInfo;
   return (
     <Section title={events ? `History (${plural(events.totalCount, "change")})` : "History"} id="history">
+      <p class="muted small ci-history-note">
+        Changes to this CI's own fields. Added and removed relationships and identifiers are audited as records of their own and
+        are not listed here: <a href="#relationships">its relationships</a> and <a href="#identifiers">identifiers</a> are above as
+        they are now.
+      </p>
       {error ? <ErrorBox error={error} /> : null}
       {!events && !error ? <Loading what="Loading the audit trail" /> : null}
       {events ? (

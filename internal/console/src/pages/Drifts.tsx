@@ -9,6 +9,7 @@
 // rule from a drift; viewers see no such control (the API refuses them
 // anyway). The runs that saw a page's drifts come in a second query, so a
 // caller who may not read runs still gets the desk.
+import { RefByID } from "../components/ListFilters";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import type { ApiError } from "../api";
@@ -196,7 +197,7 @@ export function DriftPage() {
   const since = useMemo(() => windowStart(days).toISOString(), [days]);
   const order = ORDERS[q.order ?? ""] ?? ORDERS.last;
 
-  const list = useQuery<{ drifts: Conn }>(ROW + LIST, { ...pageVars(q, PAGE), where: driftWhere(q), orderBy: order.orderBy });
+  const list = useQuery<{ drifts: Conn }>(ROW + LIST, { ...pageVars(q, PAGE), where: driftWhere(q), orderBy: order.orderBy }, false, { keepPrevious: true });
   const summary = useQuery<{ driftSummary: Summary; owners: { totalCount: number; edges: { node: { id: string; name: string } }[] } }>(SUMMARY, {
     since,
   });
@@ -232,7 +233,7 @@ export function DriftPage() {
         <SummaryCard state={summary} days={days} q={q} />
         <TrendCard q={q} days={days} />
       </div>
-      <Filters q={q} go={go} summary={summary.data?.driftSummary} owners={summary.data?.owners.edges.map((e) => e.node) ?? []} ciName={ciName} />
+      <Filters q={q} go={go} summary={summary.data?.driftSummary} owners={summary.data?.owners.edges.map((e) => e.node) ?? []} ownerTotal={summary.data?.owners.totalCount ?? 0} ciName={ciName} />
       <Section
         title="Drifts"
         id="drift-list"
@@ -370,7 +371,7 @@ function TrendCard({ q, days }: { q: Query; days: number }) {
     vars[`c${i}`] = { ...base, resolvedAtGTE: dayStarts[i], resolvedAtLT: dayStarts[i + 1] };
   }
   const query = useMemo(() => trendQuery(days), [days]);
-  const { data, error, loading } = useQuery<Record<string, { totalCount: number }>>(query, vars);
+  const { data, error, loading } = useQuery<Record<string, { totalCount: number }>>(query, vars, false, { keepPrevious: true });
   const chart = useMemo(() => {
     if (!data) return null;
     const x = dayStarts.slice(0, days).map((d) => Date.parse(d) / 1000);
@@ -445,12 +446,15 @@ function Filters({
   go,
   summary,
   owners,
+  ownerTotal,
   ciName,
 }: {
   q: Query;
   go: (changes: Record<string, string | null>) => void;
   summary: Summary | undefined;
   owners: { id: string; name: string }[];
+  /** How many owners there are: the choices stop at the first 200 by name. */
+  ownerTotal: number;
   ciName: string | undefined;
 }) {
   const withCurrent = (keys: string[], current: string | undefined) => (current && !keys.includes(current) ? [current, ...keys] : keys);
@@ -503,17 +507,32 @@ function Filters({
           ))}
         </select>
       </label>
-      <label>
-        Owner
-        <select name="owner" value={q.owner ?? ""} onChange={set("owner")}>
-          <option value="">Any owner</option>
-          {ownerList.map((o) => (
-            <option key={o.id} value={o.id}>
-              {o.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <div class="drift-owner">
+        <label>
+          Owner
+          <select
+            name="owner"
+            value={q.owner ?? ""}
+            onChange={set("owner")}
+            aria-describedby={ownerTotal > owners.length ? "drift-owner-more" : undefined}
+          >
+            <option value="">Any owner</option>
+            {ownerList.map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {ownerTotal > owners.length ? (
+          <div class="ref-more">
+            <span id="drift-owner-more" class="muted">
+              The first {owners.length} of {ownerTotal} owners by name; another by its ID:
+            </span>
+            <RefByID label="Owner ID" value={q.owner ?? ""} set={(v) => go({ owner: v })} />
+          </div>
+        ) : null}
+      </div>
       <label>
         Job
         <select name="job" value={q.job ?? ""} onChange={set("job")}>

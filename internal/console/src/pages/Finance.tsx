@@ -159,7 +159,7 @@ export function FinancePage() {
   const day = dayTime(q.asOf) ? q.asOf! : today();
   const asOf = dayTime(day);
   const groupBy = GROUPS.some(([k]) => k === q.groupBy) ? q.groupBy! : "SERVICE";
-  const { data, error, loading } = useQuery<{ today: RollupRow[]; at: RollupRow[]; rollup: RollupRow[] }>(QUERY, { asOf, groupBy });
+  const { data, error, loading } = useQuery<{ today: RollupRow[]; at: RollupRow[]; rollup: RollupRow[] }>(QUERY, { asOf, groupBy }, false, { keepPrevious: true });
 
   return (
     <div class="page finance">
@@ -263,7 +263,7 @@ function AssetList({ q, asOf, day }: { q: Query; asOf: string; day: string }) {
     asOf,
     where,
     orderBy: order.orderBy,
-  });
+  }, false, { keepPrevious: true });
   const [text, setText] = useState(q.aq ?? "");
   useEffect(() => setText(q.aq ?? ""), [q.aq]);
   const go = (changes: Record<string, string | null>) => route(hrefWith(PATH, q, { ...changes, after: null, before: null }));
@@ -627,7 +627,7 @@ function Expiring({ q }: { q: Query }) {
       vendor: { name: string } | null;
     }[];
     warranties: { totalCount: number; edges: { node: { id: string; warrantyEnd: string; configurationItem: { id: string; name: string; kind: string; warranty: { active: boolean; daysLeft: number | null } | null } } }[] };
-  }>(EXPIRING, { within, from, to });
+  }>(EXPIRING, { within, from, to }, false, { keepPrevious: true });
   return (
     <Section
       title={`Ending within ${within} days`}

@@ -134,7 +134,7 @@ export function HealthPage() {
   useTitle("Health");
   const staleDays = choice(q.staleDays, STALE_CHOICES, 30);
   const expiringDays = choice(q.expiringDays, EXPIRING_CHOICES, 30);
-  const { data, error, loading } = useQuery<{ cmdbHealth: Health }>(QUERY, { staleDays, expiringDays, admin: can("ADMIN") });
+  const { data, error, loading } = useQuery<{ cmdbHealth: Health }>(QUERY, { staleDays, expiringDays, admin: can("ADMIN") }, false, { keepPrevious: true });
   const h = data?.cmdbHealth;
   const show = (figure: string, kind?: string) => hrefWith(PATH, q, { show: figure, kind: kind ?? null, after: null, before: null });
 
@@ -327,7 +327,7 @@ function CIList({ q, f }: { q: Query; f: Figure }) {
       pageInfo: PageInfo;
       edges: { node: CIRow & { status: string; lastSeenAt: string | null; owner: { id: string; name: string } | null } }[];
     };
-  }>(CIS, { ...pageVars(q, PAGE), where: f.where });
+  }>(CIS, { ...pageVars(q, PAGE), where: f.where }, false, { keepPrevious: true });
   if (error) return <ErrorBox error={error} />;
   if (!data) return loading ? <Loading what="Finding the CIs" /> : null;
   const c = data.configurationItems;
@@ -402,7 +402,7 @@ function CITable({
 function ExpiringContracts({ within, figure }: { within: number; figure: number }) {
   const { data, error, loading } = useQuery<{
     expiringContracts: { id: string; number: string; name: string | null; kind: string; endDate: string; daysToEnd: number; autoRenew: boolean; vendor: { name: string } | null; coveredCis: { id: string }[] | null }[];
-  }>(CONTRACTS, { within });
+  }>(CONTRACTS, { within }, false, { keepPrevious: true });
   if (error) return <ErrorBox error={error} />;
   if (!data) return loading ? <Loading what="Finding the contracts" /> : null;
   return (

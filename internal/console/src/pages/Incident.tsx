@@ -3,7 +3,7 @@ import type { FunctionComponent } from "preact";
 import { takeOver } from "../cache";
 import type { GraphProps } from "../components/DepGraph";
 import { Badge, Empty, ErrorBox, Facts, Kind, Loading, Section } from "../components/ui";
-import { date, dateTime, money, plural, relative, words } from "../format";
+import { date, dateTime, fieldWords, money, plural, QUIET_FIELDS, relative, webURL, words } from "../format";
 import { useQuery, useTitle, type QueryState } from "../hooks";
 import { incidentMarkdown } from "../markdown";
 import FRAGMENT from "../queries/fragments/incident.graphql";
@@ -45,6 +45,7 @@ function Incident({ ic }: { ic: IncidentContext }) {
           <CopySummary ic={ic} />
         </div>
       </header>
+      <MatchNote ic={ic} />
       {ci.description ? <p>{ci.description}</p> : null}
       <div class="grid">
         <OwnerCard ic={ic} />
@@ -62,7 +63,13 @@ function Incident({ ic }: { ic: IncidentContext }) {
                   {s.runbookURL ? (
                     <>
                       {" "}
-                      <a href={s.runbookURL} rel="noreferrer noopener" target="_blank">runbook</a>
+                      {webURL(s.runbookURL) ? (
+                        <a href={webURL(s.runbookURL)!} rel="noreferrer noopener" target="_blank">
+                          runbook<span class="sr-only"> of {s.name}</span>
+                        </a>
+                      ) : (
+                        <span class="muted">runbook: {s.runbookURL}</span>
+                      )}
                     </>
                   ) : null}
                 </li>
@@ -148,7 +155,12 @@ function Incident({ ic }: { ic: IncidentContext }) {
               {ic.recentChanges.map((e) => (
                 <li key={e.id}>
                   <time dateTime={e.at}>{dateTime(e.at)}</time> <strong>{e.actor}</strong> {words(e.action)}{" "}
-                  <span class="muted">{e.changes.map((c) => c.field).join(", ")}</span>
+                  <span class="muted">
+                    {e.changes
+                      .filter((c) => !QUIET_FIELDS.has(c.field))
+                      .map((c) => fieldWords(c.field))
+                      .join(", ")}
+                  </span>
                 </li>
               ))}
             </ol>
@@ -167,7 +179,7 @@ function Incident({ ic }: { ic: IncidentContext }) {
               <tbody>
                 {ci.identifiers.map((i) => (
                   <tr key={`${i.kind}-${i.value}-${i.scope}`}>
-                    <td>{i.kind}</td><td><code>{i.value}</code></td><td>{i.scope ?? "—"}</td><td>{i.source}</td>
+                    <td>{words(i.kind)}</td><td><code>{i.value}</code></td><td>{i.scope ?? "—"}</td><td>{i.source}</td>
                   </tr>
                 ))}
               </tbody>
@@ -212,13 +224,18 @@ function NearLists({ data }: { data: GraphData | undefined }) {
   if (!data) return null;
   return (
     <>
-      {data.dependents ? <NearList title="Direct dependents" impact={data.dependents} /> : null}
-      {data.dependencies ? <NearList title="Direct dependencies" impact={data.dependencies} /> : null}
+      {data.dependents ? <NearList title="Direct dependents" impact={data.dependents} dir="dependents" /> : null}
+      {data.dependencies ? <NearList title="Direct dependencies" impact={data.dependencies} dir="dependencies" /> : null}
     </>
   );
 }
 
-function NearList({ title, impact }: { title: string; impact: Impact }) {
+/**
+ * The CIs one link away, each read as a sentence about this CI: a
+ * dependent "pg-payments-ams runs on it", a dependency "connects to
+ * ams2-tor-sw04".
+ */
+function NearList({ title, impact, dir }: { title: string; impact: Impact; dir: "dependents" | "dependencies" }) {
   const near = impact.nodes.filter((n) => n.depth === 1);
   if (!near.length) return null;
   const shown = near.slice(0, 8);
@@ -228,7 +245,15 @@ function NearList({ title, impact }: { title: string; impact: Impact }) {
       <ul class="chips">
         {shown.map((n) => (
           <li key={n.ci.id}>
-            <a href={`/ci/${n.ci.id}`}>{n.ci.name}</a> <span class="muted">{words(n.via)}</span>
+            {dir === "dependents" ? (
+              <>
+                <a href={`/ci/${n.ci.id}`}>{n.ci.name}</a> <span class="muted">{words(n.via)} it</span>
+              </>
+            ) : (
+              <>
+                <span class="muted">{words(n.via)}</span> <a href={`/ci/${n.ci.id}`}>{n.ci.name}</a>
+              </>
+            )}
           </li>
         ))}
         {near.length > shown.length ? <li class="muted">and {near.length - shown.length} more</li> : null}
@@ -246,7 +271,7 @@ function OwnerCard({ ic }: { ic: IncidentContext }) {
         <Facts
           rows={[
             ["Owner", <strong>{o.name}</strong>],
-            ["On call", o.oncallContact],
+            ["On call", contact(o.oncallContact)],
             ["Escalation", o.escalation],
             ["Chat", o.chatChannel],
             ["Email", o.email ? <a href={`mailto:${o.email}`}>{o.email}</a> : null],
@@ -258,10 +283,45 @@ function OwnerCard({ ic }: { ic: IncidentContext }) {
       {t ? (
         <>
           <h3>Team {t.name}</h3>
-          <Facts rows={[["On call", t.oncallContact], ["Escalation", t.escalation], ["Chat", t.chatChannel]]} />
+          <Facts rows={[["On call", contact(t.oncallContact)], ["Escalation", t.escalation], ["Chat", t.chatChannel]]} />
         </>
       ) : null}
     </Section>
+  );
+}
+
+/** An on-call contact: a link when it is a web address (a rota page), else as written (a phone number). */
+function contact(c: string | null) {
+  const url = webURL(c);
+  return url ? (
+    <a href={url} rel="noreferrer noopener" target="_blank">
+      {url}
+    </a>
+  ) : (
+    c
+  );
+}
+
+/**
+ * Said when the search opened this CI on weaker evidence than an
+ * identifier: the only CI whose name starts with the input, or a host
+ * name without its domain. The search page hands the match over.
+ */
+function MatchNote({ ic }: { ic: IncidentContext }) {
+  if (ic.matchRule !== "PREFIX" && ic.matchRule !== "SHORT_NAME") return null;
+  return (
+    <p class="notice match-note" role="status">
+      {ic.matchRule === "PREFIX" ? (
+        <>
+          Opened the only CI whose name or host name starts with <q>{ic.matchedValue}</q>; no CI has exactly that name.
+        </>
+      ) : (
+        <>
+          Opened the only CI whose host name is <q>{ic.matchedValue}</q> without a domain; an FQDN, an address or a serial number
+          names a CI for certain.
+        </>
+      )}
+    </p>
   );
 }
 
@@ -303,7 +363,7 @@ function GraphSection({ ic, graph }: { ic: IncidentContext; graph: QueryState<Gr
       {failed ? <ErrorBox error={new Error(failed)} title="The graph could not load" /> : null}
       {error ? <ErrorBox error={error} title="The graph could not load" /> : null}
       {Graph && data ? (
-        <Graph root={ic.ci} dependents={data.dependents} dependencies={data.dependencies} />
+        <Graph key={ic.ci.id} root={ic.ci} dependents={data.dependents} dependencies={data.dependencies} />
       ) : (
         <Loading what="Drawing" />
       )}

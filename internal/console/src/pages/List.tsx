@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { Empty, ErrorBox, Loading } from "../components/ui";
 import { LIST_ORDER, LISTS, type ListDef, type RefKind } from "../components/ListKinds";
-import { buildWhere, ListFilters, type RefOptions } from "../components/ListFilters";
+import { buildWhere, ListFilters, REF_FIELDS, type RefOptions } from "../components/ListFilters";
 import { ListPager, ListTable, PAGE_SIZES, pageArgs, trimPage, type Connection } from "../components/ListTable";
 import { plural } from "../format";
 import { useQuery, useTitle } from "../hooks";
@@ -89,17 +89,21 @@ function ListView({ def }: { def: ListDef }) {
     orderBy: [{ field: order, direction }],
     where,
   };
-  const { data, error, loading } = useQuery<{ list: Connection }>(def.query, vars, denied);
+  const { data, error, loading } = useQuery<{ list: Connection }>(def.query, vars, denied, { keepPrevious: true });
 
   const refKinds = [...new Set(def.filters.filter((f) => f.type === "ref").map((f) => f.ref!))].filter((k) => k !== "jobs" || admin);
   const refVars = Object.fromEntries((["owners", "vendors", "locations", "services", "jobs"] as RefKind[]).map((k) => [k, refKinds.includes(k)]));
-  const refQ = useQuery<Record<string, { edges: { node: { id: string; name: string } }[] } | undefined>>(REFS, refVars, refKinds.length === 0);
+  const refQ = useQuery<Record<string, { totalCount: number; edges: { node: { id: string; name: string } }[] } | undefined>>(
+    REFS,
+    refVars,
+    refKinds.length === 0,
+  );
   const refs: RefOptions | undefined = refQ.data
     ? Object.fromEntries(
-        Object.entries({ owners: "owners", vendors: "vendors", locations: "locations", services: "services", jobs: "discoveryJobs" }).map(([k, f]) => [
-          k,
-          refQ.data![f]?.edges.map((e) => e.node) ?? [],
-        ]),
+        Object.entries(REF_FIELDS).map(([k, f]) => {
+          const c = refQ.data![f];
+          return [k, Object.assign(c?.edges.map((e) => e.node) ?? [], { total: c?.totalCount ?? 0 })];
+        }),
       )
     : undefined;
 

@@ -8,6 +8,7 @@ import { useQuery, useTitle } from "../hooks";
 import FRAGMENT from "../queries/fragments/incident.graphql";
 import RESOLVE from "../queries/resolve.graphql";
 import RESOLVE_MORE from "../queries/resolve-more.graphql";
+import LOOKUP from "../queries/lookup.graphql";
 import type { CIRef, IncidentContext } from "../types";
 
 const query = FRAGMENT + RESOLVE;
@@ -36,11 +37,19 @@ export function SearchPage() {
   const none = !!first.data && !ic;
   const more = useQuery<More>(RESOLVE_MORE, { identifier: q, scope }, !none);
   const data = none ? more.data : undefined;
-  const error = first.error ?? more.error;
-  const loading = first.loading || (none && more.loading);
+  // Several CIs match: a service may bear the input as its name (a service
+  // is no CI, so the match leaves it out). Asked only then, so that the
+  // common case (one host) stays one request.
+  const ambiguous = !!ic?.ambiguous;
+  const named = useQuery<{ lookup: LookupHit[] }>(LOOKUP, { query: q, first: 20 }, !ambiguous);
+  const services = sameName(q, (ambiguous ? named.data?.lookup : data?.lookup) ?? []);
+  const error = first.error ?? more.error ?? named.error;
+  const loading = first.loading || (none && more.loading) || (ambiguous && named.loading);
 
   const single = ic && !ic.ambiguous ? ic : null;
-  const onlyHit = data && data.lookup.length === 1 ? data.lookup[0] : null;
+  // Nothing matched: open what resembles it when that is one thing, or the
+  // one service of exactly that name.
+  const onlyHit = data ? (data.lookup.length === 1 ? data.lookup[0] : services.length === 1 ? services[0] : null) : null;
   useEffect(() => {
     if (single) {
       handOver(`ci:${single.ci.id}`, single);
@@ -59,9 +68,24 @@ export function SearchPage() {
       <Page q={q}>
         <p class="notice" role="status">
           <strong>Ambiguous:</strong> {all.length} CIs match {words(ic.matchedBy)} <code>{ic.matchedValue}</code>
-          {ic.matchedScope ? ` in scope ${ic.matchedScope}` : ""} equally well. Cairn will not pick one for you
+          {ic.matchedScope ? ` in scope ${ic.matchedScope}` : ""} equally well
+          {services.length ? <>, and {services.length === 1 ? "a service has" : `${services.length} services have`} that name</> : ""}. Cairn will not
+          pick one for you
           {ic.matchedBy === "IP" && !scope ? "; add the network scope (site, VRF, VPC) to narrow it" : ""}.
         </p>
+        {services.length ? (
+          <>
+            <h2>{services.length === 1 ? "Service" : "Services"}</h2>
+            <ul class="rows search-services">
+              {services.map((h) => (
+                <li key={h.service!.id}>
+                  <a href={hitHref(h)}>{h.service!.name}</a> <span class="badge">service</span> <span class="muted">tier {h.service!.tier}</span>
+                </li>
+              ))}
+            </ul>
+            <h2>CIs</h2>
+          </>
+        ) : null}
         <CIList cis={all} />
       </Page>
     );
@@ -104,8 +128,16 @@ function Page({ q, children }: { q: string; children: preact.ComponentChildren }
   );
 }
 
+/** The services among the hits whose name is the input (case aside). */
+function sameName(q: string, hits: LookupHit[]): LookupHit[] {
+  const want = q.toLowerCase();
+  return hits.filter((h) => h.service && h.service.name.toLowerCase() === want);
+}
+
 function CIList({ cis }: { cis: CIRef[] }) {
+  // A phone scrolls the table, not the page: a region a keyboard can reach.
   return (
+    <div class="table-wrap" tabIndex={0} role="region" aria-label="Matching CIs">
     <table class="table">
       <caption class="sr-only">Matching CIs</caption>
       <thead>
@@ -133,5 +165,6 @@ function CIList({ cis }: { cis: CIRef[] }) {
         ))}
       </tbody>
     </table>
+    </div>
   );
 }

@@ -8,8 +8,8 @@ import { useSession } from "../session";
 /** Paste an API token; it stays in this tab (sessionStorage) and nowhere else. */
 export function SignIn({ required = false }: { required?: boolean }) {
   useTitle("Sign in");
-  const { signIn } = useSession();
-  const { query, route } = useLocation();
+  const { signIn, tokenRefused } = useSession();
+  const { query, route, url } = useLocation();
   const [token, setToken] = useState("");
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
@@ -19,7 +19,10 @@ export function SignIn({ required = false }: { required?: boolean }) {
     setError(undefined);
     try {
       await signIn(token);
-      const next = query.next && query.next.startsWith("/") && !query.next.startsWith("//") ? query.next : "/";
+      // Where to go once signed in: the page asked for (?next=), or, when the
+      // sign-in stands in for the page a deep link opened, that page.
+      const wanted = query.next ?? (required ? url : "/");
+      const next = wanted.startsWith("/") && !wanted.startsWith("//") ? wanted : "/";
       route(next === "/signin" ? "/" : next);
     } catch (err) {
       setError(err as ApiError);
@@ -30,6 +33,11 @@ export function SignIn({ required = false }: { required?: boolean }) {
   return (
     <div class="page narrow">
       <h1>Sign in</h1>
+      {required && tokenRefused ? (
+        <p class="notice" role="alert">
+          Cairn refused the token this tab held (revoked or expired); it was forgotten.
+        </p>
+      ) : null}
       {required ? <p>This Cairn does not answer without a token.</p> : null}
       <p>
         Paste an API token (an admin makes one with <code>cairn token create</code> or on the Admin page). It is kept in

@@ -102,7 +102,7 @@ export function JobsTab() {
 function JobList({ after, before }: { after?: string; before?: string }) {
   const { data, error, loading } = useQuery<{
     discoveryJobs: { totalCount: number; pageInfo: PageInfo; edges: { node: JobRow }[] };
-  }>(JOBS, pageVars(PAGE, after, before));
+  }>(JOBS, pageVars(PAGE, after, before), false, { keepPrevious: true });
   const conn = data?.discoveryJobs;
   return (
     <>

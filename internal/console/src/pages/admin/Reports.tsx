@@ -109,7 +109,7 @@ function delivered(ds: { ok: boolean }[]): string {
 function ScheduleList({ after, before }: { after?: string; before?: string }) {
   const { data, error, loading } = useQuery<{
     reportSchedules: { totalCount: number; pageInfo: PageInfo; edges: { node: ScheduleRow }[] };
-  }>(REPORTS, pageVars(PAGE, after, before));
+  }>(REPORTS, pageVars(PAGE, after, before), false, { keepPrevious: true });
   const conn = data?.reportSchedules;
   return (
     <>

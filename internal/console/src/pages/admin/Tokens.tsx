@@ -32,6 +32,8 @@ export function TokensTab() {
   const { data, error, loading, reload } = useQuery<{ apiTokens: { totalCount: number; pageInfo: PageInfo; edges: { node: Token }[] } }>(
     TOKENS,
     pageVars(PAGE, query.after, query.before),
+    false,
+    { keepPrevious: true },
   );
   const del = useMutation<{ deleteAPIToken: string }>(DELETE);
   const [said, setSaid] = useState("");

@@ -1,4 +1,4 @@
-import{a as R}from"./chunk-DMENLM7N.js";import{a as $,c as O,d as T}from"./chunk-CJWKGNL5.js";import{e as I,h as b,m as M,n as g,o as D,p as C,s as P,u as E}from"./chunk-LPHECQ2Q.js";import{d as v,k as N,n as e}from"./chunk-JUWTONRH.js";import{e as m}from"./chunk-XQT7O4XN.js";var k=`query ServiceMap($id: ID!) {
+import{a as R}from"./chunk-DMENLM7N.js";import{a as $,c as O,d as T}from"./chunk-JIVPLSNP.js";import{e as I,h as b,m as M,n as g,r as D,s as C,v as P,x as E}from"./chunk-2OCQP77Z.js";import{d as v,k as N,n as e}from"./chunk-JUWTONRH.js";import{e as m}from"./chunk-XQT7O4XN.js";var k=`query ServiceMap($id: ID!) {
   node(id: $id) { ... on Service { id name tier } }
   serviceMap(service: $id) {
     nodes { id type label ciKind tier inService }
