@@ -27,8 +27,8 @@ func HintLabels() []string { return append([]string(nil), hintLabels[:]...) }
 // Hint is one thing to try when binding an alert: the label it came from
 // (the rule recorded as boundBy) and the value to match.
 type Hint struct {
-	Rule  string // the label name: cairn_ci, instance, host, …, service
-	Value string // what to match: Engine.Match's input, a Service name for service
+	Rule  string `json:"rule"`  // the label name: cairn_ci, instance, host, …, service
+	Value string `json:"value"` // what to match: Engine.Match's input, a Service name for service
 }
 
 // CIID returns the CI ID a cairn_ci hint names when its value is a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -137,8 +138,8 @@ type wireNotification struct {
 // ParseAlertmanager reads an Alertmanager webhook payload (version 4).
 func ParseAlertmanager(data []byte, opt Options) (*Notification, error) {
 	lim := opt.Limits.withDefaults()
-	if len(data) > lim.MaxBytes {
-		return nil, apperr.Invalid("payload", "is %d bytes, more than the limit of %d", len(data), lim.MaxBytes)
+	if err := checkPayload(data, lim); err != nil {
+		return nil, err
 	}
 	var w wireNotification
 	if err := decode(data, &w, false, ""); err != nil {
@@ -193,8 +194,8 @@ func ParseAlertmanager(data []byte, opt Options) (*Notification, error) {
 // with Alertmanager's alert fields.
 func ParseAlerts(data []byte, opt Options) ([]Alert, error) {
 	lim := opt.Limits.withDefaults()
-	if len(data) > lim.MaxBytes {
-		return nil, apperr.Invalid("payload", "is %d bytes, more than the limit of %d", len(data), lim.MaxBytes)
+	if err := checkPayload(data, lim); err != nil {
+		return nil, err
 	}
 	var raw []json.RawMessage
 	if err := decode(data, &raw, false, ""); err != nil {
@@ -321,7 +322,7 @@ func decode(data []byte, v any, strict bool, at string) error {
 		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &te):
-			return apperr.Invalid(where(te.Field), "is a JSON %s, want %s", te.Value, jsonKind(te.Type.String()))
+			return apperr.Invalid(where(te.Field), "is a JSON %s, want %s", te.Value, jsonKind(te.Type))
 		case errors.As(err, &se):
 			return apperr.Invalid(where(""), "is not JSON: %s (at byte %d)", se.Error(), se.Offset)
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
@@ -338,18 +339,41 @@ func decode(data []byte, v any, strict bool, at string) error {
 	return nil
 }
 
-func jsonKind(goType string) string {
-	switch {
-	case goType == "string", goType == "*string":
+func jsonKind(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
 		return "a string"
-	case strings.HasPrefix(goType, "map["):
+	case reflect.Map:
 		return "an object of strings"
-	case strings.HasPrefix(goType, "[]"):
+	case reflect.Slice:
 		return "an array"
-	case strings.Contains(goType, "int"):
+	case reflect.Int:
 		return "an integer"
 	}
 	return "an object"
+}
+
+// checkPayload applies what holds for the whole payload: its size, and
+// valid UTF-8 (encoding/json would quietly turn bad bytes into U+FFFD).
+func checkPayload(data []byte, lim Limits) error {
+	if len(data) > lim.MaxBytes {
+		return apperr.Invalid("payload", "is %d bytes, more than the limit of %d", len(data), lim.MaxBytes)
+	}
+	if !utf8.Valid(data) {
+		at := 0
+		for at < len(data) {
+			r, size := utf8.DecodeRune(data[at:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			at += size
+		}
+		return apperr.Invalid("payload", "is not valid UTF-8 (at byte %d)", at)
+	}
+	return nil
 }
 
 func checkStatus(field, s string) (string, error) {
