@@ -1,0 +1,481 @@
+package correlate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Alert is one alert as the engine sees it: deduplicated by Key.
+type Alert struct {
+	Key string
+	// CI is the CI the alert is bound to; 0 means unbound.
+	CI    int
+	Start time.Time
+	// End is zero while the alert fires.
+	End    time.Time
+	Labels map[string]string
+}
+
+// Member is an alert in an incident (or held, when flapping alone).
+type Member struct {
+	Key      string
+	CI       int
+	Start    time.Time
+	End      time.Time `json:",omitzero"`
+	Flapping bool      `json:",omitempty"`
+	// Refires counts how often the alert fired again after resolving.
+	Refires int `json:",omitempty"`
+}
+
+// Path runs from an alerted CI down its dependencies to a candidate.
+type Path []int
+
+// Candidate is a probable cause.
+type Candidate struct {
+	CI      int
+	Score   float64
+	Alerted bool
+	Reasons []string
+	// Evidence holds the findings that raised the score.
+	Evidence []Finding `json:",omitempty"`
+	// Paths from the alerted CIs it explains, up to Settings.MaxPaths,
+	// ordered by alerted CI; PathCount counts them all.
+	Paths     []Path
+	PathCount int
+}
+
+// Incident is the engine's view of one incident.
+type Incident struct {
+	ID int
+	// Service is the service label of an incident of unbound alerts.
+	Service     string `json:",omitempty"`
+	OpenedAt    time.Time
+	LastAlertAt time.Time
+	// ResolvedAt is when the last alert ended, once all have.
+	ResolvedAt time.Time `json:",omitzero"`
+	Alerts     []Member
+	// CIs are the alerted CIs, ascending.
+	CIs        []int
+	Candidates []Candidate `json:",omitempty"`
+}
+
+type alertState struct {
+	m           Member
+	inc         *incState
+	transitions []time.Time
+}
+
+type incState struct {
+	id         int
+	unbound    bool
+	service    string
+	keys       []string
+	cis        map[int]int // CI → alerts on it
+	cov        map[int]int // CI → member CIs whose reach holds it
+	minStart   time.Time
+	maxStart   time.Time
+	lastJoin   time.Time
+	firing     int
+	lastEnd    time.Time
+	candidates []Candidate
+}
+
+// Engine correlates alerts incrementally. It is not safe for concurrent
+// use; the caller serialises Add (intake holds one engine per process).
+type Engine struct {
+	s     Settings
+	g     Graph
+	ev    Evidence
+	adj   map[int][]Edge
+	reach map[int]map[int]reached
+	byKey map[string]*alertState
+	incs  []*incState
+	live  []*incState
+	index map[int][]*incState // CI in a reach → live incidents covering it
+	held  []string
+}
+
+// NewEngine checks the settings and returns an engine over g; ev may be nil.
+func NewEngine(g Graph, ev Evidence, s Settings) (*Engine, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return nil, errors.New("correlation engine: no graph")
+	}
+	return &Engine{
+		s: s, g: g, ev: ev,
+		adj:   make(map[int][]Edge),
+		reach: make(map[int]map[int]reached),
+		byKey: make(map[string]*alertState),
+		index: make(map[int][]*incState),
+	}, nil
+}
+
+// Replay correlates recorded alerts from scratch and returns the incidents
+// they form, storing nothing (`cairn alerts replay`).
+func Replay(ctx context.Context, g Graph, ev Evidence, alerts []Alert, s Settings) ([]Incident, error) {
+	e, err := NewEngine(g, ev, s)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.Add(ctx, alerts...); err != nil {
+		return nil, err
+	}
+	return e.Incidents(), nil
+}
+
+func checkAlert(i int, a Alert) error {
+	switch {
+	case a.Key == "":
+		return fmt.Errorf("alert %d: empty key", i)
+	case a.CI < 0:
+		return fmt.Errorf("alert %d (%s): CI %d is negative", i, a.Key, a.CI)
+	case a.Start.IsZero():
+		return fmt.Errorf("alert %d (%s): no start time", i, a.Key)
+	case !a.End.IsZero() && a.End.Before(a.Start):
+		return fmt.Errorf("alert %d (%s): ends %s before it starts %s", i, a.Key, a.End.Format(time.RFC3339), a.Start.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Add takes new alerts and updates of known ones (same Key: a resolution,
+// or a re-fire with a later start) and returns the incidents that changed,
+// by ID. Alerts are taken in order of start, then key. A bad alert fails
+// the whole call before anything changes.
+func (e *Engine) Add(ctx context.Context, alerts ...Alert) ([]Incident, error) {
+	for i, a := range alerts {
+		if err := checkAlert(i, a); err != nil {
+			return nil, err
+		}
+	}
+	in := append([]Alert(nil), alerts...)
+	sort.SliceStable(in, func(i, j int) bool {
+		if !in[i].Start.Equal(in[j].Start) {
+			return in[i].Start.Before(in[j].Start)
+		}
+		return in[i].Key < in[j].Key
+	})
+	if err := e.fetch(ctx, in); err != nil {
+		return nil, err
+	}
+	changed := map[*incState]bool{}
+	for _, a := range in {
+		if inc := e.take(a); inc != nil {
+			changed[inc] = true
+		}
+	}
+	out := make([]*incState, 0, len(changed))
+	for inc := range changed {
+		out = append(out, inc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	res := make([]Incident, 0, len(out))
+	for _, inc := range out {
+		if err := e.rank(ctx, inc); err != nil {
+			return nil, err
+		}
+		res = append(res, e.snapshot(inc))
+	}
+	return res, nil
+}
+
+// fetch reads, in one Graph call, the neighbourhood of every bound CI in
+// alerts whose reach is not known yet.
+func (e *Engine) fetch(ctx context.Context, alerts []Alert) error {
+	var need []int
+	seen := map[int]bool{}
+	for _, a := range alerts {
+		if a.CI != 0 && e.reach[a.CI] == nil && !seen[a.CI] {
+			seen[a.CI] = true
+			need = append(need, a.CI)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	sort.Ints(need)
+	edges, err := e.g.DependencyEdges(ctx, need, e.s.Hops)
+	if err != nil {
+		return fmt.Errorf("reading the dependencies of %d alerted CIs: %w", len(need), err)
+	}
+	fresh := map[int][]Edge{}
+	for _, ed := range edges {
+		fresh[ed.From] = append(fresh[ed.From], ed)
+	}
+	for n, es := range fresh {
+		sort.Slice(es, func(i, j int) bool { return es[i].To < es[j].To })
+		e.adj[n] = es
+	}
+	for _, c := range need {
+		e.reach[c] = reachOf(e.adj, c, e.s.Hops)
+	}
+	return nil
+}
+
+// take applies one alert and returns the incident it changed, if any.
+func (e *Engine) take(a Alert) *incState {
+	st := e.byKey[a.Key]
+	if st != nil && st.m.Start.Equal(a.Start) {
+		// An update of the same firing: a resolution, or a repeat.
+		if st.m.End.IsZero() && !a.End.IsZero() {
+			st.m.End = a.End
+			e.transition(st, a.End)
+			if st.inc != nil {
+				e.ended(st.inc, a.End)
+			}
+			return st.inc
+		}
+		return nil
+	}
+	if st != nil && !a.Start.After(st.m.Start) {
+		return nil // an older firing arriving late: already superseded
+	}
+	if st == nil {
+		st = &alertState{m: Member{Key: a.Key, CI: a.CI}}
+		e.byKey[a.Key] = st
+	} else {
+		// A re-fire of a known alert.
+		if st.m.End.IsZero() && st.inc != nil {
+			e.ended(st.inc, a.Start) // the old firing ended when the new one began
+		}
+		st.m.Refires++
+		e.transition(st, a.Start)
+		if st.m.CI != a.CI && st.inc != nil {
+			// Bound to another CI now: it leaves its incident's rejoin rule.
+			st.inc = nil
+		}
+		st.m.CI = a.CI
+	}
+	st.m.Start, st.m.End = a.Start, time.Time{}
+	inc := st.inc
+	if inc != nil && !e.alive(inc, a.Start) {
+		inc = nil
+	}
+	if inc == nil {
+		inc = e.match(a)
+	}
+	if inc == nil && st.m.Flapping {
+		e.hold(a.Key)
+		st.inc = nil
+		return nil
+	}
+	if inc == nil {
+		inc = e.open(a)
+	}
+	e.join(inc, st, a)
+	if !a.End.IsZero() {
+		st.m.End = a.End
+		e.transition(st, a.End)
+		e.ended(inc, a.End)
+	}
+	return inc
+}
+
+func (e *Engine) hold(key string) {
+	for _, k := range e.held {
+		if k == key {
+			return
+		}
+	}
+	e.held = append(e.held, key)
+}
+
+// transition records a state change and marks the alert flapping when
+// FlapTransitions fall within FlapPeriod.
+func (e *Engine) transition(st *alertState, at time.Time) {
+	st.transitions = append(st.transitions, at)
+	lo := 0
+	for lo < len(st.transitions) && at.Sub(st.transitions[lo]) > e.s.FlapPeriod {
+		lo++
+	}
+	st.transitions = st.transitions[lo:]
+	if len(st.transitions) >= e.s.FlapTransitions {
+		st.m.Flapping = true
+	}
+}
+
+func (e *Engine) ended(inc *incState, at time.Time) {
+	inc.firing--
+	if at.After(inc.lastEnd) {
+		inc.lastEnd = at
+	}
+}
+
+// alive reports whether inc still takes alerts on its own CIs at t.
+func (e *Engine) alive(inc *incState, t time.Time) bool {
+	return inc.firing > 0 || !t.After(inc.lastEnd.Add(e.s.Quiet))
+}
+
+// takesNew reports whether inc takes an alert on a new CI starting at t.
+func (e *Engine) takesNew(inc *incState, t time.Time) bool {
+	return e.alive(inc, t) &&
+		!t.Before(inc.minStart.Add(-e.s.Window)) && !t.After(inc.maxStart.Add(e.s.Window)) &&
+		!t.After(inc.lastJoin.Add(e.s.Quiet))
+}
+
+// match finds the oldest live incident a takes part in.
+func (e *Engine) match(a Alert) *incState {
+	e.prune(a.Start)
+	if a.CI == 0 {
+		svc := a.Labels["service"]
+		if svc == "" {
+			return nil
+		}
+		for _, inc := range e.live {
+			if inc.unbound && inc.service == svc && e.takesNew(inc, a.Start) {
+				return inc
+			}
+		}
+		return nil
+	}
+	var best *incState
+	for _, inc := range e.index[a.CI] {
+		if inc.cis[a.CI] > 0 && (best == nil || inc.id < best.id) && e.alive(inc, a.Start) {
+			best = inc // the same CI firing again
+		}
+	}
+	if best != nil {
+		return best
+	}
+	for x := range e.reach[a.CI] {
+		for _, inc := range e.index[x] {
+			if (best == nil || inc.id < best.id) && e.takesNew(inc, a.Start) {
+				best = inc
+			}
+		}
+	}
+	return best
+}
+
+// prune drops incidents that can take nothing at t or later from the live
+// list and the index (alerts come in start order).
+func (e *Engine) prune(t time.Time) {
+	keep := e.live[:0]
+	dead := false
+	for _, inc := range e.live {
+		if e.alive(inc, t) {
+			keep = append(keep, inc)
+		} else {
+			dead = true
+		}
+	}
+	for i := len(keep); i < len(e.live); i++ {
+		e.live[i] = nil
+	}
+	e.live = keep
+	if !dead {
+		return
+	}
+	isLive := make(map[*incState]bool, len(e.live))
+	for _, inc := range e.live {
+		isLive[inc] = true
+	}
+	for x, incs := range e.index {
+		k := incs[:0]
+		for _, inc := range incs {
+			if isLive[inc] {
+				k = append(k, inc)
+			}
+		}
+		if len(k) == 0 {
+			delete(e.index, x)
+		} else {
+			e.index[x] = k
+		}
+	}
+}
+
+func (e *Engine) open(a Alert) *incState {
+	inc := &incState{
+		id: len(e.incs) + 1, unbound: a.CI == 0,
+		cis: map[int]int{}, cov: map[int]int{},
+		minStart: a.Start, maxStart: a.Start, lastJoin: a.Start,
+	}
+	if inc.unbound {
+		inc.service = a.Labels["service"]
+	}
+	e.incs = append(e.incs, inc)
+	e.live = append(e.live, inc)
+	return inc
+}
+
+func (e *Engine) join(inc *incState, st *alertState, a Alert) {
+	if st.inc != inc {
+		inc.keys = append(inc.keys, a.Key)
+		st.inc = inc
+		for i, k := range e.held {
+			if k == a.Key {
+				e.held = append(e.held[:i], e.held[i+1:]...)
+				break
+			}
+		}
+	}
+	inc.firing++
+	if a.Start.Before(inc.minStart) {
+		inc.minStart = a.Start
+	}
+	if a.Start.After(inc.maxStart) {
+		inc.maxStart = a.Start
+	}
+	if a.Start.After(inc.lastJoin) {
+		inc.lastJoin = a.Start
+	}
+	if a.CI == 0 {
+		return
+	}
+	inc.cis[a.CI]++
+	if inc.cis[a.CI] > 1 {
+		return
+	}
+	for x := range e.reach[a.CI] {
+		if inc.cov[x] == 0 {
+			e.index[x] = append(e.index[x], inc)
+		}
+		inc.cov[x]++
+	}
+}
+
+// Incidents returns every incident, by ID.
+func (e *Engine) Incidents() []Incident {
+	out := make([]Incident, len(e.incs))
+	for i, inc := range e.incs {
+		out[i] = e.snapshot(inc)
+	}
+	return out
+}
+
+// Held returns the flapping alerts that joined no incident, by key.
+func (e *Engine) Held() []Member {
+	out := make([]Member, 0, len(e.held))
+	for _, k := range e.held {
+		out = append(out, e.byKey[k].m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func (e *Engine) snapshot(inc *incState) Incident {
+	x := Incident{ID: inc.id, Service: inc.service, OpenedAt: inc.minStart, LastAlertAt: inc.maxStart}
+	for _, k := range inc.keys {
+		x.Alerts = append(x.Alerts, e.byKey[k].m)
+	}
+	sort.Slice(x.Alerts, func(i, j int) bool {
+		if !x.Alerts[i].Start.Equal(x.Alerts[j].Start) {
+			return x.Alerts[i].Start.Before(x.Alerts[j].Start)
+		}
+		return x.Alerts[i].Key < x.Alerts[j].Key
+	})
+	for c := range inc.cis {
+		x.CIs = append(x.CIs, c)
+	}
+	sort.Ints(x.CIs)
+	if inc.firing <= 0 {
+		x.ResolvedAt = inc.lastEnd
+	}
+	x.Candidates = inc.candidates
+	return x
+}
