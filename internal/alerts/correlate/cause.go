@@ -95,7 +95,10 @@ func sortScored(l []*scored) {
 		if a.score != b.score {
 			return a.score > b.score
 		}
-		// closer to what it explains first
+		// then the one explaining more alerted CIs, then the closer one
+		if a.members != b.members {
+			return a.members > b.members
+		}
 		if ma, mb := a.distSum*b.origins, b.distSum*a.origins; ma != mb {
 			return ma < mb
 		}
@@ -172,7 +175,7 @@ func kindWords(k string) string {
 }
 
 func (e *Engine) candidate(inc *incState, s *scored, nOrigins, nAlerted int) Candidate {
-	c := Candidate{CI: s.ci, Score: math.Round(s.score*1000) / 1000, Alerted: s.alerted, Evidence: s.findings}
+	c := Candidate{CI: s.ci, Score: math.Round(s.score*1000) / 1000, Alerted: s.alerted, Evidence: s.findings, origins: s.origins, nOrigins: nOrigins}
 	var words []string
 	switch {
 	case s.isOrigin && s.origins == 1 && nOrigins == 1:

@@ -45,6 +45,8 @@ type Candidate struct {
 	// ordered by alerted CI; PathCount counts them all.
 	Paths     []Path
 	PathCount int
+
+	origins, nOrigins int // origins it explains, of how many
 }
 
 // Incident is the engine's view of one incident.
@@ -173,14 +175,136 @@ func (e *Engine) Add(ctx context.Context, alerts ...Alert) ([]Incident, error) {
 		out = append(out, inc)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
-	res := make([]Incident, 0, len(out))
-	for _, inc := range out {
+	for i := 0; i < len(out); i++ {
+		inc := out[i]
 		if err := e.rank(ctx, inc); err != nil {
 			return nil, err
 		}
-		res = append(res, e.snapshot(inc))
+		took := e.eject(inc)
+		if len(took) == 0 {
+			continue
+		}
+		// Ranked once more without the ejected alerts; no second ejection.
+		if err := e.rank(ctx, inc); err != nil {
+			return nil, err
+		}
+		for _, o := range took {
+			if !changed[o] {
+				changed[o] = true
+				out = append(out, o)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	res := make([]Incident, 0, len(out))
+	for _, inc := range out {
+		if len(inc.keys) > 0 {
+			res = append(res, e.snapshot(inc))
+		}
 	}
 	return res, nil
+}
+
+// strongTops are inc's leading candidates (those explaining as many
+// origins as the top one) when the top one explains at least two origins
+// and more than half of them: causes the incident is built around.
+func (e *Engine) strongTops(inc *incState) ([]Candidate, bool) {
+	if len(inc.candidates) == 0 {
+		return nil, false
+	}
+	c := inc.candidates[0]
+	n := 1
+	for n < len(inc.candidates) && inc.candidates[n].origins >= c.origins {
+		n++
+	}
+	return inc.candidates[:n], c.origins >= 2 && 2*c.origins > c.nOrigins
+}
+
+// explained reports whether one of cands is in ci's reach.
+func (e *Engine) explained(ci int, cands []Candidate) bool {
+	for _, c := range cands {
+		if _, in := e.reach[ci][c.CI]; in {
+			return true
+		}
+	}
+	return false
+}
+
+// eject moves out of inc the alerts on CIs none of its candidates
+// explains, when the top one is strong (noise that joined through some deep shared dependency while
+// the incident was young), each to the incident it now matches or a new
+// one, and returns the incidents that took them. The rule of joining
+// ("related within H") lets such an alert in; the cause, once clear,
+// says it does not belong.
+func (e *Engine) eject(inc *incState) []*incState {
+	tops, ok := e.strongTops(inc)
+	if !ok {
+		return nil
+	}
+	var out []*alertState
+	keep := inc.keys[:0]
+	for _, k := range inc.keys {
+		st := e.byKey[k]
+		if st.m.CI == 0 || e.explained(st.m.CI, tops) {
+			keep = append(keep, k)
+		} else {
+			out = append(out, st)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	inc.keys = keep
+	e.rebuild(inc)
+	var took []*incState
+	for _, st := range out {
+		st.inc = nil
+		a := Alert{Key: st.m.Key, CI: st.m.CI, Start: st.m.Start}
+		o := e.matchExcept(a, inc)
+		if o == nil {
+			o = e.open(a)
+		}
+		e.join(o, st, a)
+		if !st.m.End.IsZero() {
+			e.ended(o, st.m.End)
+		}
+		took = append(took, o)
+	}
+	return took
+}
+
+// rebuild recomputes inc's CI counts, reach counts, span and index
+// entries from its members.
+func (e *Engine) rebuild(inc *incState) {
+	for x := range inc.cov {
+		incs := e.index[x]
+		for i, o := range incs {
+			if o == inc {
+				e.index[x] = append(incs[:i], incs[i+1:]...)
+				break
+			}
+		}
+		if len(e.index[x]) == 0 {
+			delete(e.index, x)
+		}
+	}
+	inc.cis, inc.cov, inc.firing = map[int]int{}, map[int]int{}, 0
+	keys := inc.keys
+	inc.keys = nil
+	first := true
+	for _, k := range keys {
+		st := e.byKey[k]
+		st.inc = nil
+		a := Alert{Key: k, CI: st.m.CI, Start: st.m.Start}
+		if first {
+			inc.minStart, inc.maxStart, inc.lastJoin, inc.lastEnd = a.Start, a.Start, a.Start, time.Time{}
+			first = false
+		}
+		e.join(inc, st, a)
+		if !st.m.End.IsZero() {
+			e.ended(inc, st.m.End)
+		}
+	}
 }
 
 // fetch reads, in one Graph call, the neighbourhood of every bound CI in
@@ -318,7 +442,10 @@ func (e *Engine) takesNew(inc *incState, t time.Time) bool {
 }
 
 // match finds the oldest live incident a takes part in.
-func (e *Engine) match(a Alert) *incState {
+func (e *Engine) match(a Alert) *incState { return e.matchExcept(a, nil) }
+
+// matchExcept is match leaving out one incident.
+func (e *Engine) matchExcept(a Alert, not *incState) *incState {
 	e.prune(a.Start)
 	if a.CI == 0 {
 		svc := a.Labels["service"]
@@ -326,7 +453,7 @@ func (e *Engine) match(a Alert) *incState {
 			return nil
 		}
 		for _, inc := range e.live {
-			if inc.unbound && inc.service == svc && e.takesNew(inc, a.Start) {
+			if inc != not && inc.unbound && inc.service == svc && e.takesNew(inc, a.Start) {
 				return inc
 			}
 		}
@@ -334,7 +461,7 @@ func (e *Engine) match(a Alert) *incState {
 	}
 	var best *incState
 	for _, inc := range e.index[a.CI] {
-		if inc.cis[a.CI] > 0 && (best == nil || inc.id < best.id) && e.alive(inc, a.Start) {
+		if inc != not && inc.cis[a.CI] > 0 && (best == nil || inc.id < best.id) && e.alive(inc, a.Start) {
 			best = inc // the same CI firing again
 		}
 	}
@@ -343,7 +470,7 @@ func (e *Engine) match(a Alert) *incState {
 	}
 	for x := range e.reach[a.CI] {
 		for _, inc := range e.index[x] {
-			if (best == nil || inc.id < best.id) && e.takesNew(inc, a.Start) {
+			if inc != not && (best == nil || inc.id < best.id) && e.takesNew(inc, a.Start) {
 				best = inc
 			}
 		}
