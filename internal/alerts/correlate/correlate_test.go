@@ -143,7 +143,7 @@ func TestCorrelate(t *testing.T) {
 		{name: "noise on unrelated CIs stays apart", graph: switchGraph + " 50>51 60>61",
 			events: []ev{{key: "h1", ci: 1}, {key: "n1", ci: 50}, {key: "h2", ci: 2, start: 1}, {key: "n2", ci: 60, start: 1}, {key: "h3", ci: 3, start: 2}},
 			groups: []string{"h1,h2,h3", "n1", "n2"}, tops: []int{100, 50, 60}},
-		{name: "noise joined through a deep shared dependency is moved out once the cause is clear", graph: switchGraph + " 60>61 61>200",
+		{name: "noise joined through a deep shared dependency is moved out once the cause is clear", graph: switchGraph + " 1>300 60>300",
 			events: []ev{{key: "h1", ci: 1}, {key: "n", ci: 60, start: 0.5}, {key: "h2", ci: 2, start: 1}, {key: "h3", ci: 3, start: 1}, {key: "h4", ci: 4, start: 1}},
 			groups: []string{"h1,h2,h3,h4", "n"}, tops: []int{100, 60}},
 		{name: "unbound alerts group by service label only", graph: switchGraph,
