@@ -19,7 +19,7 @@
 // Each Start* calls Need first: when a binary is missing the test is skipped,
 // or fails when CAIRN_LAB=1 or CI=true. To run the lab tests:
 //
-//	apt-get install openssh-server snmpd snmp nmap prometheus-node-exporter
+//	apt-get install openssh-server snmpd snmp nmap prometheus-node-exporter prometheus-alertmanager
 //	CAIRN_LAB=1 make test
 //
 // The API (all Start* stop their daemon when the test ends):
@@ -88,7 +88,7 @@ var LockTimeout = 5 * time.Minute
 var StartTimeout = 30 * time.Second
 
 // Packages is the apt-get install line for everything the lab tests use.
-const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter"
+const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter prometheus-alertmanager"
 
 // Required reports whether missing lab components must fail tests rather than
 // skip them: CAIRN_LAB=1 or CI=true.
@@ -151,6 +151,7 @@ func packagesFor(binaries []string) string {
 			"snmpwalk":                 "snmp",
 			"nmap":                     "nmap",
 			"prometheus-node-exporter": "prometheus-node-exporter",
+			"prometheus-alertmanager":  "prometheus-alertmanager",
 		}[filepath.Base(b)]
 		if p == "" {
 			p = filepath.Base(b)
