@@ -327,3 +327,20 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestRefireAfterDeathKeepsHistory: a re-fire after its incident died
+// opens a new incident; the old one keeps the firing it had.
+func TestRefireAfterDeathKeepsHistory(t *testing.T) {
+	e := run(t, switchGraph, DefaultSettings(), nil, []ev{{key: "a", ci: 1}, {key: "a", ci: 1, end: 5}, {key: "a", ci: 1, start: 40}})
+	incs := e.Incidents()
+	if len(incs) != 2 {
+		t.Fatalf("%d incidents, want 2: %+v", len(incs), incs)
+	}
+	old, cur := incs[0].Alerts[0], incs[1].Alerts[0]
+	if !old.Start.Equal(at(0)) || !old.End.Equal(at(5)) || !incs[0].ResolvedAt.Equal(at(5)) {
+		t.Errorf("old incident's member = %+v (resolved %s), want the firing 12:00–12:05", old, incs[0].ResolvedAt)
+	}
+	if !cur.Start.Equal(at(40)) || !cur.End.IsZero() || cur.Refires != 1 {
+		t.Errorf("new incident's member = %+v, want firing since 12:40, one re-fire", cur)
+	}
+}

@@ -71,10 +71,13 @@ type alertState struct {
 }
 
 type incState struct {
-	id         int
-	unbound    bool
-	service    string
-	keys       []string
+	id      int
+	unbound bool
+	service string
+	keys    []string
+	mem     map[string]*Member // the incident's copy of each member: a
+	// member whose alert moved on (re-fired into another incident, bound
+	// to another CI) keeps its state at the time it left
 	cis        map[int]int // CI → alerts on it
 	cov        map[int]int // CI → member CIs whose reach holds it
 	minStart   time.Time
@@ -244,14 +247,17 @@ func (e *Engine) eject(inc *incState) []*incState {
 	var out []*alertState
 	keep := inc.keys[:0]
 	for _, k := range inc.keys {
-		st := e.byKey[k]
-		if st.m.CI == 0 || e.explained(st.m.CI, tops) {
+		m := inc.mem[k]
+		if m.CI == 0 || e.explained(m.CI, tops) {
 			keep = append(keep, k)
-		} else {
+			continue
+		}
+		delete(inc.mem, k)
+		if st := e.byKey[k]; st.inc == inc {
 			out = append(out, st)
 		}
 	}
-	if len(out) == 0 {
+	if len(keep) == len(inc.keys) {
 		return nil
 	}
 	inc.keys = keep
@@ -274,7 +280,7 @@ func (e *Engine) eject(inc *incState) []*incState {
 }
 
 // rebuild recomputes inc's CI counts, reach counts, span and index
-// entries from its members.
+// entries from its members' copies.
 func (e *Engine) rebuild(inc *incState) {
 	for x := range inc.cov {
 		incs := e.index[x]
@@ -288,23 +294,22 @@ func (e *Engine) rebuild(inc *incState) {
 			delete(e.index, x)
 		}
 	}
-	inc.cis, inc.cov, inc.firing = map[int]int{}, map[int]int{}, 0
-	keys := inc.keys
-	inc.keys = nil
-	first := true
-	for _, k := range keys {
-		st := e.byKey[k]
-		st.inc = nil
-		a := Alert{Key: k, CI: st.m.CI, Start: st.m.Start}
-		if first {
-			inc.minStart, inc.maxStart, inc.lastJoin, inc.lastEnd = a.Start, a.Start, a.Start, time.Time{}
-			first = false
+	inc.cis, inc.cov, inc.firing, inc.lastEnd = map[int]int{}, map[int]int{}, 0, time.Time{}
+	for i, k := range inc.keys {
+		m := inc.mem[k]
+		if i == 0 || m.Start.Before(inc.minStart) {
+			inc.minStart = m.Start
 		}
-		e.join(inc, st, a)
-		if !st.m.End.IsZero() {
-			e.ended(inc, st.m.End)
+		if i == 0 || m.Start.After(inc.maxStart) {
+			inc.maxStart = m.Start
 		}
+		inc.firing++
+		if !m.End.IsZero() {
+			e.ended(inc, m.End)
+		}
+		e.addCI(inc, m.CI)
 	}
+	inc.lastJoin = inc.maxStart
 }
 
 // fetch reads, in one Graph call, the neighbourhood of every bound CI in
@@ -351,6 +356,7 @@ func (e *Engine) take(a Alert) *incState {
 			if st.inc != nil {
 				e.ended(st.inc, a.End)
 			}
+			e.sync(st)
 			return st.inc
 		}
 		return nil
@@ -365,6 +371,7 @@ func (e *Engine) take(a Alert) *incState {
 		// A re-fire of a known alert.
 		if st.m.End.IsZero() && st.inc != nil {
 			e.ended(st.inc, a.Start) // the old firing ended when the new one began
+			st.inc.mem[a.Key].End = a.Start
 		}
 		st.m.Refires++
 		e.transition(st, a.Start)
@@ -396,7 +403,15 @@ func (e *Engine) take(a Alert) *incState {
 		e.transition(st, a.End)
 		e.ended(inc, a.End)
 	}
+	e.sync(st)
 	return inc
+}
+
+// sync copies the alert's state into its incident's member.
+func (e *Engine) sync(st *alertState) {
+	if st.inc != nil {
+		*st.inc.mem[st.m.Key] = st.m
+	}
 }
 
 func (e *Engine) hold(key string) {
@@ -519,7 +534,7 @@ func (e *Engine) prune(t time.Time) {
 func (e *Engine) open(a Alert) *incState {
 	inc := &incState{
 		id: len(e.incs) + 1, unbound: a.CI == 0,
-		cis: map[int]int{}, cov: map[int]int{},
+		cis: map[int]int{}, cov: map[int]int{}, mem: map[string]*Member{},
 		minStart: a.Start, maxStart: a.Start, lastJoin: a.Start,
 	}
 	if inc.unbound {
@@ -532,7 +547,10 @@ func (e *Engine) open(a Alert) *incState {
 
 func (e *Engine) join(inc *incState, st *alertState, a Alert) {
 	if st.inc != inc {
-		inc.keys = append(inc.keys, a.Key)
+		if inc.mem[a.Key] == nil {
+			inc.keys = append(inc.keys, a.Key)
+			inc.mem[a.Key] = &Member{}
+		}
 		st.inc = inc
 		for i, k := range e.held {
 			if k == a.Key {
@@ -551,14 +569,20 @@ func (e *Engine) join(inc *incState, st *alertState, a Alert) {
 	if a.Start.After(inc.lastJoin) {
 		inc.lastJoin = a.Start
 	}
-	if a.CI == 0 {
+	e.addCI(inc, a.CI)
+	e.sync(st)
+}
+
+// addCI counts an alert on ci in inc, and ci's reach when it is new there.
+func (e *Engine) addCI(inc *incState, ci int) {
+	if ci == 0 {
 		return
 	}
-	inc.cis[a.CI]++
-	if inc.cis[a.CI] > 1 {
+	inc.cis[ci]++
+	if inc.cis[ci] > 1 {
 		return
 	}
-	for x := range e.reach[a.CI] {
+	for x := range e.reach[ci] {
 		if inc.cov[x] == 0 {
 			e.index[x] = append(e.index[x], inc)
 		}
@@ -588,7 +612,7 @@ func (e *Engine) Held() []Member {
 func (e *Engine) snapshot(inc *incState) Incident {
 	x := Incident{ID: inc.id, Service: inc.service, OpenedAt: inc.minStart, LastAlertAt: inc.maxStart}
 	for _, k := range inc.keys {
-		x.Alerts = append(x.Alerts, e.byKey[k].m)
+		x.Alerts = append(x.Alerts, *inc.mem[k])
 	}
 	sort.Slice(x.Alerts, func(i, j int) bool {
 		if !x.Alerts[i].Start.Equal(x.Alerts[j].Start) {

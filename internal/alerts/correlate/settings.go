@@ -20,6 +20,14 @@
 //     Settings.Quiet has passed since an alert last joined. When several
 //     incidents qualify the oldest (lowest ID) takes it; incidents are never
 //     merged by the engine (merging is a person's action).
+//   - Once an incident's top candidate explains at least two origins and
+//     more than half of them, alerts on CIs that none of the leading
+//     candidates (those explaining as many origins as the top one) has in
+//     its reach are moved out, to the incident they match otherwise or a
+//     new one: noise that joined through some deep shared dependency while
+//     the incident was young. The incident keeps its own copy of each
+//     member, so a re-fire that lands elsewhere leaves its old firing in
+//     the old incident.
 //   - After Quiet without a new alert an incident takes no new CIs, but an
 //     alert on a CI already in it (the same CIs firing again) still joins it
 //     for as long as it is alive: it dies when all its alerts have resolved
