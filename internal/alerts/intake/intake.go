@@ -113,13 +113,13 @@ type Options struct {
 
 // wire forms: times as strings so that a bad one gets our message.
 type wireAlert struct {
-	Status       *string           `json:"status"`
-	Labels       map[string]string `json:"labels"`
-	Annotations  map[string]string `json:"annotations"`
-	StartsAt     *string           `json:"startsAt"`
-	EndsAt       *string           `json:"endsAt"`
-	GeneratorURL string            `json:"generatorURL"`
-	Fingerprint  *string           `json:"fingerprint"`
+	Status       *string         `json:"status"`
+	Labels       json.RawMessage `json:"labels"`
+	Annotations  json.RawMessage `json:"annotations"`
+	StartsAt     *string         `json:"startsAt"`
+	EndsAt       *string         `json:"endsAt"`
+	GeneratorURL string          `json:"generatorURL"`
+	Fingerprint  *string         `json:"fingerprint"`
 }
 
 type wireNotification struct {
@@ -128,9 +128,9 @@ type wireNotification struct {
 	TruncatedAlerts   *int              `json:"truncatedAlerts"`
 	Status            *string           `json:"status"`
 	Receiver          *string           `json:"receiver"`
-	GroupLabels       map[string]string `json:"groupLabels"`
-	CommonLabels      map[string]string `json:"commonLabels"`
-	CommonAnnotations map[string]string `json:"commonAnnotations"`
+	GroupLabels       json.RawMessage   `json:"groupLabels"`
+	CommonLabels      json.RawMessage   `json:"commonLabels"`
+	CommonAnnotations json.RawMessage   `json:"commonAnnotations"`
 	ExternalURL       string            `json:"externalURL"`
 	Alerts            []json.RawMessage `json:"alerts"`
 }
@@ -151,8 +151,7 @@ func ParseAlertmanager(data []byte, opt Options) (*Notification, error) {
 	if *w.Version != AlertmanagerVersion {
 		return nil, apperr.Invalid("version", "is %q, only version %q is read", textclip.Message(*w.Version), AlertmanagerVersion)
 	}
-	n := &Notification{Version: *w.Version, ExternalURL: w.ExternalURL,
-		GroupLabels: w.GroupLabels, CommonLabels: w.CommonLabels, CommonAnnotations: w.CommonAnnotations}
+	n := &Notification{Version: *w.Version, ExternalURL: w.ExternalURL}
 	var err error
 	if n.GroupKey, err = requiredText("groupKey", w.GroupKey, lim.MaxKeyBytes); err != nil {
 		return nil, err
@@ -177,10 +176,15 @@ func ParseAlertmanager(data []byte, opt Options) (*Notification, error) {
 	}
 	for _, m := range []struct {
 		field string
-		set   map[string]string
+		raw   json.RawMessage
+		set   *map[string]string
 		note  bool
-	}{{"groupLabels", n.GroupLabels, false}, {"commonLabels", n.CommonLabels, false}, {"commonAnnotations", n.CommonAnnotations, true}} {
-		if err := checkSet(m.field, m.set, m.note, lim); err != nil {
+	}{
+		{"groupLabels", w.GroupLabels, &n.GroupLabels, false},
+		{"commonLabels", w.CommonLabels, &n.CommonLabels, false},
+		{"commonAnnotations", w.CommonAnnotations, &n.CommonAnnotations, true},
+	} {
+		if *m.set, err = decodeSet(m.raw, m.field, m.note, lim); err != nil {
 			return nil, err
 		}
 	}
@@ -234,20 +238,20 @@ func parseAlert(raw json.RawMessage, at string, fromAM bool, volatile []string, 
 	if err := decode(raw, &w, !fromAM, at); err != nil {
 		return Alert{}, err
 	}
-	a := Alert{Labels: w.Labels, Annotations: w.Annotations, GeneratorURL: w.GeneratorURL}
+	a := Alert{GeneratorURL: w.GeneratorURL}
+	var err error
+	if a.Labels, err = decodeSet(w.Labels, at+".labels", false, lim); err != nil {
+		return Alert{}, err
+	}
 	if len(a.Labels) == 0 {
 		return Alert{}, apperr.Invalid(at+".labels", "is required: an alert is named by its labels")
 	}
-	if err := checkSet(at+".labels", a.Labels, false, lim); err != nil {
-		return Alert{}, err
-	}
-	if err := checkSet(at+".annotations", a.Annotations, true, lim); err != nil {
+	if a.Annotations, err = decodeSet(w.Annotations, at+".annotations", true, lim); err != nil {
 		return Alert{}, err
 	}
 	if err := checkURL(at+".generatorURL", a.GeneratorURL, lim); err != nil {
 		return Alert{}, err
 	}
-	var err error
 	if w.StartsAt == nil {
 		return Alert{}, apperr.Invalid(at+".startsAt", "is required")
 	}
@@ -439,6 +443,74 @@ func checkNote(s string, max int) error {
 		}
 	}
 	return nil
+}
+
+// decodeSet reads a label or annotation set (notes: annotations): a JSON
+// object of strings, or null or absent (nil), in which a name may not
+// repeat (encoding/json would keep the last quietly), then checkSet.
+func decodeSet(raw json.RawMessage, field string, notes bool, lim Limits) (map[string]string, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, apperr.Invalid(field, "is not valid JSON")
+	}
+	if tok == nil {
+		return nil, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, apperr.Invalid(field, "is a JSON %s, want an object of strings", tokenKind(tok))
+	}
+	set := map[string]string{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, apperr.Invalid(field, "is not valid JSON")
+		}
+		name, _ := kt.(string)
+		if err := checkText(name, lim.MaxNameBytes); err != nil {
+			return nil, apperr.Invalid(field, "name %q %s", textclip.Message(name), err)
+		}
+		vt, err := dec.Token()
+		if err != nil {
+			return nil, apperr.Invalid(field, "is not valid JSON")
+		}
+		v, ok := vt.(string)
+		if !ok {
+			return nil, apperr.Invalid(field+"."+name, "is a JSON %s, want a string", tokenKind(vt))
+		}
+		if _, dup := set[name]; dup {
+			return nil, apperr.Invalid(field, "names %q twice", textclip.Message(name))
+		}
+		if len(set) == lim.MaxLabels {
+			return nil, apperr.Invalid(field, "holds more than the limit of %d entries", lim.MaxLabels)
+		}
+		set[name] = v
+	}
+	if err := checkSet(field, set, notes, lim); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+func tokenKind(tok json.Token) string {
+	switch t := tok.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "bool"
+	case float64, json.Number:
+		return "number"
+	case string:
+		return "string"
+	case json.Delim:
+		if t == '[' {
+			return "array"
+		}
+	}
+	return "object"
 }
 
 // checkSet checks a label or annotation set; notes are annotations.
