@@ -42,5 +42,12 @@
 // binding tries them: cairn_ci (a CI name or decimal ID), instance (its
 // port and URL parts stripped), host, hostname, nodename, fqdn, ip, mac,
 // serial, then service (a Service name). Each hint is one input for
-// internal/incident's Engine.Match (or, for a cairn_ci ID, Request.CI).
+// internal/incident's Engine.Match (or, for a cairn_ci ID, Hint.CIID and
+// Request.CI). For the binding, a hint binds on Match's IDENTIFIER and
+// SHORT_NAME rules (and NAME for cairn_ci) with exactly one ID; a PREFIX
+// match, or more than one ID, is no binding (the alert stays unbound and
+// visible), and the first hint that binds is the alert's boundBy. Alerts
+// carry no network scope, so Match gets nil: a private address held in
+// several scopes is ambiguous. A value an earlier hint already gave is
+// left out (instance "[2001:db8::7]:9100" and hostname "2001:db8::7").
 package intake
