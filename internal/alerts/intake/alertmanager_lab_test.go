@@ -71,7 +71,10 @@ func TestAlertmanagerLab(t *testing.T) {
 	posts := make(chan amPost, 64)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		posts <- amPost{auth: r.Header.Get("Authorization"), body: b}
+		select { // never block: hook.Close waits for its handlers
+		case posts <- amPost{auth: r.Header.Get("Authorization"), body: b}:
+		default:
+		}
 	}))
 	defer hook.Close()
 
