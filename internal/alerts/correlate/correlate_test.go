@@ -344,3 +344,32 @@ func TestRefireAfterDeathKeepsHistory(t *testing.T) {
 		t.Errorf("new incident's member = %+v, want firing since 12:40, one re-fire", cur)
 	}
 }
+
+func TestCompact(t *testing.T) {
+	e := run(t, switchGraph, DefaultSettings(), nil, []ev{
+		{key: "a", ci: 1}, {key: "b", ci: 2, start: 1}, {key: "a", ci: 1, end: 5}, {key: "b", ci: 2, start: 1, end: 6},
+		{key: "c", ci: 50, start: 20},
+	})
+	if n := e.Compact(at(36)); n != 0 {
+		t.Fatalf("Compact at 12:36 dropped %d, want 0 (incident 1 resolved at 12:06, alive until 12:36)", n)
+	}
+	if n := e.Compact(at(37)); n != 1 {
+		t.Fatalf("Compact at 12:37 dropped %d, want 1", n)
+	}
+	if got := groups(e.Incidents()); !reflect.DeepEqual(got, []string{"c"}) {
+		t.Fatalf("incidents after Compact = %q, want [c]", got)
+	}
+	if len(e.byKey) != 1 || e.reach[1] != nil || e.reach[50] == nil {
+		t.Fatalf("after Compact: %d alert states, reach of 1 kept %v, reach of 50 kept %v; want 1, false, true", len(e.byKey), e.reach[1] != nil, e.reach[50] != nil)
+	}
+	if _, err := e.Add(context.Background(), Alert{Key: "a", CI: 1, Start: at(40)}, Alert{Key: "d", CI: 2, Start: at(41)}); err != nil {
+		t.Fatal(err)
+	}
+	incs := e.Incidents()
+	if got := groups(incs); !reflect.DeepEqual(got, []string{"c", "a,d"}) || incs[1].ID != 3 || incs[1].Alerts[0].Refires != 0 {
+		t.Fatalf("after new alerts: %q, IDs %d, %d, refires %d; want [c a,d], IDs 2 and 3, a afresh", got, incs[0].ID, incs[1].ID, incs[1].Alerts[0].Refires)
+	}
+	if incs[1].Candidates[0].CI != 100 {
+		t.Fatalf("top after Compact = %d, want 100 (neighbourhoods read again)", incs[1].Candidates[0].CI)
+	}
+}

@@ -101,6 +101,8 @@ type Engine struct {
 	live  []*incState
 	index map[int][]*incState // CI in a reach → live incidents covering it
 	held  []string
+	// lastID is the last incident ID given; IDs are never reused.
+	lastID int
 }
 
 // NewEngine checks the settings and returns an engine over g; ev may be nil.
@@ -532,8 +534,9 @@ func (e *Engine) prune(t time.Time) {
 }
 
 func (e *Engine) open(a Alert) *incState {
+	e.lastID++
 	inc := &incState{
-		id: len(e.incs) + 1, unbound: a.CI == 0,
+		id: e.lastID, unbound: a.CI == 0,
 		cis: map[int]int{}, cov: map[int]int{}, mem: map[string]*Member{},
 		minStart: a.Start, maxStart: a.Start, lastJoin: a.Start,
 	}
@@ -588,6 +591,57 @@ func (e *Engine) addCI(inc *incState, ci int) {
 		}
 		inc.cov[x]++
 	}
+}
+
+// Compact forgets what can no longer change at now or later: incidents
+// that take no alert any more (all resolved and Quiet passed), the alerts
+// they hold (a later firing of such a key starts afresh, its flapping
+// history forgotten), and the graph neighbourhoods no live incident uses.
+// A long-running intake calls it from time to time after storing the
+// incidents; it returns how many incidents it dropped. Alerts added later
+// must not start before now.
+func (e *Engine) Compact(now time.Time) int {
+	e.prune(now)
+	isLive := make(map[*incState]bool, len(e.live))
+	keepCI := map[int]bool{}
+	for _, inc := range e.live {
+		isLive[inc] = true
+		for c := range inc.cis {
+			keepCI[c] = true
+		}
+	}
+	dropped := len(e.incs) - len(e.live)
+	e.incs = append([]*incState(nil), e.live...)
+	held := map[string]bool{}
+	for _, k := range e.held {
+		held[k] = true
+	}
+	for k, st := range e.byKey {
+		if st.inc != nil && !isLive[st.inc] || st.inc == nil && !held[k] {
+			delete(e.byKey, k)
+		}
+	}
+	for k := range held {
+		if st := e.byKey[k]; st != nil && st.m.CI != 0 {
+			keepCI[st.m.CI] = true
+		}
+	}
+	keepAdj := map[int]bool{}
+	for c, r := range e.reach {
+		if !keepCI[c] {
+			delete(e.reach, c)
+			continue
+		}
+		for x := range r {
+			keepAdj[x] = true
+		}
+	}
+	for n := range e.adj {
+		if !keepAdj[n] {
+			delete(e.adj, n)
+		}
+	}
+	return dropped
 }
 
 // Incidents returns every incident, by ID.

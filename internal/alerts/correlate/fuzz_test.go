@@ -8,7 +8,7 @@ import (
 )
 
 // FuzzEngine feeds any sequence of alert events (fire, resolve, re-fire,
-// unbound, out of order) to an engine over a small graph with a cycle and
+// unbound, out of order, with compactions) to an engine over a small graph with a cycle and
 // checks its bookkeeping after each: no error on valid alerts, each
 // incident's firing count matches its members, every alert currently in an
 // incident is listed there, and candidates explain only the incident's CIs'
@@ -50,6 +50,10 @@ func runFuzzBody(t *testing.T, data []byte) {
 				t.Fatalf("Add(%+v): %v", a, err)
 			}
 			check(t, e)
+			if data[i+3]%7 == 6 {
+				e.Compact(clock)
+				check(t, e)
+			}
 		}
 	}
 }
