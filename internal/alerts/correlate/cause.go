@@ -175,7 +175,7 @@ func kindWords(k string) string {
 }
 
 func (e *Engine) candidate(inc *incState, s *scored, nOrigins, nAlerted int) Candidate {
-	c := Candidate{CI: s.ci, Score: math.Round(s.score*1000) / 1000, Alerted: s.alerted, Evidence: s.findings, origins: s.origins, nOrigins: nOrigins}
+	c := Candidate{CI: s.ci, Score: math.Round(s.score*1000) / 1000, Alerted: s.alerted, Evidence: s.findings, origins: s.origins, nOrigins: nOrigins, members: s.members}
 	var words []string
 	switch {
 	case s.isOrigin && s.origins == 1 && nOrigins == 1:

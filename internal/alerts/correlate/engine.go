@@ -47,6 +47,7 @@ type Candidate struct {
 	PathCount int
 
 	origins, nOrigins int // origins it explains, of how many
+	members           int // alerted CIs it explains
 }
 
 // Incident is the engine's view of one incident.
@@ -219,7 +220,7 @@ func (e *Engine) strongTops(inc *incState) ([]Candidate, bool) {
 	}
 	c := inc.candidates[0]
 	n := 1
-	for n < len(inc.candidates) && inc.candidates[n].origins >= c.origins {
+	for n < len(inc.candidates) && inc.candidates[n].origins >= c.origins && inc.candidates[n].members >= c.members {
 		n++
 	}
 	return inc.candidates[:n], c.origins >= 2 && 2*c.origins > c.nOrigins
@@ -485,11 +486,17 @@ func (e *Engine) matchExcept(a Alert, not *incState) *incState {
 	if best != nil {
 		return best
 	}
+	// The incident most of whose CIs share a dependency with a (the
+	// largest count of its CIs reaching one CI of a's reach), then the
+	// oldest: a storm is not split by noise that opened an incident first.
+	bestCov := 0
 	for x := range e.reach[a.CI] {
 		for _, inc := range e.index[x] {
-			if inc != not && (best == nil || inc.id < best.id) && e.takesNew(inc, a.Start) {
-				best = inc
+			c := inc.cov[x]
+			if inc == not || c < bestCov || c == bestCov && best != nil && inc.id > best.id || !e.takesNew(inc, a.Start) {
+				continue
 			}
+			best, bestCov = inc, c
 		}
 	}
 	return best

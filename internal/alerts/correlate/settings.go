@@ -18,11 +18,14 @@
 //     Settings.Window of the incident's span of starts (from the earliest
 //     start minus Window to the latest start plus Window), and no more than
 //     Settings.Quiet has passed since an alert last joined. When several
-//     incidents qualify the oldest (lowest ID) takes it; incidents are never
-//     merged by the engine (merging is a person's action).
+//     incidents qualify, the one with the most CIs depending on one CI of the
+//     alert's reach takes it (so noise that opened an incident first does not
+//     split a storm), then the oldest; incidents are never merged by the
+//     engine (merging is a person's action).
 //   - Once an incident's top candidate explains at least two origins and
 //     more than half of them, alerts on CIs that none of the leading
-//     candidates (those explaining as many origins as the top one) has in
+//     candidates (those explaining as many origins and alerted CIs as the
+//     top one) has in
 //     its reach are moved out, to the incident they match otherwise or a
 //     new one: noise that joined through some deep shared dependency while
 //     the incident was young. The incident keeps its own copy of each
