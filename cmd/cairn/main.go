@@ -99,6 +99,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		secretCmd(g),
 		backupCmd(g),
 		restoreCmd(g),
+		alertsCmd(g),
 	)
 	root.AddCommand(estateCommands(g)...)
 	return root

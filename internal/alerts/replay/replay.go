@@ -1,0 +1,230 @@
+// Package replay runs the alert correlation (internal/alerts/correlate)
+// over recorded alerts against the current graph of a database, storing
+// nothing: `cairn alerts replay`. It parses the recording with
+// internal/alerts/intake, binds each alert to a CI through
+// internal/incident's identifier matching (Bind), reads the dependency
+// graph through internal/graphwalk (Graph: one walk and one read of the
+// relationships per batch of alerts, never one walk per alert) and
+// reports the incidents the engine would form (Run). It only reads.
+//
+// Evidence (change records, drift, audit changes) is not consulted yet:
+// the replay ranks candidates by topology alone.
+package replay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/internal/alerts/correlate"
+	"github.com/cairn-cmdb/cairn/internal/alerts/intake"
+	"github.com/cairn-cmdb/cairn/internal/graphwalk"
+	"github.com/cairn-cmdb/cairn/internal/incident"
+	"github.com/cairn-cmdb/cairn/internal/store"
+)
+
+// Formats of a recording.
+const (
+	FormatDetect       = ""
+	FormatAlertmanager = "alertmanager" // one webhook payload, or a JSON array of them
+	FormatAlerts       = "alerts"       // the generic JSON array of alerts
+)
+
+// Parse reads a recording: an Alertmanager webhook payload (version 4), a
+// JSON array of such payloads, or the generic JSON array of alerts.
+// FormatDetect tells them apart by the first element: an object holding
+// "alerts" is a payload. Errors name the payload and the element.
+func Parse(data []byte, format string, now time.Time) ([]intake.Alert, error) {
+	opt := intake.Options{Now: now}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("the file is empty")
+	}
+	switch format {
+	case FormatAlerts:
+		return intake.ParseAlerts(data, opt)
+	case FormatAlertmanager, FormatDetect:
+	default:
+		return nil, fmt.Errorf("format %q: want alertmanager or alerts", format)
+	}
+	if trimmed[0] == '{' {
+		n, err := intake.ParseAlertmanager(data, opt)
+		if err != nil {
+			return nil, fmt.Errorf("alertmanager payload: %w", err)
+		}
+		return n.Alerts, nil
+	}
+	if trimmed[0] != '[' {
+		return nil, fmt.Errorf("the file is neither a JSON object (an Alertmanager payload) nor a JSON array")
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(trimmed, &raw); err != nil {
+		return nil, fmt.Errorf("reading the JSON array: %w", err)
+	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("the array holds nothing")
+	}
+	if format == FormatDetect && !isPayload(raw[0]) {
+		return intake.ParseAlerts(data, opt)
+	}
+	var out []intake.Alert
+	for i, r := range raw {
+		n, err := intake.ParseAlertmanager(r, opt)
+		if err != nil {
+			return nil, fmt.Errorf("payloads[%d]: %w", i, err)
+		}
+		out = append(out, n.Alerts...)
+	}
+	return out, nil
+}
+
+// isPayload reports whether a JSON value is an object with an "alerts" member.
+func isPayload(r json.RawMessage) bool {
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(r, &probe) != nil {
+		return false
+	}
+	_, ok := probe["alerts"]
+	return ok
+}
+
+// Binding is how one alert was bound.
+type Binding struct {
+	// CI is the bound CI; 0 when unbound.
+	CI int
+	// BoundBy is the label whose value bound it (cairn_ci, instance, host, …).
+	BoundBy string
+	// Rule is internal/incident's match rule (IDENTIFIER, SHORT_NAME,
+	// NAME, ID).
+	Rule string
+	// Value is the value matched.
+	Value string
+}
+
+// Binder binds alerts to CIs with internal/incident's matcher, each
+// distinct hint matched once.
+type Binder struct {
+	client *ent.Client
+	eng    *incident.Engine
+	cache  map[intake.Hint]Binding
+}
+
+// NewBinder returns a binder over the database.
+func NewBinder(c *ent.Client, st *store.DB) *Binder {
+	return &Binder{client: c, eng: incident.New(c, st), cache: map[intake.Hint]Binding{}}
+}
+
+// Bind tries the alert's hints in order (intake.Hints): a hint binds on
+// the IDENTIFIER and SHORT_NAME rules (and NAME, or a CI ID, for
+// cairn_ci) with exactly one CI; the service hint names a Service, not a
+// CI, and never binds here. An alert no hint binds stays unbound.
+func (b *Binder) Bind(ctx context.Context, labels map[string]string) (Binding, error) {
+	for _, h := range intake.Hints(labels) {
+		if h.Rule == intake.LabelService {
+			continue
+		}
+		got, ok := b.cache[h]
+		if !ok {
+			var err error
+			got, err = b.bindHint(ctx, h)
+			if err != nil {
+				return Binding{}, err
+			}
+			b.cache[h] = got
+		}
+		if got.CI != 0 {
+			return got, nil
+		}
+	}
+	return Binding{}, nil
+}
+
+func (b *Binder) bindHint(ctx context.Context, h intake.Hint) (Binding, error) {
+	if id, ok := h.CIID(); ok {
+		n, err := b.client.ConfigurationItem.Query().Where(configurationitem.ID(id)).Count(ctx)
+		if err != nil {
+			return Binding{}, fmt.Errorf("binding %s=%q: %w", h.Rule, h.Value, err)
+		}
+		if n == 1 {
+			return Binding{CI: id, BoundBy: h.Rule, Rule: string(incident.RuleID), Value: h.Value}, nil
+		}
+	}
+	m, err := b.eng.Match(ctx, h.Value, nil)
+	if err != nil {
+		return Binding{}, fmt.Errorf("binding %s=%q: %w", h.Rule, h.Value, err)
+	}
+	if m == nil || len(m.IDs) != 1 {
+		return Binding{}, nil
+	}
+	switch {
+	case m.Rule == incident.RuleIdentifier, m.Rule == incident.RuleShortName,
+		m.Rule == incident.RuleName && h.Rule == intake.LabelCI:
+		return Binding{CI: m.IDs[0], BoundBy: h.Rule, Rule: string(m.Rule), Value: h.Value}, nil
+	}
+	return Binding{}, nil
+}
+
+// maxReach bounds the CIs one graph read may reach.
+const maxReach = 1_000_000
+
+// Graph is correlate.Graph over the database.
+type Graph struct {
+	st *store.DB
+	w  *graphwalk.Walker
+}
+
+// NewGraph returns the database's dependency graph.
+func NewGraph(st *store.DB) *Graph { return &Graph{st: st, w: graphwalk.New(st)} }
+
+// DependencyEdges implements correlate.Graph: one graphwalk walk towards
+// dependencies from all the CIs at once (hops-1 deep), then one read of
+// the relationships leaving the CIs it reached and the roots.
+func (g *Graph) DependencyEdges(ctx context.Context, cis []int, hops int) ([]correlate.Edge, error) {
+	if len(cis) == 0 || hops < 1 {
+		return nil, nil
+	}
+	ids := append([]int(nil), cis...)
+	if hops > 1 {
+		res, err := g.w.WalkFrom(ctx, cis, graphwalk.Options{Direction: graphwalk.Dependencies, MaxDepth: hops - 1, Limit: maxReach})
+		if err != nil {
+			return nil, fmt.Errorf("walking dependencies: %w", err)
+		}
+		if res.Truncated {
+			return nil, fmt.Errorf("walking dependencies: more than %d CIs within %d hops", maxReach, hops-1)
+		}
+		for _, n := range res.Nodes {
+			ids = append(ids, n.ID)
+		}
+	}
+	sort.Ints(ids)
+	var q string
+	var arg any
+	if g.st.Backend() == store.Postgres {
+		q, arg = `SELECT from_id, to_id, type FROM relationships WHERE from_id = ANY(?::bigint[]) ORDER BY from_id, to_id, type`, graphwalk.PGArray(ids)
+	} else {
+		b, _ := json.Marshal(ids)
+		q, arg = `SELECT from_id, to_id, type FROM relationships WHERE from_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) ORDER BY from_id, to_id, type`, string(b)
+	}
+	rows, err := g.st.Query(ctx, g.st.Rebind(q), arg)
+	if err != nil {
+		return nil, fmt.Errorf("reading relationships: %w", err)
+	}
+	defer rows.Close()
+	var out []correlate.Edge
+	for rows.Next() {
+		var e correlate.Edge
+		if err := rows.Scan(&e.From, &e.To, &e.Type); err != nil {
+			return nil, fmt.Errorf("reading relationships: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading relationships: %w", err)
+	}
+	return out, nil
+}
