@@ -7,8 +7,9 @@
 // relationships per batch of alerts, never one walk per alert) and
 // reports the incidents the engine would form (Run). It only reads.
 //
-// Evidence (change records, drift, audit changes) is not consulted yet:
-// the replay ranks candidates by topology alone.
+// Evidence comes from change records (Changes): a change on a candidate
+// or its dependency within the lookback raises it. Drift and audit
+// changes are not consulted yet.
 package replay
 
 import (

@@ -3,6 +3,8 @@ package replay_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -10,10 +12,13 @@ import (
 	"time"
 
 	cairn "github.com/cairn-cmdb/cairn"
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/internal/alerts/correlate"
 	"github.com/cairn-cmdb/cairn/internal/alerts/replay"
 	"github.com/cairn-cmdb/cairn/internal/app"
+	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/estate"
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
 )
@@ -156,6 +161,84 @@ func FuzzParse(f *testing.F) {
 		alerts, err := replay.Parse(data, format, time.Unix(0, 0))
 		if err == nil && len(alerts) == 0 {
 			t.Fatalf("no error and no alert for %q", data)
+		}
+	})
+}
+
+// TestRunChangeEvidence replays the demo storm after recording an
+// implemented change on ams2-core-sw02 an hour before it and a rejected
+// one on ams2-core-sw01: the implemented change raises core-sw02 above the
+// silent ams2-tor-sw04 (which gains half, the change being on its
+// dependency), naming the change; the rejected one raises nothing.
+func TestRunChangeEvidence(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, err := app.Open(ctx, dsn, app.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := estate.SeedDemo(ctx, db.Client, cairn.DemoEstate(), estate.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		id := func(name string) int {
+			return db.Client.ConfigurationItem.Query().Where(configurationitem.Name(name)).OnlyIDX(ctx)
+		}
+		data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "alerts", "demo-storm.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerts, err := replay.Parse(data, "", time.Date(2026, 12, 7, 11, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ranked := func() []replay.Candidate {
+			t.Helper()
+			rep, err := replay.Run(ctx, db.Client, db.Store, alerts, correlate.DefaultSettings())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep.Incidents[0].Candidates
+		}
+		top := func() replay.Candidate { return ranked()[0] }
+		if c := top(); c.CI.Name != "ams2-tor-sw04" || c.Score != 1 {
+			t.Fatalf("without changes the top candidate is %s (%.3f), want ams2-tor-sw04 (1.000)", c.CI.Name, c.Score)
+		}
+		start := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+		wctx := audit.WithActor(ctx, "test:replay")
+		tx, err := db.Client.Tx(wctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx = ent.NewTxContext(wctx, tx)
+		for _, c := range []struct {
+			number, ci string
+			status     changerecord.Status
+		}{
+			{"CHG-T-1", "ams2-core-sw02", changerecord.StatusImplemented},
+			{"CHG-T-2", "ams2-core-sw01", changerecord.StatusRejected},
+		} {
+			if _, err := tx.ChangeRecord.Create().SetNumber(c.number).SetTitle("firmware upgrade").
+				SetStatus(c.status).SetWindowStart(start).SetWindowEnd(start.Add(30 * time.Minute)).
+				SetRequester("alice").AddConfigurationItemIDs(id(c.ci)).Save(wctx); err != nil {
+				_ = tx.Rollback()
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		c := top()
+		if c.CI.Name != "ams2-core-sw02" || c.Score != 1.3 ||
+			!strings.Contains(strings.Join(c.Reasons, ";"), "change record CHG-T-1 on it 1h0m0s before the first alert: firmware upgrade (IMPLEMENTED)") {
+			t.Errorf("with a change on ams2-core-sw02 the top candidate is %+v", c)
+		}
+		var got []string
+		for _, c := range ranked() {
+			got = append(got, fmt.Sprintf("%s %.2f", c.CI.Name, c.Score))
+		}
+		if want := "ams2-core-sw02 1.30,ams2-tor-sw04 1.15,ams2-core-sw01 1.00,ams2-fw01 1.00,ams2-bkp01 0.35"; strings.Join(got, ",") != want {
+			t.Errorf("ranking %v, want %s (the rejected change on ams2-core-sw01 raises nothing)", got, want)
 		}
 	})
 }

@@ -106,7 +106,7 @@ func Run(ctx context.Context, c *ent.Client, st *store.DB, alerts []intake.Alert
 		byKey[a.Key] = out
 	}
 	// correlate.Replay's steps, keeping the held (flapping) alerts too.
-	eng, err := correlate.NewEngine(NewGraph(st), nil, s)
+	eng, err := correlate.NewEngine(NewGraph(st), NewChanges(c), s)
 	if err != nil {
 		return nil, err
 	}
