@@ -37,6 +37,8 @@ type ChangeRecord struct {
 	Requester string `json:"requester,omitempty"`
 	// Approver holds the value of the "approver" field.
 	Approver *string `json:"approver,omitempty"`
+	// how the change went, for the change success rate
+	Outcome *changerecord.Outcome `json:"outcome,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ChangeRecordQuery when eager-loading is set.
 	Edges        ChangeRecordEdges `json:"edges"`
@@ -47,13 +49,19 @@ type ChangeRecord struct {
 type ChangeRecordEdges struct {
 	// ConfigurationItems holds the value of the configuration_items edge.
 	ConfigurationItems []*ConfigurationItem `json:"configuration_items,omitempty"`
+	// SuppressedAlerts holds the value of the suppressed_alerts edge.
+	SuppressedAlerts []*Alert `json:"suppressed_alerts,omitempty"`
+	// incidents people linked to this change as their cause
+	CausedIncidents []*Incident `json:"caused_incidents,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
 
 	namedConfigurationItems map[string][]*ConfigurationItem
+	namedSuppressedAlerts   map[string][]*Alert
+	namedCausedIncidents    map[string][]*Incident
 }
 
 // ConfigurationItemsOrErr returns the ConfigurationItems value or an error if the edge
@@ -65,6 +73,24 @@ func (e ChangeRecordEdges) ConfigurationItemsOrErr() ([]*ConfigurationItem, erro
 	return nil, &NotLoadedError{edge: "configuration_items"}
 }
 
+// SuppressedAlertsOrErr returns the SuppressedAlerts value or an error if the edge
+// was not loaded in eager-loading.
+func (e ChangeRecordEdges) SuppressedAlertsOrErr() ([]*Alert, error) {
+	if e.loadedTypes[1] {
+		return e.SuppressedAlerts, nil
+	}
+	return nil, &NotLoadedError{edge: "suppressed_alerts"}
+}
+
+// CausedIncidentsOrErr returns the CausedIncidents value or an error if the edge
+// was not loaded in eager-loading.
+func (e ChangeRecordEdges) CausedIncidentsOrErr() ([]*Incident, error) {
+	if e.loadedTypes[2] {
+		return e.CausedIncidents, nil
+	}
+	return nil, &NotLoadedError{edge: "caused_incidents"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*ChangeRecord) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -72,7 +98,7 @@ func (*ChangeRecord) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case changerecord.FieldID:
 			values[i] = new(sql.NullInt64)
-		case changerecord.FieldNumber, changerecord.FieldTitle, changerecord.FieldDescription, changerecord.FieldStatus, changerecord.FieldRequester, changerecord.FieldApprover:
+		case changerecord.FieldNumber, changerecord.FieldTitle, changerecord.FieldDescription, changerecord.FieldStatus, changerecord.FieldRequester, changerecord.FieldApprover, changerecord.FieldOutcome:
 			values[i] = new(sql.NullString)
 		case changerecord.FieldCreatedAt, changerecord.FieldUpdatedAt, changerecord.FieldWindowStart, changerecord.FieldWindowEnd:
 			values[i] = new(sql.NullTime)
@@ -159,6 +185,13 @@ func (_m *ChangeRecord) assignValues(columns []string, values []any) error {
 				_m.Approver = new(string)
 				*_m.Approver = value.String
 			}
+		case changerecord.FieldOutcome:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field outcome", values[i])
+			} else if value.Valid {
+				_m.Outcome = new(changerecord.Outcome)
+				*_m.Outcome = changerecord.Outcome(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -175,6 +208,16 @@ func (_m *ChangeRecord) Value(name string) (ent.Value, error) {
 // QueryConfigurationItems queries the "configuration_items" edge of the ChangeRecord entity.
 func (_m *ChangeRecord) QueryConfigurationItems() *ConfigurationItemQuery {
 	return NewChangeRecordClient(_m.config).QueryConfigurationItems(_m)
+}
+
+// QuerySuppressedAlerts queries the "suppressed_alerts" edge of the ChangeRecord entity.
+func (_m *ChangeRecord) QuerySuppressedAlerts() *AlertQuery {
+	return NewChangeRecordClient(_m.config).QuerySuppressedAlerts(_m)
+}
+
+// QueryCausedIncidents queries the "caused_incidents" edge of the ChangeRecord entity.
+func (_m *ChangeRecord) QueryCausedIncidents() *IncidentQuery {
+	return NewChangeRecordClient(_m.config).QueryCausedIncidents(_m)
 }
 
 // Update returns a builder for updating this ChangeRecord.
@@ -233,6 +276,11 @@ func (_m *ChangeRecord) String() string {
 		builder.WriteString("approver=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	if v := _m.Outcome; v != nil {
+		builder.WriteString("outcome=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -258,6 +306,54 @@ func (_m *ChangeRecord) appendNamedConfigurationItems(name string, edges ...*Con
 		_m.Edges.namedConfigurationItems[name] = []*ConfigurationItem{}
 	} else {
 		_m.Edges.namedConfigurationItems[name] = append(_m.Edges.namedConfigurationItems[name], edges...)
+	}
+}
+
+// NamedSuppressedAlerts returns the SuppressedAlerts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ChangeRecord) NamedSuppressedAlerts(name string) ([]*Alert, error) {
+	if _m.Edges.namedSuppressedAlerts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSuppressedAlerts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ChangeRecord) appendNamedSuppressedAlerts(name string, edges ...*Alert) {
+	if _m.Edges.namedSuppressedAlerts == nil {
+		_m.Edges.namedSuppressedAlerts = make(map[string][]*Alert)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSuppressedAlerts[name] = []*Alert{}
+	} else {
+		_m.Edges.namedSuppressedAlerts[name] = append(_m.Edges.namedSuppressedAlerts[name], edges...)
+	}
+}
+
+// NamedCausedIncidents returns the CausedIncidents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ChangeRecord) NamedCausedIncidents(name string) ([]*Incident, error) {
+	if _m.Edges.namedCausedIncidents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCausedIncidents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ChangeRecord) appendNamedCausedIncidents(name string, edges ...*Incident) {
+	if _m.Edges.namedCausedIncidents == nil {
+		_m.Edges.namedCausedIncidents = make(map[string][]*Incident)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCausedIncidents[name] = []*Incident{}
+	} else {
+		_m.Edges.namedCausedIncidents[name] = append(_m.Edges.namedCausedIncidents[name], edges...)
 	}
 }
 

@@ -11,8 +11,10 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 )
 
 // ChangeRecordCreate is the builder for creating a ChangeRecord entity.
@@ -123,6 +125,20 @@ func (_c *ChangeRecordCreate) SetNillableApprover(v *string) *ChangeRecordCreate
 	return _c
 }
 
+// SetOutcome sets the "outcome" field.
+func (_c *ChangeRecordCreate) SetOutcome(v changerecord.Outcome) *ChangeRecordCreate {
+	_c.mutation.SetOutcome(v)
+	return _c
+}
+
+// SetNillableOutcome sets the "outcome" field if the given value is not nil.
+func (_c *ChangeRecordCreate) SetNillableOutcome(v *changerecord.Outcome) *ChangeRecordCreate {
+	if v != nil {
+		_c.SetOutcome(*v)
+	}
+	return _c
+}
+
 // AddConfigurationItemIDs adds the "configuration_items" edge to the ConfigurationItem entity by IDs.
 func (_c *ChangeRecordCreate) AddConfigurationItemIDs(ids ...int) *ChangeRecordCreate {
 	_c.mutation.AddConfigurationItemIDs(ids...)
@@ -136,6 +152,36 @@ func (_c *ChangeRecordCreate) AddConfigurationItems(v ...*ConfigurationItem) *Ch
 		ids[i] = v[i].ID
 	}
 	return _c.AddConfigurationItemIDs(ids...)
+}
+
+// AddSuppressedAlertIDs adds the "suppressed_alerts" edge to the Alert entity by IDs.
+func (_c *ChangeRecordCreate) AddSuppressedAlertIDs(ids ...int) *ChangeRecordCreate {
+	_c.mutation.AddSuppressedAlertIDs(ids...)
+	return _c
+}
+
+// AddSuppressedAlerts adds the "suppressed_alerts" edges to the Alert entity.
+func (_c *ChangeRecordCreate) AddSuppressedAlerts(v ...*Alert) *ChangeRecordCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSuppressedAlertIDs(ids...)
+}
+
+// AddCausedIncidentIDs adds the "caused_incidents" edge to the Incident entity by IDs.
+func (_c *ChangeRecordCreate) AddCausedIncidentIDs(ids ...int) *ChangeRecordCreate {
+	_c.mutation.AddCausedIncidentIDs(ids...)
+	return _c
+}
+
+// AddCausedIncidents adds the "caused_incidents" edges to the Incident entity.
+func (_c *ChangeRecordCreate) AddCausedIncidents(v ...*Incident) *ChangeRecordCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCausedIncidentIDs(ids...)
 }
 
 // Mutation returns the ChangeRecordMutation object of the builder.
@@ -243,6 +289,11 @@ func (_c *ChangeRecordCreate) check() error {
 			return &ValidationError{Name: "approver", err: fmt.Errorf(`ent: validator failed for field "ChangeRecord.approver": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Outcome(); ok {
+		if err := changerecord.OutcomeValidator(v); err != nil {
+			return &ValidationError{Name: "outcome", err: fmt.Errorf(`ent: validator failed for field "ChangeRecord.outcome": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -310,6 +361,10 @@ func (_c *ChangeRecordCreate) createSpec() (*ChangeRecord, *sqlgraph.CreateSpec)
 		_spec.SetField(changerecord.FieldApprover, field.TypeString, value)
 		_node.Approver = &value
 	}
+	if value, ok := _c.mutation.Outcome(); ok {
+		_spec.SetField(changerecord.FieldOutcome, field.TypeEnum, value)
+		_node.Outcome = &value
+	}
 	if nodes := _c.mutation.ConfigurationItemsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -319,6 +374,38 @@ func (_c *ChangeRecordCreate) createSpec() (*ChangeRecord, *sqlgraph.CreateSpec)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(configurationitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SuppressedAlertsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.SuppressedAlertsTable,
+			Columns: []string{changerecord.SuppressedAlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CausedIncidentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.CausedIncidentsTable,
+			Columns: []string{changerecord.CausedIncidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -495,6 +582,24 @@ func (u *ChangeRecordUpsert) UpdateApprover() *ChangeRecordUpsert {
 // ClearApprover clears the value of the "approver" field.
 func (u *ChangeRecordUpsert) ClearApprover() *ChangeRecordUpsert {
 	u.SetNull(changerecord.FieldApprover)
+	return u
+}
+
+// SetOutcome sets the "outcome" field.
+func (u *ChangeRecordUpsert) SetOutcome(v changerecord.Outcome) *ChangeRecordUpsert {
+	u.Set(changerecord.FieldOutcome, v)
+	return u
+}
+
+// UpdateOutcome sets the "outcome" field to the value that was provided on create.
+func (u *ChangeRecordUpsert) UpdateOutcome() *ChangeRecordUpsert {
+	u.SetExcluded(changerecord.FieldOutcome)
+	return u
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (u *ChangeRecordUpsert) ClearOutcome() *ChangeRecordUpsert {
+	u.SetNull(changerecord.FieldOutcome)
 	return u
 }
 
@@ -680,6 +785,27 @@ func (u *ChangeRecordUpsertOne) UpdateApprover() *ChangeRecordUpsertOne {
 func (u *ChangeRecordUpsertOne) ClearApprover() *ChangeRecordUpsertOne {
 	return u.Update(func(s *ChangeRecordUpsert) {
 		s.ClearApprover()
+	})
+}
+
+// SetOutcome sets the "outcome" field.
+func (u *ChangeRecordUpsertOne) SetOutcome(v changerecord.Outcome) *ChangeRecordUpsertOne {
+	return u.Update(func(s *ChangeRecordUpsert) {
+		s.SetOutcome(v)
+	})
+}
+
+// UpdateOutcome sets the "outcome" field to the value that was provided on create.
+func (u *ChangeRecordUpsertOne) UpdateOutcome() *ChangeRecordUpsertOne {
+	return u.Update(func(s *ChangeRecordUpsert) {
+		s.UpdateOutcome()
+	})
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (u *ChangeRecordUpsertOne) ClearOutcome() *ChangeRecordUpsertOne {
+	return u.Update(func(s *ChangeRecordUpsert) {
+		s.ClearOutcome()
 	})
 }
 
@@ -1031,6 +1157,27 @@ func (u *ChangeRecordUpsertBulk) UpdateApprover() *ChangeRecordUpsertBulk {
 func (u *ChangeRecordUpsertBulk) ClearApprover() *ChangeRecordUpsertBulk {
 	return u.Update(func(s *ChangeRecordUpsert) {
 		s.ClearApprover()
+	})
+}
+
+// SetOutcome sets the "outcome" field.
+func (u *ChangeRecordUpsertBulk) SetOutcome(v changerecord.Outcome) *ChangeRecordUpsertBulk {
+	return u.Update(func(s *ChangeRecordUpsert) {
+		s.SetOutcome(v)
+	})
+}
+
+// UpdateOutcome sets the "outcome" field to the value that was provided on create.
+func (u *ChangeRecordUpsertBulk) UpdateOutcome() *ChangeRecordUpsertBulk {
+	return u.Update(func(s *ChangeRecordUpsert) {
+		s.UpdateOutcome()
+	})
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (u *ChangeRecordUpsertBulk) ClearOutcome() *ChangeRecordUpsertBulk {
+	return u.Update(func(s *ChangeRecordUpsert) {
+		s.ClearOutcome()
 	})
 }
 

@@ -13,8 +13,10 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 )
 
@@ -26,9 +28,13 @@ type ChangeRecordQuery struct {
 	inters                      []Interceptor
 	predicates                  []predicate.ChangeRecord
 	withConfigurationItems      *ConfigurationItemQuery
+	withSuppressedAlerts        *AlertQuery
+	withCausedIncidents         *IncidentQuery
 	loadTotal                   []func(context.Context, []*ChangeRecord) error
 	modifiers                   []func(*sql.Selector)
 	withNamedConfigurationItems map[string]*ConfigurationItemQuery
+	withNamedSuppressedAlerts   map[string]*AlertQuery
+	withNamedCausedIncidents    map[string]*IncidentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -80,6 +86,50 @@ func (_q *ChangeRecordQuery) QueryConfigurationItems() *ConfigurationItemQuery {
 			sqlgraph.From(changerecord.Table, changerecord.FieldID, selector),
 			sqlgraph.To(configurationitem.Table, configurationitem.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, changerecord.ConfigurationItemsTable, changerecord.ConfigurationItemsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySuppressedAlerts chains the current query on the "suppressed_alerts" edge.
+func (_q *ChangeRecordQuery) QuerySuppressedAlerts() *AlertQuery {
+	query := (&AlertClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(changerecord.Table, changerecord.FieldID, selector),
+			sqlgraph.To(alert.Table, alert.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, changerecord.SuppressedAlertsTable, changerecord.SuppressedAlertsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCausedIncidents chains the current query on the "caused_incidents" edge.
+func (_q *ChangeRecordQuery) QueryCausedIncidents() *IncidentQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(changerecord.Table, changerecord.FieldID, selector),
+			sqlgraph.To(incident.Table, incident.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, changerecord.CausedIncidentsTable, changerecord.CausedIncidentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -280,6 +330,8 @@ func (_q *ChangeRecordQuery) Clone() *ChangeRecordQuery {
 		inters:                 append([]Interceptor{}, _q.inters...),
 		predicates:             append([]predicate.ChangeRecord{}, _q.predicates...),
 		withConfigurationItems: _q.withConfigurationItems.Clone(),
+		withSuppressedAlerts:   _q.withSuppressedAlerts.Clone(),
+		withCausedIncidents:    _q.withCausedIncidents.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -295,6 +347,28 @@ func (_q *ChangeRecordQuery) WithConfigurationItems(opts ...func(*ConfigurationI
 		opt(query)
 	}
 	_q.withConfigurationItems = query
+	return _q
+}
+
+// WithSuppressedAlerts tells the query-builder to eager-load the nodes that are connected to
+// the "suppressed_alerts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ChangeRecordQuery) WithSuppressedAlerts(opts ...func(*AlertQuery)) *ChangeRecordQuery {
+	query := (&AlertClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSuppressedAlerts = query
+	return _q
+}
+
+// WithCausedIncidents tells the query-builder to eager-load the nodes that are connected to
+// the "caused_incidents" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ChangeRecordQuery) WithCausedIncidents(opts ...func(*IncidentQuery)) *ChangeRecordQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCausedIncidents = query
 	return _q
 }
 
@@ -376,8 +450,10 @@ func (_q *ChangeRecordQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*ChangeRecord{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [3]bool{
 			_q.withConfigurationItems != nil,
+			_q.withSuppressedAlerts != nil,
+			_q.withCausedIncidents != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -410,10 +486,38 @@ func (_q *ChangeRecordQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
+	if query := _q.withSuppressedAlerts; query != nil {
+		if err := _q.loadSuppressedAlerts(ctx, query, nodes,
+			func(n *ChangeRecord) { n.Edges.SuppressedAlerts = []*Alert{} },
+			func(n *ChangeRecord, e *Alert) { n.Edges.SuppressedAlerts = append(n.Edges.SuppressedAlerts, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCausedIncidents; query != nil {
+		if err := _q.loadCausedIncidents(ctx, query, nodes,
+			func(n *ChangeRecord) { n.Edges.CausedIncidents = []*Incident{} },
+			func(n *ChangeRecord, e *Incident) { n.Edges.CausedIncidents = append(n.Edges.CausedIncidents, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedConfigurationItems {
 		if err := _q.loadConfigurationItems(ctx, query, nodes,
 			func(n *ChangeRecord) { n.appendNamedConfigurationItems(name) },
 			func(n *ChangeRecord, e *ConfigurationItem) { n.appendNamedConfigurationItems(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSuppressedAlerts {
+		if err := _q.loadSuppressedAlerts(ctx, query, nodes,
+			func(n *ChangeRecord) { n.appendNamedSuppressedAlerts(name) },
+			func(n *ChangeRecord, e *Alert) { n.appendNamedSuppressedAlerts(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCausedIncidents {
+		if err := _q.loadCausedIncidents(ctx, query, nodes,
+			func(n *ChangeRecord) { n.appendNamedCausedIncidents(name) },
+			func(n *ChangeRecord, e *Incident) { n.appendNamedCausedIncidents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -483,6 +587,72 @@ func (_q *ChangeRecordQuery) loadConfigurationItems(ctx context.Context, query *
 		for kn := range nodes {
 			assign(kn, n)
 		}
+	}
+	return nil
+}
+func (_q *ChangeRecordQuery) loadSuppressedAlerts(ctx context.Context, query *AlertQuery, nodes []*ChangeRecord, init func(*ChangeRecord), assign func(*ChangeRecord, *Alert)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ChangeRecord)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(alert.FieldSuppressedByID)
+	}
+	query.Where(predicate.Alert(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(changerecord.SuppressedAlertsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SuppressedByID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "suppressed_by_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "suppressed_by_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ChangeRecordQuery) loadCausedIncidents(ctx context.Context, query *IncidentQuery, nodes []*ChangeRecord, init func(*ChangeRecord), assign func(*ChangeRecord, *Incident)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ChangeRecord)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(incident.FieldCausedByChangeID)
+	}
+	query.Where(predicate.Incident(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(changerecord.CausedIncidentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CausedByChangeID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "caused_by_change_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "caused_by_change_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -617,6 +787,34 @@ func (_q *ChangeRecordQuery) WithNamedConfigurationItems(name string, opts ...fu
 		_q.withNamedConfigurationItems = make(map[string]*ConfigurationItemQuery)
 	}
 	_q.withNamedConfigurationItems[name] = query
+	return _q
+}
+
+// WithNamedSuppressedAlerts tells the query-builder to eager-load the nodes that are connected to the "suppressed_alerts"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ChangeRecordQuery) WithNamedSuppressedAlerts(name string, opts ...func(*AlertQuery)) *ChangeRecordQuery {
+	query := (&AlertClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSuppressedAlerts == nil {
+		_q.withNamedSuppressedAlerts = make(map[string]*AlertQuery)
+	}
+	_q.withNamedSuppressedAlerts[name] = query
+	return _q
+}
+
+// WithNamedCausedIncidents tells the query-builder to eager-load the nodes that are connected to the "caused_incidents"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ChangeRecordQuery) WithNamedCausedIncidents(name string, opts ...func(*IncidentQuery)) *ChangeRecordQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCausedIncidents == nil {
+		_q.withNamedCausedIncidents = make(map[string]*IncidentQuery)
+	}
+	_q.withNamedCausedIncidents[name] = query
 	return _q
 }
 

@@ -11,8 +11,10 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 )
 
@@ -160,6 +162,26 @@ func (_u *ChangeRecordUpdate) ClearApprover() *ChangeRecordUpdate {
 	return _u
 }
 
+// SetOutcome sets the "outcome" field.
+func (_u *ChangeRecordUpdate) SetOutcome(v changerecord.Outcome) *ChangeRecordUpdate {
+	_u.mutation.SetOutcome(v)
+	return _u
+}
+
+// SetNillableOutcome sets the "outcome" field if the given value is not nil.
+func (_u *ChangeRecordUpdate) SetNillableOutcome(v *changerecord.Outcome) *ChangeRecordUpdate {
+	if v != nil {
+		_u.SetOutcome(*v)
+	}
+	return _u
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (_u *ChangeRecordUpdate) ClearOutcome() *ChangeRecordUpdate {
+	_u.mutation.ClearOutcome()
+	return _u
+}
+
 // AddConfigurationItemIDs adds the "configuration_items" edge to the ConfigurationItem entity by IDs.
 func (_u *ChangeRecordUpdate) AddConfigurationItemIDs(ids ...int) *ChangeRecordUpdate {
 	_u.mutation.AddConfigurationItemIDs(ids...)
@@ -173,6 +195,36 @@ func (_u *ChangeRecordUpdate) AddConfigurationItems(v ...*ConfigurationItem) *Ch
 		ids[i] = v[i].ID
 	}
 	return _u.AddConfigurationItemIDs(ids...)
+}
+
+// AddSuppressedAlertIDs adds the "suppressed_alerts" edge to the Alert entity by IDs.
+func (_u *ChangeRecordUpdate) AddSuppressedAlertIDs(ids ...int) *ChangeRecordUpdate {
+	_u.mutation.AddSuppressedAlertIDs(ids...)
+	return _u
+}
+
+// AddSuppressedAlerts adds the "suppressed_alerts" edges to the Alert entity.
+func (_u *ChangeRecordUpdate) AddSuppressedAlerts(v ...*Alert) *ChangeRecordUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSuppressedAlertIDs(ids...)
+}
+
+// AddCausedIncidentIDs adds the "caused_incidents" edge to the Incident entity by IDs.
+func (_u *ChangeRecordUpdate) AddCausedIncidentIDs(ids ...int) *ChangeRecordUpdate {
+	_u.mutation.AddCausedIncidentIDs(ids...)
+	return _u
+}
+
+// AddCausedIncidents adds the "caused_incidents" edges to the Incident entity.
+func (_u *ChangeRecordUpdate) AddCausedIncidents(v ...*Incident) *ChangeRecordUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCausedIncidentIDs(ids...)
 }
 
 // Mutation returns the ChangeRecordMutation object of the builder.
@@ -199,6 +251,48 @@ func (_u *ChangeRecordUpdate) RemoveConfigurationItems(v ...*ConfigurationItem) 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveConfigurationItemIDs(ids...)
+}
+
+// ClearSuppressedAlerts clears all "suppressed_alerts" edges to the Alert entity.
+func (_u *ChangeRecordUpdate) ClearSuppressedAlerts() *ChangeRecordUpdate {
+	_u.mutation.ClearSuppressedAlerts()
+	return _u
+}
+
+// RemoveSuppressedAlertIDs removes the "suppressed_alerts" edge to Alert entities by IDs.
+func (_u *ChangeRecordUpdate) RemoveSuppressedAlertIDs(ids ...int) *ChangeRecordUpdate {
+	_u.mutation.RemoveSuppressedAlertIDs(ids...)
+	return _u
+}
+
+// RemoveSuppressedAlerts removes "suppressed_alerts" edges to Alert entities.
+func (_u *ChangeRecordUpdate) RemoveSuppressedAlerts(v ...*Alert) *ChangeRecordUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSuppressedAlertIDs(ids...)
+}
+
+// ClearCausedIncidents clears all "caused_incidents" edges to the Incident entity.
+func (_u *ChangeRecordUpdate) ClearCausedIncidents() *ChangeRecordUpdate {
+	_u.mutation.ClearCausedIncidents()
+	return _u
+}
+
+// RemoveCausedIncidentIDs removes the "caused_incidents" edge to Incident entities by IDs.
+func (_u *ChangeRecordUpdate) RemoveCausedIncidentIDs(ids ...int) *ChangeRecordUpdate {
+	_u.mutation.RemoveCausedIncidentIDs(ids...)
+	return _u
+}
+
+// RemoveCausedIncidents removes "caused_incidents" edges to Incident entities.
+func (_u *ChangeRecordUpdate) RemoveCausedIncidents(v ...*Incident) *ChangeRecordUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCausedIncidentIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -269,6 +363,11 @@ func (_u *ChangeRecordUpdate) check() error {
 			return &ValidationError{Name: "approver", err: fmt.Errorf(`ent: validator failed for field "ChangeRecord.approver": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Outcome(); ok {
+		if err := changerecord.OutcomeValidator(v); err != nil {
+			return &ValidationError{Name: "outcome", err: fmt.Errorf(`ent: validator failed for field "ChangeRecord.outcome": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -323,6 +422,12 @@ func (_u *ChangeRecordUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.ApproverCleared() {
 		_spec.ClearField(changerecord.FieldApprover, field.TypeString)
 	}
+	if value, ok := _u.mutation.Outcome(); ok {
+		_spec.SetField(changerecord.FieldOutcome, field.TypeEnum, value)
+	}
+	if _u.mutation.OutcomeCleared() {
+		_spec.ClearField(changerecord.FieldOutcome, field.TypeEnum)
+	}
 	if _u.mutation.ConfigurationItemsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -361,6 +466,96 @@ func (_u *ChangeRecordUpdate) sqlSave(ctx context.Context) (_node int, err error
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(configurationitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SuppressedAlertsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.SuppressedAlertsTable,
+			Columns: []string{changerecord.SuppressedAlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSuppressedAlertsIDs(); len(nodes) > 0 && !_u.mutation.SuppressedAlertsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.SuppressedAlertsTable,
+			Columns: []string{changerecord.SuppressedAlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SuppressedAlertsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.SuppressedAlertsTable,
+			Columns: []string{changerecord.SuppressedAlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CausedIncidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.CausedIncidentsTable,
+			Columns: []string{changerecord.CausedIncidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCausedIncidentsIDs(); len(nodes) > 0 && !_u.mutation.CausedIncidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.CausedIncidentsTable,
+			Columns: []string{changerecord.CausedIncidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CausedIncidentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.CausedIncidentsTable,
+			Columns: []string{changerecord.CausedIncidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -520,6 +715,26 @@ func (_u *ChangeRecordUpdateOne) ClearApprover() *ChangeRecordUpdateOne {
 	return _u
 }
 
+// SetOutcome sets the "outcome" field.
+func (_u *ChangeRecordUpdateOne) SetOutcome(v changerecord.Outcome) *ChangeRecordUpdateOne {
+	_u.mutation.SetOutcome(v)
+	return _u
+}
+
+// SetNillableOutcome sets the "outcome" field if the given value is not nil.
+func (_u *ChangeRecordUpdateOne) SetNillableOutcome(v *changerecord.Outcome) *ChangeRecordUpdateOne {
+	if v != nil {
+		_u.SetOutcome(*v)
+	}
+	return _u
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (_u *ChangeRecordUpdateOne) ClearOutcome() *ChangeRecordUpdateOne {
+	_u.mutation.ClearOutcome()
+	return _u
+}
+
 // AddConfigurationItemIDs adds the "configuration_items" edge to the ConfigurationItem entity by IDs.
 func (_u *ChangeRecordUpdateOne) AddConfigurationItemIDs(ids ...int) *ChangeRecordUpdateOne {
 	_u.mutation.AddConfigurationItemIDs(ids...)
@@ -533,6 +748,36 @@ func (_u *ChangeRecordUpdateOne) AddConfigurationItems(v ...*ConfigurationItem) 
 		ids[i] = v[i].ID
 	}
 	return _u.AddConfigurationItemIDs(ids...)
+}
+
+// AddSuppressedAlertIDs adds the "suppressed_alerts" edge to the Alert entity by IDs.
+func (_u *ChangeRecordUpdateOne) AddSuppressedAlertIDs(ids ...int) *ChangeRecordUpdateOne {
+	_u.mutation.AddSuppressedAlertIDs(ids...)
+	return _u
+}
+
+// AddSuppressedAlerts adds the "suppressed_alerts" edges to the Alert entity.
+func (_u *ChangeRecordUpdateOne) AddSuppressedAlerts(v ...*Alert) *ChangeRecordUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSuppressedAlertIDs(ids...)
+}
+
+// AddCausedIncidentIDs adds the "caused_incidents" edge to the Incident entity by IDs.
+func (_u *ChangeRecordUpdateOne) AddCausedIncidentIDs(ids ...int) *ChangeRecordUpdateOne {
+	_u.mutation.AddCausedIncidentIDs(ids...)
+	return _u
+}
+
+// AddCausedIncidents adds the "caused_incidents" edges to the Incident entity.
+func (_u *ChangeRecordUpdateOne) AddCausedIncidents(v ...*Incident) *ChangeRecordUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCausedIncidentIDs(ids...)
 }
 
 // Mutation returns the ChangeRecordMutation object of the builder.
@@ -559,6 +804,48 @@ func (_u *ChangeRecordUpdateOne) RemoveConfigurationItems(v ...*ConfigurationIte
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveConfigurationItemIDs(ids...)
+}
+
+// ClearSuppressedAlerts clears all "suppressed_alerts" edges to the Alert entity.
+func (_u *ChangeRecordUpdateOne) ClearSuppressedAlerts() *ChangeRecordUpdateOne {
+	_u.mutation.ClearSuppressedAlerts()
+	return _u
+}
+
+// RemoveSuppressedAlertIDs removes the "suppressed_alerts" edge to Alert entities by IDs.
+func (_u *ChangeRecordUpdateOne) RemoveSuppressedAlertIDs(ids ...int) *ChangeRecordUpdateOne {
+	_u.mutation.RemoveSuppressedAlertIDs(ids...)
+	return _u
+}
+
+// RemoveSuppressedAlerts removes "suppressed_alerts" edges to Alert entities.
+func (_u *ChangeRecordUpdateOne) RemoveSuppressedAlerts(v ...*Alert) *ChangeRecordUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSuppressedAlertIDs(ids...)
+}
+
+// ClearCausedIncidents clears all "caused_incidents" edges to the Incident entity.
+func (_u *ChangeRecordUpdateOne) ClearCausedIncidents() *ChangeRecordUpdateOne {
+	_u.mutation.ClearCausedIncidents()
+	return _u
+}
+
+// RemoveCausedIncidentIDs removes the "caused_incidents" edge to Incident entities by IDs.
+func (_u *ChangeRecordUpdateOne) RemoveCausedIncidentIDs(ids ...int) *ChangeRecordUpdateOne {
+	_u.mutation.RemoveCausedIncidentIDs(ids...)
+	return _u
+}
+
+// RemoveCausedIncidents removes "caused_incidents" edges to Incident entities.
+func (_u *ChangeRecordUpdateOne) RemoveCausedIncidents(v ...*Incident) *ChangeRecordUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCausedIncidentIDs(ids...)
 }
 
 // Where appends a list predicates to the ChangeRecordUpdate builder.
@@ -642,6 +929,11 @@ func (_u *ChangeRecordUpdateOne) check() error {
 			return &ValidationError{Name: "approver", err: fmt.Errorf(`ent: validator failed for field "ChangeRecord.approver": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Outcome(); ok {
+		if err := changerecord.OutcomeValidator(v); err != nil {
+			return &ValidationError{Name: "outcome", err: fmt.Errorf(`ent: validator failed for field "ChangeRecord.outcome": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -713,6 +1005,12 @@ func (_u *ChangeRecordUpdateOne) sqlSave(ctx context.Context) (_node *ChangeReco
 	if _u.mutation.ApproverCleared() {
 		_spec.ClearField(changerecord.FieldApprover, field.TypeString)
 	}
+	if value, ok := _u.mutation.Outcome(); ok {
+		_spec.SetField(changerecord.FieldOutcome, field.TypeEnum, value)
+	}
+	if _u.mutation.OutcomeCleared() {
+		_spec.ClearField(changerecord.FieldOutcome, field.TypeEnum)
+	}
 	if _u.mutation.ConfigurationItemsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -751,6 +1049,96 @@ func (_u *ChangeRecordUpdateOne) sqlSave(ctx context.Context) (_node *ChangeReco
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(configurationitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SuppressedAlertsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.SuppressedAlertsTable,
+			Columns: []string{changerecord.SuppressedAlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSuppressedAlertsIDs(); len(nodes) > 0 && !_u.mutation.SuppressedAlertsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.SuppressedAlertsTable,
+			Columns: []string{changerecord.SuppressedAlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SuppressedAlertsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.SuppressedAlertsTable,
+			Columns: []string{changerecord.SuppressedAlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CausedIncidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.CausedIncidentsTable,
+			Columns: []string{changerecord.CausedIncidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCausedIncidentsIDs(); len(nodes) > 0 && !_u.mutation.CausedIncidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.CausedIncidentsTable,
+			Columns: []string{changerecord.CausedIncidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CausedIncidentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   changerecord.CausedIncidentsTable,
+			Columns: []string{changerecord.CausedIncidentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

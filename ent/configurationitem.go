@@ -95,20 +95,29 @@ type ConfigurationItemEdges struct {
 	Sightings []*Sighting `json:"sightings,omitempty"`
 	// Drifts holds the value of the drifts edge.
 	Drifts []*Drift `json:"drifts,omitempty"`
+	// Alerts holds the value of the alerts edge.
+	Alerts []*Alert `json:"alerts,omitempty"`
+	// incidents in which it alerted
+	Incidents []*Incident `json:"incidents,omitempty"`
+	// TopCandidateOf holds the value of the top_candidate_of edge.
+	TopCandidateOf []*Incident `json:"top_candidate_of,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [12]bool
+	loadedTypes [15]bool
 	// totalCount holds the count of the edges above.
-	totalCount [11]map[string]int
+	totalCount [12]map[string]int
 
-	namedServices      map[string][]*Service
-	namedIdentifiers   map[string][]*Identifier
-	namedOutgoing      map[string][]*Relationship
-	namedIncoming      map[string][]*Relationship
-	namedContracts     map[string][]*Contract
-	namedChangeRecords map[string][]*ChangeRecord
-	namedSightings     map[string][]*Sighting
-	namedDrifts        map[string][]*Drift
+	namedServices       map[string][]*Service
+	namedIdentifiers    map[string][]*Identifier
+	namedOutgoing       map[string][]*Relationship
+	namedIncoming       map[string][]*Relationship
+	namedContracts      map[string][]*Contract
+	namedChangeRecords  map[string][]*ChangeRecord
+	namedSightings      map[string][]*Sighting
+	namedDrifts         map[string][]*Drift
+	namedAlerts         map[string][]*Alert
+	namedIncidents      map[string][]*Incident
+	namedTopCandidateOf map[string][]*Incident
 }
 
 // OwnerOrErr returns the Owner value or an error if the edge
@@ -225,6 +234,33 @@ func (e ConfigurationItemEdges) DriftsOrErr() ([]*Drift, error) {
 		return e.Drifts, nil
 	}
 	return nil, &NotLoadedError{edge: "drifts"}
+}
+
+// AlertsOrErr returns the Alerts value or an error if the edge
+// was not loaded in eager-loading.
+func (e ConfigurationItemEdges) AlertsOrErr() ([]*Alert, error) {
+	if e.loadedTypes[12] {
+		return e.Alerts, nil
+	}
+	return nil, &NotLoadedError{edge: "alerts"}
+}
+
+// IncidentsOrErr returns the Incidents value or an error if the edge
+// was not loaded in eager-loading.
+func (e ConfigurationItemEdges) IncidentsOrErr() ([]*Incident, error) {
+	if e.loadedTypes[13] {
+		return e.Incidents, nil
+	}
+	return nil, &NotLoadedError{edge: "incidents"}
+}
+
+// TopCandidateOfOrErr returns the TopCandidateOf value or an error if the edge
+// was not loaded in eager-loading.
+func (e ConfigurationItemEdges) TopCandidateOfOrErr() ([]*Incident, error) {
+	if e.loadedTypes[14] {
+		return e.TopCandidateOf, nil
+	}
+	return nil, &NotLoadedError{edge: "top_candidate_of"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -469,6 +505,21 @@ func (_m *ConfigurationItem) QuerySightings() *SightingQuery {
 // QueryDrifts queries the "drifts" edge of the ConfigurationItem entity.
 func (_m *ConfigurationItem) QueryDrifts() *DriftQuery {
 	return NewConfigurationItemClient(_m.config).QueryDrifts(_m)
+}
+
+// QueryAlerts queries the "alerts" edge of the ConfigurationItem entity.
+func (_m *ConfigurationItem) QueryAlerts() *AlertQuery {
+	return NewConfigurationItemClient(_m.config).QueryAlerts(_m)
+}
+
+// QueryIncidents queries the "incidents" edge of the ConfigurationItem entity.
+func (_m *ConfigurationItem) QueryIncidents() *IncidentQuery {
+	return NewConfigurationItemClient(_m.config).QueryIncidents(_m)
+}
+
+// QueryTopCandidateOf queries the "top_candidate_of" edge of the ConfigurationItem entity.
+func (_m *ConfigurationItem) QueryTopCandidateOf() *IncidentQuery {
+	return NewConfigurationItemClient(_m.config).QueryTopCandidateOf(_m)
 }
 
 // Update returns a builder for updating this ConfigurationItem.
@@ -764,6 +815,78 @@ func (_m *ConfigurationItem) appendNamedDrifts(name string, edges ...*Drift) {
 		_m.Edges.namedDrifts[name] = []*Drift{}
 	} else {
 		_m.Edges.namedDrifts[name] = append(_m.Edges.namedDrifts[name], edges...)
+	}
+}
+
+// NamedAlerts returns the Alerts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ConfigurationItem) NamedAlerts(name string) ([]*Alert, error) {
+	if _m.Edges.namedAlerts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAlerts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ConfigurationItem) appendNamedAlerts(name string, edges ...*Alert) {
+	if _m.Edges.namedAlerts == nil {
+		_m.Edges.namedAlerts = make(map[string][]*Alert)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAlerts[name] = []*Alert{}
+	} else {
+		_m.Edges.namedAlerts[name] = append(_m.Edges.namedAlerts[name], edges...)
+	}
+}
+
+// NamedIncidents returns the Incidents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ConfigurationItem) NamedIncidents(name string) ([]*Incident, error) {
+	if _m.Edges.namedIncidents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedIncidents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ConfigurationItem) appendNamedIncidents(name string, edges ...*Incident) {
+	if _m.Edges.namedIncidents == nil {
+		_m.Edges.namedIncidents = make(map[string][]*Incident)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedIncidents[name] = []*Incident{}
+	} else {
+		_m.Edges.namedIncidents[name] = append(_m.Edges.namedIncidents[name], edges...)
+	}
+}
+
+// NamedTopCandidateOf returns the TopCandidateOf named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ConfigurationItem) NamedTopCandidateOf(name string) ([]*Incident, error) {
+	if _m.Edges.namedTopCandidateOf == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedTopCandidateOf[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ConfigurationItem) appendNamedTopCandidateOf(name string, edges ...*Incident) {
+	if _m.Edges.namedTopCandidateOf == nil {
+		_m.Edges.namedTopCandidateOf = make(map[string][]*Incident)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedTopCandidateOf[name] = []*Incident{}
+	} else {
+		_m.Edges.namedTopCandidateOf[name] = append(_m.Edges.namedTopCandidateOf[name], edges...)
 	}
 }
 

@@ -13,12 +13,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
@@ -31,32 +33,38 @@ import (
 // ConfigurationItemQuery is the builder for querying ConfigurationItem entities.
 type ConfigurationItemQuery struct {
 	config
-	ctx                    *QueryContext
-	order                  []configurationitem.OrderOption
-	inters                 []Interceptor
-	predicates             []predicate.ConfigurationItem
-	withOwner              *OwnerQuery
-	withVendor             *VendorQuery
-	withLocation           *LocationQuery
-	withServices           *ServiceQuery
-	withIdentifiers        *IdentifierQuery
-	withOutgoing           *RelationshipQuery
-	withIncoming           *RelationshipQuery
-	withAsset              *AssetQuery
-	withContracts          *ContractQuery
-	withChangeRecords      *ChangeRecordQuery
-	withSightings          *SightingQuery
-	withDrifts             *DriftQuery
-	loadTotal              []func(context.Context, []*ConfigurationItem) error
-	modifiers              []func(*sql.Selector)
-	withNamedServices      map[string]*ServiceQuery
-	withNamedIdentifiers   map[string]*IdentifierQuery
-	withNamedOutgoing      map[string]*RelationshipQuery
-	withNamedIncoming      map[string]*RelationshipQuery
-	withNamedContracts     map[string]*ContractQuery
-	withNamedChangeRecords map[string]*ChangeRecordQuery
-	withNamedSightings     map[string]*SightingQuery
-	withNamedDrifts        map[string]*DriftQuery
+	ctx                     *QueryContext
+	order                   []configurationitem.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.ConfigurationItem
+	withOwner               *OwnerQuery
+	withVendor              *VendorQuery
+	withLocation            *LocationQuery
+	withServices            *ServiceQuery
+	withIdentifiers         *IdentifierQuery
+	withOutgoing            *RelationshipQuery
+	withIncoming            *RelationshipQuery
+	withAsset               *AssetQuery
+	withContracts           *ContractQuery
+	withChangeRecords       *ChangeRecordQuery
+	withSightings           *SightingQuery
+	withDrifts              *DriftQuery
+	withAlerts              *AlertQuery
+	withIncidents           *IncidentQuery
+	withTopCandidateOf      *IncidentQuery
+	loadTotal               []func(context.Context, []*ConfigurationItem) error
+	modifiers               []func(*sql.Selector)
+	withNamedServices       map[string]*ServiceQuery
+	withNamedIdentifiers    map[string]*IdentifierQuery
+	withNamedOutgoing       map[string]*RelationshipQuery
+	withNamedIncoming       map[string]*RelationshipQuery
+	withNamedContracts      map[string]*ContractQuery
+	withNamedChangeRecords  map[string]*ChangeRecordQuery
+	withNamedSightings      map[string]*SightingQuery
+	withNamedDrifts         map[string]*DriftQuery
+	withNamedAlerts         map[string]*AlertQuery
+	withNamedIncidents      map[string]*IncidentQuery
+	withNamedTopCandidateOf map[string]*IncidentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -357,6 +365,72 @@ func (_q *ConfigurationItemQuery) QueryDrifts() *DriftQuery {
 	return query
 }
 
+// QueryAlerts chains the current query on the "alerts" edge.
+func (_q *ConfigurationItemQuery) QueryAlerts() *AlertQuery {
+	query := (&AlertClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, selector),
+			sqlgraph.To(alert.Table, alert.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, configurationitem.AlertsTable, configurationitem.AlertsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryIncidents chains the current query on the "incidents" edge.
+func (_q *ConfigurationItemQuery) QueryIncidents() *IncidentQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, selector),
+			sqlgraph.To(incident.Table, incident.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, configurationitem.IncidentsTable, configurationitem.IncidentsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryTopCandidateOf chains the current query on the "top_candidate_of" edge.
+func (_q *ConfigurationItemQuery) QueryTopCandidateOf() *IncidentQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, selector),
+			sqlgraph.To(incident.Table, incident.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, configurationitem.TopCandidateOfTable, configurationitem.TopCandidateOfColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first ConfigurationItem entity from the query.
 // Returns a *NotFoundError when no ConfigurationItem was found.
 func (_q *ConfigurationItemQuery) First(ctx context.Context) (*ConfigurationItem, error) {
@@ -544,23 +618,26 @@ func (_q *ConfigurationItemQuery) Clone() *ConfigurationItemQuery {
 		return nil
 	}
 	return &ConfigurationItemQuery{
-		config:            _q.config,
-		ctx:               _q.ctx.Clone(),
-		order:             append([]configurationitem.OrderOption{}, _q.order...),
-		inters:            append([]Interceptor{}, _q.inters...),
-		predicates:        append([]predicate.ConfigurationItem{}, _q.predicates...),
-		withOwner:         _q.withOwner.Clone(),
-		withVendor:        _q.withVendor.Clone(),
-		withLocation:      _q.withLocation.Clone(),
-		withServices:      _q.withServices.Clone(),
-		withIdentifiers:   _q.withIdentifiers.Clone(),
-		withOutgoing:      _q.withOutgoing.Clone(),
-		withIncoming:      _q.withIncoming.Clone(),
-		withAsset:         _q.withAsset.Clone(),
-		withContracts:     _q.withContracts.Clone(),
-		withChangeRecords: _q.withChangeRecords.Clone(),
-		withSightings:     _q.withSightings.Clone(),
-		withDrifts:        _q.withDrifts.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]configurationitem.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.ConfigurationItem{}, _q.predicates...),
+		withOwner:          _q.withOwner.Clone(),
+		withVendor:         _q.withVendor.Clone(),
+		withLocation:       _q.withLocation.Clone(),
+		withServices:       _q.withServices.Clone(),
+		withIdentifiers:    _q.withIdentifiers.Clone(),
+		withOutgoing:       _q.withOutgoing.Clone(),
+		withIncoming:       _q.withIncoming.Clone(),
+		withAsset:          _q.withAsset.Clone(),
+		withContracts:      _q.withContracts.Clone(),
+		withChangeRecords:  _q.withChangeRecords.Clone(),
+		withSightings:      _q.withSightings.Clone(),
+		withDrifts:         _q.withDrifts.Clone(),
+		withAlerts:         _q.withAlerts.Clone(),
+		withIncidents:      _q.withIncidents.Clone(),
+		withTopCandidateOf: _q.withTopCandidateOf.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -700,6 +777,39 @@ func (_q *ConfigurationItemQuery) WithDrifts(opts ...func(*DriftQuery)) *Configu
 	return _q
 }
 
+// WithAlerts tells the query-builder to eager-load the nodes that are connected to
+// the "alerts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithAlerts(opts ...func(*AlertQuery)) *ConfigurationItemQuery {
+	query := (&AlertClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAlerts = query
+	return _q
+}
+
+// WithIncidents tells the query-builder to eager-load the nodes that are connected to
+// the "incidents" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithIncidents(opts ...func(*IncidentQuery)) *ConfigurationItemQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withIncidents = query
+	return _q
+}
+
+// WithTopCandidateOf tells the query-builder to eager-load the nodes that are connected to
+// the "top_candidate_of" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithTopCandidateOf(opts ...func(*IncidentQuery)) *ConfigurationItemQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withTopCandidateOf = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -778,7 +888,7 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 	var (
 		nodes       = []*ConfigurationItem{}
 		_spec       = _q.querySpec()
-		loadedTypes = [12]bool{
+		loadedTypes = [15]bool{
 			_q.withOwner != nil,
 			_q.withVendor != nil,
 			_q.withLocation != nil,
@@ -791,6 +901,9 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			_q.withChangeRecords != nil,
 			_q.withSightings != nil,
 			_q.withDrifts != nil,
+			_q.withAlerts != nil,
+			_q.withIncidents != nil,
+			_q.withTopCandidateOf != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -894,6 +1007,27 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			return nil, err
 		}
 	}
+	if query := _q.withAlerts; query != nil {
+		if err := _q.loadAlerts(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.Edges.Alerts = []*Alert{} },
+			func(n *ConfigurationItem, e *Alert) { n.Edges.Alerts = append(n.Edges.Alerts, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withIncidents; query != nil {
+		if err := _q.loadIncidents(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.Edges.Incidents = []*Incident{} },
+			func(n *ConfigurationItem, e *Incident) { n.Edges.Incidents = append(n.Edges.Incidents, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withTopCandidateOf; query != nil {
+		if err := _q.loadTopCandidateOf(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.Edges.TopCandidateOf = []*Incident{} },
+			func(n *ConfigurationItem, e *Incident) { n.Edges.TopCandidateOf = append(n.Edges.TopCandidateOf, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedServices {
 		if err := _q.loadServices(ctx, query, nodes,
 			func(n *ConfigurationItem) { n.appendNamedServices(name) },
@@ -947,6 +1081,27 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 		if err := _q.loadDrifts(ctx, query, nodes,
 			func(n *ConfigurationItem) { n.appendNamedDrifts(name) },
 			func(n *ConfigurationItem, e *Drift) { n.appendNamedDrifts(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAlerts {
+		if err := _q.loadAlerts(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.appendNamedAlerts(name) },
+			func(n *ConfigurationItem, e *Alert) { n.appendNamedAlerts(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedIncidents {
+		if err := _q.loadIncidents(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.appendNamedIncidents(name) },
+			func(n *ConfigurationItem, e *Incident) { n.appendNamedIncidents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedTopCandidateOf {
+		if err := _q.loadTopCandidateOf(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.appendNamedTopCandidateOf(name) },
+			func(n *ConfigurationItem, e *Incident) { n.appendNamedTopCandidateOf(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1417,6 +1572,133 @@ func (_q *ConfigurationItemQuery) loadDrifts(ctx context.Context, query *DriftQu
 	}
 	return nil
 }
+func (_q *ConfigurationItemQuery) loadAlerts(ctx context.Context, query *AlertQuery, nodes []*ConfigurationItem, init func(*ConfigurationItem), assign func(*ConfigurationItem, *Alert)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ConfigurationItem)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(alert.FieldConfigurationItemID)
+	}
+	query.Where(predicate.Alert(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(configurationitem.AlertsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ConfigurationItemID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "configuration_item_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "configuration_item_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ConfigurationItemQuery) loadIncidents(ctx context.Context, query *IncidentQuery, nodes []*ConfigurationItem, init func(*ConfigurationItem), assign func(*ConfigurationItem, *Incident)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*ConfigurationItem)
+	nids := make(map[int]map[*ConfigurationItem]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(configurationitem.IncidentsTable)
+		s.Join(joinT).On(s.C(incident.FieldID), joinT.C(configurationitem.IncidentsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(configurationitem.IncidentsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(configurationitem.IncidentsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*ConfigurationItem]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Incident](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "incidents" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *ConfigurationItemQuery) loadTopCandidateOf(ctx context.Context, query *IncidentQuery, nodes []*ConfigurationItem, init func(*ConfigurationItem), assign func(*ConfigurationItem, *Incident)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ConfigurationItem)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(incident.FieldTopCandidateID)
+	}
+	query.Where(predicate.Incident(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(configurationitem.TopCandidateOfColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TopCandidateID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "top_candidate_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "top_candidate_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ConfigurationItemQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1655,6 +1937,48 @@ func (_q *ConfigurationItemQuery) WithNamedDrifts(name string, opts ...func(*Dri
 		_q.withNamedDrifts = make(map[string]*DriftQuery)
 	}
 	_q.withNamedDrifts[name] = query
+	return _q
+}
+
+// WithNamedAlerts tells the query-builder to eager-load the nodes that are connected to the "alerts"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithNamedAlerts(name string, opts ...func(*AlertQuery)) *ConfigurationItemQuery {
+	query := (&AlertClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAlerts == nil {
+		_q.withNamedAlerts = make(map[string]*AlertQuery)
+	}
+	_q.withNamedAlerts[name] = query
+	return _q
+}
+
+// WithNamedIncidents tells the query-builder to eager-load the nodes that are connected to the "incidents"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithNamedIncidents(name string, opts ...func(*IncidentQuery)) *ConfigurationItemQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedIncidents == nil {
+		_q.withNamedIncidents = make(map[string]*IncidentQuery)
+	}
+	_q.withNamedIncidents[name] = query
+	return _q
+}
+
+// WithNamedTopCandidateOf tells the query-builder to eager-load the nodes that are connected to the "top_candidate_of"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithNamedTopCandidateOf(name string, opts ...func(*IncidentQuery)) *ConfigurationItemQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedTopCandidateOf == nil {
+		_q.withNamedTopCandidateOf = make(map[string]*IncidentQuery)
+	}
+	_q.withNamedTopCandidateOf[name] = query
 	return _q
 }
 

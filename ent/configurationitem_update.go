@@ -12,12 +12,14 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/contract"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
@@ -506,6 +508,51 @@ func (_u *ConfigurationItemUpdate) AddDrifts(v ...*Drift) *ConfigurationItemUpda
 	return _u.AddDriftIDs(ids...)
 }
 
+// AddAlertIDs adds the "alerts" edge to the Alert entity by IDs.
+func (_u *ConfigurationItemUpdate) AddAlertIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.AddAlertIDs(ids...)
+	return _u
+}
+
+// AddAlerts adds the "alerts" edges to the Alert entity.
+func (_u *ConfigurationItemUpdate) AddAlerts(v ...*Alert) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAlertIDs(ids...)
+}
+
+// AddIncidentIDs adds the "incidents" edge to the Incident entity by IDs.
+func (_u *ConfigurationItemUpdate) AddIncidentIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.AddIncidentIDs(ids...)
+	return _u
+}
+
+// AddIncidents adds the "incidents" edges to the Incident entity.
+func (_u *ConfigurationItemUpdate) AddIncidents(v ...*Incident) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIncidentIDs(ids...)
+}
+
+// AddTopCandidateOfIDs adds the "top_candidate_of" edge to the Incident entity by IDs.
+func (_u *ConfigurationItemUpdate) AddTopCandidateOfIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.AddTopCandidateOfIDs(ids...)
+	return _u
+}
+
+// AddTopCandidateOf adds the "top_candidate_of" edges to the Incident entity.
+func (_u *ConfigurationItemUpdate) AddTopCandidateOf(v ...*Incident) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddTopCandidateOfIDs(ids...)
+}
+
 // Mutation returns the ConfigurationItemMutation object of the builder.
 func (_u *ConfigurationItemUpdate) Mutation() *ConfigurationItemMutation {
 	return _u.mutation
@@ -701,6 +748,69 @@ func (_u *ConfigurationItemUpdate) RemoveDrifts(v ...*Drift) *ConfigurationItemU
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDriftIDs(ids...)
+}
+
+// ClearAlerts clears all "alerts" edges to the Alert entity.
+func (_u *ConfigurationItemUpdate) ClearAlerts() *ConfigurationItemUpdate {
+	_u.mutation.ClearAlerts()
+	return _u
+}
+
+// RemoveAlertIDs removes the "alerts" edge to Alert entities by IDs.
+func (_u *ConfigurationItemUpdate) RemoveAlertIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.RemoveAlertIDs(ids...)
+	return _u
+}
+
+// RemoveAlerts removes "alerts" edges to Alert entities.
+func (_u *ConfigurationItemUpdate) RemoveAlerts(v ...*Alert) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAlertIDs(ids...)
+}
+
+// ClearIncidents clears all "incidents" edges to the Incident entity.
+func (_u *ConfigurationItemUpdate) ClearIncidents() *ConfigurationItemUpdate {
+	_u.mutation.ClearIncidents()
+	return _u
+}
+
+// RemoveIncidentIDs removes the "incidents" edge to Incident entities by IDs.
+func (_u *ConfigurationItemUpdate) RemoveIncidentIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.RemoveIncidentIDs(ids...)
+	return _u
+}
+
+// RemoveIncidents removes "incidents" edges to Incident entities.
+func (_u *ConfigurationItemUpdate) RemoveIncidents(v ...*Incident) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIncidentIDs(ids...)
+}
+
+// ClearTopCandidateOf clears all "top_candidate_of" edges to the Incident entity.
+func (_u *ConfigurationItemUpdate) ClearTopCandidateOf() *ConfigurationItemUpdate {
+	_u.mutation.ClearTopCandidateOf()
+	return _u
+}
+
+// RemoveTopCandidateOfIDs removes the "top_candidate_of" edge to Incident entities by IDs.
+func (_u *ConfigurationItemUpdate) RemoveTopCandidateOfIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.RemoveTopCandidateOfIDs(ids...)
+	return _u
+}
+
+// RemoveTopCandidateOf removes "top_candidate_of" edges to Incident entities.
+func (_u *ConfigurationItemUpdate) RemoveTopCandidateOf(v ...*Incident) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveTopCandidateOfIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1371,6 +1481,141 @@ func (_u *ConfigurationItemUpdate) sqlSave(ctx context.Context) (_node int, err 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AlertsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.AlertsTable,
+			Columns: []string{configurationitem.AlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAlertsIDs(); len(nodes) > 0 && !_u.mutation.AlertsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.AlertsTable,
+			Columns: []string{configurationitem.AlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AlertsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.AlertsTable,
+			Columns: []string{configurationitem.AlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IncidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   configurationitem.IncidentsTable,
+			Columns: configurationitem.IncidentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIncidentsIDs(); len(nodes) > 0 && !_u.mutation.IncidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   configurationitem.IncidentsTable,
+			Columns: configurationitem.IncidentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IncidentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   configurationitem.IncidentsTable,
+			Columns: configurationitem.IncidentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.TopCandidateOfCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.TopCandidateOfTable,
+			Columns: []string{configurationitem.TopCandidateOfColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedTopCandidateOfIDs(); len(nodes) > 0 && !_u.mutation.TopCandidateOfCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.TopCandidateOfTable,
+			Columns: []string{configurationitem.TopCandidateOfColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TopCandidateOfIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.TopCandidateOfTable,
+			Columns: []string{configurationitem.TopCandidateOfColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1857,6 +2102,51 @@ func (_u *ConfigurationItemUpdateOne) AddDrifts(v ...*Drift) *ConfigurationItemU
 	return _u.AddDriftIDs(ids...)
 }
 
+// AddAlertIDs adds the "alerts" edge to the Alert entity by IDs.
+func (_u *ConfigurationItemUpdateOne) AddAlertIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.AddAlertIDs(ids...)
+	return _u
+}
+
+// AddAlerts adds the "alerts" edges to the Alert entity.
+func (_u *ConfigurationItemUpdateOne) AddAlerts(v ...*Alert) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAlertIDs(ids...)
+}
+
+// AddIncidentIDs adds the "incidents" edge to the Incident entity by IDs.
+func (_u *ConfigurationItemUpdateOne) AddIncidentIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.AddIncidentIDs(ids...)
+	return _u
+}
+
+// AddIncidents adds the "incidents" edges to the Incident entity.
+func (_u *ConfigurationItemUpdateOne) AddIncidents(v ...*Incident) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIncidentIDs(ids...)
+}
+
+// AddTopCandidateOfIDs adds the "top_candidate_of" edge to the Incident entity by IDs.
+func (_u *ConfigurationItemUpdateOne) AddTopCandidateOfIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.AddTopCandidateOfIDs(ids...)
+	return _u
+}
+
+// AddTopCandidateOf adds the "top_candidate_of" edges to the Incident entity.
+func (_u *ConfigurationItemUpdateOne) AddTopCandidateOf(v ...*Incident) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddTopCandidateOfIDs(ids...)
+}
+
 // Mutation returns the ConfigurationItemMutation object of the builder.
 func (_u *ConfigurationItemUpdateOne) Mutation() *ConfigurationItemMutation {
 	return _u.mutation
@@ -2052,6 +2342,69 @@ func (_u *ConfigurationItemUpdateOne) RemoveDrifts(v ...*Drift) *ConfigurationIt
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDriftIDs(ids...)
+}
+
+// ClearAlerts clears all "alerts" edges to the Alert entity.
+func (_u *ConfigurationItemUpdateOne) ClearAlerts() *ConfigurationItemUpdateOne {
+	_u.mutation.ClearAlerts()
+	return _u
+}
+
+// RemoveAlertIDs removes the "alerts" edge to Alert entities by IDs.
+func (_u *ConfigurationItemUpdateOne) RemoveAlertIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.RemoveAlertIDs(ids...)
+	return _u
+}
+
+// RemoveAlerts removes "alerts" edges to Alert entities.
+func (_u *ConfigurationItemUpdateOne) RemoveAlerts(v ...*Alert) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAlertIDs(ids...)
+}
+
+// ClearIncidents clears all "incidents" edges to the Incident entity.
+func (_u *ConfigurationItemUpdateOne) ClearIncidents() *ConfigurationItemUpdateOne {
+	_u.mutation.ClearIncidents()
+	return _u
+}
+
+// RemoveIncidentIDs removes the "incidents" edge to Incident entities by IDs.
+func (_u *ConfigurationItemUpdateOne) RemoveIncidentIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.RemoveIncidentIDs(ids...)
+	return _u
+}
+
+// RemoveIncidents removes "incidents" edges to Incident entities.
+func (_u *ConfigurationItemUpdateOne) RemoveIncidents(v ...*Incident) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIncidentIDs(ids...)
+}
+
+// ClearTopCandidateOf clears all "top_candidate_of" edges to the Incident entity.
+func (_u *ConfigurationItemUpdateOne) ClearTopCandidateOf() *ConfigurationItemUpdateOne {
+	_u.mutation.ClearTopCandidateOf()
+	return _u
+}
+
+// RemoveTopCandidateOfIDs removes the "top_candidate_of" edge to Incident entities by IDs.
+func (_u *ConfigurationItemUpdateOne) RemoveTopCandidateOfIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.RemoveTopCandidateOfIDs(ids...)
+	return _u
+}
+
+// RemoveTopCandidateOf removes "top_candidate_of" edges to Incident entities.
+func (_u *ConfigurationItemUpdateOne) RemoveTopCandidateOf(v ...*Incident) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveTopCandidateOfIDs(ids...)
 }
 
 // Where appends a list predicates to the ConfigurationItemUpdate builder.
@@ -2745,6 +3098,141 @@ func (_u *ConfigurationItemUpdateOne) sqlSave(ctx context.Context) (_node *Confi
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(drift.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AlertsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.AlertsTable,
+			Columns: []string{configurationitem.AlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAlertsIDs(); len(nodes) > 0 && !_u.mutation.AlertsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.AlertsTable,
+			Columns: []string{configurationitem.AlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AlertsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.AlertsTable,
+			Columns: []string{configurationitem.AlertsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(alert.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IncidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   configurationitem.IncidentsTable,
+			Columns: configurationitem.IncidentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIncidentsIDs(); len(nodes) > 0 && !_u.mutation.IncidentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   configurationitem.IncidentsTable,
+			Columns: configurationitem.IncidentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IncidentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   configurationitem.IncidentsTable,
+			Columns: configurationitem.IncidentsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.TopCandidateOfCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.TopCandidateOfTable,
+			Columns: []string{configurationitem.TopCandidateOfColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedTopCandidateOfIDs(); len(nodes) > 0 && !_u.mutation.TopCandidateOfCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.TopCandidateOfTable,
+			Columns: []string{configurationitem.TopCandidateOfColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TopCandidateOfIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.TopCandidateOfTable,
+			Columns: []string{configurationitem.TopCandidateOfColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
@@ -23,6 +24,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/lease"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -93,6 +95,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:          apitoken.ValidColumn,
+			alert.Table:             alert.ValidColumn,
 			asset.Table:             asset.ValidColumn,
 			auditevent.Table:        auditevent.ValidColumn,
 			changerecord.Table:      changerecord.ValidColumn,
@@ -103,6 +106,7 @@ func checkColumn(t, c string) error {
 			drift.Table:             drift.ValidColumn,
 			driftignorerule.Table:   driftignorerule.ValidColumn,
 			identifier.Table:        identifier.ValidColumn,
+			incident.Table:          incident.ValidColumn,
 			lease.Table:             lease.ValidColumn,
 			location.Table:          location.ValidColumn,
 			owner.Table:             owner.ValidColumn,

@@ -10,6 +10,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
@@ -21,6 +22,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
@@ -156,6 +158,251 @@ func newAPITokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*APITokenWhereInput); ok {
 		args.opts = append(args.opts, WithAPITokenFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AlertQuery) CollectFields(ctx context.Context, satisfies ...string) (*AlertQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AlertQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(alert.Columns))
+		selectedFields = []string{alert.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "configurationItem":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConfigurationItemClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, configurationitemImplementors)...); err != nil {
+				return err
+			}
+			_q.withConfigurationItem = query
+			if _, ok := fieldSeen[alert.FieldConfigurationItemID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldConfigurationItemID)
+				fieldSeen[alert.FieldConfigurationItemID] = struct{}{}
+			}
+
+		case "service":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ServiceClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, serviceImplementors)...); err != nil {
+				return err
+			}
+			_q.withService = query
+			if _, ok := fieldSeen[alert.FieldServiceID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldServiceID)
+				fieldSeen[alert.FieldServiceID] = struct{}{}
+			}
+
+		case "suppressedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ChangeRecordClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, changerecordImplementors)...); err != nil {
+				return err
+			}
+			_q.withSuppressedBy = query
+			if _, ok := fieldSeen[alert.FieldSuppressedByID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldSuppressedByID)
+				fieldSeen[alert.FieldSuppressedByID] = struct{}{}
+			}
+
+		case "incident":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IncidentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, incidentImplementors)...); err != nil {
+				return err
+			}
+			_q.withIncident = query
+			if _, ok := fieldSeen[alert.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldIncidentID)
+				fieldSeen[alert.FieldIncidentID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[alert.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldCreatedAt)
+				fieldSeen[alert.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[alert.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldUpdatedAt)
+				fieldSeen[alert.FieldUpdatedAt] = struct{}{}
+			}
+		case "fingerprint":
+			if _, ok := fieldSeen[alert.FieldFingerprint]; !ok {
+				selectedFields = append(selectedFields, alert.FieldFingerprint)
+				fieldSeen[alert.FieldFingerprint] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[alert.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, alert.FieldStatus)
+				fieldSeen[alert.FieldStatus] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[alert.FieldName]; !ok {
+				selectedFields = append(selectedFields, alert.FieldName)
+				fieldSeen[alert.FieldName] = struct{}{}
+			}
+		case "startsAt":
+			if _, ok := fieldSeen[alert.FieldStartsAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldStartsAt)
+				fieldSeen[alert.FieldStartsAt] = struct{}{}
+			}
+		case "endsAt":
+			if _, ok := fieldSeen[alert.FieldEndsAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldEndsAt)
+				fieldSeen[alert.FieldEndsAt] = struct{}{}
+			}
+		case "generatorURL":
+			if _, ok := fieldSeen[alert.FieldGeneratorURL]; !ok {
+				selectedFields = append(selectedFields, alert.FieldGeneratorURL)
+				fieldSeen[alert.FieldGeneratorURL] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[alert.FieldSource]; !ok {
+				selectedFields = append(selectedFields, alert.FieldSource)
+				fieldSeen[alert.FieldSource] = struct{}{}
+			}
+		case "receiver":
+			if _, ok := fieldSeen[alert.FieldReceiver]; !ok {
+				selectedFields = append(selectedFields, alert.FieldReceiver)
+				fieldSeen[alert.FieldReceiver] = struct{}{}
+			}
+		case "boundBy":
+			if _, ok := fieldSeen[alert.FieldBoundBy]; !ok {
+				selectedFields = append(selectedFields, alert.FieldBoundBy)
+				fieldSeen[alert.FieldBoundBy] = struct{}{}
+			}
+		case "bindingNote":
+			if _, ok := fieldSeen[alert.FieldBindingNote]; !ok {
+				selectedFields = append(selectedFields, alert.FieldBindingNote)
+				fieldSeen[alert.FieldBindingNote] = struct{}{}
+			}
+		case "flapping":
+			if _, ok := fieldSeen[alert.FieldFlapping]; !ok {
+				selectedFields = append(selectedFields, alert.FieldFlapping)
+				fieldSeen[alert.FieldFlapping] = struct{}{}
+			}
+		case "refires":
+			if _, ok := fieldSeen[alert.FieldRefires]; !ok {
+				selectedFields = append(selectedFields, alert.FieldRefires)
+				fieldSeen[alert.FieldRefires] = struct{}{}
+			}
+		case "lastReceivedAt":
+			if _, ok := fieldSeen[alert.FieldLastReceivedAt]; !ok {
+				selectedFields = append(selectedFields, alert.FieldLastReceivedAt)
+				fieldSeen[alert.FieldLastReceivedAt] = struct{}{}
+			}
+		case "configurationItemID":
+			if _, ok := fieldSeen[alert.FieldConfigurationItemID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldConfigurationItemID)
+				fieldSeen[alert.FieldConfigurationItemID] = struct{}{}
+			}
+		case "serviceID":
+			if _, ok := fieldSeen[alert.FieldServiceID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldServiceID)
+				fieldSeen[alert.FieldServiceID] = struct{}{}
+			}
+		case "suppressedByID":
+			if _, ok := fieldSeen[alert.FieldSuppressedByID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldSuppressedByID)
+				fieldSeen[alert.FieldSuppressedByID] = struct{}{}
+			}
+		case "incidentID":
+			if _, ok := fieldSeen[alert.FieldIncidentID]; !ok {
+				selectedFields = append(selectedFields, alert.FieldIncidentID)
+				fieldSeen[alert.FieldIncidentID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type alertPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AlertPaginateOption
+}
+
+func newAlertPaginateArgs(rv map[string]any) *alertPaginateArgs {
+	args := &alertPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*AlertOrder:
+			args.opts = append(args.opts, WithAlertOrder(v))
+		case []any:
+			var orders []*AlertOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &AlertOrder{Field: &AlertOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithAlertOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*AlertWhereInput); ok {
+		args.opts = append(args.opts, WithAlertFilter(v.Filter))
 	}
 	return args
 }
@@ -504,6 +751,19 @@ func (_q *ChangeRecordQuery) collectField(ctx context.Context, oneNode bool, opC
 			_q.WithNamedConfigurationItems(alias, func(wq *ConfigurationItemQuery) {
 				*wq = *query
 			})
+
+		case "causedIncidents":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IncidentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, incidentImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedCausedIncidents(alias, func(wq *IncidentQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[changerecord.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, changerecord.FieldCreatedAt)
@@ -553,6 +813,11 @@ func (_q *ChangeRecordQuery) collectField(ctx context.Context, oneNode bool, opC
 			if _, ok := fieldSeen[changerecord.FieldApprover]; !ok {
 				selectedFields = append(selectedFields, changerecord.FieldApprover)
 				fieldSeen[changerecord.FieldApprover] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[changerecord.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, changerecord.FieldOutcome)
+				fieldSeen[changerecord.FieldOutcome] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -789,6 +1054,99 @@ func (_q *ConfigurationItemQuery) collectField(ctx context.Context, oneNode bool
 				return err
 			}
 			_q.WithNamedDrifts(alias, func(wq *DriftQuery) {
+				*wq = *query
+			})
+
+		case "incidents":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IncidentClient{config: _q.config}).Query()
+			)
+			args := newIncidentPaginateArgs(fieldArgs(ctx, new(IncidentWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newIncidentPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*ConfigurationItem) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"configuration_item_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							joinT := sql.Table(configurationitem.IncidentsTable)
+							s.Join(joinT).On(s.C(incident.FieldID), joinT.C(configurationitem.IncidentsPrimaryKey[0]))
+							s.Where(sql.InValues(joinT.C(configurationitem.IncidentsPrimaryKey[1]), ids...))
+							s.Select(joinT.C(configurationitem.IncidentsPrimaryKey[1]), sql.Count("*"))
+							s.GroupBy(joinT.C(configurationitem.IncidentsPrimaryKey[1]))
+						})
+						if err := query.Select().Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[11] == nil {
+								nodes[i].Edges.totalCount[11] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[11][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*ConfigurationItem) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Incidents)
+							if nodes[i].Edges.totalCount[11] == nil {
+								nodes[i].Edges.totalCount[11] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[11][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, incidentImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(configurationitem.IncidentsPrimaryKey[1], limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedIncidents(alias, func(wq *IncidentQuery) {
 				*wq = *query
 			})
 		case "createdAt":
@@ -2077,6 +2435,265 @@ func newIdentifierPaginateArgs(rv map[string]any) *identifierPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *IncidentQuery) CollectFields(ctx context.Context, satisfies ...string) (*IncidentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *IncidentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(incident.Columns))
+		selectedFields = []string{incident.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "alerts":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AlertClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, alertImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedAlerts(alias, func(wq *AlertQuery) {
+				*wq = *query
+			})
+
+		case "configurationItems":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConfigurationItemClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, configurationitemImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedConfigurationItems(alias, func(wq *ConfigurationItemQuery) {
+				*wq = *query
+			})
+
+		case "services":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ServiceClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, serviceImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedServices(alias, func(wq *ServiceQuery) {
+				*wq = *query
+			})
+
+		case "topCandidate":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConfigurationItemClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, configurationitemImplementors)...); err != nil {
+				return err
+			}
+			_q.withTopCandidate = query
+			if _, ok := fieldSeen[incident.FieldTopCandidateID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldTopCandidateID)
+				fieldSeen[incident.FieldTopCandidateID] = struct{}{}
+			}
+
+		case "causedByChange":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ChangeRecordClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, changerecordImplementors)...); err != nil {
+				return err
+			}
+			_q.withCausedByChange = query
+			if _, ok := fieldSeen[incident.FieldCausedByChangeID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldCausedByChangeID)
+				fieldSeen[incident.FieldCausedByChangeID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[incident.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldCreatedAt)
+				fieldSeen[incident.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[incident.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldUpdatedAt)
+				fieldSeen[incident.FieldUpdatedAt] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[incident.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, incident.FieldTitle)
+				fieldSeen[incident.FieldTitle] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[incident.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, incident.FieldStatus)
+				fieldSeen[incident.FieldStatus] = struct{}{}
+			}
+		case "openedAt":
+			if _, ok := fieldSeen[incident.FieldOpenedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldOpenedAt)
+				fieldSeen[incident.FieldOpenedAt] = struct{}{}
+			}
+		case "firstAlertAt":
+			if _, ok := fieldSeen[incident.FieldFirstAlertAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldFirstAlertAt)
+				fieldSeen[incident.FieldFirstAlertAt] = struct{}{}
+			}
+		case "lastAlertAt":
+			if _, ok := fieldSeen[incident.FieldLastAlertAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldLastAlertAt)
+				fieldSeen[incident.FieldLastAlertAt] = struct{}{}
+			}
+		case "impactStartedAt":
+			if _, ok := fieldSeen[incident.FieldImpactStartedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldImpactStartedAt)
+				fieldSeen[incident.FieldImpactStartedAt] = struct{}{}
+			}
+		case "acknowledgedAt":
+			if _, ok := fieldSeen[incident.FieldAcknowledgedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldAcknowledgedAt)
+				fieldSeen[incident.FieldAcknowledgedAt] = struct{}{}
+			}
+		case "acknowledgedBy":
+			if _, ok := fieldSeen[incident.FieldAcknowledgedBy]; !ok {
+				selectedFields = append(selectedFields, incident.FieldAcknowledgedBy)
+				fieldSeen[incident.FieldAcknowledgedBy] = struct{}{}
+			}
+		case "escalatedAt":
+			if _, ok := fieldSeen[incident.FieldEscalatedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldEscalatedAt)
+				fieldSeen[incident.FieldEscalatedAt] = struct{}{}
+			}
+		case "resolvedAt":
+			if _, ok := fieldSeen[incident.FieldResolvedAt]; !ok {
+				selectedFields = append(selectedFields, incident.FieldResolvedAt)
+				fieldSeen[incident.FieldResolvedAt] = struct{}{}
+			}
+		case "resolvedBy":
+			if _, ok := fieldSeen[incident.FieldResolvedBy]; !ok {
+				selectedFields = append(selectedFields, incident.FieldResolvedBy)
+				fieldSeen[incident.FieldResolvedBy] = struct{}{}
+			}
+		case "note":
+			if _, ok := fieldSeen[incident.FieldNote]; !ok {
+				selectedFields = append(selectedFields, incident.FieldNote)
+				fieldSeen[incident.FieldNote] = struct{}{}
+			}
+		case "serviceLabel":
+			if _, ok := fieldSeen[incident.FieldServiceLabel]; !ok {
+				selectedFields = append(selectedFields, incident.FieldServiceLabel)
+				fieldSeen[incident.FieldServiceLabel] = struct{}{}
+			}
+		case "manual":
+			if _, ok := fieldSeen[incident.FieldManual]; !ok {
+				selectedFields = append(selectedFields, incident.FieldManual)
+				fieldSeen[incident.FieldManual] = struct{}{}
+			}
+		case "alertCount":
+			if _, ok := fieldSeen[incident.FieldAlertCount]; !ok {
+				selectedFields = append(selectedFields, incident.FieldAlertCount)
+				fieldSeen[incident.FieldAlertCount] = struct{}{}
+			}
+		case "firingCount":
+			if _, ok := fieldSeen[incident.FieldFiringCount]; !ok {
+				selectedFields = append(selectedFields, incident.FieldFiringCount)
+				fieldSeen[incident.FieldFiringCount] = struct{}{}
+			}
+		case "topCandidateID":
+			if _, ok := fieldSeen[incident.FieldTopCandidateID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldTopCandidateID)
+				fieldSeen[incident.FieldTopCandidateID] = struct{}{}
+			}
+		case "causedByChangeID":
+			if _, ok := fieldSeen[incident.FieldCausedByChangeID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldCausedByChangeID)
+				fieldSeen[incident.FieldCausedByChangeID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type incidentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []IncidentPaginateOption
+}
+
+func newIncidentPaginateArgs(rv map[string]any) *incidentPaginateArgs {
+	args := &incidentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*IncidentOrder:
+			args.opts = append(args.opts, WithIncidentOrder(v))
+		case []any:
+			var orders []*IncidentOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &IncidentOrder{Field: &IncidentOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithIncidentOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*IncidentWhereInput); ok {
+		args.opts = append(args.opts, WithIncidentFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *LocationQuery) CollectFields(ctx context.Context, satisfies ...string) (*LocationQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -3048,6 +3665,99 @@ func (_q *ServiceQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				return err
 			}
 			_q.WithNamedDependsOn(alias, func(wq *ServiceQuery) {
+				*wq = *query
+			})
+
+		case "incidents":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IncidentClient{config: _q.config}).Query()
+			)
+			args := newIncidentPaginateArgs(fieldArgs(ctx, new(IncidentWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newIncidentPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Service) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"service_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							joinT := sql.Table(service.IncidentsTable)
+							s.Join(joinT).On(s.C(incident.FieldID), joinT.C(service.IncidentsPrimaryKey[0]))
+							s.Where(sql.InValues(joinT.C(service.IncidentsPrimaryKey[1]), ids...))
+							s.Select(joinT.C(service.IncidentsPrimaryKey[1]), sql.Count("*"))
+							s.GroupBy(joinT.C(service.IncidentsPrimaryKey[1]))
+						})
+						if err := query.Select().Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Service) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Incidents)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, incidentImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(service.IncidentsPrimaryKey[1], limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedIncidents(alias, func(wq *IncidentQuery) {
 				*wq = *query
 			})
 		case "createdAt":

@@ -8,6 +8,38 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *Alert) ConfigurationItem(ctx context.Context) (*ConfigurationItem, error) {
+	result, err := _m.Edges.ConfigurationItemOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConfigurationItem().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Alert) Service(ctx context.Context) (*Service, error) {
+	result, err := _m.Edges.ServiceOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryService().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Alert) SuppressedBy(ctx context.Context) (*ChangeRecord, error) {
+	result, err := _m.Edges.SuppressedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySuppressedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Alert) Incident(ctx context.Context) (*Incident, error) {
+	result, err := _m.Edges.IncidentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryIncident().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Asset) ConfigurationItem(ctx context.Context) (*ConfigurationItem, error) {
 	result, err := _m.Edges.ConfigurationItemOrErr()
 	if IsNotLoaded(err) {
@@ -24,6 +56,18 @@ func (_m *ChangeRecord) ConfigurationItems(ctx context.Context) (result []*Confi
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryConfigurationItems().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *ChangeRecord) CausedIncidents(ctx context.Context) (result []*Incident, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedCausedIncidents(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.CausedIncidentsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCausedIncidents().All(ctx)
 	}
 	return result, err
 }
@@ -144,6 +188,27 @@ func (_m *ConfigurationItem) Drifts(ctx context.Context) (result []*Drift, err e
 	return result, err
 }
 
+func (_m *ConfigurationItem) Incidents(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*IncidentOrder, where *IncidentWhereInput,
+) (*IncidentConnection, error) {
+	opts := []IncidentPaginateOption{
+		WithIncidentOrder(orderBy),
+		WithIncidentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[11][alias]
+	if nodes, err := _m.NamedIncidents(alias); err == nil || hasTotalCount {
+		pager, err := newIncidentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &IncidentConnection{Edges: []*IncidentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryIncidents().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Contract) Vendor(ctx context.Context) (*Vendor, error) {
 	result, err := _m.Edges.VendorOrErr()
 	if IsNotLoaded(err) {
@@ -223,6 +288,58 @@ func (_m *Identifier) ConfigurationItem(ctx context.Context) (*ConfigurationItem
 		result, err = _m.QueryConfigurationItem().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Incident) Alerts(ctx context.Context) (result []*Alert, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAlerts(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.AlertsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAlerts().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Incident) ConfigurationItems(ctx context.Context) (result []*ConfigurationItem, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedConfigurationItems(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ConfigurationItemsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConfigurationItems().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Incident) Services(ctx context.Context) (result []*Service, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedServices(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ServicesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryServices().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Incident) TopCandidate(ctx context.Context) (*ConfigurationItem, error) {
+	result, err := _m.Edges.TopCandidateOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTopCandidate().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Incident) CausedByChange(ctx context.Context) (*ChangeRecord, error) {
+	result, err := _m.Edges.CausedByChangeOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCausedByChange().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Location) Parent(ctx context.Context) (*Location, error) {
@@ -388,6 +505,27 @@ func (_m *Service) DependsOn(ctx context.Context) (result []*Service, err error)
 		result, err = _m.QueryDependsOn().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *Service) Incidents(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*IncidentOrder, where *IncidentWhereInput,
+) (*IncidentConnection, error) {
+	opts := []IncidentPaginateOption{
+		WithIncidentOrder(orderBy),
+		WithIncidentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	if nodes, err := _m.NamedIncidents(alias); err == nil || hasTotalCount {
+		pager, err := newIncidentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &IncidentConnection{Edges: []*IncidentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryIncidents().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Vendor) ConfigurationItems(ctx context.Context) (result []*ConfigurationItem, err error) {

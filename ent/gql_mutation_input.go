@@ -192,6 +192,7 @@ type CreateChangeRecordInput struct {
 	WindowEnd            time.Time
 	Requester            string
 	Approver             *string
+	Outcome              *changerecord.Outcome
 	ConfigurationItemIDs []int
 }
 
@@ -210,6 +211,9 @@ func (i *CreateChangeRecordInput) Mutate(m *ChangeRecordMutation) {
 	m.SetRequester(i.Requester)
 	if v := i.Approver; v != nil {
 		m.SetApprover(*v)
+	}
+	if v := i.Outcome; v != nil {
+		m.SetOutcome(*v)
 	}
 	if v := i.ConfigurationItemIDs; len(v) > 0 {
 		m.AddConfigurationItemIDs(v...)
@@ -234,6 +238,8 @@ type UpdateChangeRecordInput struct {
 	Requester                  *string
 	ClearApprover              bool
 	Approver                   *string
+	ClearOutcome               bool
+	Outcome                    *changerecord.Outcome
 	ClearConfigurationItems    bool
 	AddConfigurationItemIDs    []int
 	RemoveConfigurationItemIDs []int
@@ -270,6 +276,12 @@ func (i *UpdateChangeRecordInput) Mutate(m *ChangeRecordMutation) {
 	}
 	if v := i.Approver; v != nil {
 		m.SetApprover(*v)
+	}
+	if i.ClearOutcome {
+		m.ClearOutcome()
+	}
+	if v := i.Outcome; v != nil {
+		m.SetOutcome(*v)
 	}
 	if i.ClearConfigurationItems {
 		m.ClearConfigurationItems()

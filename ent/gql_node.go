@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
@@ -20,6 +21,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/internal"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -40,6 +42,11 @@ var apitokenImplementors = []string{"APIToken", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*APIToken) IsNode() {}
+
+var alertImplementors = []string{"Alert", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Alert) IsNode() {}
 
 var assetImplementors = []string{"Asset", "Node"}
 
@@ -90,6 +97,11 @@ var identifierImplementors = []string{"Identifier", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Identifier) IsNode() {}
+
+var incidentImplementors = []string{"Incident", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Incident) IsNode() {}
 
 var locationImplementors = []string{"Location", "Node"}
 
@@ -212,6 +224,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case alert.Table:
+		query := c.Alert.Query().
+			Where(alert.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, alertImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case asset.Table:
 		query := c.Asset.Query().
 			Where(asset.ID(id))
@@ -298,6 +319,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(identifier.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, identifierImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case incident.Table:
+		query := c.Incident.Query().
+			Where(incident.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, incidentImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -442,6 +472,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.APIToken.Query().
 			Where(apitoken.IDIn(ids...))
 		query, err := query.CollectFields(ctx, apitokenImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case alert.Table:
+		query := c.Alert.Query().
+			Where(alert.IDIn(ids...))
+		query, err := query.CollectFields(ctx, alertImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -602,6 +648,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Identifier.Query().
 			Where(identifier.IDIn(ids...))
 		query, err := query.CollectFields(ctx, identifierImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case incident.Table:
+		query := c.Incident.Query().
+			Where(incident.IDIn(ids...))
+		query, err := query.CollectFields(ctx, incidentImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
@@ -25,6 +26,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
@@ -478,6 +480,464 @@ func (_m *APIToken) ToEdge(order *APITokenOrder) *APITokenEdge {
 		order = DefaultAPITokenOrder
 	}
 	return &APITokenEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AlertEdge is the edge representation of Alert.
+type AlertEdge struct {
+	Node   *Alert `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// AlertConnection is the connection containing edges to Alert.
+type AlertConnection struct {
+	Edges      []*AlertEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *AlertConnection) build(nodes []*Alert, pager *alertPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Alert
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Alert {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Alert {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AlertEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AlertEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AlertPaginateOption enables pagination customization.
+type AlertPaginateOption func(*alertPager) error
+
+// WithAlertOrder configures pagination ordering.
+func WithAlertOrder(order []*AlertOrder) AlertPaginateOption {
+	return func(pager *alertPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithAlertFilter configures pagination filter.
+func WithAlertFilter(filter func(*AlertQuery) (*AlertQuery, error)) AlertPaginateOption {
+	return func(pager *alertPager) error {
+		if filter == nil {
+			return errors.New("AlertQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type alertPager struct {
+	reverse bool
+	order   []*AlertOrder
+	filter  func(*AlertQuery) (*AlertQuery, error)
+}
+
+func newAlertPager(opts []AlertPaginateOption, reverse bool) (*alertPager, error) {
+	pager := &alertPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *alertPager) applyFilter(query *AlertQuery) (*AlertQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *alertPager) toCursor(_m *Alert) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *alertPager) applyCursors(query *AlertQuery, after, before *Cursor) (*AlertQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultAlertOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *alertPager) applyOrder(query *AlertQuery) *AlertQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultAlertOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultAlertOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *alertPager) orderExpr(query *AlertQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultAlertOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Alert.
+func (_m *AlertQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AlertPaginateOption,
+) (*AlertConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAlertPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AlertConnection{Edges: []*AlertEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AlertOrderFieldCreatedAt orders Alert by created_at.
+	AlertOrderFieldCreatedAt = &AlertOrderField{
+		Value: func(_m *Alert) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: alert.FieldCreatedAt,
+		toTerm: alert.ByCreatedAt,
+		toCursor: func(_m *Alert) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AlertOrderFieldUpdatedAt orders Alert by updated_at.
+	AlertOrderFieldUpdatedAt = &AlertOrderField{
+		Value: func(_m *Alert) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: alert.FieldUpdatedAt,
+		toTerm: alert.ByUpdatedAt,
+		toCursor: func(_m *Alert) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// AlertOrderFieldFingerprint orders Alert by fingerprint.
+	AlertOrderFieldFingerprint = &AlertOrderField{
+		Value: func(_m *Alert) (ent.Value, error) {
+			return _m.Fingerprint, nil
+		},
+		column: alert.FieldFingerprint,
+		toTerm: alert.ByFingerprint,
+		toCursor: func(_m *Alert) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Fingerprint,
+			}
+		},
+	}
+	// AlertOrderFieldStatus orders Alert by status.
+	AlertOrderFieldStatus = &AlertOrderField{
+		Value: func(_m *Alert) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: alert.FieldStatus,
+		toTerm: alert.ByStatus,
+		toCursor: func(_m *Alert) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// AlertOrderFieldName orders Alert by name.
+	AlertOrderFieldName = &AlertOrderField{
+		Value: func(_m *Alert) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: alert.FieldName,
+		toTerm: alert.ByName,
+		toCursor: func(_m *Alert) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// AlertOrderFieldStartsAt orders Alert by starts_at.
+	AlertOrderFieldStartsAt = &AlertOrderField{
+		Value: func(_m *Alert) (ent.Value, error) {
+			return _m.StartsAt, nil
+		},
+		column: alert.FieldStartsAt,
+		toTerm: alert.ByStartsAt,
+		toCursor: func(_m *Alert) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.StartsAt,
+			}
+		},
+	}
+	// AlertOrderFieldEndsAt orders Alert by ends_at.
+	AlertOrderFieldEndsAt = &AlertOrderField{
+		Value: func(_m *Alert) (ent.Value, error) {
+			return _m.EndsAt, nil
+		},
+		column: alert.FieldEndsAt,
+		toTerm: alert.ByEndsAt,
+		toCursor: func(_m *Alert) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.EndsAt,
+			}
+		},
+	}
+	// AlertOrderFieldLastReceivedAt orders Alert by last_received_at.
+	AlertOrderFieldLastReceivedAt = &AlertOrderField{
+		Value: func(_m *Alert) (ent.Value, error) {
+			return _m.LastReceivedAt, nil
+		},
+		column: alert.FieldLastReceivedAt,
+		toTerm: alert.ByLastReceivedAt,
+		toCursor: func(_m *Alert) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.LastReceivedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AlertOrderField) String() string {
+	var str string
+	switch f.column {
+	case AlertOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AlertOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AlertOrderFieldFingerprint.column:
+		str = "FINGERPRINT"
+	case AlertOrderFieldStatus.column:
+		str = "STATUS"
+	case AlertOrderFieldName.column:
+		str = "NAME"
+	case AlertOrderFieldStartsAt.column:
+		str = "STARTS_AT"
+	case AlertOrderFieldEndsAt.column:
+		str = "ENDS_AT"
+	case AlertOrderFieldLastReceivedAt.column:
+		str = "LAST_RECEIVED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AlertOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AlertOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AlertOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AlertOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AlertOrderFieldUpdatedAt
+	case "FINGERPRINT":
+		*f = *AlertOrderFieldFingerprint
+	case "STATUS":
+		*f = *AlertOrderFieldStatus
+	case "NAME":
+		*f = *AlertOrderFieldName
+	case "STARTS_AT":
+		*f = *AlertOrderFieldStartsAt
+	case "ENDS_AT":
+		*f = *AlertOrderFieldEndsAt
+	case "LAST_RECEIVED_AT":
+		*f = *AlertOrderFieldLastReceivedAt
+	default:
+		return fmt.Errorf("%s is not a valid AlertOrderField", str)
+	}
+	return nil
+}
+
+// AlertOrderField defines the ordering field of Alert.
+type AlertOrderField struct {
+	// Value extracts the ordering value from the given Alert.
+	Value    func(*Alert) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) alert.OrderOption
+	toCursor func(*Alert) Cursor
+}
+
+// AlertOrder defines the ordering of Alert.
+type AlertOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *AlertOrderField `json:"field"`
+}
+
+// DefaultAlertOrder is the default ordering of Alert.
+var DefaultAlertOrder = &AlertOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AlertOrderField{
+		Value: func(_m *Alert) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: alert.FieldID,
+		toTerm: alert.ByID,
+		toCursor: func(_m *Alert) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Alert into AlertEdge.
+func (_m *Alert) ToEdge(order *AlertOrder) *AlertEdge {
+	if order == nil {
+		order = DefaultAlertOrder
+	}
+	return &AlertEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -4554,6 +5014,482 @@ func (_m *Identifier) ToEdge(order *IdentifierOrder) *IdentifierEdge {
 		order = DefaultIdentifierOrder
 	}
 	return &IdentifierEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// IncidentEdge is the edge representation of Incident.
+type IncidentEdge struct {
+	Node   *Incident `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// IncidentConnection is the connection containing edges to Incident.
+type IncidentConnection struct {
+	Edges      []*IncidentEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *IncidentConnection) build(nodes []*Incident, pager *incidentPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Incident
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Incident {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Incident {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*IncidentEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &IncidentEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// IncidentPaginateOption enables pagination customization.
+type IncidentPaginateOption func(*incidentPager) error
+
+// WithIncidentOrder configures pagination ordering.
+func WithIncidentOrder(order []*IncidentOrder) IncidentPaginateOption {
+	return func(pager *incidentPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithIncidentFilter configures pagination filter.
+func WithIncidentFilter(filter func(*IncidentQuery) (*IncidentQuery, error)) IncidentPaginateOption {
+	return func(pager *incidentPager) error {
+		if filter == nil {
+			return errors.New("IncidentQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type incidentPager struct {
+	reverse bool
+	order   []*IncidentOrder
+	filter  func(*IncidentQuery) (*IncidentQuery, error)
+}
+
+func newIncidentPager(opts []IncidentPaginateOption, reverse bool) (*incidentPager, error) {
+	pager := &incidentPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *incidentPager) applyFilter(query *IncidentQuery) (*IncidentQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *incidentPager) toCursor(_m *Incident) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *incidentPager) applyCursors(query *IncidentQuery, after, before *Cursor) (*IncidentQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultIncidentOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *incidentPager) applyOrder(query *IncidentQuery) *IncidentQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultIncidentOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultIncidentOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *incidentPager) orderExpr(query *IncidentQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultIncidentOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Incident.
+func (_m *IncidentQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...IncidentPaginateOption,
+) (*IncidentConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newIncidentPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &IncidentConnection{Edges: []*IncidentEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// IncidentOrderFieldCreatedAt orders Incident by created_at.
+	IncidentOrderFieldCreatedAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: incident.FieldCreatedAt,
+		toTerm: incident.ByCreatedAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// IncidentOrderFieldUpdatedAt orders Incident by updated_at.
+	IncidentOrderFieldUpdatedAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: incident.FieldUpdatedAt,
+		toTerm: incident.ByUpdatedAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// IncidentOrderFieldTitle orders Incident by title.
+	IncidentOrderFieldTitle = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.Title, nil
+		},
+		column: incident.FieldTitle,
+		toTerm: incident.ByTitle,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Title,
+			}
+		},
+	}
+	// IncidentOrderFieldStatus orders Incident by status.
+	IncidentOrderFieldStatus = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: incident.FieldStatus,
+		toTerm: incident.ByStatus,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// IncidentOrderFieldOpenedAt orders Incident by opened_at.
+	IncidentOrderFieldOpenedAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.OpenedAt, nil
+		},
+		column: incident.FieldOpenedAt,
+		toTerm: incident.ByOpenedAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.OpenedAt,
+			}
+		},
+	}
+	// IncidentOrderFieldFirstAlertAt orders Incident by first_alert_at.
+	IncidentOrderFieldFirstAlertAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.FirstAlertAt, nil
+		},
+		column: incident.FieldFirstAlertAt,
+		toTerm: incident.ByFirstAlertAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.FirstAlertAt,
+			}
+		},
+	}
+	// IncidentOrderFieldLastAlertAt orders Incident by last_alert_at.
+	IncidentOrderFieldLastAlertAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.LastAlertAt, nil
+		},
+		column: incident.FieldLastAlertAt,
+		toTerm: incident.ByLastAlertAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.LastAlertAt,
+			}
+		},
+	}
+	// IncidentOrderFieldAcknowledgedAt orders Incident by acknowledged_at.
+	IncidentOrderFieldAcknowledgedAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.AcknowledgedAt, nil
+		},
+		column: incident.FieldAcknowledgedAt,
+		toTerm: incident.ByAcknowledgedAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.AcknowledgedAt,
+			}
+		},
+	}
+	// IncidentOrderFieldResolvedAt orders Incident by resolved_at.
+	IncidentOrderFieldResolvedAt = &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.ResolvedAt, nil
+		},
+		column: incident.FieldResolvedAt,
+		toTerm: incident.ByResolvedAt,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ResolvedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f IncidentOrderField) String() string {
+	var str string
+	switch f.column {
+	case IncidentOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case IncidentOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case IncidentOrderFieldTitle.column:
+		str = "TITLE"
+	case IncidentOrderFieldStatus.column:
+		str = "STATUS"
+	case IncidentOrderFieldOpenedAt.column:
+		str = "OPENED_AT"
+	case IncidentOrderFieldFirstAlertAt.column:
+		str = "FIRST_ALERT_AT"
+	case IncidentOrderFieldLastAlertAt.column:
+		str = "LAST_ALERT_AT"
+	case IncidentOrderFieldAcknowledgedAt.column:
+		str = "ACKNOWLEDGED_AT"
+	case IncidentOrderFieldResolvedAt.column:
+		str = "RESOLVED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f IncidentOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *IncidentOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("IncidentOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *IncidentOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *IncidentOrderFieldUpdatedAt
+	case "TITLE":
+		*f = *IncidentOrderFieldTitle
+	case "STATUS":
+		*f = *IncidentOrderFieldStatus
+	case "OPENED_AT":
+		*f = *IncidentOrderFieldOpenedAt
+	case "FIRST_ALERT_AT":
+		*f = *IncidentOrderFieldFirstAlertAt
+	case "LAST_ALERT_AT":
+		*f = *IncidentOrderFieldLastAlertAt
+	case "ACKNOWLEDGED_AT":
+		*f = *IncidentOrderFieldAcknowledgedAt
+	case "RESOLVED_AT":
+		*f = *IncidentOrderFieldResolvedAt
+	default:
+		return fmt.Errorf("%s is not a valid IncidentOrderField", str)
+	}
+	return nil
+}
+
+// IncidentOrderField defines the ordering field of Incident.
+type IncidentOrderField struct {
+	// Value extracts the ordering value from the given Incident.
+	Value    func(*Incident) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) incident.OrderOption
+	toCursor func(*Incident) Cursor
+}
+
+// IncidentOrder defines the ordering of Incident.
+type IncidentOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *IncidentOrderField `json:"field"`
+}
+
+// DefaultIncidentOrder is the default ordering of Incident.
+var DefaultIncidentOrder = &IncidentOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &IncidentOrderField{
+		Value: func(_m *Incident) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: incident.FieldID,
+		toTerm: incident.ByID,
+		toCursor: func(_m *Incident) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Incident into IncidentEdge.
+func (_m *Incident) ToEdge(order *IncidentOrder) *IncidentEdge {
+	if order == nil {
+		order = DefaultIncidentOrder
+	}
+	return &IncidentEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

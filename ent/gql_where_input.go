@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
@@ -18,6 +19,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
@@ -481,6 +483,900 @@ func (i *APITokenWhereInput) P() (predicate.APIToken, error) {
 		return predicates[0], nil
 	default:
 		return apitoken.And(predicates...), nil
+	}
+}
+
+// AlertWhereInput represents a where input for filtering Alert queries.
+type AlertWhereInput struct {
+	Predicates []predicate.Alert  `json:"-"`
+	Not        *AlertWhereInput   `json:"not,omitempty"`
+	Or         []*AlertWhereInput `json:"or,omitempty"`
+	And        []*AlertWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "fingerprint" field predicates.
+	Fingerprint             *string  `json:"fingerprint,omitempty"`
+	FingerprintNEQ          *string  `json:"fingerprintNEQ,omitempty"`
+	FingerprintIn           []string `json:"fingerprintIn,omitempty"`
+	FingerprintNotIn        []string `json:"fingerprintNotIn,omitempty"`
+	FingerprintGT           *string  `json:"fingerprintGT,omitempty"`
+	FingerprintGTE          *string  `json:"fingerprintGTE,omitempty"`
+	FingerprintLT           *string  `json:"fingerprintLT,omitempty"`
+	FingerprintLTE          *string  `json:"fingerprintLTE,omitempty"`
+	FingerprintContains     *string  `json:"fingerprintContains,omitempty"`
+	FingerprintHasPrefix    *string  `json:"fingerprintHasPrefix,omitempty"`
+	FingerprintHasSuffix    *string  `json:"fingerprintHasSuffix,omitempty"`
+	FingerprintEqualFold    *string  `json:"fingerprintEqualFold,omitempty"`
+	FingerprintContainsFold *string  `json:"fingerprintContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *alert.Status  `json:"status,omitempty"`
+	StatusNEQ   *alert.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []alert.Status `json:"statusIn,omitempty"`
+	StatusNotIn []alert.Status `json:"statusNotIn,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "starts_at" field predicates.
+	StartsAt      *time.Time  `json:"startsAt,omitempty"`
+	StartsAtNEQ   *time.Time  `json:"startsAtNEQ,omitempty"`
+	StartsAtIn    []time.Time `json:"startsAtIn,omitempty"`
+	StartsAtNotIn []time.Time `json:"startsAtNotIn,omitempty"`
+	StartsAtGT    *time.Time  `json:"startsAtGT,omitempty"`
+	StartsAtGTE   *time.Time  `json:"startsAtGTE,omitempty"`
+	StartsAtLT    *time.Time  `json:"startsAtLT,omitempty"`
+	StartsAtLTE   *time.Time  `json:"startsAtLTE,omitempty"`
+
+	// "ends_at" field predicates.
+	EndsAt       *time.Time  `json:"endsAt,omitempty"`
+	EndsAtNEQ    *time.Time  `json:"endsAtNEQ,omitempty"`
+	EndsAtIn     []time.Time `json:"endsAtIn,omitempty"`
+	EndsAtNotIn  []time.Time `json:"endsAtNotIn,omitempty"`
+	EndsAtGT     *time.Time  `json:"endsAtGT,omitempty"`
+	EndsAtGTE    *time.Time  `json:"endsAtGTE,omitempty"`
+	EndsAtLT     *time.Time  `json:"endsAtLT,omitempty"`
+	EndsAtLTE    *time.Time  `json:"endsAtLTE,omitempty"`
+	EndsAtIsNil  bool        `json:"endsAtIsNil,omitempty"`
+	EndsAtNotNil bool        `json:"endsAtNotNil,omitempty"`
+
+	// "generator_url" field predicates.
+	GeneratorURL             *string  `json:"generatorURL,omitempty"`
+	GeneratorURLNEQ          *string  `json:"generatorURLNEQ,omitempty"`
+	GeneratorURLIn           []string `json:"generatorURLIn,omitempty"`
+	GeneratorURLNotIn        []string `json:"generatorURLNotIn,omitempty"`
+	GeneratorURLGT           *string  `json:"generatorURLGT,omitempty"`
+	GeneratorURLGTE          *string  `json:"generatorURLGTE,omitempty"`
+	GeneratorURLLT           *string  `json:"generatorURLLT,omitempty"`
+	GeneratorURLLTE          *string  `json:"generatorURLLTE,omitempty"`
+	GeneratorURLContains     *string  `json:"generatorURLContains,omitempty"`
+	GeneratorURLHasPrefix    *string  `json:"generatorURLHasPrefix,omitempty"`
+	GeneratorURLHasSuffix    *string  `json:"generatorURLHasSuffix,omitempty"`
+	GeneratorURLIsNil        bool     `json:"generatorURLIsNil,omitempty"`
+	GeneratorURLNotNil       bool     `json:"generatorURLNotNil,omitempty"`
+	GeneratorURLEqualFold    *string  `json:"generatorURLEqualFold,omitempty"`
+	GeneratorURLContainsFold *string  `json:"generatorURLContainsFold,omitempty"`
+
+	// "source" field predicates.
+	Source      *alert.Source  `json:"source,omitempty"`
+	SourceNEQ   *alert.Source  `json:"sourceNEQ,omitempty"`
+	SourceIn    []alert.Source `json:"sourceIn,omitempty"`
+	SourceNotIn []alert.Source `json:"sourceNotIn,omitempty"`
+
+	// "receiver" field predicates.
+	Receiver             *string  `json:"receiver,omitempty"`
+	ReceiverNEQ          *string  `json:"receiverNEQ,omitempty"`
+	ReceiverIn           []string `json:"receiverIn,omitempty"`
+	ReceiverNotIn        []string `json:"receiverNotIn,omitempty"`
+	ReceiverGT           *string  `json:"receiverGT,omitempty"`
+	ReceiverGTE          *string  `json:"receiverGTE,omitempty"`
+	ReceiverLT           *string  `json:"receiverLT,omitempty"`
+	ReceiverLTE          *string  `json:"receiverLTE,omitempty"`
+	ReceiverContains     *string  `json:"receiverContains,omitempty"`
+	ReceiverHasPrefix    *string  `json:"receiverHasPrefix,omitempty"`
+	ReceiverHasSuffix    *string  `json:"receiverHasSuffix,omitempty"`
+	ReceiverIsNil        bool     `json:"receiverIsNil,omitempty"`
+	ReceiverNotNil       bool     `json:"receiverNotNil,omitempty"`
+	ReceiverEqualFold    *string  `json:"receiverEqualFold,omitempty"`
+	ReceiverContainsFold *string  `json:"receiverContainsFold,omitempty"`
+
+	// "bound_by" field predicates.
+	BoundBy       *alert.BoundBy  `json:"boundBy,omitempty"`
+	BoundByNEQ    *alert.BoundBy  `json:"boundByNEQ,omitempty"`
+	BoundByIn     []alert.BoundBy `json:"boundByIn,omitempty"`
+	BoundByNotIn  []alert.BoundBy `json:"boundByNotIn,omitempty"`
+	BoundByIsNil  bool            `json:"boundByIsNil,omitempty"`
+	BoundByNotNil bool            `json:"boundByNotNil,omitempty"`
+
+	// "binding_note" field predicates.
+	BindingNote             *string  `json:"bindingNote,omitempty"`
+	BindingNoteNEQ          *string  `json:"bindingNoteNEQ,omitempty"`
+	BindingNoteIn           []string `json:"bindingNoteIn,omitempty"`
+	BindingNoteNotIn        []string `json:"bindingNoteNotIn,omitempty"`
+	BindingNoteGT           *string  `json:"bindingNoteGT,omitempty"`
+	BindingNoteGTE          *string  `json:"bindingNoteGTE,omitempty"`
+	BindingNoteLT           *string  `json:"bindingNoteLT,omitempty"`
+	BindingNoteLTE          *string  `json:"bindingNoteLTE,omitempty"`
+	BindingNoteContains     *string  `json:"bindingNoteContains,omitempty"`
+	BindingNoteHasPrefix    *string  `json:"bindingNoteHasPrefix,omitempty"`
+	BindingNoteHasSuffix    *string  `json:"bindingNoteHasSuffix,omitempty"`
+	BindingNoteIsNil        bool     `json:"bindingNoteIsNil,omitempty"`
+	BindingNoteNotNil       bool     `json:"bindingNoteNotNil,omitempty"`
+	BindingNoteEqualFold    *string  `json:"bindingNoteEqualFold,omitempty"`
+	BindingNoteContainsFold *string  `json:"bindingNoteContainsFold,omitempty"`
+
+	// "flapping" field predicates.
+	Flapping    *bool `json:"flapping,omitempty"`
+	FlappingNEQ *bool `json:"flappingNEQ,omitempty"`
+
+	// "refires" field predicates.
+	Refires      *int  `json:"refires,omitempty"`
+	RefiresNEQ   *int  `json:"refiresNEQ,omitempty"`
+	RefiresIn    []int `json:"refiresIn,omitempty"`
+	RefiresNotIn []int `json:"refiresNotIn,omitempty"`
+	RefiresGT    *int  `json:"refiresGT,omitempty"`
+	RefiresGTE   *int  `json:"refiresGTE,omitempty"`
+	RefiresLT    *int  `json:"refiresLT,omitempty"`
+	RefiresLTE   *int  `json:"refiresLTE,omitempty"`
+
+	// "last_received_at" field predicates.
+	LastReceivedAt      *time.Time  `json:"lastReceivedAt,omitempty"`
+	LastReceivedAtNEQ   *time.Time  `json:"lastReceivedAtNEQ,omitempty"`
+	LastReceivedAtIn    []time.Time `json:"lastReceivedAtIn,omitempty"`
+	LastReceivedAtNotIn []time.Time `json:"lastReceivedAtNotIn,omitempty"`
+	LastReceivedAtGT    *time.Time  `json:"lastReceivedAtGT,omitempty"`
+	LastReceivedAtGTE   *time.Time  `json:"lastReceivedAtGTE,omitempty"`
+	LastReceivedAtLT    *time.Time  `json:"lastReceivedAtLT,omitempty"`
+	LastReceivedAtLTE   *time.Time  `json:"lastReceivedAtLTE,omitempty"`
+
+	// "configuration_item_id" field predicates.
+	ConfigurationItemID       *int  `json:"configurationItemID,omitempty"`
+	ConfigurationItemIDNEQ    *int  `json:"configurationItemIDNEQ,omitempty"`
+	ConfigurationItemIDIn     []int `json:"configurationItemIDIn,omitempty"`
+	ConfigurationItemIDNotIn  []int `json:"configurationItemIDNotIn,omitempty"`
+	ConfigurationItemIDIsNil  bool  `json:"configurationItemIDIsNil,omitempty"`
+	ConfigurationItemIDNotNil bool  `json:"configurationItemIDNotNil,omitempty"`
+
+	// "service_id" field predicates.
+	ServiceID       *int  `json:"serviceID,omitempty"`
+	ServiceIDNEQ    *int  `json:"serviceIDNEQ,omitempty"`
+	ServiceIDIn     []int `json:"serviceIDIn,omitempty"`
+	ServiceIDNotIn  []int `json:"serviceIDNotIn,omitempty"`
+	ServiceIDIsNil  bool  `json:"serviceIDIsNil,omitempty"`
+	ServiceIDNotNil bool  `json:"serviceIDNotNil,omitempty"`
+
+	// "suppressed_by_id" field predicates.
+	SuppressedByID       *int  `json:"suppressedByID,omitempty"`
+	SuppressedByIDNEQ    *int  `json:"suppressedByIDNEQ,omitempty"`
+	SuppressedByIDIn     []int `json:"suppressedByIDIn,omitempty"`
+	SuppressedByIDNotIn  []int `json:"suppressedByIDNotIn,omitempty"`
+	SuppressedByIDIsNil  bool  `json:"suppressedByIDIsNil,omitempty"`
+	SuppressedByIDNotNil bool  `json:"suppressedByIDNotNil,omitempty"`
+
+	// "incident_id" field predicates.
+	IncidentID       *int  `json:"incidentID,omitempty"`
+	IncidentIDNEQ    *int  `json:"incidentIDNEQ,omitempty"`
+	IncidentIDIn     []int `json:"incidentIDIn,omitempty"`
+	IncidentIDNotIn  []int `json:"incidentIDNotIn,omitempty"`
+	IncidentIDIsNil  bool  `json:"incidentIDIsNil,omitempty"`
+	IncidentIDNotNil bool  `json:"incidentIDNotNil,omitempty"`
+
+	// "configuration_item" edge predicates.
+	HasConfigurationItem     *bool                          `json:"hasConfigurationItem,omitempty"`
+	HasConfigurationItemWith []*ConfigurationItemWhereInput `json:"hasConfigurationItemWith,omitempty"`
+
+	// "service" edge predicates.
+	HasService     *bool                `json:"hasService,omitempty"`
+	HasServiceWith []*ServiceWhereInput `json:"hasServiceWith,omitempty"`
+
+	// "suppressed_by" edge predicates.
+	HasSuppressedBy     *bool                     `json:"hasSuppressedBy,omitempty"`
+	HasSuppressedByWith []*ChangeRecordWhereInput `json:"hasSuppressedByWith,omitempty"`
+
+	// "incident" edge predicates.
+	HasIncident     *bool                 `json:"hasIncident,omitempty"`
+	HasIncidentWith []*IncidentWhereInput `json:"hasIncidentWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AlertWhereInput) AddPredicates(predicates ...predicate.Alert) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AlertWhereInput filter on the AlertQuery builder.
+func (i *AlertWhereInput) Filter(q *AlertQuery) (*AlertQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAlertWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAlertWhereInput is returned in case the AlertWhereInput is empty.
+var ErrEmptyAlertWhereInput = errors.New("ent: empty predicate AlertWhereInput")
+
+// P returns a predicate for filtering alerts.
+// An error is returned if the input is empty or invalid.
+func (i *AlertWhereInput) P() (predicate.Alert, error) {
+	var predicates []predicate.Alert
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, alert.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Alert, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, alert.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Alert, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, alert.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, alert.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, alert.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, alert.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, alert.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, alert.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, alert.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, alert.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, alert.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, alert.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, alert.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, alert.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, alert.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, alert.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, alert.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, alert.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, alert.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, alert.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, alert.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, alert.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, alert.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, alert.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, alert.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, alert.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, alert.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Fingerprint != nil {
+		predicates = append(predicates, alert.FingerprintEQ(*i.Fingerprint))
+	}
+	if i.FingerprintNEQ != nil {
+		predicates = append(predicates, alert.FingerprintNEQ(*i.FingerprintNEQ))
+	}
+	if len(i.FingerprintIn) > 0 {
+		predicates = append(predicates, alert.FingerprintIn(i.FingerprintIn...))
+	}
+	if len(i.FingerprintNotIn) > 0 {
+		predicates = append(predicates, alert.FingerprintNotIn(i.FingerprintNotIn...))
+	}
+	if i.FingerprintGT != nil {
+		predicates = append(predicates, alert.FingerprintGT(*i.FingerprintGT))
+	}
+	if i.FingerprintGTE != nil {
+		predicates = append(predicates, alert.FingerprintGTE(*i.FingerprintGTE))
+	}
+	if i.FingerprintLT != nil {
+		predicates = append(predicates, alert.FingerprintLT(*i.FingerprintLT))
+	}
+	if i.FingerprintLTE != nil {
+		predicates = append(predicates, alert.FingerprintLTE(*i.FingerprintLTE))
+	}
+	if i.FingerprintContains != nil {
+		predicates = append(predicates, alert.FingerprintContains(*i.FingerprintContains))
+	}
+	if i.FingerprintHasPrefix != nil {
+		predicates = append(predicates, alert.FingerprintHasPrefix(*i.FingerprintHasPrefix))
+	}
+	if i.FingerprintHasSuffix != nil {
+		predicates = append(predicates, alert.FingerprintHasSuffix(*i.FingerprintHasSuffix))
+	}
+	if i.FingerprintEqualFold != nil {
+		predicates = append(predicates, alert.FingerprintEqualFold(*i.FingerprintEqualFold))
+	}
+	if i.FingerprintContainsFold != nil {
+		predicates = append(predicates, alert.FingerprintContainsFold(*i.FingerprintContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, alert.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, alert.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, alert.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, alert.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, alert.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, alert.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, alert.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, alert.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, alert.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, alert.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, alert.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, alert.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, alert.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, alert.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, alert.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, alert.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, alert.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.StartsAt != nil {
+		predicates = append(predicates, alert.StartsAtEQ(*i.StartsAt))
+	}
+	if i.StartsAtNEQ != nil {
+		predicates = append(predicates, alert.StartsAtNEQ(*i.StartsAtNEQ))
+	}
+	if len(i.StartsAtIn) > 0 {
+		predicates = append(predicates, alert.StartsAtIn(i.StartsAtIn...))
+	}
+	if len(i.StartsAtNotIn) > 0 {
+		predicates = append(predicates, alert.StartsAtNotIn(i.StartsAtNotIn...))
+	}
+	if i.StartsAtGT != nil {
+		predicates = append(predicates, alert.StartsAtGT(*i.StartsAtGT))
+	}
+	if i.StartsAtGTE != nil {
+		predicates = append(predicates, alert.StartsAtGTE(*i.StartsAtGTE))
+	}
+	if i.StartsAtLT != nil {
+		predicates = append(predicates, alert.StartsAtLT(*i.StartsAtLT))
+	}
+	if i.StartsAtLTE != nil {
+		predicates = append(predicates, alert.StartsAtLTE(*i.StartsAtLTE))
+	}
+	if i.EndsAt != nil {
+		predicates = append(predicates, alert.EndsAtEQ(*i.EndsAt))
+	}
+	if i.EndsAtNEQ != nil {
+		predicates = append(predicates, alert.EndsAtNEQ(*i.EndsAtNEQ))
+	}
+	if len(i.EndsAtIn) > 0 {
+		predicates = append(predicates, alert.EndsAtIn(i.EndsAtIn...))
+	}
+	if len(i.EndsAtNotIn) > 0 {
+		predicates = append(predicates, alert.EndsAtNotIn(i.EndsAtNotIn...))
+	}
+	if i.EndsAtGT != nil {
+		predicates = append(predicates, alert.EndsAtGT(*i.EndsAtGT))
+	}
+	if i.EndsAtGTE != nil {
+		predicates = append(predicates, alert.EndsAtGTE(*i.EndsAtGTE))
+	}
+	if i.EndsAtLT != nil {
+		predicates = append(predicates, alert.EndsAtLT(*i.EndsAtLT))
+	}
+	if i.EndsAtLTE != nil {
+		predicates = append(predicates, alert.EndsAtLTE(*i.EndsAtLTE))
+	}
+	if i.EndsAtIsNil {
+		predicates = append(predicates, alert.EndsAtIsNil())
+	}
+	if i.EndsAtNotNil {
+		predicates = append(predicates, alert.EndsAtNotNil())
+	}
+	if i.GeneratorURL != nil {
+		predicates = append(predicates, alert.GeneratorURLEQ(*i.GeneratorURL))
+	}
+	if i.GeneratorURLNEQ != nil {
+		predicates = append(predicates, alert.GeneratorURLNEQ(*i.GeneratorURLNEQ))
+	}
+	if len(i.GeneratorURLIn) > 0 {
+		predicates = append(predicates, alert.GeneratorURLIn(i.GeneratorURLIn...))
+	}
+	if len(i.GeneratorURLNotIn) > 0 {
+		predicates = append(predicates, alert.GeneratorURLNotIn(i.GeneratorURLNotIn...))
+	}
+	if i.GeneratorURLGT != nil {
+		predicates = append(predicates, alert.GeneratorURLGT(*i.GeneratorURLGT))
+	}
+	if i.GeneratorURLGTE != nil {
+		predicates = append(predicates, alert.GeneratorURLGTE(*i.GeneratorURLGTE))
+	}
+	if i.GeneratorURLLT != nil {
+		predicates = append(predicates, alert.GeneratorURLLT(*i.GeneratorURLLT))
+	}
+	if i.GeneratorURLLTE != nil {
+		predicates = append(predicates, alert.GeneratorURLLTE(*i.GeneratorURLLTE))
+	}
+	if i.GeneratorURLContains != nil {
+		predicates = append(predicates, alert.GeneratorURLContains(*i.GeneratorURLContains))
+	}
+	if i.GeneratorURLHasPrefix != nil {
+		predicates = append(predicates, alert.GeneratorURLHasPrefix(*i.GeneratorURLHasPrefix))
+	}
+	if i.GeneratorURLHasSuffix != nil {
+		predicates = append(predicates, alert.GeneratorURLHasSuffix(*i.GeneratorURLHasSuffix))
+	}
+	if i.GeneratorURLIsNil {
+		predicates = append(predicates, alert.GeneratorURLIsNil())
+	}
+	if i.GeneratorURLNotNil {
+		predicates = append(predicates, alert.GeneratorURLNotNil())
+	}
+	if i.GeneratorURLEqualFold != nil {
+		predicates = append(predicates, alert.GeneratorURLEqualFold(*i.GeneratorURLEqualFold))
+	}
+	if i.GeneratorURLContainsFold != nil {
+		predicates = append(predicates, alert.GeneratorURLContainsFold(*i.GeneratorURLContainsFold))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, alert.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, alert.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, alert.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, alert.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.Receiver != nil {
+		predicates = append(predicates, alert.ReceiverEQ(*i.Receiver))
+	}
+	if i.ReceiverNEQ != nil {
+		predicates = append(predicates, alert.ReceiverNEQ(*i.ReceiverNEQ))
+	}
+	if len(i.ReceiverIn) > 0 {
+		predicates = append(predicates, alert.ReceiverIn(i.ReceiverIn...))
+	}
+	if len(i.ReceiverNotIn) > 0 {
+		predicates = append(predicates, alert.ReceiverNotIn(i.ReceiverNotIn...))
+	}
+	if i.ReceiverGT != nil {
+		predicates = append(predicates, alert.ReceiverGT(*i.ReceiverGT))
+	}
+	if i.ReceiverGTE != nil {
+		predicates = append(predicates, alert.ReceiverGTE(*i.ReceiverGTE))
+	}
+	if i.ReceiverLT != nil {
+		predicates = append(predicates, alert.ReceiverLT(*i.ReceiverLT))
+	}
+	if i.ReceiverLTE != nil {
+		predicates = append(predicates, alert.ReceiverLTE(*i.ReceiverLTE))
+	}
+	if i.ReceiverContains != nil {
+		predicates = append(predicates, alert.ReceiverContains(*i.ReceiverContains))
+	}
+	if i.ReceiverHasPrefix != nil {
+		predicates = append(predicates, alert.ReceiverHasPrefix(*i.ReceiverHasPrefix))
+	}
+	if i.ReceiverHasSuffix != nil {
+		predicates = append(predicates, alert.ReceiverHasSuffix(*i.ReceiverHasSuffix))
+	}
+	if i.ReceiverIsNil {
+		predicates = append(predicates, alert.ReceiverIsNil())
+	}
+	if i.ReceiverNotNil {
+		predicates = append(predicates, alert.ReceiverNotNil())
+	}
+	if i.ReceiverEqualFold != nil {
+		predicates = append(predicates, alert.ReceiverEqualFold(*i.ReceiverEqualFold))
+	}
+	if i.ReceiverContainsFold != nil {
+		predicates = append(predicates, alert.ReceiverContainsFold(*i.ReceiverContainsFold))
+	}
+	if i.BoundBy != nil {
+		predicates = append(predicates, alert.BoundByEQ(*i.BoundBy))
+	}
+	if i.BoundByNEQ != nil {
+		predicates = append(predicates, alert.BoundByNEQ(*i.BoundByNEQ))
+	}
+	if len(i.BoundByIn) > 0 {
+		predicates = append(predicates, alert.BoundByIn(i.BoundByIn...))
+	}
+	if len(i.BoundByNotIn) > 0 {
+		predicates = append(predicates, alert.BoundByNotIn(i.BoundByNotIn...))
+	}
+	if i.BoundByIsNil {
+		predicates = append(predicates, alert.BoundByIsNil())
+	}
+	if i.BoundByNotNil {
+		predicates = append(predicates, alert.BoundByNotNil())
+	}
+	if i.BindingNote != nil {
+		predicates = append(predicates, alert.BindingNoteEQ(*i.BindingNote))
+	}
+	if i.BindingNoteNEQ != nil {
+		predicates = append(predicates, alert.BindingNoteNEQ(*i.BindingNoteNEQ))
+	}
+	if len(i.BindingNoteIn) > 0 {
+		predicates = append(predicates, alert.BindingNoteIn(i.BindingNoteIn...))
+	}
+	if len(i.BindingNoteNotIn) > 0 {
+		predicates = append(predicates, alert.BindingNoteNotIn(i.BindingNoteNotIn...))
+	}
+	if i.BindingNoteGT != nil {
+		predicates = append(predicates, alert.BindingNoteGT(*i.BindingNoteGT))
+	}
+	if i.BindingNoteGTE != nil {
+		predicates = append(predicates, alert.BindingNoteGTE(*i.BindingNoteGTE))
+	}
+	if i.BindingNoteLT != nil {
+		predicates = append(predicates, alert.BindingNoteLT(*i.BindingNoteLT))
+	}
+	if i.BindingNoteLTE != nil {
+		predicates = append(predicates, alert.BindingNoteLTE(*i.BindingNoteLTE))
+	}
+	if i.BindingNoteContains != nil {
+		predicates = append(predicates, alert.BindingNoteContains(*i.BindingNoteContains))
+	}
+	if i.BindingNoteHasPrefix != nil {
+		predicates = append(predicates, alert.BindingNoteHasPrefix(*i.BindingNoteHasPrefix))
+	}
+	if i.BindingNoteHasSuffix != nil {
+		predicates = append(predicates, alert.BindingNoteHasSuffix(*i.BindingNoteHasSuffix))
+	}
+	if i.BindingNoteIsNil {
+		predicates = append(predicates, alert.BindingNoteIsNil())
+	}
+	if i.BindingNoteNotNil {
+		predicates = append(predicates, alert.BindingNoteNotNil())
+	}
+	if i.BindingNoteEqualFold != nil {
+		predicates = append(predicates, alert.BindingNoteEqualFold(*i.BindingNoteEqualFold))
+	}
+	if i.BindingNoteContainsFold != nil {
+		predicates = append(predicates, alert.BindingNoteContainsFold(*i.BindingNoteContainsFold))
+	}
+	if i.Flapping != nil {
+		predicates = append(predicates, alert.FlappingEQ(*i.Flapping))
+	}
+	if i.FlappingNEQ != nil {
+		predicates = append(predicates, alert.FlappingNEQ(*i.FlappingNEQ))
+	}
+	if i.Refires != nil {
+		predicates = append(predicates, alert.RefiresEQ(*i.Refires))
+	}
+	if i.RefiresNEQ != nil {
+		predicates = append(predicates, alert.RefiresNEQ(*i.RefiresNEQ))
+	}
+	if len(i.RefiresIn) > 0 {
+		predicates = append(predicates, alert.RefiresIn(i.RefiresIn...))
+	}
+	if len(i.RefiresNotIn) > 0 {
+		predicates = append(predicates, alert.RefiresNotIn(i.RefiresNotIn...))
+	}
+	if i.RefiresGT != nil {
+		predicates = append(predicates, alert.RefiresGT(*i.RefiresGT))
+	}
+	if i.RefiresGTE != nil {
+		predicates = append(predicates, alert.RefiresGTE(*i.RefiresGTE))
+	}
+	if i.RefiresLT != nil {
+		predicates = append(predicates, alert.RefiresLT(*i.RefiresLT))
+	}
+	if i.RefiresLTE != nil {
+		predicates = append(predicates, alert.RefiresLTE(*i.RefiresLTE))
+	}
+	if i.LastReceivedAt != nil {
+		predicates = append(predicates, alert.LastReceivedAtEQ(*i.LastReceivedAt))
+	}
+	if i.LastReceivedAtNEQ != nil {
+		predicates = append(predicates, alert.LastReceivedAtNEQ(*i.LastReceivedAtNEQ))
+	}
+	if len(i.LastReceivedAtIn) > 0 {
+		predicates = append(predicates, alert.LastReceivedAtIn(i.LastReceivedAtIn...))
+	}
+	if len(i.LastReceivedAtNotIn) > 0 {
+		predicates = append(predicates, alert.LastReceivedAtNotIn(i.LastReceivedAtNotIn...))
+	}
+	if i.LastReceivedAtGT != nil {
+		predicates = append(predicates, alert.LastReceivedAtGT(*i.LastReceivedAtGT))
+	}
+	if i.LastReceivedAtGTE != nil {
+		predicates = append(predicates, alert.LastReceivedAtGTE(*i.LastReceivedAtGTE))
+	}
+	if i.LastReceivedAtLT != nil {
+		predicates = append(predicates, alert.LastReceivedAtLT(*i.LastReceivedAtLT))
+	}
+	if i.LastReceivedAtLTE != nil {
+		predicates = append(predicates, alert.LastReceivedAtLTE(*i.LastReceivedAtLTE))
+	}
+	if i.ConfigurationItemID != nil {
+		predicates = append(predicates, alert.ConfigurationItemIDEQ(*i.ConfigurationItemID))
+	}
+	if i.ConfigurationItemIDNEQ != nil {
+		predicates = append(predicates, alert.ConfigurationItemIDNEQ(*i.ConfigurationItemIDNEQ))
+	}
+	if len(i.ConfigurationItemIDIn) > 0 {
+		predicates = append(predicates, alert.ConfigurationItemIDIn(i.ConfigurationItemIDIn...))
+	}
+	if len(i.ConfigurationItemIDNotIn) > 0 {
+		predicates = append(predicates, alert.ConfigurationItemIDNotIn(i.ConfigurationItemIDNotIn...))
+	}
+	if i.ConfigurationItemIDIsNil {
+		predicates = append(predicates, alert.ConfigurationItemIDIsNil())
+	}
+	if i.ConfigurationItemIDNotNil {
+		predicates = append(predicates, alert.ConfigurationItemIDNotNil())
+	}
+	if i.ServiceID != nil {
+		predicates = append(predicates, alert.ServiceIDEQ(*i.ServiceID))
+	}
+	if i.ServiceIDNEQ != nil {
+		predicates = append(predicates, alert.ServiceIDNEQ(*i.ServiceIDNEQ))
+	}
+	if len(i.ServiceIDIn) > 0 {
+		predicates = append(predicates, alert.ServiceIDIn(i.ServiceIDIn...))
+	}
+	if len(i.ServiceIDNotIn) > 0 {
+		predicates = append(predicates, alert.ServiceIDNotIn(i.ServiceIDNotIn...))
+	}
+	if i.ServiceIDIsNil {
+		predicates = append(predicates, alert.ServiceIDIsNil())
+	}
+	if i.ServiceIDNotNil {
+		predicates = append(predicates, alert.ServiceIDNotNil())
+	}
+	if i.SuppressedByID != nil {
+		predicates = append(predicates, alert.SuppressedByIDEQ(*i.SuppressedByID))
+	}
+	if i.SuppressedByIDNEQ != nil {
+		predicates = append(predicates, alert.SuppressedByIDNEQ(*i.SuppressedByIDNEQ))
+	}
+	if len(i.SuppressedByIDIn) > 0 {
+		predicates = append(predicates, alert.SuppressedByIDIn(i.SuppressedByIDIn...))
+	}
+	if len(i.SuppressedByIDNotIn) > 0 {
+		predicates = append(predicates, alert.SuppressedByIDNotIn(i.SuppressedByIDNotIn...))
+	}
+	if i.SuppressedByIDIsNil {
+		predicates = append(predicates, alert.SuppressedByIDIsNil())
+	}
+	if i.SuppressedByIDNotNil {
+		predicates = append(predicates, alert.SuppressedByIDNotNil())
+	}
+	if i.IncidentID != nil {
+		predicates = append(predicates, alert.IncidentIDEQ(*i.IncidentID))
+	}
+	if i.IncidentIDNEQ != nil {
+		predicates = append(predicates, alert.IncidentIDNEQ(*i.IncidentIDNEQ))
+	}
+	if len(i.IncidentIDIn) > 0 {
+		predicates = append(predicates, alert.IncidentIDIn(i.IncidentIDIn...))
+	}
+	if len(i.IncidentIDNotIn) > 0 {
+		predicates = append(predicates, alert.IncidentIDNotIn(i.IncidentIDNotIn...))
+	}
+	if i.IncidentIDIsNil {
+		predicates = append(predicates, alert.IncidentIDIsNil())
+	}
+	if i.IncidentIDNotNil {
+		predicates = append(predicates, alert.IncidentIDNotNil())
+	}
+
+	if i.HasConfigurationItem != nil {
+		p := alert.HasConfigurationItem()
+		if !*i.HasConfigurationItem {
+			p = alert.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasConfigurationItemWith) > 0 {
+		with := make([]predicate.ConfigurationItem, 0, len(i.HasConfigurationItemWith))
+		for _, w := range i.HasConfigurationItemWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasConfigurationItemWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, alert.HasConfigurationItemWith(with...))
+	}
+	if i.HasService != nil {
+		p := alert.HasService()
+		if !*i.HasService {
+			p = alert.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasServiceWith) > 0 {
+		with := make([]predicate.Service, 0, len(i.HasServiceWith))
+		for _, w := range i.HasServiceWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasServiceWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, alert.HasServiceWith(with...))
+	}
+	if i.HasSuppressedBy != nil {
+		p := alert.HasSuppressedBy()
+		if !*i.HasSuppressedBy {
+			p = alert.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasSuppressedByWith) > 0 {
+		with := make([]predicate.ChangeRecord, 0, len(i.HasSuppressedByWith))
+		for _, w := range i.HasSuppressedByWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasSuppressedByWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, alert.HasSuppressedByWith(with...))
+	}
+	if i.HasIncident != nil {
+		p := alert.HasIncident()
+		if !*i.HasIncident {
+			p = alert.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasIncidentWith) > 0 {
+		with := make([]predicate.Incident, 0, len(i.HasIncidentWith))
+		for _, w := range i.HasIncidentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasIncidentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, alert.HasIncidentWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAlertWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return alert.And(predicates...), nil
 	}
 }
 
@@ -1800,9 +2696,21 @@ type ChangeRecordWhereInput struct {
 	ApproverEqualFold    *string  `json:"approverEqualFold,omitempty"`
 	ApproverContainsFold *string  `json:"approverContainsFold,omitempty"`
 
+	// "outcome" field predicates.
+	Outcome       *changerecord.Outcome  `json:"outcome,omitempty"`
+	OutcomeNEQ    *changerecord.Outcome  `json:"outcomeNEQ,omitempty"`
+	OutcomeIn     []changerecord.Outcome `json:"outcomeIn,omitempty"`
+	OutcomeNotIn  []changerecord.Outcome `json:"outcomeNotIn,omitempty"`
+	OutcomeIsNil  bool                   `json:"outcomeIsNil,omitempty"`
+	OutcomeNotNil bool                   `json:"outcomeNotNil,omitempty"`
+
 	// "configuration_items" edge predicates.
 	HasConfigurationItems     *bool                          `json:"hasConfigurationItems,omitempty"`
 	HasConfigurationItemsWith []*ConfigurationItemWhereInput `json:"hasConfigurationItemsWith,omitempty"`
+
+	// "caused_incidents" edge predicates.
+	HasCausedIncidents     *bool                 `json:"hasCausedIncidents,omitempty"`
+	HasCausedIncidentsWith []*IncidentWhereInput `json:"hasCausedIncidentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2215,6 +3123,24 @@ func (i *ChangeRecordWhereInput) P() (predicate.ChangeRecord, error) {
 	if i.ApproverContainsFold != nil {
 		predicates = append(predicates, changerecord.ApproverContainsFold(*i.ApproverContainsFold))
 	}
+	if i.Outcome != nil {
+		predicates = append(predicates, changerecord.OutcomeEQ(*i.Outcome))
+	}
+	if i.OutcomeNEQ != nil {
+		predicates = append(predicates, changerecord.OutcomeNEQ(*i.OutcomeNEQ))
+	}
+	if len(i.OutcomeIn) > 0 {
+		predicates = append(predicates, changerecord.OutcomeIn(i.OutcomeIn...))
+	}
+	if len(i.OutcomeNotIn) > 0 {
+		predicates = append(predicates, changerecord.OutcomeNotIn(i.OutcomeNotIn...))
+	}
+	if i.OutcomeIsNil {
+		predicates = append(predicates, changerecord.OutcomeIsNil())
+	}
+	if i.OutcomeNotNil {
+		predicates = append(predicates, changerecord.OutcomeNotNil())
+	}
 
 	if i.HasConfigurationItems != nil {
 		p := changerecord.HasConfigurationItems()
@@ -2233,6 +3159,24 @@ func (i *ChangeRecordWhereInput) P() (predicate.ChangeRecord, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, changerecord.HasConfigurationItemsWith(with...))
+	}
+	if i.HasCausedIncidents != nil {
+		p := changerecord.HasCausedIncidents()
+		if !*i.HasCausedIncidents {
+			p = changerecord.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCausedIncidentsWith) > 0 {
+		with := make([]predicate.Incident, 0, len(i.HasCausedIncidentsWith))
+		for _, w := range i.HasCausedIncidentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCausedIncidentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, changerecord.HasCausedIncidentsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -2484,6 +3428,10 @@ type ConfigurationItemWhereInput struct {
 	// "drifts" edge predicates.
 	HasDrifts     *bool              `json:"hasDrifts,omitempty"`
 	HasDriftsWith []*DriftWhereInput `json:"hasDriftsWith,omitempty"`
+
+	// "incidents" edge predicates.
+	HasIncidents     *bool                 `json:"hasIncidents,omitempty"`
+	HasIncidentsWith []*IncidentWhereInput `json:"hasIncidentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3223,6 +4171,24 @@ func (i *ConfigurationItemWhereInput) P() (predicate.ConfigurationItem, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, configurationitem.HasDriftsWith(with...))
+	}
+	if i.HasIncidents != nil {
+		p := configurationitem.HasIncidents()
+		if !*i.HasIncidents {
+			p = configurationitem.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasIncidentsWith) > 0 {
+		with := make([]predicate.Incident, 0, len(i.HasIncidentsWith))
+		for _, w := range i.HasIncidentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasIncidentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, configurationitem.HasIncidentsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -7394,6 +8360,1028 @@ func (i *IdentifierWhereInput) P() (predicate.Identifier, error) {
 	}
 }
 
+// IncidentWhereInput represents a where input for filtering Incident queries.
+type IncidentWhereInput struct {
+	Predicates []predicate.Incident  `json:"-"`
+	Not        *IncidentWhereInput   `json:"not,omitempty"`
+	Or         []*IncidentWhereInput `json:"or,omitempty"`
+	And        []*IncidentWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "title" field predicates.
+	Title             *string  `json:"title,omitempty"`
+	TitleNEQ          *string  `json:"titleNEQ,omitempty"`
+	TitleIn           []string `json:"titleIn,omitempty"`
+	TitleNotIn        []string `json:"titleNotIn,omitempty"`
+	TitleGT           *string  `json:"titleGT,omitempty"`
+	TitleGTE          *string  `json:"titleGTE,omitempty"`
+	TitleLT           *string  `json:"titleLT,omitempty"`
+	TitleLTE          *string  `json:"titleLTE,omitempty"`
+	TitleContains     *string  `json:"titleContains,omitempty"`
+	TitleHasPrefix    *string  `json:"titleHasPrefix,omitempty"`
+	TitleHasSuffix    *string  `json:"titleHasSuffix,omitempty"`
+	TitleEqualFold    *string  `json:"titleEqualFold,omitempty"`
+	TitleContainsFold *string  `json:"titleContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *incident.Status  `json:"status,omitempty"`
+	StatusNEQ   *incident.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []incident.Status `json:"statusIn,omitempty"`
+	StatusNotIn []incident.Status `json:"statusNotIn,omitempty"`
+
+	// "opened_at" field predicates.
+	OpenedAt      *time.Time  `json:"openedAt,omitempty"`
+	OpenedAtNEQ   *time.Time  `json:"openedAtNEQ,omitempty"`
+	OpenedAtIn    []time.Time `json:"openedAtIn,omitempty"`
+	OpenedAtNotIn []time.Time `json:"openedAtNotIn,omitempty"`
+	OpenedAtGT    *time.Time  `json:"openedAtGT,omitempty"`
+	OpenedAtGTE   *time.Time  `json:"openedAtGTE,omitempty"`
+	OpenedAtLT    *time.Time  `json:"openedAtLT,omitempty"`
+	OpenedAtLTE   *time.Time  `json:"openedAtLTE,omitempty"`
+
+	// "first_alert_at" field predicates.
+	FirstAlertAt      *time.Time  `json:"firstAlertAt,omitempty"`
+	FirstAlertAtNEQ   *time.Time  `json:"firstAlertAtNEQ,omitempty"`
+	FirstAlertAtIn    []time.Time `json:"firstAlertAtIn,omitempty"`
+	FirstAlertAtNotIn []time.Time `json:"firstAlertAtNotIn,omitempty"`
+	FirstAlertAtGT    *time.Time  `json:"firstAlertAtGT,omitempty"`
+	FirstAlertAtGTE   *time.Time  `json:"firstAlertAtGTE,omitempty"`
+	FirstAlertAtLT    *time.Time  `json:"firstAlertAtLT,omitempty"`
+	FirstAlertAtLTE   *time.Time  `json:"firstAlertAtLTE,omitempty"`
+
+	// "last_alert_at" field predicates.
+	LastAlertAt      *time.Time  `json:"lastAlertAt,omitempty"`
+	LastAlertAtNEQ   *time.Time  `json:"lastAlertAtNEQ,omitempty"`
+	LastAlertAtIn    []time.Time `json:"lastAlertAtIn,omitempty"`
+	LastAlertAtNotIn []time.Time `json:"lastAlertAtNotIn,omitempty"`
+	LastAlertAtGT    *time.Time  `json:"lastAlertAtGT,omitempty"`
+	LastAlertAtGTE   *time.Time  `json:"lastAlertAtGTE,omitempty"`
+	LastAlertAtLT    *time.Time  `json:"lastAlertAtLT,omitempty"`
+	LastAlertAtLTE   *time.Time  `json:"lastAlertAtLTE,omitempty"`
+
+	// "impact_started_at" field predicates.
+	ImpactStartedAt       *time.Time  `json:"impactStartedAt,omitempty"`
+	ImpactStartedAtNEQ    *time.Time  `json:"impactStartedAtNEQ,omitempty"`
+	ImpactStartedAtIn     []time.Time `json:"impactStartedAtIn,omitempty"`
+	ImpactStartedAtNotIn  []time.Time `json:"impactStartedAtNotIn,omitempty"`
+	ImpactStartedAtGT     *time.Time  `json:"impactStartedAtGT,omitempty"`
+	ImpactStartedAtGTE    *time.Time  `json:"impactStartedAtGTE,omitempty"`
+	ImpactStartedAtLT     *time.Time  `json:"impactStartedAtLT,omitempty"`
+	ImpactStartedAtLTE    *time.Time  `json:"impactStartedAtLTE,omitempty"`
+	ImpactStartedAtIsNil  bool        `json:"impactStartedAtIsNil,omitempty"`
+	ImpactStartedAtNotNil bool        `json:"impactStartedAtNotNil,omitempty"`
+
+	// "acknowledged_at" field predicates.
+	AcknowledgedAt       *time.Time  `json:"acknowledgedAt,omitempty"`
+	AcknowledgedAtNEQ    *time.Time  `json:"acknowledgedAtNEQ,omitempty"`
+	AcknowledgedAtIn     []time.Time `json:"acknowledgedAtIn,omitempty"`
+	AcknowledgedAtNotIn  []time.Time `json:"acknowledgedAtNotIn,omitempty"`
+	AcknowledgedAtGT     *time.Time  `json:"acknowledgedAtGT,omitempty"`
+	AcknowledgedAtGTE    *time.Time  `json:"acknowledgedAtGTE,omitempty"`
+	AcknowledgedAtLT     *time.Time  `json:"acknowledgedAtLT,omitempty"`
+	AcknowledgedAtLTE    *time.Time  `json:"acknowledgedAtLTE,omitempty"`
+	AcknowledgedAtIsNil  bool        `json:"acknowledgedAtIsNil,omitempty"`
+	AcknowledgedAtNotNil bool        `json:"acknowledgedAtNotNil,omitempty"`
+
+	// "acknowledged_by" field predicates.
+	AcknowledgedBy             *string  `json:"acknowledgedBy,omitempty"`
+	AcknowledgedByNEQ          *string  `json:"acknowledgedByNEQ,omitempty"`
+	AcknowledgedByIn           []string `json:"acknowledgedByIn,omitempty"`
+	AcknowledgedByNotIn        []string `json:"acknowledgedByNotIn,omitempty"`
+	AcknowledgedByGT           *string  `json:"acknowledgedByGT,omitempty"`
+	AcknowledgedByGTE          *string  `json:"acknowledgedByGTE,omitempty"`
+	AcknowledgedByLT           *string  `json:"acknowledgedByLT,omitempty"`
+	AcknowledgedByLTE          *string  `json:"acknowledgedByLTE,omitempty"`
+	AcknowledgedByContains     *string  `json:"acknowledgedByContains,omitempty"`
+	AcknowledgedByHasPrefix    *string  `json:"acknowledgedByHasPrefix,omitempty"`
+	AcknowledgedByHasSuffix    *string  `json:"acknowledgedByHasSuffix,omitempty"`
+	AcknowledgedByIsNil        bool     `json:"acknowledgedByIsNil,omitempty"`
+	AcknowledgedByNotNil       bool     `json:"acknowledgedByNotNil,omitempty"`
+	AcknowledgedByEqualFold    *string  `json:"acknowledgedByEqualFold,omitempty"`
+	AcknowledgedByContainsFold *string  `json:"acknowledgedByContainsFold,omitempty"`
+
+	// "escalated_at" field predicates.
+	EscalatedAt       *time.Time  `json:"escalatedAt,omitempty"`
+	EscalatedAtNEQ    *time.Time  `json:"escalatedAtNEQ,omitempty"`
+	EscalatedAtIn     []time.Time `json:"escalatedAtIn,omitempty"`
+	EscalatedAtNotIn  []time.Time `json:"escalatedAtNotIn,omitempty"`
+	EscalatedAtGT     *time.Time  `json:"escalatedAtGT,omitempty"`
+	EscalatedAtGTE    *time.Time  `json:"escalatedAtGTE,omitempty"`
+	EscalatedAtLT     *time.Time  `json:"escalatedAtLT,omitempty"`
+	EscalatedAtLTE    *time.Time  `json:"escalatedAtLTE,omitempty"`
+	EscalatedAtIsNil  bool        `json:"escalatedAtIsNil,omitempty"`
+	EscalatedAtNotNil bool        `json:"escalatedAtNotNil,omitempty"`
+
+	// "resolved_at" field predicates.
+	ResolvedAt       *time.Time  `json:"resolvedAt,omitempty"`
+	ResolvedAtNEQ    *time.Time  `json:"resolvedAtNEQ,omitempty"`
+	ResolvedAtIn     []time.Time `json:"resolvedAtIn,omitempty"`
+	ResolvedAtNotIn  []time.Time `json:"resolvedAtNotIn,omitempty"`
+	ResolvedAtGT     *time.Time  `json:"resolvedAtGT,omitempty"`
+	ResolvedAtGTE    *time.Time  `json:"resolvedAtGTE,omitempty"`
+	ResolvedAtLT     *time.Time  `json:"resolvedAtLT,omitempty"`
+	ResolvedAtLTE    *time.Time  `json:"resolvedAtLTE,omitempty"`
+	ResolvedAtIsNil  bool        `json:"resolvedAtIsNil,omitempty"`
+	ResolvedAtNotNil bool        `json:"resolvedAtNotNil,omitempty"`
+
+	// "resolved_by" field predicates.
+	ResolvedBy             *string  `json:"resolvedBy,omitempty"`
+	ResolvedByNEQ          *string  `json:"resolvedByNEQ,omitempty"`
+	ResolvedByIn           []string `json:"resolvedByIn,omitempty"`
+	ResolvedByNotIn        []string `json:"resolvedByNotIn,omitempty"`
+	ResolvedByGT           *string  `json:"resolvedByGT,omitempty"`
+	ResolvedByGTE          *string  `json:"resolvedByGTE,omitempty"`
+	ResolvedByLT           *string  `json:"resolvedByLT,omitempty"`
+	ResolvedByLTE          *string  `json:"resolvedByLTE,omitempty"`
+	ResolvedByContains     *string  `json:"resolvedByContains,omitempty"`
+	ResolvedByHasPrefix    *string  `json:"resolvedByHasPrefix,omitempty"`
+	ResolvedByHasSuffix    *string  `json:"resolvedByHasSuffix,omitempty"`
+	ResolvedByIsNil        bool     `json:"resolvedByIsNil,omitempty"`
+	ResolvedByNotNil       bool     `json:"resolvedByNotNil,omitempty"`
+	ResolvedByEqualFold    *string  `json:"resolvedByEqualFold,omitempty"`
+	ResolvedByContainsFold *string  `json:"resolvedByContainsFold,omitempty"`
+
+	// "note" field predicates.
+	Note             *string  `json:"note,omitempty"`
+	NoteNEQ          *string  `json:"noteNEQ,omitempty"`
+	NoteIn           []string `json:"noteIn,omitempty"`
+	NoteNotIn        []string `json:"noteNotIn,omitempty"`
+	NoteGT           *string  `json:"noteGT,omitempty"`
+	NoteGTE          *string  `json:"noteGTE,omitempty"`
+	NoteLT           *string  `json:"noteLT,omitempty"`
+	NoteLTE          *string  `json:"noteLTE,omitempty"`
+	NoteContains     *string  `json:"noteContains,omitempty"`
+	NoteHasPrefix    *string  `json:"noteHasPrefix,omitempty"`
+	NoteHasSuffix    *string  `json:"noteHasSuffix,omitempty"`
+	NoteIsNil        bool     `json:"noteIsNil,omitempty"`
+	NoteNotNil       bool     `json:"noteNotNil,omitempty"`
+	NoteEqualFold    *string  `json:"noteEqualFold,omitempty"`
+	NoteContainsFold *string  `json:"noteContainsFold,omitempty"`
+
+	// "service_label" field predicates.
+	ServiceLabel             *string  `json:"serviceLabel,omitempty"`
+	ServiceLabelNEQ          *string  `json:"serviceLabelNEQ,omitempty"`
+	ServiceLabelIn           []string `json:"serviceLabelIn,omitempty"`
+	ServiceLabelNotIn        []string `json:"serviceLabelNotIn,omitempty"`
+	ServiceLabelGT           *string  `json:"serviceLabelGT,omitempty"`
+	ServiceLabelGTE          *string  `json:"serviceLabelGTE,omitempty"`
+	ServiceLabelLT           *string  `json:"serviceLabelLT,omitempty"`
+	ServiceLabelLTE          *string  `json:"serviceLabelLTE,omitempty"`
+	ServiceLabelContains     *string  `json:"serviceLabelContains,omitempty"`
+	ServiceLabelHasPrefix    *string  `json:"serviceLabelHasPrefix,omitempty"`
+	ServiceLabelHasSuffix    *string  `json:"serviceLabelHasSuffix,omitempty"`
+	ServiceLabelIsNil        bool     `json:"serviceLabelIsNil,omitempty"`
+	ServiceLabelNotNil       bool     `json:"serviceLabelNotNil,omitempty"`
+	ServiceLabelEqualFold    *string  `json:"serviceLabelEqualFold,omitempty"`
+	ServiceLabelContainsFold *string  `json:"serviceLabelContainsFold,omitempty"`
+
+	// "manual" field predicates.
+	Manual    *bool `json:"manual,omitempty"`
+	ManualNEQ *bool `json:"manualNEQ,omitempty"`
+
+	// "alert_count" field predicates.
+	AlertCount      *int  `json:"alertCount,omitempty"`
+	AlertCountNEQ   *int  `json:"alertCountNEQ,omitempty"`
+	AlertCountIn    []int `json:"alertCountIn,omitempty"`
+	AlertCountNotIn []int `json:"alertCountNotIn,omitempty"`
+	AlertCountGT    *int  `json:"alertCountGT,omitempty"`
+	AlertCountGTE   *int  `json:"alertCountGTE,omitempty"`
+	AlertCountLT    *int  `json:"alertCountLT,omitempty"`
+	AlertCountLTE   *int  `json:"alertCountLTE,omitempty"`
+
+	// "firing_count" field predicates.
+	FiringCount      *int  `json:"firingCount,omitempty"`
+	FiringCountNEQ   *int  `json:"firingCountNEQ,omitempty"`
+	FiringCountIn    []int `json:"firingCountIn,omitempty"`
+	FiringCountNotIn []int `json:"firingCountNotIn,omitempty"`
+	FiringCountGT    *int  `json:"firingCountGT,omitempty"`
+	FiringCountGTE   *int  `json:"firingCountGTE,omitempty"`
+	FiringCountLT    *int  `json:"firingCountLT,omitempty"`
+	FiringCountLTE   *int  `json:"firingCountLTE,omitempty"`
+
+	// "top_candidate_id" field predicates.
+	TopCandidateID       *int  `json:"topCandidateID,omitempty"`
+	TopCandidateIDNEQ    *int  `json:"topCandidateIDNEQ,omitempty"`
+	TopCandidateIDIn     []int `json:"topCandidateIDIn,omitempty"`
+	TopCandidateIDNotIn  []int `json:"topCandidateIDNotIn,omitempty"`
+	TopCandidateIDIsNil  bool  `json:"topCandidateIDIsNil,omitempty"`
+	TopCandidateIDNotNil bool  `json:"topCandidateIDNotNil,omitempty"`
+
+	// "caused_by_change_id" field predicates.
+	CausedByChangeID       *int  `json:"causedByChangeID,omitempty"`
+	CausedByChangeIDNEQ    *int  `json:"causedByChangeIDNEQ,omitempty"`
+	CausedByChangeIDIn     []int `json:"causedByChangeIDIn,omitempty"`
+	CausedByChangeIDNotIn  []int `json:"causedByChangeIDNotIn,omitempty"`
+	CausedByChangeIDIsNil  bool  `json:"causedByChangeIDIsNil,omitempty"`
+	CausedByChangeIDNotNil bool  `json:"causedByChangeIDNotNil,omitempty"`
+
+	// "alerts" edge predicates.
+	HasAlerts     *bool              `json:"hasAlerts,omitempty"`
+	HasAlertsWith []*AlertWhereInput `json:"hasAlertsWith,omitempty"`
+
+	// "configuration_items" edge predicates.
+	HasConfigurationItems     *bool                          `json:"hasConfigurationItems,omitempty"`
+	HasConfigurationItemsWith []*ConfigurationItemWhereInput `json:"hasConfigurationItemsWith,omitempty"`
+
+	// "services" edge predicates.
+	HasServices     *bool                `json:"hasServices,omitempty"`
+	HasServicesWith []*ServiceWhereInput `json:"hasServicesWith,omitempty"`
+
+	// "top_candidate" edge predicates.
+	HasTopCandidate     *bool                          `json:"hasTopCandidate,omitempty"`
+	HasTopCandidateWith []*ConfigurationItemWhereInput `json:"hasTopCandidateWith,omitempty"`
+
+	// "caused_by_change" edge predicates.
+	HasCausedByChange     *bool                     `json:"hasCausedByChange,omitempty"`
+	HasCausedByChangeWith []*ChangeRecordWhereInput `json:"hasCausedByChangeWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *IncidentWhereInput) AddPredicates(predicates ...predicate.Incident) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the IncidentWhereInput filter on the IncidentQuery builder.
+func (i *IncidentWhereInput) Filter(q *IncidentQuery) (*IncidentQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyIncidentWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyIncidentWhereInput is returned in case the IncidentWhereInput is empty.
+var ErrEmptyIncidentWhereInput = errors.New("ent: empty predicate IncidentWhereInput")
+
+// P returns a predicate for filtering incidents.
+// An error is returned if the input is empty or invalid.
+func (i *IncidentWhereInput) P() (predicate.Incident, error) {
+	var predicates []predicate.Incident
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, incident.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Incident, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, incident.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Incident, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, incident.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, incident.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, incident.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, incident.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, incident.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, incident.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, incident.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, incident.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, incident.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, incident.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, incident.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, incident.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, incident.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, incident.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, incident.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, incident.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, incident.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, incident.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, incident.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, incident.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, incident.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, incident.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, incident.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, incident.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, incident.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Title != nil {
+		predicates = append(predicates, incident.TitleEQ(*i.Title))
+	}
+	if i.TitleNEQ != nil {
+		predicates = append(predicates, incident.TitleNEQ(*i.TitleNEQ))
+	}
+	if len(i.TitleIn) > 0 {
+		predicates = append(predicates, incident.TitleIn(i.TitleIn...))
+	}
+	if len(i.TitleNotIn) > 0 {
+		predicates = append(predicates, incident.TitleNotIn(i.TitleNotIn...))
+	}
+	if i.TitleGT != nil {
+		predicates = append(predicates, incident.TitleGT(*i.TitleGT))
+	}
+	if i.TitleGTE != nil {
+		predicates = append(predicates, incident.TitleGTE(*i.TitleGTE))
+	}
+	if i.TitleLT != nil {
+		predicates = append(predicates, incident.TitleLT(*i.TitleLT))
+	}
+	if i.TitleLTE != nil {
+		predicates = append(predicates, incident.TitleLTE(*i.TitleLTE))
+	}
+	if i.TitleContains != nil {
+		predicates = append(predicates, incident.TitleContains(*i.TitleContains))
+	}
+	if i.TitleHasPrefix != nil {
+		predicates = append(predicates, incident.TitleHasPrefix(*i.TitleHasPrefix))
+	}
+	if i.TitleHasSuffix != nil {
+		predicates = append(predicates, incident.TitleHasSuffix(*i.TitleHasSuffix))
+	}
+	if i.TitleEqualFold != nil {
+		predicates = append(predicates, incident.TitleEqualFold(*i.TitleEqualFold))
+	}
+	if i.TitleContainsFold != nil {
+		predicates = append(predicates, incident.TitleContainsFold(*i.TitleContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, incident.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, incident.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, incident.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, incident.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.OpenedAt != nil {
+		predicates = append(predicates, incident.OpenedAtEQ(*i.OpenedAt))
+	}
+	if i.OpenedAtNEQ != nil {
+		predicates = append(predicates, incident.OpenedAtNEQ(*i.OpenedAtNEQ))
+	}
+	if len(i.OpenedAtIn) > 0 {
+		predicates = append(predicates, incident.OpenedAtIn(i.OpenedAtIn...))
+	}
+	if len(i.OpenedAtNotIn) > 0 {
+		predicates = append(predicates, incident.OpenedAtNotIn(i.OpenedAtNotIn...))
+	}
+	if i.OpenedAtGT != nil {
+		predicates = append(predicates, incident.OpenedAtGT(*i.OpenedAtGT))
+	}
+	if i.OpenedAtGTE != nil {
+		predicates = append(predicates, incident.OpenedAtGTE(*i.OpenedAtGTE))
+	}
+	if i.OpenedAtLT != nil {
+		predicates = append(predicates, incident.OpenedAtLT(*i.OpenedAtLT))
+	}
+	if i.OpenedAtLTE != nil {
+		predicates = append(predicates, incident.OpenedAtLTE(*i.OpenedAtLTE))
+	}
+	if i.FirstAlertAt != nil {
+		predicates = append(predicates, incident.FirstAlertAtEQ(*i.FirstAlertAt))
+	}
+	if i.FirstAlertAtNEQ != nil {
+		predicates = append(predicates, incident.FirstAlertAtNEQ(*i.FirstAlertAtNEQ))
+	}
+	if len(i.FirstAlertAtIn) > 0 {
+		predicates = append(predicates, incident.FirstAlertAtIn(i.FirstAlertAtIn...))
+	}
+	if len(i.FirstAlertAtNotIn) > 0 {
+		predicates = append(predicates, incident.FirstAlertAtNotIn(i.FirstAlertAtNotIn...))
+	}
+	if i.FirstAlertAtGT != nil {
+		predicates = append(predicates, incident.FirstAlertAtGT(*i.FirstAlertAtGT))
+	}
+	if i.FirstAlertAtGTE != nil {
+		predicates = append(predicates, incident.FirstAlertAtGTE(*i.FirstAlertAtGTE))
+	}
+	if i.FirstAlertAtLT != nil {
+		predicates = append(predicates, incident.FirstAlertAtLT(*i.FirstAlertAtLT))
+	}
+	if i.FirstAlertAtLTE != nil {
+		predicates = append(predicates, incident.FirstAlertAtLTE(*i.FirstAlertAtLTE))
+	}
+	if i.LastAlertAt != nil {
+		predicates = append(predicates, incident.LastAlertAtEQ(*i.LastAlertAt))
+	}
+	if i.LastAlertAtNEQ != nil {
+		predicates = append(predicates, incident.LastAlertAtNEQ(*i.LastAlertAtNEQ))
+	}
+	if len(i.LastAlertAtIn) > 0 {
+		predicates = append(predicates, incident.LastAlertAtIn(i.LastAlertAtIn...))
+	}
+	if len(i.LastAlertAtNotIn) > 0 {
+		predicates = append(predicates, incident.LastAlertAtNotIn(i.LastAlertAtNotIn...))
+	}
+	if i.LastAlertAtGT != nil {
+		predicates = append(predicates, incident.LastAlertAtGT(*i.LastAlertAtGT))
+	}
+	if i.LastAlertAtGTE != nil {
+		predicates = append(predicates, incident.LastAlertAtGTE(*i.LastAlertAtGTE))
+	}
+	if i.LastAlertAtLT != nil {
+		predicates = append(predicates, incident.LastAlertAtLT(*i.LastAlertAtLT))
+	}
+	if i.LastAlertAtLTE != nil {
+		predicates = append(predicates, incident.LastAlertAtLTE(*i.LastAlertAtLTE))
+	}
+	if i.ImpactStartedAt != nil {
+		predicates = append(predicates, incident.ImpactStartedAtEQ(*i.ImpactStartedAt))
+	}
+	if i.ImpactStartedAtNEQ != nil {
+		predicates = append(predicates, incident.ImpactStartedAtNEQ(*i.ImpactStartedAtNEQ))
+	}
+	if len(i.ImpactStartedAtIn) > 0 {
+		predicates = append(predicates, incident.ImpactStartedAtIn(i.ImpactStartedAtIn...))
+	}
+	if len(i.ImpactStartedAtNotIn) > 0 {
+		predicates = append(predicates, incident.ImpactStartedAtNotIn(i.ImpactStartedAtNotIn...))
+	}
+	if i.ImpactStartedAtGT != nil {
+		predicates = append(predicates, incident.ImpactStartedAtGT(*i.ImpactStartedAtGT))
+	}
+	if i.ImpactStartedAtGTE != nil {
+		predicates = append(predicates, incident.ImpactStartedAtGTE(*i.ImpactStartedAtGTE))
+	}
+	if i.ImpactStartedAtLT != nil {
+		predicates = append(predicates, incident.ImpactStartedAtLT(*i.ImpactStartedAtLT))
+	}
+	if i.ImpactStartedAtLTE != nil {
+		predicates = append(predicates, incident.ImpactStartedAtLTE(*i.ImpactStartedAtLTE))
+	}
+	if i.ImpactStartedAtIsNil {
+		predicates = append(predicates, incident.ImpactStartedAtIsNil())
+	}
+	if i.ImpactStartedAtNotNil {
+		predicates = append(predicates, incident.ImpactStartedAtNotNil())
+	}
+	if i.AcknowledgedAt != nil {
+		predicates = append(predicates, incident.AcknowledgedAtEQ(*i.AcknowledgedAt))
+	}
+	if i.AcknowledgedAtNEQ != nil {
+		predicates = append(predicates, incident.AcknowledgedAtNEQ(*i.AcknowledgedAtNEQ))
+	}
+	if len(i.AcknowledgedAtIn) > 0 {
+		predicates = append(predicates, incident.AcknowledgedAtIn(i.AcknowledgedAtIn...))
+	}
+	if len(i.AcknowledgedAtNotIn) > 0 {
+		predicates = append(predicates, incident.AcknowledgedAtNotIn(i.AcknowledgedAtNotIn...))
+	}
+	if i.AcknowledgedAtGT != nil {
+		predicates = append(predicates, incident.AcknowledgedAtGT(*i.AcknowledgedAtGT))
+	}
+	if i.AcknowledgedAtGTE != nil {
+		predicates = append(predicates, incident.AcknowledgedAtGTE(*i.AcknowledgedAtGTE))
+	}
+	if i.AcknowledgedAtLT != nil {
+		predicates = append(predicates, incident.AcknowledgedAtLT(*i.AcknowledgedAtLT))
+	}
+	if i.AcknowledgedAtLTE != nil {
+		predicates = append(predicates, incident.AcknowledgedAtLTE(*i.AcknowledgedAtLTE))
+	}
+	if i.AcknowledgedAtIsNil {
+		predicates = append(predicates, incident.AcknowledgedAtIsNil())
+	}
+	if i.AcknowledgedAtNotNil {
+		predicates = append(predicates, incident.AcknowledgedAtNotNil())
+	}
+	if i.AcknowledgedBy != nil {
+		predicates = append(predicates, incident.AcknowledgedByEQ(*i.AcknowledgedBy))
+	}
+	if i.AcknowledgedByNEQ != nil {
+		predicates = append(predicates, incident.AcknowledgedByNEQ(*i.AcknowledgedByNEQ))
+	}
+	if len(i.AcknowledgedByIn) > 0 {
+		predicates = append(predicates, incident.AcknowledgedByIn(i.AcknowledgedByIn...))
+	}
+	if len(i.AcknowledgedByNotIn) > 0 {
+		predicates = append(predicates, incident.AcknowledgedByNotIn(i.AcknowledgedByNotIn...))
+	}
+	if i.AcknowledgedByGT != nil {
+		predicates = append(predicates, incident.AcknowledgedByGT(*i.AcknowledgedByGT))
+	}
+	if i.AcknowledgedByGTE != nil {
+		predicates = append(predicates, incident.AcknowledgedByGTE(*i.AcknowledgedByGTE))
+	}
+	if i.AcknowledgedByLT != nil {
+		predicates = append(predicates, incident.AcknowledgedByLT(*i.AcknowledgedByLT))
+	}
+	if i.AcknowledgedByLTE != nil {
+		predicates = append(predicates, incident.AcknowledgedByLTE(*i.AcknowledgedByLTE))
+	}
+	if i.AcknowledgedByContains != nil {
+		predicates = append(predicates, incident.AcknowledgedByContains(*i.AcknowledgedByContains))
+	}
+	if i.AcknowledgedByHasPrefix != nil {
+		predicates = append(predicates, incident.AcknowledgedByHasPrefix(*i.AcknowledgedByHasPrefix))
+	}
+	if i.AcknowledgedByHasSuffix != nil {
+		predicates = append(predicates, incident.AcknowledgedByHasSuffix(*i.AcknowledgedByHasSuffix))
+	}
+	if i.AcknowledgedByIsNil {
+		predicates = append(predicates, incident.AcknowledgedByIsNil())
+	}
+	if i.AcknowledgedByNotNil {
+		predicates = append(predicates, incident.AcknowledgedByNotNil())
+	}
+	if i.AcknowledgedByEqualFold != nil {
+		predicates = append(predicates, incident.AcknowledgedByEqualFold(*i.AcknowledgedByEqualFold))
+	}
+	if i.AcknowledgedByContainsFold != nil {
+		predicates = append(predicates, incident.AcknowledgedByContainsFold(*i.AcknowledgedByContainsFold))
+	}
+	if i.EscalatedAt != nil {
+		predicates = append(predicates, incident.EscalatedAtEQ(*i.EscalatedAt))
+	}
+	if i.EscalatedAtNEQ != nil {
+		predicates = append(predicates, incident.EscalatedAtNEQ(*i.EscalatedAtNEQ))
+	}
+	if len(i.EscalatedAtIn) > 0 {
+		predicates = append(predicates, incident.EscalatedAtIn(i.EscalatedAtIn...))
+	}
+	if len(i.EscalatedAtNotIn) > 0 {
+		predicates = append(predicates, incident.EscalatedAtNotIn(i.EscalatedAtNotIn...))
+	}
+	if i.EscalatedAtGT != nil {
+		predicates = append(predicates, incident.EscalatedAtGT(*i.EscalatedAtGT))
+	}
+	if i.EscalatedAtGTE != nil {
+		predicates = append(predicates, incident.EscalatedAtGTE(*i.EscalatedAtGTE))
+	}
+	if i.EscalatedAtLT != nil {
+		predicates = append(predicates, incident.EscalatedAtLT(*i.EscalatedAtLT))
+	}
+	if i.EscalatedAtLTE != nil {
+		predicates = append(predicates, incident.EscalatedAtLTE(*i.EscalatedAtLTE))
+	}
+	if i.EscalatedAtIsNil {
+		predicates = append(predicates, incident.EscalatedAtIsNil())
+	}
+	if i.EscalatedAtNotNil {
+		predicates = append(predicates, incident.EscalatedAtNotNil())
+	}
+	if i.ResolvedAt != nil {
+		predicates = append(predicates, incident.ResolvedAtEQ(*i.ResolvedAt))
+	}
+	if i.ResolvedAtNEQ != nil {
+		predicates = append(predicates, incident.ResolvedAtNEQ(*i.ResolvedAtNEQ))
+	}
+	if len(i.ResolvedAtIn) > 0 {
+		predicates = append(predicates, incident.ResolvedAtIn(i.ResolvedAtIn...))
+	}
+	if len(i.ResolvedAtNotIn) > 0 {
+		predicates = append(predicates, incident.ResolvedAtNotIn(i.ResolvedAtNotIn...))
+	}
+	if i.ResolvedAtGT != nil {
+		predicates = append(predicates, incident.ResolvedAtGT(*i.ResolvedAtGT))
+	}
+	if i.ResolvedAtGTE != nil {
+		predicates = append(predicates, incident.ResolvedAtGTE(*i.ResolvedAtGTE))
+	}
+	if i.ResolvedAtLT != nil {
+		predicates = append(predicates, incident.ResolvedAtLT(*i.ResolvedAtLT))
+	}
+	if i.ResolvedAtLTE != nil {
+		predicates = append(predicates, incident.ResolvedAtLTE(*i.ResolvedAtLTE))
+	}
+	if i.ResolvedAtIsNil {
+		predicates = append(predicates, incident.ResolvedAtIsNil())
+	}
+	if i.ResolvedAtNotNil {
+		predicates = append(predicates, incident.ResolvedAtNotNil())
+	}
+	if i.ResolvedBy != nil {
+		predicates = append(predicates, incident.ResolvedByEQ(*i.ResolvedBy))
+	}
+	if i.ResolvedByNEQ != nil {
+		predicates = append(predicates, incident.ResolvedByNEQ(*i.ResolvedByNEQ))
+	}
+	if len(i.ResolvedByIn) > 0 {
+		predicates = append(predicates, incident.ResolvedByIn(i.ResolvedByIn...))
+	}
+	if len(i.ResolvedByNotIn) > 0 {
+		predicates = append(predicates, incident.ResolvedByNotIn(i.ResolvedByNotIn...))
+	}
+	if i.ResolvedByGT != nil {
+		predicates = append(predicates, incident.ResolvedByGT(*i.ResolvedByGT))
+	}
+	if i.ResolvedByGTE != nil {
+		predicates = append(predicates, incident.ResolvedByGTE(*i.ResolvedByGTE))
+	}
+	if i.ResolvedByLT != nil {
+		predicates = append(predicates, incident.ResolvedByLT(*i.ResolvedByLT))
+	}
+	if i.ResolvedByLTE != nil {
+		predicates = append(predicates, incident.ResolvedByLTE(*i.ResolvedByLTE))
+	}
+	if i.ResolvedByContains != nil {
+		predicates = append(predicates, incident.ResolvedByContains(*i.ResolvedByContains))
+	}
+	if i.ResolvedByHasPrefix != nil {
+		predicates = append(predicates, incident.ResolvedByHasPrefix(*i.ResolvedByHasPrefix))
+	}
+	if i.ResolvedByHasSuffix != nil {
+		predicates = append(predicates, incident.ResolvedByHasSuffix(*i.ResolvedByHasSuffix))
+	}
+	if i.ResolvedByIsNil {
+		predicates = append(predicates, incident.ResolvedByIsNil())
+	}
+	if i.ResolvedByNotNil {
+		predicates = append(predicates, incident.ResolvedByNotNil())
+	}
+	if i.ResolvedByEqualFold != nil {
+		predicates = append(predicates, incident.ResolvedByEqualFold(*i.ResolvedByEqualFold))
+	}
+	if i.ResolvedByContainsFold != nil {
+		predicates = append(predicates, incident.ResolvedByContainsFold(*i.ResolvedByContainsFold))
+	}
+	if i.Note != nil {
+		predicates = append(predicates, incident.NoteEQ(*i.Note))
+	}
+	if i.NoteNEQ != nil {
+		predicates = append(predicates, incident.NoteNEQ(*i.NoteNEQ))
+	}
+	if len(i.NoteIn) > 0 {
+		predicates = append(predicates, incident.NoteIn(i.NoteIn...))
+	}
+	if len(i.NoteNotIn) > 0 {
+		predicates = append(predicates, incident.NoteNotIn(i.NoteNotIn...))
+	}
+	if i.NoteGT != nil {
+		predicates = append(predicates, incident.NoteGT(*i.NoteGT))
+	}
+	if i.NoteGTE != nil {
+		predicates = append(predicates, incident.NoteGTE(*i.NoteGTE))
+	}
+	if i.NoteLT != nil {
+		predicates = append(predicates, incident.NoteLT(*i.NoteLT))
+	}
+	if i.NoteLTE != nil {
+		predicates = append(predicates, incident.NoteLTE(*i.NoteLTE))
+	}
+	if i.NoteContains != nil {
+		predicates = append(predicates, incident.NoteContains(*i.NoteContains))
+	}
+	if i.NoteHasPrefix != nil {
+		predicates = append(predicates, incident.NoteHasPrefix(*i.NoteHasPrefix))
+	}
+	if i.NoteHasSuffix != nil {
+		predicates = append(predicates, incident.NoteHasSuffix(*i.NoteHasSuffix))
+	}
+	if i.NoteIsNil {
+		predicates = append(predicates, incident.NoteIsNil())
+	}
+	if i.NoteNotNil {
+		predicates = append(predicates, incident.NoteNotNil())
+	}
+	if i.NoteEqualFold != nil {
+		predicates = append(predicates, incident.NoteEqualFold(*i.NoteEqualFold))
+	}
+	if i.NoteContainsFold != nil {
+		predicates = append(predicates, incident.NoteContainsFold(*i.NoteContainsFold))
+	}
+	if i.ServiceLabel != nil {
+		predicates = append(predicates, incident.ServiceLabelEQ(*i.ServiceLabel))
+	}
+	if i.ServiceLabelNEQ != nil {
+		predicates = append(predicates, incident.ServiceLabelNEQ(*i.ServiceLabelNEQ))
+	}
+	if len(i.ServiceLabelIn) > 0 {
+		predicates = append(predicates, incident.ServiceLabelIn(i.ServiceLabelIn...))
+	}
+	if len(i.ServiceLabelNotIn) > 0 {
+		predicates = append(predicates, incident.ServiceLabelNotIn(i.ServiceLabelNotIn...))
+	}
+	if i.ServiceLabelGT != nil {
+		predicates = append(predicates, incident.ServiceLabelGT(*i.ServiceLabelGT))
+	}
+	if i.ServiceLabelGTE != nil {
+		predicates = append(predicates, incident.ServiceLabelGTE(*i.ServiceLabelGTE))
+	}
+	if i.ServiceLabelLT != nil {
+		predicates = append(predicates, incident.ServiceLabelLT(*i.ServiceLabelLT))
+	}
+	if i.ServiceLabelLTE != nil {
+		predicates = append(predicates, incident.ServiceLabelLTE(*i.ServiceLabelLTE))
+	}
+	if i.ServiceLabelContains != nil {
+		predicates = append(predicates, incident.ServiceLabelContains(*i.ServiceLabelContains))
+	}
+	if i.ServiceLabelHasPrefix != nil {
+		predicates = append(predicates, incident.ServiceLabelHasPrefix(*i.ServiceLabelHasPrefix))
+	}
+	if i.ServiceLabelHasSuffix != nil {
+		predicates = append(predicates, incident.ServiceLabelHasSuffix(*i.ServiceLabelHasSuffix))
+	}
+	if i.ServiceLabelIsNil {
+		predicates = append(predicates, incident.ServiceLabelIsNil())
+	}
+	if i.ServiceLabelNotNil {
+		predicates = append(predicates, incident.ServiceLabelNotNil())
+	}
+	if i.ServiceLabelEqualFold != nil {
+		predicates = append(predicates, incident.ServiceLabelEqualFold(*i.ServiceLabelEqualFold))
+	}
+	if i.ServiceLabelContainsFold != nil {
+		predicates = append(predicates, incident.ServiceLabelContainsFold(*i.ServiceLabelContainsFold))
+	}
+	if i.Manual != nil {
+		predicates = append(predicates, incident.ManualEQ(*i.Manual))
+	}
+	if i.ManualNEQ != nil {
+		predicates = append(predicates, incident.ManualNEQ(*i.ManualNEQ))
+	}
+	if i.AlertCount != nil {
+		predicates = append(predicates, incident.AlertCountEQ(*i.AlertCount))
+	}
+	if i.AlertCountNEQ != nil {
+		predicates = append(predicates, incident.AlertCountNEQ(*i.AlertCountNEQ))
+	}
+	if len(i.AlertCountIn) > 0 {
+		predicates = append(predicates, incident.AlertCountIn(i.AlertCountIn...))
+	}
+	if len(i.AlertCountNotIn) > 0 {
+		predicates = append(predicates, incident.AlertCountNotIn(i.AlertCountNotIn...))
+	}
+	if i.AlertCountGT != nil {
+		predicates = append(predicates, incident.AlertCountGT(*i.AlertCountGT))
+	}
+	if i.AlertCountGTE != nil {
+		predicates = append(predicates, incident.AlertCountGTE(*i.AlertCountGTE))
+	}
+	if i.AlertCountLT != nil {
+		predicates = append(predicates, incident.AlertCountLT(*i.AlertCountLT))
+	}
+	if i.AlertCountLTE != nil {
+		predicates = append(predicates, incident.AlertCountLTE(*i.AlertCountLTE))
+	}
+	if i.FiringCount != nil {
+		predicates = append(predicates, incident.FiringCountEQ(*i.FiringCount))
+	}
+	if i.FiringCountNEQ != nil {
+		predicates = append(predicates, incident.FiringCountNEQ(*i.FiringCountNEQ))
+	}
+	if len(i.FiringCountIn) > 0 {
+		predicates = append(predicates, incident.FiringCountIn(i.FiringCountIn...))
+	}
+	if len(i.FiringCountNotIn) > 0 {
+		predicates = append(predicates, incident.FiringCountNotIn(i.FiringCountNotIn...))
+	}
+	if i.FiringCountGT != nil {
+		predicates = append(predicates, incident.FiringCountGT(*i.FiringCountGT))
+	}
+	if i.FiringCountGTE != nil {
+		predicates = append(predicates, incident.FiringCountGTE(*i.FiringCountGTE))
+	}
+	if i.FiringCountLT != nil {
+		predicates = append(predicates, incident.FiringCountLT(*i.FiringCountLT))
+	}
+	if i.FiringCountLTE != nil {
+		predicates = append(predicates, incident.FiringCountLTE(*i.FiringCountLTE))
+	}
+	if i.TopCandidateID != nil {
+		predicates = append(predicates, incident.TopCandidateIDEQ(*i.TopCandidateID))
+	}
+	if i.TopCandidateIDNEQ != nil {
+		predicates = append(predicates, incident.TopCandidateIDNEQ(*i.TopCandidateIDNEQ))
+	}
+	if len(i.TopCandidateIDIn) > 0 {
+		predicates = append(predicates, incident.TopCandidateIDIn(i.TopCandidateIDIn...))
+	}
+	if len(i.TopCandidateIDNotIn) > 0 {
+		predicates = append(predicates, incident.TopCandidateIDNotIn(i.TopCandidateIDNotIn...))
+	}
+	if i.TopCandidateIDIsNil {
+		predicates = append(predicates, incident.TopCandidateIDIsNil())
+	}
+	if i.TopCandidateIDNotNil {
+		predicates = append(predicates, incident.TopCandidateIDNotNil())
+	}
+	if i.CausedByChangeID != nil {
+		predicates = append(predicates, incident.CausedByChangeIDEQ(*i.CausedByChangeID))
+	}
+	if i.CausedByChangeIDNEQ != nil {
+		predicates = append(predicates, incident.CausedByChangeIDNEQ(*i.CausedByChangeIDNEQ))
+	}
+	if len(i.CausedByChangeIDIn) > 0 {
+		predicates = append(predicates, incident.CausedByChangeIDIn(i.CausedByChangeIDIn...))
+	}
+	if len(i.CausedByChangeIDNotIn) > 0 {
+		predicates = append(predicates, incident.CausedByChangeIDNotIn(i.CausedByChangeIDNotIn...))
+	}
+	if i.CausedByChangeIDIsNil {
+		predicates = append(predicates, incident.CausedByChangeIDIsNil())
+	}
+	if i.CausedByChangeIDNotNil {
+		predicates = append(predicates, incident.CausedByChangeIDNotNil())
+	}
+
+	if i.HasAlerts != nil {
+		p := incident.HasAlerts()
+		if !*i.HasAlerts {
+			p = incident.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAlertsWith) > 0 {
+		with := make([]predicate.Alert, 0, len(i.HasAlertsWith))
+		for _, w := range i.HasAlertsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAlertsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, incident.HasAlertsWith(with...))
+	}
+	if i.HasConfigurationItems != nil {
+		p := incident.HasConfigurationItems()
+		if !*i.HasConfigurationItems {
+			p = incident.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasConfigurationItemsWith) > 0 {
+		with := make([]predicate.ConfigurationItem, 0, len(i.HasConfigurationItemsWith))
+		for _, w := range i.HasConfigurationItemsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasConfigurationItemsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, incident.HasConfigurationItemsWith(with...))
+	}
+	if i.HasServices != nil {
+		p := incident.HasServices()
+		if !*i.HasServices {
+			p = incident.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasServicesWith) > 0 {
+		with := make([]predicate.Service, 0, len(i.HasServicesWith))
+		for _, w := range i.HasServicesWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasServicesWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, incident.HasServicesWith(with...))
+	}
+	if i.HasTopCandidate != nil {
+		p := incident.HasTopCandidate()
+		if !*i.HasTopCandidate {
+			p = incident.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTopCandidateWith) > 0 {
+		with := make([]predicate.ConfigurationItem, 0, len(i.HasTopCandidateWith))
+		for _, w := range i.HasTopCandidateWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTopCandidateWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, incident.HasTopCandidateWith(with...))
+	}
+	if i.HasCausedByChange != nil {
+		p := incident.HasCausedByChange()
+		if !*i.HasCausedByChange {
+			p = incident.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCausedByChangeWith) > 0 {
+		with := make([]predicate.ChangeRecord, 0, len(i.HasCausedByChangeWith))
+		for _, w := range i.HasCausedByChangeWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCausedByChangeWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, incident.HasCausedByChangeWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyIncidentWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return incident.And(predicates...), nil
+	}
+}
+
 // LocationWhereInput represents a where input for filtering Location queries.
 type LocationWhereInput struct {
 	Predicates []predicate.Location  `json:"-"`
@@ -10165,6 +12153,10 @@ type ServiceWhereInput struct {
 	// "depends_on" edge predicates.
 	HasDependsOn     *bool                `json:"hasDependsOn,omitempty"`
 	HasDependsOnWith []*ServiceWhereInput `json:"hasDependsOnWith,omitempty"`
+
+	// "incidents" edge predicates.
+	HasIncidents     *bool                 `json:"hasIncidents,omitempty"`
+	HasIncidentsWith []*IncidentWhereInput `json:"hasIncidentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -10643,6 +12635,24 @@ func (i *ServiceWhereInput) P() (predicate.Service, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, service.HasDependsOnWith(with...))
+	}
+	if i.HasIncidents != nil {
+		p := service.HasIncidents()
+		if !*i.HasIncidents {
+			p = service.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasIncidentsWith) > 0 {
+		with := make([]predicate.Incident, 0, len(i.HasIncidentsWith))
+		for _, w := range i.HasIncidentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasIncidentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, service.HasIncidentsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
@@ -22,6 +23,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/lease"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -45,6 +47,7 @@ const (
 
 	// Node types.
 	TypeAPIToken          = "APIToken"
+	TypeAlert             = "Alert"
 	TypeAsset             = "Asset"
 	TypeAuditEvent        = "AuditEvent"
 	TypeChangeRecord      = "ChangeRecord"
@@ -55,6 +58,7 @@ const (
 	TypeDrift             = "Drift"
 	TypeDriftIgnoreRule   = "DriftIgnoreRule"
 	TypeIdentifier        = "Identifier"
+	TypeIncident          = "Incident"
 	TypeLease             = "Lease"
 	TypeLocation          = "Location"
 	TypeOwner             = "Owner"
@@ -863,6 +867,1923 @@ func (m *APITokenMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *APITokenMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown APIToken edge %s", name)
+}
+
+// AlertMutation represents an operation that mutates the Alert nodes in the graph.
+type AlertMutation struct {
+	config
+	op                        Op
+	typ                       string
+	id                        *int
+	created_at                *time.Time
+	updated_at                *time.Time
+	fingerprint               *string
+	status                    *alert.Status
+	name                      *string
+	labels                    *map[string]string
+	annotations               *map[string]string
+	starts_at                 *time.Time
+	ends_at                   *time.Time
+	generator_url             *string
+	source                    *alert.Source
+	receiver                  *string
+	bound_by                  *alert.BoundBy
+	binding_note              *string
+	flapping                  *bool
+	refires                   *int
+	addrefires                *int
+	transitions               *[]time.Time
+	appendtransitions         []time.Time
+	last_received_at          *time.Time
+	clearedFields             map[string]struct{}
+	configuration_item        *int
+	clearedconfiguration_item bool
+	service                   *int
+	clearedservice            bool
+	suppressed_by             *int
+	clearedsuppressed_by      bool
+	incident                  *int
+	clearedincident           bool
+	done                      bool
+	oldValue                  func(context.Context) (*Alert, error)
+	predicates                []predicate.Alert
+}
+
+var _ ent.Mutation = (*AlertMutation)(nil)
+
+// alertOption allows management of the mutation configuration using functional options.
+type alertOption func(*AlertMutation)
+
+// newAlertMutation creates new mutation for the Alert entity.
+func newAlertMutation(c config, op Op, opts ...alertOption) *AlertMutation {
+	m := &AlertMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAlert,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAlertID sets the ID field of the mutation.
+func withAlertID(id int) alertOption {
+	return func(m *AlertMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Alert
+		)
+		m.oldValue = func(ctx context.Context) (*Alert, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Alert.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAlert sets the old Alert of the mutation.
+func withAlert(node *Alert) alertOption {
+	return func(m *AlertMutation) {
+		m.oldValue = func(context.Context) (*Alert, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AlertMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AlertMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AlertMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AlertMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Alert.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AlertMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AlertMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AlertMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AlertMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AlertMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AlertMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetFingerprint sets the "fingerprint" field.
+func (m *AlertMutation) SetFingerprint(s string) {
+	m.fingerprint = &s
+}
+
+// Fingerprint returns the value of the "fingerprint" field in the mutation.
+func (m *AlertMutation) Fingerprint() (r string, exists bool) {
+	v := m.fingerprint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFingerprint returns the old "fingerprint" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldFingerprint(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFingerprint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFingerprint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFingerprint: %w", err)
+	}
+	return oldValue.Fingerprint, nil
+}
+
+// ResetFingerprint resets all changes to the "fingerprint" field.
+func (m *AlertMutation) ResetFingerprint() {
+	m.fingerprint = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *AlertMutation) SetStatus(a alert.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AlertMutation) Status() (r alert.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldStatus(ctx context.Context) (v alert.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AlertMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetName sets the "name" field.
+func (m *AlertMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *AlertMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *AlertMutation) ResetName() {
+	m.name = nil
+}
+
+// SetLabels sets the "labels" field.
+func (m *AlertMutation) SetLabels(value map[string]string) {
+	m.labels = &value
+}
+
+// Labels returns the value of the "labels" field in the mutation.
+func (m *AlertMutation) Labels() (r map[string]string, exists bool) {
+	v := m.labels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLabels returns the old "labels" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldLabels(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLabels is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLabels requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLabels: %w", err)
+	}
+	return oldValue.Labels, nil
+}
+
+// ResetLabels resets all changes to the "labels" field.
+func (m *AlertMutation) ResetLabels() {
+	m.labels = nil
+}
+
+// SetAnnotations sets the "annotations" field.
+func (m *AlertMutation) SetAnnotations(value map[string]string) {
+	m.annotations = &value
+}
+
+// Annotations returns the value of the "annotations" field in the mutation.
+func (m *AlertMutation) Annotations() (r map[string]string, exists bool) {
+	v := m.annotations
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnnotations returns the old "annotations" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldAnnotations(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnnotations is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnnotations requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnnotations: %w", err)
+	}
+	return oldValue.Annotations, nil
+}
+
+// ClearAnnotations clears the value of the "annotations" field.
+func (m *AlertMutation) ClearAnnotations() {
+	m.annotations = nil
+	m.clearedFields[alert.FieldAnnotations] = struct{}{}
+}
+
+// AnnotationsCleared returns if the "annotations" field was cleared in this mutation.
+func (m *AlertMutation) AnnotationsCleared() bool {
+	_, ok := m.clearedFields[alert.FieldAnnotations]
+	return ok
+}
+
+// ResetAnnotations resets all changes to the "annotations" field.
+func (m *AlertMutation) ResetAnnotations() {
+	m.annotations = nil
+	delete(m.clearedFields, alert.FieldAnnotations)
+}
+
+// SetStartsAt sets the "starts_at" field.
+func (m *AlertMutation) SetStartsAt(t time.Time) {
+	m.starts_at = &t
+}
+
+// StartsAt returns the value of the "starts_at" field in the mutation.
+func (m *AlertMutation) StartsAt() (r time.Time, exists bool) {
+	v := m.starts_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartsAt returns the old "starts_at" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldStartsAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartsAt: %w", err)
+	}
+	return oldValue.StartsAt, nil
+}
+
+// ResetStartsAt resets all changes to the "starts_at" field.
+func (m *AlertMutation) ResetStartsAt() {
+	m.starts_at = nil
+}
+
+// SetEndsAt sets the "ends_at" field.
+func (m *AlertMutation) SetEndsAt(t time.Time) {
+	m.ends_at = &t
+}
+
+// EndsAt returns the value of the "ends_at" field in the mutation.
+func (m *AlertMutation) EndsAt() (r time.Time, exists bool) {
+	v := m.ends_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndsAt returns the old "ends_at" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldEndsAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndsAt: %w", err)
+	}
+	return oldValue.EndsAt, nil
+}
+
+// ClearEndsAt clears the value of the "ends_at" field.
+func (m *AlertMutation) ClearEndsAt() {
+	m.ends_at = nil
+	m.clearedFields[alert.FieldEndsAt] = struct{}{}
+}
+
+// EndsAtCleared returns if the "ends_at" field was cleared in this mutation.
+func (m *AlertMutation) EndsAtCleared() bool {
+	_, ok := m.clearedFields[alert.FieldEndsAt]
+	return ok
+}
+
+// ResetEndsAt resets all changes to the "ends_at" field.
+func (m *AlertMutation) ResetEndsAt() {
+	m.ends_at = nil
+	delete(m.clearedFields, alert.FieldEndsAt)
+}
+
+// SetGeneratorURL sets the "generator_url" field.
+func (m *AlertMutation) SetGeneratorURL(s string) {
+	m.generator_url = &s
+}
+
+// GeneratorURL returns the value of the "generator_url" field in the mutation.
+func (m *AlertMutation) GeneratorURL() (r string, exists bool) {
+	v := m.generator_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGeneratorURL returns the old "generator_url" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldGeneratorURL(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGeneratorURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGeneratorURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGeneratorURL: %w", err)
+	}
+	return oldValue.GeneratorURL, nil
+}
+
+// ClearGeneratorURL clears the value of the "generator_url" field.
+func (m *AlertMutation) ClearGeneratorURL() {
+	m.generator_url = nil
+	m.clearedFields[alert.FieldGeneratorURL] = struct{}{}
+}
+
+// GeneratorURLCleared returns if the "generator_url" field was cleared in this mutation.
+func (m *AlertMutation) GeneratorURLCleared() bool {
+	_, ok := m.clearedFields[alert.FieldGeneratorURL]
+	return ok
+}
+
+// ResetGeneratorURL resets all changes to the "generator_url" field.
+func (m *AlertMutation) ResetGeneratorURL() {
+	m.generator_url = nil
+	delete(m.clearedFields, alert.FieldGeneratorURL)
+}
+
+// SetSource sets the "source" field.
+func (m *AlertMutation) SetSource(a alert.Source) {
+	m.source = &a
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *AlertMutation) Source() (r alert.Source, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldSource(ctx context.Context) (v alert.Source, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *AlertMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetReceiver sets the "receiver" field.
+func (m *AlertMutation) SetReceiver(s string) {
+	m.receiver = &s
+}
+
+// Receiver returns the value of the "receiver" field in the mutation.
+func (m *AlertMutation) Receiver() (r string, exists bool) {
+	v := m.receiver
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReceiver returns the old "receiver" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldReceiver(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReceiver is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReceiver requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReceiver: %w", err)
+	}
+	return oldValue.Receiver, nil
+}
+
+// ClearReceiver clears the value of the "receiver" field.
+func (m *AlertMutation) ClearReceiver() {
+	m.receiver = nil
+	m.clearedFields[alert.FieldReceiver] = struct{}{}
+}
+
+// ReceiverCleared returns if the "receiver" field was cleared in this mutation.
+func (m *AlertMutation) ReceiverCleared() bool {
+	_, ok := m.clearedFields[alert.FieldReceiver]
+	return ok
+}
+
+// ResetReceiver resets all changes to the "receiver" field.
+func (m *AlertMutation) ResetReceiver() {
+	m.receiver = nil
+	delete(m.clearedFields, alert.FieldReceiver)
+}
+
+// SetBoundBy sets the "bound_by" field.
+func (m *AlertMutation) SetBoundBy(ab alert.BoundBy) {
+	m.bound_by = &ab
+}
+
+// BoundBy returns the value of the "bound_by" field in the mutation.
+func (m *AlertMutation) BoundBy() (r alert.BoundBy, exists bool) {
+	v := m.bound_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBoundBy returns the old "bound_by" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldBoundBy(ctx context.Context) (v *alert.BoundBy, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBoundBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBoundBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBoundBy: %w", err)
+	}
+	return oldValue.BoundBy, nil
+}
+
+// ClearBoundBy clears the value of the "bound_by" field.
+func (m *AlertMutation) ClearBoundBy() {
+	m.bound_by = nil
+	m.clearedFields[alert.FieldBoundBy] = struct{}{}
+}
+
+// BoundByCleared returns if the "bound_by" field was cleared in this mutation.
+func (m *AlertMutation) BoundByCleared() bool {
+	_, ok := m.clearedFields[alert.FieldBoundBy]
+	return ok
+}
+
+// ResetBoundBy resets all changes to the "bound_by" field.
+func (m *AlertMutation) ResetBoundBy() {
+	m.bound_by = nil
+	delete(m.clearedFields, alert.FieldBoundBy)
+}
+
+// SetBindingNote sets the "binding_note" field.
+func (m *AlertMutation) SetBindingNote(s string) {
+	m.binding_note = &s
+}
+
+// BindingNote returns the value of the "binding_note" field in the mutation.
+func (m *AlertMutation) BindingNote() (r string, exists bool) {
+	v := m.binding_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBindingNote returns the old "binding_note" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldBindingNote(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBindingNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBindingNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBindingNote: %w", err)
+	}
+	return oldValue.BindingNote, nil
+}
+
+// ClearBindingNote clears the value of the "binding_note" field.
+func (m *AlertMutation) ClearBindingNote() {
+	m.binding_note = nil
+	m.clearedFields[alert.FieldBindingNote] = struct{}{}
+}
+
+// BindingNoteCleared returns if the "binding_note" field was cleared in this mutation.
+func (m *AlertMutation) BindingNoteCleared() bool {
+	_, ok := m.clearedFields[alert.FieldBindingNote]
+	return ok
+}
+
+// ResetBindingNote resets all changes to the "binding_note" field.
+func (m *AlertMutation) ResetBindingNote() {
+	m.binding_note = nil
+	delete(m.clearedFields, alert.FieldBindingNote)
+}
+
+// SetFlapping sets the "flapping" field.
+func (m *AlertMutation) SetFlapping(b bool) {
+	m.flapping = &b
+}
+
+// Flapping returns the value of the "flapping" field in the mutation.
+func (m *AlertMutation) Flapping() (r bool, exists bool) {
+	v := m.flapping
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFlapping returns the old "flapping" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldFlapping(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFlapping is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFlapping requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFlapping: %w", err)
+	}
+	return oldValue.Flapping, nil
+}
+
+// ResetFlapping resets all changes to the "flapping" field.
+func (m *AlertMutation) ResetFlapping() {
+	m.flapping = nil
+}
+
+// SetRefires sets the "refires" field.
+func (m *AlertMutation) SetRefires(i int) {
+	m.refires = &i
+	m.addrefires = nil
+}
+
+// Refires returns the value of the "refires" field in the mutation.
+func (m *AlertMutation) Refires() (r int, exists bool) {
+	v := m.refires
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefires returns the old "refires" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldRefires(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefires is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefires requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefires: %w", err)
+	}
+	return oldValue.Refires, nil
+}
+
+// AddRefires adds i to the "refires" field.
+func (m *AlertMutation) AddRefires(i int) {
+	if m.addrefires != nil {
+		*m.addrefires += i
+	} else {
+		m.addrefires = &i
+	}
+}
+
+// AddedRefires returns the value that was added to the "refires" field in this mutation.
+func (m *AlertMutation) AddedRefires() (r int, exists bool) {
+	v := m.addrefires
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRefires resets all changes to the "refires" field.
+func (m *AlertMutation) ResetRefires() {
+	m.refires = nil
+	m.addrefires = nil
+}
+
+// SetTransitions sets the "transitions" field.
+func (m *AlertMutation) SetTransitions(t []time.Time) {
+	m.transitions = &t
+	m.appendtransitions = nil
+}
+
+// Transitions returns the value of the "transitions" field in the mutation.
+func (m *AlertMutation) Transitions() (r []time.Time, exists bool) {
+	v := m.transitions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTransitions returns the old "transitions" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldTransitions(ctx context.Context) (v []time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTransitions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTransitions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTransitions: %w", err)
+	}
+	return oldValue.Transitions, nil
+}
+
+// AppendTransitions adds t to the "transitions" field.
+func (m *AlertMutation) AppendTransitions(t []time.Time) {
+	m.appendtransitions = append(m.appendtransitions, t...)
+}
+
+// AppendedTransitions returns the list of values that were appended to the "transitions" field in this mutation.
+func (m *AlertMutation) AppendedTransitions() ([]time.Time, bool) {
+	if len(m.appendtransitions) == 0 {
+		return nil, false
+	}
+	return m.appendtransitions, true
+}
+
+// ClearTransitions clears the value of the "transitions" field.
+func (m *AlertMutation) ClearTransitions() {
+	m.transitions = nil
+	m.appendtransitions = nil
+	m.clearedFields[alert.FieldTransitions] = struct{}{}
+}
+
+// TransitionsCleared returns if the "transitions" field was cleared in this mutation.
+func (m *AlertMutation) TransitionsCleared() bool {
+	_, ok := m.clearedFields[alert.FieldTransitions]
+	return ok
+}
+
+// ResetTransitions resets all changes to the "transitions" field.
+func (m *AlertMutation) ResetTransitions() {
+	m.transitions = nil
+	m.appendtransitions = nil
+	delete(m.clearedFields, alert.FieldTransitions)
+}
+
+// SetLastReceivedAt sets the "last_received_at" field.
+func (m *AlertMutation) SetLastReceivedAt(t time.Time) {
+	m.last_received_at = &t
+}
+
+// LastReceivedAt returns the value of the "last_received_at" field in the mutation.
+func (m *AlertMutation) LastReceivedAt() (r time.Time, exists bool) {
+	v := m.last_received_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastReceivedAt returns the old "last_received_at" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldLastReceivedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastReceivedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastReceivedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastReceivedAt: %w", err)
+	}
+	return oldValue.LastReceivedAt, nil
+}
+
+// ResetLastReceivedAt resets all changes to the "last_received_at" field.
+func (m *AlertMutation) ResetLastReceivedAt() {
+	m.last_received_at = nil
+}
+
+// SetConfigurationItemID sets the "configuration_item_id" field.
+func (m *AlertMutation) SetConfigurationItemID(i int) {
+	m.configuration_item = &i
+}
+
+// ConfigurationItemID returns the value of the "configuration_item_id" field in the mutation.
+func (m *AlertMutation) ConfigurationItemID() (r int, exists bool) {
+	v := m.configuration_item
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfigurationItemID returns the old "configuration_item_id" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldConfigurationItemID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfigurationItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfigurationItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfigurationItemID: %w", err)
+	}
+	return oldValue.ConfigurationItemID, nil
+}
+
+// ClearConfigurationItemID clears the value of the "configuration_item_id" field.
+func (m *AlertMutation) ClearConfigurationItemID() {
+	m.configuration_item = nil
+	m.clearedFields[alert.FieldConfigurationItemID] = struct{}{}
+}
+
+// ConfigurationItemIDCleared returns if the "configuration_item_id" field was cleared in this mutation.
+func (m *AlertMutation) ConfigurationItemIDCleared() bool {
+	_, ok := m.clearedFields[alert.FieldConfigurationItemID]
+	return ok
+}
+
+// ResetConfigurationItemID resets all changes to the "configuration_item_id" field.
+func (m *AlertMutation) ResetConfigurationItemID() {
+	m.configuration_item = nil
+	delete(m.clearedFields, alert.FieldConfigurationItemID)
+}
+
+// SetServiceID sets the "service_id" field.
+func (m *AlertMutation) SetServiceID(i int) {
+	m.service = &i
+}
+
+// ServiceID returns the value of the "service_id" field in the mutation.
+func (m *AlertMutation) ServiceID() (r int, exists bool) {
+	v := m.service
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServiceID returns the old "service_id" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldServiceID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServiceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServiceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServiceID: %w", err)
+	}
+	return oldValue.ServiceID, nil
+}
+
+// ClearServiceID clears the value of the "service_id" field.
+func (m *AlertMutation) ClearServiceID() {
+	m.service = nil
+	m.clearedFields[alert.FieldServiceID] = struct{}{}
+}
+
+// ServiceIDCleared returns if the "service_id" field was cleared in this mutation.
+func (m *AlertMutation) ServiceIDCleared() bool {
+	_, ok := m.clearedFields[alert.FieldServiceID]
+	return ok
+}
+
+// ResetServiceID resets all changes to the "service_id" field.
+func (m *AlertMutation) ResetServiceID() {
+	m.service = nil
+	delete(m.clearedFields, alert.FieldServiceID)
+}
+
+// SetSuppressedByID sets the "suppressed_by_id" field.
+func (m *AlertMutation) SetSuppressedByID(i int) {
+	m.suppressed_by = &i
+}
+
+// SuppressedByID returns the value of the "suppressed_by_id" field in the mutation.
+func (m *AlertMutation) SuppressedByID() (r int, exists bool) {
+	v := m.suppressed_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSuppressedByID returns the old "suppressed_by_id" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldSuppressedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSuppressedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSuppressedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSuppressedByID: %w", err)
+	}
+	return oldValue.SuppressedByID, nil
+}
+
+// ClearSuppressedByID clears the value of the "suppressed_by_id" field.
+func (m *AlertMutation) ClearSuppressedByID() {
+	m.suppressed_by = nil
+	m.clearedFields[alert.FieldSuppressedByID] = struct{}{}
+}
+
+// SuppressedByIDCleared returns if the "suppressed_by_id" field was cleared in this mutation.
+func (m *AlertMutation) SuppressedByIDCleared() bool {
+	_, ok := m.clearedFields[alert.FieldSuppressedByID]
+	return ok
+}
+
+// ResetSuppressedByID resets all changes to the "suppressed_by_id" field.
+func (m *AlertMutation) ResetSuppressedByID() {
+	m.suppressed_by = nil
+	delete(m.clearedFields, alert.FieldSuppressedByID)
+}
+
+// SetIncidentID sets the "incident_id" field.
+func (m *AlertMutation) SetIncidentID(i int) {
+	m.incident = &i
+}
+
+// IncidentID returns the value of the "incident_id" field in the mutation.
+func (m *AlertMutation) IncidentID() (r int, exists bool) {
+	v := m.incident
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIncidentID returns the old "incident_id" field's value of the Alert entity.
+// If the Alert object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AlertMutation) OldIncidentID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIncidentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIncidentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIncidentID: %w", err)
+	}
+	return oldValue.IncidentID, nil
+}
+
+// ClearIncidentID clears the value of the "incident_id" field.
+func (m *AlertMutation) ClearIncidentID() {
+	m.incident = nil
+	m.clearedFields[alert.FieldIncidentID] = struct{}{}
+}
+
+// IncidentIDCleared returns if the "incident_id" field was cleared in this mutation.
+func (m *AlertMutation) IncidentIDCleared() bool {
+	_, ok := m.clearedFields[alert.FieldIncidentID]
+	return ok
+}
+
+// ResetIncidentID resets all changes to the "incident_id" field.
+func (m *AlertMutation) ResetIncidentID() {
+	m.incident = nil
+	delete(m.clearedFields, alert.FieldIncidentID)
+}
+
+// ClearConfigurationItem clears the "configuration_item" edge to the ConfigurationItem entity.
+func (m *AlertMutation) ClearConfigurationItem() {
+	m.clearedconfiguration_item = true
+	m.clearedFields[alert.FieldConfigurationItemID] = struct{}{}
+}
+
+// ConfigurationItemCleared reports if the "configuration_item" edge to the ConfigurationItem entity was cleared.
+func (m *AlertMutation) ConfigurationItemCleared() bool {
+	return m.ConfigurationItemIDCleared() || m.clearedconfiguration_item
+}
+
+// ConfigurationItemIDs returns the "configuration_item" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConfigurationItemID instead. It exists only for internal usage by the builders.
+func (m *AlertMutation) ConfigurationItemIDs() (ids []int) {
+	if id := m.configuration_item; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConfigurationItem resets all changes to the "configuration_item" edge.
+func (m *AlertMutation) ResetConfigurationItem() {
+	m.configuration_item = nil
+	m.clearedconfiguration_item = false
+}
+
+// ClearService clears the "service" edge to the Service entity.
+func (m *AlertMutation) ClearService() {
+	m.clearedservice = true
+	m.clearedFields[alert.FieldServiceID] = struct{}{}
+}
+
+// ServiceCleared reports if the "service" edge to the Service entity was cleared.
+func (m *AlertMutation) ServiceCleared() bool {
+	return m.ServiceIDCleared() || m.clearedservice
+}
+
+// ServiceIDs returns the "service" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ServiceID instead. It exists only for internal usage by the builders.
+func (m *AlertMutation) ServiceIDs() (ids []int) {
+	if id := m.service; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetService resets all changes to the "service" edge.
+func (m *AlertMutation) ResetService() {
+	m.service = nil
+	m.clearedservice = false
+}
+
+// ClearSuppressedBy clears the "suppressed_by" edge to the ChangeRecord entity.
+func (m *AlertMutation) ClearSuppressedBy() {
+	m.clearedsuppressed_by = true
+	m.clearedFields[alert.FieldSuppressedByID] = struct{}{}
+}
+
+// SuppressedByCleared reports if the "suppressed_by" edge to the ChangeRecord entity was cleared.
+func (m *AlertMutation) SuppressedByCleared() bool {
+	return m.SuppressedByIDCleared() || m.clearedsuppressed_by
+}
+
+// SuppressedByIDs returns the "suppressed_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SuppressedByID instead. It exists only for internal usage by the builders.
+func (m *AlertMutation) SuppressedByIDs() (ids []int) {
+	if id := m.suppressed_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSuppressedBy resets all changes to the "suppressed_by" edge.
+func (m *AlertMutation) ResetSuppressedBy() {
+	m.suppressed_by = nil
+	m.clearedsuppressed_by = false
+}
+
+// ClearIncident clears the "incident" edge to the Incident entity.
+func (m *AlertMutation) ClearIncident() {
+	m.clearedincident = true
+	m.clearedFields[alert.FieldIncidentID] = struct{}{}
+}
+
+// IncidentCleared reports if the "incident" edge to the Incident entity was cleared.
+func (m *AlertMutation) IncidentCleared() bool {
+	return m.IncidentIDCleared() || m.clearedincident
+}
+
+// IncidentIDs returns the "incident" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// IncidentID instead. It exists only for internal usage by the builders.
+func (m *AlertMutation) IncidentIDs() (ids []int) {
+	if id := m.incident; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetIncident resets all changes to the "incident" edge.
+func (m *AlertMutation) ResetIncident() {
+	m.incident = nil
+	m.clearedincident = false
+}
+
+// Where appends a list predicates to the AlertMutation builder.
+func (m *AlertMutation) Where(ps ...predicate.Alert) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AlertMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AlertMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Alert, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AlertMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AlertMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Alert).
+func (m *AlertMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AlertMutation) Fields() []string {
+	fields := make([]string, 0, 22)
+	if m.created_at != nil {
+		fields = append(fields, alert.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, alert.FieldUpdatedAt)
+	}
+	if m.fingerprint != nil {
+		fields = append(fields, alert.FieldFingerprint)
+	}
+	if m.status != nil {
+		fields = append(fields, alert.FieldStatus)
+	}
+	if m.name != nil {
+		fields = append(fields, alert.FieldName)
+	}
+	if m.labels != nil {
+		fields = append(fields, alert.FieldLabels)
+	}
+	if m.annotations != nil {
+		fields = append(fields, alert.FieldAnnotations)
+	}
+	if m.starts_at != nil {
+		fields = append(fields, alert.FieldStartsAt)
+	}
+	if m.ends_at != nil {
+		fields = append(fields, alert.FieldEndsAt)
+	}
+	if m.generator_url != nil {
+		fields = append(fields, alert.FieldGeneratorURL)
+	}
+	if m.source != nil {
+		fields = append(fields, alert.FieldSource)
+	}
+	if m.receiver != nil {
+		fields = append(fields, alert.FieldReceiver)
+	}
+	if m.bound_by != nil {
+		fields = append(fields, alert.FieldBoundBy)
+	}
+	if m.binding_note != nil {
+		fields = append(fields, alert.FieldBindingNote)
+	}
+	if m.flapping != nil {
+		fields = append(fields, alert.FieldFlapping)
+	}
+	if m.refires != nil {
+		fields = append(fields, alert.FieldRefires)
+	}
+	if m.transitions != nil {
+		fields = append(fields, alert.FieldTransitions)
+	}
+	if m.last_received_at != nil {
+		fields = append(fields, alert.FieldLastReceivedAt)
+	}
+	if m.configuration_item != nil {
+		fields = append(fields, alert.FieldConfigurationItemID)
+	}
+	if m.service != nil {
+		fields = append(fields, alert.FieldServiceID)
+	}
+	if m.suppressed_by != nil {
+		fields = append(fields, alert.FieldSuppressedByID)
+	}
+	if m.incident != nil {
+		fields = append(fields, alert.FieldIncidentID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AlertMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case alert.FieldCreatedAt:
+		return m.CreatedAt()
+	case alert.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case alert.FieldFingerprint:
+		return m.Fingerprint()
+	case alert.FieldStatus:
+		return m.Status()
+	case alert.FieldName:
+		return m.Name()
+	case alert.FieldLabels:
+		return m.Labels()
+	case alert.FieldAnnotations:
+		return m.Annotations()
+	case alert.FieldStartsAt:
+		return m.StartsAt()
+	case alert.FieldEndsAt:
+		return m.EndsAt()
+	case alert.FieldGeneratorURL:
+		return m.GeneratorURL()
+	case alert.FieldSource:
+		return m.Source()
+	case alert.FieldReceiver:
+		return m.Receiver()
+	case alert.FieldBoundBy:
+		return m.BoundBy()
+	case alert.FieldBindingNote:
+		return m.BindingNote()
+	case alert.FieldFlapping:
+		return m.Flapping()
+	case alert.FieldRefires:
+		return m.Refires()
+	case alert.FieldTransitions:
+		return m.Transitions()
+	case alert.FieldLastReceivedAt:
+		return m.LastReceivedAt()
+	case alert.FieldConfigurationItemID:
+		return m.ConfigurationItemID()
+	case alert.FieldServiceID:
+		return m.ServiceID()
+	case alert.FieldSuppressedByID:
+		return m.SuppressedByID()
+	case alert.FieldIncidentID:
+		return m.IncidentID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AlertMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case alert.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case alert.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case alert.FieldFingerprint:
+		return m.OldFingerprint(ctx)
+	case alert.FieldStatus:
+		return m.OldStatus(ctx)
+	case alert.FieldName:
+		return m.OldName(ctx)
+	case alert.FieldLabels:
+		return m.OldLabels(ctx)
+	case alert.FieldAnnotations:
+		return m.OldAnnotations(ctx)
+	case alert.FieldStartsAt:
+		return m.OldStartsAt(ctx)
+	case alert.FieldEndsAt:
+		return m.OldEndsAt(ctx)
+	case alert.FieldGeneratorURL:
+		return m.OldGeneratorURL(ctx)
+	case alert.FieldSource:
+		return m.OldSource(ctx)
+	case alert.FieldReceiver:
+		return m.OldReceiver(ctx)
+	case alert.FieldBoundBy:
+		return m.OldBoundBy(ctx)
+	case alert.FieldBindingNote:
+		return m.OldBindingNote(ctx)
+	case alert.FieldFlapping:
+		return m.OldFlapping(ctx)
+	case alert.FieldRefires:
+		return m.OldRefires(ctx)
+	case alert.FieldTransitions:
+		return m.OldTransitions(ctx)
+	case alert.FieldLastReceivedAt:
+		return m.OldLastReceivedAt(ctx)
+	case alert.FieldConfigurationItemID:
+		return m.OldConfigurationItemID(ctx)
+	case alert.FieldServiceID:
+		return m.OldServiceID(ctx)
+	case alert.FieldSuppressedByID:
+		return m.OldSuppressedByID(ctx)
+	case alert.FieldIncidentID:
+		return m.OldIncidentID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Alert field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AlertMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case alert.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case alert.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case alert.FieldFingerprint:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFingerprint(v)
+		return nil
+	case alert.FieldStatus:
+		v, ok := value.(alert.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case alert.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case alert.FieldLabels:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLabels(v)
+		return nil
+	case alert.FieldAnnotations:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnnotations(v)
+		return nil
+	case alert.FieldStartsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartsAt(v)
+		return nil
+	case alert.FieldEndsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndsAt(v)
+		return nil
+	case alert.FieldGeneratorURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGeneratorURL(v)
+		return nil
+	case alert.FieldSource:
+		v, ok := value.(alert.Source)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case alert.FieldReceiver:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReceiver(v)
+		return nil
+	case alert.FieldBoundBy:
+		v, ok := value.(alert.BoundBy)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBoundBy(v)
+		return nil
+	case alert.FieldBindingNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBindingNote(v)
+		return nil
+	case alert.FieldFlapping:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFlapping(v)
+		return nil
+	case alert.FieldRefires:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefires(v)
+		return nil
+	case alert.FieldTransitions:
+		v, ok := value.([]time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTransitions(v)
+		return nil
+	case alert.FieldLastReceivedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastReceivedAt(v)
+		return nil
+	case alert.FieldConfigurationItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfigurationItemID(v)
+		return nil
+	case alert.FieldServiceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServiceID(v)
+		return nil
+	case alert.FieldSuppressedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSuppressedByID(v)
+		return nil
+	case alert.FieldIncidentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIncidentID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Alert field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AlertMutation) AddedFields() []string {
+	var fields []string
+	if m.addrefires != nil {
+		fields = append(fields, alert.FieldRefires)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AlertMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case alert.FieldRefires:
+		return m.AddedRefires()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AlertMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case alert.FieldRefires:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRefires(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Alert numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AlertMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(alert.FieldAnnotations) {
+		fields = append(fields, alert.FieldAnnotations)
+	}
+	if m.FieldCleared(alert.FieldEndsAt) {
+		fields = append(fields, alert.FieldEndsAt)
+	}
+	if m.FieldCleared(alert.FieldGeneratorURL) {
+		fields = append(fields, alert.FieldGeneratorURL)
+	}
+	if m.FieldCleared(alert.FieldReceiver) {
+		fields = append(fields, alert.FieldReceiver)
+	}
+	if m.FieldCleared(alert.FieldBoundBy) {
+		fields = append(fields, alert.FieldBoundBy)
+	}
+	if m.FieldCleared(alert.FieldBindingNote) {
+		fields = append(fields, alert.FieldBindingNote)
+	}
+	if m.FieldCleared(alert.FieldTransitions) {
+		fields = append(fields, alert.FieldTransitions)
+	}
+	if m.FieldCleared(alert.FieldConfigurationItemID) {
+		fields = append(fields, alert.FieldConfigurationItemID)
+	}
+	if m.FieldCleared(alert.FieldServiceID) {
+		fields = append(fields, alert.FieldServiceID)
+	}
+	if m.FieldCleared(alert.FieldSuppressedByID) {
+		fields = append(fields, alert.FieldSuppressedByID)
+	}
+	if m.FieldCleared(alert.FieldIncidentID) {
+		fields = append(fields, alert.FieldIncidentID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AlertMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AlertMutation) ClearField(name string) error {
+	switch name {
+	case alert.FieldAnnotations:
+		m.ClearAnnotations()
+		return nil
+	case alert.FieldEndsAt:
+		m.ClearEndsAt()
+		return nil
+	case alert.FieldGeneratorURL:
+		m.ClearGeneratorURL()
+		return nil
+	case alert.FieldReceiver:
+		m.ClearReceiver()
+		return nil
+	case alert.FieldBoundBy:
+		m.ClearBoundBy()
+		return nil
+	case alert.FieldBindingNote:
+		m.ClearBindingNote()
+		return nil
+	case alert.FieldTransitions:
+		m.ClearTransitions()
+		return nil
+	case alert.FieldConfigurationItemID:
+		m.ClearConfigurationItemID()
+		return nil
+	case alert.FieldServiceID:
+		m.ClearServiceID()
+		return nil
+	case alert.FieldSuppressedByID:
+		m.ClearSuppressedByID()
+		return nil
+	case alert.FieldIncidentID:
+		m.ClearIncidentID()
+		return nil
+	}
+	return fmt.Errorf("unknown Alert nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AlertMutation) ResetField(name string) error {
+	switch name {
+	case alert.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case alert.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case alert.FieldFingerprint:
+		m.ResetFingerprint()
+		return nil
+	case alert.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case alert.FieldName:
+		m.ResetName()
+		return nil
+	case alert.FieldLabels:
+		m.ResetLabels()
+		return nil
+	case alert.FieldAnnotations:
+		m.ResetAnnotations()
+		return nil
+	case alert.FieldStartsAt:
+		m.ResetStartsAt()
+		return nil
+	case alert.FieldEndsAt:
+		m.ResetEndsAt()
+		return nil
+	case alert.FieldGeneratorURL:
+		m.ResetGeneratorURL()
+		return nil
+	case alert.FieldSource:
+		m.ResetSource()
+		return nil
+	case alert.FieldReceiver:
+		m.ResetReceiver()
+		return nil
+	case alert.FieldBoundBy:
+		m.ResetBoundBy()
+		return nil
+	case alert.FieldBindingNote:
+		m.ResetBindingNote()
+		return nil
+	case alert.FieldFlapping:
+		m.ResetFlapping()
+		return nil
+	case alert.FieldRefires:
+		m.ResetRefires()
+		return nil
+	case alert.FieldTransitions:
+		m.ResetTransitions()
+		return nil
+	case alert.FieldLastReceivedAt:
+		m.ResetLastReceivedAt()
+		return nil
+	case alert.FieldConfigurationItemID:
+		m.ResetConfigurationItemID()
+		return nil
+	case alert.FieldServiceID:
+		m.ResetServiceID()
+		return nil
+	case alert.FieldSuppressedByID:
+		m.ResetSuppressedByID()
+		return nil
+	case alert.FieldIncidentID:
+		m.ResetIncidentID()
+		return nil
+	}
+	return fmt.Errorf("unknown Alert field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AlertMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.configuration_item != nil {
+		edges = append(edges, alert.EdgeConfigurationItem)
+	}
+	if m.service != nil {
+		edges = append(edges, alert.EdgeService)
+	}
+	if m.suppressed_by != nil {
+		edges = append(edges, alert.EdgeSuppressedBy)
+	}
+	if m.incident != nil {
+		edges = append(edges, alert.EdgeIncident)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AlertMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case alert.EdgeConfigurationItem:
+		if id := m.configuration_item; id != nil {
+			return []ent.Value{*id}
+		}
+	case alert.EdgeService:
+		if id := m.service; id != nil {
+			return []ent.Value{*id}
+		}
+	case alert.EdgeSuppressedBy:
+		if id := m.suppressed_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case alert.EdgeIncident:
+		if id := m.incident; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AlertMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AlertMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AlertMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedconfiguration_item {
+		edges = append(edges, alert.EdgeConfigurationItem)
+	}
+	if m.clearedservice {
+		edges = append(edges, alert.EdgeService)
+	}
+	if m.clearedsuppressed_by {
+		edges = append(edges, alert.EdgeSuppressedBy)
+	}
+	if m.clearedincident {
+		edges = append(edges, alert.EdgeIncident)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AlertMutation) EdgeCleared(name string) bool {
+	switch name {
+	case alert.EdgeConfigurationItem:
+		return m.clearedconfiguration_item
+	case alert.EdgeService:
+		return m.clearedservice
+	case alert.EdgeSuppressedBy:
+		return m.clearedsuppressed_by
+	case alert.EdgeIncident:
+		return m.clearedincident
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AlertMutation) ClearEdge(name string) error {
+	switch name {
+	case alert.EdgeConfigurationItem:
+		m.ClearConfigurationItem()
+		return nil
+	case alert.EdgeService:
+		m.ClearService()
+		return nil
+	case alert.EdgeSuppressedBy:
+		m.ClearSuppressedBy()
+		return nil
+	case alert.EdgeIncident:
+		m.ClearIncident()
+		return nil
+	}
+	return fmt.Errorf("unknown Alert unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AlertMutation) ResetEdge(name string) error {
+	switch name {
+	case alert.EdgeConfigurationItem:
+		m.ResetConfigurationItem()
+		return nil
+	case alert.EdgeService:
+		m.ResetService()
+		return nil
+	case alert.EdgeSuppressedBy:
+		m.ResetSuppressedBy()
+		return nil
+	case alert.EdgeIncident:
+		m.ResetIncident()
+		return nil
+	}
+	return fmt.Errorf("unknown Alert edge %s", name)
 }
 
 // AssetMutation represents an operation that mutates the Asset nodes in the graph.
@@ -3568,10 +5489,17 @@ type ChangeRecordMutation struct {
 	window_end                 *time.Time
 	requester                  *string
 	approver                   *string
+	outcome                    *changerecord.Outcome
 	clearedFields              map[string]struct{}
 	configuration_items        map[int]struct{}
 	removedconfiguration_items map[int]struct{}
 	clearedconfiguration_items bool
+	suppressed_alerts          map[int]struct{}
+	removedsuppressed_alerts   map[int]struct{}
+	clearedsuppressed_alerts   bool
+	caused_incidents           map[int]struct{}
+	removedcaused_incidents    map[int]struct{}
+	clearedcaused_incidents    bool
 	done                       bool
 	oldValue                   func(context.Context) (*ChangeRecord, error)
 	predicates                 []predicate.ChangeRecord
@@ -4061,6 +5989,55 @@ func (m *ChangeRecordMutation) ResetApprover() {
 	delete(m.clearedFields, changerecord.FieldApprover)
 }
 
+// SetOutcome sets the "outcome" field.
+func (m *ChangeRecordMutation) SetOutcome(c changerecord.Outcome) {
+	m.outcome = &c
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *ChangeRecordMutation) Outcome() (r changerecord.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the ChangeRecord entity.
+// If the ChangeRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChangeRecordMutation) OldOutcome(ctx context.Context) (v *changerecord.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (m *ChangeRecordMutation) ClearOutcome() {
+	m.outcome = nil
+	m.clearedFields[changerecord.FieldOutcome] = struct{}{}
+}
+
+// OutcomeCleared returns if the "outcome" field was cleared in this mutation.
+func (m *ChangeRecordMutation) OutcomeCleared() bool {
+	_, ok := m.clearedFields[changerecord.FieldOutcome]
+	return ok
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *ChangeRecordMutation) ResetOutcome() {
+	m.outcome = nil
+	delete(m.clearedFields, changerecord.FieldOutcome)
+}
+
 // AddConfigurationItemIDs adds the "configuration_items" edge to the ConfigurationItem entity by ids.
 func (m *ChangeRecordMutation) AddConfigurationItemIDs(ids ...int) {
 	if m.configuration_items == nil {
@@ -4115,6 +6092,114 @@ func (m *ChangeRecordMutation) ResetConfigurationItems() {
 	m.removedconfiguration_items = nil
 }
 
+// AddSuppressedAlertIDs adds the "suppressed_alerts" edge to the Alert entity by ids.
+func (m *ChangeRecordMutation) AddSuppressedAlertIDs(ids ...int) {
+	if m.suppressed_alerts == nil {
+		m.suppressed_alerts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.suppressed_alerts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSuppressedAlerts clears the "suppressed_alerts" edge to the Alert entity.
+func (m *ChangeRecordMutation) ClearSuppressedAlerts() {
+	m.clearedsuppressed_alerts = true
+}
+
+// SuppressedAlertsCleared reports if the "suppressed_alerts" edge to the Alert entity was cleared.
+func (m *ChangeRecordMutation) SuppressedAlertsCleared() bool {
+	return m.clearedsuppressed_alerts
+}
+
+// RemoveSuppressedAlertIDs removes the "suppressed_alerts" edge to the Alert entity by IDs.
+func (m *ChangeRecordMutation) RemoveSuppressedAlertIDs(ids ...int) {
+	if m.removedsuppressed_alerts == nil {
+		m.removedsuppressed_alerts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.suppressed_alerts, ids[i])
+		m.removedsuppressed_alerts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSuppressedAlerts returns the removed IDs of the "suppressed_alerts" edge to the Alert entity.
+func (m *ChangeRecordMutation) RemovedSuppressedAlertsIDs() (ids []int) {
+	for id := range m.removedsuppressed_alerts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SuppressedAlertsIDs returns the "suppressed_alerts" edge IDs in the mutation.
+func (m *ChangeRecordMutation) SuppressedAlertsIDs() (ids []int) {
+	for id := range m.suppressed_alerts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSuppressedAlerts resets all changes to the "suppressed_alerts" edge.
+func (m *ChangeRecordMutation) ResetSuppressedAlerts() {
+	m.suppressed_alerts = nil
+	m.clearedsuppressed_alerts = false
+	m.removedsuppressed_alerts = nil
+}
+
+// AddCausedIncidentIDs adds the "caused_incidents" edge to the Incident entity by ids.
+func (m *ChangeRecordMutation) AddCausedIncidentIDs(ids ...int) {
+	if m.caused_incidents == nil {
+		m.caused_incidents = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.caused_incidents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCausedIncidents clears the "caused_incidents" edge to the Incident entity.
+func (m *ChangeRecordMutation) ClearCausedIncidents() {
+	m.clearedcaused_incidents = true
+}
+
+// CausedIncidentsCleared reports if the "caused_incidents" edge to the Incident entity was cleared.
+func (m *ChangeRecordMutation) CausedIncidentsCleared() bool {
+	return m.clearedcaused_incidents
+}
+
+// RemoveCausedIncidentIDs removes the "caused_incidents" edge to the Incident entity by IDs.
+func (m *ChangeRecordMutation) RemoveCausedIncidentIDs(ids ...int) {
+	if m.removedcaused_incidents == nil {
+		m.removedcaused_incidents = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.caused_incidents, ids[i])
+		m.removedcaused_incidents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCausedIncidents returns the removed IDs of the "caused_incidents" edge to the Incident entity.
+func (m *ChangeRecordMutation) RemovedCausedIncidentsIDs() (ids []int) {
+	for id := range m.removedcaused_incidents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CausedIncidentsIDs returns the "caused_incidents" edge IDs in the mutation.
+func (m *ChangeRecordMutation) CausedIncidentsIDs() (ids []int) {
+	for id := range m.caused_incidents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCausedIncidents resets all changes to the "caused_incidents" edge.
+func (m *ChangeRecordMutation) ResetCausedIncidents() {
+	m.caused_incidents = nil
+	m.clearedcaused_incidents = false
+	m.removedcaused_incidents = nil
+}
+
 // Where appends a list predicates to the ChangeRecordMutation builder.
 func (m *ChangeRecordMutation) Where(ps ...predicate.ChangeRecord) {
 	m.predicates = append(m.predicates, ps...)
@@ -4149,7 +6234,7 @@ func (m *ChangeRecordMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChangeRecordMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, changerecord.FieldCreatedAt)
 	}
@@ -4180,6 +6265,9 @@ func (m *ChangeRecordMutation) Fields() []string {
 	if m.approver != nil {
 		fields = append(fields, changerecord.FieldApprover)
 	}
+	if m.outcome != nil {
+		fields = append(fields, changerecord.FieldOutcome)
+	}
 	return fields
 }
 
@@ -4208,6 +6296,8 @@ func (m *ChangeRecordMutation) Field(name string) (ent.Value, bool) {
 		return m.Requester()
 	case changerecord.FieldApprover:
 		return m.Approver()
+	case changerecord.FieldOutcome:
+		return m.Outcome()
 	}
 	return nil, false
 }
@@ -4237,6 +6327,8 @@ func (m *ChangeRecordMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldRequester(ctx)
 	case changerecord.FieldApprover:
 		return m.OldApprover(ctx)
+	case changerecord.FieldOutcome:
+		return m.OldOutcome(ctx)
 	}
 	return nil, fmt.Errorf("unknown ChangeRecord field %s", name)
 }
@@ -4316,6 +6408,13 @@ func (m *ChangeRecordMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetApprover(v)
 		return nil
+	case changerecord.FieldOutcome:
+		v, ok := value.(changerecord.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ChangeRecord field %s", name)
 }
@@ -4352,6 +6451,9 @@ func (m *ChangeRecordMutation) ClearedFields() []string {
 	if m.FieldCleared(changerecord.FieldApprover) {
 		fields = append(fields, changerecord.FieldApprover)
 	}
+	if m.FieldCleared(changerecord.FieldOutcome) {
+		fields = append(fields, changerecord.FieldOutcome)
+	}
 	return fields
 }
 
@@ -4371,6 +6473,9 @@ func (m *ChangeRecordMutation) ClearField(name string) error {
 		return nil
 	case changerecord.FieldApprover:
 		m.ClearApprover()
+		return nil
+	case changerecord.FieldOutcome:
+		m.ClearOutcome()
 		return nil
 	}
 	return fmt.Errorf("unknown ChangeRecord nullable field %s", name)
@@ -4410,15 +6515,24 @@ func (m *ChangeRecordMutation) ResetField(name string) error {
 	case changerecord.FieldApprover:
 		m.ResetApprover()
 		return nil
+	case changerecord.FieldOutcome:
+		m.ResetOutcome()
+		return nil
 	}
 	return fmt.Errorf("unknown ChangeRecord field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ChangeRecordMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.configuration_items != nil {
 		edges = append(edges, changerecord.EdgeConfigurationItems)
+	}
+	if m.suppressed_alerts != nil {
+		edges = append(edges, changerecord.EdgeSuppressedAlerts)
+	}
+	if m.caused_incidents != nil {
+		edges = append(edges, changerecord.EdgeCausedIncidents)
 	}
 	return edges
 }
@@ -4433,15 +6547,33 @@ func (m *ChangeRecordMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case changerecord.EdgeSuppressedAlerts:
+		ids := make([]ent.Value, 0, len(m.suppressed_alerts))
+		for id := range m.suppressed_alerts {
+			ids = append(ids, id)
+		}
+		return ids
+	case changerecord.EdgeCausedIncidents:
+		ids := make([]ent.Value, 0, len(m.caused_incidents))
+		for id := range m.caused_incidents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ChangeRecordMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.removedconfiguration_items != nil {
 		edges = append(edges, changerecord.EdgeConfigurationItems)
+	}
+	if m.removedsuppressed_alerts != nil {
+		edges = append(edges, changerecord.EdgeSuppressedAlerts)
+	}
+	if m.removedcaused_incidents != nil {
+		edges = append(edges, changerecord.EdgeCausedIncidents)
 	}
 	return edges
 }
@@ -4456,15 +6588,33 @@ func (m *ChangeRecordMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case changerecord.EdgeSuppressedAlerts:
+		ids := make([]ent.Value, 0, len(m.removedsuppressed_alerts))
+		for id := range m.removedsuppressed_alerts {
+			ids = append(ids, id)
+		}
+		return ids
+	case changerecord.EdgeCausedIncidents:
+		ids := make([]ent.Value, 0, len(m.removedcaused_incidents))
+		for id := range m.removedcaused_incidents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ChangeRecordMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.clearedconfiguration_items {
 		edges = append(edges, changerecord.EdgeConfigurationItems)
+	}
+	if m.clearedsuppressed_alerts {
+		edges = append(edges, changerecord.EdgeSuppressedAlerts)
+	}
+	if m.clearedcaused_incidents {
+		edges = append(edges, changerecord.EdgeCausedIncidents)
 	}
 	return edges
 }
@@ -4475,6 +6625,10 @@ func (m *ChangeRecordMutation) EdgeCleared(name string) bool {
 	switch name {
 	case changerecord.EdgeConfigurationItems:
 		return m.clearedconfiguration_items
+	case changerecord.EdgeSuppressedAlerts:
+		return m.clearedsuppressed_alerts
+	case changerecord.EdgeCausedIncidents:
+		return m.clearedcaused_incidents
 	}
 	return false
 }
@@ -4494,6 +6648,12 @@ func (m *ChangeRecordMutation) ResetEdge(name string) error {
 	case changerecord.EdgeConfigurationItems:
 		m.ResetConfigurationItems()
 		return nil
+	case changerecord.EdgeSuppressedAlerts:
+		m.ResetSuppressedAlerts()
+		return nil
+	case changerecord.EdgeCausedIncidents:
+		m.ResetCausedIncidents()
+		return nil
 	}
 	return fmt.Errorf("unknown ChangeRecord edge %s", name)
 }
@@ -4501,63 +6661,72 @@ func (m *ChangeRecordMutation) ResetEdge(name string) error {
 // ConfigurationItemMutation represents an operation that mutates the ConfigurationItem nodes in the graph.
 type ConfigurationItemMutation struct {
 	config
-	op                    Op
-	typ                   string
-	id                    *int
-	created_at            *time.Time
-	updated_at            *time.Time
-	name                  *string
-	kind                  *configurationitem.Kind
-	status                *configurationitem.Status
-	environment           *configurationitem.Environment
-	criticality           *configurationitem.Criticality
-	hostname              *string
-	fqdn                  *string
-	serial_number         *string
-	asset_tag             *string
-	description           *string
-	tags                  *[]string
-	appendtags            []string
-	attributes            *map[string]interface{}
-	facts                 *map[string]interface{}
-	last_seen_at          *time.Time
-	provenance            *map[string]schematype.Provenance
-	clearedFields         map[string]struct{}
-	owner                 *int
-	clearedowner          bool
-	vendor                *int
-	clearedvendor         bool
-	location              *int
-	clearedlocation       bool
-	services              map[int]struct{}
-	removedservices       map[int]struct{}
-	clearedservices       bool
-	identifiers           map[int]struct{}
-	removedidentifiers    map[int]struct{}
-	clearedidentifiers    bool
-	outgoing              map[int]struct{}
-	removedoutgoing       map[int]struct{}
-	clearedoutgoing       bool
-	incoming              map[int]struct{}
-	removedincoming       map[int]struct{}
-	clearedincoming       bool
-	asset                 *int
-	clearedasset          bool
-	contracts             map[int]struct{}
-	removedcontracts      map[int]struct{}
-	clearedcontracts      bool
-	change_records        map[int]struct{}
-	removedchange_records map[int]struct{}
-	clearedchange_records bool
-	sightings             map[int]struct{}
-	removedsightings      map[int]struct{}
-	clearedsightings      bool
-	drifts                map[int]struct{}
-	removeddrifts         map[int]struct{}
-	cleareddrifts         bool
-	done                  bool
-	oldValue              func(context.Context) (*ConfigurationItem, error)
-	predicates            []predicate.ConfigurationItem
+	op                      Op
+	typ                     string
+	id                      *int
+	created_at              *time.Time
+	updated_at              *time.Time
+	name                    *string
+	kind                    *configurationitem.Kind
+	status                  *configurationitem.Status
+	environment             *configurationitem.Environment
+	criticality             *configurationitem.Criticality
+	hostname                *string
+	fqdn                    *string
+	serial_number           *string
+	asset_tag               *string
+	description             *string
+	tags                    *[]string
+	appendtags              []string
+	attributes              *map[string]interface{}
+	facts                   *map[string]interface{}
+	last_seen_at            *time.Time
+	provenance              *map[string]schematype.Provenance
+	clearedFields           map[string]struct{}
+	owner                   *int
+	clearedowner            bool
+	vendor                  *int
+	clearedvendor           bool
+	location                *int
+	clearedlocation         bool
+	services                map[int]struct{}
+	removedservices         map[int]struct{}
+	clearedservices         bool
+	identifiers             map[int]struct{}
+	removedidentifiers      map[int]struct{}
+	clearedidentifiers      bool
+	outgoing                map[int]struct{}
+	removedoutgoing         map[int]struct{}
+	clearedoutgoing         bool
+	incoming                map[int]struct{}
+	removedincoming         map[int]struct{}
+	clearedincoming         bool
+	asset                   *int
+	clearedasset            bool
+	contracts               map[int]struct{}
+	removedcontracts        map[int]struct{}
+	clearedcontracts        bool
+	change_records          map[int]struct{}
+	removedchange_records   map[int]struct{}
+	clearedchange_records   bool
+	sightings               map[int]struct{}
+	removedsightings        map[int]struct{}
+	clearedsightings        bool
+	drifts                  map[int]struct{}
+	removeddrifts           map[int]struct{}
+	cleareddrifts           bool
+	alerts                  map[int]struct{}
+	removedalerts           map[int]struct{}
+	clearedalerts           bool
+	incidents               map[int]struct{}
+	removedincidents        map[int]struct{}
+	clearedincidents        bool
+	top_candidate_of        map[int]struct{}
+	removedtop_candidate_of map[int]struct{}
+	clearedtop_candidate_of bool
+	done                    bool
+	oldValue                func(context.Context) (*ConfigurationItem, error)
+	predicates              []predicate.ConfigurationItem
 }
 
 var _ ent.Mutation = (*ConfigurationItemMutation)(nil)
@@ -6115,6 +8284,168 @@ func (m *ConfigurationItemMutation) ResetDrifts() {
 	m.removeddrifts = nil
 }
 
+// AddAlertIDs adds the "alerts" edge to the Alert entity by ids.
+func (m *ConfigurationItemMutation) AddAlertIDs(ids ...int) {
+	if m.alerts == nil {
+		m.alerts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.alerts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAlerts clears the "alerts" edge to the Alert entity.
+func (m *ConfigurationItemMutation) ClearAlerts() {
+	m.clearedalerts = true
+}
+
+// AlertsCleared reports if the "alerts" edge to the Alert entity was cleared.
+func (m *ConfigurationItemMutation) AlertsCleared() bool {
+	return m.clearedalerts
+}
+
+// RemoveAlertIDs removes the "alerts" edge to the Alert entity by IDs.
+func (m *ConfigurationItemMutation) RemoveAlertIDs(ids ...int) {
+	if m.removedalerts == nil {
+		m.removedalerts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.alerts, ids[i])
+		m.removedalerts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAlerts returns the removed IDs of the "alerts" edge to the Alert entity.
+func (m *ConfigurationItemMutation) RemovedAlertsIDs() (ids []int) {
+	for id := range m.removedalerts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AlertsIDs returns the "alerts" edge IDs in the mutation.
+func (m *ConfigurationItemMutation) AlertsIDs() (ids []int) {
+	for id := range m.alerts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAlerts resets all changes to the "alerts" edge.
+func (m *ConfigurationItemMutation) ResetAlerts() {
+	m.alerts = nil
+	m.clearedalerts = false
+	m.removedalerts = nil
+}
+
+// AddIncidentIDs adds the "incidents" edge to the Incident entity by ids.
+func (m *ConfigurationItemMutation) AddIncidentIDs(ids ...int) {
+	if m.incidents == nil {
+		m.incidents = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.incidents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearIncidents clears the "incidents" edge to the Incident entity.
+func (m *ConfigurationItemMutation) ClearIncidents() {
+	m.clearedincidents = true
+}
+
+// IncidentsCleared reports if the "incidents" edge to the Incident entity was cleared.
+func (m *ConfigurationItemMutation) IncidentsCleared() bool {
+	return m.clearedincidents
+}
+
+// RemoveIncidentIDs removes the "incidents" edge to the Incident entity by IDs.
+func (m *ConfigurationItemMutation) RemoveIncidentIDs(ids ...int) {
+	if m.removedincidents == nil {
+		m.removedincidents = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.incidents, ids[i])
+		m.removedincidents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedIncidents returns the removed IDs of the "incidents" edge to the Incident entity.
+func (m *ConfigurationItemMutation) RemovedIncidentsIDs() (ids []int) {
+	for id := range m.removedincidents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// IncidentsIDs returns the "incidents" edge IDs in the mutation.
+func (m *ConfigurationItemMutation) IncidentsIDs() (ids []int) {
+	for id := range m.incidents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetIncidents resets all changes to the "incidents" edge.
+func (m *ConfigurationItemMutation) ResetIncidents() {
+	m.incidents = nil
+	m.clearedincidents = false
+	m.removedincidents = nil
+}
+
+// AddTopCandidateOfIDs adds the "top_candidate_of" edge to the Incident entity by ids.
+func (m *ConfigurationItemMutation) AddTopCandidateOfIDs(ids ...int) {
+	if m.top_candidate_of == nil {
+		m.top_candidate_of = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.top_candidate_of[ids[i]] = struct{}{}
+	}
+}
+
+// ClearTopCandidateOf clears the "top_candidate_of" edge to the Incident entity.
+func (m *ConfigurationItemMutation) ClearTopCandidateOf() {
+	m.clearedtop_candidate_of = true
+}
+
+// TopCandidateOfCleared reports if the "top_candidate_of" edge to the Incident entity was cleared.
+func (m *ConfigurationItemMutation) TopCandidateOfCleared() bool {
+	return m.clearedtop_candidate_of
+}
+
+// RemoveTopCandidateOfIDs removes the "top_candidate_of" edge to the Incident entity by IDs.
+func (m *ConfigurationItemMutation) RemoveTopCandidateOfIDs(ids ...int) {
+	if m.removedtop_candidate_of == nil {
+		m.removedtop_candidate_of = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.top_candidate_of, ids[i])
+		m.removedtop_candidate_of[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedTopCandidateOf returns the removed IDs of the "top_candidate_of" edge to the Incident entity.
+func (m *ConfigurationItemMutation) RemovedTopCandidateOfIDs() (ids []int) {
+	for id := range m.removedtop_candidate_of {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// TopCandidateOfIDs returns the "top_candidate_of" edge IDs in the mutation.
+func (m *ConfigurationItemMutation) TopCandidateOfIDs() (ids []int) {
+	for id := range m.top_candidate_of {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetTopCandidateOf resets all changes to the "top_candidate_of" edge.
+func (m *ConfigurationItemMutation) ResetTopCandidateOf() {
+	m.top_candidate_of = nil
+	m.clearedtop_candidate_of = false
+	m.removedtop_candidate_of = nil
+}
+
 // Where appends a list predicates to the ConfigurationItemMutation builder.
 func (m *ConfigurationItemMutation) Where(ps ...predicate.ConfigurationItem) {
 	m.predicates = append(m.predicates, ps...)
@@ -6655,7 +8986,7 @@ func (m *ConfigurationItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ConfigurationItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 15)
 	if m.owner != nil {
 		edges = append(edges, configurationitem.EdgeOwner)
 	}
@@ -6691,6 +9022,15 @@ func (m *ConfigurationItemMutation) AddedEdges() []string {
 	}
 	if m.drifts != nil {
 		edges = append(edges, configurationitem.EdgeDrifts)
+	}
+	if m.alerts != nil {
+		edges = append(edges, configurationitem.EdgeAlerts)
+	}
+	if m.incidents != nil {
+		edges = append(edges, configurationitem.EdgeIncidents)
+	}
+	if m.top_candidate_of != nil {
+		edges = append(edges, configurationitem.EdgeTopCandidateOf)
 	}
 	return edges
 }
@@ -6763,13 +9103,31 @@ func (m *ConfigurationItemMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case configurationitem.EdgeAlerts:
+		ids := make([]ent.Value, 0, len(m.alerts))
+		for id := range m.alerts {
+			ids = append(ids, id)
+		}
+		return ids
+	case configurationitem.EdgeIncidents:
+		ids := make([]ent.Value, 0, len(m.incidents))
+		for id := range m.incidents {
+			ids = append(ids, id)
+		}
+		return ids
+	case configurationitem.EdgeTopCandidateOf:
+		ids := make([]ent.Value, 0, len(m.top_candidate_of))
+		for id := range m.top_candidate_of {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ConfigurationItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 15)
 	if m.removedservices != nil {
 		edges = append(edges, configurationitem.EdgeServices)
 	}
@@ -6793,6 +9151,15 @@ func (m *ConfigurationItemMutation) RemovedEdges() []string {
 	}
 	if m.removeddrifts != nil {
 		edges = append(edges, configurationitem.EdgeDrifts)
+	}
+	if m.removedalerts != nil {
+		edges = append(edges, configurationitem.EdgeAlerts)
+	}
+	if m.removedincidents != nil {
+		edges = append(edges, configurationitem.EdgeIncidents)
+	}
+	if m.removedtop_candidate_of != nil {
+		edges = append(edges, configurationitem.EdgeTopCandidateOf)
 	}
 	return edges
 }
@@ -6849,13 +9216,31 @@ func (m *ConfigurationItemMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case configurationitem.EdgeAlerts:
+		ids := make([]ent.Value, 0, len(m.removedalerts))
+		for id := range m.removedalerts {
+			ids = append(ids, id)
+		}
+		return ids
+	case configurationitem.EdgeIncidents:
+		ids := make([]ent.Value, 0, len(m.removedincidents))
+		for id := range m.removedincidents {
+			ids = append(ids, id)
+		}
+		return ids
+	case configurationitem.EdgeTopCandidateOf:
+		ids := make([]ent.Value, 0, len(m.removedtop_candidate_of))
+		for id := range m.removedtop_candidate_of {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ConfigurationItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 15)
 	if m.clearedowner {
 		edges = append(edges, configurationitem.EdgeOwner)
 	}
@@ -6892,6 +9277,15 @@ func (m *ConfigurationItemMutation) ClearedEdges() []string {
 	if m.cleareddrifts {
 		edges = append(edges, configurationitem.EdgeDrifts)
 	}
+	if m.clearedalerts {
+		edges = append(edges, configurationitem.EdgeAlerts)
+	}
+	if m.clearedincidents {
+		edges = append(edges, configurationitem.EdgeIncidents)
+	}
+	if m.clearedtop_candidate_of {
+		edges = append(edges, configurationitem.EdgeTopCandidateOf)
+	}
 	return edges
 }
 
@@ -6923,6 +9317,12 @@ func (m *ConfigurationItemMutation) EdgeCleared(name string) bool {
 		return m.clearedsightings
 	case configurationitem.EdgeDrifts:
 		return m.cleareddrifts
+	case configurationitem.EdgeAlerts:
+		return m.clearedalerts
+	case configurationitem.EdgeIncidents:
+		return m.clearedincidents
+	case configurationitem.EdgeTopCandidateOf:
+		return m.clearedtop_candidate_of
 	}
 	return false
 }
@@ -6986,6 +9386,15 @@ func (m *ConfigurationItemMutation) ResetEdge(name string) error {
 		return nil
 	case configurationitem.EdgeDrifts:
 		m.ResetDrifts()
+		return nil
+	case configurationitem.EdgeAlerts:
+		m.ResetAlerts()
+		return nil
+	case configurationitem.EdgeIncidents:
+		m.ResetIncidents()
+		return nil
+	case configurationitem.EdgeTopCandidateOf:
+		m.ResetTopCandidateOf()
 		return nil
 	}
 	return fmt.Errorf("unknown ConfigurationItem edge %s", name)
@@ -15192,6 +17601,2061 @@ func (m *IdentifierMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Identifier edge %s", name)
 }
 
+// IncidentMutation represents an operation that mutates the Incident nodes in the graph.
+type IncidentMutation struct {
+	config
+	op                         Op
+	typ                        string
+	id                         *int
+	created_at                 *time.Time
+	updated_at                 *time.Time
+	title                      *string
+	status                     *incident.Status
+	opened_at                  *time.Time
+	first_alert_at             *time.Time
+	last_alert_at              *time.Time
+	impact_started_at          *time.Time
+	acknowledged_at            *time.Time
+	acknowledged_by            *string
+	escalated_at               *time.Time
+	resolved_at                *time.Time
+	resolved_by                *string
+	note                       *string
+	service_label              *string
+	manual                     *bool
+	alert_count                *int
+	addalert_count             *int
+	firing_count               *int
+	addfiring_count            *int
+	candidates                 *[]schematype.CauseCandidate
+	appendcandidates           []schematype.CauseCandidate
+	clearedFields              map[string]struct{}
+	alerts                     map[int]struct{}
+	removedalerts              map[int]struct{}
+	clearedalerts              bool
+	configuration_items        map[int]struct{}
+	removedconfiguration_items map[int]struct{}
+	clearedconfiguration_items bool
+	services                   map[int]struct{}
+	removedservices            map[int]struct{}
+	clearedservices            bool
+	top_candidate              *int
+	clearedtop_candidate       bool
+	caused_by_change           *int
+	clearedcaused_by_change    bool
+	done                       bool
+	oldValue                   func(context.Context) (*Incident, error)
+	predicates                 []predicate.Incident
+}
+
+var _ ent.Mutation = (*IncidentMutation)(nil)
+
+// incidentOption allows management of the mutation configuration using functional options.
+type incidentOption func(*IncidentMutation)
+
+// newIncidentMutation creates new mutation for the Incident entity.
+func newIncidentMutation(c config, op Op, opts ...incidentOption) *IncidentMutation {
+	m := &IncidentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeIncident,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withIncidentID sets the ID field of the mutation.
+func withIncidentID(id int) incidentOption {
+	return func(m *IncidentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Incident
+		)
+		m.oldValue = func(ctx context.Context) (*Incident, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Incident.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withIncident sets the old Incident of the mutation.
+func withIncident(node *Incident) incidentOption {
+	return func(m *IncidentMutation) {
+		m.oldValue = func(context.Context) (*Incident, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m IncidentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m IncidentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *IncidentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *IncidentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Incident.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *IncidentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *IncidentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *IncidentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *IncidentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *IncidentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *IncidentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *IncidentMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *IncidentMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *IncidentMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *IncidentMutation) SetStatus(i incident.Status) {
+	m.status = &i
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *IncidentMutation) Status() (r incident.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldStatus(ctx context.Context) (v incident.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *IncidentMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetOpenedAt sets the "opened_at" field.
+func (m *IncidentMutation) SetOpenedAt(t time.Time) {
+	m.opened_at = &t
+}
+
+// OpenedAt returns the value of the "opened_at" field in the mutation.
+func (m *IncidentMutation) OpenedAt() (r time.Time, exists bool) {
+	v := m.opened_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOpenedAt returns the old "opened_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldOpenedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOpenedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOpenedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOpenedAt: %w", err)
+	}
+	return oldValue.OpenedAt, nil
+}
+
+// ResetOpenedAt resets all changes to the "opened_at" field.
+func (m *IncidentMutation) ResetOpenedAt() {
+	m.opened_at = nil
+}
+
+// SetFirstAlertAt sets the "first_alert_at" field.
+func (m *IncidentMutation) SetFirstAlertAt(t time.Time) {
+	m.first_alert_at = &t
+}
+
+// FirstAlertAt returns the value of the "first_alert_at" field in the mutation.
+func (m *IncidentMutation) FirstAlertAt() (r time.Time, exists bool) {
+	v := m.first_alert_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstAlertAt returns the old "first_alert_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldFirstAlertAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstAlertAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstAlertAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstAlertAt: %w", err)
+	}
+	return oldValue.FirstAlertAt, nil
+}
+
+// ResetFirstAlertAt resets all changes to the "first_alert_at" field.
+func (m *IncidentMutation) ResetFirstAlertAt() {
+	m.first_alert_at = nil
+}
+
+// SetLastAlertAt sets the "last_alert_at" field.
+func (m *IncidentMutation) SetLastAlertAt(t time.Time) {
+	m.last_alert_at = &t
+}
+
+// LastAlertAt returns the value of the "last_alert_at" field in the mutation.
+func (m *IncidentMutation) LastAlertAt() (r time.Time, exists bool) {
+	v := m.last_alert_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastAlertAt returns the old "last_alert_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldLastAlertAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastAlertAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastAlertAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastAlertAt: %w", err)
+	}
+	return oldValue.LastAlertAt, nil
+}
+
+// ResetLastAlertAt resets all changes to the "last_alert_at" field.
+func (m *IncidentMutation) ResetLastAlertAt() {
+	m.last_alert_at = nil
+}
+
+// SetImpactStartedAt sets the "impact_started_at" field.
+func (m *IncidentMutation) SetImpactStartedAt(t time.Time) {
+	m.impact_started_at = &t
+}
+
+// ImpactStartedAt returns the value of the "impact_started_at" field in the mutation.
+func (m *IncidentMutation) ImpactStartedAt() (r time.Time, exists bool) {
+	v := m.impact_started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImpactStartedAt returns the old "impact_started_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldImpactStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImpactStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImpactStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImpactStartedAt: %w", err)
+	}
+	return oldValue.ImpactStartedAt, nil
+}
+
+// ClearImpactStartedAt clears the value of the "impact_started_at" field.
+func (m *IncidentMutation) ClearImpactStartedAt() {
+	m.impact_started_at = nil
+	m.clearedFields[incident.FieldImpactStartedAt] = struct{}{}
+}
+
+// ImpactStartedAtCleared returns if the "impact_started_at" field was cleared in this mutation.
+func (m *IncidentMutation) ImpactStartedAtCleared() bool {
+	_, ok := m.clearedFields[incident.FieldImpactStartedAt]
+	return ok
+}
+
+// ResetImpactStartedAt resets all changes to the "impact_started_at" field.
+func (m *IncidentMutation) ResetImpactStartedAt() {
+	m.impact_started_at = nil
+	delete(m.clearedFields, incident.FieldImpactStartedAt)
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (m *IncidentMutation) SetAcknowledgedAt(t time.Time) {
+	m.acknowledged_at = &t
+}
+
+// AcknowledgedAt returns the value of the "acknowledged_at" field in the mutation.
+func (m *IncidentMutation) AcknowledgedAt() (r time.Time, exists bool) {
+	v := m.acknowledged_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcknowledgedAt returns the old "acknowledged_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldAcknowledgedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcknowledgedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcknowledgedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcknowledgedAt: %w", err)
+	}
+	return oldValue.AcknowledgedAt, nil
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (m *IncidentMutation) ClearAcknowledgedAt() {
+	m.acknowledged_at = nil
+	m.clearedFields[incident.FieldAcknowledgedAt] = struct{}{}
+}
+
+// AcknowledgedAtCleared returns if the "acknowledged_at" field was cleared in this mutation.
+func (m *IncidentMutation) AcknowledgedAtCleared() bool {
+	_, ok := m.clearedFields[incident.FieldAcknowledgedAt]
+	return ok
+}
+
+// ResetAcknowledgedAt resets all changes to the "acknowledged_at" field.
+func (m *IncidentMutation) ResetAcknowledgedAt() {
+	m.acknowledged_at = nil
+	delete(m.clearedFields, incident.FieldAcknowledgedAt)
+}
+
+// SetAcknowledgedBy sets the "acknowledged_by" field.
+func (m *IncidentMutation) SetAcknowledgedBy(s string) {
+	m.acknowledged_by = &s
+}
+
+// AcknowledgedBy returns the value of the "acknowledged_by" field in the mutation.
+func (m *IncidentMutation) AcknowledgedBy() (r string, exists bool) {
+	v := m.acknowledged_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcknowledgedBy returns the old "acknowledged_by" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldAcknowledgedBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcknowledgedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcknowledgedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcknowledgedBy: %w", err)
+	}
+	return oldValue.AcknowledgedBy, nil
+}
+
+// ClearAcknowledgedBy clears the value of the "acknowledged_by" field.
+func (m *IncidentMutation) ClearAcknowledgedBy() {
+	m.acknowledged_by = nil
+	m.clearedFields[incident.FieldAcknowledgedBy] = struct{}{}
+}
+
+// AcknowledgedByCleared returns if the "acknowledged_by" field was cleared in this mutation.
+func (m *IncidentMutation) AcknowledgedByCleared() bool {
+	_, ok := m.clearedFields[incident.FieldAcknowledgedBy]
+	return ok
+}
+
+// ResetAcknowledgedBy resets all changes to the "acknowledged_by" field.
+func (m *IncidentMutation) ResetAcknowledgedBy() {
+	m.acknowledged_by = nil
+	delete(m.clearedFields, incident.FieldAcknowledgedBy)
+}
+
+// SetEscalatedAt sets the "escalated_at" field.
+func (m *IncidentMutation) SetEscalatedAt(t time.Time) {
+	m.escalated_at = &t
+}
+
+// EscalatedAt returns the value of the "escalated_at" field in the mutation.
+func (m *IncidentMutation) EscalatedAt() (r time.Time, exists bool) {
+	v := m.escalated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEscalatedAt returns the old "escalated_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldEscalatedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEscalatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEscalatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEscalatedAt: %w", err)
+	}
+	return oldValue.EscalatedAt, nil
+}
+
+// ClearEscalatedAt clears the value of the "escalated_at" field.
+func (m *IncidentMutation) ClearEscalatedAt() {
+	m.escalated_at = nil
+	m.clearedFields[incident.FieldEscalatedAt] = struct{}{}
+}
+
+// EscalatedAtCleared returns if the "escalated_at" field was cleared in this mutation.
+func (m *IncidentMutation) EscalatedAtCleared() bool {
+	_, ok := m.clearedFields[incident.FieldEscalatedAt]
+	return ok
+}
+
+// ResetEscalatedAt resets all changes to the "escalated_at" field.
+func (m *IncidentMutation) ResetEscalatedAt() {
+	m.escalated_at = nil
+	delete(m.clearedFields, incident.FieldEscalatedAt)
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (m *IncidentMutation) SetResolvedAt(t time.Time) {
+	m.resolved_at = &t
+}
+
+// ResolvedAt returns the value of the "resolved_at" field in the mutation.
+func (m *IncidentMutation) ResolvedAt() (r time.Time, exists bool) {
+	v := m.resolved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedAt returns the old "resolved_at" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldResolvedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedAt: %w", err)
+	}
+	return oldValue.ResolvedAt, nil
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (m *IncidentMutation) ClearResolvedAt() {
+	m.resolved_at = nil
+	m.clearedFields[incident.FieldResolvedAt] = struct{}{}
+}
+
+// ResolvedAtCleared returns if the "resolved_at" field was cleared in this mutation.
+func (m *IncidentMutation) ResolvedAtCleared() bool {
+	_, ok := m.clearedFields[incident.FieldResolvedAt]
+	return ok
+}
+
+// ResetResolvedAt resets all changes to the "resolved_at" field.
+func (m *IncidentMutation) ResetResolvedAt() {
+	m.resolved_at = nil
+	delete(m.clearedFields, incident.FieldResolvedAt)
+}
+
+// SetResolvedBy sets the "resolved_by" field.
+func (m *IncidentMutation) SetResolvedBy(s string) {
+	m.resolved_by = &s
+}
+
+// ResolvedBy returns the value of the "resolved_by" field in the mutation.
+func (m *IncidentMutation) ResolvedBy() (r string, exists bool) {
+	v := m.resolved_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedBy returns the old "resolved_by" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldResolvedBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedBy: %w", err)
+	}
+	return oldValue.ResolvedBy, nil
+}
+
+// ClearResolvedBy clears the value of the "resolved_by" field.
+func (m *IncidentMutation) ClearResolvedBy() {
+	m.resolved_by = nil
+	m.clearedFields[incident.FieldResolvedBy] = struct{}{}
+}
+
+// ResolvedByCleared returns if the "resolved_by" field was cleared in this mutation.
+func (m *IncidentMutation) ResolvedByCleared() bool {
+	_, ok := m.clearedFields[incident.FieldResolvedBy]
+	return ok
+}
+
+// ResetResolvedBy resets all changes to the "resolved_by" field.
+func (m *IncidentMutation) ResetResolvedBy() {
+	m.resolved_by = nil
+	delete(m.clearedFields, incident.FieldResolvedBy)
+}
+
+// SetNote sets the "note" field.
+func (m *IncidentMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *IncidentMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldNote(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ClearNote clears the value of the "note" field.
+func (m *IncidentMutation) ClearNote() {
+	m.note = nil
+	m.clearedFields[incident.FieldNote] = struct{}{}
+}
+
+// NoteCleared returns if the "note" field was cleared in this mutation.
+func (m *IncidentMutation) NoteCleared() bool {
+	_, ok := m.clearedFields[incident.FieldNote]
+	return ok
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *IncidentMutation) ResetNote() {
+	m.note = nil
+	delete(m.clearedFields, incident.FieldNote)
+}
+
+// SetServiceLabel sets the "service_label" field.
+func (m *IncidentMutation) SetServiceLabel(s string) {
+	m.service_label = &s
+}
+
+// ServiceLabel returns the value of the "service_label" field in the mutation.
+func (m *IncidentMutation) ServiceLabel() (r string, exists bool) {
+	v := m.service_label
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServiceLabel returns the old "service_label" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldServiceLabel(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServiceLabel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServiceLabel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServiceLabel: %w", err)
+	}
+	return oldValue.ServiceLabel, nil
+}
+
+// ClearServiceLabel clears the value of the "service_label" field.
+func (m *IncidentMutation) ClearServiceLabel() {
+	m.service_label = nil
+	m.clearedFields[incident.FieldServiceLabel] = struct{}{}
+}
+
+// ServiceLabelCleared returns if the "service_label" field was cleared in this mutation.
+func (m *IncidentMutation) ServiceLabelCleared() bool {
+	_, ok := m.clearedFields[incident.FieldServiceLabel]
+	return ok
+}
+
+// ResetServiceLabel resets all changes to the "service_label" field.
+func (m *IncidentMutation) ResetServiceLabel() {
+	m.service_label = nil
+	delete(m.clearedFields, incident.FieldServiceLabel)
+}
+
+// SetManual sets the "manual" field.
+func (m *IncidentMutation) SetManual(b bool) {
+	m.manual = &b
+}
+
+// Manual returns the value of the "manual" field in the mutation.
+func (m *IncidentMutation) Manual() (r bool, exists bool) {
+	v := m.manual
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManual returns the old "manual" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldManual(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManual is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManual requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManual: %w", err)
+	}
+	return oldValue.Manual, nil
+}
+
+// ResetManual resets all changes to the "manual" field.
+func (m *IncidentMutation) ResetManual() {
+	m.manual = nil
+}
+
+// SetAlertCount sets the "alert_count" field.
+func (m *IncidentMutation) SetAlertCount(i int) {
+	m.alert_count = &i
+	m.addalert_count = nil
+}
+
+// AlertCount returns the value of the "alert_count" field in the mutation.
+func (m *IncidentMutation) AlertCount() (r int, exists bool) {
+	v := m.alert_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlertCount returns the old "alert_count" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldAlertCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlertCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlertCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlertCount: %w", err)
+	}
+	return oldValue.AlertCount, nil
+}
+
+// AddAlertCount adds i to the "alert_count" field.
+func (m *IncidentMutation) AddAlertCount(i int) {
+	if m.addalert_count != nil {
+		*m.addalert_count += i
+	} else {
+		m.addalert_count = &i
+	}
+}
+
+// AddedAlertCount returns the value that was added to the "alert_count" field in this mutation.
+func (m *IncidentMutation) AddedAlertCount() (r int, exists bool) {
+	v := m.addalert_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAlertCount resets all changes to the "alert_count" field.
+func (m *IncidentMutation) ResetAlertCount() {
+	m.alert_count = nil
+	m.addalert_count = nil
+}
+
+// SetFiringCount sets the "firing_count" field.
+func (m *IncidentMutation) SetFiringCount(i int) {
+	m.firing_count = &i
+	m.addfiring_count = nil
+}
+
+// FiringCount returns the value of the "firing_count" field in the mutation.
+func (m *IncidentMutation) FiringCount() (r int, exists bool) {
+	v := m.firing_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFiringCount returns the old "firing_count" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldFiringCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFiringCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFiringCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFiringCount: %w", err)
+	}
+	return oldValue.FiringCount, nil
+}
+
+// AddFiringCount adds i to the "firing_count" field.
+func (m *IncidentMutation) AddFiringCount(i int) {
+	if m.addfiring_count != nil {
+		*m.addfiring_count += i
+	} else {
+		m.addfiring_count = &i
+	}
+}
+
+// AddedFiringCount returns the value that was added to the "firing_count" field in this mutation.
+func (m *IncidentMutation) AddedFiringCount() (r int, exists bool) {
+	v := m.addfiring_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFiringCount resets all changes to the "firing_count" field.
+func (m *IncidentMutation) ResetFiringCount() {
+	m.firing_count = nil
+	m.addfiring_count = nil
+}
+
+// SetCandidates sets the "candidates" field.
+func (m *IncidentMutation) SetCandidates(sc []schematype.CauseCandidate) {
+	m.candidates = &sc
+	m.appendcandidates = nil
+}
+
+// Candidates returns the value of the "candidates" field in the mutation.
+func (m *IncidentMutation) Candidates() (r []schematype.CauseCandidate, exists bool) {
+	v := m.candidates
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCandidates returns the old "candidates" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldCandidates(ctx context.Context) (v []schematype.CauseCandidate, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCandidates is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCandidates requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCandidates: %w", err)
+	}
+	return oldValue.Candidates, nil
+}
+
+// AppendCandidates adds sc to the "candidates" field.
+func (m *IncidentMutation) AppendCandidates(sc []schematype.CauseCandidate) {
+	m.appendcandidates = append(m.appendcandidates, sc...)
+}
+
+// AppendedCandidates returns the list of values that were appended to the "candidates" field in this mutation.
+func (m *IncidentMutation) AppendedCandidates() ([]schematype.CauseCandidate, bool) {
+	if len(m.appendcandidates) == 0 {
+		return nil, false
+	}
+	return m.appendcandidates, true
+}
+
+// ClearCandidates clears the value of the "candidates" field.
+func (m *IncidentMutation) ClearCandidates() {
+	m.candidates = nil
+	m.appendcandidates = nil
+	m.clearedFields[incident.FieldCandidates] = struct{}{}
+}
+
+// CandidatesCleared returns if the "candidates" field was cleared in this mutation.
+func (m *IncidentMutation) CandidatesCleared() bool {
+	_, ok := m.clearedFields[incident.FieldCandidates]
+	return ok
+}
+
+// ResetCandidates resets all changes to the "candidates" field.
+func (m *IncidentMutation) ResetCandidates() {
+	m.candidates = nil
+	m.appendcandidates = nil
+	delete(m.clearedFields, incident.FieldCandidates)
+}
+
+// SetTopCandidateID sets the "top_candidate_id" field.
+func (m *IncidentMutation) SetTopCandidateID(i int) {
+	m.top_candidate = &i
+}
+
+// TopCandidateID returns the value of the "top_candidate_id" field in the mutation.
+func (m *IncidentMutation) TopCandidateID() (r int, exists bool) {
+	v := m.top_candidate
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTopCandidateID returns the old "top_candidate_id" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldTopCandidateID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTopCandidateID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTopCandidateID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTopCandidateID: %w", err)
+	}
+	return oldValue.TopCandidateID, nil
+}
+
+// ClearTopCandidateID clears the value of the "top_candidate_id" field.
+func (m *IncidentMutation) ClearTopCandidateID() {
+	m.top_candidate = nil
+	m.clearedFields[incident.FieldTopCandidateID] = struct{}{}
+}
+
+// TopCandidateIDCleared returns if the "top_candidate_id" field was cleared in this mutation.
+func (m *IncidentMutation) TopCandidateIDCleared() bool {
+	_, ok := m.clearedFields[incident.FieldTopCandidateID]
+	return ok
+}
+
+// ResetTopCandidateID resets all changes to the "top_candidate_id" field.
+func (m *IncidentMutation) ResetTopCandidateID() {
+	m.top_candidate = nil
+	delete(m.clearedFields, incident.FieldTopCandidateID)
+}
+
+// SetCausedByChangeID sets the "caused_by_change_id" field.
+func (m *IncidentMutation) SetCausedByChangeID(i int) {
+	m.caused_by_change = &i
+}
+
+// CausedByChangeID returns the value of the "caused_by_change_id" field in the mutation.
+func (m *IncidentMutation) CausedByChangeID() (r int, exists bool) {
+	v := m.caused_by_change
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCausedByChangeID returns the old "caused_by_change_id" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldCausedByChangeID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCausedByChangeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCausedByChangeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCausedByChangeID: %w", err)
+	}
+	return oldValue.CausedByChangeID, nil
+}
+
+// ClearCausedByChangeID clears the value of the "caused_by_change_id" field.
+func (m *IncidentMutation) ClearCausedByChangeID() {
+	m.caused_by_change = nil
+	m.clearedFields[incident.FieldCausedByChangeID] = struct{}{}
+}
+
+// CausedByChangeIDCleared returns if the "caused_by_change_id" field was cleared in this mutation.
+func (m *IncidentMutation) CausedByChangeIDCleared() bool {
+	_, ok := m.clearedFields[incident.FieldCausedByChangeID]
+	return ok
+}
+
+// ResetCausedByChangeID resets all changes to the "caused_by_change_id" field.
+func (m *IncidentMutation) ResetCausedByChangeID() {
+	m.caused_by_change = nil
+	delete(m.clearedFields, incident.FieldCausedByChangeID)
+}
+
+// AddAlertIDs adds the "alerts" edge to the Alert entity by ids.
+func (m *IncidentMutation) AddAlertIDs(ids ...int) {
+	if m.alerts == nil {
+		m.alerts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.alerts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAlerts clears the "alerts" edge to the Alert entity.
+func (m *IncidentMutation) ClearAlerts() {
+	m.clearedalerts = true
+}
+
+// AlertsCleared reports if the "alerts" edge to the Alert entity was cleared.
+func (m *IncidentMutation) AlertsCleared() bool {
+	return m.clearedalerts
+}
+
+// RemoveAlertIDs removes the "alerts" edge to the Alert entity by IDs.
+func (m *IncidentMutation) RemoveAlertIDs(ids ...int) {
+	if m.removedalerts == nil {
+		m.removedalerts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.alerts, ids[i])
+		m.removedalerts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAlerts returns the removed IDs of the "alerts" edge to the Alert entity.
+func (m *IncidentMutation) RemovedAlertsIDs() (ids []int) {
+	for id := range m.removedalerts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AlertsIDs returns the "alerts" edge IDs in the mutation.
+func (m *IncidentMutation) AlertsIDs() (ids []int) {
+	for id := range m.alerts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAlerts resets all changes to the "alerts" edge.
+func (m *IncidentMutation) ResetAlerts() {
+	m.alerts = nil
+	m.clearedalerts = false
+	m.removedalerts = nil
+}
+
+// AddConfigurationItemIDs adds the "configuration_items" edge to the ConfigurationItem entity by ids.
+func (m *IncidentMutation) AddConfigurationItemIDs(ids ...int) {
+	if m.configuration_items == nil {
+		m.configuration_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.configuration_items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearConfigurationItems clears the "configuration_items" edge to the ConfigurationItem entity.
+func (m *IncidentMutation) ClearConfigurationItems() {
+	m.clearedconfiguration_items = true
+}
+
+// ConfigurationItemsCleared reports if the "configuration_items" edge to the ConfigurationItem entity was cleared.
+func (m *IncidentMutation) ConfigurationItemsCleared() bool {
+	return m.clearedconfiguration_items
+}
+
+// RemoveConfigurationItemIDs removes the "configuration_items" edge to the ConfigurationItem entity by IDs.
+func (m *IncidentMutation) RemoveConfigurationItemIDs(ids ...int) {
+	if m.removedconfiguration_items == nil {
+		m.removedconfiguration_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.configuration_items, ids[i])
+		m.removedconfiguration_items[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedConfigurationItems returns the removed IDs of the "configuration_items" edge to the ConfigurationItem entity.
+func (m *IncidentMutation) RemovedConfigurationItemsIDs() (ids []int) {
+	for id := range m.removedconfiguration_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ConfigurationItemsIDs returns the "configuration_items" edge IDs in the mutation.
+func (m *IncidentMutation) ConfigurationItemsIDs() (ids []int) {
+	for id := range m.configuration_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetConfigurationItems resets all changes to the "configuration_items" edge.
+func (m *IncidentMutation) ResetConfigurationItems() {
+	m.configuration_items = nil
+	m.clearedconfiguration_items = false
+	m.removedconfiguration_items = nil
+}
+
+// AddServiceIDs adds the "services" edge to the Service entity by ids.
+func (m *IncidentMutation) AddServiceIDs(ids ...int) {
+	if m.services == nil {
+		m.services = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.services[ids[i]] = struct{}{}
+	}
+}
+
+// ClearServices clears the "services" edge to the Service entity.
+func (m *IncidentMutation) ClearServices() {
+	m.clearedservices = true
+}
+
+// ServicesCleared reports if the "services" edge to the Service entity was cleared.
+func (m *IncidentMutation) ServicesCleared() bool {
+	return m.clearedservices
+}
+
+// RemoveServiceIDs removes the "services" edge to the Service entity by IDs.
+func (m *IncidentMutation) RemoveServiceIDs(ids ...int) {
+	if m.removedservices == nil {
+		m.removedservices = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.services, ids[i])
+		m.removedservices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedServices returns the removed IDs of the "services" edge to the Service entity.
+func (m *IncidentMutation) RemovedServicesIDs() (ids []int) {
+	for id := range m.removedservices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ServicesIDs returns the "services" edge IDs in the mutation.
+func (m *IncidentMutation) ServicesIDs() (ids []int) {
+	for id := range m.services {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetServices resets all changes to the "services" edge.
+func (m *IncidentMutation) ResetServices() {
+	m.services = nil
+	m.clearedservices = false
+	m.removedservices = nil
+}
+
+// ClearTopCandidate clears the "top_candidate" edge to the ConfigurationItem entity.
+func (m *IncidentMutation) ClearTopCandidate() {
+	m.clearedtop_candidate = true
+	m.clearedFields[incident.FieldTopCandidateID] = struct{}{}
+}
+
+// TopCandidateCleared reports if the "top_candidate" edge to the ConfigurationItem entity was cleared.
+func (m *IncidentMutation) TopCandidateCleared() bool {
+	return m.TopCandidateIDCleared() || m.clearedtop_candidate
+}
+
+// TopCandidateIDs returns the "top_candidate" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TopCandidateID instead. It exists only for internal usage by the builders.
+func (m *IncidentMutation) TopCandidateIDs() (ids []int) {
+	if id := m.top_candidate; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTopCandidate resets all changes to the "top_candidate" edge.
+func (m *IncidentMutation) ResetTopCandidate() {
+	m.top_candidate = nil
+	m.clearedtop_candidate = false
+}
+
+// ClearCausedByChange clears the "caused_by_change" edge to the ChangeRecord entity.
+func (m *IncidentMutation) ClearCausedByChange() {
+	m.clearedcaused_by_change = true
+	m.clearedFields[incident.FieldCausedByChangeID] = struct{}{}
+}
+
+// CausedByChangeCleared reports if the "caused_by_change" edge to the ChangeRecord entity was cleared.
+func (m *IncidentMutation) CausedByChangeCleared() bool {
+	return m.CausedByChangeIDCleared() || m.clearedcaused_by_change
+}
+
+// CausedByChangeIDs returns the "caused_by_change" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CausedByChangeID instead. It exists only for internal usage by the builders.
+func (m *IncidentMutation) CausedByChangeIDs() (ids []int) {
+	if id := m.caused_by_change; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCausedByChange resets all changes to the "caused_by_change" edge.
+func (m *IncidentMutation) ResetCausedByChange() {
+	m.caused_by_change = nil
+	m.clearedcaused_by_change = false
+}
+
+// Where appends a list predicates to the IncidentMutation builder.
+func (m *IncidentMutation) Where(ps ...predicate.Incident) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the IncidentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *IncidentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Incident, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *IncidentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *IncidentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Incident).
+func (m *IncidentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *IncidentMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.created_at != nil {
+		fields = append(fields, incident.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, incident.FieldUpdatedAt)
+	}
+	if m.title != nil {
+		fields = append(fields, incident.FieldTitle)
+	}
+	if m.status != nil {
+		fields = append(fields, incident.FieldStatus)
+	}
+	if m.opened_at != nil {
+		fields = append(fields, incident.FieldOpenedAt)
+	}
+	if m.first_alert_at != nil {
+		fields = append(fields, incident.FieldFirstAlertAt)
+	}
+	if m.last_alert_at != nil {
+		fields = append(fields, incident.FieldLastAlertAt)
+	}
+	if m.impact_started_at != nil {
+		fields = append(fields, incident.FieldImpactStartedAt)
+	}
+	if m.acknowledged_at != nil {
+		fields = append(fields, incident.FieldAcknowledgedAt)
+	}
+	if m.acknowledged_by != nil {
+		fields = append(fields, incident.FieldAcknowledgedBy)
+	}
+	if m.escalated_at != nil {
+		fields = append(fields, incident.FieldEscalatedAt)
+	}
+	if m.resolved_at != nil {
+		fields = append(fields, incident.FieldResolvedAt)
+	}
+	if m.resolved_by != nil {
+		fields = append(fields, incident.FieldResolvedBy)
+	}
+	if m.note != nil {
+		fields = append(fields, incident.FieldNote)
+	}
+	if m.service_label != nil {
+		fields = append(fields, incident.FieldServiceLabel)
+	}
+	if m.manual != nil {
+		fields = append(fields, incident.FieldManual)
+	}
+	if m.alert_count != nil {
+		fields = append(fields, incident.FieldAlertCount)
+	}
+	if m.firing_count != nil {
+		fields = append(fields, incident.FieldFiringCount)
+	}
+	if m.candidates != nil {
+		fields = append(fields, incident.FieldCandidates)
+	}
+	if m.top_candidate != nil {
+		fields = append(fields, incident.FieldTopCandidateID)
+	}
+	if m.caused_by_change != nil {
+		fields = append(fields, incident.FieldCausedByChangeID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *IncidentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case incident.FieldCreatedAt:
+		return m.CreatedAt()
+	case incident.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case incident.FieldTitle:
+		return m.Title()
+	case incident.FieldStatus:
+		return m.Status()
+	case incident.FieldOpenedAt:
+		return m.OpenedAt()
+	case incident.FieldFirstAlertAt:
+		return m.FirstAlertAt()
+	case incident.FieldLastAlertAt:
+		return m.LastAlertAt()
+	case incident.FieldImpactStartedAt:
+		return m.ImpactStartedAt()
+	case incident.FieldAcknowledgedAt:
+		return m.AcknowledgedAt()
+	case incident.FieldAcknowledgedBy:
+		return m.AcknowledgedBy()
+	case incident.FieldEscalatedAt:
+		return m.EscalatedAt()
+	case incident.FieldResolvedAt:
+		return m.ResolvedAt()
+	case incident.FieldResolvedBy:
+		return m.ResolvedBy()
+	case incident.FieldNote:
+		return m.Note()
+	case incident.FieldServiceLabel:
+		return m.ServiceLabel()
+	case incident.FieldManual:
+		return m.Manual()
+	case incident.FieldAlertCount:
+		return m.AlertCount()
+	case incident.FieldFiringCount:
+		return m.FiringCount()
+	case incident.FieldCandidates:
+		return m.Candidates()
+	case incident.FieldTopCandidateID:
+		return m.TopCandidateID()
+	case incident.FieldCausedByChangeID:
+		return m.CausedByChangeID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *IncidentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case incident.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case incident.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case incident.FieldTitle:
+		return m.OldTitle(ctx)
+	case incident.FieldStatus:
+		return m.OldStatus(ctx)
+	case incident.FieldOpenedAt:
+		return m.OldOpenedAt(ctx)
+	case incident.FieldFirstAlertAt:
+		return m.OldFirstAlertAt(ctx)
+	case incident.FieldLastAlertAt:
+		return m.OldLastAlertAt(ctx)
+	case incident.FieldImpactStartedAt:
+		return m.OldImpactStartedAt(ctx)
+	case incident.FieldAcknowledgedAt:
+		return m.OldAcknowledgedAt(ctx)
+	case incident.FieldAcknowledgedBy:
+		return m.OldAcknowledgedBy(ctx)
+	case incident.FieldEscalatedAt:
+		return m.OldEscalatedAt(ctx)
+	case incident.FieldResolvedAt:
+		return m.OldResolvedAt(ctx)
+	case incident.FieldResolvedBy:
+		return m.OldResolvedBy(ctx)
+	case incident.FieldNote:
+		return m.OldNote(ctx)
+	case incident.FieldServiceLabel:
+		return m.OldServiceLabel(ctx)
+	case incident.FieldManual:
+		return m.OldManual(ctx)
+	case incident.FieldAlertCount:
+		return m.OldAlertCount(ctx)
+	case incident.FieldFiringCount:
+		return m.OldFiringCount(ctx)
+	case incident.FieldCandidates:
+		return m.OldCandidates(ctx)
+	case incident.FieldTopCandidateID:
+		return m.OldTopCandidateID(ctx)
+	case incident.FieldCausedByChangeID:
+		return m.OldCausedByChangeID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Incident field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IncidentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case incident.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case incident.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case incident.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case incident.FieldStatus:
+		v, ok := value.(incident.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case incident.FieldOpenedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOpenedAt(v)
+		return nil
+	case incident.FieldFirstAlertAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstAlertAt(v)
+		return nil
+	case incident.FieldLastAlertAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastAlertAt(v)
+		return nil
+	case incident.FieldImpactStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImpactStartedAt(v)
+		return nil
+	case incident.FieldAcknowledgedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcknowledgedAt(v)
+		return nil
+	case incident.FieldAcknowledgedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcknowledgedBy(v)
+		return nil
+	case incident.FieldEscalatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEscalatedAt(v)
+		return nil
+	case incident.FieldResolvedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedAt(v)
+		return nil
+	case incident.FieldResolvedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedBy(v)
+		return nil
+	case incident.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case incident.FieldServiceLabel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServiceLabel(v)
+		return nil
+	case incident.FieldManual:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManual(v)
+		return nil
+	case incident.FieldAlertCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlertCount(v)
+		return nil
+	case incident.FieldFiringCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFiringCount(v)
+		return nil
+	case incident.FieldCandidates:
+		v, ok := value.([]schematype.CauseCandidate)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCandidates(v)
+		return nil
+	case incident.FieldTopCandidateID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTopCandidateID(v)
+		return nil
+	case incident.FieldCausedByChangeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCausedByChangeID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Incident field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *IncidentMutation) AddedFields() []string {
+	var fields []string
+	if m.addalert_count != nil {
+		fields = append(fields, incident.FieldAlertCount)
+	}
+	if m.addfiring_count != nil {
+		fields = append(fields, incident.FieldFiringCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *IncidentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case incident.FieldAlertCount:
+		return m.AddedAlertCount()
+	case incident.FieldFiringCount:
+		return m.AddedFiringCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IncidentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case incident.FieldAlertCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAlertCount(v)
+		return nil
+	case incident.FieldFiringCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFiringCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Incident numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *IncidentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(incident.FieldImpactStartedAt) {
+		fields = append(fields, incident.FieldImpactStartedAt)
+	}
+	if m.FieldCleared(incident.FieldAcknowledgedAt) {
+		fields = append(fields, incident.FieldAcknowledgedAt)
+	}
+	if m.FieldCleared(incident.FieldAcknowledgedBy) {
+		fields = append(fields, incident.FieldAcknowledgedBy)
+	}
+	if m.FieldCleared(incident.FieldEscalatedAt) {
+		fields = append(fields, incident.FieldEscalatedAt)
+	}
+	if m.FieldCleared(incident.FieldResolvedAt) {
+		fields = append(fields, incident.FieldResolvedAt)
+	}
+	if m.FieldCleared(incident.FieldResolvedBy) {
+		fields = append(fields, incident.FieldResolvedBy)
+	}
+	if m.FieldCleared(incident.FieldNote) {
+		fields = append(fields, incident.FieldNote)
+	}
+	if m.FieldCleared(incident.FieldServiceLabel) {
+		fields = append(fields, incident.FieldServiceLabel)
+	}
+	if m.FieldCleared(incident.FieldCandidates) {
+		fields = append(fields, incident.FieldCandidates)
+	}
+	if m.FieldCleared(incident.FieldTopCandidateID) {
+		fields = append(fields, incident.FieldTopCandidateID)
+	}
+	if m.FieldCleared(incident.FieldCausedByChangeID) {
+		fields = append(fields, incident.FieldCausedByChangeID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *IncidentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *IncidentMutation) ClearField(name string) error {
+	switch name {
+	case incident.FieldImpactStartedAt:
+		m.ClearImpactStartedAt()
+		return nil
+	case incident.FieldAcknowledgedAt:
+		m.ClearAcknowledgedAt()
+		return nil
+	case incident.FieldAcknowledgedBy:
+		m.ClearAcknowledgedBy()
+		return nil
+	case incident.FieldEscalatedAt:
+		m.ClearEscalatedAt()
+		return nil
+	case incident.FieldResolvedAt:
+		m.ClearResolvedAt()
+		return nil
+	case incident.FieldResolvedBy:
+		m.ClearResolvedBy()
+		return nil
+	case incident.FieldNote:
+		m.ClearNote()
+		return nil
+	case incident.FieldServiceLabel:
+		m.ClearServiceLabel()
+		return nil
+	case incident.FieldCandidates:
+		m.ClearCandidates()
+		return nil
+	case incident.FieldTopCandidateID:
+		m.ClearTopCandidateID()
+		return nil
+	case incident.FieldCausedByChangeID:
+		m.ClearCausedByChangeID()
+		return nil
+	}
+	return fmt.Errorf("unknown Incident nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *IncidentMutation) ResetField(name string) error {
+	switch name {
+	case incident.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case incident.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case incident.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case incident.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case incident.FieldOpenedAt:
+		m.ResetOpenedAt()
+		return nil
+	case incident.FieldFirstAlertAt:
+		m.ResetFirstAlertAt()
+		return nil
+	case incident.FieldLastAlertAt:
+		m.ResetLastAlertAt()
+		return nil
+	case incident.FieldImpactStartedAt:
+		m.ResetImpactStartedAt()
+		return nil
+	case incident.FieldAcknowledgedAt:
+		m.ResetAcknowledgedAt()
+		return nil
+	case incident.FieldAcknowledgedBy:
+		m.ResetAcknowledgedBy()
+		return nil
+	case incident.FieldEscalatedAt:
+		m.ResetEscalatedAt()
+		return nil
+	case incident.FieldResolvedAt:
+		m.ResetResolvedAt()
+		return nil
+	case incident.FieldResolvedBy:
+		m.ResetResolvedBy()
+		return nil
+	case incident.FieldNote:
+		m.ResetNote()
+		return nil
+	case incident.FieldServiceLabel:
+		m.ResetServiceLabel()
+		return nil
+	case incident.FieldManual:
+		m.ResetManual()
+		return nil
+	case incident.FieldAlertCount:
+		m.ResetAlertCount()
+		return nil
+	case incident.FieldFiringCount:
+		m.ResetFiringCount()
+		return nil
+	case incident.FieldCandidates:
+		m.ResetCandidates()
+		return nil
+	case incident.FieldTopCandidateID:
+		m.ResetTopCandidateID()
+		return nil
+	case incident.FieldCausedByChangeID:
+		m.ResetCausedByChangeID()
+		return nil
+	}
+	return fmt.Errorf("unknown Incident field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *IncidentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.alerts != nil {
+		edges = append(edges, incident.EdgeAlerts)
+	}
+	if m.configuration_items != nil {
+		edges = append(edges, incident.EdgeConfigurationItems)
+	}
+	if m.services != nil {
+		edges = append(edges, incident.EdgeServices)
+	}
+	if m.top_candidate != nil {
+		edges = append(edges, incident.EdgeTopCandidate)
+	}
+	if m.caused_by_change != nil {
+		edges = append(edges, incident.EdgeCausedByChange)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *IncidentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case incident.EdgeAlerts:
+		ids := make([]ent.Value, 0, len(m.alerts))
+		for id := range m.alerts {
+			ids = append(ids, id)
+		}
+		return ids
+	case incident.EdgeConfigurationItems:
+		ids := make([]ent.Value, 0, len(m.configuration_items))
+		for id := range m.configuration_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case incident.EdgeServices:
+		ids := make([]ent.Value, 0, len(m.services))
+		for id := range m.services {
+			ids = append(ids, id)
+		}
+		return ids
+	case incident.EdgeTopCandidate:
+		if id := m.top_candidate; id != nil {
+			return []ent.Value{*id}
+		}
+	case incident.EdgeCausedByChange:
+		if id := m.caused_by_change; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *IncidentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedalerts != nil {
+		edges = append(edges, incident.EdgeAlerts)
+	}
+	if m.removedconfiguration_items != nil {
+		edges = append(edges, incident.EdgeConfigurationItems)
+	}
+	if m.removedservices != nil {
+		edges = append(edges, incident.EdgeServices)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *IncidentMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case incident.EdgeAlerts:
+		ids := make([]ent.Value, 0, len(m.removedalerts))
+		for id := range m.removedalerts {
+			ids = append(ids, id)
+		}
+		return ids
+	case incident.EdgeConfigurationItems:
+		ids := make([]ent.Value, 0, len(m.removedconfiguration_items))
+		for id := range m.removedconfiguration_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case incident.EdgeServices:
+		ids := make([]ent.Value, 0, len(m.removedservices))
+		for id := range m.removedservices {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *IncidentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedalerts {
+		edges = append(edges, incident.EdgeAlerts)
+	}
+	if m.clearedconfiguration_items {
+		edges = append(edges, incident.EdgeConfigurationItems)
+	}
+	if m.clearedservices {
+		edges = append(edges, incident.EdgeServices)
+	}
+	if m.clearedtop_candidate {
+		edges = append(edges, incident.EdgeTopCandidate)
+	}
+	if m.clearedcaused_by_change {
+		edges = append(edges, incident.EdgeCausedByChange)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *IncidentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case incident.EdgeAlerts:
+		return m.clearedalerts
+	case incident.EdgeConfigurationItems:
+		return m.clearedconfiguration_items
+	case incident.EdgeServices:
+		return m.clearedservices
+	case incident.EdgeTopCandidate:
+		return m.clearedtop_candidate
+	case incident.EdgeCausedByChange:
+		return m.clearedcaused_by_change
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *IncidentMutation) ClearEdge(name string) error {
+	switch name {
+	case incident.EdgeTopCandidate:
+		m.ClearTopCandidate()
+		return nil
+	case incident.EdgeCausedByChange:
+		m.ClearCausedByChange()
+		return nil
+	}
+	return fmt.Errorf("unknown Incident unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *IncidentMutation) ResetEdge(name string) error {
+	switch name {
+	case incident.EdgeAlerts:
+		m.ResetAlerts()
+		return nil
+	case incident.EdgeConfigurationItems:
+		m.ResetConfigurationItems()
+		return nil
+	case incident.EdgeServices:
+		m.ResetServices()
+		return nil
+	case incident.EdgeTopCandidate:
+		m.ResetTopCandidate()
+		return nil
+	case incident.EdgeCausedByChange:
+		m.ResetCausedByChange()
+		return nil
+	}
+	return fmt.Errorf("unknown Incident edge %s", name)
+}
+
 // LeaseMutation represents an operation that mutates the Lease nodes in the graph.
 type LeaseMutation struct {
 	config
@@ -20990,6 +25454,12 @@ type ServiceMutation struct {
 	depends_on        map[int]struct{}
 	removeddepends_on map[int]struct{}
 	cleareddepends_on bool
+	alerts            map[int]struct{}
+	removedalerts     map[int]struct{}
+	clearedalerts     bool
+	incidents         map[int]struct{}
+	removedincidents  map[int]struct{}
+	clearedincidents  bool
 	done              bool
 	oldValue          func(context.Context) (*Service, error)
 	predicates        []predicate.Service
@@ -21803,6 +26273,114 @@ func (m *ServiceMutation) ResetDependsOn() {
 	m.removeddepends_on = nil
 }
 
+// AddAlertIDs adds the "alerts" edge to the Alert entity by ids.
+func (m *ServiceMutation) AddAlertIDs(ids ...int) {
+	if m.alerts == nil {
+		m.alerts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.alerts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAlerts clears the "alerts" edge to the Alert entity.
+func (m *ServiceMutation) ClearAlerts() {
+	m.clearedalerts = true
+}
+
+// AlertsCleared reports if the "alerts" edge to the Alert entity was cleared.
+func (m *ServiceMutation) AlertsCleared() bool {
+	return m.clearedalerts
+}
+
+// RemoveAlertIDs removes the "alerts" edge to the Alert entity by IDs.
+func (m *ServiceMutation) RemoveAlertIDs(ids ...int) {
+	if m.removedalerts == nil {
+		m.removedalerts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.alerts, ids[i])
+		m.removedalerts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAlerts returns the removed IDs of the "alerts" edge to the Alert entity.
+func (m *ServiceMutation) RemovedAlertsIDs() (ids []int) {
+	for id := range m.removedalerts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AlertsIDs returns the "alerts" edge IDs in the mutation.
+func (m *ServiceMutation) AlertsIDs() (ids []int) {
+	for id := range m.alerts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAlerts resets all changes to the "alerts" edge.
+func (m *ServiceMutation) ResetAlerts() {
+	m.alerts = nil
+	m.clearedalerts = false
+	m.removedalerts = nil
+}
+
+// AddIncidentIDs adds the "incidents" edge to the Incident entity by ids.
+func (m *ServiceMutation) AddIncidentIDs(ids ...int) {
+	if m.incidents == nil {
+		m.incidents = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.incidents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearIncidents clears the "incidents" edge to the Incident entity.
+func (m *ServiceMutation) ClearIncidents() {
+	m.clearedincidents = true
+}
+
+// IncidentsCleared reports if the "incidents" edge to the Incident entity was cleared.
+func (m *ServiceMutation) IncidentsCleared() bool {
+	return m.clearedincidents
+}
+
+// RemoveIncidentIDs removes the "incidents" edge to the Incident entity by IDs.
+func (m *ServiceMutation) RemoveIncidentIDs(ids ...int) {
+	if m.removedincidents == nil {
+		m.removedincidents = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.incidents, ids[i])
+		m.removedincidents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedIncidents returns the removed IDs of the "incidents" edge to the Incident entity.
+func (m *ServiceMutation) RemovedIncidentsIDs() (ids []int) {
+	for id := range m.removedincidents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// IncidentsIDs returns the "incidents" edge IDs in the mutation.
+func (m *ServiceMutation) IncidentsIDs() (ids []int) {
+	for id := range m.incidents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetIncidents resets all changes to the "incidents" edge.
+func (m *ServiceMutation) ResetIncidents() {
+	m.incidents = nil
+	m.clearedincidents = false
+	m.removedincidents = nil
+}
+
 // Where appends a list predicates to the ServiceMutation builder.
 func (m *ServiceMutation) Where(ps ...predicate.Service) {
 	m.predicates = append(m.predicates, ps...)
@@ -22179,7 +26757,7 @@ func (m *ServiceMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ServiceMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.owner != nil {
 		edges = append(edges, service.EdgeOwner)
 	}
@@ -22191,6 +26769,12 @@ func (m *ServiceMutation) AddedEdges() []string {
 	}
 	if m.depends_on != nil {
 		edges = append(edges, service.EdgeDependsOn)
+	}
+	if m.alerts != nil {
+		edges = append(edges, service.EdgeAlerts)
+	}
+	if m.incidents != nil {
+		edges = append(edges, service.EdgeIncidents)
 	}
 	return edges
 }
@@ -22221,13 +26805,25 @@ func (m *ServiceMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case service.EdgeAlerts:
+		ids := make([]ent.Value, 0, len(m.alerts))
+		for id := range m.alerts {
+			ids = append(ids, id)
+		}
+		return ids
+	case service.EdgeIncidents:
+		ids := make([]ent.Value, 0, len(m.incidents))
+		for id := range m.incidents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ServiceMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.removedmembers != nil {
 		edges = append(edges, service.EdgeMembers)
 	}
@@ -22236,6 +26832,12 @@ func (m *ServiceMutation) RemovedEdges() []string {
 	}
 	if m.removeddepends_on != nil {
 		edges = append(edges, service.EdgeDependsOn)
+	}
+	if m.removedalerts != nil {
+		edges = append(edges, service.EdgeAlerts)
+	}
+	if m.removedincidents != nil {
+		edges = append(edges, service.EdgeIncidents)
 	}
 	return edges
 }
@@ -22262,13 +26864,25 @@ func (m *ServiceMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case service.EdgeAlerts:
+		ids := make([]ent.Value, 0, len(m.removedalerts))
+		for id := range m.removedalerts {
+			ids = append(ids, id)
+		}
+		return ids
+	case service.EdgeIncidents:
+		ids := make([]ent.Value, 0, len(m.removedincidents))
+		for id := range m.removedincidents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ServiceMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 6)
 	if m.clearedowner {
 		edges = append(edges, service.EdgeOwner)
 	}
@@ -22280,6 +26894,12 @@ func (m *ServiceMutation) ClearedEdges() []string {
 	}
 	if m.cleareddepends_on {
 		edges = append(edges, service.EdgeDependsOn)
+	}
+	if m.clearedalerts {
+		edges = append(edges, service.EdgeAlerts)
+	}
+	if m.clearedincidents {
+		edges = append(edges, service.EdgeIncidents)
 	}
 	return edges
 }
@@ -22296,6 +26916,10 @@ func (m *ServiceMutation) EdgeCleared(name string) bool {
 		return m.cleareddependents
 	case service.EdgeDependsOn:
 		return m.cleareddepends_on
+	case service.EdgeAlerts:
+		return m.clearedalerts
+	case service.EdgeIncidents:
+		return m.clearedincidents
 	}
 	return false
 }
@@ -22326,6 +26950,12 @@ func (m *ServiceMutation) ResetEdge(name string) error {
 		return nil
 	case service.EdgeDependsOn:
 		m.ResetDependsOn()
+		return nil
+	case service.EdgeAlerts:
+		m.ResetAlerts()
+		return nil
+	case service.EdgeIncidents:
+		m.ResetIncidents()
 		return nil
 	}
 	return fmt.Errorf("unknown Service edge %s", name)

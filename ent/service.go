@@ -54,15 +54,21 @@ type ServiceEdges struct {
 	Dependents []*Service `json:"dependents,omitempty"`
 	// DependsOn holds the value of the depends_on edge.
 	DependsOn []*Service `json:"depends_on,omitempty"`
+	// Alerts holds the value of the alerts edge.
+	Alerts []*Alert `json:"alerts,omitempty"`
+	// incidents that hit it
+	Incidents []*Incident `json:"incidents,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
 	namedMembers    map[string][]*ConfigurationItem
 	namedDependents map[string][]*Service
 	namedDependsOn  map[string][]*Service
+	namedAlerts     map[string][]*Alert
+	namedIncidents  map[string][]*Incident
 }
 
 // OwnerOrErr returns the Owner value or an error if the edge
@@ -101,6 +107,24 @@ func (e ServiceEdges) DependsOnOrErr() ([]*Service, error) {
 		return e.DependsOn, nil
 	}
 	return nil, &NotLoadedError{edge: "depends_on"}
+}
+
+// AlertsOrErr returns the Alerts value or an error if the edge
+// was not loaded in eager-loading.
+func (e ServiceEdges) AlertsOrErr() ([]*Alert, error) {
+	if e.loadedTypes[4] {
+		return e.Alerts, nil
+	}
+	return nil, &NotLoadedError{edge: "alerts"}
+}
+
+// IncidentsOrErr returns the Incidents value or an error if the edge
+// was not loaded in eager-loading.
+func (e ServiceEdges) IncidentsOrErr() ([]*Incident, error) {
+	if e.loadedTypes[5] {
+		return e.Incidents, nil
+	}
+	return nil, &NotLoadedError{edge: "incidents"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -234,6 +258,16 @@ func (_m *Service) QueryDependents() *ServiceQuery {
 // QueryDependsOn queries the "depends_on" edge of the Service entity.
 func (_m *Service) QueryDependsOn() *ServiceQuery {
 	return NewServiceClient(_m.config).QueryDependsOn(_m)
+}
+
+// QueryAlerts queries the "alerts" edge of the Service entity.
+func (_m *Service) QueryAlerts() *AlertQuery {
+	return NewServiceClient(_m.config).QueryAlerts(_m)
+}
+
+// QueryIncidents queries the "incidents" edge of the Service entity.
+func (_m *Service) QueryIncidents() *IncidentQuery {
+	return NewServiceClient(_m.config).QueryIncidents(_m)
 }
 
 // Update returns a builder for updating this Service.
@@ -373,6 +407,54 @@ func (_m *Service) appendNamedDependsOn(name string, edges ...*Service) {
 		_m.Edges.namedDependsOn[name] = []*Service{}
 	} else {
 		_m.Edges.namedDependsOn[name] = append(_m.Edges.namedDependsOn[name], edges...)
+	}
+}
+
+// NamedAlerts returns the Alerts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Service) NamedAlerts(name string) ([]*Alert, error) {
+	if _m.Edges.namedAlerts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAlerts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Service) appendNamedAlerts(name string, edges ...*Alert) {
+	if _m.Edges.namedAlerts == nil {
+		_m.Edges.namedAlerts = make(map[string][]*Alert)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAlerts[name] = []*Alert{}
+	} else {
+		_m.Edges.namedAlerts[name] = append(_m.Edges.namedAlerts[name], edges...)
+	}
+}
+
+// NamedIncidents returns the Incidents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Service) NamedIncidents(name string) ([]*Incident, error) {
+	if _m.Edges.namedIncidents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedIncidents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Service) appendNamedIncidents(name string, edges ...*Incident) {
+	if _m.Edges.namedIncidents == nil {
+		_m.Edges.namedIncidents = make(map[string][]*Incident)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedIncidents[name] = []*Incident{}
+	} else {
+		_m.Edges.namedIncidents[name] = append(_m.Edges.namedIncidents[name], edges...)
 	}
 }
 

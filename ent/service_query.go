@@ -13,7 +13,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/service"
@@ -30,11 +32,15 @@ type ServiceQuery struct {
 	withMembers         *ConfigurationItemQuery
 	withDependents      *ServiceQuery
 	withDependsOn       *ServiceQuery
+	withAlerts          *AlertQuery
+	withIncidents       *IncidentQuery
 	loadTotal           []func(context.Context, []*Service) error
 	modifiers           []func(*sql.Selector)
 	withNamedMembers    map[string]*ConfigurationItemQuery
 	withNamedDependents map[string]*ServiceQuery
 	withNamedDependsOn  map[string]*ServiceQuery
+	withNamedAlerts     map[string]*AlertQuery
+	withNamedIncidents  map[string]*IncidentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -152,6 +158,50 @@ func (_q *ServiceQuery) QueryDependsOn() *ServiceQuery {
 			sqlgraph.From(service.Table, service.FieldID, selector),
 			sqlgraph.To(service.Table, service.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, service.DependsOnTable, service.DependsOnPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAlerts chains the current query on the "alerts" edge.
+func (_q *ServiceQuery) QueryAlerts() *AlertQuery {
+	query := (&AlertClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(service.Table, service.FieldID, selector),
+			sqlgraph.To(alert.Table, alert.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, service.AlertsTable, service.AlertsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryIncidents chains the current query on the "incidents" edge.
+func (_q *ServiceQuery) QueryIncidents() *IncidentQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(service.Table, service.FieldID, selector),
+			sqlgraph.To(incident.Table, incident.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, service.IncidentsTable, service.IncidentsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -355,6 +405,8 @@ func (_q *ServiceQuery) Clone() *ServiceQuery {
 		withMembers:    _q.withMembers.Clone(),
 		withDependents: _q.withDependents.Clone(),
 		withDependsOn:  _q.withDependsOn.Clone(),
+		withAlerts:     _q.withAlerts.Clone(),
+		withIncidents:  _q.withIncidents.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -403,6 +455,28 @@ func (_q *ServiceQuery) WithDependsOn(opts ...func(*ServiceQuery)) *ServiceQuery
 		opt(query)
 	}
 	_q.withDependsOn = query
+	return _q
+}
+
+// WithAlerts tells the query-builder to eager-load the nodes that are connected to
+// the "alerts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ServiceQuery) WithAlerts(opts ...func(*AlertQuery)) *ServiceQuery {
+	query := (&AlertClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAlerts = query
+	return _q
+}
+
+// WithIncidents tells the query-builder to eager-load the nodes that are connected to
+// the "incidents" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ServiceQuery) WithIncidents(opts ...func(*IncidentQuery)) *ServiceQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withIncidents = query
 	return _q
 }
 
@@ -484,11 +558,13 @@ func (_q *ServiceQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Serv
 	var (
 		nodes       = []*Service{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [6]bool{
 			_q.withOwner != nil,
 			_q.withMembers != nil,
 			_q.withDependents != nil,
 			_q.withDependsOn != nil,
+			_q.withAlerts != nil,
+			_q.withIncidents != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -539,6 +615,20 @@ func (_q *ServiceQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Serv
 			return nil, err
 		}
 	}
+	if query := _q.withAlerts; query != nil {
+		if err := _q.loadAlerts(ctx, query, nodes,
+			func(n *Service) { n.Edges.Alerts = []*Alert{} },
+			func(n *Service, e *Alert) { n.Edges.Alerts = append(n.Edges.Alerts, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withIncidents; query != nil {
+		if err := _q.loadIncidents(ctx, query, nodes,
+			func(n *Service) { n.Edges.Incidents = []*Incident{} },
+			func(n *Service, e *Incident) { n.Edges.Incidents = append(n.Edges.Incidents, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedMembers {
 		if err := _q.loadMembers(ctx, query, nodes,
 			func(n *Service) { n.appendNamedMembers(name) },
@@ -557,6 +647,20 @@ func (_q *ServiceQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Serv
 		if err := _q.loadDependsOn(ctx, query, nodes,
 			func(n *Service) { n.appendNamedDependsOn(name) },
 			func(n *Service, e *Service) { n.appendNamedDependsOn(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAlerts {
+		if err := _q.loadAlerts(ctx, query, nodes,
+			func(n *Service) { n.appendNamedAlerts(name) },
+			func(n *Service, e *Alert) { n.appendNamedAlerts(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedIncidents {
+		if err := _q.loadIncidents(ctx, query, nodes,
+			func(n *Service) { n.appendNamedIncidents(name) },
+			func(n *Service, e *Incident) { n.appendNamedIncidents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -783,6 +887,100 @@ func (_q *ServiceQuery) loadDependsOn(ctx context.Context, query *ServiceQuery, 
 	}
 	return nil
 }
+func (_q *ServiceQuery) loadAlerts(ctx context.Context, query *AlertQuery, nodes []*Service, init func(*Service), assign func(*Service, *Alert)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Service)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(alert.FieldServiceID)
+	}
+	query.Where(predicate.Alert(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(service.AlertsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ServiceID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "service_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "service_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ServiceQuery) loadIncidents(ctx context.Context, query *IncidentQuery, nodes []*Service, init func(*Service), assign func(*Service, *Incident)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*Service)
+	nids := make(map[int]map[*Service]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(service.IncidentsTable)
+		s.Join(joinT).On(s.C(incident.FieldID), joinT.C(service.IncidentsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(service.IncidentsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(service.IncidentsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Service]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Incident](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "incidents" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
 
 func (_q *ServiceQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -945,6 +1143,34 @@ func (_q *ServiceQuery) WithNamedDependsOn(name string, opts ...func(*ServiceQue
 		_q.withNamedDependsOn = make(map[string]*ServiceQuery)
 	}
 	_q.withNamedDependsOn[name] = query
+	return _q
+}
+
+// WithNamedAlerts tells the query-builder to eager-load the nodes that are connected to the "alerts"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ServiceQuery) WithNamedAlerts(name string, opts ...func(*AlertQuery)) *ServiceQuery {
+	query := (&AlertClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAlerts == nil {
+		_q.withNamedAlerts = make(map[string]*AlertQuery)
+	}
+	_q.withNamedAlerts[name] = query
+	return _q
+}
+
+// WithNamedIncidents tells the query-builder to eager-load the nodes that are connected to the "incidents"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ServiceQuery) WithNamedIncidents(name string, opts ...func(*IncidentQuery)) *ServiceQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedIncidents == nil {
+		_q.withNamedIncidents = make(map[string]*IncidentQuery)
+	}
+	_q.withNamedIncidents[name] = query
 	return _q
 }
 

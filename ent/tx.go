@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Alert is the client for interacting with the Alert builders.
+	Alert *AlertClient
 	// Asset is the client for interacting with the Asset builders.
 	Asset *AssetClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
@@ -36,6 +38,8 @@ type Tx struct {
 	DriftIgnoreRule *DriftIgnoreRuleClient
 	// Identifier is the client for interacting with the Identifier builders.
 	Identifier *IdentifierClient
+	// Incident is the client for interacting with the Incident builders.
+	Incident *IncidentClient
 	// Lease is the client for interacting with the Lease builders.
 	Lease *LeaseClient
 	// Location is the client for interacting with the Location builders.
@@ -186,6 +190,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.Alert = NewAlertClient(tx.config)
 	tx.Asset = NewAssetClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.ChangeRecord = NewChangeRecordClient(tx.config)
@@ -196,6 +201,7 @@ func (tx *Tx) init() {
 	tx.Drift = NewDriftClient(tx.config)
 	tx.DriftIgnoreRule = NewDriftIgnoreRuleClient(tx.config)
 	tx.Identifier = NewIdentifierClient(tx.config)
+	tx.Incident = NewIncidentClient(tx.config)
 	tx.Lease = NewLeaseClient(tx.config)
 	tx.Location = NewLocationClient(tx.config)
 	tx.Owner = NewOwnerClient(tx.config)

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/cairn-cmdb/cairn/ent"
@@ -28,6 +29,11 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[int]
 	first, last = page(first, last)
 	return r.client.APIToken.Query().Paginate(ctx, after, first, before, last,
 		ent.WithAPITokenOrder(orderBy), ent.WithAPITokenFilter(where.Filter))
+}
+
+// Alerts is the resolver for the alerts field.
+func (r *queryResolver) Alerts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AlertOrder, where *ent.AlertWhereInput) (*ent.AlertConnection, error) {
+	panic(fmt.Errorf("not implemented: Alerts - alerts"))
 }
 
 // Assets is the resolver for the assets field.
@@ -97,6 +103,11 @@ func (r *queryResolver) Identifiers(ctx context.Context, after *entgql.Cursor[in
 		ent.WithIdentifierOrder(orderBy), ent.WithIdentifierFilter(where.Filter))
 }
 
+// Incidents is the resolver for the incidents field.
+func (r *queryResolver) Incidents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IncidentOrder, where *ent.IncidentWhereInput) (*ent.IncidentConnection, error) {
+	panic(fmt.Errorf("not implemented: Incidents - incidents"))
+}
+
 // Locations is the resolver for the locations field.
 func (r *queryResolver) Locations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) (*ent.LocationConnection, error) {
 	first, last = page(first, last)
@@ -144,6 +155,9 @@ func (r *queryResolver) Vendors(ctx context.Context, after *entgql.Cursor[int], 
 		ent.WithVendorOrder(orderBy), ent.WithVendorFilter(where.Filter))
 }
 
+// Alert returns generated.AlertResolver implementation.
+func (r *Resolver) Alert() generated.AlertResolver { return &alertResolver{r} }
+
 // Asset returns generated.AssetResolver implementation.
 func (r *Resolver) Asset() generated.AssetResolver { return &assetResolver{r} }
 
@@ -164,6 +178,9 @@ func (r *Resolver) DiscoveryRun() generated.DiscoveryRunResolver { return &disco
 // Drift returns generated.DriftResolver implementation.
 func (r *Resolver) Drift() generated.DriftResolver { return &driftResolver{r} }
 
+// Incident returns generated.IncidentResolver implementation.
+func (r *Resolver) Incident() generated.IncidentResolver { return &incidentResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -176,12 +193,14 @@ func (r *Resolver) ReportSchedule() generated.ReportScheduleResolver {
 }
 
 type (
+	alertResolver             struct{ *Resolver }
 	assetResolver             struct{ *Resolver }
 	configurationItemResolver struct{ *Resolver }
 	contractResolver          struct{ *Resolver }
 	discoveryJobResolver      struct{ *Resolver }
 	discoveryRunResolver      struct{ *Resolver }
 	driftResolver             struct{ *Resolver }
+	incidentResolver          struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
 	reportRunResolver         struct{ *Resolver }
 	reportScheduleResolver    struct{ *Resolver }

@@ -88,6 +88,7 @@ type Role string
 
 // Role values.
 const (
+	RoleIngest Role = "INGEST"
 	RoleViewer Role = "VIEWER"
 	RoleEditor Role = "EDITOR"
 	RoleAdmin  Role = "ADMIN"
@@ -100,7 +101,7 @@ func (r Role) String() string {
 // RoleValidator is a validator for the "role" field enum values. It is called by the builders before save.
 func RoleValidator(r Role) error {
 	switch r {
-	case RoleViewer, RoleEditor, RoleAdmin:
+	case RoleIngest, RoleViewer, RoleEditor, RoleAdmin:
 		return nil
 	default:
 		return fmt.Errorf("apitoken: invalid enum value for role field: %q", r)

@@ -37,8 +37,14 @@ const (
 	FieldRequester = "requester"
 	// FieldApprover holds the string denoting the approver field in the database.
 	FieldApprover = "approver"
+	// FieldOutcome holds the string denoting the outcome field in the database.
+	FieldOutcome = "outcome"
 	// EdgeConfigurationItems holds the string denoting the configuration_items edge name in mutations.
 	EdgeConfigurationItems = "configuration_items"
+	// EdgeSuppressedAlerts holds the string denoting the suppressed_alerts edge name in mutations.
+	EdgeSuppressedAlerts = "suppressed_alerts"
+	// EdgeCausedIncidents holds the string denoting the caused_incidents edge name in mutations.
+	EdgeCausedIncidents = "caused_incidents"
 	// Table holds the table name of the changerecord in the database.
 	Table = "change_records"
 	// ConfigurationItemsTable is the table that holds the configuration_items relation/edge. The primary key declared below.
@@ -46,6 +52,20 @@ const (
 	// ConfigurationItemsInverseTable is the table name for the ConfigurationItem entity.
 	// It exists in this package in order to avoid circular dependency with the "configurationitem" package.
 	ConfigurationItemsInverseTable = "configuration_items"
+	// SuppressedAlertsTable is the table that holds the suppressed_alerts relation/edge.
+	SuppressedAlertsTable = "alerts"
+	// SuppressedAlertsInverseTable is the table name for the Alert entity.
+	// It exists in this package in order to avoid circular dependency with the "alert" package.
+	SuppressedAlertsInverseTable = "alerts"
+	// SuppressedAlertsColumn is the table column denoting the suppressed_alerts relation/edge.
+	SuppressedAlertsColumn = "suppressed_by_id"
+	// CausedIncidentsTable is the table that holds the caused_incidents relation/edge.
+	CausedIncidentsTable = "incidents"
+	// CausedIncidentsInverseTable is the table name for the Incident entity.
+	// It exists in this package in order to avoid circular dependency with the "incident" package.
+	CausedIncidentsInverseTable = "incidents"
+	// CausedIncidentsColumn is the table column denoting the caused_incidents relation/edge.
+	CausedIncidentsColumn = "caused_by_change_id"
 )
 
 // Columns holds all SQL columns for changerecord fields.
@@ -61,6 +81,7 @@ var Columns = []string{
 	FieldWindowEnd,
 	FieldRequester,
 	FieldApprover,
+	FieldOutcome,
 }
 
 var (
@@ -129,6 +150,30 @@ func StatusValidator(s Status) error {
 	}
 }
 
+// Outcome defines the type for the "outcome" enum field.
+type Outcome string
+
+// Outcome values.
+const (
+	OutcomeSuccessful Outcome = "SUCCESSFUL"
+	OutcomeFailed     Outcome = "FAILED"
+	OutcomeRolledBack Outcome = "ROLLED_BACK"
+)
+
+func (o Outcome) String() string {
+	return string(o)
+}
+
+// OutcomeValidator is a validator for the "outcome" field enum values. It is called by the builders before save.
+func OutcomeValidator(o Outcome) error {
+	switch o {
+	case OutcomeSuccessful, OutcomeFailed, OutcomeRolledBack:
+		return nil
+	default:
+		return fmt.Errorf("changerecord: invalid enum value for outcome field: %q", o)
+	}
+}
+
 // OrderOption defines the ordering options for the ChangeRecord queries.
 type OrderOption func(*sql.Selector)
 
@@ -187,6 +232,11 @@ func ByApprover(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldApprover, opts...).ToFunc()
 }
 
+// ByOutcome orders the results by the outcome field.
+func ByOutcome(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOutcome, opts...).ToFunc()
+}
+
 // ByConfigurationItemsCount orders the results by configuration_items count.
 func ByConfigurationItemsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -200,11 +250,53 @@ func ByConfigurationItems(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newConfigurationItemsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// BySuppressedAlertsCount orders the results by suppressed_alerts count.
+func BySuppressedAlertsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSuppressedAlertsStep(), opts...)
+	}
+}
+
+// BySuppressedAlerts orders the results by suppressed_alerts terms.
+func BySuppressedAlerts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSuppressedAlertsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCausedIncidentsCount orders the results by caused_incidents count.
+func ByCausedIncidentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCausedIncidentsStep(), opts...)
+	}
+}
+
+// ByCausedIncidents orders the results by caused_incidents terms.
+func ByCausedIncidents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCausedIncidentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newConfigurationItemsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ConfigurationItemsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, false, ConfigurationItemsTable, ConfigurationItemsPrimaryKey...),
+	)
+}
+func newSuppressedAlertsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SuppressedAlertsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SuppressedAlertsTable, SuppressedAlertsColumn),
+	)
+}
+func newCausedIncidentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CausedIncidentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CausedIncidentsTable, CausedIncidentsColumn),
 	)
 }
 
@@ -222,6 +314,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Outcome) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Outcome) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Outcome(str)
+	if err := OutcomeValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Outcome", str)
 	}
 	return nil
 }

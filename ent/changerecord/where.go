@@ -625,6 +625,36 @@ func ApproverContainsFold(v string) predicate.ChangeRecord {
 	return predicate.ChangeRecord(sql.FieldContainsFold(FieldApprover, v))
 }
 
+// OutcomeEQ applies the EQ predicate on the "outcome" field.
+func OutcomeEQ(v Outcome) predicate.ChangeRecord {
+	return predicate.ChangeRecord(sql.FieldEQ(FieldOutcome, v))
+}
+
+// OutcomeNEQ applies the NEQ predicate on the "outcome" field.
+func OutcomeNEQ(v Outcome) predicate.ChangeRecord {
+	return predicate.ChangeRecord(sql.FieldNEQ(FieldOutcome, v))
+}
+
+// OutcomeIn applies the In predicate on the "outcome" field.
+func OutcomeIn(vs ...Outcome) predicate.ChangeRecord {
+	return predicate.ChangeRecord(sql.FieldIn(FieldOutcome, vs...))
+}
+
+// OutcomeNotIn applies the NotIn predicate on the "outcome" field.
+func OutcomeNotIn(vs ...Outcome) predicate.ChangeRecord {
+	return predicate.ChangeRecord(sql.FieldNotIn(FieldOutcome, vs...))
+}
+
+// OutcomeIsNil applies the IsNil predicate on the "outcome" field.
+func OutcomeIsNil() predicate.ChangeRecord {
+	return predicate.ChangeRecord(sql.FieldIsNull(FieldOutcome))
+}
+
+// OutcomeNotNil applies the NotNil predicate on the "outcome" field.
+func OutcomeNotNil() predicate.ChangeRecord {
+	return predicate.ChangeRecord(sql.FieldNotNull(FieldOutcome))
+}
+
 // HasConfigurationItems applies the HasEdge predicate on the "configuration_items" edge.
 func HasConfigurationItems() predicate.ChangeRecord {
 	return predicate.ChangeRecord(func(s *sql.Selector) {
@@ -640,6 +670,52 @@ func HasConfigurationItems() predicate.ChangeRecord {
 func HasConfigurationItemsWith(preds ...predicate.ConfigurationItem) predicate.ChangeRecord {
 	return predicate.ChangeRecord(func(s *sql.Selector) {
 		step := newConfigurationItemsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasSuppressedAlerts applies the HasEdge predicate on the "suppressed_alerts" edge.
+func HasSuppressedAlerts() predicate.ChangeRecord {
+	return predicate.ChangeRecord(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, SuppressedAlertsTable, SuppressedAlertsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSuppressedAlertsWith applies the HasEdge predicate on the "suppressed_alerts" edge with a given conditions (other predicates).
+func HasSuppressedAlertsWith(preds ...predicate.Alert) predicate.ChangeRecord {
+	return predicate.ChangeRecord(func(s *sql.Selector) {
+		step := newSuppressedAlertsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCausedIncidents applies the HasEdge predicate on the "caused_incidents" edge.
+func HasCausedIncidents() predicate.ChangeRecord {
+	return predicate.ChangeRecord(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, CausedIncidentsTable, CausedIncidentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCausedIncidentsWith applies the HasEdge predicate on the "caused_incidents" edge with a given conditions (other predicates).
+func HasCausedIncidentsWith(preds ...predicate.Incident) predicate.ChangeRecord {
+	return predicate.ChangeRecord(func(s *sql.Selector) {
+		step := newCausedIncidentsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

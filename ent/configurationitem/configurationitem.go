@@ -81,6 +81,12 @@ const (
 	EdgeSightings = "sightings"
 	// EdgeDrifts holds the string denoting the drifts edge name in mutations.
 	EdgeDrifts = "drifts"
+	// EdgeAlerts holds the string denoting the alerts edge name in mutations.
+	EdgeAlerts = "alerts"
+	// EdgeIncidents holds the string denoting the incidents edge name in mutations.
+	EdgeIncidents = "incidents"
+	// EdgeTopCandidateOf holds the string denoting the top_candidate_of edge name in mutations.
+	EdgeTopCandidateOf = "top_candidate_of"
 	// Table holds the table name of the configurationitem in the database.
 	Table = "configuration_items"
 	// OwnerTable is the table that holds the owner relation/edge.
@@ -161,6 +167,25 @@ const (
 	DriftsInverseTable = "drifts"
 	// DriftsColumn is the table column denoting the drifts relation/edge.
 	DriftsColumn = "configuration_item_id"
+	// AlertsTable is the table that holds the alerts relation/edge.
+	AlertsTable = "alerts"
+	// AlertsInverseTable is the table name for the Alert entity.
+	// It exists in this package in order to avoid circular dependency with the "alert" package.
+	AlertsInverseTable = "alerts"
+	// AlertsColumn is the table column denoting the alerts relation/edge.
+	AlertsColumn = "configuration_item_id"
+	// IncidentsTable is the table that holds the incidents relation/edge. The primary key declared below.
+	IncidentsTable = "incident_configuration_items"
+	// IncidentsInverseTable is the table name for the Incident entity.
+	// It exists in this package in order to avoid circular dependency with the "incident" package.
+	IncidentsInverseTable = "incidents"
+	// TopCandidateOfTable is the table that holds the top_candidate_of relation/edge.
+	TopCandidateOfTable = "incidents"
+	// TopCandidateOfInverseTable is the table name for the Incident entity.
+	// It exists in this package in order to avoid circular dependency with the "incident" package.
+	TopCandidateOfInverseTable = "incidents"
+	// TopCandidateOfColumn is the table column denoting the top_candidate_of relation/edge.
+	TopCandidateOfColumn = "top_candidate_id"
 )
 
 // Columns holds all SQL columns for configurationitem fields.
@@ -198,6 +223,9 @@ var (
 	// ChangeRecordsPrimaryKey and ChangeRecordsColumn2 are the table columns denoting the
 	// primary key for the change_records relation (M2M).
 	ChangeRecordsPrimaryKey = []string{"change_record_id", "configuration_item_id"}
+	// IncidentsPrimaryKey and IncidentsColumn2 are the table columns denoting the
+	// primary key for the incidents relation (M2M).
+	IncidentsPrimaryKey = []string{"incident_id", "configuration_item_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -579,6 +607,48 @@ func ByDrifts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDriftsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAlertsCount orders the results by alerts count.
+func ByAlertsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAlertsStep(), opts...)
+	}
+}
+
+// ByAlerts orders the results by alerts terms.
+func ByAlerts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAlertsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByIncidentsCount orders the results by incidents count.
+func ByIncidentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newIncidentsStep(), opts...)
+	}
+}
+
+// ByIncidents orders the results by incidents terms.
+func ByIncidents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newIncidentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByTopCandidateOfCount orders the results by top_candidate_of count.
+func ByTopCandidateOfCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newTopCandidateOfStep(), opts...)
+	}
+}
+
+// ByTopCandidateOf orders the results by top_candidate_of terms.
+func ByTopCandidateOf(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newTopCandidateOfStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOwnerStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -661,6 +731,27 @@ func newDriftsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DriftsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, DriftsTable, DriftsColumn),
+	)
+}
+func newAlertsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AlertsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AlertsTable, AlertsColumn),
+	)
+}
+func newIncidentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(IncidentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, IncidentsTable, IncidentsPrimaryKey...),
+	)
+}
+func newTopCandidateOfStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(TopCandidateOfInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, TopCandidateOfTable, TopCandidateOfColumn),
 	)
 }
 

@@ -1171,6 +1171,75 @@ func HasDriftsWith(preds ...predicate.Drift) predicate.ConfigurationItem {
 	})
 }
 
+// HasAlerts applies the HasEdge predicate on the "alerts" edge.
+func HasAlerts() predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AlertsTable, AlertsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAlertsWith applies the HasEdge predicate on the "alerts" edge with a given conditions (other predicates).
+func HasAlertsWith(preds ...predicate.Alert) predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := newAlertsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasIncidents applies the HasEdge predicate on the "incidents" edge.
+func HasIncidents() predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, IncidentsTable, IncidentsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasIncidentsWith applies the HasEdge predicate on the "incidents" edge with a given conditions (other predicates).
+func HasIncidentsWith(preds ...predicate.Incident) predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := newIncidentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasTopCandidateOf applies the HasEdge predicate on the "top_candidate_of" edge.
+func HasTopCandidateOf() predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, TopCandidateOfTable, TopCandidateOfColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasTopCandidateOfWith applies the HasEdge predicate on the "top_candidate_of" edge with a given conditions (other predicates).
+func HasTopCandidateOfWith(preds ...predicate.Incident) predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := newTopCandidateOfStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.ConfigurationItem) predicate.ConfigurationItem {
 	return predicate.ConfigurationItem(sql.AndPredicates(predicates...))

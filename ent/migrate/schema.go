@@ -15,7 +15,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Unique: true, Size: 100},
-		{Name: "role", Type: field.TypeEnum, Enums: []string{"VIEWER", "EDITOR", "ADMIN"}},
+		{Name: "role", Type: field.TypeEnum, Enums: []string{"INGEST", "VIEWER", "EDITOR", "ADMIN"}},
 		{Name: "token_hash", Type: field.TypeString, Unique: true},
 		{Name: "prefix", Type: field.TypeString},
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
@@ -27,6 +27,91 @@ var (
 		Name:       "api_tokens",
 		Columns:    APITokensColumns,
 		PrimaryKey: []*schema.Column{APITokensColumns[0]},
+	}
+	// AlertsColumns holds the columns for the "alerts" table.
+	AlertsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "fingerprint", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"FIRING", "RESOLVED"}},
+		{Name: "name", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "labels", Type: field.TypeJSON},
+		{Name: "annotations", Type: field.TypeJSON, Nullable: true},
+		{Name: "starts_at", Type: field.TypeTime},
+		{Name: "ends_at", Type: field.TypeTime, Nullable: true},
+		{Name: "generator_url", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"ALERTMANAGER", "API"}},
+		{Name: "receiver", Type: field.TypeString, Nullable: true, Size: 500},
+		{Name: "bound_by", Type: field.TypeEnum, Nullable: true, Enums: []string{"CAIRN_CI", "INSTANCE", "HOST", "HOSTNAME", "NODENAME", "FQDN", "IP", "MAC", "SERIAL", "SERVICE"}},
+		{Name: "binding_note", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "flapping", Type: field.TypeBool, Default: false},
+		{Name: "refires", Type: field.TypeInt, Default: 0},
+		{Name: "transitions", Type: field.TypeJSON, Nullable: true},
+		{Name: "last_received_at", Type: field.TypeTime},
+		{Name: "suppressed_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "configuration_item_id", Type: field.TypeInt, Nullable: true},
+		{Name: "incident_id", Type: field.TypeInt, Nullable: true},
+		{Name: "service_id", Type: field.TypeInt, Nullable: true},
+	}
+	// AlertsTable holds the schema information for the "alerts" table.
+	AlertsTable = &schema.Table{
+		Name:       "alerts",
+		Columns:    AlertsColumns,
+		PrimaryKey: []*schema.Column{AlertsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "alerts_change_records_suppressed_alerts",
+				Columns:    []*schema.Column{AlertsColumns[19]},
+				RefColumns: []*schema.Column{ChangeRecordsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "alerts_configuration_items_alerts",
+				Columns:    []*schema.Column{AlertsColumns[20]},
+				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "alerts_incidents_alerts",
+				Columns:    []*schema.Column{AlertsColumns[21]},
+				RefColumns: []*schema.Column{IncidentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "alerts_services_alerts",
+				Columns:    []*schema.Column{AlertsColumns[22]},
+				RefColumns: []*schema.Column{ServicesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "alert_status_starts_at",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[4], AlertsColumns[8]},
+			},
+			{
+				Name:    "alert_starts_at",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[8]},
+			},
+			{
+				Name:    "alert_configuration_item_id",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[20]},
+			},
+			{
+				Name:    "alert_service_id",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[22]},
+			},
+			{
+				Name:    "alert_incident_id",
+				Unique:  false,
+				Columns: []*schema.Column{AlertsColumns[21]},
+			},
+		},
 	}
 	// AssetsColumns holds the columns for the "assets" table.
 	AssetsColumns = []*schema.Column{
@@ -136,6 +221,7 @@ var (
 		{Name: "window_end", Type: field.TypeTime},
 		{Name: "requester", Type: field.TypeString, Size: 255},
 		{Name: "approver", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "outcome", Type: field.TypeEnum, Nullable: true, Enums: []string{"SUCCESSFUL", "FAILED", "ROLLED_BACK"}},
 	}
 	// ChangeRecordsTable holds the schema information for the "change_records" table.
 	ChangeRecordsTable = &schema.Table{
@@ -494,6 +580,68 @@ var (
 			},
 		},
 	}
+	// IncidentsColumns holds the columns for the "incidents" table.
+	IncidentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "title", Type: field.TypeString, Size: 500},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "ACKNOWLEDGED", "RESOLVED"}, Default: "OPEN"},
+		{Name: "opened_at", Type: field.TypeTime},
+		{Name: "first_alert_at", Type: field.TypeTime},
+		{Name: "last_alert_at", Type: field.TypeTime},
+		{Name: "impact_started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "acknowledged_at", Type: field.TypeTime, Nullable: true},
+		{Name: "acknowledged_by", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "escalated_at", Type: field.TypeTime, Nullable: true},
+		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
+		{Name: "resolved_by", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "note", Type: field.TypeString, Nullable: true, Size: 8000},
+		{Name: "service_label", Type: field.TypeString, Nullable: true, Size: 500},
+		{Name: "manual", Type: field.TypeBool, Default: false},
+		{Name: "alert_count", Type: field.TypeInt, Default: 0},
+		{Name: "firing_count", Type: field.TypeInt, Default: 0},
+		{Name: "candidates", Type: field.TypeJSON, Nullable: true},
+		{Name: "caused_by_change_id", Type: field.TypeInt, Nullable: true},
+		{Name: "top_candidate_id", Type: field.TypeInt, Nullable: true},
+	}
+	// IncidentsTable holds the schema information for the "incidents" table.
+	IncidentsTable = &schema.Table{
+		Name:       "incidents",
+		Columns:    IncidentsColumns,
+		PrimaryKey: []*schema.Column{IncidentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "incidents_change_records_caused_incidents",
+				Columns:    []*schema.Column{IncidentsColumns[20]},
+				RefColumns: []*schema.Column{ChangeRecordsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "incidents_configuration_items_top_candidate_of",
+				Columns:    []*schema.Column{IncidentsColumns[21]},
+				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "incident_status_opened_at",
+				Unique:  false,
+				Columns: []*schema.Column{IncidentsColumns[4], IncidentsColumns[5]},
+			},
+			{
+				Name:    "incident_opened_at",
+				Unique:  false,
+				Columns: []*schema.Column{IncidentsColumns[5]},
+			},
+			{
+				Name:    "incident_top_candidate_id",
+				Unique:  false,
+				Columns: []*schema.Column{IncidentsColumns[21]},
+			},
+		},
+	}
 	// LeasesColumns holds the columns for the "leases" table.
 	LeasesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -820,6 +968,56 @@ var (
 			},
 		},
 	}
+	// IncidentConfigurationItemsColumns holds the columns for the "incident_configuration_items" table.
+	IncidentConfigurationItemsColumns = []*schema.Column{
+		{Name: "incident_id", Type: field.TypeInt},
+		{Name: "configuration_item_id", Type: field.TypeInt},
+	}
+	// IncidentConfigurationItemsTable holds the schema information for the "incident_configuration_items" table.
+	IncidentConfigurationItemsTable = &schema.Table{
+		Name:       "incident_configuration_items",
+		Columns:    IncidentConfigurationItemsColumns,
+		PrimaryKey: []*schema.Column{IncidentConfigurationItemsColumns[0], IncidentConfigurationItemsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "incident_configuration_items_incident_id",
+				Columns:    []*schema.Column{IncidentConfigurationItemsColumns[0]},
+				RefColumns: []*schema.Column{IncidentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "incident_configuration_items_configuration_item_id",
+				Columns:    []*schema.Column{IncidentConfigurationItemsColumns[1]},
+				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// IncidentServicesColumns holds the columns for the "incident_services" table.
+	IncidentServicesColumns = []*schema.Column{
+		{Name: "incident_id", Type: field.TypeInt},
+		{Name: "service_id", Type: field.TypeInt},
+	}
+	// IncidentServicesTable holds the schema information for the "incident_services" table.
+	IncidentServicesTable = &schema.Table{
+		Name:       "incident_services",
+		Columns:    IncidentServicesColumns,
+		PrimaryKey: []*schema.Column{IncidentServicesColumns[0], IncidentServicesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "incident_services_incident_id",
+				Columns:    []*schema.Column{IncidentServicesColumns[0]},
+				RefColumns: []*schema.Column{IncidentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "incident_services_service_id",
+				Columns:    []*schema.Column{IncidentServicesColumns[1]},
+				RefColumns: []*schema.Column{ServicesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// ServiceMembersColumns holds the columns for the "service_members" table.
 	ServiceMembersColumns = []*schema.Column{
 		{Name: "service_id", Type: field.TypeInt},
@@ -873,6 +1071,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		AlertsTable,
 		AssetsTable,
 		AuditEventsTable,
 		ChangeRecordsTable,
@@ -883,6 +1082,7 @@ var (
 		DriftsTable,
 		DriftIgnoreRulesTable,
 		IdentifiersTable,
+		IncidentsTable,
 		LeasesTable,
 		LocationsTable,
 		OwnersTable,
@@ -894,6 +1094,8 @@ var (
 		VendorsTable,
 		ChangeRecordConfigurationItemsTable,
 		ContractCoveredCisTable,
+		IncidentConfigurationItemsTable,
+		IncidentServicesTable,
 		ServiceMembersTable,
 		ServiceDependsOnTable,
 	}
@@ -902,6 +1104,13 @@ var (
 func init() {
 	APITokensTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
+	}
+	AlertsTable.ForeignKeys[0].RefTable = ChangeRecordsTable
+	AlertsTable.ForeignKeys[1].RefTable = ConfigurationItemsTable
+	AlertsTable.ForeignKeys[2].RefTable = IncidentsTable
+	AlertsTable.ForeignKeys[3].RefTable = ServicesTable
+	AlertsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
 	}
 	AssetsTable.ForeignKeys[0].RefTable = ConfigurationItemsTable
 	AssetsTable.Annotation = &entsql.Annotation{
@@ -943,6 +1152,11 @@ func init() {
 	IdentifiersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
 	}
+	IncidentsTable.ForeignKeys[0].RefTable = ChangeRecordsTable
+	IncidentsTable.ForeignKeys[1].RefTable = ConfigurationItemsTable
+	IncidentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(90194313216),
+	}
 	LeasesTable.Annotation = &entsql.Annotation{
 		Table:          "leases",
 		IncrementStart: func(i int) *int { return &i }(68719476736),
@@ -983,6 +1197,10 @@ func init() {
 	ChangeRecordConfigurationItemsTable.ForeignKeys[1].RefTable = ConfigurationItemsTable
 	ContractCoveredCisTable.ForeignKeys[0].RefTable = ContractsTable
 	ContractCoveredCisTable.ForeignKeys[1].RefTable = ConfigurationItemsTable
+	IncidentConfigurationItemsTable.ForeignKeys[0].RefTable = IncidentsTable
+	IncidentConfigurationItemsTable.ForeignKeys[1].RefTable = ConfigurationItemsTable
+	IncidentServicesTable.ForeignKeys[0].RefTable = IncidentsTable
+	IncidentServicesTable.ForeignKeys[1].RefTable = ServicesTable
 	ServiceMembersTable.ForeignKeys[0].RefTable = ServicesTable
 	ServiceMembersTable.ForeignKeys[1].RefTable = ConfigurationItemsTable
 	ServiceDependsOnTable.ForeignKeys[0].RefTable = ServicesTable

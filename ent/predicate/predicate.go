@@ -9,6 +9,9 @@ import (
 // APIToken is the predicate function for apitoken builders.
 type APIToken func(*sql.Selector)
 
+// Alert is the predicate function for alert builders.
+type Alert func(*sql.Selector)
+
 // Asset is the predicate function for asset builders.
 type Asset func(*sql.Selector)
 
@@ -38,6 +41,9 @@ type DriftIgnoreRule func(*sql.Selector)
 
 // Identifier is the predicate function for identifier builders.
 type Identifier func(*sql.Selector)
+
+// Incident is the predicate function for incident builders.
+type Incident func(*sql.Selector)
 
 // Lease is the predicate function for lease builders.
 type Lease func(*sql.Selector)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
@@ -17,6 +18,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/lease"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
@@ -82,6 +84,71 @@ func init() {
 	apitokenDescCreatedBy := apitokenFields[6].Descriptor()
 	// apitoken.DefaultCreatedBy holds the default value on creation for the created_by field.
 	apitoken.DefaultCreatedBy = apitokenDescCreatedBy.Default.(string)
+	alertMixin := schema.Alert{}.Mixin()
+	alertMixinFields0 := alertMixin[0].Fields()
+	_ = alertMixinFields0
+	alertFields := schema.Alert{}.Fields()
+	_ = alertFields
+	// alertDescCreatedAt is the schema descriptor for created_at field.
+	alertDescCreatedAt := alertMixinFields0[0].Descriptor()
+	// alert.DefaultCreatedAt holds the default value on creation for the created_at field.
+	alert.DefaultCreatedAt = alertDescCreatedAt.Default.(func() time.Time)
+	// alertDescUpdatedAt is the schema descriptor for updated_at field.
+	alertDescUpdatedAt := alertMixinFields0[1].Descriptor()
+	// alert.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	alert.DefaultUpdatedAt = alertDescUpdatedAt.Default.(func() time.Time)
+	// alert.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	alert.UpdateDefaultUpdatedAt = alertDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// alertDescFingerprint is the schema descriptor for fingerprint field.
+	alertDescFingerprint := alertFields[0].Descriptor()
+	// alert.FingerprintValidator is a validator for the "fingerprint" field. It is called by the builders before save.
+	alert.FingerprintValidator = func() func(string) error {
+		validators := alertDescFingerprint.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(fingerprint string) error {
+			for _, fn := range fns {
+				if err := fn(fingerprint); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// alertDescName is the schema descriptor for name field.
+	alertDescName := alertFields[2].Descriptor()
+	// alert.DefaultName holds the default value on creation for the name field.
+	alert.DefaultName = alertDescName.Default.(string)
+	// alert.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	alert.NameValidator = alertDescName.Validators[0].(func(string) error)
+	// alertDescGeneratorURL is the schema descriptor for generator_url field.
+	alertDescGeneratorURL := alertFields[7].Descriptor()
+	// alert.GeneratorURLValidator is a validator for the "generator_url" field. It is called by the builders before save.
+	alert.GeneratorURLValidator = alertDescGeneratorURL.Validators[0].(func(string) error)
+	// alertDescReceiver is the schema descriptor for receiver field.
+	alertDescReceiver := alertFields[9].Descriptor()
+	// alert.ReceiverValidator is a validator for the "receiver" field. It is called by the builders before save.
+	alert.ReceiverValidator = alertDescReceiver.Validators[0].(func(string) error)
+	// alertDescBindingNote is the schema descriptor for binding_note field.
+	alertDescBindingNote := alertFields[11].Descriptor()
+	// alert.BindingNoteValidator is a validator for the "binding_note" field. It is called by the builders before save.
+	alert.BindingNoteValidator = alertDescBindingNote.Validators[0].(func(string) error)
+	// alertDescFlapping is the schema descriptor for flapping field.
+	alertDescFlapping := alertFields[12].Descriptor()
+	// alert.DefaultFlapping holds the default value on creation for the flapping field.
+	alert.DefaultFlapping = alertDescFlapping.Default.(bool)
+	// alertDescRefires is the schema descriptor for refires field.
+	alertDescRefires := alertFields[13].Descriptor()
+	// alert.DefaultRefires holds the default value on creation for the refires field.
+	alert.DefaultRefires = alertDescRefires.Default.(int)
+	// alert.RefiresValidator is a validator for the "refires" field. It is called by the builders before save.
+	alert.RefiresValidator = alertDescRefires.Validators[0].(func(int) error)
+	// alertDescLastReceivedAt is the schema descriptor for last_received_at field.
+	alertDescLastReceivedAt := alertFields[15].Descriptor()
+	// alert.DefaultLastReceivedAt holds the default value on creation for the last_received_at field.
+	alert.DefaultLastReceivedAt = alertDescLastReceivedAt.Default.(func() time.Time)
 	assetMixin := schema.Asset{}.Mixin()
 	assetMixinFields0 := assetMixin[0].Fields()
 	_ = assetMixinFields0
@@ -719,6 +786,75 @@ func init() {
 	identifierDescSource := identifierFields[3].Descriptor()
 	// identifier.DefaultSource holds the default value on creation for the source field.
 	identifier.DefaultSource = identifierDescSource.Default.(string)
+	incidentMixin := schema.Incident{}.Mixin()
+	incidentMixinFields0 := incidentMixin[0].Fields()
+	_ = incidentMixinFields0
+	incidentFields := schema.Incident{}.Fields()
+	_ = incidentFields
+	// incidentDescCreatedAt is the schema descriptor for created_at field.
+	incidentDescCreatedAt := incidentMixinFields0[0].Descriptor()
+	// incident.DefaultCreatedAt holds the default value on creation for the created_at field.
+	incident.DefaultCreatedAt = incidentDescCreatedAt.Default.(func() time.Time)
+	// incidentDescUpdatedAt is the schema descriptor for updated_at field.
+	incidentDescUpdatedAt := incidentMixinFields0[1].Descriptor()
+	// incident.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	incident.DefaultUpdatedAt = incidentDescUpdatedAt.Default.(func() time.Time)
+	// incident.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	incident.UpdateDefaultUpdatedAt = incidentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// incidentDescTitle is the schema descriptor for title field.
+	incidentDescTitle := incidentFields[0].Descriptor()
+	// incident.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	incident.TitleValidator = func() func(string) error {
+		validators := incidentDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// incidentDescOpenedAt is the schema descriptor for opened_at field.
+	incidentDescOpenedAt := incidentFields[2].Descriptor()
+	// incident.DefaultOpenedAt holds the default value on creation for the opened_at field.
+	incident.DefaultOpenedAt = incidentDescOpenedAt.Default.(func() time.Time)
+	// incidentDescAcknowledgedBy is the schema descriptor for acknowledged_by field.
+	incidentDescAcknowledgedBy := incidentFields[7].Descriptor()
+	// incident.AcknowledgedByValidator is a validator for the "acknowledged_by" field. It is called by the builders before save.
+	incident.AcknowledgedByValidator = incidentDescAcknowledgedBy.Validators[0].(func(string) error)
+	// incidentDescResolvedBy is the schema descriptor for resolved_by field.
+	incidentDescResolvedBy := incidentFields[10].Descriptor()
+	// incident.ResolvedByValidator is a validator for the "resolved_by" field. It is called by the builders before save.
+	incident.ResolvedByValidator = incidentDescResolvedBy.Validators[0].(func(string) error)
+	// incidentDescNote is the schema descriptor for note field.
+	incidentDescNote := incidentFields[11].Descriptor()
+	// incident.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	incident.NoteValidator = incidentDescNote.Validators[0].(func(string) error)
+	// incidentDescServiceLabel is the schema descriptor for service_label field.
+	incidentDescServiceLabel := incidentFields[12].Descriptor()
+	// incident.ServiceLabelValidator is a validator for the "service_label" field. It is called by the builders before save.
+	incident.ServiceLabelValidator = incidentDescServiceLabel.Validators[0].(func(string) error)
+	// incidentDescManual is the schema descriptor for manual field.
+	incidentDescManual := incidentFields[13].Descriptor()
+	// incident.DefaultManual holds the default value on creation for the manual field.
+	incident.DefaultManual = incidentDescManual.Default.(bool)
+	// incidentDescAlertCount is the schema descriptor for alert_count field.
+	incidentDescAlertCount := incidentFields[14].Descriptor()
+	// incident.DefaultAlertCount holds the default value on creation for the alert_count field.
+	incident.DefaultAlertCount = incidentDescAlertCount.Default.(int)
+	// incident.AlertCountValidator is a validator for the "alert_count" field. It is called by the builders before save.
+	incident.AlertCountValidator = incidentDescAlertCount.Validators[0].(func(int) error)
+	// incidentDescFiringCount is the schema descriptor for firing_count field.
+	incidentDescFiringCount := incidentFields[15].Descriptor()
+	// incident.DefaultFiringCount holds the default value on creation for the firing_count field.
+	incident.DefaultFiringCount = incidentDescFiringCount.Default.(int)
+	// incident.FiringCountValidator is a validator for the "firing_count" field. It is called by the builders before save.
+	incident.FiringCountValidator = incidentDescFiringCount.Validators[0].(func(int) error)
 	leaseFields := schema.Lease{}.Fields()
 	_ = leaseFields
 	// leaseDescKey is the schema descriptor for key field.

@@ -25,7 +25,8 @@ func (APIToken) Fields() []ent.Field {
 			Validate(notBlank).
 			Annotations(entgql.OrderField("NAME")),
 		field.Enum("role").
-			NamedValues("Viewer", "VIEWER", "Editor", "EDITOR", "Admin", "ADMIN").
+			NamedValues("Ingest", "INGEST", "Viewer", "VIEWER", "Editor", "EDITOR", "Admin", "ADMIN").
+			Comment("INGEST may only send alerts and agent inventories; it reads nothing").
 			Annotations(entgql.Type("Role")),
 		field.String("token_hash").
 			Unique().

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -42,6 +43,10 @@ func (ChangeRecord) Fields() []ent.Field {
 		field.Time("window_end").Annotations(entgql.OrderField("WINDOW_END")),
 		field.String("requester").MaxLen(255).Validate(notBlank),
 		field.String("approver").Optional().Nillable().MaxLen(255),
+		field.Enum("outcome").
+			NamedValues("Successful", "SUCCESSFUL", "Failed", "FAILED", "RolledBack", "ROLLED_BACK").
+			Optional().Nillable().
+			Comment("how the change went, for the change success rate"),
 	}
 }
 
@@ -49,6 +54,11 @@ func (ChangeRecord) Fields() []ent.Field {
 func (ChangeRecord) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("configuration_items", ConfigurationItem.Type),
+		edge.To("suppressed_alerts", Alert.Type).
+			Annotations(entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipAll)),
+		edge.To("caused_incidents", Incident.Type).
+			Comment("incidents people linked to this change as their cause").
+			Annotations(entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -47,6 +48,11 @@ func (Service) Edges() []ent.Edge {
 		edge.From("owner", Owner.Type).Ref("services").Unique().Field("owner_id"),
 		edge.To("members", ConfigurationItem.Type),
 		edge.To("depends_on", Service.Type).From("dependents"),
+		edge.To("alerts", Alert.Type).
+			Annotations(entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipAll)),
+		edge.From("incidents", Incident.Type).Ref("services").
+			Comment("incidents that hit it").
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/auditevent"
@@ -26,6 +27,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
@@ -47,12 +49,14 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Alert() AlertResolver
 	Asset() AssetResolver
 	ConfigurationItem() ConfigurationItemResolver
 	Contract() ContractResolver
 	DiscoveryJob() DiscoveryJobResolver
 	DiscoveryRun() DiscoveryRunResolver
 	Drift() DriftResolver
+	Incident() IncidentResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ReportRun() ReportRunResolver
@@ -82,6 +86,46 @@ type ComplexityRoot struct {
 	}
 
 	APITokenEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Alert struct {
+		Annotations         func(childComplexity int) int
+		BindingNote         func(childComplexity int) int
+		BoundBy             func(childComplexity int) int
+		ConfigurationItem   func(childComplexity int) int
+		ConfigurationItemID func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		EndsAt              func(childComplexity int) int
+		Fingerprint         func(childComplexity int) int
+		Flapping            func(childComplexity int) int
+		GeneratorURL        func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Incident            func(childComplexity int) int
+		IncidentID          func(childComplexity int) int
+		Labels              func(childComplexity int) int
+		LastReceivedAt      func(childComplexity int) int
+		Name                func(childComplexity int) int
+		Receiver            func(childComplexity int) int
+		Refires             func(childComplexity int) int
+		Service             func(childComplexity int) int
+		ServiceID           func(childComplexity int) int
+		Source              func(childComplexity int) int
+		StartsAt            func(childComplexity int) int
+		Status              func(childComplexity int) int
+		SuppressedBy        func(childComplexity int) int
+		SuppressedByID      func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+	}
+
+	AlertConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AlertEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -162,13 +206,24 @@ type ComplexityRoot struct {
 		WarrantiesExpiring   func(childComplexity int) int
 	}
 
+	ChangeOutcomes struct {
+		CausedIncidents func(childComplexity int) int
+		Failed          func(childComplexity int) int
+		RolledBack      func(childComplexity int) int
+		SuccessRate     func(childComplexity int) int
+		Successful      func(childComplexity int) int
+		Total           func(childComplexity int) int
+	}
+
 	ChangeRecord struct {
 		Approver           func(childComplexity int) int
+		CausedIncidents    func(childComplexity int) int
 		ConfigurationItems func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		Description        func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Number             func(childComplexity int) int
+		Outcome            func(childComplexity int) int
 		Requester          func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Title              func(childComplexity int) int
@@ -205,6 +260,7 @@ type ComplexityRoot struct {
 		Hostname      func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Identifiers   func(childComplexity int) int
+		Incidents     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IncidentOrder, where *ent.IncidentWhereInput) int
 		Incoming      func(childComplexity int) int
 		Kind          func(childComplexity int) int
 		LastSeenAt    func(childComplexity int) int
@@ -583,6 +639,47 @@ type ComplexityRoot struct {
 		Via      func(childComplexity int) int
 	}
 
+	Incident struct {
+		AcknowledgedAt      func(childComplexity int) int
+		AcknowledgedBy      func(childComplexity int) int
+		AlertCount          func(childComplexity int) int
+		Alerts              func(childComplexity int) int
+		CausedByChange      func(childComplexity int) int
+		CausedByChangeID    func(childComplexity int) int
+		ConfigurationItems  func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		EscalatedAt         func(childComplexity int) int
+		FiringCount         func(childComplexity int) int
+		FirstAlertAt        func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		ImpactStartedAt     func(childComplexity int) int
+		ImpactedServices    func(childComplexity int) int
+		LastAlertAt         func(childComplexity int) int
+		Manual              func(childComplexity int) int
+		Note                func(childComplexity int) int
+		OpenedAt            func(childComplexity int) int
+		ResolvedAt          func(childComplexity int) int
+		ResolvedBy          func(childComplexity int) int
+		RootCauseCandidates func(childComplexity int) int
+		ServiceLabel        func(childComplexity int) int
+		Services            func(childComplexity int) int
+		Status              func(childComplexity int) int
+		TimeToAcknowledge   func(childComplexity int) int
+		TimeToDetect        func(childComplexity int) int
+		TimeToResolve       func(childComplexity int) int
+		Title               func(childComplexity int) int
+		TopCandidate        func(childComplexity int) int
+		TopCandidateID      func(childComplexity int) int
+		TopCandidateImpact  func(childComplexity int, maxDepth *int) int
+		UpdatedAt           func(childComplexity int) int
+	}
+
+	IncidentConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
 	IncidentContext struct {
 		Alternatives     func(childComplexity int) int
 		Ambiguous        func(childComplexity int) int
@@ -603,6 +700,11 @@ type ComplexityRoot struct {
 		Team             func(childComplexity int) int
 		Vendor           func(childComplexity int) int
 		Warranty         func(childComplexity int) int
+	}
+
+	IncidentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	KindCompleteness struct {
@@ -681,6 +783,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AcceptDrift             func(childComplexity int, id int) int
 		AcknowledgeDrift        func(childComplexity int, id int, note *string) int
+		AcknowledgeIncident     func(childComplexity int, id int, note *string) int
 		AddRelationship         func(childComplexity int, from int, to int, typeArg relationship.Type, description *string) int
 		CreateAPIToken          func(childComplexity int, name string, role apitoken.Role, expiresAt *time.Time) int
 		CreateAsset             func(childComplexity int, input model.CreateAssetInput) int
@@ -709,7 +812,11 @@ type ComplexityRoot struct {
 		DeleteService           func(childComplexity int, id int) int
 		DeleteVendor            func(childComplexity int, id int) int
 		MergeConfigurationItems func(childComplexity int, keep int, remove int, dryRun *bool) int
+		MergeIncidents          func(childComplexity int, keep int, remove int) int
+		MoveAlert               func(childComplexity int, alert int, to *int) int
 		RemoveRelationship      func(childComplexity int, id int) int
+		ReopenIncident          func(childComplexity int, id int, note *string) int
+		ResolveIncident         func(childComplexity int, id int, note *string) int
 		RunDiscoveryJob         func(childComplexity int, id int, dryRun *bool) int
 		RunReportSchedule       func(childComplexity int, id int) int
 		SubmitObservations      func(childComplexity int, job string, observations []*model.ObservationInput, dryRun *bool) int
@@ -720,11 +827,37 @@ type ComplexityRoot struct {
 		UpdateDiscoveryJob      func(childComplexity int, id int, input model.UpdateDiscoveryJobInput) int
 		UpdateDriftIgnoreRule   func(childComplexity int, id int, input ent.UpdateDriftIgnoreRuleInput) int
 		UpdateIdentifier        func(childComplexity int, id int, input ent.UpdateIdentifierInput) int
+		UpdateIncident          func(childComplexity int, id int, input model.UpdateIncidentInput) int
 		UpdateLocation          func(childComplexity int, id int, input ent.UpdateLocationInput) int
 		UpdateOwner             func(childComplexity int, id int, input ent.UpdateOwnerInput) int
 		UpdateReportSchedule    func(childComplexity int, id int, input model.UpdateReportScheduleInput) int
 		UpdateService           func(childComplexity int, id int, input ent.UpdateServiceInput) int
 		UpdateVendor            func(childComplexity int, id int, input ent.UpdateVendorInput) int
+	}
+
+	OperationsKPIGroup struct {
+		Acknowledged     func(childComplexity int) int
+		Alerts           func(childComplexity int) int
+		GroupBy          func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Incidents        func(childComplexity int) int
+		Mtta             func(childComplexity int) int
+		Mttd             func(childComplexity int) int
+		Mttr             func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Open             func(childComplexity int) int
+		Recurring        func(childComplexity int) int
+		Resolved         func(childComplexity int) int
+		SuppressedAlerts func(childComplexity int) int
+	}
+
+	OperationsKPIs struct {
+		Availability func(childComplexity int) int
+		Changes      func(childComplexity int) int
+		From         func(childComplexity int) int
+		Groups       func(childComplexity int) int
+		To           func(childComplexity int) int
+		Total        func(childComplexity int) int
 	}
 
 	Owner struct {
@@ -775,6 +908,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APITokens                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		Alerts                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AlertOrder, where *ent.AlertWhereInput) int
 		Assets                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AssetOrder, where *ent.AssetWhereInput) int
 		AuditEvents              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		ChangeRecords            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) int
@@ -796,10 +930,12 @@ type ComplexityRoot struct {
 		Identifiers              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) int
 		Impact                   func(childComplexity int, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) int
 		IncidentContext          func(childComplexity int, identifier string, asOf *time.Time, depth *int, scope *string) int
+		Incidents                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IncidentOrder, where *ent.IncidentWhereInput) int
 		Locations                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) int
 		Lookup                   func(childComplexity int, query string, first *int, scope *string) int
 		Node                     func(childComplexity int, id int) int
 		Nodes                    func(childComplexity int, ids []int) int
+		OperationsKPIs           func(childComplexity int, from time.Time, to time.Time, groupBy *model.KPIGroupBy) int
 		Owners                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) int
 		Relationships            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) int
 		ReportRuns               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportRunOrder, where *ent.ReportRunWhereInput) int
@@ -919,12 +1055,22 @@ type ComplexityRoot struct {
 		Services     func(childComplexity int) int
 	}
 
+	RootCauseCandidate struct {
+		Alerted           func(childComplexity int) int
+		ConfigurationItem func(childComplexity int) int
+		PathCount         func(childComplexity int) int
+		Paths             func(childComplexity int) int
+		Reasons           func(childComplexity int) int
+		Score             func(childComplexity int) int
+	}
+
 	Service struct {
 		CreatedAt   func(childComplexity int) int
 		Dependents  func(childComplexity int) int
 		DependsOn   func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Incidents   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IncidentOrder, where *ent.IncidentWhereInput) int
 		Members     func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Owner       func(childComplexity int) int
@@ -935,6 +1081,14 @@ type ComplexityRoot struct {
 		SloTarget   func(childComplexity int) int
 		Tier        func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
+	}
+
+	ServiceAvailability struct {
+		Availability    func(childComplexity int) int
+		Breached        func(childComplexity int) int
+		DowntimeSeconds func(childComplexity int) int
+		Service         func(childComplexity int) int
+		SloTarget       func(childComplexity int) int
 	}
 
 	ServiceConnection struct {
@@ -1028,6 +1182,10 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AlertResolver interface {
+	Labels(ctx context.Context, obj *ent.Alert) (map[string]any, error)
+	Annotations(ctx context.Context, obj *ent.Alert) (map[string]any, error)
+}
 type AssetResolver interface {
 	Cost(ctx context.Context, obj *ent.Asset) (*money.Money, error)
 	SalvageValue(ctx context.Context, obj *ent.Asset) (*money.Money, error)
@@ -1062,6 +1220,14 @@ type DiscoveryRunResolver interface {
 type DriftResolver interface {
 	Field(ctx context.Context, obj *ent.Drift) (*string, error)
 }
+type IncidentResolver interface {
+	RootCauseCandidates(ctx context.Context, obj *ent.Incident) ([]*model.RootCauseCandidate, error)
+	ImpactedServices(ctx context.Context, obj *ent.Incident) ([]*ent.Service, error)
+	TopCandidateImpact(ctx context.Context, obj *ent.Incident, maxDepth *int) (*model.Impact, error)
+	TimeToDetect(ctx context.Context, obj *ent.Incident) (int, error)
+	TimeToAcknowledge(ctx context.Context, obj *ent.Incident) (*int, error)
+	TimeToResolve(ctx context.Context, obj *ent.Incident) (*int, error)
+}
 type MutationResolver interface {
 	CreateConfigurationItem(ctx context.Context, input ent.CreateConfigurationItemInput) (*ent.ConfigurationItem, error)
 	UpdateConfigurationItem(ctx context.Context, id int, input ent.UpdateConfigurationItemInput) (*ent.ConfigurationItem, error)
@@ -1094,6 +1260,12 @@ type MutationResolver interface {
 	DeleteChangeRecord(ctx context.Context, id int) (int, error)
 	CreateAPIToken(ctx context.Context, name string, role apitoken.Role, expiresAt *time.Time) (*model.CreatedAPIToken, error)
 	DeleteAPIToken(ctx context.Context, id int) (int, error)
+	AcknowledgeIncident(ctx context.Context, id int, note *string) (*ent.Incident, error)
+	ResolveIncident(ctx context.Context, id int, note *string) (*ent.Incident, error)
+	ReopenIncident(ctx context.Context, id int, note *string) (*ent.Incident, error)
+	MergeIncidents(ctx context.Context, keep int, remove int) (*ent.Incident, error)
+	MoveAlert(ctx context.Context, alert int, to *int) (*ent.Incident, error)
+	UpdateIncident(ctx context.Context, id int, input model.UpdateIncidentInput) (*ent.Incident, error)
 	CreateDiscoveryJob(ctx context.Context, input model.CreateDiscoveryJobInput) (*ent.DiscoveryJob, error)
 	UpdateDiscoveryJob(ctx context.Context, id int, input model.UpdateDiscoveryJobInput) (*ent.DiscoveryJob, error)
 	DeleteDiscoveryJob(ctx context.Context, id int) (int, error)
@@ -1114,6 +1286,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	APITokens(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.APITokenOrder, where *ent.APITokenWhereInput) (*ent.APITokenConnection, error)
+	Alerts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AlertOrder, where *ent.AlertWhereInput) (*ent.AlertConnection, error)
 	Assets(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AssetOrder, where *ent.AssetWhereInput) (*ent.AssetConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
 	ChangeRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ChangeRecordOrder, where *ent.ChangeRecordWhereInput) (*ent.ChangeRecordConnection, error)
@@ -1124,6 +1297,7 @@ type QueryResolver interface {
 	Drifts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.DriftOrder, where *ent.DriftWhereInput) (*ent.DriftConnection, error)
 	DriftIgnoreRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DriftIgnoreRuleOrder, where *ent.DriftIgnoreRuleWhereInput) (*ent.DriftIgnoreRuleConnection, error)
 	Identifiers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IdentifierOrder, where *ent.IdentifierWhereInput) (*ent.IdentifierConnection, error)
+	Incidents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IncidentOrder, where *ent.IncidentWhereInput) (*ent.IncidentConnection, error)
 	Locations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LocationOrder, where *ent.LocationWhereInput) (*ent.LocationConnection, error)
 	Owners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OwnerOrder, where *ent.OwnerWhereInput) (*ent.OwnerConnection, error)
 	Relationships(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RelationshipOrder, where *ent.RelationshipWhereInput) (*ent.RelationshipConnection, error)
@@ -1131,6 +1305,7 @@ type QueryResolver interface {
 	ReportSchedules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ReportScheduleOrder, where *ent.ReportScheduleWhereInput) (*ent.ReportScheduleConnection, error)
 	Services(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) (*ent.ServiceConnection, error)
 	Vendors(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) (*ent.VendorConnection, error)
+	OperationsKPIs(ctx context.Context, from time.Time, to time.Time, groupBy *model.KPIGroupBy) (*model.OperationsKPIs, error)
 	ConfigurationItemAt(ctx context.Context, id int, at time.Time) (*model.ConfigurationItemSnapshot, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	DriftSummary(ctx context.Context, since *time.Time) (*model.DriftSummary, error)
@@ -1264,6 +1439,195 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APITokenEdge.Node(childComplexity), true
+
+	case "Alert.annotations":
+		if e.ComplexityRoot.Alert.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Annotations(childComplexity), true
+	case "Alert.bindingNote":
+		if e.ComplexityRoot.Alert.BindingNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.BindingNote(childComplexity), true
+	case "Alert.boundBy":
+		if e.ComplexityRoot.Alert.BoundBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.BoundBy(childComplexity), true
+	case "Alert.configurationItem":
+		if e.ComplexityRoot.Alert.ConfigurationItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ConfigurationItem(childComplexity), true
+	case "Alert.configurationItemID":
+		if e.ComplexityRoot.Alert.ConfigurationItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ConfigurationItemID(childComplexity), true
+	case "Alert.createdAt":
+		if e.ComplexityRoot.Alert.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.CreatedAt(childComplexity), true
+	case "Alert.endsAt":
+		if e.ComplexityRoot.Alert.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.EndsAt(childComplexity), true
+	case "Alert.fingerprint":
+		if e.ComplexityRoot.Alert.Fingerprint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Fingerprint(childComplexity), true
+	case "Alert.flapping":
+		if e.ComplexityRoot.Alert.Flapping == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Flapping(childComplexity), true
+	case "Alert.generatorURL":
+		if e.ComplexityRoot.Alert.GeneratorURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.GeneratorURL(childComplexity), true
+	case "Alert.id":
+		if e.ComplexityRoot.Alert.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ID(childComplexity), true
+	case "Alert.incident":
+		if e.ComplexityRoot.Alert.Incident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Incident(childComplexity), true
+	case "Alert.incidentID":
+		if e.ComplexityRoot.Alert.IncidentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.IncidentID(childComplexity), true
+	case "Alert.labels":
+		if e.ComplexityRoot.Alert.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Labels(childComplexity), true
+	case "Alert.lastReceivedAt":
+		if e.ComplexityRoot.Alert.LastReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.LastReceivedAt(childComplexity), true
+	case "Alert.name":
+		if e.ComplexityRoot.Alert.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Name(childComplexity), true
+	case "Alert.receiver":
+		if e.ComplexityRoot.Alert.Receiver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Receiver(childComplexity), true
+	case "Alert.refires":
+		if e.ComplexityRoot.Alert.Refires == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Refires(childComplexity), true
+	case "Alert.service":
+		if e.ComplexityRoot.Alert.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Service(childComplexity), true
+	case "Alert.serviceID":
+		if e.ComplexityRoot.Alert.ServiceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ServiceID(childComplexity), true
+	case "Alert.source":
+		if e.ComplexityRoot.Alert.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Source(childComplexity), true
+	case "Alert.startsAt":
+		if e.ComplexityRoot.Alert.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.StartsAt(childComplexity), true
+	case "Alert.status":
+		if e.ComplexityRoot.Alert.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Status(childComplexity), true
+	case "Alert.suppressedBy":
+		if e.ComplexityRoot.Alert.SuppressedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.SuppressedBy(childComplexity), true
+	case "Alert.suppressedByID":
+		if e.ComplexityRoot.Alert.SuppressedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.SuppressedByID(childComplexity), true
+	case "Alert.updatedAt":
+		if e.ComplexityRoot.Alert.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.UpdatedAt(childComplexity), true
+
+	case "AlertConnection.edges":
+		if e.ComplexityRoot.AlertConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Edges(childComplexity), true
+	case "AlertConnection.pageInfo":
+		if e.ComplexityRoot.AlertConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.PageInfo(childComplexity), true
+	case "AlertConnection.totalCount":
+		if e.ComplexityRoot.AlertConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.TotalCount(childComplexity), true
+
+	case "AlertEdge.cursor":
+		if e.ComplexityRoot.AlertEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Cursor(childComplexity), true
+	case "AlertEdge.node":
+		if e.ComplexityRoot.AlertEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Node(childComplexity), true
 
 	case "Asset.accumulatedDepreciation":
 		if e.ComplexityRoot.Asset.AccumulatedDepreciation == nil {
@@ -1617,12 +1981,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CMDBHealth.WarrantiesExpiring(childComplexity), true
 
+	case "ChangeOutcomes.causedIncidents":
+		if e.ComplexityRoot.ChangeOutcomes.CausedIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeOutcomes.CausedIncidents(childComplexity), true
+	case "ChangeOutcomes.failed":
+		if e.ComplexityRoot.ChangeOutcomes.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeOutcomes.Failed(childComplexity), true
+	case "ChangeOutcomes.rolledBack":
+		if e.ComplexityRoot.ChangeOutcomes.RolledBack == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeOutcomes.RolledBack(childComplexity), true
+	case "ChangeOutcomes.successRate":
+		if e.ComplexityRoot.ChangeOutcomes.SuccessRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeOutcomes.SuccessRate(childComplexity), true
+	case "ChangeOutcomes.successful":
+		if e.ComplexityRoot.ChangeOutcomes.Successful == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeOutcomes.Successful(childComplexity), true
+	case "ChangeOutcomes.total":
+		if e.ComplexityRoot.ChangeOutcomes.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeOutcomes.Total(childComplexity), true
+
 	case "ChangeRecord.approver":
 		if e.ComplexityRoot.ChangeRecord.Approver == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ChangeRecord.Approver(childComplexity), true
+	case "ChangeRecord.causedIncidents":
+		if e.ComplexityRoot.ChangeRecord.CausedIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeRecord.CausedIncidents(childComplexity), true
 	case "ChangeRecord.configurationItems":
 		if e.ComplexityRoot.ChangeRecord.ConfigurationItems == nil {
 			break
@@ -1653,6 +2060,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChangeRecord.Number(childComplexity), true
+	case "ChangeRecord.outcome":
+		if e.ComplexityRoot.ChangeRecord.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeRecord.Outcome(childComplexity), true
 	case "ChangeRecord.requester":
 		if e.ComplexityRoot.ChangeRecord.Requester == nil {
 			break
@@ -1823,6 +2236,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConfigurationItem.Identifiers(childComplexity), true
+	case "ConfigurationItem.incidents":
+		if e.ComplexityRoot.ConfigurationItem.Incidents == nil {
+			break
+		}
+
+		args, err := ec.field_ConfigurationItem_incidents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ConfigurationItem.Incidents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.IncidentOrder), args["where"].(*ent.IncidentWhereInput)), true
 	case "ConfigurationItem.incoming":
 		if e.ComplexityRoot.ConfigurationItem.Incoming == nil {
 			break
@@ -3449,6 +3873,223 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImpactNode.Via(childComplexity), true
 
+	case "Incident.acknowledgedAt":
+		if e.ComplexityRoot.Incident.AcknowledgedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.AcknowledgedAt(childComplexity), true
+	case "Incident.acknowledgedBy":
+		if e.ComplexityRoot.Incident.AcknowledgedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.AcknowledgedBy(childComplexity), true
+	case "Incident.alertCount":
+		if e.ComplexityRoot.Incident.AlertCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.AlertCount(childComplexity), true
+	case "Incident.alerts":
+		if e.ComplexityRoot.Incident.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Alerts(childComplexity), true
+	case "Incident.causedByChange":
+		if e.ComplexityRoot.Incident.CausedByChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.CausedByChange(childComplexity), true
+	case "Incident.causedByChangeID":
+		if e.ComplexityRoot.Incident.CausedByChangeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.CausedByChangeID(childComplexity), true
+	case "Incident.configurationItems":
+		if e.ComplexityRoot.Incident.ConfigurationItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ConfigurationItems(childComplexity), true
+	case "Incident.createdAt":
+		if e.ComplexityRoot.Incident.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.CreatedAt(childComplexity), true
+	case "Incident.escalatedAt":
+		if e.ComplexityRoot.Incident.EscalatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.EscalatedAt(childComplexity), true
+	case "Incident.firingCount":
+		if e.ComplexityRoot.Incident.FiringCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.FiringCount(childComplexity), true
+	case "Incident.firstAlertAt":
+		if e.ComplexityRoot.Incident.FirstAlertAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.FirstAlertAt(childComplexity), true
+	case "Incident.id":
+		if e.ComplexityRoot.Incident.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ID(childComplexity), true
+	case "Incident.impactStartedAt":
+		if e.ComplexityRoot.Incident.ImpactStartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ImpactStartedAt(childComplexity), true
+	case "Incident.impactedServices":
+		if e.ComplexityRoot.Incident.ImpactedServices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ImpactedServices(childComplexity), true
+	case "Incident.lastAlertAt":
+		if e.ComplexityRoot.Incident.LastAlertAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.LastAlertAt(childComplexity), true
+	case "Incident.manual":
+		if e.ComplexityRoot.Incident.Manual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Manual(childComplexity), true
+	case "Incident.note":
+		if e.ComplexityRoot.Incident.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Note(childComplexity), true
+	case "Incident.openedAt":
+		if e.ComplexityRoot.Incident.OpenedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.OpenedAt(childComplexity), true
+	case "Incident.resolvedAt":
+		if e.ComplexityRoot.Incident.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ResolvedAt(childComplexity), true
+	case "Incident.resolvedBy":
+		if e.ComplexityRoot.Incident.ResolvedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ResolvedBy(childComplexity), true
+	case "Incident.rootCauseCandidates":
+		if e.ComplexityRoot.Incident.RootCauseCandidates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.RootCauseCandidates(childComplexity), true
+	case "Incident.serviceLabel":
+		if e.ComplexityRoot.Incident.ServiceLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ServiceLabel(childComplexity), true
+	case "Incident.services":
+		if e.ComplexityRoot.Incident.Services == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Services(childComplexity), true
+	case "Incident.status":
+		if e.ComplexityRoot.Incident.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Status(childComplexity), true
+	case "Incident.timeToAcknowledge":
+		if e.ComplexityRoot.Incident.TimeToAcknowledge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.TimeToAcknowledge(childComplexity), true
+	case "Incident.timeToDetect":
+		if e.ComplexityRoot.Incident.TimeToDetect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.TimeToDetect(childComplexity), true
+	case "Incident.timeToResolve":
+		if e.ComplexityRoot.Incident.TimeToResolve == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.TimeToResolve(childComplexity), true
+	case "Incident.title":
+		if e.ComplexityRoot.Incident.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Title(childComplexity), true
+	case "Incident.topCandidate":
+		if e.ComplexityRoot.Incident.TopCandidate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.TopCandidate(childComplexity), true
+	case "Incident.topCandidateID":
+		if e.ComplexityRoot.Incident.TopCandidateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.TopCandidateID(childComplexity), true
+	case "Incident.topCandidateImpact":
+		if e.ComplexityRoot.Incident.TopCandidateImpact == nil {
+			break
+		}
+
+		args, err := ec.field_Incident_topCandidateImpact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Incident.TopCandidateImpact(childComplexity, args["maxDepth"].(*int)), true
+	case "Incident.updatedAt":
+		if e.ComplexityRoot.Incident.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.UpdatedAt(childComplexity), true
+
+	case "IncidentConnection.edges":
+		if e.ComplexityRoot.IncidentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentConnection.Edges(childComplexity), true
+	case "IncidentConnection.pageInfo":
+		if e.ComplexityRoot.IncidentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentConnection.PageInfo(childComplexity), true
+	case "IncidentConnection.totalCount":
+		if e.ComplexityRoot.IncidentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentConnection.TotalCount(childComplexity), true
+
 	case "IncidentContext.alternatives":
 		if e.ComplexityRoot.IncidentContext.Alternatives == nil {
 			break
@@ -3563,6 +4204,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IncidentContext.Warranty(childComplexity), true
+
+	case "IncidentEdge.cursor":
+		if e.ComplexityRoot.IncidentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentEdge.Cursor(childComplexity), true
+	case "IncidentEdge.node":
+		if e.ComplexityRoot.IncidentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentEdge.Node(childComplexity), true
 
 	case "KindCompleteness.count":
 		if e.ComplexityRoot.KindCompleteness.Count == nil {
@@ -3854,6 +4508,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcknowledgeDrift(childComplexity, args["id"].(int), args["note"].(*string)), true
+	case "Mutation.acknowledgeIncident":
+		if e.ComplexityRoot.Mutation.AcknowledgeIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeIncident(childComplexity, args["id"].(int), args["note"].(*string)), true
 	case "Mutation.addRelationship":
 		if e.ComplexityRoot.Mutation.AddRelationship == nil {
 			break
@@ -4162,6 +4827,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MergeConfigurationItems(childComplexity, args["keep"].(int), args["remove"].(int), args["dryRun"].(*bool)), true
+	case "Mutation.mergeIncidents":
+		if e.ComplexityRoot.Mutation.MergeIncidents == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeIncidents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeIncidents(childComplexity, args["keep"].(int), args["remove"].(int)), true
+	case "Mutation.moveAlert":
+		if e.ComplexityRoot.Mutation.MoveAlert == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveAlert_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveAlert(childComplexity, args["alert"].(int), args["to"].(*int)), true
 	case "Mutation.removeRelationship":
 		if e.ComplexityRoot.Mutation.RemoveRelationship == nil {
 			break
@@ -4173,6 +4860,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveRelationship(childComplexity, args["id"].(int)), true
+	case "Mutation.reopenIncident":
+		if e.ComplexityRoot.Mutation.ReopenIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reopenIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReopenIncident(childComplexity, args["id"].(int), args["note"].(*string)), true
+	case "Mutation.resolveIncident":
+		if e.ComplexityRoot.Mutation.ResolveIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveIncident(childComplexity, args["id"].(int), args["note"].(*string)), true
 	case "Mutation.runDiscoveryJob":
 		if e.ComplexityRoot.Mutation.RunDiscoveryJob == nil {
 			break
@@ -4283,6 +4992,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateIdentifier(childComplexity, args["id"].(int), args["input"].(ent.UpdateIdentifierInput)), true
+	case "Mutation.updateIncident":
+		if e.ComplexityRoot.Mutation.UpdateIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateIncident(childComplexity, args["id"].(int), args["input"].(model.UpdateIncidentInput)), true
 	case "Mutation.updateLocation":
 		if e.ComplexityRoot.Mutation.UpdateLocation == nil {
 			break
@@ -4338,6 +5058,122 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateVendor(childComplexity, args["id"].(int), args["input"].(ent.UpdateVendorInput)), true
+
+	case "OperationsKPIGroup.acknowledged":
+		if e.ComplexityRoot.OperationsKPIGroup.Acknowledged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Acknowledged(childComplexity), true
+	case "OperationsKPIGroup.alerts":
+		if e.ComplexityRoot.OperationsKPIGroup.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Alerts(childComplexity), true
+	case "OperationsKPIGroup.groupBy":
+		if e.ComplexityRoot.OperationsKPIGroup.GroupBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.GroupBy(childComplexity), true
+	case "OperationsKPIGroup.id":
+		if e.ComplexityRoot.OperationsKPIGroup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.ID(childComplexity), true
+	case "OperationsKPIGroup.incidents":
+		if e.ComplexityRoot.OperationsKPIGroup.Incidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Incidents(childComplexity), true
+	case "OperationsKPIGroup.mtta":
+		if e.ComplexityRoot.OperationsKPIGroup.Mtta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Mtta(childComplexity), true
+	case "OperationsKPIGroup.mttd":
+		if e.ComplexityRoot.OperationsKPIGroup.Mttd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Mttd(childComplexity), true
+	case "OperationsKPIGroup.mttr":
+		if e.ComplexityRoot.OperationsKPIGroup.Mttr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Mttr(childComplexity), true
+	case "OperationsKPIGroup.name":
+		if e.ComplexityRoot.OperationsKPIGroup.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Name(childComplexity), true
+	case "OperationsKPIGroup.open":
+		if e.ComplexityRoot.OperationsKPIGroup.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Open(childComplexity), true
+	case "OperationsKPIGroup.recurring":
+		if e.ComplexityRoot.OperationsKPIGroup.Recurring == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Recurring(childComplexity), true
+	case "OperationsKPIGroup.resolved":
+		if e.ComplexityRoot.OperationsKPIGroup.Resolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.Resolved(childComplexity), true
+	case "OperationsKPIGroup.suppressedAlerts":
+		if e.ComplexityRoot.OperationsKPIGroup.SuppressedAlerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIGroup.SuppressedAlerts(childComplexity), true
+
+	case "OperationsKPIs.availability":
+		if e.ComplexityRoot.OperationsKPIs.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIs.Availability(childComplexity), true
+	case "OperationsKPIs.changes":
+		if e.ComplexityRoot.OperationsKPIs.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIs.Changes(childComplexity), true
+	case "OperationsKPIs.from":
+		if e.ComplexityRoot.OperationsKPIs.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIs.From(childComplexity), true
+	case "OperationsKPIs.groups":
+		if e.ComplexityRoot.OperationsKPIs.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIs.Groups(childComplexity), true
+	case "OperationsKPIs.to":
+		if e.ComplexityRoot.OperationsKPIs.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIs.To(childComplexity), true
+	case "OperationsKPIs.total":
+		if e.ComplexityRoot.OperationsKPIs.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperationsKPIs.Total(childComplexity), true
 
 	case "Owner.chatChannel":
 		if e.ComplexityRoot.Owner.ChatChannel == nil {
@@ -4541,6 +5377,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.APITokenOrder), args["where"].(*ent.APITokenWhereInput)), true
+	case "Query.alerts":
+		if e.ComplexityRoot.Query.Alerts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AlertOrder), args["where"].(*ent.AlertWhereInput)), true
 	case "Query.assets":
 		if e.ComplexityRoot.Query.Assets == nil {
 			break
@@ -4767,6 +5614,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.IncidentContext(childComplexity, args["identifier"].(string), args["asOf"].(*time.Time), args["depth"].(*int), args["scope"].(*string)), true
+	case "Query.incidents":
+		if e.ComplexityRoot.Query.Incidents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incidents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Incidents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.IncidentOrder), args["where"].(*ent.IncidentWhereInput)), true
 
 	case "Query.locations":
 		if e.ComplexityRoot.Query.Locations == nil {
@@ -4812,6 +5670,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.operationsKPIs":
+		if e.ComplexityRoot.Query.OperationsKPIs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_operationsKPIs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OperationsKPIs(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["groupBy"].(*model.KPIGroupBy)), true
 	case "Query.owners":
 		if e.ComplexityRoot.Query.Owners == nil {
 			break
@@ -5366,6 +6235,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReportScope.Services(childComplexity), true
 
+	case "RootCauseCandidate.alerted":
+		if e.ComplexityRoot.RootCauseCandidate.Alerted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.Alerted(childComplexity), true
+	case "RootCauseCandidate.configurationItem":
+		if e.ComplexityRoot.RootCauseCandidate.ConfigurationItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.ConfigurationItem(childComplexity), true
+	case "RootCauseCandidate.pathCount":
+		if e.ComplexityRoot.RootCauseCandidate.PathCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.PathCount(childComplexity), true
+	case "RootCauseCandidate.paths":
+		if e.ComplexityRoot.RootCauseCandidate.Paths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.Paths(childComplexity), true
+	case "RootCauseCandidate.reasons":
+		if e.ComplexityRoot.RootCauseCandidate.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.Reasons(childComplexity), true
+	case "RootCauseCandidate.score":
+		if e.ComplexityRoot.RootCauseCandidate.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.Score(childComplexity), true
+
 	case "Service.createdAt":
 		if e.ComplexityRoot.Service.CreatedAt == nil {
 			break
@@ -5396,6 +6302,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Service.ID(childComplexity), true
+	case "Service.incidents":
+		if e.ComplexityRoot.Service.Incidents == nil {
+			break
+		}
+
+		args, err := ec.field_Service_incidents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Service.Incidents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.IncidentOrder), args["where"].(*ent.IncidentWhereInput)), true
 	case "Service.members":
 		if e.ComplexityRoot.Service.Members == nil {
 			break
@@ -5456,6 +6373,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Service.UpdatedAt(childComplexity), true
+
+	case "ServiceAvailability.availability":
+		if e.ComplexityRoot.ServiceAvailability.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceAvailability.Availability(childComplexity), true
+	case "ServiceAvailability.breached":
+		if e.ComplexityRoot.ServiceAvailability.Breached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceAvailability.Breached(childComplexity), true
+	case "ServiceAvailability.downtimeSeconds":
+		if e.ComplexityRoot.ServiceAvailability.DowntimeSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceAvailability.DowntimeSeconds(childComplexity), true
+	case "ServiceAvailability.service":
+		if e.ComplexityRoot.ServiceAvailability.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceAvailability.Service(childComplexity), true
+	case "ServiceAvailability.sloTarget":
+		if e.ComplexityRoot.ServiceAvailability.SloTarget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceAvailability.SloTarget(childComplexity), true
 
 	case "ServiceConnection.edges":
 		if e.ComplexityRoot.ServiceConnection.Edges == nil {
@@ -5763,6 +6711,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
 			graphql.NewInputUnmarshaler("APITokenWhereInput", ec.unmarshalInputAPITokenWhereInput),
+			graphql.NewInputUnmarshaler("AlertOrder", ec.unmarshalInputAlertOrder),
+			graphql.NewInputUnmarshaler("AlertWhereInput", ec.unmarshalInputAlertWhereInput),
 			graphql.NewInputUnmarshaler("AssetOrder", ec.unmarshalInputAssetOrder),
 			graphql.NewInputUnmarshaler("AssetWhereInput", ec.unmarshalInputAssetWhereInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
@@ -5796,6 +6746,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DriftWhereInput", ec.unmarshalInputDriftWhereInput),
 			graphql.NewInputUnmarshaler("IdentifierOrder", ec.unmarshalInputIdentifierOrder),
 			graphql.NewInputUnmarshaler("IdentifierWhereInput", ec.unmarshalInputIdentifierWhereInput),
+			graphql.NewInputUnmarshaler("IncidentOrder", ec.unmarshalInputIncidentOrder),
+			graphql.NewInputUnmarshaler("IncidentWhereInput", ec.unmarshalInputIncidentWhereInput),
 			graphql.NewInputUnmarshaler("LocationOrder", ec.unmarshalInputLocationOrder),
 			graphql.NewInputUnmarshaler("LocationWhereInput", ec.unmarshalInputLocationWhereInput),
 			graphql.NewInputUnmarshaler("ObservationInput", ec.unmarshalInputObservationInput),
@@ -5818,6 +6770,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateDiscoveryJobInput", ec.unmarshalInputUpdateDiscoveryJobInput),
 			graphql.NewInputUnmarshaler("UpdateDriftIgnoreRuleInput", ec.unmarshalInputUpdateDriftIgnoreRuleInput),
 			graphql.NewInputUnmarshaler("UpdateIdentifierInput", ec.unmarshalInputUpdateIdentifierInput),
+			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
 			graphql.NewInputUnmarshaler("UpdateLocationInput", ec.unmarshalInputUpdateLocationInput),
 			graphql.NewInputUnmarshaler("UpdateOwnerInput", ec.unmarshalInputUpdateOwnerInput),
 			graphql.NewInputUnmarshaler("UpdateReportScheduleInput", ec.unmarshalInputUpdateReportScheduleInput),
@@ -5902,6 +6855,138 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../../schema/alerts.graphql", Input: `# Alerts correlated into incidents (internal/alerts). Alerts arrive over
+# HTTP (POST /api/v1/alerts/alertmanager, POST /api/v1/alerts) with an
+# INGEST token; these types read and act on what intake stored.
+
+extend type Alert {
+  "Every label as sent, alertname included."
+  labels: Map!
+  annotations: Map!
+}
+
+"A probable cause of an incident, best first."
+type RootCauseCandidate {
+  "Null when the CI has been deleted since."
+  configurationItem: ConfigurationItem
+  "Share of the cascade's origins it explains, plus 0.1 when alerted itself, plus evidence (at most 0.5)."
+  score: Float!
+  "True when the candidate alerted itself; false for a silent shared dependency."
+  alerted: Boolean!
+  "Why, in words, each naming its evidence."
+  reasons: [String!]!
+  "Dependency paths from alerted CIs down to the candidate (from = an alerted CI, last = the candidate), at most 20."
+  paths: [DependencyPath!]!
+  "How many alerted CIs it explains through a path, all of them."
+  pathCount: Int!
+}
+
+extend type Incident {
+  rootCauseCandidates: [RootCauseCandidate!]!
+  "Services hit through member CIs and service dependencies, lowest tier number first."
+  impactedServices: [Service!]!
+  "The blast radius (dependents) of the top candidate; null when there is none."
+  topCandidateImpact(maxDepth: Int): Impact
+  "Seconds from the first alert's start (or the recorded impact start) to opening."
+  timeToDetect: Int!
+  "Seconds from opening to acknowledgement; null until acknowledged."
+  timeToAcknowledge: Int
+  "Seconds from opening to resolution; null until resolved."
+  timeToResolve: Int
+}
+
+enum KPIGroupBy {
+  SERVICE
+  OWNER
+  CONFIGURATION_ITEM
+}
+
+"ITOps figures over the incidents opened in [from, to)."
+type OperationsKPIs {
+  from: Time!
+  to: Time!
+  total: OperationsKPIGroup!
+  "One row per service, owner or probable-cause CI, most incidents first."
+  groups: [OperationsKPIGroup!]!
+  "Change records whose window ended in [from, to) and that have an outcome."
+  changes: ChangeOutcomes!
+  "Availability of every service with an SLO target over [from, to), from the time its incidents were open."
+  availability: [ServiceAvailability!]!
+}
+
+type OperationsKPIGroup {
+  "SERVICE, OWNER or CONFIGURATION_ITEM; TOTAL for the whole."
+  groupBy: String!
+  "The group's ID and name; null for the total and for incidents with no service, owner or candidate."
+  id: ID
+  name: String
+  incidents: Int!
+  open: Int!
+  acknowledged: Int!
+  resolved: Int!
+  "Mean time to acknowledge, seconds, over acknowledged incidents; null when none."
+  mtta: Float
+  "Mean time to resolve, seconds, over resolved incidents."
+  mttr: Float
+  "Mean time to detect, seconds: first alert start (or recorded impact start) to opening."
+  mttd: Float
+  "Incidents with the same probable-cause CI or the same service as an earlier incident within 30 days."
+  recurring: Int!
+  alerts: Int!
+  "Alerts inside an approved change window (expected, not paged)."
+  suppressedAlerts: Int!
+}
+
+type ChangeOutcomes {
+  total: Int!
+  successful: Int!
+  failed: Int!
+  rolledBack: Int!
+  "successful / total; null when there is none."
+  successRate: Float
+  "Changes linked as the cause of an incident."
+  causedIncidents: Int!
+}
+
+type ServiceAvailability {
+  service: Service!
+  "Seconds in [from, to) with an unresolved incident hitting the service."
+  downtimeSeconds: Int!
+  "1 - downtime / period."
+  availability: Float!
+  sloTarget: Float
+  "True when availability is below the SLO target."
+  breached: Boolean!
+}
+
+extend type Query {
+  operationsKPIs(from: Time!, to: Time!, groupBy: KPIGroupBy = SERVICE): OperationsKPIs!
+}
+
+input UpdateIncidentInput {
+  title: String
+  "When impact really started, when earlier than the first alert (MTTD)."
+  impactStartedAt: Time
+  clearImpactStartedAt: Boolean
+  "Link the change that caused it."
+  causedByChangeID: ID
+  clearCausedByChange: Boolean
+}
+
+extend type Mutation {
+  "OPEN → ACKNOWLEDGED (editor). Acknowledging an acknowledged incident keeps the first time and updates the note."
+  acknowledgeIncident(id: ID!, note: String): Incident!
+  "Resolve by hand (editor); its firing alerts stay firing and are not regrouped into it."
+  resolveIncident(id: ID!, note: String): Incident!
+  "RESOLVED → OPEN (editor)."
+  reopenIncident(id: ID!, note: String): Incident!
+  "Move every alert of remove into keep and delete remove (editor); audited on both."
+  mergeIncidents(keep: ID!, remove: ID!): Incident!
+  "Move an alert out of its incident into another one, or a new one when to is null (editor); audited."
+  moveAlert(alert: ID!, to: ID): Incident!
+  updateIncident(id: ID!, input: UpdateIncidentInput!): Incident!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/cairn.graphql", Input: `# Hand-written extensions of the schema entgql generates in ent.graphql.
 # Names here are relied on by programs outside the repository: see ARCHITECTURE.md.
 
@@ -6329,6 +7414,9 @@ type APIToken implements Node {
   createdAt: Time!
   updatedAt: Time!
   name: String!
+  """
+  INGEST may only send alerts and agent inventories; it reads nothing
+  """
   role: Role!
   """
   the first characters of the secret, to tell tokens apart
@@ -6511,6 +7599,402 @@ input APITokenWhereInput {
   createdByHasSuffix: String
   createdByEqualFold: String
   createdByContainsFold: String
+}
+type Alert implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  Alertmanager's fingerprint, or FNV-1a 64 of the labels minus volatile ones
+  """
+  fingerprint: String!
+  status: AlertStatus!
+  """
+  the alertname label
+  """
+  name: String!
+  startsAt: Time!
+  endsAt: Time
+  generatorURL: String
+  """
+  the route it came in by
+  """
+  source: AlertSource!
+  """
+  the Alertmanager receiver that sent it
+  """
+  receiver: String
+  """
+  the binding rule that named its CI or service; null when unbound
+  """
+  boundBy: AlertBoundBy
+  """
+  why an alert is unbound (ambiguous, unknown), or the value that bound it
+  """
+  bindingNote: String
+  """
+  changed state FlapTransitions times within FlapPeriod; never opens an incident
+  """
+  flapping: Boolean!
+  """
+  times it fired again after resolving
+  """
+  refires: Int!
+  lastReceivedAt: Time!
+  configurationItemID: ID
+  serviceID: ID
+  suppressedByID: ID
+  incidentID: ID
+  configurationItem: ConfigurationItem
+  service: Service
+  """
+  the approved change whose window covered its CI when it fired: expected, does not page
+  """
+  suppressedBy: ChangeRecord
+  incident: Incident
+}
+"""
+AlertBoundBy is enum for the field bound_by
+"""
+enum AlertBoundBy @goModel(model: "github.com/cairn-cmdb/cairn/ent/alert.BoundBy") {
+  CAIRN_CI
+  INSTANCE
+  HOST
+  HOSTNAME
+  NODENAME
+  FQDN
+  IP
+  MAC
+  SERIAL
+  SERVICE
+}
+"""
+A connection to a list of items.
+"""
+type AlertConnection {
+  """
+  A list of edges.
+  """
+  edges: [AlertEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type AlertEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Alert
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Alert connections
+"""
+input AlertOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Alerts.
+  """
+  field: AlertOrderField!
+}
+"""
+Properties by which Alert connections can be ordered.
+"""
+enum AlertOrderField {
+  CREATED_AT
+  UPDATED_AT
+  FINGERPRINT
+  STATUS
+  NAME
+  STARTS_AT
+  ENDS_AT
+  LAST_RECEIVED_AT
+}
+"""
+AlertSource is enum for the field source
+"""
+enum AlertSource @goModel(model: "github.com/cairn-cmdb/cairn/ent/alert.Source") {
+  ALERTMANAGER
+  API
+}
+"""
+AlertStatus is enum for the field status
+"""
+enum AlertStatus @goModel(model: "github.com/cairn-cmdb/cairn/ent/alert.Status") {
+  FIRING
+  RESOLVED
+}
+"""
+AlertWhereInput is used for filtering Alert objects.
+Input was generated by ent.
+"""
+input AlertWhereInput {
+  not: AlertWhereInput
+  and: [AlertWhereInput!]
+  or: [AlertWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  fingerprint field predicates
+  """
+  fingerprint: String
+  fingerprintNEQ: String
+  fingerprintIn: [String!]
+  fingerprintNotIn: [String!]
+  fingerprintGT: String
+  fingerprintGTE: String
+  fingerprintLT: String
+  fingerprintLTE: String
+  fingerprintContains: String
+  fingerprintHasPrefix: String
+  fingerprintHasSuffix: String
+  fingerprintEqualFold: String
+  fingerprintContainsFold: String
+  """
+  status field predicates
+  """
+  status: AlertStatus
+  statusNEQ: AlertStatus
+  statusIn: [AlertStatus!]
+  statusNotIn: [AlertStatus!]
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  starts_at field predicates
+  """
+  startsAt: Time
+  startsAtNEQ: Time
+  startsAtIn: [Time!]
+  startsAtNotIn: [Time!]
+  startsAtGT: Time
+  startsAtGTE: Time
+  startsAtLT: Time
+  startsAtLTE: Time
+  """
+  ends_at field predicates
+  """
+  endsAt: Time
+  endsAtNEQ: Time
+  endsAtIn: [Time!]
+  endsAtNotIn: [Time!]
+  endsAtGT: Time
+  endsAtGTE: Time
+  endsAtLT: Time
+  endsAtLTE: Time
+  endsAtIsNil: Boolean
+  endsAtNotNil: Boolean
+  """
+  generator_url field predicates
+  """
+  generatorURL: String
+  generatorURLNEQ: String
+  generatorURLIn: [String!]
+  generatorURLNotIn: [String!]
+  generatorURLGT: String
+  generatorURLGTE: String
+  generatorURLLT: String
+  generatorURLLTE: String
+  generatorURLContains: String
+  generatorURLHasPrefix: String
+  generatorURLHasSuffix: String
+  generatorURLIsNil: Boolean
+  generatorURLNotNil: Boolean
+  generatorURLEqualFold: String
+  generatorURLContainsFold: String
+  """
+  source field predicates
+  """
+  source: AlertSource
+  sourceNEQ: AlertSource
+  sourceIn: [AlertSource!]
+  sourceNotIn: [AlertSource!]
+  """
+  receiver field predicates
+  """
+  receiver: String
+  receiverNEQ: String
+  receiverIn: [String!]
+  receiverNotIn: [String!]
+  receiverGT: String
+  receiverGTE: String
+  receiverLT: String
+  receiverLTE: String
+  receiverContains: String
+  receiverHasPrefix: String
+  receiverHasSuffix: String
+  receiverIsNil: Boolean
+  receiverNotNil: Boolean
+  receiverEqualFold: String
+  receiverContainsFold: String
+  """
+  bound_by field predicates
+  """
+  boundBy: AlertBoundBy
+  boundByNEQ: AlertBoundBy
+  boundByIn: [AlertBoundBy!]
+  boundByNotIn: [AlertBoundBy!]
+  boundByIsNil: Boolean
+  boundByNotNil: Boolean
+  """
+  binding_note field predicates
+  """
+  bindingNote: String
+  bindingNoteNEQ: String
+  bindingNoteIn: [String!]
+  bindingNoteNotIn: [String!]
+  bindingNoteGT: String
+  bindingNoteGTE: String
+  bindingNoteLT: String
+  bindingNoteLTE: String
+  bindingNoteContains: String
+  bindingNoteHasPrefix: String
+  bindingNoteHasSuffix: String
+  bindingNoteIsNil: Boolean
+  bindingNoteNotNil: Boolean
+  bindingNoteEqualFold: String
+  bindingNoteContainsFold: String
+  """
+  flapping field predicates
+  """
+  flapping: Boolean
+  flappingNEQ: Boolean
+  """
+  refires field predicates
+  """
+  refires: Int
+  refiresNEQ: Int
+  refiresIn: [Int!]
+  refiresNotIn: [Int!]
+  refiresGT: Int
+  refiresGTE: Int
+  refiresLT: Int
+  refiresLTE: Int
+  """
+  last_received_at field predicates
+  """
+  lastReceivedAt: Time
+  lastReceivedAtNEQ: Time
+  lastReceivedAtIn: [Time!]
+  lastReceivedAtNotIn: [Time!]
+  lastReceivedAtGT: Time
+  lastReceivedAtGTE: Time
+  lastReceivedAtLT: Time
+  lastReceivedAtLTE: Time
+  """
+  configuration_item_id field predicates
+  """
+  configurationItemID: ID
+  configurationItemIDNEQ: ID
+  configurationItemIDIn: [ID!]
+  configurationItemIDNotIn: [ID!]
+  configurationItemIDIsNil: Boolean
+  configurationItemIDNotNil: Boolean
+  """
+  service_id field predicates
+  """
+  serviceID: ID
+  serviceIDNEQ: ID
+  serviceIDIn: [ID!]
+  serviceIDNotIn: [ID!]
+  serviceIDIsNil: Boolean
+  serviceIDNotNil: Boolean
+  """
+  suppressed_by_id field predicates
+  """
+  suppressedByID: ID
+  suppressedByIDNEQ: ID
+  suppressedByIDIn: [ID!]
+  suppressedByIDNotIn: [ID!]
+  suppressedByIDIsNil: Boolean
+  suppressedByIDNotNil: Boolean
+  """
+  incident_id field predicates
+  """
+  incidentID: ID
+  incidentIDNEQ: ID
+  incidentIDIn: [ID!]
+  incidentIDNotIn: [ID!]
+  incidentIDIsNil: Boolean
+  incidentIDNotNil: Boolean
+  """
+  configuration_item edge predicates
+  """
+  hasConfigurationItem: Boolean
+  hasConfigurationItemWith: [ConfigurationItemWhereInput!]
+  """
+  service edge predicates
+  """
+  hasService: Boolean
+  hasServiceWith: [ServiceWhereInput!]
+  """
+  suppressed_by edge predicates
+  """
+  hasSuppressedBy: Boolean
+  hasSuppressedByWith: [ChangeRecordWhereInput!]
+  """
+  incident edge predicates
+  """
+  hasIncident: Boolean
+  hasIncidentWith: [IncidentWhereInput!]
 }
 type Asset implements Node {
   id: ID!
@@ -7018,7 +8502,15 @@ type ChangeRecord implements Node {
   windowEnd: Time!
   requester: String!
   approver: String
+  """
+  how the change went, for the change success rate
+  """
+  outcome: ChangeRecordOutcome
   configurationItems: [ConfigurationItem!]
+  """
+  incidents people linked to this change as their cause
+  """
+  causedIncidents: [Incident!]
 }
 """
 A connection to a list of items.
@@ -7073,6 +8565,14 @@ enum ChangeRecordOrderField {
   STATUS
   WINDOW_START
   WINDOW_END
+}
+"""
+ChangeRecordOutcome is enum for the field outcome
+"""
+enum ChangeRecordOutcome @goModel(model: "github.com/cairn-cmdb/cairn/ent/changerecord.Outcome") {
+  SUCCESSFUL
+  FAILED
+  ROLLED_BACK
 }
 """
 ChangeRecordStatus is enum for the field status
@@ -7241,10 +8741,24 @@ input ChangeRecordWhereInput {
   approverEqualFold: String
   approverContainsFold: String
   """
+  outcome field predicates
+  """
+  outcome: ChangeRecordOutcome
+  outcomeNEQ: ChangeRecordOutcome
+  outcomeIn: [ChangeRecordOutcome!]
+  outcomeNotIn: [ChangeRecordOutcome!]
+  outcomeIsNil: Boolean
+  outcomeNotNil: Boolean
+  """
   configuration_items edge predicates
   """
   hasConfigurationItems: Boolean
   hasConfigurationItemsWith: [ConfigurationItemWhereInput!]
+  """
+  caused_incidents edge predicates
+  """
+  hasCausedIncidents: Boolean
+  hasCausedIncidentsWith: [IncidentWhereInput!]
 }
 type ConfigurationItem implements Node {
   id: ID!
@@ -7290,6 +8804,37 @@ type ConfigurationItem implements Node {
   contracts: [Contract!]
   changeRecords: [ChangeRecord!]
   drifts: [Drift!]
+  incidents(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Incidents returned from the connection.
+    """
+    orderBy: [IncidentOrder!]
+
+    """
+    Filtering options for Incidents returned from the connection.
+    """
+    where: IncidentWhereInput
+  ): IncidentConnection!
 }
 """
 A connection to a list of items.
@@ -7667,6 +9212,11 @@ input ConfigurationItemWhereInput {
   """
   hasDrifts: Boolean
   hasDriftsWith: [DriftWhereInput!]
+  """
+  incidents edge predicates
+  """
+  hasIncidents: Boolean
+  hasIncidentsWith: [IncidentWhereInput!]
 }
 type Contract implements Node {
   id: ID!
@@ -7993,6 +9543,10 @@ input CreateChangeRecordInput {
   windowEnd: Time!
   requester: String!
   approver: String
+  """
+  how the change went, for the change success rate
+  """
+  outcome: ChangeRecordOutcome
   configurationItemIDs: [ID!]
 }
 """
@@ -9631,6 +11185,427 @@ input IdentifierWhereInput {
   hasConfigurationItem: Boolean
   hasConfigurationItemWith: [ConfigurationItemWhereInput!]
 }
+type Incident implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  title: String!
+  status: IncidentStatus!
+  openedAt: Time!
+  """
+  the earliest start of its alerts
+  """
+  firstAlertAt: Time!
+  """
+  when an alert last joined
+  """
+  lastAlertAt: Time!
+  """
+  a recorded start of impact, when known better than the first alert (MTTD)
+  """
+  impactStartedAt: Time
+  acknowledgedAt: Time
+  acknowledgedBy: String
+  """
+  when it was escalated for not being acknowledged in time
+  """
+  escalatedAt: Time
+  resolvedAt: Time
+  """
+  the person who resolved it; null when its alerts did
+  """
+  resolvedBy: String
+  """
+  the last acknowledgement, resolution or reopening note
+  """
+  note: String
+  """
+  the service label of an incident of unbound alerts
+  """
+  serviceLabel: String
+  """
+  a person moved alerts in or out: correlation no longer regroups it
+  """
+  manual: Boolean!
+  alertCount: Int!
+  firingCount: Int!
+  """
+  the CI of the top candidate, for recurrence and the notification
+  """
+  topCandidateID: ID
+  causedByChangeID: ID
+  alerts: [Alert!]
+  """
+  the alerted CIs
+  """
+  configurationItems: [ConfigurationItem!]
+  """
+  the services hit: through member CIs and service dependencies
+  """
+  services: [Service!]
+  topCandidate: ConfigurationItem
+  """
+  the change a person linked as its cause
+  """
+  causedByChange: ChangeRecord
+}
+"""
+A connection to a list of items.
+"""
+type IncidentConnection {
+  """
+  A list of edges.
+  """
+  edges: [IncidentEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type IncidentEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Incident
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Incident connections
+"""
+input IncidentOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Incidents.
+  """
+  field: IncidentOrderField!
+}
+"""
+Properties by which Incident connections can be ordered.
+"""
+enum IncidentOrderField {
+  CREATED_AT
+  UPDATED_AT
+  TITLE
+  STATUS
+  OPENED_AT
+  FIRST_ALERT_AT
+  LAST_ALERT_AT
+  ACKNOWLEDGED_AT
+  RESOLVED_AT
+}
+"""
+IncidentStatus is enum for the field status
+"""
+enum IncidentStatus @goModel(model: "github.com/cairn-cmdb/cairn/ent/incident.Status") {
+  OPEN
+  ACKNOWLEDGED
+  RESOLVED
+}
+"""
+IncidentWhereInput is used for filtering Incident objects.
+Input was generated by ent.
+"""
+input IncidentWhereInput {
+  not: IncidentWhereInput
+  and: [IncidentWhereInput!]
+  or: [IncidentWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  title field predicates
+  """
+  title: String
+  titleNEQ: String
+  titleIn: [String!]
+  titleNotIn: [String!]
+  titleGT: String
+  titleGTE: String
+  titleLT: String
+  titleLTE: String
+  titleContains: String
+  titleHasPrefix: String
+  titleHasSuffix: String
+  titleEqualFold: String
+  titleContainsFold: String
+  """
+  status field predicates
+  """
+  status: IncidentStatus
+  statusNEQ: IncidentStatus
+  statusIn: [IncidentStatus!]
+  statusNotIn: [IncidentStatus!]
+  """
+  opened_at field predicates
+  """
+  openedAt: Time
+  openedAtNEQ: Time
+  openedAtIn: [Time!]
+  openedAtNotIn: [Time!]
+  openedAtGT: Time
+  openedAtGTE: Time
+  openedAtLT: Time
+  openedAtLTE: Time
+  """
+  first_alert_at field predicates
+  """
+  firstAlertAt: Time
+  firstAlertAtNEQ: Time
+  firstAlertAtIn: [Time!]
+  firstAlertAtNotIn: [Time!]
+  firstAlertAtGT: Time
+  firstAlertAtGTE: Time
+  firstAlertAtLT: Time
+  firstAlertAtLTE: Time
+  """
+  last_alert_at field predicates
+  """
+  lastAlertAt: Time
+  lastAlertAtNEQ: Time
+  lastAlertAtIn: [Time!]
+  lastAlertAtNotIn: [Time!]
+  lastAlertAtGT: Time
+  lastAlertAtGTE: Time
+  lastAlertAtLT: Time
+  lastAlertAtLTE: Time
+  """
+  impact_started_at field predicates
+  """
+  impactStartedAt: Time
+  impactStartedAtNEQ: Time
+  impactStartedAtIn: [Time!]
+  impactStartedAtNotIn: [Time!]
+  impactStartedAtGT: Time
+  impactStartedAtGTE: Time
+  impactStartedAtLT: Time
+  impactStartedAtLTE: Time
+  impactStartedAtIsNil: Boolean
+  impactStartedAtNotNil: Boolean
+  """
+  acknowledged_at field predicates
+  """
+  acknowledgedAt: Time
+  acknowledgedAtNEQ: Time
+  acknowledgedAtIn: [Time!]
+  acknowledgedAtNotIn: [Time!]
+  acknowledgedAtGT: Time
+  acknowledgedAtGTE: Time
+  acknowledgedAtLT: Time
+  acknowledgedAtLTE: Time
+  acknowledgedAtIsNil: Boolean
+  acknowledgedAtNotNil: Boolean
+  """
+  acknowledged_by field predicates
+  """
+  acknowledgedBy: String
+  acknowledgedByNEQ: String
+  acknowledgedByIn: [String!]
+  acknowledgedByNotIn: [String!]
+  acknowledgedByGT: String
+  acknowledgedByGTE: String
+  acknowledgedByLT: String
+  acknowledgedByLTE: String
+  acknowledgedByContains: String
+  acknowledgedByHasPrefix: String
+  acknowledgedByHasSuffix: String
+  acknowledgedByIsNil: Boolean
+  acknowledgedByNotNil: Boolean
+  acknowledgedByEqualFold: String
+  acknowledgedByContainsFold: String
+  """
+  escalated_at field predicates
+  """
+  escalatedAt: Time
+  escalatedAtNEQ: Time
+  escalatedAtIn: [Time!]
+  escalatedAtNotIn: [Time!]
+  escalatedAtGT: Time
+  escalatedAtGTE: Time
+  escalatedAtLT: Time
+  escalatedAtLTE: Time
+  escalatedAtIsNil: Boolean
+  escalatedAtNotNil: Boolean
+  """
+  resolved_at field predicates
+  """
+  resolvedAt: Time
+  resolvedAtNEQ: Time
+  resolvedAtIn: [Time!]
+  resolvedAtNotIn: [Time!]
+  resolvedAtGT: Time
+  resolvedAtGTE: Time
+  resolvedAtLT: Time
+  resolvedAtLTE: Time
+  resolvedAtIsNil: Boolean
+  resolvedAtNotNil: Boolean
+  """
+  resolved_by field predicates
+  """
+  resolvedBy: String
+  resolvedByNEQ: String
+  resolvedByIn: [String!]
+  resolvedByNotIn: [String!]
+  resolvedByGT: String
+  resolvedByGTE: String
+  resolvedByLT: String
+  resolvedByLTE: String
+  resolvedByContains: String
+  resolvedByHasPrefix: String
+  resolvedByHasSuffix: String
+  resolvedByIsNil: Boolean
+  resolvedByNotNil: Boolean
+  resolvedByEqualFold: String
+  resolvedByContainsFold: String
+  """
+  note field predicates
+  """
+  note: String
+  noteNEQ: String
+  noteIn: [String!]
+  noteNotIn: [String!]
+  noteGT: String
+  noteGTE: String
+  noteLT: String
+  noteLTE: String
+  noteContains: String
+  noteHasPrefix: String
+  noteHasSuffix: String
+  noteIsNil: Boolean
+  noteNotNil: Boolean
+  noteEqualFold: String
+  noteContainsFold: String
+  """
+  service_label field predicates
+  """
+  serviceLabel: String
+  serviceLabelNEQ: String
+  serviceLabelIn: [String!]
+  serviceLabelNotIn: [String!]
+  serviceLabelGT: String
+  serviceLabelGTE: String
+  serviceLabelLT: String
+  serviceLabelLTE: String
+  serviceLabelContains: String
+  serviceLabelHasPrefix: String
+  serviceLabelHasSuffix: String
+  serviceLabelIsNil: Boolean
+  serviceLabelNotNil: Boolean
+  serviceLabelEqualFold: String
+  serviceLabelContainsFold: String
+  """
+  manual field predicates
+  """
+  manual: Boolean
+  manualNEQ: Boolean
+  """
+  alert_count field predicates
+  """
+  alertCount: Int
+  alertCountNEQ: Int
+  alertCountIn: [Int!]
+  alertCountNotIn: [Int!]
+  alertCountGT: Int
+  alertCountGTE: Int
+  alertCountLT: Int
+  alertCountLTE: Int
+  """
+  firing_count field predicates
+  """
+  firingCount: Int
+  firingCountNEQ: Int
+  firingCountIn: [Int!]
+  firingCountNotIn: [Int!]
+  firingCountGT: Int
+  firingCountGTE: Int
+  firingCountLT: Int
+  firingCountLTE: Int
+  """
+  top_candidate_id field predicates
+  """
+  topCandidateID: ID
+  topCandidateIDNEQ: ID
+  topCandidateIDIn: [ID!]
+  topCandidateIDNotIn: [ID!]
+  topCandidateIDIsNil: Boolean
+  topCandidateIDNotNil: Boolean
+  """
+  caused_by_change_id field predicates
+  """
+  causedByChangeID: ID
+  causedByChangeIDNEQ: ID
+  causedByChangeIDIn: [ID!]
+  causedByChangeIDNotIn: [ID!]
+  causedByChangeIDIsNil: Boolean
+  causedByChangeIDNotNil: Boolean
+  """
+  alerts edge predicates
+  """
+  hasAlerts: Boolean
+  hasAlertsWith: [AlertWhereInput!]
+  """
+  configuration_items edge predicates
+  """
+  hasConfigurationItems: Boolean
+  hasConfigurationItemsWith: [ConfigurationItemWhereInput!]
+  """
+  services edge predicates
+  """
+  hasServices: Boolean
+  hasServicesWith: [ServiceWhereInput!]
+  """
+  top_candidate edge predicates
+  """
+  hasTopCandidate: Boolean
+  hasTopCandidateWith: [ConfigurationItemWhereInput!]
+  """
+  caused_by_change edge predicates
+  """
+  hasCausedByChange: Boolean
+  hasCausedByChangeWith: [ChangeRecordWhereInput!]
+}
 type Location implements Node {
   id: ID!
   createdAt: Time!
@@ -10202,6 +12177,37 @@ type Query {
     """
     where: APITokenWhereInput
   ): APITokenConnection!
+  alerts(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Alerts returned from the connection.
+    """
+    orderBy: [AlertOrder!]
+
+    """
+    Filtering options for Alerts returned from the connection.
+    """
+    where: AlertWhereInput
+  ): AlertConnection!
   assets(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -10512,6 +12518,37 @@ type Query {
     """
     where: IdentifierWhereInput
   ): IdentifierConnection!
+  incidents(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Incidents returned from the connection.
+    """
+    orderBy: [IncidentOrder!]
+
+    """
+    Filtering options for Incidents returned from the connection.
+    """
+    where: IncidentWhereInput
+  ): IncidentConnection!
   locations(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -11388,6 +13425,7 @@ input ReportScheduleWhereInput {
 Role is enum for the field role
 """
 enum Role @goModel(model: "github.com/cairn-cmdb/cairn/ent/apitoken.Role") {
+  INGEST
   VIEWER
   EDITOR
   ADMIN
@@ -11414,6 +13452,37 @@ type Service implements Node {
   members: [ConfigurationItem!]
   dependents: [Service!]
   dependsOn: [Service!]
+  incidents(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Incidents returned from the connection.
+    """
+    orderBy: [IncidentOrder!]
+
+    """
+    Filtering options for Incidents returned from the connection.
+    """
+    where: IncidentWhereInput
+  ): IncidentConnection!
 }
 """
 A connection to a list of items.
@@ -11639,6 +13708,11 @@ input ServiceWhereInput {
   """
   hasDependsOn: Boolean
   hasDependsOnWith: [ServiceWhereInput!]
+  """
+  incidents edge predicates
+  """
+  hasIncidents: Boolean
+  hasIncidentsWith: [IncidentWhereInput!]
 }
 """
 The builtin Time type
@@ -11689,6 +13763,11 @@ input UpdateChangeRecordInput {
   requester: String
   approver: String
   clearApprover: Boolean
+  """
+  how the change went, for the change success rate
+  """
+  outcome: ChangeRecordOutcome
+  clearOutcome: Boolean
   addConfigurationItemIDs: [ID!]
   removeConfigurationItemIDs: [ID!]
   clearConfigurationItems: Boolean
@@ -12612,6 +14691,86 @@ func (ec *executionContext) childFields_APITokenEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type APITokenEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Alert_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Alert_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Alert_updatedAt(ctx, field)
+	case "fingerprint":
+		return ec.fieldContext_Alert_fingerprint(ctx, field)
+	case "status":
+		return ec.fieldContext_Alert_status(ctx, field)
+	case "name":
+		return ec.fieldContext_Alert_name(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Alert_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_Alert_endsAt(ctx, field)
+	case "generatorURL":
+		return ec.fieldContext_Alert_generatorURL(ctx, field)
+	case "source":
+		return ec.fieldContext_Alert_source(ctx, field)
+	case "receiver":
+		return ec.fieldContext_Alert_receiver(ctx, field)
+	case "boundBy":
+		return ec.fieldContext_Alert_boundBy(ctx, field)
+	case "bindingNote":
+		return ec.fieldContext_Alert_bindingNote(ctx, field)
+	case "flapping":
+		return ec.fieldContext_Alert_flapping(ctx, field)
+	case "refires":
+		return ec.fieldContext_Alert_refires(ctx, field)
+	case "lastReceivedAt":
+		return ec.fieldContext_Alert_lastReceivedAt(ctx, field)
+	case "configurationItemID":
+		return ec.fieldContext_Alert_configurationItemID(ctx, field)
+	case "serviceID":
+		return ec.fieldContext_Alert_serviceID(ctx, field)
+	case "suppressedByID":
+		return ec.fieldContext_Alert_suppressedByID(ctx, field)
+	case "incidentID":
+		return ec.fieldContext_Alert_incidentID(ctx, field)
+	case "configurationItem":
+		return ec.fieldContext_Alert_configurationItem(ctx, field)
+	case "service":
+		return ec.fieldContext_Alert_service(ctx, field)
+	case "suppressedBy":
+		return ec.fieldContext_Alert_suppressedBy(ctx, field)
+	case "incident":
+		return ec.fieldContext_Alert_incident(ctx, field)
+	case "labels":
+		return ec.fieldContext_Alert_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_Alert_annotations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AlertConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AlertConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AlertConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AlertEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AlertEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Asset(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -12764,6 +14923,24 @@ func (ec *executionContext) childFields_CMDBHealth(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type CMDBHealth", field.Name)
 }
 
+func (ec *executionContext) childFields_ChangeOutcomes(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_ChangeOutcomes_total(ctx, field)
+	case "successful":
+		return ec.fieldContext_ChangeOutcomes_successful(ctx, field)
+	case "failed":
+		return ec.fieldContext_ChangeOutcomes_failed(ctx, field)
+	case "rolledBack":
+		return ec.fieldContext_ChangeOutcomes_rolledBack(ctx, field)
+	case "successRate":
+		return ec.fieldContext_ChangeOutcomes_successRate(ctx, field)
+	case "causedIncidents":
+		return ec.fieldContext_ChangeOutcomes_causedIncidents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeOutcomes", field.Name)
+}
+
 func (ec *executionContext) childFields_ChangeRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -12788,8 +14965,12 @@ func (ec *executionContext) childFields_ChangeRecord(ctx context.Context, field 
 		return ec.fieldContext_ChangeRecord_requester(ctx, field)
 	case "approver":
 		return ec.fieldContext_ChangeRecord_approver(ctx, field)
+	case "outcome":
+		return ec.fieldContext_ChangeRecord_outcome(ctx, field)
 	case "configurationItems":
 		return ec.fieldContext_ChangeRecord_configurationItems(ctx, field)
+	case "causedIncidents":
+		return ec.fieldContext_ChangeRecord_causedIncidents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChangeRecord", field.Name)
 }
@@ -12880,6 +15061,8 @@ func (ec *executionContext) childFields_ConfigurationItem(ctx context.Context, f
 		return ec.fieldContext_ConfigurationItem_changeRecords(ctx, field)
 	case "drifts":
 		return ec.fieldContext_ConfigurationItem_drifts(ctx, field)
+	case "incidents":
+		return ec.fieldContext_ConfigurationItem_incidents(ctx, field)
 	case "provenance":
 		return ec.fieldContext_ConfigurationItem_provenance(ctx, field)
 	case "bookValue":
@@ -13606,6 +15789,88 @@ func (ec *executionContext) childFields_ImpactNode(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ImpactNode", field.Name)
 }
 
+func (ec *executionContext) childFields_Incident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Incident_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Incident_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Incident_updatedAt(ctx, field)
+	case "title":
+		return ec.fieldContext_Incident_title(ctx, field)
+	case "status":
+		return ec.fieldContext_Incident_status(ctx, field)
+	case "openedAt":
+		return ec.fieldContext_Incident_openedAt(ctx, field)
+	case "firstAlertAt":
+		return ec.fieldContext_Incident_firstAlertAt(ctx, field)
+	case "lastAlertAt":
+		return ec.fieldContext_Incident_lastAlertAt(ctx, field)
+	case "impactStartedAt":
+		return ec.fieldContext_Incident_impactStartedAt(ctx, field)
+	case "acknowledgedAt":
+		return ec.fieldContext_Incident_acknowledgedAt(ctx, field)
+	case "acknowledgedBy":
+		return ec.fieldContext_Incident_acknowledgedBy(ctx, field)
+	case "escalatedAt":
+		return ec.fieldContext_Incident_escalatedAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Incident_resolvedAt(ctx, field)
+	case "resolvedBy":
+		return ec.fieldContext_Incident_resolvedBy(ctx, field)
+	case "note":
+		return ec.fieldContext_Incident_note(ctx, field)
+	case "serviceLabel":
+		return ec.fieldContext_Incident_serviceLabel(ctx, field)
+	case "manual":
+		return ec.fieldContext_Incident_manual(ctx, field)
+	case "alertCount":
+		return ec.fieldContext_Incident_alertCount(ctx, field)
+	case "firingCount":
+		return ec.fieldContext_Incident_firingCount(ctx, field)
+	case "topCandidateID":
+		return ec.fieldContext_Incident_topCandidateID(ctx, field)
+	case "causedByChangeID":
+		return ec.fieldContext_Incident_causedByChangeID(ctx, field)
+	case "alerts":
+		return ec.fieldContext_Incident_alerts(ctx, field)
+	case "configurationItems":
+		return ec.fieldContext_Incident_configurationItems(ctx, field)
+	case "services":
+		return ec.fieldContext_Incident_services(ctx, field)
+	case "topCandidate":
+		return ec.fieldContext_Incident_topCandidate(ctx, field)
+	case "causedByChange":
+		return ec.fieldContext_Incident_causedByChange(ctx, field)
+	case "rootCauseCandidates":
+		return ec.fieldContext_Incident_rootCauseCandidates(ctx, field)
+	case "impactedServices":
+		return ec.fieldContext_Incident_impactedServices(ctx, field)
+	case "topCandidateImpact":
+		return ec.fieldContext_Incident_topCandidateImpact(ctx, field)
+	case "timeToDetect":
+		return ec.fieldContext_Incident_timeToDetect(ctx, field)
+	case "timeToAcknowledge":
+		return ec.fieldContext_Incident_timeToAcknowledge(ctx, field)
+	case "timeToResolve":
+		return ec.fieldContext_Incident_timeToResolve(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Incident", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_IncidentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_IncidentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_IncidentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_IncidentContext(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ci":
@@ -13648,6 +15913,16 @@ func (ec *executionContext) childFields_IncidentContext(ctx context.Context, fie
 		return ec.fieldContext_IncidentContext_recentChanges(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IncidentContext", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_IncidentEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_IncidentEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_KindCompleteness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13794,6 +16069,56 @@ func (ec *executionContext) childFields_Money(ctx context.Context, field graphql
 		return ec.fieldContext_Money_currency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Money", field.Name)
+}
+
+func (ec *executionContext) childFields_OperationsKPIGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groupBy":
+		return ec.fieldContext_OperationsKPIGroup_groupBy(ctx, field)
+	case "id":
+		return ec.fieldContext_OperationsKPIGroup_id(ctx, field)
+	case "name":
+		return ec.fieldContext_OperationsKPIGroup_name(ctx, field)
+	case "incidents":
+		return ec.fieldContext_OperationsKPIGroup_incidents(ctx, field)
+	case "open":
+		return ec.fieldContext_OperationsKPIGroup_open(ctx, field)
+	case "acknowledged":
+		return ec.fieldContext_OperationsKPIGroup_acknowledged(ctx, field)
+	case "resolved":
+		return ec.fieldContext_OperationsKPIGroup_resolved(ctx, field)
+	case "mtta":
+		return ec.fieldContext_OperationsKPIGroup_mtta(ctx, field)
+	case "mttr":
+		return ec.fieldContext_OperationsKPIGroup_mttr(ctx, field)
+	case "mttd":
+		return ec.fieldContext_OperationsKPIGroup_mttd(ctx, field)
+	case "recurring":
+		return ec.fieldContext_OperationsKPIGroup_recurring(ctx, field)
+	case "alerts":
+		return ec.fieldContext_OperationsKPIGroup_alerts(ctx, field)
+	case "suppressedAlerts":
+		return ec.fieldContext_OperationsKPIGroup_suppressedAlerts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OperationsKPIGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_OperationsKPIs(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_OperationsKPIs_from(ctx, field)
+	case "to":
+		return ec.fieldContext_OperationsKPIs_to(ctx, field)
+	case "total":
+		return ec.fieldContext_OperationsKPIs_total(ctx, field)
+	case "groups":
+		return ec.fieldContext_OperationsKPIs_groups(ctx, field)
+	case "changes":
+		return ec.fieldContext_OperationsKPIs_changes(ctx, field)
+	case "availability":
+		return ec.fieldContext_OperationsKPIs_availability(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OperationsKPIs", field.Name)
 }
 
 func (ec *executionContext) childFields_Owner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14102,6 +16427,24 @@ func (ec *executionContext) childFields_ReportScope(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ReportScope", field.Name)
 }
 
+func (ec *executionContext) childFields_RootCauseCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "configurationItem":
+		return ec.fieldContext_RootCauseCandidate_configurationItem(ctx, field)
+	case "score":
+		return ec.fieldContext_RootCauseCandidate_score(ctx, field)
+	case "alerted":
+		return ec.fieldContext_RootCauseCandidate_alerted(ctx, field)
+	case "reasons":
+		return ec.fieldContext_RootCauseCandidate_reasons(ctx, field)
+	case "paths":
+		return ec.fieldContext_RootCauseCandidate_paths(ctx, field)
+	case "pathCount":
+		return ec.fieldContext_RootCauseCandidate_pathCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RootCauseCandidate", field.Name)
+}
+
 func (ec *executionContext) childFields_Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -14134,8 +16477,26 @@ func (ec *executionContext) childFields_Service(ctx context.Context, field graph
 		return ec.fieldContext_Service_dependents(ctx, field)
 	case "dependsOn":
 		return ec.fieldContext_Service_dependsOn(ctx, field)
+	case "incidents":
+		return ec.fieldContext_Service_incidents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Service", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceAvailability(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "service":
+		return ec.fieldContext_ServiceAvailability_service(ctx, field)
+	case "downtimeSeconds":
+		return ec.fieldContext_ServiceAvailability_downtimeSeconds(ctx, field)
+	case "availability":
+		return ec.fieldContext_ServiceAvailability_availability(ctx, field)
+	case "sloTarget":
+		return ec.fieldContext_ServiceAvailability_sloTarget(ctx, field)
+	case "breached":
+		return ec.fieldContext_ServiceAvailability_breached(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceAvailability", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -14482,6 +16843,60 @@ func (ec *executionContext) field_ConfigurationItem_bookValue_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_ConfigurationItem_incidents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.IncidentOrder, error) {
+			return ec.unmarshalOIncidentOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.IncidentWhereInput, error) {
+			return ec.unmarshalOIncidentWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_ConfigurationItem_warranty_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14564,6 +16979,20 @@ func (ec *executionContext) field_DiscoveryJob_runs_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Incident_topCandidateImpact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptDrift_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14579,6 +17008,28 @@ func (ec *executionContext) field_Mutation_acceptDrift_args(ctx context.Context,
 }
 
 func (ec *executionContext) field_Mutation_acknowledgeDrift_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_acknowledgeIncident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -15048,6 +17499,50 @@ func (ec *executionContext) field_Mutation_mergeConfigurationItems_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_mergeIncidents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "keep",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["keep"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "remove",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["remove"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_moveAlert_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "alert",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alert"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeRelationship_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15059,6 +17554,50 @@ func (ec *executionContext) field_Mutation_removeRelationship_args(ctx context.C
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reopenIncident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resolveIncident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
 	return args, nil
 }
 
@@ -15282,6 +17821,28 @@ func (ec *executionContext) field_Mutation_updateIdentifier_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateIncident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateIncidentInput, error) {
+			return ec.unmarshalNUpdateIncidentInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐUpdateIncidentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateLocation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15403,6 +17964,60 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_alerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.AlertOrder, error) {
+			return ec.unmarshalOAlertOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AlertWhereInput, error) {
+			return ec.unmarshalOAlertWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -16252,6 +18867,60 @@ func (ec *executionContext) field_Query_incidentContext_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_incidents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.IncidentOrder, error) {
+			return ec.unmarshalOIncidentOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.IncidentWhereInput, error) {
+			return ec.unmarshalOIncidentWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_locations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -16361,6 +19030,36 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_operationsKPIs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (*model.KPIGroupBy, error) {
+			return ec.unmarshalOKPIGroupBy2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐKPIGroupBy(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg2
 	return args, nil
 }
 
@@ -16822,6 +19521,60 @@ func (ec *executionContext) field_ReportSchedule_runs_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Service_incidents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.IncidentOrder, error) {
+			return ec.unmarshalOIncidentOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.IncidentWhereInput, error) {
+			return ec.unmarshalOIncidentWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17243,6 +19996,782 @@ func (ec *executionContext) _APITokenEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_APITokenEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APITokenEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Alert_id(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Alert_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Alert_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Alert_fingerprint(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_fingerprint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fingerprint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_fingerprint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_status(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v alert.Status) graphql.Marshaler {
+			return ec.marshalNAlertStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "AlertStatus")
+}
+
+func (ec *executionContext) _Alert_name(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_startsAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Alert_endsAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Alert_generatorURL(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_generatorURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GeneratorURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_generatorURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_source(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v alert.Source) graphql.Marshaler {
+			return ec.marshalNAlertSource2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "AlertSource")
+}
+
+func (ec *executionContext) _Alert_receiver(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_receiver(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Receiver, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_receiver(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_boundBy(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_boundBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BoundBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *alert.BoundBy) graphql.Marshaler {
+			return ec.marshalOAlertBoundBy2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundBy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_boundBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "AlertBoundBy")
+}
+
+func (ec *executionContext) _Alert_bindingNote(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_bindingNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BindingNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_bindingNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "String")
+}
+
+func (ec *executionContext) _Alert_flapping(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_flapping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flapping, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_flapping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Alert_refires(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_refires(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Refires, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_refires(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Alert_lastReceivedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_lastReceivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_lastReceivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Alert_configurationItemID(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_configurationItemID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItemID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_configurationItemID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Alert_serviceID(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_serviceID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_serviceID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Alert_suppressedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_suppressedByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuppressedByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_suppressedByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Alert_incidentID(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_incidentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_incidentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Alert_configurationItem(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_configurationItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItem(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalOConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_configurationItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_service(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Service) graphql.Marshaler {
+			return ec.marshalOService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐService(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_suppressedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_suppressedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuppressedBy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChangeRecord) graphql.Marshaler {
+			return ec.marshalOChangeRecord2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐChangeRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_suppressedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_incident(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_incident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incident(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalOIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_incident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Alert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Alert_labels(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Alert().Labels(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNMap2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, true, true, "Map")
+}
+
+func (ec *executionContext) _Alert_annotations(ctx context.Context, field graphql.CollectedField, obj *ent.Alert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Alert_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Alert().Annotations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNMap2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Alert_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Alert", field, true, true, "Map")
+}
+
+func (ec *executionContext) _AlertConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AlertConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AlertEdge) graphql.Marshaler {
+			return ec.marshalOAlertEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AlertConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AlertConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AlertEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AlertEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Alert) graphql.Marshaler {
+			return ec.marshalOAlert2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlert(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AlertEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AlertEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AlertEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AlertEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AlertEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AlertEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Asset_id(ctx context.Context, field graphql.CollectedField, obj *ent.Asset) (ret graphql.Marshaler) {
@@ -18717,6 +22246,144 @@ func (ec *executionContext) fieldContext_CMDBHealth_failingJobs(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _ChangeOutcomes_total(ctx context.Context, field graphql.CollectedField, obj *model.ChangeOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeOutcomes_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeOutcomes_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeOutcomes", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeOutcomes_successful(ctx context.Context, field graphql.CollectedField, obj *model.ChangeOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeOutcomes_successful(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Successful, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeOutcomes_successful(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeOutcomes", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeOutcomes_failed(ctx context.Context, field graphql.CollectedField, obj *model.ChangeOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeOutcomes_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeOutcomes_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeOutcomes", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeOutcomes_rolledBack(ctx context.Context, field graphql.CollectedField, obj *model.ChangeOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeOutcomes_rolledBack(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RolledBack, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeOutcomes_rolledBack(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeOutcomes", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeOutcomes_successRate(ctx context.Context, field graphql.CollectedField, obj *model.ChangeOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeOutcomes_successRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeOutcomes_successRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeOutcomes", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ChangeOutcomes_causedIncidents(ctx context.Context, field graphql.CollectedField, obj *model.ChangeOutcomes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeOutcomes_causedIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CausedIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeOutcomes_causedIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeOutcomes", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ChangeRecord_id(ctx context.Context, field graphql.CollectedField, obj *ent.ChangeRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18970,6 +22637,29 @@ func (ec *executionContext) fieldContext_ChangeRecord_approver(_ context.Context
 	return graphql.NewScalarFieldContext("ChangeRecord", field, false, false, "String")
 }
 
+func (ec *executionContext) _ChangeRecord_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.ChangeRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeRecord_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *changerecord.Outcome) graphql.Marshaler {
+			return ec.marshalOChangeRecordOutcome2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeRecord_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeRecord", field, false, false, "ChangeRecordOutcome")
+}
+
 func (ec *executionContext) _ChangeRecord_configurationItems(ctx context.Context, field graphql.CollectedField, obj *ent.ChangeRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18997,6 +22687,38 @@ func (ec *executionContext) fieldContext_ChangeRecord_configurationItems(_ conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeRecord_causedIncidents(ctx context.Context, field graphql.CollectedField, obj *ent.ChangeRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeRecord_causedIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CausedIncidents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Incident) graphql.Marshaler {
+			return ec.marshalOIncident2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeRecord_causedIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19952,6 +23674,50 @@ func (ec *executionContext) fieldContext_ConfigurationItem_drifts(_ context.Cont
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Drift(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConfigurationItem_incidents(ctx context.Context, field graphql.CollectedField, obj *ent.ConfigurationItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfigurationItem_incidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Incidents(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.IncidentOrder), fc.Args["where"].(*ent.IncidentWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IncidentConnection) graphql.Marshaler {
+			return ec.marshalNIncidentConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfigurationItem_incidents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConfigurationItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ConfigurationItem_incidents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -26252,6 +30018,913 @@ func (ec *executionContext) fieldContext_ImpactNode_parentID(_ context.Context, 
 	return graphql.NewScalarFieldContext("ImpactNode", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Incident_id(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Incident_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_title(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incident_status(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v incident.Status) graphql.Marshaler {
+			return ec.marshalNIncidentStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "IncidentStatus")
+}
+
+func (ec *executionContext) _Incident_openedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_openedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_openedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_firstAlertAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_firstAlertAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstAlertAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_firstAlertAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_lastAlertAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_lastAlertAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAlertAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_lastAlertAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_impactStartedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_impactStartedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImpactStartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_impactStartedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_acknowledgedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_acknowledgedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcknowledgedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_acknowledgedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_acknowledgedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_acknowledgedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcknowledgedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_acknowledgedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incident_escalatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_escalatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EscalatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_escalatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_resolvedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_resolvedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_resolvedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incident_note(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incident_serviceLabel(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_serviceLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_serviceLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incident_manual(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_manual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Manual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_manual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Incident_alertCount(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_alertCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlertCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_alertCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Incident_firingCount(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_firingCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FiringCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_firingCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Incident_topCandidateID(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_topCandidateID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopCandidateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_topCandidateID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Incident_causedByChangeID(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_causedByChangeID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CausedByChangeID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_causedByChangeID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Incident_alerts(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alerts(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Alert) graphql.Marshaler {
+			return ec.marshalOAlert2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_alerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_configurationItems(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_configurationItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItems(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalOConfigurationItem2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_configurationItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_services(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_services(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Services(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
+			return ec.marshalOService2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_services(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_topCandidate(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_topCandidate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopCandidate(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalOConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_topCandidate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_causedByChange(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_causedByChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CausedByChange(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ChangeRecord) graphql.Marshaler {
+			return ec.marshalOChangeRecord2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐChangeRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_causedByChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_rootCauseCandidates(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_rootCauseCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().RootCauseCandidates(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RootCauseCandidate) graphql.Marshaler {
+			return ec.marshalNRootCauseCandidate2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRootCauseCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_rootCauseCandidates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RootCauseCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_impactedServices(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_impactedServices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().ImpactedServices(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
+			return ec.marshalNService2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_impactedServices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_topCandidateImpact(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_topCandidateImpact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Incident().TopCandidateImpact(ctx, obj, fc.Args["maxDepth"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Impact) graphql.Marshaler {
+			return ec.marshalOImpact2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_topCandidateImpact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Impact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Incident_topCandidateImpact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_timeToDetect(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_timeToDetect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().TimeToDetect(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_timeToDetect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Incident_timeToAcknowledge(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_timeToAcknowledge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().TimeToAcknowledge(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_timeToAcknowledge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Incident_timeToResolve(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_timeToResolve(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().TimeToResolve(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_timeToResolve(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, true, true, "Int")
+}
+
+func (ec *executionContext) _IncidentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.IncidentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.IncidentEdge) graphql.Marshaler {
+			return ec.marshalOIncidentEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.IncidentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.IncidentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentConnection", field, false, false, "Int")
+}
+
 func (ec *executionContext) _IncidentContext_ci(ctx context.Context, field graphql.CollectedField, obj *model.IncidentContext) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26804,6 +31477,61 @@ func (ec *executionContext) fieldContext_IncidentContext_recentChanges(_ context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _IncidentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.IncidentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalOIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.IncidentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _KindCompleteness_kind(ctx context.Context, field graphql.CollectedField, obj *model.KindCompleteness) (ret graphql.Marshaler) {
@@ -29285,6 +34013,270 @@ func (ec *executionContext) fieldContext_Mutation_deleteAPIToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_acknowledgeIncident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acknowledgeIncident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcknowledgeIncident(ctx, fc.Args["id"].(int), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acknowledgeIncident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acknowledgeIncident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resolveIncident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resolveIncident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResolveIncident(ctx, fc.Args["id"].(int), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resolveIncident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resolveIncident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reopenIncident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reopenIncident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReopenIncident(ctx, fc.Args["id"].(int), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reopenIncident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reopenIncident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeIncidents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeIncidents(ctx, fc.Args["keep"].(int), fc.Args["remove"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeIncidents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeIncidents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_moveAlert(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveAlert(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveAlert(ctx, fc.Args["alert"].(int), fc.Args["to"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveAlert(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveAlert_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateIncident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateIncident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(int), fc.Args["input"].(model.UpdateIncidentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateIncident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateIncident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createDiscoveryJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29941,6 +34933,479 @@ func (ec *executionContext) fieldContext_Mutation_runReportSchedule(ctx context.
 	if fc.Args, err = ec.field_Mutation_runReportSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OperationsKPIGroup_groupBy(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_groupBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_groupBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_id(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_name(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_incidents(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_incidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_incidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_open(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_acknowledged(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_acknowledged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Acknowledged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_acknowledged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_resolved(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_resolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_mtta(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_mtta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mtta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_mtta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Float")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_mttr(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_mttr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mttr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_mttr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Float")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_mttd(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_mttd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mttd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_mttd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Float")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_recurring(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_recurring(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recurring, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_recurring(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_alerts(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_alerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OperationsKPIGroup_suppressedAlerts(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIGroup_suppressedAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuppressedAlerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIGroup_suppressedAlerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OperationsKPIs_from(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIs_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIs_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIs", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OperationsKPIs_to(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIs_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIs_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperationsKPIs", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OperationsKPIs_total(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIs_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OperationsKPIGroup) graphql.Marshaler {
+			return ec.marshalNOperationsKPIGroup2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐOperationsKPIGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIs_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OperationsKPIs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OperationsKPIGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OperationsKPIs_groups(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIs_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OperationsKPIGroup) graphql.Marshaler {
+			return ec.marshalNOperationsKPIGroup2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐOperationsKPIGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIs_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OperationsKPIs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OperationsKPIGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OperationsKPIs_changes(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIs_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangeOutcomes) graphql.Marshaler {
+			return ec.marshalNChangeOutcomes2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐChangeOutcomes(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIs_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OperationsKPIs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeOutcomes(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OperationsKPIs_availability(ctx context.Context, field graphql.CollectedField, obj *model.OperationsKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperationsKPIs_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Availability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceAvailability) graphql.Marshaler {
+			return ec.marshalNServiceAvailability2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceAvailabilityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OperationsKPIs_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OperationsKPIs",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceAvailability(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -30862,6 +36327,50 @@ func (ec *executionContext) fieldContext_Query_apiTokens(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_alerts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Alerts(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AlertOrder), fc.Args["where"].(*ent.AlertWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AlertConnection) graphql.Marshaler {
+			return ec.marshalNAlertConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_alerts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AlertConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_alerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_assets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31302,6 +36811,50 @@ func (ec *executionContext) fieldContext_Query_identifiers(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_incidents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Incidents(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.IncidentOrder), fc.Args["where"].(*ent.IncidentWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IncidentConnection) graphql.Marshaler {
+			return ec.marshalNIncidentConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incidents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incidents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_locations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31604,6 +37157,50 @@ func (ec *executionContext) fieldContext_Query_vendors(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_vendors_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_operationsKPIs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_operationsKPIs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OperationsKPIs(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["groupBy"].(*model.KPIGroupBy))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OperationsKPIs) graphql.Marshaler {
+			return ec.marshalNOperationsKPIs2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐOperationsKPIs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_operationsKPIs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OperationsKPIs(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_operationsKPIs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -34176,6 +39773,162 @@ func (ec *executionContext) fieldContext_ReportScope_owners(_ context.Context, f
 	return graphql.NewScalarFieldContext("ReportScope", field, false, false, "String")
 }
 
+func (ec *executionContext) _RootCauseCandidate_configurationItem(ctx context.Context, field graphql.CollectedField, obj *model.RootCauseCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_configurationItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalOConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_configurationItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RootCauseCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RootCauseCandidate_score(ctx context.Context, field graphql.CollectedField, obj *model.RootCauseCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RootCauseCandidate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RootCauseCandidate_alerted(ctx context.Context, field graphql.CollectedField, obj *model.RootCauseCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_alerted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alerted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_alerted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RootCauseCandidate", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RootCauseCandidate_reasons(ctx context.Context, field graphql.CollectedField, obj *model.RootCauseCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RootCauseCandidate", field, false, false, "String")
+}
+
+func (ec *executionContext) _RootCauseCandidate_paths(ctx context.Context, field graphql.CollectedField, obj *model.RootCauseCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_paths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Paths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DependencyPath) graphql.Marshaler {
+			return ec.marshalNDependencyPath2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDependencyPathᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_paths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RootCauseCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DependencyPath(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RootCauseCandidate_pathCount(ctx context.Context, field graphql.CollectedField, obj *model.RootCauseCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_pathCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PathCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_pathCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RootCauseCandidate", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Service_id(ctx context.Context, field graphql.CollectedField, obj *ent.Service) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34555,6 +40308,174 @@ func (ec *executionContext) fieldContext_Service_dependsOn(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Service_incidents(ctx context.Context, field graphql.CollectedField, obj *ent.Service) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Service_incidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Incidents(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.IncidentOrder), fc.Args["where"].(*ent.IncidentWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IncidentConnection) graphql.Marshaler {
+			return ec.marshalNIncidentConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Service_incidents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Service",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Service_incidents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceAvailability_service(ctx context.Context, field graphql.CollectedField, obj *model.ServiceAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceAvailability_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Service) graphql.Marshaler {
+			return ec.marshalNService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐService(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceAvailability_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceAvailability",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceAvailability_downtimeSeconds(ctx context.Context, field graphql.CollectedField, obj *model.ServiceAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceAvailability_downtimeSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DowntimeSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceAvailability_downtimeSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceAvailability", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServiceAvailability_availability(ctx context.Context, field graphql.CollectedField, obj *model.ServiceAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceAvailability_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Availability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceAvailability_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceAvailability", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ServiceAvailability_sloTarget(ctx context.Context, field graphql.CollectedField, obj *model.ServiceAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceAvailability_sloTarget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SloTarget, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceAvailability_sloTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceAvailability", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ServiceAvailability_breached(ctx context.Context, field graphql.CollectedField, obj *model.ServiceAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceAvailability_breached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceAvailability_breached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceAvailability", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ServiceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ServiceConnection) (ret graphql.Marshaler) {
@@ -37555,6 +43476,1354 @@ func UnmarshalAPITokenWhereInput(ctx context.Context, raw any) (ent.APITokenWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAlertOrder(ctx context.Context, obj any) (ent.AlertOrder, error) {
+	var it ent.AlertOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAlertOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAlertOrder unmarshals raw into the AlertOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAlertOrder(ctx context.Context, raw any) (ent.AlertOrder, error) {
+	var out ent.AlertOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AlertOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAlertWhereInput(ctx context.Context, obj any) (ent.AlertWhereInput, error) {
+	var it ent.AlertWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "fingerprint", "fingerprintNEQ", "fingerprintIn", "fingerprintNotIn", "fingerprintGT", "fingerprintGTE", "fingerprintLT", "fingerprintLTE", "fingerprintContains", "fingerprintHasPrefix", "fingerprintHasSuffix", "fingerprintEqualFold", "fingerprintContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "endsAt", "endsAtNEQ", "endsAtIn", "endsAtNotIn", "endsAtGT", "endsAtGTE", "endsAtLT", "endsAtLTE", "endsAtIsNil", "endsAtNotNil", "generatorURL", "generatorURLNEQ", "generatorURLIn", "generatorURLNotIn", "generatorURLGT", "generatorURLGTE", "generatorURLLT", "generatorURLLTE", "generatorURLContains", "generatorURLHasPrefix", "generatorURLHasSuffix", "generatorURLIsNil", "generatorURLNotNil", "generatorURLEqualFold", "generatorURLContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "receiver", "receiverNEQ", "receiverIn", "receiverNotIn", "receiverGT", "receiverGTE", "receiverLT", "receiverLTE", "receiverContains", "receiverHasPrefix", "receiverHasSuffix", "receiverIsNil", "receiverNotNil", "receiverEqualFold", "receiverContainsFold", "boundBy", "boundByNEQ", "boundByIn", "boundByNotIn", "boundByIsNil", "boundByNotNil", "bindingNote", "bindingNoteNEQ", "bindingNoteIn", "bindingNoteNotIn", "bindingNoteGT", "bindingNoteGTE", "bindingNoteLT", "bindingNoteLTE", "bindingNoteContains", "bindingNoteHasPrefix", "bindingNoteHasSuffix", "bindingNoteIsNil", "bindingNoteNotNil", "bindingNoteEqualFold", "bindingNoteContainsFold", "flapping", "flappingNEQ", "refires", "refiresNEQ", "refiresIn", "refiresNotIn", "refiresGT", "refiresGTE", "refiresLT", "refiresLTE", "lastReceivedAt", "lastReceivedAtNEQ", "lastReceivedAtIn", "lastReceivedAtNotIn", "lastReceivedAtGT", "lastReceivedAtGTE", "lastReceivedAtLT", "lastReceivedAtLTE", "configurationItemID", "configurationItemIDNEQ", "configurationItemIDIn", "configurationItemIDNotIn", "configurationItemIDIsNil", "configurationItemIDNotNil", "serviceID", "serviceIDNEQ", "serviceIDIn", "serviceIDNotIn", "serviceIDIsNil", "serviceIDNotNil", "suppressedByID", "suppressedByIDNEQ", "suppressedByIDIn", "suppressedByIDNotIn", "suppressedByIDIsNil", "suppressedByIDNotNil", "incidentID", "incidentIDNEQ", "incidentIDIn", "incidentIDNotIn", "incidentIDIsNil", "incidentIDNotNil", "hasConfigurationItem", "hasConfigurationItemWith", "hasService", "hasServiceWith", "hasSuppressedBy", "hasSuppressedByWith", "hasIncident", "hasIncidentWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAlertWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAlertWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAlertWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "fingerprint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fingerprint = data
+		case "fingerprintNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintNEQ = data
+		case "fingerprintIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintIn = data
+		case "fingerprintNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintNotIn = data
+		case "fingerprintGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintGT = data
+		case "fingerprintGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintGTE = data
+		case "fingerprintLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintLT = data
+		case "fingerprintLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintLTE = data
+		case "fingerprintContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintContains = data
+		case "fingerprintHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintHasPrefix = data
+		case "fingerprintHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintHasSuffix = data
+		case "fingerprintEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintEqualFold = data
+		case "fingerprintContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fingerprintContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FingerprintContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOAlertStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOAlertStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOAlertStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOAlertStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "startsAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAtNEQ = data
+		case "startsAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAtIn = data
+		case "startsAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAtNotIn = data
+		case "startsAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAtGT = data
+		case "startsAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAtGTE = data
+		case "startsAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAtLT = data
+		case "startsAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAtLTE = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "endsAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAtNEQ = data
+		case "endsAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAtIn = data
+		case "endsAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAtNotIn = data
+		case "endsAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAtGT = data
+		case "endsAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAtGTE = data
+		case "endsAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAtLT = data
+		case "endsAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAtLTE = data
+		case "endsAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAtIsNil = data
+		case "endsAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAtNotNil = data
+		case "generatorURL":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURL"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURL = data
+		case "generatorURLNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLNEQ = data
+		case "generatorURLIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLIn = data
+		case "generatorURLNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLNotIn = data
+		case "generatorURLGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLGT = data
+		case "generatorURLGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLGTE = data
+		case "generatorURLLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLLT = data
+		case "generatorURLLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLLTE = data
+		case "generatorURLContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLContains = data
+		case "generatorURLHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLHasPrefix = data
+		case "generatorURLHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLHasSuffix = data
+		case "generatorURLIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLIsNil = data
+		case "generatorURLNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLNotNil = data
+		case "generatorURLEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLEqualFold = data
+		case "generatorURLContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("generatorURLContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GeneratorURLContainsFold = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOAlertSource2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "sourceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNEQ"))
+			data, err := ec.unmarshalOAlertSource2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNEQ = data
+		case "sourceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIn"))
+			data, err := ec.unmarshalOAlertSource2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSourceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIn = data
+		case "sourceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNotIn"))
+			data, err := ec.unmarshalOAlertSource2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSourceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNotIn = data
+		case "receiver":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiver"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Receiver = data
+		case "receiverNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverNEQ = data
+		case "receiverIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverIn = data
+		case "receiverNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverNotIn = data
+		case "receiverGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverGT = data
+		case "receiverGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverGTE = data
+		case "receiverLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverLT = data
+		case "receiverLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverLTE = data
+		case "receiverContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverContains = data
+		case "receiverHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverHasPrefix = data
+		case "receiverHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverHasSuffix = data
+		case "receiverIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverIsNil = data
+		case "receiverNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverNotNil = data
+		case "receiverEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverEqualFold = data
+		case "receiverContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receiverContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceiverContainsFold = data
+		case "boundBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("boundBy"))
+			data, err := ec.unmarshalOAlertBoundBy2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BoundBy = data
+		case "boundByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("boundByNEQ"))
+			data, err := ec.unmarshalOAlertBoundBy2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BoundByNEQ = data
+		case "boundByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("boundByIn"))
+			data, err := ec.unmarshalOAlertBoundBy2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundByᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BoundByIn = data
+		case "boundByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("boundByNotIn"))
+			data, err := ec.unmarshalOAlertBoundBy2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundByᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BoundByNotIn = data
+		case "boundByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("boundByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BoundByIsNil = data
+		case "boundByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("boundByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BoundByNotNil = data
+		case "bindingNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNote = data
+		case "bindingNoteNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteNEQ = data
+		case "bindingNoteIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteIn = data
+		case "bindingNoteNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteNotIn = data
+		case "bindingNoteGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteGT = data
+		case "bindingNoteGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteGTE = data
+		case "bindingNoteLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteLT = data
+		case "bindingNoteLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteLTE = data
+		case "bindingNoteContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteContains = data
+		case "bindingNoteHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteHasPrefix = data
+		case "bindingNoteHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteHasSuffix = data
+		case "bindingNoteIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteIsNil = data
+		case "bindingNoteNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteNotNil = data
+		case "bindingNoteEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteEqualFold = data
+		case "bindingNoteContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingNoteContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingNoteContainsFold = data
+		case "flapping":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("flapping"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Flapping = data
+		case "flappingNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("flappingNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FlappingNEQ = data
+		case "refires":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refires"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Refires = data
+		case "refiresNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refiresNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefiresNEQ = data
+		case "refiresIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refiresIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefiresIn = data
+		case "refiresNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refiresNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefiresNotIn = data
+		case "refiresGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refiresGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefiresGT = data
+		case "refiresGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refiresGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefiresGTE = data
+		case "refiresLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refiresLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefiresLT = data
+		case "refiresLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refiresLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefiresLTE = data
+		case "lastReceivedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReceivedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReceivedAt = data
+		case "lastReceivedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReceivedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReceivedAtNEQ = data
+		case "lastReceivedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReceivedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReceivedAtIn = data
+		case "lastReceivedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReceivedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReceivedAtNotIn = data
+		case "lastReceivedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReceivedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReceivedAtGT = data
+		case "lastReceivedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReceivedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReceivedAtGTE = data
+		case "lastReceivedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReceivedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReceivedAtLT = data
+		case "lastReceivedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReceivedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReceivedAtLTE = data
+		case "configurationItemID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemID = data
+		case "configurationItemIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDNEQ = data
+		case "configurationItemIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDIn = data
+		case "configurationItemIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDNotIn = data
+		case "configurationItemIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDIsNil = data
+		case "configurationItemIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationItemIDNotNil = data
+		case "serviceID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceID = data
+		case "serviceIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceIDNEQ = data
+		case "serviceIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceIDIn = data
+		case "serviceIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceIDNotIn = data
+		case "serviceIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceIDIsNil = data
+		case "serviceIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceIDNotNil = data
+		case "suppressedByID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppressedByID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuppressedByID = data
+		case "suppressedByIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppressedByIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuppressedByIDNEQ = data
+		case "suppressedByIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppressedByIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuppressedByIDIn = data
+		case "suppressedByIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppressedByIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuppressedByIDNotIn = data
+		case "suppressedByIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppressedByIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuppressedByIDIsNil = data
+		case "suppressedByIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppressedByIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuppressedByIDNotNil = data
+		case "incidentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentID = data
+		case "incidentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentIDNEQ = data
+		case "incidentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentIDIn = data
+		case "incidentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentIDNotIn = data
+		case "incidentIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentIDIsNil = data
+		case "incidentIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentIDNotNil = data
+		case "hasConfigurationItem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConfigurationItem"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConfigurationItem = data
+		case "hasConfigurationItemWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConfigurationItemWith"))
+			data, err := ec.unmarshalOConfigurationItemWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConfigurationItemWith = data
+		case "hasService":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasService"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasService = data
+		case "hasServiceWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServiceWith"))
+			data, err := ec.unmarshalOServiceWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasServiceWith = data
+		case "hasSuppressedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSuppressedBy"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasSuppressedBy = data
+		case "hasSuppressedByWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSuppressedByWith"))
+			data, err := ec.unmarshalOChangeRecordWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐChangeRecordWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasSuppressedByWith = data
+		case "hasIncident":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasIncident"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasIncident = data
+		case "hasIncidentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasIncidentWith"))
+			data, err := ec.unmarshalOIncidentWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasIncidentWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAlertWhereInput unmarshals raw into the AlertWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAlertWhereInput(ctx context.Context, raw any) (ent.AlertWhereInput, error) {
+	var out ent.AlertWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AlertWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAssetOrder(ctx context.Context, obj any) (ent.AssetOrder, error) {
 	var it ent.AssetOrder
 	if obj == nil {
@@ -39468,7 +46737,7 @@ func (ec *executionContext) unmarshalInputChangeRecordWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "numberContains", "numberHasPrefix", "numberHasSuffix", "numberEqualFold", "numberContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "windowStart", "windowStartNEQ", "windowStartIn", "windowStartNotIn", "windowStartGT", "windowStartGTE", "windowStartLT", "windowStartLTE", "windowEnd", "windowEndNEQ", "windowEndIn", "windowEndNotIn", "windowEndGT", "windowEndGTE", "windowEndLT", "windowEndLTE", "requester", "requesterNEQ", "requesterIn", "requesterNotIn", "requesterGT", "requesterGTE", "requesterLT", "requesterLTE", "requesterContains", "requesterHasPrefix", "requesterHasSuffix", "requesterEqualFold", "requesterContainsFold", "approver", "approverNEQ", "approverIn", "approverNotIn", "approverGT", "approverGTE", "approverLT", "approverLTE", "approverContains", "approverHasPrefix", "approverHasSuffix", "approverIsNil", "approverNotNil", "approverEqualFold", "approverContainsFold", "hasConfigurationItems", "hasConfigurationItemsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "numberContains", "numberHasPrefix", "numberHasSuffix", "numberEqualFold", "numberContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "windowStart", "windowStartNEQ", "windowStartIn", "windowStartNotIn", "windowStartGT", "windowStartGTE", "windowStartLT", "windowStartLTE", "windowEnd", "windowEndNEQ", "windowEndIn", "windowEndNotIn", "windowEndGT", "windowEndGTE", "windowEndLT", "windowEndLTE", "requester", "requesterNEQ", "requesterIn", "requesterNotIn", "requesterGT", "requesterGTE", "requesterLT", "requesterLTE", "requesterContains", "requesterHasPrefix", "requesterHasSuffix", "requesterEqualFold", "requesterContainsFold", "approver", "approverNEQ", "approverIn", "approverNotIn", "approverGT", "approverGTE", "approverLT", "approverLTE", "approverContains", "approverHasPrefix", "approverHasSuffix", "approverIsNil", "approverNotNil", "approverEqualFold", "approverContainsFold", "outcome", "outcomeNEQ", "outcomeIn", "outcomeNotIn", "outcomeIsNil", "outcomeNotNil", "hasConfigurationItems", "hasConfigurationItemsWith", "hasCausedIncidents", "hasCausedIncidentsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -40287,6 +47556,48 @@ func (ec *executionContext) unmarshalInputChangeRecordWhereInput(ctx context.Con
 				return it, err
 			}
 			it.ApproverContainsFold = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOChangeRecordOutcome2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "outcomeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNEQ"))
+			data, err := ec.unmarshalOChangeRecordOutcome2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNEQ = data
+		case "outcomeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeIn"))
+			data, err := ec.unmarshalOChangeRecordOutcome2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcomeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeIn = data
+		case "outcomeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNotIn"))
+			data, err := ec.unmarshalOChangeRecordOutcome2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcomeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNotIn = data
+		case "outcomeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeIsNil = data
+		case "outcomeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNotNil = data
 		case "hasConfigurationItems":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConfigurationItems"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -40301,6 +47612,20 @@ func (ec *executionContext) unmarshalInputChangeRecordWhereInput(ctx context.Con
 				return it, err
 			}
 			it.HasConfigurationItemsWith = data
+		case "hasCausedIncidents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCausedIncidents"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCausedIncidents = data
+		case "hasCausedIncidentsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCausedIncidentsWith"))
+			data, err := ec.unmarshalOIncidentWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCausedIncidentsWith = data
 		}
 	}
 	return it, nil
@@ -40382,7 +47707,7 @@ func (ec *executionContext) unmarshalInputConfigurationItemWhereInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "environment", "environmentNEQ", "environmentIn", "environmentNotIn", "criticality", "criticalityNEQ", "criticalityIn", "criticalityNotIn", "hostname", "hostnameNEQ", "hostnameIn", "hostnameNotIn", "hostnameGT", "hostnameGTE", "hostnameLT", "hostnameLTE", "hostnameContains", "hostnameHasPrefix", "hostnameHasSuffix", "hostnameIsNil", "hostnameNotNil", "hostnameEqualFold", "hostnameContainsFold", "fqdn", "fqdnNEQ", "fqdnIn", "fqdnNotIn", "fqdnGT", "fqdnGTE", "fqdnLT", "fqdnLTE", "fqdnContains", "fqdnHasPrefix", "fqdnHasSuffix", "fqdnIsNil", "fqdnNotNil", "fqdnEqualFold", "fqdnContainsFold", "serialNumber", "serialNumberNEQ", "serialNumberIn", "serialNumberNotIn", "serialNumberGT", "serialNumberGTE", "serialNumberLT", "serialNumberLTE", "serialNumberContains", "serialNumberHasPrefix", "serialNumberHasSuffix", "serialNumberIsNil", "serialNumberNotNil", "serialNumberEqualFold", "serialNumberContainsFold", "assetTag", "assetTagNEQ", "assetTagIn", "assetTagNotIn", "assetTagGT", "assetTagGTE", "assetTagLT", "assetTagLTE", "assetTagContains", "assetTagHasPrefix", "assetTagHasSuffix", "assetTagIsNil", "assetTagNotNil", "assetTagEqualFold", "assetTagContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "lastSeenAt", "lastSeenAtNEQ", "lastSeenAtIn", "lastSeenAtNotIn", "lastSeenAtGT", "lastSeenAtGTE", "lastSeenAtLT", "lastSeenAtLTE", "lastSeenAtIsNil", "lastSeenAtNotNil", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDIsNil", "ownerIDNotNil", "vendorID", "vendorIDNEQ", "vendorIDIn", "vendorIDNotIn", "vendorIDIsNil", "vendorIDNotNil", "locationID", "locationIDNEQ", "locationIDIn", "locationIDNotIn", "locationIDIsNil", "locationIDNotNil", "hasOwner", "hasOwnerWith", "hasVendor", "hasVendorWith", "hasLocation", "hasLocationWith", "hasServices", "hasServicesWith", "hasIdentifiers", "hasIdentifiersWith", "hasOutgoing", "hasOutgoingWith", "hasIncoming", "hasIncomingWith", "hasAsset", "hasAssetWith", "hasContracts", "hasContractsWith", "hasChangeRecords", "hasChangeRecordsWith", "hasDrifts", "hasDriftsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "environment", "environmentNEQ", "environmentIn", "environmentNotIn", "criticality", "criticalityNEQ", "criticalityIn", "criticalityNotIn", "hostname", "hostnameNEQ", "hostnameIn", "hostnameNotIn", "hostnameGT", "hostnameGTE", "hostnameLT", "hostnameLTE", "hostnameContains", "hostnameHasPrefix", "hostnameHasSuffix", "hostnameIsNil", "hostnameNotNil", "hostnameEqualFold", "hostnameContainsFold", "fqdn", "fqdnNEQ", "fqdnIn", "fqdnNotIn", "fqdnGT", "fqdnGTE", "fqdnLT", "fqdnLTE", "fqdnContains", "fqdnHasPrefix", "fqdnHasSuffix", "fqdnIsNil", "fqdnNotNil", "fqdnEqualFold", "fqdnContainsFold", "serialNumber", "serialNumberNEQ", "serialNumberIn", "serialNumberNotIn", "serialNumberGT", "serialNumberGTE", "serialNumberLT", "serialNumberLTE", "serialNumberContains", "serialNumberHasPrefix", "serialNumberHasSuffix", "serialNumberIsNil", "serialNumberNotNil", "serialNumberEqualFold", "serialNumberContainsFold", "assetTag", "assetTagNEQ", "assetTagIn", "assetTagNotIn", "assetTagGT", "assetTagGTE", "assetTagLT", "assetTagLTE", "assetTagContains", "assetTagHasPrefix", "assetTagHasSuffix", "assetTagIsNil", "assetTagNotNil", "assetTagEqualFold", "assetTagContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "lastSeenAt", "lastSeenAtNEQ", "lastSeenAtIn", "lastSeenAtNotIn", "lastSeenAtGT", "lastSeenAtGTE", "lastSeenAtLT", "lastSeenAtLTE", "lastSeenAtIsNil", "lastSeenAtNotNil", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDIsNil", "ownerIDNotNil", "vendorID", "vendorIDNEQ", "vendorIDIn", "vendorIDNotIn", "vendorIDIsNil", "vendorIDNotNil", "locationID", "locationIDNEQ", "locationIDIn", "locationIDNotIn", "locationIDIsNil", "locationIDNotNil", "hasOwner", "hasOwnerWith", "hasVendor", "hasVendorWith", "hasLocation", "hasLocationWith", "hasServices", "hasServicesWith", "hasIdentifiers", "hasIdentifiersWith", "hasOutgoing", "hasOutgoingWith", "hasIncoming", "hasIncomingWith", "hasAsset", "hasAssetWith", "hasContracts", "hasContractsWith", "hasChangeRecords", "hasChangeRecordsWith", "hasDrifts", "hasDriftsWith", "hasIncidents", "hasIncidentsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -41656,6 +48981,20 @@ func (ec *executionContext) unmarshalInputConfigurationItemWhereInput(ctx contex
 				return it, err
 			}
 			it.HasDriftsWith = data
+		case "hasIncidents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasIncidents"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasIncidents = data
+		case "hasIncidentsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasIncidentsWith"))
+			data, err := ec.unmarshalOIncidentWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasIncidentsWith = data
 		}
 	}
 	return it, nil
@@ -42955,7 +50294,7 @@ func (ec *executionContext) unmarshalInputCreateChangeRecordInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"number", "title", "description", "status", "windowStart", "windowEnd", "requester", "approver", "configurationItemIDs"}
+	fieldsInOrder := [...]string{"number", "title", "description", "status", "windowStart", "windowEnd", "requester", "approver", "outcome", "configurationItemIDs"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -43018,6 +50357,13 @@ func (ec *executionContext) unmarshalInputCreateChangeRecordInput(ctx context.Co
 				return it, err
 			}
 			it.Approver = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOChangeRecordOutcome2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
 		case "configurationItemIDs":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationItemIDs"))
 			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
@@ -49600,6 +56946,1550 @@ func UnmarshalIdentifierWhereInput(ctx context.Context, raw any) (ent.Identifier
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputIncidentOrder(ctx context.Context, obj any) (ent.IncidentOrder, error) {
+	var it ent.IncidentOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNIncidentOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIncidentOrder unmarshals raw into the IncidentOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIncidentOrder(ctx context.Context, raw any) (ent.IncidentOrder, error) {
+	var out ent.IncidentOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IncidentOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputIncidentWhereInput(ctx context.Context, obj any) (ent.IncidentWhereInput, error) {
+	var it ent.IncidentWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "openedAt", "openedAtNEQ", "openedAtIn", "openedAtNotIn", "openedAtGT", "openedAtGTE", "openedAtLT", "openedAtLTE", "firstAlertAt", "firstAlertAtNEQ", "firstAlertAtIn", "firstAlertAtNotIn", "firstAlertAtGT", "firstAlertAtGTE", "firstAlertAtLT", "firstAlertAtLTE", "lastAlertAt", "lastAlertAtNEQ", "lastAlertAtIn", "lastAlertAtNotIn", "lastAlertAtGT", "lastAlertAtGTE", "lastAlertAtLT", "lastAlertAtLTE", "impactStartedAt", "impactStartedAtNEQ", "impactStartedAtIn", "impactStartedAtNotIn", "impactStartedAtGT", "impactStartedAtGTE", "impactStartedAtLT", "impactStartedAtLTE", "impactStartedAtIsNil", "impactStartedAtNotNil", "acknowledgedAt", "acknowledgedAtNEQ", "acknowledgedAtIn", "acknowledgedAtNotIn", "acknowledgedAtGT", "acknowledgedAtGTE", "acknowledgedAtLT", "acknowledgedAtLTE", "acknowledgedAtIsNil", "acknowledgedAtNotNil", "acknowledgedBy", "acknowledgedByNEQ", "acknowledgedByIn", "acknowledgedByNotIn", "acknowledgedByGT", "acknowledgedByGTE", "acknowledgedByLT", "acknowledgedByLTE", "acknowledgedByContains", "acknowledgedByHasPrefix", "acknowledgedByHasSuffix", "acknowledgedByIsNil", "acknowledgedByNotNil", "acknowledgedByEqualFold", "acknowledgedByContainsFold", "escalatedAt", "escalatedAtNEQ", "escalatedAtIn", "escalatedAtNotIn", "escalatedAtGT", "escalatedAtGTE", "escalatedAtLT", "escalatedAtLTE", "escalatedAtIsNil", "escalatedAtNotNil", "resolvedAt", "resolvedAtNEQ", "resolvedAtIn", "resolvedAtNotIn", "resolvedAtGT", "resolvedAtGTE", "resolvedAtLT", "resolvedAtLTE", "resolvedAtIsNil", "resolvedAtNotNil", "resolvedBy", "resolvedByNEQ", "resolvedByIn", "resolvedByNotIn", "resolvedByGT", "resolvedByGTE", "resolvedByLT", "resolvedByLTE", "resolvedByContains", "resolvedByHasPrefix", "resolvedByHasSuffix", "resolvedByIsNil", "resolvedByNotNil", "resolvedByEqualFold", "resolvedByContainsFold", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "serviceLabel", "serviceLabelNEQ", "serviceLabelIn", "serviceLabelNotIn", "serviceLabelGT", "serviceLabelGTE", "serviceLabelLT", "serviceLabelLTE", "serviceLabelContains", "serviceLabelHasPrefix", "serviceLabelHasSuffix", "serviceLabelIsNil", "serviceLabelNotNil", "serviceLabelEqualFold", "serviceLabelContainsFold", "manual", "manualNEQ", "alertCount", "alertCountNEQ", "alertCountIn", "alertCountNotIn", "alertCountGT", "alertCountGTE", "alertCountLT", "alertCountLTE", "firingCount", "firingCountNEQ", "firingCountIn", "firingCountNotIn", "firingCountGT", "firingCountGTE", "firingCountLT", "firingCountLTE", "topCandidateID", "topCandidateIDNEQ", "topCandidateIDIn", "topCandidateIDNotIn", "topCandidateIDIsNil", "topCandidateIDNotNil", "causedByChangeID", "causedByChangeIDNEQ", "causedByChangeIDIn", "causedByChangeIDNotIn", "causedByChangeIDIsNil", "causedByChangeIDNotNil", "hasAlerts", "hasAlertsWith", "hasConfigurationItems", "hasConfigurationItemsWith", "hasServices", "hasServicesWith", "hasTopCandidate", "hasTopCandidateWith", "hasCausedByChange", "hasCausedByChangeWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOIncidentWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOIncidentWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOIncidentWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "titleNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleNEQ = data
+		case "titleIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleIn = data
+		case "titleNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleNotIn = data
+		case "titleGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleGT = data
+		case "titleGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleGTE = data
+		case "titleLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleLT = data
+		case "titleLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleLTE = data
+		case "titleContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleContains = data
+		case "titleHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleHasPrefix = data
+		case "titleHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleHasSuffix = data
+		case "titleEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleEqualFold = data
+		case "titleContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOIncidentStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOIncidentStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOIncidentStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOIncidentStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "openedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAt = data
+		case "openedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAtNEQ = data
+		case "openedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAtIn = data
+		case "openedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAtNotIn = data
+		case "openedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAtGT = data
+		case "openedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAtGTE = data
+		case "openedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAtLT = data
+		case "openedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAtLTE = data
+		case "firstAlertAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstAlertAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstAlertAt = data
+		case "firstAlertAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstAlertAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstAlertAtNEQ = data
+		case "firstAlertAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstAlertAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstAlertAtIn = data
+		case "firstAlertAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstAlertAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstAlertAtNotIn = data
+		case "firstAlertAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstAlertAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstAlertAtGT = data
+		case "firstAlertAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstAlertAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstAlertAtGTE = data
+		case "firstAlertAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstAlertAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstAlertAtLT = data
+		case "firstAlertAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstAlertAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstAlertAtLTE = data
+		case "lastAlertAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastAlertAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastAlertAt = data
+		case "lastAlertAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastAlertAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastAlertAtNEQ = data
+		case "lastAlertAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastAlertAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastAlertAtIn = data
+		case "lastAlertAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastAlertAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastAlertAtNotIn = data
+		case "lastAlertAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastAlertAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastAlertAtGT = data
+		case "lastAlertAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastAlertAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastAlertAtGTE = data
+		case "lastAlertAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastAlertAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastAlertAtLT = data
+		case "lastAlertAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastAlertAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastAlertAtLTE = data
+		case "impactStartedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAt = data
+		case "impactStartedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAtNEQ = data
+		case "impactStartedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAtIn = data
+		case "impactStartedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAtNotIn = data
+		case "impactStartedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAtGT = data
+		case "impactStartedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAtGTE = data
+		case "impactStartedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAtLT = data
+		case "impactStartedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAtLTE = data
+		case "impactStartedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAtIsNil = data
+		case "impactStartedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAtNotNil = data
+		case "acknowledgedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAt = data
+		case "acknowledgedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNEQ = data
+		case "acknowledgedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtIn = data
+		case "acknowledgedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNotIn = data
+		case "acknowledgedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtGT = data
+		case "acknowledgedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtGTE = data
+		case "acknowledgedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtLT = data
+		case "acknowledgedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtLTE = data
+		case "acknowledgedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtIsNil = data
+		case "acknowledgedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNotNil = data
+		case "acknowledgedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedBy = data
+		case "acknowledgedByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByNEQ = data
+		case "acknowledgedByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByIn = data
+		case "acknowledgedByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByNotIn = data
+		case "acknowledgedByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByGT = data
+		case "acknowledgedByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByGTE = data
+		case "acknowledgedByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByLT = data
+		case "acknowledgedByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByLTE = data
+		case "acknowledgedByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByContains = data
+		case "acknowledgedByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByHasPrefix = data
+		case "acknowledgedByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByHasSuffix = data
+		case "acknowledgedByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByIsNil = data
+		case "acknowledgedByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByNotNil = data
+		case "acknowledgedByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByEqualFold = data
+		case "acknowledgedByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByContainsFold = data
+		case "escalatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAt = data
+		case "escalatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAtNEQ = data
+		case "escalatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAtIn = data
+		case "escalatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAtNotIn = data
+		case "escalatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAtGT = data
+		case "escalatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAtGTE = data
+		case "escalatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAtLT = data
+		case "escalatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAtLTE = data
+		case "escalatedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAtIsNil = data
+		case "escalatedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("escalatedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EscalatedAtNotNil = data
+		case "resolvedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAt = data
+		case "resolvedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNEQ = data
+		case "resolvedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtIn = data
+		case "resolvedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNotIn = data
+		case "resolvedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtGT = data
+		case "resolvedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtGTE = data
+		case "resolvedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtLT = data
+		case "resolvedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtLTE = data
+		case "resolvedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtIsNil = data
+		case "resolvedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNotNil = data
+		case "resolvedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedBy = data
+		case "resolvedByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByNEQ = data
+		case "resolvedByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIn = data
+		case "resolvedByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByNotIn = data
+		case "resolvedByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByGT = data
+		case "resolvedByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByGTE = data
+		case "resolvedByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByLT = data
+		case "resolvedByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByLTE = data
+		case "resolvedByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByContains = data
+		case "resolvedByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByHasPrefix = data
+		case "resolvedByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByHasSuffix = data
+		case "resolvedByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByIsNil = data
+		case "resolvedByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByNotNil = data
+		case "resolvedByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByEqualFold = data
+		case "resolvedByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedByContainsFold = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "noteNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNEQ = data
+		case "noteIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIn = data
+		case "noteNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotIn = data
+		case "noteGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGT = data
+		case "noteGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGTE = data
+		case "noteLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLT = data
+		case "noteLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLTE = data
+		case "noteContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContains = data
+		case "noteHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasPrefix = data
+		case "noteHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasSuffix = data
+		case "noteIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIsNil = data
+		case "noteNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotNil = data
+		case "noteEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteEqualFold = data
+		case "noteContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContainsFold = data
+		case "serviceLabel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabel"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabel = data
+		case "serviceLabelNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelNEQ = data
+		case "serviceLabelIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelIn = data
+		case "serviceLabelNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelNotIn = data
+		case "serviceLabelGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelGT = data
+		case "serviceLabelGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelGTE = data
+		case "serviceLabelLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelLT = data
+		case "serviceLabelLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelLTE = data
+		case "serviceLabelContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelContains = data
+		case "serviceLabelHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelHasPrefix = data
+		case "serviceLabelHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelHasSuffix = data
+		case "serviceLabelIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelIsNil = data
+		case "serviceLabelNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelNotNil = data
+		case "serviceLabelEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelEqualFold = data
+		case "serviceLabelContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceLabelContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceLabelContainsFold = data
+		case "manual":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("manual"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Manual = data
+		case "manualNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("manualNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ManualNEQ = data
+		case "alertCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alertCount"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlertCount = data
+		case "alertCountNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alertCountNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlertCountNEQ = data
+		case "alertCountIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alertCountIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlertCountIn = data
+		case "alertCountNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alertCountNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlertCountNotIn = data
+		case "alertCountGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alertCountGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlertCountGT = data
+		case "alertCountGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alertCountGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlertCountGTE = data
+		case "alertCountLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alertCountLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlertCountLT = data
+		case "alertCountLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alertCountLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AlertCountLTE = data
+		case "firingCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firingCount"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FiringCount = data
+		case "firingCountNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firingCountNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FiringCountNEQ = data
+		case "firingCountIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firingCountIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FiringCountIn = data
+		case "firingCountNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firingCountNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FiringCountNotIn = data
+		case "firingCountGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firingCountGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FiringCountGT = data
+		case "firingCountGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firingCountGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FiringCountGTE = data
+		case "firingCountLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firingCountLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FiringCountLT = data
+		case "firingCountLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firingCountLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FiringCountLTE = data
+		case "topCandidateID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topCandidateID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopCandidateID = data
+		case "topCandidateIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topCandidateIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopCandidateIDNEQ = data
+		case "topCandidateIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topCandidateIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopCandidateIDIn = data
+		case "topCandidateIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topCandidateIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopCandidateIDNotIn = data
+		case "topCandidateIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topCandidateIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopCandidateIDIsNil = data
+		case "topCandidateIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topCandidateIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TopCandidateIDNotNil = data
+		case "causedByChangeID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("causedByChangeID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CausedByChangeID = data
+		case "causedByChangeIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("causedByChangeIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CausedByChangeIDNEQ = data
+		case "causedByChangeIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("causedByChangeIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CausedByChangeIDIn = data
+		case "causedByChangeIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("causedByChangeIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CausedByChangeIDNotIn = data
+		case "causedByChangeIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("causedByChangeIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CausedByChangeIDIsNil = data
+		case "causedByChangeIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("causedByChangeIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CausedByChangeIDNotNil = data
+		case "hasAlerts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAlerts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAlerts = data
+		case "hasAlertsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAlertsWith"))
+			data, err := ec.unmarshalOAlertWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAlertsWith = data
+		case "hasConfigurationItems":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConfigurationItems"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConfigurationItems = data
+		case "hasConfigurationItemsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConfigurationItemsWith"))
+			data, err := ec.unmarshalOConfigurationItemWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConfigurationItemsWith = data
+		case "hasServices":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServices"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasServices = data
+		case "hasServicesWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServicesWith"))
+			data, err := ec.unmarshalOServiceWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasServicesWith = data
+		case "hasTopCandidate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTopCandidate"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasTopCandidate = data
+		case "hasTopCandidateWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTopCandidateWith"))
+			data, err := ec.unmarshalOConfigurationItemWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItemWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasTopCandidateWith = data
+		case "hasCausedByChange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCausedByChange"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCausedByChange = data
+		case "hasCausedByChangeWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCausedByChangeWith"))
+			data, err := ec.unmarshalOChangeRecordWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐChangeRecordWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCausedByChangeWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIncidentWhereInput unmarshals raw into the IncidentWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIncidentWhereInput(ctx context.Context, raw any) (ent.IncidentWhereInput, error) {
+	var out ent.IncidentWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IncidentWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLocationOrder(ctx context.Context, obj any) (ent.LocationOrder, error) {
 	var it ent.LocationOrder
 	if obj == nil {
@@ -53765,7 +62655,7 @@ func (ec *executionContext) unmarshalInputServiceWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "tier", "tierNEQ", "tierIn", "tierNotIn", "tierGT", "tierGTE", "tierLT", "tierLTE", "sloTarget", "sloTargetNEQ", "sloTargetIn", "sloTargetNotIn", "sloTargetGT", "sloTargetGTE", "sloTargetLT", "sloTargetLTE", "sloTargetIsNil", "sloTargetNotNil", "rtoMinutes", "rtoMinutesNEQ", "rtoMinutesIn", "rtoMinutesNotIn", "rtoMinutesGT", "rtoMinutesGTE", "rtoMinutesLT", "rtoMinutesLTE", "rtoMinutesIsNil", "rtoMinutesNotNil", "rpoMinutes", "rpoMinutesNEQ", "rpoMinutesIn", "rpoMinutesNotIn", "rpoMinutesGT", "rpoMinutesGTE", "rpoMinutesLT", "rpoMinutesLTE", "rpoMinutesIsNil", "rpoMinutesNotNil", "runbookURL", "runbookURLNEQ", "runbookURLIn", "runbookURLNotIn", "runbookURLGT", "runbookURLGTE", "runbookURLLT", "runbookURLLTE", "runbookURLContains", "runbookURLHasPrefix", "runbookURLHasSuffix", "runbookURLIsNil", "runbookURLNotNil", "runbookURLEqualFold", "runbookURLContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDIsNil", "ownerIDNotNil", "hasOwner", "hasOwnerWith", "hasMembers", "hasMembersWith", "hasDependents", "hasDependentsWith", "hasDependsOn", "hasDependsOnWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "tier", "tierNEQ", "tierIn", "tierNotIn", "tierGT", "tierGTE", "tierLT", "tierLTE", "sloTarget", "sloTargetNEQ", "sloTargetIn", "sloTargetNotIn", "sloTargetGT", "sloTargetGTE", "sloTargetLT", "sloTargetLTE", "sloTargetIsNil", "sloTargetNotNil", "rtoMinutes", "rtoMinutesNEQ", "rtoMinutesIn", "rtoMinutesNotIn", "rtoMinutesGT", "rtoMinutesGTE", "rtoMinutesLT", "rtoMinutesLTE", "rtoMinutesIsNil", "rtoMinutesNotNil", "rpoMinutes", "rpoMinutesNEQ", "rpoMinutesIn", "rpoMinutesNotIn", "rpoMinutesGT", "rpoMinutesGTE", "rpoMinutesLT", "rpoMinutesLTE", "rpoMinutesIsNil", "rpoMinutesNotNil", "runbookURL", "runbookURLNEQ", "runbookURLIn", "runbookURLNotIn", "runbookURLGT", "runbookURLGTE", "runbookURLLT", "runbookURLLTE", "runbookURLContains", "runbookURLHasPrefix", "runbookURLHasSuffix", "runbookURLIsNil", "runbookURLNotNil", "runbookURLEqualFold", "runbookURLContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDIsNil", "ownerIDNotNil", "hasOwner", "hasOwnerWith", "hasMembers", "hasMembersWith", "hasDependents", "hasDependentsWith", "hasDependsOn", "hasDependsOnWith", "hasIncidents", "hasIncidentsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -54626,6 +63516,20 @@ func (ec *executionContext) unmarshalInputServiceWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasDependsOnWith = data
+		case "hasIncidents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasIncidents"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasIncidents = data
+		case "hasIncidentsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasIncidentsWith"))
+			data, err := ec.unmarshalOIncidentWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasIncidentsWith = data
 		}
 	}
 	return it, nil
@@ -54864,7 +63768,7 @@ func (ec *executionContext) unmarshalInputUpdateChangeRecordInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"number", "title", "description", "clearDescription", "status", "windowStart", "windowEnd", "requester", "approver", "clearApprover", "addConfigurationItemIDs", "removeConfigurationItemIDs", "clearConfigurationItems"}
+	fieldsInOrder := [...]string{"number", "title", "description", "clearDescription", "status", "windowStart", "windowEnd", "requester", "approver", "clearApprover", "outcome", "clearOutcome", "addConfigurationItemIDs", "removeConfigurationItemIDs", "clearConfigurationItems"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -54941,6 +63845,20 @@ func (ec *executionContext) unmarshalInputUpdateChangeRecordInput(ctx context.Co
 				return it, err
 			}
 			it.ClearApprover = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOChangeRecordOutcome2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "clearOutcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearOutcome"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearOutcome = data
 		case "addConfigurationItemIDs":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addConfigurationItemIDs"))
 			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
@@ -55816,6 +64734,76 @@ func (ec *executionContext) unmarshalInputUpdateIdentifierInput(ctx context.Cont
 func UnmarshalUpdateIdentifierInput(ctx context.Context, raw any) (ent.UpdateIdentifierInput, error) {
 	var out ent.UpdateIdentifierInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateIdentifierInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateIncidentInput(ctx context.Context, obj any) (model.UpdateIncidentInput, error) {
+	var it model.UpdateIncidentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "impactStartedAt", "clearImpactStartedAt", "causedByChangeID", "clearCausedByChange"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "impactStartedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impactStartedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpactStartedAt = data
+		case "clearImpactStartedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearImpactStartedAt"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearImpactStartedAt = data
+		case "causedByChangeID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("causedByChangeID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CausedByChangeID = data
+		case "clearCausedByChange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearCausedByChange"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearCausedByChange = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateIncidentInput unmarshals raw into the UpdateIncidentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateIncidentInput(ctx context.Context, raw any) (model.UpdateIncidentInput, error) {
+	var out model.UpdateIncidentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateIncidentInput", raw, &out)
 	return out, err
 }
 
@@ -57616,6 +66604,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Location(ctx, sel, obj)
+	case *ent.Incident:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Incident(ctx, sel, obj)
 	case *ent.Identifier:
 		if obj == nil {
 			return graphql.Null
@@ -57666,6 +66659,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Asset(ctx, sel, obj)
+	case *ent.Alert:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Alert(ctx, sel, obj)
 	case *ent.APIToken:
 		if obj == nil {
 			return graphql.Null
@@ -57818,6 +66816,251 @@ func (ec *executionContext) _APITokenEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._APITokenEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertImplementors = []string{"Alert", "Node"}
+
+func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, obj *ent.Alert) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Alert")
+		case "id":
+			out.Values[i] = ec._Alert_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Alert_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Alert_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fingerprint":
+			out.Values[i] = ec._Alert_fingerprint(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Alert_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Alert_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._Alert_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._Alert_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "generatorURL":
+			out.Values[i] = ec._Alert_generatorURL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._Alert_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "receiver":
+			out.Values[i] = ec._Alert_receiver(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "boundBy":
+			out.Values[i] = ec._Alert_boundBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bindingNote":
+			out.Values[i] = ec._Alert_bindingNote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "flapping":
+			out.Values[i] = ec._Alert_flapping(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refires":
+			out.Values[i] = ec._Alert_refires(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastReceivedAt":
+			out.Values[i] = ec._Alert_lastReceivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "configurationItemID":
+			out.Values[i] = ec._Alert_configurationItemID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serviceID":
+			out.Values[i] = ec._Alert_serviceID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suppressedByID":
+			out.Values[i] = ec._Alert_suppressedByID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "incidentID":
+			out.Values[i] = ec._Alert_incidentID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "configurationItem":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_configurationItem(ctx, field, obj)
+				})
+		case "service":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_service(ctx, field, obj)
+				})
+		case "suppressedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_suppressedBy(ctx, field, obj)
+				})
+		case "incident":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_incident(ctx, field, obj)
+				})
+		case "labels":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_labels(ctx, field, obj)
+				})
+		case "annotations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Alert_annotations(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertConnectionImplementors = []string{"AlertConnection"}
+
+func (ec *executionContext) _AlertConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AlertConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertConnection")
+		case "edges":
+			out.Values[i] = ec._AlertConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AlertConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AlertConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var alertEdgeImplementors = []string{"AlertEdge"}
+
+func (ec *executionContext) _AlertEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AlertEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, alertEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AlertEdge")
+		case "node":
+			out.Values[i] = ec._AlertEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AlertEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -58317,6 +67560,64 @@ func (ec *executionContext) _CMDBHealth(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var changeOutcomesImplementors = []string{"ChangeOutcomes"}
+
+func (ec *executionContext) _ChangeOutcomes(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeOutcomes) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeOutcomesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeOutcomes")
+		case "total":
+			out.Values[i] = ec._ChangeOutcomes_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successful":
+			out.Values[i] = ec._ChangeOutcomes_successful(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._ChangeOutcomes_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rolledBack":
+			out.Values[i] = ec._ChangeOutcomes_rolledBack(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successRate":
+			out.Values[i] = ec._ChangeOutcomes_successRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "causedIncidents":
+			out.Values[i] = ec._ChangeOutcomes_causedIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var changeRecordImplementors = []string{"ChangeRecord", "Node"}
 
 func (ec *executionContext) _ChangeRecord(ctx context.Context, sel ast.SelectionSet, obj *ent.ChangeRecord) graphql.Marshaler {
@@ -58383,11 +67684,22 @@ func (ec *executionContext) _ChangeRecord(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "outcome":
+			out.Values[i] = ec._ChangeRecord_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "configurationItems":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ChangeRecord_configurationItems(ctx, field, obj)
+				})
+		case "causedIncidents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeRecord_causedIncidents(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -58663,6 +67975,12 @@ func (ec *executionContext) _ConfigurationItem(ctx context.Context, sel ast.Sele
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConfigurationItem_drifts(ctx, field, obj)
+				})
+		case "incidents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConfigurationItem_incidents(ctx, field, obj)
 				})
 		case "provenance":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -61003,6 +70321,248 @@ func (ec *executionContext) _ImpactNode(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var incidentImplementors = []string{"Incident", "Node"}
+
+func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet, obj *ent.Incident) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Incident")
+		case "id":
+			out.Values[i] = ec._Incident_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Incident_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Incident_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Incident_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Incident_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openedAt":
+			out.Values[i] = ec._Incident_openedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstAlertAt":
+			out.Values[i] = ec._Incident_firstAlertAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastAlertAt":
+			out.Values[i] = ec._Incident_lastAlertAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "impactStartedAt":
+			out.Values[i] = ec._Incident_impactStartedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acknowledgedAt":
+			out.Values[i] = ec._Incident_acknowledgedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acknowledgedBy":
+			out.Values[i] = ec._Incident_acknowledgedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "escalatedAt":
+			out.Values[i] = ec._Incident_escalatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._Incident_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedBy":
+			out.Values[i] = ec._Incident_resolvedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._Incident_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serviceLabel":
+			out.Values[i] = ec._Incident_serviceLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "manual":
+			out.Values[i] = ec._Incident_manual(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "alertCount":
+			out.Values[i] = ec._Incident_alertCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firingCount":
+			out.Values[i] = ec._Incident_firingCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "topCandidateID":
+			out.Values[i] = ec._Incident_topCandidateID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "causedByChangeID":
+			out.Values[i] = ec._Incident_causedByChangeID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "alerts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_alerts(ctx, field, obj)
+				})
+		case "configurationItems":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_configurationItems(ctx, field, obj)
+				})
+		case "services":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_services(ctx, field, obj)
+				})
+		case "topCandidate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_topCandidate(ctx, field, obj)
+				})
+		case "causedByChange":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_causedByChange(ctx, field, obj)
+				})
+		case "rootCauseCandidates":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_rootCauseCandidates(ctx, field, obj)
+				})
+		case "impactedServices":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_impactedServices(ctx, field, obj)
+				})
+		case "topCandidateImpact":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_topCandidateImpact(ctx, field, obj)
+				})
+		case "timeToDetect":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_timeToDetect(ctx, field, obj)
+				})
+		case "timeToAcknowledge":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_timeToAcknowledge(ctx, field, obj)
+				})
+		case "timeToResolve":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_timeToResolve(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentConnectionImplementors = []string{"IncidentConnection"}
+
+func (ec *executionContext) _IncidentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.IncidentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentConnection")
+		case "edges":
+			out.Values[i] = ec._IncidentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._IncidentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._IncidentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var incidentContextImplementors = []string{"IncidentContext"}
 
 func (ec *executionContext) _IncidentContext(ctx context.Context, sel ast.SelectionSet, obj *model.IncidentContext) graphql.Marshaler {
@@ -61106,6 +70666,44 @@ func (ec *executionContext) _IncidentContext(ctx context.Context, sel ast.Select
 			}
 		case "recentChanges":
 			out.Values[i] = ec._IncidentContext_recentChanges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentEdgeImplementors = []string{"IncidentEdge"}
+
+func (ec *executionContext) _IncidentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.IncidentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentEdge")
+		case "node":
+			out.Values[i] = ec._IncidentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._IncidentEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -61860,6 +71458,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "acknowledgeIncident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acknowledgeIncident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolveIncident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resolveIncident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reopenIncident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reopenIncident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeIncidents":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeIncidents(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moveAlert":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveAlert(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateIncident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateIncident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createDiscoveryJob":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createDiscoveryJob(ctx, field)
@@ -61962,6 +71602,157 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_runReportSchedule(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var operationsKPIGroupImplementors = []string{"OperationsKPIGroup"}
+
+func (ec *executionContext) _OperationsKPIGroup(ctx context.Context, sel ast.SelectionSet, obj *model.OperationsKPIGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, operationsKPIGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OperationsKPIGroup")
+		case "groupBy":
+			out.Values[i] = ec._OperationsKPIGroup_groupBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._OperationsKPIGroup_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._OperationsKPIGroup_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "incidents":
+			out.Values[i] = ec._OperationsKPIGroup_incidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._OperationsKPIGroup_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acknowledged":
+			out.Values[i] = ec._OperationsKPIGroup_acknowledged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolved":
+			out.Values[i] = ec._OperationsKPIGroup_resolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mtta":
+			out.Values[i] = ec._OperationsKPIGroup_mtta(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mttr":
+			out.Values[i] = ec._OperationsKPIGroup_mttr(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mttd":
+			out.Values[i] = ec._OperationsKPIGroup_mttd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recurring":
+			out.Values[i] = ec._OperationsKPIGroup_recurring(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alerts":
+			out.Values[i] = ec._OperationsKPIGroup_alerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suppressedAlerts":
+			out.Values[i] = ec._OperationsKPIGroup_suppressedAlerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var operationsKPIsImplementors = []string{"OperationsKPIs"}
+
+func (ec *executionContext) _OperationsKPIs(ctx context.Context, sel ast.SelectionSet, obj *model.OperationsKPIs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, operationsKPIsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OperationsKPIs")
+		case "from":
+			out.Values[i] = ec._OperationsKPIs_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._OperationsKPIs_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._OperationsKPIs_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._OperationsKPIs_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changes":
+			out.Values[i] = ec._OperationsKPIs_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "availability":
+			out.Values[i] = ec._OperationsKPIs_availability(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -62318,6 +72109,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiTokens(ctx, field)
 				})
+		case "alerts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_alerts(ctx, field)
+				})
 		case "assets":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -62378,6 +72175,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_identifiers(ctx, field)
 				})
+		case "incidents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incidents(ctx, field)
+				})
 		case "locations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -62419,6 +72222,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_vendors(ctx, field)
+				})
+		case "operationsKPIs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_operationsKPIs(ctx, field)
 				})
 		case "configurationItemAt":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -63249,6 +73058,64 @@ func (ec *executionContext) _ReportScope(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var rootCauseCandidateImplementors = []string{"RootCauseCandidate"}
+
+func (ec *executionContext) _RootCauseCandidate(ctx context.Context, sel ast.SelectionSet, obj *model.RootCauseCandidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rootCauseCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RootCauseCandidate")
+		case "configurationItem":
+			out.Values[i] = ec._RootCauseCandidate_configurationItem(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._RootCauseCandidate_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alerted":
+			out.Values[i] = ec._RootCauseCandidate_alerted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._RootCauseCandidate_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paths":
+			out.Values[i] = ec._RootCauseCandidate_paths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pathCount":
+			out.Values[i] = ec._RootCauseCandidate_pathCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var serviceImplementors = []string{"Service", "Node"}
 
 func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, obj *ent.Service) graphql.Marshaler {
@@ -63339,6 +73206,65 @@ func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Service_dependsOn(ctx, field, obj)
 				})
+		case "incidents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Service_incidents(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceAvailabilityImplementors = []string{"ServiceAvailability"}
+
+func (ec *executionContext) _ServiceAvailability(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceAvailability) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceAvailabilityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceAvailability")
+		case "service":
+			out.Values[i] = ec._ServiceAvailability_service(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "downtimeSeconds":
+			out.Values[i] = ec._ServiceAvailability_downtimeSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "availability":
+			out.Values[i] = ec._ServiceAvailability_availability(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sloTarget":
+			out.Values[i] = ec._ServiceAvailability_sloTarget(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "breached":
+			out.Values[i] = ec._ServiceAvailability_breached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -64359,6 +74285,76 @@ func (ec *executionContext) unmarshalNAPITokenWhereInput2ᚖgithubᚗcomᚋcairn
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAlert2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlert(ctx context.Context, sel ast.SelectionSet, v *ent.Alert) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Alert!")
+		return graphql.Null
+	}
+	return ec._Alert(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAlertBoundBy2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundBy(ctx context.Context, v any) (alert.BoundBy, error) {
+	var res alert.BoundBy
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertBoundBy2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundBy(ctx context.Context, sel ast.SelectionSet, v alert.BoundBy) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAlertConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AlertConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertConnection!")
+		return graphql.Null
+	}
+	return ec._AlertConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAlertOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertOrder(ctx context.Context, v any) (*ent.AlertOrder, error) {
+	res, err := ec.unmarshalInputAlertOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAlertOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertOrderField(ctx context.Context, v any) (*ent.AlertOrderField, error) {
+	var res = new(ent.AlertOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AlertOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AlertOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNAlertSource2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSource(ctx context.Context, v any) (alert.Source, error) {
+	var res alert.Source
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertSource2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSource(ctx context.Context, sel ast.SelectionSet, v alert.Source) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAlertStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatus(ctx context.Context, v any) (alert.Status, error) {
+	var res alert.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatus(ctx context.Context, sel ast.SelectionSet, v alert.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAlertWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertWhereInput(ctx context.Context, v any) (*ent.AlertWhereInput, error) {
+	res, err := ec.unmarshalInputAlertWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAsset2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAsset(ctx context.Context, sel ast.SelectionSet, v *ent.Asset) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Asset!")
@@ -64507,6 +74503,14 @@ func (ec *executionContext) marshalNCMDBHealth2ᚖgithubᚗcomᚋcairnᚑcmdbᚋ
 	return ec._CMDBHealth(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChangeOutcomes2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐChangeOutcomes(ctx context.Context, sel ast.SelectionSet, v *model.ChangeOutcomes) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeOutcomes!")
+		return graphql.Null
+	}
+	return ec._ChangeOutcomes(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNChangeRecord2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐChangeRecord(ctx context.Context, sel ast.SelectionSet, v *ent.ChangeRecord) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ChangeRecord!")
@@ -64539,6 +74543,16 @@ func (ec *executionContext) marshalNChangeRecordOrderField2ᚖgithubᚗcomᚋcai
 		graphql.AddInvalidNullError(ctx, "ChangeRecordOrderField!")
 		return graphql.Null
 	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNChangeRecordOutcome2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx context.Context, v any) (changerecord.Outcome, error) {
+	var res changerecord.Outcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeRecordOutcome2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx context.Context, sel ast.SelectionSet, v changerecord.Outcome) graphql.Marshaler {
 	return v
 }
 
@@ -64879,6 +74893,30 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNDependencyPath2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDependencyPathᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DependencyPath) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDependencyPath2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDependencyPath(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDependencyPath2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDependencyPath(ctx context.Context, sel ast.SelectionSet, v *model.DependencyPath) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DependencyPath!")
+		return graphql.Null
+	}
+	return ec._DependencyPath(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDepreciationRow2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐDepreciationRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DepreciationRow) graphql.Marshaler {
@@ -65483,6 +75521,56 @@ func (ec *executionContext) marshalNImpactNode2ᚖgithubᚗcomᚋcairnᚑcmdbᚋ
 	return ec._ImpactNode(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx context.Context, sel ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Incident!")
+		return graphql.Null
+	}
+	return ec._Incident(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIncidentConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.IncidentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IncidentConnection!")
+		return graphql.Null
+	}
+	return ec._IncidentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIncidentOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentOrder(ctx context.Context, v any) (*ent.IncidentOrder, error) {
+	res, err := ec.unmarshalInputIncidentOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNIncidentOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentOrderField(ctx context.Context, v any) (*ent.IncidentOrderField, error) {
+	var res = new(ent.IncidentOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIncidentOrderField2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.IncidentOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IncidentOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNIncidentStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatus(ctx context.Context, v any) (incident.Status, error) {
+	var res incident.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIncidentStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatus(ctx context.Context, sel ast.SelectionSet, v incident.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNIncidentWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInput(ctx context.Context, v any) (*ent.IncidentWhereInput, error) {
+	res, err := ec.unmarshalInputIncidentWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -65727,6 +75815,38 @@ func (ec *executionContext) unmarshalNObservationInput2ᚖgithubᚗcomᚋcairn�
 func (ec *executionContext) unmarshalNObservedIdentifierInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedIdentifierInput(ctx context.Context, v any) (*model.ObservedIdentifierInput, error) {
 	res, err := ec.unmarshalInputObservedIdentifierInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOperationsKPIGroup2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐOperationsKPIGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OperationsKPIGroup) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOperationsKPIGroup2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐOperationsKPIGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOperationsKPIGroup2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐOperationsKPIGroup(ctx context.Context, sel ast.SelectionSet, v *model.OperationsKPIGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OperationsKPIGroup!")
+		return graphql.Null
+	}
+	return ec._OperationsKPIGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOperationsKPIs2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐOperationsKPIs(ctx context.Context, sel ast.SelectionSet, v *model.OperationsKPIs) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OperationsKPIs!")
+		return graphql.Null
+	}
+	return ec._OperationsKPIs(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, v any) (entgql.OrderDirection, error) {
@@ -66099,6 +76219,30 @@ func (ec *executionContext) marshalNRollupKey2githubᚗcomᚋcairnᚑcmdbᚋcair
 	return v
 }
 
+func (ec *executionContext) marshalNRootCauseCandidate2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRootCauseCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RootCauseCandidate) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRootCauseCandidate2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRootCauseCandidate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRootCauseCandidate2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐRootCauseCandidate(ctx context.Context, sel ast.SelectionSet, v *model.RootCauseCandidate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RootCauseCandidate!")
+		return graphql.Null
+	}
+	return ec._RootCauseCandidate(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNService2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Service) graphql.Marshaler {
 	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -66121,6 +76265,30 @@ func (ec *executionContext) marshalNService2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcai
 		return graphql.Null
 	}
 	return ec._Service(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceAvailability2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceAvailabilityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceAvailability) graphql.Marshaler {
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceAvailability2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceAvailability(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceAvailability2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐServiceAvailability(ctx context.Context, sel ast.SelectionSet, v *model.ServiceAvailability) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceAvailability!")
+		return graphql.Null
+	}
+	return ec._ServiceAvailability(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNServiceConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ServiceConnection) graphql.Marshaler {
@@ -66379,6 +76547,11 @@ func (ec *executionContext) unmarshalNUpdateDriftIgnoreRuleInput2githubᚗcomᚋ
 
 func (ec *executionContext) unmarshalNUpdateIdentifierInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐUpdateIdentifierInput(ctx context.Context, v any) (ent.UpdateIdentifierInput, error) {
 	res, err := ec.unmarshalInputUpdateIdentifierInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateIncidentInput2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐUpdateIncidentInput(ctx context.Context, v any) (model.UpdateIncidentInput, error) {
+	res, err := ec.unmarshalInputUpdateIncidentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -66692,6 +76865,250 @@ func (ec *executionContext) unmarshalOAPITokenWhereInput2ᚖgithubᚗcomᚋcairn
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputAPITokenWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAlert2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Alert) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlert2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlert(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAlert2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlert(ctx context.Context, sel ast.SelectionSet, v *ent.Alert) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Alert(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAlertBoundBy2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundByᚄ(ctx context.Context, v any) ([]alert.BoundBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]alert.BoundBy, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAlertBoundBy2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundBy(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAlertBoundBy2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundByᚄ(ctx context.Context, sel ast.SelectionSet, v []alert.BoundBy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertBoundBy2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundBy(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAlertBoundBy2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundBy(ctx context.Context, v any) (*alert.BoundBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(alert.BoundBy)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAlertBoundBy2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐBoundBy(ctx context.Context, sel ast.SelectionSet, v *alert.BoundBy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOAlertEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AlertEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAlertEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAlertEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AlertEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AlertEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAlertOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertOrderᚄ(ctx context.Context, v any) ([]*ent.AlertOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AlertOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAlertOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAlertSource2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSourceᚄ(ctx context.Context, v any) ([]alert.Source, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]alert.Source, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAlertSource2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSource(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAlertSource2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []alert.Source) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertSource2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAlertSource2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSource(ctx context.Context, v any) (*alert.Source, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(alert.Source)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAlertSource2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐSource(ctx context.Context, sel ast.SelectionSet, v *alert.Source) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAlertStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatusᚄ(ctx context.Context, v any) ([]alert.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]alert.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAlertStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAlertStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []alert.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAlertStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAlertStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatus(ctx context.Context, v any) (*alert.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(alert.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAlertStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋalertᚐStatus(ctx context.Context, sel ast.SelectionSet, v *alert.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAlertWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertWhereInputᚄ(ctx context.Context, v any) ([]*ent.AlertWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AlertWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAlertWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAlertWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐAlertWhereInput(ctx context.Context, v any) (*ent.AlertWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAlertWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -67098,6 +77515,58 @@ func (ec *executionContext) unmarshalOChangeRecordOrder2ᚕᚖgithubᚗcomᚋcai
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOChangeRecordOutcome2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcomeᚄ(ctx context.Context, v any) ([]changerecord.Outcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]changerecord.Outcome, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChangeRecordOutcome2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChangeRecordOutcome2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []changerecord.Outcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeRecordOutcome2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOChangeRecordOutcome2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx context.Context, v any) (*changerecord.Outcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(changerecord.Outcome)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChangeRecordOutcome2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐOutcome(ctx context.Context, sel ast.SelectionSet, v *changerecord.Outcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOChangeRecordStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋchangerecordᚐStatusᚄ(ctx context.Context, v any) ([]changerecord.Status, error) {
@@ -68390,6 +78859,13 @@ func (ec *executionContext) unmarshalOIdentifierWhereInput2ᚖgithubᚗcomᚋcai
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOImpact2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpact(ctx context.Context, sel ast.SelectionSet, v *model.Impact) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Impact(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOImpactDirection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐImpactDirection(ctx context.Context, v any) (*model.ImpactDirection, error) {
 	if v == nil {
 		return nil, nil
@@ -68406,11 +78882,151 @@ func (ec *executionContext) marshalOImpactDirection2ᚖgithubᚗcomᚋcairnᚑcm
 	return v
 }
 
+func (ec *executionContext) marshalOIncident2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Incident) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx context.Context, sel ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Incident(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOIncidentContext2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐIncidentContext(ctx context.Context, sel ast.SelectionSet, v *model.IncidentContext) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._IncidentContext(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOIncidentEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.IncidentEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOIncidentEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOIncidentEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentEdge(ctx context.Context, sel ast.SelectionSet, v *ent.IncidentEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._IncidentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOIncidentOrder2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentOrderᚄ(ctx context.Context, v any) ([]*ent.IncidentOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.IncidentOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIncidentOrder2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOIncidentStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatusᚄ(ctx context.Context, v any) ([]incident.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]incident.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIncidentStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOIncidentStatus2ᚕgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []incident.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncidentStatus2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOIncidentStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatus(ctx context.Context, v any) (*incident.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(incident.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIncidentStatus2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋincidentᚐStatus(ctx context.Context, sel ast.SelectionSet, v *incident.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOIncidentWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInputᚄ(ctx context.Context, v any) ([]*ent.IncidentWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.IncidentWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIncidentWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOIncidentWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInput(ctx context.Context, v any) (*ent.IncidentWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIncidentWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
@@ -68464,6 +79080,22 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOKPIGroupBy2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐKPIGroupBy(ctx context.Context, v any) (*model.KPIGroupBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.KPIGroupBy)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOKPIGroupBy2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐKPIGroupBy(ctx context.Context, sel ast.SelectionSet, v *model.KPIGroupBy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOLocation2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Location) graphql.Marshaler {

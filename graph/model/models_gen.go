@@ -38,6 +38,17 @@ type CMDBHealth struct {
 	FailingJobs          []*FailingJob            `json:"failingJobs"`
 }
 
+type ChangeOutcomes struct {
+	Total      int `json:"total"`
+	Successful int `json:"successful"`
+	Failed     int `json:"failed"`
+	RolledBack int `json:"rolledBack"`
+	// successful / total; null when there is none.
+	SuccessRate *float64 `json:"successRate,omitempty"`
+	// Changes linked as the cause of an incident.
+	CausedIncidents int `json:"causedIncidents"`
+}
+
 // A CI as it was at a moment, rebuilt from the audit trail.
 type ConfigurationItemSnapshot struct {
 	ID int       `json:"id"`
@@ -307,6 +318,42 @@ type ObservedIdentifierInput struct {
 	Value string          `json:"value"`
 }
 
+type OperationsKPIGroup struct {
+	// SERVICE, OWNER or CONFIGURATION_ITEM; TOTAL for the whole.
+	GroupBy string `json:"groupBy"`
+	// The group's ID and name; null for the total and for incidents with no service, owner or candidate.
+	ID           *int    `json:"id,omitempty"`
+	Name         *string `json:"name,omitempty"`
+	Incidents    int     `json:"incidents"`
+	Open         int     `json:"open"`
+	Acknowledged int     `json:"acknowledged"`
+	Resolved     int     `json:"resolved"`
+	// Mean time to acknowledge, seconds, over acknowledged incidents; null when none.
+	Mtta *float64 `json:"mtta,omitempty"`
+	// Mean time to resolve, seconds, over resolved incidents.
+	Mttr *float64 `json:"mttr,omitempty"`
+	// Mean time to detect, seconds: first alert start (or recorded impact start) to opening.
+	Mttd *float64 `json:"mttd,omitempty"`
+	// Incidents with the same probable-cause CI or the same service as an earlier incident within 30 days.
+	Recurring int `json:"recurring"`
+	Alerts    int `json:"alerts"`
+	// Alerts inside an approved change window (expected, not paged).
+	SuppressedAlerts int `json:"suppressedAlerts"`
+}
+
+// ITOps figures over the incidents opened in [from, to).
+type OperationsKPIs struct {
+	From  time.Time           `json:"from"`
+	To    time.Time           `json:"to"`
+	Total *OperationsKPIGroup `json:"total"`
+	// One row per service, owner or probable-cause CI, most incidents first.
+	Groups []*OperationsKPIGroup `json:"groups"`
+	// Change records whose window ended in [from, to) and that have an outcome.
+	Changes *ChangeOutcomes `json:"changes"`
+	// Availability of every service with an SLO target over [from, to), from the time its incidents were open.
+	Availability []*ServiceAvailability `json:"availability"`
+}
+
 // One thing a run did or, dry, would do.
 type PlannedChange struct {
 	Action            PlannedAction          `json:"action"`
@@ -351,6 +398,33 @@ type ReportScopeInput struct {
 	Kinds        []configurationitem.Kind        `json:"kinds,omitempty"`
 	// owner names
 	Owners []string `json:"owners,omitempty"`
+}
+
+// A probable cause of an incident, best first.
+type RootCauseCandidate struct {
+	// Null when the CI has been deleted since.
+	ConfigurationItem *ent.ConfigurationItem `json:"configurationItem,omitempty"`
+	// Share of the cascade's origins it explains, plus 0.1 when alerted itself, plus evidence (at most 0.5).
+	Score float64 `json:"score"`
+	// True when the candidate alerted itself; false for a silent shared dependency.
+	Alerted bool `json:"alerted"`
+	// Why, in words, each naming its evidence.
+	Reasons []string `json:"reasons"`
+	// Dependency paths from alerted CIs down to the candidate (from = an alerted CI, last = the candidate), at most 20.
+	Paths []*DependencyPath `json:"paths"`
+	// How many alerted CIs it explains through a path, all of them.
+	PathCount int `json:"pathCount"`
+}
+
+type ServiceAvailability struct {
+	Service *ent.Service `json:"service"`
+	// Seconds in [from, to) with an unresolved incident hitting the service.
+	DowntimeSeconds int `json:"downtimeSeconds"`
+	// 1 - downtime / period.
+	Availability float64  `json:"availability"`
+	SloTarget    *float64 `json:"sloTarget,omitempty"`
+	// True when availability is below the SLO target.
+	Breached bool `json:"breached"`
 }
 
 // Impact at service level: through member CIs and service-to-service links.
@@ -417,6 +491,16 @@ type UpdateDiscoveryJobInput struct {
 	NetworkScope *string `json:"networkScope,omitempty"`
 	// a complete run that would mark more than this percentage of the job's CIs missing is held as PARTIAL instead (default 50; 0 turns the guard off)
 	MaxMissingPercent *int `json:"maxMissingPercent,omitempty"`
+}
+
+type UpdateIncidentInput struct {
+	Title *string `json:"title,omitempty"`
+	// When impact really started, when earlier than the first alert (MTTD).
+	ImpactStartedAt      *time.Time `json:"impactStartedAt,omitempty"`
+	ClearImpactStartedAt *bool      `json:"clearImpactStartedAt,omitempty"`
+	// Link the change that caused it.
+	CausedByChangeID    *int  `json:"causedByChangeID,omitempty"`
+	ClearCausedByChange *bool `json:"clearCausedByChange,omitempty"`
 }
 
 type UpdateReportScheduleInput struct {
@@ -574,6 +658,63 @@ func (e *ImpactDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e ImpactDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type KPIGroupBy string
+
+const (
+	KPIGroupByService           KPIGroupBy = "SERVICE"
+	KPIGroupByOwner             KPIGroupBy = "OWNER"
+	KPIGroupByConfigurationItem KPIGroupBy = "CONFIGURATION_ITEM"
+)
+
+var AllKPIGroupBy = []KPIGroupBy{
+	KPIGroupByService,
+	KPIGroupByOwner,
+	KPIGroupByConfigurationItem,
+}
+
+func (e KPIGroupBy) IsValid() bool {
+	switch e {
+	case KPIGroupByService, KPIGroupByOwner, KPIGroupByConfigurationItem:
+		return true
+	}
+	return false
+}
+
+func (e KPIGroupBy) String() string {
+	return string(e)
+}
+
+func (e *KPIGroupBy) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = KPIGroupBy(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid KPIGroupBy", str)
+	}
+	return nil
+}
+
+func (e KPIGroupBy) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *KPIGroupBy) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e KPIGroupBy) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

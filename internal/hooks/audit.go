@@ -51,11 +51,12 @@ func ignoredField(typ, field string) bool {
 
 // unaudited reports whether m is bookkeeping rather than a change of the
 // record: audit events themselves, scheduler leases, discovery sightings and
-// runs, and drifts as discovery opens them (a person's later change of a
-// drift is audited).
+// runs, alerts (bulk machine data from monitoring; a person's move of an
+// alert is audited on the incidents), and drifts as discovery opens them
+// (a person's later change of a drift is audited).
 func unaudited(m ent.Mutation) bool {
 	switch m.Type() {
-	case ent.TypeAuditEvent, ent.TypeLease, ent.TypeSighting, ent.TypeDiscoveryRun, ent.TypeReportRun:
+	case ent.TypeAuditEvent, ent.TypeLease, ent.TypeSighting, ent.TypeDiscoveryRun, ent.TypeReportRun, ent.TypeAlert:
 		return true
 	case ent.TypeDrift:
 		return m.Op().Is(ent.OpCreate)

@@ -88,3 +88,16 @@ type Delivery struct {
 	Path        string `json:"path,omitempty"`
 	Error       string `json:"error,omitempty"`
 }
+
+// CauseCandidate is a probable cause of an incident as correlation ranked
+// it (internal/alerts/correlate.Candidate, stored).
+type CauseCandidate struct {
+	CI      int      `json:"ci"`
+	Score   float64  `json:"score"`
+	Alerted bool     `json:"alerted"`
+	Reasons []string `json:"reasons"`
+	// Paths run from an alerted CI down its dependencies to the candidate,
+	// as CI IDs; PathCount counts them all when Paths is cut.
+	Paths     [][]int `json:"paths"`
+	PathCount int     `json:"pathCount"`
+}
