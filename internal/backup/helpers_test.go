@@ -11,6 +11,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn"
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
@@ -104,6 +105,23 @@ func fill(t testing.TB, db *app.DB) {
 		}
 		if _, err := tx.ReportRun.Create().SetSchedule(rs).SetStatus(reportrun.StatusSucceeded).SetStartedAt(at).
 			SetWindowStart(at.Add(-24 * time.Hour)).SetWindowEnd(at).SetSizes(map[string]int{"markdown": 10}).Save(ctx); err != nil {
+			return err
+		}
+		svc, err := tx.Service.Query().Order(ent.Asc("id")).First(ctx)
+		if err != nil {
+			return err
+		}
+		inc, err := tx.Incident.Create().SetTitle("db-1: 1 alert").SetOpenedAt(at).SetFirstAlertAt(at).SetLastAlertAt(at).
+			SetAlertCount(1).SetFiringCount(1).SetTopCandidateID(ci.ID).
+			SetCandidates([]schematype.CauseCandidate{{CI: ci.ID, Score: 1.1, Alerted: true, Reasons: []string{"alerted"}, Paths: [][]int{{ci.ID}}, PathCount: 1}}).
+			AddConfigurationItems(ci).AddServices(svc).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Alert.Create().SetFingerprint("0123456789abcdef").SetStatus(alert.StatusFiring).SetName("HostDown").
+			SetLabels(map[string]string{"alertname": "HostDown", "instance": "db-1:9100"}).SetStartsAt(at).
+			SetSource(alert.SourceAlertmanager).SetBoundBy(alert.BoundByInstance).SetLastReceivedAt(at).
+			SetTransitions([]time.Time{at}).SetConfigurationItem(ci).SetIncident(inc).Save(ctx); err != nil {
 			return err
 		}
 		// Forward references within one table.
