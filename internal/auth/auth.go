@@ -1,7 +1,8 @@
 // Package auth holds API tokens and roles. A token is 32 random bytes shown
-// once; only its SHA-256 hash is stored. Roles are ordered viewer < editor <
-// admin: viewers query, editors change inventory, admins manage tokens,
-// discovery jobs and reports.
+// once; only its SHA-256 hash is stored. Roles are ordered ingest < viewer <
+// editor < admin: ingest tokens only send alerts (monitoring holds no token
+// that reads or changes the inventory), viewers query, editors change
+// inventory, admins manage tokens, discovery jobs and reports.
 package auth
 
 import (
@@ -25,6 +26,7 @@ import (
 
 // Roles, in increasing order of power.
 const (
+	Ingest = apitoken.RoleIngest
 	Viewer = apitoken.RoleViewer
 	Editor = apitoken.RoleEditor
 	Admin  = apitoken.RoleAdmin
@@ -35,14 +37,28 @@ const TokenPrefix = "cairn_"
 
 func rank(r apitoken.Role) int {
 	switch r {
-	case Viewer:
+	case Ingest:
 		return 1
-	case Editor:
+	case Viewer:
 		return 2
-	case Admin:
+	case Editor:
 		return 3
+	case Admin:
+		return 4
 	}
 	return 0
+}
+
+// IngestOnly is what an INGEST token is told wherever it asks for more than
+// sending alerts.
+func IngestOnly(name string) string {
+	return fmt.Sprintf("token %q has role INGEST: it may only send alerts (POST /api/v1/alerts/alertmanager, POST /api/v1/alerts)", name)
+}
+
+// CanIngest reports whether p may send alerts: a token (never anonymous
+// read) with role INGEST, EDITOR or ADMIN. A VIEWER reads only.
+func CanIngest(p Principal) bool {
+	return p.Authenticated && (p.Role == Ingest || rank(p.Role) >= rank(Editor))
 }
 
 // Principal is who is calling.
@@ -67,11 +83,25 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
-// Require fails unless the caller has at least role min.
+// Require fails unless the caller has at least role min. An INGEST token
+// passes only Require(Ingest), which EDITOR and ADMIN tokens pass too but
+// not VIEWER (reading is not sending) nor anonymous read.
 func Require(ctx context.Context, min apitoken.Role) error {
 	p, ok := FromContext(ctx)
+	if min == Ingest {
+		if !ok || !p.Authenticated {
+			return apperr.New(apperr.Unauthenticated, "sending alerts needs an API token with role INGEST, EDITOR or ADMIN: send Authorization: Bearer <token>")
+		}
+		if !CanIngest(p) {
+			return apperr.New(apperr.Forbidden, "token %q has role %s; sending alerts needs INGEST, EDITOR or ADMIN", p.Name, p.Role)
+		}
+		return nil
+	}
 	if !ok || (!p.Authenticated && rank(min) > rank(Viewer)) {
 		return apperr.New(apperr.Unauthenticated, "this needs an API token with role %s or higher: send Authorization: Bearer <token>", min)
+	}
+	if p.Role == Ingest {
+		return apperr.New(apperr.Forbidden, "%s", IngestOnly(p.Name))
 	}
 	if rank(p.Role) < rank(min) {
 		return apperr.New(apperr.Forbidden, "token %q has role %s; this needs %s or higher", p.Name, p.Role, min)
@@ -109,7 +139,7 @@ func CreateToken(ctx context.Context, c *ent.Client, name string, role apitoken.
 		return "", nil, apperr.InvalidErr("name", err)
 	}
 	if err := apitoken.RoleValidator(role); err != nil {
-		return "", nil, apperr.Invalid("role", "unknown role %q: want VIEWER, EDITOR or ADMIN", role)
+		return "", nil, apperr.Invalid("role", "unknown role %q: want INGEST, VIEWER, EDITOR or ADMIN", role)
 	}
 	if expiresAt != nil && !expiresAt.After(time.Now()) {
 		return "", nil, apperr.Invalid("expiresAt", "expiry %s is in the past", expiresAt.Format(time.RFC3339))
