@@ -58,4 +58,8 @@ type Service struct {
 	engine *correlate.Engine
 	// incidentOf maps the engine's incident IDs to stored incident IDs.
 	incidentOf map[int]int
+
+	// bg is what Run drives: the notification queue and the escalation
+	// tick (notify.go, escalate.go).
+	bg background
 }
