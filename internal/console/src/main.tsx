@@ -21,6 +21,9 @@ const GraphPage = lazy(() => import("./pages/Graph").then((m) => m.GraphPage));
 const DriftPage = lazy(() => import("./pages/Drifts").then((m) => m.DriftPage));
 const FinancePage = lazy(() => import("./pages/Finance").then((m) => m.FinancePage));
 const AdminPage = lazy(() => import("./pages/Admin").then((m) => m.AdminPage));
+const IncidentsPage = lazy(() => import("./pages/Incidents").then((m) => m.IncidentsPage));
+const IncidentDetailPage = lazy(() => import("./pages/IncidentDetail").then((m) => m.IncidentDetailPage));
+const AlertsPage = lazy(() => import("./pages/Alerts").then((m) => m.AlertsPage));
 
 /**
  * The page remounted for each record: the router reuses a page's
@@ -34,6 +37,7 @@ const IncidentByID = byID(IncidentPage);
 const CIByID = byID(CIPage);
 const ServiceByID = byID(ServicePage);
 const GraphByID = byID(GraphPage);
+const IncidentDetailByID = byID(IncidentDetailPage);
 
 /** The first question to the API failed: say why, and offer to ask again. */
 function Unreachable({ error, retry }: { error: ApiError; retry: () => void }) {
@@ -83,6 +87,9 @@ function Routes() {
         <Route path="/services/:id" component={ServiceByID} />
         <Route path="/services/:id/map" component={GraphByID} />
         <Route path="/list/:kind" component={ListPage} />
+        <Route path="/incidents" component={IncidentsPage} />
+        <Route path="/incidents/:id" component={IncidentDetailByID} />
+        <Route path="/alerts" component={AlertsPage} />
         <Route path="/drifts" component={DriftPage} />
         <Route path="/finance" component={FinancePage} />
         <Route path="/health" component={HealthPage} />

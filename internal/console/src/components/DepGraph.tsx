@@ -21,6 +21,8 @@ export interface GraphProps {
   /** Pre-built elements (a service map); used instead of the impacts. */
   elements?: GraphElements;
   height?: number;
+  /** What the picture shows, for screen readers [the dependency graph of root]. */
+  label?: string;
 }
 
 export interface GraphNode {
@@ -31,6 +33,11 @@ export interface GraphNode {
   root?: boolean;
   service?: boolean;
   group?: boolean;
+  /** An incident's graph: the CI alerted. */
+  alerted?: boolean;
+  /** An incident's graph: a probable cause; top is the best one. */
+  candidate?: boolean;
+  top?: boolean;
   /** Where a click goes; none for groups. */
   href?: string;
 }
@@ -56,6 +63,14 @@ const palette: Record<string, string> = {
   SERVICE: "#444f9e",
   GROUP: "#888888",
 };
+
+const ALERTED = "#d1242f";
+const CANDIDATE = "#bf8700";
+
+/** A node's drawn label: marks in words' stead for what colour also says. */
+function nodeLabel(n: GraphNode): string {
+  return (n.top ? "★ " : n.candidate ? "☆ " : "") + (n.alerted ? "🔔 " : "") + (n.drift ? "⚠ " : "") + n.label;
+}
 
 export function kindColour(kind: string): string {
   return palette[kind] ?? "#666666";
@@ -124,8 +139,18 @@ export function DepGraph(props: GraphProps) {
     const fg = getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#1b1f24";
     const defs: ElementDefinition[] = [
       ...elements.nodes.map((n) => ({
-        data: { id: n.id, label: (n.drift ? "⚠ " : "") + n.label, colour: kindColour(n.kind), href: n.href ?? "" },
-        classes: [n.root ? "root" : "", n.drift ? "drift" : "", n.group ? "group" : "", n.service ? "service" : ""].join(" ").trim(),
+        data: { id: n.id, label: nodeLabel(n), colour: kindColour(n.kind), href: n.href ?? "" },
+        classes: [
+          n.root ? "root" : "",
+          n.drift ? "drift" : "",
+          n.group ? "group" : "",
+          n.service ? "service" : "",
+          n.alerted ? "alerted" : "",
+          n.candidate ? "candidate" : "",
+          n.top ? "top" : "",
+        ]
+          .join(" ")
+          .trim(),
       })),
       ...elements.edges.map((e, i) => ({ data: { id: `e${i}`, source: e.from, target: e.to, type: e.type } })),
     ];
@@ -157,6 +182,27 @@ export function DepGraph(props: GraphProps) {
         { selector: "node.drift", style: { "border-width": 3, "border-color": "#d1242f", "border-style": "double" } },
         { selector: "node.group", style: { shape: "round-rectangle", width: 60, height: 18, "background-opacity": 0.4 } },
         { selector: "node.service", style: { shape: "round-rectangle", width: 36 } },
+        // An incident's graph: alerted CIs ringed red, candidates ringed
+        // amber (dashed), the top candidate large with a glow behind it.
+        { selector: "node.alerted", style: { "border-width": 3, "border-color": ALERTED, "border-style": "solid" } },
+        { selector: "node.candidate", style: { "border-width": 3, "border-color": CANDIDATE, "border-style": "dashed" } },
+        { selector: "node.alerted.candidate", style: { "border-style": "double", "border-width": 4 } },
+        {
+          selector: "node.top",
+          style: {
+            width: 34,
+            height: 34,
+            "border-width": 4,
+            "border-style": "solid",
+            "border-color": CANDIDATE,
+            "underlay-color": CANDIDATE,
+            "underlay-opacity": 0.35,
+            "underlay-padding": 8,
+            "underlay-shape": "ellipse",
+            "font-weight": "bold",
+            "z-index": 10,
+          } as cytoscape.Css.Node,
+        },
         {
           selector: "edge",
           style: {
@@ -215,7 +261,7 @@ export function DepGraph(props: GraphProps) {
         class="graph-canvas"
         style={{ height: `${props.height ?? 420}px` }}
         role="img"
-        aria-label={`Dependency graph of ${props.root.name}: ${elements.nodes.length} nodes, ${elements.edges.length} links. The same CIs are listed as links on this page.`}
+        aria-label={`${props.label ?? `Dependency graph of ${props.root.name}`}: ${elements.nodes.length} nodes, ${elements.edges.length} links. The same CIs are listed as links on this page.`}
       />
       <ul class="legend" aria-label="Legend">
         {kinds.map((k) => (
@@ -223,6 +269,21 @@ export function DepGraph(props: GraphProps) {
             <span class="swatch" style={{ background: kindColour(k) }} aria-hidden="true" /> {k.toLowerCase().replaceAll("_", " ")}
           </li>
         ))}
+        {elements.nodes.some((n) => n.top) ? (
+          <li>
+            <span class="swatch top" aria-hidden="true" /> ★ top candidate
+          </li>
+        ) : null}
+        {elements.nodes.some((n) => n.candidate && !n.top) ? (
+          <li>
+            <span class="swatch candidate" aria-hidden="true" /> ☆ other candidate
+          </li>
+        ) : null}
+        {elements.nodes.some((n) => n.alerted) ? (
+          <li>
+            <span class="swatch alerted" aria-hidden="true" /> 🔔 alerted
+          </li>
+        ) : null}
         <li>
           <span class="swatch drift" aria-hidden="true" /> ⚠ open drift
         </li>

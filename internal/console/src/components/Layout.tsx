@@ -7,6 +7,8 @@ import { SearchBox } from "./SearchBox";
 const nav: { href: string; label: string; admin?: boolean }[] = [
   { href: "/list/cis", label: "CIs" },
   { href: "/list/services", label: "Services" },
+  { href: "/incidents", label: "Incidents" },
+  { href: "/alerts", label: "Alerts" },
   { href: "/drifts", label: "Drift" },
   { href: "/finance", label: "Assets" },
   { href: "/health", label: "Health" },

@@ -1,7 +1,8 @@
 import { useMemo } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { DepGraph, impactElements, MAX_DRAWN, type GraphElements } from "../components/DepGraph";
-import { Empty, ErrorBox, Kind, Loading } from "../components/ui";
+import { NodeList } from "../components/NodeList";
+import { Empty, ErrorBox, Loading } from "../components/ui";
 import { plural, words } from "../format";
 import { useQuery, useTitle } from "../hooks";
 import IMPACT from "../queries/graph.graphql";
@@ -93,7 +94,7 @@ function CIGraphPage({ id }: { id: string }) {
             {data?.dependencies ? `${plural(data.dependencies.count, "dependency", "dependencies")}${data.dependencies.truncated ? " (capped)" : ""}` : ""}
           </p>
           <DepGraph key={JSON.stringify(vars)} root={root} elements={elements} height={560} />
-          <NodeTable elements={elements} />
+          <NodeList elements={elements} />
         </>
       ) : null}
     </div>
@@ -134,28 +135,9 @@ function ServiceMapPage({ id }: { id: string }) {
       {svc && elements ? (
         <>
           <DepGraph root={{ id: svc.id, name: svc.name, kind: "SERVICE" }} elements={elements} height={560} />
-          <NodeTable elements={elements} />
+          <NodeList elements={elements} />
         </>
       ) : null}
     </div>
-  );
-}
-
-/** The graph's nodes as links, for keyboards and screen readers. */
-function NodeTable({ elements }: { elements: GraphElements }) {
-  const nodes = elements.nodes.filter((n) => !n.root);
-  if (!nodes.length) return <Empty>Nothing is linked to it (with these filters).</Empty>;
-  return (
-    <details class="card" open={nodes.length <= 30}>
-      <summary>{plural(nodes.length, "node")} in the graph, as a list</summary>
-      <ul class="rows columns">
-        {nodes.map((n) => (
-          <li key={n.id}>
-            {n.href ? <a href={n.href}>{n.label}</a> : <span>{n.label}</span>} {n.service ? <span class="badge">service</span> : <Kind kind={n.kind === "GROUP" ? null : n.kind} />}
-            {n.drift ? <span class="badge t-bad">drift</span> : null}
-          </li>
-        ))}
-      </ul>
-    </details>
   );
 }

@@ -9,6 +9,8 @@ import { incidentMarkdown } from "../markdown";
 import FRAGMENT from "../queries/fragments/incident.graphql";
 import BY_ID from "../queries/incident.graphql";
 import GRAPH from "../queries/graph.graphql";
+import CI_INCIDENTS from "../queries/ci-incidents.graphql";
+import { IncidentStatus } from "../components/incidents";
 import type { CIRef, Impact, ImpactCount, IncidentContext } from "../types";
 
 const query = FRAGMENT + BY_ID;
@@ -149,6 +151,7 @@ function Incident({ ic }: { ic: IncidentContext }) {
             <Empty>No open drift.</Empty>
           )}
         </Section>
+        <RecentIncidents id={ci.id} />
         <Section title="Recent changes" id="changes" actions={<a href={`/ci/${ci.id}/details#history`}>History</a>}>
           {ic.recentChanges.length ? (
             <ol class="rows">
@@ -196,6 +199,42 @@ function Incident({ ic }: { ic: IncidentContext }) {
         {ic.matchedScope ? ` in ${ic.matchedScope}` : ""}) as of {dateTime(ic.asOf)}.
       </p>
     </div>
+  );
+}
+
+interface CIIncidents {
+  node: {
+    incidents: {
+      totalCount: number;
+      edges: { node: { id: string; title: string; status: string; openedAt: string; resolvedAt: string | null; alertCount: number; topCandidateID: string | null } }[];
+    };
+  } | null;
+}
+
+/** The CI's latest incidents (it alerted in them), asked for apart so the rest of the page never waits on them. */
+function RecentIncidents({ id }: { id: string }) {
+  const { data, error } = useQuery<CIIncidents>(CI_INCIDENTS, { id });
+  const conn = data?.node?.incidents;
+  return (
+    <Section title={`Incidents${conn ? ` (${conn.totalCount})` : ""}`} id="ci-incidents" actions={<a href="/incidents">All incidents</a>}>
+      {error ? <ErrorBox error={error} title="Its incidents could not load" /> : null}
+      {!data && !error ? <Loading what="Loading its incidents" /> : null}
+      {conn && !conn.edges.length ? <Empty>It alerted in no incident.</Empty> : null}
+      {conn?.edges.length ? (
+        <ul class="rows">
+          {conn.edges.map(({ node: i }) => (
+            <li key={i.id}>
+              <a href={`/incidents/${i.id}`}>{i.title}</a> <IncidentStatus status={i.status} />
+              {i.topCandidateID === id ? <Badge tone="warn">probable cause</Badge> : null}
+              <span class="muted small">
+                {" "}
+                opened {relative(i.openedAt)} · {plural(i.alertCount, "alert")}
+              </span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </Section>
   );
 }
 

@@ -1,4 +1,4 @@
-import{d as q}from"./chunk-NY6TGPYL.js";import{a as ne}from"./chunk-WIXJBM7L.js";import{a as T,b as ee,e as te}from"./chunk-YW6KEB3X.js";import{b as V}from"./chunk-SYQHW65G.js";import{e as $,f as B,h as Y,k as R,l as O,m as b,n as Z,r as L,s as I,t as K,v as X,w as x,x as F,y as C}from"./chunk-2OCQP77Z.js";import{a as E,b as P,c as Q,d as S,k as J,n as e}from"./chunk-JUWTONRH.js";import{e as v}from"./chunk-XQT7O4XN.js";var re=`mutation AcceptDrift($id: ID!) {
+import{d as q}from"./chunk-NY6TGPYL.js";import{a as ne}from"./chunk-WIXJBM7L.js";import{b as V}from"./chunk-SYQHW65G.js";import{a as T,b as ee,e as te}from"./chunk-YW6KEB3X.js";import{e as $,f as B,h as Y,k as R,l as O,m as b,n as Z,r as L,s as I,t as K,v as X,w as x,x as F,y as C}from"./chunk-2OCQP77Z.js";import{a as E,b as P,c as Q,d as S,k as J,n as e}from"./chunk-JUWTONRH.js";import{e as v}from"./chunk-XQT7O4XN.js";var re=`mutation AcceptDrift($id: ID!) {
   acceptDrift(id: $id) { ...DriftRow }
 }
 `;var ie=`mutation AcknowledgeDrift($id: ID!, $note: String) {
