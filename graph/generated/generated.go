@@ -6932,8 +6932,9 @@ type OperationsKPIGroup {
   mttd: Float
   "Incidents with the same probable-cause CI or the same service as an earlier incident within 30 days."
   recurring: Int!
+  "The alerts of the group's incidents."
   alerts: Int!
-  "Alerts inside an approved change window (expected, not paged)."
+  "Alerts that started in [from, to) inside an approved change window (expected, not paged; in no incident)."
   suppressedAlerts: Int!
 }
 
@@ -6944,7 +6945,7 @@ type ChangeOutcomes {
   rolledBack: Int!
   "successful / total; null when there is none."
   successRate: Float
-  "Changes linked as the cause of an incident."
+  "Changes whose window ended in [from, to) (with an outcome or not) linked as the cause of an incident."
   causedIncidents: Int!
 }
 
@@ -6952,8 +6953,9 @@ type ServiceAvailability {
   service: Service!
   "Seconds in [from, to) with an unresolved incident hitting the service."
   downtimeSeconds: Int!
-  "1 - downtime / period."
+  "Percent, like sloTarget: 100 × (1 − downtime / period)."
   availability: Float!
+  "The service's availability objective in percent, e.g. 99.95."
   sloTarget: Float
   "True when availability is below the SLO target."
   breached: Boolean!

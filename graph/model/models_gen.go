@@ -45,7 +45,7 @@ type ChangeOutcomes struct {
 	RolledBack int `json:"rolledBack"`
 	// successful / total; null when there is none.
 	SuccessRate *float64 `json:"successRate,omitempty"`
-	// Changes linked as the cause of an incident.
+	// Changes whose window ended in [from, to) (with an outcome or not) linked as the cause of an incident.
 	CausedIncidents int `json:"causedIncidents"`
 }
 
@@ -336,8 +336,9 @@ type OperationsKPIGroup struct {
 	Mttd *float64 `json:"mttd,omitempty"`
 	// Incidents with the same probable-cause CI or the same service as an earlier incident within 30 days.
 	Recurring int `json:"recurring"`
-	Alerts    int `json:"alerts"`
-	// Alerts inside an approved change window (expected, not paged).
+	// The alerts of the group's incidents.
+	Alerts int `json:"alerts"`
+	// Alerts that started in [from, to) inside an approved change window (expected, not paged; in no incident).
 	SuppressedAlerts int `json:"suppressedAlerts"`
 }
 
@@ -420,9 +421,10 @@ type ServiceAvailability struct {
 	Service *ent.Service `json:"service"`
 	// Seconds in [from, to) with an unresolved incident hitting the service.
 	DowntimeSeconds int `json:"downtimeSeconds"`
-	// 1 - downtime / period.
-	Availability float64  `json:"availability"`
-	SloTarget    *float64 `json:"sloTarget,omitempty"`
+	// Percent, like sloTarget: 100 × (1 − downtime / period).
+	Availability float64 `json:"availability"`
+	// The service's availability objective in percent, e.g. 99.95.
+	SloTarget *float64 `json:"sloTarget,omitempty"`
 	// True when availability is below the SLO target.
 	Breached bool `json:"breached"`
 }
