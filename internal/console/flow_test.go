@@ -28,7 +28,7 @@ func clickGraphNode(t *testing.T, tab *browsertest.Tab, name string) string {
 		const started = Date.now();
 		const look = () => {
 			if (box && box.cy && box.dataset.drawn) {
-				const n = box.cy.nodes().filter(n => n.data("label").replace(/^⚠ /, "") === %q)[0];
+				const n = box.cy.nodes().filter(n => n.data("name") === %q)[0];
 				if (!n) return fail("no node " + %q);
 				box.scrollIntoView({block: "center"});
 				const r = box.getBoundingClientRect(), p = n.renderedPosition();
@@ -56,7 +56,7 @@ func graphRoot(t *testing.T, tab *browsertest.Tab, want string) {
 		tab.Eval(`(() => {
 			const box = document.querySelector(".graph-canvas");
 			if (!box || !box.cy || !box.dataset.drawn) return {root: "", nodes: []};
-			const label = n => n.data("label").replace(/^⚠ /, "");
+			const label = n => n.data("name");
 			const root = box.cy.nodes(".root")[0];
 			return {root: root ? label(root) : "", nodes: box.cy.nodes().map(label)};
 		})()`, &got)

@@ -139,7 +139,7 @@ export function DepGraph(props: GraphProps) {
     const fg = getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#1b1f24";
     const defs: ElementDefinition[] = [
       ...elements.nodes.map((n) => ({
-        data: { id: n.id, label: nodeLabel(n), colour: kindColour(n.kind), href: n.href ?? "" },
+        data: { id: n.id, name: n.label, label: nodeLabel(n), colour: kindColour(n.kind), href: n.href ?? "" },
         classes: [
           n.root ? "root" : "",
           n.drift ? "drift" : "",
