@@ -12,12 +12,16 @@
 package alerts
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/internal/alerts/correlate"
+	"github.com/cairn-cmdb/cairn/internal/alerts/replay"
 	"github.com/cairn-cmdb/cairn/internal/report/deliver"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
@@ -59,7 +63,106 @@ type Service struct {
 	// incidentOf maps the engine's incident IDs to stored incident IDs.
 	incidentOf map[int]int
 
+	// graph and evidence are what the engine reads: replay.Graph (one
+	// walk per batch) and replay.Evidence (change records, unauthorised
+	// drift, audit changes), the same as `cairn alerts replay`.
+	graph    *replay.Graph
+	evidence *replay.Evidence
+	// stale says the engine may disagree with the database (a batch
+	// failed after correlating): the next batch rebuilds it first.
+	stale bool
+	// cur is where each alert key's current firing is in the engine: its
+	// engine incident and start (an incident keeps old copies of members
+	// that re-fired elsewhere; the newest copy is the alert's place).
+	cur map[string]curRef
+	// titles are the titles intake last gave each stored incident: a
+	// title that differs was set by a person and is left alone.
+	titles map[int]string
+
 	// bg is what Run drives: the notification queue and the escalation
 	// tick (notify.go, escalate.go).
 	bg background
 }
+
+// curRef is where an alert key's current firing sits in the engine.
+type curRef struct {
+	inc   int
+	start time.Time
+}
+
+// New returns the service over the database: cfg's zero fields take the
+// defaults (each zero correlation setting its correlate default), the
+// settings are validated, and the engine is rebuilt from the stored
+// alerts of incidents not resolved, or resolved within the quiet period
+// (see rebuild). It starts nothing: Run drives the background work.
+func New(ctx context.Context, c *ent.Client, db *store.DB, cfg Config) (*Service, error) {
+	if c == nil || db == nil {
+		return nil, fmt.Errorf("alert service: no database")
+	}
+	cfg.Settings = withDefaults(cfg.Settings)
+	if err := cfg.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.EscalateAfter == 0 {
+		cfg.EscalateAfter = DefaultEscalateAfter
+	}
+	if cfg.EscalateAfter < 0 {
+		return nil, fmt.Errorf("escalate after %s: must be positive", cfg.EscalateAfter)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Service{
+		client: c, db: db, cfg: cfg, log: log,
+		graph: replay.NewGraph(db), evidence: replay.NewEvidence(c),
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.rebuild(ctx); err != nil {
+		return nil, fmt.Errorf("rebuilding the correlation engine: %w", err)
+	}
+	return s, nil
+}
+
+// withDefaults fills each zero correlation setting with its default.
+func withDefaults(st correlate.Settings) correlate.Settings {
+	d := correlate.DefaultSettings()
+	if st.Hops == 0 {
+		st.Hops = d.Hops
+	}
+	if st.Window == 0 {
+		st.Window = d.Window
+	}
+	if st.Quiet == 0 {
+		st.Quiet = d.Quiet
+	}
+	if st.FlapTransitions == 0 {
+		st.FlapTransitions = d.FlapTransitions
+	}
+	if st.FlapPeriod == 0 {
+		st.FlapPeriod = d.FlapPeriod
+	}
+	if st.EvidenceLookback == 0 {
+		st.EvidenceLookback = d.EvidenceLookback
+	}
+	if st.MaxCandidates == 0 {
+		st.MaxCandidates = d.MaxCandidates
+	}
+	if st.MaxPaths == 0 {
+		st.MaxPaths = d.MaxPaths
+	}
+	return st
+}
+
+// Settings returns the correlation settings in force (defaults filled).
+func (s *Service) Settings() correlate.Settings { return s.cfg.Settings }
+
+// Notification call sites (notify is implemented in notify.go): intake
+// calls s.notify(ctx, EventOpened, ids...) for the incidents a batch
+// opened and s.notify(ctx, EventResolved, ids...) for those it resolved,
+// once the batch has committed (txn.AfterCommit); notify never blocks
+// intake and never fails it.

@@ -20,12 +20,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/cairn-cmdb/cairn/ent"
-	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/internal/alerts/correlate"
 	"github.com/cairn-cmdb/cairn/internal/alerts/intake"
 	"github.com/cairn-cmdb/cairn/internal/graphwalk"
-	"github.com/cairn-cmdb/cairn/internal/incident"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
@@ -92,82 +89,6 @@ func isPayload(r json.RawMessage) bool {
 	}
 	_, ok := probe["alerts"]
 	return ok
-}
-
-// Binding is how one alert was bound.
-type Binding struct {
-	// CI is the bound CI; 0 when unbound.
-	CI int
-	// BoundBy is the label whose value bound it (cairn_ci, instance, host, …).
-	BoundBy string
-	// Rule is internal/incident's match rule (IDENTIFIER, SHORT_NAME,
-	// NAME, ID).
-	Rule string
-	// Value is the value matched.
-	Value string
-}
-
-// Binder binds alerts to CIs with internal/incident's matcher, each
-// distinct hint matched once.
-type Binder struct {
-	client *ent.Client
-	eng    *incident.Engine
-	cache  map[intake.Hint]Binding
-}
-
-// NewBinder returns a binder over the database.
-func NewBinder(c *ent.Client, st *store.DB) *Binder {
-	return &Binder{client: c, eng: incident.New(c, st), cache: map[intake.Hint]Binding{}}
-}
-
-// Bind tries the alert's hints in order (intake.Hints): a hint binds on
-// the IDENTIFIER and SHORT_NAME rules (and NAME, or a CI ID, for
-// cairn_ci) with exactly one CI; the service hint names a Service, not a
-// CI, and never binds here. An alert no hint binds stays unbound.
-func (b *Binder) Bind(ctx context.Context, labels map[string]string) (Binding, error) {
-	for _, h := range intake.Hints(labels) {
-		if h.Rule == intake.LabelService {
-			continue
-		}
-		got, ok := b.cache[h]
-		if !ok {
-			var err error
-			got, err = b.bindHint(ctx, h)
-			if err != nil {
-				return Binding{}, err
-			}
-			b.cache[h] = got
-		}
-		if got.CI != 0 {
-			return got, nil
-		}
-	}
-	return Binding{}, nil
-}
-
-func (b *Binder) bindHint(ctx context.Context, h intake.Hint) (Binding, error) {
-	if id, ok := h.CIID(); ok {
-		n, err := b.client.ConfigurationItem.Query().Where(configurationitem.ID(id)).Count(ctx)
-		if err != nil {
-			return Binding{}, fmt.Errorf("binding %s=%q: %w", h.Rule, h.Value, err)
-		}
-		if n == 1 {
-			return Binding{CI: id, BoundBy: h.Rule, Rule: string(incident.RuleID), Value: h.Value}, nil
-		}
-	}
-	m, err := b.eng.Match(ctx, h.Value, nil)
-	if err != nil {
-		return Binding{}, fmt.Errorf("binding %s=%q: %w", h.Rule, h.Value, err)
-	}
-	if m == nil || len(m.IDs) != 1 {
-		return Binding{}, nil
-	}
-	switch {
-	case m.Rule == incident.RuleIdentifier, m.Rule == incident.RuleShortName,
-		m.Rule == incident.RuleName && h.Rule == intake.LabelCI:
-		return Binding{CI: m.IDs[0], BoundBy: h.Rule, Rule: string(m.Rule), Value: h.Value}, nil
-	}
-	return Binding{}, nil
 }
 
 // maxReach bounds the CIs one graph read may reach.

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
-	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/internal/alerts/correlate"
 	"github.com/cairn-cmdb/cairn/internal/alerts/intake"
 	"github.com/cairn-cmdb/cairn/internal/store"
@@ -85,11 +83,16 @@ func Run(ctx context.Context, c *ent.Client, st *store.DB, alerts []intake.Alert
 	byKey := map[string]Alert{}
 	rep := &Report{Settings: SettingsOut{Hops: s.Hops, Window: s.Window.String(), Quiet: s.Quiet.String()}, Alerts: len(alerts)}
 	var ciIDs []int
-	for _, a := range alerts {
-		bd, err := b.Bind(ctx, a.Labels)
-		if err != nil {
-			return nil, err
-		}
+	labels := make([]map[string]string, len(alerts))
+	for i, a := range alerts {
+		labels[i] = a.Labels
+	}
+	bds, err := b.BindAll(ctx, labels)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range alerts {
+		bd := bds[i]
 		ca := correlate.Alert{Key: a.Key, CI: bd.CI, Start: a.StartsAt, End: a.EndsAt, Labels: a.Labels}
 		if a.Firing() {
 			ca.End = time.Time{}
@@ -106,7 +109,7 @@ func Run(ctx context.Context, c *ent.Client, st *store.DB, alerts []intake.Alert
 		byKey[a.Key] = out
 	}
 	// correlate.Replay's steps, keeping the held (flapping) alerts too.
-	eng, err := correlate.NewEngine(NewGraph(st), NewChanges(c), s)
+	eng, err := correlate.NewEngine(NewGraph(st), NewEvidence(c), s)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +125,7 @@ func Run(ctx context.Context, c *ent.Client, st *store.DB, alerts []intake.Alert
 			}
 		}
 	}
-	names, err := ciNames(ctx, c, ciIDs)
+	names, err := CINames(ctx, c, ciIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -170,23 +173,6 @@ func Run(ctx context.Context, c *ent.Client, st *store.DB, alerts []intake.Alert
 		rep.Held = append(rep.Held, member(m))
 	}
 	return rep, nil
-}
-
-func ciNames(ctx context.Context, c *ent.Client, ids []int) (map[int]string, error) {
-	out := map[int]string{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	sort.Ints(ids)
-	cis, err := c.ConfigurationItem.Query().Where(configurationitem.IDIn(ids...)).
-		Select(configurationitem.FieldID, configurationitem.FieldName).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading CI names: %w", err)
-	}
-	for _, ci := range cis {
-		out[ci.ID] = ci.Name
-	}
-	return out, nil
 }
 
 // WriteText prints the report for people.
