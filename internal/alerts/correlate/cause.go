@@ -12,13 +12,45 @@ import (
 type scored struct {
 	ci       int
 	origins  int // origins it explains
-	members  int // alerted CIs it explains
+	members  int // alerted CIs it explains (itself included)
 	distSum  int // over the origins it explains
 	alerted  bool
 	isOrigin bool
+	deps     int     // CIs depending on it within H
+	bound    float64 // ll can be no higher
+	ll       float64 // log-likelihood of the incident's alerts with it as the cause
 	score    float64
 	findings []Finding
 	reasons  []string
+}
+
+// Weights of the likelihood of a candidate (see the package doc).
+const (
+	// noiseCost is what an alerted CI the candidate does not explain
+	// costs: -ln 0.01, an unrelated alert in the same minutes is rare.
+	noiseCost = 4.6
+	// alertedBonus favours a candidate that alerts itself (ln 2).
+	alertedBonus = 0.7
+	// evidenceWeight turns evidence's boost into log-likelihood: the most
+	// evidence (maxEvidenceBoost) makes a candidate e^2.5 ≈ 12 times as likely.
+	evidenceWeight = 5.0
+	// leadingRatio: candidates at least this likely relative to the top
+	// one lead with it (ejection keeps what they explain).
+	leadingRatio = 0.1
+)
+
+// fit is the log-likelihood that k of the n CIs of a candidate's domain
+// (itself and its dependents within H) alert when it is down and each of
+// them alerts independently with the best-fitting chance k/n: 0 when all
+// alert, lower the more of them stay silent.
+func fit(k, n int) float64 {
+	n = max(n, k)
+	p := float64(k) / float64(n)
+	ll := float64(k) * math.Log(p)
+	if n > k {
+		ll += float64(n-k) * math.Log1p(-p)
+	}
+	return ll
 }
 
 // rank computes inc's probable-cause candidates.
@@ -64,13 +96,24 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 	for _, o := range origins {
 		cands[o].isOrigin = true
 	}
-	list := make([]*scored, 0, len(cands))
+	nAlerted := len(alerted)
+	byBound := make([]*scored, 0, len(cands))
 	for _, s := range cands {
-		s.score = float64(s.origins) / float64(len(origins))
+		s.bound = -noiseCost * float64(nAlerted-s.members)
 		if s.alerted {
-			s.score += 0.1
+			s.bound += alertedBonus
 		}
-		list = append(list, s)
+		byBound = append(byBound, s)
+	}
+	sort.Slice(byBound, func(i, j int) bool {
+		if byBound[i].bound != byBound[j].bound {
+			return byBound[i].bound > byBound[j].bound
+		}
+		return byBound[i].ci < byBound[j].ci
+	})
+	list, err := e.weigh(ctx, byBound, 2*e.s.MaxCandidates)
+	if err != nil {
+		return err
 	}
 	sortScored(list)
 	// Evidence for the leading candidates (twice as many as kept, so that
@@ -82,18 +125,72 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 		}
 		sortScored(pool)
 	}
+	// The score is the candidate's share of the likelihood of all the
+	// candidates weighed.
+	top, sum := list[0].ll, 0.0
+	for _, s := range list {
+		top = max(top, s.ll)
+	}
+	for _, s := range list {
+		sum += math.Exp(s.ll - top)
+	}
 	keep := pool[:min(len(pool), e.s.MaxCandidates)]
 	for _, s := range keep {
-		inc.candidates = append(inc.candidates, e.candidate(inc, s, len(origins), len(alerted)))
+		s.score = math.Exp(s.ll-top) / sum
+		inc.candidates = append(inc.candidates, e.candidate(inc, s, len(origins), nAlerted))
 	}
 	return nil
+}
+
+// weigh computes the log-likelihood of the candidates in byBound (ordered
+// by the bound of their likelihood, highest first) until at least want of
+// them are weighed and the want-th best beats the bound of every one left,
+// reading their dependents' counts a chunk at a time (one Graph call per
+// chunk, cached), and returns the weighed ones.
+func (e *Engine) weigh(ctx context.Context, byBound []*scored, want int) ([]*scored, error) {
+	chunk := max(64, want)
+	var done []*scored
+	lls := make([]float64, 0, len(byBound))
+	for i := 0; i < len(byBound); {
+		if len(done) >= want {
+			sort.Sort(sort.Reverse(sort.Float64Slice(lls)))
+			if lls[want-1] > byBound[i].bound {
+				break
+			}
+		}
+		next := byBound[i:min(len(byBound), i+chunk)]
+		var need []int
+		for _, s := range next {
+			if _, ok := e.deps[s.ci]; !ok {
+				need = append(need, s.ci)
+			}
+		}
+		if len(need) > 0 {
+			sort.Ints(need)
+			counts, err := e.g.DependentCounts(ctx, need, e.s.Hops)
+			if err != nil {
+				return nil, fmt.Errorf("counting the dependents of %d candidate CIs: %w", len(need), err)
+			}
+			for _, c := range need {
+				e.deps[c] = counts[c]
+			}
+		}
+		for _, s := range next {
+			s.deps = e.deps[s.ci]
+			s.ll = s.bound + fit(s.members, 1+s.deps)
+			done = append(done, s)
+			lls = append(lls, s.ll)
+		}
+		i += len(next)
+	}
+	return done, nil
 }
 
 func sortScored(l []*scored) {
 	sort.Slice(l, func(i, j int) bool {
 		a, b := l[i], l[j]
-		if a.score != b.score {
-			return a.score > b.score
+		if a.ll != b.ll {
+			return a.ll > b.ll
 		}
 		// then the one explaining more alerted CIs, then the closer one
 		if a.members != b.members {
@@ -156,7 +253,7 @@ func (e *Engine) evidence(ctx context.Context, inc *incState, pool []*scored) er
 		}
 	}
 	for s, b := range boost {
-		s.score += math.Min(b, maxEvidenceBoost)
+		s.ll += evidenceWeight * math.Min(b, maxEvidenceBoost)
 	}
 	return nil
 }
@@ -175,7 +272,7 @@ func kindWords(k string) string {
 }
 
 func (e *Engine) candidate(inc *incState, s *scored, nOrigins, nAlerted int) Candidate {
-	c := Candidate{CI: s.ci, Score: math.Round(s.score*1000) / 1000, Alerted: s.alerted, Evidence: s.findings, origins: s.origins, nOrigins: nOrigins, members: s.members}
+	c := Candidate{CI: s.ci, Score: math.Round(s.score*1000) / 1000, Alerted: s.alerted, Evidence: s.findings, origins: s.origins, nOrigins: nOrigins, members: s.members, nAlerted: nAlerted, ll: s.ll}
 	var words []string
 	switch {
 	case s.isOrigin && s.origins == 1 && nOrigins == 1:
@@ -190,6 +287,13 @@ func (e *Engine) candidate(inc *incState, s *scored, nOrigins, nAlerted int) Can
 		}
 		words = append(words, fmt.Sprintf("shared dependency of %d of %d alerted CIs (%d of %d origins) within %d hops, %s",
 			s.members, nAlerted, s.origins, nOrigins, e.s.Hops, state))
+	}
+	if s.deps > 0 {
+		dependents := s.members
+		if s.alerted {
+			dependents--
+		}
+		words = append(words, fmt.Sprintf("%d of the %s depending on it within %d hops alert", dependents, plural(s.deps, "CI", "CIs"), e.s.Hops))
 	}
 	c.Reasons = append(words, s.reasons...)
 	// Paths from every alerted CI whose reach holds the candidate.
@@ -214,4 +318,11 @@ func (p Path) String() string {
 		parts[i] = fmt.Sprint(n)
 	}
 	return strings.Join(parts, " → ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprint(n, " ", many)
 }

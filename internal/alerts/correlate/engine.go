@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 )
@@ -47,7 +48,8 @@ type Candidate struct {
 	PathCount int
 
 	origins, nOrigins int // origins it explains, of how many
-	members           int // alerted CIs it explains
+	members, nAlerted int // alerted CIs it explains, of how many
+	ll                float64
 }
 
 // Incident is the engine's view of one incident.
@@ -97,6 +99,8 @@ type Engine struct {
 	ev    Evidence
 	adj   map[int][]Edge
 	reach map[int]map[int]reached
+	// deps caches how many CIs depend on a candidate within Hops.
+	deps  map[int]int
 	byKey map[string]*alertState
 	incs  []*incState
 	live  []*incState
@@ -118,6 +122,7 @@ func NewEngine(g Graph, ev Evidence, s Settings) (*Engine, error) {
 		s: s, g: g, ev: ev,
 		adj:   make(map[int][]Edge),
 		reach: make(map[int]map[int]reached),
+		deps:  make(map[int]int),
 		byKey: make(map[string]*alertState),
 		index: make(map[int][]*incState),
 	}, nil
@@ -211,19 +216,20 @@ func (e *Engine) Add(ctx context.Context, alerts ...Alert) ([]Incident, error) {
 	return res, nil
 }
 
-// strongTops are inc's leading candidates (those explaining as many
-// origins as the top one) when the top one explains at least two origins
-// and more than half of them: causes the incident is built around.
+// strongTops are inc's leading candidates (those at least leadingRatio
+// as likely as the top one) when the top one explains at least two
+// alerted CIs and more than half of them: causes the incident is built
+// around.
 func (e *Engine) strongTops(inc *incState) ([]Candidate, bool) {
 	if len(inc.candidates) == 0 {
 		return nil, false
 	}
 	c := inc.candidates[0]
 	n := 1
-	for n < len(inc.candidates) && inc.candidates[n].origins >= c.origins && inc.candidates[n].members >= c.members {
+	for n < len(inc.candidates) && inc.candidates[n].ll >= c.ll+math.Log(leadingRatio) {
 		n++
 	}
-	return inc.candidates[:n], c.origins >= 2 && 2*c.origins > c.nOrigins
+	return inc.candidates[:n], c.members >= 2 && 2*c.members >= c.nAlerted
 }
 
 // explained reports whether one of cands is in ci's reach.
@@ -646,6 +652,11 @@ func (e *Engine) Compact(now time.Time) int {
 	for n := range e.adj {
 		if !keepAdj[n] {
 			delete(e.adj, n)
+		}
+	}
+	for n := range e.deps {
+		if !keepAdj[n] {
+			delete(e.deps, n)
 		}
 	}
 	return dropped

@@ -3,6 +3,7 @@ package correlate
 import (
 	"context"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -22,8 +23,15 @@ type Edge struct {
 // WalkFrom(cis, Dependencies, MaxDepth hops-1) (one recursive CTE over all
 // roots) followed by one read of the relationships by from_id, the two
 // statements a walk already runs.
+//
+// DependentCounts returns, for each of the given CIs, how many other CIs
+// depend on it within hops steps (its dependents within H, the reverse of
+// the reach), in one call for the whole batch; a CI nothing depends on may
+// be left out (it counts 0). On the database it is one recursive query
+// walking relationships from to_id to from_id for all the CIs at once.
 type Graph interface {
 	DependencyEdges(ctx context.Context, cis []int, hops int) ([]Edge, error)
+	DependentCounts(ctx context.Context, cis []int, hops int) (map[int]int, error)
 }
 
 // Finding is one piece of evidence on a CI.
@@ -59,6 +67,11 @@ type Evidence interface {
 // MemGraph is an in-memory Graph (tests, replays over a snapshot).
 type MemGraph struct {
 	out map[int][]Edge
+	// in (the reverse index) and counts (memoised dependents' counts by
+	// hops, then CI) are built on the first DependentCounts.
+	mu     sync.Mutex
+	in     map[int][]int
+	counts map[int]map[int]int
 }
 
 // NewMemGraph indexes edges by their From end.
@@ -100,6 +113,52 @@ func (g *MemGraph) DependencyEdges(ctx context.Context, cis []int, hops int) ([]
 				queue = append(queue, e.To)
 			}
 		}
+	}
+	return out, nil
+}
+
+// DependentCounts implements Graph.
+func (g *MemGraph) DependentCounts(ctx context.Context, cis []int, hops int) (map[int]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.in == nil {
+		g.in, g.counts = map[int][]int{}, map[int]map[int]int{}
+		for _, es := range g.out {
+			for _, e := range es {
+				g.in[e.To] = append(g.in[e.To], e.From)
+			}
+		}
+	}
+	memo := g.counts[hops]
+	if memo == nil {
+		memo = map[int]int{}
+		g.counts[hops] = memo
+	}
+	out := make(map[int]int, len(cis))
+	for _, c := range cis {
+		if n, ok := memo[c]; ok {
+			out[c] = n
+			continue
+		}
+		seen := map[int]bool{c: true}
+		frontier := []int{c}
+		for d := 0; d < hops && len(frontier) > 0; d++ {
+			var next []int
+			for _, n := range frontier {
+				for _, m := range g.in[n] {
+					if !seen[m] {
+						seen[m] = true
+						next = append(next, m)
+					}
+				}
+			}
+			frontier = next
+		}
+		out[c] = len(seen) - 1
+		memo[c] = out[c]
 	}
 	return out, nil
 }

@@ -175,19 +175,21 @@ func reverse(edges []Edge) map[int][]int {
 // TestFaultInjectionRandomGraphs is the property of issue 15 on random
 // graphs: 1,000 trials, each on a new random graph of 2,000 CIs, a fault at
 // a CI with at least ten dependents within H, 30–70% of them alerting, with
-// five noise alerts and without. The goals of the issue (top 90%, top 3
-// 98%, noise merged at most 5%) are not met on these graphs; the floors
-// below hold the figures measured (BENCHMARKS.md) so that a change that
-// makes them worse fails. Most misses are a silent CI between the injected
-// one and every alert of the sample: it explains them as well and is
-// closer, and nothing in the alerts tells the two apart.
+// five noise alerts and without; the injected CI never alerts itself and
+// the sample is capped at 200 (TestFaultInjectionEstate is the benchmark
+// of the issue on the estate). The floors below hold the figures measured
+// (BENCHMARKS.md), a little under them, so that a change that makes them
+// worse fails; they meet the goals of the issue (top 90%, top 3 98%, noise
+// merged at most 5%). Before candidates were weighed by how many of their
+// dependents alert, most misses were a silent CI between the injected one
+// and every alert of the sample.
 func TestFaultInjectionRandomGraphs(t *testing.T) {
 	for _, tc := range []struct {
 		noise                      int
 		minTop1, minTop3, maxNoise float64
 	}{
-		{noise: 5, minTop1: 0.72, minTop3: 0.90, maxNoise: 0.11},
-		{noise: 0, minTop1: 0.76, minTop3: 0.94, maxNoise: 0},
+		{noise: 5, minTop1: 0.93, minTop3: 0.98, maxNoise: 0.05},
+		{noise: 0, minTop1: 0.94, minTop3: 0.99, maxNoise: 0},
 	} {
 		t.Run(fmt.Sprint("noise ", tc.noise), func(t *testing.T) {
 			trials := 1000
