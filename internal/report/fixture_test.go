@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
@@ -232,7 +233,33 @@ func seed(t testing.TB, e *env) *fixture {
 		}
 		c.ChangeRecord.Create().SetNumber("CHG-1001").SetTitle("Kernel update on web-01").SetStatus(changerecord.StatusApproved).
 			SetWindowStart(at(3, 9, 9, 0)).SetWindowEnd(at(3, 9, 19, 0)).SetRequester("alice").SetApprover("bob").
-			AddConfigurationItemIDs(ci["web-01"]).SaveX(ctx)
+			SetOutcome(changerecord.OutcomeSuccessful).AddConfigurationItemIDs(ci["web-01"]).SaveX(ctx)
+		// Incidents: san-01's of 1 March makes the window's one recurring,
+		// sw-01's of 5 March (still open) the other; CHG-1002 (failed)
+		// caused san-01's.
+		chg := c.ChangeRecord.Create().SetNumber("CHG-1002").SetTitle("Storage firmware").SetStatus(changerecord.StatusImplemented).
+			SetWindowStart(at(3, 9, 20, 0)).SetWindowEnd(at(3, 9, 22, 0)).SetRequester("carol").
+			SetOutcome(changerecord.OutcomeFailed).SaveX(ctx)
+		for _, in := range []struct {
+			title         string
+			opened, first time.Time
+			ack, resolved *time.Time
+			top           string
+			change        *int
+		}{
+			{"san-01 before", at(3, 1, 10, 0), at(3, 1, 10, 0), nil, ptrTime(at(3, 1, 11, 0)), "san-01", nil},
+			{"sw-01 since 5 March", at(3, 5, 0, 0), at(3, 5, 0, 0), nil, nil, "sw-01", nil},
+			{"san-01 again", at(3, 9, 22, 10), at(3, 9, 22, 8), ptrTime(at(3, 9, 22, 15)), ptrTime(at(3, 9, 23, 10)), "san-01", &chg.ID},
+			{"sw-01 down", at(3, 10, 2, 0), at(3, 10, 2, 0), nil, nil, "sw-01", nil},
+		} {
+			status := incident.StatusOpen
+			if in.resolved != nil {
+				status = incident.StatusResolved
+			}
+			c.Incident.Create().SetTitle(in.title).SetStatus(status).SetOpenedAt(in.opened).SetFirstAlertAt(in.first).SetLastAlertAt(in.first).
+				SetNillableAcknowledgedAt(in.ack).SetNillableResolvedAt(in.resolved).SetTopCandidateID(ci[in.top]).
+				SetNillableCausedByChangeID(in.change).ExecX(ctx)
+		}
 		c.DriftIgnoreRule.Create().SetName("ignore-ports").SetFieldPattern("facts.port.*").SaveX(ctx)
 
 		// Jobs and their runs.
@@ -346,3 +373,5 @@ func seed(t testing.TB, e *env) *fixture {
 	})
 	return f
 }
+
+func ptrTime(t time.Time) *time.Time { return &t }

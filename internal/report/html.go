@@ -30,6 +30,8 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"field":    func(d Drift) string { return clip(driftField(&d)) },
 	"change":   func(d Drift) string { return clip(driftChange(&d)) },
 	"services": servicesText,
+	"duration": durationText,
+	"rate":     rateText,
 	"observed": func(u Unregistered) string { return clip(observedText(&u)) },
 	"ci": func(v any) string {
 		switch c := v.(type) {

@@ -253,6 +253,7 @@ func writeMarkdown(w *bufio.Writer, r *Report) error {
 		m.markdownUnregistered(r)
 		m.markdownMissing(r)
 	}
+	m.markdownIncidents(r.Incidents)
 	m.markdownHealth(r.Health)
 	return m.err
 }

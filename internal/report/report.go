@@ -184,7 +184,9 @@ type Report struct {
 	Drifts       []Drift        `json:"drifts"`
 	Unregistered []Unregistered `json:"unregistered"`
 	Missing      []Missing      `json:"missing"`
-	Health       *HealthReport  `json:"health"`
+	// Incidents of the window (alerts correlated into incidents).
+	Incidents *Incidents    `json:"incidents"`
+	Health    *HealthReport `json:"health"`
 }
 
 // Empty reports whether nothing happened in the window: no drift opened,
@@ -325,6 +327,9 @@ func Build(ctx context.Context, c *ent.Client, o Options) (*Report, error) {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if r.Incidents, err = incidents(ctx, c, o); err != nil {
+		return nil, err
 	}
 	r.Health, err = health(ctx, c, HealthOptions{Now: o.Until, StaleDays: o.StaleDays, ExpiringDays: o.ExpiringDays, Scope: o.Scope}, false)
 	if err != nil {

@@ -161,7 +161,7 @@ func writeJSON(w *bufio.Writer, r *Report) error {
 	for _, f := range []struct {
 		name string
 		v    any
-	}{{"unregistered", r.Unregistered}, {"missing", r.Missing}, {"health", r.Health}} {
+	}{{"unregistered", r.Unregistered}, {"missing", r.Missing}, {"incidents", r.Incidents}, {"health", r.Health}} {
 		if err := field(f.name, f.v); err != nil {
 			return err
 		}

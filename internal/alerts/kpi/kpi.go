@@ -129,9 +129,29 @@ func Validate(from, to time.Time) error {
 	return nil
 }
 
-// Compute computes the KPIs over [from, to) grouped by groupBy.
+// Options tune ComputeWith.
+type Options struct {
+	// GroupBy groups the incidents (default SERVICE).
+	GroupBy GroupBy
+	// Now is when the figures are taken: an unresolved incident's downtime
+	// runs until Now (or to, when earlier). Zero means time.Now().
+	Now time.Time
+	// NoAvailability leaves Report.Availability out (nil), and its
+	// statements.
+	NoAvailability bool
+}
+
+// Compute computes the KPIs over [from, to) grouped by groupBy, now.
 func Compute(ctx context.Context, c *ent.Client, from, to time.Time, groupBy GroupBy) (Report, error) {
-	return compute(ctx, c, from, to, groupBy, time.Now())
+	return ComputeWith(ctx, c, from, to, Options{GroupBy: groupBy})
+}
+
+// ComputeWith is Compute with options.
+func ComputeWith(ctx context.Context, c *ent.Client, from, to time.Time, o Options) (Report, error) {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	return compute(ctx, c, from, to, o)
 }
 
 // inc is one incident as the figures need it.
@@ -141,7 +161,8 @@ type inc struct {
 	inWindow bool
 }
 
-func compute(ctx context.Context, c *ent.Client, from, to time.Time, groupBy GroupBy, now time.Time) (Report, error) {
+func compute(ctx context.Context, c *ent.Client, from, to time.Time, o Options) (Report, error) {
+	groupBy := o.GroupBy
 	switch groupBy {
 	case Service, Owner, ConfigurationItem:
 	case "":
@@ -194,17 +215,22 @@ func compute(ctx context.Context, c *ent.Client, from, to time.Time, groupBy Gro
 		alertsOf[r.IncidentID] = r.Count
 	}
 
-	// 3. Suppressed alerts of the period with their CI, its services and
-	// their bound service (up to 4 statements).
-	suppressed, err := c.Alert.Query().
+	// 3. Suppressed alerts of the period with their CI, and what the
+	// grouping needs of it: its services, their bound service (up to 4
+	// statements).
+	sq := c.Alert.Query().
 		Where(alert.SuppressedByIDNotNil(), alert.StartsAtGTE(from), alert.StartsAtLT(to)).
 		Select(alert.FieldConfigurationItemID, alert.FieldServiceID).
 		WithConfigurationItem(func(q *ent.ConfigurationItemQuery) {
-			q.Select(configurationitem.FieldName, configurationitem.FieldOwnerID).
-				WithServices(func(q *ent.ServiceQuery) { q.Select(service.FieldName, service.FieldTier, service.FieldOwnerID) })
-		}).
-		WithService(func(q *ent.ServiceQuery) { q.Select(service.FieldName, service.FieldTier, service.FieldOwnerID) }).
-		All(ctx)
+			q.Select(configurationitem.FieldName, configurationitem.FieldOwnerID)
+			if groupBy == Service {
+				q.WithServices(func(q *ent.ServiceQuery) { q.Select(service.FieldName, service.FieldTier, service.FieldOwnerID) })
+			}
+		})
+	if groupBy != ConfigurationItem {
+		sq.WithService(func(q *ent.ServiceQuery) { q.Select(service.FieldName, service.FieldTier, service.FieldOwnerID) })
+	}
+	suppressed, err := sq.All(ctx)
 	if err != nil {
 		return Report{}, fmt.Errorf("reading suppressed alerts: %w", err)
 	}
@@ -378,8 +404,10 @@ func compute(ctx context.Context, c *ent.Client, from, to time.Time, groupBy Gro
 		return Report{}, err
 	}
 	// 7. Availability (3 statements).
-	if rep.Availability, err = availability(ctx, c, from, to, now); err != nil {
-		return Report{}, err
+	if !o.NoAvailability {
+		if rep.Availability, err = availability(ctx, c, from, to, o.Now); err != nil {
+			return Report{}, err
+		}
 	}
 	return rep, nil
 }

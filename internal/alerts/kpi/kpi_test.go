@@ -222,7 +222,7 @@ func TestCompute(t *testing.T) {
 			}},
 		} {
 			t.Run(string(tc.by), func(t *testing.T) {
-				rep, err := compute(context.Background(), e.c, from, to, tc.by, now)
+				rep, err := ComputeWith(context.Background(), e.c, from, to, Options{GroupBy: tc.by, Now: now})
 				if err != nil {
 					t.Fatal(err)
 				}
