@@ -1,15 +1,20 @@
 // Package replay runs the alert correlation (internal/alerts/correlate)
 // over recorded alerts against the current graph of a database, storing
 // nothing: `cairn alerts replay`. It parses the recording with
-// internal/alerts/intake, binds each alert to a CI through
-// internal/incident's identifier matching (Bind), reads the dependency
-// graph through internal/graphwalk (Graph: one walk and one read of the
-// relationships per batch of alerts, never one walk per alert) and
-// reports the incidents the engine would form (Run). It only reads.
+// internal/alerts/intake, binds the alerts to CIs (Binder.BindAll: a batch
+// in a constant number of statements, internal/identity's Keys and Decide
+// over one identifier query, the service label to a Service), reads the
+// dependency graph through internal/graphwalk (Graph: one walk and one
+// read of the relationships per batch of alerts, never one walk per
+// alert) and reports the incidents the engine would form (Run). It only
+// reads.
 //
-// Evidence comes from change records (Changes): a change on a candidate
-// or its dependency within the lookback raises it. Drift and audit
-// changes are not consulted yet.
+// Evidence (Evidence) raises a candidate by what happened on it or its
+// dependencies in the lookback: change records (Changes), unauthorised
+// drift, and audit changes by people and tools other than discovery.
+//
+// The alert service (internal/alerts) uses the same Binder, Graph and
+// Evidence on intake, so a replay shows what intake would do.
 package replay
 
 import (
