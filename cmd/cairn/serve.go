@@ -39,6 +39,8 @@ func serveCmd(g *globals) *cobra.Command {
 
 		backupSpec, backupDir string
 		backupKeep            int
+
+		alertCfg alertFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -53,6 +55,15 @@ func serveCmd(g *globals) *cobra.Command {
 				debug.SetGCPercent(gcPct)
 			}
 			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			// The alert flags are checked before the database is opened.
+			egress, err := g.conf.egress()
+			if err != nil {
+				return err
+			}
+			acfg, err := alertCfg.config(egress, log)
 			if err != nil {
 				return err
 			}
@@ -89,7 +100,17 @@ func serveCmd(g *globals) *cobra.Command {
 					}
 				}()
 			}
+			// Built after the flags are checked and before the server
+			// listens: New rebuilds the correlation from stored alerts.
+			alertSvc, stopAlerts, err := startAlerts(ctx, db, acfg, log)
+			if err != nil {
+				return err
+			}
+			// After the server has stopped taking alerts.
+			defer stopAlerts()
 			srv, err := server.New(db, server.Config{
+				Alerts:             alertSvc,
+				MaxAlertBodyBytes:  alertCfg.maxBody,
 				Discovery:          svc.jobs,
 				Reports:            svc.reports,
 				AllowAnonymousRead: anon,
@@ -111,7 +132,9 @@ func serveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log.Info("cairn starting", "db", redactDSN(g.db), "backend", db.Store.Backend(), "anonymous_read", anon)
+			log.Info("cairn starting", "db", redactDSN(g.db), "backend", db.Store.Backend(), "anonymous_read", anon,
+				"alert_hops", acfg.Settings.Hops, "alert_window", acfg.Settings.Window, "alert_quiet", acfg.Settings.Quiet,
+				"incident_webhooks", len(acfg.Webhooks))
 			if hcfg.WriteTimeout == 0 {
 				hcfg.WriteTimeout = timeout + 15*time.Second // room to answer a request that timed out
 			}
@@ -145,6 +168,7 @@ func serveCmd(g *globals) *cobra.Command {
 	f.StringVar(&backupDir, "backup-dir", envOr("CAIRN_BACKUP_DIR", ""), "directory of scheduled backups, made 0700 (env CAIRN_BACKUP_DIR) [backups/ next to the database]")
 	f.IntVar(&backupKeep, "backup-keep", backup.DefaultKeep, "how many scheduled backups to keep")
 	f.DurationVar(&grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
+	alertCfg.flags(f)
 	g.conf.flags(f)
 	return cmd
 }

@@ -29,7 +29,7 @@ func tokenCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r := apitoken.Role(strings.ToUpper(role))
 			if err := apitoken.RoleValidator(r); err != nil {
-				return fmt.Errorf("--role %q: want viewer, editor or admin", role)
+				return fmt.Errorf("--role %q: want ingest, viewer, editor or admin", role)
 			}
 			var exp *time.Time
 			if ttl < 0 {
@@ -54,7 +54,7 @@ func tokenCmd(g *globals) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "token name, shown as the audit actor (required)")
-	create.Flags().StringVar(&role, "role", "viewer", "viewer, editor or admin")
+	create.Flags().StringVar(&role, "role", "viewer", "ingest (only sends alerts to /api/v1/alerts…; reads nothing), viewer (reads), editor (reads and changes the inventory) or admin (also tokens, discovery jobs, reports)")
 	create.Flags().DurationVar(&ttl, "expires-in", 0, "lifetime, e.g. 720h; 0 never expires")
 	_ = create.MarkFlagRequired("name")
 

@@ -53,3 +53,36 @@ func TestTokenListIsSafe(t *testing.T) {
 		t.Errorf("role columns not aligned:\n%s", out)
 	}
 }
+
+// TestTokenRoles: every role --role takes, in any case, is stored as the
+// enum value; an unknown one is refused naming the flag and the roles.
+func TestTokenRoles(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "tokens.db")
+	for _, tt := range []struct{ name, role, want string }{
+		{"monitoring", "ingest", "INGEST"},
+		{"grafana", "VIEWER", "VIEWER"},
+		{"ops", "Editor", "EDITOR"},
+		{"root", "admin", "ADMIN"},
+	} {
+		out, err := runCairn(t, "token", "create", "--name", tt.name, "--role", tt.role, "--db", db)
+		if err != nil {
+			t.Fatalf("token create --role %s: %v", tt.role, err)
+		}
+		if !strings.HasPrefix(strings.TrimSpace(out), "cairn_") {
+			t.Errorf("token create --role %s printed %q, want the secret", tt.role, out)
+		}
+	}
+	out, err := runCairn(t, "token", "list", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"monitoring  INGEST", "grafana     VIEWER", "ops         EDITOR", "root        ADMIN"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("token list does not show %q:\n%s", want, out)
+		}
+	}
+	_, err = runCairn(t, "token", "create", "--name", "x", "--role", "reader", "--db", db)
+	if err == nil || !strings.Contains(err.Error(), `--role "reader": want ingest, viewer, editor or admin`) {
+		t.Errorf("token create --role reader: err = %v, want a refusal naming the roles", err)
+	}
+}

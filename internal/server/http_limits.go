@@ -369,20 +369,21 @@ func (s *slots) acquire(client string, anonymous bool) (release func(), ok bool)
 	}, true
 }
 
-// shed answers 503 with Retry-After: load is shed rather than queued.
-func shed(w http.ResponseWriter, what string) {
+// shed answers 503 with Retry-After (through fail): load is shed rather
+// than queued.
+func shed(w http.ResponseWriter, what string, fail errorWriter) {
 	w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds))
-	writeGraphQLError(w, http.StatusServiceUnavailable, apperr.Internal,
+	fail(w, http.StatusServiceUnavailable, apperr.Internal,
 		fmt.Sprintf("the server is busy (%s): retry in %d s", what, retryAfterSeconds))
 }
 
-// admit takes one of the execution slots for a /graphql request whose body
-// is in memory, or answers 503 with Retry-After and reports false when none
-// is left to the caller. Only /graphql is admitted: the other routes serve
-// files from memory, probes and metrics.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, anonymous bool) (release func(), ok bool) {
+// admit takes one of the execution slots for a /graphql or alert intake
+// request whose body is in memory, or answers 503 with Retry-After (through
+// fail) and reports false when none is left to the caller. Only those are
+// admitted: the other routes serve files from memory, probes and metrics.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, anonymous bool, fail errorWriter) (release func(), ok bool) {
 	if release, ok = s.inflight.acquire(remoteIP(r), anonymous); !ok {
-		shed(w, fmt.Sprintf("%d requests in progress", s.inflight.total))
+		shed(w, fmt.Sprintf("%d requests in progress", s.inflight.total), fail)
 	}
 	return release, ok
 }

@@ -1,6 +1,8 @@
 // Package server is Cairn's HTTP side: POST /graphql with auth, limits,
-// metrics and logs; the web console at / (internal/console); GraphiQL at
-// /graphiql; /healthz, /readyz and /metrics.
+// metrics and logs; the alert intake, POST /api/v1/alerts/alertmanager and
+// POST /api/v1/alerts (alerts_routes.go); the web console at /
+// (internal/console); GraphiQL at /graphiql; /healthz, /readyz and
+// /metrics.
 package server
 
 import (
@@ -32,6 +34,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/graph"
 	"github.com/cairn-cmdb/cairn/graph/generated"
+	"github.com/cairn-cmdb/cairn/internal/alerts"
 	"github.com/cairn-cmdb/cairn/internal/app"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/audit"
@@ -99,6 +102,12 @@ type Config struct {
 	// Reports serves report schedules and runs them on demand [none:
 	// report schedule mutations fail].
 	Reports *reportschedules.Service
+	// Alerts takes the alert intake routes, POST /api/v1/alerts/alertmanager
+	// and POST /api/v1/alerts (alerts_routes.go) [none: they answer 503].
+	Alerts *alerts.Service
+	// MaxAlertBodyBytes bounds an alert intake request's body, read like a
+	// /graphql body (BodyReadTimeout, MaxBodyReads, MaxInFlight) [16 MiB].
+	MaxAlertBodyBytes int64
 }
 
 func (c *Config) defaults() {
@@ -107,6 +116,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxAlertBodyBytes <= 0 {
+		c.MaxAlertBodyBytes = DefaultMaxAlertBodyBytes
 	}
 	if c.BodyReadTimeout <= 0 {
 		c.BodyReadTimeout = 10 * time.Second
@@ -153,7 +165,9 @@ type Server struct {
 	authn   *auth.Authenticator
 	mux     *http.ServeMux
 	metrics *metrics
-	costs   *costModel
+	// alertMetrics count the alert intake (alerts_routes.go).
+	alertMetrics *alertMetrics
+	costs        *costModel
 	// inflight bounds the /graphql requests executed at once
 	// (Config.MaxInFlight), bodyReads the bodies being received
 	// (Config.MaxBodyReads).
@@ -167,13 +181,17 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	am, err := newAlertMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
 	if err := cfg.Registry.Register(collectors.NewGoCollector()); err != nil {
 		return nil, fmt.Errorf("registering go metrics: %w", err)
 	}
 	if err := store.RegisterMetrics(cfg.Registry, db.Store); err != nil {
 		return nil, fmt.Errorf("registering database metrics: %w", err)
 	}
-	s := &Server{cfg: cfg, db: db, authn: auth.NewAuthenticator(db.Client), mux: http.NewServeMux(), metrics: m,
+	s := &Server{cfg: cfg, db: db, authn: auth.NewAuthenticator(db.Client), mux: http.NewServeMux(), metrics: m, alertMetrics: am,
 		inflight: newSlots(cfg.MaxInFlight, 0), bodyReads: newSlots(cfg.MaxBodyReads, max(1, cfg.MaxBodyReads/8))}
 
 	gql := handler.New(generated.NewExecutableSchema(generated.Config{
@@ -211,6 +229,9 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mux.Handle("/graphql", s.authenticate(gql))
+	for _, rt := range alertRoutes {
+		s.mux.Handle(rt.path, s.alertIntake(rt))
+	}
 	s.mux.Handle("/", web)
 	s.mux.Handle("/graphiql", ui)
 	s.mux.Handle("/graphiql/", ui)
@@ -264,7 +285,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func routeOf(p string) string {
 	switch {
-	case p == "/graphql", p == "/healthz", p == "/readyz", p == "/metrics":
+	case p == "/graphql", p == "/healthz", p == "/readyz", p == "/metrics", p == AlertmanagerRoute, p == AlertsRoute:
 		return p
 	case p == "/graphiql", strings.HasPrefix(p, "/graphiql/"):
 		return "/graphiql/"
@@ -338,10 +359,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			refuse(http.StatusUnauthorized, apperr.Unauthenticated, "an API token is needed: send Authorization: Bearer <token> (cairn token create --name NAME --role viewer)")
 			return
 		}
-		if !s.readBody(w, r, anonymous) {
+		if p, _ := auth.FromContext(ctx); p.Role == auth.Ingest {
+			refuse(http.StatusForbidden, apperr.Forbidden, auth.IngestOnly(p.Name))
 			return
 		}
-		release, ok := s.admit(w, r, anonymous)
+		if !s.readBody(w, r, anonymous, s.cfg.MaxBodyBytes, writeGraphQLError) {
+			return
+		}
+		release, ok := s.admit(w, r, anonymous, writeGraphQLError)
 		if !ok {
 			return
 		}
@@ -350,27 +375,31 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// readBody reads r's body into memory, at most MaxBodyBytes (a declared
+// errorWriter answers a request with an error in its route's shape:
+// writeGraphQLError for /graphql, writeAlertError for the alert routes.
+type errorWriter func(w http.ResponseWriter, status int, code apperr.Code, msg string)
+
+// readBody reads r's body into memory, at most limit bytes (a declared
 // length above it is refused unread) within BodyReadTimeout, holding one of
-// the MaxBodyReads slots meanwhile, and answers the error itself when it
-// cannot. It runs after authentication: an unauthenticated request is
-// refused without its body being read; and before admission, so a slow
-// body never holds an execution slot.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request, anonymous bool) bool {
+// the MaxBodyReads slots meanwhile, and answers the error itself (through
+// fail) when it cannot. It runs after authentication: an unauthenticated
+// request is refused without its body being read; and before admission, so
+// a slow body never holds an execution slot.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, anonymous bool, limit int64, fail errorWriter) bool {
 	if r.Body == nil || r.Body == http.NoBody {
 		return true
 	}
 	tooLarge := func() {
-		writeGraphQLError(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, fmt.Sprintf("request body too large: the limit is %d bytes", s.cfg.MaxBodyBytes))
+		fail(w, http.StatusRequestEntityTooLarge, apperr.BadUserInput, fmt.Sprintf("request body too large: the limit is %d bytes", limit))
 	}
-	if r.ContentLength > s.cfg.MaxBodyBytes {
+	if r.ContentLength > limit {
 		tooLarge()
 		return false
 	}
 	release, ok := s.bodyReads.acquire(remoteIP(r), anonymous)
 	if !ok {
 		closeUnread(w, r)
-		shed(w, fmt.Sprintf("%d request bodies being received", s.bodyReads.total))
+		shed(w, fmt.Sprintf("%d request bodies being received", s.bodyReads.total), fail)
 		return false
 	}
 	defer release()
@@ -378,19 +407,19 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, anonymous bool
 	// Not every ResponseWriter has a connection (a test recorder): then
 	// the body is in memory already.
 	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var ne net.Error
 	switch {
 	case errors.As(err, new(*http.MaxBytesError)):
 		tooLarge()
 		return false
 	case errors.As(err, &ne) && ne.Timeout():
-		writeGraphQLError(w, http.StatusBadRequest, apperr.BadUserInput,
+		fail(w, http.StatusBadRequest, apperr.BadUserInput,
 			fmt.Sprintf("the request body arrived too slowly: it must arrive within %s", s.cfg.BodyReadTimeout))
 		return false
 	case err != nil:
 		// Never the error's text: it names the connection's addresses.
-		writeGraphQLError(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body: the connection failed or the body was malformed")
+		fail(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body: the connection failed or the body was malformed")
 		return false
 	}
 	// The body is in: the request is bounded by RequestTimeout from here,
