@@ -7,84 +7,111 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/graph/model"
 )
 
 // Labels is the resolver for the labels field.
 func (r *alertResolver) Labels(ctx context.Context, obj *ent.Alert) (map[string]any, error) {
-	panic(fmt.Errorf("not implemented: Labels - labels"))
+	return stringMap(obj.Labels), nil
 }
 
 // Annotations is the resolver for the annotations field.
 func (r *alertResolver) Annotations(ctx context.Context, obj *ent.Alert) (map[string]any, error) {
-	panic(fmt.Errorf("not implemented: Annotations - annotations"))
+	return stringMap(obj.Annotations), nil
 }
 
 // RootCauseCandidates is the resolver for the rootCauseCandidates field.
 func (r *incidentResolver) RootCauseCandidates(ctx context.Context, obj *ent.Incident) ([]*model.RootCauseCandidate, error) {
-	panic(fmt.Errorf("not implemented: RootCauseCandidates - rootCauseCandidates"))
+	return r.rootCauseCandidates(ctx, obj)
 }
 
 // ImpactedServices is the resolver for the impactedServices field.
 func (r *incidentResolver) ImpactedServices(ctx context.Context, obj *ent.Incident) ([]*ent.Service, error) {
-	panic(fmt.Errorf("not implemented: ImpactedServices - impactedServices"))
+	return r.impactedServices(ctx, obj)
 }
 
 // TopCandidateImpact is the resolver for the topCandidateImpact field.
 func (r *incidentResolver) TopCandidateImpact(ctx context.Context, obj *ent.Incident, maxDepth *int) (*model.Impact, error) {
-	panic(fmt.Errorf("not implemented: TopCandidateImpact - topCandidateImpact"))
+	return r.topCandidateImpact(ctx, obj, maxDepth)
 }
 
 // TimeToDetect is the resolver for the timeToDetect field.
 func (r *incidentResolver) TimeToDetect(ctx context.Context, obj *ent.Incident) (int, error) {
-	panic(fmt.Errorf("not implemented: TimeToDetect - timeToDetect"))
+	return timeToDetect(obj), nil
 }
 
 // TimeToAcknowledge is the resolver for the timeToAcknowledge field.
 func (r *incidentResolver) TimeToAcknowledge(ctx context.Context, obj *ent.Incident) (*int, error) {
-	panic(fmt.Errorf("not implemented: TimeToAcknowledge - timeToAcknowledge"))
+	return timeSince(obj.OpenedAt, obj.AcknowledgedAt), nil
 }
 
 // TimeToResolve is the resolver for the timeToResolve field.
 func (r *incidentResolver) TimeToResolve(ctx context.Context, obj *ent.Incident) (*int, error) {
-	panic(fmt.Errorf("not implemented: TimeToResolve - timeToResolve"))
+	if obj.Status != incident.StatusResolved {
+		return nil, nil
+	}
+	return timeSince(obj.OpenedAt, obj.ResolvedAt), nil
 }
 
 // AcknowledgeIncident is the resolver for the acknowledgeIncident field.
 func (r *mutationResolver) AcknowledgeIncident(ctx context.Context, id int, note *string) (*ent.Incident, error) {
-	panic(fmt.Errorf("not implemented: AcknowledgeIncident - acknowledgeIncident"))
+	s, err := r.incidentActions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Acknowledge(ctx, id, noteOf(note))
 }
 
 // ResolveIncident is the resolver for the resolveIncident field.
 func (r *mutationResolver) ResolveIncident(ctx context.Context, id int, note *string) (*ent.Incident, error) {
-	panic(fmt.Errorf("not implemented: ResolveIncident - resolveIncident"))
+	s, err := r.incidentActions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Resolve(ctx, id, noteOf(note))
 }
 
 // ReopenIncident is the resolver for the reopenIncident field.
 func (r *mutationResolver) ReopenIncident(ctx context.Context, id int, note *string) (*ent.Incident, error) {
-	panic(fmt.Errorf("not implemented: ReopenIncident - reopenIncident"))
+	s, err := r.incidentActions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Reopen(ctx, id, noteOf(note))
 }
 
 // MergeIncidents is the resolver for the mergeIncidents field.
 func (r *mutationResolver) MergeIncidents(ctx context.Context, keep int, remove int) (*ent.Incident, error) {
-	panic(fmt.Errorf("not implemented: MergeIncidents - mergeIncidents"))
+	s, err := r.incidentActions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Merge(ctx, keep, remove)
 }
 
 // MoveAlert is the resolver for the moveAlert field.
 func (r *mutationResolver) MoveAlert(ctx context.Context, alert int, to *int) (*ent.Incident, error) {
-	panic(fmt.Errorf("not implemented: MoveAlert - moveAlert"))
+	s, err := r.incidentActions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.MoveAlert(ctx, alert, to)
 }
 
 // UpdateIncident is the resolver for the updateIncident field.
 func (r *mutationResolver) UpdateIncident(ctx context.Context, id int, input model.UpdateIncidentInput) (*ent.Incident, error) {
-	panic(fmt.Errorf("not implemented: UpdateIncident - updateIncident"))
+	s, err := r.incidentActions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Update(ctx, id, incidentUpdate(input))
 }
 
 // OperationsKPIs is the resolver for the operationsKPIs field.
 func (r *queryResolver) OperationsKPIs(ctx context.Context, from time.Time, to time.Time, groupBy *model.KPIGroupBy) (*model.OperationsKPIs, error) {
-	panic(fmt.Errorf("not implemented: OperationsKPIs - operationsKPIs"))
+	return r.operationsKPIs(ctx, from, to, groupBy)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/internal/alerts"
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/discoveryjobs"
 	"github.com/cairn-cmdb/cairn/internal/reportschedules"
@@ -29,6 +30,8 @@ type Resolver struct {
 	jobs *discoveryjobs.Service
 	// reports is nil on servers that do not run report schedules.
 	reports *reportschedules.Service
+	// alerts is nil on servers without alert intake.
+	alerts *alerts.Service
 }
 
 // NewResolver returns the root resolver.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	"github.com/cairn-cmdb/cairn/ent/asset"
 	"github.com/cairn-cmdb/cairn/ent/changerecord"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
@@ -17,10 +18,12 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
+	"github.com/cairn-cmdb/cairn/internal/alerts/correlate"
 	"github.com/cairn-cmdb/cairn/internal/graphwalk"
 	"github.com/cairn-cmdb/cairn/internal/report"
 	"github.com/cairn-cmdb/cairn/internal/store"
@@ -121,6 +124,10 @@ func listEdges() []listEdge {
 		{"Service.dependsOn", service.DependsOnTable, service.DependsOnPrimaryKey, false},
 		{"Vendor.configurationItems", vendor.ConfigurationItemsTable, []string{vendor.ConfigurationItemsColumn}, true},
 		{"Vendor.contracts", vendor.ContractsTable, []string{vendor.ContractsColumn}, true},
+		{"Incident.alerts", incident.AlertsTable, []string{incident.AlertsColumn}, true},
+		{"Incident.configurationItems", incident.ConfigurationItemsTable, []string{incident.ConfigurationItemsPrimaryKey[0]}, false},
+		{"Incident.services", incident.ServicesTable, []string{incident.ServicesPrimaryKey[0]}, false},
+		{"ChangeRecord.causedIncidents", changerecord.CausedIncidentsTable, []string{changerecord.CausedIncidentsColumn}, true},
 	}
 }
 
@@ -129,6 +136,7 @@ func countedTables() []string {
 	return []string{
 		configurationitem.Table, identifier.Table, service.Table, owner.Table, vendor.Table,
 		contract.Table, asset.Table, location.Table, drift.Table, discoveryjob.Table,
+		incident.Table, alert.Table, changerecord.Table,
 	}
 }
 
@@ -450,6 +458,28 @@ func (c *coster) price(f *ast.Field, args func() map[string]any, at level) (work
 	case "Query.nodes":
 		ids, _ := args()["ids"].([]any)
 		return 0, max(len(ids), 1), false
+	// Incidents (internal/alerts): candidates and their paths are kept in
+	// the row and their CIs and relationships load once per list
+	// (graph.Loaders); the top candidate's impact is a walk per incident.
+	case "Incident.rootCauseCandidates":
+		return 0, 2 * correlate.DefaultMaxCandidates, false
+	case "RootCauseCandidate.paths":
+		// DependencyPath.cis and relationships count 1: a path holds up to
+		// MaxHops+1 CIs.
+		return 0, correlate.DefaultMaxPaths * (correlate.MaxHops + 1), false
+	case "Incident.impactedServices":
+		n, _ := s.listRows("Incident.services", at)
+		return 0, n, false
+	case "Incident.topCandidateImpact":
+		n := s.walkRows(0)
+		return statementWork + n, n, false
+	case "Query.operationsKPIs":
+		return scanned(s.count(incident.Table), s.count(alert.Table), s.count(changerecord.Table), s.count(service.Table)), 1, false
+	case "OperationsKPIs.groups":
+		// One per service, owner or probable-cause CI, and one for none.
+		return 0, s.count(service.Table) + s.count(owner.Table) + min(s.count(configurationitem.Table), s.count(incident.Table)+s.count(alert.Table)) + 1, false
+	case "OperationsKPIs.availability":
+		return 0, s.count(service.Table), false
 	default:
 		if n, ok := s.listRows(key, at); ok {
 			return 0, n, at.distinct && s.oneParent[key]
@@ -478,6 +508,8 @@ func pricedLists() map[string]bool {
 		"CMDBHealth.failingJobs", "DriftSummary.byJob", "DriftSummary.byService",
 		"DiscoveryRun.changes", "DiscoveryRun.hostErrors", "AuditEvent.changes", "ConfigurationItem.provenance",
 		"Asset.depreciationSchedule",
+		"Incident.rootCauseCandidates", "RootCauseCandidate.paths", "Incident.impactedServices",
+		"OperationsKPIs.groups", "OperationsKPIs.availability",
 		// Small lists kept in one row, priced at listEstimate.
 		"ReportRun.deliveries", "ReportSchedule.webhooks", "DuplicateCandidate.evidence", "MergePlan.conflicts", "MergePlan.moves",
 	} {
