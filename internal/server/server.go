@@ -195,7 +195,7 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 		inflight: newSlots(cfg.MaxInFlight, 0), bodyReads: newSlots(cfg.MaxBodyReads, max(1, cfg.MaxBodyReads/8))}
 
 	gql := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers: graph.NewResolver(db.Client, db.Store, s.authn).WithDiscovery(cfg.Discovery).WithReports(cfg.Reports),
+		Resolvers: graph.NewResolver(db.Client, db.Store, s.authn).WithDiscovery(cfg.Discovery).WithReports(cfg.Reports).WithAlerts(cfg.Alerts),
 	}))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
@@ -214,6 +214,8 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	gql.Use(complexityLimit{limit: cfg.ComplexityLimit, model: s.costs})
 	gql.Use(&readRules{})
 	gql.Use(txExtension{entgql.Transactioner{TxOpener: db.Client}})
+	// Per-operation caches of batched loads (an incident list's candidates).
+	gql.Use(graph.Loaders{})
 	gql.AroundOperations(s.aroundOperation)
 	gql.AroundFields(countResponse)
 	gql.AroundResponses(capErrors(cfg.MaxErrors))
