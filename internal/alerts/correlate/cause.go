@@ -10,18 +10,19 @@ import (
 )
 
 type scored struct {
-	ci       int
-	origins  int // origins it explains
-	members  int // alerted CIs it explains (itself included)
-	distSum  int // over the origins it explains
-	alerted  bool
-	isOrigin bool
-	deps     int     // CIs depending on it within H
-	bound    float64 // ll can be no higher
-	ll       float64 // log-likelihood of the incident's alerts with it as the cause
-	score    float64
-	findings []Finding
-	reasons  []string
+	ci        int
+	origins   int // origins it explains
+	members   int // alerted CIs it explains (itself included)
+	distSum   int // over the origins it explains
+	alerted   bool
+	isOrigin  bool
+	deps      []int   // CIs depending on it at each distance 1..H
+	alertedAt []int   // alerted CIs depending on it at each distance 1..H
+	bound     float64 // ll can be no higher
+	ll        float64 // log-likelihood of the incident's alerts with it as the cause
+	score     float64
+	findings  []Finding
+	reasons   []string
 }
 
 // Weights of the likelihood of a candidate (see the package doc).
@@ -34,16 +35,21 @@ const (
 	// evidenceWeight turns evidence's boost into log-likelihood: the most
 	// evidence (maxEvidenceBoost) makes a candidate e^2.5 ≈ 12 times as likely.
 	evidenceWeight = 5.0
+	// inversionWeight is how much the evidence that a candidate's far
+	// dependents alert more than its near ones costs (see levelFit).
+	inversionWeight = 1.0
 	// leadingRatio: candidates at least this likely relative to the top
 	// one lead with it (ejection keeps what they explain).
 	leadingRatio = 0.1
 )
 
-// fit is the log-likelihood that k of the n CIs of a candidate's domain
-// (itself and its dependents within H) alert when it is down and each of
-// them alerts independently with the best-fitting chance k/n: 0 when all
-// alert, lower the more of them stay silent.
+// fit is the log-likelihood that k of n CIs alert when each alerts
+// independently with the best-fitting chance k/n: 0 when all or none
+// alert, lower the more evenly they split.
 func fit(k, n int) float64 {
+	if k == 0 || n <= 0 {
+		return 0
+	}
 	n = max(n, k)
 	p := float64(k) / float64(n)
 	ll := float64(k) * math.Log(p)
@@ -51,6 +57,52 @@ func fit(k, n int) float64 {
 		ll += float64(n-k) * math.Log1p(-p)
 	}
 	return ll
+}
+
+// levelFit weighs a candidate by how it (alerted itself: self) and its
+// dependents within H alert: alerted[d] of total[d] at distance d+1. It is
+// the log-likelihood of that when the candidate is down and each of them
+// alerts with one best-fitting chance (all alerted over all counted: 0
+// when all alert, lower the more of them stay silent), less what a chance
+// growing with
+// the distance would fit better (pool-adjacent-violators over the
+// levels): a failure does not skip near dependents to reach far ones, so
+// a candidate whose near dependents stay silent while far ones alert (the
+// firewall behind the cores behind the switch whose hosts alert) pays for
+// that, while one whose near dependents alert more than far ones does not.
+func levelFit(self bool, alerted, total []int) float64 {
+	type block struct{ k, n int }
+	var bs []block
+	k, n := 0, 1
+	if self {
+		k = 1
+	}
+	for d := range total {
+		if total[d] <= 0 {
+			continue
+		}
+		kd := 0
+		if d < len(alerted) {
+			kd = min(alerted[d], total[d])
+		}
+		k, n = k+kd, n+total[d]
+		bs = append(bs, block{kd, total[d]})
+		for len(bs) > 1 {
+			a, b := bs[len(bs)-2], bs[len(bs)-1]
+			if a.k*b.n <= b.k*a.n { // a's chance ≤ b's: growing, in order
+				break
+			}
+			bs = append(bs[:len(bs)-2], block{a.k + b.k, a.n + b.n})
+		}
+	}
+	levels, growing := 0.0, 0.0
+	if len(bs) > 0 {
+		levels = fit(k-b2i(self), n-1)
+	}
+	for _, b := range bs {
+		growing += fit(b.k, b.n)
+	}
+	return fit(k, n) - inversionWeight*(growing-levels)
 }
 
 // rank computes inc's probable-cause candidates.
@@ -111,6 +163,17 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 		}
 		return byBound[i].ci < byBound[j].ci
 	})
+	// Alerted dependents of each candidate by distance.
+	for _, a := range alerted {
+		for x, r := range e.reach[a] {
+			if s := cands[x]; s != nil && r.dist > 0 {
+				if s.alertedAt == nil {
+					s.alertedAt = make([]int, e.s.Hops)
+				}
+				s.alertedAt[r.dist-1]++
+			}
+		}
+	}
 	list, err := e.weigh(ctx, byBound, 2*e.s.MaxCandidates)
 	if err != nil {
 		return err
@@ -177,7 +240,7 @@ func (e *Engine) weigh(ctx context.Context, byBound []*scored, want int) ([]*sco
 		}
 		for _, s := range next {
 			s.deps = e.deps[s.ci]
-			s.ll = s.bound + fit(s.members, 1+s.deps)
+			s.ll = s.bound + levelFit(s.alerted, s.alertedAt, s.deps)
 			done = append(done, s)
 			lls = append(lls, s.ll)
 		}
@@ -288,12 +351,8 @@ func (e *Engine) candidate(inc *incState, s *scored, nOrigins, nAlerted int) Can
 		words = append(words, fmt.Sprintf("shared dependency of %d of %d alerted CIs (%d of %d origins) within %d hops, %s",
 			s.members, nAlerted, s.origins, nOrigins, e.s.Hops, state))
 	}
-	if s.deps > 0 {
-		dependents := s.members
-		if s.alerted {
-			dependents--
-		}
-		words = append(words, fmt.Sprintf("%d of the %s depending on it within %d hops alert", dependents, plural(s.deps, "CI", "CIs"), e.s.Hops))
+	if n := sum(s.deps); n > 0 {
+		words = append(words, fmt.Sprintf("%d of the %s depending on it within %d hops alert (%s)", sum(s.alertedAt), plural(n, "CI", "CIs"), e.s.Hops, levelWords(s.alertedAt, s.deps)))
 	}
 	c.Reasons = append(words, s.reasons...)
 	// Paths from every alerted CI whose reach holds the candidate.
@@ -325,4 +384,35 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprint(n, " ", many)
+}
+
+func sum(l []int) int {
+	n := 0
+	for _, x := range l {
+		n += x
+	}
+	return n
+}
+
+// levelWords renders alerted dependents by distance: "1 hop 3/4, 2 hops 0/9".
+func levelWords(alerted, total []int) string {
+	var parts []string
+	for d, n := range total {
+		if n == 0 {
+			continue
+		}
+		k := 0
+		if d < len(alerted) {
+			k = alerted[d]
+		}
+		parts = append(parts, fmt.Sprintf("%s %d/%d", plural(d+1, "hop", "hops"), k, n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -99,8 +99,8 @@ type Engine struct {
 	ev    Evidence
 	adj   map[int][]Edge
 	reach map[int]map[int]reached
-	// deps caches how many CIs depend on a candidate within Hops.
-	deps  map[int]int
+	// deps caches how many CIs depend on a candidate at each distance 1..Hops.
+	deps  map[int][]int
 	byKey map[string]*alertState
 	incs  []*incState
 	live  []*incState
@@ -122,7 +122,7 @@ func NewEngine(g Graph, ev Evidence, s Settings) (*Engine, error) {
 		s: s, g: g, ev: ev,
 		adj:   make(map[int][]Edge),
 		reach: make(map[int]map[int]reached),
-		deps:  make(map[int]int),
+		deps:  make(map[int][]int),
 		byKey: make(map[string]*alertState),
 		index: make(map[int][]*incState),
 	}, nil

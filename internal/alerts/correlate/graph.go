@@ -25,13 +25,14 @@ type Edge struct {
 // statements a walk already runs.
 //
 // DependentCounts returns, for each of the given CIs, how many other CIs
-// depend on it within hops steps (its dependents within H, the reverse of
-// the reach), in one call for the whole batch; a CI nothing depends on may
-// be left out (it counts 0). On the database it is one recursive query
-// walking relationships from to_id to from_id for all the CIs at once.
+// depend on it at each distance 1..hops (element d-1 counts the CIs whose
+// shortest dependency path to it has d steps: its dependents within H by
+// level, the reverse of the reach), in one call for the whole batch; a CI
+// nothing depends on may be left out. On the database it is one recursive
+// query walking relationships from to_id to from_id for all the CIs at once.
 type Graph interface {
 	DependencyEdges(ctx context.Context, cis []int, hops int) ([]Edge, error)
-	DependentCounts(ctx context.Context, cis []int, hops int) (map[int]int, error)
+	DependentCounts(ctx context.Context, cis []int, hops int) (map[int][]int, error)
 }
 
 // Finding is one piece of evidence on a CI.
@@ -71,7 +72,7 @@ type MemGraph struct {
 	// hops, then CI) are built on the first DependentCounts.
 	mu     sync.Mutex
 	in     map[int][]int
-	counts map[int]map[int]int
+	counts map[int]map[int][]int
 }
 
 // NewMemGraph indexes edges by their From end.
@@ -118,14 +119,14 @@ func (g *MemGraph) DependencyEdges(ctx context.Context, cis []int, hops int) ([]
 }
 
 // DependentCounts implements Graph.
-func (g *MemGraph) DependentCounts(ctx context.Context, cis []int, hops int) (map[int]int, error) {
+func (g *MemGraph) DependentCounts(ctx context.Context, cis []int, hops int) (map[int][]int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.in == nil {
-		g.in, g.counts = map[int][]int{}, map[int]map[int]int{}
+		g.in, g.counts = map[int][]int{}, map[int]map[int][]int{}
 		for _, es := range g.out {
 			for _, e := range es {
 				g.in[e.To] = append(g.in[e.To], e.From)
@@ -134,10 +135,10 @@ func (g *MemGraph) DependentCounts(ctx context.Context, cis []int, hops int) (ma
 	}
 	memo := g.counts[hops]
 	if memo == nil {
-		memo = map[int]int{}
+		memo = map[int][]int{}
 		g.counts[hops] = memo
 	}
-	out := make(map[int]int, len(cis))
+	out := make(map[int][]int, len(cis))
 	for _, c := range cis {
 		if n, ok := memo[c]; ok {
 			out[c] = n
@@ -145,6 +146,7 @@ func (g *MemGraph) DependentCounts(ctx context.Context, cis []int, hops int) (ma
 		}
 		seen := map[int]bool{c: true}
 		frontier := []int{c}
+		levels := make([]int, hops)
 		for d := 0; d < hops && len(frontier) > 0; d++ {
 			var next []int
 			for _, n := range frontier {
@@ -156,9 +158,10 @@ func (g *MemGraph) DependentCounts(ctx context.Context, cis []int, hops int) (ma
 				}
 			}
 			frontier = next
+			levels[d] = len(next)
 		}
-		out[c] = len(seen) - 1
-		memo[c] = out[c]
+		out[c] = levels
+		memo[c] = levels
 	}
 	return out, nil
 }
