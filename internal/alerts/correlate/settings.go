@@ -4,7 +4,8 @@
 // evidence come in through the Graph and Evidence interfaces, so the same
 // engine runs on the database (a Graph backed by internal/graphwalk's
 // recursive queries) and on an in-memory graph (MemGraph, tests and
-// replays). It is not wired to intake, the schema or GraphQL yet.
+// replays). internal/alerts runs it for intake, internal/alerts/replay for
+// `cairn alerts replay`.
 //
 // # Grouping rules
 //
@@ -22,12 +23,12 @@
 //     alert's reach takes it (so noise that opened an incident first does not
 //     split a storm), then the oldest; incidents are never merged by the
 //     engine (merging is a person's action).
-//   - Once an incident's top candidate explains at least two origins and
-//     more than half of them, alerts on CIs that none of the leading
-//     candidates (those explaining as many origins and alerted CIs as the
-//     top one) has in
-//     its reach are moved out, to the incident they match otherwise or a
-//     new one: noise that joined through some deep shared dependency while
+//   - Once an incident's top candidate explains at least two of its alerted
+//     CIs and at least half of them, alerts on CIs that none of the leading
+//     candidates (those at least a tenth as likely as the top one, see
+//     below) has in its reach are moved out, to the incident they match
+//     otherwise or a new one: noise that joined through some deep shared
+//     dependency (a core switch is within three hops of most VMs) while
 //     the incident was young. The incident keeps its own copy of each
 //     member, so a re-fire that lands elsewhere leaves its old firing in
 //     the old incident.
@@ -49,13 +50,38 @@
 //
 // The origins of an incident are its alerted CIs with no other alerted CI
 // in their reach (nothing alerted below them): the start of the cascade.
-// Every CI in the reach of an origin is a candidate; its score is the share
-// of origins it explains (it is one of them, or in their reach), plus 0.1
-// when it is alerted itself, plus evidence (see Evidence). So an alerted
-// origin with nothing silent below it ranks first, and a silent CI that
-// explains several origins at once (the switch that cannot alert because it
-// is down) outranks each of them. Ties go to the candidate closer to the
-// origins it explains (smaller mean distance), then to the lower CI ID.
+// Every CI in the reach of an origin is a candidate. Candidates are weighed
+// by how likely the incident's alerts are if that candidate is down (a
+// log-likelihood; Graph.DependentCounts gives each candidate's dependents
+// within Hops by distance, read once per candidate and cached):
+//
+//   - Its domain is itself and its dependents within Hops. A CI that is
+//     down makes most of its dependents alert, so with k of the n CIs of
+//     its domain alerting, the domain costs k·ln(k/n) + (n−k)·ln(1−k/n): 0
+//     when all alert, more the more stay silent. Of two CIs explaining the
+//     same alerts, the one with 4 dependents of which 3 alert beats the one
+//     with 100 of which 3 alert, and a CI beats its own dependent when its
+//     other dependents alert too, but not when they are silent (then the
+//     deepest CI explaining the alerts leads).
+//   - A failure does not skip near dependents to reach far ones: what a
+//     chance of alerting that grows with the distance would fit better
+//     (levels pooled where a nearer one alerts more) is charged once more.
+//     So the firewall behind the cores behind a switch whose hosts alert
+//     ranks below the switch, though both have about as many dependents.
+//   - Every alerted CI of the incident outside its domain costs ln 100
+//     (an unrelated alert in the same minutes is rare).
+//   - Alerting itself adds ln 2; evidence (see Evidence) adds 5 per unit of
+//     its boost (at most 2.5).
+//
+// So an alerted origin with nothing silent below it ranks first, and a
+// silent CI whose dependents alert (the switch that cannot alert because it
+// is down) outranks each of them and the dependencies behind it. Ties go
+// to the candidate explaining more alerted CIs, then the closer one to the
+// origins it explains (smaller mean distance), then the lower CI ID. A
+// candidate's Score is its share of the likelihood of all the candidates
+// weighed (0 to 1; candidates are weighed, best bound first, until the
+// ones kept are certain). Its reasons say which origins and alerted CIs
+// it explains and how many of its dependents alert at each distance.
 package correlate
 
 import (
