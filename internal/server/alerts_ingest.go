@@ -1,5 +1,3 @@
-//go:build h3wip
-
 package server
 
 import (
