@@ -198,10 +198,10 @@ type NotificationCandidate struct {
 	Alerted bool     `json:"alerted"`
 	Reasons []string `json:"reasons"`
 	// Owner and Team (the owner's team, when the owner is a person).
-	Owner            *NotificationContact  `json:"owner"`
-	Team             *NotificationContact  `json:"team"`
+	Owner            *NotificationContact   `json:"owner"`
+	Team             *NotificationContact   `json:"team"`
 	SupportContracts []NotificationContract `json:"supportContracts"`
-	Warranty         *NotificationWarranty `json:"warranty"`
+	Warranty         *NotificationWarranty  `json:"warranty"`
 }
 
 // NotificationContact is an owner: who to call.
