@@ -270,3 +270,27 @@ func logMiss(t *testing.T, f *faultSetup, x int, alerts []Alert, inc Incident) {
 		t.Logf("  #%d CI %d (%s) score %.3f alerted %v: %d/%d deps alert; origins %d/%d members %d; %q", i+1, c.CI, rel, c.Score, c.Alerted, nd, len(dd), c.origins, c.nOrigins, c.members, c.Reasons)
 	}
 }
+
+// BenchmarkFaultInjection reports TestFaultInjectionEstate's figures with
+// noise (make bench): 1,000 trials on the 100,000-CI estate graph.
+func BenchmarkFaultInjection(b *testing.B) {
+	n := 100_000
+	f := newFaultSetup(estateGraph(n, 7), n, 10)
+	ctx := context.Background()
+	b.ResetTimer()
+	var st trialStats
+	for range b.N {
+		rng := rand.New(rand.NewPCG(15, 2026))
+		for range 1000 {
+			if err := f.trial(ctx, rng, trialOpts{minPct: 30, maxPct: 100, noise: 5, selfAlerts: 50}, &st, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	p := func(a int) float64 { return 100 * float64(a) / float64(st.trials) }
+	b.ReportMetric(p(st.top1), "top1-%")
+	b.ReportMetric(p(st.top3), "top3-%")
+	b.ReportMetric(p(st.noiseMerged), "noise-merged-%")
+	b.ReportMetric(p(st.split), "split-%")
+	b.Log(st)
+}

@@ -163,18 +163,7 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 		}
 		return byBound[i].ci < byBound[j].ci
 	})
-	// Alerted dependents of each candidate by distance.
-	for _, a := range alerted {
-		for x, r := range e.reach[a] {
-			if s := cands[x]; s != nil && r.dist > 0 {
-				if s.alertedAt == nil {
-					s.alertedAt = make([]int, e.s.Hops)
-				}
-				s.alertedAt[r.dist-1]++
-			}
-		}
-	}
-	list, err := e.weigh(ctx, byBound, 2*e.s.MaxCandidates)
+	list, err := e.weigh(ctx, inc, byBound, 2*e.s.MaxCandidates)
 	if err != nil {
 		return err
 	}
@@ -200,7 +189,7 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 	keep := pool[:min(len(pool), e.s.MaxCandidates)]
 	for _, s := range keep {
 		s.score = math.Exp(s.ll-top) / sum
-		inc.candidates = append(inc.candidates, e.candidate(inc, s, len(origins), nAlerted))
+		inc.candidates = append(inc.candidates, e.candidate(s, alerted, len(origins)))
 	}
 	return nil
 }
@@ -210,7 +199,7 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 // them are weighed and the want-th best beats the bound of every one left,
 // reading their dependents' counts a chunk at a time (one Graph call per
 // chunk, cached), and returns the weighed ones.
-func (e *Engine) weigh(ctx context.Context, byBound []*scored, want int) ([]*scored, error) {
+func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, want int) ([]*scored, error) {
 	chunk := max(64, want)
 	var done []*scored
 	lls := make([]float64, 0, len(byBound))
@@ -240,6 +229,12 @@ func (e *Engine) weigh(ctx context.Context, byBound []*scored, want int) ([]*sco
 		}
 		for _, s := range next {
 			s.deps = e.deps[s.ci]
+			if at := inc.covAt[s.ci]; at != nil {
+				s.alertedAt = make([]int, e.s.Hops)
+				for d := range s.alertedAt {
+					s.alertedAt[d] = int(at[d+1])
+				}
+			}
 			s.ll = s.bound + levelFit(s.alerted, s.alertedAt, s.deps)
 			done = append(done, s)
 			lls = append(lls, s.ll)
@@ -334,7 +329,8 @@ func kindWords(k string) string {
 	}
 }
 
-func (e *Engine) candidate(inc *incState, s *scored, nOrigins, nAlerted int) Candidate {
+func (e *Engine) candidate(s *scored, alerted []int, nOrigins int) Candidate {
+	nAlerted := len(alerted)
 	c := Candidate{CI: s.ci, Score: math.Round(s.score*1000) / 1000, Alerted: s.alerted, Evidence: s.findings, origins: s.origins, nOrigins: nOrigins, members: s.members, nAlerted: nAlerted, ll: s.ll}
 	var words []string
 	switch {
@@ -355,17 +351,16 @@ func (e *Engine) candidate(inc *incState, s *scored, nOrigins, nAlerted int) Can
 		words = append(words, fmt.Sprintf("%d of the %s depending on it within %d hops alert (%s)", sum(s.alertedAt), plural(n, "CI", "CIs"), e.s.Hops, levelWords(s.alertedAt, s.deps)))
 	}
 	c.Reasons = append(words, s.reasons...)
-	// Paths from every alerted CI whose reach holds the candidate.
-	var from []int
-	for a := range inc.cis {
-		if _, ok := e.reach[a][s.ci]; ok && a != s.ci {
-			from = append(from, a)
+	// Paths from every alerted CI whose reach holds the candidate (the
+	// members it explains but itself), the first MaxPaths by CI.
+	c.PathCount = s.members - b2i(s.alerted)
+	for _, a := range alerted {
+		if len(c.Paths) >= min(c.PathCount, e.s.MaxPaths) {
+			break
 		}
-	}
-	sort.Ints(from)
-	c.PathCount = len(from)
-	for _, a := range from[:min(len(from), e.s.MaxPaths)] {
-		c.Paths = append(c.Paths, pathTo(e.reach[a], a, s.ci))
+		if _, ok := e.reach[a][s.ci]; ok && a != s.ci {
+			c.Paths = append(c.Paths, pathTo(e.reach[a], a, s.ci))
+		}
 	}
 	return c
 }

@@ -81,8 +81,11 @@ type incState struct {
 	mem     map[string]*Member // the incident's copy of each member: a
 	// member whose alert moved on (re-fired into another incident, bound
 	// to another CI) keeps its state at the time it left
-	cis        map[int]int // CI → alerts on it
-	cov        map[int]int // CI → member CIs whose reach holds it
+	cis map[int]int // CI → alerts on it
+	cov map[int]int // CI → member CIs whose reach holds it
+	// covAt counts them by distance (index d: d steps from the member to
+	// the CI), for ranking; allocated on the first member at distance ≥ 1.
+	covAt      map[int]*[MaxHops + 1]int32
 	minStart   time.Time
 	maxStart   time.Time
 	lastJoin   time.Time
@@ -303,7 +306,7 @@ func (e *Engine) rebuild(inc *incState) {
 			delete(e.index, x)
 		}
 	}
-	inc.cis, inc.cov, inc.firing, inc.lastEnd = map[int]int{}, map[int]int{}, 0, time.Time{}
+	inc.cis, inc.cov, inc.covAt, inc.firing, inc.lastEnd = map[int]int{}, map[int]int{}, map[int]*[MaxHops + 1]int32{}, 0, time.Time{}
 	for i, k := range inc.keys {
 		m := inc.mem[k]
 		if i == 0 || m.Start.Before(inc.minStart) {
@@ -550,7 +553,7 @@ func (e *Engine) open(a Alert) *incState {
 	e.lastID++
 	inc := &incState{
 		id: e.lastID, unbound: a.CI == 0,
-		cis: map[int]int{}, cov: map[int]int{}, mem: map[string]*Member{},
+		cis: map[int]int{}, cov: map[int]int{}, covAt: map[int]*[MaxHops + 1]int32{}, mem: map[string]*Member{},
 		minStart: a.Start, maxStart: a.Start, lastJoin: a.Start,
 	}
 	if inc.unbound {
@@ -598,11 +601,19 @@ func (e *Engine) addCI(inc *incState, ci int) {
 	if inc.cis[ci] > 1 {
 		return
 	}
-	for x := range e.reach[ci] {
+	for x, r := range e.reach[ci] {
 		if inc.cov[x] == 0 {
 			e.index[x] = append(e.index[x], inc)
 		}
 		inc.cov[x]++
+		if r.dist > 0 {
+			at := inc.covAt[x]
+			if at == nil {
+				at = new([MaxHops + 1]int32)
+				inc.covAt[x] = at
+			}
+			at[r.dist]++
+		}
 	}
 }
 
