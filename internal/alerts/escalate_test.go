@@ -31,7 +31,9 @@ func TestEscalate(t *testing.T) {
 		already := mk("already", entincident.StatusOpen, -time.Hour)
 		edge := mk("edge", entincident.StatusOpen, -15*time.Minute-30*time.Second) // opened exactly 15 minutes ago
 		earlier := lifeT0.Add(-30 * time.Minute)
-		f.tx(func(tx *ent.Client) error { return tx.Incident.UpdateOneID(already).SetEscalatedAt(earlier).Exec(f.ctx) })
+		f.tx(func(tx *ent.Client) error {
+			return tx.Incident.UpdateOneID(already).SetEscalatedAt(earlier).Exec(f.ctx)
+		})
 		_ = acked
 		_ = resolved
 
