@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/cairn-cmdb/cairn/ent"
@@ -33,7 +32,9 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[int]
 
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AlertOrder, where *ent.AlertWhereInput) (*ent.AlertConnection, error) {
-	panic(fmt.Errorf("not implemented: Alerts - alerts"))
+	first, last = page(first, last)
+	return r.client.Alert.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAlertOrder(orderBy), ent.WithAlertFilter(where.Filter))
 }
 
 // Assets is the resolver for the assets field.
@@ -105,7 +106,9 @@ func (r *queryResolver) Identifiers(ctx context.Context, after *entgql.Cursor[in
 
 // Incidents is the resolver for the incidents field.
 func (r *queryResolver) Incidents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.IncidentOrder, where *ent.IncidentWhereInput) (*ent.IncidentConnection, error) {
-	panic(fmt.Errorf("not implemented: Incidents - incidents"))
+	first, last = page(first, last)
+	return r.client.Incident.Query().Paginate(ctx, after, first, before, last,
+		ent.WithIncidentOrder(orderBy), ent.WithIncidentFilter(where.Filter))
 }
 
 // Locations is the resolver for the locations field.

@@ -568,9 +568,16 @@ func (t txExtension) InterceptResponse(ctx context.Context, next graphql.Respons
 // selfTransactingFields are mutations that manage their own transactions:
 // a discovery run records a failed run row even when its reconciliation
 // rolls back, and must not wait behind a request transaction holding
-// SQLite's single writer.
+// SQLite's single writer; the incident actions write under the alert
+// service's lock, in step with its correlation engine, in a transaction of
+// their own (internal/alerts).
 func selfTransactingFields(name string) bool {
-	return name == "runDiscoveryJob" || name == "submitObservations" || name == "runReportSchedule"
+	switch name {
+	case "runDiscoveryJob", "submitObservations", "runReportSchedule",
+		"acknowledgeIncident", "resolveIncident", "reopenIncident", "mergeIncidents", "moveAlert", "updateIncident":
+		return true
+	}
+	return false
 }
 
 // selfTransacting reports whether every root field of the operation manages
