@@ -2,15 +2,14 @@ package replay
 
 import (
 	"context"
+	stdsql "database/sql"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
-	"entgo.io/ent/dialect/sql"
-
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
-	"github.com/cairn-cmdb/cairn/ent/identifier"
 	"github.com/cairn-cmdb/cairn/ent/predicate"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/internal/alerts/intake"
@@ -271,53 +270,74 @@ func hasDomain(in identity.Input) bool {
 	return false
 }
 
-// identifierRows fetches the stored identifiers keys may match, in one
-// statement (the rows internal/incident's matcher reads for one input).
+// identifierRows fetches the stored identifiers keys may match (the rows
+// internal/incident's matcher reads for one input), for all the keys in
+// one statement whose text does not depend on how many there are (the
+// keys go in as one JSON parameter, so the reader's statement cache
+// serves it): exact (kind, value) look-ups through the (kind, value)
+// index, and FQDNs by first label as index ranges (internal/incident's
+// valueHasPrefix: [label + ".", label + "/"), in the "C" collation on
+// PostgreSQL). On SQLite CROSS JOIN keeps the keys the outer loop, so each
+// key is one index look-up.
 func (b *Binder) identifierRows(ctx context.Context, keys []identity.Key) ([]identity.Row, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	preds := make([]predicate.Identifier, 0, len(keys))
+	exact := [][2]string{}
+	labels := []string{}
 	for _, k := range keys {
 		if k.FirstLabel {
-			preds = append(preds, identifier.And(identifier.KindEQ(identifier.KindFQDN), b.valueHasPrefix(k.Value+".")))
+			labels = append(labels, k.Value)
 			continue
 		}
-		preds = append(preds, identifier.And(identifier.KindEQ(identifier.Kind(k.Kind)), identifier.Value(k.Value)))
+		exact = append(exact, [2]string{string(k.Kind), k.Value})
 	}
-	found, err := b.client.Identifier.Query().Where(identifier.Or(preds...)).
-		Select(identifier.FieldConfigurationItemID, identifier.FieldKind, identifier.FieldValue, identifier.FieldScope).All(ctx)
+	ej, err := json.Marshal(exact)
+	if err != nil {
+		return nil, err
+	}
+	lj, err := json.Marshal(labels)
+	if err != nil {
+		return nil, err
+	}
+	q := identifierRowsSQLite
+	if b.st.Backend() == store.Postgres {
+		q = identifierRowsPostgres
+	}
+	rs, err := b.st.Query(ctx, b.st.Rebind(q), string(ej), string(lj))
 	if err != nil {
 		return nil, fmt.Errorf("binding alerts: matching identifiers: %w", err)
 	}
-	rows := make([]identity.Row, len(found))
-	for i, f := range found {
-		rows[i] = identity.Row{CI: f.ConfigurationItemID, Kind: ident.Kind(f.Kind), Value: f.Value}
-		if f.Scope != nil {
-			rows[i].Scope = *f.Scope
+	defer rs.Close()
+	var rows []identity.Row
+	for rs.Next() {
+		var r identity.Row
+		var kind string
+		var scope stdsql.NullString
+		if err := rs.Scan(&r.CI, &kind, &r.Value, &scope); err != nil {
+			return nil, fmt.Errorf("binding alerts: matching identifiers: %w", err)
 		}
+		r.Kind, r.Scope = ident.Kind(kind), scope.String
+		rows = append(rows, r)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("binding alerts: matching identifiers: %w", err)
 	}
 	return rows, nil
 }
 
-// valueHasPrefix is internal/incident's index-served "value starts with
-// prefix" (prefix ends in "."): the byte range [prefix, prefix with "/"
-// for its last byte), in the "C" collation on PostgreSQL.
-func (b *Binder) valueHasPrefix(prefix string) predicate.Identifier {
-	upper := strings.TrimSuffix(prefix, ".") + "/"
-	if b.st.Backend() == store.Postgres {
-		return predicate.Identifier(func(s *sql.Selector) {
-			s.Where(sql.P(func(bb *sql.Builder) {
-				col := s.C(identifier.FieldValue)
-				bb.Ident(col).WriteString(` COLLATE "C" >= `).Arg(prefix).
-					WriteString(" AND ").Ident(col).WriteString(` COLLATE "C" < `).Arg(upper)
-			}))
-		})
-	}
-	return predicate.Identifier(func(s *sql.Selector) {
-		s.Where(sql.And(sql.GTE(s.C(identifier.FieldValue), prefix), sql.LT(s.C(identifier.FieldValue), upper)))
-	})
-}
+const identifierRowsSQLite = `SELECT i.configuration_item_id, i.kind, i.value, i.scope
+FROM json_each(?) k CROSS JOIN identifiers i ON i.kind = json_extract(k.value, '$[0]') AND i.value = json_extract(k.value, '$[1]')
+UNION ALL
+SELECT i.configuration_item_id, i.kind, i.value, i.scope
+FROM json_each(?) k CROSS JOIN identifiers i ON i.kind = 'FQDN' AND i.value >= k.value || '.' AND i.value < k.value || '/'`
+
+const identifierRowsPostgres = `SELECT i.configuration_item_id, i.kind, i.value, i.scope
+FROM jsonb_array_elements(?::jsonb) k(v) JOIN identifiers i ON i.kind = k.v->>0 AND i.value = k.v->>1
+UNION ALL
+SELECT i.configuration_item_id, i.kind, i.value, i.scope
+FROM jsonb_array_elements_text(?::jsonb) k(v) JOIN identifiers i
+ON i.kind = 'FQDN' AND i.value COLLATE "C" >= k.v || '.' AND i.value COLLATE "C" < k.v || '/'`
 
 // names binds cairn_ci hints by CI name, case-insensitively, in one
 // statement.
