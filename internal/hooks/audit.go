@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/drift"
 	"github.com/cairn-cmdb/cairn/ent/driftignorerule"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
@@ -45,6 +46,9 @@ func ignoredField(typ, field string) bool {
 		return typ == ent.TypeDiscoveryJob || typ == ent.TypeReportSchedule
 	case "last_seen_at", "run_id", "observed", "recorded":
 		return typ == ent.TypeDrift
+	case "candidates", "last_alert_at":
+		// Re-ranked on every batch of alerts; the top candidate is audited.
+		return typ == ent.TypeIncident
 	}
 	return false
 }
@@ -375,6 +379,8 @@ func loadRows(ctx context.Context, c *ent.Client, typ string, ids []int) (map[in
 		rows, err = c.DriftIgnoreRule.Query().Where(driftignorerule.IDIn(ids...)).All(ctx)
 	case ent.TypeReportSchedule:
 		rows, err = c.ReportSchedule.Query().Where(reportschedule.IDIn(ids...)).All(ctx)
+	case ent.TypeIncident:
+		rows, err = c.Incident.Query().Where(incident.IDIn(ids...)).All(ctx)
 	default:
 		if extra, ok := extraLoaders(typ); ok {
 			rows, err = extra(ctx, c, ids)
