@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"log/slog"
-	"os"
 	"context"
 	"fmt"
 	"math"
@@ -290,7 +288,7 @@ func alertsServer(t *testing.T, env *servertest.Env) *servertest.Env {
 	if err != nil {
 		t.Fatalf("alerts.New: %v", err)
 	}
-	srv, err := server.New(env.DB, server.Config{Alerts: svc, Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	srv, err := server.New(env.DB, server.Config{Alerts: svc, Registry: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
