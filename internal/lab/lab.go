@@ -88,7 +88,7 @@ var LockTimeout = 5 * time.Minute
 var StartTimeout = 30 * time.Second
 
 // Packages is the apt-get install line for everything the lab tests use.
-const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter prometheus-alertmanager"
+const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter prometheus prometheus-alertmanager"
 
 // Required reports whether missing lab components must fail tests rather than
 // skip them: CAIRN_LAB=1 or CI=true.
