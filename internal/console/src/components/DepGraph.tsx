@@ -13,6 +13,8 @@ cytoscape.use(dagre);
 export const MAX_DRAWN = 400;
 /** Above this, the layered (dagre) layout costs more than it helps. */
 const DAGRE_MAX = 150;
+/** The closest a fitted layout is drawn. */
+const FIT_MAX_ZOOM = 1.5;
 
 export interface GraphProps {
   root: CIRef;
@@ -69,7 +71,7 @@ const CANDIDATE = "#bf8700";
 
 /** A node's drawn label: marks in words' stead for what colour also says. */
 function nodeLabel(n: GraphNode): string {
-  return (n.top ? "★ " : n.candidate ? "☆ " : "") + (n.alerted ? "🔔 " : "") + (n.drift ? "⚠ " : "") + n.label;
+  return (n.top ? "★ " : n.candidate ? "☆ " : "") + (n.alerted ? "! " : "") + (n.drift ? "⚠ " : "") + n.label;
 }
 
 export function kindColour(kind: string): string {
@@ -225,6 +227,11 @@ export function DepGraph(props: GraphProps) {
         : ({ name: "dagre", rankDir: "LR", nodeSep: 12, rankSep: 110, animate: false } as cytoscape.LayoutOptions),
     );
     layout.one("layoutstop", () => {
+      // A handful of nodes fitted to the box would be drawn huge: no closer than 1.5.
+      if (c.zoom() > FIT_MAX_ZOOM) {
+        c.zoom(FIT_MAX_ZOOM);
+        c.center();
+      }
       if (box.current) box.current.dataset.drawn = String(elements.nodes.length);
     });
     layout.run();
@@ -281,7 +288,7 @@ export function DepGraph(props: GraphProps) {
         ) : null}
         {elements.nodes.some((n) => n.alerted) ? (
           <li>
-            <span class="swatch alerted" aria-hidden="true" /> 🔔 alerted
+            <span class="swatch alerted" aria-hidden="true" /> ! alerted
           </li>
         ) : null}
         <li>

@@ -46,7 +46,7 @@ interface Candidate {
   alerted: boolean;
   reasons: string[];
   pathCount: number;
-  paths: { length: number; cis: CI[]; relationships: { type: string }[] }[];
+  paths: { length: number; cis: CI[]; relationships: { type: string; fromID: string; toID: string }[] }[];
 }
 
 interface Incident {
@@ -373,11 +373,9 @@ export function incidentElements(inc: Incident, alerted: CI[], alertedTotal: num
     for (const p of cand.paths) {
       p.cis.forEach((c, k) => {
         add(c);
-        if (k > 0) {
-          const from = p.cis[k - 1].id;
-          const type = p.relationships[k - 1]?.type ?? "DEPENDS_ON";
-          edges.set(`${from}>${c.id}`, { from, to: c.id, type });
-        }
+        const rel = k > 0 ? p.relationships[k - 1] : undefined;
+        // The relationship as recorded: from depends on to.
+        if (rel) edges.set(`${rel.fromID}>${rel.toID}`, { from: rel.fromID, to: rel.toID, type: rel.type });
       });
     }
   });
@@ -412,7 +410,7 @@ function GraphSection({ inc, alerted }: { inc: Incident; alerted: Detail["alerte
           key={inc.id}
           root={top ?? { id: `incident-${inc.id}`, name: inc.title, kind: "GROUP" }}
           elements={elements}
-          height={460}
+          height={elements.nodes.length <= 12 ? 320 : 480}
           label={`The incident's graph: ${plural(alerted.totalCount, "alerted CI")}${top ? `, top candidate ${top.name}` : ""}`}
         />
       ) : (

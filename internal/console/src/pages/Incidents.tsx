@@ -242,17 +242,17 @@ function availability(p: number): string {
   return Number.isFinite(p) ? `${Number(p.toFixed(3))}%` : "—";
 }
 
-/** The start of the hour, so that the window (and the query) holds still while the page is open. */
-function hourNow(): Date {
+/** Now to the minute: the window (and so the query) is fixed when the page opens. */
+function minuteNow(): Date {
   const d = new Date();
-  d.setUTCMinutes(0, 0, 0);
-  return new Date(d.getTime() + 3_600_000);
+  d.setUTCSeconds(0, 0);
+  return d;
 }
 
 function KPIPanel({ q }: { q: Query }) {
   const days = KPI_WINDOWS.includes(Number(q.kpi)) ? Number(q.kpi) : 7;
   const vars = useMemo(() => {
-    const to = hourNow();
+    const to = minuteNow();
     return { from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString() };
   }, [days]);
   const { data, error, loading } = useQuery<KPIData>(KPIS, vars, false, { keepPrevious: true });
@@ -312,11 +312,26 @@ function KPIPanel({ q }: { q: Query }) {
             </li>
           </ul>
           {k.availability.length ? (
-            <details class="kpi-availability" open={breached > 0}>
-              <summary>
-                Availability against SLO: {plural(k.availability.length, "service")}
-                {breached ? <>, <strong class="breach">{breached} breached</strong></> : ", none breached"}
-              </summary>
+            <>
+            <p class="kpi-breaches">
+              {breached ? (
+                <>
+                  <strong class="breach">SLO breached by {plural(breached, "service")}:</strong>{" "}
+                  {k.availability
+                    .filter((a) => a.breached)
+                    .map((a, i) => (
+                      <span key={a.service.id}>
+                        {i ? ", " : ""}
+                        <a href={hrefWith(PATH, {}, { service: a.service.id, status: "all" })}>{a.service.name}</a> {availability(a.availability)} of {a.sloTarget}%
+                      </span>
+                    ))}
+                </>
+              ) : (
+                <>Every service met its SLO.</>
+              )}
+            </p>
+            <details class="kpi-availability">
+              <summary>Availability of {plural(k.availability.length, "service")} against their SLO</summary>
               <div tabIndex={0} role="region" aria-label="Availability per service" class="table-wrap">
                 <table class="table compact">
                   <caption class="sr-only">Availability of each service with an SLO over the window, from the time its incidents were open</caption>
@@ -348,6 +363,7 @@ function KPIPanel({ q }: { q: Query }) {
                 </table>
               </div>
             </details>
+            </>
           ) : (
             <p class="muted small">No service has an SLO target.</p>
           )}

@@ -1,4 +1,4 @@
-import{a as M}from"./chunk-QL5FYEMJ.js";import{a as R}from"./chunk-DMENLM7N.js";import{a as $,c as O,d as T}from"./chunk-2RC6JJZK.js";import{e as v,h as I,m as P,n as N,r as D,s as C,x as b}from"./chunk-2OCQP77Z.js";import{d as S,k as y,n as e}from"./chunk-JUWTONRH.js";import{e as c}from"./chunk-XQT7O4XN.js";var _=`query ServiceMap($id: ID!) {
+import{a as M}from"./chunk-QL5FYEMJ.js";import{a as R}from"./chunk-DMENLM7N.js";import{a as $,c as O,d as T}from"./chunk-ZELW7UFE.js";import{e as v,h as I,m as P,n as N,r as D,s as C,x as b}from"./chunk-2OCQP77Z.js";import{d as S,k as y,n as e}from"./chunk-JUWTONRH.js";import{e as c}from"./chunk-XQT7O4XN.js";var _=`query ServiceMap($id: ID!) {
   node(id: $id) { ... on Service { id name tier } }
   serviceMap(service: $id) {
     nodes { id type label ciKind tier inService }
