@@ -136,6 +136,7 @@ func (s *Service) Ingest(ctx context.Context, b Batch) (IngestResult, error) {
 		return res, err
 	}
 	p.commit(s)
+	s.pruneCur()
 	out := p.res
 	out.Received = len(b.Alerts)
 	opened, resolved := p.opened, p.resolved
@@ -181,6 +182,22 @@ func (p *plan) commit(s *Service) {
 	for id, t := range p.titles {
 		s.titles[id] = t
 	}
+}
+
+// pruneCur forgets, from time to time (when cur has doubled since the last
+// time), where the alerts of engine incidents no longer mapped are: Run's
+// compaction drops dead incidents from incidentOf, and an alert of theirs
+// that fires again starts afresh in the engine anyway.
+func (s *Service) pruneCur() {
+	if len(s.cur) < 2*max(s.curPruned, 1024) {
+		return
+	}
+	for k, c := range s.cur {
+		if _, ok := s.incidentOf[c.inc]; !ok {
+			delete(s.cur, k)
+		}
+	}
+	s.curPruned = len(s.cur)
 }
 
 func (s *Service) ingest(ctx context.Context, tx *ent.Client, b Batch) (*plan, error) {

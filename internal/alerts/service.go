@@ -65,9 +65,10 @@ type Service struct {
 
 	// graph and evidence are what the engine reads: replay.Graph (one
 	// walk per batch) and replay.Evidence (change records, unauthorised
-	// drift, audit changes), the same as `cairn alerts replay`.
+	// drift, audit changes; kept briefly, see cachedEvidence), the same as
+	// `cairn alerts replay`.
 	graph    *replay.Graph
-	evidence *replay.Evidence
+	evidence correlate.Evidence
 	// stale says the engine may disagree with the database (a batch
 	// failed after correlating): the next batch rebuilds it first.
 	stale bool
@@ -75,6 +76,8 @@ type Service struct {
 	// engine incident and start (an incident keeps old copies of members
 	// that re-fired elsewhere; the newest copy is the alert's place).
 	cur map[string]curRef
+	// curPruned is cur's size after it was last pruned (pruneCur).
+	curPruned int
 	// titles are the titles intake last gave each stored incident: a
 	// title that differs was set by a person and is left alone.
 	titles map[int]string
@@ -118,7 +121,7 @@ func New(ctx context.Context, c *ent.Client, db *store.DB, cfg Config) (*Service
 	}
 	s := &Service{
 		client: c, db: db, cfg: cfg, log: log,
-		graph: replay.NewGraph(db), evidence: replay.NewEvidence(c),
+		graph: replay.NewGraph(db), evidence: newCachedEvidence(replay.NewEvidence(c)),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
