@@ -6982,7 +6982,7 @@ extend type Mutation {
   resolveIncident(id: ID!, note: String): Incident!
   "RESOLVED → OPEN (editor)."
   reopenIncident(id: ID!, note: String): Incident!
-  "Move every alert of remove into keep and delete remove (editor); audited on both."
+  "Move every alert of remove into keep (editor); remove stays, emptied and resolved, its note saying where its alerts went; audited on both."
   mergeIncidents(keep: ID!, remove: ID!): Incident!
   "Move an alert out of its incident into another one, or a new one when to is null (editor); audited."
   moveAlert(alert: ID!, to: ID): Incident!

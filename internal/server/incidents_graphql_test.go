@@ -343,15 +343,16 @@ func TestIncidentMutations(t *testing.T) {
 			t.Errorf("reopened: %s", got)
 		}
 
-		// Merge B into A: B's alert moves, B is gone.
+		// Merge B into A: B's alert moves, B stays, empty and resolved.
 		wantErr(t, srv.Do(t, srv.Editor, `mutation($k: ID!) { mergeIncidents(keep: $k, remove: $k) { id } }`, map[string]any{"k": f.gid("A")}), "CONFLICT", "", "")
 		d = data(t, srv.Do(t, srv.Editor, `mutation($k: ID!, $r: ID!) { mergeIncidents(keep: $k, remove: $r) { id alerts { fingerprint } } }`,
 			map[string]any{"k": f.gid("A"), "r": f.gid("B")}))
 		if n := len(get(t, d, "mergeIncidents.alerts").([]any)); n != 3 {
 			t.Errorf("merged incident has %d alerts, want 3: %v", n, d)
 		}
-		if r := data(t, srv.Do(t, srv.Viewer, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": f.gid("B")})); r["node"] != nil {
-			t.Errorf("removed incident still there: %v", r)
+		r := data(t, srv.Do(t, srv.Viewer, `query($id: ID!) { node(id: $id) { ... on Incident { status alertCount } } }`, map[string]any{"id": f.gid("B")}))
+		if got := fmt.Sprint(get(t, r, "node")); got != "map[alertCount:0 status:RESOLVED]" {
+			t.Errorf("merged-away incident = %s", got)
 		}
 		// Move an alert out into a new incident.
 		d = data(t, srv.Do(t, srv.Editor, `mutation($a: ID!) { moveAlert(alert: $a) { id alerts { fingerprint } } }`, map[string]any{"a": f.gid("a-db")}))
