@@ -4,9 +4,9 @@
 // internal/alerts/intake, binds the alerts to CIs (Binder.BindAll: a batch
 // in a constant number of statements, internal/identity's Keys and Decide
 // over one identifier query, the service label to a Service), reads the
-// dependency graph through internal/graphwalk (Graph: one walk and one
-// read of the relationships per batch of alerts, never one walk per
-// alert) and reports the incidents the engine would form (Run). It only
+// dependency graph breadth first (Graph: one read of the relationships per
+// level for the whole batch of alerts, never one walk per alert) and
+// reports the incidents the engine would form (Run). It only
 // reads.
 //
 // Evidence (Evidence) raises a candidate by what happened on it or its
@@ -102,33 +102,55 @@ const maxReach = 1_000_000
 // Graph is correlate.Graph over the database.
 type Graph struct {
 	st *store.DB
-	w  *graphwalk.Walker
 }
 
 // NewGraph returns the database's dependency graph.
-func NewGraph(st *store.DB) *Graph { return &Graph{st: st, w: graphwalk.New(st)} }
+func NewGraph(st *store.DB) *Graph { return &Graph{st: st} }
 
-// DependencyEdges implements correlate.Graph: one graphwalk walk towards
-// dependencies from all the CIs at once (hops-1 deep), then one read of
-// the relationships leaving the CIs it reached and the roots.
+// DependencyEdges implements correlate.Graph breadth first, one
+// statement per level (at most hops, each of constant text with the level's
+// CIs as one parameter, served by the relationships' from_id index): the
+// relationships leaving the roots, then those leaving the CIs they reached
+// for the first time, and so on, hops levels deep. Each CI's
+// relationships are read once, however many roots reach it (a recursive
+// walk from many roots that share their upstream revisits it per root).
 func (g *Graph) DependencyEdges(ctx context.Context, cis []int, hops int) ([]correlate.Edge, error) {
 	if len(cis) == 0 || hops < 1 {
 		return nil, nil
 	}
-	ids := append([]int(nil), cis...)
-	if hops > 1 {
-		res, err := g.w.WalkFrom(ctx, cis, graphwalk.Options{Direction: graphwalk.Dependencies, MaxDepth: hops - 1, Limit: maxReach})
-		if err != nil {
-			return nil, fmt.Errorf("walking dependencies: %w", err)
-		}
-		if res.Truncated {
-			return nil, fmt.Errorf("walking dependencies: more than %d CIs within %d hops", maxReach, hops-1)
-		}
-		for _, n := range res.Nodes {
-			ids = append(ids, n.ID)
+	seen := make(map[int]bool, len(cis))
+	var frontier []int
+	for _, c := range cis {
+		if !seen[c] {
+			seen[c] = true
+			frontier = append(frontier, c)
 		}
 	}
-	sort.Ints(ids)
+	var out []correlate.Edge
+	for d := 0; d < hops && len(frontier) > 0; d++ {
+		sort.Ints(frontier)
+		edges, err := g.edgesFrom(ctx, frontier)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, edges...)
+		var next []int
+		for _, e := range edges {
+			if !seen[e.To] {
+				seen[e.To] = true
+				next = append(next, e.To)
+			}
+		}
+		if len(seen) > maxReach {
+			return nil, fmt.Errorf("walking dependencies: more than %d CIs within %d hops", maxReach, hops)
+		}
+		frontier = next
+	}
+	return out, nil
+}
+
+// edgesFrom reads the relationships leaving the CIs, in one statement.
+func (g *Graph) edgesFrom(ctx context.Context, ids []int) ([]correlate.Edge, error) {
 	var q string
 	var arg any
 	if g.st.Backend() == store.Postgres {
