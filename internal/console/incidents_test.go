@@ -372,7 +372,7 @@ func TestIncidentPages(t *testing.T) {
 // TestIncidentActions: an editor acknowledges an incident with a note (the
 // page and the API say ACKNOWLEDGED, by whom, with the note), resolves it
 // and reopens it; moves an alert out into a new incident; and merges that
-// one back. Against a server with the alert service, as cairn serve runs.
+// one back (it stays, emptied and resolved); merging into itself is refused. Against a server with the alert service, as cairn serve runs.
 func TestIncidentActions(t *testing.T) {
 	env := browsertest.Start(t)
 	s := seedIncidents(t, env)
@@ -435,6 +435,16 @@ func TestIncidentActions(t *testing.T) {
 	editor.Click("#inc-panel button[type=submit]")
 	editor.WaitPath(fmt.Sprintf("/incidents/%d", s.storm))
 	deskWaitCount(t, editor, alertRows, 4)
+	var emptied struct {
+		Node struct {
+			Status     string
+			AlertCount int
+		}
+	}
+	deskAPI(t, env, env.Viewer, `query($id: ID!) { node(id: $id) { ... on Incident { status alertCount } } }`, map[string]any{"id": other}, &emptied)
+	if emptied.Node.Status != "RESOLVED" || emptied.Node.AlertCount != 0 {
+		t.Errorf("the incident merged away is %+v, want RESOLVED with no alert", emptied.Node)
+	}
 	// Merging an incident into itself is refused, and the page says why.
 	editor.Click("#inc-act-merge")
 	editor.Type("#inc-merge-keep", fmt.Sprint(s.storm))

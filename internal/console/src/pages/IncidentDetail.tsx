@@ -105,7 +105,7 @@ export function IncidentDetailPage({ id }: { id: string }) {
       <div class="page">
         <h1>No such incident</h1>
         <Empty>
-          No incident has the ID {id} (a merged incident is gone: its alerts are in the one it was merged into). <a href="/incidents">All incidents</a>
+          No incident has the ID {id}. <a href="/incidents">All incidents</a>
         </Empty>
       </div>
     );
@@ -682,7 +682,7 @@ function MergeForm({ inc, cancel }: { inc: Incident; cancel: () => void }) {
     <form class="form inc-form" ref={ref} onSubmit={submit} onKeyDown={(e) => e.key === "Escape" && cancel()} aria-label="Merge the incident into another">
       <label for="inc-merge-keep">Merge into incident (ID)</label>
       <p class="muted small" id="inc-merge-help">
-        Every alert of #{inc.id} moves into that incident, and #{inc.id} is deleted; both are audited.
+        Every alert of #{inc.id} moves into that incident; #{inc.id} stays, empty and resolved, its note saying where they went. Both are audited.
       </p>
       <input id="inc-merge-keep" name="keep" inputMode="numeric" required value={keep} aria-describedby="inc-merge-help" onInput={(e) => setKeep(e.currentTarget.value)} />
       {m.error ? <ErrorBox error={m.error} /> : null}
