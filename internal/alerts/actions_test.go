@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,7 +36,8 @@ type lifeFixture struct {
 	db    *app.DB
 	svc   *Service
 	ctx   context.Context // actor "alice"
-	clock time.Duration
+	clock atomic.Int64    // a time.Duration after lifeT0; Run reads it
+
 	ci    map[string]int
 	svcID map[string]int
 	chg   int
@@ -51,7 +53,7 @@ func newLifeFixture(t *testing.T, dsn string, cfg Config) *lifeFixture {
 	f := &lifeFixture{t: t, db: db, ctx: audit.WithActor(context.Background(), "alice"),
 		ci: map[string]int{}, svcID: map[string]int{}}
 	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return lifeT0.Add(f.clock) }
+		cfg.Now = func() time.Time { return lifeT0.Add(time.Duration(f.clock.Load())) }
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.svc = &Service{client: db.Client, db: db.Store, cfg: cfg, log: log, incidentOf: map[int]int{}}
@@ -292,7 +294,7 @@ func TestTransitions(t *testing.T) {
 			{name: "reopen an open incident", do: func() (*ent.Incident, error) { return f.svc.Reopen(f.ctx, id, "") },
 				code: apperr.Conflict, msg: "incident " + fmt.Sprint(id) + " is OPEN, not resolved"},
 			{name: "acknowledge", do: func() (*ent.Incident, error) {
-				f.clock = 5 * time.Minute
+				f.clock.Store(int64(5 * time.Minute))
 				return f.svc.Acknowledge(f.ctx, id, "  looking at the switch  ")
 			}, status: entincident.StatusAcknowledged, check: func(t *testing.T, inc *ent.Incident) {
 				if !inc.AcknowledgedAt.Equal(lifeT0.Add(5*time.Minute)) || deref(inc.AcknowledgedBy) != "alice" || deref(inc.Note) != "looking at the switch" {
@@ -302,7 +304,7 @@ func TestTransitions(t *testing.T) {
 			{name: "acknowledge twice", do: func() (*ent.Incident, error) { return f.svc.Acknowledge(bob, id, "") },
 				code: apperr.Conflict, msg: "already acknowledged (by alice)"},
 			{name: "resolve", do: func() (*ent.Incident, error) {
-				f.clock = 20 * time.Minute
+				f.clock.Store(int64(20 * time.Minute))
 				return f.svc.Resolve(bob, id, "rebooted sw-core")
 			}, status: entincident.StatusResolved, check: func(t *testing.T, inc *ent.Incident) {
 				if !inc.ResolvedAt.Equal(lifeT0.Add(20*time.Minute)) || deref(inc.ResolvedBy) != "bob" || deref(inc.Note) != "rebooted sw-core" {
@@ -317,7 +319,7 @@ func TestTransitions(t *testing.T) {
 			{name: "acknowledge a resolved incident", do: func() (*ent.Incident, error) { return f.svc.Acknowledge(f.ctx, id, "") },
 				code: apperr.Conflict, msg: "is resolved: reopen it"},
 			{name: "reopen", do: func() (*ent.Incident, error) {
-				f.clock = 30 * time.Minute
+				f.clock.Store(int64(30 * time.Minute))
 				return f.svc.Reopen(f.ctx, id, "")
 			}, status: entincident.StatusOpen, check: func(t *testing.T, inc *ent.Incident) {
 				if inc.ResolvedAt != nil || inc.ResolvedBy != nil || inc.Note != nil {
@@ -407,7 +409,7 @@ func TestMerge(t *testing.T) {
 		_, err = f.svc.Merge(f.ctx, 123456, remove)
 		wantCode(t, "merge into an unknown incident", err, apperr.NotFound, "keep", "incident 123456 not found")
 
-		f.clock = 10 * time.Minute
+		f.clock.Store(int64(10 * time.Minute))
 		got, err := f.svc.Merge(f.ctx, keep, remove)
 		if err != nil {
 			t.Fatal(err)
@@ -525,7 +527,7 @@ func TestMoveAlert(t *testing.T) {
 		src := f.incidentWith("sw-core: 3 alerts on 3 CIs", entincident.StatusOpen, "sw-core",
 			fakeAlert{fp: "m1", ci: "web-01"}, fakeAlert{fp: "m2", ci: "web-02", start: time.Minute}, fakeAlert{fp: "m3", ci: "db-01", start: 2 * time.Minute})
 		dst := f.incidentWith("web-02 slow", entincident.StatusResolved, "", fakeAlert{fp: "d1", ci: "web-02", start: -time.Hour, ended: -50 * time.Minute})
-		f.clock = 15 * time.Minute
+		f.clock.Store(int64(15 * time.Minute))
 
 		// Errors.
 		_, err := f.svc.MoveAlert(f.ctx, 987654, nil)

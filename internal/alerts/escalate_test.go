@@ -47,7 +47,7 @@ func TestEscalate(t *testing.T) {
 			{time.Hour, nil},
 		}
 		for _, st := range steps {
-			f.clock = st.clock
+			f.clock.Store(int64(st.clock))
 			got, err := f.svc.escalate(context.Background())
 			if err != nil {
 				t.Fatal(err)

@@ -23,7 +23,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/alert"
 	entincident "github.com/cairn-cmdb/cairn/ent/incident"
+	"github.com/cairn-cmdb/cairn/ent/relationship"
+	"github.com/cairn-cmdb/cairn/internal/alerts/intake"
 	"github.com/cairn-cmdb/cairn/internal/report/deliver"
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
 )
@@ -183,11 +186,11 @@ func TestNotifications(t *testing.T) {
 			fakeAlert{fp: "n1", ci: "web-01"}, fakeAlert{fp: "n2", ci: "web-02", start: time.Minute, ended: 4 * time.Minute})
 		run(t, f.svc)
 
-		f.clock = 5 * time.Minute
+		f.clock.Store(int64(5 * time.Minute))
 		if _, err := f.svc.Acknowledge(f.ctx, id, "on it"); err != nil {
 			t.Fatal(err)
 		}
-		f.clock = 12 * time.Minute
+		f.clock.Store(int64(12 * time.Minute))
 		if _, err := f.svc.Resolve(f.ctx, id, "replaced the switch's PSU"); err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +205,7 @@ func TestNotifications(t *testing.T) {
 		pretty.WriteByte('\n')
 		golden(t, "notification_resolved.golden.json", f.symbolic(pretty.Bytes(), map[string]int{"resolved": id}))
 
-		f.clock = 13 * time.Minute
+		f.clock.Store(int64(13 * time.Minute))
 		if _, err := f.svc.Reopen(f.ctx, id, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -344,4 +347,79 @@ func TestNotificationNoCandidate(t *testing.T) {
 	if _, err := f.svc.notificationBody(f.ctx, notification{event: EventOpened, incident: 987654, at: lifeT0}); !ent.IsNotFound(err) {
 		t.Errorf("body of a missing incident: err = %v, want not found", err)
 	}
+}
+
+// TestIngestNotifies runs the whole path: alerts through Ingest (New's
+// service, the real engine over the database graph) open an incident with
+// sw-core, the silent switch both web servers depend on, as top candidate,
+// and the webhook hears incident.opened with its context; their
+// resolution sends incident.resolved.
+func TestIngestNotifies(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		rcv := newReceiver(t)
+		f := newLifeFixture(t, dsn, Config{})
+		f.tx(func(tx *ent.Client) error {
+			for _, web := range []string{"web-01", "web-02"} {
+				if err := tx.Relationship.Create().SetFromID(f.ci[web]).SetToID(f.ci["sw-core"]).SetType(relationship.TypeConnectsTo).Exec(f.ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		svc, err := New(f.ctx, f.db.Client, f.db.Store, Config{Now: f.svc.cfg.Now, EscalateAfter: 24 * time.Hour,
+			Webhooks: []deliver.Webhook{rcv.hook()}, Logger: f.svc.log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, svc)
+		down := func(host string, start time.Time) intake.Alert {
+			l := map[string]string{"alertname": "NodeDown", "instance": host + ":9100"}
+			return intake.Alert{Status: intake.StatusFiring, Labels: l, StartsAt: start, Key: intake.Fingerprint(l, nil)}
+		}
+		a1, a2 := down("web-01", lifeT0.Add(-2*time.Minute)), down("web-02", lifeT0.Add(-time.Minute))
+		res, err := svc.Ingest(f.ctx, Batch{Source: alert.SourceAlertmanager, Receiver: "cairn", Alerts: []intake.Alert{a1, a2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Opened) != 1 {
+			t.Fatalf("Ingest opened %v, want one incident", res.Opened)
+		}
+		d := rcv.next(t)
+		var n Notification
+		if err := json.Unmarshal(d.body, &n); err != nil {
+			t.Fatal(err)
+		}
+		if d.event != EventOpened || n.Incident.ID != res.Opened[0] || n.Incident.AlertCount != 2 || n.Incident.FiringCount != 2 ||
+			n.TopCandidate == nil || n.TopCandidate.ID != f.ci["sw-core"] || n.TopCandidate.Owner == nil || n.TopCandidate.Owner.Name != "bob" ||
+			n.TopCandidate.Team == nil || deref(n.TopCandidate.Team.OncallContact) != "+44 20 7946 0000" ||
+			len(n.TopCandidate.SupportContracts) != 2 || n.TopCandidate.Warranty == nil || len(n.TopCandidate.Reasons) == 0 {
+			t.Errorf("opened notification = %s", d.body)
+		}
+		if got := svcNames(n.Incident.ImpactedServices); !slices.Equal(got, []string{"shop"}) {
+			t.Errorf("impacted services %v, want [shop]", got)
+		}
+		f.clock.Store(int64(10 * time.Minute))
+		a1.Status, a1.EndsAt = intake.StatusResolved, lifeT0.Add(8*time.Minute)
+		a2.Status, a2.EndsAt = intake.StatusResolved, lifeT0.Add(9*time.Minute)
+		if _, err := svc.Ingest(f.ctx, Batch{Source: alert.SourceAlertmanager, Receiver: "cairn", Alerts: []intake.Alert{a1, a2}}); err != nil {
+			t.Fatal(err)
+		}
+		d = rcv.next(t)
+		if err := json.Unmarshal(d.body, &n); err != nil {
+			t.Fatal(err)
+		}
+		if d.event != EventResolved || n.Incident.ID != res.Opened[0] || n.Incident.Status != "RESOLVED" || n.Incident.ResolvedBy != nil ||
+			n.Incident.ResolvedAt == nil || !n.Incident.ResolvedAt.Equal(lifeT0.Add(9*time.Minute)) {
+			t.Errorf("resolved notification = %s", d.body)
+		}
+		rcv.none(t, 100*time.Millisecond)
+	})
+}
+
+func svcNames(s []NotificationService) []string {
+	out := []string{}
+	for _, x := range s {
+		out = append(out, x.Name)
+	}
+	return out
 }
