@@ -17,6 +17,9 @@ type scored struct {
 	alerted   bool
 	isOrigin  bool
 	deps      []int   // CIs depending on it at each distance 1..H
+	deps1     int     // CIs depending on it directly (-1: not read yet)
+	noise     float64 // what the alerted CIs it does not explain cost, and its alerting
+	exact     bool    // ll is known (else bound only)
 	alertedAt []int   // alerted CIs depending on it at each distance 1..H
 	bound     float64 // ll can be no higher
 	ll        float64 // log-likelihood of the incident's alerts with it as the cause
@@ -151,9 +154,14 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 	nAlerted := len(alerted)
 	byBound := make([]*scored, 0, len(cands))
 	for _, s := range cands {
-		s.bound = -noiseCost * float64(nAlerted-s.members)
+		s.noise = -noiseCost * float64(nAlerted-s.members)
 		if s.alerted {
-			s.bound += alertedBonus
+			s.noise += alertedBonus
+		}
+		// the best its dependents can fit: all alerting (and itself, silent, the only one not)
+		s.bound, s.deps1 = s.noise, -1
+		if !s.alerted {
+			s.bound += fit(s.members, s.members+1)
 		}
 		byBound = append(byBound, s)
 	}
@@ -163,7 +171,11 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 		}
 		return byBound[i].ci < byBound[j].ci
 	})
-	list, err := e.weigh(ctx, inc, byBound, 2*e.s.MaxCandidates)
+	slack := 0.0
+	if e.ev != nil && e.s.EvidenceLookback > 0 {
+		slack = evidenceWeight * maxEvidenceBoost
+	}
+	list, err := e.weigh(ctx, inc, byBound, e.s.MaxCandidates, slack)
 	if err != nil {
 		return err
 	}
@@ -194,54 +206,119 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 	return nil
 }
 
-// weigh computes the log-likelihood of the candidates in byBound (ordered
-// by the bound of their likelihood, highest first) until at least want of
-// them are weighed and the want-th best beats the bound of every one left,
-// reading their dependents' counts a chunk at a time (one Graph call per
-// chunk, cached), and returns the weighed ones.
-func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, want int) ([]*scored, error) {
-	chunk := max(64, want)
+// weigh computes the log-likelihood of as few candidates as it can: of
+// the candidates in byBound (each with a bound of its likelihood from the
+// alerts alone), it keeps taking the one with the highest bound and
+// tightening it, a chunk at a time, in two steps: the count of its direct
+// dependents (cheap: a hub's hundreds of silent direct dependents already
+// sink it), then its dependents by distance (exact). It stops once the
+// best keep are exact and no bound left could come within slack of the
+// keep-th (slack: what evidence can still add), and returns the exact
+// ones. Counts are read in one Graph call per step and chunk, and cached.
+func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, keep int, slack float64) ([]*scored, error) {
+	const chunk = 32
+	pending := append([]*scored(nil), byBound...)
 	var done []*scored
-	lls := make([]float64, 0, len(byBound))
-	for i := 0; i < len(byBound); {
-		if len(done) >= want {
+	for _, s := range pending {
+		if at := inc.covAt[s.ci]; at != nil {
+			s.alertedAt = make([]int, e.s.Hops)
+			for d := range s.alertedAt {
+				s.alertedAt[d] = int(at[d+1])
+			}
+		}
+	}
+	for len(pending) > 0 {
+		sort.SliceStable(pending, func(i, j int) bool { return pending[i].bound > pending[j].bound })
+		for len(pending) > 0 && pending[0].exact {
+			done = append(done, pending[0])
+			pending = pending[1:]
+		}
+		if len(pending) == 0 {
+			break
+		}
+		floor := math.Inf(-1) // what a candidate must reach to be kept
+		if len(done) >= keep {
+			lls := make([]float64, len(done))
+			for i, s := range done {
+				lls[i] = s.ll
+			}
 			sort.Sort(sort.Reverse(sort.Float64Slice(lls)))
-			if lls[want-1] > byBound[i].bound {
+			floor = lls[keep-1] - slack
+			if pending[0].bound < floor {
 				break
 			}
 		}
-		next := byBound[i:min(len(byBound), i+chunk)]
-		var need []int
-		for _, s := range next {
-			if _, ok := e.deps[s.ci]; !ok {
-				need = append(need, s.ci)
+		// The direct counts of the leading chunk first; once those are
+		// known, the full counts of the leading ones that can still be kept
+		// (as many as places are left, at least one).
+		var direct, full []*scored
+		for i, s := range pending[:min(chunk, len(pending))] {
+			switch {
+			case s.deps1 < 0:
+				direct = append(direct, s)
+			case i < max(1, keep-len(done)) || len(done) >= keep && s.bound >= floor && i < keep:
+				full = append(full, s)
 			}
 		}
-		if len(need) > 0 {
-			sort.Ints(need)
-			counts, err := e.g.DependentCounts(ctx, need, e.s.Hops)
-			if err != nil {
-				return nil, fmt.Errorf("counting the dependents of %d candidate CIs: %w", len(need), err)
-			}
-			for _, c := range need {
-				e.deps[c] = counts[c]
-			}
+		if len(direct) > 0 {
+			full = nil
 		}
-		for _, s := range next {
-			s.deps = e.deps[s.ci]
-			if at := inc.covAt[s.ci]; at != nil {
-				s.alertedAt = make([]int, e.s.Hops)
-				for d := range s.alertedAt {
-					s.alertedAt[d] = int(at[d+1])
+		if err := e.count(ctx, direct, 1, true); err != nil {
+			return nil, err
+		}
+		for _, s := range direct {
+			s.deps1 = 0
+			if l := e.deps1[s.ci]; len(l) > 0 {
+				s.deps1 = l[0]
+			}
+			// the rest as if every further dependent alerted
+			k, n := b2i(s.alerted), 1+s.deps1
+			for d, kd := range s.alertedAt {
+				k += kd
+				if d > 0 {
+					n += kd
 				}
 			}
-			s.ll = s.bound + levelFit(s.alerted, s.alertedAt, s.deps)
-			done = append(done, s)
-			lls = append(lls, s.ll)
+			s.bound = min(s.bound, s.noise+fit(k, n))
 		}
-		i += len(next)
+		if err := e.count(ctx, full, e.s.Hops, false); err != nil {
+			return nil, err
+		}
+		for _, s := range full {
+			s.deps = e.deps[s.ci]
+			s.ll = s.noise + levelFit(s.alerted, s.alertedAt, s.deps)
+			s.bound, s.exact = s.ll, true
+		}
 	}
 	return done, nil
+}
+
+// count reads, in one Graph call, the dependents' counts within hops of
+// the candidates in l not cached yet, into the cache (direct: e.deps1,
+// the direct dependents; else e.deps).
+func (e *Engine) count(ctx context.Context, l []*scored, hops int, direct bool) error {
+	cache := e.deps
+	if direct {
+		cache = e.deps1
+	}
+	var need []int
+	for _, s := range l {
+		if _, ok := cache[s.ci]; !ok {
+			need = append(need, s.ci)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	sort.Ints(need)
+	counts, err := e.g.DependentCounts(ctx, need, hops)
+	if err != nil {
+		return fmt.Errorf("counting the dependents of %d candidate CIs within %d hops: %w", len(need), hops, err)
+	}
+	for _, c := range need {
+		cache[c] = counts[c]
+	}
+	return nil
 }
 
 func sortScored(l []*scored) {

@@ -137,23 +137,31 @@ func TestLevelFit(t *testing.T) {
 	}
 }
 
-// levelsGraph counts DependentCounts calls.
+// levelsGraph counts DependentCounts calls and records the CIs asked
+// for all H hops.
 type levelsGraph struct {
 	*MemGraph
 	calls, cis int
+	full       map[int]bool
 }
 
 func (g *levelsGraph) DependentCounts(ctx context.Context, cis []int, hops int) (map[int][]int, error) {
 	g.calls++
 	g.cis += len(cis)
+	if hops > 1 {
+		for _, c := range cis {
+			g.full[c] = true
+		}
+	}
 	return g.MemGraph.DependentCounts(ctx, cis, hops)
 }
 
-// TestDependentCountsBatchedAndCached: ranking reads the dependents'
-// counts of the candidates in one call per batch and per chunk, and not
-// again for candidates it has counted.
+// TestDependentCountsBatchedAndCached: ranking reads the candidates'
+// direct dependents' counts, then their dependents by distance, each in
+// one call per batch and chunk, and not again for candidates it has
+// counted.
 func TestDependentCountsBatchedAndCached(t *testing.T) {
-	g := &levelsGraph{MemGraph: NewMemGraph(edges(switchGraph))}
+	g := &levelsGraph{MemGraph: NewMemGraph(edges(switchGraph)), full: map[int]bool{}}
 	e, err := NewEngine(g, nil, DefaultSettings())
 	if err != nil {
 		t.Fatal(err)
@@ -163,13 +171,37 @@ func TestDependentCountsBatchedAndCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	// candidates: the reach of the origins 1 and 2: 1, 2, 100, 200
-	if g.calls != 1 || g.cis != 4 {
-		t.Fatalf("%d calls for %d CIs, want 1 for the 4 candidates", g.calls, g.cis)
+	if g.calls != 2 || g.cis != 8 {
+		t.Fatalf("%d calls for %d CIs, want 2 (direct, then all within H) for the 4 candidates", g.calls, g.cis)
 	}
 	if _, err := e.Add(ctx, Alert{Key: "d", CI: 3, Start: at(2)}); err != nil {
 		t.Fatal(err)
 	}
-	if g.calls != 2 || g.cis != 5 {
-		t.Fatalf("%d calls for %d CIs, want 2 for 5: only the new candidate 3 read", g.calls, g.cis)
+	if g.calls != 4 || g.cis != 10 {
+		t.Fatalf("%d calls for %d CIs, want 4 for 10: only the new candidate 3 read", g.calls, g.cis)
+	}
+}
+
+// TestHubsNotCountedInFull: a hub whose direct dependents are mostly
+// silent (40: 3 of 100) is never counted within H when enough candidates
+// beat the bound its direct dependents leave it.
+func TestHubsNotCountedInFull(t *testing.T) {
+	graph := span(40, append(seq(1, 3), seq(100, 196)...)...)
+	for _, to := range []int{50, 51, 52, 53, 54, 55} {
+		graph += span(to, 1, 2, 3)
+	}
+	g := &levelsGraph{MemGraph: NewMemGraph(edges(graph)), full: map[int]bool{}}
+	e, err := NewEngine(g, nil, DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Add(context.Background(), Alert{Key: "a", CI: 1, Start: at(0)}, Alert{Key: "b", CI: 2, Start: at(0)}, Alert{Key: "c", CI: 3, Start: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rankingOf(e.Incidents()[0]), []int{50, 51, 52, 53, 54}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("ranking %v, want %v", got, want)
+	}
+	if g.full[40] || !g.full[50] {
+		t.Fatalf("counted within H: %v; want the switches, not the hub 40", g.full)
 	}
 }

@@ -104,6 +104,7 @@ type Engine struct {
 	reach map[int]map[int]reached
 	// deps caches how many CIs depend on a candidate at each distance 1..Hops.
 	deps  map[int][]int
+	deps1 map[int][]int // direct dependents' counts (hops 1)
 	byKey map[string]*alertState
 	incs  []*incState
 	live  []*incState
@@ -126,6 +127,7 @@ func NewEngine(g Graph, ev Evidence, s Settings) (*Engine, error) {
 		adj:   make(map[int][]Edge),
 		reach: make(map[int]map[int]reached),
 		deps:  make(map[int][]int),
+		deps1: make(map[int][]int),
 		byKey: make(map[string]*alertState),
 		index: make(map[int][]*incState),
 	}, nil
@@ -668,6 +670,11 @@ func (e *Engine) Compact(now time.Time) int {
 	for n := range e.deps {
 		if !keepAdj[n] {
 			delete(e.deps, n)
+		}
+	}
+	for n := range e.deps1 {
+		if !keepAdj[n] {
+			delete(e.deps1, n)
 		}
 	}
 	return dropped
