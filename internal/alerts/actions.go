@@ -237,8 +237,10 @@ func (s *Service) Merge(ctx context.Context, keep, remove int) (*ent.Incident, e
 // source left without alerts is resolved (by the actor); one whose alerts
 // have all ended is resolved as if by its alerts. A new incident is OPEN
 // (resolved at once if the alert has ended), titled by the alert's name,
-// with the alert's CI as its only candidate and the services it is a member
-// of. Refused: moving an alert to its own incident (CONFLICT), a firing
+// with the alert's CI as its only candidate. The target gains the services
+// the alert's CI hits (impactedServices: its memberships and the services
+// depending on those); the source keeps its own, as intake never takes
+// impacted services away. Refused: moving an alert to its own incident (CONFLICT), a firing
 // alert into an incident a person resolved (CONFLICT: reopen it first).
 func (s *Service) MoveAlert(ctx context.Context, alertID int, to *int) (*ent.Incident, error) {
 	var out *ent.Incident
@@ -305,6 +307,20 @@ func (s *Service) MoveAlert(ctx context.Context, alertID int, to *int) (*ent.Inc
 		st := t.apply(u, target, now)
 		add, remove := diffIDs(cur[target.ID], t.cis)
 		u.AddConfigurationItemIDs(add...).RemoveConfigurationItemIDs(remove...)
+		if a.ConfigurationItemID != nil {
+			// The services the alert's CI hits join the target's (as
+			// intake adds them; none are taken from the source).
+			hit, err := s.impactedServices(ctx, tx, map[int][]int{target.ID: {*a.ConfigurationItemID}})
+			if err != nil {
+				return fmt.Errorf("services hit by alert %d: %w", alertID, err)
+			}
+			has, err := tx.Incident.QueryServices(target).IDs(ctx)
+			if err != nil {
+				return fmt.Errorf("loading the services of incident %d: %w", target.ID, err)
+			}
+			newSvcs, _ := diffIDs(has, hit[target.ID])
+			u.AddServiceIDs(newSvcs...)
+		}
 		if out, err = u.Save(ctx); err != nil {
 			return fmt.Errorf("moving alert %d into incident %d: %w", alertID, target.ID, err)
 		}
@@ -346,11 +362,7 @@ func (s *Service) newIncidentFor(ctx context.Context, tx *ent.Client, a *ent.Ale
 		SetNote(fmt.Sprintf("opened by %s for alert %s", who, a.Fingerprint))
 	if a.ConfigurationItemID != nil {
 		ci := *a.ConfigurationItemID
-		svcs, err := tx.Service.Query().Where(service.HasMembersWith(configurationitem.ID(ci))).IDs(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("loading the services of CI %d: %w", ci, err)
-		}
-		c.SetTopCandidateID(ci).AddServiceIDs(svcs...).SetCandidates([]schematype.CauseCandidate{{
+		c.SetTopCandidateID(ci).SetCandidates([]schematype.CauseCandidate{{
 			CI: ci, Score: 1.1, Alerted: true,
 			Reasons: []string{"the only alerted CI: its alert was moved to this incident by " + who},
 			Paths:   [][]int{{ci}}, PathCount: 1,

@@ -103,6 +103,12 @@ func newLifeFixture(t *testing.T, dsn string, cfg Config) *lifeFixture {
 			}
 			f.svcID[s.name] = sv.ID
 		}
+		// portal depends on reporting: hit through it.
+		portal, err := tx.Service.Create().SetName("portal").SetTier(1).AddDependsOnIDs(f.svcID["reporting"]).Save(f.ctx)
+		if err != nil {
+			return err
+		}
+		f.svcID["portal"] = portal.ID
 		if err := tx.Contract.Create().SetNumber("SUP-7").SetName("Switch support").SetKind(contract.KindSupport).
 			SetVendorID(vendor.ID).SetStartDate(lifeT0.AddDate(-1, 0, 0)).SetEndDate(lifeT0.AddDate(1, 0, 0)).
 			SetSLAResponseMinutes(240).SetSupportContact("support@switchco.example").AddCoveredCiIDs(f.ci["sw-core"]).Exec(f.ctx); err != nil {
@@ -553,8 +559,8 @@ func TestMoveAlert(t *testing.T) {
 		if got := ids(nw.Edges.ConfigurationItems); !slices.Equal(got, []int{f.ci["db-01"]}) {
 			t.Errorf("new incident's CIs = %v, want [%d]", got, f.ci["db-01"])
 		}
-		if got := svcIDs(nw.Edges.Services); !slices.Equal(got, []int{f.svcID["reporting"]}) {
-			t.Errorf("new incident's services = %v, want [%d]", got, f.svcID["reporting"])
+		if got, want := svcIDs(nw.Edges.Services), sorted(f.svcID["reporting"], f.svcID["portal"]); !slices.Equal(got, want) {
+			t.Errorf("new incident's services = %v, want reporting and portal %v", got, want)
 		}
 		s := f.incident(src)
 		if s.AlertCount != 2 || s.FiringCount != 2 || !s.Manual || s.Status != entincident.StatusOpen || !s.LastAlertAt.Equal(lifeT0.Add(time.Minute)) {
@@ -563,6 +569,9 @@ func TestMoveAlert(t *testing.T) {
 		}
 		if got := ids(s.Edges.ConfigurationItems); !slices.Equal(got, sorted(f.ci["web-01"], f.ci["web-02"])) {
 			t.Errorf("source's CIs = %v, want web-01 and web-02", got)
+		}
+		if got := svcIDs(s.Edges.Services); !slices.Equal(got, []int{f.svcID["shop"]}) {
+			t.Errorf("source's services = %v, want it keeps shop [%d]", got, f.svcID["shop"])
 		}
 		if got, _ := f.lastChange(src, "alice", "note"); got != fmt.Sprintf("alert m3 (NodeDown) moved to incident %d", fresh.ID) {
 			t.Errorf("audit of the source: note = %v", got)
