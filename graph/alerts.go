@@ -41,6 +41,23 @@ func (r *Resolver) incidentActions(ctx context.Context) (*alerts.Service, error)
 	return r.alerts, nil
 }
 
+// reloaded reads the incident an action returned again through the
+// resolver's client, with what the mutation selects: the service's
+// transaction, which loaded it, is over, so its edges could not load
+// through it.
+func (r *Resolver) reloaded(ctx context.Context) func(*ent.Incident, error) (*ent.Incident, error) {
+	return func(inc *ent.Incident, err error) (*ent.Incident, error) {
+		if err != nil || inc == nil {
+			return inc, err
+		}
+		q, err := r.client.Incident.Query().Where(incident.ID(inc.ID)).CollectFields(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return q.Only(ctx)
+	}
+}
+
 // stringMap is a JSON-stored string map as a GraphQL Map.
 func stringMap(m map[string]string) map[string]any {
 	out := make(map[string]any, len(m))

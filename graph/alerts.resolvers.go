@@ -63,7 +63,7 @@ func (r *mutationResolver) AcknowledgeIncident(ctx context.Context, id int, note
 	if err != nil {
 		return nil, err
 	}
-	return s.Acknowledge(ctx, id, noteOf(note))
+	return r.reloaded(ctx)(s.Acknowledge(ctx, id, noteOf(note)))
 }
 
 // ResolveIncident is the resolver for the resolveIncident field.
@@ -72,7 +72,7 @@ func (r *mutationResolver) ResolveIncident(ctx context.Context, id int, note *st
 	if err != nil {
 		return nil, err
 	}
-	return s.Resolve(ctx, id, noteOf(note))
+	return r.reloaded(ctx)(s.Resolve(ctx, id, noteOf(note)))
 }
 
 // ReopenIncident is the resolver for the reopenIncident field.
@@ -81,7 +81,7 @@ func (r *mutationResolver) ReopenIncident(ctx context.Context, id int, note *str
 	if err != nil {
 		return nil, err
 	}
-	return s.Reopen(ctx, id, noteOf(note))
+	return r.reloaded(ctx)(s.Reopen(ctx, id, noteOf(note)))
 }
 
 // MergeIncidents is the resolver for the mergeIncidents field.
@@ -90,7 +90,7 @@ func (r *mutationResolver) MergeIncidents(ctx context.Context, keep int, remove 
 	if err != nil {
 		return nil, err
 	}
-	return s.Merge(ctx, keep, remove)
+	return r.reloaded(ctx)(s.Merge(ctx, keep, remove))
 }
 
 // MoveAlert is the resolver for the moveAlert field.
@@ -99,7 +99,7 @@ func (r *mutationResolver) MoveAlert(ctx context.Context, alert int, to *int) (*
 	if err != nil {
 		return nil, err
 	}
-	return s.MoveAlert(ctx, alert, to)
+	return r.reloaded(ctx)(s.MoveAlert(ctx, alert, to))
 }
 
 // UpdateIncident is the resolver for the updateIncident field.
@@ -108,7 +108,7 @@ func (r *mutationResolver) UpdateIncident(ctx context.Context, id int, input mod
 	if err != nil {
 		return nil, err
 	}
-	return s.Update(ctx, id, incidentUpdate(input))
+	return r.reloaded(ctx)(s.Update(ctx, id, incidentUpdate(input)))
 }
 
 // OperationsKPIs is the resolver for the operationsKPIs field.
