@@ -238,6 +238,13 @@ func TestBinding(t *testing.T) {
 			{[]string{"instance", "h2:9100"}, "h2", "", "INSTANCE", `instance="h2" (SHORT_NAME)`},
 			{[]string{"host", "h4"}, "h4", "", "HOST", `host="h4" (SHORT_NAME)`},
 			{[]string{"hostname", "lone.example.com"}, "lone", "", "HOSTNAME", `(IDENTIFIER)`},
+			// a short name against a recorded FQDN's first label
+			{[]string{"nodename", "lone"}, "lone", "", "NODENAME", `nodename="lone" (SHORT_NAME)`},
+			// an FQDN whose short name matches a host name: the domain rule
+			// reads the CI's domains (internal/incident's matcher)
+			{[]string{"fqdn", "h4.example.com"}, "h4", "", "FQDN", `fqdn="h4.example.com" (SHORT_NAME)`},
+			// … and a short name of another domain is not that CI
+			{[]string{"fqdn", "lone.other.org"}, "", "", "", `no CI matches fqdn="lone.other.org"`},
 			{[]string{"ip", "10.1.0.1"}, "h1", "", "IP", `ip="10.1.0.1" (IDENTIFIER)`},
 			{[]string{"mac", "00-AA-BB-CC-DD-01"}, "h1", "", "MAC", `(IDENTIFIER)`},
 			{[]string{"serial", "SN-H3"}, "h3", "", "SERIAL", `serial="SN-H3" (IDENTIFIER)`},
@@ -257,8 +264,8 @@ func TestBinding(t *testing.T) {
 			batch = append(batch, fire(fmt.Sprintf("Bind%d", i), far.Add(time.Duration(i)*time.Hour), l...))
 		}
 		res := ingest(t, f, s, batch...)
-		if res.Created != len(cases) || res.Unbound != 3 {
-			t.Errorf("result %+v, want %d created, 3 unbound", res, len(cases))
+		if res.Created != len(cases) || res.Unbound != 4 {
+			t.Errorf("result %+v, want %d created, 4 unbound", res, len(cases))
 		}
 		for i, c := range cases {
 			a := f.alert(t, batch[i].Key)
