@@ -462,11 +462,12 @@ func (c *coster) price(f *ast.Field, args func() map[string]any, at level) (work
 	// the row and their CIs and relationships load once per list
 	// (graph.Loaders); the top candidate's impact is a walk per incident.
 	case "Incident.rootCauseCandidates":
-		return 0, 2 * correlate.DefaultMaxCandidates, false
+		return 0, correlate.DefaultMaxCandidates, false
 	case "RootCauseCandidate.paths":
-		// DependencyPath.cis and relationships count 1: a path holds up to
-		// MaxHops+1 CIs.
-		return 0, correlate.DefaultMaxPaths * (correlate.MaxHops + 1), false
+		// Kept in the row, at most MaxPaths; a path's CIs and relationships
+		// (at most Hops+1 and Hops, loaded once per list) count once per
+		// path, as DependencyPath's do.
+		return 0, correlate.DefaultMaxPaths, false
 	case "Incident.impactedServices":
 		n, _ := s.listRows("Incident.services", at)
 		return 0, n, false

@@ -18,6 +18,8 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/internal/alerts"
 	"github.com/cairn-cmdb/cairn/internal/alerts/correlate"
+	"github.com/cairn-cmdb/cairn/internal/alerts/intake"
+	"github.com/cairn-cmdb/cairn/internal/audit"
 	"github.com/cairn-cmdb/cairn/internal/server"
 	"github.com/cairn-cmdb/cairn/internal/server/servertest"
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
@@ -284,6 +286,12 @@ func TestOperationsKPIsQuery(t *testing.T) {
 // serve does with intake on; env's tokens work on it.
 func alertsServer(t *testing.T, env *servertest.Env) *servertest.Env {
 	t.Helper()
+	srv, _ := alertsServerWith(t, env)
+	return srv
+}
+
+func alertsServerWith(t *testing.T, env *servertest.Env) (*servertest.Env, *alerts.Service) {
+	t.Helper()
 	svc, err := alerts.New(context.Background(), env.DB.Client, env.DB.Store, alerts.Config{Settings: correlate.DefaultSettings()})
 	if err != nil {
 		t.Fatalf("alerts.New: %v", err)
@@ -296,7 +304,71 @@ func alertsServer(t *testing.T, env *servertest.Env) *servertest.Env {
 	out.Server = srv
 	out.HTTP = httptest.NewServer(srv)
 	t.Cleanup(out.HTTP.Close)
-	return &out
+	return &out, svc
+}
+
+// TestIncidentFromIngest: alerts ingested on two hosts behind one switch
+// read back as one incident whose candidates carry the stored paths, with
+// their CIs and relationships, and the service hit.
+func TestIncidentFromIngest(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		env := servertest.Start(t, dsn, servertest.Options{})
+		env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
+			sw := tx.ConfigurationItem.Create().SetName("core-sw01").SetKind(configurationitem.KindNetworkDevice).SaveX(ctx)
+			web := tx.ConfigurationItem.Create().SetName("web-01").SetKind(configurationitem.KindServer).SetHostname("web-01").SaveX(ctx)
+			app := tx.ConfigurationItem.Create().SetName("app-01").SetKind(configurationitem.KindServer).SetHostname("app-01").SaveX(ctx)
+			for _, from := range []int{web.ID, app.ID} {
+				tx.Relationship.Create().SetFromID(from).SetToID(sw.ID).SetType("CONNECTS_TO").ExecX(ctx)
+			}
+			tx.Service.Create().SetName("shop").SetTier(1).AddMemberIDs(web.ID).ExecX(ctx)
+			return nil
+		})
+		_, svc := alertsServerWith(t, env)
+		start := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+		batch, err := intake.ParseAlerts([]byte(`[
+			{"status": "firing", "labels": {"alertname": "InstanceDown", "instance": "web-01:9100"}, "startsAt": "`+start+`"},
+			{"status": "firing", "labels": {"alertname": "InstanceDown", "instance": "app-01:9100"}, "startsAt": "`+start+`"}]`), intake.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Ingest(audit.WithActor(context.Background(), "test:ingest"), alerts.Batch{Source: alert.SourceAPI, Alerts: batch}); err != nil {
+			t.Fatalf("Ingest: %v", err)
+		}
+		d := data(t, env.Do(t, env.Viewer, `{ incidents { edges { node {
+			status topCandidate { name } impactedServices { name }
+			rootCauseCandidates { configurationItem { name } alerted pathCount paths { length cis { name } relationships { type from { name } to { name } } } }
+		} } } }`, nil))
+		edges := get(t, d, "incidents.edges").([]any)
+		if len(edges) != 1 {
+			t.Fatalf("%d incidents, want 1: %v", len(edges), d)
+		}
+		n := get(t, edges[0], "node")
+		if got := fmt.Sprint(get(t, n, "impactedServices")); got != "[map[name:shop]]" {
+			t.Errorf("impactedServices = %s", got)
+		}
+		// core-sw01 explains both hosts: its paths run from each to it,
+		// each over the host's CONNECTS_TO.
+		var sw any
+		for _, c := range get(t, n, "rootCauseCandidates").([]any) {
+			if get(t, c, "configurationItem.name") == "core-sw01" {
+				sw = c
+			}
+		}
+		if sw == nil {
+			t.Fatalf("core-sw01 is no candidate: %v", n)
+		}
+		paths := map[string]string{}
+		for _, p := range get(t, sw, "paths").([]any) {
+			if get(t, p, "length") != float64(1) || len(get(t, p, "cis").([]any)) != 2 || len(get(t, p, "relationships").([]any)) != 1 {
+				t.Errorf("path %v", p)
+				continue
+			}
+			paths[str(t, p, "cis.0.name")] = fmt.Sprintf("%s %s→%s", str(t, p, "relationships.0.type"), str(t, p, "relationships.0.from.name"), str(t, p, "relationships.0.to.name"))
+		}
+		if fmt.Sprint(paths) != "map[app-01:CONNECTS_TO app-01→core-sw01 web-01:CONNECTS_TO web-01→core-sw01]" || get(t, sw, "pathCount") != float64(2) || get(t, sw, "alerted") != false {
+			t.Errorf("core-sw01's candidate = %v", sw)
+		}
+	})
 }
 
 func TestIncidentMutations(t *testing.T) {
