@@ -86,7 +86,7 @@ func TestStatementsPerBatch(t *testing.T) {
 		small := batch(1, 11)
 		large := batch(11, 111)
 		const refChecks = 100 - 10 // hooks.checkRefs: one per bound alert
-		const evidenceReads = 3 // change records, drift, audit: cached for 30 s
+		const evidenceReads = 3    // change records, drift, audit: cached for 30 s
 		if d := large - small; d < refChecks-evidenceReads || d > refChecks+evidenceReads || small == 0 {
 			t.Errorf("statements: %d for 10 alerts, %d for 100; want %d more (the hook's reference checks, ± the cached evidence reads) and no other growth",
 				small, large, refChecks)
