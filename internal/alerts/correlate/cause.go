@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"math"
@@ -217,7 +218,8 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 // ones. Counts are read in one Graph call per step and chunk, and cached.
 func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, keep int, slack float64) ([]*scored, error) {
 	const chunk = 32
-	pending := append([]*scored(nil), byBound...)
+	pending := boundHeap(append([]*scored(nil), byBound...))
+	heap.Init(&pending)
 	var done []*scored
 	for _, s := range pending {
 		if at := inc.covAt[s.ci]; at != nil {
@@ -228,10 +230,8 @@ func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, ke
 		}
 	}
 	for len(pending) > 0 {
-		sort.SliceStable(pending, func(i, j int) bool { return pending[i].bound > pending[j].bound })
 		for len(pending) > 0 && pending[0].exact {
-			done = append(done, pending[0])
-			pending = pending[1:]
+			done = append(done, heap.Pop(&pending).(*scored))
 		}
 		if len(pending) == 0 {
 			break
@@ -251,9 +251,14 @@ func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, ke
 		// The direct counts of the leading chunk first; once those are
 		// known, the full counts of the leading ones that can still be kept
 		// (as many as places are left, at least one).
+		var lead []*scored
+		for len(lead) < chunk && len(pending) > 0 {
+			lead = append(lead, heap.Pop(&pending).(*scored))
+		}
 		var direct, full []*scored
-		for i, s := range pending[:min(chunk, len(pending))] {
+		for i, s := range lead {
 			switch {
+			case s.exact:
 			case s.deps1 < 0:
 				direct = append(direct, s)
 			case i < max(1, keep-len(done)) || len(done) >= keep && s.bound >= floor && i < keep:
@@ -289,8 +294,30 @@ func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, ke
 			s.ll = s.noise + levelFit(s.alerted, s.alertedAt, s.deps)
 			s.bound, s.exact = s.ll, true
 		}
+		for _, s := range lead {
+			heap.Push(&pending, s)
+		}
 	}
 	return done, nil
+}
+
+// boundHeap orders candidates by bound, highest first, then CI.
+type boundHeap []*scored
+
+func (h boundHeap) Len() int { return len(h) }
+func (h boundHeap) Less(i, j int) bool {
+	if h[i].bound != h[j].bound {
+		return h[i].bound > h[j].bound
+	}
+	return h[i].ci < h[j].ci
+}
+func (h boundHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *boundHeap) Push(x any)   { *h = append(*h, x.(*scored)) }
+func (h *boundHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // count reads, in one Graph call, the dependents' counts within hops of
