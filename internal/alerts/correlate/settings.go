@@ -53,7 +53,10 @@
 // Every CI in the reach of an origin is a candidate. Candidates are weighed
 // by how likely the incident's alerts are if that candidate is down (a
 // log-likelihood; Graph.DependentCounts gives each candidate's dependents
-// within Hops by distance, read once per candidate and cached):
+// within Hops by distance, read once per candidate and cached; candidates
+// are weighed best bound first, their direct dependents counted before
+// the rest, so a hub whose hundreds of direct dependents are silent sinks
+// without its thousands within Hops being counted):
 //
 //   - Its domain is itself and its dependents within Hops. A CI that is
 //     down makes most of its dependents alert, so with k of the n CIs of
