@@ -23,7 +23,7 @@ type APIToken struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
-	// INGEST may only send alerts and agent inventories; it reads nothing
+	// INGEST may only send alerts (POST /api/v1/alerts/alertmanager, POST /api/v1/alerts); it reads nothing
 	Role apitoken.Role `json:"role,omitempty"`
 	// TokenHash holds the value of the "token_hash" field.
 	TokenHash string `json:"-"`

@@ -2524,6 +2524,34 @@ func (_q *IncidentQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, incident.FieldCausedByChangeID)
 				fieldSeen[incident.FieldCausedByChangeID] = struct{}{}
 			}
+
+		case "mergedInto":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IncidentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, incidentImplementors)...); err != nil {
+				return err
+			}
+			_q.withMergedInto = query
+			if _, ok := fieldSeen[incident.FieldMergedIntoID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldMergedIntoID)
+				fieldSeen[incident.FieldMergedIntoID] = struct{}{}
+			}
+
+		case "mergedFrom":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IncidentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, incidentImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMergedFrom(alias, func(wq *IncidentQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[incident.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, incident.FieldCreatedAt)
@@ -2623,6 +2651,16 @@ func (_q *IncidentQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[incident.FieldCausedByChangeID]; !ok {
 				selectedFields = append(selectedFields, incident.FieldCausedByChangeID)
 				fieldSeen[incident.FieldCausedByChangeID] = struct{}{}
+			}
+		case "mergedIntoID":
+			if _, ok := fieldSeen[incident.FieldMergedIntoID]; !ok {
+				selectedFields = append(selectedFields, incident.FieldMergedIntoID)
+				fieldSeen[incident.FieldMergedIntoID] = struct{}{}
+			}
+		case "titleSetByPerson":
+			if _, ok := fieldSeen[incident.FieldTitleSetByPerson]; !ok {
+				selectedFields = append(selectedFields, incident.FieldTitleSetByPerson)
+				fieldSeen[incident.FieldTitleSetByPerson] = struct{}{}
 			}
 		case "id":
 		case "__typename":

@@ -342,6 +342,26 @@ func (_m *Incident) CausedByChange(ctx context.Context) (*ChangeRecord, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Incident) MergedInto(ctx context.Context) (*Incident, error) {
+	result, err := _m.Edges.MergedIntoOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMergedInto().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Incident) MergedFrom(ctx context.Context) (result []*Incident, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMergedFrom(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MergedFromOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMergedFrom().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Location) Parent(ctx context.Context) (*Location, error) {
 	result, err := _m.Edges.ParentOrErr()
 	if IsNotLoaded(err) {

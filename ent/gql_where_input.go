@@ -8604,6 +8604,18 @@ type IncidentWhereInput struct {
 	CausedByChangeIDIsNil  bool  `json:"causedByChangeIDIsNil,omitempty"`
 	CausedByChangeIDNotNil bool  `json:"causedByChangeIDNotNil,omitempty"`
 
+	// "merged_into_id" field predicates.
+	MergedIntoID       *int  `json:"mergedIntoID,omitempty"`
+	MergedIntoIDNEQ    *int  `json:"mergedIntoIDNEQ,omitempty"`
+	MergedIntoIDIn     []int `json:"mergedIntoIDIn,omitempty"`
+	MergedIntoIDNotIn  []int `json:"mergedIntoIDNotIn,omitempty"`
+	MergedIntoIDIsNil  bool  `json:"mergedIntoIDIsNil,omitempty"`
+	MergedIntoIDNotNil bool  `json:"mergedIntoIDNotNil,omitempty"`
+
+	// "title_set_by_person" field predicates.
+	TitleSetByPerson    *bool `json:"titleSetByPerson,omitempty"`
+	TitleSetByPersonNEQ *bool `json:"titleSetByPersonNEQ,omitempty"`
+
 	// "alerts" edge predicates.
 	HasAlerts     *bool              `json:"hasAlerts,omitempty"`
 	HasAlertsWith []*AlertWhereInput `json:"hasAlertsWith,omitempty"`
@@ -8623,6 +8635,14 @@ type IncidentWhereInput struct {
 	// "caused_by_change" edge predicates.
 	HasCausedByChange     *bool                     `json:"hasCausedByChange,omitempty"`
 	HasCausedByChangeWith []*ChangeRecordWhereInput `json:"hasCausedByChangeWith,omitempty"`
+
+	// "merged_into" edge predicates.
+	HasMergedInto     *bool                 `json:"hasMergedInto,omitempty"`
+	HasMergedIntoWith []*IncidentWhereInput `json:"hasMergedIntoWith,omitempty"`
+
+	// "merged_from" edge predicates.
+	HasMergedFrom     *bool                 `json:"hasMergedFrom,omitempty"`
+	HasMergedFromWith []*IncidentWhereInput `json:"hasMergedFromWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -9281,6 +9301,30 @@ func (i *IncidentWhereInput) P() (predicate.Incident, error) {
 	if i.CausedByChangeIDNotNil {
 		predicates = append(predicates, incident.CausedByChangeIDNotNil())
 	}
+	if i.MergedIntoID != nil {
+		predicates = append(predicates, incident.MergedIntoIDEQ(*i.MergedIntoID))
+	}
+	if i.MergedIntoIDNEQ != nil {
+		predicates = append(predicates, incident.MergedIntoIDNEQ(*i.MergedIntoIDNEQ))
+	}
+	if len(i.MergedIntoIDIn) > 0 {
+		predicates = append(predicates, incident.MergedIntoIDIn(i.MergedIntoIDIn...))
+	}
+	if len(i.MergedIntoIDNotIn) > 0 {
+		predicates = append(predicates, incident.MergedIntoIDNotIn(i.MergedIntoIDNotIn...))
+	}
+	if i.MergedIntoIDIsNil {
+		predicates = append(predicates, incident.MergedIntoIDIsNil())
+	}
+	if i.MergedIntoIDNotNil {
+		predicates = append(predicates, incident.MergedIntoIDNotNil())
+	}
+	if i.TitleSetByPerson != nil {
+		predicates = append(predicates, incident.TitleSetByPersonEQ(*i.TitleSetByPerson))
+	}
+	if i.TitleSetByPersonNEQ != nil {
+		predicates = append(predicates, incident.TitleSetByPersonNEQ(*i.TitleSetByPersonNEQ))
+	}
 
 	if i.HasAlerts != nil {
 		p := incident.HasAlerts()
@@ -9371,6 +9415,42 @@ func (i *IncidentWhereInput) P() (predicate.Incident, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, incident.HasCausedByChangeWith(with...))
+	}
+	if i.HasMergedInto != nil {
+		p := incident.HasMergedInto()
+		if !*i.HasMergedInto {
+			p = incident.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMergedIntoWith) > 0 {
+		with := make([]predicate.Incident, 0, len(i.HasMergedIntoWith))
+		for _, w := range i.HasMergedIntoWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMergedIntoWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, incident.HasMergedIntoWith(with...))
+	}
+	if i.HasMergedFrom != nil {
+		p := incident.HasMergedFrom()
+		if !*i.HasMergedFrom {
+			p = incident.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMergedFromWith) > 0 {
+		with := make([]predicate.Incident, 0, len(i.HasMergedFromWith))
+		for _, w := range i.HasMergedFromWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMergedFromWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, incident.HasMergedFromWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

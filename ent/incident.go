@@ -63,6 +63,10 @@ type Incident struct {
 	TopCandidateID *int `json:"top_candidate_id,omitempty"`
 	// CausedByChangeID holds the value of the "caused_by_change_id" field.
 	CausedByChangeID *int `json:"caused_by_change_id,omitempty"`
+	// the incident a person merged this one into; merged incidents count in no KPI
+	MergedIntoID *int `json:"merged_into_id,omitempty"`
+	// a person set the title: intake no longer retitles it
+	TitleSetByPerson bool `json:"title_set_by_person,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the IncidentQuery when eager-loading is set.
 	Edges        IncidentEdges `json:"edges"`
@@ -81,15 +85,20 @@ type IncidentEdges struct {
 	TopCandidate *ConfigurationItem `json:"top_candidate,omitempty"`
 	// the change a person linked as its cause
 	CausedByChange *ChangeRecord `json:"caused_by_change,omitempty"`
+	// the incident this one was merged into
+	MergedInto *Incident `json:"merged_into,omitempty"`
+	// the incidents merged into this one
+	MergedFrom []*Incident `json:"merged_from,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [5]map[string]int
+	totalCount [7]map[string]int
 
 	namedAlerts             map[string][]*Alert
 	namedConfigurationItems map[string][]*ConfigurationItem
 	namedServices           map[string][]*Service
+	namedMergedFrom         map[string][]*Incident
 }
 
 // AlertsOrErr returns the Alerts value or an error if the edge
@@ -141,6 +150,26 @@ func (e IncidentEdges) CausedByChangeOrErr() (*ChangeRecord, error) {
 	return nil, &NotLoadedError{edge: "caused_by_change"}
 }
 
+// MergedIntoOrErr returns the MergedInto value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e IncidentEdges) MergedIntoOrErr() (*Incident, error) {
+	if e.MergedInto != nil {
+		return e.MergedInto, nil
+	} else if e.loadedTypes[5] {
+		return nil, &NotFoundError{label: incident.Label}
+	}
+	return nil, &NotLoadedError{edge: "merged_into"}
+}
+
+// MergedFromOrErr returns the MergedFrom value or an error if the edge
+// was not loaded in eager-loading.
+func (e IncidentEdges) MergedFromOrErr() ([]*Incident, error) {
+	if e.loadedTypes[6] {
+		return e.MergedFrom, nil
+	}
+	return nil, &NotLoadedError{edge: "merged_from"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Incident) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -148,9 +177,9 @@ func (*Incident) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case incident.FieldCandidates:
 			values[i] = new([]byte)
-		case incident.FieldManual:
+		case incident.FieldManual, incident.FieldTitleSetByPerson:
 			values[i] = new(sql.NullBool)
-		case incident.FieldID, incident.FieldAlertCount, incident.FieldFiringCount, incident.FieldTopCandidateID, incident.FieldCausedByChangeID:
+		case incident.FieldID, incident.FieldAlertCount, incident.FieldFiringCount, incident.FieldTopCandidateID, incident.FieldCausedByChangeID, incident.FieldMergedIntoID:
 			values[i] = new(sql.NullInt64)
 		case incident.FieldTitle, incident.FieldStatus, incident.FieldAcknowledgedBy, incident.FieldResolvedBy, incident.FieldNote, incident.FieldServiceLabel:
 			values[i] = new(sql.NullString)
@@ -315,6 +344,19 @@ func (_m *Incident) assignValues(columns []string, values []any) error {
 				_m.CausedByChangeID = new(int)
 				*_m.CausedByChangeID = int(value.Int64)
 			}
+		case incident.FieldMergedIntoID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field merged_into_id", values[i])
+			} else if value.Valid {
+				_m.MergedIntoID = new(int)
+				*_m.MergedIntoID = int(value.Int64)
+			}
+		case incident.FieldTitleSetByPerson:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field title_set_by_person", values[i])
+			} else if value.Valid {
+				_m.TitleSetByPerson = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -351,6 +393,16 @@ func (_m *Incident) QueryTopCandidate() *ConfigurationItemQuery {
 // QueryCausedByChange queries the "caused_by_change" edge of the Incident entity.
 func (_m *Incident) QueryCausedByChange() *ChangeRecordQuery {
 	return NewIncidentClient(_m.config).QueryCausedByChange(_m)
+}
+
+// QueryMergedInto queries the "merged_into" edge of the Incident entity.
+func (_m *Incident) QueryMergedInto() *IncidentQuery {
+	return NewIncidentClient(_m.config).QueryMergedInto(_m)
+}
+
+// QueryMergedFrom queries the "merged_from" edge of the Incident entity.
+func (_m *Incident) QueryMergedFrom() *IncidentQuery {
+	return NewIncidentClient(_m.config).QueryMergedFrom(_m)
 }
 
 // Update returns a builder for updating this Incident.
@@ -458,6 +510,14 @@ func (_m *Incident) String() string {
 		builder.WriteString("caused_by_change_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	if v := _m.MergedIntoID; v != nil {
+		builder.WriteString("merged_into_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("title_set_by_person=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TitleSetByPerson))
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -531,6 +591,30 @@ func (_m *Incident) appendNamedServices(name string, edges ...*Service) {
 		_m.Edges.namedServices[name] = []*Service{}
 	} else {
 		_m.Edges.namedServices[name] = append(_m.Edges.namedServices[name], edges...)
+	}
+}
+
+// NamedMergedFrom returns the MergedFrom named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Incident) NamedMergedFrom(name string) ([]*Incident, error) {
+	if _m.Edges.namedMergedFrom == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMergedFrom[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Incident) appendNamedMergedFrom(name string, edges ...*Incident) {
+	if _m.Edges.namedMergedFrom == nil {
+		_m.Edges.namedMergedFrom = make(map[string][]*Incident)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMergedFrom[name] = []*Incident{}
+	} else {
+		_m.Edges.namedMergedFrom[name] = append(_m.Edges.namedMergedFrom[name], edges...)
 	}
 }
 

@@ -289,6 +289,34 @@ func (_c *IncidentCreate) SetNillableCausedByChangeID(v *int) *IncidentCreate {
 	return _c
 }
 
+// SetMergedIntoID sets the "merged_into_id" field.
+func (_c *IncidentCreate) SetMergedIntoID(v int) *IncidentCreate {
+	_c.mutation.SetMergedIntoID(v)
+	return _c
+}
+
+// SetNillableMergedIntoID sets the "merged_into_id" field if the given value is not nil.
+func (_c *IncidentCreate) SetNillableMergedIntoID(v *int) *IncidentCreate {
+	if v != nil {
+		_c.SetMergedIntoID(*v)
+	}
+	return _c
+}
+
+// SetTitleSetByPerson sets the "title_set_by_person" field.
+func (_c *IncidentCreate) SetTitleSetByPerson(v bool) *IncidentCreate {
+	_c.mutation.SetTitleSetByPerson(v)
+	return _c
+}
+
+// SetNillableTitleSetByPerson sets the "title_set_by_person" field if the given value is not nil.
+func (_c *IncidentCreate) SetNillableTitleSetByPerson(v *bool) *IncidentCreate {
+	if v != nil {
+		_c.SetTitleSetByPerson(*v)
+	}
+	return _c
+}
+
 // AddAlertIDs adds the "alerts" edge to the Alert entity by IDs.
 func (_c *IncidentCreate) AddAlertIDs(ids ...int) *IncidentCreate {
 	_c.mutation.AddAlertIDs(ids...)
@@ -342,6 +370,26 @@ func (_c *IncidentCreate) SetTopCandidate(v *ConfigurationItem) *IncidentCreate 
 // SetCausedByChange sets the "caused_by_change" edge to the ChangeRecord entity.
 func (_c *IncidentCreate) SetCausedByChange(v *ChangeRecord) *IncidentCreate {
 	return _c.SetCausedByChangeID(v.ID)
+}
+
+// SetMergedInto sets the "merged_into" edge to the Incident entity.
+func (_c *IncidentCreate) SetMergedInto(v *Incident) *IncidentCreate {
+	return _c.SetMergedIntoID(v.ID)
+}
+
+// AddMergedFromIDs adds the "merged_from" edge to the Incident entity by IDs.
+func (_c *IncidentCreate) AddMergedFromIDs(ids ...int) *IncidentCreate {
+	_c.mutation.AddMergedFromIDs(ids...)
+	return _c
+}
+
+// AddMergedFrom adds the "merged_from" edges to the Incident entity.
+func (_c *IncidentCreate) AddMergedFrom(v ...*Incident) *IncidentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMergedFromIDs(ids...)
 }
 
 // Mutation returns the IncidentMutation object of the builder.
@@ -406,6 +454,10 @@ func (_c *IncidentCreate) defaults() {
 	if _, ok := _c.mutation.FiringCount(); !ok {
 		v := incident.DefaultFiringCount
 		_c.mutation.SetFiringCount(v)
+	}
+	if _, ok := _c.mutation.TitleSetByPerson(); !ok {
+		v := incident.DefaultTitleSetByPerson
+		_c.mutation.SetTitleSetByPerson(v)
 	}
 }
 
@@ -480,6 +532,9 @@ func (_c *IncidentCreate) check() error {
 		if err := incident.FiringCountValidator(v); err != nil {
 			return &ValidationError{Name: "firing_count", err: fmt.Errorf(`ent: validator failed for field "Incident.firing_count": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.TitleSetByPerson(); !ok {
+		return &ValidationError{Name: "title_set_by_person", err: errors.New(`ent: missing required field "Incident.title_set_by_person"`)}
 	}
 	return nil
 }
@@ -584,6 +639,10 @@ func (_c *IncidentCreate) createSpec() (*Incident, *sqlgraph.CreateSpec) {
 		_spec.SetField(incident.FieldCandidates, field.TypeJSON, value)
 		_node.Candidates = value
 	}
+	if value, ok := _c.mutation.TitleSetByPerson(); ok {
+		_spec.SetField(incident.FieldTitleSetByPerson, field.TypeBool, value)
+		_node.TitleSetByPerson = value
+	}
 	if nodes := _c.mutation.AlertsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -664,6 +723,39 @@ func (_c *IncidentCreate) createSpec() (*Incident, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.CausedByChangeID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MergedIntoIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   incident.MergedIntoTable,
+			Columns: []string{incident.MergedIntoColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.MergedIntoID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MergedFromIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   incident.MergedFromTable,
+			Columns: []string{incident.MergedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -1033,6 +1125,36 @@ func (u *IncidentUpsert) UpdateCausedByChangeID() *IncidentUpsert {
 // ClearCausedByChangeID clears the value of the "caused_by_change_id" field.
 func (u *IncidentUpsert) ClearCausedByChangeID() *IncidentUpsert {
 	u.SetNull(incident.FieldCausedByChangeID)
+	return u
+}
+
+// SetMergedIntoID sets the "merged_into_id" field.
+func (u *IncidentUpsert) SetMergedIntoID(v int) *IncidentUpsert {
+	u.Set(incident.FieldMergedIntoID, v)
+	return u
+}
+
+// UpdateMergedIntoID sets the "merged_into_id" field to the value that was provided on create.
+func (u *IncidentUpsert) UpdateMergedIntoID() *IncidentUpsert {
+	u.SetExcluded(incident.FieldMergedIntoID)
+	return u
+}
+
+// ClearMergedIntoID clears the value of the "merged_into_id" field.
+func (u *IncidentUpsert) ClearMergedIntoID() *IncidentUpsert {
+	u.SetNull(incident.FieldMergedIntoID)
+	return u
+}
+
+// SetTitleSetByPerson sets the "title_set_by_person" field.
+func (u *IncidentUpsert) SetTitleSetByPerson(v bool) *IncidentUpsert {
+	u.Set(incident.FieldTitleSetByPerson, v)
+	return u
+}
+
+// UpdateTitleSetByPerson sets the "title_set_by_person" field to the value that was provided on create.
+func (u *IncidentUpsert) UpdateTitleSetByPerson() *IncidentUpsert {
+	u.SetExcluded(incident.FieldTitleSetByPerson)
 	return u
 }
 
@@ -1449,6 +1571,41 @@ func (u *IncidentUpsertOne) UpdateCausedByChangeID() *IncidentUpsertOne {
 func (u *IncidentUpsertOne) ClearCausedByChangeID() *IncidentUpsertOne {
 	return u.Update(func(s *IncidentUpsert) {
 		s.ClearCausedByChangeID()
+	})
+}
+
+// SetMergedIntoID sets the "merged_into_id" field.
+func (u *IncidentUpsertOne) SetMergedIntoID(v int) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetMergedIntoID(v)
+	})
+}
+
+// UpdateMergedIntoID sets the "merged_into_id" field to the value that was provided on create.
+func (u *IncidentUpsertOne) UpdateMergedIntoID() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateMergedIntoID()
+	})
+}
+
+// ClearMergedIntoID clears the value of the "merged_into_id" field.
+func (u *IncidentUpsertOne) ClearMergedIntoID() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearMergedIntoID()
+	})
+}
+
+// SetTitleSetByPerson sets the "title_set_by_person" field.
+func (u *IncidentUpsertOne) SetTitleSetByPerson(v bool) *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetTitleSetByPerson(v)
+	})
+}
+
+// UpdateTitleSetByPerson sets the "title_set_by_person" field to the value that was provided on create.
+func (u *IncidentUpsertOne) UpdateTitleSetByPerson() *IncidentUpsertOne {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateTitleSetByPerson()
 	})
 }
 
@@ -2031,6 +2188,41 @@ func (u *IncidentUpsertBulk) UpdateCausedByChangeID() *IncidentUpsertBulk {
 func (u *IncidentUpsertBulk) ClearCausedByChangeID() *IncidentUpsertBulk {
 	return u.Update(func(s *IncidentUpsert) {
 		s.ClearCausedByChangeID()
+	})
+}
+
+// SetMergedIntoID sets the "merged_into_id" field.
+func (u *IncidentUpsertBulk) SetMergedIntoID(v int) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetMergedIntoID(v)
+	})
+}
+
+// UpdateMergedIntoID sets the "merged_into_id" field to the value that was provided on create.
+func (u *IncidentUpsertBulk) UpdateMergedIntoID() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateMergedIntoID()
+	})
+}
+
+// ClearMergedIntoID clears the value of the "merged_into_id" field.
+func (u *IncidentUpsertBulk) ClearMergedIntoID() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.ClearMergedIntoID()
+	})
+}
+
+// SetTitleSetByPerson sets the "title_set_by_person" field.
+func (u *IncidentUpsertBulk) SetTitleSetByPerson(v bool) *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.SetTitleSetByPerson(v)
+	})
+}
+
+// UpdateTitleSetByPerson sets the "title_set_by_person" field to the value that was provided on create.
+func (u *IncidentUpsertBulk) UpdateTitleSetByPerson() *IncidentUpsertBulk {
+	return u.Update(func(s *IncidentUpsert) {
+		s.UpdateTitleSetByPerson()
 	})
 }
 

@@ -33,11 +33,14 @@ type IncidentQuery struct {
 	withServices                *ServiceQuery
 	withTopCandidate            *ConfigurationItemQuery
 	withCausedByChange          *ChangeRecordQuery
+	withMergedInto              *IncidentQuery
+	withMergedFrom              *IncidentQuery
 	loadTotal                   []func(context.Context, []*Incident) error
 	modifiers                   []func(*sql.Selector)
 	withNamedAlerts             map[string]*AlertQuery
 	withNamedConfigurationItems map[string]*ConfigurationItemQuery
 	withNamedServices           map[string]*ServiceQuery
+	withNamedMergedFrom         map[string]*IncidentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -177,6 +180,50 @@ func (_q *IncidentQuery) QueryCausedByChange() *ChangeRecordQuery {
 			sqlgraph.From(incident.Table, incident.FieldID, selector),
 			sqlgraph.To(changerecord.Table, changerecord.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, incident.CausedByChangeTable, incident.CausedByChangeColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMergedInto chains the current query on the "merged_into" edge.
+func (_q *IncidentQuery) QueryMergedInto() *IncidentQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(incident.Table, incident.FieldID, selector),
+			sqlgraph.To(incident.Table, incident.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, incident.MergedIntoTable, incident.MergedIntoColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMergedFrom chains the current query on the "merged_from" edge.
+func (_q *IncidentQuery) QueryMergedFrom() *IncidentQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(incident.Table, incident.FieldID, selector),
+			sqlgraph.To(incident.Table, incident.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, incident.MergedFromTable, incident.MergedFromColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -381,6 +428,8 @@ func (_q *IncidentQuery) Clone() *IncidentQuery {
 		withServices:           _q.withServices.Clone(),
 		withTopCandidate:       _q.withTopCandidate.Clone(),
 		withCausedByChange:     _q.withCausedByChange.Clone(),
+		withMergedInto:         _q.withMergedInto.Clone(),
+		withMergedFrom:         _q.withMergedFrom.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -440,6 +489,28 @@ func (_q *IncidentQuery) WithCausedByChange(opts ...func(*ChangeRecordQuery)) *I
 		opt(query)
 	}
 	_q.withCausedByChange = query
+	return _q
+}
+
+// WithMergedInto tells the query-builder to eager-load the nodes that are connected to
+// the "merged_into" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *IncidentQuery) WithMergedInto(opts ...func(*IncidentQuery)) *IncidentQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMergedInto = query
+	return _q
+}
+
+// WithMergedFrom tells the query-builder to eager-load the nodes that are connected to
+// the "merged_from" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *IncidentQuery) WithMergedFrom(opts ...func(*IncidentQuery)) *IncidentQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMergedFrom = query
 	return _q
 }
 
@@ -521,12 +592,14 @@ func (_q *IncidentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Inc
 	var (
 		nodes       = []*Incident{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [7]bool{
 			_q.withAlerts != nil,
 			_q.withConfigurationItems != nil,
 			_q.withServices != nil,
 			_q.withTopCandidate != nil,
 			_q.withCausedByChange != nil,
+			_q.withMergedInto != nil,
+			_q.withMergedFrom != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -585,6 +658,19 @@ func (_q *IncidentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Inc
 			return nil, err
 		}
 	}
+	if query := _q.withMergedInto; query != nil {
+		if err := _q.loadMergedInto(ctx, query, nodes, nil,
+			func(n *Incident, e *Incident) { n.Edges.MergedInto = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMergedFrom; query != nil {
+		if err := _q.loadMergedFrom(ctx, query, nodes,
+			func(n *Incident) { n.Edges.MergedFrom = []*Incident{} },
+			func(n *Incident, e *Incident) { n.Edges.MergedFrom = append(n.Edges.MergedFrom, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedAlerts {
 		if err := _q.loadAlerts(ctx, query, nodes,
 			func(n *Incident) { n.appendNamedAlerts(name) },
@@ -603,6 +689,13 @@ func (_q *IncidentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Inc
 		if err := _q.loadServices(ctx, query, nodes,
 			func(n *Incident) { n.appendNamedServices(name) },
 			func(n *Incident, e *Service) { n.appendNamedServices(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMergedFrom {
+		if err := _q.loadMergedFrom(ctx, query, nodes,
+			func(n *Incident) { n.appendNamedMergedFrom(name) },
+			func(n *Incident, e *Incident) { n.appendNamedMergedFrom(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -833,6 +926,71 @@ func (_q *IncidentQuery) loadCausedByChange(ctx context.Context, query *ChangeRe
 	}
 	return nil
 }
+func (_q *IncidentQuery) loadMergedInto(ctx context.Context, query *IncidentQuery, nodes []*Incident, init func(*Incident), assign func(*Incident, *Incident)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Incident)
+	for i := range nodes {
+		if nodes[i].MergedIntoID == nil {
+			continue
+		}
+		fk := *nodes[i].MergedIntoID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(incident.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "merged_into_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *IncidentQuery) loadMergedFrom(ctx context.Context, query *IncidentQuery, nodes []*Incident, init func(*Incident), assign func(*Incident, *Incident)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Incident)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(incident.FieldMergedIntoID)
+	}
+	query.Where(predicate.Incident(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(incident.MergedFromColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MergedIntoID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "merged_into_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "merged_into_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *IncidentQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -867,6 +1025,9 @@ func (_q *IncidentQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withCausedByChange != nil {
 			_spec.Node.AddColumnOnce(incident.FieldCausedByChangeID)
+		}
+		if _q.withMergedInto != nil {
+			_spec.Node.AddColumnOnce(incident.FieldMergedIntoID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -998,6 +1159,20 @@ func (_q *IncidentQuery) WithNamedServices(name string, opts ...func(*ServiceQue
 		_q.withNamedServices = make(map[string]*ServiceQuery)
 	}
 	_q.withNamedServices[name] = query
+	return _q
+}
+
+// WithNamedMergedFrom tells the query-builder to eager-load the nodes that are connected to the "merged_from"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *IncidentQuery) WithNamedMergedFrom(name string, opts ...func(*IncidentQuery)) *IncidentQuery {
+	query := (&IncidentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMergedFrom == nil {
+		_q.withNamedMergedFrom = make(map[string]*IncidentQuery)
+	}
+	_q.withNamedMergedFrom[name] = query
 	return _q
 }
 

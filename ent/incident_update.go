@@ -385,6 +385,40 @@ func (_u *IncidentUpdate) ClearCausedByChangeID() *IncidentUpdate {
 	return _u
 }
 
+// SetMergedIntoID sets the "merged_into_id" field.
+func (_u *IncidentUpdate) SetMergedIntoID(v int) *IncidentUpdate {
+	_u.mutation.SetMergedIntoID(v)
+	return _u
+}
+
+// SetNillableMergedIntoID sets the "merged_into_id" field if the given value is not nil.
+func (_u *IncidentUpdate) SetNillableMergedIntoID(v *int) *IncidentUpdate {
+	if v != nil {
+		_u.SetMergedIntoID(*v)
+	}
+	return _u
+}
+
+// ClearMergedIntoID clears the value of the "merged_into_id" field.
+func (_u *IncidentUpdate) ClearMergedIntoID() *IncidentUpdate {
+	_u.mutation.ClearMergedIntoID()
+	return _u
+}
+
+// SetTitleSetByPerson sets the "title_set_by_person" field.
+func (_u *IncidentUpdate) SetTitleSetByPerson(v bool) *IncidentUpdate {
+	_u.mutation.SetTitleSetByPerson(v)
+	return _u
+}
+
+// SetNillableTitleSetByPerson sets the "title_set_by_person" field if the given value is not nil.
+func (_u *IncidentUpdate) SetNillableTitleSetByPerson(v *bool) *IncidentUpdate {
+	if v != nil {
+		_u.SetTitleSetByPerson(*v)
+	}
+	return _u
+}
+
 // AddAlertIDs adds the "alerts" edge to the Alert entity by IDs.
 func (_u *IncidentUpdate) AddAlertIDs(ids ...int) *IncidentUpdate {
 	_u.mutation.AddAlertIDs(ids...)
@@ -438,6 +472,26 @@ func (_u *IncidentUpdate) SetTopCandidate(v *ConfigurationItem) *IncidentUpdate 
 // SetCausedByChange sets the "caused_by_change" edge to the ChangeRecord entity.
 func (_u *IncidentUpdate) SetCausedByChange(v *ChangeRecord) *IncidentUpdate {
 	return _u.SetCausedByChangeID(v.ID)
+}
+
+// SetMergedInto sets the "merged_into" edge to the Incident entity.
+func (_u *IncidentUpdate) SetMergedInto(v *Incident) *IncidentUpdate {
+	return _u.SetMergedIntoID(v.ID)
+}
+
+// AddMergedFromIDs adds the "merged_from" edge to the Incident entity by IDs.
+func (_u *IncidentUpdate) AddMergedFromIDs(ids ...int) *IncidentUpdate {
+	_u.mutation.AddMergedFromIDs(ids...)
+	return _u
+}
+
+// AddMergedFrom adds the "merged_from" edges to the Incident entity.
+func (_u *IncidentUpdate) AddMergedFrom(v ...*Incident) *IncidentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMergedFromIDs(ids...)
 }
 
 // Mutation returns the IncidentMutation object of the builder.
@@ -518,6 +572,33 @@ func (_u *IncidentUpdate) ClearTopCandidate() *IncidentUpdate {
 func (_u *IncidentUpdate) ClearCausedByChange() *IncidentUpdate {
 	_u.mutation.ClearCausedByChange()
 	return _u
+}
+
+// ClearMergedInto clears the "merged_into" edge to the Incident entity.
+func (_u *IncidentUpdate) ClearMergedInto() *IncidentUpdate {
+	_u.mutation.ClearMergedInto()
+	return _u
+}
+
+// ClearMergedFrom clears all "merged_from" edges to the Incident entity.
+func (_u *IncidentUpdate) ClearMergedFrom() *IncidentUpdate {
+	_u.mutation.ClearMergedFrom()
+	return _u
+}
+
+// RemoveMergedFromIDs removes the "merged_from" edge to Incident entities by IDs.
+func (_u *IncidentUpdate) RemoveMergedFromIDs(ids ...int) *IncidentUpdate {
+	_u.mutation.RemoveMergedFromIDs(ids...)
+	return _u
+}
+
+// RemoveMergedFrom removes "merged_from" edges to Incident entities.
+func (_u *IncidentUpdate) RemoveMergedFrom(v ...*Incident) *IncidentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMergedFromIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -711,6 +792,9 @@ func (_u *IncidentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CandidatesCleared() {
 		_spec.ClearField(incident.FieldCandidates, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.TitleSetByPerson(); ok {
+		_spec.SetField(incident.FieldTitleSetByPerson, field.TypeBool, value)
+	}
 	if _u.mutation.AlertsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -897,6 +981,80 @@ func (_u *IncidentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(changerecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MergedIntoCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   incident.MergedIntoTable,
+			Columns: []string{incident.MergedIntoColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MergedIntoIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   incident.MergedIntoTable,
+			Columns: []string{incident.MergedIntoColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MergedFromCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   incident.MergedFromTable,
+			Columns: []string{incident.MergedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMergedFromIDs(); len(nodes) > 0 && !_u.mutation.MergedFromCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   incident.MergedFromTable,
+			Columns: []string{incident.MergedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MergedFromIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   incident.MergedFromTable,
+			Columns: []string{incident.MergedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1276,6 +1434,40 @@ func (_u *IncidentUpdateOne) ClearCausedByChangeID() *IncidentUpdateOne {
 	return _u
 }
 
+// SetMergedIntoID sets the "merged_into_id" field.
+func (_u *IncidentUpdateOne) SetMergedIntoID(v int) *IncidentUpdateOne {
+	_u.mutation.SetMergedIntoID(v)
+	return _u
+}
+
+// SetNillableMergedIntoID sets the "merged_into_id" field if the given value is not nil.
+func (_u *IncidentUpdateOne) SetNillableMergedIntoID(v *int) *IncidentUpdateOne {
+	if v != nil {
+		_u.SetMergedIntoID(*v)
+	}
+	return _u
+}
+
+// ClearMergedIntoID clears the value of the "merged_into_id" field.
+func (_u *IncidentUpdateOne) ClearMergedIntoID() *IncidentUpdateOne {
+	_u.mutation.ClearMergedIntoID()
+	return _u
+}
+
+// SetTitleSetByPerson sets the "title_set_by_person" field.
+func (_u *IncidentUpdateOne) SetTitleSetByPerson(v bool) *IncidentUpdateOne {
+	_u.mutation.SetTitleSetByPerson(v)
+	return _u
+}
+
+// SetNillableTitleSetByPerson sets the "title_set_by_person" field if the given value is not nil.
+func (_u *IncidentUpdateOne) SetNillableTitleSetByPerson(v *bool) *IncidentUpdateOne {
+	if v != nil {
+		_u.SetTitleSetByPerson(*v)
+	}
+	return _u
+}
+
 // AddAlertIDs adds the "alerts" edge to the Alert entity by IDs.
 func (_u *IncidentUpdateOne) AddAlertIDs(ids ...int) *IncidentUpdateOne {
 	_u.mutation.AddAlertIDs(ids...)
@@ -1329,6 +1521,26 @@ func (_u *IncidentUpdateOne) SetTopCandidate(v *ConfigurationItem) *IncidentUpda
 // SetCausedByChange sets the "caused_by_change" edge to the ChangeRecord entity.
 func (_u *IncidentUpdateOne) SetCausedByChange(v *ChangeRecord) *IncidentUpdateOne {
 	return _u.SetCausedByChangeID(v.ID)
+}
+
+// SetMergedInto sets the "merged_into" edge to the Incident entity.
+func (_u *IncidentUpdateOne) SetMergedInto(v *Incident) *IncidentUpdateOne {
+	return _u.SetMergedIntoID(v.ID)
+}
+
+// AddMergedFromIDs adds the "merged_from" edge to the Incident entity by IDs.
+func (_u *IncidentUpdateOne) AddMergedFromIDs(ids ...int) *IncidentUpdateOne {
+	_u.mutation.AddMergedFromIDs(ids...)
+	return _u
+}
+
+// AddMergedFrom adds the "merged_from" edges to the Incident entity.
+func (_u *IncidentUpdateOne) AddMergedFrom(v ...*Incident) *IncidentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMergedFromIDs(ids...)
 }
 
 // Mutation returns the IncidentMutation object of the builder.
@@ -1409,6 +1621,33 @@ func (_u *IncidentUpdateOne) ClearTopCandidate() *IncidentUpdateOne {
 func (_u *IncidentUpdateOne) ClearCausedByChange() *IncidentUpdateOne {
 	_u.mutation.ClearCausedByChange()
 	return _u
+}
+
+// ClearMergedInto clears the "merged_into" edge to the Incident entity.
+func (_u *IncidentUpdateOne) ClearMergedInto() *IncidentUpdateOne {
+	_u.mutation.ClearMergedInto()
+	return _u
+}
+
+// ClearMergedFrom clears all "merged_from" edges to the Incident entity.
+func (_u *IncidentUpdateOne) ClearMergedFrom() *IncidentUpdateOne {
+	_u.mutation.ClearMergedFrom()
+	return _u
+}
+
+// RemoveMergedFromIDs removes the "merged_from" edge to Incident entities by IDs.
+func (_u *IncidentUpdateOne) RemoveMergedFromIDs(ids ...int) *IncidentUpdateOne {
+	_u.mutation.RemoveMergedFromIDs(ids...)
+	return _u
+}
+
+// RemoveMergedFrom removes "merged_from" edges to Incident entities.
+func (_u *IncidentUpdateOne) RemoveMergedFrom(v ...*Incident) *IncidentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMergedFromIDs(ids...)
 }
 
 // Where appends a list predicates to the IncidentUpdate builder.
@@ -1632,6 +1871,9 @@ func (_u *IncidentUpdateOne) sqlSave(ctx context.Context) (_node *Incident, err 
 	if _u.mutation.CandidatesCleared() {
 		_spec.ClearField(incident.FieldCandidates, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.TitleSetByPerson(); ok {
+		_spec.SetField(incident.FieldTitleSetByPerson, field.TypeBool, value)
+	}
 	if _u.mutation.AlertsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1818,6 +2060,80 @@ func (_u *IncidentUpdateOne) sqlSave(ctx context.Context) (_node *Incident, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(changerecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MergedIntoCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   incident.MergedIntoTable,
+			Columns: []string{incident.MergedIntoColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MergedIntoIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   incident.MergedIntoTable,
+			Columns: []string{incident.MergedIntoColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MergedFromCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   incident.MergedFromTable,
+			Columns: []string{incident.MergedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMergedFromIDs(); len(nodes) > 0 && !_u.mutation.MergedFromCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   incident.MergedFromTable,
+			Columns: []string{incident.MergedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MergedFromIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   incident.MergedFromTable,
+			Columns: []string{incident.MergedFromColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

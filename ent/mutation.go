@@ -17629,6 +17629,7 @@ type IncidentMutation struct {
 	addfiring_count            *int
 	candidates                 *[]schematype.CauseCandidate
 	appendcandidates           []schematype.CauseCandidate
+	title_set_by_person        *bool
 	clearedFields              map[string]struct{}
 	alerts                     map[int]struct{}
 	removedalerts              map[int]struct{}
@@ -17643,6 +17644,11 @@ type IncidentMutation struct {
 	clearedtop_candidate       bool
 	caused_by_change           *int
 	clearedcaused_by_change    bool
+	merged_into                *int
+	clearedmerged_into         bool
+	merged_from                map[int]struct{}
+	removedmerged_from         map[int]struct{}
+	clearedmerged_from         bool
 	done                       bool
 	oldValue                   func(context.Context) (*Incident, error)
 	predicates                 []predicate.Incident
@@ -18701,6 +18707,91 @@ func (m *IncidentMutation) ResetCausedByChangeID() {
 	delete(m.clearedFields, incident.FieldCausedByChangeID)
 }
 
+// SetMergedIntoID sets the "merged_into_id" field.
+func (m *IncidentMutation) SetMergedIntoID(i int) {
+	m.merged_into = &i
+}
+
+// MergedIntoID returns the value of the "merged_into_id" field in the mutation.
+func (m *IncidentMutation) MergedIntoID() (r int, exists bool) {
+	v := m.merged_into
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMergedIntoID returns the old "merged_into_id" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldMergedIntoID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMergedIntoID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMergedIntoID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMergedIntoID: %w", err)
+	}
+	return oldValue.MergedIntoID, nil
+}
+
+// ClearMergedIntoID clears the value of the "merged_into_id" field.
+func (m *IncidentMutation) ClearMergedIntoID() {
+	m.merged_into = nil
+	m.clearedFields[incident.FieldMergedIntoID] = struct{}{}
+}
+
+// MergedIntoIDCleared returns if the "merged_into_id" field was cleared in this mutation.
+func (m *IncidentMutation) MergedIntoIDCleared() bool {
+	_, ok := m.clearedFields[incident.FieldMergedIntoID]
+	return ok
+}
+
+// ResetMergedIntoID resets all changes to the "merged_into_id" field.
+func (m *IncidentMutation) ResetMergedIntoID() {
+	m.merged_into = nil
+	delete(m.clearedFields, incident.FieldMergedIntoID)
+}
+
+// SetTitleSetByPerson sets the "title_set_by_person" field.
+func (m *IncidentMutation) SetTitleSetByPerson(b bool) {
+	m.title_set_by_person = &b
+}
+
+// TitleSetByPerson returns the value of the "title_set_by_person" field in the mutation.
+func (m *IncidentMutation) TitleSetByPerson() (r bool, exists bool) {
+	v := m.title_set_by_person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitleSetByPerson returns the old "title_set_by_person" field's value of the Incident entity.
+// If the Incident object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncidentMutation) OldTitleSetByPerson(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitleSetByPerson is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitleSetByPerson requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitleSetByPerson: %w", err)
+	}
+	return oldValue.TitleSetByPerson, nil
+}
+
+// ResetTitleSetByPerson resets all changes to the "title_set_by_person" field.
+func (m *IncidentMutation) ResetTitleSetByPerson() {
+	m.title_set_by_person = nil
+}
+
 // AddAlertIDs adds the "alerts" edge to the Alert entity by ids.
 func (m *IncidentMutation) AddAlertIDs(ids ...int) {
 	if m.alerts == nil {
@@ -18917,6 +19008,87 @@ func (m *IncidentMutation) ResetCausedByChange() {
 	m.clearedcaused_by_change = false
 }
 
+// ClearMergedInto clears the "merged_into" edge to the Incident entity.
+func (m *IncidentMutation) ClearMergedInto() {
+	m.clearedmerged_into = true
+	m.clearedFields[incident.FieldMergedIntoID] = struct{}{}
+}
+
+// MergedIntoCleared reports if the "merged_into" edge to the Incident entity was cleared.
+func (m *IncidentMutation) MergedIntoCleared() bool {
+	return m.MergedIntoIDCleared() || m.clearedmerged_into
+}
+
+// MergedIntoIDs returns the "merged_into" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MergedIntoID instead. It exists only for internal usage by the builders.
+func (m *IncidentMutation) MergedIntoIDs() (ids []int) {
+	if id := m.merged_into; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMergedInto resets all changes to the "merged_into" edge.
+func (m *IncidentMutation) ResetMergedInto() {
+	m.merged_into = nil
+	m.clearedmerged_into = false
+}
+
+// AddMergedFromIDs adds the "merged_from" edge to the Incident entity by ids.
+func (m *IncidentMutation) AddMergedFromIDs(ids ...int) {
+	if m.merged_from == nil {
+		m.merged_from = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.merged_from[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMergedFrom clears the "merged_from" edge to the Incident entity.
+func (m *IncidentMutation) ClearMergedFrom() {
+	m.clearedmerged_from = true
+}
+
+// MergedFromCleared reports if the "merged_from" edge to the Incident entity was cleared.
+func (m *IncidentMutation) MergedFromCleared() bool {
+	return m.clearedmerged_from
+}
+
+// RemoveMergedFromIDs removes the "merged_from" edge to the Incident entity by IDs.
+func (m *IncidentMutation) RemoveMergedFromIDs(ids ...int) {
+	if m.removedmerged_from == nil {
+		m.removedmerged_from = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.merged_from, ids[i])
+		m.removedmerged_from[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMergedFrom returns the removed IDs of the "merged_from" edge to the Incident entity.
+func (m *IncidentMutation) RemovedMergedFromIDs() (ids []int) {
+	for id := range m.removedmerged_from {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MergedFromIDs returns the "merged_from" edge IDs in the mutation.
+func (m *IncidentMutation) MergedFromIDs() (ids []int) {
+	for id := range m.merged_from {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMergedFrom resets all changes to the "merged_from" edge.
+func (m *IncidentMutation) ResetMergedFrom() {
+	m.merged_from = nil
+	m.clearedmerged_from = false
+	m.removedmerged_from = nil
+}
+
 // Where appends a list predicates to the IncidentMutation builder.
 func (m *IncidentMutation) Where(ps ...predicate.Incident) {
 	m.predicates = append(m.predicates, ps...)
@@ -18951,7 +19123,7 @@ func (m *IncidentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IncidentMutation) Fields() []string {
-	fields := make([]string, 0, 21)
+	fields := make([]string, 0, 23)
 	if m.created_at != nil {
 		fields = append(fields, incident.FieldCreatedAt)
 	}
@@ -19015,6 +19187,12 @@ func (m *IncidentMutation) Fields() []string {
 	if m.caused_by_change != nil {
 		fields = append(fields, incident.FieldCausedByChangeID)
 	}
+	if m.merged_into != nil {
+		fields = append(fields, incident.FieldMergedIntoID)
+	}
+	if m.title_set_by_person != nil {
+		fields = append(fields, incident.FieldTitleSetByPerson)
+	}
 	return fields
 }
 
@@ -19065,6 +19243,10 @@ func (m *IncidentMutation) Field(name string) (ent.Value, bool) {
 		return m.TopCandidateID()
 	case incident.FieldCausedByChangeID:
 		return m.CausedByChangeID()
+	case incident.FieldMergedIntoID:
+		return m.MergedIntoID()
+	case incident.FieldTitleSetByPerson:
+		return m.TitleSetByPerson()
 	}
 	return nil, false
 }
@@ -19116,6 +19298,10 @@ func (m *IncidentMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldTopCandidateID(ctx)
 	case incident.FieldCausedByChangeID:
 		return m.OldCausedByChangeID(ctx)
+	case incident.FieldMergedIntoID:
+		return m.OldMergedIntoID(ctx)
+	case incident.FieldTitleSetByPerson:
+		return m.OldTitleSetByPerson(ctx)
 	}
 	return nil, fmt.Errorf("unknown Incident field %s", name)
 }
@@ -19272,6 +19458,20 @@ func (m *IncidentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCausedByChangeID(v)
 		return nil
+	case incident.FieldMergedIntoID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMergedIntoID(v)
+		return nil
+	case incident.FieldTitleSetByPerson:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitleSetByPerson(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Incident field %s", name)
 }
@@ -19362,6 +19562,9 @@ func (m *IncidentMutation) ClearedFields() []string {
 	if m.FieldCleared(incident.FieldCausedByChangeID) {
 		fields = append(fields, incident.FieldCausedByChangeID)
 	}
+	if m.FieldCleared(incident.FieldMergedIntoID) {
+		fields = append(fields, incident.FieldMergedIntoID)
+	}
 	return fields
 }
 
@@ -19408,6 +19611,9 @@ func (m *IncidentMutation) ClearField(name string) error {
 		return nil
 	case incident.FieldCausedByChangeID:
 		m.ClearCausedByChangeID()
+		return nil
+	case incident.FieldMergedIntoID:
+		m.ClearMergedIntoID()
 		return nil
 	}
 	return fmt.Errorf("unknown Incident nullable field %s", name)
@@ -19480,13 +19686,19 @@ func (m *IncidentMutation) ResetField(name string) error {
 	case incident.FieldCausedByChangeID:
 		m.ResetCausedByChangeID()
 		return nil
+	case incident.FieldMergedIntoID:
+		m.ResetMergedIntoID()
+		return nil
+	case incident.FieldTitleSetByPerson:
+		m.ResetTitleSetByPerson()
+		return nil
 	}
 	return fmt.Errorf("unknown Incident field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *IncidentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.alerts != nil {
 		edges = append(edges, incident.EdgeAlerts)
 	}
@@ -19501,6 +19713,12 @@ func (m *IncidentMutation) AddedEdges() []string {
 	}
 	if m.caused_by_change != nil {
 		edges = append(edges, incident.EdgeCausedByChange)
+	}
+	if m.merged_into != nil {
+		edges = append(edges, incident.EdgeMergedInto)
+	}
+	if m.merged_from != nil {
+		edges = append(edges, incident.EdgeMergedFrom)
 	}
 	return edges
 }
@@ -19535,13 +19753,23 @@ func (m *IncidentMutation) AddedIDs(name string) []ent.Value {
 		if id := m.caused_by_change; id != nil {
 			return []ent.Value{*id}
 		}
+	case incident.EdgeMergedInto:
+		if id := m.merged_into; id != nil {
+			return []ent.Value{*id}
+		}
+	case incident.EdgeMergedFrom:
+		ids := make([]ent.Value, 0, len(m.merged_from))
+		for id := range m.merged_from {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *IncidentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.removedalerts != nil {
 		edges = append(edges, incident.EdgeAlerts)
 	}
@@ -19550,6 +19778,9 @@ func (m *IncidentMutation) RemovedEdges() []string {
 	}
 	if m.removedservices != nil {
 		edges = append(edges, incident.EdgeServices)
+	}
+	if m.removedmerged_from != nil {
+		edges = append(edges, incident.EdgeMergedFrom)
 	}
 	return edges
 }
@@ -19576,13 +19807,19 @@ func (m *IncidentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case incident.EdgeMergedFrom:
+		ids := make([]ent.Value, 0, len(m.removedmerged_from))
+		for id := range m.removedmerged_from {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *IncidentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.clearedalerts {
 		edges = append(edges, incident.EdgeAlerts)
 	}
@@ -19597,6 +19834,12 @@ func (m *IncidentMutation) ClearedEdges() []string {
 	}
 	if m.clearedcaused_by_change {
 		edges = append(edges, incident.EdgeCausedByChange)
+	}
+	if m.clearedmerged_into {
+		edges = append(edges, incident.EdgeMergedInto)
+	}
+	if m.clearedmerged_from {
+		edges = append(edges, incident.EdgeMergedFrom)
 	}
 	return edges
 }
@@ -19615,6 +19858,10 @@ func (m *IncidentMutation) EdgeCleared(name string) bool {
 		return m.clearedtop_candidate
 	case incident.EdgeCausedByChange:
 		return m.clearedcaused_by_change
+	case incident.EdgeMergedInto:
+		return m.clearedmerged_into
+	case incident.EdgeMergedFrom:
+		return m.clearedmerged_from
 	}
 	return false
 }
@@ -19628,6 +19875,9 @@ func (m *IncidentMutation) ClearEdge(name string) error {
 		return nil
 	case incident.EdgeCausedByChange:
 		m.ClearCausedByChange()
+		return nil
+	case incident.EdgeMergedInto:
+		m.ClearMergedInto()
 		return nil
 	}
 	return fmt.Errorf("unknown Incident unique edge %s", name)
@@ -19651,6 +19901,12 @@ func (m *IncidentMutation) ResetEdge(name string) error {
 		return nil
 	case incident.EdgeCausedByChange:
 		m.ResetCausedByChange()
+		return nil
+	case incident.EdgeMergedInto:
+		m.ResetMergedInto()
+		return nil
+	case incident.EdgeMergedFrom:
+		m.ResetMergedFrom()
 		return nil
 	}
 	return fmt.Errorf("unknown Incident edge %s", name)

@@ -59,6 +59,10 @@ const (
 	FieldTopCandidateID = "top_candidate_id"
 	// FieldCausedByChangeID holds the string denoting the caused_by_change_id field in the database.
 	FieldCausedByChangeID = "caused_by_change_id"
+	// FieldMergedIntoID holds the string denoting the merged_into_id field in the database.
+	FieldMergedIntoID = "merged_into_id"
+	// FieldTitleSetByPerson holds the string denoting the title_set_by_person field in the database.
+	FieldTitleSetByPerson = "title_set_by_person"
 	// EdgeAlerts holds the string denoting the alerts edge name in mutations.
 	EdgeAlerts = "alerts"
 	// EdgeConfigurationItems holds the string denoting the configuration_items edge name in mutations.
@@ -69,6 +73,10 @@ const (
 	EdgeTopCandidate = "top_candidate"
 	// EdgeCausedByChange holds the string denoting the caused_by_change edge name in mutations.
 	EdgeCausedByChange = "caused_by_change"
+	// EdgeMergedInto holds the string denoting the merged_into edge name in mutations.
+	EdgeMergedInto = "merged_into"
+	// EdgeMergedFrom holds the string denoting the merged_from edge name in mutations.
+	EdgeMergedFrom = "merged_from"
 	// Table holds the table name of the incident in the database.
 	Table = "incidents"
 	// AlertsTable is the table that holds the alerts relation/edge.
@@ -102,6 +110,14 @@ const (
 	CausedByChangeInverseTable = "change_records"
 	// CausedByChangeColumn is the table column denoting the caused_by_change relation/edge.
 	CausedByChangeColumn = "caused_by_change_id"
+	// MergedIntoTable is the table that holds the merged_into relation/edge.
+	MergedIntoTable = "incidents"
+	// MergedIntoColumn is the table column denoting the merged_into relation/edge.
+	MergedIntoColumn = "merged_into_id"
+	// MergedFromTable is the table that holds the merged_from relation/edge.
+	MergedFromTable = "incidents"
+	// MergedFromColumn is the table column denoting the merged_from relation/edge.
+	MergedFromColumn = "merged_into_id"
 )
 
 // Columns holds all SQL columns for incident fields.
@@ -128,6 +144,8 @@ var Columns = []string{
 	FieldCandidates,
 	FieldTopCandidateID,
 	FieldCausedByChangeID,
+	FieldMergedIntoID,
+	FieldTitleSetByPerson,
 }
 
 var (
@@ -178,6 +196,8 @@ var (
 	DefaultFiringCount int
 	// FiringCountValidator is a validator for the "firing_count" field. It is called by the builders before save.
 	FiringCountValidator func(int) error
+	// DefaultTitleSetByPerson holds the default value on creation for the "title_set_by_person" field.
+	DefaultTitleSetByPerson bool
 )
 
 // Status defines the type for the "status" enum field.
@@ -315,6 +335,16 @@ func ByCausedByChangeID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCausedByChangeID, opts...).ToFunc()
 }
 
+// ByMergedIntoID orders the results by the merged_into_id field.
+func ByMergedIntoID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMergedIntoID, opts...).ToFunc()
+}
+
+// ByTitleSetByPerson orders the results by the title_set_by_person field.
+func ByTitleSetByPerson(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTitleSetByPerson, opts...).ToFunc()
+}
+
 // ByAlertsCount orders the results by alerts count.
 func ByAlertsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -370,6 +400,27 @@ func ByCausedByChangeField(field string, opts ...sql.OrderTermOption) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newCausedByChangeStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByMergedIntoField orders the results by merged_into field.
+func ByMergedIntoField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMergedIntoStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByMergedFromCount orders the results by merged_from count.
+func ByMergedFromCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMergedFromStep(), opts...)
+	}
+}
+
+// ByMergedFrom orders the results by merged_from terms.
+func ByMergedFrom(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMergedFromStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newAlertsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -403,6 +454,20 @@ func newCausedByChangeStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CausedByChangeInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, CausedByChangeTable, CausedByChangeColumn),
+	)
+}
+func newMergedIntoStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, MergedIntoTable, MergedIntoColumn),
+	)
+}
+func newMergedFromStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MergedFromTable, MergedFromColumn),
 	)
 }
 

@@ -150,6 +150,16 @@ func CausedByChangeID(v int) predicate.Incident {
 	return predicate.Incident(sql.FieldEQ(FieldCausedByChangeID, v))
 }
 
+// MergedIntoID applies equality check predicate on the "merged_into_id" field. It's identical to MergedIntoIDEQ.
+func MergedIntoID(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldMergedIntoID, v))
+}
+
+// TitleSetByPerson applies equality check predicate on the "title_set_by_person" field. It's identical to TitleSetByPersonEQ.
+func TitleSetByPerson(v bool) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldTitleSetByPerson, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Incident {
 	return predicate.Incident(sql.FieldEQ(FieldCreatedAt, v))
@@ -1095,6 +1105,46 @@ func CausedByChangeIDNotNil() predicate.Incident {
 	return predicate.Incident(sql.FieldNotNull(FieldCausedByChangeID))
 }
 
+// MergedIntoIDEQ applies the EQ predicate on the "merged_into_id" field.
+func MergedIntoIDEQ(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldMergedIntoID, v))
+}
+
+// MergedIntoIDNEQ applies the NEQ predicate on the "merged_into_id" field.
+func MergedIntoIDNEQ(v int) predicate.Incident {
+	return predicate.Incident(sql.FieldNEQ(FieldMergedIntoID, v))
+}
+
+// MergedIntoIDIn applies the In predicate on the "merged_into_id" field.
+func MergedIntoIDIn(vs ...int) predicate.Incident {
+	return predicate.Incident(sql.FieldIn(FieldMergedIntoID, vs...))
+}
+
+// MergedIntoIDNotIn applies the NotIn predicate on the "merged_into_id" field.
+func MergedIntoIDNotIn(vs ...int) predicate.Incident {
+	return predicate.Incident(sql.FieldNotIn(FieldMergedIntoID, vs...))
+}
+
+// MergedIntoIDIsNil applies the IsNil predicate on the "merged_into_id" field.
+func MergedIntoIDIsNil() predicate.Incident {
+	return predicate.Incident(sql.FieldIsNull(FieldMergedIntoID))
+}
+
+// MergedIntoIDNotNil applies the NotNil predicate on the "merged_into_id" field.
+func MergedIntoIDNotNil() predicate.Incident {
+	return predicate.Incident(sql.FieldNotNull(FieldMergedIntoID))
+}
+
+// TitleSetByPersonEQ applies the EQ predicate on the "title_set_by_person" field.
+func TitleSetByPersonEQ(v bool) predicate.Incident {
+	return predicate.Incident(sql.FieldEQ(FieldTitleSetByPerson, v))
+}
+
+// TitleSetByPersonNEQ applies the NEQ predicate on the "title_set_by_person" field.
+func TitleSetByPersonNEQ(v bool) predicate.Incident {
+	return predicate.Incident(sql.FieldNEQ(FieldTitleSetByPerson, v))
+}
+
 // HasAlerts applies the HasEdge predicate on the "alerts" edge.
 func HasAlerts() predicate.Incident {
 	return predicate.Incident(func(s *sql.Selector) {
@@ -1202,6 +1252,52 @@ func HasCausedByChange() predicate.Incident {
 func HasCausedByChangeWith(preds ...predicate.ChangeRecord) predicate.Incident {
 	return predicate.Incident(func(s *sql.Selector) {
 		step := newCausedByChangeStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMergedInto applies the HasEdge predicate on the "merged_into" edge.
+func HasMergedInto() predicate.Incident {
+	return predicate.Incident(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, MergedIntoTable, MergedIntoColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMergedIntoWith applies the HasEdge predicate on the "merged_into" edge with a given conditions (other predicates).
+func HasMergedIntoWith(preds ...predicate.Incident) predicate.Incident {
+	return predicate.Incident(func(s *sql.Selector) {
+		step := newMergedIntoStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMergedFrom applies the HasEdge predicate on the "merged_from" edge.
+func HasMergedFrom() predicate.Incident {
+	return predicate.Incident(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MergedFromTable, MergedFromColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMergedFromWith applies the HasEdge predicate on the "merged_from" edge with a given conditions (other predicates).
+func HasMergedFromWith(preds ...predicate.Incident) predicate.Incident {
+	return predicate.Incident(func(s *sql.Selector) {
+		step := newMergedFromStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

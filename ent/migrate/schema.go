@@ -602,8 +602,10 @@ var (
 		{Name: "alert_count", Type: field.TypeInt, Default: 0},
 		{Name: "firing_count", Type: field.TypeInt, Default: 0},
 		{Name: "candidates", Type: field.TypeJSON, Nullable: true},
+		{Name: "title_set_by_person", Type: field.TypeBool, Default: false},
 		{Name: "caused_by_change_id", Type: field.TypeInt, Nullable: true},
 		{Name: "top_candidate_id", Type: field.TypeInt, Nullable: true},
+		{Name: "merged_into_id", Type: field.TypeInt, Nullable: true},
 	}
 	// IncidentsTable holds the schema information for the "incidents" table.
 	IncidentsTable = &schema.Table{
@@ -613,14 +615,20 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "incidents_change_records_caused_incidents",
-				Columns:    []*schema.Column{IncidentsColumns[20]},
+				Columns:    []*schema.Column{IncidentsColumns[21]},
 				RefColumns: []*schema.Column{ChangeRecordsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "incidents_configuration_items_top_candidate_of",
-				Columns:    []*schema.Column{IncidentsColumns[21]},
+				Columns:    []*schema.Column{IncidentsColumns[22]},
 				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "incidents_incidents_merged_from",
+				Columns:    []*schema.Column{IncidentsColumns[23]},
+				RefColumns: []*schema.Column{IncidentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 		},
@@ -638,7 +646,7 @@ var (
 			{
 				Name:    "incident_top_candidate_id",
 				Unique:  false,
-				Columns: []*schema.Column{IncidentsColumns[21]},
+				Columns: []*schema.Column{IncidentsColumns[22]},
 			},
 		},
 	}
@@ -1154,6 +1162,7 @@ func init() {
 	}
 	IncidentsTable.ForeignKeys[0].RefTable = ChangeRecordsTable
 	IncidentsTable.ForeignKeys[1].RefTable = ConfigurationItemsTable
+	IncidentsTable.ForeignKeys[2].RefTable = IncidentsTable
 	IncidentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(90194313216),
 	}

@@ -855,6 +855,10 @@ func init() {
 	incident.DefaultFiringCount = incidentDescFiringCount.Default.(int)
 	// incident.FiringCountValidator is a validator for the "firing_count" field. It is called by the builders before save.
 	incident.FiringCountValidator = incidentDescFiringCount.Validators[0].(func(int) error)
+	// incidentDescTitleSetByPerson is the schema descriptor for title_set_by_person field.
+	incidentDescTitleSetByPerson := incidentFields[20].Descriptor()
+	// incident.DefaultTitleSetByPerson holds the default value on creation for the title_set_by_person field.
+	incident.DefaultTitleSetByPerson = incidentDescTitleSetByPerson.Default.(bool)
 	leaseFields := schema.Lease{}.Fields()
 	_ = leaseFields
 	// leaseDescKey is the schema descriptor for key field.

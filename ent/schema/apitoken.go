@@ -26,7 +26,7 @@ func (APIToken) Fields() []ent.Field {
 			Annotations(entgql.OrderField("NAME")),
 		field.Enum("role").
 			NamedValues("Ingest", "INGEST", "Viewer", "VIEWER", "Editor", "EDITOR", "Admin", "ADMIN").
-			Comment("INGEST may only send alerts and agent inventories; it reads nothing").
+			Comment("INGEST may only send alerts (POST /api/v1/alerts/alertmanager, POST /api/v1/alerts); it reads nothing").
 			Annotations(entgql.Type("Role")),
 		field.String("token_hash").
 			Unique().

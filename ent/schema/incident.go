@@ -57,6 +57,10 @@ func (Incident) Fields() []ent.Field {
 		field.Int("top_candidate_id").Optional().Nillable().
 			Comment("the CI of the top candidate, for recurrence and the notification"),
 		field.Int("caused_by_change_id").Optional().Nillable(),
+		field.Int("merged_into_id").Optional().Nillable().
+			Comment("the incident a person merged this one into; merged incidents count in no KPI"),
+		field.Bool("title_set_by_person").Default(false).
+			Comment("a person set the title: intake no longer retitles it"),
 	}
 }
 
@@ -74,6 +78,12 @@ func (Incident) Edges() []ent.Edge {
 		edge.From("top_candidate", ConfigurationItem.Type).Ref("top_candidate_of").Field("top_candidate_id").Unique(),
 		edge.From("caused_by_change", ChangeRecord.Type).Ref("caused_incidents").Field("caused_by_change_id").Unique().
 			Comment("the change a person linked as its cause"),
+		edge.To("merged_from", Incident.Type).
+			Comment("the incidents merged into this one").
+			Annotations(entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)).
+			From("merged_into").Field("merged_into_id").Unique().
+			Comment("the incident this one was merged into").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

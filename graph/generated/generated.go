@@ -656,6 +656,9 @@ type ComplexityRoot struct {
 		ImpactedServices    func(childComplexity int) int
 		LastAlertAt         func(childComplexity int) int
 		Manual              func(childComplexity int) int
+		MergedFrom          func(childComplexity int) int
+		MergedInto          func(childComplexity int) int
+		MergedIntoID        func(childComplexity int) int
 		Note                func(childComplexity int) int
 		OpenedAt            func(childComplexity int) int
 		ResolvedAt          func(childComplexity int) int
@@ -668,6 +671,7 @@ type ComplexityRoot struct {
 		TimeToDetect        func(childComplexity int) int
 		TimeToResolve       func(childComplexity int) int
 		Title               func(childComplexity int) int
+		TitleSetByPerson    func(childComplexity int) int
 		TopCandidate        func(childComplexity int) int
 		TopCandidateID      func(childComplexity int) int
 		TopCandidateImpact  func(childComplexity int, maxDepth *int) int
@@ -3969,6 +3973,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.Manual(childComplexity), true
+	case "Incident.mergedFrom":
+		if e.ComplexityRoot.Incident.MergedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.MergedFrom(childComplexity), true
+	case "Incident.mergedInto":
+		if e.ComplexityRoot.Incident.MergedInto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.MergedInto(childComplexity), true
+	case "Incident.mergedIntoID":
+		if e.ComplexityRoot.Incident.MergedIntoID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.MergedIntoID(childComplexity), true
 	case "Incident.note":
 		if e.ComplexityRoot.Incident.Note == nil {
 			break
@@ -4041,6 +4063,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.Title(childComplexity), true
+	case "Incident.titleSetByPerson":
+		if e.ComplexityRoot.Incident.TitleSetByPerson == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.TitleSetByPerson(childComplexity), true
 	case "Incident.topCandidate":
 		if e.ComplexityRoot.Incident.TopCandidate == nil {
 			break
@@ -7417,7 +7445,7 @@ type APIToken implements Node {
   updatedAt: Time!
   name: String!
   """
-  INGEST may only send alerts and agent inventories; it reads nothing
+  INGEST may only send alerts (POST /api/v1/alerts/alertmanager, POST /api/v1/alerts); it reads nothing
   """
   role: Role!
   """
@@ -11236,6 +11264,14 @@ type Incident implements Node {
   """
   topCandidateID: ID
   causedByChangeID: ID
+  """
+  the incident a person merged this one into; merged incidents count in no KPI
+  """
+  mergedIntoID: ID
+  """
+  a person set the title: intake no longer retitles it
+  """
+  titleSetByPerson: Boolean!
   alerts: [Alert!]
   """
   the alerted CIs
@@ -11250,6 +11286,14 @@ type Incident implements Node {
   the change a person linked as its cause
   """
   causedByChange: ChangeRecord
+  """
+  the incident this one was merged into
+  """
+  mergedInto: Incident
+  """
+  the incidents merged into this one
+  """
+  mergedFrom: [Incident!]
 }
 """
 A connection to a list of items.
@@ -11583,6 +11627,20 @@ input IncidentWhereInput {
   causedByChangeIDIsNil: Boolean
   causedByChangeIDNotNil: Boolean
   """
+  merged_into_id field predicates
+  """
+  mergedIntoID: ID
+  mergedIntoIDNEQ: ID
+  mergedIntoIDIn: [ID!]
+  mergedIntoIDNotIn: [ID!]
+  mergedIntoIDIsNil: Boolean
+  mergedIntoIDNotNil: Boolean
+  """
+  title_set_by_person field predicates
+  """
+  titleSetByPerson: Boolean
+  titleSetByPersonNEQ: Boolean
+  """
   alerts edge predicates
   """
   hasAlerts: Boolean
@@ -11607,6 +11665,16 @@ input IncidentWhereInput {
   """
   hasCausedByChange: Boolean
   hasCausedByChangeWith: [ChangeRecordWhereInput!]
+  """
+  merged_into edge predicates
+  """
+  hasMergedInto: Boolean
+  hasMergedIntoWith: [IncidentWhereInput!]
+  """
+  merged_from edge predicates
+  """
+  hasMergedFrom: Boolean
+  hasMergedFromWith: [IncidentWhereInput!]
 }
 type Location implements Node {
   id: ID!
@@ -15835,6 +15903,10 @@ func (ec *executionContext) childFields_Incident(ctx context.Context, field grap
 		return ec.fieldContext_Incident_topCandidateID(ctx, field)
 	case "causedByChangeID":
 		return ec.fieldContext_Incident_causedByChangeID(ctx, field)
+	case "mergedIntoID":
+		return ec.fieldContext_Incident_mergedIntoID(ctx, field)
+	case "titleSetByPerson":
+		return ec.fieldContext_Incident_titleSetByPerson(ctx, field)
 	case "alerts":
 		return ec.fieldContext_Incident_alerts(ctx, field)
 	case "configurationItems":
@@ -15845,6 +15917,10 @@ func (ec *executionContext) childFields_Incident(ctx context.Context, field grap
 		return ec.fieldContext_Incident_topCandidate(ctx, field)
 	case "causedByChange":
 		return ec.fieldContext_Incident_causedByChange(ctx, field)
+	case "mergedInto":
+		return ec.fieldContext_Incident_mergedInto(ctx, field)
+	case "mergedFrom":
+		return ec.fieldContext_Incident_mergedFrom(ctx, field)
 	case "rootCauseCandidates":
 		return ec.fieldContext_Incident_rootCauseCandidates(ctx, field)
 	case "impactedServices":
@@ -30503,6 +30579,52 @@ func (ec *executionContext) fieldContext_Incident_causedByChangeID(_ context.Con
 	return graphql.NewScalarFieldContext("Incident", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Incident_mergedIntoID(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_mergedIntoID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedIntoID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_mergedIntoID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Incident_titleSetByPerson(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_titleSetByPerson(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TitleSetByPerson, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_titleSetByPerson(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Incident_alerts(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30658,6 +30780,70 @@ func (ec *executionContext) fieldContext_Incident_causedByChange(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ChangeRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_mergedInto(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_mergedInto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedInto(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Incident) graphql.Marshaler {
+			return ec.marshalOIncident2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_mergedInto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_mergedFrom(ctx context.Context, field graphql.CollectedField, obj *ent.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_mergedFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedFrom(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Incident) graphql.Marshaler {
+			return ec.marshalOIncident2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_mergedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
 		},
 	}
 	return fc, nil
@@ -57012,7 +57198,7 @@ func (ec *executionContext) unmarshalInputIncidentWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "openedAt", "openedAtNEQ", "openedAtIn", "openedAtNotIn", "openedAtGT", "openedAtGTE", "openedAtLT", "openedAtLTE", "firstAlertAt", "firstAlertAtNEQ", "firstAlertAtIn", "firstAlertAtNotIn", "firstAlertAtGT", "firstAlertAtGTE", "firstAlertAtLT", "firstAlertAtLTE", "lastAlertAt", "lastAlertAtNEQ", "lastAlertAtIn", "lastAlertAtNotIn", "lastAlertAtGT", "lastAlertAtGTE", "lastAlertAtLT", "lastAlertAtLTE", "impactStartedAt", "impactStartedAtNEQ", "impactStartedAtIn", "impactStartedAtNotIn", "impactStartedAtGT", "impactStartedAtGTE", "impactStartedAtLT", "impactStartedAtLTE", "impactStartedAtIsNil", "impactStartedAtNotNil", "acknowledgedAt", "acknowledgedAtNEQ", "acknowledgedAtIn", "acknowledgedAtNotIn", "acknowledgedAtGT", "acknowledgedAtGTE", "acknowledgedAtLT", "acknowledgedAtLTE", "acknowledgedAtIsNil", "acknowledgedAtNotNil", "acknowledgedBy", "acknowledgedByNEQ", "acknowledgedByIn", "acknowledgedByNotIn", "acknowledgedByGT", "acknowledgedByGTE", "acknowledgedByLT", "acknowledgedByLTE", "acknowledgedByContains", "acknowledgedByHasPrefix", "acknowledgedByHasSuffix", "acknowledgedByIsNil", "acknowledgedByNotNil", "acknowledgedByEqualFold", "acknowledgedByContainsFold", "escalatedAt", "escalatedAtNEQ", "escalatedAtIn", "escalatedAtNotIn", "escalatedAtGT", "escalatedAtGTE", "escalatedAtLT", "escalatedAtLTE", "escalatedAtIsNil", "escalatedAtNotNil", "resolvedAt", "resolvedAtNEQ", "resolvedAtIn", "resolvedAtNotIn", "resolvedAtGT", "resolvedAtGTE", "resolvedAtLT", "resolvedAtLTE", "resolvedAtIsNil", "resolvedAtNotNil", "resolvedBy", "resolvedByNEQ", "resolvedByIn", "resolvedByNotIn", "resolvedByGT", "resolvedByGTE", "resolvedByLT", "resolvedByLTE", "resolvedByContains", "resolvedByHasPrefix", "resolvedByHasSuffix", "resolvedByIsNil", "resolvedByNotNil", "resolvedByEqualFold", "resolvedByContainsFold", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "serviceLabel", "serviceLabelNEQ", "serviceLabelIn", "serviceLabelNotIn", "serviceLabelGT", "serviceLabelGTE", "serviceLabelLT", "serviceLabelLTE", "serviceLabelContains", "serviceLabelHasPrefix", "serviceLabelHasSuffix", "serviceLabelIsNil", "serviceLabelNotNil", "serviceLabelEqualFold", "serviceLabelContainsFold", "manual", "manualNEQ", "alertCount", "alertCountNEQ", "alertCountIn", "alertCountNotIn", "alertCountGT", "alertCountGTE", "alertCountLT", "alertCountLTE", "firingCount", "firingCountNEQ", "firingCountIn", "firingCountNotIn", "firingCountGT", "firingCountGTE", "firingCountLT", "firingCountLTE", "topCandidateID", "topCandidateIDNEQ", "topCandidateIDIn", "topCandidateIDNotIn", "topCandidateIDIsNil", "topCandidateIDNotNil", "causedByChangeID", "causedByChangeIDNEQ", "causedByChangeIDIn", "causedByChangeIDNotIn", "causedByChangeIDIsNil", "causedByChangeIDNotNil", "hasAlerts", "hasAlertsWith", "hasConfigurationItems", "hasConfigurationItemsWith", "hasServices", "hasServicesWith", "hasTopCandidate", "hasTopCandidateWith", "hasCausedByChange", "hasCausedByChangeWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "openedAt", "openedAtNEQ", "openedAtIn", "openedAtNotIn", "openedAtGT", "openedAtGTE", "openedAtLT", "openedAtLTE", "firstAlertAt", "firstAlertAtNEQ", "firstAlertAtIn", "firstAlertAtNotIn", "firstAlertAtGT", "firstAlertAtGTE", "firstAlertAtLT", "firstAlertAtLTE", "lastAlertAt", "lastAlertAtNEQ", "lastAlertAtIn", "lastAlertAtNotIn", "lastAlertAtGT", "lastAlertAtGTE", "lastAlertAtLT", "lastAlertAtLTE", "impactStartedAt", "impactStartedAtNEQ", "impactStartedAtIn", "impactStartedAtNotIn", "impactStartedAtGT", "impactStartedAtGTE", "impactStartedAtLT", "impactStartedAtLTE", "impactStartedAtIsNil", "impactStartedAtNotNil", "acknowledgedAt", "acknowledgedAtNEQ", "acknowledgedAtIn", "acknowledgedAtNotIn", "acknowledgedAtGT", "acknowledgedAtGTE", "acknowledgedAtLT", "acknowledgedAtLTE", "acknowledgedAtIsNil", "acknowledgedAtNotNil", "acknowledgedBy", "acknowledgedByNEQ", "acknowledgedByIn", "acknowledgedByNotIn", "acknowledgedByGT", "acknowledgedByGTE", "acknowledgedByLT", "acknowledgedByLTE", "acknowledgedByContains", "acknowledgedByHasPrefix", "acknowledgedByHasSuffix", "acknowledgedByIsNil", "acknowledgedByNotNil", "acknowledgedByEqualFold", "acknowledgedByContainsFold", "escalatedAt", "escalatedAtNEQ", "escalatedAtIn", "escalatedAtNotIn", "escalatedAtGT", "escalatedAtGTE", "escalatedAtLT", "escalatedAtLTE", "escalatedAtIsNil", "escalatedAtNotNil", "resolvedAt", "resolvedAtNEQ", "resolvedAtIn", "resolvedAtNotIn", "resolvedAtGT", "resolvedAtGTE", "resolvedAtLT", "resolvedAtLTE", "resolvedAtIsNil", "resolvedAtNotNil", "resolvedBy", "resolvedByNEQ", "resolvedByIn", "resolvedByNotIn", "resolvedByGT", "resolvedByGTE", "resolvedByLT", "resolvedByLTE", "resolvedByContains", "resolvedByHasPrefix", "resolvedByHasSuffix", "resolvedByIsNil", "resolvedByNotNil", "resolvedByEqualFold", "resolvedByContainsFold", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "serviceLabel", "serviceLabelNEQ", "serviceLabelIn", "serviceLabelNotIn", "serviceLabelGT", "serviceLabelGTE", "serviceLabelLT", "serviceLabelLTE", "serviceLabelContains", "serviceLabelHasPrefix", "serviceLabelHasSuffix", "serviceLabelIsNil", "serviceLabelNotNil", "serviceLabelEqualFold", "serviceLabelContainsFold", "manual", "manualNEQ", "alertCount", "alertCountNEQ", "alertCountIn", "alertCountNotIn", "alertCountGT", "alertCountGTE", "alertCountLT", "alertCountLTE", "firingCount", "firingCountNEQ", "firingCountIn", "firingCountNotIn", "firingCountGT", "firingCountGTE", "firingCountLT", "firingCountLTE", "topCandidateID", "topCandidateIDNEQ", "topCandidateIDIn", "topCandidateIDNotIn", "topCandidateIDIsNil", "topCandidateIDNotNil", "causedByChangeID", "causedByChangeIDNEQ", "causedByChangeIDIn", "causedByChangeIDNotIn", "causedByChangeIDIsNil", "causedByChangeIDNotNil", "mergedIntoID", "mergedIntoIDNEQ", "mergedIntoIDIn", "mergedIntoIDNotIn", "mergedIntoIDIsNil", "mergedIntoIDNotNil", "titleSetByPerson", "titleSetByPersonNEQ", "hasAlerts", "hasAlertsWith", "hasConfigurationItems", "hasConfigurationItemsWith", "hasServices", "hasServicesWith", "hasTopCandidate", "hasTopCandidateWith", "hasCausedByChange", "hasCausedByChangeWith", "hasMergedInto", "hasMergedIntoWith", "hasMergedFrom", "hasMergedFromWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -58405,6 +58591,62 @@ func (ec *executionContext) unmarshalInputIncidentWhereInput(ctx context.Context
 				return it, err
 			}
 			it.CausedByChangeIDNotNil = data
+		case "mergedIntoID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedIntoID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedIntoID = data
+		case "mergedIntoIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedIntoIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedIntoIDNEQ = data
+		case "mergedIntoIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedIntoIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedIntoIDIn = data
+		case "mergedIntoIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedIntoIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedIntoIDNotIn = data
+		case "mergedIntoIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedIntoIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedIntoIDIsNil = data
+		case "mergedIntoIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedIntoIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedIntoIDNotNil = data
+		case "titleSetByPerson":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleSetByPerson"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleSetByPerson = data
+		case "titleSetByPersonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleSetByPersonNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleSetByPersonNEQ = data
 		case "hasAlerts":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAlerts"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -58475,6 +58717,34 @@ func (ec *executionContext) unmarshalInputIncidentWhereInput(ctx context.Context
 				return it, err
 			}
 			it.HasCausedByChangeWith = data
+		case "hasMergedInto":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMergedInto"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMergedInto = data
+		case "hasMergedIntoWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMergedIntoWith"))
+			data, err := ec.unmarshalOIncidentWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMergedIntoWith = data
+		case "hasMergedFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMergedFrom"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMergedFrom = data
+		case "hasMergedFromWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMergedFromWith"))
+			data, err := ec.unmarshalOIncidentWhereInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐIncidentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMergedFromWith = data
 		}
 	}
 	return it, nil
@@ -70439,6 +70709,16 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "mergedIntoID":
+			out.Values[i] = ec._Incident_mergedIntoID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "titleSetByPerson":
+			out.Values[i] = ec._Incident_titleSetByPerson(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "alerts":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -70468,6 +70748,18 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incident_causedByChange(ctx, field, obj)
+				})
+		case "mergedInto":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_mergedInto(ctx, field, obj)
+				})
+		case "mergedFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_mergedFrom(ctx, field, obj)
 				})
 		case "rootCauseCandidates":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
