@@ -1,8 +1,9 @@
 // Package intake reads alerts from monitoring tools: Prometheus
 // Alertmanager's webhook payload (version 4, ParseAlertmanager) and a plain
 // JSON array of alerts with the same fields for any other tool
-// (ParseAlerts). It is pure (no database, no HTTP): the HTTP routes, the
-// storage and the binding to CIs call it. It is not wired yet.
+// (ParseAlerts). It is pure (no database, no HTTP): the HTTP routes
+// (internal/server), the service that stores and correlates alerts
+// (internal/alerts) and `cairn alerts replay` call it.
 //
 // # Validation
 //
