@@ -3,10 +3,12 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -361,6 +363,16 @@ func (r *Resolver) linksAmong(ctx context.Context, ids []int, sel func(*ent.Rela
 	if err != nil {
 		return nil, err
 	}
+	// Paths pair relationships by their ends: load them (and the ID)
+	// whatever the query selects under relationships.
+	q.Modify(func(s *sql.Selector) {
+		cols := s.SelectedColumns()
+		for _, f := range []string{relationship.FieldID, relationship.FieldFromID, relationship.FieldToID} {
+			if c := s.C(f); len(cols) > 0 && !slices.Contains(cols, c) {
+				s.AppendSelect(c)
+			}
+		}
+	})
 	rows, err := q.All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the relationships of candidate paths: %w", err)

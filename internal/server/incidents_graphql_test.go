@@ -152,6 +152,25 @@ func TestIncidentsQuery(t *testing.T) {
 		if got := str(t, d, "node.rootCauseCandidates.0.paths.1.relationships.0.from.name"); got != "db-01" {
 			t.Errorf("second path starts at %q, want db-01", got)
 		}
+		// Paths selecting only the relationships' type still find them
+		// (their ends are loaded whatever the selection).
+		dt := data(t, env.Do(t, env.Viewer, `query($id: ID!) { node(id: $id) { ... on Incident { rootCauseCandidates { paths { relationships { type } } } } } }`,
+			map[string]any{"id": f.gid("A")}))
+		var types [][][]any
+		for _, c := range get(t, dt, "node.rootCauseCandidates").([]any) {
+			var ps [][]any
+			for _, p := range get(t, c.(map[string]any), "paths").([]any) {
+				var ts []any
+				for _, r := range get(t, p.(map[string]any), "relationships").([]any) {
+					ts = append(ts, get(t, r.(map[string]any), "type"))
+				}
+				ps = append(ps, ts)
+			}
+			types = append(types, ps)
+		}
+		if got := fmt.Sprint(types); got != "[[[CONNECTS_TO] [CONNECTS_TO]] [[]]]" {
+			t.Errorf("paths selecting only relationships { type } = %s, want [[[CONNECTS_TO] [CONNECTS_TO]] [[]]]", got)
+		}
 		if got := get(t, d, "node.topCandidateImpact.count"); got != float64(2) {
 			t.Errorf("topCandidateImpact.count = %v, want 2", got)
 		}
