@@ -247,7 +247,7 @@ func (s *Service) MoveAlert(ctx context.Context, alertID int, to *int) (*ent.Inc
 	err := s.act(ctx, nil, func(tx *ent.Client, ev *events) error {
 		a, err := tx.Alert.Get(ctx, alertID)
 		if ent.IsNotFound(err) {
-			return notFound("alertID", "alert %d not found", alertID)
+			return notFound("alert", "alert %d not found", alertID)
 		}
 		if err != nil {
 			return fmt.Errorf("loading alert %d: %w", alertID, err)
@@ -406,10 +406,10 @@ func (s *Service) Update(ctx context.Context, id int, u IncidentUpdate) (*ent.In
 		}
 	}
 	if u.ImpactStartedAt != nil && u.ClearImpactStartedAt {
-		return nil, apperr.Invalid("impactStartedAt", "give impactStartedAt or clear it, not both")
+		return nil, apperr.Invalid("impactStartedAt", "give impactStartedAt or clearImpactStartedAt, not both")
 	}
 	if u.CausedByChange != nil && u.ClearCausedByChange {
-		return nil, apperr.Invalid("causedByChange", "give causedByChange or clear it, not both")
+		return nil, apperr.Invalid("causedByChangeID", "give causedByChangeID or clearCausedByChange, not both")
 	}
 	now := s.nowUTC()
 	if u.ImpactStartedAt != nil && u.ImpactStartedAt.After(now) {
@@ -435,7 +435,7 @@ func (s *Service) Update(ctx context.Context, id int, u IncidentUpdate) (*ent.In
 		case u.CausedByChange != nil:
 			ok, err := tx.ChangeRecord.Get(ctx, *u.CausedByChange)
 			if ent.IsNotFound(err) {
-				return notFound("causedByChange", "change record %d not found", *u.CausedByChange)
+				return notFound("causedByChangeID", "change record %d not found", *u.CausedByChange)
 			}
 			if err != nil {
 				return fmt.Errorf("loading change record %d: %w", *u.CausedByChange, err)

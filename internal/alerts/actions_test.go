@@ -537,7 +537,7 @@ func TestMoveAlert(t *testing.T) {
 
 		// Errors.
 		_, err := f.svc.MoveAlert(f.ctx, 987654, nil)
-		wantCode(t, "unknown alert", err, apperr.NotFound, "alertID", "alert 987654 not found")
+		wantCode(t, "unknown alert", err, apperr.NotFound, "alert", "alert 987654 not found")
 		_, err = f.svc.MoveAlert(f.ctx, f.alertID("m1"), &src)
 		wantCode(t, "into its own incident", err, apperr.Conflict, "to", fmt.Sprintf("alert %d is already in incident %d", f.alertID("m1"), src))
 		missing := 987654
@@ -635,8 +635,8 @@ func TestUpdate(t *testing.T) {
 			{"title with a bidi control", IncidentUpdate{Title: p("evil\u202etitle")}, apperr.BadUserInput, "title", "bidirectional"},
 			{"impact start and clear", IncidentUpdate{ImpactStartedAt: &at, ClearImpactStartedAt: true}, apperr.BadUserInput, "impactStartedAt", "not both"},
 			{"impact start in the future", IncidentUpdate{ImpactStartedAt: &future}, apperr.BadUserInput, "impactStartedAt", "in the future"},
-			{"change and clear", IncidentUpdate{CausedByChange: &chg, ClearCausedByChange: true}, apperr.BadUserInput, "causedByChange", "not both"},
-			{"unknown change", IncidentUpdate{CausedByChange: &missing}, apperr.NotFound, "causedByChange", "change record 987654 not found"},
+			{"change and clear", IncidentUpdate{CausedByChange: &chg, ClearCausedByChange: true}, apperr.BadUserInput, "causedByChangeID", "not both"},
+			{"unknown change", IncidentUpdate{CausedByChange: &missing}, apperr.NotFound, "causedByChangeID", "change record 987654 not found"},
 		}
 		for _, tc := range bad {
 			_, err := f.svc.Update(f.ctx, id, tc.u)

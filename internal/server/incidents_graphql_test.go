@@ -418,6 +418,13 @@ func TestIncidentMutations(t *testing.T) {
 		if got := fmt.Sprint(get(t, d, "updateIncident")); got != "map[causedByChange:map[number:CHG-7] impactStartedAt:2026-03-02T09:50:00Z timeToDetect:600]" {
 			t.Errorf("updateIncident = %s", got)
 		}
+		// Errors name the GraphQL argument or input field.
+		wantErr(t, srv.Do(t, srv.Editor, upd, map[string]any{"id": f.gid("A"), "in": map[string]any{"causedByChangeID": "987654321"}}),
+			"NOT_FOUND", "causedByChangeID", "change record 987654321 not found")
+		wantErr(t, srv.Do(t, srv.Editor, upd, map[string]any{"id": f.gid("A"), "in": map[string]any{"causedByChangeID": f.gid("chg"), "clearCausedByChange": true}}),
+			"BAD_USER_INPUT", "causedByChangeID", "not both")
+		wantErr(t, srv.Do(t, srv.Editor, `mutation { moveAlert(alert: "987654321") { id } }`, nil),
+			"NOT_FOUND", "alert", "alert 987654321 not found")
 		k := data(t, srv.Do(t, srv.Viewer, `query($f: Time!, $t: Time!) { operationsKPIs(from: $f, to: $t) { changes { causedIncidents } } }`,
 			map[string]any{"f": incT0.Add(-24 * time.Hour).Format(time.RFC3339), "t": incT0.Add(24 * time.Hour).Format(time.RFC3339)}))
 		if got := get(t, k, "operationsKPIs.changes.causedIncidents"); got != float64(1) {
