@@ -131,12 +131,13 @@ func (s *Service) Reopen(ctx context.Context, id int, note string) (*ent.Inciden
 // and their audit trails say what moved: keep's note "merged incident
 // <remove> (<n> alerts) into this one" with its counts, alerted CIs and
 // impacted services grown; remove's note "merged into incident <keep>
-// (<n> alerts moved)", its counts zero, its CIs and services cleared, and
-// it is resolved (by the actor) if it was not. keep also takes remove's
+// (<n> alerts moved)", its counts zero, its CIs and services cleared, its
+// merged_into set to keep (merged incidents count in no KPI), and it is
+// resolved (by the actor) if it was not. keep also takes remove's
 // impact start when earlier and its cause change when it has none. keep's
 // status follows its alerts: one resolved by its alerts reopens when an
 // alert merged in still fires. Refused (CONFLICT): merging an incident
-// into itself, and merging an unresolved incident into one a person
+// into itself or into one merged away, and merging an unresolved incident into one a person
 // resolved (reopen it first). The correlation engine's incidents that fed
 // remove feed keep from then on.
 func (s *Service) Merge(ctx context.Context, keep, remove int) (*ent.Incident, error) {
@@ -170,6 +171,10 @@ func (s *Service) Merge(ctx context.Context, keep, remove int) (*ent.Incident, e
 		}
 		if r == nil {
 			return notFound("remove", "incident %d not found", remove)
+		}
+		if k.MergedIntoID != nil {
+			return &apperr.Error{Code: apperr.Conflict, Field: "keep",
+				Msg: fmt.Sprintf("incident %d was merged into incident %d: merge into that one", keep, *k.MergedIntoID)}
 		}
 		if k.Status == entincident.StatusResolved && k.ResolvedBy != nil && r.Status != entincident.StatusResolved {
 			return conflict("incident %d was resolved by %s: reopen it before merging incident %d, which is %s, into it",
@@ -213,7 +218,7 @@ func (s *Service) Merge(ctx context.Context, keep, remove int) (*ent.Incident, e
 		}
 		ev.transition(keep, k.Status, st)
 		// remove: emptied and resolved.
-		ru := tx.Incident.UpdateOne(r).SetManual(true).SetAlertCount(0).SetFiringCount(0).
+		ru := tx.Incident.UpdateOne(r).SetManual(true).SetAlertCount(0).SetFiringCount(0).SetMergedIntoID(keep).
 			SetNote(fmt.Sprintf("merged into incident %d (%s moved)", keep, nAlerts(moved))).
 			RemoveConfigurationItemIDs(cur[remove]...).ClearServices()
 		if r.Status != entincident.StatusResolved {
@@ -240,7 +245,8 @@ func (s *Service) Merge(ctx context.Context, keep, remove int) (*ent.Incident, e
 // with the alert's CI as its only candidate. The target gains the services
 // the alert's CI hits (impactedServices: its memberships and the services
 // depending on those); the source keeps its own, as intake never takes
-// impacted services away. Refused: moving an alert to its own incident (CONFLICT), a firing
+// impacted services away. Refused: moving an alert to its own incident or
+// to one merged away (CONFLICT), a firing
 // alert into an incident a person resolved (CONFLICT: reopen it first).
 func (s *Service) MoveAlert(ctx context.Context, alertID int, to *int) (*ent.Incident, error) {
 	var out *ent.Incident
@@ -267,6 +273,10 @@ func (s *Service) MoveAlert(ctx context.Context, alertID int, to *int) (*ent.Inc
 			}
 			if target, err = getIncident(ctx, tx, *to, "to"); err != nil {
 				return err
+			}
+			if target.MergedIntoID != nil {
+				return &apperr.Error{Code: apperr.Conflict, Field: "to",
+					Msg: fmt.Sprintf("incident %d was merged into incident %d: move the alert there", *to, *target.MergedIntoID)}
 			}
 			if a.Status == alert.StatusFiring && target.Status == entincident.StatusResolved && target.ResolvedBy != nil {
 				return conflict("incident %d was resolved by %s: reopen it before moving firing alert %d into it",

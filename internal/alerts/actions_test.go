@@ -441,6 +441,19 @@ func TestMerge(t *testing.T) {
 			t.Errorf("removed incident: %d alerts, %d firing, %s by %s at %v, %d CIs, %d services, manual %v; want empty, resolved by alice at %v, manual",
 				r.AlertCount, r.FiringCount, r.Status, deref(r.ResolvedBy), r.ResolvedAt, len(r.Edges.ConfigurationItems), len(r.Edges.Services), r.Manual, lifeT0.Add(10*time.Minute))
 		}
+		if r.MergedIntoID == nil || *r.MergedIntoID != keep || k.MergedIntoID != nil {
+			t.Errorf("merged_into: removed incident %v, kept %v; want %d and none", r.MergedIntoID, k.MergedIntoID, keep)
+		}
+		// Nothing merges or moves into an incident merged away.
+		other := f.incidentWith("other", entincident.StatusOpen, "", fakeAlert{fp: "o1", ci: "web-02", start: 6 * time.Minute})
+		_, err = f.svc.Merge(f.ctx, remove, other)
+		wantCode(t, "merge into a merged incident", err, apperr.Conflict, "keep", fmt.Sprintf("incident %d was merged into incident %d", remove, keep))
+		o1, err := f.db.Client.Alert.Query().Where(alert.Fingerprint("o1")).OnlyID(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.MoveAlert(f.ctx, o1, &remove)
+		wantCode(t, "move into a merged incident", err, apperr.Conflict, "to", fmt.Sprintf("incident %d was merged into incident %d", remove, keep))
 		n, err := f.db.Client.Alert.Query().Where(alert.IncidentID(keep)).Count(f.ctx)
 		if err != nil || n != 5 {
 			t.Errorf("alerts in the kept incident = %d (%v), want 5", n, err)

@@ -448,9 +448,14 @@ func TestIncidentMutations(t *testing.T) {
 		if n := len(get(t, d, "mergeIncidents.alerts").([]any)); n != 3 {
 			t.Errorf("merged incident has %d alerts, want 3: %v", n, d)
 		}
-		r := data(t, srv.Do(t, srv.Viewer, `query($id: ID!) { node(id: $id) { ... on Incident { status alertCount } } }`, map[string]any{"id": f.gid("B")}))
-		if got := fmt.Sprint(get(t, r, "node")); got != "map[alertCount:0 status:RESOLVED]" {
+		r := data(t, srv.Do(t, srv.Viewer, `query($id: ID!) { node(id: $id) { ... on Incident { status alertCount mergedInto { id } } } }`, map[string]any{"id": f.gid("B")}))
+		if got := fmt.Sprint(get(t, r, "node")); got != fmt.Sprintf("map[alertCount:0 mergedInto:map[id:%s] status:RESOLVED]", f.gid("A")) {
 			t.Errorf("merged-away incident = %s", got)
+		}
+		// The list without merged incidents, as the console asks for it.
+		ml := data(t, srv.Do(t, srv.Viewer, `{ incidents(where: {mergedIntoIDIsNil: true}) { totalCount } all: incidents { totalCount } }`, nil))
+		if got := fmt.Sprint(get(t, ml, "incidents.totalCount"), " of ", get(t, ml, "all.totalCount")); got != "1 of 2" {
+			t.Errorf("incidents not merged away: %s, want 1 of 2", got)
 		}
 		// Move an alert out into a new incident.
 		d = data(t, srv.Do(t, srv.Editor, `mutation($a: ID!) { moveAlert(alert: $a) { id alerts { fingerprint } } }`, map[string]any{"a": f.gid("a-db")}))

@@ -34,6 +34,11 @@
 // CI, else the owner of its first impacted service (lowest tier, then name);
 // CONFIGURATION_ITEM takes the top candidate. Incidents with none of these
 // fall in a group with no ID, listed last.
+//
+// An incident a person merged into another (merged_into set) counts in no
+// figure: not as an incident, in no mean, recurrence, alert count,
+// availability or caused-incidents count; the alerts it had count in the
+// incident they moved to.
 package kpi
 
 import (
@@ -179,7 +184,7 @@ func compute(ctx context.Context, c *ent.Client, from, to time.Time, o Options) 
 	// 1. The incidents of the period and of the 30 days before (recurrence),
 	// with their services (2 statements).
 	rows, err := c.Incident.Query().
-		Where(incident.OpenedAtGTE(from.Add(-RecurrenceWindow)), incident.OpenedAtLT(to)).
+		Where(incident.OpenedAtGTE(from.Add(-RecurrenceWindow)), incident.OpenedAtLT(to), incident.MergedIntoIDIsNil()).
 		WithServices(func(q *ent.ServiceQuery) {
 			q.Select(service.FieldName, service.FieldTier, service.FieldOwnerID)
 		}).
@@ -206,7 +211,7 @@ func compute(ctx context.Context, c *ent.Client, from, to time.Time, o Options) 
 		Count      int `json:"count"`
 	}
 	if err := c.Alert.Query().
-		Where(alert.HasIncidentWith(incident.OpenedAtGTE(from), incident.OpenedAtLT(to))).
+		Where(alert.HasIncidentWith(incident.OpenedAtGTE(from), incident.OpenedAtLT(to), incident.MergedIntoIDIsNil())).
 		GroupBy(alert.FieldIncidentID).Aggregate(ent.Count()).Scan(ctx, &counts); err != nil {
 		return Report{}, fmt.Errorf("counting the incidents' alerts: %w", err)
 	}
@@ -237,7 +242,7 @@ func compute(ctx context.Context, c *ent.Client, from, to time.Time, o Options) 
 
 	// 4. The top candidates of the period's incidents (1 statement).
 	tops, err := c.ConfigurationItem.Query().
-		Where(configurationitem.HasTopCandidateOfWith(incident.OpenedAtGTE(from), incident.OpenedAtLT(to))).
+		Where(configurationitem.HasTopCandidateOfWith(incident.OpenedAtGTE(from), incident.OpenedAtLT(to), incident.MergedIntoIDIsNil())).
 		Select(configurationitem.FieldName, configurationitem.FieldOwnerID).
 		All(ctx)
 	if err != nil {
@@ -535,7 +540,7 @@ func changes(ctx context.Context, c *ent.Client, from, to time.Time) (ChangeOutc
 		out.SuccessRate = &v
 	}
 	if out.CausedIncidents, err = c.ChangeRecord.Query().
-		Where(changerecord.WindowEndGTE(from), changerecord.WindowEndLT(to), changerecord.HasCausedIncidents()).
+		Where(changerecord.WindowEndGTE(from), changerecord.WindowEndLT(to), changerecord.HasCausedIncidentsWith(incident.MergedIntoIDIsNil())).
 		Count(ctx); err != nil {
 		return out, fmt.Errorf("counting changes that caused incidents: %w", err)
 	}
@@ -556,6 +561,7 @@ func availability(ctx context.Context, c *ent.Client, from, to, now time.Time) (
 	incs, err := c.Incident.Query().
 		Where(
 			incident.OpenedAtLT(to),
+			incident.MergedIntoIDIsNil(),
 			incident.Or(incident.StatusNEQ(incident.StatusResolved), incident.ResolvedAtIsNil(), incident.ResolvedAtGT(from)),
 			incident.HasServicesWith(service.SloTargetNotNil()),
 		).

@@ -375,3 +375,80 @@ func TestUnion(t *testing.T) {
 		}
 	}
 }
+
+// TestMergedIncidentsCountInNoFigure: an incident merged into another
+// changes no figure of any grouping, though it is in the period, was
+// acknowledged and resolved, has alerts, a top candidate that would make I6
+// recurring, services with an SLO and a change linked as its cause.
+func TestMergedIncidentsCountInNoFigure(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		e := open(t, dsn)
+		f := seed(t, e)
+		reports := func() map[GroupBy]Report {
+			out := map[GroupBy]Report{}
+			for _, g := range []GroupBy{Service, Owner, ConfigurationItem} {
+				r, err := ComputeWith(context.Background(), e.c, from, to, Options{GroupBy: g, Now: now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[g] = r
+			}
+			return out
+		}
+		before := reports()
+		e.tx(t, func(ctx context.Context, c *ent.Client) error {
+			m := c.Incident.Create().SetTitle("IM").SetStatus(incident.StatusResolved).SetOpenedAt(day(3, 5, 0, 0)).
+				SetFirstAlertAt(day(3, 4, 23, 0)).SetLastAlertAt(day(3, 5, 0, 0)).SetAcknowledgedAt(day(3, 5, 0, 1)).
+				SetResolvedAt(day(3, 5, 6, 0)).SetTopCandidateID(f["db-1"]).AddServiceIDs(f["legacy"], f["payments"]).
+				SetCausedByChangeID(f["CHG-3"]).SetAlertCount(2).SetMergedIntoID(f["I1"]).SaveX(ctx)
+			for n := range 2 {
+				c.Alert.Create().SetFingerprint(fmt.Sprintf("IM-%d", n)).SetStatus(alert.StatusResolved).
+					SetLabels(map[string]string{"alertname": "Down"}).SetStartsAt(day(3, 4, 23, 0)).SetSource(alert.SourceAPI).
+					SetIncidentID(m.ID).ExecX(ctx)
+			}
+			return nil
+		})
+		after := reports()
+		for g, want := range before {
+			got := after[g]
+			if showReport(got) != showReport(want) {
+				t.Errorf("%s: with a merged incident\n%s\nwant\n%s", g, showReport(got), showReport(want))
+			}
+		}
+	})
+}
+
+// showReport prints a report's figures (pointers followed).
+func showReport(r Report) string {
+	g := func(x Group) string {
+		f := func(p *float64) string {
+			if p == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f", *p)
+		}
+		return fmt.Sprintf("%v %v %d(%d/%d/%d) mtta %s mttr %s mttd %s rec %d alerts %d sup %d",
+			deref(x.Name), x.ID != nil, x.Incidents, x.Open, x.Acknowledged, x.Resolved, f(x.MTTA), f(x.MTTR), f(x.MTTD), x.Recurring, x.Alerts, x.SuppressedAlerts)
+	}
+	s := "total " + g(r.Total) + "\n"
+	for _, x := range r.Groups {
+		s += "  " + g(x) + "\n"
+	}
+	c := r.Changes
+	rate := "-"
+	if c.SuccessRate != nil {
+		rate = fmt.Sprintf("%.3f", *c.SuccessRate)
+	}
+	s += fmt.Sprintf("changes %d (%d/%d/%d) rate %s caused %d\n", c.Total, c.Successful, c.Failed, c.RolledBack, rate, c.CausedIncidents)
+	for _, a := range r.Availability {
+		s += fmt.Sprintf("  %s down %d availability %.4f breached %v\n", a.Service.Name, a.DowntimeSeconds, a.Availability, a.Breached)
+	}
+	return s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
