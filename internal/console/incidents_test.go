@@ -72,7 +72,7 @@ func seedIncidents(t *testing.T, env *browsertest.Env) seededIncidents {
 		start := now.Add(-40 * time.Minute)
 		storm, err := tx.Incident.Create().
 			SetTitle("ams2-tor-sw02: 4 alerts on 4 CIs").
-			SetOpenedAt(start.Add(2 * time.Minute)).SetFirstAlertAt(start).SetLastAlertAt(start.Add(90 * time.Second)).
+			SetOpenedAt(start.Add(2*time.Minute)).SetFirstAlertAt(start).SetLastAlertAt(start.Add(90*time.Second)).
 			SetAlertCount(4).SetFiringCount(4).
 			SetCandidates([]schematype.CauseCandidate{
 				{CI: s.tor, Score: 1.0, Reasons: []string{"the shared dependency of 4 of 4 alerted CIs, silent itself"},
@@ -227,6 +227,19 @@ func graphClasses(t *testing.T, tab *browsertest.Tab) map[string]string {
 func TestIncidentPages(t *testing.T) {
 	env := browsertest.Start(t)
 	s := seedIncidents(t, env)
+	// An incident merged into the storm: hidden from the list unless asked.
+	var merged int
+	env.Seed(t, func(ctx context.Context, tx *ent.Client) error {
+		at := time.Now().UTC().Add(-30 * time.Minute).Truncate(time.Second)
+		m, err := tx.Incident.Create().SetTitle("Merged away").SetStatus(incident.StatusResolved).
+			SetOpenedAt(at).SetFirstAlertAt(at).SetLastAlertAt(at).SetResolvedAt(at.Add(time.Minute)).SetResolvedBy("test-editor").
+			SetManual(true).SetMergedIntoID(s.storm).Save(ctx)
+		if err != nil {
+			return err
+		}
+		merged = m.ID
+		return nil
+	})
 
 	viewer := env.Tab(t, env.Viewer)
 	viewer.Go("/incidents")
@@ -256,6 +269,15 @@ func TestIncidentPages(t *testing.T) {
 	if got := rowIDs(t, viewer, rows, "data-incident"); !sameSet(got, s.resolved) {
 		t.Errorf("status=RESOLVED lists %v, want [%d]", got, s.resolved)
 	}
+	viewer.Go("/incidents?status=all")
+	deskWaitCount(t, viewer, rows, 3)
+	if got := rowIDs(t, viewer, rows, "data-incident"); !sameSet(got, s.storm, s.acked, s.resolved) {
+		t.Errorf("status=all lists %v, want %d, %d and %d (not the merged %d)", got, s.storm, s.acked, s.resolved, merged)
+	}
+	viewer.Click(`input[name="merged"]`)
+	viewer.WaitPath("/incidents?status=all&merged=1")
+	deskWaitCount(t, viewer, rows, 4)
+	viewer.WaitText(fmt.Sprintf(`tr[data-incident="%d"]`, merged), fmt.Sprintf("merged into incident %d", s.storm))
 	viewer.Go("/incidents?status=all")
 	deskWaitCount(t, viewer, rows, 3)
 	deskChoose(t, viewer, `select[name="service"]`, fmt.Sprint(s.checkout))

@@ -1,9 +1,9 @@
 // The incident list: what correlation made of the alerts.
 //
-//   /incidents?status=OPEN|ACKNOWLEDGED|RESOLVED|all&service=<id>&from=YYYY-MM-DD&to=YYYY-MM-DD&kpi=7|30&after=|before=
+//   /incidents?status=OPEN|ACKNOWLEDGED|RESOLVED|all&service=<id>&from=YYYY-MM-DD&to=YYYY-MM-DD&merged=1&kpi=7|30&after=|before=
 //
 // Every filter is in the URL; without a status the list shows the incidents
-// not resolved. The KPI panel on top covers the last 7 or 30 days, whatever
+// not resolved. Incidents merged into another are hidden unless merged=1. The KPI panel on top covers the last 7 or 30 days, whatever
 // the filters.
 import { useMemo } from "preact/hooks";
 import { useLocation } from "preact-iso";
@@ -34,6 +34,7 @@ interface IncidentRow {
   alertCount: number;
   firingCount: number;
   serviceLabel: string | null;
+  mergedInto: { id: string } | null;
   topCandidate: { id: string; name: string; kind: string } | null;
   services: { id: string; name: string; tier: number }[] | null;
 }
@@ -88,6 +89,8 @@ export function incidentWhere(q: Query): Record<string, unknown> {
   const to = dayTime(q.to);
   // The to day is included: up to the start of the next one.
   if (to) w.openedAtLT = new Date(Date.parse(to) + 86_400_000).toISOString().replace(".000Z", "Z");
+  // Merged incidents (emptied into another) only when asked for.
+  if (q.merged !== "1") w.mergedIntoIDIsNil = true;
   return w;
 }
 
@@ -146,7 +149,11 @@ export function IncidentsPage() {
           to
           <input type="date" name="to" value={q.to ?? ""} onChange={(e) => go({ to: e.currentTarget.value || null })} />
         </label>
-        {["status", "service", "from", "to"].some((k) => q[k]) ? (
+        <label>
+          <input type="checkbox" name="merged" checked={q.merged === "1"} onChange={(e) => go({ merged: e.currentTarget.checked ? "1" : null })} /> Show merged
+          incidents
+        </label>
+        {["status", "service", "from", "to", "merged"].some((k) => q[k]) ? (
           <p>
             <a href={hrefWith(PATH, { kpi: q.kpi }, {})}>Clear the filters</a>
           </p>
@@ -187,6 +194,12 @@ export function IncidentsPage() {
                     <td>
                       <a href={`/incidents/${r.id}`}>{r.title}</a>
                       {r.serviceLabel ? <span class="muted small"> service label {r.serviceLabel}</span> : null}
+                      {r.mergedInto ? (
+                        <span class="muted small">
+                          {" "}
+                          merged into <a href={`/incidents/${r.mergedInto.id}`}>incident {r.mergedInto.id}</a>
+                        </span>
+                      ) : null}
                     </td>
                     <td>
                       <IncidentStatus status={r.status} />
