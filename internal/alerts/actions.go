@@ -433,7 +433,8 @@ func (s *Service) Update(ctx context.Context, id int, u IncidentUpdate) (*ent.In
 		}
 		up := tx.Incident.UpdateOne(inc)
 		if u.Title != nil {
-			up.SetTitle(title)
+			// Intake no longer retitles it (title_set_by_person).
+			up.SetTitle(title).SetTitleSetByPerson(true)
 		}
 		switch {
 		case u.ImpactStartedAt != nil:

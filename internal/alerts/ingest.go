@@ -98,7 +98,8 @@ type item struct {
 // again. Its title is "<top candidate>: <n> alerts on <m> CIs" (an
 // incident of one alert: "<alertname> on <CI>"; of unbound alerts:
 // "<service label>: <n> alerts"), kept up to date until a person changes
-// it; its candidates, top candidate, alerted CIs and impacted services
+// it (Update sets title_set_by_person: never retitled, across restarts
+// too); its candidates, top candidate, alerted CIs and impacted services
 // follow correlation.
 //
 // The batch reads and writes in a constant number of statements whatever
@@ -1157,7 +1158,7 @@ func (w *writer) updateIncidents(ctx context.Context, deltas map[int]*delta, sto
 		case firing > 0 && st.Status == entincident.StatusResolved && st.ResolvedBy == nil:
 			u.SetStatus(entincident.StatusOpen).ClearResolvedAt()
 		}
-		if !st.Manual && (st.Title == s.titles[id] || autoTitle.MatchString(st.Title)) {
+		if !st.Manual && !st.TitleSetByPerson && (st.Title == s.titles[id] || autoTitle.MatchString(st.Title)) {
 			m := ciCount[id] + len(add) - len(remove)
 			topName := ""
 			if top != nil {

@@ -501,3 +501,51 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// TestPersonTitle: a title a person set is intake's no longer, in the same
+// process and after a restart, even when it reads like intake's own; an
+// incident intake titled is retitled as alerts join.
+func TestPersonTitle(t *testing.T) {
+	run(t, func(t *testing.T, f *fixture) {
+		s := f.service(t)
+		res := ingest(t, f, s,
+			fire("NodeDown", t0, "instance", "h1:9100"),
+			fire("NodeDown", t0.Add(2*time.Second), "instance", "h2:9100"))
+		if len(res.Opened) != 1 {
+			t.Fatalf("first batch %+v, want one incident", res)
+		}
+		id := res.Opened[0]
+		if got := f.incident(t, id).Title; got != "sw1: 2 alerts on 2 CIs" {
+			t.Fatalf("intake's title %q, want sw1: 2 alerts on 2 CIs", got)
+		}
+		const mine = "sw1 uplink: 2 alerts on 2 CIs"
+		upd, err := s.Update(f.ctx, id, alerts.IncidentUpdate{Title: ptrTo(mine)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !upd.TitleSetByPerson {
+			t.Errorf("after Update with a title, title_set_by_person is false")
+		}
+		// Another alert joins: the person's title stays.
+		res = ingest(t, f, s, fire("NodeDown", t0.Add(10*time.Second), "serial", "SN-H3"))
+		if !equalInts(res.Changed, []int{id}) {
+			t.Fatalf("second batch %+v, want incident %d changed", res, id)
+		}
+		inc := f.incident(t, id)
+		if inc.Title != mine || inc.AlertCount != 3 {
+			t.Errorf("after an alert joined: %q with %d alerts, want %q with 3", inc.Title, inc.AlertCount, mine)
+		}
+		// After a restart too.
+		s = f.service(t)
+		res = ingest(t, f, s, fire("NodeDown", t0.Add(20*time.Second), "host", "h4"))
+		if !equalInts(res.Changed, []int{id}) {
+			t.Fatalf("batch after a restart %+v, want incident %d changed", res, id)
+		}
+		inc = f.incident(t, id)
+		if inc.Title != mine || inc.AlertCount != 4 || !inc.TitleSetByPerson {
+			t.Errorf("after a restart and an alert: %q with %d alerts (set by a person %v), want %q with 4, true", inc.Title, inc.AlertCount, inc.TitleSetByPerson, mine)
+		}
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }

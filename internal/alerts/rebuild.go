@@ -87,7 +87,7 @@ func (s *Service) rebuild(ctx context.Context) error {
 	}
 	titles := make(map[int]string, len(incs))
 	for _, inc := range incs {
-		if !inc.Manual {
+		if !inc.Manual && !inc.TitleSetByPerson {
 			titles[inc.ID] = inc.Title
 		}
 	}

@@ -79,7 +79,8 @@ type Service struct {
 	// curPruned is cur's size after it was last pruned (pruneCur).
 	curPruned int
 	// titles are the titles intake last gave each stored incident: a
-	// title that differs was set by a person and is left alone.
+	// title that differs was set otherwise and is left alone. A title a
+	// person set (title_set_by_person) is never intake's.
 	titles map[int]string
 
 	// bg is what Run drives: the notification queue and the escalation
