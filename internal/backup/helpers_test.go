@@ -16,6 +16,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/ent/drift"
+	"github.com/cairn-cmdb/cairn/ent/incident"
 	"github.com/cairn-cmdb/cairn/ent/location"
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/reportrun"
@@ -111,11 +112,21 @@ func fill(t testing.TB, db *app.DB) {
 		if err != nil {
 			return err
 		}
+		// An incident merged into a later one: a forward reference within
+		// the table.
+		merged, err := tx.Incident.Create().SetTitle("merged away").SetOpenedAt(at).SetFirstAlertAt(at).SetLastAlertAt(at).
+			SetStatus(incident.StatusResolved).SetResolvedAt(at).SetResolvedBy("alice").SetManual(true).Save(ctx)
+		if err != nil {
+			return err
+		}
 		inc, err := tx.Incident.Create().SetTitle("db-1: 1 alert").SetOpenedAt(at).SetFirstAlertAt(at).SetLastAlertAt(at).
-			SetAlertCount(1).SetFiringCount(1).SetTopCandidateID(ci.ID).
+			SetTitleSetByPerson(true).SetAlertCount(1).SetFiringCount(1).SetTopCandidateID(ci.ID).
 			SetCandidates([]schematype.CauseCandidate{{CI: ci.ID, Score: 1.1, Alerted: true, Reasons: []string{"alerted"}, Paths: [][]int{{ci.ID}}, PathCount: 1}}).
 			AddConfigurationItems(ci).AddServices(svc).Save(ctx)
 		if err != nil {
+			return err
+		}
+		if err := tx.Incident.UpdateOne(merged).SetMergedIntoID(inc.ID).Exec(ctx); err != nil {
 			return err
 		}
 		if _, err := tx.Alert.Create().SetFingerprint("0123456789abcdef").SetStatus(alert.StatusFiring).SetName("HostDown").
