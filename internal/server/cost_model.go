@@ -127,6 +127,7 @@ func listEdges() []listEdge {
 		{"Incident.alerts", incident.AlertsTable, []string{incident.AlertsColumn}, true},
 		{"Incident.configurationItems", incident.ConfigurationItemsTable, []string{incident.ConfigurationItemsPrimaryKey[0]}, false},
 		{"Incident.services", incident.ServicesTable, []string{incident.ServicesPrimaryKey[0]}, false},
+		{"Incident.mergedFrom", incident.MergedFromTable, []string{incident.MergedFromColumn}, true},
 		{"ChangeRecord.causedIncidents", changerecord.CausedIncidentsTable, []string{changerecord.CausedIncidentsColumn}, true},
 	}
 }
