@@ -115,46 +115,17 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 	if inc.unbound || len(inc.cis) == 0 {
 		return nil
 	}
-	alerted := make([]int, 0, len(inc.cis))
-	for c := range inc.cis {
-		alerted = append(alerted, c)
-	}
-	sort.Ints(alerted)
-	var origins []int
-	for _, a := range alerted {
-		below := false
-		for x := range e.reach[a] {
-			if x == a || inc.cis[x] == 0 {
-				continue
-			}
-			// strictly below: not on a cycle back to a within reach
-			if _, back := e.reach[x][a]; !back {
-				below = true
-				break
-			}
-		}
-		if !below {
-			origins = append(origins, a)
-		}
-	}
-	cands := map[int]*scored{}
-	for _, o := range origins {
-		for x, r := range e.reach[o] {
-			s := cands[x]
-			if s == nil {
-				s = &scored{ci: x, alerted: inc.cis[x] > 0, members: inc.cov[x]}
-				cands[x] = s
-			}
-			s.origins++
-			s.distSum += r.dist
-		}
-	}
-	for _, o := range origins {
-		cands[o].isOrigin = true
+	alerted := inc.sorted // read only
+	// The candidates: every CI in an origin's reach (kept as CIs join).
+	pool := make([]scored, 0, len(inc.oc))
+	for x, v := range inc.oc {
+		pool = append(pool, scored{ci: x, alerted: inc.cis[x] > 0, members: inc.cov[x], origins: v.n, distSum: v.dist})
 	}
 	nAlerted := len(alerted)
-	byBound := make([]*scored, 0, len(cands))
-	for _, s := range cands {
+	byBound := make([]*scored, len(pool))
+	for i := range pool {
+		s := &pool[i]
+		s.isOrigin = s.alerted && inc.below[s.ci] == 0
 		s.noise = -noiseCost * float64(nAlerted-s.members)
 		if s.alerted {
 			s.noise += alertedBonus
@@ -164,14 +135,8 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 		if !s.alerted {
 			s.bound += fit(s.members, s.members+1)
 		}
-		byBound = append(byBound, s)
+		byBound[i] = s
 	}
-	sort.Slice(byBound, func(i, j int) bool {
-		if byBound[i].bound != byBound[j].bound {
-			return byBound[i].bound > byBound[j].bound
-		}
-		return byBound[i].ci < byBound[j].ci
-	})
 	slack := 0.0
 	if e.ev != nil && e.s.EvidenceLookback > 0 {
 		slack = evidenceWeight * maxEvidenceBoost
@@ -183,12 +148,12 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 	sortScored(list)
 	// Evidence for the leading candidates (twice as many as kept, so that
 	// evidence can lift one into the list) and their direct dependencies.
-	pool := list[:min(len(list), 2*e.s.MaxCandidates)]
-	if e.ev != nil && e.s.EvidenceLookback > 0 && len(pool) > 0 {
-		if err := e.evidence(ctx, inc, pool); err != nil {
+	lead := list[:min(len(list), 2*e.s.MaxCandidates)]
+	if e.ev != nil && e.s.EvidenceLookback > 0 && len(lead) > 0 {
+		if err := e.evidence(ctx, inc, lead); err != nil {
 			return err
 		}
-		sortScored(pool)
+		sortScored(lead)
 	}
 	// The score is the candidate's share of the likelihood of all the
 	// candidates weighed.
@@ -199,10 +164,10 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 	for _, s := range list {
 		sum += math.Exp(s.ll - top)
 	}
-	keep := pool[:min(len(pool), e.s.MaxCandidates)]
+	keep := lead[:min(len(lead), e.s.MaxCandidates)]
 	for _, s := range keep {
 		s.score = math.Exp(s.ll-top) / sum
-		inc.candidates = append(inc.candidates, e.candidate(s, alerted, len(origins)))
+		inc.candidates = append(inc.candidates, e.candidate(s, alerted, inc.nOrigins))
 	}
 	return nil
 }
@@ -214,21 +179,25 @@ func (e *Engine) rank(ctx context.Context, inc *incState) error {
 // dependents (cheap: a hub's hundreds of silent direct dependents already
 // sink it), then its dependents by distance (exact). It stops once the
 // best keep are exact and no bound left could come within slack of the
-// keep-th (slack: what evidence can still add), and returns the exact
-// ones. Counts are read in one Graph call per step and chunk, and cached.
+// keep-th (slack: what evidence can still add), or once the best keep
+// (2·keep with evidence: those evidence is read for) are exact and no
+// bound left exceeds them, and returns the exact ones. Counts are read
+// in one Graph call per step and chunk, and cached.
 func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, keep int, slack float64) ([]*scored, error) {
 	const chunk = 32
 	pending := boundHeap(append([]*scored(nil), byBound...))
 	heap.Init(&pending)
 	var done []*scored
-	for _, s := range pending {
-		if at := inc.covAt[s.ci]; at != nil {
+	// alerted dependents by distance, filled once a candidate is weighed
+	alertedAt := func(s *scored) {
+		if at := inc.covAt[s.ci]; at != nil && s.alertedAt == nil {
 			s.alertedAt = make([]int, e.s.Hops)
 			for d := range s.alertedAt {
 				s.alertedAt[d] = int(at[d+1])
 			}
 		}
 	}
+	pool := keep + b2i(slack > 0)*keep // the candidates evidence is read for
 	for len(pending) > 0 {
 		for len(pending) > 0 && pending[0].exact {
 			done = append(done, heap.Pop(&pending).(*scored))
@@ -247,6 +216,12 @@ func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, ke
 			if pending[0].bound < floor {
 				break
 			}
+			// Evidence lifts only the best 2·keep (the evidence pool): once
+			// that many are exact and none left can pass them, no candidate
+			// left can be kept (ties go to the ones weighed).
+			if len(done) >= pool && pending[0].bound <= lls[pool-1] {
+				break
+			}
 		}
 		// The direct counts of the leading chunk first; once those are
 		// known, the full counts of the leading ones that can still be kept
@@ -261,7 +236,7 @@ func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, ke
 			case s.exact:
 			case s.deps1 < 0:
 				direct = append(direct, s)
-			case i < max(1, keep-len(done)) || len(done) >= keep && s.bound >= floor && i < keep:
+			case i < max(1, pool-len(done)) || len(done) >= pool && s.bound >= floor && i < pool:
 				full = append(full, s)
 			}
 		}
@@ -272,6 +247,7 @@ func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, ke
 			return nil, err
 		}
 		for _, s := range direct {
+			alertedAt(s)
 			s.deps1 = 0
 			if l := e.deps1[s.ci]; len(l) > 0 {
 				s.deps1 = l[0]
@@ -290,6 +266,7 @@ func (e *Engine) weigh(ctx context.Context, inc *incState, byBound []*scored, ke
 			return nil, err
 		}
 		for _, s := range full {
+			alertedAt(s)
 			s.deps = e.deps[s.ci]
 			s.ll = s.noise + levelFit(s.alerted, s.alertedAt, s.deps)
 			s.bound, s.exact = s.ll, true

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -67,6 +69,10 @@ type Incident struct {
 	Candidates []Candidate `json:",omitempty"`
 }
 
+// origCov is how many of an incident's origins reach a CI, and their
+// distances to it summed.
+type origCov struct{ n, dist int }
+
 type alertState struct {
 	m           Member
 	inc         *incState
@@ -85,7 +91,17 @@ type incState struct {
 	cov map[int]int // CI → member CIs whose reach holds it
 	// covAt counts them by distance (index d: d steps from the member to
 	// the CI), for ranking; allocated on the first member at distance ≥ 1.
-	covAt      map[int]*[MaxHops + 1]int32
+	covAt map[int]*[MaxHops + 1]int32
+	// sorted holds the alerted CIs (the keys of cis), ascending.
+	sorted []int
+	// below counts, for each alerted CI, the alerted CIs strictly below
+	// it (in its reach, not on a cycle back to it): its origins are those
+	// with none. oc sums, for each CI in an origin's reach, the origins
+	// reaching it and their distances to it: the candidates. All three are
+	// kept as CIs join, so a ranking does not walk every alerted CI's reach.
+	below      map[int]int
+	oc         map[int]origCov
+	nOrigins   int
 	minStart   time.Time
 	maxStart   time.Time
 	lastJoin   time.Time
@@ -309,6 +325,7 @@ func (e *Engine) rebuild(inc *incState) {
 		}
 	}
 	inc.cis, inc.cov, inc.covAt, inc.firing, inc.lastEnd = map[int]int{}, map[int]int{}, map[int]*[MaxHops + 1]int32{}, 0, time.Time{}
+	inc.sorted, inc.below, inc.oc, inc.nOrigins = nil, map[int]int{}, map[int]origCov{}, 0
 	for i, k := range inc.keys {
 		m := inc.mem[k]
 		if i == 0 || m.Start.Before(inc.minStart) {
@@ -556,6 +573,7 @@ func (e *Engine) open(a Alert) *incState {
 	inc := &incState{
 		id: e.lastID, unbound: a.CI == 0,
 		cis: map[int]int{}, cov: map[int]int{}, covAt: map[int]*[MaxHops + 1]int32{}, mem: map[string]*Member{},
+		below: map[int]int{}, oc: map[int]origCov{},
 		minStart: a.Start, maxStart: a.Start, lastJoin: a.Start,
 	}
 	if inc.unbound {
@@ -615,6 +633,63 @@ func (e *Engine) addCI(inc *incState, ci int) {
 				inc.covAt[x] = at
 			}
 			at[r.dist]++
+		}
+	}
+	e.placeOrigin(inc, ci)
+}
+
+// placeOrigin updates inc's origins for ci, new among its alerted CIs:
+// ci is an origin unless an alerted CI is strictly below it, and the
+// origins strictly above it (whose reach holds it) are origins no more.
+func (e *Engine) placeOrigin(inc *incState, ci int) {
+	i := sort.SearchInts(inc.sorted, ci)
+	inc.sorted = append(inc.sorted, 0)
+	copy(inc.sorted[i+1:], inc.sorted[i:])
+	inc.sorted[i] = ci
+	rc := e.reach[ci]
+	nb := 0
+	for x := range rc {
+		if x == ci || inc.cis[x] == 0 {
+			continue
+		}
+		if _, back := e.reach[x][ci]; !back {
+			nb++
+		}
+	}
+	inc.below[ci] = nb
+	if inc.cov[ci] > 1 { // another alerted CI's reach holds ci
+		for _, a := range inc.sorted {
+			if a == ci {
+				continue
+			}
+			if _, in := e.reach[a][ci]; !in {
+				continue
+			}
+			if _, back := rc[a]; back {
+				continue
+			}
+			inc.below[a]++
+			if inc.below[a] == 1 {
+				e.origin(inc, a, -1)
+			}
+		}
+	}
+	if nb == 0 {
+		e.origin(inc, ci, 1)
+	}
+}
+
+// origin adds (sign 1) or takes away (-1) origin o's reach in inc.oc.
+func (e *Engine) origin(inc *incState, o, sign int) {
+	inc.nOrigins += sign
+	for x, r := range e.reach[o] {
+		v := inc.oc[x]
+		v.n += sign
+		v.dist += sign * r.dist
+		if v.n == 0 {
+			delete(inc.oc, x)
+		} else {
+			inc.oc[x] = v
 		}
 	}
 }
@@ -701,19 +776,20 @@ func (e *Engine) Held() []Member {
 
 func (e *Engine) snapshot(inc *incState) Incident {
 	x := Incident{ID: inc.id, Service: inc.service, OpenedAt: inc.minStart, LastAlertAt: inc.maxStart}
+	if len(inc.keys) > 0 {
+		x.Alerts = make([]Member, 0, len(inc.keys))
+	}
 	for _, k := range inc.keys {
 		x.Alerts = append(x.Alerts, *inc.mem[k])
 	}
-	sort.Slice(x.Alerts, func(i, j int) bool {
-		if !x.Alerts[i].Start.Equal(x.Alerts[j].Start) {
-			return x.Alerts[i].Start.Before(x.Alerts[j].Start)
+	// members join mostly in start order: pdqsort is quick on sorted runs
+	slices.SortFunc(x.Alerts, func(a, b Member) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
 		}
-		return x.Alerts[i].Key < x.Alerts[j].Key
+		return strings.Compare(a.Key, b.Key)
 	})
-	for c := range inc.cis {
-		x.CIs = append(x.CIs, c)
-	}
-	sort.Ints(x.CIs)
+	x.CIs = append([]int(nil), inc.sorted...)
 	if inc.firing <= 0 {
 		x.ResolvedAt = inc.lastEnd
 	}

@@ -83,7 +83,11 @@
 // origins it explains (smaller mean distance), then the lower CI ID. A
 // candidate's Score is its share of the likelihood of all the candidates
 // weighed (0 to 1; candidates are weighed, best bound first, until the
-// ones kept are certain). Its reasons say which origins and alerted CIs
+// ones kept are certain: none left could pass them, even with the most
+// evidence if it is one of the twice as many evidence is read for; ties
+// with a candidate not weighed go to the one weighed). The origins and
+// each candidate's count of origins are kept as alerts join, so a ranking
+// does not walk every alerted CI's reach again. Its reasons say which origins and alerted CIs
 // it explains and how many of its dependents alert at each distance.
 package correlate
 
