@@ -118,6 +118,8 @@ type Engine struct {
 	ev    Evidence
 	adj   map[int][]Edge
 	reach map[int]map[int]reached
+	// up is the reverse of reach: CI → the other CIs whose reach holds it.
+	up map[int][]int
 	// deps caches how many CIs depend on a candidate at each distance 1..Hops.
 	deps  map[int][]int
 	deps1 map[int][]int // direct dependents' counts (hops 1)
@@ -142,6 +144,7 @@ func NewEngine(g Graph, ev Evidence, s Settings) (*Engine, error) {
 		s: s, g: g, ev: ev,
 		adj:   make(map[int][]Edge),
 		reach: make(map[int]map[int]reached),
+		up:    make(map[int][]int),
 		deps:  make(map[int][]int),
 		deps1: make(map[int][]int),
 		byKey: make(map[string]*alertState),
@@ -372,6 +375,11 @@ func (e *Engine) fetch(ctx context.Context, alerts []Alert) error {
 	}
 	for _, c := range need {
 		e.reach[c] = reachOf(e.adj, c, e.s.Hops)
+		for x := range e.reach[c] {
+			if x != c {
+				e.up[x] = append(e.up[x], c)
+			}
+		}
 	}
 	return nil
 }
@@ -658,8 +666,13 @@ func (e *Engine) placeOrigin(inc *incState, ci int) {
 	}
 	inc.below[ci] = nb
 	if inc.cov[ci] > 1 { // another alerted CI's reach holds ci
-		for _, a := range inc.sorted {
-			if a == ci {
+		// those CIs: whichever is shorter, the CIs above ci or the alerted ones
+		above, filter := e.up[ci], true
+		if len(inc.sorted) < len(above) {
+			above, filter = inc.sorted, false
+		}
+		for _, a := range above {
+			if a == ci || filter && inc.cis[a] == 0 {
 				continue
 			}
 			if _, in := e.reach[a][ci]; !in {
@@ -728,6 +741,7 @@ func (e *Engine) Compact(now time.Time) int {
 		}
 	}
 	keepAdj := map[int]bool{}
+	clear(e.up)
 	for c, r := range e.reach {
 		if !keepCI[c] {
 			delete(e.reach, c)
@@ -735,6 +749,9 @@ func (e *Engine) Compact(now time.Time) int {
 		}
 		for x := range r {
 			keepAdj[x] = true
+			if x != c {
+				e.up[x] = append(e.up[x], c)
+			}
 		}
 	}
 	for n := range e.adj {

@@ -45,7 +45,8 @@ func originsFromScratch(e *Engine, inc *incState) ([]int, map[int]origCov) {
 }
 
 // TestIncrementalOriginsMatchFromScratch: after every batch (joins,
-// re-fires, resolutions, ejections rebuilding an incident), each
+// re-fires, resolutions, ejections rebuilding an incident, compactions
+// rebuilding the reverse reach), each
 // incident's origins, candidates' origin counts and sorted alerted CIs
 // equal what a pass over every alerted CI's reach gives.
 func TestIncrementalOriginsMatchFromScratch(t *testing.T) {
@@ -92,6 +93,12 @@ func TestIncrementalOriginsMatchFromScratch(t *testing.T) {
 				fired = append(fired, batch[:tc.size]...)
 				if _, err := e.Add(context.Background(), batch...); err != nil {
 					t.Fatal(err)
+				}
+				if b%3 == 2 {
+					// rebuilds the reverse reach; drops nothing within Quiet
+					if n := e.Compact(batch[0].Start); n != 0 {
+						t.Fatalf("batch %d: compaction dropped %d incidents within Quiet", b, n)
+					}
 				}
 				for _, inc := range e.incs {
 					if inc.unbound {
