@@ -793,19 +793,23 @@ func (e *Engine) Held() []Member {
 
 func (e *Engine) snapshot(inc *incState) Incident {
 	x := Incident{ID: inc.id, Service: inc.service, OpenedAt: inc.minStart, LastAlertAt: inc.maxStart}
-	if len(inc.keys) > 0 {
-		x.Alerts = make([]Member, 0, len(inc.keys))
+	// sorted by reference, then copied: a member is too large to swap
+	ms := make([]*Member, len(inc.keys))
+	for i, k := range inc.keys {
+		ms[i] = inc.mem[k]
 	}
-	for _, k := range inc.keys {
-		x.Alerts = append(x.Alerts, *inc.mem[k])
-	}
-	// members join mostly in start order: pdqsort is quick on sorted runs
-	slices.SortFunc(x.Alerts, func(a, b Member) int {
+	slices.SortFunc(ms, func(a, b *Member) int {
 		if c := a.Start.Compare(b.Start); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
+	if len(ms) > 0 {
+		x.Alerts = make([]Member, len(ms))
+	}
+	for i, m := range ms {
+		x.Alerts[i] = *m
+	}
 	x.CIs = append([]int(nil), inc.sorted...)
 	if inc.firing <= 0 {
 		x.ResolvedAt = inc.lastEnd
