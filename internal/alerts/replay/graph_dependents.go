@@ -4,60 +4,118 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"github.com/cairn-cmdb/cairn/internal/graphwalk"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
 // DependentCounts implements correlate.Graph: for each of cis, how many
-// other CIs depend on it at each distance 1..hops, in one recursive
-// statement for the whole batch. The CTE carries (root, CI, depth) so that
-// each root counts its own dependents (graphwalk's walks merge their
-// roots), each at its smallest depth; it steps from to_id to from_id
-// through relationships' (to_id, type, from_id) index. A CI nothing
-// depends on is left out.
+// other CIs depend on it at each distance 1..hops. The relationships are
+// read breadth first over all the roots at once, one statement per level
+// (at most hops, served by relationships' (to_id, type, from_id) index):
+// the relationships entering the roots, then those entering the CIs they
+// reached for the first time, and so on; each CI's dependents are read
+// once however many roots reach it (roots under the same hubs share most
+// of their dependents). Each root then counts its own dependents, each at
+// its smallest depth, in memory. A CI nothing depends on is left out.
 func (g *Graph) DependentCounts(ctx context.Context, cis []int, hops int) (map[int][]int, error) {
 	out := make(map[int][]int, len(cis))
 	if len(cis) == 0 || hops < 1 {
 		return out, nil
 	}
-	seed, arg := `SELECT CAST(s.value AS BIGINT) AS id FROM json_each(?) s`, any(nil)
-	if g.st.Backend() == store.Postgres {
-		seed, arg = `SELECT CAST(s.id AS BIGINT) AS id FROM unnest(?::bigint[]) AS s(id)`, graphwalk.PGArray(cis)
-	} else {
-		b, _ := json.Marshal(cis)
-		arg = string(b)
+	// in: CI → the CIs depending on it directly (read for every CI within
+	// hops-1 of some root).
+	in := map[int][]int{}
+	read := map[int]bool{}
+	var frontier []int
+	for _, c := range cis {
+		if !read[c] {
+			read[c] = true
+			frontier = append(frontier, c)
+		}
 	}
-	q := `WITH RECURSIVE roots(id) AS (` + seed + `),
-dep(root, id, depth) AS (
-  SELECT id, id, 0 FROM roots
-  UNION
-  SELECT dep.root, r.from_id, dep.depth + 1 FROM dep JOIN relationships r ON r.to_id = dep.id
-  WHERE dep.depth < ?
-)
-SELECT root, depth, COUNT(*) FROM (
-  SELECT root, id, MIN(depth) AS depth FROM dep WHERE id <> root GROUP BY root, id
-) d GROUP BY root, depth`
-	rows, err := g.st.Query(ctx, g.st.Rebind(q), arg, hops)
+	roots := append([]int(nil), frontier...)
+	for d := 0; d < hops && len(frontier) > 0; d++ {
+		sort.Ints(frontier)
+		if err := g.edgesInto(ctx, frontier, in); err != nil {
+			return nil, fmt.Errorf("counting the dependents of %d CIs within %d hops: %w", len(cis), hops, err)
+		}
+		if d == hops-1 {
+			break
+		}
+		var next []int
+		for _, x := range frontier {
+			for _, f := range in[x] {
+				if !read[f] {
+					read[f] = true
+					next = append(next, f)
+				}
+			}
+		}
+		if len(read) > maxReach {
+			return nil, fmt.Errorf("counting dependents: more than %d CIs within %d hops", maxReach, hops)
+		}
+		frontier = next
+	}
+	// Per root, breadth first over in: each dependent at its smallest depth.
+	depth := map[int]int{}
+	for _, r := range roots {
+		clear(depth)
+		depth[r] = 0
+		level := []int{r}
+		var counts []int
+		for d := 1; d <= hops && len(level) > 0; d++ {
+			var next []int
+			for _, x := range level {
+				for _, f := range in[x] {
+					if _, ok := depth[f]; !ok {
+						depth[f] = d
+						next = append(next, f)
+					}
+				}
+			}
+			if len(next) > 0 {
+				if counts == nil {
+					counts = make([]int, hops)
+				}
+				counts[d-1] = len(next)
+			}
+			level = next
+		}
+		if counts != nil {
+			out[r] = counts
+		}
+	}
+	return out, nil
+}
+
+// edgesInto adds to in, for each of ids, the CIs depending on it directly
+// (one per relationship: a CI related twice appears twice, which the
+// walks above absorb), in one statement.
+func (g *Graph) edgesInto(ctx context.Context, ids []int, in map[int][]int) error {
+	var q string
+	var arg any
+	if g.st.Backend() == store.Postgres {
+		q, arg = `SELECT to_id, from_id FROM relationships WHERE to_id = ANY(?::bigint[])`, graphwalk.PGArray(ids)
+	} else {
+		b, _ := json.Marshal(ids)
+		q, arg = `SELECT to_id, from_id FROM relationships WHERE to_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))`, string(b)
+	}
+	rows, err := g.st.Query(ctx, g.st.Rebind(q), arg)
 	if err != nil {
-		return nil, fmt.Errorf("counting the dependents of %d CIs within %d hops: %w", len(cis), hops, err)
+		return fmt.Errorf("reading relationships: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var root, depth, n int
-		if err := rows.Scan(&root, &depth, &n); err != nil {
-			return nil, fmt.Errorf("counting dependents: %w", err)
+		var to, from int
+		if err := rows.Scan(&to, &from); err != nil {
+			return fmt.Errorf("reading relationships: %w", err)
 		}
-		if depth < 1 || depth > hops {
-			continue
-		}
-		if out[root] == nil {
-			out[root] = make([]int, hops)
-		}
-		out[root][depth-1] = n
+		in[to] = append(in[to], from)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting dependents: %w", err)
+		return fmt.Errorf("reading relationships: %w", err)
 	}
-	return out, nil
+	return nil
 }

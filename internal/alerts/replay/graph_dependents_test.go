@@ -41,17 +41,27 @@ func TestDependentCounts(t *testing.T) {
 			return db.Client.ConfigurationItem.Query().Where(configurationitem.Name(name)).OnlyIDX(ctx)
 		}
 		g := replay.NewGraph(db.Store)
+		every, err := db.Client.ConfigurationItem.Query().IDs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, c := range []struct {
 			cis  []string
 			hops int
+			all  bool // every CI of the estate: roots sharing their dependents
 		}{
-			{[]string{"ams2-tor-sw04"}, 1},
-			{[]string{"ams2-tor-sw04", "ams2-esx03", "ams2-db01", "euc1-web01"}, 3},
-			{[]string{"ams2-tor-sw04", "fra1-db01"}, 8},
+			{[]string{"ams2-tor-sw04"}, 1, false},
+			{[]string{"ams2-tor-sw04", "ams2-esx03", "ams2-db01", "euc1-web01"}, 3, false},
+			{[]string{"ams2-tor-sw04", "fra1-db01"}, 8, false},
+			{[]string{"ams2-tor-sw04"}, 2, true},
+			{[]string{"ams2-tor-sw04"}, 8, true},
 		} {
 			var ids []int
 			for _, n := range c.cis {
 				ids = append(ids, id(n))
+			}
+			if c.all {
+				ids = append(ids, every...)
 			}
 			got, err := g.DependentCounts(ctx, ids, c.hops)
 			if err != nil {
@@ -64,7 +74,7 @@ func TestDependentCounts(t *testing.T) {
 				}
 			}
 			if !reflect.DeepEqual(got, want) || want[ids[0]] == nil {
-				t.Errorf("%v hops %d: database counts %v, want (MemGraph) %v, the switch with some", c.cis, c.hops, got, want)
+				t.Errorf("%v (all: %v) hops %d: database counts %v, want (MemGraph) %v, the switch with some", c.cis, c.all, c.hops, got, want)
 			}
 		}
 		if got, err := g.DependentCounts(ctx, nil, 3); err != nil || len(got) != 0 {
