@@ -57,6 +57,11 @@ func TestCachedEvidence(t *testing.T) {
 		if n := find(t0); n != 1 {
 			t.Fatalf("%d findings, want the change", n)
 		}
+		// The database's evidence names the CI, so a reason on a
+		// dependency reads "on its dependency core", not its ID.
+		if f, err := replay.NewEvidence(db.Client).Findings(ctx, []int{ci}, since, t0); err != nil || len(f) != 1 || f[0].CIName != "core" || f[0].Ref != "CHG-9" {
+			t.Fatalf("findings %+v (%v), want CHG-9 on the CI named core", f, err)
+		}
 		if err := txn.Do(ctx, db.Client, func(tx *ent.Client) error { return tx.ChangeRecord.DeleteOneID(chg).Exec(ctx) }); err != nil {
 			t.Fatal(err)
 		}

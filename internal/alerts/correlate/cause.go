@@ -388,7 +388,7 @@ func (e *Engine) evidence(ctx context.Context, inc *incState, pool []*scored) er
 			}
 		}
 		for _, s := range depOf[f.CI] {
-			add(s, f, w/2, fmt.Sprintf("%s %s on its dependency CI %d %s before the first alert: %s", kindWords(f.Kind), f.Ref, f.CI, ago, f.Summary))
+			add(s, f, w/2, fmt.Sprintf("%s %s on its dependency %s %s before the first alert: %s", kindWords(f.Kind), f.Ref, findingCI(f), ago, f.Summary))
 		}
 	}
 	for s, b := range boost {
@@ -398,6 +398,15 @@ func (e *Engine) evidence(ctx context.Context, inc *incState, pool []*scored) er
 }
 
 const minuteRound = time.Minute
+
+// findingCI names a finding's CI in a reason: its name when the evidence
+// gave it, else "CI <id>".
+func findingCI(f Finding) string {
+	if f.CIName != "" {
+		return f.CIName
+	}
+	return fmt.Sprintf("CI %d", f.CI)
+}
 
 func kindWords(k string) string {
 	switch k {

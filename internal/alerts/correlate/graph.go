@@ -38,6 +38,9 @@ type Graph interface {
 // Finding is one piece of evidence on a CI.
 type Finding struct {
 	CI int
+	// CIName names CI in reasons when the evidence knows it ("" falls
+	// back to "CI <id>").
+	CIName string `json:",omitempty"`
 	// Kind is the evidence's kind: FindingChange, FindingDrift or FindingAudit.
 	Kind string
 	// Ref names the evidence (a change record's number, a drift item, an audit event ID).

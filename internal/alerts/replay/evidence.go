@@ -108,6 +108,35 @@ func (e *Evidence) Findings(ctx context.Context, cis []int, since, until time.Ti
 			At: ev.At, Summary: summary,
 		})
 	}
+	return nameFindings(ctx, e.client, out)
+}
+
+// nameFindings sets each finding's CI name, in one query, so that reasons
+// name a dependency by its name rather than its ID.
+func nameFindings(ctx context.Context, c *ent.Client, out []correlate.Finding) ([]correlate.Finding, error) {
+	if len(out) == 0 {
+		return out, nil
+	}
+	seen := map[int]bool{}
+	var ids []int
+	for _, f := range out {
+		if !seen[f.CI] {
+			seen[f.CI] = true
+			ids = append(ids, f.CI)
+		}
+	}
+	cis, err := c.ConfigurationItem.Query().Where(configurationitem.IDIn(ids...)).
+		Select(configurationitem.FieldID, configurationitem.FieldName).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("naming the CIs of the evidence: %w", err)
+	}
+	names := make(map[int]string, len(cis))
+	for _, ci := range cis {
+		names[ci.ID] = ci.Name
+	}
+	for i := range out {
+		out[i].CIName = names[out[i].CI]
+	}
 	return out, nil
 }
 
