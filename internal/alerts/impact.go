@@ -32,14 +32,14 @@ func (s *Service) impactedServices(ctx context.Context, tx *ent.Client, cisOf ma
 		return out, nil
 	}
 	sort.Ints(all)
-	direct, roots, err := s.memberships(ctx, all)
+	direct, roots, err := s.memberships(ctx, tx, all)
 	if err != nil {
 		return nil, err
 	}
 	if len(roots) == 0 {
 		return out, nil
 	}
-	up, err := s.dependentServices(ctx, roots)
+	up, err := s.dependentServices(ctx, tx, roots)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *Service) impactedServices(ctx context.Context, tx *ent.Client, cisOf ma
 // depend on it directly or transitively, in one recursive statement.
 // service_depends_on holds (service_id, dependent_id) for "service_id
 // depends on dependent_id" (ent's column names for the depends_on edge).
-func (s *Service) dependentServices(ctx context.Context, roots []int) (map[int][]int, error) {
+func (s *Service) dependentServices(ctx context.Context, tx *ent.Client, roots []int) (map[int][]int, error) {
 	seed, arg := `SELECT CAST(s.value AS BIGINT) AS id FROM json_each(?) s`, any(nil)
 	if s.db.Backend() == store.Postgres {
 		seed, arg = `SELECT CAST(s.id AS BIGINT) AS id FROM unnest(?::bigint[]) AS s(id)`, graphwalk.PGArray(roots)
@@ -79,7 +79,7 @@ up(root, id) AS (
 	SELECT u.root, d.service_id FROM up u JOIN service_depends_on d ON d.dependent_id = u.id
 )
 SELECT root, id FROM up WHERE id <> root ORDER BY root, id`
-	rows, err := s.db.Query(ctx, s.db.Rebind(q), arg)
+	rows, err := tx.QueryContext(ctx, s.db.Rebind(q), arg)
 	if err != nil {
 		return nil, fmt.Errorf("walking service dependencies: %w", err)
 	}
@@ -101,7 +101,7 @@ SELECT root, id FROM up WHERE id <> root ORDER BY root, id`
 // memberships reads the services the CIs are members of (CI → services,
 // and every service found), in one statement of constant text through
 // the service_members_ci index.
-func (s *Service) memberships(ctx context.Context, cis []int) (map[int][]int, []int, error) {
+func (s *Service) memberships(ctx context.Context, tx *ent.Client, cis []int) (map[int][]int, []int, error) {
 	q, arg := `SELECT m.configuration_item_id, m.service_id FROM service_members m
 WHERE m.configuration_item_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) ORDER BY m.service_id`, any(nil)
 	if s.db.Backend() == store.Postgres {
@@ -111,7 +111,7 @@ WHERE m.configuration_item_id = ANY(?::bigint[]) ORDER BY m.service_id`, graphwa
 		b, _ := json.Marshal(cis)
 		arg = string(b)
 	}
-	rows, err := s.db.Query(ctx, s.db.Rebind(q), arg)
+	rows, err := tx.QueryContext(ctx, s.db.Rebind(q), arg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the services of alerted CIs: %w", err)
 	}

@@ -204,6 +204,8 @@ func (s *Service) pruneCur() {
 func (s *Service) ingest(ctx context.Context, tx *ent.Client, b Batch) (*plan, error) {
 	p := &plan{cur: map[string]curRef{}, mapped: map[int]int{}, titles: map[int]string{}}
 	now := s.nowUTC()
+	s.graph.cur = s.graph.base.On(tx)
+	defer func() { s.graph.cur = nil }()
 	items := dedup(b.Alerts)
 	keys := make([]string, len(items))
 	for i, it := range items {
@@ -229,7 +231,7 @@ func (s *Service) ingest(ctx context.Context, tx *ent.Client, b Batch) (*plan, e
 			labels = append(labels, it.a.Labels)
 		}
 	}
-	bds, err := replay.NewBinder(tx, s.db).BindAll(ctx, labels)
+	bds, err := replay.NewBinder(tx, s.db).On(tx).BindAll(ctx, labels)
 	if err != nil {
 		return p, err
 	}

@@ -67,7 +67,7 @@ type Service struct {
 	// walk per batch) and replay.Evidence (change records, unauthorised
 	// drift, audit changes; kept briefly, see cachedEvidence), the same as
 	// `cairn alerts replay`.
-	graph    *replay.Graph
+	graph    *batchGraph
 	evidence correlate.Evidence
 	// stale says the engine may disagree with the database (a batch
 	// failed after correlating): the next batch rebuilds it first.
@@ -122,7 +122,7 @@ func New(ctx context.Context, c *ent.Client, db *store.DB, cfg Config) (*Service
 	}
 	s := &Service{
 		client: c, db: db, cfg: cfg, log: log,
-		graph: replay.NewGraph(db), evidence: newCachedEvidence(replay.NewEvidence(c)),
+		graph: &batchGraph{base: replay.NewGraph(db)}, evidence: newCachedEvidence(replay.NewEvidence(c)),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -170,3 +170,27 @@ func (s *Service) Settings() correlate.Settings { return s.cfg.Settings }
 // opened and s.notify(ctx, EventResolved, ids...) for those it resolved,
 // once the batch has committed (txn.AfterCommit); notify never blocks
 // intake and never fails it.
+
+// batchGraph is the engine's graph: replay.Graph on the database's
+// readers, or, while a batch is taken (cur, set and cleared under s.mu by
+// ingest), on the batch's transaction (see replay.Querier: on SQLite the
+// writer connection's page cache survives the intake's own commits, a
+// reader's does not).
+type batchGraph struct {
+	base, cur *replay.Graph
+}
+
+func (g *batchGraph) graph() *replay.Graph {
+	if g.cur != nil {
+		return g.cur
+	}
+	return g.base
+}
+
+func (g *batchGraph) DependencyEdges(ctx context.Context, cis []int, hops int) ([]correlate.Edge, error) {
+	return g.graph().DependencyEdges(ctx, cis, hops)
+}
+
+func (g *batchGraph) DependentCounts(ctx context.Context, cis []int, hops int) (map[int][]int, error) {
+	return g.graph().DependentCounts(ctx, cis, hops)
+}

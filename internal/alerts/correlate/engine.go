@@ -63,7 +63,13 @@ type Incident struct {
 	LastAlertAt time.Time
 	// ResolvedAt is when the last alert ended, once all have.
 	ResolvedAt time.Time `json:",omitzero"`
-	Alerts     []Member
+	// Alerts are the members, by start then key: every one from Incidents
+	// and Replay; from Add only those the call touched (the alerts it took:
+	// new firings, resolutions, re-fires; and the alerts it moved between
+	// incidents), so that applying a batch does not copy every member of
+	// a large incident each time. Size counts them all.
+	Alerts []Member
+	Size   int `json:"-"`
 	// CIs are the alerted CIs, ascending.
 	CIs        []int
 	Candidates []Candidate `json:",omitempty"`
@@ -200,7 +206,9 @@ func (e *Engine) Add(ctx context.Context, alerts ...Alert) ([]Incident, error) {
 		return nil, err
 	}
 	changed := map[*incState]bool{}
+	touched := make(map[string]bool, len(in))
 	for _, a := range in {
+		touched[a.Key] = true
 		if inc := e.take(a); inc != nil {
 			changed[inc] = true
 		}
@@ -215,7 +223,7 @@ func (e *Engine) Add(ctx context.Context, alerts ...Alert) ([]Incident, error) {
 		if err := e.rank(ctx, inc); err != nil {
 			return nil, err
 		}
-		took := e.eject(inc)
+		took := e.eject(inc, touched)
 		if len(took) == 0 {
 			continue
 		}
@@ -234,7 +242,7 @@ func (e *Engine) Add(ctx context.Context, alerts ...Alert) ([]Incident, error) {
 	res := make([]Incident, 0, len(out))
 	for _, inc := range out {
 		if len(inc.keys) > 0 {
-			res = append(res, e.snapshot(inc))
+			res = append(res, e.snapshot(inc, touched))
 		}
 	}
 	return res, nil
@@ -269,10 +277,10 @@ func (e *Engine) explained(ci int, cands []Candidate) bool {
 // eject moves out of inc the alerts on CIs none of its candidates
 // explains, when the top one is strong (noise that joined through some deep shared dependency while
 // the incident was young), each to the incident it now matches or a new
-// one, and returns the incidents that took them. The rule of joining
-// ("related within H") lets such an alert in; the cause, once clear,
-// says it does not belong.
-func (e *Engine) eject(inc *incState) []*incState {
+// one, and returns the incidents that took them; their keys are added to
+// touched. The rule of joining ("related within H") lets such an alert in;
+// the cause, once clear, says it does not belong.
+func (e *Engine) eject(inc *incState, touched map[string]bool) []*incState {
 	tops, ok := e.strongTops(inc)
 	if !ok {
 		return nil
@@ -286,6 +294,7 @@ func (e *Engine) eject(inc *incState) []*incState {
 			continue
 		}
 		delete(inc.mem, k)
+		touched[k] = true
 		if st := e.byKey[k]; st.inc == inc {
 			out = append(out, st)
 		}
@@ -776,7 +785,7 @@ func (e *Engine) Compact(now time.Time) int {
 func (e *Engine) Incidents() []Incident {
 	out := make([]Incident, len(e.incs))
 	for i, inc := range e.incs {
-		out[i] = e.snapshot(inc)
+		out[i] = e.snapshot(inc, nil)
 	}
 	return out
 }
@@ -791,12 +800,23 @@ func (e *Engine) Held() []Member {
 	return out
 }
 
-func (e *Engine) snapshot(inc *incState) Incident {
-	x := Incident{ID: inc.id, Service: inc.service, OpenedAt: inc.minStart, LastAlertAt: inc.maxStart}
+// snapshot copies inc out: with every member when only is nil, else with
+// the members whose keys only holds.
+func (e *Engine) snapshot(inc *incState, only map[string]bool) Incident {
+	x := Incident{ID: inc.id, Service: inc.service, OpenedAt: inc.minStart, LastAlertAt: inc.maxStart, Size: len(inc.keys)}
 	// sorted by reference, then copied: a member is too large to swap
-	ms := make([]*Member, len(inc.keys))
-	for i, k := range inc.keys {
-		ms[i] = inc.mem[k]
+	var ms []*Member
+	if only == nil {
+		ms = make([]*Member, len(inc.keys))
+		for i, k := range inc.keys {
+			ms[i] = inc.mem[k]
+		}
+	} else {
+		for k := range only {
+			if m := inc.mem[k]; m != nil {
+				ms = append(ms, m)
+			}
+		}
 	}
 	slices.SortFunc(ms, func(a, b *Member) int {
 		if c := a.Start.Compare(b.Start); c != 0 {

@@ -129,3 +129,87 @@ func TestIncrementalOriginsMatchFromScratch(t *testing.T) {
 		})
 	}
 }
+
+// TestAddReportsTouchedMembers: Add returns each changed incident with
+// only the members the call touched (taken or moved), and Size counting
+// them all; a caller that applies those to where it last saw each alert
+// (the newest firing wins, as intake's writer does) knows where every
+// alert is, the same as reading every incident whole.
+func TestAddReportsTouchedMembers(t *testing.T) {
+	type where struct {
+		inc   int
+		start time.Time
+	}
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 15))
+			const n = 300
+			e, err := NewEngine(NewMemGraph(randomGraph(rng, n)), nil, DefaultSettings())
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+			place := map[string]where{}
+			var fired []Alert
+			touchedSome, partial := false, false
+			for b := range 12 {
+				var batch []Alert
+				for i := range 25 {
+					batch = append(batch, Alert{Key: fmt.Sprintf("a%d-%d", b, i), CI: 1 + rng.IntN(n), Start: base.Add(time.Duration(b*25+i) * time.Second)})
+				}
+				for _, a := range fired {
+					switch rng.IntN(12) {
+					case 0:
+						a.End = a.Start.Add(30 * time.Second)
+						batch = append(batch, a)
+					case 1:
+						a.Start = base.Add(time.Duration((b+1)*25) * time.Second)
+						batch = append(batch, a)
+					}
+				}
+				fired = append(fired, batch[:25]...)
+				changed, err := e.Add(context.Background(), batch...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, x := range changed {
+					if len(x.Alerts) > 0 {
+						touchedSome = true
+					}
+					if len(x.Alerts) < x.Size {
+						partial = true
+					}
+					for _, m := range x.Alerts {
+						c, ok := place[m.Key]
+						if !ok || c.inc != x.ID && !m.Start.Before(c.start) || c.inc == x.ID && m.Start.After(c.start) {
+							place[m.Key] = where{x.ID, m.Start}
+						}
+					}
+				}
+				want := map[string]where{}
+				for _, x := range e.Incidents() {
+					if x.Size != len(x.Alerts) {
+						t.Fatalf("batch %d, incident %d: Size %d, %d members", b, x.ID, x.Size, len(x.Alerts))
+					}
+					for _, m := range x.Alerts {
+						if c, ok := want[m.Key]; !ok || m.Start.After(c.start) {
+							want[m.Key] = where{x.ID, m.Start}
+						}
+					}
+				}
+				if !maps.Equal(place, want) {
+					for k, w := range want {
+						if place[k] != w {
+							t.Fatalf("batch %d: alert %s placed in incident %d (start %s) from Add's results, in %d (start %s) by the incidents whole",
+								b, k, place[k].inc, place[k].start.Format(time.TimeOnly), w.inc, w.start.Format(time.TimeOnly))
+						}
+					}
+					t.Fatalf("batch %d: %d alerts placed from Add's results, %d in the incidents", b, len(place), len(want))
+				}
+			}
+			if !touchedSome || !partial {
+				t.Fatalf("the batches never returned a partial incident (touched %v, partial %v): the test proves nothing", touchedSome, partial)
+			}
+		})
+	}
+}

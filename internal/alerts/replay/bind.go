@@ -50,6 +50,7 @@ type Binding struct {
 type Binder struct {
 	client *ent.Client
 	st     *store.DB
+	q      Querier // the identifier query's: readers, or a transaction (On)
 	eng    *incident.Engine
 	cache  map[intake.Hint]hintResult
 	svc    map[string]int // lower-cased service name → ID, 0 none, -1 several
@@ -65,7 +66,14 @@ type hintResult struct {
 // NewBinder returns a binder over the database (c may be a transaction's
 // client).
 func NewBinder(c *ent.Client, st *store.DB) *Binder {
-	return &Binder{client: c, st: st, eng: incident.New(c, st), cache: map[intake.Hint]hintResult{}, svc: map[string]int{}}
+	return &Binder{client: c, st: st, q: readers{st}, eng: incident.New(c, st), cache: map[intake.Hint]hintResult{}, svc: map[string]int{}}
+}
+
+// On makes b read identifiers through q (a transaction's client: see
+// Querier) and returns b.
+func (b *Binder) On(q Querier) *Binder {
+	b.q = q
+	return b
 }
 
 // Bind binds one alert's labels (see BindAll).
@@ -304,7 +312,7 @@ func (b *Binder) identifierRows(ctx context.Context, keys []identity.Key) ([]ide
 	if b.st.Backend() == store.Postgres {
 		q = identifierRowsPostgres
 	}
-	rs, err := b.st.Query(ctx, b.st.Rebind(q), string(ej), string(lj))
+	rs, err := b.q.QueryContext(ctx, b.st.Rebind(q), string(ej), string(lj))
 	if err != nil {
 		return nil, fmt.Errorf("binding alerts: matching identifiers: %w", err)
 	}

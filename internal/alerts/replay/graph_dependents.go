@@ -102,7 +102,7 @@ func (g *Graph) edgesInto(ctx context.Context, ids []int, in map[int][]int) erro
 		b, _ := json.Marshal(ids)
 		q, arg = `SELECT to_id, from_id FROM relationships WHERE to_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))`, string(b)
 	}
-	rows, err := g.st.Query(ctx, g.st.Rebind(q), arg)
+	rows, err := g.q.QueryContext(ctx, g.st.Rebind(q), arg)
 	if err != nil {
 		return fmt.Errorf("reading relationships: %w", err)
 	}

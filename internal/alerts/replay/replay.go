@@ -20,6 +20,7 @@ package replay
 import (
 	"bytes"
 	"context"
+	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -99,13 +100,36 @@ func isPayload(r json.RawMessage) bool {
 // maxReach bounds the CIs one graph read may reach.
 const maxReach = 1_000_000
 
+// Querier runs a read statement: a reader of the database (the default,
+// readers) or a transaction's ent client, whose QueryContext reads on the
+// transaction's own connection. The alert intake reads there: on SQLite a
+// reader's page cache is dropped whenever another connection commits (WAL
+// mode), so after every intake batch its readers would page the graph and
+// identifier indexes in again, while the one writer connection keeps its
+// cache across its own commits.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error)
+}
+
+// readers is the database's reader pool as a Querier (through its
+// prepared-statement cache, store.DB.Query).
+type readers struct{ st *store.DB }
+
+func (r readers) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
+	return r.st.Query(ctx, query, args...)
+}
+
 // Graph is correlate.Graph over the database.
 type Graph struct {
 	st *store.DB
+	q  Querier
 }
 
-// NewGraph returns the database's dependency graph.
-func NewGraph(st *store.DB) *Graph { return &Graph{st: st} }
+// NewGraph returns the database's dependency graph, read on its readers.
+func NewGraph(st *store.DB) *Graph { return &Graph{st: st, q: readers{st}} }
+
+// On returns the same graph read through q (a transaction's client).
+func (g *Graph) On(q Querier) *Graph { return &Graph{st: g.st, q: q} }
 
 // DependencyEdges implements correlate.Graph breadth first, one
 // statement per level (at most hops, each of constant text with the level's
@@ -159,7 +183,7 @@ func (g *Graph) edgesFrom(ctx context.Context, ids []int) ([]correlate.Edge, err
 		b, _ := json.Marshal(ids)
 		q, arg = `SELECT from_id, to_id, type FROM relationships WHERE from_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) ORDER BY from_id, to_id, type`, string(b)
 	}
-	rows, err := g.st.Query(ctx, g.st.Rebind(q), arg)
+	rows, err := g.q.QueryContext(ctx, g.st.Rebind(q), arg)
 	if err != nil {
 		return nil, fmt.Errorf("reading relationships: %w", err)
 	}
