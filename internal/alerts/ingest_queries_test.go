@@ -85,7 +85,7 @@ func TestStatementsPerBatch(t *testing.T) {
 		batch(0, 1) // opens the incident
 		small := batch(1, 11)
 		large := batch(11, 111)
-		const evidenceReads = 3 // change records, drift, audit: cached for 30 s
+		const evidenceReads = 3  // change records, drift, audit: cached for 30 s
 		const graphReads = 2 * 3 // DependencyEdges and DependentCounts, a read per level, H = 3
 		if d := large - small; d < -(evidenceReads+graphReads) || d > evidenceReads+graphReads || small == 0 {
 			t.Errorf("statements: %d for 10 alerts, %d for 100; want the same (± the cached evidence and graph reads)", small, large)
