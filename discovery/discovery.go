@@ -31,10 +31,27 @@ type Identifier struct {
 // Relationship is an observed, directed edge "this depends on To", where To
 // is the Key of another observation of the same run. Type is a Cairn
 // relationship type in UPPER_SNAKE form, such as DEPENDS_ON or RUNS_ON.
+//
+// Attributes describe the edge itself as flat strings, stored on the
+// recorded relationship: for CONNECTS_TO between two devices (LLDP, CDP)
+// "local_port" and "remote_port" (the interfaces at this end and at To's
+// end) and, where known, "local_port_description" and
+// "remote_port_description"; for a VM's disk on a datastore (USES)
+// "disk". An observed edge whose attributes differ from the recorded
+// one's (a cable moved to another port) is relationship drift on that
+// attribute. Keys are lower_snake; at most MaxRelationshipAttributes.
 type Relationship struct {
-	Type string `json:"type"`
-	To   string `json:"to"`
+	Type       string            `json:"type"`
+	To         string            `json:"to"`
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
+
+// MaxRelationshipAttributes bounds the attributes of one relationship, and
+// MaxAttributeLen the length of each key and value.
+const (
+	MaxRelationshipAttributes = 16
+	MaxAttributeLen           = 256
+)
 
 // Observation is what a source saw of one thing.
 //
@@ -72,6 +89,16 @@ type Observation struct {
 	// that carries no other identifier is found again by the source that
 	// recorded it instead of being created anew on every run.
 	StableKey bool `json:"stableKey,omitempty"`
+	// Reference says the thing was seen only through another observation
+	// of the run (an LLDP or CDP neighbour of a switch, a load balancer's
+	// target, a datastore a VM names): it is there to identify a CI and
+	// anchor relationships. Reconciliation matches it like any other
+	// observation and an unmatched one is an unregistered observation like
+	// any other; but it applies none of its fields or facts to a CI it
+	// matches (it fills an empty name only), records no sighting of it, so
+	// that its absence from a later run concludes nothing, and never marks
+	// it missing.
+	Reference bool `json:"reference,omitempty"`
 }
 
 // SourceKey returns the SOURCE_KEY identifier value of an observation with
@@ -142,6 +169,14 @@ func (o *Observation) Check() error {
 		if r.To == "" || r.Type == "" {
 			return fmt.Errorf("observation %q: relationship without a type or target", o.Key)
 		}
+		if len(r.Attributes) > MaxRelationshipAttributes {
+			return fmt.Errorf("observation %q: relationship %s to %q has %d attributes (at most %d)", o.Key, r.Type, r.To, len(r.Attributes), MaxRelationshipAttributes)
+		}
+		for k, v := range r.Attributes {
+			if k == "" || len(k) > MaxAttributeLen || len(v) > MaxAttributeLen {
+				return fmt.Errorf("observation %q: relationship %s to %q: attribute %q: keys are 1 to %d bytes, values at most %d", o.Key, r.Type, r.To, k, MaxAttributeLen, MaxAttributeLen)
+			}
+		}
 	}
 	return nil
 }
@@ -174,6 +209,24 @@ type Result struct {
 	// state): …"): the run's log starts with them, so that a run that
 	// succeeded on part of its input is not silent about the rest.
 	Warnings []string
+	// Coverage says, for a complete run, which CIs it answers for beyond
+	// its own sightings: every live CI carrying all the facts of one entry
+	// (for an AWS account and region read in full: cloud.provider,
+	// cloud.account, cloud.region) that the run did not see is missing for
+	// this job, whoever recorded it (a resource in Terraform state that no
+	// longer runs). A region that failed is left out of Coverage.
+	Coverage []Coverage `json:"coverage,omitempty"`
+	// ExpectedIn names the actors ("discovery:<job>") of other jobs that
+	// should record every CI this run observes (the Terraform state jobs
+	// of an account): an observed CI none of them has a sighting of is
+	// drift, "running but not in state". Empty: no such check.
+	ExpectedIn []string `json:"expectedIn,omitempty"`
+}
+
+// Coverage is one set of facts a complete run answers for in full (see
+// Result.Coverage).
+type Coverage struct {
+	Facts map[string]string `json:"facts"`
 }
 
 // Source observes one kind of infrastructure.

@@ -711,7 +711,7 @@ func (p *parser) resolve() error {
 	}
 	for i := range p.rows {
 		r := &p.rows[i]
-		seen := map[discovery.Relationship]bool{}
+		seen := map[[2]string]bool{} // type, target key
 		for _, rf := range r.refs {
 			j, ok := p.byKey[rf.to]
 			if !ok {
@@ -728,8 +728,8 @@ func (p *parser) resolve() error {
 				return p.errAt(r.pos, rf.column, fmt.Errorf("reference %d names this row itself", rf.n))
 			}
 			rel := discovery.Relationship{Type: rf.typ, To: p.rows[j].obs.Key}
-			if !seen[rel] {
-				seen[rel] = true
+			if !seen[[2]string{rel.Type, rel.To}] {
+				seen[[2]string{rel.Type, rel.To}] = true
 				r.obs.Relationships = append(r.obs.Relationships, rel)
 			}
 		}
