@@ -7,6 +7,14 @@
 // the exact mapping). Only numeric OIDs are used, so the source needs no MIB
 // files, and only the columns it maps are walked, with GETBULK.
 //
+// Unless the setting "neighbours" is false, the source also reads LLDP-MIB
+// (lldpLocChassisId, lldpLocPortTable, lldpRemTable, lldpRemManAddrTable)
+// and CISCO-CDP-MIB (cdpGlobalRun, cdpCacheTable): every device connected
+// to a port becomes a Reference observation keyed "neighbour <identity>",
+// and the walked device gets a CONNECTS_TO relationship to it with the
+// ports as attributes (see Observations and Neighbour). A neighbour seen
+// by several walked devices of one run is one observation.
+//
 // Credentials come from the job's credentials, never from the
 // configuration, and are never logged:
 //
@@ -69,6 +77,11 @@ type Config struct {
 	// MaxRepetitions is the number of rows asked for in each GETBULK
 	// request. Default 25.
 	MaxRepetitions int `json:"maxRepetitions" validate:"min=1,max=255"`
+	// Neighbours says whether LLDP-MIB and CISCO-CDP-MIB are read too, to
+	// report the devices connected to each port (Reference observations)
+	// and the CONNECTS_TO relationships to them, with the ports as
+	// attributes (see Observations). Default true.
+	Neighbours bool `json:"neighbours"`
 	// Hosts are targets (host names, addresses or CIDR ranges) walked in
 	// addition to the job's scope. Default none.
 	Hosts []string `json:"hosts"`
@@ -82,7 +95,7 @@ var (
 
 // DefaultConfig returns the documented defaults: port 161, version "2c",
 // timeout "2s", 1 retry, 10 targets at once, no rate limit, 25 repetitions,
-// no extra hosts.
+// neighbours read, no extra hosts.
 func DefaultConfig() *Config {
 	return &Config{
 		Port:           161,
@@ -91,6 +104,7 @@ func DefaultConfig() *Config {
 		Retries:        1,
 		Concurrency:    10,
 		MaxRepetitions: 25,
+		Neighbours:     true,
 	}
 }
 
@@ -143,7 +157,7 @@ func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Re
 		return nil, errors.New("snmp source: no targets: give the job a scope or set hosts")
 	}
 	opts := discovery.HostOptions{Concurrency: s.cfg.Concurrency, Rate: s.cfg.Rate}
-	return discovery.ForEachHost(ctx, hosts, opts, func(ctx context.Context, host string) ([]discovery.Observation, error) {
+	res, err := discovery.ForEachHost(ctx, hosts, opts, func(ctx context.Context, host string) ([]discovery.Observation, error) {
 		start := time.Now()
 		pdus, err := s.walk(ctx, host, sec)
 		if err != nil {
@@ -152,17 +166,25 @@ func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Re
 			}
 			return nil, err
 		}
-		o, err := FromPDUs(host, pdus)
+		obs, err := Observations(host, pdus, s.cfg.Neighbours)
 		if err != nil {
 			return nil, err
 		}
-		o.SeenAt = time.Now().UTC()
+		now := time.Now().UTC()
+		for i := range obs {
+			obs[i].SeenAt = now
+		}
 		if env.Logger != nil {
 			env.Logger.DebugContext(ctx, "snmp walk", "host", host, "version", s.cfg.Version, "security", sec.levelName(),
-				"values", len(pdus), "facts", len(o.Facts), "elapsed", time.Since(start))
+				"values", len(pdus), "facts", len(obs[0].Facts), "neighbours", len(obs)-1, "elapsed", time.Since(start))
 		}
-		return []discovery.Observation{o}, nil
+		return obs, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	res.Observations = MergeReferences(res.Observations)
+	return res, nil
 }
 
 // Walk returns the values the source reads from one agent, in walk order.

@@ -33,7 +33,7 @@ func TestKindAndDefaults(t *testing.T) {
 		t.Fatalf("NewConfig() is %T, want *snmp.Config", k.NewConfig())
 	}
 	want := &snmp.Config{Port: 161, Version: "2c", Timeout: discovery.Duration(2 * time.Second), Retries: 1,
-		Concurrency: 10, Rate: 0, MaxRepetitions: 25}
+		Concurrency: 10, Rate: 0, MaxRepetitions: 25, Neighbours: true}
 	if !reflect.DeepEqual(cfg, want) || !reflect.DeepEqual(snmp.DefaultConfig(), want) {
 		t.Errorf("defaults = %+v, want %+v", cfg, want)
 	}

@@ -201,8 +201,14 @@ func (s *Source) walk(ctx context.Context, host string, sec *security) ([]gosnmp
 	// hrSystemUptime only tells whether the agent implements
 	// HOST-RESOURCES-MIB (noSuchObject when it does not), which is evidence
 	// of the device's kind.
-	res, err := g.Get([]string{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysContact, oidSysName, oidSysLocation,
-		oidSysServices, oidHrSystemUptime})
+	get := []string{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysContact, oidSysName, oidSysLocation,
+		oidSysServices, oidHrSystemUptime}
+	walked := tables()
+	if s.cfg.Neighbours {
+		get = append(get, neighbourScalars()...)
+		walked = append(walked, neighbourTables()...)
+	}
+	res, err := g.Get(get)
 	if err != nil {
 		return nil, s.requestError(ctx, g, err, "")
 	}
@@ -217,7 +223,7 @@ func (s *Source) walk(ctx context.Context, host string, sec *security) ([]gosnmp
 	}
 	pdus := make([]gosnmp.SnmpPDU, 0, 256)
 	pdus = append(pdus, res.Variables...)
-	for _, t := range tables() {
+	for _, t := range walked {
 		for i, col := range t.columns {
 			n := 0
 			err := g.BulkWalk(col, func(p gosnmp.SnmpPDU) error {
