@@ -178,29 +178,30 @@ func NormalizeThumbprint(s string) (string, error) {
 	return b.String(), nil
 }
 
-// parseURL checks the SDK URL and returns it without user information.
+// parseURL checks the SDK URL: https (or http) with a host and no user
+// information; "https://" is added to a bare host and "/sdk" to an empty
+// path, as govc does.
 func parseURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
-	if strings.Contains(raw, "://") {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a URL", textclip.Message(raw))
-		}
-		if u.User != nil {
-			return nil, fmt.Errorf("%q: put the user and password in the job's credentials, not in the URL", textclip.Message(u.Redacted()))
-		}
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
 	}
-	u, err := soap.ParseURL(raw)
+	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a URL", textclip.Message(raw))
 	}
-	if u == nil || u.Host == "" {
-		return nil, fmt.Errorf("%q: no host", textclip.Message(raw))
+	if u.User != nil {
+		return nil, fmt.Errorf("%q: put the user and password in the job's credentials, not in the URL", textclip.Message(u.Redacted()))
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("%q: scheme must be https (or http)", textclip.Message(raw))
 	}
-	u.User = nil
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("%q: no host", textclip.Message(raw))
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/sdk"
+	}
 	return u, nil
 }
 
