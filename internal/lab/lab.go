@@ -7,6 +7,14 @@
 //	snmpd                     127.0.0.3:1161 (udp)  StartSNMPD, (*SNMPD).Restart
 //	prometheus-node-exporter  127.0.0.4:9100 (tcp)  StartNodeExporter, (*NodeExporter).Stop
 //	banner listener           any loopback addr     Listen
+//	LLDP lab (root only)      198.18.231.2:1161 (udp) StartLLDPLab, (*LLDPLab).Replug
+//
+// The LLDP lab is the exception to loopback: a "switch" network namespace
+// (cairn-lldp-sw) runs snmpd with lldpd as its AgentX sub-agent, neighbour
+// namespaces (cairn-lldp-1, -2, ...) run lldpd, veth pairs are the cables
+// (switch ports swp1, swp2, ...), and one veth pair from the root namespace
+// (cairnlldp0, 198.18.231.1/30, a benchmarking range on no real network)
+// reaches the agent. Namespaces go with the test; it needs root.
 //
 // The daemons' configuration, keys and pid files live in t.TempDir(); each is
 // stopped (SIGTERM, then wait) when the test ends. Because the addresses are
@@ -19,7 +27,7 @@
 // Each Start* calls Need first: when a binary is missing the test is skipped,
 // or fails when CAIRN_LAB=1 or CI=true. To run the lab tests:
 //
-//	apt-get install openssh-server snmpd snmp nmap prometheus-node-exporter prometheus-alertmanager
+//	apt-get install openssh-server snmpd snmp nmap prometheus-node-exporter prometheus-alertmanager lldpd iproute2
 //	CAIRN_LAB=1 make test
 //
 // The API (all Start* stop their daemon when the test ends):
@@ -88,7 +96,7 @@ var LockTimeout = 5 * time.Minute
 var StartTimeout = 30 * time.Second
 
 // Packages is the apt-get install line for everything the lab tests use.
-const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter prometheus prometheus-alertmanager"
+const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter prometheus prometheus-alertmanager lldpd iproute2"
 
 // Required reports whether missing lab components must fail tests rather than
 // skip them: CAIRN_LAB=1 or CI=true.
@@ -152,6 +160,8 @@ func packagesFor(binaries []string) string {
 			"nmap":                     "nmap",
 			"prometheus-node-exporter": "prometheus-node-exporter",
 			"prometheus-alertmanager":  "prometheus-alertmanager",
+			"lldpd":                    "lldpd",
+			"ip":                       "iproute2",
 		}[filepath.Base(b)]
 		if p == "" {
 			p = filepath.Base(b)
