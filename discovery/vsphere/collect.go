@@ -114,15 +114,19 @@ func (s *Source) Collect(ctx context.Context, c *vim25.Client) (*Inventory, *dis
 		return inv, res, nil
 	}
 	read := map[string]*Datacenter{}
-	var mu sync.Mutex
+	var (
+		mu sync.Mutex
+		wh withheld
+	)
 	opts := discovery.HostOptions{Concurrency: s.concurrency}
 	fr, err := discovery.ForEachHost(ctx, names, opts, func(ctx context.Context, name string) ([]discovery.Observation, error) {
-		dc, err := s.readDatacenter(ctx, c, byName[name], name)
+		dc, w, err := s.readDatacenter(ctx, c, byName[name], name)
 		if err != nil {
 			return nil, err
 		}
 		mu.Lock()
 		read[name] = dc
+		wh.merge(w)
 		mu.Unlock()
 		return nil, nil
 	})
@@ -143,6 +147,9 @@ func (s *Source) Collect(ctx context.Context, c *vim25.Client) (*Inventory, *dis
 		res.HostErrors[n] = msg
 	}
 	res.Partial = res.Partial || fr.Partial
+	if wh.n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d properties withheld by the server (left empty; check the account's read permissions), first: %s", wh.n, textclip.Message(wh.first)))
+	}
 	for _, n := range names {
 		if dc := read[n]; dc != nil {
 			inv.Datacenters = append(inv.Datacenters, *dc)
@@ -179,10 +186,10 @@ func destroy(v *view.ContainerView) {
 
 // readDatacenter reads one datacenter's objects in one paged retrieval
 // over a container view of it.
-func (s *Source) readDatacenter(ctx context.Context, c *vim25.Client, ref types.ManagedObjectReference, name string) (*Datacenter, error) {
+func (s *Source) readDatacenter(ctx context.Context, c *vim25.Client, ref types.ManagedObjectReference, name string) (*Datacenter, withheld, error) {
 	v, err := view.NewManager(c).CreateContainerView(ctx, ref, viewKinds, true)
 	if err != nil {
-		return nil, fmt.Errorf("creating a view of datacenter %s: %w", name, err)
+		return nil, withheld{}, fmt.Errorf("creating a view of datacenter %s: %w", name, err)
 	}
 	defer destroy(v)
 	var pspec []types.PropertySpec
@@ -199,7 +206,7 @@ func (s *Source) readDatacenter(ctx context.Context, c *vim25.Client, ref types.
 	}
 	objs, err := s.retrieve(ctx, c, spec)
 	if err != nil {
-		return nil, fmt.Errorf("reading datacenter %s: %w", name, err)
+		return nil, withheld{}, fmt.Errorf("reading datacenter %s: %w", name, err)
 	}
 	return fromObjects(ref.Value, name, objs)
 }
@@ -239,8 +246,9 @@ func (s *Source) retrieve(ctx context.Context, c *vim25.Client, spec types.Prope
 
 // fromObjects turns a datacenter's retrieved objects into its Datacenter.
 // A property the server withheld (missing, no permission) is left empty.
-func fromObjects(ref, name string, objs []types.ObjectContent) (*Datacenter, error) {
+func fromObjects(ref, name string, objs []types.ObjectContent) (*Datacenter, withheld, error) {
 	dc := &Datacenter{Ref: ref, Name: name}
+	var wh withheld
 	var (
 		hosts    []mo.HostSystem
 		vms      []mo.VirtualMachine
@@ -249,10 +257,13 @@ func fromObjects(ref, name string, objs []types.ObjectContent) (*Datacenter, err
 		clusters = map[string]bool{}
 	)
 	for _, oc := range objs {
+		for _, m := range oc.MissingSet {
+			wh.add(oc.Obj, m)
+		}
 		oc.MissingSet = nil
 		v, err := mo.ObjectContentToType(oc)
 		if err != nil {
-			return nil, fmt.Errorf("decoding %s %s: %w", oc.Obj.Type, oc.Obj.Value, err)
+			return nil, wh, fmt.Errorf("decoding %s %s: %w", oc.Obj.Type, oc.Obj.Value, err)
 		}
 		switch o := v.(type) {
 		case mo.ClusterComputeResource:
@@ -297,7 +308,33 @@ func fromObjects(ref, name string, objs []types.ObjectContent) (*Datacenter, err
 		dc.VMs = append(dc.VMs, vmOf(vm, networks, pools))
 	}
 	sortDatacenter(dc)
-	return dc, nil
+	return dc, wh, nil
+}
+
+// withheld counts the properties the server did not return (the
+// MissingSet of an object: no permission on it, or a property its version
+// lacks) and keeps the first as an example.
+type withheld struct {
+	n     int
+	first string
+}
+
+func (w *withheld) add(obj types.ManagedObjectReference, m types.MissingProperty) {
+	w.n++
+	if w.first == "" {
+		why := "missing"
+		if m.Fault.Fault != nil {
+			why = strings.TrimPrefix(fmt.Sprintf("%T", m.Fault.Fault), "*types.")
+		}
+		w.first = obj.Type + " " + obj.Value + " " + m.Path + ": " + why
+	}
+}
+
+func (w *withheld) merge(o withheld) {
+	if w.first == "" {
+		w.first = o.first
+	}
+	w.n += o.n
 }
 
 func switchOf(o mo.DistributedVirtualSwitch) Switch {

@@ -38,6 +38,7 @@ package vsphere
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -305,6 +306,11 @@ func (s *Source) Connect(ctx context.Context, creds map[string]string) (*vim25.C
 	}
 	c, err := vim25.NewClient(ctx, sc)
 	if err != nil {
+		var ua x509.UnknownAuthorityError
+		var he x509.HostnameError
+		if errors.As(err, &ua) || errors.As(err, &he) {
+			return nil, fmt.Errorf("vsphere source: connecting to %s: %w (trust the server's certificate with caFile, or pin it with thumbprint)", s.url, err)
+		}
 		return nil, fmt.Errorf("vsphere source: connecting to %s: %w", s.url, err)
 	}
 	if err := session.NewManager(c).Login(ctx, url.UserPassword(user, pass)); err != nil {

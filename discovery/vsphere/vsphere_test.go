@@ -19,6 +19,7 @@ import (
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/cairn-cmdb/cairn/discovery"
@@ -610,5 +611,63 @@ func checkObservations(t testing.TB, obs []discovery.Observation) {
 				t.Errorf("%s: %s to %s, not an observation of the run", o.Key, r.Type, r.To)
 			}
 		}
+	}
+}
+
+// TestWithheld: a property the server withholds (no permission) leaves the
+// value empty and is counted, with the first named, rather than failing
+// the datacenter.
+func TestWithheld(t *testing.T) {
+	vm := types.ManagedObjectReference{Type: "VirtualMachine", Value: "vm-12"}
+	objs := []types.ObjectContent{{
+		Obj:     vm,
+		PropSet: []types.DynamicProperty{{Name: "name", Val: "web01"}},
+		MissingSet: []types.MissingProperty{
+			{Path: "guest.net", Fault: types.LocalizedMethodFault{Fault: &types.NoPermission{}}},
+			{Path: "config.uuid", Fault: types.LocalizedMethodFault{Fault: &types.NoPermission{}}},
+		},
+	}}
+	dc, wh, err := fromObjects("datacenter-2", "DC0", objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dc.VMs) != 1 || dc.VMs[0].Name != "web01" || dc.VMs[0].BIOSUUID != "" {
+		t.Errorf("VMs %+v, want web01 without UUID", dc.VMs)
+	}
+	if wh.n != 2 || wh.first != "VirtualMachine vm-12 guest.net: NoPermission" {
+		t.Errorf("withheld %d, first %q", wh.n, wh.first)
+	}
+}
+
+// TestStandaloneESXi reads an ESXi host directly (vcsim's ESX model): it
+// has no vCenter instance UUID, so keys are qualified by the host's
+// address, and its one datacenter is "ha-datacenter".
+func TestStandaloneESXi(t *testing.T) {
+	m := simulator.ESX()
+	s := newSim(t, m)
+	s.model.Map().Get(vim25.ServiceInstance).(*simulator.ServiceInstance).Content.About.InstanceUuid = ""
+	res := discover(t, build(t, insecureConfig(s)))
+	checkObservations(t, res.Observations)
+	host := strings.ToLower(s.server.URL.Host)
+	var hosts, vms int
+	for _, o := range res.Observations {
+		if !strings.HasPrefix(o.Key, "vsphere:"+host+":") {
+			t.Errorf("key %s, want vsphere:%s:<moref>", o.Key, host)
+		}
+		if o.Facts["vsphere.datacenter"] != "ha-datacenter" {
+			t.Errorf("%s: datacenter %q", o.Key, o.Facts["vsphere.datacenter"])
+		}
+		switch o.Kind {
+		case discovery.KindServer:
+			hosts++
+		case discovery.KindVM:
+			vms++
+			if target(o, "RUNS_ON") != "vsphere:"+host+":ha-host" {
+				t.Errorf("%s RUNS_ON %q, want the ESXi host", o.Key, target(o, "RUNS_ON"))
+			}
+		}
+	}
+	if hosts != 1 || vms != 2 {
+		t.Errorf("%d hosts and %d VMs, want 1 and 2", hosts, vms)
 	}
 }
