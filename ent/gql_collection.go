@@ -3177,6 +3177,11 @@ func (_q *RelationshipQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, relationship.FieldDescription)
 				fieldSeen[relationship.FieldDescription] = struct{}{}
 			}
+		case "attributes":
+			if _, ok := fieldSeen[relationship.FieldAttributes]; !ok {
+				selectedFields = append(selectedFields, relationship.FieldAttributes)
+				fieldSeen[relationship.FieldAttributes] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -22583,6 +22583,7 @@ type RelationshipMutation struct {
 	_type         *relationship.Type
 	source        *string
 	description   *string
+	attributes    *map[string]string
 	clearedFields map[string]struct{}
 	from          *int
 	clearedfrom   bool
@@ -22956,6 +22957,55 @@ func (m *RelationshipMutation) ResetDescription() {
 	delete(m.clearedFields, relationship.FieldDescription)
 }
 
+// SetAttributes sets the "attributes" field.
+func (m *RelationshipMutation) SetAttributes(value map[string]string) {
+	m.attributes = &value
+}
+
+// Attributes returns the value of the "attributes" field in the mutation.
+func (m *RelationshipMutation) Attributes() (r map[string]string, exists bool) {
+	v := m.attributes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttributes returns the old "attributes" field's value of the Relationship entity.
+// If the Relationship object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RelationshipMutation) OldAttributes(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttributes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttributes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttributes: %w", err)
+	}
+	return oldValue.Attributes, nil
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (m *RelationshipMutation) ClearAttributes() {
+	m.attributes = nil
+	m.clearedFields[relationship.FieldAttributes] = struct{}{}
+}
+
+// AttributesCleared returns if the "attributes" field was cleared in this mutation.
+func (m *RelationshipMutation) AttributesCleared() bool {
+	_, ok := m.clearedFields[relationship.FieldAttributes]
+	return ok
+}
+
+// ResetAttributes resets all changes to the "attributes" field.
+func (m *RelationshipMutation) ResetAttributes() {
+	m.attributes = nil
+	delete(m.clearedFields, relationship.FieldAttributes)
+}
+
 // ClearFrom clears the "from" edge to the ConfigurationItem entity.
 func (m *RelationshipMutation) ClearFrom() {
 	m.clearedfrom = true
@@ -23044,7 +23094,7 @@ func (m *RelationshipMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RelationshipMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, relationship.FieldCreatedAt)
 	}
@@ -23065,6 +23115,9 @@ func (m *RelationshipMutation) Fields() []string {
 	}
 	if m.description != nil {
 		fields = append(fields, relationship.FieldDescription)
+	}
+	if m.attributes != nil {
+		fields = append(fields, relationship.FieldAttributes)
 	}
 	return fields
 }
@@ -23088,6 +23141,8 @@ func (m *RelationshipMutation) Field(name string) (ent.Value, bool) {
 		return m.Source()
 	case relationship.FieldDescription:
 		return m.Description()
+	case relationship.FieldAttributes:
+		return m.Attributes()
 	}
 	return nil, false
 }
@@ -23111,6 +23166,8 @@ func (m *RelationshipMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldSource(ctx)
 	case relationship.FieldDescription:
 		return m.OldDescription(ctx)
+	case relationship.FieldAttributes:
+		return m.OldAttributes(ctx)
 	}
 	return nil, fmt.Errorf("unknown Relationship field %s", name)
 }
@@ -23169,6 +23226,13 @@ func (m *RelationshipMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDescription(v)
 		return nil
+	case relationship.FieldAttributes:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttributes(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Relationship field %s", name)
 }
@@ -23205,6 +23269,9 @@ func (m *RelationshipMutation) ClearedFields() []string {
 	if m.FieldCleared(relationship.FieldDescription) {
 		fields = append(fields, relationship.FieldDescription)
 	}
+	if m.FieldCleared(relationship.FieldAttributes) {
+		fields = append(fields, relationship.FieldAttributes)
+	}
 	return fields
 }
 
@@ -23221,6 +23288,9 @@ func (m *RelationshipMutation) ClearField(name string) error {
 	switch name {
 	case relationship.FieldDescription:
 		m.ClearDescription()
+		return nil
+	case relationship.FieldAttributes:
+		m.ClearAttributes()
 		return nil
 	}
 	return fmt.Errorf("unknown Relationship nullable field %s", name)
@@ -23250,6 +23320,9 @@ func (m *RelationshipMutation) ResetField(name string) error {
 		return nil
 	case relationship.FieldDescription:
 		m.ResetDescription()
+		return nil
+	case relationship.FieldAttributes:
+		m.ResetAttributes()
 		return nil
 	}
 	return fmt.Errorf("unknown Relationship field %s", name)

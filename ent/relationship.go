@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -32,6 +33,8 @@ type Relationship struct {
 	Source string `json:"source,omitempty"`
 	// Description holds the value of the "description" field.
 	Description *string `json:"description,omitempty"`
+	// attributes of the edge itself, such as the local_port and remote_port of a CONNECTS_TO; at most 16, keys 1 to 256 bytes, values at most 256
+	Attributes map[string]string `json:"attributes,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the RelationshipQuery when eager-loading is set.
 	Edges        RelationshipEdges `json:"edges"`
@@ -78,6 +81,8 @@ func (*Relationship) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case relationship.FieldAttributes:
+			values[i] = new([]byte)
 		case relationship.FieldID, relationship.FieldFromID, relationship.FieldToID:
 			values[i] = new(sql.NullInt64)
 		case relationship.FieldType, relationship.FieldSource, relationship.FieldDescription:
@@ -148,6 +153,14 @@ func (_m *Relationship) assignValues(columns []string, values []any) error {
 				_m.Description = new(string)
 				*_m.Description = value.String
 			}
+		case relationship.FieldAttributes:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field attributes", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Attributes); err != nil {
+					return fmt.Errorf("unmarshal field attributes: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -216,6 +229,9 @@ func (_m *Relationship) String() string {
 		builder.WriteString("description=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("attributes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Attributes))
 	builder.WriteByte(')')
 	return builder.String()
 }

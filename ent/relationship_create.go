@@ -97,6 +97,12 @@ func (_c *RelationshipCreate) SetNillableDescription(v *string) *RelationshipCre
 	return _c
 }
 
+// SetAttributes sets the "attributes" field.
+func (_c *RelationshipCreate) SetAttributes(v map[string]string) *RelationshipCreate {
+	_c.mutation.SetAttributes(v)
+	return _c
+}
+
 // SetFrom sets the "from" edge to the ConfigurationItem entity.
 func (_c *RelationshipCreate) SetFrom(v *ConfigurationItem) *RelationshipCreate {
 	return _c.SetFromID(v.ID)
@@ -239,6 +245,10 @@ func (_c *RelationshipCreate) createSpec() (*Relationship, *sqlgraph.CreateSpec)
 		_spec.SetField(relationship.FieldDescription, field.TypeString, value)
 		_node.Description = &value
 	}
+	if value, ok := _c.mutation.Attributes(); ok {
+		_spec.SetField(relationship.FieldAttributes, field.TypeJSON, value)
+		_node.Attributes = value
+	}
 	if nodes := _c.mutation.FromIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -379,6 +389,24 @@ func (u *RelationshipUpsert) ClearDescription() *RelationshipUpsert {
 	return u
 }
 
+// SetAttributes sets the "attributes" field.
+func (u *RelationshipUpsert) SetAttributes(v map[string]string) *RelationshipUpsert {
+	u.Set(relationship.FieldAttributes, v)
+	return u
+}
+
+// UpdateAttributes sets the "attributes" field to the value that was provided on create.
+func (u *RelationshipUpsert) UpdateAttributes() *RelationshipUpsert {
+	u.SetExcluded(relationship.FieldAttributes)
+	return u
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (u *RelationshipUpsert) ClearAttributes() *RelationshipUpsert {
+	u.SetNull(relationship.FieldAttributes)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -490,6 +518,27 @@ func (u *RelationshipUpsertOne) UpdateDescription() *RelationshipUpsertOne {
 func (u *RelationshipUpsertOne) ClearDescription() *RelationshipUpsertOne {
 	return u.Update(func(s *RelationshipUpsert) {
 		s.ClearDescription()
+	})
+}
+
+// SetAttributes sets the "attributes" field.
+func (u *RelationshipUpsertOne) SetAttributes(v map[string]string) *RelationshipUpsertOne {
+	return u.Update(func(s *RelationshipUpsert) {
+		s.SetAttributes(v)
+	})
+}
+
+// UpdateAttributes sets the "attributes" field to the value that was provided on create.
+func (u *RelationshipUpsertOne) UpdateAttributes() *RelationshipUpsertOne {
+	return u.Update(func(s *RelationshipUpsert) {
+		s.UpdateAttributes()
+	})
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (u *RelationshipUpsertOne) ClearAttributes() *RelationshipUpsertOne {
+	return u.Update(func(s *RelationshipUpsert) {
+		s.ClearAttributes()
 	})
 }
 
@@ -770,6 +819,27 @@ func (u *RelationshipUpsertBulk) UpdateDescription() *RelationshipUpsertBulk {
 func (u *RelationshipUpsertBulk) ClearDescription() *RelationshipUpsertBulk {
 	return u.Update(func(s *RelationshipUpsert) {
 		s.ClearDescription()
+	})
+}
+
+// SetAttributes sets the "attributes" field.
+func (u *RelationshipUpsertBulk) SetAttributes(v map[string]string) *RelationshipUpsertBulk {
+	return u.Update(func(s *RelationshipUpsert) {
+		s.SetAttributes(v)
+	})
+}
+
+// UpdateAttributes sets the "attributes" field to the value that was provided on create.
+func (u *RelationshipUpsertBulk) UpdateAttributes() *RelationshipUpsertBulk {
+	return u.Update(func(s *RelationshipUpsert) {
+		s.UpdateAttributes()
+	})
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (u *RelationshipUpsertBulk) ClearAttributes() *RelationshipUpsertBulk {
+	return u.Update(func(s *RelationshipUpsert) {
+		s.ClearAttributes()
 	})
 }
 

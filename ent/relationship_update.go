@@ -83,6 +83,18 @@ func (_u *RelationshipUpdate) ClearDescription() *RelationshipUpdate {
 	return _u
 }
 
+// SetAttributes sets the "attributes" field.
+func (_u *RelationshipUpdate) SetAttributes(v map[string]string) *RelationshipUpdate {
+	_u.mutation.SetAttributes(v)
+	return _u
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (_u *RelationshipUpdate) ClearAttributes() *RelationshipUpdate {
+	_u.mutation.ClearAttributes()
+	return _u
+}
+
 // Mutation returns the RelationshipMutation object of the builder.
 func (_u *RelationshipUpdate) Mutation() *RelationshipMutation {
 	return _u.mutation
@@ -178,6 +190,12 @@ func (_u *RelationshipUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(relationship.FieldDescription, field.TypeString)
 	}
+	if value, ok := _u.mutation.Attributes(); ok {
+		_spec.SetField(relationship.FieldAttributes, field.TypeJSON, value)
+	}
+	if _u.mutation.AttributesCleared() {
+		_spec.ClearField(relationship.FieldAttributes, field.TypeJSON)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -251,6 +269,18 @@ func (_u *RelationshipUpdateOne) SetNillableDescription(v *string) *Relationship
 // ClearDescription clears the value of the "description" field.
 func (_u *RelationshipUpdateOne) ClearDescription() *RelationshipUpdateOne {
 	_u.mutation.ClearDescription()
+	return _u
+}
+
+// SetAttributes sets the "attributes" field.
+func (_u *RelationshipUpdateOne) SetAttributes(v map[string]string) *RelationshipUpdateOne {
+	_u.mutation.SetAttributes(v)
+	return _u
+}
+
+// ClearAttributes clears the value of the "attributes" field.
+func (_u *RelationshipUpdateOne) ClearAttributes() *RelationshipUpdateOne {
+	_u.mutation.ClearAttributes()
 	return _u
 }
 
@@ -378,6 +408,12 @@ func (_u *RelationshipUpdateOne) sqlSave(ctx context.Context) (_node *Relationsh
 	}
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(relationship.FieldDescription, field.TypeString)
+	}
+	if value, ok := _u.mutation.Attributes(); ok {
+		_spec.SetField(relationship.FieldAttributes, field.TypeJSON, value)
+	}
+	if _u.mutation.AttributesCleared() {
+		_spec.ClearField(relationship.FieldAttributes, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Relationship{config: _u.config}

@@ -79,8 +79,8 @@ func (r *mutationResolver) DeleteIdentifier(ctx context.Context, id int) (int, e
 }
 
 // AddRelationship is the resolver for the addRelationship field.
-func (r *mutationResolver) AddRelationship(ctx context.Context, from int, to int, typeArg relationship.Type, description *string) (*ent.Relationship, error) {
-	return r.addRelationship(ctx, from, to, typeArg, description)
+func (r *mutationResolver) AddRelationship(ctx context.Context, from int, to int, typeArg relationship.Type, description *string, attributes map[string]string) (*ent.Relationship, error) {
+	return r.addRelationship(ctx, from, to, typeArg, description, attributes)
 }
 
 // RemoveRelationship is the resolver for the removeRelationship field.

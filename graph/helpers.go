@@ -17,8 +17,8 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/relationships"
 )
 
-func (r *Resolver) addRelationship(ctx context.Context, from, to int, typ relationship.Type, description *string) (*ent.Relationship, error) {
-	return relationships.Add(ctx, r.tx(ctx), from, to, typ, description, "record")
+func (r *Resolver) addRelationship(ctx context.Context, from, to int, typ relationship.Type, description *string, attrs map[string]string) (*ent.Relationship, error) {
+	return relationships.Add(ctx, r.tx(ctx), from, to, typ, description, attrs, "record")
 }
 
 // currencyOf converts an input currency, or def when none is given.

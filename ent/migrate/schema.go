@@ -744,6 +744,7 @@ var (
 		{Name: "type", Type: field.TypeEnum, Enums: []string{"DEPENDS_ON", "RUNS_ON", "HOSTED_ON", "CONNECTS_TO", "MEMBER_OF", "USES", "BACKS_UP_TO", "REPLICATES_TO"}},
 		{Name: "source", Type: field.TypeString, Default: "record"},
 		{Name: "description", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "attributes", Type: field.TypeJSON, Nullable: true},
 		{Name: "from_id", Type: field.TypeInt},
 		{Name: "to_id", Type: field.TypeInt},
 	}
@@ -755,13 +756,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "relationships_configuration_items_outgoing",
-				Columns:    []*schema.Column{RelationshipsColumns[6]},
+				Columns:    []*schema.Column{RelationshipsColumns[7]},
 				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "relationships_configuration_items_incoming",
-				Columns:    []*schema.Column{RelationshipsColumns[7]},
+				Columns:    []*schema.Column{RelationshipsColumns[8]},
 				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -770,12 +771,12 @@ var (
 			{
 				Name:    "relationship_from_id_to_id_type",
 				Unique:  true,
-				Columns: []*schema.Column{RelationshipsColumns[6], RelationshipsColumns[7], RelationshipsColumns[3]},
+				Columns: []*schema.Column{RelationshipsColumns[7], RelationshipsColumns[8], RelationshipsColumns[3]},
 			},
 			{
 				Name:    "relationship_to_id_type_from_id",
 				Unique:  false,
-				Columns: []*schema.Column{RelationshipsColumns[7], RelationshipsColumns[3], RelationshipsColumns[6]},
+				Columns: []*schema.Column{RelationshipsColumns[8], RelationshipsColumns[3], RelationshipsColumns[7]},
 			},
 		},
 	}

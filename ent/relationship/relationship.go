@@ -31,6 +31,8 @@ const (
 	FieldSource = "source"
 	// FieldDescription holds the string denoting the description field in the database.
 	FieldDescription = "description"
+	// FieldAttributes holds the string denoting the attributes field in the database.
+	FieldAttributes = "attributes"
 	// EdgeFrom holds the string denoting the from edge name in mutations.
 	EdgeFrom = "from"
 	// EdgeTo holds the string denoting the to edge name in mutations.
@@ -63,6 +65,7 @@ var Columns = []string{
 	FieldToID,
 	FieldSource,
 	FieldDescription,
+	FieldAttributes,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -365,6 +365,16 @@ func DescriptionContainsFold(v string) predicate.Relationship {
 	return predicate.Relationship(sql.FieldContainsFold(FieldDescription, v))
 }
 
+// AttributesIsNil applies the IsNil predicate on the "attributes" field.
+func AttributesIsNil() predicate.Relationship {
+	return predicate.Relationship(sql.FieldIsNull(FieldAttributes))
+}
+
+// AttributesNotNil applies the NotNil predicate on the "attributes" field.
+func AttributesNotNil() predicate.Relationship {
+	return predicate.Relationship(sql.FieldNotNull(FieldAttributes))
+}
+
 // HasFrom applies the HasEdge predicate on the "from" edge.
 func HasFrom() predicate.Relationship {
 	return predicate.Relationship(func(s *sql.Selector) {

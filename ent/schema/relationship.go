@@ -37,6 +37,10 @@ func (Relationship) Fields() []ent.Field {
 			Default("record").
 			Comment("who asserted it: record, import:<file> or discovery:<job>"),
 		field.String("description").Optional().Nillable().MaxLen(1000),
+		field.JSON("attributes", map[string]string{}).
+			Optional().
+			Comment("attributes of the edge itself, such as the local_port and remote_port of a CONNECTS_TO; at most 16, keys 1 to 256 bytes, values at most 256").
+			Annotations(entgql.Type("StringMap")),
 	}
 }
 

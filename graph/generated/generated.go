@@ -788,7 +788,7 @@ type ComplexityRoot struct {
 		AcceptDrift             func(childComplexity int, id int) int
 		AcknowledgeDrift        func(childComplexity int, id int, note *string) int
 		AcknowledgeIncident     func(childComplexity int, id int, note *string) int
-		AddRelationship         func(childComplexity int, from int, to int, typeArg relationship.Type, description *string) int
+		AddRelationship         func(childComplexity int, from int, to int, typeArg relationship.Type, description *string, attributes map[string]string) int
 		CreateAPIToken          func(childComplexity int, name string, role apitoken.Role, expiresAt *time.Time) int
 		CreateAsset             func(childComplexity int, input model.CreateAssetInput) int
 		CreateChangeRecord      func(childComplexity int, input ent.CreateChangeRecordInput) int
@@ -953,6 +953,7 @@ type ComplexityRoot struct {
 	}
 
 	Relationship struct {
+		Attributes  func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
 		From        func(childComplexity int) int
@@ -1239,7 +1240,7 @@ type MutationResolver interface {
 	CreateIdentifier(ctx context.Context, input ent.CreateIdentifierInput) (*ent.Identifier, error)
 	UpdateIdentifier(ctx context.Context, id int, input ent.UpdateIdentifierInput) (*ent.Identifier, error)
 	DeleteIdentifier(ctx context.Context, id int) (int, error)
-	AddRelationship(ctx context.Context, from int, to int, typeArg relationship.Type, description *string) (*ent.Relationship, error)
+	AddRelationship(ctx context.Context, from int, to int, typeArg relationship.Type, description *string, attributes map[string]string) (*ent.Relationship, error)
 	RemoveRelationship(ctx context.Context, id int) (int, error)
 	CreateService(ctx context.Context, input ent.CreateServiceInput) (*ent.Service, error)
 	UpdateService(ctx context.Context, id int, input ent.UpdateServiceInput) (*ent.Service, error)
@@ -4557,7 +4558,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AddRelationship(childComplexity, args["from"].(int), args["to"].(int), args["type"].(relationship.Type), args["description"].(*string)), true
+		return e.ComplexityRoot.Mutation.AddRelationship(childComplexity, args["from"].(int), args["to"].(int), args["type"].(relationship.Type), args["description"].(*string), args["attributes"].(map[string]string)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -5815,6 +5816,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.WhyNoMatch(childComplexity, args["identifier"].(string), args["scope"].(*string)), true
 
+	case "Relationship.attributes":
+		if e.ComplexityRoot.Relationship.Attributes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Relationship.Attributes(childComplexity), true
 	case "Relationship.createdAt":
 		if e.ComplexityRoot.Relationship.CreatedAt == nil {
 			break
@@ -7023,6 +7030,9 @@ extend type Mutation {
 "Any JSON value."
 scalar Any
 
+"A JSON object whose values are all strings, such as the attributes of a relationship."
+scalar StringMap
+
 "An amount of money: a decimal string with the currency's minor units, never a float."
 type Money {
   "Decimal string, e.g. \"1250.00\" for EUR or \"1250\" for JPY."
@@ -7140,7 +7150,8 @@ type Mutation {
   updateIdentifier(id: ID!, input: UpdateIdentifierInput!): Identifier!
   deleteIdentifier(id: ID!): ID!
 
-  addRelationship(from: ID!, to: ID!, type: RelationshipType!, description: String): Relationship!
+  "Records that ` + "`" + `from` + "`" + ` depends on ` + "`" + `to` + "`" + `; ` + "`" + `attributes` + "`" + ` describe the edge itself (such as local_port and remote_port of a CONNECTS_TO): at most 16, keys 1 to 256 bytes, values at most 256."
+  addRelationship(from: ID!, to: ID!, type: RelationshipType!, description: String, attributes: StringMap): Relationship!
   removeRelationship(id: ID!): ID!
 
   createService(input: CreateServiceInput!): Service!
@@ -12849,6 +12860,10 @@ type Relationship implements Node {
   """
   source: String!
   description: String
+  """
+  attributes of the edge itself, such as the local_port and remote_port of a CONNECTS_TO; at most 16, keys 1 to 256 bytes, values at most 256
+  """
+  attributes: StringMap
   from: ConfigurationItem!
   to: ConfigurationItem!
 }
@@ -16309,6 +16324,8 @@ func (ec *executionContext) childFields_Relationship(ctx context.Context, field 
 		return ec.fieldContext_Relationship_source(ctx, field)
 	case "description":
 		return ec.fieldContext_Relationship_description(ctx, field)
+	case "attributes":
+		return ec.fieldContext_Relationship_attributes(ctx, field)
 	case "from":
 		return ec.fieldContext_Relationship_from(ctx, field)
 	case "to":
@@ -17164,6 +17181,14 @@ func (ec *executionContext) field_Mutation_addRelationship_args(ctx context.Cont
 		return nil, err
 	}
 	args["description"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "attributes",
+		func(ctx context.Context, v any) (map[string]string, error) {
+			return ec.unmarshalOStringMap2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["attributes"] = arg4
 	return args, nil
 }
 
@@ -33111,7 +33136,7 @@ func (ec *executionContext) _Mutation_addRelationship(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddRelationship(ctx, fc.Args["from"].(int), fc.Args["to"].(int), fc.Args["type"].(relationship.Type), fc.Args["description"].(*string))
+			return ec.Resolvers.Mutation().AddRelationship(ctx, fc.Args["from"].(int), fc.Args["to"].(int), fc.Args["type"].(relationship.Type), fc.Args["description"].(*string), fc.Args["attributes"].(map[string]string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Relationship) graphql.Marshaler {
@@ -38324,6 +38349,29 @@ func (ec *executionContext) _Relationship_description(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_Relationship_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Relationship", field, false, false, "String")
+}
+
+func (ec *executionContext) _Relationship_attributes(ctx context.Context, field graphql.CollectedField, obj *ent.Relationship) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Relationship_attributes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attributes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]string) graphql.Marshaler {
+			return ec.marshalOStringMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Relationship_attributes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Relationship", field, false, false, "StringMap")
 }
 
 func (ec *executionContext) _Relationship_from(ctx context.Context, field graphql.CollectedField, obj *ent.Relationship) (ret graphql.Marshaler) {
@@ -72701,6 +72749,11 @@ func (ec *executionContext) _Relationship(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "attributes":
+			out.Values[i] = ec._Relationship_attributes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "from":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -80313,6 +80366,24 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOStringMap2map(ctx context.Context, v any) (map[string]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalStringMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStringMap2map(ctx context.Context, sel ast.SelectionSet, v map[string]string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalStringMap(v)
 	return res
 }
 

@@ -27,13 +27,48 @@ func CheckEnds(from, to int) error {
 	return nil
 }
 
+// Limits of a relationship's attributes: at most MaxAttributes, keys 1 to
+// MaxAttributeLen bytes, values at most MaxAttributeLen bytes (the same as
+// discovery.MaxRelationshipAttributes and discovery.MaxAttributeLen).
+const (
+	MaxAttributes   = 16
+	MaxAttributeLen = 256
+)
+
+// CheckAttributes is the rule for a relationship's attributes: at most
+// MaxAttributes, each key 1 to MaxAttributeLen bytes and each value at most
+// MaxAttributeLen bytes. The error is BAD_USER_INPUT on field "attributes",
+// naming the key.
+func CheckAttributes(attrs map[string]string) error {
+	if len(attrs) > MaxAttributes {
+		return apperr.Invalid("attributes", "a relationship has at most %d attributes, not %d", MaxAttributes, len(attrs))
+	}
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if k == "" || len(k) > MaxAttributeLen {
+			return apperr.Invalid("attributes", "attribute key %.40q: keys are 1 to %d bytes", k, MaxAttributeLen)
+		}
+		if len(attrs[k]) > MaxAttributeLen {
+			return apperr.Invalid("attributes", "attribute %q: values are at most %d bytes, not %d", k, MaxAttributeLen, len(attrs[k]))
+		}
+	}
+	return nil
+}
+
 // Add records that CI from depends on CI to through typ, in c (a
 // transaction's client, so that the checks and the write are one
-// transaction). Both CIs must exist (NOT_FOUND on "from" or "to") and the
+// transaction), with attributes attrs (may be nil; CheckAttributes). Both CIs must exist (NOT_FOUND on "from" or "to") and the
 // same typed edge must not exist yet (CONFLICT on "type"); source is who
 // asserts it ("record" for a person through the API).
-func Add(ctx context.Context, c *ent.Client, from, to int, typ relationship.Type, description *string, source string) (*ent.Relationship, error) {
+func Add(ctx context.Context, c *ent.Client, from, to int, typ relationship.Type, description *string, attrs map[string]string, source string) (*ent.Relationship, error) {
 	if err := CheckEnds(from, to); err != nil {
+		return nil, err
+	}
+	if err := CheckAttributes(attrs); err != nil {
 		return nil, err
 	}
 	found, err := c.ConfigurationItem.Query().Where(configurationitem.IDIn(from, to)).IDs(ctx)
@@ -55,11 +90,14 @@ func Add(ctx context.Context, c *ent.Client, from, to int, typ relationship.Type
 	if exists {
 		return nil, &apperr.Error{Code: apperr.Conflict, Field: "type", Msg: fmt.Sprintf("CI %d already has a %s relationship to CI %d", from, typ, to)}
 	}
-	r, err := c.Relationship.Create().
+	create := c.Relationship.Create().
 		SetFromID(from).SetToID(to).SetType(typ).
 		SetNillableDescription(description).
-		SetSource(source).
-		Save(ctx)
+		SetSource(source)
+	if len(attrs) > 0 {
+		create.SetAttributes(attrs)
+	}
+	r, err := create.Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("adding relationship %d -%s-> %d: %w", from, typ, to, err)
 	}

@@ -69,7 +69,7 @@ func TestAdd(t *testing.T) {
 			var r *ent.Relationship
 			err := txn.Do(ctx, db.Client, func(c *ent.Client) error {
 				var err error
-				r, err = relationships.Add(ctx, c, from, to, typ, nil, "record")
+				r, err = relationships.Add(ctx, c, from, to, typ, nil, nil, "record")
 				return err
 			})
 			return r, err
