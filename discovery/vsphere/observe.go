@@ -152,14 +152,14 @@ func Key(instance, ref string) string {
 //     "vsphere.tools_status", "vsphere.tools_running_status",
 //     "vsphere.cluster" (its host's), "vsphere.resource_pool",
 //     "vsphere.nic.<n>.mac", "vsphere.nic.<n>.network",
-//     "vsphere.disk.<n>.size_bytes", "vsphere.disk.<n>.datastore" (n from 0
-//     in device order); CompleteFacts "vsphere.nic.", "vsphere.disk.",
+//     "vsphere.disk.<n>.size_bytes", "vsphere.disk.<n>.label",
+//     "vsphere.disk.<n>.datastore" (its ID; n from 0 in device order); CompleteFacts "vsphere.nic.", "vsphere.disk.",
 //     "identifier.MAC"; relationships RUNS_ON its host, USES each datastore
 //     (attribute "disk": the labels of its disks there, joined by ", ");
 //   - datastore (STORAGE): facts "vsphere.datastore_type",
 //     "vsphere.capacity_bytes", "vsphere.url";
-//   - distributed switch (NETWORK_DEVICE): identifier UUID (when the
-//     switch's UUID is one), facts "vsphere.version",
+//   - distributed switch (NETWORK_DEVICE): identifier UUID (the switch's
+//     UUID, "50 2a … 7f-81 …" as vCenter spells it), facts "vsphere.version",
 //     "vsphere.portgroups" (sorted names joined by ", ").
 //
 // The guest OS and memory of a VM are vSphere's own facts and not
@@ -167,6 +167,9 @@ func Key(instance, ref string) string {
 // node_exporter, local) report from inside with other values (os-release
 // name; the memory the kernel sees): the same CI seen by both would
 // otherwise drift on every run. "cpu.count" means the same from both sides.
+//
+// Names are shown as vSphere users see them: vCenter's escapes of "%",
+// "/" and "\" in names ("%25", "%2f", "%5c") are undone (UnescapeName).
 //
 // A relationship names an object of the same datacenter; one to an object
 // the run did not read (a host being removed) is left out.
@@ -202,12 +205,13 @@ func datacenterObservations(instance string, dc *Datacenter, seen time.Time) []d
 		}
 	}
 	base := func(kind, ref, name string) discovery.Observation {
+		name = UnescapeName(name)
 		o := discovery.Observation{Key: key(ref), Kind: kind, Name: name, StableKey: true, SeenAt: seen}
 		if name != "" {
 			o.SetField("name", name)
 		}
 		o.SetFact("vsphere.moref", ref)
-		o.SetFact("vsphere.datacenter", dc.Name)
+		o.SetFact("vsphere.datacenter", UnescapeName(dc.Name))
 		return o
 	}
 
@@ -238,7 +242,7 @@ func datacenterObservations(instance string, dc *Datacenter, seen time.Time) []d
 		o.SetFact("os.version", h.Version)
 		o.SetFact("vsphere.version", h.Version)
 		o.SetFact("vsphere.build", h.Build)
-		o.SetFact("vsphere.cluster", clusters[h.Cluster])
+		o.SetFact("vsphere.cluster", UnescapeName(clusters[h.Cluster]))
 		o.SetFact("vsphere.power_state", h.PowerState)
 		o.SetFact("vsphere.connection_state", h.ConnectionState)
 		o.SetFact("vsphere.maintenance_mode", strconv.FormatBool(h.Maintenance))
@@ -264,9 +268,12 @@ func datacenterObservations(instance string, dc *Datacenter, seen time.Time) []d
 	}
 	for _, sw := range dc.Switches {
 		o := base(discovery.KindNetworkDevice, sw.Ref, sw.Name)
-		o.AddNormalized(ident.UUID, sw.UUID)
+		o.AddNormalized(ident.UUID, switchUUID(sw.UUID))
 		o.SetFact("vsphere.version", sw.Version)
-		pgs := append([]string(nil), sw.Portgroups...)
+		pgs := make([]string, 0, len(sw.Portgroups))
+		for _, pg := range sw.Portgroups {
+			pgs = append(pgs, UnescapeName(pg))
+		}
 		sort.Strings(pgs)
 		o.SetFact("vsphere.portgroups", strings.Join(pgs, ", "))
 		out = append(out, o)
@@ -285,7 +292,7 @@ func vmObservation(base func(kind, ref, name string) discovery.Observation, key 
 			o.SetFact(p+"mac", mac)
 			o.AddNormalized(ident.MAC, mac)
 		}
-		o.SetFact(p+"network", nic.Network)
+		o.SetFact(p+"network", UnescapeName(nic.Network))
 	}
 	for _, ip := range vm.GuestIPs {
 		a, err := netip.ParseAddr(strings.TrimSpace(ip))
@@ -303,9 +310,9 @@ func vmObservation(base func(kind, ref, name string) discovery.Observation, key 
 	o.SetFact("vsphere.tools_status", vm.ToolsStatus)
 	o.SetFact("vsphere.tools_running_status", vm.ToolsRunningStatus)
 	if h := hosts[vm.Host]; h != nil {
-		o.SetFact("vsphere.cluster", clusters[h.Cluster])
+		o.SetFact("vsphere.cluster", UnescapeName(clusters[h.Cluster]))
 	}
-	o.SetFact("vsphere.resource_pool", vm.ResourcePool)
+	o.SetFact("vsphere.resource_pool", UnescapeName(vm.ResourcePool))
 	disksOn := map[string][]string{}
 	for n, d := range vm.Disks {
 		p := "vsphere.disk." + strconv.Itoa(n) + "."
@@ -383,4 +390,46 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// UnescapeName undoes vCenter's escapes in an inventory name: "%25", "%2f"
+// and "%5c" (either case) stand for "%", "/" and "\\"; anything else is
+// left as it is.
+func UnescapeName(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			switch strings.ToLower(s[i+1 : i+3]) {
+			case "25":
+				b.WriteByte('%')
+				i += 2
+				continue
+			case "2f":
+				b.WriteByte('/')
+				i += 2
+				continue
+			case "5c":
+				b.WriteByte('\\')
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// switchUUID turns a distributed switch's UUID as vCenter spells it
+// ("50 2a 1f 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8") into the usual form;
+// anything that is not 16 bytes of hex is returned as it is (and then
+// fails to normalise, adding no identifier).
+func switchUUID(s string) string {
+	hex := strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s))
+	if len(hex) != 32 {
+		return s
+	}
+	return hex[:8] + "-" + hex[8:12] + "-" + hex[12:16] + "-" + hex[16:20] + "-" + hex[20:]
 }

@@ -671,3 +671,31 @@ func TestStandaloneESXi(t *testing.T) {
 		t.Errorf("%d hosts and %d VMs, want 1 and 2", hosts, vms)
 	}
 }
+
+func TestUnescapeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"web01":             "web01",
+		"prod%2fweb":        "prod/web",
+		"a%5Cb%252f":        `a\b%2f`,
+		"100%":              "100%",
+		"50%2":              "50%2",
+		"%2F%25%5c":         `/%\`,
+		"%zz is left alone": "%zz is left alone",
+	} {
+		if got := UnescapeName(in); got != want {
+			t.Errorf("UnescapeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSwitchUUID(t *testing.T) {
+	for in, want := range map[string]string{
+		"50 2a 1f 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8": "502a1f3c-4d5e-6f70-8192-a3b4c5d6e7f8",
+		"a86ec114-1915-5fba-b48e-5c2b06075be0":            "a86ec114-1915-5fba-b48e-5c2b06075be0",
+		"50 2a":                                           "50 2a",
+	} {
+		if got := switchUUID(in); got != want {
+			t.Errorf("switchUUID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
