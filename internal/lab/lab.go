@@ -96,7 +96,7 @@ var LockTimeout = 5 * time.Minute
 var StartTimeout = 30 * time.Second
 
 // Packages is the apt-get install line for everything the lab tests use.
-const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter prometheus prometheus-alertmanager lldpd iproute2"
+const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter prometheus prometheus-alertmanager lldpd iproute2 snmpsim"
 
 // Required reports whether missing lab components must fail tests rather than
 // skip them: CAIRN_LAB=1 or CI=true.
@@ -162,6 +162,7 @@ func packagesFor(binaries []string) string {
 			"prometheus-alertmanager":  "prometheus-alertmanager",
 			"lldpd":                    "lldpd",
 			"ip":                       "iproute2",
+			"snmpsimd":                 "snmpsim",
 		}[filepath.Base(b)]
 		if p == "" {
 			p = filepath.Base(b)
