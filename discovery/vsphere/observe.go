@@ -393,7 +393,7 @@ func clip(s string, n int) string {
 }
 
 // UnescapeName undoes vCenter's escapes in an inventory name: "%25", "%2f"
-// and "%5c" (either case) stand for "%", "/" and "\\"; anything else is
+// and "%5c" (either case) stand for "%", "/" and "\"; anything else is
 // left as it is.
 func UnescapeName(s string) string {
 	if !strings.Contains(s, "%") {
