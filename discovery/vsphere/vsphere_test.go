@@ -699,3 +699,63 @@ func TestSwitchUUID(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplates: a template is not a running machine and is not observed.
+func TestTemplates(t *testing.T) {
+	s := newSim(t, smallModel())
+	src := build(t, insecureConfig(s))
+	ctx := context.Background()
+	c, err := src.Connect(ctx, simCreds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := sortedEntities(s.model.Map(), "VirtualMachine")[0]
+	vm := object.NewVirtualMachine(c, e.Reference())
+	if task, err := vm.PowerOff(ctx); err == nil {
+		_ = task.Wait(ctx)
+	}
+	if err := vm.MarkAsTemplate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res := discover(t, src)
+	var vms int
+	for _, o := range res.Observations {
+		if o.Key == Key(simInstance, e.Reference().Value) {
+			t.Errorf("template %s observed", o.Key)
+		}
+		if o.Kind == discovery.KindVM {
+			vms++
+		}
+	}
+	if vms != 8 {
+		t.Errorf("%d VMs, want the 8 that are not templates", vms)
+	}
+}
+
+// TestConfine: a saved job's caFile must lie in the discovery directories.
+func TestConfine(t *testing.T) {
+	inside, outside := t.TempDir(), t.TempDir()
+	for _, d := range []string{inside, outside} {
+		if err := os.WriteFile(filepath.Join(d, "ca.pem"), []byte("-"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cf, err := discovery.NewConfinement([]string{inside}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := discovery.NewRegistry(Kind())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = r.Confine(cf)
+	if _, err := r.Decode(KindName, []byte(`{"url": "https://vc", "caFile": "ca.pem"}`)); err != nil {
+		t.Errorf("caFile inside the directory: %v", err)
+	}
+	if _, err := r.Decode(KindName, []byte(`{"url": "https://vc", "caFile": "`+filepath.Join(outside, "ca.pem")+`"}`)); err == nil || !strings.Contains(err.Error(), "caFile") {
+		t.Errorf("caFile outside the directories: error %v, want one naming caFile", err)
+	}
+	if _, err := r.Decode(KindName, []byte(`{"url": "https://vc"}`)); err != nil {
+		t.Errorf("no caFile: %v", err)
+	}
+}
