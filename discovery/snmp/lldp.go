@@ -1,9 +1,7 @@
 package snmp
 
 import (
-	"encoding/binary"
 	"net/netip"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,8 +14,8 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
 
-// LLDP-MIB (IEEE 802.1AB, 1.0.8802.1.1.2) and CISCO-CDP-MIB OIDs: only the
-// columns the neighbour mapping uses.
+// LLDP-MIB (IEEE 802.1AB, 1.0.8802.1.1.2) OIDs: only the columns the
+// neighbour mapping uses (CISCO-CDP-MIB's are in cdp.go).
 const (
 	oidLldpLocChassisIDSubtype = ".1.0.8802.1.1.2.1.3.1.0"
 	oidLldpLocChassisID        = ".1.0.8802.1.1.2.1.3.2.0"
@@ -45,18 +43,6 @@ const (
 	// the index (length-prefixed octets), so one column that every row has
 	// is enough.
 	oidLldpRemManAddrIfSubtype = ".1.0.8802.1.1.2.1.4.2.1.3"
-
-	// cdpCacheTable, index cdpCacheIfIndex.cdpCacheDeviceIndex.
-	oidCdpCacheEntry        = ".1.3.6.1.4.1.9.9.23.1.2.1.1"
-	oidCdpCacheAddressType  = oidCdpCacheEntry + ".3"
-	oidCdpCacheAddress      = oidCdpCacheEntry + ".4"
-	oidCdpCacheDeviceID     = oidCdpCacheEntry + ".6"
-	oidCdpCacheDevicePort   = oidCdpCacheEntry + ".7"
-	oidCdpCachePlatform     = oidCdpCacheEntry + ".8"
-	oidCdpCacheCapabilities = oidCdpCacheEntry + ".9"
-	// cdpGlobalRun: whether CDP runs at all (so that "0 neighbours" is said
-	// only by an agent that does CDP).
-	oidCdpGlobalRun = ".1.3.6.1.4.1.9.9.23.1.3.1.0"
 )
 
 // neighbourTables are the LLDP and CDP tables walked when neighbours are
@@ -142,14 +128,6 @@ type remRow struct {
 	manAddrs                    []netip.Addr
 }
 
-type cdpRow struct {
-	addrType              int64
-	addr                  []byte
-	deviceID, port, platf string
-	caps                  []byte
-	hasCaps               bool
-}
-
 func newNeighbourWalk() *neighbourWalk {
 	return &neighbourWalk{
 		locPorts: map[uint32]*locPort{},
@@ -163,13 +141,6 @@ func (n *neighbourWalk) remRow(k [2]uint32) *remRow {
 		n.rem[k] = &remRow{}
 	}
 	return n.rem[k]
-}
-
-func (n *neighbourWalk) cdpRow(k [2]uint32) *cdpRow {
-	if n.cdp[k] == nil {
-		n.cdp[k] = &cdpRow{}
-	}
-	return n.cdp[k]
 }
 
 func (n *neighbourWalk) locPort(i uint32) *locPort {
@@ -322,51 +293,6 @@ func (n *neighbourWalk) addRem(k [2]uint32, col int, p *gosnmp.SnmpPDU) {
 	}
 }
 
-func (n *neighbourWalk) addCDP(name string, p *gosnmp.SnmpPDU) {
-	rest := name[len(oidCdpCacheEntry)+1:]
-	dot := strings.IndexByte(rest, '.')
-	if dot < 0 {
-		return
-	}
-	col, err := strconv.Atoi(rest[:dot])
-	if err != nil {
-		return
-	}
-	k, ok := twoIndex(rest[dot+1:])
-	if !ok {
-		return
-	}
-	switch col {
-	case 3:
-		if v, ok := intValue(p); ok {
-			n.cdpRow(k).addrType = v
-		}
-	case 4:
-		if b, ok := bytesValue(p); ok {
-			n.cdpRow(k).addr = b
-		}
-	case 6, 7, 8:
-		s, ok := textValue(p)
-		if !ok {
-			return
-		}
-		r := n.cdpRow(k)
-		switch col {
-		case 6:
-			r.deviceID = s
-		case 7:
-			r.port = s
-		case 8:
-			r.platf = s
-		}
-	case 9:
-		if b, ok := bytesValue(p); ok {
-			r := n.cdpRow(k)
-			r.caps, r.hasCaps = b, true
-		}
-	}
-}
-
 // manAddrIndex decodes lldpRemManAddrSubtype.lldpRemManAddr from the end of
 // a lldpRemManAddrTable index: the address family (1 IPv4, 2 IPv6) then the
 // address octets, length-prefixed as the MIB says, or without the length
@@ -465,41 +391,19 @@ func hexString(b []byte) string {
 	return string(out)
 }
 
-// LLDP capability bits (LldpSystemCapabilitiesMap, BITS: bit 0 is the most
-// significant bit of the first octet) and CDP capability flags (a 32-bit
-// number).
-var (
-	lldpCapNames = [...]string{"other", "repeater", "bridge", "wlanAccessPoint", "router", "telephone",
-		"docsisCableDevice", "station", "customerBridge", "serviceBridge", "twoPortMACRelay"}
-	cdpCapNames = [...]string{"router", "bridge", "sourceRouteBridge", "switch", "host", "igmp",
-		"repeater", "telephone", "remotelyManaged", "cvta", "twoPortMACRelay"}
-)
-
 // lldpCaps names the bits set in an LLDP capabilities map; a value longer
 // than 2 octets is not one and yields nothing.
 func lldpCaps(b []byte) []string {
 	if len(b) == 0 || len(b) > 2 {
 		return nil
 	}
+	// LldpSystemCapabilitiesMap: BITS, bit 0 is the most significant bit
+	// of the first octet.
+	lldpCapNames := [...]string{"other", "repeater", "bridge", "wlanAccessPoint", "router", "telephone",
+		"docsisCableDevice", "station", "customerBridge", "serviceBridge", "twoPortMACRelay"}
 	var out []string
 	for i, name := range lldpCapNames {
 		if i/8 < len(b) && b[i/8]&(0x80>>(i%8)) != 0 {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-// cdpCaps names the flags set in a CDP capabilities value (4 octets, big
-// endian).
-func cdpCaps(b []byte) []string {
-	if len(b) != 4 {
-		return nil
-	}
-	v := binary.BigEndian.Uint32(b)
-	var out []string
-	for i, name := range cdpCapNames {
-		if v&(1<<i) != 0 {
 			out = append(out, name)
 		}
 	}
@@ -532,12 +436,6 @@ func capabilityKind(caps []string) string {
 	return discovery.KindNetworkDevice
 }
 
-// cdpSerial matches an NX-OS style device ID "name(SERIAL)".
-var cdpSerial = regexp.MustCompile(`^(.+?)\s*\(([A-Za-z0-9._-]{4,64})\)$`)
-
-// cdpPhone matches a Cisco IP phone's device ID "SEP" + its MAC.
-var cdpPhone = regexp.MustCompile(`^(?i:SEP)([0-9A-Fa-f]{12})$`)
-
 // record is one row of lldpRemTable or cdpCacheTable with what identifies
 // its device.
 type record struct {
@@ -547,7 +445,6 @@ type record struct {
 	serial   string
 	ips      []netip.Addr
 	caps     []string
-	hasCaps  bool
 	sysDesc  string
 	platform string
 }
@@ -624,39 +521,9 @@ func (n *neighbourWalk) neighbours(ifNames map[uint32]string) []Neighbour {
 			caps = r.capSupported
 		}
 		rec.caps = lldpCaps(caps)
-		rec.hasCaps = len(rec.caps) > 0
 		recs = append(recs, rec)
 	}
-	for _, k := range sortedPairs(n.cdp) {
-		r := n.cdp[k]
-		rec := &record{link: Link{Protocol: ProtocolCDP, RemotePort: r.port, LocalPort: ifName(k[0], ifNames)}}
-		id := r.deviceID
-		if m := cdpSerial.FindStringSubmatch(id); m != nil {
-			id = m[1]
-			if s, err := ident.Normalize(ident.Serial, m[2]); err == nil && !ident.IsPlaceholderSerial(m[2]) {
-				rec.serial = s
-			}
-		}
-		if m := cdpPhone.FindStringSubmatch(id); m != nil {
-			rec.mac = macText([]byte(m[1]))
-		} else if m := macText([]byte(id)); m != "" {
-			rec.mac, id = m, ""
-		}
-		rec.name = id
-		rec.platform = r.platf
-		if (r.addrType == 1 && len(r.addr) == 4) || (r.addrType == 20 && len(r.addr) == 16) {
-			fam := uint32(1)
-			if r.addrType == 20 {
-				fam = 2
-			}
-			if a, ok := familyAddr(fam, r.addr); ok && usableIP(a) {
-				rec.ips = append(rec.ips, a)
-			}
-		}
-		rec.caps = cdpCaps(r.caps)
-		rec.hasCaps = len(rec.caps) > 0
-		recs = append(recs, rec)
-	}
+	recs = append(recs, n.cdpRecords(ifNames)...)
 	return group(recs)
 }
 
