@@ -318,21 +318,45 @@ func RelationshipFieldName(typ string, to int) string {
 	return "relationship." + typ + "." + strconv.Itoa(to)
 }
 
+// RelationshipAttributeFieldName is the drift field of attribute attr of
+// the relationship of type typ to the CI with ID to:
+// "relationship.TYPE.ID.ATTR" (a cable moved to another port of the same
+// neighbour: "relationship.CONNECTS_TO.12.local_port").
+func RelationshipAttributeFieldName(typ string, to int, attr string) string {
+	return RelationshipFieldName(typ, to) + "." + attr
+}
+
 // RelationshipField splits a relationship drift's field,
 // "relationship.TYPE.ID", into the relationship type and the ID of the CI
-// at its other end.
+// at its other end. A field naming an attribute of the relationship
+// ("relationship.TYPE.ID.ATTR") is not one: see ParseRelationshipField.
 func RelationshipField(field string) (typ string, id int, ok bool) {
-	rest, found := strings.CutPrefix(field, "relationship.")
-	if !found {
-		return "", 0, false
-	}
-	typ, num, found := strings.Cut(rest, ".")
-	if !found || typ == "" {
-		return "", 0, false
-	}
-	id, err := strconv.Atoi(num)
-	if err != nil || id <= 0 {
+	typ, id, attr, ok := ParseRelationshipField(field)
+	if !ok || attr != "" {
 		return "", 0, false
 	}
 	return typ, id, true
+}
+
+// ParseRelationshipField splits a relationship drift's field, either
+// "relationship.TYPE.ID" (the relationship itself; attr is "") or
+// "relationship.TYPE.ID.ATTR" (one of its attributes), into its parts.
+func ParseRelationshipField(field string) (typ string, id int, attr string, ok bool) {
+	rest, found := strings.CutPrefix(field, "relationship.")
+	if !found {
+		return "", 0, "", false
+	}
+	typ, rest, found = strings.Cut(rest, ".")
+	if !found || typ == "" {
+		return "", 0, "", false
+	}
+	num, attr, hasAttr := strings.Cut(rest, ".")
+	if hasAttr && attr == "" {
+		return "", 0, "", false
+	}
+	id, err := strconv.Atoi(num)
+	if err != nil || id <= 0 {
+		return "", 0, "", false
+	}
+	return typ, id, attr, true
 }

@@ -29,6 +29,35 @@ func TestRelationshipField(t *testing.T) {
 	}
 }
 
+// TestParseRelationshipField: a relationship drift's field names the
+// relationship or one of its attributes; the old form stays parseable and
+// RelationshipField refuses the attribute form.
+func TestParseRelationshipField(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		typ   string
+		id    int
+		attr  string
+		ok    bool
+	}{
+		{"relationship.DEPENDS_ON.42", "DEPENDS_ON", 42, "", true},
+		{discovery.RelationshipAttributeFieldName("CONNECTS_TO", 12, "local_port"), "CONNECTS_TO", 12, "local_port", true},
+		{"relationship.CONNECTS_TO.12.a.b", "CONNECTS_TO", 12, "a.b", true},
+		{"relationship.CONNECTS_TO.12.", "", 0, "", false},
+		{"relationship.CONNECTS_TO.x.local_port", "", 0, "", false},
+		{"relationship.USES", "", 0, "", false},
+		{"facts.x", "", 0, "", false},
+	} {
+		typ, id, attr, ok := discovery.ParseRelationshipField(tc.field)
+		if typ != tc.typ || id != tc.id || attr != tc.attr || ok != tc.ok {
+			t.Errorf("ParseRelationshipField(%q) = %q, %d, %q, %v; want %q, %d, %q, %v", tc.field, typ, id, attr, ok, tc.typ, tc.id, tc.attr, tc.ok)
+		}
+	}
+	if _, _, ok := discovery.RelationshipField("relationship.CONNECTS_TO.12.local_port"); ok {
+		t.Error("RelationshipField accepts an attribute's field, want only the relationship's")
+	}
+}
+
 func TestSourceKey(t *testing.T) {
 	if got, want := discovery.SourceKey("discovery:tf-prod", "module.vpc.aws_lb.front"), "discovery:tf-prod|module.vpc.aws_lb.front"; got != want {
 		t.Errorf("SourceKey = %q, want %q", got, want)

@@ -157,9 +157,12 @@ func applyField(ctx context.Context, c *ent.Client, ciID int, field, value strin
 }
 
 func applyRelationship(ctx context.Context, c *ent.Client, from int, field, observed string) error {
-	typ, to, ok := discovery.RelationshipField(field)
+	typ, to, attr, ok := discovery.ParseRelationshipField(field)
 	if !ok {
 		return apperr.New(apperr.Conflict, "drift field %q names no relationship", field)
+	}
+	if attr != "" {
+		return applyRelationshipAttribute(ctx, c, from, to, typ, attr, observed)
 	}
 	switch observed {
 	case "present":
@@ -173,6 +176,28 @@ func applyRelationship(ctx context.Context, c *ent.Client, from int, field, obse
 	case "absent":
 		_, err := c.Relationship.Delete().Where(relationship.FromID(from), relationship.ToID(to), relationship.TypeEQ(relationship.Type(typ))).Exec(ctx)
 		return err
+	}
+	return nil
+}
+
+// applyRelationshipAttribute sets attribute attr of the relationship from
+// -typ-> to to the observed value (audited); the relationship must still be
+// recorded.
+func applyRelationshipAttribute(ctx context.Context, c *ent.Client, from, to int, typ, attr, observed string) error {
+	rel, err := c.Relationship.Query().Where(relationship.FromID(from), relationship.ToID(to), relationship.TypeEQ(relationship.Type(typ))).Only(ctx)
+	if ent.IsNotFound(err) {
+		return apperr.New(apperr.Conflict, "CI %d has no %s relationship to CI %d any more: its attribute %s cannot be accepted", from, typ, to, attr)
+	}
+	if err != nil {
+		return fmt.Errorf("loading relationship %s from CI %d to CI %d: %w", typ, from, to, err)
+	}
+	attrs := make(map[string]string, len(rel.Attributes)+1)
+	for k, v := range rel.Attributes {
+		attrs[k] = v
+	}
+	attrs[attr] = observed
+	if err := c.Relationship.UpdateOneID(rel.ID).SetAttributes(attrs).Exec(ctx); err != nil {
+		return fmt.Errorf("accepting %s of relationship %s from CI %d to CI %d: %w", attr, typ, from, to, err)
 	}
 	return nil
 }

@@ -200,7 +200,12 @@ func (r *reconciler) identify(o *discovery.Observation) (cands []int, kind ident
 	return []int{res.IDs[0]}, res.By, string(res.By) + " " + res.Value
 }
 
-func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([]matched, []*discovery.Observation, []ambiguousObs, error) {
+// match identifies every observation: full observations first, then
+// reference ones (discovery.Observation.Reference), so that a thing seen
+// both in full and through another observation is the full observation's.
+// A reference that names a CI another observation claimed is an alias of
+// it (refs, with the edges it anchors), not a duplicate.
+func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) (full, refs []matched, unmatched []*discovery.Observation, amb []ambiguousObs, err error) {
 	type pending struct {
 		obs  *discovery.Observation
 		id   int
@@ -208,16 +213,25 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 		by   string
 	}
 	var pend []pending
-	var unmatched []*discovery.Observation
-	var amb []ambiguousObs
 	claimed := map[int]string{}
 	adopt, err := r.adoptable(ctx, obs)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	ordered := make([]*discovery.Observation, 0, len(obs))
+	for _, o := range obs {
+		if !o.Reference {
+			ordered = append(ordered, o)
+		}
 	}
 	for _, o := range obs {
+		if o.Reference {
+			ordered = append(ordered, o)
+		}
+	}
+	for _, o := range ordered {
 		cands, kind, by := r.identify(o)
-		if len(cands) == 0 {
+		if len(cands) == 0 && !o.Reference {
 			if id, ok := adopt[o.Name]; ok {
 				cands, kind, by = []int{id}, ident.SourceKey, "name, adopted by the job's source key"
 			}
@@ -227,6 +241,10 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 			unmatched = append(unmatched, o)
 		case 1:
 			if prev, dup := claimed[cands[0]]; dup {
+				if o.Reference {
+					pend = append(pend, pending{o, cands[0], kind, by})
+					continue
+				}
 				r.logf("%s: names the same CI as %s; skipped", o.Key, prev)
 				continue
 			}
@@ -245,13 +263,13 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 		}
 		rows, err := r.c.ConfigurationItem.Query().Where(configurationitem.IDIn(ids...)).All(ctx)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("loading matched CIs: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("loading matched CIs: %w", err)
 		}
 		for _, ci := range rows {
 			cis[ci.ID] = ci
 		}
 	}
-	out := make([]matched, 0, len(pend))
+	full = make([]matched, 0, len(pend))
 	for _, p := range pend {
 		ci, ok := cis[p.id]
 		if !ok {
@@ -259,12 +277,42 @@ func (r *reconciler) match(ctx context.Context, obs []*discovery.Observation) ([
 			continue
 		}
 		r.cis[ci.ID] = ci
+		m := matched{obs: p.obs, ci: ci, matchedBy: string(p.kind)}
+		if p.obs.Reference {
+			if _, ok := r.matchedBy[ci.ID]; !ok {
+				r.matchedBy[ci.ID] = matchedBy{kind: p.kind, by: p.by}
+			}
+			refs = append(refs, m)
+			continue
+		}
 		r.matchedBy[ci.ID] = matchedBy{kind: p.kind, by: p.by}
-		out = append(out, matched{obs: p.obs, ci: ci, matchedBy: string(p.kind)})
+		full = append(full, m)
 	}
-	r.out.Counts.Matched = len(out)
+	r.out.Counts.Matched = len(full) + len(refs)
 	r.out.Counts.Ambiguous = len(amb)
-	return out, unmatched, amb, nil
+	return full, refs, unmatched, amb, nil
+}
+
+// reference handles a reference observation that matched a CI: none of its
+// fields or facts are applied, only an empty name is filled (audited).
+func (r *reconciler) reference(ctx context.Context, m matched) error {
+	name := strings.TrimSpace(m.obs.Name)
+	if m.ci.Name != "" || name == "" {
+		return nil
+	}
+	name = textclip.Bytes(name, 255)
+	prov := make(map[string]schematype.Provenance, len(m.ci.Provenance)+1)
+	for k, v := range m.ci.Provenance {
+		prov[k] = v
+	}
+	prov["name"] = schematype.Provenance{By: r.o.Actor, At: r.o.Now, Priority: r.o.Priority}
+	if err := r.c.ConfigurationItem.UpdateOneID(m.ci.ID).SetName(name).SetProvenance(prov).Exec(ctx); err != nil {
+		return fmt.Errorf("naming CI %d from %s: %w", m.ci.ID, m.obs.Key, err)
+	}
+	m.ci.Name = name
+	r.out.Counts.Filled++
+	r.change(schematype.PlannedChange{Action: ActFill, CI: m.ci.ID, ObservationKey: m.obs.Key, Field: "name", After: name})
+	return nil
 }
 
 // adoptable maps, for the observations with stable keys of a job, the
@@ -448,6 +496,13 @@ func (r *reconciler) unregistered(ctx context.Context, o *discovery.Observation)
 	}
 	r.cis[ci.ID] = ci
 	r.out.Counts.Created++
+	// The identifiers the hooks derive from the CI's own fields, so that a
+	// later observation of this run names the new CI.
+	for f, k := range map[string]ident.Kind{"hostname": ident.Hostname, "fqdn": ident.FQDN, "serial_number": ident.Serial} {
+		if v := o.Fields[f]; v != "" {
+			r.idx.Add(ci.ID, k, v, "")
+		}
+	}
 	r.change(schematype.PlannedChange{Action: ActCreate, CI: ci.ID, ObservationKey: o.Key, After: name})
 	if err := r.addIdentifiers(ctx, ci.ID, o); err != nil {
 		return 0, err

@@ -39,6 +39,9 @@ func (r *reconciler) guardMissing(ctx context.Context, matches []matched, ambigu
 		seen[m.ci.ID] = true
 	}
 	for _, a := range ambiguous {
+		if a.obs.Reference {
+			continue
+		}
 		for _, id := range a.cands {
 			seen[id] = true
 		}

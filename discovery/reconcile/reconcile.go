@@ -221,7 +221,7 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 		}
 		norm = append(norm, r.normalize(&obs[i]))
 	}
-	matches, unmatched, ambiguous, err := r.match(ctx, norm)
+	matches, refs, unmatched, ambiguous, err := r.match(ctx, norm)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,14 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 		return nil, err
 	}
 	byKey := map[string]int{}
+	// seen are the CIs full observations name; a CI only reference
+	// observations name gets no sighting and is not seen for missing.
+	seen := map[int]bool{}
 	for _, m := range matches {
+		byKey[m.obs.Key] = m.ci.ID
+		seen[m.ci.ID] = true
+	}
+	for _, m := range refs {
 		byKey[m.obs.Key] = m.ci.ID
 	}
 	for _, m := range matches {
@@ -249,26 +256,54 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 			return nil, err
 		}
 	}
+	for _, m := range refs {
+		if seen[m.ci.ID] {
+			continue
+		}
+		if err := r.reference(ctx, m); err != nil {
+			return nil, err
+		}
+	}
 	for _, a := range ambiguous {
 		r.ambiguous(a.obs, a.cands)
+		if a.obs.Reference {
+			continue
+		}
 		for _, id := range a.cands {
 			r.spared[id] = true
 		}
 	}
 	for _, u := range unmatched {
+		if u.Reference && r.o.CreateUnregistered {
+			// Another reference of this run may have created it: two
+			// switches see the same neighbour.
+			if cands, _, _ := r.identify(u); len(cands) == 1 {
+				byKey[u.Key] = cands[0]
+				continue
+			}
+		}
 		id, err := r.unregistered(ctx, u)
 		if err != nil {
 			return nil, err
 		}
 		if id != 0 {
 			byKey[u.Key] = id
+			if !u.Reference {
+				seen[id] = true
+			}
 		}
 	}
-	if err := r.relationships(ctx, norm, byKey); err != nil {
+	refOnly := map[int]bool{}
+	for _, id := range byKey {
+		if !seen[id] {
+			refOnly[id] = true
+		}
+	}
+	if err := r.relationships(ctx, norm, byKey, refOnly); err != nil {
 		return nil, err
 	}
-	seenIDs := make([]int, 0, len(byKey))
-	for _, id := range byKey {
+	seenIDs := make([]int, 0, len(seen))
+	for id := range seen {
 		seenIDs = append(seenIDs, id)
 	}
 	sort.Ints(seenIDs)

@@ -77,14 +77,17 @@ func driftSubject(d *Drift) string {
 // driftField is a listed drift's field, with a relationship's type and
 // the CI at its other end spelled out.
 func driftField(d *Drift) string {
-	typ, id, ok := discovery.RelationshipField(d.Field)
+	typ, id, attr, ok := discovery.ParseRelationshipField(d.Field)
 	if !ok {
 		return d.Field
 	}
-	if d.Target == nil {
-		return "relationship " + typ + " → #" + strconv.Itoa(id) + " (no longer recorded)"
+	if attr != "" {
+		attr = " " + attr
 	}
-	return "relationship " + typ + " → " + ciText(d.Target)
+	if d.Target == nil {
+		return "relationship " + typ + " → #" + strconv.Itoa(id) + attr + " (no longer recorded)"
+	}
+	return "relationship " + typ + " → " + ciText(d.Target) + attr
 }
 
 func driftKindText(d *Drift) string {

@@ -642,7 +642,7 @@ func (b *builder) targets(ctx context.Context) error {
 	seen := map[int]bool{}
 	var ids []int
 	for _, d := range b.r.Drifts {
-		if _, id, ok := discovery.RelationshipField(d.Field); ok && !seen[id] {
+		if _, id, _, ok := discovery.ParseRelationshipField(d.Field); ok && !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}
@@ -663,7 +663,7 @@ func (b *builder) targets(ctx context.Context) error {
 		ids = ids[n:]
 	}
 	for i := range b.r.Drifts {
-		if _, id, ok := discovery.RelationshipField(b.r.Drifts[i].Field); ok {
+		if _, id, _, ok := discovery.ParseRelationshipField(b.r.Drifts[i].Field); ok {
 			b.r.Drifts[i].Target = byID[id]
 		}
 	}
