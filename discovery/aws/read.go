@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -380,7 +381,8 @@ const (
 	typeFunction = "aws_lambda_function"
 )
 
-// joinSorted joins the non-empty values sorted and without repeats.
+// joinSorted joins the non-empty values sorted (numbers by value) and
+// without repeats.
 func joinSorted(vs []string) string {
 	set := map[string]bool{}
 	for _, v := range vs {
@@ -392,6 +394,13 @@ func joinSorted(vs []string) string {
 	for v := range set {
 		out = append(out, v)
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool {
+		a, errA := strconv.Atoi(out[i])
+		b, errB := strconv.Atoi(out[j])
+		if errA == nil && errB == nil {
+			return a < b
+		}
+		return out[i] < out[j]
+	})
 	return strings.Join(out, ",")
 }
