@@ -119,6 +119,7 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 		}
 	}
 	var bump []int
+	var fresh []*ent.Sighting
 	for _, s := range rows {
 		if seen[s.ConfigurationItemID] || r.spared[s.ConfigurationItemID] {
 			continue
@@ -130,10 +131,17 @@ func (r *reconciler) missing(ctx context.Context, seenIDs []int) error {
 		if !r.inTagScope(ci) {
 			continue
 		}
-		bump = append(bump, s.ID)
+		if s.ID == 0 {
+			fresh = append(fresh, s) // covered, never sighted by this job
+		} else {
+			bump = append(bump, s.ID)
+		}
 		if err := r.missedRun(ctx, ci, s.MissedRuns+1); err != nil {
 			return err
 		}
+	}
+	if err := r.createCoveredSightings(ctx, fresh); err != nil {
+		return err
 	}
 	for start := 0; start < len(bump); start += chunk {
 		end := min(start+chunk, len(bump))
@@ -177,7 +185,15 @@ func (r *reconciler) unseenSightings(ctx context.Context, seen map[int]bool) ([]
 	for _, s := range rows {
 		s.Edges.ConfigurationItem = cis[s.ConfigurationItemID]
 	}
-	return rows, nil
+	sighted := make(map[int]bool, len(all))
+	for _, s := range all {
+		sighted[s.ConfigurationItemID] = true
+	}
+	covered, err := r.coveredUnseen(ctx, seen, sighted)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, covered...), nil
 }
 
 // scopePredicates narrows CIs to the scope's kinds and environments (tags

@@ -80,6 +80,19 @@ type Options struct {
 	// global scope.
 	NetworkScope string
 	IgnoreRules  []*ent.DriftIgnoreRule
+	// Coverage are the sets of facts a complete run answers for in full
+	// (discovery.Result.Coverage): a live CI within the job's scope that
+	// carries every fact of one entry and that the run did not see is
+	// missed by this job like one it saw before (a sighting is made for
+	// it). Used only on complete runs of a job.
+	Coverage []discovery.Coverage
+	// ExpectedIn are the actors ("discovery:<job>") of the jobs that
+	// should record every CI the run observes (discovery.Result.ExpectedIn):
+	// a matched CI of a full observation none of them has a sighting of
+	// gets an UNREGISTERED drift on "expected_in.<job>" ("running but not
+	// in state"), resolved when a complete run finds the sighting. Actors
+	// of jobs that do not exist are a log line.
+	ExpectedIn []string
 	// Dialect is the SQL dialect of the client (dialect.SQLite or
 	// dialect.Postgres), for bulk statements.
 	Dialect string
@@ -312,6 +325,9 @@ func Reconcile(ctx context.Context, c *ent.Client, obs []discovery.Observation, 
 	}
 	if r.o.Complete && !r.o.NoMissing {
 		r.resolveUnseen(byKey, norm, ambiguous)
+	}
+	if err := r.expectedIn(ctx, matches); err != nil {
+		return nil, err
 	}
 	if err := r.flushDrifts(ctx); err != nil {
 		return nil, err

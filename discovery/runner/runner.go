@@ -192,6 +192,12 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 		run.HostErrors = res.HostErrors
 	}
 	opts.Complete = run.Status == discoveryrun.StatusSucceeded
+	if opts.Complete {
+		// Nothing is concluded from a partial run: neither what its
+		// coverage would miss nor what other jobs should record.
+		opts.Coverage = res.Coverage
+		opts.ExpectedIn = res.ExpectedIn
+	}
 	opts.Now = run.StartedAt
 	if err := r.loadContext(ctx, &opts); err != nil {
 		return nil, err
