@@ -3,8 +3,12 @@ package relationships_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"strings"
 	"testing"
 
+	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/relationship"
@@ -114,4 +118,49 @@ func TestAdd(t *testing.T) {
 			t.Errorf("relationships stored = %d, %v; want 2", n, err)
 		}
 	})
+}
+
+// TestCheckAttributes: the limits of a relationship's attributes are
+// discovery's, and a refusal is BAD_USER_INPUT on "attributes" naming the
+// key.
+func TestCheckAttributes(t *testing.T) {
+	if relationships.MaxAttributes != discovery.MaxRelationshipAttributes || relationships.MaxAttributeLen != discovery.MaxAttributeLen {
+		t.Fatalf("limits %d/%d differ from discovery's %d/%d", relationships.MaxAttributes, relationships.MaxAttributeLen,
+			discovery.MaxRelationshipAttributes, discovery.MaxAttributeLen)
+	}
+	many := map[string]string{}
+	for i := range 17 {
+		many[fmt.Sprintf("k%02d", i)] = "v"
+	}
+	sixteen := maps.Clone(many)
+	delete(sixteen, "k16")
+	for _, tc := range []struct {
+		name  string
+		attrs map[string]string
+		msg   string
+	}{
+		{"none", nil, ""},
+		{"ports", map[string]string{"local_port": "Gi0/1", "remote_port": "Eth1/1"}, ""},
+		{"sixteen", sixteen, ""},
+		{"empty value", map[string]string{"disk": ""}, ""},
+		{"longest key and value", map[string]string{strings.Repeat("k", 256): strings.Repeat("v", 256)}, ""},
+		{"seventeen", many, "at most 16 attributes, not 17"},
+		{"empty key", map[string]string{"": "x"}, "keys are 1 to 256 bytes"},
+		{"key too long", map[string]string{strings.Repeat("k", 257): "x"}, "keys are 1 to 256 bytes"},
+		{"value too long", map[string]string{"local_port": strings.Repeat("v", 257)}, `attribute "local_port": values are at most 256 bytes, not 257`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := relationships.CheckAttributes(tc.attrs)
+			if tc.msg == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var ae *apperr.Error
+			if !errors.As(err, &ae) || ae.Code != apperr.BadUserInput || ae.Field != "attributes" || !strings.Contains(ae.Msg, tc.msg) {
+				t.Fatalf("error %v, want BAD_USER_INPUT on attributes with %q", err, tc.msg)
+			}
+		})
+	}
 }
