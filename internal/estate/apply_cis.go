@@ -3,6 +3,7 @@ package estate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -229,13 +230,21 @@ func (im *importer) applyRelationships(ctx context.Context, tx *ent.Client) erro
 		if cur, ok := existing[k]; ok {
 			u := tx.Relationship.UpdateOneID(cur.ID)
 			changed := setStr(in.e.Description, cur.Description, u.SetDescription)
+			if len(in.e.Attributes) > 0 && !maps.Equal(in.e.Attributes, cur.Attributes) {
+				u.SetAttributes(in.e.Attributes)
+				changed = true
+			}
 			if err := im.finish(ctx, &in.elem, EntRelationships, name, changed, u.Exec); err != nil {
 				return err
 			}
 			continue
 		}
-		r, err := tx.Relationship.Create().SetFromID(k.from).SetToID(k.to).SetType(relationship.Type(in.e.Type)).
-			SetSource(in.e.Source).SetNillableDescription(nz(in.e.Description)).Save(ctx)
+		cr := tx.Relationship.Create().SetFromID(k.from).SetToID(k.to).SetType(relationship.Type(in.e.Type)).
+			SetSource(in.e.Source).SetNillableDescription(nz(in.e.Description))
+		if len(in.e.Attributes) > 0 {
+			cr.SetAttributes(in.e.Attributes)
+		}
+		r, err := cr.Save(ctx)
 		if err != nil {
 			return wrapAt(&in.elem, err)
 		}

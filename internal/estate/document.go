@@ -130,6 +130,9 @@ type Relationship struct {
 	Type        string `json:"type"`
 	Source      string `json:"source,omitempty"`
 	Description string `json:"description,omitempty"`
+	// Attributes describe the edge itself, such as the local_port and
+	// remote_port of a CONNECTS_TO (relationships.CheckAttributes).
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // Service is a business or technical service. DependsOn names services,

@@ -198,7 +198,7 @@ func (x *exportPass) relationships(ctx context.Context) error {
 	}
 	for _, r := range rels {
 		x.doc.Relationships = append(x.doc.Relationships, Relationship{From: x.ciRef[r.FromID], To: x.ciRef[r.ToID], Type: string(r.Type),
-			Source: r.Source, Description: deref(r.Description)})
+			Source: r.Source, Description: deref(r.Description), Attributes: r.Attributes})
 	}
 	sort.Slice(x.doc.Relationships, func(i, j int) bool {
 		a, b := x.doc.Relationships[i], x.doc.Relationships[j]

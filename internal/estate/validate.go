@@ -1,6 +1,7 @@
 package estate
 
 import (
+	"errors"
 	"fmt"
 
 	"entgo.io/ent/dialect/sql/schema"
@@ -17,9 +18,11 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/owner"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
+	"github.com/cairn-cmdb/cairn/internal/apperr"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/identity"
 	"github.com/cairn-cmdb/cairn/internal/money"
+	"github.com/cairn-cmdb/cairn/internal/relationships"
 )
 
 // locator names an element in problems: a JSON path or a CSV line.
@@ -380,6 +383,10 @@ func checkRelationship(c *checker, e *Relationship, defaultSource string) {
 		e.Source = defaultSource
 	}
 	c.maxLen("description", e.Description, 1000)
+	var bad *apperr.Error
+	if err := relationships.CheckAttributes(e.Attributes); errors.As(err, &bad) {
+		c.add("attributes", "%s", bad.Msg)
+	}
 }
 
 func checkService(c *checker, e *Service) {
