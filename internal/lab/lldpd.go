@@ -427,6 +427,10 @@ func (l *LLDPLab) teardown() error {
 		}
 	}
 	removeLLDPNamespaces()
+	// The sockets and lldpcli configurations (the lab's lock is still held).
+	if err := os.RemoveAll(filepath.Dir(l.agentX)); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("lldp lab: %s", strings.Join(errs, "; "))
 	}
