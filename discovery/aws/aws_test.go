@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -252,7 +251,7 @@ func TestDiscover(t *testing.T) {
 		"cloud.type": "aws_instance", "instance.type": "m5.large", "image": "ami-0abcdef1234567890", "state": "running",
 		"aws.vpc": "vpc-0a1b2c3d4e5f60001", "aws.subnet": "subnet-0aa0000000000001a",
 		"aws.security_groups": "sg-0b000000000000001,sg-0b000000000000002",
-		"owner": "team-web", "service": "shop", "environment": "prod", "cost_centre": "CC-1234",
+		"owner":               "team-web", "service": "shop", "environment": "prod", "cost_centre": "CC-1234",
 		"tag.Name": "web-1", "tag.team": "ignored, Owner wins",
 	} {
 		if web1.Facts[k] != v {
@@ -558,5 +557,30 @@ func TestTerraformConvergence(t *testing.T) {
 	if o.Facts["cloud.type"] != "aws_ebs_volume" || o.Facts["cloud.zone"] != "eu-west-1a" || o.Facts["owner"] != "team-data" {
 		t.Errorf("volume facts %v", o.Facts)
 	}
-	_ = fmt.Sprint()
+}
+
+// TestUseEnvironment: the server's own AWS environment is used only when
+// the job says so.
+func TestUseEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("AWS_ACCESS_KEY_ID", awstest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", awstest.SecretAccessKey)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_PROFILE", "")
+	s := serve(t)
+	if _, err := run(t, s, `{"regions": ["eu-west-1"], "services": ["vpc"]}`, nil); err == nil || !strings.Contains(err.Error(), "access_key_id") {
+		t.Errorf("without useEnvironment the environment's key was used: err = %v", err)
+	}
+	if n := len(s.Requests()); n != 0 {
+		t.Errorf("%d requests sent without the job's credentials", n)
+	}
+	res, err := run(t, s, `{"regions": ["eu-west-1"], "services": ["vpc"], "useEnvironment": true}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Observations) != 5 {
+		t.Errorf("%d observations, want 2 VPCs and 3 subnets", len(res.Observations))
+	}
 }

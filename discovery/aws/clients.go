@@ -54,7 +54,7 @@ func (s *Source) baseConfig(ctx context.Context, creds map[string]string) (sdk.C
 	}
 	switch {
 	case s.useEnvironment:
-		env, err := config.LoadDefaultConfig(ctx, config.WithRegion(s.regions[0]), config.WithHTTPClient(hc))
+		env, err := config.LoadDefaultConfig(ctx, config.WithRegion(s.regions[0]))
 		if err != nil {
 			return cfg, fmt.Errorf("loading the default AWS configuration (useEnvironment): %w", err)
 		}
