@@ -4,6 +4,7 @@ package install
 
 import (
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/aws"
 	"github.com/cairn-cmdb/cairn/discovery/file"
 	"github.com/cairn-cmdb/cairn/discovery/local"
 	"github.com/cairn-cmdb/cairn/discovery/nmap"
@@ -13,11 +14,12 @@ import (
 	"github.com/cairn-cmdb/cairn/discovery/ssh"
 	"github.com/cairn-cmdb/cairn/discovery/tcpscan"
 	"github.com/cairn-cmdb/cairn/discovery/terraform"
+	"github.com/cairn-cmdb/cairn/discovery/vsphere"
 )
 
 // Registry returns a registry of all built-in source kinds.
 func Registry() *discovery.Registry {
-	r, err := discovery.NewRegistry(file.Kind(), local.Kind(), nmap.Kind(), nmap.ScanKind(), nodeexporter.Kind(), push.Kind(), snmp.Kind(), ssh.Kind(), tcpscan.Kind(), terraform.Kind())
+	r, err := discovery.NewRegistry(aws.Kind(), file.Kind(), local.Kind(), nmap.Kind(), nmap.ScanKind(), nodeexporter.Kind(), push.Kind(), snmp.Kind(), ssh.Kind(), tcpscan.Kind(), terraform.Kind(), vsphere.Kind())
 	if err != nil {
 		// The kinds above have distinct names; a duplicate is a programming
 		// error caught by TestRegistry.
