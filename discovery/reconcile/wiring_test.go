@@ -262,6 +262,26 @@ func TestVMotion(t *testing.T) {
 		f3 := discovery.RelationshipFieldName("RUNS_ON", cis[3].ID)
 		ds := e.drifts(func(q *ent.DriftQuery) { q.Where(drift.FieldName(f3)) })
 		checkDrifts(t, ds, driftView{Kind: drift.KindRelationshipChanged, Status: drift.StatusOpen, CI: vm.ID, Field: f3, Recorded: "present", Observed: "absent"})
+
+		// A second CI named esx2 makes the host's observation ambiguous:
+		// the VM's edge to it is not concluded gone.
+		// (The VM has another observed edge, and another VM reports
+		// RUNS_ON, so the VM's RUNS_ON edges are judged.)
+		e.seed(ciSpec{Name: "esx2-clone", Hostname: "esx2"}, ciSpec{Name: "vm2", Kind: "VM", Hostname: "vm2"})
+		last := see("esx2")
+		last[0].Relationships = append(last[0].Relationships, link("MEMBER_OF", "esx1"))
+		vm2 := withFields(obs("vm-2"), "hostname", "vm2")
+		vm2.Kind = discovery.KindVM
+		vm2.Relationships = []discovery.Relationship{link("RUNS_ON", "esx1")}
+		last = append(last, vm2)
+		e.tick(time.Hour)
+		upd := e.opts(j)
+		upd.Mode = reconcile.ModeUpdate
+		if out, _ := e.reconcile(upd, last...); out.Counts.Ambiguous != 1 {
+			t.Fatalf("counts %+v, want esx2 ambiguous; log %q", out.Counts, out.Log)
+		}
+		checkEdges(t, e, "vm1-MEMBER_OF->esx1(discovery:vc){}", "vm1-RUNS_ON->esx2(discovery:vc){}", "vm1-RUNS_ON->esx3(record){}",
+			"vm2-RUNS_ON->esx1(discovery:vc){}")
 	})
 }
 
