@@ -584,3 +584,22 @@ func TestUseEnvironment(t *testing.T) {
 		t.Errorf("%d observations, want 2 VPCs and 3 subnets", len(res.Observations))
 	}
 }
+
+// TestTimeout: a call slower than the timeout fails its service in that
+// region; the rest of the run stands.
+func TestTimeout(t *testing.T) {
+	s := serve(t)
+	s.Delay("eu-west-1", "ListFunctions", 5*time.Second)
+	start := time.Now()
+	res, err := run(t, s, `{"regions": ["eu-west-1", "us-east-1"], "timeout": "200ms", "maxRetries": 0}`, creds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("run took %s; the timeout is 200ms", d)
+	}
+	if e := res.HostErrors["eu-west-1"]; !strings.Contains(e, "lambda: ListFunctions: timed out after 200ms") {
+		t.Errorf("HostErrors = %v", res.HostErrors)
+	}
+	find(t, res, "arn:aws:rds:eu-west-1:123456789012:db:shop-db")
+}

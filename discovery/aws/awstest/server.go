@@ -56,6 +56,7 @@ type Server struct {
 	mu       sync.Mutex
 	requests []Request
 	faults   map[string]*fault // "region/Action"
+	delays   map[string]time.Duration
 	refused  []string
 	keyID    string
 	// roles are the role ARNs that may be assumed; externalIDs theirs.
@@ -64,7 +65,7 @@ type Server struct {
 
 // NewServer serves a on a new loopback listener; Close it when done.
 func NewServer(a *Account) *Server {
-	s := &Server{account: a, faults: map[string]*fault{}, keyID: AccessKeyID, roles: map[string]string{}}
+	s := &Server{account: a, faults: map[string]*fault{}, delays: map[string]time.Duration{}, keyID: AccessKeyID, roles: map[string]string{}}
 	s.tmpl = template.Must(template.New("").Funcs(s.funcs()).ParseFS(templateFS, "templates/*"))
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -92,6 +93,14 @@ func (s *Server) Fail(region, action, code string, status, times int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults[region+"/"+action] = &fault{code: code, status: status, times: times}
+}
+
+// Delay holds every answer to action in region (region "*" for every
+// region) for d, or until the client gives up.
+func (s *Server) Delay(region, action string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delays[region+"/"+action] = d
 }
 
 // Requests returns the requests answered so far, in order.
@@ -179,7 +188,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if fire {
 		code, status = f.code, f.status
 	}
+	delay, ok := s.delays[region+"/"+req.Action]
+	if !ok {
+		delay = s.delays["*/"+req.Action]
+	}
 	s.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if fire {
 		s.fail(w, service, code, status)
 		return
