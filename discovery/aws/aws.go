@@ -32,7 +32,10 @@
 // group IDs, comma-separated) and a few more under "aws."; "tag.<Key>" for
 // every tag, reported in full (CompleteFacts "tag."), and the tag mapping's
 // "owner", "service", "environment" and "cost_centre" (see TagMapping).
-// Terminated instances and deleted volumes are not observed.
+// Terminated instances and deleted volumes are not observed. Buckets are
+// listed per region (ListBuckets with BucketRegion). The tags of buckets
+// and functions are not read (they take one call per resource), so those
+// carry no tag facts and claim none in full.
 //
 // Relationships: instance USES volume (attribute "device", such as
 // "/dev/xvda"), instance MEMBER_OF subnet, subnet MEMBER_OF VPC, DB
