@@ -206,5 +206,15 @@ func TestExpectedIn(t *testing.T) {
 			q.Where(drift.ConfigurationItemID(i1.ID), drift.KindEQ(drift.KindUnregistered))
 		}),
 			driftView{Kind: drift.KindUnregistered, Status: drift.StatusOpen, CI: i1.ID, Field: field, Recorded: "absent", Observed: "present"})
+
+		// i-3 stops running: its drift resolves (its missing drift takes
+		// over).
+		seen = seen[:2]
+		e.tick(time.Hour)
+		e.runJob(j, false)
+		checkDrifts(t, e.drifts(func(q *ent.DriftQuery) {
+			q.Where(drift.ConfigurationItemID(i3.ID), drift.KindEQ(drift.KindUnregistered))
+		}),
+			driftView{Kind: drift.KindUnregistered, Status: drift.StatusResolved, CI: i3.ID, Field: field, Recorded: "absent", Observed: "present"})
 	})
 }

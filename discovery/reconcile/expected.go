@@ -21,9 +21,10 @@ const expectedInPrefix = "expected_in."
 // drift on "expected_in.<job>", recorded "absent", observed "present":
 // running but not in state. On a complete run such a drift of this job on
 // a matched CI that now has the sighting (or whose expected jobs changed)
-// resolves. Named jobs that do not exist are logged; when none exists
+// resolves, and so does one on a CI the run no longer sees. Named jobs that do not exist are logged; when none exists
 // nothing is checked. Sightings are read in chunks, one query per chunk.
 func (r *reconciler) expectedIn(ctx context.Context, ms []matched) error {
+	r.resolveExpectedUnseen(ms)
 	if len(r.o.ExpectedIn) == 0 || len(ms) == 0 {
 		return nil
 	}
@@ -90,4 +91,27 @@ func (r *reconciler) expectedIn(ctx context.Context, ms []matched) error {
 		r.logf("%d CIs in all running but not in the state of job %s", missing, strings.Join(names, " or "))
 	}
 	return nil
+}
+
+// resolveExpectedUnseen resolves, on a complete run of a job that answers
+// for its scope, this job's "expected_in" drifts on CIs it no longer sees
+// (no longer running: its missing drift says so) or on every CI when the
+// job expects no other job to record what it sees any more.
+func (r *reconciler) resolveExpectedUnseen(ms []matched) {
+	if r.o.JobID == 0 || !r.o.Complete || r.o.NoMissing {
+		return
+	}
+	seen := make(map[int]bool, len(ms))
+	for _, m := range ms {
+		seen[m.ci.ID] = true
+	}
+	for key, d := range r.open {
+		if key.kind != drift.KindUnregistered || key.ci == 0 || !strings.HasPrefix(key.field, expectedInPrefix) ||
+			d.Source == nil || *d.Source != r.o.Actor {
+			continue
+		}
+		if !seen[key.ci] || len(r.o.ExpectedIn) == 0 {
+			r.resolveAs(d, drift.StatusResolved)
+		}
+	}
 }
