@@ -169,10 +169,13 @@ export function shown(v: string | null): string {
   return v;
 }
 
-/** The relationship a RELATIONSHIP_CHANGED drift's field names, relationship.TYPE.ID. */
-export function relationshipOf(field: string | null): { type: string; to: string } | null {
-  const m = field ? /^relationship\.([A-Z_]+)\.(\d+)$/.exec(field) : null;
-  return m ? { type: m[1], to: m[2] } : null;
+/**
+ * The relationship a RELATIONSHIP_CHANGED drift's field names: relationship.TYPE.ID, or
+ * relationship.TYPE.ID.ATTR for one attribute of the edge (a cable's port).
+ */
+export function relationshipOf(field: string | null): { type: string; to: string; attr?: string } | null {
+  const m = field ? /^relationship\.([A-Z_]+)\.(\d+)(?:\.([a-z0-9_]+))?$/.exec(field) : null;
+  return m ? { type: m[1], to: m[2], ...(m[3] ? { attr: m[3] } : {}) } : null;
 }
 
 function statusTone(s: string): "ok" | "warn" | "bad" | "info" | "plain" {
@@ -716,6 +719,7 @@ function FieldCell({ field, ends }: { field: string | null; ends: Map<string, CI
     return (
       <>
         {words(rel.type)} <a href={`/ci/${rel.to}`}>{to?.name ?? `CI ${rel.to}`}</a>
+        {rel.attr ? <>: <code>{rel.attr}</code></> : null}
       </>
     );
   }
@@ -818,6 +822,7 @@ function acceptMeans(d: DriftRow, ends: Map<string, CIName>): string {
     case "RELATIONSHIP_CHANGED": {
       const rel = relationshipOf(d.field);
       const what = rel ? `${words(rel.type)} ${ends.get(rel.to)?.name ?? `CI ${rel.to}`}` : "the relationship";
+      if (rel?.attr) return `The ${rel.attr} of ${ci}'s ${what} becomes “${shown(d.observed)}” (audited).`;
       return d.observed === "absent" ? `${ci} loses ${what}, as discovery no longer sees it.` : `${ci} gets ${what}, as discovery sees it.`;
     }
   }

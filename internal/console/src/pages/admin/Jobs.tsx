@@ -577,6 +577,16 @@ const kindHelp: Record<string, { what: string; example: Record<string, unknown>;
     example: { user: "cairn", knownHostsFile: "known_hosts" },
     credentials: '{"private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\\n…", "passphrase": "…"} or {"password": "…"}',
   },
+  vsphere: {
+    what: "Reads a vCenter or ESXi through its API: clusters, ESXi hosts, VMs, datastores, distributed switches, and which VM runs on which host.",
+    example: { url: "https://vcenter.example.com/sdk", caFile: "vcenter-ca.pem", datacenters: ["DC1"] },
+    credentials: '{"username": "…", "password": "…"}',
+  },
+  aws: {
+    what: "Reads an AWS account per region: EC2, EBS, VPCs, load balancers, RDS, S3, Lambda; converges with Terraform state.",
+    example: { regions: ["eu-west-1"], assumeRoleArn: "arn:aws:iam::123456789012:role/cairn-read", expectedIn: ["tf-prod"] },
+    credentials: '{"access_key_id": "…", "secret_access_key": "…"}',
+  },
   snmp: { what: "Walks SNMP agents (v2c or v3).", example: { version: "2c", port: 161 }, credentials: '{"community": "…"} (v2c) or {"user": "…", "auth_password": "…", "priv_password": "…"} (v3)' },
   node_exporter: { what: "Scrapes Prometheus node_exporter metrics.", example: { port: 9100, path: "/metrics", scheme: "http" }, credentials: '{"username": "…", "password": "…"} (optional, HTTP basic auth)' },
   local: { what: "This machine, the one Cairn runs on.", example: {} },
