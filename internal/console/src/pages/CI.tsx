@@ -32,6 +32,8 @@ interface Rel {
   type: string;
   source: string;
   description: string | null;
+  /** Attributes of the edge, such as the ports of a CONNECTS_TO. */
+  attributes: Record<string, string> | null;
   createdAt: string;
   to?: Ref;
   from?: Ref;
@@ -676,6 +678,7 @@ function RelTable({ rels, dir, ci, editor, saved }: { rels: Rel[]; dir: "in" | "
             <th scope="col">{dir === "out" ? "Relationship" : "CI"}</th>
             <th scope="col">{dir === "out" ? "CI" : "Relationship"}</th>
             <th scope="col">Source</th>
+            <th scope="col">Ports and attributes</th>
             <th scope="col">Description</th>
             {editor ? (
               <th scope="col">
@@ -691,6 +694,34 @@ function RelTable({ rels, dir, ci, editor, saved }: { rels: Rel[]; dir: "in" | "
         </tbody>
       </table>
     </ScrollBox>
+  );
+}
+
+/**
+ * An edge's attributes. The ports of a CONNECTS_TO are the FROM end's (local_port) and the TO
+ * end's (remote_port): on this CI's page they read as "here" and "there".
+ */
+function RelAttributes({ attrs, dir }: { attrs: Record<string, string> | null; dir: "in" | "out" }) {
+  const entries = Object.entries(attrs ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  if (!entries.length) return <span class="muted">—</span>;
+  const here = dir === "out" ? "local_port" : "remote_port";
+  const there = dir === "out" ? "remote_port" : "local_port";
+  const a = attrs ?? {};
+  const rest = entries.filter(([k]) => k !== here && k !== there && !k.endsWith("_port_description"));
+  return (
+    <>
+      {a[here] || a[there] ? (
+        <span class="rel-ports">
+          here <code>{a[here] ?? "?"}</code> ↔ there <code>{a[there] ?? "?"}</code>
+        </span>
+      ) : null}
+      {rest.map(([k, v]) => (
+        <span key={k} class="rel-attr">
+          {" "}
+          {words(k)} <code>{v}</code>
+        </span>
+      ))}
+    </>
   );
 }
 
@@ -718,6 +749,9 @@ function RelRow({ r, dir, editor, saved }: { r: Rel; dir: "in" | "out"; editor: 
         </>
       )}
       <td>{r.source}</td>
+      <td>
+        <RelAttributes attrs={r.attributes} dir={dir} />
+      </td>
       <td>{r.description ?? <span class="muted">—</span>}</td>
       {editor ? (
         <td class="ci-rel-actions">
