@@ -18,6 +18,7 @@ import (
 
 	"github.com/cairn-cmdb/cairn/internal/app"
 	"github.com/cairn-cmdb/cairn/internal/apperr"
+	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
 func main() {
@@ -39,7 +40,9 @@ type globals struct {
 	secretKeyFile string
 	// conf bounds what saved jobs and report schedules touch (serve and
 	// discover run take its flags).
-	conf   confinement
+	conf confinement
+	// dbf tunes the PostgreSQL pools (dbflags.go).
+	dbf    dbFlags
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -64,7 +67,11 @@ func (g *globals) open(ctx context.Context) (*app.DB, error) {
 	if strings.TrimSpace(g.db) == "" {
 		return nil, errors.New("--db is empty: give a SQLite file path or a postgres:// DSN")
 	}
-	return app.Open(ctx, g.db, app.Options{})
+	po, err := g.dbf.options()
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, g.db, app.Options{Store: store.Options{Postgres: po}})
 }
 
 func envOr(key, def string) string {
@@ -86,6 +93,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.db, "db", envOr("CAIRN_DB", "./cairn.db"), "SQLite file path or postgres:// DSN (env CAIRN_DB)")
+	g.dbf.flags(pf)
 	pf.StringVar(&g.logFormat, "log-format", envOr("CAIRN_LOG_FORMAT", "text"), "log format: text or json (env CAIRN_LOG_FORMAT)")
 	pf.StringVar(&g.secretKeyFile, "secret-key-file", envOr("CAIRN_SECRET_KEY_FILE", ""), "file with the key that seals discovery credentials and webhook secrets, made on the first start while nothing is sealed (a missing key is refused once something is: see cairn secret rotate); CAIRN_SECRET_KEY overrides it (env CAIRN_SECRET_KEY_FILE) [cairn-secret.key next to the SQLite file]")
 	pf.StringVar(&g.logLevel, "log-level", envOr("CAIRN_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env CAIRN_LOG_LEVEL)")

@@ -70,6 +70,9 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Logger receives informational messages; nil means slog.Default().
 	Logger *slog.Logger
+	// Postgres tunes the PostgreSQL pools (postgres_options.go). Ignored on
+	// SQLite.
+	Postgres PostgresOptions
 }
 
 func (o Options) withDefaults() Options {
@@ -123,26 +126,14 @@ func isPostgresDSN(dsn string) bool {
 }
 
 func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	// Sessions run in UTC unless the DSN says otherwise, so times read back
-	// (dates of contracts, assets, windows) do not depend on the server's
-	// time zone.
-	if u, err := url.Parse(dsn); err == nil {
-		q := u.Query()
-		if q.Get("timezone") == "" {
-			q.Set("timezone", "UTC")
-			u.RawQuery = q.Encode()
-			dsn = u.String()
-		}
+	if err := opts.Postgres.Validate(); err != nil {
+		return nil, err
 	}
-	db, err := sql.Open(postgresDriverName, dsn)
+	pool, err := openPostgresPool(ctx, dsn, opts.Postgres)
 	if err != nil {
-		return nil, fmt.Errorf("store: open postgres: %w", err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(postgresMaxConns)
-	db.SetMaxIdleConns(postgresMaxConns)
-	if err := db.PingContext(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("store: connect to postgres: %w", err), db.Close())
-	}
+	db := pool.db
 	d := &DB{
 		backend: Postgres,
 		writer:  db,
@@ -150,8 +141,11 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		driver:  entsql.OpenDB(dialect.Postgres, db),
 		logger:  opts.Logger,
 	}
+	po := opts.Postgres.withDefaults()
 	opts.Logger.LogAttrs(ctx, slog.LevelDebug, "store opened",
-		slog.String("backend", string(Postgres)), slog.Int("max_conns", postgresMaxConns))
+		slog.String("backend", string(Postgres)), slog.Int("max_conns", po.MaxOpenConns),
+		slog.Int("max_idle_conns", po.MaxIdleConns), slog.Duration("conn_max_lifetime", po.ConnMaxLifetime),
+		slog.Duration("conn_max_idle_time", po.ConnMaxIdleTime), slog.Duration("statement_timeout", po.StatementTimeout))
 	return d, nil
 }
 
