@@ -56,6 +56,7 @@ const (
 	writerPoolName      = "writer"
 	readerPoolName      = "reader"
 	postgresPoolName    = "pool"
+	replicaPoolName     = "replica"
 	metricsPrefix       = "cairn"
 	checkpointStatement = "PRAGMA wal_checkpoint(TRUNCATE)"
 )
@@ -73,6 +74,9 @@ type Options struct {
 	// Postgres tunes the PostgreSQL pools (postgres_options.go). Ignored on
 	// SQLite.
 	Postgres PostgresOptions
+	// Replica names a PostgreSQL streaming replica for reads (replica.go).
+	// Only with a PostgreSQL primary.
+	Replica ReplicaOptions
 }
 
 func (o Options) withDefaults() Options {
@@ -95,6 +99,7 @@ type DB struct {
 	reader  *sql.DB
 	driver  dialect.Driver
 	logger  *slog.Logger
+	replica *replica // nil without a read replica
 }
 
 // Open opens the database named by dsn. A dsn starting with postgres:// or
@@ -106,6 +111,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
 	if isPostgresDSN(dsn) {
 		return openPostgres(ctx, dsn, opts)
+	}
+	if opts.Replica.DSN != "" {
+		return nil, errors.New("store: a read replica needs a PostgreSQL primary")
 	}
 	return openSQLite(ctx, dsn, opts)
 }
@@ -140,6 +148,14 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		reader:  db,
 		driver:  entsql.OpenDB(dialect.Postgres, db),
 		logger:  opts.Logger,
+	}
+	if opts.Replica.DSN != "" {
+		r, err := openReplica(ctx, opts.Replica, opts.Postgres, db)
+		if err != nil {
+			return nil, errors.Join(err, db.Close())
+		}
+		d.replica = r
+		d.driver = &pgDriver{Driver: entsql.OpenDB(dialect.Postgres, db), r: entsql.OpenDB(dialect.Postgres, r.pool.db), replica: r}
 	}
 	po := opts.Postgres.withDefaults()
 	opts.Logger.LogAttrs(ctx, slog.LevelDebug, "store opened",
@@ -320,7 +336,11 @@ func (d *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 // "reader" on SQLite and "pool" on PostgreSQL.
 func (d *DB) Stats() map[string]sql.DBStats {
 	if d.backend == Postgres {
-		return map[string]sql.DBStats{postgresPoolName: d.writer.Stats()}
+		m := map[string]sql.DBStats{postgresPoolName: d.writer.Stats()}
+		if d.replica != nil {
+			m[replicaPoolName] = d.replica.pool.db.Stats()
+		}
+		return m
 	}
 	return map[string]sql.DBStats{
 		writerPoolName: d.writer.Stats(),
@@ -331,6 +351,11 @@ func (d *DB) Stats() map[string]sql.DBStats {
 // Close closes both pools. It is safe to call more than once.
 func (d *DB) Close() error {
 	var errs []error
+	if d.replica != nil {
+		if err := d.replica.pool.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: close read replica pool: %w", err))
+		}
+	}
 	if d.reader != d.writer {
 		if err := d.reader.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store: close reader pool: %w", err))
