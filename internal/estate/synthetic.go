@@ -45,6 +45,12 @@ type SyntheticOptions struct {
 	// services. The new CIs continue the numbering (host-000001 … follow the
 	// CIs already stored) and owner, vendor and service names get a suffix.
 	Force bool
+
+	// insert writes with multi-row INSERTs on PostgreSQL too, instead of
+	// COPY (tests compare the two).
+	insert bool
+	// now, when set, is the time of every row (tests compare two seeds).
+	now time.Time
 }
 
 // SyntheticHostname is the hostname (and name) of the i-th synthetic CI,
@@ -136,9 +142,10 @@ func SeedSynthetic(ctx context.Context, db *app.DB, n int) (SyntheticStats, erro
 // with every CI a member of one, n/500 owners, n/2000 vendors, an asset per
 // hardware CI, and hostname, FQDN, serial and IP identifiers for every CI.
 //
-// It bypasses the per-row ent hooks for speed: rows are written with
-// multi-row INSERTs through prepared statements in one transaction on the
-// store's writer, and one AuditEvent per created CI (actor
+// It bypasses the per-row ent hooks for speed: rows are written in one
+// transaction on the store's writer, with COPY on PostgreSQL (see
+// synthetic_pg.go) and multi-row INSERTs through prepared statements on
+// SQLite, and one AuditEvent per created CI (actor
 // "seed:synthetic", action CREATE, the CI's fields as changes) is written in
 // the same transaction. Owners, vendors and services get audit events too;
 // relationships, identifiers, memberships and assets do not. IDs are
@@ -150,16 +157,28 @@ func SeedSyntheticWith(ctx context.Context, db *app.DB, n int, opts SyntheticOpt
 	if n <= 0 {
 		return st, fmt.Errorf("synthetic estate size must be positive, got %d", n)
 	}
-	s := &seeder{ctx: ctx, st: db.Store, now: time.Now().UTC().Truncate(time.Microsecond)}
-	tx, err := db.Store.Writer().BeginTx(ctx, nil)
-	if err != nil {
-		return st, fmt.Errorf("starting transaction: %w", err)
+	now := opts.now
+	if now.IsZero() {
+		now = time.Now()
 	}
-	s.tx = tx
+	s := &seeder{ctx: ctx, st: db.Store, now: now.UTC().Truncate(time.Microsecond)}
+	if db.Store.Backend() == store.Postgres && !opts.insert {
+		release, err := s.beginCopy()
+		if err != nil {
+			return st, err
+		}
+		defer release()
+	} else {
+		tx, err := db.Store.Writer().BeginTx(ctx, nil)
+		if err != nil {
+			return st, fmt.Errorf("starting transaction: %w", err)
+		}
+		s.tx = tx
+	}
 	if err := s.seed(n, opts, &st); err != nil {
-		return st, errors.Join(err, tx.Rollback())
+		return st, errors.Join(err, s.waitCopies(), s.tx.Rollback())
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.tx.Commit(); err != nil {
 		return st, fmt.Errorf("committing synthetic estate: %w", err)
 	}
 	st.Elapsed = time.Since(start)
@@ -171,6 +190,9 @@ type seeder struct {
 	st  *store.DB
 	tx  *sql.Tx
 	now time.Time
+	// copies, on PostgreSQL, sends full batches to COPY on the
+	// transaction's connection (see synthetic_pg.go); nil for INSERTs.
+	copies *copyQueue
 }
 
 func (s *seeder) count(table string) (int, error) {
@@ -219,7 +241,8 @@ func (s *seeder) seed(n int, opts SyntheticOptions, st *SyntheticStats) error {
 	if err != nil {
 		return err
 	}
-	for _, step := range []func() error{r.owners, r.vendors, r.services, r.cis, r.relationships, r.audit.close, r.moveSequences} {
+	for _, step := range []func() error{r.dropForBulk, r.owners, r.vendors, r.services, r.cis, r.relationships, r.audit.close,
+		s.waitCopies, r.rebuildAfterBulk, r.moveSequences} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -239,6 +262,9 @@ type seedRun struct {
 	ids                   map[string]int
 	audit                 *inserter
 	auditID               int
+	// rebuildIndexes and rebuildFKs are the statements that make again
+	// what dropForBulk dropped (PostgreSQL).
+	rebuildIndexes, rebuildFKs []string
 }
 
 // newSeedRun refuses a database that holds an estate (unless Force), and
@@ -257,7 +283,7 @@ func (s *seeder) newSeedRun(n int, opts SyntheticOptions, st *SyntheticStats) (*
 			r.offset = c
 		}
 		if c > 0 {
-			r.suffix = fmt.Sprintf("-b%d", time.Now().Unix())
+			r.suffix = fmt.Sprintf("-b%d", s.now.Unix())
 		}
 	}
 	r.nSvc, r.nOwner, r.nVendor = syntheticScale(n)
@@ -829,6 +855,9 @@ func (s *seeder) inserter(table string, cols ...string) (*inserter, error) {
 		batch = 250
 	}
 	batch = min(batch, 30000/len(cols))
+	if s.copies != nil {
+		batch = copyBatchRows
+	}
 	return &inserter{s: s, table: table, cols: cols, batch: batch, args: make([]any, 0, batch*len(cols))}, nil
 }
 
@@ -858,6 +887,9 @@ func (b *inserter) add(vals ...any) error {
 	if b.rows < b.batch {
 		return nil
 	}
+	if b.s.copies != nil {
+		return b.flush()
+	}
 	for _, p := range b.parents {
 		if err := p.flush(); err != nil {
 			return err
@@ -886,6 +918,12 @@ func (b *inserter) flush() error {
 		if err := p.flush(); err != nil {
 			return err
 		}
+	}
+	if b.s.copies != nil {
+		err := b.s.copies.send(copyJob{table: b.table, cols: b.cols, args: b.args, rows: b.rows})
+		// The queue owns the sent rows now.
+		b.args, b.rows = make([]any, 0, b.batch*len(b.cols)), 0
+		return err
 	}
 	if _, err := b.s.tx.ExecContext(b.s.ctx, b.query(b.rows), b.args...); err != nil {
 		return fmt.Errorf("inserting into %s: %w", b.table, err)
