@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -19,7 +20,40 @@ type dbFlags struct {
 	maxOpen, maxIdle int
 	lifetime, idle   time.Duration
 	statementTimeout time.Duration
-	envErrs          []error
+	// readDSN and readMaxLag are serve's read replica (replicaFlags).
+	readDSN    string
+	readMaxLag time.Duration
+	envErrs    []error
+}
+
+// replicaFlags registers serve's read replica flags.
+func (d *dbFlags) replicaFlags(f *pflag.FlagSet) {
+	f.StringVar(&d.readDSN, "db-read", envOr("CAIRN_DB_READ", ""),
+		"postgres:// DSN of a streaming replica of --db: GraphQL queries read from it while its replay lag is within --db-read-max-lag (so they may be that old); mutations and transactions use --db (env CAIRN_DB_READ)")
+	f.DurationVar(&d.readMaxLag, "db-read-max-lag", d.envDuration("CAIRN_DB_READ_MAX_LAG", store.DefaultReplicaMaxLag),
+		"while the --db-read replica's replay is further behind than this, queries go to --db; measured at most once a second (env CAIRN_DB_READ_MAX_LAG)")
+}
+
+// replica checks the read replica flags.
+func (d *dbFlags) replica(primary string) (store.ReplicaOptions, error) {
+	if d.readDSN == "" {
+		return store.ReplicaOptions{}, nil
+	}
+	if !isPostgresURL(d.readDSN) {
+		return store.ReplicaOptions{}, fmt.Errorf("--db-read %s: want a postgres:// DSN of a streaming replica", redactDSN(d.readDSN))
+	}
+	if !isPostgresURL(primary) {
+		return store.ReplicaOptions{}, errors.New("--db-read: a read replica needs a PostgreSQL --db")
+	}
+	if d.readMaxLag <= 0 {
+		return store.ReplicaOptions{}, fmt.Errorf("--db-read-max-lag %s: want more than 0", d.readMaxLag)
+	}
+	return store.ReplicaOptions{DSN: d.readDSN, MaxLag: d.readMaxLag}, nil
+}
+
+func isPostgresURL(dsn string) bool {
+	l := strings.ToLower(dsn)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
 func (d *dbFlags) flags(pf *pflag.FlagSet) {

@@ -85,3 +85,35 @@ func TestDBFlagDefaults(t *testing.T) {
 		t.Errorf("options %+v, want %+v", got, want)
 	}
 }
+
+// TestDBReadFlagErrors: serve's read replica flags are checked before the
+// database is opened, naming the flag.
+func TestDBReadFlagErrors(t *testing.T) {
+	sqlite := filepath.Join(t.TempDir(), "cairn.db")
+	const pg = "postgres://nobody@127.0.0.1:1/none?sslmode=disable"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"not postgres", []string{"--db", pg, "serve", "--db-read", "replica.db"}, "--db-read replica.db: want a postgres:// DSN"},
+		{"sqlite primary", []string{"--db", sqlite, "serve", "--db-read", pg}, "--db-read: a read replica needs a PostgreSQL --db"},
+		{"zero lag", []string{"--db", pg, "serve", "--db-read", pg, "--db-read-max-lag", "0s"}, "--db-read-max-lag 0s: want more than 0"},
+		{"bad lag", []string{"--db", pg, "serve", "--db-read", pg, "--db-read-max-lag", "soon"}, `invalid argument "soon" for "--db-read-max-lag" flag`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := newRoot(&bytes.Buffer{}, &bytes.Buffer{})
+			root.SetArgs(append(tc.args, "--addr", "127.0.0.1:0"))
+			err := root.ExecuteContext(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	t.Setenv("CAIRN_DB_READ_MAX_LAG", "1 minute")
+	root := newRoot(&bytes.Buffer{}, &bytes.Buffer{})
+	root.SetArgs([]string{"--db", pg, "serve", "--db-read", pg, "--addr", "127.0.0.1:0"})
+	if err := root.ExecuteContext(context.Background()); err == nil || !strings.Contains(err.Error(), `CAIRN_DB_READ_MAX_LAG="1 minute": want a duration`) {
+		t.Errorf("bad CAIRN_DB_READ_MAX_LAG: %v", err)
+	}
+}

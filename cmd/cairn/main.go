@@ -71,7 +71,11 @@ func (g *globals) open(ctx context.Context) (*app.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, g.db, app.Options{Store: store.Options{Postgres: po}})
+	ro, err := g.dbf.replica(g.db)
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, g.db, app.Options{Store: store.Options{Postgres: po, Replica: ro}})
 }
 
 func envOr(key, def string) string {

@@ -132,7 +132,7 @@ func serveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log.Info("cairn starting", "db", redactDSN(g.db), "backend", db.Store.Backend(), "anonymous_read", anon,
+			log.Info("cairn starting", "db", redactDSN(g.db), "db_read", redactDSN(g.dbf.readDSN), "backend", db.Store.Backend(), "anonymous_read", anon,
 				"alert_hops", acfg.Settings.Hops, "alert_window", acfg.Settings.Window, "alert_quiet", acfg.Settings.Quiet,
 				"incident_webhooks", len(acfg.Webhooks))
 			if hcfg.WriteTimeout == 0 {
@@ -170,5 +170,6 @@ func serveCmd(g *globals) *cobra.Command {
 	f.DurationVar(&grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
 	alertCfg.flags(f)
 	g.conf.flags(f)
+	g.dbf.replicaFlags(f)
 	return cmd
 }

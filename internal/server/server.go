@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -304,7 +305,28 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		_, _ = fmt.Fprintf(w, "database not ready: %v\n", err)
 		return
 	}
+	if st, ok := s.db.Store.ReplicaStatus(r.Context()); ok {
+		// The primary answers either way: a lagging replica is reported,
+		// not a reason to take this process out of service.
+		switch {
+		case st.Err != nil:
+			_, _ = fmt.Fprintf(w, "ready\nread replica: not used, queries go to the primary: %v\n", st.Err)
+		case !st.Usable:
+			_, _ = fmt.Fprintf(w, "ready\nread replica: lag %s over --db-read-max-lag %s, queries go to the primary\n", lagText(st.Lag), st.MaxLag)
+		default:
+			_, _ = fmt.Fprintf(w, "ready\nread replica: lag %s (max %s), serving queries\n", lagText(st.Lag), st.MaxLag)
+		}
+		return
+	}
 	_, _ = io.WriteString(w, "ready\n")
+}
+
+// lagText prints a replica's lag; one that never replayed has no figure.
+func lagText(d time.Duration) string {
+	if d == time.Duration(math.MaxInt64) {
+		return "unknown (nothing replayed yet)"
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 // authenticate resolves the bearer token (or anonymous read) into a
@@ -464,6 +486,12 @@ func (s *Server) aroundOperation(ctx context.Context, next graphql.OperationHand
 	}
 	start := time.Now()
 	ctx, budget := withBudget(ctx, s.cfg.MaxResponseBytes)
+	if opType == string(ast.Query) {
+		// Queries may read from the read replica (--db-read) while it is
+		// within its lag bound; mutations and every transaction stay on
+		// the primary (store.ReadFromReplica).
+		ctx = store.ReadFromReplica(ctx)
+	}
 	if opType == string(ast.Mutation) {
 		if err := auth.Require(ctx, auth.Editor); err != nil {
 			s.metrics.gqlOps.WithLabelValues(opType, "refused").Inc()

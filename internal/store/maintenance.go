@@ -127,6 +127,17 @@ func RegisterMetrics(reg prometheus.Registerer, db *DB) error {
 		}
 		registered = append(registered, c)
 	}
+	if db.replica != nil {
+		for _, c := range db.replica.collectors() {
+			if err := reg.Register(c); err != nil {
+				for _, r := range registered {
+					reg.Unregister(r)
+				}
+				return fmt.Errorf("store: register read replica metrics: %w", err)
+			}
+			registered = append(registered, c)
+		}
+	}
 	return nil
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // DefaultReplicaMaxLag is how far behind the primary a read replica may be
@@ -190,4 +192,38 @@ func (d *DB) ReplicaStatus(ctx context.Context) (s ReplicaStatus, ok bool) {
 		return ReplicaStatus{}, false
 	}
 	return d.replica.Status(ctx), true
+}
+
+// collectors are the read replica's metrics: its pool's database/sql
+// statistics (cairn_replica_*), its lag (cairn_db_replica_lag_seconds, -1
+// when it cannot be measured or nothing was replayed yet) and whether
+// queries use it (cairn_db_replica_in_use).
+func (r *replica) collectors() []prometheus.Collector {
+	status := func() ReplicaStatus {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		return r.Status(ctx)
+	}
+	return []prometheus.Collector{
+		collectors.NewDBStatsCollector(r.pool.db, metricsPrefix+"_"+replicaPoolName),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "cairn_db_replica_lag_seconds",
+			Help: "How far the read replica's replay is behind the primary (0: caught up; -1: unknown). Measured at most once a second.",
+		}, func() float64 {
+			st := status()
+			if st.Err != nil || st.Lag == time.Duration(math.MaxInt64) {
+				return -1
+			}
+			return st.Lag.Seconds()
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "cairn_db_replica_in_use",
+			Help: "1 while GraphQL queries read from the read replica, 0 while its lag is over --db-read-max-lag (or unknown) and they go to the primary.",
+		}, func() float64 {
+			if status().Usable {
+				return 1
+			}
+			return 0
+		}),
+	}
 }

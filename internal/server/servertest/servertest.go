@@ -64,6 +64,8 @@ type Options struct {
 	// Env.Jobs and Env.Reports, on a shared scheduler (Env.Scheduler) that
 	// is not started.
 	Discovery bool
+	// Store tunes the database (PostgreSQL pools, a read replica).
+	Store store.Options
 }
 
 // SecretKey seals credentials in test servers.
@@ -93,6 +95,7 @@ func Start(t testing.TB, dsn string, opts Options) *Env {
 	defer cancel()
 	env := &Env{}
 	aopts := app.Options{
+		Store: opts.Store,
 		WrapDriver: func(d dialect.Driver) dialect.Driver {
 			if opts.WrapDriver != nil {
 				d = opts.WrapDriver(d)
