@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -106,27 +104,20 @@ func withUTC(dsn string) string {
 	return dsn
 }
 
-// pgPool is one PostgreSQL database/sql pool with the connection behaviour
-// Cairn relies on to survive a server restart:
-//
-//   - database/sql discards a connection whose session reset reports
-//     driver.ErrBadConn and retries on another (a new one at the latest);
-//   - pgx's stdlib pings a connection before reusing it when it was idle
-//     more than a second; here it also pings every connection opened before
-//     the pool last saw a connection-ending (FATAL) error, such as the
-//     57P01 admin_shutdown every session gets from a restart. So after a
-//     restart only the statements that were in flight (or that met the
-//     first dead connection) fail; later ones find live connections.
-//
-// A statement that failed is never retried: the server may have run it.
+// pgPool is one PostgreSQL database/sql pool. After a server restart (or
+// any end of its sessions) a request meets no dead connection: database/sql
+// asks pgx's stdlib to reset a connection before reusing it, which pings
+// it when it was idle more than a second (pgx's default) or, here, when the
+// server sent something while it was idle (peerSpoke: the FATAL 57P01 a
+// restart's fast shutdown sends every session, or the end of the stream);
+// a failed ping is driver.ErrBadConn, and database/sql then discards the
+// connection and retries on another, a new one at the latest. Only the statements in flight when the server
+// went away fail, and they are not retried: the server may have run them.
+// TestPostgresEndedSessionsAreDiscarded and the app package's
+// TestPostgresRestartUnderLoad hold this behaviour.
 type pgPool struct {
 	db *sql.DB
-	// epoch counts the FATAL errors seen; a connection remembers the epoch
-	// it was last checked in (pgconn CustomData).
-	epoch atomic.Uint64
 }
-
-const epochKey = "cairn.epoch"
 
 func openPostgresPool(ctx context.Context, dsn string, po PostgresOptions) (*pgPool, error) {
 	cfg, err := pgx.ParseConfig(withUTC(dsn))
@@ -136,29 +127,9 @@ func openPostgresPool(ctx context.Context, dsn string, po PostgresOptions) (*pgP
 	if po.StatementTimeout > 0 {
 		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(po.StatementTimeout.Milliseconds(), 10)
 	}
-	p := &pgPool{}
-	next := cfg.OnPgError
-	cfg.OnPgError = func(c *pgconn.PgConn, e *pgconn.PgError) bool {
-		if e.Severity == "FATAL" || e.Severity == "PANIC" {
-			p.epoch.Add(1)
-		}
-		if next != nil {
-			return next(c, e)
-		}
-		return e.Severity != "FATAL" && e.Severity != "PANIC"
-	}
-	db := stdlib.OpenDB(*cfg,
-		stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
-			c.PgConn().CustomData()[epochKey] = p.epoch.Load()
-			return nil
-		}),
-		stdlib.OptionShouldPing(func(_ context.Context, sp stdlib.ShouldPingParams) bool {
-			now := p.epoch.Load()
-			data := sp.Conn.PgConn().CustomData()
-			seen, _ := data[epochKey].(uint64)
-			data[epochKey] = now
-			return sp.IdleDuration > time.Second || seen != now
-		}))
+	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(func(_ context.Context, p stdlib.ShouldPingParams) bool {
+		return p.IdleDuration > time.Second || peerSpoke(p.Conn.PgConn().Conn())
+	}))
 	po = po.withDefaults()
 	db.SetMaxOpenConns(po.MaxOpenConns)
 	db.SetMaxIdleConns(po.MaxIdleConns)
@@ -167,6 +138,5 @@ func openPostgresPool(ctx context.Context, dsn string, po PostgresOptions) (*pgP
 	if err := db.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: connect to postgres: %w", err), db.Close())
 	}
-	p.db = db
-	return p, nil
+	return &pgPool{db: db}, nil
 }

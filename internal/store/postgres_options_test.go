@@ -93,3 +93,63 @@ func TestPostgresOptionsValidate(t *testing.T) {
 		t.Errorf("zero options: %v", err)
 	}
 }
+
+// TestPostgresEndedSessionsAreDiscarded: when the server ends the pool's
+// idle sessions (pg_terminate_backend sends the same FATAL 57P01 as a
+// restart's fast shutdown), no later statement fails, though the
+// connections were idle far less than pgx's one-second ping threshold: a
+// closed connection is discarded before use (see pgPool).
+func TestPostgresEndedSessionsAreDiscarded(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	ctx := context.Background()
+	const n = 4
+	db := open(t, dsn, store.Options{Postgres: store.PostgresOptions{MaxOpenConns: n}})
+	pids := make([]int, 0, n)
+	conns := make([]interface{ Close() error }, 0, n)
+	for range n {
+		c, err := db.Writer().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pid int
+		if err := c.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, pid)
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		_ = c.Close() // back to the pool, idle
+	}
+	other := open(t, dsn, store.Options{Postgres: store.PostgresOptions{MaxOpenConns: 1}})
+	for _, pid := range pids {
+		var ok bool
+		if err := other.Writer().QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+			t.Fatalf("terminate %d: %v %v", pid, ok, err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the sessions end; ours were idle well under a second
+	// Every connection of the pool is taken at once, so each dead one
+	// would be met.
+	dead := map[int]bool{}
+	for _, pid := range pids {
+		dead[pid] = true
+	}
+	held := make([]interface{ Close() error }, 0, n)
+	for i := range n {
+		c, err := db.Writer().Conn(ctx)
+		if err != nil {
+			t.Fatalf("connection %d after the sessions ended: %v", i, err)
+		}
+		held = append(held, c)
+		var pid int
+		if err := c.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			t.Errorf("statement %d after the sessions ended: %v", i, err)
+		} else if dead[pid] {
+			t.Errorf("statement %d ran on ended session %d", i, pid)
+		}
+	}
+	for _, c := range held {
+		_ = c.Close()
+	}
+}
