@@ -27,8 +27,13 @@ func peerSpoke(c net.Conn) bool {
 	if err != nil {
 		return false
 	}
+	// Control, not Read: Read takes the descriptor's read lock and waits for
+	// it, and pgx may hold it with a background reader on a connection it
+	// handed back (a request then hung here, seen under 8 clients);
+	// MSG_DONTWAIT keeps the peek itself from ever waiting, and MSG_PEEK
+	// takes nothing from whoever reads.
 	var spoke bool
-	_ = raw.Read(func(fd uintptr) bool {
+	_ = raw.Control(func(fd uintptr) {
 		var b [1]byte
 		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
@@ -38,7 +43,6 @@ func peerSpoke(c net.Conn) bool {
 		default:
 			spoke = true // reset or another error: let the ping find out
 		}
-		return true // never wait for readiness
 	})
 	return spoke
 }
