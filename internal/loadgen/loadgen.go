@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,7 +25,11 @@ type Check func(body []byte) error
 
 // Options configure Run.
 type Options struct {
-	URL      string
+	URL string
+	// URLs, when not empty, replaces URL: client c sends to URLs[c %
+	// len(URLs)], spreading the clients over several servers (the
+	// processes of one database) round-robin.
+	URLs     []string
 	Token    string
 	Clients  int
 	Duration time.Duration
@@ -99,6 +104,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Check == nil {
 		o.Check = GraphQLNoErrors
 	}
+	if len(o.URLs) == 0 {
+		if o.URL == "" {
+			return Result{}, errors.New("loadgen: no URL")
+		}
+		o.URLs = []string{o.URL}
+	}
 	tr := &http.Transport{MaxIdleConns: o.Clients * 2, MaxIdleConnsPerHost: o.Clients * 2, MaxConnsPerHost: o.Clients, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -148,7 +159,7 @@ func phase(ctx context.Context, hc *http.Client, o Options, d time.Duration, rec
 					next = next.Add(o.Interval)
 				}
 				t0 := time.Now()
-				body, err := post(ctx, hc, o, o.Body(c, i))
+				body, err := post(ctx, hc, o, o.URLs[c%len(o.URLs)], o.Body(c, i))
 				el := time.Since(t0)
 				if ctx.Err() != nil {
 					break
@@ -188,8 +199,8 @@ func phase(ctx context.Context, hc *http.Client, o Options, d time.Duration, rec
 	return r, nil
 }
 
-func post(ctx context.Context, hc *http.Client, o Options, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.URL, bytes.NewReader(body))
+func post(ctx context.Context, hc *http.Client, o Options, url string, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("building request: %w", err)
 	}
