@@ -57,17 +57,31 @@ type env struct {
 // estate and serves it on a real loopback listener.
 func setup(b *testing.B) *env {
 	b.Helper()
+	// CAIRN_BENCH_POSTGRES_DSN runs the benchmarks on PostgreSQL: an empty
+	// database is seeded once, one holding the estate is reused.
+	path := os.Getenv("CAIRN_BENCH_POSTGRES_DSN")
+	if path == "" {
+		path = sqliteBenchPath()
+	}
+	return setupAt(b, path)
+}
+
+// sqliteBenchPath is where the SQLite estate is cached.
+func sqliteBenchPath() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("cairn-bench-%d.db", estateSize()))
+}
+
+// setupAt is setup on the given database: a PostgreSQL DSN or a SQLite
+// file path.
+func setupAt(b *testing.B, path string) *env {
+	b.Helper()
 	// The same GC target as `cairn serve` (its --gc-percent default).
 	old := debug.SetGCPercent(400)
 	b.Cleanup(func() { debug.SetGCPercent(old) })
 	ctx := context.Background()
 	n := estateSize()
-	// CAIRN_BENCH_POSTGRES_DSN runs the benchmarks on PostgreSQL: an empty
-	// database is seeded once, one holding the estate is reused.
-	path := os.Getenv("CAIRN_BENCH_POSTGRES_DSN")
 	fresh := false
-	if path == "" {
-		path = filepath.Join(os.TempDir(), fmt.Sprintf("cairn-bench-%d.db", n))
+	if lower := strings.ToLower(path); !strings.HasPrefix(lower, "postgres://") && !strings.HasPrefix(lower, "postgresql://") {
 		if _, err := os.Stat(path); err != nil {
 			fresh = true
 		}
