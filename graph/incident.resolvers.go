@@ -22,7 +22,7 @@ func (r *driftResolver) Field(ctx context.Context, obj *ent.Drift) (*string, err
 
 // Impact is the resolver for the impact field.
 func (r *queryResolver) Impact(ctx context.Context, ci int, direction *model.ImpactDirection, maxDepth *int, types []relationship.Type, limit *int) (*model.Impact, error) {
-	return r.impact(ctx, ci, direction, maxDepth, types, limit)
+	return r.impact(incident.Pipelined(ctx), ci, direction, maxDepth, types, limit)
 }
 
 // ServiceImpact is the resolver for the serviceImpact field.
@@ -42,12 +42,12 @@ func (r *queryResolver) DependencyPath(ctx context.Context, from int, to int, ma
 
 // IncidentContext is the resolver for the incidentContext field.
 func (r *queryResolver) IncidentContext(ctx context.Context, identifier string, asOf *time.Time, depth *int, scope *string) (*model.IncidentContext, error) {
-	return r.incidentContext(ctx, incident.Request{Identifier: identifier, AsOf: asOf, Depth: depth, Scope: scope})
+	return r.incidentContext(incident.Pipelined(ctx), incident.Request{Identifier: identifier, AsOf: asOf, Depth: depth, Scope: scope})
 }
 
 // ConfigurationItemContext is the resolver for the configurationItemContext field.
 func (r *queryResolver) ConfigurationItemContext(ctx context.Context, id int, asOf *time.Time, depth *int) (*model.IncidentContext, error) {
-	return r.incidentContext(ctx, incident.Request{CI: &id, AsOf: asOf, Depth: depth})
+	return r.incidentContext(incident.Pipelined(ctx), incident.Request{CI: &id, AsOf: asOf, Depth: depth})
 }
 
 // WhyNoMatch is the resolver for the whyNoMatch field.

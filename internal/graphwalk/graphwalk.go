@@ -30,6 +30,8 @@ import (
 	"sort"
 	"strings"
 
+	entsql "entgo.io/ent/dialect/sql"
+
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
@@ -86,10 +88,43 @@ type Result struct {
 // Walker runs walks on one database.
 type Walker struct {
 	st *store.DB
+	// via, when set, runs the walk statement instead of st's readers.
+	via Querier
+}
+
+// Querier runs a read the way an ent driver does (dialect.Driver's Query,
+// filling an *entsql.Rows); statements are in st.Rebind's form.
+type Querier interface {
+	Query(ctx context.Context, query string, args, v any) error
 }
 
 // New returns a Walker over st.
 func New(st *store.DB) *Walker { return &Walker{st: st} }
+
+// Via returns a Walker over the same database whose walk statement runs
+// through q (an incident pipeline batching it with other reads); the other
+// reads still go to st.
+func (w *Walker) Via(q Querier) *Walker { return &Walker{st: w.st, via: q} }
+
+// rowScanner is what reach reads of *sql.Rows and entsql.Rows alike.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// query runs a read through via, or st's readers.
+func (w *Walker) query(ctx context.Context, q string, args []any) (rowScanner, error) {
+	if w.via == nil {
+		return w.st.Query(ctx, w.st.Rebind(q), args...)
+	}
+	var rows entsql.Rows
+	if err := w.via.Query(ctx, w.st.Rebind(q), args, &rows); err != nil {
+		return nil, err
+	}
+	return &rows, nil
+}
 
 // Walk returns every CI reachable from root in the given direction.
 func (w *Walker) Walk(ctx context.Context, root int, o Options) (Result, error) {
@@ -99,10 +134,7 @@ func (w *Walker) Walk(ctx context.Context, root int, o Options) (Result, error) 
 // WalkFrom walks from several roots at once (depth 0); the roots are not
 // part of the result.
 func (w *Walker) WalkFrom(ctx context.Context, roots []int, o Options) (Result, error) {
-	limit := o.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
+	limit := limitOf(o)
 	for _, t := range o.Types {
 		if err := relationship.TypeValidator(t); err != nil {
 			return Result{}, fmt.Errorf("relationship type %q: %w", t, err)
@@ -194,6 +226,58 @@ type step struct {
 // keep each CI's smallest depth, ordered by it (a DISTINCT does not keep
 // row order on PostgreSQL: a capped walk would keep arbitrary CIs).
 func (w *Walker) walkSQL(nRoots int, o Options, want int) (string, []any) {
+	q, args, lastLevel := w.cteSQL(nRoots, o, want)
+	pg := w.st.Backend() == store.Postgres
+	edgeCond, edgeArgs := typeFilter("r.type", o.Types)
+	if lastLevel {
+		edgeCond += ` AND lim.depth < ?`
+		edgeArgs = append(edgeArgs, o.MaxDepth)
+	}
+	if pg {
+		q += `
+SELECT lim.id, r.to_id, r.type FROM lim
+LEFT JOIN LATERAL (SELECT r.to_id, r.type FROM relationships r WHERE r.from_id = lim.id` + edgeCond + `) r ON true`
+	} else {
+		q += `
+SELECT lim.id, r.to_id, r.type FROM lim LEFT JOIN relationships r ON r.from_id = lim.id` + edgeCond
+	}
+	return q, append(args, edgeArgs...)
+}
+
+// ReachedSQL is a statement yielding, in one column id, the CIs the walk
+// from root with o reads (root included): a superset of the nodes of
+// Walk(root, o), which cuts the deeper levels of a depth-bounded walk and
+// the one CI read past the cap in Go. Its "?" placeholders are unbound
+// (store.DB.Rebind) and its text does not depend on root. A caller loads
+// the walk's CIs with it as a subquery in the same round trip as the walk.
+func (w *Walker) ReachedSQL(root int, o Options) (string, []any) {
+	q, args, _ := w.cteSQL(1, o, limitOf(o)+1)
+	args[0] = w.rootsArg([]int{root})
+	return q + `
+SELECT id FROM lim`, args
+}
+
+// limitOf is the cap of a walk with o.
+func limitOf(o Options) int {
+	if o.Limit <= 0 {
+		return DefaultLimit
+	}
+	return o.Limit
+}
+
+// rootsArg is the one parameter holding the roots of a walk.
+func (w *Walker) rootsArg(roots []int) any {
+	if w.st.Backend() == store.Postgres {
+		return pgArray(roots)
+	}
+	b, _ := json.Marshal(roots)
+	return string(b)
+}
+
+// cteSQL is the walk's WITH RECURSIVE clause, defining lim, with its
+// arguments (the first, the roots, left nil), and whether the CIs of the
+// last level need no relationships read.
+func (w *Walker) cteSQL(nRoots int, o Options, want int) (string, []any, bool) {
 	near, far := steps(o.Direction)
 	pg := w.st.Backend() == store.Postgres
 	// The roots come from one parameter (set by reach), so that the
@@ -232,20 +316,7 @@ lim(id) AS (SELECT id FROM reached LIMIT ?)`
 		args = append(args, stepArgs...)
 		args = append(args, want+nRoots)
 	}
-	edgeCond, edgeArgs := typeFilter("r.type", o.Types)
-	if lastLevel {
-		edgeCond += ` AND lim.depth < ?`
-		edgeArgs = append(edgeArgs, o.MaxDepth)
-	}
-	if pg {
-		q += `
-SELECT lim.id, r.to_id, r.type FROM lim
-LEFT JOIN LATERAL (SELECT r.to_id, r.type FROM relationships r WHERE r.from_id = lim.id` + edgeCond + `) r ON true`
-	} else {
-		q += `
-SELECT lim.id, r.to_id, r.type FROM lim LEFT JOIN relationships r ON r.from_id = lim.id` + edgeCond
-	}
-	return q, append(args, edgeArgs...)
+	return q, args, lastLevel
 }
 
 // reach runs the walk's statement and returns the CIs reached (roots
@@ -254,13 +325,8 @@ SELECT lim.id, r.to_id, r.type FROM lim LEFT JOIN relationships r ON r.from_id =
 // the roots.
 func (w *Walker) reach(ctx context.Context, roots []int, isRoot map[int]bool, want int, o Options) ([]int, map[int][]step, error) {
 	q, args := w.walkSQL(len(roots), o, want)
-	if w.st.Backend() == store.Postgres {
-		args[0] = pgArray(roots)
-	} else {
-		b, _ := json.Marshal(roots)
-		args[0] = string(b)
-	}
-	rows, err := w.st.Query(ctx, w.st.Rebind(q), args...)
+	args[0] = w.rootsArg(roots)
+	rows, err := w.query(ctx, q, args)
 	if err != nil {
 		return nil, nil, fmt.Errorf("walking relationships: %w", err)
 	}

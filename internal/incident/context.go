@@ -135,6 +135,9 @@ func (e *Engine) Context(ctx context.Context, req Request, parts Parts) (*Contex
 	if req.AsOf != nil {
 		ic.AsOf = *req.AsOf
 	}
+	if e.pipelines(ctx) {
+		return e.contextPipelined(ctx, m, ic, parts)
+	}
 	cis, err := e.LoadCIs(ctx, m.IDs[:1], parts.CI)
 	if err != nil {
 		return nil, err
@@ -170,74 +173,131 @@ func (e *Engine) requested(ctx context.Context, req Request) (*Match, error) {
 	return &Match{MatchedBy: identifier.KindHostname, Rule: RuleID, Value: strconv.Itoa(*req.CI), IDs: []int{*req.CI}}, nil
 }
 
-// fill computes the parts of ic asked for, in the order of the fields of
-// Parts.
-func (e *Engine) fill(ctx context.Context, ic *Context, p Parts) error {
-	id := ic.CI.ID
-	parts := []struct {
-		name     string
-		wanted   bool
-		nullable bool
-		load     func() error
-	}{
-		{"owner", p.Owner != nil, true, func() (err error) {
-			ic.Owner, err = one(ctx, e.client.Owner.Query().Where(ownerOfCI(id)), p.Owner)
-			return err
-		}},
-		{"team", p.Team != nil, true, func() (err error) {
-			ic.Team, err = one(ctx, e.client.Owner.Query().Where(owner.HasMembersWith(ownerOfCI(id))), p.Team)
-			return err
-		}},
-		{"services", p.Services != nil, false, func() (err error) {
-			ic.Services, err = all(ctx, e.client.Service.Query().Where(service.HasMembersWith(configurationitem.ID(id))).
-				Order(service.ByTier(), service.ByName()), p.Services)
-			return err
-		}},
-		{"dependents", p.Dependents != nil, false, func() (err error) {
-			ic.Dependents, err = e.Impact(ctx, id, ImpactOptions{Direction: graphwalk.Dependents, MaxDepth: &ic.Depth}, *p.Dependents)
-			return err
-		}},
-		{"dependencies", p.Dependencies != nil, false, func() (err error) {
-			ic.Dependencies, err = e.Impact(ctx, id, ImpactOptions{Direction: graphwalk.Dependencies, MaxDepth: &ic.Depth}, *p.Dependencies)
-			return err
-		}},
-		{"vendor", p.Vendor != nil, true, func() (err error) {
-			ic.Vendor, err = one(ctx, e.client.Vendor.Query().Where(vendorOfCI(id)), p.Vendor)
-			return err
-		}},
-		{"supportContracts", p.SupportContracts != nil, false, func() (err error) {
-			ic.SupportContracts, err = all(ctx, e.client.Contract.Query().Where(
-				contract.HasCoveredCisWith(configurationitem.ID(id)),
-				contract.KindIn(contract.KindSupport, contract.KindMaintenance, contract.KindWarranty),
-				contract.StartDateLTE(ic.AsOf), contract.EndDateGTE(ic.AsOf),
-			).Order(contract.ByEndDate(), contract.ByID()), p.SupportContracts)
-			return err
-		}},
-		{"warranty", p.Warranty, true, func() (err error) { ic.Warranty, err = e.Warranty(ctx, id, ic.AsOf); return err }},
-		{"bookValue", p.BookValue, true, func() (err error) { ic.BookValue, err = e.BookValue(ctx, id, ic.AsOf); return err }},
-		{"openDrifts", p.OpenDrifts != nil, false, func() (err error) {
-			ic.OpenDrifts, err = all(ctx, e.client.Drift.Query().Where(
-				drift.ConfigurationItemID(id), drift.StatusIn(drift.StatusOpen, drift.StatusAcknowledged),
-			).Order(drift.ByLastSeenAt(sql.OrderDesc())), p.OpenDrifts)
-			return err
-		}},
-		{"recentChanges", p.RecentChanges != nil, false, func() (err error) {
-			ic.RecentChanges, err = all(ctx, e.client.AuditEvent.Query().Where(
-				auditevent.EntityType(ent.TypeConfigurationItem), auditevent.EntityID(id), auditevent.AtLTE(ic.AsOf),
-			).Order(auditevent.ByAt(sql.OrderDesc()), auditevent.ByID(sql.OrderDesc())).Limit(recentChanges), p.RecentChanges)
-			return err
-		}},
+// part is one part of a context: its loads, which are independent of each
+// other, and what combines them once they are all done.
+type part struct {
+	name     string
+	nullable bool
+	loads    []func() error
+	finish   func() error
+}
+
+// parts are the parts of ic asked for, in the order of the fields of
+// Parts, loading through le (e, or e on a pipeline); ic.CI.ID is the CI.
+// pipelined splits the walks into their statements.
+func (e *Engine) parts(ctx context.Context, le *Engine, ic *Context, p Parts, id int, pipelined bool) ([]part, error) {
+	var out []part
+	add := func(name string, wanted, nullable bool, load func() error) {
+		if wanted {
+			out = append(out, part{name: name, nullable: nullable, loads: []func() error{load}})
+		}
 	}
-	for _, part := range parts {
-		if !part.wanted {
+	add("owner", p.Owner != nil, true, func() (err error) {
+		ic.Owner, err = one(ctx, le.client.Owner.Query().Where(ownerOfCI(id)), p.Owner)
+		return err
+	})
+	add("team", p.Team != nil, true, func() (err error) {
+		ic.Team, err = one(ctx, le.client.Owner.Query().Where(owner.HasMembersWith(ownerOfCI(id))), p.Team)
+		return err
+	})
+	add("services", p.Services != nil, false, func() (err error) {
+		ic.Services, err = all(ctx, le.client.Service.Query().Where(service.HasMembersWith(configurationitem.ID(id))).
+			Order(service.ByTier(), service.ByName()), p.Services)
+		return err
+	})
+	for _, w := range []struct {
+		name  string
+		parts *ImpactParts
+		dir   graphwalk.Direction
+		to    **Impact
+	}{{"dependents", p.Dependents, graphwalk.Dependents, &ic.Dependents}, {"dependencies", p.Dependencies, graphwalk.Dependencies, &ic.Dependencies}} {
+		if w.parts == nil {
 			continue
 		}
-		if err := part.load(); err != nil {
-			if !part.nullable || p.PartFailed == nil {
-				return fmt.Errorf("incident context, %s: %w", part.name, err)
-			}
-			p.PartFailed(part.name, err)
+		o := ImpactOptions{Direction: w.dir, MaxDepth: &ic.Depth}
+		if !pipelined {
+			add(w.name, true, false, func() (err error) {
+				*w.to, err = e.Impact(ctx, id, o, *w.parts)
+				return err
+			})
+			continue
 		}
+		loads, finish, err := e.impactLoads(ctx, le, id, o, *w.parts, true, w.to)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part{name: w.name, loads: loads, finish: finish})
+	}
+	add("vendor", p.Vendor != nil, true, func() (err error) {
+		ic.Vendor, err = one(ctx, le.client.Vendor.Query().Where(vendorOfCI(id)), p.Vendor)
+		return err
+	})
+	add("supportContracts", p.SupportContracts != nil, false, func() (err error) {
+		ic.SupportContracts, err = all(ctx, le.client.Contract.Query().Where(
+			contract.HasCoveredCisWith(configurationitem.ID(id)),
+			contract.KindIn(contract.KindSupport, contract.KindMaintenance, contract.KindWarranty),
+			contract.StartDateLTE(ic.AsOf), contract.EndDateGTE(ic.AsOf),
+		).Order(contract.ByEndDate(), contract.ByID()), p.SupportContracts)
+		return err
+	})
+	if p.Warranty {
+		loads, finish := le.warranty(ctx, id, ic.AsOf, &ic.Warranty)
+		out = append(out, part{name: "warranty", nullable: true, loads: loads, finish: finish})
+	}
+	add("bookValue", p.BookValue, true, func() (err error) { ic.BookValue, err = le.BookValue(ctx, id, ic.AsOf); return err })
+	add("openDrifts", p.OpenDrifts != nil, false, func() (err error) {
+		ic.OpenDrifts, err = all(ctx, le.client.Drift.Query().Where(
+			drift.ConfigurationItemID(id), drift.StatusIn(drift.StatusOpen, drift.StatusAcknowledged),
+		).Order(drift.ByLastSeenAt(sql.OrderDesc())), p.OpenDrifts)
+		return err
+	})
+	add("recentChanges", p.RecentChanges != nil, false, func() (err error) {
+		ic.RecentChanges, err = all(ctx, le.client.AuditEvent.Query().Where(
+			auditevent.EntityType(ent.TypeConfigurationItem), auditevent.EntityID(id), auditevent.AtLTE(ic.AsOf),
+		).Order(auditevent.ByAt(sql.OrderDesc()), auditevent.ByID(sql.OrderDesc())).Limit(recentChanges), p.RecentChanges)
+		return err
+	})
+	return out, nil
+}
+
+// fill computes the parts of ic asked for, one after another.
+func (e *Engine) fill(ctx context.Context, ic *Context, p Parts) error {
+	parts, err := e.parts(ctx, e, ic, p, ic.CI.ID, false)
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(parts))
+	for i, pt := range parts {
+		errs[i] = pt.run()
+	}
+	return report(parts, errs, p)
+}
+
+// run runs a part's loads, then its finish.
+func (pt part) run() error {
+	for _, load := range pt.loads {
+		if err := load(); err != nil {
+			return err
+		}
+	}
+	if pt.finish != nil {
+		return pt.finish()
+	}
+	return nil
+}
+
+// report hands the failures of nullable parts to p.PartFailed, in order,
+// and returns the first failure of another part (or of any part without
+// PartFailed).
+func report(parts []part, errs []error, p Parts) error {
+	for i, pt := range parts {
+		if errs[i] == nil {
+			continue
+		}
+		if !pt.nullable || p.PartFailed == nil {
+			return fmt.Errorf("incident context, %s: %w", pt.name, errs[i])
+		}
+		p.PartFailed(pt.name, errs[i])
 	}
 	return nil
 }
@@ -309,30 +369,56 @@ type Warranty struct {
 // contracts covering the CI: the one in force at asOf, else the latest that
 // had started by then; whichever ends later wins. nil when there is none.
 func (e *Engine) Warranty(ctx context.Context, ciID int, asOf time.Time) (*Warranty, error) {
-	ws, err := e.client.Contract.Query().Where(
-		contract.HasCoveredCisWith(configurationitem.ID(ciID)),
-		contract.KindEQ(contract.KindWarranty),
-		contract.StartDateLTE(asOf),
-	).Order(contract.ByEndDate(sql.OrderDesc())).First(ctx)
-	if err != nil && !ent.IsNotFound(err) {
-		return nil, fmt.Errorf("loading warranty contracts: %w", err)
+	var w *Warranty
+	loads, finish := e.warranty(ctx, ciID, asOf, &w)
+	if err := (part{loads: loads, finish: finish}).run(); err != nil {
+		return nil, err
 	}
-	var end *time.Time
-	var from *ent.Contract
-	if ws != nil {
-		end, from = &ws.EndDate, ws
+	return w, nil
+}
+
+// warranty is Warranty as two independent loads and what combines them
+// into *out.
+func (e *Engine) warranty(ctx context.Context, ciID int, asOf time.Time, out **Warranty) (loads []func() error, finish func() error) {
+	var ws *ent.Contract
+	var a *ent.Asset
+	loads = []func() error{
+		func() (err error) {
+			ws, err = e.client.Contract.Query().Where(
+				contract.HasCoveredCisWith(configurationitem.ID(ciID)),
+				contract.KindEQ(contract.KindWarranty),
+				contract.StartDateLTE(asOf),
+			).Order(contract.ByEndDate(sql.OrderDesc())).First(ctx)
+			if err != nil && !ent.IsNotFound(err) {
+				return fmt.Errorf("loading warranty contracts: %w", err)
+			}
+			return nil
+		},
+		func() (err error) {
+			a, err = e.client.Asset.Query().Where(asset.ConfigurationItemID(ciID)).Select(asset.FieldWarrantyEnd).Only(ctx)
+			if err != nil && !ent.IsNotFound(err) {
+				return fmt.Errorf("loading asset: %w", err)
+			}
+			return nil
+		},
 	}
-	a, err := e.client.Asset.Query().Where(asset.ConfigurationItemID(ciID)).Select(asset.FieldWarrantyEnd).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
-		return nil, fmt.Errorf("loading asset: %w", err)
+	finish = func() error {
+		var end *time.Time
+		var from *ent.Contract
+		if ws != nil {
+			end, from = &ws.EndDate, ws
+		}
+		if a != nil && a.WarrantyEnd != nil && (end == nil || a.WarrantyEnd.After(*end)) {
+			end, from = a.WarrantyEnd, nil
+		}
+		if end == nil {
+			*out = nil
+			return nil
+		}
+		*out = &Warranty{Active: !asOf.After(*end), EndDate: *end, DaysLeft: finance.DaysLeft(asOf, *end), Contract: from}
+		return nil
 	}
-	if a != nil && a.WarrantyEnd != nil && (end == nil || a.WarrantyEnd.After(*end)) {
-		end, from = a.WarrantyEnd, nil
-	}
-	if end == nil {
-		return nil, nil
-	}
-	return &Warranty{Active: !asOf.After(*end), EndDate: *end, DaysLeft: finance.DaysLeft(asOf, *end), Contract: from}, nil
+	return loads, finish
 }
 
 // BookValue is the book value at asOf of the CI's asset, from the

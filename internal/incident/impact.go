@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -66,43 +67,119 @@ func nonNegative(maxDepth *int) (int, error) {
 
 // Impact walks from the CI root.
 func (e *Engine) Impact(ctx context.Context, rootID int, o ImpactOptions, parts ImpactParts) (*Impact, error) {
-	opts := graphwalk.Options{Direction: o.Direction, Types: o.Types}
-	var err error
-	if opts.MaxDepth, err = nonNegative(o.MaxDepth); err != nil {
+	opts, err := walkOptions(o)
+	if err != nil {
 		return nil, err
 	}
-	if o.Limit != nil {
-		if *o.Limit < 1 || *o.Limit > MaxImpactLimit {
-			return nil, apperr.Invalid("limit", "limit must be between 1 and %d, got %d", MaxImpactLimit, *o.Limit)
+	if e.pipelines(ctx) {
+		var out *Impact
+		p := newPipeline(e.db.Reader())
+		loads, finish, err := e.impactLoads(ctx, e.on(p), rootID, o, parts, false, &out)
+		if err != nil {
+			return nil, err
 		}
-		opts.Limit = *o.Limit
+		if err := errors.Join(p.run(ctx, loads...)...); err != nil {
+			return nil, err
+		}
+		if err := finish(); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	res, err := e.walker.Walk(ctx, rootID, opts)
 	if err != nil {
 		return nil, err
 	}
+	ids := nodeIDs(res)
+	var cis map[int]*ent.ConfigurationItem
+	if parts.Nodes != nil {
+		if cis, err = e.LoadCIs(ctx, ids, parts.Nodes); err != nil {
+			return nil, err
+		}
+	}
+	return e.impactOf(ctx, rootID, o, parts, res, ids, cis, nil, false)
+}
+
+// walkOptions are the walk's options of o, refused when out of bounds.
+func walkOptions(o ImpactOptions) (graphwalk.Options, error) {
+	opts := graphwalk.Options{Direction: o.Direction, Types: o.Types}
+	var err error
+	if opts.MaxDepth, err = nonNegative(o.MaxDepth); err != nil {
+		return opts, err
+	}
+	if o.Limit != nil {
+		if *o.Limit < 1 || *o.Limit > MaxImpactLimit {
+			return opts, apperr.Invalid("limit", "limit must be between 1 and %d, got %d", MaxImpactLimit, *o.Limit)
+		}
+		opts.Limit = *o.Limit
+	}
+	return opts, nil
+}
+
+// nodeIDs are the IDs of res's nodes, in order.
+func nodeIDs(res graphwalk.Result) []int {
+	ids := make([]int, len(res.Nodes))
+	for i, n := range res.Nodes {
+		ids[i] = n.ID
+	}
+	return ids
+}
+
+// impactLoads are Impact as independent loads through le (an Engine on a
+// pipeline) and what combines them into *out: the walk, the CIs it reads
+// (loaded with the walk's statement as a subquery, so in the same round
+// trip) and the root when parts ask for it. rootExists says the caller
+// knows the root exists (a context's CI), so an empty walk needs no look.
+func (e *Engine) impactLoads(ctx context.Context, le *Engine, rootID int, o ImpactOptions, parts ImpactParts, rootExists bool, out **Impact) (loads []func() error, finish func() error, err error) {
+	opts, err := walkOptions(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	var res graphwalk.Result
+	var cis, roots map[int]*ent.ConfigurationItem
+	loads = append(loads, func() (err error) {
+		res, err = le.walker.Walk(ctx, rootID, opts)
+		return err
+	})
+	if parts.Nodes != nil {
+		loads = append(loads, func() (err error) {
+			cis, err = le.loadCIsWhere(ctx, le.reachedBy(rootID, opts), parts.Nodes)
+			return err
+		})
+	}
+	if parts.Root != nil {
+		loads = append(loads, func() (err error) {
+			roots, err = le.LoadCIs(ctx, []int{rootID}, parts.Root)
+			return err
+		})
+	}
+	finish = func() (err error) {
+		*out, err = e.impactOf(ctx, rootID, o, parts, res, nodeIDs(res), cis, roots, rootExists)
+		return err
+	}
+	return loads, finish, nil
+}
+
+// impactOf builds the Impact of the walk res from root: cis are the CIs
+// loaded for its nodes (nil when parts leave them out), roots the root's
+// row when already loaded.
+func (e *Engine) impactOf(ctx context.Context, rootID int, o ImpactOptions, parts ImpactParts, res graphwalk.Result, ids []int, cis, roots map[int]*ent.ConfigurationItem, rootExists bool) (*Impact, error) {
 	// A CI with dependents or dependencies exists; load it only when asked
 	// for or to tell a missing CI from an isolated one.
 	var root *ent.ConfigurationItem
-	if parts.Root != nil || len(res.Nodes) == 0 {
-		roots, err := e.LoadCIs(ctx, []int{rootID}, parts.Root)
-		if err != nil {
+	if roots == nil && (parts.Root != nil || (len(res.Nodes) == 0 && !rootExists)) {
+		var err error
+		if roots, err = e.LoadCIs(ctx, []int{rootID}, parts.Root); err != nil {
 			return nil, err
 		}
+	}
+	if roots != nil {
 		if root = roots[rootID]; root == nil {
 			return nil, &apperr.Error{Code: apperr.NotFound, Field: "ci", Msg: fmt.Sprintf("configuration item %d does not exist", rootID)}
 		}
 	}
 	out := &Impact{Root: root, Direction: o.Direction, Count: len(res.Nodes), Truncated: res.Truncated}
-	ids := make([]int, len(res.Nodes))
-	for i, n := range res.Nodes {
-		ids[i] = n.ID
-	}
 	if parts.Nodes != nil {
-		cis, err := e.LoadCIs(ctx, ids, parts.Nodes)
-		if err != nil {
-			return nil, err
-		}
 		out.Nodes = make([]ImpactNode, 0, len(res.Nodes))
 		for _, n := range res.Nodes {
 			if c := cis[n.ID]; c != nil { // deleted while walking: skip
