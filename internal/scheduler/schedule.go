@@ -56,6 +56,7 @@ func parseSchedule(spec, tz string) (cron.Schedule, *time.Location, error) {
 		if d%time.Second != 0 {
 			return nil, nil, bad("interval must be a whole number of seconds")
 		}
+		return alignedEvery(d), loc, nil
 	}
 	if !strings.HasPrefix(s, "@") {
 		if n := len(strings.Fields(s)); n != 5 && n != 6 {
@@ -75,6 +76,25 @@ func parseSchedule(spec, tz string) (cron.Schedule, *time.Location, error) {
 		return nil, nil, bad("the schedule never fires")
 	}
 	return sched, loc, nil
+}
+
+// alignedEvery is "@every d" on the wall clock: it fires at the multiples of
+// d since the Unix epoch (UTC), not d after each process started as cron's
+// own @every does. Processes sharing a database then fire at the same
+// moments, so the tick guard (Options.TickGuard) lets one of them run each
+// fire; with cron's @every, two processes started half an interval apart
+// would each run the job once per interval.
+type alignedEvery time.Duration
+
+// Next implements cron.Schedule.
+func (a alignedEvery) Next(t time.Time) time.Time {
+	d := int64(time.Duration(a) / time.Second)
+	u := t.Unix()
+	next := (u/d + 1) * d
+	if u < 0 && u%d != 0 { // before 1970: Go's division truncates toward zero
+		next -= d
+	}
+	return time.Unix(next, 0).UTC()
 }
 
 func loadLocation(tz string) (*time.Location, error) {

@@ -229,3 +229,38 @@ func TestNextRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryIsOnTheWallClock: "@every d" fires at the multiples of d since
+// the Unix epoch, whenever it is asked, so that processes started at
+// different moments fire together and the tick guard keeps it to one run.
+func TestEveryIsOnTheWallClock(t *testing.T) {
+	for _, tc := range []struct {
+		spec, after, next string
+	}{
+		{"@every 5m", "2025-01-15T12:02:30Z", "2025-01-15T12:05:00Z"},
+		{"@every 5m", "2025-01-15T12:05:00Z", "2025-01-15T12:10:00Z"}, // strictly after
+		{"@every 4s", "2025-01-15T12:00:01.9Z", "2025-01-15T12:00:04Z"},
+		{"@every 7s", "1970-01-01T00:00:20Z", "1970-01-01T00:00:21Z"},
+		{"@every 7s", "1969-12-31T23:59:50Z", "1969-12-31T23:59:53Z"}, // -10 → -7
+		{"@every 1h30m", "2025-01-15T12:10:00Z", "2025-01-15T13:30:00Z"},
+	} {
+		sched, err := ParseSchedule(tc.spec, "Asia/Tokyo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sched.Next(mustTime(t, tc.after))
+		if want := mustTime(t, tc.next); !got.Equal(want) {
+			t.Errorf("%s after %s = %s, want %s", tc.spec, tc.after, got.Format(time.RFC3339Nano), tc.next)
+		}
+	}
+	// Two processes asking at different moments within one interval get
+	// the same fire.
+	sched, err := ParseSchedule("@every 10s", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := sched.Next(mustTime(t, "2025-01-15T12:00:00.5Z")), sched.Next(mustTime(t, "2025-01-15T12:00:07Z"))
+	if !a.Equal(b) {
+		t.Errorf("asked 6.5 s apart, @every 10s fires at %s and %s", a, b)
+	}
+}

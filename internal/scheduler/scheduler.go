@@ -93,8 +93,9 @@ func (e *PanicError) Unwrap() error {
 
 // Defaults for Options.
 const (
-	DefaultLeaseTTL  = time.Minute
-	DefaultTickGuard = 5 * time.Second
+	DefaultLeaseTTL       = time.Minute
+	DefaultTickGuard      = 5 * time.Second
+	DefaultReloadInterval = time.Minute
 )
 
 // releaseTimeout bounds the final Release (or guard Renew) of a run, which
@@ -126,6 +127,12 @@ type Options struct {
 	// OnPanic, if set, is called with the job and a *PanicError when RunFunc
 	// panics (the panic is logged either way).
 	OnPanic func(job Job, err error)
+	// ReloadInterval: the jobs are re-read this often (default 1m; negative
+	// never), so that a job another process sharing the database created
+	// or re-enabled is scheduled here too. Every tick also re-reads them
+	// before it runs, so a job changed, disabled or deleted elsewhere never
+	// runs here on what it was.
+	ReloadInterval time.Duration
 }
 
 type state int
@@ -154,6 +161,7 @@ type Scheduler struct {
 	ttl       time.Duration
 	holder    string
 	tickGuard time.Duration
+	reloadInt time.Duration
 	onPanic   func(Job, error)
 	cron      *cron.Cron
 
@@ -183,6 +191,7 @@ func New(opts Options) *Scheduler {
 		ttl:       opts.LeaseTTL,
 		holder:    opts.Holder,
 		tickGuard: opts.TickGuard,
+		reloadInt: opts.ReloadInterval,
 		onPanic:   opts.OnPanic,
 		jobs:      map[string]*entry{},
 		running:   map[string]bool{},
@@ -201,6 +210,9 @@ func New(opts Options) *Scheduler {
 	}
 	if s.tickGuard == 0 {
 		s.tickGuard = DefaultTickGuard
+	}
+	if s.reloadInt == 0 {
+		s.reloadInt = DefaultReloadInterval
 	}
 	// Each entry gets its own chain (see cronJob), so the Cron has none.
 	s.cron = cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cronLogger{s.log}))
@@ -245,8 +257,33 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	s.applyLocked(jobs)
 	s.state = stateStarted
 	s.cron.Start()
+	if s.reloadInt > 0 {
+		s.wg.Add(1)
+		go s.reloadLoop(s.base)
+	}
 	s.log.Info("scheduler started", "holder", s.holder, "jobs", len(s.jobs))
 	return nil
+}
+
+// reloadLoop reloads the jobs every reloadInt until base is cancelled (by
+// Stop, which waits for it through wg).
+func (s *Scheduler) reloadLoop(base context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(s.reloadInt)
+	defer t.Stop()
+	for {
+		select {
+		case <-base.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(base, s.reloadInt)
+			err := s.Reload(ctx)
+			cancel()
+			if err != nil && base.Err() == nil && !errors.Is(err, ErrStopped) {
+				s.log.Warn("reloading schedules", "err", err)
+			}
+		}
+	}
 }
 
 // Reload re-reads the jobs: it schedules new jobs, unschedules deleted and
@@ -360,6 +397,9 @@ func wrapCronJob(log cron.Logger, j cron.Job) cron.Job {
 // tick runs a scheduled run of e.
 func (s *Scheduler) tick(e *entry) {
 	now := time.Now()
+	if !s.current(e) {
+		return
+	}
 	r, err := s.begin(nil, e.key, e)
 	if err != nil {
 		log := s.log.With("job", e.key)
@@ -380,6 +420,40 @@ func (s *Scheduler) tick(e *entry) {
 		guardUntil = now.Add(g)
 	}
 	s.execute(r, guardUntil)
+}
+
+// current re-reads the jobs before a tick of e runs and reports whether e
+// is still the job's entry: in another process sharing the database the
+// job may have been changed, disabled or deleted since this one loaded it,
+// and it must not run here on what it was. When the jobs cannot be read,
+// the tick goes ahead on what was loaded before (its run reads the job
+// again anyway).
+func (s *Scheduler) current(e *entry) bool {
+	s.mu.Lock()
+	base := s.base
+	s.mu.Unlock()
+	if base == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(base, s.leaseCallTimeout())
+	defer cancel()
+	log := s.log.With("job", e.key)
+	if err := s.Reload(ctx); err != nil {
+		if errors.Is(err, ErrStopped) || base.Err() != nil {
+			log.Debug("skipped tick", "reason", err)
+			return false
+		}
+		log.Warn("re-reading the jobs before a tick", "err", err)
+		return true
+	}
+	s.mu.Lock()
+	cur := s.jobs[e.key]
+	s.mu.Unlock()
+	if cur != e {
+		log.Info("skipped tick: the job was changed, disabled or deleted since it was scheduled here")
+		return false
+	}
+	return true
 }
 
 // guardFor returns how long after a tick at now the lease is kept: max,
