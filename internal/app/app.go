@@ -57,6 +57,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	c := ent.NewClient(ent.Driver(drv))
 	hooks.Register(c)
+	// On PostgreSQL a CI query's plain edge loads ride in its own
+	// statement (one round trip, not one per edge); SQLite is untouched.
+	c.ConfigurationItem.Intercept(ent.FoldEdges())
 	if !opts.SkipMigrate {
 		if err := Migrate(ctx, c, st); err != nil {
 			_ = st.Close()
