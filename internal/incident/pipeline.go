@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -52,6 +53,19 @@ func Pipelined(ctx context.Context) context.Context {
 	return context.WithValue(ctx, pipelinedKey{}, true)
 }
 
+// PipelineStats counts the batches (round trips) and statements the
+// pipelines of contexts marked by WithPipelineStats send.
+type PipelineStats struct {
+	Batches, Statements atomic.Int64
+}
+
+type statsKey struct{}
+
+// WithPipelineStats marks ctx so that its pipelines count into s.
+func WithPipelineStats(ctx context.Context, s *PipelineStats) context.Context {
+	return context.WithValue(ctx, statsKey{}, s)
+}
+
 // pipelines says whether reads for ctx go through a pipeline.
 func (e *Engine) pipelines(ctx context.Context) bool {
 	on, _ := ctx.Value(pipelinedKey{}).(bool)
@@ -67,8 +81,6 @@ type pipeline struct {
 	mu      sync.Mutex
 	running int // goroutines of the set neither waiting nor done
 	queued  []*pipelineCall
-	// rounds and statements count batches and statements sent.
-	rounds, statements int
 }
 
 var _ dialect.Driver = (*pipeline)(nil)
@@ -136,8 +148,6 @@ func (p *pipeline) take() []*pipelineCall {
 	}
 	batch := p.queued
 	p.queued = nil
-	p.rounds++
-	p.statements += len(batch)
 	return batch
 }
 
@@ -170,6 +180,10 @@ func (p *pipeline) Query(ctx context.Context, query string, args, v any) error {
 func (p *pipeline) send(ctx context.Context, batch []*pipelineCall) {
 	if len(batch) == 0 {
 		return
+	}
+	if s, ok := ctx.Value(statsKey{}).(*PipelineStats); ok {
+		s.Batches.Add(1)
+		s.Statements.Add(int64(len(batch)))
 	}
 	err := p.exec(ctx, batch)
 	p.mu.Lock()
