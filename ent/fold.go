@@ -1,9 +1,10 @@
-// Hand-written (not produced by entc): on PostgreSQL, a configuration item
-// query's eager loads of plain edges are folded into its own statement.
+// Hand-written (not produced by entc): a configuration item query's eager
+// loads of plain edges are folded into its own statement.
 
 package ent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -25,21 +27,28 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
-// FoldEdges is an interceptor of ConfigurationItem queries. On PostgreSQL,
-// where every statement is a round trip, it loads the edges a GraphQL
-// request (or any caller) eager-loads most often — owner, vendor, location,
-// services and identifiers — as JSON sub-selects of the items' own
+// FoldEdges is an interceptor of ConfigurationItem queries. It loads the
+// edges a GraphQL request (or any caller) eager-loads most often — owner,
+// vendor, location, services and identifiers — as JSON in the items' own
 // statement instead of one statement per edge: a lookup with owner, vendor,
-// services and identifiers takes one round trip instead of five. An edge is
-// folded only when its query is plain (a field selection: no predicates,
-// order, limit, nested eager loads, modifiers or interceptors); anything
-// else, and every query on SQLite, takes ent's own path unchanged. The answers equal ent's path (fold_test.go, both
+// services and identifiers takes one statement instead of five. On
+// PostgreSQL each statement saved is a round trip; on SQLite it is a
+// statement prepared, stepped and scanned through database/sql (and ent's
+// IN lists of more than 64 IDs, which the store does not keep prepared,
+// disappear). Only queries limited to foldMaxRows items fold (lookups,
+// First, Only, short pages). An edge is folded only when its query is plain (a field
+// selection: no predicates, order, limit, nested eager loads, modifiers or
+// interceptors); anything else takes ent's own path unchanged. The answers equal ent's path (fold_test.go, both
 // engines through GraphQL in internal/server).
 func FoldEdges() Interceptor {
 	return InterceptFunc(func(next Querier) Querier {
 		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
 			ciq, ok := q.(*ConfigurationItemQuery)
-			if !ok || ciq.driver.Dialect() != dialect.Postgres || !foldableOp(ctx) {
+			if !ok || !foldableOp(ctx) || ciq.ctx.Limit == nil || *ciq.ctx.Limit > foldMaxRows {
+				return next.Query(ctx, q)
+			}
+			d := ciq.driver.Dialect()
+			if d != dialect.Postgres && d != dialect.SQLite {
 				return next.Query(ctx, q)
 			}
 			plan := ciq.takeFoldable()
@@ -48,7 +57,7 @@ func FoldEdges() Interceptor {
 			}
 			ciq.modifiers = append(ciq.modifiers, func(s *sql.Selector) {
 				for _, f := range plan {
-					s.AppendSelectExprAs(sql.Raw(f.selectSQL(s)), f.column)
+					s.AppendSelectExprAs(sql.Raw(f.selectSQL(s, d)), f.column)
 				}
 			})
 			v, err := next.Query(ctx, q)
@@ -70,6 +79,17 @@ func FoldEdges() Interceptor {
 		})
 	})
 }
+
+// foldMaxRows is the largest limit of a query whose loads are folded. Per
+// item, a folded edge costs more than a share of ent's one statement per
+// edge (the JSON, and ent's scan of a column it does not know, which asks
+// the driver for every column's type on every row): measured on the 100k
+// estate (BenchmarkFoldEdges in internal/app), a lookup folded takes 0.36
+// ms on PostgreSQL against 0.53–0.64 and 0.12–0.20 on SQLite against 0.16,
+// but 100 VMs with owner and vendor 2.1 ms against 1.3 and 1.13 against
+// 0.85. Lookups, First and Only (limits 1 and 2) and short pages fold; long
+// lists and unlimited queries keep ent's path.
+const foldMaxRows = 10
 
 // foldableOp reports whether the query loads nodes (All, First, Only), the
 // operations whose eager loads run.
@@ -249,13 +269,20 @@ func toOne(edge, table string, cols []string, fk string, set func(*Configuration
 
 // selectSQL adds the edge to s and returns the expression of its column:
 // a JSON array per row, as text. A to-one edge joins its table (at most one
-// row: the foreign key's target) and gives one array or NULL; a list is a
-// sub-select aggregating its rows, NULL when there are none.
-func (f *foldedEdge) selectSQL(s *sql.Selector) string {
+// row: the foreign key's target) and gives one array, or NULL (” on
+// SQLite) when absent; a list is a sub-select aggregating its rows (NULL or
+// [] when there are none).
+func (f *foldedEdge) selectSQL(s *sql.Selector, d string) string {
+	array, agg, text, none := "json_build_array", "json_agg", "::text", "NULL"
+	if d == dialect.SQLite {
+		// modernc reports a NULL in an expression column as having no
+		// type, which ent's scan cannot take: an absent edge is ''.
+		array, agg, text, none = "json_array", "json_group_array", "", "''"
+	}
 	alias := f.column + "_t"
 	row := func(alias string) string {
 		var b strings.Builder
-		b.WriteString("json_build_array(")
+		b.WriteString(array + "(")
 		for i, c := range f.columns {
 			if i > 0 {
 				b.WriteString(", ")
@@ -268,12 +295,12 @@ func (f *foldedEdge) selectSQL(s *sql.Selector) string {
 	if !f.many {
 		t := sql.Table(f.table).As(alias)
 		s.LeftJoin(t).On(s.C(f.fk), t.C("id"))
-		return fmt.Sprintf(`CASE WHEN %s."id" IS NULL THEN NULL ELSE %s::text END`, quote(alias), row(alias))
+		return fmt.Sprintf(`CASE WHEN %s."id" IS NULL THEN %s ELSE %s%s END`, quote(alias), none, row(alias), text)
 	}
 	// No ORDER BY: the rows come in the order of the plan ent's own load
 	// gets (the same index), so folding changes no answer's order.
 	var b strings.Builder
-	fmt.Fprintf(&b, `(SELECT json_agg(%s)::text FROM %s AS "f"`, row("f"), quote(f.table))
+	fmt.Fprintf(&b, `(SELECT %s(%s)%s FROM %s AS "f"`, agg, row("f"), text, quote(f.table))
 	if f.join != "" {
 		b.WriteString(" " + f.join)
 	}
@@ -301,12 +328,20 @@ func (f *foldedEdge) assign(n *ConfigurationItem) error {
 	switch {
 	case len(raw) == 0:
 	case f.many:
-		if err := json.Unmarshal(raw, &rows); err != nil {
+		elems, err := splitJSONArray(raw)
+		if err != nil {
 			return fmt.Errorf("decoding: %w", err)
 		}
+		for _, e := range elems {
+			row, err := splitJSONArray(e)
+			if err != nil {
+				return fmt.Errorf("decoding: %w", err)
+			}
+			rows = append(rows, row)
+		}
 	default:
-		var row []json.RawMessage
-		if err := json.Unmarshal(raw, &row); err != nil {
+		row, err := splitJSONArray(raw)
+		if err != nil {
 			return fmt.Errorf("decoding: %w", err)
 		}
 		rows = [][]json.RawMessage{row}
@@ -342,8 +377,8 @@ func scanJSON(dst any, raw json.RawMessage) error {
 			*d = sql.NullString{}
 			return nil
 		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, err := jsonString(raw)
+		if err != nil {
 			return err
 		}
 		*d = sql.NullString{String: s, Valid: true}
@@ -362,8 +397,8 @@ func scanJSON(dst any, raw json.RawMessage) error {
 			*d = sql.NullFloat64{}
 			return nil
 		}
-		var f float64
-		if err := json.Unmarshal(raw, &f); err != nil {
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil {
 			return err
 		}
 		*d = sql.NullFloat64{Float64: f, Valid: true}
@@ -382,15 +417,19 @@ func scanJSON(dst any, raw json.RawMessage) error {
 			*d = sql.NullTime{}
 			return nil
 		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, err := jsonString(raw)
+		if err != nil {
 			return err
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return err
+			// SQLite keeps times as text in the store's layout
+			// (internal/store SQLiteTimeLayout).
+			if t, err = time.Parse(sqliteTimeLayout, s); err != nil {
+				return err
+			}
 		}
-		// pgx hands timestamptz over in the process's zone.
+		// pgx and modernc hand times over in the process's zone.
 		*d = sql.NullTime{Time: t.Local(), Valid: true}
 	case *[]byte:
 		if isNull {
@@ -402,6 +441,85 @@ func scanJSON(dst any, raw json.RawMessage) error {
 		return fmt.Errorf("no JSON decoding for %T", dst)
 	}
 	return nil
+}
+
+// splitJSONArray returns the raw elements of a JSON array, checking only
+// what it needs to find their ends (the elements are checked as they are
+// decoded). encoding/json's generic decoding was a fifth of a folded query's
+// cost.
+func splitJSONArray(raw []byte) ([]json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '[' || raw[len(raw)-1] != ']' {
+		return nil, fmt.Errorf("not a JSON array: %.40q", raw)
+	}
+	var (
+		out   []json.RawMessage
+		depth int
+		inStr bool
+		start = -1
+	)
+	for i := 1; i < len(raw)-1; i++ {
+		c := raw[i]
+		if inStr {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			inStr = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth < 0 {
+				return nil, fmt.Errorf("unbalanced JSON array: %.40q", raw)
+			}
+		case ',':
+			if depth == 0 {
+				if start < 0 {
+					return nil, fmt.Errorf("empty element in JSON array: %.40q", raw)
+				}
+				out = append(out, bytes.TrimSpace(raw[start:i]))
+				start = -1
+				continue
+			}
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if inStr || depth != 0 {
+		return nil, fmt.Errorf("unterminated JSON array: %.40q", raw)
+	}
+	if start >= 0 {
+		out = append(out, bytes.TrimSpace(raw[start:len(raw)-1]))
+	} else if len(out) > 0 {
+		return nil, fmt.Errorf("trailing comma in JSON array: %.40q", raw)
+	}
+	return out, nil
+}
+
+// jsonString decodes a JSON string, without encoding/json when it holds no
+// escapes.
+func jsonString(raw json.RawMessage) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		s := raw[1 : len(raw)-1]
+		if bytes.IndexByte(s, '"') < 0 && utf8.Valid(s) {
+			return string(s), nil
+		}
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", err
+	}
+	return s, nil
 }
 
 // fieldsOr is the query's selected fields and extra, or all columns; the
@@ -448,5 +566,10 @@ func plainQuery(q any, qc *QueryContext) bool {
 	}
 	return true
 }
+
+// sqliteTimeLayout is internal/store's SQLiteTimeLayout (ent cannot import
+// internal packages that import it; TestFoldEdgesEqualsEntPath fails if
+// they part).
+const sqliteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
 
 func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }

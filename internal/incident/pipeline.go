@@ -98,7 +98,12 @@ type pipelineCall struct {
 func newPipeline(db *sql.DB) *pipeline { return &pipeline{db: db} }
 
 // client is an ent client reading through p.
-func (p *pipeline) client() *ent.Client { return ent.NewClient(ent.Driver(p)) }
+func (p *pipeline) client() *ent.Client {
+	c := ent.NewClient(ent.Driver(p))
+	// As internal/app's client: a short CI query's plain loads fold.
+	c.ConfigurationItem.Intercept(ent.FoldEdges())
+	return c
+}
 
 // run runs fns side by side, each on its own goroutine, and returns their
 // errors in order. Nothing else may read through p meanwhile.
