@@ -2,7 +2,9 @@
 // generate.go, so `go generate ./...` and `make generate` are one step) and
 // then makes GraphQL lists marshal inline: every call of
 // graphql.MarshalSliceConcurrently in the executable schema becomes a call
-// of marshalSliceInline (graph/generated/inline.go says why).
+// of marshalSliceInline (graph/generated/inline.go says why); and makes
+// every object's deferred group compute its path only when something was
+// deferred (newDeferredGroup, graph/generated/inline.go).
 //
 // Written by hand because gqlgen has no setting for it: exec.worker_limit
 // bounds the goroutines but still starts one per element, the per-type
@@ -25,10 +27,13 @@ import (
 	"github.com/99designs/gqlgen/codegen/config"
 )
 
-const (
-	concurrent = "graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, "
-	inline     = "marshalSliceInline(ctx, len(v), "
-)
+// rewrites are the textual replacements made in the executable schema;
+// each must match at least once, or gqlgen's template changed.
+var rewrites = []struct{ from, to string }{
+	{"graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, ", "marshalSliceInline(ctx, len(v), "},
+	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := newDeferredGroup(ctx)"},
+	{"ec.ProcessDeferredGroup(deferred)", "ec.ProcessDeferredGroup(withDeferredPath(ctx, deferred))"},
+}
 
 func main() {
 	if err := run("gqlgen.yml"); err != nil {
@@ -49,10 +54,12 @@ func run(configFile string) error {
 	if err != nil {
 		return fmt.Errorf("reading the executable schema: %w", err)
 	}
-	if n := bytes.Count(src, []byte(concurrent)); n == 0 {
-		return fmt.Errorf("%s calls graphql.MarshalSliceConcurrently nowhere in the form %q: gqlgen's template changed, update %s", exec, concurrent, "internal/codegen/gqlgen")
+	for _, r := range rewrites {
+		if n := bytes.Count(src, []byte(r.from)); n == 0 {
+			return fmt.Errorf("%s holds %q nowhere: gqlgen's template changed, update %s", exec, r.from, "internal/codegen/gqlgen")
+		}
+		src = bytes.ReplaceAll(src, []byte(r.from), []byte(r.to))
 	}
-	src = bytes.ReplaceAll(src, []byte(concurrent), []byte(inline))
 	if err := os.WriteFile(exec, src, 0o644); err != nil {
 		return fmt.Errorf("writing the executable schema: %w", err)
 	}
