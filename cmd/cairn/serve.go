@@ -13,6 +13,7 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/backup"
 	"github.com/cairn-cmdb/cairn/internal/server"
+	"github.com/cairn-cmdb/cairn/internal/store"
 )
 
 func serveCmd(g *globals) *cobra.Command {
@@ -131,6 +132,22 @@ func serveCmd(g *globals) *cobra.Command {
 			})
 			if err != nil {
 				return err
+			}
+			if db.Store.Backend() == store.Postgres {
+				// Tokens revoked through another process (or the CLI)
+				// are refused here on the next request: the cache of
+				// valid tokens is dropped on their notification, and
+				// off while it cannot be heard.
+				authn := srv.Authenticator()
+				authn.SetCaching(false)
+				go db.Store.Listen(ctx, auth.TokensChannel, store.Listener{
+					Ready:   func() { authn.ForgetAll(); authn.SetCaching(true) },
+					Changed: authn.ForgetAll,
+					Lost: func(err error) {
+						authn.SetCaching(false)
+						log.Warn("not hearing token revocations from other processes; tokens are checked on every request until it is back", "err", err)
+					},
+				})
 			}
 			log.Info("cairn starting", "db", redactDSN(g.db), "db_read", redactDSN(g.dbf.readDSN), "backend", db.Store.Backend(), "anonymous_read", anon,
 				"alert_hops", acfg.Settings.Hops, "alert_window", acfg.Settings.Window, "alert_quiet", acfg.Settings.Quiet,

@@ -18,6 +18,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/migrate"
 	// The schema's defaults, validators, hooks and privacy policies.
 	_ "github.com/cairn-cmdb/cairn/ent/runtime"
+	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/hooks"
 	"github.com/cairn-cmdb/cairn/internal/store"
 )
@@ -101,11 +102,48 @@ func Migrate(ctx context.Context, c *ent.Client, st *store.DB) error {
 		if _, err := st.Writer().ExecContext(ctx, `CREATE INDEX IF NOT EXISTS identifier_kind_value_c ON identifiers (kind, value COLLATE "C")`); err != nil {
 			return fmt.Errorf("creating index identifier_kind_value_c: %w", err)
 		}
+		if err := tokenTrigger(ctx, st); err != nil {
+			return err
+		}
 	}
 	// Superseded by relationship_to_id_type_from_id, which covers the
 	// dependents walk.
 	if _, err := st.Writer().ExecContext(ctx, `DROP INDEX IF EXISTS relationship_to_id_type`); err != nil {
 		return fmt.Errorf("dropping superseded index: %w", err)
+	}
+	return nil
+}
+
+// tokenTrigger makes PostgreSQL announce, on auth.TokensChannel and in the
+// changing transaction (so only once it commits), every change of
+// api_tokens that can end a token's validity, whoever makes it (another
+// cairn serve, `cairn token revoke`): each serving process then forgets
+// the tokens it cached. Replaced in one transaction, so a concurrent
+// migration never sees it missing.
+func tokenTrigger(ctx context.Context, st *store.DB) error {
+	tx, err := st.Writer().BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("creating the token trigger: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, q := range []string{
+		// Processes starting together replace it one after another.
+		`SELECT pg_advisory_xact_lock(hashtext('cairn_api_tokens_changed'))`,
+		`CREATE OR REPLACE FUNCTION cairn_api_tokens_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('` + auth.TokensChannel + `', '');
+  RETURN NULL;
+END $$`,
+		`DROP TRIGGER IF EXISTS api_tokens_changed ON api_tokens`,
+		`CREATE TRIGGER api_tokens_changed AFTER DELETE OR UPDATE OF role, expires_at, token_hash ON api_tokens
+  FOR EACH STATEMENT EXECUTE FUNCTION cairn_api_tokens_changed()`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("creating the token trigger: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("creating the token trigger: %w", err)
 	}
 	return nil
 }

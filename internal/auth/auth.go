@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/ent"
@@ -193,14 +194,26 @@ func Bootstrap(ctx context.Context, c *ent.Client) (secret string, created bool,
 	return secret, true, nil
 }
 
+// TokensChannel is the PostgreSQL notification channel on which a change of
+// api_tokens that can end a token's validity (delete; role, expiry or hash
+// updated) is announced, by a trigger internal/app creates, in the
+// changing transaction: every process serving the database drops its
+// cache of valid tokens (cairn serve listens, internal/store Listen).
+const TokensChannel = "cairn_api_tokens"
+
 // Authenticator checks bearer secrets. Valid tokens are cached for CacheTTL
 // so that reads do not cost a token query each; Forget drops a revoked token
 // from the cache at once. last_used_at is written at most once a minute per
-// token.
+// token. Other processes' revocations reach the cache through ForgetAll
+// (TokensChannel); while they cannot (SetCaching(false)), nothing is cached.
 type Authenticator struct {
 	client   *ent.Client
 	cacheTTL time.Duration
 	now      func() time.Time
+	// off: caching suspended; gen: bumped by ForgetAll, so that a lookup
+	// that began before it does not cache what it read.
+	off atomic.Bool
+	gen atomic.Uint64
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -222,10 +235,11 @@ func NewAuthenticator(c *ent.Client) *Authenticator {
 func (a *Authenticator) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	h := Hash(secret)
 	now := a.now()
+	gen := a.gen.Load()
 	a.mu.Lock()
 	e, ok := a.cache[h]
 	a.mu.Unlock()
-	if ok && now.Sub(e.checked) < a.cacheTTL && (e.expiresAt == nil || now.Before(*e.expiresAt)) {
+	if ok && !a.off.Load() && now.Sub(e.checked) < a.cacheTTL && (e.expiresAt == nil || now.Before(*e.expiresAt)) {
 		return e.p, nil
 	}
 	tok, err := a.client.APIToken.Query().Where(apitoken.TokenHash(h)).Only(ctx)
@@ -255,9 +269,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (Princi
 		lastUsed = now
 	}
 	a.mu.Lock()
-	a.cache[h] = cached{p: p, expiresAt: tok.ExpiresAt, checked: now, lastUsed: lastUsed}
+	if a.gen.Load() == gen && !a.off.Load() {
+		a.cache[h] = cached{p: p, expiresAt: tok.ExpiresAt, checked: now, lastUsed: lastUsed}
+	}
 	a.mu.Unlock()
 	return p, nil
+}
+
+// SetCaching turns the cache of valid tokens on or off (emptying it when
+// off): off while revocations by other processes cannot be heard.
+func (a *Authenticator) SetCaching(on bool) {
+	a.off.Store(!on)
+	if !on {
+		a.ForgetAll()
+	}
 }
 
 // Forget drops a token hash from the cache.
@@ -267,9 +292,11 @@ func (a *Authenticator) Forget(hash string) {
 	a.mu.Unlock()
 }
 
-// ForgetAll empties the cache (after a token is revoked).
+// ForgetAll empties the cache (after a token is revoked, here or in
+// another process).
 func (a *Authenticator) ForgetAll() {
 	a.mu.Lock()
+	a.gen.Add(1)
 	a.cache = map[string]cached{}
 	a.mu.Unlock()
 }
