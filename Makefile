@@ -7,6 +7,7 @@ DB       ?= ./cairn-demo.db
 ADDR     ?= :8080
 TESTFLAGS ?=
 BENCHTIME ?= 1x
+BENCH    ?= .
 
 export GOFLAGS := -buildvcs=false
 # The Go release Cairn is built and tested with (go.mod says go 1.27.3): the
@@ -58,7 +59,7 @@ lab:
 
 # Benchmarks: figures go to BENCHMARKS.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./...
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m ./...
 
 # Reachable known vulnerabilities in Cairn and the standard library it is
 # built with: none allowed (govulncheck exits non-zero on any).
