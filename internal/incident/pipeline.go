@@ -202,6 +202,10 @@ func (p *pipeline) send(ctx context.Context, batch []*pipelineCall) {
 	}
 }
 
+// genericPlans makes the rest of a batch use prepared statements' generic
+// plans.
+const genericPlans = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+
 // exec sends batch as one pgx batch on a pooled connection and buffers
 // every statement's rows. An error of one statement is its own; an error
 // of the connection is returned for all.
@@ -218,10 +222,20 @@ func (p *pipeline) exec(ctx context.Context, batch []*pipelineCall) error {
 		}
 		pc := sc.Conn()
 		b := &pgx.Batch{}
+		// Generic plans for this batch only (set_config's is_local: the
+		// batch is one implicit transaction): PostgreSQL otherwise plans
+		// the walks' recursive CTEs afresh on every execution, which cost
+		// more than running them (3.4 ms of planning against 0.7 of
+		// execution for a host's dependents on the 100k estate).
+		b.Queue(genericPlans)
 		for _, c := range batch {
 			b.Queue(c.query, c.args...)
 		}
 		br := pc.SendBatch(ctx, b)
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("incident pipeline: choosing generic plans: %w", err)
+		}
 		for _, c := range batch {
 			rows, err := br.Query()
 			if err != nil {

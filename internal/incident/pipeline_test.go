@@ -2,6 +2,7 @@ package incident_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -270,6 +271,30 @@ func TestPipelinedRoundTrips(t *testing.T) {
 				walks := walksOf(c.name)
 				if backend == store.Postgres {
 					walks = 0 // in the batch
+					// The batch's generic plans end with it: no pooled
+					// session keeps them.
+					w := db.Store.Writer()
+					var conns []*sql.Conn
+					for range w.Stats().OpenConnections {
+						conn, err := w.Conn(ctx)
+						if err != nil {
+							t.Fatal(err)
+						}
+						conns = append(conns, conn)
+					}
+					for _, conn := range conns {
+						var mode string
+						if err := conn.QueryRowContext(ctx, `SELECT current_setting('plan_cache_mode')`).Scan(&mode); err != nil {
+							t.Fatal(err)
+						}
+						if mode != "auto" {
+							t.Errorf("a pooled session kept plan_cache_mode %q after the batch", mode)
+						}
+						_ = conn.Close()
+					}
+					if len(conns) == 0 {
+						t.Fatal("no pooled session to check")
+					}
 				}
 				t.Logf("%s on %s: ent path %d round trips; pipelined %d", c.name, backend, c.ent+walksOf(c.name), counter.Count()+st.Batches.Load()+walks)
 			})
