@@ -44,7 +44,9 @@ func FoldEdges() Interceptor {
 	return InterceptFunc(func(next Querier) Querier {
 		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
 			ciq, ok := q.(*ConfigurationItemQuery)
-			if !ok || !foldableOp(ctx) || ciq.ctx.Limit == nil || *ciq.ctx.Limit > foldMaxRows {
+			// A query modified by its caller (FOR UPDATE, grouping, its
+			// own selections) keeps ent's path: a join could change it.
+			if !ok || !foldableOp(ctx) || ciq.ctx.Limit == nil || *ciq.ctx.Limit > foldMaxRows || len(ciq.modifiers) > 0 {
 				return next.Query(ctx, q)
 			}
 			d := ciq.driver.Dialect()

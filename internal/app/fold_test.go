@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/identifier"
@@ -108,6 +109,11 @@ func TestFoldEdgesEqualsEntPath(t *testing.T) {
 					WithOwner(func(q *ent.OwnerQuery) { q.WithTeam() }).
 					WithServices(func(q *ent.ServiceQuery) { q.Where(service.TierLTE(1)) }).
 					WithIdentifiers(func(q *ent.IdentifierQuery) { q.Order(ent.Desc(identifier.FieldValue)) })
+			}},
+			{"a modified query stays ent's", 3, 3, func(c *ent.Client) *ent.ConfigurationItemQuery {
+				q := c.ConfigurationItem.Query().Order(ent.Asc(configurationitem.FieldName)).Limit(5).WithOwner().WithIdentifiers()
+				q.Modify(func(s *sql.Selector) { s.Where(sql.NotNull(s.C(configurationitem.FieldOwnerID))) })
+				return q
 			}},
 			{"nothing to fold", 1, 1, func(c *ent.Client) *ent.ConfigurationItemQuery {
 				return c.ConfigurationItem.Query().Where(configurationitem.NameHasPrefix("fold-")).Limit(5)
