@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -154,9 +155,30 @@ func (w *Walker) WalkFrom(ctx context.Context, roots []int, o Options) (Result, 
 	}
 	// Read one CI more than the cap allows, to know whether it cut the
 	// walk short.
-	reached, next, err := w.reach(ctx, roots, isRoot, limit+1, o)
+	reached, edges, err := w.reach(ctx, roots, isRoot, limit+1, o)
 	if err != nil {
 		return Result{}, err
+	}
+	return result(roots, reached, edges, o), nil
+}
+
+// result is the walk's Result from the CIs it read (roots excluded, each
+// once) and the relationships leaving roots and reached CIs.
+func result(roots []int, reached []int, edges []edge, o Options) Result {
+	limit := limitOf(o)
+	in := make(map[int]bool, len(reached))
+	for _, id := range reached {
+		in[id] = true
+	}
+	next := make(map[int][]step, len(reached)+len(roots))
+	for _, e := range edges {
+		parent, child := e.to, e.from
+		if o.Direction == Dependencies {
+			parent, child = e.from, e.to
+		}
+		if in[child] {
+			next[parent] = append(next[parent], step{to: child, via: e.via})
+		}
 	}
 	nodes := annotate(roots, len(reached), next)
 	if o.MaxDepth > 0 {
@@ -175,7 +197,13 @@ func (w *Walker) WalkFrom(ctx context.Context, roots []int, o Options) (Result, 
 		// The extra CI is of the deepest level read.
 		nodes = nodes[:limit]
 	}
-	return Result{Nodes: nodes, Truncated: truncated}, nil
+	return Result{Nodes: nodes, Truncated: truncated}
+}
+
+// edge is a relationship read by a walk.
+type edge struct {
+	from, to int
+	via      relationship.Type
 }
 
 // typeFilter is the SQL condition (with its arguments) keeping only
@@ -223,8 +251,9 @@ type step struct {
 // each CI once, as the bare closure query does. With one it carries (id,
 // depth) so that the bound stops it; UNION then keeps a CI once per depth,
 // so lim reads at most (bound+1) rows per distinct CI, and groups them to
-// keep each CI's smallest depth, ordered by it (a DISTINCT does not keep
-// row order on PostgreSQL: a capped walk would keep arbitrary CIs).
+// keep each CI's smallest depth, ordered by it, then by ID (a DISTINCT
+// does not keep row order on PostgreSQL: a capped walk would keep
+// arbitrary CIs; with the ID, the same CIs of the last level on every run).
 func (w *Walker) walkSQL(nRoots int, o Options, want int) (string, []any) {
 	q, args, lastLevel := w.cteSQL(nRoots, o, want)
 	pg := w.st.Backend() == store.Postgres
@@ -299,7 +328,7 @@ func (w *Walker) cteSQL(nRoots int, o Options, want int) (string, []any, bool) {
   SELECT r.` + far + `, reached.depth + 1 FROM reached JOIN relationships r ON r.` + near + ` = reached.id
   WHERE reached.depth < ?` + stepCond + `
 ),
-lim(id, depth) AS (SELECT id, MIN(depth) FROM (SELECT id, depth FROM reached LIMIT ?) b GROUP BY id ORDER BY 2 LIMIT ?)`
+lim(id, depth) AS (SELECT id, MIN(depth) FROM (SELECT id, depth FROM reached LIMIT ?) b GROUP BY id ORDER BY 2, 1 LIMIT ?)`
 		// Walking towards dependencies, the CIs of the last level need no
 		// relationships: theirs lead past the bound.
 		lastLevel = o.Direction == Dependencies
@@ -321,9 +350,8 @@ lim(id) AS (SELECT id FROM reached LIMIT ?)`
 
 // reach runs the walk's statement and returns the CIs reached (roots
 // excluded), in the order the CTE produced them (at most want), and the
-// relationships among roots and reached CIs, keyed by the CI closer to
-// the roots.
-func (w *Walker) reach(ctx context.Context, roots []int, isRoot map[int]bool, want int, o Options) ([]int, map[int][]step, error) {
+// relationships leaving roots and reached CIs.
+func (w *Walker) reach(ctx context.Context, roots []int, isRoot map[int]bool, want int, o Options) ([]int, []edge, error) {
 	q, args := w.walkSQL(len(roots), o, want)
 	args[0] = w.rootsArg(roots)
 	rows, err := w.query(ctx, q, args)
@@ -331,10 +359,6 @@ func (w *Walker) reach(ctx context.Context, roots []int, isRoot map[int]bool, wa
 		return nil, nil, fmt.Errorf("walking relationships: %w", err)
 	}
 	defer rows.Close()
-	type edge struct {
-		from, to int
-		via      relationship.Type
-	}
 	var reached []int
 	var edges []edge
 	in := map[int]bool{}
@@ -363,17 +387,55 @@ func (w *Walker) reach(ctx context.Context, roots []int, isRoot map[int]bool, wa
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("walking relationships: %w", err)
 	}
-	next := make(map[int][]step, len(reached)+len(roots))
-	for _, e := range edges {
-		parent, child := e.to, e.from
-		if o.Direction == Dependencies {
-			parent, child = e.from, e.to
+	return reached, edges, nil
+}
+
+// EdgesColumn is an SQL expression, correlated to idColumn (the quoted id
+// column of the CIs of the enclosing query), yielding the relationships a
+// walk with o reads from that CI as text, "to_id:TYPE" pairs joined by
+// commas (NULL when there are none), with its arguments ("?" placeholders,
+// unbound). With ReachedSQL as the enclosing query's condition, one
+// statement reads a walk's CIs with the relationships among them, which
+// FromReached turns into the walk's Result: PostgreSQL then runs the
+// recursive CTE once instead of once for the walk and once for the CIs.
+func (w *Walker) EdgesColumn(idColumn string, o Options) (string, []any) {
+	cond, args := typeFilter("r.type", o.Types)
+	agg := `group_concat(r.to_id || ':' || r.type, ',')`
+	if w.st.Backend() == store.Postgres {
+		agg = `string_agg(r.to_id::text || ':' || r.type, ',')`
+	}
+	return `SELECT ` + agg + ` FROM relationships r WHERE r.from_id = ` + idColumn + cond, args
+}
+
+// ReachedCI is a CI of ReachedSQL's statement with its EdgesColumn.
+type ReachedCI struct {
+	ID    int
+	Edges string
+}
+
+// FromReached is the Result of the walk from root with o, built from the
+// CIs its ReachedSQL yields (root included, in any order), each with its
+// EdgesColumn: the same Result as Walk's.
+func FromReached(root int, o Options, cis []ReachedCI) (Result, error) {
+	reached := make([]int, 0, len(cis))
+	var edges []edge
+	for _, c := range cis {
+		if c.ID != root {
+			reached = append(reached, c.ID)
 		}
-		if in[child] {
-			next[parent] = append(next[parent], step{to: child, via: e.via})
+		for rest := c.Edges; rest != ""; {
+			var pair string
+			pair, rest, _ = strings.Cut(rest, ",")
+			to, typ, ok := strings.Cut(pair, ":")
+			n, err := strconv.Atoi(to)
+			if !ok || err != nil || typ == "" {
+				return Result{}, fmt.Errorf("walk of CI %d: relationship %q of CI %d is not to_id:TYPE", root, pair, c.ID)
+			}
+			edges = append(edges, edge{from: c.ID, to: n, via: relationship.Type(typ)})
 		}
 	}
-	return reached, next, nil
+	// The reached CIs in the walk's order are not needed: result sorts.
+	return result([]int{root}, reached, edges, o), nil
 }
 
 // annotate walks the relationships among the reached CIs breadth-first

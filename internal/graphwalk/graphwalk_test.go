@@ -312,29 +312,42 @@ func TestWalkMatchesBFS(t *testing.T) {
 						for i := 0; i < n; i += 3 {
 							root := fmt.Sprintf("n%02d", i)
 							want := expect(root, o)
-							res, err := w.Walk(ctx, ids[root], o)
+							walked, err := w.Walk(ctx, ids[root], o)
 							if err != nil {
 								t.Fatal(err)
 							}
 							checked++
+							// One statement reading the walk's CIs with their
+							// relationships (FromReached) gives the same
+							// Result; which CIs of the last level a capped
+							// walk keeps may differ between two runs of the
+							// CTE, so both are checked against the BFS.
+							reached := fromReached(t, db, w, ids[root], o)
+							if !walked.Truncated && fmt.Sprint(reached) != fmt.Sprint(walked) {
+								t.Fatalf("%s %+v: FromReached %+v, Walk %+v", root, o, reached, walked)
+							}
 							if limit > 0 && len(want) > limit {
 								capped++
-								if len(res.Nodes) != limit || !res.Truncated {
-									t.Fatalf("%s %+v: %d CIs, truncated %v; want %d of %d, truncated", root, o, len(res.Nodes), res.Truncated, limit, len(want))
+							}
+							for _, res := range []graphwalk.Result{walked, reached} {
+								if limit > 0 && len(want) > limit {
+									if len(res.Nodes) != limit || !res.Truncated {
+										t.Fatalf("%s %+v: %d CIs, truncated %v; want %d of %d, truncated", root, o, len(res.Nodes), res.Truncated, limit, len(want))
+									}
+									for _, nd := range res.Nodes {
+										if wn, ok := want[name[nd.ID]]; !ok || wn.Depth != nd.Depth || !edgeOK(nd, o) {
+											t.Fatalf("%s %+v: node %s %+v, want depth %d", root, o, name[nd.ID], nd, wn.Depth)
+										}
+									}
+									continue
+								}
+								if res.Truncated || len(res.Nodes) != len(want) {
+									t.Fatalf("%s %+v: %d CIs, truncated %v; want %d", root, o, len(res.Nodes), res.Truncated, len(want))
 								}
 								for _, nd := range res.Nodes {
-									if wn, ok := want[name[nd.ID]]; !ok || wn.Depth != nd.Depth || !edgeOK(nd, o) {
-										t.Fatalf("%s %+v: node %s %+v, want depth %d", root, o, name[nd.ID], nd, wn.Depth)
+									if wn := want[name[nd.ID]]; wn != nd {
+										t.Fatalf("%s %+v: node %s = %+v, want %+v", root, o, name[nd.ID], nd, wn)
 									}
-								}
-								continue
-							}
-							if res.Truncated || len(res.Nodes) != len(want) {
-								t.Fatalf("%s %+v: %d CIs, truncated %v; want %d", root, o, len(res.Nodes), res.Truncated, len(want))
-							}
-							for _, nd := range res.Nodes {
-								if wn := want[name[nd.ID]]; wn != nd {
-									t.Fatalf("%s %+v: node %s = %+v, want %+v", root, o, name[nd.ID], nd, wn)
 								}
 							}
 						}
@@ -344,4 +357,54 @@ func TestWalkMatchesBFS(t *testing.T) {
 		}
 		t.Logf("%d walks checked, %d of them capped", checked, capped)
 	})
+}
+
+// fromReached is the walk from root with o through ReachedSQL, EdgesColumn
+// and FromReached: one statement, as the incident pipeline reads it.
+func fromReached(t *testing.T, db *app.DB, w *graphwalk.Walker, root int, o graphwalk.Options) graphwalk.Result {
+	t.Helper()
+	sub, subArgs := w.ReachedSQL(root, o)
+	col, colArgs := w.EdgesColumn("c.id", o)
+	q := `SELECT c.id, (` + col + `) FROM configuration_items c WHERE c.id IN (` + sub + `)`
+	rows, err := db.Store.Query(context.Background(), db.Store.Rebind(q), append(colArgs, subArgs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var cis []graphwalk.ReachedCI
+	for rows.Next() {
+		var c graphwalk.ReachedCI
+		var edges *string
+		if err := rows.Scan(&c.ID, &edges); err != nil {
+			t.Fatal(err)
+		}
+		if edges != nil {
+			c.Edges = *edges
+		}
+		cis = append(cis, c)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := graphwalk.FromReached(root, o, cis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// FromReached refuses relationships it cannot read.
+func TestFromReachedRefusesBadEdges(t *testing.T) {
+	for _, edges := range []string{"x:RUNS_ON", "12", "12:", ",", "12:RUNS_ON,,"} {
+		if _, err := graphwalk.FromReached(1, graphwalk.Options{}, []graphwalk.ReachedCI{{ID: 1, Edges: edges}}); err == nil {
+			t.Errorf("FromReached accepted edges %q", edges)
+		}
+	}
+	res, err := graphwalk.FromReached(1, graphwalk.Options{}, []graphwalk.ReachedCI{{ID: 1}, {ID: 2, Edges: "1:RUNS_ON,3:USES"}, {ID: 3, Edges: "1:DEPENDS_ON"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(res), "{[{2 1 RUNS_ON 1} {3 1 DEPENDS_ON 1}] false}"; got != want {
+		t.Errorf("FromReached = %s, want %s", got, want)
+	}
 }

@@ -165,8 +165,23 @@ func (e *Engine) Context(ctx context.Context, req Request, parts Parts) (*Contex
 }
 
 // requested is the match a request names: the CI of its ID, or what its
-// identifier matches.
+// identifier matches. Pipelined, the match's statements go through a
+// pipeline of their own, one at a time, for its generic plans: PostgreSQL
+// otherwise plans the identifier query afresh on every execution (its
+// generic plan's estimate, with prefix ranges of unknown bounds, loses to
+// each custom one), 0.2 ms a match, more than executing it.
 func (e *Engine) requested(ctx context.Context, req Request) (*Match, error) {
+	if req.CI == nil && e.pipelines(ctx) {
+		p := newPipeline(e.db.Reader())
+		var m *Match
+		if err := p.run(ctx, func() (err error) {
+			m, err = e.on(p).Match(ctx, req.Identifier, req.Scope)
+			return err
+		})[0]; err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
 	if req.CI == nil {
 		return e.Match(ctx, req.Identifier, req.Scope)
 	}

@@ -137,13 +137,16 @@ func (e *Engine) impactLoads(ctx context.Context, le *Engine, rootID int, o Impa
 	}
 	var res graphwalk.Result
 	var cis, roots map[int]*ent.ConfigurationItem
-	loads = append(loads, func() (err error) {
-		res, err = le.walker.Walk(ctx, rootID, opts)
-		return err
-	})
 	if parts.Nodes != nil {
+		// The walk's CIs with the relationships among them, in one
+		// statement: the recursive CTE runs once.
 		loads = append(loads, func() (err error) {
-			cis, err = le.loadCIsWhere(ctx, le.reachedBy(rootID, opts), parts.Nodes)
+			res, cis, err = le.walkCIs(ctx, rootID, opts, parts.Nodes)
+			return err
+		})
+	} else {
+		loads = append(loads, func() (err error) {
+			res, err = le.walker.Walk(ctx, rootID, opts)
 			return err
 		})
 	}

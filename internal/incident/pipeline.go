@@ -410,6 +410,9 @@ func assign(dest any, v driver.Value) error {
 	case *any:
 		*d = v
 		return nil
+	case *entsql.UnknownType:
+		*d = v
+		return nil
 	case *[]byte:
 		*d = bytesOf(v)
 		return nil
@@ -574,21 +577,51 @@ func (e *Engine) contextPipelined(ctx context.Context, m *Match, ic *Context, pa
 	return ic, nil
 }
 
-// loadCIsWhere loads the CIs where pred holds, shaped by sel, keyed by ID.
-func (e *Engine) loadCIsWhere(ctx context.Context, pred predicate.ConfigurationItem, sel Select[*ent.ConfigurationItemQuery]) (map[int]*ent.ConfigurationItem, error) {
-	q, err := apply(e.client.ConfigurationItem.Query().Where(pred), sel)
+// walkEdges is the column walkCIs adds to the CIs it loads.
+const walkEdges = "walk_edges"
+
+// walkCIs is the walk from root with o and its CIs (root included when it
+// exists), shaped by sel, read in one statement: the CIs whose id is among
+// those the walk reads (reachedBy), each with the relationships the walk
+// reads from it (graphwalk's EdgesColumn), from which graphwalk's
+// FromReached builds the same Result as Walk.
+func (e *Engine) walkCIs(ctx context.Context, root int, o graphwalk.Options, sel Select[*ent.ConfigurationItemQuery]) (graphwalk.Result, map[int]*ent.ConfigurationItem, error) {
+	q, err := apply(e.client.ConfigurationItem.Query().Where(e.reachedBy(root, o)), sel)
 	if err != nil {
-		return nil, err
+		return graphwalk.Result{}, nil, err
 	}
+	q.Modify(func(s *entsql.Selector) {
+		col, args := e.walker.EdgesColumn(s.C(configurationitem.FieldID), o)
+		s.AppendSelectExprAs(entsql.ExprFunc(func(b *entsql.Builder) { writeArgs(b, col, args) }), walkEdges)
+	})
 	cis, err := q.All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("loading CIs: %w", err)
+		return graphwalk.Result{}, nil, fmt.Errorf("loading the walk's CIs: %w", err)
 	}
 	out := make(map[int]*ent.ConfigurationItem, len(cis))
-	for _, c := range cis {
+	reached := make([]graphwalk.ReachedCI, len(cis))
+	for i, c := range cis {
 		out[c.ID] = c
+		v, err := c.Value(walkEdges)
+		if err != nil {
+			return graphwalk.Result{}, nil, fmt.Errorf("loading the walk's CIs: %w", err)
+		}
+		reached[i] = graphwalk.ReachedCI{ID: c.ID, Edges: string(bytesOf(v))}
 	}
-	return out, nil
+	res, err := graphwalk.FromReached(root, o, reached)
+	return res, out, err
+}
+
+// writeArgs writes the SQL text q, binding its "?" placeholders to args in
+// order.
+func writeArgs(b *entsql.Builder, q string, args []any) {
+	parts := strings.Split(q, "?")
+	for i, part := range parts {
+		b.WriteString(part)
+		if i < len(parts)-1 {
+			b.Arg(args[i])
+		}
+	}
 }
 
 // reachedBy is "id is among the CIs the walk from root with o reads", the
@@ -599,13 +632,7 @@ func (e *Engine) reachedBy(root int, o graphwalk.Options) predicate.Configuratio
 	return func(s *entsql.Selector) {
 		s.Where(entsql.P(func(b *entsql.Builder) {
 			b.Ident(s.C(configurationitem.FieldID)).WriteString(" IN (")
-			parts := strings.Split(sub, "?")
-			for i, part := range parts {
-				b.WriteString(part)
-				if i < len(parts)-1 {
-					b.Arg(args[i])
-				}
-			}
+			writeArgs(b, sub, args)
 			b.WriteString(")")
 		}))
 	}
