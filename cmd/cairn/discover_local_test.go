@@ -9,6 +9,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +21,12 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/ent"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
+	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
 	"github.com/cairn-cmdb/cairn/internal/client"
+	"github.com/cairn-cmdb/cairn/internal/server/servertest"
+	"github.com/cairn-cmdb/cairn/internal/store/storetest"
 )
 
 // pushServer is a fake Cairn server on 127.0.0.1 that records the
@@ -294,4 +302,152 @@ func TestSubmitMutationMatchesSchema(t *testing.T) {
 			t.Errorf("the agent sends %q, which ObservationInput lacks", k)
 		}
 	}
+}
+
+// readmeDiscoverLocal returns the arguments of the README's `cairn discover
+// local` line in its command reference, after "discover local": the
+// placeholders URL and T become server and token, an optional "[--flag
+// value]" is kept (its value is the default the README shows), and
+// "[--dry-run]" is left out (dry is true: it is kept).
+func readmeDiscoverLocal(t *testing.T, server, token string, dry bool) []string {
+	t.Helper()
+	md, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prefix = "`cairn discover local --server URL --token T"
+	var line string
+	for _, l := range strings.Split(string(md), "\n") {
+		if strings.HasPrefix(l, "| "+prefix) {
+			line = l
+			break
+		}
+	}
+	if line == "" {
+		t.Fatalf("README.md has no command reference row starting %q", "| "+prefix)
+	}
+	cmdline, _, _ := strings.Cut(strings.TrimPrefix(line, "| `"), "`")
+	fields := strings.Fields(strings.NewReplacer("[", " [ ", "]", " ] ").Replace(cmdline))
+	if len(fields) < 3 || strings.Join(fields[:3], " ") != "cairn discover local" {
+		t.Fatalf("README.md: %q does not start with cairn discover local", cmdline)
+	}
+	var args []string
+	for i := 3; i < len(fields); i++ {
+		switch f := fields[i]; f {
+		case "[", "]":
+		case "URL":
+			args = append(args, server)
+		case "T":
+			args = append(args, token)
+		case "--dry-run":
+			if dry {
+				args = append(args, f)
+			}
+		default:
+			args = append(args, f)
+		}
+	}
+	return args
+}
+
+// The README's `cairn discover local` line against a server over the demo
+// estate (`cairn seed --demo`, as `make run` does), with a token made by
+// `cairn token create` as the README makes its own: the dry run writes
+// nothing, the first run creates this host as a DISCOVERED CI under the
+// demo's push job "agents", the second matches it.
+func TestDiscoverLocalReadmeExampleOnDemo(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the local source reads /proc")
+	}
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		if out, err := runCairn(t, "seed", "--demo", "--db", dsn); err != nil {
+			t.Fatalf("seed --demo: %v\n%s", err, out)
+		}
+		env := servertest.Start(t, dsn, servertest.Options{Discovery: true})
+		out, err := runCairn(t, "token", "create", "--db", dsn, "--name", "laptop", "--role", "editor")
+		if err != nil {
+			t.Fatalf("token create: %v\n%s", err, out)
+		}
+		token := strings.TrimSpace(out)
+		c := env.DB.Client
+		host, err := os.Hostname()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ciOf := func() []*ent.ConfigurationItem {
+			t.Helper()
+			cis, err := c.ConfigurationItem.Query().Where(configurationitem.Name(host)).All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cis
+		}
+		if cis := ciOf(); len(cis) != 0 {
+			t.Fatalf("the demo estate already has a CI named %q: %v", host, cis)
+		}
+
+		args := readmeDiscoverLocal(t, env.URL(""), token, true)
+		if !slices.Contains(args, "--dry-run") || !slices.Contains(args, "agents") {
+			t.Fatalf("README's arguments %q: want --job agents and --dry-run", args)
+		}
+		stdout, stderr, err := runLocal(t, args...)
+		if err != nil {
+			t.Fatalf("discover local %q: %v\n%s%s", args, err, stdout, stderr)
+		}
+		flat := strings.Join(strings.Fields(stdout), " ")
+		for _, want := range []string{"dry run (nothing written) job agents SUCCEEDED", "observed 1", "unregistered 1", "CREATE local " + host} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("dry run output lacks %q:\n%s", want, stdout)
+			}
+		}
+		if cis := ciOf(); len(cis) != 0 {
+			t.Fatalf("the dry run created %v", cis)
+		}
+
+		args = readmeDiscoverLocal(t, env.URL(""), token, false)
+		for run := 1; run <= 2; run++ {
+			stdout, stderr, err = runLocal(t, append(args, "--json")...)
+			if err != nil {
+				t.Fatalf("run %d: discover local %q: %v\n%s%s", run, args, err, stdout, stderr)
+			}
+			if strings.Contains(stdout+stderr, token) {
+				t.Error("the token was printed")
+			}
+			var pushed client.PushedRun
+			if err := json.Unmarshal([]byte(stdout), &pushed); err != nil {
+				t.Fatalf("run %d: --json output: %v\n%s", run, err, stdout)
+			}
+			row, err := c.DiscoveryRun.Query().WithJob().Order(ent.Desc(discoveryrun.FieldID)).First(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strconv.Itoa(row.ID) != pushed.Id || row.Status != discoveryrun.StatusSucceeded || row.DryRun ||
+				row.SourceKind != "push" || row.Edges.Job == nil || row.Edges.Job.Name != "agents" {
+				t.Errorf("run %d: row %+v (job %v), want the printed run %s, SUCCEEDED, push, job agents", run, row, row.Edges.Job, pushed.Id)
+			}
+			want := map[int]struct{ created, matched, unregistered int }{1: {1, 0, 1}, 2: {0, 1, 0}}[run]
+			if got := row.Counts; got.Observed != 1 || got.Created != want.created || got.Matched != want.matched || got.Unregistered != want.unregistered {
+				t.Errorf("run %d: counts %+v, want observed 1, created %d, matched %d, unregistered %d", run, got, want.created, want.matched, want.unregistered)
+			}
+			if pushed.Counts.Created != row.Counts.Created || pushed.Counts.Matched != row.Counts.Matched {
+				t.Errorf("run %d: printed counts %+v differ from the row's %+v", run, pushed.Counts, row.Counts)
+			}
+			cis := ciOf()
+			if len(cis) != 1 {
+				t.Fatalf("run %d: %d CIs named %q, want 1", run, len(cis), host)
+			}
+			ci := cis[0]
+			if ci.Kind != configurationitem.KindServer || ci.Status != configurationitem.StatusDiscovered || ci.LastSeenAt == nil {
+				t.Errorf("run %d: CI kind %s status %s lastSeen %v, want a DISCOVERED SERVER, seen", run, ci.Kind, ci.Status, ci.LastSeenAt)
+			}
+			release, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+			if got := ci.Facts["kernel.release"]; got != strings.TrimSpace(string(release)) {
+				t.Errorf("run %d: CI fact kernel.release %v, want %q", run, got, strings.TrimSpace(string(release)))
+			}
+			if got, _ := ci.Facts["memory.total_bytes"].(string); got == "" {
+				t.Errorf("run %d: CI facts %v lack memory.total_bytes", run, ci.Facts)
+			}
+		}
+	})
 }
