@@ -119,18 +119,18 @@ func TestPhysicalHost(t *testing.T) {
 		"board.vendor": "Dell Inc.", "board.product": "0X45NX", "board.serial": ".7XJ2K13.CNFCP0012300AB.",
 		"dmi.vendor": "Dell Inc.", "dmi.product": "PowerEdge R640", "dmi.asset_tag": "CMDB-004211",
 		"cpu.model": "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz", "cpu.count": "80", "cpu.cores": "40",
-		"memory.total_bytes": "270074380288",
+		"memory.total_bytes":          "270074380288",
 		"memory.module.a1.size_bytes": "68719476736", "memory.module.a1.type": "DDR4",
 		"memory.module.a1.speed_mts": "2933", "memory.module.a1.manufacturer": "Hynix Semiconductor",
 		"memory.module.a1.serial": "33A1B2C4", "memory.module.b1.speed_mts": "2933",
 		"memory.module.b_2.serial": "H0XY1235",
-		"dns.servers": "10.20.0.53,10.20.0.54", "route.default": "10.20.0.1",
+		"dns.servers":              "10.20.0.53,10.20.0.54", "route.default": "10.20.0.1",
 		"fs./.size_bytes": "107374182400", "fs./.type": "xfs", "fs./var/lib/pgsql.size_bytes": "1825361100800",
-		"fs./boot/efi.type": "vfat",
+		"fs./boot/efi.type":   "vfat",
 		"disk.sda.size_bytes": "1919850000000", "disk.sda.model": "PERC H730P Mini",
 		"net.eno1.mac": "24:6e:96:1a:2b:3c", "net.eno1.addrs": "10.20.0.21/24,2001:db8:20::21/64", "net.eno1.operstate": "up",
 		"net.virbr0.mac": "52:54:00:ab:cd:ef",
-		"os.name": "Rocky Linux", "os.version": "9.3", "os.pretty_name": "Rocky Linux 9.3 (Blue Onyx)",
+		"os.name":        "Rocky Linux", "os.version": "9.3", "os.pretty_name": "Rocky Linux 9.3 (Blue Onyx)",
 		"kernel.release": "5.14.0-362.13.1.el9_3.x86_64", "kernel.arch": "x86_64", "virtualization": "none",
 		"packages.manager": "rpm", "packages.count": "4",
 		"package.glibc": "2.34-83.el9_3.7,2.34-83.el9_3.7", "package_arch.glibc": "i686,x86_64",
@@ -258,7 +258,7 @@ func TestVolatileValuesAbsent(t *testing.T) {
 		"dba", "postgres", "Mon Dec  7", // users
 		"2026-11-30 04:10", "2026-12-08 01:12:22", // BOOT_TIME, LOGDATE
 		"running", "off", "12.5", "35123456", // STATUS, CPUUSAGE, VIRTUALMEMORY
-		"00-00-12 04:11:37", // OCS uptime in HARDWARE/DESCRIPTION
+		"00-00-12 04:11:37",      // OCS uptime in HARDWARE/DESCRIPTION
 		"01/11/2026", "31457280", // INSTALLDATE, FILESIZE
 	}
 	for _, name := range []string{"physical.xml", "placeholders.xml", "fusion.xml", "ocs.xml"} {
@@ -351,3 +351,5 @@ func TestCIDR(t *testing.T) {
 		}
 	}
 }
+
+func discoveryEnv() discovery.Env { return discovery.Env{Now: testNow} }
