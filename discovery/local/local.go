@@ -4,7 +4,12 @@
 // It makes one SERVER observation keyed "local <hostname>", with the same
 // fact names as the node_exporter source (and the ssh source) where they
 // overlap, so that the record compares the same values whichever source saw
-// the machine. It is what the light agent ("cairn discover local") pushes to
+// the machine, and one observation per virtual machine or container it
+// hosts (libvirt, Docker, Podman, LXC), each RUNS_ON the machine. It also
+// reads the inventory the FusionInventory and OCS agents report: installed
+// packages with their architectures (dpkg's status file, or rpm), BIOS,
+// board and asset tag, memory modules (SMBIOS type 17), PCI devices and DNS
+// servers. It is what the light agent ("cairn discover local") pushes to
 // a Cairn server; a job of kind "local" observes the Cairn server's own
 // host.
 //
@@ -54,8 +59,9 @@ func (c *Config) Build() (discovery.Source, error) { return &Source{}, nil }
 // Source observes the machine it runs on.
 type Source struct{}
 
-// Discover collects this machine's snapshot and returns its one
-// observation, stamped with env.Now (or the current time). Env.Targets and
+// Discover collects this machine's snapshot and returns the machine's
+// observation and one per guest it hosts (see Snapshot.Observations),
+// stamped with env.Now (or the current time). Env.Targets and
 // Env.Credentials are ignored. A failure to read the host's identity, memory,
 // mounts or network interfaces fails the run: a partial picture would make
 // file systems or interfaces look gone.
@@ -68,13 +74,16 @@ func (s *Source) Discover(ctx context.Context, env discovery.Env) (*discovery.Re
 	if now.IsZero() {
 		now = time.Now()
 	}
-	o := snap.Observation()
-	o.SeenAt = now.UTC()
+	obs := snap.Observations()
+	for i := range obs {
+		obs[i].SeenAt = now.UTC()
+	}
+	o := obs[0]
 	if env.Logger != nil {
 		for _, w := range snap.Warnings {
 			env.Logger.WarnContext(ctx, "local source: "+w)
 		}
-		env.Logger.DebugContext(ctx, "local host observed", "key", o.Key, "facts", len(o.Facts), "identifiers", len(o.Identifiers))
+		env.Logger.DebugContext(ctx, "local host observed", "key", o.Key, "facts", len(o.Facts), "identifiers", len(o.Identifiers), "guests", len(obs)-1)
 	}
-	return &discovery.Result{Observations: []discovery.Observation{o}}, nil
+	return &discovery.Result{Observations: obs}, nil
 }

@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"reflect"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,8 +99,8 @@ func TestDiscoverThisHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Partial || len(res.HostErrors) > 0 || len(res.Observations) != 1 {
-		t.Fatalf("result %+v, want exactly one observation", res)
+	if res.Partial || len(res.HostErrors) > 0 || len(res.Observations) == 0 {
+		t.Fatalf("result %+v, want this host's observation first", res)
 	}
 	o := res.Observations[0]
 	if err := o.Check(); err != nil {
@@ -138,8 +141,24 @@ func TestDiscoverThisHost(t *testing.T) {
 			t.Errorf("os facts %q, %q; want os-release's %q, %q", o.Facts["os.id"], o.Facts["os.pretty_name"], osr["ID"], osr["PRETTY_NAME"])
 		}
 	}
-	if !reflect.DeepEqual(o.CompleteFacts, []string{"fs.", "net."}) {
-		t.Errorf("completeFacts %q", o.CompleteFacts)
+	wantComplete := []string{"fs.", "net."}
+	if _, err := os.Stat("/sys/firmware/dmi/entries/17-0/raw"); err == nil {
+		wantComplete = append(wantComplete, "memory.module.")
+	}
+	if _, err := os.Stat("/var/lib/dpkg/status"); err == nil {
+		wantComplete = append(wantComplete, "package.", "package_arch.")
+	}
+	if _, err := os.Stat("/sys/bus/pci/devices"); err == nil {
+		wantComplete = append(wantComplete, "pci.")
+	}
+	if !reflect.DeepEqual(o.CompleteFacts, wantComplete) {
+		t.Errorf("completeFacts %q, want %q", o.CompleteFacts, wantComplete)
+	}
+	checkInventory(t, o)
+	for _, g := range res.Observations[1:] {
+		if err := g.Check(); err != nil || len(g.Relationships) != 1 || g.Relationships[0].To != o.Key || !g.StableKey {
+			t.Errorf("guest observation %+v (%v): want RUNS_ON %s, stable key", g, err, o.Key)
+		}
 	}
 	// The loopback interface is a fact but never an identifier.
 	if o.Facts["net.lo.operstate"] == "" {
@@ -303,5 +322,87 @@ EMPTY=
 	want := map[string]string{"NAME": "Debian GNU/Linux", "ID": "debian", "VERSION_ID": "12", "PRETTY_NAME": `Say "hi" $HOME \ done`, "EMPTY": ""}
 	if got := local.ParseOSRelease([]byte(in)); !reflect.DeepEqual(got, want) {
 		t.Errorf("ParseOSRelease = %q, want %q", got, want)
+	}
+}
+
+// checkInventory compares the inventory facts of this host's observation
+// with what dpkg-query, /etc/resolv.conf, /proc/cpuinfo and /sys say.
+func checkInventory(t *testing.T, o discovery.Observation) {
+	t.Helper()
+	if _, err := os.Stat("/var/lib/dpkg/status"); err == nil {
+		if _, err := exec.LookPath("dpkg-query"); err != nil {
+			t.Fatalf("dpkg's status file but no dpkg-query: %v", err)
+		}
+		out, err := exec.Command("dpkg-query", "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions, arches := map[string][]string{}, map[string][]string{}
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			f := strings.Split(l, "\t")
+			if len(f) != 4 || len(f[0]) < 2 || f[0][1] != 'i' {
+				continue
+			}
+			versions[f[1]] = append(versions[f[1]], f[2])
+			arches[f[1]] = append(arches[f[1]], f[3])
+		}
+		if o.Facts["packages.manager"] != "dpkg" || o.Facts["packages.count"] != strconv.Itoa(len(versions)) {
+			t.Errorf("packages.manager %q, packages.count %q; want dpkg, %d (dpkg-query)", o.Facts["packages.manager"], o.Facts["packages.count"], len(versions))
+		}
+		n := 0
+		for name, vs := range versions {
+			if len(vs) != 1 {
+				continue // multiarch: PackageFacts' tests cover the order
+			}
+			n++
+			if got := o.Facts["package."+name]; got != vs[0] {
+				t.Errorf("package.%s = %q, want dpkg-query's %q", name, got, vs[0])
+			}
+			if got := o.Facts["package_arch."+name]; got != arches[name][0] {
+				t.Errorf("package_arch.%s = %q, want dpkg-query's %q", name, got, arches[name][0])
+			}
+		}
+		if n == 0 {
+			t.Error("no package compared")
+		}
+	}
+	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+		var want []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "nameserver" && !slices.Contains(want, f[1]) {
+				want = append(want, f[1])
+			}
+		}
+		if got := o.Facts["dns.servers"]; got != strings.Join(want, ",") {
+			t.Errorf("dns.servers %q, want %q", got, strings.Join(want, ","))
+		}
+	}
+	if slots, err := os.ReadDir("/sys/bus/pci/devices"); err == nil {
+		for _, s := range slots {
+			vendor := readTrim(t, "/sys/bus/pci/devices/"+s.Name()+"/vendor")
+			if got := o.Facts["pci."+s.Name()+".vendor"]; "0x"+got != vendor {
+				t.Errorf("pci.%s.vendor %q, want %s without 0x", s.Name(), got, vendor)
+			}
+		}
+		n := 0
+		for k := range o.Facts {
+			if strings.HasPrefix(k, "pci.") && strings.HasSuffix(k, ".vendor") {
+				n++
+			}
+		}
+		if n != len(slots) {
+			t.Errorf("%d pci.*.vendor facts, want %d devices", n, len(slots))
+		}
+	}
+	if ci, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if want := local.CPUInfoCores(ci); want > 0 && o.Facts["cpu.cores"] != strconv.Itoa(want) {
+			t.Errorf("cpu.cores %q, want %d (physical id, core id) pairs of /proc/cpuinfo", o.Facts["cpu.cores"], want)
+		}
+	}
+	volatile := regexp.MustCompile(`(^|\.)(free|used|available|avail)(_bytes)?$|^(uptime|boot|users|processes)\b`)
+	for k := range o.Facts {
+		if volatile.MatchString(k) {
+			t.Errorf("volatile fact %s", k)
+		}
 	}
 }

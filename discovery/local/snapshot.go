@@ -49,7 +49,32 @@ type Snapshot struct {
 	CPUCount int
 	// CPUModels are the distinct "model name"s of /proc/cpuinfo, sorted.
 	CPUModels []string
-	DMI       DMI
+	// CPUCores is the number of physical cores in all: the distinct
+	// (package, core) pairs of /sys/devices/system/cpu/cpu*/topology, else
+	// of /proc/cpuinfo's "physical id" and "core id"; 0 when unknown.
+	CPUCores int
+	DMI      DMI
+	// MemoryModules are the populated memory devices of the SMBIOS table
+	// (type 17, /sys/firmware/dmi/entries/17-*/raw, readable by root),
+	// in table order; MemoryModulesRead says the table was read (a machine
+	// without SMBIOS, or a non-root run, reads none and claims nothing).
+	MemoryModules     []MemoryModule
+	MemoryModulesRead bool
+	// Packages are the installed packages of PackageManager ("dpkg" or
+	// "rpm"); PackagesRead says the package database was read in full.
+	Packages       []Package
+	PackageManager string
+	PackagesRead   bool
+	// DNSServers are the nameserver addresses of /etc/resolv.conf, in
+	// order, each once.
+	DNSServers []string
+	// PCIDevices are the devices of /sys/bus/pci/devices, by slot;
+	// PCIRead says the directory was read.
+	PCIDevices []PCIDevice
+	PCIRead    bool
+	// Guests are the virtual machines and containers this machine hosts
+	// (libvirt domains, Docker containers, LXC containers).
+	Guests []Guest
 	// Filesystems are the real file systems (nodeexporter.RealFilesystem),
 	// in mount order.
 	Filesystems []Filesystem
@@ -65,6 +90,14 @@ type Snapshot struct {
 type DMI struct {
 	Vendor, Product                           string // sys_vendor, product_name
 	ProductUUID, ProductSerial, ChassisSerial string
+	// BIOSVendor, BIOSVersion and BIOSDate are bios_vendor, bios_version
+	// and bios_date (as the firmware writes it, usually MM/DD/YYYY).
+	BIOSVendor, BIOSVersion, BIOSDate string
+	// BoardVendor, BoardProduct and BoardSerial are board_vendor,
+	// board_name and board_serial (root only).
+	BoardVendor, BoardProduct, BoardSerial string
+	// ChassisAssetTag is chassis_asset_tag.
+	ChassisAssetTag string
 }
 
 // Filesystem is one mounted file system.
@@ -118,8 +151,17 @@ func Collect(ctx context.Context) (*Snapshot, error) {
 			ProductUUID:   readLine(sysPath("class/dmi/id/product_uuid")),
 			ProductSerial: readLine(sysPath("class/dmi/id/product_serial")),
 			ChassisSerial: readLine(sysPath("class/dmi/id/chassis_serial")),
+
+			BIOSVendor:      readLine(sysPath("class/dmi/id/bios_vendor")),
+			BIOSVersion:     readLine(sysPath("class/dmi/id/bios_version")),
+			BIOSDate:        readLine(sysPath("class/dmi/id/bios_date")),
+			BoardVendor:     readLine(sysPath("class/dmi/id/board_vendor")),
+			BoardProduct:    readLine(sysPath("class/dmi/id/board_name")),
+			BoardSerial:     readLine(sysPath("class/dmi/id/board_serial")),
+			ChassisAssetTag: readLine(sysPath("class/dmi/id/chassis_asset_tag")),
 		},
 	}
+	warn := func(w string) { s.Warnings = append(s.Warnings, w) }
 	if s.KernelSysname == "" && runtime.GOOS == "linux" {
 		s.KernelSysname = "Linux"
 	}
@@ -131,6 +173,14 @@ func Collect(ctx context.Context) (*Snapshot, error) {
 	s.MemoryTotal = vm.Total
 
 	s.CPUCount, s.CPUModels = readCPUs()
+	s.CPUCores = readCPUCores()
+	s.MemoryModules, s.MemoryModulesRead = readMemoryModules()
+	s.PackageManager, s.Packages, s.PackagesRead = readPackages(ctx, s.OSRelease, warn)
+	if b, err := os.ReadFile(etcPath("resolv.conf")); err == nil {
+		s.DNSServers = ParseResolvConf(b)
+	}
+	s.PCIDevices, s.PCIRead = readPCI()
+	s.Guests = readGuests(ctx, warn)
 
 	parts, err := disk.PartitionsWithContext(ctx, true)
 	if err != nil {
@@ -195,8 +245,24 @@ func Collect(ctx context.Context) (*Snapshot, error) {
 //     not all zeros), "net.<name>.operstate" and "net.<name>.addrs" (its
 //     addresses in CIDR form, sorted, joined by ","). The names and values
 //     are those of the node_exporter source where they overlap;
-//   - CompleteFacts ["fs.", "net."];
+//   - the inventory facts, named as the ssh source and the agent endpoint
+//     name them: "cpu.cores" (physical cores in all); "bios.vendor",
+//     "bios.version", "bios.date" (YYYY-MM-DD, see ISODate);
+//     "board.vendor", "board.product", "board.serial"; "dmi.asset_tag"
+//     (also an ASSET_TAG identifier unless a placeholder such as "No
+//     Asset Tag"); per memory module "memory.module.<slot>.size_bytes",
+//     ".type", ".speed_mts", ".manufacturer", ".serial" (see MemorySlots);
+//     "packages.manager", "packages.count", and per package
+//     "package.<name>" and "package_arch.<name>" (see PackageFacts);
+//     "dns.servers" (comma-joined, in order); per PCI device
+//     "pci.<slot>.vendor", ".product", ".class" (hexadecimal IDs);
+//   - CompleteFacts "fs.", "net.", and "memory.module.", "package." and
+//     "package_arch.", "pci." when the SMBIOS table, the package database
+//     and /sys/bus/pci were read;
 //   - SeenAt zero (Discover stamps it).
+//
+// The guests the machine hosts are observations of their own: see
+// Observations.
 func (s *Snapshot) Observation() discovery.Observation {
 	o := discovery.Observation{
 		Key:           KeyPrefix + s.Hostname,
@@ -245,6 +311,7 @@ func (s *Snapshot) Observation() discovery.Observation {
 
 	o.AddNormalized(ident.UUID, s.DMI.ProductUUID)
 	o.AddSerials(s.DMI.ProductSerial, s.DMI.ChassisSerial)
+	s.inventoryFacts(&o)
 
 	for _, f := range s.Filesystems {
 		if !nodeexporter.RealFilesystem(f.Fstype, f.Mountpoint) {
@@ -400,6 +467,134 @@ func temporaryIPv6() map[netip.Addr]bool {
 		if ok {
 			out[netip.AddrFrom16(a)] = true
 		}
+	}
+	return out
+}
+
+// inventoryFacts adds the facts of the hardware and software inventory
+// (issue 21's parity with the FusionInventory and OCS agents).
+func (s *Snapshot) inventoryFacts(o *discovery.Observation) {
+	if s.CPUCores > 0 {
+		o.Facts["cpu.cores"] = strconv.Itoa(s.CPUCores)
+	}
+	d := s.DMI
+	o.SetFact("bios.vendor", d.BIOSVendor)
+	o.SetFact("bios.version", d.BIOSVersion)
+	o.SetFact("bios.date", ISODate(d.BIOSDate))
+	o.SetFact("board.vendor", d.BoardVendor)
+	o.SetFact("board.product", d.BoardProduct)
+	o.SetFact("board.serial", d.BoardSerial)
+	o.SetFact("dmi.asset_tag", d.ChassisAssetTag)
+	if tag := strings.TrimSpace(d.ChassisAssetTag); tag != "" {
+		o.AddNormalized(ident.AssetTag, tag)
+	}
+
+	for i, slot := range MemorySlots(s.MemoryModules) {
+		m, p := s.MemoryModules[i], "memory.module."+slot+"."
+		o.Facts[p+"size_bytes"] = strconv.FormatUint(m.SizeBytes, 10)
+		o.SetFact(p+"type", m.Type)
+		if m.SpeedMTs > 0 {
+			o.Facts[p+"speed_mts"] = strconv.FormatUint(uint64(m.SpeedMTs), 10)
+		}
+		o.SetFact(p+"manufacturer", m.Manufacturer)
+		o.SetFact(p+"serial", m.Serial)
+	}
+	if s.MemoryModulesRead {
+		o.CompleteFacts = append(o.CompleteFacts, "memory.module.")
+	}
+
+	if s.PackagesRead && len(s.Packages) > 0 {
+		facts := PackageFacts(s.Packages)
+		n := 0
+		for name, v := range facts {
+			if name != strings.TrimSpace(name) || strings.ContainsAny(name, " \t\n") {
+				continue
+			}
+			o.SetFact("package."+name, v[0])
+			o.SetFact("package_arch."+name, v[1])
+			n++
+		}
+		o.SetFact("packages.manager", s.PackageManager)
+		o.Facts["packages.count"] = strconv.Itoa(n)
+		o.CompleteFacts = append(o.CompleteFacts, "package.", "package_arch.")
+	}
+
+	o.SetFact("dns.servers", strings.Join(s.DNSServers, ","))
+
+	for _, d := range s.PCIDevices {
+		if d.Slot == "" || strings.ContainsAny(d.Slot, " \t\n") {
+			continue
+		}
+		p := "pci." + d.Slot + "."
+		o.SetFact(p+"vendor", d.Vendor)
+		o.SetFact(p+"product", d.Device)
+		o.SetFact(p+"class", d.Class)
+	}
+	if s.PCIRead {
+		o.CompleteFacts = append(o.CompleteFacts, "pci.")
+	}
+}
+
+// Observations returns the machine's observation (Observation) followed by
+// one for each guest it hosts:
+//   - Key "<host key> guest <UUID or name>", StableKey (the key is this
+//     source's stable name for the guest), Name the guest's name;
+//   - Kind VM for a libvirt domain, CONTAINER for Docker, Podman and LXC;
+//   - a UUID identifier for a libvirt domain (its UUID is the guest's DMI
+//     product UUID, which the guest's own observation carries);
+//   - facts "guest.type" (libvirt, docker, podman, lxc), "guest.vcpus" and
+//     "guest.memory_bytes" when known (never its running state, which
+//     changes by itself);
+//   - a RUNS_ON relationship to the host.
+//
+// When two engines name a container alike, the second's key is "<host
+// key> guest <type> <name>"; a guest listed twice is kept once.
+func (s *Snapshot) Observations() []discovery.Observation {
+	host := s.Observation()
+	out := []discovery.Observation{host}
+	seen := map[string]bool{}
+	for _, g := range s.Guests {
+		name := strings.TrimSpace(g.Name)
+		if name == "" {
+			continue
+		}
+		kind := discovery.KindContainer
+		if g.Type == "libvirt" {
+			kind = discovery.KindVM
+		}
+		id := name
+		uuid, err := ident.Normalize(ident.UUID, g.UUID)
+		if err == nil {
+			id = uuid
+		}
+		o := discovery.Observation{
+			Key:           host.Key + " guest " + id,
+			Kind:          kind,
+			Name:          name,
+			StableKey:     true,
+			Facts:         map[string]string{},
+			Relationships: []discovery.Relationship{{Type: "RUNS_ON", To: host.Key}},
+		}
+		if seen[g.Type+" "+id] {
+			continue
+		}
+		seen[g.Type+" "+id] = true
+		if seen[o.Key] {
+			// Two engines name a container alike (docker and podman).
+			o.Key = host.Key + " guest " + g.Type + " " + id
+		}
+		seen[o.Key] = true
+		if err == nil {
+			o.AddIdentifier(ident.UUID, uuid)
+		}
+		o.SetFact("guest.type", g.Type)
+		if g.VCPUs > 0 {
+			o.Facts["guest.vcpus"] = strconv.Itoa(g.VCPUs)
+		}
+		if g.MemoryBytes > 0 {
+			o.Facts["guest.memory_bytes"] = strconv.FormatUint(g.MemoryBytes, 10)
+		}
+		out = append(out, o)
 	}
 	return out
 }
