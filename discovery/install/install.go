@@ -4,6 +4,7 @@ package install
 
 import (
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/agent"
 	"github.com/cairn-cmdb/cairn/discovery/aws"
 	"github.com/cairn-cmdb/cairn/discovery/file"
 	"github.com/cairn-cmdb/cairn/discovery/local"
@@ -19,7 +20,7 @@ import (
 
 // Registry returns a registry of all built-in source kinds.
 func Registry() *discovery.Registry {
-	r, err := discovery.NewRegistry(aws.Kind(), file.Kind(), local.Kind(), nmap.Kind(), nmap.ScanKind(), nodeexporter.Kind(), push.Kind(), snmp.Kind(), ssh.Kind(), tcpscan.Kind(), terraform.Kind(), vsphere.Kind())
+	r, err := discovery.NewRegistry(agent.Kind(), aws.Kind(), file.Kind(), local.Kind(), nmap.Kind(), nmap.ScanKind(), nodeexporter.Kind(), push.Kind(), snmp.Kind(), ssh.Kind(), tcpscan.Kind(), terraform.Kind(), vsphere.Kind())
 	if err != nil {
 		// The kinds above have distinct names; a duplicate is a programming
 		// error caught by TestRegistry.

@@ -235,6 +235,9 @@ func New(db *app.DB, cfg Config) (*Server, error) {
 	for _, rt := range alertRoutes {
 		s.mux.Handle(rt.path, s.alertIntake(rt))
 	}
+	if err := s.mountAgentRoutes(); err != nil {
+		return nil, err
+	}
 	s.mux.Handle("/", web)
 	s.mux.Handle("/graphiql", ui)
 	s.mux.Handle("/graphiql/", ui)
@@ -290,6 +293,8 @@ func routeOf(p string) string {
 	switch {
 	case p == "/graphql", p == "/healthz", p == "/readyz", p == "/metrics", p == AlertmanagerRoute, p == AlertsRoute:
 		return p
+	case strings.HasPrefix(p, AgentRoutePrefix):
+		return AgentRoutePrefix + "{job}"
 	case p == "/graphiql", strings.HasPrefix(p, "/graphiql/"):
 		return "/graphiql/"
 	case strings.HasPrefix(p, "/assets/"):
