@@ -49,7 +49,6 @@ func (r *Request) Observations(now time.Time) ([]discovery.Observation, []string
 		o: discovery.Observation{
 			Key:       KeyPrefix + r.DeviceID,
 			Kind:      discovery.KindServer,
-			Facts:     make(map[string]string, 64),
 			SeenAt:    now,
 			StableKey: true,
 		},
@@ -60,6 +59,8 @@ func (r *Request) Observations(now time.Time) ([]discovery.Observation, []string
 		s := &r.Content.Children[i]
 		m.sections[s.Name] = append(m.sections[s.Name], s)
 	}
+	// Two facts a package: grow the map once.
+	m.o.Facts = make(map[string]string, 64+2*len(m.sections["SOFTWARES"])+4*len(m.sections["CONTROLLERS"]))
 	m.hardware()
 	m.os()
 	m.bios()
@@ -849,13 +850,24 @@ func cleanValue(s string) string {
 }
 
 func badRune(r rune) bool {
+	if r < 0x80 {
+		return r < 0x20 || r == 0x7f
+	}
 	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // cleanKey reports whether k can be a fact key: valid UTF-8, no control
 // characters, not too long.
 func cleanKey(k string) bool {
-	return k != "" && len(k) <= maxFactKey && utf8.ValidString(k) && !strings.ContainsFunc(k, badRune)
+	if k == "" || len(k) > maxFactKey {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < 0x20 || c >= 0x7f {
+			return utf8.ValidString(k) && !strings.ContainsFunc(k, badRune)
+		}
+	}
+	return true
 }
 
 // nameOK reports whether s can stand in a fact key as an interface, disk,

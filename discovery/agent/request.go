@@ -133,8 +133,17 @@ func ParseRequest(body []byte) (*Request, error) {
 	return r, nil
 }
 
-// parseXML reads body into a tree of elements.
+// parseXML reads body into a tree of elements: by scanXML when it can,
+// else by encoding/xml (parseXMLStd).
 func parseXML(body []byte) (*Node, error) {
+	if root, ok := scanXML(body); ok {
+		return root, nil
+	}
+	return parseXMLStd(body)
+}
+
+// parseXMLStd reads body into a tree of elements with encoding/xml.
+func parseXMLStd(body []byte) (*Node, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
 	stack := make([]Node, 0, 8)
