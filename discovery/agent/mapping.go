@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/local"
 	"github.com/cairn-cmdb/cairn/discovery/nodeexporter"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/identity"
@@ -220,7 +221,7 @@ func (m *mapper) bios() {
 	m.fact("dmi.product", b.Get("SMODEL"))
 	m.fact("bios.vendor", b.Get("BMANUFACTURER"))
 	m.fact("bios.version", b.Get("BVERSION"))
-	m.fact("bios.date", isoDate(b.Get("BDATE")))
+	m.fact("bios.date", local.ISODate(b.Get("BDATE")))
 	m.fact("board.vendor", b.Get("MMANUFACTURER"))
 	m.fact("board.product", b.Get("MMODEL"))
 	m.fact("board.serial", b.Get("MSN"))
@@ -240,18 +241,6 @@ func (m *mapper) bios() {
 			}
 		}
 	}
-}
-
-// isoDate writes a BIOS date MM/DD/YYYY (SMBIOS) or YYYY-MM-DD as
-// YYYY-MM-DD; any other date is returned as given.
-func isoDate(s string) string {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{"01/02/2006", "2006-01-02", "1/2/2006", "01/02/06"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.Format("2006-01-02")
-		}
-	}
-	return s
 }
 
 // cpus maps CPUS: the model(s), logical CPUs and physical cores in all.
@@ -290,42 +279,60 @@ func (m *mapper) cpus() {
 }
 
 // memories maps MEMORIES: one set of memory.module.<slot>.* facts per
-// installed module (an empty slot has no capacity).
+// installed module (an empty slot has no capacity), named as the local
+// source names them (local.MemorySlots) and without the placeholders
+// firmware writes in module strings.
 func (m *mapper) memories() {
-	mods := m.sections["MEMORIES"]
-	if len(mods) == 0 {
+	entries := m.sections["MEMORIES"]
+	if len(entries) == 0 {
 		return
 	}
 	m.complete("memory.module.")
-	seen := map[string]bool{}
-	for i, mod := range mods {
-		size, ok := parseNumber(mod.Get("CAPACITY"))
+	mods := make([]local.MemoryModule, 0, len(entries))
+	for _, e := range entries {
+		size, ok := parseNumber(e.Get("CAPACITY"))
 		if !ok || size <= 0 {
 			continue
 		}
-		slot := slotName(mod.Get("CAPTION"))
-		if slot == "" {
-			slot = slotName(mod.Get("NUMSLOTS"))
+		b, _ := strconv.ParseUint(bytesOf(size, mib), 10, 64)
+		speed, _ := strconv.ParseUint(leadingDigits(e.Get("SPEED")), 10, 32)
+		mods = append(mods, local.MemoryModule{
+			Locator:      cleanValue(firstNonEmpty(e.Get("CAPTION"), e.Get("NUMSLOTS"))),
+			SizeBytes:    b,
+			Type:         memoryText(e.Get("TYPE")),
+			SpeedMTs:     uint32(speed),
+			Manufacturer: memoryText(e.Get("MANUFACTURER")),
+			Serial:       memoryText(e.Get("SERIALNUMBER")),
+		})
+	}
+	for i, slot := range local.MemorySlots(mods) {
+		mod, p := mods[i], "memory.module."+slot+"."
+		if !cleanKey(p) {
+			continue
 		}
-		if slot == "" || seen[slot] {
-			slot = strings.TrimPrefix(slot+"_", "_") + strconv.Itoa(i)
+		m.fact(p+"size_bytes", strconv.FormatUint(mod.SizeBytes, 10))
+		m.fact(p+"type", mod.Type)
+		if mod.SpeedMTs > 0 {
+			m.fact(p+"speed_mts", strconv.FormatUint(uint64(mod.SpeedMTs), 10))
 		}
-		seen[slot] = true
-		p := "memory.module." + slot + "."
-		m.fact(p+"size_bytes", bytesOf(size, mib))
-		m.fact(p+"type", mod.Get("TYPE"))
-		if s := leadingDigits(mod.Get("SPEED")); s != "" && s != "0" {
-			m.fact(p+"speed_mts", s)
-		}
-		m.fact(p+"manufacturer", mod.Get("MANUFACTURER"))
-		m.fact(p+"serial", mod.Get("SERIALNUMBER"))
+		m.fact(p+"manufacturer", mod.Manufacturer)
+		m.fact(p+"serial", mod.Serial)
 	}
 }
 
-// slotName is a memory slot's locator lower-cased, with runs of white
-// space as "_".
-func slotName(s string) string {
-	return strings.ToLower(strings.Join(strings.Fields(cleanValue(s)), "_"))
+// memoryText drops the placeholders firmware writes in memory module
+// strings, as the local source does ("Unknown", "Not Specified",
+// "00000000" …).
+func memoryText(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "unknown", "other", "not specified", "none", "n/a", "na", "undefined", "manufacturer00",
+		"manufacturer0", "manufacturer", "serialnum", "partnum", "assettagnum", "0000", "00000000":
+		return ""
+	}
+	if ident.IsPlaceholderSerial(s) {
+		return ""
+	}
+	return cleanValue(s)
 }
 
 // storages maps STORAGES: every whole disk but optical drives, RAM and
@@ -522,60 +529,29 @@ func (m *mapper) softwares() {
 		sort.Strings(others)
 		m.warn("SOFTWARES: %s not mapped (package.* holds the %s packages)", strings.Join(others, ", "), firstNonEmpty(managers[from], from, "system"))
 	}
-	type pkg struct{ version, arch string }
-	pkgs := make(map[string][]pkg, best)
-	names := make([]string, 0, best)
-	for _, s := range sw {
-		if strings.ToLower(s.Get("FROM")) != from {
+	pkgs := make([]local.Package, 0, best)
+	for _, e := range sw {
+		if strings.ToLower(e.Get("FROM")) != from {
 			continue
 		}
-		name := s.Get("NAME")
-		if !nameOK(name) {
+		name, version := e.Get("NAME"), e.Get("VERSION")
+		if !nameOK(name) || version == "" {
 			continue
 		}
-		p := pkg{version: s.Get("VERSION"), arch: firstNonEmpty(s.Get("ARCH"), s.Get("ARCHITECTURE"))}
-		if p.version == "" {
-			continue
-		}
-		if _, ok := pkgs[name]; !ok {
-			names = append(names, name)
-		}
-		pkgs[name] = append(pkgs[name], p)
+		pkgs = append(pkgs, local.Package{Name: name, Version: version, Arch: firstNonEmpty(e.Get("ARCH"), e.Get("ARCHITECTURE"))})
 	}
-	if len(names) == 0 {
+	if len(pkgs) == 0 {
 		return
 	}
 	m.complete("package.")
 	m.complete("package_arch.")
 	m.fact("packages.manager", managers[from])
-	var vs, as []string
-	for _, name := range names {
-		ps := pkgs[name]
-		if len(ps) == 1 {
-			m.fact("package."+name, ps[0].version)
-			m.fact("package_arch."+name, ps[0].arch)
-			continue
-		}
-		sort.Slice(ps, func(i, j int) bool {
-			if ps[i].version != ps[j].version {
-				return ps[i].version < ps[j].version
-			}
-			return ps[i].arch < ps[j].arch
-		})
-		ps = slices.Compact(ps)
-		vs, as = vs[:0], as[:0]
-		arch := false
-		for _, p := range ps {
-			vs = append(vs, p.version)
-			as = append(as, p.arch)
-			arch = arch || p.arch != ""
-		}
-		m.fact("package."+name, strings.Join(vs, ","))
-		if arch {
-			m.fact("package_arch."+name, strings.Join(as, ","))
-		}
+	facts := local.PackageFacts(pkgs)
+	for name, v := range facts {
+		m.fact("package."+name, v[0])
+		m.fact("package_arch."+name, v[1])
 	}
-	m.fact("packages.count", strconv.Itoa(len(names)))
+	m.fact("packages.count", strconv.Itoa(len(facts)))
 }
 
 // controllers maps CONTROLLERS with a PCI slot.
@@ -591,27 +567,38 @@ func (m *mapper) controllers() {
 			continue
 		}
 		p := "pci." + slot + "."
-		if c.Get("PCIID") != "" && c.Get("VENDORID") == "" {
-			// OCS Inventory's lspci parsing: NAME is the class with its
-			// code ("Host bridge [0600]"), MANUFACTURER the vendor and
-			// device together, TYPE the revision.
-			m.fact(p+"product", c.Get("MANUFACTURER"))
-			m.fact(p+"class", stripCode(c.Get("NAME")))
-			continue
+		vendor, product, class := c.Get("VENDORID"), c.Get("PRODUCTID"), c.Get("PCICLASS")
+		if id := c.Get("PCIID"); vendor == "" && id != "" {
+			// OCS Inventory's agent: PCIID "8086:0d57", the class code at
+			// the end of NAME ("Host bridge [0600]").
+			vendor, product, _ = strings.Cut(id, ":")
+			class = classCode(c.Get("NAME"))
 		}
-		m.fact(p+"vendor", c.Get("MANUFACTURER"))
-		m.fact(p+"product", firstNonEmpty(c.Get("NAME"), c.Get("CAPTION")))
-		m.fact(p+"class", firstNonEmpty(c.Get("TYPE"), c.Get("PCICLASS")))
+		m.fact(p+"vendor", hexID(vendor))
+		m.fact(p+"product", hexID(product))
+		m.fact(p+"class", hexID(class))
 	}
 }
 
-// stripCode drops a trailing " [0600]" (lspci's class code).
-func stripCode(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndex(s, " ["); i > 0 && strings.HasSuffix(s, "]") {
-		return strings.TrimSpace(s[:i])
+// hexID is a PCI ID as the local source writes it: lower-case
+// hexadecimal without "0x"; "" when s is not hexadecimal.
+func hexID(s string) string {
+	s = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
+	if s == "" || len(s) > 8 || !allHex(s) {
+		return ""
 	}
 	return s
+}
+
+// classCode is the class code lspci writes at the end of a name:
+// "0600" of "Host bridge [0600]".
+func classCode(s string) string {
+	s = strings.TrimSpace(s)
+	i := strings.LastIndex(s, "[")
+	if i < 0 || !strings.HasSuffix(s, "]") {
+		return ""
+	}
+	return s[i+1 : len(s)-1]
 }
 
 // identifiers drops the identifiers that identity.NotIdentity says name no
@@ -693,13 +680,18 @@ func (m *mapper) guests() []discovery.Observation {
 			skipped++
 			continue
 		}
+		typ := strings.ToLower(cleanValue(vm.Get("VMTYPE")))
 		key := m.o.Key + " guest " + id
+		if keys[key] {
+			// Two systems name a guest alike (docker and lxc), as the
+			// local source keys them.
+			key = m.o.Key + " guest " + typ + " " + id
+		}
 		if keys[key] {
 			skipped++
 			continue
 		}
 		keys[key] = true
-		typ := strings.ToLower(cleanValue(vm.Get("VMTYPE")))
 		g := discovery.Observation{
 			Key:           key,
 			Kind:          discovery.KindVM,
@@ -710,9 +702,6 @@ func (m *mapper) guests() []discovery.Observation {
 		}
 		if containerType(typ) {
 			g.Kind = discovery.KindContainer
-		}
-		if name != "" {
-			g.SetField("name", name)
 		}
 		if uerr == nil {
 			g.AddIdentifier(ident.UUID, uuid)
