@@ -546,12 +546,59 @@ func (m *mapper) softwares() {
 	m.complete("package.")
 	m.complete("package_arch.")
 	m.fact("packages.manager", managers[from])
-	facts := local.PackageFacts(pkgs)
-	for name, v := range facts {
-		m.fact("package."+name, v[0])
-		m.fact("package_arch."+name, v[1])
+	n := packageFacts(pkgs, func(name, versions, arches string) {
+		m.fact("package."+name, versions)
+		m.fact("package_arch."+name, arches)
+	})
+	m.fact("packages.count", strconv.Itoa(n))
+}
+
+// packageFacts calls set with the values of "package.<name>" and
+// "package_arch.<name>" of each package name, as local.PackageFacts makes
+// them (TestPackageFactsAsLocal), and returns the number of names. It
+// sorts pkgs in place once instead of grouping them in a map: an
+// inventory's 1,000 packages cost 1,000 allocations less.
+func packageFacts(pkgs []local.Package, set func(name, versions, arches string)) int {
+	slices.SortFunc(pkgs, func(a, b local.Package) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Version, b.Version); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Arch, b.Arch)
+	})
+	pkgs = slices.Compact(pkgs)
+	n := 0
+	var versions, arches []string
+	for i := 0; i < len(pkgs); {
+		j := i + 1
+		for j < len(pkgs) && pkgs[j].Name == pkgs[i].Name {
+			j++
+		}
+		n++
+		if j == i+1 {
+			set(pkgs[i].Name, pkgs[i].Version, pkgs[i].Arch)
+			i = j
+			continue
+		}
+		versions, arches = versions[:0], arches[:0]
+		anyArch := false
+		for _, p := range pkgs[i:j] {
+			if len(versions) == 0 || versions[len(versions)-1] != p.Version {
+				versions = append(versions, p.Version)
+			}
+			arches = append(arches, p.Arch)
+			anyArch = anyArch || p.Arch != ""
+		}
+		a := ""
+		if anyArch {
+			a = strings.Join(arches, ",")
+		}
+		set(pkgs[i].Name, strings.Join(versions, ","), a)
+		i = j
 	}
-	m.fact("packages.count", strconv.Itoa(len(facts)))
+	return n
 }
 
 // controllers maps CONTROLLERS with a PCI slot.

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/local"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 )
 
@@ -344,3 +347,39 @@ func TestCIDR(t *testing.T) {
 }
 
 func discoveryEnv() discovery.Env { return discovery.Env{Now: testNow} }
+
+// TestPackageFactsAsLocal checks that packageFacts gives the values of
+// local.PackageFacts, which the local and ssh sources write.
+func TestPackageFactsAsLocal(t *testing.T) {
+	pkgs := []local.Package{
+		{Name: "libc6", Version: "2.36-9", Arch: "amd64"}, {Name: "libc6", Version: "2.36-9", Arch: "i386"}, {Name: "libc6", Version: "2.36-9", Arch: "amd64"},
+		{Name: "kernel-core", Version: "5.14.0-362.8.1", Arch: "x86_64"}, {Name: "kernel-core", Version: "5.14.0-362.13.1", Arch: "x86_64"},
+		{Name: "tzdata", Version: "2023c", Arch: ""}, {Name: "a", Version: "2", Arch: "x"}, {Name: "a", Version: "1", Arch: ""}, {Name: "z", Version: "1", Arch: "all"},
+	}
+	for _, name := range []string{"fusion.xml", "ocs.xml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ParseRequest(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range r.Content.Children {
+			if c.Name == "SOFTWARES" {
+				pkgs = append(pkgs, local.Package{Name: c.Get("NAME"), Version: c.Get("VERSION"), Arch: c.Get("ARCH") + c.Get("ARCHITECTURE")})
+			}
+		}
+	}
+	want := local.PackageFacts(slices.Clone(pkgs))
+	got := map[string][2]string{}
+	n := packageFacts(slices.Clone(pkgs), func(name, v, a string) { got[name] = [2]string{v, a} })
+	if n != len(want) || !maps.Equal(got, want) {
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s: %q, local.PackageFacts %q", k, got[k], w)
+			}
+		}
+		t.Errorf("%d names, local.PackageFacts %d", n, len(want))
+	}
+}
