@@ -18,6 +18,11 @@
 // application/x-compress-zlib (or application/x-compress-gzip with the
 // gzip command, application/xml uncompressed).
 //
+// GLPI Agent 1.x sends the same inventory as JSON (the format of
+// glpi-project/inventory_format: the XML's sections and elements under
+// lower-case names); ParseJSONRequest reads it into the same Request, so
+// one mapping serves both.
+//
 // # Mapping
 //
 // The host observation has Key "agent <DEVICEID>" with StableKey set: the

@@ -128,14 +128,14 @@ func (m *mapper) hardware() {
 	if h == nil {
 		return
 	}
-	os := m.first("OPERATINGSYSTEM")
+	opsys := m.first("OPERATINGSYSTEM")
 	name := h.Get("NAME")
 	// The FQDN first, so that the fields are hostname = its first label
 	// and fqdn = it.
-	fqdn := os.Get("FQDN")
+	fqdn := opsys.Get("FQDN")
 	if !strings.Contains(fqdn, ".") {
 		fqdn = ""
-		if dom := os.Get("DNS_DOMAIN"); name != "" && dom != "" && !strings.ContainsAny(dom, "/ ") {
+		if dom := opsys.Get("DNS_DOMAIN"); name != "" && dom != "" && !strings.ContainsAny(dom, "/ ") {
 			fqdn = name + "." + dom
 		}
 	}
@@ -175,7 +175,7 @@ func (m *mapper) hardware() {
 		m.o.Kind = discovery.KindVM
 		m.fact("virtualization", strings.ToLower(vm))
 	}
-	if m.first("OPERATINGSYSTEM") == nil {
+	if opsys == nil {
 		// OCS Inventory's agent: the OS only in HARDWARE.
 		m.fact("os.pretty_name", firstNonEmpty(h.Get("OSCOMMENTS"), h.Get("OSNAME")))
 		m.fact("os.version", h.Get("OSVERSION"))
