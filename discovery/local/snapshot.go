@@ -536,8 +536,15 @@ func (s *Snapshot) inventoryFacts(o *discovery.Observation) {
 }
 
 // Observations returns the machine's observation (Observation) followed by
-// one for each guest it hosts:
-//   - Key "<host key> guest <UUID or name>", StableKey (the key is this
+// one for each guest it hosts (see GuestObservations).
+func (s *Snapshot) Observations() []discovery.Observation {
+	host := s.Observation()
+	return append([]discovery.Observation{host}, GuestObservations(host.Key, s.Guests)...)
+}
+
+// GuestObservations returns an observation for each guest of the host
+// whose observation has the key hostKey (the ssh source uses it too):
+//   - Key "<host key> guest <UUID or name>", StableKey (the key is the
 //     source's stable name for the guest), Name the guest's name;
 //   - Kind VM for a libvirt domain, CONTAINER for Docker, Podman and LXC;
 //   - a UUID identifier for a libvirt domain (its UUID is the guest's DMI
@@ -549,11 +556,10 @@ func (s *Snapshot) inventoryFacts(o *discovery.Observation) {
 //
 // When two engines name a container alike, the second's key is "<host
 // key> guest <type> <name>"; a guest listed twice is kept once.
-func (s *Snapshot) Observations() []discovery.Observation {
-	host := s.Observation()
-	out := []discovery.Observation{host}
+func GuestObservations(hostKey string, guests []Guest) []discovery.Observation {
+	var out []discovery.Observation
 	seen := map[string]bool{}
-	for _, g := range s.Guests {
+	for _, g := range guests {
 		name := strings.TrimSpace(g.Name)
 		if name == "" {
 			continue
@@ -568,12 +574,12 @@ func (s *Snapshot) Observations() []discovery.Observation {
 			id = uuid
 		}
 		o := discovery.Observation{
-			Key:           host.Key + " guest " + id,
+			Key:           hostKey + " guest " + id,
 			Kind:          kind,
 			Name:          name,
 			StableKey:     true,
 			Facts:         map[string]string{},
-			Relationships: []discovery.Relationship{{Type: "RUNS_ON", To: host.Key}},
+			Relationships: []discovery.Relationship{{Type: "RUNS_ON", To: hostKey}},
 		}
 		if seen[g.Type+" "+id] {
 			continue
@@ -581,7 +587,7 @@ func (s *Snapshot) Observations() []discovery.Observation {
 		seen[g.Type+" "+id] = true
 		if seen[o.Key] {
 			// Two engines name a container alike (docker and podman).
-			o.Key = host.Key + " guest " + g.Type + " " + id
+			o.Key = hostKey + " guest " + g.Type + " " + id
 		}
 		seen[o.Key] = true
 		if err == nil {

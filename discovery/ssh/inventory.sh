@@ -1,4 +1,4 @@
-# Cairn SSH inventory, version 1. Run as: sh -s -- NONCE < inventory.sh
+# Cairn SSH inventory, version 2. Run as: sh -s -- NONCE < inventory.sh
 #
 # Read-only: every command below only reads. It prints sections, each
 # introduced by a line "@@cairn:NONCE:NAME@@" and the whole ended by
@@ -28,7 +28,7 @@ s kernel
 uname -r -m 2>/dev/null
 s cpu
 if have lscpu; then lscpu -J 2>/dev/null || lscpu 2>/dev/null; fi
-if ! have lscpu; then s cpuinfo; grep -E '^(processor|model name|physical id)[[:space:]]*:' /proc/cpuinfo 2>/dev/null; fi
+if ! have lscpu; then s cpuinfo; grep -E '^(processor|model name|physical id|core id)[[:space:]]*:' /proc/cpuinfo 2>/dev/null; fi
 s memory
 [ -r /proc/meminfo ] && while read -r k v; do [ "$k" = MemTotal: ] && echo "$k $v" && break; done < /proc/meminfo
 s disks
@@ -66,16 +66,38 @@ fi
 [ -e /.dockerenv ] && echo 'file=docker'
 [ -e /run/.containerenv ] && echo 'file=podman'
 s dmi
-for f in sys_vendor product_name product_serial product_uuid; do
+for f in sys_vendor product_name product_serial product_uuid bios_vendor bios_version bios_date board_vendor board_name board_serial chassis_asset_tag; do
 	[ -r "/sys/class/dmi/id/$f" ] && read -r a < "/sys/class/dmi/id/$f" && printf '%s=%s\n' "$f" "$a"
 done
+# SMBIOS memory devices (type 17), in hexadecimal; readable by root only.
+s smbios17
+for f in /sys/firmware/dmi/entries/17-*/raw; do [ -r "$f" ] && have od && printf '%s %s\n' "${f%/raw}" "$(od -An -v -tx1 "$f" | tr -d '\n')"; done
+s pci
+for d in /sys/bus/pci/devices/*; do [ -r "$d/vendor" ] && read -r v < "$d/vendor" && read -r p < "$d/device" && read -r k < "$d/class" && printf '%s %s %s %s\n' "${d##*/}" "$v" "$p" "$k"; done
+s resolv
+c /etc/resolv.conf
 if have dpkg-query; then
 	s dpkg
-	dpkg-query -W -f '${db:Status-Abbrev}\t${Package}\t${Version}\n' 2>/dev/null
+	dpkg-query -W -f '${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n' 2>/dev/null
 fi
 if have rpm; then
 	s rpm
-	rpm -qa --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n' 2>/dev/null
+	rpm -qa --qf '%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n' 2>/dev/null
+fi
+# Hosted guests, where the tools or sockets are there and readable.
+if have virsh; then
+	s virsh
+	t virsh list --all --uuid --name 2>/dev/null
+	s virsh-dominfo
+	for u in $(t virsh list --all --uuid 2>/dev/null); do t virsh dominfo "$u" 2>/dev/null; echo; done
+fi
+if [ -S /var/run/docker.sock ] && [ -r /var/run/docker.sock ] && [ -w /var/run/docker.sock ] && have docker; then
+	s docker
+	t docker ps -a --no-trunc --format '{{.ID}}\t{{.Names}}' 2>/dev/null
+fi
+if [ -d /var/lib/lxc ]; then
+	s lxc
+	for f in /var/lib/lxc/*/config; do [ -r "$f" ] && { f=${f%/config}; printf 'name=%s\n' "${f##*/}"; grep -E '^[[:space:]]*lxc\.cgroup2?\.(memory\.max|memory\.limit_in_bytes|cpuset\.cpus)[[:space:]]*=' "$f/config" 2>/dev/null; }; done
 fi
 s end
 exit 0

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/local"
 	"github.com/cairn-cmdb/cairn/discovery/ssh"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/lab"
@@ -104,13 +105,19 @@ func TestLab(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Partial || len(res.HostErrors) > 0 || len(res.Observations) != 1 {
+		if res.Partial || len(res.HostErrors) > 0 || len(res.Observations) == 0 {
 			t.Fatalf("result partial=%v errors=%v observations=%d", res.Partial, res.HostErrors, len(res.Observations))
 		}
 		o := res.Observations[0]
 		if err := o.Check(); err != nil {
 			t.Fatal(err)
 		}
+		for _, g := range res.Observations[1:] { // this machine's guests, if any
+			if err := g.Check(); err != nil || len(g.Relationships) != 1 || g.Relationships[0].To != o.Key {
+				t.Errorf("guest %+v (%v): want RUNS_ON %s", g, err, o.Key)
+			}
+		}
+		sameInventory(t, o)
 		if o.Key != "ssh 127.0.0.2" || o.SeenAt.IsZero() || o.SeenAt.Location() != time.UTC {
 			t.Errorf("key %q, seenAt %v", o.Key, o.SeenAt)
 		}
@@ -343,4 +350,44 @@ func uname(t *testing.T) string {
 		t.Skip(err)
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// sameInventory checks that the ssh source, run on this machine over the
+// lab's sshd, reports the inventory facts the local source reads here: the
+// same packages with the same versions and architectures, PCI devices, DNS
+// servers, cores, BIOS, board and memory modules.
+func sameInventory(t *testing.T, o discovery.Observation) {
+	t.Helper()
+	snap, err := local.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := snap.Observation()
+	shared := func(k string) bool {
+		for _, p := range []string{"package.", "package_arch.", "packages.", "pci.", "bios.", "board.", "memory.module.", "dmi.asset_tag", "dns.servers", "cpu.cores"} {
+			if strings.HasPrefix(k, p) {
+				return true
+			}
+		}
+		return false
+	}
+	n := 0
+	for k, v := range lo.Facts {
+		if !shared(k) {
+			continue
+		}
+		n++
+		if got := o.Facts[k]; got != v {
+			t.Errorf("ssh fact %s = %q, the local source reads %q", k, got, v)
+		}
+	}
+	for k, v := range o.Facts {
+		if _, ok := lo.Facts[k]; shared(k) && !ok {
+			t.Errorf("ssh fact %s = %q, which the local source does not read", k, v)
+		}
+	}
+	if n == 0 {
+		t.Error("no inventory fact to compare")
+	}
+	t.Logf("%d inventory facts agree between the ssh and local sources", n)
 }

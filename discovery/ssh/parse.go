@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/local"
 	"github.com/cairn-cmdb/cairn/internal/ident"
 	"github.com/cairn-cmdb/cairn/internal/textclip"
 )
@@ -23,10 +24,11 @@ import (
 // a missing or failing tool never makes recorded facts look gone):
 // listening ports, network interfaces, disks, file systems and installed
 // packages. Never modified.
-var completePrefixes = []string{"listen.", "net.", "disk.", "fs.", "package."}
+var completePrefixes = []string{"listen.", "net.", "disk.", "fs.", "package.", "package_arch.", "memory.module.", "pci."}
 
 // CompleteFacts returns the fact prefixes an observation can report in
-// full: "listen.", "net.", "disk.", "fs.", "package.".
+// full: "listen.", "net.", "disk.", "fs.", "package.", "package_arch.",
+// "memory.module.", "pci.".
 func CompleteFacts() []string { return append([]string(nil), completePrefixes...) }
 
 // Limits on what one fact may hold.
@@ -91,10 +93,48 @@ const (
 //	packages.count                the number of installed packages
 //	package.<name>                its version (versions, comma-joined, when
 //	                              several are installed)
+//	package_arch.<name>           the architecture of each installed
+//	                              instance, in the order of the versions
+//	                              (see local.PackageFacts)
+//	cpu.cores                     lscpu "Core(s) per socket" × "Socket(s)"
+//	                              (or /proc/cpuinfo's core ids)
+//	bios.vendor, bios.version,    DMI bios_vendor, bios_version, bios_date
+//	bios.date                     (YYYY-MM-DD, see local.ISODate)
+//	board.vendor, board.product,  DMI board_vendor, board_name, board_serial
+//	board.serial                  (root only)
+//	dmi.asset_tag                 DMI chassis_asset_tag, also an ASSET_TAG
+//	                              identifier unless a placeholder
+//	memory.module.<slot>.*        size_bytes, type, speed_mts, manufacturer,
+//	                              serial of each memory module: the SMBIOS
+//	                              type 17 entries, readable by root only
+//	                              (see local.ParseMemoryDevice)
+//	pci.<slot>.vendor, .product,  /sys/bus/pci/devices IDs, hexadecimal
+//	.class
+//	dns.servers                   /etc/resolv.conf's nameservers, in order
+//
+// ParseAll adds the guests the host runs.
 func Parse(out []byte, host string) (discovery.Observation, error) {
+	o, _, err := parse(out, host)
+	return o, err
+}
+
+// ParseAll is Parse followed by an observation for each guest the host
+// runs (local.GuestObservations): libvirt domains ("virsh list --all
+// --uuid --name", vCPUs and memory from "virsh dominfo"), Docker
+// containers ("docker ps -a", when the Docker socket is readable) and LXC
+// containers (/var/lib/lxc/*/config), each RUNS_ON the host.
+func ParseAll(out []byte, host string) ([]discovery.Observation, error) {
+	o, secs, err := parse(out, host)
+	if err != nil {
+		return nil, err
+	}
+	return append([]discovery.Observation{o}, local.GuestObservations(o.Key, guests(secs))...), nil
+}
+
+func parse(out []byte, host string) (discovery.Observation, sections, error) {
 	secs, err := split(out)
 	if err != nil {
-		return discovery.Observation{}, fmt.Errorf("parsing the ssh inventory of %s: %w", textclip.Message(host), err)
+		return discovery.Observation{}, nil, fmt.Errorf("parsing the ssh inventory of %s: %w", textclip.Message(host), err)
 	}
 	b := &builder{o: discovery.Observation{
 		Key:    "ssh " + host,
@@ -115,6 +155,9 @@ func Parse(out []byte, host string) (discovery.Observation, error) {
 	b.routes(secs)
 	b.ports(secs)
 	b.packages(secs)
+	b.memoryModules(secs.get("smbios17"))
+	b.pci(secs)
+	b.fact("dns.servers", strings.Join(local.ParseResolvConf([]byte(secs.get("resolv"))), ","))
 	o := b.o
 	if o.Name == "" {
 		o.Name = host
@@ -130,7 +173,7 @@ func Parse(out []byte, host string) (discovery.Observation, error) {
 			o.CompleteFacts = append(o.CompleteFacts, p)
 		}
 	}
-	return o, nil
+	return o, secs, nil
 }
 
 // sections are the script's output by section name.
@@ -377,6 +420,16 @@ func (b *builder) machine(secs sections) {
 	}
 	b.fact("dmi.vendor", dmi["sys_vendor"])
 	b.fact("dmi.product", dmi["product_name"])
+	b.fact("bios.vendor", dmi["bios_vendor"])
+	b.fact("bios.version", dmi["bios_version"])
+	b.fact("bios.date", local.ISODate(dmi["bios_date"]))
+	b.fact("board.vendor", dmi["board_vendor"])
+	b.fact("board.product", dmi["board_name"])
+	b.fact("board.serial", dmi["board_serial"])
+	if tag := cleanValue(dmi["chassis_asset_tag"]); tag != "" {
+		b.fact("dmi.asset_tag", tag)
+		b.id(ident.AssetTag, tag)
+	}
 }
 
 // osRelease parses /etc/os-release (os-release(5): shell-style assignments).
@@ -509,6 +562,9 @@ func (b *builder) cpu(secs sections) {
 				sockets[strings.TrimSpace(v)] = true
 			}
 		}
+		if c := local.CPUInfoCores([]byte(ci)); c > 0 {
+			set("Core(s) in all", strconv.Itoa(c))
+		}
 		if n > 0 {
 			set("CPU(s)", strconv.Itoa(n))
 		}
@@ -519,6 +575,15 @@ func (b *builder) cpu(secs sections) {
 	b.fact("cpu.model", fields["Model name"])
 	b.fact("cpu.count", number(fields["CPU(s)"]))
 	b.fact("cpu.sockets", number(fields["Socket(s)"]))
+	cores := number(fields["Core(s) in all"])
+	if perSocket, sockets := number(fields["Core(s) per socket"]), number(fields["Socket(s)"]); cores == "" && perSocket != "" && sockets != "" {
+		p, _ := strconv.ParseUint(perSocket, 10, 32)
+		n, _ := strconv.ParseUint(sockets, 10, 32)
+		if p > 0 && n > 0 {
+			cores = strconv.FormatUint(p*n, 10)
+		}
+	}
+	b.fact("cpu.cores", cores)
 }
 
 // number returns s when it is a decimal number, else "".
@@ -1094,32 +1159,49 @@ func port(s string, base int) (int, bool) {
 	return int(n), true
 }
 
-// packages sets the package facts from dpkg or rpm.
+// packages sets the package facts from dpkg or rpm: "package.<name>" as
+// it always was (the versions, sorted, each once), and
+// "package_arch.<name>" when the output has the architecture column (see
+// local.PackageFacts).
 func (b *builder) packages(secs sections) {
-	dpkg, dOK := dpkgPackages(secs)
-	rpm, rOK := rpmPackages(secs)
-	manager, pkgs := "", map[string][]string(nil)
+	dpkg, dOK, dArch := dpkgPackages(secs)
+	rpm, rOK, rArch := rpmPackages(secs)
+	manager, pkgs, arch := "", []local.Package(nil), false
 	switch {
-	case dOK && (!rOK || preferDpkg(b.o.Facts, len(dpkg), len(rpm))):
-		manager, pkgs = "dpkg", dpkg
+	case dOK && (!rOK || preferDpkg(b.o.Facts, names(dpkg), names(rpm))):
+		manager, pkgs, arch = "dpkg", dpkg, dArch
 	case rOK:
-		manager, pkgs = "rpm", rpm
+		manager, pkgs, arch = "rpm", rpm, rArch
 	}
 	if len(pkgs) == 0 {
 		return
 	}
 	b.fact("packages.manager", manager)
 	n := 0
-	for name, vs := range pkgs {
+	for name, v := range local.PackageFacts(pkgs) {
 		if !nameOK(name) || strings.ContainsAny(name, " \t") {
 			continue
 		}
-		sort.Strings(vs)
-		b.fact("package."+name, strings.Join(compact(vs), ","))
+		b.fact("package."+name, v[0])
+		if arch {
+			b.fact("package_arch."+name, v[1])
+		}
 		n++
 	}
 	b.fact("packages.count", strconv.Itoa(n))
 	b.setComplete("package.")
+	if arch {
+		b.setComplete("package_arch.")
+	}
+}
+
+// names counts the distinct package names.
+func names(pkgs []local.Package) int {
+	seen := map[string]bool{}
+	for _, p := range pkgs {
+		seen[p.Name] = true
+	}
+	return len(seen)
 }
 
 // preferDpkg decides for a host with both dpkg and rpm by its OS family,
@@ -1139,48 +1221,211 @@ func preferDpkg(facts map[string]string, nd, nr int) bool {
 	return nd >= nr
 }
 
-// dpkgPackages reads "dpkg-query -W -f '${db:Status-Abbrev}\t${Package}\t${Version}\n'":
-// installed packages only. Lines without the status column count as
-// installed.
-func dpkgPackages(secs sections) (map[string][]string, bool) {
+// dpkgPackages reads "dpkg-query -W -f
+// '${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n'" (and the
+// output of version 1 of the script, without the architecture): installed
+// packages only. Lines without the status column count as installed. arch
+// says the architecture column was there.
+func dpkgPackages(secs sections) (pkgs []local.Package, ok, arch bool) {
 	if !secs.has("dpkg") {
-		return nil, false
+		return nil, false, false
 	}
-	out := map[string][]string{}
 	for _, l := range strings.Split(secs.get("dpkg"), "\n") {
 		f := strings.Split(l, "\t")
-		if len(f) == 3 {
-			st := strings.TrimSpace(f[0])
-			if len(st) < 2 || st[1] != 'i' {
+		if len(f) >= 3 && statusAbbrev(f[0]) {
+			if f[0][1] != 'i' {
 				continue
 			}
 			f = f[1:]
 		}
-		if len(f) != 2 {
+		if len(f) != 2 && len(f) != 3 {
 			continue
 		}
-		name, v := strings.TrimSpace(f[0]), strings.TrimSpace(f[1])
-		if name != "" && v != "" {
-			out[name] = append(out[name], v)
+		p := local.Package{Name: strings.TrimSpace(f[0]), Version: strings.TrimSpace(f[1])}
+		if len(f) == 3 {
+			p.Arch = strings.TrimSpace(f[2])
+			arch = true
+		}
+		if p.Name != "" && p.Version != "" {
+			pkgs = append(pkgs, p)
 		}
 	}
-	return out, len(out) > 0
+	return pkgs, len(pkgs) > 0, arch
 }
 
-// rpmPackages reads "rpm -qa --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n'",
-// without the gpg-pubkey pseudo-packages.
-func rpmPackages(secs sections) (map[string][]string, bool) {
+// statusAbbrev reports whether s is dpkg's ${db:Status-Abbrev}: the
+// wanted state (u, i, h, r, p), the current state (n, i, c, U, F, h, W,
+// t) and the error flag (R or a space).
+func statusAbbrev(s string) bool {
+	return len(s) == 3 && strings.IndexByte("uihrp", s[0]) >= 0 &&
+		strings.IndexByte("nicUFhWt", s[1]) >= 0 && (s[2] == ' ' || s[2] == 'R')
+}
+
+// rpmPackages reads "rpm -qa --qf '%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n'"
+// (and version 1's output, without %{ARCH}), without the gpg-pubkey
+// pseudo-packages. arch says the architecture column was there.
+func rpmPackages(secs sections) (pkgs []local.Package, ok, arch bool) {
 	if !secs.has("rpm") {
-		return nil, false
+		return nil, false, false
 	}
-	out := map[string][]string{}
+	pkgs = local.ParseRPMList([]byte(secs.get("rpm")))
 	for _, l := range strings.Split(secs.get("rpm"), "\n") {
-		name, v, ok := strings.Cut(l, "\t")
-		name, v = strings.TrimSpace(name), strings.TrimSpace(v)
-		if !ok || name == "" || v == "" || name == "gpg-pubkey" || strings.Contains(v, "\t") {
+		if strings.Count(l, "\t") == 2 {
+			arch = true
+			break
+		}
+	}
+	return pkgs, len(pkgs) > 0, arch
+}
+
+// memoryModules sets the memory module facts from the SMBIOS type 17
+// entries, each a line "<entry directory> <hexadecimal bytes>" (od -tx1).
+func (b *builder) memoryModules(s string) {
+	var mods []local.MemoryModule
+	read := false
+	for _, l := range strings.Split(s, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 || !strings.Contains(f[0], "/17-") {
 			continue
 		}
-		out[name] = append(out[name], v)
+		raw := make([]byte, 0, len(f)-1)
+		ok := true
+		for _, h := range f[1:] {
+			v, err := strconv.ParseUint(h, 16, 8)
+			if err != nil || len(h) != 2 {
+				ok = false
+				break
+			}
+			raw = append(raw, byte(v))
+		}
+		if !ok {
+			continue
+		}
+		read = true
+		if m, populated := local.ParseMemoryDevice(raw); populated {
+			mods = append(mods, m)
+		}
 	}
-	return out, len(out) > 0
+	for i, slot := range local.MemorySlots(mods) {
+		m, p := mods[i], "memory.module."+slot+"."
+		b.fact(p+"size_bytes", strconv.FormatUint(m.SizeBytes, 10))
+		b.fact(p+"type", m.Type)
+		if m.SpeedMTs > 0 {
+			b.fact(p+"speed_mts", strconv.FormatUint(uint64(m.SpeedMTs), 10))
+		}
+		b.fact(p+"manufacturer", m.Manufacturer)
+		b.fact(p+"serial", m.Serial)
+	}
+	if read {
+		b.setComplete("memory.module.")
+	}
+}
+
+// pci sets the PCI device facts from lines "<slot> <vendor> <device>
+// <class>" of /sys/bus/pci/devices ("0x8086"…).
+func (b *builder) pci(secs sections) {
+	n := 0
+	for _, l := range strings.Split(secs.get("pci"), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 4 || !nameOK(f[0]) {
+			continue
+		}
+		vendor, device, class := hexID(f[1], 4), hexID(f[2], 4), hexID(f[3], 6)
+		if vendor == "" || device == "" {
+			continue
+		}
+		n++
+		p := "pci." + f[0] + "."
+		b.fact(p+"vendor", vendor)
+		b.fact(p+"product", device)
+		if class != "" {
+			b.fact(p+"class", class[:4])
+		}
+	}
+	if n > 0 {
+		b.setComplete("pci.")
+	}
+}
+
+// hexID reads "0x8086" as "8086", zero-padded to digits; "" when it is not
+// a hexadecimal number of at most that many digits.
+func hexID(s string, digits int) string {
+	s = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "0x")
+	n, err := strconv.ParseUint(s, 16, 32)
+	if err != nil || len(s) > digits {
+		return ""
+	}
+	return fmt.Sprintf("%0*x", digits, n)
+}
+
+// guests reads the libvirt, Docker and LXC sections.
+func guests(secs sections) []local.Guest {
+	var out []local.Guest
+	info := map[string][2]uint64{} // UUID → vCPUs, memory
+	for _, block := range strings.Split(secs.get("virsh-dominfo"), "\n\n") {
+		kv := map[string]string{}
+		for _, l := range strings.Split(block, "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok {
+				kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+		u, err := ident.Normalize(ident.UUID, kv["UUID"])
+		if err != nil {
+			continue
+		}
+		v, m := local.ParseVirshDominfo([]byte(block))
+		info[u] = [2]uint64{uint64(v), m}
+	}
+	for _, g := range local.ParseVirshList([]byte(secs.get("virsh"))) {
+		if i, ok := info[g.UUID]; ok && g.UUID != "" {
+			g.VCPUs, g.MemoryBytes = int(i[0]), i[1]
+		}
+		out = append(out, g)
+	}
+	for _, l := range strings.Split(secs.get("docker"), "\n") {
+		id, names, _ := strings.Cut(strings.TrimSpace(l), "\t")
+		name := ""
+		for _, n := range strings.Split(names, ",") {
+			if n = strings.TrimPrefix(strings.TrimSpace(n), "/"); n != "" && !strings.Contains(n, "/") {
+				name = n
+				break
+			}
+		}
+		if name == "" && len(id) >= 12 {
+			name = id[:12]
+		}
+		if name != "" {
+			out = append(out, local.Guest{Type: "docker", Name: name})
+		}
+	}
+	var lxc *local.Guest
+	var conf strings.Builder
+	flush := func() {
+		if lxc != nil {
+			lxc.VCPUs, lxc.MemoryBytes = local.ParseLXCConfig([]byte(conf.String()))
+			out = append(out, *lxc)
+		}
+		lxc = nil
+		conf.Reset()
+	}
+	for _, l := range strings.Split(secs.get("lxc"), "\n") {
+		if name, ok := strings.CutPrefix(l, "name="); ok {
+			flush()
+			if name = strings.TrimSpace(name); name != "" {
+				lxc = &local.Guest{Type: "lxc", Name: name}
+			}
+			continue
+		}
+		conf.WriteString(l + "\n")
+	}
+	flush()
+	// Names come from the host: clean, and not too long for a CI name.
+	clean := out[:0]
+	for _, g := range out {
+		g.Name = cleanValue(g.Name)
+		if g.Name != "" && len(g.Name) <= 255 && len(clean) < 10000 {
+			clean = append(clean, g)
+		}
+	}
+	return clean
 }

@@ -161,8 +161,9 @@ func TestParseRocky(t *testing.T) {
 			}
 		}
 	}
-	if !reflect.DeepEqual(o.CompleteFacts, ssh.CompleteFacts()) {
-		t.Errorf("CompleteFacts = %v, want %v", o.CompleteFacts, ssh.CompleteFacts())
+	// Version 1 of the script: no architectures, SMBIOS or PCI sections.
+	if want := []string{"listen.", "net.", "disk.", "fs.", "package."}; !reflect.DeepEqual(o.CompleteFacts, want) {
+		t.Errorf("CompleteFacts = %v, want %v", o.CompleteFacts, want)
 	}
 }
 
@@ -185,8 +186,121 @@ func TestParseDebian(t *testing.T) {
 	if _, ok := o.Facts["os.id_like"]; ok {
 		t.Error("Debian has no ID_LIKE")
 	}
-	if !reflect.DeepEqual(o.CompleteFacts, ssh.CompleteFacts()) {
-		t.Errorf("CompleteFacts = %v", o.CompleteFacts)
+	if want := []string{"listen.", "net.", "disk.", "fs.", "package."}; !reflect.DeepEqual(o.CompleteFacts, want) {
+		t.Errorf("CompleteFacts = %v, want %v (version 1 of the script)", o.CompleteFacts, want)
+	}
+	// The package values version 2 of the script keeps.
+	for k, v := range o.Facts {
+		if strings.HasPrefix(k, "package_arch.") {
+			t.Errorf("fact %s = %q from version 1's output, which has no architectures", k, v)
+		}
+	}
+}
+
+// Version 2 of the script recorded on Debian 12 (the same kind of
+// machine: a Docker container on a bhyve VM, as root, no DMI directory).
+func TestParseDebianV2(t *testing.T) {
+	o := parseFile(t, "debian12-v2.out")
+	for k, v := range map[string]string{
+		"packages.manager": "dpkg", "packages.count": "874",
+		"package.libc6": "2.36-9+deb12u14", "package_arch.libc6": "amd64",
+		"package.base-files": "12.4+deb12u11", "package_arch.tzdata": "all",
+		"dns.servers":             "10.255.255.53",
+		"pci.0000:00:01.0.vendor": "1af4", "pci.0000:00:01.0.product": "1045", "pci.0000:00:01.0.class": "ffff",
+		"pci.0000:00:03.0.class": "0200",
+		"cpu.cores":              "2",
+	} {
+		if got := o.Facts[k]; got != v {
+			t.Errorf("fact %s = %q, want %q", k, got, v)
+		}
+	}
+	for k := range o.Facts {
+		if strings.HasPrefix(k, "bios.") || strings.HasPrefix(k, "board.") || strings.HasPrefix(k, "memory.module.") {
+			t.Errorf("fact %s without a DMI directory or SMBIOS entries", k)
+		}
+	}
+	// No SMBIOS entries: memory modules are not claimed in full.
+	if want := []string{"listen.", "net.", "disk.", "fs.", "package.", "package_arch.", "pci."}; !reflect.DeepEqual(o.CompleteFacts, want) {
+		t.Errorf("CompleteFacts = %v, want %v", o.CompleteFacts, want)
+	}
+	all, err := ssh.ParseAll(mustRead(t, "debian12-v2.out"), "host.test")
+	if err != nil || len(all) != 1 || !reflect.DeepEqual(all[0], o) {
+		t.Errorf("ParseAll = %d observations (%v), want the host's only", len(all), err)
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtures, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The hand-written hypervisor: DMI, memory modules, PCI, packages with
+// architectures, and its libvirt, Docker and LXC guests.
+func TestParseHypervisor(t *testing.T) {
+	obs, err := ssh.ParseAll(mustRead(t, "hypervisor-v2.out"), "hv01.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range obs {
+		if err := o.Check(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	host := obs[0]
+	for k, v := range map[string]string{
+		"bios.vendor": "Dell Inc.", "bios.version": "1.13.2", "bios.date": "2024-03-14",
+		"board.vendor": "Dell Inc.", "board.product": "0JMK61", "board.serial": ".4B5RK73.CNFCP0033K00T1.",
+		"dmi.asset_tag": "CRN-00042", "cpu.cores": "16", "cpu.count": "32",
+		"memory.module.a1.size_bytes": "34359738368", "memory.module.a1.type": "DDR4", "memory.module.a1.speed_mts": "3200",
+		"memory.module.a1.serial": "B2C1D0E9", "memory.module.b1.serial": "B2C1D0EA", "memory.module.a2.size_bytes": "",
+		"dns.servers":   "10.20.0.53,10.20.1.53",
+		"package.libc6": "2.36-9+deb12u9", "package_arch.libc6": "amd64,i386",
+		"package.docker-ce": "5:27.3.1-1~debian.12~bookworm", "package.lxd": "", "package.vvv": "1.0", "package_arch.vvv": "amd64",
+		"packages.count":          "9",
+		"pci.0000:00:17.0.vendor": "8086", "pci.0000:00:17.0.product": "a1d2", "pci.0000:00:17.0.class": "0106",
+	} {
+		if got, ok := host.Facts[k]; got != v || v == "" && ok {
+			t.Errorf("fact %s = %q, want %q", k, got, v)
+		}
+	}
+	hasAsset := false
+	for _, id := range host.Identifiers {
+		hasAsset = hasAsset || id.Kind == ident.AssetTag && id.Value == "CRN-00042"
+	}
+	if !hasAsset {
+		t.Errorf("no ASSET_TAG identifier: %v", host.Identifiers)
+	}
+	type guest struct {
+		key, kind, name, uuid, typ, vcpus, mem string
+	}
+	var got []guest
+	for _, o := range obs[1:] {
+		g := guest{o.Key, o.Kind, o.Name, "", o.Facts["guest.type"], o.Facts["guest.vcpus"], o.Facts["guest.memory_bytes"]}
+		for _, id := range o.Identifiers {
+			if id.Kind == ident.UUID {
+				g.uuid = id.Value
+			}
+		}
+		if len(o.Relationships) != 1 || !reflect.DeepEqual(o.Relationships[0], discovery.Relationship{Type: "RUNS_ON", To: "ssh hv01.test"}) || !o.StableKey {
+			t.Errorf("guest %s: relationships %v, stableKey %v; want RUNS_ON ssh hv01.test, stable", o.Key, o.Relationships, o.StableKey)
+		}
+		got = append(got, g)
+	}
+	want := []guest{
+		{"ssh hv01.test guest 0b3a1c2d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "VM", "web01", "0b3a1c2d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "libvirt", "4", "8589934592"},
+		{"ssh hv01.test guest 7c0e8f3a-1b2c-4d5e-9f60-718293a4b5c6", "VM", "db01", "7c0e8f3a-1b2c-4d5e-9f60-718293a4b5c6", "libvirt", "8", "34359738368"},
+		{"ssh hv01.test guest 11111111-2222-4333-8444-555555555555", "VM", "win-template", "11111111-2222-4333-8444-555555555555", "libvirt", "2", "4294967296"},
+		{"ssh hv01.test guest prometheus", "CONTAINER", "prometheus", "", "docker", "", ""},
+		{"ssh hv01.test guest grafana", "CONTAINER", "grafana", "", "docker", "", ""},
+		{"ssh hv01.test guest build", "CONTAINER", "build", "", "lxc", "4", "2147483648"},
+		{"ssh hv01.test guest ci-runner", "CONTAINER", "ci-runner", "", "lxc", "", ""},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("guests\n got %+v\nwant %+v", got, want)
 	}
 }
 
@@ -372,6 +486,29 @@ func TestParseCases(t *testing.T) {
 			[]check{kind(discovery.KindVM), fact("virtualization", "microsoft"), fact("container", "docker")}},
 		{"no systemd-detect-virt: CPU flag only", out("virt", "cpuflag=hypervisor"), []check{kind(discovery.KindVM), fact("virtualization", "vm")}},
 		{"no systemd-detect-virt, no sign", out("virt", ""), []check{kind(discovery.KindServer), fact("virtualization", "")}},
+		{"dpkg with architectures", out("dpkg", "ii \tlibc6\t2.36-9\tamd64\nii \tlibc6\t2.36-9\ti386\nii \tvim\t2:9.0.1378-2\tamd64\nrc \told\t1\tamd64"),
+			[]check{fact("package.libc6", "2.36-9"), fact("package_arch.libc6", "amd64,i386"), fact("package.vim", "2:9.0.1378-2"),
+				fact("package_arch.vim", "amd64"), fact("package.old", ""), fact("packages.count", "2"), complete("package.", "package_arch.")}},
+		{"dpkg without the status column, three letter name", out("dpkg", "vim\t2:9.0\tamd64\nbash\t5.2"),
+			[]check{fact("package.vim", "2:9.0"), fact("package_arch.vim", "amd64"), fact("package.bash", "5.2"), fact("package_arch.bash", "")}},
+		{"rpm with architectures", out("os-release", "ID=rocky", "rpm", "kernel\t5.14.0-427\tx86_64\nkernel\t5.14.0-362\tx86_64\nglibc\t2.34-100\ti686\nglibc\t2.34-100\tx86_64\ngpg-pubkey\t1-1\t(none)\ntzdata\t2024a-1.el9\tnoarch"),
+			[]check{fact("package.kernel", "5.14.0-362,5.14.0-427"), fact("package_arch.kernel", "x86_64,x86_64"), fact("package_arch.glibc", "i686,x86_64"),
+				fact("package_arch.tzdata", "noarch"), fact("package.gpg-pubkey", ""), fact("packages.count", "3"), complete("package.", "package_arch.")}},
+		{"DMI inventory with placeholders", out("dmi", "bios_vendor=SeaBIOS\nbios_version=1.16.2-debian-1.16.2-1\nbios_date=04/01/2014\nboard_vendor=\nchassis_asset_tag=No Asset Tag"),
+			[]check{fact("bios.vendor", "SeaBIOS"), fact("bios.date", "2014-04-01"), fact("board.vendor", ""), fact("dmi.asset_tag", "No Asset Tag"),
+				hasID(ident.AssetTag, "NO ASSET TAG", false)}},
+		{"BIOS date not MM/DD/YYYY", out("dmi", "bios_date=2019"), []check{fact("bios.date", "2019")}},
+		{"no lscpu: cores from /proc/cpuinfo", out("cpu", "", "cpuinfo", "processor\t: 0\nphysical id\t: 0\ncore id\t: 0\nprocessor\t: 1\nphysical id\t: 0\ncore id\t: 0\nprocessor\t: 2\nphysical id\t: 1\ncore id\t: 0"),
+			[]check{fact("cpu.count", "3"), fact("cpu.cores", "2"), fact("cpu.sockets", "2")}},
+		{"lscpu text cores", out("cpu", "CPU(s): 16\nCore(s) per socket: 4\nSocket(s): 2"), []check{fact("cpu.cores", "8")}},
+		{"SMBIOS unreadable or garbage", out("smbios17", "/sys/firmware/dmi/entries/17-0 11 zz\n/sys/firmware/dmi/entries/17-1\nnot an entry 11 28"),
+			[]check{noFactPrefix("memory.module."), complete()}},
+		{"SMBIOS empty slots only", out("smbios17", "/sys/firmware/dmi/entries/17-0 11 15 00 11 00 10 fe ff 48 00 40 00 00 00 09 00 00 00 02 80 20 00 00 00 00"),
+			[]check{noFactPrefix("memory.module."), complete("memory.module.")}},
+		{"PCI lines", out("pci", "0000:00:1f.2 0x8086 0x2922 0x010601\n0000:00:02.0 0x1af4 zz 0x00ff00\nbad line\n00:03.0 0x10de 0x1eb8 0x030200"),
+			[]check{fact("pci.0000:00:1f.2.vendor", "8086"), fact("pci.0000:00:1f.2.class", "0106"), fact("pci.0000:00:02.0.vendor", ""),
+				fact("pci.00:03.0.product", "1eb8"), complete("pci.")}},
+		{"resolv.conf", out("resolv", "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch example.com"), []check{fact("dns.servers", "127.0.0.53")}},
 		{"control characters and invalid UTF-8", out("os-release", "NAME=\"Evil\x1b[31m\xff\"", "dpkg", "ii \tbad\x01name\t1\nii \tgood\t1\x07"),
 			[]check{fact("os.name", "Evil [31m\uFFFD"), fact("package.good", "1"), fact("packages.count", "1")}},
 	}

@@ -85,14 +85,14 @@ func (s *Source) discover(ctx context.Context, env discovery.Env, hosts []string
 	}
 	return discovery.ForEachHost(ctx, hosts, opts, func(ctx context.Context, host string) ([]discovery.Observation, error) {
 		start := time.Now()
-		o, err := s.inventory(ctx, host, auth, keys)
+		obs, err := s.inventory(ctx, host, auth, keys)
 		if err != nil {
 			log.DebugContext(ctx, "ssh inventory failed", "host", host, "error", err)
 			return nil, err
 		}
-		log.DebugContext(ctx, "ssh inventory", "host", host, "facts", len(o.Facts),
-			"identifiers", len(o.Identifiers), "elapsed", time.Since(start).Round(time.Millisecond))
-		return []discovery.Observation{o}, nil
+		log.DebugContext(ctx, "ssh inventory", "host", host, "facts", len(obs[0].Facts),
+			"identifiers", len(obs[0].Identifiers), "guests", len(obs)-1, "elapsed", time.Since(start).Round(time.Millisecond))
+		return obs, nil
 	})
 }
 
@@ -107,13 +107,14 @@ func (s *Source) address(target string) string {
 	return net.JoinHostPort(strings.Trim(target, "[]"), strconv.Itoa(s.cfg.Port))
 }
 
-// inventory runs the script on one host and parses its output.
-func (s *Source) inventory(ctx context.Context, host string, auth []gossh.AuthMethod, keys *hostKeys) (discovery.Observation, error) {
+// inventory runs the script on one host and parses its output: the
+// host's observation, then its guests' (ParseAll).
+func (s *Source) inventory(ctx context.Context, host string, auth []gossh.AuthMethod, keys *hostKeys) ([]discovery.Observation, error) {
 	addr := s.address(host)
 	d := net.Dialer{Timeout: time.Duration(s.cfg.Timeout)}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return discovery.Observation{}, err
+		return nil, err
 	}
 	// Closing the connection ends the handshake or session when ctx ends.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -129,18 +130,18 @@ func (s *Source) inventory(ctx context.Context, host string, auth []gossh.AuthMe
 	}
 	c, chans, reqs, err := gossh.NewClientConn(conn, addr, cfg)
 	if err != nil {
-		return discovery.Observation{}, ctxErr(ctx, err)
+		return nil, ctxErr(ctx, err)
 	}
 	client := gossh.NewClient(c, chans, reqs)
 	defer client.Close()
 	sess, err := client.NewSession()
 	if err != nil {
-		return discovery.Observation{}, ctxErr(ctx, fmt.Errorf("opening a session: %w", err))
+		return nil, ctxErr(ctx, fmt.Errorf("opening a session: %w", err))
 	}
 	defer sess.Close()
 	nonce := make([]byte, 8)
 	if _, err := rand.Read(nonce); err != nil {
-		return discovery.Observation{}, err
+		return nil, err
 	}
 	out, stderr := capped{max: maxOutput}, capped{max: maxStderr}
 	sess.Stdin = strings.NewReader(script)
@@ -153,17 +154,20 @@ func (s *Source) inventory(ctx context.Context, host string, auth []gossh.AuthMe
 		} else {
 			err = fmt.Errorf("running the inventory script: %w", err)
 		}
-		return discovery.Observation{}, err
+		return nil, err
 	}
 	if out.over {
-		return discovery.Observation{}, fmt.Errorf("the inventory script printed more than %d MiB", maxOutput>>20)
+		return nil, fmt.Errorf("the inventory script printed more than %d MiB", maxOutput>>20)
 	}
-	o, err := Parse(out.buf, host)
+	obs, err := ParseAll(out.buf, host)
 	if err != nil {
-		return discovery.Observation{}, err
+		return nil, err
 	}
-	o.SeenAt = s.now().UTC()
-	return o, nil
+	now := s.now().UTC()
+	for i := range obs {
+		obs[i].SeenAt = now
+	}
+	return obs, nil
 }
 
 // ctxErr prefers ctx's error, when it has ended, to the error that closing
