@@ -63,10 +63,10 @@ var ErrEmpty = errors.New("empty request body")
 // zlib (RFC 1950); application/x-compress-gzip, application/x-gzip and
 // application/gzip are gzip; application/x-compress is gzip when the body
 // starts with gzip's magic bytes and zlib otherwise (the OCS Inventory agent
-// labels its zlib bodies so); application/xml and text/xml are plain. A
-// missing or other Content-Type falls back to the body's first bytes:
-// 0x1f 0x8b gzip, 0x78 zlib, '<' (after a byte-order mark or white space)
-// plain.
+// labels its zlib bodies so); application/xml, text/xml and
+// application/json (GLPI Agent) are plain. A missing or other Content-Type
+// falls back to the body's first bytes: 0x1f 0x8b gzip, 0x78 zlib, '<' or
+// '{' (after a byte-order mark or white space) plain.
 //
 // At most limit bytes are read from r and at most limit+1 are inflated
 // (the decompressor is read through an io.LimitReader), so a compression
@@ -171,7 +171,7 @@ func chooseEncoding(contentType string, raw []byte) (Encoding, error) {
 			return Gzip, nil
 		}
 		return Zlib, nil
-	case "application/xml", "text/xml":
+	case "application/xml", "text/xml", "application/json":
 		return Plain, nil
 	}
 	switch {
@@ -187,12 +187,12 @@ func chooseEncoding(contentType string, raw []byte) (Encoding, error) {
 
 func isGzip(raw []byte) bool { return len(raw) >= 2 && raw[0] == 0x1f && raw[1] == 0x8b }
 
-// looksXML reports whether raw starts with '<', after a UTF-8 byte-order
-// mark and white space.
+// looksXML reports whether raw starts with '<' (or '{', a GLPI Agent's
+// JSON), after a UTF-8 byte-order mark and white space.
 func looksXML(raw []byte) bool {
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	raw = bytes.TrimLeft(raw, " \t\r\n")
-	return len(raw) > 0 && raw[0] == '<'
+	return len(raw) > 0 && (raw[0] == '<' || raw[0] == '{')
 }
 
 // EncodeBody writes body to w compressed with enc, as the agent's request

@@ -136,3 +136,14 @@ func jsonPath(err error) error {
 	}
 	return err
 }
+
+// ParseBody parses an inflated request body of either protocol: a JSON
+// document (GLPI Agent, first character '{') with ParseJSONRequest, else
+// the XML with ParseRequest.
+func ParseBody(body []byte) (*Request, error) {
+	b := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(b) > 0 && b[0] == '{' {
+		return ParseJSONRequest(b)
+	}
+	return ParseRequest(body)
+}

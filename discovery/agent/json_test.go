@@ -128,3 +128,16 @@ func FuzzParseJSONRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestParseBody(t *testing.T) {
+	for _, tc := range []struct{ body, query string }{
+		{glpiInventory, "INVENTORY"},
+		{"\n " + `{"action":"contact","deviceid":"a-1"}`, "CONTACT"},
+		{prolog, "PROLOG"},
+	} {
+		r, err := ParseBody([]byte(tc.body))
+		if err != nil || r.Query != tc.query {
+			t.Errorf("ParseBody(%q) = %+v, %v; want query %s", clip(tc.body), r, err, tc.query)
+		}
+	}
+}
