@@ -64,6 +64,9 @@ type Spec struct {
 	// source is not run, and the run marks nothing missing (an agent speaks
 	// only for itself).
 	Observations []discovery.Observation
+	// Warnings go with Observations: what the agent's message held that
+	// the mapping could not use, written to the run's log like a source's.
+	Warnings []string
 }
 
 // Result is a finished run: the run row (not stored for a dry run, ID 0)
@@ -164,7 +167,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec) (*Result, error) {
 	var res *discovery.Result
 	var err error
 	if spec.Observations != nil {
-		res = &discovery.Result{Observations: spec.Observations}
+		res = &discovery.Result{Observations: spec.Observations, Warnings: spec.Warnings}
 		opts.NoMissing = true
 	} else {
 		src, berr := r.Registry.Build(kind, raw)

@@ -116,12 +116,7 @@ func (s *Service) SubmitAgent(ctx context.Context, jobName string, obs []discove
 			return nil, apperr.InvalidErr("inventory", err)
 		}
 	}
-	for _, w := range warnings {
-		// runner.Spec has no room for a pushed run's warnings yet: they go
-		// to the log.
-		s.agentLogger().WarnContext(ctx, "agent inventory warning", "job", jobName, "warning", w)
-	}
-	res, err := s.Runner.Run(ctx, runner.Spec{Job: job, Observations: obs, DryRun: dryRun, Trigger: AgentTrigger})
+	res, err := s.Runner.Run(ctx, runner.Spec{Job: job, Observations: obs, Warnings: warnings, DryRun: dryRun, Trigger: AgentTrigger})
 	if err != nil {
 		return nil, err
 	}

@@ -105,12 +105,16 @@ func TestAgentJobAndSubmit(t *testing.T) {
 		if n := db.Client.ConfigurationItem.Query().CountX(ctx); n != 0 {
 			t.Errorf("a dry run created %d CIs", n)
 		}
-		run, err := svc.SubmitAgent(ctx, "fleet", obs, nil, false)
+		run, err := svc.SubmitAgent(ctx, "fleet", obs, []string{"VIRTUALMACHINES[2]: no name"}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if run.ID == 0 || run.Status != discoveryrun.StatusSucceeded || run.Trigger != "agent" || run.Counts.Created != 1 {
 			t.Errorf("run = %+v", run)
+		}
+		// The mapping's warnings are in the run's log.
+		if !strings.Contains(run.Log, "VIRTUALMACHINES[2]: no name") {
+			t.Errorf("run log %q lacks the mapping's warning", run.Log)
 		}
 		if n := db.Client.ConfigurationItem.Query().CountX(ctx); n != 1 {
 			t.Errorf("%d CIs, want 1", n)

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/cairn-cmdb/cairn/discovery"
+	"github.com/cairn-cmdb/cairn/discovery/agent"
+	"github.com/cairn-cmdb/cairn/discovery/push"
 	"github.com/cairn-cmdb/cairn/discovery/runner"
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/discoveryjob"
@@ -503,7 +505,10 @@ type Lister struct{ Client *ent.Client }
 
 // Jobs implements scheduler.Lister: every job with a schedule.
 func (l Lister) Jobs(ctx context.Context) ([]scheduler.Job, error) {
-	jobs, err := l.Client.DiscoveryJob.Query().Where(discoveryjob.ScheduleNEQ("")).All(ctx)
+	// Push and agent jobs receive their runs (submitObservations, the
+	// agent route); their schedule only tells agents how often to report.
+	jobs, err := l.Client.DiscoveryJob.Query().Where(discoveryjob.ScheduleNEQ(""),
+		discoveryjob.SourceKindNotIn(push.Name, agent.Name)).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing discovery jobs: %w", err)
 	}

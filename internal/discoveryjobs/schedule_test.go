@@ -109,3 +109,39 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// TestScheduledJobsLeaveOutReceivingKinds: push and agent jobs receive
+// their runs; a schedule on them (which tells agents how often to report)
+// never makes the scheduler run them, which could only fail.
+func TestScheduledJobsLeaveOutReceivingKinds(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		ctx := audit.WithActor(context.Background(), "test")
+		fixture, _ := filepath.Abs("../../testdata/discovery/nmap/loopback.xml")
+		if err := txn.Do(ctx, db.Client, func(tx *ent.Client) error {
+			for _, j := range []struct{ name, kind string }{{"scan", "nmap"}, {"agents", "push"}, {"fleet", "agent"}} {
+				c := tx.DiscoveryJob.Create().SetName(j.name).SetSourceKind(j.kind).SetSchedule("0 3 * * *")
+				if j.kind == "nmap" {
+					c.SetConfig(map[string]any{"file": fixture})
+				}
+				if err := c.Exec(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := discoveryjobs.Lister{Client: db.Client}.Jobs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, j := range jobs {
+			names = append(names, j.Name)
+		}
+		if len(names) != 1 || names[0] != "scan" {
+			t.Errorf("scheduled jobs %v, want [scan]", names)
+		}
+	})
+}

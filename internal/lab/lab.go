@@ -27,7 +27,7 @@
 // Each Start* calls Need first: when a binary is missing the test is skipped,
 // or fails when CAIRN_LAB=1 or CI=true. To run the lab tests:
 //
-//	apt-get install openssh-server snmpd snmp nmap prometheus-node-exporter prometheus-alertmanager lldpd iproute2
+//	apt-get install openssh-server snmpd snmp nmap prometheus-node-exporter prometheus-alertmanager lldpd iproute2 fusioninventory-agent fusioninventory-agent-task-network ocsinventory-agent
 //	CAIRN_LAB=1 make test
 //
 // The API (all Start* stop their daemon when the test ends):
@@ -96,7 +96,7 @@ var LockTimeout = 5 * time.Minute
 var StartTimeout = 30 * time.Second
 
 // Packages is the apt-get install line for everything the lab tests use.
-const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter prometheus prometheus-alertmanager lldpd iproute2 snmpsim"
+const Packages = "openssh-server snmpd snmp nmap prometheus-node-exporter prometheus prometheus-alertmanager lldpd iproute2 snmpsim fusioninventory-agent fusioninventory-agent-task-network ocsinventory-agent"
 
 // Required reports whether missing lab components must fail tests rather than
 // skip them: CAIRN_LAB=1 or CI=true.
