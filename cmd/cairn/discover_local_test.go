@@ -230,6 +230,22 @@ func TestDiscoverLocalFailures(t *testing.T) {
 	}
 }
 
+// Guests of the local source stay home until the API can carry their
+// RUNS_ON and stable key; the host goes.
+func TestPushable(t *testing.T) {
+	host := discovery.Observation{Key: "local hv01", Kind: "SERVER", Name: "hv01"}
+	vm := discovery.Observation{Key: "local hv01 guest web", Kind: "VM", Name: "web", StableKey: true,
+		Relationships: []discovery.Relationship{{Type: "RUNS_ON", To: "local hv01"}}}
+	ct := discovery.Observation{Key: "local hv01 guest db", Kind: "CONTAINER", Name: "db", StableKey: true}
+	got, n := pushable([]discovery.Observation{host, vm, ct})
+	if n != 2 || len(got) != 1 || got[0].Key != "local hv01" {
+		t.Errorf("pushable = %v, %d; want the host only, 2 left out", got, n)
+	}
+	if got, n := pushable([]discovery.Observation{host}); n != 0 || len(got) != 1 {
+		t.Errorf("pushable(host) = %v, %d", got, n)
+	}
+}
+
 func TestGraphQLEndpoint(t *testing.T) {
 	tests := map[string]string{
 		"https://cairn.example.com":            "https://cairn.example.com/graphql",
