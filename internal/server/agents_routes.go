@@ -188,7 +188,7 @@ func (s *Server) agentIntake(m *agentMetrics) http.Handler {
 			fail("invalid", http.StatusBadRequest, apperr.BadUserInput, fmt.Sprintf("unreadable body: %v", err))
 			return
 		}
-		req, err := agent.ParseRequest(body)
+		req, err := agent.ParseBody(body)
 		if err != nil {
 			fail("invalid", http.StatusBadRequest, apperr.BadUserInput, fmt.Sprintf("malformed request: %v", err))
 			return
