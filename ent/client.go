@@ -36,6 +36,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 
 	stdsql "database/sql"
@@ -88,6 +89,8 @@ type Client struct {
 	Service *ServiceClient
 	// Sighting is the client for interacting with the Sighting builders.
 	Sighting *SightingClient
+	// SoftwareInstallation is the client for interacting with the SoftwareInstallation builders.
+	SoftwareInstallation *SoftwareInstallationClient
 	// Vendor is the client for interacting with the Vendor builders.
 	Vendor *VendorClient
 }
@@ -122,6 +125,7 @@ func (c *Client) init() {
 	c.ReportSchedule = NewReportScheduleClient(c.config)
 	c.Service = NewServiceClient(c.config)
 	c.Sighting = NewSightingClient(c.config)
+	c.SoftwareInstallation = NewSoftwareInstallationClient(c.config)
 	c.Vendor = NewVendorClient(c.config)
 }
 
@@ -213,30 +217,31 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIToken:          NewAPITokenClient(cfg),
-		Alert:             NewAlertClient(cfg),
-		Asset:             NewAssetClient(cfg),
-		AuditEvent:        NewAuditEventClient(cfg),
-		ChangeRecord:      NewChangeRecordClient(cfg),
-		ConfigurationItem: NewConfigurationItemClient(cfg),
-		Contract:          NewContractClient(cfg),
-		DiscoveryJob:      NewDiscoveryJobClient(cfg),
-		DiscoveryRun:      NewDiscoveryRunClient(cfg),
-		Drift:             NewDriftClient(cfg),
-		DriftIgnoreRule:   NewDriftIgnoreRuleClient(cfg),
-		Identifier:        NewIdentifierClient(cfg),
-		Incident:          NewIncidentClient(cfg),
-		Lease:             NewLeaseClient(cfg),
-		Location:          NewLocationClient(cfg),
-		Owner:             NewOwnerClient(cfg),
-		Relationship:      NewRelationshipClient(cfg),
-		ReportRun:         NewReportRunClient(cfg),
-		ReportSchedule:    NewReportScheduleClient(cfg),
-		Service:           NewServiceClient(cfg),
-		Sighting:          NewSightingClient(cfg),
-		Vendor:            NewVendorClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		APIToken:             NewAPITokenClient(cfg),
+		Alert:                NewAlertClient(cfg),
+		Asset:                NewAssetClient(cfg),
+		AuditEvent:           NewAuditEventClient(cfg),
+		ChangeRecord:         NewChangeRecordClient(cfg),
+		ConfigurationItem:    NewConfigurationItemClient(cfg),
+		Contract:             NewContractClient(cfg),
+		DiscoveryJob:         NewDiscoveryJobClient(cfg),
+		DiscoveryRun:         NewDiscoveryRunClient(cfg),
+		Drift:                NewDriftClient(cfg),
+		DriftIgnoreRule:      NewDriftIgnoreRuleClient(cfg),
+		Identifier:           NewIdentifierClient(cfg),
+		Incident:             NewIncidentClient(cfg),
+		Lease:                NewLeaseClient(cfg),
+		Location:             NewLocationClient(cfg),
+		Owner:                NewOwnerClient(cfg),
+		Relationship:         NewRelationshipClient(cfg),
+		ReportRun:            NewReportRunClient(cfg),
+		ReportSchedule:       NewReportScheduleClient(cfg),
+		Service:              NewServiceClient(cfg),
+		Sighting:             NewSightingClient(cfg),
+		SoftwareInstallation: NewSoftwareInstallationClient(cfg),
+		Vendor:               NewVendorClient(cfg),
 	}, nil
 }
 
@@ -254,30 +259,31 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIToken:          NewAPITokenClient(cfg),
-		Alert:             NewAlertClient(cfg),
-		Asset:             NewAssetClient(cfg),
-		AuditEvent:        NewAuditEventClient(cfg),
-		ChangeRecord:      NewChangeRecordClient(cfg),
-		ConfigurationItem: NewConfigurationItemClient(cfg),
-		Contract:          NewContractClient(cfg),
-		DiscoveryJob:      NewDiscoveryJobClient(cfg),
-		DiscoveryRun:      NewDiscoveryRunClient(cfg),
-		Drift:             NewDriftClient(cfg),
-		DriftIgnoreRule:   NewDriftIgnoreRuleClient(cfg),
-		Identifier:        NewIdentifierClient(cfg),
-		Incident:          NewIncidentClient(cfg),
-		Lease:             NewLeaseClient(cfg),
-		Location:          NewLocationClient(cfg),
-		Owner:             NewOwnerClient(cfg),
-		Relationship:      NewRelationshipClient(cfg),
-		ReportRun:         NewReportRunClient(cfg),
-		ReportSchedule:    NewReportScheduleClient(cfg),
-		Service:           NewServiceClient(cfg),
-		Sighting:          NewSightingClient(cfg),
-		Vendor:            NewVendorClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		APIToken:             NewAPITokenClient(cfg),
+		Alert:                NewAlertClient(cfg),
+		Asset:                NewAssetClient(cfg),
+		AuditEvent:           NewAuditEventClient(cfg),
+		ChangeRecord:         NewChangeRecordClient(cfg),
+		ConfigurationItem:    NewConfigurationItemClient(cfg),
+		Contract:             NewContractClient(cfg),
+		DiscoveryJob:         NewDiscoveryJobClient(cfg),
+		DiscoveryRun:         NewDiscoveryRunClient(cfg),
+		Drift:                NewDriftClient(cfg),
+		DriftIgnoreRule:      NewDriftIgnoreRuleClient(cfg),
+		Identifier:           NewIdentifierClient(cfg),
+		Incident:             NewIncidentClient(cfg),
+		Lease:                NewLeaseClient(cfg),
+		Location:             NewLocationClient(cfg),
+		Owner:                NewOwnerClient(cfg),
+		Relationship:         NewRelationshipClient(cfg),
+		ReportRun:            NewReportRunClient(cfg),
+		ReportSchedule:       NewReportScheduleClient(cfg),
+		Service:              NewServiceClient(cfg),
+		Sighting:             NewSightingClient(cfg),
+		SoftwareInstallation: NewSoftwareInstallationClient(cfg),
+		Vendor:               NewVendorClient(cfg),
 	}, nil
 }
 
@@ -310,7 +316,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIToken, c.Alert, c.Asset, c.AuditEvent, c.ChangeRecord, c.ConfigurationItem,
 		c.Contract, c.DiscoveryJob, c.DiscoveryRun, c.Drift, c.DriftIgnoreRule,
 		c.Identifier, c.Incident, c.Lease, c.Location, c.Owner, c.Relationship,
-		c.ReportRun, c.ReportSchedule, c.Service, c.Sighting, c.Vendor,
+		c.ReportRun, c.ReportSchedule, c.Service, c.Sighting, c.SoftwareInstallation,
+		c.Vendor,
 	} {
 		n.Use(hooks...)
 	}
@@ -323,7 +330,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIToken, c.Alert, c.Asset, c.AuditEvent, c.ChangeRecord, c.ConfigurationItem,
 		c.Contract, c.DiscoveryJob, c.DiscoveryRun, c.Drift, c.DriftIgnoreRule,
 		c.Identifier, c.Incident, c.Lease, c.Location, c.Owner, c.Relationship,
-		c.ReportRun, c.ReportSchedule, c.Service, c.Sighting, c.Vendor,
+		c.ReportRun, c.ReportSchedule, c.Service, c.Sighting, c.SoftwareInstallation,
+		c.Vendor,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -374,6 +382,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Service.mutate(ctx, m)
 	case *SightingMutation:
 		return c.Sighting.mutate(ctx, m)
+	case *SoftwareInstallationMutation:
+		return c.SoftwareInstallation.mutate(ctx, m)
 	case *VendorMutation:
 		return c.Vendor.mutate(ctx, m)
 	default:
@@ -1517,6 +1527,22 @@ func (c *ConfigurationItemClient) QueryTopCandidateOf(_m *ConfigurationItem) *In
 			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, id),
 			sqlgraph.To(incident.Table, incident.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, configurationitem.TopCandidateOfTable, configurationitem.TopCandidateOfColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySoftwareInstallations queries the software_installations edge of a ConfigurationItem.
+func (c *ConfigurationItemClient) QuerySoftwareInstallations(_m *ConfigurationItem) *SoftwareInstallationQuery {
+	query := (&SoftwareInstallationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, id),
+			sqlgraph.To(softwareinstallation.Table, softwareinstallation.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, configurationitem.SoftwareInstallationsTable, configurationitem.SoftwareInstallationsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -4140,6 +4166,155 @@ func (c *SightingClient) mutate(ctx context.Context, m *SightingMutation) (Value
 	}
 }
 
+// SoftwareInstallationClient is a client for the SoftwareInstallation schema.
+type SoftwareInstallationClient struct {
+	config
+}
+
+// NewSoftwareInstallationClient returns a client for the SoftwareInstallation from the given config.
+func NewSoftwareInstallationClient(c config) *SoftwareInstallationClient {
+	return &SoftwareInstallationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `softwareinstallation.Hooks(f(g(h())))`.
+func (c *SoftwareInstallationClient) Use(hooks ...Hook) {
+	c.hooks.SoftwareInstallation = append(c.hooks.SoftwareInstallation, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `softwareinstallation.Intercept(f(g(h())))`.
+func (c *SoftwareInstallationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SoftwareInstallation = append(c.inters.SoftwareInstallation, interceptors...)
+}
+
+// Create returns a builder for creating a SoftwareInstallation entity.
+func (c *SoftwareInstallationClient) Create() *SoftwareInstallationCreate {
+	mutation := newSoftwareInstallationMutation(c.config, OpCreate)
+	return &SoftwareInstallationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SoftwareInstallation entities.
+func (c *SoftwareInstallationClient) CreateBulk(builders ...*SoftwareInstallationCreate) *SoftwareInstallationCreateBulk {
+	return &SoftwareInstallationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SoftwareInstallationClient) MapCreateBulk(slice any, setFunc func(*SoftwareInstallationCreate, int)) *SoftwareInstallationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SoftwareInstallationCreateBulk{err: fmt.Errorf("calling to SoftwareInstallationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SoftwareInstallationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SoftwareInstallationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SoftwareInstallation.
+func (c *SoftwareInstallationClient) Update() *SoftwareInstallationUpdate {
+	mutation := newSoftwareInstallationMutation(c.config, OpUpdate)
+	return &SoftwareInstallationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SoftwareInstallationClient) UpdateOne(_m *SoftwareInstallation) *SoftwareInstallationUpdateOne {
+	mutation := newSoftwareInstallationMutation(c.config, OpUpdateOne, withSoftwareInstallation(_m))
+	return &SoftwareInstallationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SoftwareInstallationClient) UpdateOneID(id int) *SoftwareInstallationUpdateOne {
+	mutation := newSoftwareInstallationMutation(c.config, OpUpdateOne, withSoftwareInstallationID(id))
+	return &SoftwareInstallationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SoftwareInstallation.
+func (c *SoftwareInstallationClient) Delete() *SoftwareInstallationDelete {
+	mutation := newSoftwareInstallationMutation(c.config, OpDelete)
+	return &SoftwareInstallationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SoftwareInstallationClient) DeleteOne(_m *SoftwareInstallation) *SoftwareInstallationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SoftwareInstallationClient) DeleteOneID(id int) *SoftwareInstallationDeleteOne {
+	builder := c.Delete().Where(softwareinstallation.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SoftwareInstallationDeleteOne{builder}
+}
+
+// Query returns a query builder for SoftwareInstallation.
+func (c *SoftwareInstallationClient) Query() *SoftwareInstallationQuery {
+	return &SoftwareInstallationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSoftwareInstallation},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SoftwareInstallation entity by its id.
+func (c *SoftwareInstallationClient) Get(ctx context.Context, id int) (*SoftwareInstallation, error) {
+	return c.Query().Where(softwareinstallation.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SoftwareInstallationClient) GetX(ctx context.Context, id int) *SoftwareInstallation {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryConfigurationItem queries the configuration_item edge of a SoftwareInstallation.
+func (c *SoftwareInstallationClient) QueryConfigurationItem(_m *SoftwareInstallation) *ConfigurationItemQuery {
+	query := (&ConfigurationItemClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(softwareinstallation.Table, softwareinstallation.FieldID, id),
+			sqlgraph.To(configurationitem.Table, configurationitem.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, softwareinstallation.ConfigurationItemTable, softwareinstallation.ConfigurationItemColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SoftwareInstallationClient) Hooks() []Hook {
+	return c.hooks.SoftwareInstallation
+}
+
+// Interceptors returns the client interceptors.
+func (c *SoftwareInstallationClient) Interceptors() []Interceptor {
+	return c.inters.SoftwareInstallation
+}
+
+func (c *SoftwareInstallationClient) mutate(ctx context.Context, m *SoftwareInstallationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SoftwareInstallationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SoftwareInstallationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SoftwareInstallationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SoftwareInstallationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SoftwareInstallation mutation op: %q", m.Op())
+	}
+}
+
 // VendorClient is a client for the Vendor schema.
 type VendorClient struct {
 	config
@@ -4311,13 +4486,13 @@ type (
 		APIToken, Alert, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract,
 		DiscoveryJob, DiscoveryRun, Drift, DriftIgnoreRule, Identifier, Incident,
 		Lease, Location, Owner, Relationship, ReportRun, ReportSchedule, Service,
-		Sighting, Vendor []ent.Hook
+		Sighting, SoftwareInstallation, Vendor []ent.Hook
 	}
 	inters struct {
 		APIToken, Alert, Asset, AuditEvent, ChangeRecord, ConfigurationItem, Contract,
 		DiscoveryJob, DiscoveryRun, Drift, DriftIgnoreRule, Identifier, Incident,
 		Lease, Location, Owner, Relationship, ReportRun, ReportSchedule, Service,
-		Sighting, Vendor []ent.Interceptor
+		Sighting, SoftwareInstallation, Vendor []ent.Interceptor
 	}
 )
 

@@ -101,23 +101,26 @@ type ConfigurationItemEdges struct {
 	Incidents []*Incident `json:"incidents,omitempty"`
 	// TopCandidateOf holds the value of the top_candidate_of edge.
 	TopCandidateOf []*Incident `json:"top_candidate_of,omitempty"`
+	// its installed packages, kept from its package facts by internal/hooks; read through softwareInstallations
+	SoftwareInstallations []*SoftwareInstallation `json:"software_installations,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [15]bool
+	loadedTypes [16]bool
 	// totalCount holds the count of the edges above.
 	totalCount [12]map[string]int
 
-	namedServices       map[string][]*Service
-	namedIdentifiers    map[string][]*Identifier
-	namedOutgoing       map[string][]*Relationship
-	namedIncoming       map[string][]*Relationship
-	namedContracts      map[string][]*Contract
-	namedChangeRecords  map[string][]*ChangeRecord
-	namedSightings      map[string][]*Sighting
-	namedDrifts         map[string][]*Drift
-	namedAlerts         map[string][]*Alert
-	namedIncidents      map[string][]*Incident
-	namedTopCandidateOf map[string][]*Incident
+	namedServices              map[string][]*Service
+	namedIdentifiers           map[string][]*Identifier
+	namedOutgoing              map[string][]*Relationship
+	namedIncoming              map[string][]*Relationship
+	namedContracts             map[string][]*Contract
+	namedChangeRecords         map[string][]*ChangeRecord
+	namedSightings             map[string][]*Sighting
+	namedDrifts                map[string][]*Drift
+	namedAlerts                map[string][]*Alert
+	namedIncidents             map[string][]*Incident
+	namedTopCandidateOf        map[string][]*Incident
+	namedSoftwareInstallations map[string][]*SoftwareInstallation
 }
 
 // OwnerOrErr returns the Owner value or an error if the edge
@@ -261,6 +264,15 @@ func (e ConfigurationItemEdges) TopCandidateOfOrErr() ([]*Incident, error) {
 		return e.TopCandidateOf, nil
 	}
 	return nil, &NotLoadedError{edge: "top_candidate_of"}
+}
+
+// SoftwareInstallationsOrErr returns the SoftwareInstallations value or an error if the edge
+// was not loaded in eager-loading.
+func (e ConfigurationItemEdges) SoftwareInstallationsOrErr() ([]*SoftwareInstallation, error) {
+	if e.loadedTypes[15] {
+		return e.SoftwareInstallations, nil
+	}
+	return nil, &NotLoadedError{edge: "software_installations"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -520,6 +532,11 @@ func (_m *ConfigurationItem) QueryIncidents() *IncidentQuery {
 // QueryTopCandidateOf queries the "top_candidate_of" edge of the ConfigurationItem entity.
 func (_m *ConfigurationItem) QueryTopCandidateOf() *IncidentQuery {
 	return NewConfigurationItemClient(_m.config).QueryTopCandidateOf(_m)
+}
+
+// QuerySoftwareInstallations queries the "software_installations" edge of the ConfigurationItem entity.
+func (_m *ConfigurationItem) QuerySoftwareInstallations() *SoftwareInstallationQuery {
+	return NewConfigurationItemClient(_m.config).QuerySoftwareInstallations(_m)
 }
 
 // Update returns a builder for updating this ConfigurationItem.
@@ -887,6 +904,30 @@ func (_m *ConfigurationItem) appendNamedTopCandidateOf(name string, edges ...*In
 		_m.Edges.namedTopCandidateOf[name] = []*Incident{}
 	} else {
 		_m.Edges.namedTopCandidateOf[name] = append(_m.Edges.namedTopCandidateOf[name], edges...)
+	}
+}
+
+// NamedSoftwareInstallations returns the SoftwareInstallations named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ConfigurationItem) NamedSoftwareInstallations(name string) ([]*SoftwareInstallation, error) {
+	if _m.Edges.namedSoftwareInstallations == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSoftwareInstallations[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ConfigurationItem) appendNamedSoftwareInstallations(name string, edges ...*SoftwareInstallation) {
+	if _m.Edges.namedSoftwareInstallations == nil {
+		_m.Edges.namedSoftwareInstallations = make(map[string][]*SoftwareInstallation)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSoftwareInstallations[name] = []*SoftwareInstallation{}
+	} else {
+		_m.Edges.namedSoftwareInstallations[name] = append(_m.Edges.namedSoftwareInstallations[name], edges...)
 	}
 }
 

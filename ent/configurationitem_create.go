@@ -25,6 +25,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -465,6 +466,21 @@ func (_c *ConfigurationItemCreate) AddTopCandidateOf(v ...*Incident) *Configurat
 		ids[i] = v[i].ID
 	}
 	return _c.AddTopCandidateOfIDs(ids...)
+}
+
+// AddSoftwareInstallationIDs adds the "software_installations" edge to the SoftwareInstallation entity by IDs.
+func (_c *ConfigurationItemCreate) AddSoftwareInstallationIDs(ids ...int) *ConfigurationItemCreate {
+	_c.mutation.AddSoftwareInstallationIDs(ids...)
+	return _c
+}
+
+// AddSoftwareInstallations adds the "software_installations" edges to the SoftwareInstallation entity.
+func (_c *ConfigurationItemCreate) AddSoftwareInstallations(v ...*SoftwareInstallation) *ConfigurationItemCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSoftwareInstallationIDs(ids...)
 }
 
 // Mutation returns the ConfigurationItemMutation object of the builder.
@@ -928,6 +944,22 @@ func (_c *ConfigurationItemCreate) createSpec() (*ConfigurationItem, *sqlgraph.C
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SoftwareInstallationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SoftwareInstallationsTable,
+			Columns: []string{configurationitem.SoftwareInstallationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(softwareinstallation.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

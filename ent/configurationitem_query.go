@@ -27,44 +27,47 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/relationship"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
 // ConfigurationItemQuery is the builder for querying ConfigurationItem entities.
 type ConfigurationItemQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []configurationitem.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.ConfigurationItem
-	withOwner               *OwnerQuery
-	withVendor              *VendorQuery
-	withLocation            *LocationQuery
-	withServices            *ServiceQuery
-	withIdentifiers         *IdentifierQuery
-	withOutgoing            *RelationshipQuery
-	withIncoming            *RelationshipQuery
-	withAsset               *AssetQuery
-	withContracts           *ContractQuery
-	withChangeRecords       *ChangeRecordQuery
-	withSightings           *SightingQuery
-	withDrifts              *DriftQuery
-	withAlerts              *AlertQuery
-	withIncidents           *IncidentQuery
-	withTopCandidateOf      *IncidentQuery
-	loadTotal               []func(context.Context, []*ConfigurationItem) error
-	modifiers               []func(*sql.Selector)
-	withNamedServices       map[string]*ServiceQuery
-	withNamedIdentifiers    map[string]*IdentifierQuery
-	withNamedOutgoing       map[string]*RelationshipQuery
-	withNamedIncoming       map[string]*RelationshipQuery
-	withNamedContracts      map[string]*ContractQuery
-	withNamedChangeRecords  map[string]*ChangeRecordQuery
-	withNamedSightings      map[string]*SightingQuery
-	withNamedDrifts         map[string]*DriftQuery
-	withNamedAlerts         map[string]*AlertQuery
-	withNamedIncidents      map[string]*IncidentQuery
-	withNamedTopCandidateOf map[string]*IncidentQuery
+	ctx                            *QueryContext
+	order                          []configurationitem.OrderOption
+	inters                         []Interceptor
+	predicates                     []predicate.ConfigurationItem
+	withOwner                      *OwnerQuery
+	withVendor                     *VendorQuery
+	withLocation                   *LocationQuery
+	withServices                   *ServiceQuery
+	withIdentifiers                *IdentifierQuery
+	withOutgoing                   *RelationshipQuery
+	withIncoming                   *RelationshipQuery
+	withAsset                      *AssetQuery
+	withContracts                  *ContractQuery
+	withChangeRecords              *ChangeRecordQuery
+	withSightings                  *SightingQuery
+	withDrifts                     *DriftQuery
+	withAlerts                     *AlertQuery
+	withIncidents                  *IncidentQuery
+	withTopCandidateOf             *IncidentQuery
+	withSoftwareInstallations      *SoftwareInstallationQuery
+	loadTotal                      []func(context.Context, []*ConfigurationItem) error
+	modifiers                      []func(*sql.Selector)
+	withNamedServices              map[string]*ServiceQuery
+	withNamedIdentifiers           map[string]*IdentifierQuery
+	withNamedOutgoing              map[string]*RelationshipQuery
+	withNamedIncoming              map[string]*RelationshipQuery
+	withNamedContracts             map[string]*ContractQuery
+	withNamedChangeRecords         map[string]*ChangeRecordQuery
+	withNamedSightings             map[string]*SightingQuery
+	withNamedDrifts                map[string]*DriftQuery
+	withNamedAlerts                map[string]*AlertQuery
+	withNamedIncidents             map[string]*IncidentQuery
+	withNamedTopCandidateOf        map[string]*IncidentQuery
+	withNamedSoftwareInstallations map[string]*SoftwareInstallationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -431,6 +434,28 @@ func (_q *ConfigurationItemQuery) QueryTopCandidateOf() *IncidentQuery {
 	return query
 }
 
+// QuerySoftwareInstallations chains the current query on the "software_installations" edge.
+func (_q *ConfigurationItemQuery) QuerySoftwareInstallations() *SoftwareInstallationQuery {
+	query := (&SoftwareInstallationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configurationitem.Table, configurationitem.FieldID, selector),
+			sqlgraph.To(softwareinstallation.Table, softwareinstallation.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, configurationitem.SoftwareInstallationsTable, configurationitem.SoftwareInstallationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first ConfigurationItem entity from the query.
 // Returns a *NotFoundError when no ConfigurationItem was found.
 func (_q *ConfigurationItemQuery) First(ctx context.Context) (*ConfigurationItem, error) {
@@ -618,26 +643,27 @@ func (_q *ConfigurationItemQuery) Clone() *ConfigurationItemQuery {
 		return nil
 	}
 	return &ConfigurationItemQuery{
-		config:             _q.config,
-		ctx:                _q.ctx.Clone(),
-		order:              append([]configurationitem.OrderOption{}, _q.order...),
-		inters:             append([]Interceptor{}, _q.inters...),
-		predicates:         append([]predicate.ConfigurationItem{}, _q.predicates...),
-		withOwner:          _q.withOwner.Clone(),
-		withVendor:         _q.withVendor.Clone(),
-		withLocation:       _q.withLocation.Clone(),
-		withServices:       _q.withServices.Clone(),
-		withIdentifiers:    _q.withIdentifiers.Clone(),
-		withOutgoing:       _q.withOutgoing.Clone(),
-		withIncoming:       _q.withIncoming.Clone(),
-		withAsset:          _q.withAsset.Clone(),
-		withContracts:      _q.withContracts.Clone(),
-		withChangeRecords:  _q.withChangeRecords.Clone(),
-		withSightings:      _q.withSightings.Clone(),
-		withDrifts:         _q.withDrifts.Clone(),
-		withAlerts:         _q.withAlerts.Clone(),
-		withIncidents:      _q.withIncidents.Clone(),
-		withTopCandidateOf: _q.withTopCandidateOf.Clone(),
+		config:                    _q.config,
+		ctx:                       _q.ctx.Clone(),
+		order:                     append([]configurationitem.OrderOption{}, _q.order...),
+		inters:                    append([]Interceptor{}, _q.inters...),
+		predicates:                append([]predicate.ConfigurationItem{}, _q.predicates...),
+		withOwner:                 _q.withOwner.Clone(),
+		withVendor:                _q.withVendor.Clone(),
+		withLocation:              _q.withLocation.Clone(),
+		withServices:              _q.withServices.Clone(),
+		withIdentifiers:           _q.withIdentifiers.Clone(),
+		withOutgoing:              _q.withOutgoing.Clone(),
+		withIncoming:              _q.withIncoming.Clone(),
+		withAsset:                 _q.withAsset.Clone(),
+		withContracts:             _q.withContracts.Clone(),
+		withChangeRecords:         _q.withChangeRecords.Clone(),
+		withSightings:             _q.withSightings.Clone(),
+		withDrifts:                _q.withDrifts.Clone(),
+		withAlerts:                _q.withAlerts.Clone(),
+		withIncidents:             _q.withIncidents.Clone(),
+		withTopCandidateOf:        _q.withTopCandidateOf.Clone(),
+		withSoftwareInstallations: _q.withSoftwareInstallations.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -810,6 +836,17 @@ func (_q *ConfigurationItemQuery) WithTopCandidateOf(opts ...func(*IncidentQuery
 	return _q
 }
 
+// WithSoftwareInstallations tells the query-builder to eager-load the nodes that are connected to
+// the "software_installations" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithSoftwareInstallations(opts ...func(*SoftwareInstallationQuery)) *ConfigurationItemQuery {
+	query := (&SoftwareInstallationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSoftwareInstallations = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -888,7 +925,7 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 	var (
 		nodes       = []*ConfigurationItem{}
 		_spec       = _q.querySpec()
-		loadedTypes = [15]bool{
+		loadedTypes = [16]bool{
 			_q.withOwner != nil,
 			_q.withVendor != nil,
 			_q.withLocation != nil,
@@ -904,6 +941,7 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			_q.withAlerts != nil,
 			_q.withIncidents != nil,
 			_q.withTopCandidateOf != nil,
+			_q.withSoftwareInstallations != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -1028,6 +1066,15 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			return nil, err
 		}
 	}
+	if query := _q.withSoftwareInstallations; query != nil {
+		if err := _q.loadSoftwareInstallations(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.Edges.SoftwareInstallations = []*SoftwareInstallation{} },
+			func(n *ConfigurationItem, e *SoftwareInstallation) {
+				n.Edges.SoftwareInstallations = append(n.Edges.SoftwareInstallations, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedServices {
 		if err := _q.loadServices(ctx, query, nodes,
 			func(n *ConfigurationItem) { n.appendNamedServices(name) },
@@ -1102,6 +1149,13 @@ func (_q *ConfigurationItemQuery) sqlAll(ctx context.Context, hooks ...queryHook
 		if err := _q.loadTopCandidateOf(ctx, query, nodes,
 			func(n *ConfigurationItem) { n.appendNamedTopCandidateOf(name) },
 			func(n *ConfigurationItem, e *Incident) { n.appendNamedTopCandidateOf(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSoftwareInstallations {
+		if err := _q.loadSoftwareInstallations(ctx, query, nodes,
+			func(n *ConfigurationItem) { n.appendNamedSoftwareInstallations(name) },
+			func(n *ConfigurationItem, e *SoftwareInstallation) { n.appendNamedSoftwareInstallations(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1699,6 +1753,36 @@ func (_q *ConfigurationItemQuery) loadTopCandidateOf(ctx context.Context, query 
 	}
 	return nil
 }
+func (_q *ConfigurationItemQuery) loadSoftwareInstallations(ctx context.Context, query *SoftwareInstallationQuery, nodes []*ConfigurationItem, init func(*ConfigurationItem), assign func(*ConfigurationItem, *SoftwareInstallation)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ConfigurationItem)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(softwareinstallation.FieldConfigurationItemID)
+	}
+	query.Where(predicate.SoftwareInstallation(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(configurationitem.SoftwareInstallationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ConfigurationItemID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "configuration_item_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ConfigurationItemQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1979,6 +2063,20 @@ func (_q *ConfigurationItemQuery) WithNamedTopCandidateOf(name string, opts ...f
 		_q.withNamedTopCandidateOf = make(map[string]*IncidentQuery)
 	}
 	_q.withNamedTopCandidateOf[name] = query
+	return _q
+}
+
+// WithNamedSoftwareInstallations tells the query-builder to eager-load the nodes that are connected to the "software_installations"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConfigurationItemQuery) WithNamedSoftwareInstallations(name string, opts ...func(*SoftwareInstallationQuery)) *ConfigurationItemQuery {
+	query := (&SoftwareInstallationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSoftwareInstallations == nil {
+		_q.withNamedSoftwareInstallations = make(map[string]*SoftwareInstallationQuery)
+	}
+	_q.withNamedSoftwareInstallations[name] = query
 	return _q
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -553,6 +554,21 @@ func (_u *ConfigurationItemUpdate) AddTopCandidateOf(v ...*Incident) *Configurat
 	return _u.AddTopCandidateOfIDs(ids...)
 }
 
+// AddSoftwareInstallationIDs adds the "software_installations" edge to the SoftwareInstallation entity by IDs.
+func (_u *ConfigurationItemUpdate) AddSoftwareInstallationIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.AddSoftwareInstallationIDs(ids...)
+	return _u
+}
+
+// AddSoftwareInstallations adds the "software_installations" edges to the SoftwareInstallation entity.
+func (_u *ConfigurationItemUpdate) AddSoftwareInstallations(v ...*SoftwareInstallation) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSoftwareInstallationIDs(ids...)
+}
+
 // Mutation returns the ConfigurationItemMutation object of the builder.
 func (_u *ConfigurationItemUpdate) Mutation() *ConfigurationItemMutation {
 	return _u.mutation
@@ -811,6 +827,27 @@ func (_u *ConfigurationItemUpdate) RemoveTopCandidateOf(v ...*Incident) *Configu
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTopCandidateOfIDs(ids...)
+}
+
+// ClearSoftwareInstallations clears all "software_installations" edges to the SoftwareInstallation entity.
+func (_u *ConfigurationItemUpdate) ClearSoftwareInstallations() *ConfigurationItemUpdate {
+	_u.mutation.ClearSoftwareInstallations()
+	return _u
+}
+
+// RemoveSoftwareInstallationIDs removes the "software_installations" edge to SoftwareInstallation entities by IDs.
+func (_u *ConfigurationItemUpdate) RemoveSoftwareInstallationIDs(ids ...int) *ConfigurationItemUpdate {
+	_u.mutation.RemoveSoftwareInstallationIDs(ids...)
+	return _u
+}
+
+// RemoveSoftwareInstallations removes "software_installations" edges to SoftwareInstallation entities.
+func (_u *ConfigurationItemUpdate) RemoveSoftwareInstallations(v ...*SoftwareInstallation) *ConfigurationItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSoftwareInstallationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1616,6 +1653,51 @@ func (_u *ConfigurationItemUpdate) sqlSave(ctx context.Context) (_node int, err 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.SoftwareInstallationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SoftwareInstallationsTable,
+			Columns: []string{configurationitem.SoftwareInstallationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(softwareinstallation.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSoftwareInstallationsIDs(); len(nodes) > 0 && !_u.mutation.SoftwareInstallationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SoftwareInstallationsTable,
+			Columns: []string{configurationitem.SoftwareInstallationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(softwareinstallation.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SoftwareInstallationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SoftwareInstallationsTable,
+			Columns: []string{configurationitem.SoftwareInstallationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(softwareinstallation.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -2147,6 +2229,21 @@ func (_u *ConfigurationItemUpdateOne) AddTopCandidateOf(v ...*Incident) *Configu
 	return _u.AddTopCandidateOfIDs(ids...)
 }
 
+// AddSoftwareInstallationIDs adds the "software_installations" edge to the SoftwareInstallation entity by IDs.
+func (_u *ConfigurationItemUpdateOne) AddSoftwareInstallationIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.AddSoftwareInstallationIDs(ids...)
+	return _u
+}
+
+// AddSoftwareInstallations adds the "software_installations" edges to the SoftwareInstallation entity.
+func (_u *ConfigurationItemUpdateOne) AddSoftwareInstallations(v ...*SoftwareInstallation) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSoftwareInstallationIDs(ids...)
+}
+
 // Mutation returns the ConfigurationItemMutation object of the builder.
 func (_u *ConfigurationItemUpdateOne) Mutation() *ConfigurationItemMutation {
 	return _u.mutation
@@ -2405,6 +2502,27 @@ func (_u *ConfigurationItemUpdateOne) RemoveTopCandidateOf(v ...*Incident) *Conf
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTopCandidateOfIDs(ids...)
+}
+
+// ClearSoftwareInstallations clears all "software_installations" edges to the SoftwareInstallation entity.
+func (_u *ConfigurationItemUpdateOne) ClearSoftwareInstallations() *ConfigurationItemUpdateOne {
+	_u.mutation.ClearSoftwareInstallations()
+	return _u
+}
+
+// RemoveSoftwareInstallationIDs removes the "software_installations" edge to SoftwareInstallation entities by IDs.
+func (_u *ConfigurationItemUpdateOne) RemoveSoftwareInstallationIDs(ids ...int) *ConfigurationItemUpdateOne {
+	_u.mutation.RemoveSoftwareInstallationIDs(ids...)
+	return _u
+}
+
+// RemoveSoftwareInstallations removes "software_installations" edges to SoftwareInstallation entities.
+func (_u *ConfigurationItemUpdateOne) RemoveSoftwareInstallations(v ...*SoftwareInstallation) *ConfigurationItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSoftwareInstallationIDs(ids...)
 }
 
 // Where appends a list predicates to the ConfigurationItemUpdate builder.
@@ -3233,6 +3351,51 @@ func (_u *ConfigurationItemUpdateOne) sqlSave(ctx context.Context) (_node *Confi
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(incident.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SoftwareInstallationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SoftwareInstallationsTable,
+			Columns: []string{configurationitem.SoftwareInstallationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(softwareinstallation.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSoftwareInstallationsIDs(); len(nodes) > 0 && !_u.mutation.SoftwareInstallationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SoftwareInstallationsTable,
+			Columns: []string{configurationitem.SoftwareInstallationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(softwareinstallation.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SoftwareInstallationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   configurationitem.SoftwareInstallationsTable,
+			Columns: []string{configurationitem.SoftwareInstallationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(softwareinstallation.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -33,6 +33,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -94,28 +95,29 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:          apitoken.ValidColumn,
-			alert.Table:             alert.ValidColumn,
-			asset.Table:             asset.ValidColumn,
-			auditevent.Table:        auditevent.ValidColumn,
-			changerecord.Table:      changerecord.ValidColumn,
-			configurationitem.Table: configurationitem.ValidColumn,
-			contract.Table:          contract.ValidColumn,
-			discoveryjob.Table:      discoveryjob.ValidColumn,
-			discoveryrun.Table:      discoveryrun.ValidColumn,
-			drift.Table:             drift.ValidColumn,
-			driftignorerule.Table:   driftignorerule.ValidColumn,
-			identifier.Table:        identifier.ValidColumn,
-			incident.Table:          incident.ValidColumn,
-			lease.Table:             lease.ValidColumn,
-			location.Table:          location.ValidColumn,
-			owner.Table:             owner.ValidColumn,
-			relationship.Table:      relationship.ValidColumn,
-			reportrun.Table:         reportrun.ValidColumn,
-			reportschedule.Table:    reportschedule.ValidColumn,
-			service.Table:           service.ValidColumn,
-			sighting.Table:          sighting.ValidColumn,
-			vendor.Table:            vendor.ValidColumn,
+			apitoken.Table:             apitoken.ValidColumn,
+			alert.Table:                alert.ValidColumn,
+			asset.Table:                asset.ValidColumn,
+			auditevent.Table:           auditevent.ValidColumn,
+			changerecord.Table:         changerecord.ValidColumn,
+			configurationitem.Table:    configurationitem.ValidColumn,
+			contract.Table:             contract.ValidColumn,
+			discoveryjob.Table:         discoveryjob.ValidColumn,
+			discoveryrun.Table:         discoveryrun.ValidColumn,
+			drift.Table:                drift.ValidColumn,
+			driftignorerule.Table:      driftignorerule.ValidColumn,
+			identifier.Table:           identifier.ValidColumn,
+			incident.Table:             incident.ValidColumn,
+			lease.Table:                lease.ValidColumn,
+			location.Table:             location.ValidColumn,
+			owner.Table:                owner.ValidColumn,
+			relationship.Table:         relationship.ValidColumn,
+			reportrun.Table:            reportrun.ValidColumn,
+			reportschedule.Table:       reportschedule.ValidColumn,
+			service.Table:              service.ValidColumn,
+			sighting.Table:             sighting.ValidColumn,
+			softwareinstallation.Table: softwareinstallation.ValidColumn,
+			vendor.Table:               vendor.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -29,6 +29,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/reportrun"
 	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -3918,6 +3919,105 @@ func newServicePaginateArgs(rv map[string]any) *servicePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ServiceWhereInput); ok {
 		args.opts = append(args.opts, WithServiceFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SoftwareInstallationQuery) CollectFields(ctx context.Context, satisfies ...string) (*SoftwareInstallationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SoftwareInstallationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(softwareinstallation.Columns))
+		selectedFields = []string{softwareinstallation.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "configurationItem":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConfigurationItemClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, configurationitemImplementors)...); err != nil {
+				return err
+			}
+			_q.withConfigurationItem = query
+			if _, ok := fieldSeen[softwareinstallation.FieldConfigurationItemID]; !ok {
+				selectedFields = append(selectedFields, softwareinstallation.FieldConfigurationItemID)
+				fieldSeen[softwareinstallation.FieldConfigurationItemID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[softwareinstallation.FieldName]; !ok {
+				selectedFields = append(selectedFields, softwareinstallation.FieldName)
+				fieldSeen[softwareinstallation.FieldName] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[softwareinstallation.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, softwareinstallation.FieldVersion)
+				fieldSeen[softwareinstallation.FieldVersion] = struct{}{}
+			}
+		case "arch":
+			if _, ok := fieldSeen[softwareinstallation.FieldArch]; !ok {
+				selectedFields = append(selectedFields, softwareinstallation.FieldArch)
+				fieldSeen[softwareinstallation.FieldArch] = struct{}{}
+			}
+		case "manager":
+			if _, ok := fieldSeen[softwareinstallation.FieldManager]; !ok {
+				selectedFields = append(selectedFields, softwareinstallation.FieldManager)
+				fieldSeen[softwareinstallation.FieldManager] = struct{}{}
+			}
+		case "configurationItemID":
+			if _, ok := fieldSeen[softwareinstallation.FieldConfigurationItemID]; !ok {
+				selectedFields = append(selectedFields, softwareinstallation.FieldConfigurationItemID)
+				fieldSeen[softwareinstallation.FieldConfigurationItemID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type softwareinstallationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SoftwareInstallationPaginateOption
+}
+
+func newSoftwareInstallationPaginateArgs(rv map[string]any) *softwareinstallationPaginateArgs {
+	args := &softwareinstallationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }

@@ -548,6 +548,14 @@ func (_m *Service) Incidents(
 	return _m.QueryIncidents().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *SoftwareInstallation) ConfigurationItem(ctx context.Context) (*ConfigurationItem, error) {
+	result, err := _m.Edges.ConfigurationItemOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConfigurationItem().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Vendor) ConfigurationItems(ctx context.Context) (result []*ConfigurationItem, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedConfigurationItems(graphql.GetFieldContext(ctx).Field.Alias)

@@ -29,6 +29,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/reportrun"
 	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 	"github.com/hashicorp/go-multierror"
 )
@@ -132,6 +133,11 @@ var serviceImplementors = []string{"Service", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Service) IsNode() {}
+
+var softwareinstallationImplementors = []string{"SoftwareInstallation", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SoftwareInstallation) IsNode() {}
 
 var vendorImplementors = []string{"Vendor", "Node"}
 
@@ -382,6 +388,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(service.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, serviceImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case softwareinstallation.Table:
+		query := c.SoftwareInstallation.Query().
+			Where(softwareinstallation.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, softwareinstallationImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -760,6 +775,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Service.Query().
 			Where(service.IDIn(ids...))
 		query, err := query.CollectFields(ctx, serviceImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case softwareinstallation.Table:
+		query := c.SoftwareInstallation.Query().
+			Where(softwareinstallation.IDIn(ids...))
+		query, err := query.CollectFields(ctx, softwareinstallationImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/reportrun"
 	"github.com/cairn-cmdb/cairn/ent/reportschedule"
 	"github.com/cairn-cmdb/cairn/ent/service"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -7734,6 +7735,255 @@ func (_m *Service) ToEdge(order *ServiceOrder) *ServiceEdge {
 		order = DefaultServiceOrder
 	}
 	return &ServiceEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SoftwareInstallationEdge is the edge representation of SoftwareInstallation.
+type SoftwareInstallationEdge struct {
+	Node   *SoftwareInstallation `json:"node"`
+	Cursor Cursor                `json:"cursor"`
+}
+
+// SoftwareInstallationConnection is the connection containing edges to SoftwareInstallation.
+type SoftwareInstallationConnection struct {
+	Edges      []*SoftwareInstallationEdge `json:"edges"`
+	PageInfo   PageInfo                    `json:"pageInfo"`
+	TotalCount int                         `json:"totalCount"`
+}
+
+func (c *SoftwareInstallationConnection) build(nodes []*SoftwareInstallation, pager *softwareinstallationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *SoftwareInstallation
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *SoftwareInstallation {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *SoftwareInstallation {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SoftwareInstallationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SoftwareInstallationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SoftwareInstallationPaginateOption enables pagination customization.
+type SoftwareInstallationPaginateOption func(*softwareinstallationPager) error
+
+// WithSoftwareInstallationOrder configures pagination ordering.
+func WithSoftwareInstallationOrder(order *SoftwareInstallationOrder) SoftwareInstallationPaginateOption {
+	if order == nil {
+		order = DefaultSoftwareInstallationOrder
+	}
+	o := *order
+	return func(pager *softwareinstallationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSoftwareInstallationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSoftwareInstallationFilter configures pagination filter.
+func WithSoftwareInstallationFilter(filter func(*SoftwareInstallationQuery) (*SoftwareInstallationQuery, error)) SoftwareInstallationPaginateOption {
+	return func(pager *softwareinstallationPager) error {
+		if filter == nil {
+			return errors.New("SoftwareInstallationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type softwareinstallationPager struct {
+	reverse bool
+	order   *SoftwareInstallationOrder
+	filter  func(*SoftwareInstallationQuery) (*SoftwareInstallationQuery, error)
+}
+
+func newSoftwareInstallationPager(opts []SoftwareInstallationPaginateOption, reverse bool) (*softwareinstallationPager, error) {
+	pager := &softwareinstallationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSoftwareInstallationOrder
+	}
+	return pager, nil
+}
+
+func (p *softwareinstallationPager) applyFilter(query *SoftwareInstallationQuery) (*SoftwareInstallationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *softwareinstallationPager) toCursor(_m *SoftwareInstallation) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *softwareinstallationPager) applyCursors(query *SoftwareInstallationQuery, after, before *Cursor) (*SoftwareInstallationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSoftwareInstallationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *softwareinstallationPager) applyOrder(query *SoftwareInstallationQuery) *SoftwareInstallationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSoftwareInstallationOrder.Field {
+		query = query.Order(DefaultSoftwareInstallationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *softwareinstallationPager) orderExpr(query *SoftwareInstallationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSoftwareInstallationOrder.Field {
+			b.Comma().Ident(DefaultSoftwareInstallationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to SoftwareInstallation.
+func (_m *SoftwareInstallationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SoftwareInstallationPaginateOption,
+) (*SoftwareInstallationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSoftwareInstallationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SoftwareInstallationConnection{Edges: []*SoftwareInstallationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// SoftwareInstallationOrderField defines the ordering field of SoftwareInstallation.
+type SoftwareInstallationOrderField struct {
+	// Value extracts the ordering value from the given SoftwareInstallation.
+	Value    func(*SoftwareInstallation) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) softwareinstallation.OrderOption
+	toCursor func(*SoftwareInstallation) Cursor
+}
+
+// SoftwareInstallationOrder defines the ordering of SoftwareInstallation.
+type SoftwareInstallationOrder struct {
+	Direction OrderDirection                  `json:"direction"`
+	Field     *SoftwareInstallationOrderField `json:"field"`
+}
+
+// DefaultSoftwareInstallationOrder is the default ordering of SoftwareInstallation.
+var DefaultSoftwareInstallationOrder = &SoftwareInstallationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SoftwareInstallationOrderField{
+		Value: func(_m *SoftwareInstallation) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: softwareinstallation.FieldID,
+		toTerm: softwareinstallation.ByID,
+		toCursor: func(_m *SoftwareInstallation) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts SoftwareInstallation into SoftwareInstallationEdge.
+func (_m *SoftwareInstallation) ToEdge(order *SoftwareInstallationOrder) *SoftwareInstallationEdge {
+	if order == nil {
+		order = DefaultSoftwareInstallationOrder
+	}
+	return &SoftwareInstallationEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/schema/schematype"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 )
 
@@ -46,28 +47,29 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken          = "APIToken"
-	TypeAlert             = "Alert"
-	TypeAsset             = "Asset"
-	TypeAuditEvent        = "AuditEvent"
-	TypeChangeRecord      = "ChangeRecord"
-	TypeConfigurationItem = "ConfigurationItem"
-	TypeContract          = "Contract"
-	TypeDiscoveryJob      = "DiscoveryJob"
-	TypeDiscoveryRun      = "DiscoveryRun"
-	TypeDrift             = "Drift"
-	TypeDriftIgnoreRule   = "DriftIgnoreRule"
-	TypeIdentifier        = "Identifier"
-	TypeIncident          = "Incident"
-	TypeLease             = "Lease"
-	TypeLocation          = "Location"
-	TypeOwner             = "Owner"
-	TypeRelationship      = "Relationship"
-	TypeReportRun         = "ReportRun"
-	TypeReportSchedule    = "ReportSchedule"
-	TypeService           = "Service"
-	TypeSighting          = "Sighting"
-	TypeVendor            = "Vendor"
+	TypeAPIToken             = "APIToken"
+	TypeAlert                = "Alert"
+	TypeAsset                = "Asset"
+	TypeAuditEvent           = "AuditEvent"
+	TypeChangeRecord         = "ChangeRecord"
+	TypeConfigurationItem    = "ConfigurationItem"
+	TypeContract             = "Contract"
+	TypeDiscoveryJob         = "DiscoveryJob"
+	TypeDiscoveryRun         = "DiscoveryRun"
+	TypeDrift                = "Drift"
+	TypeDriftIgnoreRule      = "DriftIgnoreRule"
+	TypeIdentifier           = "Identifier"
+	TypeIncident             = "Incident"
+	TypeLease                = "Lease"
+	TypeLocation             = "Location"
+	TypeOwner                = "Owner"
+	TypeRelationship         = "Relationship"
+	TypeReportRun            = "ReportRun"
+	TypeReportSchedule       = "ReportSchedule"
+	TypeService              = "Service"
+	TypeSighting             = "Sighting"
+	TypeSoftwareInstallation = "SoftwareInstallation"
+	TypeVendor               = "Vendor"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -6661,72 +6663,75 @@ func (m *ChangeRecordMutation) ResetEdge(name string) error {
 // ConfigurationItemMutation represents an operation that mutates the ConfigurationItem nodes in the graph.
 type ConfigurationItemMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *int
-	created_at              *time.Time
-	updated_at              *time.Time
-	name                    *string
-	kind                    *configurationitem.Kind
-	status                  *configurationitem.Status
-	environment             *configurationitem.Environment
-	criticality             *configurationitem.Criticality
-	hostname                *string
-	fqdn                    *string
-	serial_number           *string
-	asset_tag               *string
-	description             *string
-	tags                    *[]string
-	appendtags              []string
-	attributes              *map[string]interface{}
-	facts                   *map[string]interface{}
-	last_seen_at            *time.Time
-	provenance              *map[string]schematype.Provenance
-	clearedFields           map[string]struct{}
-	owner                   *int
-	clearedowner            bool
-	vendor                  *int
-	clearedvendor           bool
-	location                *int
-	clearedlocation         bool
-	services                map[int]struct{}
-	removedservices         map[int]struct{}
-	clearedservices         bool
-	identifiers             map[int]struct{}
-	removedidentifiers      map[int]struct{}
-	clearedidentifiers      bool
-	outgoing                map[int]struct{}
-	removedoutgoing         map[int]struct{}
-	clearedoutgoing         bool
-	incoming                map[int]struct{}
-	removedincoming         map[int]struct{}
-	clearedincoming         bool
-	asset                   *int
-	clearedasset            bool
-	contracts               map[int]struct{}
-	removedcontracts        map[int]struct{}
-	clearedcontracts        bool
-	change_records          map[int]struct{}
-	removedchange_records   map[int]struct{}
-	clearedchange_records   bool
-	sightings               map[int]struct{}
-	removedsightings        map[int]struct{}
-	clearedsightings        bool
-	drifts                  map[int]struct{}
-	removeddrifts           map[int]struct{}
-	cleareddrifts           bool
-	alerts                  map[int]struct{}
-	removedalerts           map[int]struct{}
-	clearedalerts           bool
-	incidents               map[int]struct{}
-	removedincidents        map[int]struct{}
-	clearedincidents        bool
-	top_candidate_of        map[int]struct{}
-	removedtop_candidate_of map[int]struct{}
-	clearedtop_candidate_of bool
-	done                    bool
-	oldValue                func(context.Context) (*ConfigurationItem, error)
-	predicates              []predicate.ConfigurationItem
+	op                            Op
+	typ                           string
+	id                            *int
+	created_at                    *time.Time
+	updated_at                    *time.Time
+	name                          *string
+	kind                          *configurationitem.Kind
+	status                        *configurationitem.Status
+	environment                   *configurationitem.Environment
+	criticality                   *configurationitem.Criticality
+	hostname                      *string
+	fqdn                          *string
+	serial_number                 *string
+	asset_tag                     *string
+	description                   *string
+	tags                          *[]string
+	appendtags                    []string
+	attributes                    *map[string]interface{}
+	facts                         *map[string]interface{}
+	last_seen_at                  *time.Time
+	provenance                    *map[string]schematype.Provenance
+	clearedFields                 map[string]struct{}
+	owner                         *int
+	clearedowner                  bool
+	vendor                        *int
+	clearedvendor                 bool
+	location                      *int
+	clearedlocation               bool
+	services                      map[int]struct{}
+	removedservices               map[int]struct{}
+	clearedservices               bool
+	identifiers                   map[int]struct{}
+	removedidentifiers            map[int]struct{}
+	clearedidentifiers            bool
+	outgoing                      map[int]struct{}
+	removedoutgoing               map[int]struct{}
+	clearedoutgoing               bool
+	incoming                      map[int]struct{}
+	removedincoming               map[int]struct{}
+	clearedincoming               bool
+	asset                         *int
+	clearedasset                  bool
+	contracts                     map[int]struct{}
+	removedcontracts              map[int]struct{}
+	clearedcontracts              bool
+	change_records                map[int]struct{}
+	removedchange_records         map[int]struct{}
+	clearedchange_records         bool
+	sightings                     map[int]struct{}
+	removedsightings              map[int]struct{}
+	clearedsightings              bool
+	drifts                        map[int]struct{}
+	removeddrifts                 map[int]struct{}
+	cleareddrifts                 bool
+	alerts                        map[int]struct{}
+	removedalerts                 map[int]struct{}
+	clearedalerts                 bool
+	incidents                     map[int]struct{}
+	removedincidents              map[int]struct{}
+	clearedincidents              bool
+	top_candidate_of              map[int]struct{}
+	removedtop_candidate_of       map[int]struct{}
+	clearedtop_candidate_of       bool
+	software_installations        map[int]struct{}
+	removedsoftware_installations map[int]struct{}
+	clearedsoftware_installations bool
+	done                          bool
+	oldValue                      func(context.Context) (*ConfigurationItem, error)
+	predicates                    []predicate.ConfigurationItem
 }
 
 var _ ent.Mutation = (*ConfigurationItemMutation)(nil)
@@ -8446,6 +8451,60 @@ func (m *ConfigurationItemMutation) ResetTopCandidateOf() {
 	m.removedtop_candidate_of = nil
 }
 
+// AddSoftwareInstallationIDs adds the "software_installations" edge to the SoftwareInstallation entity by ids.
+func (m *ConfigurationItemMutation) AddSoftwareInstallationIDs(ids ...int) {
+	if m.software_installations == nil {
+		m.software_installations = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.software_installations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSoftwareInstallations clears the "software_installations" edge to the SoftwareInstallation entity.
+func (m *ConfigurationItemMutation) ClearSoftwareInstallations() {
+	m.clearedsoftware_installations = true
+}
+
+// SoftwareInstallationsCleared reports if the "software_installations" edge to the SoftwareInstallation entity was cleared.
+func (m *ConfigurationItemMutation) SoftwareInstallationsCleared() bool {
+	return m.clearedsoftware_installations
+}
+
+// RemoveSoftwareInstallationIDs removes the "software_installations" edge to the SoftwareInstallation entity by IDs.
+func (m *ConfigurationItemMutation) RemoveSoftwareInstallationIDs(ids ...int) {
+	if m.removedsoftware_installations == nil {
+		m.removedsoftware_installations = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.software_installations, ids[i])
+		m.removedsoftware_installations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSoftwareInstallations returns the removed IDs of the "software_installations" edge to the SoftwareInstallation entity.
+func (m *ConfigurationItemMutation) RemovedSoftwareInstallationsIDs() (ids []int) {
+	for id := range m.removedsoftware_installations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SoftwareInstallationsIDs returns the "software_installations" edge IDs in the mutation.
+func (m *ConfigurationItemMutation) SoftwareInstallationsIDs() (ids []int) {
+	for id := range m.software_installations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSoftwareInstallations resets all changes to the "software_installations" edge.
+func (m *ConfigurationItemMutation) ResetSoftwareInstallations() {
+	m.software_installations = nil
+	m.clearedsoftware_installations = false
+	m.removedsoftware_installations = nil
+}
+
 // Where appends a list predicates to the ConfigurationItemMutation builder.
 func (m *ConfigurationItemMutation) Where(ps ...predicate.ConfigurationItem) {
 	m.predicates = append(m.predicates, ps...)
@@ -8986,7 +9045,7 @@ func (m *ConfigurationItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ConfigurationItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 15)
+	edges := make([]string, 0, 16)
 	if m.owner != nil {
 		edges = append(edges, configurationitem.EdgeOwner)
 	}
@@ -9031,6 +9090,9 @@ func (m *ConfigurationItemMutation) AddedEdges() []string {
 	}
 	if m.top_candidate_of != nil {
 		edges = append(edges, configurationitem.EdgeTopCandidateOf)
+	}
+	if m.software_installations != nil {
+		edges = append(edges, configurationitem.EdgeSoftwareInstallations)
 	}
 	return edges
 }
@@ -9121,13 +9183,19 @@ func (m *ConfigurationItemMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case configurationitem.EdgeSoftwareInstallations:
+		ids := make([]ent.Value, 0, len(m.software_installations))
+		for id := range m.software_installations {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ConfigurationItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 15)
+	edges := make([]string, 0, 16)
 	if m.removedservices != nil {
 		edges = append(edges, configurationitem.EdgeServices)
 	}
@@ -9160,6 +9228,9 @@ func (m *ConfigurationItemMutation) RemovedEdges() []string {
 	}
 	if m.removedtop_candidate_of != nil {
 		edges = append(edges, configurationitem.EdgeTopCandidateOf)
+	}
+	if m.removedsoftware_installations != nil {
+		edges = append(edges, configurationitem.EdgeSoftwareInstallations)
 	}
 	return edges
 }
@@ -9234,13 +9305,19 @@ func (m *ConfigurationItemMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case configurationitem.EdgeSoftwareInstallations:
+		ids := make([]ent.Value, 0, len(m.removedsoftware_installations))
+		for id := range m.removedsoftware_installations {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ConfigurationItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 15)
+	edges := make([]string, 0, 16)
 	if m.clearedowner {
 		edges = append(edges, configurationitem.EdgeOwner)
 	}
@@ -9286,6 +9363,9 @@ func (m *ConfigurationItemMutation) ClearedEdges() []string {
 	if m.clearedtop_candidate_of {
 		edges = append(edges, configurationitem.EdgeTopCandidateOf)
 	}
+	if m.clearedsoftware_installations {
+		edges = append(edges, configurationitem.EdgeSoftwareInstallations)
+	}
 	return edges
 }
 
@@ -9323,6 +9403,8 @@ func (m *ConfigurationItemMutation) EdgeCleared(name string) bool {
 		return m.clearedincidents
 	case configurationitem.EdgeTopCandidateOf:
 		return m.clearedtop_candidate_of
+	case configurationitem.EdgeSoftwareInstallations:
+		return m.clearedsoftware_installations
 	}
 	return false
 }
@@ -9395,6 +9477,9 @@ func (m *ConfigurationItemMutation) ResetEdge(name string) error {
 		return nil
 	case configurationitem.EdgeTopCandidateOf:
 		m.ResetTopCandidateOf()
+		return nil
+	case configurationitem.EdgeSoftwareInstallations:
+		m.ResetSoftwareInstallations()
 		return nil
 	}
 	return fmt.Errorf("unknown ConfigurationItem edge %s", name)
@@ -28088,6 +28173,646 @@ func (m *SightingMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Sighting edge %s", name)
+}
+
+// SoftwareInstallationMutation represents an operation that mutates the SoftwareInstallation nodes in the graph.
+type SoftwareInstallationMutation struct {
+	config
+	op                        Op
+	typ                       string
+	id                        *int
+	name                      *string
+	version                   *string
+	arch                      *string
+	manager                   *string
+	clearedFields             map[string]struct{}
+	configuration_item        *int
+	clearedconfiguration_item bool
+	done                      bool
+	oldValue                  func(context.Context) (*SoftwareInstallation, error)
+	predicates                []predicate.SoftwareInstallation
+}
+
+var _ ent.Mutation = (*SoftwareInstallationMutation)(nil)
+
+// softwareinstallationOption allows management of the mutation configuration using functional options.
+type softwareinstallationOption func(*SoftwareInstallationMutation)
+
+// newSoftwareInstallationMutation creates new mutation for the SoftwareInstallation entity.
+func newSoftwareInstallationMutation(c config, op Op, opts ...softwareinstallationOption) *SoftwareInstallationMutation {
+	m := &SoftwareInstallationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSoftwareInstallation,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSoftwareInstallationID sets the ID field of the mutation.
+func withSoftwareInstallationID(id int) softwareinstallationOption {
+	return func(m *SoftwareInstallationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SoftwareInstallation
+		)
+		m.oldValue = func(ctx context.Context) (*SoftwareInstallation, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SoftwareInstallation.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSoftwareInstallation sets the old SoftwareInstallation of the mutation.
+func withSoftwareInstallation(node *SoftwareInstallation) softwareinstallationOption {
+	return func(m *SoftwareInstallationMutation) {
+		m.oldValue = func(context.Context) (*SoftwareInstallation, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SoftwareInstallationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SoftwareInstallationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SoftwareInstallationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SoftwareInstallationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SoftwareInstallation.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *SoftwareInstallationMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *SoftwareInstallationMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the SoftwareInstallation entity.
+// If the SoftwareInstallation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SoftwareInstallationMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *SoftwareInstallationMutation) ResetName() {
+	m.name = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *SoftwareInstallationMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *SoftwareInstallationMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the SoftwareInstallation entity.
+// If the SoftwareInstallation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SoftwareInstallationMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *SoftwareInstallationMutation) ResetVersion() {
+	m.version = nil
+}
+
+// SetArch sets the "arch" field.
+func (m *SoftwareInstallationMutation) SetArch(s string) {
+	m.arch = &s
+}
+
+// Arch returns the value of the "arch" field in the mutation.
+func (m *SoftwareInstallationMutation) Arch() (r string, exists bool) {
+	v := m.arch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArch returns the old "arch" field's value of the SoftwareInstallation entity.
+// If the SoftwareInstallation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SoftwareInstallationMutation) OldArch(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArch is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArch requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArch: %w", err)
+	}
+	return oldValue.Arch, nil
+}
+
+// ClearArch clears the value of the "arch" field.
+func (m *SoftwareInstallationMutation) ClearArch() {
+	m.arch = nil
+	m.clearedFields[softwareinstallation.FieldArch] = struct{}{}
+}
+
+// ArchCleared returns if the "arch" field was cleared in this mutation.
+func (m *SoftwareInstallationMutation) ArchCleared() bool {
+	_, ok := m.clearedFields[softwareinstallation.FieldArch]
+	return ok
+}
+
+// ResetArch resets all changes to the "arch" field.
+func (m *SoftwareInstallationMutation) ResetArch() {
+	m.arch = nil
+	delete(m.clearedFields, softwareinstallation.FieldArch)
+}
+
+// SetManager sets the "manager" field.
+func (m *SoftwareInstallationMutation) SetManager(s string) {
+	m.manager = &s
+}
+
+// Manager returns the value of the "manager" field in the mutation.
+func (m *SoftwareInstallationMutation) Manager() (r string, exists bool) {
+	v := m.manager
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManager returns the old "manager" field's value of the SoftwareInstallation entity.
+// If the SoftwareInstallation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SoftwareInstallationMutation) OldManager(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManager is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManager requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManager: %w", err)
+	}
+	return oldValue.Manager, nil
+}
+
+// ClearManager clears the value of the "manager" field.
+func (m *SoftwareInstallationMutation) ClearManager() {
+	m.manager = nil
+	m.clearedFields[softwareinstallation.FieldManager] = struct{}{}
+}
+
+// ManagerCleared returns if the "manager" field was cleared in this mutation.
+func (m *SoftwareInstallationMutation) ManagerCleared() bool {
+	_, ok := m.clearedFields[softwareinstallation.FieldManager]
+	return ok
+}
+
+// ResetManager resets all changes to the "manager" field.
+func (m *SoftwareInstallationMutation) ResetManager() {
+	m.manager = nil
+	delete(m.clearedFields, softwareinstallation.FieldManager)
+}
+
+// SetConfigurationItemID sets the "configuration_item_id" field.
+func (m *SoftwareInstallationMutation) SetConfigurationItemID(i int) {
+	m.configuration_item = &i
+}
+
+// ConfigurationItemID returns the value of the "configuration_item_id" field in the mutation.
+func (m *SoftwareInstallationMutation) ConfigurationItemID() (r int, exists bool) {
+	v := m.configuration_item
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfigurationItemID returns the old "configuration_item_id" field's value of the SoftwareInstallation entity.
+// If the SoftwareInstallation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SoftwareInstallationMutation) OldConfigurationItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfigurationItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfigurationItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfigurationItemID: %w", err)
+	}
+	return oldValue.ConfigurationItemID, nil
+}
+
+// ResetConfigurationItemID resets all changes to the "configuration_item_id" field.
+func (m *SoftwareInstallationMutation) ResetConfigurationItemID() {
+	m.configuration_item = nil
+}
+
+// ClearConfigurationItem clears the "configuration_item" edge to the ConfigurationItem entity.
+func (m *SoftwareInstallationMutation) ClearConfigurationItem() {
+	m.clearedconfiguration_item = true
+	m.clearedFields[softwareinstallation.FieldConfigurationItemID] = struct{}{}
+}
+
+// ConfigurationItemCleared reports if the "configuration_item" edge to the ConfigurationItem entity was cleared.
+func (m *SoftwareInstallationMutation) ConfigurationItemCleared() bool {
+	return m.clearedconfiguration_item
+}
+
+// ConfigurationItemIDs returns the "configuration_item" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConfigurationItemID instead. It exists only for internal usage by the builders.
+func (m *SoftwareInstallationMutation) ConfigurationItemIDs() (ids []int) {
+	if id := m.configuration_item; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConfigurationItem resets all changes to the "configuration_item" edge.
+func (m *SoftwareInstallationMutation) ResetConfigurationItem() {
+	m.configuration_item = nil
+	m.clearedconfiguration_item = false
+}
+
+// Where appends a list predicates to the SoftwareInstallationMutation builder.
+func (m *SoftwareInstallationMutation) Where(ps ...predicate.SoftwareInstallation) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SoftwareInstallationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SoftwareInstallationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SoftwareInstallation, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SoftwareInstallationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SoftwareInstallationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SoftwareInstallation).
+func (m *SoftwareInstallationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SoftwareInstallationMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.name != nil {
+		fields = append(fields, softwareinstallation.FieldName)
+	}
+	if m.version != nil {
+		fields = append(fields, softwareinstallation.FieldVersion)
+	}
+	if m.arch != nil {
+		fields = append(fields, softwareinstallation.FieldArch)
+	}
+	if m.manager != nil {
+		fields = append(fields, softwareinstallation.FieldManager)
+	}
+	if m.configuration_item != nil {
+		fields = append(fields, softwareinstallation.FieldConfigurationItemID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SoftwareInstallationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case softwareinstallation.FieldName:
+		return m.Name()
+	case softwareinstallation.FieldVersion:
+		return m.Version()
+	case softwareinstallation.FieldArch:
+		return m.Arch()
+	case softwareinstallation.FieldManager:
+		return m.Manager()
+	case softwareinstallation.FieldConfigurationItemID:
+		return m.ConfigurationItemID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SoftwareInstallationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case softwareinstallation.FieldName:
+		return m.OldName(ctx)
+	case softwareinstallation.FieldVersion:
+		return m.OldVersion(ctx)
+	case softwareinstallation.FieldArch:
+		return m.OldArch(ctx)
+	case softwareinstallation.FieldManager:
+		return m.OldManager(ctx)
+	case softwareinstallation.FieldConfigurationItemID:
+		return m.OldConfigurationItemID(ctx)
+	}
+	return nil, fmt.Errorf("unknown SoftwareInstallation field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SoftwareInstallationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case softwareinstallation.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case softwareinstallation.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case softwareinstallation.FieldArch:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArch(v)
+		return nil
+	case softwareinstallation.FieldManager:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManager(v)
+		return nil
+	case softwareinstallation.FieldConfigurationItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfigurationItemID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SoftwareInstallation field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SoftwareInstallationMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SoftwareInstallationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SoftwareInstallationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown SoftwareInstallation numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SoftwareInstallationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(softwareinstallation.FieldArch) {
+		fields = append(fields, softwareinstallation.FieldArch)
+	}
+	if m.FieldCleared(softwareinstallation.FieldManager) {
+		fields = append(fields, softwareinstallation.FieldManager)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SoftwareInstallationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SoftwareInstallationMutation) ClearField(name string) error {
+	switch name {
+	case softwareinstallation.FieldArch:
+		m.ClearArch()
+		return nil
+	case softwareinstallation.FieldManager:
+		m.ClearManager()
+		return nil
+	}
+	return fmt.Errorf("unknown SoftwareInstallation nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SoftwareInstallationMutation) ResetField(name string) error {
+	switch name {
+	case softwareinstallation.FieldName:
+		m.ResetName()
+		return nil
+	case softwareinstallation.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case softwareinstallation.FieldArch:
+		m.ResetArch()
+		return nil
+	case softwareinstallation.FieldManager:
+		m.ResetManager()
+		return nil
+	case softwareinstallation.FieldConfigurationItemID:
+		m.ResetConfigurationItemID()
+		return nil
+	}
+	return fmt.Errorf("unknown SoftwareInstallation field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SoftwareInstallationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.configuration_item != nil {
+		edges = append(edges, softwareinstallation.EdgeConfigurationItem)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SoftwareInstallationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case softwareinstallation.EdgeConfigurationItem:
+		if id := m.configuration_item; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SoftwareInstallationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SoftwareInstallationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SoftwareInstallationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedconfiguration_item {
+		edges = append(edges, softwareinstallation.EdgeConfigurationItem)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SoftwareInstallationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case softwareinstallation.EdgeConfigurationItem:
+		return m.clearedconfiguration_item
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SoftwareInstallationMutation) ClearEdge(name string) error {
+	switch name {
+	case softwareinstallation.EdgeConfigurationItem:
+		m.ClearConfigurationItem()
+		return nil
+	}
+	return fmt.Errorf("unknown SoftwareInstallation unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SoftwareInstallationMutation) ResetEdge(name string) error {
+	switch name {
+	case softwareinstallation.EdgeConfigurationItem:
+		m.ResetConfigurationItem()
+		return nil
+	}
+	return fmt.Errorf("unknown SoftwareInstallation edge %s", name)
 }
 
 // VendorMutation represents an operation that mutates the Vendor nodes in the graph.

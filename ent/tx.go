@@ -56,6 +56,8 @@ type Tx struct {
 	Service *ServiceClient
 	// Sighting is the client for interacting with the Sighting builders.
 	Sighting *SightingClient
+	// SoftwareInstallation is the client for interacting with the SoftwareInstallation builders.
+	SoftwareInstallation *SoftwareInstallationClient
 	// Vendor is the client for interacting with the Vendor builders.
 	Vendor *VendorClient
 
@@ -210,6 +212,7 @@ func (tx *Tx) init() {
 	tx.ReportSchedule = NewReportScheduleClient(tx.config)
 	tx.Service = NewServiceClient(tx.config)
 	tx.Sighting = NewSightingClient(tx.config)
+	tx.SoftwareInstallation = NewSoftwareInstallationClient(tx.config)
 	tx.Vendor = NewVendorClient(tx.config)
 }
 

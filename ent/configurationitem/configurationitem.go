@@ -87,6 +87,8 @@ const (
 	EdgeIncidents = "incidents"
 	// EdgeTopCandidateOf holds the string denoting the top_candidate_of edge name in mutations.
 	EdgeTopCandidateOf = "top_candidate_of"
+	// EdgeSoftwareInstallations holds the string denoting the software_installations edge name in mutations.
+	EdgeSoftwareInstallations = "software_installations"
 	// Table holds the table name of the configurationitem in the database.
 	Table = "configuration_items"
 	// OwnerTable is the table that holds the owner relation/edge.
@@ -186,6 +188,13 @@ const (
 	TopCandidateOfInverseTable = "incidents"
 	// TopCandidateOfColumn is the table column denoting the top_candidate_of relation/edge.
 	TopCandidateOfColumn = "top_candidate_id"
+	// SoftwareInstallationsTable is the table that holds the software_installations relation/edge.
+	SoftwareInstallationsTable = "software_installations"
+	// SoftwareInstallationsInverseTable is the table name for the SoftwareInstallation entity.
+	// It exists in this package in order to avoid circular dependency with the "softwareinstallation" package.
+	SoftwareInstallationsInverseTable = "software_installations"
+	// SoftwareInstallationsColumn is the table column denoting the software_installations relation/edge.
+	SoftwareInstallationsColumn = "configuration_item_id"
 )
 
 // Columns holds all SQL columns for configurationitem fields.
@@ -649,6 +658,20 @@ func ByTopCandidateOf(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newTopCandidateOfStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// BySoftwareInstallationsCount orders the results by software_installations count.
+func BySoftwareInstallationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSoftwareInstallationsStep(), opts...)
+	}
+}
+
+// BySoftwareInstallations orders the results by software_installations terms.
+func BySoftwareInstallations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSoftwareInstallationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOwnerStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -752,6 +775,13 @@ func newTopCandidateOfStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(TopCandidateOfInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, TopCandidateOfTable, TopCandidateOfColumn),
+	)
+}
+func newSoftwareInstallationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SoftwareInstallationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SoftwareInstallationsTable, SoftwareInstallationsColumn),
 	)
 }
 

@@ -1240,6 +1240,29 @@ func HasTopCandidateOfWith(preds ...predicate.Incident) predicate.ConfigurationI
 	})
 }
 
+// HasSoftwareInstallations applies the HasEdge predicate on the "software_installations" edge.
+func HasSoftwareInstallations() predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, SoftwareInstallationsTable, SoftwareInstallationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSoftwareInstallationsWith applies the HasEdge predicate on the "software_installations" edge with a given conditions (other predicates).
+func HasSoftwareInstallationsWith(preds ...predicate.SoftwareInstallation) predicate.ConfigurationItem {
+	return predicate.ConfigurationItem(func(s *sql.Selector) {
+		step := newSoftwareInstallationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.ConfigurationItem) predicate.ConfigurationItem {
 	return predicate.ConfigurationItem(sql.AndPredicates(predicates...))

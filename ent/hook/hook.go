@@ -261,6 +261,18 @@ func (f SightingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SightingMutation", m)
 }
 
+// The SoftwareInstallationFunc type is an adapter to allow the use of ordinary
+// function as SoftwareInstallation mutator.
+type SoftwareInstallationFunc func(context.Context, *ent.SoftwareInstallationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SoftwareInstallationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SoftwareInstallationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SoftwareInstallationMutation", m)
+}
+
 // The VendorFunc type is an adapter to allow the use of ordinary
 // function as Vendor mutator.
 type VendorFunc func(context.Context, *ent.VendorMutation) (ent.Value, error)

@@ -909,6 +909,41 @@ var (
 			},
 		},
 	}
+	// SoftwareInstallationsColumns holds the columns for the "software_installations" table.
+	SoftwareInstallationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "version", Type: field.TypeString, Size: 255},
+		{Name: "arch", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "manager", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "configuration_item_id", Type: field.TypeInt},
+	}
+	// SoftwareInstallationsTable holds the schema information for the "software_installations" table.
+	SoftwareInstallationsTable = &schema.Table{
+		Name:       "software_installations",
+		Columns:    SoftwareInstallationsColumns,
+		PrimaryKey: []*schema.Column{SoftwareInstallationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "software_installations_configuration_items_software_installations",
+				Columns:    []*schema.Column{SoftwareInstallationsColumns[5]},
+				RefColumns: []*schema.Column{ConfigurationItemsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "softwareinstallation_name_configuration_item_id",
+				Unique:  false,
+				Columns: []*schema.Column{SoftwareInstallationsColumns[1], SoftwareInstallationsColumns[5]},
+			},
+			{
+				Name:    "softwareinstallation_configuration_item_id",
+				Unique:  false,
+				Columns: []*schema.Column{SoftwareInstallationsColumns[5]},
+			},
+		},
+	}
 	// VendorsColumns holds the columns for the "vendors" table.
 	VendorsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1100,6 +1135,7 @@ var (
 		ReportSchedulesTable,
 		ServicesTable,
 		SightingsTable,
+		SoftwareInstallationsTable,
 		VendorsTable,
 		ChangeRecordConfigurationItemsTable,
 		ContractCoveredCisTable,
@@ -1199,6 +1235,10 @@ func init() {
 	SightingsTable.ForeignKeys[1].RefTable = DiscoveryJobsTable
 	SightingsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
+	SoftwareInstallationsTable.ForeignKeys[0].RefTable = ConfigurationItemsTable
+	SoftwareInstallationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(94489280512),
 	}
 	VendorsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),

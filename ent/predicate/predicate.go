@@ -69,5 +69,8 @@ type Service func(*sql.Selector)
 // Sighting is the predicate function for sighting builders.
 type Sighting func(*sql.Selector)
 
+// SoftwareInstallation is the predicate function for softwareinstallation builders.
+type SoftwareInstallation func(*sql.Selector)
+
 // Vendor is the predicate function for vendor builders.
 type Vendor func(*sql.Selector)

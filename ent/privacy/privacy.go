@@ -614,6 +614,30 @@ func (f SightingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SightingMutation", m)
 }
 
+// The SoftwareInstallationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SoftwareInstallationQueryRuleFunc func(context.Context, *ent.SoftwareInstallationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SoftwareInstallationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SoftwareInstallationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SoftwareInstallationQuery", q)
+}
+
+// The SoftwareInstallationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SoftwareInstallationMutationRuleFunc func(context.Context, *ent.SoftwareInstallationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SoftwareInstallationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SoftwareInstallationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SoftwareInstallationMutation", m)
+}
+
 // The VendorQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type VendorQueryRuleFunc func(context.Context, *ent.VendorQuery) error

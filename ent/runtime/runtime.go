@@ -28,6 +28,7 @@ import (
 	"github.com/cairn-cmdb/cairn/ent/schema"
 	"github.com/cairn-cmdb/cairn/ent/service"
 	"github.com/cairn-cmdb/cairn/ent/sighting"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/ent/vendor"
 
 	"entgo.io/ent"
@@ -1184,6 +1185,38 @@ func init() {
 	sightingDescMatchedBy := sightingFields[5].Descriptor()
 	// sighting.MatchedByValidator is a validator for the "matched_by" field. It is called by the builders before save.
 	sighting.MatchedByValidator = sightingDescMatchedBy.Validators[0].(func(string) error)
+	softwareinstallationFields := schema.SoftwareInstallation{}.Fields()
+	_ = softwareinstallationFields
+	// softwareinstallationDescName is the schema descriptor for name field.
+	softwareinstallationDescName := softwareinstallationFields[0].Descriptor()
+	// softwareinstallation.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	softwareinstallation.NameValidator = func() func(string) error {
+		validators := softwareinstallationDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// softwareinstallationDescVersion is the schema descriptor for version field.
+	softwareinstallationDescVersion := softwareinstallationFields[1].Descriptor()
+	// softwareinstallation.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	softwareinstallation.VersionValidator = softwareinstallationDescVersion.Validators[0].(func(string) error)
+	// softwareinstallationDescArch is the schema descriptor for arch field.
+	softwareinstallationDescArch := softwareinstallationFields[2].Descriptor()
+	// softwareinstallation.ArchValidator is a validator for the "arch" field. It is called by the builders before save.
+	softwareinstallation.ArchValidator = softwareinstallationDescArch.Validators[0].(func(string) error)
+	// softwareinstallationDescManager is the schema descriptor for manager field.
+	softwareinstallationDescManager := softwareinstallationFields[3].Descriptor()
+	// softwareinstallation.ManagerValidator is a validator for the "manager" field. It is called by the builders before save.
+	softwareinstallation.ManagerValidator = softwareinstallationDescManager.Validators[0].(func(string) error)
 	vendorMixin := schema.Vendor{}.Mixin()
 	vendorMixinFields0 := vendorMixin[0].Fields()
 	_ = vendorMixinFields0

@@ -147,6 +147,9 @@ func (ConfigurationItem) Edges() []ent.Edge {
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.To("top_candidate_of", Incident.Type).
 			Annotations(entsql.OnDelete(entsql.SetNull), entgql.Skip(entgql.SkipAll)),
+		edge.To("software_installations", SoftwareInstallation.Type).
+			Comment("its installed packages, kept from its package facts by internal/hooks; read through softwareInstallations").
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.Skip(entgql.SkipAll)),
 	}
 }
 

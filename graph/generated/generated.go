@@ -947,6 +947,7 @@ type ComplexityRoot struct {
 		ServiceImpact            func(childComplexity int, service int, direction *model.ImpactDirection, maxDepth *int) int
 		ServiceMap               func(childComplexity int, service int) int
 		Services                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ServiceOrder, where *ent.ServiceWhereInput) int
+		SoftwareInstallations    func(childComplexity int, name string, versionBelow *string, first *int, after *entgql.Cursor[int]) int
 		Vendors                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.VendorOrder, where *ent.VendorWhereInput) int
 		Viewer                   func(childComplexity int) int
 		WhyNoMatch               func(childComplexity int, identifier string, scope *string) int
@@ -1139,6 +1140,27 @@ type ComplexityRoot struct {
 		Type      func(childComplexity int) int
 	}
 
+	SoftwareInstallation struct {
+		Arch                func(childComplexity int) int
+		ConfigurationItem   func(childComplexity int) int
+		ConfigurationItemID func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Manager             func(childComplexity int) int
+		Name                func(childComplexity int) int
+		Version             func(childComplexity int) int
+	}
+
+	SoftwareInstallationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SoftwareInstallationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Vendor struct {
 		AccountNumber      func(childComplexity int) int
 		ConfigurationItems func(childComplexity int) int
@@ -1327,6 +1349,7 @@ type QueryResolver interface {
 	Lookup(ctx context.Context, query string, first *int, scope *string) ([]*model.LookupHit, error)
 	DuplicateCandidates(ctx context.Context, first *int) ([]*model.DuplicateCandidate, error)
 	CmdbHealth(ctx context.Context, staleDays *int, expiringDays *int) (*model.CMDBHealth, error)
+	SoftwareInstallations(ctx context.Context, name string, versionBelow *string, first *int, after *entgql.Cursor[int]) (*ent.SoftwareInstallationConnection, error)
 }
 type ReportRunResolver interface {
 	Sizes(ctx context.Context, obj *ent.ReportRun) (map[string]any, error)
@@ -5787,6 +5810,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Services(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ServiceOrder), args["where"].(*ent.ServiceWhereInput)), true
+	case "Query.softwareInstallations":
+		if e.ComplexityRoot.Query.SoftwareInstallations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_softwareInstallations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SoftwareInstallations(childComplexity, args["name"].(string), args["versionBelow"].(*string), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
 	case "Query.vendors":
 		if e.ComplexityRoot.Query.Vendors == nil {
 			break
@@ -6578,6 +6612,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceMapNode.Type(childComplexity), true
+
+	case "SoftwareInstallation.arch":
+		if e.ComplexityRoot.SoftwareInstallation.Arch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallation.Arch(childComplexity), true
+	case "SoftwareInstallation.configurationItem":
+		if e.ComplexityRoot.SoftwareInstallation.ConfigurationItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallation.ConfigurationItem(childComplexity), true
+	case "SoftwareInstallation.configurationItemID":
+		if e.ComplexityRoot.SoftwareInstallation.ConfigurationItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallation.ConfigurationItemID(childComplexity), true
+	case "SoftwareInstallation.id":
+		if e.ComplexityRoot.SoftwareInstallation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallation.ID(childComplexity), true
+	case "SoftwareInstallation.manager":
+		if e.ComplexityRoot.SoftwareInstallation.Manager == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallation.Manager(childComplexity), true
+	case "SoftwareInstallation.name":
+		if e.ComplexityRoot.SoftwareInstallation.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallation.Name(childComplexity), true
+	case "SoftwareInstallation.version":
+		if e.ComplexityRoot.SoftwareInstallation.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallation.Version(childComplexity), true
+
+	case "SoftwareInstallationConnection.edges":
+		if e.ComplexityRoot.SoftwareInstallationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallationConnection.Edges(childComplexity), true
+	case "SoftwareInstallationConnection.pageInfo":
+		if e.ComplexityRoot.SoftwareInstallationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallationConnection.PageInfo(childComplexity), true
+	case "SoftwareInstallationConnection.totalCount":
+		if e.ComplexityRoot.SoftwareInstallationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallationConnection.TotalCount(childComplexity), true
+
+	case "SoftwareInstallationEdge.cursor":
+		if e.ComplexityRoot.SoftwareInstallationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallationEdge.Cursor(childComplexity), true
+	case "SoftwareInstallationEdge.node":
+		if e.ComplexityRoot.SoftwareInstallationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SoftwareInstallationEdge.Node(childComplexity), true
 
 	case "Vendor.accountNumber":
 		if e.ComplexityRoot.Vendor.AccountNumber == nil {
@@ -13799,6 +13908,57 @@ input ServiceWhereInput {
   hasIncidents: Boolean
   hasIncidentsWith: [IncidentWhereInput!]
 }
+type SoftwareInstallation implements Node {
+  id: ID!
+  """
+  the package name, as in the CI's package.<name> fact
+  """
+  name: String!
+  """
+  one of the versions of package.<name>, as the package manager writes it
+  """
+  version: String!
+  """
+  its architecture (package_arch.<name>), when the source reports one
+  """
+  arch: String
+  """
+  the CI's packages.manager (dpkg, rpm, apk…): whose version ordering applies
+  """
+  manager: String
+  configurationItemID: ID!
+  configurationItem: ConfigurationItem!
+}
+"""
+A connection to a list of items.
+"""
+type SoftwareInstallationConnection {
+  """
+  A list of edges.
+  """
+  edges: [SoftwareInstallationEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type SoftwareInstallationEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: SoftwareInstallation
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
 """
 The builtin Time type
 """
@@ -14721,6 +14881,23 @@ extend type Mutation {
   deleteReportSchedule(id: ID!): ID!
   "runs the schedule now and returns the finished run"
   runReportSchedule(id: ID!): ReportRun!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/software.graphql", Input: `# Installed software: which CIs run a package, and which run it older than a
+# version. Rows come from the CIs' package.<name>, package_arch.<name> and
+# packages.manager facts (internal/hooks keeps them in step); read-only.
+
+extend type Query {
+  """
+  The installations of package ` + "`" + `name` + "`" + ` (its exact name, as in the CIs'
+  ` + "`" + `package.<name>` + "`" + ` facts), one per installed version and architecture, ordered
+  by CI name then ID. With ` + "`" + `versionBelow` + "`" + `, only those whose version sorts
+  before it by the CI's package manager's ordering (` + "`" + `packages.manager` + "`" + `: dpkg
+  and apt by Debian policy, rpm, dnf, yum and zypper by rpmvercmp, others by
+  Debian's rules): the CIs that need an update to reach that version.
+  ` + "`" + `first` + "`" + ` defaults to 100, at most 1000.
+  """
+  softwareInstallations(name: String!, versionBelow: String, first: Int, after: Cursor): SoftwareInstallationConnection!
 }
 `, BuiltIn: false},
 }
@@ -16678,6 +16855,48 @@ func (ec *executionContext) childFields_ServiceMapNode(ctx context.Context, fiel
 		return ec.fieldContext_ServiceMapNode_inService(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceMapNode", field.Name)
+}
+
+func (ec *executionContext) childFields_SoftwareInstallation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SoftwareInstallation_id(ctx, field)
+	case "name":
+		return ec.fieldContext_SoftwareInstallation_name(ctx, field)
+	case "version":
+		return ec.fieldContext_SoftwareInstallation_version(ctx, field)
+	case "arch":
+		return ec.fieldContext_SoftwareInstallation_arch(ctx, field)
+	case "manager":
+		return ec.fieldContext_SoftwareInstallation_manager(ctx, field)
+	case "configurationItemID":
+		return ec.fieldContext_SoftwareInstallation_configurationItemID(ctx, field)
+	case "configurationItem":
+		return ec.fieldContext_SoftwareInstallation_configurationItem(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SoftwareInstallation", field.Name)
+}
+
+func (ec *executionContext) childFields_SoftwareInstallationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SoftwareInstallationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SoftwareInstallationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SoftwareInstallationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SoftwareInstallationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SoftwareInstallationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SoftwareInstallationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SoftwareInstallationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SoftwareInstallationEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Vendor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -19477,6 +19696,44 @@ func (ec *executionContext) field_Query_services_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_softwareInstallations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "versionBelow",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["versionBelow"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -38091,6 +38348,50 @@ func (ec *executionContext) fieldContext_Query_cmdbHealth(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_softwareInstallations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_softwareInstallations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SoftwareInstallations(ctx, fc.Args["name"].(string), fc.Args["versionBelow"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SoftwareInstallationConnection) graphql.Marshaler {
+			return ec.marshalNSoftwareInstallationConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐSoftwareInstallationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_softwareInstallations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SoftwareInstallationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_softwareInstallations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -41290,6 +41591,318 @@ func (ec *executionContext) _ServiceMapNode_inService(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ServiceMapNode_inService(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceMapNode", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SoftwareInstallation_id(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoftwareInstallation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SoftwareInstallation_name(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallation_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoftwareInstallation", field, false, false, "String")
+}
+
+func (ec *executionContext) _SoftwareInstallation_version(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallation_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallation_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoftwareInstallation", field, false, false, "String")
+}
+
+func (ec *executionContext) _SoftwareInstallation_arch(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallation_arch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallation_arch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoftwareInstallation", field, false, false, "String")
+}
+
+func (ec *executionContext) _SoftwareInstallation_manager(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallation_manager(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Manager, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallation_manager(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoftwareInstallation", field, false, false, "String")
+}
+
+func (ec *executionContext) _SoftwareInstallation_configurationItemID(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallation_configurationItemID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItemID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallation_configurationItemID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoftwareInstallation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SoftwareInstallation_configurationItem(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallation_configurationItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationItem(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConfigurationItem) graphql.Marshaler {
+			return ec.marshalNConfigurationItem2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐConfigurationItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallation_configurationItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SoftwareInstallation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfigurationItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SoftwareInstallationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SoftwareInstallationEdge) graphql.Marshaler {
+			return ec.marshalOSoftwareInstallationEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐSoftwareInstallationEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SoftwareInstallationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SoftwareInstallationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SoftwareInstallationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SoftwareInstallationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SoftwareInstallationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoftwareInstallationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SoftwareInstallationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SoftwareInstallation) graphql.Marshaler {
+			return ec.marshalOSoftwareInstallation2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐSoftwareInstallation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SoftwareInstallationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SoftwareInstallation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SoftwareInstallationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.SoftwareInstallationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SoftwareInstallationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SoftwareInstallationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SoftwareInstallationEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Vendor_id(ctx context.Context, field graphql.CollectedField, obj *ent.Vendor) (ret graphql.Marshaler) {
@@ -66894,6 +67507,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Vendor(ctx, sel, obj)
+	case *ent.SoftwareInstallation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SoftwareInstallation(ctx, sel, obj)
 	case *ent.Service:
 		if obj == nil {
 			return graphql.Null
@@ -72667,6 +73285,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_cmdbHealth(ctx, field)
 				})
+		case "softwareInstallations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_softwareInstallations(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -73915,6 +74539,151 @@ func (ec *executionContext) _ServiceMapNode(ctx context.Context, sel ast.Selecti
 			}
 		case "inService":
 			out.Values[i] = ec._ServiceMapNode_inService(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(withDeferredPath(ctx, deferred))
+	}
+
+	return out
+}
+
+var softwareInstallationImplementors = []string{"SoftwareInstallation", "Node"}
+
+func (ec *executionContext) _SoftwareInstallation(ctx context.Context, sel ast.SelectionSet, obj *ent.SoftwareInstallation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, softwareInstallationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SoftwareInstallation")
+		case "id":
+			out.Values[i] = ec._SoftwareInstallation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._SoftwareInstallation_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._SoftwareInstallation_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "arch":
+			out.Values[i] = ec._SoftwareInstallation_arch(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "manager":
+			out.Values[i] = ec._SoftwareInstallation_manager(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "configurationItemID":
+			out.Values[i] = ec._SoftwareInstallation_configurationItemID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "configurationItem":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SoftwareInstallation_configurationItem(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(withDeferredPath(ctx, deferred))
+	}
+
+	return out
+}
+
+var softwareInstallationConnectionImplementors = []string{"SoftwareInstallationConnection"}
+
+func (ec *executionContext) _SoftwareInstallationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SoftwareInstallationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, softwareInstallationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SoftwareInstallationConnection")
+		case "edges":
+			out.Values[i] = ec._SoftwareInstallationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SoftwareInstallationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SoftwareInstallationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(withDeferredPath(ctx, deferred))
+	}
+
+	return out
+}
+
+var softwareInstallationEdgeImplementors = []string{"SoftwareInstallationEdge"}
+
+func (ec *executionContext) _SoftwareInstallationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SoftwareInstallationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, softwareInstallationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SoftwareInstallationEdge")
+		case "node":
+			out.Values[i] = ec._SoftwareInstallationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._SoftwareInstallationEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -76756,6 +77525,14 @@ func (ec *executionContext) marshalNServiceOrderField2ᚖgithubᚗcomᚋcairnᚑ
 func (ec *executionContext) unmarshalNServiceWhereInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐServiceWhereInput(ctx context.Context, v any) (*ent.ServiceWhereInput, error) {
 	res, err := ec.unmarshalInputServiceWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSoftwareInstallationConnection2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐSoftwareInstallationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SoftwareInstallationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SoftwareInstallationConnection!")
+		return graphql.Null
+	}
+	return ec._SoftwareInstallationConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -80302,6 +81079,33 @@ func (ec *executionContext) unmarshalOServiceWhereInput2ᚖgithubᚗcomᚋcairn�
 	}
 	res, err := ec.unmarshalInputServiceWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSoftwareInstallation2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐSoftwareInstallation(ctx context.Context, sel ast.SelectionSet, v *ent.SoftwareInstallation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SoftwareInstallation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSoftwareInstallationEdge2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐSoftwareInstallationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SoftwareInstallationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSoftwareInstallationEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐSoftwareInstallationEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSoftwareInstallationEdge2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚐSoftwareInstallationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SoftwareInstallationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SoftwareInstallationEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -31,7 +31,7 @@ import (
 // run outside the audit hook: the audit trail sees normalised values.
 func Register(c *ent.Client) {
 	c.Use(storedMoney)
-	c.ConfigurationItem.Use(normalizeCI, cascadeCI, syncIdentifiers, provenanceCI)
+	c.ConfigurationItem.Use(normalizeCI, cascadeCI, syncIdentifiers, provenanceCI, syncSoftware)
 	c.Identifier.Use(normalizeIdentifier)
 	c.Relationship.Use(validateRelationship)
 	c.Contract.Use(validateContract)
