@@ -88,6 +88,15 @@ func fill(t testing.TB, db *app.DB) {
 		if err != nil {
 			return err
 		}
+		// Installed software (its rows kept by the software hook).
+		facts := map[string]any{}
+		for k, v := range ci.Facts {
+			facts[k] = v
+		}
+		facts["package.openssl"], facts["package_arch.openssl"], facts["packages.manager"] = "3.0.11-1~deb12u2", "amd64", "dpkg"
+		if err := tx.ConfigurationItem.UpdateOne(ci).SetFacts(facts).Exec(ctx); err != nil {
+			return err
+		}
 		if _, err := tx.Drift.Create().SetKind(drift.KindAttributeChanged).SetFieldName("hostname").
 			SetRecorded("a").SetObserved("b").SetFirstSeenAt(at).SetLastSeenAt(at).
 			SetConfigurationItem(ci).SetJob(job).SetRun(run).Save(ctx); err != nil {
