@@ -12,13 +12,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/apitoken"
+	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/migrate"
 	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	"github.com/cairn-cmdb/cairn/internal/app"
@@ -27,6 +30,7 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/estate"
 	"github.com/cairn-cmdb/cairn/internal/server"
 	"github.com/cairn-cmdb/cairn/internal/store"
+	"github.com/cairn-cmdb/cairn/internal/txn"
 )
 
 // The software estate of BenchmarkSoftwareInstallations: 10,000 CIs with
@@ -318,5 +322,63 @@ func checkSoftwareAnswer(b *testing.B, e *env, body []byte) {
 		if v := ed.Node.Version; v != "3.0.9-1" && v != "3.0.11-1~deb12u1" {
 			b.Fatalf("%s runs openssl %s, not below 3.0.11-1~deb12u2", ed.Node.ConfigurationItem.Name, v)
 		}
+	}
+}
+
+// BenchmarkSoftwareSync measures what the software hook adds to a CI
+// update on SQLite, for a host with 1,000 packages: "unchanged" changes
+// another fact (the hook runs no statement), "one-package" upgrades one
+// package (the hook deletes and rewrites the host's 1,000 rows).
+func BenchmarkSoftwareSync(b *testing.B) {
+	ctx := audit.WithActor(context.Background(), "bench")
+	db, err := app.Open(ctx, filepath.Join(b.TempDir(), "sync.db"), app.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	facts := func(version, uptime string) map[string]any {
+		f := map[string]any{"packages.manager": "dpkg", "uptime": uptime}
+		for p := range softwarePackages {
+			name, v, arch, _ := softwareRow(1, p)
+			if p == 1 {
+				v = version
+			}
+			f["package."+name] = v
+			f["package_arch."+name] = arch
+		}
+		return f
+	}
+	var id int
+	if err := txn.Do(ctx, db.Client, func(tx *ent.Client) error {
+		ci, err := tx.ConfigurationItem.Create().SetName("host").SetKind(configurationitem.KindServer).SetFacts(facts("1.0-1", "0")).Save(ctx)
+		if err == nil {
+			id = ci.ID
+		}
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		facts func(i int) map[string]any
+	}{
+		{"unchanged", func(i int) map[string]any { return facts("1.0-1", strconv.Itoa(i)) }},
+		{"one-package", func(i int) map[string]any { return facts(fmt.Sprintf("1.0-%d", i+2), "0") }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				f := c.facts(i)
+				i++
+				if err := txn.Do(ctx, db.Client, func(tx *ent.Client) error {
+					return tx.ConfigurationItem.UpdateOneID(id).SetFacts(f).Exec(ctx)
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	if n := db.Client.SoftwareInstallation.Query().CountX(ctx); n != softwarePackages {
+		b.Fatalf("%d installations, want %d", n, softwarePackages)
 	}
 }

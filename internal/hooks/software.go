@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -35,10 +36,6 @@ const (
 	maxSoftwareManager = 32
 )
 
-// softwareInsertRows is how many rows one INSERT carries: 5 parameters a
-// row, well under SQLite's 32,766 and PostgreSQL's 65,535.
-const softwareInsertRows = 1000
-
 // softwareRow is one installation derived from a CI's facts.
 type softwareRow struct {
 	name, version string
@@ -49,8 +46,7 @@ type softwareRow struct {
 // package facts, in the transaction of the CI's write: when a CI is created
 // with package facts, and when an update changes any package.*,
 // package_arch.* or packages.manager fact (or clears the facts), the CI's
-// rows are deleted (one statement) and written again (one multi-row INSERT
-// per 1,000 packages). A write that leaves those facts as they were, or does
+// rows are deleted (one statement) and written again (one INSERT). A write that leaves those facts as they were, or does
 // not set facts at all, runs no statement on the table; deciding reads the
 // stored facts through the mutation's OldFacts, which ent caches for every
 // hook that asks (provenanceCI asks first when a person writes).
@@ -59,8 +55,8 @@ type softwareRow struct {
 // data like sightings, so each row through the hooks would cost its own
 // reference check and audit event (2,000 statements for a host with 1,000
 // packages), and the facts they come from are audited on the CI already.
-// The statements use $N placeholders, which PostgreSQL and SQLite both
-// read positionally, and run on the mutation's client: its transaction.
+// The statements (below) are the same on both engines and run on the
+// mutation's client: its transaction.
 // A CI's delete takes its rows with it (ON DELETE CASCADE).
 func syncSoftware(next ent.Mutator) ent.Mutator {
 	return hook.ConfigurationItemFunc(func(ctx context.Context, m *ent.ConfigurationItemMutation) (ent.Value, error) {
@@ -237,65 +233,68 @@ func splitList(s string) []string {
 }
 
 // rewriteSoftware replaces the rows of the CIs ids with rows (each CI gets
-// all of them): one DELETE when they may have rows, then the INSERTs.
+// all of them): a DELETE per CI when they may have rows, then the INSERTs.
 func rewriteSoftware(ctx context.Context, c *ent.Client, ids []int, hadRows bool, rows []softwareRow) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	if hadRows {
-		var q strings.Builder
-		q.WriteString(`DELETE FROM "` + softwareinstallation.Table + `" WHERE "` + softwareinstallation.FieldConfigurationItemID + `" IN (`)
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("$" + strconv.Itoa(i+1))
-			args[i] = id
+	for _, id := range ids {
+		if !hadRows {
+			break
 		}
-		q.WriteByte(')')
-		if _, err := c.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("deleting the software installations of CI %v: %w", ids, err)
+		if _, err := c.ExecContext(ctx, softwareDelete, id); err != nil {
+			return fmt.Errorf("deleting the software installations of CI %d: %w", id, err)
 		}
 	}
 	return insertSoftware(ctx, c, ids, rows)
 }
 
-// insertSoftware writes rows for each CI of ids, softwareInsertRows rows a
-// statement.
-func insertSoftware(ctx context.Context, c *ent.Client, ids []int, rows []softwareRow) error {
-	head := `INSERT INTO "` + softwareinstallation.Table + `" ("` +
+// The statements take one parameter each, whatever the number of rows:
+// $1, which both engines read (SQLite as a named parameter, which it
+// looks up by name, so a statement with thousands of them would spend its
+// time there). The rows go as one JSON object of arrays ({"0": [name,
+// version, arch, manager, CI], ...}) that json_each expands on both
+// (PostgreSQL's json_each takes an object, SQLite's anything) and ->>
+// reads (an array element as text on both).
+var (
+	softwareDelete = `DELETE FROM "` + softwareinstallation.Table + `" WHERE "` + softwareinstallation.FieldConfigurationItemID + `" = $1`
+	softwareInsert = `INSERT INTO "` + softwareinstallation.Table + `" ("` +
 		strings.Join([]string{softwareinstallation.FieldName, softwareinstallation.FieldVersion, softwareinstallation.FieldArch,
-			softwareinstallation.FieldManager, softwareinstallation.FieldConfigurationItemID}, `", "`) + `") VALUES `
+			softwareinstallation.FieldManager, softwareinstallation.FieldConfigurationItemID}, `", "`) + `") ` +
+		`SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, CAST(value ->> 4 AS BIGINT) FROM json_each($1)`
+)
+
+// insertSoftware writes rows for each CI of ids: one INSERT a CI.
+func insertSoftware(ctx context.Context, c *ent.Client, ids []int, rows []softwareRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	for _, id := range ids {
-		for rest := rows; len(rest) > 0; rest = rest[min(len(rest), softwareInsertRows):] {
-			chunk := rest[:min(len(rest), softwareInsertRows)]
-			var q strings.Builder
-			q.Grow(len(head) + len(chunk)*32)
-			q.WriteString(head)
-			args := make([]any, 0, len(chunk)*5)
-			for i, r := range chunk {
-				if i > 0 {
-					q.WriteByte(',')
+		var b strings.Builder
+		b.Grow(len(rows) * 64)
+		b.WriteByte('{')
+		for i, r := range rows {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`"` + strconv.Itoa(i) + `":[`)
+			for _, v := range []*string{&r.name, &r.version, r.arch, r.manager} {
+				if v == nil {
+					b.WriteString("null,")
+					continue
 				}
-				n := len(args)
-				q.WriteString("($" + strconv.Itoa(n+1) + ",$" + strconv.Itoa(n+2) + ",$" + strconv.Itoa(n+3) +
-					",$" + strconv.Itoa(n+4) + ",$" + strconv.Itoa(n+5) + ")")
-				args = append(args, r.name, r.version, nullable(r.arch), nullable(r.manager), id)
+				q, err := json.Marshal(*v)
+				if err != nil {
+					return fmt.Errorf("encoding package %q: %w", r.name, err)
+				}
+				b.Write(q)
+				b.WriteByte(',')
 			}
-			if _, err := c.ExecContext(ctx, q.String(), args...); err != nil {
-				return fmt.Errorf("recording the software installations of CI %d: %w", id, err)
-			}
+			b.WriteString(strconv.Itoa(id) + "]")
+		}
+		b.WriteByte('}')
+		if _, err := c.ExecContext(ctx, softwareInsert, b.String()); err != nil {
+			return fmt.Errorf("recording the software installations of CI %d: %w", id, err)
 		}
 	}
 	return nil
-}
-
-func nullable(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
 }
 
 // RebuildSoftware rewrites every CI's SoftwareInstallation rows from its

@@ -148,6 +148,25 @@ func TestSoftwareFollowsPackageFacts(t *testing.T) {
 			t.Fatalf("RebuildSoftware wrote %d rows: %q, want the same 5", written, got)
 		}
 
+		// A bulk update gives every CI it matches the same rows.
+		var other int
+		if err := txn.Do(ctx, c, func(tx *ent.Client) error {
+			ci, err := tx.ConfigurationItem.Create().SetName("web02").SetKind(configurationitem.KindServer).
+				SetFacts(map[string]any{"package.curl": "7.88.1-10"}).Save(ctx)
+			if err != nil {
+				return err
+			}
+			other = ci.ID
+			return tx.ConfigurationItem.Update().Where(configurationitem.IDIn(id, other)).SetFacts(next).Exec(ctx)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, ci := range []int{id, other} {
+			if got := software(t, c, ci); len(got) != 5 || !strings.HasSuffix(got[0], "/rpm") {
+				t.Fatalf("CI %d after a bulk update: %q, want the same 5 rows of rpm", ci, got)
+			}
+		}
+
 		// Clearing the facts clears the rows.
 		if err := txn.Do(ctx, c, func(tx *ent.Client) error {
 			return tx.ConfigurationItem.UpdateOneID(id).ClearFacts().Exec(ctx)
@@ -172,8 +191,8 @@ func TestSoftwareFollowsPackageFacts(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if n := c.SoftwareInstallation.Query().CountX(ctx); n != 0 {
-			t.Fatalf("%d installations after the CI's delete, want 0", n)
+		if n := c.SoftwareInstallation.Query().CountX(ctx); n != 5 || len(software(t, c, id)) != 0 {
+			t.Fatalf("%d installations after the CI's delete, want the other CI's 5", n)
 		}
 	})
 }
