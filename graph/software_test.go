@@ -165,6 +165,25 @@ func TestSoftwareInstallations(t *testing.T) {
 			t.Errorf("a page of 2 took %d statements, a page of 7 %d: want the same", small, large)
 		}
 
+		// A node is reachable by its global ID too.
+		var nodeResp struct {
+			Node struct {
+				Version           string
+				ConfigurationItem struct{ Name string }
+			}
+		}
+		var first struct {
+			SoftwareInstallations struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		env.Do(t, env.Viewer, `{ softwareInstallations(name: "foo", first: 1) { edges { node { id } } } }`, nil).OK(t).Decode(t, &first)
+		env.Do(t, env.Viewer, `query($id: ID!) { node(id: $id) { ... on SoftwareInstallation { version configurationItem { name } } } }`,
+			map[string]any{"id": first.SoftwareInstallations.Edges[0].Node.ID}).OK(t).Decode(t, &nodeResp)
+		if nodeResp.Node.Version != "1.0" || nodeResp.Node.ConfigurationItem.Name != "deb-b" {
+			t.Errorf("node(id:) of foo's first installation: %+v, want deb-b's 1.0", nodeResp.Node)
+		}
+
 		// Bad input names the argument.
 		for _, c := range []struct {
 			vars  map[string]any
@@ -174,6 +193,8 @@ func TestSoftwareInstallations(t *testing.T) {
 			{map[string]any{"name": "openssl", "below": ""}, "versionBelow"},
 			{map[string]any{"name": "openssl", "first": -1}, "first"},
 			{map[string]any{"name": "openssl", "first": 1001}, "first"},
+			// A cursor of another connection (ordered by ID: no CI name).
+			{map[string]any{"name": "openssl", "after": ciCursor(t, env)}, "after"},
 		} {
 			e := env.Do(t, env.Viewer, softwareQuery, c.vars).Err(t)
 			if e.Code() != "BAD_USER_INPUT" || e.Field() != c.field {
@@ -181,4 +202,17 @@ func TestSoftwareInstallations(t *testing.T) {
 			}
 		}
 	})
+}
+
+// ciCursor returns the cursor of the first CI of configurationItems.
+func ciCursor(t *testing.T, env *servertest.Env) string {
+	t.Helper()
+	var p struct {
+		ConfigurationItems struct{ Edges []struct{ Cursor string } }
+	}
+	env.Do(t, env.Viewer, `{ configurationItems(first: 1) { edges { cursor } } }`, nil).OK(t).Decode(t, &p)
+	if len(p.ConfigurationItems.Edges) != 1 {
+		t.Fatal("no CI to take a cursor from")
+	}
+	return p.ConfigurationItems.Edges[0].Cursor
 }
