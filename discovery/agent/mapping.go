@@ -37,6 +37,9 @@ const mib = 1 << 20
 // warnings: what it read but did not use. Other queries are an error. See
 // the package documentation for the mapping.
 func (r *Request) Observations(now time.Time) ([]discovery.Observation, []string, error) {
+	if r.Query == "SNMPQUERY" {
+		return r.SNMPObservations(now)
+	}
 	if r.Query != "INVENTORY" {
 		return nil, nil, fmt.Errorf("a %s request carries no inventory", clip(r.Query))
 	}
@@ -535,10 +538,20 @@ func (m *mapper) softwares() {
 			continue
 		}
 		name, version := e.Get("NAME"), e.Get("VERSION")
+		arch := firstNonEmpty(e.Get("ARCH"), e.Get("ARCHITECTURE"))
+		if from == "deb" {
+			// ocsinventory-agent names multi-arch packages as dpkg-query's
+			// ${binary:Package} does, "libc6:amd64": a Debian package name
+			// never holds ':', so the suffix is the architecture, and the
+			// fact is the package's, as FusionInventory and local name it.
+			if base, suffix, ok := strings.Cut(name, ":"); ok {
+				name, arch = base, firstNonEmpty(arch, suffix)
+			}
+		}
 		if !nameOK(name) || version == "" {
 			continue
 		}
-		pkgs = append(pkgs, local.Package{Name: name, Version: version, Arch: firstNonEmpty(e.Get("ARCH"), e.Get("ARCHITECTURE"))})
+		pkgs = append(pkgs, local.Package{Name: name, Version: version, Arch: arch})
 	}
 	if len(pkgs) == 0 {
 		return

@@ -383,3 +383,42 @@ func TestPackageFactsAsLocal(t *testing.T) {
 		t.Errorf("%d names, local.PackageFacts %d", n, len(want))
 	}
 }
+
+// TestAgentsAgreeOnPackages: ocsinventory-agent names multi-arch Debian
+// packages "name:arch" and FusionInventory "name": both captures of this
+// one machine give the same package facts.
+func TestAgentsAgreeOnPackages(t *testing.T) {
+	facts := map[string]map[string]string{}
+	for _, name := range []string{"fusion.xml", "ocs.xml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ParseRequest(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs, _, err := r.Observations(time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		facts[name] = map[string]string{}
+		for k, v := range obs[0].Facts {
+			if strings.HasPrefix(k, "package") {
+				facts[name][k] = v
+			}
+		}
+	}
+	f, o := facts["fusion.xml"], facts["ocs.xml"]
+	if len(f) < 1000 || !maps.Equal(f, o) {
+		for k, v := range f {
+			if o[k] != v {
+				t.Errorf("%s: FusionInventory %q, OCS %q", k, v, o[k])
+			}
+		}
+		t.Fatalf("%d package facts from FusionInventory, %d from OCS", len(f), len(o))
+	}
+	if o["package_arch.binutils-common"] != "amd64" {
+		t.Errorf("package_arch.binutils-common = %q, want amd64", o["package_arch.binutils-common"])
+	}
+}
