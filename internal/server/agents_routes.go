@@ -36,8 +36,8 @@ const AgentRoutePrefix = "/api/v1/agents/ocs/"
 const AgentRealm = "Cairn agent intake"
 
 // agentMetrics count the agent route's requests by query (PROLOG,
-// INVENTORY, other: an unknown one, none: refused before the body was
-// read) and outcome.
+// INVENTORY, SNMPQUERY, other: an unknown one, none: refused before the
+// body was read) and outcome.
 type agentMetrics struct {
 	requests *prometheus.CounterVec
 }
@@ -45,7 +45,7 @@ type agentMetrics struct {
 func newAgentMetrics(reg prometheus.Registerer) (*agentMetrics, error) {
 	m := &agentMetrics{requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cairn_agent_requests_total",
-		Help: "Inventory agent requests (POST " + AgentRoutePrefix + "{job}) by query (PROLOG, INVENTORY, other, none) and outcome (ok, invalid, too_large, unknown_query, unauthenticated, forbidden, not_found, wrong_kind, disabled, method_not_allowed, shed, failed).",
+		Help: "Inventory agent requests (POST " + AgentRoutePrefix + "{job}) by query (PROLOG, INVENTORY, SNMPQUERY, other, none) and outcome (ok, invalid, too_large, unknown_query, unauthenticated, forbidden, not_found, wrong_kind, disabled, method_not_allowed, shed, failed).",
 	}, []string{"query", "outcome"})}
 	if err := reg.Register(m.requests); err != nil {
 		return nil, fmt.Errorf("registering agent metrics: %w", err)
@@ -85,10 +85,11 @@ func writeAgentError(w http.ResponseWriter, status int, code apperr.Code, msg st
 // job whose config says anonymous; the body read under the job's limit
 // (readBody, admit: the same slots and shedding as /graphql), inflated by
 // agent.DecodeBody under the same limit; then PROLOG is answered with the
-// job's PROLOG_FREQ and INVENTORY reconciled (discoveryjobs.SubmitAgent),
-// each reply compressed as the request was. A body that is malformed or
-// too large fails a run of the job that says why; nothing else is stored.
-// ?dryRun=true reconciles without writing.
+// job's PROLOG_FREQ, INVENTORY and SNMPQUERY (fusioninventory-netinventory)
+// reconciled (discoveryjobs.SubmitAgent), each reply compressed as the
+// request was (an SNMPQUERY's START and END messages are only answered).
+// A body that is malformed or too large fails a run of the job that says
+// why; nothing else is stored. ?dryRun=true reconciles without writing.
 func (s *Server) agentIntake(m *agentMetrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		query := "none"
@@ -198,11 +199,26 @@ func (s *Server) agentIntake(m *agentMetrics) http.Handler {
 			query = "PROLOG"
 			s.agentReply(w, enc, agent.PrologReply(discoveryjobs.PrologFreqHours(job, time.Now())))
 			count("ok")
-		case "INVENTORY":
-			query = "INVENTORY"
+		case "INVENTORY", "SNMPQUERY":
+			// SNMPQUERY: fusioninventory-netinventory's results, one
+			// device a message, mapped like the snmp source's walks.
+			query = strings.ToUpper(req.Query)
 			obs, warnings, err := req.Observations(time.Now().UTC())
 			if err != nil {
 				fail("invalid", http.StatusBadRequest, apperr.BadUserInput, fmt.Sprintf("malformed inventory: %v", err))
+				return
+			}
+			if len(obs) == 0 && query == "SNMPQUERY" {
+				// A batch's START or END message, or a device the agent
+				// could not inventory: the latter fails a run saying why.
+				// The agent only wants a <REPLY>.
+				if len(warnings) > 0 {
+					if _, err := s.cfg.Discovery.FailAgentRun(ctx, job, dryRun, errors.New("network inventory: "+strings.Join(warnings, "; "))); err != nil {
+						s.cfg.Logger.ErrorContext(ctx, "recording agent run", "job", name, "err", err, "request_id", audit.RequestID(ctx))
+					}
+				}
+				s.agentReply(w, enc, agent.InventoryReply())
+				count("ok")
 				return
 			}
 			run, err := s.cfg.Discovery.SubmitAgent(ctx, name, obs, warnings, dryRun)
@@ -223,7 +239,7 @@ func (s *Server) agentIntake(m *agentMetrics) http.Handler {
 		default:
 			query = "other"
 			fail("unknown_query", http.StatusBadRequest, apperr.BadUserInput,
-				fmt.Sprintf("unknown QUERY %q: this server answers PROLOG and INVENTORY", clipQuery(req.Query)))
+				fmt.Sprintf("unknown QUERY %q: this server answers PROLOG, INVENTORY and SNMPQUERY", clipQuery(req.Query)))
 		}
 	})
 }
