@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,7 +176,9 @@ func TestNetInventoryAsSNMPSource(t *testing.T) {
 	str := func(oid, v string) gosnmp.SnmpPDU {
 		return gosnmp.SnmpPDU{Name: oid, Type: gosnmp.OctetString, Value: []byte(v)}
 	}
-	num := func(oid string, t gosnmp.Asn1BER, v any) gosnmp.SnmpPDU { return gosnmp.SnmpPDU{Name: oid, Type: t, Value: v} }
+	num := func(oid string, t gosnmp.Asn1BER, v any) gosnmp.SnmpPDU {
+		return gosnmp.SnmpPDU{Name: oid, Type: t, Value: v}
+	}
 	pdus := []gosnmp.SnmpPDU{
 		str(".1.3.6.1.2.1.1.1.0", "Cisco IOS Software [Gibraltar], Catalyst L3 Switch Software (CAT3K_CAA-UNIVERSALK9-M), Version 16.12.4"),
 		str(".1.3.6.1.2.1.1.4.0", "noc@example.net"),
@@ -340,4 +343,34 @@ func FuzzSNMPObservations(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkSNMPObservations parses and maps a 48-port access switch with
+// an LLDP neighbour on every port and 20 learnt MACs on each.
+func BenchmarkSNMPObservations(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`<?xml version="1.0" encoding="UTF-8" ?><REQUEST><CONTENT><DEVICE><INFO><NAME>sw-bench</NAME><TYPE>NETWORKING</TYPE><SERIAL>FOC0000BENCH</SERIAL><MAC>00:1b:54:00:00:00</MAC><IPS><IP>192.0.2.1</IP></IPS></INFO><PORTS>`)
+	for p := 1; p <= 48; p++ {
+		fmt.Fprintf(&sb, `<PORT><IFNUMBER>%d</IFNUMBER><IFNAME>Gi1/0/%d</IFNAME><IFDESCR>GigabitEthernet1/0/%d</IFDESCR><IFTYPE>6</IFTYPE><IFSTATUS>1</IFSTATUS><IFSPEED>1000000000</IFSPEED><MAC>00:1b:54:00:01:%02x</MAC><IFINOCTETS>123</IFINOCTETS>`, p, p, p, p)
+		fmt.Fprintf(&sb, `<CONNECTIONS><CDP>1</CDP><CONNECTION><SYSMAC>3c:ec:ef:00:00:%02x</SYSMAC><SYSNAME>host-%d.example.net</SYSNAME><IFNUMBER>eno1</IFNUMBER><SYSDESCR>Linux</SYSDESCR></CONNECTION></CONNECTIONS>`, p, p)
+		sb.WriteString(`<CONNECTIONS><CONNECTION>`)
+		for m := 0; m < 20; m++ {
+			fmt.Fprintf(&sb, `<MAC>52:54:00:00:%02x:%02x</MAC>`, p, m)
+		}
+		sb.WriteString(`</CONNECTION></CONNECTIONS></PORT>`)
+	}
+	sb.WriteString(`</PORTS></DEVICE></CONTENT><DEVICEID>foo</DEVICEID><QUERY>SNMPQUERY</QUERY></REQUEST>`)
+	body := []byte(sb.String())
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := ParseRequest(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		obs, _, err := r.SNMPObservations(testNow)
+		if err != nil || len(obs) != 49 {
+			b.Fatalf("%d observations, %v", len(obs), err)
+		}
+	}
 }
