@@ -69,9 +69,9 @@ import (
 	"github.com/cairn-cmdb/cairn/internal/ident"
 )
 
-// NetInventoryKeyPrefix starts the key of a network device an SNMPQUERY
+// netInventoryKeyPrefix starts the key of a network device an SNMPQUERY
 // reports.
-const NetInventoryKeyPrefix = "netinventory "
+const netInventoryKeyPrefix = "netinventory "
 
 // The MIB columns a DEVICE's values are turned back into (the snmp
 // source reads the same; see discovery/snmp).
@@ -298,13 +298,13 @@ func deviceKey(info, dev *Node) (string, string) {
 		serial = chassisSerial(dev.Child("COMPONENTS"))
 	}
 	if v, err := ident.Normalize(ident.Serial, serial); err == nil && serial != "" && !ident.IsPlaceholderSerial(serial) {
-		return NetInventoryKeyPrefix + "serial:" + v, firstNonEmpty(firstIP(info), v)
+		return netInventoryKeyPrefix + "serial:" + v, firstNonEmpty(firstIP(info), v)
 	}
 	if v, err := ident.Normalize(ident.MAC, info.Get("MAC")); err == nil && !ident.IsPlaceholderMAC(v) {
-		return NetInventoryKeyPrefix + "mac:" + v, firstNonEmpty(firstIP(info), v)
+		return netInventoryKeyPrefix + "mac:" + v, firstNonEmpty(firstIP(info), v)
 	}
 	if a := firstIP(info); a != "" {
-		return NetInventoryKeyPrefix + "ip:" + a, a
+		return netInventoryKeyPrefix + "ip:" + a, a
 	}
 	return "", ""
 }
