@@ -18,6 +18,12 @@
 // application/x-compress-zlib (or application/x-compress-gzip with the
 // gzip command, application/xml uncompressed).
 //
+// A SNMPQUERY (fusioninventory-netinventory's network inventory, or the
+// agent's NetInventory task) carries DEVICEs read over SNMP: mapped by
+// SNMPObservations (snmpquery.go, its own table there), which turns their
+// values back into the MIB values they were read from and maps them with
+// the snmp source's own code, so a switch both report is one CI.
+//
 // GLPI Agent 1.x sends the same inventory as JSON (the format of
 // glpi-project/inventory_format: the XML's sections and elements under
 // lower-case names); ParseJSONRequest reads it into the same Request, so

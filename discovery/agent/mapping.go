@@ -34,8 +34,9 @@ const mib = 1 << 20
 
 // Observations maps an INVENTORY to the host's observation, first, then
 // one per guest it hosts (VIRTUALMACHINES), all stamped now, and returns
-// warnings: what it read but did not use. Other queries are an error. See
-// the package documentation for the mapping.
+// warnings: what it read but did not use. A SNMPQUERY (network inventory)
+// goes to SNMPObservations; other queries are an error. See the package
+// documentation for the mapping.
 func (r *Request) Observations(now time.Time) ([]discovery.Observation, []string, error) {
 	if r.Query == "SNMPQUERY" {
 		return r.SNMPObservations(now)

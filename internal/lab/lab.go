@@ -152,17 +152,21 @@ func packagesFor(binaries []string) string {
 	var out []string
 	for _, b := range binaries {
 		p := map[string]string{
-			"sshd":                     "openssh-server",
-			"ssh":                      "openssh-client",
-			"snmpd":                    "snmpd",
-			"snmpget":                  "snmp",
-			"snmpwalk":                 "snmp",
-			"nmap":                     "nmap",
-			"prometheus-node-exporter": "prometheus-node-exporter",
-			"prometheus-alertmanager":  "prometheus-alertmanager",
-			"lldpd":                    "lldpd",
-			"ip":                       "iproute2",
-			"snmpsimd":                 "snmpsim",
+			"sshd":                         "openssh-server",
+			"ssh":                          "openssh-client",
+			"snmpd":                        "snmpd",
+			"snmpget":                      "snmp",
+			"snmpwalk":                     "snmp",
+			"nmap":                         "nmap",
+			"prometheus-node-exporter":     "prometheus-node-exporter",
+			"prometheus-alertmanager":      "prometheus-alertmanager",
+			"lldpd":                        "lldpd",
+			"ip":                           "iproute2",
+			"snmpsimd":                     "snmpsim",
+			"fusioninventory-agent":        "fusioninventory-agent",
+			"fusioninventory-injector":     "fusioninventory-agent",
+			"fusioninventory-netinventory": "fusioninventory-agent-task-network",
+			"ocsinventory-agent":           "ocsinventory-agent",
 		}[filepath.Base(b)]
 		if p == "" {
 			p = filepath.Base(b)
