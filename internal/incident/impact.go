@@ -38,6 +38,7 @@ type ImpactParts struct {
 
 // Impact is a blast radius.
 type Impact struct {
+	// Root is the root CI when ImpactParts.Root asks for it, else nil.
 	Root      *ent.ConfigurationItem
 	Direction graphwalk.Direction
 	// Nodes in walk order (depth, then ID), without CIs deleted meanwhile.
@@ -170,6 +171,10 @@ func (e *Engine) impactOf(ctx context.Context, rootID int, o ImpactOptions, part
 	// A CI with dependents or dependencies exists; load it only when asked
 	// for or to tell a missing CI from an isolated one.
 	var root *ent.ConfigurationItem
+	if cis[rootID] != nil {
+		// The pipelined walk loads the root with its CIs (walkCIs).
+		rootExists = true
+	}
 	if roots == nil && (parts.Root != nil || (len(res.Nodes) == 0 && !rootExists)) {
 		var err error
 		if roots, err = e.LoadCIs(ctx, []int{rootID}, parts.Root); err != nil {
@@ -180,6 +185,9 @@ func (e *Engine) impactOf(ctx context.Context, rootID int, o ImpactOptions, part
 		if root = roots[rootID]; root == nil {
 			return nil, &apperr.Error{Code: apperr.NotFound, Field: "ci", Msg: fmt.Sprintf("configuration item %d does not exist", rootID)}
 		}
+	}
+	if parts.Root == nil {
+		root = nil // loaded only to tell a missing CI from an isolated one
 	}
 	out := &Impact{Root: root, Direction: o.Direction, Count: len(res.Nodes), Truncated: res.Truncated}
 	if parts.Nodes != nil {
