@@ -27,8 +27,8 @@ const (
 )
 
 // Limits of a row (the schema's MaxLen): a package whose name or version is
-// longer, or whose name is not a displayable name (textsafe.CheckName),
-// gets no row; the fact stays on the CI.
+// longer or not displayable text (rowText) gets no row, an architecture or
+// manager that is not is left out; the facts stay on the CI.
 const (
 	maxSoftwareName    = 255
 	maxSoftwareVersion = 255
@@ -46,18 +46,19 @@ type softwareRow struct {
 // package facts, in the transaction of the CI's write: when a CI is created
 // with package facts, and when an update changes any package.*,
 // package_arch.* or packages.manager fact (or clears the facts), the CI's
-// rows are deleted (one statement) and written again (one INSERT). A write that leaves those facts as they were, or does
-// not set facts at all, runs no statement on the table; deciding reads the
-// stored facts through the mutation's OldFacts, which ent caches for every
-// hook that asks (provenanceCI asks first when a person writes).
+// rows are deleted (one statement) and written again (one INSERT). A write
+// that leaves those facts as they were, or sets no facts at all, runs no
+// statement on the table; deciding reads the stored facts through the
+// mutation's OldFacts, which ent caches for every hook that asks
+// (provenanceCI asks first when a person writes).
 //
 // The rows are written in SQL, not through ent's builders: they are derived
 // data like sightings, so each row through the hooks would cost its own
 // reference check and audit event (2,000 statements for a host with 1,000
 // packages), and the facts they come from are audited on the CI already.
-// The statements (below) are the same on both engines and run on the
-// mutation's client: its transaction.
-// A CI's delete takes its rows with it (ON DELETE CASCADE).
+// The statements (softwareDelete, softwareInsert) are the same on both
+// engines and run on the mutation's client: its transaction. A CI's delete
+// takes its rows with it (ON DELETE CASCADE).
 func syncSoftware(next ent.Mutator) ent.Mutator {
 	return hook.ConfigurationItemFunc(func(ctx context.Context, m *ent.ConfigurationItemMutation) (ent.Value, error) {
 		facts, set := m.Facts()
@@ -169,13 +170,13 @@ func factString(v any) string {
 // other mismatch leaves the architecture unknown. Repeated pairs count once.
 func softwareRows(facts map[string]any) []softwareRow {
 	var manager *string
-	if mv := strings.TrimSpace(factString(facts[managerFact])); mv != "" && len(mv) <= maxSoftwareManager {
+	if mv := strings.TrimSpace(factString(facts[managerFact])); rowText(mv, maxSoftwareManager) {
 		manager = &mv
 	}
 	var rows []softwareRow
 	for k, v := range facts {
 		name, ok := strings.CutPrefix(k, packageFactPrefix)
-		if !ok || name == "" || len(name) > maxSoftwareName || textsafe.CheckName(name) != nil {
+		if !ok || !rowText(name, maxSoftwareName) {
 			continue
 		}
 		versions := splitList(factString(v))
@@ -198,12 +199,12 @@ func softwareRows(facts map[string]any) []softwareRow {
 		}
 		seen := make(map[pair]bool, len(pairs))
 		for _, p := range pairs {
-			if p.version == "" || len(p.version) > maxSoftwareVersion || seen[p] {
+			if !rowText(p.version, maxSoftwareVersion) || seen[p] {
 				continue
 			}
 			seen[p] = true
 			r := softwareRow{name: name, version: p.version, manager: manager}
-			if p.arch != "" && len(p.arch) <= maxSoftwareArch {
+			if rowText(p.arch, maxSoftwareArch) {
 				a := p.arch
 				r.arch = &a
 			}
@@ -217,6 +218,14 @@ func softwareRows(facts map[string]any) []softwareRow {
 		return rows[i].version < rows[j].version
 	})
 	return rows
+}
+
+// rowText reports whether a value may be stored in a row: not empty, at
+// most limit bytes, and a displayable name (textsafe.CheckName: no control,
+// bidi-formatting or invisible characters, valid UTF-8; PostgreSQL refuses
+// a NUL in text, which would fail the CI's whole write).
+func rowText(s string, limit int) bool {
+	return s != "" && len(s) <= limit && textsafe.CheckName(s) == nil
 }
 
 // splitList splits a comma-joined fact value, trimming each element (empty
@@ -235,12 +244,11 @@ func splitList(s string) []string {
 // rewriteSoftware replaces the rows of the CIs ids with rows (each CI gets
 // all of them): a DELETE per CI when they may have rows, then the INSERTs.
 func rewriteSoftware(ctx context.Context, c *ent.Client, ids []int, hadRows bool, rows []softwareRow) error {
-	for _, id := range ids {
-		if !hadRows {
-			break
-		}
-		if _, err := c.ExecContext(ctx, softwareDelete, id); err != nil {
-			return fmt.Errorf("deleting the software installations of CI %d: %w", id, err)
+	if hadRows {
+		for _, id := range ids {
+			if _, err := c.ExecContext(ctx, softwareDelete, id); err != nil {
+				return fmt.Errorf("deleting the software installations of CI %d: %w", id, err)
+			}
 		}
 	}
 	return insertSoftware(ctx, c, ids, rows)
@@ -271,23 +279,15 @@ func insertSoftware(ctx context.Context, c *ent.Client, ids []int, rows []softwa
 		b.Grow(len(rows) * 64)
 		b.WriteByte('{')
 		for i, r := range rows {
+			row, err := json.Marshal([]any{r.name, r.version, r.arch, r.manager, id})
+			if err != nil {
+				return fmt.Errorf("encoding package %q: %w", r.name, err)
+			}
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(`"` + strconv.Itoa(i) + `":[`)
-			for _, v := range []*string{&r.name, &r.version, r.arch, r.manager} {
-				if v == nil {
-					b.WriteString("null,")
-					continue
-				}
-				q, err := json.Marshal(*v)
-				if err != nil {
-					return fmt.Errorf("encoding package %q: %w", r.name, err)
-				}
-				b.Write(q)
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.Itoa(id) + "]")
+			b.WriteString(`"` + strconv.Itoa(i) + `":`)
+			b.Write(row)
 		}
 		b.WriteByte('}')
 		if _, err := c.ExecContext(ctx, softwareInsert, b.String()); err != nil {
