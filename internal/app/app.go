@@ -16,11 +16,13 @@ import (
 
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/migrate"
+	"github.com/cairn-cmdb/cairn/ent/softwareinstallation"
 	// The schema's defaults, validators, hooks and privacy policies.
 	_ "github.com/cairn-cmdb/cairn/ent/runtime"
 	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/hooks"
 	"github.com/cairn-cmdb/cairn/internal/store"
+	"github.com/cairn-cmdb/cairn/internal/txn"
 )
 
 // Options tune Open.
@@ -72,8 +74,22 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 
 // Migrate brings the schema up to date.
 func Migrate(ctx context.Context, c *ent.Client, st *store.DB) error {
+	// A database from before the software table has CIs whose package
+	// facts have no rows yet: derive them once, after creating the table.
+	hadSoftware, err := tableExists(ctx, st, softwareinstallation.Table)
+	if err != nil {
+		return err
+	}
 	if err := c.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrating schema: %w", err)
+	}
+	if !hadSoftware {
+		if err := txn.Do(ctx, c, func(tx *ent.Client) error {
+			_, err := hooks.RebuildSoftware(ctx, tx)
+			return err
+		}); err != nil {
+			return fmt.Errorf("deriving installed software from package facts: %w", err)
+		}
 	}
 	// SQLite databases written before times were stored as sortable UTC
 	// text hold them in Go's time.String() form; rewrite them (once: the
@@ -182,4 +198,17 @@ func createPrivate(path string) error {
 // Close closes the database.
 func (d *DB) Close() error {
 	return d.Store.Close()
+}
+
+// tableExists says whether the database has the table.
+func tableExists(ctx context.Context, st *store.DB, table string) (bool, error) {
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if st.Backend() == store.Postgres {
+		q = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`
+	}
+	var n int
+	if err := st.Writer().QueryRowContext(ctx, st.Rebind(q), table).Scan(&n); err != nil {
+		return false, fmt.Errorf("looking for table %s: %w", table, err)
+	}
+	return n > 0, nil
 }

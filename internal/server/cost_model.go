@@ -401,6 +401,10 @@ func (c *coster) price(f *ast.Field, args func() map[string]any, at level) (work
 	case "Query.lookup":
 		// Name searches read every CI and service name; rows are first.
 		return scanned(s.count(configurationitem.Table), s.count(service.Table)), 0, false
+	case "Query.softwareInstallations":
+		// Every installation of the package (about one a CI), filtered by
+		// version and sorted in memory before paging.
+		return scanned(s.count(configurationitem.Table)), 0, false
 	case "Query.duplicateCandidates":
 		return scanned(s.count(identifier.Table), s.count(configurationitem.Table)), 0, false
 	case "Query.configurationItemAt":
