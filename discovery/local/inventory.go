@@ -70,7 +70,7 @@ func readPackages(ctx context.Context, osRelease map[string]string, warn func(st
 		}
 	}
 	switch {
-	case dOK && (!rOK || preferDpkg(osRelease, len(dpkg), len(rpm))):
+	case dOK && (!rOK || PreferDpkg(osRelease["ID"], osRelease["ID_LIKE"], len(dpkg), len(rpm))):
 		return "dpkg", dpkg, true
 	case rOK:
 		return "rpm", rpm, true
@@ -78,10 +78,11 @@ func readPackages(ctx context.Context, osRelease map[string]string, warn func(st
 	return "", nil, false
 }
 
-// preferDpkg decides for a machine with both dpkg and rpm by its OS family,
-// else by which knows more packages (as discovery/ssh does).
-func preferDpkg(osr map[string]string, nd, nr int) bool {
-	fam := " " + osr["ID"] + " " + osr["ID_LIKE"] + " "
+// PreferDpkg decides for a machine with both dpkg and rpm, by its OS family
+// (os-release's ID and ID_LIKE), else by which knows more packages (nd
+// dpkg's, nr rpm's); the ssh source decides the same way.
+func PreferDpkg(osID, osIDLike string, nd, nr int) bool {
+	fam := " " + osID + " " + osIDLike + " "
 	for _, d := range []string{" debian ", " ubuntu "} {
 		if strings.Contains(fam, d) {
 			return true

@@ -1168,7 +1168,7 @@ func (b *builder) packages(secs sections) {
 	rpm, rOK, rArch := rpmPackages(secs)
 	manager, pkgs, arch := "", []local.Package(nil), false
 	switch {
-	case dOK && (!rOK || preferDpkg(b.o.Facts, names(dpkg), names(rpm))):
+	case dOK && (!rOK || local.PreferDpkg(b.o.Facts["os.id"], b.o.Facts["os.id_like"], names(dpkg), names(rpm))):
 		manager, pkgs, arch = "dpkg", dpkg, dArch
 	case rOK:
 		manager, pkgs, arch = "rpm", rpm, rArch
@@ -1202,23 +1202,6 @@ func names(pkgs []local.Package) int {
 		seen[p.Name] = true
 	}
 	return len(seen)
-}
-
-// preferDpkg decides for a host with both dpkg and rpm by its OS family,
-// else by which knows more packages.
-func preferDpkg(facts map[string]string, nd, nr int) bool {
-	fam := " " + facts["os.id"] + " " + facts["os.id_like"] + " "
-	for _, d := range []string{" debian ", " ubuntu "} {
-		if strings.Contains(fam, d) {
-			return true
-		}
-	}
-	for _, r := range []string{" rhel ", " fedora ", " centos ", " suse ", " opensuse ", " sles ", " amzn ", " mariner ", " azurelinux "} {
-		if strings.Contains(fam, r) {
-			return false
-		}
-	}
-	return nd >= nr
 }
 
 // dpkgPackages reads "dpkg-query -W -f
