@@ -135,6 +135,10 @@ func discoveryObservations(in []*model.ObservationInput) []discoveryjobs.Observa
 		for _, id := range o.Identifiers {
 			ob.Identifiers = append(ob.Identifiers, discovery.Identifier{Kind: ident.Kind(id.Kind), Value: id.Value})
 		}
+		for _, r := range o.Relationships {
+			ob.Relationships = append(ob.Relationships, discoveryjobs.Relationship{Type: string(r.Type), To: r.To, Attributes: r.Attributes})
+		}
+		ob.StableKey = o.StableKey != nil && *o.StableKey
 		out = append(out, ob)
 	}
 	return out

@@ -84,12 +84,8 @@ server reports an error or the run failed.`,
 			if err != nil {
 				return err
 			}
-			obs, guests := pushable(res.Observations)
-			if guests > 0 {
-				fmt.Fprintf(g.stderr, "note: %d hosted VM(s) or container(s) not pushed: submitObservations carries no relationships (RUNS_ON) or stable keys yet; a discovery job of source kind local records them\n", guests)
-			}
 			c := client.New(endpoint.String(), token, &http.Client{Timeout: pushTimeout})
-			run, err := submit(ctx, c, endpoint.String(), job, obs, dryRun)
+			run, err := submit(ctx, c, endpoint.String(), job, res.Observations, dryRun)
 			if err != nil {
 				return err
 			}
@@ -114,21 +110,6 @@ server reports an error or the run failed.`,
 	f.BoolVar(&dryRun, "dry-run", false, "ask the server what the run would change; it writes nothing")
 	f.BoolVar(&asJSON, "json", false, "print the run as JSON")
 	return cmd
-}
-
-// pushable returns the observations the GraphQL ObservationInput can carry
-// whole, and how many it left out: the local source's guests (VMs and
-// containers the machine hosts) need their RUNS_ON relationship and stable
-// key, which the input type has no fields for; without them a container,
-// which has no identifier, would be a new CI on every push.
-func pushable(obs []discovery.Observation) ([]discovery.Observation, int) {
-	out := make([]discovery.Observation, 0, len(obs))
-	for _, o := range obs {
-		if len(o.Relationships) == 0 && !o.StableKey {
-			out = append(out, o)
-		}
-	}
-	return out, len(obs) - len(out)
 }
 
 // graphqlEndpoint turns --server into the GraphQL endpoint: a URL without
@@ -189,6 +170,11 @@ func toInput(o discovery.Observation) client.ObservationInput {
 	}
 	for _, id := range o.Identifiers {
 		in.Identifiers = append(in.Identifiers, client.ObservedIdentifierInput{Kind: client.IdentifierKind(id.Kind), Value: id.Value})
+	}
+	// A hosted VM or container: RUNS_ON the host, found again by its key.
+	in.StableKey = o.StableKey
+	for _, r := range o.Relationships {
+		in.Relationships = append(in.Relationships, client.ObservedRelationshipInput{Type: client.RelationshipType(r.Type), To: r.To, Attributes: r.Attributes})
 	}
 	if !o.SeenAt.IsZero() {
 		t := o.SeenAt.UTC()

@@ -24,9 +24,12 @@ import (
 	"github.com/cairn-cmdb/cairn/ent"
 	"github.com/cairn-cmdb/cairn/ent/configurationitem"
 	"github.com/cairn-cmdb/cairn/ent/discoveryrun"
+	"github.com/cairn-cmdb/cairn/internal/audit"
+	"github.com/cairn-cmdb/cairn/internal/auth"
 	"github.com/cairn-cmdb/cairn/internal/client"
 	"github.com/cairn-cmdb/cairn/internal/server/servertest"
 	"github.com/cairn-cmdb/cairn/internal/store/storetest"
+	"github.com/cairn-cmdb/cairn/internal/txn"
 )
 
 // pushServer is a fake Cairn server on 127.0.0.1 that records the
@@ -138,7 +141,7 @@ func TestDiscoverLocalPush(t *testing.T) {
 	}
 	for k := range o {
 		switch k {
-		case "key", "kind", "name", "identifiers", "fields", "facts", "completeFacts", "seenAt":
+		case "key", "kind", "name", "identifiers", "fields", "facts", "completeFacts", "seenAt", "relationships", "stableKey":
 		default:
 			t.Errorf("observation has %q, which ObservationInput lacks", k)
 		}
@@ -230,20 +233,71 @@ func TestDiscoverLocalFailures(t *testing.T) {
 	}
 }
 
-// Guests of the local source stay home until the API can carry their
-// RUNS_ON and stable key; the host goes.
-func TestPushable(t *testing.T) {
-	host := discovery.Observation{Key: "local hv01", Kind: "SERVER", Name: "hv01"}
-	vm := discovery.Observation{Key: "local hv01 guest web", Kind: "VM", Name: "web", StableKey: true,
-		Relationships: []discovery.Relationship{{Type: "RUNS_ON", To: "local hv01"}}}
-	ct := discovery.Observation{Key: "local hv01 guest db", Kind: "CONTAINER", Name: "db", StableKey: true}
-	got, n := pushable([]discovery.Observation{host, vm, ct})
-	if n != 2 || len(got) != 1 || got[0].Key != "local hv01" {
-		t.Errorf("pushable = %v, %d; want the host only, 2 left out", got, n)
-	}
-	if got, n := pushable([]discovery.Observation{host}); n != 0 || len(got) != 1 {
-		t.Errorf("pushable(host) = %v, %d", got, n)
-	}
+// TestPushGuests: cairn discover local pushes the host with the VMs and
+// containers it runs, each RUNS_ON the host and found again by its stable
+// key (a container has no other identifier), through the real client and
+// server, on both engines; pushed again, nothing new.
+func TestPushGuests(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		ctx := audit.WithActor(context.Background(), "test")
+		env := servertest.Start(t, dsn, servertest.Options{Discovery: true})
+		if err := txn.Do(ctx, env.DB.Client, func(tx *ent.Client) error {
+			return tx.DiscoveryJob.Create().SetName("agents").SetSourceKind("push").SetCreateUnregistered(true).Exec(ctx)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		token, _, err := auth.CreateToken(ctx, env.DB.Client, "laptop", auth.Editor, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC()
+		host := discovery.Observation{Key: "local hv01", Kind: "SERVER", Name: "hv01", Fields: map[string]string{"hostname": "hv01"},
+			Identifiers: []discovery.Identifier{{Kind: "UUID", Value: "4c4c4544-0058-4a10-8032-b7c04f4b3133"}}, SeenAt: now}
+		vm := discovery.Observation{Key: "local hv01 guest 6f1c2a4e-0b7d-4e7a-9c55-000000000001", Kind: "VM", Name: "web", StableKey: true,
+			Identifiers:   []discovery.Identifier{{Kind: "UUID", Value: "6f1c2a4e-0b7d-4e7a-9c55-000000000001"}},
+			Facts:         map[string]string{"guest.type": "libvirt"},
+			Relationships: []discovery.Relationship{{Type: "RUNS_ON", To: "local hv01"}}, SeenAt: now}
+		ct := discovery.Observation{Key: "local hv01 guest cache", Kind: "CONTAINER", Name: "cache", StableKey: true,
+			Facts:         map[string]string{"guest.type": "docker"},
+			Relationships: []discovery.Relationship{{Type: "RUNS_ON", To: "local hv01", Attributes: map[string]string{"runtime": "docker"}}}, SeenAt: now}
+		c := client.New(env.URL("/graphql"), token, &http.Client{Timeout: 30 * time.Second})
+		for i, want := range []int{3, 0} {
+			run, err := submit(ctx, c, env.URL("/graphql"), "agents", []discovery.Observation{host, vm, ct}, false)
+			if err != nil {
+				t.Fatalf("push %d: %v", i+1, err)
+			}
+			if run.Status != client.DiscoveryRunStatusSucceeded || run.Counts.Created != want || run.Counts.Observed != 3 {
+				t.Fatalf("push %d: %s, counts %+v; want %d created of 3", i+1, run.Status, run.Counts, want)
+			}
+		}
+		cis, err := env.DB.Client.ConfigurationItem.Query().Order(ent.Asc(configurationitem.FieldName)).All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[int]string{}
+		for _, ci := range cis {
+			names[ci.ID] = ci.Name + "/" + string(ci.Kind)
+		}
+		rels, err := env.DB.Client.Relationship.Query().All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rels {
+			got = append(got, names[r.FromID]+" "+string(r.Type)+" "+names[r.ToID])
+		}
+		slices.Sort(got)
+		if want := []string{"cache/CONTAINER RUNS_ON hv01/SERVER", "web/VM RUNS_ON hv01/SERVER"}; len(cis) != 3 || !slices.Equal(got, want) {
+			t.Errorf("%d CIs, relationships %q; want 3 and %q", len(cis), got, want)
+		}
+		// An edge to a key the submission lacks is refused, naming it.
+		bad := ct
+		bad.Relationships = []discovery.Relationship{{Type: "RUNS_ON", To: "local elsewhere"}}
+		if _, err := submit(ctx, c, env.URL("/graphql"), "agents", []discovery.Observation{host, bad}, false); err == nil ||
+			!strings.Contains(err.Error(), "observations[1].relationships[0].to") {
+			t.Errorf("an edge to an unknown key: %v", err)
+		}
+	})
 }
 
 func TestGraphQLEndpoint(t *testing.T) {

@@ -6896,6 +6896,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LocationWhereInput", ec.unmarshalInputLocationWhereInput),
 			graphql.NewInputUnmarshaler("ObservationInput", ec.unmarshalInputObservationInput),
 			graphql.NewInputUnmarshaler("ObservedIdentifierInput", ec.unmarshalInputObservedIdentifierInput),
+			graphql.NewInputUnmarshaler("ObservedRelationshipInput", ec.unmarshalInputObservedRelationshipInput),
 			graphql.NewInputUnmarshaler("OwnerOrder", ec.unmarshalInputOwnerOrder),
 			graphql.NewInputUnmarshaler("OwnerWhereInput", ec.unmarshalInputOwnerWhereInput),
 			graphql.NewInputUnmarshaler("RelationshipOrder", ec.unmarshalInputRelationshipOrder),
@@ -7514,6 +7515,26 @@ input ObservationInput {
   "fact prefixes reported in full (a key gone from them has gone)"
   completeFacts: [String!]
   seenAt: Time
+  """
+  edges this observation's thing depends through, to other observations of the
+  same submission (a VM or container RUNS_ON the host that runs it)
+  """
+  relationships: [ObservedRelationshipInput!]
+  """
+  the key is the agent's own stable name for the thing: the job records it as a
+  SOURCE_KEY identifier (scoped to the job) and finds the thing by it next time,
+  so a container with no other identifier stays one CI
+  """
+  stableKey: Boolean
+}
+
+"An observed edge: the observation depends on the one keyed ` + "`" + `to` + "`" + ` in the same submission."
+input ObservedRelationshipInput {
+  type: RelationshipType!
+  "the key of another observation of the submission"
+  to: String!
+  "the edge's own attributes (flat strings, at most 16)"
+  attributes: Map
 }
 
 extend type Mutation {
@@ -60229,7 +60250,7 @@ func (ec *executionContext) unmarshalInputObservationInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"key", "kind", "name", "identifiers", "fields", "facts", "completeFacts", "seenAt"}
+	fieldsInOrder := [...]string{"key", "kind", "name", "identifiers", "fields", "facts", "completeFacts", "seenAt", "relationships", "stableKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -60292,6 +60313,20 @@ func (ec *executionContext) unmarshalInputObservationInput(ctx context.Context, 
 				return it, err
 			}
 			it.SeenAt = data
+		case "relationships":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("relationships"))
+			data, err := ec.unmarshalOObservedRelationshipInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedRelationshipInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Relationships = data
+		case "stableKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stableKey"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StableKey = data
 		}
 	}
 	return it, nil
@@ -60355,6 +60390,62 @@ func (ec *executionContext) unmarshalInputObservedIdentifierInput(ctx context.Co
 func UnmarshalObservedIdentifierInput(ctx context.Context, raw any) (model.ObservedIdentifierInput, error) {
 	var out model.ObservedIdentifierInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ObservedIdentifierInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputObservedRelationshipInput(ctx context.Context, obj any) (model.ObservedRelationshipInput, error) {
+	var it model.ObservedRelationshipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "to", "attributes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNRelationshipType2githubᚗcomᚋcairnᚑcmdbᚋcairnᚋentᚋrelationshipᚐType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "attributes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attributes"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attributes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalObservedRelationshipInput unmarshals raw into the ObservedRelationshipInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalObservedRelationshipInput(ctx context.Context, raw any) (model.ObservedRelationshipInput, error) {
+	var out model.ObservedRelationshipInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ObservedRelationshipInput", raw, &out)
 	return out, err
 }
 
@@ -76933,6 +77024,11 @@ func (ec *executionContext) unmarshalNObservedIdentifierInput2ᚖgithubᚗcomᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNObservedRelationshipInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedRelationshipInput(ctx context.Context, v any) (*model.ObservedRelationshipInput, error) {
+	res, err := ec.unmarshalInputObservedRelationshipInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNOperationsKPIGroup2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐOperationsKPIGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OperationsKPIGroup) graphql.Marshaler {
 	ret := marshalSliceInline(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -80404,6 +80500,23 @@ func (ec *executionContext) unmarshalOObservedIdentifierInput2ᚕᚖgithubᚗcom
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNObservedIdentifierInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedIdentifierInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOObservedRelationshipInput2ᚕᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedRelationshipInputᚄ(ctx context.Context, v any) ([]*model.ObservedRelationshipInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ObservedRelationshipInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNObservedRelationshipInput2ᚖgithubᚗcomᚋcairnᚑcmdbᚋcairnᚋgraphᚋmodelᚐObservedRelationshipInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

@@ -311,11 +311,27 @@ type ObservationInput struct {
 	// fact prefixes reported in full (a key gone from them has gone)
 	CompleteFacts []string   `json:"completeFacts,omitempty"`
 	SeenAt        *time.Time `json:"seenAt,omitempty"`
+	// edges this observation's thing depends through, to other observations of the
+	// same submission (a VM or container RUNS_ON the host that runs it)
+	Relationships []*ObservedRelationshipInput `json:"relationships,omitempty"`
+	// the key is the agent's own stable name for the thing: the job records it as a
+	// SOURCE_KEY identifier (scoped to the job) and finds the thing by it next time,
+	// so a container with no other identifier stays one CI
+	StableKey *bool `json:"stableKey,omitempty"`
 }
 
 type ObservedIdentifierInput struct {
 	Kind  identifier.Kind `json:"kind"`
 	Value string          `json:"value"`
+}
+
+// An observed edge: the observation depends on the one keyed `to` in the same submission.
+type ObservedRelationshipInput struct {
+	Type relationship.Type `json:"type"`
+	// the key of another observation of the submission
+	To string `json:"to"`
+	// the edge's own attributes (flat strings, at most 16)
+	Attributes map[string]any `json:"attributes,omitempty"`
 }
 
 type OperationsKPIGroup struct {

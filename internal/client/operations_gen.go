@@ -100,6 +100,13 @@ type ObservationInput struct {
 	// fact prefixes reported in full (a key gone from them has gone)
 	CompleteFacts []string   `json:"completeFacts"`
 	SeenAt        *time.Time `json:"seenAt"`
+	// edges this observation's thing depends through, to other observations of the
+	// same submission (a VM or container RUNS_ON the host that runs it)
+	Relationships []ObservedRelationshipInput `json:"relationships"`
+	// the key is the agent's own stable name for the thing: the job records it as a
+	// SOURCE_KEY identifier (scoped to the job) and finds the thing by it next time,
+	// so a container with no other identifier stays one CI
+	StableKey bool `json:"stableKey"`
 }
 
 // GetKey returns ObservationInput.Key, and is useful for accessing the field via an interface.
@@ -126,6 +133,12 @@ func (v *ObservationInput) GetCompleteFacts() []string { return v.CompleteFacts 
 // GetSeenAt returns ObservationInput.SeenAt, and is useful for accessing the field via an interface.
 func (v *ObservationInput) GetSeenAt() *time.Time { return v.SeenAt }
 
+// GetRelationships returns ObservationInput.Relationships, and is useful for accessing the field via an interface.
+func (v *ObservationInput) GetRelationships() []ObservedRelationshipInput { return v.Relationships }
+
+// GetStableKey returns ObservationInput.StableKey, and is useful for accessing the field via an interface.
+func (v *ObservationInput) GetStableKey() bool { return v.StableKey }
+
 type ObservedIdentifierInput struct {
 	Kind  IdentifierKind `json:"kind"`
 	Value string         `json:"value"`
@@ -136,6 +149,24 @@ func (v *ObservedIdentifierInput) GetKind() IdentifierKind { return v.Kind }
 
 // GetValue returns ObservedIdentifierInput.Value, and is useful for accessing the field via an interface.
 func (v *ObservedIdentifierInput) GetValue() string { return v.Value }
+
+// An observed edge: the observation depends on the one keyed `to` in the same submission.
+type ObservedRelationshipInput struct {
+	Type RelationshipType `json:"type"`
+	// the key of another observation of the submission
+	To string `json:"to"`
+	// the edge's own attributes (flat strings, at most 16)
+	Attributes map[string]string `json:"attributes"`
+}
+
+// GetType returns ObservedRelationshipInput.Type, and is useful for accessing the field via an interface.
+func (v *ObservedRelationshipInput) GetType() RelationshipType { return v.Type }
+
+// GetTo returns ObservedRelationshipInput.To, and is useful for accessing the field via an interface.
+func (v *ObservedRelationshipInput) GetTo() string { return v.To }
+
+// GetAttributes returns ObservedRelationshipInput.Attributes, and is useful for accessing the field via an interface.
+func (v *ObservedRelationshipInput) GetAttributes() map[string]string { return v.Attributes }
 
 type PlannedAction string
 
@@ -294,6 +325,31 @@ func (v *PushedRunHostErrorsHostError) GetHost() string { return v.Host }
 
 // GetError returns PushedRunHostErrorsHostError.Error, and is useful for accessing the field via an interface.
 func (v *PushedRunHostErrorsHostError) GetError() string { return v.Error }
+
+// RelationshipType is enum for the field type
+type RelationshipType string
+
+const (
+	RelationshipTypeDependsOn    RelationshipType = "DEPENDS_ON"
+	RelationshipTypeRunsOn       RelationshipType = "RUNS_ON"
+	RelationshipTypeHostedOn     RelationshipType = "HOSTED_ON"
+	RelationshipTypeConnectsTo   RelationshipType = "CONNECTS_TO"
+	RelationshipTypeMemberOf     RelationshipType = "MEMBER_OF"
+	RelationshipTypeUses         RelationshipType = "USES"
+	RelationshipTypeBacksUpTo    RelationshipType = "BACKS_UP_TO"
+	RelationshipTypeReplicatesTo RelationshipType = "REPLICATES_TO"
+)
+
+var AllRelationshipType = []RelationshipType{
+	RelationshipTypeDependsOn,
+	RelationshipTypeRunsOn,
+	RelationshipTypeHostedOn,
+	RelationshipTypeConnectsTo,
+	RelationshipTypeMemberOf,
+	RelationshipTypeUses,
+	RelationshipTypeBacksUpTo,
+	RelationshipTypeReplicatesTo,
+}
 
 // SubmitObservationsResponse is returned by SubmitObservations on success.
 type SubmitObservationsResponse struct {

@@ -25,6 +25,18 @@ type Observation struct {
 	CompleteFacts   []string
 	// SeenAt defaults to the time of the submission.
 	SeenAt *time.Time
+	// Relationships go to other observations of the same submission.
+	Relationships []Relationship
+	// StableKey: Key is the agent's own stable name for the thing
+	// (discovery.Observation.StableKey).
+	StableKey bool
+}
+
+// Relationship is a pushed observation's edge; Attributes values must be
+// strings.
+type Relationship struct {
+	Type, To   string
+	Attributes map[string]any
 }
 
 // Observations converts and checks pushed observations; a problem is
@@ -55,6 +67,14 @@ func Observations(in []Observation, now time.Time) ([]discovery.Observation, err
 		if ob.Facts, err = stringMap(o.Facts); err != nil {
 			return nil, apperr.Invalid(field+".facts", "%v", err)
 		}
+		ob.StableKey = o.StableKey
+		for j, r := range o.Relationships {
+			attrs, err := stringMap(r.Attributes)
+			if err != nil {
+				return nil, apperr.Invalid(fmt.Sprintf("%s.relationships[%d].attributes", field, j), "%v", err)
+			}
+			ob.Relationships = append(ob.Relationships, discovery.Relationship{Type: r.Type, To: r.To, Attributes: attrs})
+		}
 		if err := ob.Check(); err != nil {
 			return nil, apperr.Invalid(field, "%v", err)
 		}
@@ -63,6 +83,14 @@ func Observations(in []Observation, now time.Time) ([]discovery.Observation, err
 		}
 		keys[ob.Key] = true
 		out = append(out, ob)
+	}
+	// An edge goes to another thing of the same submission.
+	for i, ob := range out {
+		for j, r := range ob.Relationships {
+			if !keys[r.To] || r.To == ob.Key {
+				return nil, apperr.Invalid(fmt.Sprintf("observations[%d].relationships[%d].to", i, j), "%q is not the key of another observation of this submission", r.To)
+			}
+		}
 	}
 	return out, nil
 }
