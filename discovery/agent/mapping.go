@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/discovery/local"
@@ -22,12 +21,6 @@ import (
 // KeyPrefix starts the key of an agent's host observation: "agent " and
 // the agent's DEVICEID.
 const KeyPrefix = "agent "
-
-// Limits on what one fact may hold, as in the ssh source.
-const (
-	maxFactKey   = 512
-	maxFactValue = 4096
-)
 
 // mib is a mebibyte: the agents report memory and file systems in MiB.
 const mib = 1 << 20
@@ -109,8 +102,8 @@ func (m *mapper) warn(format string, args ...any) {
 func (m *mapper) fact(key, value string) { setFact(&m.o, key, value) }
 
 func setFact(o *discovery.Observation, key, value string) {
-	value = cleanValue(value)
-	if value == "" || !cleanKey(key) {
+	value = discovery.CleanFactValue(value)
+	if value == "" || !discovery.CleanFactKey(key) {
 		return
 	}
 	if o.Facts == nil {
@@ -152,7 +145,7 @@ func (m *mapper) hardware() {
 		}
 		m.o.AddHostName(n)
 	}
-	if v := cleanValue(name); v != "" {
+	if v := discovery.CleanFactValue(name); v != "" {
 		m.o.Name = v
 		m.o.SetField("name", v)
 	}
@@ -301,7 +294,7 @@ func (m *mapper) memories() {
 		b, _ := strconv.ParseUint(bytesOf(size, mib), 10, 64)
 		speed, _ := strconv.ParseUint(leadingDigits(e.Get("SPEED")), 10, 32)
 		mods = append(mods, local.MemoryModule{
-			Locator:      cleanValue(firstNonEmpty(e.Get("CAPTION"), e.Get("NUMSLOTS"))),
+			Locator:      discovery.CleanFactValue(firstNonEmpty(e.Get("CAPTION"), e.Get("NUMSLOTS"))),
 			SizeBytes:    b,
 			Type:         memoryText(e.Get("TYPE")),
 			SpeedMTs:     uint32(speed),
@@ -311,7 +304,7 @@ func (m *mapper) memories() {
 	}
 	for i, slot := range local.MemorySlots(mods) {
 		mod, p := mods[i], "memory.module."+slot+"."
-		if !cleanKey(p) {
+		if !discovery.CleanFactKey(p) {
 			continue
 		}
 		m.fact(p+"size_bytes", strconv.FormatUint(mod.SizeBytes, 10))
@@ -336,7 +329,7 @@ func memoryText(s string) string {
 	if ident.IsPlaceholderSerial(s) {
 		return ""
 	}
-	return cleanValue(s)
+	return discovery.CleanFactValue(s)
 }
 
 // storages maps STORAGES: every whole disk but optical drives, RAM and
@@ -731,7 +724,7 @@ func (m *mapper) guests() []discovery.Observation {
 	keys := map[string]bool{}
 	skipped := 0
 	for _, vm := range vms {
-		name := cleanValue(vm.Get("NAME"))
+		name := discovery.CleanFactValue(vm.Get("NAME"))
 		uuid, uerr := ident.Normalize(ident.UUID, vm.Get("UUID"))
 		id := uuid
 		if uerr != nil {
@@ -741,7 +734,7 @@ func (m *mapper) guests() []discovery.Observation {
 			skipped++
 			continue
 		}
-		typ := strings.ToLower(cleanValue(vm.Get("VMTYPE")))
+		typ := strings.ToLower(discovery.CleanFactValue(vm.Get("VMTYPE")))
 		key := m.o.Key + " guest " + id
 		if keys[key] {
 			// Two systems name a guest alike (docker and lxc), as the
@@ -874,54 +867,8 @@ func leadingDigits(s string) string {
 	return "0"
 }
 
-// cleanValue makes s valid UTF-8 without control characters, trimmed and
-// at most maxFactValue bytes.
-func cleanValue(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if strings.ContainsFunc(s, badRune) {
-		s = strings.Map(func(r rune) rune {
-			if badRune(r) {
-				return ' '
-			}
-			return r
-		}, s)
-	}
-	s = strings.TrimSpace(s)
-	if len(s) > maxFactValue {
-		cut := maxFactValue
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
-}
-
-func badRune(r rune) bool {
-	if r < 0x80 {
-		return r < 0x20 || r == 0x7f
-	}
-	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
-}
-
-// cleanKey reports whether k can be a fact key: valid UTF-8, no control
-// characters, not too long.
-func cleanKey(k string) bool {
-	if k == "" || len(k) > maxFactKey {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if c := k[i]; c < 0x20 || c >= 0x7f {
-			return utf8.ValidString(k) && !strings.ContainsFunc(k, badRune)
-		}
-	}
-	return true
-}
-
 // nameOK reports whether s can stand in a fact key as an interface, disk,
 // mount point, slot or package name.
 func nameOK(s string) bool {
-	return s != "" && len(s) <= 255 && cleanKey(s) && strings.TrimSpace(s) == s
+	return s != "" && len(s) <= 255 && discovery.CleanFactKey(s) && strings.TrimSpace(s) == s
 }

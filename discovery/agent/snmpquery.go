@@ -592,7 +592,7 @@ func childTexts(n *Node, name string) []string {
 
 // clipLong shortens an agent's error message quoted in a warning.
 func clipLong(s string) string {
-	s = cleanValue(s)
+	s = discovery.CleanFactValue(s)
 	if len(s) > 300 {
 		cut := 300
 		for cut > 0 && s[cut]&0xC0 == 0x80 {

@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/cairn-cmdb/cairn/discovery"
 	"github.com/cairn-cmdb/cairn/discovery/local"
@@ -30,12 +28,6 @@ var completePrefixes = []string{"listen.", "net.", "disk.", "fs.", "package.", "
 // full: "listen.", "net.", "disk.", "fs.", "package.", "package_arch.",
 // "memory.module.", "pci.".
 func CompleteFacts() []string { return append([]string(nil), completePrefixes...) }
-
-// Limits on what one fact may hold.
-const (
-	maxFactKey   = 512
-	maxFactValue = 4096
-)
 
 // Parse maps the output of the inventory script (see Script) run on host to an
 // observation. It is pure: the same output always yields the same
@@ -277,8 +269,8 @@ func (b *builder) id(kind ident.Kind, raw string) {
 // fact sets a fact; an empty value, or a key or value that is not clean
 // text, is dropped.
 func (b *builder) fact(key, value string) {
-	value = cleanValue(value)
-	if value == "" || !cleanKey(key) {
+	value = discovery.CleanFactValue(value)
+	if value == "" || !discovery.CleanFactKey(key) {
 		return
 	}
 	b.o.Facts[key] = value
@@ -291,45 +283,10 @@ func (b *builder) setComplete(prefix string) {
 	b.complete[prefix] = true
 }
 
-// cleanValue makes s valid UTF-8 without control characters, trimmed and
-// at most maxFactValue bytes.
-func cleanValue(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > maxFactValue {
-		cut := maxFactValue
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
-}
-
-// cleanKey reports whether k can be a fact key: valid UTF-8, no control
-// characters, not too long.
-func cleanKey(k string) bool {
-	if k == "" || len(k) > maxFactKey || !utf8.ValidString(k) {
-		return false
-	}
-	for _, r := range k {
-		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
-			return false
-		}
-	}
-	return true
-}
-
 // nameOK reports whether s can stand in a fact key as an interface, disk,
 // mount point or package name.
 func nameOK(s string) bool {
-	return s != "" && cleanKey(s) && strings.TrimSpace(s) == s
+	return s != "" && discovery.CleanFactKey(s) && strings.TrimSpace(s) == s
 }
 
 // firstLine returns the first non-empty line of s, trimmed.
@@ -426,7 +383,7 @@ func (b *builder) machine(secs sections) {
 	b.fact("board.vendor", dmi["board_vendor"])
 	b.fact("board.product", dmi["board_name"])
 	b.fact("board.serial", dmi["board_serial"])
-	if tag := cleanValue(dmi["chassis_asset_tag"]); tag != "" {
+	if tag := discovery.CleanFactValue(dmi["chassis_asset_tag"]); tag != "" {
 		b.fact("dmi.asset_tag", tag)
 		b.id(ident.AssetTag, tag)
 	}
@@ -1405,7 +1362,7 @@ func guests(secs sections) []local.Guest {
 	// Names come from the host: clean, and not too long for a CI name.
 	clean := out[:0]
 	for _, g := range out {
-		g.Name = cleanValue(g.Name)
+		g.Name = discovery.CleanFactValue(g.Name)
 		if g.Name != "" && len(g.Name) <= 255 && len(clean) < 10000 {
 			clean = append(clean, g)
 		}
