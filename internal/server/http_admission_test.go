@@ -56,8 +56,12 @@ func idleConns(t *testing.T, env *servertest.Env, local string, n int) []net.Con
 		if st := getHealthz(conns[i], bufio.NewReader(conns[i]), 5*time.Second); st != http.StatusOK {
 			t.Fatalf("idle connection %d from %s: status %d", i, local, st)
 		}
+		// The server marks a connection idle once its answer is written,
+		// which the client may read first: a pause between them keeps
+		// their idle times in the order they were made, under load too
+		// (CI once saw the first two marked in the other order).
+		time.Sleep(50 * time.Millisecond)
 	}
-	// The server marks a connection idle once its answer is written.
 	time.Sleep(100 * time.Millisecond)
 	return conns
 }
