@@ -516,3 +516,45 @@ func derefString(s *string) string {
 	}
 	return *s
 }
+
+// TestAgentGLPIJSON: GLPI Agent's JSON inventory document (the format of
+// glpi-project/inventory_format) posted to the same route is reconciled by
+// the same mapping; a second post changes nothing.
+func TestAgentGLPIJSON(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, dsn string) {
+		a := startAgentEnv(t, dsn)
+		ctx := context.Background()
+		doc := []byte(`{"action": "inventory", "deviceid": "web09-2025-03-01-10-00-00", "itemtype": "Computer",
+ "content": {
+  "hardware": {"name": "web09", "uuid": "30393137-3136-5a43-4a31-323334414299", "memory": 16384},
+  "bios": {"ssn": "CZJ9999XYZ", "smanufacturer": "HPE", "smodel": "ProLiant DL360 Gen10", "bversion": "U32", "bdate": "02/01/2023"},
+  "operatingsystem": {"name": "Debian GNU/Linux", "version": "12.8", "full_name": "Debian GNU/Linux 12 (bookworm)", "fqdn": "web09.example.org"},
+  "networks": [{"description": "eno1", "macaddr": "94:40:c9:11:22:99", "ipaddress": "10.1.0.29", "ipmask": "255.255.255.0", "status": "up"}],
+  "softwares": [{"name": "bash", "version": "5.2.15-2+b7", "arch": "amd64", "from": "deb"},
+                {"name": "openssl", "version": "3.0.15-1~deb12u1", "arch": "amd64", "from": "deb"}]
+ }}`)
+		for i, want := range []int{1, 0} {
+			resp := a.agentPost(t, "fleet", "", a.Ingest, "application/json", doc)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("post %d: HTTP %d: %s", i+1, resp.StatusCode, decodeReply(t, resp))
+			}
+			runs := agentRuns(t, a.Env, "fleet")
+			// The first records the unregistered host (created, DISCOVERED,
+			// with its UNREGISTERED drift); the second changes nothing.
+			if c := runs[len(runs)-1].Counts; len(runs) != i+1 || c.Created != want || c.DriftsOpened != want || c.Updated != 0 {
+				t.Fatalf("post %d: %d runs, counts %+v; want %d created and as many drifts", i+1, len(runs), c, want)
+			}
+		}
+		ci, err := a.DB.Client.ConfigurationItem.Query().WithIdentifiers().Only(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.Name != "web09" || ci.Facts["package.openssl"] != "3.0.15-1~deb12u1" || ci.Facts["bios.date"] != "2023-02-01" || ci.SerialNumber == nil || *ci.SerialNumber != "CZJ9999XYZ" {
+			t.Errorf("CI %q facts %v serial %v", ci.Name, ci.Facts, ci.SerialNumber)
+		}
+		sw, err := a.DB.Client.SoftwareInstallation.Query().Count(ctx)
+		if err != nil || sw != 2 {
+			t.Errorf("%d software installations (%v), want 2", sw, err)
+		}
+	})
+}
